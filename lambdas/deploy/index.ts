@@ -1,0 +1,59 @@
+/**
+ * deploy: points the idle colour's ECS service at the release and scales it to
+ * the live colour's count. Absolute values, so a retry changes nothing more.
+ */
+import {
+  ClientException,
+  InvalidParameterException,
+  ServiceNotActiveException,
+  ServiceNotFoundException,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
+import * as clients from '../shared/clients.ts';
+import { type DeploymentState, DeploymentStateSchema } from '../shared/contract.ts';
+import { ContractViolationError, ServiceUpdateError } from '../shared/errors.ts';
+import { logger } from '../shared/logger.ts';
+import { definePhase } from '../shared/phase.ts';
+import { addSeconds, nowIso, STABILITY_POLL_SECONDS } from '../shared/time.ts';
+
+export const handler = definePhase('deploy', DeploymentStateSchema, async (state): Promise<DeploymentState> => {
+  const { previous, release, service } = state;
+  if (!previous || !release) throw new ContractViolationError('deploy needs the output of validate and prepare');
+  // A live colour at 0 tasks (e.g. scaled in by an autoscaler) still gets one task of the new release.
+  const desiredCount = Math.max(previous.desiredCount, 1);
+  try {
+    await clients.ecs.send(
+      new UpdateServiceCommand({
+        cluster: service.cluster,
+        service: state.idle.serviceName,
+        taskDefinition: release.taskDefinitionArn,
+        desiredCount,
+        // Baton rolls back itself (listener first); ECS only has to report the failure.
+        deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: false } },
+      }),
+    );
+  } catch (error) {
+    if (
+      error instanceof ServiceNotFoundException ||
+      error instanceof ServiceNotActiveException ||
+      error instanceof InvalidParameterException ||
+      error instanceof ClientException
+    ) {
+      throw new ServiceUpdateError(`UpdateService ${state.idle.serviceName} failed: ${error.name}: ${error.message}`, { cause: error });
+    }
+    throw error;
+  }
+  const deployedAt = nowIso();
+  logger.info('idle colour updated', { serviceName: state.idle.serviceName, desiredCount, taskDefinitionArn: release.taskDefinitionArn });
+  return {
+    ...state,
+    rollout: {
+      desiredCount,
+      deployedAt,
+      deadline: addSeconds(deployedAt, service.stabilityTimeoutSeconds),
+      checks: 0,
+      stable: false,
+    },
+    wait: { seconds: STABILITY_POLL_SECONDS },
+  };
+});

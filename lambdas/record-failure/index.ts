@@ -1,0 +1,77 @@
+/**
+ * record failure: the terminal record for an execution that did not reach a
+ * deployment (REJECTED, DUPLICATE) or whose rollback failed (ROLLBACK_FAILED).
+ * Releases the lock if, and only if, this execution holds it.
+ */
+import { z } from 'zod';
+import { CaughtErrorSchema, type TerminalStatus } from '../shared/contract.ts';
+import { type DeploymentRecord, finishRecord, releaseLock } from '../shared/deployments.ts';
+import { logger } from '../shared/logger.ts';
+import { describeCaught } from '../shared/outcome.ts';
+import { definePhase } from '../shared/phase.ts';
+
+export const RecordFailureInputSchema = z.object({
+  kind: z.enum(['rejected', 'rollback-failed']),
+  state: z
+    .object({
+      deploymentId: z.string(),
+      executionArn: z.string(),
+      startedAt: z.string(),
+      request: z.unknown(),
+      service: z.object({ name: z.string() }).optional(),
+      error: CaughtErrorSchema.optional(),
+      rollbackError: CaughtErrorSchema.optional(),
+    })
+    .passthrough(),
+});
+export type RecordFailureInput = z.infer<typeof RecordFailureInputSchema>;
+
+const Request = z.object({
+  service: z.string().optional(),
+  imageTag: z.string().optional(),
+  imageDigest: z.string().optional(),
+  dryRun: z.boolean().optional(),
+  trigger: z.string().optional(),
+  requestedBy: z.string().optional(),
+  reason: z.string().optional(),
+});
+
+export const handler = definePhase('recordFailure', RecordFailureInputSchema, async ({ kind, state }) => {
+  const request = Request.safeParse(state.request);
+  const asked = request.success ? request.data : {};
+  const serviceName = state.service?.name ?? (typeof asked.service === 'string' ? asked.service : '(unknown)');
+  const original = describeCaught(state.error ?? { Error: 'Unknown', Cause: 'no error recorded' });
+
+  let status: TerminalStatus;
+  let error: string;
+  let cause: string;
+  if (kind === 'rollback-failed') {
+    const rollbackError = describeCaught(state.rollbackError ?? { Error: 'Unknown', Cause: 'no error recorded' });
+    status = 'ROLLBACK_FAILED';
+    error = 'RollbackFailed';
+    cause = `rollback after ${original.name} (${original.message}) failed: ${rollbackError.name}: ${rollbackError.message}. Production traffic needs a human: check the listener weights of ${serviceName}.`;
+    logger.error('ROLLBACK_FAILED: production needs attention', { original: original.name, rollbackError: rollbackError.name });
+  } else {
+    status = original.name === 'DuplicateTriggerError' ? 'DUPLICATE' : 'REJECTED';
+    error = original.name;
+    cause = original.message;
+  }
+
+  if (!asked.dryRun) {
+    const base: DeploymentRecord = {
+      deploymentId: state.deploymentId,
+      service: serviceName,
+      status: 'IN_PROGRESS',
+      executionArn: state.executionArn,
+      startedAt: state.startedAt,
+      trigger: asked.trigger ?? 'console',
+      requestedBy: asked.requestedBy,
+      reason: asked.reason,
+      imageTag: asked.imageTag,
+      imageDigest: asked.imageDigest,
+    };
+    await finishRecord(base, { status, outcomeReason: `${error}: ${cause}` });
+    if (serviceName !== '(unknown)') await releaseLock(serviceName, state.deploymentId);
+  }
+  return { ...state, outcome: { status, error, cause } };
+});

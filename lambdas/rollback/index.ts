@@ -1,0 +1,86 @@
+/**
+ * rollback: puts production back on the old colour and retires the new one.
+ * Safe to run any number of times (invariant 6): every step re-reads live
+ * state and writes absolute values. Traffic moves back only once the old
+ * colour runs its full count with healthy targets (invariant 1); if it was
+ * scaled down, it is scaled up first and the state machine waits.
+ */
+import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { describeService, targetHealth } from '../shared/aws/health.ts';
+import { readWeights, setWeights, weightsFor } from '../shared/aws/listener.ts';
+import * as clients from '../shared/clients.ts';
+import { type DeploymentState, DeploymentStateSchema } from '../shared/contract.ts';
+import { finishRecord, releaseLock } from '../shared/deployments.ts';
+import { RollbackFailedError } from '../shared/errors.ts';
+import { logger } from '../shared/logger.ts';
+import { describeCaught, recordBase } from '../shared/outcome.ts';
+import { definePhase } from '../shared/phase.ts';
+import { addSeconds, isPast, nowIso, STABILITY_POLL_SECONDS } from '../shared/time.ts';
+
+export const handler = definePhase('rollback', DeploymentStateSchema, async (state): Promise<DeploymentState> => {
+  const { service, live, idle } = state;
+  const cause = describeCaught(state.error ?? { Error: 'Unknown', Cause: 'rollback started without a recorded error' });
+  const progress = state.rollback ?? {
+    stage: 'scaling-up-old' as const,
+    deadline: addSeconds(nowIso(), service.stabilityTimeoutSeconds),
+    checks: 0,
+  };
+  const evidence: string[] = [];
+
+  const weights = await readWeights(service);
+  if (weights[live.colour] !== 100) {
+    const wanted = Math.max(state.previous?.desiredCount ?? 1, 1);
+    const oldService = await describeService(service.cluster, live.serviceName);
+    if ((oldService.desiredCount ?? 0) < wanted) {
+      logger.warn('old colour was scaled down; scaling it up before moving traffic back', {
+        serviceName: live.serviceName,
+        desiredCount: wanted,
+      });
+      await clients.ecs.send(new UpdateServiceCommand({ cluster: service.cluster, service: live.serviceName, desiredCount: wanted }));
+    }
+    const health = await targetHealth(live.targetGroupArn);
+    const running = oldService.runningCount ?? 0;
+    const ready = running >= wanted && health.healthy >= wanted && health.problems.length === 0;
+    if (!ready) {
+      const status = `${live.colour} runs ${running}/${wanted} tasks with ${health.healthy}/${wanted} healthy targets${
+        health.problems.length ? ` (${health.problems.slice(0, 3).join('; ')})` : ''
+      }`;
+      if (isPast(progress.deadline)) {
+        throw new RollbackFailedError(
+          `cannot move traffic back: ${status} at ${progress.deadline}; production stays at blue ${weights.blue} % / green ${weights.green} %`,
+        );
+      }
+      logger.info('waiting for the old colour before moving traffic back', { status });
+      return {
+        ...state,
+        rollback: { ...progress, stage: 'scaling-up-old', checks: progress.checks + 1 },
+        wait: { seconds: STABILITY_POLL_SECONDS },
+      };
+    }
+    await setWeights(service, weightsFor(live.colour, 100));
+    evidence.push(`traffic moved from blue ${weights.blue} % / green ${weights.green} % back to 100 % ${live.colour}`);
+  }
+
+  if (state.release && state.previous) {
+    // The idle colour goes back to what it ran before, at zero tasks.
+    await clients.ecs.send(
+      new UpdateServiceCommand({
+        cluster: service.cluster,
+        service: idle.serviceName,
+        taskDefinition: state.previous.idleTaskDefinitionArn,
+        desiredCount: 0,
+      }),
+    );
+    evidence.push(`${idle.serviceName} scaled to 0 on ${state.previous.idleTaskDefinitionArn}`);
+  }
+
+  const reason = `${cause.name}: ${cause.message}`;
+  await finishRecord(recordBase(state), { status: 'ROLLED_BACK', outcomeReason: reason, evidence, warnings: state.warnings });
+  await releaseLock(service.name, state.deploymentId);
+  logger.warn('deployment rolled back', { cause: cause.name });
+  return {
+    ...state,
+    rollback: { ...progress, stage: 'done', checks: progress.checks + 1 },
+    outcome: { status: 'ROLLED_BACK', error: cause.name, cause: `rolled back to ${live.colour}: ${cause.message}` },
+  };
+});

@@ -1,0 +1,118 @@
+/**
+ * Production traffic lives in the forward action of a listener (default
+ * action) or of a listener rule. The live colour is read from its weights,
+ * never from running counts, and weights are always written as absolute
+ * values so a retried or redriven write lands in the same place (invariant 6).
+ */
+import {
+  type Action,
+  DescribeListenersCommand,
+  DescribeRulesCommand,
+  ListenerNotFoundException,
+  ModifyListenerCommand,
+  ModifyRuleCommand,
+  RuleNotFoundException,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import * as clients from '../clients.ts';
+import type { ServiceConfig } from '../config-schema.ts';
+import type { Colour } from '../contract.ts';
+import { ListenerSplitError, ResourceMissingError } from '../errors.ts';
+
+export interface Weights {
+  readonly blue: number;
+  readonly green: number;
+}
+
+export function isRuleArn(arn: string): boolean {
+  return arn.includes(':listener-rule/');
+}
+
+async function readActions(arn: string): Promise<Action[]> {
+  try {
+    if (isRuleArn(arn)) {
+      const out = await clients.elb.send(new DescribeRulesCommand({ RuleArns: [arn] }));
+      const rule = out.Rules?.[0];
+      if (!rule) throw new ResourceMissingError(`listener rule ${arn} not found`);
+      return rule.Actions ?? [];
+    }
+    const out = await clients.elb.send(new DescribeListenersCommand({ ListenerArns: [arn] }));
+    const listener = out.Listeners?.[0];
+    if (!listener) throw new ResourceMissingError(`listener ${arn} not found`);
+    return listener.DefaultActions ?? [];
+  } catch (error) {
+    if (error instanceof ListenerNotFoundException || error instanceof RuleNotFoundException) {
+      throw new ResourceMissingError(`${isRuleArn(arn) ? 'listener rule' : 'listener'} ${arn} not found (${error.name})`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+function forwardAction(actions: Action[], arn: string): Action {
+  const forward = actions.find((action) => action.Type === 'forward');
+  if (!forward)
+    throw new ListenerSplitError(`${arn} has no forward action; Baton needs one that forwards to the blue and green target groups`);
+  return forward;
+}
+
+/** Weights in percent of the two colours; any other target group in the action is an error. */
+export async function readWeights(service: ServiceConfig, arn = service.productionListenerArn): Promise<Weights> {
+  const forward = forwardAction(await readActions(arn), arn);
+  const groups =
+    forward.ForwardConfig?.TargetGroups ?? (forward.TargetGroupArn ? [{ TargetGroupArn: forward.TargetGroupArn, Weight: 1 }] : []);
+  let blue = 0;
+  let green = 0;
+  for (const group of groups) {
+    const weight = group.Weight ?? 1;
+    if (group.TargetGroupArn === service.blue.targetGroupArn) blue += weight;
+    else if (group.TargetGroupArn === service.green.targetGroupArn) green += weight;
+    else if (weight > 0) {
+      throw new ListenerSplitError(
+        `${arn} forwards to ${group.TargetGroupArn} (weight ${weight}), which is neither the blue nor the green target group of ${service.name}`,
+      );
+    }
+  }
+  const total = blue + green;
+  if (total === 0) throw new ListenerSplitError(`${arn} forwards no traffic to either colour of ${service.name}`);
+  const bluePercent = Math.round((blue * 100) / total);
+  return { blue: bluePercent, green: 100 - bluePercent };
+}
+
+/** The colour with 100 % of traffic; a split listener has no live colour. */
+export function liveColourOf(weights: Weights, arn: string): Colour {
+  if (weights.blue === 100) return 'blue';
+  if (weights.green === 100) return 'green';
+  throw new ListenerSplitError(
+    `${arn} is split blue ${weights.blue} % / green ${weights.green} %; a deployment starts only from 100/0 (finish or roll back the other deployment first)`,
+  );
+}
+
+export function weightsFor(colour: Colour, percent: number): Weights {
+  return colour === 'blue' ? { blue: percent, green: 100 - percent } : { green: percent, blue: 100 - percent };
+}
+
+/** Rewrites only the forward action's target groups; other actions and stickiness are kept. */
+export async function setWeights(service: ServiceConfig, weights: Weights, arn = service.productionListenerArn): Promise<void> {
+  const actions = await readActions(arn);
+  forwardAction(actions, arn);
+  const updated: Action[] = actions.map((action) => {
+    if (action.Type !== 'forward') return action;
+    const { TargetGroupArn: _single, ...rest } = action;
+    return {
+      ...rest,
+      ForwardConfig: {
+        ...action.ForwardConfig,
+        TargetGroups: [
+          { TargetGroupArn: service.blue.targetGroupArn, Weight: weights.blue },
+          { TargetGroupArn: service.green.targetGroupArn, Weight: weights.green },
+        ],
+      },
+    };
+  });
+  if (isRuleArn(arn)) {
+    await clients.elb.send(new ModifyRuleCommand({ RuleArn: arn, Actions: updated }));
+  } else {
+    await clients.elb.send(new ModifyListenerCommand({ ListenerArn: arn, DefaultActions: updated }));
+  }
+}

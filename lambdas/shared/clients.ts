@@ -1,0 +1,30 @@
+/**
+ * AWS SDK clients, created once per container (cold start) and shared by all
+ * invocations. Tests replace them by mocking the client classes
+ * (aws-sdk-client-mock), so handlers never build clients of their own.
+ */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+// The state machine owns retries (with backoff visible in the execution
+// history); the SDK retries only briefly so a throttled call fails fast into
+// a TransientAwsError that Step Functions retries.
+const common = { maxAttempts: 2 } as const;
+
+// One export per client, marked pure, so each bundle carries only the clients
+// its phase uses (esbuild drops the unused ones).
+export const ecs = /* @__PURE__ */ new ECSClient(common);
+export const elb = /* @__PURE__ */ new ElasticLoadBalancingV2Client(common);
+export const ecr = /* @__PURE__ */ new ECRClient(common);
+export const secrets = /* @__PURE__ */ new SecretsManagerClient(common);
+export const cache = /* @__PURE__ */ new ElastiCacheClient(common);
+export const cloudwatch = /* @__PURE__ */ new CloudWatchClient(common);
+export const dynamo = /* @__PURE__ */ DynamoDBDocumentClient.from(/* @__PURE__ */ new DynamoDBClient(common), {
+  marshallOptions: { removeUndefinedValues: true },
+});

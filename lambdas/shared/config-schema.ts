@@ -1,0 +1,270 @@
+/**
+ * The schema of `baton.config.json`. It is parsed when the CDK app is
+ * synthesized (a bad file fails `cdk synth`) and again by the initialize
+ * handler at run time, so the infrastructure and the runtime cannot disagree.
+ */
+import { z } from 'zod';
+import { StrategySchema } from './strategy.ts';
+
+const ACCOUNT = /^\d{12}$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+
+/** ARN patterns by the resource they name; the message says what shape is expected. */
+export const ARN_PATTERNS = {
+  targetGroup: {
+    pattern: /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{16}$/,
+    shape: 'arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<16 hex>',
+  },
+  listenerOrRule: {
+    pattern:
+      /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener(-rule)?\/app\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{16}\/[0-9a-f]{16}(\/[0-9a-f]{16})?$/,
+    shape:
+      'arn:aws:elasticloadbalancing:<region>:<account>:listener/app/<alb>/<16 hex>/<16 hex> (or listener-rule/app/<alb>/<id>/<id>/<rule id>)',
+  },
+  secret: {
+    pattern: /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/,
+    shape: 'arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>',
+  },
+  role: {
+    pattern: /^arn:aws[a-z-]*:iam::\d{12}:role\/[A-Za-z0-9+=,.@_/-]+$/,
+    shape: 'arn:aws:iam::<account>:role/<name>',
+  },
+  snsTopic: {
+    pattern: /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/,
+    shape: 'arn:aws:sns:<region>:<account>:<topic>',
+  },
+} as const;
+
+function arn(kind: keyof typeof ARN_PATTERNS) {
+  const { pattern, shape } = ARN_PATTERNS[kind];
+  return z.string().regex(pattern, { message: `expected an ARN of the form ${shape}` });
+}
+
+const Name = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[A-Za-z0-9_-]+$/, { message: 'use letters, digits, "-" and "_" only' });
+
+export const ColourTargetSchema = z.strictObject({
+  /** ECS service name of this colour, in the service's cluster. */
+  serviceName: Name,
+  /** Target group that this colour's service registers its tasks in. */
+  targetGroupArn: arn('targetGroup'),
+});
+
+/** How a key of the app-config secret must look. Only the shape is checked, never logged. */
+export const SecretKeyRuleSchema = z.union([
+  z.enum(['string', 'url', 'integer', 'boolean']),
+  z.strictObject({ enum: z.array(z.string()).min(1) }),
+  z.strictObject({
+    regex: z.string().refine(
+      (source) => {
+        try {
+          new RegExp(source);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'not a valid regular expression' },
+    ),
+  }),
+]);
+
+export const AppConfigSchema = z.strictObject({
+  secretArn: arn('secret'),
+  /** Keys the secret's JSON must hold, each with the rule its value must satisfy. */
+  keys: z.record(
+    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'key names are environment variable names' }),
+    SecretKeyRuleSchema,
+  ),
+});
+
+export const HealthCheckSchema = z.strictObject({
+  path: z.string().startsWith('/', { message: 'must start with "/"' }).default('/'),
+  expectedStatus: z.number().int().min(100).max(599).default(200),
+});
+
+export const ServiceConfigSchema = z.strictObject({
+  name: Name,
+  /** ECS cluster name. */
+  cluster: Name,
+  blue: ColourTargetSchema,
+  green: ColourTargetSchema,
+  /** Listener (default action) or listener rule whose forward weights decide the live colour. */
+  productionListenerArn: arn('listenerOrRule'),
+  /** Optional listener or rule that sends test traffic to the idle colour. */
+  testListenerArn: arn('listenerOrRule').optional(),
+  /** Task definition family both colours run; new revisions are registered in it. */
+  taskDefinitionFamily: Name,
+  /** Container in the task definition whose image is replaced. */
+  containerName: Name,
+  /** Roles the task definitions use; the pipeline may pass exactly these to ECS. */
+  taskRoleArn: arn('role'),
+  executionRoleArn: arn('role'),
+  ecr: z.strictObject({
+    repositoryName: z.string().regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/, {
+      message: 'not a valid ECR repository name',
+    }),
+    /** Tag filters for the ECR push trigger: exact tags or wildcards such as "v*". */
+    tagPatterns: z.array(z.string().min(1).max(128)).min(1).default(['*']),
+  }),
+  appConfig: AppConfigSchema.optional(),
+  cache: z.strictObject({ replicationGroupId: Name }).optional(),
+  /** CloudWatch alarm names that gate validate, verify, every traffic step and the bake. */
+  alarms: z.array(z.string().min(1).max(255)).default([]),
+  healthCheck: HealthCheckSchema.default({ path: '/', expectedStatus: 200 }),
+  strategy: StrategySchema.default({ type: 'all-at-once' }),
+  /** Time at 100 % on the new colour, watching alarms and health, before the old colour is retired. */
+  bakeSeconds: z.number().int().min(0).max(86_400).default(300),
+  /** How long the new colour may take to reach a steady state before the deployment rolls back. */
+  stabilityTimeoutSeconds: z.number().int().min(60).max(14_400).default(900),
+  /** Delay between a successful bake and scaling the old colour to zero. */
+  scaleDownDelaySeconds: z.number().int().min(0).max(86_400).default(300),
+  /** Wait for a manual approval after verify (CLI `baton approve`). */
+  approval: z.boolean().default(false),
+  dependsOn: z.array(Name).default([]),
+});
+
+export const PhaseNames = [
+  'initialize',
+  'validate',
+  'prepare',
+  'deploy',
+  'checkStability',
+  'verify',
+  'shiftTraffic',
+  'checkBake',
+  'complete',
+  'rollback',
+  'recordFailure',
+] as const;
+export type PhaseName = (typeof PhaseNames)[number];
+
+export const PhaseSettingsSchema = z.strictObject({
+  /** TimeoutSeconds of the phase's Task state. */
+  timeoutSeconds: z.number().int().min(5).max(900),
+  /** Retries on transient errors (throttling, AWS 5xx, Lambda service errors). */
+  retries: z.number().int().min(0).max(10),
+});
+export type PhaseSettings = z.infer<typeof PhaseSettingsSchema>;
+
+export const DEFAULT_PHASE_SETTINGS: Record<PhaseName, PhaseSettings> = {
+  initialize: { timeoutSeconds: 30, retries: 3 },
+  validate: { timeoutSeconds: 60, retries: 3 },
+  prepare: { timeoutSeconds: 60, retries: 3 },
+  deploy: { timeoutSeconds: 60, retries: 3 },
+  checkStability: { timeoutSeconds: 60, retries: 5 },
+  verify: { timeoutSeconds: 120, retries: 3 },
+  shiftTraffic: { timeoutSeconds: 60, retries: 5 },
+  checkBake: { timeoutSeconds: 60, retries: 5 },
+  complete: { timeoutSeconds: 120, retries: 5 },
+  rollback: { timeoutSeconds: 120, retries: 6 },
+  recordFailure: { timeoutSeconds: 30, retries: 5 },
+};
+
+export const PipelineSchema = z.strictObject({
+  name: Name.max(40).default('baton'),
+  environment: Name.max(40),
+  account: z.string().regex(ACCOUNT, { message: 'expected a 12-digit AWS account id' }),
+  region: z.string().regex(REGION, { message: 'expected an AWS region such as eu-west-1' }),
+  notifications: z
+    .strictObject({
+      /** Existing SNS topic for terminal outcomes; the stack creates one when omitted. */
+      snsTopicArn: arn('snsTopic').optional(),
+      /** Secrets Manager secret holding a chat webhook URL, read at run time. */
+      chatWebhookSecretArn: arn('secret').optional(),
+    })
+    .default({}),
+  /** Overrides per phase; missing phases use DEFAULT_PHASE_SETTINGS. */
+  phases: z.partialRecord(z.enum(PhaseNames), PhaseSettingsSchema).default({}),
+  /** Upper bound for a whole execution (Step Functions TimeoutSeconds). */
+  executionTimeoutSeconds: z.number().int().min(600).max(86_400).default(21_600),
+});
+
+export const BatonConfigSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    pipeline: PipelineSchema,
+    services: z.array(ServiceConfigSchema).min(1, { message: 'list at least one service' }),
+  })
+  .superRefine((config, ctx) => {
+    const { account, region } = config.pipeline;
+    const names = new Set<string>();
+    config.services.forEach((service, index) => {
+      if (names.has(service.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['services', index, 'name'],
+          message: `service "${service.name}" is listed twice; each service name must be unique`,
+        });
+      }
+      names.add(service.name);
+      if (service.blue.serviceName === service.green.serviceName) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['services', index, 'green', 'serviceName'],
+          message: 'blue and green must be two different ECS services',
+        });
+      }
+      if (service.blue.targetGroupArn === service.green.targetGroupArn) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['services', index, 'green', 'targetGroupArn'],
+          message: 'blue and green must have two different target groups',
+        });
+      }
+      for (const [path, value] of arnFields(service)) {
+        const parts = value.split(':');
+        const arnRegion = parts[3];
+        const arnAccount = parts[4];
+        if (arnAccount !== account || (arnRegion !== '' && arnRegion !== region)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['services', index, ...path],
+            message: `ARN is in ${arnRegion || 'global'}/${arnAccount}, but the pipeline is in ${region}/${account}`,
+          });
+        }
+      }
+    });
+    config.services.forEach((service, index) => {
+      service.dependsOn.forEach((dependency, depIndex) => {
+        if (!names.has(dependency)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['services', index, 'dependsOn', depIndex],
+            message: `"${dependency}" is not a service in this config (known: ${[...names].join(', ')})`,
+          });
+        } else if (dependency === service.name) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['services', index, 'dependsOn', depIndex],
+            message: 'a service cannot depend on itself',
+          });
+        }
+      });
+    });
+  });
+
+function arnFields(service: z.infer<typeof ServiceConfigSchema>): Array<[Array<string>, string]> {
+  const fields: Array<[Array<string>, string]> = [
+    [['blue', 'targetGroupArn'], service.blue.targetGroupArn],
+    [['green', 'targetGroupArn'], service.green.targetGroupArn],
+    [['productionListenerArn'], service.productionListenerArn],
+    [['taskRoleArn'], service.taskRoleArn],
+    [['executionRoleArn'], service.executionRoleArn],
+  ];
+  if (service.testListenerArn) fields.push([['testListenerArn'], service.testListenerArn]);
+  if (service.appConfig) fields.push([['appConfig', 'secretArn'], service.appConfig.secretArn]);
+  return fields;
+}
+
+export type BatonConfig = z.infer<typeof BatonConfigSchema>;
+export type ServiceConfig = z.infer<typeof ServiceConfigSchema>;
+export type PipelineConfig = z.infer<typeof PipelineSchema>;
+export type SecretKeyRule = z.infer<typeof SecretKeyRuleSchema>;
+
+export function phaseSettings(pipeline: PipelineConfig, phase: PhaseName): PhaseSettings {
+  return pipeline.phases[phase] ?? DEFAULT_PHASE_SETTINGS[phase];
+}

@@ -1,0 +1,183 @@
+/**
+ * The payload that flows between the phases of the state machine, and the
+ * execution input. Handlers parse their input with these schemas; the CDK
+ * construct imports the field paths it references (JSONPath) from here too.
+ *
+ * Invariant 5: the payload carries ARNs, ids and key names, never a secret value.
+ */
+import { z } from 'zod';
+import { ServiceConfigSchema } from './config-schema.ts';
+import { StrategySchema } from './strategy.ts';
+
+export const ColourSchema = z.enum(['blue', 'green']);
+export type Colour = z.infer<typeof ColourSchema>;
+
+export function otherColour(colour: Colour): Colour {
+  return colour === 'blue' ? 'green' : 'blue';
+}
+
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+
+/** What a person (console, CLI) asks for. Strict: an unknown field is an error. */
+export const DeploymentRequestSchema = z
+  .strictObject({
+    service: z.string().min(1, { message: 'name the service to deploy' }),
+    imageTag: z.string().regex(TAG, { message: 'not a valid image tag (letters, digits, ".", "_", "-"; at most 128)' }).optional(),
+    imageDigest: z.string().regex(DIGEST, { message: 'expected "sha256:" followed by 64 lowercase hex digits' }).optional(),
+    strategy: StrategySchema.optional(),
+    hotfix: z.boolean().default(false),
+    approval: z.boolean().optional(),
+    dryRun: z.boolean().default(false),
+    reason: z.string().max(512).optional(),
+    /** Who or what started the deployment; the CLI and the ECR rule set it. */
+    trigger: z.enum(['console', 'cli', 'ecr']).default('console'),
+    requestedBy: z.string().max(256).optional(),
+  })
+  .superRefine((request, ctx) => {
+    if (request.imageTag && request.imageDigest) {
+      ctx.addIssue({ code: 'custom', path: ['imageDigest'], message: 'give imageTag or imageDigest, not both' });
+    }
+    if (!request.imageTag && !request.imageDigest) {
+      ctx.addIssue({ code: 'custom', path: ['imageTag'], message: 'give imageTag or imageDigest' });
+    }
+  });
+export type DeploymentRequest = z.infer<typeof DeploymentRequestSchema>;
+
+/** What the first (Pass) state builds from the raw input and the context object. */
+export const ExecutionEnvelopeSchema = z.object({
+  request: z.unknown(),
+  deploymentId: z.string().min(1),
+  executionArn: z.string().min(1),
+  startedAt: z.string().min(1),
+});
+export type ExecutionEnvelope = z.infer<typeof ExecutionEnvelopeSchema>;
+
+/** One colour's resources and what it ran when the deployment started. */
+export const ColourStateSchema = z.object({
+  colour: ColourSchema,
+  serviceName: z.string(),
+  targetGroupArn: z.string(),
+});
+export type ColourState = z.infer<typeof ColourStateSchema>;
+
+export const ImageSchema = z.object({
+  repositoryName: z.string(),
+  tag: z.string().optional(),
+  digest: z.string().regex(DIGEST),
+  /** repository URI + "@" + digest: what the task definition runs. */
+  uri: z.string(),
+});
+
+export const SecretPinSchema = z.object({
+  arn: z.string(),
+  versionId: z.string(),
+  keys: z.array(z.string()),
+});
+export type SecretPin = z.infer<typeof SecretPinSchema>;
+
+/** Step Functions' Catch output: `{ Error, Cause }`. */
+export const CaughtErrorSchema = z.object({
+  Error: z.string(),
+  Cause: z.string().optional(),
+});
+export type CaughtError = z.infer<typeof CaughtErrorSchema>;
+
+export const TerminalStatusSchema = z.enum(['SUCCEEDED', 'ROLLED_BACK', 'ROLLBACK_FAILED', 'REJECTED', 'DUPLICATE']);
+export type TerminalStatus = z.infer<typeof TerminalStatusSchema>;
+
+export const DeploymentStateSchema = z.object({
+  deploymentId: z.string(),
+  executionArn: z.string(),
+  startedAt: z.string(),
+  request: DeploymentRequestSchema,
+  service: ServiceConfigSchema,
+  /** The strategy in force: the request's, else the service's; hotfix forces all-at-once. */
+  strategy: StrategySchema,
+  bakeSeconds: z.number().int().min(0),
+  /** The colour serving production when the deployment started (from listener weights). */
+  live: ColourStateSchema,
+  /** The colour this deployment puts the new release on. */
+  idle: ColourStateSchema,
+  /** Filled by validate. */
+  previous: z
+    .object({
+      taskDefinitionArn: z.string(),
+      desiredCount: z.number().int().min(0),
+      image: z.string(),
+      /** Task definition the idle service ran before deploy, to restore on rollback. */
+      idleTaskDefinitionArn: z.string(),
+      idleDesiredCount: z.number().int().min(0),
+    })
+    .optional(),
+  image: ImageSchema.optional(),
+  secret: SecretPinSchema.optional(),
+  /** Filled by prepare. */
+  release: z.object({ taskDefinitionArn: z.string() }).optional(),
+  /** Filled by deploy. */
+  rollout: z
+    .object({
+      desiredCount: z.number().int().min(0),
+      deployedAt: z.string(),
+      deadline: z.string(),
+      checks: z.number().int().min(0),
+      stable: z.boolean(),
+    })
+    .optional(),
+  traffic: z
+    .object({
+      /** Index of the next step to apply in planSteps(strategy). */
+      nextStep: z.number().int().min(0),
+      /** Weight on the new colour after the last applied step. */
+      weight: z.number().int().min(0).max(100),
+      complete: z.boolean(),
+    })
+    .optional(),
+  bake: z.object({ until: z.string(), complete: z.boolean() }).optional(),
+  /** Seconds the next Wait state pauses; set by the phase before it. */
+  wait: z.object({ seconds: z.number().int().min(0) }).optional(),
+  /** Set by Catch (ResultPath $.error). */
+  error: CaughtErrorSchema.optional(),
+  rollback: z
+    .object({
+      stage: z.enum(['scaling-up-old', 'done']),
+      deadline: z.string(),
+      checks: z.number().int().min(0),
+    })
+    .optional(),
+  /** What the final Succeed/Fail state reports. */
+  outcome: z
+    .object({
+      status: TerminalStatusSchema,
+      error: z.string(),
+      cause: z.string(),
+    })
+    .optional(),
+  warnings: z.array(z.string()).default([]),
+});
+export type DeploymentState = z.infer<typeof DeploymentStateSchema>;
+
+/** The input of the reject task: whatever the state was when initialize or validate failed. */
+export const RejectInputSchema = z.object({
+  deploymentId: z.string(),
+  executionArn: z.string(),
+  startedAt: z.string(),
+  request: z.unknown(),
+  service: z.object({ name: z.string() }).passthrough().optional(),
+  error: CaughtErrorSchema,
+});
+export type RejectInput = z.infer<typeof RejectInputSchema>;
+
+/** The payload fields the state machine itself references (Wait and Choice states). */
+export const PAYLOAD_PATHS = {
+  waitSeconds: '$.wait.seconds',
+  rolloutStable: '$.rollout.stable',
+  trafficComplete: '$.traffic.complete',
+  bakeComplete: '$.bake.complete',
+  rollbackStage: '$.rollback.stage',
+  outcomeError: '$.outcome.error',
+  outcomeCause: '$.outcome.cause',
+  outcomeStatus: '$.outcome.status',
+  dryRun: '$.request.dryRun',
+  error: '$.error',
+} as const;

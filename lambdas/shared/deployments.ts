@@ -1,0 +1,190 @@
+/**
+ * The deployment table: one lock item per service and one record per
+ * deployment, in a single DynamoDB table keyed by pk/sk.
+ *
+ *   LOCK#<service>      / LOCK    the per-service lock (lease, owner, image)
+ *   DEPLOYMENT#<id>     / RECORD  the deployment record
+ *
+ * Records carry gsi1pk = SERVICE#<service>, gsi1sk = <startedAt>#<id> so the
+ * history of a service reads newest first from the `byService` index.
+ * Every write is conditional, so retries and redrives never double-apply.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import * as clients from './clients.ts';
+import type { TerminalStatus } from './contract.ts';
+import { ContractViolationError } from './errors.ts';
+
+export const LOCK_SK = 'LOCK';
+export const RECORD_SK = 'RECORD';
+export const lockKey = (service: string) => ({ pk: `LOCK#${service}`, sk: LOCK_SK });
+export const recordKey = (deploymentId: string) => ({ pk: `DEPLOYMENT#${deploymentId}`, sk: RECORD_SK });
+
+/** Records are kept for this long after they end (DynamoDB TTL on `expiresAt`). */
+export const RECORD_RETENTION_DAYS = 400;
+
+export function tableName(): string {
+  const name = process.env.BATON_TABLE_NAME;
+  if (!name) throw new ContractViolationError('BATON_TABLE_NAME is not set');
+  return name;
+}
+
+export interface LockItem {
+  readonly pk: string;
+  readonly sk: string;
+  readonly service: string;
+  readonly deploymentId: string;
+  readonly executionArn: string;
+  /** The image the holder deploys: digest if known, else tag. */
+  readonly imageRef: string;
+  readonly acquiredAt: string;
+  /** Epoch seconds; a lock past its lease is reclaimable. */
+  readonly leaseExpiresAt: number;
+}
+
+export type LockResult = { acquired: true } | { acquired: false; holder: LockItem | undefined };
+
+export async function acquireLock(lock: Omit<LockItem, 'pk' | 'sk'>): Promise<LockResult> {
+  const item: LockItem = { ...lockKey(lock.service), ...lock };
+  try {
+    await clients.dynamo.send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(pk) OR deploymentId = :me OR leaseExpiresAt < :now',
+        ExpressionAttributeValues: { ':me': lock.deploymentId, ':now': Math.floor(Date.now() / 1000) },
+      }),
+    );
+    return { acquired: true };
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    return { acquired: false, holder: await readLock(lock.service) };
+  }
+}
+
+export async function readLock(service: string): Promise<LockItem | undefined> {
+  const out = await clients.dynamo.send(new GetCommand({ TableName: tableName(), Key: lockKey(service), ConsistentRead: true }));
+  return out.Item as LockItem | undefined;
+}
+
+/** Releases the lock only if this deployment holds it; returns whether it did. */
+export async function releaseLock(service: string, deploymentId: string): Promise<boolean> {
+  try {
+    await clients.dynamo.send(
+      new DeleteCommand({
+        TableName: tableName(),
+        Key: lockKey(service),
+        ConditionExpression: 'deploymentId = :me',
+        ExpressionAttributeValues: { ':me': deploymentId },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+export type RecordStatus = 'IN_PROGRESS' | TerminalStatus;
+
+export interface DeploymentRecord {
+  readonly deploymentId: string;
+  readonly service: string;
+  readonly status: RecordStatus;
+  readonly executionArn: string;
+  readonly startedAt: string;
+  readonly trigger: string;
+  readonly requestedBy?: string;
+  readonly reason?: string;
+  readonly imageTag?: string;
+  readonly imageDigest?: string;
+  readonly strategy?: string;
+  readonly liveColour?: string;
+  readonly targetColour?: string;
+  readonly previousTaskDefinitionArn?: string;
+  readonly newTaskDefinitionArn?: string;
+  readonly secretVersionId?: string;
+  readonly endedAt?: string;
+  /** Why it ended: the error name and message for failures. */
+  readonly outcomeReason?: string;
+  readonly evidence?: string[];
+  readonly warnings?: string[];
+}
+
+export async function createRecord(record: DeploymentRecord): Promise<void> {
+  try {
+    await clients.dynamo.send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: {
+          ...recordKey(record.deploymentId),
+          gsi1pk: `SERVICE#${record.service}`,
+          gsi1sk: `${record.startedAt}#${record.deploymentId}`,
+          ...record,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  } catch (error) {
+    // Already written by an earlier attempt of the same execution: nothing to do.
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}
+
+/**
+ * Writes the terminal status once; a second call with the same status is a
+ * no-op, and a record that already ended differently is left as it is. An
+ * update, not a put, so fields written by earlier phases are kept.
+ */
+export async function finishRecord(
+  base: DeploymentRecord,
+  patch: { status: TerminalStatus; outcomeReason: string; evidence?: string[]; warnings?: string[] },
+): Promise<void> {
+  const fields: Record<string, unknown> = {
+    gsi1pk: `SERVICE#${base.service}`,
+    gsi1sk: `${base.startedAt}#${base.deploymentId}`,
+    ...base,
+    status: patch.status,
+    outcomeReason: patch.outcomeReason,
+    evidence: patch.evidence ?? [],
+    warnings: patch.warnings ?? [],
+    endedAt: new Date().toISOString(),
+    expiresAt: Math.floor(Date.now() / 1000) + RECORD_RETENTION_DAYS * 86_400,
+  };
+  const entries = Object.entries(fields).filter(([, value]) => value !== undefined);
+  try {
+    await clients.dynamo.send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: recordKey(base.deploymentId),
+        UpdateExpression: `SET ${entries.map((_, i) => `#f${i} = :v${i}`).join(', ')}`,
+        // A terminal record is never overwritten by a different outcome.
+        ConditionExpression: 'attribute_not_exists(pk) OR #f_status = :running OR #f_status = :same',
+        ExpressionAttributeNames: { ...Object.fromEntries(entries.map(([name], i) => [`#f${i}`, name])), '#f_status': 'status' },
+        ExpressionAttributeValues: {
+          ...Object.fromEntries(entries.map(([, value], i) => [`:v${i}`, value])),
+          ':running': 'IN_PROGRESS',
+          ':same': patch.status,
+        },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}
+
+/** Updates fields of an in-progress record (task definition ARNs, secret version). */
+export async function annotateRecord(deploymentId: string, fields: Record<string, string>): Promise<void> {
+  const entries = Object.entries(fields);
+  if (entries.length === 0) return;
+  await clients.dynamo.send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: recordKey(deploymentId),
+      UpdateExpression: `SET ${entries.map((_, i) => `#f${i} = :v${i}`).join(', ')}`,
+      ExpressionAttributeNames: Object.fromEntries(entries.map(([name], i) => [`#f${i}`, name])),
+      ExpressionAttributeValues: Object.fromEntries(entries.map(([, value], i) => [`:v${i}`, value])),
+      ConditionExpression: 'attribute_exists(pk)',
+    }),
+  );
+}

@@ -1,0 +1,74 @@
+/**
+ * Named errors. Lambda reports `error.name` as the error type, and that name is
+ * what the state machine's Retry and Catch match on, so these names are part
+ * of the contract with lib/constructs/pipeline-state-machine.ts.
+ */
+
+export abstract class BatonError extends Error {
+  /** True when a retry of the same phase may succeed (throttling, AWS 5xx). */
+  readonly retryable: boolean = false;
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Throttling, AWS 5xx or a network fault: the state machine retries the phase. */
+export class TransientAwsError extends BatonError {
+  override readonly retryable = true;
+}
+
+/** The execution input is not a valid deployment request. */
+export class InvalidInputError extends BatonError {}
+
+/** The requested service is not in the pipeline config. */
+export class UnknownServiceError extends BatonError {}
+
+/** Another deployment holds the service's lock. */
+export class DeploymentLockedError extends BatonError {}
+
+/** The same image is already deploying or live: nothing to do. */
+export class DuplicateTriggerError extends BatonError {}
+
+/** The listener does not send 100 % of traffic to one colour. */
+export class ListenerSplitError extends BatonError {}
+
+/** A cluster, service, target group or listener named in the config does not exist. */
+export class ResourceMissingError extends BatonError {}
+
+/** The requested image tag or digest is not in the ECR repository. */
+export class ImageNotFoundError extends BatonError {}
+
+/** The app-config secret is missing or does not satisfy its key rules. */
+export class SecretInvalidError extends BatonError {}
+
+/** The ElastiCache replication group is not serving. */
+export class CacheNotServingError extends BatonError {}
+
+/** A gating CloudWatch alarm is in ALARM. */
+export class AlarmFiringError extends BatonError {}
+
+/** RegisterTaskDefinition failed for a reason a retry will not fix. */
+export class TaskDefinitionRegistrationError extends BatonError {}
+
+/** UpdateService failed for a reason a retry will not fix. */
+export class ServiceUpdateError extends BatonError {}
+
+/** The ECS deployment circuit breaker rolled the new deployment back, or its tasks keep stopping. */
+export class DeploymentFailedError extends BatonError {}
+
+/** The new colour did not reach a steady state before its deadline. */
+export class StabilityTimeoutError extends BatonError {}
+
+/** Target health, running count or a check of verify failed. */
+export class VerificationFailedError extends BatonError {}
+
+/** A gate between traffic steps or during the bake failed. */
+export class GateFailedError extends BatonError {}
+
+/** The rollback cannot safely move traffic back (old colour never became healthy). */
+export class RollbackFailedError extends BatonError {}
+
+/** Anything the pipeline considers a bug in its own state (payload out of contract). */
+export class ContractViolationError extends BatonError {}

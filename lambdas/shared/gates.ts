@@ -1,0 +1,42 @@
+/**
+ * The signals checked before traffic moves and while it bakes: alarms, the
+ * new colour's target health and its ECS running count. Returns evidence
+ * lines; an empty list means every gate passed.
+ */
+
+import { assertCacheServing, describeService, firingAlarms, targetHealth } from './aws/health.ts';
+import type { ColourState, DeploymentState } from './contract.ts';
+import { CacheNotServingError } from './errors.ts';
+
+export async function gateFailures(
+  state: DeploymentState,
+  colour: ColourState,
+  desiredCount: number,
+  checkCache = false,
+): Promise<string[]> {
+  const failures: string[] = [];
+  const [alarms, health, ecsService] = await Promise.all([
+    firingAlarms(state.service.alarms),
+    targetHealth(colour.targetGroupArn),
+    describeService(state.service.cluster, colour.serviceName),
+  ]);
+  for (const alarm of alarms) failures.push(`alarm ${alarm.name} is ALARM (${alarm.reason})`);
+  if (health.healthy < desiredCount || health.problems.length > 0) {
+    failures.push(
+      `target group ${colour.targetGroupArn.split(':').pop()} has ${health.healthy}/${desiredCount} healthy targets${
+        health.problems.length ? `: ${health.problems.slice(0, 3).join('; ')}` : ''
+      }`,
+    );
+  }
+  const running = ecsService.runningCount ?? 0;
+  if (running < desiredCount) failures.push(`ECS service ${colour.serviceName} runs ${running}/${desiredCount} tasks`);
+  if (checkCache && state.service.cache) {
+    try {
+      await assertCacheServing(state.service.cache.replicationGroupId);
+    } catch (error) {
+      if (!(error instanceof CacheNotServingError)) throw error;
+      failures.push(error.message);
+    }
+  }
+  return failures;
+}

@@ -1,0 +1,44 @@
+/**
+ * Turning a deployment state and a caught error into the words of a terminal
+ * record: status, reason and evidence.
+ */
+import type { CaughtError, DeploymentState } from './contract.ts';
+import type { DeploymentRecord } from './deployments.ts';
+
+/** Lambda puts `{"errorType","errorMessage","trace"}` in Cause; other sources put plain text. */
+export function describeCaught(error: CaughtError): { name: string; message: string } {
+  const cause = error.Cause ?? '';
+  try {
+    const parsed: unknown = JSON.parse(cause);
+    if (typeof parsed === 'object' && parsed !== null) {
+      const record = parsed as { errorType?: unknown; errorMessage?: unknown };
+      const name = typeof record.errorType === 'string' ? record.errorType : error.Error;
+      const message = typeof record.errorMessage === 'string' ? record.errorMessage : cause;
+      return { name, message };
+    }
+  } catch {
+    // Not JSON: the cause is the message.
+  }
+  return { name: error.Error, message: cause || error.Error };
+}
+
+export function recordBase(state: DeploymentState): DeploymentRecord {
+  return {
+    deploymentId: state.deploymentId,
+    service: state.service.name,
+    status: 'IN_PROGRESS',
+    executionArn: state.executionArn,
+    startedAt: state.startedAt,
+    trigger: state.request.trigger,
+    requestedBy: state.request.requestedBy,
+    reason: state.request.reason,
+    imageTag: state.request.imageTag ?? state.image?.tag,
+    imageDigest: state.image?.digest ?? state.request.imageDigest,
+    strategy: state.strategy.type,
+    liveColour: state.live.colour,
+    targetColour: state.idle.colour,
+    previousTaskDefinitionArn: state.previous?.taskDefinitionArn,
+    newTaskDefinitionArn: state.release?.taskDefinitionArn,
+    secretVersionId: state.secret?.versionId,
+  };
+}

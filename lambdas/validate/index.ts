@@ -1,0 +1,108 @@
+/**
+ * validate: checks everything the deployment will touch before anything
+ * changes: the ECS services, target groups and listener, the image, the
+ * app-config secret, the cache and the alarms. Reads only.
+ */
+
+import { DescribeImagesCommand, ImageNotFoundException, RepositoryNotFoundException } from '@aws-sdk/client-ecr';
+import { ClusterNotFoundException, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import { readAppConfig } from '../shared/aws/app-config.ts';
+import { assertCacheServing, describeService, firingAlarms, targetHealth } from '../shared/aws/health.ts';
+import { liveColourOf, readWeights } from '../shared/aws/listener.ts';
+import * as clients from '../shared/clients.ts';
+import { type DeploymentState, DeploymentStateSchema } from '../shared/contract.ts';
+import { AlarmFiringError, DuplicateTriggerError, ImageNotFoundError, ListenerSplitError, ResourceMissingError } from '../shared/errors.ts';
+import { definePhase } from '../shared/phase.ts';
+
+export const handler = definePhase('validate', DeploymentStateSchema, async (state): Promise<DeploymentState> => {
+  const { service } = state;
+
+  const [live, idle] = await Promise.all([
+    describeServiceOrMissing(service.cluster, state.live.serviceName),
+    describeServiceOrMissing(service.cluster, state.idle.serviceName),
+  ]);
+  // Both target groups must exist (DescribeTargetHealth fails on a missing one).
+  await Promise.all([targetHealth(state.live.targetGroupArn), targetHealth(state.idle.targetGroupArn)]);
+
+  const weights = await readWeights(service);
+  const liveNow = liveColourOf(weights, service.productionListenerArn);
+  if (liveNow !== state.live.colour) {
+    throw new ListenerSplitError(`the live colour changed from ${state.live.colour} to ${liveNow} since the deployment started`);
+  }
+
+  const liveTaskDefinitionArn = live.taskDefinition;
+  if (!liveTaskDefinitionArn) throw new ResourceMissingError(`ECS service ${state.live.serviceName} has no task definition`);
+  const taskDefinition = await clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: liveTaskDefinitionArn }));
+  const container = taskDefinition.taskDefinition?.containerDefinitions?.find((c) => c.name === service.containerName);
+  if (!container?.image) {
+    throw new ResourceMissingError(
+      `container "${service.containerName}" (config containerName) is not in task definition ${liveTaskDefinitionArn}`,
+    );
+  }
+
+  const image = await resolveImage(state);
+  if (container.image.endsWith(`@${image.digest}`)) {
+    throw new DuplicateTriggerError(`${service.name} already runs ${image.digest} on ${state.live.colour}; nothing to deploy`);
+  }
+
+  const secret = service.appConfig ? await readAppConfig(service.appConfig) : undefined;
+
+  if (service.cache) await assertCacheServing(service.cache.replicationGroupId);
+
+  const firing = await firingAlarms(service.alarms);
+  if (firing.length > 0) {
+    throw new AlarmFiringError(`alarm(s) already firing before any change: ${firing.map((a) => `${a.name} (${a.reason})`).join('; ')}`);
+  }
+
+  return {
+    ...state,
+    previous: {
+      taskDefinitionArn: liveTaskDefinitionArn,
+      desiredCount: live.desiredCount ?? 0,
+      image: container.image,
+      idleTaskDefinitionArn: idle.taskDefinition ?? liveTaskDefinitionArn,
+      idleDesiredCount: idle.desiredCount ?? 0,
+    },
+    image,
+    ...(secret ? { secret } : {}),
+  };
+});
+
+async function describeServiceOrMissing(cluster: string, serviceName: string) {
+  try {
+    return await describeService(cluster, serviceName);
+  } catch (error) {
+    if (error instanceof ClusterNotFoundException) {
+      throw new ResourceMissingError(`ECS cluster ${cluster} not found`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+async function resolveImage(state: DeploymentState): Promise<NonNullable<DeploymentState['image']>> {
+  const { repositoryName } = state.service.ecr;
+  const { imageTag, imageDigest } = state.request;
+  const imageId = imageDigest ? { imageDigest } : { imageTag };
+  const wanted = imageDigest ?? `tag ${imageTag}`;
+  try {
+    const out = await clients.ecr.send(new DescribeImagesCommand({ repositoryName, imageIds: [imageId] }));
+    const detail = out.imageDetails?.[0];
+    if (!detail?.imageDigest) throw new ImageNotFoundError(`image ${wanted} not found in ECR repository ${repositoryName}`);
+    const registry = detail.registryId ?? state.service.taskRoleArn.split(':')[4];
+    const region = state.service.blue.targetGroupArn.split(':')[3];
+    return {
+      repositoryName,
+      ...(imageTag ? { tag: imageTag } : {}),
+      digest: detail.imageDigest,
+      uri: `${registry}.dkr.ecr.${region}.amazonaws.com/${repositoryName}@${detail.imageDigest}`,
+    };
+  } catch (error) {
+    if (error instanceof ImageNotFoundException) {
+      throw new ImageNotFoundError(`image ${wanted} not found in ECR repository ${repositoryName}`, { cause: error });
+    }
+    if (error instanceof RepositoryNotFoundException) {
+      throw new ImageNotFoundError(`ECR repository ${repositoryName} not found`, { cause: error });
+    }
+    throw error;
+  }
+}

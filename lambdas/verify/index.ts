@@ -1,0 +1,25 @@
+/**
+ * verify: the new colour, before any production traffic reaches it, must run
+ * the release at full count with every target healthy, the cache serving and
+ * no alarm firing.
+ */
+
+import { describeService } from '../shared/aws/health.ts';
+import { type DeploymentState, DeploymentStateSchema } from '../shared/contract.ts';
+import { ContractViolationError, VerificationFailedError } from '../shared/errors.ts';
+import { gateFailures } from '../shared/gates.ts';
+import { definePhase } from '../shared/phase.ts';
+
+export const handler = definePhase('verify', DeploymentStateSchema, async (state): Promise<DeploymentState> => {
+  const { rollout, release, service } = state;
+  if (!rollout || !release) throw new ContractViolationError('verify needs the output of deploy');
+  const failures = await gateFailures(state, state.idle, rollout.desiredCount, true);
+  const ecsService = await describeService(service.cluster, state.idle.serviceName);
+  if (ecsService.taskDefinition !== release.taskDefinitionArn) {
+    failures.push(`${state.idle.serviceName} runs ${ecsService.taskDefinition ?? 'nothing'}, not ${release.taskDefinitionArn}`);
+  }
+  if (failures.length > 0) {
+    throw new VerificationFailedError(`${state.idle.colour} failed verification: ${failures.join('; ')}`);
+  }
+  return { ...state, traffic: { nextStep: 0, weight: 0, complete: false } };
+});

@@ -1,0 +1,47 @@
+/**
+ * The Baton stack: the deployment table, one function per phase and the
+ * state machine that runs them.
+ */
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { BatonConfig } from '../lambdas/shared/config-schema.ts';
+import { DeploymentTable } from './constructs/deployment-table.ts';
+import { PhaseFunctions } from './constructs/phase-functions.ts';
+import { PipelineStateMachine } from './constructs/pipeline-state-machine.ts';
+import { acknowledgeFindings } from './nag.ts';
+
+export interface BatonStackProps extends StackProps {
+  readonly config: BatonConfig;
+}
+
+export class BatonStack extends Stack {
+  public readonly deployments: DeploymentTable;
+  public readonly phases: PhaseFunctions;
+  public readonly pipeline: PipelineStateMachine;
+  public readonly config: BatonConfig;
+
+  constructor(scope: Construct, id: string, props: BatonStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    this.config = config;
+    this.deployments = new DeploymentTable(this, 'Deployments');
+    this.phases = new PhaseFunctions(this, 'Phases', { config, table: this.deployments.table });
+    this.pipeline = new PipelineStateMachine(this, 'Pipeline', { config, functions: this.phases.functions });
+
+    new CfnOutput(this, 'StateMachineArn', { value: this.pipeline.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'DeploymentTableName', { value: this.deployments.table.tableName });
+    acknowledgeFindings(this);
+  }
+}
+
+export function stackName(config: BatonConfig): string {
+  return `${pascal(config.pipeline.name)}${pascal(config.pipeline.environment)}`;
+}
+
+function pascal(value: string): string {
+  return value
+    .split(/[-_]/)
+    .filter(Boolean)
+    .map((part) => part[0]?.toUpperCase() + part.slice(1))
+    .join('');
+}

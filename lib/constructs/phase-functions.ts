@@ -1,0 +1,175 @@
+/**
+ * One Lambda function per phase, bundled by the local esbuild (no Docker),
+ * each with only the permissions its phase needs.
+ */
+import { createHash } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, Stack } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { type BatonConfig, type PhaseName, phaseSettings } from '../../lambdas/shared/config-schema.ts';
+import { type PermissionNeed, statementsFor } from './phase-permissions.ts';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Where each phase's handler lives, and which AWS access it needs. */
+export const PHASES: Record<PhaseName, { readonly dir: string; readonly needs: readonly PermissionNeed[]; readonly description: string }> =
+  {
+    initialize: {
+      dir: 'initialize',
+      needs: ['readListener', 'lock', 'writeRecord'],
+      description: 'Validates the request, takes the lock, resolves the live colour',
+    },
+    validate: {
+      dir: 'validate',
+      needs: [
+        'readServices',
+        'readTaskDefinitions',
+        'readTargetHealth',
+        'readListener',
+        'readImages',
+        'readSecret',
+        'readCache',
+        'readAlarms',
+      ],
+      description: 'Checks services, listener, image, secret, cache and alarms before any change',
+    },
+    prepare: {
+      dir: 'prepare',
+      needs: ['readTaskDefinitions', 'registerTaskDefinition', 'writeRecord'],
+      description: 'Registers the release task definition',
+    },
+    deploy: { dir: 'deploy', needs: ['updateServices'], description: 'Updates the idle colour to the release' },
+    checkStability: {
+      dir: 'check-stability',
+      needs: ['readServices', 'readTasks', 'readTargetHealth'],
+      description: 'Checks whether the new colour reached a steady state',
+    },
+    verify: {
+      dir: 'verify',
+      needs: ['readServices', 'readTargetHealth', 'readAlarms', 'readCache'],
+      description: 'Verifies the new colour before traffic moves',
+    },
+    shiftTraffic: {
+      dir: 'shift-traffic',
+      needs: ['readServices', 'readTargetHealth', 'readAlarms', 'readListener', 'writeListener'],
+      description: 'Moves production weight step by step',
+    },
+    checkBake: {
+      dir: 'check-bake',
+      needs: ['readServices', 'readTargetHealth', 'readAlarms'],
+      description: 'Watches alarms and health during the bake',
+    },
+    complete: {
+      dir: 'complete',
+      needs: ['readListener', 'updateServices', 'lock', 'writeRecord'],
+      description: 'Retires the old colour, records success, releases the lock',
+    },
+    rollback: {
+      dir: 'rollback',
+      needs: ['readListener', 'writeListener', 'readServices', 'readTargetHealth', 'updateServices', 'lock', 'writeRecord'],
+      description: 'Moves traffic back to the healthy old colour and retires the new one',
+    },
+    recordFailure: {
+      dir: 'record-failure',
+      needs: ['lock', 'writeRecord'],
+      description: 'Writes the terminal record of a rejected or failed execution',
+    },
+  };
+
+export function entryOf(phase: PhaseName): string {
+  return join(ROOT, 'lambdas', PHASES[phase].dir, 'index.ts');
+}
+
+export interface PhaseFunctionsProps {
+  readonly config: BatonConfig;
+  readonly table: ITable;
+  /**
+   * Log retention of every phase function.
+   * @default RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: RetentionDays;
+}
+
+export class PhaseFunctions extends Construct {
+  public readonly functions: Record<PhaseName, NodejsFunction>;
+  public readonly roles: Record<PhaseName, Role>;
+
+  constructor(scope: Construct, id: string, props: PhaseFunctionsProps) {
+    super(scope, id);
+    const { config, table } = props;
+    const stack = Stack.of(this);
+    const configJson = JSON.stringify(config);
+    const configHash = createHash('sha256').update(configJson).digest('hex').slice(0, 16);
+
+    const roles: Partial<Record<PhaseName, Role>> = {};
+    const build = (phase: PhaseName): NodejsFunction => {
+      const settings = phaseSettings(config.pipeline, phase);
+      const logGroup = new LogGroup(this, `${phase}Logs`, {
+        retention: props.logRetention ?? RetentionDays.ONE_YEAR,
+      });
+      // Own role instead of AWSLambdaBasicExecutionRole: logs go to this log group only.
+      const role = new Role(this, `${phase}Role`, {
+        assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+        description: `Baton ${config.pipeline.name} ${phase} phase`,
+      });
+      role.addToPolicy(new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
+      const fn = new NodejsFunction(this, phase, {
+        role,
+        entry: entryOf(phase),
+        handler: 'handler',
+        description: `Baton ${config.pipeline.name}: ${PHASES[phase].description}`,
+        runtime: Runtime.NODEJS_24_X,
+        architecture: Architecture.ARM_64,
+        memorySize: 256,
+        // The Task's TimeoutSeconds is the deadline that counts; the function gets the same.
+        timeout: Duration.seconds(settings.timeoutSeconds),
+        tracing: Tracing.ACTIVE,
+        logGroup,
+        loggingFormat: LoggingFormat.JSON,
+        projectRoot: ROOT,
+        depsLockFilePath: join(ROOT, 'package-lock.json'),
+        environment: {
+          BATON_TABLE_NAME: table.tableName,
+          BATON_PIPELINE: config.pipeline.name,
+          BATON_CONFIG_SHA256: configHash,
+          POWERTOOLS_SERVICE_NAME: 'baton',
+        },
+        bundling: {
+          minify: true,
+          // Error class names are the contract with Retry/Catch: keep them through minification.
+          keepNames: true,
+          sourceMap: false,
+          target: 'node22',
+          format: OutputFormat.CJS,
+          // The Node.js 22 runtime provides AWS SDK v3; bundling it would triple each bundle
+          // (over 1 MB) and slow every cold start.
+          externalModules: ['@aws-sdk/*'],
+          ...(phase === 'initialize' ? { define: { 'process.env.BATON_CONFIG': JSON.stringify(configJson) } } : {}),
+        },
+      });
+      for (const statement of statementsFor(PHASES[phase].needs, {
+        config,
+        table,
+        account: stack.account,
+        region: stack.region,
+        partition: stack.partition,
+      })) {
+        role.addToPolicy(statement);
+      }
+      roles[phase] = role;
+      return fn;
+    };
+
+    this.functions = Object.fromEntries((Object.keys(PHASES) as PhaseName[]).map((phase) => [phase, build(phase)])) as Record<
+      PhaseName,
+      NodejsFunction
+    >;
+    this.roles = roles as Record<PhaseName, Role>;
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * IAM for the phase functions, scoped to the resources named in the config.
+ * The only `*` resources are read-only actions that IAM cannot scope
+ * (listed in WILDCARD_ONLY_ACTIONS, each acknowledged in lib/nag.ts).
+ */
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { BatonConfig } from '../../lambdas/shared/config-schema.ts';
+
+export type PermissionNeed =
+  | 'readListener'
+  | 'writeListener'
+  | 'readServices'
+  | 'updateServices'
+  | 'readTasks'
+  | 'readTaskDefinitions'
+  | 'registerTaskDefinition'
+  | 'readTargetHealth'
+  | 'readImages'
+  | 'readSecret'
+  | 'readCache'
+  | 'readAlarms'
+  | 'lock'
+  | 'writeRecord';
+
+/** Read-only actions with no resource-level permissions in IAM: they only accept "*". */
+export const WILDCARD_ONLY_ACTIONS = [
+  'elasticloadbalancing:DescribeListeners',
+  'elasticloadbalancing:DescribeRules',
+  'elasticloadbalancing:DescribeTargetHealth',
+  'ecs:DescribeTaskDefinition',
+  'ecs:ListTasks',
+] as const;
+
+interface Scope {
+  readonly config: BatonConfig;
+  readonly table: ITable;
+  readonly account: string;
+  readonly region: string;
+  readonly partition: string;
+}
+
+export function statementsFor(needs: readonly PermissionNeed[], scope: Scope): PolicyStatement[] {
+  const { config, account, region, partition } = scope;
+  const services = config.services;
+  const ecsService = (cluster: string, name: string) => `arn:${partition}:ecs:${region}:${account}:service/${cluster}/${name}`;
+  const serviceArns = services.flatMap((s) => [ecsService(s.cluster, s.blue.serviceName), ecsService(s.cluster, s.green.serviceName)]);
+  const statements: PolicyStatement[] = [];
+  const allow = (actions: string[], resources: string[], conditions?: Record<string, unknown>) => {
+    if (resources.length === 0) return;
+    statements.push(new PolicyStatement({ effect: Effect.ALLOW, actions, resources, ...(conditions ? { conditions } : {}) }));
+  };
+
+  for (const need of new Set(needs)) {
+    switch (need) {
+      case 'readListener':
+        allow(['elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeRules'], ['*']);
+        break;
+      case 'writeListener': {
+        const listeners = services.map((s) => s.productionListenerArn).filter((arn) => !arn.includes(':listener-rule/'));
+        const rules = services.map((s) => s.productionListenerArn).filter((arn) => arn.includes(':listener-rule/'));
+        allow(['elasticloadbalancing:ModifyListener'], unique(listeners));
+        allow(['elasticloadbalancing:ModifyRule'], unique(rules));
+        break;
+      }
+      case 'readServices':
+        allow(['ecs:DescribeServices'], serviceArns);
+        break;
+      case 'updateServices':
+        allow(['ecs:UpdateService'], serviceArns);
+        break;
+      case 'readTasks':
+        allow(['ecs:ListTasks'], ['*'], {
+          ArnEquals: { 'ecs:cluster': unique(services.map((s) => `arn:${partition}:ecs:${region}:${account}:cluster/${s.cluster}`)) },
+        });
+        allow(['ecs:DescribeTasks'], unique(services.map((s) => `arn:${partition}:ecs:${region}:${account}:task/${s.cluster}/*`)));
+        break;
+      case 'readTaskDefinitions':
+        allow(['ecs:DescribeTaskDefinition'], ['*']);
+        break;
+      case 'registerTaskDefinition': {
+        const families = unique(
+          services.map((s) => `arn:${partition}:ecs:${region}:${account}:task-definition/${s.taskDefinitionFamily}:*`),
+        );
+        allow(['ecs:RegisterTaskDefinition', 'ecs:TagResource'], families);
+        allow(['iam:PassRole'], unique(services.flatMap((s) => [s.taskRoleArn, s.executionRoleArn])), {
+          StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
+        });
+        break;
+      }
+      case 'readTargetHealth':
+        allow(['elasticloadbalancing:DescribeTargetHealth'], ['*']);
+        break;
+      case 'readImages':
+        allow(
+          ['ecr:DescribeImages'],
+          unique(services.map((s) => `arn:${partition}:ecr:${region}:${account}:repository/${s.ecr.repositoryName}`)),
+        );
+        break;
+      case 'readSecret':
+        allow(['secretsmanager:GetSecretValue'], unique(services.flatMap((s) => (s.appConfig ? [s.appConfig.secretArn] : []))));
+        break;
+      case 'readCache':
+        allow(
+          ['elasticache:DescribeReplicationGroups'],
+          unique(
+            services.flatMap((s) =>
+              s.cache ? [`arn:${partition}:elasticache:${region}:${account}:replicationgroup:${s.cache.replicationGroupId}`] : [],
+            ),
+          ),
+        );
+        break;
+      case 'readAlarms':
+        allow(
+          ['cloudwatch:DescribeAlarms'],
+          unique(services.flatMap((s) => s.alarms.map((name) => `arn:${partition}:cloudwatch:${region}:${account}:alarm:${name}`))),
+        );
+        break;
+      case 'lock':
+        allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], [scope.table.tableArn]);
+        break;
+      case 'writeRecord':
+        allow(['dynamodb:UpdateItem', 'dynamodb:PutItem'], [scope.table.tableArn]);
+        break;
+    }
+  }
+  return statements;
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}

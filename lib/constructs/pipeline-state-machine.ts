@@ -1,0 +1,227 @@
+/**
+ * The blue/green state machine. Every phase is a Lambda Task with a timeout
+ * and retries on transient errors; from prepare onward every Task is caught
+ * and sent to the rollback loop; initialize and validate failures (nothing
+ * changed yet) go to a terminal REJECTED record instead.
+ *
+ * State names are what an operator reads in the console graph.
+ */
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import {
+  Choice,
+  Condition,
+  DefinitionBody,
+  Fail,
+  JitterType,
+  LogLevel,
+  Pass,
+  StateMachine,
+  StateMachineType,
+  Succeed,
+  TaskInput,
+  Timeout,
+  Wait,
+  WaitTime,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { type BatonConfig, type PhaseName, phaseSettings } from '../../lambdas/shared/config-schema.ts';
+import { PAYLOAD_PATHS } from '../../lambdas/shared/contract.ts';
+
+/** Error names a retry can fix (see lambdas/shared/errors.ts and phase.ts). */
+export const TRANSIENT_ERRORS = ['Lambda.TooManyRequestsException', 'TransientAwsError'] as const;
+
+/** Readable state names; tests and the simulation refer to them through this table. */
+export const STATE_NAMES = {
+  receive: 'Receive request',
+  initialize: 'Initialize',
+  validate: 'Validate',
+  isDryRun: 'Is it a dry run?',
+  dryRunPassed: 'Dry run passed',
+  prepare: 'Prepare task definition',
+  deploy: 'Deploy new colour',
+  waitStable: 'Wait for new colour to stabilize',
+  checkStability: 'Check new colour stability',
+  isStable: 'Is new colour stable?',
+  verify: 'Verify new colour',
+  shiftTraffic: 'Shift traffic',
+  isShifted: 'Is traffic fully shifted?',
+  waitStep: 'Wait between traffic steps',
+  waitBake: 'Wait during bake',
+  checkBake: 'Check bake',
+  isBaked: 'Is bake over?',
+  waitScaleDown: 'Wait before retiring old colour',
+  complete: 'Complete deployment',
+  succeeded: 'Deployment succeeded',
+  rollback: 'Roll back',
+  isRolledBack: 'Is rollback done?',
+  waitRollback: 'Wait for old colour',
+  rolledBack: 'Deployment rolled back',
+  recordRejection: 'Record rejection',
+  isDuplicate: 'Is it a duplicate trigger?',
+  duplicate: 'Duplicate trigger ignored',
+  rejected: 'Deployment rejected',
+  recordRollbackFailure: 'Record rollback failure',
+  rollbackFailed: 'Rollback failed',
+} as const;
+
+export interface PipelineStateMachineProps {
+  readonly config: BatonConfig;
+  readonly functions: Record<PhaseName, IFunction>;
+  /**
+   * Retention of the execution log group.
+   * @default RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: RetentionDays;
+}
+
+export class PipelineStateMachine extends Construct {
+  public readonly stateMachine: StateMachine;
+  public readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: PipelineStateMachineProps) {
+    super(scope, id);
+    const { config, functions } = props;
+    const S = STATE_NAMES;
+
+    const task = (name: string, phase: PhaseName, payload?: TaskInput): LambdaInvoke => {
+      const settings = phaseSettings(config.pipeline, phase);
+      const invoke = new LambdaInvoke(this, name, {
+        lambdaFunction: functions[phase],
+        payloadResponseOnly: true,
+        ...(payload ? { payload } : {}),
+        taskTimeout: Timeout.duration(Duration.seconds(settings.timeoutSeconds)),
+        // Keeps the default retry on Lambda service errors (ServiceException, AWSLambdaException, SdkClientException).
+        retryOnServiceExceptions: true,
+      });
+      if (settings.retries > 0) {
+        invoke.addRetry({
+          errors: [...TRANSIENT_ERRORS],
+          interval: Duration.seconds(2),
+          backoffRate: 2,
+          maxAttempts: settings.retries,
+          maxDelay: Duration.seconds(60),
+          jitterStrategy: JitterType.FULL,
+        });
+      }
+      return invoke;
+    };
+    const waitFor = (name: string) => new Wait(this, name, { time: WaitTime.secondsPath(PAYLOAD_PATHS.waitSeconds) });
+    const failWithOutcome = (name: string) =>
+      new Fail(this, name, { errorPath: PAYLOAD_PATHS.outcomeError, causePath: PAYLOAD_PATHS.outcomeCause });
+
+    // Failures before any change: a terminal record, no rollback.
+    const recordRejection = task(S.recordRejection, 'recordFailure', TaskInput.fromObject({ kind: 'rejected', 'state.$': '$' }));
+    recordRejection.next(
+      new Choice(this, S.isDuplicate)
+        .when(Condition.stringEquals(PAYLOAD_PATHS.outcomeStatus, 'DUPLICATE'), new Succeed(this, S.duplicate))
+        .otherwise(failWithOutcome(S.rejected)),
+    );
+
+    // Rollback loop: waits for the old colour when it has to be scaled up first.
+    const rollback = task(S.rollback, 'rollback');
+    // A rollback that cannot make progress is not retried; any other failure is.
+    rollback.addRetry({ errors: ['RollbackFailedError'], maxAttempts: 0 });
+    rollback.addRetry({
+      errors: ['States.ALL'],
+      interval: Duration.seconds(5),
+      backoffRate: 2,
+      maxAttempts: phaseSettings(config.pipeline, 'rollback').retries,
+      maxDelay: Duration.seconds(60),
+      jitterStrategy: JitterType.FULL,
+    });
+    const recordRollbackFailure = task(
+      S.recordRollbackFailure,
+      'recordFailure',
+      TaskInput.fromObject({ kind: 'rollback-failed', 'state.$': '$' }),
+    );
+    recordRollbackFailure.next(failWithOutcome(S.rollbackFailed));
+    rollback.addCatch(recordRollbackFailure, { resultPath: '$.rollbackError' });
+    const waitRollback = waitFor(S.waitRollback);
+    rollback.next(
+      new Choice(this, S.isRolledBack)
+        .when(Condition.stringEquals(PAYLOAD_PATHS.rollbackStage, 'done'), failWithOutcome(S.rolledBack))
+        .otherwise(waitRollback),
+    );
+    waitRollback.next(rollback);
+
+    const rejectOnFailure = (state: LambdaInvoke) => state.addCatch(recordRejection, { resultPath: PAYLOAD_PATHS.error });
+    const rollBackOnFailure = (state: LambdaInvoke) => state.addCatch(rollback, { resultPath: PAYLOAD_PATHS.error });
+
+    const receive = new Pass(this, S.receive, {
+      comment: 'Wraps any console, CLI or EventBridge input with the execution identity',
+      parameters: {
+        'request.$': '$',
+        'deploymentId.$': '$$.Execution.Name',
+        'executionArn.$': '$$.Execution.Id',
+        'startedAt.$': '$$.Execution.StartTime',
+      },
+    });
+    const initialize = rejectOnFailure(task(S.initialize, 'initialize'));
+    const validate = rejectOnFailure(task(S.validate, 'validate'));
+    const prepare = rollBackOnFailure(task(S.prepare, 'prepare'));
+    const deploy = rollBackOnFailure(task(S.deploy, 'deploy'));
+    const waitStable = waitFor(S.waitStable);
+    const checkStability = rollBackOnFailure(task(S.checkStability, 'checkStability'));
+    const verify = rollBackOnFailure(task(S.verify, 'verify'));
+    const shiftTraffic = rollBackOnFailure(task(S.shiftTraffic, 'shiftTraffic'));
+    const waitStep = waitFor(S.waitStep);
+    const waitBake = waitFor(S.waitBake);
+    const checkBake = rollBackOnFailure(task(S.checkBake, 'checkBake'));
+    const waitScaleDown = waitFor(S.waitScaleDown);
+    const complete = rollBackOnFailure(task(S.complete, 'complete'));
+
+    waitStep.next(shiftTraffic);
+    waitBake.next(checkBake);
+    const definition = receive
+      .next(initialize)
+      .next(validate)
+      .next(
+        new Choice(this, S.isDryRun).when(Condition.booleanEquals(PAYLOAD_PATHS.dryRun, true), new Succeed(this, S.dryRunPassed)).otherwise(
+          prepare
+            .next(deploy)
+            .next(waitStable)
+            .next(checkStability)
+            .next(
+              new Choice(this, S.isStable)
+                .when(
+                  Condition.booleanEquals(PAYLOAD_PATHS.rolloutStable, true),
+                  verify
+                    .next(shiftTraffic)
+                    .next(
+                      new Choice(this, S.isShifted)
+                        .when(Condition.booleanEquals(PAYLOAD_PATHS.trafficComplete, true), waitBake)
+                        .otherwise(waitStep),
+                    ),
+                )
+                .otherwise(waitStable),
+            ),
+        ),
+      );
+    checkBake.next(
+      new Choice(this, S.isBaked)
+        .when(Condition.booleanEquals(PAYLOAD_PATHS.bakeComplete, true), waitScaleDown.next(complete).next(new Succeed(this, S.succeeded)))
+        .otherwise(waitBake),
+    );
+
+    const stack = Stack.of(this);
+    this.logGroup = new LogGroup(this, 'ExecutionLogs', {
+      // The /aws/vendedlogs/ prefix keeps the CloudWatch Logs resource policy small.
+      logGroupName: `/aws/vendedlogs/states/${config.pipeline.name}-${config.pipeline.environment}-${stack.stackName}`,
+      retention: props.logRetention ?? RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.stateMachine = new StateMachine(this, 'StateMachine', {
+      stateMachineName: `${config.pipeline.name}-${config.pipeline.environment}`,
+      stateMachineType: StateMachineType.STANDARD,
+      definitionBody: DefinitionBody.fromChainable(definition),
+      comment: 'Baton blue/green deployment of an ECS service behind an ALB',
+      timeout: Duration.seconds(config.pipeline.executionTimeoutSeconds),
+      tracingEnabled: true,
+      // Execution data (inputs and outputs) stays out of the logs: they are in the history already.
+      logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: false },
+    });
+  }
+}

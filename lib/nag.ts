@@ -1,0 +1,53 @@
+/**
+ * cdk-nag acknowledgements, all in one place for review. Each names the exact
+ * finding and says why it is accepted; a new finding without an entry here
+ * fails `cdk synth` and the stack tests.
+ */
+import { Validations } from 'aws-cdk-lib';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import type { PhaseName } from '../lambdas/shared/config-schema.ts';
+import type { BatonStack } from './baton-stack.ts';
+import { WILDCARD_ONLY_ACTIONS } from './constructs/phase-permissions.ts';
+
+export function acknowledgeFindings(stack: BatonStack): void {
+  const { phases, pipeline } = stack;
+  for (const phase of Object.keys(phases.functions) as PhaseName[]) {
+    const fn = phases.functions[phase];
+    Validations.of(phases.roles[phase]).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: `Resource "*" is granted only for actions that IAM cannot scope to a resource: X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) and the read-only ${WILDCARD_ONLY_ACTIONS.join(', ')}. Every mutating action is scoped to the ARNs in the config.`,
+    });
+    Validations.of(fn).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason:
+        'Step Functions invokes the phase functions synchronously and owns retries and failure handling (Retry/Catch); a DLQ only applies to asynchronous invocations.',
+    });
+  }
+  const prepareRole = phases.roles.prepare;
+  for (const finding of [...new Set(stack.config.services.map((s) => s.taskDefinitionFamily))]) {
+    Validations.of(prepareRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:${stack.region}:${stack.account}:task-definition/${finding}:*]`,
+      reason:
+        'RegisterTaskDefinition creates a new revision whose number is not known in advance; the grant is limited to the configured family.',
+    });
+  }
+  for (const cluster of [...new Set(stack.config.services.map((s) => s.cluster))]) {
+    Validations.of(phases.roles.checkStability).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:${stack.region}:${stack.account}:task/${cluster}/*]`,
+      reason:
+        'DescribeTasks reads the stopped tasks of the new colour to explain failures; task ids are random, so the grant is limited to the configured cluster.',
+    });
+  }
+  const machineRole = pipeline.stateMachine.role;
+  Validations.of(machineRole).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'X-Ray tracing of the state machine (xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules/Targets) has no resource-level permissions; log delivery actions (logs:CreateLogDelivery and friends) only accept "*".',
+  });
+  for (const fn of Object.values(phases.functions)) {
+    Validations.of(machineRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(fn.node.defaultChild as CfnFunction)}.Arn>:*]`,
+      reason: 'lambda:InvokeFunction on the versions and aliases of the phase functions this state machine calls, and nothing else.',
+    });
+  }
+}

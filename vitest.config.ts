@@ -1,0 +1,20 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    environment: 'node',
+    setupFiles: ['test/setup.ts'],
+    // Synthesis and simulated executions are CPU-bound; two workers match the machines here.
+    maxWorkers: 2,
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    env: {
+      BATON_TABLE_NAME: 'baton-test-deployments',
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      AWS_REGION: 'eu-west-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+    },
+  },
+});
