@@ -1,0 +1,553 @@
+/**
+ * The AWS APIs the handlers call, answered from the in-memory account with
+ * the shapes and error classes of the real services. Installed by mocking the
+ * SDK v3 client classes (aws-sdk-client-mock), so handler code is unchanged.
+ */
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DescribeImagesCommand, ECRClient, ImageNotFoundException, RepositoryNotFoundException } from '@aws-sdk/client-ecr';
+import {
+  ClusterNotFoundException,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  DescribeTasksCommand,
+  ECSClient,
+  ECSServiceException,
+  InvalidParameterException,
+  ListTasksCommand,
+  RegisterTaskDefinitionCommand,
+  ServiceNotFoundException,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
+import {
+  DescribeListenersCommand,
+  DescribeRulesCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+  ListenerNotFoundException,
+  ModifyListenerCommand,
+  ModifyRuleCommand,
+  RuleNotFoundException,
+  TargetGroupNotFoundException,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeReplicationGroupsCommand, ElastiCacheClient, ReplicationGroupNotFoundFault } from '@aws-sdk/client-elasticache';
+import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import { applyUpdate, evaluateCondition } from './dynamo-expressions.ts';
+import { type AccountModel, tableKey } from './model.ts';
+
+const META = { $metadata: { httpStatusCode: 200, requestId: 'sim' } };
+const errorMeta = (status: number) => ({ $metadata: { httpStatusCode: status, requestId: 'sim' } });
+
+/** Called before every API call: advances the model and may inject a fault. */
+export type CallInterceptor = (service: string, operation: string, input: unknown) => void;
+
+export interface ApiCall {
+  readonly at: number;
+  readonly service: string;
+  readonly operation: string;
+  readonly input: unknown;
+  readonly error?: string;
+}
+
+export class SimulatedApis {
+  readonly calls: ApiCall[] = [];
+  private stubs: Array<AwsClientStub<ECSClient> | AwsClientStub<object>> = [];
+  interceptors: CallInterceptor[] = [];
+
+  constructor(private readonly model: AccountModel) {}
+
+  install(): void {
+    const ecs = mockClient(ECSClient);
+    const elb = mockClient(ElasticLoadBalancingV2Client);
+    const ecr = mockClient(ECRClient);
+    const secrets = mockClient(SecretsManagerClient);
+    const cache = mockClient(ElastiCacheClient);
+    const cloudwatch = mockClient(CloudWatchClient);
+    const dynamo = mockClient(DynamoDBDocumentClient);
+    this.stubs = [ecs, elb, ecr, secrets, cache, cloudwatch, dynamo] as typeof this.stubs;
+    const unmodelled = () => new Error('the simulated account does not model this API call');
+    ecs.onAnyCommand().rejects(unmodelled());
+    elb.onAnyCommand().rejects(unmodelled());
+    ecr.onAnyCommand().rejects(unmodelled());
+    secrets.onAnyCommand().rejects(unmodelled());
+    cache.onAnyCommand().rejects(unmodelled());
+    cloudwatch.onAnyCommand().rejects(unmodelled());
+    dynamo.onAnyCommand().rejects(unmodelled());
+    const m = this.model;
+    const route =
+      <I, O>(service: string, operation: string, fn: (input: I) => O) =>
+      (input: I) =>
+        this.call(service, operation, input, () => fn(input));
+
+    ecs
+      .on(DescribeServicesCommand)
+      .callsFake(route('ecs', 'DescribeServices', (input: { cluster?: string; services?: string[] }) => describeServices(m, input)));
+    ecs
+      .on(DescribeTaskDefinitionCommand)
+      .callsFake(
+        route('ecs', 'DescribeTaskDefinition', (input: { taskDefinition?: string; include?: string[] }) =>
+          describeTaskDefinition(m, input),
+        ),
+      );
+    ecs
+      .on(RegisterTaskDefinitionCommand)
+      .callsFake(route('ecs', 'RegisterTaskDefinition', (input: Record<string, unknown>) => registerTaskDefinition(m, input)));
+    ecs.on(UpdateServiceCommand).callsFake(route('ecs', 'UpdateService', (input: UpdateServiceInput) => updateService(m, input)));
+    ecs
+      .on(ListTasksCommand)
+      .callsFake(
+        route('ecs', 'ListTasks', (input: { cluster?: string; serviceName?: string; desiredStatus?: string }) => listTasks(m, input)),
+      );
+    ecs
+      .on(DescribeTasksCommand)
+      .callsFake(route('ecs', 'DescribeTasks', (input: { cluster?: string; tasks?: string[] }) => describeTasks(m, input)));
+    elb
+      .on(DescribeListenersCommand)
+      .callsFake(route('elb', 'DescribeListeners', (input: { ListenerArns?: string[] }) => describeListeners(m, input)));
+    elb.on(DescribeRulesCommand).callsFake(route('elb', 'DescribeRules', (input: { RuleArns?: string[] }) => describeRules(m, input)));
+    elb
+      .on(ModifyListenerCommand)
+      .callsFake(
+        route('elb', 'ModifyListener', (input: ModifyInput) => modifyForward(m, input.ListenerArn, input.DefaultActions, 'listener')),
+      );
+    elb
+      .on(ModifyRuleCommand)
+      .callsFake(route('elb', 'ModifyRule', (input: ModifyRuleInput) => modifyForward(m, input.RuleArn, input.Actions, 'rule')));
+    elb
+      .on(DescribeTargetHealthCommand)
+      .callsFake(route('elb', 'DescribeTargetHealth', (input: { TargetGroupArn?: string }) => describeTargetHealth(m, input)));
+    ecr.on(DescribeImagesCommand).callsFake(route('ecr', 'DescribeImages', (input: DescribeImagesInput) => describeImages(m, input)));
+    secrets
+      .on(GetSecretValueCommand)
+      .callsFake(
+        route('secretsmanager', 'GetSecretValue', (input: { SecretId?: string; VersionId?: string; VersionStage?: string }) =>
+          getSecretValue(m, input),
+        ),
+      );
+    cache
+      .on(DescribeReplicationGroupsCommand)
+      .callsFake(
+        route('elasticache', 'DescribeReplicationGroups', (input: { ReplicationGroupId?: string }) => describeReplicationGroups(m, input)),
+      );
+    cloudwatch
+      .on(DescribeAlarmsCommand)
+      .callsFake(route('cloudwatch', 'DescribeAlarms', (input: { AlarmNames?: string[] }) => describeAlarms(m, input)));
+    dynamo
+      .on(GetCommand)
+      .callsFake(route('dynamodb', 'GetItem', (input: KeyInput) => ({ ...META, Item: clone(m.table.get(keyOf(input.Key))) })));
+    dynamo.on(PutCommand).callsFake(route('dynamodb', 'PutItem', (input: PutInput) => putItem(m, input)));
+    dynamo.on(UpdateCommand).callsFake(route('dynamodb', 'UpdateItem', (input: UpdateInput) => updateItem(m, input)));
+    dynamo.on(DeleteCommand).callsFake(route('dynamodb', 'DeleteItem', (input: DeleteInput) => deleteItem(m, input)));
+    dynamo.on(QueryCommand).callsFake(route('dynamodb', 'Query', (input: QueryInput) => queryByService(m, input)));
+  }
+
+  uninstall(): void {
+    for (const stub of this.stubs) stub.restore();
+    this.stubs = [];
+  }
+
+  private async call<O>(service: string, operation: string, input: unknown, run: () => O): Promise<O> {
+    this.model.advanceTo(Date.now());
+    try {
+      for (const interceptor of this.interceptors) interceptor(service, operation, input);
+      const out = run();
+      this.calls.push({ at: this.model.now, service, operation, input });
+      return out;
+    } catch (error) {
+      this.calls.push({ at: this.model.now, service, operation, input, error: error instanceof Error ? error.name : String(error) });
+      throw error;
+    }
+  }
+}
+
+/** A throttling error as ECS and ELB send it. */
+export function throttlingError(service: string): Error {
+  return new ECSServiceException({
+    name: service === 'elb' ? 'Throttling' : 'ThrottlingException',
+    $fault: 'client',
+    message: 'Rate exceeded',
+    ...errorMeta(400),
+  });
+}
+
+export function internalError(): Error {
+  return new ECSServiceException({
+    name: 'InternalFailure',
+    $fault: 'server',
+    message: 'We encountered an internal error. Please try again.',
+    ...errorMeta(500),
+  });
+}
+
+function clone<T>(value: T): T {
+  return value === undefined ? value : structuredClone(value);
+}
+
+// ECS -----------------------------------------------------------------------
+
+function clusterArn(m: AccountModel, cluster: string) {
+  return `arn:aws:ecs:${m.region}:${m.account}:cluster/${cluster}`;
+}
+
+function assertCluster(m: AccountModel, cluster: string | undefined): string {
+  const name = (cluster ?? 'default').split('/').pop() ?? '';
+  if (![...m.services.values()].some((s) => s.cluster === name)) {
+    throw new ClusterNotFoundException({ message: 'Cluster not found.', ...errorMeta(400) });
+  }
+  return name;
+}
+
+function describeServices(m: AccountModel, input: { cluster?: string; services?: string[] }) {
+  const cluster = assertCluster(m, input.cluster);
+  const services = [];
+  const failures = [];
+  for (const ref of input.services ?? []) {
+    const name = ref.split('/').pop() ?? ref;
+    const service = m.service(cluster, name);
+    if (!service) {
+      failures.push({ arn: `arn:aws:ecs:${m.region}:${m.account}:service/${cluster}/${name}`, reason: 'MISSING' });
+      continue;
+    }
+    const running = (td: string) =>
+      m.tasks.filter((t) => t.serviceName === name && t.taskDefinitionArn === td && t.lastStatus === 'RUNNING').length;
+    const pending = (td: string) =>
+      m.tasks.filter((t) => t.serviceName === name && t.taskDefinitionArn === td && t.lastStatus === 'PROVISIONING').length;
+    services.push({
+      serviceArn: `arn:aws:ecs:${m.region}:${m.account}:service/${cluster}/${name}`,
+      serviceName: name,
+      clusterArn: clusterArn(m, cluster),
+      status: 'ACTIVE',
+      taskDefinition: service.taskDefinitionArn,
+      desiredCount: service.desiredCount,
+      runningCount: m.tasks.filter((t) => t.serviceName === name && t.lastStatus === 'RUNNING').length,
+      pendingCount: m.tasks.filter((t) => t.serviceName === name && t.lastStatus === 'PROVISIONING').length,
+      loadBalancers: [{ targetGroupArn: service.targetGroupArn, containerPort: 8080 }],
+      deploymentConfiguration: { deploymentCircuitBreaker: { enable: service.circuitBreaker, rollback: false } },
+      deployments: service.deployments.map((d) => ({
+        id: d.id,
+        status: d.status,
+        taskDefinition: d.taskDefinitionArn,
+        desiredCount: d.desiredCount,
+        runningCount: running(d.taskDefinitionArn),
+        pendingCount: pending(d.taskDefinitionArn),
+        failedTasks: d.failedTasks,
+        rolloutState: d.rolloutState,
+        rolloutStateReason: d.rolloutStateReason,
+        createdAt: new Date(d.createdAt),
+      })),
+      events: service.events.slice(0, 10).map((e) => ({ id: e.id, createdAt: new Date(e.createdAt), message: e.message })),
+    });
+  }
+  return { ...META, services, failures };
+}
+
+function findTaskDefinition(m: AccountModel, ref: string | undefined) {
+  const arn = m.resolveTaskDefinition(ref ?? '');
+  const definition = m.taskDefinitions.get(arn);
+  if (!definition) throw new InvalidParameterException({ message: 'Unable to describe task definition.', ...errorMeta(400) });
+  return definition;
+}
+
+function describeTaskDefinition(m: AccountModel, input: { taskDefinition?: string; include?: string[] }) {
+  const { arn, tags, ...definition } = findTaskDefinition(m, input.taskDefinition);
+  return {
+    ...META,
+    taskDefinition: clone({ ...definition, taskDefinitionArn: arn, status: 'ACTIVE' }),
+    ...(input.include?.includes('TAGS') ? { tags: clone(tags) } : {}),
+  };
+}
+
+function registerTaskDefinition(m: AccountModel, input: Record<string, unknown>) {
+  const family = String(input.family ?? '');
+  const revision = Math.max(0, ...[...m.taskDefinitions.values()].filter((d) => d.family === family).map((d) => d.revision)) + 1;
+  const arn = m.taskDefinitionArn(family, revision);
+  const { tags, family: _family, ...rest } = input as { tags?: Array<{ key: string; value: string }>; family: string };
+  const definition = { ...clone(rest), family, revision, arn, tags: clone(tags ?? []) } as Parameters<
+    AccountModel['taskDefinitions']['set']
+  >[1];
+  m.taskDefinitions.set(arn, definition);
+  return {
+    ...META,
+    taskDefinition: { ...clone(rest), family, revision, taskDefinitionArn: arn, status: 'ACTIVE' },
+    tags: clone(tags ?? []),
+  };
+}
+
+interface UpdateServiceInput {
+  cluster?: string;
+  service?: string;
+  taskDefinition?: string;
+  desiredCount?: number;
+  deploymentConfiguration?: { deploymentCircuitBreaker?: { enable?: boolean } };
+}
+
+function updateService(m: AccountModel, input: UpdateServiceInput) {
+  const cluster = assertCluster(m, input.cluster);
+  const service = m.service(cluster, input.service ?? '');
+  if (!service) throw new ServiceNotFoundException({ message: 'Service not found.', ...errorMeta(400) });
+  const taskDefinitionArn = input.taskDefinition ? findTaskDefinition(m, input.taskDefinition).arn : undefined;
+  m.updateService(service, {
+    ...(taskDefinitionArn ? { taskDefinitionArn } : {}),
+    ...(input.desiredCount !== undefined ? { desiredCount: input.desiredCount } : {}),
+    ...(input.deploymentConfiguration?.deploymentCircuitBreaker?.enable !== undefined
+      ? { circuitBreaker: input.deploymentConfiguration.deploymentCircuitBreaker.enable }
+      : {}),
+  });
+  return describeServices(m, { cluster, services: [service.name] });
+}
+
+function taskArn(m: AccountModel, cluster: string, id: string) {
+  return `arn:aws:ecs:${m.region}:${m.account}:task/${cluster}/${id}`;
+}
+
+function listTasks(m: AccountModel, input: { cluster?: string; serviceName?: string; desiredStatus?: string }) {
+  const cluster = assertCluster(m, input.cluster);
+  const wanted = input.desiredStatus ?? 'RUNNING';
+  const taskArns = m.tasks
+    .filter((t) => (!input.serviceName || t.serviceName === input.serviceName) && t.desiredStatus === wanted)
+    .sort((a, b) => (b.stoppedAt ?? b.launchedAt) - (a.stoppedAt ?? a.launchedAt))
+    .map((t) => taskArn(m, cluster, t.id));
+  return { ...META, taskArns };
+}
+
+function describeTasks(m: AccountModel, input: { cluster?: string; tasks?: string[] }) {
+  const cluster = assertCluster(m, input.cluster);
+  const ids = new Set((input.tasks ?? []).map((ref) => ref.split('/').pop()));
+  const tasks = m.tasks
+    .filter((t) => ids.has(t.id))
+    .map((t) => ({
+      taskArn: taskArn(m, cluster, t.id),
+      taskDefinitionArn: t.taskDefinitionArn,
+      lastStatus: t.lastStatus,
+      desiredStatus: t.desiredStatus,
+      stoppedReason: t.stoppedReason,
+      stopCode: t.stopCode,
+      containers: t.exitCode !== undefined ? [{ name: 'app', exitCode: t.exitCode }] : [],
+    }));
+  return { ...META, tasks, failures: [] };
+}
+
+// ELBv2 ---------------------------------------------------------------------
+
+interface ForwardAction {
+  Type?: string;
+  TargetGroupArn?: string;
+  ForwardConfig?: { TargetGroups?: Array<{ TargetGroupArn?: string; Weight?: number }> };
+  Order?: number;
+}
+interface ModifyInput {
+  ListenerArn?: string;
+  DefaultActions?: ForwardAction[];
+}
+interface ModifyRuleInput {
+  RuleArn?: string;
+  Actions?: ForwardAction[];
+}
+
+function forwardActions(forward: Record<string, number>): ForwardAction[] {
+  return [
+    {
+      Type: 'forward',
+      Order: 1,
+      ForwardConfig: { TargetGroups: Object.entries(forward).map(([TargetGroupArn, Weight]) => ({ TargetGroupArn, Weight })) },
+    },
+  ];
+}
+
+function describeListeners(m: AccountModel, input: { ListenerArns?: string[] }) {
+  const listeners = (input.ListenerArns ?? []).map((arn) => {
+    const listener = m.listeners[arn];
+    if (!listener) throw new ListenerNotFoundException({ message: 'One or more listeners not found', ...errorMeta(400) });
+    return { ListenerArn: arn, Port: 443, Protocol: 'HTTPS', DefaultActions: forwardActions(listener.forward) };
+  });
+  return { ...META, Listeners: listeners };
+}
+
+function describeRules(m: AccountModel, input: { RuleArns?: string[] }) {
+  const rules = (input.RuleArns ?? []).map((arn) => {
+    const rule = m.listeners[arn];
+    if (!rule) throw new RuleNotFoundException({ message: 'One or more rules not found', ...errorMeta(400) });
+    return { RuleArn: arn, Priority: '10', Actions: forwardActions(rule.forward), IsDefault: false };
+  });
+  return { ...META, Rules: rules };
+}
+
+function modifyForward(m: AccountModel, arn: string | undefined, actions: ForwardAction[] | undefined, kind: 'listener' | 'rule') {
+  const listener = arn ? m.listeners[arn] : undefined;
+  if (!listener || !arn) {
+    if (kind === 'rule') throw new RuleNotFoundException({ message: 'One or more rules not found', ...errorMeta(400) });
+    throw new ListenerNotFoundException({ message: 'One or more listeners not found', ...errorMeta(400) });
+  }
+  const forward = actions?.find((a) => a.Type === 'forward');
+  const groups =
+    forward?.ForwardConfig?.TargetGroups ?? (forward?.TargetGroupArn ? [{ TargetGroupArn: forward.TargetGroupArn, Weight: 1 }] : []);
+  const next: Record<string, number> = {};
+  for (const group of groups) {
+    if (!group.TargetGroupArn || !m.targetGroups[group.TargetGroupArn]) {
+      throw new TargetGroupNotFoundException({ message: `Target group '${group.TargetGroupArn}' not found`, ...errorMeta(400) });
+    }
+    next[group.TargetGroupArn] = group.Weight ?? 1;
+  }
+  listener.forward = next;
+  return kind === 'listener' ? describeListeners(m, { ListenerArns: [arn] }) : describeRules(m, { RuleArns: [arn] });
+}
+
+function describeTargetHealth(m: AccountModel, input: { TargetGroupArn?: string }) {
+  const targets = input.TargetGroupArn ? m.targets.get(input.TargetGroupArn) : undefined;
+  if (!targets) throw new TargetGroupNotFoundException({ message: 'One or more target groups not found', ...errorMeta(400) });
+  return {
+    ...META,
+    TargetHealthDescriptions: targets.map((t) => ({
+      Target: { Id: t.ip, Port: t.port },
+      HealthCheckPort: String(t.port),
+      TargetHealth: {
+        State: t.state,
+        ...(t.state === 'initial' ? { Reason: 'Elb.InitialHealthChecking', Description: 'Initial health checks in progress' } : {}),
+        ...(t.reason ? { Reason: t.reason } : {}),
+        ...(t.description ? { Description: t.description } : {}),
+      },
+    })),
+  };
+}
+
+// ECR, Secrets Manager, ElastiCache, CloudWatch ------------------------------
+
+interface DescribeImagesInput {
+  repositoryName?: string;
+  imageIds?: Array<{ imageTag?: string; imageDigest?: string }>;
+}
+
+function describeImages(m: AccountModel, input: DescribeImagesInput) {
+  const repository = m.repositories[input.repositoryName ?? ''];
+  if (!repository) {
+    throw new RepositoryNotFoundException({
+      message: `The repository with name '${input.repositoryName}' does not exist in the registry with id '${m.account}'`,
+      ...errorMeta(400),
+    });
+  }
+  const imageDetails = (input.imageIds ?? []).map((id) => {
+    const image = repository.images.find((i) => (id.imageDigest ? i.digest === id.imageDigest : i.tags.includes(id.imageTag ?? '')));
+    if (!image) {
+      throw new ImageNotFoundException({
+        message: `The image with imageId {imageDigest:'${id.imageDigest ?? 'null'}', imageTag:'${id.imageTag ?? 'null'}'} does not exist within the repository with name '${input.repositoryName}' in the registry with id '${m.account}'`,
+        ...errorMeta(400),
+      });
+    }
+    return { registryId: m.account, repositoryName: input.repositoryName, imageDigest: image.digest, imageTags: [...image.tags] };
+  });
+  return { ...META, imageDetails };
+}
+
+function getSecretValue(m: AccountModel, input: { SecretId?: string; VersionId?: string; VersionStage?: string }) {
+  const secret = m.secrets[input.SecretId ?? ''];
+  if (!secret) throw new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", ...errorMeta(400) });
+  const stage = input.VersionStage ?? (input.VersionId ? undefined : 'AWSCURRENT');
+  const version = secret.versions.find((v) => (input.VersionId ? v.versionId === input.VersionId : v.stages.includes(stage ?? '')));
+  if (!version)
+    throw new ResourceNotFoundException({
+      message: "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT",
+      ...errorMeta(400),
+    });
+  return {
+    ...META,
+    ARN: input.SecretId,
+    Name: input.SecretId?.split(':').pop(),
+    VersionId: version.versionId,
+    VersionStages: [...version.stages],
+    SecretString: JSON.stringify(version.value),
+  };
+}
+
+function describeReplicationGroups(m: AccountModel, input: { ReplicationGroupId?: string }) {
+  const group = m.replicationGroups[input.ReplicationGroupId ?? ''];
+  if (!group)
+    throw new ReplicationGroupNotFoundFault({ message: `ReplicationGroup ${input.ReplicationGroupId} not found.`, ...errorMeta(404) });
+  return { ...META, ReplicationGroups: [{ ReplicationGroupId: input.ReplicationGroupId, Status: group.status }] };
+}
+
+function describeAlarms(m: AccountModel, input: { AlarmNames?: string[] }) {
+  const MetricAlarms = (input.AlarmNames ?? [])
+    .filter((name) => m.alarms[name])
+    .map((name) => ({ AlarmName: name, StateValue: m.alarms[name]?.state, StateReason: m.alarms[name]?.reason }));
+  return { ...META, MetricAlarms, CompositeAlarms: [] };
+}
+
+// DynamoDB (document client) -------------------------------------------------
+
+type Item = Record<string, unknown>;
+interface ConditionParts {
+  ConditionExpression?: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, unknown>;
+}
+interface KeyInput {
+  Key?: Item;
+}
+interface PutInput extends ConditionParts {
+  Item?: Item;
+}
+interface UpdateInput extends ConditionParts {
+  Key?: Item;
+  UpdateExpression?: string;
+}
+interface DeleteInput extends ConditionParts {
+  Key?: Item;
+}
+interface QueryInput {
+  IndexName?: string;
+  KeyConditionExpression?: string;
+  ExpressionAttributeValues?: Record<string, unknown>;
+  ScanIndexForward?: boolean;
+  Limit?: number;
+}
+
+function keyOf(key: Item | undefined): string {
+  return tableKey(key ?? {});
+}
+
+function check(existing: Item | undefined, input: ConditionParts) {
+  if (
+    input.ConditionExpression &&
+    !evaluateCondition(input.ConditionExpression, existing, input.ExpressionAttributeNames, input.ExpressionAttributeValues)
+  ) {
+    throw new ConditionalCheckFailedException({ message: 'The conditional request failed', ...errorMeta(400) });
+  }
+}
+
+function putItem(m: AccountModel, input: PutInput) {
+  const item = clone(input.Item ?? {});
+  const key = keyOf(item);
+  check(m.table.get(key), input);
+  m.table.set(key, item);
+  return { ...META };
+}
+
+function updateItem(m: AccountModel, input: UpdateInput) {
+  const key = keyOf(input.Key);
+  const existing = m.table.get(key);
+  check(existing, input);
+  const updated = applyUpdate(
+    { ...(clone(existing) ?? {}), ...clone(input.Key ?? {}) },
+    input.UpdateExpression ?? '',
+    input.ExpressionAttributeNames,
+    input.ExpressionAttributeValues,
+  );
+  m.table.set(key, updated);
+  return { ...META };
+}
+
+function deleteItem(m: AccountModel, input: DeleteInput) {
+  const key = keyOf(input.Key);
+  check(m.table.get(key), input);
+  m.table.delete(key);
+  return { ...META };
+}
+
+function queryByService(m: AccountModel, input: QueryInput) {
+  const pk = input.ExpressionAttributeValues?.[':pk'];
+  const items = [...m.table.values()].filter((item) => item.gsi1pk === pk).sort((a, b) => String(a.gsi1sk).localeCompare(String(b.gsi1sk)));
+  if (input.ScanIndexForward === false) items.reverse();
+  return { ...META, Items: clone(items.slice(0, input.Limit ?? items.length)) };
+}

@@ -1,0 +1,392 @@
+/**
+ * The in-memory AWS account. State moves on the virtual clock: every API call
+ * first advances the model to Date.now(), one simulated second at a time, so
+ * tasks start, crash and pass health checks as they would for real.
+ */
+import type { AccountSpec, ImageBehaviour, TaskDefinitionSpec } from './schema.ts';
+
+export interface SimTask {
+  readonly id: string;
+  readonly taskDefinitionArn: string;
+  readonly serviceName: string;
+  readonly deploymentId: string;
+  lastStatus: 'PROVISIONING' | 'RUNNING' | 'STOPPED';
+  desiredStatus: 'RUNNING' | 'STOPPED';
+  readonly launchedAt: number;
+  runningAt?: number;
+  stoppedAt?: number;
+  stoppedReason?: string;
+  stopCode?: string;
+  exitCode?: number;
+  ip: string;
+}
+
+export interface SimDeployment {
+  readonly id: string;
+  status: 'PRIMARY' | 'ACTIVE' | 'INACTIVE';
+  readonly taskDefinitionArn: string;
+  desiredCount: number;
+  rolloutState: 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
+  rolloutStateReason: string;
+  failedTasks: number;
+  readonly createdAt: number;
+}
+
+export interface SimService {
+  readonly cluster: string;
+  readonly name: string;
+  readonly targetGroupArn: string;
+  taskDefinitionArn: string;
+  desiredCount: number;
+  deployments: SimDeployment[];
+  events: Array<{ id: string; createdAt: number; message: string }>;
+  circuitBreaker: boolean;
+}
+
+export interface TargetState {
+  readonly taskId: string;
+  readonly ip: string;
+  readonly port: number;
+  readonly registeredAt: number;
+  state: 'initial' | 'healthy' | 'unhealthy' | 'draining';
+  reason?: string;
+  description?: string;
+  since: number;
+}
+
+export interface SimTaskDefinition extends TaskDefinitionSpec {
+  readonly arn: string;
+}
+
+/** Hooks the fault catalogue uses to bend the account at a given moment. */
+export interface ModelHooks {
+  /** Overrides how an image behaves (e.g. green-tasks-crash). */
+  behaviourOf?: (image: string, defaultBehaviour: ImageBehaviour) => ImageBehaviour;
+}
+
+const SECOND = 1000;
+
+export class AccountModel {
+  readonly account: string;
+  readonly region: string;
+  readonly taskStartSeconds: number;
+  readonly services = new Map<string, SimService>();
+  readonly taskDefinitions = new Map<string, SimTaskDefinition>();
+  readonly tasks: SimTask[] = [];
+  readonly targets = new Map<string, TargetState[]>();
+  readonly targetGroups: AccountSpec['elb']['targetGroups'];
+  readonly listeners: AccountSpec['elb']['listeners'];
+  readonly repositories: AccountSpec['ecr']['repositories'];
+  readonly secrets: AccountSpec['secretsManager']['secrets'];
+  readonly replicationGroups: AccountSpec['elasticache']['replicationGroups'];
+  readonly alarms: AccountSpec['cloudwatch']['alarms'];
+  readonly table = new Map<string, Record<string, unknown>>();
+  hooks: ModelHooks = {};
+  private clock: number;
+  private sequence = 0;
+
+  constructor(spec: AccountSpec, now: number) {
+    this.account = spec.account;
+    this.region = spec.region;
+    this.taskStartSeconds = spec.taskStartSeconds;
+    this.clock = now;
+    const copy = structuredClone(spec);
+    this.targetGroups = copy.elb.targetGroups;
+    this.listeners = copy.elb.listeners;
+    this.repositories = copy.ecr.repositories;
+    this.secrets = copy.secretsManager.secrets;
+    this.replicationGroups = copy.elasticache.replicationGroups;
+    this.alarms = copy.cloudwatch.alarms;
+    for (const definition of copy.ecs.taskDefinitions) {
+      const arn = this.taskDefinitionArn(definition.family, definition.revision);
+      this.taskDefinitions.set(arn, { ...definition, arn });
+    }
+    for (const item of copy.deploymentTable) this.table.set(tableKey(item), item);
+    for (const tg of Object.keys(this.targetGroups)) this.targets.set(tg, []);
+    for (const [cluster, { services }] of Object.entries(copy.ecs.clusters)) {
+      for (const [name, spec] of Object.entries(services)) {
+        const taskDefinitionArn = this.resolveTaskDefinition(spec.taskDefinition);
+        const service: SimService = {
+          cluster,
+          name,
+          targetGroupArn: spec.targetGroupArn,
+          taskDefinitionArn,
+          desiredCount: spec.desiredCount,
+          deployments: [],
+          events: [],
+          circuitBreaker: true,
+        };
+        service.deployments.push(this.newDeployment(taskDefinitionArn, spec.desiredCount, 'COMPLETED'));
+        this.services.set(serviceKey(cluster, name), service);
+        // Tasks already running and healthy at the start of the simulation.
+        for (let i = 0; i < spec.desiredCount; i++) {
+          const task = this.launch(service, now - 3600 * SECOND);
+          task.lastStatus = 'RUNNING';
+          task.runningAt = now - 3500 * SECOND;
+          this.register(service, task, now - 3500 * SECOND, 'healthy');
+        }
+      }
+    }
+  }
+
+  get now(): number {
+    return this.clock;
+  }
+
+  taskDefinitionArn(family: string, revision: number): string {
+    return `arn:aws:ecs:${this.region}:${this.account}:task-definition/${family}:${revision}`;
+  }
+
+  resolveTaskDefinition(ref: string): string {
+    if (ref.startsWith('arn:')) return ref;
+    const [family, revision] = ref.split(':');
+    if (revision) return this.taskDefinitionArn(family ?? '', Number(revision));
+    const latest = [...this.taskDefinitions.values()].filter((d) => d.family === family).sort((a, b) => b.revision - a.revision)[0];
+    return latest?.arn ?? this.taskDefinitionArn(family ?? '', 1);
+  }
+
+  service(cluster: string, name: string): SimService | undefined {
+    return this.services.get(serviceKey(cluster, name));
+  }
+
+  nextId(prefix: string): string {
+    this.sequence += 1;
+    return `${prefix}${this.sequence.toString(16).padStart(8, '0')}`;
+  }
+
+  newDeployment(taskDefinitionArn: string, desiredCount: number, rolloutState: SimDeployment['rolloutState']): SimDeployment {
+    return {
+      id: `ecs-svc/${this.nextId('9')}`,
+      status: 'PRIMARY',
+      taskDefinitionArn,
+      desiredCount,
+      rolloutState,
+      rolloutStateReason: rolloutState === 'COMPLETED' ? 'ECS deployment completed.' : 'ECS deployment in progress.',
+      failedTasks: 0,
+      createdAt: this.clock,
+    };
+  }
+
+  /** Moves the account to `to` (epoch ms), one simulated second at a time. */
+  advanceTo(to: number): void {
+    while (this.clock + SECOND <= to) {
+      this.clock += SECOND;
+      this.tick(this.clock);
+    }
+    if (to > this.clock) this.clock = to;
+  }
+
+  imageBehaviour(image: string): ImageBehaviour {
+    const digest = image.includes('@') ? image.split('@')[1] : undefined;
+    let behaviour: ImageBehaviour = 'healthy';
+    for (const repository of Object.values(this.repositories)) {
+      const found = repository.images.find((i) => i.digest === digest || image.endsWith(`:${i.tags[0] ?? '\u0000'}`));
+      if (found) behaviour = found.behaviour;
+    }
+    return this.hooks.behaviourOf?.(image, behaviour) ?? behaviour;
+  }
+
+  private behaviourOfTask(task: SimTask): ImageBehaviour {
+    const definition = this.taskDefinitions.get(task.taskDefinitionArn);
+    const image = definition?.containerDefinitions.find((c) => c.essential !== false)?.image ?? '';
+    return this.imageBehaviour(image);
+  }
+
+  private launch(service: SimService, at: number): SimTask {
+    const primary = service.deployments.find((d) => d.status === 'PRIMARY');
+    const task: SimTask = {
+      id: this.nextId('a1b2c3d4'),
+      taskDefinitionArn: service.taskDefinitionArn,
+      serviceName: service.name,
+      deploymentId: primary?.id ?? '',
+      lastStatus: 'PROVISIONING',
+      desiredStatus: 'RUNNING',
+      launchedAt: at,
+      ip: `10.0.${(this.sequence >> 8) & 255}.${this.sequence & 255}`,
+    };
+    this.tasks.push(task);
+    return task;
+  }
+
+  private register(service: SimService, task: SimTask, at: number, state: TargetState['state'] = 'initial'): void {
+    const targets = this.targets.get(service.targetGroupArn);
+    if (!targets) return;
+    targets.push({ taskId: task.id, ip: task.ip, port: 8080, registeredAt: at, state, since: at });
+  }
+
+  private deregister(service: SimService, task: SimTask): void {
+    const targets = this.targets.get(service.targetGroupArn);
+    if (!targets) return;
+    const index = targets.findIndex((t) => t.taskId === task.id);
+    if (index >= 0) targets.splice(index, 1);
+  }
+
+  stop(service: SimService, task: SimTask, at: number, reason: string, stopCode: string, exitCode?: number): void {
+    task.lastStatus = 'STOPPED';
+    task.desiredStatus = 'STOPPED';
+    task.stoppedAt = at;
+    task.stoppedReason = reason;
+    task.stopCode = stopCode;
+    if (exitCode !== undefined) task.exitCode = exitCode;
+    this.deregister(service, task);
+  }
+
+  private event(service: SimService, at: number, message: string): void {
+    service.events.unshift({ id: this.nextId('e'), createdAt: at, message: `(service ${service.name}) ${message}` });
+    service.events.length = Math.min(service.events.length, 50);
+  }
+
+  private tick(now: number): void {
+    for (const service of this.services.values()) this.tickService(service, now);
+  }
+
+  private tickService(service: SimService, now: number): void {
+    const primary = service.deployments.find((d) => d.status === 'PRIMARY');
+    if (!primary) return;
+    const tg = this.targetGroups[service.targetGroupArn];
+    const interval = (tg?.intervalSeconds ?? 10) * SECOND;
+    const live = this.tasks.filter((t) => t.serviceName === service.name && t.lastStatus !== 'STOPPED');
+
+    for (const task of live) {
+      const behaviour = this.behaviourOfTask(task);
+      if (task.lastStatus === 'PROVISIONING' && behaviour !== 'never-starts' && now >= task.launchedAt + this.taskStartSeconds * SECOND) {
+        task.lastStatus = 'RUNNING';
+        task.runningAt = now;
+        this.register(service, task, now);
+        continue;
+      }
+      if (task.lastStatus !== 'RUNNING' || task.runningAt === undefined) continue;
+      if (behaviour === 'crash' && now >= task.runningAt + 5 * SECOND) {
+        this.stop(service, task, now, 'Essential container in task exited', 'EssentialContainerExited', 1);
+        this.failTask(service, task, now);
+        continue;
+      }
+      const target = this.targets.get(service.targetGroupArn)?.find((t) => t.taskId === task.id);
+      if (target?.state !== 'initial') {
+        if (target?.state === 'unhealthy' && now >= target.since + 30 * SECOND) {
+          this.stop(
+            service,
+            task,
+            now,
+            `Task failed ELB health checks in (target-group ${service.targetGroupArn})`,
+            'ServiceSchedulerInitiated',
+          );
+          this.failTask(service, task, now);
+        }
+        continue;
+      }
+      if (behaviour === 'unhealthy' && now >= target.registeredAt + interval * (tg?.unhealthyThreshold ?? 2)) {
+        target.state = 'unhealthy';
+        target.reason = 'Target.ResponseCodeMismatch';
+        target.description = 'Health checks failed with these codes: [500]';
+        target.since = now;
+      } else if (behaviour === 'healthy' && now >= target.registeredAt + interval * (tg?.healthyThreshold ?? 3)) {
+        target.state = 'healthy';
+        target.since = now;
+      }
+    }
+
+    // The scheduler: tasks of other task definitions go, the primary's count follows desiredCount.
+    for (const task of live) {
+      if (task.lastStatus !== 'STOPPED' && task.taskDefinitionArn !== primary.taskDefinitionArn) {
+        this.stop(service, task, now, `Scaling activity initiated by (deployment ${primary.id})`, 'ServiceSchedulerInitiated');
+      }
+    }
+    const current = this.tasks.filter(
+      (t) => t.serviceName === service.name && t.lastStatus !== 'STOPPED' && t.taskDefinitionArn === primary.taskDefinitionArn,
+    );
+    if (current.length > service.desiredCount) {
+      for (const task of current.slice(service.desiredCount)) {
+        this.stop(service, task, now, `Scaling activity initiated by (deployment ${primary.id})`, 'ServiceSchedulerInitiated');
+      }
+      this.event(service, now, `has stopped ${current.length - service.desiredCount} running tasks.`);
+    } else if (current.length < service.desiredCount && primary.rolloutState !== 'FAILED') {
+      for (let i = current.length; i < service.desiredCount; i++) this.launch(service, now);
+      this.event(service, now, `has started ${service.desiredCount - current.length} tasks.`);
+    }
+
+    if (primary.rolloutState === 'IN_PROGRESS') {
+      const running = this.tasks.filter(
+        (t) => t.serviceName === service.name && t.lastStatus === 'RUNNING' && t.taskDefinitionArn === primary.taskDefinitionArn,
+      );
+      const targets = this.targets.get(service.targetGroupArn) ?? [];
+      const healthy = running.filter((t) => targets.find((target) => target.taskId === t.id)?.state === 'healthy');
+      if (running.length === service.desiredCount && healthy.length === service.desiredCount) {
+        primary.rolloutState = 'COMPLETED';
+        primary.rolloutStateReason = 'ECS deployment completed.';
+        for (const other of service.deployments) if (other !== primary) other.status = 'INACTIVE';
+        service.deployments = service.deployments.filter((d) => d.status !== 'INACTIVE');
+        this.event(service, now, 'has reached a steady state.');
+      }
+    }
+  }
+
+  private failTask(service: SimService, task: SimTask, now: number): void {
+    const deployment = service.deployments.find((d) => d.id === task.deploymentId);
+    if (!deployment) return;
+    deployment.failedTasks += 1;
+    this.event(service, now, `has stopped 1 running tasks: (task ${task.id}). Reason: ${task.stoppedReason ?? ''}`);
+    // ECS: the circuit breaker trips after max(3, min(200, ceil(desired / 2))) failed tasks.
+    const threshold = Math.max(3, Math.min(200, Math.ceil(deployment.desiredCount / 2)));
+    if (service.circuitBreaker && deployment.rolloutState === 'IN_PROGRESS' && deployment.failedTasks >= threshold) {
+      deployment.rolloutState = 'FAILED';
+      deployment.rolloutStateReason = `ECS deployment circuit breaker: tasks failed to start.`;
+      this.event(service, now, `deployment ${deployment.id} deployment failed: tasks failed to start.`);
+    }
+  }
+
+  /** UpdateService: a new task definition starts a new deployment; a count change only rescales. */
+  updateService(service: SimService, update: { taskDefinitionArn?: string; desiredCount?: number; circuitBreaker?: boolean }): void {
+    if (update.circuitBreaker !== undefined) service.circuitBreaker = update.circuitBreaker;
+    if (update.desiredCount !== undefined) service.desiredCount = update.desiredCount;
+    const primary = service.deployments.find((d) => d.status === 'PRIMARY');
+    if (update.taskDefinitionArn && update.taskDefinitionArn !== service.taskDefinitionArn) {
+      service.taskDefinitionArn = update.taskDefinitionArn;
+      for (const deployment of service.deployments) deployment.status = 'ACTIVE';
+      service.deployments.unshift(this.newDeployment(update.taskDefinitionArn, service.desiredCount, 'IN_PROGRESS'));
+    } else if (primary) {
+      primary.desiredCount = service.desiredCount;
+      if (update.desiredCount !== undefined && primary.rolloutState === 'COMPLETED') primary.rolloutState = 'IN_PROGRESS';
+    }
+  }
+
+  /** The account as an account file, so a run can be inspected or chained. */
+  toSpec(): Record<string, unknown> {
+    const clusters: Record<string, { services: Record<string, unknown> }> = {};
+    for (const service of this.services.values()) {
+      const definition = this.taskDefinitions.get(service.taskDefinitionArn);
+      clusters[service.cluster] ??= { services: {} };
+      const entry = clusters[service.cluster];
+      if (entry) {
+        entry.services[service.name] = {
+          taskDefinition: definition ? `${definition.family}:${definition.revision}` : service.taskDefinitionArn,
+          desiredCount: service.desiredCount,
+          targetGroupArn: service.targetGroupArn,
+        };
+      }
+    }
+    return {
+      account: this.account,
+      region: this.region,
+      taskStartSeconds: this.taskStartSeconds,
+      ecs: {
+        clusters,
+        taskDefinitions: [...this.taskDefinitions.values()].map(({ arn: _arn, ...definition }) => definition),
+      },
+      elb: { listeners: this.listeners, targetGroups: this.targetGroups },
+      ecr: { repositories: this.repositories },
+      secretsManager: { secrets: this.secrets },
+      elasticache: { replicationGroups: this.replicationGroups },
+      cloudwatch: { alarms: this.alarms },
+      deploymentTable: [...this.table.values()],
+    };
+  }
+}
+
+export function serviceKey(cluster: string, name: string): string {
+  return `${cluster}/${name}`;
+}
+
+export function tableKey(item: Record<string, unknown>): string {
+  return `${String(item.pk)}|${String(item.sk)}`;
+}

@@ -1,0 +1,115 @@
+/**
+ * The account file: the starting state of the simulated AWS account
+ * (sim/accounts/example.json). Validated with zod like every other input.
+ */
+import { z } from 'zod';
+
+export const ImageBehaviourSchema = z.enum(['healthy', 'crash', 'unhealthy', 'never-starts']);
+export type ImageBehaviour = z.infer<typeof ImageBehaviourSchema>;
+
+const ContainerSchema = z
+  .object({
+    name: z.string(),
+    image: z.string(),
+    essential: z.boolean().optional(),
+    portMappings: z.array(z.object({ containerPort: z.number().int() }).passthrough()).optional(),
+    environment: z.array(z.object({ name: z.string(), value: z.string() })).optional(),
+    secrets: z.array(z.object({ name: z.string(), valueFrom: z.string() })).optional(),
+  })
+  .passthrough();
+
+export const TaskDefinitionSchema = z
+  .object({
+    family: z.string(),
+    revision: z.number().int().min(1),
+    taskRoleArn: z.string().optional(),
+    executionRoleArn: z.string().optional(),
+    networkMode: z.string().optional(),
+    cpu: z.string().optional(),
+    memory: z.string().optional(),
+    requiresCompatibilities: z.array(z.string()).optional(),
+    containerDefinitions: z.array(ContainerSchema).min(1),
+    tags: z.array(z.object({ key: z.string(), value: z.string() })).default([]),
+  })
+  .passthrough();
+export type TaskDefinitionSpec = z.infer<typeof TaskDefinitionSchema>;
+
+export const AccountSchema = z.strictObject({
+  $comment: z.string().optional(),
+  account: z.string().regex(/^\d{12}$/),
+  region: z.string(),
+  /** Seconds a task takes from launch to RUNNING. */
+  taskStartSeconds: z.number().int().min(0).default(20),
+  ecs: z.strictObject({
+    clusters: z.record(
+      z.string(),
+      z.strictObject({
+        services: z.record(
+          z.string(),
+          z.strictObject({
+            taskDefinition: z.string().describe('family:revision'),
+            desiredCount: z.number().int().min(0),
+            targetGroupArn: z.string(),
+          }),
+        ),
+      }),
+    ),
+    taskDefinitions: z.array(TaskDefinitionSchema),
+  }),
+  elb: z.strictObject({
+    listeners: z.record(
+      z.string(),
+      z.strictObject({
+        /** Target group ARN -> weight of the forward action. */
+        forward: z.record(z.string(), z.number().int().min(0).max(999)),
+      }),
+    ),
+    targetGroups: z.record(
+      z.string(),
+      z.strictObject({
+        intervalSeconds: z.number().int().min(5).default(10),
+        healthyThreshold: z.number().int().min(2).default(3),
+        unhealthyThreshold: z.number().int().min(2).default(2),
+      }),
+    ),
+  }),
+  ecr: z.strictObject({
+    repositories: z.record(
+      z.string(),
+      z.strictObject({
+        images: z.array(
+          z.strictObject({
+            digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+            tags: z.array(z.string()),
+            /** How tasks running this image behave in the simulation. */
+            behaviour: ImageBehaviourSchema.default('healthy'),
+          }),
+        ),
+      }),
+    ),
+  }),
+  secretsManager: z.strictObject({
+    secrets: z.record(
+      z.string(),
+      z.strictObject({
+        versions: z.array(
+          z.strictObject({
+            versionId: z.string(),
+            stages: z.array(z.string()),
+            /** The JSON document stored in the version. Never leaves the simulated account. */
+            value: z.record(z.string(), z.unknown()),
+          }),
+        ),
+      }),
+    ),
+  }),
+  elasticache: z.strictObject({
+    replicationGroups: z.record(z.string(), z.strictObject({ status: z.string() })),
+  }),
+  cloudwatch: z.strictObject({
+    alarms: z.record(z.string(), z.strictObject({ state: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']), reason: z.string().default('') })),
+  }),
+  /** Items of the deployment table (locks and records), as the handlers write them. */
+  deploymentTable: z.array(z.record(z.string(), z.unknown())).default([]),
+});
+export type AccountSpec = z.infer<typeof AccountSchema>;

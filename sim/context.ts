@@ -1,0 +1,20 @@
+/** What a fault can reach during one simulated run. */
+import type { ServiceConfig } from '../lambdas/shared/config-schema.ts';
+import type { CallInterceptor } from './account/api.ts';
+import type { AccountModel } from './account/model.ts';
+
+export interface SimulationContext {
+  readonly model: AccountModel;
+  readonly service: ServiceConfig;
+  readonly interceptors: CallInterceptor[];
+  readonly onStateEntered: Array<(state: string) => void>;
+  /** The state whose handler is running (for faults tied to a phase). */
+  currentState: string | undefined;
+  duplicateTrigger: boolean;
+  /** True for an ECR image entry the execution input asks for. */
+  isRequestedImage(image: { digest: string; tags: string[] }): boolean;
+  /** True for a container image URI of the image being deployed. */
+  isNewImage(imageUri: string): boolean;
+  /** Sets the n-th alarm of the service. */
+  setAlarm(index: number, state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA', reason: string): void;
+}

@@ -1,0 +1,233 @@
+/**
+ * Named faults. Each bends the simulated account (its starting state, an API
+ * call, or the moment a state is entered) the way the real world would.
+ */
+import { ECSServiceException } from '@aws-sdk/client-ecs';
+import { internalError, throttlingError } from './account/api.ts';
+import type { SimulationContext } from './context.ts';
+
+export interface Fault {
+  readonly description: string;
+  /** What the pipeline should end with when this fault is the only one. */
+  readonly expected: 'SUCCEEDED' | 'REJECTED' | 'DUPLICATE' | 'ROLLED_BACK';
+  apply(ctx: SimulationContext): void;
+}
+
+function accessDenied(operation: string): Error {
+  return new ECSServiceException({
+    name: 'AccessDeniedException',
+    $fault: 'client',
+    message: `User is not authorized to perform: ${operation}`,
+    $metadata: { httpStatusCode: 400 },
+  });
+}
+
+/** The colour that is idle (not live) at the start, from the listener weights of the service's production listener. */
+function idleColour(ctx: SimulationContext): 'blue' | 'green' {
+  const service = ctx.service;
+  const forward = ctx.model.listeners[service.productionListenerArn]?.forward ?? {};
+  return (forward[service.blue.targetGroupArn] ?? 0) > 0 ? 'green' : 'blue';
+}
+
+export const FAULTS: Record<string, Fault> = {
+  'image-missing': {
+    description: 'The requested image tag or digest is not in the ECR repository: validate rejects the deployment.',
+    expected: 'REJECTED',
+    apply(ctx) {
+      const repository = ctx.model.repositories[ctx.service.ecr.repositoryName];
+      if (repository) repository.images = repository.images.filter((image) => !ctx.isRequestedImage(image));
+    },
+  },
+  'secret-missing': {
+    description: 'The app-config secret does not exist: validate rejects the deployment.',
+    expected: 'REJECTED',
+    apply(ctx) {
+      if (ctx.service.appConfig) delete ctx.model.secrets[ctx.service.appConfig.secretArn];
+    },
+  },
+  'secret-malformed': {
+    description: 'The current version of the app-config secret lacks a required key: validate rejects the deployment naming the key.',
+    expected: 'REJECTED',
+    apply(ctx) {
+      const appConfig = ctx.service.appConfig;
+      const current = appConfig ? ctx.model.secrets[appConfig.secretArn]?.versions.find((v) => v.stages.includes('AWSCURRENT')) : undefined;
+      const key = appConfig ? Object.keys(appConfig.keys)[0] : undefined;
+      if (current && key) delete current.value[key];
+    },
+  },
+  'cache-unavailable': {
+    description: 'The ElastiCache replication group is "create-failed": validate rejects the deployment.',
+    expected: 'REJECTED',
+    apply(ctx) {
+      const id = ctx.service.cache?.replicationGroupId;
+      const group = id ? ctx.model.replicationGroups[id] : undefined;
+      if (group) group.status = 'create-failed';
+    },
+  },
+  'listener-split': {
+    description: 'The production listener is at 80/20 when the deployment starts: initialize rejects it.',
+    expected: 'REJECTED',
+    apply(ctx) {
+      const listener = ctx.model.listeners[ctx.service.productionListenerArn];
+      if (listener) listener.forward = { [ctx.service.blue.targetGroupArn]: 80, [ctx.service.green.targetGroupArn]: 20 };
+    },
+  },
+  'lock-held': {
+    description: 'Another deployment holds the service lock: initialize rejects this one and leaves the other lock alone.',
+    expected: 'REJECTED',
+    apply(ctx) {
+      ctx.model.table.set(`LOCK#${ctx.service.name}|LOCK`, {
+        pk: `LOCK#${ctx.service.name}`,
+        sk: 'LOCK',
+        service: ctx.service.name,
+        deploymentId: 'other-deployment',
+        executionArn: `arn:aws:states:${ctx.model.region}:${ctx.model.account}:execution:baton-production:other-deployment`,
+        imageRef: 'tag:v0.9.9',
+        acquiredAt: new Date(ctx.model.now - 60_000).toISOString(),
+        leaseExpiresAt: Math.floor(ctx.model.now / 1000) + 3600,
+      });
+    },
+  },
+  'duplicate-trigger': {
+    description: 'The same image is triggered twice while the first deployment runs: the second ends DUPLICATE, the first succeeds.',
+    expected: 'SUCCEEDED',
+    apply(ctx) {
+      ctx.duplicateTrigger = true;
+    },
+  },
+  'register-fails': {
+    description: 'RegisterTaskDefinition is denied: prepare fails and the deployment rolls back (nothing was live yet).',
+    expected: 'ROLLED_BACK',
+    apply(ctx) {
+      ctx.interceptors.push((_service, operation) => {
+        if (operation === 'RegisterTaskDefinition') throw accessDenied('ecs:RegisterTaskDefinition');
+      });
+    },
+  },
+  'update-service-fails': {
+    description: 'UpdateService of the new colour is denied: deploy fails and the deployment rolls back.',
+    expected: 'ROLLED_BACK',
+    apply(ctx) {
+      ctx.interceptors.push((_service, operation, input) => {
+        if (operation === 'UpdateService' && ctx.currentState === 'Deploy new colour' && hasTaskDefinition(input)) {
+          throw accessDenied('ecs:UpdateService');
+        }
+      });
+    },
+  },
+  'green-tasks-crash': {
+    description: 'Tasks of the new image exit right after starting: the ECS circuit breaker fires and the deployment rolls back.',
+    expected: 'ROLLED_BACK',
+    apply(ctx) {
+      ctx.model.hooks.behaviourOf = (image, behaviour) => (ctx.isNewImage(image) ? 'crash' : behaviour);
+    },
+  },
+  'green-never-stable': {
+    description: 'Tasks of the new image never reach RUNNING: the stability deadline passes and the deployment rolls back.',
+    expected: 'ROLLED_BACK',
+    apply(ctx) {
+      ctx.model.hooks.behaviourOf = (image, behaviour) => (ctx.isNewImage(image) ? 'never-starts' : behaviour);
+    },
+  },
+  'green-unhealthy': {
+    description: 'Targets of the new image fail their health checks: ECS replaces them until its circuit breaker fires; rolled back.',
+    expected: 'ROLLED_BACK',
+    apply(ctx) {
+      ctx.model.hooks.behaviourOf = (image, behaviour) => (ctx.isNewImage(image) ? 'unhealthy' : behaviour);
+    },
+  },
+  'alarm-at-verify': {
+    description: 'A service alarm goes to ALARM once the new colour is stable: verify fails before any traffic moves; rolled back.',
+    expected: 'ROLLED_BACK',
+    apply(ctx) {
+      ctx.onStateEntered.push((state) => {
+        if (state === 'Verify new colour')
+          ctx.setAlarm(0, 'ALARM', 'Threshold Crossed: 1 datapoint [12.0] was greater than the threshold (5.0).');
+      });
+    },
+  },
+  'listener-update-fails': {
+    description: 'ModifyListener is denied when traffic first moves: shift traffic fails and the deployment rolls back.',
+    expected: 'ROLLED_BACK',
+    apply(ctx) {
+      ctx.interceptors.push((_service, operation) => {
+        if ((operation === 'ModifyListener' || operation === 'ModifyRule') && ctx.currentState === 'Shift traffic') {
+          throw accessDenied('elasticloadbalancing:ModifyListener');
+        }
+      });
+    },
+  },
+  'alarm-during-bake': {
+    description: 'A service alarm goes to ALARM during the bake at 100 %: the deployment rolls back to the old colour.',
+    expected: 'ROLLED_BACK',
+    apply(ctx) {
+      ctx.onStateEntered.push((state) => {
+        if (state === 'Check bake') ctx.setAlarm(0, 'ALARM', 'Threshold Crossed: 3 datapoints were greater than the threshold (5.0).');
+      });
+    },
+  },
+  'complete-fails': {
+    description:
+      'Writing the SUCCEEDED record is denied: complete fails after retries and the deployment rolls back (loudly, with the cause).',
+    expected: 'ROLLED_BACK',
+    apply(ctx) {
+      ctx.interceptors.push((_service, operation, input) => {
+        if (operation === 'UpdateItem' && ctx.currentState === 'Complete deployment' && JSON.stringify(input).includes('SUCCEEDED')) {
+          throw accessDenied('dynamodb:UpdateItem');
+        }
+      });
+    },
+  },
+  throttling: {
+    description: 'The first 3 ECS and ELB calls are throttled: the state machine retries them and the deployment still succeeds.',
+    expected: 'SUCCEEDED',
+    apply(ctx) {
+      let remaining = 3;
+      ctx.interceptors.push((service) => {
+        if ((service === 'ecs' || service === 'elb') && remaining > 0) {
+          remaining -= 1;
+          throw throttlingError(service);
+        }
+      });
+    },
+  },
+  'rollback-listener-fails-once': {
+    description: 'With alarm-during-bake: the first listener update of the rollback fails (HTTP 500); the retry moves traffic back.',
+    expected: 'ROLLED_BACK',
+    apply(ctx) {
+      FAULTS['alarm-during-bake']?.apply(ctx);
+      let failed = false;
+      ctx.interceptors.push((_service, operation) => {
+        if ((operation === 'ModifyListener' || operation === 'ModifyRule') && ctx.currentState === 'Roll back' && !failed) {
+          failed = true;
+          throw internalError();
+        }
+      });
+    },
+  },
+  'old-colour-scaled-down': {
+    description:
+      'With alarm-during-bake: the old colour has 0 tasks when the rollback starts; it is scaled up and healthy before traffic returns.',
+    expected: 'ROLLED_BACK',
+    apply(ctx) {
+      FAULTS['alarm-during-bake']?.apply(ctx);
+      const live = idleColour(ctx) === 'green' ? ctx.service.blue : ctx.service.green;
+      let done = false;
+      ctx.onStateEntered.push((state) => {
+        if (state !== 'Roll back' || done) return;
+        done = true;
+        const service = ctx.model.service(ctx.service.cluster, live.serviceName);
+        if (service) ctx.model.updateService(service, { desiredCount: 0 });
+        ctx.model.advanceTo(ctx.model.now + 1000);
+      });
+    },
+  },
+};
+
+function hasTaskDefinition(input: unknown): boolean {
+  return typeof input === 'object' && input !== null && 'taskDefinition' in input;
+}
+
+export function faultNames(): string[] {
+  return Object.keys(FAULTS);
+}

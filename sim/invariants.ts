@@ -1,0 +1,77 @@
+/**
+ * DESIGN.md's invariants, checked against the account after a simulated run.
+ * Returns the broken ones in words; an empty list means all hold.
+ */
+import type { BatonConfig } from '../lambdas/shared/config-schema.ts';
+import type { AccountSpec } from './account/schema.ts';
+import type { SimulationResult } from './engine.ts';
+
+const TERMINAL = new Set(['SUCCEEDED', 'ROLLED_BACK', 'ROLLBACK_FAILED', 'REJECTED', 'DUPLICATE']);
+
+/** Every string value in the account file's secrets: none may appear anywhere outside the account. */
+export function secretValues(account: AccountSpec): string[] {
+  const values: string[] = [];
+  for (const secret of Object.values(account.secretsManager.secrets)) {
+    for (const version of secret.versions) {
+      for (const value of Object.values(version.value)) {
+        // Short values ("8", "info") would match innocent text; secrets worth leaking are long.
+        if (typeof value === 'string' && value.length >= 8) values.push(value);
+      }
+    }
+  }
+  return values;
+}
+
+export function checkInvariants(config: BatonConfig, account: AccountSpec, result: SimulationResult): string[] {
+  const broken: string[] = [];
+  const { model } = result;
+  for (const service of config.services) {
+    const forward = model.listeners[service.productionListenerArn]?.forward ?? {};
+    const blue = forward[service.blue.targetGroupArn] ?? 0;
+    const green = forward[service.green.targetGroupArn] ?? 0;
+    // 1. Production traffic only on a healthy colour, and never left split.
+    const before = result.initialListeners[service.productionListenerArn]?.forward ?? {};
+    for (const [colour, weight] of [
+      ['blue', blue],
+      ['green', green],
+    ] as const) {
+      // Only traffic the pipeline moved counts; a pre-existing split is the operator's (and is rejected).
+      if (weight === 0 || weight === (before[service[colour].targetGroupArn] ?? 0)) continue;
+      const targets = model.targets.get(service[colour].targetGroupArn) ?? [];
+      const healthy = targets.filter((t) => t.state === 'healthy').length;
+      if (healthy === 0) broken.push(`${service.name}: ${weight} % of production traffic on ${colour}, which has no healthy target`);
+    }
+    const splitBefore = Object.values(before).filter((w) => w > 0).length > 1;
+    if (blue > 0 && green > 0 && !splitBefore) broken.push(`${service.name}: production left split at blue ${blue} / green ${green}`);
+    const lock = model.table.get(`LOCK#${service.name}|LOCK`);
+    const executions = [result.main, ...result.others].map((e) => e.name);
+    // 4. The lock is free after the run (unless it belonged to someone else to begin with).
+    if (lock && executions.includes(String(lock.deploymentId)))
+      broken.push(`${service.name}: lock still held by ${String(lock.deploymentId)}`);
+  }
+  // 3. Every execution ends with a terminal record stating why.
+  for (const execution of [result.main, ...result.others]) {
+    const record = model.table.get(`DEPLOYMENT#${execution.name}|RECORD`);
+    const dryRun =
+      typeof execution.input === 'object' && execution.input !== null && (execution.input as { dryRun?: unknown }).dryRun === true;
+    if (dryRun) {
+      if (record) broken.push(`${execution.name}: a dry run wrote a record`);
+      continue;
+    }
+    if (!record) broken.push(`${execution.name}: no deployment record`);
+    else if (!TERMINAL.has(String(record.status))) broken.push(`${execution.name}: record status ${String(record.status)} is not terminal`);
+    else if (!record.outcomeReason) broken.push(`${execution.name}: record has no reason`);
+  }
+  // 5. No secret value in the payloads, the event log, the logs or the records.
+  const exposed = JSON.stringify({
+    events: [result.main, ...result.others].map((e) => e.events),
+    outputs: [result.main, ...result.others].map((e) => [e.output, e.cause]),
+    logs: result.logLines,
+    table: [...model.table.values()],
+    calls: result.apis.calls.filter((c) => c.service !== 'secretsmanager').map((c) => c.input),
+  });
+  for (const value of secretValues(account)) {
+    if (exposed.includes(value)) broken.push(`a secret value of the account file appears outside the account (${value.slice(0, 4)}…)`);
+  }
+  return broken;
+}

@@ -1,0 +1,230 @@
+/**
+ * Workflow tests: the synthesized state machine executed by
+ * aws-local-stepfunctions, every Task bound to its real handler, against the
+ * simulated account. Each asserts the exact path, the caught error, the
+ * traffic and the record; the fixture checks DESIGN.md's invariants after
+ * every run.
+ */
+import { describe, expect, it } from 'vitest';
+import { BAKE_LOOP, REJECTED, ROLLED_BACK, record, repeat, run, STABILITY_LOOP, START, weights } from '../fixtures/simulation.ts';
+
+const HAPPY_TAIL = [
+  'Verify new colour',
+  'Shift traffic',
+  'Is traffic fully shifted?',
+  ...repeat(BAKE_LOOP, 10),
+  'Wait before retiring old colour',
+  'Complete deployment',
+  'Deployment succeeded',
+];
+
+describe('a deployment of the example service', () => {
+  it('moves 100 % of traffic to green through every phase in order', async () => {
+    // Arrange / Act
+    const result = await run();
+
+    // Assert
+    expect(result.main.status).toBe('SUCCEEDED');
+    expect(result.main.executionPath).toEqual([...START, ...repeat(STABILITY_LOOP, 4), ...HAPPY_TAIL]);
+    expect(weights(result)).toEqual({ blue: 0, green: 100 });
+    expect(record(result)?.status).toBe('SUCCEEDED');
+    expect(result.model.service('prod', 'web-blue')?.desiredCount).toBe(0);
+    expect(result.model.service('prod', 'web-green')?.desiredCount).toBe(3);
+  });
+
+  it('reports how long the deployment takes on the virtual clock', async () => {
+    // Arrange / Act
+    const result = await run();
+
+    // Assert: 4 stability checks of 15 s, a 300 s bake, a 300 s scale-down delay.
+    expect(result.simulatedSeconds).toBe(660);
+  });
+
+  it('pins the new task definition to the validated secret version and the image digest', async () => {
+    // Arrange / Act
+    const result = await run();
+
+    // Assert
+    const green = result.model.service('prod', 'web-green');
+    const definition = green ? result.model.taskDefinitions.get(green.taskDefinitionArn) : undefined;
+    const container = definition?.containerDefinitions[0];
+    expect(container?.image).toBe(
+      '123456789012.dkr.ecr.eu-west-1.amazonaws.com/web@sha256:2b41b068de9587d3a582a081cb97a55390787552acae4f690637cd64ff74673f',
+    );
+    expect(container?.secrets).toContainEqual({
+      name: 'DATABASE_URL',
+      valueFrom: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:web/app-config-Xy12Ab:DATABASE_URL::v-2026-11-20',
+    });
+    expect(container?.secrets).toContainEqual({
+      name: 'NEW_RELIC_LICENSE',
+      valueFrom: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:shared/newrelic-Ab12Cd',
+    });
+  });
+
+  it('runs initialize and validate only for a dry run, changing nothing', async () => {
+    // Arrange / Act
+    const result = await run({ input: { service: 'web', imageTag: 'v1.4.2', dryRun: true } });
+
+    // Assert
+    expect(result.main.executionPath).toEqual(['Receive request', 'Initialize', 'Validate', 'Is it a dry run?', 'Dry run passed']);
+    expect(weights(result)).toEqual({ blue: 100, green: 0 });
+    expect(result.model.table.size).toBe(0);
+  });
+});
+
+describe('a failure before anything changes', () => {
+  it.each([
+    ['listener-split', ['Receive request', 'Initialize', ...REJECTED], 'ListenerSplitError', { blue: 80, green: 20 }],
+    ['lock-held', ['Receive request', 'Initialize', ...REJECTED], 'DeploymentLockedError', { blue: 100, green: 0 }],
+    ['image-missing', ['Receive request', 'Initialize', 'Validate', ...REJECTED], 'ImageNotFoundError', { blue: 100, green: 0 }],
+    ['secret-missing', ['Receive request', 'Initialize', 'Validate', ...REJECTED], 'SecretInvalidError', { blue: 100, green: 0 }],
+    ['secret-malformed', ['Receive request', 'Initialize', 'Validate', ...REJECTED], 'SecretInvalidError', { blue: 100, green: 0 }],
+    ['cache-unavailable', ['Receive request', 'Initialize', 'Validate', ...REJECTED], 'CacheNotServingError', { blue: 100, green: 0 }],
+  ])('%s ends REJECTED through the exact path with the caught error named', async (fault, path, errorName, traffic) => {
+    // Arrange / Act
+    const result = await run({ faults: [fault] });
+
+    // Assert
+    expect(result.main.executionPath).toEqual(path);
+    expect(result.main.error).toBe(errorName);
+    expect(weights(result)).toEqual(traffic);
+    expect(record(result)?.status).toBe('REJECTED');
+    expect(String(record(result)?.outcomeReason)).toContain(errorName);
+    expect(result.model.service('prod', 'web-green')?.taskDefinitionArn).toBe('arn:aws:ecs:eu-west-1:123456789012:task-definition/web:6');
+  });
+
+  it('names the missing key, the secret and its version, but never the value', async () => {
+    // Arrange / Act
+    const result = await run({ faults: ['secret-malformed'] });
+
+    // Assert
+    expect(result.main.cause).toBe(
+      'app-config secret arn:aws:secretsmanager:eu-west-1:123456789012:secret:web/app-config-Xy12Ab version v-2026-11-20: key DATABASE_URL is missing',
+    );
+  });
+
+  it('rejects an input with both a tag and a digest, naming the field', async () => {
+    // Arrange / Act
+    const result = await run({ input: { service: 'web', imageTag: 'v1.4.2', imageDigest: `sha256:${'a'.repeat(64)}` } });
+
+    // Assert
+    expect(result.main.executionPath).toEqual(['Receive request', 'Initialize', ...REJECTED]);
+    expect(result.main.error).toBe('InvalidInputError');
+    expect(result.main.cause).toBe('invalid execution input: imageDigest: give imageTag or imageDigest, not both');
+  });
+
+  it('lets a duplicate trigger end DUPLICATE while the first deployment succeeds', async () => {
+    // Arrange / Act
+    const result = await run({ faults: ['duplicate-trigger'] });
+
+    // Assert
+    expect(result.main.status).toBe('SUCCEEDED');
+    expect(result.others).toHaveLength(1);
+    expect(result.others[0]?.executionPath).toEqual([
+      'Receive request',
+      'Initialize',
+      'Record rejection',
+      'Is it a duplicate trigger?',
+      'Duplicate trigger ignored',
+    ]);
+    expect(record(result, 'deploy-1-duplicate')?.status).toBe('DUPLICATE');
+  });
+});
+
+describe('a failure after the new colour was touched', () => {
+  it.each([
+    ['register-fails', [...START.slice(0, 5), ...ROLLED_BACK], 'AccessDeniedException'],
+    ['update-service-fails', [...START, ...ROLLED_BACK], 'AccessDeniedException'],
+    [
+      'green-tasks-crash',
+      [...START, ...repeat(STABILITY_LOOP, 1), 'Wait for new colour to stabilize', 'Check new colour stability', ...ROLLED_BACK],
+      'DeploymentFailedError',
+    ],
+    ['alarm-at-verify', [...START, ...repeat(STABILITY_LOOP, 4), 'Verify new colour', ...ROLLED_BACK], 'VerificationFailedError'],
+    [
+      'listener-update-fails',
+      [...START, ...repeat(STABILITY_LOOP, 4), 'Verify new colour', 'Shift traffic', ...ROLLED_BACK],
+      'AccessDeniedException',
+    ],
+    [
+      'alarm-during-bake',
+      [
+        ...START,
+        ...repeat(STABILITY_LOOP, 4),
+        'Verify new colour',
+        'Shift traffic',
+        'Is traffic fully shifted?',
+        'Wait during bake',
+        'Check bake',
+        ...ROLLED_BACK,
+      ],
+      'GateFailedError',
+    ],
+    [
+      'complete-fails',
+      [
+        ...START,
+        ...repeat(STABILITY_LOOP, 4),
+        'Verify new colour',
+        'Shift traffic',
+        'Is traffic fully shifted?',
+        ...repeat(BAKE_LOOP, 10),
+        'Wait before retiring old colour',
+        'Complete deployment',
+        ...ROLLED_BACK,
+      ],
+      'AccessDeniedException',
+    ],
+  ])('%s rolls back to blue through the exact path', async (fault, path, errorName) => {
+    // Arrange / Act
+    const result = await run({ faults: [fault] });
+
+    // Assert
+    expect(result.main.executionPath).toEqual(path);
+    expect(result.main.error).toBe(errorName);
+    expect(weights(result)).toEqual({ blue: 100, green: 0 });
+    expect(record(result)?.status).toBe('ROLLED_BACK');
+    expect(String(record(result)?.outcomeReason).startsWith(`${errorName}: `)).toBe(true);
+    expect(result.model.service('prod', 'web-green')?.desiredCount).toBe(0);
+    expect(result.model.service('prod', 'web-blue')?.desiredCount).toBe(3);
+  });
+
+  it('scales a scaled-down old colour up and waits for it before moving traffic back', async () => {
+    // Arrange / Act
+    const result = await run({ faults: ['old-colour-scaled-down'] });
+
+    // Assert
+    const rollbackPath = result.main.executionPath.slice(result.main.executionPath.indexOf('Roll back'));
+    expect(rollbackPath.filter((state) => state === 'Wait for old colour').length).toBeGreaterThan(0);
+    expect(rollbackPath.slice(-3)).toEqual(ROLLED_BACK);
+    const modifyAt = result.apis.calls.find((c) => c.operation === 'ModifyListener' && c.at > Date.parse('2026-11-23T09:01:30Z'))?.at ?? 0;
+    const blueHealthyCalls = result.apis.calls.filter(
+      (c) => c.operation === 'UpdateService' && JSON.stringify(c.input).includes('"web-blue"'),
+    );
+    expect(blueHealthyCalls[blueHealthyCalls.length - 1]?.input).toEqual({ cluster: 'prod', service: 'web-blue', desiredCount: 3 });
+    expect(modifyAt).toBeGreaterThan(blueHealthyCalls[blueHealthyCalls.length - 1]?.at ?? Number.POSITIVE_INFINITY);
+    expect(weights(result)).toEqual({ blue: 100, green: 0 });
+  });
+
+  it('retries a rollback whose first listener update fails and still moves traffic back', async () => {
+    // Arrange / Act
+    const result = await run({ faults: ['rollback-listener-fails-once'] });
+
+    // Assert
+    const rollbackPath = result.main.executionPath.slice(result.main.executionPath.indexOf('Roll back'));
+    expect(rollbackPath).toEqual(ROLLED_BACK);
+    expect(result.apis.calls.filter((c) => c.operation === 'ModifyListener' && c.error === 'InternalFailure')).toHaveLength(1);
+    expect(weights(result)).toEqual({ blue: 100, green: 0 });
+    expect(record(result)?.status).toBe('ROLLED_BACK');
+  });
+
+  it('survives throttled ECS and ELB calls through the state machine retries', async () => {
+    // Arrange / Act
+    const result = await run({ faults: ['throttling'] });
+
+    // Assert
+    expect(result.main.status).toBe('SUCCEEDED');
+    expect(result.apis.calls.filter((c) => c.error === 'ThrottlingException' || c.error === 'Throttling')).toHaveLength(3);
+    expect(weights(result)).toEqual({ blue: 0, green: 100 });
+  });
+});
