@@ -215,19 +215,26 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       const events: EventLog[] = [];
       const executionPath: string[] = [];
       const collecting = (async () => {
+        // Retried and Caught events do not repeat the error; the Failed event before them has it.
+        let lastError: string | undefined;
+        let caught: string | undefined;
         for await (const raw of execution.eventLogs) {
           const event = raw as EventLog;
           events.push(event);
           if (event.type === 'StateEntered' && event.state) executionPath.push(event.state.name);
-          if (event.state && options.onProgress) {
+          if (event.type === 'StateFailed') lastError = event.Error;
+          // A caught state also reports an exit; it did not finish "ok".
+          const exitAfterCatch = event.type === 'StateExited' && event.state?.name === caught;
+          caught = event.type === 'StateCaught' ? event.state?.name : undefined;
+          if (event.state && options.onProgress && !exitAfterCatch) {
             const kind = event.type.replace('State', '').toLowerCase() as ProgressEvent['kind'];
             options.onProgress({
               execution: name,
               state: event.state.name,
               type: bound.definition.States[event.state.name]?.Type ?? event.state.type,
               kind,
-              simulatedSeconds: (Date.now() - start) / 1000,
-              ...(event.Error ? { error: event.Error } : {}),
+              simulatedSeconds: (event.timestamp - start) / 1000,
+              ...(event.Error || lastError ? { error: event.Error ?? lastError } : {}),
             });
           }
         }

@@ -1,0 +1,194 @@
+/**
+ * `npm run simulate`: runs a deployment of the real state machine against the
+ * simulated account and prints one line per phase, a summary and (with
+ * --json) one JSON object on the last line. Exit 0 when the pipeline did what
+ * it should; 1 when an invariant broke; 2 for bad arguments.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { issueLines } from '../lambdas/shared/zod-format.ts';
+import { ConfigError, loadConfig } from '../lib/config/load.ts';
+import { AccountSchema } from './account/schema.ts';
+import { type ProgressEvent, simulate } from './engine.ts';
+import { FAULTS } from './faults.ts';
+import { checkInvariants } from './invariants.ts';
+
+class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+const HELP = `Usage: npm run simulate -- [options]
+
+  --input '<json>'        execution input, as typed in the Step Functions console
+                          (default: {"service":"web","imageTag":"v1.4.2"})
+  --input-file <file>     the same, from a file
+  --config <file>         pipeline config (default: baton.config.json)
+  --account <file>        starting state of the simulated account (default: sim/accounts/example.json)
+  --fault <name>          inject a fault; repeatable (see --list-faults)
+  --list-faults           describe every fault and exit
+  --events <file>         write the execution event log as JSON lines
+  --state-out <file>      write the account's final state (account file format)
+  --json                  print a JSON summary as the last line of stdout
+  --help                  this text
+`;
+
+function readJson(path: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new UsageError(`${what}: cannot read ${path}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`${what}: ${path} is not valid JSON (${(error as Error).message})`);
+  }
+}
+
+function formatSeconds(seconds: number): string {
+  const m = Math.floor(seconds / 60);
+  const s = Math.round(seconds % 60);
+  return `${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}`;
+}
+
+/** One line per phase as it finishes: simulated time, state, result. */
+export function progressLine(event: ProgressEvent): string | undefined {
+  const who = event.execution.endsWith('-duplicate') ? '  [second trigger]' : '';
+  const at = `  ${formatSeconds(event.simulatedSeconds)}  ${event.state.padEnd(34)}`;
+  if (event.type === 'Task' && event.kind === 'exited') return `${at}ok${who}`;
+  if (event.type === 'Task' && event.kind === 'retried') return `${at}retrying after ${event.error ?? 'an error'}${who}`;
+  if (event.type === 'Task' && event.kind === 'caught') return `${at}failed: ${event.error ?? 'error'}${who}`;
+  if ((event.type === 'Succeed' || event.type === 'Fail') && event.kind === 'entered')
+    return `${at}${event.type === 'Succeed' ? 'SUCCEEDED' : 'FAILED'}${who}`;
+  return undefined;
+}
+
+export interface CliIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+
+const processIo: CliIo = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) };
+
+/** Runs the CLI; returns the exit code. Usage errors are reported here, other errors propagate. */
+export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
+  try {
+    return await main(argv, io);
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof ConfigError || (error instanceof TypeError && 'code' in error)) {
+      io.err(`${error.message}\n\n${HELP}`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+async function main(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      input: { type: 'string' },
+      'input-file': { type: 'string' },
+      config: { type: 'string', default: 'baton.config.json' },
+      account: { type: 'string', default: 'sim/accounts/example.json' },
+      fault: { type: 'string', multiple: true, default: [] },
+      'list-faults': { type: 'boolean', default: false },
+      events: { type: 'string' },
+      'state-out': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    io.out(HELP);
+    return 0;
+  }
+  if (values['list-faults']) {
+    for (const [name, fault] of Object.entries(FAULTS)) io.out(`${name.padEnd(30)} ${fault.expected.padEnd(12)} ${fault.description}\n`);
+    return 0;
+  }
+  for (const name of values.fault) {
+    if (!FAULTS[name]) throw new UsageError(`--fault: unknown fault "${name}" (known: ${Object.keys(FAULTS).join(', ')})`);
+  }
+  if (values.input && values['input-file']) throw new UsageError('--input and --input-file: give one, not both');
+  let input: unknown = { service: 'web', imageTag: 'v1.4.2' };
+  if (values.input) {
+    try {
+      input = JSON.parse(values.input);
+    } catch (error) {
+      throw new UsageError(`--input: not valid JSON (${(error as Error).message})`);
+    }
+  } else if (values['input-file']) {
+    input = readJson(values['input-file'], '--input-file');
+  }
+  const config = loadConfig(values.config);
+  const accountParsed = AccountSchema.safeParse(readJson(values.account, '--account'));
+  if (!accountParsed.success) throw new UsageError(`--account ${values.account}:\n  - ${issueLines(accountParsed.error).join('\n  - ')}`);
+  const account = accountParsed.data;
+  process.env.BATON_TABLE_NAME ??= 'baton-simulated-deployments';
+
+  const quiet = values.json;
+  const onProgress = (event: ProgressEvent) => {
+    if (quiet) return;
+    const line = progressLine(event);
+    if (line) io.out(`${line}\n`);
+  };
+  const result = await simulate({ config, account, input, faults: values.fault, onProgress });
+  const broken = checkInvariants(config, account, result);
+
+  const service =
+    config.services.find((s) => typeof input === 'object' && input !== null && s.name === (input as { service?: unknown }).service) ??
+    config.services[0];
+  const forward = service ? (result.model.listeners[service.productionListenerArn]?.forward ?? {}) : {};
+  const traffic = service
+    ? { blue: forward[service.blue.targetGroupArn] ?? 0, green: forward[service.green.targetGroupArn] ?? 0 }
+    : { blue: 0, green: 0 };
+  const liveColor = traffic.blue === 100 ? 'blue' : traffic.green === 100 ? 'green' : 'split';
+  const recordItem = result.model.table.get(`DEPLOYMENT#${result.main.name}|RECORD`);
+  const record = recordItem ? { status: recordItem.status, reason: recordItem.outcomeReason } : null;
+
+  if (values.events) {
+    writeFileSync(
+      values.events,
+      `${[result.main, ...result.others].flatMap((e) => e.events.map((event) => JSON.stringify({ execution: e.name, ...event }))).join('\n')}\n`,
+    );
+  }
+  if (values['state-out']) writeFileSync(values['state-out'], `${JSON.stringify(result.model.toSpec(), null, 2)}\n`);
+
+  const summary = {
+    status: result.main.status,
+    input,
+    executionPath: result.main.executionPath,
+    transitions: result.main.transitions,
+    simulatedSeconds: result.simulatedSeconds,
+    wallMs: result.wallMs,
+    traffic,
+    liveColor,
+    record,
+    error: result.main.error ?? null,
+    cause: result.main.cause ?? null,
+    otherExecutions: result.others.map((e) => ({ name: e.name, status: e.status, error: e.error ?? null })),
+    invariantsBroken: broken,
+  };
+  if (values.json) {
+    io.out(`${JSON.stringify(summary)}\n`);
+  } else {
+    io.out(
+      [
+        '',
+        `Execution ${result.main.status}${result.main.error ? ` (${result.main.error})` : ''} after ${formatSeconds(result.simulatedSeconds)} simulated (${result.wallMs} ms wall, ${result.main.transitions} transitions)`,
+        `Traffic: blue ${traffic.blue} % / green ${traffic.green} %`,
+        `Record: ${record ? `${String(record.status)}: ${String(record.reason)}` : 'none (dry run)'}`,
+        ...result.others.map((e) => `Also ran ${e.name}: ${e.status}${e.error ? ` (${e.error})` : ''}`),
+        broken.length ? `INVARIANTS BROKEN:\n  - ${broken.join('\n  - ')}` : 'Invariants: all hold',
+        '',
+      ].join('\n'),
+    );
+  }
+  return broken.length > 0 ? 1 : 0;
+}

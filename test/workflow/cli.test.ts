@@ -1,0 +1,153 @@
+/** `npm run simulate`, run in process through runCli with its output captured. */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AccountSchema } from '../../sim/account/schema.ts';
+import { runCli } from '../../sim/cli-main.ts';
+import { secretValues } from '../../sim/invariants.ts';
+import { exampleAccount } from '../fixtures/simulation.ts';
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(args, { out: (text) => (out += text), err: (text) => (err += text) });
+  return { code, out, err };
+}
+
+function lastLine(text: string): string {
+  const lines = text.trimEnd().split('\n');
+  return lines[lines.length - 1] ?? '';
+}
+
+const temp = () => mkdtempSync(join(tmpdir(), 'baton-sim-'));
+
+describe('npm run simulate', () => {
+  it('deploys the example service and prints one line per phase and a summary', async () => {
+    // Act
+    const { code, out } = await cli([]);
+
+    // Assert
+    expect(code).toBe(0);
+    expect(out).toContain('  00:00  Initialize                        ok\n');
+    expect(out).toContain('  01:00  Shift traffic                     ok\n');
+    expect(out).toContain('Traffic: blue 0 % / green 100 %\n');
+    expect(out).toContain('Record: SUCCEEDED: v1.4.2 live on green (web-green) after a 300 s bake\n');
+    expect(out).toContain('Invariants: all hold\n');
+  });
+
+  it('prints a single JSON summary on the last line with --json', async () => {
+    // Act
+    const { code, out } = await cli(['--json']);
+
+    // Assert
+    expect(code).toBe(0);
+    const summary = JSON.parse(lastLine(out)) as Record<string, unknown>;
+    expect(summary).toMatchObject({
+      status: 'SUCCEEDED',
+      input: { service: 'web', imageTag: 'v1.4.2' },
+      transitions: 54,
+      simulatedSeconds: 660,
+      traffic: { blue: 0, green: 100 },
+      liveColor: 'green',
+      record: { status: 'SUCCEEDED', reason: 'v1.4.2 live on green (web-green) after a 300 s bake' },
+      invariantsBroken: [],
+    });
+    expect((summary.executionPath as string[])[0]).toBe('Receive request');
+    expect(typeof summary.wallMs).toBe('number');
+  });
+
+  it('exits 0 for a correct rollback and names the cause', async () => {
+    // Act
+    const { code, out } = await cli(['--fault', 'alarm-during-bake', '--json']);
+
+    // Assert
+    expect(code).toBe(0);
+    expect(JSON.parse(lastLine(out))).toMatchObject({
+      status: 'FAILED',
+      error: 'GateFailedError',
+      liveColor: 'blue',
+      record: { status: 'ROLLED_BACK' },
+    });
+  });
+
+  it('writes an event log and output that contain no secret value of the account file', async () => {
+    // Arrange
+    const dir = temp();
+    const events = join(dir, 'events.jsonl');
+
+    // Act
+    const { code, out } = await cli(['--fault', 'secret-malformed', '--events', events]);
+
+    // Assert
+    expect(code).toBe(0);
+    const log = readFileSync(events, 'utf8');
+    const first = JSON.parse(log.split('\n')[0] ?? '{}') as { type?: string };
+    expect(first.type).toBe('ExecutionStarted');
+    for (const value of secretValues(exampleAccount())) {
+      expect(log).not.toContain(value);
+      expect(out).not.toContain(value);
+    }
+  });
+
+  it('writes the final account state in the account file format, so runs can be chained', async () => {
+    // Arrange
+    const dir = temp();
+    const state = join(dir, 'state.json');
+    await cli(['--state-out', state, '--json']);
+
+    // Act: the next release goes back from green to blue.
+    const { code, out } = await cli(['--account', state, '--input', '{"service":"web","imageTag":"v1.4.1"}', '--json']);
+
+    // Assert
+    expect(AccountSchema.safeParse(JSON.parse(readFileSync(state, 'utf8'))).success).toBe(true);
+    expect(code).toBe(0);
+    expect(JSON.parse(lastLine(out))).toMatchObject({ status: 'SUCCEEDED', traffic: { blue: 100, green: 0 }, liveColor: 'blue' });
+  });
+
+  it('rejects an unknown fault with exit code 2, naming the option', async () => {
+    // Act
+    const { code, err } = await cli(['--fault', 'disk-full']);
+
+    // Assert
+    expect(code).toBe(2);
+    expect(err).toContain('--fault: unknown fault "disk-full"');
+  });
+
+  it('rejects input that is not JSON with exit code 2', async () => {
+    // Act
+    const { code, err } = await cli(['--input', '{service: web}']);
+
+    // Assert
+    expect(code).toBe(2);
+    expect(err).toContain('--input: not valid JSON');
+  });
+
+  it('rejects an account file with a bad field, naming it', async () => {
+    // Arrange
+    const dir = temp();
+    const bad = join(dir, 'account.json');
+    const account = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'sim', 'accounts', 'example.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    writeFileSync(bad, JSON.stringify({ ...account, account: '12345' }));
+
+    // Act
+    const { code, err } = await cli(['--account', bad]);
+
+    // Assert
+    expect(code).toBe(2);
+    expect(err).toContain(`--account ${bad}:\n  - account: `);
+  });
+
+  it('lists every fault with its expected outcome', async () => {
+    // Act
+    const { code, out } = await cli(['--list-faults']);
+
+    // Assert
+    expect(code).toBe(0);
+    expect(out.split('\n').filter(Boolean)).toHaveLength(19);
+    expect(out).toContain('green-tasks-crash              ROLLED_BACK');
+  });
+});
