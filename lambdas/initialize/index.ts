@@ -6,33 +6,18 @@
 
 import { liveColourOf, readWeights } from '../shared/aws/listener.ts';
 import type { ServiceConfig } from '../shared/config-schema.ts';
-import {
-  type DeploymentRequest,
-  DeploymentRequestSchema,
-  type DeploymentState,
-  ExecutionEnvelopeSchema,
-  otherColour,
-} from '../shared/contract.ts';
+import { type DeploymentRequest, type DeploymentState, ExecutionEnvelopeSchema, otherColour } from '../shared/contract.ts';
 import { acquireLock, createRecord } from '../shared/deployments.ts';
-import { DeploymentLockedError, DuplicateTriggerError, InvalidInputError, UnknownServiceError } from '../shared/errors.ts';
+import { DeploymentLockedError, DuplicateTriggerError, UnknownServiceError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
 import { recordBase } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
+import { parseRequest } from '../shared/request.ts';
 import { pipelineConfig } from '../shared/runtime-config.ts';
 import type { Strategy } from '../shared/strategy.ts';
-import { formatIssues } from '../shared/zod-format.ts';
 
 /** Hotfix: everything at once and a short bake, but validate and verify still run. */
 export const HOTFIX_BAKE_SECONDS = 60;
-
-export function parseRequest(raw: unknown): DeploymentRequest {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new InvalidInputError('execution input must be a JSON object such as {"service": "web", "imageTag": "v1.4.2"}');
-  }
-  const parsed = DeploymentRequestSchema.safeParse(raw);
-  if (!parsed.success) throw new InvalidInputError(`invalid execution input: ${formatIssues(parsed.error)}`);
-  return parsed.data;
-}
 
 export function resolveStrategy(request: DeploymentRequest, service: ServiceConfig): { strategy: Strategy; bakeSeconds: number } {
   if (request.hotfix) return { strategy: { type: 'all-at-once' }, bakeSeconds: Math.min(service.bakeSeconds, HOTFIX_BAKE_SECONDS) };
@@ -40,8 +25,8 @@ export function resolveStrategy(request: DeploymentRequest, service: ServiceConf
 }
 
 export const handler = definePhase('initialize', ExecutionEnvelopeSchema, async (envelope): Promise<DeploymentState> => {
-  const request = parseRequest(envelope.request);
   const config = pipelineConfig();
+  const request = parseRequest(envelope.request, config);
   const service = config.services.find((candidate) => candidate.name === request.service);
   if (!service) {
     throw new UnknownServiceError(

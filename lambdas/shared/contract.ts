@@ -25,6 +25,8 @@ export const DeploymentRequestSchema = z
     service: z.string().min(1, { message: 'name the service to deploy' }),
     imageTag: z.string().regex(TAG, { message: 'not a valid image tag (letters, digits, ".", "_", "-"; at most 128)' }).optional(),
     imageDigest: z.string().regex(DIGEST, { message: 'expected "sha256:" followed by 64 lowercase hex digits' }).optional(),
+    /** The tag an ECR push carried, when the deployment is by digest (informational). */
+    pushedTag: z.string().regex(TAG, { message: 'not a valid image tag' }).optional(),
     strategy: StrategySchema.optional(),
     hotfix: z.boolean().default(false),
     approval: z.boolean().optional(),
@@ -76,6 +78,19 @@ export const SecretPinSchema = z.object({
 });
 export type SecretPin = z.infer<typeof SecretPinSchema>;
 
+/** What a dry run would do; ids and ARNs only. */
+export const PlanSchema = z.object({
+  service: z.string(),
+  liveColour: ColourSchema,
+  targetColour: ColourSchema,
+  image: z.object({ current: z.string(), next: z.string() }),
+  taskDefinition: z.object({ base: z.string(), family: z.string(), changes: z.array(z.string()) }),
+  secretVersions: z.object({ current: z.array(z.string()), next: z.string().optional() }),
+  traffic: z.array(z.object({ weight: z.number(), pauseSeconds: z.number() })),
+  bakeSeconds: z.number(),
+});
+export type Plan = z.infer<typeof PlanSchema>;
+
 /** Step Functions' Catch output: `{ Error, Cause }`. */
 export const CaughtErrorSchema = z.object({
   Error: z.string(),
@@ -112,6 +127,8 @@ export const DeploymentStateSchema = z.object({
     .optional(),
   image: ImageSchema.optional(),
   secret: SecretPinSchema.optional(),
+  /** Filled by validate for a dry run: what the deployment would do. */
+  plan: PlanSchema.optional(),
   /** Filled by prepare. */
   release: z.object({ taskDefinitionArn: z.string() }).optional(),
   /** Filled by deploy. */

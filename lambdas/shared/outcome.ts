@@ -32,7 +32,7 @@ export function recordBase(state: DeploymentState): DeploymentRecord {
     trigger: state.request.trigger,
     requestedBy: state.request.requestedBy,
     reason: state.request.reason,
-    imageTag: state.request.imageTag ?? state.image?.tag,
+    imageTag: state.request.imageTag ?? state.request.pushedTag ?? state.image?.tag,
     imageDigest: state.image?.digest ?? state.request.imageDigest,
     strategy: state.strategy.type,
     liveColour: state.live.colour,

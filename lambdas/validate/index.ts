@@ -5,14 +5,22 @@
  */
 
 import { DescribeImagesCommand, ImageNotFoundException, RepositoryNotFoundException } from '@aws-sdk/client-ecr';
-import { ClusterNotFoundException, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import { ClusterNotFoundException, type ContainerDefinition, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { readAppConfig } from '../shared/aws/app-config.ts';
 import { assertCacheServing, describeService, firingAlarms, targetHealth } from '../shared/aws/health.ts';
 import { liveColourOf, readWeights } from '../shared/aws/listener.ts';
 import * as clients from '../shared/clients.ts';
-import { type DeploymentState, DeploymentStateSchema } from '../shared/contract.ts';
-import { AlarmFiringError, DuplicateTriggerError, ImageNotFoundError, ListenerSplitError, ResourceMissingError } from '../shared/errors.ts';
+import { type DeploymentState, DeploymentStateSchema, type Plan } from '../shared/contract.ts';
+import {
+  AlarmFiringError,
+  ContractViolationError,
+  DuplicateTriggerError,
+  ImageNotFoundError,
+  ListenerSplitError,
+  ResourceMissingError,
+} from '../shared/errors.ts';
 import { definePhase } from '../shared/phase.ts';
+import { planSteps } from '../shared/strategy.ts';
 
 export const handler = definePhase('validate', DeploymentStateSchema, async (state): Promise<DeploymentState> => {
   const { service } = state;
@@ -54,7 +62,7 @@ export const handler = definePhase('validate', DeploymentStateSchema, async (sta
     throw new AlarmFiringError(`alarm(s) already firing before any change: ${firing.map((a) => `${a.name} (${a.reason})`).join('; ')}`);
   }
 
-  return {
+  const next: DeploymentState = {
     ...state,
     previous: {
       taskDefinitionArn: liveTaskDefinitionArn,
@@ -66,7 +74,41 @@ export const handler = definePhase('validate', DeploymentStateSchema, async (sta
     image,
     ...(secret ? { secret } : {}),
   };
+  return state.request.dryRun ? { ...next, plan: dryRunPlan(next, container) } : next;
 });
+
+/** The secret version ids a container's secrets reference for one secret ARN. */
+export function referencedVersions(container: ContainerDefinition, secretArn: string): string[] {
+  const versions = new Set<string>();
+  for (const secret of container.secrets ?? []) {
+    const valueFrom = secret.valueFrom ?? '';
+    if (!valueFrom.startsWith(`${secretArn}:`)) continue;
+    // arn:...:secret:name-AbCdEf:json-key:version-stage:version-id
+    const version = valueFrom.slice(secretArn.length + 1).split(':')[2];
+    if (version) versions.add(version);
+  }
+  return [...versions].sort();
+}
+
+export function dryRunPlan(state: DeploymentState, container: ContainerDefinition): Plan {
+  const { previous, image, secret } = state;
+  if (!previous || !image) throw new ContractViolationError('a plan needs the output of validate');
+  const changes = [`container ${state.service.containerName} image: ${previous.image} -> ${image.uri}`];
+  if (secret) changes.push(`secrets ${secret.keys.join(', ')} pinned to version ${secret.versionId} of ${secret.arn}`);
+  return {
+    service: state.service.name,
+    liveColour: state.live.colour,
+    targetColour: state.idle.colour,
+    image: { current: previous.image, next: image.uri },
+    taskDefinition: { base: previous.taskDefinitionArn, family: state.service.taskDefinitionFamily, changes },
+    secretVersions: {
+      current: state.service.appConfig ? referencedVersions(container, state.service.appConfig.secretArn) : [],
+      ...(secret ? { next: secret.versionId } : {}),
+    },
+    traffic: planSteps(state.strategy),
+    bakeSeconds: state.bakeSeconds,
+  };
+}
 
 async function describeServiceOrMissing(cluster: string, serviceName: string) {
   try {
