@@ -6,6 +6,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { BatonConfig } from '../lambdas/shared/config-schema.ts';
 import { DeploymentTable } from './constructs/deployment-table.ts';
+import { EcrPushTrigger } from './constructs/ecr-push-trigger.ts';
 import { PhaseFunctions } from './constructs/phase-functions.ts';
 import { PipelineStateMachine } from './constructs/pipeline-state-machine.ts';
 import { acknowledgeFindings } from './nag.ts';
@@ -19,6 +20,7 @@ export class BatonStack extends Stack {
   public readonly phases: PhaseFunctions;
   public readonly pipeline: PipelineStateMachine;
   public readonly config: BatonConfig;
+  public readonly ecrTrigger: EcrPushTrigger;
 
   constructor(scope: Construct, id: string, props: BatonStackProps) {
     super(scope, id, props);
@@ -27,6 +29,8 @@ export class BatonStack extends Stack {
     this.deployments = new DeploymentTable(this, 'Deployments');
     this.phases = new PhaseFunctions(this, 'Phases', { config, table: this.deployments.table });
     this.pipeline = new PipelineStateMachine(this, 'Pipeline', { config, functions: this.phases.functions });
+
+    this.ecrTrigger = new EcrPushTrigger(this, 'EcrPush', { config, stateMachine: this.pipeline.stateMachine });
 
     new CfnOutput(this, 'StateMachineArn', { value: this.pipeline.stateMachine.stateMachineArn });
     new CfnOutput(this, 'DeploymentTableName', { value: this.deployments.table.tableName });

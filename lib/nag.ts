@@ -38,6 +38,16 @@ export function acknowledgeFindings(stack: BatonStack): void {
         'DescribeTasks reads the stopped tasks of the new colour to explain failures; task ids are random, so the grant is limited to the configured cluster.',
     });
   }
+  Validations.of(stack.ecrTrigger.deadLetterQueue).acknowledge({
+    id: 'AwsSolutions-SQS3',
+    reason:
+      'This queue is the dead-letter queue of the ECR push rules; a dead-letter queue of its own would only move the same messages again.',
+  });
+  Validations.of(stack.ecrTrigger.deadLetterQueue).acknowledge({
+    id: 'Serverless-SQSRedrivePolicy',
+    reason:
+      'Dead-letter queue of the ECR push rules: messages stay 14 days for an operator to inspect and replay; nothing consumes it, so there is nothing to redrive from.',
+  });
   const machineRole = pipeline.stateMachine.role;
   Validations.of(machineRole).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',

@@ -1,0 +1,75 @@
+/**
+ * Starts a deployment when an image is pushed to a configured ECR repository
+ * with a tag that matches the service's patterns. One rule per service, so a
+ * repository that feeds several services starts one execution per service.
+ * EventBridge delivers at least once: a second delivery of the same digest
+ * ends DUPLICATE in initialize (or validate, once the image is live).
+ */
+import { Duration } from 'aws-cdk-lib';
+import { EventField, Match, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
+import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { BatonConfig, ServiceConfig } from '../../lambdas/shared/config-schema.ts';
+
+export interface EcrPushTriggerProps {
+  readonly config: BatonConfig;
+  readonly stateMachine: IStateMachine;
+  /**
+   * Delivery attempts before an event goes to the dead-letter queue.
+   * @default 8
+   */
+  readonly retryAttempts?: number;
+}
+
+/** The `image-tag` filter: exact tags as they are, patterns with "*" as EventBridge wildcards. */
+export function tagFilter(service: ServiceConfig): string[] {
+  return service.ecr.tagPatterns.flatMap((pattern) => (pattern.includes('*') ? Match.wildcard(pattern) : [pattern]));
+}
+
+export class EcrPushTrigger extends Construct {
+  public readonly rules: Record<string, Rule> = {};
+  /** Events EventBridge could not deliver after its retries (StartExecution failing, throttled, ...). */
+  public readonly deadLetterQueue: Queue;
+
+  constructor(scope: Construct, id: string, props: EcrPushTriggerProps) {
+    super(scope, id);
+    this.deadLetterQueue = new Queue(this, 'DeadLetters', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    for (const service of props.config.services) {
+      const rule = new Rule(this, `${service.name}Push`, {
+        description: `Baton: deploy ${service.name} when ${service.ecr.repositoryName} receives a push tagged ${service.ecr.tagPatterns.join(' or ')}`,
+        eventPattern: {
+          source: ['aws.ecr'],
+          detailType: ['ECR Image Action'],
+          detail: {
+            'action-type': ['PUSH'],
+            result: ['SUCCESS'],
+            'repository-name': [service.ecr.repositoryName],
+            'image-tag': tagFilter(service),
+          },
+        },
+      });
+      rule.addTarget(
+        new SfnStateMachine(props.stateMachine, {
+          // The console form of the input, by digest: what was pushed is what gets deployed.
+          input: RuleTargetInput.fromObject({
+            service: service.name,
+            imageDigest: EventField.fromPath('$.detail.image-digest'),
+            pushedTag: EventField.fromPath('$.detail.image-tag'),
+            trigger: 'ecr',
+            reason: `ECR push event ${EventField.eventId}`,
+          }),
+          retryAttempts: props.retryAttempts ?? 8,
+          maxEventAge: Duration.hours(2),
+          deadLetterQueue: this.deadLetterQueue,
+        }),
+      );
+      this.rules[service.name] = rule;
+    }
+  }
+}
