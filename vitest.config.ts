@@ -4,7 +4,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     environment: 'node',
-    setupFiles: ['test/setup.ts'],
+    setupFiles: ['test/support/setup.ts'],
+    reporters: ['default', './test/support/summary-reporter.ts'],
     // Synthesis and simulated executions are CPU-bound; two workers match the machines here.
     maxWorkers: 2,
     testTimeout: 60_000,
