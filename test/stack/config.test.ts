@@ -1,0 +1,225 @@
+/**
+ * The config file is checked when the app is synthesized: every problem is a
+ * line that names the field and says what is wrong, and a bad file stops
+ * `cdk synth` before anything is written.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseConfig } from '../../lib/config/load.ts';
+import { EXAMPLE_CONFIG_PATH, ROOT, rawExampleConfig } from '../fixtures/config.ts';
+import { BUNDLING_STACKS } from '../fixtures/synth.ts';
+
+type Json = Record<string, unknown>;
+
+/** The example config with one change applied to a deep copy. */
+function exampleWith(change: (config: { pipeline: Json; services: Json[] } & Json) => void): Json {
+  const config = structuredClone(rawExampleConfig()) as { pipeline: Json; services: Json[] } & Json;
+  change(config);
+  return config;
+}
+
+function firstService(config: { services: Json[] }): Json {
+  const service = config.services[0];
+  if (!service) throw new Error('the example config has no service');
+  return service;
+}
+
+function problemsOf(load: () => unknown): readonly string[] {
+  try {
+    load();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('the config was accepted');
+}
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'baton-config-'));
+}
+
+describe('parseConfig', () => {
+  it('accepts the example config', () => {
+    expect(parseConfig(rawExampleConfig(), 'baton.config.json').services.map((s) => s.name)).toEqual(['web']);
+  });
+
+  it('names a missing productionListenerArn', () => {
+    const config = exampleWith((c) => {
+      delete firstService(c).productionListenerArn;
+    });
+
+    expect(problemsOf(() => parseConfig(config, 'baton.config.json'))).toEqual([
+      'services[0].productionListenerArn: Invalid input: expected string, received undefined',
+    ]);
+  });
+
+  it('rejects an ECS ARN given as a target group ARN and shows the expected shape', () => {
+    const config = exampleWith((c) => {
+      (firstService(c).blue as Json).targetGroupArn = 'arn:aws:ecs:eu-west-1:123456789012:service/prod/web-blue';
+    });
+
+    expect(problemsOf(() => parseConfig(config, 'baton.config.json'))).toEqual([
+      'services[0].blue.targetGroupArn: expected an ARN of the form arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<16 hex>',
+    ]);
+  });
+
+  it('rejects a target group ARN given as the production listener', () => {
+    const config = exampleWith((c) => {
+      firstService(c).productionListenerArn = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-blue/6d0ecf831eec9f09';
+    });
+
+    expect(problemsOf(() => parseConfig(config, 'baton.config.json'))).toEqual([
+      'services[0].productionListenerArn: expected an ARN of the form arn:aws:elasticloadbalancing:<region>:<account>:listener/app/<alb>/<16 hex>/<16 hex> (or listener-rule/app/<alb>/<id>/<id>/<rule id>)',
+    ]);
+  });
+
+  it('rejects a canary percent of 150', () => {
+    const config = exampleWith((c) => {
+      firstService(c).strategy = { type: 'canary', percent: 150, bakeSeconds: 300 };
+    });
+
+    expect(problemsOf(() => parseConfig(config, 'baton.config.json'))).toEqual([
+      'services[0].strategy.percent: Too big: expected number to be <=99',
+    ]);
+  });
+
+  it('names the second entry of a service listed twice', () => {
+    const config = exampleWith((c) => {
+      c.services.push(structuredClone(firstService(c)));
+    });
+
+    expect(problemsOf(() => parseConfig(config, 'baton.config.json'))).toEqual([
+      'services[1].name: service "web" is listed twice; each service name must be unique',
+    ]);
+  });
+
+  it('rejects dependsOn naming a service that is not in the config', () => {
+    const config = exampleWith((c) => {
+      firstService(c).dependsOn = ['api'];
+    });
+
+    expect(problemsOf(() => parseConfig(config, 'baton.config.json'))).toEqual([
+      'services[0].dependsOn[0]: "api" is not a service in this config (known: web)',
+    ]);
+  });
+
+  it('rejects a role ARN in another account', () => {
+    const config = exampleWith((c) => {
+      firstService(c).taskRoleArn = 'arn:aws:iam::210987654321:role/web-task';
+    });
+
+    expect(problemsOf(() => parseConfig(config, 'baton.config.json'))).toEqual([
+      'services[0].taskRoleArn: ARN is in global/210987654321, but the pipeline is in eu-west-1/123456789012',
+    ]);
+  });
+
+  it('rejects a secret ARN in another region', () => {
+    const config = exampleWith((c) => {
+      (firstService(c).appConfig as Json).secretArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:web/app-config-Xy12Ab';
+    });
+
+    expect(problemsOf(() => parseConfig(config, 'baton.config.json'))).toEqual([
+      'services[0].appConfig.secretArn: ARN is in us-east-1/123456789012, but the pipeline is in eu-west-1/123456789012',
+    ]);
+  });
+
+  it('rejects an unknown top-level field by name', () => {
+    const config = exampleWith((c) => {
+      c.colour = 'blue';
+    });
+
+    expect(problemsOf(() => parseConfig(config, 'baton.config.json'))).toEqual(['(root): Unrecognized key: "colour"']);
+  });
+
+  it('puts the file name and every problem in the error message', () => {
+    const config = exampleWith((c) => {
+      firstService(c).dependsOn = ['api'];
+      c.colour = 'blue';
+    });
+
+    expect(() => parseConfig(config, 'configs/prod.json')).toThrow(
+      'Invalid Baton config configs/prod.json:\n  - (root): Unrecognized key: "colour"\n  - services[0].dependsOn[0]: "api" is not a service in this config (known: web)',
+    );
+  });
+});
+
+describe('loadConfig', () => {
+  it('loads the example config file', () => {
+    expect(loadConfig(EXAMPLE_CONFIG_PATH).pipeline).toMatchObject({ name: 'baton', environment: 'production', region: 'eu-west-1' });
+  });
+
+  it('rejects a file that is not valid JSON', () => {
+    const file = join(tempDir(), 'baton.config.json');
+    writeFileSync(file, '{ "pipeline": { "name": "baton", } }');
+
+    const problems = problemsOf(() => loadConfig(file));
+
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^\(root\): not valid JSON: /);
+  });
+
+  it('rejects a file that does not exist and says how to pass another', () => {
+    const file = join(tempDir(), 'missing.json');
+
+    expect(problemsOf(() => loadConfig(file))).toEqual(['cannot read the file (ENOENT); pass another with -c config=<path>']);
+    expect(() => loadConfig(file)).toThrow(`Invalid Baton config ${file}:`);
+  });
+
+  it('rejects a path that cannot be read as a file', () => {
+    const directory = tempDir();
+
+    expect(problemsOf(() => loadConfig(directory))).toEqual(['cannot read the file (EISDIR); pass another with -c config=<path>']);
+  });
+});
+
+describe('the CDK app (bin/app.ts)', () => {
+  /** Runs the app the way the cdk CLI does: context in CDK_CONTEXT_JSON, assembly into CDK_OUTDIR. */
+  function runApp(context: Json, outdir: string): Promise<{ code: number | null; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), ['bin/app.ts'], {
+        cwd: ROOT,
+        env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify(context), CDK_OUTDIR: outdir },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+  }
+
+  it('fails synth on a bad config file, naming the field, and writes no template', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'bad.config.json');
+    writeFileSync(
+      file,
+      JSON.stringify(
+        exampleWith((c) => {
+          firstService(c).strategy = { type: 'canary', percent: 150, bakeSeconds: 300 };
+        }),
+      ),
+    );
+    const outdir = join(dir, 'cdk.out');
+
+    const { code, stderr } = await runApp({ config: file }, outdir);
+
+    expect(code).toBe(1);
+    expect(stderr).toContain(`Invalid Baton config ${file}:`);
+    expect(stderr).toContain('services[0].strategy.percent: Too big: expected number to be <=99');
+    expect(existsSync(outdir) ? readdirSync(outdir).filter((f) => f.endsWith('.template.json')) : []).toEqual([]);
+  });
+
+  it('synthesizes the example config', async () => {
+    const outdir = join(tempDir(), 'cdk.out');
+
+    const { code, stderr } = await runApp({ config: EXAMPLE_CONFIG_PATH, [BUNDLING_STACKS]: [] }, outdir);
+
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(readdirSync(outdir)).toContain('BatonProduction.template.json');
+  });
+});

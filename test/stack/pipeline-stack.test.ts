@@ -1,0 +1,599 @@
+/**
+ * The synthesized Baton stack for the example config: the state machine
+ * definition, the phase functions, IAM scoping, the deployment table and the
+ * cdk-nag packs. One synthesis (without bundling) serves the whole file.
+ */
+
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { AwsSolutionsChecks, type IApplyRule, type NagPack, NagRuleCompliance, ServerlessChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { PhaseName } from '../../lambdas/shared/config-schema.ts';
+import { STATE_NAMES, TRANSIENT_ERRORS } from '../../lib/constructs/pipeline-state-machine.ts';
+import { exampleConfig, webService } from '../fixtures/config.ts';
+import {
+  type AslDefinition,
+  type AslState,
+  logicalIdOf,
+  resolveToString,
+  type Synthesis,
+  stateMachineDefinition,
+  synth,
+} from '../fixtures/synth.ts';
+
+const S = STATE_NAMES;
+/** The phases of the pipeline, one Lambda function each. */
+const PHASES: PhaseName[] = [
+  'initialize',
+  'validate',
+  'prepare',
+  'deploy',
+  'checkStability',
+  'verify',
+  'shiftTraffic',
+  'checkBake',
+  'complete',
+  'rollback',
+  'recordFailure',
+];
+/** The retry LambdaInvoke keeps by default (retryOnServiceExceptions). */
+const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ClientExecutionTimeoutException',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+];
+/** Tasks before any change: a failure is recorded as a rejection. */
+const REJECTING_TASKS = [S.initialize, S.validate];
+/** Tasks from "Prepare task definition" onward: a failure rolls back. */
+const ROLLING_BACK_TASKS = [S.prepare, S.deploy, S.checkStability, S.verify, S.shiftTraffic, S.checkBake, S.complete];
+/** The phase each Task invokes. */
+const TASK_PHASES: Record<string, PhaseName> = {
+  [S.initialize]: 'initialize',
+  [S.validate]: 'validate',
+  [S.prepare]: 'prepare',
+  [S.deploy]: 'deploy',
+  [S.checkStability]: 'checkStability',
+  [S.verify]: 'verify',
+  [S.shiftTraffic]: 'shiftTraffic',
+  [S.checkBake]: 'checkBake',
+  [S.complete]: 'complete',
+  [S.rollback]: 'rollback',
+  [S.recordRejection]: 'recordFailure',
+  [S.recordRollbackFailure]: 'recordFailure',
+};
+const ACCOUNT = '123456789012';
+const REGION = 'eu-west-1';
+const WEB_SERVICE_ARNS = [
+  `arn:\${AWS::Partition}:ecs:${REGION}:${ACCOUNT}:service/prod/web-blue`,
+  `arn:\${AWS::Partition}:ecs:${REGION}:${ACCOUNT}:service/prod/web-green`,
+];
+const MUTATING_ACTIONS = [
+  'ecs:UpdateService',
+  'ecs:RegisterTaskDefinition',
+  'elasticloadbalancing:ModifyListener',
+  'elasticloadbalancing:ModifyRule',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'iam:PassRole',
+];
+/** What CDK grants a state machine for vended log delivery; IAM only accepts "*" for these. */
+const LOG_DELIVERY_ACTIONS = [
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
+];
+
+interface Grant {
+  /** Logical ids of the roles the policy is attached to. */
+  readonly roles: string[];
+  readonly actions: string[];
+  readonly resources: string[];
+  readonly condition: unknown;
+}
+
+interface PolicyResource {
+  readonly Properties: {
+    readonly Roles: unknown[];
+    readonly PolicyDocument: {
+      readonly Statement: Array<{ Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown }>;
+    };
+  };
+}
+
+/** Every Allow statement of every AWS::IAM::Policy, resources resolved to `arn:${AWS::Partition}:...` strings. */
+function grantsOf(synthesis: Synthesis): Grant[] {
+  const policies = Object.values(synthesis.template.findResources('AWS::IAM::Policy')) as PolicyResource[];
+  return policies.flatMap((policy) =>
+    policy.Properties.PolicyDocument.Statement.filter((statement) => statement.Effect === 'Allow').map((statement) => ({
+      roles: policy.Properties.Roles.map((role) => resolveToString(role).replace(/^\$\{(.*)\}$/, '$1')),
+      actions: [statement.Action].flat(),
+      resources: [statement.Resource].flat().map(resolveToString),
+      condition: statement.Condition,
+    })),
+  );
+}
+
+/** IAM action patterns are case-insensitive and may hold wildcards ("ecs:*", "*"). */
+function allows(pattern: string, action: string): boolean {
+  const regex = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i');
+  return regex.test(action);
+}
+
+function grantsFor(grants: Grant[], action: string): Grant[] {
+  return grants.filter((grant) => grant.actions.some((pattern) => allows(pattern, action)));
+}
+
+/** Every state name a state can move to: Next, Default, the Choices' Next and the Catchers' Next. */
+function successors(state: AslState, throughCatch = true): string[] {
+  return [
+    ...(state.Next ? [state.Next] : []),
+    ...(state.Default ? [state.Default] : []),
+    ...(state.Choices ?? []).map((choice) => choice.Next),
+    ...(throughCatch ? (state.Catch ?? []).map((catcher) => catcher.Next) : []),
+  ];
+}
+
+/** Every value of a "QueryLanguage" key anywhere in a JSON value. */
+function queryLanguages(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(queryLanguages);
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([key, inner]) => (key === 'QueryLanguage' ? [String(inner)] : queryLanguages(inner)));
+}
+
+/**
+ * What a pack reports for a construct tree when no acknowledgement applies:
+ * applyRule is where NagPack filters acknowledged findings, so this records
+ * the raw result of each rule instead.
+ */
+function unfilteredFindings(pack: NagPack, params: IApplyRule): string[] {
+  const ruleId = `${pack.readPackName}-${params.ruleSuffixOverride ?? params.rule.name}`;
+  const at = ` at ${params.node.node.path}`;
+  try {
+    const result = params.rule(params.node);
+    if (result === NagRuleCompliance.NON_COMPLIANT) return [ruleId + at];
+    if (Array.isArray(result)) return result.map((finding) => `${ruleId}[${finding}]${at}`);
+    return [];
+  } catch {
+    return [ruleId + at];
+  }
+}
+
+class RecordingAwsSolutionsChecks extends AwsSolutionsChecks {
+  readonly recorded: string[] = [];
+  protected override applyRule(params: IApplyRule): void {
+    this.recorded.push(...unfilteredFindings(this, params));
+  }
+}
+
+class RecordingServerlessChecks extends ServerlessChecks {
+  readonly recorded: string[] = [];
+  protected override applyRule(params: IApplyRule): void {
+    this.recorded.push(...unfilteredFindings(this, params));
+  }
+}
+
+function recordAll(scope: IConstruct): string[] {
+  const packs = [new RecordingAwsSolutionsChecks(), new RecordingServerlessChecks()];
+  for (const pack of packs) pack.validateScope(scope);
+  return packs.flatMap((pack) => pack.recorded);
+}
+
+describe('the Baton stack for the example config', () => {
+  let synthesis: Synthesis;
+  let definition: AslDefinition;
+  let tasks: Array<[string, AslState]>;
+  let grants: Grant[];
+  let roleOf: (phase: PhaseName) => string;
+
+  beforeAll(() => {
+    synthesis = synth(exampleConfig());
+    definition = stateMachineDefinition(synthesis.template);
+    tasks = Object.entries(definition.States).filter(([, state]) => state.Type === 'Task');
+    grants = grantsOf(synthesis);
+    roleOf = (phase) => logicalIdOf(synthesis.stack, synthesis.stack.phases.roles[phase]);
+  });
+
+  function state(name: string): AslState {
+    const found = definition.States[name];
+    if (!found) throw new Error(`no state named "${name}"`);
+    return found;
+  }
+
+  /** States reachable from `start` (included), optionally not following Catch edges and not going past `stopAt`. */
+  function reachable(start: string, options: { throughCatch: boolean; stopAt?: string }): string[] {
+    const seen = new Set<string>([start]);
+    const queue = [start];
+    for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+      if (name === options.stopAt) continue;
+      for (const next of successors(state(name), options.throughCatch)) {
+        if (!seen.has(next) && next !== options.stopAt) {
+          seen.add(next);
+          queue.push(next);
+        }
+      }
+    }
+    return [...seen];
+  }
+
+  describe('state machine', () => {
+    it('is exactly one Standard workflow', () => {
+      synthesis.template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+      synthesis.template.hasResourceProperties('AWS::StepFunctions::StateMachine', { StateMachineType: 'STANDARD' });
+    });
+
+    it('logs every event without execution data to a /aws/vendedlogs/states/ log group', () => {
+      const logGroup = logicalIdOf(synthesis.stack, synthesis.stack.pipeline.logGroup);
+
+      expect(synthesis.template.toJSON().Resources[logGroup].Properties.LogGroupName).toBe(
+        '/aws/vendedlogs/states/baton-production-BatonProduction',
+      );
+      synthesis.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+        LoggingConfiguration: {
+          Level: 'ALL',
+          IncludeExecutionData: false,
+          Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [logGroup, 'Arn'] } } }],
+        },
+      });
+    });
+
+    it('has X-Ray tracing enabled', () => {
+      synthesis.template.hasResourceProperties('AWS::StepFunctions::StateMachine', { TracingConfiguration: { Enabled: true } });
+    });
+
+    it('invokes the function of its phase from each pipeline Task', () => {
+      const functionArn = (phase: PhaseName) => `\${${logicalIdOf(synthesis.stack, synthesis.stack.phases.functions[phase])}.Arn}`;
+
+      const invoked = Object.fromEntries(tasks.map(([name, task]) => [name, task.Resource]));
+
+      expect(invoked).toMatchObject(Object.fromEntries(Object.entries(TASK_PHASES).map(([name, phase]) => [name, functionArn(phase)])));
+    });
+
+    it('gives every Task a TimeoutSeconds', () => {
+      expect(tasks.filter(([, task]) => !(typeof task.TimeoutSeconds === 'number' && task.TimeoutSeconds > 0))).toEqual([]);
+    });
+
+    it('gives each pipeline Task the TimeoutSeconds of its phase', () => {
+      const timeouts = Object.fromEntries(tasks.map(([name, task]) => [name, task.TimeoutSeconds]));
+
+      expect(timeouts).toMatchObject({
+        [S.initialize]: 30,
+        [S.validate]: 60,
+        [S.prepare]: 60,
+        [S.deploy]: 60,
+        [S.checkStability]: 60,
+        [S.verify]: 120,
+        [S.shiftTraffic]: 60,
+        [S.checkBake]: 60,
+        [S.complete]: 120,
+        [S.rollback]: 120,
+        [S.recordRejection]: 30,
+        [S.recordRollbackFailure]: 30,
+      });
+    });
+
+    it('retries every Task on Lambda throttling, transient AWS errors and Lambda service errors', () => {
+      for (const [name, task] of tasks) {
+        const retried = (task.Retry ?? []).filter((retrier) => (retrier.MaxAttempts ?? 3) > 0).flatMap((retrier) => retrier.ErrorEquals);
+        expect(retried, name).toEqual(expect.arrayContaining([...TRANSIENT_ERRORS, ...LAMBDA_SERVICE_ERRORS]));
+      }
+    });
+
+    it('keeps States.ALL alone and last in every Retry and Catch list', () => {
+      for (const [name, task] of tasks) {
+        for (const list of [task.Retry ?? [], task.Catch ?? []]) {
+          const position = list.findIndex((entry) => entry.ErrorEquals.includes('States.ALL'));
+          if (position === -1) continue;
+          expect(position, name).toBe(list.length - 1);
+          expect(list[position]?.ErrorEquals, name).toEqual(['States.ALL']);
+        }
+      }
+    });
+
+    it.each(ROLLING_BACK_TASKS)('sends any failure of "%s" to the rollback with the error at $.error', (name) => {
+      expect(state(name).Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: S.rollback }]);
+    });
+
+    it.each(REJECTING_TASKS)('records any failure of "%s" as a rejection with the error at $.error', (name) => {
+      expect(state(name).Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: S.recordRejection }]);
+    });
+
+    it('rolls back from every Task on the path from "Prepare task definition" to the end', () => {
+      const onPath = reachable(S.prepare, { throughCatch: false }).filter((name) => state(name).Type === 'Task');
+
+      expect(onPath).toEqual(expect.arrayContaining(ROLLING_BACK_TASKS));
+      expect(
+        onPath.filter((name) => !state(name).Catch?.some((c) => c.Next === S.rollback && c.ErrorEquals.includes('States.ALL'))),
+      ).toEqual([]);
+    });
+
+    it('records a rejection from every Task before "Prepare task definition"', () => {
+      const beforePrepare = reachable(S.initialize, { throughCatch: false, stopAt: S.prepare }).filter(
+        (name) => state(name).Type === 'Task',
+      );
+
+      expect(beforePrepare.sort()).toEqual([...REJECTING_TASKS].sort());
+    });
+
+    it('catches a failing rollback into "Record rollback failure", which ends in a Fail state', () => {
+      expect(state(S.rollback).Catch).toEqual([
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.rollbackError', Next: S.recordRollbackFailure },
+      ]);
+      expect(state(S.recordRollbackFailure).Next).toBe(S.rollbackFailed);
+      expect(state(S.rollbackFailed).Type).toBe('Fail');
+    });
+
+    it('does not retry a RollbackFailedError but retries any other rollback failure', () => {
+      const retry = state(S.rollback).Retry ?? [];
+      const noRetry = retry.findIndex((r) => r.ErrorEquals.includes('RollbackFailedError'));
+      const anyError = retry.findIndex((r) => r.ErrorEquals.includes('States.ALL'));
+
+      expect(retry[noRetry]).toEqual({ ErrorEquals: ['RollbackFailedError'], MaxAttempts: 0 });
+      expect(noRetry).toBeLessThan(anyError);
+      expect(retry[anyError]?.MaxAttempts).toBe(6);
+    });
+
+    it('reaches every state from StartAt through Next, Choices, Default and Catch', () => {
+      expect(definition.StartAt).toBe(S.receive);
+      expect(reachable(definition.StartAt, { throughCatch: true }).sort()).toEqual(Object.keys(definition.States).sort());
+    });
+
+    it('only moves to states that exist', () => {
+      const targets = Object.values(definition.States).flatMap((s) => successors(s));
+
+      expect(targets.filter((target) => !(target in definition.States))).toEqual([]);
+    });
+
+    it('ends every failure in a Fail state that reports the outcome through ErrorPath and CausePath', () => {
+      const fails = Object.entries(definition.States).filter(([, s]) => s.Type === 'Fail');
+
+      expect(Object.fromEntries(fails)).toEqual({
+        [S.rejected]: { Type: 'Fail', ErrorPath: '$.outcome.error', CausePath: '$.outcome.cause' },
+        [S.rolledBack]: { Type: 'Fail', ErrorPath: '$.outcome.error', CausePath: '$.outcome.cause' },
+        [S.rollbackFailed]: { Type: 'Fail', ErrorPath: '$.outcome.error', CausePath: '$.outcome.cause' },
+      });
+    });
+
+    it('takes the length of every Wait from $.wait.seconds', () => {
+      const waits = Object.entries(definition.States).filter(([, s]) => s.Type === 'Wait');
+
+      expect(Object.fromEntries(waits.map(([name, wait]) => [name, { ...wait, Next: undefined }]))).toEqual({
+        [S.waitStable]: { Type: 'Wait', SecondsPath: '$.wait.seconds' },
+        [S.waitStep]: { Type: 'Wait', SecondsPath: '$.wait.seconds' },
+        [S.waitBake]: { Type: 'Wait', SecondsPath: '$.wait.seconds' },
+        [S.waitScaleDown]: { Type: 'Wait', SecondsPath: '$.wait.seconds' },
+        [S.waitRollback]: { Type: 'Wait', SecondsPath: '$.wait.seconds' },
+      });
+    });
+
+    it('uses JSONPath only, never JSONata', () => {
+      expect(queryLanguages(definition).filter((language) => language !== 'JSONPath')).toEqual([]);
+    });
+  });
+
+  describe('phase functions', () => {
+    it('has a Lambda function for each of the eleven pipeline phases', () => {
+      const functions = synthesis.template.findResources('AWS::Lambda::Function');
+
+      expect(PHASES).toHaveLength(11);
+      expect(Object.keys(functions)).toEqual(
+        expect.arrayContaining(PHASES.map((phase) => logicalIdOf(synthesis.stack, synthesis.stack.phases.functions[phase]))),
+      );
+    });
+
+    it('runs every Lambda function of the stack on nodejs24.x, arm64, with active tracing', () => {
+      const functions = Object.values(synthesis.template.findResources('AWS::Lambda::Function')) as Array<{ Properties: unknown }>;
+
+      expect(functions.length).toBeGreaterThanOrEqual(11);
+      for (const fn of functions) {
+        expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
+      }
+    });
+
+    it.each(PHASES)('runs %s on nodejs24.x, arm64, with active tracing and its own role', (phase) => {
+      const id = logicalIdOf(synthesis.stack, synthesis.stack.phases.functions[phase]);
+
+      expect(synthesis.template.toJSON().Resources[id].Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        Role: { 'Fn::GetAtt': [roleOf(phase), 'Arn'] },
+      });
+    });
+  });
+
+  describe('IAM', () => {
+    it('grants no mutating action on Resource "*"', () => {
+      const onStar = grants.filter((grant) => grant.resources.includes('*'));
+      const mutating = onStar.flatMap((grant) => MUTATING_ACTIONS.filter((action) => grant.actions.some((p) => allows(p, action))));
+
+      expect(mutating).toEqual([]);
+    });
+
+    it('grants only read-only, X-Ray and log-delivery actions on Resource "*"', () => {
+      const onStar = [...new Set(grants.filter((grant) => grant.resources.includes('*')).flatMap((grant) => grant.actions))];
+      const readOnly = (action: string) =>
+        /^[a-z0-9-]+:(Describe|List|Get)[A-Za-z]*$/.test(action) ||
+        ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'].includes(action) ||
+        LOG_DELIVERY_ACTIONS.includes(action);
+
+      expect(onStar.filter((action) => !readOnly(action))).toEqual([]);
+      expect(onStar.sort()).toEqual(
+        [
+          ...LOG_DELIVERY_ACTIONS,
+          'ecs:DescribeTaskDefinition',
+          'ecs:ListTasks',
+          'elasticloadbalancing:DescribeListeners',
+          'elasticloadbalancing:DescribeRules',
+          'elasticloadbalancing:DescribeTargetHealth',
+          'xray:GetSamplingRules',
+          'xray:GetSamplingTargets',
+          'xray:PutTelemetryRecords',
+          'xray:PutTraceSegments',
+        ].sort(),
+      );
+    });
+
+    it('limits ecs:ListTasks on "*" to the configured cluster', () => {
+      expect(grantsFor(grants, 'ecs:ListTasks').map((grant) => grant.condition)).toEqual([
+        {
+          ArnEquals: {
+            'ecs:cluster': [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:ecs:${REGION}:${ACCOUNT}:cluster/prod`]] }],
+          },
+        },
+      ]);
+    });
+
+    it('lets only prepare pass the two task roles, and only to ECS tasks', () => {
+      const web = webService();
+
+      expect(grantsFor(grants, 'iam:PassRole')).toEqual([
+        {
+          roles: [roleOf('prepare')],
+          actions: ['iam:PassRole'],
+          resources: [web.taskRoleArn, web.executionRoleArn],
+          condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+        },
+      ]);
+      expect([web.taskRoleArn, web.executionRoleArn]).toEqual([
+        `arn:aws:iam::${ACCOUNT}:role/web-task`,
+        `arn:aws:iam::${ACCOUNT}:role/web-task-execution`,
+      ]);
+    });
+
+    it('lets deploy, complete and rollback update exactly the blue and green services', () => {
+      const updates = grantsFor(grants, 'ecs:UpdateService');
+
+      expect(updates.map((grant) => grant.resources)).toEqual([WEB_SERVICE_ARNS, WEB_SERVICE_ARNS, WEB_SERVICE_ARNS]);
+      expect(updates.flatMap((grant) => grant.roles).sort()).toEqual([roleOf('deploy'), roleOf('complete'), roleOf('rollback')].sort());
+    });
+
+    it('lets prepare register revisions of the configured task definition family only', () => {
+      expect(grantsFor(grants, 'ecs:RegisterTaskDefinition').map((grant) => [grant.roles, grant.resources])).toEqual([
+        [[roleOf('prepare')], [`arn:\${AWS::Partition}:ecs:${REGION}:${ACCOUNT}:task-definition/web:*`]],
+      ]);
+    });
+
+    it('lets shift traffic and rollback modify the production listener only', () => {
+      const modifies = grantsFor(grants, 'elasticloadbalancing:ModifyListener');
+
+      expect(modifies.map((grant) => grant.resources)).toEqual([
+        ['arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/prod-alb/50dc6c495c0c9188/f2f7dc8efc522ab2'],
+        ['arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/prod-alb/50dc6c495c0c9188/f2f7dc8efc522ab2'],
+      ]);
+      expect(modifies.flatMap((grant) => grant.roles).sort()).toEqual([roleOf('shiftTraffic'), roleOf('rollback')].sort());
+      expect(webService().productionListenerArn).toBe(modifies[0]?.resources[0]);
+    });
+
+    it('grants no ModifyRule when the config names a listener rather than a listener rule', () => {
+      expect(grantsFor(grants, 'elasticloadbalancing:ModifyRule')).toEqual([]);
+    });
+
+    it('lets only validate read the configured app-config secret', () => {
+      expect(grantsFor(grants, 'secretsmanager:GetSecretValue').map((grant) => [grant.roles, grant.resources])).toEqual([
+        [[roleOf('validate')], ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:web/app-config-Xy12Ab']],
+      ]);
+    });
+
+    it('writes to the deployment table only', () => {
+      const table = `\${${logicalIdOf(synthesis.stack, synthesis.stack.deployments.table)}.Arn}`;
+      const writes = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'].flatMap((action) => grantsFor(grants, action));
+
+      expect(writes.length).toBeGreaterThan(0);
+      expect([...new Set(writes.flatMap((grant) => grant.resources))]).toEqual([table]);
+    });
+  });
+
+  describe('deployment table', () => {
+    it('is a single TableV2 keyed by pk and sk', () => {
+      synthesis.template.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
+      synthesis.template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+      });
+    });
+
+    it('has point-in-time recovery enabled', () => {
+      synthesis.template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+        Replicas: [{ Region: REGION, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }],
+      });
+    });
+
+    it('expires items through the expiresAt attribute', () => {
+      synthesis.template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      });
+    });
+
+    it('has the byService index', () => {
+      synthesis.template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'byService',
+            KeySchema: [
+              { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+              { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+      });
+    });
+
+    it('is retained when the stack is deleted', () => {
+      synthesis.template.hasResource('AWS::DynamoDB::GlobalTable', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    });
+  });
+
+  describe('cdk-nag', () => {
+    it('reports no unacknowledged finding from the AwsSolutions and Serverless packs', () => {
+      expect(synthesis.findings).toEqual([]);
+    });
+
+    it('gives every acknowledgement a reason of at least ten words', () => {
+      expect(synthesis.acknowledgements.length).toBeGreaterThan(0);
+      const weak = synthesis.acknowledgements.filter(
+        (ack) => ack.reason.trim().split(/\s+/).length < 10 || ack.reason.length < 60 || ack.reason.includes(ack.id),
+      );
+
+      expect(weak).toEqual([]);
+    });
+
+    it('acknowledges only findings the packs still report on that construct', () => {
+      const raw = recordAll(synthesis.stack);
+      const stale = synthesis.acknowledgements.filter(
+        (ack) => !raw.some((finding) => finding.startsWith(`${ack.id} at ${ack.path}/`) || finding === `${ack.id} at ${ack.path}`),
+      );
+
+      expect(stale).toEqual([]);
+    });
+  });
+});
+
+describe('the cdk-nag check', () => {
+  let synthesis: Synthesis;
+
+  beforeAll(() => {
+    synthesis = synth(exampleConfig(), {
+      modify: (stack) => {
+        const role = new Role(stack, 'UnacknowledgedWildcard', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+        role.addToPolicy(new PolicyStatement({ actions: ['s3:*'], resources: ['*'] }));
+      },
+    });
+  });
+
+  it('reports an unacknowledged wildcard grant added to the same stack', () => {
+    expect(synthesis.findings.sort()).toEqual([
+      'AwsSolutions-IAM5[Action::s3:*] at BatonProduction/UnacknowledgedWildcard/DefaultPolicy/Resource',
+      'AwsSolutions-IAM5[Resource::*] at BatonProduction/UnacknowledgedWildcard/DefaultPolicy/Resource',
+    ]);
+  });
+});
