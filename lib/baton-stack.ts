@@ -5,6 +5,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { BatonConfig } from '../lambdas/shared/config-schema.ts';
+import { Backstop } from './constructs/backstop.ts';
 import { DeploymentTable } from './constructs/deployment-table.ts';
 import { EcrPushTrigger } from './constructs/ecr-push-trigger.ts';
 import { PhaseFunctions } from './constructs/phase-functions.ts';
@@ -21,6 +22,7 @@ export class BatonStack extends Stack {
   public readonly pipeline: PipelineStateMachine;
   public readonly config: BatonConfig;
   public readonly ecrTrigger: EcrPushTrigger;
+  public readonly backstop: Backstop;
 
   constructor(scope: Construct, id: string, props: BatonStackProps) {
     super(scope, id, props);
@@ -30,6 +32,7 @@ export class BatonStack extends Stack {
     this.phases = new PhaseFunctions(this, 'Phases', { config, table: this.deployments.table });
     this.pipeline = new PipelineStateMachine(this, 'Pipeline', { config, functions: this.phases.functions });
 
+    this.backstop = new Backstop(this, 'Backstop', { stateMachine: this.pipeline.stateMachine, handler: this.phases.functions.backstop });
     this.ecrTrigger = new EcrPushTrigger(this, 'EcrPush', { config, stateMachine: this.pipeline.stateMachine });
 
     new CfnOutput(this, 'StateMachineArn', { value: this.pipeline.stateMachine.stateMachineArn });

@@ -17,6 +17,7 @@ export function acknowledgeFindings(stack: BatonStack): void {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: `Resource "*" is granted only for actions that IAM cannot scope to a resource: X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) and the read-only ${WILDCARD_ONLY_ACTIONS.join(', ')}. Every mutating action is scoped to the ARNs in the config.`,
     });
+    if (phase === 'backstop') continue;
     Validations.of(fn).acknowledge({
       id: 'Serverless-LambdaDLQ',
       reason:
@@ -38,6 +39,20 @@ export function acknowledgeFindings(stack: BatonStack): void {
         'DescribeTasks reads the stopped tasks of the new colour to explain failures; task ids are random, so the grant is limited to the configured cluster.',
     });
   }
+  for (const queue of [stack.backstop.deadLetterQueue, ...phases.deadLetterQueues]) {
+    // AwsSolutions-SQS3 recognizes a Lambda function's dead-letter queue as one, not an EventBridge target's.
+    if (queue === stack.backstop.deadLetterQueue) {
+      Validations.of(queue).acknowledge({
+        id: 'AwsSolutions-SQS3',
+        reason: 'Dead-letter queue of the backstop rule; a dead-letter queue of its own would only move the same messages again.',
+      });
+    }
+    Validations.of(queue).acknowledge({
+      id: 'Serverless-SQSRedrivePolicy',
+      reason:
+        'Dead-letter queue of the backstop rule: undeliverable status-change events stay 14 days for an operator to inspect and replay.',
+    });
+  }
   Validations.of(stack.ecrTrigger.deadLetterQueue).acknowledge({
     id: 'AwsSolutions-SQS3',
     reason:
@@ -54,7 +69,8 @@ export function acknowledgeFindings(stack: BatonStack): void {
     reason:
       'X-Ray tracing of the state machine (xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules/Targets) has no resource-level permissions; log delivery actions (logs:CreateLogDelivery and friends) only accept "*".',
   });
-  for (const fn of Object.values(phases.functions)) {
+  // The backstop is invoked by EventBridge, not by the state machine: its role has nothing to acknowledge for it.
+  for (const fn of Object.values(phases.functions).filter((f) => f !== phases.functions.backstop)) {
     Validations.of(machineRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(fn.node.defaultChild as CfnFunction)}.Arn>:*]`,
       reason: 'lambda:InvokeFunction on the versions and aliases of the phase functions this state machine calls, and nothing else.',

@@ -79,7 +79,10 @@ export function boundDefinition(config: BatonConfig): BoundDefinition {
   const bindings = new Map<string, { phase: PhaseName; entry: string }>();
   for (const [name, state] of Object.entries(definition.States)) {
     if (state.Type !== 'Task') continue;
-    const phase = state.Resource ? phaseByArn.get(state.Resource) : undefined;
+    // Service integrations (e.g. lambda:invoke.waitForTaskToken) name the function in Parameters.
+    const parameters = state.Parameters as { FunctionName?: unknown } | undefined;
+    const target = state.Resource?.startsWith('arn:aws:states:::lambda:invoke') ? String(parameters?.FunctionName ?? '') : state.Resource;
+    const phase = target ? phaseByArn.get(target) : undefined;
     if (!phase) throw new Error(`Task "${name}" invokes ${state.Resource ?? 'nothing'}, which is not a phase function of the stack`);
     bindings.set(name, { phase, entry: entryOf(phase) });
   }

@@ -3,12 +3,18 @@
  * bound to its real handler, against the in-memory account, on a virtual
  * clock: Wait states and retry intervals take no real time but move
  * Date.now() (and with it the account) forward by what they would take.
+ *
+ * A Simulation is also a small Step Functions service: executions can be
+ * started, stopped and answered (task tokens) through the SFN API, and an
+ * execution that ends ABORTED, TIMED_OUT or FAILED is reported to the
+ * backstop handler, as the EventBridge rule does in AWS.
  */
 import FakeTimers from '@sinonjs/fake-timers';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { BatonConfig } from '../lambdas/shared/config-schema.ts';
 import { logger } from '../lambdas/shared/logger.ts';
-import { SimulatedApis } from './account/api.ts';
+import { entryOf } from '../lib/constructs/phase-functions.ts';
+import { type SfnBackend, SimulatedApis } from './account/api.ts';
 import { AccountModel } from './account/model.ts';
 import type { AccountSpec } from './account/schema.ts';
 import type { SimulationContext } from './context.ts';
@@ -26,6 +32,9 @@ export interface EventLog {
 
 type Clock = ReturnType<typeof FakeTimers.install>;
 
+/** What the simulated operator does when a deployment waits for approval. */
+export type ApprovalDecision = 'approve' | 'reject' | 'timeout' | 'external';
+
 export interface SimulationOptions {
   readonly config: BatonConfig;
   readonly account: AccountSpec;
@@ -34,7 +43,11 @@ export interface SimulationOptions {
   /** Epoch ms of the simulated start. */
   readonly startTime?: number;
   readonly executionName?: string;
-  /** Called as each state is entered (progress output). */
+  /** Default 'approve' (after a simulated minute); 'external' waits for SendTaskSuccess/Failure. */
+  readonly approval?: ApprovalDecision;
+  /** Stop the first execution as it enters this state (StopExecution), to exercise the backstop. */
+  readonly abortAt?: string;
+  /** Called as each state is entered, exits, fails... (progress output). */
   readonly onProgress?: (event: ProgressEvent) => void;
 }
 
@@ -47,21 +60,26 @@ export interface ProgressEvent {
   readonly error?: string;
 }
 
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
+
 export interface ExecutionResult {
   readonly name: string;
-  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly arn: string;
+  status: ExecutionStatus;
   readonly input: unknown;
-  readonly output?: unknown;
-  readonly error?: string;
-  readonly cause?: string;
+  readonly startDate: number;
+  stopDate?: number;
+  output?: unknown;
+  error?: string;
+  cause?: string;
   readonly executionPath: string[];
-  readonly transitions: number;
+  transitions: number;
   readonly events: EventLog[];
 }
 
 export interface SimulationResult {
   readonly main: ExecutionResult;
-  /** Executions started by faults (duplicate-trigger). */
+  /** Other executions, in start order: duplicate triggers, recoveries started by the backstop. */
   readonly others: ExecutionResult[];
   readonly simulatedSeconds: number;
   readonly wallMs: number;
@@ -70,9 +88,13 @@ export interface SimulationResult {
   readonly logLines: string[];
   /** Listener weights as the run started, after the faults bent the account. */
   readonly initialListeners: Record<string, { forward: Record<string, number> }>;
+  /** What the backstop handler answered for each execution that ended badly. */
+  readonly backstop: Array<{ execution: string; result: unknown }>;
 }
 
 export const DEFAULT_START = Date.parse('2026-11-23T09:00:00.000Z');
+/** Simulated time an operator takes to answer an approval. */
+export const OPERATOR_DELAY_MS = 60_000;
 
 const definitions = new Map<string, BoundDefinition>();
 
@@ -105,9 +127,13 @@ async function loadHandler(entry: string): Promise<Handler> {
 function asLambdaError(error: unknown): Error {
   const name = error instanceof Error ? error.name : 'Error';
   const message = error instanceof Error ? error.message : String(error);
-  const wrapped = new Error(JSON.stringify({ errorType: name, errorMessage: message, trace: [] }));
-  wrapped.name = name;
-  return wrapped;
+  return namedError(name, JSON.stringify({ errorType: name, errorMessage: message, trace: [] }));
+}
+
+function namedError(name: string, message: string): Error {
+  const error = new Error(message);
+  error.name = name;
+  return error;
 }
 
 function jsonPath(path: string, input: unknown): unknown {
@@ -143,33 +169,51 @@ function retryDelayMillis(state: AslState, errorName: string, attempts: Map<numb
   return Math.min(delay, retrier.MaxDelaySeconds ?? Number.POSITIVE_INFINITY) * 1000;
 }
 
-export async function simulate(options: SimulationOptions): Promise<SimulationResult> {
-  const { config } = options;
-  const bound = definitionFor(config);
-  const start = options.startTime ?? DEFAULT_START;
-  const previousConfig = process.env.BATON_CONFIG;
-  process.env.BATON_CONFIG = JSON.stringify(config);
-  const entries = [...new Set([...bound.bindings.values()].map((b) => b.entry))];
-  await Promise.all(entries.map(loadHandler));
+function isWaitForTaskToken(state: AslState): boolean {
+  return state.Type === 'Task' && typeof state.Resource === 'string' && state.Resource.endsWith('.waitForTaskToken');
+}
 
-  const clock = FakeTimers.install({ now: start, toFake: ['Date'] });
-  const model = new AccountModel(options.account, start);
-  const apis = new SimulatedApis(model);
-  const logLines: string[] = [];
-  const restoreStdout = captureLogs(logLines);
-  const previousLevel = logger.getLevelName();
-  logger.setLogLevel('INFO');
-  const wallStart = performance.now();
-  try {
-    apis.install();
+interface PendingToken {
+  readonly execution: string;
+  readonly resolve: (output: unknown) => void;
+  readonly reject: (error: Error) => void;
+}
+
+/** One simulated account with its state machine; a tiny Step Functions service over it. */
+export class Simulation implements SfnBackend {
+  readonly model: AccountModel;
+  readonly apis: SimulatedApis;
+  readonly ctx: SimulationContext;
+  readonly executions = new Map<string, ExecutionResult>();
+  readonly backstop: Array<{ execution: string; result: unknown }> = [];
+  readonly stateMachineArn: string;
+  private readonly bound: BoundDefinition;
+  private readonly running = new Set<Promise<void>>();
+  private readonly completions = new Map<string, Promise<void>>();
+  private readonly aborts = new Map<string, () => void>();
+  private readonly tokens = new Map<string, PendingToken>();
+  private abortAt: string | undefined;
+
+  constructor(
+    private readonly options: SimulationOptions,
+    private readonly clock: Clock,
+  ) {
+    const { config } = options;
+    this.bound = definitionFor(config);
+    this.stateMachineArn = `arn:aws:states:${config.pipeline.region}:${config.pipeline.account}:stateMachine:${config.pipeline.name}-${config.pipeline.environment}`;
+    this.model = new AccountModel(options.account, Date.now());
+    this.apis = new SimulatedApis(this.model);
+    this.apis.sfn = this;
+    this.abortAt = options.abortAt;
     const request = typeof options.input === 'object' && options.input !== null ? (options.input as Record<string, unknown>) : {};
     const serviceName = typeof request.service === 'string' ? request.service : config.services[0]?.name;
     const service = config.services.find((s) => s.name === serviceName) ?? config.services[0];
     if (!service) throw new Error('the config has no service');
+    const model = this.model;
     const ctx: SimulationContext = {
       model,
       service,
-      interceptors: apis.interceptors,
+      interceptors: this.apis.interceptors,
       onStateEntered: [],
       currentState: undefined,
       duplicateTrigger: false,
@@ -186,150 +230,297 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
         if (alarm) Object.assign(alarm, { state, reason });
       },
     };
+    this.ctx = ctx;
+  }
+
+  static async load(config: BatonConfig): Promise<void> {
+    const bound = definitionFor(config);
+    const entries = new Set([...bound.bindings.values()].map((b) => b.entry));
+    entries.add(entryOf('backstop'));
+    await Promise.all([...entries].map(loadHandler));
+  }
+
+  executionArn(name: string): string {
+    return `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+  }
+
+  // The SFN API (SfnBackend) -------------------------------------------------
+
+  startExecution(name: string, input: unknown): ExecutionResult {
+    if (this.executions.has(name)) throw namedError('ExecutionAlreadyExists', `Execution Already Exists: '${this.executionArn(name)}'`);
+    const execution: ExecutionResult = {
+      name,
+      arn: this.executionArn(name),
+      status: 'RUNNING',
+      input,
+      startDate: Date.now(),
+      executionPath: [],
+      transitions: 0,
+      events: [],
+    };
+    this.executions.set(name, execution);
+    const done = this.run(execution).finally(() => this.running.delete(done));
+    this.running.add(done);
+    this.completions.set(name, done);
+    return execution;
+  }
+
+  stopExecution(name: string): boolean {
+    const abort = this.aborts.get(name);
+    if (!abort) return false;
+    abort();
+    return true;
+  }
+
+  sendTaskSuccess(token: string, output: unknown): void {
+    const pending = this.tokens.get(token);
+    if (!pending) throw namedError('TaskDoesNotExist', 'Task Does Not Exist');
+    this.tokens.delete(token);
+    pending.resolve(output);
+  }
+
+  sendTaskFailure(token: string, error: string, cause: string): void {
+    const pending = this.tokens.get(token);
+    if (!pending) throw namedError('TaskDoesNotExist', 'Task Does Not Exist');
+    this.tokens.delete(token);
+    pending.reject(namedError(error, cause));
+  }
+
+  /** Resolves when no execution is running any more (recoveries included). */
+  async settle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running]);
+  }
+
+  // Running one execution --------------------------------------------------
+
+  private async run(execution: ExecutionResult): Promise<void> {
+    const { config, onProgress } = this.options;
+    const start = this.options.startTime ?? DEFAULT_START;
+    const { definition, localHandlers, retryOverrides } = this.prepare(execution);
+    const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false, checkPaths: true } });
+    const run = machine.run(execution.input as never, {
+      overrides: { taskResourceLocalHandlers: localHandlers as never, retryIntervalOverrides: retryOverrides },
+      context: {
+        Execution: {
+          Id: execution.arn,
+          Name: execution.name,
+          StartTime: new Date(execution.startDate).toISOString(),
+          Input: execution.input as never,
+          RoleArn: `arn:aws:iam::${config.pipeline.account}:role/baton-state-machine`,
+        },
+        StateMachine: { Id: this.stateMachineArn, Name: `${config.pipeline.name}-${config.pipeline.environment}` },
+        Task: { Token: `${execution.name}.task-token` },
+      } as never,
+    });
+    this.aborts.set(execution.name, () => run.abort());
+    const collecting = (async () => {
+      // Retried and Caught events do not repeat the error; the Failed event before them has it.
+      let lastError: string | undefined;
+      let caught: string | undefined;
+      for await (const raw of run.eventLogs) {
+        const event = raw as EventLog;
+        execution.events.push(event);
+        if (event.type === 'StateEntered' && event.state) execution.executionPath.push(event.state.name);
+        if (event.type === 'StateFailed') lastError = event.Error;
+        // A caught state also reports an exit; it did not finish "ok".
+        const exitAfterCatch = event.type === 'StateExited' && event.state?.name === caught;
+        caught = event.type === 'StateCaught' ? event.state?.name : undefined;
+        if (event.state && onProgress && !exitAfterCatch) {
+          onProgress({
+            execution: execution.name,
+            state: event.state.name,
+            type: this.bound.definition.States[event.state.name]?.Type ?? event.state.type,
+            kind: event.type.replace('State', '').toLowerCase() as ProgressEvent['kind'],
+            simulatedSeconds: (event.timestamp - start) / 1000,
+            ...(event.Error || lastError ? { error: event.Error ?? lastError } : {}),
+          });
+        }
+      }
+    })();
+    try {
+      execution.output = await run.result;
+      execution.status = 'SUCCEEDED';
+    } catch (caught) {
+      const failure = (caught as { cause?: unknown }).cause ?? caught;
+      const name = caught instanceof Error ? caught.name : 'Error';
+      execution.status = name === 'ExecutionAbortedError' ? 'ABORTED' : name === 'ExecutionTimeoutError' ? 'TIMED_OUT' : 'FAILED';
+      execution.error =
+        execution.status === 'FAILED' && failure instanceof Error
+          ? failure.name
+          : `States.${execution.status === 'ABORTED' ? 'Aborted' : 'Timeout'}`;
+      execution.cause = failure instanceof Error ? failure.message : String(failure);
+    }
+    await collecting;
+    this.aborts.delete(execution.name);
+    execution.stopDate = Date.now();
+    execution.transitions = execution.executionPath.length;
+    this.model.advanceTo(Date.now());
+    if (execution.status !== 'SUCCEEDED') await this.notifyBackstop(execution);
+  }
+
+  /** What the EventBridge rule on execution status changes does in AWS. */
+  private async notifyBackstop(execution: ExecutionResult): Promise<void> {
+    const handler = await loadHandler(entryOf('backstop'));
+    const event = {
+      version: '0',
+      id: `sim-${execution.name}`,
+      source: 'aws.states',
+      'detail-type': 'Step Functions Execution Status Change',
+      account: this.options.config.pipeline.account,
+      region: this.options.config.pipeline.region,
+      time: new Date(Date.now()).toISOString(),
+      resources: [execution.arn],
+      detail: {
+        executionArn: execution.arn,
+        stateMachineArn: this.stateMachineArn,
+        name: execution.name,
+        status: execution.status,
+        startDate: execution.startDate,
+        stopDate: execution.stopDate ?? Date.now(),
+        error: execution.error ?? null,
+        cause: execution.cause ?? null,
+      },
+    };
+    try {
+      this.backstop.push({ execution: execution.name, result: await handler(event) });
+    } catch (error) {
+      this.backstop.push({
+        execution: execution.name,
+        result: { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) },
+      });
+    }
+  }
+
+  /** Binds Tasks to handlers and turns Wait states into virtual-clock advances. */
+  private prepare(execution: ExecutionResult) {
+    const { bound, ctx, clock } = this;
+    const definition = structuredClone(bound.definition) as AslDefinition;
+    const localHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+    const retryOverrides: Record<string, number> = {};
+    const entering = (name: string) => {
+      if (this.abortAt === name) {
+        this.abortAt = undefined;
+        this.stopExecution(execution.name);
+        return false;
+      }
+      for (const hook of ctx.onStateEntered) hook(name);
+      return true;
+    };
+    for (const [name, state] of Object.entries(bound.definition.States)) {
+      if (state.Type === 'Wait') {
+        const { Seconds: _s, SecondsPath: _sp, Timestamp: _t, TimestampPath: _tp, ...rest } = state;
+        definition.States[name] = { ...rest, Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:000000000000:function:virtual-wait' };
+        localHandlers[name] = async (input: unknown) => {
+          if (!entering(name)) return input;
+          clock.setSystemTime(Date.now() + waitMillis(state, input, Date.now()));
+          return input;
+        };
+        continue;
+      }
+      if (state.Type !== 'Task') continue;
+      const binding = bound.bindings.get(name);
+      if (!binding) throw new Error(`Task "${name}" has no handler bound`);
+      retryOverrides[name] = 0;
+      const attempts = new Map<number, number>();
+      localHandlers[name] = async (input: unknown) => {
+        if (!entering(name)) return input;
+        ctx.currentState = name;
+        const handler = await loadHandler(binding.entry);
+        try {
+          if (isWaitForTaskToken(state)) return await this.waitForToken(execution, state, handler, input);
+          const output = await handler(input);
+          attempts.clear();
+          if (binding.phase === 'initialize' && ctx.duplicateTrigger && execution.name === this.mainName) {
+            ctx.duplicateTrigger = false;
+            const second = this.startExecution(`${execution.name}-duplicate`, execution.input);
+            await this.until(second);
+            ctx.currentState = name;
+          }
+          return output;
+        } catch (error) {
+          const lambdaError = error instanceof Error && error.name.startsWith('States.') ? error : asLambdaError(error);
+          clock.setSystemTime(Date.now() + retryDelayMillis(state, lambdaError.name, attempts));
+          throw lambdaError;
+        } finally {
+          ctx.currentState = undefined;
+        }
+      };
+    }
+    return { definition, localHandlers, retryOverrides };
+  }
+
+  get mainName(): string {
+    return this.options.executionName ?? 'deploy-1';
+  }
+
+  private async until(execution: ExecutionResult): Promise<void> {
+    await this.completions.get(execution.name);
+  }
+
+  /** A `.waitForTaskToken` task: runs the handler, then waits for the token's answer. */
+  private async waitForToken(execution: ExecutionResult, state: AslState, handler: Handler, input: unknown): Promise<unknown> {
+    const payload = (input as { Payload?: { taskToken?: string } }).Payload;
+    const token = payload?.taskToken ?? `${execution.name}.task-token`;
+    await handler(payload);
+    const decision = this.options.approval ?? 'approve';
+    if (decision === 'external') {
+      return new Promise((resolve, reject) => this.tokens.set(token, { execution: execution.name, resolve, reject }));
+    }
+    if (decision === 'timeout') {
+      this.clock.setSystemTime(Date.now() + (Number(state.HeartbeatSeconds ?? state.TimeoutSeconds ?? 0) || 0) * 1000);
+      throw namedError('States.HeartbeatTimeout', `no approval within ${String(state.HeartbeatSeconds)} s (--approval-timeout)`);
+    }
+    this.clock.setSystemTime(Date.now() + OPERATOR_DELAY_MS);
+    if (decision === 'reject') throw namedError('ApprovalRejected', 'rejected by simulation-operator (--reject)');
+    return { approvedBy: 'simulation-operator', approvedAt: new Date(Date.now()).toISOString() };
+  }
+}
+
+/** One run: the given input as the first execution, plus whatever it leads to (duplicates, recoveries). */
+export async function simulate(options: SimulationOptions): Promise<SimulationResult> {
+  const { config } = options;
+  const start = options.startTime ?? DEFAULT_START;
+  const previousConfig = process.env.BATON_CONFIG;
+  process.env.BATON_CONFIG = JSON.stringify(config);
+  await Simulation.load(config);
+  const clock = FakeTimers.install({ now: start, toFake: ['Date'] });
+  const logLines: string[] = [];
+  const restoreOutput = captureLogs(logLines);
+  const previousLevel = logger.getLevelName();
+  logger.setLogLevel('INFO');
+  const wallStart = performance.now();
+  let simulation: Simulation | undefined;
+  try {
+    simulation = new Simulation(options, clock);
+    simulation.apis.install();
     for (const name of options.faults ?? []) {
       const fault = FAULTS[name];
       if (!fault) throw new Error(`unknown fault "${name}"; see --list-faults`);
-      fault.apply(ctx);
+      fault.apply(simulation.ctx);
     }
-
-    const initialListeners = structuredClone(model.listeners);
-    const others: ExecutionResult[] = [];
-    const runExecution = async (name: string, input: unknown, afterInitialize?: () => Promise<void>): Promise<ExecutionResult> => {
-      const { definition, localHandlers, retryOverrides } = prepare(bound, ctx, clock, afterInitialize);
-      const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false, checkPaths: true } });
-      const startedAt = new Date(Date.now()).toISOString();
-      const stateMachineArn = `arn:aws:states:${config.pipeline.region}:${config.pipeline.account}:stateMachine:${config.pipeline.name}-${config.pipeline.environment}`;
-      const execution = machine.run(input as never, {
-        overrides: { taskResourceLocalHandlers: localHandlers as never, retryIntervalOverrides: retryOverrides },
-        context: {
-          Execution: {
-            Id: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`,
-            Name: name,
-            StartTime: startedAt,
-            Input: input as never,
-            RoleArn: `arn:aws:iam::${config.pipeline.account}:role/baton-state-machine`,
-          },
-          StateMachine: { Id: stateMachineArn, Name: `${config.pipeline.name}-${config.pipeline.environment}` },
-        },
-      });
-      const events: EventLog[] = [];
-      const executionPath: string[] = [];
-      const collecting = (async () => {
-        // Retried and Caught events do not repeat the error; the Failed event before them has it.
-        let lastError: string | undefined;
-        let caught: string | undefined;
-        for await (const raw of execution.eventLogs) {
-          const event = raw as EventLog;
-          events.push(event);
-          if (event.type === 'StateEntered' && event.state) executionPath.push(event.state.name);
-          if (event.type === 'StateFailed') lastError = event.Error;
-          // A caught state also reports an exit; it did not finish "ok".
-          const exitAfterCatch = event.type === 'StateExited' && event.state?.name === caught;
-          caught = event.type === 'StateCaught' ? event.state?.name : undefined;
-          if (event.state && options.onProgress && !exitAfterCatch) {
-            const kind = event.type.replace('State', '').toLowerCase() as ProgressEvent['kind'];
-            options.onProgress({
-              execution: name,
-              state: event.state.name,
-              type: bound.definition.States[event.state.name]?.Type ?? event.state.type,
-              kind,
-              simulatedSeconds: (event.timestamp - start) / 1000,
-              ...(event.Error || lastError ? { error: event.Error ?? lastError } : {}),
-            });
-          }
-        }
-      })();
-      let output: unknown;
-      let error: string | undefined;
-      let cause: string | undefined;
-      try {
-        output = await execution.result;
-      } catch (caught) {
-        const failure = (caught as { cause?: unknown }).cause ?? caught;
-        error = failure instanceof Error ? failure.name : 'Error';
-        cause = failure instanceof Error ? failure.message : String(failure);
-      }
-      await collecting;
-      return {
-        name,
-        status: error ? 'FAILED' : 'SUCCEEDED',
-        input,
-        ...(error ? { error, cause } : { output }),
-        executionPath,
-        transitions: executionPath.length,
-        events,
-      };
-    };
-
-    const mainName = options.executionName ?? 'deploy-1';
-    const main = await runExecution(mainName, options.input, async () => {
-      if (!ctx.duplicateTrigger) return;
-      ctx.duplicateTrigger = false;
-      const outer = ctx.currentState;
-      others.push(await runExecution(`${mainName}-duplicate`, options.input));
-      ctx.currentState = outer;
-    });
-    model.advanceTo(Date.now());
+    const initialListeners = structuredClone(simulation.model.listeners);
+    const main = simulation.startExecution(simulation.mainName, options.input);
+    await simulation.settle();
+    simulation.model.advanceTo(Date.now());
     return {
       main,
-      others,
+      others: [...simulation.executions.values()].filter((e) => e !== main),
       initialListeners,
       simulatedSeconds: (Date.now() - start) / 1000,
       wallMs: Math.round(performance.now() - wallStart),
-      model,
-      apis,
+      model: simulation.model,
+      apis: simulation.apis,
       logLines,
+      backstop: simulation.backstop,
     };
   } finally {
-    apis.uninstall();
+    simulation?.apis.uninstall();
     logger.setLogLevel(previousLevel);
-    restoreStdout();
+    restoreOutput();
     clock.uninstall();
     if (previousConfig === undefined) delete process.env.BATON_CONFIG;
     else process.env.BATON_CONFIG = previousConfig;
   }
-}
-
-/** Binds Tasks to handlers and turns Wait states into virtual-clock advances. */
-function prepare(bound: BoundDefinition, ctx: SimulationContext, clock: Clock, afterInitialize?: () => Promise<void>) {
-  const definition = structuredClone(bound.definition) as AslDefinition;
-  const localHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
-  const retryOverrides: Record<string, number> = {};
-  for (const [name, state] of Object.entries(bound.definition.States)) {
-    if (state.Type === 'Wait') {
-      const { Seconds: _s, SecondsPath: _sp, Timestamp: _t, TimestampPath: _tp, ...rest } = state;
-      definition.States[name] = { ...rest, Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:000000000000:function:virtual-wait' };
-      localHandlers[name] = async (input: unknown) => {
-        for (const hook of ctx.onStateEntered) hook(name);
-        clock.setSystemTime(Date.now() + waitMillis(state, input, Date.now()));
-        return input;
-      };
-      continue;
-    }
-    const binding = bound.bindings.get(name);
-    if (state.Type !== 'Task') continue;
-    if (!binding) throw new Error(`Task "${name}" has no handler bound`);
-    retryOverrides[name] = 0;
-    const attempts = new Map<number, number>();
-    localHandlers[name] = async (input: unknown) => {
-      ctx.currentState = name;
-      for (const hook of ctx.onStateEntered) hook(name);
-      const handler = await loadHandler(binding.entry);
-      try {
-        const output = await handler(input);
-        attempts.clear();
-        if (binding.phase === 'initialize' && afterInitialize) await afterInitialize();
-        return output;
-      } catch (error) {
-        const lambdaError = asLambdaError(error);
-        clock.setSystemTime(Date.now() + retryDelayMillis(state, lambdaError.name, attempts));
-        throw lambdaError;
-      } finally {
-        ctx.currentState = undefined;
-      }
-    };
-  }
-  return { definition, localHandlers, retryOverrides };
 }
 
 /** Collects the handlers' JSON log lines (Powertools writes them to stdout and stderr) instead of printing them. */

@@ -50,6 +50,7 @@ export const handler = definePhase('initialize', ExecutionEnvelopeSchema, async 
     bakeSeconds,
     live: { colour: liveColour, ...service[liveColour] },
     idle: { colour: idleColour, ...service[idleColour] },
+    approval: { required: request.approval ?? service.approval },
     warnings: [],
   };
   if (request.dryRun) return state;

@@ -18,6 +18,7 @@ import { type DeploymentState, DeploymentStateSchema, type SecretPin } from '../
 import { annotateRecord } from '../shared/deployments.ts';
 import { ContractViolationError, TaskDefinitionRegistrationError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
+import { resumePoint } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
 
 export const DEPLOYMENT_TAG = 'baton:deployment-id';
@@ -105,8 +106,9 @@ export const handler = definePhase('prepare', DeploymentStateSchema, async (stat
     const taskDefinitionArn = out.taskDefinition?.taskDefinitionArn;
     if (!taskDefinitionArn) throw new TaskDefinitionRegistrationError('RegisterTaskDefinition returned no ARN');
     logger.info('task definition registered', { taskDefinitionArn, image: image.uri, secretVersionId: state.secret?.versionId });
-    await annotateRecord(state.deploymentId, { newTaskDefinitionArn: taskDefinitionArn });
-    return { ...state, release: { taskDefinitionArn } };
+    const prepared: DeploymentState = { ...state, release: { taskDefinitionArn } };
+    await annotateRecord(state.deploymentId, { newTaskDefinitionArn: taskDefinitionArn, resume: resumePoint(prepared) });
+    return prepared;
   } catch (error) {
     if (error instanceof ClientException || error instanceof InvalidParameterException) {
       throw new TaskDefinitionRegistrationError(`RegisterTaskDefinition for ${source.family} failed: ${error.name}: ${error.message}`, {

@@ -10,6 +10,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 // The state machine owns retries (with backoff visible in the execution
@@ -25,6 +26,7 @@ export const ecr = /* @__PURE__ */ new ECRClient(common);
 export const secrets = /* @__PURE__ */ new SecretsManagerClient(common);
 export const cache = /* @__PURE__ */ new ElastiCacheClient(common);
 export const cloudwatch = /* @__PURE__ */ new CloudWatchClient(common);
+export const sfn = /* @__PURE__ */ new SFNClient(common);
 export const dynamo = /* @__PURE__ */ DynamoDBDocumentClient.from(/* @__PURE__ */ new DynamoDBClient(common), {
   marshallOptions: { removeUndefinedValues: true },
 });

@@ -139,6 +139,9 @@ export const PhaseNames = [
   'complete',
   'rollback',
   'recordFailure',
+  'requestApproval',
+  'recover',
+  'backstop',
 ] as const;
 export type PhaseName = (typeof PhaseNames)[number];
 
@@ -162,6 +165,9 @@ export const DEFAULT_PHASE_SETTINGS: Record<PhaseName, PhaseSettings> = {
   complete: { timeoutSeconds: 120, retries: 5 },
   rollback: { timeoutSeconds: 120, retries: 6 },
   recordFailure: { timeoutSeconds: 30, retries: 5 },
+  requestApproval: { timeoutSeconds: 30, retries: 3 },
+  recover: { timeoutSeconds: 30, retries: 3 },
+  backstop: { timeoutSeconds: 60, retries: 2 },
 };
 
 export const PipelineSchema = z.strictObject({
@@ -181,6 +187,8 @@ export const PipelineSchema = z.strictObject({
   phases: z.partialRecord(z.enum(PhaseNames), PhaseSettingsSchema).default({}),
   /** Upper bound for a whole execution (Step Functions TimeoutSeconds). */
   executionTimeoutSeconds: z.number().int().min(600).max(86_400).default(21_600),
+  /** How long a deployment waits for `baton approve` before it rolls back (the approval state's HeartbeatSeconds). */
+  approvalTimeoutSeconds: z.number().int().min(60).max(86_400).default(3600),
 });
 
 export const BatonConfigSchema = z

@@ -127,6 +127,10 @@ export const DeploymentStateSchema = z.object({
     .optional(),
   image: ImageSchema.optional(),
   secret: SecretPinSchema.optional(),
+  /** Whether this deployment waits for `baton approve` after verify. */
+  approval: z.object({ required: z.boolean() }).default({ required: false }),
+  /** The SendTaskSuccess output of the approval (who approved). */
+  approvalResult: z.record(z.string(), z.unknown()).optional(),
   /** Filled by validate for a dry run: what the deployment would do. */
   plan: PlanSchema.optional(),
   /** Filled by prepare. */
@@ -196,5 +200,8 @@ export const PAYLOAD_PATHS = {
   outcomeCause: '$.outcome.cause',
   outcomeStatus: '$.outcome.status',
   dryRun: '$.request.dryRun',
+  approvalRequired: '$.approval.required',
+  approvalResult: '$.approvalResult',
+  recover: '$.request.recover',
   error: '$.error',
 } as const;

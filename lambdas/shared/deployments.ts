@@ -87,6 +87,19 @@ export async function releaseLock(service: string, deploymentId: string): Promis
 
 export type RecordStatus = 'IN_PROGRESS' | TerminalStatus;
 
+export const TERMINAL_STATUSES: ReadonlySet<string> = new Set<TerminalStatus>([
+  'SUCCEEDED',
+  'ROLLED_BACK',
+  'ROLLBACK_FAILED',
+  'REJECTED',
+  'DUPLICATE',
+]);
+
+export async function getRecord(deploymentId: string): Promise<(DeploymentRecord & Record<string, unknown>) | undefined> {
+  const out = await clients.dynamo.send(new GetCommand({ TableName: tableName(), Key: recordKey(deploymentId), ConsistentRead: true }));
+  return out.Item as (DeploymentRecord & Record<string, unknown>) | undefined;
+}
+
 export interface DeploymentRecord {
   readonly deploymentId: string;
   readonly service: string;
@@ -109,6 +122,8 @@ export interface DeploymentRecord {
   readonly outcomeReason?: string;
   readonly evidence?: string[];
   readonly warnings?: string[];
+  /** JSON of what a recovery execution needs to roll this deployment back (see outcome.ts resumePoint). */
+  readonly resume?: string;
 }
 
 export async function createRecord(record: DeploymentRecord): Promise<void> {
@@ -174,7 +189,7 @@ export async function finishRecord(
 }
 
 /** Updates fields of an in-progress record (task definition ARNs, secret version). */
-export async function annotateRecord(deploymentId: string, fields: Record<string, string>): Promise<void> {
+export async function annotateRecord(deploymentId: string, fields: Record<string, string | boolean>): Promise<void> {
   const entries = Object.entries(fields);
   if (entries.length === 0) return;
   await clients.dynamo.send(

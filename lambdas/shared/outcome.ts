@@ -22,6 +22,24 @@ export function describeCaught(error: CaughtError): { name: string; message: str
   return { name: error.Error, message: cause || error.Error };
 }
 
+/** The parts of the state a recovery execution rebuilds a rollback from. ARNs and ids only. */
+export const RESUME_FIELDS = [
+  'request',
+  'strategy',
+  'bakeSeconds',
+  'live',
+  'idle',
+  'previous',
+  'image',
+  'secret',
+  'release',
+  'approval',
+] as const;
+
+export function resumePoint(state: DeploymentState): string {
+  return JSON.stringify(Object.fromEntries(RESUME_FIELDS.map((field) => [field, state[field]])));
+}
+
 export function recordBase(state: DeploymentState): DeploymentRecord {
   return {
     deploymentId: state.deploymentId,
@@ -40,5 +58,6 @@ export function recordBase(state: DeploymentState): DeploymentRecord {
     previousTaskDefinitionArn: state.previous?.taskDefinitionArn,
     newTaskDefinitionArn: state.release?.taskDefinitionArn,
     secretVersionId: state.secret?.versionId,
+    resume: resumePoint(state),
   };
 }

@@ -11,6 +11,7 @@ import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type BatonConfig, type PhaseName, phaseSettings } from '../../lambdas/shared/config-schema.ts';
 import { type PermissionNeed, statementsFor } from './phase-permissions.ts';
@@ -80,6 +81,17 @@ export const PHASES: Record<PhaseName, { readonly dir: string; readonly needs: r
       needs: ['lock', 'writeRecord'],
       description: 'Writes the terminal record of a rejected or failed execution',
     },
+    requestApproval: {
+      dir: 'request-approval',
+      needs: ['writeRecord'],
+      description: 'Stores the approval task token in the deployment record',
+    },
+    recover: { dir: 'recover', needs: ['readRecord'], description: 'Rebuilds the state of a deployment left without a terminal record' },
+    backstop: {
+      dir: 'backstop',
+      needs: ['readRecord', 'writeRecord', 'lock'],
+      description: 'Starts a recovery when an execution is stopped, times out or fails without a terminal record',
+    },
   };
 
 export function entryOf(phase: PhaseName): string {
@@ -99,6 +111,8 @@ export interface PhaseFunctionsProps {
 export class PhaseFunctions extends Construct {
   public readonly functions: Record<PhaseName, NodejsFunction>;
   public readonly roles: Record<PhaseName, Role>;
+  /** Dead-letter queues of the asynchronously invoked functions. */
+  public readonly deadLetterQueues: Queue[] = [];
 
   constructor(scope: Construct, id: string, props: PhaseFunctionsProps) {
     super(scope, id);
@@ -119,8 +133,19 @@ export class PhaseFunctions extends Construct {
         description: `Baton ${config.pipeline.name} ${phase} phase`,
       });
       role.addToPolicy(new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
+      // The backstop is the one function invoked asynchronously (by EventBridge): keep what it failed on.
+      const deadLetterQueue =
+        phase === 'backstop'
+          ? new Queue(this, `${phase}DeadLetters`, {
+              encryption: QueueEncryption.SQS_MANAGED,
+              enforceSSL: true,
+              retentionPeriod: Duration.days(14),
+            })
+          : undefined;
+      if (deadLetterQueue) this.deadLetterQueues.push(deadLetterQueue);
       const fn = new NodejsFunction(this, phase, {
         role,
+        ...(deadLetterQueue ? { deadLetterQueue } : {}),
         entry: entryOf(phase),
         handler: 'handler',
         description: `Baton ${config.pipeline.name}: ${PHASES[phase].description}`,
@@ -150,7 +175,7 @@ export class PhaseFunctions extends Construct {
           // The Node.js 22 runtime provides AWS SDK v3; bundling it would triple each bundle
           // (over 1 MB) and slow every cold start.
           externalModules: ['@aws-sdk/*'],
-          ...(phase === 'initialize' ? { define: { 'process.env.BATON_CONFIG': JSON.stringify(configJson) } } : {}),
+          ...(phase === 'initialize' || phase === 'recover' ? { define: { 'process.env.BATON_CONFIG': JSON.stringify(configJson) } } : {}),
         },
       });
       for (const statement of statementsFor(PHASES[phase].needs, {

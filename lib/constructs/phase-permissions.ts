@@ -21,6 +21,7 @@ export type PermissionNeed =
   | 'readCache'
   | 'readAlarms'
   | 'lock'
+  | 'readRecord'
   | 'writeRecord';
 
 /** Read-only actions with no resource-level permissions in IAM: they only accept "*". */
@@ -118,6 +119,9 @@ export function statementsFor(needs: readonly PermissionNeed[], scope: Scope): P
         break;
       case 'lock':
         allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], [scope.table.tableArn]);
+        break;
+      case 'readRecord':
+        allow(['dynamodb:GetItem'], [scope.table.tableArn]);
         break;
       case 'writeRecord':
         allow(['dynamodb:UpdateItem', 'dynamodb:PutItem'], [scope.table.tableArn]);

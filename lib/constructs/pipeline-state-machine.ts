@@ -14,7 +14,9 @@ import {
   Condition,
   DefinitionBody,
   Fail,
+  IntegrationPattern,
   JitterType,
+  JsonPath,
   LogLevel,
   Pass,
   StateMachine,
@@ -65,6 +67,12 @@ export const STATE_NAMES = {
   rejected: 'Deployment rejected',
   recordRollbackFailure: 'Record rollback failure',
   rollbackFailed: 'Rollback failed',
+  isRecovery: 'Is it a recovery?',
+  recover: 'Load deployment for recovery',
+  anythingToRecover: 'Anything to roll back?',
+  nothingToRecover: 'Nothing to recover',
+  isApprovalRequired: 'Is approval required?',
+  waitForApproval: 'Wait for approval',
 } as const;
 
 export interface PipelineStateMachineProps {
@@ -166,6 +174,27 @@ export class PipelineStateMachine extends Construct {
     const waitStable = waitFor(S.waitStable);
     const checkStability = rollBackOnFailure(task(S.checkStability, 'checkStability'));
     const verify = rollBackOnFailure(task(S.verify, 'verify'));
+    // Manual approval: the execution waits on a task token stored in the record by
+    // request-approval; `baton approve` sends it back. Nothing sends heartbeats, so
+    // HeartbeatSeconds is the approval window: when it closes, the Catch rolls back.
+    const approvalSeconds = config.pipeline.approvalTimeoutSeconds;
+    const waitForApproval = new LambdaInvoke(this, S.waitForApproval, {
+      lambdaFunction: functions.requestApproval,
+      integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      payload: TaskInput.fromObject({ taskToken: JsonPath.taskToken, 'state.$': '$' }),
+      heartbeatTimeout: Timeout.duration(Duration.seconds(approvalSeconds)),
+      taskTimeout: Timeout.duration(Duration.seconds(approvalSeconds + 300)),
+      resultPath: PAYLOAD_PATHS.approvalResult,
+      retryOnServiceExceptions: true,
+    });
+    waitForApproval.addRetry({
+      errors: [...TRANSIENT_ERRORS],
+      interval: Duration.seconds(2),
+      backoffRate: 2,
+      maxAttempts: 3,
+      jitterStrategy: JitterType.FULL,
+    });
+    rollBackOnFailure(waitForApproval);
     const shiftTraffic = rollBackOnFailure(task(S.shiftTraffic, 'shiftTraffic'));
     const waitStep = waitFor(S.waitStep);
     const waitBake = waitFor(S.waitBake);
@@ -175,35 +204,42 @@ export class PipelineStateMachine extends Construct {
 
     waitStep.next(shiftTraffic);
     waitBake.next(checkBake);
-    const definition = receive
-      .next(initialize)
-      .next(validate)
-      .next(
-        new Choice(this, S.isDryRun).when(Condition.booleanEquals(PAYLOAD_PATHS.dryRun, true), new Succeed(this, S.dryRunPassed)).otherwise(
-          prepare
-            .next(deploy)
-            .next(waitStable)
-            .next(checkStability)
-            .next(
-              new Choice(this, S.isStable)
-                .when(
-                  Condition.booleanEquals(PAYLOAD_PATHS.rolloutStable, true),
-                  verify
-                    .next(shiftTraffic)
-                    .next(
-                      new Choice(this, S.isShifted)
-                        .when(Condition.booleanEquals(PAYLOAD_PATHS.trafficComplete, true), waitBake)
-                        .otherwise(waitStep),
-                    ),
-                )
-                .otherwise(waitStable),
-            ),
-        ),
-      );
+    // The main path, wired state by state so each loop is easy to follow.
+    prepare.next(deploy).next(waitStable).next(checkStability);
+    checkStability.next(
+      new Choice(this, S.isStable).when(Condition.booleanEquals(PAYLOAD_PATHS.rolloutStable, true), verify).otherwise(waitStable),
+    );
+    verify.next(
+      new Choice(this, S.isApprovalRequired)
+        .when(Condition.booleanEquals(PAYLOAD_PATHS.approvalRequired, true), waitForApproval)
+        .otherwise(shiftTraffic),
+    );
+    waitForApproval.next(shiftTraffic);
+    shiftTraffic.next(
+      new Choice(this, S.isShifted).when(Condition.booleanEquals(PAYLOAD_PATHS.trafficComplete, true), waitBake).otherwise(waitStep),
+    );
     checkBake.next(
       new Choice(this, S.isBaked)
         .when(Condition.booleanEquals(PAYLOAD_PATHS.bakeComplete, true), waitScaleDown.next(complete).next(new Succeed(this, S.succeeded)))
         .otherwise(waitBake),
+    );
+    initialize
+      .next(validate)
+      .next(
+        new Choice(this, S.isDryRun)
+          .when(Condition.booleanEquals(PAYLOAD_PATHS.dryRun, true), new Succeed(this, S.dryRunPassed, { outputPath: '$.plan' }))
+          .otherwise(prepare),
+      );
+
+    // Recovery: started by the backstop for an execution that ended without a terminal record.
+    const recover = task(S.recover, 'recover');
+    recover.next(
+      new Choice(this, S.anythingToRecover)
+        .when(Condition.booleanEquals('$.nothingToRecover', true), new Succeed(this, S.nothingToRecover))
+        .otherwise(rollback),
+    );
+    const definition = receive.next(
+      new Choice(this, S.isRecovery).when(Condition.isPresent(PAYLOAD_PATHS.recover), recover).otherwise(initialize),
     );
 
     const stack = Stack.of(this);

@@ -32,6 +32,19 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeReplicationGroupsCommand, ElastiCacheClient, ReplicationGroupNotFoundFault } from '@aws-sdk/client-elasticache';
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  ListExecutionsCommand,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StateMachineDoesNotExist,
+  StopExecutionCommand,
+  TaskDoesNotExist,
+} from '@aws-sdk/client-sfn';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { applyUpdate, evaluateCondition } from './dynamo-expressions.ts';
@@ -39,6 +52,29 @@ import { type AccountModel, tableKey } from './model.ts';
 
 const META = { $metadata: { httpStatusCode: 200, requestId: 'sim' } };
 const errorMeta = (status: number) => ({ $metadata: { httpStatusCode: status, requestId: 'sim' } });
+
+/** An execution as the simulated Step Functions service reports it. */
+export interface SfnExecutionView {
+  readonly name: string;
+  readonly arn: string;
+  readonly status: string;
+  readonly input: unknown;
+  readonly startDate: number;
+  readonly stopDate?: number;
+  readonly output?: unknown;
+  readonly error?: string;
+  readonly cause?: string;
+}
+
+/** The Step Functions service behind the SFN client (the simulation's engine). */
+export interface SfnBackend {
+  readonly stateMachineArn: string;
+  readonly executions: ReadonlyMap<string, SfnExecutionView>;
+  startExecution(name: string, input: unknown): SfnExecutionView;
+  stopExecution(name: string): boolean;
+  sendTaskSuccess(token: string, output: unknown): void;
+  sendTaskFailure(token: string, error: string, cause: string): void;
+}
 
 /** Called before every API call: advances the model and may inject a fault. */
 export type CallInterceptor = (service: string, operation: string, input: unknown) => void;
@@ -55,6 +91,7 @@ export class SimulatedApis {
   readonly calls: ApiCall[] = [];
   private stubs: Array<AwsClientStub<ECSClient> | AwsClientStub<object>> = [];
   interceptors: CallInterceptor[] = [];
+  sfn: SfnBackend | undefined;
 
   constructor(private readonly model: AccountModel) {}
 
@@ -66,7 +103,8 @@ export class SimulatedApis {
     const cache = mockClient(ElastiCacheClient);
     const cloudwatch = mockClient(CloudWatchClient);
     const dynamo = mockClient(DynamoDBDocumentClient);
-    this.stubs = [ecs, elb, ecr, secrets, cache, cloudwatch, dynamo] as typeof this.stubs;
+    const sfn = mockClient(SFNClient);
+    this.stubs = [ecs, elb, ecr, secrets, cache, cloudwatch, dynamo, sfn] as typeof this.stubs;
     const unmodelled = () => new Error('the simulated account does not model this API call');
     ecs.onAnyCommand().rejects(unmodelled());
     elb.onAnyCommand().rejects(unmodelled());
@@ -75,6 +113,7 @@ export class SimulatedApis {
     cache.onAnyCommand().rejects(unmodelled());
     cloudwatch.onAnyCommand().rejects(unmodelled());
     dynamo.onAnyCommand().rejects(unmodelled());
+    sfn.onAnyCommand().rejects(unmodelled());
     const m = this.model;
     const route =
       <I, O>(service: string, operation: string, fn: (input: I) => O) =>
@@ -140,6 +179,42 @@ export class SimulatedApis {
     dynamo.on(PutCommand).callsFake(route('dynamodb', 'PutItem', (input: PutInput) => putItem(m, input)));
     dynamo.on(UpdateCommand).callsFake(route('dynamodb', 'UpdateItem', (input: UpdateInput) => updateItem(m, input)));
     dynamo.on(DeleteCommand).callsFake(route('dynamodb', 'DeleteItem', (input: DeleteInput) => deleteItem(m, input)));
+    const backend = () => {
+      if (!this.sfn) throw new Error('no Step Functions backend in this simulation');
+      return this.sfn;
+    };
+    sfn
+      .on(StartExecutionCommand)
+      .callsFake(
+        route('sfn', 'StartExecution', (input: { stateMachineArn?: string; name?: string; input?: string }) =>
+          startExecution(backend(), input),
+        ),
+      );
+    sfn
+      .on(DescribeExecutionCommand)
+      .callsFake(route('sfn', 'DescribeExecution', (input: { executionArn?: string }) => describeExecution(backend(), input)));
+    sfn
+      .on(ListExecutionsCommand)
+      .callsFake(
+        route('sfn', 'ListExecutions', (input: { statusFilter?: string; maxResults?: number }) => listExecutions(backend(), input)),
+      );
+    sfn
+      .on(StopExecutionCommand)
+      .callsFake(route('sfn', 'StopExecution', (input: { executionArn?: string }) => stopExecution(backend(), input)));
+    sfn
+      .on(SendTaskSuccessCommand)
+      .callsFake(
+        route('sfn', 'SendTaskSuccess', (input: { taskToken?: string; output?: string }) =>
+          taskAnswer(() => backend().sendTaskSuccess(input.taskToken ?? '', JSON.parse(input.output ?? '{}'))),
+        ),
+      );
+    sfn
+      .on(SendTaskFailureCommand)
+      .callsFake(
+        route('sfn', 'SendTaskFailure', (input: { taskToken?: string; error?: string; cause?: string }) =>
+          taskAnswer(() => backend().sendTaskFailure(input.taskToken ?? '', input.error ?? 'TaskFailed', input.cause ?? '')),
+        ),
+      );
     dynamo.on(QueryCommand).callsFake(route('dynamodb', 'Query', (input: QueryInput) => queryByService(m, input)));
   }
 
@@ -550,4 +625,72 @@ function queryByService(m: AccountModel, input: QueryInput) {
   const items = [...m.table.values()].filter((item) => item.gsi1pk === pk).sort((a, b) => String(a.gsi1sk).localeCompare(String(b.gsi1sk)));
   if (input.ScanIndexForward === false) items.reverse();
   return { ...META, Items: clone(items.slice(0, input.Limit ?? items.length)) };
+}
+
+// Step Functions ------------------------------------------------------------
+
+function executionNamed(sfn: SfnBackend, arn: string | undefined): SfnExecutionView {
+  const name = arn?.split(':').pop() ?? '';
+  const execution = sfn.executions.get(name);
+  if (!execution || arn !== execution.arn)
+    throw new ExecutionDoesNotExist({ message: `Execution Does Not Exist: '${arn}'`, ...errorMeta(400) });
+  return execution;
+}
+
+function startExecution(sfn: SfnBackend, input: { stateMachineArn?: string; name?: string; input?: string }) {
+  if (input.stateMachineArn !== sfn.stateMachineArn) {
+    throw new StateMachineDoesNotExist({ message: `State Machine Does Not Exist: '${input.stateMachineArn}'`, ...errorMeta(400) });
+  }
+  const name = input.name ?? `sim-${sfn.executions.size + 1}`;
+  if (sfn.executions.has(name)) throw new ExecutionAlreadyExists({ message: `Execution Already Exists: '${name}'`, ...errorMeta(400) });
+  const execution = sfn.startExecution(name, JSON.parse(input.input ?? '{}'));
+  return { ...META, executionArn: execution.arn, startDate: new Date(execution.startDate) };
+}
+
+function view(execution: SfnExecutionView, stateMachineArn: string) {
+  return {
+    executionArn: execution.arn,
+    stateMachineArn,
+    name: execution.name,
+    status: execution.status,
+    startDate: new Date(execution.startDate),
+    ...(execution.stopDate ? { stopDate: new Date(execution.stopDate) } : {}),
+  };
+}
+
+function describeExecution(sfn: SfnBackend, input: { executionArn?: string }) {
+  const execution = executionNamed(sfn, input.executionArn);
+  return {
+    ...META,
+    ...view(execution, sfn.stateMachineArn),
+    input: JSON.stringify(execution.input),
+    ...(execution.output !== undefined ? { output: JSON.stringify(execution.output) } : {}),
+    ...(execution.error ? { error: execution.error, cause: execution.cause } : {}),
+  };
+}
+
+function listExecutions(sfn: SfnBackend, input: { statusFilter?: string; maxResults?: number }) {
+  const executions = [...sfn.executions.values()]
+    .filter((e) => !input.statusFilter || e.status === input.statusFilter)
+    .sort((a, b) => b.startDate - a.startDate)
+    .slice(0, input.maxResults ?? 100)
+    .map((e) => view(e, sfn.stateMachineArn));
+  return { ...META, executions };
+}
+
+function stopExecution(sfn: SfnBackend, input: { executionArn?: string }) {
+  const execution = executionNamed(sfn, input.executionArn);
+  sfn.stopExecution(execution.name);
+  return { ...META, stopDate: new Date() };
+}
+
+function taskAnswer(answer: () => void) {
+  try {
+    answer();
+  } catch (error) {
+    if (error instanceof Error && error.name === 'TaskDoesNotExist')
+      throw new TaskDoesNotExist({ message: 'Task Does Not Exist', ...errorMeta(400) });
+    throw error;
+  }
+  return { ...META };
 }

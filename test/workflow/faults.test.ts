@@ -58,7 +58,7 @@ describe('faults in combination', () => {
     const result = await run({ faults: ['image-missing', 'cache-unavailable'] });
 
     // Assert
-    expect(result.main.executionPath).toEqual(['Receive request', 'Initialize', 'Validate', ...REJECTED]);
+    expect(result.main.executionPath).toEqual(['Receive request', 'Is it a recovery?', 'Initialize', 'Validate', ...REJECTED]);
     expect(result.main.error).toBe('ImageNotFoundError');
   });
 

@@ -10,6 +10,7 @@ import { BAKE_LOOP, REJECTED, ROLLED_BACK, record, repeat, run, STABILITY_LOOP, 
 
 const HAPPY_TAIL = [
   'Verify new colour',
+  'Is approval required?',
   'Shift traffic',
   'Is traffic fully shifted?',
   ...repeat(BAKE_LOOP, 10),
@@ -66,7 +67,14 @@ describe('a deployment of the example service', () => {
     const result = await run({ input: { service: 'web', imageTag: 'v1.4.2', dryRun: true } });
 
     // Assert
-    expect(result.main.executionPath).toEqual(['Receive request', 'Initialize', 'Validate', 'Is it a dry run?', 'Dry run passed']);
+    expect(result.main.executionPath).toEqual([
+      'Receive request',
+      'Is it a recovery?',
+      'Initialize',
+      'Validate',
+      'Is it a dry run?',
+      'Dry run passed',
+    ]);
     expect(weights(result)).toEqual({ blue: 100, green: 0 });
     expect(result.model.table.size).toBe(0);
   });
@@ -74,12 +82,32 @@ describe('a deployment of the example service', () => {
 
 describe('a failure before anything changes', () => {
   it.each([
-    ['listener-split', ['Receive request', 'Initialize', ...REJECTED], 'ListenerSplitError', { blue: 80, green: 20 }],
-    ['lock-held', ['Receive request', 'Initialize', ...REJECTED], 'DeploymentLockedError', { blue: 100, green: 0 }],
-    ['image-missing', ['Receive request', 'Initialize', 'Validate', ...REJECTED], 'ImageNotFoundError', { blue: 100, green: 0 }],
-    ['secret-missing', ['Receive request', 'Initialize', 'Validate', ...REJECTED], 'SecretInvalidError', { blue: 100, green: 0 }],
-    ['secret-malformed', ['Receive request', 'Initialize', 'Validate', ...REJECTED], 'SecretInvalidError', { blue: 100, green: 0 }],
-    ['cache-unavailable', ['Receive request', 'Initialize', 'Validate', ...REJECTED], 'CacheNotServingError', { blue: 100, green: 0 }],
+    ['listener-split', ['Receive request', 'Is it a recovery?', 'Initialize', ...REJECTED], 'ListenerSplitError', { blue: 80, green: 20 }],
+    ['lock-held', ['Receive request', 'Is it a recovery?', 'Initialize', ...REJECTED], 'DeploymentLockedError', { blue: 100, green: 0 }],
+    [
+      'image-missing',
+      ['Receive request', 'Is it a recovery?', 'Initialize', 'Validate', ...REJECTED],
+      'ImageNotFoundError',
+      { blue: 100, green: 0 },
+    ],
+    [
+      'secret-missing',
+      ['Receive request', 'Is it a recovery?', 'Initialize', 'Validate', ...REJECTED],
+      'SecretInvalidError',
+      { blue: 100, green: 0 },
+    ],
+    [
+      'secret-malformed',
+      ['Receive request', 'Is it a recovery?', 'Initialize', 'Validate', ...REJECTED],
+      'SecretInvalidError',
+      { blue: 100, green: 0 },
+    ],
+    [
+      'cache-unavailable',
+      ['Receive request', 'Is it a recovery?', 'Initialize', 'Validate', ...REJECTED],
+      'CacheNotServingError',
+      { blue: 100, green: 0 },
+    ],
   ])('%s ends REJECTED through the exact path with the caught error named', async (fault, path, errorName, traffic) => {
     // Arrange / Act
     const result = await run({ faults: [fault] });
@@ -108,7 +136,7 @@ describe('a failure before anything changes', () => {
     const result = await run({ input: { service: 'web', imageTag: 'v1.4.2', imageDigest: `sha256:${'a'.repeat(64)}` } });
 
     // Assert
-    expect(result.main.executionPath).toEqual(['Receive request', 'Initialize', ...REJECTED]);
+    expect(result.main.executionPath).toEqual(['Receive request', 'Is it a recovery?', 'Initialize', ...REJECTED]);
     expect(result.main.error).toBe('InvalidInputError');
     expect(result.main.cause).toBe('invalid execution input: imageDigest: give imageTag or imageDigest, not both');
   });
@@ -122,6 +150,7 @@ describe('a failure before anything changes', () => {
     expect(result.others).toHaveLength(1);
     expect(result.others[0]?.executionPath).toEqual([
       'Receive request',
+      'Is it a recovery?',
       'Initialize',
       'Record rejection',
       'Is it a duplicate trigger?',
@@ -133,7 +162,7 @@ describe('a failure before anything changes', () => {
 
 describe('a failure after the new colour was touched', () => {
   it.each([
-    ['register-fails', [...START.slice(0, 5), ...ROLLED_BACK], 'AccessDeniedException'],
+    ['register-fails', [...START.slice(0, 6), ...ROLLED_BACK], 'AccessDeniedException'],
     ['update-service-fails', [...START, ...ROLLED_BACK], 'AccessDeniedException'],
     [
       'green-tasks-crash',
@@ -143,7 +172,7 @@ describe('a failure after the new colour was touched', () => {
     ['alarm-at-verify', [...START, ...repeat(STABILITY_LOOP, 4), 'Verify new colour', ...ROLLED_BACK], 'VerificationFailedError'],
     [
       'listener-update-fails',
-      [...START, ...repeat(STABILITY_LOOP, 4), 'Verify new colour', 'Shift traffic', ...ROLLED_BACK],
+      [...START, ...repeat(STABILITY_LOOP, 4), 'Verify new colour', 'Is approval required?', 'Shift traffic', ...ROLLED_BACK],
       'AccessDeniedException',
     ],
     [
@@ -152,6 +181,7 @@ describe('a failure after the new colour was touched', () => {
         ...START,
         ...repeat(STABILITY_LOOP, 4),
         'Verify new colour',
+        'Is approval required?',
         'Shift traffic',
         'Is traffic fully shifted?',
         'Wait during bake',
@@ -166,6 +196,7 @@ describe('a failure after the new colour was touched', () => {
         ...START,
         ...repeat(STABILITY_LOOP, 4),
         'Verify new colour',
+        'Is approval required?',
         'Shift traffic',
         'Is traffic fully shifted?',
         ...repeat(BAKE_LOOP, 10),

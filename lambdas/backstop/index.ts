@@ -1,0 +1,73 @@
+/**
+ * backstop: invoked by EventBridge when an execution of the pipeline ends
+ * ABORTED, TIMED_OUT or FAILED. A Catch cannot run in those cases (or for
+ * States.Runtime), so a deployment can be left without a terminal record and
+ * with traffic anywhere. If its record is not terminal, this starts a
+ * recovery execution that rolls it back (invariant 3).
+ */
+import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { z } from 'zod';
+import * as clients from '../shared/clients.ts';
+import { finishRecord, getRecord, releaseLock, TERMINAL_STATUSES } from '../shared/deployments.ts';
+import { logger } from '../shared/logger.ts';
+import { definePhase } from '../shared/phase.ts';
+
+/** Recovery executions tried for one deployment before it is declared ROLLBACK_FAILED. */
+export const MAX_RECOVERY_ATTEMPTS = 3;
+
+export const ExecutionStatusChangeSchema = z.object({
+  source: z.literal('aws.states'),
+  'detail-type': z.literal('Step Functions Execution Status Change'),
+  detail: z.object({
+    executionArn: z.string(),
+    stateMachineArn: z.string(),
+    name: z.string(),
+    status: z.enum(['ABORTED', 'TIMED_OUT', 'FAILED', 'SUCCEEDED', 'RUNNING', 'PENDING_REDRIVE']),
+    error: z.string().nullish(),
+    cause: z.string().nullish(),
+  }),
+});
+
+const ERROR_BY_STATUS: Record<string, string> = { ABORTED: 'ExecutionAborted', TIMED_OUT: 'ExecutionTimedOut', FAILED: 'ExecutionFailed' };
+
+export type BackstopResult =
+  | { action: 'none'; reason: string }
+  | { action: 'recovery-started'; execution: string }
+  | { action: 'gave-up'; attempts: number };
+
+export const handler = definePhase('backstop', ExecutionStatusChangeSchema, async ({ detail }): Promise<BackstopResult> => {
+  const error = ERROR_BY_STATUS[detail.status];
+  if (!error) return { action: 'none', reason: `status ${detail.status} needs no backstop` };
+  const match = /^(.+)-recovery-(\d+)$/.exec(detail.name);
+  const deploymentId = match?.[1] ?? detail.name;
+  const attempt = match ? Number(match[2]) : 0;
+  const record = await getRecord(deploymentId);
+  if (!record) return { action: 'none', reason: `no deployment record ${deploymentId} (rejected before it started, or a dry run)` };
+  if (TERMINAL_STATUSES.has(record.status)) return { action: 'none', reason: `deployment ${deploymentId} already ended ${record.status}` };
+
+  const why = `execution ${detail.name} ended ${detail.status}${detail.error ? ` (${detail.error}${detail.cause ? `: ${detail.cause}` : ''})` : ''}`;
+  if (attempt >= MAX_RECOVERY_ATTEMPTS) {
+    await finishRecord(record, {
+      status: 'ROLLBACK_FAILED',
+      outcomeReason: `RecoveryFailed: ${MAX_RECOVERY_ATTEMPTS} recovery executions did not finish the rollback; last: ${why}. Check the listener weights of ${record.service}.`,
+    });
+    await releaseLock(record.service, deploymentId);
+    logger.error('ROLLBACK_FAILED: recovery gave up; production needs attention', { recovering: deploymentId });
+    return { action: 'gave-up', attempts: attempt };
+  }
+  const name = `${deploymentId}-recovery-${attempt + 1}`;
+  try {
+    await clients.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: detail.stateMachineArn,
+        name,
+        input: JSON.stringify({ recover: deploymentId, error, cause: why }),
+      }),
+    );
+  } catch (caught) {
+    // A redelivered event already started this recovery: nothing more to do.
+    if (!(caught instanceof ExecutionAlreadyExists)) throw caught;
+  }
+  logger.warn('recovery execution started', { recovering: deploymentId, execution: name, status: detail.status });
+  return { action: 'recovery-started', execution: name };
+});

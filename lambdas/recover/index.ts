@@ -1,0 +1,53 @@
+/**
+ * recover: first state of a recovery execution, which the backstop starts when
+ * an execution was stopped, timed out or failed without a terminal record
+ * (cases a Catch cannot handle). Rebuilds the deployment state from the
+ * record so the ordinary rollback loop can finish the job under the original
+ * deployment's id and lock.
+ */
+import { z } from 'zod';
+import { type DeploymentState, DeploymentStateSchema, ExecutionEnvelopeSchema } from '../shared/contract.ts';
+import { getRecord, TERMINAL_STATUSES } from '../shared/deployments.ts';
+import { ContractViolationError, InvalidInputError } from '../shared/errors.ts';
+import { logger } from '../shared/logger.ts';
+import type { RESUME_FIELDS } from '../shared/outcome.ts';
+import { definePhase } from '../shared/phase.ts';
+import { pipelineConfig } from '../shared/runtime-config.ts';
+import { formatIssues } from '../shared/zod-format.ts';
+
+export const RecoverRequestSchema = z.strictObject({
+  /** Deployment id (execution name) whose rollback to finish. */
+  recover: z.string().min(1),
+  /** Error name the rollback records, e.g. ExecutionAborted. */
+  error: z.string().default('ExecutionStopped'),
+  cause: z.string().default('the execution ended without a terminal record'),
+});
+
+export type RecoverOutput = (DeploymentState & { nothingToRecover: false }) | { nothingToRecover: true; reason: string };
+
+export const handler = definePhase('recover', ExecutionEnvelopeSchema, async (envelope): Promise<RecoverOutput> => {
+  const parsed = RecoverRequestSchema.safeParse(envelope.request);
+  if (!parsed.success) throw new InvalidInputError(`invalid recovery input: ${formatIssues(parsed.error)}`);
+  const { recover, error, cause } = parsed.data;
+  const record = await getRecord(recover);
+  if (!record) return { nothingToRecover: true, reason: `no deployment record ${recover}` };
+  if (TERMINAL_STATUSES.has(record.status))
+    return { nothingToRecover: true, reason: `deployment ${recover} already ended ${record.status}` };
+  if (!record.resume) throw new ContractViolationError(`record ${recover} has no resume point`);
+
+  const service = pipelineConfig().services.find((s) => s.name === record.service);
+  if (!service) throw new ContractViolationError(`record ${recover} names service ${record.service}, which is no longer configured`);
+  const resume = JSON.parse(record.resume) as Record<(typeof RESUME_FIELDS)[number], unknown>;
+  const state = DeploymentStateSchema.safeParse({
+    ...resume,
+    deploymentId: recover,
+    executionArn: record.executionArn,
+    startedAt: record.startedAt,
+    service,
+    error: { Error: error, Cause: cause },
+    warnings: [`recovered by ${envelope.deploymentId}`],
+  });
+  if (!state.success) throw new ContractViolationError(`record ${recover} cannot be resumed: ${formatIssues(state.error)}`);
+  logger.warn('recovering a deployment that ended without a terminal record', { recovering: recover, error });
+  return { ...state.data, nothingToRecover: false };
+});

@@ -1,0 +1,24 @@
+/**
+ * request approval: runs as a waitForTaskToken task after verify. Stores the
+ * task token in the deployment record, where `baton approve` and `baton
+ * reject` find it; the execution waits until one of them answers or the
+ * approval window (HeartbeatSeconds) closes, which rolls back.
+ */
+import { z } from 'zod';
+import { DeploymentStateSchema } from '../shared/contract.ts';
+import { annotateRecord } from '../shared/deployments.ts';
+import { logger } from '../shared/logger.ts';
+import { definePhase } from '../shared/phase.ts';
+import { nowIso } from '../shared/time.ts';
+
+export const RequestApprovalInputSchema = z.object({
+  taskToken: z.string().min(1),
+  state: DeploymentStateSchema,
+});
+
+export const handler = definePhase('requestApproval', RequestApprovalInputSchema, async ({ taskToken, state }) => {
+  await annotateRecord(state.deploymentId, { approvalToken: taskToken, approvalRequestedAt: nowIso(), awaitingApproval: true });
+  // The token lets anyone holding it approve: it goes to the record only, never to a log line.
+  logger.info('waiting for approval', { colour: state.idle.colour, command: `baton approve ${state.service.name}` });
+  return { requested: true };
+});

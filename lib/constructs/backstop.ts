@@ -1,0 +1,45 @@
+/**
+ * The backstop: an EventBridge rule on this state machine's executions that
+ * end ABORTED, TIMED_OUT or FAILED, invoking the backstop function, which
+ * starts a recovery execution for any deployment left without a terminal
+ * record. Catch cannot cover a stopped or timed-out execution; this does.
+ */
+import { Duration } from 'aws-cdk-lib';
+import { Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+
+export interface BackstopProps {
+  readonly stateMachine: IStateMachine;
+  readonly handler: IFunction;
+}
+
+export class Backstop extends Construct {
+  public readonly rule: Rule;
+  /** Status-change events that could not be delivered to the backstop function. */
+  public readonly deadLetterQueue: Queue;
+
+  constructor(scope: Construct, id: string, props: BackstopProps) {
+    super(scope, id);
+    this.deadLetterQueue = new Queue(this, 'DeadLetters', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.rule = new Rule(this, 'ExecutionEnded', {
+      description: 'Baton backstop: roll back deployments whose execution was stopped, timed out or failed without a terminal record',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { status: ['ABORTED', 'TIMED_OUT', 'FAILED'], stateMachineArn: [props.stateMachine.stateMachineArn] },
+      },
+    });
+    this.rule.addTarget(
+      new LambdaFunction(props.handler, { deadLetterQueue: this.deadLetterQueue, retryAttempts: 8, maxEventAge: Duration.hours(6) }),
+    );
+    props.stateMachine.grantStartExecution(props.handler);
+  }
+}
