@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { issueLines } from '../lambdas/shared/zod-format.ts';
 import { ConfigError, loadConfig } from '../lib/config/load.ts';
 import { AccountSchema } from './account/schema.ts';
-import { type ProgressEvent, simulate } from './engine.ts';
+import { definitionFor, type ProgressEvent, simulate } from './engine.ts';
 import { FAULTS } from './faults.ts';
 import { checkInvariants } from './invariants.ts';
 
@@ -29,6 +29,11 @@ const HELP = `Usage: npm run simulate -- [options]
   --account <file>        starting state of the simulated account (default: sim/accounts/example.json)
   --fault <name>          inject a fault; repeatable (see --list-faults)
   --list-faults           describe every fault and exit
+  --approve | --reject | --approval-timeout
+                          what the operator does when the deployment waits for
+                          approval (input "approval": true); default --approve
+  --abort-at <state>      stop the execution as it enters this state (StopExecution);
+                          the backstop then rolls the deployment back
   --events <file>         write the execution event log as JSON lines
   --state-out <file>      write the account's final state (account file format)
   --json                  print a JSON summary as the last line of stdout
@@ -56,8 +61,8 @@ function formatSeconds(seconds: number): string {
 }
 
 /** One line per phase as it finishes: simulated time, state, result. */
-export function progressLine(event: ProgressEvent): string | undefined {
-  const who = event.execution.endsWith('-duplicate') ? '  [second trigger]' : '';
+export function progressLine(event: ProgressEvent, main = 'deploy-1'): string | undefined {
+  const who = event.execution === main ? '' : `  [${event.execution}]`;
   const at = `  ${formatSeconds(event.simulatedSeconds)}  ${event.state.padEnd(34)}`;
   if (event.type === 'Task' && event.kind === 'exited') return `${at}ok${who}`;
   if (event.type === 'Task' && event.kind === 'retried') return `${at}retrying after ${event.error ?? 'an error'}${who}`;
@@ -97,6 +102,10 @@ async function main(argv: string[], io: CliIo): Promise<number> {
       account: { type: 'string', default: 'sim/accounts/example.json' },
       fault: { type: 'string', multiple: true, default: [] },
       'list-faults': { type: 'boolean', default: false },
+      approve: { type: 'boolean', default: false },
+      reject: { type: 'boolean', default: false },
+      'approval-timeout': { type: 'boolean', default: false },
+      'abort-at': { type: 'string' },
       events: { type: 'string' },
       'state-out': { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -115,6 +124,9 @@ async function main(argv: string[], io: CliIo): Promise<number> {
   for (const name of values.fault) {
     if (!FAULTS[name]) throw new UsageError(`--fault: unknown fault "${name}" (known: ${Object.keys(FAULTS).join(', ')})`);
   }
+  const decisions = (['approve', 'reject', 'approval-timeout'] as const).filter((flag) => values[flag]);
+  if (decisions.length > 1) throw new UsageError(`--${decisions.join(', --')}: choose one`);
+  const approval = decisions[0] === 'reject' ? 'reject' : decisions[0] === 'approval-timeout' ? 'timeout' : 'approve';
   if (values.input && values['input-file']) throw new UsageError('--input and --input-file: give one, not both');
   let input: unknown = { service: 'web', imageTag: 'v1.4.2' };
   if (values.input) {
@@ -138,7 +150,12 @@ async function main(argv: string[], io: CliIo): Promise<number> {
     const line = progressLine(event);
     if (line) io.out(`${line}\n`);
   };
-  const result = await simulate({ config, account, input, faults: values.fault, onProgress });
+  const abortAt = values['abort-at'];
+  const states = Object.keys(definitionFor(config).definition.States);
+  if (abortAt !== undefined && !states.includes(abortAt)) {
+    throw new UsageError(`--abort-at: "${abortAt}" is not a state of the state machine (states: ${states.join(', ')})`);
+  }
+  const result = await simulate({ config, account, input, faults: values.fault, onProgress, approval, ...(abortAt ? { abortAt } : {}) });
   const broken = checkInvariants(config, account, result);
 
   const service =
@@ -172,7 +189,8 @@ async function main(argv: string[], io: CliIo): Promise<number> {
     record,
     error: result.main.error ?? null,
     cause: result.main.cause ?? null,
-    otherExecutions: result.others.map((e) => ({ name: e.name, status: e.status, error: e.error ?? null })),
+    otherExecutions: result.others.map((e) => ({ name: e.name, status: e.status, error: e.error ?? null, executionPath: e.executionPath })),
+    backstop: result.backstop,
     invariantsBroken: broken,
   };
   if (values.json) {
@@ -185,6 +203,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
         `Traffic: blue ${traffic.blue} % / green ${traffic.green} %`,
         `Record: ${record ? `${String(record.status)}: ${String(record.reason)}` : 'none (dry run)'}`,
         ...result.others.map((e) => `Also ran ${e.name}: ${e.status}${e.error ? ` (${e.error})` : ''}`),
+        ...result.backstop.map((b) => `Backstop for ${b.execution}: ${JSON.stringify(b.result)}`),
         broken.length ? `INVARIANTS BROKEN:\n  - ${broken.join('\n  - ')}` : 'Invariants: all hold',
         '',
       ].join('\n'),

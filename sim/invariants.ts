@@ -51,7 +51,9 @@ export function checkInvariants(config: BatonConfig, account: AccountSpec, resul
   }
   // 3. Every execution ends with a terminal record stating why.
   for (const execution of [result.main, ...result.others]) {
-    const record = model.table.get(`DEPLOYMENT#${execution.name}|RECORD`);
+    // A recovery execution closes the record of the deployment it recovers.
+    const deploymentId = /^(.+)-recovery-\d+$/.exec(execution.name)?.[1] ?? execution.name;
+    const record = model.table.get(`DEPLOYMENT#${deploymentId}|RECORD`);
     const dryRun =
       typeof execution.input === 'object' && execution.input !== null && (execution.input as { dryRun?: unknown }).dryRun === true;
     if (dryRun) {

@@ -25,13 +25,35 @@ export const ExecutionStatusChangeSchema = z.object({
     status: z.enum(['ABORTED', 'TIMED_OUT', 'FAILED', 'SUCCEEDED', 'RUNNING', 'PENDING_REDRIVE']),
     error: z.string().nullish(),
     cause: z.string().nullish(),
+    /** The execution input as a JSON string (EventBridge includes it). */
+    input: z.string().nullish(),
+    startDate: z.number().nullish(),
   }),
 });
+
+/** The service and dry-run flag of an execution input, as far as they can be read. */
+function describeInput(input: string | null | undefined): { service: string; dryRun: boolean; recover: boolean } {
+  try {
+    const parsed: unknown = JSON.parse(input ?? 'null');
+    if (typeof parsed === 'object' && parsed !== null) {
+      const request = parsed as { service?: unknown; dryRun?: unknown; recover?: unknown };
+      return {
+        service: typeof request.service === 'string' ? request.service : '(unknown)',
+        dryRun: request.dryRun === true,
+        recover: typeof request.recover === 'string',
+      };
+    }
+  } catch {
+    // Not JSON: nothing to read from it.
+  }
+  return { service: '(unknown)', dryRun: false, recover: false };
+}
 
 const ERROR_BY_STATUS: Record<string, string> = { ABORTED: 'ExecutionAborted', TIMED_OUT: 'ExecutionTimedOut', FAILED: 'ExecutionFailed' };
 
 export type BackstopResult =
   | { action: 'none'; reason: string }
+  | { action: 'recorded'; status: 'REJECTED' }
   | { action: 'recovery-started'; execution: string }
   | { action: 'gave-up'; attempts: number };
 
@@ -42,7 +64,24 @@ export const handler = definePhase('backstop', ExecutionStatusChangeSchema, asyn
   const deploymentId = match?.[1] ?? detail.name;
   const attempt = match ? Number(match[2]) : 0;
   const record = await getRecord(deploymentId);
-  if (!record) return { action: 'none', reason: `no deployment record ${deploymentId} (rejected before it started, or a dry run)` };
+  if (!record) {
+    // Stopped before initialize wrote a record: nothing changed, but the execution still gets its terminal record.
+    const asked = describeInput(detail.input);
+    if (asked.dryRun || asked.recover || match)
+      return { action: 'none', reason: `no deployment record ${deploymentId} (a dry run or a recovery)` };
+    await finishRecord(
+      {
+        deploymentId,
+        service: asked.service,
+        status: 'IN_PROGRESS',
+        executionArn: detail.executionArn,
+        startedAt: new Date(detail.startDate ?? Date.now()).toISOString(),
+        trigger: 'unknown',
+      },
+      { status: 'REJECTED', outcomeReason: `${error}: ${detail.name} ended ${detail.status} before it took the lock; nothing changed` },
+    );
+    return { action: 'recorded', status: 'REJECTED' };
+  }
   if (TERMINAL_STATUSES.has(record.status)) return { action: 'none', reason: `deployment ${deploymentId} already ended ${record.status}` };
 
   const why = `execution ${detail.name} ended ${detail.status}${detail.error ? ` (${detail.error}${detail.cause ? `: ${detail.cause}` : ''})` : ''}`;
