@@ -5,6 +5,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { BatonConfig } from '../lambdas/shared/config-schema.ts';
+import { deploymentTableName } from '../lambdas/shared/names.ts';
 import { Backstop } from './constructs/backstop.ts';
 import { DeploymentTable } from './constructs/deployment-table.ts';
 import { EcrPushTrigger } from './constructs/ecr-push-trigger.ts';
@@ -28,7 +29,7 @@ export class BatonStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     this.config = config;
-    this.deployments = new DeploymentTable(this, 'Deployments');
+    this.deployments = new DeploymentTable(this, 'Deployments', { tableName: deploymentTableName(config.pipeline) });
     this.phases = new PhaseFunctions(this, 'Phases', { config, table: this.deployments.table });
     this.pipeline = new PipelineStateMachine(this, 'Pipeline', { config, functions: this.phases.functions });
 

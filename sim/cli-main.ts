@@ -142,7 +142,6 @@ async function main(argv: string[], io: CliIo): Promise<number> {
   const accountParsed = AccountSchema.safeParse(readJson(values.account, '--account'));
   if (!accountParsed.success) throw new UsageError(`--account ${values.account}:\n  - ${issueLines(accountParsed.error).join('\n  - ')}`);
   const account = accountParsed.data;
-  process.env.BATON_TABLE_NAME ??= 'baton-simulated-deployments';
 
   const quiet = values.json;
   const onProgress = (event: ProgressEvent) => {

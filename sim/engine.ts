@@ -13,6 +13,7 @@ import FakeTimers from '@sinonjs/fake-timers';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { BatonConfig } from '../lambdas/shared/config-schema.ts';
 import { logger } from '../lambdas/shared/logger.ts';
+import { deploymentTableName, stateMachineArn, stateMachineName } from '../lambdas/shared/names.ts';
 import { entryOf } from '../lib/constructs/phase-functions.ts';
 import { type SfnBackend, SimulatedApis } from './account/api.ts';
 import { AccountModel } from './account/model.ts';
@@ -25,7 +26,7 @@ import { FAULTS } from './faults.ts';
 export interface EventLog {
   readonly type: string;
   readonly timestamp: number;
-  readonly state?: { readonly name: string; readonly type: string };
+  readonly state?: { readonly name: string; readonly type: string; readonly input?: unknown; readonly output?: unknown };
   readonly Error?: string;
   readonly Cause?: string;
 }
@@ -75,6 +76,7 @@ export interface ExecutionResult {
   readonly executionPath: string[];
   transitions: number;
   readonly events: EventLog[];
+  readonly history?: () => Array<Record<string, unknown>>;
 }
 
 export interface SimulationResult {
@@ -200,7 +202,7 @@ export class Simulation implements SfnBackend {
   ) {
     const { config } = options;
     this.bound = definitionFor(config);
-    this.stateMachineArn = `arn:aws:states:${config.pipeline.region}:${config.pipeline.account}:stateMachine:${config.pipeline.name}-${config.pipeline.environment}`;
+    this.stateMachineArn = stateMachineArn(config.pipeline);
     this.model = new AccountModel(options.account, Date.now());
     this.apis = new SimulatedApis(this.model);
     this.apis.sfn = this;
@@ -257,6 +259,7 @@ export class Simulation implements SfnBackend {
       executionPath: [],
       transitions: 0,
       events: [],
+      history: () => this.history(execution),
     };
     this.executions.set(name, execution);
     const done = this.run(execution).finally(() => this.running.delete(done));
@@ -308,7 +311,7 @@ export class Simulation implements SfnBackend {
           Input: execution.input as never,
           RoleArn: `arn:aws:iam::${config.pipeline.account}:role/baton-state-machine`,
         },
-        StateMachine: { Id: this.stateMachineArn, Name: `${config.pipeline.name}-${config.pipeline.environment}` },
+        StateMachine: { Id: this.stateMachineArn, Name: stateMachineName(config.pipeline) },
         Task: { Token: `${execution.name}.task-token` },
       } as never,
     });
@@ -356,6 +359,36 @@ export class Simulation implements SfnBackend {
     execution.transitions = execution.executionPath.length;
     this.model.advanceTo(Date.now());
     if (execution.status !== 'SUCCEEDED') await this.notifyBackstop(execution);
+  }
+
+  /** The execution's events as GetExecutionHistory returns them (the kinds the CLI reads). */
+  private history(execution: ExecutionResult): Array<Record<string, unknown>> {
+    const types = this.bound.definition.States;
+    return execution.events.flatMap((event, index) => {
+      const base = { id: index + 1, timestamp: new Date(event.timestamp) };
+      const state = event.state;
+      if (!state) return [{ ...base, type: event.type }];
+      const type = types[state.name]?.Type ?? state.type;
+      if (event.type === 'StateEntered') {
+        return [
+          {
+            ...base,
+            type: `${type}StateEntered`,
+            stateEnteredEventDetails: { name: state.name, input: JSON.stringify(state.input ?? null) },
+          },
+        ];
+      }
+      if (event.type === 'StateExited') {
+        return [
+          {
+            ...base,
+            type: `${type}StateExited`,
+            stateExitedEventDetails: { name: state.name, output: JSON.stringify(state.output ?? null) },
+          },
+        ];
+      }
+      return [{ ...base, type: `${type}${event.type.replace('State', '')}` }];
+    });
   }
 
   /** What the EventBridge rule on execution status changes does in AWS. */
@@ -476,20 +509,41 @@ export class Simulation implements SfnBackend {
   }
 }
 
-/** One run: the given input as the first execution, plus whatever it leads to (duplicates, recoveries). */
-export async function simulate(options: SimulationOptions): Promise<SimulationResult> {
+export interface OpenSimulation {
+  readonly simulation: Simulation;
+  readonly logLines: string[];
+  readonly start: number;
+  /** Restores the clock, the SDK clients, the logger and the environment. */
+  close(): void;
+}
+
+/**
+ * Sets up a simulated account (virtual clock, intercepted SDK clients, faults)
+ * without starting anything: the caller starts executions through the SFN API
+ * (the baton CLI does) or with startExecution. close() undoes everything.
+ */
+export async function openSimulation(options: SimulationOptions): Promise<OpenSimulation> {
   const { config } = options;
   const start = options.startTime ?? DEFAULT_START;
   const previousConfig = process.env.BATON_CONFIG;
+  const previousTable = process.env.BATON_TABLE_NAME;
   process.env.BATON_CONFIG = JSON.stringify(config);
+  process.env.BATON_TABLE_NAME = deploymentTableName(config.pipeline);
   await Simulation.load(config);
   const clock = FakeTimers.install({ now: start, toFake: ['Date'] });
   const logLines: string[] = [];
   const restoreOutput = captureLogs(logLines);
   const previousLevel = logger.getLevelName();
   logger.setLogLevel('INFO');
-  const wallStart = performance.now();
   let simulation: Simulation | undefined;
+  const close = () => {
+    simulation?.apis.uninstall();
+    logger.setLogLevel(previousLevel);
+    restoreOutput();
+    clock.uninstall();
+    restoreEnv('BATON_CONFIG', previousConfig);
+    restoreEnv('BATON_TABLE_NAME', previousTable);
+  };
   try {
     simulation = new Simulation(options, clock);
     simulation.apis.install();
@@ -498,6 +552,24 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       if (!fault) throw new Error(`unknown fault "${name}"; see --list-faults`);
       fault.apply(simulation.ctx);
     }
+    return { simulation, logLines, start, close };
+  } catch (error) {
+    close();
+    throw error;
+  }
+}
+
+function restoreEnv(name: string, value: string | undefined): void {
+  if (value === undefined) delete process.env[name];
+  else process.env[name] = value;
+}
+
+/** One run: the given input as the first execution, plus whatever it leads to (duplicates, recoveries). */
+export async function simulate(options: SimulationOptions): Promise<SimulationResult> {
+  const open = await openSimulation(options);
+  const { simulation, logLines, start } = open;
+  const wallStart = performance.now();
+  try {
     const initialListeners = structuredClone(simulation.model.listeners);
     const main = simulation.startExecution(simulation.mainName, options.input);
     await simulation.settle();
@@ -514,12 +586,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       backstop: simulation.backstop,
     };
   } finally {
-    simulation?.apis.uninstall();
-    logger.setLogLevel(previousLevel);
-    restoreOutput();
-    clock.uninstall();
-    if (previousConfig === undefined) delete process.env.BATON_CONFIG;
-    else process.env.BATON_CONFIG = previousConfig;
+    open.close();
   }
 }
 

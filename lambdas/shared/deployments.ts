@@ -16,6 +16,8 @@ import type { TerminalStatus } from './contract.ts';
 import { ContractViolationError } from './errors.ts';
 
 export const LOCK_SK = 'LOCK';
+/** The GSI that lists a service's records newest first. */
+export const SERVICE_INDEX = 'byService';
 export const RECORD_SK = 'RECORD';
 export const lockKey = (service: string) => ({ pk: `LOCK#${service}`, sk: LOCK_SK });
 export const recordKey = (deploymentId: string) => ({ pk: `DEPLOYMENT#${deploymentId}`, sk: RECORD_SK });

@@ -6,15 +6,16 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-
-export const SERVICE_INDEX = 'byService';
+import { SERVICE_INDEX } from '../../lambdas/shared/deployments.ts';
 
 export class DeploymentTable extends Construct {
   public readonly table: TableV2;
 
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, props: { readonly tableName: string }) {
     super(scope, id);
     this.table = new TableV2(this, 'Table', {
+      // A fixed name: the baton CLI finds the table from the config alone.
+      tableName: props.tableName,
       partitionKey: { name: 'pk', type: AttributeType.STRING },
       sortKey: { name: 'sk', type: AttributeType.STRING },
       billing: Billing.onDemand(),

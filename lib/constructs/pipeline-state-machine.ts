@@ -31,6 +31,7 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { type BatonConfig, type PhaseName, phaseSettings } from '../../lambdas/shared/config-schema.ts';
 import { PAYLOAD_PATHS } from '../../lambdas/shared/contract.ts';
+import { stateMachineName } from '../../lambdas/shared/names.ts';
 
 /** Error names a retry can fix (see lambdas/shared/errors.ts and phase.ts). */
 export const TRANSIENT_ERRORS = ['Lambda.TooManyRequestsException', 'TransientAwsError'] as const;
@@ -250,7 +251,7 @@ export class PipelineStateMachine extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.stateMachine = new StateMachine(this, 'StateMachine', {
-      stateMachineName: `${config.pipeline.name}-${config.pipeline.environment}`,
+      stateMachineName: stateMachineName(config.pipeline),
       stateMachineType: StateMachineType.STANDARD,
       definitionBody: DefinitionBody.fromChainable(definition),
       comment: 'Baton blue/green deployment of an ECS service behind an ALB',

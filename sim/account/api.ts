@@ -36,6 +36,7 @@ import {
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
+  GetExecutionHistoryCommand,
   ListExecutionsCommand,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
@@ -64,6 +65,8 @@ export interface SfnExecutionView {
   readonly output?: unknown;
   readonly error?: string;
   readonly cause?: string;
+  /** The execution history in the shape of GetExecutionHistory. */
+  readonly history?: () => Array<Record<string, unknown>>;
 }
 
 /** The Step Functions service behind the SFN client (the simulation's engine). */
@@ -193,6 +196,12 @@ export class SimulatedApis {
     sfn
       .on(DescribeExecutionCommand)
       .callsFake(route('sfn', 'DescribeExecution', (input: { executionArn?: string }) => describeExecution(backend(), input)));
+    sfn.on(GetExecutionHistoryCommand).callsFake(
+      route('sfn', 'GetExecutionHistory', (input: { executionArn?: string }) => ({
+        ...META,
+        events: executionNamed(backend(), input.executionArn).history?.() ?? [],
+      })),
+    );
     sfn
       .on(ListExecutionsCommand)
       .callsFake(

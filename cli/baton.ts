@@ -1,0 +1,6 @@
+/** The `baton` command's entry point (bin/baton.mjs loads it through tsx). */
+import { processIo, runBaton } from './main.ts';
+
+runBaton(process.argv.slice(2), processIo).then((code) => {
+  process.exitCode = code;
+});

@@ -1,0 +1,69 @@
+/**
+ * What every command needs: the pipeline config (which names the state
+ * machine, the table and the region), AWS clients for the chosen region and
+ * profile, and where to write.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { BatonConfig, ServiceConfig } from '../lambdas/shared/config-schema.ts';
+import { deploymentTableName, stateMachineArn } from '../lambdas/shared/names.ts';
+import { ConfigError, loadConfig } from '../lib/config/load.ts';
+import { NotFoundError } from './errors.ts';
+
+export interface Io {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  /** True when stdout is a terminal: `watch` then redraws in place. */
+  readonly isTty: boolean;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+export interface GlobalOptions {
+  readonly config: string;
+  readonly region?: string;
+  readonly profile?: string;
+  readonly json: boolean;
+}
+
+export interface CliContext {
+  readonly config: BatonConfig;
+  readonly region: string;
+  readonly stateMachineArn: string;
+  readonly tableName: string;
+  readonly sfn: SFNClient;
+  readonly dynamo: DynamoDBDocumentClient;
+  readonly json: boolean;
+  readonly io: Io;
+}
+
+export function createContext(options: GlobalOptions, io: Io): CliContext {
+  let config: BatonConfig;
+  try {
+    config = loadConfig(options.config);
+  } catch (error) {
+    if (error instanceof ConfigError)
+      throw new NotFoundError(`${error.message}\nPass the pipeline's config with --config <file>.`, { cause: error });
+    throw error;
+  }
+  const region = options.region ?? config.pipeline.region;
+  const clientConfig = { region, ...(options.profile ? { profile: options.profile } : {}) };
+  return {
+    config,
+    region,
+    stateMachineArn: stateMachineArn({ ...config.pipeline, region }),
+    tableName: deploymentTableName(config.pipeline),
+    sfn: new SFNClient(clientConfig),
+    dynamo: DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig)),
+    json: options.json,
+    io,
+  };
+}
+
+export function serviceNamed(ctx: CliContext, name: string | undefined): ServiceConfig {
+  const known = ctx.config.services.map((s) => s.name);
+  if (!name) throw new NotFoundError(`name a service (${known.join(', ')})`);
+  const service = ctx.config.services.find((s) => s.name === name);
+  if (!service) throw new NotFoundError(`service "${name}" is not in the config (known: ${known.join(', ')})`);
+  return service;
+}

@@ -1,0 +1,57 @@
+/** Reading the deployment table from the CLI: locks, records and history. */
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { lockKey, recordKey, SERVICE_INDEX } from '../lambdas/shared/deployments.ts';
+import type { CliContext } from './context.ts';
+
+export interface RecordItem {
+  readonly deploymentId: string;
+  readonly service: string;
+  readonly status: string;
+  readonly executionArn: string;
+  readonly startedAt: string;
+  readonly endedAt?: string;
+  readonly trigger?: string;
+  readonly requestedBy?: string;
+  readonly imageTag?: string;
+  readonly imageDigest?: string;
+  readonly strategy?: string;
+  readonly liveColour?: string;
+  readonly targetColour?: string;
+  readonly outcomeReason?: string;
+  readonly newTaskDefinitionArn?: string;
+  readonly previousTaskDefinitionArn?: string;
+  readonly approvalToken?: string;
+  readonly awaitingApproval?: boolean;
+}
+
+export interface LockItem {
+  readonly deploymentId: string;
+  readonly executionArn: string;
+  readonly imageRef: string;
+  readonly acquiredAt: string;
+}
+
+export async function readLock(ctx: CliContext, service: string): Promise<LockItem | undefined> {
+  const out = await ctx.dynamo.send(new GetCommand({ TableName: ctx.tableName, Key: lockKey(service), ConsistentRead: true }));
+  return out.Item as LockItem | undefined;
+}
+
+export async function readRecord(ctx: CliContext, deploymentId: string): Promise<RecordItem | undefined> {
+  const out = await ctx.dynamo.send(new GetCommand({ TableName: ctx.tableName, Key: recordKey(deploymentId), ConsistentRead: true }));
+  return out.Item as RecordItem | undefined;
+}
+
+/** Newest first, from the byService index. */
+export async function history(ctx: CliContext, service: string, limit: number): Promise<RecordItem[]> {
+  const out = await ctx.dynamo.send(
+    new QueryCommand({
+      TableName: ctx.tableName,
+      IndexName: SERVICE_INDEX,
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': `SERVICE#${service}` },
+      ScanIndexForward: false,
+      Limit: limit,
+    }),
+  );
+  return (out.Items ?? []) as RecordItem[];
+}

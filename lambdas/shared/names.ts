@@ -1,0 +1,21 @@
+/**
+ * Names of the pipeline's resources, derived from the config, so the stack
+ * that creates them and the CLI that finds them agree without a lookup.
+ */
+import type { PipelineConfig } from './config-schema.ts';
+
+export function stateMachineName(pipeline: PipelineConfig): string {
+  return `${pipeline.name}-${pipeline.environment}`;
+}
+
+export function stateMachineArn(pipeline: PipelineConfig): string {
+  return `arn:aws:states:${pipeline.region}:${pipeline.account}:stateMachine:${stateMachineName(pipeline)}`;
+}
+
+export function deploymentTableName(pipeline: PipelineConfig): string {
+  return `${pipeline.name}-${pipeline.environment}-deployments`;
+}
+
+export function executionConsoleUrl(executionArn: string, region: string): string {
+  return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
+}

@@ -1,0 +1,200 @@
+/**
+ * The baton CLI end to end against the simulation: its SFN and DynamoDB calls
+ * reach the simulated Step Functions service and deployment table.
+ */
+import { userInfo } from 'node:os';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runBaton } from '../../cli/main.ts';
+import { type OpenSimulation, openSimulation } from '../../sim/engine.ts';
+import { EXAMPLE_CONFIG_PATH, exampleConfig } from '../fixtures/config.ts';
+import { exampleAccount } from '../fixtures/simulation.ts';
+
+const NEW_DIGEST = 'sha256:2b41b068de9587d3a582a081cb97a55390787552acae4f690637cd64ff74673f';
+let open: OpenSimulation | undefined;
+
+afterEach(() => {
+  open?.close();
+  open = undefined;
+});
+
+async function simulation(): Promise<OpenSimulation> {
+  open = await openSimulation({ config: exampleConfig(), account: exampleAccount(), input: {}, approval: 'external' });
+  return open;
+}
+
+async function baton(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io = {
+    out: (text: string) => (out += text),
+    err: (text: string) => (err += text),
+    isTty: false,
+    sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, 5))),
+  };
+  const code = await runBaton([...args, '--config', EXAMPLE_CONFIG_PATH], io);
+  return { code, out, err };
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 2000 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 2));
+  if (!condition()) throw new Error('condition not reached');
+}
+
+function waitingForApproval(sim: OpenSimulation): boolean {
+  return [...sim.simulation.model.table.values()].some((item) => item.awaitingApproval === true);
+}
+
+describe('baton against the simulation', () => {
+  it('deploys with approval: deploy, status, approve, watch, history', async () => {
+    // Arrange
+    const sim = await simulation();
+
+    // Act / Assert: deploy
+    const started = await baton('deploy', 'web', '--tag', 'v1.4.2', '--approval', '--json');
+    expect(started.code).toBe(0);
+    const { name, executionArn } = JSON.parse(started.out) as { name: string; executionArn: string };
+    expect(name).toMatch(/^web-v1_4_2-\d{8}T\d{6}Z$/);
+    expect(executionArn).toBe(`arn:aws:states:eu-west-1:123456789012:execution:baton-production:${name}`);
+    await until(() => waitingForApproval(sim));
+
+    // status shows where it waits
+    const shown = await baton('status', 'web', '--json');
+    expect(JSON.parse(shown.out)).toMatchObject({ service: 'web', running: { status: 'RUNNING', currentState: 'Wait for approval' } });
+
+    // approve, then watch it to the end
+    expect((await baton('approve', 'web', '--reason', 'smoke tests green')).code).toBe(0);
+    const watched = await baton('watch', 'web', '--interval', '0');
+    expect(watched.code).toBe(0);
+    expect(watched.out).toContain('SUCCEEDED: v1.4.2 live on green (web-green) after a 300 s bake');
+    expect(watched.out).toContain('  traffic  blue    0 % ....................');
+
+    // history lists it
+    const listed = await baton('history', 'web', '--json');
+    const records = JSON.parse(listed.out) as Array<{ deploymentId: string; status: string; requestedBy: string; trigger: string }>;
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ deploymentId: name, status: 'SUCCEEDED', trigger: 'cli', requestedBy: userInfo().username });
+  });
+
+  it('rolls back a rejected deployment and watch exits 1', async () => {
+    // Arrange
+    const sim = await simulation();
+    await baton('deploy', 'web', '--tag', 'v1.4.2', '--approval');
+    await until(() => waitingForApproval(sim));
+
+    // Act
+    const rejected = await baton('reject', 'web', '--reason', 'p99 too high');
+    const watched = await baton('watch', 'web', '--interval', '0');
+
+    // Assert
+    expect(rejected.code).toBe(0);
+    expect(watched.code).toBe(1);
+    expect(watched.out).toContain(`ROLLED_BACK: ApprovalRejected: rejected by ${userInfo().username}: p99 too high`);
+  });
+
+  it('aborts a running deployment; the backstop rolls it back', async () => {
+    // Arrange
+    const sim = await simulation();
+    await baton('deploy', 'web', '--tag', 'v1.4.2', '--approval');
+    await until(() => waitingForApproval(sim));
+
+    // Act
+    const aborted = await baton('abort', 'web', '--reason', 'wrong image');
+    await sim.simulation.settle();
+
+    // Assert
+    expect(aborted.code).toBe(0);
+    const history = JSON.parse((await baton('history', 'web', '--json')).out) as Array<{ status: string; outcomeReason: string }>;
+    expect(history[0]?.status).toBe('ROLLED_BACK');
+    expect(history[0]?.outcomeReason).toMatch(/^ExecutionAborted: execution web-v1_4_2-\S+ ended ABORTED/);
+    const forward = sim.simulation.model.listeners[exampleConfig().services[0]?.productionListenerArn ?? '']?.forward ?? {};
+    expect(Object.values(forward)).toEqual([100, 0]);
+  });
+
+  it('refuses to start the same digest twice (exit 4) and says how to look at the first', async () => {
+    // Arrange
+    await simulation();
+    await baton('deploy', 'web', '--digest', NEW_DIGEST);
+
+    // Act
+    const second = await baton('deploy', 'web', '--digest', NEW_DIGEST);
+
+    // Assert
+    expect(second.code).toBe(4);
+    expect(second.err).toContain('an execution named web-2b41b068de95 already exists');
+    expect(second.err).toContain('baton status web');
+  });
+
+  it('answers approve with exit 4 when nothing waits for approval', async () => {
+    // Arrange
+    await simulation();
+
+    // Act
+    const result = await baton('approve', 'web');
+
+    // Assert
+    expect(result.code).toBe(4);
+    expect(result.err).toBe('baton: nothing of web is waiting for approval\n');
+  });
+
+  it('has no earlier release to roll back to on a fresh account (exit 3)', async () => {
+    // Arrange
+    await simulation();
+
+    // Act
+    const result = await baton('rollback', 'web');
+
+    // Assert
+    expect(result.code).toBe(3);
+    expect(result.err).toContain('web has no earlier successful release to roll back to');
+  });
+
+  it('prints a dry-run plan with --dry-run --watch --json', async () => {
+    // Arrange
+    await simulation();
+
+    // Act
+    const result = await baton('deploy', 'web', '--tag', 'v1.4.2', '--dry-run', '--watch', '--json', '--interval', '0');
+
+    // Assert
+    expect(result.code).toBe(0);
+    const view = JSON.parse(result.out.trim().split('\n').pop() ?? '{}') as { status: string; record: unknown };
+    expect(view).toMatchObject({ status: 'SUCCEEDED', record: null });
+  });
+});
+
+describe('baton usage errors', () => {
+  it.each([
+    [['deploy', 'web'], 'deploy: give --tag <tag> or --digest <sha256:...>'],
+    [['deploy', 'web', '--tag', 'v1', '--digest', NEW_DIGEST], '--digest: give imageTag or imageDigest, not both'],
+    [['deploy', 'web', '--digest', 'sha256:abc'], '--digest: expected "sha256:" followed by 64 lowercase hex digits'],
+    [['deploy', 'web', '--tag', 'v1', '--strategy', 'canary:150:60'], '--strategy: percent: Too big: expected number to be <=99'],
+    [['history', 'web', '--tag', 'v1'], 'history does not take --tag'],
+    [['deploy', 'web', '--tagg', 'v1'], "Unknown option '--tagg'"],
+    [['frobnicate'], 'unknown command "frobnicate"'],
+  ])('baton %j exits 2 naming the problem', async (args, message) => {
+    // Act
+    const result = await baton(...args);
+
+    // Assert
+    expect(result.code).toBe(2);
+    expect(result.err).toContain(message);
+  });
+
+  it('names a service that is not in the config (exit 3)', async () => {
+    // Act
+    const result = await baton('status', 'billing');
+
+    // Assert
+    expect(result.code).toBe(3);
+    expect(result.err).toBe('baton: service "billing" is not in the config (known: web)\n');
+  });
+
+  it('shows help for every command with examples', async () => {
+    for (const command of ['deploy', 'status', 'watch', 'approve', 'reject', 'abort', 'rollback', 'history']) {
+      const result = await baton(command, '--help');
+      expect(result.code).toBe(0);
+      expect(result.out).toContain(`baton ${command}`);
+      expect(result.out).toContain('Example');
+    }
+  });
+});
