@@ -14,9 +14,12 @@ export function issuePath(path: ReadonlyArray<PropertyKey>): string {
 }
 
 export function issueLines(error: z.ZodError, prefix = ''): string[] {
-  return error.issues.map((issue) => {
-    const path = issuePath([...(prefix ? [prefix] : []), ...issue.path]);
-    return `${path}: ${issue.message}`;
+  return error.issues.flatMap((issue) => {
+    const base = [...(prefix ? [prefix] : []), ...issue.path];
+    // An unknown key is named as a field of its own, so the line points at it.
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => `${issuePath([...base, key])}: unknown field`);
+    const missing = issue.code === 'invalid_type' && issue.message.endsWith('received undefined');
+    return [`${issuePath(base)}: ${missing ? `required (${issue.expected})` : issue.message}`];
   });
 }
 

@@ -51,9 +51,7 @@ describe('parseConfig', () => {
       delete firstService(c).productionListenerArn;
     });
 
-    expect(problemsOf(() => parseConfig(config, 'baton.config.json'))).toEqual([
-      'services[0].productionListenerArn: Invalid input: expected string, received undefined',
-    ]);
+    expect(problemsOf(() => parseConfig(config, 'baton.config.json'))).toEqual(['services[0].productionListenerArn: required (string)']);
   });
 
   it('rejects an ECS ARN given as a target group ARN and shows the expected shape', () => {
@@ -131,7 +129,7 @@ describe('parseConfig', () => {
       c.colour = 'blue';
     });
 
-    expect(problemsOf(() => parseConfig(config, 'baton.config.json'))).toEqual(['(root): Unrecognized key: "colour"']);
+    expect(problemsOf(() => parseConfig(config, 'baton.config.json'))).toEqual(['colour: unknown field']);
   });
 
   it('puts the file name and every problem in the error message', () => {
@@ -141,7 +139,7 @@ describe('parseConfig', () => {
     });
 
     expect(() => parseConfig(config, 'configs/prod.json')).toThrow(
-      'Invalid Baton config configs/prod.json:\n  - (root): Unrecognized key: "colour"\n  - services[0].dependsOn[0]: "api" is not a service in this config (known: web)',
+      'Invalid Baton config configs/prod.json:\n  - colour: unknown field\n  - services[0].dependsOn[0]: "api" is not a service in this config (known: web)',
     );
   });
 });

@@ -77,6 +77,26 @@ describe('a deployment of the example service', () => {
     ]);
     expect(weights(result)).toEqual({ blue: 100, green: 0 });
     expect(result.model.table.size).toBe(0);
+    expect(result.main.output).toEqual({
+      service: 'web',
+      liveColour: 'blue',
+      targetColour: 'green',
+      image: {
+        current: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/web@sha256:45d7b5470165427b7d3afdd078d4c512b7175c0bb4e521c54a4f48f9450ccf86',
+        next: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/web@sha256:2b41b068de9587d3a582a081cb97a55390787552acae4f690637cd64ff74673f',
+      },
+      taskDefinition: {
+        base: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/web:7',
+        family: 'web',
+        changes: [
+          'container web image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/web@sha256:45d7b5470165427b7d3afdd078d4c512b7175c0bb4e521c54a4f48f9450ccf86 -> 123456789012.dkr.ecr.eu-west-1.amazonaws.com/web@sha256:2b41b068de9587d3a582a081cb97a55390787552acae4f690637cd64ff74673f',
+          'secrets DATABASE_URL, LOG_LEVEL, SESSION_SECRET, WORKER_CONCURRENCY pinned to version v-2026-11-20 of arn:aws:secretsmanager:eu-west-1:123456789012:secret:web/app-config-Xy12Ab',
+        ],
+      },
+      secretVersions: { current: ['v-2026-11-01'], next: 'v-2026-11-20' },
+      traffic: [{ weight: 100, pauseSeconds: 0 }],
+      bakeSeconds: 300,
+    });
   });
 });
 
