@@ -83,7 +83,9 @@ export function executionName(request: DeploymentRequest, now = new Date()): str
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
   const tag = (request.imageTag ?? 'image').replace(/[^A-Za-z0-9_-]/g, '_');
-  return `${request.service}-${tag}-${stamp}${suffix}`.slice(0, 80);
+  // Step Functions allows 80 characters: a long tag is shortened, the stamp (what makes the name unique) and the suffix are kept.
+  const tail = `-${stamp}${suffix}`;
+  return `${request.service}-${tag}`.slice(0, 80 - tail.length) + tail;
 }
 
 export interface DeployOptions {

@@ -1,0 +1,588 @@
+/**
+ * The baton CLI against mocked Step Functions and DynamoDB clients: which
+ * commands each subcommand sends, what it prints and its exit code. The
+ * request helpers of cli/commands.ts are tested directly.
+ */
+import { userInfo } from 'node:os';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+  TaskTimedOut,
+} from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { buildRequest, executionName, parseStrategy } from '../../cli/commands.ts';
+import type { Io } from '../../cli/context.ts';
+import type { LockItem, RecordItem } from '../../cli/deployments.ts';
+import { UsageError } from '../../cli/errors.ts';
+import { runBaton } from '../../cli/main.ts';
+import type { DeploymentRequest } from '../../lambdas/shared/contract.ts';
+import { EXAMPLE_CONFIG_PATH } from '../fixtures/config.ts';
+
+const sfnMock = mockClient(SFNClient);
+const dynamoMock = mockClient(DynamoDBDocumentClient);
+
+const USER = userInfo().username;
+const TABLE = 'baton-production-deployments';
+const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:baton-production';
+const DEPLOYMENT_ID = 'web-v1_4_2-20261123T090000Z';
+const EXECUTION_ARN = `arn:aws:states:eu-west-1:123456789012:execution:baton-production:${DEPLOYMENT_ID}`;
+const DIGEST = 'sha256:2b41c8a0f2e6d7c95e3a1b4f6d8e0c2a4b6d8f0a1c3e5b7d9f1a3c5e7b9d1f73';
+const LOCK_KEY = { pk: 'LOCK#web', sk: 'LOCK' };
+const RECORD_KEY = { pk: `DEPLOYMENT#${DEPLOYMENT_ID}`, sk: 'RECORD' };
+
+const LOCK: LockItem = {
+  deploymentId: DEPLOYMENT_ID,
+  executionArn: EXECUTION_ARN,
+  imageRef: 'v1.4.2',
+  acquiredAt: '2026-11-23T09:00:01.000Z',
+};
+
+const WAITING_RECORD: RecordItem = {
+  deploymentId: DEPLOYMENT_ID,
+  service: 'web',
+  status: 'IN_PROGRESS',
+  executionArn: EXECUTION_ARN,
+  startedAt: '2026-11-23T09:00:00.000Z',
+  trigger: 'cli',
+  requestedBy: 'alice',
+  imageTag: 'v1.4.2',
+  awaitingApproval: true,
+  approvalToken: 'AQCEAAAAKgAAAAMAAAAAAAAAAXsample-token',
+};
+
+interface Run {
+  readonly code: number;
+  readonly out: string;
+  readonly err: string;
+}
+
+/** Runs baton with the example config and captured output; sleeping returns at once. */
+async function baton(...args: string[]): Promise<Run> {
+  let out = '';
+  let err = '';
+  const io: Io = {
+    out: (text) => {
+      out += text;
+    },
+    err: (text) => {
+      err += text;
+    },
+    isTty: false,
+    sleep: async () => {},
+  };
+  const code = await runBaton([...args, '--config', EXAMPLE_CONFIG_PATH], io);
+  return { code, out, err };
+}
+
+/** The inputs of every StartExecution call, in order. */
+function startInputs() {
+  return sfnMock.commandCalls(StartExecutionCommand).map((call) => call.args[0].input);
+}
+
+function givenLock(lock: LockItem | undefined): void {
+  dynamoMock.on(GetCommand, { Key: LOCK_KEY }).resolves(lock ? { Item: { ...LOCK_KEY, ...lock } } : {});
+}
+
+function givenRecord(record: RecordItem | undefined): void {
+  dynamoMock.on(GetCommand, { Key: RECORD_KEY }).resolves(record ? { Item: { ...RECORD_KEY, ...record } } : {});
+}
+
+beforeEach(() => {
+  sfnMock.reset();
+  dynamoMock.reset();
+});
+
+describe('baton deploy', () => {
+  it('starts an execution of the pipeline with the request as input and a name from the tag', async () => {
+    // Arrange
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: EXECUTION_ARN, startDate: new Date('2026-11-23T09:00:00Z') });
+
+    // Act
+    const result = await baton('deploy', 'web', '--tag', 'v1.4.2', '--strategy', 'canary:10:300', '--approval', '--reason', 'r');
+
+    // Assert
+    expect(result.code).toBe(0);
+    expect(sfnMock).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+    const [input] = startInputs();
+    expect(input?.stateMachineArn).toBe(STATE_MACHINE_ARN);
+    expect(input?.name).toMatch(/^web-v1_4_2-\d{8}T\d{6}Z$/);
+    expect(JSON.parse(input?.input ?? '')).toEqual({
+      service: 'web',
+      imageTag: 'v1.4.2',
+      strategy: { type: 'canary', percent: 10, bakeSeconds: 300 },
+      approval: true,
+      dryRun: false,
+      hotfix: false,
+      reason: 'r',
+      trigger: 'cli',
+      requestedBy: USER,
+    });
+    expect(result.out).toBe(
+      [
+        `Started ${input?.name}`,
+        `  https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/${EXECUTION_ARN}`,
+        'Follow it with: baton watch web',
+        '',
+      ].join('\n'),
+    );
+    expect(result.err).toBe('');
+  });
+
+  it('names the execution after the first 12 hex digits of the digest', async () => {
+    // Arrange
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: `${STATE_MACHINE_ARN}:web-2b41c8a0f2e6`, startDate: new Date() });
+
+    // Act
+    const result = await baton('deploy', 'web', '--digest', DIGEST);
+
+    // Assert
+    expect(result.code).toBe(0);
+    const [input] = startInputs();
+    expect(input?.name).toBe('web-2b41c8a0f2e6');
+    expect(JSON.parse(input?.input ?? '')).toEqual({
+      service: 'web',
+      imageDigest: DIGEST,
+      dryRun: false,
+      hotfix: false,
+      trigger: 'cli',
+      requestedBy: USER,
+    });
+  });
+
+  it('exits 4 and says how to look at the first execution when the digest was already started', async () => {
+    // Arrange
+    sfnMock
+      .on(StartExecutionCommand)
+      .rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists: web-2b41c8a0f2e6', $metadata: {} }));
+
+    // Act
+    const result = await baton('deploy', 'web', '--digest', DIGEST);
+
+    // Assert
+    expect(result.code).toBe(4);
+    expect(result.out).toBe('');
+    expect(result.err).toBe(
+      'baton: an execution named web-2b41c8a0f2e6 already exists: this image was already started for web. ' +
+        'See it with "baton status web"; pass --name <new-name> to start it again on purpose.\n',
+    );
+  });
+
+  it('starts the state machine of another region, through a client of that region, with --region', async () => {
+    // Arrange
+    sfnMock
+      .on(StartExecutionCommand)
+      .resolves({ executionArn: 'arn:aws:states:us-east-1:123456789012:execution:x:y', startDate: new Date() });
+
+    // Act
+    const result = await baton('deploy', 'web', '--tag', 'v1.4.2', '--region', 'us-east-1');
+
+    // Assert
+    expect(result.code).toBe(0);
+    expect(startInputs()[0]?.stateMachineArn).toBe('arn:aws:states:us-east-1:123456789012:stateMachine:baton-production');
+    const client = sfnMock.call(0).thisValue as SFNClient;
+    expect(await client.config.region()).toBe('us-east-1');
+    expect(result.out).toContain('https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#');
+  });
+
+  it('exits 3 and prints the AWS error code when Step Functions refuses with an error the CLI does not name', async () => {
+    // Arrange
+    const denied = new Error('User: arn:aws:iam::123456789012:user/ci is not authorized to perform: states:StartExecution');
+    denied.name = 'AccessDeniedException';
+    sfnMock.on(StartExecutionCommand).rejects(denied);
+
+    // Act
+    const result = await baton('deploy', 'web', '--tag', 'v1.4.2');
+
+    // Assert
+    expect(result.code).toBe(3);
+    expect(result.out).toBe('');
+    expect(result.err).toBe(
+      'baton: AccessDeniedException: User: arn:aws:iam::123456789012:user/ci is not authorized to perform: states:StartExecution\n',
+    );
+  });
+
+  it('exits 2 without calling AWS when neither --tag nor --digest is given', async () => {
+    // Act
+    const result = await baton('deploy', 'web');
+
+    // Assert
+    expect(result.code).toBe(2);
+    expect(result.err).toBe('baton: deploy: give --tag <tag> or --digest <sha256:...>\nRun "baton --help" or "baton <command> --help".\n');
+    expect(sfnMock).not.toHaveReceivedAnyCommand();
+  });
+});
+
+describe('baton approve and reject', () => {
+  it('reads the lock, then the record, and sends the task token back with who approved', async () => {
+    // Arrange
+    givenLock(LOCK);
+    givenRecord(WAITING_RECORD);
+    sfnMock.on(SendTaskSuccessCommand).resolves({});
+
+    // Act
+    const result = await baton('approve', 'web', '--reason', 'smoke tests green');
+
+    // Assert
+    expect(result.code).toBe(0);
+    expect(dynamoMock).toHaveReceivedCommandTimes(GetCommand, 2);
+    expect(dynamoMock).toHaveReceivedNthCommandWith(GetCommand, 1, { TableName: TABLE, Key: LOCK_KEY, ConsistentRead: true });
+    expect(dynamoMock).toHaveReceivedNthCommandWith(GetCommand, 2, { TableName: TABLE, Key: RECORD_KEY, ConsistentRead: true });
+    expect(sfnMock).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
+    const input = sfnMock.commandCalls(SendTaskSuccessCommand)[0]?.args[0].input;
+    expect(input?.taskToken).toBe(WAITING_RECORD.approvalToken);
+    expect(JSON.parse(input?.output ?? '')).toEqual({
+      approvedBy: USER,
+      approvedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
+      reason: 'smoke tests green',
+    });
+    expect(result.out).toBe(`Approved ${DEPLOYMENT_ID}: traffic starts moving. Follow it with: baton watch web\n`);
+  });
+
+  it('rejects with ApprovalRejected and a cause naming the operator and the reason', async () => {
+    // Arrange
+    givenLock(LOCK);
+    givenRecord(WAITING_RECORD);
+    sfnMock.on(SendTaskFailureCommand).resolves({});
+
+    // Act
+    const result = await baton('reject', 'web', '--reason', 'x');
+
+    // Assert
+    expect(result.code).toBe(0);
+    expect(sfnMock).toHaveReceivedCommandExactlyOnceWith(SendTaskFailureCommand, {
+      taskToken: WAITING_RECORD.approvalToken,
+      error: 'ApprovalRejected',
+      cause: `rejected by ${USER}: x`,
+    });
+    expect(sfnMock.commandCalls(SendTaskFailureCommand)[0]?.args[0].input).toEqual({
+      taskToken: WAITING_RECORD.approvalToken,
+      error: 'ApprovalRejected',
+      cause: `rejected by ${USER}: x`,
+    });
+    expect(result.out).toBe(`Rejected ${DEPLOYMENT_ID}; it rolls back. Follow it with: baton watch web\n`);
+  });
+
+  it('exits 4 when the approval window closed before the answer (TaskTimedOut)', async () => {
+    // Arrange
+    givenLock(LOCK);
+    givenRecord(WAITING_RECORD);
+    sfnMock.on(SendTaskSuccessCommand).rejects(new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} }));
+
+    // Act
+    const result = await baton('approve', 'web');
+
+    // Assert
+    expect(result.code).toBe(4);
+    expect(result.out).toBe('');
+    expect(result.err).toBe(`baton: the approval of ${DEPLOYMENT_ID} was already answered or timed out\n`);
+  });
+
+  it('exits 4 without sending anything when the running deployment is not waiting for approval', async () => {
+    // Arrange
+    givenLock(LOCK);
+    const { approvalToken: _token, ...running } = WAITING_RECORD;
+    givenRecord({ ...running, awaitingApproval: false });
+
+    // Act
+    const result = await baton('approve', 'web');
+
+    // Assert
+    expect(result.code).toBe(4);
+    expect(result.err).toBe(
+      `baton: nothing of web is waiting for approval (deployment ${DEPLOYMENT_ID} is running; see "baton watch web")\n`,
+    );
+    expect(sfnMock).not.toHaveReceivedAnyCommand();
+  });
+});
+
+describe('baton abort', () => {
+  it("stops the execution the lock names, as AbortedByOperator, with the operator's reason", async () => {
+    // Arrange
+    givenLock(LOCK);
+    sfnMock.on(StopExecutionCommand).resolves({ stopDate: new Date() });
+
+    // Act
+    const result = await baton('abort', 'web', '--reason', 'wrong image');
+
+    // Assert
+    expect(result.code).toBe(0);
+    expect(sfnMock.commandCalls(StopExecutionCommand).map((call) => call.args[0].input)).toEqual([
+      { executionArn: EXECUTION_ARN, error: 'AbortedByOperator', cause: `aborted by ${USER}: wrong image` },
+    ]);
+    expect(result.out).toBe(
+      `Stopped ${DEPLOYMENT_ID}.\nThe backstop now rolls it back and closes its record; follow with: baton history web\n`,
+    );
+  });
+
+  it('exits 3 when no deployment of the service is running', async () => {
+    // Arrange
+    givenLock(undefined);
+
+    // Act
+    const result = await baton('abort', 'web');
+
+    // Assert
+    expect(result.code).toBe(3);
+    expect(result.err).toBe('baton: no deployment of web is running\n');
+    expect(sfnMock).not.toHaveReceivedAnyCommand();
+  });
+});
+
+describe('baton history', () => {
+  it('queries the byService index newest first and prints the records as a JSON array', async () => {
+    // Arrange
+    const items: RecordItem[] = [
+      { ...WAITING_RECORD, status: 'SUCCEEDED', awaitingApproval: false, endedAt: '2026-11-23T09:12:00.000Z' },
+      {
+        deploymentId: 'web-v1_4_1-20261120T101500Z',
+        service: 'web',
+        status: 'ROLLED_BACK',
+        executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:baton-production:web-v1_4_1-20261120T101500Z',
+        startedAt: '2026-11-20T10:15:00.000Z',
+        endedAt: '2026-11-20T10:21:00.000Z',
+        imageTag: 'v1.4.1',
+        outcomeReason: 'alarm web-5xx-rate fired during the bake',
+      },
+    ];
+    dynamoMock.on(QueryCommand).resolves({ Items: items });
+
+    // Act
+    const result = await baton('history', 'web', '--limit', '5', '--json');
+
+    // Assert
+    expect(result.code).toBe(0);
+    expect(dynamoMock.commandCalls(QueryCommand).map((call) => call.args[0].input)).toEqual([
+      {
+        TableName: TABLE,
+        IndexName: 'byService',
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': 'SERVICE#web' },
+        ScanIndexForward: false,
+        Limit: 5,
+      },
+    ]);
+    expect(JSON.parse(result.out)).toEqual(items);
+    expect(result.out.endsWith('\n')).toBe(true);
+  });
+});
+
+describe('baton status of an execution ARN', () => {
+  const startDate = new Date('2026-11-23T09:00:00.000Z');
+  const stopDate = new Date('2026-11-23T09:02:30.000Z');
+  const events: HistoryEvent[] = [
+    { id: 1, timestamp: startDate, type: 'ExecutionStarted' },
+    { id: 2, timestamp: startDate, type: 'PassStateEntered', stateEnteredEventDetails: { name: 'Receive request' } },
+    { id: 3, timestamp: startDate, type: 'PassStateExited', stateExitedEventDetails: { name: 'Receive request', output: '{}' } },
+    { id: 4, timestamp: startDate, type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'Initialize' } },
+    {
+      id: 5,
+      timestamp: startDate,
+      type: 'TaskStateExited',
+      stateExitedEventDetails: { name: 'Initialize', output: '{"live":{"colour":"blue"}}' },
+    },
+    { id: 6, timestamp: startDate, type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'Shift traffic' } },
+    {
+      id: 7,
+      timestamp: startDate,
+      type: 'TaskStateExited',
+      stateExitedEventDetails: { name: 'Shift traffic', output: JSON.stringify({ idle: { colour: 'green' }, traffic: { weight: 10 } }) },
+    },
+    { id: 8, timestamp: startDate, type: 'WaitStateEntered', stateEnteredEventDetails: { name: 'Wait between traffic steps' } },
+  ];
+
+  it('reports the current state, the Task states done and the traffic split of the last output', async () => {
+    // Arrange
+    sfnMock.on(DescribeExecutionCommand).resolves({
+      executionArn: EXECUTION_ARN,
+      stateMachineArn: STATE_MACHINE_ARN,
+      name: DEPLOYMENT_ID,
+      status: 'ABORTED',
+      startDate,
+      stopDate,
+      error: 'AbortedByOperator',
+      cause: 'aborted by alice',
+    });
+    sfnMock.on(GetExecutionHistoryCommand).resolves({ events });
+    givenRecord(undefined);
+
+    // Act
+    const result = await baton('status', EXECUTION_ARN, '--json');
+
+    // Assert
+    expect(result.code).toBe(0);
+    expect(sfnMock).toHaveReceivedCommandExactlyOnceWith(DescribeExecutionCommand, { executionArn: EXECUTION_ARN });
+    expect(sfnMock).toHaveReceivedCommandExactlyOnceWith(GetExecutionHistoryCommand, {
+      executionArn: EXECUTION_ARN,
+      maxResults: 1000,
+      includeExecutionData: true,
+    });
+    expect(dynamoMock).toHaveReceivedCommandExactlyOnceWith(GetCommand, { TableName: TABLE, Key: RECORD_KEY, ConsistentRead: true });
+    expect(JSON.parse(result.out)).toEqual({
+      executionArn: EXECUTION_ARN,
+      name: DEPLOYMENT_ID,
+      status: 'ABORTED',
+      startDate: '2026-11-23T09:00:00.000Z',
+      stopDate: '2026-11-23T09:02:30.000Z',
+      elapsedSeconds: 150,
+      currentState: 'Wait between traffic steps',
+      completed: ['Initialize', 'Shift traffic'],
+      traffic: { blue: 90, green: 10 },
+      error: 'AbortedByOperator',
+      cause: 'aborted by alice',
+      record: null,
+    });
+  });
+
+  it('reads every page of the execution history', async () => {
+    // Arrange
+    sfnMock.on(DescribeExecutionCommand).resolves({ name: DEPLOYMENT_ID, status: 'ABORTED', startDate, stopDate });
+    sfnMock
+      .on(GetExecutionHistoryCommand)
+      .resolvesOnce({ events: events.slice(0, 5), nextToken: 'page-2' })
+      .resolvesOnce({ events: events.slice(5) });
+    givenRecord(undefined);
+
+    // Act
+    const result = await baton('status', EXECUTION_ARN, '--json');
+
+    // Assert
+    expect(sfnMock).toHaveReceivedCommandTimes(GetExecutionHistoryCommand, 2);
+    expect(sfnMock).toHaveReceivedNthCommandWith(GetExecutionHistoryCommand, 2, { executionArn: EXECUTION_ARN, nextToken: 'page-2' });
+    expect(JSON.parse(result.out)).toMatchObject({
+      currentState: 'Wait between traffic steps',
+      completed: ['Initialize', 'Shift traffic'],
+      traffic: { blue: 90, green: 10 },
+    });
+  });
+});
+
+describe('baton watch', () => {
+  it('exits 3 and points at baton history when no deployment of the service is running', async () => {
+    // Arrange
+    givenLock(undefined);
+
+    // Act
+    const result = await baton('watch', 'web');
+
+    // Assert
+    expect(result.code).toBe(3);
+    expect(result.out).toBe('');
+    expect(result.err).toBe('baton: no deployment of web is running; see the last ones with "baton history web"\n');
+    expect(sfnMock).not.toHaveReceivedAnyCommand();
+  });
+});
+
+describe('parseStrategy', () => {
+  it('reads canary:<percent>:<bakeSeconds>', () => {
+    expect(parseStrategy('canary:10:300')).toEqual({ type: 'canary', percent: 10, bakeSeconds: 300 });
+  });
+
+  it('reads linear:<stepPercent>:<intervalSeconds>', () => {
+    expect(parseStrategy('linear:25:60')).toEqual({ type: 'linear', stepPercent: 25, intervalSeconds: 60 });
+  });
+
+  it('reads all-at-once', () => {
+    expect(parseStrategy('all-at-once')).toEqual({ type: 'all-at-once' });
+  });
+
+  it('reads the JSON form, steps included', () => {
+    // Arrange
+    const text = '{"type":"steps","steps":[{"weight":10,"pauseSeconds":60},{"weight":100,"pauseSeconds":0}]}';
+
+    // Act
+    const strategy = parseStrategy(text);
+
+    // Assert
+    expect(strategy).toEqual({
+      type: 'steps',
+      steps: [
+        { weight: 10, pauseSeconds: 60 },
+        { weight: 100, pauseSeconds: 0 },
+      ],
+    });
+  });
+
+  it('refuses a canary percent of 150, naming the field and the accepted forms', () => {
+    expect(() => parseStrategy('canary:150:300')).toThrow(
+      new UsageError(
+        '--strategy: percent: Too big: expected number to be <=99 (use all-at-once, canary:<percent>:<bakeSeconds>, linear:<stepPercent>:<intervalSeconds> or JSON)',
+      ),
+    );
+  });
+
+  it('refuses JSON that does not parse', () => {
+    expect(() => parseStrategy('{"type":')).toThrow(new UsageError('--strategy: not valid JSON: {"type":'));
+  });
+
+  it('refuses an unknown strategy type as a UsageError', () => {
+    expect(() => parseStrategy('blue-green')).toThrow(UsageError);
+  });
+});
+
+describe('buildRequest', () => {
+  it('fills the defaults of a console request', () => {
+    expect(buildRequest({ service: 'web', imageTag: 'v1.4.2' })).toEqual({
+      service: 'web',
+      imageTag: 'v1.4.2',
+      hotfix: false,
+      dryRun: false,
+      trigger: 'console',
+    });
+  });
+
+  it('names the CLI option of a bad field', () => {
+    expect(() => buildRequest({ service: 'web', imageDigest: 'sha256:abc' })).toThrow(
+      new UsageError('--digest: expected "sha256:" followed by 64 lowercase hex digits'),
+    );
+  });
+
+  it('refuses a tag and a digest together', () => {
+    expect(() => buildRequest({ service: 'web', imageTag: 'v1.4.2', imageDigest: DIGEST })).toThrow(
+      new UsageError('--digest: give imageTag or imageDigest, not both'),
+    );
+  });
+
+  it('refuses a request with neither tag nor digest', () => {
+    expect(() => buildRequest({ service: 'web' })).toThrow(new UsageError('--tag: give imageTag or imageDigest'));
+  });
+});
+
+describe('executionName', () => {
+  const now = new Date('2026-11-23T09:00:00.123Z');
+  const request = (fields: Partial<DeploymentRequest>): DeploymentRequest => buildRequest({ service: 'web', ...fields });
+
+  it('is the service, the tag with "." as "_" and the UTC time to the second', () => {
+    expect(executionName(request({ imageTag: 'v1.4.2' }), now)).toBe('web-v1_4_2-20261123T090000Z');
+  });
+
+  it('is the service and the first 12 hex digits of a digest, whatever the time', () => {
+    expect(executionName(request({ imageDigest: DIGEST }), now)).toBe('web-2b41c8a0f2e6');
+    expect(executionName(request({ imageDigest: DIGEST }), new Date('2030-01-01T00:00:00Z'))).toBe('web-2b41c8a0f2e6');
+  });
+
+  it('ends with -dry-run for a dry run, so a dry run never takes the name of the real deployment', () => {
+    expect(executionName(request({ imageTag: 'v1.4.2', dryRun: true }), now)).toBe('web-v1_4_2-20261123T090000Z-dry-run');
+    expect(executionName(request({ imageDigest: DIGEST, dryRun: true }), now)).toBe('web-2b41c8a0f2e6-dry-run');
+  });
+
+  it('keeps the time and the dry-run suffix within 80 characters when the tag is long', () => {
+    // Arrange
+    const longTag = `release-${'a'.repeat(100)}`;
+
+    // Act
+    const name = executionName(request({ imageTag: longTag, dryRun: true }), now);
+
+    // Assert
+    expect(name).toHaveLength(80);
+    expect(name).toBe(`web-release-${'a'.repeat(43)}-20261123T090000Z-dry-run`);
+  });
+});
