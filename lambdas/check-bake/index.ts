@@ -7,7 +7,7 @@ import { type DeploymentState, DeploymentStateSchema } from '../shared/contract.
 import { ContractViolationError, GateFailedError } from '../shared/errors.ts';
 import { gateFailures } from '../shared/gates.ts';
 import { definePhase } from '../shared/phase.ts';
-import { BAKE_POLL_SECONDS, isPast, secondsUntil } from '../shared/time.ts';
+import { isPast, secondsUntil } from '../shared/time.ts';
 
 export const handler = definePhase('checkBake', DeploymentStateSchema, async (state): Promise<DeploymentState> => {
   const { bake, rollout } = state;
@@ -19,5 +19,5 @@ export const handler = definePhase('checkBake', DeploymentStateSchema, async (st
   if (isPast(bake.until)) {
     return { ...state, bake: { ...bake, complete: true }, wait: { seconds: state.service.scaleDownDelaySeconds } };
   }
-  return { ...state, wait: { seconds: Math.min(BAKE_POLL_SECONDS, secondsUntil(bake.until)) } };
+  return { ...state, wait: { seconds: Math.min(state.service.gateIntervalSeconds, secondsUntil(bake.until)) } };
 });

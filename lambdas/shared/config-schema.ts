@@ -114,6 +114,13 @@ export const ServiceConfigSchema = z.strictObject({
   cache: z.strictObject({ replicationGroupId: Name }).optional(),
   /** CloudWatch alarm names that gate validate, verify, every traffic step and the bake. */
   alarms: z.array(z.string().min(1).max(255)).default([]),
+  /**
+   * How an alarm in INSUFFICIENT_DATA counts: "pass" (default; a new colour often has
+   * too few datapoints at first) or "fail" (treated like ALARM).
+   */
+  insufficientDataPolicy: z.enum(['pass', 'fail']).default('pass'),
+  /** Seconds between gate checks while traffic holds at a step and during the bake. */
+  gateIntervalSeconds: z.number().int().min(5).max(300).default(30),
   healthCheck: HealthCheckSchema.default({ path: '/', expectedStatus: 200 }),
   strategy: StrategySchema.default({ type: 'all-at-once' }),
   /** Time at 100 % on the new colour, watching alarms and health, before the old colour is retired. */
@@ -187,6 +194,8 @@ export const PipelineSchema = z.strictObject({
   phases: z.partialRecord(z.enum(PhaseNames), PhaseSettingsSchema).default({}),
   /** Upper bound for a whole execution (Step Functions TimeoutSeconds). */
   executionTimeoutSeconds: z.number().int().min(600).max(86_400).default(21_600),
+  /** How long validate and verify wait for a modifying or creating ElastiCache replication group (retries every 30 s). */
+  cacheWaitSeconds: z.number().int().min(0).max(3600).default(300),
   /** How long a deployment waits for `baton approve` before it rolls back (the approval state's HeartbeatSeconds). */
   approvalTimeoutSeconds: z.number().int().min(60).max(86_400).default(3600),
 });

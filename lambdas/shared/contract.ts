@@ -152,6 +152,8 @@ export const DeploymentStateSchema = z.object({
       /** Weight on the new colour after the last applied step. */
       weight: z.number().int().min(0).max(100),
       complete: z.boolean(),
+      /** The current step holds until then; gates are checked every gate interval meanwhile. */
+      holdUntil: z.string().optional(),
     })
     .optional(),
   bake: z.object({ until: z.string(), complete: z.boolean() }).optional(),

@@ -46,6 +46,12 @@ export class SecretInvalidError extends BatonError {}
 /** The ElastiCache replication group is not serving. */
 export class CacheNotServingError extends BatonError {}
 
+/**
+ * The replication group is modifying or creating: it may serve soon. The state
+ * machine retries the phase every 30 s for pipeline.cacheWaitSeconds, then fails it.
+ */
+export class CacheNotReadyError extends BatonError {}
+
 /** A gating CloudWatch alarm is in ALARM. */
 export class AlarmFiringError extends BatonError {}
 

@@ -16,11 +16,11 @@ export async function gateFailures(
 ): Promise<string[]> {
   const failures: string[] = [];
   const [alarms, health, ecsService] = await Promise.all([
-    firingAlarms(state.service.alarms),
+    firingAlarms(state.service.alarms, state.service.insufficientDataPolicy),
     targetHealth(colour.targetGroupArn),
     describeService(state.service.cluster, colour.serviceName),
   ]);
-  for (const alarm of alarms) failures.push(`alarm ${alarm.name} is ALARM (${alarm.reason})`);
+  for (const alarm of alarms) failures.push(`alarm ${alarm.name} is ${alarm.state} (${alarm.reason})`);
   if (health.healthy < desiredCount || health.problems.length > 0) {
     failures.push(
       `target group ${colour.targetGroupArn.split(':').pop()} has ${health.healthy}/${desiredCount} healthy targets${

@@ -17,6 +17,3 @@ export function secondsUntil(iso: string): number {
 
 /** Seconds between two looks at a rolling-out ECS deployment. */
 export const STABILITY_POLL_SECONDS = 15;
-
-/** Seconds between two gate checks during the bake. */
-export const BAKE_POLL_SECONDS = 30;

@@ -11,7 +11,7 @@ import { gateFailures } from '../shared/gates.ts';
 import { logger } from '../shared/logger.ts';
 import { definePhase } from '../shared/phase.ts';
 import { planSteps } from '../shared/strategy.ts';
-import { addSeconds, BAKE_POLL_SECONDS, nowIso } from '../shared/time.ts';
+import { addSeconds, isPast, nowIso, secondsUntil } from '../shared/time.ts';
 
 export const handler = definePhase('shiftTraffic', DeploymentStateSchema, async (state): Promise<DeploymentState> => {
   const { traffic, rollout } = state;
@@ -19,12 +19,18 @@ export const handler = definePhase('shiftTraffic', DeploymentStateSchema, async 
   const steps = planSteps(state.strategy);
   const step = steps[traffic.nextStep];
   if (!step) throw new ContractViolationError(`traffic step ${traffic.nextStep} is past the plan (${steps.length} steps)`);
+  const interval = state.service.gateIntervalSeconds;
 
   const failures = await gateFailures(state, state.idle, rollout.desiredCount);
   if (failures.length > 0) {
-    throw new GateFailedError(
-      `gate failed before shifting ${state.idle.colour} to ${step.weight} % (at ${traffic.weight} %): ${failures.join('; ')}`,
-    );
+    const where = traffic.holdUntil
+      ? `while holding ${state.idle.colour} at ${traffic.weight} %`
+      : `before shifting ${state.idle.colour} to ${step.weight} % (at ${traffic.weight} %)`;
+    throw new GateFailedError(`gate failed ${where}: ${failures.join('; ')}`);
+  }
+  // Holding at a step: the gates passed; look again after one gate interval.
+  if (traffic.holdUntil && !isPast(traffic.holdUntil)) {
+    return { ...state, wait: { seconds: Math.min(interval, secondsUntil(traffic.holdUntil)) } };
   }
 
   await setWeights(state.service, weightsFor(state.idle.colour, step.weight));
@@ -33,13 +39,18 @@ export const handler = definePhase('shiftTraffic', DeploymentStateSchema, async 
   const nextStep = traffic.nextStep + 1;
   const complete = nextStep >= steps.length;
   if (!complete) {
-    return { ...state, traffic: { nextStep, weight: step.weight, complete }, wait: { seconds: step.pauseSeconds } };
+    const holdUntil = addSeconds(nowIso(), step.pauseSeconds);
+    return {
+      ...state,
+      traffic: { nextStep, weight: step.weight, complete, holdUntil },
+      wait: { seconds: Math.min(interval, step.pauseSeconds) },
+    };
   }
   const until = addSeconds(nowIso(), state.bakeSeconds);
   return {
     ...state,
     traffic: { nextStep, weight: step.weight, complete },
     bake: { until, complete: false },
-    wait: { seconds: Math.min(BAKE_POLL_SECONDS, state.bakeSeconds) },
+    wait: { seconds: Math.min(interval, state.bakeSeconds) },
   };
 });

@@ -57,9 +57,11 @@ export const handler = definePhase('validate', DeploymentStateSchema, async (sta
 
   if (service.cache) await assertCacheServing(service.cache.replicationGroupId);
 
-  const firing = await firingAlarms(service.alarms);
+  const firing = await firingAlarms(service.alarms, service.insufficientDataPolicy);
   if (firing.length > 0) {
-    throw new AlarmFiringError(`alarm(s) already firing before any change: ${firing.map((a) => `${a.name} (${a.reason})`).join('; ')}`);
+    throw new AlarmFiringError(
+      `alarm(s) already firing before any change: ${firing.map((a) => `${a.name} is ${a.state} (${a.reason})`).join('; ')}`,
+    );
   }
 
   const next: DeploymentState = {

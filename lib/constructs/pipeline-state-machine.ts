@@ -36,6 +36,9 @@ import { stateMachineName } from '../../lambdas/shared/names.ts';
 /** Error names a retry can fix (see lambdas/shared/errors.ts and phase.ts). */
 export const TRANSIENT_ERRORS = ['Lambda.TooManyRequestsException', 'TransientAwsError'] as const;
 
+/** Interval of the retries that wait for a modifying or creating ElastiCache replication group. */
+export const CACHE_RETRY_SECONDS = 30;
+
 /** Readable state names; tests and the simulation refer to them through this table. */
 export const STATE_NAMES = {
   receive: 'Receive request',
@@ -168,13 +171,25 @@ export class PipelineStateMachine extends Construct {
         'startedAt.$': '$$.Execution.StartTime',
       },
     });
+    // A modifying or creating cache may become available: look again every 30 s, within a bound.
+    const waitForCache = (state: LambdaInvoke) => {
+      const attempts = Math.floor(config.pipeline.cacheWaitSeconds / CACHE_RETRY_SECONDS);
+      if (attempts > 0)
+        state.addRetry({
+          errors: ['CacheNotReadyError'],
+          interval: Duration.seconds(CACHE_RETRY_SECONDS),
+          backoffRate: 1,
+          maxAttempts: attempts,
+        });
+      return state;
+    };
     const initialize = rejectOnFailure(task(S.initialize, 'initialize'));
-    const validate = rejectOnFailure(task(S.validate, 'validate'));
+    const validate = rejectOnFailure(waitForCache(task(S.validate, 'validate')));
     const prepare = rollBackOnFailure(task(S.prepare, 'prepare'));
     const deploy = rollBackOnFailure(task(S.deploy, 'deploy'));
     const waitStable = waitFor(S.waitStable);
     const checkStability = rollBackOnFailure(task(S.checkStability, 'checkStability'));
-    const verify = rollBackOnFailure(task(S.verify, 'verify'));
+    const verify = rollBackOnFailure(waitForCache(task(S.verify, 'verify')));
     // Manual approval: the execution waits on a task token stored in the record by
     // request-approval; `baton approve` sends it back. Nothing sends heartbeats, so
     // HeartbeatSeconds is the approval window: when it closes, the Catch rolls back.

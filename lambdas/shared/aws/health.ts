@@ -8,7 +8,7 @@ import { DescribeServicesCommand, type Service } from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand, TargetGroupNotFoundException } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeReplicationGroupsCommand, ReplicationGroupNotFoundFault } from '@aws-sdk/client-elasticache';
 import * as clients from '../clients.ts';
-import { CacheNotServingError, ResourceMissingError } from '../errors.ts';
+import { CacheNotReadyError, CacheNotServingError, ResourceMissingError } from '../errors.ts';
 
 export interface TargetHealthSummary {
   readonly healthy: number;
@@ -57,11 +57,15 @@ export async function describeService(cluster: string, serviceName: string): Pro
 
 export interface AlarmSignal {
   readonly name: string;
+  readonly state: string;
   readonly reason: string;
 }
 
-/** Alarms in ALARM. A configured alarm that does not exist is a config error, not a pass. */
-export async function firingAlarms(alarmNames: readonly string[]): Promise<AlarmSignal[]> {
+/**
+ * Alarms in ALARM (and in INSUFFICIENT_DATA when the policy is "fail"). A
+ * configured alarm that does not exist is a config error, not a pass.
+ */
+export async function firingAlarms(alarmNames: readonly string[], insufficientData: 'pass' | 'fail' = 'pass'): Promise<AlarmSignal[]> {
   if (alarmNames.length === 0) return [];
   const found = new Map<string, { state: string; reason: string }>();
   // DescribeAlarms takes at most 100 names per call.
@@ -82,17 +86,22 @@ export async function firingAlarms(alarmNames: readonly string[]): Promise<Alarm
   if (missing.length > 0) throw new ResourceMissingError(`CloudWatch alarm(s) not found: ${missing.join(', ')}`);
   return alarmNames
     .map((name) => ({ name, ...(found.get(name) ?? { state: 'UNKNOWN', reason: '' }) }))
-    .filter((alarm) => alarm.state === 'ALARM')
-    .map(({ name, reason }) => ({ name, reason }));
+    .filter((alarm) => alarm.state === 'ALARM' || (insufficientData === 'fail' && alarm.state === 'INSUFFICIENT_DATA'))
+    .map(({ name, state, reason }) => ({ name, state, reason }));
 }
 
 /** `available` serves; `snapshotting` still serves reads and writes (a backup is running). */
 const SERVING_CACHE_STATES = new Set(['available', 'snapshotting']);
+/** Changes in progress that end in `available`: worth waiting for, within a bound. */
+const TRANSITIONAL_CACHE_STATES = new Set(['modifying', 'creating']);
 
 export async function assertCacheServing(replicationGroupId: string): Promise<string> {
   try {
     const out = await clients.cache.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: replicationGroupId }));
     const status = out.ReplicationGroups?.[0]?.Status ?? 'unknown';
+    if (TRANSITIONAL_CACHE_STATES.has(status)) {
+      throw new CacheNotReadyError(`ElastiCache replication group ${replicationGroupId} is "${status}"; waiting for it to be available`);
+    }
     if (!SERVING_CACHE_STATES.has(status)) {
       throw new CacheNotServingError(`ElastiCache replication group ${replicationGroupId} is "${status}", not available`);
     }
