@@ -52,7 +52,8 @@ export function checkInvariants(config: BatonConfig, account: AccountSpec, resul
   // 3. Every execution ends with a terminal record stating why.
   for (const execution of [result.main, ...result.others]) {
     // A recovery execution closes the record of the deployment it recovers.
-    const deploymentId = /^(.+)-recovery-\d+$/.exec(execution.name)?.[1] ?? execution.name;
+    const recovers = (execution.input as { recover?: unknown } | null)?.recover;
+    const deploymentId = typeof recovers === 'string' ? recovers : execution.name;
     const record = model.table.get(`DEPLOYMENT#${deploymentId}|RECORD`);
     const dryRun =
       typeof execution.input === 'object' && execution.input !== null && (execution.input as { dryRun?: unknown }).dryRun === true;

@@ -31,8 +31,14 @@ export const ExecutionStatusChangeSchema = z.object({
   }),
 });
 
-/** The service and dry-run flag of an execution input, as far as they can be read. */
-function describeInput(input: string | null | undefined): { service: string; dryRun: boolean; recover: boolean } {
+/** Within Step Functions' 80-character limit whatever the deployment id's length; the input names the deployment. */
+export function recoveryExecutionName(deploymentId: string, attempt: number): string {
+  const suffix = `-recovery-${attempt}`;
+  return `${deploymentId.slice(0, 80 - suffix.length)}${suffix}`;
+}
+
+/** The service, dry-run flag and recovered deployment of an execution input, as far as they can be read. */
+function describeInput(input: string | null | undefined): { service: string; dryRun: boolean; recover: string | undefined } {
   try {
     const parsed: unknown = JSON.parse(input ?? 'null');
     if (typeof parsed === 'object' && parsed !== null) {
@@ -40,13 +46,13 @@ function describeInput(input: string | null | undefined): { service: string; dry
       return {
         service: typeof request.service === 'string' ? request.service : '(unknown)',
         dryRun: request.dryRun === true,
-        recover: typeof request.recover === 'string',
+        recover: typeof request.recover === 'string' ? request.recover : undefined,
       };
     }
   } catch {
     // Not JSON: nothing to read from it.
   }
-  return { service: '(unknown)', dryRun: false, recover: false };
+  return { service: '(unknown)', dryRun: false, recover: undefined };
 }
 
 const ERROR_BY_STATUS: Record<string, string> = { ABORTED: 'ExecutionAborted', TIMED_OUT: 'ExecutionTimedOut', FAILED: 'ExecutionFailed' };
@@ -60,15 +66,14 @@ export type BackstopResult =
 export const handler = definePhase('backstop', ExecutionStatusChangeSchema, async ({ detail }): Promise<BackstopResult> => {
   const error = ERROR_BY_STATUS[detail.status];
   if (!error) return { action: 'none', reason: `status ${detail.status} needs no backstop` };
-  const match = /^(.+)-recovery-(\d+)$/.exec(detail.name);
-  const deploymentId = match?.[1] ?? detail.name;
-  const attempt = match ? Number(match[2]) : 0;
+  // A recovery execution names the deployment it recovers in its input; its name carries the attempt.
+  const asked = describeInput(detail.input);
+  const deploymentId = asked.recover ?? detail.name;
+  const attempt = asked.recover ? Number(/-recovery-(\d+)$/.exec(detail.name)?.[1] ?? MAX_RECOVERY_ATTEMPTS) : 0;
   const record = await getRecord(deploymentId);
   if (!record) {
     // Stopped before initialize wrote a record: nothing changed, but the execution still gets its terminal record.
-    const asked = describeInput(detail.input);
-    if (asked.dryRun || asked.recover || match)
-      return { action: 'none', reason: `no deployment record ${deploymentId} (a dry run or a recovery)` };
+    if (asked.dryRun || asked.recover) return { action: 'none', reason: `no deployment record ${deploymentId} (a dry run or a recovery)` };
     await finishRecord(
       {
         deploymentId,
@@ -94,7 +99,7 @@ export const handler = definePhase('backstop', ExecutionStatusChangeSchema, asyn
     logger.error('ROLLBACK_FAILED: recovery gave up; production needs attention', { recovering: deploymentId });
     return { action: 'gave-up', attempts: attempt };
   }
-  const name = `${deploymentId}-recovery-${attempt + 1}`;
+  const name = recoveryExecutionName(deploymentId, attempt + 1);
   try {
     await clients.sfn.send(
       new StartExecutionCommand({

@@ -87,7 +87,8 @@ export const HealthCheckSchema = z.strictObject({
 });
 
 export const ServiceConfigSchema = z.strictObject({
-  name: Name,
+  /** At most 40 characters: execution names (80 at most) are built from it. */
+  name: Name.max(40),
   /** ECS cluster name. */
   cluster: Name,
   blue: ColourTargetSchema,
