@@ -21,6 +21,7 @@ export const RecordFailureInputSchema = z.object({
       service: z.object({ name: z.string() }).optional(),
       error: CaughtErrorSchema.optional(),
       rollbackError: CaughtErrorSchema.optional(),
+      failedPhase: z.string().optional(),
     })
     .passthrough(),
 });
@@ -70,7 +71,14 @@ export const handler = definePhase('recordFailure', RecordFailureInputSchema, as
       imageTag: asked.imageTag,
       imageDigest: asked.imageDigest,
     };
-    await finishRecord(base, { status, outcomeReason: `${error}: ${cause}` });
+    const evidence = [
+      `failed in: ${state.failedPhase ?? (kind === 'rollback-failed' ? 'Roll back' : 'unknown phase')}`,
+      `signal: ${error}: ${cause}`,
+    ];
+    await finishRecord(
+      { ...base, ...(state.failedPhase ? { failedPhase: state.failedPhase } : {}) },
+      { status, outcomeReason: `${error}: ${cause}`, evidence },
+    );
     if (serviceName !== '(unknown)') await releaseLock(serviceName, state.deploymentId);
   }
   return { ...state, outcome: { status, error, cause } };

@@ -75,12 +75,15 @@ export const handler = definePhase('rollback', DeploymentStateSchema, async (sta
   }
 
   const reason = `${cause.name}: ${cause.message}`;
-  await finishRecord(recordBase(state), { status: 'ROLLED_BACK', outcomeReason: reason, evidence, warnings: state.warnings });
+  // What an operator needs without opening five consoles: where it failed, on what signal, and what was undone.
+  const phase = state.failedPhase ?? 'unknown phase';
+  const fullEvidence = [`failed in: ${phase}`, `signal: ${reason}`, ...evidence.map((line) => `rollback: ${line}`)];
+  await finishRecord(recordBase(state), { status: 'ROLLED_BACK', outcomeReason: reason, evidence: fullEvidence, warnings: state.warnings });
   await releaseLock(service.name, state.deploymentId);
   logger.warn('deployment rolled back', { cause: cause.name });
   return {
     ...state,
     rollback: { ...progress, stage: 'done', checks: progress.checks + 1 },
-    outcome: { status: 'ROLLED_BACK', error: cause.name, cause: `rolled back to ${live.colour}: ${cause.message}` },
+    outcome: { status: 'ROLLED_BACK', error: cause.name, cause: `rolled back to ${live.colour} after "${phase}" failed: ${cause.message}` },
   };
 });

@@ -161,6 +161,8 @@ export const DeploymentStateSchema = z.object({
   wait: z.object({ seconds: z.number().int().min(0) }).optional(),
   /** Set by Catch (ResultPath $.error). */
   error: CaughtErrorSchema.optional(),
+  /** Set by the "<state> failed" Pass state the Catch goes through: the state that failed. */
+  failedPhase: z.string().optional(),
   rollback: z
     .object({
       stage: z.enum(['scaling-up-old', 'done']),
@@ -206,4 +208,5 @@ export const PAYLOAD_PATHS = {
   approvalResult: '$.approvalResult',
   recover: '$.request.recover',
   error: '$.error',
+  failedPhase: '$.failedPhase',
 } as const;

@@ -120,6 +120,8 @@ export interface DeploymentRecord {
   readonly newTaskDefinitionArn?: string;
   readonly secretVersionId?: string;
   readonly endedAt?: string;
+  /** The state that failed, for deployments that did not succeed. */
+  readonly failedPhase?: string;
   /** Why it ended: the error name and message for failures. */
   readonly outcomeReason?: string;
   readonly evidence?: string[];

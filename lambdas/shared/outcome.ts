@@ -59,5 +59,6 @@ export function recordBase(state: DeploymentState): DeploymentRecord {
     newTaskDefinitionArn: state.release?.taskDefinitionArn,
     secretVersionId: state.secret?.versionId,
     resume: resumePoint(state),
+    failedPhase: state.failedPhase,
   };
 }

@@ -19,6 +19,7 @@ import {
   JsonPath,
   LogLevel,
   Pass,
+  Result,
   StateMachine,
   StateMachineType,
   Succeed,
@@ -159,8 +160,15 @@ export class PipelineStateMachine extends Construct {
     );
     waitRollback.next(rollback);
 
-    const rejectOnFailure = (state: LambdaInvoke) => state.addCatch(recordRejection, { resultPath: PAYLOAD_PATHS.error });
-    const rollBackOnFailure = (state: LambdaInvoke) => state.addCatch(rollback, { resultPath: PAYLOAD_PATHS.error });
+    // Each Catch passes through a "<state> failed" Pass state that notes which phase failed:
+    // the console graph shows it, and the record and the cause name it.
+    const onFailure = (state: LambdaInvoke, next: LambdaInvoke) => {
+      const failed = new Pass(this, `${state.id} failed`, { result: Result.fromString(state.id), resultPath: PAYLOAD_PATHS.failedPhase });
+      failed.next(next);
+      return state.addCatch(failed, { resultPath: PAYLOAD_PATHS.error });
+    };
+    const rejectOnFailure = (state: LambdaInvoke) => onFailure(state, recordRejection);
+    const rollBackOnFailure = (state: LambdaInvoke) => onFailure(state, rollback);
 
     const receive = new Pass(this, S.receive, {
       comment: 'Wraps any console, CLI or EventBridge input with the execution identity',

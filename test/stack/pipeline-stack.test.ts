@@ -296,12 +296,14 @@ describe('the Baton stack for the example config', () => {
       }
     });
 
-    it.each(ROLLING_BACK_TASKS)('sends any failure of "%s" to the rollback with the error at $.error', (name) => {
-      expect(state(name).Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: S.rollback }]);
+    it.each(ROLLING_BACK_TASKS)('sends any failure of "%s" through "<state> failed" to the rollback with the error at $.error', (name) => {
+      expect(state(name).Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: `${name} failed` }]);
+      expect(state(`${name} failed`)).toEqual({ Type: 'Pass', Result: name, ResultPath: '$.failedPhase', Next: S.rollback });
     });
 
-    it.each(REJECTING_TASKS)('records any failure of "%s" as a rejection with the error at $.error', (name) => {
-      expect(state(name).Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: S.recordRejection }]);
+    it.each(REJECTING_TASKS)('records any failure of "%s" as a rejection, noting the phase, with the error at $.error', (name) => {
+      expect(state(name).Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: `${name} failed` }]);
+      expect(state(`${name} failed`)).toEqual({ Type: 'Pass', Result: name, ResultPath: '$.failedPhase', Next: S.recordRejection });
     });
 
     it('rolls back from every Task on the path from "Prepare task definition" to the end', () => {
@@ -309,7 +311,7 @@ describe('the Baton stack for the example config', () => {
 
       expect(onPath).toEqual(expect.arrayContaining(ROLLING_BACK_TASKS));
       expect(
-        onPath.filter((name) => !state(name).Catch?.some((c) => c.Next === S.rollback && c.ErrorEquals.includes('States.ALL'))),
+        onPath.filter((name) => !state(name).Catch?.some((c) => state(c.Next).Next === S.rollback && c.ErrorEquals.includes('States.ALL'))),
       ).toEqual([]);
     });
 

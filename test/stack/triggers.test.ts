@@ -359,7 +359,7 @@ describe('triggers of the Baton stack for the example config', () => {
       expect(wait.TimeoutSeconds).toBe(3900);
       expect(wait.Parameters?.Payload).toEqual({ 'taskToken.$': '$$.Task.Token', 'state.$': '$' });
       expect(wait.ResultPath).toBe('$.approvalResult');
-      expect(wait.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: S.rollback }]);
+      expect(wait.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Wait for approval failed' }]);
       expect(wait.Next).toBe(S.shiftTraffic);
     });
 

@@ -35,6 +35,7 @@ describe('each fault alone', () => {
       ...repeat(STABILITY_LOOP, 59),
       'Wait for new colour to stabilize',
       'Check new colour stability',
+      'Check new colour stability failed',
       ...ROLLED_BACK,
     ]);
     expect(result.main.error).toBe('StabilityTimeoutError');
@@ -58,7 +59,14 @@ describe('faults in combination', () => {
     const result = await run({ faults: ['image-missing', 'cache-unavailable'] });
 
     // Assert
-    expect(result.main.executionPath).toEqual(['Receive request', 'Is it a recovery?', 'Initialize', 'Validate', ...REJECTED]);
+    expect(result.main.executionPath).toEqual([
+      'Receive request',
+      'Is it a recovery?',
+      'Initialize',
+      'Validate',
+      'Validate failed',
+      ...REJECTED,
+    ]);
     expect(result.main.error).toBe('ImageNotFoundError');
   });
 

@@ -102,29 +102,39 @@ describe('a deployment of the example service', () => {
 
 describe('a failure before anything changes', () => {
   it.each([
-    ['listener-split', ['Receive request', 'Is it a recovery?', 'Initialize', ...REJECTED], 'ListenerSplitError', { blue: 80, green: 20 }],
-    ['lock-held', ['Receive request', 'Is it a recovery?', 'Initialize', ...REJECTED], 'DeploymentLockedError', { blue: 100, green: 0 }],
+    [
+      'listener-split',
+      ['Receive request', 'Is it a recovery?', 'Initialize', 'Initialize failed', ...REJECTED],
+      'ListenerSplitError',
+      { blue: 80, green: 20 },
+    ],
+    [
+      'lock-held',
+      ['Receive request', 'Is it a recovery?', 'Initialize', 'Initialize failed', ...REJECTED],
+      'DeploymentLockedError',
+      { blue: 100, green: 0 },
+    ],
     [
       'image-missing',
-      ['Receive request', 'Is it a recovery?', 'Initialize', 'Validate', ...REJECTED],
+      ['Receive request', 'Is it a recovery?', 'Initialize', 'Validate', 'Validate failed', ...REJECTED],
       'ImageNotFoundError',
       { blue: 100, green: 0 },
     ],
     [
       'secret-missing',
-      ['Receive request', 'Is it a recovery?', 'Initialize', 'Validate', ...REJECTED],
+      ['Receive request', 'Is it a recovery?', 'Initialize', 'Validate', 'Validate failed', ...REJECTED],
       'SecretInvalidError',
       { blue: 100, green: 0 },
     ],
     [
       'secret-malformed',
-      ['Receive request', 'Is it a recovery?', 'Initialize', 'Validate', ...REJECTED],
+      ['Receive request', 'Is it a recovery?', 'Initialize', 'Validate', 'Validate failed', ...REJECTED],
       'SecretInvalidError',
       { blue: 100, green: 0 },
     ],
     [
       'cache-unavailable',
-      ['Receive request', 'Is it a recovery?', 'Initialize', 'Validate', ...REJECTED],
+      ['Receive request', 'Is it a recovery?', 'Initialize', 'Validate', 'Validate failed', ...REJECTED],
       'CacheNotServingError',
       { blue: 100, green: 0 },
     ],
@@ -156,7 +166,7 @@ describe('a failure before anything changes', () => {
     const result = await run({ input: { service: 'web', imageTag: 'v1.4.2', imageDigest: `sha256:${'a'.repeat(64)}` } });
 
     // Assert
-    expect(result.main.executionPath).toEqual(['Receive request', 'Is it a recovery?', 'Initialize', ...REJECTED]);
+    expect(result.main.executionPath).toEqual(['Receive request', 'Is it a recovery?', 'Initialize', 'Initialize failed', ...REJECTED]);
     expect(result.main.error).toBe('InvalidInputError');
     expect(result.main.cause).toBe('invalid execution input: imageDigest: give imageTag or imageDigest, not both');
   });
@@ -172,6 +182,7 @@ describe('a failure before anything changes', () => {
       'Receive request',
       'Is it a recovery?',
       'Initialize',
+      'Initialize failed',
       'Record rejection',
       'Is it a duplicate trigger?',
       'Duplicate trigger ignored',
@@ -182,17 +193,36 @@ describe('a failure before anything changes', () => {
 
 describe('a failure after the new colour was touched', () => {
   it.each([
-    ['register-fails', [...START.slice(0, 6), ...ROLLED_BACK], 'AccessDeniedException'],
-    ['update-service-fails', [...START, ...ROLLED_BACK], 'AccessDeniedException'],
+    ['register-fails', [...START.slice(0, 6), 'Prepare task definition failed', ...ROLLED_BACK], 'AccessDeniedException'],
+    ['update-service-fails', [...START, 'Deploy new colour failed', ...ROLLED_BACK], 'AccessDeniedException'],
     [
       'green-tasks-crash',
-      [...START, ...repeat(STABILITY_LOOP, 1), 'Wait for new colour to stabilize', 'Check new colour stability', ...ROLLED_BACK],
+      [
+        ...START,
+        ...repeat(STABILITY_LOOP, 1),
+        'Wait for new colour to stabilize',
+        'Check new colour stability',
+        'Check new colour stability failed',
+        ...ROLLED_BACK,
+      ],
       'DeploymentFailedError',
     ],
-    ['alarm-at-verify', [...START, ...repeat(STABILITY_LOOP, 4), 'Verify new colour', ...ROLLED_BACK], 'VerificationFailedError'],
+    [
+      'alarm-at-verify',
+      [...START, ...repeat(STABILITY_LOOP, 4), 'Verify new colour', 'Verify new colour failed', ...ROLLED_BACK],
+      'VerificationFailedError',
+    ],
     [
       'listener-update-fails',
-      [...START, ...repeat(STABILITY_LOOP, 4), 'Verify new colour', 'Is approval required?', 'Shift traffic', ...ROLLED_BACK],
+      [
+        ...START,
+        ...repeat(STABILITY_LOOP, 4),
+        'Verify new colour',
+        'Is approval required?',
+        'Shift traffic',
+        'Shift traffic failed',
+        ...ROLLED_BACK,
+      ],
       'AccessDeniedException',
     ],
     [
@@ -206,6 +236,7 @@ describe('a failure after the new colour was touched', () => {
         'Is traffic fully shifted?',
         'Wait during bake',
         'Check bake',
+        'Check bake failed',
         ...ROLLED_BACK,
       ],
       'GateFailedError',
@@ -222,6 +253,7 @@ describe('a failure after the new colour was touched', () => {
         ...repeat(BAKE_LOOP, 10),
         'Wait before retiring old colour',
         'Complete deployment',
+        'Complete deployment failed',
         ...ROLLED_BACK,
       ],
       'AccessDeniedException',

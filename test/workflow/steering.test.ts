@@ -55,7 +55,13 @@ describe('the approval gate', () => {
     const result = await run({ input, approval: 'reject' });
 
     // Assert
-    expect(result.main.executionPath.slice(-4)).toEqual(['Wait for approval', 'Roll back', 'Is rollback done?', 'Deployment rolled back']);
+    expect(result.main.executionPath.slice(-5)).toEqual([
+      'Wait for approval',
+      'Wait for approval failed',
+      'Roll back',
+      'Is rollback done?',
+      'Deployment rolled back',
+    ]);
     expect(result.main.error).toBe('ApprovalRejected');
     expect(record(result)?.outcomeReason).toBe('ApprovalRejected: rejected by simulation-operator (--reject)');
     expect(weights(result)).toEqual({ blue: 100, green: 0 });
@@ -155,7 +161,7 @@ describe('an ECR push event as input', () => {
     const result = await run({ input: ecrPushEvent({ detail: { result: 'FAILURE' } }) });
 
     // Assert
-    expect(result.main.executionPath).toEqual(['Receive request', 'Is it a recovery?', 'Initialize', ...REJECTED]);
+    expect(result.main.executionPath).toEqual(['Receive request', 'Is it a recovery?', 'Initialize', 'Initialize failed', ...REJECTED]);
     expect(result.main.cause).toBe('invalid ECR event: detail.result: only successful pushes start a deployment');
     expect(weights(result)).toEqual({ blue: 100, green: 0 });
   });

@@ -67,7 +67,7 @@ export async function readAppConfig(appConfig: NonNullable<ServiceConfig['appCon
   const values = document as Record<string, unknown>;
   const problems: string[] = [];
   for (const [key, rule] of Object.entries(keys)) {
-    if (!(key in values)) {
+    if (!Object.hasOwn(values, key)) {
       problems.push(`key ${key} is missing`);
       continue;
     }

@@ -1,0 +1,174 @@
+import { DeleteCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { handler } from '../../lambdas/record-failure/index.ts';
+import { rejectByDefault, updatedFields } from '../fixtures/aws.ts';
+import { caughtLambdaError, DEPLOYMENT_ID, EXECUTION_ARN, NEW_TAG, NOW, STARTED_AT, stateAfter } from '../fixtures/state.ts';
+
+const TABLE = 'baton-test-deployments';
+const RECORD_KEY = { pk: `DEPLOYMENT#${DEPLOYMENT_ID}`, sk: 'RECORD' };
+const LOCK_KEY = { pk: 'LOCK#web', sk: 'LOCK' };
+
+/** What reaches the reject task when initialize fails: the envelope plus the caught error. */
+function rejectedEnvelope(request: unknown, error: { Error: string; Cause: string }) {
+  return { deploymentId: DEPLOYMENT_ID, executionArn: EXECUTION_ARN, startedAt: STARTED_AT, request, error, failedPhase: 'Initialize' };
+}
+
+describe('record failure', () => {
+  const dynamoMock = mockClient(DynamoDBDocumentClient);
+
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date(NOW));
+    rejectByDefault(dynamoMock);
+    dynamoMock.on(UpdateCommand, { TableName: TABLE, Key: RECORD_KEY }).resolves({});
+    dynamoMock.on(DeleteCommand, { TableName: TABLE, Key: LOCK_KEY }).resolves({});
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('writes a REJECTED record naming the error of a rejected request', async () => {
+    // Arrange
+    const input = {
+      kind: 'rejected',
+      state: rejectedEnvelope(
+        { service: 'web', imageTag: NEW_TAG, trigger: 'cli', requestedBy: 'alice' },
+        caughtLambdaError('ImageNotFoundError', `image tag ${NEW_TAG} not found in ECR repository web`),
+      ),
+    };
+
+    // Act
+    await handler(input);
+
+    // Assert
+    const update = dynamoMock.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(update?.ConditionExpression).toBe('attribute_not_exists(pk) OR #f_status = :running OR #f_status = :same');
+    expect(updatedFields(update)).toEqual({
+      gsi1pk: 'SERVICE#web',
+      gsi1sk: `${STARTED_AT}#${DEPLOYMENT_ID}`,
+      deploymentId: DEPLOYMENT_ID,
+      service: 'web',
+      status: 'REJECTED',
+      executionArn: EXECUTION_ARN,
+      startedAt: STARTED_AT,
+      trigger: 'cli',
+      requestedBy: 'alice',
+      imageTag: NEW_TAG,
+      failedPhase: 'Initialize',
+      outcomeReason: `ImageNotFoundError: image tag ${NEW_TAG} not found in ECR repository web`,
+      evidence: ['failed in: Initialize', `signal: ImageNotFoundError: image tag ${NEW_TAG} not found in ECR repository web`],
+      warnings: [],
+      endedAt: NOW,
+      expiresAt: Math.floor(Date.parse(NOW) / 1000) + 400 * 86_400,
+    });
+  });
+
+  it('releases the lock only if this deployment holds it', async () => {
+    // Arrange
+    const input = {
+      kind: 'rejected',
+      state: { ...stateAfter('initialize'), error: caughtLambdaError('AlarmFiringError', 'alarm(s) already firing') },
+    };
+
+    // Act
+    await handler(input);
+
+    // Assert
+    expect(dynamoMock).toHaveReceivedCommandWith(DeleteCommand, {
+      TableName: TABLE,
+      Key: LOCK_KEY,
+      ConditionExpression: 'deploymentId = :me',
+      ExpressionAttributeValues: { ':me': DEPLOYMENT_ID },
+    });
+  });
+
+  it('reports the rejection as the outcome', async () => {
+    // Arrange
+    const input = {
+      kind: 'rejected',
+      state: rejectedEnvelope({ service: 'web' }, caughtLambdaError('InvalidInputError', 'imageTag: give imageTag or imageDigest')),
+    };
+
+    // Act
+    const result = await handler(input);
+
+    // Assert
+    expect(result.outcome).toEqual({ status: 'REJECTED', error: 'InvalidInputError', cause: 'imageTag: give imageTag or imageDigest' });
+  });
+
+  it('records DUPLICATE for a DuplicateTriggerError', async () => {
+    // Arrange
+    const message = `web is already deploying image tag ${NEW_TAG} (deployment web-20250304-095900-1c2e); this trigger changes nothing`;
+    const input = {
+      kind: 'rejected',
+      state: rejectedEnvelope({ service: 'web', imageTag: NEW_TAG }, caughtLambdaError('DuplicateTriggerError', message)),
+    };
+
+    // Act
+    const result = await handler(input);
+
+    // Assert
+    expect(result.outcome).toEqual({ status: 'DUPLICATE', error: 'DuplicateTriggerError', cause: message });
+    expect(updatedFields(dynamoMock.commandCalls(UpdateCommand)[0]?.args[0].input)).toMatchObject({ status: 'DUPLICATE' });
+  });
+
+  it('records ROLLBACK_FAILED with both the original and the rollback cause', async () => {
+    // Arrange
+    const input = {
+      kind: 'rollback-failed',
+      state: {
+        ...stateAfter('shift'),
+        error: caughtLambdaError('GateFailedError', 'alarm web-5xx-rate is ALARM'),
+        rollbackError: caughtLambdaError('RollbackFailedError', 'cannot move traffic back: blue runs 0/3 tasks'),
+      },
+    };
+
+    // Act
+    const result = await handler(input);
+
+    // Assert
+    const cause =
+      'rollback after GateFailedError (alarm web-5xx-rate is ALARM) failed: RollbackFailedError: cannot move traffic back: blue runs 0/3 tasks. Production traffic needs a human: check the listener weights of web.';
+    expect(result.outcome).toEqual({ status: 'ROLLBACK_FAILED', error: 'RollbackFailed', cause });
+    expect(updatedFields(dynamoMock.commandCalls(UpdateCommand)[0]?.args[0].input)).toMatchObject({
+      status: 'ROLLBACK_FAILED',
+      outcomeReason: `RollbackFailed: ${cause}`,
+    });
+  });
+
+  it('writes nothing for a dry run', async () => {
+    // Arrange
+    const input = {
+      kind: 'rejected',
+      state: rejectedEnvelope({ service: 'web', imageTag: NEW_TAG, dryRun: true }, caughtLambdaError('ImageNotFoundError', 'not found')),
+    };
+
+    // Act
+    const result = await handler(input);
+
+    // Assert
+    expect(result.outcome?.status).toBe('REJECTED');
+    expect(dynamoMock.calls()).toHaveLength(0);
+  });
+
+  it('records an input without a service under "(unknown)" and releases no lock', async () => {
+    // Arrange
+    const input = {
+      kind: 'rejected',
+      state: rejectedEnvelope('web:v1.4.2', caughtLambdaError('InvalidInputError', 'execution input must be a JSON object')),
+    };
+
+    // Act
+    await handler(input);
+
+    // Assert
+    expect(updatedFields(dynamoMock.commandCalls(UpdateCommand)[0]?.args[0].input)).toMatchObject({
+      service: '(unknown)',
+      status: 'REJECTED',
+      gsi1pk: 'SERVICE#(unknown)',
+    });
+    expect(dynamoMock).not.toHaveReceivedCommand(DeleteCommand);
+  });
+});

@@ -1,0 +1,301 @@
+import { DescribeServicesCommand, ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import {
+  DescribeListenersCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+  ModifyListenerCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DeleteCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { handler } from '../../lambdas/rollback/index.ts';
+import type { DeploymentState } from '../../lambdas/shared/contract.ts';
+import { RollbackFailedError } from '../../lambdas/shared/errors.ts';
+import { ecsService, failure, forwardAction, listenerWith, rejectByDefault, targets, updatedFields } from '../fixtures/aws.ts';
+import {
+  caughtLambdaError,
+  DEPLOYMENT_ID,
+  IDLE_TASK_DEFINITION_ARN,
+  isoAfter,
+  LIVE_COUNT,
+  LIVE_TASK_DEFINITION_ARN,
+  NOW,
+  service,
+  stateAfter,
+} from '../fixtures/state.ts';
+
+const TABLE = 'baton-test-deployments';
+const web = service();
+const RECORD_KEY = { pk: `DEPLOYMENT#${DEPLOYMENT_ID}`, sk: 'RECORD' };
+const LOCK_KEY = { pk: 'LOCK#web', sk: 'LOCK' };
+const GATE_MESSAGE = 'gate failed during the bake of green at 100 %: alarm web-5xx-rate is ALARM (Threshold Crossed)';
+const VERIFY_MESSAGE = 'green failed verification: ECS service web-green runs 2/3 tasks';
+
+/** Failed during the bake: production is on green. */
+function bakeFailed(): DeploymentState {
+  return { ...stateAfter('shift'), error: caughtLambdaError('GateFailedError', GATE_MESSAGE), failedPhase: 'Check bake' };
+}
+
+/** Failed in verify: production never left blue. */
+function verifyFailed(): DeploymentState {
+  return { ...stateAfter('stable'), error: caughtLambdaError('VerificationFailedError', VERIFY_MESSAGE), failedPhase: 'Verify new colour' };
+}
+
+describe('rollback', () => {
+  const ecsMock = mockClient(ECSClient);
+  const elbMock = mockClient(ElasticLoadBalancingV2Client);
+  const dynamoMock = mockClient(DynamoDBDocumentClient);
+
+  function productionWeights(weights: { blue: number; green: number }) {
+    elbMock.on(DescribeListenersCommand, { ListenerArns: [web.productionListenerArn] }).resolves(listenerWith(web, weights));
+  }
+
+  function blue(desiredCount: number, runningCount: number, healthyTargets: number) {
+    ecsMock
+      .on(DescribeServicesCommand, { cluster: 'prod', services: ['web-blue'] })
+      .resolves(ecsService('web-blue', { taskDefinition: LIVE_TASK_DEFINITION_ARN, desiredCount, runningCount }));
+    elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: web.blue.targetGroupArn }).resolves(targets(healthyTargets));
+  }
+
+  beforeEach(() => {
+    // Arrange (shared): blue still runs its full count, healthy; every write succeeds.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date(NOW));
+    rejectByDefault(ecsMock, elbMock, dynamoMock);
+    productionWeights({ blue: 0, green: 100 });
+    blue(LIVE_COUNT, LIVE_COUNT, LIVE_COUNT);
+    elbMock.on(ModifyListenerCommand, { ListenerArn: web.productionListenerArn }).resolves({});
+    ecsMock.on(UpdateServiceCommand, { cluster: 'prod' }).resolves({});
+    dynamoMock.on(UpdateCommand, { TableName: TABLE, Key: RECORD_KEY }).resolves({});
+    dynamoMock.on(DeleteCommand, { TableName: TABLE, Key: LOCK_KEY }).resolves({});
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  describe('when production traffic is still on the old colour', () => {
+    beforeEach(() => {
+      productionWeights({ blue: 100, green: 0 });
+    });
+
+    it('leaves the listener alone', async () => {
+      // Arrange: blue 100 % (beforeEach).
+
+      // Act
+      await handler(verifyFailed());
+
+      // Assert
+      expect(elbMock).not.toHaveReceivedCommand(ModifyListenerCommand);
+    });
+
+    it('scales the new colour to 0 on the task definition it ran before', async () => {
+      // Arrange: blue 100 % (beforeEach).
+
+      // Act
+      await handler(verifyFailed());
+
+      // Assert
+      expect(ecsMock).toHaveReceivedCommandWith(UpdateServiceCommand, {
+        cluster: 'prod',
+        service: 'web-green',
+        taskDefinition: IDLE_TASK_DEFINITION_ARN,
+        desiredCount: 0,
+      });
+      expect(ecsMock).toHaveReceivedCommandTimes(UpdateServiceCommand, 1);
+    });
+
+    it('finishes the record as ROLLED_BACK with the original error and the evidence', async () => {
+      // Arrange: blue 100 % (beforeEach).
+
+      // Act
+      await handler(verifyFailed());
+
+      // Assert
+      const update = dynamoMock.commandCalls(UpdateCommand)[0]?.args[0].input;
+      expect(update?.ExpressionAttributeValues).toMatchObject({ ':same': 'ROLLED_BACK' });
+      expect(updatedFields(update)).toMatchObject({
+        status: 'ROLLED_BACK',
+        failedPhase: 'Verify new colour',
+        outcomeReason: `VerificationFailedError: ${VERIFY_MESSAGE}`,
+        evidence: [
+          'failed in: Verify new colour',
+          `signal: VerificationFailedError: ${VERIFY_MESSAGE}`,
+          `rollback: web-green scaled to 0 on ${IDLE_TASK_DEFINITION_ARN}`,
+        ],
+      });
+    });
+
+    it('releases the lock only if this deployment holds it', async () => {
+      // Arrange: blue 100 % (beforeEach).
+
+      // Act
+      await handler(verifyFailed());
+
+      // Assert
+      expect(dynamoMock).toHaveReceivedCommandWith(DeleteCommand, {
+        TableName: TABLE,
+        Key: LOCK_KEY,
+        ConditionExpression: 'deploymentId = :me',
+        ExpressionAttributeValues: { ':me': DEPLOYMENT_ID },
+      });
+    });
+
+    it('reports the original error type from the Cause JSON as the outcome error', async () => {
+      // Arrange: blue 100 % (beforeEach).
+
+      // Act
+      const state = await handler(verifyFailed());
+
+      // Assert
+      expect(state.outcome).toEqual({
+        status: 'ROLLED_BACK',
+        error: 'VerificationFailedError',
+        cause: `rolled back to blue after "Verify new colour" failed: ${VERIFY_MESSAGE}`,
+      });
+      expect(state.rollback?.stage).toBe('done');
+    });
+
+    it('uses the Error name and plain-text Cause when the cause is not Lambda JSON', async () => {
+      // Arrange
+      const timedOut = { ...verifyFailed(), error: { Error: 'States.Timeout', Cause: 'Task timed out after 120 seconds' } };
+
+      // Act
+      const state = await handler(timedOut);
+
+      // Assert
+      expect(state.outcome).toEqual({
+        status: 'ROLLED_BACK',
+        error: 'States.Timeout',
+        cause: 'rolled back to blue after "Verify new colour" failed: Task timed out after 120 seconds',
+      });
+    });
+  });
+
+  it('moves production back to 100 % on the old colour when it is healthy', async () => {
+    // Arrange: green 100 %, blue 3/3 healthy (beforeEach).
+
+    // Act
+    await handler(bakeFailed());
+
+    // Assert
+    expect(elbMock).toHaveReceivedCommandWith(ModifyListenerCommand, {
+      ListenerArn: web.productionListenerArn,
+      DefaultActions: [forwardAction(web, { blue: 100, green: 0 })],
+    });
+  });
+
+  it('records the traffic move and the scale-down as evidence', async () => {
+    // Arrange: green 100 %, blue 3/3 healthy (beforeEach).
+
+    // Act
+    await handler(bakeFailed());
+
+    // Assert
+    expect(updatedFields(dynamoMock.commandCalls(UpdateCommand)[0]?.args[0].input)).toMatchObject({
+      status: 'ROLLED_BACK',
+      outcomeReason: `GateFailedError: ${GATE_MESSAGE}`,
+      evidence: [
+        'failed in: Check bake',
+        `signal: GateFailedError: ${GATE_MESSAGE}`,
+        'rollback: traffic moved from blue 0 % / green 100 % back to 100 % blue',
+        `rollback: web-green scaled to 0 on ${IDLE_TASK_DEFINITION_ARN}`,
+      ],
+    });
+  });
+
+  it('does not scale the old colour when it still runs its full count', async () => {
+    // Arrange: blue desired 3 (beforeEach).
+
+    // Act
+    await handler(bakeFailed());
+
+    // Assert
+    expect(ecsMock).not.toHaveReceivedCommandWith(UpdateServiceCommand, { service: 'web-blue' });
+  });
+
+  describe('when the old colour was scaled to 0', () => {
+    beforeEach(() => {
+      blue(0, 0, 0);
+    });
+
+    it('scales the old colour back up to its previous count first', async () => {
+      // Arrange: blue at 0 (beforeEach).
+
+      // Act
+      await handler(bakeFailed());
+
+      // Assert
+      expect(ecsMock).toHaveReceivedCommandWith(UpdateServiceCommand, { cluster: 'prod', service: 'web-blue', desiredCount: LIVE_COUNT });
+    });
+
+    it('waits in stage scaling-up-old without touching the listener', async () => {
+      // Arrange: blue at 0 (beforeEach).
+
+      // Act
+      const state = await handler(bakeFailed());
+
+      // Assert
+      expect({ rollback: state.rollback, wait: state.wait, outcome: state.outcome }).toEqual({
+        rollback: { stage: 'scaling-up-old', deadline: isoAfter(NOW, 900), checks: 1 },
+        wait: { seconds: 15 },
+        outcome: undefined,
+      });
+      expect(elbMock).not.toHaveReceivedCommand(ModifyListenerCommand);
+    });
+
+    it('neither scales the new colour down nor writes the record while waiting', async () => {
+      // Arrange: blue at 0 (beforeEach).
+
+      // Act
+      await handler(bakeFailed());
+
+      // Assert
+      expect(ecsMock).not.toHaveReceivedCommandWith(UpdateServiceCommand, { service: 'web-green' });
+      expect(dynamoMock.calls()).toHaveLength(0);
+    });
+  });
+
+  it('fails with RollbackFailedError once its deadline passed and the old colour is still unhealthy', async () => {
+    // Arrange
+    blue(LIVE_COUNT, 1, 1);
+    const deadline = isoAfter(NOW, -1);
+    const waiting = { ...bakeFailed(), rollback: { stage: 'scaling-up-old' as const, deadline, checks: 60 } };
+
+    // Act
+    const error = await failure(handler(waiting));
+
+    // Assert
+    expect(error).toBeInstanceOf(RollbackFailedError);
+    expect(error.message).toBe(
+      `cannot move traffic back: blue runs 1/3 tasks with 1/3 healthy targets at ${deadline}; production stays at blue 0 % / green 100 %`,
+    );
+    expect(elbMock).not.toHaveReceivedCommand(ModifyListenerCommand);
+  });
+
+  it('sends the same commands when it runs twice', async () => {
+    // Arrange
+    const sent = () =>
+      [...ecsMock.calls(), ...elbMock.calls(), ...dynamoMock.calls()].map((call) => [call.args[0].constructor.name, call.args[0].input]);
+    await handler(bakeFailed());
+    const first = sent();
+    for (const mock of [ecsMock, elbMock, dynamoMock]) mock.resetHistory();
+
+    // Act
+    const state = await handler(bakeFailed());
+
+    // Assert
+    expect(first.map(([name]) => name)).toEqual([
+      'DescribeServicesCommand',
+      'UpdateServiceCommand',
+      'DescribeListenersCommand',
+      'DescribeTargetHealthCommand',
+      'DescribeListenersCommand',
+      'ModifyListenerCommand',
+      'UpdateCommand',
+      'DeleteCommand',
+    ]);
+    expect(sent()).toEqual(first);
+    expect(state.outcome?.status).toBe('ROLLED_BACK');
+  });
+});
