@@ -35,7 +35,9 @@ export const handler = definePhase('checkStability', DeploymentStateSchema, asyn
       `ECS deployment circuit breaker fired for ${state.idle.serviceName}: ${primary.rolloutStateReason ?? 'no reason given'}; ${(await evidence()).join('; ')}`,
     );
   }
-  if ((primary.failedTasks ?? 0) >= Math.max(MAX_FAILED_TASKS, rollout.desiredCount)) {
+  // A rollout ECS completed stands even if some tasks failed on the way; an unfinished one
+  // with this many failures will not get better.
+  if (primary.rolloutState !== 'COMPLETED' && (primary.failedTasks ?? 0) >= Math.max(MAX_FAILED_TASKS, rollout.desiredCount)) {
     throw new DeploymentFailedError(
       `${primary.failedTasks} tasks of ${release.taskDefinitionArn} failed to start on ${state.idle.serviceName}; ${(await evidence()).join('; ')}`,
     );

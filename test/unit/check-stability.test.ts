@@ -158,6 +158,17 @@ describe('check stability', () => {
     expect(error.message).toContain(`3 tasks of ${RELEASE_TASK_DEFINITION_ARN} failed to start on web-green`);
   });
 
+  it('accepts a rollout ECS completed even after three tasks failed on the way', async () => {
+    // Arrange
+    primary({ rolloutState: 'COMPLETED', failedTasks: 3 });
+
+    // Act
+    const state = await handler(stateAfter('deploy'));
+
+    // Assert
+    expect(state.rollout?.stable).toBe(true);
+  });
+
   it('tolerates two failed tasks while the rollout goes on', async () => {
     // Arrange
     primary({ rolloutState: 'IN_PROGRESS', failedTasks: 2, runningCount: 1 });
