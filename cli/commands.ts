@@ -207,6 +207,9 @@ export async function status(ctx: CliContext, target: string | undefined): Promi
       lines.push(
         `  last: ${row.last.deploymentId} ${row.last.status} (${row.last.imageTag ?? row.last.imageDigest ?? '?'}, started ${row.last.startedAt})${row.last.outcomeReason ? `: ${row.last.outcomeReason}` : ''}`,
       );
+      // The evidence of a failed deployment: where, on what signal, and what the rollback did.
+      if (row.last.status !== 'SUCCEEDED') lines.push(...(row.last.evidence ?? []).map((line) => `    ${line}`));
+      lines.push(...(row.last.warnings ?? []).map((line) => `    warning: ${line}`));
     }
     return lines;
   });

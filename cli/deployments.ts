@@ -20,6 +20,9 @@ export interface RecordItem {
   readonly outcomeReason?: string;
   readonly newTaskDefinitionArn?: string;
   readonly previousTaskDefinitionArn?: string;
+  readonly failedPhase?: string;
+  readonly evidence?: string[];
+  readonly warnings?: string[];
   readonly approvalToken?: string;
   readonly awaitingApproval?: boolean;
 }

@@ -190,6 +190,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
     cause: result.main.cause ?? null,
     otherExecutions: result.others.map((e) => ({ name: e.name, status: e.status, error: e.error ?? null, executionPath: e.executionPath })),
     backstop: result.backstop,
+    signalToRestoreSeconds: result.signalToRestoreSeconds ?? null,
     invariantsBroken: broken,
   };
   if (values.json) {
@@ -200,6 +201,9 @@ async function main(argv: string[], io: CliIo): Promise<number> {
         '',
         `Execution ${result.main.status}${result.main.error ? ` (${result.main.error})` : ''} after ${formatSeconds(result.simulatedSeconds)} simulated (${result.wallMs} ms wall, ${result.main.transitions} transitions)`,
         `Traffic: blue ${traffic.blue} % / green ${traffic.green} %`,
+        ...(result.signalToRestoreSeconds !== undefined
+          ? [`Bad signal to traffic restored: ${result.signalToRestoreSeconds} s simulated`]
+          : []),
         `Record: ${record ? `${String(record.status)}: ${String(record.reason)}` : 'none (dry run)'}`,
         ...result.others.map((e) => `Also ran ${e.name}: ${e.status}${e.error ? ` (${e.error})` : ''}`),
         ...result.backstop.map((b) => `Backstop for ${b.execution}: ${JSON.stringify(b.result)}`),

@@ -11,10 +11,12 @@ export interface SimulationContext {
   /** The state whose handler is running (for faults tied to a phase). */
   currentState: string | undefined;
   duplicateTrigger: boolean;
+  /** When the fault's bad signal started (epoch ms), for the signal-to-restore report. */
+  signalAt: number | undefined;
   /** True for an ECR image entry the execution input asks for. */
   isRequestedImage(image: { digest: string; tags: string[] }): boolean;
   /** True for a container image URI of the image being deployed. */
   isNewImage(imageUri: string): boolean;
-  /** Sets the n-th alarm of the service. */
-  setAlarm(index: number, state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA', reason: string): void;
+  /** Sets the n-th alarm of the service; `at` is when the signal starts (default: now). */
+  setAlarm(index: number, state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA', reason: string, at?: number): void;
 }

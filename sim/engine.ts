@@ -92,6 +92,22 @@ export interface SimulationResult {
   readonly initialListeners: Record<string, { forward: Record<string, number> }>;
   /** What the backstop handler answered for each execution that ended badly. */
   readonly backstop: Array<{ execution: string; result: unknown }>;
+  /** Seconds from a fault's bad signal to production traffic back on the old colour, when both happened. */
+  readonly signalToRestoreSeconds?: number;
+}
+
+/** The rollback's listener update that put traffic back, measured from the fault's signal. */
+function signalToRestore(simulation: Simulation): number | undefined {
+  const signalAt = simulation.ctx.signalAt;
+  if (signalAt === undefined) return undefined;
+  const restored = simulation.apis.calls.find(
+    (call) =>
+      (call.operation === 'ModifyListener' || call.operation === 'ModifyRule') &&
+      call.state === 'Roll back' &&
+      !call.error &&
+      call.at >= signalAt,
+  );
+  return restored ? (restored.at - signalAt) / 1000 : undefined;
 }
 
 export const DEFAULT_START = Date.parse('2026-11-23T09:00:00.000Z');
@@ -219,6 +235,7 @@ export class Simulation implements SfnBackend {
       onStateEntered: [],
       currentState: undefined,
       duplicateTrigger: false,
+      signalAt: undefined,
       isRequestedImage: (image) =>
         (typeof request.imageDigest === 'string' && image.digest === request.imageDigest) ||
         (typeof request.imageTag === 'string' && image.tags.includes(request.imageTag)),
@@ -226,13 +243,15 @@ export class Simulation implements SfnBackend {
         const repository = model.repositories[service.ecr.repositoryName];
         return (repository?.images ?? []).some((image) => ctx.isRequestedImage(image) && uri.endsWith(`@${image.digest}`));
       },
-      setAlarm: (index, state, reason) => {
+      setAlarm: (index, state, reason, at) => {
         const name = service.alarms[index];
         const alarm = name ? model.alarms[name] : undefined;
         if (alarm) Object.assign(alarm, { state, reason });
+        if (state === 'ALARM') ctx.signalAt ??= at ?? Date.now();
       },
     };
     this.ctx = ctx;
+    this.apis.currentState = () => ctx.currentState;
   }
 
   static async load(config: BatonConfig): Promise<void> {
@@ -584,6 +603,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       apis: simulation.apis,
       logLines,
       backstop: simulation.backstop,
+      ...(signalToRestore(simulation) !== undefined ? { signalToRestoreSeconds: signalToRestore(simulation) } : {}),
     };
   } finally {
     open.close();

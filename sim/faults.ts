@@ -178,6 +178,60 @@ export const FAULTS: Record<string, Fault> = {
       });
     },
   },
+  'alarm-during-shift': {
+    description:
+      'A service alarm fires 45 s after traffic first moves (use a canary or linear strategy to be holding at a step): the next gate check rolls back.',
+    expected: 'ROLLED_BACK',
+    apply(ctx) {
+      afterFirstShift(ctx, 45_000, () =>
+        ctx.setAlarm(0, 'ALARM', 'Threshold Crossed: 2 datapoints [9.1, 11.4] were greater than the threshold (5.0).', ctx.model.now),
+      );
+    },
+  },
+  'target-unhealthy-during-shift': {
+    description: "45 s after traffic first moves, the new colour's targets start failing health checks: the next gate check rolls back.",
+    expected: 'ROLLED_BACK',
+    apply(ctx) {
+      const idle = idleColour(ctx);
+      const targetGroupArn = ctx.service[idle].targetGroupArn;
+      afterFirstShift(ctx, 45_000, () => {
+        ctx.signalAt ??= ctx.model.now;
+        ctx.model.hooks.behaviourOf = (image, behaviour) => (ctx.isNewImage(image) ? 'unhealthy' : behaviour);
+        for (const target of ctx.model.targets.get(targetGroupArn) ?? []) {
+          Object.assign(target, { state: 'unhealthy', reason: 'Target.Timeout', description: 'Request timed out', since: ctx.model.now });
+        }
+      });
+    },
+  },
+  'alarm-insufficient-data': {
+    description:
+      'A service alarm goes to INSUFFICIENT_DATA when the new colour is verified: with the default insufficientDataPolicy "pass" the deployment succeeds.',
+    expected: 'SUCCEEDED',
+    apply(ctx) {
+      ctx.onStateEntered.push((state) => {
+        if (state === 'Verify new colour') ctx.setAlarm(0, 'INSUFFICIENT_DATA', 'Insufficient Data: 1 datapoint was unknown.');
+      });
+    },
+  },
+  'cache-modifying': {
+    description:
+      'The replication group stays "modifying": validate retries every 30 s for cacheWaitSeconds (300 s), then rejects before any change.',
+    expected: 'REJECTED',
+    apply(ctx) {
+      const id = ctx.service.cache?.replicationGroupId;
+      const group = id ? ctx.model.replicationGroups[id] : undefined;
+      if (group) group.status = 'modifying';
+    },
+  },
+  'cache-snapshotting': {
+    description: 'The replication group is "snapshotting" (a backup runs; it still serves): the deployment succeeds.',
+    expected: 'SUCCEEDED',
+    apply(ctx) {
+      const id = ctx.service.cache?.replicationGroupId;
+      const group = id ? ctx.model.replicationGroups[id] : undefined;
+      if (group) group.status = 'snapshotting';
+    },
+  },
   throttling: {
     description: 'The first 3 ECS and ELB calls are throttled: the state machine retries them and the deployment still succeeds.',
     expected: 'SUCCEEDED',
@@ -223,6 +277,16 @@ export const FAULTS: Record<string, Fault> = {
     },
   },
 };
+
+/** Runs `action` `delayMs` after the first production listener update of Shift traffic. */
+function afterFirstShift(ctx: SimulationContext, delayMs: number, action: () => void): void {
+  let armed = false;
+  ctx.interceptors.push((_service, operation) => {
+    if (armed || ctx.currentState !== 'Shift traffic' || (operation !== 'ModifyListener' && operation !== 'ModifyRule')) return;
+    armed = true;
+    ctx.model.schedule(ctx.model.now + delayMs, action);
+  });
+}
 
 function hasTaskDefinition(input: unknown): boolean {
   return typeof input === 'object' && input !== null && 'taskDefinition' in input;

@@ -88,6 +88,8 @@ export interface ApiCall {
   readonly operation: string;
   readonly input: unknown;
   readonly error?: string;
+  /** The state machine state whose handler made the call. */
+  readonly state?: string;
 }
 
 export class SimulatedApis {
@@ -95,6 +97,8 @@ export class SimulatedApis {
   private stubs: Array<AwsClientStub<ECSClient> | AwsClientStub<object>> = [];
   interceptors: CallInterceptor[] = [];
   sfn: SfnBackend | undefined;
+  /** Which state is running, for the call log (set by the simulation). */
+  currentState: () => string | undefined = () => undefined;
 
   constructor(private readonly model: AccountModel) {}
 
@@ -227,6 +231,11 @@ export class SimulatedApis {
     dynamo.on(QueryCommand).callsFake(route('dynamodb', 'Query', (input: QueryInput) => queryByService(m, input)));
   }
 
+  private stateField(): { state?: string } {
+    const state = this.currentState();
+    return state ? { state } : {};
+  }
+
   uninstall(): void {
     for (const stub of this.stubs) stub.restore();
     this.stubs = [];
@@ -237,10 +246,17 @@ export class SimulatedApis {
     try {
       for (const interceptor of this.interceptors) interceptor(service, operation, input);
       const out = run();
-      this.calls.push({ at: this.model.now, service, operation, input });
+      this.calls.push({ at: this.model.now, service, operation, input, ...this.stateField() });
       return out;
     } catch (error) {
-      this.calls.push({ at: this.model.now, service, operation, input, error: error instanceof Error ? error.name : String(error) });
+      this.calls.push({
+        at: this.model.now,
+        service,
+        operation,
+        input,
+        error: error instanceof Error ? error.name : String(error),
+        ...this.stateField(),
+      });
       throw error;
     }
   }

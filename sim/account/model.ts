@@ -83,6 +83,7 @@ export class AccountModel {
   readonly table = new Map<string, Record<string, unknown>>();
   hooks: ModelHooks = {};
   private clock: number;
+  private scheduled: Array<{ at: number; action: () => void }> = [];
   private sequence = 0;
 
   constructor(spec: AccountSpec, now: number) {
@@ -236,7 +237,15 @@ export class AccountModel {
     service.events.length = Math.min(service.events.length, 50);
   }
 
+  /** Runs `action` when the virtual clock reaches `at` (a fault's delayed signal). */
+  schedule(at: number, action: () => void): void {
+    this.scheduled.push({ at, action });
+  }
+
   private tick(now: number): void {
+    const due = this.scheduled.filter((entry) => entry.at <= now);
+    this.scheduled = this.scheduled.filter((entry) => entry.at > now);
+    for (const entry of due) entry.action();
     for (const service of this.services.values()) this.tickService(service, now);
   }
 

@@ -366,7 +366,9 @@ describe('validate', () => {
 
     // Assert
     expect(error).toBeInstanceOf(CacheNotReadyError);
-    expect(error.message).toBe('ElastiCache replication group web-cache is "modifying"; waiting for it to be available');
+    expect(error.message).toBe(
+      'ElastiCache replication group web-cache is "modifying", not yet available (the deployment waits up to pipeline.cacheWaitSeconds for it)',
+    );
   });
 
   it('fails with CacheNotServingError when the replication group is being deleted', async () => {

@@ -114,7 +114,9 @@ describe('verify', () => {
 
     // Assert
     expect(error).toBeInstanceOf(CacheNotReadyError);
-    expect(error.message).toBe('ElastiCache replication group web-cache is "modifying"; waiting for it to be available');
+    expect(error.message).toBe(
+      'ElastiCache replication group web-cache is "modifying", not yet available (the deployment waits up to pipeline.cacheWaitSeconds for it)',
+    );
   });
 
   it('fails with VerificationFailedError when fewer tasks run than desired', async () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AccountSchema } from '../../sim/account/schema.ts';
 import { runCli } from '../../sim/cli-main.ts';
+import { FAULTS } from '../../sim/faults.ts';
 import { secretValues } from '../../sim/invariants.ts';
 import { exampleAccount } from '../fixtures/simulation.ts';
 
@@ -147,7 +148,7 @@ describe('npm run simulate', () => {
 
     // Assert
     expect(code).toBe(0);
-    expect(out.split('\n').filter(Boolean)).toHaveLength(19);
+    expect(out.split('\n').filter(Boolean)).toHaveLength(Object.keys(FAULTS).length);
     expect(out).toContain('green-tasks-crash              ROLLED_BACK');
   });
 });

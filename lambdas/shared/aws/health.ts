@@ -100,7 +100,9 @@ export async function assertCacheServing(replicationGroupId: string): Promise<st
     const out = await clients.cache.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: replicationGroupId }));
     const status = out.ReplicationGroups?.[0]?.Status ?? 'unknown';
     if (TRANSITIONAL_CACHE_STATES.has(status)) {
-      throw new CacheNotReadyError(`ElastiCache replication group ${replicationGroupId} is "${status}"; waiting for it to be available`);
+      throw new CacheNotReadyError(
+        `ElastiCache replication group ${replicationGroupId} is "${status}", not yet available (the deployment waits up to pipeline.cacheWaitSeconds for it)`,
+      );
     }
     if (!SERVING_CACHE_STATES.has(status)) {
       throw new CacheNotServingError(`ElastiCache replication group ${replicationGroupId} is "${status}", not available`);
