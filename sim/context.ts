@@ -11,6 +11,8 @@ export interface SimulationContext {
   /** The state whose handler is running (for faults tied to a phase). */
   currentState: string | undefined;
   duplicateTrigger: boolean;
+  /** How the local smoke-test server misbehaves (smoke faults). */
+  readonly smoke: { fails: boolean; delayMs: number };
   /** When the fault's bad signal started (epoch ms), for the signal-to-restore report. */
   signalAt: number | undefined;
   /** True for an ECR image entry the execution input asks for. */

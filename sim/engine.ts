@@ -21,6 +21,7 @@ import type { AccountSpec } from './account/schema.ts';
 import type { SimulationContext } from './context.ts';
 import { type AslDefinition, type AslState, type BoundDefinition, boundDefinition } from './definition.ts';
 import { FAULTS } from './faults.ts';
+import { type SmokeServer, startSmokeServer, withSmokeServer } from './smoke-server.ts';
 
 /** The fields of aws-local-stepfunctions' event log entries the simulation reads. */
 export interface EventLog {
@@ -236,6 +237,7 @@ export class Simulation implements SfnBackend {
       currentState: undefined,
       duplicateTrigger: false,
       signalAt: undefined,
+      smoke: { fails: false, delayMs: 0 },
       isRequestedImage: (image) =>
         (typeof request.imageDigest === 'string' && image.digest === request.imageDigest) ||
         (typeof request.imageTag === 'string' && image.tags.includes(request.imageTag)),
@@ -555,7 +557,9 @@ export async function openSimulation(options: SimulationOptions): Promise<OpenSi
   const previousLevel = logger.getLevelName();
   logger.setLogLevel('INFO');
   let simulation: Simulation | undefined;
+  let smokeServer: SmokeServer | undefined;
   const close = () => {
+    void smokeServer?.close();
     simulation?.apis.uninstall();
     logger.setLogLevel(previousLevel);
     restoreOutput();
@@ -570,6 +574,10 @@ export async function openSimulation(options: SimulationOptions): Promise<OpenSi
       const fault = FAULTS[name];
       if (!fault) throw new Error(`unknown fault "${name}"; see --list-faults`);
       fault.apply(simulation.ctx);
+    }
+    if (config.services.some((service) => service.smokeTest)) {
+      smokeServer = await startSmokeServer(simulation.ctx);
+      process.env.BATON_CONFIG = JSON.stringify(withSmokeServer(config, smokeServer.baseUrl));
     }
     return { simulation, logLines, start, close };
   } catch (error) {

@@ -232,6 +232,22 @@ export const FAULTS: Record<string, Fault> = {
       if (group) group.status = 'snapshotting';
     },
   },
+  'smoke-fails': {
+    description:
+      'The new colour answers the smoke test through the test listener with HTTP 500: after 3 attempts it rolls back before any production traffic.',
+    expected: 'ROLLED_BACK',
+    apply(ctx) {
+      ctx.smoke.fails = true;
+    },
+  },
+  'smoke-slow': {
+    description:
+      'The new colour answers the smoke test 150 ms over its latency budget: after 3 attempts it rolls back before any production traffic.',
+    expected: 'ROLLED_BACK',
+    apply(ctx) {
+      ctx.smoke.delayMs = (ctx.service.smokeTest?.maxLatencyMs ?? 0) + 150;
+    },
+  },
   throttling: {
     description: 'The first 3 ECS and ELB calls are throttled: the state machine retries them and the deployment still succeeds.',
     expected: 'SUCCEEDED',

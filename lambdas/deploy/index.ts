@@ -9,6 +9,7 @@ import {
   ServiceNotFoundException,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
+import { setWeights, weightsFor } from '../shared/aws/listener.ts';
 import * as clients from '../shared/clients.ts';
 import { type DeploymentState, DeploymentStateSchema } from '../shared/contract.ts';
 import { ContractViolationError, ServiceUpdateError } from '../shared/errors.ts';
@@ -42,6 +43,10 @@ export const handler = definePhase('deploy', DeploymentStateSchema, async (state
       throw new ServiceUpdateError(`UpdateService ${state.idle.serviceName} failed: ${error.name}: ${error.message}`, { cause: error });
     }
     throw error;
+  }
+  if (service.testListenerArn) {
+    // Test traffic goes to the new colour before any production weight moves (smoke test).
+    await setWeights(service, weightsFor(state.idle.colour, 100), service.testListenerArn);
   }
   const deployedAt = nowIso();
   logger.info('idle colour updated', { serviceName: state.idle.serviceName, desiredCount, taskDefinitionArn: release.taskDefinitionArn });

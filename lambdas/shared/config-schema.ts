@@ -86,6 +86,35 @@ export const HealthCheckSchema = z.strictObject({
   expectedStatus: z.number().int().min(100).max(599).default(200),
 });
 
+/** HTTP checks of the new colour through the test listener, before any production weight moves. */
+export const SmokeTestSchema = z.strictObject({
+  /** Where the test listener answers, e.g. https://internal-prod-alb.example.internal:8443 */
+  baseUrl: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL such as https://alb.example.internal:8443' }),
+  /** Paths to GET; each must answer expectedStatus within maxLatencyMs. */
+  paths: z
+    .array(z.string().startsWith('/', { message: 'must start with "/"' }))
+    .min(1)
+    .default(['/']),
+  expectedStatus: z.number().int().min(100).max(599).default(200),
+  maxLatencyMs: z.number().int().min(10).max(30_000).default(1000),
+  /** A regular expression the response body must match. */
+  bodyMatch: z
+    .string()
+    .refine(
+      (source) => {
+        try {
+          new RegExp(source);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'not a valid regular expression' },
+    )
+    .optional(),
+});
+export type SmokeTest = z.infer<typeof SmokeTestSchema>;
+
 export const ServiceConfigSchema = z.strictObject({
   /** At most 40 characters: execution names (80 at most) are built from it. */
   name: Name.max(40),
@@ -123,6 +152,8 @@ export const ServiceConfigSchema = z.strictObject({
   /** Seconds between gate checks while traffic holds at a step and during the bake. */
   gateIntervalSeconds: z.number().int().min(5).max(300).default(30),
   healthCheck: HealthCheckSchema.default({ path: '/', expectedStatus: 200 }),
+  /** HTTP smoke checks through testListenerArn (which then must be set). */
+  smokeTest: SmokeTestSchema.optional(),
   strategy: StrategySchema.default({ type: 'all-at-once' }),
   /** Time at 100 % on the new colour, watching alarms and health, before the old colour is retired. */
   bakeSeconds: z.number().int().min(0).max(86_400).default(300),
@@ -150,6 +181,7 @@ export const PhaseNames = [
   'requestApproval',
   'recover',
   'backstop',
+  'smokeTest',
 ] as const;
 export type PhaseName = (typeof PhaseNames)[number];
 
@@ -176,6 +208,7 @@ export const DEFAULT_PHASE_SETTINGS: Record<PhaseName, PhaseSettings> = {
   requestApproval: { timeoutSeconds: 30, retries: 3 },
   recover: { timeoutSeconds: 30, retries: 3 },
   backstop: { timeoutSeconds: 60, retries: 2 },
+  smokeTest: { timeoutSeconds: 60, retries: 2 },
 };
 
 export const PipelineSchema = z.strictObject({
@@ -197,6 +230,18 @@ export const PipelineSchema = z.strictObject({
   executionTimeoutSeconds: z.number().int().min(600).max(86_400).default(21_600),
   /** How long validate and verify wait for a modifying or creating ElastiCache replication group (retries every 30 s). */
   cacheWaitSeconds: z.number().int().min(0).max(3600).default(300),
+  /** Attempts of the smoke test before it fails (retried every 10 s by the state machine). */
+  smokeTestAttempts: z.number().int().min(1).max(10).default(3),
+  /** Network for the smoke-test function, which must reach the test listener (internal ALBs need a VPC). */
+  network: z
+    .strictObject({
+      vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, { message: 'expected a VPC id such as vpc-0a1b2c3d' }),
+      subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, { message: 'expected a subnet id such as subnet-0a1b2c3d' })).min(1),
+      securityGroupIds: z
+        .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, { message: 'expected a security group id such as sg-0a1b2c3d' }))
+        .min(1),
+    })
+    .optional(),
   /** How long a deployment waits for `baton approve` before it rolls back (the approval state's HeartbeatSeconds). */
   approvalTimeoutSeconds: z.number().int().min(60).max(86_400).default(3600),
 });
@@ -219,6 +264,13 @@ export const BatonConfigSchema = z
         });
       }
       names.add(service.name);
+      if (service.smokeTest && !service.testListenerArn) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['services', index, 'testListenerArn'],
+          message: 'smokeTest needs a test listener: set testListenerArn to the listener that serves smokeTest.baseUrl',
+        });
+      }
       if (service.blue.serviceName === service.green.serviceName) {
         ctx.addIssue({
           code: 'custom',

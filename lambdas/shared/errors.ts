@@ -70,6 +70,9 @@ export class StabilityTimeoutError extends BatonError {}
 /** Target health, running count or a check of verify failed. */
 export class VerificationFailedError extends BatonError {}
 
+/** An HTTP check through the test listener failed (status, latency or body). Retried by the state machine. */
+export class SmokeTestFailedError extends BatonError {}
+
 /** A gate between traffic steps or during the bake failed. */
 export class GateFailedError extends BatonError {}
 

@@ -33,6 +33,8 @@ export const handler = definePhase('validate', DeploymentStateSchema, async (sta
   await Promise.all([targetHealth(state.live.targetGroupArn), targetHealth(state.idle.targetGroupArn)]);
 
   const weights = await readWeights(service);
+  // The test listener must exist and forward only to the two colours; its split does not matter.
+  if (service.testListenerArn) await readWeights(service, service.testListenerArn);
   const liveNow = liveColourOf(weights, service.productionListenerArn);
   if (liveNow !== state.live.colour) {
     throw new ListenerSplitError(`the live colour changed from ${state.live.colour} to ${liveNow} since the deployment started`);

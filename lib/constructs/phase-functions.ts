@@ -7,9 +7,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -45,7 +46,11 @@ export const PHASES: Record<PhaseName, { readonly dir: string; readonly needs: r
       needs: ['readTaskDefinitions', 'registerTaskDefinition', 'writeRecord'],
       description: 'Registers the release task definition',
     },
-    deploy: { dir: 'deploy', needs: ['updateServices'], description: 'Updates the idle colour to the release' },
+    deploy: {
+      dir: 'deploy',
+      needs: ['updateServices', 'readListener', 'writeListener'],
+      description: 'Updates the idle colour to the release',
+    },
     checkStability: {
       dir: 'check-stability',
       needs: ['readServices', 'readTasks', 'readTargetHealth'],
@@ -87,6 +92,7 @@ export const PHASES: Record<PhaseName, { readonly dir: string; readonly needs: r
       description: 'Stores the approval task token in the deployment record',
     },
     recover: { dir: 'recover', needs: ['readRecord'], description: 'Rebuilds the state of a deployment left without a terminal record' },
+    smokeTest: { dir: 'smoke-test', needs: [], description: 'HTTP checks of the new colour through the test listener' },
     backstop: {
       dir: 'backstop',
       needs: ['readRecord', 'writeRecord', 'lock'],
@@ -113,6 +119,18 @@ export class PhaseFunctions extends Construct {
   public readonly roles: Record<PhaseName, Role>;
   /** Dead-letter queues of the asynchronously invoked functions. */
   public readonly deadLetterQueues: Queue[] = [];
+
+  /** The smoke test reaches the test listener, often on an internal ALB: it runs in the configured VPC. */
+  private smokeTestNetwork(config: BatonConfig): Pick<NodejsFunctionProps, 'vpc' | 'vpcSubnets' | 'securityGroups'> {
+    const network = config.pipeline.network;
+    if (!network) return {};
+    return {
+      // Explicit subnets are given, so the VPC's availability zones are never consulted.
+      vpc: Vpc.fromVpcAttributes(this, 'SmokeTestVpc', { vpcId: network.vpcId, availabilityZones: [Stack.of(this).region] }),
+      vpcSubnets: { subnets: network.subnetIds.map((subnetId) => Subnet.fromSubnetId(this, `Subnet${subnetId}`, subnetId)) },
+      securityGroups: network.securityGroupIds.map((groupId) => SecurityGroup.fromSecurityGroupId(this, `Sg${groupId}`, groupId)),
+    };
+  }
 
   constructor(scope: Construct, id: string, props: PhaseFunctionsProps) {
     super(scope, id);
@@ -145,6 +163,7 @@ export class PhaseFunctions extends Construct {
       if (deadLetterQueue) this.deadLetterQueues.push(deadLetterQueue);
       const fn = new NodejsFunction(this, phase, {
         role,
+        ...(phase === 'smokeTest' ? this.smokeTestNetwork(config) : {}),
         ...(deadLetterQueue ? { deadLetterQueue } : {}),
         entry: entryOf(phase),
         handler: 'handler',

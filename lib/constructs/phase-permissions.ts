@@ -58,8 +58,10 @@ export function statementsFor(needs: readonly PermissionNeed[], scope: Scope): P
         allow(['elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeRules'], ['*']);
         break;
       case 'writeListener': {
-        const listeners = services.map((s) => s.productionListenerArn).filter((arn) => !arn.includes(':listener-rule/'));
-        const rules = services.map((s) => s.productionListenerArn).filter((arn) => arn.includes(':listener-rule/'));
+        // The production listener, and the test listener deploy points at the new colour.
+        const arns = services.flatMap((s) => [s.productionListenerArn, ...(s.testListenerArn ? [s.testListenerArn] : [])]);
+        const listeners = arns.filter((arn) => !arn.includes(':listener-rule/'));
+        const rules = arns.filter((arn) => arn.includes(':listener-rule/'));
         allow(['elasticloadbalancing:ModifyListener'], unique(listeners));
         allow(['elasticloadbalancing:ModifyRule'], unique(rules));
         break;

@@ -76,6 +76,7 @@ export const STATE_NAMES = {
   recover: 'Load deployment for recovery',
   anythingToRecover: 'Anything to roll back?',
   nothingToRecover: 'Nothing to recover',
+  smokeTest: 'Smoke test new colour',
   isApprovalRequired: 'Is approval required?',
   waitForApproval: 'Wait for approval',
 } as const;
@@ -198,6 +199,17 @@ export class PipelineStateMachine extends Construct {
     const waitStable = waitFor(S.waitStable);
     const checkStability = rollBackOnFailure(task(S.checkStability, 'checkStability'));
     const verify = rollBackOnFailure(waitForCache(task(S.verify, 'verify')));
+    // One HTTP attempt per invocation; a failure is tried again every 10 s, smokeTestAttempts in all.
+    const smokeTest = task(S.smokeTest, 'smokeTest');
+    if (config.pipeline.smokeTestAttempts > 1) {
+      smokeTest.addRetry({
+        errors: ['SmokeTestFailedError'],
+        interval: Duration.seconds(10),
+        backoffRate: 1,
+        maxAttempts: config.pipeline.smokeTestAttempts - 1,
+      });
+    }
+    rollBackOnFailure(smokeTest);
     // Manual approval: the execution waits on a task token stored in the record by
     // request-approval; `baton approve` sends it back. Nothing sends heartbeats, so
     // HeartbeatSeconds is the approval window: when it closes, the Catch rolls back.
@@ -233,7 +245,8 @@ export class PipelineStateMachine extends Construct {
     checkStability.next(
       new Choice(this, S.isStable).when(Condition.booleanEquals(PAYLOAD_PATHS.rolloutStable, true), verify).otherwise(waitStable),
     );
-    verify.next(
+    verify.next(smokeTest);
+    smokeTest.next(
       new Choice(this, S.isApprovalRequired)
         .when(Condition.booleanEquals(PAYLOAD_PATHS.approvalRequired, true), waitForApproval)
         .otherwise(shiftTraffic),

@@ -482,15 +482,20 @@ describe('the Baton stack for the example config', () => {
       ]);
     });
 
-    it('lets shift traffic and rollback modify the production listener only', () => {
+    it('lets deploy, shift traffic and rollback modify the production and test listeners only', () => {
       const modifies = grantsFor(grants, 'elasticloadbalancing:ModifyListener');
+      const listeners = [webService().productionListenerArn, webService().testListenerArn];
 
-      expect(modifies.map((grant) => grant.resources)).toEqual([
-        ['arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/prod-alb/50dc6c495c0c9188/f2f7dc8efc522ab2'],
-        ['arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/prod-alb/50dc6c495c0c9188/f2f7dc8efc522ab2'],
+      expect(modifies.map((grant) => [...grant.resources].sort())).toEqual(
+        [listeners, listeners, listeners].map((arns) => [...arns].sort()),
+      );
+      expect(modifies.flatMap((grant) => grant.roles).sort()).toEqual(
+        [roleOf('deploy'), roleOf('shiftTraffic'), roleOf('rollback')].sort(),
+      );
+      expect(listeners).toEqual([
+        'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/prod-alb/50dc6c495c0c9188/f2f7dc8efc522ab2',
+        'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/prod-alb/50dc6c495c0c9188/0467ef3c8400ae65',
       ]);
-      expect(modifies.flatMap((grant) => grant.roles).sort()).toEqual([roleOf('shiftTraffic'), roleOf('rollback')].sort());
-      expect(webService().productionListenerArn).toBe(modifies[0]?.resources[0]);
     });
 
     it('grants no ModifyRule when the config names a listener rather than a listener rule', () => {

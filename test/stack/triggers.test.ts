@@ -363,13 +363,15 @@ describe('triggers of the Baton stack for the example config', () => {
       expect(wait.Next).toBe(S.shiftTraffic);
     });
 
-    it('is asked for after "Verify new colour" when $.approval.required is true, else traffic shifts', () => {
+    it('is asked for after the smoke test when $.approval.required is true, else traffic shifts', () => {
       // Act
       const verify = stateOf(definition, S.verify);
+      const smoke = stateOf(definition, S.smokeTest);
       const isRequired = stateOf(definition, S.isApprovalRequired);
 
       // Assert
-      expect(verify.Next).toBe(S.isApprovalRequired);
+      expect(verify.Next).toBe(S.smokeTest);
+      expect(smoke.Next).toBe(S.isApprovalRequired);
       expect(isRequired.Type).toBe('Choice');
       expect(choicesOf(isRequired)).toEqual([{ Variable: '$.approval.required', BooleanEquals: true, Next: S.waitForApproval }]);
       expect(isRequired.Default).toBe(S.shiftTraffic);

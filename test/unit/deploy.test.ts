@@ -1,10 +1,11 @@
 import { ECSClient, ECSServiceException, ServiceNotFoundException, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { DescribeListenersCommand, ElasticLoadBalancingV2Client, ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../lambdas/deploy/index.ts';
 import { ServiceUpdateError, TransientAwsError } from '../../lambdas/shared/errors.ts';
-import { failure, rejectByDefault } from '../fixtures/aws.ts';
-import { isoAfter, LIVE_COUNT, NOW, RELEASE_TASK_DEFINITION_ARN, stateAfter } from '../fixtures/state.ts';
+import { failure, forwardAction, listenerWith, rejectByDefault } from '../fixtures/aws.ts';
+import { isoAfter, LIVE_COUNT, NOW, RELEASE_TASK_DEFINITION_ARN, stateAfter, withTestListener } from '../fixtures/state.ts';
 
 const updateInput = {
   cluster: 'prod',
@@ -16,11 +17,12 @@ const updateInput = {
 
 describe('deploy', () => {
   const ecsMock = mockClient(ECSClient);
+  const elbMock = mockClient(ElasticLoadBalancingV2Client);
 
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(new Date(NOW));
-    rejectByDefault(ecsMock);
+    rejectByDefault(ecsMock, elbMock);
     ecsMock.on(UpdateServiceCommand, { cluster: 'prod', service: 'web-green' }).resolves({});
   });
 
@@ -37,6 +39,26 @@ describe('deploy', () => {
     // Assert
     expect(ecsMock).toHaveReceivedCommandWith(UpdateServiceCommand, updateInput);
     expect(ecsMock).toHaveReceivedCommandTimes(UpdateServiceCommand, 1);
+  });
+
+  it('points the test listener at the new colour before any production weight moves', async () => {
+    // Arrange
+    const state = withTestListener(stateAfter('prepare'));
+    const testListenerArn = state.service.testListenerArn ?? '';
+    elbMock.on(DescribeListenersCommand, { ListenerArns: [testListenerArn] }).resolves({
+      Listeners: [{ ...listenerWith(state.service, { blue: 100, green: 0 }).Listeners?.[0], ListenerArn: testListenerArn }],
+    });
+    elbMock.on(ModifyListenerCommand, { ListenerArn: testListenerArn }).resolves({});
+
+    // Act
+    await handler(state);
+
+    // Assert
+    expect(elbMock).toHaveReceivedCommandWith(ModifyListenerCommand, {
+      ListenerArn: testListenerArn,
+      DefaultActions: [forwardAction(state.service, { blue: 0, green: 100 })],
+    });
+    expect(elbMock).not.toHaveReceivedCommandWith(ModifyListenerCommand, { ListenerArn: state.service.productionListenerArn });
   });
 
   it('starts at least one task when the live colour runs none', async () => {

@@ -13,7 +13,17 @@ import {
 } from '../../lambdas/shared/errors.ts';
 import { failure, listenerWith, rejectByDefault } from '../fixtures/aws.ts';
 import { rawExampleConfig } from '../fixtures/config.ts';
-import { DEPLOYMENT_ID, EXECUTION_ARN, initialState, NEW_DIGEST, NEW_TAG, NOW, STARTED_AT, service } from '../fixtures/state.ts';
+import {
+  DEPLOYMENT_ID,
+  EXECUTION_ARN,
+  initialState,
+  NEW_DIGEST,
+  NEW_TAG,
+  NOW,
+  STARTED_AT,
+  service,
+  withTestListener,
+} from '../fixtures/state.ts';
 
 const TABLE = 'baton-test-deployments';
 const web = service();
@@ -69,7 +79,7 @@ describe('initialize', () => {
     const state = await handler(envelope(request));
 
     // Assert
-    expect(state).toEqual(initialState());
+    expect(state).toEqual(withTestListener(initialState()));
   });
 
   it('makes green live and blue idle when green has 100 % of the traffic', async () => {
@@ -341,6 +351,6 @@ describe('initialize', () => {
     const state = await handler(envelope(request));
 
     // Assert
-    expect(state).toEqual(initialState());
+    expect(state).toEqual(withTestListener(initialState()));
   });
 });

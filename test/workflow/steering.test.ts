@@ -40,8 +40,9 @@ describe('the approval gate', () => {
 
     // Assert
     const path = result.main.executionPath;
-    expect(path.slice(path.indexOf('Verify new colour'), path.indexOf('Verify new colour') + 4)).toEqual([
+    expect(path.slice(path.indexOf('Verify new colour'), path.indexOf('Verify new colour') + 5)).toEqual([
       'Verify new colour',
+      'Smoke test new colour',
       'Is approval required?',
       'Wait for approval',
       'Shift traffic',
