@@ -63,6 +63,13 @@ export function acknowledgeFindings(stack: BatonStack): void {
     reason:
       'Dead-letter queue of the ECR push rules: messages stay 14 days for an operator to inspect and replay; nothing consumes it, so there is nothing to redrive from.',
   });
+  if (stack.config.pipeline.network) {
+    Validations.of(phases.roles.smokeTest).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:${stack.region}:${stack.account}:network-interface/*]`,
+      reason:
+        'Lambda creates and deletes the network interfaces of a VPC function itself; their ids are not known in advance. Creation is limited to the configured subnets and security groups.',
+    });
+  }
   const machineRole = pipeline.stateMachine.role;
   Validations.of(machineRole).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',

@@ -206,6 +206,28 @@ export class PhaseFunctions extends Construct {
       })) {
         role.addToPolicy(statement);
       }
+      const network = config.pipeline.network;
+      if (phase === 'smokeTest' && network) {
+        // What Lambda needs to attach the function to the VPC, limited to the configured subnets and security groups.
+        const ec2 = (resource: string) => `arn:${stack.partition}:ec2:${stack.region}:${stack.account}:${resource}`;
+        role.addToPolicy(
+          new PolicyStatement({
+            actions: ['ec2:CreateNetworkInterface'],
+            resources: [
+              ...network.subnetIds.map((id) => ec2(`subnet/${id}`)),
+              ...network.securityGroupIds.map((id) => ec2(`security-group/${id}`)),
+              ec2('network-interface/*'),
+            ],
+          }),
+        );
+        role.addToPolicy(
+          new PolicyStatement({
+            actions: ['ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+            resources: [ec2('network-interface/*')],
+          }),
+        );
+        role.addToPolicy(new PolicyStatement({ actions: ['ec2:DescribeNetworkInterfaces'], resources: ['*'] }));
+      }
       roles[phase] = role;
       return fn;
     };

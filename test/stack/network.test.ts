@@ -1,0 +1,54 @@
+/** The smoke-test function in a VPC, when pipeline.network is configured. */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BatonConfigSchema } from '../../lambdas/shared/config-schema.ts';
+import { rawExampleConfig } from '../fixtures/config.ts';
+import { logicalIdOf, resolveToString, type Synthesis, synth } from '../fixtures/synth.ts';
+
+const NETWORK = {
+  vpcId: 'vpc-0a1b2c3d4e5f60718',
+  subnetIds: ['subnet-0a1b2c3d4e5f60718', 'subnet-1a1b2c3d4e5f60718'],
+  securityGroupIds: ['sg-0a1b2c3d4e5f60718'],
+};
+
+describe('the smoke test with pipeline.network', () => {
+  let synthesis: Synthesis;
+
+  beforeAll(() => {
+    const raw = rawExampleConfig() as { pipeline: Record<string, unknown> };
+    synthesis = synth(BatonConfigSchema.parse({ ...raw, pipeline: { ...raw.pipeline, network: NETWORK } }));
+  });
+
+  it('runs in the configured subnets and security groups', () => {
+    // Act
+    const fn = synthesis.template.toJSON().Resources[logicalIdOf(synthesis.stack, synthesis.stack.phases.functions.smokeTest)];
+
+    // Assert
+    expect(fn.Properties.VpcConfig).toEqual({ SubnetIds: NETWORK.subnetIds, SecurityGroupIds: NETWORK.securityGroupIds });
+  });
+
+  it('may create network interfaces only in those subnets and security groups', () => {
+    // Arrange
+    const role = logicalIdOf(synthesis.stack, synthesis.stack.phases.roles.smokeTest);
+    const policies = Object.values(synthesis.template.findResources('AWS::IAM::Policy')) as Array<{
+      Properties: { Roles: Array<{ Ref: string }>; PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown }> } };
+    }>;
+    const statements = policies
+      .filter((p) => p.Properties.Roles.some((r) => r.Ref === role))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+
+    // Act
+    const create = statements.find((s) => s.Action === 'ec2:CreateNetworkInterface');
+
+    // Assert
+    expect((create?.Resource as unknown[]).map(resolveToString).sort()).toEqual([
+      'arn:${AWS::Partition}:ec2:eu-west-1:123456789012:network-interface/*',
+      'arn:${AWS::Partition}:ec2:eu-west-1:123456789012:security-group/sg-0a1b2c3d4e5f60718',
+      'arn:${AWS::Partition}:ec2:eu-west-1:123456789012:subnet/subnet-0a1b2c3d4e5f60718',
+      'arn:${AWS::Partition}:ec2:eu-west-1:123456789012:subnet/subnet-1a1b2c3d4e5f60718',
+    ]);
+  });
+
+  it('leaves no unacknowledged cdk-nag finding', () => {
+    expect(synthesis.findings).toEqual([]);
+  });
+});
