@@ -296,11 +296,16 @@ export const FAULTS: Record<string, Fault> = {
 
 /** Runs `action` `delayMs` after the first production listener update of Shift traffic. */
 function afterFirstShift(ctx: SimulationContext, delayMs: number, action: () => void): void {
-  let armed = false;
+  afterShift(ctx, 1, delayMs, action);
+}
+
+/** Runs `action` `delayMs` after the `shift`-th listener update of Shift traffic (1 = the first step). */
+export function afterShift(ctx: SimulationContext, shift: number, delayMs: number, action: () => void): void {
+  let seen = 0;
   ctx.interceptors.push((_service, operation) => {
-    if (armed || ctx.currentState !== 'Shift traffic' || (operation !== 'ModifyListener' && operation !== 'ModifyRule')) return;
-    armed = true;
-    ctx.model.schedule(ctx.model.now + delayMs, action);
+    if (ctx.currentState !== 'Shift traffic' || (operation !== 'ModifyListener' && operation !== 'ModifyRule')) return;
+    seen += 1;
+    if (seen === shift) ctx.model.schedule(ctx.model.now + delayMs, action);
   });
 }
 

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { BatonConfigSchema } from '../../lambdas/shared/config-schema.ts';
 import type { SimulationResult } from '../../sim/engine.ts';
+import { afterShift, FAULTS } from '../../sim/faults.ts';
 import { rawExampleConfig } from '../fixtures/config.ts';
 import { record, run, weights } from '../fixtures/simulation.ts';
 
@@ -85,6 +86,29 @@ describe('a bad signal during the shift', () => {
       expect(result.signalToRestoreSeconds).toBeLessThanOrEqual(30);
     },
   );
+
+  it.each([1, 2, 3])('an alarm while holding step %i rolls back from that step', async (step) => {
+    // Arrange: a fault for this test only, firing 45 s after the given step's listener update.
+    const name = `alarm-after-shift-${step}`;
+    FAULTS[name] = {
+      description: `alarm 45 s after shift ${step}`,
+      expected: 'ROLLED_BACK',
+      apply: (ctx) => afterShift(ctx, step, 45_000, () => ctx.setAlarm(0, 'ALARM', 'Threshold Crossed', ctx.model.now)),
+    };
+
+    try {
+      // Act
+      const result = await run({ input: linear, faults: [name] });
+
+      // Assert
+      expect(greenWeights(result)).toEqual([25, 50, 75].slice(0, step));
+      expect(result.main.cause).toContain(`gate failed while holding green at ${25 * step} %`);
+      expect(weights(result)).toEqual({ blue: 100, green: 0 });
+      expect(result.signalToRestoreSeconds).toBeLessThanOrEqual(30);
+    } finally {
+      delete FAULTS[name];
+    }
+  });
 
   it('records the evidence an operator needs', async () => {
     // Act
