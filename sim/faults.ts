@@ -59,9 +59,7 @@ export const FAULTS: Record<string, Fault> = {
     description: 'The ElastiCache replication group is "create-failed": validate rejects the deployment.',
     expected: 'REJECTED',
     apply(ctx) {
-      const id = ctx.service.cache?.replicationGroupId;
-      const group = id ? ctx.model.replicationGroups[id] : undefined;
-      if (group) group.status = 'create-failed';
+      setCacheStatus(ctx, 'create-failed');
     },
   },
   'listener-split': {
@@ -218,18 +216,14 @@ export const FAULTS: Record<string, Fault> = {
       'The replication group stays "modifying": validate retries every 30 s for cacheWaitSeconds (300 s), then rejects before any change.',
     expected: 'REJECTED',
     apply(ctx) {
-      const id = ctx.service.cache?.replicationGroupId;
-      const group = id ? ctx.model.replicationGroups[id] : undefined;
-      if (group) group.status = 'modifying';
+      setCacheStatus(ctx, 'modifying');
     },
   },
   'cache-snapshotting': {
     description: 'The replication group is "snapshotting" (a backup runs; it still serves): the deployment succeeds.',
     expected: 'SUCCEEDED',
     apply(ctx) {
-      const id = ctx.service.cache?.replicationGroupId;
-      const group = id ? ctx.model.replicationGroups[id] : undefined;
-      if (group) group.status = 'snapshotting';
+      setCacheStatus(ctx, 'snapshotting');
     },
   },
   'smoke-fails': {
@@ -293,6 +287,12 @@ export const FAULTS: Record<string, Fault> = {
     },
   },
 };
+
+function setCacheStatus(ctx: SimulationContext, status: string): void {
+  const id = ctx.service.cache?.replicationGroupId;
+  const group = id ? ctx.model.replicationGroups[id] : undefined;
+  if (group) group.status = status;
+}
 
 /** Runs `action` `delayMs` after the first production listener update of Shift traffic. */
 function afterFirstShift(ctx: SimulationContext, delayMs: number, action: () => void): void {

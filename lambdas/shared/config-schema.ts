@@ -53,23 +53,24 @@ export const ColourTargetSchema = z.strictObject({
   targetGroupArn: arn('targetGroup'),
 });
 
+/** The source of a JavaScript regular expression, rejected at synth if it does not compile. */
+const RegexSource = z.string().refine(
+  (source) => {
+    try {
+      new RegExp(source);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'not a valid regular expression' },
+);
+
 /** How a key of the app-config secret must look. Only the shape is checked, never logged. */
 export const SecretKeyRuleSchema = z.union([
   z.enum(['string', 'url', 'integer', 'boolean']),
   z.strictObject({ enum: z.array(z.string()).min(1) }),
-  z.strictObject({
-    regex: z.string().refine(
-      (source) => {
-        try {
-          new RegExp(source);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      { message: 'not a valid regular expression' },
-    ),
-  }),
+  z.strictObject({ regex: RegexSource }),
 ]);
 
 export const AppConfigSchema = z.strictObject({
@@ -98,20 +99,7 @@ export const SmokeTestSchema = z.strictObject({
   expectedStatus: z.number().int().min(100).max(599).default(200),
   maxLatencyMs: z.number().int().min(10).max(30_000).default(1000),
   /** A regular expression the response body must match. */
-  bodyMatch: z
-    .string()
-    .refine(
-      (source) => {
-        try {
-          new RegExp(source);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      { message: 'not a valid regular expression' },
-    )
-    .optional(),
+  bodyMatch: RegexSource.optional(),
 });
 export type SmokeTest = z.infer<typeof SmokeTestSchema>;
 
