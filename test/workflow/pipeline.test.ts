@@ -101,6 +101,9 @@ describe('a deployment of the example service', () => {
   });
 });
 
+/** The path of an execution that validate rejects. */
+const REJECTED_IN_VALIDATE = ['Receive request', 'Is it a recovery?', 'Initialize', 'Validate', 'Validate failed', ...REJECTED];
+
 describe('a failure before anything changes', () => {
   it.each([
     [
@@ -115,30 +118,10 @@ describe('a failure before anything changes', () => {
       'DeploymentLockedError',
       { blue: 100, green: 0 },
     ],
-    [
-      'image-missing',
-      ['Receive request', 'Is it a recovery?', 'Initialize', 'Validate', 'Validate failed', ...REJECTED],
-      'ImageNotFoundError',
-      { blue: 100, green: 0 },
-    ],
-    [
-      'secret-missing',
-      ['Receive request', 'Is it a recovery?', 'Initialize', 'Validate', 'Validate failed', ...REJECTED],
-      'SecretInvalidError',
-      { blue: 100, green: 0 },
-    ],
-    [
-      'secret-malformed',
-      ['Receive request', 'Is it a recovery?', 'Initialize', 'Validate', 'Validate failed', ...REJECTED],
-      'SecretInvalidError',
-      { blue: 100, green: 0 },
-    ],
-    [
-      'cache-unavailable',
-      ['Receive request', 'Is it a recovery?', 'Initialize', 'Validate', 'Validate failed', ...REJECTED],
-      'CacheNotServingError',
-      { blue: 100, green: 0 },
-    ],
+    ['image-missing', REJECTED_IN_VALIDATE, 'ImageNotFoundError', { blue: 100, green: 0 }],
+    ['secret-missing', REJECTED_IN_VALIDATE, 'SecretInvalidError', { blue: 100, green: 0 }],
+    ['secret-malformed', REJECTED_IN_VALIDATE, 'SecretInvalidError', { blue: 100, green: 0 }],
+    ['cache-unavailable', REJECTED_IN_VALIDATE, 'CacheNotServingError', { blue: 100, green: 0 }],
   ])('%s ends REJECTED through the exact path with the caught error named', async (fault, path, errorName, traffic) => {
     // Arrange / Act
     const result = await run({ faults: [fault] });
