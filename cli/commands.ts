@@ -60,7 +60,13 @@ export function parseStrategy(text: string): Strategy {
   return parsed.data;
 }
 
-const OPTION_OF_FIELD: Record<string, string> = { imageTag: '--tag', imageDigest: '--digest', strategy: '--strategy', reason: '--reason' };
+const OPTION_OF_FIELD: Record<string, string> = {
+  imageTag: '--tag',
+  imageDigest: '--digest',
+  strategy: '--strategy',
+  reason: '--reason',
+  rollbackTo: '--to',
+};
 
 export function buildRequest(fields: Record<string, unknown>): DeploymentRequest {
   const parsed = DeploymentRequestSchema.safeParse(fields);
@@ -307,18 +313,25 @@ export async function rollback(
       throw new ConflictError(`deployment ${options.to} ended ${target.status}; only a release that succeeded can be rolled back to`);
   } else {
     const succeeded = (await history(ctx, service.name, 100)).filter((record) => record.status === 'SUCCEEDED');
-    target = succeeded[1];
+    // The newest success is what runs now. Walk back from the deployment that first released it (a rollback's
+    // origin is the release it restored) to the next older release, skipping other rollbacks.
+    const live = succeeded[0];
+    const origin = live?.restores ? succeeded.findIndex((record) => record.deploymentId === live.restores) : 0;
+    target = succeeded
+      .slice(Math.max(origin, 0) + 1)
+      .find((record) => !record.restores && record.newTaskDefinitionArn !== live?.newTaskDefinitionArn);
     if (!target)
       throw new NotFoundError(`${service.name} has no earlier successful release to roll back to; see "baton history ${service.name}"`);
   }
-  if (!target.imageDigest)
+  if (!target.newTaskDefinitionArn)
     throw new ConflictError(
-      `deployment ${target.deploymentId} recorded no image digest; roll back with "baton deploy ${service.name} --tag <tag>"`,
+      `deployment ${target.deploymentId} recorded no task definition; deploy its image instead: baton deploy ${service.name} --digest <digest>`,
     );
-  // The fast path: all at once with a short bake, validate and verify still run.
+  // The fast path (all at once, short bake; validate and verify still run) to
+  // exactly that release: its task definition, image digest and secret versions.
   const request = buildRequest({
     service: service.name,
-    imageDigest: target.imageDigest,
+    rollbackTo: target.deploymentId,
     hotfix: true,
     reason: `rollback to ${target.deploymentId}`,
     trigger: 'cli',

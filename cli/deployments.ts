@@ -1,31 +1,10 @@
 /** Reading the deployment table from the CLI: locks, records and history. */
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { lockKey, recordKey, SERVICE_INDEX } from '../lambdas/shared/deployments.ts';
+import { type DeploymentRecord, lockKey, recordKey, SERVICE_INDEX } from '../lambdas/shared/deployments.ts';
 import type { CliContext } from './context.ts';
 
-export interface RecordItem {
-  readonly deploymentId: string;
-  readonly service: string;
-  readonly status: string;
-  readonly executionArn: string;
-  readonly startedAt: string;
-  readonly endedAt?: string;
-  readonly trigger?: string;
-  readonly requestedBy?: string;
-  readonly imageTag?: string;
-  readonly imageDigest?: string;
-  readonly strategy?: string;
-  readonly liveColour?: string;
-  readonly targetColour?: string;
-  readonly outcomeReason?: string;
-  readonly newTaskDefinitionArn?: string;
-  readonly previousTaskDefinitionArn?: string;
-  readonly failedPhase?: string;
-  readonly evidence?: string[];
-  readonly warnings?: string[];
-  readonly approvalToken?: string;
-  readonly awaitingApproval?: boolean;
-}
+/** A deployment record as the handlers write it. */
+export type RecordItem = DeploymentRecord;
 
 export interface LockItem {
   readonly deploymentId: string;

@@ -71,8 +71,11 @@ Example:
   },
   rollback: {
     usage: 'baton rollback <service> [--to <deployment-id>] [--watch]',
-    summary: 'deploy the previous successful release again (fast path)',
-    details: `Options:
+    summary: 'redeploy an earlier successful release exactly: same task definition, image and secret versions',
+    details: `Without --to, the release before the newest successful one. Stops before any
+change if a secret version the release pinned no longer exists.
+
+Options:
   --to <deployment-id>   a specific earlier release (see baton history)
   --watch                follow it until it ends
 

@@ -1,6 +1,6 @@
 /**
- * The Baton stack: the deployment table, one function per phase and the
- * state machine that runs them.
+ * The Baton stack: the deployment table, one function per phase, the state
+ * machine that runs them, the outcomes topic, the dashboard and the alarms.
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
@@ -9,6 +9,7 @@ import { deploymentTableName } from '../lambdas/shared/names.ts';
 import { Backstop } from './constructs/backstop.ts';
 import { DeploymentTable } from './constructs/deployment-table.ts';
 import { EcrPushTrigger } from './constructs/ecr-push-trigger.ts';
+import { Monitoring, OutcomeTopic } from './constructs/observability.ts';
 import { PhaseFunctions } from './constructs/phase-functions.ts';
 import { PipelineStateMachine } from './constructs/pipeline-state-machine.ts';
 import { acknowledgeFindings } from './nag.ts';
@@ -24,20 +25,31 @@ export class BatonStack extends Stack {
   public readonly config: BatonConfig;
   public readonly ecrTrigger: EcrPushTrigger;
   public readonly backstop: Backstop;
+  public readonly outcomes: OutcomeTopic;
+  public readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: BatonStackProps) {
     super(scope, id, props);
     const { config } = props;
     this.config = config;
     this.deployments = new DeploymentTable(this, 'Deployments', { tableName: deploymentTableName(config.pipeline) });
-    this.phases = new PhaseFunctions(this, 'Phases', { config, table: this.deployments.table });
+    this.outcomes = new OutcomeTopic(this, 'Outcomes', { config });
+    this.phases = new PhaseFunctions(this, 'Phases', {
+      config,
+      table: this.deployments.table,
+      topic: this.outcomes.topic,
+      ...(this.outcomes.key ? { topicKey: this.outcomes.key } : {}),
+    });
     this.pipeline = new PipelineStateMachine(this, 'Pipeline', { config, functions: this.phases.functions });
 
     this.backstop = new Backstop(this, 'Backstop', { stateMachine: this.pipeline.stateMachine, handler: this.phases.functions.backstop });
     this.ecrTrigger = new EcrPushTrigger(this, 'EcrPush', { config, stateMachine: this.pipeline.stateMachine });
+    this.monitoring = new Monitoring(this, 'Monitoring', { config, stateMachine: this.pipeline.stateMachine, topic: this.outcomes.topic });
 
     new CfnOutput(this, 'StateMachineArn', { value: this.pipeline.stateMachine.stateMachineArn });
     new CfnOutput(this, 'DeploymentTableName', { value: this.deployments.table.tableName });
+    new CfnOutput(this, 'OutcomesTopicArn', { value: this.outcomes.topic.topicArn });
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
     acknowledgeFindings(this);
   }
 }

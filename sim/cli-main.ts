@@ -23,7 +23,8 @@ class UsageError extends Error {
 const HELP = `Usage: npm run simulate -- [options]
 
   --input '<json>'        execution input, as typed in the Step Functions console
-                          (default: {"service":"web","imageTag":"v1.4.2"})
+                          (default: {"service":"web","imageTag":"v1.4.2"}, or the
+                          input of a --fault meant for a rollback)
   --input-file <file>     the same, from a file
   --config <file>         pipeline config (default: baton.config.json)
   --account <file>        starting state of the simulated account (default: sim/accounts/example.json)
@@ -128,7 +129,9 @@ async function main(argv: string[], io: CliIo): Promise<number> {
   if (decisions.length > 1) throw new UsageError(`--${decisions.join(', --')}: choose one`);
   const approval = decisions[0] === 'reject' ? 'reject' : decisions[0] === 'approval-timeout' ? 'timeout' : 'approve';
   if (values.input && values['input-file']) throw new UsageError('--input and --input-file: give one, not both');
-  let input: unknown = { service: 'web', imageTag: 'v1.4.2' };
+  // A fault meant for another kind of execution (a rollback) brings its own input.
+  const faultInput = values.fault.map((name) => FAULTS[name]?.input).find((candidate) => candidate !== undefined);
+  let input: unknown = faultInput ?? { service: 'web', imageTag: 'v1.4.2' };
   if (values.input) {
     try {
       input = JSON.parse(values.input);

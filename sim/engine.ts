@@ -13,7 +13,7 @@ import FakeTimers from '@sinonjs/fake-timers';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { BatonConfig } from '../lambdas/shared/config-schema.ts';
 import { logger } from '../lambdas/shared/logger.ts';
-import { deploymentTableName, stateMachineArn, stateMachineName } from '../lambdas/shared/names.ts';
+import { deploymentTableName, notificationTopicArn, stateMachineArn, stateMachineName } from '../lambdas/shared/names.ts';
 import { entryOf } from '../lib/constructs/phase-functions.ts';
 import { type SfnBackend, SimulatedApis } from './account/api.ts';
 import { AccountModel } from './account/model.ts';
@@ -22,6 +22,7 @@ import type { SimulationContext } from './context.ts';
 import { type AslDefinition, type AslState, type BoundDefinition, boundDefinition } from './definition.ts';
 import { FAULTS } from './faults.ts';
 import { type SmokeServer, startSmokeServer, withSmokeServer } from './smoke-server.ts';
+import { startWebhookServer, type WebhookServer } from './webhook-server.ts';
 
 /** The fields of aws-local-stepfunctions' event log entries the simulation reads. */
 export interface EventLog {
@@ -89,6 +90,8 @@ export interface SimulationResult {
   readonly model: AccountModel;
   readonly apis: SimulatedApis;
   readonly logLines: string[];
+  /** What the chat webhook received. */
+  readonly webhook: Array<{ path: string; body: unknown }>;
   /** Listener weights as the run started, after the faults bent the account. */
   readonly initialListeners: Record<string, { forward: Record<string, number> }>;
   /** What the backstop handler answered for each execution that ended badly. */
@@ -534,6 +537,8 @@ export interface OpenSimulation {
   readonly simulation: Simulation;
   readonly logLines: string[];
   readonly start: number;
+  /** What the chat webhook received (the local server's log). */
+  readonly webhook: Array<{ path: string; body: unknown }>;
   /** Restores the clock, the SDK clients, the logger and the environment. */
   close(): void;
 }
@@ -546,10 +551,17 @@ export interface OpenSimulation {
 export async function openSimulation(options: SimulationOptions): Promise<OpenSimulation> {
   const { config } = options;
   const start = options.startTime ?? DEFAULT_START;
-  const previousConfig = process.env.BATON_CONFIG;
-  const previousTable = process.env.BATON_TABLE_NAME;
-  process.env.BATON_CONFIG = JSON.stringify(config);
-  process.env.BATON_TABLE_NAME = deploymentTableName(config.pipeline);
+  const webhookSecretArn = config.pipeline.notifications.chatWebhookSecretArn;
+  // What the stack puts in the functions' environment (lib/constructs/phase-functions.ts).
+  const environment: Record<string, string | undefined> = {
+    BATON_CONFIG: JSON.stringify(config),
+    BATON_TABLE_NAME: deploymentTableName(config.pipeline),
+    BATON_TOPIC_ARN: notificationTopicArn(config.pipeline),
+    BATON_EVENT_BUS_NAME: 'default',
+    BATON_CHAT_WEBHOOK_SECRET_ARN: webhookSecretArn,
+  };
+  const previousEnvironment = Object.fromEntries(Object.keys(environment).map((name) => [name, process.env[name]]));
+  for (const [name, value] of Object.entries(environment)) restoreEnv(name, value);
   await Simulation.load(config);
   const clock = FakeTimers.install({ now: start, toFake: ['Date'] });
   const logLines: string[] = [];
@@ -558,14 +570,15 @@ export async function openSimulation(options: SimulationOptions): Promise<OpenSi
   logger.setLogLevel('INFO');
   let simulation: Simulation | undefined;
   let smokeServer: SmokeServer | undefined;
+  let webhookServer: WebhookServer | undefined;
   const close = () => {
     void smokeServer?.close();
+    void webhookServer?.close();
     simulation?.apis.uninstall();
     logger.setLogLevel(previousLevel);
     restoreOutput();
     clock.uninstall();
-    restoreEnv('BATON_CONFIG', previousConfig);
-    restoreEnv('BATON_TABLE_NAME', previousTable);
+    for (const [name, value] of Object.entries(previousEnvironment)) restoreEnv(name, value);
   };
   try {
     simulation = new Simulation(options, clock);
@@ -579,7 +592,8 @@ export async function openSimulation(options: SimulationOptions): Promise<OpenSi
       smokeServer = await startSmokeServer(simulation.ctx);
       process.env.BATON_CONFIG = JSON.stringify(withSmokeServer(config, smokeServer.baseUrl));
     }
-    return { simulation, logLines, start, close };
+    if (webhookSecretArn) webhookServer = await startWebhookServer(simulation.model, webhookSecretArn);
+    return { simulation, logLines, start, close, webhook: webhookServer?.received ?? [] };
   } catch (error) {
     close();
     throw error;
@@ -594,7 +608,7 @@ function restoreEnv(name: string, value: string | undefined): void {
 /** One run: the given input as the first execution, plus whatever it leads to (duplicates, recoveries). */
 export async function simulate(options: SimulationOptions): Promise<SimulationResult> {
   const open = await openSimulation(options);
-  const { simulation, logLines, start } = open;
+  const { simulation, logLines, start, webhook } = open;
   const wallStart = performance.now();
   try {
     const initialListeners = structuredClone(simulation.model.listeners);
@@ -610,6 +624,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       model: simulation.model,
       apis: simulation.apis,
       logLines,
+      webhook,
       backstop: simulation.backstop,
       ...(signalToRestore(simulation) !== undefined ? { signalToRestoreSeconds: signalToRestore(simulation) } : {}),
     };

@@ -10,7 +10,18 @@ export interface Fault {
   readonly description: string;
   /** What the pipeline should end with when this fault is the only one. */
   readonly expected: 'SUCCEEDED' | 'REJECTED' | 'DUPLICATE' | 'ROLLED_BACK';
+  /** The execution input the fault is meant for, when not the default deployment (e.g. a rollback). */
+  readonly input?: Readonly<Record<string, unknown>>;
   apply(ctx: SimulationContext): void;
+}
+
+/** The earlier release of the example account that `rollback --to` faults redeploy (web:6, app config v-2026-10-01). */
+export const EARLIER_RELEASE = 'web-v1_4_0-20261001T090000Z';
+
+function currentAppConfig(ctx: SimulationContext) {
+  const appConfig = ctx.service.appConfig;
+  const secret = appConfig ? ctx.model.secrets[appConfig.secretArn] : undefined;
+  return { appConfig, secret, current: secret?.versions.find((v) => v.stages.includes('AWSCURRENT')) };
 }
 
 function accessDenied(operation: string): Error {
@@ -49,10 +60,48 @@ export const FAULTS: Record<string, Fault> = {
     description: 'The current version of the app-config secret lacks a required key: validate rejects the deployment naming the key.',
     expected: 'REJECTED',
     apply(ctx) {
-      const appConfig = ctx.service.appConfig;
-      const current = appConfig ? ctx.model.secrets[appConfig.secretArn]?.versions.find((v) => v.stages.includes('AWSCURRENT')) : undefined;
+      const { appConfig, current } = currentAppConfig(ctx);
       const key = appConfig ? Object.keys(appConfig.keys)[0] : undefined;
       if (current && key) delete current.value[key];
+    },
+  },
+  'secret-bad-type': {
+    description:
+      'A key of the current app-config version fails its rule (WORKER_CONCURRENCY is not an integer): validate rejects the deployment naming the key, never the value.',
+    expected: 'REJECTED',
+    apply(ctx) {
+      const { appConfig, current } = currentAppConfig(ctx);
+      const key = Object.entries(appConfig?.keys ?? {}).find(([, rule]) => rule === 'integer')?.[0];
+      if (current && key) current.value[key] = 'SIMSECRET-eight-workers';
+    },
+  },
+  'secret-rotated-mid-deploy': {
+    description:
+      'A new version of the app-config secret becomes AWSCURRENT right after validate: the release keeps the validated version it pinned and succeeds.',
+    expected: 'SUCCEEDED',
+    apply(ctx) {
+      ctx.onStateEntered.push((state) => {
+        if (state !== 'Prepare task definition') return;
+        const { secret, current } = currentAppConfig(ctx);
+        if (!secret || !current || secret.versions.some((v) => v.versionId === 'v-rotated-mid-deploy')) return;
+        // What rotation does: the new version takes AWSCURRENT, the old one AWSPREVIOUS, and the one before loses its label.
+        for (const version of secret.versions) version.stages = version.stages.filter((stage) => stage !== 'AWSPREVIOUS');
+        current.stages = [...current.stages.filter((stage) => stage !== 'AWSCURRENT'), 'AWSPREVIOUS'];
+        secret.versions.push({
+          versionId: 'v-rotated-mid-deploy',
+          stages: ['AWSCURRENT'],
+          value: { ...current.value, SESSION_SECRET: 'SIMSECRET-session-rotated-77aa' },
+        });
+      });
+    },
+  },
+  'secret-version-deleted': {
+    description: `For "baton rollback --to ${EARLIER_RELEASE}": the app-config version that release pinned (v-2026-10-01) was deleted; validate stops before any change, naming the version.`,
+    expected: 'REJECTED',
+    input: { service: 'web', rollbackTo: EARLIER_RELEASE, hotfix: true, trigger: 'cli' },
+    apply(ctx) {
+      const { secret } = currentAppConfig(ctx);
+      if (secret) secret.versions = secret.versions.filter((v) => v.versionId !== 'v-2026-10-01');
     },
   },
   'cache-unavailable': {

@@ -9,7 +9,7 @@ import type { SimulationResult } from './engine.ts';
 const TERMINAL = new Set(['SUCCEEDED', 'ROLLED_BACK', 'ROLLBACK_FAILED', 'REJECTED', 'DUPLICATE']);
 
 /** Every string value in the account file's secrets: none may appear anywhere outside the account. */
-export function secretValues(account: AccountSpec): string[] {
+export function secretValues(account: Pick<AccountSpec, 'secretsManager'>): string[] {
   const values: string[] = [];
   for (const secret of Object.values(account.secretsManager.secrets)) {
     for (const version of secret.versions) {
@@ -65,16 +65,34 @@ export function checkInvariants(config: BatonConfig, account: AccountSpec, resul
     else if (!TERMINAL.has(String(record.status))) broken.push(`${execution.name}: record status ${String(record.status)} is not terminal`);
     else if (!record.outcomeReason) broken.push(`${execution.name}: record has no reason`);
   }
-  // 5. No secret value in the payloads, the event log, the logs or the records.
+  // 5. No secret value in the payloads, the event log, the logs, the records, the events or the notifications.
   const exposed = JSON.stringify({
     events: [result.main, ...result.others].map((e) => e.events),
     outputs: [result.main, ...result.others].map((e) => [e.output, e.cause]),
     logs: result.logLines,
     table: [...model.table.values()],
     calls: result.apis.calls.filter((c) => c.service !== 'secretsmanager').map((c) => c.input),
+    eventBridge: model.events,
+    notifications: model.notifications,
+    webhook: result.webhook,
   });
-  for (const value of secretValues(account)) {
+  // The account file's values, and the values as they ended (rotated by a fault, rewritten by the simulation).
+  const values = new Set([...secretValues(account), ...secretValues({ secretsManager: { secrets: model.secrets } })]);
+  for (const value of values) {
     if (exposed.includes(value)) broken.push(`a secret value of the account file appears outside the account (${value.slice(0, 4)}…)`);
+  }
+  // Every log line is JSON and names the deployment it belongs to.
+  for (const line of result.logLines) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      broken.push(`a log line is not JSON: ${line.slice(0, 80)}`);
+      continue;
+    }
+    if (typeof (parsed as { deploymentId?: unknown }).deploymentId !== 'string') {
+      broken.push(`a log line carries no deploymentId: ${line.slice(0, 120)}`);
+    }
   }
   return broken;
 }

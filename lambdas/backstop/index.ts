@@ -8,9 +8,10 @@
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import * as clients from '../shared/clients.ts';
-import { finishRecord, getRecord, releaseLock, TERMINAL_STATUSES } from '../shared/deployments.ts';
+import { getRecord, releaseLock, TERMINAL_STATUSES } from '../shared/deployments.ts';
 import { logger } from '../shared/logger.ts';
 import { definePhase } from '../shared/phase.ts';
+import { finishDeployment } from '../shared/telemetry/finish.ts';
 
 /** Recovery executions tried for one deployment before it is declared ROLLBACK_FAILED. */
 export const MAX_RECOVERY_ATTEMPTS = 3;
@@ -63,55 +64,72 @@ export type BackstopResult =
   | { action: 'recovery-started'; execution: string }
   | { action: 'gave-up'; attempts: number };
 
-export const handler = definePhase('backstop', ExecutionStatusChangeSchema, async ({ detail }): Promise<BackstopResult> => {
-  const error = ERROR_BY_STATUS[detail.status];
-  if (!error) return { action: 'none', reason: `status ${detail.status} needs no backstop` };
-  // A recovery execution names the deployment it recovers in its input; its name carries the attempt.
-  const asked = describeInput(detail.input);
-  const deploymentId = asked.recover ?? detail.name;
-  const attempt = asked.recover ? Number(/-recovery-(\d+)$/.exec(detail.name)?.[1] ?? MAX_RECOVERY_ATTEMPTS) : 0;
-  const record = await getRecord(deploymentId);
-  if (!record) {
-    // Stopped before initialize wrote a record: nothing changed, but the execution still gets its terminal record.
-    if (asked.dryRun || asked.recover) return { action: 'none', reason: `no deployment record ${deploymentId} (a dry run or a recovery)` };
-    await finishRecord(
-      {
-        deploymentId,
-        service: asked.service,
-        status: 'IN_PROGRESS',
-        executionArn: detail.executionArn,
-        startedAt: new Date(detail.startDate ?? Date.now()).toISOString(),
-        trigger: 'unknown',
-      },
-      { status: 'REJECTED', outcomeReason: `${error}: ${detail.name} ended ${detail.status} before it took the lock; nothing changed` },
-    );
-    return { action: 'recorded', status: 'REJECTED' };
-  }
-  if (TERMINAL_STATUSES.has(record.status)) return { action: 'none', reason: `deployment ${deploymentId} already ended ${record.status}` };
+export const handler = definePhase(
+  'backstop',
+  ExecutionStatusChangeSchema,
+  async ({ detail }): Promise<BackstopResult> => {
+    const error = ERROR_BY_STATUS[detail.status];
+    if (!error) return { action: 'none', reason: `status ${detail.status} needs no backstop` };
+    // A recovery execution names the deployment it recovers in its input; its name carries the attempt.
+    const asked = describeInput(detail.input);
+    const deploymentId = asked.recover ?? detail.name;
+    const attempt = asked.recover ? Number(/-recovery-(\d+)$/.exec(detail.name)?.[1] ?? MAX_RECOVERY_ATTEMPTS) : 0;
+    const record = await getRecord(deploymentId);
+    if (!record) {
+      // Stopped before initialize wrote a record: nothing changed, but the execution still gets its terminal record.
+      if (asked.dryRun || asked.recover)
+        return { action: 'none', reason: `no deployment record ${deploymentId} (a dry run or a recovery)` };
+      await finishDeployment(
+        {
+          deploymentId,
+          service: asked.service,
+          status: 'IN_PROGRESS',
+          executionArn: detail.executionArn,
+          startedAt: new Date(detail.startDate ?? Date.now()).toISOString(),
+          trigger: 'unknown',
+        },
+        { status: 'REJECTED', outcomeReason: `${error}: ${detail.name} ended ${detail.status} before it took the lock; nothing changed` },
+      );
+      return { action: 'recorded', status: 'REJECTED' };
+    }
+    if (TERMINAL_STATUSES.has(record.status))
+      return { action: 'none', reason: `deployment ${deploymentId} already ended ${record.status}` };
 
-  const why = `execution ${detail.name} ended ${detail.status}${detail.error ? ` (${detail.error}${detail.cause ? `: ${detail.cause}` : ''})` : ''}`;
-  if (attempt >= MAX_RECOVERY_ATTEMPTS) {
-    await finishRecord(record, {
-      status: 'ROLLBACK_FAILED',
-      outcomeReason: `RecoveryFailed: ${MAX_RECOVERY_ATTEMPTS} recovery executions did not finish the rollback; last: ${why}. Check the listener weights of ${record.service}.`,
-    });
-    await releaseLock(record.service, deploymentId);
-    logger.error('ROLLBACK_FAILED: recovery gave up; production needs attention', { recovering: deploymentId });
-    return { action: 'gave-up', attempts: attempt };
-  }
-  const name = recoveryExecutionName(deploymentId, attempt + 1);
-  try {
-    await clients.sfn.send(
-      new StartExecutionCommand({
-        stateMachineArn: detail.stateMachineArn,
-        name,
-        input: JSON.stringify({ recover: deploymentId, error, cause: why }),
-      }),
-    );
-  } catch (caught) {
-    // A redelivered event already started this recovery: nothing more to do.
-    if (!(caught instanceof ExecutionAlreadyExists)) throw caught;
-  }
-  logger.warn('recovery execution started', { recovering: deploymentId, execution: name, status: detail.status });
-  return { action: 'recovery-started', execution: name };
-});
+    const why = `execution ${detail.name} ended ${detail.status}${detail.error ? ` (${detail.error}${detail.cause ? `: ${detail.cause}` : ''})` : ''}`;
+    if (attempt >= MAX_RECOVERY_ATTEMPTS) {
+      await finishDeployment(record, {
+        status: 'ROLLBACK_FAILED',
+        outcomeReason: `RecoveryFailed: ${MAX_RECOVERY_ATTEMPTS} recovery executions did not finish the rollback; last: ${why}. Check the listener weights of ${record.service}.`,
+      });
+      await releaseLock(record.service, deploymentId);
+      logger.error('ROLLBACK_FAILED: recovery gave up; production needs attention', { recovering: deploymentId });
+      return { action: 'gave-up', attempts: attempt };
+    }
+    const name = recoveryExecutionName(deploymentId, attempt + 1);
+    try {
+      await clients.sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: detail.stateMachineArn,
+          name,
+          input: JSON.stringify({ recover: deploymentId, error, cause: why }),
+        }),
+      );
+    } catch (caught) {
+      // A redelivered event already started this recovery: nothing more to do.
+      if (!(caught instanceof ExecutionAlreadyExists)) throw caught;
+    }
+    logger.warn('recovery execution started', { recovering: deploymentId, execution: name, status: detail.status });
+    return { action: 'recovery-started', execution: name };
+  },
+  {
+    track: false,
+    // The deployment is the one the ended execution ran, or the one a recovery execution recovered.
+    identify: (input) => {
+      const parsed = ExecutionStatusChangeSchema.safeParse(input);
+      if (!parsed.success) return undefined;
+      const { name, executionArn, input: executionInput } = parsed.data.detail;
+      const described = describeInput(executionInput);
+      return { deploymentId: described.recover ?? name, executionArn, service: described.service };
+    },
+  },
+);

@@ -15,55 +15,60 @@ import { isPast, STABILITY_POLL_SECONDS } from '../shared/time.ts';
 /** Stopped tasks of the release tolerated before the deployment counts as failed. */
 export const MAX_FAILED_TASKS = 3;
 
-export const handler = definePhase('checkStability', DeploymentStateSchema, async (state): Promise<DeploymentState> => {
-  const { rollout, release, service } = state;
-  if (!rollout || !release) throw new ContractViolationError('check stability needs the output of deploy');
-  const ecsService = await describeService(service.cluster, state.idle.serviceName);
-  const primary = ecsService.deployments?.find((deployment) => deployment.status === 'PRIMARY');
-  const evidence = async () => [
-    ...(await stoppedTaskReasons(service.cluster, state.idle.serviceName, release.taskDefinitionArn)),
-    ...recentEvents(ecsService),
-  ];
+export const handler = definePhase(
+  'checkStability',
+  DeploymentStateSchema,
+  async (state): Promise<DeploymentState> => {
+    const { rollout, release, service } = state;
+    if (!rollout || !release) throw new ContractViolationError('check stability needs the output of deploy');
+    const ecsService = await describeService(service.cluster, state.idle.serviceName);
+    const primary = ecsService.deployments?.find((deployment) => deployment.status === 'PRIMARY');
+    const evidence = async () => [
+      ...(await stoppedTaskReasons(service.cluster, state.idle.serviceName, release.taskDefinitionArn)),
+      ...recentEvents(ecsService),
+    ];
 
-  if (!primary || primary.taskDefinition !== release.taskDefinitionArn) {
-    throw new DeploymentFailedError(
-      `${state.idle.serviceName} no longer runs ${release.taskDefinitionArn} (primary: ${primary?.taskDefinition ?? 'none'}); ${(await evidence()).join('; ')}`,
-    );
-  }
-  if (primary.rolloutState === 'FAILED') {
-    throw new DeploymentFailedError(
-      `ECS deployment circuit breaker fired for ${state.idle.serviceName}: ${primary.rolloutStateReason ?? 'no reason given'}; ${(await evidence()).join('; ')}`,
-    );
-  }
-  // A rollout ECS completed stands even if some tasks failed on the way; an unfinished one
-  // with this many failures will not get better.
-  if (primary.rolloutState !== 'COMPLETED' && (primary.failedTasks ?? 0) >= Math.max(MAX_FAILED_TASKS, rollout.desiredCount)) {
-    throw new DeploymentFailedError(
-      `${primary.failedTasks} tasks of ${release.taskDefinitionArn} failed to start on ${state.idle.serviceName}; ${(await evidence()).join('; ')}`,
-    );
-  }
+    if (!primary || primary.taskDefinition !== release.taskDefinitionArn) {
+      throw new DeploymentFailedError(
+        `${state.idle.serviceName} no longer runs ${release.taskDefinitionArn} (primary: ${primary?.taskDefinition ?? 'none'}); ${(await evidence()).join('; ')}`,
+      );
+    }
+    if (primary.rolloutState === 'FAILED') {
+      throw new DeploymentFailedError(
+        `ECS deployment circuit breaker fired for ${state.idle.serviceName}: ${primary.rolloutStateReason ?? 'no reason given'}; ${(await evidence()).join('; ')}`,
+      );
+    }
+    // A rollout ECS completed stands even if some tasks failed on the way; an unfinished one
+    // with this many failures will not get better.
+    if (primary.rolloutState !== 'COMPLETED' && (primary.failedTasks ?? 0) >= Math.max(MAX_FAILED_TASKS, rollout.desiredCount)) {
+      throw new DeploymentFailedError(
+        `${primary.failedTasks} tasks of ${release.taskDefinitionArn} failed to start on ${state.idle.serviceName}; ${(await evidence()).join('; ')}`,
+      );
+    }
 
-  const health = await targetHealth(state.idle.targetGroupArn);
-  const running = primary.runningCount ?? 0;
-  const stable =
-    primary.rolloutState === 'COMPLETED' &&
-    running >= rollout.desiredCount &&
-    health.healthy >= rollout.desiredCount &&
-    health.problems.length === 0;
-  logger.info('stability check', {
-    rolloutState: primary.rolloutState,
-    running,
-    desired: rollout.desiredCount,
-    healthy: health.healthy,
-    targets: health.total,
-    check: rollout.checks + 1,
-  });
-  if (stable) return { ...state, rollout: { ...rollout, checks: rollout.checks + 1, stable: true } };
+    const health = await targetHealth(state.idle.targetGroupArn);
+    const running = primary.runningCount ?? 0;
+    const stable =
+      primary.rolloutState === 'COMPLETED' &&
+      running >= rollout.desiredCount &&
+      health.healthy >= rollout.desiredCount &&
+      health.problems.length === 0;
+    logger.info('stability check', {
+      rolloutState: primary.rolloutState,
+      running,
+      desired: rollout.desiredCount,
+      healthy: health.healthy,
+      targets: health.total,
+      check: rollout.checks + 1,
+    });
+    if (stable) return { ...state, rollout: { ...rollout, checks: rollout.checks + 1, stable: true } };
 
-  if (isPast(rollout.deadline)) {
-    throw new StabilityTimeoutError(
-      `${state.idle.serviceName} not stable by ${rollout.deadline} (stabilityTimeoutSeconds ${service.stabilityTimeoutSeconds}): rollout ${primary.rolloutState ?? '?'}, ${running}/${rollout.desiredCount} running, ${health.healthy}/${rollout.desiredCount} healthy targets${health.problems.length ? `; ${health.problems.slice(0, 3).join('; ')}` : ''}; ${(await evidence()).join('; ')}`,
-    );
-  }
-  return { ...state, rollout: { ...rollout, checks: rollout.checks + 1, stable: false }, wait: { seconds: STABILITY_POLL_SECONDS } };
-});
+    if (isPast(rollout.deadline)) {
+      throw new StabilityTimeoutError(
+        `${state.idle.serviceName} not stable by ${rollout.deadline} (stabilityTimeoutSeconds ${service.stabilityTimeoutSeconds}): rollout ${primary.rolloutState ?? '?'}, ${running}/${rollout.desiredCount} running, ${health.healthy}/${rollout.desiredCount} healthy targets${health.problems.length ? `; ${health.problems.slice(0, 3).join('; ')}` : ''}; ${(await evidence()).join('; ')}`,
+      );
+    }
+    return { ...state, rollout: { ...rollout, checks: rollout.checks + 1, stable: false }, wait: { seconds: STABILITY_POLL_SECONDS } };
+  },
+  { done: (next) => next.rollout?.stable === true },
+);

@@ -8,11 +8,12 @@ import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { readWeights } from '../shared/aws/listener.ts';
 import * as clients from '../shared/clients.ts';
 import { type DeploymentState, DeploymentStateSchema } from '../shared/contract.ts';
-import { finishRecord, releaseLock } from '../shared/deployments.ts';
+import { releaseLock } from '../shared/deployments.ts';
 import { GateFailedError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
 import { recordBase } from '../shared/outcome.ts';
 import { classify, definePhase } from '../shared/phase.ts';
+import { finishDeployment } from '../shared/telemetry/finish.ts';
 
 export const handler = definePhase('complete', DeploymentStateSchema, async (state): Promise<DeploymentState> => {
   const { service } = state;
@@ -36,7 +37,7 @@ export const handler = definePhase('complete', DeploymentStateSchema, async (sta
   }
 
   const reason = `${state.image?.tag ?? state.image?.digest ?? 'release'} live on ${state.idle.colour} (${state.idle.serviceName}) after a ${state.bakeSeconds} s bake`;
-  await finishRecord(recordBase(state), { status: 'SUCCEEDED', outcomeReason: reason, warnings });
+  await finishDeployment(recordBase(state), { status: 'SUCCEEDED', outcomeReason: reason, warnings });
   await releaseLock(service.name, state.deploymentId);
   logger.info('deployment succeeded', { warnings: warnings.length });
   return { ...state, warnings, outcome: { status: 'SUCCEEDED', error: 'None', cause: reason } };

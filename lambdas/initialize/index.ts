@@ -55,7 +55,7 @@ export const handler = definePhase('initialize', ExecutionEnvelopeSchema, async 
   };
   if (request.dryRun) return state;
 
-  const imageRef = request.imageDigest ?? `tag:${request.imageTag ?? ''}`;
+  const imageRef = request.rollbackTo ? `rollback:${request.rollbackTo}` : (request.imageDigest ?? `tag:${request.imageTag ?? ''}`);
   const leaseSeconds = config.pipeline.executionTimeoutSeconds + 600;
   const lock = await acquireLock({
     service: service.name,
@@ -84,5 +84,6 @@ export const handler = definePhase('initialize', ExecutionEnvelopeSchema, async 
 });
 
 function describeRef(imageRef: string): string {
+  if (imageRef.startsWith('rollback:')) return `a rollback to ${imageRef.slice('rollback:'.length)}`;
   return imageRef.startsWith('tag:') ? `image tag ${imageRef.slice(4)}` : `image ${imageRef}`;
 }

@@ -2,6 +2,7 @@
  * prepare: registers the release's task definition for the idle colour: the
  * live task definition with the new image (by digest) and the app-config keys
  * pinned to the validated secret version. Nothing else of the task changes.
+ * A rollback reuses the earlier release's task definition as it is.
  */
 import {
   ClientException,
@@ -18,15 +19,11 @@ import { type DeploymentState, DeploymentStateSchema, type SecretPin } from '../
 import { annotateRecord } from '../shared/deployments.ts';
 import { ContractViolationError, TaskDefinitionRegistrationError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
-import { resumePoint } from '../shared/outcome.ts';
+import { releaseOf, resumePoint } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
+import { pinnedValueFrom, secretRefs } from '../shared/secret-refs.ts';
 
 export const DEPLOYMENT_TAG = 'baton:deployment-id';
-
-/** `valueFrom` for one JSON key of a secret at one exact version. */
-export function pinnedValueFrom(pin: SecretPin, key: string): string {
-  return `${pin.arn}:${key}::${pin.versionId}`;
-}
 
 export function withRelease(container: ContainerDefinition, imageUri: string, pin: SecretPin | undefined): ContainerDefinition {
   if (!pin) return { ...container, image: imageUri };
@@ -80,52 +77,114 @@ export const handler = definePhase('prepare', DeploymentStateSchema, async (stat
   const source = live.taskDefinition;
   if (!source?.family) throw new ContractViolationError(`task definition ${previous.taskDefinitionArn} has no family`);
 
-  for (const [field, allowed] of [
-    ['taskRoleArn', service.taskRoleArn],
-    ['executionRoleArn', service.executionRoleArn],
-  ] as const) {
-    const used = source[field];
-    if (used && used !== allowed) {
-      throw new TaskDefinitionRegistrationError(
-        `task definition ${previous.taskDefinitionArn} uses ${field} ${used}, but the config allows ${allowed}; update ${field} in the config`,
-      );
-    }
-  }
+  if (state.restore) return restoreRelease(state);
+  checkRoles(source, service);
 
   const reused = await findEarlierRegistration(source.family, state.deploymentId, image.uri);
   if (reused) {
-    logger.info('task definition already registered by an earlier attempt', { taskDefinitionArn: reused });
-    return { ...state, release: { taskDefinitionArn: reused } };
+    logger.info('task definition already registered by an earlier attempt', { taskDefinitionArn: reused.taskDefinitionArn });
+    return prepared(state, reused);
   }
 
   const containers = (source.containerDefinitions ?? []).map((container) =>
     container.name === service.containerName ? withRelease(container, image.uri, state.secret) : container,
   );
+  const registered = await register(registrationInput(source, containers, state.deploymentId));
+  logger.info('task definition registered', {
+    taskDefinitionArn: registered.taskDefinitionArn,
+    image: image.uri,
+    secretVersionId: state.secret?.versionId,
+  });
+  return prepared(state, registered);
+});
+
+type Registered = NonNullable<DescribeTaskDefinitionCommandOutput['taskDefinition']>;
+
+/** Registration passes the task's roles; only the roles of the config may be passed (iam:PassRole is scoped to them). */
+function checkRoles(taskDefinition: Registered, service: DeploymentState['service']): void {
+  for (const [field, allowed] of [
+    ['taskRoleArn', service.taskRoleArn],
+    ['executionRoleArn', service.executionRoleArn],
+  ] as const) {
+    const used = taskDefinition[field];
+    if (used && used !== allowed) {
+      throw new TaskDefinitionRegistrationError(
+        `task definition ${taskDefinition.taskDefinitionArn} uses ${field} ${used}, but the config allows ${allowed}; update ${field} in the config`,
+      );
+    }
+  }
+}
+
+async function register(input: RegisterTaskDefinitionCommandInput): Promise<Registered> {
   try {
-    const out = await clients.ecs.send(new RegisterTaskDefinitionCommand(registrationInput(source, containers, state.deploymentId)));
-    const taskDefinitionArn = out.taskDefinition?.taskDefinitionArn;
-    if (!taskDefinitionArn) throw new TaskDefinitionRegistrationError('RegisterTaskDefinition returned no ARN');
-    logger.info('task definition registered', { taskDefinitionArn, image: image.uri, secretVersionId: state.secret?.versionId });
-    const prepared: DeploymentState = { ...state, release: { taskDefinitionArn } };
-    await annotateRecord(state.deploymentId, { newTaskDefinitionArn: taskDefinitionArn, resume: resumePoint(prepared) });
-    return prepared;
+    const out = await clients.ecs.send(new RegisterTaskDefinitionCommand(input));
+    if (!out.taskDefinition?.taskDefinitionArn) throw new TaskDefinitionRegistrationError('RegisterTaskDefinition returned no ARN');
+    return out.taskDefinition;
   } catch (error) {
     if (error instanceof ClientException || error instanceof InvalidParameterException) {
-      throw new TaskDefinitionRegistrationError(`RegisterTaskDefinition for ${source.family} failed: ${error.name}: ${error.message}`, {
+      throw new TaskDefinitionRegistrationError(`RegisterTaskDefinition for ${input.family} failed: ${error.name}: ${error.message}`, {
         cause: error,
       });
     }
     throw error;
   }
-});
+}
+
+/** The state and record once the release's task definition exists. */
+async function prepared(state: DeploymentState, taskDefinition: Registered): Promise<DeploymentState> {
+  const container = taskDefinition.containerDefinitions?.find((c) => c.name === state.service.containerName);
+  const next: DeploymentState = {
+    ...state,
+    release: { taskDefinitionArn: taskDefinition.taskDefinitionArn ?? '', secrets: container ? secretRefs(container) : [] },
+  };
+  await annotateRecord(state.deploymentId, {
+    newTaskDefinitionArn: next.release?.taskDefinitionArn ?? '',
+    previousRelease: releaseOf(next, 'previous'),
+    newRelease: releaseOf(next, 'new'),
+    ...(state.configDiff ? { configDiff: state.configDiff } : {}),
+    ...(state.restore ? { restores: state.restore.deploymentId } : {}),
+    resume: resumePoint(next),
+  });
+  return next;
+}
+
+/**
+ * A rollback runs the earlier release's task definition itself while it is
+ * ACTIVE; a deregistered one (INACTIVE or DELETE_IN_PROGRESS cannot be
+ * deployed) is registered again unchanged: same image digest, same pinned
+ * secret versions.
+ */
+async function restoreRelease(state: DeploymentState): Promise<DeploymentState> {
+  const restore = state.restore;
+  if (!restore) throw new ContractViolationError('restoreRelease needs state.restore');
+  const out = await clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: restore.taskDefinitionArn }));
+  const target = out.taskDefinition;
+  if (!target?.family) throw new ContractViolationError(`task definition ${restore.taskDefinitionArn} has no family`);
+  if (target.status === 'ACTIVE') {
+    logger.info('redeploying an earlier release as it is', {
+      taskDefinitionArn: restore.taskDefinitionArn,
+      restores: restore.deploymentId,
+    });
+    return prepared(state, target);
+  }
+  const reused = await findEarlierRegistration(target.family, state.deploymentId, state.image?.uri ?? '');
+  if (reused) return prepared(state, reused);
+  checkRoles(target, state.service);
+  const copy = await register(registrationInput(target, target.containerDefinitions ?? [], state.deploymentId));
+  logger.info('re-registered an inactive release unchanged', {
+    taskDefinitionArn: copy.taskDefinitionArn,
+    copyOf: restore.taskDefinitionArn,
+  });
+  return prepared(state, copy);
+}
 
 /**
  * A retried prepare must not register a second revision: the newest revision
  * of the family carries the deployment id tag if an earlier attempt got that far.
  */
-async function findEarlierRegistration(family: string, deploymentId: string, imageUri: string): Promise<string | undefined> {
+async function findEarlierRegistration(family: string, deploymentId: string, imageUri: string): Promise<Registered | undefined> {
   const latest = await clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family, include: ['TAGS'] }));
   const tagged = latest.tags?.some((tag) => tag.key === DEPLOYMENT_TAG && tag.value === deploymentId);
   const sameImage = latest.taskDefinition?.containerDefinitions?.some((c) => c.image === imageUri);
-  return tagged && sameImage ? latest.taskDefinition?.taskDefinitionArn : undefined;
+  return tagged && sameImage ? latest.taskDefinition : undefined;
 }

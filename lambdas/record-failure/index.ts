@@ -5,10 +5,11 @@
  */
 import { z } from 'zod';
 import { CaughtErrorSchema, type TerminalStatus } from '../shared/contract.ts';
-import { type DeploymentRecord, finishRecord, releaseLock } from '../shared/deployments.ts';
+import { type DeploymentRecord, releaseLock } from '../shared/deployments.ts';
 import { logger } from '../shared/logger.ts';
 import { describeCaught } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
+import { finishDeployment } from '../shared/telemetry/finish.ts';
 
 export const RecordFailureInputSchema = z.object({
   kind: z.enum(['rejected', 'rollback-failed']),
@@ -75,7 +76,7 @@ export const handler = definePhase('recordFailure', RecordFailureInputSchema, as
       `failed in: ${state.failedPhase ?? (kind === 'rollback-failed' ? 'Roll back' : 'unknown phase')}`,
       `signal: ${error}: ${cause}`,
     ];
-    await finishRecord(
+    await finishDeployment(
       { ...base, ...(state.failedPhase ? { failedPhase: state.failedPhase } : {}) },
       { status, outcomeReason: `${error}: ${cause}`, evidence },
     );

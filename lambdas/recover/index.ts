@@ -25,29 +25,42 @@ export const RecoverRequestSchema = z.strictObject({
 
 export type RecoverOutput = (DeploymentState & { nothingToRecover: false }) | { nothingToRecover: true; reason: string };
 
-export const handler = definePhase('recover', ExecutionEnvelopeSchema, async (envelope): Promise<RecoverOutput> => {
-  const parsed = RecoverRequestSchema.safeParse(envelope.request);
-  if (!parsed.success) throw new InvalidInputError(`invalid recovery input: ${formatIssues(parsed.error)}`);
-  const { recover, error, cause } = parsed.data;
-  const record = await getRecord(recover);
-  if (!record) return { nothingToRecover: true, reason: `no deployment record ${recover}` };
-  if (TERMINAL_STATUSES.has(record.status))
-    return { nothingToRecover: true, reason: `deployment ${recover} already ended ${record.status}` };
-  if (!record.resume) throw new ContractViolationError(`record ${recover} has no resume point`);
+export const handler = definePhase(
+  'recover',
+  ExecutionEnvelopeSchema,
+  async (envelope): Promise<RecoverOutput> => {
+    const parsed = RecoverRequestSchema.safeParse(envelope.request);
+    if (!parsed.success) throw new InvalidInputError(`invalid recovery input: ${formatIssues(parsed.error)}`);
+    const { recover, error, cause } = parsed.data;
+    const record = await getRecord(recover);
+    if (!record) return { nothingToRecover: true, reason: `no deployment record ${recover}` };
+    if (TERMINAL_STATUSES.has(record.status))
+      return { nothingToRecover: true, reason: `deployment ${recover} already ended ${record.status}` };
+    if (!record.resume) throw new ContractViolationError(`record ${recover} has no resume point`);
 
-  const service = pipelineConfig().services.find((s) => s.name === record.service);
-  if (!service) throw new ContractViolationError(`record ${recover} names service ${record.service}, which is no longer configured`);
-  const resume = JSON.parse(record.resume) as Record<(typeof RESUME_FIELDS)[number], unknown>;
-  const state = DeploymentStateSchema.safeParse({
-    ...resume,
-    deploymentId: recover,
-    executionArn: record.executionArn,
-    startedAt: record.startedAt,
-    service,
-    error: { Error: error, Cause: cause },
-    warnings: [`recovered by ${envelope.deploymentId}`],
-  });
-  if (!state.success) throw new ContractViolationError(`record ${recover} cannot be resumed: ${formatIssues(state.error)}`);
-  logger.warn('recovering a deployment that ended without a terminal record', { recovering: recover, error });
-  return { ...state.data, nothingToRecover: false };
-});
+    const service = pipelineConfig().services.find((s) => s.name === record.service);
+    if (!service) throw new ContractViolationError(`record ${recover} names service ${record.service}, which is no longer configured`);
+    const resume = JSON.parse(record.resume) as Record<(typeof RESUME_FIELDS)[number], unknown>;
+    const state = DeploymentStateSchema.safeParse({
+      ...resume,
+      deploymentId: recover,
+      executionArn: record.executionArn,
+      startedAt: record.startedAt,
+      service,
+      error: { Error: error, Cause: cause },
+      warnings: [`recovered by ${envelope.deploymentId}`],
+    });
+    if (!state.success) throw new ContractViolationError(`record ${recover} cannot be resumed: ${formatIssues(state.error)}`);
+    logger.warn('recovering a deployment that ended without a terminal record', { recovering: recover, error });
+    return { ...state.data, nothingToRecover: false };
+  },
+  {
+    // A recovery execution works on the deployment it recovers: logs and phase runs go under that id.
+    identify: (input) => {
+      const envelope = ExecutionEnvelopeSchema.safeParse(input);
+      const request = RecoverRequestSchema.safeParse(envelope.success ? envelope.data.request : undefined);
+      if (!envelope.success || !request.success) return undefined;
+      return { deploymentId: request.data.recover, executionArn: envelope.data.executionArn, service: undefined };
+    },
+  },
+);

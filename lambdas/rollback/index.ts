@@ -10,80 +10,95 @@ import { describeService, targetHealth } from '../shared/aws/health.ts';
 import { readWeights, setWeights, weightsFor } from '../shared/aws/listener.ts';
 import * as clients from '../shared/clients.ts';
 import { type DeploymentState, DeploymentStateSchema } from '../shared/contract.ts';
-import { finishRecord, releaseLock } from '../shared/deployments.ts';
+import { releaseLock } from '../shared/deployments.ts';
 import { RollbackFailedError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
 import { describeCaught, recordBase } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
+import { finishDeployment } from '../shared/telemetry/finish.ts';
 import { addSeconds, isPast, nowIso, STABILITY_POLL_SECONDS } from '../shared/time.ts';
 
-export const handler = definePhase('rollback', DeploymentStateSchema, async (state): Promise<DeploymentState> => {
-  const { service, live, idle } = state;
-  const cause = describeCaught(state.error ?? { Error: 'Unknown', Cause: 'rollback started without a recorded error' });
-  const progress = state.rollback ?? {
-    stage: 'scaling-up-old' as const,
-    deadline: addSeconds(nowIso(), service.stabilityTimeoutSeconds),
-    checks: 0,
-  };
-  const evidence: string[] = [];
+export const handler = definePhase(
+  'rollback',
+  DeploymentStateSchema,
+  async (state): Promise<DeploymentState> => {
+    const { service, live, idle } = state;
+    const cause = describeCaught(state.error ?? { Error: 'Unknown', Cause: 'rollback started without a recorded error' });
+    const progress = state.rollback ?? {
+      stage: 'scaling-up-old' as const,
+      deadline: addSeconds(nowIso(), service.stabilityTimeoutSeconds),
+      checks: 0,
+    };
+    const evidence: string[] = [];
 
-  const weights = await readWeights(service);
-  if (weights[live.colour] !== 100) {
-    const wanted = Math.max(state.previous?.desiredCount ?? 1, 1);
-    const oldService = await describeService(service.cluster, live.serviceName);
-    if ((oldService.desiredCount ?? 0) < wanted) {
-      logger.warn('old colour was scaled down; scaling it up before moving traffic back', {
-        serviceName: live.serviceName,
-        desiredCount: wanted,
-      });
-      await clients.ecs.send(new UpdateServiceCommand({ cluster: service.cluster, service: live.serviceName, desiredCount: wanted }));
-    }
-    const health = await targetHealth(live.targetGroupArn);
-    const running = oldService.runningCount ?? 0;
-    const ready = running >= wanted && health.healthy >= wanted && health.problems.length === 0;
-    if (!ready) {
-      const status = `${live.colour} runs ${running}/${wanted} tasks with ${health.healthy}/${wanted} healthy targets${
-        health.problems.length ? ` (${health.problems.slice(0, 3).join('; ')})` : ''
-      }`;
-      if (isPast(progress.deadline)) {
-        throw new RollbackFailedError(
-          `cannot move traffic back: ${status} at ${progress.deadline}; production stays at blue ${weights.blue} % / green ${weights.green} %`,
-        );
+    const weights = await readWeights(service);
+    if (weights[live.colour] !== 100) {
+      const wanted = Math.max(state.previous?.desiredCount ?? 1, 1);
+      const oldService = await describeService(service.cluster, live.serviceName);
+      if ((oldService.desiredCount ?? 0) < wanted) {
+        logger.warn('old colour was scaled down; scaling it up before moving traffic back', {
+          serviceName: live.serviceName,
+          desiredCount: wanted,
+        });
+        await clients.ecs.send(new UpdateServiceCommand({ cluster: service.cluster, service: live.serviceName, desiredCount: wanted }));
       }
-      logger.info('waiting for the old colour before moving traffic back', { status });
-      return {
-        ...state,
-        rollback: { ...progress, stage: 'scaling-up-old', checks: progress.checks + 1 },
-        wait: { seconds: STABILITY_POLL_SECONDS },
-      };
+      const health = await targetHealth(live.targetGroupArn);
+      const running = oldService.runningCount ?? 0;
+      const ready = running >= wanted && health.healthy >= wanted && health.problems.length === 0;
+      if (!ready) {
+        const status = `${live.colour} runs ${running}/${wanted} tasks with ${health.healthy}/${wanted} healthy targets${
+          health.problems.length ? ` (${health.problems.slice(0, 3).join('; ')})` : ''
+        }`;
+        if (isPast(progress.deadline)) {
+          throw new RollbackFailedError(
+            `cannot move traffic back: ${status} at ${progress.deadline}; production stays at blue ${weights.blue} % / green ${weights.green} %`,
+          );
+        }
+        logger.info('waiting for the old colour before moving traffic back', { status });
+        return {
+          ...state,
+          rollback: { ...progress, stage: 'scaling-up-old', checks: progress.checks + 1 },
+          wait: { seconds: STABILITY_POLL_SECONDS },
+        };
+      }
+      await setWeights(service, weightsFor(live.colour, 100));
+      evidence.push(`traffic moved from blue ${weights.blue} % / green ${weights.green} % back to 100 % ${live.colour}`);
     }
-    await setWeights(service, weightsFor(live.colour, 100));
-    evidence.push(`traffic moved from blue ${weights.blue} % / green ${weights.green} % back to 100 % ${live.colour}`);
-  }
 
-  if (state.release && state.previous) {
-    // The idle colour goes back to what it ran before, at zero tasks.
-    await clients.ecs.send(
-      new UpdateServiceCommand({
-        cluster: service.cluster,
-        service: idle.serviceName,
-        taskDefinition: state.previous.idleTaskDefinitionArn,
-        desiredCount: 0,
-      }),
-    );
-    evidence.push(`${idle.serviceName} scaled to 0 on ${state.previous.idleTaskDefinitionArn}`);
-  }
+    if (state.release && state.previous) {
+      // The idle colour goes back to what it ran before, at zero tasks.
+      await clients.ecs.send(
+        new UpdateServiceCommand({
+          cluster: service.cluster,
+          service: idle.serviceName,
+          taskDefinition: state.previous.idleTaskDefinitionArn,
+          desiredCount: 0,
+        }),
+      );
+      evidence.push(`${idle.serviceName} scaled to 0 on ${state.previous.idleTaskDefinitionArn}`);
+    }
 
-  const reason = `${cause.name}: ${cause.message}`;
-  // What an operator needs without opening five consoles: where it failed, on what signal, and what was undone.
-  const phase = state.failedPhase ?? 'unknown phase';
-  const fullEvidence = [`failed in: ${phase}`, `signal: ${reason}`, ...evidence.map((line) => `rollback: ${line}`)];
-  await finishRecord(recordBase(state), { status: 'ROLLED_BACK', outcomeReason: reason, evidence: fullEvidence, warnings: state.warnings });
-  await releaseLock(service.name, state.deploymentId);
-  logger.warn('deployment rolled back', { cause: cause.name });
-  return {
-    ...state,
-    rollback: { ...progress, stage: 'done', checks: progress.checks + 1 },
-    outcome: { status: 'ROLLED_BACK', error: cause.name, cause: `rolled back to ${live.colour} after "${phase}" failed: ${cause.message}` },
-  };
-});
+    const reason = `${cause.name}: ${cause.message}`;
+    // What an operator needs without opening five consoles: where it failed, on what signal, and what was undone.
+    const phase = state.failedPhase ?? 'unknown phase';
+    const fullEvidence = [`failed in: ${phase}`, `signal: ${reason}`, ...evidence.map((line) => `rollback: ${line}`)];
+    await finishDeployment(recordBase(state), {
+      status: 'ROLLED_BACK',
+      outcomeReason: reason,
+      evidence: fullEvidence,
+      warnings: state.warnings,
+    });
+    await releaseLock(service.name, state.deploymentId);
+    logger.warn('deployment rolled back', { cause: cause.name });
+    return {
+      ...state,
+      rollback: { ...progress, stage: 'done', checks: progress.checks + 1 },
+      outcome: {
+        status: 'ROLLED_BACK',
+        error: cause.name,
+        cause: `rolled back to ${live.colour} after "${phase}" failed: ${cause.message}`,
+      },
+    };
+  },
+  { done: (next) => next.rollback?.stage === 'done' },
+);

@@ -3,14 +3,17 @@
  * invocations. Tests replace them by mocking the client classes
  * (aws-sdk-client-mock), so handlers never build clients of their own.
  */
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 // The state machine owns retries (with backoff visible in the execution
@@ -27,6 +30,11 @@ export const secrets = /* @__PURE__ */ new SecretsManagerClient(common);
 export const cache = /* @__PURE__ */ new ElastiCacheClient(common);
 export const cloudwatch = /* @__PURE__ */ new CloudWatchClient(common);
 export const sfn = /* @__PURE__ */ new SFNClient(common);
+export const events = /* @__PURE__ */ new EventBridgeClient(common);
+export const sns = /* @__PURE__ */ new SNSClient(common);
 export const dynamo = /* @__PURE__ */ DynamoDBDocumentClient.from(/* @__PURE__ */ new DynamoDBClient(common), {
   marshallOptions: { removeUndefinedValues: true },
 });
+
+/** Powertools Parameters over the same Secrets Manager client (so tests and the simulation see its calls). */
+export const secretsProvider = /* @__PURE__ */ new SecretsProvider({ awsSdkV3Client: secrets });

@@ -18,6 +18,8 @@ export function otherColour(colour: Colour): Colour {
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+/** Deployment ids are execution names. */
+export const DEPLOYMENT_ID = /^[A-Za-z0-9_-]{1,80}$/;
 
 /** What a person (console, CLI) asks for. Strict: an unknown field is an error. */
 export const DeploymentRequestSchema = z
@@ -27,6 +29,11 @@ export const DeploymentRequestSchema = z
     imageDigest: z.string().regex(DIGEST, { message: 'expected "sha256:" followed by 64 lowercase hex digits' }).optional(),
     /** The tag an ECR push carried, when the deployment is by digest (informational). */
     pushedTag: z.string().regex(TAG, { message: 'not a valid image tag' }).optional(),
+    /** Redeploy the exact release (task definition, image, secret versions) of an earlier successful deployment. */
+    rollbackTo: z
+      .string()
+      .regex(DEPLOYMENT_ID, { message: 'not a deployment id (letters, digits, "_", "-"; see "baton history")' })
+      .optional(),
     strategy: StrategySchema.optional(),
     hotfix: z.boolean().default(false),
     approval: z.boolean().optional(),
@@ -40,8 +47,15 @@ export const DeploymentRequestSchema = z
     if (request.imageTag && request.imageDigest) {
       ctx.addIssue({ code: 'custom', path: ['imageDigest'], message: 'give imageTag or imageDigest, not both' });
     }
-    if (!request.imageTag && !request.imageDigest) {
-      ctx.addIssue({ code: 'custom', path: ['imageTag'], message: 'give imageTag or imageDigest' });
+    if (request.rollbackTo && (request.imageTag || request.imageDigest)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rollbackTo'],
+        message: 'a rollback redeploys the image of that release; do not also give imageTag or imageDigest',
+      });
+    }
+    if (!request.imageTag && !request.imageDigest && !request.rollbackTo) {
+      ctx.addIssue({ code: 'custom', path: ['imageTag'], message: 'give imageTag, imageDigest or rollbackTo' });
     }
   });
 export type DeploymentRequest = z.infer<typeof DeploymentRequestSchema>;
@@ -78,6 +92,28 @@ export const SecretPinSchema = z.object({
 });
 export type SecretPin = z.infer<typeof SecretPinSchema>;
 
+/** A Secrets Manager secret a container references: which keys, at which version (none: whatever is AWSCURRENT at task start). */
+export const SecretRefSchema = z.object({
+  arn: z.string(),
+  versionId: z.string().optional(),
+  keys: z.array(z.string()),
+});
+export type SecretRef = z.infer<typeof SecretRefSchema>;
+
+/** Which keys of the app-config secret differ between the live release's version and the new one. Names only. */
+export const ConfigDiffSchema = z.object({
+  secretArn: z.string(),
+  /** The version the live release pinned; null when it pinned none (or several). */
+  fromVersionId: z.string().nullable(),
+  toVersionId: z.string(),
+  added: z.array(z.string()),
+  removed: z.array(z.string()),
+  changed: z.array(z.string()),
+  /** Why the lists are empty although nothing could be compared. */
+  note: z.string().optional(),
+});
+export type ConfigDiff = z.infer<typeof ConfigDiffSchema>;
+
 /** What a dry run would do; ids and ARNs only. */
 export const PlanSchema = z.object({
   service: z.string(),
@@ -86,6 +122,9 @@ export const PlanSchema = z.object({
   image: z.object({ current: z.string(), next: z.string() }),
   taskDefinition: z.object({ base: z.string(), family: z.string(), changes: z.array(z.string()) }),
   secretVersions: z.object({ current: z.array(z.string()), next: z.string().optional() }),
+  configDiff: ConfigDiffSchema.optional(),
+  /** For a rollback: the release redeployed exactly. */
+  restores: z.object({ deploymentId: z.string(), taskDefinitionArn: z.string() }).optional(),
   traffic: z.array(z.object({ weight: z.number(), pauseSeconds: z.number() })),
   bakeSeconds: z.number(),
 });
@@ -98,7 +137,7 @@ export const CaughtErrorSchema = z.object({
 });
 export type CaughtError = z.infer<typeof CaughtErrorSchema>;
 
-export const TerminalStatusSchema = z.enum(['SUCCEEDED', 'ROLLED_BACK', 'ROLLBACK_FAILED', 'REJECTED', 'DUPLICATE']);
+export const TerminalStatusSchema = z.enum(['SUCCEEDED', 'ROLLED_BACK', 'ROLLBACK_FAILED', 'REJECTED', 'DUPLICATE', 'SUPERSEDED']);
 export type TerminalStatus = z.infer<typeof TerminalStatusSchema>;
 
 export const DeploymentStateSchema = z.object({
@@ -123,10 +162,16 @@ export const DeploymentStateSchema = z.object({
       /** Task definition the idle service ran before deploy, to restore on rollback. */
       idleTaskDefinitionArn: z.string(),
       idleDesiredCount: z.number().int().min(0),
+      /** The secrets the live container references, with their versions. */
+      secrets: z.array(SecretRefSchema).default([]),
     })
     .optional(),
   image: ImageSchema.optional(),
   secret: SecretPinSchema.optional(),
+  /** Filled by validate when the service has an app-config secret. */
+  configDiff: ConfigDiffSchema.optional(),
+  /** Filled by validate for a rollback: the earlier release to redeploy exactly. */
+  restore: z.object({ deploymentId: z.string(), taskDefinitionArn: z.string() }).optional(),
   /** Whether this deployment waits for `baton approve` after verify. */
   approval: z.object({ required: z.boolean() }).default({ required: false }),
   /** The SendTaskSuccess output of the approval (who approved). */
@@ -134,7 +179,7 @@ export const DeploymentStateSchema = z.object({
   /** Filled by validate for a dry run: what the deployment would do. */
   plan: PlanSchema.optional(),
   /** Filled by prepare. */
-  release: z.object({ taskDefinitionArn: z.string() }).optional(),
+  release: z.object({ taskDefinitionArn: z.string(), secrets: z.array(SecretRefSchema).default([]) }).optional(),
   /** Filled by deploy. */
   rollout: z
     .object({

@@ -12,7 +12,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as clients from './clients.ts';
-import type { TerminalStatus } from './contract.ts';
+import { type ConfigDiff, type SecretRef, type TerminalStatus, TerminalStatusSchema } from './contract.ts';
 import { ContractViolationError } from './errors.ts';
 
 export const LOCK_SK = 'LOCK';
@@ -89,17 +89,19 @@ export async function releaseLock(service: string, deploymentId: string): Promis
 
 export type RecordStatus = 'IN_PROGRESS' | TerminalStatus;
 
-export const TERMINAL_STATUSES: ReadonlySet<string> = new Set<TerminalStatus>([
-  'SUCCEEDED',
-  'ROLLED_BACK',
-  'ROLLBACK_FAILED',
-  'REJECTED',
-  'DUPLICATE',
-]);
+export const TERMINAL_STATUSES: ReadonlySet<string> = new Set<TerminalStatus>(TerminalStatusSchema.options);
 
 export async function getRecord(deploymentId: string): Promise<(DeploymentRecord & Record<string, unknown>) | undefined> {
   const out = await clients.dynamo.send(new GetCommand({ TableName: tableName(), Key: recordKey(deploymentId), ConsistentRead: true }));
   return out.Item as (DeploymentRecord & Record<string, unknown>) | undefined;
+}
+
+/** One release: what a colour runs. */
+export interface ReleaseRecord {
+  /** Image URI by digest. */
+  readonly image: string;
+  readonly taskDefinitionArn?: string;
+  readonly secrets: readonly SecretRef[];
 }
 
 export interface DeploymentRecord {
@@ -119,6 +121,17 @@ export interface DeploymentRecord {
   readonly previousTaskDefinitionArn?: string;
   readonly newTaskDefinitionArn?: string;
   readonly secretVersionId?: string;
+  /** What the live colour ran when the deployment started, and what the deployment released. */
+  readonly previousRelease?: ReleaseRecord;
+  readonly newRelease?: ReleaseRecord;
+  /** App-config keys added, removed or changed between the two releases (names only). */
+  readonly configDiff?: ConfigDiff;
+  /** The task token `baton approve` sends back; only while the deployment waits for approval. */
+  readonly approvalToken?: string;
+  readonly approvalRequestedAt?: string;
+  readonly awaitingApproval?: boolean;
+  /** For a rollback: the deployment whose release was redeployed. */
+  readonly restores?: string;
   readonly endedAt?: string;
   /** The state that failed, for deployments that did not succeed. */
   readonly failedPhase?: string;
@@ -153,12 +166,14 @@ export async function createRecord(record: DeploymentRecord): Promise<void> {
 /**
  * Writes the terminal status once; a second call with the same status is a
  * no-op, and a record that already ended differently is left as it is. An
- * update, not a put, so fields written by earlier phases are kept.
+ * update, not a put, so fields written by earlier phases are kept. Returns
+ * the whole record when this call ended it, undefined when it had already
+ * ended (so the outcome is announced exactly once).
  */
 export async function finishRecord(
   base: DeploymentRecord,
   patch: { status: TerminalStatus; outcomeReason: string; evidence?: string[]; warnings?: string[] },
-): Promise<void> {
+): Promise<(DeploymentRecord & { endedAt: string }) | undefined> {
   const fields: Record<string, unknown> = {
     gsi1pk: `SERVICE#${base.service}`,
     gsi1sk: `${base.startedAt}#${base.deploymentId}`,
@@ -172,29 +187,31 @@ export async function finishRecord(
   };
   const entries = Object.entries(fields).filter(([, value]) => value !== undefined);
   try {
-    await clients.dynamo.send(
+    const out = await clients.dynamo.send(
       new UpdateCommand({
         TableName: tableName(),
         Key: recordKey(base.deploymentId),
         UpdateExpression: `SET ${entries.map((_, i) => `#f${i} = :v${i}`).join(', ')}`,
-        // A terminal record is never overwritten by a different outcome.
-        ConditionExpression: 'attribute_not_exists(pk) OR #f_status = :running OR #f_status = :same',
+        // A terminal record is never overwritten, not even by the same outcome (a retried call).
+        ConditionExpression: 'attribute_not_exists(pk) OR #f_status = :running',
         ExpressionAttributeNames: { ...Object.fromEntries(entries.map(([name], i) => [`#f${i}`, name])), '#f_status': 'status' },
         ExpressionAttributeValues: {
           ...Object.fromEntries(entries.map(([, value], i) => [`:v${i}`, value])),
           ':running': 'IN_PROGRESS',
-          ':same': patch.status,
         },
+        ReturnValues: 'ALL_NEW',
       }),
     );
+    return out.Attributes as (DeploymentRecord & { endedAt: string }) | undefined;
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    return undefined;
   }
 }
 
 /** Updates fields of an in-progress record (task definition ARNs, secret version). */
-export async function annotateRecord(deploymentId: string, fields: Record<string, string | boolean>): Promise<void> {
-  const entries = Object.entries(fields);
+export async function annotateRecord(deploymentId: string, fields: Partial<DeploymentRecord>): Promise<void> {
+  const entries = Object.entries(fields).filter(([, value]) => value !== undefined);
   if (entries.length === 0) return;
   await clients.dynamo.send(
     new UpdateCommand({

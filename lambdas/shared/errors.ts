@@ -43,6 +43,12 @@ export class ImageNotFoundError extends BatonError {}
 /** The app-config secret is missing or does not satisfy its key rules. */
 export class SecretInvalidError extends BatonError {}
 
+/** A secret version a release pinned no longer exists (deleted, or no staging label left). */
+export class SecretVersionGoneError extends BatonError {}
+
+/** The release a rollback asks for cannot be redeployed (unknown, another service, or did not succeed). */
+export class RollbackTargetError extends BatonError {}
+
 /** The ElastiCache replication group is not serving. */
 export class CacheNotServingError extends BatonError {}
 

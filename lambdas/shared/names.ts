@@ -19,3 +19,16 @@ export function deploymentTableName(pipeline: PipelineConfig): string {
 export function executionConsoleUrl(executionArn: string, region: string): string {
   return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
 }
+
+/** The SNS topic for terminal outcomes the stack creates (unless the config names an existing one). */
+export function notificationTopicName(pipeline: PipelineConfig): string {
+  return `${pipeline.name}-${pipeline.environment}-outcomes`;
+}
+
+export function notificationTopicArn(pipeline: PipelineConfig): string {
+  return pipeline.notifications.snsTopicArn ?? `arn:aws:sns:${pipeline.region}:${pipeline.account}:${notificationTopicName(pipeline)}`;
+}
+
+export function dashboardName(pipeline: PipelineConfig): string {
+  return `${pipeline.name}-${pipeline.environment}`;
+}

@@ -3,7 +3,7 @@
  * record: status, reason and evidence.
  */
 import type { CaughtError, DeploymentState } from './contract.ts';
-import type { DeploymentRecord } from './deployments.ts';
+import type { DeploymentRecord, ReleaseRecord } from './deployments.ts';
 
 /** Lambda puts `{"errorType","errorMessage","trace"}` in Cause; other sources put plain text. */
 export function describeCaught(error: CaughtError): { name: string; message: string } {
@@ -32,12 +32,25 @@ export const RESUME_FIELDS = [
   'previous',
   'image',
   'secret',
+  'configDiff',
+  'restore',
   'release',
   'approval',
 ] as const;
 
 export function resumePoint(state: DeploymentState): string {
   return JSON.stringify(Object.fromEntries(RESUME_FIELDS.map((field) => [field, state[field]])));
+}
+
+/** What ran before (the live colour) or what this deployment puts on the idle colour: image, task definition, secret versions. */
+export function releaseOf(state: DeploymentState, which: 'previous' | 'new'): ReleaseRecord | undefined {
+  if (which === 'previous') {
+    const { previous } = state;
+    return previous ? { image: previous.image, taskDefinitionArn: previous.taskDefinitionArn, secrets: previous.secrets } : undefined;
+  }
+  const { image, release } = state;
+  if (!image) return undefined;
+  return { image: image.uri, ...(release ? { taskDefinitionArn: release.taskDefinitionArn, secrets: release.secrets } : { secrets: [] }) };
 }
 
 export function recordBase(state: DeploymentState): DeploymentRecord {
@@ -58,6 +71,10 @@ export function recordBase(state: DeploymentState): DeploymentRecord {
     previousTaskDefinitionArn: state.previous?.taskDefinitionArn,
     newTaskDefinitionArn: state.release?.taskDefinitionArn,
     secretVersionId: state.secret?.versionId,
+    previousRelease: releaseOf(state, 'previous'),
+    newRelease: releaseOf(state, 'new'),
+    configDiff: state.configDiff,
+    restores: state.restore?.deploymentId ?? state.request.rollbackTo,
     resume: resumePoint(state),
     failedPhase: state.failedPhase,
   };

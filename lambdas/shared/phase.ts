@@ -8,6 +8,10 @@ import type { z } from 'zod';
 import type { PhaseName } from './config-schema.ts';
 import { BatonError, ContractViolationError, TransientAwsError } from './errors.ts';
 import { logger } from './logger.ts';
+import { PHASE_EVENT, publishEvent } from './telemetry/events.ts';
+import { phaseFinished } from './telemetry/metrics.ts';
+import { type PhaseResult, recordPhaseRun } from './telemetry/phase-runs.ts';
+import { nowIso } from './time.ts';
 import { formatIssues } from './zod-format.ts';
 
 /** Error names (and HTTP statuses) AWS uses for "slow down" and "try again". */
@@ -64,10 +68,23 @@ export interface PhaseContext {
   readonly phase: PhaseName;
 }
 
+export interface PhaseOptions<Result> {
+  /**
+   * For a polling phase (a Choice loops back to it): whether this result ends
+   * the phase. Until it does, an invocation counts as "waiting".
+   */
+  readonly done?: (result: Result) => boolean;
+  /** Which deployment the input belongs to, when it is not a deployment state (see deploymentOf). */
+  readonly identify?: (input: unknown) => DeploymentRef | undefined;
+  /** Whether the phase's runs go into the record and out as events (default true). */
+  readonly track?: boolean;
+}
+
 export function definePhase<Schema extends z.ZodType, Result>(
   phase: PhaseName,
   schema: Schema,
   run: (input: z.infer<Schema>, context: PhaseContext) => Promise<Result>,
+  options: PhaseOptions<Result> = {},
 ): (event: unknown) => Promise<Result> {
   return async (event: unknown) => {
     logger.resetKeys();
@@ -78,31 +95,97 @@ export function definePhase<Schema extends z.ZodType, Result>(
       throw error;
     }
     const input = parsed.data as z.infer<Schema>;
-    const keys = identify(input);
-    logger.appendKeys({ phase, ...keys });
+    const deployment = (options.identify ?? deploymentOf)(input);
+    // A dry run writes nothing, so there is nothing to track.
+    const tracked = options.track === false || deployment?.dryRun ? undefined : deployment;
+    logger.appendKeys({
+      phase,
+      ...(deployment ? { deploymentId: deployment.deploymentId, executionArn: deployment.executionArn } : {}),
+      ...(deployment?.service ? { targetService: deployment.service } : {}),
+    });
     logger.info('phase started');
+    const startedAt = nowIso();
     try {
       const result = await run(input, { phase });
       logger.info('phase finished');
+      const done = options.done?.(result) ?? true;
+      if (tracked) await trackPhase(tracked, phase, { startedAt, endedAt: nowIso(), result: done ? 'succeeded' : 'waiting' });
       return result;
     } catch (caught) {
       const error = classify(caught);
       if (error instanceof Error) {
         logger.warn('phase failed', { errorName: error.name, errorMessage: error.message });
+        if (tracked) await trackPhase(tracked, phase, { startedAt, endedAt: nowIso(), result: 'failed', error });
       }
       throw error;
     }
   };
 }
 
-function identify(input: unknown): Record<string, string> {
-  if (typeof input !== 'object' || input === null) return {};
-  const record = input as { deploymentId?: unknown; service?: unknown };
-  const keys: Record<string, string> = {};
-  if (typeof record.deploymentId === 'string') keys.deploymentId = record.deploymentId;
-  const service = record.service;
-  if (typeof service === 'object' && service !== null && typeof (service as { name?: unknown }).name === 'string') {
-    keys.targetService = (service as { name: string }).name;
+export interface DeploymentRef {
+  readonly deploymentId: string;
+  readonly executionArn: string;
+  readonly service: string | undefined;
+  readonly dryRun?: boolean;
+}
+
+/** The deployment a phase input belongs to: the state itself, or the state inside a wrapper ({ state }, { taskToken, state }). */
+export function deploymentOf(input: unknown): DeploymentRef | undefined {
+  const candidates = [input, (input as { state?: unknown } | null)?.state];
+  for (const candidate of candidates) {
+    if (typeof candidate !== 'object' || candidate === null) continue;
+    const record = candidate as { deploymentId?: unknown; executionArn?: unknown; service?: unknown; request?: unknown };
+    if (typeof record.deploymentId !== 'string') continue;
+    const request = (typeof record.request === 'object' && record.request !== null ? record.request : {}) as {
+      service?: unknown;
+      dryRun?: unknown;
+    };
+    const configured = (record.service as { name?: unknown } | undefined)?.name;
+    const service = typeof configured === 'string' ? configured : typeof request.service === 'string' ? request.service : undefined;
+    return {
+      deploymentId: record.deploymentId,
+      executionArn: typeof record.executionArn === 'string' ? record.executionArn : '',
+      service,
+      dryRun: request.dryRun === true,
+    };
   }
-  return keys;
+  return undefined;
+}
+
+/**
+ * The phase's entry in the record, and, when the phase ended (its last
+ * check, or an error that is not retried), a metric and an EventBridge event.
+ * Telemetry never fails a phase: a problem here is a warning in the log.
+ */
+async function trackPhase(
+  deployment: DeploymentRef,
+  phase: PhaseName,
+  run: { startedAt: string; endedAt: string; result: PhaseResult; error?: Error },
+): Promise<void> {
+  try {
+    const entry = await recordPhaseRun(deployment.deploymentId, phase, {
+      startedAt: run.startedAt,
+      endedAt: run.endedAt,
+      result: run.result,
+      ...(run.error ? { error: `${run.error.name}: ${run.error.message}` } : {}),
+    });
+    if (!entry || run.result === 'waiting' || run.error instanceof TransientAwsError) return;
+    const durationSeconds = Math.max(0, Math.round((Date.parse(entry.endedAt) - Date.parse(entry.startedAt)) / 1000));
+    const service = deployment.service ?? 'unknown';
+    if (run.result === 'succeeded') phaseFinished(service, deployment.deploymentId, phase, durationSeconds);
+    await publishEvent(PHASE_EVENT, {
+      deploymentId: deployment.deploymentId,
+      service,
+      executionArn: deployment.executionArn,
+      phase,
+      status: run.result === 'succeeded' ? 'SUCCEEDED' : 'FAILED',
+      startedAt: entry.startedAt,
+      endedAt: entry.endedAt,
+      durationSeconds,
+      invocations: entry.invocations,
+      ...(run.error ? { error: { name: run.error.name, message: run.error.message } } : {}),
+    });
+  } catch (error) {
+    logger.warn('phase not tracked', { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+  }
 }

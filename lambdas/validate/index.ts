@@ -5,12 +5,26 @@
  */
 
 import { DescribeImagesCommand, ImageNotFoundException, RepositoryNotFoundException } from '@aws-sdk/client-ecr';
-import { ClusterNotFoundException, type ContainerDefinition, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
-import { readAppConfig } from '../shared/aws/app-config.ts';
+import {
+  ClientException,
+  ClusterNotFoundException,
+  type ContainerDefinition,
+  DescribeTaskDefinitionCommand,
+  type DescribeTaskDefinitionCommandOutput,
+} from '@aws-sdk/client-ecs';
+import { assertPinnedVersionsAvailable, checkAppConfig } from '../shared/aws/app-config.ts';
 import { assertCacheServing, describeService, firingAlarms, targetHealth } from '../shared/aws/health.ts';
 import { liveColourOf, readWeights } from '../shared/aws/listener.ts';
 import * as clients from '../shared/clients.ts';
-import { type DeploymentState, DeploymentStateSchema, type Plan } from '../shared/contract.ts';
+import {
+  type ConfigDiff,
+  type DeploymentState,
+  DeploymentStateSchema,
+  type Plan,
+  type SecretPin,
+  type SecretRef,
+} from '../shared/contract.ts';
+import { getRecord } from '../shared/deployments.ts';
 import {
   AlarmFiringError,
   ContractViolationError,
@@ -18,8 +32,10 @@ import {
   ImageNotFoundError,
   ListenerSplitError,
   ResourceMissingError,
+  RollbackTargetError,
 } from '../shared/errors.ts';
 import { definePhase } from '../shared/phase.ts';
+import { secretRefs, versionsOf } from '../shared/secret-refs.ts';
 import { planSteps } from '../shared/strategy.ts';
 
 export const handler = definePhase('validate', DeploymentStateSchema, async (state): Promise<DeploymentState> => {
@@ -50,12 +66,29 @@ export const handler = definePhase('validate', DeploymentStateSchema, async (sta
     );
   }
 
-  const image = await resolveImage(state);
-  if (container.image.endsWith(`@${image.digest}`)) {
+  const liveSecrets = secretRefs(container);
+  const target = state.request.rollbackTo ? await rollbackTarget(state) : undefined;
+  if (target && target.taskDefinitionArn === liveTaskDefinitionArn) {
+    throw new DuplicateTriggerError(
+      `${service.name} already runs the release of ${target.deploymentId} (${liveTaskDefinitionArn}) on ${state.live.colour}; nothing to roll back`,
+    );
+  }
+  const image = await resolveImage(state, target);
+  if (!target && container.image.endsWith(`@${image.digest}`)) {
     throw new DuplicateTriggerError(`${service.name} already runs ${image.digest} on ${state.live.colour}; nothing to deploy`);
   }
 
-  const secret = service.appConfig ? await readAppConfig(service.appConfig) : undefined;
+  let secret: SecretPin | undefined;
+  let configDiff: ConfigDiff | undefined;
+  if (service.appConfig && target) {
+    // A rollback keeps the secret versions of the release exactly; they must still exist.
+    const pinned = target.secrets.filter((ref) => ref.arn === service.appConfig?.secretArn && ref.versionId);
+    const versionIds = pinned.flatMap((ref) => (ref.versionId ? [ref.versionId] : []));
+    await assertPinnedVersionsAvailable(service.appConfig.secretArn, versionIds, `release ${target.deploymentId}`);
+  } else if (service.appConfig) {
+    const live = versionsOf(liveSecrets, service.appConfig.secretArn);
+    ({ pin: secret, diff: configDiff } = await checkAppConfig(service.appConfig, live));
+  }
 
   if (service.cache) await assertCacheServing(service.cache.replicationGroupId);
 
@@ -74,44 +107,89 @@ export const handler = definePhase('validate', DeploymentStateSchema, async (sta
       image: container.image,
       idleTaskDefinitionArn: idle.taskDefinition ?? liveTaskDefinitionArn,
       idleDesiredCount: idle.desiredCount ?? 0,
+      secrets: liveSecrets,
     },
     image,
     ...(secret ? { secret } : {}),
+    ...(configDiff ? { configDiff } : {}),
+    ...(target ? { restore: { deploymentId: target.deploymentId, taskDefinitionArn: target.taskDefinitionArn } } : {}),
   };
   return state.request.dryRun ? { ...next, plan: dryRunPlan(next, container) } : next;
 });
 
-/** The secret version ids a container's secrets reference for one secret ARN. */
-export function referencedVersions(container: ContainerDefinition, secretArn: string): string[] {
-  const versions = new Set<string>();
-  for (const secret of container.secrets ?? []) {
-    const valueFrom = secret.valueFrom ?? '';
-    if (!valueFrom.startsWith(`${secretArn}:`)) continue;
-    // arn:...:secret:name-AbCdEf:json-key:version-stage:version-id
-    const version = valueFrom.slice(secretArn.length + 1).split(':')[2];
-    if (version) versions.add(version);
-  }
-  return [...versions].sort();
-}
-
 export function dryRunPlan(state: DeploymentState, container: ContainerDefinition): Plan {
-  const { previous, image, secret } = state;
+  const { previous, image, secret, restore, configDiff } = state;
   if (!previous || !image) throw new ContractViolationError('a plan needs the output of validate');
-  const changes = [`container ${state.service.containerName} image: ${previous.image} -> ${image.uri}`];
+  const changes = restore
+    ? [`redeploy task definition ${restore.taskDefinitionArn} of ${restore.deploymentId} as it is (image ${image.uri})`]
+    : [`container ${state.service.containerName} image: ${previous.image} -> ${image.uri}`];
   if (secret) changes.push(`secrets ${secret.keys.join(', ')} pinned to version ${secret.versionId} of ${secret.arn}`);
+  if (configDiff?.fromVersionId && configDiff.fromVersionId !== configDiff.toVersionId) {
+    const { added, removed, changed } = configDiff;
+    changes.push(
+      `app config ${configDiff.fromVersionId} -> ${configDiff.toVersionId}: added [${added.join(', ')}], removed [${removed.join(', ')}], changed [${changed.join(', ')}]`,
+    );
+  }
   return {
     service: state.service.name,
     liveColour: state.live.colour,
     targetColour: state.idle.colour,
     image: { current: previous.image, next: image.uri },
-    taskDefinition: { base: previous.taskDefinitionArn, family: state.service.taskDefinitionFamily, changes },
+    taskDefinition: { base: restore?.taskDefinitionArn ?? previous.taskDefinitionArn, family: state.service.taskDefinitionFamily, changes },
     secretVersions: {
-      current: state.service.appConfig ? referencedVersions(container, state.service.appConfig.secretArn) : [],
+      current: state.service.appConfig ? versionsOf(secretRefs(container), state.service.appConfig.secretArn) : [],
       ...(secret ? { next: secret.versionId } : {}),
     },
+    ...(configDiff ? { configDiff } : {}),
+    ...(restore ? { restores: restore } : {}),
     traffic: planSteps(state.strategy),
     bakeSeconds: state.bakeSeconds,
   };
+}
+
+interface RollbackTarget {
+  readonly deploymentId: string;
+  readonly taskDefinitionArn: string;
+  /** The image (by digest) of the release's container. */
+  readonly image: string;
+  readonly imageTag: string | undefined;
+  readonly secrets: SecretRef[];
+}
+
+/** The release `rollbackTo` names, from its record and its task definition. */
+async function rollbackTarget(state: DeploymentState): Promise<RollbackTarget> {
+  const deploymentId = state.request.rollbackTo ?? '';
+  const record = await getRecord(deploymentId);
+  const history = `see "baton history ${state.service.name}"`;
+  if (!record || record.service !== state.service.name) {
+    throw new RollbackTargetError(`rollbackTo: no deployment ${deploymentId} of ${state.service.name}; ${history}`);
+  }
+  if (record.status !== 'SUCCEEDED') {
+    throw new RollbackTargetError(
+      `rollbackTo: deployment ${deploymentId} ended ${record.status}; only a release that succeeded can be redeployed; ${history}`,
+    );
+  }
+  const taskDefinitionArn = record.newTaskDefinitionArn;
+  if (!taskDefinitionArn) throw new RollbackTargetError(`rollbackTo: deployment ${deploymentId} recorded no task definition`);
+  let described: DescribeTaskDefinitionCommandOutput;
+  try {
+    described = await clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: taskDefinitionArn }));
+  } catch (error) {
+    if (error instanceof ClientException) {
+      throw new RollbackTargetError(`rollbackTo: task definition ${taskDefinitionArn} of ${deploymentId} is gone: ${error.message}`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  const container = described.taskDefinition?.containerDefinitions?.find((c) => c.name === state.service.containerName);
+  const digest = container?.image?.split('@')[1];
+  if (!container || !digest) {
+    throw new RollbackTargetError(
+      `rollbackTo: task definition ${taskDefinitionArn} of ${deploymentId} has no container "${state.service.containerName}" with an image digest`,
+    );
+  }
+  return { deploymentId, taskDefinitionArn, image: digest, imageTag: record.imageTag, secrets: secretRefs(container) };
 }
 
 async function describeServiceOrMissing(cluster: string, serviceName: string) {
@@ -125,9 +203,12 @@ async function describeServiceOrMissing(cluster: string, serviceName: string) {
   }
 }
 
-async function resolveImage(state: DeploymentState): Promise<NonNullable<DeploymentState['image']>> {
+/** The image of the request, or the digest a rollback redeploys; it must still be in ECR. */
+async function resolveImage(state: DeploymentState, target?: RollbackTarget): Promise<NonNullable<DeploymentState['image']>> {
   const { repositoryName } = state.service.ecr;
-  const { imageTag, imageDigest } = state.request;
+  // A rollback looks its image up by digest (the tag may point elsewhere by now) and keeps the tag it had for the record.
+  const imageDigest = target?.image ?? state.request.imageDigest;
+  const imageTag = target ? undefined : state.request.imageTag;
   const imageId = imageDigest ? { imageDigest } : { imageTag };
   const wanted = imageDigest ?? `tag ${imageTag}`;
   try {
@@ -136,9 +217,10 @@ async function resolveImage(state: DeploymentState): Promise<NonNullable<Deploym
     if (!detail?.imageDigest) throw new ImageNotFoundError(`image ${wanted} not found in ECR repository ${repositoryName}`);
     const registry = detail.registryId ?? state.service.taskRoleArn.split(':')[4];
     const region = state.service.blue.targetGroupArn.split(':')[3];
+    const tag = imageTag ?? target?.imageTag;
     return {
       repositoryName,
-      ...(imageTag ? { tag: imageTag } : {}),
+      ...(tag ? { tag } : {}),
       digest: detail.imageDigest,
       uri: `${registry}.dkr.ecr.${region}.amazonaws.com/${repositoryName}@${detail.imageDigest}`,
     };

@@ -9,12 +9,15 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type BatonConfig, type PhaseName, phaseSettings } from '../../lambdas/shared/config-schema.ts';
+import { METRICS_NAMESPACE } from '../../lambdas/shared/telemetry/metrics.ts';
 import { type PermissionNeed, statementsFor } from './phase-permissions.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -38,6 +41,7 @@ export const PHASES: Record<PhaseName, { readonly dir: string; readonly needs: r
         'readSecret',
         'readCache',
         'readAlarms',
+        'readRecord',
       ],
       description: 'Checks services, listener, image, secret, cache and alarms before any change',
     },
@@ -73,17 +77,17 @@ export const PHASES: Record<PhaseName, { readonly dir: string; readonly needs: r
     },
     complete: {
       dir: 'complete',
-      needs: ['readListener', 'updateServices', 'lock', 'writeRecord'],
+      needs: ['readListener', 'updateServices', 'lock', 'writeRecord', 'notify'],
       description: 'Retires the old colour, records success, releases the lock',
     },
     rollback: {
       dir: 'rollback',
-      needs: ['readListener', 'writeListener', 'readServices', 'readTargetHealth', 'updateServices', 'lock', 'writeRecord'],
+      needs: ['readListener', 'writeListener', 'readServices', 'readTargetHealth', 'updateServices', 'lock', 'writeRecord', 'notify'],
       description: 'Moves traffic back to the healthy old colour and retires the new one',
     },
     recordFailure: {
       dir: 'record-failure',
-      needs: ['lock', 'writeRecord'],
+      needs: ['lock', 'writeRecord', 'notify'],
       description: 'Writes the terminal record of a rejected or failed execution',
     },
     requestApproval: {
@@ -95,10 +99,20 @@ export const PHASES: Record<PhaseName, { readonly dir: string; readonly needs: r
     smokeTest: { dir: 'smoke-test', needs: [], description: 'HTTP checks of the new colour through the test listener' },
     backstop: {
       dir: 'backstop',
-      needs: ['readRecord', 'writeRecord', 'lock'],
+      needs: ['readRecord', 'writeRecord', 'lock', 'notify'],
       description: 'Starts a recovery when an execution is stopped, times out or fails without a terminal record',
     },
   };
+
+/**
+ * A phase's needs plus what every deployment phase does: track its runs in the
+ * record and publish its events. The backstop handles EventBridge events, not
+ * a deployment's state, and tracks nothing.
+ */
+export function needsOf(phase: PhaseName): readonly PermissionNeed[] {
+  const own = PHASES[phase].needs;
+  return phase === 'backstop' ? [...own, 'publishEvents'] : [...own, 'trackPhase', 'publishEvents'];
+}
 
 export function entryOf(phase: PhaseName): string {
   return join(ROOT, 'lambdas', PHASES[phase].dir, 'index.ts');
@@ -107,6 +121,10 @@ export function entryOf(phase: PhaseName): string {
 export interface PhaseFunctionsProps {
   readonly config: BatonConfig;
   readonly table: ITable;
+  /** Where the phases that end a deployment publish its outcome. */
+  readonly topic: ITopic;
+  /** The topic's key, when the stack created the topic. */
+  readonly topicKey?: IKey;
   /**
    * Log retention of every phase function.
    * @default RetentionDays.ONE_YEAR
@@ -140,8 +158,10 @@ export class PhaseFunctions extends Construct {
     const configHash = createHash('sha256').update(configJson).digest('hex').slice(0, 16);
 
     const roles: Partial<Record<PhaseName, Role>> = {};
+    const webhookSecretArn = config.pipeline.notifications.chatWebhookSecretArn;
     const build = (phase: PhaseName): NodejsFunction => {
       const settings = phaseSettings(config.pipeline, phase);
+      const needs = needsOf(phase);
       const logGroup = new LogGroup(this, `${phase}Logs`, {
         retention: props.logRetention ?? RetentionDays.ONE_YEAR,
       });
@@ -183,6 +203,15 @@ export class PhaseFunctions extends Construct {
           BATON_PIPELINE: config.pipeline.name,
           BATON_CONFIG_SHA256: configHash,
           POWERTOOLS_SERVICE_NAME: 'baton',
+          POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+          BATON_EVENT_BUS_NAME: 'default',
+          ...(needs.includes('notify')
+            ? {
+                BATON_TOPIC_ARN: props.topic.topicArn,
+                // The ARN only: the webhook URL itself is read from Secrets Manager at run time.
+                ...(webhookSecretArn ? { BATON_CHAT_WEBHOOK_SECRET_ARN: webhookSecretArn } : {}),
+              }
+            : {}),
         },
         bundling: {
           minify: true,
@@ -197,7 +226,14 @@ export class PhaseFunctions extends Construct {
           ...(phase === 'initialize' || phase === 'recover' ? { define: { 'process.env.BATON_CONFIG': JSON.stringify(configJson) } } : {}),
         },
       });
-      for (const statement of statementsFor(PHASES[phase].needs, {
+      if (needs.includes('notify')) {
+        // Explicit actions rather than grantPublish, whose kms:GenerateDataKey* is wider than publishing needs.
+        role.addToPolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: [props.topic.topicArn] }));
+        if (props.topicKey) {
+          role.addToPolicy(new PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [props.topicKey.keyArn] }));
+        }
+      }
+      for (const statement of statementsFor(needs, {
         config,
         table,
         account: stack.account,

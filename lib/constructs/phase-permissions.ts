@@ -22,7 +22,10 @@ export type PermissionNeed =
   | 'readAlarms'
   | 'lock'
   | 'readRecord'
-  | 'writeRecord';
+  | 'writeRecord'
+  | 'trackPhase'
+  | 'publishEvents'
+  | 'notify';
 
 /** Read-only actions with no resource-level permissions in IAM: they only accept "*". */
 export const WILDCARD_ONLY_ACTIONS = [
@@ -101,7 +104,11 @@ export function statementsFor(needs: readonly PermissionNeed[], scope: Scope): P
         );
         break;
       case 'readSecret':
-        allow(['secretsmanager:GetSecretValue'], unique(services.flatMap((s) => (s.appConfig ? [s.appConfig.secretArn] : []))));
+        // DescribeSecret lists the versions (to pin AWSCURRENT and to check an older release's pins); GetSecretValue reads one exact version.
+        allow(
+          ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+          unique(services.flatMap((s) => (s.appConfig ? [s.appConfig.secretArn] : []))),
+        );
         break;
       case 'readCache':
         allow(
@@ -128,6 +135,23 @@ export function statementsFor(needs: readonly PermissionNeed[], scope: Scope): P
       case 'writeRecord':
         allow(['dynamodb:UpdateItem', 'dynamodb:PutItem'], [scope.table.tableArn]);
         break;
+      case 'trackPhase':
+        // Each phase writes its own start, end and result into the deployment record, and only into records.
+        allow(['dynamodb:UpdateItem'], [scope.table.tableArn], {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['DEPLOYMENT#*'] },
+        });
+        break;
+      case 'publishEvents':
+        allow(['events:PutEvents'], [`arn:${partition}:events:${region}:${account}:event-bus/default`], {
+          StringEquals: { 'events:source': 'baton' },
+        });
+        break;
+      case 'notify': {
+        // The topic (sns:Publish and its key) is granted by the construct that owns it; the webhook URL is read at run time.
+        const webhook = config.pipeline.notifications.chatWebhookSecretArn;
+        if (webhook) allow(['secretsmanager:GetSecretValue'], [webhook]);
+        break;
+      }
     }
   }
   return statements;

@@ -31,7 +31,13 @@ import {
   TargetGroupNotFoundException,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeReplicationGroupsCommand, ElastiCacheClient, ReplicationGroupNotFoundFault } from '@aws-sdk/client-elasticache';
-import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import {
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
@@ -46,6 +52,7 @@ import {
   StopExecutionCommand,
   TaskDoesNotExist,
 } from '@aws-sdk/client-sfn';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { applyUpdate, evaluateCondition } from './dynamo-expressions.ts';
@@ -111,7 +118,9 @@ export class SimulatedApis {
     const cloudwatch = mockClient(CloudWatchClient);
     const dynamo = mockClient(DynamoDBDocumentClient);
     const sfn = mockClient(SFNClient);
-    this.stubs = [ecs, elb, ecr, secrets, cache, cloudwatch, dynamo, sfn] as typeof this.stubs;
+    const events = mockClient(EventBridgeClient);
+    const sns = mockClient(SNSClient);
+    this.stubs = [ecs, elb, ecr, secrets, cache, cloudwatch, dynamo, sfn, events, sns] as typeof this.stubs;
     const unmodelled = () => new Error('the simulated account does not model this API call');
     ecs.onAnyCommand().rejects(unmodelled());
     elb.onAnyCommand().rejects(unmodelled());
@@ -121,6 +130,8 @@ export class SimulatedApis {
     cloudwatch.onAnyCommand().rejects(unmodelled());
     dynamo.onAnyCommand().rejects(unmodelled());
     sfn.onAnyCommand().rejects(unmodelled());
+    events.onAnyCommand().rejects(unmodelled());
+    sns.onAnyCommand().rejects(unmodelled());
     const m = this.model;
     const route =
       <I, O>(service: string, operation: string, fn: (input: I) => O) =>
@@ -165,6 +176,11 @@ export class SimulatedApis {
       .on(DescribeTargetHealthCommand)
       .callsFake(route('elb', 'DescribeTargetHealth', (input: { TargetGroupArn?: string }) => describeTargetHealth(m, input)));
     ecr.on(DescribeImagesCommand).callsFake(route('ecr', 'DescribeImages', (input: DescribeImagesInput) => describeImages(m, input)));
+    events.on(PutEventsCommand).callsFake(route('events', 'PutEvents', (input: PutEventsInput) => putEvents(m, input)));
+    sns.on(PublishCommand).callsFake(route('sns', 'Publish', (input: PublishInput) => publish(m, input)));
+    secrets
+      .on(DescribeSecretCommand)
+      .callsFake(route('secretsmanager', 'DescribeSecret', (input: { SecretId?: string }) => describeSecret(m, input)));
     secrets
       .on(GetSecretValueCommand)
       .callsFake(
@@ -540,14 +556,67 @@ function describeImages(m: AccountModel, input: DescribeImagesInput) {
   return { ...META, imageDetails };
 }
 
-function getSecretValue(m: AccountModel, input: { SecretId?: string; VersionId?: string; VersionStage?: string }) {
-  const secret = m.secrets[input.SecretId ?? ''];
+// EventBridge and SNS --------------------------------------------------------
+
+interface PutEventsInput {
+  Entries?: Array<{ Source?: string; DetailType?: string; Detail?: string; EventBusName?: string; Resources?: string[] }>;
+}
+
+function putEvents(m: AccountModel, input: PutEventsInput) {
+  for (const entry of input.Entries ?? []) {
+    m.events.push({
+      at: new Date(m.now).toISOString(),
+      source: entry.Source ?? '',
+      detailType: entry.DetailType ?? '',
+      bus: entry.EventBusName ?? 'default',
+      detail: JSON.parse(entry.Detail ?? '{}') as Record<string, unknown>,
+    });
+  }
+  return { ...META, FailedEntryCount: 0, Entries: (input.Entries ?? []).map((_, i) => ({ EventId: `event-${m.events.length + i}` })) };
+}
+
+interface PublishInput {
+  TopicArn?: string;
+  Subject?: string;
+  Message?: string;
+}
+
+function publish(m: AccountModel, input: PublishInput) {
+  if (!input.TopicArn || !input.Message) throw new Error('Publish needs TopicArn and Message');
+  m.notifications.push({
+    at: new Date(m.now).toISOString(),
+    topicArn: input.TopicArn,
+    subject: input.Subject ?? '',
+    message: input.Message,
+  });
+  return { ...META, MessageId: `message-${m.notifications.length}` };
+}
+
+function secretNamed(m: AccountModel, secretId: string | undefined) {
+  const secret = m.secrets[secretId ?? ''];
   if (!secret) throw new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", ...errorMeta(400) });
+  return secret;
+}
+
+function describeSecret(m: AccountModel, input: { SecretId?: string }) {
+  const secret = secretNamed(m, input.SecretId);
+  return {
+    ...META,
+    ARN: input.SecretId,
+    Name: input.SecretId?.split(':').pop(),
+    VersionIdsToStages: Object.fromEntries(secret.versions.map((v) => [v.versionId, [...v.stages]])),
+  };
+}
+
+function getSecretValue(m: AccountModel, input: { SecretId?: string; VersionId?: string; VersionStage?: string }) {
+  const secret = secretNamed(m, input.SecretId);
   const stage = input.VersionStage ?? (input.VersionId ? undefined : 'AWSCURRENT');
   const version = secret.versions.find((v) => (input.VersionId ? v.versionId === input.VersionId : v.stages.includes(stage ?? '')));
   if (!version)
     throw new ResourceNotFoundException({
-      message: "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT",
+      message: input.VersionId
+        ? `Secrets Manager can't find the specified secret value for VersionId: ${input.VersionId}`
+        : `Secrets Manager can't find the specified secret value for staging label: ${stage}`,
       ...errorMeta(400),
     });
   return {
@@ -591,6 +660,7 @@ interface PutInput extends ConditionParts {
 interface UpdateInput extends ConditionParts {
   Key?: Item;
   UpdateExpression?: string;
+  ReturnValues?: string;
 }
 interface DeleteInput extends ConditionParts {
   Key?: Item;
@@ -635,6 +705,9 @@ function updateItem(m: AccountModel, input: UpdateInput) {
     input.ExpressionAttributeValues,
   );
   m.table.set(key, updated);
+  if (input.ReturnValues === 'ALL_NEW') return { ...META, Attributes: clone(updated) };
+  if (input.ReturnValues === 'ALL_OLD') return { ...META, ...(existing ? { Attributes: clone(existing) } : {}) };
+  if (input.ReturnValues && input.ReturnValues !== 'NONE') throw new Error(`ReturnValues ${input.ReturnValues} is not modelled`);
   return { ...META };
 }
 

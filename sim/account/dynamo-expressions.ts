@@ -1,7 +1,8 @@
 /**
  * The subset of DynamoDB condition and update expressions the handlers use:
- * OR/AND of attribute_exists, attribute_not_exists and comparisons, and
- * `SET a = :v, ...`. Anything else throws, so a handler that starts using
+ * OR/AND of attribute_exists, attribute_not_exists and comparisons on
+ * document paths (`#a.#b`), and `SET path = operand [+|- operand], ...
+ * REMOVE path, ...`. Anything else throws, so a handler that starts using
  * more of the language fails loudly in the simulation instead of passing.
  */
 
@@ -16,7 +17,39 @@ function name(token: string, names: Names): string {
     if (!resolved) throw new Error(`expression attribute name ${trimmed} is not defined`);
     return resolved;
   }
+  if (!/^\w+$/.test(trimmed)) throw new Error(`unsupported attribute name: ${trimmed}`);
   return trimmed;
+}
+
+/** A document path (`#phases.#p.endedAt`) as attribute names. */
+function path(token: string, names: Names): string[] {
+  return token
+    .trim()
+    .split('.')
+    .map((part) => name(part, names));
+}
+
+function read(item: Item | undefined, parts: string[]): unknown {
+  let value: unknown = item;
+  for (const part of parts) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+    value = (value as Item)[part];
+  }
+  return value;
+}
+
+/** DynamoDB refuses to set a path whose parent map does not exist; so does this. */
+function write(item: Item, parts: string[], value: unknown): void {
+  const parent = read(item, parts.slice(0, -1));
+  if (typeof parent !== 'object' || parent === null || Array.isArray(parent)) {
+    throw new Error(`ValidationException: The document path provided in the update expression is invalid for update (${parts.join('.')})`);
+  }
+  (parent as Item)[parts[parts.length - 1] ?? ''] = value;
+}
+
+function remove(item: Item, parts: string[]): void {
+  const parent = read(item, parts.slice(0, -1));
+  if (typeof parent === 'object' && parent !== null) delete (parent as Item)[parts[parts.length - 1] ?? ''];
 }
 
 function operand(token: string, item: Item | undefined, names: Names, values: Values): unknown {
@@ -25,25 +58,25 @@ function operand(token: string, item: Item | undefined, names: Names, values: Va
     if (!values || !(trimmed in values)) throw new Error(`expression attribute value ${trimmed} is not defined`);
     return values[trimmed];
   }
-  return item?.[name(trimmed, names)];
+  return read(item, path(trimmed, names));
 }
 
 function comparison(clause: string, item: Item | undefined, names: Names, values: Values): boolean {
-  const fn = /^(attribute_exists|attribute_not_exists)\(\s*([#\w]+)\s*\)$/.exec(clause);
+  const fn = /^(attribute_exists|attribute_not_exists)\(\s*([#\w.]+)\s*\)$/.exec(clause);
   if (fn) {
-    const present = item !== undefined && item[name(fn[2] ?? '', names)] !== undefined;
+    const present = read(item, path(fn[2] ?? '', names)) !== undefined;
     return fn[1] === 'attribute_exists' ? present : !present;
   }
-  const match = /^([#:\w]+)\s*(<>|<=|>=|=|<|>)\s*([#:\w]+)$/.exec(clause);
+  const match = /^([#:\w.]+)\s*(<>|<=|>=|=|<|>)\s*([#:\w.]+)$/.exec(clause);
   if (!match) throw new Error(`unsupported condition clause: ${clause}`);
   const left = operand(match[1] ?? '', item, names, values);
   const right = operand(match[3] ?? '', item, names, values);
   if (left === undefined || right === undefined) return match[2] === '<>' ? left !== right : false;
   switch (match[2]) {
     case '=':
-      return left === right;
+      return JSON.stringify(left) === JSON.stringify(right);
     case '<>':
-      return left !== right;
+      return JSON.stringify(left) !== JSON.stringify(right);
     case '<':
       return (left as number) < (right as number);
     case '<=':
@@ -61,14 +94,29 @@ export function evaluateCondition(expression: string, item: Item | undefined, na
     .some((disjunct) => disjunct.split(/\s+AND\s+/).every((clause) => comparison(clause.trim(), item, names, values)));
 }
 
+/** The value of a SET right-hand side: an operand, or two joined by + or - (numbers). */
+function setValue(expression: string, item: Item, names: Names, values: Values): unknown {
+  const arithmetic = /^([#:\w.]+)\s*([+-])\s*([#:\w.]+)$/.exec(expression.trim());
+  if (!arithmetic) return structuredClone(operand(expression, item, names, values));
+  const left = operand(arithmetic[1] ?? '', item, names, values);
+  const right = operand(arithmetic[3] ?? '', item, names, values);
+  if (typeof left !== 'number' || typeof right !== 'number') {
+    throw new Error(`ValidationException: An operand in the update expression has an incorrect data type (${expression.trim()})`);
+  }
+  return arithmetic[2] === '+' ? left + right : left - right;
+}
+
 export function applyUpdate(item: Item, expression: string, names: Names, values: Values): Item {
-  const match = /^SET\s+(.+)$/s.exec(expression.trim());
-  if (!match) throw new Error(`unsupported update expression: ${expression}`);
-  const updated = { ...item };
-  for (const assignment of (match[1] ?? '').split(',')) {
+  const clauses = /^SET\s+(.+?)(?:\s+REMOVE\s+(.+))?$/s.exec(expression.trim());
+  if (!clauses) throw new Error(`unsupported update expression: ${expression}`);
+  // Every right-hand side reads the item as it was before the update, as in DynamoDB.
+  const before = structuredClone(item);
+  const updated = structuredClone(item);
+  for (const assignment of (clauses[1] ?? '').split(',')) {
     const [left, right] = assignment.split('=');
     if (!left || !right) throw new Error(`unsupported assignment: ${assignment}`);
-    updated[name(left, names)] = operand(right, item, names, values);
+    write(updated, path(left, names), setValue(right, before, names, values));
   }
+  for (const target of clauses[2]?.split(',') ?? []) remove(updated, path(target, names));
   return updated;
 }

@@ -3,6 +3,7 @@
  * first advances the model to Date.now(), one simulated second at a time, so
  * tasks start, crash and pass health checks as they would for real.
  */
+import { parseValueFrom } from '../../lambdas/shared/secret-refs.ts';
 import type { AccountSpec, ImageBehaviour, TaskDefinitionSpec } from './schema.ts';
 
 export interface SimTask {
@@ -81,6 +82,10 @@ export class AccountModel {
   readonly replicationGroups: AccountSpec['elasticache']['replicationGroups'];
   readonly alarms: AccountSpec['cloudwatch']['alarms'];
   readonly table = new Map<string, Record<string, unknown>>();
+  /** What the handlers put on EventBridge, in order. */
+  readonly events: Array<{ at: string; source: string; detailType: string; bus: string; detail: Record<string, unknown> }> = [];
+  /** What the handlers published to SNS, in order. */
+  readonly notifications: Array<{ at: string; topicArn: string; subject: string; message: string }> = [];
   hooks: ModelHooks = {};
   private clock: number;
   private scheduled: Array<{ at: number; action: () => void }> = [];
@@ -193,6 +198,26 @@ export class AccountModel {
     return this.imageBehaviour(image);
   }
 
+  /** What the ECS agent reports when a container secret cannot be fetched at task start; undefined when all resolve. */
+  private unresolvedSecret(task: SimTask): string | undefined {
+    const definition = this.taskDefinitions.get(task.taskDefinitionArn);
+    for (const container of definition?.containerDefinitions ?? []) {
+      for (const secret of container.secrets ?? []) {
+        const ref = parseValueFrom(secret.valueFrom);
+        if (!ref) continue;
+        const stored = this.secrets[ref.arn];
+        if (!stored)
+          return `retrieve secret from asm: ResourceNotFoundException: Secrets Manager can't find the specified secret (${ref.arn})`;
+        const version = stored.versions.find((v) => (ref.versionId ? v.versionId === ref.versionId : v.stages.includes('AWSCURRENT')));
+        if (!version)
+          return `retrieve secret from asm: ResourceNotFoundException: Secrets Manager can't find the specified secret value for VersionId: ${ref.versionId ?? 'AWSCURRENT'}`;
+        if (ref.jsonKey && !Object.hasOwn(version.value, ref.jsonKey))
+          return `retrieve secret from asm: could not find key ${ref.jsonKey} in the secret ${ref.arn} (version ${version.versionId})`;
+      }
+    }
+    return undefined;
+  }
+
   private launch(service: SimService, at: number): SimTask {
     const primary = service.deployments.find((d) => d.status === 'PRIMARY');
     const task: SimTask = {
@@ -259,6 +284,18 @@ export class AccountModel {
     for (const task of live) {
       const behaviour = this.behaviourOfTask(task);
       if (task.lastStatus === 'PROVISIONING' && behaviour !== 'never-starts' && now >= task.launchedAt + this.taskStartSeconds * SECOND) {
+        const unresolved = this.unresolvedSecret(task);
+        if (unresolved) {
+          this.stop(
+            service,
+            task,
+            now,
+            `ResourceInitializationError: unable to pull secrets or registry auth: ${unresolved}`,
+            'TaskFailedToStart',
+          );
+          this.failTask(service, task, now);
+          continue;
+        }
         task.lastStatus = 'RUNNING';
         task.runningAt = now;
         this.register(service, task, now);

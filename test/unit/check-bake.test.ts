@@ -1,6 +1,7 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../lambdas/check-bake/index.ts';
@@ -13,12 +14,14 @@ describe('check bake', () => {
   const ecsMock = mockClient(ECSClient);
   const elbMock = mockClient(ElasticLoadBalancingV2Client);
   const cloudwatchMock = mockClient(CloudWatchClient);
+  // The phase tracking of definePhase writes to the record: no DynamoDB call leaves the test.
+  const dynamoMock = mockClient(DynamoDBDocumentClient);
   const mocks = { ecs: ecsMock, elb: elbMock, cloudwatch: cloudwatchMock };
 
   beforeEach(() => {
     // Arrange (shared): gates pass; the bake of 300 s started at NOW.
     vi.useFakeTimers({ toFake: ['Date'] });
-    rejectByDefault(ecsMock, elbMock, cloudwatchMock);
+    rejectByDefault(ecsMock, elbMock, cloudwatchMock, dynamoMock);
     arrangePassingGates(mocks);
   });
 

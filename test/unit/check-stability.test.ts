@@ -1,5 +1,6 @@
 import { type Deployment, DescribeServicesCommand, DescribeTasksCommand, ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../lambdas/check-stability/index.ts';
@@ -21,6 +22,8 @@ const STOPPED_TASK = 'arn:aws:ecs:eu-west-1:123456789012:task/prod/0f9e8d7c6b5a4
 describe('check stability', () => {
   const ecsMock = mockClient(ECSClient);
   const elbMock = mockClient(ElasticLoadBalancingV2Client);
+  // The phase tracking of definePhase writes to the record: no DynamoDB call leaves the test.
+  const dynamoMock = mockClient(DynamoDBDocumentClient);
 
   function primary(fields: Partial<Deployment>, events: string[] = []) {
     ecsMock.on(DescribeServicesCommand, { cluster: 'prod', services: ['web-green'] }).resolves(
@@ -65,7 +68,7 @@ describe('check stability', () => {
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(new Date(isoAfter(NOW, 60)));
-    rejectByDefault(ecsMock, elbMock);
+    rejectByDefault(ecsMock, elbMock, dynamoMock);
     primary({});
     elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: web.green.targetGroupArn }).resolves(targets(LIVE_COUNT));
     ecsMock

@@ -1,5 +1,6 @@
 import { ECSClient, ECSServiceException, ServiceNotFoundException, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { DescribeListenersCommand, ElasticLoadBalancingV2Client, ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../lambdas/deploy/index.ts';
@@ -18,11 +19,13 @@ const updateInput = {
 describe('deploy', () => {
   const ecsMock = mockClient(ECSClient);
   const elbMock = mockClient(ElasticLoadBalancingV2Client);
+  // The phase tracking of definePhase writes to the record: no DynamoDB call leaves the test.
+  const dynamoMock = mockClient(DynamoDBDocumentClient);
 
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(new Date(NOW));
-    rejectByDefault(ecsMock, elbMock);
+    rejectByDefault(ecsMock, elbMock, dynamoMock);
     ecsMock.on(UpdateServiceCommand, { cluster: 'prod', service: 'web-green' }).resolves({});
   });
 

@@ -36,6 +36,8 @@ function envelope(request: unknown, deploymentId = DEPLOYMENT_ID) {
 }
 
 const request = { service: 'web', imageTag: NEW_TAG, trigger: 'cli' };
+/** An earlier successful deployment a rollback redeploys. */
+const ROLLBACK_ID = 'web-v1_4_1-20250301T080000Z';
 
 function conditionFailed(): ConditionalCheckFailedException {
   return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
@@ -166,6 +168,70 @@ describe('initialize', () => {
     });
   });
 
+  it('locks on the release a rollbackTo request names, as rollback:<deployment id>', async () => {
+    // Arrange
+    const rollback = { service: 'web', rollbackTo: ROLLBACK_ID, hotfix: true, trigger: 'cli' };
+
+    // Act
+    await handler(envelope(rollback));
+
+    // Assert
+    expect(dynamoMock).toHaveReceivedCommandWith(PutCommand, {
+      TableName: TABLE,
+      Item: {
+        pk: 'LOCK#web',
+        sk: 'LOCK',
+        service: 'web',
+        deploymentId: DEPLOYMENT_ID,
+        executionArn: EXECUTION_ARN,
+        imageRef: `rollback:${ROLLBACK_ID}`,
+        acquiredAt: STARTED_AT,
+        leaseExpiresAt: nowSeconds + LEASE_SECONDS,
+      },
+    });
+  });
+
+  it('writes the deployment a rollbackTo request restores into its record', async () => {
+    // Arrange
+    const rollback = { service: 'web', rollbackTo: ROLLBACK_ID, hotfix: true, trigger: 'cli' };
+
+    // Act
+    await handler(envelope(rollback));
+
+    // Assert
+    expect(dynamoMock).toHaveReceivedCommandWith(PutCommand, {
+      TableName: TABLE,
+      Item: expect.objectContaining({ pk: `DEPLOYMENT#${DEPLOYMENT_ID}`, restores: ROLLBACK_ID }),
+    });
+  });
+
+  it('fails with DuplicateTriggerError when the lock holder already rolls back to the same release', async () => {
+    // Arrange
+    const rollback = { service: 'web', rollbackTo: ROLLBACK_ID, hotfix: true, trigger: 'cli' };
+    dynamoMock.on(PutCommand, { TableName: TABLE, Item: { pk: 'LOCK#web' } }).rejects(conditionFailed());
+    dynamoMock.on(GetCommand, { TableName: TABLE, Key: { pk: 'LOCK#web', sk: 'LOCK' }, ConsistentRead: true }).resolves({
+      Item: {
+        pk: 'LOCK#web',
+        sk: 'LOCK',
+        service: 'web',
+        deploymentId: 'web-rollback-20250304-095900-1c2e',
+        executionArn: `${EXECUTION_ARN}-first`,
+        imageRef: `rollback:${ROLLBACK_ID}`,
+        acquiredAt: '2025-03-04T09:59:00.000Z',
+        leaseExpiresAt: nowSeconds + 3600,
+      },
+    });
+
+    // Act
+    const error = await failure(handler(envelope(rollback)));
+
+    // Assert
+    expect(error).toBeInstanceOf(DuplicateTriggerError);
+    expect(error.message).toBe(
+      `web is already deploying a rollback to ${ROLLBACK_ID} (deployment web-rollback-20250304-095900-1c2e); this trigger changes nothing`,
+    );
+  });
+
   it('turns an ECR push event into a deployment by digest for the service that deploys the repository', async () => {
     // Arrange
     const pushEvent = {
@@ -235,7 +301,12 @@ describe('initialize', () => {
       { service: 'web', imageTag: NEW_TAG, imageDigest: NEW_DIGEST },
       'imageDigest: give imageTag or imageDigest, not both',
     ],
-    ['neither imageTag nor imageDigest', { service: 'web' }, 'imageTag: give imageTag or imageDigest'],
+    ['neither imageTag nor imageDigest', { service: 'web' }, 'imageTag: give imageTag, imageDigest or rollbackTo'],
+    [
+      'rollbackTo together with imageTag',
+      { service: 'web', rollbackTo: 'web-v1_4_1-20250301T080000Z', imageTag: NEW_TAG },
+      'rollbackTo: a rollback redeploys the image of that release; do not also give imageTag or imageDigest',
+    ],
     ['a digest that is not sha256 and 64 hex digits', { service: 'web', imageDigest: 'sha256:abc123' }, 'imageDigest: expected "sha256:"'],
     ['an unknown field', { service: 'web', imageTag: NEW_TAG, colour: 'green' }, 'colour: unknown field'],
     [
@@ -255,7 +326,7 @@ describe('initialize', () => {
     expect(error.message).toContain(fragment);
   });
 
-  it('reads nothing and writes nothing for invalid input', async () => {
+  it('reads nothing, takes no lock and writes no record for invalid input', async () => {
     // Arrange
     const invalid = { service: 'web' };
 
@@ -264,7 +335,8 @@ describe('initialize', () => {
 
     // Assert
     expect(elbMock.calls()).toHaveLength(0);
-    expect(dynamoMock.calls()).toHaveLength(0);
+    expect(dynamoMock).not.toHaveReceivedCommand(GetCommand);
+    expect(dynamoMock).not.toHaveReceivedCommand(PutCommand);
   });
 
   it('rejects a service missing from the config with UnknownServiceError naming the known services', async () => {

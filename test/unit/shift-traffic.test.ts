@@ -9,6 +9,7 @@ import {
   ModifyListenerCommand,
   ModifyRuleCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GateFailedError } from '../../lambdas/shared/errors.ts';
@@ -48,13 +49,15 @@ describe('shift traffic', () => {
   const ecsMock = mockClient(ECSClient);
   const elbMock = mockClient(ElasticLoadBalancingV2Client);
   const cloudwatchMock = mockClient(CloudWatchClient);
+  // The phase tracking of definePhase writes to the record: no DynamoDB call leaves the test.
+  const dynamoMock = mockClient(DynamoDBDocumentClient);
   const mocks = { ecs: ecsMock, elb: elbMock, cloudwatch: cloudwatchMock };
 
   beforeEach(() => {
     // Arrange (shared): gates pass; the listener authenticates, then forwards 100 % to blue with stickiness.
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(new Date(NOW));
-    rejectByDefault(ecsMock, elbMock, cloudwatchMock);
+    rejectByDefault(ecsMock, elbMock, cloudwatchMock, dynamoMock);
     arrangePassingGates(mocks);
     elbMock.on(DescribeListenersCommand, { ListenerArns: [web.productionListenerArn] }).resolves({
       Listeners: [{ ListenerArn: web.productionListenerArn, DefaultActions: [AUTHENTICATE, forward({ blue: 100, green: 0 })] }],

@@ -1,9 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SmokeTestFailedError } from '../../lambdas/shared/errors.ts';
 import { handler } from '../../lambdas/smoke-test/index.ts';
-import { failure } from '../fixtures/aws.ts';
+import { failure, rejectByDefault } from '../fixtures/aws.ts';
 import { initialState, withTestListener } from '../fixtures/state.ts';
 
 /** A local HTTP server standing in for the test listener: /slow answers after 80 ms, /broken with 503. */
@@ -37,6 +39,13 @@ function stateWith(paths: string[], maxLatencyMs = 1000) {
 }
 
 describe('smoke test', () => {
+  // The phase tracking of definePhase writes to the record: no DynamoDB call leaves the test.
+  const dynamoMock = mockClient(DynamoDBDocumentClient);
+
+  beforeEach(() => {
+    rejectByDefault(dynamoMock);
+  });
+
   it('passes when every path answers the expected status and body within the budget', async () => {
     // Arrange
     const state = stateWith(['/healthz', '/']);

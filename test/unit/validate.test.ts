@@ -1,6 +1,13 @@
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeImagesCommand, ECRClient, ImageNotFoundException } from '@aws-sdk/client-ecr';
-import { ClusterNotFoundException, DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
+import {
+  ClientException,
+  ClusterNotFoundException,
+  type ContainerDefinition,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  ECSClient,
+} from '@aws-sdk/client-ecs';
 import {
   DescribeListenersCommand,
   DescribeTargetHealthCommand,
@@ -8,7 +15,13 @@ import {
   TargetGroupNotFoundException,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeReplicationGroupsCommand, ElastiCacheClient, ReplicationGroupNotFoundFault } from '@aws-sdk/client-elasticache';
-import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -19,7 +32,9 @@ import {
   ImageNotFoundError,
   ListenerSplitError,
   ResourceMissingError,
+  RollbackTargetError,
   SecretInvalidError,
+  SecretVersionGoneError,
 } from '../../lambdas/shared/errors.ts';
 import { handler } from '../../lambdas/validate/index.ts';
 import { alarms, ecsService, failure, listenerWith, rejectByDefault, targets } from '../fixtures/aws.ts';
@@ -33,6 +48,7 @@ import {
   NEW_IMAGE_URI,
   NEW_TAG,
   OLD_IMAGE_URI,
+  REPOSITORY_URI,
   SECRET_KEYS,
   SECRET_VERSION_ID,
   service,
@@ -41,6 +57,9 @@ import {
 const web = service();
 const secretArn = web.appConfig?.secretArn ?? '';
 const cacheId = web.cache?.replicationGroupId ?? '';
+const TABLE = 'baton-test-deployments';
+/** The version of the app-config secret the live (blue) release pinned: AWSPREVIOUS since the last rotation. */
+const LIVE_SECRET_VERSION_ID = '0ld-version';
 
 /** Values that must never appear in the payload, a log line or an error message. */
 const SECRET_VALUES = {
@@ -48,6 +67,13 @@ const SECRET_VALUES = {
   SESSION_SECRET: 'correct-horse-battery-staple-9f8e7d',
   WORKER_CONCURRENCY: '8',
   LOG_LEVEL: 'info',
+};
+/** What the live release's version held: WORKER_CONCURRENCY came later, LEGACY_CHECKOUT went, the session secret was rotated. */
+const LIVE_SECRET_VALUES = {
+  DATABASE_URL: SECRET_VALUES.DATABASE_URL,
+  SESSION_SECRET: 'rotated-away-session-secret-1a2b3c',
+  LOG_LEVEL: 'info',
+  LEGACY_CHECKOUT: 'legacy-checkout-token-4d5e6f',
 };
 
 describe('validate', () => {
@@ -57,31 +83,45 @@ describe('validate', () => {
   const secretsMock = mockClient(SecretsManagerClient);
   const cacheMock = mockClient(ElastiCacheClient);
   const cloudwatchMock = mockClient(CloudWatchClient);
+  const dynamoMock = mockClient(DynamoDBDocumentClient);
 
-  function secretValue(values: Record<string, string>) {
-    secretsMock.on(GetSecretValueCommand, { SecretId: secretArn }).resolves({
+  /** DescribeSecret of the app-config secret: its versions and their staging labels. */
+  function secretStages(versions: Record<string, string[]>) {
+    secretsMock.on(DescribeSecretCommand, { SecretId: secretArn }).resolves({ ARN: secretArn, VersionIdsToStages: versions });
+  }
+
+  function secretValue(values: Record<string, string>, versionId = SECRET_VERSION_ID) {
+    secretsMock.on(GetSecretValueCommand, { SecretId: secretArn, VersionId: versionId }).resolves({
       ARN: secretArn,
-      VersionId: SECRET_VERSION_ID,
+      VersionId: versionId,
       SecretString: JSON.stringify(values),
     });
   }
 
-  function liveContainerImage(image: string) {
+  function liveContainerImage(
+    image: string,
+    secrets: ContainerDefinition['secrets'] = [{ name: 'DATABASE_URL', valueFrom: `${secretArn}:DATABASE_URL::${LIVE_SECRET_VERSION_ID}` }],
+  ) {
     ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: LIVE_TASK_DEFINITION_ARN }).resolves({
       taskDefinition: {
         taskDefinitionArn: LIVE_TASK_DEFINITION_ARN,
         family: 'web',
         containerDefinitions: [
-          { name: 'web', image, secrets: [{ name: 'DATABASE_URL', valueFrom: `${secretArn}:DATABASE_URL::0ld-version` }] },
+          { name: 'web', image, secrets },
           { name: 'log-router', image: 'public.ecr.aws/aws-observability/aws-for-fluent-bit:stable' },
         ],
       },
     });
   }
 
+  /** The inputs of every GetSecretValue call, in order. */
+  function secretReads() {
+    return secretsMock.commandCalls(GetSecretValueCommand).map((call) => call.args[0].input);
+  }
+
   beforeEach(() => {
     // Arrange (shared): an account in which every check passes.
-    rejectByDefault(ecsMock, elbMock, ecrMock, secretsMock, cacheMock, cloudwatchMock);
+    rejectByDefault(ecsMock, elbMock, ecrMock, secretsMock, cacheMock, cloudwatchMock, dynamoMock);
     ecsMock
       .on(DescribeServicesCommand, { cluster: 'prod', services: ['web-blue'] })
       .resolves(ecsService('web-blue', { taskDefinition: LIVE_TASK_DEFINITION_ARN, desiredCount: LIVE_COUNT, runningCount: LIVE_COUNT }));
@@ -97,7 +137,9 @@ describe('validate', () => {
     ecrMock
       .on(DescribeImagesCommand, { repositoryName: 'web', imageIds: [{ imageTag: NEW_TAG }] })
       .resolves({ imageDetails: [{ registryId: ACCOUNT, repositoryName: 'web', imageDigest: NEW_DIGEST, imageTags: [NEW_TAG] }] });
+    secretStages({ [SECRET_VERSION_ID]: ['AWSCURRENT'], [LIVE_SECRET_VERSION_ID]: ['AWSPREVIOUS'] });
     secretValue(SECRET_VALUES);
+    secretValue(LIVE_SECRET_VALUES, LIVE_SECRET_VERSION_ID);
     cacheMock
       .on(DescribeReplicationGroupsCommand, { ReplicationGroupId: cacheId })
       .resolves({ ReplicationGroups: [{ ReplicationGroupId: cacheId, Status: 'available' }] });
@@ -119,6 +161,7 @@ describe('validate', () => {
       image: OLD_IMAGE_URI,
       idleTaskDefinitionArn: IDLE_TASK_DEFINITION_ARN,
       idleDesiredCount: 0,
+      secrets: [{ arn: secretArn, versionId: LIVE_SECRET_VERSION_ID, keys: ['DATABASE_URL'] }],
     });
   });
 
@@ -150,7 +193,13 @@ describe('validate', () => {
 
     // Assert
     const output = JSON.stringify(state);
-    for (const value of [SECRET_VALUES.DATABASE_URL, SECRET_VALUES.SESSION_SECRET, 'Tr0ub4dor']) {
+    for (const value of [
+      SECRET_VALUES.DATABASE_URL,
+      SECRET_VALUES.SESSION_SECRET,
+      'Tr0ub4dor',
+      LIVE_SECRET_VALUES.SESSION_SECRET,
+      LIVE_SECRET_VALUES.LEGACY_CHECKOUT,
+    ]) {
       expect(output).not.toContain(value);
     }
   });
@@ -163,7 +212,11 @@ describe('validate', () => {
 
     // Assert
     expect(ecrMock).toHaveReceivedCommandWith(DescribeImagesCommand, { repositoryName: 'web', imageIds: [{ imageTag: NEW_TAG }] });
-    expect(secretsMock).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: secretArn });
+    expect(secretsMock).toHaveReceivedCommandExactlyOnceWith(DescribeSecretCommand, { SecretId: secretArn });
+    expect(secretReads()).toEqual([
+      { SecretId: secretArn, VersionId: SECRET_VERSION_ID },
+      { SecretId: secretArn, VersionId: LIVE_SECRET_VERSION_ID },
+    ]);
     expect(cacheMock).toHaveReceivedCommandWith(DescribeReplicationGroupsCommand, { ReplicationGroupId: 'web-cache' });
     expect(cloudwatchMock).toHaveReceivedCommandWith(DescribeAlarmsCommand, {
       AlarmNames: ['web-5xx-rate', 'web-p99-latency'],
@@ -171,6 +224,54 @@ describe('validate', () => {
     });
     expect(ecsMock).toHaveReceivedCommandTimes(DescribeServicesCommand, 2);
     expect(elbMock).toHaveReceivedCommandTimes(DescribeTargetHealthCommand, 2);
+    expect(dynamoMock).not.toHaveReceivedCommand(GetCommand);
+  });
+
+  it('records which app-config keys the release adds, removes and changes against the live version, by name only', async () => {
+    // Arrange: blue pinned LIVE_SECRET_VERSION_ID; AWSCURRENT is SECRET_VERSION_ID (beforeEach).
+
+    // Act
+    const state = await handler(initialState());
+
+    // Assert
+    expect(state.configDiff).toEqual({
+      secretArn,
+      fromVersionId: LIVE_SECRET_VERSION_ID,
+      toVersionId: SECRET_VERSION_ID,
+      added: ['WORKER_CONCURRENCY'],
+      removed: ['LEGACY_CHECKOUT'],
+      changed: ['SESSION_SECRET'],
+    });
+    const diff = JSON.stringify(state.configDiff);
+    for (const value of [
+      SECRET_VALUES.DATABASE_URL,
+      SECRET_VALUES.SESSION_SECRET,
+      LIVE_SECRET_VALUES.SESSION_SECRET,
+      LIVE_SECRET_VALUES.LEGACY_CHECKOUT,
+    ]) {
+      expect(diff).not.toContain(value);
+    }
+  });
+
+  it('notes that there is nothing to compare with, and reads one version only, when the live release pinned no version', async () => {
+    // Arrange
+    liveContainerImage(OLD_IMAGE_URI, [{ name: 'DATABASE_URL', valueFrom: `${secretArn}:DATABASE_URL::` }]);
+
+    // Act
+    const state = await handler(initialState());
+
+    // Assert
+    expect(state.previous?.secrets).toEqual([{ arn: secretArn, keys: ['DATABASE_URL'] }]);
+    expect(state.configDiff).toEqual({
+      secretArn,
+      fromVersionId: null,
+      toVersionId: SECRET_VERSION_ID,
+      added: [],
+      removed: [],
+      changed: [],
+      note: 'the live release does not pin a version of this secret, so there is nothing to compare with',
+    });
+    expect(secretReads()).toEqual([{ SecretId: secretArn, VersionId: SECRET_VERSION_ID }]);
   });
 
   it('adds a plan naming both images and the secret version for a dry run', async () => {
@@ -192,9 +293,18 @@ describe('validate', () => {
         changes: [
           `container web image: ${OLD_IMAGE_URI} -> ${NEW_IMAGE_URI}`,
           `secrets ${SECRET_KEYS.join(', ')} pinned to version ${SECRET_VERSION_ID} of ${secretArn}`,
+          `app config ${LIVE_SECRET_VERSION_ID} -> ${SECRET_VERSION_ID}: added [WORKER_CONCURRENCY], removed [LEGACY_CHECKOUT], changed [SESSION_SECRET]`,
         ],
       },
-      secretVersions: { current: ['0ld-version'], next: SECRET_VERSION_ID },
+      secretVersions: { current: [LIVE_SECRET_VERSION_ID], next: SECRET_VERSION_ID },
+      configDiff: {
+        secretArn,
+        fromVersionId: LIVE_SECRET_VERSION_ID,
+        toVersionId: SECRET_VERSION_ID,
+        added: ['WORKER_CONCURRENCY'],
+        removed: ['LEGACY_CHECKOUT'],
+        changed: ['SESSION_SECRET'],
+      },
       traffic: [{ weight: 100, pauseSeconds: 0 }],
       bakeSeconds: 300,
     });
@@ -316,7 +426,7 @@ describe('validate', () => {
   it('fails with SecretInvalidError when the secret does not exist', async () => {
     // Arrange
     secretsMock
-      .on(GetSecretValueCommand, { SecretId: secretArn })
+      .on(DescribeSecretCommand, { SecretId: secretArn })
       .rejects(new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: {} }));
 
     // Act
@@ -434,5 +544,229 @@ describe('validate', () => {
     // Assert
     expect(error).toBeInstanceOf(ResourceMissingError);
     expect(error.message).toBe('CloudWatch alarm(s) not found: web-p99-latency');
+  });
+
+  describe('with rollbackTo', () => {
+    const ROLLBACK_ID = 'web-v1_3_9-20250301T080000Z';
+    const ROLLBACK_TAG = 'v1.3.9';
+    const ROLLBACK_DIGEST = `sha256:${'c3'.repeat(32)}`;
+    const ROLLBACK_IMAGE_URI = `${REPOSITORY_URI}@${ROLLBACK_DIGEST}`;
+    const ROLLBACK_TASK_DEFINITION_ARN = LIVE_TASK_DEFINITION_ARN.replace(/:41$/, ':39');
+    /** The app-config version the release of ROLLBACK_ID pinned; kept by a custom staging label. */
+    const ROLLBACK_SECRET_VERSION_ID = 'a11ce000-9876-4fed-8cba-0123456789cd';
+    const RECORD_KEY = { pk: `DEPLOYMENT#${ROLLBACK_ID}`, sk: 'RECORD' };
+
+    function rollbackState(fields: { dryRun?: boolean } = {}) {
+      return initialState({
+        request: {
+          service: 'web',
+          rollbackTo: ROLLBACK_ID,
+          hotfix: true,
+          dryRun: fields.dryRun ?? false,
+          reason: `rollback to ${ROLLBACK_ID}`,
+          trigger: 'cli',
+        },
+        strategy: { type: 'all-at-once' },
+        bakeSeconds: 60,
+      });
+    }
+
+    function givenRecord(fields: Record<string, unknown> | undefined) {
+      dynamoMock.on(GetCommand, { TableName: TABLE, Key: RECORD_KEY }).resolves(
+        fields
+          ? {
+              Item: {
+                ...RECORD_KEY,
+                deploymentId: ROLLBACK_ID,
+                service: 'web',
+                status: 'SUCCEEDED',
+                executionArn: `arn:aws:states:eu-west-1:${ACCOUNT}:execution:baton-production:${ROLLBACK_ID}`,
+                startedAt: '2025-03-01T08:00:00.000Z',
+                trigger: 'cli',
+                imageTag: ROLLBACK_TAG,
+                imageDigest: ROLLBACK_DIGEST,
+                newTaskDefinitionArn: ROLLBACK_TASK_DEFINITION_ARN,
+                ...fields,
+              },
+            }
+          : {},
+      );
+    }
+
+    beforeEach(() => {
+      // Arrange (shared): web-v1_3_9 succeeded with task definition web:39, its image and secret version still exist.
+      givenRecord({});
+      ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: ROLLBACK_TASK_DEFINITION_ARN }).resolves({
+        taskDefinition: {
+          taskDefinitionArn: ROLLBACK_TASK_DEFINITION_ARN,
+          family: 'web',
+          status: 'ACTIVE',
+          containerDefinitions: [
+            {
+              name: 'web',
+              image: ROLLBACK_IMAGE_URI,
+              secrets: [
+                { name: 'DATABASE_URL', valueFrom: `${secretArn}:DATABASE_URL::${ROLLBACK_SECRET_VERSION_ID}` },
+                { name: 'SESSION_SECRET', valueFrom: `${secretArn}:SESSION_SECRET::${ROLLBACK_SECRET_VERSION_ID}` },
+              ],
+            },
+            { name: 'log-router', image: 'public.ecr.aws/aws-observability/aws-for-fluent-bit:stable' },
+          ],
+        },
+      });
+      ecrMock
+        .on(DescribeImagesCommand, { repositoryName: 'web', imageIds: [{ imageDigest: ROLLBACK_DIGEST }] })
+        .resolves({ imageDetails: [{ registryId: ACCOUNT, repositoryName: 'web', imageDigest: ROLLBACK_DIGEST, imageTags: [] }] });
+      secretStages({
+        [SECRET_VERSION_ID]: ['AWSCURRENT'],
+        [LIVE_SECRET_VERSION_ID]: ['AWSPREVIOUS'],
+        [ROLLBACK_SECRET_VERSION_ID]: ['release-v1.3.9'],
+      });
+    });
+
+    it('names the release it restores and takes its image by digest with the tag of the record', async () => {
+      // Arrange: the record and the release exist (beforeEach).
+
+      // Act
+      const state = await handler(rollbackState());
+
+      // Assert
+      expect(state.restore).toEqual({ deploymentId: ROLLBACK_ID, taskDefinitionArn: ROLLBACK_TASK_DEFINITION_ARN });
+      expect(state.image).toEqual({ repositoryName: 'web', tag: ROLLBACK_TAG, digest: ROLLBACK_DIGEST, uri: ROLLBACK_IMAGE_URI });
+      expect(state.secret).toBeUndefined();
+      expect(state.configDiff).toBeUndefined();
+    });
+
+    it('reads the record, the release task definition, the image by digest and the secret versions, but no secret value', async () => {
+      // Arrange: the record and the release exist (beforeEach).
+
+      // Act
+      await handler(rollbackState());
+
+      // Assert
+      expect(dynamoMock).toHaveReceivedCommandExactlyOnceWith(GetCommand, { TableName: TABLE, Key: RECORD_KEY, ConsistentRead: true });
+      expect(ecsMock).toHaveReceivedCommandWith(DescribeTaskDefinitionCommand, { taskDefinition: ROLLBACK_TASK_DEFINITION_ARN });
+      expect(ecrMock).toHaveReceivedCommandExactlyOnceWith(DescribeImagesCommand, {
+        repositoryName: 'web',
+        imageIds: [{ imageDigest: ROLLBACK_DIGEST }],
+      });
+      expect(secretsMock).toHaveReceivedCommandExactlyOnceWith(DescribeSecretCommand, { SecretId: secretArn });
+      expect(secretsMock).not.toHaveReceivedCommand(GetSecretValueCommand);
+    });
+
+    it('plans to redeploy the task definition of the release as it is for a dry run', async () => {
+      // Arrange
+      const dryRun = rollbackState({ dryRun: true });
+
+      // Act
+      const state = await handler(dryRun);
+
+      // Assert
+      expect(state.plan).toEqual({
+        service: 'web',
+        liveColour: 'blue',
+        targetColour: 'green',
+        image: { current: OLD_IMAGE_URI, next: ROLLBACK_IMAGE_URI },
+        taskDefinition: {
+          base: ROLLBACK_TASK_DEFINITION_ARN,
+          family: 'web',
+          changes: [`redeploy task definition ${ROLLBACK_TASK_DEFINITION_ARN} of ${ROLLBACK_ID} as it is (image ${ROLLBACK_IMAGE_URI})`],
+        },
+        secretVersions: { current: [LIVE_SECRET_VERSION_ID] },
+        restores: { deploymentId: ROLLBACK_ID, taskDefinitionArn: ROLLBACK_TASK_DEFINITION_ARN },
+        traffic: [{ weight: 100, pauseSeconds: 0 }],
+        bakeSeconds: 60,
+      });
+    });
+
+    it('fails with SecretVersionGoneError naming the deleted version the release pinned', async () => {
+      // Arrange
+      secretStages({ [SECRET_VERSION_ID]: ['AWSCURRENT'], [LIVE_SECRET_VERSION_ID]: ['AWSPREVIOUS'] });
+
+      // Act
+      const error = await failure(handler(rollbackState()));
+
+      // Assert
+      expect(error).toBeInstanceOf(SecretVersionGoneError);
+      expect(error.message).toBe(
+        `release ${ROLLBACK_ID} pinned app-config secret ${secretArn} version ${ROLLBACK_SECRET_VERSION_ID} (deleted); it can no longer be redeployed exactly. Nothing was changed`,
+      );
+    });
+
+    it('fails with SecretVersionGoneError when the pinned version has no staging label left', async () => {
+      // Arrange
+      secretStages({
+        [SECRET_VERSION_ID]: ['AWSCURRENT'],
+        [LIVE_SECRET_VERSION_ID]: ['AWSPREVIOUS'],
+        [ROLLBACK_SECRET_VERSION_ID]: [],
+      });
+
+      // Act
+      const error = await failure(handler(rollbackState()));
+
+      // Assert
+      expect(error).toBeInstanceOf(SecretVersionGoneError);
+      expect(error.message).toBe(
+        `release ${ROLLBACK_ID} pinned app-config secret ${secretArn} version ${ROLLBACK_SECRET_VERSION_ID} (no staging label left); it can no longer be redeployed exactly. Nothing was changed`,
+      );
+    });
+
+    it.each<[string, Record<string, unknown> | undefined, string]>([
+      ['no record', undefined, `rollbackTo: no deployment ${ROLLBACK_ID} of web; see "baton history web"`],
+      ['a record of another service', { service: 'api' }, `rollbackTo: no deployment ${ROLLBACK_ID} of web; see "baton history web"`],
+      [
+        'a record that ended ROLLED_BACK',
+        { status: 'ROLLED_BACK' },
+        `rollbackTo: deployment ${ROLLBACK_ID} ended ROLLED_BACK; only a release that succeeded can be redeployed; see "baton history web"`,
+      ],
+      [
+        'a record without a task definition',
+        { newTaskDefinitionArn: undefined },
+        `rollbackTo: deployment ${ROLLBACK_ID} recorded no task definition`,
+      ],
+    ])('fails with RollbackTargetError for %s, before reading the image or the secret', async (_case, fields, message) => {
+      // Arrange
+      givenRecord(fields);
+
+      // Act
+      const error = await failure(handler(rollbackState()));
+
+      // Assert
+      expect(error).toBeInstanceOf(RollbackTargetError);
+      expect(error.message).toBe(message);
+      expect(ecrMock).not.toHaveReceivedCommand(DescribeImagesCommand);
+      expect(secretsMock).not.toHaveReceivedAnyCommand();
+    });
+
+    it('fails with RollbackTargetError when the task definition of the release is gone', async () => {
+      // Arrange
+      ecsMock
+        .on(DescribeTaskDefinitionCommand, { taskDefinition: ROLLBACK_TASK_DEFINITION_ARN })
+        .rejects(new ClientException({ message: 'Unable to describe task definition.', $metadata: { httpStatusCode: 400 } }));
+
+      // Act
+      const error = await failure(handler(rollbackState()));
+
+      // Assert
+      expect(error).toBeInstanceOf(RollbackTargetError);
+      expect(error.message).toBe(
+        `rollbackTo: task definition ${ROLLBACK_TASK_DEFINITION_ARN} of ${ROLLBACK_ID} is gone: Unable to describe task definition.`,
+      );
+    });
+
+    it('fails with DuplicateTriggerError when the live colour already runs the task definition of the release', async () => {
+      // Arrange
+      givenRecord({ newTaskDefinitionArn: LIVE_TASK_DEFINITION_ARN });
+
+      // Act
+      const error = await failure(handler(rollbackState()));
+
+      // Assert
+      expect(error).toBeInstanceOf(DuplicateTriggerError);
+      expect(error.message).toBe(
+        `web already runs the release of ${ROLLBACK_ID} (${LIVE_TASK_DEFINITION_ARN}) on blue; nothing to roll back`,
+      );
+      expect(ecrMock).not.toHaveReceivedCommand(DescribeImagesCommand);
+    });
   });
 });

@@ -2,6 +2,7 @@ import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwa
 import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeReplicationGroupsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { CacheNotReadyError, VerificationFailedError } from '../../lambdas/shared/errors.ts';
@@ -17,6 +18,8 @@ describe('verify', () => {
   const elbMock = mockClient(ElasticLoadBalancingV2Client);
   const cloudwatchMock = mockClient(CloudWatchClient);
   const cacheMock = mockClient(ElastiCacheClient);
+  // The phase tracking of definePhase writes to the record: no DynamoDB call leaves the test.
+  const dynamoMock = mockClient(DynamoDBDocumentClient);
   const mocks = { ecs: ecsMock, elb: elbMock, cloudwatch: cloudwatchMock };
 
   function cacheStatus(status: string) {
@@ -27,7 +30,7 @@ describe('verify', () => {
 
   beforeEach(() => {
     // Arrange (shared): green runs the release, healthy, cache available, no alarm.
-    rejectByDefault(ecsMock, elbMock, cloudwatchMock, cacheMock);
+    rejectByDefault(ecsMock, elbMock, cloudwatchMock, cacheMock, dynamoMock);
     arrangePassingGates(mocks);
     cacheStatus('available');
   });

@@ -17,8 +17,8 @@ afterEach(() => {
   open = undefined;
 });
 
-async function simulation(): Promise<OpenSimulation> {
-  open = await openSimulation({ config: exampleConfig(), account: exampleAccount(), input: {}, approval: 'external' });
+async function simulation(account = exampleAccount()): Promise<OpenSimulation> {
+  open = await openSimulation({ config: exampleConfig(), account, input: {}, approval: 'external' });
   return open;
 }
 
@@ -71,7 +71,8 @@ describe('baton against the simulation', () => {
     // history lists it
     const listed = await baton('history', 'web', '--json');
     const records = JSON.parse(listed.out) as Array<{ deploymentId: string; status: string; requestedBy: string; trigger: string }>;
-    expect(records).toHaveLength(1);
+    // Newest first: this deployment, then the two releases the example account starts with.
+    expect(records.map((r) => r.deploymentId)).toEqual([name, 'web-v1_4_1-20261101T090000Z', 'web-v1_4_0-20261001T090000Z']);
     expect(records[0]).toMatchObject({ deploymentId: name, status: 'SUCCEEDED', trigger: 'cli', requestedBy: userInfo().username });
   });
 
@@ -138,7 +139,7 @@ describe('baton against the simulation', () => {
 
   it('has no earlier release to roll back to on a fresh account (exit 3)', async () => {
     // Arrange
-    await simulation();
+    await simulation({ ...exampleAccount(), deploymentTable: [] });
 
     // Act
     const result = await baton('rollback', 'web');

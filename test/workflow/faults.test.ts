@@ -13,7 +13,7 @@ describe('each fault alone', () => {
     '%s ends %s with traffic on a healthy colour',
     async (name, expected) => {
       // Arrange / Act
-      const result = await run({ faults: [name] });
+      const result = await run({ faults: [name], ...(FAULTS[name]?.input ? { input: FAULTS[name].input } : {}) });
 
       // Assert
       expect(record(result)?.status).toBe(expected);

@@ -6,7 +6,18 @@
  * every run.
  */
 import { describe, expect, it } from 'vitest';
-import { BAKE_LOOP, REJECTED, ROLLED_BACK, record, repeat, run, STABILITY_LOOP, START, weights } from '../fixtures/simulation.ts';
+import {
+  BAKE_LOOP,
+  exampleAccount,
+  REJECTED,
+  ROLLED_BACK,
+  record,
+  repeat,
+  run,
+  STABILITY_LOOP,
+  START,
+  weights,
+} from '../fixtures/simulation.ts';
 
 const HAPPY_TAIL = [
   'Verify new colour',
@@ -77,7 +88,7 @@ describe('a deployment of the example service', () => {
       'Dry run passed',
     ]);
     expect(weights(result)).toEqual({ blue: 100, green: 0 });
-    expect(result.model.table.size).toBe(0);
+    expect([...result.model.table.values()]).toEqual(exampleAccount().deploymentTable);
     expect(result.main.output).toEqual({
       service: 'web',
       liveColour: 'blue',
@@ -92,9 +103,18 @@ describe('a deployment of the example service', () => {
         changes: [
           'container web image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/web@sha256:45d7b5470165427b7d3afdd078d4c512b7175c0bb4e521c54a4f48f9450ccf86 -> 123456789012.dkr.ecr.eu-west-1.amazonaws.com/web@sha256:2b41b068de9587d3a582a081cb97a55390787552acae4f690637cd64ff74673f',
           'secrets DATABASE_URL, LOG_LEVEL, SESSION_SECRET, WORKER_CONCURRENCY pinned to version v-2026-11-20 of arn:aws:secretsmanager:eu-west-1:123456789012:secret:web/app-config-Xy12Ab',
+          'app config v-2026-11-01 -> v-2026-11-20: added [], removed [], changed [DATABASE_URL, SESSION_SECRET, WORKER_CONCURRENCY]',
         ],
       },
       secretVersions: { current: ['v-2026-11-01'], next: 'v-2026-11-20' },
+      configDiff: {
+        secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:web/app-config-Xy12Ab',
+        fromVersionId: 'v-2026-11-01',
+        toVersionId: 'v-2026-11-20',
+        added: [],
+        removed: [],
+        changed: ['DATABASE_URL', 'SESSION_SECRET', 'WORKER_CONCURRENCY'],
+      },
       traffic: [{ weight: 100, pauseSeconds: 0 }],
       bakeSeconds: 300,
     });

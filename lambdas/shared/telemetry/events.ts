@@ -1,0 +1,83 @@
+/**
+ * EventBridge events Baton publishes (source `baton`) so users can wire
+ * anything to a deployment: one per finished or failed phase, one per
+ * terminal outcome. The detail schemas below are the documented contract.
+ * Publishing never fails a deployment: a lost event is logged, not thrown.
+ */
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { z } from 'zod';
+import * as clients from '../clients.ts';
+import { TerminalStatusSchema } from '../contract.ts';
+import { logger } from '../logger.ts';
+
+export const EVENT_SOURCE = 'baton';
+export const PHASE_EVENT = 'Baton Phase Changed';
+export const DEPLOYMENT_EVENT = 'Baton Deployment Finished';
+
+export const PhaseEventDetailSchema = z.object({
+  deploymentId: z.string(),
+  service: z.string(),
+  executionArn: z.string(),
+  phase: z.string(),
+  /** SUCCEEDED when the phase is done (a polling phase: its last check), FAILED when it threw. */
+  status: z.enum(['SUCCEEDED', 'FAILED']),
+  /** First invocation of the phase in this deployment. */
+  startedAt: z.string(),
+  endedAt: z.string(),
+  durationSeconds: z.number(),
+  /** How often the phase ran (polling loops and retries run it more than once). */
+  invocations: z.number().int(),
+  error: z.object({ name: z.string(), message: z.string() }).optional(),
+});
+export type PhaseEventDetail = z.infer<typeof PhaseEventDetailSchema>;
+
+export const DeploymentEventDetailSchema = z.object({
+  deploymentId: z.string(),
+  service: z.string(),
+  executionArn: z.string(),
+  status: TerminalStatusSchema,
+  image: z.string().optional(),
+  startedAt: z.string(),
+  endedAt: z.string(),
+  durationSeconds: z.number(),
+  reason: z.string(),
+  evidence: z.array(z.string()),
+  consoleUrl: z.string(),
+});
+export type DeploymentEventDetail = z.infer<typeof DeploymentEventDetailSchema>;
+
+/** The bus the stack configured; without one (a unit test, a local run) nothing is published. */
+function busName(): string | undefined {
+  return process.env.BATON_EVENT_BUS_NAME;
+}
+
+export async function publishEvent(detailType: typeof PHASE_EVENT, detail: PhaseEventDetail): Promise<void>;
+export async function publishEvent(detailType: typeof DEPLOYMENT_EVENT, detail: DeploymentEventDetail): Promise<void>;
+export async function publishEvent(detailType: string, detail: PhaseEventDetail | DeploymentEventDetail): Promise<void> {
+  const bus = busName();
+  if (!bus) return;
+  try {
+    const out = await clients.events.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            Source: EVENT_SOURCE,
+            DetailType: detailType,
+            Detail: JSON.stringify(detail),
+            EventBusName: bus,
+            Resources: [detail.executionArn],
+          },
+        ],
+      }),
+    );
+    if (out.FailedEntryCount) {
+      logger.warn('event not delivered', {
+        detailType,
+        errorCode: out.Entries?.[0]?.ErrorCode,
+        errorMessage: out.Entries?.[0]?.ErrorMessage,
+      });
+    }
+  } catch (error) {
+    logger.warn('event not delivered', { detailType, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Deployment metrics as CloudWatch embedded metric format (Powertools
+ * Metrics): written to the function's log, no API call. Namespace `Baton`,
+ * dimension `service` (the deployed service), plus `phase` for phase
+ * durations. The dashboard and the alarms of the stack read these names.
+ */
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { TerminalStatus } from '../contract.ts';
+
+export const METRICS_NAMESPACE = 'Baton';
+
+/** One count metric per terminal outcome. */
+export const OUTCOME_METRICS: Record<TerminalStatus, string> = {
+  SUCCEEDED: 'DeploymentSucceeded',
+  ROLLED_BACK: 'DeploymentRolledBack',
+  ROLLBACK_FAILED: 'DeploymentRollbackFailed',
+  REJECTED: 'DeploymentRejected',
+  DUPLICATE: 'DeploymentDuplicate',
+  SUPERSEDED: 'DeploymentSuperseded',
+};
+export const DEPLOYMENT_DURATION = 'DeploymentDuration';
+export const PHASE_DURATION = 'PhaseDuration';
+
+function emit(service: string, deploymentId: string, add: (metrics: Metrics) => void): void {
+  // The default `service` dimension is the deployed service, not the pipeline.
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: service });
+  metrics.addMetadata('deploymentId', deploymentId);
+  add(metrics);
+  metrics.publishStoredMetrics();
+}
+
+export function phaseFinished(service: string, deploymentId: string, phase: string, seconds: number): void {
+  emit(service, deploymentId, (metrics) => {
+    metrics.addDimension('phase', phase);
+    metrics.addMetric(PHASE_DURATION, MetricUnit.Seconds, seconds);
+  });
+}
+
+export function deploymentFinished(service: string, deploymentId: string, status: TerminalStatus, seconds: number): void {
+  emit(service, deploymentId, (metrics) => {
+    metrics.addMetric(OUTCOME_METRICS[status], MetricUnit.Count, 1);
+    metrics.addMetric(DEPLOYMENT_DURATION, MetricUnit.Seconds, seconds);
+  });
+}

@@ -1,0 +1,98 @@
+/**
+ * The human summary of a terminal outcome: published to the SNS topic and,
+ * when configured, posted to a chat webhook. The webhook URL is a credential:
+ * it is read from Secrets Manager at run time (Powertools Parameters, cached
+ * for a few minutes in memory), never from the environment or the template,
+ * and never logged. Delivery problems are logged, never thrown.
+ */
+import { PublishCommand } from '@aws-sdk/client-sns';
+import * as clients from '../clients.ts';
+import { logger } from '../logger.ts';
+import type { DeploymentEventDetail } from './events.ts';
+
+/** Seconds the webhook URL stays cached in the function's memory. */
+export const WEBHOOK_CACHE_SECONDS = 300;
+const WEBHOOK_TIMEOUT_MS = 5000;
+
+function formatDuration(seconds: number): string {
+  const m = Math.floor(seconds / 60);
+  const s = Math.round(seconds % 60);
+  return m > 0 ? `${m} min ${s} s` : `${s} s`;
+}
+
+export function summarize(outcome: DeploymentEventDetail): { subject: string; text: string } {
+  const image = outcome.image ?? 'unknown image';
+  const subject = `Baton: ${outcome.service} ${image} ${outcome.status}`.slice(0, 99);
+  const lines = [
+    `${outcome.service}: ${outcome.status}`,
+    `image: ${image}`,
+    `deployment: ${outcome.deploymentId}`,
+    `duration: ${formatDuration(outcome.durationSeconds)} (${outcome.startedAt} to ${outcome.endedAt})`,
+    `reason: ${outcome.reason}`,
+    ...(outcome.evidence.length > 0 ? ['evidence:', ...outcome.evidence.map((line) => `  - ${line}`)] : []),
+    `execution: ${outcome.consoleUrl}`,
+  ];
+  return { subject, text: lines.join('\n') };
+}
+
+export async function notifyOutcome(outcome: DeploymentEventDetail): Promise<void> {
+  const { subject, text } = summarize(outcome);
+  await Promise.all([publishToTopic(subject, text), postToWebhook(text)]);
+}
+
+async function publishToTopic(subject: string, text: string): Promise<void> {
+  const topicArn = process.env.BATON_TOPIC_ARN;
+  if (!topicArn) return;
+  try {
+    await clients.sns.send(new PublishCommand({ TopicArn: topicArn, Subject: subject, Message: text }));
+  } catch (error) {
+    logger.warn('notification not published', { topicArn, error: describe(error) });
+  }
+}
+
+async function postToWebhook(text: string): Promise<void> {
+  const secretArn = process.env.BATON_CHAT_WEBHOOK_SECRET_ARN;
+  if (!secretArn) return;
+  let url: string;
+  try {
+    url = webhookUrl(await clients.secretsProvider.get(secretArn, { maxAge: WEBHOOK_CACHE_SECONDS }));
+  } catch (error) {
+    logger.warn('chat webhook secret unreadable', { secretArn, error: error instanceof Error ? error.name : 'Error' });
+    return;
+  }
+  try {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      // `text` is what Slack, Mattermost and Google Chat incoming webhooks display.
+      body: JSON.stringify({ text }),
+      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+    });
+    // The URL is a credential: only the status is logged.
+    if (!response.ok) logger.warn('chat webhook refused the message', { secretArn, status: response.status });
+  } catch (error) {
+    logger.warn('chat webhook unreachable', { secretArn, error: error instanceof Error ? error.name : 'Error' });
+  }
+}
+
+/** The secret holds the URL itself, or JSON with a `url` key. */
+export function webhookUrl(secret: unknown): string {
+  let value = typeof secret === 'string' ? secret.trim() : '';
+  if (value.startsWith('{')) {
+    try {
+      const parsed: unknown = JSON.parse(value);
+      value =
+        typeof parsed === 'object' && parsed !== null && typeof (parsed as { url?: unknown }).url === 'string'
+          ? (parsed as { url: string }).url
+          : '';
+    } catch {
+      value = '';
+    }
+  }
+  if (!/^https?:\/\//.test(value)) throw new TypeError('the chat webhook secret is not a URL nor JSON with a "url" key');
+  return value;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

@@ -1,0 +1,75 @@
+/**
+ * Each phase's start, end and result in the deployment record, under
+ * `phases.<phase>`: the first start, the last end, how many invocations
+ * (polling loops and retries) and the latest result.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import * as clients from '../clients.ts';
+import { recordKey, tableName } from '../deployments.ts';
+
+export type PhaseResult = 'succeeded' | 'waiting' | 'failed';
+
+export interface PhaseRun {
+  readonly startedAt: string;
+  readonly endedAt: string;
+  readonly invocations: number;
+  readonly result: PhaseResult;
+  readonly error?: string;
+}
+
+/**
+ * Adds one invocation to the phase's entry and returns the entry as it is
+ * now; undefined when the deployment has no record (a dry run).
+ */
+export async function recordPhaseRun(
+  deploymentId: string,
+  phase: string,
+  run: { startedAt: string; endedAt: string; result: PhaseResult; error?: string },
+): Promise<PhaseRun | undefined> {
+  const key = { TableName: tableName(), Key: recordKey(deploymentId) };
+  const names = { '#phases': 'phases', '#p': phase };
+  const entry: PhaseRun = {
+    startedAt: run.startedAt,
+    endedAt: run.endedAt,
+    invocations: 1,
+    result: run.result,
+    ...(run.error ? { error: run.error } : {}),
+  };
+  try {
+    const out = await clients.dynamo.send(
+      new UpdateCommand({
+        ...key,
+        UpdateExpression: `SET #phases.#p.endedAt = :end, #phases.#p.#result = :result, #phases.#p.invocations = #phases.#p.invocations + :one${run.error ? ', #phases.#p.#error = :error' : ''}${run.error ? '' : ' REMOVE #phases.#p.#error'}`,
+        ConditionExpression: 'attribute_exists(#phases.#p)',
+        ExpressionAttributeNames: { ...names, '#result': 'result', '#error': 'error' },
+        ExpressionAttributeValues: { ':end': run.endedAt, ':result': run.result, ':one': 1, ...(run.error ? { ':error': run.error } : {}) },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return (out.Attributes?.phases as Record<string, PhaseRun> | undefined)?.[phase];
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+  // First invocation of this phase: add its entry, creating the map on a record that has none.
+  for (const [expression, condition] of [
+    ['SET #phases.#p = :entry', 'attribute_exists(pk) AND attribute_exists(#phases) AND attribute_not_exists(#phases.#p)'],
+    ['SET #phases = :map', 'attribute_exists(pk) AND attribute_not_exists(#phases)'],
+  ] as const) {
+    try {
+      await clients.dynamo.send(
+        new UpdateCommand({
+          ...key,
+          UpdateExpression: expression,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: expression.includes('#p') ? names : { '#phases': 'phases' },
+          ExpressionAttributeValues: expression.includes(':entry') ? { ':entry': entry } : { ':map': { [phase]: entry } },
+        }),
+      );
+      return entry;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+  return undefined;
+}

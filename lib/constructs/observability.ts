@@ -1,0 +1,194 @@
+/**
+ * What operators see: the SNS topic for terminal outcomes (encrypted with a
+ * key of the stack, SSL only), the CloudWatch dashboard over the metrics the
+ * handlers emit (lambdas/shared/telemetry/metrics.ts), and alarms on failed,
+ * timed-out and aborted executions and on ROLLBACK_FAILED, wired to the topic.
+ */
+import { Duration, Stack } from 'aws-cdk-lib';
+import {
+  Alarm,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  type IMetric,
+  MathExpression,
+  Metric,
+  Stats,
+  TextWidget,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { BatonConfig } from '../../lambdas/shared/config-schema.ts';
+import { dashboardName, notificationTopicName } from '../../lambdas/shared/names.ts';
+import { DEPLOYMENT_DURATION, METRICS_NAMESPACE, OUTCOME_METRICS, PHASE_DURATION } from '../../lambdas/shared/telemetry/metrics.ts';
+
+const HOUR = Duration.hours(1);
+
+/** Terminal outcomes and alarms go here; subscribe e-mail, chat or a pager to it. */
+export class OutcomeTopic extends Construct {
+  public readonly topic: ITopic;
+  /** The key of the topic the stack creates; undefined when the config names an existing topic. */
+  public readonly key: Key | undefined;
+
+  constructor(scope: Construct, id: string, props: { readonly config: BatonConfig }) {
+    super(scope, id);
+    const { config } = props;
+    const existing = config.pipeline.notifications.snsTopicArn;
+    if (existing) {
+      this.topic = Topic.fromTopicArn(this, 'Outcomes', existing);
+    } else {
+      this.key = new Key(this, 'Key', {
+        description: `Baton ${config.pipeline.name}-${config.pipeline.environment}: encrypts the outcomes topic`,
+        enableKeyRotation: true,
+      });
+      // CloudWatch alarms publish to the encrypted topic; the AWS managed SNS key would not let them.
+      this.key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+      this.topic = new Topic(this, 'Outcomes', {
+        topicName: notificationTopicName(config.pipeline),
+        displayName: `Baton ${config.pipeline.environment}`,
+        masterKey: this.key,
+        enforceSSL: true,
+      });
+    }
+  }
+}
+
+export interface MonitoringProps {
+  readonly config: BatonConfig;
+  readonly stateMachine: IStateMachine;
+  readonly topic: ITopic;
+}
+
+/** The dashboard and the alarms. */
+export class Monitoring extends Construct {
+  public readonly dashboard: Dashboard;
+  public readonly alarms: Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    const { config, stateMachine } = props;
+
+    const services = config.services.map((s) => s.name);
+    const metric = (name: string, service: string, statistic: string = Stats.SUM) =>
+      new Metric({ namespace: METRICS_NAMESPACE, metricName: name, dimensionsMap: { service }, statistic, period: HOUR });
+
+    const outcomes = (service: string): IMetric[] =>
+      Object.entries(OUTCOME_METRICS).map(([status, name]) => metric(name, service).with({ label: `${service} ${status}` }));
+    const rollbackRate = (service: string, index: number) =>
+      new MathExpression({
+        expression: `100 * (rb${index} + rbf${index}) / MAX([s${index} + rb${index} + rbf${index}, 1])`,
+        usingMetrics: {
+          [`s${index}`]: metric(OUTCOME_METRICS.SUCCEEDED, service),
+          [`rb${index}`]: metric(OUTCOME_METRICS.ROLLED_BACK, service),
+          [`rbf${index}`]: metric(OUTCOME_METRICS.ROLLBACK_FAILED, service),
+        },
+        label: `${service} rollback rate %`,
+        period: HOUR,
+      });
+
+    this.dashboard = new Dashboard(this, 'Dashboard', { dashboardName: dashboardName(config.pipeline) });
+    this.dashboard.addWidgets(
+      new TextWidget({
+        markdown: `# Baton ${config.pipeline.name}-${config.pipeline.environment}\nDeployments per service (namespace \`${METRICS_NAMESPACE}\`), state machine \`${stateMachine.stateMachineArn}\`.`,
+        width: 24,
+        height: 2,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Deployments per hour, by outcome',
+        left: services.flatMap(outcomes),
+        stacked: true,
+        width: 12,
+      }),
+      new GraphWidget({
+        title: 'Deployment duration (seconds)',
+        left: services.flatMap((service) => [
+          metric(DEPLOYMENT_DURATION, service, Stats.AVERAGE).with({ label: `${service} average` }),
+          metric(DEPLOYMENT_DURATION, service, Stats.p(90)).with({ label: `${service} p90` }),
+        ]),
+        width: 12,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Rollback rate (% of deployments that reached production)',
+        left: services.map(rollbackRate),
+        leftYAxis: { min: 0, max: 100 },
+        width: 12,
+      }),
+      new GraphWidget({
+        title: 'Phase duration (seconds, average)',
+        left: [
+          new MathExpression({
+            expression: `SEARCH('{${METRICS_NAMESPACE},phase,service} MetricName="${PHASE_DURATION}"', 'Average', 3600)`,
+            label: '',
+            period: HOUR,
+          }),
+        ],
+        width: 12,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Executions',
+        left: [
+          stateMachine.metricStarted({ period: HOUR }),
+          stateMachine.metricSucceeded({ period: HOUR }),
+          stateMachine.metricFailed({ period: HOUR }),
+          stateMachine.metricTimedOut({ period: HOUR }),
+          stateMachine.metricAborted({ period: HOUR }),
+        ],
+        width: 24,
+      }),
+    );
+
+    const action = new SnsAction(props.topic);
+    const alarm = (alarmId: string, metricToWatch: IMetric, description: string) => {
+      const created = new Alarm(this, alarmId, {
+        alarmName: `${Stack.of(this).stackName}-${alarmId}`,
+        alarmDescription: description,
+        metric: metricToWatch,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      created.addAlarmAction(action);
+      this.alarms.push(created);
+    };
+    const fiveMinutes = { period: Duration.minutes(5), statistic: Stats.SUM };
+    alarm(
+      'ExecutionsFailed',
+      stateMachine.metricFailed(fiveMinutes),
+      'A Baton execution failed. Rejected and rolled-back deployments end in a Fail state too; the outcome message on this topic says which.',
+    );
+    alarm(
+      'ExecutionsTimedOut',
+      stateMachine.metricTimedOut(fiveMinutes),
+      'A Baton execution hit executionTimeoutSeconds; the backstop starts a recovery that rolls it back.',
+    );
+    alarm(
+      'ExecutionsAborted',
+      stateMachine.metricAborted(fiveMinutes),
+      'A Baton execution was stopped (baton abort or the console); the backstop starts a recovery that rolls it back.',
+    );
+    for (const [index, service] of services.entries()) {
+      alarm(
+        `RollbackFailed${index}`,
+        new Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName: OUTCOME_METRICS.ROLLBACK_FAILED,
+          dimensionsMap: { service },
+          ...fiveMinutes,
+        }),
+        `ROLLBACK_FAILED for ${service}: production traffic may not be on a healthy colour. Check the listener weights now (baton status ${service}).`,
+      );
+    }
+  }
+}
