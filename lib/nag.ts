@@ -6,6 +6,7 @@
 import { Validations } from 'aws-cdk-lib';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { PhaseName } from '../lambdas/shared/config-schema.ts';
+import { stateMachineName } from '../lambdas/shared/names.ts';
 import type { BatonStack } from './baton-stack.ts';
 import { WILDCARD_ONLY_ACTIONS } from './constructs/phase-permissions.ts';
 
@@ -24,6 +25,11 @@ export function acknowledgeFindings(stack: BatonStack): void {
         'Step Functions invokes the phase functions synchronously and owns retries and failure handling (Retry/Catch); a DLQ only applies to asynchronous invocations.',
     });
   }
+  Validations.of(phases.roles.initialize).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${stack.region}:${stack.account}:execution:${stateMachineName(stack.config.pipeline)}:*]`,
+    reason:
+      'DescribeExecution checks whether the execution named by a held lock still runs; execution names are not known in advance, so the grant covers the executions of this state machine only.',
+  });
   const prepareRole = phases.roles.prepare;
   for (const finding of [...new Set(stack.config.services.map((s) => s.taskDefinitionFamily))]) {
     Validations.of(prepareRole).acknowledge({

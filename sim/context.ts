@@ -10,7 +10,13 @@ export interface SimulationContext {
   readonly onStateEntered: Array<(state: string) => void>;
   /** The state whose handler is running (for faults tied to a phase). */
   currentState: string | undefined;
-  duplicateTrigger: boolean;
+  /**
+   * Further triggers for the same service while the main execution runs: when
+   * the main execution's Task `afterState` returns, `<main>-<suffix>` starts
+   * (with `input`, or the main input) and runs to its end before the main one
+   * goes on.
+   */
+  readonly triggers: Array<{ afterState: string; suffix: string; input?: unknown }>;
   /** How the local smoke-test server misbehaves (smoke faults). */
   readonly smoke: { fails: boolean; delayMs: number };
   /** When the fault's bad signal started (epoch ms), for the signal-to-restore report. */

@@ -238,7 +238,7 @@ export class Simulation implements SfnBackend {
       interceptors: this.apis.interceptors,
       onStateEntered: [],
       currentState: undefined,
-      duplicateTrigger: false,
+      triggers: [],
       signalAt: undefined,
       smoke: { fails: false, delayMs: 0 },
       isRequestedImage: (image) =>
@@ -487,11 +487,13 @@ export class Simulation implements SfnBackend {
           if (isWaitForTaskToken(state)) return await this.waitForToken(execution, state, handler, input);
           const output = await handler(input);
           attempts.clear();
-          if (binding.phase === 'initialize' && ctx.duplicateTrigger && execution.name === this.mainName) {
-            ctx.duplicateTrigger = false;
-            const second = this.startExecution(`${execution.name}-duplicate`, execution.input);
-            await this.until(second);
-            ctx.currentState = name;
+          if (execution.name === this.mainName) {
+            for (const trigger of ctx.triggers.filter((t) => t.afterState === name)) {
+              ctx.triggers.splice(ctx.triggers.indexOf(trigger), 1);
+              const second = this.startExecution(`${execution.name}-${trigger.suffix}`, trigger.input ?? execution.input);
+              await this.until(second);
+              ctx.currentState = name;
+            }
           }
           return output;
         } catch (error) {

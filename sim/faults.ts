@@ -9,7 +9,7 @@ import type { SimulationContext } from './context.ts';
 export interface Fault {
   readonly description: string;
   /** What the pipeline should end with when this fault is the only one. */
-  readonly expected: 'SUCCEEDED' | 'REJECTED' | 'DUPLICATE' | 'ROLLED_BACK';
+  readonly expected: 'SUCCEEDED' | 'REJECTED' | 'DUPLICATE' | 'SUPERSEDED' | 'ROLLED_BACK';
   /** The execution input the fault is meant for, when not the default deployment (e.g. a rollback). */
   readonly input?: Readonly<Record<string, unknown>>;
   apply(ctx: SimulationContext): void;
@@ -120,26 +120,73 @@ export const FAULTS: Record<string, Fault> = {
     },
   },
   'lock-held': {
-    description: 'Another deployment holds the service lock: initialize rejects this one and leaves the other lock alone.',
-    expected: 'REJECTED',
+    description:
+      'While this deployment holds the lock (it is deploying), a newer image v1.4.3 is pushed and triggered: that second execution is rejected naming the holder; this one succeeds.',
+    expected: 'SUCCEEDED',
     apply(ctx) {
-      ctx.model.table.set(`LOCK#${ctx.service.name}|LOCK`, {
-        pk: `LOCK#${ctx.service.name}`,
-        sk: 'LOCK',
-        service: ctx.service.name,
-        deploymentId: 'other-deployment',
-        executionArn: `arn:aws:states:${ctx.model.region}:${ctx.model.account}:execution:baton-production:other-deployment`,
-        imageRef: 'tag:v0.9.9',
-        acquiredAt: new Date(ctx.model.now - 60_000).toISOString(),
-        leaseExpiresAt: Math.floor(ctx.model.now / 1000) + 3600,
+      const repository = ctx.model.repositories[ctx.service.ecr.repositoryName];
+      repository?.images.push({
+        digest: 'sha256:9c2d4f1e0b8a7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d',
+        tags: ['v1.4.3'],
+        pushedAt: new Date(ctx.model.now).toISOString(),
+        behaviour: 'healthy',
       });
+      ctx.triggers.push({
+        afterState: 'Deploy new colour',
+        suffix: 'concurrent',
+        input: { service: ctx.service.name, imageTag: 'v1.4.3' },
+      });
+    },
+  },
+  'stale-lock': {
+    description:
+      'The lock is held by a deployment whose execution is gone and whose record is closed (it ended without releasing the lock): the lock is taken over, with a warning naming it, and the deployment succeeds.',
+    expected: 'SUCCEEDED',
+    apply(ctx) {
+      const { model, service } = ctx;
+      const deploymentId = 'web-v1_4_1-stale';
+      model.table.set(`LOCK#${service.name}|LOCK`, {
+        pk: `LOCK#${service.name}`,
+        sk: 'LOCK',
+        service: service.name,
+        deploymentId,
+        // No such execution exists any more (Step Functions keeps ended executions for 90 days).
+        executionArn: `arn:aws:states:${model.region}:${model.account}:execution:baton-production:${deploymentId}`,
+        imageRef: 'tag:v1.4.1',
+        acquiredAt: new Date(model.now - 86_400_000).toISOString(),
+        leaseExpiresAt: Math.floor(model.now / 1000) + 3600,
+      });
+      model.table.set(`DEPLOYMENT#${deploymentId}|RECORD`, {
+        pk: `DEPLOYMENT#${deploymentId}`,
+        sk: 'RECORD',
+        gsi1pk: `SERVICE#${service.name}`,
+        gsi1sk: `${new Date(model.now - 86_400_000).toISOString()}#${deploymentId}`,
+        deploymentId,
+        service: service.name,
+        status: 'ROLLED_BACK',
+        executionArn: `arn:aws:states:${model.region}:${model.account}:execution:baton-production:${deploymentId}`,
+        startedAt: new Date(model.now - 86_400_000).toISOString(),
+        endedAt: new Date(model.now - 86_000_000).toISOString(),
+        trigger: 'ecr',
+        outcomeReason: 'GateFailedError: alarm web-5xx is ALARM',
+      });
+    },
+  },
+  'older-image': {
+    description:
+      'The requested image was pushed before the one live (v1.4.1): the trigger ends SUPERSEDED without changing anything ("baton rollback" is the deliberate way back).',
+    expected: 'SUPERSEDED',
+    apply(ctx) {
+      const repository = ctx.model.repositories[ctx.service.ecr.repositoryName];
+      const requested = repository?.images.find((image) => ctx.isRequestedImage(image));
+      if (requested) requested.pushedAt = '2026-09-15T08:00:00Z';
     },
   },
   'duplicate-trigger': {
     description: 'The same image is triggered twice while the first deployment runs: the second ends DUPLICATE, the first succeeds.',
     expected: 'SUCCEEDED',
     apply(ctx) {
-      ctx.duplicateTrigger = true;
+      ctx.triggers.push({ afterState: 'Initialize', suffix: 'duplicate' });
     },
   },
   'register-fails': {

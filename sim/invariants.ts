@@ -3,10 +3,11 @@
  * Returns the broken ones in words; an empty list means all hold.
  */
 import type { BatonConfig } from '../lambdas/shared/config-schema.ts';
+import { TerminalStatusSchema } from '../lambdas/shared/contract.ts';
 import type { AccountSpec } from './account/schema.ts';
 import type { SimulationResult } from './engine.ts';
 
-const TERMINAL = new Set(['SUCCEEDED', 'ROLLED_BACK', 'ROLLBACK_FAILED', 'REJECTED', 'DUPLICATE']);
+const TERMINAL: ReadonlySet<string> = new Set(TerminalStatusSchema.options);
 
 /** Every string value in the account file's secrets: none may appear anywhere outside the account. */
 export function secretValues(account: Pick<AccountSpec, 'secretsManager'>): string[] {

@@ -4,11 +4,13 @@
  * A dry run takes no lock and writes nothing.
  */
 
+import { imageRefOf, olderThan } from '../shared/aws/images.ts';
 import { liveColourOf, readWeights } from '../shared/aws/listener.ts';
 import type { ServiceConfig } from '../shared/config-schema.ts';
 import { type DeploymentRequest, type DeploymentState, ExecutionEnvelopeSchema, otherColour } from '../shared/contract.ts';
-import { acquireLock, createRecord } from '../shared/deployments.ts';
-import { DeploymentLockedError, DuplicateTriggerError, UnknownServiceError } from '../shared/errors.ts';
+import { acquireLock, createRecord, LEASE_SECONDS, type LockItem, reclaimLock } from '../shared/deployments.ts';
+import { DeploymentLockedError, DuplicateTriggerError, SupersededError, UnknownServiceError } from '../shared/errors.ts';
+import { inspectHolder } from '../shared/lock-holder.ts';
 import { logger } from '../shared/logger.ts';
 import { recordBase } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
@@ -56,32 +58,61 @@ export const handler = definePhase('initialize', ExecutionEnvelopeSchema, async 
   if (request.dryRun) return state;
 
   const imageRef = request.rollbackTo ? `rollback:${request.rollbackTo}` : (request.imageDigest ?? `tag:${request.imageTag ?? ''}`);
-  const leaseSeconds = config.pipeline.executionTimeoutSeconds + 600;
-  const lock = await acquireLock({
+  const lock = {
     service: service.name,
     deploymentId: envelope.deploymentId,
     executionArn: envelope.executionArn,
     imageRef,
     acquiredAt: envelope.startedAt,
-    leaseExpiresAt: Math.floor(Date.now() / 1000) + leaseSeconds,
-  });
-  if (!lock.acquired) {
-    const holder = lock.holder;
-    if (holder && holder.imageRef === imageRef) {
-      throw new DuplicateTriggerError(
-        `${service.name} is already deploying ${describeRef(imageRef)} (deployment ${holder.deploymentId}); this trigger changes nothing`,
-      );
-    }
-    throw new DeploymentLockedError(
-      holder
-        ? `${service.name} is locked by deployment ${holder.deploymentId} (${describeRef(holder.imageRef)}, since ${holder.acquiredAt}, execution ${holder.executionArn})`
-        : `${service.name} is locked by another deployment`,
-    );
+    leaseExpiresAt: Math.floor(Date.now() / 1000) + LEASE_SECONDS,
+  };
+  const taken = await acquireLock(lock);
+  if (!taken.acquired) {
+    const reclaimed = taken.holder ? await takeOverOrRefuse(service, request, lock, taken.holder) : undefined;
+    if (!reclaimed) throw new DeploymentLockedError(`${service.name} is locked by another deployment`);
+    state.warnings.push(reclaimed);
   }
   await createRecord(recordBase(state));
   logger.info('lock taken', { liveColour, idleColour, strategy: strategy.type });
   return state;
 });
+
+/**
+ * The lock is held: a duplicate of the holder ends DUPLICATE, an image older
+ * than the holder's ends SUPERSEDED, a dead holder's lock is taken over (the
+ * returned warning says from whom), and anything else is refused naming the
+ * holder.
+ */
+async function takeOverOrRefuse(
+  service: ServiceConfig,
+  request: DeploymentRequest,
+  lock: Omit<LockItem, 'pk' | 'sk'>,
+  holder: LockItem,
+): Promise<string> {
+  if (holder.imageRef === lock.imageRef) {
+    throw new DuplicateTriggerError(
+      `${service.name} is already deploying ${describeRef(lock.imageRef)} (deployment ${holder.deploymentId}); this trigger changes nothing`,
+    );
+  }
+  const verdict = await inspectHolder(holder);
+  const described = `deployment ${holder.deploymentId} (${describeRef(holder.imageRef)}, since ${holder.acquiredAt}, execution ${holder.executionArn})`;
+  if (verdict.reclaimable) {
+    if (await reclaimLock(lock, holder)) {
+      logger.warn('lock reclaimed', { from: holder.deploymentId, why: verdict.why });
+      return `took over the lock of ${described}: ${verdict.why}`;
+    }
+    throw new DeploymentLockedError(`${service.name} was locked by ${described}, and another deployment took the lock first`);
+  }
+  const mine = imageRefOf(lock.imageRef);
+  const theirs = imageRefOf(holder.imageRef);
+  const older = mine && theirs && !request.rollbackTo ? await olderThan(service.ecr.repositoryName, mine, theirs) : undefined;
+  if (older) {
+    throw new SupersededError(
+      `${describeRef(lock.imageRef)} (pushed ${older.candidate.toISOString()}) is older than ${describeRef(holder.imageRef)} (pushed ${older.reference.toISOString()}), which ${described} is deploying; releases do not go backwards by accident (use "baton rollback" to go back)`,
+    );
+  }
+  throw new DeploymentLockedError(`${service.name} is locked by ${described}${verdict.why ? `: ${verdict.why}` : ''}`);
+}
 
 function describeRef(imageRef: string): string {
   if (imageRef.startsWith('rollback:')) return `a rollback to ${imageRef.slice('rollback:'.length)}`;

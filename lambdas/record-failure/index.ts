@@ -1,6 +1,6 @@
 /**
  * record failure: the terminal record for an execution that did not reach a
- * deployment (REJECTED, DUPLICATE) or whose rollback failed (ROLLBACK_FAILED).
+ * deployment (REJECTED, DUPLICATE, SUPERSEDED) or whose rollback failed (ROLLBACK_FAILED).
  * Releases the lock if, and only if, this execution holds it.
  */
 import { z } from 'zod';
@@ -38,6 +38,9 @@ const Request = z.object({
   reason: z.string().optional(),
 });
 
+/** Rejections that are not failures: the trigger was redundant or out of date. */
+const REJECTION_STATUS: Record<string, TerminalStatus> = { DuplicateTriggerError: 'DUPLICATE', SupersededError: 'SUPERSEDED' };
+
 export const handler = definePhase('recordFailure', RecordFailureInputSchema, async ({ kind, state }) => {
   const request = Request.safeParse(state.request);
   const asked = request.success ? request.data : {};
@@ -54,7 +57,7 @@ export const handler = definePhase('recordFailure', RecordFailureInputSchema, as
     cause = `rollback after ${original.name} (${original.message}) failed: ${rollbackError.name}: ${rollbackError.message}. Production traffic needs a human: check the listener weights of ${serviceName}.`;
     logger.error('ROLLBACK_FAILED: production needs attention', { original: original.name, rollbackError: rollbackError.name });
   } else {
-    status = original.name === 'DuplicateTriggerError' ? 'DUPLICATE' : 'REJECTED';
+    status = REJECTION_STATUS[original.name] ?? 'REJECTED';
     error = original.name;
     cause = original.message;
   }

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { type DeploymentState, DeploymentStateSchema, ExecutionEnvelopeSchema } from '../shared/contract.ts';
-import { getRecord, TERMINAL_STATUSES } from '../shared/deployments.ts';
+import { getRecord, TERMINAL_STATUSES, transferLock } from '../shared/deployments.ts';
 import { ContractViolationError, InvalidInputError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
 import type { RESUME_FIELDS } from '../shared/outcome.ts';
@@ -51,7 +51,13 @@ export const handler = definePhase(
       warnings: [`recovered by ${envelope.deploymentId}`],
     });
     if (!state.success) throw new ContractViolationError(`record ${recover} cannot be resumed: ${formatIssues(state.error)}`);
-    logger.warn('recovering a deployment that ended without a terminal record', { recovering: recover, error });
+    // The lock now names this execution, so nobody takes it over while the rollback runs.
+    const transferred = await transferLock(service.name, recover, envelope.executionArn);
+    logger.warn('recovering a deployment that ended without a terminal record', {
+      recovering: recover,
+      error,
+      lockTransferred: transferred,
+    });
     return { ...state.data, nothingToRecover: false };
   },
   {

@@ -9,6 +9,10 @@ import { DeploymentStateSchema } from '../shared/contract.ts';
 import { annotateRecord } from '../shared/deployments.ts';
 import { logger } from '../shared/logger.ts';
 import { definePhase } from '../shared/phase.ts';
+
+/** The longest approval window the config allows (approvalTimeoutSeconds), for when the stack did not say. */
+export const MAX_APPROVAL_TIMEOUT_SECONDS = 86_400;
+
 import { nowIso } from '../shared/time.ts';
 
 export const RequestApprovalInputSchema = z.object({
@@ -16,9 +20,17 @@ export const RequestApprovalInputSchema = z.object({
   state: DeploymentStateSchema,
 });
 
-export const handler = definePhase('requestApproval', RequestApprovalInputSchema, async ({ taskToken, state }) => {
-  await annotateRecord(state.deploymentId, { approvalToken: taskToken, approvalRequestedAt: nowIso(), awaitingApproval: true });
-  // The token lets anyone holding it approve: it goes to the record only, never to a log line.
-  logger.info('waiting for approval', { colour: state.idle.colour, command: `baton approve ${state.service.name}` });
-  return { requested: true };
-});
+export const handler = definePhase(
+  'requestApproval',
+  RequestApprovalInputSchema,
+  async ({ taskToken, state }) => {
+    await annotateRecord(state.deploymentId, { approvalToken: taskToken, approvalRequestedAt: nowIso(), awaitingApproval: true });
+    // The token lets anyone holding it approve: it goes to the record only, never to a log line.
+    logger.info('waiting for approval', { colour: state.idle.colour, command: `baton approve ${state.service.name}` });
+    return { requested: true };
+  },
+  {
+    // No phase runs while the task token waits: the lease must outlast the whole approval window.
+    leaseSeconds: Number(process.env.BATON_APPROVAL_TIMEOUT_SECONDS ?? MAX_APPROVAL_TIMEOUT_SECONDS),
+  },
+);

@@ -64,6 +64,77 @@ export async function acquireLock(lock: Omit<LockItem, 'pk' | 'sk'>): Promise<Lo
   }
 }
 
+/**
+ * Seconds a lock stays valid without renewal. Every phase renews it for this
+ * long plus the Wait ahead of it; a lock past its lease is reclaimable.
+ */
+export const LEASE_SECONDS = 900;
+
+/** Extends the lease if, and only if, this deployment still holds the lock; returns whether it did. */
+export async function renewLease(service: string, deploymentId: string, seconds: number, phase: string): Promise<boolean> {
+  try {
+    await clients.dynamo.send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: lockKey(service),
+        UpdateExpression: 'SET leaseExpiresAt = :until, renewedAt = :now, renewedBy = :phase',
+        ConditionExpression: 'deploymentId = :me',
+        ExpressionAttributeValues: {
+          ':until': Math.floor(Date.now() / 1000) + seconds,
+          ':now': new Date().toISOString(),
+          ':phase': phase,
+          ':me': deploymentId,
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/** Points the lock at the execution now working for its deployment (a recovery execution). */
+export async function transferLock(service: string, deploymentId: string, executionArn: string): Promise<boolean> {
+  try {
+    await clients.dynamo.send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: lockKey(service),
+        UpdateExpression: 'SET executionArn = :arn, leaseExpiresAt = :until',
+        ConditionExpression: 'deploymentId = :me',
+        ExpressionAttributeValues: {
+          ':arn': executionArn,
+          ':until': Math.floor(Date.now() / 1000) + LEASE_SECONDS,
+          ':me': deploymentId,
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/** Takes over a lock from a holder found dead; fails if the lock changed hands in the meantime. */
+export async function reclaimLock(lock: Omit<LockItem, 'pk' | 'sk'>, holder: LockItem): Promise<boolean> {
+  try {
+    await clients.dynamo.send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: { ...lockKey(lock.service), ...lock, reclaimedFrom: holder.deploymentId },
+        ConditionExpression: 'deploymentId = :holder AND executionArn = :holderExecution',
+        ExpressionAttributeValues: { ':holder': holder.deploymentId, ':holderExecution': holder.executionArn },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
 export async function readLock(service: string): Promise<LockItem | undefined> {
   const out = await clients.dynamo.send(new GetCommand({ TableName: tableName(), Key: lockKey(service), ConsistentRead: true }));
   return out.Item as LockItem | undefined;

@@ -46,6 +46,9 @@ export class SecretInvalidError extends BatonError {}
 /** A secret version a release pinned no longer exists (deleted, or no staging label left). */
 export class SecretVersionGoneError extends BatonError {}
 
+/** A newer image of the service is already live or deploying: this older one would move the release backwards. */
+export class SupersededError extends BatonError {}
+
 /** The release a rollback asks for cannot be redeployed (unknown, another service, or did not succeed). */
 export class RollbackTargetError extends BatonError {}
 

@@ -6,6 +6,7 @@
  */
 import type { z } from 'zod';
 import type { PhaseName } from './config-schema.ts';
+import { LEASE_SECONDS, renewLease } from './deployments.ts';
 import { BatonError, ContractViolationError, TransientAwsError } from './errors.ts';
 import { logger } from './logger.ts';
 import { PHASE_EVENT, publishEvent } from './telemetry/events.ts';
@@ -76,8 +77,10 @@ export interface PhaseOptions<Result> {
   readonly done?: (result: Result) => boolean;
   /** Which deployment the input belongs to, when it is not a deployment state (see deploymentOf). */
   readonly identify?: (input: unknown) => DeploymentRef | undefined;
-  /** Whether the phase's runs go into the record and out as events (default true). */
+  /** Whether the phase's runs go into the record and out as events, and renew the lock's lease (default true). */
   readonly track?: boolean;
+  /** Seconds the lease must outlast the phase beyond LEASE_SECONDS, when the next state waits without a Wait (a task token). */
+  readonly leaseSeconds?: number;
 }
 
 export function definePhase<Schema extends z.ZodType, Result>(
@@ -109,13 +112,19 @@ export function definePhase<Schema extends z.ZodType, Result>(
       const result = await run(input, { phase });
       logger.info('phase finished');
       const done = options.done?.(result) ?? true;
-      if (tracked) await trackPhase(tracked, phase, { startedAt, endedAt: nowIso(), result: done ? 'succeeded' : 'waiting' });
+      if (tracked) {
+        await trackPhase(tracked, phase, { startedAt, endedAt: nowIso(), result: done ? 'succeeded' : 'waiting' });
+        await keepLease(tracked, phase, (options.leaseSeconds ?? 0) + waitAhead(result));
+      }
       return result;
     } catch (caught) {
       const error = classify(caught);
       if (error instanceof Error) {
         logger.warn('phase failed', { errorName: error.name, errorMessage: error.message });
-        if (tracked) await trackPhase(tracked, phase, { startedAt, endedAt: nowIso(), result: 'failed', error });
+        if (tracked) {
+          await trackPhase(tracked, phase, { startedAt, endedAt: nowIso(), result: 'failed', error });
+          await keepLease(tracked, phase, 0);
+        }
       }
       throw error;
     }
@@ -150,6 +159,26 @@ export function deploymentOf(input: unknown): DeploymentRef | undefined {
     };
   }
   return undefined;
+}
+
+/** The seconds of the Wait state that follows, which the phase sets in `wait.seconds`. */
+function waitAhead(result: unknown): number {
+  const seconds = (result as { wait?: { seconds?: unknown } } | null)?.wait?.seconds;
+  return typeof seconds === 'number' ? seconds : 0;
+}
+
+/**
+ * A live execution keeps its lock: every phase extends the lease past the
+ * wait ahead. Only the holder can (the write is conditional), so a phase of a
+ * deployment that holds no lock (a duplicate, a released lock) changes nothing.
+ */
+async function keepLease(deployment: DeploymentRef, phase: PhaseName, extraSeconds: number): Promise<void> {
+  if (!deployment.service) return;
+  try {
+    await renewLease(deployment.service, deployment.deploymentId, LEASE_SECONDS + extraSeconds, phase);
+  } catch (error) {
+    logger.warn('lease not renewed', { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+  }
 }
 
 /**

@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { assertPinnedVersionsAvailable, checkAppConfig } from '../shared/aws/app-config.ts';
 import { assertCacheServing, describeService, firingAlarms, targetHealth } from '../shared/aws/health.ts';
+import { type ImageRef, olderThan } from '../shared/aws/images.ts';
 import { liveColourOf, readWeights } from '../shared/aws/listener.ts';
 import * as clients from '../shared/clients.ts';
 import {
@@ -33,6 +34,7 @@ import {
   ListenerSplitError,
   ResourceMissingError,
   RollbackTargetError,
+  SupersededError,
 } from '../shared/errors.ts';
 import { definePhase } from '../shared/phase.ts';
 import { secretRefs, versionsOf } from '../shared/secret-refs.ts';
@@ -77,6 +79,7 @@ export const handler = definePhase('validate', DeploymentStateSchema, async (sta
   if (!target && container.image.endsWith(`@${image.digest}`)) {
     throw new DuplicateTriggerError(`${service.name} already runs ${image.digest} on ${state.live.colour}; nothing to deploy`);
   }
+  if (!target) await assertNotOlderThanLive(state, container.image, image);
 
   let secret: SecretPin | undefined;
   let configDiff: ConfigDiff | undefined;
@@ -145,6 +148,30 @@ export function dryRunPlan(state: DeploymentState, container: ContainerDefinitio
     traffic: planSteps(state.strategy),
     bakeSeconds: state.bakeSeconds,
   };
+}
+
+/** A release never goes backwards by accident: an image pushed before the live one ends SUPERSEDED. */
+async function assertNotOlderThanLive(
+  state: DeploymentState,
+  liveImage: string,
+  image: NonNullable<DeploymentState['image']>,
+): Promise<void> {
+  const { repositoryName } = state.service.ecr;
+  const live = liveImageRef(liveImage, repositoryName);
+  if (!live) return;
+  const older = await olderThan(repositoryName, { imageDigest: image.digest }, live);
+  if (!older) return;
+  throw new SupersededError(
+    `${image.tag ?? image.digest} (pushed ${older.candidate.toISOString()}) is older than the image live on ${state.live.colour} (${liveImage}, pushed ${older.reference.toISOString()}); releases do not go backwards by accident (use "baton rollback" to go back)`,
+  );
+}
+
+/** The live container's image as an ECR reference, if it comes from the service's repository. */
+export function liveImageRef(image: string, repositoryName: string): ImageRef | undefined {
+  const match = /^[^/]+\/(.+?)(?:@(sha256:[0-9a-f]{64})|:([^:@/]+))?$/.exec(image);
+  if (!match || match[1] !== repositoryName) return undefined;
+  if (match[2]) return { imageDigest: match[2] };
+  return match[3] ? { imageTag: match[3] } : undefined;
 }
 
 interface RollbackTarget {

@@ -27,7 +27,7 @@ export const PHASES: Record<PhaseName, { readonly dir: string; readonly needs: r
   {
     initialize: {
       dir: 'initialize',
-      needs: ['readListener', 'lock', 'writeRecord'],
+      needs: ['readListener', 'lock', 'writeRecord', 'readImages', 'readRecord', 'inspectLockHolder'],
       description: 'Validates the request, takes the lock, resolves the live colour',
     },
     validate: {
@@ -95,7 +95,11 @@ export const PHASES: Record<PhaseName, { readonly dir: string; readonly needs: r
       needs: ['writeRecord'],
       description: 'Stores the approval task token in the deployment record',
     },
-    recover: { dir: 'recover', needs: ['readRecord'], description: 'Rebuilds the state of a deployment left without a terminal record' },
+    recover: {
+      dir: 'recover',
+      needs: ['readRecord', 'lock'],
+      description: 'Rebuilds the state of a deployment left without a terminal record',
+    },
     smokeTest: { dir: 'smoke-test', needs: [], description: 'HTTP checks of the new colour through the test listener' },
     backstop: {
       dir: 'backstop',
@@ -205,6 +209,7 @@ export class PhaseFunctions extends Construct {
           POWERTOOLS_SERVICE_NAME: 'baton',
           POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
           BATON_EVENT_BUS_NAME: 'default',
+          ...(phase === 'requestApproval' ? { BATON_APPROVAL_TIMEOUT_SECONDS: String(config.pipeline.approvalTimeoutSeconds) } : {}),
           ...(needs.includes('notify')
             ? {
                 BATON_TOPIC_ARN: props.topic.topicArn,

@@ -6,6 +6,7 @@
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { BatonConfig } from '../../lambdas/shared/config-schema.ts';
+import { stateMachineName } from '../../lambdas/shared/names.ts';
 
 export type PermissionNeed =
   | 'readListener'
@@ -23,6 +24,7 @@ export type PermissionNeed =
   | 'lock'
   | 'readRecord'
   | 'writeRecord'
+  | 'inspectLockHolder'
   | 'trackPhase'
   | 'publishEvents'
   | 'notify';
@@ -127,7 +129,14 @@ export function statementsFor(needs: readonly PermissionNeed[], scope: Scope): P
         );
         break;
       case 'lock':
-        allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], [scope.table.tableArn]);
+        allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], [scope.table.tableArn]);
+        break;
+      case 'inspectLockHolder':
+        // Whether the execution named by a lock still runs: executions of this state machine only.
+        allow(
+          ['states:DescribeExecution'],
+          [`arn:${partition}:states:${region}:${account}:execution:${stateMachineName(config.pipeline)}:*`],
+        );
         break;
       case 'readRecord':
         allow(['dynamodb:GetItem'], [scope.table.tableArn]);
@@ -136,9 +145,10 @@ export function statementsFor(needs: readonly PermissionNeed[], scope: Scope): P
         allow(['dynamodb:UpdateItem', 'dynamodb:PutItem'], [scope.table.tableArn]);
         break;
       case 'trackPhase':
-        // Each phase writes its own start, end and result into the deployment record, and only into records.
+        // Each phase writes its own start, end and result into the deployment record and renews the lock's lease:
+        // updates of record and lock items only.
         allow(['dynamodb:UpdateItem'], [scope.table.tableArn], {
-          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['DEPLOYMENT#*'] },
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['DEPLOYMENT#*', 'LOCK#*'] },
         });
         break;
       case 'publishEvents':

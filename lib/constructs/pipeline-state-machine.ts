@@ -67,8 +67,9 @@ export const STATE_NAMES = {
   waitRollback: 'Wait for old colour',
   rolledBack: 'Deployment rolled back',
   recordRejection: 'Record rejection',
-  isDuplicate: 'Is it a duplicate trigger?',
+  isDuplicate: 'Is the trigger redundant?',
   duplicate: 'Duplicate trigger ignored',
+  superseded: 'Older image superseded',
   rejected: 'Deployment rejected',
   recordRollbackFailure: 'Record rollback failure',
   rollbackFailed: 'Rollback failed',
@@ -126,11 +127,13 @@ export class PipelineStateMachine extends Construct {
     const failWithOutcome = (name: string) =>
       new Fail(this, name, { errorPath: PAYLOAD_PATHS.outcomeError, causePath: PAYLOAD_PATHS.outcomeCause });
 
-    // Failures before any change: a terminal record, no rollback.
+    // Failures before any change: a terminal record, no rollback. A redundant trigger (a duplicate, or an
+    // image older than the one live or deploying) is not a failure: the execution succeeds.
     const recordRejection = task(S.recordRejection, 'recordFailure', TaskInput.fromObject({ kind: 'rejected', 'state.$': '$' }));
     recordRejection.next(
       new Choice(this, S.isDuplicate)
         .when(Condition.stringEquals(PAYLOAD_PATHS.outcomeStatus, 'DUPLICATE'), new Succeed(this, S.duplicate))
+        .when(Condition.stringEquals(PAYLOAD_PATHS.outcomeStatus, 'SUPERSEDED'), new Succeed(this, S.superseded))
         .otherwise(failWithOutcome(S.rejected)),
     );
 

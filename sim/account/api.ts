@@ -551,7 +551,13 @@ function describeImages(m: AccountModel, input: DescribeImagesInput) {
         ...errorMeta(400),
       });
     }
-    return { registryId: m.account, repositoryName: input.repositoryName, imageDigest: image.digest, imageTags: [...image.tags] };
+    return {
+      registryId: m.account,
+      repositoryName: input.repositoryName,
+      imageDigest: image.digest,
+      imageTags: [...image.tags],
+      ...(image.pushedAt ? { imagePushedAt: new Date(image.pushedAt) } : {}),
+    };
   });
   return { ...META, imageDetails };
 }

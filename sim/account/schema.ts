@@ -81,6 +81,8 @@ export const AccountSchema = z.strictObject({
           z.strictObject({
             digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
             tags: z.array(z.string()),
+            /** When the image was pushed (ISO 8601): what decides which of two images is newer. */
+            pushedAt: z.iso.datetime().optional(),
             /** How tasks running this image behave in the simulation. */
             behaviour: ImageBehaviourSchema.default('healthy'),
           }),

@@ -6,7 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../lambdas/complete/index.ts';
 import { GateFailedError } from '../../lambdas/shared/errors.ts';
-import { failure, isPhaseRun, listenerWith, rejectByDefault, updatedFields } from '../fixtures/aws.ts';
+import { failure, isPhaseBookkeeping, listenerWith, rejectByDefault, updatedFields } from '../fixtures/aws.ts';
 import { DEPLOYMENT_ID, NOW, RELEASE_TASK_DEFINITION_ARN, service, stateAfter } from '../fixtures/state.ts';
 
 const TABLE = 'baton-test-deployments';
@@ -20,12 +20,12 @@ describe('complete', () => {
   const elbMock = mockClient(ElasticLoadBalancingV2Client);
   const dynamoMock = mockClient(DynamoDBDocumentClient);
 
-  /** The UpdateCommands complete sent to the record, leaving out the phase tracking of the wrapper. */
+  /** The UpdateCommands complete sent to the record, leaving out the phase tracking and lease renewal of the wrapper. */
   function recordUpdates() {
     return dynamoMock
       .commandCalls(UpdateCommand)
       .map((call) => call.args[0].input)
-      .filter((input) => !isPhaseRun(input));
+      .filter((input) => !isPhaseBookkeeping(input));
   }
 
   beforeEach(() => {
@@ -151,6 +151,6 @@ describe('complete', () => {
     expect(error).toBeInstanceOf(GateFailedError);
     expect(error.message).toContain('production listener is at blue 10 % / green 90 % after the bake; expected 100 % on green');
     expect(ecsMock).not.toHaveReceivedCommand(UpdateServiceCommand);
-    expect(dynamoMock.calls().filter((call) => !isPhaseRun(call.args[0].input))).toHaveLength(0);
+    expect(dynamoMock.calls().filter((call) => !isPhaseBookkeeping(call.args[0].input))).toHaveLength(0);
   });
 });

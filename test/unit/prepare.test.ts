@@ -13,7 +13,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../lambdas/prepare/index.ts';
 import type { ConfigDiff, DeploymentState } from '../../lambdas/shared/contract.ts';
 import { TaskDefinitionRegistrationError } from '../../lambdas/shared/errors.ts';
-import { failure, rejectByDefault, updatedFields } from '../fixtures/aws.ts';
+import { failure, isPhaseBookkeeping, rejectByDefault, updatedFields } from '../fixtures/aws.ts';
 import {
   DEPLOYMENT_ID,
   LIVE_TASK_DEFINITION_ARN,
@@ -97,12 +97,12 @@ describe('prepare', () => {
   const ecsMock = mockClient(ECSClient);
   const dynamoMock = mockClient(DynamoDBDocumentClient);
 
-  /** The UpdateCommands prepare sent to the record, leaving out the phase tracking of the wrapper. */
+  /** The UpdateCommands prepare sent to the record, leaving out the phase tracking and lease renewal of the wrapper. */
   function annotations() {
     return dynamoMock
       .commandCalls(UpdateCommand)
       .map((call) => call.args[0].input)
-      .filter((input) => !Object.hasOwn(input.ExpressionAttributeNames ?? {}, '#phases'));
+      .filter((input) => !isPhaseBookkeeping(input));
   }
 
   function annotation() {

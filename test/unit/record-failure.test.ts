@@ -2,7 +2,7 @@ import { DeleteCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/l
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../lambdas/record-failure/index.ts';
-import { isPhaseRun, rejectByDefault, updatedFields } from '../fixtures/aws.ts';
+import { isPhaseBookkeeping, rejectByDefault, updatedFields } from '../fixtures/aws.ts';
 import { caughtLambdaError, DEPLOYMENT_ID, EXECUTION_ARN, NEW_TAG, NOW, STARTED_AT, stateAfter } from '../fixtures/state.ts';
 
 const TABLE = 'baton-test-deployments';
@@ -17,12 +17,12 @@ function rejectedEnvelope(request: unknown, error: { Error: string; Cause: strin
 describe('record failure', () => {
   const dynamoMock = mockClient(DynamoDBDocumentClient);
 
-  /** The UpdateCommands record failure sent to the record, leaving out the phase tracking of the wrapper. */
+  /** The UpdateCommands record failure sent to the record, leaving out the phase tracking and lease renewal of the wrapper. */
   function recordUpdates() {
     return dynamoMock
       .commandCalls(UpdateCommand)
       .map((call) => call.args[0].input)
-      .filter((input) => !isPhaseRun(input));
+      .filter((input) => !isPhaseBookkeeping(input));
   }
 
   beforeEach(() => {

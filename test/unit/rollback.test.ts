@@ -11,7 +11,16 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../lambdas/rollback/index.ts';
 import type { DeploymentState } from '../../lambdas/shared/contract.ts';
 import { RollbackFailedError } from '../../lambdas/shared/errors.ts';
-import { ecsService, failure, forwardAction, isPhaseRun, listenerWith, rejectByDefault, targets, updatedFields } from '../fixtures/aws.ts';
+import {
+  ecsService,
+  failure,
+  forwardAction,
+  isPhaseBookkeeping,
+  listenerWith,
+  rejectByDefault,
+  targets,
+  updatedFields,
+} from '../fixtures/aws.ts';
 import {
   caughtLambdaError,
   DEPLOYMENT_ID,
@@ -46,12 +55,12 @@ describe('rollback', () => {
   const elbMock = mockClient(ElasticLoadBalancingV2Client);
   const dynamoMock = mockClient(DynamoDBDocumentClient);
 
-  /** The UpdateCommands rollback sent to the record, leaving out the phase tracking of the wrapper. */
+  /** The UpdateCommands rollback sent to the record, leaving out the phase tracking and lease renewal of the wrapper. */
   function recordUpdates() {
     return dynamoMock
       .commandCalls(UpdateCommand)
       .map((call) => call.args[0].input)
-      .filter((input) => !isPhaseRun(input));
+      .filter((input) => !isPhaseBookkeeping(input));
   }
 
   function productionWeights(weights: { blue: number; green: number }) {
@@ -264,7 +273,7 @@ describe('rollback', () => {
 
       // Assert
       expect(ecsMock).not.toHaveReceivedCommandWith(UpdateServiceCommand, { service: 'web-green' });
-      expect(dynamoMock.calls().filter((call) => !isPhaseRun(call.args[0].input))).toHaveLength(0);
+      expect(dynamoMock.calls().filter((call) => !isPhaseBookkeeping(call.args[0].input))).toHaveLength(0);
     });
   });
 
@@ -289,7 +298,7 @@ describe('rollback', () => {
     // Arrange
     const sent = () =>
       [...ecsMock.calls(), ...elbMock.calls(), ...dynamoMock.calls()]
-        .filter((call) => !isPhaseRun(call.args[0].input))
+        .filter((call) => !isPhaseBookkeeping(call.args[0].input))
         .map((call) => [call.args[0].constructor.name, call.args[0].input]);
     await handler(bakeFailed());
     const first = sent();

@@ -97,8 +97,14 @@ describe('npm run simulate', () => {
     const state = join(dir, 'state.json');
     await cli(['--state-out', state, '--json']);
 
-    // Act: the next release goes back from green to blue.
-    const { code, out } = await cli(['--account', state, '--input', '{"service":"web","imageTag":"v1.4.1"}', '--json']);
+    // Act: the next run rolls back to the release that was live before, from green to blue.
+    const { code, out } = await cli([
+      '--account',
+      state,
+      '--input',
+      '{"service":"web","rollbackTo":"web-v1_4_1-20261101T090000Z","hotfix":true}',
+      '--json',
+    ]);
 
     // Assert
     expect(AccountSchema.safeParse(JSON.parse(readFileSync(state, 'utf8'))).success).toBe(true);

@@ -91,12 +91,19 @@ describe('faults in combination', () => {
     expect(weights(result)).toEqual({ blue: 100, green: 0 });
   });
 
-  it('keeps the other deployment lock and rejects a duplicate of nothing', async () => {
+  it('deploys once while a duplicate ends DUPLICATE and a concurrent newer image is rejected naming the holder', async () => {
     // Arrange / Act
     const result = await run({ faults: ['lock-held', 'duplicate-trigger'] });
 
     // Assert
-    expect(result.main.error).toBe('DeploymentLockedError');
-    expect(result.model.table.get('LOCK#web|LOCK')?.deploymentId).toBe('other-deployment');
+    expect(record(result)?.status).toBe('SUCCEEDED');
+    expect(record(result, 'deploy-1-duplicate')?.status).toBe('DUPLICATE');
+    expect(record(result, 'deploy-1-concurrent')).toMatchObject({
+      status: 'REJECTED',
+      outcomeReason:
+        'DeploymentLockedError: web is locked by deployment deploy-1 (image tag v1.4.2, since 2026-11-23T09:00:00.000Z, execution arn:aws:states:eu-west-1:123456789012:execution:baton-production:deploy-1)',
+    });
+    expect(result.model.table.get('LOCK#web|LOCK')).toBeUndefined();
+    expect(weights(result)).toEqual({ blue: 0, green: 100 });
   });
 });

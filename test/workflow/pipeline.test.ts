@@ -132,12 +132,6 @@ describe('a failure before anything changes', () => {
       'ListenerSplitError',
       { blue: 80, green: 20 },
     ],
-    [
-      'lock-held',
-      ['Receive request', 'Is it a recovery?', 'Initialize', 'Initialize failed', ...REJECTED],
-      'DeploymentLockedError',
-      { blue: 100, green: 0 },
-    ],
     ['image-missing', REJECTED_IN_VALIDATE, 'ImageNotFoundError', { blue: 100, green: 0 }],
     ['secret-missing', REJECTED_IN_VALIDATE, 'SecretInvalidError', { blue: 100, green: 0 }],
     ['secret-malformed', REJECTED_IN_VALIDATE, 'SecretInvalidError', { blue: 100, green: 0 }],
@@ -188,7 +182,7 @@ describe('a failure before anything changes', () => {
       'Initialize',
       'Initialize failed',
       'Record rejection',
-      'Is it a duplicate trigger?',
+      'Is the trigger redundant?',
       'Duplicate trigger ignored',
     ]);
     expect(record(result, 'deploy-1-duplicate')?.status).toBe('DUPLICATE');

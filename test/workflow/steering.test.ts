@@ -186,7 +186,7 @@ describe('an ECR push event as input', () => {
     const second = await run({ input: ecrPushEvent(), account: account as never, executionName: 'deploy-2' });
 
     // Assert
-    expect(second.main.executionPath.slice(-3)).toEqual(['Record rejection', 'Is it a duplicate trigger?', 'Duplicate trigger ignored']);
+    expect(second.main.executionPath.slice(-3)).toEqual(['Record rejection', 'Is the trigger redundant?', 'Duplicate trigger ignored']);
     expect(record(second)?.status).toBe('DUPLICATE');
     expect(weights(second)).toEqual({ blue: 0, green: 100 });
   });

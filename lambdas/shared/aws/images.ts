@@ -1,0 +1,36 @@
+/**
+ * When an image was pushed, to keep releases moving forward: a trigger for an
+ * image older than the one live or deploying is SUPERSEDED.
+ */
+import { DescribeImagesCommand, ImageNotFoundException } from '@aws-sdk/client-ecr';
+import * as clients from '../clients.ts';
+
+export type ImageRef = { readonly imageTag: string } | { readonly imageDigest: string };
+
+/** The image a lock's or a request's reference names: `tag:<tag>`, a digest, or nothing for a rollback. */
+export function imageRefOf(reference: string): ImageRef | undefined {
+  if (reference.startsWith('tag:')) return { imageTag: reference.slice('tag:'.length) };
+  if (reference.startsWith('sha256:')) return { imageDigest: reference };
+  return undefined;
+}
+
+/** The push time, or undefined when ECR does not know the image (then no order can be decided). */
+export async function pushedAt(repositoryName: string, image: ImageRef): Promise<Date | undefined> {
+  try {
+    const out = await clients.ecr.send(new DescribeImagesCommand({ repositoryName, imageIds: [image] }));
+    return out.imageDetails?.[0]?.imagePushedAt;
+  } catch (error) {
+    if (error instanceof ImageNotFoundException) return undefined;
+    throw error;
+  }
+}
+
+/** Both push times when `candidate` was pushed before `reference`; undefined otherwise or when either is unknown. */
+export async function olderThan(
+  repositoryName: string,
+  candidate: ImageRef,
+  reference: ImageRef,
+): Promise<{ candidate: Date; reference: Date } | undefined> {
+  const [mine, theirs] = await Promise.all([pushedAt(repositoryName, candidate), pushedAt(repositoryName, reference)]);
+  return mine && theirs && mine.getTime() < theirs.getTime() ? { candidate: mine, reference: theirs } : undefined;
+}

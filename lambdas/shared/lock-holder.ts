@@ -1,0 +1,37 @@
+/**
+ * Whether the holder of a service lock is still at work. The lock names its
+ * execution; the holder is gone when its lease ran out, or when its execution
+ * ended and its deployment is closed (or never got a record). An execution
+ * that ended with its record still open belongs to the backstop, whose
+ * recovery execution takes the lock over; it is never reclaimed here.
+ */
+import { DescribeExecutionCommand, ExecutionDoesNotExist } from '@aws-sdk/client-sfn';
+import * as clients from './clients.ts';
+import { getRecord, type LockItem, TERMINAL_STATUSES } from './deployments.ts';
+
+export type HolderVerdict =
+  | { readonly reclaimable: true; readonly why: string }
+  | { readonly reclaimable: false; readonly why: string | undefined };
+
+export async function inspectHolder(holder: LockItem): Promise<HolderVerdict> {
+  if (holder.leaseExpiresAt < Math.floor(Date.now() / 1000)) {
+    return { reclaimable: true, why: `its lease expired at ${new Date(holder.leaseExpiresAt * 1000).toISOString()}` };
+  }
+  let status: string;
+  try {
+    const out = await clients.sfn.send(new DescribeExecutionCommand({ executionArn: holder.executionArn }));
+    status = out.status ?? 'UNKNOWN';
+  } catch (error) {
+    if (!(error instanceof ExecutionDoesNotExist)) throw error;
+    status = 'DOES_NOT_EXIST';
+  }
+  if (status === 'RUNNING' || status === 'PENDING_REDRIVE') return { reclaimable: false, why: undefined };
+  const ended = status === 'DOES_NOT_EXIST' ? 'its execution no longer exists' : `its execution ended ${status}`;
+  const record = await getRecord(holder.deploymentId);
+  if (!record) return { reclaimable: true, why: `${ended} before it wrote a record` };
+  if (TERMINAL_STATUSES.has(record.status)) return { reclaimable: true, why: `${ended} and its record is ${record.status}` };
+  return {
+    reclaimable: false,
+    why: `${ended} with its record still ${record.status}; the backstop's recovery execution rolls it back and frees the lock`,
+  };
+}
