@@ -33,6 +33,9 @@ const HELP = `Usage: npm run simulate -- [options]
   --approve | --reject | --approval-timeout
                           what the operator does when the deployment waits for
                           approval (input "approval": true); default --approve
+  --redrive-after-fix <fault>
+                          inject a fixable fault; once the execution has failed, remove
+                          the cause and redrive the execution (RedriveExecution)
   --abort-at <state>      stop the execution as it enters this state (StopExecution);
                           the backstop then rolls the deployment back
   --events <file>         write the execution event log as JSON lines
@@ -107,6 +110,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
       reject: { type: 'boolean', default: false },
       'approval-timeout': { type: 'boolean', default: false },
       'abort-at': { type: 'string' },
+      'redrive-after-fix': { type: 'string' },
       events: { type: 'string' },
       'state-out': { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -125,12 +129,21 @@ async function main(argv: string[], io: CliIo): Promise<number> {
   for (const name of values.fault) {
     if (!FAULTS[name]) throw new UsageError(`--fault: unknown fault "${name}" (known: ${Object.keys(FAULTS).join(', ')})`);
   }
+  const redrive = values['redrive-after-fix'];
+  if (redrive !== undefined) {
+    const fixable = Object.entries(FAULTS)
+      .filter(([, fault]) => fault.fix)
+      .map(([name]) => name);
+    if (!FAULTS[redrive]?.fix)
+      throw new UsageError(`--redrive-after-fix: "${redrive}" is not a fixable fault (fixable: ${fixable.join(', ')})`);
+  }
+  const faults = redrive === undefined ? values.fault : [...values.fault, redrive];
   const decisions = (['approve', 'reject', 'approval-timeout'] as const).filter((flag) => values[flag]);
   if (decisions.length > 1) throw new UsageError(`--${decisions.join(', --')}: choose one`);
   const approval = decisions[0] === 'reject' ? 'reject' : decisions[0] === 'approval-timeout' ? 'timeout' : 'approve';
   if (values.input && values['input-file']) throw new UsageError('--input and --input-file: give one, not both');
   // A fault meant for another kind of execution (a rollback) brings its own input.
-  const faultInput = values.fault.map((name) => FAULTS[name]?.input).find((candidate) => candidate !== undefined);
+  const faultInput = faults.map((name) => FAULTS[name]?.input).find((candidate) => candidate !== undefined);
   let input: unknown = faultInput ?? { service: 'web', imageTag: 'v1.4.2' };
   if (values.input) {
     try {
@@ -157,7 +170,16 @@ async function main(argv: string[], io: CliIo): Promise<number> {
   if (abortAt !== undefined && !states.includes(abortAt)) {
     throw new UsageError(`--abort-at: "${abortAt}" is not a state of the state machine (states: ${states.join(', ')})`);
   }
-  const result = await simulate({ config, account, input, faults: values.fault, onProgress, approval, ...(abortAt ? { abortAt } : {}) });
+  const result = await simulate({
+    config,
+    account,
+    input,
+    faults,
+    onProgress,
+    approval,
+    ...(abortAt ? { abortAt } : {}),
+    ...(redrive !== undefined ? { redriveAfterFix: true } : {}),
+  });
   const broken = checkInvariants(config, account, result);
 
   const service =
@@ -184,6 +206,8 @@ async function main(argv: string[], io: CliIo): Promise<number> {
     input,
     executionPath: result.main.executionPath,
     transitions: result.main.transitions,
+    redriveCount: result.main.redriveCount ?? 0,
+    ...(result.main.redriveFrom ? { redriveFrom: result.main.redriveFrom } : {}),
     simulatedSeconds: result.simulatedSeconds,
     wallMs: result.wallMs,
     traffic,
@@ -208,6 +232,9 @@ async function main(argv: string[], io: CliIo): Promise<number> {
           ? [`Bad signal to traffic restored: ${result.signalToRestoreSeconds} s simulated`]
           : []),
         `Record: ${record ? `${String(record.status)}: ${String(record.reason)}` : 'none (dry run)'}`,
+        ...(result.main.redriveCount
+          ? [`Redriven ${result.main.redriveCount} time(s) after the fix, at "${result.main.redriveFrom ?? '?'}"`]
+          : []),
         ...result.others.map((e) => `Also ran ${e.name}: ${e.status}${e.error ? ` (${e.error})` : ''}`),
         ...result.backstop.map((b) => `Backstop for ${b.execution}: ${JSON.stringify(b.result)}`),
         broken.length ? `INVARIANTS BROKEN:\n  - ${broken.join('\n  - ')}` : 'Invariants: all hold',

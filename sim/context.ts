@@ -8,6 +8,8 @@ export interface SimulationContext {
   readonly service: ServiceConfig;
   readonly interceptors: CallInterceptor[];
   readonly onStateEntered: Array<(state: string) => void>;
+  /** Set when the operator removed the cause of the faults (--redrive-after-fix). */
+  fixed: boolean;
   /** The state whose handler is running (for faults tied to a phase). */
   currentState: string | undefined;
   /**

@@ -43,6 +43,8 @@ export interface SimulationOptions {
   readonly account: AccountSpec;
   readonly input: unknown;
   readonly faults?: readonly string[];
+  /** After the main execution ends unsuccessfully: fix the faults (Fault.fix) and redrive it. */
+  readonly redriveAfterFix?: boolean;
   /** Epoch ms of the simulated start. */
   readonly startTime?: number;
   readonly executionName?: string;
@@ -79,6 +81,13 @@ export interface ExecutionResult {
   transitions: number;
   readonly events: EventLog[];
   readonly history?: () => Array<Record<string, unknown>>;
+  /** The last Task or Wait state entered and its input: where a redrive resumes. */
+  lastState?: { readonly name: string; readonly input: unknown };
+  /** When the current attempt started (a redrive resets the execution timeout). */
+  attemptStart?: number;
+  /** How often the execution was redriven, and the state the last redrive resumed at. */
+  redriveCount?: number;
+  redriveFrom?: string;
 }
 
 export interface SimulationResult {
@@ -215,6 +224,7 @@ export class Simulation implements SfnBackend {
   private readonly aborts = new Map<string, () => void>();
   private readonly tokens = new Map<string, PendingToken>();
   private abortAt: string | undefined;
+  private readonly timedOut = new Set<string>();
 
   constructor(
     private readonly options: SimulationOptions,
@@ -239,6 +249,7 @@ export class Simulation implements SfnBackend {
       onStateEntered: [],
       currentState: undefined,
       triggers: [],
+      fixed: false,
       signalAt: undefined,
       smoke: { fails: false, delayMs: 0 },
       isRequestedImage: (image) =>
@@ -299,6 +310,32 @@ export class Simulation implements SfnBackend {
     return true;
   }
 
+  /** RedriveExecution: an unsuccessful execution continues at the state where it stopped, with that state's input. */
+  redriveExecution(name: string): ExecutionResult {
+    const execution = this.executions.get(name);
+    if (!execution) throw namedError('ExecutionDoesNotExist', `Execution Does Not Exist: '${this.executionArn(name)}'`);
+    if (execution.status === 'RUNNING' || execution.status === 'SUCCEEDED') {
+      throw namedError('ExecutionNotRedrivable', `Execution is ${execution.status} and cannot be redriven.`);
+    }
+    const last = execution.executionPath[execution.executionPath.length - 1];
+    // An execution that ended in a Fail state stopped there: a redrive runs that Fail state again.
+    const failState = last && this.bound.definition.States[last]?.Type === 'Fail' ? last : undefined;
+    const failInput = failState
+      ? execution.events.findLast((event) => event.type === 'StateEntered' && event.state?.name === failState)?.state?.input
+      : undefined;
+    const resume = failState ? { name: failState, input: failInput ?? null } : execution.lastState;
+    if (!resume) throw namedError('ExecutionNotRedrivable', 'Execution has no state to redrive from.');
+    execution.status = 'RUNNING';
+    execution.redriveCount = (execution.redriveCount ?? 0) + 1;
+    execution.redriveFrom = resume.name;
+    delete execution.error;
+    delete execution.cause;
+    const done = this.run(execution, resume).finally(() => this.running.delete(done));
+    this.running.add(done);
+    this.completions.set(name, done);
+    return execution;
+  }
+
   sendTaskSuccess(token: string, output: unknown): void {
     const pending = this.tokens.get(token);
     if (!pending) throw namedError('TaskDoesNotExist', 'Task Does Not Exist');
@@ -320,12 +357,18 @@ export class Simulation implements SfnBackend {
 
   // Running one execution --------------------------------------------------
 
-  private async run(execution: ExecutionResult): Promise<void> {
+  private async run(execution: ExecutionResult, resume?: { readonly name: string; readonly input: unknown }): Promise<void> {
     const { config, onProgress } = this.options;
     const start = this.options.startTime ?? DEFAULT_START;
     const { definition, localHandlers, retryOverrides } = this.prepare(execution);
-    const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false, checkPaths: true } });
-    const run = machine.run(execution.input as never, {
+    // A redrive continues at the unsuccessful state with the input it had; the successful states are not rerun.
+    if (resume) definition.StartAt = resume.name;
+    execution.attemptStart = Date.now();
+    // A redrive starts inside the graph, so states before it look unreachable; the definition was validated on the first run.
+    const machine = new StateMachine(definition as never, {
+      validationOptions: resume ? { noValidate: true } : { checkArn: false, checkPaths: true },
+    });
+    const run = machine.run((resume ? resume.input : execution.input) as never, {
       overrides: { taskResourceLocalHandlers: localHandlers as never, retryIntervalOverrides: retryOverrides },
       context: {
         Execution: {
@@ -369,7 +412,7 @@ export class Simulation implements SfnBackend {
       execution.status = 'SUCCEEDED';
     } catch (caught) {
       const failure = (caught as { cause?: unknown }).cause ?? caught;
-      const name = caught instanceof Error ? caught.name : 'Error';
+      const name = this.timedOut.delete(execution.name) ? 'ExecutionTimeoutError' : caught instanceof Error ? caught.name : 'Error';
       execution.status = name === 'ExecutionAbortedError' ? 'ABORTED' : name === 'ExecutionTimeoutError' ? 'TIMED_OUT' : 'FAILED';
       execution.error =
         execution.status === 'FAILED' && failure instanceof Error
@@ -454,7 +497,15 @@ export class Simulation implements SfnBackend {
     const definition = structuredClone(bound.definition) as AslDefinition;
     const localHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
     const retryOverrides: Record<string, number> = {};
-    const entering = (name: string) => {
+    const timeoutMillis = (bound.definition.TimeoutSeconds ?? 0) * 1000;
+    const entering = (name: string, input: unknown) => {
+      execution.lastState = { name, input };
+      // Step Functions ends an execution at the state machine's TimeoutSeconds (counted from the start or the last redrive).
+      if (timeoutMillis > 0 && Date.now() - (execution.attemptStart ?? execution.startDate) >= timeoutMillis) {
+        this.timedOut.add(execution.name);
+        this.stopExecution(execution.name);
+        return false;
+      }
       if (this.abortAt === name) {
         this.abortAt = undefined;
         this.stopExecution(execution.name);
@@ -468,7 +519,7 @@ export class Simulation implements SfnBackend {
         const { Seconds: _s, SecondsPath: _sp, Timestamp: _t, TimestampPath: _tp, ...rest } = state;
         definition.States[name] = { ...rest, Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:000000000000:function:virtual-wait' };
         localHandlers[name] = async (input: unknown) => {
-          if (!entering(name)) return input;
+          if (!entering(name, input)) return input;
           clock.setSystemTime(Date.now() + waitMillis(state, input, Date.now()));
           return input;
         };
@@ -480,7 +531,7 @@ export class Simulation implements SfnBackend {
       retryOverrides[name] = 0;
       const attempts = new Map<number, number>();
       localHandlers[name] = async (input: unknown) => {
-        if (!entering(name)) return input;
+        if (!entering(name, input)) return input;
         ctx.currentState = name;
         const handler = await loadHandler(binding.entry);
         try {
@@ -616,6 +667,12 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     const initialListeners = structuredClone(simulation.model.listeners);
     const main = simulation.startExecution(simulation.mainName, options.input);
     await simulation.settle();
+    if (options.redriveAfterFix && main.status !== 'SUCCEEDED') {
+      // The operator removes the cause, then redrives the execution.
+      for (const name of options.faults ?? []) FAULTS[name]?.fix?.(simulation.ctx);
+      simulation.redriveExecution(main.name);
+      await simulation.settle();
+    }
     simulation.model.advanceTo(Date.now());
     return {
       main,

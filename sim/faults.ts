@@ -9,10 +9,12 @@ import type { SimulationContext } from './context.ts';
 export interface Fault {
   readonly description: string;
   /** What the pipeline should end with when this fault is the only one. */
-  readonly expected: 'SUCCEEDED' | 'REJECTED' | 'DUPLICATE' | 'SUPERSEDED' | 'ROLLED_BACK';
+  readonly expected: 'SUCCEEDED' | 'REJECTED' | 'DUPLICATE' | 'SUPERSEDED' | 'ROLLED_BACK' | 'ROLLBACK_FAILED';
   /** The execution input the fault is meant for, when not the default deployment (e.g. a rollback). */
   readonly input?: Readonly<Record<string, unknown>>;
   apply(ctx: SimulationContext): void;
+  /** What the operator does to remove the cause (for --redrive-after-fix); faults without it cannot be fixed. */
+  fix?(ctx: SimulationContext): void;
 }
 
 /** The earlier release of the example account that `rollback --to` faults redeploy (web:6, app config v-2026-10-01). */
@@ -363,6 +365,22 @@ export const FAULTS: Record<string, Fault> = {
           throw internalError();
         }
       });
+    },
+  },
+  'rollback-denied': {
+    description:
+      'With alarm-during-bake: the rollback may not modify the listener (a permission was removed). ROLLBACK_FAILED is recorded and the lock kept; the execution retries every 5 minutes until it times out. Fixable: with --redrive-after-fix the permission comes back and the redriven execution rolls back.',
+    expected: 'ROLLBACK_FAILED',
+    apply(ctx) {
+      FAULTS['alarm-during-bake']?.apply(ctx);
+      ctx.interceptors.push((_service, operation) => {
+        if ((operation === 'ModifyListener' || operation === 'ModifyRule') && ctx.currentState === 'Roll back' && !ctx.fixed) {
+          throw accessDenied('elasticloadbalancing:ModifyListener');
+        }
+      });
+    },
+    fix(ctx) {
+      ctx.fixed = true;
     },
   },
   'old-colour-scaled-down': {

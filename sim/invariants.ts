@@ -46,8 +46,10 @@ export function checkInvariants(config: BatonConfig, account: AccountSpec, resul
     if (blue > 0 && green > 0 && !splitBefore) broken.push(`${service.name}: production left split at blue ${blue} / green ${green}`);
     const lock = model.table.get(`LOCK#${service.name}|LOCK`);
     const executions = [result.main, ...result.others].map((e) => e.name);
-    // 4. The lock is free after the run (unless it belonged to someone else to begin with).
-    if (lock && executions.includes(String(lock.deploymentId)))
+    // 4. The lock is free after the run (unless it belonged to someone else to begin with), except after a failed
+    //    rollback: then it stays with the deployment, so nothing else deploys until a human has looked.
+    const holderRecord = lock ? model.table.get(`DEPLOYMENT#${String(lock.deploymentId)}|RECORD`) : undefined;
+    if (lock && executions.includes(String(lock.deploymentId)) && holderRecord?.status !== 'ROLLBACK_FAILED')
       broken.push(`${service.name}: lock still held by ${String(lock.deploymentId)}`);
   }
   // 3. Every execution ends with a terminal record stating why.

@@ -1,7 +1,8 @@
 /**
  * record failure: the terminal record for an execution that did not reach a
  * deployment (REJECTED, DUPLICATE, SUPERSEDED) or whose rollback failed (ROLLBACK_FAILED).
- * Releases the lock if, and only if, this execution holds it.
+ * Releases the lock of a rejected execution if, and only if, it holds it; a
+ * failed rollback keeps it (the execution goes on retrying the rollback).
  */
 import { z } from 'zod';
 import { CaughtErrorSchema, type TerminalStatus } from '../shared/contract.ts';
@@ -19,7 +20,8 @@ export const RecordFailureInputSchema = z.object({
       executionArn: z.string(),
       startedAt: z.string(),
       request: z.unknown(),
-      service: z.object({ name: z.string() }).optional(),
+      // Passed through whole: after a failed rollback the state goes back to Roll back.
+      service: z.object({ name: z.string() }).passthrough().optional(),
       error: CaughtErrorSchema.optional(),
       rollbackError: CaughtErrorSchema.optional(),
       failedPhase: z.string().optional(),
@@ -83,7 +85,8 @@ export const handler = definePhase('recordFailure', RecordFailureInputSchema, as
       { ...base, ...(state.failedPhase ? { failedPhase: state.failedPhase } : {}) },
       { status, outcomeReason: `${error}: ${cause}`, evidence },
     );
-    if (serviceName !== '(unknown)') await releaseLock(serviceName, state.deploymentId);
+    // After a failed rollback the lock stays: production needs a human, and the execution keeps retrying the rollback.
+    if (serviceName !== '(unknown)' && kind === 'rejected') await releaseLock(serviceName, state.deploymentId);
   }
   return { ...state, outcome: { status, error, cause } };
 });

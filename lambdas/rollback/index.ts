@@ -9,8 +9,8 @@ import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { describeService, targetHealth } from '../shared/aws/health.ts';
 import { readWeights, setWeights, weightsFor } from '../shared/aws/listener.ts';
 import * as clients from '../shared/clients.ts';
-import { type DeploymentState, DeploymentStateSchema } from '../shared/contract.ts';
-import { releaseLock } from '../shared/deployments.ts';
+import { type DeploymentState, DeploymentStateSchema, type TerminalStatus } from '../shared/contract.ts';
+import { getRecord, readLock, releaseLock, TERMINAL_STATUSES } from '../shared/deployments.ts';
 import { RollbackFailedError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
 import { describeCaught, recordBase } from '../shared/outcome.ts';
@@ -30,6 +30,9 @@ export const handler = definePhase(
       checks: 0,
     };
     const evidence: string[] = [];
+
+    const lock = await readLock(service.name);
+    if (lock?.deploymentId !== state.deploymentId) return withoutLock(state, progress, lock?.deploymentId);
 
     const weights = await readWeights(service);
     if (weights[live.colour] !== 100) {
@@ -102,3 +105,42 @@ export const handler = definePhase(
   },
   { done: (next) => next.rollback?.stage === 'done' },
 );
+
+/**
+ * This deployment no longer holds the service lock, so the service may be
+ * another deployment's: touch nothing. Either the deployment already ended
+ * (a redrive or a retry after the backstop's recovery closed it: end quietly
+ * with that outcome), or its lock was taken over while it was in flight (its
+ * lease ran out): record ROLLBACK_FAILED so a human checks the listener.
+ */
+async function withoutLock(
+  state: DeploymentState,
+  progress: NonNullable<DeploymentState['rollback']>,
+  holder: string | undefined,
+): Promise<DeploymentState> {
+  const record = await getRecord(state.deploymentId);
+  const lockNow = holder
+    ? `deployment ${holder} holds the lock of ${state.service.name}`
+    : `nobody holds the lock of ${state.service.name}`;
+  const done = { ...progress, stage: 'done' as const };
+  if (record && TERMINAL_STATUSES.has(record.status)) {
+    logger.warn('deployment already ended; the rollback changes nothing', { status: record.status, holder });
+    return {
+      ...state,
+      rollback: done,
+      outcome: {
+        status: record.status as TerminalStatus,
+        error: 'DeploymentAlreadyEnded',
+        cause: `deployment ${state.deploymentId} already ended ${record.status} (${record.outcomeReason ?? 'no reason recorded'}); ${lockNow}, so this execution changed nothing`,
+      },
+    };
+  }
+  const cause = `deployment ${state.deploymentId} lost its lock while in flight (${lockNow}); the rollback did not touch traffic. Check the listener weights of ${state.service.name}.`;
+  await finishDeployment(recordBase(state), {
+    status: 'ROLLBACK_FAILED',
+    outcomeReason: `LockLostError: ${cause}`,
+    evidence: [`failed in: ${state.failedPhase ?? 'unknown phase'}`, `rollback: not attempted, ${lockNow}`],
+    warnings: state.warnings,
+  });
+  return { ...state, rollback: done, outcome: { status: 'ROLLBACK_FAILED', error: 'LockLostError', cause } };
+}

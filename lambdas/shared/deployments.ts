@@ -263,12 +263,17 @@ export async function finishRecord(
         TableName: tableName(),
         Key: recordKey(base.deploymentId),
         UpdateExpression: `SET ${entries.map((_, i) => `#f${i} = :v${i}`).join(', ')}`,
-        // A terminal record is never overwritten, not even by the same outcome (a retried call).
-        ConditionExpression: 'attribute_not_exists(pk) OR #f_status = :running',
+        // A terminal record is never overwritten, not even by the same outcome (a retried call); the one exception
+        // is a rollback that succeeds after ROLLBACK_FAILED was recorded (a retry or a redrive after the fix).
+        ConditionExpression:
+          patch.status === 'ROLLED_BACK'
+            ? 'attribute_not_exists(pk) OR #f_status = :running OR #f_status = :rollbackFailed'
+            : 'attribute_not_exists(pk) OR #f_status = :running',
         ExpressionAttributeNames: { ...Object.fromEntries(entries.map(([name], i) => [`#f${i}`, name])), '#f_status': 'status' },
         ExpressionAttributeValues: {
           ...Object.fromEntries(entries.map(([, value], i) => [`:v${i}`, value])),
           ':running': 'IN_PROGRESS',
+          ...(patch.status === 'ROLLED_BACK' ? { ':rollbackFailed': 'ROLLBACK_FAILED' } : {}),
         },
         ReturnValues: 'ALL_NEW',
       }),

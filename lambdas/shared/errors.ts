@@ -46,6 +46,9 @@ export class SecretInvalidError extends BatonError {}
 /** A secret version a release pinned no longer exists (deleted, or no staging label left). */
 export class SecretVersionGoneError extends BatonError {}
 
+/** The deployment no longer holds its service lock (its record was closed, or the lock was taken over): it must change nothing. */
+export class LockLostError extends BatonError {}
+
 /** A newer image of the service is already live or deploying: this older one would move the release backwards. */
 export class SupersededError extends BatonError {}
 

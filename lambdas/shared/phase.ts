@@ -6,13 +6,14 @@
  */
 import type { z } from 'zod';
 import type { PhaseName } from './config-schema.ts';
-import { LEASE_SECONDS, renewLease } from './deployments.ts';
-import { BatonError, ContractViolationError, TransientAwsError } from './errors.ts';
+import { LEASE_SECONDS, readLock, renewLease } from './deployments.ts';
+import { BatonError, ContractViolationError, LockLostError, TransientAwsError } from './errors.ts';
 import { logger } from './logger.ts';
 import { PHASE_EVENT, publishEvent } from './telemetry/events.ts';
 import { phaseFinished } from './telemetry/metrics.ts';
 import { type PhaseResult, recordPhaseRun } from './telemetry/phase-runs.ts';
 import { nowIso } from './time.ts';
+import { tracer } from './tracer.ts';
 import { formatIssues } from './zod-format.ts';
 
 /** Error names (and HTTP statuses) AWS uses for "slow down" and "try again". */
@@ -83,6 +84,24 @@ export interface PhaseOptions<Result> {
   readonly leaseSeconds?: number;
 }
 
+/**
+ * Phases that change the service (or wait on it) run only while their
+ * deployment holds the lock: an execution redriven after the backstop closed
+ * its deployment, or one whose lock was taken over, stops with LockLostError
+ * and changes nothing. (Roll back checks for itself: it must end quietly.)
+ */
+export const LOCK_HOLDING_PHASES: ReadonlySet<PhaseName> = new Set<PhaseName>([
+  'prepare',
+  'deploy',
+  'checkStability',
+  'verify',
+  'smokeTest',
+  'requestApproval',
+  'shiftTraffic',
+  'checkBake',
+  'complete',
+]);
+
 export function definePhase<Schema extends z.ZodType, Result>(
   phase: PhaseName,
   schema: Schema,
@@ -108,7 +127,9 @@ export function definePhase<Schema extends z.ZodType, Result>(
     });
     logger.info('phase started');
     const startedAt = nowIso();
+    const trace = openTrace(phase, deployment);
     try {
+      if (LOCK_HOLDING_PHASES.has(phase) && tracked) await assertLockHeld(tracked, phase);
       const result = await run(input, { phase });
       logger.info('phase finished');
       const done = options.done?.(result) ?? true;
@@ -121,13 +142,39 @@ export function definePhase<Schema extends z.ZodType, Result>(
       const error = classify(caught);
       if (error instanceof Error) {
         logger.warn('phase failed', { errorName: error.name, errorMessage: error.message });
+        trace?.addError(error);
         if (tracked) {
           await trackPhase(tracked, phase, { startedAt, endedAt: nowIso(), result: 'failed', error });
           await keepLease(tracked, phase, 0);
         }
       }
       throw error;
+    } finally {
+      trace?.close();
     }
+  };
+}
+
+/** A subsegment per phase invocation, annotated so traces can be searched by deployment, service and phase. */
+function openTrace(phase: PhaseName, deployment: DeploymentRef | undefined): { addError(error: Error): void; close(): void } | undefined {
+  if (!tracer.isTracingEnabled()) return undefined;
+  const parent = tracer.getSegment();
+  if (!parent) return undefined;
+  const subsegment = parent.addNewSubsegment(`## ${phase}`);
+  tracer.setSegment(subsegment);
+  tracer.annotateColdStart();
+  tracer.addServiceNameAnnotation();
+  tracer.putAnnotation('phase', phase);
+  if (deployment) {
+    tracer.putAnnotation('deploymentId', deployment.deploymentId);
+    if (deployment.service) tracer.putAnnotation('targetService', deployment.service);
+  }
+  return {
+    addError: (error) => subsegment.addError(error),
+    close: () => {
+      subsegment.close();
+      tracer.setSegment(parent);
+    },
   };
 }
 
@@ -159,6 +206,17 @@ export function deploymentOf(input: unknown): DeploymentRef | undefined {
     };
   }
   return undefined;
+}
+
+async function assertLockHeld(deployment: DeploymentRef, phase: PhaseName): Promise<void> {
+  if (!deployment.service) return;
+  if (await renewLease(deployment.service, deployment.deploymentId, LEASE_SECONDS, phase)) return;
+  const holder = await readLock(deployment.service);
+  throw new LockLostError(
+    `deployment ${deployment.deploymentId} no longer holds the lock of ${deployment.service} (${
+      holder ? `deployment ${holder.deploymentId} holds it` : 'nobody holds it'
+    }); ${phase} changes nothing`,
+  );
 }
 
 /** The seconds of the Wait state that follows, which the phase sets in `wait.seconds`. */

@@ -81,7 +81,8 @@ export class Monitoring extends Construct {
       Object.entries(OUTCOME_METRICS).map(([status, name]) => metric(name, service).with({ label: `${service} ${status}` }));
     const rollbackRate = (service: string, index: number) =>
       new MathExpression({
-        expression: `100 * (rb${index} + rbf${index}) / MAX([s${index} + rb${index} + rbf${index}, 1])`,
+        // An outcome count has no datapoint in an hour without that outcome; FILL makes those hours count as 0.
+        expression: `100 * (FILL(rb${index}, 0) + FILL(rbf${index}, 0)) / MAX([FILL(s${index}, 0) + FILL(rb${index}, 0) + FILL(rbf${index}, 0), 1])`,
         usingMetrics: {
           [`s${index}`]: metric(OUTCOME_METRICS.SUCCEEDED, service),
           [`rb${index}`]: metric(OUTCOME_METRICS.ROLLED_BACK, service),

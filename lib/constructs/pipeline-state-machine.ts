@@ -35,6 +35,9 @@ import { PAYLOAD_PATHS } from '../../lambdas/shared/contract.ts';
 import { stateMachineName } from '../../lambdas/shared/names.ts';
 
 /** Error names a retry can fix (see lambdas/shared/errors.ts and phase.ts). */
+/** Seconds between rollback attempts once a rollback has failed (ROLLBACK_FAILED is recorded). */
+export const ROLLBACK_RETRY_SECONDS = 300;
+
 export const TRANSIENT_ERRORS = ['Lambda.TooManyRequestsException', 'TransientAwsError'] as const;
 
 /** Interval of the retries that wait for a modifying or creating ElastiCache replication group. */
@@ -72,7 +75,7 @@ export const STATE_NAMES = {
   superseded: 'Older image superseded',
   rejected: 'Deployment rejected',
   recordRollbackFailure: 'Record rollback failure',
-  rollbackFailed: 'Rollback failed',
+  waitRetryRollback: 'Wait before retrying rollback',
   isRecovery: 'Is it a recovery?',
   recover: 'Load deployment for recovery',
   anythingToRecover: 'Anything to roll back?',
@@ -154,7 +157,13 @@ export class PipelineStateMachine extends Construct {
       'recordFailure',
       TaskInput.fromObject({ kind: 'rollback-failed', 'state.$': '$' }),
     );
-    recordRollbackFailure.next(failWithOutcome(S.rollbackFailed));
+    // Production is not where it should be: the execution never gives up on it. It records ROLLBACK_FAILED once
+    // (the alarm and the notification go out), then tries again every few minutes, so a fixed cause (a permission
+    // restored, capacity back) heals by itself. At the execution timeout it ends TIMED_OUT, still holding the lock;
+    // redriving it after the fix resumes here.
+    recordRollbackFailure.next(
+      new Wait(this, S.waitRetryRollback, { time: WaitTime.duration(Duration.seconds(ROLLBACK_RETRY_SECONDS)) }).next(rollback),
+    );
     rollback.addCatch(recordRollbackFailure, { resultPath: '$.rollbackError' });
     const waitRollback = waitFor(S.waitRollback);
     rollback.next(

@@ -4,7 +4,7 @@
  * SDK v3 client classes (aws-sdk-client-mock), so handler code is unchanged.
  */
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { DescribeImagesCommand, ECRClient, ImageNotFoundException, RepositoryNotFoundException } from '@aws-sdk/client-ecr';
 import {
   ClusterNotFoundException,
@@ -683,7 +683,25 @@ function keyOf(key: Item | undefined): string {
   return tableKey(key ?? {});
 }
 
+/** DynamoDB refuses a request whose ExpressionAttributeNames or Values hold a placeholder no expression uses. */
+function assertPlaceholdersUsed(input: ConditionParts & { UpdateExpression?: string; KeyConditionExpression?: string }) {
+  const expressions = [input.ConditionExpression, input.UpdateExpression, input.KeyConditionExpression].filter(Boolean).join(' ');
+  const used = new Set(expressions.match(/[#:][A-Za-z0-9_]+/g) ?? []);
+  const unused = [...Object.keys(input.ExpressionAttributeNames ?? {}), ...Object.keys(input.ExpressionAttributeValues ?? {})].filter(
+    (placeholder) => !used.has(placeholder),
+  );
+  if (unused.length > 0) {
+    throw new DynamoDBServiceException({
+      name: 'ValidationException',
+      $fault: 'client',
+      message: `Value provided in ExpressionAttributeNames or ExpressionAttributeValues unused in expressions: keys: {${unused.join(', ')}}`,
+      ...errorMeta(400),
+    });
+  }
+}
+
 function check(existing: Item | undefined, input: ConditionParts) {
+  assertPlaceholdersUsed(input);
   if (
     input.ConditionExpression &&
     !evaluateCondition(input.ConditionExpression, existing, input.ExpressionAttributeNames, input.ExpressionAttributeValues)

@@ -1,5 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DescribeImagesCommand, ECRClient, ImageNotFoundException } from '@aws-sdk/client-ecr';
 import { DescribeListenersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeExecutionCommand, type ExecutionStatus, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -9,6 +11,7 @@ import {
   DuplicateTriggerError,
   InvalidInputError,
   ListenerSplitError,
+  SupersededError,
   UnknownServiceError,
 } from '../../lambdas/shared/errors.ts';
 import { failure, listenerWith, rejectByDefault } from '../fixtures/aws.ts';
@@ -20,6 +23,7 @@ import {
   NEW_DIGEST,
   NEW_TAG,
   NOW,
+  OLD_DIGEST,
   STARTED_AT,
   service,
   withTestListener,
@@ -28,8 +32,20 @@ import {
 const TABLE = 'baton-test-deployments';
 const web = service();
 const nowSeconds = Math.floor(Date.parse(NOW) / 1000);
-/** executionTimeoutSeconds of the example config + 600. */
-const LEASE_SECONDS = 21_600 + 600;
+/** A lock lasts 15 minutes unless a phase renews it. */
+const LEASE_SECONDS = 900;
+const LOCK_KEY = { pk: 'LOCK#web', sk: 'LOCK' };
+const ACQUIRE = 'attribute_not_exists(pk) OR deploymentId = :me OR leaseExpiresAt < :now';
+const RECLAIM = 'deploymentId = :holder AND executionArn = :holderExecution';
+/** The lock initialize puts for `request`. */
+const OWN_LOCK = {
+  service: 'web',
+  deploymentId: DEPLOYMENT_ID,
+  executionArn: EXECUTION_ARN,
+  imageRef: `tag:${NEW_TAG}`,
+  acquiredAt: STARTED_AT,
+  leaseExpiresAt: nowSeconds + LEASE_SECONDS,
+};
 
 function envelope(request: unknown, deploymentId = DEPLOYMENT_ID) {
   return { request, deploymentId, executionArn: EXECUTION_ARN, startedAt: STARTED_AT };
@@ -46,12 +62,39 @@ function conditionFailed(): ConditionalCheckFailedException {
 describe('initialize', () => {
   const elbMock = mockClient(ElasticLoadBalancingV2Client);
   const dynamoMock = mockClient(DynamoDBDocumentClient);
+  const sfnMock = mockClient(SFNClient);
+  const ecrMock = mockClient(ECRClient);
+
+  /** The lock is held (the conditional put fails) and reads back as this holder. */
+  function givenHolder(holder: Record<string, unknown>) {
+    dynamoMock.on(PutCommand, { TableName: TABLE, Item: LOCK_KEY, ConditionExpression: ACQUIRE }).rejects(conditionFailed());
+    dynamoMock
+      .on(GetCommand, { TableName: TABLE, Key: LOCK_KEY, ConsistentRead: true })
+      .resolves({ Item: { ...LOCK_KEY, service: 'web', ...holder } });
+  }
+
+  /** What DescribeExecution says about an execution. */
+  function givenExecution(executionArn: string, status: ExecutionStatus) {
+    sfnMock.on(DescribeExecutionCommand, { executionArn }).resolves({
+      executionArn,
+      stateMachineArn: executionArn.replace(':execution:', ':stateMachine:').replace(/:[^:]+$/, ''),
+      status,
+      startDate: new Date('2025-03-04T09:30:00.000Z'),
+    });
+  }
+
+  /** When ECR says an image of the web repository was pushed. */
+  function givenPushed(imageId: { imageTag: string } | { imageDigest: string }, imagePushedAt: Date) {
+    ecrMock
+      .on(DescribeImagesCommand, { repositoryName: 'web', imageIds: [imageId] })
+      .resolves({ imageDetails: [{ repositoryName: 'web', imageDigest: NEW_DIGEST, imagePushedAt }] });
+  }
 
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(new Date(NOW));
     process.env.BATON_CONFIG = JSON.stringify(rawExampleConfig());
-    rejectByDefault(elbMock, dynamoMock);
+    rejectByDefault(elbMock, dynamoMock, sfnMock, ecrMock);
     elbMock
       .on(DescribeListenersCommand, { ListenerArns: [web.productionListenerArn] })
       .resolves(listenerWith(web, { blue: 100, green: 0 }));
@@ -366,29 +409,30 @@ describe('initialize', () => {
     expect(dynamoMock).not.toHaveReceivedCommand(PutCommand);
   });
 
-  it('fails with DeploymentLockedError naming the holder when another deployment of another image holds the lock', async () => {
+  it('fails with DeploymentLockedError naming the holder when a running deployment of an older image holds the lock', async () => {
     // Arrange
-    dynamoMock.on(PutCommand, { TableName: TABLE, Item: { pk: 'LOCK#web' } }).rejects(conditionFailed());
-    dynamoMock.on(GetCommand, { TableName: TABLE, Key: { pk: 'LOCK#web', sk: 'LOCK' }, ConsistentRead: true }).resolves({
-      Item: {
-        pk: 'LOCK#web',
-        sk: 'LOCK',
-        service: 'web',
-        deploymentId: 'web-20250304-093000-0b1d',
-        executionArn: `${EXECUTION_ARN}-other`,
-        imageRef: 'tag:v1.4.1',
-        acquiredAt: '2025-03-04T09:30:00.000Z',
-        leaseExpiresAt: nowSeconds + 3600,
-      },
+    givenHolder({
+      deploymentId: 'web-20250304-093000-0b1d',
+      executionArn: `${EXECUTION_ARN}-other`,
+      imageRef: 'tag:v1.4.1',
+      acquiredAt: '2025-03-04T09:30:00.000Z',
+      leaseExpiresAt: nowSeconds + 3600,
     });
+    givenExecution(`${EXECUTION_ARN}-other`, 'RUNNING');
+    givenPushed({ imageTag: NEW_TAG }, new Date('2025-03-04T09:50:00.000Z'));
+    givenPushed({ imageTag: 'v1.4.1' }, new Date('2025-03-04T09:20:00.000Z'));
 
     // Act
     const error = await failure(handler(envelope(request)));
 
     // Assert
     expect(error).toBeInstanceOf(DeploymentLockedError);
-    expect(error.message).toContain('web is locked by deployment web-20250304-093000-0b1d (image tag v1.4.1');
+    expect(error.message).toBe(
+      `web is locked by deployment web-20250304-093000-0b1d (image tag v1.4.1, since 2025-03-04T09:30:00.000Z, execution ${EXECUTION_ARN}-other)`,
+    );
+    expect(sfnMock).toHaveReceivedCommandExactlyOnceWith(DescribeExecutionCommand, { executionArn: `${EXECUTION_ARN}-other` });
     expect(dynamoMock).not.toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ sk: 'RECORD' }) });
+    expect(dynamoMock).not.toHaveReceivedCommandWith(PutCommand, { ConditionExpression: RECLAIM });
   });
 
   it('fails with DuplicateTriggerError when the lock holder deploys the same image', async () => {
@@ -412,7 +456,11 @@ describe('initialize', () => {
 
     // Assert
     expect(error).toBeInstanceOf(DuplicateTriggerError);
-    expect(error.message).toContain(`web is already deploying image tag ${NEW_TAG} (deployment web-20250304-095900-1c2e)`);
+    expect(error.message).toBe(
+      `web is already deploying image tag ${NEW_TAG} (deployment web-20250304-095900-1c2e); this trigger changes nothing`,
+    );
+    expect(sfnMock).not.toHaveReceivedAnyCommand();
+    expect(ecrMock).not.toHaveReceivedAnyCommand();
   });
 
   it('succeeds again when the same deployment re-runs after its record was written', async () => {
@@ -424,5 +472,231 @@ describe('initialize', () => {
 
     // Assert
     expect(state).toEqual(withTestListener(initialState()));
+  });
+
+  describe('when another deployment holds the lock', () => {
+    const HOLDER_ID = 'web-20250304-083000-9a8b';
+    const HOLDER_ARN = EXECUTION_ARN.replace(DEPLOYMENT_ID, HOLDER_ID);
+    const HOLDER_SINCE = '2025-03-04T08:30:00.000Z';
+    const HOLDER_RECORD_KEY = { pk: `DEPLOYMENT#${HOLDER_ID}`, sk: 'RECORD' };
+    const EARLIER = new Date('2025-03-04T08:20:00.000Z');
+    const LATER = new Date('2025-03-04T09:50:00.000Z');
+
+    /** How the messages name the holder of `tag:v1.4.3`. */
+    function described(image = 'image tag v1.4.3'): string {
+      return `deployment ${HOLDER_ID} (${image}, since ${HOLDER_SINCE}, execution ${HOLDER_ARN})`;
+    }
+
+    function givenLockHolder(fields: Record<string, unknown> = {}) {
+      givenHolder({
+        deploymentId: HOLDER_ID,
+        executionArn: HOLDER_ARN,
+        imageRef: 'tag:v1.4.3',
+        acquiredAt: HOLDER_SINCE,
+        leaseExpiresAt: nowSeconds + 600,
+        ...fields,
+      });
+    }
+
+    function givenHolderRecord(status: string) {
+      dynamoMock
+        .on(GetCommand, { TableName: TABLE, Key: HOLDER_RECORD_KEY, ConsistentRead: true })
+        .resolves({ Item: { ...HOLDER_RECORD_KEY, deploymentId: HOLDER_ID, service: 'web', status } });
+    }
+
+    function givenReclaim(outcome: 'succeeds' | 'loses the race') {
+      const put = dynamoMock.on(PutCommand, { TableName: TABLE, Item: LOCK_KEY, ConditionExpression: RECLAIM });
+      if (outcome === 'succeeds') put.resolves({});
+      else put.rejects(conditionFailed());
+    }
+
+    it('takes over the lock of a holder whose lease expired, only if it still names that holder, and warns whose lock it took', async () => {
+      // Arrange
+      givenLockHolder({ leaseExpiresAt: nowSeconds - 120 });
+      givenReclaim('succeeds');
+
+      // Act
+      const state = await handler(envelope(request));
+
+      // Assert
+      expect(dynamoMock).toHaveReceivedCommandWith(PutCommand, {
+        TableName: TABLE,
+        Item: { ...LOCK_KEY, ...OWN_LOCK, reclaimedFrom: HOLDER_ID },
+        ConditionExpression: RECLAIM,
+        ExpressionAttributeValues: { ':holder': HOLDER_ID, ':holderExecution': HOLDER_ARN },
+      });
+      expect(state.warnings).toEqual([`took over the lock of ${described()}: its lease expired at 2025-03-04T09:58:00.000Z`]);
+      expect(sfnMock).not.toHaveReceivedAnyCommand();
+    });
+
+    it('writes its record and returns its state after taking over a lock', async () => {
+      // Arrange
+      givenLockHolder({ leaseExpiresAt: nowSeconds - 120 });
+      givenReclaim('succeeds');
+
+      // Act
+      const state = await handler(envelope(request));
+
+      // Assert
+      expect(state).toEqual(
+        withTestListener(
+          initialState({ warnings: [`took over the lock of ${described()}: its lease expired at 2025-03-04T09:58:00.000Z`] }),
+        ),
+      );
+      expect(dynamoMock).toHaveReceivedCommandWith(PutCommand, {
+        TableName: TABLE,
+        Item: expect.objectContaining({ pk: `DEPLOYMENT#${DEPLOYMENT_ID}`, status: 'IN_PROGRESS' }),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      });
+    });
+
+    it('takes over the lock of a holder whose execution failed and whose record is closed, without comparing images', async () => {
+      // Arrange
+      givenLockHolder();
+      givenExecution(HOLDER_ARN, 'FAILED');
+      givenHolderRecord('ROLLED_BACK');
+      givenReclaim('succeeds');
+
+      // Act
+      const state = await handler(envelope(request));
+
+      // Assert
+      expect(state.warnings).toEqual([`took over the lock of ${described()}: its execution ended FAILED and its record is ROLLED_BACK`]);
+      expect(sfnMock).toHaveReceivedCommandExactlyOnceWith(DescribeExecutionCommand, { executionArn: HOLDER_ARN });
+      expect(ecrMock).not.toHaveReceivedAnyCommand();
+    });
+
+    it('fails with DeploymentLockedError and writes no record when another deployment reclaims the lock first', async () => {
+      // Arrange
+      givenLockHolder();
+      givenExecution(HOLDER_ARN, 'ABORTED');
+      givenHolderRecord('ROLLED_BACK');
+      givenReclaim('loses the race');
+
+      // Act
+      const error = await failure(handler(envelope(request)));
+
+      // Assert
+      expect(error).toBeInstanceOf(DeploymentLockedError);
+      expect(error.message).toBe(`web was locked by ${described()}, and another deployment took the lock first`);
+      expect(dynamoMock).not.toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ sk: 'RECORD' }) });
+    });
+
+    it('fails with SupersededError when the running holder deploys an image pushed after the one requested', async () => {
+      // Arrange
+      givenLockHolder();
+      givenExecution(HOLDER_ARN, 'RUNNING');
+      givenPushed({ imageTag: NEW_TAG }, EARLIER);
+      givenPushed({ imageTag: 'v1.4.3' }, LATER);
+
+      // Act
+      const error = await failure(handler(envelope(request)));
+
+      // Assert
+      expect(error).toBeInstanceOf(SupersededError);
+      expect(error.message).toBe(
+        `image tag ${NEW_TAG} (pushed 2025-03-04T08:20:00.000Z) is older than image tag v1.4.3 (pushed 2025-03-04T09:50:00.000Z), which ${described()} is deploying; releases do not go backwards by accident (use "baton rollback" to go back)`,
+      );
+      expect(ecrMock).toHaveReceivedCommandWith(DescribeImagesCommand, { repositoryName: 'web', imageIds: [{ imageTag: NEW_TAG }] });
+      expect(ecrMock).toHaveReceivedCommandWith(DescribeImagesCommand, { repositoryName: 'web', imageIds: [{ imageTag: 'v1.4.3' }] });
+      expect(ecrMock).toHaveReceivedCommandTimes(DescribeImagesCommand, 2);
+      expect(dynamoMock).not.toHaveReceivedCommandWith(PutCommand, { ConditionExpression: RECLAIM });
+      expect(dynamoMock).not.toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ sk: 'RECORD' }) });
+    });
+
+    it('compares by digest when the request and the holder name digests', async () => {
+      // Arrange
+      givenLockHolder({ imageRef: OLD_DIGEST });
+      givenExecution(HOLDER_ARN, 'RUNNING');
+      givenPushed({ imageDigest: NEW_DIGEST }, EARLIER);
+      givenPushed({ imageDigest: OLD_DIGEST }, LATER);
+
+      // Act
+      const error = await failure(handler(envelope({ service: 'web', imageDigest: NEW_DIGEST })));
+
+      // Assert
+      expect(error).toBeInstanceOf(SupersededError);
+      expect(error.message).toBe(
+        `image ${NEW_DIGEST} (pushed 2025-03-04T08:20:00.000Z) is older than image ${OLD_DIGEST} (pushed 2025-03-04T09:50:00.000Z), which ${described(`image ${OLD_DIGEST}`)} is deploying; releases do not go backwards by accident (use "baton rollback" to go back)`,
+      );
+    });
+
+    it('fails with DeploymentLockedError, not SupersededError, when the push time of an image is unknown', async () => {
+      // Arrange
+      givenLockHolder();
+      givenExecution(HOLDER_ARN, 'RUNNING');
+      ecrMock
+        .on(DescribeImagesCommand, { repositoryName: 'web', imageIds: [{ imageTag: NEW_TAG }] })
+        .rejects(new ImageNotFoundException({ message: `The image with imageId {imageTag:'${NEW_TAG}'} does not exist`, $metadata: {} }));
+      givenPushed({ imageTag: 'v1.4.3' }, LATER);
+
+      // Act
+      const error = await failure(handler(envelope(request)));
+
+      // Assert
+      expect(error).toBeInstanceOf(DeploymentLockedError);
+      expect(error.message).toBe(`web is locked by ${described()}`);
+    });
+
+    it('never supersedes a rollbackTo request: it fails with DeploymentLockedError without reading ECR', async () => {
+      // Arrange
+      givenLockHolder();
+      givenExecution(HOLDER_ARN, 'RUNNING');
+
+      // Act
+      const error = await failure(handler(envelope({ service: 'web', rollbackTo: ROLLBACK_ID, hotfix: true, trigger: 'cli' })));
+
+      // Assert
+      expect(error).toBeInstanceOf(DeploymentLockedError);
+      expect(error.message).toBe(`web is locked by ${described()}`);
+      expect(ecrMock).not.toHaveReceivedAnyCommand();
+    });
+
+    it('names a rollback holding the lock as such and compares no images with it', async () => {
+      // Arrange
+      givenLockHolder({ imageRef: `rollback:${ROLLBACK_ID}` });
+      givenExecution(HOLDER_ARN, 'RUNNING');
+
+      // Act
+      const error = await failure(handler(envelope(request)));
+
+      // Assert
+      expect(error).toBeInstanceOf(DeploymentLockedError);
+      expect(error.message).toBe(`web is locked by ${described(`a rollback to ${ROLLBACK_ID}`)}`);
+      expect(ecrMock).not.toHaveReceivedAnyCommand();
+    });
+
+    it('leaves the lock of a holder that ended with its record open to the backstop, and says so', async () => {
+      // Arrange
+      givenLockHolder();
+      givenExecution(HOLDER_ARN, 'TIMED_OUT');
+      givenHolderRecord('IN_PROGRESS');
+      givenPushed({ imageTag: NEW_TAG }, LATER);
+      givenPushed({ imageTag: 'v1.4.3' }, EARLIER);
+
+      // Act
+      const error = await failure(handler(envelope(request)));
+
+      // Assert
+      expect(error).toBeInstanceOf(DeploymentLockedError);
+      expect(error.message).toBe(
+        `web is locked by ${described()}: its execution ended TIMED_OUT with its record still IN_PROGRESS; the backstop's recovery execution rolls it back and frees the lock`,
+      );
+      expect(dynamoMock).not.toHaveReceivedCommandWith(PutCommand, { ConditionExpression: RECLAIM });
+    });
+
+    it('fails with DeploymentLockedError without naming a holder when the lock is gone by the time it is read', async () => {
+      // Arrange
+      dynamoMock.on(PutCommand, { TableName: TABLE, Item: LOCK_KEY, ConditionExpression: ACQUIRE }).rejects(conditionFailed());
+      dynamoMock.on(GetCommand, { TableName: TABLE, Key: LOCK_KEY, ConsistentRead: true }).resolves({});
+
+      // Act
+      const error = await failure(handler(envelope(request)));
+
+      // Assert
+      expect(error).toBeInstanceOf(DeploymentLockedError);
+      expect(error.message).toBe('web is locked by another deployment');
+      expect(sfnMock).not.toHaveReceivedAnyCommand();
+    });
   });
 });

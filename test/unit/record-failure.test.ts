@@ -125,6 +125,28 @@ describe('record failure', () => {
     expect(updatedFields(recordUpdates()[0])).toMatchObject({ status: 'DUPLICATE' });
   });
 
+  it('records SUPERSEDED for a SupersededError and releases the lock only if it holds it', async () => {
+    // Arrange
+    const message = `image tag ${NEW_TAG} (pushed 2025-03-01T08:00:00.000Z) is older than image tag v1.4.3 (pushed 2025-03-04T09:50:00.000Z), which deployment web-20250304-083000-9a8b (image tag v1.4.3, since 2025-03-04T08:30:00.000Z, execution ${EXECUTION_ARN}-other) is deploying; releases do not go backwards by accident (use "baton rollback" to go back)`;
+    const input = {
+      kind: 'rejected',
+      state: rejectedEnvelope({ service: 'web', imageTag: NEW_TAG }, caughtLambdaError('SupersededError', message)),
+    };
+
+    // Act
+    const result = await handler(input);
+
+    // Assert
+    expect(result.outcome).toEqual({ status: 'SUPERSEDED', error: 'SupersededError', cause: message });
+    expect(updatedFields(recordUpdates()[0])).toMatchObject({ status: 'SUPERSEDED', outcomeReason: `SupersededError: ${message}` });
+    expect(dynamoMock).toHaveReceivedCommandWith(DeleteCommand, {
+      TableName: TABLE,
+      Key: LOCK_KEY,
+      ConditionExpression: 'deploymentId = :me',
+      ExpressionAttributeValues: { ':me': DEPLOYMENT_ID },
+    });
+  });
+
   it('records ROLLBACK_FAILED with both the original and the rollback cause', async () => {
     // Arrange
     const input = {

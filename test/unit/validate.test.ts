@@ -1,5 +1,5 @@
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { DescribeImagesCommand, ECRClient, ImageNotFoundException } from '@aws-sdk/client-ecr';
+import { DescribeImagesCommand, ECRClient, type ImageDetail, ImageNotFoundException } from '@aws-sdk/client-ecr';
 import {
   ClientException,
   ClusterNotFoundException,
@@ -35,8 +35,9 @@ import {
   RollbackTargetError,
   SecretInvalidError,
   SecretVersionGoneError,
+  SupersededError,
 } from '../../lambdas/shared/errors.ts';
-import { handler } from '../../lambdas/validate/index.ts';
+import { handler, liveImageRef } from '../../lambdas/validate/index.ts';
 import { alarms, ecsService, failure, listenerWith, rejectByDefault, targets } from '../fixtures/aws.ts';
 import {
   ACCOUNT,
@@ -47,6 +48,7 @@ import {
   NEW_DIGEST,
   NEW_IMAGE_URI,
   NEW_TAG,
+  OLD_DIGEST,
   OLD_IMAGE_URI,
   REPOSITORY_URI,
   SECRET_KEYS,
@@ -58,6 +60,9 @@ const web = service();
 const secretArn = web.appConfig?.secretArn ?? '';
 const cacheId = web.cache?.replicationGroupId ?? '';
 const TABLE = 'baton-test-deployments';
+/** When the live image (OLD_DIGEST) and the new one (NEW_DIGEST, tag NEW_TAG) were pushed to ECR. */
+const OLD_PUSHED = new Date('2025-03-01T08:00:00.000Z');
+const NEW_PUSHED = new Date('2025-03-04T09:45:00.000Z');
 /** The version of the app-config secret the live (blue) release pinned: AWSPREVIOUS since the last rotation. */
 const LIVE_SECRET_VERSION_ID = '0ld-version';
 
@@ -114,6 +119,18 @@ describe('validate', () => {
     });
   }
 
+  /** DescribeImages of one image of the web repository. */
+  function givenImage(imageId: { imageTag: string } | { imageDigest: string }, detail: Omit<ImageDetail, 'registryId' | 'repositoryName'>) {
+    ecrMock
+      .on(DescribeImagesCommand, { repositoryName: 'web', imageIds: [imageId] })
+      .resolves({ imageDetails: [{ registryId: ACCOUNT, repositoryName: 'web', ...detail }] });
+  }
+
+  /** The inputs of every DescribeImages call, in order. */
+  function imageReads() {
+    return ecrMock.commandCalls(DescribeImagesCommand).map((call) => call.args[0].input);
+  }
+
   /** The inputs of every GetSecretValue call, in order. */
   function secretReads() {
     return secretsMock.commandCalls(GetSecretValueCommand).map((call) => call.args[0].input);
@@ -134,9 +151,10 @@ describe('validate', () => {
     elbMock
       .on(DescribeListenersCommand, { ListenerArns: [web.productionListenerArn] })
       .resolves(listenerWith(web, { blue: 100, green: 0 }));
-    ecrMock
-      .on(DescribeImagesCommand, { repositoryName: 'web', imageIds: [{ imageTag: NEW_TAG }] })
-      .resolves({ imageDetails: [{ registryId: ACCOUNT, repositoryName: 'web', imageDigest: NEW_DIGEST, imageTags: [NEW_TAG] }] });
+    givenImage({ imageTag: NEW_TAG }, { imageDigest: NEW_DIGEST, imageTags: [NEW_TAG], imagePushedAt: NEW_PUSHED });
+    // The push-time comparison reads the new image by digest and the live one by its reference.
+    givenImage({ imageDigest: NEW_DIGEST }, { imageDigest: NEW_DIGEST, imageTags: [NEW_TAG], imagePushedAt: NEW_PUSHED });
+    givenImage({ imageDigest: OLD_DIGEST }, { imageDigest: OLD_DIGEST, imageTags: ['v1.4.1'], imagePushedAt: OLD_PUSHED });
     secretStages({ [SECRET_VERSION_ID]: ['AWSCURRENT'], [LIVE_SECRET_VERSION_ID]: ['AWSPREVIOUS'] });
     secretValue(SECRET_VALUES);
     secretValue(LIVE_SECRET_VALUES, LIVE_SECRET_VERSION_ID);
@@ -423,6 +441,123 @@ describe('validate', () => {
     expect(error.message).toBe(`web already runs ${NEW_DIGEST} on blue; nothing to deploy`);
   });
 
+  it('reads the push times of the new image, by digest, and of the live image, by its digest', async () => {
+    // Arrange: the live image is OLD_IMAGE_URI, pushed before the new one (beforeEach).
+
+    // Act
+    await handler(initialState());
+
+    // Assert
+    expect(imageReads()).toEqual([
+      { repositoryName: 'web', imageIds: [{ imageTag: NEW_TAG }] },
+      { repositoryName: 'web', imageIds: [{ imageDigest: NEW_DIGEST }] },
+      { repositoryName: 'web', imageIds: [{ imageDigest: OLD_DIGEST }] },
+    ]);
+  });
+
+  it('fails with SupersededError, before reading the secret, when the new image was pushed before the live one', async () => {
+    // Arrange
+    givenImage({ imageDigest: NEW_DIGEST }, { imageDigest: NEW_DIGEST, imageTags: [NEW_TAG], imagePushedAt: OLD_PUSHED });
+    givenImage({ imageDigest: OLD_DIGEST }, { imageDigest: OLD_DIGEST, imageTags: ['v1.4.1'], imagePushedAt: NEW_PUSHED });
+
+    // Act
+    const error = await failure(handler(initialState()));
+
+    // Assert
+    expect(error).toBeInstanceOf(SupersededError);
+    expect(error.message).toBe(
+      `${NEW_TAG} (pushed 2025-03-01T08:00:00.000Z) is older than the image live on blue (${OLD_IMAGE_URI}, pushed 2025-03-04T09:45:00.000Z); releases do not go backwards by accident (use "baton rollback" to go back)`,
+    );
+    expect(secretsMock).not.toHaveReceivedAnyCommand();
+    expect(cacheMock).not.toHaveReceivedAnyCommand();
+    expect(cloudwatchMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('names the new image by digest in the SupersededError of a request by digest', async () => {
+    // Arrange
+    const byDigest = initialState({ request: { service: 'web', imageDigest: NEW_DIGEST, hotfix: false, dryRun: false, trigger: 'ecr' } });
+    givenImage({ imageDigest: NEW_DIGEST }, { imageDigest: NEW_DIGEST, imagePushedAt: OLD_PUSHED });
+    givenImage({ imageDigest: OLD_DIGEST }, { imageDigest: OLD_DIGEST, imagePushedAt: NEW_PUSHED });
+
+    // Act
+    const error = await failure(handler(byDigest));
+
+    // Assert
+    expect(error).toBeInstanceOf(SupersededError);
+    expect(error.message).toBe(
+      `${NEW_DIGEST} (pushed 2025-03-01T08:00:00.000Z) is older than the image live on blue (${OLD_IMAGE_URI}, pushed 2025-03-04T09:45:00.000Z); releases do not go backwards by accident (use "baton rollback" to go back)`,
+    );
+  });
+
+  it('compares with a live image referenced by tag through that tag', async () => {
+    // Arrange
+    const liveByTag = `${REPOSITORY_URI}:v1.4.1`;
+    liveContainerImage(liveByTag);
+    givenImage(
+      { imageTag: 'v1.4.1' },
+      { imageDigest: OLD_DIGEST, imageTags: ['v1.4.1'], imagePushedAt: new Date('2025-03-04T09:50:00.000Z') },
+    );
+
+    // Act
+    const error = await failure(handler(initialState()));
+
+    // Assert
+    expect(error).toBeInstanceOf(SupersededError);
+    expect(error.message).toBe(
+      `${NEW_TAG} (pushed 2025-03-04T09:45:00.000Z) is older than the image live on blue (${liveByTag}, pushed 2025-03-04T09:50:00.000Z); releases do not go backwards by accident (use "baton rollback" to go back)`,
+    );
+  });
+
+  it('passes when the new image was pushed after the live one', async () => {
+    // Arrange: NEW_PUSHED is after OLD_PUSHED (beforeEach).
+
+    // Act
+    const state = await handler(initialState());
+
+    // Assert
+    expect(state.image).toEqual({ repositoryName: 'web', tag: NEW_TAG, digest: NEW_DIGEST, uri: NEW_IMAGE_URI });
+  });
+
+  it('compares no push times when the live image comes from another repository', async () => {
+    // Arrange
+    const foreign = `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/web-legacy@${OLD_DIGEST}`;
+    liveContainerImage(foreign);
+
+    // Act
+    const state = await handler(initialState());
+
+    // Assert
+    expect(state.previous?.image).toBe(foreign);
+    expect(imageReads()).toEqual([{ repositoryName: 'web', imageIds: [{ imageTag: NEW_TAG }] }]);
+  });
+
+  it('passes when ECR no longer knows the live image, so no order can be decided', async () => {
+    // Arrange
+    ecrMock
+      .on(DescribeImagesCommand, { repositoryName: 'web', imageIds: [{ imageDigest: OLD_DIGEST }] })
+      .rejects(
+        new ImageNotFoundException({ message: `The image with imageId {imageDigest:'${OLD_DIGEST}'} does not exist`, $metadata: {} }),
+      );
+
+    // Act
+    const state = await handler(initialState());
+
+    // Assert
+    expect(state.image?.digest).toBe(NEW_DIGEST);
+  });
+
+  it('passes when ECR reports no push time', async () => {
+    // Arrange
+    givenImage({ imageDigest: NEW_DIGEST }, { imageDigest: NEW_DIGEST, imageTags: [NEW_TAG] });
+    givenImage({ imageDigest: OLD_DIGEST }, { imageDigest: OLD_DIGEST, imagePushedAt: NEW_PUSHED });
+
+    // Act
+    const state = await handler(initialState());
+
+    // Assert
+    expect(state.image?.digest).toBe(NEW_DIGEST);
+  });
+
   it('fails with SecretInvalidError when the secret does not exist', async () => {
     // Arrange
     secretsMock
@@ -654,6 +789,18 @@ describe('validate', () => {
       expect(secretsMock).not.toHaveReceivedCommand(GetSecretValueCommand);
     });
 
+    it('redeploys a release older than the live image without comparing push times: a rollback goes back on purpose', async () => {
+      // Arrange
+      givenImage({ imageDigest: ROLLBACK_DIGEST }, { imageDigest: ROLLBACK_DIGEST, imagePushedAt: new Date('2025-02-20T08:00:00.000Z') });
+
+      // Act
+      const state = await handler(rollbackState());
+
+      // Assert
+      expect(state.image?.digest).toBe(ROLLBACK_DIGEST);
+      expect(imageReads()).toEqual([{ repositoryName: 'web', imageIds: [{ imageDigest: ROLLBACK_DIGEST }] }]);
+    });
+
     it('plans to redeploy the task definition of the release as it is for a dry run', async () => {
       // Arrange
       const dryRun = rollbackState({ dryRun: true });
@@ -768,5 +915,37 @@ describe('validate', () => {
       );
       expect(ecrMock).not.toHaveReceivedCommand(DescribeImagesCommand);
     });
+  });
+});
+
+describe('liveImageRef', () => {
+  it.each([
+    ['an image by digest', `${REPOSITORY_URI}@${OLD_DIGEST}`, 'web', { imageDigest: OLD_DIGEST }],
+    ['an image by tag', `${REPOSITORY_URI}:v1.4.1`, 'web', { imageTag: 'v1.4.1' }],
+    [
+      'a repository name with a namespace',
+      `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/team/web:v1.4.1`,
+      'team/web',
+      { imageTag: 'v1.4.1' },
+    ],
+    ['a registry with a port', 'registry.internal:5000/web:v1.4.1', 'web', { imageTag: 'v1.4.1' }],
+    ['an image without tag or digest', REPOSITORY_URI, 'web', undefined],
+    ['an image of another repository', `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/api@${OLD_DIGEST}`, 'web', undefined],
+    [
+      'a repository whose name only ends like the configured one',
+      `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/team/web:v1.4.1`,
+      'web',
+      undefined,
+    ],
+    ['a digest that is not sha256 and 64 hex digits', `${REPOSITORY_URI}@sha256:abc123`, 'web', undefined],
+    ['an image without a registry', 'web:v1.4.1', 'web', undefined],
+  ])('reads %s', (_case, image, repositoryName, expected) => {
+    // Arrange: the image and repository of the row.
+
+    // Act
+    const ref = liveImageRef(image, repositoryName);
+
+    // Assert
+    expect(ref).toEqual(expected);
   });
 });

@@ -52,20 +52,24 @@ export async function recordPhaseRun(
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
   }
   // First invocation of this phase: add its entry, creating the map on a record that has none.
-  for (const [expression, condition] of [
-    ['SET #phases.#p = :entry', 'attribute_exists(pk) AND attribute_exists(#phases) AND attribute_not_exists(#phases.#p)'],
-    ['SET #phases = :map', 'attribute_exists(pk) AND attribute_not_exists(#phases)'],
-  ] as const) {
+  const attempts = [
+    {
+      UpdateExpression: 'SET #phases.#p = :entry',
+      ConditionExpression: 'attribute_exists(pk) AND attribute_exists(#phases) AND attribute_not_exists(#phases.#p)',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: { ':entry': entry },
+    },
+    {
+      UpdateExpression: 'SET #phases = :map',
+      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#phases)',
+      // DynamoDB refuses names an expression does not use.
+      ExpressionAttributeNames: { '#phases': 'phases' },
+      ExpressionAttributeValues: { ':map': { [phase]: entry } },
+    },
+  ];
+  for (const attempt of attempts) {
     try {
-      await clients.dynamo.send(
-        new UpdateCommand({
-          ...key,
-          UpdateExpression: expression,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: expression.includes('#p') ? names : { '#phases': 'phases' },
-          ExpressionAttributeValues: expression.includes(':entry') ? { ':entry': entry } : { ':map': { [phase]: entry } },
-        }),
-      );
+      await clients.dynamo.send(new UpdateCommand({ ...key, ...attempt }));
       return entry;
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;

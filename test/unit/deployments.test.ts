@@ -1,0 +1,190 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { LEASE_SECONDS, type LockItem, reclaimLock, renewLease, transferLock } from '../../lambdas/shared/deployments.ts';
+import { failure, rejectByDefault } from '../fixtures/aws.ts';
+import { DEPLOYMENT_ID, EXECUTION_ARN, NEW_TAG, NOW, STARTED_AT } from '../fixtures/state.ts';
+
+const TABLE = 'baton-test-deployments';
+const LOCK_KEY = { pk: 'LOCK#web', sk: 'LOCK' };
+const nowSeconds = Math.floor(Date.parse(NOW) / 1000);
+const RECOVERY_ARN = EXECUTION_ARN.replace(DEPLOYMENT_ID, 'web-recover-20250304-100500-2d4f');
+
+function conditionFailed(): ConditionalCheckFailedException {
+  return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+}
+
+function accessDenied(): Error {
+  return Object.assign(new Error('not authorized to perform: dynamodb:UpdateItem'), { name: 'AccessDeniedException' });
+}
+
+describe('the lock lease', () => {
+  const dynamoMock = mockClient(DynamoDBDocumentClient);
+
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date(NOW));
+    rejectByDefault(dynamoMock);
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('lasts 900 seconds without renewal', () => {
+    // Arrange: nothing to arrange; the constant is the contract.
+
+    // Act
+    const seconds = LEASE_SECONDS;
+
+    // Assert
+    expect(seconds).toBe(900);
+  });
+
+  describe('renewLease', () => {
+    it('extends the lease by the given seconds from now, naming the phase, only while this deployment holds the lock', async () => {
+      // Arrange
+      dynamoMock.on(UpdateCommand, { TableName: TABLE, Key: LOCK_KEY }).resolves({});
+
+      // Act
+      const renewed = await renewLease('web', DEPLOYMENT_ID, 915, 'checkStability');
+
+      // Assert
+      expect(renewed).toBe(true);
+      expect(dynamoMock).toHaveReceivedCommandExactlyOnceWith(UpdateCommand, {
+        TableName: TABLE,
+        Key: LOCK_KEY,
+        UpdateExpression: 'SET leaseExpiresAt = :until, renewedAt = :now, renewedBy = :phase',
+        ConditionExpression: 'deploymentId = :me',
+        ExpressionAttributeValues: { ':until': nowSeconds + 915, ':now': NOW, ':phase': 'checkStability', ':me': DEPLOYMENT_ID },
+      });
+    });
+
+    it('returns false when another deployment holds the lock (or nobody does)', async () => {
+      // Arrange
+      dynamoMock.on(UpdateCommand, { TableName: TABLE, Key: LOCK_KEY }).rejects(conditionFailed());
+
+      // Act
+      const renewed = await renewLease('web', DEPLOYMENT_ID, LEASE_SECONDS, 'deploy');
+
+      // Assert
+      expect(renewed).toBe(false);
+    });
+
+    it('throws any other DynamoDB error', async () => {
+      // Arrange
+      const denied = accessDenied();
+      dynamoMock.on(UpdateCommand, { TableName: TABLE, Key: LOCK_KEY }).rejects(denied);
+
+      // Act
+      const error = await failure(renewLease('web', DEPLOYMENT_ID, LEASE_SECONDS, 'deploy'));
+
+      // Assert
+      expect(error).toBe(denied);
+    });
+  });
+
+  describe('transferLock', () => {
+    it('points the lock at the recovery execution with a fresh lease, only while the deployment holds the lock', async () => {
+      // Arrange
+      dynamoMock.on(UpdateCommand, { TableName: TABLE, Key: LOCK_KEY }).resolves({});
+
+      // Act
+      const transferred = await transferLock('web', DEPLOYMENT_ID, RECOVERY_ARN);
+
+      // Assert
+      expect(transferred).toBe(true);
+      expect(dynamoMock).toHaveReceivedCommandExactlyOnceWith(UpdateCommand, {
+        TableName: TABLE,
+        Key: LOCK_KEY,
+        UpdateExpression: 'SET executionArn = :arn, leaseExpiresAt = :until',
+        ConditionExpression: 'deploymentId = :me',
+        ExpressionAttributeValues: { ':arn': RECOVERY_ARN, ':until': nowSeconds + 900, ':me': DEPLOYMENT_ID },
+      });
+    });
+
+    it('returns false when the deployment no longer holds the lock', async () => {
+      // Arrange
+      dynamoMock.on(UpdateCommand, { TableName: TABLE, Key: LOCK_KEY }).rejects(conditionFailed());
+
+      // Act
+      const transferred = await transferLock('web', DEPLOYMENT_ID, RECOVERY_ARN);
+
+      // Assert
+      expect(transferred).toBe(false);
+    });
+
+    it('throws any other DynamoDB error', async () => {
+      // Arrange
+      const denied = accessDenied();
+      dynamoMock.on(UpdateCommand, { TableName: TABLE, Key: LOCK_KEY }).rejects(denied);
+
+      // Act
+      const error = await failure(transferLock('web', DEPLOYMENT_ID, RECOVERY_ARN));
+
+      // Assert
+      expect(error).toBe(denied);
+    });
+  });
+
+  describe('reclaimLock', () => {
+    const holder: LockItem = {
+      ...LOCK_KEY,
+      service: 'web',
+      deploymentId: 'web-20250304-090000-5e6f',
+      executionArn: `${EXECUTION_ARN}-dead`,
+      imageRef: 'tag:v1.4.1',
+      acquiredAt: '2025-03-04T09:00:00.000Z',
+      leaseExpiresAt: nowSeconds + 300,
+    };
+    const lock = {
+      service: 'web',
+      deploymentId: DEPLOYMENT_ID,
+      executionArn: EXECUTION_ARN,
+      imageRef: `tag:${NEW_TAG}`,
+      acquiredAt: STARTED_AT,
+      leaseExpiresAt: nowSeconds + 900,
+    };
+
+    it('puts the new lock naming whom it was reclaimed from, only if the lock still names the dead holder and its execution', async () => {
+      // Arrange
+      dynamoMock.on(PutCommand, { TableName: TABLE, Item: LOCK_KEY }).resolves({});
+
+      // Act
+      const reclaimed = await reclaimLock(lock, holder);
+
+      // Assert
+      expect(reclaimed).toBe(true);
+      expect(dynamoMock).toHaveReceivedCommandExactlyOnceWith(PutCommand, {
+        TableName: TABLE,
+        Item: { ...LOCK_KEY, ...lock, reclaimedFrom: 'web-20250304-090000-5e6f' },
+        ConditionExpression: 'deploymentId = :holder AND executionArn = :holderExecution',
+        ExpressionAttributeValues: { ':holder': 'web-20250304-090000-5e6f', ':holderExecution': `${EXECUTION_ARN}-dead` },
+      });
+    });
+
+    it('returns false when the lock changed hands in the meantime', async () => {
+      // Arrange
+      dynamoMock.on(PutCommand, { TableName: TABLE, Item: LOCK_KEY }).rejects(conditionFailed());
+
+      // Act
+      const reclaimed = await reclaimLock(lock, holder);
+
+      // Assert
+      expect(reclaimed).toBe(false);
+    });
+
+    it('throws any other DynamoDB error', async () => {
+      // Arrange
+      const denied = accessDenied();
+      dynamoMock.on(PutCommand, { TableName: TABLE, Item: LOCK_KEY }).rejects(denied);
+
+      // Act
+      const error = await failure(reclaimLock(lock, holder));
+
+      // Assert
+      expect(error).toBe(denied);
+    });
+  });
+});

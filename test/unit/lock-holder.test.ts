@@ -1,0 +1,207 @@
+import { DescribeExecutionCommand, ExecutionDoesNotExist, type ExecutionStatus, SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { LockItem } from '../../lambdas/shared/deployments.ts';
+import { inspectHolder } from '../../lambdas/shared/lock-holder.ts';
+import { failure, rejectByDefault } from '../fixtures/aws.ts';
+import { EXECUTION_ARN, NOW } from '../fixtures/state.ts';
+
+const TABLE = 'baton-test-deployments';
+const nowSeconds = Math.floor(Date.parse(NOW) / 1000);
+const HOLDER_ID = 'web-20250304-093000-0b1d';
+const HOLDER_ARN = EXECUTION_ARN.replace(/:[^:]+$/, `:${HOLDER_ID}`);
+const HOLDER_RECORD_KEY = { pk: `DEPLOYMENT#${HOLDER_ID}`, sk: 'RECORD' };
+const BACKSTOP = "the backstop's recovery execution rolls it back and frees the lock";
+
+function holder(fields: Partial<LockItem> = {}): LockItem {
+  return {
+    pk: 'LOCK#web',
+    sk: 'LOCK',
+    service: 'web',
+    deploymentId: HOLDER_ID,
+    executionArn: HOLDER_ARN,
+    imageRef: 'tag:v1.4.1',
+    acquiredAt: '2025-03-04T09:30:00.000Z',
+    leaseExpiresAt: nowSeconds + 600,
+    ...fields,
+  };
+}
+
+describe('inspectHolder', () => {
+  const sfnMock = mockClient(SFNClient);
+  const dynamoMock = mockClient(DynamoDBDocumentClient);
+
+  function givenExecution(status: ExecutionStatus) {
+    sfnMock.on(DescribeExecutionCommand, { executionArn: HOLDER_ARN }).resolves({
+      executionArn: HOLDER_ARN,
+      stateMachineArn: HOLDER_ARN.replace(':execution:', ':stateMachine:').replace(/:[^:]+$/, ''),
+      status,
+      startDate: new Date('2025-03-04T09:30:00.000Z'),
+    });
+  }
+
+  function givenRecord(status: string | undefined) {
+    dynamoMock
+      .on(GetCommand, { TableName: TABLE, Key: HOLDER_RECORD_KEY, ConsistentRead: true })
+      .resolves(status ? { Item: { ...HOLDER_RECORD_KEY, deploymentId: HOLDER_ID, service: 'web', status } } : {});
+  }
+
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date(NOW));
+    rejectByDefault(sfnMock, dynamoMock);
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('finds a holder whose lease expired reclaimable without asking Step Functions', async () => {
+    // Arrange
+    const expired = holder({ leaseExpiresAt: nowSeconds - 60 });
+
+    // Act
+    const verdict = await inspectHolder(expired);
+
+    // Assert
+    expect(verdict).toEqual({ reclaimable: true, why: 'its lease expired at 2025-03-04T09:59:00.000Z' });
+    expect(sfnMock).not.toHaveReceivedAnyCommand();
+    expect(dynamoMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('asks Step Functions about a lease that ends this very second', async () => {
+    // Arrange
+    givenExecution('RUNNING');
+
+    // Act
+    const verdict = await inspectHolder(holder({ leaseExpiresAt: nowSeconds }));
+
+    // Assert
+    expect(verdict).toEqual({ reclaimable: false, why: undefined });
+    expect(sfnMock).toHaveReceivedCommandExactlyOnceWith(DescribeExecutionCommand, { executionArn: HOLDER_ARN });
+  });
+
+  it.each<ExecutionStatus>(['RUNNING', 'PENDING_REDRIVE'])(
+    'finds a holder whose execution is %s not reclaimable, with no reason to give, without reading its record',
+    async (status) => {
+      // Arrange
+      givenExecution(status);
+
+      // Act
+      const verdict = await inspectHolder(holder());
+
+      // Assert
+      expect(verdict).toEqual({ reclaimable: false, why: undefined });
+      expect(dynamoMock).not.toHaveReceivedAnyCommand();
+    },
+  );
+
+  it.each<ExecutionStatus>(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'])(
+    'finds a holder whose execution ended %s before it wrote a record reclaimable',
+    async (status) => {
+      // Arrange
+      givenExecution(status);
+      givenRecord(undefined);
+
+      // Act
+      const verdict = await inspectHolder(holder());
+
+      // Assert
+      expect(verdict).toEqual({ reclaimable: true, why: `its execution ended ${status} before it wrote a record` });
+      expect(dynamoMock).toHaveReceivedCommandExactlyOnceWith(GetCommand, {
+        TableName: TABLE,
+        Key: HOLDER_RECORD_KEY,
+        ConsistentRead: true,
+      });
+    },
+  );
+
+  it.each(['SUCCEEDED', 'ROLLED_BACK', 'ROLLBACK_FAILED', 'REJECTED', 'DUPLICATE', 'SUPERSEDED'])(
+    'finds a holder whose execution ended and whose record is %s reclaimable',
+    async (recordStatus) => {
+      // Arrange
+      givenExecution('ABORTED');
+      givenRecord(recordStatus);
+
+      // Act
+      const verdict = await inspectHolder(holder());
+
+      // Assert
+      expect(verdict).toEqual({ reclaimable: true, why: `its execution ended ABORTED and its record is ${recordStatus}` });
+    },
+  );
+
+  it('leaves a holder whose execution ended with its record still IN_PROGRESS to the backstop', async () => {
+    // Arrange
+    givenExecution('TIMED_OUT');
+    givenRecord('IN_PROGRESS');
+
+    // Act
+    const verdict = await inspectHolder(holder());
+
+    // Assert
+    expect(verdict).toEqual({
+      reclaimable: false,
+      why: `its execution ended TIMED_OUT with its record still IN_PROGRESS; ${BACKSTOP}`,
+    });
+  });
+
+  it('finds a holder whose execution no longer exists and whose record is terminal reclaimable', async () => {
+    // Arrange
+    sfnMock
+      .on(DescribeExecutionCommand, { executionArn: HOLDER_ARN })
+      .rejects(new ExecutionDoesNotExist({ message: `Execution Does Not Exist: '${HOLDER_ARN}'`, $metadata: {} }));
+    givenRecord('ROLLED_BACK');
+
+    // Act
+    const verdict = await inspectHolder(holder());
+
+    // Assert
+    expect(verdict).toEqual({ reclaimable: true, why: 'its execution no longer exists and its record is ROLLED_BACK' });
+  });
+
+  it('finds a holder whose execution no longer exists and that has no record reclaimable', async () => {
+    // Arrange
+    sfnMock
+      .on(DescribeExecutionCommand, { executionArn: HOLDER_ARN })
+      .rejects(new ExecutionDoesNotExist({ message: `Execution Does Not Exist: '${HOLDER_ARN}'`, $metadata: {} }));
+    givenRecord(undefined);
+
+    // Act
+    const verdict = await inspectHolder(holder());
+
+    // Assert
+    expect(verdict).toEqual({ reclaimable: true, why: 'its execution no longer exists before it wrote a record' });
+  });
+
+  it('leaves a holder whose execution no longer exists but whose record is open to the backstop', async () => {
+    // Arrange
+    sfnMock
+      .on(DescribeExecutionCommand, { executionArn: HOLDER_ARN })
+      .rejects(new ExecutionDoesNotExist({ message: `Execution Does Not Exist: '${HOLDER_ARN}'`, $metadata: {} }));
+    givenRecord('IN_PROGRESS');
+
+    // Act
+    const verdict = await inspectHolder(holder());
+
+    // Assert
+    expect(verdict).toEqual({
+      reclaimable: false,
+      why: `its execution no longer exists with its record still IN_PROGRESS; ${BACKSTOP}`,
+    });
+  });
+
+  it('throws any other Step Functions error and reads no record', async () => {
+    // Arrange
+    const denied = Object.assign(new Error('not authorized to perform: states:DescribeExecution'), { name: 'AccessDeniedException' });
+    sfnMock.on(DescribeExecutionCommand, { executionArn: HOLDER_ARN }).rejects(denied);
+
+    // Act
+    const error = await failure(inspectHolder(holder()));
+
+    // Assert
+    expect(error).toBe(denied);
+    expect(dynamoMock).not.toHaveReceivedAnyCommand();
+  });
+});

@@ -1,0 +1,112 @@
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { failure, isLeaseRenewal, isPhaseBookkeeping, rejectByDefault, updatedFields } from '../fixtures/aws.ts';
+import { DEPLOYMENT_ID, NOW, stateAfter } from '../fixtures/state.ts';
+
+const TABLE = 'baton-test-deployments';
+const RECORD_KEY = { pk: `DEPLOYMENT#${DEPLOYMENT_ID}`, sk: 'RECORD' };
+const LOCK_KEY = { pk: 'LOCK#web', sk: 'LOCK' };
+const nowSeconds = Math.floor(Date.parse(NOW) / 1000);
+const TASK_TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAXsample-token';
+
+/**
+ * The handler as a fresh cold start sees it: the approval window comes from
+ * BATON_APPROVAL_TIMEOUT_SECONDS when the module loads.
+ */
+async function loadHandler(approvalTimeoutSeconds: string | undefined) {
+  vi.stubEnv('BATON_APPROVAL_TIMEOUT_SECONDS', approvalTimeoutSeconds);
+  vi.resetModules();
+  const module = await import('../../lambdas/request-approval/index.ts');
+  return module.handler;
+}
+
+describe('request approval', () => {
+  const dynamoMock = mockClient(DynamoDBDocumentClient);
+
+  /**
+   * The lease renewals the wrapper sent after the phase wrote the record (the
+   * wrapper may also check the lock before the phase runs).
+   */
+  function leaseRenewalsAfterThePhase() {
+    const updates = dynamoMock.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+    const phaseWrite = updates.findIndex((input) => !isPhaseBookkeeping(input));
+    if (phaseWrite < 0) throw new Error('the phase wrote nothing to the record');
+    return updates.slice(phaseWrite + 1).filter((input) => isLeaseRenewal(input));
+  }
+
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date(NOW));
+    rejectByDefault(dynamoMock);
+    dynamoMock.on(UpdateCommand, { TableName: TABLE, Key: RECORD_KEY }).resolves({});
+    dynamoMock.on(UpdateCommand, { TableName: TABLE, Key: LOCK_KEY }).resolves({});
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.unstubAllEnvs();
+  });
+
+  it('stores the task token in the record and marks it awaiting approval', async () => {
+    // Arrange
+    const handler = await loadHandler('3600');
+
+    // Act
+    const result = await handler({ taskToken: TASK_TOKEN, state: stateAfter('verify') });
+
+    // Assert
+    expect(result).toEqual({ requested: true });
+    const updates = dynamoMock
+      .commandCalls(UpdateCommand)
+      .map((call) => call.args[0].input)
+      .filter((input) => !isPhaseBookkeeping(input));
+    expect(updates).toHaveLength(1);
+    expect(updates[0]?.Key).toEqual(RECORD_KEY);
+    expect(updatedFields(updates[0])).toEqual({ approvalToken: TASK_TOKEN, approvalRequestedAt: NOW, awaitingApproval: true });
+  });
+
+  it('renews the lease for 900 seconds beyond the approval window the stack configured', async () => {
+    // Arrange
+    const handler = await loadHandler('3600');
+
+    // Act
+    await handler({ taskToken: TASK_TOKEN, state: stateAfter('verify') });
+
+    // Assert
+    expect(leaseRenewalsAfterThePhase()).toEqual([
+      {
+        TableName: TABLE,
+        Key: LOCK_KEY,
+        UpdateExpression: 'SET leaseExpiresAt = :until, renewedAt = :now, renewedBy = :phase',
+        ConditionExpression: 'deploymentId = :me',
+        ExpressionAttributeValues: { ':until': nowSeconds + 900 + 3600, ':now': NOW, ':phase': 'requestApproval', ':me': DEPLOYMENT_ID },
+      },
+    ]);
+  });
+
+  it('renews the lease beyond the longest approval window the config allows (86400 s) when the stack did not say', async () => {
+    // Arrange
+    const handler = await loadHandler(undefined);
+
+    // Act
+    await handler({ taskToken: TASK_TOKEN, state: stateAfter('verify') });
+
+    // Assert
+    expect(leaseRenewalsAfterThePhase().map((input) => input.ExpressionAttributeValues?.[':until'])).toEqual([nowSeconds + 900 + 86_400]);
+  });
+
+  it('renews the lease for 900 seconds only when storing the token fails: no approval is awaited', async () => {
+    // Arrange
+    const handler = await loadHandler('3600');
+    const denied = Object.assign(new Error('not authorized to perform: dynamodb:UpdateItem'), { name: 'AccessDeniedException' });
+    dynamoMock.on(UpdateCommand, { TableName: TABLE, Key: RECORD_KEY, ConditionExpression: 'attribute_exists(pk)' }).rejects(denied);
+
+    // Act
+    const error = await failure(handler({ taskToken: TASK_TOKEN, state: stateAfter('verify') }));
+
+    // Assert
+    expect(error).toBe(denied);
+    expect(leaseRenewalsAfterThePhase().map((input) => input.ExpressionAttributeValues?.[':until'])).toEqual([nowSeconds + 900]);
+  });
+});
