@@ -11,6 +11,7 @@
  */
 import FakeTimers from '@sinonjs/fake-timers';
 import { StateMachine } from 'aws-local-stepfunctions';
+import * as clients from '../lambdas/shared/clients.ts';
 import type { BatonConfig } from '../lambdas/shared/config-schema.ts';
 import { logger } from '../lambdas/shared/logger.ts';
 import { deploymentTableName, notificationTopicArn, stateMachineArn, stateMachineName } from '../lambdas/shared/names.ts';
@@ -45,6 +46,8 @@ export interface SimulationOptions {
   readonly faults?: readonly string[];
   /** After the main execution ends unsuccessfully: fix the faults (Fault.fix) and redrive it. */
   readonly redriveAfterFix?: boolean;
+  /** Called with the simulation context after the faults are applied, before anything runs (tests add triggers and hooks). */
+  readonly setup?: (ctx: SimulationContext) => void;
   /** Epoch ms of the simulated start. */
   readonly startTime?: number;
   readonly executionName?: string;
@@ -616,6 +619,8 @@ export async function openSimulation(options: SimulationOptions): Promise<OpenSi
   const previousEnvironment = Object.fromEntries(Object.keys(environment).map((name) => [name, process.env[name]]));
   for (const [name, value] of Object.entries(environment)) restoreEnv(name, value);
   await Simulation.load(config);
+  // Powertools Parameters caches secrets per process; each simulated account starts from its own.
+  clients.secretsProvider.clearCache();
   const clock = FakeTimers.install({ now: start, toFake: ['Date'] });
   const logLines: string[] = [];
   const restoreOutput = captureLogs(logLines);
@@ -641,6 +646,7 @@ export async function openSimulation(options: SimulationOptions): Promise<OpenSi
       if (!fault) throw new Error(`unknown fault "${name}"; see --list-faults`);
       fault.apply(simulation.ctx);
     }
+    options.setup?.(simulation.ctx);
     if (config.services.some((service) => service.smokeTest)) {
       smokeServer = await startSmokeServer(simulation.ctx);
       process.env.BATON_CONFIG = JSON.stringify(withSmokeServer(config, smokeServer.baseUrl));

@@ -66,9 +66,11 @@ export const handler = definePhase('initialize', ExecutionEnvelopeSchema, async 
     acquiredAt: envelope.startedAt,
     leaseExpiresAt: Math.floor(Date.now() / 1000) + LEASE_SECONDS,
   };
-  const taken = await acquireLock(lock);
+  let taken = await acquireLock(lock);
+  // Released between the write and the read: the lock is free now.
+  if (!taken.acquired && !taken.holder) taken = await acquireLock(lock);
   if (!taken.acquired) {
-    const reclaimed = taken.holder ? await takeOverOrRefuse(service, request, lock, taken.holder) : undefined;
+    const reclaimed = taken.holder ? await takeOverOrRefuse(service, lock, taken.holder) : undefined;
     if (!reclaimed) throw new DeploymentLockedError(`${service.name} is locked by another deployment`);
     state.warnings.push(reclaimed);
   }
@@ -78,22 +80,13 @@ export const handler = definePhase('initialize', ExecutionEnvelopeSchema, async 
 });
 
 /**
- * The lock is held: a duplicate of the holder ends DUPLICATE, an image older
- * than the holder's ends SUPERSEDED, a dead holder's lock is taken over (the
- * returned warning says from whom), and anything else is refused naming the
- * holder.
+ * The lock is held: a dead holder's lock is taken over (the returned warning
+ * says from whom); otherwise a duplicate of the holder ends DUPLICATE, an
+ * image older than the holder's ends SUPERSEDED, and anything else is refused
+ * naming the holder.
  */
-async function takeOverOrRefuse(
-  service: ServiceConfig,
-  request: DeploymentRequest,
-  lock: Omit<LockItem, 'pk' | 'sk'>,
-  holder: LockItem,
-): Promise<string> {
-  if (holder.imageRef === lock.imageRef) {
-    throw new DuplicateTriggerError(
-      `${service.name} is already deploying ${describeRef(lock.imageRef)} (deployment ${holder.deploymentId}); this trigger changes nothing`,
-    );
-  }
+async function takeOverOrRefuse(service: ServiceConfig, lock: Omit<LockItem, 'pk' | 'sk'>, holder: LockItem): Promise<string> {
+  // A dead holder's lock is taken over first: a re-trigger of its image is then a fresh deployment, not a duplicate.
   const verdict = await inspectHolder(holder);
   const described = `deployment ${holder.deploymentId} (${describeRef(holder.imageRef)}, since ${holder.acquiredAt}, execution ${holder.executionArn})`;
   if (verdict.reclaimable) {
@@ -103,9 +96,15 @@ async function takeOverOrRefuse(
     }
     throw new DeploymentLockedError(`${service.name} was locked by ${described}, and another deployment took the lock first`);
   }
+  if (holder.imageRef === lock.imageRef) {
+    throw new DuplicateTriggerError(
+      `${service.name} is already deploying ${describeRef(lock.imageRef)} (deployment ${holder.deploymentId}); this trigger changes nothing`,
+    );
+  }
+  // A rollback's reference names no image, so it is never superseded: going back is what it is for.
   const mine = imageRefOf(lock.imageRef);
   const theirs = imageRefOf(holder.imageRef);
-  const older = mine && theirs && !request.rollbackTo ? await olderThan(service.ecr.repositoryName, mine, theirs) : undefined;
+  const older = mine && theirs ? await olderThan(service.ecr.repositoryName, mine, theirs) : undefined;
   if (older) {
     throw new SupersededError(
       `${describeRef(lock.imageRef)} (pushed ${older.candidate.toISOString()}) is older than ${describeRef(holder.imageRef)} (pushed ${older.reference.toISOString()}), which ${described} is deploying; releases do not go backwards by accident (use "baton rollback" to go back)`,

@@ -10,6 +10,8 @@ import { type DeploymentRecord, releaseLock } from '../shared/deployments.ts';
 import { logger } from '../shared/logger.ts';
 import { describeCaught } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
+import { recordPhaseRun } from '../shared/telemetry/phase-runs.ts';
+import { nowIso } from '../shared/time.ts';
 import { finishDeployment } from '../shared/telemetry/finish.ts';
 
 export const RecordFailureInputSchema = z.object({
@@ -39,6 +41,9 @@ const Request = z.object({
   requestedBy: z.string().optional(),
   reason: z.string().optional(),
 });
+
+/** The state name of initialize (lib/constructs/pipeline-state-machine.ts STATE_NAMES.initialize). */
+const INITIALIZE_STATE = 'Initialize';
 
 /** Rejections that are not failures: the trigger was redundant or out of date. */
 const REJECTION_STATUS: Record<string, TerminalStatus> = { DuplicateTriggerError: 'DUPLICATE', SupersededError: 'SUPERSEDED' };
@@ -85,6 +90,15 @@ export const handler = definePhase('recordFailure', RecordFailureInputSchema, as
       { ...base, ...(state.failedPhase ? { failedPhase: state.failedPhase } : {}) },
       { status, outcomeReason: `${error}: ${cause}`, evidence },
     );
+    // Initialize fails before the record exists, so its run could not be tracked then: it is recorded here.
+    if (kind === 'rejected' && state.failedPhase === INITIALIZE_STATE) {
+      await recordPhaseRun(state.deploymentId, 'initialize', {
+        startedAt: state.startedAt,
+        endedAt: nowIso(),
+        result: 'failed',
+        error: `${original.name}: ${original.message}`,
+      });
+    }
     // After a failed rollback the lock stays: production needs a human, and the execution keeps retrying the rollback.
     if (serviceName !== '(unknown)' && kind === 'rejected') await releaseLock(serviceName, state.deploymentId);
   }

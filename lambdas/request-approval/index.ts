@@ -13,6 +13,11 @@ import { definePhase } from '../shared/phase.ts';
 /** The longest approval window the config allows (approvalTimeoutSeconds), for when the stack did not say. */
 export const MAX_APPROVAL_TIMEOUT_SECONDS = 86_400;
 
+export function approvalWindowSeconds(configured: string | undefined): number {
+  const seconds = Number(configured);
+  return Number.isInteger(seconds) && seconds > 0 ? seconds : MAX_APPROVAL_TIMEOUT_SECONDS;
+}
+
 import { nowIso } from '../shared/time.ts';
 
 export const RequestApprovalInputSchema = z.object({
@@ -31,6 +36,6 @@ export const handler = definePhase(
   },
   {
     // No phase runs while the task token waits: the lease must outlast the whole approval window.
-    leaseSeconds: Number(process.env.BATON_APPROVAL_TIMEOUT_SECONDS ?? MAX_APPROVAL_TIMEOUT_SECONDS),
+    leaseSeconds: approvalWindowSeconds(process.env.BATON_APPROVAL_TIMEOUT_SECONDS),
   },
 );

@@ -53,8 +53,9 @@ export async function acquireLock(lock: Omit<LockItem, 'pk' | 'sk'>): Promise<Lo
       new PutCommand({
         TableName: tableName(),
         Item: item,
-        ConditionExpression: 'attribute_not_exists(pk) OR deploymentId = :me OR leaseExpiresAt < :now',
-        ExpressionAttributeValues: { ':me': lock.deploymentId, ':now': Math.floor(Date.now() / 1000) },
+        // A held lock changes hands only through reclaimLock, after its holder's execution was found ended.
+        ConditionExpression: 'attribute_not_exists(pk) OR deploymentId = :me',
+        ExpressionAttributeValues: { ':me': lock.deploymentId },
       }),
     );
     return { acquired: true };
@@ -65,8 +66,9 @@ export async function acquireLock(lock: Omit<LockItem, 'pk' | 'sk'>): Promise<Lo
 }
 
 /**
- * Seconds a lock stays valid without renewal. Every phase renews it for this
- * long plus the Wait ahead of it; a lock past its lease is reclaimable.
+ * Seconds a lock's lease lasts without renewal. Every phase renews it for
+ * this long plus the Wait ahead of it, so a live execution's lease never
+ * lapses; a lapsed lease on a running execution marks it as stuck.
  */
 export const LEASE_SECONDS = 900;
 
@@ -124,8 +126,13 @@ export async function reclaimLock(lock: Omit<LockItem, 'pk' | 'sk'>, holder: Loc
       new PutCommand({
         TableName: tableName(),
         Item: { ...lockKey(lock.service), ...lock, reclaimedFrom: holder.deploymentId },
-        ConditionExpression: 'deploymentId = :holder AND executionArn = :holderExecution',
-        ExpressionAttributeValues: { ':holder': holder.deploymentId, ':holderExecution': holder.executionArn },
+        // Exactly the lock item that was inspected: a renewal or a transfer in between makes this fail.
+        ConditionExpression: 'deploymentId = :holder AND executionArn = :holderExecution AND leaseExpiresAt = :holderLease',
+        ExpressionAttributeValues: {
+          ':holder': holder.deploymentId,
+          ':holderExecution': holder.executionArn,
+          ':holderLease': holder.leaseExpiresAt,
+        },
       }),
     );
     return true;

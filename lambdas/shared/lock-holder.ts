@@ -1,9 +1,11 @@
 /**
  * Whether the holder of a service lock is still at work. The lock names its
- * execution; the holder is gone when its lease ran out, or when its execution
- * ended and its deployment is closed (or never got a record). An execution
- * that ended with its record still open belongs to the backstop, whose
- * recovery execution takes the lock over; it is never reclaimed here.
+ * execution, which is the authority: the holder is gone when that execution
+ * ended (or no longer exists) and its deployment is closed (or never got a
+ * record). An execution that ended with its record still open belongs to the
+ * backstop, whose recovery execution takes the lock over; it is never
+ * reclaimed here. The lease (renewed by every phase) tells a stuck execution
+ * from a live one in the refusal message.
  */
 import { DescribeExecutionCommand, ExecutionDoesNotExist } from '@aws-sdk/client-sfn';
 import * as clients from './clients.ts';
@@ -14,9 +16,6 @@ export type HolderVerdict =
   | { readonly reclaimable: false; readonly why: string | undefined };
 
 export async function inspectHolder(holder: LockItem): Promise<HolderVerdict> {
-  if (holder.leaseExpiresAt < Math.floor(Date.now() / 1000)) {
-    return { reclaimable: true, why: `its lease expired at ${new Date(holder.leaseExpiresAt * 1000).toISOString()}` };
-  }
   let status: string;
   try {
     const out = await clients.sfn.send(new DescribeExecutionCommand({ executionArn: holder.executionArn }));
@@ -25,10 +24,19 @@ export async function inspectHolder(holder: LockItem): Promise<HolderVerdict> {
     if (!(error instanceof ExecutionDoesNotExist)) throw error;
     status = 'DOES_NOT_EXIST';
   }
-  if (status === 'RUNNING' || status === 'PENDING_REDRIVE') return { reclaimable: false, why: undefined };
+  const leaseExpired = holder.leaseExpiresAt < Math.floor(Date.now() / 1000);
+  if (status === 'RUNNING' || status === 'PENDING_REDRIVE') {
+    // The execution is the authority: a lapsed lease on a running execution means it is stuck, not gone.
+    return {
+      reclaimable: false,
+      why: leaseExpired
+        ? `its lease expired at ${new Date(holder.leaseExpiresAt * 1000).toISOString()} but its execution is still ${status}; stop it with "baton abort" if it is stuck`
+        : undefined,
+    };
+  }
   const ended = status === 'DOES_NOT_EXIST' ? 'its execution no longer exists' : `its execution ended ${status}`;
   const record = await getRecord(holder.deploymentId);
-  if (!record) return { reclaimable: true, why: `${ended} before it wrote a record` };
+  if (!record) return { reclaimable: true, why: `${ended} and it never wrote a record` };
   if (TERMINAL_STATUSES.has(record.status)) return { reclaimable: true, why: `${ended} and its record is ${record.status}` };
   return {
     reclaimable: false,

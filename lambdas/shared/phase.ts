@@ -256,8 +256,11 @@ async function trackPhase(
       result: run.result,
       ...(run.error ? { error: `${run.error.name}: ${run.error.message}` } : {}),
     });
-    if (!entry || run.result === 'waiting' || run.error instanceof TransientAwsError) return;
-    const durationSeconds = Math.max(0, Math.round((Date.parse(entry.endedAt) - Date.parse(entry.startedAt)) / 1000));
+    if (run.result === 'waiting' || run.error instanceof TransientAwsError) return;
+    if (!entry && run.result !== 'failed') return;
+    // A phase that failed before the record existed (initialize) still announces its failure; record-failure records it.
+    const timing = entry ?? { startedAt: run.startedAt, endedAt: run.endedAt, invocations: 1 };
+    const durationSeconds = Math.max(0, Math.round((Date.parse(timing.endedAt) - Date.parse(timing.startedAt)) / 1000));
     const service = deployment.service ?? 'unknown';
     if (run.result === 'succeeded') phaseFinished(service, deployment.deploymentId, phase, durationSeconds);
     await publishEvent(PHASE_EVENT, {
@@ -266,10 +269,10 @@ async function trackPhase(
       executionArn: deployment.executionArn,
       phase,
       status: run.result === 'succeeded' ? 'SUCCEEDED' : 'FAILED',
-      startedAt: entry.startedAt,
-      endedAt: entry.endedAt,
+      startedAt: timing.startedAt,
+      endedAt: timing.endedAt,
       durationSeconds,
-      invocations: entry.invocations,
+      invocations: timing.invocations,
       ...(run.error ? { error: { name: run.error.name, message: run.error.message } } : {}),
     });
   } catch (error) {

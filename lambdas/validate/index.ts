@@ -168,10 +168,11 @@ async function assertNotOlderThanLive(
 
 /** The live container's image as an ECR reference, if it comes from the service's repository. */
 export function liveImageRef(image: string, repositoryName: string): ImageRef | undefined {
-  const match = /^[^/]+\/(.+?)(?:@(sha256:[0-9a-f]{64})|:([^:@/]+))?$/.exec(image);
+  // <account>.dkr.ecr.<region>.amazonaws.com/<repository>[:<tag>][@sha256:<digest>]; the digest wins when both are given.
+  const match = /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?\/([^:@]+)(?::([^:@/]+))?(?:@(sha256:[0-9a-f]{64}))?$/.exec(image);
   if (!match || match[1] !== repositoryName) return undefined;
-  if (match[2]) return { imageDigest: match[2] };
-  return match[3] ? { imageTag: match[3] } : undefined;
+  if (match[3]) return { imageDigest: match[3] };
+  return match[2] ? { imageTag: match[2] } : undefined;
 }
 
 interface RollbackTarget {

@@ -323,12 +323,12 @@ describe('the Baton stack for the example config', () => {
       expect(beforePrepare.sort()).toEqual([...REJECTING_TASKS].sort());
     });
 
-    it('catches a failing rollback into "Record rollback failure", which ends in a Fail state', () => {
+    it('catches a failing rollback into "Record rollback failure", then retries the rollback after a 300 s Wait', () => {
       expect(state(S.rollback).Catch).toEqual([
         { ErrorEquals: ['States.ALL'], ResultPath: '$.rollbackError', Next: S.recordRollbackFailure },
       ]);
-      expect(state(S.recordRollbackFailure).Next).toBe(S.rollbackFailed);
-      expect(state(S.rollbackFailed).Type).toBe('Fail');
+      expect(state(S.recordRollbackFailure).Next).toBe(S.waitRetryRollback);
+      expect(state(S.waitRetryRollback)).toEqual({ Type: 'Wait', Seconds: 300, Next: S.rollback });
     });
 
     it('does not retry a RollbackFailedError but retries any other rollback failure', () => {
@@ -358,11 +358,10 @@ describe('the Baton stack for the example config', () => {
       expect(Object.fromEntries(fails)).toEqual({
         [S.rejected]: { Type: 'Fail', ErrorPath: '$.outcome.error', CausePath: '$.outcome.cause' },
         [S.rolledBack]: { Type: 'Fail', ErrorPath: '$.outcome.error', CausePath: '$.outcome.cause' },
-        [S.rollbackFailed]: { Type: 'Fail', ErrorPath: '$.outcome.error', CausePath: '$.outcome.cause' },
       });
     });
 
-    it('takes the length of every Wait from $.wait.seconds', () => {
+    it('takes the length of every Wait from $.wait.seconds, except the fixed pause between rollback attempts', () => {
       const waits = Object.entries(definition.States).filter(([, s]) => s.Type === 'Wait');
 
       expect(Object.fromEntries(waits.map(([name, wait]) => [name, { ...wait, Next: undefined }]))).toEqual({
@@ -371,6 +370,7 @@ describe('the Baton stack for the example config', () => {
         [S.waitBake]: { Type: 'Wait', SecondsPath: '$.wait.seconds' },
         [S.waitScaleDown]: { Type: 'Wait', SecondsPath: '$.wait.seconds' },
         [S.waitRollback]: { Type: 'Wait', SecondsPath: '$.wait.seconds' },
+        [S.waitRetryRollback]: { Type: 'Wait', Seconds: 300 },
       });
     });
 

@@ -166,8 +166,9 @@ describe('the phases in the record', () => {
     if (failedPhase === undefined) {
       expect(failed).toEqual([]);
     } else if (failedPhase === 'Initialize') {
-      // Initialize fails before it writes the record: the record is recordFailure's, and only its run is in it.
-      expect(Object.keys(phases)).toEqual(['recordFailure']);
+      // Initialize fails before the record exists: recordFailure writes the record and initialize's failed run into it.
+      expect(Object.keys(phases).sort()).toEqual(['initialize', 'recordFailure']);
+      expect(phases.initialize).toMatchObject({ result: 'failed', error: deployment?.outcomeReason, invocations: 1 });
     } else if (deployment?.status === 'ROLLBACK_FAILED') {
       // The phase that failed, then the rollback, whose error the reason states.
       expect(failed.map(([phase]) => phase)).toEqual([PHASE_OF_STATE[failedPhase], 'rollback']);

@@ -90,6 +90,7 @@ describe('a stopped execution', () => {
           'Roll back',
           'Record rejection',
           'Record rollback failure',
+          'Wait before retrying rollback',
           'Wait for approval',
           'Wait between traffic steps',
           'Wait for old colour',
