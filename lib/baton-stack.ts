@@ -9,7 +9,7 @@ import { deploymentTableName } from '../lambdas/shared/names.ts';
 import { Backstop } from './constructs/backstop.ts';
 import { DeploymentTable } from './constructs/deployment-table.ts';
 import { EcrPushTrigger } from './constructs/ecr-push-trigger.ts';
-import { Monitoring, OutcomeTopic } from './constructs/observability.ts';
+import { EventArchive, Monitoring, OutcomeTopic } from './constructs/observability.ts';
 import { PhaseFunctions } from './constructs/phase-functions.ts';
 import { PipelineStateMachine } from './constructs/pipeline-state-machine.ts';
 import { acknowledgeFindings } from './nag.ts';
@@ -27,6 +27,7 @@ export class BatonStack extends Stack {
   public readonly backstop: Backstop;
   public readonly outcomes: OutcomeTopic;
   public readonly monitoring: Monitoring;
+  public readonly events: EventArchive;
 
   constructor(scope: Construct, id: string, props: BatonStackProps) {
     super(scope, id, props);
@@ -45,6 +46,7 @@ export class BatonStack extends Stack {
     this.backstop = new Backstop(this, 'Backstop', { stateMachine: this.pipeline.stateMachine, handler: this.phases.functions.backstop });
     this.ecrTrigger = new EcrPushTrigger(this, 'EcrPush', { config, stateMachine: this.pipeline.stateMachine });
     this.monitoring = new Monitoring(this, 'Monitoring', { config, stateMachine: this.pipeline.stateMachine, topic: this.outcomes.topic });
+    this.events = new EventArchive(this, 'Events', { config });
 
     new CfnOutput(this, 'StateMachineArn', { value: this.pipeline.stateMachine.stateMachineArn });
     new CfnOutput(this, 'DeploymentTableName', { value: this.deployments.table.tableName });

@@ -59,10 +59,20 @@ export function acknowledgeFindings(stack: BatonStack): void {
         'Dead-letter queue of the backstop rule: undeliverable status-change events stay 14 days for an operator to inspect and replay.',
     });
   }
+  Validations.of(stack.events.rule).acknowledge({
+    id: 'Serverless-EventBusDLQ',
+    reason:
+      'The event archive is a convenience copy of events that also reach every rule users add; EventBridge retries a failed delivery for 24 hours, and a queue of lost copies would be read by nobody.',
+  });
   Validations.of(stack.ecrTrigger.deadLetterQueue).acknowledge({
     id: 'AwsSolutions-SQS3',
     reason:
       'This queue is the dead-letter queue of the ECR push rules; a dead-letter queue of its own would only move the same messages again.',
+  });
+  Validations.of(stack.events.rule).acknowledge({
+    id: 'Serverless-EventBusDLQ',
+    reason:
+      'The event archive is a convenience copy of events that also reach every rule users add; EventBridge retries a failed delivery for 24 hours, and a queue of lost copies would be read by nobody.',
   });
   Validations.of(stack.ecrTrigger.deadLetterQueue).acknowledge({
     id: 'Serverless-SQSRedrivePolicy',

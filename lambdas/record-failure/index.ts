@@ -10,9 +10,9 @@ import { type DeploymentRecord, releaseLock } from '../shared/deployments.ts';
 import { logger } from '../shared/logger.ts';
 import { describeCaught } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
+import { finishDeployment } from '../shared/telemetry/finish.ts';
 import { recordPhaseRun } from '../shared/telemetry/phase-runs.ts';
 import { nowIso } from '../shared/time.ts';
-import { finishDeployment } from '../shared/telemetry/finish.ts';
 
 export const RecordFailureInputSchema = z.object({
   kind: z.enum(['rejected', 'rollback-failed']),

@@ -18,13 +18,16 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { CfnRule } from 'aws-cdk-lib/aws-events';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
+import { CfnResourcePolicy, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { BatonConfig } from '../../lambdas/shared/config-schema.ts';
 import { dashboardName, notificationTopicName } from '../../lambdas/shared/names.ts';
+import { DEPLOYMENT_EVENT, EVENT_SOURCE, PHASE_EVENT } from '../../lambdas/shared/telemetry/events.ts';
 import { DEPLOYMENT_DURATION, METRICS_NAMESPACE, OUTCOME_METRICS, PHASE_DURATION } from '../../lambdas/shared/telemetry/metrics.ts';
 
 const HOUR = Duration.hours(1);
@@ -55,6 +58,48 @@ export class OutcomeTopic extends Construct {
         enforceSSL: true,
       });
     }
+  }
+}
+
+/**
+ * Every `baton` event (phase changes, finished deployments) kept in a log
+ * group: an audit trail to query with Logs Insights, and the example of
+ * wiring a rule to Baton's events.
+ */
+export class EventArchive extends Construct {
+  public readonly rule: CfnRule;
+  public readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: { readonly config: BatonConfig }) {
+    super(scope, id);
+    const { pipeline } = props.config;
+    this.logGroup = new LogGroup(this, 'Events', {
+      logGroupName: `/aws/events/${pipeline.name}-${pipeline.environment}`,
+      retention: RetentionDays.ONE_YEAR,
+    });
+    // L1 resources: the L2 log-group target installs a custom-resource Lambda to write this policy.
+    new CfnResourcePolicy(this, 'EventsMayWrite', {
+      policyName: `${pipeline.name}-${pipeline.environment}-events-archive`,
+      policyDocument: Stack.of(this).toJsonString({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Service: ['events.amazonaws.com', 'delivery.logs.amazonaws.com'] },
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Resource: `${this.logGroup.logGroupArn}:*`,
+          },
+        ],
+      }),
+    });
+    this.rule = new CfnRule(this, 'AllEvents', {
+      description: `Baton ${pipeline.name}-${pipeline.environment}: every phase change and finished deployment, kept for a year`,
+      eventPattern: { source: [EVENT_SOURCE], 'detail-type': [PHASE_EVENT, DEPLOYMENT_EVENT] },
+      state: 'ENABLED',
+      targets: [
+        { id: 'Archive', arn: this.logGroup.logGroupArn, retryPolicy: { maximumRetryAttempts: 185, maximumEventAgeInSeconds: 86_400 } },
+      ],
+    });
   }
 }
 

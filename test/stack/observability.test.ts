@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BatonConfigSchema, type PhaseName } from '../../lambdas/shared/config-schema.ts';
+import { BatonConfigSchema, type PhaseName, PhaseNames } from '../../lambdas/shared/config-schema.ts';
 import { exampleConfig, ROOT, rawExampleConfig } from '../fixtures/config.ts';
 import { logicalIdOf, resolveToString, type Synthesis, synth } from '../fixtures/synth.ts';
 
@@ -18,23 +18,7 @@ const WEBHOOK_SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:b
 /** The existing topic the variant config names. */
 const EXISTING_TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:ops-outcomes`;
 /** Every phase function of the stack. */
-const ALL_PHASES: PhaseName[] = [
-  'initialize',
-  'validate',
-  'prepare',
-  'deploy',
-  'checkStability',
-  'verify',
-  'shiftTraffic',
-  'checkBake',
-  'complete',
-  'rollback',
-  'recordFailure',
-  'requestApproval',
-  'recover',
-  'smokeTest',
-  'backstop',
-];
+const ALL_PHASES: readonly PhaseName[] = PhaseNames;
 /** The phases that announce a terminal outcome (need "notify"). */
 const NOTIFYING_PHASES: PhaseName[] = ['complete', 'rollback', 'recordFailure', 'backstop'];
 
@@ -162,6 +146,47 @@ describe('observability of the stack for the example config', () => {
     table = logicalIdOf(stack, stack.deployments.table);
     stateMachine = logicalIdOf(stack, stack.pipeline.stateMachine);
     dashboard = logicalIdOf(stack, stack.monitoring.dashboard);
+  });
+
+  describe('event archive', () => {
+    it('sends every Baton phase and deployment event to a log group kept for a year', () => {
+      // Arrange
+      const logGroup = logicalIdOf(synthesis.stack, synthesis.stack.events.logGroup);
+
+      // Assert
+      synthesis.template.hasResourceProperties('AWS::Logs::LogGroup', {
+        LogGroupName: '/aws/events/baton-production',
+        RetentionInDays: 365,
+      });
+      synthesis.template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: { source: ['baton'], 'detail-type': ['Baton Phase Changed', 'Baton Deployment Finished'] },
+        State: 'ENABLED',
+        Targets: [
+          {
+            Id: 'Archive',
+            Arn: { 'Fn::GetAtt': [logGroup, 'Arn'] },
+            RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 },
+          },
+        ],
+      });
+    });
+
+    it('lets only EventBridge (and log delivery) write to the archive log group', () => {
+      // Arrange
+      const logGroup = logicalIdOf(synthesis.stack, synthesis.stack.events.logGroup);
+      const policies = Object.values(synthesis.template.findResources('AWS::Logs::ResourcePolicy')) as Array<{
+        Properties: { PolicyName: string; PolicyDocument: unknown };
+      }>;
+
+      // Act
+      const document = JSON.parse(JSON.stringify(synthesis.stack.resolve(policies[0]?.Properties.PolicyDocument)));
+
+      // Assert
+      expect(policies.map((p) => p.Properties.PolicyName)).toEqual(['baton-production-events-archive']);
+      expect(JSON.stringify(document)).toContain('events.amazonaws.com');
+      expect(JSON.stringify(document)).toContain('logs:PutLogEvents');
+      expect(JSON.stringify(document)).toContain(logGroup);
+    });
   });
 
   describe('outcomes topic', () => {

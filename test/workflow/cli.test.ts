@@ -91,6 +91,18 @@ describe('npm run simulate', () => {
     }
   });
 
+  it.each(Object.keys(FAULTS))('prints no secret value of the account file, in text or JSON, with the fault %s', async (fault) => {
+    // Act
+    const text = await cli(['--fault', fault]);
+    const json = await cli(['--fault', fault, '--json']);
+
+    // Assert: exit 0 means the run ended as the fault documents and every invariant held.
+    expect([text.code, json.code]).toEqual([0, 0]);
+    const printed = `${text.out}${text.err}${json.out}${json.err}`;
+    for (const value of secretValues(exampleAccount())) expect(printed).not.toContain(value);
+    expect(printed).not.toContain('SIMSECRET');
+  });
+
   it('writes the final account state in the account file format, so runs can be chained', async () => {
     // Arrange
     const dir = temp();
