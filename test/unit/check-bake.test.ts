@@ -6,7 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../lambdas/check-bake/index.ts';
 import { GateFailedError } from '../../lambdas/shared/errors.ts';
-import { failure, rejectByDefault } from '../fixtures/aws.ts';
+import { allowLeaseRenewals, failure, rejectByDefault } from '../fixtures/aws.ts';
 import { arrangeFiringAlarm, arrangePassingGates } from '../fixtures/gates.ts';
 import { isoAfter, NOW, stateAfter } from '../fixtures/state.ts';
 
@@ -22,6 +22,7 @@ describe('check bake', () => {
     // Arrange (shared): gates pass; the bake of 300 s started at NOW.
     vi.useFakeTimers({ toFake: ['Date'] });
     rejectByDefault(ecsMock, elbMock, cloudwatchMock, dynamoMock);
+    allowLeaseRenewals(dynamoMock);
     arrangePassingGates(mocks);
   });
 

@@ -5,7 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../lambdas/check-stability/index.ts';
 import { DeploymentFailedError, StabilityTimeoutError } from '../../lambdas/shared/errors.ts';
-import { ecsService, failure, rejectByDefault, targets } from '../fixtures/aws.ts';
+import { allowLeaseRenewals, ecsService, failure, rejectByDefault, targets } from '../fixtures/aws.ts';
 import {
   IDLE_TASK_DEFINITION_ARN,
   isoAfter,
@@ -69,6 +69,7 @@ describe('check stability', () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(new Date(isoAfter(NOW, 60)));
     rejectByDefault(ecsMock, elbMock, dynamoMock);
+    allowLeaseRenewals(dynamoMock);
     primary({});
     elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: web.green.targetGroupArn }).resolves(targets(LIVE_COUNT));
     ecsMock

@@ -6,7 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../lambdas/complete/index.ts';
 import { GateFailedError } from '../../lambdas/shared/errors.ts';
-import { failure, isPhaseBookkeeping, listenerWith, rejectByDefault, updatedFields } from '../fixtures/aws.ts';
+import { allowLeaseRenewals, failure, isPhaseBookkeeping, listenerWith, rejectByDefault, updatedFields } from '../fixtures/aws.ts';
 import { DEPLOYMENT_ID, NOW, RELEASE_TASK_DEFINITION_ARN, service, stateAfter } from '../fixtures/state.ts';
 
 const TABLE = 'baton-test-deployments';
@@ -33,6 +33,7 @@ describe('complete', () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(new Date(NOW));
     rejectByDefault(ecsMock, elbMock, dynamoMock);
+    allowLeaseRenewals(dynamoMock);
     elbMock
       .on(DescribeListenersCommand, { ListenerArns: [web.productionListenerArn] })
       .resolves(listenerWith(web, { blue: 0, green: 100 }));

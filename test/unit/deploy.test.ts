@@ -5,7 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../lambdas/deploy/index.ts';
 import { ServiceUpdateError, TransientAwsError } from '../../lambdas/shared/errors.ts';
-import { failure, forwardAction, listenerWith, rejectByDefault } from '../fixtures/aws.ts';
+import { allowLeaseRenewals, failure, forwardAction, listenerWith, rejectByDefault } from '../fixtures/aws.ts';
 import { isoAfter, LIVE_COUNT, NOW, RELEASE_TASK_DEFINITION_ARN, stateAfter, withTestListener } from '../fixtures/state.ts';
 
 const updateInput = {
@@ -26,6 +26,7 @@ describe('deploy', () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(new Date(NOW));
     rejectByDefault(ecsMock, elbMock, dynamoMock);
+    allowLeaseRenewals(dynamoMock);
     ecsMock.on(UpdateServiceCommand, { cluster: 'prod', service: 'web-green' }).resolves({});
   });
 

@@ -147,7 +147,7 @@ describe('the lock lease', () => {
       leaseExpiresAt: nowSeconds + 900,
     };
 
-    it('puts the new lock naming whom it was reclaimed from, only if the lock still names the dead holder and its execution', async () => {
+    it('puts the new lock naming whom it was reclaimed from, only if the lock item is still exactly the one inspected', async () => {
       // Arrange
       dynamoMock.on(PutCommand, { TableName: TABLE, Item: LOCK_KEY }).resolves({});
 
@@ -159,8 +159,12 @@ describe('the lock lease', () => {
       expect(dynamoMock).toHaveReceivedCommandExactlyOnceWith(PutCommand, {
         TableName: TABLE,
         Item: { ...LOCK_KEY, ...lock, reclaimedFrom: 'web-20250304-090000-5e6f' },
-        ConditionExpression: 'deploymentId = :holder AND executionArn = :holderExecution',
-        ExpressionAttributeValues: { ':holder': 'web-20250304-090000-5e6f', ':holderExecution': `${EXECUTION_ARN}-dead` },
+        ConditionExpression: 'deploymentId = :holder AND executionArn = :holderExecution AND leaseExpiresAt = :holderLease',
+        ExpressionAttributeValues: {
+          ':holder': 'web-20250304-090000-5e6f',
+          ':holderExecution': `${EXECUTION_ARN}-dead`,
+          ':holderLease': holder.leaseExpiresAt,
+        },
       });
     });
 

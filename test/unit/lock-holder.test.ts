@@ -57,16 +57,18 @@ describe('inspectHolder', () => {
     vi.useRealTimers();
   });
 
-  it('finds a holder whose lease expired reclaimable without asking Step Functions', async () => {
+  it('keeps a holder whose lease expired but whose execution still runs, saying it may be stuck', async () => {
     // Arrange
-    const expired = holder({ leaseExpiresAt: nowSeconds - 60 });
+    givenExecution('RUNNING');
 
     // Act
-    const verdict = await inspectHolder(expired);
+    const verdict = await inspectHolder(holder({ leaseExpiresAt: nowSeconds - 60 }));
 
     // Assert
-    expect(verdict).toEqual({ reclaimable: true, why: 'its lease expired at 2025-03-04T09:59:00.000Z' });
-    expect(sfnMock).not.toHaveReceivedAnyCommand();
+    expect(verdict).toEqual({
+      reclaimable: false,
+      why: 'its lease expired at 2025-03-04T09:59:00.000Z but its execution is still RUNNING; stop it with "baton abort" if it is stuck',
+    });
     expect(dynamoMock).not.toHaveReceivedAnyCommand();
   });
 
@@ -98,7 +100,7 @@ describe('inspectHolder', () => {
   );
 
   it.each<ExecutionStatus>(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'])(
-    'finds a holder whose execution ended %s before it wrote a record reclaimable',
+    'finds a holder whose execution ended %s and that never wrote a record reclaimable',
     async (status) => {
       // Arrange
       givenExecution(status);
@@ -108,7 +110,7 @@ describe('inspectHolder', () => {
       const verdict = await inspectHolder(holder());
 
       // Assert
-      expect(verdict).toEqual({ reclaimable: true, why: `its execution ended ${status} before it wrote a record` });
+      expect(verdict).toEqual({ reclaimable: true, why: `its execution ended ${status} and it never wrote a record` });
       expect(dynamoMock).toHaveReceivedCommandExactlyOnceWith(GetCommand, {
         TableName: TABLE,
         Key: HOLDER_RECORD_KEY,
@@ -172,7 +174,7 @@ describe('inspectHolder', () => {
     const verdict = await inspectHolder(holder());
 
     // Assert
-    expect(verdict).toEqual({ reclaimable: true, why: 'its execution no longer exists before it wrote a record' });
+    expect(verdict).toEqual({ reclaimable: true, why: 'its execution no longer exists and it never wrote a record' });
   });
 
   it('leaves a holder whose execution no longer exists but whose record is open to the backstop', async () => {

@@ -13,7 +13,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../lambdas/prepare/index.ts';
 import type { ConfigDiff, DeploymentState } from '../../lambdas/shared/contract.ts';
 import { TaskDefinitionRegistrationError } from '../../lambdas/shared/errors.ts';
-import { failure, isPhaseBookkeeping, rejectByDefault, updatedFields } from '../fixtures/aws.ts';
+import { allowLeaseRenewals, failure, isPhaseBookkeeping, rejectByDefault, updatedFields } from '../fixtures/aws.ts';
 import {
   DEPLOYMENT_ID,
   LIVE_TASK_DEFINITION_ARN,
@@ -119,6 +119,7 @@ describe('prepare', () => {
   beforeEach(() => {
     // Arrange (shared): blue's task definition is also the newest revision of the family.
     rejectByDefault(ecsMock, dynamoMock);
+    allowLeaseRenewals(dynamoMock);
     ecsMock
       .on(DescribeTaskDefinitionCommand, { taskDefinition: LIVE_TASK_DEFINITION_ARN, include: ['TAGS'] })
       .resolves({ taskDefinition: liveTaskDefinition(), tags: [] });

@@ -5,7 +5,7 @@ import {
   ElasticLoadBalancingV2Client,
   ModifyListenerCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { DeleteCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../lambdas/rollback/index.ts';
@@ -85,6 +85,8 @@ describe('rollback', () => {
     ecsMock.on(UpdateServiceCommand, { cluster: 'prod' }).resolves({});
     dynamoMock.on(UpdateCommand, { TableName: TABLE, Key: RECORD_KEY }).resolves({});
     dynamoMock.on(DeleteCommand, { TableName: TABLE, Key: LOCK_KEY }).resolves({});
+    // This deployment holds the service lock (the rollback checks before touching anything).
+    dynamoMock.on(GetCommand, { TableName: TABLE, Key: LOCK_KEY }).resolves({ Item: { ...LOCK_KEY, deploymentId: DEPLOYMENT_ID } });
   });
 
   afterEach(() => {
@@ -132,8 +134,9 @@ describe('rollback', () => {
       const updates = recordUpdates();
       expect(updates).toHaveLength(1);
       const [update] = updates;
-      expect(update?.ConditionExpression).toBe('attribute_not_exists(pk) OR #f_status = :running');
-      expect(update?.ExpressionAttributeValues).toMatchObject({ ':running': 'IN_PROGRESS' });
+      // ROLLED_BACK may replace ROLLBACK_FAILED: a later attempt (a retry, a redrive) got traffic back.
+      expect(update?.ConditionExpression).toBe('attribute_not_exists(pk) OR #f_status = :running OR #f_status = :rollbackFailed');
+      expect(update?.ExpressionAttributeValues).toMatchObject({ ':running': 'IN_PROGRESS', ':rollbackFailed': 'ROLLBACK_FAILED' });
       expect(update?.ReturnValues).toBe('ALL_NEW');
       expect(updatedFields(update)).toMatchObject({
         status: 'ROLLED_BACK',
@@ -273,7 +276,10 @@ describe('rollback', () => {
 
       // Assert
       expect(ecsMock).not.toHaveReceivedCommandWith(UpdateServiceCommand, { service: 'web-green' });
-      expect(dynamoMock.calls().filter((call) => !isPhaseBookkeeping(call.args[0].input))).toHaveLength(0);
+      // Only the lock check (a read) and the bookkeeping of every phase.
+      expect(
+        dynamoMock.calls().filter((call) => !isPhaseBookkeeping(call.args[0].input) && !(call.args[0] instanceof GetCommand)),
+      ).toHaveLength(0);
     });
   });
 
@@ -315,10 +321,55 @@ describe('rollback', () => {
       'DescribeTargetHealthCommand',
       'DescribeListenersCommand',
       'ModifyListenerCommand',
+      'GetCommand',
       'UpdateCommand',
       'DeleteCommand',
     ]);
     expect(sent()).toEqual(first);
     expect(state.outcome?.status).toBe('ROLLED_BACK');
+  });
+
+  describe('when this deployment no longer holds the lock', () => {
+    it('touches nothing and ends with the outcome of a record that already ended', async () => {
+      // Arrange: the backstop's recovery closed the deployment and freed the lock.
+      dynamoMock.on(GetCommand, { TableName: TABLE, Key: LOCK_KEY }).resolves({});
+      dynamoMock
+        .on(GetCommand, { TableName: TABLE, Key: RECORD_KEY })
+        .resolves({ Item: { ...RECORD_KEY, status: 'ROLLED_BACK', outcomeReason: 'ExecutionAborted: stopped' } });
+
+      // Act
+      const state = await handler(bakeFailed());
+
+      // Assert
+      expect(state.rollback?.stage).toBe('done');
+      expect(state.outcome).toEqual({
+        status: 'ROLLED_BACK',
+        error: 'DeploymentAlreadyEnded',
+        cause: `deployment ${DEPLOYMENT_ID} already ended ROLLED_BACK (ExecutionAborted: stopped); nobody holds the lock of web, so this execution changed nothing`,
+      });
+      expect(elbMock).not.toHaveReceivedCommand(ModifyListenerCommand);
+      expect(ecsMock).not.toHaveReceivedCommand(UpdateServiceCommand);
+      expect(dynamoMock).not.toHaveReceivedCommand(DeleteCommand);
+    });
+
+    it('records ROLLBACK_FAILED without touching traffic when another deployment took the lock while this one was in flight', async () => {
+      // Arrange
+      dynamoMock.on(GetCommand, { TableName: TABLE, Key: LOCK_KEY }).resolves({ Item: { ...LOCK_KEY, deploymentId: 'web-other' } });
+      dynamoMock.on(GetCommand, { TableName: TABLE, Key: RECORD_KEY }).resolves({ Item: { ...RECORD_KEY, status: 'IN_PROGRESS' } });
+
+      // Act
+      const state = await handler(bakeFailed());
+
+      // Assert
+      const cause = `deployment ${DEPLOYMENT_ID} lost its lock while in flight (deployment web-other holds the lock of web); the rollback did not touch traffic. Check the listener weights of web.`;
+      expect(state.outcome).toEqual({ status: 'ROLLBACK_FAILED', error: 'LockLostError', cause });
+      expect(elbMock).not.toHaveReceivedCommand(ModifyListenerCommand);
+      expect(ecsMock).not.toHaveReceivedCommand(UpdateServiceCommand);
+      const finished = dynamoMock
+        .commandCalls(UpdateCommand)
+        .map((call) => call.args[0].input)
+        .find((input) => !isPhaseBookkeeping(input));
+      expect(updatedFields(finished)).toMatchObject({ status: 'ROLLBACK_FAILED', outcomeReason: `LockLostError: ${cause}` });
+    });
   });
 });

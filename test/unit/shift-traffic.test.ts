@@ -14,7 +14,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GateFailedError } from '../../lambdas/shared/errors.ts';
 import { handler } from '../../lambdas/shift-traffic/index.ts';
-import { failure, forwardAction, rejectByDefault, targets } from '../fixtures/aws.ts';
+import { allowLeaseRenewals, failure, forwardAction, rejectByDefault, targets } from '../fixtures/aws.ts';
 import { arrangeFiringAlarm, arrangePassingGates } from '../fixtures/gates.ts';
 import { isoAfter, NOW, service, stateAfter } from '../fixtures/state.ts';
 
@@ -58,6 +58,7 @@ describe('shift traffic', () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(new Date(NOW));
     rejectByDefault(ecsMock, elbMock, cloudwatchMock, dynamoMock);
+    allowLeaseRenewals(dynamoMock);
     arrangePassingGates(mocks);
     elbMock.on(DescribeListenersCommand, { ListenerArns: [web.productionListenerArn] }).resolves({
       Listeners: [{ ListenerArn: web.productionListenerArn, DefaultActions: [AUTHENTICATE, forward({ blue: 100, green: 0 })] }],

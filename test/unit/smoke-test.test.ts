@@ -5,7 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SmokeTestFailedError } from '../../lambdas/shared/errors.ts';
 import { handler } from '../../lambdas/smoke-test/index.ts';
-import { failure, rejectByDefault } from '../fixtures/aws.ts';
+import { allowLeaseRenewals, failure, rejectByDefault } from '../fixtures/aws.ts';
 import { initialState, withTestListener } from '../fixtures/state.ts';
 
 /** A local HTTP server standing in for the test listener: /slow answers after 80 ms, /broken with 503. */
@@ -44,6 +44,7 @@ describe('smoke test', () => {
 
   beforeEach(() => {
     rejectByDefault(dynamoMock);
+    allowLeaseRenewals(dynamoMock);
   });
 
   it('passes when every path answers the expected status and body within the budget', async () => {

@@ -928,7 +928,14 @@ describe('liveImageRef', () => {
       'team/web',
       { imageTag: 'v1.4.1' },
     ],
-    ['a registry with a port', 'registry.internal:5000/web:v1.4.1', 'web', { imageTag: 'v1.4.1' }],
+    ['a registry that is not ECR (it cannot hold the service repository)', 'registry.internal:5000/web:v1.4.1', 'web', undefined],
+    ['public ECR', 'public.ecr.aws/web:v1.4.1', 'web', undefined],
+    [
+      'a tag and a digest (the digest counts)',
+      `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/web:v1.4.1@${OLD_DIGEST}`,
+      'web',
+      { imageDigest: OLD_DIGEST },
+    ],
     ['an image without tag or digest', REPOSITORY_URI, 'web', undefined],
     ['an image of another repository', `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/api@${OLD_DIGEST}`, 'web', undefined],
     [

@@ -7,7 +7,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { CacheNotReadyError, VerificationFailedError } from '../../lambdas/shared/errors.ts';
 import { handler } from '../../lambdas/verify/index.ts';
-import { ecsService, failure, rejectByDefault, targets } from '../fixtures/aws.ts';
+import { allowLeaseRenewals, ecsService, failure, rejectByDefault, targets } from '../fixtures/aws.ts';
 import { arrangeFiringAlarm, arrangePassingGates } from '../fixtures/gates.ts';
 import { IDLE_TASK_DEFINITION_ARN, LIVE_COUNT, RELEASE_TASK_DEFINITION_ARN, service, stateAfter } from '../fixtures/state.ts';
 
@@ -31,6 +31,7 @@ describe('verify', () => {
   beforeEach(() => {
     // Arrange (shared): green runs the release, healthy, cache available, no alarm.
     rejectByDefault(ecsMock, elbMock, cloudwatchMock, cacheMock, dynamoMock);
+    allowLeaseRenewals(dynamoMock);
     arrangePassingGates(mocks);
     cacheStatus('available');
   });
