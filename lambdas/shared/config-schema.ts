@@ -303,7 +303,39 @@ export const BatonConfigSchema = z
         }
       });
     });
+    const cycle = dependencyCycle(config.services);
+    if (cycle && cycle.length > 2) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['services', config.services.findIndex((service) => service.name === cycle[0]), 'dependsOn'],
+        message: `dependency cycle: ${cycle.join(' -> ')}; no order can deploy these services`,
+      });
+    }
   });
+
+/** The first cycle in the services' dependsOn, as names from a service back to itself; undefined when there is none. */
+export function dependencyCycle(
+  services: ReadonlyArray<{ readonly name: string; readonly dependsOn: readonly string[] }>,
+): string[] | undefined {
+  const dependsOn = new Map(services.map((service) => [service.name, service.dependsOn]));
+  const done = new Set<string>();
+  const visit = (name: string, path: string[]): string[] | undefined => {
+    const seen = path.indexOf(name);
+    if (seen >= 0) return [...path.slice(seen), name];
+    if (done.has(name)) return undefined;
+    for (const dependency of dependsOn.get(name) ?? []) {
+      const cycle = visit(dependency, [...path, name]);
+      if (cycle) return cycle;
+    }
+    done.add(name);
+    return undefined;
+  };
+  for (const service of services) {
+    const cycle = visit(service.name, []);
+    if (cycle) return cycle;
+  }
+  return undefined;
+}
 
 function arnFields(service: z.infer<typeof ServiceConfigSchema>): Array<[Array<string>, string]> {
   const fields: Array<[Array<string>, string]> = [

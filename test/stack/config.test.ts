@@ -104,6 +104,34 @@ describe('parseConfig', () => {
     ]);
   });
 
+  it('rejects a dependsOn cycle, naming the services around it', () => {
+    const config = exampleWith((c) => {
+      const web = firstService(c);
+      c.services.push({ ...structuredClone(web), name: 'api', dependsOn: ['worker'] });
+      c.services.push({ ...structuredClone(web), name: 'worker', dependsOn: ['web'] });
+      web.dependsOn = ['api'];
+    });
+
+    expect(problemsOf(() => parseConfig(config, 'baton.config.json'))).toEqual([
+      'services[0].dependsOn: dependency cycle: web -> api -> worker -> web; no order can deploy these services',
+    ]);
+  });
+
+  it('accepts dependencies without a cycle', () => {
+    const config = exampleWith((c) => {
+      const web = firstService(c);
+      c.services.push({ ...structuredClone(web), name: 'api', dependsOn: [] });
+      c.services.push({ ...structuredClone(web), name: 'worker', dependsOn: ['api'] });
+      web.dependsOn = ['api', 'worker'];
+    });
+
+    expect(parseConfig(config, 'baton.config.json').services.map((service) => [service.name, service.dependsOn])).toEqual([
+      ['web', ['api', 'worker']],
+      ['api', []],
+      ['worker', ['api']],
+    ]);
+  });
+
   it('rejects a role ARN in another account', () => {
     const config = exampleWith((c) => {
       firstService(c).taskRoleArn = 'arn:aws:iam::210987654321:role/web-task';
