@@ -40,7 +40,7 @@ export interface LockItem {
   /** The image the holder deploys: digest if known, else tag. */
   readonly imageRef: string;
   readonly acquiredAt: string;
-  /** Epoch seconds; a lock past its lease is reclaimable. */
+  /** Epoch seconds; renewed by every phase. A lapsed lease on a running execution marks it as stuck. */
   readonly leaseExpiresAt: number;
 }
 

@@ -11,6 +11,8 @@ import { DescribeExecutionCommand, ExecutionDoesNotExist } from '@aws-sdk/client
 import * as clients from './clients.ts';
 import { getRecord, type LockItem, TERMINAL_STATUSES } from './deployments.ts';
 
+const ENDED_STATUSES: ReadonlySet<string> = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'DOES_NOT_EXIST']);
+
 export type HolderVerdict =
   | { readonly reclaimable: true; readonly why: string }
   | { readonly reclaimable: false; readonly why: string | undefined };
@@ -25,7 +27,8 @@ export async function inspectHolder(holder: LockItem): Promise<HolderVerdict> {
     status = 'DOES_NOT_EXIST';
   }
   const leaseExpired = holder.leaseExpiresAt < Math.floor(Date.now() / 1000);
-  if (status === 'RUNNING' || status === 'PENDING_REDRIVE') {
+  // Only a status that says the execution has ended lets its lock go; anything else counts as still running.
+  if (!ENDED_STATUSES.has(status)) {
     // The execution is the authority: a lapsed lease on a running execution means it is stuck, not gone.
     return {
       reclaimable: false,
@@ -40,6 +43,6 @@ export async function inspectHolder(holder: LockItem): Promise<HolderVerdict> {
   if (TERMINAL_STATUSES.has(record.status)) return { reclaimable: true, why: `${ended} and its record is ${record.status}` };
   return {
     reclaimable: false,
-    why: `${ended} with its record still ${record.status}; the backstop's recovery execution rolls it back and frees the lock`,
+    why: `${ended} with its record still ${record.status}; the backstop closes that record (a recovery execution rolls it back if it has to) and frees the lock`,
   };
 }

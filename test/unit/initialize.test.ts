@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DescribeImagesCommand, ECRClient, ImageNotFoundException } from '@aws-sdk/client-ecr';
 import { DescribeListenersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { DescribeExecutionCommand, type ExecutionStatus, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionDoesNotExist, type ExecutionStatus, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -35,8 +35,8 @@ const nowSeconds = Math.floor(Date.parse(NOW) / 1000);
 /** A lock lasts 15 minutes unless a phase renews it. */
 const LEASE_SECONDS = 900;
 const LOCK_KEY = { pk: 'LOCK#web', sk: 'LOCK' };
-const ACQUIRE = 'attribute_not_exists(pk) OR deploymentId = :me OR leaseExpiresAt < :now';
-const RECLAIM = 'deploymentId = :holder AND executionArn = :holderExecution';
+const ACQUIRE = 'attribute_not_exists(pk) OR deploymentId = :me';
+const RECLAIM = 'deploymentId = :holder AND executionArn = :holderExecution AND leaseExpiresAt = :holderLease';
 /** The lock initialize puts for `request`. */
 const OWN_LOCK = {
   service: 'web',
@@ -143,7 +143,7 @@ describe('initialize', () => {
     });
   });
 
-  it('takes the service lock with a conditional put that only a free, own or expired lock passes', async () => {
+  it('takes the service lock with a conditional put that only a free or own lock passes', async () => {
     // Arrange: lock free (beforeEach).
 
     // Act
@@ -162,8 +162,8 @@ describe('initialize', () => {
         acquiredAt: STARTED_AT,
         leaseExpiresAt: nowSeconds + LEASE_SECONDS,
       },
-      ConditionExpression: 'attribute_not_exists(pk) OR deploymentId = :me OR leaseExpiresAt < :now',
-      ExpressionAttributeValues: { ':me': DEPLOYMENT_ID, ':now': nowSeconds },
+      ConditionExpression: 'attribute_not_exists(pk) OR deploymentId = :me',
+      ExpressionAttributeValues: { ':me': DEPLOYMENT_ID },
     });
   });
 
@@ -264,6 +264,7 @@ describe('initialize', () => {
         leaseExpiresAt: nowSeconds + 3600,
       },
     });
+    givenExecution(`${EXECUTION_ARN}-first`, 'RUNNING');
 
     // Act
     const error = await failure(handler(envelope(rollback)));
@@ -273,6 +274,8 @@ describe('initialize', () => {
     expect(error.message).toBe(
       `web is already deploying a rollback to ${ROLLBACK_ID} (deployment web-rollback-20250304-095900-1c2e); this trigger changes nothing`,
     );
+    expect(sfnMock).toHaveReceivedCommandExactlyOnceWith(DescribeExecutionCommand, { executionArn: `${EXECUTION_ARN}-first` });
+    expect(ecrMock).not.toHaveReceivedAnyCommand();
   });
 
   it('turns an ECR push event into a deployment by digest for the service that deploys the repository', async () => {
@@ -450,6 +453,7 @@ describe('initialize', () => {
         leaseExpiresAt: nowSeconds + 3600,
       },
     });
+    givenExecution(`${EXECUTION_ARN}-first`, 'RUNNING');
 
     // Act
     const error = await failure(handler(envelope(request)));
@@ -459,8 +463,9 @@ describe('initialize', () => {
     expect(error.message).toBe(
       `web is already deploying image tag ${NEW_TAG} (deployment web-20250304-095900-1c2e); this trigger changes nothing`,
     );
-    expect(sfnMock).not.toHaveReceivedAnyCommand();
+    expect(sfnMock).toHaveReceivedCommandExactlyOnceWith(DescribeExecutionCommand, { executionArn: `${EXECUTION_ARN}-first` });
     expect(ecrMock).not.toHaveReceivedAnyCommand();
+    expect(dynamoMock).not.toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ sk: 'RECORD' }) });
   });
 
   it('succeeds again when the same deployment re-runs after its record was written', async () => {
@@ -510,9 +515,32 @@ describe('initialize', () => {
       else put.rejects(conditionFailed());
     }
 
-    it('takes over the lock of a holder whose lease expired, only if it still names that holder, and warns whose lock it took', async () => {
+    it('does not take over the lock of a running holder whose lease expired, and says it may be stuck', async () => {
       // Arrange
       givenLockHolder({ leaseExpiresAt: nowSeconds - 120 });
+      givenExecution(HOLDER_ARN, 'RUNNING');
+      givenReclaim('succeeds');
+      givenPushed({ imageTag: NEW_TAG }, LATER);
+      givenPushed({ imageTag: 'v1.4.3' }, EARLIER);
+
+      // Act
+      const error = await failure(handler(envelope(request)));
+
+      // Assert
+      expect(error).toBeInstanceOf(DeploymentLockedError);
+      expect(error.message).toBe(
+        `web is locked by ${described()}: its lease expired at 2025-03-04T09:58:00.000Z but its execution is still RUNNING; stop it with "baton abort" if it is stuck`,
+      );
+      expect(sfnMock).toHaveReceivedCommandExactlyOnceWith(DescribeExecutionCommand, { executionArn: HOLDER_ARN });
+      expect(dynamoMock).not.toHaveReceivedCommandWith(PutCommand, { ConditionExpression: RECLAIM });
+      expect(dynamoMock).not.toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ sk: 'RECORD' }) });
+    });
+
+    it('takes over the lock of a holder whose execution ended and whose record is closed, only if the lock is still exactly the one inspected, and warns whose lock it took', async () => {
+      // Arrange
+      givenLockHolder({ leaseExpiresAt: nowSeconds - 120 });
+      givenExecution(HOLDER_ARN, 'SUCCEEDED');
+      givenHolderRecord('SUCCEEDED');
       givenReclaim('succeeds');
 
       // Act
@@ -523,15 +551,17 @@ describe('initialize', () => {
         TableName: TABLE,
         Item: { ...LOCK_KEY, ...OWN_LOCK, reclaimedFrom: HOLDER_ID },
         ConditionExpression: RECLAIM,
-        ExpressionAttributeValues: { ':holder': HOLDER_ID, ':holderExecution': HOLDER_ARN },
+        ExpressionAttributeValues: { ':holder': HOLDER_ID, ':holderExecution': HOLDER_ARN, ':holderLease': nowSeconds - 120 },
       });
-      expect(state.warnings).toEqual([`took over the lock of ${described()}: its lease expired at 2025-03-04T09:58:00.000Z`]);
-      expect(sfnMock).not.toHaveReceivedAnyCommand();
+      expect(state.warnings).toEqual([`took over the lock of ${described()}: its execution ended SUCCEEDED and its record is SUCCEEDED`]);
+      expect(sfnMock).toHaveReceivedCommandExactlyOnceWith(DescribeExecutionCommand, { executionArn: HOLDER_ARN });
     });
 
     it('writes its record and returns its state after taking over a lock', async () => {
       // Arrange
-      givenLockHolder({ leaseExpiresAt: nowSeconds - 120 });
+      givenLockHolder();
+      givenExecution(HOLDER_ARN, 'ABORTED');
+      givenHolderRecord('ROLLED_BACK');
       givenReclaim('succeeds');
 
       // Act
@@ -540,7 +570,7 @@ describe('initialize', () => {
       // Assert
       expect(state).toEqual(
         withTestListener(
-          initialState({ warnings: [`took over the lock of ${described()}: its lease expired at 2025-03-04T09:58:00.000Z`] }),
+          initialState({ warnings: [`took over the lock of ${described()}: its execution ended ABORTED and its record is ROLLED_BACK`] }),
         ),
       );
       expect(dynamoMock).toHaveReceivedCommandWith(PutCommand, {
@@ -580,6 +610,35 @@ describe('initialize', () => {
       expect(error).toBeInstanceOf(DeploymentLockedError);
       expect(error.message).toBe(`web was locked by ${described()}, and another deployment took the lock first`);
       expect(dynamoMock).not.toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ sk: 'RECORD' }) });
+    });
+
+    it('takes over the lock of a dead holder of the same image instead of ending DUPLICATE', async () => {
+      // Arrange
+      givenLockHolder({ imageRef: `tag:${NEW_TAG}` });
+      sfnMock
+        .on(DescribeExecutionCommand, { executionArn: HOLDER_ARN })
+        .rejects(new ExecutionDoesNotExist({ message: `Execution Does Not Exist: '${HOLDER_ARN}'`, $metadata: {} }));
+      dynamoMock.on(GetCommand, { TableName: TABLE, Key: HOLDER_RECORD_KEY, ConsistentRead: true }).resolves({});
+      givenReclaim('succeeds');
+
+      // Act
+      const state = await handler(envelope(request));
+
+      // Assert
+      expect(state.warnings).toEqual([
+        `took over the lock of ${described(`image tag ${NEW_TAG}`)}: its execution no longer exists and it never wrote a record`,
+      ]);
+      expect(dynamoMock).toHaveReceivedCommandWith(PutCommand, {
+        TableName: TABLE,
+        Item: { ...LOCK_KEY, ...OWN_LOCK, reclaimedFrom: HOLDER_ID },
+        ConditionExpression: RECLAIM,
+      });
+      expect(dynamoMock).toHaveReceivedCommandWith(PutCommand, {
+        TableName: TABLE,
+        Item: expect.objectContaining({ pk: `DEPLOYMENT#${DEPLOYMENT_ID}`, status: 'IN_PROGRESS' }),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      });
+      expect(ecrMock).not.toHaveReceivedAnyCommand();
     });
 
     it('fails with SupersededError when the running holder deploys an image pushed after the one requested', async () => {
@@ -680,12 +739,30 @@ describe('initialize', () => {
       // Assert
       expect(error).toBeInstanceOf(DeploymentLockedError);
       expect(error.message).toBe(
-        `web is locked by ${described()}: its execution ended TIMED_OUT with its record still IN_PROGRESS; the backstop's recovery execution rolls it back and frees the lock`,
+        `web is locked by ${described()}: its execution ended TIMED_OUT with its record still IN_PROGRESS; the backstop closes that record (a recovery execution rolls it back if it has to) and frees the lock`,
       );
       expect(dynamoMock).not.toHaveReceivedCommandWith(PutCommand, { ConditionExpression: RECLAIM });
     });
 
-    it('fails with DeploymentLockedError without naming a holder when the lock is gone by the time it is read', async () => {
+    it('takes the lock on a second try when it is gone by the time it is read, and returns its state', async () => {
+      // Arrange
+      dynamoMock
+        .on(PutCommand, { TableName: TABLE, Item: LOCK_KEY, ConditionExpression: ACQUIRE })
+        .rejectsOnce(conditionFailed())
+        .resolves({});
+      dynamoMock.on(GetCommand, { TableName: TABLE, Key: LOCK_KEY, ConsistentRead: true }).resolves({});
+
+      // Act
+      const state = await handler(envelope(request));
+
+      // Assert
+      expect(state).toEqual(withTestListener(initialState()));
+      expect(dynamoMock).toHaveReceivedCommandTimes(GetCommand, 1);
+      expect(dynamoMock.commandCalls(PutCommand, { TableName: TABLE, Item: LOCK_KEY, ConditionExpression: ACQUIRE })).toHaveLength(2);
+      expect(sfnMock).not.toHaveReceivedAnyCommand();
+    });
+
+    it('fails with DeploymentLockedError without naming a holder when the lock is taken again before the second try', async () => {
       // Arrange
       dynamoMock.on(PutCommand, { TableName: TABLE, Item: LOCK_KEY, ConditionExpression: ACQUIRE }).rejects(conditionFailed());
       dynamoMock.on(GetCommand, { TableName: TABLE, Key: LOCK_KEY, ConsistentRead: true }).resolves({});
@@ -696,7 +773,9 @@ describe('initialize', () => {
       // Assert
       expect(error).toBeInstanceOf(DeploymentLockedError);
       expect(error.message).toBe('web is locked by another deployment');
+      expect(dynamoMock.commandCalls(PutCommand, { TableName: TABLE, Item: LOCK_KEY, ConditionExpression: ACQUIRE })).toHaveLength(2);
       expect(sfnMock).not.toHaveReceivedAnyCommand();
+      expect(dynamoMock).not.toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ sk: 'RECORD' }) });
     });
   });
 });
