@@ -215,6 +215,13 @@ export async function status(ctx: CliContext, target: string | undefined): Promi
       );
       // The evidence of a failed deployment: where, on what signal, and what the rollback did.
       if (row.last.status !== 'SUCCEEDED') lines.push(...(row.last.evidence ?? []).map((line) => `    ${line}`));
+      if (row.last.restores) lines.push(`    restored the release of ${row.last.restores}`);
+      const diff = row.last.configDiff;
+      if (diff?.fromVersionId && diff.fromVersionId !== diff.toVersionId) {
+        lines.push(
+          `    app config ${diff.fromVersionId} -> ${diff.toVersionId}: added [${diff.added.join(', ')}], removed [${diff.removed.join(', ')}], changed [${diff.changed.join(', ')}]`,
+        );
+      }
       lines.push(...(row.last.warnings ?? []).map((line) => `    warning: ${line}`));
     }
     return lines;

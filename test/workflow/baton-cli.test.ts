@@ -137,6 +137,30 @@ describe('baton against the simulation', () => {
     expect(result.err).toBe('baton: nothing of web is waiting for approval\n');
   });
 
+  it('shows which app-config keys a deployment changed, then rolls back to the release before it exactly', async () => {
+    // Arrange
+    await simulation();
+    expect((await baton('deploy', 'web', '--tag', 'v1.4.2', '--watch', '--interval', '0')).code).toBe(0);
+
+    // Act / Assert: the status names the keys that changed (never their values)
+    const status = await baton('status', 'web');
+    expect(status.out).toContain(
+      '    app config v-2026-11-01 -> v-2026-11-20: added [], removed [], changed [DATABASE_URL, SESSION_SECRET, WORKER_CONCURRENCY]',
+    );
+
+    // Act / Assert: rollback without --to goes to the release that was live before (web:7, v1.4.1)
+    const rolledBack = await baton('rollback', 'web', '--watch', '--interval', '0');
+    expect(rolledBack.code).toBe(0);
+    const after = await baton('status', 'web', '--json');
+    const view = JSON.parse(after.out) as { last: { status: string; restores: string; newTaskDefinitionArn: string } };
+    expect(view.last).toMatchObject({
+      status: 'SUCCEEDED',
+      restores: 'web-v1_4_1-20261101T090000Z',
+      newTaskDefinitionArn: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/web:7',
+    });
+    expect((await baton('status', 'web')).out).toContain('    restored the release of web-v1_4_1-20261101T090000Z');
+  });
+
   it('has no earlier release to roll back to on a fresh account (exit 3)', async () => {
     // Arrange
     await simulation({ ...exampleAccount(), deploymentTable: [] });
