@@ -65,6 +65,17 @@ export async function acquireLock(lock: Omit<LockItem, 'pk' | 'sk'>): Promise<Lo
   }
 }
 
+/** Sends a conditional write; false when its condition did not hold, so the caller can decide what that means. */
+async function conditionally(write: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
 /**
  * Seconds a lock's lease lasts without renewal. Every phase renews it for
  * this long plus the Wait ahead of it, so a live execution's lease never
@@ -74,8 +85,8 @@ export const LEASE_SECONDS = 900;
 
 /** Extends the lease if, and only if, this deployment still holds the lock; returns whether it did. */
 export async function renewLease(service: string, deploymentId: string, seconds: number, phase: string): Promise<boolean> {
-  try {
-    await clients.dynamo.send(
+  return conditionally(() =>
+    clients.dynamo.send(
       new UpdateCommand({
         TableName: tableName(),
         Key: lockKey(service),
@@ -88,18 +99,14 @@ export async function renewLease(service: string, deploymentId: string, seconds:
           ':me': deploymentId,
         },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+    ),
+  );
 }
 
 /** Points the lock at the execution now working for its deployment (a recovery execution). */
 export async function transferLock(service: string, deploymentId: string, executionArn: string): Promise<boolean> {
-  try {
-    await clients.dynamo.send(
+  return conditionally(() =>
+    clients.dynamo.send(
       new UpdateCommand({
         TableName: tableName(),
         Key: lockKey(service),
@@ -111,18 +118,14 @@ export async function transferLock(service: string, deploymentId: string, execut
           ':me': deploymentId,
         },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+    ),
+  );
 }
 
 /** Takes over a lock from a holder found dead; fails if the lock changed hands in the meantime. */
 export async function reclaimLock(lock: Omit<LockItem, 'pk' | 'sk'>, holder: LockItem): Promise<boolean> {
-  try {
-    await clients.dynamo.send(
+  return conditionally(() =>
+    clients.dynamo.send(
       new PutCommand({
         TableName: tableName(),
         Item: { ...lockKey(lock.service), ...lock, reclaimedFrom: holder.deploymentId },
@@ -134,12 +137,8 @@ export async function reclaimLock(lock: Omit<LockItem, 'pk' | 'sk'>, holder: Loc
           ':holderLease': holder.leaseExpiresAt,
         },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+    ),
+  );
 }
 
 export async function readLock(service: string): Promise<LockItem | undefined> {
@@ -149,20 +148,16 @@ export async function readLock(service: string): Promise<LockItem | undefined> {
 
 /** Releases the lock only if this deployment holds it; returns whether it did. */
 export async function releaseLock(service: string, deploymentId: string): Promise<boolean> {
-  try {
-    await clients.dynamo.send(
+  return conditionally(() =>
+    clients.dynamo.send(
       new DeleteCommand({
         TableName: tableName(),
         Key: lockKey(service),
         ConditionExpression: 'deploymentId = :me',
         ExpressionAttributeValues: { ':me': deploymentId },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+    ),
+  );
 }
 
 export type RecordStatus = 'IN_PROGRESS' | TerminalStatus;
