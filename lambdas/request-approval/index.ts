@@ -9,16 +9,16 @@ import { DeploymentStateSchema } from '../shared/contract.ts';
 import { annotateRecord } from '../shared/deployments.ts';
 import { logger } from '../shared/logger.ts';
 import { definePhase } from '../shared/phase.ts';
+import { nowIso } from '../shared/time.ts';
 
 /** The longest approval window the config allows (approvalTimeoutSeconds), for when the stack did not say. */
 export const MAX_APPROVAL_TIMEOUT_SECONDS = 86_400;
 
 export function approvalWindowSeconds(configured: string | undefined): number {
-  const seconds = Number(configured);
-  return Number.isInteger(seconds) && seconds > 0 ? seconds : MAX_APPROVAL_TIMEOUT_SECONDS;
+  // Only plain decimal digits: the stack writes an integer; anything else is not trusted.
+  const seconds = /^\d+$/.test(configured ?? '') ? Number(configured) : 0;
+  return seconds > 0 ? seconds : MAX_APPROVAL_TIMEOUT_SECONDS;
 }
-
-import { nowIso } from '../shared/time.ts';
 
 export const RequestApprovalInputSchema = z.object({
   taskToken: z.string().min(1),

@@ -237,11 +237,11 @@ export async function createRecord(record: DeploymentRecord): Promise<void> {
 }
 
 /**
- * Writes the terminal status once; a second call with the same status is a
- * no-op, and a record that already ended differently is left as it is. An
- * update, not a put, so fields written by earlier phases are kept. Returns
- * the whole record when this call ended it, undefined when it had already
- * ended (so the outcome is announced exactly once).
+ * Writes the terminal status once: a record that already ended is left as it
+ * is, except that ROLLED_BACK replaces ROLLBACK_FAILED (a later rollback
+ * attempt got traffic back). An update, not a put, so fields written by
+ * earlier phases are kept. Returns the whole record when this call wrote the
+ * outcome, undefined otherwise, so each outcome is announced exactly once.
  */
 export async function finishRecord(
   base: DeploymentRecord,

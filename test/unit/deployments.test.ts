@@ -1,8 +1,18 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { LEASE_SECONDS, type LockItem, reclaimLock, renewLease, transferLock } from '../../lambdas/shared/deployments.ts';
+import type { TerminalStatus } from '../../lambdas/shared/contract.ts';
+import {
+  acquireLock,
+  type DeploymentRecord,
+  finishRecord,
+  LEASE_SECONDS,
+  type LockItem,
+  reclaimLock,
+  renewLease,
+  transferLock,
+} from '../../lambdas/shared/deployments.ts';
 import { failure, rejectByDefault } from '../fixtures/aws.ts';
 import { DEPLOYMENT_ID, EXECUTION_ARN, NEW_TAG, NOW, STARTED_AT } from '../fixtures/state.ts';
 
@@ -190,5 +200,161 @@ describe('the lock lease', () => {
       // Assert
       expect(error).toBe(denied);
     });
+  });
+});
+
+describe('acquireLock', () => {
+  const dynamoMock = mockClient(DynamoDBDocumentClient);
+  const lock = {
+    service: 'web',
+    deploymentId: DEPLOYMENT_ID,
+    executionArn: EXECUTION_ARN,
+    imageRef: `tag:${NEW_TAG}`,
+    acquiredAt: STARTED_AT,
+    leaseExpiresAt: nowSeconds + 900,
+  };
+
+  beforeEach(() => {
+    rejectByDefault(dynamoMock);
+  });
+
+  it('puts the lock only if nobody or this deployment holds it, whatever the lease of a holder', async () => {
+    // Arrange
+    dynamoMock.on(PutCommand, { TableName: TABLE, Item: LOCK_KEY }).resolves({});
+
+    // Act
+    const result = await acquireLock(lock);
+
+    // Assert
+    expect(result).toEqual({ acquired: true });
+    expect(dynamoMock).toHaveReceivedCommandExactlyOnceWith(PutCommand, {
+      TableName: TABLE,
+      Item: { ...LOCK_KEY, ...lock },
+      ConditionExpression: 'attribute_not_exists(pk) OR deploymentId = :me',
+      ExpressionAttributeValues: { ':me': DEPLOYMENT_ID },
+    });
+    expect(dynamoMock).not.toHaveReceivedCommand(GetCommand);
+  });
+
+  it('returns the holder, read consistently, when another deployment holds the lock', async () => {
+    // Arrange
+    const holder: LockItem = { ...LOCK_KEY, ...lock, deploymentId: 'web-20250304-090000-5e6f', leaseExpiresAt: nowSeconds - 60 };
+    dynamoMock.on(PutCommand, { TableName: TABLE, Item: LOCK_KEY }).rejects(conditionFailed());
+    dynamoMock.on(GetCommand, { TableName: TABLE, Key: LOCK_KEY, ConsistentRead: true }).resolves({ Item: holder });
+
+    // Act
+    const result = await acquireLock(lock);
+
+    // Assert
+    expect(result).toEqual({ acquired: false, holder });
+  });
+
+  it('returns no holder when the lock is gone by the time it is read', async () => {
+    // Arrange
+    dynamoMock.on(PutCommand, { TableName: TABLE, Item: LOCK_KEY }).rejects(conditionFailed());
+    dynamoMock.on(GetCommand, { TableName: TABLE, Key: LOCK_KEY, ConsistentRead: true }).resolves({});
+
+    // Act
+    const result = await acquireLock(lock);
+
+    // Assert
+    expect(result).toEqual({ acquired: false, holder: undefined });
+  });
+
+  it('throws any other DynamoDB error', async () => {
+    // Arrange
+    const denied = accessDenied();
+    dynamoMock.on(PutCommand, { TableName: TABLE, Item: LOCK_KEY }).rejects(denied);
+
+    // Act
+    const error = await failure(acquireLock(lock));
+
+    // Assert
+    expect(error).toBe(denied);
+    expect(dynamoMock).not.toHaveReceivedCommand(GetCommand);
+  });
+});
+
+describe('finishRecord', () => {
+  const dynamoMock = mockClient(DynamoDBDocumentClient);
+  const RECORD_KEY = { pk: `DEPLOYMENT#${DEPLOYMENT_ID}`, sk: 'RECORD' };
+  const base: DeploymentRecord = {
+    deploymentId: DEPLOYMENT_ID,
+    service: 'web',
+    status: 'IN_PROGRESS',
+    executionArn: EXECUTION_ARN,
+    startedAt: STARTED_AT,
+    trigger: 'cli',
+    imageTag: NEW_TAG,
+  };
+
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date(NOW));
+    rejectByDefault(dynamoMock);
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  function sentUpdate() {
+    const [update, ...more] = dynamoMock.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+    expect(more).toEqual([]);
+    return update;
+  }
+
+  it('lets ROLLED_BACK replace ROLLBACK_FAILED: a later rollback (a retry, a redrive) got traffic back', async () => {
+    // Arrange
+    dynamoMock.on(UpdateCommand, { TableName: TABLE, Key: RECORD_KEY }).resolves({ Attributes: { ...RECORD_KEY, status: 'ROLLED_BACK' } });
+
+    // Act
+    await finishRecord(base, { status: 'ROLLED_BACK', outcomeReason: 'GateFailedError: alarm web-5xx-rate is ALARM' });
+
+    // Assert
+    const update = sentUpdate();
+    expect(update?.ConditionExpression).toBe('attribute_not_exists(pk) OR #f_status = :running OR #f_status = :rollbackFailed');
+    expect(update?.ExpressionAttributeNames?.['#f_status']).toBe('status');
+    expect(update?.ExpressionAttributeValues).toMatchObject({ ':running': 'IN_PROGRESS', ':rollbackFailed': 'ROLLBACK_FAILED' });
+  });
+
+  it.each<TerminalStatus>(['SUCCEEDED', 'ROLLBACK_FAILED', 'REJECTED', 'DUPLICATE', 'SUPERSEDED'])(
+    'ends the record as %s only while it is still running',
+    async (status) => {
+      // Arrange
+      dynamoMock.on(UpdateCommand, { TableName: TABLE, Key: RECORD_KEY }).resolves({ Attributes: { ...RECORD_KEY, status } });
+
+      // Act
+      await finishRecord(base, { status, outcomeReason: 'r' });
+
+      // Assert
+      const update = sentUpdate();
+      expect(update?.ConditionExpression).toBe('attribute_not_exists(pk) OR #f_status = :running');
+      expect(update?.ExpressionAttributeValues).toMatchObject({ ':running': 'IN_PROGRESS' });
+      expect(update?.ExpressionAttributeValues).not.toHaveProperty(':rollbackFailed');
+    },
+  );
+
+  it('returns the whole record when this call ended it', async () => {
+    // Arrange
+    const ended = { ...RECORD_KEY, ...base, status: 'ROLLED_BACK', endedAt: NOW };
+    dynamoMock.on(UpdateCommand, { TableName: TABLE, Key: RECORD_KEY }).resolves({ Attributes: ended });
+
+    // Act
+    const record = await finishRecord(base, { status: 'ROLLED_BACK', outcomeReason: 'r' });
+
+    // Assert
+    expect(record).toEqual(ended);
+  });
+
+  it('returns undefined when the record had already ended', async () => {
+    // Arrange
+    dynamoMock.on(UpdateCommand, { TableName: TABLE, Key: RECORD_KEY }).rejects(conditionFailed());
+
+    // Act
+    const record = await finishRecord(base, { status: 'ROLLED_BACK', outcomeReason: 'r' });
+
+    // Assert
+    expect(record).toBeUndefined();
   });
 });

@@ -110,6 +110,19 @@ describe('finishDeployment', () => {
     });
   });
 
+  it('lets a rollback that succeeds end a record that says ROLLBACK_FAILED, and announces it', async () => {
+    // Arrange: the update passes (beforeEach), as it does over ROLLBACK_FAILED with this condition.
+
+    // Act
+    await finishDeployment(BASE, { status: 'ROLLED_BACK', outcomeReason: 'GateFailedError: alarm web-5xx-rate is ALARM' });
+
+    // Assert
+    const [update] = dynamoMock.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+    expect(update?.ConditionExpression).toBe('attribute_not_exists(pk) OR #f_status = :running OR #f_status = :rollbackFailed');
+    expect(update?.ExpressionAttributeValues).toMatchObject({ ':running': 'IN_PROGRESS', ':rollbackFailed': 'ROLLBACK_FAILED' });
+    expect(snsMock).toHaveReceivedCommandWith(PublishCommand, { Subject: `Baton: web ${NEW_TAG} ROLLED_BACK` });
+  });
+
   it('announces the outcome once: the metrics, the event and the notification, and nothing on a second call', async () => {
     // Arrange: the first update ends the record, the second fails its condition (beforeEach).
     const detail: DeploymentEventDetail = {

@@ -12,7 +12,7 @@ const nowSeconds = Math.floor(Date.parse(NOW) / 1000);
 const HOLDER_ID = 'web-20250304-093000-0b1d';
 const HOLDER_ARN = EXECUTION_ARN.replace(/:[^:]+$/, `:${HOLDER_ID}`);
 const HOLDER_RECORD_KEY = { pk: `DEPLOYMENT#${HOLDER_ID}`, sk: 'RECORD' };
-const BACKSTOP = "the backstop's recovery execution rolls it back and frees the lock";
+const BACKSTOP = 'the backstop closes that record (a recovery execution rolls it back if it has to) and frees the lock';
 
 function holder(fields: Partial<LockItem> = {}): LockItem {
   return {
@@ -57,9 +57,29 @@ describe('inspectHolder', () => {
     vi.useRealTimers();
   });
 
-  it('keeps a holder whose lease expired but whose execution still runs, saying it may be stuck', async () => {
+  it.each<ExecutionStatus>(['RUNNING', 'PENDING_REDRIVE'])(
+    'keeps a holder whose lease expired but whose execution is %s, saying it may be stuck',
+    async (status) => {
+      // Arrange
+      givenExecution(status);
+
+      // Act
+      const verdict = await inspectHolder(holder({ leaseExpiresAt: nowSeconds - 60 }));
+
+      // Assert
+      expect(verdict).toEqual({
+        reclaimable: false,
+        why: `its lease expired at 2025-03-04T09:59:00.000Z but its execution is still ${status}; stop it with "baton abort" if it is stuck`,
+      });
+      expect(sfnMock).toHaveReceivedCommandExactlyOnceWith(DescribeExecutionCommand, { executionArn: HOLDER_ARN });
+      expect(dynamoMock).not.toHaveReceivedAnyCommand();
+    },
+  );
+
+  it('judges a holder whose lease expired and whose execution ended by its record, not by its lease', async () => {
     // Arrange
-    givenExecution('RUNNING');
+    givenExecution('FAILED');
+    givenRecord('IN_PROGRESS');
 
     // Act
     const verdict = await inspectHolder(holder({ leaseExpiresAt: nowSeconds - 60 }));
@@ -67,8 +87,20 @@ describe('inspectHolder', () => {
     // Assert
     expect(verdict).toEqual({
       reclaimable: false,
-      why: 'its lease expired at 2025-03-04T09:59:00.000Z but its execution is still RUNNING; stop it with "baton abort" if it is stuck',
+      why: `its execution ended FAILED with its record still IN_PROGRESS; ${BACKSTOP}`,
     });
+  });
+
+  it('keeps a holder whose execution reports no status, without reading its record', async () => {
+    // Arrange: a closed record must not free the lock of an execution that may still run.
+    sfnMock.on(DescribeExecutionCommand, { executionArn: HOLDER_ARN }).resolves({ executionArn: HOLDER_ARN });
+    givenRecord('SUCCEEDED');
+
+    // Act
+    const verdict = await inspectHolder(holder());
+
+    // Assert
+    expect(verdict).toEqual({ reclaimable: false, why: undefined });
     expect(dynamoMock).not.toHaveReceivedAnyCommand();
   });
 

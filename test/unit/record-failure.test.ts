@@ -1,13 +1,36 @@
-import { DeleteCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../lambdas/record-failure/index.ts';
+import { DeploymentStateSchema } from '../../lambdas/shared/contract.ts';
 import { isPhaseBookkeeping, rejectByDefault, updatedFields } from '../fixtures/aws.ts';
 import { caughtLambdaError, DEPLOYMENT_ID, EXECUTION_ARN, NEW_TAG, NOW, STARTED_AT, stateAfter } from '../fixtures/state.ts';
 
 const TABLE = 'baton-test-deployments';
 const RECORD_KEY = { pk: `DEPLOYMENT#${DEPLOYMENT_ID}`, sk: 'RECORD' };
 const LOCK_KEY = { pk: 'LOCK#web', sk: 'LOCK' };
+/** The conditions of recordPhaseRun's three attempts: the entry exists; the map exists; the record has no map yet. */
+const UPDATE_ENTRY = 'attribute_exists(#phases.#p)';
+const ADD_ENTRY = 'attribute_exists(pk) AND attribute_exists(#phases) AND attribute_not_exists(#phases.#p)';
+const CREATE_MAP = 'attribute_exists(pk) AND attribute_not_exists(#phases)';
+
+function conditionFailed(): ConditionalCheckFailedException {
+  return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+}
+
+/** A rollback that failed after the bake's gate failed. */
+function rollbackFailed() {
+  return {
+    kind: 'rollback-failed',
+    state: {
+      ...stateAfter('shift'),
+      error: caughtLambdaError('GateFailedError', 'alarm web-5xx-rate is ALARM'),
+      failedPhase: 'Check bake',
+      rollbackError: caughtLambdaError('RollbackFailedError', 'cannot move traffic back: blue runs 0/3 tasks'),
+    },
+  };
+}
 
 /** What reaches the reject task when initialize fails: the envelope plus the caught error. */
 function rejectedEnvelope(request: unknown, error: { Error: string; Cause: string }) {
@@ -203,5 +226,120 @@ describe('record failure', () => {
       gsi1pk: 'SERVICE#(unknown)',
     });
     expect(dynamoMock).not.toHaveReceivedCommand(DeleteCommand);
+  });
+
+  it('keeps the lock after a failed rollback: the execution retries the rollback while it holds it', async () => {
+    // Arrange
+    const input = rollbackFailed();
+
+    // Act
+    await handler(input);
+
+    // Assert
+    expect(updatedFields(recordUpdates()[0])).toMatchObject({ status: 'ROLLBACK_FAILED' });
+    expect(dynamoMock).not.toHaveReceivedCommand(DeleteCommand);
+  });
+
+  it('returns the whole state with the outcome, the service config included, so Roll back can run on it again', async () => {
+    // Arrange
+    const input = rollbackFailed();
+
+    // Act
+    const result = await handler(input);
+
+    // Assert
+    expect(result).toEqual({
+      ...input.state,
+      outcome: {
+        status: 'ROLLBACK_FAILED',
+        error: 'RollbackFailed',
+        cause:
+          'rollback after GateFailedError (alarm web-5xx-rate is ALARM) failed: RollbackFailedError: cannot move traffic back: blue runs 0/3 tasks. Production traffic needs a human: check the listener weights of web.',
+      },
+    });
+    expect(DeploymentStateSchema.parse(result).service).toEqual(input.state.service);
+  });
+
+  describe('for a rejection by initialize', () => {
+    const message = `image tag ${NEW_TAG} not found in ECR repository web`;
+
+    /** The record was just ended and has no phases yet: only the third attempt of recordPhaseRun passes. */
+    beforeEach(() => {
+      dynamoMock.on(UpdateCommand, { TableName: TABLE, Key: RECORD_KEY, ConditionExpression: UPDATE_ENTRY }).rejects(conditionFailed());
+      dynamoMock.on(UpdateCommand, { TableName: TABLE, Key: RECORD_KEY, ConditionExpression: ADD_ENTRY }).rejects(conditionFailed());
+      dynamoMock.on(UpdateCommand, { TableName: TABLE, Key: RECORD_KEY, ConditionExpression: CREATE_MAP }).resolves({});
+    });
+
+    /** Whether an update writes `phases.initialize`, whichever attempt of recordPhaseRun sent it. */
+    function isInitializeRun(input: UpdateCommandInput): boolean {
+      return (
+        input.ExpressionAttributeNames?.['#p'] === 'initialize' ||
+        Object.hasOwn((input.ExpressionAttributeValues?.[':map'] as object | undefined) ?? {}, 'initialize')
+      );
+    }
+
+    function initializeRuns(): UpdateCommandInput[] {
+      return dynamoMock
+        .commandCalls(UpdateCommand)
+        .map((call) => call.args[0].input)
+        .filter(isInitializeRun);
+    }
+
+    it('records the failed initialize run, from the start of the execution, after ending the record', async () => {
+      // Arrange
+      const input = {
+        kind: 'rejected',
+        state: rejectedEnvelope({ service: 'web', imageTag: NEW_TAG }, caughtLambdaError('ImageNotFoundError', message)),
+      };
+
+      // Act
+      await handler(input);
+
+      // Assert
+      const created = initializeRuns().find((run) => run.ConditionExpression === CREATE_MAP);
+      expect(created).toEqual({
+        TableName: TABLE,
+        Key: RECORD_KEY,
+        UpdateExpression: 'SET #phases = :map',
+        ConditionExpression: CREATE_MAP,
+        ExpressionAttributeNames: { '#phases': 'phases' },
+        ExpressionAttributeValues: {
+          ':map': {
+            initialize: {
+              startedAt: STARTED_AT,
+              endedAt: NOW,
+              invocations: 1,
+              result: 'failed',
+              error: `ImageNotFoundError: ${message}`,
+            },
+          },
+        },
+      });
+      // The attempts need the record (attribute_exists(pk)), so it is ended first.
+      const inputs = dynamoMock.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+      const finished = inputs.findIndex((update) => updatedFields(update).status === 'REJECTED');
+      const firstRun = inputs.findIndex(isInitializeRun);
+      expect(finished).toBeGreaterThanOrEqual(0);
+      expect(firstRun).toBeGreaterThan(finished);
+    });
+
+    it('records no initialize run for a rejection in a later phase', async () => {
+      // Arrange
+      const input = {
+        kind: 'rejected',
+        state: {
+          ...stateAfter('initialize'),
+          error: caughtLambdaError('AlarmFiringError', 'alarm(s) already firing'),
+          failedPhase: 'Validate',
+        },
+      };
+
+      // Act
+      await handler(input);
+
+      // Assert
+      expect(updatedFields(recordUpdates()[0])).toMatchObject({ status: 'REJECTED', failedPhase: 'Validate' });
+      expect(initializeRuns()).toEqual([]);
+    });
   });
 });

@@ -1,6 +1,7 @@
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { approvalWindowSeconds } from '../../lambdas/request-approval/index.ts';
 import { failure, isLeaseRenewal, isPhaseBookkeeping, rejectByDefault, updatedFields } from '../fixtures/aws.ts';
 import { DEPLOYMENT_ID, NOW, stateAfter } from '../fixtures/state.ts';
 
@@ -108,5 +109,27 @@ describe('request approval', () => {
     // Assert
     expect(error).toBe(denied);
     expect(leaseRenewalsAfterThePhase().map((input) => input.ExpressionAttributeValues?.[':until'])).toEqual([nowSeconds + 900]);
+  });
+});
+
+describe('approvalWindowSeconds', () => {
+  it.each<[string, string | undefined, number]>([
+    ['a whole number of seconds', '3600', 3600],
+    ['one second', '1', 1],
+    ['nothing (the stack did not say)', undefined, 86_400],
+    ['an empty string', '', 86_400],
+    ['NaN', 'NaN', 86_400],
+    ['a word', 'one hour', 86_400],
+    ['zero', '0', 86_400],
+    ['a negative number', '-5', 86_400],
+    ['a fraction', '3600.5', 86_400],
+  ])('reads %s as %i seconds', (_case, configured, expected) => {
+    // Arrange: the configured value of the row.
+
+    // Act
+    const seconds = approvalWindowSeconds(configured);
+
+    // Assert
+    expect(seconds).toBe(expected);
   });
 });

@@ -330,46 +330,106 @@ describe('rollback', () => {
   });
 
   describe('when this deployment no longer holds the lock', () => {
-    it('touches nothing and ends with the outcome of a record that already ended', async () => {
-      // Arrange: the backstop's recovery closed the deployment and freed the lock.
-      dynamoMock.on(GetCommand, { TableName: TABLE, Key: LOCK_KEY }).resolves({});
+    const OTHER_ID = 'web-20250304-103000-4c5d';
+
+    function givenLockOf(deploymentId: string | undefined) {
       dynamoMock
-        .on(GetCommand, { TableName: TABLE, Key: RECORD_KEY })
-        .resolves({ Item: { ...RECORD_KEY, status: 'ROLLED_BACK', outcomeReason: 'ExecutionAborted: stopped' } });
+        .on(GetCommand, { TableName: TABLE, Key: LOCK_KEY, ConsistentRead: true })
+        .resolves(deploymentId ? { Item: { ...LOCK_KEY, service: 'web', deploymentId } } : {});
+    }
+
+    function givenRecord(status: string, outcomeReason?: string) {
+      dynamoMock.on(GetCommand, { TableName: TABLE, Key: RECORD_KEY, ConsistentRead: true }).resolves({
+        Item: { ...RECORD_KEY, deploymentId: DEPLOYMENT_ID, service: 'web', status, ...(outcomeReason ? { outcomeReason } : {}) },
+      });
+    }
+
+    it.each([
+      ['nobody holds the lock', undefined, 'nobody holds the lock of web'],
+      ['another deployment took the lock since', OTHER_ID, `deployment ${OTHER_ID} holds the lock of web`],
+    ])('touches nothing and ends with the outcome of a record that already ended when %s', async (_case, holder, lockNow) => {
+      // Arrange: the backstop's recovery closed the deployment and freed the lock.
+      givenLockOf(holder);
+      givenRecord('ROLLED_BACK', 'ExecutionAborted: stopped');
 
       // Act
       const state = await handler(bakeFailed());
 
       // Assert
-      expect(state.rollback?.stage).toBe('done');
-      expect(state.outcome).toEqual({
-        status: 'ROLLED_BACK',
-        error: 'DeploymentAlreadyEnded',
-        cause: `deployment ${DEPLOYMENT_ID} already ended ROLLED_BACK (ExecutionAborted: stopped); nobody holds the lock of web, so this execution changed nothing`,
+      expect({ rollback: state.rollback, outcome: state.outcome }).toEqual({
+        rollback: { stage: 'done', deadline: isoAfter(NOW, 900), checks: 0 },
+        outcome: {
+          status: 'ROLLED_BACK',
+          error: 'DeploymentAlreadyEnded',
+          cause: `deployment ${DEPLOYMENT_ID} already ended ROLLED_BACK (ExecutionAborted: stopped); ${lockNow}, so this execution changed nothing`,
+        },
       });
-      expect(elbMock).not.toHaveReceivedCommand(ModifyListenerCommand);
-      expect(ecsMock).not.toHaveReceivedCommand(UpdateServiceCommand);
+      expect(elbMock).not.toHaveReceivedAnyCommand();
+      expect(ecsMock).not.toHaveReceivedAnyCommand();
+      expect(recordUpdates()).toEqual([]);
       expect(dynamoMock).not.toHaveReceivedCommand(DeleteCommand);
+    });
+
+    it('says so when the ended record gives no reason', async () => {
+      // Arrange
+      givenLockOf(undefined);
+      givenRecord('SUCCEEDED');
+
+      // Act
+      const state = await handler(bakeFailed());
+
+      // Assert
+      expect(state.outcome).toEqual({
+        status: 'SUCCEEDED',
+        error: 'DeploymentAlreadyEnded',
+        cause: `deployment ${DEPLOYMENT_ID} already ended SUCCEEDED (no reason recorded); nobody holds the lock of web, so this execution changed nothing`,
+      });
     });
 
     it('records ROLLBACK_FAILED without touching traffic when another deployment took the lock while this one was in flight', async () => {
       // Arrange
-      dynamoMock.on(GetCommand, { TableName: TABLE, Key: LOCK_KEY }).resolves({ Item: { ...LOCK_KEY, deploymentId: 'web-other' } });
-      dynamoMock.on(GetCommand, { TableName: TABLE, Key: RECORD_KEY }).resolves({ Item: { ...RECORD_KEY, status: 'IN_PROGRESS' } });
+      givenLockOf(OTHER_ID);
+      givenRecord('IN_PROGRESS');
 
       // Act
       const state = await handler(bakeFailed());
 
       // Assert
-      const cause = `deployment ${DEPLOYMENT_ID} lost its lock while in flight (deployment web-other holds the lock of web); the rollback did not touch traffic. Check the listener weights of web.`;
-      expect(state.outcome).toEqual({ status: 'ROLLBACK_FAILED', error: 'LockLostError', cause });
-      expect(elbMock).not.toHaveReceivedCommand(ModifyListenerCommand);
-      expect(ecsMock).not.toHaveReceivedCommand(UpdateServiceCommand);
-      const finished = dynamoMock
-        .commandCalls(UpdateCommand)
-        .map((call) => call.args[0].input)
-        .find((input) => !isPhaseBookkeeping(input));
-      expect(updatedFields(finished)).toMatchObject({ status: 'ROLLBACK_FAILED', outcomeReason: `LockLostError: ${cause}` });
+      const cause = `deployment ${DEPLOYMENT_ID} lost its lock while in flight (deployment ${OTHER_ID} holds the lock of web); the rollback did not touch traffic. Check the listener weights of web.`;
+      expect({ rollback: state.rollback, outcome: state.outcome }).toEqual({
+        rollback: { stage: 'done', deadline: isoAfter(NOW, 900), checks: 0 },
+        outcome: { status: 'ROLLBACK_FAILED', error: 'LockLostError', cause },
+      });
+      expect(elbMock).not.toHaveReceivedAnyCommand();
+      expect(ecsMock).not.toHaveReceivedAnyCommand();
+      const updates = recordUpdates();
+      expect(updates).toHaveLength(1);
+      expect(updates[0]?.ConditionExpression).toBe('attribute_not_exists(pk) OR #f_status = :running');
+      expect(updatedFields(updates[0])).toMatchObject({
+        status: 'ROLLBACK_FAILED',
+        outcomeReason: `LockLostError: ${cause}`,
+        failedPhase: 'Check bake',
+        evidence: ['failed in: Check bake', `rollback: not attempted, deployment ${OTHER_ID} holds the lock of web`],
+      });
+      expect(dynamoMock).not.toHaveReceivedCommand(DeleteCommand);
+    });
+
+    it('records ROLLBACK_FAILED naming nobody when the lock is free but the record still runs', async () => {
+      // Arrange
+      givenLockOf(undefined);
+      givenRecord('IN_PROGRESS');
+
+      // Act
+      const state = await handler(bakeFailed());
+
+      // Assert
+      expect(state.outcome).toEqual({
+        status: 'ROLLBACK_FAILED',
+        error: 'LockLostError',
+        cause: `deployment ${DEPLOYMENT_ID} lost its lock while in flight (nobody holds the lock of web); the rollback did not touch traffic. Check the listener weights of web.`,
+      });
+      expect(elbMock).not.toHaveReceivedAnyCommand();
+      expect(ecsMock).not.toHaveReceivedAnyCommand();
     });
   });
 });

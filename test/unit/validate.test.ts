@@ -930,6 +930,14 @@ describe('liveImageRef', () => {
     ],
     ['a registry that is not ECR (it cannot hold the service repository)', 'registry.internal:5000/web:v1.4.1', 'web', undefined],
     ['public ECR', 'public.ecr.aws/web:v1.4.1', 'web', undefined],
+    ['an ECR registry in China', `${ACCOUNT}.dkr.ecr.cn-north-1.amazonaws.com.cn/web:v1.4.1`, 'web', { imageTag: 'v1.4.1' }],
+    ['a registry host whose account is not 12 digits', '12345.dkr.ecr.eu-west-1.amazonaws.com/web:v1.4.1', 'web', undefined],
+    [
+      'a host that only starts like an ECR registry',
+      `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com.evil.example/web:v1.4.1`,
+      'web',
+      undefined,
+    ],
     [
       'a tag and a digest (the digest counts)',
       `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/web:v1.4.1@${OLD_DIGEST}`,
