@@ -123,10 +123,12 @@ async function withoutLock(
     ? `deployment ${holder} holds the lock of ${state.service.name}`
     : `nobody holds the lock of ${state.service.name}`;
   const done = { ...progress, stage: 'done' as const };
+  // Nothing follows but the end: no Wait ahead.
+  const { wait: _nothingToWaitFor, ...settled } = state;
   if (record && TERMINAL_STATUSES.has(record.status)) {
     logger.warn('deployment already ended; the rollback changes nothing', { status: record.status, holder });
     return {
-      ...state,
+      ...settled,
       rollback: done,
       outcome: {
         status: record.status as TerminalStatus,
@@ -142,5 +144,5 @@ async function withoutLock(
     evidence: [`failed in: ${state.failedPhase ?? 'unknown phase'}`, `rollback: not attempted, ${lockNow}`],
     warnings: state.warnings,
   });
-  return { ...state, rollback: done, outcome: { status: 'ROLLBACK_FAILED', error: 'LockLostError', cause } };
+  return { ...settled, rollback: done, outcome: { status: 'ROLLBACK_FAILED', error: 'LockLostError', cause } };
 }
