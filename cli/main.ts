@@ -72,8 +72,8 @@ Example:
   rollback: {
     usage: 'baton rollback <service> [--to <deployment-id>] [--watch]',
     summary: 'redeploy an earlier successful release exactly: same task definition, image and secret versions',
-    details: `Without --to, the release before the newest successful one. Stops before any
-change if a secret version the release pinned no longer exists.
+    details: `Without --to, the release that was live before the current one (rollbacks are
+skipped). Stops before any change if a secret version the release pinned no longer exists.
 
 Options:
   --to <deployment-id>   a specific earlier release (see baton history)
