@@ -1,0 +1,62 @@
+/** The three-service example (api, worker, web): one stack, every service scoped and watched. */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config/load.ts';
+import { THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
+import { type Synthesis, synth } from '../fixtures/synth.ts';
+
+describe('the stack for examples/three-services', () => {
+  let synthesis: Synthesis;
+
+  beforeAll(() => {
+    synthesis = synth(loadConfig(THREE_SERVICES_CONFIG_PATH));
+  });
+
+  it('leaves no unacknowledged cdk-nag finding', () => {
+    expect(synthesis.findings).toEqual([]);
+  });
+
+  it('has one ROLLBACK_FAILED alarm per service besides the three execution alarms', () => {
+    // Act
+    const alarms = Object.values(synthesis.template.findResources('AWS::CloudWatch::Alarm')) as Array<{
+      Properties: { MetricName: string; Namespace: string; Dimensions: Array<{ Name: string; Value: unknown }> };
+    }>;
+
+    // Assert
+    expect(
+      alarms
+        .filter((alarm) => alarm.Properties.Namespace === 'Baton')
+        .map((alarm) => [alarm.Properties.MetricName, alarm.Properties.Dimensions]),
+    ).toEqual([
+      ['DeploymentRollbackFailed', [{ Name: 'service', Value: 'api' }]],
+      ['DeploymentRollbackFailed', [{ Name: 'service', Value: 'worker' }]],
+      ['DeploymentRollbackFailed', [{ Name: 'service', Value: 'web' }]],
+    ]);
+    expect(alarms.filter((alarm) => alarm.Properties.Namespace === 'AWS/States').map((a) => a.Properties.MetricName)).toEqual([
+      'ExecutionsFailed',
+      'ExecutionsTimedOut',
+      'ExecutionsAborted',
+    ]);
+  });
+
+  it('lets the deploy phase update the six ECS services of the three services and no other', () => {
+    // Arrange
+    const policies = Object.values(synthesis.template.findResources('AWS::IAM::Policy')) as Array<{
+      Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown }> } };
+    }>;
+
+    // Act
+    const resources = policies
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
+      .filter((statement) => statement.Action === 'ecs:UpdateService')
+      .map((statement) => JSON.stringify(statement.Resource));
+
+    // Assert
+    expect(resources.length).toBeGreaterThan(0);
+    for (const resource of resources) {
+      for (const name of ['api-blue', 'api-green', 'worker-blue', 'worker-green', 'web-blue', 'web-green']) {
+        expect(resource).toContain(`service/prod/${name}`);
+      }
+      expect(resource.match(/service\/prod\//g)).toHaveLength(6);
+    }
+  });
+});

@@ -1,0 +1,48 @@
+/**
+ * The three-service example account: each service deploys on its own, with
+ * its own lock, listener and record, and leaves the other services as they were.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config/load.ts';
+import { AccountSchema } from '../../sim/account/schema.ts';
+import { THREE_SERVICES_ACCOUNT_PATH, THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
+import { record, run } from '../fixtures/simulation.ts';
+
+const config = loadConfig(THREE_SERVICES_CONFIG_PATH);
+const account = () => AccountSchema.parse(JSON.parse(readFileSync(THREE_SERVICES_ACCOUNT_PATH, 'utf8')));
+
+describe('the three-service example', () => {
+  it('declares api first, and worker and web depending on it', () => {
+    expect(config.services.map((service) => [service.name, service.dependsOn])).toEqual([
+      ['api', []],
+      ['worker', ['api']],
+      ['web', ['api']],
+    ]);
+  });
+
+  it.each([
+    ['api', 'v1.1.0'],
+    ['worker', 'v2.4.0'],
+    ['web', 'v1.4.2'],
+  ])('deploys %s %s alone and leaves the production listeners of the other services as they were', async (name, imageTag) => {
+    // Arrange
+    const start = account();
+
+    // Act
+    const result = await run({ config, account: start, input: { service: name, imageTag } });
+
+    // Assert
+    expect(record(result)).toMatchObject({ status: 'SUCCEEDED', service: name, imageTag });
+    for (const service of config.services) {
+      const forward = result.model.listeners[service.productionListenerArn]?.forward ?? {};
+      const expected = service.name === name ? { blue: 0, green: 100 } : { blue: 100, green: 0 };
+      expect([service.name, forward[service.blue.targetGroupArn], forward[service.green.targetGroupArn]]).toEqual([
+        service.name,
+        expected.blue,
+        expected.green,
+      ]);
+    }
+    expect([...result.model.table.keys()].filter((key) => key.startsWith('LOCK#'))).toEqual([]);
+  });
+});
