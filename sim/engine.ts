@@ -228,6 +228,10 @@ export class Simulation implements SfnBackend {
   private readonly tokens = new Map<string, PendingToken>();
   private abortAt: string | undefined;
   private readonly timedOut = new Set<string>();
+  /** Executions asleep on the virtual clock (a Wait, a retry interval, an operator's delay), and when they wake. */
+  private sleepers: Array<{ readonly execution: string; readonly at: number; readonly wake: () => void }> = [];
+  /** Executions waiting on something other than time (another execution, a task token): they do not hold the clock back. */
+  private readonly passive = new Set<string>();
 
   constructor(
     private readonly options: SimulationOptions,
@@ -425,6 +429,8 @@ export class Simulation implements SfnBackend {
     }
     await collecting;
     this.aborts.delete(execution.name);
+    // One fewer execution holds the clock back.
+    this.scheduleAdvance();
     execution.stopDate = Date.now();
     execution.transitions = execution.executionPath.length;
     this.model.advanceTo(Date.now());
@@ -496,7 +502,7 @@ export class Simulation implements SfnBackend {
 
   /** Binds Tasks to handlers and turns Wait states into virtual-clock advances. */
   private prepare(execution: ExecutionResult) {
-    const { bound, ctx, clock } = this;
+    const { bound, ctx } = this;
     const definition = structuredClone(bound.definition) as AslDefinition;
     const localHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
     const retryOverrides: Record<string, number> = {};
@@ -523,7 +529,7 @@ export class Simulation implements SfnBackend {
         definition.States[name] = { ...rest, Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:000000000000:function:virtual-wait' };
         localHandlers[name] = async (input: unknown) => {
           if (!entering(name, input)) return input;
-          clock.setSystemTime(Date.now() + waitMillis(state, input, Date.now()));
+          await this.sleep(execution, waitMillis(state, input, Date.now()));
           return input;
         };
         continue;
@@ -545,14 +551,14 @@ export class Simulation implements SfnBackend {
             for (const trigger of ctx.triggers.filter((t) => t.afterState === name)) {
               ctx.triggers.splice(ctx.triggers.indexOf(trigger), 1);
               const second = this.startExecution(`${execution.name}-${trigger.suffix}`, trigger.input ?? execution.input);
-              await this.until(second);
+              await this.until(second, execution);
               ctx.currentState = name;
             }
           }
           return output;
         } catch (error) {
           const lambdaError = error instanceof Error && error.name.startsWith('States.') ? error : asLambdaError(error);
-          clock.setSystemTime(Date.now() + retryDelayMillis(state, lambdaError.name, attempts));
+          await this.sleep(execution, retryDelayMillis(state, lambdaError.name, attempts));
           throw lambdaError;
         } finally {
           ctx.currentState = undefined;
@@ -566,8 +572,45 @@ export class Simulation implements SfnBackend {
     return this.options.executionName ?? 'deploy-1';
   }
 
-  private async until(execution: ExecutionResult): Promise<void> {
-    await this.completions.get(execution.name);
+  private async until(execution: ExecutionResult, waiting?: ExecutionResult): Promise<void> {
+    if (waiting) this.passive.add(waiting.name);
+    try {
+      await this.completions.get(execution.name);
+    } finally {
+      if (waiting) this.passive.delete(waiting.name);
+    }
+  }
+
+  /**
+   * Sleeps on the virtual clock. Time moves only when every running execution
+   * is asleep (or waiting on another execution or a token): then the clock
+   * jumps to the earliest wake-up. Executions running side by side therefore
+   * share one timeline, as they would in AWS.
+   */
+  private sleep(execution: ExecutionResult, millis: number): Promise<void> {
+    return new Promise((wake) => {
+      this.sleepers.push({ execution: execution.name, at: Date.now() + Math.max(0, millis), wake });
+      this.scheduleAdvance();
+    });
+  }
+
+  private scheduleAdvance(): void {
+    setImmediate(() => this.advance());
+  }
+
+  private advance(): void {
+    // A stopped or timed-out execution never wakes up: its sleep no longer counts.
+    this.sleepers = this.sleepers.filter((sleeper) => this.executions.get(sleeper.execution)?.status === 'RUNNING');
+    if (this.sleepers.length === 0) return;
+    const awake = [...this.executions.values()].filter(
+      (execution) => execution.status === 'RUNNING' && !this.passive.has(execution.name),
+    ).length;
+    if (this.sleepers.length < awake) return;
+    const next = Math.min(...this.sleepers.map((sleeper) => sleeper.at));
+    if (next > Date.now()) this.clock.setSystemTime(next);
+    const due = this.sleepers.filter((sleeper) => sleeper.at <= Date.now());
+    this.sleepers = this.sleepers.filter((sleeper) => sleeper.at > Date.now());
+    for (const sleeper of due) sleeper.wake();
   }
 
   /** A `.waitForTaskToken` task: runs the handler, then waits for the token's answer. */
@@ -577,13 +620,18 @@ export class Simulation implements SfnBackend {
     await handler(payload);
     const decision = this.options.approval ?? 'approve';
     if (decision === 'external') {
-      return new Promise((resolve, reject) => this.tokens.set(token, { execution: execution.name, resolve, reject }));
+      // An operator answers from outside: the execution does not hold the clock back meanwhile.
+      this.passive.add(execution.name);
+      this.scheduleAdvance();
+      return new Promise<unknown>((resolve, reject) => this.tokens.set(token, { execution: execution.name, resolve, reject })).finally(() =>
+        this.passive.delete(execution.name),
+      );
     }
     if (decision === 'timeout') {
-      this.clock.setSystemTime(Date.now() + (Number(state.HeartbeatSeconds ?? state.TimeoutSeconds ?? 0) || 0) * 1000);
+      await this.sleep(execution, (Number(state.HeartbeatSeconds ?? state.TimeoutSeconds ?? 0) || 0) * 1000);
       throw namedError('States.HeartbeatTimeout', `no approval within ${String(state.HeartbeatSeconds)} s (--approval-timeout)`);
     }
-    this.clock.setSystemTime(Date.now() + OPERATOR_DELAY_MS);
+    await this.sleep(execution, OPERATOR_DELAY_MS);
     if (decision === 'reject') throw namedError('ApprovalRejected', 'rejected by simulation-operator (--reject)');
     return { approvedBy: 'simulation-operator', approvedAt: new Date(Date.now()).toISOString() };
   }

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/load.ts';
 import { AccountSchema } from '../../sim/account/schema.ts';
+import { openSimulation } from '../../sim/engine.ts';
 import { THREE_SERVICES_ACCOUNT_PATH, THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
 import { record, run } from '../fixtures/simulation.ts';
 
@@ -44,5 +45,28 @@ describe('the three-service example', () => {
       ]);
     }
     expect([...result.model.table.keys()].filter((key) => key.startsWith('LOCK#'))).toEqual([]);
+  });
+
+  it('runs worker and web side by side on one timeline: both succeed in the time one takes', async () => {
+    // Arrange
+    const open = await openSimulation({ config, account: account(), input: {} });
+    try {
+      const { simulation } = open;
+
+      // Act: two executions started at the same moment, as two ECR pushes would.
+      const worker = simulation.startExecution('worker-v2_4_0', { service: 'worker', imageTag: 'v2.4.0' });
+      const web = simulation.startExecution('web-v1_4_2', { service: 'web', imageTag: 'v1.4.2' });
+      await simulation.settle();
+
+      // Assert: each takes 11:00 (stability, bake, scale-down delay); together they still end after 11:00.
+      expect([worker.status, web.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+      expect((Date.now() - open.start) / 1000).toBe(660);
+      expect([(worker.stopDate ?? 0) - open.start, (web.stopDate ?? 0) - open.start]).toEqual([660_000, 660_000]);
+      for (const name of ['worker-v2_4_0', 'web-v1_4_2']) {
+        expect(simulation.model.table.get(`DEPLOYMENT#${name}|RECORD`)?.status).toBe('SUCCEEDED');
+      }
+    } finally {
+      open.close();
+    }
   });
 });
