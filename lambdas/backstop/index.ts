@@ -8,7 +8,7 @@
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import * as clients from '../shared/clients.ts';
-import { getRecord, releaseLock, TERMINAL_STATUSES } from '../shared/deployments.ts';
+import { getRecord, TERMINAL_STATUSES } from '../shared/deployments.ts';
 import { logger } from '../shared/logger.ts';
 import { definePhase } from '../shared/phase.ts';
 import { finishDeployment } from '../shared/telemetry/finish.ts';
@@ -101,7 +101,8 @@ export const handler = definePhase(
         status: 'ROLLBACK_FAILED',
         outcomeReason: `RecoveryFailed: ${MAX_RECOVERY_ATTEMPTS} recovery executions did not finish the rollback; last: ${why}. Check the listener weights of ${record.service}.`,
       });
-      await releaseLock(record.service, deploymentId);
+      // The lock stays, as after any failed rollback: the next deployment takes it over (with a warning naming
+      // this one) only now that the last recovery has ended and the record is closed.
       logger.error('ROLLBACK_FAILED: recovery gave up; production needs attention', { recovering: deploymentId });
       return { action: 'gave-up', attempts: attempt };
     }
