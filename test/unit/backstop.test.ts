@@ -39,23 +39,21 @@ describe('backstop', () => {
   const dynamoMock = mockClient(DynamoDBDocumentClient);
 
   function givenRecord(status: string | undefined) {
-    dynamoMock
-      .on(GetCommand, { TableName: TABLE, Key: RECORD_KEY, ConsistentRead: true })
-      .resolves(
-        status
-          ? {
-              Item: {
-                ...RECORD_KEY,
-                deploymentId: DEPLOYMENT_ID,
-                service: 'web',
-                status,
-                startedAt: '2025-03-04T10:00:00.000Z',
-                executionArn: EXECUTION_ARN,
-                trigger: 'cli',
-              },
-            }
-          : {},
-      );
+    dynamoMock.on(GetCommand, { TableName: TABLE, Key: RECORD_KEY, ConsistentRead: true }).resolves(
+      status
+        ? {
+            Item: {
+              ...RECORD_KEY,
+              deploymentId: DEPLOYMENT_ID,
+              service: 'web',
+              status,
+              startedAt: '2025-03-04T10:00:00.000Z',
+              executionArn: EXECUTION_ARN,
+              trigger: 'cli',
+            },
+          }
+        : {},
+    );
   }
 
   function finishes() {
