@@ -258,7 +258,8 @@ export async function finishRecord(
     endedAt: new Date().toISOString(),
     expiresAt: Math.floor(Date.now() / 1000) + RECORD_RETENTION_DAYS * 86_400,
   };
-  const entries = Object.entries(fields).filter(([, value]) => value !== undefined);
+  // The key is the item's identity: UpdateItem may not set it (a record read back from the table carries it).
+  const entries = Object.entries(fields).filter(([name, value]) => value !== undefined && name !== 'pk' && name !== 'sk');
   try {
     const out = await clients.dynamo.send(
       new UpdateCommand({

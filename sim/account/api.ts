@@ -720,6 +720,19 @@ function putItem(m: AccountModel, input: PutInput) {
 
 function updateItem(m: AccountModel, input: UpdateInput) {
   const key = keyOf(input.Key);
+  // DynamoDB refuses an update that sets a key attribute.
+  const keyNames = Object.keys(input.Key ?? {});
+  const setsKey = Object.entries(input.ExpressionAttributeNames ?? {}).some(
+    ([placeholder, name]) => keyNames.includes(name) && new RegExp(`${placeholder}\\s*=`).test(input.UpdateExpression ?? ''),
+  );
+  if (setsKey) {
+    throw new DynamoDBServiceException({
+      name: 'ValidationException',
+      $fault: 'client',
+      message: 'One or more parameter values were invalid: Cannot update attribute pk. This attribute is part of the key',
+      ...errorMeta(400),
+    });
+  }
   const existing = m.table.get(key);
   check(existing, input);
   const updated = applyUpdate(

@@ -1,229 +1,536 @@
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler, MAX_RECOVERY_ATTEMPTS, recoveryExecutionName } from '../../lambdas/backstop/index.ts';
 import { ContractViolationError } from '../../lambdas/shared/errors.ts';
-import { failure, isPhaseBookkeeping, rejectByDefault, updatedFields } from '../fixtures/aws.ts';
-import { DEPLOYMENT_ID, EXECUTION_ARN } from '../fixtures/state.ts';
+import { failure, isPhaseBookkeeping, isPhaseRun, rejectByDefault, updatedFields } from '../fixtures/aws.ts';
+import { ACCOUNT, DEPLOYMENT_ID, EXECUTION_ARN, NEW_TAG, NOW, REGION, STARTED_AT } from '../fixtures/state.ts';
+import { captureMetrics, type EmfLine, metricNames, spyOnLogger } from '../fixtures/telemetry.ts';
 
 const TABLE = 'baton-test-deployments';
-const STATE_MACHINE_ARN = EXECUTION_ARN.replace(':execution:', ':stateMachine:').replace(/:[^:]+$/, '');
-const RECORD_KEY = { pk: `DEPLOYMENT#${DEPLOYMENT_ID}`, sk: 'RECORD' };
+const STATE_MACHINE_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:baton-production`;
+const recordKey = (deploymentId: string) => ({ pk: `DEPLOYMENT#${deploymentId}`, sk: 'RECORD' });
+const RECORD_KEY = recordKey(DEPLOYMENT_ID);
+const EXPIRES_AT = Math.floor(Date.parse(NOW) / 1000) + 400 * 86_400;
+/** The condition finishRecord puts on every terminal status but ROLLED_BACK. */
+const STILL_RUNNING = 'attribute_not_exists(pk) OR #f_status = :running';
 
-function statusChange(name: string, status: string, input: unknown, error = 'States.Runtime') {
+function executionArn(name: string): string {
+  return `arn:aws:states:${REGION}:${ACCOUNT}:execution:baton-production:${name}`;
+}
+
+interface Detail {
+  readonly input?: string | null;
+  readonly error?: string | null;
+  readonly cause?: string | null;
+  readonly startDate?: number | null;
+}
+
+/** The EventBridge event Step Functions sends when execution `name` of the pipeline changes status. */
+function statusChange(name: string, status: string, detail: Detail = {}) {
   return {
     version: '0',
-    id: 'event-1',
+    id: 'a1b2c3d4-0000-4000-8000-000000000001',
     source: 'aws.states',
     'detail-type': 'Step Functions Execution Status Change',
-    account: '123456789012',
-    region: 'eu-west-1',
+    account: ACCOUNT,
+    region: REGION,
     time: '2025-03-04T10:05:00Z',
-    resources: [`${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${name}`],
+    resources: [executionArn(name)],
     detail: {
-      executionArn: `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${name}`,
+      executionArn: executionArn(name),
       stateMachineArn: STATE_MACHINE_ARN,
       name,
       status,
-      error,
-      cause: 'boom',
-      input: JSON.stringify(input),
-      startDate: Date.parse('2025-03-04T10:00:00Z'),
+      error: null,
+      cause: null,
+      input: JSON.stringify({ service: 'web', imageTag: NEW_TAG, trigger: 'cli' }),
+      startDate: Date.parse(STARTED_AT),
+      ...detail,
     },
   };
+}
+
+/** The input of a recovery execution the backstop started for `deploymentId`. */
+function recoveryInput(deploymentId: string): string {
+  return JSON.stringify({ recover: deploymentId, error: 'ExecutionAborted', cause: `execution ${deploymentId} ended ABORTED` });
 }
 
 describe('backstop', () => {
   const sfnMock = mockClient(SFNClient);
   const dynamoMock = mockClient(DynamoDBDocumentClient);
+  let metrics: EmfLine[];
 
-  function givenRecord(status: string | undefined) {
-    dynamoMock.on(GetCommand, { TableName: TABLE, Key: RECORD_KEY, ConsistentRead: true }).resolves(
+  /** The deployment record as DynamoDB returns it (key attributes included), or no record. */
+  function givenRecord(status: string | undefined, deploymentId = DEPLOYMENT_ID) {
+    const key = recordKey(deploymentId);
+    dynamoMock.on(GetCommand, { TableName: TABLE, Key: key, ConsistentRead: true }).resolves(
       status
         ? {
             Item: {
-              ...RECORD_KEY,
-              deploymentId: DEPLOYMENT_ID,
+              ...key,
+              gsi1pk: 'SERVICE#web',
+              gsi1sk: `${STARTED_AT}#${deploymentId}`,
+              deploymentId,
               service: 'web',
               status,
-              startedAt: '2025-03-04T10:00:00.000Z',
-              executionArn: EXECUTION_ARN,
+              executionArn: executionArn(deploymentId),
+              startedAt: STARTED_AT,
               trigger: 'cli',
+              requestedBy: 'alice',
+              imageTag: NEW_TAG,
             },
           }
         : {},
     );
   }
 
-  function finishes() {
+  /** finishRecord's conditional update succeeds and returns the record it wrote (ReturnValues ALL_NEW), so the outcome is announced. */
+  function givenFinishSucceeds(deploymentId = DEPLOYMENT_ID) {
     dynamoMock
-      .on(UpdateCommand, { TableName: TABLE, Key: RECORD_KEY })
-      .callsFake((input: { ExpressionAttributeValues?: Record<string, unknown> }) => ({
-        Attributes: {
-          ...RECORD_KEY,
-          deploymentId: DEPLOYMENT_ID,
-          service: 'web',
-          startedAt: '2025-03-04T10:00:00.000Z',
-          executionArn: EXECUTION_ARN,
-          status: Object.values(input.ExpressionAttributeValues ?? {}).find((v) => v === 'REJECTED' || v === 'ROLLBACK_FAILED'),
-        },
-      }));
+      .on(UpdateCommand, { TableName: TABLE, Key: recordKey(deploymentId) })
+      .callsFake((input: UpdateCommandInput) => ({ Attributes: { ...recordKey(deploymentId), ...updatedFields(input) } }));
   }
 
-  function recordWrites() {
-    return dynamoMock
-      .commandCalls(UpdateCommand)
-      .map((call) => call.args[0].input)
-      .filter((input) => !isPhaseBookkeeping(input));
+  function givenStartSucceeds() {
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: executionArn('started'), startDate: new Date(NOW) });
+  }
+
+  /** The UpdateCommand inputs sent to DynamoDB. */
+  function updates(): UpdateCommandInput[] {
+    return dynamoMock.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+  }
+
+  /** The StartExecutionCommand inputs sent to Step Functions. */
+  function starts() {
+    return sfnMock.commandCalls(StartExecutionCommand).map((call) => call.args[0].input);
   }
 
   beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date(NOW));
     rejectByDefault(sfnMock, dynamoMock);
+    metrics = captureMetrics();
   });
 
-  it.each(['SUCCEEDED', 'RUNNING'])('leaves an execution that ended %s alone, calling nothing', async (status) => {
-    // Act
-    const result = await handler(statusChange(DEPLOYMENT_ID, status, { service: 'web' }));
-
-    // Assert
-    expect(result).toEqual({ action: 'none', reason: `status ${status} needs no backstop` });
-    expect(sfnMock).not.toHaveReceivedAnyCommand();
-    expect(dynamoMock).not.toHaveReceivedAnyCommand();
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.restoreAllMocks();
   });
 
-  it('refuses an event that is not an execution status change with ContractViolationError', async () => {
-    // Act
-    const error = await failure(handler({ source: 'aws.ecr', 'detail-type': 'ECR Image Action', detail: {} }));
+  describe('statuses and events it leaves alone', () => {
+    it.each(['SUCCEEDED', 'RUNNING', 'PENDING_REDRIVE'])('needs no backstop for an execution %s, and calls nothing', async (status) => {
+      // Arrange
+      const event = statusChange(DEPLOYMENT_ID, status);
 
-    // Assert
-    expect(error).toBeInstanceOf(ContractViolationError);
-  });
+      // Act
+      const result = await handler(event);
 
-  it('gives an execution stopped before it wrote a record a REJECTED record saying nothing changed', async () => {
-    // Arrange
-    givenRecord(undefined);
-    finishes();
-
-    // Act
-    const result = await handler(statusChange(DEPLOYMENT_ID, 'ABORTED', { service: 'web', imageTag: 'v1.4.2' }));
-
-    // Assert
-    expect(result).toEqual({ action: 'recorded', status: 'REJECTED' });
-    const [write] = recordWrites();
-    expect(updatedFields(write)).toMatchObject({
-      status: 'REJECTED',
-      service: 'web',
-      trigger: 'unknown',
-      outcomeReason: `ExecutionAborted: ${DEPLOYMENT_ID} ended ABORTED before it took the lock; nothing changed`,
+      // Assert
+      expect(result).toEqual({ action: 'none', reason: `status ${status} needs no backstop` });
+      expect(sfnMock).not.toHaveReceivedAnyCommand();
+      expect(dynamoMock).not.toHaveReceivedAnyCommand();
     });
-    expect(sfnMock).not.toHaveReceivedAnyCommand();
-  });
 
-  it.each([
-    ['a dry run', { service: 'web', imageTag: 'v1.4.2', dryRun: true }],
-    ['a recovery', { recover: DEPLOYMENT_ID }],
-  ])('writes nothing for %s without a record', async (_what, input) => {
-    // Arrange
-    givenRecord(undefined);
+    it.each([
+      ['an event of another source', { source: 'aws.ecr', 'detail-type': 'ECR Image Action', detail: { result: 'SUCCESS' } }],
+      [
+        'a status change without an execution ARN',
+        { ...statusChange(DEPLOYMENT_ID, 'FAILED'), detail: { name: DEPLOYMENT_ID, status: 'FAILED' } },
+      ],
+      ['a status change with an unknown status', statusChange(DEPLOYMENT_ID, 'STOPPED')],
+    ])('refuses %s with ContractViolationError, calling nothing', async (_what, event) => {
+      // Act
+      const error = await failure(handler(event));
 
-    // Act
-    const result = await handler(statusChange(DEPLOYMENT_ID, 'FAILED', input));
-
-    // Assert
-    expect(result).toEqual({ action: 'none', reason: `no deployment record ${DEPLOYMENT_ID} (a dry run or a recovery)` });
-    expect(recordWrites()).toEqual([]);
-  });
-
-  it('does nothing for a deployment whose record already ended', async () => {
-    // Arrange
-    givenRecord('ROLLED_BACK');
-
-    // Act
-    const result = await handler(statusChange(DEPLOYMENT_ID, 'FAILED', { service: 'web' }));
-
-    // Assert
-    expect(result).toEqual({ action: 'none', reason: `deployment ${DEPLOYMENT_ID} already ended ROLLED_BACK` });
-    expect(sfnMock).not.toHaveReceivedAnyCommand();
-  });
-
-  it('starts the first recovery execution for a stopped deployment whose record is still open', async () => {
-    // Arrange
-    givenRecord('IN_PROGRESS');
-    sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn', startDate: new Date() });
-
-    // Act
-    const result = await handler(statusChange(DEPLOYMENT_ID, 'ABORTED', { service: 'web' }, 'States.Aborted'));
-
-    // Assert
-    expect(result).toEqual({ action: 'recovery-started', execution: `${DEPLOYMENT_ID}-recovery-1` });
-    expect(sfnMock).toHaveReceivedCommandExactlyOnceWith(StartExecutionCommand, {
-      stateMachineArn: STATE_MACHINE_ARN,
-      name: `${DEPLOYMENT_ID}-recovery-1`,
-      input: JSON.stringify({
-        recover: DEPLOYMENT_ID,
-        error: 'ExecutionAborted',
-        cause: `execution ${DEPLOYMENT_ID} ended ABORTED (States.Aborted: boom)`,
-      }),
+      // Assert
+      expect(error).toBeInstanceOf(ContractViolationError);
+      expect(error.message).toMatch(/^backstop received a payload out of contract: /);
+      expect(sfnMock).not.toHaveReceivedAnyCommand();
+      expect(dynamoMock).not.toHaveReceivedAnyCommand();
     });
   });
 
-  it('treats a recovery the event already started (ExecutionAlreadyExists) as started', async () => {
-    // Arrange
-    givenRecord('IN_PROGRESS');
-    sfnMock.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }));
+  describe('an execution stopped before it wrote a record', () => {
+    it.each([
+      ['ABORTED', 'ExecutionAborted'],
+      ['TIMED_OUT', 'ExecutionTimedOut'],
+      ['FAILED', 'ExecutionFailed'],
+    ])('gets a REJECTED record saying nothing changed when it ended %s', async (status, error) => {
+      // Arrange
+      givenRecord(undefined);
+      givenFinishSucceeds();
 
-    // Act
-    const result = await handler(statusChange(DEPLOYMENT_ID, 'TIMED_OUT', { service: 'web' }));
+      // Act
+      const result = await handler(statusChange(DEPLOYMENT_ID, status, { error: 'States.Runtime', cause: 'an error occurred' }));
 
-    // Assert
-    expect(result).toEqual({ action: 'recovery-started', execution: `${DEPLOYMENT_ID}-recovery-1` });
+      // Assert
+      expect(result).toEqual({ action: 'recorded', status: 'REJECTED' });
+      const [write] = updates();
+      expect(updates()).toHaveLength(1);
+      expect(write).toMatchObject({
+        TableName: TABLE,
+        Key: RECORD_KEY,
+        ConditionExpression: STILL_RUNNING,
+        ReturnValues: 'ALL_NEW',
+      });
+      expect(updatedFields(write)).toEqual({
+        gsi1pk: 'SERVICE#web',
+        gsi1sk: `${STARTED_AT}#${DEPLOYMENT_ID}`,
+        deploymentId: DEPLOYMENT_ID,
+        service: 'web',
+        status: 'REJECTED',
+        executionArn: EXECUTION_ARN,
+        startedAt: STARTED_AT,
+        trigger: 'unknown',
+        outcomeReason: `${error}: ${DEPLOYMENT_ID} ended ${status} before it took the lock; nothing changed`,
+        evidence: [],
+        warnings: [],
+        endedAt: NOW,
+        expiresAt: EXPIRES_AT,
+      });
+      expect(sfnMock).not.toHaveReceivedAnyCommand();
+    });
+
+    it('announces the REJECTED outcome it wrote', async () => {
+      // Arrange
+      givenRecord(undefined);
+      givenFinishSucceeds();
+
+      // Act
+      await handler(statusChange(DEPLOYMENT_ID, 'ABORTED'));
+
+      // Assert: the outcome metric, with the duration from the execution's start to now.
+      expect(metricNames(metrics)).toEqual(['DeploymentRejected', 'DeploymentDuration']);
+      expect(metrics[0]).toMatchObject({ service: 'web', deploymentId: DEPLOYMENT_ID, DeploymentRejected: 1, DeploymentDuration: 2 });
+    });
+
+    it('names the service (unknown) and starts the record now when the event has neither input nor start date', async () => {
+      // Arrange
+      givenRecord(undefined);
+      givenFinishSucceeds();
+
+      // Act
+      const result = await handler(statusChange(DEPLOYMENT_ID, 'ABORTED', { input: 'not json', startDate: null }));
+
+      // Assert
+      expect(result).toEqual({ action: 'recorded', status: 'REJECTED' });
+      expect(updatedFields(updates()[0])).toMatchObject({
+        gsi1pk: 'SERVICE#(unknown)',
+        gsi1sk: `${NOW}#${DEPLOYMENT_ID}`,
+        service: '(unknown)',
+        startedAt: NOW,
+        trigger: 'unknown',
+      });
+    });
+
+    it.each([
+      ['a dry run', DEPLOYMENT_ID, JSON.stringify({ service: 'web', imageTag: NEW_TAG, dryRun: true })],
+      ['a recovery', `${DEPLOYMENT_ID}-recovery-1`, recoveryInput(DEPLOYMENT_ID)],
+    ])('writes nothing for %s', async (_what, name, input) => {
+      // Arrange
+      givenRecord(undefined);
+
+      // Act
+      const result = await handler(statusChange(name, 'FAILED', { input }));
+
+      // Assert
+      expect(result).toEqual({ action: 'none', reason: `no deployment record ${DEPLOYMENT_ID} (a dry run or a recovery)` });
+      expect(dynamoMock).toHaveReceivedCommandTimes(GetCommand, 1);
+      expect(dynamoMock).toHaveReceivedCommandWith(GetCommand, { TableName: TABLE, Key: RECORD_KEY, ConsistentRead: true });
+      expect(dynamoMock).not.toHaveReceivedCommand(UpdateCommand);
+      expect(sfnMock).not.toHaveReceivedAnyCommand();
+      expect(metrics).toEqual([]);
+    });
   });
 
-  it('starts the next recovery when a recovery execution failed', async () => {
-    // Arrange
-    givenRecord('IN_PROGRESS');
-    sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn', startDate: new Date() });
+  describe('a deployment whose record already ended', () => {
+    it.each(['SUCCEEDED', 'ROLLED_BACK', 'ROLLBACK_FAILED', 'REJECTED', 'DUPLICATE', 'SUPERSEDED'])(
+      'does nothing for a record that ended %s',
+      async (status) => {
+        // Arrange
+        givenRecord(status);
 
-    // Act
-    const result = await handler(statusChange(`${DEPLOYMENT_ID}-recovery-2`, 'FAILED', { recover: DEPLOYMENT_ID }));
+        // Act
+        const result = await handler(statusChange(DEPLOYMENT_ID, 'FAILED', { error: 'States.Runtime', cause: 'an error occurred' }));
 
-    // Assert
-    expect(result).toEqual({ action: 'recovery-started', execution: `${DEPLOYMENT_ID}-recovery-3` });
-  });
-
-  it('records ROLLBACK_FAILED after the last recovery failed, and keeps the lock', async () => {
-    // Arrange
-    givenRecord('IN_PROGRESS');
-    finishes();
-
-    // Act
-    const result = await handler(statusChange(`${DEPLOYMENT_ID}-recovery-${MAX_RECOVERY_ATTEMPTS}`, 'FAILED', { recover: DEPLOYMENT_ID }));
-
-    // Assert
-    expect(result).toEqual({ action: 'gave-up', attempts: 3 });
-    const [write] = recordWrites();
-    expect(String(updatedFields(write).outcomeReason)).toMatch(
-      new RegExp(
-        `^RecoveryFailed: 3 recovery executions did not finish the rollback; last: execution ${DEPLOYMENT_ID}-recovery-3 ended FAILED`,
-      ),
+        // Assert
+        expect(result).toEqual({ action: 'none', reason: `deployment ${DEPLOYMENT_ID} already ended ${status}` });
+        expect(sfnMock).not.toHaveReceivedAnyCommand();
+        expect(dynamoMock).not.toHaveReceivedCommand(UpdateCommand);
+      },
     );
-    expect(updatedFields(write).status).toBe('ROLLBACK_FAILED');
-    expect(dynamoMock.commandCalls(UpdateCommand).some((call) => isPhaseBookkeeping(call.args[0].input))).toBe(false);
-    expect(sfnMock).not.toHaveReceivedAnyCommand();
-    // No DeleteCommand: rejectByDefault would have made it throw, and only the record was written.
-    expect(dynamoMock.calls().map((call) => call.args[0].constructor.name)).toEqual(['GetCommand', 'UpdateCommand']);
+
+    it('does nothing when a recovery execution fails after its deployment was rolled back', async () => {
+      // Arrange
+      givenRecord('ROLLED_BACK');
+
+      // Act
+      const result = await handler(statusChange(`${DEPLOYMENT_ID}-recovery-2`, 'FAILED', { input: recoveryInput(DEPLOYMENT_ID) }));
+
+      // Assert
+      expect(result).toEqual({ action: 'none', reason: `deployment ${DEPLOYMENT_ID} already ended ROLLED_BACK` });
+      expect(sfnMock).not.toHaveReceivedAnyCommand();
+    });
   });
 
-  it('keeps a recovery execution name within the 80 characters Step Functions allows', () => {
-    // Arrange
-    const id = 'w'.repeat(78);
+  describe('a deployment left IN_PROGRESS', () => {
+    it('starts the first recovery execution on the same state machine when the execution was aborted', async () => {
+      // Arrange
+      givenRecord('IN_PROGRESS');
+      givenStartSucceeds();
 
-    // Act
-    const name = recoveryExecutionName(id, 3);
+      // Act
+      const result = await handler(statusChange(DEPLOYMENT_ID, 'ABORTED'));
 
-    // Assert
-    expect(name).toBe(`${'w'.repeat(69)}-recovery-3`);
-    expect(name).toHaveLength(80);
+      // Assert
+      expect(result).toEqual({ action: 'recovery-started', execution: `${DEPLOYMENT_ID}-recovery-1` });
+      expect(starts()).toEqual([
+        {
+          stateMachineArn: STATE_MACHINE_ARN,
+          name: `${DEPLOYMENT_ID}-recovery-1`,
+          input: JSON.stringify({ recover: DEPLOYMENT_ID, error: 'ExecutionAborted', cause: `execution ${DEPLOYMENT_ID} ended ABORTED` }),
+        },
+      ]);
+      expect(dynamoMock).not.toHaveReceivedCommand(UpdateCommand);
+    });
+
+    it.each([
+      ['TIMED_OUT', 'States.Timeout', null, 'ExecutionTimedOut', `execution ${DEPLOYMENT_ID} ended TIMED_OUT (States.Timeout)`],
+      [
+        'FAILED',
+        'States.Runtime',
+        "An error occurred while executing the state 'Check bake'",
+        'ExecutionFailed',
+        `execution ${DEPLOYMENT_ID} ended FAILED (States.Runtime: An error occurred while executing the state 'Check bake')`,
+      ],
+    ])(
+      'passes the error and cause of an execution that ended %s to the recovery',
+      async (status, error, cause, expectedError, expectedCause) => {
+        // Arrange
+        givenRecord('IN_PROGRESS');
+        givenStartSucceeds();
+
+        // Act
+        await handler(statusChange(DEPLOYMENT_ID, status, { error, cause }));
+
+        // Assert
+        expect(starts().map((start) => JSON.parse(start.input ?? 'null'))).toEqual([
+          { recover: DEPLOYMENT_ID, error: expectedError, cause: expectedCause },
+        ]);
+      },
+    );
+
+    it('logs the recovery it started', async () => {
+      // Arrange
+      givenRecord('IN_PROGRESS');
+      givenStartSucceeds();
+      const log = spyOnLogger();
+
+      // Act
+      await handler(statusChange(DEPLOYMENT_ID, 'ABORTED'));
+
+      // Assert
+      expect(log.warnings()).toContainEqual([
+        'recovery execution started',
+        { recovering: DEPLOYMENT_ID, execution: `${DEPLOYMENT_ID}-recovery-1`, status: 'ABORTED' },
+      ]);
+    });
+
+    it('treats a recovery a redelivered event already started (ExecutionAlreadyExists) as started', async () => {
+      // Arrange
+      givenRecord('IN_PROGRESS');
+      sfnMock
+        .on(StartExecutionCommand)
+        .rejects(new ExecutionAlreadyExists({ message: `Execution Already Exists: '${DEPLOYMENT_ID}-recovery-1'`, $metadata: {} }));
+
+      // Act
+      const result = await handler(statusChange(DEPLOYMENT_ID, 'ABORTED'));
+
+      // Assert
+      expect(result).toEqual({ action: 'recovery-started', execution: `${DEPLOYMENT_ID}-recovery-1` });
+      expect(starts().map((start) => start.name)).toEqual([`${DEPLOYMENT_ID}-recovery-1`]);
+    });
+
+    it('fails with the error of a StartExecution that failed for another reason', async () => {
+      // Arrange
+      givenRecord('IN_PROGRESS');
+      const denied = Object.assign(new Error('User is not authorized to perform: states:StartExecution'), {
+        name: 'AccessDeniedException',
+      });
+      sfnMock.on(StartExecutionCommand).rejects(denied);
+
+      // Act
+      const error = await failure(handler(statusChange(DEPLOYMENT_ID, 'ABORTED')));
+
+      // Assert
+      expect(error.name).toBe('AccessDeniedException');
+      expect(error.message).toBe('User is not authorized to perform: states:StartExecution');
+    });
+
+    it('starts the next recovery when a recovery execution failed', async () => {
+      // Arrange
+      givenRecord('IN_PROGRESS');
+      givenStartSucceeds();
+      const event = statusChange(`${DEPLOYMENT_ID}-recovery-2`, 'FAILED', {
+        input: recoveryInput(DEPLOYMENT_ID),
+        error: 'States.TaskFailed',
+        cause: 'rollback could not move traffic back',
+      });
+
+      // Act
+      const result = await handler(event);
+
+      // Assert
+      expect(result).toEqual({ action: 'recovery-started', execution: `${DEPLOYMENT_ID}-recovery-3` });
+      expect(dynamoMock).toHaveReceivedCommandWith(GetCommand, { TableName: TABLE, Key: RECORD_KEY, ConsistentRead: true });
+      expect(starts()).toEqual([
+        {
+          stateMachineArn: STATE_MACHINE_ARN,
+          name: `${DEPLOYMENT_ID}-recovery-3`,
+          input: JSON.stringify({
+            recover: DEPLOYMENT_ID,
+            error: 'ExecutionFailed',
+            cause: `execution ${DEPLOYMENT_ID}-recovery-2 ended FAILED (States.TaskFailed: rollback could not move traffic back)`,
+          }),
+        },
+      ]);
+    });
+  });
+
+  describe(`after ${MAX_RECOVERY_ATTEMPTS} failed recoveries`, () => {
+    const lastRecovery = () =>
+      statusChange(`${DEPLOYMENT_ID}-recovery-${MAX_RECOVERY_ATTEMPTS}`, 'FAILED', {
+        input: recoveryInput(DEPLOYMENT_ID),
+        error: 'States.TaskFailed',
+        cause: 'rollback could not move traffic back',
+      });
+
+    it('gives up, recording ROLLBACK_FAILED, and starts no other recovery', async () => {
+      // Arrange
+      givenRecord('IN_PROGRESS');
+      givenFinishSucceeds();
+
+      // Act
+      const result = await handler(lastRecovery());
+
+      // Assert
+      expect(MAX_RECOVERY_ATTEMPTS).toBe(3);
+      expect(result).toEqual({ action: 'gave-up', attempts: 3 });
+      expect(sfnMock).not.toHaveReceivedAnyCommand();
+      const [write] = updates();
+      expect(updates()).toHaveLength(1);
+      expect(write).toMatchObject({ TableName: TABLE, Key: RECORD_KEY, ConditionExpression: STILL_RUNNING, ReturnValues: 'ALL_NEW' });
+      // The stored item carries pk and sk; DynamoDB refuses an update that sets them, so they are not in it.
+      expect(updatedFields(write)).toEqual({
+        gsi1pk: 'SERVICE#web',
+        gsi1sk: `${STARTED_AT}#${DEPLOYMENT_ID}`,
+        deploymentId: DEPLOYMENT_ID,
+        service: 'web',
+        status: 'ROLLBACK_FAILED',
+        executionArn: EXECUTION_ARN,
+        startedAt: STARTED_AT,
+        trigger: 'cli',
+        requestedBy: 'alice',
+        imageTag: NEW_TAG,
+        outcomeReason:
+          `RecoveryFailed: 3 recovery executions did not finish the rollback; last: execution ${DEPLOYMENT_ID}-recovery-3 ended FAILED ` +
+          '(States.TaskFailed: rollback could not move traffic back). Check the listener weights of web.',
+        evidence: [],
+        warnings: [],
+        endedAt: NOW,
+        expiresAt: EXPIRES_AT,
+      });
+      expect(metricNames(metrics)).toEqual(['DeploymentRollbackFailed', 'DeploymentDuration']);
+    });
+
+    it('keeps the lock with the deployment, as after any failed rollback', async () => {
+      // Arrange
+      givenRecord('IN_PROGRESS');
+      givenFinishSucceeds();
+      dynamoMock.on(DeleteCommand).resolves({});
+
+      // Act
+      await handler(lastRecovery());
+
+      // Assert
+      expect(dynamoMock).not.toHaveReceivedCommand(DeleteCommand);
+      expect(updates().filter((update) => update.Key?.pk === 'LOCK#web')).toEqual([]);
+    });
+
+    it('gives up on a recovery execution whose name carries no attempt number', async () => {
+      // Arrange
+      givenRecord('IN_PROGRESS');
+      givenFinishSucceeds();
+
+      // Act
+      const result = await handler(statusChange('web-recover-by-hand', 'FAILED', { input: recoveryInput(DEPLOYMENT_ID) }));
+
+      // Assert
+      expect(result).toEqual({ action: 'gave-up', attempts: MAX_RECOVERY_ATTEMPTS });
+      expect(sfnMock).not.toHaveReceivedAnyCommand();
+    });
+  });
+
+  describe('its own runs', () => {
+    it.each([
+      ['recording a REJECTED record', undefined, DEPLOYMENT_ID, JSON.stringify({ service: 'web', imageTag: NEW_TAG })],
+      ['starting a recovery', 'IN_PROGRESS', DEPLOYMENT_ID, JSON.stringify({ service: 'web', imageTag: NEW_TAG })],
+      ['giving up', 'IN_PROGRESS', `${DEPLOYMENT_ID}-recovery-3`, recoveryInput(DEPLOYMENT_ID)],
+    ])('tracks no phase and renews no lease when %s', async (_what, status, name, input) => {
+      // Arrange
+      givenRecord(status);
+      givenFinishSucceeds();
+      givenStartSucceeds();
+
+      // Act
+      await handler(statusChange(name, 'ABORTED', { input }));
+
+      // Assert: at most the terminal record was written, never a `phases` entry or the lock's lease.
+      expect(updates().filter((update) => isPhaseRun(update))).toEqual([]);
+      expect(updates().filter((update) => isPhaseBookkeeping(update))).toEqual([]);
+      expect(updates().every((update) => update.ConditionExpression === STILL_RUNNING)).toBe(true);
+    });
+  });
+
+  describe('recoveryExecutionName', () => {
+    it('appends the attempt to a short deployment id', () => {
+      // Act
+      const name = recoveryExecutionName(DEPLOYMENT_ID, 1);
+
+      // Assert
+      expect(name).toBe(`${DEPLOYMENT_ID}-recovery-1`);
+    });
+
+    it.each([
+      [3, `${'w'.repeat(69)}-recovery-3`],
+      [10, `${'w'.repeat(68)}-recovery-10`],
+    ])('keeps a 78-character id within the 80 characters Step Functions allows (attempt %i)', (attempt, expected) => {
+      // Arrange
+      const id = 'w'.repeat(78);
+
+      // Act
+      const name = recoveryExecutionName(id, attempt);
+
+      // Assert
+      expect(name).toBe(expected);
+      expect(name).toHaveLength(80);
+    });
+
+    it('chains recoveries of a long deployment id through its shortened recovery names', async () => {
+      // Arrange
+      const id = 'w'.repeat(78);
+      givenRecord('IN_PROGRESS', id);
+      givenStartSucceeds();
+      const event = statusChange(`${'w'.repeat(69)}-recovery-1`, 'FAILED', { input: recoveryInput(id) });
+
+      // Act
+      const result = await handler(event);
+
+      // Assert
+      expect(result).toEqual({ action: 'recovery-started', execution: `${'w'.repeat(69)}-recovery-2` });
+      expect(starts().map((start) => start.name)).toEqual([`${'w'.repeat(69)}-recovery-2`]);
+    });
   });
 });
