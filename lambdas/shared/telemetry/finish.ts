@@ -11,11 +11,12 @@ import { notifyOutcome } from './notify.ts';
 export async function finishDeployment(...args: Parameters<typeof finishRecord>): Promise<void> {
   const record = await finishRecord(...args);
   if (!record) return;
-  await announce(record, record.endedAt);
+  await announce(record);
 }
 
-async function announce(record: DeploymentRecord, endedAt: string): Promise<void> {
+async function announce(record: DeploymentRecord & { endedAt: string }): Promise<void> {
   if (record.status === 'IN_PROGRESS') return;
+  const { endedAt } = record;
   const durationSeconds = Math.max(0, Math.round((Date.parse(endedAt) - Date.parse(record.startedAt)) / 1000));
   const image = record.imageTag ?? record.imageDigest;
   const detail: DeploymentEventDetail = {
