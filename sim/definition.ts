@@ -58,6 +58,16 @@ function resolveIntrinsics(value: CfnValue, refs: (logicalId: string, attribute?
   throw new Error(`unsupported intrinsic in the definition: ${JSON.stringify(value)}`);
 }
 
+/** Every state of the definition, those inside Map iterations (ItemProcessor) and Parallel branches included. */
+export function allStates(definition: Pick<AslDefinition, 'States'>): Array<[string, AslState]> {
+  return Object.entries(definition.States).flatMap(([name, state]): Array<[string, AslState]> => {
+    const nested = [state.ItemProcessor ?? state.Iterator, ...((state.Branches as unknown[] | undefined) ?? [])].filter(
+      (child): child is Pick<AslDefinition, 'States'> => typeof child === 'object' && child !== null && 'States' in child,
+    );
+    return [[name, state], ...nested.flatMap(allStates)];
+  });
+}
+
 export function boundDefinition(config: BatonConfig): BoundDefinition {
   // Bundling is skipped: the simulation runs the handlers' TypeScript directly.
   const { stack } = buildApp(config, { context: { 'aws:cdk:bundling-stacks': [] } });
@@ -77,7 +87,7 @@ export function boundDefinition(config: BatonConfig): BoundDefinition {
   });
   const definition = JSON.parse(text) as AslDefinition;
   const bindings = new Map<string, { phase: PhaseName; entry: string }>();
-  for (const [name, state] of Object.entries(definition.States)) {
+  for (const [name, state] of allStates(definition)) {
     if (state.Type !== 'Task') continue;
     // Service integrations (e.g. lambda:invoke.waitForTaskToken) name the function in Parameters.
     const parameters = state.Parameters as { FunctionName?: unknown } | undefined;

@@ -9,6 +9,7 @@
  * execution that ends ABORTED, TIMED_OUT or FAILED is reported to the
  * backstop handler, as the EventBridge rule does in AWS.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import FakeTimers from '@sinonjs/fake-timers';
 import { StateMachine } from 'aws-local-stepfunctions';
 import * as clients from '../lambdas/shared/clients.ts';
@@ -16,11 +17,12 @@ import type { BatonConfig } from '../lambdas/shared/config-schema.ts';
 import { logger } from '../lambdas/shared/logger.ts';
 import { deploymentTableName, notificationTopicArn, stateMachineArn, stateMachineName } from '../lambdas/shared/names.ts';
 import { entryOf } from '../lib/constructs/phase-functions.ts';
+import { RELEASE_SUFFIX } from '../lib/constructs/state-names.ts';
 import { type SfnBackend, SimulatedApis } from './account/api.ts';
 import { AccountModel } from './account/model.ts';
 import type { AccountSpec } from './account/schema.ts';
 import type { SimulationContext } from './context.ts';
-import { type AslDefinition, type AslState, type BoundDefinition, boundDefinition } from './definition.ts';
+import { type AslDefinition, type AslState, allStates, type BoundDefinition, boundDefinition } from './definition.ts';
 import { FAULTS } from './faults.ts';
 import { type SmokeServer, startSmokeServer, withSmokeServer } from './smoke-server.ts';
 import { startWebhookServer, type WebhookServer } from './webhook-server.ts';
@@ -157,6 +159,21 @@ async function loadHandler(entry: string): Promise<Handler> {
   return handler;
 }
 
+/** The service a Task's input belongs to: a deployment state, or one wrapped ({ state }, { Payload: { state } }). */
+function serviceOfInput(input: unknown): string | undefined {
+  const candidates = [input, (input as { state?: unknown } | null)?.state, (input as { Payload?: { state?: unknown } } | null)?.Payload?.state];
+  for (const candidate of candidates) {
+    const name = (candidate as { service?: { name?: unknown } } | null | undefined)?.service?.name;
+    if (typeof name === 'string') return name;
+  }
+  return undefined;
+}
+
+/** A release iteration's state under its plain name ("Verify new colour (release)" -> "Verify new colour"), as faults know it. */
+export function plainStateName(name: string): string {
+  return name.endsWith(RELEASE_SUFFIX) ? name.slice(0, -RELEASE_SUFFIX.length) : name;
+}
+
 /** Lambda reports a thrown error as { errorType, errorMessage } in the Cause; so does the simulation. */
 function asLambdaError(error: unknown): Error {
   const name = error instanceof Error ? error.name : 'Error';
@@ -222,7 +239,7 @@ export class Simulation implements SfnBackend {
   readonly backstop: Array<{ execution: string; result: unknown }> = [];
   readonly stateMachineArn: string;
   private readonly bound: BoundDefinition;
-  private readonly running = new Set<Promise<void>>();
+  private readonly inFlight = new Set<Promise<void>>();
   private readonly completions = new Map<string, Promise<void>>();
   private readonly aborts = new Map<string, () => void>();
   private readonly tokens = new Map<string, PendingToken>();
@@ -230,8 +247,19 @@ export class Simulation implements SfnBackend {
   private readonly timedOut = new Set<string>();
   /** Executions asleep on the virtual clock (a Wait, a retry interval, an operator's delay), and when they wake. */
   private sleepers: Array<{ readonly execution: string; readonly at: number; readonly wake: () => void }> = [];
-  /** Executions waiting on something other than time (another execution, a task token): they do not hold the clock back. */
-  private readonly passive = new Set<string>();
+  /**
+   * Handlers running (a Task's handler, a Wait) that are not asleep. Time moves
+   * only when none is: an execution's Map iterations run side by side, so an
+   * execution can be asleep in one iteration and at work in another.
+   */
+  private busy = 0;
+  /** Which service's state the running handler belongs to (release iterations run several at once). */
+  private readonly running = new AsyncLocalStorage<{ readonly service: string | undefined; readonly state: string }>();
+  /** Per-service hooks of faults aimed at one service (`--fault name@service`), called with the plain state name. */
+  private readonly serviceHooks = new Map<string, Array<(state: string) => void>>();
+  /** Names of the top-level states (a redrive resumes at one of them) and the type of every state. */
+  private readonly topLevel: ReadonlySet<string>;
+  private readonly stateTypes: ReadonlyMap<string, string>;
 
   constructor(
     private readonly options: SimulationOptions,
@@ -239,6 +267,8 @@ export class Simulation implements SfnBackend {
   ) {
     const { config } = options;
     this.bound = definitionFor(config);
+    this.topLevel = new Set(Object.keys(this.bound.definition.States));
+    this.stateTypes = new Map(allStates(this.bound.definition).map(([name, state]) => [name, state.Type]));
     this.stateMachineArn = stateMachineArn(config.pipeline);
     this.model = new AccountModel(options.account, Date.now());
     this.apis = new SimulatedApis(this.model);
@@ -274,7 +304,7 @@ export class Simulation implements SfnBackend {
       },
     };
     this.ctx = ctx;
-    this.apis.currentState = () => ctx.currentState;
+    this.apis.currentState = () => this.running.getStore()?.state ?? ctx.currentState;
   }
 
   static async load(config: BatonConfig): Promise<void> {
@@ -304,8 +334,8 @@ export class Simulation implements SfnBackend {
       history: () => this.history(execution),
     };
     this.executions.set(name, execution);
-    const done = this.run(execution).finally(() => this.running.delete(done));
-    this.running.add(done);
+    const done = this.run(execution).finally(() => this.inFlight.delete(done));
+    this.inFlight.add(done);
     this.completions.set(name, done);
     return execution;
   }
@@ -326,7 +356,7 @@ export class Simulation implements SfnBackend {
     }
     const last = execution.executionPath[execution.executionPath.length - 1];
     // An execution that ended in a Fail state stopped there: a redrive runs that Fail state again.
-    const failState = last && this.bound.definition.States[last]?.Type === 'Fail' ? last : undefined;
+    const failState = last && this.topLevel.has(last) && this.stateTypes.get(last) === 'Fail' ? last : undefined;
     const failInput = failState
       ? execution.events.findLast((event) => event.type === 'StateEntered' && event.state?.name === failState)?.state?.input
       : undefined;
@@ -337,8 +367,8 @@ export class Simulation implements SfnBackend {
     execution.redriveFrom = resume.name;
     delete execution.error;
     delete execution.cause;
-    const done = this.run(execution, resume).finally(() => this.running.delete(done));
-    this.running.add(done);
+    const done = this.run(execution, resume).finally(() => this.inFlight.delete(done));
+    this.inFlight.add(done);
     this.completions.set(name, done);
     return execution;
   }
@@ -359,7 +389,7 @@ export class Simulation implements SfnBackend {
 
   /** Resolves when no execution is running any more (recoveries included). */
   async settle(): Promise<void> {
-    while (this.running.size > 0) await Promise.all([...this.running]);
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
   }
 
   // Running one execution --------------------------------------------------
@@ -406,7 +436,7 @@ export class Simulation implements SfnBackend {
           onProgress({
             execution: execution.name,
             state: event.state.name,
-            type: this.bound.definition.States[event.state.name]?.Type ?? event.state.type,
+            type: this.stateTypes.get(event.state.name) ?? event.state.type,
             kind: event.type.replace('State', '').toLowerCase() as ProgressEvent['kind'],
             simulatedSeconds: (event.timestamp - start) / 1000,
             ...(event.Error || lastError ? { error: event.Error ?? lastError } : {}),
@@ -439,12 +469,11 @@ export class Simulation implements SfnBackend {
 
   /** The execution's events as GetExecutionHistory returns them (the kinds the CLI reads). */
   private history(execution: ExecutionResult): Array<Record<string, unknown>> {
-    const types = this.bound.definition.States;
     return execution.events.flatMap((event, index) => {
       const base = { id: index + 1, timestamp: new Date(event.timestamp) };
       const state = event.state;
       if (!state) return [{ ...base, type: event.type }];
-      const type = types[state.name]?.Type ?? state.type;
+      const type = this.stateTypes.get(state.name) ?? state.type;
       if (event.type === 'StateEntered') {
         return [
           {
@@ -508,7 +537,8 @@ export class Simulation implements SfnBackend {
     const retryOverrides: Record<string, number> = {};
     const timeoutMillis = (bound.definition.TimeoutSeconds ?? 0) * 1000;
     const entering = (name: string, input: unknown) => {
-      execution.lastState = { name, input };
+      // A redrive resumes at a top-level state; a state inside a Map iteration reruns its whole Map.
+      if (this.topLevel.has(name)) execution.lastState = { name, input };
       // Step Functions ends an execution at the state machine's TimeoutSeconds (counted from the start or the last redrive).
       if (timeoutMillis > 0 && Date.now() - (execution.attemptStart ?? execution.startDate) >= timeoutMillis) {
         this.timedOut.add(execution.name);
@@ -521,51 +551,80 @@ export class Simulation implements SfnBackend {
         return false;
       }
       for (const hook of ctx.onStateEntered) hook(name);
+      const service = serviceOfInput(input);
+      if (service) for (const hook of this.serviceHooks.get(service) ?? []) hook(plainStateName(name));
       return true;
     };
-    for (const [name, state] of Object.entries(bound.definition.States)) {
-      if (state.Type === 'Wait') {
-        const { Seconds: _s, SecondsPath: _sp, Timestamp: _t, TimestampPath: _tp, ...rest } = state;
-        definition.States[name] = { ...rest, Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:000000000000:function:virtual-wait' };
-        localHandlers[name] = async (input: unknown) => {
-          if (!entering(name, input)) return input;
-          await this.sleep(execution, waitMillis(state, input, Date.now()));
-          return input;
-        };
-        continue;
-      }
-      if (state.Type !== 'Task') continue;
-      const binding = bound.bindings.get(name);
-      if (!binding) throw new Error(`Task "${name}" has no handler bound`);
-      retryOverrides[name] = 0;
-      const attempts = new Map<number, number>();
-      localHandlers[name] = async (input: unknown) => {
-        if (!entering(name, input)) return input;
-        ctx.currentState = name;
-        const handler = await loadHandler(binding.entry);
-        try {
-          if (isWaitForTaskToken(state)) return await this.waitForToken(execution, state, handler, input);
-          const output = await handler(input);
-          attempts.clear();
-          if (execution.name === this.mainName) {
-            for (const trigger of ctx.triggers.filter((t) => t.afterState === name)) {
-              ctx.triggers.splice(ctx.triggers.indexOf(trigger), 1);
-              const second = this.startExecution(`${execution.name}-${trigger.suffix}`, trigger.input ?? execution.input);
-              await this.until(second, execution);
-              ctx.currentState = name;
-            }
-          }
-          return output;
-        } catch (error) {
-          const lambdaError = error instanceof Error && error.name.startsWith('States.') ? error : asLambdaError(error);
-          await this.sleep(execution, retryDelayMillis(state, lambdaError.name, attempts));
-          throw lambdaError;
-        } finally {
-          ctx.currentState = undefined;
+    // Replaces the Wait states of every level (Map iterations included) and binds every Task.
+    const levels = [definition, ...allStates(definition).flatMap(([, state]) => [state.ItemProcessor ?? state.Iterator].filter(Boolean))] as Array<
+      Pick<AslDefinition, 'States'>
+    >;
+    for (const level of levels) {
+      for (const [name, state] of Object.entries(level.States)) {
+        if (state.Type === 'Wait') {
+          const { Seconds: _s, SecondsPath: _sp, Timestamp: _t, TimestampPath: _tp, ...rest } = state;
+          level.States[name] = { ...rest, Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:000000000000:function:virtual-wait' };
+          localHandlers[name] = (input: unknown) =>
+            this.working(async () => {
+              if (!entering(name, input)) return input;
+              await this.sleep(execution, waitMillis(state, input, Date.now()));
+              return input;
+            });
+          continue;
         }
-      };
+        if (state.Type !== 'Task') continue;
+        const binding = bound.bindings.get(name);
+        if (!binding) throw new Error(`Task "${name}" has no handler bound`);
+        retryOverrides[name] = 0;
+        // Retry attempts count per service: the iterations of a release run the same state side by side.
+        const attempts = new Map<string, Map<number, number>>();
+        const attemptsOf = (service: string | undefined) => {
+          const key = service ?? '';
+          let counts = attempts.get(key);
+          if (!counts) attempts.set(key, (counts = new Map()));
+          return counts;
+        };
+        localHandlers[name] = (input: unknown) =>
+          this.working(async () => {
+            if (!entering(name, input)) return input;
+            const service = serviceOfInput(input);
+            ctx.currentState = name;
+            const handler = await loadHandler(binding.entry);
+            try {
+              if (isWaitForTaskToken(state)) return await this.waitForToken(execution, state, handler, input);
+              const output = await this.running.run({ service, state: name }, () => handler(input));
+              attemptsOf(service).clear();
+              if (execution.name === this.mainName) {
+                for (const trigger of ctx.triggers.filter((t) => t.afterState === name)) {
+                  ctx.triggers.splice(ctx.triggers.indexOf(trigger), 1);
+                  const second = this.startExecution(`${execution.name}-${trigger.suffix}`, trigger.input ?? execution.input);
+                  await this.until(second, execution);
+                  ctx.currentState = name;
+                }
+              }
+              return output;
+            } catch (error) {
+              const lambdaError = error instanceof Error && error.name.startsWith('States.') ? error : asLambdaError(error);
+              await this.sleep(execution, retryDelayMillis(state, lambdaError.name, attemptsOf(service)));
+              throw lambdaError;
+            } finally {
+              ctx.currentState = undefined;
+            }
+          });
+      }
     }
     return { definition, localHandlers, retryOverrides };
+  }
+
+  /** Counts a handler as at work while it runs (its sleeps and waits on other executions excepted). */
+  private async working<T>(run: () => Promise<T>): Promise<T> {
+    this.busy += 1;
+    try {
+      return await run();
+    } finally {
+      this.busy -= 1;
+      this.scheduleAdvance();
+    }
   }
 
   get mainName(): string {
@@ -573,11 +632,12 @@ export class Simulation implements SfnBackend {
   }
 
   private async until(execution: ExecutionResult, waiting?: ExecutionResult): Promise<void> {
-    if (waiting) this.passive.add(waiting.name);
+    if (waiting) this.busy -= 1;
+    this.scheduleAdvance();
     try {
       await this.completions.get(execution.name);
     } finally {
-      if (waiting) this.passive.delete(waiting.name);
+      if (waiting) this.busy += 1;
     }
   }
 
@@ -588,9 +648,12 @@ export class Simulation implements SfnBackend {
    * share one timeline, as they would in AWS.
    */
   private sleep(execution: ExecutionResult, millis: number): Promise<void> {
-    return new Promise((wake) => {
+    this.busy -= 1;
+    return new Promise<void>((wake) => {
       this.sleepers.push({ execution: execution.name, at: Date.now() + Math.max(0, millis), wake });
       this.scheduleAdvance();
+    }).finally(() => {
+      this.busy += 1;
     });
   }
 
@@ -602,10 +665,8 @@ export class Simulation implements SfnBackend {
     // A stopped or timed-out execution never wakes up: its sleep no longer counts.
     this.sleepers = this.sleepers.filter((sleeper) => this.executions.get(sleeper.execution)?.status === 'RUNNING');
     if (this.sleepers.length === 0) return;
-    const awake = [...this.executions.values()].filter(
-      (execution) => execution.status === 'RUNNING' && !this.passive.has(execution.name),
-    ).length;
-    if (this.sleepers.length < awake) return;
+    // Someone is at work (a handler, or a state machine between states): time stands still.
+    if (this.busy > 0) return;
     const next = Math.min(...this.sleepers.map((sleeper) => sleeper.at));
     if (next > Date.now()) this.clock.setSystemTime(next);
     const due = this.sleepers.filter((sleeper) => sleeper.at <= Date.now());
@@ -621,11 +682,11 @@ export class Simulation implements SfnBackend {
     const decision = this.options.approval ?? 'approve';
     if (decision === 'external') {
       // An operator answers from outside: the execution does not hold the clock back meanwhile.
-      this.passive.add(execution.name);
+      this.busy -= 1;
       this.scheduleAdvance();
-      return new Promise<unknown>((resolve, reject) => this.tokens.set(token, { execution: execution.name, resolve, reject })).finally(() =>
-        this.passive.delete(execution.name),
-      );
+      return new Promise<unknown>((resolve, reject) => this.tokens.set(token, { execution: execution.name, resolve, reject })).finally(() => {
+        this.busy += 1;
+      });
     }
     if (decision === 'timeout') {
       await this.sleep(execution, (Number(state.HeartbeatSeconds ?? state.TimeoutSeconds ?? 0) || 0) * 1000);

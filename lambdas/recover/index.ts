@@ -6,11 +6,11 @@
  * deployment's id and lock.
  */
 import { z } from 'zod';
-import { type DeploymentState, DeploymentStateSchema, ExecutionEnvelopeSchema } from '../shared/contract.ts';
+import { type DeploymentState, ExecutionEnvelopeSchema } from '../shared/contract.ts';
 import { getRecord, TERMINAL_STATUSES, transferLock } from '../shared/deployments.ts';
 import { ContractViolationError, InvalidInputError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
-import type { RESUME_FIELDS } from '../shared/outcome.ts';
+import { stateFromRecord } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
 import { pipelineConfig } from '../shared/runtime-config.ts';
 import { formatIssues } from '../shared/zod-format.ts';
@@ -36,21 +36,12 @@ export const handler = definePhase(
     if (!record) return { nothingToRecover: true, reason: `no deployment record ${recover}` };
     if (TERMINAL_STATUSES.has(record.status))
       return { nothingToRecover: true, reason: `deployment ${recover} already ended ${record.status}` };
-    if (!record.resume) throw new ContractViolationError(`record ${recover} has no resume point`);
-
     const service = pipelineConfig().services.find((s) => s.name === record.service);
     if (!service) throw new ContractViolationError(`record ${recover} names service ${record.service}, which is no longer configured`);
-    const resume = JSON.parse(record.resume) as Record<(typeof RESUME_FIELDS)[number], unknown>;
-    const state = DeploymentStateSchema.safeParse({
-      ...resume,
-      deploymentId: recover,
-      executionArn: record.executionArn,
-      startedAt: record.startedAt,
-      service,
+    const state = stateFromRecord(record, service, {
       error: { Error: error, Cause: cause },
       warnings: [`recovered by ${envelope.deploymentId}`],
     });
-    if (!state.success) throw new ContractViolationError(`record ${recover} cannot be resumed: ${formatIssues(state.error)}`);
     // The lock now names this execution, so nobody takes it over while the rollback runs.
     const transferred = await transferLock(service.name, recover, envelope.executionArn);
     logger.warn('recovering a deployment that ended without a terminal record', {
@@ -58,7 +49,7 @@ export const handler = definePhase(
       error,
       lockTransferred: transferred,
     });
-    return { ...state.data, nothingToRecover: false };
+    return { ...state, nothingToRecover: false };
   },
   {
     // A recovery execution works on the deployment it recovers: logs and phase runs go under that id.

@@ -170,6 +170,10 @@ export const PhaseNames = [
   'recover',
   'backstop',
   'smokeTest',
+  'planRelease',
+  'shiftTogether',
+  'unwindRelease',
+  'finishRelease',
 ] as const;
 export type PhaseName = (typeof PhaseNames)[number];
 
@@ -197,6 +201,10 @@ export const DEFAULT_PHASE_SETTINGS: Record<PhaseName, PhaseSettings> = {
   recover: { timeoutSeconds: 30, retries: 3 },
   backstop: { timeoutSeconds: 60, retries: 2 },
   smokeTest: { timeoutSeconds: 60, retries: 2 },
+  planRelease: { timeoutSeconds: 60, retries: 3 },
+  shiftTogether: { timeoutSeconds: 120, retries: 5 },
+  unwindRelease: { timeoutSeconds: 60, retries: 5 },
+  finishRelease: { timeoutSeconds: 60, retries: 5 },
 };
 
 export const PipelineSchema = z.strictObject({

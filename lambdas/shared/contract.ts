@@ -18,8 +18,8 @@ export function otherColour(colour: Colour): Colour {
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
-/** Deployment ids are execution names. */
-export const DEPLOYMENT_ID = /^[A-Za-z0-9_-]{1,80}$/;
+/** Deployment ids are execution names, or for a service of a release, the release's execution name and the service. */
+export const DEPLOYMENT_ID = /^[A-Za-z0-9_-]{1,160}$/;
 
 /** What a person (console, CLI) asks for. Strict: an unknown field is an error. */
 export const DeploymentRequestSchema = z
@@ -142,6 +142,8 @@ export type TerminalStatus = z.infer<typeof TerminalStatusSchema>;
 
 export const DeploymentStateSchema = z.object({
   deploymentId: z.string(),
+  /** Set when this deployment is one service of a multi-service release: the release's id. */
+  releaseId: z.string().optional(),
   executionArn: z.string(),
   startedAt: z.string(),
   request: DeploymentRequestSchema,

@@ -42,6 +42,8 @@ export interface LockItem {
   readonly acquiredAt: string;
   /** Epoch seconds; renewed by every phase. A lapsed lease on a running execution marks it as stuck. */
   readonly leaseExpiresAt: number;
+  /** The release the holder belongs to, when it is one service of a multi-service release. */
+  readonly release?: string;
 }
 
 export type LockResult = { acquired: true } | { acquired: false; holder: LockItem | undefined };
@@ -205,6 +207,8 @@ export interface DeploymentRecord {
   readonly awaitingApproval?: boolean;
   /** For a rollback: the deployment whose release was redeployed. */
   readonly restores?: string;
+  /** The release (its id) this deployment is part of, when it is one service of a multi-service release. */
+  readonly release?: string;
   readonly endedAt?: string;
   /** The state that failed, for deployments that did not succeed. */
   readonly failedPhase?: string;
@@ -258,30 +262,43 @@ export async function finishRecord(
     endedAt: new Date().toISOString(),
     expiresAt: Math.floor(Date.now() / 1000) + RECORD_RETENTION_DAYS * 86_400,
   };
+  return writeOutcome<DeploymentRecord & { endedAt: string }>(recordKey(base.deploymentId), fields, patch.status);
+}
+
+/**
+ * The conditional update that ends a record (a deployment's or a release's):
+ * a terminal record is never overwritten, not even by the same outcome (a
+ * retried call); the one exception is a rollback that succeeds after
+ * ROLLBACK_FAILED was recorded (a retry or a redrive after the fix). Returns
+ * the whole item when this call wrote the outcome, undefined otherwise.
+ */
+export async function writeOutcome<Item>(
+  key: { pk: string; sk: string },
+  fields: Record<string, unknown>,
+  status: TerminalStatus,
+): Promise<Item | undefined> {
   // The key is the item's identity: UpdateItem may not set it (a record read back from the table carries it).
   const entries = Object.entries(fields).filter(([name, value]) => value !== undefined && name !== 'pk' && name !== 'sk');
   try {
     const out = await clients.dynamo.send(
       new UpdateCommand({
         TableName: tableName(),
-        Key: recordKey(base.deploymentId),
+        Key: key,
         UpdateExpression: `SET ${entries.map((_, i) => `#f${i} = :v${i}`).join(', ')}`,
-        // A terminal record is never overwritten, not even by the same outcome (a retried call); the one exception
-        // is a rollback that succeeds after ROLLBACK_FAILED was recorded (a retry or a redrive after the fix).
         ConditionExpression:
-          patch.status === 'ROLLED_BACK'
+          status === 'ROLLED_BACK'
             ? 'attribute_not_exists(pk) OR #f_status = :running OR #f_status = :rollbackFailed'
             : 'attribute_not_exists(pk) OR #f_status = :running',
         ExpressionAttributeNames: { ...Object.fromEntries(entries.map(([name], i) => [`#f${i}`, name])), '#f_status': 'status' },
         ExpressionAttributeValues: {
           ...Object.fromEntries(entries.map(([, value], i) => [`:v${i}`, value])),
           ':running': 'IN_PROGRESS',
-          ...(patch.status === 'ROLLED_BACK' ? { ':rollbackFailed': 'ROLLBACK_FAILED' } : {}),
+          ...(status === 'ROLLED_BACK' ? { ':rollbackFailed': 'ROLLBACK_FAILED' } : {}),
         },
         ReturnValues: 'ALL_NEW',
       }),
     );
-    return out.Attributes as (DeploymentRecord & { endedAt: string }) | undefined;
+    return out.Attributes as Item | undefined;
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
     return undefined;

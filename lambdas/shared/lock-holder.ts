@@ -9,7 +9,9 @@
  */
 import { DescribeExecutionCommand, ExecutionDoesNotExist } from '@aws-sdk/client-sfn';
 import * as clients from './clients.ts';
-import { getRecord, type LockItem, TERMINAL_STATUSES } from './deployments.ts';
+import { describeHolder } from './deployment-start.ts';
+import { acquireLock, getRecord, type LockItem, reclaimLock, TERMINAL_STATUSES } from './deployments.ts';
+import { logger } from './logger.ts';
 
 const ENDED_STATUSES: ReadonlySet<string> = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'DOES_NOT_EXIST']);
 
@@ -45,4 +47,37 @@ export async function inspectHolder(holder: LockItem): Promise<HolderVerdict> {
     reclaimable: false,
     why: `${ended} with its record still ${record.status}; the backstop closes that record (a recovery execution rolls it back if it has to) and frees the lock`,
   };
+}
+
+export type LockAttempt =
+  | { readonly taken: true; readonly warning?: string }
+  | {
+      readonly taken: false;
+      /** Undefined when the lock changed hands twice while we looked. */
+      readonly holder: LockItem | undefined;
+      readonly why: string | undefined;
+      /** The holder was dead, but another deployment took its lock over first. */
+      readonly lostRace?: boolean;
+    };
+
+/**
+ * Takes a service's lock: free, already ours, or held by a holder found dead
+ * (taken over, with a warning naming it). Otherwise returns the live holder,
+ * and why it is not taken over, for the caller to refuse in its own words.
+ */
+export async function takeLock(lock: Omit<LockItem, 'pk' | 'sk'>): Promise<LockAttempt> {
+  let result = await acquireLock(lock);
+  // Released between the write and the read: the lock is free now.
+  if (!result.acquired && !result.holder) result = await acquireLock(lock);
+  if (result.acquired) return { taken: true };
+  const { holder } = result;
+  if (!holder) return { taken: false, holder: undefined, why: undefined };
+  // A dead holder's lock is taken over first: a re-trigger of its image is then a fresh deployment, not a duplicate.
+  const verdict = await inspectHolder(holder);
+  if (!verdict.reclaimable) return { taken: false, holder, why: verdict.why };
+  if (await reclaimLock(lock, holder)) {
+    logger.warn('lock reclaimed', { from: holder.deploymentId, why: verdict.why });
+    return { taken: true, warning: `took over the lock of ${describeHolder(holder)}: ${verdict.why}` };
+  }
+  return { taken: false, holder, why: 'another deployment took the lock first', lostRace: true };
 }

@@ -2,8 +2,11 @@
  * Turning a deployment state and a caught error into the words of a terminal
  * record: status, reason and evidence.
  */
-import type { CaughtError, DeploymentState } from './contract.ts';
+import type { ServiceConfig } from './config-schema.ts';
+import { type CaughtError, type DeploymentState, DeploymentStateSchema } from './contract.ts';
 import type { DeploymentRecord, ReleaseRecord } from './deployments.ts';
+import { ContractViolationError } from './errors.ts';
+import { formatIssues } from './zod-format.ts';
 
 /** Lambda puts `{"errorType","errorMessage","trace"}` in Cause; other sources put plain text. */
 export function describeCaught(error: CaughtError): { name: string; message: string } {
@@ -36,10 +39,37 @@ export const RESUME_FIELDS = [
   'restore',
   'release',
   'approval',
+  'releaseId',
 ] as const;
 
 export function resumePoint(state: DeploymentState): string {
   return JSON.stringify(Object.fromEntries(RESUME_FIELDS.map((field) => [field, state[field]])));
+}
+
+/**
+ * The state a rollback of a recorded deployment starts from, rebuilt from the
+ * record's resume point: for a recovery execution, and for the services of a
+ * release that a joint rollback undoes.
+ */
+export function stateFromRecord(
+  record: DeploymentRecord,
+  service: ServiceConfig,
+  extra: { error: CaughtError; failedPhase?: string; warnings: string[] },
+): DeploymentState {
+  if (!record.resume) throw new ContractViolationError(`record ${record.deploymentId} has no resume point`);
+  const resume = JSON.parse(record.resume) as Record<(typeof RESUME_FIELDS)[number], unknown>;
+  const state = DeploymentStateSchema.safeParse({
+    ...resume,
+    deploymentId: record.deploymentId,
+    executionArn: record.executionArn,
+    startedAt: record.startedAt,
+    service,
+    error: extra.error,
+    ...(extra.failedPhase ? { failedPhase: extra.failedPhase } : {}),
+    warnings: extra.warnings,
+  });
+  if (!state.success) throw new ContractViolationError(`record ${record.deploymentId} cannot be resumed: ${formatIssues(state.error)}`);
+  return state.data;
 }
 
 /** What ran before (the live colour) or what this deployment puts on the idle colour: image, task definition, secret versions. */
@@ -75,6 +105,7 @@ export function recordBase(state: DeploymentState): DeploymentRecord {
     newRelease: releaseOf(state, 'new'),
     configDiff: state.configDiff,
     restores: state.restore?.deploymentId ?? state.request.rollbackTo,
+    release: state.releaseId,
     resume: resumePoint(state),
     failedPhase: state.failedPhase,
   };

@@ -208,7 +208,7 @@ export function deploymentOf(input: unknown): DeploymentRef | undefined {
   return undefined;
 }
 
-async function assertLockHeld(deployment: DeploymentRef, phase: PhaseName): Promise<void> {
+export async function assertLockHeld(deployment: DeploymentRef, phase: PhaseName): Promise<void> {
   if (!deployment.service) return;
   if (await renewLease(deployment.service, deployment.deploymentId, LEASE_SECONDS, phase)) return;
   const holder = await readLock(deployment.service);
@@ -230,7 +230,7 @@ function waitAhead(result: unknown): number {
  * wait ahead. Only the holder can (the write is conditional), so a phase of a
  * deployment that holds no lock (a duplicate, a released lock) changes nothing.
  */
-async function keepLease(deployment: DeploymentRef, phase: PhaseName, extraSeconds: number): Promise<void> {
+export async function keepLease(deployment: DeploymentRef, phase: PhaseName, extraSeconds: number): Promise<void> {
   if (!deployment.service) return;
   try {
     await renewLease(deployment.service, deployment.deploymentId, LEASE_SECONDS + extraSeconds, phase);

@@ -101,6 +101,26 @@ export const PHASES: Record<PhaseName, { readonly dir: string; readonly needs: r
       description: 'Rebuilds the state of a deployment left without a terminal record',
     },
     smokeTest: { dir: 'smoke-test', needs: [], description: 'HTTP checks of the new colour through the test listener' },
+    planRelease: {
+      dir: 'plan-release',
+      needs: ['readListener', 'lock', 'writeRecord', 'readRecord', 'inspectLockHolder'],
+      description: 'Orders the services of a release in waves and takes all their locks, or none',
+    },
+    shiftTogether: {
+      dir: 'shift-together',
+      needs: ['readServices', 'readTargetHealth', 'readAlarms', 'readListener', 'writeListener', 'lock'],
+      description: 'Moves the production weight of every service of a release at the same steps',
+    },
+    unwindRelease: {
+      dir: 'unwind-release',
+      needs: ['readRecord', 'writeRecord', 'lock', 'notify'],
+      description: 'Lists the services of a failed release to roll back, in reverse order; closes the untouched ones',
+    },
+    finishRelease: {
+      dir: 'finish-release',
+      needs: ['readRecord', 'writeRecord', 'lock', 'notify'],
+      description: 'Writes the verdict of a release and announces it',
+    },
     backstop: {
       dir: 'backstop',
       needs: ['readRecord', 'writeRecord', 'lock', 'notify'],

@@ -64,6 +64,7 @@ describe('faults in combination', () => {
     expect(result.main.executionPath).toEqual([
       'Receive request',
       'Is it a recovery?',
+      'Is it a release?',
       'Initialize',
       'Validate',
       'Validate failed',

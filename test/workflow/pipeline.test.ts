@@ -82,6 +82,7 @@ describe('a deployment of the example service', () => {
     expect(result.main.executionPath).toEqual([
       'Receive request',
       'Is it a recovery?',
+      'Is it a release?',
       'Initialize',
       'Validate',
       'Is it a dry run?',
@@ -122,13 +123,13 @@ describe('a deployment of the example service', () => {
 });
 
 /** The path of an execution that validate rejects. */
-const REJECTED_IN_VALIDATE = ['Receive request', 'Is it a recovery?', 'Initialize', 'Validate', 'Validate failed', ...REJECTED];
+const REJECTED_IN_VALIDATE = ['Receive request', 'Is it a recovery?', 'Is it a release?', 'Initialize', 'Validate', 'Validate failed', ...REJECTED];
 
 describe('a failure before anything changes', () => {
   it.each([
     [
       'listener-split',
-      ['Receive request', 'Is it a recovery?', 'Initialize', 'Initialize failed', ...REJECTED],
+      ['Receive request', 'Is it a recovery?', 'Is it a release?', 'Initialize', 'Initialize failed', ...REJECTED],
       'ListenerSplitError',
       { blue: 80, green: 20 },
     ],
@@ -164,7 +165,7 @@ describe('a failure before anything changes', () => {
     const result = await run({ input: { service: 'web', imageTag: 'v1.4.2', imageDigest: `sha256:${'a'.repeat(64)}` } });
 
     // Assert
-    expect(result.main.executionPath).toEqual(['Receive request', 'Is it a recovery?', 'Initialize', 'Initialize failed', ...REJECTED]);
+    expect(result.main.executionPath).toEqual(['Receive request', 'Is it a recovery?', 'Is it a release?', 'Initialize', 'Initialize failed', ...REJECTED]);
     expect(result.main.error).toBe('InvalidInputError');
     expect(result.main.cause).toBe('invalid execution input: imageDigest: give imageTag or imageDigest, not both');
   });
@@ -179,6 +180,7 @@ describe('a failure before anything changes', () => {
     expect(result.others[0]?.executionPath).toEqual([
       'Receive request',
       'Is it a recovery?',
+      'Is it a release?',
       'Initialize',
       'Initialize failed',
       'Record rejection',
@@ -191,7 +193,7 @@ describe('a failure before anything changes', () => {
 
 describe('a failure after the new colour was touched', () => {
   it.each([
-    ['register-fails', [...START.slice(0, 6), 'Prepare task definition failed', ...ROLLED_BACK], 'AccessDeniedException'],
+    ['register-fails', [...START.slice(0, 7), 'Prepare task definition failed', ...ROLLED_BACK], 'AccessDeniedException'],
     ['update-service-fails', [...START, 'Deploy new colour failed', ...ROLLED_BACK], 'AccessDeniedException'],
     [
       'green-tasks-crash',

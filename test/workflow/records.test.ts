@@ -512,6 +512,7 @@ describe('records of the lock faults', () => {
     expect(result.main.executionPath).toEqual([
       'Receive request',
       'Is it a recovery?',
+      'Is it a release?',
       'Initialize',
       'Validate',
       'Validate failed',
@@ -538,7 +539,7 @@ describe('records of the lock faults', () => {
     // Assert
     const older = result.others.find((execution) => execution.name === 'deploy-1-older');
     expect(older?.status).toBe('SUCCEEDED');
-    expect(older?.executionPath).toEqual(['Receive request', 'Is it a recovery?', 'Initialize', 'Initialize failed', ...SUPERSEDED_PATH]);
+    expect(older?.executionPath).toEqual(['Receive request', 'Is it a recovery?', 'Is it a release?', 'Initialize', 'Initialize failed', ...SUPERSEDED_PATH]);
     expect(record(result, 'deploy-1-older')).toMatchObject({
       status: 'SUPERSEDED',
       imageTag: 'v1.4.0',
@@ -558,7 +559,7 @@ describe('records of the lock faults', () => {
 
     // Assert
     const concurrent = result.others.find((execution) => execution.name === 'deploy-1-concurrent');
-    expect(concurrent?.executionPath).toEqual(['Receive request', 'Is it a recovery?', 'Initialize', 'Initialize failed', ...REJECTED]);
+    expect(concurrent?.executionPath).toEqual(['Receive request', 'Is it a recovery?', 'Is it a release?', 'Initialize', 'Initialize failed', ...REJECTED]);
     expect(record(result, 'deploy-1-concurrent')?.status).toBe('REJECTED');
     expect(record(result)?.warnings).toEqual([]);
     expect(Object.keys(phasesOf(result))).toEqual(PHASES);

@@ -13,6 +13,7 @@ import { logger } from '../logger.ts';
 export const EVENT_SOURCE = 'baton';
 export const PHASE_EVENT = 'Baton Phase Changed';
 export const DEPLOYMENT_EVENT = 'Baton Deployment Finished';
+export const RELEASE_EVENT = 'Baton Release Finished';
 
 export const PhaseEventDetailSchema = z.object({
   deploymentId: z.string(),
@@ -46,6 +47,33 @@ export const DeploymentEventDetailSchema = z.object({
 });
 export type DeploymentEventDetail = z.infer<typeof DeploymentEventDetailSchema>;
 
+/** The verdict of a multi-service release; each service's own outcome is a "Baton Deployment Finished" event too. */
+export const ReleaseEventDetailSchema = z.object({
+  releaseId: z.string(),
+  /** The release's name from its input. */
+  release: z.string(),
+  executionArn: z.string(),
+  status: z.enum(['SUCCEEDED', 'ROLLED_BACK', 'ROLLBACK_FAILED', 'REJECTED']),
+  /** Service name -> its deployment id (and record). */
+  services: z.record(z.string(), z.string()),
+  /** What stopped the release: the service, the state that failed, the error. */
+  cause: z
+    .object({
+      service: z.string().optional(),
+      deploymentId: z.string().optional(),
+      failedPhase: z.string().optional(),
+      error: z.string(),
+      message: z.string(),
+    })
+    .optional(),
+  startedAt: z.string(),
+  endedAt: z.string(),
+  durationSeconds: z.number(),
+  reason: z.string(),
+  consoleUrl: z.string(),
+});
+export type ReleaseEventDetail = z.infer<typeof ReleaseEventDetailSchema>;
+
 /** The bus the stack configured; without one (a unit test, a local run) nothing is published. */
 function busName(): string | undefined {
   return process.env.BATON_EVENT_BUS_NAME;
@@ -53,7 +81,11 @@ function busName(): string | undefined {
 
 export async function publishEvent(detailType: typeof PHASE_EVENT, detail: PhaseEventDetail): Promise<void>;
 export async function publishEvent(detailType: typeof DEPLOYMENT_EVENT, detail: DeploymentEventDetail): Promise<void>;
-export async function publishEvent(detailType: string, detail: PhaseEventDetail | DeploymentEventDetail): Promise<void> {
+export async function publishEvent(detailType: typeof RELEASE_EVENT, detail: ReleaseEventDetail): Promise<void>;
+export async function publishEvent(
+  detailType: string,
+  detail: PhaseEventDetail | DeploymentEventDetail | ReleaseEventDetail,
+): Promise<void> {
   const bus = busName();
   if (!bus) return;
   try {

@@ -42,3 +42,19 @@ export function deploymentFinished(service: string, deploymentId: string, status
     metrics.addMetric(DEPLOYMENT_DURATION, MetricUnit.Seconds, seconds);
   });
 }
+
+/** One count metric per release verdict, and the release's duration; dimension `service` is "release". */
+export const RELEASE_OUTCOME_METRICS: Record<'SUCCEEDED' | 'ROLLED_BACK' | 'ROLLBACK_FAILED' | 'REJECTED', string> = {
+  SUCCEEDED: 'ReleaseSucceeded',
+  ROLLED_BACK: 'ReleaseRolledBack',
+  ROLLBACK_FAILED: 'ReleaseRollbackFailed',
+  REJECTED: 'ReleaseRejected',
+};
+export const RELEASE_DURATION = 'ReleaseDuration';
+
+export function releaseFinished(releaseId: string, status: keyof typeof RELEASE_OUTCOME_METRICS, seconds: number): void {
+  emit('release', releaseId, (metrics) => {
+    metrics.addMetric(RELEASE_OUTCOME_METRICS[status], MetricUnit.Count, 1);
+    metrics.addMetric(RELEASE_DURATION, MetricUnit.Seconds, seconds);
+  });
+}

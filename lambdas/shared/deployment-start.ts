@@ -1,0 +1,72 @@
+/**
+ * How a deployment starts, for a single deployment (initialize) and for each
+ * service of a release (plan release) alike: the state it begins with, and
+ * the lock it takes.
+ */
+import { liveColourOf, readWeights } from './aws/listener.ts';
+import type { ServiceConfig } from './config-schema.ts';
+import { type DeploymentRequest, type DeploymentState, otherColour } from './contract.ts';
+import { LEASE_SECONDS, type LockItem } from './deployments.ts';
+import type { Strategy } from './strategy.ts';
+
+/** Hotfix: everything at once and a short bake, but validate and verify still run. */
+export const HOTFIX_BAKE_SECONDS = 60;
+
+export function resolveStrategy(request: DeploymentRequest, service: ServiceConfig): { strategy: Strategy; bakeSeconds: number } {
+  if (request.hotfix) return { strategy: { type: 'all-at-once' }, bakeSeconds: Math.min(service.bakeSeconds, HOTFIX_BAKE_SECONDS) };
+  return { strategy: request.strategy ?? service.strategy, bakeSeconds: service.bakeSeconds };
+}
+
+export interface DeploymentIdentity {
+  readonly deploymentId: string;
+  readonly executionArn: string;
+  readonly startedAt: string;
+  readonly releaseId?: string;
+}
+
+/** The state a deployment starts with: the live colour read from the production listener's weights. */
+export async function startState(identity: DeploymentIdentity, request: DeploymentRequest, service: ServiceConfig): Promise<DeploymentState> {
+  const weights = await readWeights(service);
+  const liveColour = liveColourOf(weights, service.productionListenerArn);
+  const idleColour = otherColour(liveColour);
+  const { strategy, bakeSeconds } = resolveStrategy(request, service);
+  return {
+    deploymentId: identity.deploymentId,
+    ...(identity.releaseId ? { releaseId: identity.releaseId } : {}),
+    executionArn: identity.executionArn,
+    startedAt: identity.startedAt,
+    request,
+    service,
+    strategy,
+    bakeSeconds,
+    live: { colour: liveColour, ...service[liveColour] },
+    idle: { colour: idleColour, ...service[idleColour] },
+    approval: { required: request.approval ?? service.approval },
+    warnings: [],
+  };
+}
+
+/** The lock item a deployment takes: who holds it, for which image, and for how long without renewal. */
+export function lockFor(state: DeploymentState): Omit<LockItem, 'pk' | 'sk'> {
+  const { request } = state;
+  const imageRef = request.rollbackTo ? `rollback:${request.rollbackTo}` : (request.imageDigest ?? `tag:${request.imageTag ?? ''}`);
+  return {
+    service: state.service.name,
+    deploymentId: state.deploymentId,
+    executionArn: state.executionArn,
+    imageRef,
+    acquiredAt: state.startedAt,
+    leaseExpiresAt: Math.floor(Date.now() / 1000) + LEASE_SECONDS,
+    ...(state.releaseId ? { release: state.releaseId } : {}),
+  };
+}
+
+export function describeRef(imageRef: string): string {
+  if (imageRef.startsWith('rollback:')) return `a rollback to ${imageRef.slice('rollback:'.length)}`;
+  return imageRef.startsWith('tag:') ? `image tag ${imageRef.slice(4)}` : `image ${imageRef}`;
+}
+
+/** A lock holder as an operator needs it named: deployment, release, image, since when, which execution. */
+export function describeHolder(holder: LockItem): string {
+  return `deployment ${holder.deploymentId}${holder.release ? ` of release ${holder.release}` : ''} (${describeRef(holder.imageRef)}, since ${holder.acquiredAt}, execution ${holder.executionArn})`;
+}

@@ -1,0 +1,104 @@
+/**
+ * The words of a release's verdict: what set off a rejection or a joint
+ * rollback (from the Catch), what the untouched services' records say, and
+ * the announcement of the verdict.
+ */
+import type { CaughtError } from './contract.ts';
+import { executionConsoleUrl } from './names.ts';
+import { describeCaught } from './outcome.ts';
+import { ServiceFailureSchema } from './release.ts';
+import type { ReleaseCause, ReleaseRecord } from './release-records.ts';
+import { publishEvent, RELEASE_EVENT } from './telemetry/events.ts';
+import { releaseFinished } from './telemetry/metrics.ts';
+import { notifyOutcome } from './telemetry/notify.ts';
+
+/**
+ * A failed service iteration reports itself as JSON in the Cause (see
+ * ServiceFailureSchema); anything else (a release-level state, a timeout)
+ * is a cause without a service. `caught` keeps the service's own error.
+ */
+export function releaseCause(error: CaughtError): ReleaseCause & { caught?: CaughtError } {
+  let failure: ReturnType<typeof ServiceFailureSchema.safeParse> | undefined;
+  try {
+    failure = ServiceFailureSchema.safeParse(JSON.parse(error.Cause ?? ''));
+  } catch {
+    failure = undefined;
+  }
+  if (failure?.success) {
+    const { service, deploymentId, failedPhase, error: caught } = failure.data;
+    const described = describeCaught(caught);
+    return {
+      service,
+      deploymentId,
+      ...(failedPhase ? { failedPhase } : {}),
+      error: described.name,
+      message: described.message,
+      caught,
+    };
+  }
+  const described = describeCaught(error);
+  return { error: described.name, message: described.message };
+}
+
+export function describeCause(cause: ReleaseCause): string {
+  const where = cause.service ? `${cause.service}${cause.failedPhase ? ` failed in ${cause.failedPhase}` : ' failed'}: ` : '';
+  return `${where}${cause.error}: ${cause.message}`;
+}
+
+export function untouchedReason(record: ReleaseRecord, cause: ReleaseCause): string {
+  return `NotStarted: release ${record.release} stopped before this service started (${describeCause(cause)}); nothing was changed`;
+}
+
+/** The release's services and images, in deploy order: "api v1.1.0, worker v2.4.0, web v1.4.2". */
+export function describeServices(record: ReleaseRecord): string {
+  return record.waves
+    .flat()
+    .map((name) => {
+      const entry = record.services[name];
+      return `${name} ${entry?.imageTag ?? entry?.imageDigest ?? ''}`.trim();
+    })
+    .join(', ');
+}
+
+/** The EventBridge event, the metric and the notification of a release's verdict (once, by the call that wrote it). */
+export async function announceRelease(record: ReleaseRecord & { endedAt: string }): Promise<void> {
+  if (record.status === 'IN_PROGRESS') return;
+  const durationSeconds = Math.max(0, Math.round((Date.parse(record.endedAt) - Date.parse(record.startedAt)) / 1000));
+  const consoleUrl = executionConsoleUrl(record.executionArn, record.executionArn.split(':')[3] ?? '');
+  const evidence = [
+    `order: ${record.waves.map((wave) => wave.join(' + ')).join(' -> ')}`,
+    ...(record.cause ? [`cause: ${describeCause(record.cause)}`] : []),
+    ...(record.rolledBack?.length ? [`rolled back: ${record.rolledBack.join(' -> ')}`] : []),
+    ...(record.untouched?.length ? [`untouched: ${record.untouched.join(', ')}`] : []),
+    ...Object.entries(record.services).map(([name, entry]) => `${name}: deployment ${entry.deploymentId}`),
+  ];
+  releaseFinished(record.releaseId, record.status, durationSeconds);
+  await Promise.all([
+    publishEvent(RELEASE_EVENT, {
+      releaseId: record.releaseId,
+      release: record.release,
+      executionArn: record.executionArn,
+      status: record.status,
+      services: Object.fromEntries(Object.entries(record.services).map(([name, entry]) => [name, entry.deploymentId])),
+      ...(record.cause ? { cause: record.cause } : {}),
+      startedAt: record.startedAt,
+      endedAt: record.endedAt,
+      durationSeconds,
+      reason: record.outcomeReason ?? '',
+      consoleUrl,
+    }),
+    notifyOutcome({
+      deploymentId: record.releaseId,
+      service: `release ${record.release}`,
+      executionArn: record.executionArn,
+      status: record.status,
+      image: describeServices(record),
+      startedAt: record.startedAt,
+      endedAt: record.endedAt,
+      durationSeconds,
+      reason: record.outcomeReason ?? '',
+      evidence,
+      consoleUrl,
+    }),
+  ]);
+}

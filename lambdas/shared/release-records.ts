@@ -1,0 +1,126 @@
+/**
+ * The release record: one item per release in the deployment table, next to
+ * the per-service records it links.
+ *
+ *   RELEASE#<releaseId> / RECORD
+ *
+ * Records carry gsi1pk = RELEASES, gsi1sk = <startedAt>#<id>, so releases
+ * list newest first from the same `byService` index.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import * as clients from './clients.ts';
+import { RECORD_RETENTION_DAYS, RECORD_SK, type RecordStatus, tableName, writeOutcome } from './deployments.ts';
+
+export const releaseKey = (releaseId: string) => ({ pk: `RELEASE#${releaseId}`, sk: RECORD_SK });
+/** The partition of the byService index that lists releases. */
+export const RELEASES_INDEX_KEY = 'RELEASES';
+
+export type ReleaseStatus = Extract<RecordStatus, 'IN_PROGRESS' | 'SUCCEEDED' | 'ROLLED_BACK' | 'ROLLBACK_FAILED' | 'REJECTED'>;
+
+/** One service of a release: its deployment (and record) and where it stood in the order. */
+export interface ReleaseServiceEntry {
+  readonly deploymentId: string;
+  readonly wave: number;
+  readonly imageTag?: string;
+  readonly imageDigest?: string;
+}
+
+/** What triggered a joint rollback (or a rejection): the service, the state that failed and the error. */
+export interface ReleaseCause {
+  readonly service?: string;
+  readonly deploymentId?: string;
+  readonly failedPhase?: string;
+  readonly error: string;
+  readonly message: string;
+}
+
+export interface ReleaseRecord {
+  readonly releaseId: string;
+  /** The release's own name from the input, e.g. "2026-11-22.1". */
+  readonly release: string;
+  readonly status: ReleaseStatus;
+  readonly executionArn: string;
+  readonly startedAt: string;
+  readonly trigger: string;
+  readonly requestedBy?: string;
+  readonly reason?: string;
+  readonly shift: string;
+  /** Service names wave by wave: the deploy order; a joint rollback goes in reverse. */
+  readonly waves: string[][];
+  readonly services: Record<string, ReleaseServiceEntry>;
+  readonly cause?: ReleaseCause;
+  /** Services a joint rollback rolled back, in the order it did; and those it left untouched (never started). */
+  readonly rolledBack?: string[];
+  readonly untouched?: string[];
+  /** Services the joint rollback is undoing (written when it starts). */
+  readonly rollingBack?: string[];
+  readonly outcomeReason?: string;
+  readonly endedAt?: string;
+}
+
+export async function createReleaseRecord(record: ReleaseRecord): Promise<void> {
+  try {
+    await clients.dynamo.send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: {
+          ...releaseKey(record.releaseId),
+          gsi1pk: RELEASES_INDEX_KEY,
+          gsi1sk: `${record.startedAt}#${record.releaseId}`,
+          ...stripUndefined(record),
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  } catch (error) {
+    // Written by an earlier attempt of the same execution.
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}
+
+export async function getReleaseRecord(releaseId: string): Promise<ReleaseRecord | undefined> {
+  const out = await clients.dynamo.send(new GetCommand({ TableName: tableName(), Key: releaseKey(releaseId), ConsistentRead: true }));
+  return out.Item as ReleaseRecord | undefined;
+}
+
+/** Notes what set off the joint rollback; the first cause stays (a retry or a recovery does not overwrite it). */
+export async function noteReleaseCause(releaseId: string, cause: ReleaseCause, rollingBack: string[], untouched: string[]): Promise<void> {
+  await clients.dynamo.send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: releaseKey(releaseId),
+      UpdateExpression: 'SET #cause = if_not_exists(#cause, :cause), rollingBack = :rollingBack, untouched = :untouched',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: { '#cause': 'cause' },
+      ExpressionAttributeValues: { ':cause': stripUndefined(cause), ':rollingBack': rollingBack, ':untouched': untouched },
+    }),
+  );
+}
+
+/**
+ * Writes the release's terminal status once (ROLLED_BACK may replace
+ * ROLLBACK_FAILED, as for a deployment). A release stopped before its record
+ * existed gets one from `base`. Returns the record when this call ended it.
+ */
+export async function finishReleaseRecord(
+  base: ReleaseRecord,
+  patch: { status: Exclude<ReleaseStatus, 'IN_PROGRESS'>; outcomeReason: string; cause?: ReleaseCause; rolledBack?: string[] },
+): Promise<(ReleaseRecord & { endedAt: string }) | undefined> {
+  const fields: Record<string, unknown> = {
+    gsi1pk: RELEASES_INDEX_KEY,
+    gsi1sk: `${base.startedAt}#${base.releaseId}`,
+    ...stripUndefined(base),
+    status: patch.status,
+    outcomeReason: patch.outcomeReason,
+    ...(patch.cause ? { cause: stripUndefined(patch.cause) } : {}),
+    ...(patch.rolledBack ? { rolledBack: patch.rolledBack } : {}),
+    endedAt: new Date().toISOString(),
+    expiresAt: Math.floor(Date.now() / 1000) + RECORD_RETENTION_DAYS * 86_400,
+  };
+  return writeOutcome<ReleaseRecord & { endedAt: string }>(releaseKey(base.releaseId), fields, patch.status);
+}
+
+function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

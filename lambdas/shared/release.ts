@@ -1,0 +1,188 @@
+/**
+ * Multi-service releases: the release input, the order its services deploy in
+ * (waves, from the config's dependsOn) and the payload the release branch of
+ * the state machine carries. A release deploys every service with the same
+ * phases as a single deployment, each under its own deployment id and lock;
+ * the release ties them together and owns the verdict.
+ */
+import { z } from 'zod';
+import type { BatonConfig, ServiceConfig } from './config-schema.ts';
+import { CaughtErrorSchema, DeploymentStateSchema } from './contract.ts';
+import { InvalidInputError, UnknownServiceError } from './errors.ts';
+import { StrategySchema } from './strategy.ts';
+import { formatIssues } from './zod-format.ts';
+
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+/** A release's own name, e.g. "2026-11-22.1": what people call it; the execution name is its id. */
+export const RELEASE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export const ReleaseServiceSchema = z
+  .strictObject({
+    imageTag: z.string().regex(TAG, { message: 'not a valid image tag (letters, digits, ".", "_", "-"; at most 128)' }).optional(),
+    imageDigest: z.string().regex(DIGEST, { message: 'expected "sha256:" followed by 64 lowercase hex digits' }).optional(),
+  })
+  .superRefine((service, ctx) => {
+    if (service.imageTag && service.imageDigest)
+      ctx.addIssue({ code: 'custom', path: ['imageDigest'], message: 'give imageTag or imageDigest, not both' });
+    if (!service.imageTag && !service.imageDigest) ctx.addIssue({ code: 'custom', path: ['imageTag'], message: 'give imageTag or imageDigest' });
+  });
+
+/** How production weight moves: each service by its own strategy, or all services at the same steps. */
+export const ShiftModeSchema = z.enum(['each', 'together']);
+export type ShiftMode = z.infer<typeof ShiftModeSchema>;
+
+export const ReleaseRequestSchema = z
+  .strictObject({
+    release: z.string().regex(RELEASE_NAME, { message: 'name the release: letters, digits, ".", "_", "-"; at most 64, e.g. "2026-11-22.1"' }),
+    services: z
+      .record(z.string().min(1), ReleaseServiceSchema)
+      .refine((services) => Object.keys(services).length > 0, { message: 'name at least one service and its image' }),
+    shift: ShiftModeSchema.default('each'),
+    /** Overrides every service's strategy; with shift "together" it is the one plan all services follow. */
+    strategy: StrategySchema.optional(),
+    reason: z.string().max(512).optional(),
+    trigger: z.enum(['console', 'cli']).default('console'),
+    requestedBy: z.string().max(256).optional(),
+  })
+  .superRefine((request, ctx) => {
+    const names = Object.keys(request.services);
+    if (names.length > MAX_RELEASE_SERVICES)
+      ctx.addIssue({ code: 'custom', path: ['services'], message: `at most ${MAX_RELEASE_SERVICES} services per release (got ${names.length})` });
+  });
+export type ReleaseRequest = z.infer<typeof ReleaseRequestSchema>;
+
+/** Keeps the release's payload and its deployment ids well inside Step Functions' limits. */
+export const MAX_RELEASE_SERVICES = 20;
+
+/** A release input names its release; a deployment input names a service. */
+export function isReleaseInput(raw: unknown): boolean {
+  return typeof raw === 'object' && raw !== null && !Array.isArray(raw) && 'release' in raw;
+}
+
+export function parseReleaseRequest(raw: unknown): ReleaseRequest {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new InvalidInputError('release input must be a JSON object such as {"release": "2026-11-22.1", "services": {"api": {"imageTag": "v2"}}}');
+  }
+  const parsed = ReleaseRequestSchema.safeParse(raw);
+  if (!parsed.success) throw new InvalidInputError(`invalid release input: ${formatIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+/**
+ * The release's services in waves: a service goes in the wave after the last
+ * of the release's services it depends on, directly or through services the
+ * release leaves alone. Services with no order between them share a wave.
+ * Unknown services and dependency cycles are refused, naming the services.
+ */
+export function planWaves(config: Pick<BatonConfig, 'services'>, names: readonly string[]): string[][] {
+  const byName = new Map(config.services.map((service) => [service.name, service]));
+  const unknown = names.filter((name) => !byName.has(name));
+  if (unknown.length > 0) {
+    throw new UnknownServiceError(
+      `invalid release input: services: ${unknown.map((name) => `"${name}"`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not configured (known: ${config.services.map((s) => s.name).join(', ')})`,
+    );
+  }
+  const included = new Set(names);
+  const wave = new Map<string, number>();
+  const visit = (name: string, path: readonly string[]): number => {
+    const seen = path.indexOf(name);
+    if (seen >= 0) {
+      const cycle = [...path.slice(seen), name];
+      throw new InvalidInputError(`invalid release input: services: dependency cycle ${cycle.join(' -> ')}; no order can deploy these services`);
+    }
+    const known = wave.get(name);
+    if (known !== undefined) return known;
+    let level = 0;
+    for (const dependency of byName.get(name)?.dependsOn ?? []) {
+      const below = visit(dependency, [...path, name]);
+      // A service outside the release passes its dependencies' order through without taking a wave itself.
+      level = Math.max(level, included.has(dependency) ? below + 1 : below);
+    }
+    wave.set(name, level);
+    return level;
+  };
+  for (const name of names) visit(name, []);
+  const waves: string[][] = [];
+  for (const name of [...names].sort()) {
+    const level = wave.get(name) ?? 0;
+    while (waves.length <= level) waves.push([]);
+    waves[level]?.push(name);
+  }
+  return waves.filter((services) => services.length > 0);
+}
+
+/** The deployment id of one service in a release: the release's id (its execution name) and the service. */
+export function serviceDeploymentId(releaseId: string, service: string): string {
+  return `${releaseId}-${service}`;
+}
+
+/** With shift "together" every service follows one plan: the release's strategy, or the one all services share. */
+export function togetherStrategy(request: ReleaseRequest, services: readonly ServiceConfig[]): ReleaseRequest['strategy'] {
+  if (request.strategy) return request.strategy;
+  const [first, ...rest] = services;
+  if (!first) return undefined;
+  const differing = rest.filter((service) => JSON.stringify(service.strategy) !== JSON.stringify(first.strategy));
+  if (differing.length > 0) {
+    const described = [first, ...differing].map((service) => `${service.name} (${describeStrategy(service.strategy)})`).join(', ');
+    throw new InvalidInputError(
+      `invalid release input: strategy: shift "together" moves every service at the same steps, but ${described} have different strategies; give "strategy" in the release input`,
+    );
+  }
+  return first.strategy;
+}
+
+function describeStrategy(strategy: ServiceConfig['strategy']): string {
+  switch (strategy.type) {
+    case 'all-at-once':
+      return 'all-at-once';
+    case 'canary':
+      return `canary ${strategy.percent} % for ${strategy.bakeSeconds} s`;
+    case 'linear':
+      return `linear ${strategy.stepPercent} % every ${strategy.intervalSeconds} s`;
+    case 'steps':
+      return `steps ${strategy.steps.map((step) => step.weight).join('/')}`;
+  }
+}
+
+/** What a failed service iteration reports (the Cause of its Fail state, as JSON): who failed, where, and why. */
+export const ServiceFailureSchema = z.object({
+  service: z.string(),
+  deploymentId: z.string(),
+  failedPhase: z.string().optional(),
+  error: CaughtErrorSchema,
+});
+export type ServiceFailure = z.infer<typeof ServiceFailureSchema>;
+
+/** The payload of the release branch. */
+export const ReleaseStateSchema = z.object({
+  releaseId: z.string(),
+  executionArn: z.string(),
+  startedAt: z.string(),
+  request: ReleaseRequestSchema,
+  /** The services' deployment states, wave by wave (filled by plan release, advanced by the waves). */
+  waves: z.array(z.array(DeploymentStateSchema)),
+  /** All services' states once every wave passed verify (gathered from the waves). */
+  services: z.array(DeploymentStateSchema).optional(),
+  /** Shift "together": whether the common plan is done. */
+  traffic: z.object({ complete: z.boolean() }).optional(),
+  wait: z.object({ seconds: z.number().int().min(0) }).optional(),
+  /** Set by a Catch: what stopped the release. */
+  error: CaughtErrorSchema.optional(),
+  warnings: z.array(z.string()).default([]),
+});
+export type ReleaseState = z.infer<typeof ReleaseStateSchema>;
+
+/** The payload fields of the release branch the state machine references. */
+export const RELEASE_PATHS = {
+  waves: '$.waves',
+  services: '$.services',
+  /** Every service state of every wave, as one list (a Path with wildcards, for InputPath). */
+  allServices: '$.waves[*][*]',
+  shift: '$.request.shift',
+  trafficComplete: '$.traffic.complete',
+  waitSeconds: '$.wait.seconds',
+  rollbacks: '$.rollbacks',
+  releaseInput: '$.request.release',
+  recoverRelease: '$.request.recoverRelease',
+} as const;

@@ -1,0 +1,69 @@
+/**
+ * One traffic step of a deployment: the gates, the hold between steps, and
+ * the next absolute weights of the strategy's plan. Shift traffic walks one
+ * service through its plan; shift together walks every service of a release
+ * through one plan at the same moments.
+ */
+import { setWeights, weightsFor } from './aws/listener.ts';
+import type { DeploymentState } from './contract.ts';
+import { ContractViolationError, GateFailedError } from './errors.ts';
+import { gateFailures } from './gates.ts';
+import { logger } from './logger.ts';
+import { planSteps } from './strategy.ts';
+import { addSeconds, isPast, secondsUntil } from './time.ts';
+
+function progressOf(state: DeploymentState) {
+  const { traffic, rollout } = state;
+  if (!traffic || !rollout) throw new ContractViolationError('shift traffic needs the output of verify');
+  const steps = planSteps(state.strategy);
+  const step = steps[traffic.nextStep];
+  if (!step) throw new ContractViolationError(`traffic step ${traffic.nextStep} is past the plan (${steps.length} steps)`);
+  return { traffic, rollout, steps, step };
+}
+
+/** The gates before a step, and every gate interval while a step holds: alarms, health and running count. */
+export async function checkTrafficGates(state: DeploymentState): Promise<void> {
+  const { traffic, rollout, step } = progressOf(state);
+  const failures = await gateFailures(state, state.idle, rollout.desiredCount);
+  if (failures.length === 0) return;
+  const where = traffic.holdUntil
+    ? `while holding ${state.idle.colour} at ${traffic.weight} %`
+    : `before shifting ${state.idle.colour} to ${step.weight} % (at ${traffic.weight} %)`;
+  throw new GateFailedError(`gate failed ${where}: ${failures.join('; ')}`);
+}
+
+/** Seconds to wait before looking again when the current step still holds; undefined when the next step is due. */
+export function holdSeconds(state: DeploymentState): number | undefined {
+  const { traffic } = progressOf(state);
+  if (!traffic.holdUntil || isPast(traffic.holdUntil)) return undefined;
+  return Math.min(state.service.gateIntervalSeconds, secondsUntil(traffic.holdUntil));
+}
+
+/** Sets the next step's weights (absolute) and returns the state with the plan advanced; `now` times the hold or the bake. */
+export async function applyNextStep(state: DeploymentState, now: string): Promise<DeploymentState> {
+  const { traffic, steps, step } = progressOf(state);
+  const interval = state.service.gateIntervalSeconds;
+  await setWeights(state.service, weightsFor(state.idle.colour, step.weight));
+  logger.info('traffic shifted', {
+    targetService: state.service.name,
+    colour: state.idle.colour,
+    weight: step.weight,
+    step: traffic.nextStep + 1,
+    of: steps.length,
+  });
+  const nextStep = traffic.nextStep + 1;
+  const complete = nextStep >= steps.length;
+  if (!complete) {
+    return {
+      ...state,
+      traffic: { nextStep, weight: step.weight, complete, holdUntil: addSeconds(now, step.pauseSeconds) },
+      wait: { seconds: Math.min(interval, step.pauseSeconds) },
+    };
+  }
+  return {
+    ...state,
+    traffic: { nextStep, weight: step.weight, complete },
+    bake: { until: addSeconds(now, state.bakeSeconds), complete: false },
+    wait: { seconds: Math.min(interval, state.bakeSeconds) },
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * shift together: with a release's shift "together", every service moves its
+ * production weight at the same steps of one plan. All gates are checked
+ * before any weight moves, so a failing gate stops the release with every
+ * service still at the same step; the joint rollback then brings them back.
+ */
+import { z } from 'zod';
+import type { DeploymentState } from '../shared/contract.ts';
+import { ContractViolationError, GateFailedError } from '../shared/errors.ts';
+import { logger } from '../shared/logger.ts';
+import { assertLockHeld, definePhase, keepLease } from '../shared/phase.ts';
+import { type ReleaseState, ReleaseStateSchema } from '../shared/release.ts';
+import { nowIso } from '../shared/time.ts';
+import { applyNextStep, checkTrafficGates, holdSeconds } from '../shared/traffic.ts';
+
+const ShiftTogetherInputSchema = ReleaseStateSchema.extend({ services: z.array(ReleaseStateSchema.shape.waves.element.element).min(1) });
+
+const refOf = (state: DeploymentState) => ({
+  deploymentId: state.deploymentId,
+  executionArn: state.executionArn,
+  service: state.service.name,
+});
+
+export const handler = definePhase(
+  'shiftTogether',
+  ShiftTogetherInputSchema,
+  async (release): Promise<ReleaseState> => {
+    const { services } = release;
+    for (const state of services) await assertLockHeld(refOf(state), 'shiftTogether');
+    for (const state of services) {
+      try {
+        await checkTrafficGates(state);
+      } catch (error) {
+        if (error instanceof GateFailedError) throw new GateFailedError(`${state.service.name}: ${error.message}`);
+        throw error;
+      }
+    }
+    const [first] = services;
+    if (!first) throw new ContractViolationError('shift together needs the services of the release');
+    // One plan and one clock for all: the first service's hold is every service's hold.
+    const hold = holdSeconds(first);
+    let next: DeploymentState[];
+    if (hold !== undefined) {
+      next = services.map((state) => ({ ...state, wait: { seconds: hold } }));
+    } else {
+      const now = nowIso();
+      next = [];
+      for (const state of services) next.push(await applyNextStep(state, now));
+      logger.info('release traffic step applied', { weight: next[0]?.traffic?.weight, services: services.length });
+    }
+    const seconds = Math.min(...next.map((state) => state.wait?.seconds ?? 0));
+    for (const state of next) await keepLease(refOf(state), 'shiftTogether', seconds);
+    return {
+      ...release,
+      services: next,
+      traffic: { complete: next.every((state) => state.traffic?.complete === true) },
+      wait: { seconds },
+    };
+  },
+  {
+    track: false,
+    identify: (input) => {
+      const release = ReleaseStateSchema.safeParse(input);
+      return release.success
+        ? { deploymentId: release.data.releaseId, executionArn: release.data.executionArn, service: undefined }
+        : undefined;
+    },
+  },
+);

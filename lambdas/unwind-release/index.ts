@@ -1,0 +1,135 @@
+/**
+ * unwind release: the first state of a joint rollback. Reads the release
+ * record and each service's record, and lists the services to roll back:
+ * every service that got past validate (it registered, deployed or moved
+ * something), last wave first. Services that had not started are closed as
+ * REJECTED and their locks freed, untouched. Notes the cause (the service,
+ * the state that failed, the error) in the release record.
+ *
+ * Also the first state of a release recovery execution, which the backstop
+ * starts when a release execution stopped without a verdict.
+ */
+import { z } from 'zod';
+import { type CaughtError, CaughtErrorSchema, type DeploymentState, ExecutionEnvelopeSchema } from '../shared/contract.ts';
+import { type DeploymentRecord, getRecord, releaseLock, TERMINAL_STATUSES, transferLock } from '../shared/deployments.ts';
+import { ContractViolationError, InvalidInputError } from '../shared/errors.ts';
+import { logger } from '../shared/logger.ts';
+import { stateFromRecord } from '../shared/outcome.ts';
+import { definePhase } from '../shared/phase.ts';
+import { releaseCause, untouchedReason } from '../shared/release-outcome.ts';
+import { getReleaseRecord, noteReleaseCause, type ReleaseCause, type ReleaseRecord } from '../shared/release-records.ts';
+import { pipelineConfig } from '../shared/runtime-config.ts';
+import { finishDeployment } from '../shared/telemetry/finish.ts';
+import { formatIssues } from '../shared/zod-format.ts';
+
+export const RecoverReleaseRequestSchema = z.strictObject({
+  /** The release id (execution name) whose joint rollback to finish. */
+  recoverRelease: z.string().min(1),
+  error: z.string().default('ExecutionStopped'),
+  cause: z.string().default('the release execution ended without a verdict'),
+});
+
+/** From a Catch: the release's state with the error; or a recovery execution's envelope. */
+const UnwindInputSchema = z.union([
+  z.object({ releaseId: z.string(), executionArn: z.string(), error: CaughtErrorSchema }).passthrough(),
+  ExecutionEnvelopeSchema,
+]);
+
+/** Phases whose run means the service may have changed: everything after validate. */
+const CHANGING_PHASES = ['prepare', 'deploy', 'checkStability', 'verify', 'smokeTest', 'requestApproval', 'shiftTraffic', 'checkBake', 'complete'];
+
+export interface UnwindOutput {
+  readonly releaseId: string;
+  readonly executionArn: string;
+  /** The services to roll back, one after the other, last wave first. */
+  readonly rollbacks: DeploymentState[];
+  readonly cause: ReleaseCause;
+  readonly untouched: string[];
+}
+
+export const handler = definePhase(
+  'unwindRelease',
+  UnwindInputSchema,
+  async (input): Promise<UnwindOutput> => {
+    const { releaseId, error, recovering } = identify(input);
+    const record = await getReleaseRecord(releaseId);
+    if (!record) throw new ContractViolationError(`release ${releaseId} has no record; nothing it changed can be found`);
+    const cause = releaseCause(error);
+    const rollbacks: DeploymentState[] = [];
+    const untouched: string[] = [];
+    const config = pipelineConfig();
+    for (const name of reverseOrder(record)) {
+      const entry = record.services[name];
+      if (!entry) continue;
+      const service = config.services.find((candidate) => candidate.name === name);
+      const deployment = await getRecord(entry.deploymentId);
+      if (!deployment || !service) {
+        await releaseLock(name, entry.deploymentId);
+        untouched.push(name);
+        continue;
+      }
+      // Ended already (a recovery after a partial unwind): a ROLLBACK_FAILED service is tried again, others stay as recorded.
+      if (TERMINAL_STATUSES.has(deployment.status) && deployment.status !== 'ROLLBACK_FAILED') continue;
+      if (!started(deployment)) {
+        await finishDeployment(deployment, { status: 'REJECTED', outcomeReason: untouchedReason(record, cause) });
+        await releaseLock(name, entry.deploymentId);
+        untouched.push(name);
+        continue;
+      }
+      if (recovering) await transferLock(name, entry.deploymentId, input.executionArn);
+      const own = cause.deploymentId === entry.deploymentId;
+      rollbacks.push(
+        stateFromRecord(deployment, service, {
+          error: own ? (cause.caught ?? { Error: cause.error, Cause: cause.message }) : jointError(record, cause),
+          ...(own && cause.failedPhase ? { failedPhase: cause.failedPhase } : {}),
+          warnings: recovering ? [`recovered by ${recovering}`] : [],
+        }),
+      );
+    }
+    const { caught: _caught, ...recorded } = cause;
+    await noteReleaseCause(
+      releaseId,
+      recorded,
+      rollbacks.map((state) => state.service.name),
+      untouched,
+    );
+    logger.warn('release rolling back', {
+      release: record.release,
+      failedService: cause.service,
+      rollingBack: rollbacks.map((state) => state.service.name).join(' -> '),
+      untouched: untouched.join(', '),
+    });
+    return { releaseId, executionArn: input.executionArn, rollbacks, cause: recorded, untouched };
+  },
+  {
+    track: false,
+    identify: (input) => {
+      const parsed = UnwindInputSchema.safeParse(input);
+      if (!parsed.success) return undefined;
+      return { deploymentId: identify(parsed.data).releaseId, executionArn: parsed.data.executionArn, service: undefined };
+    },
+  },
+);
+
+function identify(input: z.infer<typeof UnwindInputSchema>): { releaseId: string; error: CaughtError; recovering?: string } {
+  if ('releaseId' in input) return { releaseId: input.releaseId, error: input.error };
+  const request = RecoverReleaseRequestSchema.safeParse(input.request);
+  if (!request.success) throw new InvalidInputError(`invalid release recovery input: ${formatIssues(request.error)}`);
+  const { recoverRelease, error, cause } = request.data;
+  return { releaseId: recoverRelease, error: { Error: error, Cause: cause }, recovering: input.deploymentId };
+}
+
+/** Last wave first; within a wave, reverse name order, so the order is the same on every run. */
+function reverseOrder(record: ReleaseRecord): string[] {
+  return [...record.waves].reverse().flatMap((wave) => [...wave].sort().reverse());
+}
+
+function started(record: DeploymentRecord & { phases?: Record<string, unknown> }): boolean {
+  return CHANGING_PHASES.some((phase) => record.phases?.[phase] !== undefined);
+}
+
+/** What the other services' records say: they are rolled back because of another one. */
+function jointError(record: ReleaseRecord, cause: ReleaseCause): CaughtError {
+  const where = cause.service ? `${cause.service} failed${cause.failedPhase ? ` in ${cause.failedPhase}` : ''}` : 'the release failed';
+  return { Error: 'ReleaseRolledBack', Cause: `release ${record.release} rolled back together: ${where}: ${cause.error}: ${cause.message}` };
+}

@@ -1,0 +1,240 @@
+/**
+ * The phase states and loops a single deployment and each service of a
+ * release share: the same Lambda Tasks, retries and Choice loops, built under
+ * different names (a release's per-service states carry a suffix) and with
+ * different failure handling (a single deployment rolls back; a release's
+ * iteration reports its failure to the release).
+ */
+import { Duration } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import {
+  Choice,
+  Condition,
+  Fail,
+  type IChainable,
+  IntegrationPattern,
+  JitterType,
+  JsonPath,
+  Pass,
+  Result,
+  TaskInput,
+  Timeout,
+  Wait,
+  WaitTime,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
+import { type BatonConfig, type PhaseName, phaseSettings } from '../../lambdas/shared/config-schema.ts';
+import { PAYLOAD_PATHS } from '../../lambdas/shared/contract.ts';
+import { CACHE_RETRY_SECONDS, ROLLBACK_RETRY_SECONDS, type StateKey, STATE_NAMES, TRANSIENT_ERRORS } from './state-names.ts';
+
+/** The name a state gets in one flow: the plain name, or the release's suffixed one. */
+export type Names = (key: StateKey) => string;
+export const plainNames: Names = (key) => STATE_NAMES[key];
+
+/** What a flow does with a phase that failed for good: wires the phase's Catch and returns the phase. */
+export type OnFailure = (state: LambdaInvoke) => LambdaInvoke;
+
+export class PhaseStates {
+  constructor(
+    private readonly scope: Construct,
+    private readonly config: BatonConfig,
+    private readonly functions: Record<PhaseName, IFunction>,
+  ) {}
+
+  /** A phase's Lambda Task with its timeout and retries on transient errors. */
+  task(name: string, phase: PhaseName, payload?: TaskInput): LambdaInvoke {
+    const settings = phaseSettings(this.config.pipeline, phase);
+    const invoke = new LambdaInvoke(this.scope, name, {
+      lambdaFunction: this.functions[phase],
+      payloadResponseOnly: true,
+      ...(payload ? { payload } : {}),
+      taskTimeout: Timeout.duration(Duration.seconds(settings.timeoutSeconds)),
+      // Keeps the default retry on Lambda service errors (ServiceException, AWSLambdaException, SdkClientException).
+      retryOnServiceExceptions: true,
+    });
+    if (settings.retries > 0) {
+      invoke.addRetry({
+        errors: [...TRANSIENT_ERRORS],
+        interval: Duration.seconds(2),
+        backoffRate: 2,
+        maxAttempts: settings.retries,
+        maxDelay: Duration.seconds(60),
+        jitterStrategy: JitterType.FULL,
+      });
+    }
+    return invoke;
+  }
+
+  waitFor(name: string, secondsPath: string = PAYLOAD_PATHS.waitSeconds): Wait {
+    return new Wait(this.scope, name, { time: WaitTime.secondsPath(secondsPath) });
+  }
+
+  failWithOutcome(name: string): Fail {
+    return new Fail(this.scope, name, { errorPath: PAYLOAD_PATHS.outcomeError, causePath: PAYLOAD_PATHS.outcomeCause });
+  }
+
+  /**
+   * Each Catch passes through a "<state> failed" Pass state that notes which
+   * phase failed: the console graph shows it, and the record and the cause name it.
+   */
+  catchTo(next: IChainable): OnFailure {
+    return (state) => {
+      const failed = new Pass(this.scope, `${state.id} failed`, { result: Result.fromString(state.id), resultPath: PAYLOAD_PATHS.failedPhase });
+      failed.next(next);
+      state.addCatch(failed, { resultPath: PAYLOAD_PATHS.error });
+      return state;
+    };
+  }
+
+  /** A modifying or creating cache may become available: look again every 30 s, within a bound. */
+  waitForCache(state: LambdaInvoke): LambdaInvoke {
+    const attempts = Math.floor(this.config.pipeline.cacheWaitSeconds / CACHE_RETRY_SECONDS);
+    if (attempts > 0)
+      state.addRetry({
+        errors: ['CacheNotReadyError'],
+        interval: Duration.seconds(CACHE_RETRY_SECONDS),
+        backoffRate: 1,
+        maxAttempts: attempts,
+      });
+    return state;
+  }
+
+  validate(n: Names, onFailure: OnFailure): LambdaInvoke {
+    return onFailure(this.waitForCache(this.task(n('validate'), 'validate')));
+  }
+
+  /**
+   * From a validated state to a verified new colour: prepare, deploy, the
+   * stability loop, verify, the smoke test and (when asked) the approval;
+   * then `next`. Returns the first state.
+   */
+  deployAndVerify(n: Names, onFailure: OnFailure, next: IChainable): LambdaInvoke {
+    const prepare = onFailure(this.task(n('prepare'), 'prepare'));
+    const deploy = onFailure(this.task(n('deploy'), 'deploy'));
+    const waitStable = this.waitFor(n('waitStable'));
+    const checkStability = onFailure(this.task(n('checkStability'), 'checkStability'));
+    const verify = onFailure(this.waitForCache(this.task(n('verify'), 'verify')));
+    // One HTTP attempt per invocation; a failure is tried again every 10 s, smokeTestAttempts in all.
+    const smokeTest = this.task(n('smokeTest'), 'smokeTest');
+    if (this.config.pipeline.smokeTestAttempts > 1) {
+      smokeTest.addRetry({
+        errors: ['SmokeTestFailedError'],
+        interval: Duration.seconds(10),
+        backoffRate: 1,
+        maxAttempts: this.config.pipeline.smokeTestAttempts - 1,
+      });
+    }
+    onFailure(smokeTest);
+    const waitForApproval = onFailure(this.approval(n('waitForApproval')));
+    prepare.next(deploy).next(waitStable).next(checkStability);
+    checkStability.next(
+      new Choice(this.scope, n('isStable'))
+        .when(Condition.booleanEquals(PAYLOAD_PATHS.rolloutStable, true), verify)
+        .otherwise(waitStable),
+    );
+    verify.next(smokeTest);
+    smokeTest.next(
+      new Choice(this.scope, n('isApprovalRequired'))
+        .when(Condition.booleanEquals(PAYLOAD_PATHS.approvalRequired, true), waitForApproval)
+        .otherwise(next),
+    );
+    waitForApproval.next(next);
+    return prepare;
+  }
+
+  /**
+   * Manual approval: the execution waits on a task token stored in the record by
+   * request-approval; `baton approve` sends it back. Nothing sends heartbeats, so
+   * HeartbeatSeconds is the approval window: when it closes, the Catch takes over.
+   */
+  private approval(name: string): LambdaInvoke {
+    const approvalSeconds = this.config.pipeline.approvalTimeoutSeconds;
+    const waitForApproval = new LambdaInvoke(this.scope, name, {
+      lambdaFunction: this.functions.requestApproval,
+      integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      payload: TaskInput.fromObject({ taskToken: JsonPath.taskToken, 'state.$': '$' }),
+      heartbeatTimeout: Timeout.duration(Duration.seconds(approvalSeconds)),
+      taskTimeout: Timeout.duration(Duration.seconds(approvalSeconds + 300)),
+      resultPath: PAYLOAD_PATHS.approvalResult,
+      retryOnServiceExceptions: true,
+    });
+    waitForApproval.addRetry({
+      errors: [...TRANSIENT_ERRORS],
+      interval: Duration.seconds(2),
+      backoffRate: 2,
+      maxAttempts: 3,
+      jitterStrategy: JitterType.FULL,
+    });
+    return waitForApproval;
+  }
+
+  /** The traffic loop of one service's own strategy; `next` once the plan is done. Returns the first state. */
+  shiftLoop(n: Names, onFailure: OnFailure, next: IChainable): LambdaInvoke {
+    const shiftTraffic = onFailure(this.task(n('shiftTraffic'), 'shiftTraffic'));
+    const waitStep = this.waitFor(n('waitStep'));
+    waitStep.next(shiftTraffic);
+    shiftTraffic.next(
+      new Choice(this.scope, n('isShifted'))
+        .when(Condition.booleanEquals(PAYLOAD_PATHS.trafficComplete, true), next)
+        .otherwise(waitStep),
+    );
+    return shiftTraffic;
+  }
+
+  /** The bake: alarms and health watched until the bake time is over; then `next`. Returns the first state. */
+  bakeLoop(n: Names, onFailure: OnFailure, next: IChainable): Wait {
+    const waitBake = this.waitFor(n('waitBake'));
+    const checkBake = onFailure(this.task(n('checkBake'), 'checkBake'));
+    waitBake.next(checkBake);
+    checkBake.next(
+      new Choice(this.scope, n('isBaked')).when(Condition.booleanEquals(PAYLOAD_PATHS.bakeComplete, true), next).otherwise(waitBake),
+    );
+    return waitBake;
+  }
+
+  /** The scale-down delay, then complete (old colour to 0, record, lock). Returns the first state and the last. */
+  retire(n: Names, onFailure: OnFailure): { first: Wait; last: LambdaInvoke } {
+    const waitScaleDown = this.waitFor(n('waitScaleDown'));
+    const complete = onFailure(this.task(n('complete'), 'complete'));
+    waitScaleDown.next(complete);
+    return { first: waitScaleDown, last: complete };
+  }
+
+  /**
+   * The rollback loop: waits for the old colour when it has to be scaled up
+   * first, then `done`. A failed rollback records ROLLBACK_FAILED once (the
+   * alarm and the notification go out) and tries again every few minutes, so
+   * a fixed cause (a permission restored, capacity back) heals by itself; at
+   * the execution timeout it ends TIMED_OUT, still holding the lock, and a
+   * redrive after the fix resumes here. Returns the first state.
+   */
+  rollbackLoop(n: Names, done: IChainable): LambdaInvoke {
+    const rollback = this.task(n('rollback'), 'rollback');
+    // A rollback that cannot make progress is not retried; any other failure is.
+    rollback.addRetry({ errors: ['RollbackFailedError'], maxAttempts: 0 });
+    rollback.addRetry({
+      errors: ['States.ALL'],
+      interval: Duration.seconds(5),
+      backoffRate: 2,
+      maxAttempts: phaseSettings(this.config.pipeline, 'rollback').retries,
+      maxDelay: Duration.seconds(60),
+      jitterStrategy: JitterType.FULL,
+    });
+    const recordRollbackFailure = this.task(
+      n('recordRollbackFailure'),
+      'recordFailure',
+      TaskInput.fromObject({ kind: 'rollback-failed', 'state.$': '$' }),
+    );
+    recordRollbackFailure.next(
+      new Wait(this.scope, n('waitRetryRollback'), { time: WaitTime.duration(Duration.seconds(ROLLBACK_RETRY_SECONDS)) }).next(rollback),
+    );
+    rollback.addCatch(recordRollbackFailure, { resultPath: '$.rollbackError' });
+    const waitRollback = this.waitFor(n('waitRollback'));
+    rollback.next(
+      new Choice(this.scope, n('isRolledBack')).when(Condition.stringEquals(PAYLOAD_PATHS.rollbackStage, 'done'), done).otherwise(waitRollback),
+    );
+    waitRollback.next(rollback);
+    return rollback;
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * The release branch of the state machine: several services deployed as one
+ * unit. Plan release orders them in waves and takes every lock; all services
+ * are validated before anything changes; the waves deploy one after the
+ * other (a Map with MaxConcurrency 1), the services of a wave in parallel
+ * (an inner Map), each up to a verified new colour. Only then does
+ * production traffic move: each service by its own strategy, or all at the
+ * same steps (shift "together"). Bake and retirement follow for all. Any
+ * failure after validation goes to the joint rollback, which rolls back
+ * every service that changed, last wave first, with the single-service
+ * rollback loop.
+ */
+import { Choice, Condition, Fail, type IChainable, JsonPath, Map as MapState, Pass, Succeed, TaskInput } from 'aws-cdk-lib/aws-stepfunctions';
+import type { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
+import { PAYLOAD_PATHS } from '../../lambdas/shared/contract.ts';
+import { RELEASE_PATHS } from '../../lambdas/shared/release.ts';
+import type { Names, OnFailure, PhaseStates } from './phase-states.ts';
+import { RELEASE_STATE_NAMES as R, RELEASE_SUFFIX, STATE_NAMES } from './state-names.ts';
+
+const releaseNames: Names = (key) => `${STATE_NAMES[key]}${RELEASE_SUFFIX}`;
+
+/** Builds the branch; returns its first state (Plan release) and the joint rollback's (for release recovery executions). */
+export function releaseBranch(scope: Construct, states: PhaseStates): { plan: LambdaInvoke; unwind: LambdaInvoke } {
+  const n = releaseNames;
+  const catchRelease = (state: { addCatch(handler: IChainable, props: { resultPath: string }): unknown }, handler: IChainable) =>
+    state.addCatch(handler, { resultPath: PAYLOAD_PATHS.error });
+
+  // Verdicts.
+  const recordRejection = states.task(R.recordRejection, 'finishRelease', TaskInput.fromObject({ kind: 'rejected', 'state.$': '$' }));
+  recordRejection.next(states.failWithOutcome(R.rejected));
+  const recordSuccess = states.task(R.recordSuccess, 'finishRelease', TaskInput.fromObject({ kind: 'succeeded', 'state.$': '$' }));
+  recordSuccess.next(new Succeed(scope, R.succeeded, { outputPath: '$.outcome' }));
+
+  // The joint rollback: one service after the other, last wave first, each with the single-service rollback loop.
+  const unwind = states.task(R.unwind, 'unwindRelease');
+  const rollBackServices = new MapState(scope, R.rollBackServices, {
+    comment: 'Rolls back the services that changed, one at a time, in reverse deploy order',
+    itemsPath: RELEASE_PATHS.rollbacks,
+    maxConcurrency: 1,
+    resultPath: JsonPath.DISCARD,
+  }).itemProcessor(states.rollbackLoop(n, new Succeed(scope, R.serviceRolledBack)));
+  const recordRollback = states.task(R.recordRollback, 'finishRelease', TaskInput.fromObject({ kind: 'rolled-back', 'state.$': '$' }));
+  unwind.next(rollBackServices).next(recordRollback).next(states.failWithOutcome(R.rolledBack));
+
+  // Plan, then validate every service before anything changes.
+  const plan = states.task(R.planRelease, 'planRelease');
+  catchRelease(plan, recordRejection);
+  const validateServices = new MapState(scope, R.validateServices, {
+    comment: 'Validates every service of the release, in parallel, before any change',
+    itemsPath: RELEASE_PATHS.waves,
+    resultPath: RELEASE_PATHS.waves,
+  }).itemProcessor(
+    new MapState(scope, R.validateWave).itemProcessor(states.validate(n, reportFailure(scope, states, 'validation'))),
+  );
+  catchRelease(validateServices, recordRejection);
+
+  // Waves in order; the services of a wave in parallel, each to a verified new colour.
+  const deployWaves = new MapState(scope, R.deployWaves, {
+    comment: 'One wave after the other (dependencies first); each waits for the previous one to pass verify',
+    itemsPath: RELEASE_PATHS.waves,
+    maxConcurrency: 1,
+    resultPath: RELEASE_PATHS.waves,
+  }).itemProcessor(
+    new MapState(scope, R.deployWave, { comment: 'The services of one wave, in parallel' }).itemProcessor(
+      states.deployAndVerify(n, reportFailure(scope, states, 'deployment'), new Succeed(scope, R.verified)),
+    ),
+  );
+  catchRelease(deployWaves, unwind);
+  const gather = new Pass(scope, R.gatherServices, {
+    comment: 'Every service state of every wave, as one list',
+    inputPath: RELEASE_PATHS.allServices,
+    resultPath: RELEASE_PATHS.services,
+  });
+
+  // Traffic, once every service is verified.
+  const shiftEach = new MapState(scope, R.shiftEach, {
+    comment: 'Every service moves its production weight by its own strategy, in parallel',
+    itemsPath: RELEASE_PATHS.services,
+    resultPath: RELEASE_PATHS.services,
+  }).itemProcessor(states.shiftLoop(n, reportFailure(scope, states, 'traffic'), new Succeed(scope, R.shifted)));
+  catchRelease(shiftEach, unwind);
+  const shiftTogether = states.task(R.shiftTogether, 'shiftTogether');
+  catchRelease(shiftTogether, unwind);
+  const waitTogether = states.waitFor(R.waitTogether, RELEASE_PATHS.waitSeconds);
+  waitTogether.next(shiftTogether);
+
+  const bakeServices = new MapState(scope, R.bakeServices, {
+    comment: 'Every service bakes: alarms and health watched for its bake time',
+    itemsPath: RELEASE_PATHS.services,
+    resultPath: RELEASE_PATHS.services,
+  }).itemProcessor(states.bakeLoop(n, reportFailure(scope, states, 'bake'), new Succeed(scope, R.baked)));
+  catchRelease(bakeServices, unwind);
+  const retire = states.retire(n, reportFailure(scope, states, 'completion'));
+  const retireOldColours = new MapState(scope, R.retireOldColours, {
+    comment: 'Every service retires its old colour and records success',
+    itemsPath: RELEASE_PATHS.services,
+    resultPath: JsonPath.DISCARD,
+  }).itemProcessor(retire.first);
+  catchRelease(retireOldColours, unwind);
+
+  shiftTogether.next(
+    new Choice(scope, R.isShiftedTogether)
+      .when(Condition.booleanEquals(RELEASE_PATHS.trafficComplete, true), bakeServices)
+      .otherwise(waitTogether),
+  );
+  shiftEach.next(bakeServices);
+  bakeServices.next(retireOldColours).next(recordSuccess);
+  plan
+    .next(validateServices)
+    .next(deployWaves)
+    .next(gather)
+    .next(new Choice(scope, R.isTogether).when(Condition.stringEquals(RELEASE_PATHS.shift, 'together'), shiftTogether).otherwise(shiftEach));
+  return { plan, unwind };
+}
+
+/**
+ * Inside a release's Map iteration a failed phase does not roll back on its
+ * own: the iteration fails, reporting the service, the state and the error
+ * as JSON in its Cause, and the Map's Catch starts the joint rollback (or,
+ * for validation, the rejection) of the whole release.
+ */
+function reportFailure(scope: Construct, states: PhaseStates, what: string): OnFailure {
+  const describe = new Pass(scope, `Describe ${what} failure`, {
+    parameters: {
+      'service.$': '$.service.name',
+      'deploymentId.$': '$.deploymentId',
+      'failedPhase.$': PAYLOAD_PATHS.failedPhase,
+      'error.$': PAYLOAD_PATHS.error,
+    },
+  });
+  const report = new Pass(scope, `Report ${what} failure`, {
+    parameters: { 'Error.$': '$.error.Error', 'Cause.$': 'States.JsonToString($)' },
+  });
+  describe.next(report).next(new Fail(scope, `Service ${what} failed`, { errorPath: '$.Error', causePath: '$.Cause' }));
+  return states.catchTo(describe);
+}

@@ -1,0 +1,91 @@
+/** The state machine's state names and the timing constants its tests and the simulation share. */
+/** Seconds between rollback attempts once a rollback has failed (ROLLBACK_FAILED is recorded). */
+export const ROLLBACK_RETRY_SECONDS = 300;
+
+/** Error names a retry can fix (see lambdas/shared/errors.ts and phase.ts). */
+export const TRANSIENT_ERRORS = ['Lambda.TooManyRequestsException', 'TransientAwsError'] as const;
+
+/** Interval of the retries that wait for a modifying or creating ElastiCache replication group. */
+export const CACHE_RETRY_SECONDS = 30;
+
+/** Readable state names; tests and the simulation refer to them through this table. */
+export const STATE_NAMES = {
+  receive: 'Receive request',
+  initialize: 'Initialize',
+  validate: 'Validate',
+  isDryRun: 'Is it a dry run?',
+  dryRunPassed: 'Dry run passed',
+  prepare: 'Prepare task definition',
+  deploy: 'Deploy new colour',
+  waitStable: 'Wait for new colour to stabilize',
+  checkStability: 'Check new colour stability',
+  isStable: 'Is new colour stable?',
+  verify: 'Verify new colour',
+  shiftTraffic: 'Shift traffic',
+  isShifted: 'Is traffic fully shifted?',
+  waitStep: 'Wait between traffic steps',
+  waitBake: 'Wait during bake',
+  checkBake: 'Check bake',
+  isBaked: 'Is bake over?',
+  waitScaleDown: 'Wait before retiring old colour',
+  complete: 'Complete deployment',
+  succeeded: 'Deployment succeeded',
+  rollback: 'Roll back',
+  isRolledBack: 'Is rollback done?',
+  waitRollback: 'Wait for old colour',
+  rolledBack: 'Deployment rolled back',
+  recordRejection: 'Record rejection',
+  isDuplicate: 'Is the trigger redundant?',
+  duplicate: 'Duplicate trigger ignored',
+  superseded: 'Older image superseded',
+  rejected: 'Deployment rejected',
+  recordRollbackFailure: 'Record rollback failure',
+  waitRetryRollback: 'Wait before retrying rollback',
+  isRecovery: 'Is it a recovery?',
+  recover: 'Load deployment for recovery',
+  anythingToRecover: 'Anything to roll back?',
+  nothingToRecover: 'Nothing to recover',
+  smokeTest: 'Smoke test new colour',
+  isApprovalRequired: 'Is approval required?',
+  waitForApproval: 'Wait for approval',
+  isRelease: 'Is it a release?',
+} as const;
+export type StateKey = keyof typeof STATE_NAMES;
+
+/**
+ * The release branch's own states. The per-service states inside its Map
+ * iterations reuse the names above with RELEASE_SUFFIX, so an operator reads
+ * the same phase names in both graphs.
+ */
+export const RELEASE_STATE_NAMES = {
+  planRelease: 'Plan release',
+  validateServices: 'Validate services',
+  validateWave: 'Validate wave',
+  deployWaves: 'Deploy waves',
+  deployWave: 'Deploy wave',
+  verified: 'Service verified',
+  gatherServices: 'Gather services',
+  isTogether: 'Shift together?',
+  shiftEach: 'Shift traffic of each service',
+  shifted: 'Service traffic shifted',
+  shiftTogether: 'Shift traffic together',
+  isShiftedTogether: 'Is release traffic fully shifted?',
+  waitTogether: 'Wait between release traffic steps',
+  bakeServices: 'Bake services',
+  baked: 'Service baked',
+  retireOldColours: 'Retire old colours',
+  recordSuccess: 'Record release success',
+  succeeded: 'Release succeeded',
+  recordRejection: 'Record release rejection',
+  rejected: 'Release rejected',
+  unwind: 'Plan joint rollback',
+  rollBackServices: 'Roll back services',
+  serviceRolledBack: 'Service rolled back',
+  recordRollback: 'Record release rollback',
+  rolledBack: 'Release rolled back',
+} as const;
+
+/** Appended to the phase states inside the release's Map iterations (state names are unique in the whole machine). */
+export const RELEASE_SUFFIX = ' (release)';
+
+
