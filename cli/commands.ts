@@ -23,12 +23,13 @@ import { history, readLock, readRecord } from './deployments.ts';
 import { ConflictError, EXIT_DEPLOYMENT_FAILED, NotFoundError, UsageError } from './errors.ts';
 import { executionView, formatDuration, renderView } from './view.ts';
 
-function print(ctx: CliContext, human: string[] | string, json: unknown): void {
+export function print(ctx: CliContext, human: string[] | string, json: unknown): void {
   if (ctx.json) ctx.io.out(`${JSON.stringify(json)}\n`);
   else ctx.io.out(`${Array.isArray(human) ? human.join('\n') : human}\n`);
 }
 
-function operator(): string {
+/** Who runs the CLI: recorded as requestedBy. */
+export function operator(): string {
   try {
     return userInfo().username;
   } catch {
@@ -80,14 +81,19 @@ export function buildRequest(fields: Record<string, unknown>): DeploymentRequest
   return parsed.data;
 }
 
+/** The UTC time to the second, as execution names carry it: 20261123T090000Z. */
+export function utcStamp(now: Date): string {
+  return now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+}
+
 /** Deterministic for a digest (a second start of the same image is refused), unique for a tag. */
 export function executionName(request: DeploymentRequest, now = new Date()): string {
   const suffix = request.dryRun ? '-dry-run' : '';
   if (request.imageDigest) return `${request.service}-${request.imageDigest.slice(7, 19)}${suffix}`;
-  const stamp = now
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z');
+  const stamp = utcStamp(now);
   const tag = (request.imageTag ?? 'image').replace(/[^A-Za-z0-9_-]/g, '_');
   // Step Functions allows 80 characters: a long tag is shortened, the stamp (what makes the name unique) and the suffix are kept.
   const tail = `-${stamp}${suffix}`;
@@ -107,25 +113,34 @@ export interface DeployOptions {
   readonly intervalSeconds: number;
 }
 
+/** Starts an execution of the pipeline; an execution of that name already existing is a conflict (exit 4) explained by `taken`. */
+export async function startExecution(
+  ctx: CliContext,
+  name: string,
+  input: unknown,
+  taken: string,
+): Promise<{ executionArn: string; name: string }> {
+  try {
+    const out = await ctx.sfn.send(new StartExecutionCommand({ stateMachineArn: ctx.stateMachineArn, name, input: JSON.stringify(input) }));
+    return { executionArn: out.executionArn ?? '', name };
+  } catch (error) {
+    if (error instanceof ExecutionAlreadyExists)
+      throw new ConflictError(`an execution named ${name} already exists: ${taken}`, { cause: error });
+    throw error;
+  }
+}
+
 export async function startDeployment(
   ctx: CliContext,
   request: DeploymentRequest,
   name: string,
 ): Promise<{ executionArn: string; name: string }> {
-  try {
-    const out = await ctx.sfn.send(
-      new StartExecutionCommand({ stateMachineArn: ctx.stateMachineArn, name, input: JSON.stringify(request) }),
-    );
-    return { executionArn: out.executionArn ?? '', name };
-  } catch (error) {
-    if (error instanceof ExecutionAlreadyExists) {
-      throw new ConflictError(
-        `an execution named ${name} already exists: this image was already started for ${request.service}. See it with "baton status ${request.service}"; pass --name <new-name> to start it again on purpose.`,
-        { cause: error },
-      );
-    }
-    throw error;
-  }
+  return startExecution(
+    ctx,
+    name,
+    request,
+    `this image was already started for ${request.service}. See it with "baton status ${request.service}"; pass --name <new-name> to start it again on purpose.`,
+  );
 }
 
 export async function deploy(ctx: CliContext, serviceName: string | undefined, options: DeployOptions): Promise<number> {

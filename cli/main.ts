@@ -1,13 +1,14 @@
 /**
  * `baton`: start and steer deployments from a terminal. Follows the AWS CLI's
  * conventions (--region, --profile, --json) and kubectl plugins' (a verb, a
- * resource, --watch). Exit codes: 0 ok, 1 the watched deployment did not
- * succeed, 2 bad usage, 3 not found, 4 conflict with what is running.
+ * resource, --watch). Exit codes: 0 ok, 1 the watched deployment (or release)
+ * did not succeed, 2 bad usage, 3 not found, 4 conflict with what is running.
  */
 import { parseArgs } from 'node:util';
 import { abort, approve, deploy, reject, rollback, showHistory, status, watch } from './commands.ts';
 import { createContext, type Io } from './context.ts';
 import { CliError, UsageError } from './errors.ts';
+import { release } from './release.ts';
 
 const GLOBAL_HELP = `Global options:
   --config <file>    pipeline config naming the state machine and table (default: baton.config.json)
@@ -36,6 +37,28 @@ Examples:
   baton deploy web --tag v1.4.2 --watch
   baton deploy web --digest sha256:2b41...73f --strategy canary:10:300 --approval
   baton deploy web --tag v1.4.3 --dry-run --json`,
+  },
+  release: {
+    usage: 'baton release --file <release.json> [--watch] [--name <execution-name>] [--interval <seconds>]',
+    summary: 'start a multi-service release: services deploy in dependency order and roll back together',
+    details: `The file names the release and the image of each service:
+  {"release": "2026-11-22.1", "services": {"api": {"imageTag": "v1.1.0"}, "web": {"imageDigest": "sha256:..."}}}
+Optional fields: "shift" ("each": every service by its own strategy, the default; "together": all at the
+same steps), "strategy", "reason", "trigger" and "requestedBy" (default: "cli" and your user name).
+The file is checked against the config before anything starts: a bad field, an unknown service or a
+dependency cycle exits 2 naming it. Services deploy in waves (dependencies first); traffic moves once
+every service is verified; if one fails, every service that changed is rolled back, last wave first.
+
+Options:
+  --file <file>          the release, as JSON
+  --name <name>          execution name, which is the release id (default: release-<release>-<UTC time>)
+  --watch                follow the release until it ends: each service's status changes, then the verdict
+                         (cause, services rolled back, services untouched); exit 1 unless it succeeded
+  --interval <seconds>   refresh period with --watch (default 2)
+
+Examples:
+  baton release --file release.json --watch
+  baton release --file release.json --name release-2026-11-22_1-retry --json`,
   },
   status: {
     usage: 'baton status [<service> | <execution-arn>]',
@@ -131,11 +154,13 @@ const OPTIONS = {
   interval: { type: 'string', default: '2' },
   to: { type: 'string' },
   limit: { type: 'string', default: '20' },
+  file: { type: 'string' },
 } as const;
 
 /** Which options each command accepts besides the global ones. */
 const ACCEPTS: Record<string, readonly string[]> = {
   deploy: ['tag', 'digest', 'strategy', 'approval', 'dry-run', 'hotfix', 'reason', 'name', 'watch', 'interval'],
+  release: ['file', 'name', 'watch', 'interval'],
   status: [],
   watch: ['interval'],
   approve: ['reason'],
@@ -218,6 +243,15 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
         approval: values.approval,
         dryRun: values['dry-run'],
         hotfix: values.hotfix,
+        watch: values.watch,
+        intervalSeconds: interval,
+      });
+    case 'release':
+      if (target !== undefined)
+        throw new UsageError(`release: unexpected argument "${target}" (give the release with --file <release.json>)`);
+      return release(ctx, {
+        ...(values.file ? { file: values.file } : {}),
+        ...(values.name ? { name: values.name } : {}),
         watch: values.watch,
         intervalSeconds: interval,
       });

@@ -2,7 +2,7 @@
  * What an execution is doing, read from Step Functions (DescribeExecution and
  * the execution history): the phase it is in, the phases done, the traffic
  * split of its latest payload, the time elapsed. Rendered by status, watch
- * and deploy --watch.
+ * and deploy --watch. Also the lines of a release: its order and its verdict.
  */
 import {
   DescribeExecutionCommand,
@@ -11,6 +11,8 @@ import {
   GetExecutionHistoryCommand,
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
+import { describeCause } from '../lambdas/shared/release-outcome.ts';
+import type { ReleaseRecord } from '../lambdas/shared/release-records.ts';
 import type { CliContext } from './context.ts';
 import { NotFoundError } from './errors.ts';
 
@@ -67,14 +69,18 @@ async function allEvents(ctx: CliContext, executionArn: string): Promise<History
   return events;
 }
 
-export async function executionView(ctx: CliContext, executionArn: string): Promise<ExecutionView> {
-  let described: DescribeExecutionCommandOutput;
+/** DescribeExecution; an execution that does not exist is not found (exit 3). */
+export async function describeExecution(ctx: CliContext, executionArn: string): Promise<DescribeExecutionCommandOutput> {
   try {
-    described = await ctx.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    return await ctx.sfn.send(new DescribeExecutionCommand({ executionArn }));
   } catch (error) {
     if (error instanceof ExecutionDoesNotExist) throw new NotFoundError(`no execution ${executionArn}`, { cause: error });
     throw error;
   }
+}
+
+export async function executionView(ctx: CliContext, executionArn: string): Promise<ExecutionView> {
+  const described = await describeExecution(ctx, executionArn);
   const events = await allEvents(ctx, executionArn);
   const completed: string[] = [];
   let currentState: string | undefined;
@@ -124,5 +130,20 @@ export function renderView(service: string, view: ExecutionView): string[] {
     lines.push(`           green ${String(view.traffic.green).padStart(3)} % ${bar(view.traffic.green)}`);
   }
   if (view.error) lines.push(`  ${view.error}: ${view.cause ?? ''}`);
+  return lines;
+}
+
+/** A release's deploy order: waves in order, the services of a wave joined by "+" ("api -> web + worker"). */
+export function formatOrder(waves: readonly (readonly string[])[]): string {
+  return waves.map((wave) => wave.join(' + ')).join(' -> ');
+}
+
+/** The verdict of a release as its record states it: status and reason, then what set off a rollback and what it did. */
+export function renderReleaseVerdict(record: ReleaseRecord): string[] {
+  const lines = [`${record.status}: ${record.outcomeReason ?? ''}`.trimEnd()];
+  const rollback = record.status === 'ROLLED_BACK' || record.status === 'ROLLBACK_FAILED';
+  if (record.cause) lines.push(`  cause        ${describeCause(record.cause)}`);
+  if (rollback) lines.push(`  rolled back  ${record.rolledBack?.length ? record.rolledBack.join(' -> ') : 'none'}`);
+  if (rollback || record.untouched?.length) lines.push(`  untouched    ${record.untouched?.length ? record.untouched.join(', ') : 'none'}`);
   return lines;
 }

@@ -9,7 +9,10 @@ import { parseArgs } from 'node:util';
 import { issueLines } from '../lambdas/shared/zod-format.ts';
 import { ConfigError, loadConfig } from '../lib/config/load.ts';
 import { AccountSchema } from './account/schema.ts';
-import { definitionFor, type ProgressEvent, simulate } from './engine.ts';
+import { allStates } from './definition.ts';
+import type { BatonConfig, ServiceConfig } from '../lambdas/shared/config-schema.ts';
+import { isReleaseInput } from '../lambdas/shared/release.ts';
+import { definitionFor, type ProgressEvent, parseFault, plainStateName, type SimulationResult, simulate } from './engine.ts';
 import { FAULTS } from './faults.ts';
 import { checkInvariants } from './invariants.ts';
 
@@ -24,11 +27,14 @@ const HELP = `Usage: npm run simulate -- [options]
 
   --input '<json>'        execution input, as typed in the Step Functions console
                           (default: {"service":"web","imageTag":"v1.4.2"}, or the
-                          input of a --fault meant for a rollback)
-  --input-file <file>     the same, from a file
+                          input of a --fault meant for a rollback); a release input
+                          {"release": ..., "services": {...}} deploys several services
+  --input-file <file>     the same, from a file (e.g. examples/three-services/release.json)
   --config <file>         pipeline config (default: baton.config.json)
   --account <file>        starting state of the simulated account (default: sim/accounts/example.json)
-  --fault <name>          inject a fault; repeatable (see --list-faults)
+  --fault <name>[@<service>]
+                          inject a fault; repeatable (see --list-faults); in a release,
+                          aim it at one service, e.g. --fault green-unhealthy@worker
   --list-faults           describe every fault and exit
   --approve | --reject | --approval-timeout
                           what the operator does when the deployment waits for
@@ -67,7 +73,9 @@ function formatSeconds(seconds: number): string {
 /** One line per phase as it finishes: simulated time, state, result. */
 export function progressLine(event: ProgressEvent, main = 'deploy-1'): string | undefined {
   const who = event.execution === main ? '' : `  [${event.execution}]`;
-  const at = `  ${formatSeconds(event.simulatedSeconds)}  ${event.state.padEnd(34)}`;
+  // A release's per-service states: "worker · Verify new colour".
+  const state = event.service ? `${event.service} · ${plainStateName(event.state)}` : event.state;
+  const at = `  ${formatSeconds(event.simulatedSeconds)}  ${state.padEnd(event.service ? 44 : 34)}`;
   if (event.type === 'Task' && event.kind === 'exited') return `${at}ok${who}`;
   if (event.type === 'Task' && event.kind === 'retried') return `${at}retrying after ${event.error ?? 'an error'}${who}`;
   if (event.type === 'Task' && event.kind === 'caught') return `${at}failed: ${event.error ?? 'error'}${who}`;
@@ -126,15 +134,13 @@ async function main(argv: string[], io: CliIo): Promise<number> {
     for (const [name, fault] of Object.entries(FAULTS)) io.out(`${name.padEnd(30)} ${fault.expected.padEnd(12)} ${fault.description}\n`);
     return 0;
   }
-  for (const name of values.fault) {
-    if (!FAULTS[name]) throw new UsageError(`--fault: unknown fault "${name}" (known: ${Object.keys(FAULTS).join(', ')})`);
-  }
+  for (const spec of values.fault) faultOf(spec, '--fault');
   const redrive = values['redrive-after-fix'];
   if (redrive !== undefined) {
     const fixable = Object.entries(FAULTS)
       .filter(([, fault]) => fault.fix)
       .map(([name]) => name);
-    if (!FAULTS[redrive]?.fix)
+    if (!faultOf(redrive, '--redrive-after-fix').fix)
       throw new UsageError(`--redrive-after-fix: "${redrive}" is not a fixable fault (fixable: ${fixable.join(', ')})`);
   }
   const faults = redrive === undefined ? values.fault : [...values.fault, redrive];
@@ -143,7 +149,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
   const approval = decisions[0] === 'reject' ? 'reject' : decisions[0] === 'approval-timeout' ? 'timeout' : 'approve';
   if (values.input && values['input-file']) throw new UsageError('--input and --input-file: give one, not both');
   // A fault meant for another kind of execution (a rollback) brings its own input.
-  const faultInput = faults.map((name) => FAULTS[name]?.input).find((candidate) => candidate !== undefined);
+  const faultInput = faults.map((spec) => faultOf(spec, '--fault').input).find((candidate) => candidate !== undefined);
   let input: unknown = faultInput ?? { service: 'web', imageTag: 'v1.4.2' };
   if (values.input) {
     try {
@@ -155,6 +161,20 @@ async function main(argv: string[], io: CliIo): Promise<number> {
     input = readJson(values['input-file'], '--input-file');
   }
   const config = loadConfig(values.config);
+  if (isReleaseInput(input)) {
+    const release = input as { services?: unknown };
+    const named = typeof release.services === 'object' && release.services !== null ? Object.keys(release.services) : [];
+    for (const spec of faults) {
+      const target = spec.split('@')[1];
+      if (target === undefined) throw new UsageError(`--fault ${spec}: a release deploys several services; aim the fault at one: ${spec}@${named[0] ?? '<service>'}`);
+    }
+  }
+  for (const spec of faults) {
+    const target = spec.split('@')[1];
+    if (target !== undefined && !config.services.some((service) => service.name === target)) {
+      throw new UsageError(`--fault ${spec}: "${target}" is not a service of ${values.config} (services: ${config.services.map((s) => s.name).join(', ')})`);
+    }
+  }
   const accountParsed = AccountSchema.safeParse(readJson(values.account, '--account'));
   if (!accountParsed.success) throw new UsageError(`--account ${values.account}:\n  - ${issueLines(accountParsed.error).join('\n  - ')}`);
   const account = accountParsed.data;
@@ -166,7 +186,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
     if (line) io.out(`${line}\n`);
   };
   const abortAt = values['abort-at'];
-  const states = Object.keys(definitionFor(config).definition.States);
+  const states = allStates(definitionFor(config).definition).map(([name]) => name);
   if (abortAt !== undefined && !states.includes(abortAt)) {
     throw new UsageError(`--abort-at: "${abortAt}" is not a state of the state machine (states: ${states.join(', ')})`);
   }
@@ -182,16 +202,18 @@ async function main(argv: string[], io: CliIo): Promise<number> {
   });
   const broken = checkInvariants(config, account, result);
 
+  const release = isReleaseInput(input) ? releaseSummary(config, result) : undefined;
   const service =
     config.services.find((s) => typeof input === 'object' && input !== null && s.name === (input as { service?: unknown }).service) ??
     config.services[0];
-  const forward = service ? (result.model.listeners[service.productionListenerArn]?.forward ?? {}) : {};
-  const traffic = service
-    ? { blue: forward[service.blue.targetGroupArn] ?? 0, green: forward[service.green.targetGroupArn] ?? 0 }
-    : { blue: 0, green: 0 };
+  const traffic = service ? trafficOf(result, service) : { blue: 0, green: 0 };
   const liveColor = traffic.blue === 100 ? 'blue' : traffic.green === 100 ? 'green' : 'split';
   const recordItem = result.model.table.get(`DEPLOYMENT#${result.main.name}|RECORD`);
-  const record = recordItem ? { status: recordItem.status, reason: recordItem.outcomeReason } : null;
+  const record = release
+    ? { status: release.status, reason: release.reason }
+    : recordItem
+      ? { status: recordItem.status, reason: recordItem.outcomeReason }
+      : null;
 
   if (values.events) {
     writeFileSync(
@@ -210,8 +232,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
     ...(result.main.redriveFrom ? { redriveFrom: result.main.redriveFrom } : {}),
     simulatedSeconds: result.simulatedSeconds,
     wallMs: result.wallMs,
-    traffic,
-    liveColor,
+    ...(release ? { release } : { traffic, liveColor }),
     record,
     error: result.main.error ?? null,
     cause: result.main.cause ?? null,
@@ -227,11 +248,13 @@ async function main(argv: string[], io: CliIo): Promise<number> {
       [
         '',
         `Execution ${result.main.status}${result.main.error ? ` (${result.main.error})` : ''} after ${formatSeconds(result.simulatedSeconds)} simulated (${result.wallMs} ms wall, ${result.main.transitions} transitions)`,
-        `Traffic: blue ${traffic.blue} % / green ${traffic.green} %`,
+        ...(release
+          ? releaseLines(release)
+          : [`Traffic: blue ${traffic.blue} % / green ${traffic.green} %`]),
         ...(result.signalToRestoreSeconds !== undefined
           ? [`Bad signal to traffic restored: ${result.signalToRestoreSeconds} s simulated`]
           : []),
-        `Record: ${record ? `${String(record.status)}: ${String(record.reason)}` : 'none (dry run)'}`,
+        `${release ? 'Release record' : 'Record'}: ${record ? `${String(record.status)}: ${String(record.reason)}` : 'none (dry run)'}`,
         ...(result.main.redriveCount
           ? [`Redriven ${result.main.redriveCount} time(s) after the fix, at "${result.main.redriveFrom ?? '?'}"`]
           : []),
@@ -243,4 +266,66 @@ async function main(argv: string[], io: CliIo): Promise<number> {
     );
   }
   return broken.length > 0 ? 1 : 0;
+}
+
+function faultOf(spec: string, option: string) {
+  try {
+    return parseFault(spec).fault;
+  } catch {
+    throw new UsageError(`${option}: unknown fault "${spec}" (known: ${Object.keys(FAULTS).join(', ')}; aim one at a service with name@service)`);
+  }
+}
+
+function trafficOf(result: SimulationResult, service: ServiceConfig): { blue: number; green: number } {
+  const forward = result.model.listeners[service.productionListenerArn]?.forward ?? {};
+  return { blue: forward[service.blue.targetGroupArn] ?? 0, green: forward[service.green.targetGroupArn] ?? 0 };
+}
+
+interface ReleaseSummary {
+  readonly status: unknown;
+  readonly reason: unknown;
+  readonly waves: unknown;
+  readonly cause: unknown;
+  readonly rolledBack: unknown;
+  readonly untouched: unknown;
+  readonly services: Record<string, { status: unknown; reason: unknown; traffic: { blue: number; green: number } }>;
+}
+
+/** The release record, and per service its record and where production traffic ended. */
+function releaseSummary(config: BatonConfig, result: SimulationResult): ReleaseSummary {
+  const item = result.model.table.get(`RELEASE#${result.main.name}|RECORD`) ?? {};
+  const entries = (item.services ?? {}) as Record<string, { deploymentId?: string }>;
+  const services: ReleaseSummary['services'] = {};
+  for (const service of config.services) {
+    const entry = entries[service.name];
+    if (!entry) continue;
+    const deployment = result.model.table.get(`DEPLOYMENT#${String(entry.deploymentId)}|RECORD`);
+    services[service.name] = {
+      status: deployment?.status ?? null,
+      reason: deployment?.outcomeReason ?? null,
+      traffic: trafficOf(result, service),
+    };
+  }
+  return {
+    status: item.status ?? null,
+    reason: item.outcomeReason ?? null,
+    waves: item.waves ?? [],
+    cause: item.cause ?? null,
+    rolledBack: item.rolledBack ?? [],
+    untouched: item.untouched ?? [],
+    services,
+  };
+}
+
+function releaseLines(release: ReleaseSummary): string[] {
+  const waves = Array.isArray(release.waves) ? (release.waves as string[][]).map((wave) => wave.join(' + ')).join(' -> ') : '';
+  return [
+    `Order: ${waves}`,
+    ...Object.entries(release.services).map(
+      ([name, service]) =>
+        `  ${name.padEnd(10)} blue ${service.traffic.blue} % / green ${service.traffic.green} %   ${String(service.status)}`,
+    ),
+    ...(Array.isArray(release.rolledBack) && release.rolledBack.length > 0 ? [`Rolled back: ${release.rolledBack.join(' -> ')}`] : []),
+    ...(Array.isArray(release.untouched) && release.untouched.length > 0 ? [`Untouched: ${release.untouched.join(', ')}`] : []),
+  ];
 }

@@ -11,10 +11,11 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import FakeTimers from '@sinonjs/fake-timers';
-import { StateMachine } from 'aws-local-stepfunctions';
+import { ExecutionAbortedError, StateMachine } from 'aws-local-stepfunctions';
 import * as clients from '../lambdas/shared/clients.ts';
 import type { BatonConfig } from '../lambdas/shared/config-schema.ts';
 import { logger } from '../lambdas/shared/logger.ts';
+import { isReleaseInput } from '../lambdas/shared/release.ts';
 import { deploymentTableName, notificationTopicArn, stateMachineArn, stateMachineName } from '../lambdas/shared/names.ts';
 import { entryOf } from '../lib/constructs/phase-functions.ts';
 import { RELEASE_SUFFIX } from '../lib/constructs/state-names.ts';
@@ -23,7 +24,7 @@ import { AccountModel } from './account/model.ts';
 import type { AccountSpec } from './account/schema.ts';
 import type { SimulationContext } from './context.ts';
 import { type AslDefinition, type AslState, allStates, type BoundDefinition, boundDefinition } from './definition.ts';
-import { FAULTS } from './faults.ts';
+import { FAULTS, type Fault } from './faults.ts';
 import { type SmokeServer, startSmokeServer, withSmokeServer } from './smoke-server.ts';
 import { startWebhookServer, type WebhookServer } from './webhook-server.ts';
 
@@ -68,6 +69,8 @@ export interface ProgressEvent {
   readonly kind: 'entered' | 'exited' | 'failed' | 'retried' | 'caught';
   readonly simulatedSeconds: number;
   readonly error?: string;
+  /** The service a release's per-service state works on. */
+  readonly service?: string;
 }
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
@@ -128,6 +131,29 @@ function signalToRestore(simulation: Simulation): number | undefined {
   return restored ? (restored.at - signalAt) / 1000 : undefined;
 }
 
+/**
+ * In Step Functions a Map state that fails stops all its iterations, the
+ * ones not yet started included. aws-local-stepfunctions aborts the running
+ * iterations but still starts the queued ones (a Map with MaxConcurrency 1
+ * would go on to the next wave after one failed). A Map runs all its
+ * iterations on one iterator StateMachine instance, so once a run of an
+ * instance has failed, later runs of that instance end aborted at once.
+ */
+const failedIterators = new WeakSet<object>();
+type Run = StateMachine['run'];
+const originalRun: Run = StateMachine.prototype.run;
+StateMachine.prototype.run = function (this: StateMachine, ...args: Parameters<Run>): ReturnType<Run> {
+  if (failedIterators.has(this)) {
+    const result = Promise.reject(new ExecutionAbortedError());
+    // Rejected on purpose: the Map that would read it has already failed.
+    result.catch(() => undefined);
+    return { abort: () => undefined, eventLogs: (async function* () {})(), result } as unknown as ReturnType<Run>;
+  }
+  const execution = originalRun.apply(this, args);
+  execution.result.catch(() => failedIterators.add(this));
+  return execution;
+};
+
 export const DEFAULT_START = Date.parse('2026-11-23T09:00:00.000Z');
 /** Simulated time an operator takes to answer an approval. */
 export const OPERATOR_DELAY_MS = 60_000;
@@ -167,6 +193,34 @@ function serviceOfInput(input: unknown): string | undefined {
     if (typeof name === 'string') return name;
   }
   return undefined;
+}
+
+/** `name` or `name@service`: a fault, and the service it is aimed at. */
+export function parseFault(spec: string): { fault: Fault; name: string; target: string | undefined } {
+  const [name = '', target, ...rest] = spec.split('@');
+  const fault = FAULTS[name];
+  if (!fault || rest.length > 0 || target === '') throw new Error(`unknown fault "${spec}"; see --list-faults (aim one at a service with name@service)`);
+  return { fault, name, target };
+}
+
+/** The image an input asks for one service: a release's entry for it, or a single deployment's of that service. */
+function requestedImageOf(input: unknown, service: string): { imageTag?: string; imageDigest?: string } {
+  const request = (typeof input === 'object' && input !== null ? input : {}) as {
+    service?: unknown;
+    imageTag?: unknown;
+    imageDigest?: unknown;
+    services?: Record<string, { imageTag?: unknown; imageDigest?: unknown }>;
+  };
+  const entry = isReleaseInput(input) ? request.services?.[service] : request.service === service ? request : undefined;
+  return {
+    ...(typeof entry?.imageTag === 'string' ? { imageTag: entry.imageTag } : {}),
+    ...(typeof entry?.imageDigest === 'string' ? { imageDigest: entry.imageDigest } : {}),
+  };
+}
+
+function serviceField(input: unknown): { service?: string } {
+  const service = serviceOfInput(input);
+  return service ? { service } : {};
 }
 
 /** A release iteration's state under its plain name ("Verify new colour (release)" -> "Verify new colour"), as faults know it. */
@@ -257,6 +311,7 @@ export class Simulation implements SfnBackend {
   private readonly running = new AsyncLocalStorage<{ readonly service: string | undefined; readonly state: string }>();
   /** Per-service hooks of faults aimed at one service (`--fault name@service`), called with the plain state name. */
   private readonly serviceHooks = new Map<string, Array<(state: string) => void>>();
+  private readonly serviceContexts = new Map<string, SimulationContext>();
   /** Names of the top-level states (a redrive resumes at one of them) and the type of every state. */
   private readonly topLevel: ReadonlySet<string>;
   private readonly stateTypes: ReadonlyMap<string, string>;
@@ -305,6 +360,69 @@ export class Simulation implements SfnBackend {
     };
     this.ctx = ctx;
     this.apis.currentState = () => this.running.getStore()?.state ?? ctx.currentState;
+  }
+
+  /**
+   * The context of a fault aimed at one service (`--fault name@service`): the
+   * fault bends that service's resources, sees the state that service is in
+   * (its handlers' calls carry it), and its image is the one the input asks
+   * for that service. The rest (model, clock, fixed, signal) is shared.
+   */
+  serviceContext(name: string): SimulationContext {
+    const cached = this.serviceContexts.get(name);
+    if (cached) return cached;
+    const service = this.options.config.services.find((candidate) => candidate.name === name);
+    if (!service) {
+      throw new Error(`fault target "${name}" is not a configured service (known: ${this.options.config.services.map((s) => s.name).join(', ')})`);
+    }
+    const base = this.ctx;
+    const running = this.running;
+    const hooks: Array<(state: string) => void> = [];
+    this.serviceHooks.set(name, hooks);
+    const wanted = requestedImageOf(this.options.input, name);
+    const model = this.model;
+    const ctx: SimulationContext = {
+      model,
+      service,
+      interceptors: base.interceptors,
+      onStateEntered: hooks,
+      triggers: base.triggers,
+      smoke: base.smoke,
+      get fixed() {
+        return base.fixed;
+      },
+      set fixed(value) {
+        base.fixed = value;
+      },
+      get signalAt() {
+        return base.signalAt;
+      },
+      set signalAt(value) {
+        base.signalAt = value;
+      },
+      get currentState() {
+        const store = running.getStore();
+        return store?.service === name ? plainStateName(store.state) : undefined;
+      },
+      set currentState(_value) {
+        // Read from the running handler; nothing to set.
+      },
+      isRequestedImage: (image) =>
+        (wanted.imageDigest !== undefined && image.digest === wanted.imageDigest) ||
+        (wanted.imageTag !== undefined && image.tags.includes(wanted.imageTag)),
+      isNewImage: (uri) => {
+        const repository = model.repositories[service.ecr.repositoryName];
+        return (repository?.images ?? []).some((image) => ctx.isRequestedImage(image) && uri.endsWith(`@${image.digest}`));
+      },
+      setAlarm: (index, state, reason, at) => {
+        const alarmName = service.alarms[index];
+        const alarm = alarmName ? model.alarms[alarmName] : undefined;
+        if (alarm) Object.assign(alarm, { state, reason });
+        if (state === 'ALARM') base.signalAt ??= at ?? Date.now();
+      },
+    };
+    this.serviceContexts.set(name, ctx);
+    return ctx;
   }
 
   static async load(config: BatonConfig): Promise<void> {
@@ -440,6 +558,7 @@ export class Simulation implements SfnBackend {
             kind: event.type.replace('State', '').toLowerCase() as ProgressEvent['kind'],
             simulatedSeconds: (event.timestamp - start) / 1000,
             ...(event.Error || lastError ? { error: event.Error ?? lastError } : {}),
+            ...(this.topLevel.has(event.state.name) ? {} : serviceField(event.state.input)),
           });
         }
       }
@@ -517,6 +636,7 @@ export class Simulation implements SfnBackend {
         stopDate: execution.stopDate ?? Date.now(),
         error: execution.error ?? null,
         cause: execution.cause ?? null,
+        input: JSON.stringify(execution.input ?? null),
       },
     };
     try {
@@ -750,10 +870,12 @@ export async function openSimulation(options: SimulationOptions): Promise<OpenSi
   try {
     simulation = new Simulation(options, clock);
     simulation.apis.install();
-    for (const name of options.faults ?? []) {
-      const fault = FAULTS[name];
-      if (!fault) throw new Error(`unknown fault "${name}"; see --list-faults`);
-      fault.apply(simulation.ctx);
+    for (const spec of options.faults ?? []) {
+      const { fault, target } = parseFault(spec);
+      if (target === undefined && isReleaseInput(options.input)) {
+        throw new Error(`fault "${spec}": a release deploys several services; aim the fault at one, e.g. ${spec}@${Object.keys((options.input as { services?: object }).services ?? {})[0] ?? 'api'}`);
+      }
+      fault.apply(target === undefined ? simulation.ctx : simulation.serviceContext(target));
     }
     options.setup?.(simulation.ctx);
     if (config.services.some((service) => service.smokeTest)) {
@@ -784,7 +906,10 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     await simulation.settle();
     if (options.redriveAfterFix && main.status !== 'SUCCEEDED') {
       // The operator removes the cause, then redrives the execution.
-      for (const name of options.faults ?? []) FAULTS[name]?.fix?.(simulation.ctx);
+      for (const spec of options.faults ?? []) {
+        const { fault, target } = parseFault(spec);
+        fault.fix?.(target === undefined ? simulation.ctx : simulation.serviceContext(target));
+      }
       simulation.redriveExecution(main.name);
       await simulation.settle();
     }

@@ -49,13 +49,19 @@ export function checkInvariants(config: BatonConfig, account: AccountSpec, resul
     // 4. The lock is free after the run (unless it belonged to someone else to begin with), except after a failed
     //    rollback: then it stays with the deployment, so nothing else deploys until a human has looked.
     const holderRecord = lock ? model.table.get(`DEPLOYMENT#${String(lock.deploymentId)}|RECORD`) : undefined;
-    if (lock && executions.includes(String(lock.deploymentId)) && holderRecord?.status !== 'ROLLBACK_FAILED')
+    const ours = lock && (executions.includes(String(lock.deploymentId)) || executions.includes(String(lock.release)));
+    if (lock && ours && holderRecord?.status !== 'ROLLBACK_FAILED')
       broken.push(`${service.name}: lock still held by ${String(lock.deploymentId)}`);
   }
   // 3. Every execution ends with a terminal record stating why.
   for (const execution of [result.main, ...result.others]) {
+    const input = (execution.input ?? {}) as { recover?: unknown; recoverRelease?: unknown; release?: unknown };
+    if (input.release !== undefined || typeof input.recoverRelease === 'string') {
+      broken.push(...releaseRecordsBroken(model, typeof input.recoverRelease === 'string' ? input.recoverRelease : execution.name, execution.name));
+      continue;
+    }
     // A recovery execution closes the record of the deployment it recovers.
-    const recovers = (execution.input as { recover?: unknown } | null)?.recover;
+    const recovers = input.recover;
     const deploymentId = typeof recovers === 'string' ? recovers : execution.name;
     const record = model.table.get(`DEPLOYMENT#${deploymentId}|RECORD`);
     const dryRun =
@@ -96,6 +102,24 @@ export function checkInvariants(config: BatonConfig, account: AccountSpec, resul
     if (typeof (parsed as { deploymentId?: unknown }).deploymentId !== 'string') {
       broken.push(`a log line carries no deploymentId: ${line.slice(0, 120)}`);
     }
+  }
+  return broken;
+}
+
+/** A release ends with a terminal release record, and every service record it opened is terminal too. */
+function releaseRecordsBroken(model: SimulationResult['model'], releaseId: string, execution: string): string[] {
+  const record = model.table.get(`RELEASE#${releaseId}|RECORD`);
+  if (!record) return [`${execution}: no release record`];
+  const broken: string[] = [];
+  if (!TERMINAL.has(String(record.status))) broken.push(`${execution}: release record status ${String(record.status)} is not terminal`);
+  else if (!record.outcomeReason) broken.push(`${execution}: release record has no reason`);
+  const services = (record.services ?? {}) as Record<string, { deploymentId?: unknown }>;
+  for (const [name, entry] of Object.entries(services)) {
+    const deployment = model.table.get(`DEPLOYMENT#${String(entry.deploymentId)}|RECORD`);
+    // A release refused while taking its locks opened no service record.
+    if (!deployment) continue;
+    if (!TERMINAL.has(String(deployment.status))) broken.push(`${execution}: ${name} record status ${String(deployment.status)} is not terminal`);
+    else if (!deployment.outcomeReason) broken.push(`${execution}: ${name} record has no reason`);
   }
   return broken;
 }

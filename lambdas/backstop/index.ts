@@ -11,6 +11,9 @@ import * as clients from '../shared/clients.ts';
 import { getRecord, TERMINAL_STATUSES } from '../shared/deployments.ts';
 import { logger } from '../shared/logger.ts';
 import { definePhase } from '../shared/phase.ts';
+import { isReleaseInput } from '../shared/release.ts';
+import { announceRelease } from '../shared/release-outcome.ts';
+import { finishReleaseRecord, getReleaseRecord, unplannedReleaseRecord } from '../shared/release-records.ts';
 import { finishDeployment } from '../shared/telemetry/finish.ts';
 
 /** Recovery executions tried for one deployment before it is declared ROLLBACK_FAILED. */
@@ -38,22 +41,35 @@ export function recoveryExecutionName(deploymentId: string, attempt: number): st
   return `${deploymentId.slice(0, 80 - suffix.length)}${suffix}`;
 }
 
-/** The service, dry-run flag and recovered deployment of an execution input, as far as they can be read. */
-function describeInput(input: string | null | undefined): { service: string; dryRun: boolean; recover: string | undefined } {
+interface DescribedInput {
+  readonly service: string;
+  readonly dryRun: boolean;
+  readonly recover: string | undefined;
+  /** A release (its input names one) or a release recovery (names the release it recovers). */
+  readonly release: boolean;
+  readonly recoverRelease: string | undefined;
+  readonly parsed: unknown;
+}
+
+/** The service, dry-run flag and recovered deployment or release of an execution input, as far as they can be read. */
+function describeInput(input: string | null | undefined): DescribedInput {
   try {
     const parsed: unknown = JSON.parse(input ?? 'null');
     if (typeof parsed === 'object' && parsed !== null) {
-      const request = parsed as { service?: unknown; dryRun?: unknown; recover?: unknown };
+      const request = parsed as { service?: unknown; dryRun?: unknown; recover?: unknown; recoverRelease?: unknown };
       return {
         service: typeof request.service === 'string' ? request.service : '(unknown)',
         dryRun: request.dryRun === true,
         recover: typeof request.recover === 'string' ? request.recover : undefined,
+        release: isReleaseInput(parsed),
+        recoverRelease: typeof request.recoverRelease === 'string' ? request.recoverRelease : undefined,
+        parsed,
       };
     }
   } catch {
     // Not JSON: nothing to read from it.
   }
-  return { service: '(unknown)', dryRun: false, recover: undefined };
+  return { service: '(unknown)', dryRun: false, recover: undefined, release: false, recoverRelease: undefined, parsed: undefined };
 }
 
 const ERROR_BY_STATUS: Record<string, string> = { ABORTED: 'ExecutionAborted', TIMED_OUT: 'ExecutionTimedOut', FAILED: 'ExecutionFailed' };
@@ -72,6 +88,7 @@ export const handler = definePhase(
     if (!error) return { action: 'none', reason: `status ${detail.status} needs no backstop` };
     // A recovery execution names the deployment it recovers in its input; its name carries the attempt.
     const asked = describeInput(detail.input);
+    if (asked.release || asked.recoverRelease) return backstopRelease(detail, asked, error);
     const deploymentId = asked.recover ?? detail.name;
     const attempt = asked.recover ? Number(/-recovery-(\d+)$/.exec(detail.name)?.[1] ?? MAX_RECOVERY_ATTEMPTS) : 0;
     const record = await getRecord(deploymentId);
@@ -130,7 +147,58 @@ export const handler = definePhase(
       if (!parsed.success) return undefined;
       const { name, executionArn, input: executionInput } = parsed.data.detail;
       const described = describeInput(executionInput);
-      return { deploymentId: described.recover ?? name, executionArn, service: described.service };
+      return { deploymentId: described.recoverRelease ?? described.recover ?? name, executionArn, service: described.service };
     },
   },
 );
+
+/**
+ * A release execution that ended without a verdict: a release recovery
+ * execution runs the joint rollback (every service that changed, last wave
+ * first). A release stopped before plan release wrote its record changed
+ * nothing; it gets a REJECTED record.
+ */
+async function backstopRelease(
+  detail: z.infer<typeof ExecutionStatusChangeSchema>['detail'],
+  asked: DescribedInput,
+  error: string,
+): Promise<BackstopResult> {
+  const releaseId = asked.recoverRelease ?? detail.name;
+  const attempt = asked.recoverRelease ? Number(/-recovery-(\d+)$/.exec(detail.name)?.[1] ?? MAX_RECOVERY_ATTEMPTS) : 0;
+  const record = await getReleaseRecord(releaseId);
+  const why = `execution ${detail.name} ended ${detail.status}${detail.error ? ` (${detail.error}${detail.cause ? `: ${detail.cause}` : ''})` : ''}`;
+  if (!record) {
+    if (asked.recoverRelease) return { action: 'none', reason: `no release record ${releaseId}` };
+    const base = unplannedReleaseRecord(releaseId, detail.executionArn, new Date(detail.startDate ?? Date.now()).toISOString(), asked.parsed);
+    const written = await finishReleaseRecord(base, {
+      status: 'REJECTED',
+      outcomeReason: `${error}: ${detail.name} ended ${detail.status} before it planned the release; nothing changed`,
+    });
+    if (written) await announceRelease(written);
+    return { action: 'recorded', status: 'REJECTED' };
+  }
+  if (record.status !== 'IN_PROGRESS') return { action: 'none', reason: `release ${releaseId} already ended ${record.status}` };
+  if (attempt >= MAX_RECOVERY_ATTEMPTS) {
+    const written = await finishReleaseRecord(record, {
+      status: 'ROLLBACK_FAILED',
+      outcomeReason: `RecoveryFailed: ${MAX_RECOVERY_ATTEMPTS} recovery executions did not finish the joint rollback; last: ${why}. Check the listener weights of ${Object.keys(record.services).join(', ')}.`,
+    });
+    if (written) await announceRelease(written);
+    logger.error('ROLLBACK_FAILED: release recovery gave up; production needs attention', { recovering: releaseId });
+    return { action: 'gave-up', attempts: attempt };
+  }
+  const name = recoveryExecutionName(releaseId, attempt + 1);
+  try {
+    await clients.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: detail.stateMachineArn,
+        name,
+        input: JSON.stringify({ recoverRelease: releaseId, error, cause: why }),
+      }),
+    );
+  } catch (caught) {
+    if (!(caught instanceof ExecutionAlreadyExists)) throw caught;
+  }
+  logger.warn('release recovery execution started', { recovering: releaseId, execution: name, status: detail.status });
+  return { action: 'recovery-started', execution: name };
+}

@@ -15,9 +15,14 @@ import { getRecord, releaseLock, TERMINAL_STATUSES } from '../shared/deployments
 import { ContractViolationError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
 import { definePhase } from '../shared/phase.ts';
-import { isReleaseInput } from '../shared/release.ts';
 import { announceRelease, describeCause, describeServices, releaseCause } from '../shared/release-outcome.ts';
-import { finishReleaseRecord, getReleaseRecord, type ReleaseCause, type ReleaseRecord } from '../shared/release-records.ts';
+import {
+  finishReleaseRecord,
+  getReleaseRecord,
+  type ReleaseCause,
+  type ReleaseRecord,
+  unplannedReleaseRecord,
+} from '../shared/release-records.ts';
 import { finishDeployment } from '../shared/telemetry/finish.ts';
 
 export const FinishReleaseInputSchema = z.object({
@@ -47,17 +52,19 @@ export const handler = definePhase(
   async ({ kind, state }): Promise<ReleaseOutcome> => {
     const releaseId = state.releaseId ?? state.deploymentId;
     if (!releaseId) throw new ContractViolationError('finish release needs the release id');
-    const record = (await getReleaseRecord(releaseId)) ?? unplannedRecord(releaseId, state);
+    const record =
+      (await getReleaseRecord(releaseId)) ??
+      unplannedReleaseRecord(releaseId, state.executionArn, state.startedAt ?? new Date().toISOString(), state.request);
     let written: (ReleaseRecord & { endedAt: string }) | undefined;
     let status: Exclude<ReleaseRecord['status'], 'IN_PROGRESS'>;
     let error: string;
     let reason: string;
     if (kind === 'rejected') {
-      const cause = releaseCause(state.error ?? { Error: 'Unknown', Cause: 'no error recorded' });
-      const { caught: _caught, ...recorded } = cause;
+      // A service that failed validation recorded its own cause; otherwise the Catch says what refused the release.
+      const recorded = record.cause ?? releaseCause(state.error ?? { Error: 'Unknown', Cause: 'no error recorded' });
       await closeRejected(record, recorded);
       status = 'REJECTED';
-      error = cause.error;
+      error = recorded.error;
       reason = `release ${record.release} rejected before any change: ${describeCause(recorded)}`;
       written = await finishReleaseRecord(record, { status, outcomeReason: reason, cause: recorded });
     } else if (kind === 'rolled-back') {
@@ -101,23 +108,6 @@ export const handler = definePhase(
     },
   },
 );
-
-/** A release refused before plan release wrote its record (invalid input, unknown service, a cycle): a record of the refusal. */
-function unplannedRecord(releaseId: string, state: z.infer<typeof FinishReleaseInputSchema>['state']): ReleaseRecord {
-  const request = (isReleaseInput(state.request) ? state.request : {}) as { release?: unknown; trigger?: unknown; requestedBy?: unknown };
-  return {
-    releaseId,
-    release: typeof request.release === 'string' ? request.release : releaseId,
-    status: 'IN_PROGRESS',
-    executionArn: state.executionArn,
-    startedAt: state.startedAt ?? new Date().toISOString(),
-    trigger: typeof request.trigger === 'string' ? request.trigger : 'console',
-    ...(typeof request.requestedBy === 'string' ? { requestedBy: request.requestedBy } : {}),
-    shift: 'each',
-    waves: [],
-    services: {},
-  };
-}
 
 /** A rejected release: every service record still open says why, and every lock the release took is free again. */
 async function closeRejected(record: ReleaseRecord, cause: ReleaseCause): Promise<void> {

@@ -7,15 +7,17 @@
 import { z } from 'zod';
 import { CaughtErrorSchema, type TerminalStatus } from '../shared/contract.ts';
 import { type DeploymentRecord, releaseLock } from '../shared/deployments.ts';
+import { ContractViolationError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
 import { describeCaught } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
+import { noteReleaseCause } from '../shared/release-records.ts';
 import { finishDeployment } from '../shared/telemetry/finish.ts';
 import { recordPhaseRun } from '../shared/telemetry/phase-runs.ts';
 import { nowIso } from '../shared/time.ts';
 
 export const RecordFailureInputSchema = z.object({
-  kind: z.enum(['rejected', 'rollback-failed']),
+  kind: z.enum(['rejected', 'rollback-failed', 'release-service-failed']),
   state: z
     .object({
       deploymentId: z.string(),
@@ -27,6 +29,7 @@ export const RecordFailureInputSchema = z.object({
       error: CaughtErrorSchema.optional(),
       rollbackError: CaughtErrorSchema.optional(),
       failedPhase: z.string().optional(),
+      releaseId: z.string().optional(),
     })
     .passthrough(),
 });
@@ -48,7 +51,10 @@ const INITIALIZE_STATE = 'Initialize';
 /** Rejections that are not failures: the trigger was redundant or out of date. */
 const REJECTION_STATUS: Record<string, TerminalStatus> = { DuplicateTriggerError: 'DUPLICATE', SupersededError: 'SUPERSEDED' };
 
-export const handler = definePhase('recordFailure', RecordFailureInputSchema, async ({ kind, state }) => {
+type RecordFailureOutput = RecordFailureInput['state'] & { outcome?: { status: TerminalStatus; error: string; cause: string } };
+
+export const handler = definePhase('recordFailure', RecordFailureInputSchema, async ({ kind, state }): Promise<RecordFailureOutput> => {
+  if (kind === 'release-service-failed') return recordServiceFailure(state);
   const request = Request.safeParse(state.request);
   const asked = request.success ? request.data : {};
   const serviceName = state.service?.name ?? (typeof asked.service === 'string' ? asked.service : '(unknown)');
@@ -104,3 +110,23 @@ export const handler = definePhase('recordFailure', RecordFailureInputSchema, as
   }
   return { ...state, outcome: { status, error, cause } };
 });
+
+/**
+ * A service of a release failed (its Map iteration is about to fail): the
+ * release record notes the service, the state and the error, unless another
+ * service got there first. The service's own record closes in the joint
+ * rollback (or the rejection) that follows.
+ */
+async function recordServiceFailure(state: RecordFailureInput['state']): Promise<RecordFailureOutput> {
+  if (!state.releaseId) throw new ContractViolationError(`deployment ${state.deploymentId} is not part of a release`);
+  const described = describeCaught(state.error ?? { Error: 'Unknown', Cause: 'no error recorded' });
+  await noteReleaseCause(state.releaseId, {
+    ...(state.service ? { service: state.service.name } : {}),
+    deploymentId: state.deploymentId,
+    ...(state.failedPhase ? { failedPhase: state.failedPhase } : {}),
+    error: described.name,
+    message: described.message,
+  });
+  logger.warn('service of a release failed', { release: state.releaseId, failedPhase: state.failedPhase, error: described.name });
+  return state;
+}

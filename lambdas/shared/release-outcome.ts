@@ -6,36 +6,17 @@
 import type { CaughtError } from './contract.ts';
 import { executionConsoleUrl } from './names.ts';
 import { describeCaught } from './outcome.ts';
-import { ServiceFailureSchema } from './release.ts';
 import type { ReleaseCause, ReleaseRecord } from './release-records.ts';
 import { publishEvent, RELEASE_EVENT } from './telemetry/events.ts';
 import { releaseFinished } from './telemetry/metrics.ts';
 import { notifyOutcome } from './telemetry/notify.ts';
 
 /**
- * A failed service iteration reports itself as JSON in the Cause (see
- * ServiceFailureSchema); anything else (a release-level state, a timeout)
- * is a cause without a service. `caught` keeps the service's own error.
+ * What stopped a release, from the Catch of a release-level state. A failed
+ * service records its own cause (service, state, error) in the release
+ * record first (record-failure), which then takes precedence.
  */
-export function releaseCause(error: CaughtError): ReleaseCause & { caught?: CaughtError } {
-  let failure: ReturnType<typeof ServiceFailureSchema.safeParse> | undefined;
-  try {
-    failure = ServiceFailureSchema.safeParse(JSON.parse(error.Cause ?? ''));
-  } catch {
-    failure = undefined;
-  }
-  if (failure?.success) {
-    const { service, deploymentId, failedPhase, error: caught } = failure.data;
-    const described = describeCaught(caught);
-    return {
-      service,
-      deploymentId,
-      ...(failedPhase ? { failedPhase } : {}),
-      error: described.name,
-      message: described.message,
-      caught,
-    };
-  }
+export function releaseCause(error: CaughtError): ReleaseCause {
   const described = describeCaught(error);
   return { error: described.name, message: described.message };
 }

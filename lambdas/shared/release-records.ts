@@ -84,16 +84,23 @@ export async function getReleaseRecord(releaseId: string): Promise<ReleaseRecord
   return out.Item as ReleaseRecord | undefined;
 }
 
-/** Notes what set off the joint rollback; the first cause stays (a retry or a recovery does not overwrite it). */
-export async function noteReleaseCause(releaseId: string, cause: ReleaseCause, rollingBack: string[], untouched: string[]): Promise<void> {
+/**
+ * Notes what stopped the release: the first cause stays (services failing
+ * side by side, a retry or a recovery do not overwrite it). With the lists,
+ * also which services the joint rollback undoes and which it leaves alone.
+ */
+export async function noteReleaseCause(releaseId: string, cause: ReleaseCause, lists?: { rollingBack: string[]; untouched: string[] }): Promise<void> {
   await clients.dynamo.send(
     new UpdateCommand({
       TableName: tableName(),
       Key: releaseKey(releaseId),
-      UpdateExpression: 'SET #cause = if_not_exists(#cause, :cause), rollingBack = :rollingBack, untouched = :untouched',
+      UpdateExpression: `SET #cause = if_not_exists(#cause, :cause)${lists ? ', rollingBack = :rollingBack, untouched = :untouched' : ''}`,
       ConditionExpression: 'attribute_exists(pk)',
       ExpressionAttributeNames: { '#cause': 'cause' },
-      ExpressionAttributeValues: { ':cause': stripUndefined(cause), ':rollingBack': rollingBack, ':untouched': untouched },
+      ExpressionAttributeValues: {
+        ':cause': stripUndefined(cause),
+        ...(lists ? { ':rollingBack': lists.rollingBack, ':untouched': lists.untouched } : {}),
+      },
     }),
   );
 }
@@ -119,6 +126,23 @@ export async function finishReleaseRecord(
     expiresAt: Math.floor(Date.now() / 1000) + RECORD_RETENTION_DAYS * 86_400,
   };
   return writeOutcome<ReleaseRecord & { endedAt: string }>(releaseKey(base.releaseId), fields, patch.status);
+}
+
+/** The record of a release stopped or refused before plan release wrote one (invalid input, unknown service, a cycle). */
+export function unplannedReleaseRecord(releaseId: string, executionArn: string, startedAt: string, input: unknown): ReleaseRecord {
+  const request = (typeof input === 'object' && input !== null ? input : {}) as { release?: unknown; trigger?: unknown; requestedBy?: unknown };
+  return {
+    releaseId,
+    release: typeof request.release === 'string' ? request.release : releaseId,
+    status: 'IN_PROGRESS',
+    executionArn,
+    startedAt,
+    trigger: typeof request.trigger === 'string' ? request.trigger : 'console',
+    ...(typeof request.requestedBy === 'string' ? { requestedBy: request.requestedBy } : {}),
+    shift: 'each',
+    waves: [],
+    services: {},
+  };
 }
 
 function stripUndefined<T extends object>(value: T): T {

@@ -145,15 +145,6 @@ function describeStrategy(strategy: ServiceConfig['strategy']): string {
   }
 }
 
-/** What a failed service iteration reports (the Cause of its Fail state, as JSON): who failed, where, and why. */
-export const ServiceFailureSchema = z.object({
-  service: z.string(),
-  deploymentId: z.string(),
-  failedPhase: z.string().optional(),
-  error: CaughtErrorSchema,
-});
-export type ServiceFailure = z.infer<typeof ServiceFailureSchema>;
-
 /** The payload of the release branch. */
 export const ReleaseStateSchema = z.object({
   releaseId: z.string(),

@@ -54,7 +54,8 @@ export const handler = definePhase(
     const { releaseId, error, recovering } = identify(input);
     const record = await getReleaseRecord(releaseId);
     if (!record) throw new ContractViolationError(`release ${releaseId} has no record; nothing it changed can be found`);
-    const cause = releaseCause(error);
+    // A failed service recorded its own cause first; otherwise the release-level Catch says what stopped it.
+    const cause = record.cause ?? releaseCause(error);
     const rollbacks: DeploymentState[] = [];
     const untouched: string[] = [];
     const config = pipelineConfig();
@@ -80,26 +81,20 @@ export const handler = definePhase(
       const own = cause.deploymentId === entry.deploymentId;
       rollbacks.push(
         stateFromRecord(deployment, service, {
-          error: own ? (cause.caught ?? { Error: cause.error, Cause: cause.message }) : jointError(record, cause),
+          error: own ? { Error: cause.error, Cause: cause.message } : jointError(record, cause),
           ...(own && cause.failedPhase ? { failedPhase: cause.failedPhase } : {}),
           warnings: recovering ? [`recovered by ${recovering}`] : [],
         }),
       );
     }
-    const { caught: _caught, ...recorded } = cause;
-    await noteReleaseCause(
-      releaseId,
-      recorded,
-      rollbacks.map((state) => state.service.name),
-      untouched,
-    );
+    await noteReleaseCause(releaseId, cause, { rollingBack: rollbacks.map((state) => state.service.name), untouched });
     logger.warn('release rolling back', {
       release: record.release,
       failedService: cause.service,
       rollingBack: rollbacks.map((state) => state.service.name).join(' -> '),
       untouched: untouched.join(', '),
     });
-    return { releaseId, executionArn: input.executionArn, rollbacks, cause: recorded, untouched };
+    return { releaseId, executionArn: input.executionArn, rollbacks, cause, untouched };
   },
   {
     track: false,

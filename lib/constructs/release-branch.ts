@@ -116,22 +116,17 @@ export function releaseBranch(scope: Construct, states: PhaseStates): { plan: La
 
 /**
  * Inside a release's Map iteration a failed phase does not roll back on its
- * own: the iteration fails, reporting the service, the state and the error
- * as JSON in its Cause, and the Map's Catch starts the joint rollback (or,
- * for validation, the rejection) of the whole release.
+ * own: the release record notes the service, the state and the error (the
+ * first failure wins), the iteration fails with the service's error, and the
+ * Map's Catch starts the joint rollback (or, for validation, the rejection)
+ * of the whole release.
  */
 function reportFailure(scope: Construct, states: PhaseStates, what: string): OnFailure {
-  const describe = new Pass(scope, `Describe ${what} failure`, {
-    parameters: {
-      'service.$': '$.service.name',
-      'deploymentId.$': '$.deploymentId',
-      'failedPhase.$': PAYLOAD_PATHS.failedPhase,
-      'error.$': PAYLOAD_PATHS.error,
-    },
-  });
-  const report = new Pass(scope, `Report ${what} failure`, {
-    parameters: { 'Error.$': '$.error.Error', 'Cause.$': 'States.JsonToString($)' },
-  });
-  describe.next(report).next(new Fail(scope, `Service ${what} failed`, { errorPath: '$.Error', causePath: '$.Cause' }));
-  return states.catchTo(describe);
+  const record = states.task(
+    `Record ${what} failure`,
+    'recordFailure',
+    TaskInput.fromObject({ kind: 'release-service-failed', 'state.$': '$' }),
+  );
+  record.next(new Fail(scope, `Service ${what} failed`, { errorPath: '$.error.Error', causePath: '$.error.Cause' }));
+  return states.catchTo(record);
 }

@@ -94,8 +94,13 @@ export function evaluateCondition(expression: string, item: Item | undefined, na
     .some((disjunct) => disjunct.split(/\s+AND\s+/).every((clause) => comparison(clause.trim(), item, names, values)));
 }
 
-/** The value of a SET right-hand side: an operand, or two joined by + or - (numbers). */
+/** The value of a SET right-hand side: an operand, if_not_exists(path, operand), or two operands joined by + or - (numbers). */
 function setValue(expression: string, item: Item, names: Names, values: Values): unknown {
+  const ifNotExists = /^if_not_exists\(\s*([#\w.]+)\s*,\s*([#:\w.]+)\s*\)$/.exec(expression.trim());
+  if (ifNotExists) {
+    const current = read(item, path(ifNotExists[1] ?? '', names));
+    return structuredClone(current !== undefined ? current : operand(ifNotExists[2] ?? '', item, names, values));
+  }
   const arithmetic = /^([#:\w.]+)\s*([+-])\s*([#:\w.]+)$/.exec(expression.trim());
   if (!arithmetic) return structuredClone(operand(expression, item, names, values));
   const left = operand(arithmetic[1] ?? '', item, names, values);
@@ -112,7 +117,8 @@ export function applyUpdate(item: Item, expression: string, names: Names, values
   // Every right-hand side reads the item as it was before the update, as in DynamoDB.
   const before = structuredClone(item);
   const updated = structuredClone(item);
-  for (const assignment of (clauses[1] ?? '').split(',')) {
+  // Commas inside a function's parentheses (if_not_exists) do not separate assignments.
+  for (const assignment of (clauses[1] ?? '').split(/,(?![^()]*\))/)) {
     const [left, right] = assignment.split('=');
     if (!left || !right) throw new Error(`unsupported assignment: ${assignment}`);
     write(updated, path(left, names), setValue(right, before, names, values));

@@ -1,0 +1,193 @@
+/**
+ * `baton release` end to end against the simulation of the three-service
+ * example: the CLI reads a release file, starts the release on the simulated
+ * state machine and follows it (--watch) to its verdict.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runBaton } from '../../cli/main.ts';
+import { loadConfig } from '../../lib/config/load.ts';
+import { AccountSchema } from '../../sim/account/schema.ts';
+import type { SimulationContext } from '../../sim/context.ts';
+import { type OpenSimulation, openSimulation } from '../../sim/engine.ts';
+import { THREE_SERVICES_ACCOUNT_PATH, THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
+
+const config = loadConfig(THREE_SERVICES_CONFIG_PATH);
+const RELEASE = {
+  release: '2026-11-22.1',
+  services: { api: { imageTag: 'v1.1.0' }, worker: { imageTag: 'v2.4.0' }, web: { imageTag: 'v1.4.2' } },
+};
+/** The simulated clock stands at its start (2026-11-23T09:00:00Z) when the CLI names the execution. */
+const RELEASE_ID = 'release-2026-11-22_1-20261123T090000Z';
+let dir = '';
+let open: OpenSimulation | undefined;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'baton-release-cli-'));
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+afterEach(async () => {
+  // The backstop of a failed execution may still be running when the CLI returns.
+  await open?.simulation.settle();
+  open?.close();
+  open = undefined;
+});
+
+async function simulation(setup?: (ctx: SimulationContext) => void): Promise<OpenSimulation> {
+  const account = AccountSchema.parse(JSON.parse(readFileSync(THREE_SERVICES_ACCOUNT_PATH, 'utf8')));
+  open = await openSimulation({ config, account, input: {}, ...(setup ? { setup } : {}) });
+  return open;
+}
+
+function releaseFile(content: unknown): string {
+  const path = join(dir, 'release.json');
+  writeFileSync(path, JSON.stringify(content));
+  return path;
+}
+
+async function baton(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io = {
+    out: (text: string) => (out += text),
+    err: (text: string) => (err += text),
+    isTty: false,
+    sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, 5))),
+  };
+  const code = await runBaton([...args, '--config', THREE_SERVICES_CONFIG_PATH], io);
+  return { code, out, err };
+}
+
+function item(sim: OpenSimulation, key: string): Record<string, unknown> | undefined {
+  return sim.simulation.model.table.get(`${key}|RECORD`);
+}
+
+describe('baton release against the simulation', () => {
+  it('releases api, then web and worker, and exits 0 with the verdict of the release record', async () => {
+    // Arrange
+    const sim = await simulation();
+    const file = releaseFile(RELEASE);
+
+    // Act
+    const result = await baton('release', '--file', file, '--watch', '--interval', '0');
+
+    // Assert
+    expect(result.err).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.out).toContain(
+      [
+        'Started release 2026-11-22.1',
+        `  execution  ${RELEASE_ID}`,
+        '  order      api -> web + worker',
+        '  shift      each',
+        `  https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/arn:aws:states:eu-west-1:123456789012:execution:baton-production:${RELEASE_ID}`,
+      ].join('\n'),
+    );
+    expect(result.out).toMatch(/^ {2}api {5}SUCCEEDED {4}\d+m\d\ds {2}v1\.1\.0 live on /m);
+    expect(result.out).toMatch(/^ {2}web {5}SUCCEEDED {4}\d+m\d\ds {2}v1\.4\.2 live on /m);
+    expect(result.out).toMatch(/^ {2}worker {2}SUCCEEDED {4}\d+m\d\ds {2}v2\.4\.0 live on /m);
+    expect(result.out).toMatch(/^Release 2026-11-22\.1 ended: execution SUCCEEDED after \d+m\d\ds$/m);
+    expect(result.out.endsWith('SUCCEEDED: release 2026-11-22.1 live: api v1.1.0, web v1.4.2, worker v2.4.0\n')).toBe(true);
+    expect(item(sim, `RELEASE#${RELEASE_ID}`)).toMatchObject({
+      status: 'SUCCEEDED',
+      release: '2026-11-22.1',
+      trigger: 'cli',
+      requestedBy: userInfo().username,
+      shift: 'each',
+      waves: [['api'], ['web', 'worker']],
+    });
+    for (const service of ['api', 'web', 'worker']) {
+      expect(item(sim, `DEPLOYMENT#${RELEASE_ID}-${service}`)).toMatchObject({ status: 'SUCCEEDED', release: RELEASE_ID, trigger: 'cli' });
+    }
+  });
+
+  it('prints one JSON document with --watch --json', async () => {
+    // Arrange
+    await simulation();
+    const file = releaseFile({ ...RELEASE, services: { api: { imageTag: 'v1.1.0' } } });
+
+    // Act
+    const result = await baton('release', '--file', file, '--watch', '--json', '--interval', '0');
+
+    // Assert
+    expect(result.code).toBe(0);
+    const document = JSON.parse(result.out) as Record<string, unknown>;
+    expect(document).toMatchObject({
+      release: '2026-11-22.1',
+      releaseId: RELEASE_ID,
+      order: 'api',
+      status: 'SUCCEEDED',
+      record: { status: 'SUCCEEDED', waves: [['api']] },
+      services: { api: { status: 'SUCCEEDED', deploymentId: `${RELEASE_ID}-api` } },
+    });
+  });
+
+  it("rolls every service back, last wave first, when web's alarm fires during the bake, and exits 1", async () => {
+    // Arrange: web's own alarm (no other service watches it) fires once the services bake at 100 %.
+    const sim = await simulation((ctx) => {
+      ctx.onStateEntered.push((state) => {
+        const alarm = ctx.model.alarms['web-5xx-rate'];
+        if (state === 'Check bake (release)' && alarm && alarm.state !== 'ALARM') {
+          Object.assign(alarm, { state: 'ALARM', reason: 'Threshold Crossed: 3 datapoints were greater than the threshold (5.0).' });
+        }
+      });
+    });
+    const file = releaseFile(RELEASE);
+
+    // Act
+    const result = await baton('release', '--file', file, '--watch', '--interval', '0');
+
+    // Assert
+    expect(result.err).toBe('');
+    expect(result.code).toBe(1);
+    const record = item(sim, `RELEASE#${RELEASE_ID}`);
+    expect(record).toMatchObject({
+      status: 'ROLLED_BACK',
+      cause: { service: 'web', deploymentId: `${RELEASE_ID}-web`, error: 'GateFailedError' },
+      rolledBack: ['worker', 'web', 'api'],
+      untouched: [],
+    });
+    const cause = record?.cause as { failedPhase?: string; message: string };
+    expect(cause.failedPhase).toMatch(/^Check bake/);
+    expect(cause.message).toContain('web-5xx-rate');
+    expect(result.out).toMatch(/^Release 2026-11-22\.1 ended: execution FAILED after \d+m\d\ds$/m);
+    expect(
+      result.out.endsWith(
+        [
+          `ROLLED_BACK: ${String(record?.outcomeReason)}`,
+          `  cause        web failed in ${cause.failedPhase}: GateFailedError: ${cause.message}`,
+          '  rolled back  worker -> web -> api',
+          '  untouched    none',
+          '',
+        ].join('\n'),
+      ),
+    ).toBe(true);
+    expect(result.out).toContain('Rolling back worker -> web -> api (GateFailedError)\n');
+    for (const service of ['api', 'web', 'worker']) {
+      expect(result.out).toMatch(new RegExp(`^  ${service.padEnd(6)}  ROLLED_BACK  \\d+m\\d\\ds  \\S`, 'm'));
+      expect(item(sim, `DEPLOYMENT#${RELEASE_ID}-${service}`)?.status).toBe('ROLLED_BACK');
+    }
+  });
+
+  it('refuses a release naming a service the config does not have, before starting anything (exit 2)', async () => {
+    // Arrange
+    const sim = await simulation();
+    const file = releaseFile({ ...RELEASE, services: { ...RELEASE.services, billing: { imageTag: 'v1' } } });
+
+    // Act
+    const result = await baton('release', '--file', file);
+
+    // Assert
+    expect(result.code).toBe(2);
+    expect(result.err).toContain(
+      `release file ${file}: invalid release input: services: "billing" is not configured (known: api, worker, web)`,
+    );
+    expect(sim.simulation.executions.size).toBe(0);
+  });
+});
