@@ -179,7 +179,14 @@ async function followRelease(
           described.startDate && described.stopDate ? [described.startDate, described.stopDate] : [record?.startedAt, record?.endedAt];
         const took = from && to ? ` after ${formatDuration(seconds(from, to))}` : '';
         ctx.io.out(`Release ${summary.release} ended: execution ${status}${took}\n`);
-        const lines = record ? renderReleaseVerdict(record) : [`${status}: ${described.error ?? ''}: ${described.cause ?? ''}`];
+        const lines =
+          record && record.status !== 'IN_PROGRESS'
+            ? renderReleaseVerdict(record)
+            : [
+                `${status}: ${described.error ?? ''}: ${described.cause ?? ''}`,
+                // A release stopped without a verdict: the backstop starts a recovery execution that rolls it back.
+                ...(record ? ['  the release has no verdict yet: the backstop rolls it back in a recovery execution'] : []),
+              ];
         ctx.io.out(`${lines.join('\n')}\n`);
       }
       return status === 'SUCCEEDED' && verdict === 'SUCCEEDED' ? 0 : EXIT_DEPLOYMENT_FAILED;

@@ -1098,6 +1098,39 @@ describe('baton release', () => {
       ].join('\n'),
     );
   });
+
+  it('with --watch, says the backstop takes over when the execution stopped before the release had a verdict, and exits 1', async () => {
+    // Arrange
+    const file = releaseFile({ release: '2026-11-22.1', services: SERVICES });
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: RELEASE_ARN, startDate: new Date() });
+    sfnMock.on(DescribeExecutionCommand).resolves({
+      name: RELEASE_ID,
+      status: 'ABORTED',
+      startDate: new Date('2026-11-23T09:00:00.000Z'),
+      stopDate: new Date('2026-11-23T09:03:00.000Z'),
+      error: 'AbortedByOperator',
+      cause: 'aborted by alice',
+    });
+    givenItems(RELEASE_KEY, RECORD);
+    for (const service of ['api', 'web', 'worker']) givenItems(serviceKey(service), serviceRecord(service));
+
+    // Act
+    const result = await release('--file', file, '--watch');
+
+    // Assert
+    expect(result.code).toBe(1);
+    expect(
+      result.out.endsWith(
+        [
+          `  worker  IN_PROGRESS  wave 2, deployment ${RELEASE_ID}-worker`,
+          'Release 2026-11-22.1 ended: execution ABORTED after 3m00s',
+          'ABORTED: AbortedByOperator: aborted by alice',
+          '  the release has no verdict yet: the backstop rolls it back in a recovery execution',
+          '',
+        ].join('\n'),
+      ),
+    ).toBe(true);
+  });
 });
 
 describe('baton release --help', () => {

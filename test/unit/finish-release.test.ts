@@ -52,7 +52,8 @@ const RELEASE_RECORD = {
   ),
 };
 
-const IMAGE_MESSAGE = "image tag v1.4.2 not found in ECR repository web (ImageNotFoundException: The image with imageId {imageTag:'v1.4.2'} does not exist)";
+const IMAGE_MESSAGE =
+  "image tag v1.4.2 not found in ECR repository web (ImageNotFoundException: The image with imageId {imageTag:'v1.4.2'} does not exist)";
 /** What record-failure noted when web failed validation. */
 const WEB_CAUSE = {
   service: 'web',
@@ -74,7 +75,15 @@ const WORKER_CAUSE = {
 
 /** The release's payload, as the release branch hands it to a verdict. */
 function releaseState(extra: Record<string, unknown> = {}) {
-  return { releaseId: RELEASE_ID, executionArn: EXECUTION_ARN, startedAt: STARTED_AT, request: RELEASE_INPUT, waves: [], warnings: [], ...extra };
+  return {
+    releaseId: RELEASE_ID,
+    executionArn: EXECUTION_ARN,
+    startedAt: STARTED_AT,
+    request: RELEASE_INPUT,
+    waves: [],
+    warnings: [],
+    ...extra,
+  };
 }
 
 function conditionFailed(): ConditionalCheckFailedException {
@@ -334,12 +343,16 @@ describe('finish release', () => {
 
     it('frees only the locks the release holds when a lock was taken by another deployment', async () => {
       // Arrange: plan release wrote the record, then found web locked; no service record exists.
-      const message = 'web is locked by deployment web-20250304-092000-1c2e; the release takes no lock (released api again) and changes nothing';
+      const message =
+        'web is locked by deployment web-20250304-092000-1c2e; the release takes no lock (released api again) and changes nothing';
       givenRecords({ api: undefined, web: undefined, worker: undefined });
       dynamoMock.on(DeleteCommand, { TableName: TABLE, Key: { pk: 'LOCK#web', sk: 'LOCK' } }).rejects(conditionFailed());
 
       // Act
-      const result = await handler({ kind: 'rejected', state: releaseState({ error: caughtLambdaError('DeploymentLockedError', message) }) });
+      const result = await handler({
+        kind: 'rejected',
+        state: releaseState({ error: caughtLambdaError('DeploymentLockedError', message) }),
+      });
 
       // Assert
       expect(result.outcome).toEqual({
@@ -440,7 +453,12 @@ describe('finish release', () => {
 
       // Assert
       expect(result).toEqual({ releaseId: RELEASE_ID, outcome: { status: 'SUCCEEDED', error: 'None', cause: REASON } });
-      expect(updatedFields(releaseUpdate())).toMatchObject({ status: 'SUCCEEDED', outcomeReason: REASON, endedAt: NOW, expiresAt: EXPIRES_AT });
+      expect(updatedFields(releaseUpdate())).toMatchObject({
+        status: 'SUCCEEDED',
+        outcomeReason: REASON,
+        endedAt: NOW,
+        expiresAt: EXPIRES_AT,
+      });
     });
 
     it('announces the verdict once: the event, the notification and the metrics', async () => {

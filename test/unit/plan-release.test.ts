@@ -254,9 +254,7 @@ describe('plan release', () => {
 
   describe('when a live deployment holds the lock of web, the second service in name order', () => {
     beforeEach(() => {
-      dynamoMock
-        .on(PutCommand, { TableName: TABLE, Item: { pk: 'LOCK#web' }, ConditionExpression: ACQUIRE })
-        .rejects(conditionFailed());
+      dynamoMock.on(PutCommand, { TableName: TABLE, Item: { pk: 'LOCK#web' }, ConditionExpression: ACQUIRE }).rejects(conditionFailed());
       dynamoMock.on(GetCommand, { TableName: TABLE, Key: { pk: 'LOCK#web', sk: 'LOCK' }, ConsistentRead: true }).resolves({ Item: HOLDER });
       sfnMock.on(DescribeExecutionCommand, { executionArn: HOLDER.executionArn }).resolves({
         executionArn: HOLDER.executionArn,
@@ -310,7 +308,11 @@ describe('plan release', () => {
   });
 
   it.each([
-    ['a release without services', { release: RELEASE, services: {} }, 'invalid release input: services: name at least one service and its image'],
+    [
+      'a release without services',
+      { release: RELEASE, services: {} },
+      'invalid release input: services: name at least one service and its image',
+    ],
     [
       'a service with both imageTag and imageDigest',
       { release: RELEASE, services: { api: { imageTag: 'v1.1.0', imageDigest: `sha256:${'a1'.repeat(32)}` } } },

@@ -10,7 +10,10 @@ import { parseReleaseRequest, planWaves, serviceDeploymentId, togetherStrategy }
 import { THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
 import { NEW_DIGEST } from '../fixtures/state.ts';
 
-const RAW = JSON.parse(readFileSync(THREE_SERVICES_CONFIG_PATH, 'utf8')) as { services: Record<string, unknown>[] } & Record<string, unknown>;
+const RAW = JSON.parse(readFileSync(THREE_SERVICES_CONFIG_PATH, 'utf8')) as { services: Record<string, unknown>[] } & Record<
+  string,
+  unknown
+>;
 /** api; worker and web, which depend on it. */
 const config = BatonConfigSchema.parse(RAW);
 const RAW_API = RAW.services[0] as Record<string, unknown>;
@@ -92,7 +95,11 @@ describe('parseReleaseRequest', () => {
     ],
     ['no services', { ...VALID, services: {} }, 'services: name at least one service and its image'],
     ['an unknown field', { ...VALID, colour: 'green' }, 'colour: unknown field'],
-    ['an unknown field of a service', { ...VALID, services: { api: { imageTag: 'v1.1.0', tag: 'v1' } } }, 'services.api.tag: unknown field'],
+    [
+      'an unknown field of a service',
+      { ...VALID, services: { api: { imageTag: 'v1.1.0', tag: 'v1' } } },
+      'services.api.tag: unknown field',
+    ],
     [
       'both imageTag and imageDigest',
       { ...VALID, services: { api: { imageTag: 'v1.1.0', imageDigest: NEW_DIGEST } } },
@@ -164,7 +171,7 @@ describe('planWaves', () => {
     expect(waves).toEqual([['a'], ['b'], ['c']]);
   });
 
-  it("passes the order of a service outside the release through to the services that depend on it", () => {
+  it('passes the order of a service outside the release through to the services that depend on it', () => {
     // Arrange: web depends on api, api on cache; the release leaves api alone.
     const layered = configWith({ cache: [], api: ['cache'], web: ['api'] });
 

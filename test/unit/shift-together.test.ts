@@ -209,9 +209,7 @@ describe('shift together', () => {
   it('fails with GateFailedError naming the service, and moves no service, when a gate of web fails', async () => {
     // Arrange
     const web = configured('web');
-    cloudwatchMock
-      .on(DescribeAlarmsCommand, { AlarmNames: web.alarms })
-      .resolves(alarms(web.alarms, { 'web-5xx-rate': 'ALARM' }));
+    cloudwatchMock.on(DescribeAlarmsCommand, { AlarmNames: web.alarms }).resolves(alarms(web.alarms, { 'web-5xx-rate': 'ALARM' }));
 
     // Act
     const error = await failure(handler(release()));

@@ -373,7 +373,10 @@ describe('unwind release', () => {
       const output = await handler(caughtRelease(caughtLambdaError('GateFailedError', GATE_MESSAGE)));
 
       // Assert
-      const error = { Error: 'ReleaseRolledBack', Cause: `release ${RELEASE} rolled back together: the release failed: GateFailedError: ${GATE_MESSAGE}` };
+      const error = {
+        Error: 'ReleaseRolledBack',
+        Cause: `release ${RELEASE} rolled back together: the release failed: GateFailedError: ${GATE_MESSAGE}`,
+      };
       expect(output.rollbacks).toEqual([
         { ...preparedState('worker'), error, warnings: [] },
         { ...preparedState('web'), error, warnings: [] },
