@@ -25,11 +25,14 @@ export function acknowledgeFindings(stack: BatonStack): void {
         'Step Functions invokes the phase functions synchronously and owns retries and failure handling (Retry/Catch); a DLQ only applies to asynchronous invocations.',
     });
   }
-  Validations.of(phases.roles.initialize).acknowledge({
-    id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${stack.region}:${stack.account}:execution:${stateMachineName(stack.config.pipeline)}:*]`,
-    reason:
-      'DescribeExecution checks whether the execution named by a held lock still runs; execution names are not known in advance, so the grant covers the executions of this state machine only.',
-  });
+  // Initialize (one service) and plan release (every service of a release) take locks.
+  for (const role of [phases.roles.initialize, phases.roles.planRelease]) {
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${stack.region}:${stack.account}:execution:${stateMachineName(stack.config.pipeline)}:*]`,
+      reason:
+        'DescribeExecution checks whether the execution named by a held lock still runs; execution names are not known in advance, so the grant covers the executions of this state machine only.',
+    });
+  }
   const prepareRole = phases.roles.prepare;
   for (const finding of [...new Set(stack.config.services.map((s) => s.taskDefinitionFamily))]) {
     Validations.of(prepareRole).acknowledge({

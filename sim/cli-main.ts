@@ -6,12 +6,12 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import type { BatonConfig, ServiceConfig } from '../lambdas/shared/config-schema.ts';
+import { isReleaseInput } from '../lambdas/shared/release.ts';
 import { issueLines } from '../lambdas/shared/zod-format.ts';
 import { ConfigError, loadConfig } from '../lib/config/load.ts';
 import { AccountSchema } from './account/schema.ts';
 import { allStates } from './definition.ts';
-import type { BatonConfig, ServiceConfig } from '../lambdas/shared/config-schema.ts';
-import { isReleaseInput } from '../lambdas/shared/release.ts';
 import { definitionFor, type ProgressEvent, parseFault, plainStateName, type SimulationResult, simulate } from './engine.ts';
 import { FAULTS } from './faults.ts';
 import { checkInvariants } from './invariants.ts';
@@ -166,13 +166,18 @@ async function main(argv: string[], io: CliIo): Promise<number> {
     const named = typeof release.services === 'object' && release.services !== null ? Object.keys(release.services) : [];
     for (const spec of faults) {
       const target = spec.split('@')[1];
-      if (target === undefined) throw new UsageError(`--fault ${spec}: a release deploys several services; aim the fault at one: ${spec}@${named[0] ?? '<service>'}`);
+      if (target === undefined)
+        throw new UsageError(
+          `--fault ${spec}: a release deploys several services; aim the fault at one: ${spec}@${named[0] ?? '<service>'}`,
+        );
     }
   }
   for (const spec of faults) {
     const target = spec.split('@')[1];
     if (target !== undefined && !config.services.some((service) => service.name === target)) {
-      throw new UsageError(`--fault ${spec}: "${target}" is not a service of ${values.config} (services: ${config.services.map((s) => s.name).join(', ')})`);
+      throw new UsageError(
+        `--fault ${spec}: "${target}" is not a service of ${values.config} (services: ${config.services.map((s) => s.name).join(', ')})`,
+      );
     }
   }
   const accountParsed = AccountSchema.safeParse(readJson(values.account, '--account'));
@@ -248,9 +253,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
       [
         '',
         `Execution ${result.main.status}${result.main.error ? ` (${result.main.error})` : ''} after ${formatSeconds(result.simulatedSeconds)} simulated (${result.wallMs} ms wall, ${result.main.transitions} transitions)`,
-        ...(release
-          ? releaseLines(release)
-          : [`Traffic: blue ${traffic.blue} % / green ${traffic.green} %`]),
+        ...(release ? releaseLines(release) : [`Traffic: blue ${traffic.blue} % / green ${traffic.green} %`]),
         ...(result.signalToRestoreSeconds !== undefined
           ? [`Bad signal to traffic restored: ${result.signalToRestoreSeconds} s simulated`]
           : []),
@@ -272,7 +275,9 @@ function faultOf(spec: string, option: string) {
   try {
     return parseFault(spec).fault;
   } catch {
-    throw new UsageError(`${option}: unknown fault "${spec}" (known: ${Object.keys(FAULTS).join(', ')}; aim one at a service with name@service)`);
+    throw new UsageError(
+      `${option}: unknown fault "${spec}" (known: ${Object.keys(FAULTS).join(', ')}; aim one at a service with name@service)`,
+    );
   }
 }
 

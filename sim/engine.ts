@@ -15,8 +15,8 @@ import { ExecutionAbortedError, StateMachine } from 'aws-local-stepfunctions';
 import * as clients from '../lambdas/shared/clients.ts';
 import type { BatonConfig } from '../lambdas/shared/config-schema.ts';
 import { logger } from '../lambdas/shared/logger.ts';
-import { isReleaseInput } from '../lambdas/shared/release.ts';
 import { deploymentTableName, notificationTopicArn, stateMachineArn, stateMachineName } from '../lambdas/shared/names.ts';
+import { isReleaseInput } from '../lambdas/shared/release.ts';
 import { entryOf } from '../lib/constructs/phase-functions.ts';
 import { RELEASE_SUFFIX } from '../lib/constructs/state-names.ts';
 import { type SfnBackend, SimulatedApis } from './account/api.ts';
@@ -187,7 +187,11 @@ async function loadHandler(entry: string): Promise<Handler> {
 
 /** The service a Task's input belongs to: a deployment state, or one wrapped ({ state }, { Payload: { state } }). */
 function serviceOfInput(input: unknown): string | undefined {
-  const candidates = [input, (input as { state?: unknown } | null)?.state, (input as { Payload?: { state?: unknown } } | null)?.Payload?.state];
+  const candidates = [
+    input,
+    (input as { state?: unknown } | null)?.state,
+    (input as { Payload?: { state?: unknown } } | null)?.Payload?.state,
+  ];
   for (const candidate of candidates) {
     const name = (candidate as { service?: { name?: unknown } } | null | undefined)?.service?.name;
     if (typeof name === 'string') return name;
@@ -199,7 +203,8 @@ function serviceOfInput(input: unknown): string | undefined {
 export function parseFault(spec: string): { fault: Fault; name: string; target: string | undefined } {
   const [name = '', target, ...rest] = spec.split('@');
   const fault = FAULTS[name];
-  if (!fault || rest.length > 0 || target === '') throw new Error(`unknown fault "${spec}"; see --list-faults (aim one at a service with name@service)`);
+  if (!fault || rest.length > 0 || target === '')
+    throw new Error(`unknown fault "${spec}"; see --list-faults (aim one at a service with name@service)`);
   return { fault, name, target };
 }
 
@@ -373,7 +378,9 @@ export class Simulation implements SfnBackend {
     if (cached) return cached;
     const service = this.options.config.services.find((candidate) => candidate.name === name);
     if (!service) {
-      throw new Error(`fault target "${name}" is not a configured service (known: ${this.options.config.services.map((s) => s.name).join(', ')})`);
+      throw new Error(
+        `fault target "${name}" is not a configured service (known: ${this.options.config.services.map((s) => s.name).join(', ')})`,
+      );
     }
     const base = this.ctx;
     const running = this.running;
@@ -676,9 +683,10 @@ export class Simulation implements SfnBackend {
       return true;
     };
     // Replaces the Wait states of every level (Map iterations included) and binds every Task.
-    const levels = [definition, ...allStates(definition).flatMap(([, state]) => [state.ItemProcessor ?? state.Iterator].filter(Boolean))] as Array<
-      Pick<AslDefinition, 'States'>
-    >;
+    const levels = [
+      definition,
+      ...allStates(definition).flatMap(([, state]) => [state.ItemProcessor ?? state.Iterator].filter(Boolean)),
+    ] as Array<Pick<AslDefinition, 'States'>>;
     for (const level of levels) {
       for (const [name, state] of Object.entries(level.States)) {
         if (state.Type === 'Wait') {
@@ -700,8 +708,8 @@ export class Simulation implements SfnBackend {
         const attempts = new Map<string, Map<number, number>>();
         const attemptsOf = (service: string | undefined) => {
           const key = service ?? '';
-          let counts = attempts.get(key);
-          if (!counts) attempts.set(key, (counts = new Map()));
+          const counts = attempts.get(key) ?? new Map<number, number>();
+          attempts.set(key, counts);
           return counts;
         };
         localHandlers[name] = (input: unknown) =>
@@ -804,9 +812,11 @@ export class Simulation implements SfnBackend {
       // An operator answers from outside: the execution does not hold the clock back meanwhile.
       this.busy -= 1;
       this.scheduleAdvance();
-      return new Promise<unknown>((resolve, reject) => this.tokens.set(token, { execution: execution.name, resolve, reject })).finally(() => {
-        this.busy += 1;
-      });
+      return new Promise<unknown>((resolve, reject) => this.tokens.set(token, { execution: execution.name, resolve, reject })).finally(
+        () => {
+          this.busy += 1;
+        },
+      );
     }
     if (decision === 'timeout') {
       await this.sleep(execution, (Number(state.HeartbeatSeconds ?? state.TimeoutSeconds ?? 0) || 0) * 1000);
@@ -873,7 +883,9 @@ export async function openSimulation(options: SimulationOptions): Promise<OpenSi
     for (const spec of options.faults ?? []) {
       const { fault, target } = parseFault(spec);
       if (target === undefined && isReleaseInput(options.input)) {
-        throw new Error(`fault "${spec}": a release deploys several services; aim the fault at one, e.g. ${spec}@${Object.keys((options.input as { services?: object }).services ?? {})[0] ?? 'api'}`);
+        throw new Error(
+          `fault "${spec}": a release deploys several services; aim the fault at one, e.g. ${spec}@${Object.keys((options.input as { services?: object }).services ?? {})[0] ?? 'api'}`,
+        );
       }
       fault.apply(target === undefined ? simulation.ctx : simulation.serviceContext(target));
     }

@@ -57,7 +57,9 @@ export function checkInvariants(config: BatonConfig, account: AccountSpec, resul
   for (const execution of [result.main, ...result.others]) {
     const input = (execution.input ?? {}) as { recover?: unknown; recoverRelease?: unknown; release?: unknown };
     if (input.release !== undefined || typeof input.recoverRelease === 'string') {
-      broken.push(...releaseRecordsBroken(model, typeof input.recoverRelease === 'string' ? input.recoverRelease : execution.name, execution.name));
+      broken.push(
+        ...releaseRecordsBroken(model, typeof input.recoverRelease === 'string' ? input.recoverRelease : execution.name, execution.name),
+      );
       continue;
     }
     // A recovery execution closes the record of the deployment it recovers.
@@ -118,7 +120,8 @@ function releaseRecordsBroken(model: SimulationResult['model'], releaseId: strin
     const deployment = model.table.get(`DEPLOYMENT#${String(entry.deploymentId)}|RECORD`);
     // A release refused while taking its locks opened no service record.
     if (!deployment) continue;
-    if (!TERMINAL.has(String(deployment.status))) broken.push(`${execution}: ${name} record status ${String(deployment.status)} is not terminal`);
+    if (!TERMINAL.has(String(deployment.status)))
+      broken.push(`${execution}: ${name} record status ${String(deployment.status)} is not terminal`);
     else if (!deployment.outcomeReason) broken.push(`${execution}: ${name} record has no reason`);
   }
   return broken;

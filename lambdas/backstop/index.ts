@@ -169,7 +169,12 @@ async function backstopRelease(
   const why = `execution ${detail.name} ended ${detail.status}${detail.error ? ` (${detail.error}${detail.cause ? `: ${detail.cause}` : ''})` : ''}`;
   if (!record) {
     if (asked.recoverRelease) return { action: 'none', reason: `no release record ${releaseId}` };
-    const base = unplannedReleaseRecord(releaseId, detail.executionArn, new Date(detail.startDate ?? Date.now()).toISOString(), asked.parsed);
+    const base = unplannedReleaseRecord(
+      releaseId,
+      detail.executionArn,
+      new Date(detail.startDate ?? Date.now()).toISOString(),
+      asked.parsed,
+    );
     const written = await finishReleaseRecord(base, {
       status: 'REJECTED',
       outcomeReason: `${error}: ${detail.name} ended ${detail.status} before it planned the release; nothing changed`,

@@ -92,6 +92,7 @@ export const handler = definePhase(
       if (current && current.status !== 'IN_PROGRESS') {
         status = current.status;
         reason = current.outcomeReason ?? reason;
+        error = status === 'SUCCEEDED' ? 'None' : (current.cause?.error ?? 'ReleaseFailed');
       }
     }
     logger.info('release finished', { release: record.release, status });

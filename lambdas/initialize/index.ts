@@ -38,7 +38,9 @@ export const handler = definePhase('initialize', ExecutionEnvelopeSchema, async 
   if (!taken.taken) {
     if (!taken.holder) throw new DeploymentLockedError(`${service.name} is locked by another deployment`);
     if (taken.lostRace)
-      throw new DeploymentLockedError(`${service.name} was locked by ${describeHolder(taken.holder)}, and another deployment took the lock first`);
+      throw new DeploymentLockedError(
+        `${service.name} was locked by ${describeHolder(taken.holder)}, and another deployment took the lock first`,
+      );
     return refuse(service, lock, taken.holder, taken.why);
   }
   if (taken.warning) state.warnings.push(taken.warning);
@@ -52,7 +54,12 @@ export const handler = definePhase('initialize', ExecutionEnvelopeSchema, async 
  * DUPLICATE, an image older than the holder's ends SUPERSEDED, and anything
  * else is refused naming the holder.
  */
-async function refuse(service: ServiceConfig, lock: Omit<LockItem, 'pk' | 'sk'>, holder: LockItem, why: string | undefined): Promise<never> {
+async function refuse(
+  service: ServiceConfig,
+  lock: Omit<LockItem, 'pk' | 'sk'>,
+  holder: LockItem,
+  why: string | undefined,
+): Promise<never> {
   const described = describeHolder(holder);
   if (holder.imageRef === lock.imageRef) {
     throw new DuplicateTriggerError(

@@ -18,9 +18,9 @@ import { recordBase } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
 import {
   parseReleaseRequest,
+  planWaves,
   type ReleaseRequest,
   type ReleaseState,
-  planWaves,
   serviceDeploymentId,
   togetherStrategy,
 } from '../shared/release.ts';

@@ -25,7 +25,11 @@ export interface DeploymentIdentity {
 }
 
 /** The state a deployment starts with: the live colour read from the production listener's weights. */
-export async function startState(identity: DeploymentIdentity, request: DeploymentRequest, service: ServiceConfig): Promise<DeploymentState> {
+export async function startState(
+  identity: DeploymentIdentity,
+  request: DeploymentRequest,
+  service: ServiceConfig,
+): Promise<DeploymentState> {
   const weights = await readWeights(service);
   const liveColour = liveColourOf(weights, service.productionListenerArn);
   const idleColour = otherColour(liveColour);

@@ -73,7 +73,7 @@ export async function announceRelease(record: ReleaseRecord & { endedAt: string 
       service: `release ${record.release}`,
       executionArn: record.executionArn,
       status: record.status,
-      image: describeServices(record),
+      ...(record.waves.length > 0 ? { image: describeServices(record) } : {}),
       startedAt: record.startedAt,
       endedAt: record.endedAt,
       durationSeconds,

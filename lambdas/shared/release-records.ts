@@ -89,7 +89,11 @@ export async function getReleaseRecord(releaseId: string): Promise<ReleaseRecord
  * side by side, a retry or a recovery do not overwrite it). With the lists,
  * also which services the joint rollback undoes and which it leaves alone.
  */
-export async function noteReleaseCause(releaseId: string, cause: ReleaseCause, lists?: { rollingBack: string[]; untouched: string[] }): Promise<void> {
+export async function noteReleaseCause(
+  releaseId: string,
+  cause: ReleaseCause,
+  lists?: { rollingBack: string[]; untouched: string[] },
+): Promise<void> {
   await clients.dynamo.send(
     new UpdateCommand({
       TableName: tableName(),
@@ -130,7 +134,11 @@ export async function finishReleaseRecord(
 
 /** The record of a release stopped or refused before plan release wrote one (invalid input, unknown service, a cycle). */
 export function unplannedReleaseRecord(releaseId: string, executionArn: string, startedAt: string, input: unknown): ReleaseRecord {
-  const request = (typeof input === 'object' && input !== null ? input : {}) as { release?: unknown; trigger?: unknown; requestedBy?: unknown };
+  const request = (typeof input === 'object' && input !== null ? input : {}) as {
+    release?: unknown;
+    trigger?: unknown;
+    requestedBy?: unknown;
+  };
   return {
     releaseId,
     release: typeof request.release === 'string' ? request.release : releaseId,

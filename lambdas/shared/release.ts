@@ -25,7 +25,8 @@ export const ReleaseServiceSchema = z
   .superRefine((service, ctx) => {
     if (service.imageTag && service.imageDigest)
       ctx.addIssue({ code: 'custom', path: ['imageDigest'], message: 'give imageTag or imageDigest, not both' });
-    if (!service.imageTag && !service.imageDigest) ctx.addIssue({ code: 'custom', path: ['imageTag'], message: 'give imageTag or imageDigest' });
+    if (!service.imageTag && !service.imageDigest)
+      ctx.addIssue({ code: 'custom', path: ['imageTag'], message: 'give imageTag or imageDigest' });
   });
 
 /** How production weight moves: each service by its own strategy, or all services at the same steps. */
@@ -34,7 +35,9 @@ export type ShiftMode = z.infer<typeof ShiftModeSchema>;
 
 export const ReleaseRequestSchema = z
   .strictObject({
-    release: z.string().regex(RELEASE_NAME, { message: 'name the release: letters, digits, ".", "_", "-"; at most 64, e.g. "2026-11-22.1"' }),
+    release: z
+      .string()
+      .regex(RELEASE_NAME, { message: 'name the release: letters, digits, ".", "_", "-"; at most 64, e.g. "2026-11-22.1"' }),
     services: z
       .record(z.string().min(1), ReleaseServiceSchema)
       .refine((services) => Object.keys(services).length > 0, { message: 'name at least one service and its image' }),
@@ -48,7 +51,11 @@ export const ReleaseRequestSchema = z
   .superRefine((request, ctx) => {
     const names = Object.keys(request.services);
     if (names.length > MAX_RELEASE_SERVICES)
-      ctx.addIssue({ code: 'custom', path: ['services'], message: `at most ${MAX_RELEASE_SERVICES} services per release (got ${names.length})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['services'],
+        message: `at most ${MAX_RELEASE_SERVICES} services per release (got ${names.length})`,
+      });
   });
 export type ReleaseRequest = z.infer<typeof ReleaseRequestSchema>;
 
@@ -62,7 +69,9 @@ export function isReleaseInput(raw: unknown): boolean {
 
 export function parseReleaseRequest(raw: unknown): ReleaseRequest {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new InvalidInputError('release input must be a JSON object such as {"release": "2026-11-22.1", "services": {"api": {"imageTag": "v2"}}}');
+    throw new InvalidInputError(
+      'release input must be a JSON object such as {"release": "2026-11-22.1", "services": {"api": {"imageTag": "v2"}}}',
+    );
   }
   const parsed = ReleaseRequestSchema.safeParse(raw);
   if (!parsed.success) throw new InvalidInputError(`invalid release input: ${formatIssues(parsed.error)}`);
@@ -89,7 +98,9 @@ export function planWaves(config: Pick<BatonConfig, 'services'>, names: readonly
     const seen = path.indexOf(name);
     if (seen >= 0) {
       const cycle = [...path.slice(seen), name];
-      throw new InvalidInputError(`invalid release input: services: dependency cycle ${cycle.join(' -> ')}; no order can deploy these services`);
+      throw new InvalidInputError(
+        `invalid release input: services: dependency cycle ${cycle.join(' -> ')}; no order can deploy these services`,
+      );
     }
     const known = wave.get(name);
     if (known !== undefined) return known;

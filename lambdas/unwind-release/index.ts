@@ -36,7 +36,17 @@ const UnwindInputSchema = z.union([
 ]);
 
 /** Phases whose run means the service may have changed: everything after validate. */
-const CHANGING_PHASES = ['prepare', 'deploy', 'checkStability', 'verify', 'smokeTest', 'requestApproval', 'shiftTraffic', 'checkBake', 'complete'];
+const CHANGING_PHASES = [
+  'prepare',
+  'deploy',
+  'checkStability',
+  'verify',
+  'smokeTest',
+  'requestApproval',
+  'shiftTraffic',
+  'checkBake',
+  'complete',
+];
 
 export interface UnwindOutput {
   readonly releaseId: string;
@@ -57,6 +67,8 @@ export const handler = definePhase(
     // A failed service recorded its own cause first; otherwise the release-level Catch says what stopped it.
     const cause = record.cause ?? releaseCause(error);
     const rollbacks: DeploymentState[] = [];
+    // The lists cover what earlier attempts (a retry, a recovery after a partial unwind) already did too.
+    const rollingBack: string[] = [];
     const untouched: string[] = [];
     const config = pipelineConfig();
     for (const name of reverseOrder(record)) {
@@ -69,14 +81,20 @@ export const handler = definePhase(
         untouched.push(name);
         continue;
       }
-      // Ended already (a recovery after a partial unwind): a ROLLBACK_FAILED service is tried again, others stay as recorded.
-      if (TERMINAL_STATUSES.has(deployment.status) && deployment.status !== 'ROLLBACK_FAILED') continue;
       if (!started(deployment)) {
         await finishDeployment(deployment, { status: 'REJECTED', outcomeReason: untouchedReason(record, cause) });
         await releaseLock(name, entry.deploymentId);
         untouched.push(name);
         continue;
       }
+      // Completed before another service failed (its old colour retired, its lock released): left live, and said so.
+      if (deployment.status === 'SUCCEEDED') {
+        logger.warn('service of the release had already completed; it is left live', { completed: name });
+        continue;
+      }
+      rollingBack.push(name);
+      // Ended already (a recovery after a partial unwind): a ROLLBACK_FAILED service is tried again, others stay as recorded.
+      if (TERMINAL_STATUSES.has(deployment.status) && deployment.status !== 'ROLLBACK_FAILED') continue;
       if (recovering) await transferLock(name, entry.deploymentId, input.executionArn);
       const own = cause.deploymentId === entry.deploymentId;
       rollbacks.push(
@@ -87,7 +105,7 @@ export const handler = definePhase(
         }),
       );
     }
-    await noteReleaseCause(releaseId, cause, { rollingBack: rollbacks.map((state) => state.service.name), untouched });
+    await noteReleaseCause(releaseId, cause, { rollingBack, untouched });
     logger.warn('release rolling back', {
       release: record.release,
       failedService: cause.service,
@@ -126,5 +144,8 @@ function started(record: DeploymentRecord & { phases?: Record<string, unknown> }
 /** What the other services' records say: they are rolled back because of another one. */
 function jointError(record: ReleaseRecord, cause: ReleaseCause): CaughtError {
   const where = cause.service ? `${cause.service} failed${cause.failedPhase ? ` in ${cause.failedPhase}` : ''}` : 'the release failed';
-  return { Error: 'ReleaseRolledBack', Cause: `release ${record.release} rolled back together: ${where}: ${cause.error}: ${cause.message}` };
+  return {
+    Error: 'ReleaseRolledBack',
+    Cause: `release ${record.release} rolled back together: ${where}: ${cause.error}: ${cause.message}`,
+  };
 }

@@ -26,7 +26,7 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { type BatonConfig, type PhaseName, phaseSettings } from '../../lambdas/shared/config-schema.ts';
 import { PAYLOAD_PATHS } from '../../lambdas/shared/contract.ts';
-import { CACHE_RETRY_SECONDS, ROLLBACK_RETRY_SECONDS, type StateKey, STATE_NAMES, TRANSIENT_ERRORS } from './state-names.ts';
+import { CACHE_RETRY_SECONDS, ROLLBACK_RETRY_SECONDS, STATE_NAMES, type StateKey, TRANSIENT_ERRORS } from './state-names.ts';
 
 /** The name a state gets in one flow: the plain name, or the release's suffixed one. */
 export type Names = (key: StateKey) => string;
@@ -80,7 +80,10 @@ export class PhaseStates {
    */
   catchTo(next: IChainable): OnFailure {
     return (state) => {
-      const failed = new Pass(this.scope, `${state.id} failed`, { result: Result.fromString(state.id), resultPath: PAYLOAD_PATHS.failedPhase });
+      const failed = new Pass(this.scope, `${state.id} failed`, {
+        result: Result.fromString(state.id),
+        resultPath: PAYLOAD_PATHS.failedPhase,
+      });
       failed.next(next);
       state.addCatch(failed, { resultPath: PAYLOAD_PATHS.error });
       return state;
@@ -129,9 +132,7 @@ export class PhaseStates {
     const waitForApproval = onFailure(this.approval(n('waitForApproval')));
     prepare.next(deploy).next(waitStable).next(checkStability);
     checkStability.next(
-      new Choice(this.scope, n('isStable'))
-        .when(Condition.booleanEquals(PAYLOAD_PATHS.rolloutStable, true), verify)
-        .otherwise(waitStable),
+      new Choice(this.scope, n('isStable')).when(Condition.booleanEquals(PAYLOAD_PATHS.rolloutStable, true), verify).otherwise(waitStable),
     );
     verify.next(smokeTest);
     smokeTest.next(
@@ -175,9 +176,7 @@ export class PhaseStates {
     const waitStep = this.waitFor(n('waitStep'));
     waitStep.next(shiftTraffic);
     shiftTraffic.next(
-      new Choice(this.scope, n('isShifted'))
-        .when(Condition.booleanEquals(PAYLOAD_PATHS.trafficComplete, true), next)
-        .otherwise(waitStep),
+      new Choice(this.scope, n('isShifted')).when(Condition.booleanEquals(PAYLOAD_PATHS.trafficComplete, true), next).otherwise(waitStep),
     );
     return shiftTraffic;
   }
@@ -232,7 +231,9 @@ export class PhaseStates {
     rollback.addCatch(recordRollbackFailure, { resultPath: '$.rollbackError' });
     const waitRollback = this.waitFor(n('waitRollback'));
     rollback.next(
-      new Choice(this.scope, n('isRolledBack')).when(Condition.stringEquals(PAYLOAD_PATHS.rollbackStage, 'done'), done).otherwise(waitRollback),
+      new Choice(this.scope, n('isRolledBack'))
+        .when(Condition.stringEquals(PAYLOAD_PATHS.rollbackStage, 'done'), done)
+        .otherwise(waitRollback),
     );
     waitRollback.next(rollback);
     return rollback;

@@ -112,9 +112,7 @@ export class PipelineStateMachine extends Construct {
       new Choice(this, S.isRecovery)
         .when(Condition.isPresent(PAYLOAD_PATHS.recover), recover)
         .when(Condition.isPresent(RELEASE_PATHS.recoverRelease), release.unwind)
-        .otherwise(
-          new Choice(this, S.isRelease).when(Condition.isPresent(RELEASE_PATHS.releaseInput), release.plan).otherwise(initialize),
-        ),
+        .otherwise(new Choice(this, S.isRelease).when(Condition.isPresent(RELEASE_PATHS.releaseInput), release.plan).otherwise(initialize)),
     );
 
     const stack = Stack.of(this);

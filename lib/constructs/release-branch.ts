@@ -10,7 +10,17 @@
  * every service that changed, last wave first, with the single-service
  * rollback loop.
  */
-import { Choice, Condition, Fail, type IChainable, JsonPath, Map as MapState, Pass, Succeed, TaskInput } from 'aws-cdk-lib/aws-stepfunctions';
+import {
+  Choice,
+  Condition,
+  Fail,
+  type IChainable,
+  JsonPath,
+  Map as MapState,
+  Pass,
+  Succeed,
+  TaskInput,
+} from 'aws-cdk-lib/aws-stepfunctions';
 import type { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { PAYLOAD_PATHS } from '../../lambdas/shared/contract.ts';
@@ -50,9 +60,7 @@ export function releaseBranch(scope: Construct, states: PhaseStates): { plan: La
     comment: 'Validates every service of the release, in parallel, before any change',
     itemsPath: RELEASE_PATHS.waves,
     resultPath: RELEASE_PATHS.waves,
-  }).itemProcessor(
-    new MapState(scope, R.validateWave).itemProcessor(states.validate(n, reportFailure(scope, states, 'validation'))),
-  );
+  }).itemProcessor(new MapState(scope, R.validateWave).itemProcessor(states.validate(n, reportFailure(scope, states, 'validation'))));
   catchRelease(validateServices, recordRejection);
 
   // Waves in order; the services of a wave in parallel, each to a verified new colour.
@@ -110,7 +118,9 @@ export function releaseBranch(scope: Construct, states: PhaseStates): { plan: La
     .next(validateServices)
     .next(deployWaves)
     .next(gather)
-    .next(new Choice(scope, R.isTogether).when(Condition.stringEquals(RELEASE_PATHS.shift, 'together'), shiftTogether).otherwise(shiftEach));
+    .next(
+      new Choice(scope, R.isTogether).when(Condition.stringEquals(RELEASE_PATHS.shift, 'together'), shiftTogether).otherwise(shiftEach),
+    );
   return { plan, unwind };
 }
 

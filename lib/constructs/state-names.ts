@@ -87,5 +87,3 @@ export const RELEASE_STATE_NAMES = {
 
 /** Appended to the phase states inside the release's Map iterations (state names are unique in the whole machine). */
 export const RELEASE_SUFFIX = ' (release)';
-
-

@@ -20,7 +20,7 @@ const EXISTING_TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:ops-outcomes`;
 /** Every phase function of the stack. */
 const ALL_PHASES: readonly PhaseName[] = PhaseNames;
 /** The phases that announce a terminal outcome (need "notify"). */
-const NOTIFYING_PHASES: PhaseName[] = ['complete', 'rollback', 'recordFailure', 'backstop'];
+const NOTIFYING_PHASES: PhaseName[] = ['complete', 'rollback', 'recordFailure', 'backstop', 'unwindRelease', 'finishRelease'];
 
 interface Statement {
   readonly Effect: string;
@@ -537,7 +537,7 @@ describe('observability of the stack for the example config', () => {
       });
     });
 
-    it('lets no role but complete, rollback, recordFailure and backstop publish to SNS or use KMS', () => {
+    it('lets no role but complete, rollback, recordFailure, backstop, unwindRelease and finishRelease publish to SNS or use KMS', () => {
       // Arrange
       const notifying = NOTIFYING_PHASES.map((phase) => roleOf(synthesis, phase)).sort();
 
@@ -550,7 +550,7 @@ describe('observability of the stack for the example config', () => {
       expect(keyUsers).toEqual(notifying);
     });
 
-    it('lets initialize, and no other role, describe executions of its own state machine', () => {
+    it('lets initialize and plan release, and no other role, describe executions of its own state machine', () => {
       // Arrange
       const describeExecution = {
         Action: 'states:DescribeExecution',
@@ -564,11 +564,13 @@ describe('observability of the stack for the example config', () => {
       const describers = rolesGranting(synthesis, /^states:(DescribeExecution|\*)$/i);
 
       // Assert
-      expect(describers).toEqual([roleOf(synthesis, 'initialize')]);
-      synthesis.template.hasResourceProperties('AWS::IAM::Policy', {
-        Roles: [{ Ref: roleOf(synthesis, 'initialize') }],
-        PolicyDocument: { Statement: Match.arrayWith([Match.objectEquals(describeExecution)]) },
-      });
+      expect(describers).toEqual([roleOf(synthesis, 'initialize'), roleOf(synthesis, 'planRelease')].sort());
+      for (const phase of ['initialize', 'planRelease'] as const) {
+        synthesis.template.hasResourceProperties('AWS::IAM::Policy', {
+          Roles: [{ Ref: roleOf(synthesis, phase) }],
+          PolicyDocument: { Statement: Match.arrayWith([Match.objectEquals(describeExecution)]) },
+        });
+      }
     });
   });
 

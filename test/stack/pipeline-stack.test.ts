@@ -9,7 +9,7 @@ import { AwsSolutionsChecks, type IApplyRule, type NagPack, NagRuleCompliance, S
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PhaseName } from '../../lambdas/shared/config-schema.ts';
-import { STATE_NAMES, TRANSIENT_ERRORS } from '../../lib/constructs/pipeline-state-machine.ts';
+import { RELEASE_STATE_NAMES, STATE_NAMES, TRANSIENT_ERRORS } from '../../lib/constructs/pipeline-state-machine.ts';
 import { exampleConfig, webService } from '../fixtures/config.ts';
 import {
   type AslDefinition,
@@ -22,6 +22,7 @@ import {
 } from '../fixtures/synth.ts';
 
 const S = STATE_NAMES;
+const R = RELEASE_STATE_NAMES;
 /** The phases of the pipeline, one Lambda function each. */
 const PHASES: PhaseName[] = [
   'initialize',
@@ -358,6 +359,8 @@ describe('the Baton stack for the example config', () => {
       expect(Object.fromEntries(fails)).toEqual({
         [S.rejected]: { Type: 'Fail', ErrorPath: '$.outcome.error', CausePath: '$.outcome.cause' },
         [S.rolledBack]: { Type: 'Fail', ErrorPath: '$.outcome.error', CausePath: '$.outcome.cause' },
+        [R.rejected]: { Type: 'Fail', ErrorPath: '$.outcome.error', CausePath: '$.outcome.cause' },
+        [R.rolledBack]: { Type: 'Fail', ErrorPath: '$.outcome.error', CausePath: '$.outcome.cause' },
       });
     });
 
@@ -371,6 +374,7 @@ describe('the Baton stack for the example config', () => {
         [S.waitScaleDown]: { Type: 'Wait', SecondsPath: '$.wait.seconds' },
         [S.waitRollback]: { Type: 'Wait', SecondsPath: '$.wait.seconds' },
         [S.waitRetryRollback]: { Type: 'Wait', Seconds: 300 },
+        [R.waitTogether]: { Type: 'Wait', SecondsPath: '$.wait.seconds' },
       });
     });
 
@@ -482,15 +486,15 @@ describe('the Baton stack for the example config', () => {
       ]);
     });
 
-    it('lets deploy, shift traffic and rollback modify the production and test listeners only', () => {
+    it('lets deploy, shift traffic, shift together and rollback modify the production and test listeners only', () => {
       const modifies = grantsFor(grants, 'elasticloadbalancing:ModifyListener');
       const listeners = [webService().productionListenerArn, webService().testListenerArn];
 
       expect(modifies.map((grant) => [...grant.resources].sort())).toEqual(
-        [listeners, listeners, listeners].map((arns) => [...arns].sort()),
+        [listeners, listeners, listeners, listeners].map((arns) => [...arns].sort()),
       );
       expect(modifies.flatMap((grant) => grant.roles).sort()).toEqual(
-        [roleOf('deploy'), roleOf('shiftTraffic'), roleOf('rollback')].sort(),
+        [roleOf('deploy'), roleOf('shiftTraffic'), roleOf('shiftTogether'), roleOf('rollback')].sort(),
       );
       expect(listeners).toEqual([
         'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/prod-alb/50dc6c495c0c9188/f2f7dc8efc522ab2',
@@ -509,6 +513,8 @@ describe('the Baton stack for the example config', () => {
         [[roleOf('complete')], [webhook]],
         [[roleOf('rollback')], [webhook]],
         [[roleOf('recordFailure')], [webhook]],
+        [[roleOf('unwindRelease')], [webhook]],
+        [[roleOf('finishRelease')], [webhook]],
         [[roleOf('backstop')], [webhook]],
       ]);
     });

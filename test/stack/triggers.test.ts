@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BatonConfigSchema } from '../../lambdas/shared/config-schema.ts';
 import { DeploymentRequestSchema } from '../../lambdas/shared/contract.ts';
-import { STATE_NAMES } from '../../lib/constructs/pipeline-state-machine.ts';
+import { RELEASE_STATE_NAMES, STATE_NAMES } from '../../lib/constructs/pipeline-state-machine.ts';
 import { exampleConfig, rawExampleConfig } from '../fixtures/config.ts';
 import { type AslDefinition, type AslState, logicalIdOf, type Synthesis, stateMachineDefinition, synth } from '../fixtures/synth.ts';
 
@@ -379,7 +379,7 @@ describe('triggers of the Baton stack for the example config', () => {
   });
 
   describe('recovery', () => {
-    it('branches after "Receive request" to "Load deployment for recovery" when $.request.recover is present', () => {
+    it('branches after "Receive request" to the recovery of a deployment or of a release, then to a release or a deployment', () => {
       // Act
       const receive = stateOf(definition, S.receive);
       const isRecovery = stateOf(definition, S.isRecovery);
@@ -388,8 +388,15 @@ describe('triggers of the Baton stack for the example config', () => {
       expect(definition.StartAt).toBe(S.receive);
       expect(receive.Next).toBe(S.isRecovery);
       expect(isRecovery.Type).toBe('Choice');
-      expect(choicesOf(isRecovery)).toEqual([{ Variable: '$.request.recover', IsPresent: true, Next: S.recover }]);
-      expect(isRecovery.Default).toBe(S.initialize);
+      expect(choicesOf(isRecovery)).toEqual([
+        { Variable: '$.request.recover', IsPresent: true, Next: S.recover },
+        { Variable: '$.request.recoverRelease', IsPresent: true, Next: RELEASE_STATE_NAMES.unwind },
+      ]);
+      expect(isRecovery.Default).toBe(S.isRelease);
+      expect(choicesOf(stateOf(definition, S.isRelease))).toEqual([
+        { Variable: '$.request.release', IsPresent: true, Next: RELEASE_STATE_NAMES.planRelease },
+      ]);
+      expect(stateOf(definition, S.isRelease).Default).toBe(S.initialize);
     });
 
     it('rolls back after loading the deployment, unless there is nothing to roll back', () => {

@@ -10,7 +10,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runBaton } from '../../cli/main.ts';
 import { loadConfig } from '../../lib/config/load.ts';
 import { AccountSchema } from '../../sim/account/schema.ts';
-import type { SimulationContext } from '../../sim/context.ts';
 import { type OpenSimulation, openSimulation } from '../../sim/engine.ts';
 import { THREE_SERVICES_ACCOUNT_PATH, THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
 
@@ -39,9 +38,10 @@ afterEach(async () => {
   open = undefined;
 });
 
-async function simulation(setup?: (ctx: SimulationContext) => void): Promise<OpenSimulation> {
+/** The three-service account, with faults aimed at one service each (`name@service`). */
+async function simulation(faults: string[] = []): Promise<OpenSimulation> {
   const account = AccountSchema.parse(JSON.parse(readFileSync(THREE_SERVICES_ACCOUNT_PATH, 'utf8')));
-  open = await openSimulation({ config, account, input: {}, ...(setup ? { setup } : {}) });
+  open = await openSimulation({ config, account, input: {}, faults });
   return open;
 }
 
@@ -129,15 +129,8 @@ describe('baton release against the simulation', () => {
   });
 
   it("rolls every service back, last wave first, when web's alarm fires during the bake, and exits 1", async () => {
-    // Arrange: web's own alarm (no other service watches it) fires once the services bake at 100 %.
-    const sim = await simulation((ctx) => {
-      ctx.onStateEntered.push((state) => {
-        const alarm = ctx.model.alarms['web-5xx-rate'];
-        if (state === 'Check bake (release)' && alarm && alarm.state !== 'ALARM') {
-          Object.assign(alarm, { state: 'ALARM', reason: 'Threshold Crossed: 3 datapoints were greater than the threshold (5.0).' });
-        }
-      });
-    });
+    // Arrange: web's own alarm fires once the services bake at 100 %.
+    const sim = await simulation(['alarm-during-bake@web']);
     const file = releaseFile(RELEASE);
 
     // Act
@@ -173,6 +166,43 @@ describe('baton release against the simulation', () => {
       expect(result.out).toMatch(new RegExp(`^  ${service.padEnd(6)}  ROLLED_BACK  \\d+m\\d\\ds  \\S`, 'm'));
       expect(item(sim, `DEPLOYMENT#${RELEASE_ID}-${service}`)?.status).toBe('ROLLED_BACK');
     }
+  });
+
+  it('rolls api back and leaves web and worker untouched when api fails verify in the first wave, and exits 1', async () => {
+    // Arrange
+    const sim = await simulation(['alarm-at-verify@api']);
+    const file = releaseFile(RELEASE);
+
+    // Act
+    const result = await baton('release', '--file', file, '--watch', '--interval', '0');
+
+    // Assert
+    expect(result.err).toBe('');
+    expect(result.code).toBe(1);
+    const record = item(sim, `RELEASE#${RELEASE_ID}`);
+    expect(record).toMatchObject({
+      status: 'ROLLED_BACK',
+      cause: { service: 'api', deploymentId: `${RELEASE_ID}-api` },
+      rolledBack: ['api'],
+      untouched: ['worker', 'web'],
+    });
+    const cause = record?.cause as { failedPhase?: string; error: string; message: string };
+    expect(
+      result.out.endsWith(
+        [
+          `ROLLED_BACK: ${String(record?.outcomeReason)}`,
+          `  cause        api failed in ${cause.failedPhase}: ${cause.error}: ${cause.message}`,
+          '  rolled back  api',
+          '  untouched    worker, web',
+          '',
+        ].join('\n'),
+      ),
+    ).toBe(true);
+    expect(result.out).toMatch(/^ {2}api {5}ROLLED_BACK {2}\d+m\d\ds {2}\S/m);
+    expect(result.out).toMatch(/^ {2}web {5}REJECTED {5}\d+m\d\ds {2}NotStarted: /m);
+    expect(result.out).toMatch(/^ {2}worker {2}REJECTED {5}\d+m\d\ds {2}NotStarted: /m);
+    expect(item(sim, `DEPLOYMENT#${RELEASE_ID}-web`)?.status).toBe('REJECTED');
+    expect(item(sim, `DEPLOYMENT#${RELEASE_ID}-worker`)?.status).toBe('REJECTED');
   });
 
   it('refuses a release naming a service the config does not have, before starting anything (exit 2)', async () => {

@@ -59,7 +59,9 @@ function writes(result: SimulationResult): string[] {
     .filter((call) => ['UpdateService', 'RegisterTaskDefinition', 'ModifyListener', 'ModifyRule'].includes(call.operation) && !call.error)
     .map((call) => {
       const input = call.input as { service?: string; family?: string; ListenerArn?: string };
-      const listener = config.services.find((s) => s.productionListenerArn === input.ListenerArn || s.testListenerArn === input.ListenerArn);
+      const listener = config.services.find(
+        (s) => s.productionListenerArn === input.ListenerArn || s.testListenerArn === input.ListenerArn,
+      );
       return `${call.operation} ${input.service ?? input.family ?? listener?.name ?? '?'}`;
     });
 }
@@ -122,7 +124,10 @@ describe('a three-service release', () => {
     const steps = result.apis.calls
       .filter((call) => call.operation === 'ModifyListener' && call.state === 'Shift traffic together')
       .map((call) => {
-        const input = call.input as { ListenerArn: string; DefaultActions: Array<{ ForwardConfig: { TargetGroups: Array<{ Weight: number }> } }> };
+        const input = call.input as {
+          ListenerArn: string;
+          DefaultActions: Array<{ ForwardConfig: { TargetGroups: Array<{ Weight: number }> } }>;
+        };
         const service = config.services.find((s) => s.productionListenerArn === input.ListenerArn)?.name;
         const weights = input.DefaultActions[0]?.ForwardConfig.TargetGroups.map((group) => group.Weight);
         return `${(call.at - DEFAULT_START) / 1000}s ${service} ${weights?.join('/')}`;
@@ -164,7 +169,10 @@ describe('a release that fails', () => {
     expect(String(item(result, 'RELEASE#deploy-1')?.outcomeReason)).toMatch(
       /^release 2026-11-22\.1 rolled back because worker failed in Check new colour stability \(release\): DeploymentFailedError: ECS deployment circuit breaker fired for worker-green/,
     );
-    expect(item(result, 'DEPLOYMENT#deploy-1-worker')).toMatchObject({ status: 'ROLLED_BACK', failedPhase: 'Check new colour stability (release)' });
+    expect(item(result, 'DEPLOYMENT#deploy-1-worker')).toMatchObject({
+      status: 'ROLLED_BACK',
+      failedPhase: 'Check new colour stability (release)',
+    });
     for (const name of ['api', 'web']) {
       expect(String(item(result, `DEPLOYMENT#deploy-1-${name}`)?.outcomeReason)).toMatch(
         /^ReleaseRolledBack: release 2026-11-22\.1 rolled back together: worker failed in Check new colour stability \(release\): DeploymentFailedError/,
@@ -213,7 +221,12 @@ describe('a release that fails', () => {
     expect(result.main.status).toBe('ABORTED');
     expect(result.backstop[0]).toEqual({ execution: 'deploy-1', result: { action: 'recovery-started', execution: 'deploy-1-recovery-1' } });
     const recovery = result.others.find((execution) => execution.name === 'deploy-1-recovery-1');
-    expect(recovery?.executionPath.slice(0, 4)).toEqual(['Receive request', 'Is it a recovery?', 'Plan joint rollback', 'Roll back services']);
+    expect(recovery?.executionPath.slice(0, 4)).toEqual([
+      'Receive request',
+      'Is it a recovery?',
+      'Plan joint rollback',
+      'Roll back services',
+    ]);
     expect(traffic(result)).toEqual({ api: 'blue 100 / green 0', worker: 'blue 100 / green 0', web: 'blue 100 / green 0' });
     expect(item(result, 'RELEASE#deploy-1')).toMatchObject({ status: 'ROLLED_BACK', cause: { error: 'ExecutionAborted' } });
   });
@@ -239,7 +252,9 @@ describe('a release refused before any change', () => {
 
   it('names the field of an invalid release input', async () => {
     // Act
-    const result = await releaseRun({ input: { release: 'r3', services: { api: { imageTag: 'v1.1.0', imageDigest: `sha256:${'a'.repeat(64)}` } } } });
+    const result = await releaseRun({
+      input: { release: 'r3', services: { api: { imageTag: 'v1.1.0', imageDigest: `sha256:${'a'.repeat(64)}` } } },
+    });
 
     // Assert
     expect(result.main.error).toBe('InvalidInputError');
@@ -292,7 +307,9 @@ describe('a release refused before any change', () => {
   it('rejects a config whose dependsOn has a cycle before any execution, naming the services', async () => {
     // Arrange
     const dir = mkdtempSync(join(tmpdir(), 'baton-cycle-'));
-    const cyclic = JSON.parse(readFileSync(THREE_SERVICES_CONFIG_PATH, 'utf8')) as { services: Array<{ name: string; dependsOn: string[] }> };
+    const cyclic = JSON.parse(readFileSync(THREE_SERVICES_CONFIG_PATH, 'utf8')) as {
+      services: Array<{ name: string; dependsOn: string[] }>;
+    };
     for (const service of cyclic.services) if (service.name === 'api') service.dependsOn = ['web'];
     writeFileSync(join(dir, 'baton.config.json'), JSON.stringify(cyclic));
     writeFileSync(join(dir, 'release.json'), JSON.stringify(RELEASE));
@@ -363,9 +380,11 @@ describe('two overlapping releases started together', () => {
       expect(traffic(result)).toEqual({ api: 'blue 100 / green 0', worker: 'blue 0 / green 100', web: 'blue 0 / green 100' });
       expect(item(result, 'RELEASE#release-a')?.status).toBe('REJECTED');
       expect(item(result, 'RELEASE#release-b')?.status).toBe('SUCCEEDED');
-      expect(simulation.apis.calls.filter((call) => call.operation === 'DeleteItem').map((call) => JSON.stringify((call.input as { Key?: unknown }).Key))).toContain(
-        '{"pk":"LOCK#api","sk":"LOCK"}',
-      );
+      expect(
+        simulation.apis.calls
+          .filter((call) => call.operation === 'DeleteItem')
+          .map((call) => JSON.stringify((call.input as { Key?: unknown }).Key)),
+      ).toContain('{"pk":"LOCK#api","sk":"LOCK"}');
       expect([...simulation.model.table.keys()].filter((key) => key.startsWith('LOCK#'))).toEqual([]);
     } finally {
       open.close();

@@ -123,7 +123,15 @@ describe('a deployment of the example service', () => {
 });
 
 /** The path of an execution that validate rejects. */
-const REJECTED_IN_VALIDATE = ['Receive request', 'Is it a recovery?', 'Is it a release?', 'Initialize', 'Validate', 'Validate failed', ...REJECTED];
+const REJECTED_IN_VALIDATE = [
+  'Receive request',
+  'Is it a recovery?',
+  'Is it a release?',
+  'Initialize',
+  'Validate',
+  'Validate failed',
+  ...REJECTED,
+];
 
 describe('a failure before anything changes', () => {
   it.each([
@@ -165,7 +173,14 @@ describe('a failure before anything changes', () => {
     const result = await run({ input: { service: 'web', imageTag: 'v1.4.2', imageDigest: `sha256:${'a'.repeat(64)}` } });
 
     // Assert
-    expect(result.main.executionPath).toEqual(['Receive request', 'Is it a recovery?', 'Is it a release?', 'Initialize', 'Initialize failed', ...REJECTED]);
+    expect(result.main.executionPath).toEqual([
+      'Receive request',
+      'Is it a recovery?',
+      'Is it a release?',
+      'Initialize',
+      'Initialize failed',
+      ...REJECTED,
+    ]);
     expect(result.main.error).toBe('InvalidInputError');
     expect(result.main.cause).toBe('invalid execution input: imageDigest: give imageTag or imageDigest, not both');
   });

@@ -539,7 +539,14 @@ describe('records of the lock faults', () => {
     // Assert
     const older = result.others.find((execution) => execution.name === 'deploy-1-older');
     expect(older?.status).toBe('SUCCEEDED');
-    expect(older?.executionPath).toEqual(['Receive request', 'Is it a recovery?', 'Is it a release?', 'Initialize', 'Initialize failed', ...SUPERSEDED_PATH]);
+    expect(older?.executionPath).toEqual([
+      'Receive request',
+      'Is it a recovery?',
+      'Is it a release?',
+      'Initialize',
+      'Initialize failed',
+      ...SUPERSEDED_PATH,
+    ]);
     expect(record(result, 'deploy-1-older')).toMatchObject({
       status: 'SUPERSEDED',
       imageTag: 'v1.4.0',
@@ -559,7 +566,14 @@ describe('records of the lock faults', () => {
 
     // Assert
     const concurrent = result.others.find((execution) => execution.name === 'deploy-1-concurrent');
-    expect(concurrent?.executionPath).toEqual(['Receive request', 'Is it a recovery?', 'Is it a release?', 'Initialize', 'Initialize failed', ...REJECTED]);
+    expect(concurrent?.executionPath).toEqual([
+      'Receive request',
+      'Is it a recovery?',
+      'Is it a release?',
+      'Initialize',
+      'Initialize failed',
+      ...REJECTED,
+    ]);
     expect(record(result, 'deploy-1-concurrent')?.status).toBe('REJECTED');
     expect(record(result)?.warnings).toEqual([]);
     expect(Object.keys(phasesOf(result))).toEqual(PHASES);

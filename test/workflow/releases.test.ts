@@ -63,7 +63,15 @@ function tasksOf(result: SimulationResult, serviceName: string, lastStatus: 'RUN
 }
 
 const ROLLBACK_INPUT = { service: 'web', rollbackTo: EARLIER_RELEASE, hotfix: true, trigger: 'cli' };
-const REJECTED_IN_VALIDATE = ['Receive request', 'Is it a recovery?', 'Is it a release?', 'Initialize', 'Validate', 'Validate failed', ...REJECTED];
+const REJECTED_IN_VALIDATE = [
+  'Receive request',
+  'Is it a recovery?',
+  'Is it a release?',
+  'Initialize',
+  'Validate',
+  'Validate failed',
+  ...REJECTED,
+];
 
 describe('the task definition a deployment registers', () => {
   it('pins every app-config key to the validated version id, never a stage or a plaintext value', async () => {

@@ -166,7 +166,14 @@ describe('an ECR push event as input', () => {
     const result = await run({ input: ecrPushEvent({ detail: { result: 'FAILURE' } }) });
 
     // Assert
-    expect(result.main.executionPath).toEqual(['Receive request', 'Is it a recovery?', 'Is it a release?', 'Initialize', 'Initialize failed', ...REJECTED]);
+    expect(result.main.executionPath).toEqual([
+      'Receive request',
+      'Is it a recovery?',
+      'Is it a release?',
+      'Initialize',
+      'Initialize failed',
+      ...REJECTED,
+    ]);
     expect(result.main.cause).toBe('invalid ECR event: detail.result: only successful pushes start a deployment');
     expect(weights(result)).toEqual({ blue: 100, green: 0 });
   });
