@@ -123,21 +123,7 @@ export const handler = definePhase(
       logger.error('ROLLBACK_FAILED: recovery gave up; production needs attention', { recovering: deploymentId });
       return { action: 'gave-up', attempts: attempt };
     }
-    const name = recoveryExecutionName(deploymentId, attempt + 1);
-    try {
-      await clients.sfn.send(
-        new StartExecutionCommand({
-          stateMachineArn: detail.stateMachineArn,
-          name,
-          input: JSON.stringify({ recover: deploymentId, error, cause: why }),
-        }),
-      );
-    } catch (caught) {
-      // A redelivered event already started this recovery: nothing more to do.
-      if (!(caught instanceof ExecutionAlreadyExists)) throw caught;
-    }
-    logger.warn('recovery execution started', { recovering: deploymentId, execution: name, status: detail.status });
-    return { action: 'recovery-started', execution: name };
+    return startRecovery(detail, recoveryExecutionName(deploymentId, attempt + 1), { recover: deploymentId, error, cause: why });
   },
   {
     track: false,
@@ -192,18 +178,21 @@ async function backstopRelease(
     logger.error('ROLLBACK_FAILED: release recovery gave up; production needs attention', { recovering: releaseId });
     return { action: 'gave-up', attempts: attempt };
   }
-  const name = recoveryExecutionName(releaseId, attempt + 1);
+  return startRecovery(detail, recoveryExecutionName(releaseId, attempt + 1), { recoverRelease: releaseId, error, cause: why });
+}
+
+/** Starts the recovery execution; a redelivered event finds it started already, which is fine. */
+async function startRecovery(
+  detail: z.infer<typeof ExecutionStatusChangeSchema>['detail'],
+  name: string,
+  input: { recover: string; error: string; cause: string } | { recoverRelease: string; error: string; cause: string },
+): Promise<BackstopResult> {
   try {
-    await clients.sfn.send(
-      new StartExecutionCommand({
-        stateMachineArn: detail.stateMachineArn,
-        name,
-        input: JSON.stringify({ recoverRelease: releaseId, error, cause: why }),
-      }),
-    );
+    await clients.sfn.send(new StartExecutionCommand({ stateMachineArn: detail.stateMachineArn, name, input: JSON.stringify(input) }));
   } catch (caught) {
     if (!(caught instanceof ExecutionAlreadyExists)) throw caught;
   }
-  logger.warn('release recovery execution started', { recovering: releaseId, execution: name, status: detail.status });
+  const recovering = 'recover' in input ? input.recover : input.recoverRelease;
+  logger.warn('recovery execution started', { recovering, execution: name, status: detail.status });
   return { action: 'recovery-started', execution: name };
 }

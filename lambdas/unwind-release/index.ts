@@ -15,7 +15,7 @@ import { type DeploymentRecord, getRecord, releaseLock, TERMINAL_STATUSES, trans
 import { ContractViolationError, InvalidInputError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
 import { stateFromRecord } from '../shared/outcome.ts';
-import { definePhase } from '../shared/phase.ts';
+import { definePhase, LOCK_HOLDING_PHASES } from '../shared/phase.ts';
 import { releaseCause, untouchedReason } from '../shared/release-outcome.ts';
 import { getReleaseRecord, noteReleaseCause, type ReleaseCause, type ReleaseRecord } from '../shared/release-records.ts';
 import { pipelineConfig } from '../shared/runtime-config.ts';
@@ -34,19 +34,6 @@ const UnwindInputSchema = z.union([
   z.object({ releaseId: z.string(), executionArn: z.string(), error: CaughtErrorSchema }).passthrough(),
   ExecutionEnvelopeSchema,
 ]);
-
-/** Phases whose run means the service may have changed: everything after validate. */
-const CHANGING_PHASES = [
-  'prepare',
-  'deploy',
-  'checkStability',
-  'verify',
-  'smokeTest',
-  'requestApproval',
-  'shiftTraffic',
-  'checkBake',
-  'complete',
-];
 
 export interface UnwindOutput {
   readonly releaseId: string;
@@ -137,8 +124,9 @@ function reverseOrder(record: ReleaseRecord): string[] {
   return [...record.waves].reverse().flatMap((wave) => [...wave].sort().reverse());
 }
 
+/** A lock-holding phase (everything after validate) has run: the service may have changed. */
 function started(record: DeploymentRecord & { phases?: Record<string, unknown> }): boolean {
-  return CHANGING_PHASES.some((phase) => record.phases?.[phase] !== undefined);
+  return [...LOCK_HOLDING_PHASES].some((phase) => record.phases?.[phase] !== undefined);
 }
 
 /** What the other services' records say: they are rolled back because of another one. */
