@@ -19,9 +19,9 @@ import { executionConsoleUrl } from '../lambdas/shared/names.ts';
 import { type Strategy, StrategySchema } from '../lambdas/shared/strategy.ts';
 import { formatIssues } from '../lambdas/shared/zod-format.ts';
 import { type CliContext, serviceNamed } from './context.ts';
-import { history, readLock, readRecord } from './deployments.ts';
+import { history, readLock, readRecord, readReleaseRecord } from './deployments.ts';
 import { ConflictError, EXIT_DEPLOYMENT_FAILED, NotFoundError, UsageError } from './errors.ts';
-import { executionView, formatDuration, renderView } from './view.ts';
+import { executionView, formatDuration, formatOrder, renderReleaseVerdict, renderView } from './view.ts';
 
 export function print(ctx: CliContext, human: string[] | string, json: unknown): void {
   if (ctx.json) ctx.io.out(`${JSON.stringify(json)}\n`);
@@ -202,6 +202,26 @@ export async function status(ctx: CliContext, target: string | undefined): Promi
   if (target?.startsWith('arn:')) {
     const view = await executionView(ctx, target);
     const record = await readRecord(ctx, view.name);
+    // A release's execution has a release record: its order and verdict, then each service's record.
+    const release = record ? undefined : await readReleaseRecord(ctx, view.name);
+    if (release) {
+      const services = await Promise.all(
+        release.waves.flat().map(async (name) => ({ name, record: await readRecord(ctx, release.services[name]?.deploymentId ?? '') })),
+      );
+      print(
+        ctx,
+        [
+          ...renderView('', view),
+          `release ${release.release}: ${formatOrder(release.waves)}`,
+          ...services.map(
+            ({ name, record: service }) => `  ${name.padEnd(8)}${service?.status ?? 'not recorded'}  ${service?.deploymentId ?? ''}`,
+          ),
+          ...(release.status === 'IN_PROGRESS' ? ['release in progress'] : renderReleaseVerdict(release)),
+        ],
+        { ...view, release, services: Object.fromEntries(services.map(({ name, record: service }) => [name, service ?? null])) },
+      );
+      return 0;
+    }
     print(
       ctx,
       [...renderView(record?.service ?? '', view), ...(record ? [`record: ${record.status} ${record.outcomeReason ?? ''}`] : [])],

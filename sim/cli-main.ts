@@ -79,8 +79,11 @@ export function progressLine(event: ProgressEvent, main = 'deploy-1'): string | 
   if (event.type === 'Task' && event.kind === 'exited') return `${at}ok${who}`;
   if (event.type === 'Task' && event.kind === 'retried') return `${at}retrying after ${event.error ?? 'an error'}${who}`;
   if (event.type === 'Task' && event.kind === 'caught') return `${at}failed: ${event.error ?? 'error'}${who}`;
-  if ((event.type === 'Succeed' || event.type === 'Fail') && event.kind === 'entered')
+  if ((event.type === 'Succeed' || event.type === 'Fail') && event.kind === 'entered') {
+    // Inside a release, a Succeed or Fail state ends one service's iteration, not the execution.
+    if (event.service) return `${at}${event.type === 'Succeed' ? 'done' : 'failed'}${who}`;
     return `${at}${event.type === 'Succeed' ? 'SUCCEEDED' : 'FAILED'}${who}`;
+  }
   return undefined;
 }
 

@@ -1,10 +1,13 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DeleteCommand, DynamoDBDocumentClient, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../lambdas/record-failure/index.ts';
 import { DeploymentStateSchema } from '../../lambdas/shared/contract.ts';
-import { isPhaseBookkeeping, rejectByDefault, updatedFields } from '../fixtures/aws.ts';
+import { ContractViolationError } from '../../lambdas/shared/errors.ts';
+import { failure, isPhaseBookkeeping, rejectByDefault, updatedFields } from '../fixtures/aws.ts';
 import { caughtLambdaError, DEPLOYMENT_ID, EXECUTION_ARN, NEW_TAG, NOW, STARTED_AT, stateAfter } from '../fixtures/state.ts';
 
 const TABLE = 'baton-test-deployments';
@@ -340,6 +343,142 @@ describe('record failure', () => {
       // Assert
       expect(updatedFields(recordUpdates()[0])).toMatchObject({ status: 'REJECTED', failedPhase: 'Validate' });
       expect(initializeRuns()).toEqual([]);
+    });
+  });
+  describe('for a service of a release that failed', () => {
+    const RELEASE_ID = 'release-20250304-095958-7f3a';
+    const RELEASE_KEY = { pk: `RELEASE#${RELEASE_ID}`, sk: 'RECORD' };
+    const SERVICE_DEPLOYMENT_ID = `${RELEASE_ID}-web`;
+    const BUS = 'baton-production-events';
+    const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:baton-production-outcomes';
+    const STABILITY_MESSAGE = 'web-green did not reach a steady state by 2025-03-04T10:15:00.000Z: 1/3 tasks running';
+    const eventsMock = mockClient(EventBridgeClient);
+    const snsMock = mockClient(SNSClient);
+
+    /** What the Catch of a release iteration hands record failure: web's state in the release, with the error. */
+    function serviceFailed(extra: Record<string, unknown> = {}) {
+      return {
+        kind: 'release-service-failed',
+        state: {
+          ...stateAfter('deploy'),
+          deploymentId: SERVICE_DEPLOYMENT_ID,
+          releaseId: RELEASE_ID,
+          error: caughtLambdaError('StabilityTimeoutError', STABILITY_MESSAGE),
+          failedPhase: 'Check new colour stability (release)',
+          ...extra,
+        },
+      };
+    }
+
+    /** The DEPLOYMENT# records written, leaving out the phase tracking and lease renewal of the wrapper. */
+    function deploymentRecordWrites(): UpdateCommandInput[] {
+      return recordUpdates().filter((update) => String(update.Key?.pk).startsWith('DEPLOYMENT#'));
+    }
+
+    beforeEach(() => {
+      vi.stubEnv('BATON_EVENT_BUS_NAME', BUS);
+      vi.stubEnv('BATON_TOPIC_ARN', TOPIC_ARN);
+      vi.stubEnv('BATON_CHAT_WEBHOOK_SECRET_ARN', undefined);
+      rejectByDefault(eventsMock, snsMock);
+      eventsMock.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+      snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
+      dynamoMock.on(UpdateCommand, { TableName: TABLE, Key: RELEASE_KEY }).resolves({});
+    });
+
+    afterEach(() => {
+      vi.unstubAllEnvs();
+    });
+
+    it('notes the service, the state and the error as the cause in the release record, unless a cause is there already', async () => {
+      // Arrange
+      const input = serviceFailed();
+
+      // Act
+      await handler(input);
+
+      // Assert
+      expect(recordUpdates()).toEqual([
+        {
+          TableName: TABLE,
+          Key: RELEASE_KEY,
+          UpdateExpression: 'SET #cause = if_not_exists(#cause, :cause)',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#cause': 'cause' },
+          ExpressionAttributeValues: {
+            ':cause': {
+              service: 'web',
+              deploymentId: SERVICE_DEPLOYMENT_ID,
+              failedPhase: 'Check new colour stability (release)',
+              error: 'StabilityTimeoutError',
+              message: STABILITY_MESSAGE,
+            },
+          },
+        },
+      ]);
+    });
+
+    it('takes the error name and message of a Step Functions error whose Cause is not JSON', async () => {
+      // Arrange
+      const input = serviceFailed({ error: { Error: 'States.Timeout', Cause: 'Task timed out after 60.00 seconds' } });
+
+      // Act
+      await handler(input);
+
+      // Assert
+      expect(recordUpdates().map((update) => update.ExpressionAttributeValues?.[':cause'])).toEqual([
+        {
+          service: 'web',
+          deploymentId: SERVICE_DEPLOYMENT_ID,
+          failedPhase: 'Check new colour stability (release)',
+          error: 'States.Timeout',
+          message: 'Task timed out after 60.00 seconds',
+        },
+      ]);
+    });
+
+    it('returns the state unchanged, with no outcome: the joint rollback closes the service record', async () => {
+      // Arrange
+      const input = serviceFailed();
+
+      // Act
+      const result = await handler(input);
+
+      // Assert
+      expect(result).toEqual(input.state);
+      expect(result).not.toHaveProperty('outcome');
+    });
+
+    it('writes no deployment record, releases no lock and publishes no notification', async () => {
+      // Arrange
+      const input = serviceFailed();
+
+      // Act
+      await handler(input);
+
+      // Assert
+      expect(deploymentRecordWrites()).toEqual([]);
+      expect(dynamoMock).not.toHaveReceivedCommand(DeleteCommand);
+      expect(snsMock).not.toHaveReceivedCommand(PublishCommand);
+      const detailTypes = eventsMock
+        .commandCalls(PutEventsCommand)
+        .flatMap((call) => call.args[0].input.Entries ?? [])
+        .map((entry) => entry.DetailType);
+      expect(detailTypes.filter((type) => type !== 'Baton Phase Changed')).toEqual([]);
+    });
+
+    it('refuses a state without a release id with ContractViolationError, writing nothing', async () => {
+      // Arrange
+      const { releaseId: _releaseId, ...state } = serviceFailed().state;
+
+      // Act
+      const error = await failure(handler({ kind: 'release-service-failed', state }));
+
+      // Assert
+      expect(error).toBeInstanceOf(ContractViolationError);
+      expect(error.message).toBe(`deployment ${SERVICE_DEPLOYMENT_ID} is not part of a release`);
+      expect(recordUpdates()).toEqual([]);
+      expect(dynamoMock).not.toHaveReceivedCommand(DeleteCommand);
+      expect(snsMock).not.toHaveReceivedCommand(PublishCommand);
     });
   });
 });

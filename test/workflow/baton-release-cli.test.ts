@@ -168,6 +168,29 @@ describe('baton release against the simulation', () => {
     }
   });
 
+  it('shows the order, each service and the verdict of a release with "baton status <execution-arn>"', async () => {
+    // Arrange
+    await simulation(['alarm-during-bake@web']);
+    await baton('release', '--file', releaseFile(RELEASE), '--watch', '--interval', '0');
+    const arn = `arn:aws:states:eu-west-1:123456789012:execution:baton-production:${RELEASE_ID}`;
+
+    // Act
+    const result = await baton('status', arn);
+
+    // Assert
+    expect(result.code).toBe(0);
+    expect(result.out).toContain(
+      [
+        'release 2026-11-22.1: api -> web + worker',
+        `  api     ROLLED_BACK  ${RELEASE_ID}-api`,
+        `  web     ROLLED_BACK  ${RELEASE_ID}-web`,
+        `  worker  ROLLED_BACK  ${RELEASE_ID}-worker`,
+        'ROLLED_BACK: release 2026-11-22.1 rolled back because web failed in Check bake (release): GateFailedError: ',
+      ].join('\n'),
+    );
+    expect(result.out).toMatch(/^ {2}rolled back {2}worker -> web -> api$/m);
+  });
+
   it('rolls api back and leaves web and worker untouched when api fails verify in the first wave, and exits 1', async () => {
     // Arrange
     const sim = await simulation(['alarm-at-verify@api']);

@@ -7,6 +7,7 @@ import { AccountSchema } from '../../sim/account/schema.ts';
 import { runCli } from '../../sim/cli-main.ts';
 import { FAULTS } from '../../sim/faults.ts';
 import { secretValues } from '../../sim/invariants.ts';
+import { ROOT, THREE_SERVICES_ACCOUNT_PATH, THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
 import { exampleAccount } from '../fixtures/simulation.ts';
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -22,6 +23,10 @@ function lastLine(text: string): string {
 }
 
 const temp = () => mkdtempSync(join(tmpdir(), 'baton-sim-'));
+
+const RELEASE_INPUT_PATH = join(ROOT, 'examples', 'three-services', 'release.json');
+/** The three-service example and its release of api, worker and web. */
+const RELEASE_ARGS = ['--config', THREE_SERVICES_CONFIG_PATH, '--account', THREE_SERVICES_ACCOUNT_PATH, '--input-file', RELEASE_INPUT_PATH];
 
 describe('npm run simulate', () => {
   it('deploys the example service and prints one line per phase and a summary', async () => {
@@ -168,5 +173,89 @@ describe('npm run simulate', () => {
     expect(code).toBe(0);
     expect(out.split('\n').filter(Boolean)).toHaveLength(Object.keys(FAULTS).length);
     expect(out).toContain('green-tasks-crash              ROLLED_BACK');
+  });
+
+  describe('a release of the three-service example', () => {
+    it('deploys api, then web and worker, printing per-service phases and a line per service', async () => {
+      // Act
+      const { code, out } = await cli(RELEASE_ARGS);
+
+      // Assert
+      expect(code).toBe(0);
+      const lines = out.split('\n');
+      expect(out).toMatch(/^Execution SUCCEEDED after 12:00 simulated \(\d+ ms wall, \d+ transitions\)$/m);
+      expect(lines).toContain('  00:00  api · Prepare task definition               ok');
+      expect(lines).toContain('  01:00  worker · Prepare task definition            ok');
+      expect(lines).toContain('Order: api -> web + worker');
+      expect(lines).toContain('  api        blue 0 % / green 100 %   SUCCEEDED');
+      expect(lines).toContain('  worker     blue 0 % / green 100 %   SUCCEEDED');
+      expect(lines).toContain('  web        blue 0 % / green 100 %   SUCCEEDED');
+      expect(lines).toContain('Release record: SUCCEEDED: release 2026-11-22.1 live: api v1.1.0, web v1.4.2, worker v2.4.0');
+      expect(lines).toContain('Invariants: all hold');
+      expect(out).not.toContain('Traffic: ');
+    });
+
+    it('rolls every service back, last wave first, when --fault green-unhealthy@worker fails worker', async () => {
+      // Act
+      const { code, out } = await cli([...RELEASE_ARGS, '--fault', 'green-unhealthy@worker', '--json']);
+
+      // Assert
+      expect(code).toBe(0);
+      const summary = JSON.parse(lastLine(out)) as Record<string, unknown>;
+      expect(summary).toMatchObject({
+        status: 'FAILED',
+        error: 'DeploymentFailedError',
+        release: {
+          status: 'ROLLED_BACK',
+          waves: [['api'], ['web', 'worker']],
+          rolledBack: ['worker', 'web', 'api'],
+          untouched: [],
+          cause: { service: 'worker', error: 'DeploymentFailedError' },
+          services: {
+            api: { status: 'ROLLED_BACK', traffic: { blue: 100, green: 0 } },
+            worker: { status: 'ROLLED_BACK', traffic: { blue: 100, green: 0 } },
+            web: { status: 'ROLLED_BACK', traffic: { blue: 100, green: 0 } },
+          },
+        },
+        record: { status: 'ROLLED_BACK' },
+        invariantsBroken: [],
+      });
+      expect(Object.keys((summary.release as { services: object }).services)).toEqual(['api', 'worker', 'web']);
+      expect(summary).not.toHaveProperty('traffic');
+      expect(summary).not.toHaveProperty('liveColor');
+    });
+
+    it('refuses a fault aimed at no service with exit code 2, suggesting one of the release', async () => {
+      // Act
+      const { code, out, err } = await cli([...RELEASE_ARGS, '--fault', 'green-unhealthy']);
+
+      // Assert
+      expect(code).toBe(2);
+      expect(err).toContain('--fault green-unhealthy: a release deploys several services; aim the fault at one: green-unhealthy@api\n');
+      expect(out).toBe('');
+    });
+
+    it('refuses a fault aimed at a service the config does not have with exit code 2, naming the services', async () => {
+      // Act
+      const { code, out, err } = await cli([...RELEASE_ARGS, '--fault', 'green-unhealthy@nosuch']);
+
+      // Assert
+      expect(code).toBe(2);
+      expect(err).toContain(
+        `--fault green-unhealthy@nosuch: "nosuch" is not a service of ${THREE_SERVICES_CONFIG_PATH} (services: api, worker, web)\n`,
+      );
+      expect(out).toBe('');
+    });
+
+    it('refuses an unknown fault aimed at a service with exit code 2', async () => {
+      // Act
+      const { code, out, err } = await cli([...RELEASE_ARGS, '--fault', 'nosuch@worker']);
+
+      // Assert
+      expect(code).toBe(2);
+      expect(err).toContain('--fault: unknown fault "nosuch@worker" (known: ');
+      expect(err).toContain('; aim one at a service with name@service)');
+      expect(out).toBe('');
+    });
   });
 });
