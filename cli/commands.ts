@@ -201,9 +201,9 @@ export async function watch(ctx: CliContext, serviceName: string | undefined, in
 export async function status(ctx: CliContext, target: string | undefined): Promise<number> {
   if (target?.startsWith('arn:')) {
     const view = await executionView(ctx, target);
-    const record = await readRecord(ctx, view.name);
     // A release's execution has a release record: its order and verdict, then each service's record.
-    const release = record ? undefined : await readReleaseRecord(ctx, view.name);
+    const release = view.kind === 'release' ? await readReleaseRecord(ctx, view.name) : undefined;
+    const record = release ? undefined : await readRecord(ctx, view.name);
     if (release) {
       const services = await Promise.all(
         release.waves.flat().map(async (name) => ({ name, record: await readRecord(ctx, release.services[name]?.deploymentId ?? '') })),

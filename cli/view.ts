@@ -4,6 +4,7 @@
  * split of its latest payload, the time elapsed. Rendered by status, watch
  * and deploy --watch. Also the lines of a release: its order and its verdict.
  */
+
 import {
   DescribeExecutionCommand,
   type DescribeExecutionCommandOutput,
@@ -11,6 +12,7 @@ import {
   GetExecutionHistoryCommand,
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
+import { isReleaseInput } from '../lambdas/shared/release.ts';
 import { describeCause } from '../lambdas/shared/release-outcome.ts';
 import type { ReleaseRecord } from '../lambdas/shared/release-records.ts';
 import type { CliContext } from './context.ts';
@@ -29,6 +31,8 @@ export interface ExecutionView {
   readonly completed: string[];
   /** Production weights as of the latest payload, when it carries them. */
   readonly traffic?: { blue: number; green: number };
+  /** Set for the execution of a multi-service release (its input names a release). */
+  readonly kind?: 'release';
   readonly error?: string;
   readonly cause?: string;
 }
@@ -105,6 +109,7 @@ export async function executionView(ctx: CliContext, executionArn: string): Prom
     ...(currentState ? { currentState } : {}),
     completed,
     ...(traffic ? { traffic } : {}),
+    ...(isReleaseInput(parse(described.input)) ? { kind: 'release' as const } : {}),
     ...(described.error ? { error: described.error } : {}),
     ...(described.cause ? { cause: described.cause } : {}),
   };

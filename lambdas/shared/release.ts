@@ -162,8 +162,8 @@ export const ReleaseStateSchema = z.object({
   executionArn: z.string(),
   startedAt: z.string(),
   request: ReleaseRequestSchema,
-  /** The services' deployment states, wave by wave (filled by plan release, advanced by the waves). */
-  waves: z.array(z.array(DeploymentStateSchema)),
+  /** The services' deployment states, wave by wave (filled by plan release, advanced by the waves; dropped once gathered). */
+  waves: z.array(z.array(DeploymentStateSchema)).default([]),
   /** All services' states once every wave passed verify (gathered from the waves). */
   services: z.array(DeploymentStateSchema).optional(),
   /** Shift "together": whether the common plan is done. */
@@ -179,7 +179,7 @@ export type ReleaseState = z.infer<typeof ReleaseStateSchema>;
 export const RELEASE_PATHS = {
   waves: '$.waves',
   services: '$.services',
-  /** Every service state of every wave, as one list (a Path with wildcards, for InputPath). */
+  /** Every service state of every wave, as one list (a JSONPath with wildcards). */
   allServices: '$.waves[*][*]',
   shift: '$.request.shift',
   trafficComplete: '$.traffic.complete',

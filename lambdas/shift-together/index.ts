@@ -5,7 +5,7 @@
  * service still at the same step; the joint rollback then brings them back.
  */
 import { z } from 'zod';
-import type { DeploymentState } from '../shared/contract.ts';
+import { type DeploymentState, DeploymentStateSchema } from '../shared/contract.ts';
 import { ContractViolationError, GateFailedError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
 import { assertLockHeld, definePhase, keepLease } from '../shared/phase.ts';
@@ -13,7 +13,7 @@ import { type ReleaseState, ReleaseStateSchema } from '../shared/release.ts';
 import { nowIso } from '../shared/time.ts';
 import { applyNextStep, checkTrafficGates, holdSeconds } from '../shared/traffic.ts';
 
-const ShiftTogetherInputSchema = ReleaseStateSchema.extend({ services: z.array(ReleaseStateSchema.shape.waves.element.element).min(1) });
+const ShiftTogetherInputSchema = ReleaseStateSchema.extend({ services: z.array(DeploymentStateSchema).min(1) });
 
 const refOf = (state: DeploymentState) => ({
   deploymentId: state.deploymentId,

@@ -75,10 +75,17 @@ export function releaseBranch(scope: Construct, states: PhaseStates): { plan: La
     ),
   );
   catchRelease(deployWaves, unwind);
+  // The waves' states become one list (and the waves are dropped: the payload stays well inside 256 KB).
   const gather = new Pass(scope, R.gatherServices, {
     comment: 'Every service state of every wave, as one list',
-    inputPath: RELEASE_PATHS.allServices,
-    resultPath: RELEASE_PATHS.services,
+    parameters: {
+      'releaseId.$': '$.releaseId',
+      'executionArn.$': '$.executionArn',
+      'startedAt.$': '$.startedAt',
+      'request.$': '$.request',
+      'warnings.$': '$.warnings',
+      'services.$': RELEASE_PATHS.allServices,
+    },
   });
 
   // Traffic, once every service is verified.

@@ -77,8 +77,14 @@ describe('the release branch', () => {
   it('gathers every service, then shifts each by its own strategy or all together', () => {
     expect(state(R.gatherServices)).toMatchObject({
       Type: 'Pass',
-      InputPath: '$.waves[*][*]',
-      ResultPath: '$.services',
+      Parameters: {
+        'releaseId.$': '$.releaseId',
+        'executionArn.$': '$.executionArn',
+        'startedAt.$': '$.startedAt',
+        'request.$': '$.request',
+        'warnings.$': '$.warnings',
+        'services.$': '$.waves[*][*]',
+      },
       Next: R.isTogether,
     });
     expect(state(R.isTogether)).toMatchObject({
