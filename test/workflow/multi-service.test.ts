@@ -145,6 +145,33 @@ describe('a three-service release', () => {
   });
 });
 
+describe('a release with a service that asks for approval', () => {
+  const approving = {
+    ...config,
+    services: config.services.map((service) => (service.name === 'web' ? { ...service, approval: true } : service)),
+  };
+
+  it.each([
+    ['approve', 'SUCCEEDED', 'blue 0 / green 100', 780],
+    ['reject', 'FAILED', 'blue 100 / green 0', 180],
+  ] as const)('waits in its wave for the operator, who answers %s', async (approval, status, webTraffic, seconds) => {
+    // Act
+    const result = await run({ config: approving, account: account(), input: RELEASE, approval });
+
+    // Assert
+    expect(result.main.status).toBe(status);
+    expect(entered(result, 'Wait for approval (release)')).toEqual([['web', 120]]);
+    expect(traffic(result).web).toBe(webTraffic);
+    expect(result.simulatedSeconds).toBe(seconds);
+    if (approval === 'reject') {
+      expect(item(result, 'RELEASE#deploy-1')).toMatchObject({
+        status: 'ROLLED_BACK',
+        cause: { service: 'web', failedPhase: 'Wait for approval (release)', error: 'ApprovalRejected' },
+      });
+    }
+  });
+});
+
 describe('a release that fails', () => {
   it('at the last wave rolls back every changed service, last wave first, and names the cause', async () => {
     // Act
