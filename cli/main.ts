@@ -39,7 +39,7 @@ Examples:
   baton deploy web --tag v1.4.3 --dry-run --json`,
   },
   release: {
-    usage: 'baton release --file <release.json> [--watch] [--name <execution-name>] [--interval <seconds>]',
+    usage: 'baton release --file <release.json> [--watch | --dry-run] [--name <execution-name>] [--interval <seconds>]',
     summary: 'start a multi-service release: services deploy in dependency order and roll back together',
     details: `The file names the release and the image of each service:
   {"release": "2026-11-22.1", "services": {"api": {"imageTag": "v1.1.0"}, "web": {"imageDigest": "sha256:..."}}}
@@ -54,9 +54,12 @@ Options:
   --name <name>          execution name, which is the release id (default: release-<release>-<UTC time>)
   --watch                follow the release until it ends: each service's status changes, then the verdict
                          (cause, services rolled back, services untouched); exit 1 unless it succeeded
-  --interval <seconds>   refresh period with --watch (default 2)
+  --dry-run              plan and validate every service, take no lock, change and record nothing;
+                         waits for the result and prints the order and each service's plan
+  --interval <seconds>   refresh period with --watch or --dry-run (default 2)
 
 Examples:
+  baton release --file release.json --dry-run
   baton release --file release.json --watch
   baton release --file release.json --name release-2026-11-22_1-retry --json`,
   },
@@ -160,7 +163,7 @@ const OPTIONS = {
 /** Which options each command accepts besides the global ones. */
 const ACCEPTS: Record<string, readonly string[]> = {
   deploy: ['tag', 'digest', 'strategy', 'approval', 'dry-run', 'hotfix', 'reason', 'name', 'watch', 'interval'],
-  release: ['file', 'name', 'watch', 'interval'],
+  release: ['file', 'name', 'watch', 'dry-run', 'interval'],
   status: [],
   watch: ['interval'],
   approve: ['reason'],
@@ -253,6 +256,7 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
         ...(values.file ? { file: values.file } : {}),
         ...(values.name ? { name: values.name } : {}),
         watch: values.watch,
+        dryRun: values['dry-run'],
         intervalSeconds: interval,
       });
     case 'status':

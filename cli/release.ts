@@ -5,6 +5,7 @@
  * a mistake costs no execution.
  */
 import { readFileSync } from 'node:fs';
+import type { Plan } from '../lambdas/shared/contract.ts';
 import type { DeploymentRecord } from '../lambdas/shared/deployments.ts';
 import { BatonError } from '../lambdas/shared/errors.ts';
 import { executionConsoleUrl } from '../lambdas/shared/names.ts';
@@ -26,6 +27,8 @@ export interface ReleaseOptions {
   readonly file?: string;
   readonly name?: string;
   readonly watch: boolean;
+  /** Plan and validate only; wait for the result and print the plans. */
+  readonly dryRun?: boolean;
   readonly intervalSeconds: number;
 }
 
@@ -80,11 +83,13 @@ function readJson(path: string): unknown {
  * strategy for shift "together"). The CLI is the trigger, and the operator
  * the requester, unless the file says otherwise.
  */
-export function planRelease(ctx: CliContext, path: string): ReleasePlan {
+export function planRelease(ctx: CliContext, path: string, dryRun = false): ReleasePlan {
   const raw = readJson(path);
   try {
     const fields =
-      typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? { trigger: 'cli', requestedBy: operator(), ...raw } : raw;
+      typeof raw === 'object' && raw !== null && !Array.isArray(raw)
+        ? { trigger: 'cli', requestedBy: operator(), ...raw, ...(dryRun ? { dryRun: true } : {}) }
+        : raw;
     const request = parseReleaseRequest(fields);
     const waves = planWaves(ctx.config, Object.keys(request.services));
     if (request.shift === 'together') {
@@ -103,7 +108,8 @@ export function planRelease(ctx: CliContext, path: string): ReleasePlan {
 
 export async function release(ctx: CliContext, options: ReleaseOptions): Promise<number> {
   if (!options.file) throw new UsageError('release: give the release with --file <release.json>');
-  const plan = planRelease(ctx, options.file);
+  if (options.dryRun && options.watch) throw new UsageError('release: --dry-run waits for its result already; drop --watch');
+  const plan = planRelease(ctx, options.file, options.dryRun);
   const services = plan.waves.flat();
   const name = options.name ? checkName(options.name, services) : releaseExecutionName(plan.request.release, services);
   const started = await startExecution(
@@ -122,12 +128,16 @@ export async function release(ctx: CliContext, options: ReleaseOptions): Promise
     consoleUrl: executionConsoleUrl(started.executionArn, ctx.region),
   };
   const human = [
-    `Started release ${summary.release}`,
+    `Started ${plan.request.dryRun ? 'a dry run of release' : 'release'} ${summary.release}`,
     `  execution  ${summary.releaseId}`,
     `  order      ${summary.order}`,
     `  shift      ${summary.shift}`,
     `  ${summary.consoleUrl}`,
   ];
+  if (plan.request.dryRun) {
+    if (!ctx.json) ctx.io.out(`${human.join('\n')}\n`);
+    return followDryRun(ctx, summary, options.intervalSeconds);
+  }
   if (!options.watch) {
     print(ctx, [...human, `See it with: baton status ${summary.executionArn}`], summary);
     return 0;
@@ -193,6 +203,69 @@ async function followRelease(
     }
     await ctx.io.sleep(intervalSeconds * 1000);
   }
+}
+
+/**
+ * A dry run writes no record: waits for the execution and prints its output
+ * (the order and each service's plan) or its refusal. Exit 0 only if every
+ * service validated.
+ */
+async function followDryRun(ctx: CliContext, summary: { release: string; executionArn: string }, intervalSeconds: number): Promise<number> {
+  for (;;) {
+    const described = await describeExecution(ctx, summary.executionArn);
+    if (described.status === 'RUNNING') {
+      await ctx.io.sleep(intervalSeconds * 1000);
+      continue;
+    }
+    const output = parseOutput(described.output);
+    if (ctx.json) {
+      ctx.io.out(
+        `${JSON.stringify({ ...summary, status: described.status, ...(output ? { plan: output } : {}), error: described.error ?? null, cause: described.cause ?? null })}\n`,
+      );
+    } else if (described.status === 'SUCCEEDED' && output) {
+      ctx.io.out(`${renderReleasePlan(output).join('\n')}\n`);
+    } else {
+      ctx.io.out(
+        `Dry run of release ${summary.release} refused: ${described.error ?? described.status ?? 'UNKNOWN'}: ${described.cause ?? ''}\n`,
+      );
+    }
+    return described.status === 'SUCCEEDED' ? 0 : EXIT_DEPLOYMENT_FAILED;
+  }
+}
+
+interface ReleasePlanOutput {
+  readonly release: string;
+  readonly waves: string[][];
+  readonly plans: Plan[];
+}
+
+function parseOutput(text: string | undefined): ReleasePlanOutput | undefined {
+  try {
+    const parsed = JSON.parse(text ?? 'null') as Partial<ReleasePlanOutput> | null;
+    return parsed && Array.isArray(parsed.waves) && Array.isArray(parsed.plans) ? (parsed as ReleasePlanOutput) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The order, then per service: colours, image, task definition changes, config diff and traffic steps. */
+export function renderReleasePlan(output: ReleasePlanOutput): string[] {
+  const lines = [
+    `Dry run of release ${output.release} passed: every service validated, nothing changed`,
+    `  order  ${formatOrder(output.waves)}`,
+  ];
+  for (const plan of output.plans) {
+    lines.push(`  ${plan.service}: ${plan.liveColour} -> ${plan.targetColour}, ${plan.image.current} -> ${plan.image.next}`);
+    lines.push(...plan.taskDefinition.changes.map((change) => `    ${change}`));
+    const diff = plan.configDiff;
+    if (diff && (diff.added.length || diff.removed.length || diff.changed.length)) {
+      lines.push(
+        `    app config: added [${diff.added.join(', ')}], removed [${diff.removed.join(', ')}], changed [${diff.changed.join(', ')}]`,
+      );
+    }
+    lines.push(`    traffic ${plan.traffic.map((step) => `${step.weight} %`).join(' -> ')}, bake ${plan.bakeSeconds} s`);
+  }
+  return lines;
 }
 
 function seconds(from: Date | string, to: Date | string): number {

@@ -56,6 +56,16 @@ export function checkInvariants(config: BatonConfig, account: AccountSpec, resul
   // 3. Every execution ends with a terminal record stating why.
   for (const execution of [result.main, ...result.others]) {
     const input = (execution.input ?? {}) as { recover?: unknown; recoverRelease?: unknown; release?: unknown };
+    if (input.release !== undefined && (input as { dryRun?: unknown }).dryRun === true) {
+      const written = [...model.table.keys()].filter(
+        (key) =>
+          key.startsWith(`RELEASE#${execution.name}|`) ||
+          key.startsWith(`DEPLOYMENT#${execution.name}-`) ||
+          key.startsWith(`DEPLOYMENT#${execution.name}|`),
+      );
+      if (written.length > 0) broken.push(`${execution.name}: a release dry run wrote ${written.join(', ')}`);
+      continue;
+    }
     if (input.release !== undefined || typeof input.recoverRelease === 'string') {
       broken.push(
         ...releaseRecordsBroken(model, typeof input.recoverRelease === 'string' ? input.recoverRelease : execution.name, execution.name),

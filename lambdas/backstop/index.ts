@@ -11,7 +11,7 @@ import * as clients from '../shared/clients.ts';
 import { getRecord, TERMINAL_STATUSES } from '../shared/deployments.ts';
 import { logger } from '../shared/logger.ts';
 import { definePhase } from '../shared/phase.ts';
-import { isReleaseInput } from '../shared/release.ts';
+import { isReleaseDryRun, isReleaseInput } from '../shared/release.ts';
 import { announceRelease } from '../shared/release-outcome.ts';
 import { finishReleaseRecord, getReleaseRecord, unplannedReleaseRecord } from '../shared/release-records.ts';
 import { finishDeployment } from '../shared/telemetry/finish.ts';
@@ -155,6 +155,7 @@ async function backstopRelease(
   const why = `execution ${detail.name} ended ${detail.status}${detail.error ? ` (${detail.error}${detail.cause ? `: ${detail.cause}` : ''})` : ''}`;
   if (!record) {
     if (asked.recoverRelease) return { action: 'none', reason: `no release record ${releaseId}` };
+    if (isReleaseDryRun(asked.parsed)) return { action: 'none', reason: `release dry run ${releaseId} writes nothing` };
     const base = unplannedReleaseRecord(
       releaseId,
       detail.executionArn,

@@ -15,6 +15,7 @@ import { getRecord, releaseLock, TERMINAL_STATUSES } from '../shared/deployments
 import { ContractViolationError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
 import { definePhase } from '../shared/phase.ts';
+import { isReleaseDryRun } from '../shared/release.ts';
 import { announceRelease, describeCause, describeServices, releaseCause } from '../shared/release-outcome.ts';
 import {
   finishReleaseRecord,
@@ -52,6 +53,15 @@ export const handler = definePhase(
   async ({ kind, state }): Promise<ReleaseOutcome> => {
     const releaseId = state.releaseId ?? state.deploymentId;
     if (!releaseId) throw new ContractViolationError('finish release needs the release id');
+    // A dry run writes nothing, not even its refusal: the execution's error and cause say it.
+    if (kind === 'rejected' && isReleaseDryRun(state.request)) {
+      const cause = releaseCause(state.error ?? { Error: 'Unknown', Cause: 'no error recorded' });
+      const name = (state.request as { release?: unknown }).release;
+      return {
+        releaseId,
+        outcome: { status: 'REJECTED', error: cause.error, cause: `release ${String(name)} dry run refused: ${describeCause(cause)}` },
+      };
+    }
     const record =
       (await getReleaseRecord(releaseId)) ??
       unplannedReleaseRecord(releaseId, state.executionArn, state.startedAt ?? new Date().toISOString(), state.request);

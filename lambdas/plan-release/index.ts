@@ -70,6 +70,19 @@ export const handler = definePhase(
         };
       }
     });
+    const state: ReleaseState = {
+      releaseId,
+      executionArn: envelope.executionArn,
+      startedAt: envelope.startedAt,
+      request,
+      order: waves,
+      waves: states,
+      warnings: [],
+    };
+    if (request.dryRun) {
+      logger.info('release dry run planned', { release: request.release, waves: waves.map((wave) => wave.join('+')).join(' -> ') });
+      return state;
+    }
     // The record first: if the execution stops while it takes locks, the backstop finds the release and frees them.
     await createReleaseRecord({
       releaseId,
@@ -86,9 +99,9 @@ export const handler = definePhase(
     });
 
     const warnings = await lockAll([...byName.values()]);
-    for (const state of byName.values()) await createRecord(recordBase(state));
+    for (const planned of byName.values()) await createRecord(recordBase(planned));
     logger.info('release planned', { release: request.release, waves: waves.map((wave) => wave.join('+')).join(' -> ') });
-    return { releaseId, executionArn: envelope.executionArn, startedAt: envelope.startedAt, request, waves: states, warnings };
+    return { ...state, warnings };
   },
   {
     track: false,
@@ -110,7 +123,7 @@ function serviceRequest(request: ReleaseRequest, name: string, strategy: Release
     ...(image?.imageDigest ? { imageDigest: image.imageDigest } : {}),
     ...(strategy ? { strategy } : {}),
     hotfix: false,
-    dryRun: false,
+    dryRun: request.dryRun,
     trigger: request.trigger,
     ...(request.requestedBy ? { requestedBy: request.requestedBy } : {}),
     reason: `release ${request.release}${request.reason ? `: ${request.reason}` : ''}`,

@@ -119,6 +119,12 @@ export const handler = definePhase('recordFailure', RecordFailureInputSchema, as
  */
 async function recordServiceFailure(state: RecordFailureInput['state']): Promise<RecordFailureOutput> {
   if (!state.releaseId) throw new ContractViolationError(`deployment ${state.deploymentId} is not part of a release`);
+  // A release dry run has no release record: the iteration's error carries the cause, naming the service.
+  if ((state.request as { dryRun?: unknown } | undefined)?.dryRun === true) {
+    const failed = describeCaught(state.error ?? { Error: 'Unknown', Cause: 'no error recorded' });
+    const where = `${state.service?.name ?? state.deploymentId} failed${state.failedPhase ? ` in ${state.failedPhase}` : ''}`;
+    return { ...state, error: { Error: failed.name, Cause: `${where}: ${failed.message}` } };
+  }
   const described = describeCaught(state.error ?? { Error: 'Unknown', Cause: 'no error recorded' });
   await noteReleaseCause(state.releaseId, {
     ...(state.service ? { service: state.service.name } : {}),

@@ -44,6 +44,8 @@ export const ReleaseRequestSchema = z
     shift: ShiftModeSchema.default('each'),
     /** Overrides every service's strategy; with shift "together" it is the one plan all services follow. */
     strategy: StrategySchema.optional(),
+    /** Plan and validate every service, take no lock, write nothing: the execution's output is the plans. */
+    dryRun: z.boolean().default(false),
     reason: z.string().max(512).optional(),
     trigger: z.enum(['console', 'cli']).default('console'),
     requestedBy: z.string().max(256).optional(),
@@ -162,6 +164,8 @@ export const ReleaseStateSchema = z.object({
   executionArn: z.string(),
   startedAt: z.string(),
   request: ReleaseRequestSchema,
+  /** Service names wave by wave: the deploy order. */
+  order: z.array(z.array(z.string())).default([]),
   /** The services' deployment states, wave by wave (filled by plan release, advanced by the waves; dropped once gathered). */
   waves: z.array(z.array(DeploymentStateSchema)).default([]),
   /** All services' states once every wave passed verify (gathered from the waves). */
@@ -182,9 +186,17 @@ export const RELEASE_PATHS = {
   /** Every service state of every wave, as one list (a JSONPath with wildcards). */
   allServices: '$.waves[*][*]',
   shift: '$.request.shift',
+  dryRun: '$.request.dryRun',
+  order: '$.order',
+  plans: '$.waves[*][*].plan',
   trafficComplete: '$.traffic.complete',
   waitSeconds: '$.wait.seconds',
   rollbacks: '$.rollbacks',
   releaseInput: '$.request.release',
   recoverRelease: '$.request.recoverRelease',
 } as const;
+
+/** Whether a raw release input (parsed or not) asks for a dry run: a dry run writes nothing, even when it is refused. */
+export function isReleaseDryRun(raw: unknown): boolean {
+  return isReleaseInput(raw) && (raw as { dryRun?: unknown }).dryRun === true;
+}

@@ -83,6 +83,7 @@ export function releaseBranch(scope: Construct, states: PhaseStates): { plan: La
       'executionArn.$': '$.executionArn',
       'startedAt.$': '$.startedAt',
       'request.$': '$.request',
+      'order.$': RELEASE_PATHS.order,
       'warnings.$': '$.warnings',
       'services.$': RELEASE_PATHS.allServices,
     },
@@ -121,9 +122,17 @@ export function releaseBranch(scope: Construct, states: PhaseStates): { plan: La
   );
   shiftEach.next(bakeServices);
   bakeServices.next(retireOldColours).next(recordSuccess);
-  plan
-    .next(validateServices)
-    .next(deployWaves)
+  // A dry run ends once every service is validated: the output is the order and each service's plan.
+  const dryRun = new Choice(scope, R.isDryRun)
+    .when(
+      Condition.booleanEquals(RELEASE_PATHS.dryRun, true),
+      new Pass(scope, R.describePlan, {
+        parameters: { 'release.$': '$.request.release', 'waves.$': RELEASE_PATHS.order, 'plans.$': RELEASE_PATHS.plans },
+      }).next(new Succeed(scope, R.dryRunPassed)),
+    )
+    .otherwise(deployWaves);
+  plan.next(validateServices).next(dryRun);
+  deployWaves
     .next(gather)
     .next(
       new Choice(scope, R.isTogether).when(Condition.stringEquals(RELEASE_PATHS.shift, 'together'), shiftTogether).otherwise(shiftEach),

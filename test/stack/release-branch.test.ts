@@ -34,7 +34,17 @@ describe('the release branch', () => {
   it('plans the release, then validates every service before any change; either failure records a rejection', () => {
     expect(state(R.planRelease)).toMatchObject({ Type: 'Task', Next: R.validateServices, Catch: catchAll(R.recordRejection) });
     const validate = state(R.validateServices);
-    expect(validate).toMatchObject({ Type: 'Map', ItemsPath: '$.waves', ResultPath: '$.waves', Next: R.deployWaves });
+    expect(validate).toMatchObject({ Type: 'Map', ItemsPath: '$.waves', ResultPath: '$.waves', Next: R.isDryRun });
+    expect(state(R.isDryRun)).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.request.dryRun', BooleanEquals: true, Next: R.describePlan }],
+      Default: R.deployWaves,
+    });
+    expect(state(R.describePlan)).toMatchObject({
+      Type: 'Pass',
+      Parameters: { 'release.$': '$.request.release', 'waves.$': '$.order', 'plans.$': '$.waves[*][*].plan' },
+      Next: R.dryRunPassed,
+    });
     expect(validate.MaxConcurrency).toBeUndefined();
     expect(validate.Catch).toEqual(catchAll(R.recordRejection));
     const wave = processor(validate);
@@ -82,6 +92,7 @@ describe('the release branch', () => {
         'executionArn.$': '$.executionArn',
         'startedAt.$': '$.startedAt',
         'request.$': '$.request',
+        'order.$': '$.order',
         'warnings.$': '$.warnings',
         'services.$': '$.waves[*][*]',
       },

@@ -107,6 +107,25 @@ describe('baton release against the simulation', () => {
     }
   });
 
+  it('with --dry-run prints the order and each service plan, exits 0 and writes nothing', async () => {
+    // Arrange
+    const sim = await simulation();
+
+    // Act
+    const result = await baton('release', '--file', releaseFile(RELEASE), '--dry-run', '--interval', '0');
+
+    // Assert
+    expect(result.err).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.out).toContain('Started a dry run of release 2026-11-22.1\n');
+    expect(result.out).toContain(
+      ['Dry run of release 2026-11-22.1 passed: every service validated, nothing changed', '  order  api -> web + worker'].join('\n'),
+    );
+    expect(result.out).toMatch(/^ {2}api: blue -> green, \S+\/api@sha256:[0-9a-f]{64} -> \S+\/api@sha256:[0-9a-f]{64}$/m);
+    expect(result.out).toMatch(/^ {4}traffic 100 %, bake 300 s$/m);
+    expect([...sim.simulation.model.table.keys()].filter((key) => key.includes(RELEASE_ID))).toEqual([]);
+  });
+
   it('prints one JSON document with --watch --json', async () => {
     // Arrange
     await simulation();

@@ -259,6 +259,39 @@ describe('a release that fails', () => {
   });
 });
 
+describe('a release dry run', () => {
+  it('validates every service, prints the order and each plan, and writes nothing', async () => {
+    // Act
+    const result = await releaseRun({ input: { ...RELEASE, dryRun: true } });
+
+    // Assert
+    expect(result.main.status).toBe('SUCCEEDED');
+    const output = result.main.output as { release: string; waves: string[][]; plans: Array<{ service: string; targetColour: string }> };
+    expect(output.release).toBe('2026-11-22.1');
+    expect(output.waves).toEqual([['api'], ['web', 'worker']]);
+    expect(output.plans.map((plan) => [plan.service, plan.targetColour])).toEqual([
+      ['api', 'green'],
+      ['web', 'green'],
+      ['worker', 'green'],
+    ]);
+    expect(writes(result)).toEqual([]);
+    expect(result.apis.calls.filter((call) => ['PutItem', 'UpdateItem', 'DeleteItem'].includes(call.operation))).toEqual([]);
+  });
+
+  it('refused by one service names it and writes nothing', async () => {
+    // Act
+    const result = await releaseRun({ input: { ...RELEASE, dryRun: true }, faults: ['image-missing@web'] });
+
+    // Assert
+    expect(result.main.status).toBe('FAILED');
+    expect(result.main.error).toBe('ImageNotFoundError');
+    expect(result.main.cause).toBe(
+      'release 2026-11-22.1 dry run refused: ImageNotFoundError: web failed in Validate (release): image tag v1.4.2 not found in ECR repository web',
+    );
+    expect(result.apis.calls.filter((call) => ['PutItem', 'UpdateItem', 'DeleteItem'].includes(call.operation))).toEqual([]);
+  });
+});
+
 describe('a release refused before any change', () => {
   it('names the unknown services and changes nothing', async () => {
     // Act
