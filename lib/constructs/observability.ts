@@ -28,7 +28,14 @@ import { Construct } from 'constructs';
 import type { BatonConfig } from '../../lambdas/shared/config-schema.ts';
 import { dashboardName, notificationTopicName } from '../../lambdas/shared/names.ts';
 import { DEPLOYMENT_EVENT, EVENT_SOURCE, PHASE_EVENT } from '../../lambdas/shared/telemetry/events.ts';
-import { DEPLOYMENT_DURATION, METRICS_NAMESPACE, OUTCOME_METRICS, PHASE_DURATION } from '../../lambdas/shared/telemetry/metrics.ts';
+import {
+  DEPLOYMENT_DURATION,
+  METRICS_NAMESPACE,
+  OUTCOME_METRICS,
+  PHASE_DURATION,
+  RELEASE_DIMENSION,
+  RELEASE_OUTCOME_METRICS,
+} from '../../lambdas/shared/telemetry/metrics.ts';
 
 const HOUR = Duration.hours(1);
 
@@ -190,7 +197,12 @@ export class Monitoring extends Construct {
           stateMachine.metricTimedOut({ period: HOUR }),
           stateMachine.metricAborted({ period: HOUR }),
         ],
-        width: 24,
+        width: 12,
+      }),
+      new GraphWidget({
+        title: 'Multi-service releases per hour, by outcome',
+        left: Object.entries(RELEASE_OUTCOME_METRICS).map(([status, name]) => metric(name, RELEASE_DIMENSION).with({ label: status })),
+        width: 12,
       }),
     );
 
@@ -236,5 +248,15 @@ export class Monitoring extends Construct {
         `ROLLBACK_FAILED for ${service}: production traffic may not be on a healthy colour. Check the listener weights now (baton status ${service}).`,
       );
     }
+    alarm(
+      'ReleaseRollbackFailed',
+      new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: RELEASE_OUTCOME_METRICS.ROLLBACK_FAILED,
+        dimensionsMap: { service: RELEASE_DIMENSION },
+        ...fiveMinutes,
+      }),
+      'ROLLBACK_FAILED for a multi-service release: the joint rollback did not finish. Check the services of the release (baton status <release execution arn>).',
+    );
   }
 }

@@ -284,7 +284,7 @@ describe('observability of the stack for the example config', () => {
       });
     });
 
-    it('has the outcome, duration, rollback-rate, phase-duration and executions graphs', () => {
+    it('has the outcome, duration, rollback-rate, phase-duration, executions and releases graphs', () => {
       // Act
       const titles = body.widgets.flatMap((widget) => (widget.properties.title ? [widget.properties.title] : []));
 
@@ -295,10 +295,11 @@ describe('observability of the stack for the example config', () => {
         'Rollback rate (% of deployments that reached production)',
         'Phase duration (seconds, average)',
         'Executions',
+        'Multi-service releases per hour, by outcome',
       ]);
     });
 
-    it('graphs every outcome metric and the deployment duration of the web service in the Baton namespace', () => {
+    it('graphs every outcome metric and the deployment duration of the web service, and the release outcomes, in the Baton namespace', () => {
       // Act
       const batonMetrics = body.widgets
         .flatMap((widget) => widget.properties.metrics ?? [])
@@ -317,6 +318,11 @@ describe('observability of the stack for the example config', () => {
           'DeploymentDuration',
         ]
           .map((name) => `Baton ${name} service web`)
+          .concat(
+            ['ReleaseSucceeded', 'ReleaseRolledBack', 'ReleaseRollbackFailed', 'ReleaseRejected'].map(
+              (name) => `Baton ${name} service release`,
+            ),
+          )
           .sort(),
       );
     });
@@ -378,17 +384,29 @@ describe('observability of the stack for the example config', () => {
       Statistic: 'Sum',
     };
 
-    it('are exactly four for one service, each publishing to the topic and nothing else', () => {
+    it('are exactly five for one service, each publishing to the topic and nothing else', () => {
       // Act
       const alarms = Object.values(synthesis.template.findResources('AWS::CloudWatch::Alarm')) as Array<{ Properties: unknown }>;
 
       // Assert
-      expect(alarms).toHaveLength(4);
+      expect(alarms).toHaveLength(5);
       for (const alarm of alarms) {
         expect(alarm.Properties).toMatchObject({ ...COMMON, AlarmActions: [{ Ref: topic }] });
         expect(alarm.Properties).not.toHaveProperty('OKActions');
         expect(alarm.Properties).not.toHaveProperty('InsufficientDataActions');
       }
+    });
+
+    it('alarms on ReleaseRollbackFailed of multi-service releases', () => {
+      // Assert
+      synthesis.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        ...COMMON,
+        AlarmName: 'BatonProduction-ReleaseRollbackFailed',
+        Namespace: 'Baton',
+        MetricName: 'ReleaseRollbackFailed',
+        Dimensions: [{ Name: 'service', Value: 'release' }],
+        AlarmActions: [{ Ref: topic }],
+      });
     });
 
     it.each(['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted'])('alarms on AWS/States %s of the state machine', (metric) => {
@@ -611,8 +629,8 @@ describe('observability of the stack with an existing topic (pipeline.notificati
     }>;
 
     // Assert
-    expect(alarms).toHaveLength(4);
-    expect(alarms.map((alarm) => alarm.Properties.AlarmActions)).toEqual(Array(4).fill([EXISTING_TOPIC_ARN]));
+    expect(alarms).toHaveLength(5);
+    expect(alarms.map((alarm) => alarm.Properties.AlarmActions)).toEqual(Array(5).fill([EXISTING_TOPIC_ARN]));
   });
 
   it.each(NOTIFYING_PHASES)('gives %s the existing topic in BATON_TOPIC_ARN and lets it publish there', (phase) => {

@@ -15,7 +15,7 @@ describe('the stack for examples/three-services', () => {
     expect(synthesis.findings).toEqual([]);
   });
 
-  it('has one ROLLBACK_FAILED alarm per service besides the three execution alarms', () => {
+  it('has one ROLLBACK_FAILED alarm per service and one for releases besides the three execution alarms', () => {
     // Act
     const alarms = Object.values(synthesis.template.findResources('AWS::CloudWatch::Alarm')) as Array<{
       Properties: { MetricName: string; Namespace: string; Dimensions: Array<{ Name: string; Value: unknown }> };
@@ -30,6 +30,7 @@ describe('the stack for examples/three-services', () => {
       ['DeploymentRollbackFailed', [{ Name: 'service', Value: 'api' }]],
       ['DeploymentRollbackFailed', [{ Name: 'service', Value: 'worker' }]],
       ['DeploymentRollbackFailed', [{ Name: 'service', Value: 'web' }]],
+      ['ReleaseRollbackFailed', [{ Name: 'service', Value: 'release' }]],
     ]);
     expect(alarms.filter((alarm) => alarm.Properties.Namespace === 'AWS/States').map((a) => a.Properties.MetricName)).toEqual([
       'ExecutionsFailed',

@@ -51,9 +51,11 @@ export const RELEASE_OUTCOME_METRICS: Record<'SUCCEEDED' | 'ROLLED_BACK' | 'ROLL
   REJECTED: 'ReleaseRejected',
 };
 export const RELEASE_DURATION = 'ReleaseDuration';
+/** The value of the `service` dimension of release metrics. */
+export const RELEASE_DIMENSION = 'release';
 
 export function releaseFinished(releaseId: string, status: keyof typeof RELEASE_OUTCOME_METRICS, seconds: number): void {
-  emit('release', releaseId, (metrics) => {
+  emit(RELEASE_DIMENSION, releaseId, (metrics) => {
     metrics.addMetric(RELEASE_OUTCOME_METRICS[status], MetricUnit.Count, 1);
     metrics.addMetric(RELEASE_DURATION, MetricUnit.Seconds, seconds);
   });
