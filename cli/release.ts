@@ -48,8 +48,9 @@ function maxNameLength(services: readonly string[]): number {
  * `release-<release>-<UTC time>`, characters outside [A-Za-z0-9_-] as "_". A
  * long release name is shortened; the time, which makes the name unique, is kept.
  */
-export function releaseExecutionName(release: string, services: readonly string[], now = new Date()): string {
-  const tail = `-${utcStamp(now)}`;
+export function releaseExecutionName(release: string, services: readonly string[], now = new Date(), dryRun = false): string {
+  // A dry run ends with -dry-run, so it never takes the name of the real release (as for deploy).
+  const tail = `-${utcStamp(now)}${dryRun ? '-dry-run' : ''}`;
   return `release-${release.replace(/[^A-Za-z0-9_-]/g, '_')}`.slice(0, maxNameLength(services) - tail.length) + tail;
 }
 
@@ -111,7 +112,9 @@ export async function release(ctx: CliContext, options: ReleaseOptions): Promise
   if (options.dryRun && options.watch) throw new UsageError('release: --dry-run waits for its result already; drop --watch');
   const plan = planRelease(ctx, options.file, options.dryRun);
   const services = plan.waves.flat();
-  const name = options.name ? checkName(options.name, services) : releaseExecutionName(plan.request.release, services);
+  const name = options.name
+    ? checkName(options.name, services)
+    : releaseExecutionName(plan.request.release, services, new Date(), plan.request.dryRun);
   const started = await startExecution(
     ctx,
     name,
@@ -218,18 +221,23 @@ async function followDryRun(ctx: CliContext, summary: { release: string; executi
       continue;
     }
     const output = parseOutput(described.output);
+    // Succeeded without the plans in its output: not a dry run this CLI understands, so not a pass.
+    const passed = described.status === 'SUCCEEDED' && output !== undefined;
     if (ctx.json) {
       ctx.io.out(
         `${JSON.stringify({ ...summary, status: described.status, ...(output ? { plan: output } : {}), error: described.error ?? null, cause: described.cause ?? null })}\n`,
       );
-    } else if (described.status === 'SUCCEEDED' && output) {
+    } else if (passed) {
       ctx.io.out(`${renderReleasePlan(output).join('\n')}\n`);
+    } else if (described.status === 'SUCCEEDED') {
+      ctx.io.out(`Dry run of release ${summary.release} ended without a plan in its output; see the execution in the console\n`);
     } else {
+      // The cause already says which release, which service and why.
       ctx.io.out(
-        `Dry run of release ${summary.release} refused: ${described.error ?? described.status ?? 'UNKNOWN'}: ${described.cause ?? ''}\n`,
+        `${described.cause ?? `Dry run of release ${summary.release} ended ${described.status ?? 'UNKNOWN'}: ${described.error ?? ''}`}\n`,
       );
     }
-    return described.status === 'SUCCEEDED' ? 0 : EXIT_DEPLOYMENT_FAILED;
+    return passed ? 0 : EXIT_DEPLOYMENT_FAILED;
   }
 }
 
@@ -256,13 +264,9 @@ export function renderReleasePlan(output: ReleasePlanOutput): string[] {
   ];
   for (const plan of output.plans) {
     lines.push(`  ${plan.service}: ${plan.liveColour} -> ${plan.targetColour}, ${plan.image.current} -> ${plan.image.next}`);
+    // The changes include the app-config version and its key diff when the version changes.
     lines.push(...plan.taskDefinition.changes.map((change) => `    ${change}`));
-    const diff = plan.configDiff;
-    if (diff && (diff.added.length || diff.removed.length || diff.changed.length)) {
-      lines.push(
-        `    app config: added [${diff.added.join(', ')}], removed [${diff.removed.join(', ')}], changed [${diff.changed.join(', ')}]`,
-      );
-    }
+    if (plan.configDiff?.note) lines.push(`    app config: ${plan.configDiff.note}`);
     lines.push(`    traffic ${plan.traffic.map((step) => `${step.weight} %`).join(' -> ')}, bake ${plan.bakeSeconds} s`);
   }
   return lines;

@@ -1,7 +1,8 @@
 /**
  * The release branch of the state machine: several services deployed as one
  * unit. Plan release orders them in waves and takes every lock; all services
- * are validated before anything changes; the waves deploy one after the
+ * are validated before anything changes (a dry run ends there, with the
+ * order and each service's plan as its output); the waves deploy one after the
  * other (a Map with MaxConcurrency 1), the services of a wave in parallel
  * (an inner Map), each up to a verified new colour. Only then does
  * production traffic move: each service by its own strategy, or all at the

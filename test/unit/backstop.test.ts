@@ -664,6 +664,28 @@ describe('backstop', () => {
       expect(metrics[0]).toMatchObject({ service: 'release', deploymentId: RELEASE_ID, ReleaseRejected: 1, ReleaseDuration: 2 });
     });
 
+    it.each(['ABORTED', 'TIMED_OUT', 'FAILED'])(
+      'writes nothing and starts nothing for a release dry run that ended %s without a release record',
+      async (status) => {
+        // Arrange
+        givenReleaseRecord(undefined);
+        const input = JSON.stringify({ ...JSON.parse(RELEASE_INPUT), dryRun: true });
+
+        // Act
+        const result = await handler(statusChange(RELEASE_ID, status, { input }));
+
+        // Assert
+        expect(result).toEqual({ action: 'none', reason: `release dry run ${RELEASE_ID} writes nothing` });
+        expect(dynamoMock).toHaveReceivedCommandTimes(GetCommand, 1);
+        expect(dynamoMock).toHaveReceivedCommandWith(GetCommand, { TableName: TABLE, Key: RELEASE_KEY, ConsistentRead: true });
+        expect(dynamoMock).not.toHaveReceivedCommand(UpdateCommand);
+        expect(dynamoMock).not.toHaveReceivedCommand(DeleteCommand);
+        expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
+        expect(sfnMock).not.toHaveReceivedAnyCommand();
+        expect(metrics).toEqual([]);
+      },
+    );
+
     it('writes nothing for a release recovery that finds no release record', async () => {
       // Arrange
       givenReleaseRecord(undefined);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DescribeListenersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, type PutCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, type PutCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../lambdas/plan-release/index.ts';
@@ -59,7 +59,7 @@ function configured(name: string): ServiceConfig {
 const deploymentIdOf = (name: string) => `${RELEASE_ID}-${name}`;
 
 /** The state plan release starts a service of the release with: blue live, green idle. */
-function plannedState(name: string): DeploymentState {
+function plannedState(name: string, dryRun = false): DeploymentState {
   const service = configured(name);
   return {
     deploymentId: deploymentIdOf(name),
@@ -70,7 +70,7 @@ function plannedState(name: string): DeploymentState {
       service: name,
       imageTag: IMAGES[name],
       hotfix: false,
-      dryRun: false,
+      dryRun,
       trigger: 'cli',
       requestedBy: 'alice',
       reason: `release ${RELEASE}`,
@@ -136,7 +136,8 @@ describe('plan release', () => {
       releaseId: RELEASE_ID,
       executionArn: EXECUTION_ARN,
       startedAt: STARTED_AT,
-      request: { ...request, shift: 'each' },
+      request: { ...request, shift: 'each', dryRun: false },
+      order: [['api'], ['web', 'worker']],
       waves: [[plannedState('api')], [plannedState('web'), plannedState('worker')]],
       warnings: [],
     });
@@ -304,6 +305,68 @@ describe('plan release', () => {
 
       // Assert
       expect(recordPuts()).toEqual([]);
+    });
+  });
+
+  describe('a dry run', () => {
+    const dryRunRequest = { ...request, dryRun: true };
+
+    it('returns the order and the waves of service states, each asking for a dry run', async () => {
+      // Arrange: blue is live for every service (beforeEach).
+
+      // Act
+      const release = await handler(envelope(dryRunRequest));
+
+      // Assert
+      expect(release).toEqual({
+        releaseId: RELEASE_ID,
+        executionArn: EXECUTION_ARN,
+        startedAt: STARTED_AT,
+        request: { ...request, shift: 'each', dryRun: true },
+        order: [['api'], ['web', 'worker']],
+        waves: [[plannedState('api', true)], [plannedState('web', true), plannedState('worker', true)]],
+        warnings: [],
+      });
+      expect(release.waves.flat().map((state) => [state.service.name, state.request.dryRun])).toEqual([
+        ['api', true],
+        ['web', true],
+        ['worker', true],
+      ]);
+    });
+
+    it('writes nothing: no release record, no lock, no deployment record; it only reads the listeners', async () => {
+      // Arrange: blue is live for every service (beforeEach).
+
+      // Act
+      await handler(envelope(dryRunRequest));
+
+      // Assert
+      expect(dynamoMock).not.toHaveReceivedCommand(PutCommand);
+      expect(dynamoMock).not.toHaveReceivedCommand(UpdateCommand);
+      expect(dynamoMock).not.toHaveReceivedCommand(DeleteCommand);
+      expect(dynamoMock).not.toHaveReceivedAnyCommand();
+      expect(sfnMock).not.toHaveReceivedAnyCommand();
+      expect(elbMock).toHaveReceivedCommandTimes(DescribeListenersCommand, 3);
+      expect(
+        elbMock
+          .commandCalls(DescribeListenersCommand)
+          .map((call) => call.args[0].input.ListenerArns)
+          .sort(),
+      ).toEqual(['api', 'web', 'worker'].map((name) => [configured(name).productionListenerArn]).sort());
+    });
+
+    it('plans while a live deployment holds the lock of web: a dry run neither takes nor reads any lock', async () => {
+      // Arrange
+      dynamoMock.on(PutCommand, { TableName: TABLE, Item: { pk: 'LOCK#web' }, ConditionExpression: ACQUIRE }).rejects(conditionFailed());
+      dynamoMock.on(GetCommand, { TableName: TABLE, Key: { pk: 'LOCK#web', sk: 'LOCK' }, ConsistentRead: true }).resolves({ Item: HOLDER });
+
+      // Act
+      const release = await handler(envelope(dryRunRequest));
+
+      // Assert
+      expect(release.order).toEqual([['api'], ['web', 'worker']]);
+      expect(release.warnings).toEqual([]);
+      expect(dynamoMock).not.toHaveReceivedAnyCommand();
     });
   });
 

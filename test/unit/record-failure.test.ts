@@ -466,6 +466,69 @@ describe('record failure', () => {
       expect(detailTypes.filter((type) => type !== 'Baton Phase Changed')).toEqual([]);
     });
 
+    describe('in a dry run of the release', () => {
+      const IMAGE_MESSAGE = `image tag ${NEW_TAG} not found in ECR repository web`;
+
+      /** web's state in a release dry run, as its Validate failed. */
+      function dryRunServiceFailed(extra: Record<string, unknown> = {}) {
+        const state = stateAfter('initialize');
+        return {
+          kind: 'release-service-failed',
+          state: {
+            ...state,
+            deploymentId: SERVICE_DEPLOYMENT_ID,
+            releaseId: RELEASE_ID,
+            request: { ...state.request, dryRun: true, reason: 'release 2026-11-22.1' },
+            error: caughtLambdaError('ImageNotFoundError', IMAGE_MESSAGE),
+            failedPhase: 'Validate (release)',
+            ...extra,
+          },
+        };
+      }
+
+      it('sends no DynamoDB command at all: no release cause noted, no phase tracked, no lease renewed', async () => {
+        // Arrange
+        const input = dryRunServiceFailed();
+
+        // Act
+        await handler(input);
+
+        // Assert
+        expect(dynamoMock).not.toHaveReceivedAnyCommand();
+        expect(eventsMock).not.toHaveReceivedAnyCommand();
+        expect(snsMock).not.toHaveReceivedAnyCommand();
+      });
+
+      it('returns the state with the error of the iteration: the error name, and a cause naming the service and the state', async () => {
+        // Arrange
+        const input = dryRunServiceFailed();
+
+        // Act
+        const result = await handler(input);
+
+        // Assert
+        expect(result).toEqual({
+          ...input.state,
+          error: { Error: 'ImageNotFoundError', Cause: `web failed in Validate (release): ${IMAGE_MESSAGE}` },
+        });
+        expect(result).not.toHaveProperty('outcome');
+      });
+
+      it('names the service alone when the state that failed is unknown, and takes a Cause that is not JSON as the message', async () => {
+        // Arrange
+        const { failedPhase: _failedPhase, ...state } = dryRunServiceFailed({
+          error: { Error: 'States.Timeout', Cause: 'Task timed out after 60.00 seconds' },
+        }).state;
+
+        // Act
+        const result = await handler({ kind: 'release-service-failed', state });
+
+        // Assert
+        expect(result.error).toEqual({ Error: 'States.Timeout', Cause: 'web failed: Task timed out after 60.00 seconds' });
+        expect(dynamoMock).not.toHaveReceivedAnyCommand();
+      });
+    });
+
     it('refuses a state without a release id with ContractViolationError, writing nothing', async () => {
       // Arrange
       const { releaseId: _releaseId, ...state } = serviceFailed().state;

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type BatonConfig, BatonConfigSchema, type ServiceConfig } from '../../lambdas/shared/config-schema.ts';
 import { InvalidInputError, UnknownServiceError } from '../../lambdas/shared/errors.ts';
-import { parseReleaseRequest, planWaves, serviceDeploymentId, togetherStrategy } from '../../lambdas/shared/release.ts';
+import { isReleaseDryRun, parseReleaseRequest, planWaves, serviceDeploymentId, togetherStrategy } from '../../lambdas/shared/release.ts';
 import { THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
 import { NEW_DIGEST } from '../fixtures/state.ts';
 
@@ -60,6 +60,24 @@ describe('parseReleaseRequest', () => {
       release: '2026-11-22.1',
       services: { api: { imageTag: 'v1.1.0' }, web: { imageDigest: NEW_DIGEST } },
       shift: 'each',
+      dryRun: false,
+      trigger: 'console',
+    });
+  });
+
+  it('keeps dryRun true when the input asks for a dry run', () => {
+    // Arrange
+    const input = { ...VALID, dryRun: true };
+
+    // Act
+    const request = parseReleaseRequest(input);
+
+    // Assert
+    expect(request).toEqual({
+      release: '2026-11-22.1',
+      services: { api: { imageTag: 'v1.1.0' } },
+      shift: 'each',
+      dryRun: true,
       trigger: 'console',
     });
   });
@@ -95,6 +113,8 @@ describe('parseReleaseRequest', () => {
     ],
     ['no services', { ...VALID, services: {} }, 'services: name at least one service and its image'],
     ['an unknown field', { ...VALID, colour: 'green' }, 'colour: unknown field'],
+    ['a dryRun that is a string', { ...VALID, dryRun: 'true' }, 'dryRun: Invalid input: expected boolean, received string'],
+    ['a dryRun that is a number', { ...VALID, dryRun: 1 }, 'dryRun: Invalid input: expected boolean, received number'],
     [
       'an unknown field of a service',
       { ...VALID, services: { api: { imageTag: 'v1.1.0', tag: 'v1' } } },
@@ -263,6 +283,34 @@ describe('togetherStrategy', () => {
 
     // Assert
     expect(strategy).toEqual(LINEAR);
+  });
+});
+
+describe('isReleaseDryRun', () => {
+  it.each([
+    ['true for a release input with dryRun true', { ...VALID, dryRun: true }, true],
+    ['true for a parsed release request with dryRun true', parseReleaseRequest({ ...VALID, dryRun: true }), true],
+    ['false for a release input without dryRun', VALID, false],
+    ['false for a parsed release request, dryRun false by default', parseReleaseRequest(VALID), false],
+    ['false for a release input whose dryRun is the string "true"', { ...VALID, dryRun: 'true' }, false],
+    [
+      'false for a deployment input with dryRun true: it names a service, not a release',
+      { service: 'web', imageTag: 'v1.4.2', dryRun: true },
+      false,
+    ],
+    ['false for null', null, false],
+    ['false for undefined', undefined, false],
+    ['false for a string, even one of a release dry run in JSON', '{"release": "2026-11-22.1", "dryRun": true}', false],
+    ['false for a number', 1, false],
+    ['false for an array holding a release dry run', [{ ...VALID, dryRun: true }], false],
+  ])('is %s', (_case, input, expected) => {
+    // Arrange: the input of the row.
+
+    // Act
+    const dryRun = isReleaseDryRun(input);
+
+    // Assert
+    expect(dryRun).toBe(expected);
   });
 });
 
