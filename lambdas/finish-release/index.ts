@@ -81,9 +81,10 @@ export const handler = definePhase(
       const cause = record.cause ?? (state.cause as ReleaseCause | undefined);
       const rolledBack = record.rollingBack ?? [];
       const failed = await stillFailed(record, rolledBack);
-      status = failed.length > 0 ? 'ROLLBACK_FAILED' : 'ROLLED_BACK';
+      // Stopped before any service changed (a recovery of a release stopped early): nothing was rolled back.
+      status = failed.length > 0 ? 'ROLLBACK_FAILED' : rolledBack.length > 0 ? 'ROLLED_BACK' : 'REJECTED';
       error = cause?.error ?? 'ReleaseFailed';
-      reason = `release ${record.release} rolled back${cause ? ` because ${describeCause(cause)}` : ''}; ${
+      reason = `release ${record.release} ${status === 'REJECTED' ? 'stopped' : 'rolled back'}${cause ? ` because ${describeCause(cause)}` : ''}; ${
         rolledBack.length > 0 ? `rolled back ${rolledBack.join(' -> ')}` : 'no service had changed'
       }${record.untouched?.length ? `; untouched: ${record.untouched.join(', ')}` : ''}${
         failed.length > 0 ? `; ROLLBACK FAILED for ${failed.join(', ')}: check their listener weights` : ''

@@ -484,6 +484,19 @@ describe('finish release', () => {
       });
     });
 
+    it('ends the release REJECTED when no service had changed (a release stopped before its first change)', async () => {
+      // Arrange
+      givenRelease({ cause: WORKER_CAUSE, rollingBack: [], untouched: ['worker', 'web', 'api'] });
+
+      // Act
+      const result = await handler(rolledBack());
+
+      // Assert
+      const reason = `release ${RELEASE} stopped because worker failed in Check stability: StabilityTimeoutError: ${STABILITY_MESSAGE}; no service had changed; untouched: worker, web, api`;
+      expect(result.outcome).toEqual({ status: 'REJECTED', error: 'StabilityTimeoutError', cause: reason });
+      expect(updatedFields(releaseUpdate())).toMatchObject({ status: 'REJECTED', outcomeReason: reason, rolledBack: [] });
+    });
+
     it('ends the release ROLLBACK_FAILED naming the service whose record is not ROLLED_BACK', async () => {
       // Arrange
       givenRecords({ api: 'ROLLBACK_FAILED' });

@@ -292,6 +292,26 @@ describe('a release dry run', () => {
   });
 });
 
+describe('a release stopped before any service changed', () => {
+  it('is closed by the release recovery: every service untouched and REJECTED, every lock free', async () => {
+    // Act
+    const result = await releaseRun({ abortAt: 'Validate (release)' });
+
+    // Assert
+    expect(result.main.status).toBe('ABORTED');
+    expect(writes(result)).toEqual([]);
+    expect(item(result, 'RELEASE#deploy-1')).toMatchObject({
+      status: 'REJECTED',
+      cause: { error: 'ExecutionAborted' },
+      untouched: ['worker', 'web', 'api'],
+    });
+    expect(String(item(result, 'RELEASE#deploy-1')?.outcomeReason)).toMatch(
+      /^release 2026-11-22\.1 stopped because ExecutionAborted: execution deploy-1 ended ABORTED.*; no service had changed; untouched: worker, web, api$/,
+    );
+    for (const name of ['api', 'web', 'worker']) expect(item(result, `DEPLOYMENT#deploy-1-${name}`)?.status).toBe('REJECTED');
+  });
+});
+
 describe('a release refused before any change', () => {
   it('names the unknown services and changes nothing', async () => {
     // Act
