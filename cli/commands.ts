@@ -16,12 +16,13 @@ import {
 } from '@aws-sdk/client-sfn';
 import { type DeploymentRequest, DeploymentRequestSchema } from '../lambdas/shared/contract.ts';
 import { executionConsoleUrl } from '../lambdas/shared/names.ts';
+import { formatOrder } from '../lambdas/shared/release.ts';
 import { type Strategy, StrategySchema } from '../lambdas/shared/strategy.ts';
 import { formatIssues } from '../lambdas/shared/zod-format.ts';
 import { type CliContext, serviceNamed } from './context.ts';
 import { history, readLock, readRecord, readReleaseRecord } from './deployments.ts';
 import { ConflictError, EXIT_DEPLOYMENT_FAILED, NotFoundError, UsageError } from './errors.ts';
-import { executionView, formatDuration, formatOrder, renderReleaseVerdict, renderView } from './view.ts';
+import { executionView, formatDuration, renderReleaseVerdict, renderView } from './view.ts';
 
 export function print(ctx: CliContext, human: string[] | string, json: unknown): void {
   if (ctx.json) ctx.io.out(`${JSON.stringify(json)}\n`);

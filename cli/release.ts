@@ -9,13 +9,20 @@ import type { Plan } from '../lambdas/shared/contract.ts';
 import type { DeploymentRecord } from '../lambdas/shared/deployments.ts';
 import { BatonError } from '../lambdas/shared/errors.ts';
 import { executionConsoleUrl } from '../lambdas/shared/names.ts';
-import { parseReleaseRequest, planWaves, type ReleaseRequest, serviceDeploymentId, togetherStrategy } from '../lambdas/shared/release.ts';
+import {
+  formatOrder,
+  parseReleaseRequest,
+  planWaves,
+  type ReleaseRequest,
+  serviceDeploymentId,
+  togetherStrategy,
+} from '../lambdas/shared/release.ts';
 import type { ReleaseRecord } from '../lambdas/shared/release-records.ts';
 import { operator, print, startExecution, utcStamp } from './commands.ts';
 import type { CliContext } from './context.ts';
 import { readRecord, readReleaseRecord } from './deployments.ts';
 import { EXIT_DEPLOYMENT_FAILED, UsageError } from './errors.ts';
-import { describeExecution, formatDuration, formatOrder, renderReleaseVerdict } from './view.ts';
+import { describeExecution, formatDuration, renderReleaseVerdict } from './view.ts';
 
 /** Step Functions' limit on execution names. */
 const MAX_EXECUTION_NAME = 80;

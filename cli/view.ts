@@ -138,11 +138,6 @@ export function renderView(service: string, view: ExecutionView): string[] {
   return lines;
 }
 
-/** A release's deploy order: waves in order, the services of a wave joined by "+" ("api -> web + worker"). */
-export function formatOrder(waves: readonly (readonly string[])[]): string {
-  return waves.map((wave) => wave.join(' + ')).join(' -> ');
-}
-
 /** The verdict of a release as its record states it: status and reason, then what set off a rollback and what it did. */
 export function renderReleaseVerdict(record: ReleaseRecord): string[] {
   const lines = [`${record.status}: ${record.outcomeReason ?? ''}`.trimEnd()];

@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { BatonConfig, ServiceConfig } from '../lambdas/shared/config-schema.ts';
-import { isReleaseInput } from '../lambdas/shared/release.ts';
+import { formatOrder, isReleaseInput } from '../lambdas/shared/release.ts';
 import { issueLines } from '../lambdas/shared/zod-format.ts';
 import { ConfigError, loadConfig } from '../lib/config/load.ts';
 import { AccountSchema } from './account/schema.ts';
@@ -326,7 +326,7 @@ function releaseSummary(config: BatonConfig, result: SimulationResult): ReleaseS
 }
 
 function releaseLines(release: ReleaseSummary): string[] {
-  const waves = Array.isArray(release.waves) ? (release.waves as string[][]).map((wave) => wave.join(' + ')).join(' -> ') : '';
+  const waves = Array.isArray(release.waves) ? formatOrder(release.waves as string[][]) : '';
   return [
     `Order: ${waves}`,
     ...Object.entries(release.services).map(

@@ -13,7 +13,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import FakeTimers from '@sinonjs/fake-timers';
 import { ExecutionAbortedError, StateMachine } from 'aws-local-stepfunctions';
 import * as clients from '../lambdas/shared/clients.ts';
-import type { BatonConfig } from '../lambdas/shared/config-schema.ts';
+import type { BatonConfig, ServiceConfig } from '../lambdas/shared/config-schema.ts';
 import { logger } from '../lambdas/shared/logger.ts';
 import { deploymentTableName, notificationTopicArn, stateMachineArn, stateMachineName } from '../lambdas/shared/names.ts';
 import { isReleaseInput } from '../lambdas/shared/release.ts';
@@ -208,6 +208,35 @@ export function parseFault(spec: string): { fault: Fault; name: string; target: 
   return { fault, name, target };
 }
 
+/**
+ * What a fault's context knows of its service: which image is the one being
+ * deployed (by tag or digest), and how to set the service's n-th alarm (the
+ * first ALARM marks the bad signal for the signal-to-restore report).
+ */
+function serviceFaultParts(
+  model: AccountModel,
+  service: ServiceConfig,
+  wanted: { imageTag?: string; imageDigest?: string },
+  onSignal: (at: number) => void,
+): Pick<SimulationContext, 'isRequestedImage' | 'isNewImage' | 'setAlarm'> {
+  const isRequestedImage = (image: { digest: string; tags: string[] }) =>
+    (wanted.imageDigest !== undefined && image.digest === wanted.imageDigest) ||
+    (wanted.imageTag !== undefined && image.tags.includes(wanted.imageTag));
+  return {
+    isRequestedImage,
+    isNewImage: (uri) =>
+      (model.repositories[service.ecr.repositoryName]?.images ?? []).some(
+        (image) => isRequestedImage(image) && uri.endsWith(`@${image.digest}`),
+      ),
+    setAlarm: (index, state, reason, at) => {
+      const name = service.alarms[index];
+      const alarm = name ? model.alarms[name] : undefined;
+      if (alarm) Object.assign(alarm, { state, reason });
+      if (state === 'ALARM') onSignal(at ?? Date.now());
+    },
+  };
+}
+
 /** The image an input asks for one service: a release's entry for it, or a single deployment's of that service. */
 function requestedImageOf(input: unknown, service: string): { imageTag?: string; imageDigest?: string } {
   const request = (typeof input === 'object' && input !== null ? input : {}) as {
@@ -349,19 +378,17 @@ export class Simulation implements SfnBackend {
       fixed: false,
       signalAt: undefined,
       smoke: { fails: false, delayMs: 0 },
-      isRequestedImage: (image) =>
-        (typeof request.imageDigest === 'string' && image.digest === request.imageDigest) ||
-        (typeof request.imageTag === 'string' && image.tags.includes(request.imageTag)),
-      isNewImage: (uri) => {
-        const repository = model.repositories[service.ecr.repositoryName];
-        return (repository?.images ?? []).some((image) => ctx.isRequestedImage(image) && uri.endsWith(`@${image.digest}`));
-      },
-      setAlarm: (index, state, reason, at) => {
-        const name = service.alarms[index];
-        const alarm = name ? model.alarms[name] : undefined;
-        if (alarm) Object.assign(alarm, { state, reason });
-        if (state === 'ALARM') ctx.signalAt ??= at ?? Date.now();
-      },
+      ...serviceFaultParts(
+        model,
+        service,
+        {
+          ...(typeof request.imageTag === 'string' ? { imageTag: request.imageTag } : {}),
+          ...(typeof request.imageDigest === 'string' ? { imageDigest: request.imageDigest } : {}),
+        },
+        (at) => {
+          ctx.signalAt ??= at;
+        },
+      ),
     };
     this.ctx = ctx;
     this.apis.currentState = () => this.running.getStore()?.state ?? ctx.currentState;
@@ -386,7 +413,6 @@ export class Simulation implements SfnBackend {
     const running = this.running;
     const hooks: Array<(state: string) => void> = [];
     this.serviceHooks.set(name, hooks);
-    const wanted = requestedImageOf(this.options.input, name);
     const model = this.model;
     const ctx: SimulationContext = {
       model,
@@ -414,19 +440,9 @@ export class Simulation implements SfnBackend {
       set currentState(_value) {
         // Read from the running handler; nothing to set.
       },
-      isRequestedImage: (image) =>
-        (wanted.imageDigest !== undefined && image.digest === wanted.imageDigest) ||
-        (wanted.imageTag !== undefined && image.tags.includes(wanted.imageTag)),
-      isNewImage: (uri) => {
-        const repository = model.repositories[service.ecr.repositoryName];
-        return (repository?.images ?? []).some((image) => ctx.isRequestedImage(image) && uri.endsWith(`@${image.digest}`));
-      },
-      setAlarm: (index, state, reason, at) => {
-        const alarmName = service.alarms[index];
-        const alarm = alarmName ? model.alarms[alarmName] : undefined;
-        if (alarm) Object.assign(alarm, { state, reason });
-        if (state === 'ALARM') base.signalAt ??= at ?? Date.now();
-      },
+      ...serviceFaultParts(this.model, service, requestedImageOf(this.options.input, name), (at) => {
+        base.signalAt ??= at;
+      }),
     };
     this.serviceContexts.set(name, ctx);
     return ctx;

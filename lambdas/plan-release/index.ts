@@ -17,6 +17,7 @@ import { logger } from '../shared/logger.ts';
 import { recordBase } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
 import {
+  formatOrder,
   parseReleaseRequest,
   planWaves,
   type ReleaseRequest,
@@ -80,7 +81,7 @@ export const handler = definePhase(
       warnings: [],
     };
     if (request.dryRun) {
-      logger.info('release dry run planned', { release: request.release, waves: waves.map((wave) => wave.join('+')).join(' -> ') });
+      logger.info('release dry run planned', { release: request.release, order: formatOrder(waves) });
       return state;
     }
     // The record first: if the execution stops while it takes locks, the backstop finds the release and frees them.
@@ -100,7 +101,7 @@ export const handler = definePhase(
 
     const warnings = await lockAll([...byName.values()]);
     for (const planned of byName.values()) await createRecord(recordBase(planned));
-    logger.info('release planned', { release: request.release, waves: waves.map((wave) => wave.join('+')).join(' -> ') });
+    logger.info('release planned', { release: request.release, order: formatOrder(waves) });
     return { ...state, warnings };
   },
   {

@@ -68,7 +68,7 @@ export async function acquireLock(lock: Omit<LockItem, 'pk' | 'sk'>): Promise<Lo
 }
 
 /** Sends a conditional write; false when its condition did not hold, so the caller can decide what that means. */
-async function conditionally(write: () => Promise<unknown>): Promise<boolean> {
+export async function conditionally(write: () => Promise<unknown>): Promise<boolean> {
   try {
     await write();
     return true;
@@ -221,8 +221,9 @@ export interface DeploymentRecord {
 }
 
 export async function createRecord(record: DeploymentRecord): Promise<void> {
-  try {
-    await clients.dynamo.send(
+  // False when an earlier attempt of the same execution wrote it already: nothing to do.
+  await conditionally(() =>
+    clients.dynamo.send(
       new PutCommand({
         TableName: tableName(),
         Item: {
@@ -233,11 +234,8 @@ export async function createRecord(record: DeploymentRecord): Promise<void> {
         },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
-    );
-  } catch (error) {
-    // Already written by an earlier attempt of the same execution: nothing to do.
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-  }
+    ),
+  );
 }
 
 /**

@@ -6,6 +6,7 @@
 import type { CaughtError } from './contract.ts';
 import { executionConsoleUrl } from './names.ts';
 import { describeCaught } from './outcome.ts';
+import { formatOrder } from './release.ts';
 import type { ReleaseCause, ReleaseRecord } from './release-records.ts';
 import { publishEvent, RELEASE_EVENT } from './telemetry/events.ts';
 import { releaseFinished } from './telemetry/metrics.ts';
@@ -47,7 +48,7 @@ export async function announceRelease(record: ReleaseRecord & { endedAt: string 
   const durationSeconds = Math.max(0, Math.round((Date.parse(record.endedAt) - Date.parse(record.startedAt)) / 1000));
   const consoleUrl = executionConsoleUrl(record.executionArn, record.executionArn.split(':')[3] ?? '');
   const evidence = [
-    `order: ${record.waves.map((wave) => wave.join(' + ')).join(' -> ')}`,
+    `order: ${formatOrder(record.waves)}`,
     ...(record.cause ? [`cause: ${describeCause(record.cause)}`] : []),
     ...(record.rolledBack?.length ? [`rolled back: ${record.rolledBack.join(' -> ')}`] : []),
     ...(record.untouched?.length ? [`untouched: ${record.untouched.join(', ')}`] : []),

@@ -7,10 +7,9 @@
  * Records carry gsi1pk = RELEASES, gsi1sk = <startedAt>#<id>, so releases
  * list newest first from the same `byService` index.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as clients from './clients.ts';
-import { RECORD_RETENTION_DAYS, RECORD_SK, type RecordStatus, tableName, writeOutcome } from './deployments.ts';
+import { conditionally, RECORD_RETENTION_DAYS, RECORD_SK, type RecordStatus, tableName, writeOutcome } from './deployments.ts';
 
 export const releaseKey = (releaseId: string) => ({ pk: `RELEASE#${releaseId}`, sk: RECORD_SK });
 /** The partition of the byService index that lists releases. */
@@ -60,23 +59,16 @@ export interface ReleaseRecord {
 }
 
 export async function createReleaseRecord(record: ReleaseRecord): Promise<void> {
-  try {
-    await clients.dynamo.send(
+  // False when an earlier attempt of the same execution wrote it already: nothing to do.
+  await conditionally(() =>
+    clients.dynamo.send(
       new PutCommand({
         TableName: tableName(),
-        Item: {
-          ...releaseKey(record.releaseId),
-          gsi1pk: RELEASES_INDEX_KEY,
-          gsi1sk: `${record.startedAt}#${record.releaseId}`,
-          ...stripUndefined(record),
-        },
+        Item: { ...releaseKey(record.releaseId), gsi1pk: RELEASES_INDEX_KEY, gsi1sk: `${record.startedAt}#${record.releaseId}`, ...record },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
-    );
-  } catch (error) {
-    // Written by an earlier attempt of the same execution.
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-  }
+    ),
+  );
 }
 
 export async function getReleaseRecord(releaseId: string): Promise<ReleaseRecord | undefined> {
@@ -102,7 +94,7 @@ export async function noteReleaseCause(
       ConditionExpression: 'attribute_exists(pk)',
       ExpressionAttributeNames: { '#cause': 'cause' },
       ExpressionAttributeValues: {
-        ':cause': stripUndefined(cause),
+        ':cause': cause,
         ...(lists ? { ':rollingBack': lists.rollingBack, ':untouched': lists.untouched } : {}),
       },
     }),
@@ -121,10 +113,10 @@ export async function finishReleaseRecord(
   const fields: Record<string, unknown> = {
     gsi1pk: RELEASES_INDEX_KEY,
     gsi1sk: `${base.startedAt}#${base.releaseId}`,
-    ...stripUndefined(base),
+    ...base,
     status: patch.status,
     outcomeReason: patch.outcomeReason,
-    ...(patch.cause ? { cause: stripUndefined(patch.cause) } : {}),
+    ...(patch.cause ? { cause: patch.cause } : {}),
     ...(patch.rolledBack ? { rolledBack: patch.rolledBack } : {}),
     endedAt: new Date().toISOString(),
     expiresAt: Math.floor(Date.now() / 1000) + RECORD_RETENTION_DAYS * 86_400,
@@ -151,8 +143,4 @@ export function unplannedReleaseRecord(releaseId: string, executionArn: string, 
     waves: [],
     services: {},
   };
-}
-
-function stripUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }

@@ -33,6 +33,9 @@ export const ReleaseServiceSchema = z
 export const ShiftModeSchema = z.enum(['each', 'together']);
 export type ShiftMode = z.infer<typeof ShiftModeSchema>;
 
+/** Keeps the release's payload and its deployment ids well inside Step Functions' limits. */
+export const MAX_RELEASE_SERVICES = 20;
+
 export const ReleaseRequestSchema = z
   .strictObject({
     release: z
@@ -60,9 +63,6 @@ export const ReleaseRequestSchema = z
       });
   });
 export type ReleaseRequest = z.infer<typeof ReleaseRequestSchema>;
-
-/** Keeps the release's payload and its deployment ids well inside Step Functions' limits. */
-export const MAX_RELEASE_SERVICES = 20;
 
 /** A release input names its release; a deployment input names a service. */
 export function isReleaseInput(raw: unknown): boolean {
@@ -123,6 +123,11 @@ export function planWaves(config: Pick<BatonConfig, 'services'>, names: readonly
     waves[level]?.push(name);
   }
   return waves.filter((services) => services.length > 0);
+}
+
+/** A release's deploy order: waves in order, the services of a wave joined by "+" ("api -> web + worker"). */
+export function formatOrder(waves: readonly (readonly string[])[]): string {
+  return waves.map((wave) => wave.join(' + ')).join(' -> ');
 }
 
 /** The deployment id of one service in a release: the release's id (its execution name) and the service. */
