@@ -218,6 +218,23 @@ describe('unwind release', () => {
     vi.restoreAllMocks();
   });
 
+  it('refuses with ContractViolationError, naming the release, when it has no record, and writes nothing', async () => {
+    // Arrange
+    dynamoMock.on(GetCommand, { TableName: TABLE, Key: RELEASE_KEY, ConsistentRead: true }).resolves({});
+
+    // Act
+    const error = await handler(caughtRelease()).then(
+      () => undefined,
+      (caught: unknown) => caught as Error,
+    );
+
+    // Assert
+    expect(error?.name).toBe('ContractViolationError');
+    expect(error?.message).toBe(`release ${RELEASE_ID} has no record; nothing it changed can be found`);
+    expect(dynamoMock.commandCalls(UpdateCommand)).toEqual([]);
+    expect(deletedLocks()).toEqual([]);
+  });
+
   describe('after a service failed in the waves', () => {
     it('rolls back the services that changed, last wave first: worker, then api', async () => {
       // Arrange: web never got past validate (beforeEach).
