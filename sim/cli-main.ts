@@ -194,7 +194,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
     if (line) io.out(`${line}\n`);
   };
   const abortAt = values['abort-at'];
-  const states = allStates(definitionFor(config).definition).map(([name]) => name);
+  const states = allStates((await definitionFor(config)).definition).map(([name]) => name);
   if (abortAt !== undefined && !states.includes(abortAt)) {
     throw new UsageError(`--abort-at: "${abortAt}" is not a state of the state machine (states: ${states.join(', ')})`);
   }

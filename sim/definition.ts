@@ -1,14 +1,14 @@
 /**
- * The state machine exactly as the stack synthesizes it, and the binding of
- * each Task to the handler of the function it invokes. The binding is read
- * from the stack (function logical id -> phase -> handler entry), never from a
- * hand-kept table; a Task that invokes anything else is an error.
+ * The state machine exactly as `cdk synth` ships it, and the binding of each
+ * Task to the deployed function it invokes: both read from the synthesized
+ * template (the definition's function ARNs resolved as CloudFormation
+ * resolves them), never from a hand-kept table; a Task that invokes anything
+ * else is an error.
  */
-import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import type { CfnStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { BatonConfig, PhaseName } from '../lambdas/shared/config-schema.ts';
-import { buildApp } from '../lib/app.ts';
-import { entryOf } from '../lib/constructs/phase-functions.ts';
+import { type Assembly, assemblyFor } from './artifact/build.ts';
+import { type DeployedFunction, deployedFunctions } from './artifact/functions.ts';
+import { type CfnValue, TemplateResolver } from './artifact/template.ts';
 
 export interface AslState {
   Type: string;
@@ -35,27 +35,12 @@ export interface AslDefinition {
 
 export interface BoundDefinition {
   readonly definition: AslDefinition;
-  /** Task state name -> phase whose handler runs it. */
-  readonly bindings: Map<string, { phase: PhaseName; entry: string }>;
-}
-
-type CfnValue = string | number | boolean | null | CfnValue[] | { [key: string]: CfnValue };
-
-/** Resolves the CloudFormation intrinsics a definition string contains in this stack. */
-function resolveIntrinsics(value: CfnValue, refs: (logicalId: string, attribute?: string) => string): string {
-  if (typeof value === 'string') return value;
-  if (Array.isArray(value) || value === null || typeof value !== 'object')
-    throw new Error(`unexpected definition fragment: ${JSON.stringify(value)}`);
-  const join = value['Fn::Join'];
-  if (Array.isArray(join)) {
-    const [separator, parts] = join as [string, CfnValue[]];
-    return parts.map((part) => resolveIntrinsics(part, refs)).join(separator);
-  }
-  const getAtt = value['Fn::GetAtt'];
-  if (Array.isArray(getAtt)) return refs(String(getAtt[0]), String(getAtt[1]));
-  const ref = value.Ref;
-  if (typeof ref === 'string') return refs(ref);
-  throw new Error(`unsupported intrinsic in the definition: ${JSON.stringify(value)}`);
+  /** Task state name -> the function it invokes. */
+  readonly bindings: Map<string, DeployedFunction>;
+  readonly functions: Readonly<Record<PhaseName, DeployedFunction>>;
+  readonly assembly: Assembly;
+  readonly resolver: TemplateResolver;
+  readonly stateMachineArn: string;
 }
 
 /** Every state of the definition, those inside Map iterations (ItemProcessor) and Parallel branches included. */
@@ -68,33 +53,28 @@ export function allStates(definition: Pick<AslDefinition, 'States'>): Array<[str
   });
 }
 
-export function boundDefinition(config: BatonConfig): BoundDefinition {
-  // Bundling is skipped: the simulation runs the handlers' TypeScript directly.
-  const { stack } = buildApp(config, { context: { 'aws:cdk:bundling-stacks': [] } });
-  const functionArn = (logicalId: string) => `arn:aws:lambda:${config.pipeline.region}:${config.pipeline.account}:function:${logicalId}`;
-  const phaseByArn = new Map<string, PhaseName>();
-  for (const [phase, fn] of Object.entries(stack.phases.functions) as Array<[PhaseName, { node: { defaultChild: unknown } }]>) {
-    phaseByArn.set(functionArn(stack.getLogicalId(fn.node.defaultChild as CfnFunction)), phase);
-  }
-  const cfn = stack.pipeline.stateMachine.node.defaultChild as CfnStateMachine;
-  const resolved = stack.resolve(cfn.definitionString) as CfnValue;
-  const text = resolveIntrinsics(resolved, (logicalId, attribute) => {
-    if (logicalId === 'AWS::Partition') return 'aws';
-    if (logicalId === 'AWS::Region') return config.pipeline.region;
-    if (logicalId === 'AWS::AccountId') return config.pipeline.account;
-    if (attribute === 'Arn') return functionArn(logicalId);
-    throw new Error(`unsupported reference ${logicalId}${attribute ? `.${attribute}` : ''} in the definition`);
+export async function boundDefinition(config: BatonConfig): Promise<BoundDefinition> {
+  const assembly = await assemblyFor(config);
+  const resolver = new TemplateResolver(assembly.template, {
+    stackName: assembly.stackName,
+    account: assembly.account,
+    region: assembly.region,
   });
-  const definition = JSON.parse(text) as AslDefinition;
-  const bindings = new Map<string, { phase: PhaseName; entry: string }>();
+  const functions = deployedFunctions(assembly, resolver);
+  const byArn = new Map(Object.values(functions).map((fn) => [fn.arn, fn]));
+  const machine = assembly.stateMachine.resource;
+  const definitionString = assembly.template.Resources[machine]?.Properties?.DefinitionString as CfnValue | undefined;
+  if (definitionString === undefined) throw new Error(`state machine ${machine} has no DefinitionString`);
+  const definition = JSON.parse(resolver.resolveString(definitionString)) as AslDefinition;
+  const bindings = new Map<string, DeployedFunction>();
   for (const [name, state] of allStates(definition)) {
     if (state.Type !== 'Task') continue;
     // Service integrations (e.g. lambda:invoke.waitForTaskToken) name the function in Parameters.
     const parameters = state.Parameters as { FunctionName?: unknown } | undefined;
     const target = state.Resource?.startsWith('arn:aws:states:::lambda:invoke') ? String(parameters?.FunctionName ?? '') : state.Resource;
-    const phase = target ? phaseByArn.get(target) : undefined;
-    if (!phase) throw new Error(`Task "${name}" invokes ${state.Resource ?? 'nothing'}, which is not a phase function of the stack`);
-    bindings.set(name, { phase, entry: entryOf(phase) });
+    const fn = target ? byArn.get(target) : undefined;
+    if (!fn) throw new Error(`Task "${name}" invokes ${state.Resource ?? 'nothing'}, which is not a phase function of the stack`);
+    bindings.set(name, fn);
   }
-  return { definition, bindings };
+  return { definition, bindings, functions, assembly, resolver, stateMachineArn: String(resolver.getArn(machine)) };
 }

@@ -1,6 +1,8 @@
 /**
  * Runs the synthesized state machine with aws-local-stepfunctions, each Task
- * bound to its real handler, against the in-memory account, on a virtual
+ * invoking the deployed bundle of its function (sim/artifact/: the asset
+ * `cdk synth` builds, in its own module instance, with the environment the
+ * template gives it), against the in-memory account, on a virtual
  * clock: Wait states and retry intervals take no real time but move
  * Date.now() (and with it the account) forward by what they would take.
  *
@@ -12,20 +14,18 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import FakeTimers from '@sinonjs/fake-timers';
 import { ExecutionAbortedError, StateMachine } from 'aws-local-stepfunctions';
-import * as clients from '../lambdas/shared/clients.ts';
 import type { BatonConfig, ServiceConfig } from '../lambdas/shared/config-schema.ts';
-import { logger } from '../lambdas/shared/logger.ts';
-import { deploymentTableName, notificationTopicArn, stateMachineArn, stateMachineName } from '../lambdas/shared/names.ts';
 import { isReleaseInput } from '../lambdas/shared/release.ts';
-import { entryOf } from '../lib/constructs/phase-functions.ts';
 import { RELEASE_SUFFIX } from '../lib/constructs/state-names.ts';
+import { type CodeSource, type DeployedFunction, FunctionHost } from './artifact/functions.ts';
+import { installNetwork } from './artifact/network.ts';
 import { type SfnBackend, SimulatedApis } from './account/api.ts';
 import { AccountModel } from './account/model.ts';
 import type { AccountSpec } from './account/schema.ts';
 import type { SimulationContext } from './context.ts';
 import { type AslDefinition, type AslState, allStates, type BoundDefinition, boundDefinition } from './definition.ts';
 import { FAULTS, type Fault } from './faults.ts';
-import { type SmokeServer, startSmokeServer, withSmokeServer } from './smoke-server.ts';
+import { type SmokeServer, startSmokeServer } from './smoke-server.ts';
 import { startWebhookServer, type WebhookServer } from './webhook-server.ts';
 
 /** The fields of aws-local-stepfunctions' event log entries the simulation reads. */
@@ -60,6 +60,8 @@ export interface SimulationOptions {
   readonly abortAt?: string;
   /** Called as each state is entered, exits, fails... (progress output). */
   readonly onProgress?: (event: ProgressEvent) => void;
+  /** 'bundle' (default): the deployed bundles; 'source': the handlers' TypeScript, for debugging. */
+  readonly code?: CodeSource;
 }
 
 export interface ProgressEvent {
@@ -158,10 +160,10 @@ export const DEFAULT_START = Date.parse('2026-11-23T09:00:00.000Z');
 /** Simulated time an operator takes to answer an approval. */
 export const OPERATOR_DELAY_MS = 60_000;
 
-const definitions = new Map<string, BoundDefinition>();
+const definitions = new Map<string, Promise<BoundDefinition>>();
 
-/** Synthesizing takes a second or two; one per config is enough for any number of runs. */
-export function definitionFor(config: BatonConfig): BoundDefinition {
+/** The assembly is cached on disk (sim/artifact/build.ts); its reading is cached per process. */
+export function definitionFor(config: BatonConfig): Promise<BoundDefinition> {
   const key = JSON.stringify(config);
   let bound = definitions.get(key);
   if (!bound) {
@@ -169,20 +171,6 @@ export function definitionFor(config: BatonConfig): BoundDefinition {
     definitions.set(key, bound);
   }
   return bound;
-}
-
-type Handler = (event: unknown) => Promise<unknown>;
-const handlers = new Map<string, Handler>();
-
-async function loadHandler(entry: string): Promise<Handler> {
-  let handler = handlers.get(entry);
-  if (!handler) {
-    const module = (await import(entry)) as { handler?: Handler };
-    if (typeof module.handler !== 'function') throw new Error(`${entry} exports no handler`);
-    handler = module.handler;
-    handlers.set(entry, handler);
-  }
-  return handler;
 }
 
 /** The service a Task's input belongs to: a deployment state, or one wrapped ({ state }, { Payload: { state } }). */
@@ -350,15 +338,20 @@ export class Simulation implements SfnBackend {
   private readonly topLevel: ReadonlySet<string>;
   private readonly stateTypes: ReadonlyMap<string, string>;
 
+  /** The warm containers of the functions (one per function, for this simulated account). */
+  readonly host: FunctionHost;
+
   constructor(
     private readonly options: SimulationOptions,
     private readonly clock: Clock,
+    bound: BoundDefinition,
   ) {
     const { config } = options;
-    this.bound = definitionFor(config);
+    this.bound = bound;
+    this.host = new FunctionHost(bound.assembly.region, options.code ?? 'bundle', { BATON_CONFIG: JSON.stringify(config) });
     this.topLevel = new Set(Object.keys(this.bound.definition.States));
     this.stateTypes = new Map(allStates(this.bound.definition).map(([name, state]) => [name, state.Type]));
-    this.stateMachineArn = stateMachineArn(config.pipeline);
+    this.stateMachineArn = bound.stateMachineArn;
     this.model = new AccountModel(options.account, Date.now());
     this.apis = new SimulatedApis(this.model);
     this.apis.sfn = this;
@@ -448,11 +441,9 @@ export class Simulation implements SfnBackend {
     return ctx;
   }
 
-  static async load(config: BatonConfig): Promise<void> {
-    const bound = definitionFor(config);
-    const entries = new Set([...bound.bindings.values()].map((b) => b.entry));
-    entries.add(entryOf('backstop'));
-    await Promise.all([...entries].map(loadHandler));
+  /** The deployed functions, by phase. */
+  get functions(): Readonly<Record<string, DeployedFunction>> {
+    return this.bound.functions;
   }
 
   executionArn(name: string): string {
@@ -554,9 +545,9 @@ export class Simulation implements SfnBackend {
           Name: execution.name,
           StartTime: new Date(execution.startDate).toISOString(),
           Input: execution.input as never,
-          RoleArn: `arn:aws:iam::${config.pipeline.account}:role/baton-state-machine`,
+          RoleArn: this.bound.resolver.getArn(this.bound.assembly.stateMachine.role),
         },
-        StateMachine: { Id: this.stateMachineArn, Name: stateMachineName(config.pipeline) },
+        StateMachine: { Id: this.stateMachineArn, Name: this.bound.resolver.physicalName(this.bound.assembly.stateMachine.resource) },
         Task: { Token: `${execution.name}.task-token` },
       } as never,
     });
@@ -640,7 +631,7 @@ export class Simulation implements SfnBackend {
 
   /** What the EventBridge rule on execution status changes does in AWS. */
   private async notifyBackstop(execution: ExecutionResult): Promise<void> {
-    const handler = await loadHandler(entryOf('backstop'));
+    const backstop = this.bound.functions.backstop;
     const event = {
       version: '0',
       id: `sim-${execution.name}`,
@@ -663,7 +654,7 @@ export class Simulation implements SfnBackend {
       },
     };
     try {
-      this.backstop.push({ execution: execution.name, result: await handler(event) });
+      this.backstop.push({ execution: execution.name, result: await this.invoke(backstop, event) });
     } catch (error) {
       this.backstop.push({
         execution: execution.name,
@@ -733,7 +724,7 @@ export class Simulation implements SfnBackend {
             if (!entering(name, input)) return input;
             const service = serviceOfInput(input);
             ctx.currentState = name;
-            const handler = await loadHandler(binding.entry);
+            const handler = (event: unknown) => this.invoke(binding, event);
             try {
               if (isWaitForTaskToken(state)) return await this.waitForToken(execution, state, handler, input);
               const output = await this.running.run({ service, state: name }, () => handler(input));
@@ -758,6 +749,16 @@ export class Simulation implements SfnBackend {
       }
     }
     return { definition, localHandlers, retryOverrides };
+  }
+
+  /**
+   * Invokes a deployed function as Lambda does: the event and the result
+   * cross the boundary as JSON (undefined fields vanish, a result of
+   * undefined arrives as null).
+   */
+  private async invoke(fn: DeployedFunction, event: unknown): Promise<unknown> {
+    const result = await this.host.invoke(fn, JSON.parse(JSON.stringify(event ?? null)) as unknown);
+    return result === undefined ? null : (JSON.parse(JSON.stringify(result)) as unknown);
   }
 
   /** Counts a handler as at work while it runs (its sleeps and waits on other executions excepted). */
@@ -819,7 +820,12 @@ export class Simulation implements SfnBackend {
   }
 
   /** A `.waitForTaskToken` task: runs the handler, then waits for the token's answer. */
-  private async waitForToken(execution: ExecutionResult, state: AslState, handler: Handler, input: unknown): Promise<unknown> {
+  private async waitForToken(
+    execution: ExecutionResult,
+    state: AslState,
+    handler: (event: unknown) => Promise<unknown>,
+    input: unknown,
+  ): Promise<unknown> {
     const payload = (input as { Payload?: { taskToken?: string } }).Payload;
     const token = payload?.taskToken ?? `${execution.name}.task-token`;
     await handler(payload);
@@ -863,38 +869,25 @@ export async function openSimulation(options: SimulationOptions): Promise<OpenSi
   const { config } = options;
   const start = options.startTime ?? DEFAULT_START;
   const webhookSecretArn = config.pipeline.notifications.chatWebhookSecretArn;
-  // What the stack puts in the functions' environment (lib/constructs/phase-functions.ts).
-  const environment: Record<string, string | undefined> = {
-    BATON_CONFIG: JSON.stringify(config),
-    BATON_TABLE_NAME: deploymentTableName(config.pipeline),
-    BATON_TOPIC_ARN: notificationTopicArn(config.pipeline),
-    BATON_EVENT_BUS_NAME: 'default',
-    BATON_CHAT_WEBHOOK_SECRET_ARN: webhookSecretArn,
-  };
-  const previousEnvironment = Object.fromEntries(Object.keys(environment).map((name) => [name, process.env[name]]));
-  for (const [name, value] of Object.entries(environment)) restoreEnv(name, value);
-  await Simulation.load(config);
-  // Powertools Parameters caches secrets per process; each simulated account starts from its own.
-  clients.secretsProvider.clearCache();
+  const bound = await definitionFor(config);
+  if (options.code === 'source') await forgetSourceCaches();
   const clock = FakeTimers.install({ now: start, toFake: ['Date'] });
   const logLines: string[] = [];
   const restoreOutput = captureLogs(logLines);
-  const previousLevel = logger.getLevelName();
-  logger.setLogLevel('INFO');
   let simulation: Simulation | undefined;
   let smokeServer: SmokeServer | undefined;
   let webhookServer: WebhookServer | undefined;
+  let uninstallNetwork: (() => void) | undefined;
   const close = () => {
     void smokeServer?.close();
     void webhookServer?.close();
+    uninstallNetwork?.();
     simulation?.apis.uninstall();
-    logger.setLogLevel(previousLevel);
     restoreOutput();
     clock.uninstall();
-    for (const [name, value] of Object.entries(previousEnvironment)) restoreEnv(name, value);
   };
   try {
-    simulation = new Simulation(options, clock);
+    simulation = new Simulation(options, clock, bound);
     simulation.apis.install();
     for (const spec of options.faults ?? []) {
       const { fault, target } = parseFault(spec);
@@ -908,7 +901,10 @@ export async function openSimulation(options: SimulationOptions): Promise<OpenSi
     options.setup?.(simulation.ctx);
     if (config.services.some((service) => service.smokeTest)) {
       smokeServer = await startSmokeServer(simulation.ctx);
-      process.env.BATON_CONFIG = JSON.stringify(withSmokeServer(config, smokeServer.baseUrl));
+      // The test listeners the smoke tests address answer from the local server, for the functions that can reach them.
+      uninstallNetwork = installNetwork(
+        config.services.flatMap((service) => (service.smokeTest ? [{ url: service.smokeTest.baseUrl, to: smokeServer?.baseUrl ?? '' }] : [])),
+      );
     }
     if (webhookSecretArn) webhookServer = await startWebhookServer(simulation.model, webhookSecretArn);
     return { simulation, logLines, start, close, webhook: webhookServer?.received ?? [] };
@@ -918,9 +914,14 @@ export async function openSimulation(options: SimulationOptions): Promise<OpenSi
   }
 }
 
-function restoreEnv(name: string, value: string | undefined): void {
-  if (value === undefined) delete process.env[name];
-  else process.env[name] = value;
+/**
+ * From source, every function shares the handlers' modules (one process, one
+ * module graph): forget what an earlier simulated account left in their
+ * caches (Powertools Parameters caches secrets).
+ */
+async function forgetSourceCaches(): Promise<void> {
+  const clients = await import('../lambdas/shared/clients.ts');
+  clients.secretsProvider.clearCache();
 }
 
 /** One run: the given input as the first execution, plus whatever it leads to (duplicates, recoveries). */

@@ -80,10 +80,12 @@ describe('the approval gate', () => {
   });
 });
 
+const EXAMPLE_DEFINITION = (await definitionFor(exampleConfig())).definition;
+
 describe('a stopped execution', () => {
   // The states a single deployment can enter (the release branch has its own tests).
   const releaseStates = new Set<string>(Object.values(RELEASE_STATE_NAMES));
-  const states = Object.entries(definitionFor(exampleConfig()).definition.States)
+  const states = Object.entries(EXAMPLE_DEFINITION.States)
     .filter(([name, state]) => (state.Type === 'Task' || state.Type === 'Wait') && !releaseStates.has(name))
     .map(([name]) => name)
     .filter(

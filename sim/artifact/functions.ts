@@ -1,0 +1,257 @@
+/**
+ * The Lambda functions of the assembly, run as Lambda runs them: each from
+ * its own bundle (the asset `cdk synth` built), loaded once per function into
+ * its own module instance (a warm container: module-scope state persists
+ * across that function's invocations and is seen by no other function), with
+ * exactly the environment the template gives it plus the variables the Lambda
+ * runtime defines, and called with a Lambda context whose remaining time
+ * follows the virtual clock.
+ *
+ * `process.env` is one object in a process, so while a function's code runs
+ * (an invocation, or its module's cold start) process.env shows that
+ * function's environment and nothing else: an AsyncLocalStorage scope, which
+ * follows the function's awaits, timers and callbacks.
+ *
+ * From source (`--from-source`, for debugging with breakpoints in the
+ * TypeScript): the same environment and context, but the handlers' modules
+ * are the source files, shared by all functions of the process.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { readFileSync } from 'node:fs';
+import Module from 'node:module';
+import { join } from 'node:path';
+import type { PhaseName } from '../../lambdas/shared/config-schema.ts';
+import { entryOf } from '../../lib/constructs/phase-functions.ts';
+import type { Assembly } from './build.ts';
+import type { TemplateResolver } from './template.ts';
+
+export interface DeployedFunction {
+  readonly phase: PhaseName;
+  readonly logicalId: string;
+  readonly name: string;
+  readonly arn: string;
+  readonly roleLogicalId: string;
+  /** The variables the template sets, resolved in the simulated account. */
+  readonly environment: Readonly<Record<string, string>>;
+  readonly timeoutSeconds: number;
+  readonly memorySize: number;
+  /** Attached to subnets of a VPC (VpcConfig): it reaches only what the VPC reaches. */
+  readonly inVpc: boolean;
+  readonly logGroupName: string;
+  readonly runtime: string;
+  /** The directory of the bundled asset (index.js). */
+  readonly assetDir: string;
+  readonly handler: string;
+}
+
+/** Every phase function of the assembly, as the template defines it. */
+export function deployedFunctions(assembly: Assembly, resolver: TemplateResolver): Record<PhaseName, DeployedFunction> {
+  const entries = (Object.entries(assembly.functions) as Array<[PhaseName, { function: string; role: string }]>).map(
+    ([phase, ids]): [PhaseName, DeployedFunction] => {
+      const id = ids.function;
+      const code = resolver.property(id, 'Code') as { S3Key?: string } | undefined;
+      if (!code?.S3Key) throw new Error(`function ${id} (${phase}) has no asset in the template`);
+      const variables = (resolver.property(id, 'Environment') as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+      const logging = resolver.property(id, 'LoggingConfig') as { LogGroup?: string } | undefined;
+      const name = resolver.physicalName(id);
+      return [
+        phase,
+        {
+          phase,
+          logicalId: id,
+          name,
+          arn: `arn:aws:lambda:${assembly.region}:${assembly.account}:function:${name}`,
+          roleLogicalId: ids.role,
+          environment: Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, String(value)])),
+          timeoutSeconds: Number(resolver.property(id, 'Timeout') ?? 3),
+          memorySize: Number(resolver.property(id, 'MemorySize') ?? 128),
+          inVpc: resolver.property(id, 'VpcConfig') !== undefined,
+          logGroupName: logging?.LogGroup ?? `/aws/lambda/${name}`,
+          runtime: String(resolver.property(id, 'Runtime') ?? 'nodejs'),
+          assetDir: join(assembly.dir, `asset.${code.S3Key.replace(/\.zip$/, '')}`),
+          handler: String(resolver.property(id, 'Handler') ?? 'index.handler'),
+        },
+      ];
+    },
+  );
+  return Object.fromEntries(entries) as Record<PhaseName, DeployedFunction>;
+}
+
+/** The function whose code is running, and its environment. */
+interface Scope {
+  readonly fn: DeployedFunction;
+  readonly env: Record<string, string>;
+}
+
+const scope = new AsyncLocalStorage<Scope>();
+
+/** The function whose code is running now (undefined outside any function: the simulator, the CLI). */
+export function runningFunction(): DeployedFunction | undefined {
+  return scope.getStore()?.fn;
+}
+
+let envInstalled = false;
+
+/** process.env, as the running function sees it: its own environment inside a function, the process's outside. */
+function installEnvironmentScope(): void {
+  if (envInstalled) return;
+  envInstalled = true;
+  const real = process.env;
+  const target = () => scope.getStore()?.env ?? real;
+  process.env = new Proxy(real, {
+    get: (_t, key) => (typeof key === 'string' ? target()[key] : undefined),
+    set: (_t, key, value) => {
+      if (typeof key === 'string') target()[key] = String(value);
+      return true;
+    },
+    has: (_t, key) => typeof key === 'string' && key in target(),
+    deleteProperty: (_t, key) => {
+      if (typeof key === 'string') delete target()[key];
+      return true;
+    },
+    ownKeys: () => Reflect.ownKeys(target()),
+    getOwnPropertyDescriptor: (_t, key) => {
+      if (typeof key !== 'string' || !(key in target())) return undefined;
+      return { value: target()[key], writable: true, enumerable: true, configurable: true };
+    },
+  }) as NodeJS.ProcessEnv;
+}
+
+/**
+ * The variables the Lambda runtime defines for every function (AWS Lambda
+ * Developer Guide, "Defined runtime environment variables"). The credentials
+ * are the role's session (never used: the simulated account answers). No
+ * AWS_EXECUTION_ENV: with it Powertools would send X-Ray segments, and there
+ * is no X-Ray daemon here; tracing is the one thing the simulation leaves out.
+ */
+function runtimeEnvironment(fn: DeployedFunction, region: string): Record<string, string> {
+  return {
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_LAMBDA_FUNCTION_NAME: fn.name,
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySize),
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    AWS_LAMBDA_LOG_GROUP_NAME: fn.logGroupName,
+    AWS_LAMBDA_LOG_STREAM_NAME: `2026/01/01/[$LATEST]${fn.logicalId.toLowerCase()}`,
+    AWS_LAMBDA_LOG_FORMAT: 'JSON',
+    AWS_ACCESS_KEY_ID: 'ASIASIMULATEDROLE000',
+    AWS_SECRET_ACCESS_KEY: 'simulated',
+    AWS_SESSION_TOKEN: `simulated-session-for-${fn.roleLogicalId}`,
+    AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
+    LAMBDA_TASK_ROOT: '/var/task',
+    LAMBDA_RUNTIME_DIR: '/var/runtime',
+    _HANDLER: fn.handler,
+    TZ: ':UTC',
+    LANG: 'en_US.UTF-8',
+    PATH: '/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin',
+    NODE_PATH: '/opt/nodejs/node24/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task',
+  };
+}
+
+type Handler = (event: unknown, context: LambdaContext) => Promise<unknown>;
+
+export interface LambdaContext {
+  readonly functionName: string;
+  readonly functionVersion: string;
+  readonly invokedFunctionArn: string;
+  readonly memoryLimitInMB: string;
+  readonly awsRequestId: string;
+  readonly logGroupName: string;
+  readonly logStreamName: string;
+  callbackWaitsForEmptyEventLoop: boolean;
+  getRemainingTimeInMillis(): number;
+}
+
+/** Node's CommonJS loader, as far as loading one file into a fresh module needs it. */
+interface CommonJsLoader {
+  new (id: string, parent?: unknown): { filename: string; paths: string[]; exports: unknown; _compile(code: string, file: string): void };
+  _nodeModulePaths(dir: string): string[];
+}
+
+export type CodeSource = 'bundle' | 'source';
+
+/** The warm containers of one simulation: one per function, created at its first invocation. */
+export class FunctionHost {
+  private readonly containers = new Map<string, { handler: Handler; env: Record<string, string> }>();
+  private requests = 0;
+
+  /**
+   * @param sourceEnvironment what source code needs that the bundles have
+   * compiled in (the config, an esbuild define): added only from source.
+   */
+  constructor(
+    private readonly region: string,
+    readonly source: CodeSource = 'bundle',
+    private readonly sourceEnvironment: Readonly<Record<string, string>> = {},
+  ) {
+    installEnvironmentScope();
+  }
+
+  /** Loads a function (its cold start) without invoking it. */
+  async load(fn: DeployedFunction): Promise<void> {
+    await this.container(fn);
+  }
+
+  /** One invocation: the handler's result, or what it threw. */
+  async invoke(fn: DeployedFunction, event: unknown): Promise<unknown> {
+    const container = await this.container(fn);
+    this.requests += 1;
+    const deadline = Date.now() + fn.timeoutSeconds * 1000;
+    const requestId = `00000000-0000-4000-8000-${String(this.requests).padStart(12, '0')}`;
+    const context: LambdaContext = {
+      functionName: fn.name,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: fn.arn,
+      memoryLimitInMB: String(fn.memorySize),
+      awsRequestId: requestId,
+      logGroupName: fn.logGroupName,
+      logStreamName: container.env.AWS_LAMBDA_LOG_STREAM_NAME ?? '',
+      callbackWaitsForEmptyEventLoop: true,
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    };
+    const env = container.env;
+    env._X_AMZN_TRACE_ID = `Root=1-00000000-${String(this.requests).padStart(24, '0')};Parent=0000000000000000;Sampled=0`;
+    return scope.run({ fn, env }, () => container.handler(event, context));
+  }
+
+  private async container(fn: DeployedFunction): Promise<{ handler: Handler; env: Record<string, string> }> {
+    const known = this.containers.get(fn.logicalId);
+    if (known) return known;
+    const env = {
+      ...runtimeEnvironment(fn, this.region),
+      ...fn.environment,
+      ...(this.source === 'source' ? this.sourceEnvironment : {}),
+    };
+    const handler = await scope.run({ fn, env }, () => (this.source === 'bundle' ? loadBundle(fn) : loadSource(fn)));
+    const container = { handler, env };
+    this.containers.set(fn.logicalId, container);
+    return container;
+  }
+}
+
+function loadBundle(fn: DeployedFunction): Handler {
+  const [file, exportName] = handlerPath(fn);
+  const loader = Module as unknown as CommonJsLoader;
+  const module = new loader(file);
+  module.filename = file;
+  module.paths = loader._nodeModulePaths(fn.assetDir);
+  module._compile(readFileSync(file, 'utf8'), file);
+  const handler = (module.exports as Record<string, unknown>)[exportName];
+  if (typeof handler !== 'function') throw new Error(`${file} exports no ${exportName} (the function's Handler)`);
+  return handler as Handler;
+}
+
+async function loadSource(fn: DeployedFunction): Promise<Handler> {
+  const module = (await import(entryOf(fn.phase))) as Record<string, unknown>;
+  const [, exportName] = handlerPath(fn);
+  const handler = module[exportName];
+  if (typeof handler !== 'function') throw new Error(`${entryOf(fn.phase)} exports no ${exportName}`);
+  return handler as Handler;
+}
+
+/** `index.handler` -> the bundle's index.js and its export `handler`. */
+function handlerPath(fn: DeployedFunction): [string, string] {
+  const dot = fn.handler.lastIndexOf('.');
+  return [join(fn.assetDir, `${fn.handler.slice(0, dot)}.js`), fn.handler.slice(dot + 1)];
+}
