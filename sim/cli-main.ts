@@ -12,7 +12,7 @@ import { issueLines } from '../lambdas/shared/zod-format.ts';
 import { ConfigError, loadConfig } from '../lib/config/load.ts';
 import { AccountSchema } from './account/schema.ts';
 import { allStates } from './definition.ts';
-import { definitionFor, type ProgressEvent, parseFault, plainStateName, type SimulationResult, simulate } from './engine.ts';
+import { definitionFor, isDenyFault, type ProgressEvent, parseFault, plainStateName, type SimulationResult, simulate } from './engine.ts';
 import { FAULTS } from './faults.ts';
 import { checkInvariants } from './invariants.ts';
 
@@ -167,7 +167,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
   if (isReleaseInput(input)) {
     const release = input as { services?: unknown };
     const named = typeof release.services === 'object' && release.services !== null ? Object.keys(release.services) : [];
-    for (const spec of faults) {
+    for (const spec of faults.filter((fault) => !isDenyFault(fault))) {
       const target = spec.split('@')[1];
       if (target === undefined)
         throw new UsageError(
@@ -175,7 +175,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
         );
     }
   }
-  for (const spec of faults) {
+  for (const spec of faults.filter((fault) => !isDenyFault(fault))) {
     const target = spec.split('@')[1];
     if (target !== undefined && !config.services.some((service) => service.name === target)) {
       throw new UsageError(
@@ -277,7 +277,8 @@ async function main(argv: string[], io: CliIo): Promise<number> {
 function faultOf(spec: string, option: string) {
   try {
     return parseFault(spec).fault;
-  } catch {
+  } catch (error) {
+    if (isDenyFault(spec)) throw new UsageError(`${option}: ${error instanceof Error ? error.message : String(error)}`);
     throw new UsageError(
       `${option}: unknown fault "${spec}" (known: ${Object.keys(FAULTS).join(', ')}; aim one at a service with name@service)`,
     );

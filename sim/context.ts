@@ -21,6 +21,8 @@ export interface SimulationContext {
   readonly triggers: Array<{ afterState: string; suffix: string; input?: unknown }>;
   /** How the local smoke-test server misbehaves (smoke faults). */
   readonly smoke: { fails: boolean; delayMs: number };
+  /** IAM drift: denies an action to one function's role (by phase), or to every role of the stack. */
+  denyAction(action: string, phase: string | undefined): void;
   /** When the fault's bad signal started (epoch ms), for the signal-to-restore report. */
   signalAt: number | undefined;
   /** True for an ECR image entry the execution input asks for. */

@@ -17,14 +17,16 @@ import { ExecutionAbortedError, StateMachine } from 'aws-local-stepfunctions';
 import type { BatonConfig, ServiceConfig } from '../lambdas/shared/config-schema.ts';
 import { isReleaseInput } from '../lambdas/shared/release.ts';
 import { RELEASE_SUFFIX } from '../lib/constructs/state-names.ts';
-import { type CodeSource, type DeployedFunction, FunctionHost } from './artifact/functions.ts';
-import { installNetwork } from './artifact/network.ts';
 import { type SfnBackend, SimulatedApis } from './account/api.ts';
 import { AccountModel } from './account/model.ts';
 import type { AccountSpec } from './account/schema.ts';
+import { type CodeSource, type DeployedFunction, FunctionHost, runningFunction } from './artifact/functions.ts';
+import { installNetwork } from './artifact/network.ts';
 import type { SimulationContext } from './context.ts';
 import { type AslDefinition, type AslState, allStates, type BoundDefinition, boundDefinition } from './definition.ts';
 import { FAULTS, type Fault } from './faults.ts';
+import { Authorizer } from './iam/authorizer.ts';
+import { authorizationRequests } from './iam/requests.ts';
 import { type SmokeServer, startSmokeServer } from './smoke-server.ts';
 import { startWebhookServer, type WebhookServer } from './webhook-server.ts';
 
@@ -187,8 +189,32 @@ function serviceOfInput(input: unknown): string | undefined {
   return undefined;
 }
 
+/** `deny:<service>:<Action>` or `deny:<service>:<Action>@<function>`: IAM drift. */
+const DENY_FAULT = /^deny:([a-z0-9-]+:[A-Za-z0-9*]+)(?:@([A-Za-z]+))?$/;
+
+export function isDenyFault(spec: string): boolean {
+  return spec.startsWith('deny:');
+}
+
+/** IAM drift: the action is denied to one function's role (`@<function>`), or to every role of the stack. */
+function denyFault(spec: string): Fault {
+  const match = DENY_FAULT.exec(spec);
+  if (!match?.[1]) {
+    throw new Error(
+      `fault "${spec}": write deny:<service>:<Action>[@<function>], e.g. deny:elasticloadbalancing:ModifyListener@shiftTraffic`,
+    );
+  }
+  const [, action, phase] = match as unknown as [string, string, string | undefined];
+  return {
+    description: `IAM drift: ${action} is denied to ${phase ? `the ${phase} function's role` : 'every role of the stack'}.`,
+    expected: 'ROLLED_BACK',
+    apply: (ctx) => ctx.denyAction(action, phase),
+  };
+}
+
 /** `name` or `name@service`: a fault, and the service it is aimed at. */
 export function parseFault(spec: string): { fault: Fault; name: string; target: string | undefined } {
+  if (isDenyFault(spec)) return { fault: denyFault(spec), name: spec, target: undefined };
   const [name = '', target, ...rest] = spec.split('@');
   const fault = FAULTS[name];
   if (!fault || rest.length > 0 || target === '')
@@ -340,6 +366,8 @@ export class Simulation implements SfnBackend {
 
   /** The warm containers of the functions (one per function, for this simulated account). */
   readonly host: FunctionHost;
+  /** IAM of the stack's roles, as the template defines them (plus drift faults). */
+  readonly iam: Authorizer;
 
   constructor(
     private readonly options: SimulationOptions,
@@ -349,12 +377,20 @@ export class Simulation implements SfnBackend {
     const { config } = options;
     this.bound = bound;
     this.host = new FunctionHost(bound.assembly.region, options.code ?? 'bundle', { BATON_CONFIG: JSON.stringify(config) });
+    this.iam = new Authorizer(bound.resolver);
     this.topLevel = new Set(Object.keys(this.bound.definition.States));
     this.stateTypes = new Map(allStates(this.bound.definition).map(([name, state]) => [name, state.Type]));
     this.stateMachineArn = bound.stateMachineArn;
     this.model = new AccountModel(options.account, Date.now());
     this.apis = new SimulatedApis(this.model);
     this.apis.sfn = this;
+    const place = { account: bound.assembly.account, region: bound.assembly.region };
+    this.apis.authorize = async (service, operation, input) => {
+      const fn = runningFunction();
+      if (!fn) return undefined;
+      return this.iam.check(fn.roleLogicalId, fn.name, authorizationRequests(service, operation, input, place));
+    };
+    this.apis.currentCaller = () => runningFunction()?.phase;
     this.abortAt = options.abortAt;
     const request = typeof options.input === 'object' && options.input !== null ? (options.input as Record<string, unknown>) : {};
     const serviceName = typeof request.service === 'string' ? request.service : config.services[0]?.name;
@@ -371,6 +407,7 @@ export class Simulation implements SfnBackend {
       fixed: false,
       signalAt: undefined,
       smoke: { fails: false, delayMs: 0 },
+      denyAction: (action, phase) => this.denyAction(action, phase),
       ...serviceFaultParts(
         model,
         service,
@@ -414,6 +451,7 @@ export class Simulation implements SfnBackend {
       onStateEntered: hooks,
       triggers: base.triggers,
       smoke: base.smoke,
+      denyAction: base.denyAction,
       get fixed() {
         return base.fixed;
       },
@@ -439,6 +477,19 @@ export class Simulation implements SfnBackend {
     };
     this.serviceContexts.set(name, ctx);
     return ctx;
+  }
+
+  /** IAM drift: `action` denied to one function's role, or to every role of the stack (the state machine's included). */
+  denyAction(action: string, phase: string | undefined): void {
+    const functions = this.bound.functions as Readonly<Record<string, DeployedFunction>>;
+    if (phase !== undefined && !functions[phase]) {
+      throw new Error(`fault deny:${action}@${phase}: no function "${phase}" (functions: ${Object.keys(functions).join(', ')})`);
+    }
+    const roles =
+      phase === undefined
+        ? [...Object.values(functions).map((fn) => fn.roleLogicalId), this.bound.assembly.stateMachine.role]
+        : [functions[phase]?.roleLogicalId ?? ''];
+    for (const role of roles) this.iam.deny(role, action);
   }
 
   /** The deployed functions, by phase. */
@@ -527,7 +578,7 @@ export class Simulation implements SfnBackend {
   // Running one execution --------------------------------------------------
 
   private async run(execution: ExecutionResult, resume?: { readonly name: string; readonly input: unknown }): Promise<void> {
-    const { config, onProgress } = this.options;
+    const { onProgress } = this.options;
     const start = this.options.startTime ?? DEFAULT_START;
     const { definition, localHandlers, retryOverrides } = this.prepare(execution);
     // A redrive continues at the unsuccessful state with the input it had; the successful states are not rerun.
@@ -654,7 +705,10 @@ export class Simulation implements SfnBackend {
       },
     };
     try {
-      this.backstop.push({ execution: execution.name, result: await this.invoke(backstop, event) });
+      if (!this.iam.mayInvoke(backstop.logicalId, 'events.amazonaws.com')) {
+        throw namedError('AccessDeniedException', `no resource-based policy of ${backstop.name} lets events.amazonaws.com invoke it`);
+      }
+      this.backstop.push({ execution: execution.name, result: await this.invoke(backstop, event, 'events.amazonaws.com') });
     } catch (error) {
       this.backstop.push({
         execution: execution.name,
@@ -756,7 +810,14 @@ export class Simulation implements SfnBackend {
    * cross the boundary as JSON (undefined fields vanish, a result of
    * undefined arrives as null).
    */
-  private async invoke(fn: DeployedFunction, event: unknown): Promise<unknown> {
+  private async invoke(fn: DeployedFunction, event: unknown, invoker: 'states' | 'events.amazonaws.com' = 'states'): Promise<unknown> {
+    if (invoker === 'states') {
+      // A Task invokes with the state machine's role: it must allow lambda:InvokeFunction on the function.
+      const denial = await this.iam.check(this.bound.assembly.stateMachine.role, 'states', [
+        { action: 'lambda:InvokeFunction', resource: fn.arn, context: {} },
+      ]);
+      if (denial) throw namedError('Lambda.AWSLambdaException', denial.message);
+    }
     const result = await this.host.invoke(fn, JSON.parse(JSON.stringify(event ?? null)) as unknown);
     return result === undefined ? null : (JSON.parse(JSON.stringify(result)) as unknown);
   }
@@ -903,7 +964,9 @@ export async function openSimulation(options: SimulationOptions): Promise<OpenSi
       smokeServer = await startSmokeServer(simulation.ctx);
       // The test listeners the smoke tests address answer from the local server, for the functions that can reach them.
       uninstallNetwork = installNetwork(
-        config.services.flatMap((service) => (service.smokeTest ? [{ url: service.smokeTest.baseUrl, to: smokeServer?.baseUrl ?? '' }] : [])),
+        config.services.flatMap((service) =>
+          service.smokeTest ? [{ url: service.smokeTest.baseUrl, to: smokeServer?.baseUrl ?? '' }] : [],
+        ),
       );
     }
     if (webhookSecretArn) webhookServer = await startWebhookServer(simulation.model, webhookSecretArn);

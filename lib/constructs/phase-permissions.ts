@@ -152,8 +152,10 @@ export function statementsFor(needs: readonly PermissionNeed[], scope: Scope): P
         });
         break;
       case 'publishEvents':
+        // events:source is multivalued (one value per entry of a PutEvents call; ArrayOfString in the Service
+        // Authorization Reference): ForAllValues makes every entry's source baton.
         allow(['events:PutEvents'], [`arn:${partition}:events:${region}:${account}:event-bus/default`], {
-          StringEquals: { 'events:source': 'baton' },
+          'ForAllValues:StringEquals': { 'events:source': ['baton'] },
         });
         break;
       case 'notify': {

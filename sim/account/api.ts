@@ -97,6 +97,26 @@ export interface ApiCall {
   readonly error?: string;
   /** The state machine state whose handler made the call. */
   readonly state?: string;
+  /** The deployed function (its phase) that made the call; none for the operator's CLI. */
+  readonly caller?: string;
+}
+
+/** IAM's answer for a call: undefined when allowed, else AWS's message. */
+export type Authorize = (service: string, operation: string, input: unknown) => Promise<{ message: string } | undefined>;
+
+/**
+ * The error code each service answers a denied call with: AccessDeniedException
+ * (HTTP 400), the common error of every API reference (e.g. Elastic Load
+ * Balancing API Reference, "Common Errors"), except SNS, whose Publish
+ * answers AuthorizationError (HTTP 403).
+ */
+const ACCESS_DENIED: Readonly<Record<string, { name: string; status: number }>> = {
+  sns: { name: 'AuthorizationError', status: 403 },
+};
+
+export function accessDeniedError(service: string, message: string): Error {
+  const shape = ACCESS_DENIED[service] ?? { name: 'AccessDeniedException', status: 400 };
+  return new ECSServiceException({ name: shape.name, $fault: 'client', message, ...errorMeta(shape.status) });
 }
 
 export class SimulatedApis {
@@ -106,6 +126,10 @@ export class SimulatedApis {
   sfn: SfnBackend | undefined;
   /** Which state is running, for the call log (set by the simulation). */
   currentState: () => string | undefined = () => undefined;
+  /** Which function is calling, for the call log (set by the simulation). */
+  currentCaller: () => string | undefined = () => undefined;
+  /** IAM, evaluated before the service acts (set by the simulation; none: everything allowed). */
+  authorize: Authorize | undefined;
 
   constructor(private readonly model: AccountModel) {}
 
@@ -247,9 +271,10 @@ export class SimulatedApis {
     dynamo.on(QueryCommand).callsFake(route('dynamodb', 'Query', (input: QueryInput) => queryByService(m, input)));
   }
 
-  private stateField(): { state?: string } {
+  private stateField(): { state?: string; caller?: string } {
     const state = this.currentState();
-    return state ? { state } : {};
+    const caller = this.currentCaller();
+    return { ...(state ? { state } : {}), ...(caller ? { caller } : {}) };
   }
 
   uninstall(): void {
@@ -258,8 +283,10 @@ export class SimulatedApis {
   }
 
   private async call<O>(service: string, operation: string, input: unknown, run: () => O): Promise<O> {
+    const denial = await this.authorize?.(service, operation, input);
     this.model.advanceTo(Date.now());
     try {
+      if (denial) throw accessDeniedError(service, denial.message);
       for (const interceptor of this.interceptors) interceptor(service, operation, input);
       const out = run();
       this.calls.push({ at: this.model.now, service, operation, input, ...this.stateField() });

