@@ -159,6 +159,8 @@ StateMachine.prototype.run = function (this: StateMachine, ...args: Parameters<R
 };
 
 export const DEFAULT_START = Date.parse('2026-11-23T09:00:00.000Z');
+/** Step Functions' maximum input or output of a state or an execution: 256 KiB of UTF-8. */
+export const PAYLOAD_LIMIT_BYTES = 262_144;
 /** Simulated time an operator takes to answer an approval. */
 export const OPERATOR_DELAY_MS = 60_000;
 
@@ -347,6 +349,8 @@ export class Simulation implements SfnBackend {
   private readonly tokens = new Map<string, PendingToken>();
   private abortAt: string | undefined;
   private readonly timedOut = new Set<string>();
+  /** Executions Step Functions fails outright, whatever their Catch says (a quota: data size, history length). */
+  private readonly fatal = new Map<string, { readonly error: string; readonly cause: string }>();
   /** Executions asleep on the virtual clock (a Wait, a retry interval, an operator's delay), and when they wake. */
   private sleepers: Array<{ readonly execution: string; readonly at: number; readonly wake: () => void }> = [];
   /**
@@ -610,6 +614,7 @@ export class Simulation implements SfnBackend {
       for await (const raw of run.eventLogs) {
         const event = raw as EventLog;
         execution.events.push(event);
+        this.enforceQuotas(execution, event);
         if (event.type === 'StateEntered' && event.state) execution.executionPath.push(event.state.name);
         if (event.type === 'StateFailed') lastError = event.Error;
         // A caught state also reports an exit; it did not finish "ok".
@@ -630,11 +635,21 @@ export class Simulation implements SfnBackend {
     })();
     try {
       execution.output = await run.result;
+      const fatal = this.fatal.get(execution.name);
+      if (fatal) throw namedError(fatal.error, fatal.cause);
       execution.status = 'SUCCEEDED';
     } catch (caught) {
-      const failure = (caught as { cause?: unknown }).cause ?? caught;
+      const fatal = this.fatal.get(execution.name);
+      const failure = fatal ? namedError(fatal.error, fatal.cause) : ((caught as { cause?: unknown }).cause ?? caught);
       const name = this.timedOut.delete(execution.name) ? 'ExecutionTimeoutError' : caught instanceof Error ? caught.name : 'Error';
-      execution.status = name === 'ExecutionAbortedError' ? 'ABORTED' : name === 'ExecutionTimeoutError' ? 'TIMED_OUT' : 'FAILED';
+      execution.status =
+        fatal !== undefined
+          ? 'FAILED'
+          : name === 'ExecutionAbortedError'
+            ? 'ABORTED'
+            : name === 'ExecutionTimeoutError'
+              ? 'TIMED_OUT'
+              : 'FAILED';
       execution.error =
         execution.status === 'FAILED' && failure instanceof Error
           ? failure.name
@@ -649,6 +664,32 @@ export class Simulation implements SfnBackend {
     execution.transitions = execution.executionPath.length;
     this.model.advanceTo(Date.now());
     if (execution.status !== 'SUCCEEDED') await this.notifyBackstop(execution);
+  }
+
+  /**
+   * Step Functions' quotas on an execution, which no Retry or Catch handles
+   * (States.ALL does not match States.DataLimitExceeded): a state's input or
+   * output over 256 KiB fails the execution.
+   */
+  private enforceQuotas(execution: ExecutionResult, event: EventLog): void {
+    if (this.fatal.has(execution.name) || !event.state) return;
+    const payload = event.type === 'StateEntered' ? event.state.input : event.type === 'StateExited' ? event.state.output : undefined;
+    if (payload === undefined) return;
+    const bytes = Buffer.byteLength(JSON.stringify(payload) ?? '', 'utf8');
+    if (bytes > PAYLOAD_LIMIT_BYTES) {
+      this.failExecution(
+        execution,
+        'States.DataLimitExceeded',
+        `The state/task '${event.state.name}' ${event.type === 'StateEntered' ? 'input' : 'output'} is ${bytes} bytes, over the maximum of ${PAYLOAD_LIMIT_BYTES} bytes.`,
+      );
+    }
+  }
+
+  /** Fails an execution the way Step Functions does when a quota is exceeded: at once, past any Catch. */
+  private failExecution(execution: ExecutionResult, error: string, cause: string): void {
+    if (this.fatal.has(execution.name)) return;
+    this.fatal.set(execution.name, { error, cause });
+    this.stopExecution(execution.name);
   }
 
   /** The execution's events as GetExecutionHistory returns them (the kinds the CLI reads). */
@@ -776,6 +817,15 @@ export class Simulation implements SfnBackend {
         localHandlers[name] = (input: unknown) =>
           this.working(async () => {
             if (!entering(name, input)) return input;
+            const bytes = Buffer.byteLength(JSON.stringify(input ?? null), 'utf8');
+            if (bytes > PAYLOAD_LIMIT_BYTES) {
+              this.failExecution(
+                execution,
+                'States.DataLimitExceeded',
+                `The state/task '${name}' input is ${bytes} bytes, over the maximum of ${PAYLOAD_LIMIT_BYTES} bytes.`,
+              );
+              return input;
+            }
             const service = serviceOfInput(input);
             ctx.currentState = name;
             const handler = (event: unknown) => this.invoke(binding, event);

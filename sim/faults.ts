@@ -140,6 +140,25 @@ export const FAULTS: Record<string, Fault> = {
       });
     },
   },
+  'lock-lost': {
+    description:
+      'As the new colour is checked for stability, an operator force-takes the lock for another deployment (baton unlock, then a new start): this deployment finds its lease gone, stops with LockLostError naming the holder and rolls back.',
+    expected: 'ROLLED_BACK',
+    apply(ctx) {
+      ctx.onStateEntered.push((state) => {
+        if (state !== 'Check new colour stability') return;
+        const { model, service } = ctx;
+        const lock = model.table.get(`LOCK#${service.name}|LOCK`);
+        if (!lock || lock.deploymentId === 'web-v1_4_3-intruder') return;
+        model.table.set(`LOCK#${service.name}|LOCK`, {
+          ...lock,
+          deploymentId: 'web-v1_4_3-intruder',
+          executionArn: `arn:aws:states:${model.region}:${model.account}:execution:baton-production:web-v1_4_3-intruder`,
+          acquiredAt: new Date(model.now).toISOString(),
+        });
+      });
+    },
+  },
   'stale-lock': {
     description:
       'The lock is held by a deployment whose execution is gone and whose record is closed (it ended without releasing the lock): the lock is taken over, with a warning naming it, and the deployment succeeds.',

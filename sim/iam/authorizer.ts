@@ -30,6 +30,8 @@ export interface Denial {
 export class Authorizer {
   private readonly policies = new Map<string, Array<{ name: string; policy: PolicyDocument }>>();
   private readonly cache = new Map<string, Promise<Denial | undefined>>();
+  /** `<role logical id> <action>` of every request IAM allowed in this simulation. */
+  readonly exercised = new Set<string>();
 
   constructor(private readonly resolver: TemplateResolver) {}
 
@@ -53,6 +55,16 @@ export class Authorizer {
     }
     this.policies.set(roleLogicalId, found);
     return found;
+  }
+
+  /** `<role logical id> <action>` for every action an Allow statement of the role's policies names. */
+  granted(roleLogicalId: string): string[] {
+    return this.policiesOf(roleLogicalId).flatMap(({ policy }) =>
+      (policy.Statement as Array<{ Effect?: string; Action?: string | string[] }>)
+        .filter((statement) => statement.Effect === 'Allow')
+        .flatMap((statement) => [statement.Action ?? []].flat())
+        .map((action) => `${roleLogicalId} ${action}`),
+    );
   }
 
   /**
@@ -93,6 +105,7 @@ export class Authorizer {
       }
       const denial = await decision;
       if (denial) return denial;
+      this.exercised.add(`${roleLogicalId} ${request.action}`);
     }
     return undefined;
   }

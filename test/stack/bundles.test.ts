@@ -1,0 +1,128 @@
+/**
+ * Static checks of what `cdk synth` ships, read from the bundles themselves
+ * (the assets of the cached assembly, sim/artifact/build.ts): every Baton
+ * environment variable a bundle still reads is set for its function (a value
+ * compiled in by esbuild's define is no longer read), and every AWS command a
+ * bundle can send is an action its function's role allows on some resource.
+ * The simulation then checks each call's resources at run time.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { BatonConfig, PhaseName } from '../../lambdas/shared/config-schema.ts';
+import { loadConfig } from '../../lib/config/load.ts';
+import { type Assembly, assemblyFor } from '../../sim/artifact/build.ts';
+import { deployedFunctions } from '../../sim/artifact/functions.ts';
+import { TemplateResolver } from '../../sim/artifact/template.ts';
+import { Authorizer } from '../../sim/iam/authorizer.ts';
+import { REQUESTS } from '../../sim/iam/requests.ts';
+import { exampleConfig, THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
+
+/** Variables a bundle reads with a default when unset: an operator may add them, the stack need not. */
+const OPTIONAL_VARIABLES = new Set([
+  // lambdas/shared/logger.ts: an override of the log level; INFO when unset.
+  'BATON_LOG_LEVEL',
+]);
+
+/** The IAM prefix of each service key of the simulated account's API table. */
+const IAM_PREFIX: Readonly<Record<string, string>> = {
+  ecs: 'ecs',
+  elb: 'elasticloadbalancing',
+  ecr: 'ecr',
+  secretsmanager: 'secretsmanager',
+  elasticache: 'elasticache',
+  cloudwatch: 'cloudwatch',
+  dynamodb: 'dynamodb',
+  sfn: 'states',
+  events: 'events',
+  sns: 'sns',
+};
+
+/** The document client's commands are the table operations under other names. */
+const DOCUMENT_COMMANDS: Readonly<Record<string, string>> = {
+  Get: 'GetItem',
+  Put: 'PutItem',
+  Update: 'UpdateItem',
+  Delete: 'DeleteItem',
+  Query: 'Query',
+};
+
+/**
+ * Commands a bundle carries but sends only under a condition the role's
+ * grants follow, each with the reason.
+ */
+function sentOnlyIf(config: BatonConfig, phase: PhaseName, command: string): boolean {
+  switch (command) {
+    // listener.ts modifies a rule only for a configured listener-rule ARN; writeListener grants ModifyRule on exactly those.
+    case 'ModifyRule':
+      return config.services.some((service) =>
+        [service.productionListenerArn, service.testListenerArn ?? ''].some((arn) => arn.includes(':listener-rule/')),
+      );
+    // gates.ts checks the cache only when asked (validate and verify); shift and bake gates never ask.
+    case 'DescribeReplicationGroups':
+      return !['shiftTraffic', 'checkBake', 'shiftTogether'].includes(phase);
+    default:
+      return true;
+  }
+}
+
+/** Operation name -> IAM action, from the table the simulation authorizes calls with. */
+function actionOf(command: string): string | undefined {
+  const operation = DOCUMENT_COMMANDS[command] ?? command;
+  for (const [service, operations] of Object.entries(REQUESTS)) {
+    if (operation in operations) return `${IAM_PREFIX[service]}:${operation}`;
+  }
+  return undefined;
+}
+
+function bundleOf(assembly: Assembly, phase: PhaseName, resolver: TemplateResolver): { code: string; env: Record<string, string> } {
+  const fn = deployedFunctions(assembly, resolver)[phase];
+  return { code: readFileSync(join(fn.assetDir, 'index.js'), 'utf8'), env: { ...fn.environment } };
+}
+
+async function shipped(config: BatonConfig) {
+  const assembly = await assemblyFor(config);
+  const resolver = new TemplateResolver(assembly.template, {
+    stackName: assembly.stackName,
+    account: assembly.account,
+    region: assembly.region,
+  });
+  return { assembly, resolver, phases: Object.keys(assembly.functions) as PhaseName[] };
+}
+
+describe.each([
+  ['the example config', () => exampleConfig()],
+  ['examples/three-services', () => loadConfig(THREE_SERVICES_CONFIG_PATH)],
+])('the bundles of %s', (_name, config) => {
+  it('read only the Baton environment variables their function is given', async () => {
+    const { assembly, resolver, phases } = await shipped(config());
+    const missing = phases.flatMap((phase) => {
+      const { code, env } = bundleOf(assembly, phase, resolver);
+      const read = new Set([...code.matchAll(/process\.env(?:\.|\[["'])(BATON_[A-Z0-9_]+)/g)].map((match) => match[1] ?? ''));
+      return [...read].filter((name) => !(name in env) && !OPTIONAL_VARIABLES.has(name)).map((name) => `${phase} reads ${name}`);
+    });
+    expect(missing).toEqual([]);
+  });
+
+  it('send only AWS commands whose action their role allows', async () => {
+    const { assembly, resolver, phases } = await shipped(config());
+    const iam = new Authorizer(resolver);
+    const unknown: string[] = [];
+    const denied = phases.flatMap((phase) => {
+      const { code } = bundleOf(assembly, phase, resolver);
+      const granted = new Set(iam.granted(assembly.functions[phase].role).map((entry) => entry.split(' ')[1]));
+      const commands = new Set([...code.matchAll(/new [\w$]+\.([A-Z][A-Za-z]*)Command\(/g)].map((match) => match[1] ?? ''));
+      return [...commands].flatMap((command) => {
+        if (!sentOnlyIf(config(), phase, DOCUMENT_COMMANDS[command] ?? command)) return [];
+        const action = actionOf(command);
+        if (!action) {
+          unknown.push(`${phase} sends ${command}Command`);
+          return [];
+        }
+        return granted.has(action) ? [] : [`${phase} sends ${command}Command without ${action}`];
+      });
+    });
+    expect(unknown).toEqual([]);
+    expect(denied).toEqual([]);
+  });
+});
