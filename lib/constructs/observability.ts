@@ -4,7 +4,7 @@
  * handlers emit (lambdas/shared/telemetry/metrics.ts), and alarms on failed,
  * timed-out and aborted executions and on ROLLBACK_FAILED, wired to the topic.
  */
-import { Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import {
   Alarm,
   ComparisonOperator,
@@ -19,7 +19,7 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { CfnRule } from 'aws-cdk-lib/aws-events';
-import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { CfnResourcePolicy, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
@@ -56,16 +56,44 @@ export class OutcomeTopic extends Construct {
         description: `Baton ${config.pipeline.name}-${config.pipeline.environment}: encrypts the outcomes topic`,
         enableKeyRotation: true,
       });
-      // CloudWatch alarms publish to the encrypted topic; the AWS managed SNS key would not let them.
-      this.key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
       this.topic = new Topic(this, 'Outcomes', {
         topicName: notificationTopicName(config.pipeline),
         displayName: `Baton ${config.pipeline.environment}`,
         masterKey: this.key,
         enforceSSL: true,
       });
+      // enforceSSL writes a topic policy, which replaces SNS's default one: CloudWatch must be allowed
+      // explicitly, on the topic and on its key (the AWS managed SNS key would not let it in at all).
+      this.key.addToResourcePolicy(alarmsOfThisAccount(this, ['kms:Decrypt', 'kms:GenerateDataKey*'], ['*']));
+      this.topic.addToResourcePolicy(alarmsOfThisAccount(this, ['sns:Publish'], [this.topic.topicArn]));
     }
   }
+}
+
+/**
+ * Lets CloudWatch do `actions` for the alarms of this account only: the
+ * source conditions keep another account's alarm from using the topic
+ * through CloudWatch (confused deputy).
+ */
+function alarmsOfThisAccount(scope: Construct, actions: string[], resources: string[]): PolicyStatement {
+  const stack = Stack.of(scope);
+  return new PolicyStatement({
+    sid: 'CloudWatchAlarmsOfThisAccount',
+    principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+    actions,
+    resources,
+    conditions: {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: {
+        'aws:SourceArn': stack.formatArn({
+          service: 'cloudwatch',
+          resource: 'alarm',
+          resourceName: '*',
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      },
+    },
+  });
 }
 
 /**
