@@ -112,6 +112,13 @@ export class EventArchive extends Construct {
       logGroupName: `/aws/events/${pipeline.name}-${pipeline.environment}`,
       retention: RetentionDays.ONE_YEAR,
     });
+    // EventBridge delivers to a log group named by its ARN without the ":*" that its Arn attribute ends with.
+    const logGroupArn = Stack.of(this).formatArn({
+      service: 'logs',
+      resource: 'log-group',
+      resourceName: this.logGroup.logGroupName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
     // L1 resources: the L2 log-group target installs a custom-resource Lambda to write this policy.
     new CfnResourcePolicy(this, 'EventsMayWrite', {
       policyName: `${pipeline.name}-${pipeline.environment}-events-archive`,
@@ -122,7 +129,8 @@ export class EventArchive extends Construct {
             Effect: 'Allow',
             Principal: { Service: ['events.amazonaws.com', 'delivery.logs.amazonaws.com'] },
             Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-            Resource: `${this.logGroup.logGroupArn}:*`,
+            // The log streams of the group.
+            Resource: `${logGroupArn}:*`,
           },
         ],
       }),
@@ -131,9 +139,7 @@ export class EventArchive extends Construct {
       description: `Baton ${pipeline.name}-${pipeline.environment}: every phase change and finished deployment, kept for a year`,
       eventPattern: { source: [EVENT_SOURCE], 'detail-type': [PHASE_EVENT, DEPLOYMENT_EVENT] },
       state: 'ENABLED',
-      targets: [
-        { id: 'Archive', arn: this.logGroup.logGroupArn, retryPolicy: { maximumRetryAttempts: 185, maximumEventAgeInSeconds: 86_400 } },
-      ],
+      targets: [{ id: 'Archive', arn: logGroupArn, retryPolicy: { maximumRetryAttempts: 185, maximumEventAgeInSeconds: 86_400 } }],
     });
   }
 }

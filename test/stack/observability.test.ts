@@ -156,9 +156,6 @@ describe('observability of the stack for the example config', () => {
 
   describe('event archive', () => {
     it('sends every Baton phase and deployment event to a log group kept for a year', () => {
-      // Arrange
-      const logGroup = logicalIdOf(synthesis.stack, synthesis.stack.events.logGroup);
-
       // Assert
       synthesis.template.hasResourceProperties('AWS::Logs::LogGroup', {
         LogGroupName: '/aws/events/baton-production',
@@ -170,11 +167,54 @@ describe('observability of the stack for the example config', () => {
         Targets: [
           {
             Id: 'Archive',
-            Arn: { 'Fn::GetAtt': [logGroup, 'Arn'] },
+            Arn: Match.anyValue(),
             RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 },
           },
         ],
       });
+    });
+
+    it('targets the log group by its ARN without the ":*" of its Arn attribute, the form EventBridge delivers to', () => {
+      // Arrange
+      const logGroup = logicalIdOf(synthesis.stack, synthesis.stack.events.logGroup);
+      const rule = synthesis.stack.getLogicalId(synthesis.stack.events.rule);
+      const resources = synthesis.template.toJSON().Resources as Record<string, { Properties: { Targets: Array<{ Arn: unknown }> } }>;
+
+      // Act
+      const targets = resources[rule]?.Properties.Targets.map((target) => target.Arn);
+
+      // Assert
+      expect(targets).toEqual([
+        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:logs:${REGION}:${ACCOUNT}:log-group:`, { Ref: logGroup }]] },
+      ]);
+    });
+
+    it('lets EventBridge, and no other service, create streams and put events in the archive log group (evaluated as IAM would)', async () => {
+      // Arrange
+      const logGroup = logicalIdOf(synthesis.stack, synthesis.stack.events.logGroup);
+      const name = 'BatonProduction-EventsArchive1234-AbCdEf';
+      const policies = Object.values(synthesis.template.findResources('AWS::Logs::ResourcePolicy')) as Array<{
+        Properties: { PolicyDocument: unknown };
+      }>;
+      const document = resolveIntrinsics(policies[0]?.Properties.PolicyDocument, {
+        'AWS::Partition': 'aws',
+        [logGroup]: name,
+        [`${logGroup}.Arn`]: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${name}:*`,
+      });
+      const stream = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${name}:log-stream:a1b2c3`;
+      const write = (principal: string, action: string) =>
+        evaluate({ principal, action, resource: stream, resourceAccount: ACCOUNT, resourcePolicy: JSON.parse(String(document)) });
+
+      // Act
+      const decisions = [
+        await write('events.amazonaws.com', 'logs:CreateLogStream'),
+        await write('events.amazonaws.com', 'logs:PutLogEvents'),
+        await write('sns.amazonaws.com', 'logs:PutLogEvents'),
+      ];
+
+      // Assert
+      expect(policies).toHaveLength(1);
+      expect(decisions.map((d) => d.result)).toEqual(['Allowed', 'Allowed', 'ImplicitlyDenied']);
     });
 
     it('lets only EventBridge (and log delivery) write to the archive log group', () => {
