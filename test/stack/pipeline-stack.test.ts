@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { PhaseName } from '../../lambdas/shared/config-schema.ts';
 import { RELEASE_STATE_NAMES, STATE_NAMES, TRANSIENT_ERRORS } from '../../lib/constructs/pipeline-state-machine.ts';
 import { exampleConfig, webService } from '../fixtures/config.ts';
+import { evaluate, resolveIntrinsics } from '../fixtures/iam.ts';
 import {
   type AslDefinition,
   type AslState,
@@ -125,6 +126,17 @@ function grantsOf(synthesis: Synthesis): Grant[] {
 function allows(pattern: string, action: string): boolean {
   const regex = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i');
   return regex.test(action);
+}
+
+/** The documents of every AWS::IAM::Policy attached to the role, intrinsics resolved to ARNs in the example account. */
+function identityPoliciesOf(synthesis: Synthesis, roleLogicalId: string): unknown[] {
+  const deployed = (name: string) =>
+    ({ 'AWS::Partition': 'aws', 'AWS::Region': REGION, 'AWS::AccountId': ACCOUNT })[name] ??
+    `arn:aws:test:${REGION}:${ACCOUNT}:resource/${name}`;
+  const policies = Object.values(synthesis.template.findResources('AWS::IAM::Policy')) as PolicyResource[];
+  return policies
+    .filter((policy) => policy.Properties.Roles.some((role) => resolveToString(role) === `\${${roleLogicalId}}`))
+    .map((policy) => resolveIntrinsics(policy.Properties.PolicyDocument, deployed));
 }
 
 function grantsFor(grants: Grant[], action: string): Grant[] {
@@ -433,6 +445,7 @@ describe('the Baton stack for the example config', () => {
       expect(onStar.sort()).toEqual(
         [
           ...LOG_DELIVERY_ACTIONS,
+          'cloudwatch:DescribeAlarms',
           'ecs:DescribeTaskDefinition',
           'ecs:ListTasks',
           'elasticloadbalancing:DescribeListeners',
@@ -454,6 +467,36 @@ describe('the Baton stack for the example config', () => {
           },
         },
       ]);
+    });
+
+    it('lets the phases that read alarms, and no other, call cloudwatch:DescribeAlarms on "*", as composite alarms need (evaluated as IAM would)', async () => {
+      // Arrange
+      const readers: PhaseName[] = ['validate', 'verify', 'shiftTraffic', 'checkBake', 'shiftTogether'];
+      const describeAlarms = (phase: PhaseName, resource: string) =>
+        evaluate({
+          principal: `arn:aws:iam::${ACCOUNT}:role/baton-${phase}`,
+          action: 'cloudwatch:DescribeAlarms',
+          resource,
+          resourceAccount: ACCOUNT,
+          identityPolicies: identityPoliciesOf(synthesis, roleOf(phase)),
+        });
+
+      // Act
+      const describers = [...new Set(grantsFor(grants, 'cloudwatch:DescribeAlarms').flatMap((grant) => grant.roles))].sort();
+      const decisions = [];
+      for (const phase of readers) {
+        decisions.push({
+          phase,
+          // A request on "*" is evaluated once per ARN pattern the policies name: only "*" itself may answer.
+          everyAlarm: (await describeAlarms(phase, '*')).patterns,
+          // An alarm the config does not name, such as a composite alarm's child.
+          otherAlarm: (await describeAlarms(phase, `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:web-health-composite`)).result,
+        });
+      }
+
+      // Assert
+      expect(describers).toEqual(readers.map(roleOf).sort());
+      expect(decisions).toEqual(readers.map((phase) => ({ phase, everyAlarm: [['*', 'Allowed']], otherAlarm: 'Allowed' })));
     });
 
     it('lets only prepare pass the two task roles, and only to ECS tasks', () => {
