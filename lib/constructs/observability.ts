@@ -4,7 +4,7 @@
  * handlers emit (lambdas/shared/telemetry/metrics.ts), and alarms on failed,
  * timed-out and aborted executions and on ROLLBACK_FAILED, wired to the topic.
  */
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import {
   Alarm,
   ComparisonOperator,
@@ -108,9 +108,11 @@ export class EventArchive extends Construct {
   constructor(scope: Construct, id: string, props: { readonly config: BatonConfig }) {
     super(scope, id);
     const { pipeline } = props.config;
+    // No fixed name (nothing reads it; the stack output EventArchiveLogGroupName gives it), so a group
+    // retained from a deleted stack never collides with the one of the stack installed again.
     this.logGroup = new LogGroup(this, 'Events', {
-      logGroupName: `/aws/events/${pipeline.name}-${pipeline.environment}`,
       retention: RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
     // EventBridge delivers to a log group named by its ARN without the ":*" that its Arn attribute ends with.
     const logGroupArn = Stack.of(this).formatArn({

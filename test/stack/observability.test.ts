@@ -158,7 +158,7 @@ describe('observability of the stack for the example config', () => {
     it('sends every Baton phase and deployment event to a log group kept for a year', () => {
       // Assert
       synthesis.template.hasResourceProperties('AWS::Logs::LogGroup', {
-        LogGroupName: '/aws/events/baton-production',
+        LogGroupName: Match.absent(),
         RetentionInDays: 365,
       });
       synthesis.template.hasResourceProperties('AWS::Events::Rule', {
@@ -172,6 +172,23 @@ describe('observability of the stack for the example config', () => {
           },
         ],
       });
+    });
+
+    it('has a log group without a fixed name, retained by a stack update or delete but deleted when its first create rolls back', () => {
+      // Arrange
+      const logGroup = logicalIdOf(synthesis.stack, synthesis.stack.events.logGroup);
+
+      // Act
+      const resource = synthesis.template.toJSON().Resources[logGroup];
+
+      // Assert: CloudFormation names it; the output tells operators which group to query.
+      expect(resource).toEqual({
+        Type: 'AWS::Logs::LogGroup',
+        Properties: { RetentionInDays: 365 },
+        DeletionPolicy: 'RetainExceptOnCreate',
+        UpdateReplacePolicy: 'Retain',
+      });
+      synthesis.template.hasOutput('EventArchiveLogGroupName', { Value: { Ref: logGroup } });
     });
 
     it('targets the log group by its ARN without the ":*" of its Arn attribute, the form EventBridge delivers to', () => {

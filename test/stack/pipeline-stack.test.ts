@@ -241,12 +241,17 @@ describe('the Baton stack for the example config', () => {
       synthesis.template.hasResourceProperties('AWS::StepFunctions::StateMachine', { StateMachineType: 'STANDARD' });
     });
 
-    it('logs every event without execution data to a /aws/vendedlogs/states/ log group', () => {
+    it('logs every event without execution data to a /aws/vendedlogs/states/ log group named after this stack instance', () => {
       const logGroup = logicalIdOf(synthesis.stack, synthesis.stack.pipeline.logGroup);
 
-      expect(synthesis.template.toJSON().Resources[logGroup].Properties.LogGroupName).toBe(
-        '/aws/vendedlogs/states/baton-production-BatonProduction',
-      );
+      // The prefix keeps the account's CloudWatch Logs resource policy small; the UUID of the stack id
+      // makes the name new whenever the stack is created again, so a retained group never collides.
+      expect(synthesis.template.toJSON().Resources[logGroup].Properties.LogGroupName).toEqual({
+        'Fn::Join': [
+          '',
+          ['/aws/vendedlogs/states/baton-production-', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }],
+        ],
+      });
       synthesis.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
         LoggingConfiguration: {
           Level: 'ALL',
@@ -609,8 +614,38 @@ describe('the Baton stack for the example config', () => {
       });
     });
 
-    it('is retained when the stack is deleted', () => {
-      synthesis.template.hasResource('AWS::DynamoDB::GlobalTable', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    it('keeps its fixed name, is retained by a stack update or delete, and is deleted when the create that made it rolls back', () => {
+      const tables = Object.values(synthesis.template.findResources('AWS::DynamoDB::GlobalTable')) as Array<{
+        DeletionPolicy?: string;
+        UpdateReplacePolicy?: string;
+        Properties: { TableName: string };
+      }>;
+
+      expect(tables.map((t) => [t.Properties.TableName, t.DeletionPolicy, t.UpdateReplacePolicy])).toEqual([
+        ['baton-production-deployments', 'RetainExceptOnCreate', 'Retain'],
+      ]);
+    });
+
+    it('has no deletion protection, which would make the rollback of a failed first create fail on the table', () => {
+      expect(JSON.stringify(synthesis.template.findResources('AWS::DynamoDB::GlobalTable'))).not.toContain('DeletionProtectionEnabled');
+    });
+
+    it('retains the execution log group the same way, and every other log group as before', () => {
+      const logGroups = synthesis.template.findResources('AWS::Logs::LogGroup') as Record<
+        string,
+        { DeletionPolicy?: string; UpdateReplacePolicy?: string }
+      >;
+      const execution = logicalIdOf(synthesis.stack, synthesis.stack.pipeline.logGroup);
+      const events = logicalIdOf(synthesis.stack, synthesis.stack.events.logGroup);
+      const policies = Object.fromEntries(
+        Object.entries(logGroups).map(([id, group]) => [
+          id === execution ? 'execution' : id === events ? 'events' : 'phase',
+          `${group.DeletionPolicy}/${group.UpdateReplacePolicy}`,
+        ]),
+      );
+
+      expect(Object.keys(logGroups)).toHaveLength(21);
+      expect(policies).toEqual({ execution: 'RetainExceptOnCreate/Retain', events: 'RetainExceptOnCreate/Retain', phase: 'Retain/Retain' });
     });
   });
 
