@@ -10,7 +10,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BatonConfigSchema, type PhaseName, PhaseNames } from '../../lambdas/shared/config-schema.ts';
 import { exampleConfig, ROOT, rawExampleConfig } from '../fixtures/config.ts';
-import { evaluate, resolveIntrinsics } from '../fixtures/iam.ts';
+import { deployedIn, evaluate, identityPoliciesOf, resolveIntrinsics } from '../fixtures/iam.ts';
 import { logicalIdOf, resolveToString, type Synthesis, synth } from '../fixtures/synth.ts';
 
 const ACCOUNT = '123456789012';
@@ -430,6 +430,30 @@ describe('observability of the stack for the example config', () => {
 
       // Assert
       expect(decisions.map((d) => d.result)).toEqual(Array(4).fill('ImplicitlyDenied'));
+    });
+
+    it('still lets the phases that announce outcomes publish over TLS, and only over TLS', async () => {
+      // Arrange
+      const values = (name: string) => deployed[name] ?? deployedIn(ACCOUNT, REGION)(name);
+      const publishAs = (phase: PhaseName, secureTransport: string) =>
+        evaluate({
+          principal: `arn:aws:iam::${ACCOUNT}:role/baton-${phase}`,
+          action: 'sns:Publish',
+          resource: TOPIC_ARN,
+          resourceAccount: ACCOUNT,
+          context: { 'aws:SecureTransport': secureTransport },
+          identityPolicies: identityPoliciesOf(synthesis.template, roleOf(synthesis, phase), values),
+          resourcePolicy: topicPolicy,
+        });
+
+      // Act
+      const decisions = [];
+      for (const phase of NOTIFYING_PHASES) {
+        decisions.push(`${phase}: ${(await publishAs(phase, 'true')).result}, ${(await publishAs(phase, 'false')).result}`);
+      }
+
+      // Assert
+      expect(decisions).toEqual(NOTIFYING_PHASES.map((phase) => `${phase}: Allowed, ExplicitlyDenied`));
     });
 
     it('denies publishing without TLS, even from an alarm of the stack', async () => {

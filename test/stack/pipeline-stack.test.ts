@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { PhaseName } from '../../lambdas/shared/config-schema.ts';
 import { RELEASE_STATE_NAMES, STATE_NAMES, TRANSIENT_ERRORS } from '../../lib/constructs/pipeline-state-machine.ts';
 import { exampleConfig, webService } from '../fixtures/config.ts';
-import { evaluate, resolveIntrinsics } from '../fixtures/iam.ts';
+import { deployedIn, evaluate, identityPoliciesOf } from '../fixtures/iam.ts';
 import {
   type AslDefinition,
   type AslState,
@@ -126,17 +126,6 @@ function grantsOf(synthesis: Synthesis): Grant[] {
 function allows(pattern: string, action: string): boolean {
   const regex = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i');
   return regex.test(action);
-}
-
-/** The documents of every AWS::IAM::Policy attached to the role, intrinsics resolved to ARNs in the example account. */
-function identityPoliciesOf(synthesis: Synthesis, roleLogicalId: string): unknown[] {
-  const deployed = (name: string) =>
-    ({ 'AWS::Partition': 'aws', 'AWS::Region': REGION, 'AWS::AccountId': ACCOUNT })[name] ??
-    `arn:aws:test:${REGION}:${ACCOUNT}:resource/${name}`;
-  const policies = Object.values(synthesis.template.findResources('AWS::IAM::Policy')) as PolicyResource[];
-  return policies
-    .filter((policy) => policy.Properties.Roles.some((role) => resolveToString(role) === `\${${roleLogicalId}}`))
-    .map((policy) => resolveIntrinsics(policy.Properties.PolicyDocument, deployed));
 }
 
 function grantsFor(grants: Grant[], action: string): Grant[] {
@@ -483,7 +472,7 @@ describe('the Baton stack for the example config', () => {
           action: 'cloudwatch:DescribeAlarms',
           resource,
           resourceAccount: ACCOUNT,
-          identityPolicies: identityPoliciesOf(synthesis, roleOf(phase)),
+          identityPolicies: identityPoliciesOf(synthesis.template, roleOf(phase), deployedIn(ACCOUNT, REGION)),
         });
 
       // Act
