@@ -52,6 +52,7 @@ export class BatonStack extends Stack {
     new CfnOutput(this, 'DeploymentTableName', { value: this.deployments.table.tableName });
     new CfnOutput(this, 'OutcomesTopicArn', { value: this.outcomes.topic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+    new CfnOutput(this, 'EventArchiveLogGroupName', { value: this.events.logGroup.logGroupName });
     acknowledgeFindings(this);
   }
 }

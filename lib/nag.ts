@@ -16,7 +16,7 @@ export function acknowledgeFindings(stack: BatonStack): void {
     const fn = phases.functions[phase];
     Validations.of(phases.roles[phase]).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: `Resource "*" is granted only for actions that IAM cannot scope to a resource: X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) and the read-only ${WILDCARD_ONLY_ACTIONS.join(', ')}. Every mutating action is scoped to the ARNs in the config.`,
+      reason: `Resource "*" is granted only for actions that work on "*" alone: X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) and the read-only ${WILDCARD_ONLY_ACTIONS.join(', ')} (DescribeAlarms names alarm ARNs in IAM, but returns composite alarms only when allowed on "*"). Every mutating action is scoped to the ARNs in the config.`,
     });
     if (phase === 'backstop') continue;
     Validations.of(fn).acknowledge({

@@ -1,7 +1,11 @@
 /**
  * The deployment table: per-service locks and one record per deployment
  * (key layout in lambdas/shared/deployments.ts). Point-in-time recovery is on
- * and the table is retained when the stack is deleted: it is the audit trail.
+ * and the table is retained when the stack is updated or deleted: it is the
+ * audit trail. Only the rollback of the create that made it deletes it (empty
+ * then), so a failed first `cdk deploy` can simply be run again; a stack
+ * deleted and installed again adopts the retained table with
+ * `cdk deploy --import-existing-resources` (README, "Deploying for real").
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
@@ -22,8 +26,9 @@ export class DeploymentTable extends Construct {
       encryption: TableEncryptionV2.awsManagedKey(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: 'expiresAt',
-      deletionProtection: true,
-      removalPolicy: RemovalPolicy.RETAIN,
+      // No deletion protection: it would make the rollback of a failed first create fail on this table
+      // (DeleteTable refused), leaving it behind. The DeletionPolicy keeps it through updates and deletes.
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
       globalSecondaryIndexes: [
         {
           indexName: SERVICE_INDEX,

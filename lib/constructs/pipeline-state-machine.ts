@@ -8,7 +8,7 @@
  *
  * State names are what an operator reads in the console graph.
  */
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
@@ -115,12 +115,15 @@ export class PipelineStateMachine extends Construct {
         .otherwise(new Choice(this, S.isRelease).when(Condition.isPresent(RELEASE_PATHS.releaseInput), release.plan).otherwise(initialize)),
     );
 
-    const stack = Stack.of(this);
+    // The UUID at the end of the stack id: new each time the stack is created.
+    const stackInstance = Fn.select(2, Fn.split('/', Stack.of(this).stackId));
     this.logGroup = new LogGroup(this, 'ExecutionLogs', {
-      // The /aws/vendedlogs/ prefix keeps the CloudWatch Logs resource policy small.
-      logGroupName: `/aws/vendedlogs/states/${config.pipeline.name}-${config.pipeline.environment}-${stack.stackName}`,
+      // The /aws/vendedlogs/ prefix keeps the account's CloudWatch Logs resource policy small (Step Functions
+      // log delivery). Nothing reads the name; the stack's UUID makes it unique, so the group a deleted stack
+      // left behind never collides with the one of the stack installed again.
+      logGroupName: `/aws/vendedlogs/states/${config.pipeline.name}-${config.pipeline.environment}-${stackInstance}`,
       retention: props.logRetention ?? RetentionDays.ONE_YEAR,
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       stateMachineName: stateMachineName(config.pipeline),

@@ -219,7 +219,9 @@ export class SimulatedApis {
       );
     cloudwatch
       .on(DescribeAlarmsCommand)
-      .callsFake(route('cloudwatch', 'DescribeAlarms', (input: { AlarmNames?: string[] }) => describeAlarms(m, input)));
+      .callsFake(
+        route('cloudwatch', 'DescribeAlarms', (input: { AlarmNames?: string[]; AlarmTypes?: string[] }) => describeAlarms(m, input)),
+      );
     dynamo
       .on(GetCommand)
       .callsFake(route('dynamodb', 'GetItem', (input: KeyInput) => ({ ...META, Item: clone(m.table.get(keyOf(input.Key))) })));
@@ -669,11 +671,16 @@ function describeReplicationGroups(m: AccountModel, input: { ReplicationGroupId?
   return { ...META, ReplicationGroups: [{ ReplicationGroupId: input.ReplicationGroupId, Status: group.status }] };
 }
 
-function describeAlarms(m: AccountModel, input: { AlarmNames?: string[] }) {
-  const MetricAlarms = (input.AlarmNames ?? [])
-    .filter((name) => m.alarms[name])
-    .map((name) => ({ AlarmName: name, StateValue: m.alarms[name]?.state, StateReason: m.alarms[name]?.reason }));
-  return { ...META, MetricAlarms, CompositeAlarms: [] };
+/** Like CloudWatch, metric alarms only unless AlarmTypes asks for composite alarms too. */
+function describeAlarms(m: AccountModel, input: { AlarmNames?: string[]; AlarmTypes?: string[] }) {
+  const types = input.AlarmTypes ?? ['MetricAlarm'];
+  const named = (input.AlarmNames ?? []).flatMap((name) => {
+    const alarm = m.alarms[name];
+    return alarm ? [{ AlarmName: name, StateValue: alarm.state, StateReason: alarm.reason, type: alarm.type }] : [];
+  });
+  const ofType = (type: string, wanted: string) =>
+    types.includes(wanted) ? named.filter((alarm) => alarm.type === type).map(({ type: _type, ...alarm }) => alarm) : [];
+  return { ...META, MetricAlarms: ofType('metric', 'MetricAlarm'), CompositeAlarms: ofType('composite', 'CompositeAlarm') };
 }
 
 // DynamoDB (document client) -------------------------------------------------

@@ -109,7 +109,15 @@ export const AccountSchema = z.strictObject({
     replicationGroups: z.record(z.string(), z.strictObject({ status: z.string() })),
   }),
   cloudwatch: z.strictObject({
-    alarms: z.record(z.string(), z.strictObject({ state: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']), reason: z.string().default('') })),
+    alarms: z.record(
+      z.string(),
+      z.strictObject({
+        state: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']),
+        reason: z.string().default(''),
+        /** DescribeAlarms returns a composite alarm only to a caller that asks for AlarmTypes CompositeAlarm. */
+        type: z.enum(['metric', 'composite']).default('metric'),
+      }),
+    ),
   }),
   /** Items of the deployment table (locks and records), as the handlers write them. */
   deploymentTable: z.array(z.record(z.string(), z.unknown())).default([]),

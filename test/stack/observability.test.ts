@@ -10,6 +10,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BatonConfigSchema, type PhaseName, PhaseNames } from '../../lambdas/shared/config-schema.ts';
 import { exampleConfig, ROOT, rawExampleConfig } from '../fixtures/config.ts';
+import { deployedIn, evaluate, identityPoliciesOf, resolveIntrinsics } from '../fixtures/iam.ts';
 import { logicalIdOf, resolveToString, type Synthesis, synth } from '../fixtures/synth.ts';
 
 const ACCOUNT = '123456789012';
@@ -17,6 +18,11 @@ const REGION = 'eu-west-1';
 const WEBHOOK_SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:baton/chat-webhook-Hk7Qz1`;
 /** The existing topic the variant config names. */
 const EXISTING_TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:ops-outcomes`;
+/** The confused-deputy conditions on what CloudWatch may do for the topic: alarms of this account only. */
+const ALARMS_OF_THIS_ACCOUNT = {
+  StringEquals: { 'aws:SourceAccount': ACCOUNT },
+  ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:cloudwatch:${REGION}:${ACCOUNT}:alarm:*`]] } },
+};
 /** Every phase function of the stack. */
 const ALL_PHASES: readonly PhaseName[] = PhaseNames;
 /** The phases that announce a terminal outcome (need "notify"). */
@@ -150,12 +156,9 @@ describe('observability of the stack for the example config', () => {
 
   describe('event archive', () => {
     it('sends every Baton phase and deployment event to a log group kept for a year', () => {
-      // Arrange
-      const logGroup = logicalIdOf(synthesis.stack, synthesis.stack.events.logGroup);
-
       // Assert
       synthesis.template.hasResourceProperties('AWS::Logs::LogGroup', {
-        LogGroupName: '/aws/events/baton-production',
+        LogGroupName: Match.absent(),
         RetentionInDays: 365,
       });
       synthesis.template.hasResourceProperties('AWS::Events::Rule', {
@@ -164,11 +167,71 @@ describe('observability of the stack for the example config', () => {
         Targets: [
           {
             Id: 'Archive',
-            Arn: { 'Fn::GetAtt': [logGroup, 'Arn'] },
+            Arn: Match.anyValue(),
             RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 },
           },
         ],
       });
+    });
+
+    it('has a log group without a fixed name, retained by a stack update or delete but deleted when its first create rolls back', () => {
+      // Arrange
+      const logGroup = logicalIdOf(synthesis.stack, synthesis.stack.events.logGroup);
+
+      // Act
+      const resource = synthesis.template.toJSON().Resources[logGroup];
+
+      // Assert: CloudFormation names it; the output tells operators which group to query.
+      expect(resource).toEqual({
+        Type: 'AWS::Logs::LogGroup',
+        Properties: { RetentionInDays: 365 },
+        DeletionPolicy: 'RetainExceptOnCreate',
+        UpdateReplacePolicy: 'Retain',
+      });
+      synthesis.template.hasOutput('EventArchiveLogGroupName', { Value: { Ref: logGroup } });
+    });
+
+    it('targets the log group by its ARN without the ":*" of its Arn attribute, the form EventBridge delivers to', () => {
+      // Arrange
+      const logGroup = logicalIdOf(synthesis.stack, synthesis.stack.events.logGroup);
+      const rule = synthesis.stack.getLogicalId(synthesis.stack.events.rule);
+      const resources = synthesis.template.toJSON().Resources as Record<string, { Properties: { Targets: Array<{ Arn: unknown }> } }>;
+
+      // Act
+      const targets = resources[rule]?.Properties.Targets.map((target) => target.Arn);
+
+      // Assert
+      expect(targets).toEqual([
+        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:logs:${REGION}:${ACCOUNT}:log-group:`, { Ref: logGroup }]] },
+      ]);
+    });
+
+    it('lets EventBridge, and no other service, create streams and put events in the archive log group (evaluated as IAM would)', async () => {
+      // Arrange
+      const logGroup = logicalIdOf(synthesis.stack, synthesis.stack.events.logGroup);
+      const name = 'BatonProduction-EventsArchive1234-AbCdEf';
+      const policies = Object.values(synthesis.template.findResources('AWS::Logs::ResourcePolicy')) as Array<{
+        Properties: { PolicyDocument: unknown };
+      }>;
+      const document = resolveIntrinsics(policies[0]?.Properties.PolicyDocument, {
+        'AWS::Partition': 'aws',
+        [logGroup]: name,
+        [`${logGroup}.Arn`]: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${name}:*`,
+      });
+      const stream = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${name}:log-stream:a1b2c3`;
+      const write = (principal: string, action: string) =>
+        evaluate({ principal, action, resource: stream, resourceAccount: ACCOUNT, resourcePolicy: JSON.parse(String(document)) });
+
+      // Act
+      const decisions = [
+        await write('events.amazonaws.com', 'logs:CreateLogStream'),
+        await write('events.amazonaws.com', 'logs:PutLogEvents'),
+        await write('sns.amazonaws.com', 'logs:PutLogEvents'),
+      ];
+
+      // Assert
+      expect(policies).toHaveLength(1);
+      expect(decisions.map((d) => d.result)).toEqual(['Allowed', 'Allowed', 'ImplicitlyDenied']);
     });
 
     it('lets only EventBridge (and log delivery) write to the archive log group', () => {
@@ -207,7 +270,7 @@ describe('observability of the stack for the example config', () => {
       });
     });
 
-    it('has a key with rotation that lets CloudWatch alarms publish to the encrypted topic', () => {
+    it('has a key with rotation that lets CloudWatch alarms of this account, and nothing else, use it for the encrypted topic', () => {
       // Arrange
       const { template } = synthesis;
 
@@ -221,7 +284,9 @@ describe('observability of the stack for the example config', () => {
         KeyPolicy: {
           Statement: Match.arrayWith([
             Match.objectEquals({
+              Sid: 'CloudWatchAlarmsOfThisAccount',
               Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+              Condition: ALARMS_OF_THIS_ACCOUNT,
               Effect: 'Allow',
               Principal: { Service: 'cloudwatch.amazonaws.com' },
               Resource: '*',
@@ -231,7 +296,7 @@ describe('observability of the stack for the example config', () => {
       });
     });
 
-    it('denies publishing without TLS, and that is the whole topic policy', () => {
+    it('denies publishing without TLS and lets only CloudWatch alarms of this account publish: that is the whole topic policy', () => {
       // Arrange
       const { template } = synthesis;
 
@@ -253,9 +318,150 @@ describe('observability of the stack for the example config', () => {
               Principal: '*',
               Resource: { Ref: topic },
             }),
+            Match.objectEquals({
+              Sid: 'CloudWatchAlarmsOfThisAccount',
+              Action: 'sns:Publish',
+              Condition: ALARMS_OF_THIS_ACCOUNT,
+              Effect: 'Allow',
+              Principal: { Service: 'cloudwatch.amazonaws.com' },
+              Resource: { Ref: topic },
+            }),
           ],
         },
       });
+    });
+
+    it('is the target of no EventBridge rule of the stack: CloudWatch alarms are its only AWS service publisher', () => {
+      // Act
+      const rules = Object.values(synthesis.template.findResources('AWS::Events::Rule')) as Array<{
+        Properties: { Targets?: Array<{ Arn: unknown }> };
+      }>;
+      const targets = rules.flatMap((rule) => rule.Properties.Targets ?? []).map((target) => JSON.stringify(target.Arn));
+
+      // Assert
+      expect(targets.length).toBeGreaterThan(0);
+      expect(targets.filter((arn) => arn.includes(topic))).toEqual([]);
+    });
+  });
+
+  describe('alarm notifications, evaluated as IAM would', () => {
+    /** The deployed values of the template's intrinsics. */
+    let deployed: Record<string, string>;
+    let topicPolicy: unknown;
+    let keyPolicy: unknown;
+    let alarms: Array<{ name: string; actions: unknown }>;
+
+    const TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:baton-production-outcomes`;
+    const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+    const OTHER_ACCOUNT = '210987654321';
+    const alarmArn = (account: string, name: string) => `arn:aws:cloudwatch:${REGION}:${account}:alarm:${name}`;
+    const fromAlarm = (account: string, name: string, secureTransport = 'true') => ({
+      'aws:SourceAccount': account,
+      'aws:SourceArn': alarmArn(account, name),
+      'aws:SecureTransport': secureTransport,
+    });
+    const publish = (context: Record<string, string>) =>
+      evaluate({
+        principal: 'cloudwatch.amazonaws.com',
+        action: 'sns:Publish',
+        resource: TOPIC_ARN,
+        resourceAccount: ACCOUNT,
+        context,
+        resourcePolicy: topicPolicy,
+      });
+    const useKey = (action: string, context: Record<string, string>) =>
+      evaluate({
+        principal: 'cloudwatch.amazonaws.com',
+        action,
+        resource: KEY_ARN,
+        resourceAccount: ACCOUNT,
+        context,
+        resourcePolicy: keyPolicy,
+      });
+
+    beforeAll(() => {
+      deployed = { 'AWS::Partition': 'aws', 'AWS::Region': REGION, 'AWS::AccountId': ACCOUNT, [topic]: TOPIC_ARN, [`${key}.Arn`]: KEY_ARN };
+      const resources = synthesis.template.toJSON().Resources as Record<
+        string,
+        { Type: string; Properties: { PolicyDocument?: unknown; KeyPolicy?: unknown; AlarmName?: string; AlarmActions?: unknown } }
+      >;
+      const ofType = (type: string) => Object.values(resources).filter((resource) => resource.Type === type);
+      topicPolicy = resolveIntrinsics(ofType('AWS::SNS::TopicPolicy')[0]?.Properties.PolicyDocument, deployed);
+      keyPolicy = resolveIntrinsics(ofType('AWS::KMS::Key')[0]?.Properties.KeyPolicy, deployed);
+      alarms = ofType('AWS::CloudWatch::Alarm').map((alarm) => ({
+        name: alarm.Properties.AlarmName ?? '',
+        actions: alarm.Properties.AlarmActions,
+      }));
+    });
+
+    it('has five alarms, each notifying the topic', () => {
+      // Assert
+      expect(alarms.map((alarm) => alarm.name).sort()).toEqual(
+        ['ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut', 'ReleaseRollbackFailed', 'RollbackFailed0'].map(
+          (id) => `BatonProduction-${id}`,
+        ),
+      );
+      for (const alarm of alarms) expect(alarm.actions).toEqual([{ Ref: topic }]);
+    });
+
+    it('allows each alarm of the stack to publish to the topic and to use its key', async () => {
+      for (const { name } of alarms) {
+        // Act
+        const decisions = [
+          await publish(fromAlarm(ACCOUNT, name)),
+          await useKey('kms:GenerateDataKey', fromAlarm(ACCOUNT, name)),
+          await useKey('kms:Decrypt', fromAlarm(ACCOUNT, name)),
+        ];
+
+        // Assert
+        expect(decisions.map((d) => `${name}: ${d.result}`)).toEqual(Array(3).fill(`${name}: Allowed`));
+      }
+    });
+
+    it("denies CloudWatch publishing or using the key for another account's alarm (confused deputy)", async () => {
+      // Act
+      const decisions = [
+        await publish(fromAlarm(OTHER_ACCOUNT, 'BatonProduction-ExecutionsFailed')),
+        await useKey('kms:GenerateDataKey', fromAlarm(OTHER_ACCOUNT, 'BatonProduction-ExecutionsFailed')),
+        await useKey('kms:Decrypt', fromAlarm(OTHER_ACCOUNT, 'BatonProduction-ExecutionsFailed')),
+        // This account named as the source, but the alarm of another: the SourceArn condition refuses it.
+        await publish({ ...fromAlarm(ACCOUNT, 'x'), 'aws:SourceArn': alarmArn(OTHER_ACCOUNT, 'BatonProduction-ExecutionsFailed') }),
+      ];
+
+      // Assert
+      expect(decisions.map((d) => d.result)).toEqual(Array(4).fill('ImplicitlyDenied'));
+    });
+
+    it('still lets the phases that announce outcomes publish over TLS, and only over TLS', async () => {
+      // Arrange
+      const values = (name: string) => deployed[name] ?? deployedIn(ACCOUNT, REGION)(name);
+      const publishAs = (phase: PhaseName, secureTransport: string) =>
+        evaluate({
+          principal: `arn:aws:iam::${ACCOUNT}:role/baton-${phase}`,
+          action: 'sns:Publish',
+          resource: TOPIC_ARN,
+          resourceAccount: ACCOUNT,
+          context: { 'aws:SecureTransport': secureTransport },
+          identityPolicies: identityPoliciesOf(synthesis.template, roleOf(synthesis, phase), values),
+          resourcePolicy: topicPolicy,
+        });
+
+      // Act
+      const decisions = [];
+      for (const phase of NOTIFYING_PHASES) {
+        decisions.push(`${phase}: ${(await publishAs(phase, 'true')).result}, ${(await publishAs(phase, 'false')).result}`);
+      }
+
+      // Assert
+      expect(decisions).toEqual(NOTIFYING_PHASES.map((phase) => `${phase}: Allowed, ExplicitlyDenied`));
+    });
+
+    it('denies publishing without TLS, even from an alarm of the stack', async () => {
+      // Act
+      const decision = await publish(fromAlarm(ACCOUNT, 'BatonProduction-ExecutionsFailed', 'false'));
+
+      // Assert
+      expect(decision.result).toBe('ExplicitlyDenied');
     });
   });
 

@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { PhaseName } from '../../lambdas/shared/config-schema.ts';
 import { RELEASE_STATE_NAMES, STATE_NAMES, TRANSIENT_ERRORS } from '../../lib/constructs/pipeline-state-machine.ts';
 import { exampleConfig, webService } from '../fixtures/config.ts';
+import { deployedIn, evaluate, identityPoliciesOf } from '../fixtures/iam.ts';
 import {
   type AslDefinition,
   type AslState,
@@ -229,12 +230,17 @@ describe('the Baton stack for the example config', () => {
       synthesis.template.hasResourceProperties('AWS::StepFunctions::StateMachine', { StateMachineType: 'STANDARD' });
     });
 
-    it('logs every event without execution data to a /aws/vendedlogs/states/ log group', () => {
+    it('logs every event without execution data to a /aws/vendedlogs/states/ log group named after this stack instance', () => {
       const logGroup = logicalIdOf(synthesis.stack, synthesis.stack.pipeline.logGroup);
 
-      expect(synthesis.template.toJSON().Resources[logGroup].Properties.LogGroupName).toBe(
-        '/aws/vendedlogs/states/baton-production-BatonProduction',
-      );
+      // The prefix keeps the account's CloudWatch Logs resource policy small; the UUID of the stack id
+      // makes the name new whenever the stack is created again, so a retained group never collides.
+      expect(synthesis.template.toJSON().Resources[logGroup].Properties.LogGroupName).toEqual({
+        'Fn::Join': [
+          '',
+          ['/aws/vendedlogs/states/baton-production-', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }],
+        ],
+      });
       synthesis.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
         LoggingConfiguration: {
           Level: 'ALL',
@@ -433,6 +439,7 @@ describe('the Baton stack for the example config', () => {
       expect(onStar.sort()).toEqual(
         [
           ...LOG_DELIVERY_ACTIONS,
+          'cloudwatch:DescribeAlarms',
           'ecs:DescribeTaskDefinition',
           'ecs:ListTasks',
           'elasticloadbalancing:DescribeListeners',
@@ -454,6 +461,36 @@ describe('the Baton stack for the example config', () => {
           },
         },
       ]);
+    });
+
+    it('lets the phases that read alarms, and no other, call cloudwatch:DescribeAlarms on "*", as composite alarms need (evaluated as IAM would)', async () => {
+      // Arrange
+      const readers: PhaseName[] = ['validate', 'verify', 'shiftTraffic', 'checkBake', 'shiftTogether'];
+      const describeAlarms = (phase: PhaseName, resource: string) =>
+        evaluate({
+          principal: `arn:aws:iam::${ACCOUNT}:role/baton-${phase}`,
+          action: 'cloudwatch:DescribeAlarms',
+          resource,
+          resourceAccount: ACCOUNT,
+          identityPolicies: identityPoliciesOf(synthesis.template, roleOf(phase), deployedIn(ACCOUNT, REGION)),
+        });
+
+      // Act
+      const describers = [...new Set(grantsFor(grants, 'cloudwatch:DescribeAlarms').flatMap((grant) => grant.roles))].sort();
+      const decisions = [];
+      for (const phase of readers) {
+        decisions.push({
+          phase,
+          // A request on "*" is evaluated once per ARN pattern the policies name: only "*" itself may answer.
+          everyAlarm: (await describeAlarms(phase, '*')).patterns,
+          // An alarm the config does not name, such as a composite alarm's child.
+          otherAlarm: (await describeAlarms(phase, `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:web-health-composite`)).result,
+        });
+      }
+
+      // Assert
+      expect(describers).toEqual(readers.map(roleOf).sort());
+      expect(decisions).toEqual(readers.map((phase) => ({ phase, everyAlarm: [['*', 'Allowed']], otherAlarm: 'Allowed' })));
     });
 
     it('lets only prepare pass the two task roles, and only to ECS tasks', () => {
@@ -566,8 +603,38 @@ describe('the Baton stack for the example config', () => {
       });
     });
 
-    it('is retained when the stack is deleted', () => {
-      synthesis.template.hasResource('AWS::DynamoDB::GlobalTable', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    it('keeps its fixed name, is retained by a stack update or delete, and is deleted when the create that made it rolls back', () => {
+      const tables = Object.values(synthesis.template.findResources('AWS::DynamoDB::GlobalTable')) as Array<{
+        DeletionPolicy?: string;
+        UpdateReplacePolicy?: string;
+        Properties: { TableName: string };
+      }>;
+
+      expect(tables.map((t) => [t.Properties.TableName, t.DeletionPolicy, t.UpdateReplacePolicy])).toEqual([
+        ['baton-production-deployments', 'RetainExceptOnCreate', 'Retain'],
+      ]);
+    });
+
+    it('has no deletion protection, which would make the rollback of a failed first create fail on the table', () => {
+      expect(JSON.stringify(synthesis.template.findResources('AWS::DynamoDB::GlobalTable'))).not.toContain('DeletionProtectionEnabled');
+    });
+
+    it('retains the execution log group the same way, and every other log group as before', () => {
+      const logGroups = synthesis.template.findResources('AWS::Logs::LogGroup') as Record<
+        string,
+        { DeletionPolicy?: string; UpdateReplacePolicy?: string }
+      >;
+      const execution = logicalIdOf(synthesis.stack, synthesis.stack.pipeline.logGroup);
+      const events = logicalIdOf(synthesis.stack, synthesis.stack.events.logGroup);
+      const policies = Object.fromEntries(
+        Object.entries(logGroups).map(([id, group]) => [
+          id === execution ? 'execution' : id === events ? 'events' : 'phase',
+          `${group.DeletionPolicy}/${group.UpdateReplacePolicy}`,
+        ]),
+      );
+
+      expect(Object.keys(logGroups)).toHaveLength(21);
+      expect(policies).toEqual({ execution: 'RetainExceptOnCreate/Retain', events: 'RetainExceptOnCreate/Retain', phase: 'Retain/Retain' });
     });
   });
 

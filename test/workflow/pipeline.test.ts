@@ -329,3 +329,39 @@ describe('a failure after the new colour was touched', () => {
     expect(weights(result)).toEqual({ blue: 0, green: 100 });
   });
 });
+
+describe('a deployment gated by a composite alarm', () => {
+  /** The example account with web-5xx-rate, the alarm the faults fire, as a composite alarm. */
+  function withCompositeAlarm() {
+    const account = exampleAccount();
+    const alarm = account.cloudwatch.alarms['web-5xx-rate'];
+    if (!alarm) throw new Error('the example account has no web-5xx-rate alarm');
+    return {
+      ...account,
+      cloudwatch: { alarms: { ...account.cloudwatch.alarms, 'web-5xx-rate': { ...alarm, type: 'composite' as const } } },
+    };
+  }
+
+  it('passes every gate while the composite alarm is OK and moves 100 % of traffic to green', async () => {
+    // Arrange / Act
+    const result = await run({ account: withCompositeAlarm() });
+
+    // Assert
+    expect(result.main.status).toBe('SUCCEEDED');
+    expect(result.main.executionPath).toEqual([...START, ...repeat(STABILITY_LOOP, 4), ...HAPPY_TAIL]);
+    expect(weights(result)).toEqual({ blue: 0, green: 100 });
+    expect(record(result)?.status).toBe('SUCCEEDED');
+  });
+
+  it('rolls back when the composite alarm goes to ALARM during the bake, naming it', async () => {
+    // Arrange / Act
+    const result = await run({ account: withCompositeAlarm(), faults: ['alarm-during-bake'] });
+
+    // Assert
+    expect(record(result)?.status).toBe('ROLLED_BACK');
+    expect(weights(result)).toEqual({ blue: 100, green: 0 });
+    expect(record(result)?.outcomeReason).toBe(
+      'GateFailedError: gate failed during the bake of green at 100 %: alarm web-5xx-rate is ALARM (Threshold Crossed: 3 datapoints were greater than the threshold (5.0).)',
+    );
+  });
+});
