@@ -37,6 +37,7 @@ import {
   GetSecretValueCommand,
   ResourceNotFoundException,
   SecretsManagerClient,
+  SecretsManagerServiceException,
 } from '@aws-sdk/client-secrets-manager';
 import {
   DescribeExecutionCommand,
@@ -56,6 +57,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { applyUpdate, evaluateCondition } from './dynamo-expressions.ts';
+import { getSecretValueVersionIdViolation } from './limits.ts';
 import { type AccountModel, tableKey } from './model.ts';
 
 const META = { $metadata: { httpStatusCode: 200, requestId: 'sim' } };
@@ -615,6 +617,9 @@ function describeSecret(m: AccountModel, input: { SecretId?: string }) {
 }
 
 function getSecretValue(m: AccountModel, input: { SecretId?: string; VersionId?: string; VersionStage?: string }) {
+  // Input validation comes before any look-up: a malformed VersionId fails even for a secret that does not exist.
+  const invalid = getSecretValueVersionIdViolation(input.VersionId);
+  if (invalid) throw new SecretsManagerServiceException({ ...invalid, $fault: 'client', ...errorMeta(400) });
   const secret = secretNamed(m, input.SecretId);
   const stage = input.VersionStage ?? (input.VersionId ? undefined : 'AWSCURRENT');
   const version = secret.versions.find((v) => (input.VersionId ? v.versionId === input.VersionId : v.stages.includes(stage ?? '')));

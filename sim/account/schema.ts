@@ -3,6 +3,14 @@
  * (sim/accounts/example.json). Validated with zod like every other input.
  */
 import { z } from 'zod';
+import { parseValueFrom } from '../../lambdas/shared/secret-refs.ts';
+import { secretVersionIdProblem } from './limits.ts';
+
+/** A Secrets Manager version id (32 to 64 characters; see limits.ts). */
+const SecretVersionIdSchema = z.string().superRefine((versionId, ctx) => {
+  const problem = secretVersionIdProblem(versionId);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 export const ImageBehaviourSchema = z.enum(['healthy', 'crash', 'unhealthy', 'never-starts']);
 export type ImageBehaviour = z.infer<typeof ImageBehaviourSchema>;
@@ -14,7 +22,19 @@ const ContainerSchema = z
     essential: z.boolean().optional(),
     portMappings: z.array(z.object({ containerPort: z.number().int() }).passthrough()).optional(),
     environment: z.array(z.object({ name: z.string(), value: z.string() })).optional(),
-    secrets: z.array(z.object({ name: z.string(), valueFrom: z.string() })).optional(),
+    secrets: z
+      .array(
+        z.object({
+          name: z.string(),
+          // A version id pinned in valueFrom (`arn:...:key::versionId`) is a Secrets Manager version id too.
+          valueFrom: z.string().superRefine((valueFrom, ctx) => {
+            const versionId = parseValueFrom(valueFrom)?.versionId;
+            const problem = versionId === undefined ? undefined : secretVersionIdProblem(versionId);
+            if (problem) ctx.addIssue({ code: 'custom', message: `valueFrom: ${problem}` });
+          }),
+        }),
+      )
+      .optional(),
   })
   .passthrough();
 
@@ -96,7 +116,7 @@ export const AccountSchema = z.strictObject({
       z.strictObject({
         versions: z.array(
           z.strictObject({
-            versionId: z.string(),
+            versionId: SecretVersionIdSchema,
             stages: z.array(z.string()),
             /** The JSON document stored in the version. Never leaves the simulated account. */
             value: z.record(z.string(), z.unknown()),

@@ -1,0 +1,122 @@
+/**
+ * The simulated account enforces AWS's limits and fails as AWS does: the
+ * error name and message a handler would see from the real service.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { issueLines } from '../../lambdas/shared/zod-format.ts';
+import { SimulatedApis } from '../../sim/account/api.ts';
+import { AccountModel } from '../../sim/account/model.ts';
+import { AccountSchema } from '../../sim/account/schema.ts';
+import { ROOT } from '../fixtures/config.ts';
+
+const APP_CONFIG_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:web/app-config-Xy12Ab';
+const CURRENT_VERSION_ID = '20261120-0000-4000-8000-000000000001';
+
+function rawAccount(): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(ROOT, 'sim', 'accounts', 'example.json'), 'utf8')) as Record<string, unknown>;
+}
+
+/** What a rejected SDK call threw: its name and message. */
+async function failureOf(call: () => Promise<unknown>): Promise<{ name: string; message: string }> {
+  try {
+    await call();
+  } catch (error) {
+    if (error instanceof Error) return { name: error.name, message: error.message };
+    throw error;
+  }
+  throw new Error('the call succeeded');
+}
+
+let apis: SimulatedApis;
+let model: AccountModel;
+
+beforeEach(() => {
+  model = new AccountModel(AccountSchema.parse(rawAccount()), Date.now());
+  apis = new SimulatedApis(model);
+  apis.install();
+});
+
+afterEach(() => {
+  apis.uninstall();
+});
+
+describe('Secrets Manager version ids', () => {
+  it('every account file holds version ids of 32 to 64 characters', () => {
+    for (const file of ['example.json', 'three-services.json']) {
+      const account = AccountSchema.parse(JSON.parse(readFileSync(join(ROOT, 'sim', 'accounts', file), 'utf8')));
+      const ids = Object.values(account.secretsManager.secrets).flatMap((secret) => secret.versions.map((v) => v.versionId));
+      expect(ids.every((id) => id.length >= 32 && id.length <= 64)).toBe(true);
+    }
+  });
+
+  it('the account schema refuses a 12-character version id, naming the field', () => {
+    // Arrange
+    const raw = rawAccount() as { secretsManager: { secrets: Record<string, { versions: Array<{ versionId: string }> }> } };
+    const versions = raw.secretsManager.secrets[APP_CONFIG_ARN]?.versions ?? [];
+    const first = versions[0];
+    if (!first) throw new Error('example account changed: no app-config version');
+    first.versionId = 'v-2026-11-20';
+
+    // Act
+    const parsed = AccountSchema.safeParse(raw);
+
+    // Assert
+    expect(parsed.success).toBe(false);
+    expect(parsed.error ? issueLines(parsed.error) : []).toEqual([
+      `secretsManager.secrets.${APP_CONFIG_ARN}.versions[0].versionId: versionId must be 32 to 64 characters of letters, digits, '-' and '_' (Secrets Manager's version ids are UUIDs in practice, e.g. 20261120-0000-4000-8000-000000000001); got 'v-2026-11-20' (12 characters)`,
+    ]);
+  });
+
+  it('the account schema refuses a version id pinned in a task definition valueFrom', () => {
+    // Arrange
+    const raw = rawAccount() as {
+      ecs: { taskDefinitions: Array<{ containerDefinitions: Array<{ secrets?: Array<{ valueFrom: string }> }> }> };
+    };
+    const secret = raw.ecs.taskDefinitions[0]?.containerDefinitions[0]?.secrets?.find((s) => s.valueFrom.includes('::'));
+    if (!secret) throw new Error('example account changed: no pinned valueFrom');
+    secret.valueFrom = `${APP_CONFIG_ARN}:DATABASE_URL::v9`;
+
+    // Act
+    const parsed = AccountSchema.safeParse(raw);
+
+    // Assert
+    expect(parsed.error?.issues.map((issue) => issue.message)).toEqual([
+      "valueFrom: versionId must be 32 to 64 characters of letters, digits, '-' and '_' (Secrets Manager's version ids are UUIDs in practice, e.g. 20261120-0000-4000-8000-000000000001); got 'v9' (2 characters)",
+    ]);
+  });
+
+  it('GetSecretValue refuses a VersionId shorter than 32 characters with ValidationException', async () => {
+    const client = new SecretsManagerClient({});
+
+    const failure = await failureOf(() => client.send(new GetSecretValueCommand({ SecretId: APP_CONFIG_ARN, VersionId: 'v-2026-11-20' })));
+
+    expect(failure).toEqual({
+      name: 'ValidationException',
+      message:
+        "1 validation error detected: Value 'v-2026-11-20' at 'versionId' failed to satisfy constraint: Member must have length greater than or equal to 32",
+    });
+  });
+
+  it('GetSecretValue refuses a VersionId longer than 64 characters, before looking the secret up', async () => {
+    const client = new SecretsManagerClient({});
+    const long = 'a'.repeat(65);
+
+    const failure = await failureOf(() => client.send(new GetSecretValueCommand({ SecretId: 'no-such-secret', VersionId: long })));
+
+    expect(failure).toEqual({
+      name: 'ValidationException',
+      message: `1 validation error detected: Value '${long}' at 'versionId' failed to satisfy constraint: Member must have length less than or equal to 64`,
+    });
+  });
+
+  it('GetSecretValue answers a well-formed VersionId', async () => {
+    const client = new SecretsManagerClient({});
+
+    const answer = await client.send(new GetSecretValueCommand({ SecretId: APP_CONFIG_ARN, VersionId: CURRENT_VERSION_ID }));
+
+    expect(answer.VersionId).toBe(CURRENT_VERSION_ID);
+  });
+});
