@@ -57,7 +57,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { applyUpdate, evaluateCondition } from './dynamo-expressions.ts';
-import { getSecretValueVersionIdViolation } from './limits.ts';
+import { getSecretValueVersionIdViolation, itemSizeViolation, keySizeViolation, type LimitViolation } from './limits.ts';
 import { type AccountModel, tableKey } from './model.ts';
 
 const META = { $metadata: { httpStatusCode: 200, requestId: 'sim' } };
@@ -198,9 +198,7 @@ export class SimulatedApis {
     cloudwatch
       .on(DescribeAlarmsCommand)
       .callsFake(route('cloudwatch', 'DescribeAlarms', (input: { AlarmNames?: string[] }) => describeAlarms(m, input)));
-    dynamo
-      .on(GetCommand)
-      .callsFake(route('dynamodb', 'GetItem', (input: KeyInput) => ({ ...META, Item: clone(m.table.get(keyOf(input.Key))) })));
+    dynamo.on(GetCommand).callsFake(route('dynamodb', 'GetItem', (input: KeyInput) => getItem(m, input)));
     dynamo.on(PutCommand).callsFake(route('dynamodb', 'PutItem', (input: PutInput) => putItem(m, input)));
     dynamo.on(UpdateCommand).callsFake(route('dynamodb', 'UpdateItem', (input: UpdateInput) => updateItem(m, input)));
     dynamo.on(DeleteCommand).callsFake(route('dynamodb', 'DeleteItem', (input: DeleteInput) => deleteItem(m, input)));
@@ -688,6 +686,19 @@ function keyOf(key: Item | undefined): string {
   return tableKey(key ?? {});
 }
 
+/** The deployment table's key schema (lib/constructs/deployment-table.ts). */
+const TABLE_KEY = { partitionKey: 'pk', sortKey: 'sk' } as const;
+
+function dynamoValidation(violation: LimitViolation): Error {
+  return new DynamoDBServiceException({ ...violation, $fault: 'client', ...errorMeta(400) });
+}
+
+/** A key value over DynamoDB's key size limits is refused before anything is read or written. */
+function assertKeySize(key: Item | undefined): void {
+  const violation = keySizeViolation(key ?? {}, TABLE_KEY);
+  if (violation) throw dynamoValidation(violation);
+}
+
 /** DynamoDB refuses a request whose ExpressionAttributeNames or Values hold a placeholder no expression uses. */
 function assertPlaceholdersUsed(input: ConditionParts & { UpdateExpression?: string; KeyConditionExpression?: string }) {
   const expressions = [input.ConditionExpression, input.UpdateExpression, input.KeyConditionExpression].filter(Boolean).join(' ');
@@ -715,8 +726,17 @@ function check(existing: Item | undefined, input: ConditionParts) {
   }
 }
 
+function getItem(m: AccountModel, input: KeyInput) {
+  assertKeySize(input.Key);
+  return { ...META, Item: clone(m.table.get(keyOf(input.Key))) };
+}
+
 function putItem(m: AccountModel, input: PutInput) {
   const item = clone(input.Item ?? {});
+  assertKeySize(item);
+  // The item's size is checked with the request, before the condition is evaluated.
+  const tooLarge = itemSizeViolation(item, 'PutItem');
+  if (tooLarge) throw dynamoValidation(tooLarge);
   const key = keyOf(item);
   check(m.table.get(key), input);
   m.table.set(key, item);
@@ -724,6 +744,7 @@ function putItem(m: AccountModel, input: PutInput) {
 }
 
 function updateItem(m: AccountModel, input: UpdateInput) {
+  assertKeySize(input.Key);
   const key = keyOf(input.Key);
   // DynamoDB refuses an update that sets a key attribute.
   const keyNames = Object.keys(input.Key ?? {});
@@ -746,6 +767,9 @@ function updateItem(m: AccountModel, input: UpdateInput) {
     input.ExpressionAttributeNames,
     input.ExpressionAttributeValues,
   );
+  // UpdateItem measures the item as it would be after the update.
+  const tooLarge = itemSizeViolation(updated, 'UpdateItem');
+  if (tooLarge) throw dynamoValidation(tooLarge);
   m.table.set(key, updated);
   if (input.ReturnValues === 'ALL_NEW') return { ...META, Attributes: clone(updated) };
   if (input.ReturnValues === 'ALL_OLD') return { ...META, ...(existing ? { Attributes: clone(existing) } : {}) };
@@ -754,6 +778,7 @@ function updateItem(m: AccountModel, input: UpdateInput) {
 }
 
 function deleteItem(m: AccountModel, input: DeleteInput) {
+  assertKeySize(input.Key);
   const key = keyOf(input.Key);
   check(m.table.get(key), input);
   m.table.delete(key);

@@ -67,3 +67,106 @@ export function getSecretValueVersionIdViolation(versionId: string | undefined):
     message: `1 validation error detected: Value '${versionId}' at 'versionId' failed to satisfy constraint: ${constraint}`,
   };
 }
+
+// DynamoDB --------------------------------------------------------------------
+
+/**
+ * "The maximum item size in DynamoDB is 400 KB, which includes both attribute
+ * name binary length (UTF-8 length) and attribute value lengths", and "all
+ * size measurements in DynamoDB use binary-based units": 400 × 1024 bytes
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html#limits-items).
+ */
+export const DYNAMODB_MAX_ITEM_BYTES = 400 * 1024;
+/** Partition key values are 1 to 2048 bytes, sort key values 1 to 1024 bytes (Constraints.html#limits-partition-sort-keys). */
+export const DYNAMODB_MAX_PARTITION_KEY_BYTES = 2048;
+export const DYNAMODB_MAX_SORT_KEY_BYTES = 1024;
+
+const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
+
+/** A number's size: 1 byte per two significant digits, plus 1 (leading and trailing zeroes trimmed). */
+function numberBytes(value: number | bigint): number {
+  const digits = String(value)
+    .replace(/^-/, '')
+    .replace(/e[+-]?\d+$/i, '')
+    .replace('.', '')
+    .replace(/^0+/, '')
+    .replace(/0+$/, '');
+  return Math.ceil(Math.max(digits.length, 1) / 2) + 1;
+}
+
+/**
+ * The size of one attribute value as DynamoDB counts it (without its name):
+ * strings their UTF-8 bytes, numbers per significant digits, binary its raw
+ * bytes, null and booleans 1 byte, a List or Map 3 bytes of overhead plus 1
+ * byte per element plus its elements (a Map's element counts its key's name
+ * too); a set the sum of its members. Values as the document client takes
+ * them (undefined is dropped, as the document client drops it).
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html
+ */
+export function attributeValueBytes(value: unknown): number {
+  if (value === null || typeof value === 'boolean') return 1;
+  if (typeof value === 'string') return utf8Bytes(value);
+  if (typeof value === 'number' || typeof value === 'bigint') return numberBytes(value);
+  if (value instanceof Uint8Array) return value.byteLength;
+  if (value instanceof Set) return [...value].reduce<number>((sum, member) => sum + attributeValueBytes(member), 0);
+  if (Array.isArray(value)) return value.reduce<number>((sum, element) => sum + 1 + attributeValueBytes(element), 3);
+  if (typeof value === 'object') {
+    return Object.entries(value as Record<string, unknown>)
+      .filter(([, element]) => element !== undefined)
+      .reduce((sum, [name, element]) => sum + 1 + utf8Bytes(name) + attributeValueBytes(element), 3);
+  }
+  return 0;
+}
+
+/** An item's size: the UTF-8 length of each attribute name plus the size of its value. */
+export function dynamoItemBytes(item: Readonly<Record<string, unknown>>): number {
+  return Object.entries(item)
+    .filter(([, value]) => value !== undefined)
+    .reduce((sum, [name, value]) => sum + utf8Bytes(name) + attributeValueBytes(value), 0);
+}
+
+/**
+ * PutItem of an item over 400 KB, or UpdateItem whose item would be over 400 KB
+ * once updated: ValidationException. The two operations word it differently;
+ * "Item size to update has exceeded the maximum allowed size" is in UpdateItem's
+ * list of ValidationException causes
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateItem.html#API_UpdateItem_Errors).
+ */
+export function itemSizeViolation(
+  item: Readonly<Record<string, unknown>>,
+  operation: 'PutItem' | 'UpdateItem',
+): LimitViolation | undefined {
+  if (dynamoItemBytes(item) <= DYNAMODB_MAX_ITEM_BYTES) return undefined;
+  return {
+    name: 'ValidationException',
+    message:
+      operation === 'UpdateItem'
+        ? 'Item size to update has exceeded the maximum allowed size'
+        : 'Item size has exceeded the maximum allowed size',
+  };
+}
+
+/**
+ * A key value over its limit: ValidationException. The partition key message
+ * has no space between "of" and the number, as DynamoDB sends it.
+ */
+export function keySizeViolation(
+  key: Readonly<Record<string, unknown>>,
+  names: { readonly partitionKey: string; readonly sortKey?: string },
+): LimitViolation | undefined {
+  const partition = key[names.partitionKey];
+  if (partition !== undefined && attributeValueBytes(partition) > DYNAMODB_MAX_PARTITION_KEY_BYTES) {
+    return {
+      name: 'ValidationException',
+      message: `One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of${DYNAMODB_MAX_PARTITION_KEY_BYTES} bytes`,
+    };
+  }
+  const sort = names.sortKey === undefined ? undefined : key[names.sortKey];
+  if (sort !== undefined && attributeValueBytes(sort) > DYNAMODB_MAX_SORT_KEY_BYTES) {
+    return {
+      name: 'ValidationException',
+      message: `One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of ${DYNAMODB_MAX_SORT_KEY_BYTES} bytes`,
+    };
+  }
+  return undefined;
+}

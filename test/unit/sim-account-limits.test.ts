@@ -4,10 +4,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { issueLines } from '../../lambdas/shared/zod-format.ts';
 import { SimulatedApis } from '../../sim/account/api.ts';
+import { attributeValueBytes, DYNAMODB_MAX_ITEM_BYTES, dynamoItemBytes } from '../../sim/account/limits.ts';
 import { AccountModel } from '../../sim/account/model.ts';
 import { AccountSchema } from '../../sim/account/schema.ts';
 import { ROOT } from '../fixtures/config.ts';
@@ -118,5 +121,93 @@ describe('Secrets Manager version ids', () => {
     const answer = await client.send(new GetSecretValueCommand({ SecretId: APP_CONFIG_ARN, VersionId: CURRENT_VERSION_ID }));
 
     expect(answer.VersionId).toBe(CURRENT_VERSION_ID);
+  });
+});
+
+describe('DynamoDB item and key sizes', () => {
+  const TableName = 'baton-test-deployments';
+  const documents = () => DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  /** An item of exactly `bytes`: pk "P" (3 bytes), sk "S" (3) and a string attribute "blob" (4 + its length). */
+  const itemOf = (bytes: number) => ({ pk: 'P', sk: 'S', blob: 'x'.repeat(bytes - 10) });
+
+  it('counts an item as DynamoDB does: names plus values, 3 bytes per List or Map and 1 per element', () => {
+    // pk 2+1; n 1+(2+1); b 1+1; l 1+(3 + (1+1) + (1+2)); m 1+(3 + 1+1+1)
+    expect(dynamoItemBytes({ pk: 'a', n: 123, b: true, l: ['x', 1], m: { k: 'v' } })).toBe(25);
+    expect(attributeValueBytes('é')).toBe(2);
+    expect(attributeValueBytes(0.00125)).toBe(3);
+    expect(attributeValueBytes(null)).toBe(1);
+    expect(attributeValueBytes(new Uint8Array(5))).toBe(5);
+    expect(dynamoItemBytes(itemOf(DYNAMODB_MAX_ITEM_BYTES))).toBe(409_600);
+  });
+
+  it('PutItem takes an item of exactly 400 KB', async () => {
+    await documents().send(new PutCommand({ TableName, Item: itemOf(DYNAMODB_MAX_ITEM_BYTES) }));
+
+    expect(model.table.get('P|S')?.blob).toHaveLength(409_590);
+  });
+
+  it('PutItem refuses an item one byte over 400 KB with ValidationException, writing nothing', async () => {
+    const failure = await failureOf(() => documents().send(new PutCommand({ TableName, Item: itemOf(DYNAMODB_MAX_ITEM_BYTES + 1) })));
+
+    expect(failure).toEqual({ name: 'ValidationException', message: 'Item size has exceeded the maximum allowed size' });
+    expect(model.table.has('P|S')).toBe(false);
+  });
+
+  it('UpdateItem measures the item after the update and refuses it over 400 KB, leaving the item as it was', async () => {
+    // Arrange: 409,586 bytes stored; the update adds "more" (4 bytes) = "0123456789a" (11 bytes): 409,601
+    const client = documents();
+    await client.send(new PutCommand({ TableName, Item: itemOf(DYNAMODB_MAX_ITEM_BYTES - 14) }));
+
+    // Act
+    const failure = await failureOf(() =>
+      client.send(
+        new UpdateCommand({
+          TableName,
+          Key: { pk: 'P', sk: 'S' },
+          UpdateExpression: 'SET #more = :more',
+          ExpressionAttributeNames: { '#more': 'more' },
+          ExpressionAttributeValues: { ':more': '0123456789a' },
+        }),
+      ),
+    );
+
+    // Assert
+    expect(failure).toEqual({ name: 'ValidationException', message: 'Item size to update has exceeded the maximum allowed size' });
+    expect(model.table.get('P|S')?.more).toBeUndefined();
+  });
+
+  it('UpdateItem takes an update that ends exactly at 400 KB', async () => {
+    const client = documents();
+    await client.send(new PutCommand({ TableName, Item: itemOf(DYNAMODB_MAX_ITEM_BYTES - 14) }));
+
+    await client.send(
+      new UpdateCommand({
+        TableName,
+        Key: { pk: 'P', sk: 'S' },
+        UpdateExpression: 'SET #more = :more',
+        ExpressionAttributeNames: { '#more': 'more' },
+        ExpressionAttributeValues: { ':more': '0123456789' },
+      }),
+    );
+
+    expect(dynamoItemBytes(model.table.get('P|S') ?? {})).toBe(409_600);
+  });
+
+  it('refuses a partition key value over 2048 bytes', async () => {
+    const failure = await failureOf(() => documents().send(new GetCommand({ TableName, Key: { pk: 'p'.repeat(2049), sk: 'S' } })));
+
+    expect(failure).toEqual({
+      name: 'ValidationException',
+      message: 'One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes',
+    });
+  });
+
+  it('refuses a sort key value over 1024 bytes', async () => {
+    const failure = await failureOf(() => documents().send(new PutCommand({ TableName, Item: { pk: 'P', sk: 's'.repeat(1025) } })));
+
+    expect(failure).toEqual({
+      name: 'ValidationException',
+      message: 'One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of 1024 bytes',
+    });
   });
 });
