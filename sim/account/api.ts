@@ -31,7 +31,7 @@ import {
   TargetGroupNotFoundException,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeReplicationGroupsCommand, ElastiCacheClient, ReplicationGroupNotFoundFault } from '@aws-sdk/client-elasticache';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, EventBridgeServiceException, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
   DescribeSecretCommand,
   GetSecretValueCommand,
@@ -53,11 +53,20 @@ import {
   StopExecutionCommand,
   TaskDoesNotExist,
 } from '@aws-sdk/client-sfn';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { PublishCommand, SNSClient, InvalidParameterException as SnsInvalidParameterException } from '@aws-sdk/client-sns';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { applyUpdate, evaluateCondition } from './dynamo-expressions.ts';
-import { getSecretValueVersionIdViolation, itemSizeViolation, keySizeViolation, type LimitViolation } from './limits.ts';
+import {
+  getSecretValueVersionIdViolation,
+  itemSizeViolation,
+  keySizeViolation,
+  type LimitViolation,
+  type PutEventsEntry,
+  publishViolation,
+  putEventsEntryFailure,
+  putEventsViolation,
+} from './limits.ts';
 import { type AccountModel, tableKey } from './model.ts';
 
 const META = { $metadata: { httpStatusCode: 200, requestId: 'sim' } };
@@ -565,11 +574,17 @@ function describeImages(m: AccountModel, input: DescribeImagesInput) {
 // EventBridge and SNS --------------------------------------------------------
 
 interface PutEventsInput {
-  Entries?: Array<{ Source?: string; DetailType?: string; Detail?: string; EventBusName?: string; Resources?: string[] }>;
+  Entries?: PutEventsEntry[];
 }
 
 function putEvents(m: AccountModel, input: PutEventsInput) {
-  for (const entry of input.Entries ?? []) {
+  const entries = input.Entries ?? [];
+  const invalid = putEventsViolation(entries, m.region);
+  if (invalid) throw new EventBridgeServiceException({ ...invalid, $fault: 'client', ...errorMeta(400) });
+  // Each entry succeeds or fails on its own; the request succeeds and counts the failed ones.
+  const results = entries.map((entry) => {
+    const failure = putEventsEntryFailure(entry);
+    if (failure) return failure;
     m.events.push({
       at: new Date(m.now).toISOString(),
       source: entry.Source ?? '',
@@ -577,8 +592,9 @@ function putEvents(m: AccountModel, input: PutEventsInput) {
       bus: entry.EventBusName ?? 'default',
       detail: JSON.parse(entry.Detail ?? '{}') as Record<string, unknown>,
     });
-  }
-  return { ...META, FailedEntryCount: 0, Entries: (input.Entries ?? []).map((_, i) => ({ EventId: `event-${m.events.length + i}` })) };
+    return { EventId: `event-${m.events.length}` };
+  });
+  return { ...META, FailedEntryCount: results.filter((result) => 'ErrorCode' in result).length, Entries: results };
 }
 
 interface PublishInput {
@@ -589,6 +605,8 @@ interface PublishInput {
 
 function publish(m: AccountModel, input: PublishInput) {
   if (!input.TopicArn || !input.Message) throw new Error('Publish needs TopicArn and Message');
+  const invalid = publishViolation(input);
+  if (invalid) throw new SnsInvalidParameterException({ message: invalid.message, ...errorMeta(400) });
   m.notifications.push({
     at: new Date(m.now).toISOString(),
     topicArn: input.TopicArn,

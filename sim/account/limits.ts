@@ -170,3 +170,138 @@ export function keySizeViolation(
   }
   return undefined;
 }
+
+// SNS -------------------------------------------------------------------------
+
+/**
+ * Publish: "The total size limit for a single Publish action is 256 KB
+ * (262,144 bytes, not 262,144 characters)"; a longer Message fails with
+ * InvalidParameter "Invalid parameter: Message too long".
+ * https://docs.aws.amazon.com/sns/latest/api/API_Publish.html
+ */
+export const SNS_MAX_MESSAGE_BYTES = 262_144;
+/**
+ * Publish Subject: "must be ASCII text that begins with a letter, number, or
+ * punctuation mark; must not include line breaks or control characters; and
+ * must be less than 100 characters long" (API_Publish.html). SNS itself takes
+ * 100 and refuses 101 with "Invalid parameter: Subject" (measured, moto issue
+ * #1503); so do we.
+ */
+export const SNS_MAX_SUBJECT_LENGTH = 100;
+
+export function publishViolation(input: { readonly Subject?: string; readonly Message?: string }): LimitViolation | undefined {
+  if (input.Message !== undefined && Buffer.byteLength(input.Message, 'utf8') > SNS_MAX_MESSAGE_BYTES) {
+    return { name: 'InvalidParameterException', message: 'Invalid parameter: Message too long' };
+  }
+  const subject = input.Subject;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what SNS refuses in a subject.
+  if (subject !== undefined && (subject.length > SNS_MAX_SUBJECT_LENGTH || /[\u0000-\u001f\u007f]/.test(subject))) {
+    return { name: 'InvalidParameterException', message: 'Invalid parameter: Subject' };
+  }
+  return undefined;
+}
+
+// EventBridge -----------------------------------------------------------------
+
+/** PutEvents takes 1 to 10 entries (API_PutEvents.html, Entries: "Array Members: Minimum number of 1 item. Maximum number of 10 items."). */
+export const PUT_EVENTS_MAX_ENTRIES = 10;
+/**
+ * The total entry size of one PutEvents request. It was 256 KB until
+ * 2026-01-29, when AWS raised it to 1 MB ("Amazon EventBridge increases event
+ * payload size from 256 KB to 1 MB", What's New, January 2026) in every
+ * commercial Region except Asia Pacific (New Zealand, Thailand, Malaysia,
+ * Taipei) and Mexico (Central), which keep 256 KB. Measured: exactly
+ * 1,048,576 bytes is accepted, one more is refused.
+ */
+export const PUT_EVENTS_MAX_REQUEST_BYTES = 1024 * 1024;
+export const PUT_EVENTS_MAX_REQUEST_BYTES_LEGACY = 256 * 1024;
+const PUT_EVENTS_LEGACY_REGIONS: ReadonlySet<string> = new Set([
+  'ap-southeast-6', // Asia Pacific (New Zealand)
+  'ap-southeast-7', // Asia Pacific (Thailand)
+  'ap-southeast-5', // Asia Pacific (Malaysia)
+  'ap-east-2', // Asia Pacific (Taipei)
+  'mx-central-1', // Mexico (Central)
+]);
+
+export function putEventsMaxRequestBytes(region: string): number {
+  return PUT_EVENTS_LEGACY_REGIONS.has(region) ? PUT_EVENTS_MAX_REQUEST_BYTES_LEGACY : PUT_EVENTS_MAX_REQUEST_BYTES;
+}
+
+export interface PutEventsEntry {
+  readonly Time?: Date | string | number;
+  readonly Source?: string;
+  readonly DetailType?: string;
+  readonly Detail?: string;
+  readonly EventBusName?: string;
+  readonly Resources?: readonly string[];
+  readonly TraceHeader?: string;
+}
+
+/**
+ * An entry's size as EventBridge computes it: Time 14 bytes if given; Source,
+ * DetailType, Detail and each of Resources their UTF-8 bytes.
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html
+ */
+export function putEventsEntryBytes(entry: PutEventsEntry): number {
+  const bytes = (text: string | undefined) => (text === undefined ? 0 : Buffer.byteLength(text, 'utf8'));
+  return (
+    (entry.Time !== undefined ? 14 : 0) +
+    bytes(entry.Source) +
+    bytes(entry.DetailType) +
+    bytes(entry.Detail) +
+    (entry.Resources ?? []).reduce((sum, resource) => sum + bytes(resource), 0)
+  );
+}
+
+/** An entry as EventBridge's request validation prints it (the service's Java toString of PutEventsRequestEntry). */
+function entryAsPrinted(entry: PutEventsEntry): string {
+  const value = (field: string | undefined) => field ?? 'null';
+  const time = entry.Time === undefined ? 'null' : String(entry.Time instanceof Date ? entry.Time.toISOString() : entry.Time);
+  const resources = entry.Resources ? `[${entry.Resources.join(', ')}]` : 'null';
+  return `PutEventsRequestEntry(time=${time}, source=${value(entry.Source)}, resources=${resources}, detailType=${value(entry.DetailType)}, detail=${value(entry.Detail)}, eventBusName=${value(entry.EventBusName)}, traceHeader=${value(entry.TraceHeader)}, kmsKeyIdentifier=null, internalMetadata=null)`;
+}
+
+/**
+ * What fails a whole PutEvents request, in the order EventBridge checks:
+ * more than 10 entries (input validation, which echoes the entries), then the
+ * total entry size ("Total size of the entries in the request is over the
+ * limit.", ValidationException, as AWS sends it: see aws-service-catalog-puppet
+ * issue #563 and LocalStack's EventBridge provider, snapshot-tested against AWS).
+ */
+export function putEventsViolation(entries: readonly PutEventsEntry[], region: string): LimitViolation | undefined {
+  if (entries.length > PUT_EVENTS_MAX_ENTRIES) {
+    return {
+      name: 'ValidationException',
+      message: `1 validation error detected: Value '[${entries.map(entryAsPrinted).join(', ')}]' at 'entries' failed to satisfy constraint: Member must have length less than or equal to ${PUT_EVENTS_MAX_ENTRIES}`,
+    };
+  }
+  const total = entries.reduce((sum, entry) => sum + putEventsEntryBytes(entry), 0);
+  if (total > putEventsMaxRequestBytes(region)) {
+    return { name: 'ValidationException', message: 'Total size of the entries in the request is over the limit.' };
+  }
+  return undefined;
+}
+
+/**
+ * A per-entry failure: the request succeeds, the entry is not put, and the
+ * response's entry carries ErrorCode and ErrorMessage (FailedEntryCount counts
+ * it). Detail must be a JSON object: anything else is "MalformedDetail".
+ */
+export function putEventsEntryFailure(entry: PutEventsEntry): { readonly ErrorCode: string; readonly ErrorMessage: string } | undefined {
+  if (!entry.Source) {
+    return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameter Source is not valid. Reason: Source is a required argument.' };
+  }
+  if (!entry.DetailType) {
+    return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameter DetailType is not valid. Reason: DetailType is a required argument.' };
+  }
+  if (!entry.Detail) {
+    return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameter Detail is not valid. Reason: Detail is a required argument.' };
+  }
+  try {
+    const detail: unknown = JSON.parse(entry.Detail);
+    if (typeof detail === 'object' && detail !== null && !Array.isArray(detail)) return undefined;
+  } catch {
+    // Not JSON: malformed, as below.
+  }
+  return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
+}

@@ -5,12 +5,20 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { issueLines } from '../../lambdas/shared/zod-format.ts';
 import { SimulatedApis } from '../../sim/account/api.ts';
-import { attributeValueBytes, DYNAMODB_MAX_ITEM_BYTES, dynamoItemBytes } from '../../sim/account/limits.ts';
+import {
+  attributeValueBytes,
+  DYNAMODB_MAX_ITEM_BYTES,
+  dynamoItemBytes,
+  putEventsEntryBytes,
+  putEventsMaxRequestBytes,
+} from '../../sim/account/limits.ts';
 import { AccountModel } from '../../sim/account/model.ts';
 import { AccountSchema } from '../../sim/account/schema.ts';
 import { ROOT } from '../fixtures/config.ts';
@@ -209,5 +217,101 @@ describe('DynamoDB item and key sizes', () => {
       name: 'ValidationException',
       message: 'One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of 1024 bytes',
     });
+  });
+});
+
+describe('SNS Publish', () => {
+  const TopicArn = 'arn:aws:sns:eu-west-1:123456789012:baton-notifications';
+
+  it('takes a message of exactly 262,144 bytes and a subject of 100 characters', async () => {
+    await new SNSClient({}).send(new PublishCommand({ TopicArn, Subject: 's'.repeat(100), Message: 'm'.repeat(262_144) }));
+
+    expect(model.notifications).toHaveLength(1);
+  });
+
+  it('refuses a message over 262,144 bytes (UTF-8 bytes, not characters)', async () => {
+    // 131,073 two-byte characters: 262,146 bytes
+    const failure = await failureOf(() => new SNSClient({}).send(new PublishCommand({ TopicArn, Message: 'é'.repeat(131_073) })));
+
+    expect(failure).toEqual({ name: 'InvalidParameterException', message: 'Invalid parameter: Message too long' });
+    expect(model.notifications).toEqual([]);
+  });
+
+  it('refuses a subject of 101 characters', async () => {
+    const failure = await failureOf(() =>
+      new SNSClient({}).send(new PublishCommand({ TopicArn, Subject: 's'.repeat(101), Message: 'deployed' })),
+    );
+
+    expect(failure).toEqual({ name: 'InvalidParameterException', message: 'Invalid parameter: Subject' });
+  });
+
+  it('refuses a subject with a line break', async () => {
+    const failure = await failureOf(() =>
+      new SNSClient({}).send(new PublishCommand({ TopicArn, Subject: 'web\nSUCCEEDED', Message: 'deployed' })),
+    );
+
+    expect(failure).toEqual({ name: 'InvalidParameterException', message: 'Invalid parameter: Subject' });
+  });
+});
+
+describe('EventBridge PutEvents', () => {
+  const entry = (detail: string) => ({ Source: 'baton', DetailType: 'Baton Phase', Detail: detail, EventBusName: 'default' });
+
+  it('sizes an entry as EventBridge documents: Time 14 bytes, Source, DetailType, Detail and Resources in UTF-8', () => {
+    expect(
+      putEventsEntryBytes({ Time: new Date(0), Source: 'baton', DetailType: 'Baton Phase', Detail: '{"é":1}', Resources: ['arn:x'] }),
+    ).toBe(14 + 5 + 11 + 8 + 5);
+    expect(putEventsMaxRequestBytes('eu-west-1')).toBe(1_048_576);
+    expect(putEventsMaxRequestBytes('mx-central-1')).toBe(262_144);
+  });
+
+  it('takes a request whose entries total exactly 1 MB', async () => {
+    // Source 5 + DetailType 11 + Detail: {"p":"…"} is 8 + n bytes
+    const detail = JSON.stringify({ p: 'x'.repeat(1_048_576 - 5 - 11 - 8) });
+
+    const out = await new EventBridgeClient({}).send(new PutEventsCommand({ Entries: [entry(detail)] }));
+
+    expect(out.FailedEntryCount).toBe(0);
+    expect(model.events).toHaveLength(1);
+  });
+
+  it('refuses the whole request when its entries total over 1 MB, putting none of them', async () => {
+    const half = JSON.stringify({ p: 'x'.repeat(524_288) });
+
+    const failure = await failureOf(() =>
+      new EventBridgeClient({}).send(new PutEventsCommand({ Entries: [entry('{}'), entry(half), entry(half)] })),
+    );
+
+    expect(failure).toEqual({ name: 'ValidationException', message: 'Total size of the entries in the request is over the limit.' });
+    expect(model.events).toEqual([]);
+  });
+
+  it('refuses more than 10 entries, echoing them as EventBridge does', async () => {
+    const entries = Array.from({ length: 11 }, (_, i) => entry(`{"i":${i}}`));
+
+    const failure = await failureOf(() => new EventBridgeClient({}).send(new PutEventsCommand({ Entries: entries })));
+
+    const printed = entries.map(
+      (_, i) =>
+        `PutEventsRequestEntry(time=null, source=baton, resources=null, detailType=Baton Phase, detail={"i":${i}}, eventBusName=default, traceHeader=null, kmsKeyIdentifier=null, internalMetadata=null)`,
+    );
+    expect(failure).toEqual({
+      name: 'ValidationException',
+      message: `1 validation error detected: Value '[${printed.join(', ')}]' at 'entries' failed to satisfy constraint: Member must have length less than or equal to 10`,
+    });
+  });
+
+  it('fails an entry whose Detail is not a JSON object as MalformedDetail, and puts the others', async () => {
+    const out = await new EventBridgeClient({}).send(
+      new PutEventsCommand({ Entries: [entry('{"ok":true}'), entry('not json'), entry('[1,2]')] }),
+    );
+
+    expect(out.FailedEntryCount).toBe(2);
+    expect(out.Entries).toEqual([
+      { EventId: 'event-1' },
+      { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' },
+      { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' },
+    ]);
+    expect(model.events.map((event) => event.detail)).toEqual([{ ok: true }]);
   });
 });
