@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { parseValueFrom } from '../../lambdas/shared/secret-refs.ts';
-import { secretVersionIdProblem } from './limits.ts';
+import { executionNameProblem, secretVersionIdProblem } from './limits.ts';
 
 /** A Secrets Manager version id (32 to 64 characters; see limits.ts). */
 const SecretVersionIdSchema = z.string().superRefine((versionId, ctx) => {
@@ -53,6 +53,19 @@ export const TaskDefinitionSchema = z
   })
   .passthrough();
 export type TaskDefinitionSpec = z.infer<typeof TaskDefinitionSchema>;
+
+/** An execution of a state machine in this account, kept so its name stays taken (StartExecution). */
+export const ExecutionRecordSchema = z.strictObject({
+  stateMachineArn: z.string(),
+  name: z.string().superRefine((name, ctx) => {
+    const problem = executionNameProblem(name);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+  startDate: z.iso.datetime(),
+  /** When it closed; the name is released 90 days later. Absent while it runs. */
+  stopDate: z.iso.datetime().optional(),
+});
+export type ExecutionRecord = z.infer<typeof ExecutionRecordSchema>;
 
 export const AccountSchema = z.strictObject({
   $comment: z.string().optional(),
@@ -133,5 +146,11 @@ export const AccountSchema = z.strictObject({
   }),
   /** Items of the deployment table (locks and records), as the handlers write them. */
   deploymentTable: z.array(z.record(z.string(), z.unknown())).default([]),
+  /** Step Functions: the executions started so far (a name stays taken for 90 days). Optional: older files have none. */
+  stepFunctions: z
+    .strictObject({
+      executions: z.array(ExecutionRecordSchema).default([]),
+    })
+    .optional(),
 });
 export type AccountSpec = z.infer<typeof AccountSchema>;
