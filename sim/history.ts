@@ -38,8 +38,10 @@
  * Not seen in the local log and not counted: MapIterationAborted (the
  * iterations a failed Map stops), heartbeats, ExecutionRedriven.
  */
-/** Step Functions' quota: events in one execution's history (a hard quota). */
-export const HISTORY_EVENT_LIMIT = 25_000;
+import { HISTORY_EVENT_LIMIT } from '../lambdas/shared/history-budget.ts';
+
+/** Step Functions' quota: events in one execution's history (a hard quota; one constant with the config's budget). */
+export { HISTORY_EVENT_LIMIT };
 
 /**
  * How Step Functions ends an execution that reaches the quota: FAILED with
@@ -59,18 +61,22 @@ export interface LocalEvent {
   readonly Error?: string;
 }
 
-/** The fields of an ASL state this module reads. */
+/** The fields of an ASL state this module reads (a Map's ItemProcessor or Iterator, a Parallel's Branches are read when they are definitions). */
 export interface HistoryState {
   readonly Type: string;
   readonly Resource?: string;
-  readonly ItemProcessor?: HistoryDefinition;
-  readonly Iterator?: HistoryDefinition;
-  readonly Branches?: readonly HistoryDefinition[];
+  readonly ItemProcessor?: unknown;
+  readonly Iterator?: unknown;
+  readonly Branches?: unknown;
 }
 
-/** A state machine definition (as synthesized: Wait states are Wait states, not the engine's stand-ins). */
+/** A state machine definition (as synthesized: Wait states are Wait states, not the engine's stand-ins). sim/definition.ts's AslDefinition is one. */
 export interface HistoryDefinition {
   readonly States: Readonly<Record<string, HistoryState>>;
+}
+
+function isDefinition(value: unknown): value is HistoryDefinition {
+  return typeof value === 'object' && value !== null && typeof (value as { States?: unknown }).States === 'object';
 }
 
 type Kind = 'lambda' | 'task' | 'callback' | 'map' | 'parallel' | 'fail' | 'plain';
@@ -81,8 +87,8 @@ function statesOf(definition: HistoryDefinition): Map<string, HistoryState> {
     for (const [name, state] of Object.entries(level.States)) {
       states.set(name, state);
       const processor = state.ItemProcessor ?? state.Iterator;
-      if (processor) visit(processor);
-      for (const branch of state.Branches ?? []) visit(branch);
+      if (isDefinition(processor)) visit(processor);
+      if (Array.isArray(state.Branches)) for (const branch of state.Branches) if (isDefinition(branch)) visit(branch);
     }
   };
   visit(definition);
