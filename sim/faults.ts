@@ -17,8 +17,11 @@ export interface Fault {
   fix?(ctx: SimulationContext): void;
 }
 
-/** The earlier release of the example account that `rollback --to` faults redeploy (web:6, app config v-2026-10-01). */
+/** The earlier release of the example account that `rollback --to` faults redeploy (web:6, app config 20261001-0000-4000-8000-000000000001). */
 export const EARLIER_RELEASE = 'web-v1_4_0-20261001T090000Z';
+
+/** The app-config version the secret-rotated-mid-deploy fault creates (a UUID, as Secrets Manager's version ids are). */
+export const ROTATED_VERSION_ID = '20261123-0000-4000-8000-0000000000f1';
 
 function currentAppConfig(ctx: SimulationContext) {
   const appConfig = ctx.service.appConfig;
@@ -85,12 +88,12 @@ export const FAULTS: Record<string, Fault> = {
       ctx.onStateEntered.push((state) => {
         if (state !== 'Prepare task definition') return;
         const { secret, current } = currentAppConfig(ctx);
-        if (!secret || !current || secret.versions.some((v) => v.versionId === 'v-rotated-mid-deploy')) return;
+        if (!secret || !current || secret.versions.some((v) => v.versionId === ROTATED_VERSION_ID)) return;
         // What rotation does: the new version takes AWSCURRENT, the old one AWSPREVIOUS, and the one before loses its label.
         for (const version of secret.versions) version.stages = version.stages.filter((stage) => stage !== 'AWSPREVIOUS');
         current.stages = [...current.stages.filter((stage) => stage !== 'AWSCURRENT'), 'AWSPREVIOUS'];
         secret.versions.push({
-          versionId: 'v-rotated-mid-deploy',
+          versionId: ROTATED_VERSION_ID,
           stages: ['AWSCURRENT'],
           value: { ...current.value, SESSION_SECRET: 'SIMSECRET-session-rotated-77aa' },
         });
@@ -98,12 +101,12 @@ export const FAULTS: Record<string, Fault> = {
     },
   },
   'secret-version-deleted': {
-    description: `For "baton rollback --to ${EARLIER_RELEASE}": the app-config version that release pinned (v-2026-10-01) was deleted; validate stops before any change, naming the version.`,
+    description: `For "baton rollback --to ${EARLIER_RELEASE}": the app-config version that release pinned (20261001-0000-4000-8000-000000000001) was deleted; validate stops before any change, naming the version.`,
     expected: 'REJECTED',
     input: { service: 'web', rollbackTo: EARLIER_RELEASE, hotfix: true, trigger: 'cli' },
     apply(ctx) {
       const { secret } = currentAppConfig(ctx);
-      if (secret) secret.versions = secret.versions.filter((v) => v.versionId !== 'v-2026-10-01');
+      if (secret) secret.versions = secret.versions.filter((v) => v.versionId !== '20261001-0000-4000-8000-000000000001');
     },
   },
   'cache-unavailable': {

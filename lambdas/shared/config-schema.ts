@@ -4,6 +4,7 @@
  * handler at run time, so the infrastructure and the runtime cannot disagree.
  */
 import { z } from 'zod';
+import { checkExecutionBudget } from './history-budget.ts';
 import { StrategySchema } from './strategy.ts';
 
 const ACCOUNT = /^\d{12}$/;
@@ -319,6 +320,8 @@ export const BatonConfigSchema = z
         message: `dependency cycle: ${cycle.join(' -> ')}; no order can deploy these services`,
       });
     }
+    // Gate loops and waits that cannot finish inside one execution (history events, execution timeout).
+    checkExecutionBudget(config, ctx);
   });
 
 /** The first cycle in the services' dependsOn, as names from a service back to itself; undefined when there is none. */

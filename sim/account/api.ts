@@ -31,12 +31,13 @@ import {
   TargetGroupNotFoundException,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeReplicationGroupsCommand, ElastiCacheClient, ReplicationGroupNotFoundFault } from '@aws-sdk/client-elasticache';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, EventBridgeServiceException, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
   DescribeSecretCommand,
   GetSecretValueCommand,
   ResourceNotFoundException,
   SecretsManagerClient,
+  SecretsManagerServiceException,
 } from '@aws-sdk/client-secrets-manager';
 import {
   DescribeExecutionCommand,
@@ -52,10 +53,20 @@ import {
   StopExecutionCommand,
   TaskDoesNotExist,
 } from '@aws-sdk/client-sfn';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { PublishCommand, SNSClient, InvalidParameterException as SnsInvalidParameterException } from '@aws-sdk/client-sns';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { applyUpdate, evaluateCondition } from './dynamo-expressions.ts';
+import {
+  getSecretValueVersionIdViolation,
+  itemSizeViolation,
+  keySizeViolation,
+  type LimitViolation,
+  type PutEventsEntry,
+  publishViolation,
+  putEventsEntryFailure,
+  putEventsViolation,
+} from './limits.ts';
 import { type AccountModel, tableKey } from './model.ts';
 
 const META = { $metadata: { httpStatusCode: 200, requestId: 'sim' } };
@@ -222,9 +233,7 @@ export class SimulatedApis {
       .callsFake(
         route('cloudwatch', 'DescribeAlarms', (input: { AlarmNames?: string[]; AlarmTypes?: string[] }) => describeAlarms(m, input)),
       );
-    dynamo
-      .on(GetCommand)
-      .callsFake(route('dynamodb', 'GetItem', (input: KeyInput) => ({ ...META, Item: clone(m.table.get(keyOf(input.Key))) })));
+    dynamo.on(GetCommand).callsFake(route('dynamodb', 'GetItem', (input: KeyInput) => getItem(m, input)));
     dynamo.on(PutCommand).callsFake(route('dynamodb', 'PutItem', (input: PutInput) => putItem(m, input)));
     dynamo.on(UpdateCommand).callsFake(route('dynamodb', 'UpdateItem', (input: UpdateInput) => updateItem(m, input)));
     dynamo.on(DeleteCommand).callsFake(route('dynamodb', 'DeleteItem', (input: DeleteInput) => deleteItem(m, input)));
@@ -594,11 +603,17 @@ function describeImages(m: AccountModel, input: DescribeImagesInput) {
 // EventBridge and SNS --------------------------------------------------------
 
 interface PutEventsInput {
-  Entries?: Array<{ Source?: string; DetailType?: string; Detail?: string; EventBusName?: string; Resources?: string[] }>;
+  Entries?: PutEventsEntry[];
 }
 
 function putEvents(m: AccountModel, input: PutEventsInput) {
-  for (const entry of input.Entries ?? []) {
+  const entries = input.Entries ?? [];
+  const invalid = putEventsViolation(entries, m.region);
+  if (invalid) throw new EventBridgeServiceException({ ...invalid, $fault: 'client', ...errorMeta(400) });
+  // Each entry succeeds or fails on its own; the request succeeds and counts the failed ones.
+  const results = entries.map((entry) => {
+    const failure = putEventsEntryFailure(entry);
+    if (failure) return failure;
     m.events.push({
       at: new Date(m.now).toISOString(),
       source: entry.Source ?? '',
@@ -606,8 +621,9 @@ function putEvents(m: AccountModel, input: PutEventsInput) {
       bus: entry.EventBusName ?? 'default',
       detail: JSON.parse(entry.Detail ?? '{}') as Record<string, unknown>,
     });
-  }
-  return { ...META, FailedEntryCount: 0, Entries: (input.Entries ?? []).map((_, i) => ({ EventId: `event-${m.events.length + i}` })) };
+    return { EventId: `event-${m.events.length}` };
+  });
+  return { ...META, FailedEntryCount: results.filter((result) => 'ErrorCode' in result).length, Entries: results };
 }
 
 interface PublishInput {
@@ -618,6 +634,8 @@ interface PublishInput {
 
 function publish(m: AccountModel, input: PublishInput) {
   if (!input.TopicArn || !input.Message) throw new Error('Publish needs TopicArn and Message');
+  const invalid = publishViolation(input);
+  if (invalid) throw new SnsInvalidParameterException({ message: invalid.message, ...errorMeta(400) });
   m.notifications.push({
     at: new Date(m.now).toISOString(),
     topicArn: input.TopicArn,
@@ -644,6 +662,9 @@ function describeSecret(m: AccountModel, input: { SecretId?: string }) {
 }
 
 function getSecretValue(m: AccountModel, input: { SecretId?: string; VersionId?: string; VersionStage?: string }) {
+  // Input validation comes before any look-up: a malformed VersionId fails even for a secret that does not exist.
+  const invalid = getSecretValueVersionIdViolation(input.VersionId);
+  if (invalid) throw new SecretsManagerServiceException({ ...invalid, $fault: 'client', ...errorMeta(400) });
   const secret = secretNamed(m, input.SecretId);
   const stage = input.VersionStage ?? (input.VersionId ? undefined : 'AWSCURRENT');
   const version = secret.versions.find((v) => (input.VersionId ? v.versionId === input.VersionId : v.stages.includes(stage ?? '')));
@@ -717,6 +738,19 @@ function keyOf(key: Item | undefined): string {
   return tableKey(key ?? {});
 }
 
+/** The deployment table's key schema (lib/constructs/deployment-table.ts). */
+const TABLE_KEY = { partitionKey: 'pk', sortKey: 'sk' } as const;
+
+function dynamoValidation(violation: LimitViolation): Error {
+  return new DynamoDBServiceException({ ...violation, $fault: 'client', ...errorMeta(400) });
+}
+
+/** A key value over DynamoDB's key size limits is refused before anything is read or written. */
+function assertKeySize(key: Item | undefined): void {
+  const violation = keySizeViolation(key ?? {}, TABLE_KEY);
+  if (violation) throw dynamoValidation(violation);
+}
+
 /** DynamoDB refuses a request whose ExpressionAttributeNames or Values hold a placeholder no expression uses. */
 function assertPlaceholdersUsed(input: ConditionParts & { UpdateExpression?: string; KeyConditionExpression?: string }) {
   const expressions = [input.ConditionExpression, input.UpdateExpression, input.KeyConditionExpression].filter(Boolean).join(' ');
@@ -744,8 +778,17 @@ function check(existing: Item | undefined, input: ConditionParts) {
   }
 }
 
+function getItem(m: AccountModel, input: KeyInput) {
+  assertKeySize(input.Key);
+  return { ...META, Item: clone(m.table.get(keyOf(input.Key))) };
+}
+
 function putItem(m: AccountModel, input: PutInput) {
   const item = clone(input.Item ?? {});
+  assertKeySize(item);
+  // The item's size is checked with the request, before the condition is evaluated.
+  const tooLarge = itemSizeViolation(item, 'PutItem');
+  if (tooLarge) throw dynamoValidation(tooLarge);
   const key = keyOf(item);
   check(m.table.get(key), input);
   m.table.set(key, item);
@@ -753,6 +796,7 @@ function putItem(m: AccountModel, input: PutInput) {
 }
 
 function updateItem(m: AccountModel, input: UpdateInput) {
+  assertKeySize(input.Key);
   const key = keyOf(input.Key);
   // DynamoDB refuses an update that sets a key attribute.
   const keyNames = Object.keys(input.Key ?? {});
@@ -775,6 +819,9 @@ function updateItem(m: AccountModel, input: UpdateInput) {
     input.ExpressionAttributeNames,
     input.ExpressionAttributeValues,
   );
+  // UpdateItem measures the item as it would be after the update.
+  const tooLarge = itemSizeViolation(updated, 'UpdateItem');
+  if (tooLarge) throw dynamoValidation(tooLarge);
   m.table.set(key, updated);
   if (input.ReturnValues === 'ALL_NEW') return { ...META, Attributes: clone(updated) };
   if (input.ReturnValues === 'ALL_OLD') return { ...META, ...(existing ? { Attributes: clone(existing) } : {}) };
@@ -783,6 +830,7 @@ function updateItem(m: AccountModel, input: UpdateInput) {
 }
 
 function deleteItem(m: AccountModel, input: DeleteInput) {
+  assertKeySize(input.Key);
   const key = keyOf(input.Key);
   check(m.table.get(key), input);
   m.table.delete(key);

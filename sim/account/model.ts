@@ -4,7 +4,7 @@
  * tasks start, crash and pass health checks as they would for real.
  */
 import { parseValueFrom } from '../../lambdas/shared/secret-refs.ts';
-import type { AccountSpec, ImageBehaviour, TaskDefinitionSpec } from './schema.ts';
+import type { AccountSpec, ExecutionRecord, ImageBehaviour, TaskDefinitionSpec } from './schema.ts';
 
 export interface SimTask {
   readonly id: string;
@@ -82,6 +82,8 @@ export class AccountModel {
   readonly replicationGroups: AccountSpec['elasticache']['replicationGroups'];
   readonly alarms: AccountSpec['cloudwatch']['alarms'];
   readonly table = new Map<string, Record<string, unknown>>();
+  /** Step Functions executions started in this account, in start order: their names stay taken for 90 days (limits.ts). */
+  readonly executions: ExecutionRecord[];
   /** What the handlers put on EventBridge, in order. */
   readonly events: Array<{ at: string; source: string; detailType: string; bus: string; detail: Record<string, unknown> }> = [];
   /** What the handlers published to SNS, in order. */
@@ -108,6 +110,7 @@ export class AccountModel {
       this.taskDefinitions.set(arn, { ...definition, arn });
     }
     for (const item of copy.deploymentTable) this.table.set(tableKey(item), item);
+    this.executions = copy.stepFunctions?.executions ?? [];
     for (const tg of Object.keys(this.targetGroups)) this.targets.set(tg, []);
     for (const [cluster, { services }] of Object.entries(copy.ecs.clusters)) {
       for (const [name, spec] of Object.entries(services)) {
@@ -425,6 +428,7 @@ export class AccountModel {
       elasticache: { replicationGroups: this.replicationGroups },
       cloudwatch: { alarms: this.alarms },
       deploymentTable: [...this.table.values()],
+      ...(this.executions.length > 0 ? { stepFunctions: { executions: this.executions } } : {}),
     };
   }
 }

@@ -3,6 +3,14 @@
  * (sim/accounts/example.json). Validated with zod like every other input.
  */
 import { z } from 'zod';
+import { parseValueFrom } from '../../lambdas/shared/secret-refs.ts';
+import { executionNameProblem, secretVersionIdProblem } from './limits.ts';
+
+/** A Secrets Manager version id (32 to 64 characters; see limits.ts). */
+const SecretVersionIdSchema = z.string().superRefine((versionId, ctx) => {
+  const problem = secretVersionIdProblem(versionId);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 export const ImageBehaviourSchema = z.enum(['healthy', 'crash', 'unhealthy', 'never-starts']);
 export type ImageBehaviour = z.infer<typeof ImageBehaviourSchema>;
@@ -14,7 +22,19 @@ const ContainerSchema = z
     essential: z.boolean().optional(),
     portMappings: z.array(z.object({ containerPort: z.number().int() }).passthrough()).optional(),
     environment: z.array(z.object({ name: z.string(), value: z.string() })).optional(),
-    secrets: z.array(z.object({ name: z.string(), valueFrom: z.string() })).optional(),
+    secrets: z
+      .array(
+        z.object({
+          name: z.string(),
+          // A version id pinned in valueFrom (`arn:...:key::versionId`) is a Secrets Manager version id too.
+          valueFrom: z.string().superRefine((valueFrom, ctx) => {
+            const versionId = parseValueFrom(valueFrom)?.versionId;
+            const problem = versionId === undefined ? undefined : secretVersionIdProblem(versionId);
+            if (problem) ctx.addIssue({ code: 'custom', message: `valueFrom: ${problem}` });
+          }),
+        }),
+      )
+      .optional(),
   })
   .passthrough();
 
@@ -33,6 +53,19 @@ export const TaskDefinitionSchema = z
   })
   .passthrough();
 export type TaskDefinitionSpec = z.infer<typeof TaskDefinitionSchema>;
+
+/** An execution of a state machine in this account, kept so its name stays taken (StartExecution). */
+export const ExecutionRecordSchema = z.strictObject({
+  stateMachineArn: z.string(),
+  name: z.string().superRefine((name, ctx) => {
+    const problem = executionNameProblem(name);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+  startDate: z.iso.datetime(),
+  /** When it closed; the name is released 90 days later. Absent while it runs. */
+  stopDate: z.iso.datetime().optional(),
+});
+export type ExecutionRecord = z.infer<typeof ExecutionRecordSchema>;
 
 export const AccountSchema = z.strictObject({
   $comment: z.string().optional(),
@@ -96,7 +129,7 @@ export const AccountSchema = z.strictObject({
       z.strictObject({
         versions: z.array(
           z.strictObject({
-            versionId: z.string(),
+            versionId: SecretVersionIdSchema,
             stages: z.array(z.string()),
             /** The JSON document stored in the version. Never leaves the simulated account. */
             value: z.record(z.string(), z.unknown()),
@@ -121,5 +154,11 @@ export const AccountSchema = z.strictObject({
   }),
   /** Items of the deployment table (locks and records), as the handlers write them. */
   deploymentTable: z.array(z.record(z.string(), z.unknown())).default([]),
+  /** Step Functions: the executions started so far (a name stays taken for 90 days). Optional: older files have none. */
+  stepFunctions: z
+    .strictObject({
+      executions: z.array(ExecutionRecordSchema).default([]),
+    })
+    .optional(),
 });
 export type AccountSpec = z.infer<typeof AccountSchema>;

@@ -80,7 +80,7 @@ function liveTaskDefinition(fields: Partial<TaskDefinition> = {}): TaskDefinitio
           { name: 'PORT', value: '8080' },
           { name: 'LOG_LEVEL', value: 'debug' },
         ],
-        secrets: [{ name: 'DATABASE_URL', valueFrom: `${secretArn}:DATABASE_URL::0ld-version` }, UNMANAGED_SECRET],
+        secrets: [{ name: 'DATABASE_URL', valueFrom: `${secretArn}:DATABASE_URL::20260801-0000-4000-8000-000000000000` }, UNMANAGED_SECRET],
       },
       SIDECAR,
     ],
@@ -181,7 +181,7 @@ describe('prepare', () => {
     // Arrange
     const validated = stateAfter('validate');
     const previousSecrets = [
-      { arn: secretArn, versionId: '0ld-version', keys: ['DATABASE_URL'] },
+      { arn: secretArn, versionId: '20260801-0000-4000-8000-000000000000', keys: ['DATABASE_URL'] },
       { arn: UNMANAGED_SECRET.valueFrom, keys: ['STRIPE_KEY'] },
     ];
     const state = { ...validated, previous: { ...requirePrevious(validated), secrets: previousSecrets } };
@@ -207,7 +207,7 @@ describe('prepare', () => {
     // Arrange
     const configDiff: ConfigDiff = {
       secretArn,
-      fromVersionId: '0ld-version',
+      fromVersionId: '20260801-0000-4000-8000-000000000000',
       toVersionId: SECRET_VERSION_ID,
       added: ['WORKER_CONCURRENCY'],
       removed: [],

@@ -83,8 +83,8 @@ describe('secretRefs', () => {
   it('sorts by secret ARN first, whatever order the container lists them in', () => {
     // Arrange
     const web = container([
-      { name: 'STRIPE_KEY', valueFrom: `${STRIPE_ARN}:key::v2` },
-      { name: 'DATABASE_URL', valueFrom: `${APP_CONFIG_ARN}:DATABASE_URL::v9` },
+      { name: 'STRIPE_KEY', valueFrom: `${STRIPE_ARN}:key::20260202-0000-4000-8000-000000000002` },
+      { name: 'DATABASE_URL', valueFrom: `${APP_CONFIG_ARN}:DATABASE_URL::20260909-0000-4000-8000-000000000009` },
     ]);
 
     // Act
@@ -92,8 +92,8 @@ describe('secretRefs', () => {
 
     // Assert
     expect(refs).toEqual([
-      { arn: APP_CONFIG_ARN, versionId: 'v9', keys: ['DATABASE_URL'] },
-      { arn: STRIPE_ARN, versionId: 'v2', keys: ['STRIPE_KEY'] },
+      { arn: APP_CONFIG_ARN, versionId: '20260909-0000-4000-8000-000000000009', keys: ['DATABASE_URL'] },
+      { arn: STRIPE_ARN, versionId: '20260202-0000-4000-8000-000000000002', keys: ['STRIPE_KEY'] },
     ]);
   });
 
@@ -109,7 +109,7 @@ describe('versionsOf', () => {
       { arn: APP_CONFIG_ARN, versionId: SECRET_VERSION_ID, keys: ['DATABASE_URL'] },
       { arn: APP_CONFIG_ARN, keys: ['WORKER_CONCURRENCY'] },
       { arn: APP_CONFIG_ARN, versionId: OLD_VERSION_ID, keys: ['LOG_LEVEL'] },
-      { arn: STRIPE_ARN, versionId: 'v2', keys: ['STRIPE_KEY'] },
+      { arn: STRIPE_ARN, versionId: '20260202-0000-4000-8000-000000000002', keys: ['STRIPE_KEY'] },
     ];
 
     // Act
@@ -120,6 +120,8 @@ describe('versionsOf', () => {
   });
 
   it('lists nothing for a secret the release does not reference', () => {
-    expect(versionsOf([{ arn: STRIPE_ARN, versionId: 'v2', keys: ['STRIPE_KEY'] }], APP_CONFIG_ARN)).toEqual([]);
+    expect(
+      versionsOf([{ arn: STRIPE_ARN, versionId: '20260202-0000-4000-8000-000000000002', keys: ['STRIPE_KEY'] }], APP_CONFIG_ARN),
+    ).toEqual([]);
   });
 });

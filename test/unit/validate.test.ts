@@ -64,7 +64,7 @@ const TABLE = 'baton-test-deployments';
 const OLD_PUSHED = new Date('2025-03-01T08:00:00.000Z');
 const NEW_PUSHED = new Date('2025-03-04T09:45:00.000Z');
 /** The version of the app-config secret the live (blue) release pinned: AWSPREVIOUS since the last rotation. */
-const LIVE_SECRET_VERSION_ID = '0ld-version';
+const LIVE_SECRET_VERSION_ID = '20260801-0000-4000-8000-000000000000';
 
 /** Values that must never appear in the payload, a log line or an error message. */
 const SECRET_VALUES = {

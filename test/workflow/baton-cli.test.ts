@@ -145,7 +145,7 @@ describe('baton against the simulation', () => {
     // Act / Assert: the status names the keys that changed (never their values)
     const status = await baton('status', 'web');
     expect(status.out).toContain(
-      '    app config v-2026-11-01 -> v-2026-11-20: added [], removed [], changed [DATABASE_URL, SESSION_SECRET, WORKER_CONCURRENCY]',
+      '    app config 20261101-0000-4000-8000-000000000001 -> 20261120-0000-4000-8000-000000000001: added [], removed [], changed [DATABASE_URL, SESSION_SECRET, WORKER_CONCURRENCY]',
     );
 
     // Act / Assert: rollback without --to goes to the release that was live before (web:7, v1.4.1)

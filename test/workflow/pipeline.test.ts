@@ -66,7 +66,8 @@ describe('a deployment of the example service', () => {
     );
     expect(container?.secrets).toContainEqual({
       name: 'DATABASE_URL',
-      valueFrom: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:web/app-config-Xy12Ab:DATABASE_URL::v-2026-11-20',
+      valueFrom:
+        'arn:aws:secretsmanager:eu-west-1:123456789012:secret:web/app-config-Xy12Ab:DATABASE_URL::20261120-0000-4000-8000-000000000001',
     });
     expect(container?.secrets).toContainEqual({
       name: 'NEW_RELIC_LICENSE',
@@ -103,15 +104,15 @@ describe('a deployment of the example service', () => {
         family: 'web',
         changes: [
           'container web image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/web@sha256:45d7b5470165427b7d3afdd078d4c512b7175c0bb4e521c54a4f48f9450ccf86 -> 123456789012.dkr.ecr.eu-west-1.amazonaws.com/web@sha256:2b41b068de9587d3a582a081cb97a55390787552acae4f690637cd64ff74673f',
-          'secrets DATABASE_URL, LOG_LEVEL, SESSION_SECRET, WORKER_CONCURRENCY pinned to version v-2026-11-20 of arn:aws:secretsmanager:eu-west-1:123456789012:secret:web/app-config-Xy12Ab',
-          'app config v-2026-11-01 -> v-2026-11-20: added [], removed [], changed [DATABASE_URL, SESSION_SECRET, WORKER_CONCURRENCY]',
+          'secrets DATABASE_URL, LOG_LEVEL, SESSION_SECRET, WORKER_CONCURRENCY pinned to version 20261120-0000-4000-8000-000000000001 of arn:aws:secretsmanager:eu-west-1:123456789012:secret:web/app-config-Xy12Ab',
+          'app config 20261101-0000-4000-8000-000000000001 -> 20261120-0000-4000-8000-000000000001: added [], removed [], changed [DATABASE_URL, SESSION_SECRET, WORKER_CONCURRENCY]',
         ],
       },
-      secretVersions: { current: ['v-2026-11-01'], next: 'v-2026-11-20' },
+      secretVersions: { current: ['20261101-0000-4000-8000-000000000001'], next: '20261120-0000-4000-8000-000000000001' },
       configDiff: {
         secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:web/app-config-Xy12Ab',
-        fromVersionId: 'v-2026-11-01',
-        toVersionId: 'v-2026-11-20',
+        fromVersionId: '20261101-0000-4000-8000-000000000001',
+        toVersionId: '20261120-0000-4000-8000-000000000001',
         added: [],
         removed: [],
         changed: ['DATABASE_URL', 'SESSION_SECRET', 'WORKER_CONCURRENCY'],
@@ -164,7 +165,7 @@ describe('a failure before anything changes', () => {
 
     // Assert
     expect(result.main.cause).toBe(
-      'app-config secret arn:aws:secretsmanager:eu-west-1:123456789012:secret:web/app-config-Xy12Ab version v-2026-11-20: key DATABASE_URL is missing',
+      'app-config secret arn:aws:secretsmanager:eu-west-1:123456789012:secret:web/app-config-Xy12Ab version 20261120-0000-4000-8000-000000000001: key DATABASE_URL is missing',
     );
   });
 

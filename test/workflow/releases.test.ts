@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimulationResult } from '../../sim/engine.ts';
-import { EARLIER_RELEASE, FAULTS, type Fault } from '../../sim/faults.ts';
+import { EARLIER_RELEASE, FAULTS, type Fault, ROTATED_VERSION_ID } from '../../sim/faults.ts';
 import { exampleAccount, REJECTED, ROLLED_BACK, record, repeat, run, STABILITY_LOOP, START, weights } from '../fixtures/simulation.ts';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:web/app-config-Xy12Ab';
@@ -82,10 +82,15 @@ describe('the task definition a deployment registers', () => {
     expect(result.model.service('prod', 'web-green')?.taskDefinitionArn).toBe(WEB_8);
     const web = container(result, WEB_8);
     expect(web?.image).toBe(IMAGE_V142);
-    expect(web?.secrets).toEqual(pinnedSecrets('v-2026-11-20'));
+    expect(web?.secrets).toEqual(pinnedSecrets('20261120-0000-4000-8000-000000000001'));
     expect(web?.environment).toEqual([{ name: 'PORT', value: '8080' }]);
     const appConfig = (web?.secrets ?? []).filter((secret) => APP_CONFIG_KEYS.includes(secret.name));
-    expect(appConfig.map((secret) => secret.valueFrom.endsWith('::v-2026-11-20'))).toEqual([true, true, true, true]);
+    expect(appConfig.map((secret) => secret.valueFrom.endsWith('::20261120-0000-4000-8000-000000000001'))).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ]);
     expect((web?.secrets ?? []).filter((secret) => secret.valueFrom.includes('AWSCURRENT'))).toEqual([]);
   });
 
@@ -101,7 +106,7 @@ describe('the task definition a deployment registers', () => {
     // Assert
     expect(result.main.status).toBe('SUCCEEDED');
     expect(container(result, WEB_8)?.environment).toEqual([{ name: 'PORT', value: '8080' }]);
-    expect(container(result, WEB_8)?.secrets).toEqual(pinnedSecrets('v-2026-11-20'));
+    expect(container(result, WEB_8)?.secrets).toEqual(pinnedSecrets('20261120-0000-4000-8000-000000000001'));
   });
 });
 
@@ -113,12 +118,12 @@ describe('the record of a release', () => {
     // Assert
     const deployment = record(result);
     expect(deployment?.status).toBe('SUCCEEDED');
-    expect(deployment?.previousRelease).toEqual(release(IMAGE_V141, WEB_7, 'v-2026-11-01'));
-    expect(deployment?.newRelease).toEqual(release(IMAGE_V142, WEB_8, 'v-2026-11-20'));
+    expect(deployment?.previousRelease).toEqual(release(IMAGE_V141, WEB_7, '20261101-0000-4000-8000-000000000001'));
+    expect(deployment?.newRelease).toEqual(release(IMAGE_V142, WEB_8, '20261120-0000-4000-8000-000000000001'));
     expect(deployment?.configDiff).toEqual({
       secretArn: SECRET_ARN,
-      fromVersionId: 'v-2026-11-01',
-      toVersionId: 'v-2026-11-20',
+      fromVersionId: '20261101-0000-4000-8000-000000000001',
+      toVersionId: '20261120-0000-4000-8000-000000000001',
       added: [],
       removed: [],
       changed: ['DATABASE_URL', 'SESSION_SECRET', 'WORKER_CONCURRENCY'],
@@ -126,12 +131,13 @@ describe('the record of a release', () => {
   });
 
   it('names a key added and a key removed by the new config version, never their values', async () => {
-    // Arrange: v-2026-11-01 (live) has a LEGACY_CACHE_URL that AWSCURRENT dropped; AWSCURRENT adds FEATURE_FLAGS.
+    // Arrange: 20261101-0000-4000-8000-000000000001 (live) has a LEGACY_CACHE_URL that AWSCURRENT dropped; AWSCURRENT adds FEATURE_FLAGS.
     const account = exampleAccount();
     const versions = account.secretsManager.secrets[SECRET_ARN]?.versions ?? [];
-    const live = versions.find((version) => version.versionId === 'v-2026-11-01');
-    const current = versions.find((version) => version.versionId === 'v-2026-11-20');
-    if (!live || !current) throw new Error('example account changed: no v-2026-11-01 / v-2026-11-20');
+    const live = versions.find((version) => version.versionId === '20261101-0000-4000-8000-000000000001');
+    const current = versions.find((version) => version.versionId === '20261120-0000-4000-8000-000000000001');
+    if (!live || !current)
+      throw new Error('example account changed: no 20261101-0000-4000-8000-000000000001 / 20261120-0000-4000-8000-000000000001');
     live.value.LEGACY_CACHE_URL = 'redis://SIMSECRET-legacy-cache-5d3e@cache.internal:6379';
     current.value.FEATURE_FLAGS = 'SIMSECRET-flags-new-checkout-a81f';
 
@@ -142,23 +148,26 @@ describe('the record of a release', () => {
     expect(result.main.status).toBe('SUCCEEDED');
     expect(record(result)?.configDiff).toEqual({
       secretArn: SECRET_ARN,
-      fromVersionId: 'v-2026-11-01',
-      toVersionId: 'v-2026-11-20',
+      fromVersionId: '20261101-0000-4000-8000-000000000001',
+      toVersionId: '20261120-0000-4000-8000-000000000001',
       added: ['FEATURE_FLAGS'],
       removed: ['LEGACY_CACHE_URL'],
       changed: ['DATABASE_URL', 'SESSION_SECRET', 'WORKER_CONCURRENCY'],
     });
     // Only the keys of the config are pinned: the new key is not injected into the task.
-    expect(container(result, WEB_8)?.secrets).toEqual(pinnedSecrets('v-2026-11-20'));
+    expect(container(result, WEB_8)?.secrets).toEqual(pinnedSecrets('20261120-0000-4000-8000-000000000001'));
   });
 });
 
 describe('an app-config version that fails its rules', () => {
   it.each([
-    ['secret-malformed', `SecretInvalidError: app-config secret ${SECRET_ARN} version v-2026-11-20: key DATABASE_URL is missing`],
+    [
+      'secret-malformed',
+      `SecretInvalidError: app-config secret ${SECRET_ARN} version 20261120-0000-4000-8000-000000000001: key DATABASE_URL is missing`,
+    ],
     [
       'secret-bad-type',
-      `SecretInvalidError: app-config secret ${SECRET_ARN} version v-2026-11-20: key WORKER_CONCURRENCY must be an integer`,
+      `SecretInvalidError: app-config secret ${SECRET_ARN} version 20261120-0000-4000-8000-000000000001: key WORKER_CONCURRENCY must be an integer`,
     ],
   ])('%s is rejected before any change, naming the secret, the version and the key', async (fault, reason) => {
     // Arrange / Act
@@ -194,14 +203,14 @@ describe('a secret rotated while the deployment runs', () => {
     expect(result.main.status).toBe('SUCCEEDED');
     expect(record(result)?.status).toBe('SUCCEEDED');
     expect(result.model.service('prod', 'web-green')?.taskDefinitionArn).toBe(WEB_8);
-    expect(container(result, WEB_8)?.secrets).toEqual(pinnedSecrets('v-2026-11-20'));
-    expect(record(result)?.secretVersionId).toBe('v-2026-11-20');
+    expect(container(result, WEB_8)?.secrets).toEqual(pinnedSecrets('20261120-0000-4000-8000-000000000001'));
+    expect(record(result)?.secretVersionId).toBe('20261120-0000-4000-8000-000000000001');
     const stages = result.model.secrets[SECRET_ARN]?.versions.map((version) => [version.versionId, version.stages]);
     expect(stages).toEqual([
-      ['v-2026-10-01', ['release-2026-10-01']],
-      ['v-2026-11-01', []],
-      ['v-2026-11-20', ['AWSPREVIOUS']],
-      ['v-rotated-mid-deploy', ['AWSCURRENT']],
+      ['20261001-0000-4000-8000-000000000001', ['release-2026-10-01']],
+      ['20261101-0000-4000-8000-000000000001', []],
+      ['20261120-0000-4000-8000-000000000001', ['AWSPREVIOUS']],
+      [ROTATED_VERSION_ID, ['AWSCURRENT']],
     ]);
     expect(JSON.stringify({ events: result.main.events, logs: result.logLines, table: [...result.model.table.values()] })).not.toContain(
       'SIMSECRET-session-rotated-77aa',
@@ -230,8 +239,8 @@ describe('a rollback to an earlier release', () => {
     expect(deployment?.status).toBe('SUCCEEDED');
     expect(deployment?.restores).toBe(EARLIER_RELEASE);
     expect(deployment?.newTaskDefinitionArn).toBe(WEB_6);
-    expect(deployment?.previousRelease).toEqual(release(IMAGE_V141, WEB_7, 'v-2026-11-01'));
-    expect(deployment?.newRelease).toEqual(release(IMAGE_V140, WEB_6, 'v-2026-10-01'));
+    expect(deployment?.previousRelease).toEqual(release(IMAGE_V141, WEB_7, '20261101-0000-4000-8000-000000000001'));
+    expect(deployment?.newRelease).toEqual(release(IMAGE_V140, WEB_6, '20261001-0000-4000-8000-000000000001'));
   });
 
   it('is refused before any change when the version the release pinned was deleted', async () => {
@@ -247,7 +256,7 @@ describe('a rollback to an earlier release', () => {
     expect(result.main.error).toBe('SecretVersionGoneError');
     expect(record(result)?.status).toBe('REJECTED');
     expect(record(result)?.outcomeReason).toBe(
-      `SecretVersionGoneError: release ${EARLIER_RELEASE} pinned app-config secret ${SECRET_ARN} version v-2026-10-01 (deleted); it can no longer be redeployed exactly. Nothing was changed`,
+      `SecretVersionGoneError: release ${EARLIER_RELEASE} pinned app-config secret ${SECRET_ARN} version 20261001-0000-4000-8000-000000000001 (deleted); it can no longer be redeployed exactly. Nothing was changed`,
     );
     expect(ecsAndElbWrites(result)).toEqual([]);
     expect(weights(result)).toEqual({ blue: 100, green: 0 });
@@ -257,8 +266,10 @@ describe('a rollback to an earlier release', () => {
   it('is refused the same way when that version lost its last staging label', async () => {
     // Arrange
     const account = exampleAccount();
-    const pinned = account.secretsManager.secrets[SECRET_ARN]?.versions.find((version) => version.versionId === 'v-2026-10-01');
-    if (!pinned) throw new Error('example account changed: no v-2026-10-01');
+    const pinned = account.secretsManager.secrets[SECRET_ARN]?.versions.find(
+      (version) => version.versionId === '20261001-0000-4000-8000-000000000001',
+    );
+    if (!pinned) throw new Error('example account changed: no 20261001-0000-4000-8000-000000000001');
     pinned.stages = [];
 
     // Act
@@ -269,7 +280,7 @@ describe('a rollback to an earlier release', () => {
     expect(result.main.error).toBe('SecretVersionGoneError');
     expect(record(result)?.status).toBe('REJECTED');
     expect(record(result)?.outcomeReason).toBe(
-      `SecretVersionGoneError: release ${EARLIER_RELEASE} pinned app-config secret ${SECRET_ARN} version v-2026-10-01 (no staging label left); it can no longer be redeployed exactly. Nothing was changed`,
+      `SecretVersionGoneError: release ${EARLIER_RELEASE} pinned app-config secret ${SECRET_ARN} version 20261001-0000-4000-8000-000000000001 (no staging label left); it can no longer be redeployed exactly. Nothing was changed`,
     );
     expect(ecsAndElbWrites(result)).toEqual([]);
     expect(weights(result)).toEqual({ blue: 100, green: 0 });
@@ -303,12 +314,13 @@ describe('a deployment that rolls back', () => {
 describe('the simulated ECS agent', () => {
   /** A fault for this file only: the pinned version is deleted as the new colour is deployed. */
   const DELETE_PINNED: Fault = {
-    description: 'v-2026-11-20 is deleted as the new colour is deployed, after web:8 pinned it.',
+    description: '20261120-0000-4000-8000-000000000001 is deleted as the new colour is deployed, after web:8 pinned it.',
     expected: 'ROLLED_BACK',
     apply(ctx) {
       ctx.onStateEntered.push((state) => {
         const secret = ctx.model.secrets[SECRET_ARN];
-        if (state === 'Deploy new colour' && secret) secret.versions = secret.versions.filter((v) => v.versionId !== 'v-2026-11-20');
+        if (state === 'Deploy new colour' && secret)
+          secret.versions = secret.versions.filter((v) => v.versionId !== '20261120-0000-4000-8000-000000000001');
       });
     },
   };
@@ -326,7 +338,7 @@ describe('the simulated ECS agent', () => {
 
     // Assert
     const unpullable =
-      "ResourceInitializationError: unable to pull secrets or registry auth: retrieve secret from asm: ResourceNotFoundException: Secrets Manager can't find the specified secret value for VersionId: v-2026-11-20";
+      "ResourceInitializationError: unable to pull secrets or registry auth: retrieve secret from asm: ResourceNotFoundException: Secrets Manager can't find the specified secret value for VersionId: 20261120-0000-4000-8000-000000000001";
     expect(result.main.executionPath).toEqual([
       ...START,
       ...repeat(STABILITY_LOOP, 1),
