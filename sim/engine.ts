@@ -18,6 +18,7 @@ import type { BatonConfig, ServiceConfig } from '../lambdas/shared/config-schema
 import { isReleaseInput } from '../lambdas/shared/release.ts';
 import { RELEASE_SUFFIX } from '../lib/constructs/state-names.ts';
 import { type SfnBackend, SimulatedApis } from './account/api.ts';
+import { assertExecutionName, recordExecutionStart, recordExecutionStop } from './account/limits.ts';
 import { AccountModel } from './account/model.ts';
 import type { AccountSpec } from './account/schema.ts';
 import { type CodeSource, type DeployedFunction, FunctionHost, runningFunction } from './artifact/functions.ts';
@@ -25,6 +26,7 @@ import { installNetwork } from './artifact/network.ts';
 import type { SimulationContext } from './context.ts';
 import { type AslDefinition, type AslState, allStates, type BoundDefinition, boundDefinition } from './definition.ts';
 import { FAULTS, type Fault } from './faults.ts';
+import { countHistoryEvents, HISTORY_EVENT_LIMIT, HISTORY_LIMIT_CAUSE, HISTORY_LIMIT_ERROR, historyLimitReached } from './history.ts';
 import { Authorizer } from './iam/authorizer.ts';
 import { authorizationRequests } from './iam/requests.ts';
 import { type SmokeServer, startSmokeServer } from './smoke-server.ts';
@@ -97,6 +99,8 @@ export interface ExecutionResult {
   lastState?: { readonly name: string; readonly input: unknown };
   /** When the current attempt started (a redrive resets the execution timeout). */
   attemptStart?: number;
+  /** History events Step Functions has written for it (counted as the run goes, sim/history.ts). */
+  historyEvents?: number;
   /** How often the execution was redriven, and the state the last redrive resumed at. */
   redriveCount?: number;
   redriveFrom?: string;
@@ -350,6 +354,7 @@ export class Simulation implements SfnBackend {
   private abortAt: string | undefined;
   private readonly timedOut = new Set<string>();
   /** Executions Step Functions fails outright, whatever their Catch says (a quota: data size, history length). */
+  private defaultName: string | undefined;
   private readonly fatal = new Map<string, { readonly error: string; readonly cause: string }>();
   /** Executions asleep on the virtual clock (a Wait, a retry interval, an operator's delay), and when they wake. */
   private sleepers: Array<{ readonly execution: string; readonly at: number; readonly wake: () => void }> = [];
@@ -508,7 +513,10 @@ export class Simulation implements SfnBackend {
   // The SFN API (SfnBackend) -------------------------------------------------
 
   startExecution(name: string, input: unknown): ExecutionResult {
+    // Names are unique per state machine for 90 days after an execution closes, across runs (the account state keeps them).
     if (this.executions.has(name)) throw namedError('ExecutionAlreadyExists', `Execution Already Exists: '${this.executionArn(name)}'`);
+    assertExecutionName(this.model, this.stateMachineArn, name, Date.now());
+    recordExecutionStart(this.model, this.stateMachineArn, name, Date.now());
     const execution: ExecutionResult = {
       name,
       arn: this.executionArn(name),
@@ -657,10 +665,12 @@ export class Simulation implements SfnBackend {
       execution.cause = failure instanceof Error ? failure.message : String(failure);
     }
     await collecting;
+    execution.historyEvents = countHistoryEvents(execution.events, this.bound.definition);
     this.aborts.delete(execution.name);
     // One fewer execution holds the clock back.
     this.scheduleAdvance();
     execution.stopDate = Date.now();
+    recordExecutionStop(this.model, this.stateMachineArn, execution.name, execution.stopDate);
     execution.transitions = execution.executionPath.length;
     this.model.advanceTo(Date.now());
     if (execution.status !== 'SUCCEEDED') await this.notifyBackstop(execution);
@@ -672,7 +682,17 @@ export class Simulation implements SfnBackend {
    * output over 256 KiB fails the execution.
    */
   private enforceQuotas(execution: ExecutionResult, event: EventLog): void {
-    if (this.fatal.has(execution.name) || !event.state) return;
+    if (this.fatal.has(execution.name)) return;
+    // 25,000 history events, counted as Step Functions writes them (every 100 local events, then every event near the limit).
+    const near = (execution.historyEvents ?? 0) > HISTORY_EVENT_LIMIT - 1_000;
+    if (near || execution.events.length % 100 === 0) {
+      execution.historyEvents = countHistoryEvents(execution.events, this.bound.definition);
+      if (historyLimitReached(execution.historyEvents)) {
+        this.failExecution(execution, HISTORY_LIMIT_ERROR, HISTORY_LIMIT_CAUSE);
+        return;
+      }
+    }
+    if (!event.state) return;
     const payload = event.type === 'StateEntered' ? event.state.input : event.type === 'StateExited' ? event.state.output : undefined;
     if (payload === undefined) return;
     const bytes = Buffer.byteLength(JSON.stringify(payload) ?? '', 'utf8');
@@ -883,8 +903,16 @@ export class Simulation implements SfnBackend {
     }
   }
 
+  /** The first execution's name: the one asked for, else the first `deploy-<n>` the account has not used. */
   get mainName(): string {
-    return this.options.executionName ?? 'deploy-1';
+    if (this.options.executionName) return this.options.executionName;
+    this.defaultName ??= (() => {
+      const taken = new Set(this.model.executions.filter((e) => e.stateMachineArn === this.stateMachineArn).map((e) => e.name));
+      let n = 1;
+      while (taken.has(`deploy-${n}`)) n += 1;
+      return `deploy-${n}`;
+    })();
+    return this.defaultName;
   }
 
   private async until(execution: ExecutionResult, waiting?: ExecutionResult): Promise<void> {
