@@ -58,6 +58,7 @@ import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCom
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { applyUpdate, evaluateCondition } from './dynamo-expressions.ts';
 import {
+  executionArnOf,
   getSecretValueVersionIdViolation,
   itemSizeViolation,
   keySizeViolation,
@@ -859,7 +860,13 @@ function startExecution(sfn: SfnBackend, input: { stateMachineArn?: string; name
     throw new StateMachineDoesNotExist({ message: `State Machine Does Not Exist: '${input.stateMachineArn}'`, ...errorMeta(400) });
   }
   const name = input.name ?? `sim-${sfn.executions.size + 1}`;
-  if (sfn.executions.has(name)) throw new ExecutionAlreadyExists({ message: `Execution Already Exists: '${name}'`, ...errorMeta(400) });
+  // Step Functions names the execution by its ARN.
+  if (sfn.executions.has(name)) {
+    throw new ExecutionAlreadyExists({
+      message: `Execution Already Exists: '${executionArnOf(sfn.stateMachineArn, name)}'`,
+      ...errorMeta(400),
+    });
+  }
   const execution = sfn.startExecution(name, JSON.parse(input.input ?? '{}'));
   return { ...META, executionArn: execution.arn, startDate: new Date(execution.startDate) };
 }

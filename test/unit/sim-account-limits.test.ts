@@ -7,11 +7,12 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { issueLines } from '../../lambdas/shared/zod-format.ts';
-import { SimulatedApis } from '../../sim/account/api.ts';
+import { type SfnBackend, type SfnExecutionView, SimulatedApis } from '../../sim/account/api.ts';
 import {
   attributeValueBytes,
   DYNAMODB_MAX_ITEM_BYTES,
@@ -313,5 +314,39 @@ describe('EventBridge PutEvents', () => {
       { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' },
     ]);
     expect(model.events.map((event) => event.detail)).toEqual([{ ok: true }]);
+  });
+});
+
+describe('Step Functions StartExecution', () => {
+  it('names the execution by its ARN when the name is taken, as Step Functions does', async () => {
+    // Arrange: a backend with one execution named deploy-1
+    const stateMachineArn = 'arn:aws:states:eu-west-1:123456789012:stateMachine:baton-production';
+    const running: SfnExecutionView = {
+      name: 'deploy-1',
+      arn: 'arn:aws:states:eu-west-1:123456789012:execution:baton-production:deploy-1',
+      status: 'RUNNING',
+      input: {},
+      startDate: Date.now(),
+    };
+    const backend: SfnBackend = {
+      stateMachineArn,
+      executions: new Map([['deploy-1', running]]),
+      startExecution: () => running,
+      stopExecution: () => false,
+      sendTaskSuccess: () => undefined,
+      sendTaskFailure: () => undefined,
+    };
+    apis.sfn = backend;
+
+    // Act
+    const failure = await failureOf(() =>
+      new SFNClient({}).send(new StartExecutionCommand({ stateMachineArn, name: 'deploy-1', input: '{}' })),
+    );
+
+    // Assert
+    expect(failure).toEqual({
+      name: 'ExecutionAlreadyExists',
+      message: "Execution Already Exists: 'arn:aws:states:eu-west-1:123456789012:execution:baton-production:deploy-1'",
+    });
   });
 });
