@@ -123,6 +123,10 @@ export interface SimulationResult {
   readonly backstop: Array<{ execution: string; result: unknown }>;
   /** Seconds from a fault's bad signal to production traffic back on the old colour, when both happened. */
   readonly signalToRestoreSeconds?: number;
+  /** IAM of the run: what each role was allowed (exercised) and what the template grants. */
+  readonly iam: Authorizer;
+  /** The deployed functions, by phase (their roles, environment, bundles). */
+  readonly functions: Readonly<Record<string, DeployedFunction>>;
 }
 
 /** The rollback's listener update that put traffic back, measured from the fault's signal. */
@@ -1095,6 +1099,8 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       logLines,
       webhook,
       backstop: simulation.backstop,
+      iam: simulation.iam,
+      functions: simulation.functions,
       ...(signalToRestore(simulation) !== undefined ? { signalToRestoreSeconds: signalToRestore(simulation) } : {}),
     };
   } finally {

@@ -145,8 +145,8 @@ export const FAULTS: Record<string, Fault> = {
   },
   'lock-lost': {
     description:
-      'As the new colour is checked for stability, an operator force-takes the lock for another deployment (baton unlock, then a new start): this deployment finds its lease gone, stops with LockLostError naming the holder and rolls back.',
-    expected: 'ROLLED_BACK',
+      'As the new colour is checked for stability, an operator force-takes the lock for another deployment (baton unlock, then a new start): this deployment finds its lease gone and stops with LockLostError naming the holder; it touches neither traffic nor the lock of the other deployment, and records ROLLBACK_FAILED for an operator to check.',
+    expected: 'ROLLBACK_FAILED',
     apply(ctx) {
       ctx.onStateEntered.push((state) => {
         if (state !== 'Check new colour stability') return;

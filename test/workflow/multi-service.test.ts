@@ -449,6 +449,8 @@ describe('two overlapping releases started together', () => {
         webhook: open.webhook,
         initialListeners: {},
         backstop: simulation.backstop,
+        iam: simulation.iam,
+        functions: simulation.functions,
       };
 
       // Assert
