@@ -36,11 +36,17 @@ export interface PhaseSpec {
   readonly readsConfig?: true;
 }
 
-/** Where each phase's handler lives, and which AWS access it needs. */
+/**
+ * Where each phase's handler lives, and which AWS access it needs. A phase
+ * wrapped by definePhase (lambdas/shared/phase.ts) tracks its runs in the
+ * record and renews the lock's lease ('trackPhase') and publishes its events
+ * ('publishEvents'); the backstop handles EventBridge events, not a
+ * deployment's state, and tracks nothing.
+ */
 export const PHASES: Record<PhaseName, PhaseSpec> = {
   initialize: {
     dir: 'initialize',
-    needs: ['readListener', 'lock', 'writeRecord', 'readImages', 'readRecord', 'inspectLockHolder'],
+    needs: ['readListener', 'lock', 'writeRecord', 'readImages', 'readRecord', 'inspectLockHolder', 'trackPhase', 'publishEvents'],
     description: 'Validates the request, takes the lock, resolves the live colour',
     readsConfig: true,
   },
@@ -56,103 +62,115 @@ export const PHASES: Record<PhaseName, PhaseSpec> = {
       'readCache',
       'readAlarms',
       'readRecord',
+      'trackPhase',
+      'publishEvents',
     ],
     description: 'Checks services, listener, image, secret, cache and alarms before any change',
   },
   prepare: {
     dir: 'prepare',
-    needs: ['readTaskDefinitions', 'registerTaskDefinition', 'writeRecord'],
+    needs: ['readTaskDefinitions', 'registerTaskDefinition', 'writeRecord', 'trackPhase', 'publishEvents'],
     description: 'Registers the release task definition',
   },
   deploy: {
     dir: 'deploy',
-    needs: ['updateServices', 'readListener', 'writeListener'],
+    needs: ['updateServices', 'readListener', 'writeListener', 'trackPhase', 'publishEvents'],
     description: 'Updates the idle colour to the release',
   },
   checkStability: {
     dir: 'check-stability',
-    needs: ['readServices', 'readTasks', 'readTargetHealth'],
+    needs: ['readServices', 'readTasks', 'readTargetHealth', 'trackPhase', 'publishEvents'],
     description: 'Checks whether the new colour reached a steady state',
   },
   verify: {
     dir: 'verify',
-    needs: ['readServices', 'readTargetHealth', 'readAlarms', 'readCache'],
+    needs: ['readServices', 'readTargetHealth', 'readAlarms', 'readCache', 'trackPhase', 'publishEvents'],
     description: 'Verifies the new colour before traffic moves',
   },
   shiftTraffic: {
     dir: 'shift-traffic',
-    needs: ['readServices', 'readTargetHealth', 'readAlarms', 'readListener', 'writeListener'],
+    needs: ['readServices', 'readTargetHealth', 'readAlarms', 'readListener', 'writeListener', 'trackPhase', 'publishEvents'],
     description: 'Moves production weight step by step',
   },
   checkBake: {
     dir: 'check-bake',
-    needs: ['readServices', 'readTargetHealth', 'readAlarms'],
+    needs: ['readServices', 'readTargetHealth', 'readAlarms', 'trackPhase', 'publishEvents'],
     description: 'Watches alarms and health during the bake',
   },
   complete: {
     dir: 'complete',
-    needs: ['readListener', 'updateServices', 'lock', 'writeRecord', 'notify'],
+    needs: ['readListener', 'updateServices', 'lock', 'writeRecord', 'notify', 'trackPhase', 'publishEvents'],
     description: 'Retires the old colour, records success, releases the lock',
   },
   rollback: {
     dir: 'rollback',
-    needs: ['readListener', 'writeListener', 'readServices', 'readTargetHealth', 'updateServices', 'lock', 'writeRecord', 'notify'],
+    needs: [
+      'readListener',
+      'writeListener',
+      'readServices',
+      'readTargetHealth',
+      'updateServices',
+      'lock',
+      'writeRecord',
+      'notify',
+      'trackPhase',
+      'publishEvents',
+    ],
     description: 'Moves traffic back to the healthy old colour and retires the new one',
   },
   recordFailure: {
     dir: 'record-failure',
-    needs: ['lock', 'writeRecord', 'notify'],
+    needs: ['lock', 'writeRecord', 'notify', 'trackPhase', 'publishEvents'],
     description: 'Writes the terminal record of a rejected or failed execution',
   },
   requestApproval: {
     dir: 'request-approval',
-    needs: ['writeRecord'],
+    needs: ['writeRecord', 'trackPhase', 'publishEvents'],
     description: 'Stores the approval task token in the deployment record',
   },
   recover: {
     dir: 'recover',
-    needs: ['readRecord', 'lock'],
+    needs: ['readRecord', 'lock', 'trackPhase', 'publishEvents'],
     description: 'Rebuilds the state of a deployment left without a terminal record',
     readsConfig: true,
   },
-  smokeTest: { dir: 'smoke-test', needs: [], description: 'HTTP checks of the new colour through the test listener' },
+  smokeTest: {
+    dir: 'smoke-test',
+    needs: ['trackPhase', 'publishEvents'],
+    description: 'HTTP checks of the new colour through the test listener',
+  },
   planRelease: {
     dir: 'plan-release',
-    needs: ['readListener', 'lock', 'writeRecord', 'readRecord', 'inspectLockHolder'],
+    needs: ['readListener', 'lock', 'writeRecord', 'readRecord', 'inspectLockHolder', 'trackPhase', 'publishEvents'],
     description: 'Orders the services of a release in waves and takes all their locks, or none',
     readsConfig: true,
   },
   shiftTogether: {
     dir: 'shift-together',
-    needs: ['readServices', 'readTargetHealth', 'readAlarms', 'readListener', 'writeListener', 'lock'],
+    needs: ['readServices', 'readTargetHealth', 'readAlarms', 'readListener', 'writeListener', 'lock', 'trackPhase', 'publishEvents'],
     description: 'Moves the production weight of every service of a release at the same steps',
   },
   unwindRelease: {
     dir: 'unwind-release',
-    needs: ['readRecord', 'writeRecord', 'lock', 'notify'],
+    needs: ['readRecord', 'writeRecord', 'lock', 'notify', 'trackPhase', 'publishEvents'],
     description: 'Lists the services of a failed release to roll back, in reverse order; closes the untouched ones',
     readsConfig: true,
   },
   finishRelease: {
     dir: 'finish-release',
-    needs: ['readRecord', 'writeRecord', 'lock', 'notify'],
+    needs: ['readRecord', 'writeRecord', 'lock', 'notify', 'trackPhase', 'publishEvents'],
     description: 'Writes the verdict of a release and announces it',
   },
   backstop: {
     dir: 'backstop',
-    needs: ['readRecord', 'writeRecord', 'lock', 'notify'],
+    needs: ['readRecord', 'writeRecord', 'lock', 'notify', 'publishEvents'],
     description: 'Starts a recovery when an execution is stopped, times out or fails without a terminal record',
   },
 };
 
-/**
- * A phase's needs plus what every deployment phase does: track its runs in the
- * record and publish its events. The backstop handles EventBridge events, not
- * a deployment's state, and tracks nothing.
- */
+/** A phase's needs. */
 export function needsOf(phase: PhaseName): readonly PermissionNeed[] {
-  const own = PHASES[phase].needs;
-  return phase === 'backstop' ? [...own, 'publishEvents'] : [...own, 'trackPhase', 'publishEvents'];
+  return PHASES[phase].needs;
 }
 
 export function entryOf(phase: PhaseName): string {
