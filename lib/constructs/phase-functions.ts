@@ -41,7 +41,9 @@ export interface PhaseSpec {
  * wrapped by definePhase (lambdas/shared/phase.ts) tracks its runs in the
  * record and renews the lock's lease ('trackPhase') and publishes its events
  * ('publishEvents'); the backstop handles EventBridge events, not a
- * deployment's state, and tracks nothing.
+ * deployment's state, and tracks nothing. The phases that run only while
+ * their deployment holds the lock (LOCK_HOLDING_PHASES) read the lock when
+ * its lease cannot be renewed ('readLock').
  */
 export const PHASES: Record<PhaseName, PhaseSpec> = {
   initialize: {
@@ -69,37 +71,37 @@ export const PHASES: Record<PhaseName, PhaseSpec> = {
   },
   prepare: {
     dir: 'prepare',
-    needs: ['readTaskDefinitions', 'registerTaskDefinition', 'writeRecord', 'trackPhase', 'publishEvents'],
+    needs: ['readTaskDefinitions', 'registerTaskDefinition', 'writeRecord', 'readLock', 'trackPhase', 'publishEvents'],
     description: 'Registers the release task definition',
   },
   deploy: {
     dir: 'deploy',
-    needs: ['updateServices', 'readListener', 'writeListener', 'trackPhase', 'publishEvents'],
+    needs: ['updateServices', 'readListener', 'writeListener', 'readLock', 'trackPhase', 'publishEvents'],
     description: 'Updates the idle colour to the release',
   },
   checkStability: {
     dir: 'check-stability',
-    needs: ['readServices', 'readTasks', 'readTargetHealth', 'trackPhase', 'publishEvents'],
+    needs: ['readServices', 'readTasks', 'readTargetHealth', 'readLock', 'trackPhase', 'publishEvents'],
     description: 'Checks whether the new colour reached a steady state',
   },
   verify: {
     dir: 'verify',
-    needs: ['readServices', 'readTargetHealth', 'readAlarms', 'readCache', 'trackPhase', 'publishEvents'],
+    needs: ['readServices', 'readTargetHealth', 'readAlarms', 'readCache', 'readLock', 'trackPhase', 'publishEvents'],
     description: 'Verifies the new colour before traffic moves',
   },
   shiftTraffic: {
     dir: 'shift-traffic',
-    needs: ['readServices', 'readTargetHealth', 'readAlarms', 'readListener', 'writeListener', 'trackPhase', 'publishEvents'],
+    needs: ['readServices', 'readTargetHealth', 'readAlarms', 'readListener', 'writeListener', 'readLock', 'trackPhase', 'publishEvents'],
     description: 'Moves production weight step by step',
   },
   checkBake: {
     dir: 'check-bake',
-    needs: ['readServices', 'readTargetHealth', 'readAlarms', 'trackPhase', 'publishEvents'],
+    needs: ['readServices', 'readTargetHealth', 'readAlarms', 'readLock', 'trackPhase', 'publishEvents'],
     description: 'Watches alarms and health during the bake',
   },
   complete: {
     dir: 'complete',
-    needs: ['readListener', 'updateServices', 'lock', 'writeRecord', 'notify', 'trackPhase', 'publishEvents'],
+    needs: ['readListener', 'updateServices', 'lock', 'writeRecord', 'notify', 'readLock', 'trackPhase', 'publishEvents'],
     description: 'Retires the old colour, records success, releases the lock',
   },
   rollback: {
@@ -125,7 +127,7 @@ export const PHASES: Record<PhaseName, PhaseSpec> = {
   },
   requestApproval: {
     dir: 'request-approval',
-    needs: ['writeRecord', 'trackPhase', 'publishEvents'],
+    needs: ['writeRecord', 'readLock', 'trackPhase', 'publishEvents'],
     description: 'Stores the approval task token in the deployment record',
   },
   recover: {
@@ -136,7 +138,7 @@ export const PHASES: Record<PhaseName, PhaseSpec> = {
   },
   smokeTest: {
     dir: 'smoke-test',
-    needs: ['trackPhase', 'publishEvents'],
+    needs: ['readLock', 'trackPhase', 'publishEvents'],
     description: 'HTTP checks of the new colour through the test listener',
   },
   planRelease: {
