@@ -44,7 +44,7 @@ describe('the phase roles as IAM evaluates them', () => {
           'deploy',
           'checkStability',
           'verify',
-          'smokeTest',
+          'recordSmokeTest',
           'requestApproval',
           'shiftTraffic',
           'checkBake',
@@ -64,7 +64,7 @@ describe('the phase roles as IAM evaluates them', () => {
       expect(result).toBe('Allowed');
     });
 
-    it.each(['prepare', 'deploy', 'checkStability', 'verify', 'requestApproval', 'shiftTraffic', 'checkBake'] as const)(
+    it.each(['prepare', 'deploy', 'checkStability', 'verify', 'recordSmokeTest', 'requestApproval', 'shiftTraffic', 'checkBake'] as const)(
       'lets %s read lock items only, not deployment records',
       async (phase) => {
         // Act
