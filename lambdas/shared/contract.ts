@@ -137,6 +137,25 @@ export const CaughtErrorSchema = z.object({
 });
 export type CaughtError = z.infer<typeof CaughtErrorSchema>;
 
+/** One HTTP check of the smoke test: the URL, and a summary line (status, latency; the problems and a body excerpt when it failed). */
+export const SmokeCheckSchema = z.object({
+  url: z.string(),
+  ok: z.boolean(),
+  summary: z.string(),
+});
+export type SmokeCheck = z.infer<typeof SmokeCheckSchema>;
+
+/** What one attempt of the smoke test found (the smoke-test function's result, at $.smoke). */
+export const SmokeRunSchema = z.object({
+  /** 1 for the first attempt; each retry counts one more. */
+  attempt: z.number().int().min(1),
+  passed: z.boolean(),
+  startedAt: z.string(),
+  endedAt: z.string(),
+  checks: z.array(SmokeCheckSchema),
+});
+export type SmokeRun = z.infer<typeof SmokeRunSchema>;
+
 export const TerminalStatusSchema = z.enum(['SUCCEEDED', 'ROLLED_BACK', 'ROLLBACK_FAILED', 'REJECTED', 'DUPLICATE', 'SUPERSEDED']);
 export type TerminalStatus = z.infer<typeof TerminalStatusSchema>;
 
@@ -204,6 +223,8 @@ export const DeploymentStateSchema = z.object({
     })
     .optional(),
   bake: z.object({ until: z.string(), complete: z.boolean() }).optional(),
+  /** Filled by the smoke test: what its latest attempt found. */
+  smoke: SmokeRunSchema.optional(),
   /** Seconds the next Wait state pauses; set by the phase before it. */
   wait: z.object({ seconds: z.number().int().min(0) }).optional(),
   /** Set by Catch (ResultPath $.error). */
@@ -246,6 +267,8 @@ export const PAYLOAD_PATHS = {
   rolloutStable: '$.rollout.stable',
   trafficComplete: '$.traffic.complete',
   bakeComplete: '$.bake.complete',
+  smoke: '$.smoke',
+  smokePassed: '$.smoke.passed',
   rollbackStage: '$.rollback.stage',
   outcomeError: '$.outcome.error',
   outcomeCause: '$.outcome.cause',

@@ -70,7 +70,7 @@ export interface PhaseContext {
   readonly phase: PhaseName;
 }
 
-export interface PhaseOptions<Result> {
+export interface PhaseOptions<Result, Input = unknown> {
   /**
    * For a polling phase (a Choice loops back to it): whether this result ends
    * the phase. Until it does, an invocation counts as "waiting".
@@ -82,6 +82,13 @@ export interface PhaseOptions<Result> {
   readonly track?: boolean;
   /** Seconds the lease must outlast the phase beyond LEASE_SECONDS, when the next state waits without a Wait (a task token). */
   readonly leaseSeconds?: number;
+  /**
+   * The phase whose runs this one records, when it records them on behalf of a
+   * phase that makes no AWS calls (record-smoke-test for the smoke test).
+   */
+  readonly tracksAs?: PhaseName;
+  /** When the run being recorded started, if before this invocation (the attempt it records). */
+  readonly startedAt?: (input: Input) => string | undefined;
 }
 
 /**
@@ -95,7 +102,7 @@ export const LOCK_HOLDING_PHASES: ReadonlySet<PhaseName> = new Set<PhaseName>([
   'deploy',
   'checkStability',
   'verify',
-  'smokeTest',
+  'recordSmokeTest',
   'requestApproval',
   'shiftTraffic',
   'checkBake',
@@ -106,7 +113,7 @@ export function definePhase<Schema extends z.ZodType, Result>(
   phase: PhaseName,
   schema: Schema,
   run: (input: z.infer<Schema>, context: PhaseContext) => Promise<Result>,
-  options: PhaseOptions<Result> = {},
+  options: PhaseOptions<Result, z.infer<Schema>> = {},
 ): (event: unknown) => Promise<Result> {
   return async (event: unknown) => {
     logger.resetKeys();
@@ -126,7 +133,8 @@ export function definePhase<Schema extends z.ZodType, Result>(
       ...(deployment?.service ? { targetService: deployment.service } : {}),
     });
     logger.info('phase started');
-    const startedAt = nowIso();
+    const startedAt = options.startedAt?.(input) ?? nowIso();
+    const recorded = options.tracksAs ?? phase;
     const trace = openTrace(phase, deployment);
     try {
       if (LOCK_HOLDING_PHASES.has(phase) && tracked) await assertLockHeld(tracked, phase);
@@ -134,7 +142,7 @@ export function definePhase<Schema extends z.ZodType, Result>(
       logger.info('phase finished');
       const done = options.done?.(result) ?? true;
       if (tracked) {
-        await trackPhase(tracked, phase, { startedAt, endedAt: nowIso(), result: done ? 'succeeded' : 'waiting' });
+        await trackPhase(tracked, recorded, { startedAt, endedAt: nowIso(), result: done ? 'succeeded' : 'waiting' });
         await keepLease(tracked, phase, (options.leaseSeconds ?? 0) + waitAhead(result));
       }
       return result;
@@ -144,7 +152,7 @@ export function definePhase<Schema extends z.ZodType, Result>(
         logger.warn('phase failed', { errorName: error.name, errorMessage: error.message });
         trace?.addError(error);
         if (tracked) {
-          await trackPhase(tracked, phase, { startedAt, endedAt: nowIso(), result: 'failed', error });
+          await trackPhase(tracked, recorded, { startedAt, endedAt: nowIso(), result: 'failed', error });
           await keepLease(tracked, phase, 0);
         }
       }

@@ -1,7 +1,8 @@
 /**
  * The pipeline config as the handlers see it. At synth time the stack inlines
- * the validated config into the bundle (esbuild `define` of
- * process.env.BATON_CONFIG), so no size limit of Lambda environment variables
+ * the validated config into the bundle of every handler that reads it
+ * (esbuild `define` of process.env.BATON_CONFIG; `readsConfig` in
+ * lib/constructs/phase-functions.ts), so no size limit of Lambda environment variables
  * applies and a config change ships as a new code version. Tests and the
  * simulation set the same variable at run time.
  */

@@ -22,120 +22,163 @@ import { type PermissionNeed, statementsFor } from './phase-permissions.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Where each phase's handler lives, and which AWS access it needs. */
-export const PHASES: Record<PhaseName, { readonly dir: string; readonly needs: readonly PermissionNeed[]; readonly description: string }> =
-  {
-    initialize: {
-      dir: 'initialize',
-      needs: ['readListener', 'lock', 'writeRecord', 'readImages', 'readRecord', 'inspectLockHolder'],
-      description: 'Validates the request, takes the lock, resolves the live colour',
-    },
-    validate: {
-      dir: 'validate',
-      needs: [
-        'readServices',
-        'readTaskDefinitions',
-        'readTargetHealth',
-        'readListener',
-        'readImages',
-        'readSecret',
-        'readCache',
-        'readAlarms',
-        'readRecord',
-      ],
-      description: 'Checks services, listener, image, secret, cache and alarms before any change',
-    },
-    prepare: {
-      dir: 'prepare',
-      needs: ['readTaskDefinitions', 'registerTaskDefinition', 'writeRecord'],
-      description: 'Registers the release task definition',
-    },
-    deploy: {
-      dir: 'deploy',
-      needs: ['updateServices', 'readListener', 'writeListener'],
-      description: 'Updates the idle colour to the release',
-    },
-    checkStability: {
-      dir: 'check-stability',
-      needs: ['readServices', 'readTasks', 'readTargetHealth'],
-      description: 'Checks whether the new colour reached a steady state',
-    },
-    verify: {
-      dir: 'verify',
-      needs: ['readServices', 'readTargetHealth', 'readAlarms', 'readCache'],
-      description: 'Verifies the new colour before traffic moves',
-    },
-    shiftTraffic: {
-      dir: 'shift-traffic',
-      needs: ['readServices', 'readTargetHealth', 'readAlarms', 'readListener', 'writeListener'],
-      description: 'Moves production weight step by step',
-    },
-    checkBake: {
-      dir: 'check-bake',
-      needs: ['readServices', 'readTargetHealth', 'readAlarms'],
-      description: 'Watches alarms and health during the bake',
-    },
-    complete: {
-      dir: 'complete',
-      needs: ['readListener', 'updateServices', 'lock', 'writeRecord', 'notify'],
-      description: 'Retires the old colour, records success, releases the lock',
-    },
-    rollback: {
-      dir: 'rollback',
-      needs: ['readListener', 'writeListener', 'readServices', 'readTargetHealth', 'updateServices', 'lock', 'writeRecord', 'notify'],
-      description: 'Moves traffic back to the healthy old colour and retires the new one',
-    },
-    recordFailure: {
-      dir: 'record-failure',
-      needs: ['lock', 'writeRecord', 'notify'],
-      description: 'Writes the terminal record of a rejected or failed execution',
-    },
-    requestApproval: {
-      dir: 'request-approval',
-      needs: ['writeRecord'],
-      description: 'Stores the approval task token in the deployment record',
-    },
-    recover: {
-      dir: 'recover',
-      needs: ['readRecord', 'lock'],
-      description: 'Rebuilds the state of a deployment left without a terminal record',
-    },
-    smokeTest: { dir: 'smoke-test', needs: [], description: 'HTTP checks of the new colour through the test listener' },
-    planRelease: {
-      dir: 'plan-release',
-      needs: ['readListener', 'lock', 'writeRecord', 'readRecord', 'inspectLockHolder'],
-      description: 'Orders the services of a release in waves and takes all their locks, or none',
-    },
-    shiftTogether: {
-      dir: 'shift-together',
-      needs: ['readServices', 'readTargetHealth', 'readAlarms', 'readListener', 'writeListener', 'lock'],
-      description: 'Moves the production weight of every service of a release at the same steps',
-    },
-    unwindRelease: {
-      dir: 'unwind-release',
-      needs: ['readRecord', 'writeRecord', 'lock', 'notify'],
-      description: 'Lists the services of a failed release to roll back, in reverse order; closes the untouched ones',
-    },
-    finishRelease: {
-      dir: 'finish-release',
-      needs: ['readRecord', 'writeRecord', 'lock', 'notify'],
-      description: 'Writes the verdict of a release and announces it',
-    },
-    backstop: {
-      dir: 'backstop',
-      needs: ['readRecord', 'writeRecord', 'lock', 'notify'],
-      description: 'Starts a recovery when an execution is stopped, times out or fails without a terminal record',
-    },
-  };
+/** What the stack needs to know of a phase's handler to build its function. */
+export interface PhaseSpec {
+  readonly dir: string;
+  /** The AWS access the handler needs (see phase-permissions.ts). */
+  readonly needs: readonly PermissionNeed[];
+  readonly description: string;
+  /**
+   * The handler reads the pipeline config (pipelineConfig() in lambdas/shared/runtime-config.ts): the
+   * validated config is compiled into its bundle. test/stack/phase-bundles.test.ts checks this against
+   * each handler's import graph.
+   */
+  readonly readsConfig?: true;
+}
 
 /**
- * A phase's needs plus what every deployment phase does: track its runs in the
- * record and publish its events. The backstop handles EventBridge events, not
- * a deployment's state, and tracks nothing.
+ * Where each phase's handler lives, and which AWS access it needs. A phase
+ * wrapped by definePhase (lambdas/shared/phase.ts) tracks its runs in the
+ * record and renews the lock's lease ('trackPhase') and publishes its events
+ * ('publishEvents'); the backstop handles EventBridge events, not a
+ * deployment's state, and tracks nothing. The phases that run only while
+ * their deployment holds the lock (LOCK_HOLDING_PHASES) read the lock when
+ * its lease cannot be renewed ('readLock').
  */
+export const PHASES: Record<PhaseName, PhaseSpec> = {
+  initialize: {
+    dir: 'initialize',
+    needs: ['readListener', 'lock', 'writeRecord', 'readImages', 'readRecord', 'inspectLockHolder', 'trackPhase', 'publishEvents'],
+    description: 'Validates the request, takes the lock, resolves the live colour',
+    readsConfig: true,
+  },
+  validate: {
+    dir: 'validate',
+    needs: [
+      'readServices',
+      'readTaskDefinitions',
+      'readTargetHealth',
+      'readListener',
+      'readImages',
+      'readSecret',
+      'readCache',
+      'readAlarms',
+      'readRecord',
+      'trackPhase',
+      'publishEvents',
+    ],
+    description: 'Checks services, listener, image, secret, cache and alarms before any change',
+  },
+  prepare: {
+    dir: 'prepare',
+    needs: ['readTaskDefinitions', 'registerTaskDefinition', 'writeRecord', 'readLock', 'trackPhase', 'publishEvents'],
+    description: 'Registers the release task definition',
+  },
+  deploy: {
+    dir: 'deploy',
+    needs: ['updateServices', 'readListener', 'writeListener', 'readLock', 'trackPhase', 'publishEvents'],
+    description: 'Updates the idle colour to the release',
+  },
+  checkStability: {
+    dir: 'check-stability',
+    needs: ['readServices', 'readTasks', 'readTargetHealth', 'readLock', 'trackPhase', 'publishEvents'],
+    description: 'Checks whether the new colour reached a steady state',
+  },
+  verify: {
+    dir: 'verify',
+    needs: ['readServices', 'readTargetHealth', 'readAlarms', 'readCache', 'readLock', 'trackPhase', 'publishEvents'],
+    description: 'Verifies the new colour before traffic moves',
+  },
+  shiftTraffic: {
+    dir: 'shift-traffic',
+    needs: ['readServices', 'readTargetHealth', 'readAlarms', 'readListener', 'writeListener', 'readLock', 'trackPhase', 'publishEvents'],
+    description: 'Moves production weight step by step',
+  },
+  checkBake: {
+    dir: 'check-bake',
+    needs: ['readServices', 'readTargetHealth', 'readAlarms', 'readLock', 'trackPhase', 'publishEvents'],
+    description: 'Watches alarms and health during the bake',
+  },
+  complete: {
+    dir: 'complete',
+    needs: ['readListener', 'updateServices', 'lock', 'writeRecord', 'notify', 'readLock', 'trackPhase', 'publishEvents'],
+    description: 'Retires the old colour, records success, releases the lock',
+  },
+  rollback: {
+    dir: 'rollback',
+    needs: [
+      'readListener',
+      'writeListener',
+      'readServices',
+      'readTargetHealth',
+      'updateServices',
+      'lock',
+      'writeRecord',
+      'notify',
+      'trackPhase',
+      'publishEvents',
+    ],
+    description: 'Moves traffic back to the healthy old colour and retires the new one',
+  },
+  recordFailure: {
+    dir: 'record-failure',
+    needs: ['lock', 'writeRecord', 'notify', 'trackPhase', 'publishEvents'],
+    description: 'Writes the terminal record of a rejected or failed execution',
+  },
+  requestApproval: {
+    dir: 'request-approval',
+    needs: ['writeRecord', 'readLock', 'trackPhase', 'publishEvents'],
+    description: 'Stores the approval task token in the deployment record',
+  },
+  recover: {
+    dir: 'recover',
+    needs: ['readRecord', 'lock', 'trackPhase', 'publishEvents'],
+    description: 'Rebuilds the state of a deployment left without a terminal record',
+    readsConfig: true,
+  },
+  smokeTest: {
+    dir: 'smoke-test',
+    // Nothing but HTTP to the test listener: with pipeline.network it runs in a VPC that may have no route to AWS.
+    needs: [],
+    description: 'HTTP checks of the new colour through the test listener',
+  },
+  recordSmokeTest: {
+    dir: 'record-smoke-test',
+    needs: ['readLock', 'trackPhase', 'publishEvents'],
+    description: 'Records each smoke test attempt; fails the deployment after the last failed one',
+  },
+  planRelease: {
+    dir: 'plan-release',
+    needs: ['readListener', 'lock', 'writeRecord', 'readRecord', 'inspectLockHolder', 'trackPhase', 'publishEvents'],
+    description: 'Orders the services of a release in waves and takes all their locks, or none',
+    readsConfig: true,
+  },
+  shiftTogether: {
+    dir: 'shift-together',
+    needs: ['readServices', 'readTargetHealth', 'readAlarms', 'readListener', 'writeListener', 'lock', 'trackPhase', 'publishEvents'],
+    description: 'Moves the production weight of every service of a release at the same steps',
+  },
+  unwindRelease: {
+    dir: 'unwind-release',
+    needs: ['readRecord', 'writeRecord', 'lock', 'notify', 'trackPhase', 'publishEvents'],
+    description: 'Lists the services of a failed release to roll back, in reverse order; closes the untouched ones',
+    readsConfig: true,
+  },
+  finishRelease: {
+    dir: 'finish-release',
+    needs: ['readRecord', 'writeRecord', 'lock', 'notify', 'trackPhase', 'publishEvents'],
+    description: 'Writes the verdict of a release and announces it',
+  },
+  backstop: {
+    dir: 'backstop',
+    needs: ['readRecord', 'writeRecord', 'lock', 'notify', 'publishEvents'],
+    description: 'Starts a recovery when an execution is stopped, times out or fails without a terminal record',
+  },
+};
+
+/** A phase's needs. */
 export function needsOf(phase: PhaseName): readonly PermissionNeed[] {
-  const own = PHASES[phase].needs;
-  return phase === 'backstop' ? [...own, 'publishEvents'] : [...own, 'trackPhase', 'publishEvents'];
+  return PHASES[phase].needs;
 }
 
 export function entryOf(phase: PhaseName): string {
@@ -159,6 +202,8 @@ export interface PhaseFunctionsProps {
 export class PhaseFunctions extends Construct {
   public readonly functions: Record<PhaseName, NodejsFunction>;
   public readonly roles: Record<PhaseName, Role>;
+  /** The esbuild `define` each function's bundle is built with (undefined: none). */
+  public readonly bundlingDefines: Record<PhaseName, Record<string, string> | undefined>;
   /** Dead-letter queues of the asynchronously invoked functions. */
   public readonly deadLetterQueues: Queue[] = [];
 
@@ -182,6 +227,7 @@ export class PhaseFunctions extends Construct {
     const configHash = createHash('sha256').update(configJson).digest('hex').slice(0, 16);
 
     const roles: Partial<Record<PhaseName, Role>> = {};
+    const defines: Partial<Record<PhaseName, Record<string, string> | undefined>> = {};
     const webhookSecretArn = config.pipeline.notifications.chatWebhookSecretArn;
     const build = (phase: PhaseName): NodejsFunction => {
       const settings = phaseSettings(config.pipeline, phase);
@@ -205,6 +251,9 @@ export class PhaseFunctions extends Construct {
             })
           : undefined;
       if (deadLetterQueue) this.deadLetterQueues.push(deadLetterQueue);
+      // The config is compiled into the handlers that read it: no size limit of environment variables applies.
+      const define = PHASES[phase].readsConfig ? { 'process.env.BATON_CONFIG': JSON.stringify(configJson) } : undefined;
+      defines[phase] = define;
       const fn = new NodejsFunction(this, phase, {
         role,
         ...(phase === 'smokeTest' ? this.smokeTestNetwork(config) : {}),
@@ -248,7 +297,7 @@ export class PhaseFunctions extends Construct {
           // The Node.js 22 runtime provides AWS SDK v3; bundling it would triple each bundle
           // (over 1 MB) and slow every cold start.
           externalModules: ['@aws-sdk/*'],
-          ...(phase === 'initialize' || phase === 'recover' ? { define: { 'process.env.BATON_CONFIG': JSON.stringify(configJson) } } : {}),
+          ...(define ? { define } : {}),
         },
       });
       if (needs.includes('notify')) {
@@ -298,5 +347,6 @@ export class PhaseFunctions extends Construct {
       NodejsFunction
     >;
     this.roles = roles as Record<PhaseName, Role>;
+    this.bundlingDefines = defines as Record<PhaseName, Record<string, string> | undefined>;
   }
 }

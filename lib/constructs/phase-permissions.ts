@@ -22,6 +22,7 @@ export type PermissionNeed =
   | 'readCache'
   | 'readAlarms'
   | 'lock'
+  | 'readLock'
   | 'readRecord'
   | 'writeRecord'
   | 'inspectLockHolder'
@@ -138,6 +139,12 @@ export function statementsFor(needs: readonly PermissionNeed[], scope: Scope): P
         break;
       case 'lock':
         allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], [scope.table.tableArn]);
+        break;
+      case 'readLock':
+        // A lock-holding phase whose lease renewal fails reads the lock to say who holds it (LockLostError): lock items only.
+        allow(['dynamodb:GetItem'], [scope.table.tableArn], {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['LOCK#*'] },
+        });
         break;
       case 'inspectLockHolder':
         // Whether the execution named by a lock still runs: executions of this state machine only.

@@ -32,10 +32,17 @@ import { CACHE_RETRY_SECONDS, ROLLBACK_RETRY_SECONDS, STATE_NAMES, type StateKey
 export type Names = (key: StateKey) => string;
 export const plainNames: Names = (key) => STATE_NAMES[key];
 
-/** What a flow does with a phase that failed for good: wires the phase's Catch and returns the phase. */
-export type OnFailure = (state: LambdaInvoke) => LambdaInvoke;
+/**
+ * What a flow does with a phase that failed for good: wires the phase's Catch
+ * and returns the phase. `failsAs` names the state the failure is reported as,
+ * when the phase is part of another's step (record-smoke-test of the smoke test).
+ */
+export type OnFailure = (state: LambdaInvoke, failsAs?: LambdaInvoke) => LambdaInvoke;
 
 export class PhaseStates {
+  /** The "<state> failed" Pass of each state name, shared by the phases that fail as that state. */
+  private readonly failedPasses = new Map<string, Pass>();
+
   constructor(
     private readonly scope: Construct,
     private readonly config: BatonConfig,
@@ -43,12 +50,13 @@ export class PhaseStates {
   ) {}
 
   /** A phase's Lambda Task with its timeout and retries on transient errors. */
-  task(name: string, phase: PhaseName, payload?: TaskInput): LambdaInvoke {
+  task(name: string, phase: PhaseName, payload?: TaskInput, resultPath?: string): LambdaInvoke {
     const settings = phaseSettings(this.config.pipeline, phase);
     const invoke = new LambdaInvoke(this.scope, name, {
       lambdaFunction: this.functions[phase],
       payloadResponseOnly: true,
       ...(payload ? { payload } : {}),
+      ...(resultPath ? { resultPath } : {}),
       taskTimeout: Timeout.duration(Duration.seconds(settings.timeoutSeconds)),
       // Keeps the default retry on Lambda service errors (ServiceException, AWSLambdaException, SdkClientException).
       retryOnServiceExceptions: true,
@@ -79,12 +87,16 @@ export class PhaseStates {
    * phase failed: the console graph shows it, and the record and the cause name it.
    */
   catchTo(next: IChainable): OnFailure {
-    return (state) => {
-      const failed = new Pass(this.scope, `${state.id} failed`, {
-        result: Result.fromString(state.id),
-        resultPath: PAYLOAD_PATHS.failedPhase,
-      });
-      failed.next(next);
+    return (state, failsAs = state) => {
+      let failed = this.failedPasses.get(failsAs.id);
+      if (!failed) {
+        failed = new Pass(this.scope, `${failsAs.id} failed`, {
+          result: Result.fromString(failsAs.id),
+          resultPath: PAYLOAD_PATHS.failedPhase,
+        });
+        failed.next(next);
+        this.failedPasses.set(failsAs.id, failed);
+      }
       state.addCatch(failed, { resultPath: PAYLOAD_PATHS.error });
       return state;
     };
@@ -118,30 +130,48 @@ export class PhaseStates {
     const waitStable = this.waitFor(n('waitStable'));
     const checkStability = onFailure(this.task(n('checkStability'), 'checkStability'));
     const verify = onFailure(this.waitForCache(this.task(n('verify'), 'verify')));
-    // One HTTP attempt per invocation; a failure is tried again every 10 s, smokeTestAttempts in all.
-    const smokeTest = this.task(n('smokeTest'), 'smokeTest');
-    if (this.config.pipeline.smokeTestAttempts > 1) {
-      smokeTest.addRetry({
-        errors: ['SmokeTestFailedError'],
-        interval: Duration.seconds(10),
-        backoffRate: 1,
-        maxAttempts: this.config.pipeline.smokeTestAttempts - 1,
-      });
-    }
-    onFailure(smokeTest);
     const waitForApproval = onFailure(this.approval(n('waitForApproval')));
     prepare.next(deploy).next(waitStable).next(checkStability);
     checkStability.next(
       new Choice(this.scope, n('isStable')).when(Condition.booleanEquals(PAYLOAD_PATHS.rolloutStable, true), verify).otherwise(waitStable),
     );
-    verify.next(smokeTest);
-    smokeTest.next(
-      new Choice(this.scope, n('isApprovalRequired'))
-        .when(Condition.booleanEquals(PAYLOAD_PATHS.approvalRequired, true), waitForApproval)
-        .otherwise(next),
+    verify.next(
+      this.smokeTestLoop(
+        n,
+        onFailure,
+        new Choice(this.scope, n('isApprovalRequired'))
+          .when(Condition.booleanEquals(PAYLOAD_PATHS.approvalRequired, true), waitForApproval)
+          .otherwise(next),
+      ),
     );
     waitForApproval.next(next);
     return prepare;
+  }
+
+  /**
+   * The smoke test: one attempt of HTTP checks (the smoke-test function, which
+   * calls no AWS API), then record-smoke-test records it; a failed attempt is
+   * tried again after a Wait, smokeTestAttempts in all, and the last one fails
+   * the deployment. A failure of either function is reported as the smoke
+   * test's. Returns the first state.
+   */
+  private smokeTestLoop(n: Names, onFailure: OnFailure, next: IChainable): LambdaInvoke {
+    const smokeTest = onFailure(this.task(n('smokeTest'), 'smokeTest', undefined, PAYLOAD_PATHS.smoke));
+    const record = onFailure(
+      this.task(
+        n('recordSmokeTest'),
+        'recordSmokeTest',
+        TaskInput.fromObject({ 'state.$': '$', attempts: this.config.pipeline.smokeTestAttempts }),
+      ),
+      smokeTest,
+    );
+    smokeTest.next(record);
+    record.next(
+      new Choice(this.scope, n('isSmokeTestPassed'))
+        .when(Condition.booleanEquals(PAYLOAD_PATHS.smokePassed, true), next)
+        .otherwise(this.waitFor(n('waitSmokeTest')).next(smokeTest)),
+    );
+    return smokeTest;
   }
 
   /**

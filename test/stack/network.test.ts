@@ -2,6 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BatonConfigSchema } from '../../lambdas/shared/config-schema.ts';
 import { rawExampleConfig } from '../fixtures/config.ts';
+import { decide, rolePolicy, tableArn } from '../fixtures/role-policy.ts';
 import { logicalIdOf, resolveToString, type Synthesis, synth } from '../fixtures/synth.ts';
 
 /** How resolveToString renders an EC2 ARN of the stack's account and region. */
@@ -49,6 +50,59 @@ describe('the smoke test with pipeline.network', () => {
       `${EC2}subnet/subnet-0a1b2c3d4e5f60718`,
       `${EC2}subnet/subnet-1a1b2c3d4e5f60718`,
     ]);
+  });
+
+  it('gives the smoke test, which calls no AWS API from the VPC, no DynamoDB and no EventBridge permission', () => {
+    // Arrange
+    const role = logicalIdOf(synthesis.stack, synthesis.stack.phases.roles.smokeTest);
+    const policies = Object.values(synthesis.template.findResources('AWS::IAM::Policy')) as Array<{
+      Properties: { Roles: Array<{ Ref: string }>; PolicyDocument: { Statement: Array<{ Action: string | string[] }> } };
+    }>;
+
+    // Act
+    const actions = policies
+      .filter((p) => p.Properties.Roles.some((r) => r.Ref === role))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement)
+      .flatMap((s) => [s.Action].flat());
+
+    // Assert: its log group, the network interfaces Lambda manages in the VPC, and X-Ray.
+    expect(actions.filter((action) => /^(dynamodb|events):/i.test(action))).toEqual([]);
+    expect([...new Set(actions)].sort()).toEqual(
+      [
+        'ec2:AssignPrivateIpAddresses',
+        'ec2:CreateNetworkInterface',
+        'ec2:DeleteNetworkInterface',
+        'ec2:DescribeNetworkInterfaces',
+        'ec2:UnassignPrivateIpAddresses',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ].sort(),
+    );
+  });
+
+  it.each([
+    ['dynamodb:UpdateItem', ['LOCK#web']],
+    ['dynamodb:UpdateItem', ['DEPLOYMENT#deploy-1']],
+    ['dynamodb:GetItem', ['LOCK#web']],
+  ])('denies the smoke test %s on the deployment table (%s), as IAM evaluates its role', async (action, leadingKeys) => {
+    // Arrange
+    const config = synthesis.stack.config;
+
+    // Act
+    const decision = await decide(
+      rolePolicy(synthesis, config, 'smokeTest'),
+      {
+        action,
+        resource: tableArn(config),
+        context: { 'dynamodb:LeadingKeys': leadingKeys },
+      },
+      config.pipeline.account,
+    );
+
+    // Assert
+    expect(decision).toBe('ImplicitlyDenied');
   });
 
   it('leaves no unacknowledged cdk-nag finding', () => {

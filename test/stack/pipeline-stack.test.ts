@@ -375,6 +375,7 @@ describe('the Baton stack for the example config', () => {
 
       expect(Object.fromEntries(waits.map(([name, wait]) => [name, { ...wait, Next: undefined }]))).toEqual({
         [S.waitStable]: { Type: 'Wait', SecondsPath: '$.wait.seconds' },
+        [S.waitSmokeTest]: { Type: 'Wait', SecondsPath: '$.wait.seconds' },
         [S.waitStep]: { Type: 'Wait', SecondsPath: '$.wait.seconds' },
         [S.waitBake]: { Type: 'Wait', SecondsPath: '$.wait.seconds' },
         [S.waitScaleDown]: { Type: 'Wait', SecondsPath: '$.wait.seconds' },

@@ -68,6 +68,7 @@ describe('the release branch', () => {
         `${S.checkStability}${RELEASE_SUFFIX}`,
         `${S.verify}${RELEASE_SUFFIX}`,
         `${S.smokeTest}${RELEASE_SUFFIX}`,
+        `${S.recordSmokeTest}${RELEASE_SUFFIX}`,
         `${S.waitForApproval}${RELEASE_SUFFIX}`,
         R.verified,
         'Record deployment failure',

@@ -730,7 +730,7 @@ describe('definePhase lock check', () => {
       'deploy',
       'checkStability',
       'verify',
-      'smokeTest',
+      'recordSmokeTest',
       'requestApproval',
       'shiftTraffic',
       'checkBake',

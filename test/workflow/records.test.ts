@@ -14,7 +14,7 @@ import type { SimulationContext } from '../../sim/context.ts';
 import { type OpenSimulation, openSimulation, type SimulationResult } from '../../sim/engine.ts';
 import { FAULTS } from '../../sim/faults.ts';
 import { EXAMPLE_CONFIG_PATH, exampleConfig } from '../fixtures/config.ts';
-import { exampleAccount, REJECTED, record, run, runWith, weights } from '../fixtures/simulation.ts';
+import { exampleAccount, REJECTED, record, run, runWith, SMOKE_TEST, weights } from '../fixtures/simulation.ts';
 
 const EXECUTION_ARN = 'arn:aws:states:eu-west-1:123456789012:execution:baton-production:deploy-1';
 const CONSOLE_URL = `https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/${EXECUTION_ARN}`;
@@ -136,6 +136,36 @@ describe('the phases in the record', () => {
       // After the 300 s scale-down delay.
       complete: once('09:11:00'),
     });
+  });
+
+  it('records every attempt of a failing smoke test under smokeTest and announces only the last, FAILED', async () => {
+    // Arrange / Act: the new colour answers the smoke test with HTTP 500, three attempts 10 s apart.
+    const result = await run({ faults: ['smoke-fails'] });
+
+    // Assert
+    const deployment = record(result);
+    const path = result.main.executionPath;
+    expect(path.slice(path.indexOf('Verify new colour') + 1, path.indexOf('Roll back'))).toEqual([
+      ...SMOKE_TEST,
+      'Wait before retrying smoke test',
+      ...SMOKE_TEST,
+      'Wait before retrying smoke test',
+      'Smoke test new colour',
+      'Record smoke test',
+      'Smoke test new colour failed',
+    ]);
+    expect(deployment).toMatchObject({ status: 'ROLLED_BACK', failedPhase: 'Smoke test new colour' });
+    expect(String(deployment?.outcomeReason)).toMatch(
+      /^SmokeTestFailedError: smoke test of green through the test listener failed: GET http:\/\/127\.0\.0\.1:\d+\/healthz -> 500 in \d+ ms /,
+    );
+    expect(phasesOf(result).smokeTest).toEqual({
+      startedAt: at('09:01:00'),
+      endedAt: at('09:01:20'),
+      invocations: 3,
+      result: 'failed',
+      error: deployment?.outcomeReason,
+    });
+    expect(eventSummary(result).filter(([, phase]) => phase === 'smokeTest')).toEqual([['Baton Phase Changed', 'smokeTest', 'FAILED']]);
   });
 
   it.each(Object.keys(FAULTS))('%s: a terminal record whose phase entries add up, the failed phase named', async (name) => {
@@ -430,7 +460,7 @@ describe("the lock's lease", () => {
       ...holding('Deploy new colour', 915),
       ...times(holding('Check new colour stability', 915), 4),
       ...holding('Verify new colour', 915),
-      ...holding('Smoke test new colour', 915),
+      ...holding('Record smoke test', 915),
       ...holding('Shift traffic', 930),
       ...times(holding('Check bake', 930), 9),
       ...holding('Check bake', 1200),

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { RELEASE_STATE_NAMES } from '../../lib/constructs/state-names.ts';
 import { definitionFor } from '../../sim/engine.ts';
 import { exampleConfig } from '../fixtures/config.ts';
-import { REJECTED, record, run, weights } from '../fixtures/simulation.ts';
+import { REJECTED, record, run, SMOKE_TEST, weights } from '../fixtures/simulation.ts';
 
 const NEW_DIGEST = 'sha256:2b41b068de9587d3a582a081cb97a55390787552acae4f690637cd64ff74673f';
 
@@ -41,9 +41,9 @@ describe('the approval gate', () => {
 
     // Assert
     const path = result.main.executionPath;
-    expect(path.slice(path.indexOf('Verify new colour'), path.indexOf('Verify new colour') + 5)).toEqual([
+    expect(path.slice(path.indexOf('Verify new colour'), path.indexOf('Verify new colour') + 7)).toEqual([
       'Verify new colour',
-      'Smoke test new colour',
+      ...SMOKE_TEST,
       'Is approval required?',
       'Wait for approval',
       'Shift traffic',
@@ -98,6 +98,7 @@ describe('a stopped execution', () => {
           'Wait before retrying rollback',
           'Wait for approval',
           'Wait between traffic steps',
+          'Wait before retrying smoke test',
           'Wait for old colour',
         ].includes(name),
     );

@@ -1,0 +1,78 @@
+/**
+ * The phase roles as IAM evaluates them: each synthesized role policy, its
+ * ARNs resolved for the example account, is asked about the exact requests
+ * the handlers send (action, resource ARN, context keys) with
+ * @cloud-copilot/iam-simulate. One synthesis (without bundling).
+ */
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { BatonConfig, PhaseName } from '../../lambdas/shared/config-schema.ts';
+import { PhaseNames } from '../../lambdas/shared/config-schema.ts';
+import { LOCK_HOLDING_PHASES } from '../../lambdas/shared/phase.ts';
+import { entryOf } from '../../lib/constructs/phase-functions.ts';
+import { exampleConfig } from '../fixtures/config.ts';
+import { type Decision, decide, rolePolicy, tableArn } from '../fixtures/role-policy.ts';
+import { type Synthesis, synth } from '../fixtures/synth.ts';
+
+/**
+ * The phases whose code can read the lock item (GetItem on LOCK#<service>): the
+ * lock-holding phases, whose wrapper reads the lock when the lease renewal
+ * fails (assertLockHeld), and the handlers that read or take it themselves.
+ */
+function phasesReadingTheLock(): PhaseName[] {
+  const ownCalls = /\b(readLock|acquireLock|takeLock|assertLockHeld)\(/;
+  return PhaseNames.filter((phase) => LOCK_HOLDING_PHASES.has(phase) || ownCalls.test(readFileSync(entryOf(phase), 'utf8')));
+}
+
+describe('the phase roles as IAM evaluates them', () => {
+  let config: BatonConfig;
+  let synthesis: Synthesis;
+  const decision = (phase: PhaseName, action: string, resource: string, context?: Record<string, string | string[]>): Promise<Decision> =>
+    decide(rolePolicy(synthesis, config, phase), { action, resource, ...(context ? { context } : {}) }, config.pipeline.account);
+
+  beforeAll(() => {
+    config = exampleConfig();
+    synthesis = synth(config);
+  });
+
+  describe('the lock', () => {
+    it('counts the lock-holding phases and the handlers that take or read the lock themselves', () => {
+      expect(phasesReadingTheLock().sort()).toEqual(
+        [
+          'initialize',
+          'prepare',
+          'deploy',
+          'checkStability',
+          'verify',
+          'recordSmokeTest',
+          'requestApproval',
+          'shiftTraffic',
+          'checkBake',
+          'complete',
+          'rollback',
+          'planRelease',
+          'shiftTogether',
+        ].sort(),
+      );
+    });
+
+    it.each(phasesReadingTheLock())('lets %s GetItem the lock item of its service in the deployment table', async (phase) => {
+      // Act
+      const result = await decision(phase, 'dynamodb:GetItem', tableArn(config), { 'dynamodb:LeadingKeys': ['LOCK#web'] });
+
+      // Assert
+      expect(result).toBe('Allowed');
+    });
+
+    it.each(['prepare', 'deploy', 'checkStability', 'verify', 'recordSmokeTest', 'requestApproval', 'shiftTraffic', 'checkBake'] as const)(
+      'lets %s read lock items only, not deployment records',
+      async (phase) => {
+        // Act
+        const result = await decision(phase, 'dynamodb:GetItem', tableArn(config), { 'dynamodb:LeadingKeys': ['DEPLOYMENT#deploy-1'] });
+
+        // Assert
+        expect(result).toBe('ImplicitlyDenied');
+      },
+    );
+  });
+});
