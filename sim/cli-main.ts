@@ -35,7 +35,12 @@ const HELP = `Usage: npm run simulate -- [options]
   --fault <name>[@<service>]
                           inject a fault; repeatable (see --list-faults); in a release,
                           aim it at one service, e.g. --fault green-unhealthy@worker
+  --fault deny:<service>:<Action>[@<function>]
+                          IAM drift: deny an action to one function's role (or to every
+                          role), e.g. deny:elasticloadbalancing:ModifyListener@shiftTraffic
   --list-faults           describe every fault and exit
+  --from-source           run the handlers' TypeScript instead of the deployed bundles
+                          (for debugging; the bundles are what ships)
   --approve | --reject | --approval-timeout
                           what the operator does when the deployment waits for
                           approval (input "approval": true); default --approve
@@ -117,6 +122,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
       account: { type: 'string', default: 'sim/accounts/example.json' },
       fault: { type: 'string', multiple: true, default: [] },
       'list-faults': { type: 'boolean', default: false },
+      'from-source': { type: 'boolean', default: false },
       approve: { type: 'boolean', default: false },
       reject: { type: 'boolean', default: false },
       'approval-timeout': { type: 'boolean', default: false },
@@ -135,6 +141,9 @@ async function main(argv: string[], io: CliIo): Promise<number> {
   }
   if (values['list-faults']) {
     for (const [name, fault] of Object.entries(FAULTS)) io.out(`${name.padEnd(30)} ${fault.expected.padEnd(12)} ${fault.description}\n`);
+    io.out(
+      `${'deny:<action>[@<function>]'.padEnd(30)} ${'ROLLED_BACK'.padEnd(12)} IAM drift: the action is denied to that function's role (or every role); the call fails with AccessDeniedException, as AWS answers it.\n`,
+    );
     return 0;
   }
   for (const spec of values.fault) faultOf(spec, '--fault');
@@ -207,6 +216,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
     approval,
     ...(abortAt ? { abortAt } : {}),
     ...(redrive !== undefined ? { redriveAfterFix: true } : {}),
+    ...(values['from-source'] ? { code: 'source' as const } : {}),
   });
   const broken = checkInvariants(config, account, result);
 
