@@ -170,7 +170,7 @@ export function statementsFor(needs: readonly PermissionNeed[], scope: Scope): P
         // events:source is multivalued (one value per entry of a PutEvents call; ArrayOfString in the Service
         // Authorization Reference): ForAllValues makes every entry's source baton.
         allow(['events:PutEvents'], [`arn:${partition}:events:${region}:${account}:event-bus/default`], {
-          'ForAllValues:StringEquals': { 'events:source': ['baton'] },
+          'ForAllValues:StringEquals': { 'events:source': 'baton' },
         });
         break;
       case 'notify': {

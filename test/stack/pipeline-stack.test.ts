@@ -634,7 +634,7 @@ describe('the Baton stack for the example config', () => {
         ]),
       );
 
-      expect(Object.keys(logGroups)).toHaveLength(21);
+      expect(Object.keys(logGroups)).toHaveLength(22);
       expect(policies).toEqual({ execution: 'RetainExceptOnCreate/Retain', events: 'RetainExceptOnCreate/Retain', phase: 'Retain/Retain' });
     });
   });
