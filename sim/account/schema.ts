@@ -111,6 +111,18 @@ export const AccountSchema = z.strictObject({
   cloudwatch: z.strictObject({
     alarms: z.record(z.string(), z.strictObject({ state: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']), reason: z.string().default('') })),
   }),
+  /** The account's VPCs: where a config may put the smoke-test function (pipeline.network). */
+  ec2: z
+    .strictObject({
+      vpcs: z.record(
+        z.string(),
+        z.strictObject({
+          subnetIds: z.array(z.string()),
+          securityGroupIds: z.array(z.string()),
+        }),
+      ),
+    })
+    .optional(),
   /** Items of the deployment table (locks and records), as the handlers write them. */
   deploymentTable: z.array(z.record(z.string(), z.unknown())).default([]),
 });

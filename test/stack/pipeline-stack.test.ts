@@ -434,6 +434,8 @@ describe('the Baton stack for the example config', () => {
       expect(onStar.sort()).toEqual(
         [
           ...LOG_DELIVERY_ACTIONS,
+          // The smoke-test function in the example's VPC (pipeline.network): Lambda describes its network interfaces.
+          'ec2:DescribeNetworkInterfaces',
           'ecs:DescribeTaskDefinition',
           'ecs:ListTasks',
           'elasticloadbalancing:DescribeListeners',
