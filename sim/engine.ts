@@ -1010,6 +1010,7 @@ export interface OpenSimulation {
  */
 export async function openSimulation(options: SimulationOptions): Promise<OpenSimulation> {
   const { config } = options;
+  assertNetworkInAccount(config, options.account);
   const start = options.startTime ?? DEFAULT_START;
   const webhookSecretArn = config.pipeline.notifications.chatWebhookSecretArn;
   const bound = await definitionFor(config);
@@ -1067,6 +1068,19 @@ export async function openSimulation(options: SimulationOptions): Promise<OpenSi
 async function forgetSourceCaches(): Promise<void> {
   const clients = await import('../lambdas/shared/clients.ts');
   clients.secretsProvider.clearCache();
+}
+
+/** The VPC, subnets and security groups of pipeline.network must be the account's, as CloudFormation would insist. */
+export function assertNetworkInAccount(config: BatonConfig, account: AccountSpec): void {
+  const network = config.pipeline.network;
+  if (!network) return;
+  const vpc = account.ec2?.vpcs[network.vpcId];
+  if (!vpc) throw new Error(`pipeline.network.vpcId: the simulated account ${account.account} has no VPC ${network.vpcId}`);
+  const missing = [
+    ...network.subnetIds.filter((id) => !vpc.subnetIds.includes(id)),
+    ...network.securityGroupIds.filter((id) => !vpc.securityGroupIds.includes(id)),
+  ];
+  if (missing.length > 0) throw new Error(`pipeline.network: VPC ${network.vpcId} of the simulated account has no ${missing.join(', ')}`);
 }
 
 /** One run: the given input as the first execution, plus whatever it leads to (duplicates, recoveries). */

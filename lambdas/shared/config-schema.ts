@@ -90,8 +90,12 @@ export const HealthCheckSchema = z.strictObject({
 
 /** HTTP checks of the new colour through the test listener, before any production weight moves. */
 export const SmokeTestSchema = z.strictObject({
-  /** Where the test listener answers, e.g. https://internal-prod-alb.example.internal:8443 */
-  baseUrl: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL such as https://alb.example.internal:8443' }),
+  /**
+   * Where the test listener answers: https on a DNS name its certificate covers
+   * (https://web-test.example.internal:8443), or http on the listener
+   * (http://internal-prod-alb-1234567890.eu-west-1.elb.amazonaws.com:8080).
+   */
+  baseUrl: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL such as https://web-test.example.internal:8443' }),
   /** Paths to GET; each must answer expectedStatus within maxLatencyMs. */
   paths: z
     .array(z.string().startsWith('/', { message: 'must start with "/"' }))
@@ -270,6 +274,11 @@ export const BatonConfigSchema = z
           message: 'smokeTest needs a test listener: set testListenerArn to the listener that serves smokeTest.baseUrl',
         });
       }
+      if (service.smokeTest) {
+        for (const message of smokeTestUrlProblems(service.smokeTest.baseUrl, config.pipeline.network !== undefined)) {
+          ctx.addIssue({ code: 'custom', path: ['services', index, 'smokeTest', 'baseUrl'], message });
+        }
+      }
       if (service.blue.serviceName === service.green.serviceName) {
         ctx.addIssue({
           code: 'custom',
@@ -325,6 +334,43 @@ export const BatonConfigSchema = z
     // Gate loops and waits that cannot finish inside one execution (history events, execution timeout).
     checkExecutionBudget(config, ctx);
   });
+
+/** A load balancer's own DNS name: <name>-<id>.<region>.elb.amazonaws.com (internal ones start with "internal-"). */
+const ELB_DNS_NAME = /\.elb\.amazonaws\.com(\.cn)?$/i;
+
+/** Whether an address is private (RFC 1918, the 100.64.0.0/10 shared space, IPv6 unique local): reachable only from inside a network. */
+export function isPrivateAddress(host: string): boolean {
+  const ipv4 = /^(\d{1,3})\.(\d{1,3})\.\d{1,3}\.\d{1,3}$/.exec(host);
+  if (ipv4) {
+    const [a, b] = [Number(ipv4[1]), Number(ipv4[2])];
+    return a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
+  }
+  return /^\[?f[cd][0-9a-f]{2}:/i.test(host);
+}
+
+/**
+ * Why a smoke test aimed at this URL can never pass as configured: HTTPS on a
+ * load balancer's own DNS name (no certificate covers *.elb.amazonaws.com), or
+ * an internal load balancer or private address while the function runs
+ * outside any VPC.
+ */
+export function smokeTestUrlProblems(baseUrl: string, hasNetwork: boolean): string[] {
+  const url = new URL(baseUrl);
+  const host = url.hostname;
+  const problems: string[] = [];
+  if (url.protocol === 'https:' && ELB_DNS_NAME.test(host)) {
+    problems.push(
+      `https to ${host} cannot pass: a certificate never covers a load balancer's own *.elb.amazonaws.com name, so TLS verification fails; use https with the DNS name the test listener's certificate covers, or http on the test listener`,
+    );
+  }
+  const internal = ELB_DNS_NAME.test(host) && /^internal-/i.test(host);
+  if ((internal || isPrivateAddress(host)) && !hasNetwork) {
+    problems.push(
+      `${host} is ${internal ? 'an internal load balancer' : 'a private address'}, reachable only from inside its VPC; set pipeline.network (vpcId, subnetIds, securityGroupIds) so the smoke test runs there`,
+    );
+  }
+  return problems;
+}
 
 /** The first cycle in the services' dependsOn, as names from a service back to itself; undefined when there is none. */
 export function dependencyCycle(

@@ -152,6 +152,18 @@ export const AccountSchema = z.strictObject({
       }),
     ),
   }),
+  /** The account's VPCs: where a config may put the smoke-test function (pipeline.network). */
+  ec2: z
+    .strictObject({
+      vpcs: z.record(
+        z.string(),
+        z.strictObject({
+          subnetIds: z.array(z.string()),
+          securityGroupIds: z.array(z.string()),
+        }),
+      ),
+    })
+    .optional(),
   /** Items of the deployment table (locks and records), as the handlers write them. */
   deploymentTable: z.array(z.record(z.string(), z.unknown())).default([]),
   /** Step Functions: the executions started so far (a name stays taken for 90 days). Optional: older files have none. */

@@ -441,6 +441,8 @@ describe('the Baton stack for the example config', () => {
         [
           ...LOG_DELIVERY_ACTIONS,
           'cloudwatch:DescribeAlarms',
+          // The smoke-test function in the example's VPC (pipeline.network): Lambda describes its network interfaces.
+          'ec2:DescribeNetworkInterfaces',
           'ecs:DescribeTaskDefinition',
           'ecs:ListTasks',
           'elasticloadbalancing:DescribeListeners',
