@@ -6,12 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { BatonConfig, PhaseName } from '../../lambdas/shared/config-schema.ts';
-import { PhaseNames } from '../../lambdas/shared/config-schema.ts';
+import { type BatonConfig, type PhaseName, PhaseNames } from '../../lambdas/shared/config-schema.ts';
 import { LOCK_HOLDING_PHASES } from '../../lambdas/shared/phase.ts';
 import { entryOf } from '../../lib/constructs/phase-functions.ts';
 import { exampleConfig } from '../fixtures/config.ts';
-import { type Decision, decide, rolePolicy, tableArn } from '../fixtures/iam.ts';
+import { type Decision, decide, decideUnlisted, rolePolicy, tableArn } from '../fixtures/iam.ts';
 import { type Synthesis, synth } from '../fixtures/synth.ts';
 
 /**
@@ -74,5 +73,56 @@ describe('the phase roles as IAM evaluates them', () => {
         expect(result).toBe('ImplicitlyDenied');
       },
     );
+  });
+
+  describe('the ECS services', () => {
+    const ACCOUNT_REGION = 'arn:aws:ecs:eu-west-1:123456789012';
+    /** The phases that read the services, and those that update them. */
+    const READERS: PhaseName[] = ['validate', 'checkStability', 'verify', 'shiftTraffic', 'checkBake', 'rollback', 'shiftTogether'];
+    const UPDATERS: PhaseName[] = ['deploy', 'complete', 'rollback'];
+    const cases = (phases: PhaseName[], action: string) =>
+      phases.flatMap((phase) => ['web-blue', 'web-green'].map((name) => [phase, action, name] as const));
+
+    it.each([...cases(READERS, 'ecs:DescribeServices'), ...cases(UPDATERS, 'ecs:UpdateService')])(
+      'lets %s %s on %s by its long ARN (service/<cluster>/<name>)',
+      async (phase, action, name) => {
+        // Act
+        const result = await decision(phase, action, `${ACCOUNT_REGION}:service/prod/${name}`);
+
+        // Assert
+        expect(result).toBe('Allowed');
+      },
+    );
+
+    it.each([...cases(READERS, 'ecs:DescribeServices'), ...cases(UPDATERS, 'ecs:UpdateService')])(
+      'lets %s %s on %s by the short ARN of a service created before the long format (service/<name>)',
+      (phase, action, name) => {
+        // Act
+        const result = decideUnlisted(
+          rolePolicy(synthesis, config, phase),
+          { action, resource: `${ACCOUNT_REGION}:service/${name}` },
+          config.pipeline.account,
+        );
+
+        // Assert
+        expect(result).toBe('Allowed');
+      },
+    );
+
+    it.each([
+      ['a service of another cluster', `${ACCOUNT_REGION}:service/staging/web-blue`],
+      ['another service', `${ACCOUNT_REGION}:service/prod/billing`],
+      ['another service by its short ARN', `${ACCOUNT_REGION}:service/billing`],
+    ])('lets deploy update no other service: %s', (_case, resource) => {
+      // Act
+      const result = decideUnlisted(
+        rolePolicy(synthesis, config, 'deploy'),
+        { action: 'ecs:UpdateService', resource },
+        config.pipeline.account,
+      );
+
+      // Assert
+      expect(result).toBe('ImplicitlyDenied');
+    });
   });
 });
