@@ -119,6 +119,10 @@ export function statementsFor(needs: readonly PermissionNeed[], scope: Scope): P
           ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
           unique(services.flatMap((s) => (s.appConfig ? [s.appConfig.secretArn] : []))),
         );
+        // GetSecretValue decrypts with the caller's permissions: the customer managed keys the config names, through Secrets Manager only.
+        allow(['kms:Decrypt'], unique(services.flatMap((s) => (s.appConfig?.kmsKeyArn ? [s.appConfig.kmsKeyArn] : []))), {
+          StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` },
+        });
         break;
       case 'readCache':
         allow(

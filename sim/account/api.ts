@@ -610,6 +610,7 @@ function describeSecret(m: AccountModel, input: { SecretId?: string }) {
     ...META,
     ARN: input.SecretId,
     Name: input.SecretId?.split(':').pop(),
+    ...(secret.kmsKeyId ? { KmsKeyId: secret.kmsKeyId } : {}),
     VersionIdsToStages: Object.fromEntries(secret.versions.map((v) => [v.versionId, [...v.stages]])),
   };
 }

@@ -94,6 +94,8 @@ export const AccountSchema = z.strictObject({
     secrets: z.record(
       z.string(),
       z.strictObject({
+        /** The KMS key the secret is encrypted with, as DescribeSecret names it; absent for the AWS managed aws/secretsmanager. */
+        kmsKeyId: z.string().optional(),
         versions: z.array(
           z.strictObject({
             versionId: z.string(),

@@ -144,6 +144,7 @@ describe('a failure before anything changes', () => {
     ],
     ['image-missing', REJECTED_IN_VALIDATE, 'ImageNotFoundError', { blue: 100, green: 0 }],
     ['secret-missing', REJECTED_IN_VALIDATE, 'SecretInvalidError', { blue: 100, green: 0 }],
+    ['secret-key-unconfigured', REJECTED_IN_VALIDATE, 'SecretInvalidError', { blue: 100, green: 0 }],
     ['secret-malformed', REJECTED_IN_VALIDATE, 'SecretInvalidError', { blue: 100, green: 0 }],
     ['cache-unavailable', REJECTED_IN_VALIDATE, 'CacheNotServingError', { blue: 100, green: 0 }],
   ])('%s ends REJECTED through the exact path with the caught error named', async (fault, path, errorName, traffic) => {
