@@ -62,6 +62,21 @@ export const AccountSchema = z.strictObject({
       z.strictObject({
         /** Target group ARN -> weight of the forward action. */
         forward: z.record(z.string(), z.number().int().min(0).max(999)),
+        /**
+         * Actions before the forward (authenticate-oidc, authenticate-cognito), as Describe returns them:
+         * an authenticate-oidc config never with its ClientSecret.
+         */
+        actionsBeforeForward: z
+          .array(
+            z
+              .object({
+                Type: z.enum(['authenticate-oidc', 'authenticate-cognito']),
+                AuthenticateOidcConfig: z.record(z.string(), z.unknown()).optional(),
+                AuthenticateCognitoConfig: z.record(z.string(), z.unknown()).optional(),
+              })
+              .passthrough(),
+          )
+          .optional(),
       }),
     ),
     targetGroups: z.record(
