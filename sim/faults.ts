@@ -61,6 +61,15 @@ export const FAULTS: Record<string, Fault> = {
       if (ctx.service.appConfig) delete ctx.model.secrets[ctx.service.appConfig.secretArn];
     },
   },
+  'secret-key-unconfigured': {
+    description:
+      'The app-config secret is encrypted with a customer managed KMS key that appConfig.kmsKeyArn does not name: validate rejects the deployment before reading the secret, naming the field.',
+    expected: 'REJECTED',
+    apply(ctx) {
+      const secret = ctx.service.appConfig ? ctx.model.secrets[ctx.service.appConfig.secretArn] : undefined;
+      if (secret) secret.kmsKeyId = `arn:aws:kms:${ctx.model.region}:${ctx.model.account}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+    },
+  },
   'secret-malformed': {
     description: 'The current version of the app-config secret lacks a required key: validate rejects the deployment naming the key.',
     expected: 'REJECTED',

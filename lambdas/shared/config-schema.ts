@@ -30,6 +30,10 @@ export const ARN_PATTERNS = {
     pattern: /^arn:aws[a-z-]*:iam::\d{12}:role\/[A-Za-z0-9+=,.@_/-]+$/,
     shape: 'arn:aws:iam::<account>:role/<name>',
   },
+  kmsKey: {
+    pattern: /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/,
+    shape: 'arn:aws:kms:<region>:<account>:key/<key id> (the key itself, not an alias)',
+  },
   snsTopic: {
     pattern: /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/,
     shape: 'arn:aws:sns:<region>:<account>:<topic>',
@@ -76,6 +80,12 @@ export const SecretKeyRuleSchema = z.union([
 
 export const AppConfigSchema = z.strictObject({
   secretArn: arn('secret'),
+  /**
+   * The customer managed KMS key the secret is encrypted with, if not the AWS
+   * managed aws/secretsmanager: the roles that read the secret may decrypt with
+   * it, through Secrets Manager only.
+   */
+  kmsKeyArn: arn('kmsKey').optional(),
   /** Keys the secret's JSON must hold, each with the rule its value must satisfy. */
   keys: z.record(
     z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'key names are environment variable names' }),

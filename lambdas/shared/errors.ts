@@ -40,7 +40,7 @@ export class ResourceMissingError extends BatonError {}
 /** The requested image tag or digest is not in the ECR repository. */
 export class ImageNotFoundError extends BatonError {}
 
-/** The app-config secret is missing or does not satisfy its key rules. */
+/** The app-config secret is missing, does not satisfy its key rules, or is encrypted with a key the config does not name. */
 export class SecretInvalidError extends BatonError {}
 
 /** A secret version a release pinned no longer exists (deleted, or no staging label left). */
@@ -82,7 +82,7 @@ export class StabilityTimeoutError extends BatonError {}
 /** Target health, running count or a check of verify failed. */
 export class VerificationFailedError extends BatonError {}
 
-/** An HTTP check through the test listener failed (status, latency or body). Retried by the state machine. */
+/** An HTTP check through the test listener failed (status, latency or body) on the last attempt of the smoke test. */
 export class SmokeTestFailedError extends BatonError {}
 
 /** A gate between traffic steps or during the bake failed. */

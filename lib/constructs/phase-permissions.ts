@@ -55,8 +55,15 @@ interface Scope {
 export function statementsFor(needs: readonly PermissionNeed[], scope: Scope): PolicyStatement[] {
   const { config, account, region, partition } = scope;
   const services = config.services;
-  const ecsService = (cluster: string, name: string) => `arn:${partition}:ecs:${region}:${account}:service/${cluster}/${name}`;
-  const serviceArns = services.flatMap((s) => [ecsService(s.cluster, s.blue.serviceName), ecsService(s.cluster, s.green.serviceName)]);
+  // A service created before ECS's long ARN format keeps its short ARN (service/<name>, no cluster): IAM matches the one it has.
+  const ecsService = (cluster: string, name: string) => [
+    `arn:${partition}:ecs:${region}:${account}:service/${cluster}/${name}`,
+    `arn:${partition}:ecs:${region}:${account}:service/${name}`,
+  ];
+  const serviceArns = services.flatMap((s) => [
+    ...ecsService(s.cluster, s.blue.serviceName),
+    ...ecsService(s.cluster, s.green.serviceName),
+  ]);
   const statements: PolicyStatement[] = [];
   const allow = (actions: string[], resources: string[], conditions?: Record<string, unknown>) => {
     if (resources.length === 0) return;
@@ -117,6 +124,10 @@ export function statementsFor(needs: readonly PermissionNeed[], scope: Scope): P
           ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
           unique(services.flatMap((s) => (s.appConfig ? [s.appConfig.secretArn] : []))),
         );
+        // GetSecretValue decrypts with the caller's permissions: the customer managed keys the config names, through Secrets Manager only.
+        allow(['kms:Decrypt'], unique(services.flatMap((s) => (s.appConfig?.kmsKeyArn ? [s.appConfig.kmsKeyArn] : []))), {
+          StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` },
+        });
         break;
       case 'readCache':
         allow(

@@ -24,6 +24,7 @@ import {
   DescribeRulesCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
+  InvalidLoadBalancerActionException,
   ListenerNotFoundException,
   ModifyListenerCommand,
   ModifyRuleCommand,
@@ -490,8 +491,11 @@ interface ForwardAction {
   Type?: string;
   TargetGroupArn?: string;
   ForwardConfig?: { TargetGroups?: Array<{ TargetGroupArn?: string; Weight?: number }> };
+  AuthenticateOidcConfig?: { ClientSecret?: string; UseExistingClientSecret?: boolean } & Record<string, unknown>;
   Order?: number;
 }
+
+type Listener = AccountModel['listeners'][string];
 interface ModifyInput {
   ListenerArn?: string;
   DefaultActions?: ForwardAction[];
@@ -501,21 +505,53 @@ interface ModifyRuleInput {
   Actions?: ForwardAction[];
 }
 
-function forwardActions(forward: Record<string, number>): ForwardAction[] {
+/** The actions of a listener or rule as Describe returns them: the authentication actions, then the forward. */
+function forwardActions(listener: Listener): ForwardAction[] {
+  const before = (listener.actionsBeforeForward ?? []).map((action, index) => ({ ...clone(action), Order: index + 1 }));
   return [
+    ...before,
     {
       Type: 'forward',
-      Order: 1,
-      ForwardConfig: { TargetGroups: Object.entries(forward).map(([TargetGroupArn, Weight]) => ({ TargetGroupArn, Weight })) },
+      Order: before.length + 1,
+      ForwardConfig: { TargetGroups: Object.entries(listener.forward).map(([TargetGroupArn, Weight]) => ({ TargetGroupArn, Weight })) },
     },
   ];
+}
+
+/**
+ * The authentication actions of a ModifyListener or ModifyRule, checked as ELB
+ * checks them: an authenticate-oidc action needs its ClientSecret or
+ * UseExistingClientSecret: true (Describe never returns the secret), and not
+ * both. Returned as Describe will show them.
+ */
+function authenticationActions(actions: ForwardAction[]): NonNullable<Listener['actionsBeforeForward']> {
+  return actions
+    .filter((action) => action.Type === 'authenticate-oidc' || action.Type === 'authenticate-cognito')
+    .map((action) => {
+      const { Order: _order, ...rest } = action;
+      if (action.Type !== 'authenticate-oidc') return rest as NonNullable<Listener['actionsBeforeForward']>[number];
+      const { ClientSecret, UseExistingClientSecret, ...config } = action.AuthenticateOidcConfig ?? {};
+      if (ClientSecret !== undefined && UseExistingClientSecret === true) {
+        throw new InvalidLoadBalancerActionException({
+          message: 'You cannot both specify a client secret and set UseExistingClientSecret to true',
+          ...errorMeta(400),
+        });
+      }
+      if (ClientSecret === undefined && UseExistingClientSecret !== true) {
+        throw new InvalidLoadBalancerActionException({
+          message: 'You must specify a client secret for an authenticate-oidc action, or set UseExistingClientSecret to true',
+          ...errorMeta(400),
+        });
+      }
+      return { ...rest, Type: 'authenticate-oidc', AuthenticateOidcConfig: config };
+    });
 }
 
 function describeListeners(m: AccountModel, input: { ListenerArns?: string[] }) {
   const listeners = (input.ListenerArns ?? []).map((arn) => {
     const listener = m.listeners[arn];
     if (!listener) throw new ListenerNotFoundException({ message: 'One or more listeners not found', ...errorMeta(400) });
-    return { ListenerArn: arn, Port: 443, Protocol: 'HTTPS', DefaultActions: forwardActions(listener.forward) };
+    return { ListenerArn: arn, Port: 443, Protocol: 'HTTPS', DefaultActions: forwardActions(listener) };
   });
   return { ...META, Listeners: listeners };
 }
@@ -524,7 +560,7 @@ function describeRules(m: AccountModel, input: { RuleArns?: string[] }) {
   const rules = (input.RuleArns ?? []).map((arn) => {
     const rule = m.listeners[arn];
     if (!rule) throw new RuleNotFoundException({ message: 'One or more rules not found', ...errorMeta(400) });
-    return { RuleArn: arn, Priority: '10', Actions: forwardActions(rule.forward), IsDefault: false };
+    return { RuleArn: arn, Priority: '10', Actions: forwardActions(rule), IsDefault: false };
   });
   return { ...META, Rules: rules };
 }
@@ -535,6 +571,7 @@ function modifyForward(m: AccountModel, arn: string | undefined, actions: Forwar
     if (kind === 'rule') throw new RuleNotFoundException({ message: 'One or more rules not found', ...errorMeta(400) });
     throw new ListenerNotFoundException({ message: 'One or more listeners not found', ...errorMeta(400) });
   }
+  const authentication = authenticationActions(actions ?? []);
   const forward = actions?.find((a) => a.Type === 'forward');
   const groups =
     forward?.ForwardConfig?.TargetGroups ?? (forward?.TargetGroupArn ? [{ TargetGroupArn: forward.TargetGroupArn, Weight: 1 }] : []);
@@ -546,6 +583,8 @@ function modifyForward(m: AccountModel, arn: string | undefined, actions: Forwar
     next[group.TargetGroupArn] = group.Weight ?? 1;
   }
   listener.forward = next;
+  if (authentication.length > 0) listener.actionsBeforeForward = authentication;
+  else delete listener.actionsBeforeForward;
   return kind === 'listener' ? describeListeners(m, { ListenerArns: [arn] }) : describeRules(m, { RuleArns: [arn] });
 }
 
@@ -658,6 +697,7 @@ function describeSecret(m: AccountModel, input: { SecretId?: string }) {
     ...META,
     ARN: input.SecretId,
     Name: input.SecretId?.split(':').pop(),
+    ...(secret.kmsKeyId ? { KmsKeyId: secret.kmsKeyId } : {}),
     VersionIdsToStages: Object.fromEntries(secret.versions.map((v) => [v.versionId, [...v.stages]])),
   };
 }

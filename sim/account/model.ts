@@ -79,6 +79,8 @@ export class AccountModel {
   readonly listeners: AccountSpec['elb']['listeners'];
   readonly repositories: AccountSpec['ecr']['repositories'];
   readonly secrets: AccountSpec['secretsManager']['secrets'];
+  /** The VPCs, unchanged by any run: where pipeline.network may point. */
+  readonly ec2: AccountSpec['ec2'];
   readonly replicationGroups: AccountSpec['elasticache']['replicationGroups'];
   readonly alarms: AccountSpec['cloudwatch']['alarms'];
   readonly table = new Map<string, Record<string, unknown>>();
@@ -103,6 +105,7 @@ export class AccountModel {
     this.listeners = copy.elb.listeners;
     this.repositories = copy.ecr.repositories;
     this.secrets = copy.secretsManager.secrets;
+    this.ec2 = copy.ec2;
     this.replicationGroups = copy.elasticache.replicationGroups;
     this.alarms = copy.cloudwatch.alarms;
     for (const definition of copy.ecs.taskDefinitions) {
@@ -418,6 +421,7 @@ export class AccountModel {
       account: this.account,
       region: this.region,
       taskStartSeconds: this.taskStartSeconds,
+      ...(this.ec2 ? { ec2: this.ec2 } : {}),
       ecs: {
         clusters,
         taskDefinitions: [...this.taskDefinitions.values()].map(({ arn: _arn, ...definition }) => definition),

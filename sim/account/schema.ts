@@ -95,6 +95,21 @@ export const AccountSchema = z.strictObject({
       z.strictObject({
         /** Target group ARN -> weight of the forward action. */
         forward: z.record(z.string(), z.number().int().min(0).max(999)),
+        /**
+         * Actions before the forward (authenticate-oidc, authenticate-cognito), as Describe returns them:
+         * an authenticate-oidc config never with its ClientSecret.
+         */
+        actionsBeforeForward: z
+          .array(
+            z
+              .object({
+                Type: z.enum(['authenticate-oidc', 'authenticate-cognito']),
+                AuthenticateOidcConfig: z.record(z.string(), z.unknown()).optional(),
+                AuthenticateCognitoConfig: z.record(z.string(), z.unknown()).optional(),
+              })
+              .passthrough(),
+          )
+          .optional(),
       }),
     ),
     targetGroups: z.record(
@@ -127,6 +142,8 @@ export const AccountSchema = z.strictObject({
     secrets: z.record(
       z.string(),
       z.strictObject({
+        /** The KMS key the secret is encrypted with, as DescribeSecret names it; absent for the AWS managed aws/secretsmanager. */
+        kmsKeyId: z.string().optional(),
         versions: z.array(
           z.strictObject({
             versionId: SecretVersionIdSchema,

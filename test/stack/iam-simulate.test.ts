@@ -6,12 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { BatonConfig, PhaseName } from '../../lambdas/shared/config-schema.ts';
-import { PhaseNames } from '../../lambdas/shared/config-schema.ts';
+import { type BatonConfig, BatonConfigSchema, type PhaseName, PhaseNames } from '../../lambdas/shared/config-schema.ts';
 import { LOCK_HOLDING_PHASES } from '../../lambdas/shared/phase.ts';
 import { entryOf } from '../../lib/constructs/phase-functions.ts';
-import { exampleConfig } from '../fixtures/config.ts';
-import { type Decision, decide, rolePolicy, tableArn } from '../fixtures/role-policy.ts';
+import { exampleConfig, rawExampleConfig } from '../fixtures/config.ts';
+import { type Decision, decide, decideUnlisted, defaultKeyPolicy, rolePolicy, tableArn } from '../fixtures/role-policy.ts';
 import { type Synthesis, synth } from '../fixtures/synth.ts';
 
 /**
@@ -74,5 +73,117 @@ describe('the phase roles as IAM evaluates them', () => {
         expect(result).toBe('ImplicitlyDenied');
       },
     );
+  });
+
+  describe('the ECS services', () => {
+    const ACCOUNT_REGION = 'arn:aws:ecs:eu-west-1:123456789012';
+    /** The phases that read the services, and those that update them. */
+    const READERS: PhaseName[] = ['validate', 'checkStability', 'verify', 'shiftTraffic', 'checkBake', 'rollback', 'shiftTogether'];
+    const UPDATERS: PhaseName[] = ['deploy', 'complete', 'rollback'];
+    const cases = (phases: PhaseName[], action: string) =>
+      phases.flatMap((phase) => ['web-blue', 'web-green'].map((name) => [phase, action, name] as const));
+
+    it.each([...cases(READERS, 'ecs:DescribeServices'), ...cases(UPDATERS, 'ecs:UpdateService')])(
+      'lets %s %s on %s by its long ARN (service/<cluster>/<name>)',
+      async (phase, action, name) => {
+        // Act
+        const result = await decision(phase, action, `${ACCOUNT_REGION}:service/prod/${name}`);
+
+        // Assert
+        expect(result).toBe('Allowed');
+      },
+    );
+
+    it.each([...cases(READERS, 'ecs:DescribeServices'), ...cases(UPDATERS, 'ecs:UpdateService')])(
+      'lets %s %s on %s by the short ARN of a service created before the long format (service/<name>)',
+      (phase, action, name) => {
+        // Act
+        const result = decideUnlisted(
+          rolePolicy(synthesis, config, phase),
+          { action, resource: `${ACCOUNT_REGION}:service/${name}` },
+          config.pipeline.account,
+        );
+
+        // Assert
+        expect(result).toBe('Allowed');
+      },
+    );
+
+    it.each([
+      ['a service of another cluster', `${ACCOUNT_REGION}:service/staging/web-blue`],
+      ['another service', `${ACCOUNT_REGION}:service/prod/billing`],
+      ['another service by its short ARN', `${ACCOUNT_REGION}:service/billing`],
+    ])('lets deploy update no other service: %s', (_case, resource) => {
+      // Act
+      const result = decideUnlisted(
+        rolePolicy(synthesis, config, 'deploy'),
+        { action: 'ecs:UpdateService', resource },
+        config.pipeline.account,
+      );
+
+      // Assert
+      expect(result).toBe('ImplicitlyDenied');
+    });
+  });
+
+  describe('an app-config secret encrypted with a customer managed key', () => {
+    const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const VIA_SECRETS_MANAGER = { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' };
+    let withKey: BatonConfig;
+    let keyed: Synthesis;
+
+    beforeAll(() => {
+      const raw = rawExampleConfig() as { services: Array<{ appConfig: Record<string, unknown> }> };
+      const [web] = raw.services;
+      if (!web) throw new Error('the example config has no service');
+      web.appConfig.kmsKeyArn = KEY_ARN;
+      withKey = BatonConfigSchema.parse(raw);
+      keyed = synth(withKey);
+    });
+
+    const decryptDecision = (phase: PhaseName, resource: string, context: Record<string, string>) =>
+      decide(
+        rolePolicy(keyed, withKey, phase),
+        { action: 'kms:Decrypt', resource, context, resourcePolicy: defaultKeyPolicy(withKey.pipeline.account) },
+        withKey.pipeline.account,
+      );
+
+    it('lets validate, which reads the secret, decrypt with that key through Secrets Manager', async () => {
+      expect(await decryptDecision('validate', KEY_ARN, VIA_SECRETS_MANAGER)).toBe('Allowed');
+    });
+
+    it('lets validate decrypt with that key through no other service', async () => {
+      expect(await decryptDecision('validate', KEY_ARN, { 'kms:ViaService': 'ssm.eu-west-1.amazonaws.com' })).toBe('ImplicitlyDenied');
+    });
+
+    it('lets validate decrypt with no other key', async () => {
+      const other = 'arn:aws:kms:eu-west-1:123456789012:key/0f0f0f0f-1111-2222-3333-444455556666';
+      expect(await decryptDecision('validate', other, VIA_SECRETS_MANAGER)).toBe('ImplicitlyDenied');
+    });
+
+    it.each(PhaseNames.filter((phase) => phase !== 'validate'))(
+      'lets %s, which does not read the secret, not decrypt with it',
+      async (phase) => {
+        expect(await decryptDecision(phase, KEY_ARN, VIA_SECRETS_MANAGER)).toBe('ImplicitlyDenied');
+      },
+    );
+
+    it('grants kms:Decrypt to no role of the example, whose secret uses the AWS managed key', async () => {
+      const decisions = await Promise.all(
+        PhaseNames.map((phase) =>
+          decide(
+            rolePolicy(synthesis, config, phase),
+            {
+              action: 'kms:Decrypt',
+              resource: KEY_ARN,
+              context: VIA_SECRETS_MANAGER,
+              resourcePolicy: defaultKeyPolicy(config.pipeline.account),
+            },
+            config.pipeline.account,
+          ),
+        ),
+      );
+      expect(decisions.filter((result) => result !== 'ImplicitlyDenied')).toEqual([]);
+    });
   });
 });

@@ -66,9 +66,12 @@ const TASK_PHASES: Record<string, PhaseName> = {
 };
 const ACCOUNT = '123456789012';
 const REGION = 'eu-west-1';
+/** Each service by its long ARN and by the short one it has if it was created before the long format. */
 const WEB_SERVICE_ARNS = [
   `arn:\${AWS::Partition}:ecs:${REGION}:${ACCOUNT}:service/prod/web-blue`,
+  `arn:\${AWS::Partition}:ecs:${REGION}:${ACCOUNT}:service/web-blue`,
   `arn:\${AWS::Partition}:ecs:${REGION}:${ACCOUNT}:service/prod/web-green`,
+  `arn:\${AWS::Partition}:ecs:${REGION}:${ACCOUNT}:service/web-green`,
 ];
 const MUTATING_ACTIONS = [
   'ecs:UpdateService',
@@ -516,7 +519,8 @@ describe('the Baton stack for the example config', () => {
     it('lets deploy, complete and rollback update exactly the blue and green services', () => {
       const updates = grantsFor(grants, 'ecs:UpdateService');
 
-      expect(updates.map((grant) => grant.resources)).toEqual([WEB_SERVICE_ARNS, WEB_SERVICE_ARNS, WEB_SERVICE_ARNS]);
+      const sorted = [...WEB_SERVICE_ARNS].sort();
+      expect(updates.map((grant) => [...grant.resources].sort())).toEqual([sorted, sorted, sorted]);
       expect(updates.flatMap((grant) => grant.roles).sort()).toEqual([roleOf('deploy'), roleOf('complete'), roleOf('rollback')].sort());
     });
 

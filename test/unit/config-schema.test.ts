@@ -146,3 +146,23 @@ describe('pipeline.network in the simulated account', () => {
     );
   });
 });
+
+describe('appConfig.kmsKeyArn', () => {
+  function withKey(kmsKeyArn: string): Json {
+    const config = structuredClone(rawExampleConfig()) as { services: Array<Json & { appConfig: Json }> };
+    const [web] = config.services;
+    if (!web) throw new Error('the example config has no service');
+    web.appConfig.kmsKeyArn = kmsKeyArn;
+    return config;
+  }
+
+  it('accepts the ARN of a key', () => {
+    expect(problems(withKey('arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'))).toEqual([]);
+  });
+
+  it('refuses an alias: IAM grants key use on the key ARN', () => {
+    expect(problems(withKey('arn:aws:kms:eu-west-1:123456789012:alias/web-config'))).toEqual([
+      'services[0].appConfig.kmsKeyArn: expected an ARN of the form arn:aws:kms:<region>:<account>:key/<key id> (the key itself, not an alias)',
+    ]);
+  });
+});

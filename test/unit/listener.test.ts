@@ -1,15 +1,17 @@
 import {
   type Action,
+  type AuthenticateOidcActionConfig,
   DescribeListenersCommand,
   DescribeRulesCommand,
   ElasticLoadBalancingV2Client,
   ListenerNotFoundException,
   ModifyListenerCommand,
+  ModifyRuleCommand,
   RuleNotFoundException,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { isRuleArn, liveColourOf, readWeights, setWeights, weightsFor } from '../../lambdas/shared/aws/listener.ts';
+import { isRuleArn, liveColourOf, readWeights, setWeights, weightsFor, writableAction } from '../../lambdas/shared/aws/listener.ts';
 import { ListenerSplitError, ResourceMissingError } from '../../lambdas/shared/errors.ts';
 import { failure, forwardAction, rejectByDefault } from '../fixtures/aws.ts';
 import { service } from '../fixtures/state.ts';
@@ -238,6 +240,128 @@ describe('listener weights', () => {
           },
         },
       ],
+    });
+  });
+
+  describe('an authentication action before the forward', () => {
+    /** authenticate-oidc as DescribeListeners and DescribeRules return it: every field but the ClientSecret. */
+    const OIDC_CONFIG: AuthenticateOidcActionConfig = {
+      Issuer: 'https://idp.example.com',
+      AuthorizationEndpoint: 'https://idp.example.com/authorize',
+      TokenEndpoint: 'https://idp.example.com/token',
+      UserInfoEndpoint: 'https://idp.example.com/userinfo',
+      ClientId: 'baton-web',
+      SessionCookieName: 'AWSELBAuthSessionCookie',
+      Scope: 'openid email',
+      SessionTimeout: 604800,
+      AuthenticationRequestExtraParams: { prompt: 'login' },
+      OnUnauthenticatedRequest: 'authenticate',
+    };
+    /** authenticate-oidc as DescribeListeners and DescribeRules return it: every field but the ClientSecret. */
+    const OIDC_AS_READ: Action = { Type: 'authenticate-oidc', Order: 1, AuthenticateOidcConfig: OIDC_CONFIG };
+    const COGNITO_AS_READ: Action = {
+      Type: 'authenticate-cognito',
+      Order: 1,
+      AuthenticateCognitoConfig: {
+        UserPoolArn: 'arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbCdEfGhI',
+        UserPoolClientId: '1example23456789',
+        UserPoolDomain: 'baton-web',
+        SessionCookieName: 'AWSELBAuthSessionCookie',
+        Scope: 'openid',
+        SessionTimeout: 604800,
+        OnUnauthenticatedRequest: 'authenticate',
+      },
+    };
+    const forwardAt = (weights: { blue: number; green: number }): Action => ({ ...forwardAction(web, weights), Order: 2 });
+
+    it('writes an authenticate-oidc action of a listener back with UseExistingClientSecret and no ClientSecret, the rest as read', async () => {
+      // Arrange
+      listenerActions([OIDC_AS_READ, forwardAt({ blue: 100, green: 0 })]);
+      elbMock.on(ModifyListenerCommand, { ListenerArn: LISTENER }).resolves({});
+
+      // Act
+      await setWeights(web, { blue: 0, green: 100 });
+
+      // Assert
+      expect(elbMock.commandCalls(ModifyListenerCommand).map((call) => call.args[0].input)).toEqual([
+        {
+          ListenerArn: LISTENER,
+          DefaultActions: [
+            {
+              Type: 'authenticate-oidc',
+              Order: 1,
+              AuthenticateOidcConfig: {
+                Issuer: 'https://idp.example.com',
+                AuthorizationEndpoint: 'https://idp.example.com/authorize',
+                TokenEndpoint: 'https://idp.example.com/token',
+                UserInfoEndpoint: 'https://idp.example.com/userinfo',
+                ClientId: 'baton-web',
+                SessionCookieName: 'AWSELBAuthSessionCookie',
+                Scope: 'openid email',
+                SessionTimeout: 604800,
+                AuthenticationRequestExtraParams: { prompt: 'login' },
+                OnUnauthenticatedRequest: 'authenticate',
+                UseExistingClientSecret: true,
+              },
+            },
+            forwardAt({ blue: 0, green: 100 }),
+          ],
+        },
+      ]);
+    });
+
+    it('writes an authenticate-oidc action of a listener rule back the same way with ModifyRule', async () => {
+      // Arrange
+      elbMock
+        .on(DescribeRulesCommand, { RuleArns: [RULE_ARN] })
+        .resolves({ Rules: [{ RuleArn: RULE_ARN, Priority: '10', Actions: [OIDC_AS_READ, forwardAt({ blue: 100, green: 0 })] }] });
+      elbMock.on(ModifyRuleCommand, { RuleArn: RULE_ARN }).resolves({});
+
+      // Act
+      await setWeights(web, { blue: 90, green: 10 }, RULE_ARN);
+
+      // Assert
+      expect(elbMock.commandCalls(ModifyRuleCommand).map((call) => call.args[0].input)).toEqual([
+        {
+          RuleArn: RULE_ARN,
+          Actions: [
+            { ...OIDC_AS_READ, AuthenticateOidcConfig: { ...OIDC_CONFIG, UseExistingClientSecret: true } },
+            forwardAt({ blue: 90, green: 10 }),
+          ],
+        },
+      ]);
+      expect(elbMock).not.toHaveReceivedCommand(ModifyListenerCommand);
+    });
+
+    it('never sends a ClientSecret, even one a read returned, with UseExistingClientSecret', async () => {
+      // Arrange: ELB refuses a ClientSecret together with UseExistingClientSecret: true.
+      const withSecret: Action = {
+        ...OIDC_AS_READ,
+        AuthenticateOidcConfig: { ...OIDC_CONFIG, ClientSecret: 'k3ep-0ut', UseExistingClientSecret: false },
+      };
+
+      // Act
+      const written = writableAction(withSecret);
+
+      // Assert
+      expect(written).toEqual({
+        ...OIDC_AS_READ,
+        AuthenticateOidcConfig: { ...OIDC_CONFIG, UseExistingClientSecret: true },
+      });
+    });
+
+    it('writes an authenticate-cognito action back exactly as read: it has no client secret', async () => {
+      // Arrange
+      listenerActions([COGNITO_AS_READ, forwardAt({ blue: 100, green: 0 })]);
+      elbMock.on(ModifyListenerCommand, { ListenerArn: LISTENER }).resolves({});
+
+      // Act
+      await setWeights(web, { blue: 0, green: 100 });
+
+      // Assert
+      expect(elbMock.commandCalls(ModifyListenerCommand).map((call) => call.args[0].input)).toEqual([
+        { ListenerArn: LISTENER, DefaultActions: [COGNITO_AS_READ, forwardAt({ blue: 0, green: 100 })] },
+      ]);
     });
   });
 

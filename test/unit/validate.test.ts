@@ -24,6 +24,7 @@ import {
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { DeploymentState } from '../../lambdas/shared/contract.ts';
 import {
   AlarmFiringError,
   CacheNotReadyError,
@@ -570,6 +571,97 @@ describe('validate', () => {
     // Assert
     expect(error).toBeInstanceOf(SecretInvalidError);
     expect(error.message).toBe(`app-config secret ${secretArn} not found`);
+  });
+
+  describe('a secret encrypted with a customer managed KMS key', () => {
+    const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
+    const KEY_ARN = `arn:aws:kms:eu-west-1:123456789012:key/${KEY_ID}`;
+    const OTHER_KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/0f0f0f0f-1111-2222-3333-444455556666';
+
+    function encryptedWith(kmsKeyId: string) {
+      secretsMock.on(DescribeSecretCommand, { SecretId: secretArn }).resolves({
+        ARN: secretArn,
+        KmsKeyId: kmsKeyId,
+        VersionIdsToStages: { [SECRET_VERSION_ID]: ['AWSCURRENT'], [LIVE_SECRET_VERSION_ID]: ['AWSPREVIOUS'] },
+      });
+    }
+
+    function withKey(kmsKeyArn: string | undefined): DeploymentState {
+      const state = initialState();
+      const appConfig = state.service.appConfig;
+      if (!appConfig) throw new Error('the example service has no appConfig');
+      return { ...state, service: { ...state.service, appConfig: { ...appConfig, ...(kmsKeyArn ? { kmsKeyArn } : {}) } } };
+    }
+
+    it('refuses it, reading no value, when appConfig.kmsKeyArn does not name the key', async () => {
+      // Arrange
+      encryptedWith(KEY_ARN);
+
+      // Act
+      const error = await failure(handler(withKey(undefined)));
+
+      // Assert
+      expect(error).toBeInstanceOf(SecretInvalidError);
+      expect(error.message).toBe(
+        `app-config secret ${secretArn} is encrypted with the customer managed KMS key ${KEY_ARN}, which appConfig.kmsKeyArn does not name; set appConfig.kmsKeyArn to the ARN of that key, so the pipeline may decrypt the secret`,
+      );
+      expect(secretReads()).toEqual([]);
+    });
+
+    it('refuses it when appConfig.kmsKeyArn names another key', async () => {
+      // Arrange: DescribeSecret names the key by its id.
+      encryptedWith(KEY_ID);
+
+      // Act
+      const error = await failure(handler(withKey(OTHER_KEY_ARN)));
+
+      // Assert
+      expect(error).toBeInstanceOf(SecretInvalidError);
+      expect(error.message).toBe(
+        `app-config secret ${secretArn} is encrypted with the customer managed KMS key ${KEY_ID}, not with the key appConfig.kmsKeyArn names (${OTHER_KEY_ARN}); set appConfig.kmsKeyArn to the ARN of that key, so the pipeline may decrypt the secret`,
+      );
+    });
+
+    it.each([
+      ['its ARN', KEY_ARN],
+      ['its id', KEY_ID],
+    ])('reads it when appConfig.kmsKeyArn names the key DescribeSecret gives by %s', async (_case, kmsKeyId) => {
+      // Arrange
+      encryptedWith(kmsKeyId);
+
+      // Act
+      const state = await handler(withKey(KEY_ARN));
+
+      // Assert
+      expect(state.secret?.versionId).toBe(SECRET_VERSION_ID);
+    });
+
+    it.each(['alias/aws/secretsmanager', 'arn:aws:kms:eu-west-1:123456789012:alias/aws/secretsmanager'])(
+      'reads a secret under the AWS managed key (%s) without appConfig.kmsKeyArn',
+      async (kmsKeyId) => {
+        // Arrange
+        encryptedWith(kmsKeyId);
+
+        // Act
+        const state = await handler(withKey(undefined));
+
+        // Assert
+        expect(state.secret?.versionId).toBe(SECRET_VERSION_ID);
+      },
+    );
+
+    it('refuses a secret under a customer managed alias without appConfig.kmsKeyArn', async () => {
+      // Arrange
+      encryptedWith('alias/web-config');
+
+      // Act
+      const error = await failure(handler(withKey(undefined)));
+
+      // Assert
+      expect(error.message).toBe(
+        `app-config secret ${secretArn} is encrypted with the customer managed KMS key alias/web-config, which appConfig.kmsKeyArn does not name; set appConfig.kmsKeyArn to the ARN of that key, so the pipeline may decrypt the secret`,
+      );
+    });
   });
 
   it('fails with SecretInvalidError naming the missing key and the version, without any value', async () => {

@@ -5,7 +5,16 @@
  * traffic and the record; the fixture checks DESIGN.md's invariants after
  * every run.
  */
+import {
+  type AuthenticateOidcActionConfig,
+  InvalidLoadBalancerActionException,
+  ModifyListenerCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { describe, expect, it } from 'vitest';
+import * as clients from '../../lambdas/shared/clients.ts';
+import { openSimulation } from '../../sim/engine.ts';
+import { failure } from '../fixtures/aws.ts';
+import { exampleConfig } from '../fixtures/config.ts';
 import {
   BAKE_LOOP,
   exampleAccount,
@@ -19,6 +28,19 @@ import {
   START,
   weights,
 } from '../fixtures/simulation.ts';
+
+const PRODUCTION_LISTENER = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/prod-alb/50dc6c495c0c9188/f2f7dc8efc522ab2';
+const OIDC_CONFIG: AuthenticateOidcActionConfig = {
+  Issuer: 'https://idp.example.com',
+  AuthorizationEndpoint: 'https://idp.example.com/authorize',
+  TokenEndpoint: 'https://idp.example.com/token',
+  UserInfoEndpoint: 'https://idp.example.com/userinfo',
+  ClientId: 'baton-web',
+  SessionCookieName: 'AWSELBAuthSessionCookie',
+  Scope: 'openid',
+  SessionTimeout: 604800,
+  OnUnauthenticatedRequest: 'authenticate',
+};
 
 const HAPPY_TAIL = [
   'Verify new colour',
@@ -74,6 +96,55 @@ describe('a deployment of the example service', () => {
       name: 'NEW_RELIC_LICENSE',
       valueFrom: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:shared/newrelic-Ab12Cd',
     });
+  });
+
+  it('moves traffic on a production listener that authenticates with OIDC first, keeping its authentication', async () => {
+    // Arrange: an authenticate-oidc action before the forward, as DescribeListeners shows it (no ClientSecret).
+    const account = exampleAccount();
+    const production = account.elb.listeners[PRODUCTION_LISTENER];
+    if (!production) throw new Error('the example account has no production listener');
+    production.actionsBeforeForward = [{ Type: 'authenticate-oidc', AuthenticateOidcConfig: { ...OIDC_CONFIG } }];
+
+    // Act
+    const result = await run({ account });
+
+    // Assert
+    expect(result.main.status).toBe('SUCCEEDED');
+    expect(weights(result)).toEqual({ blue: 0, green: 100 });
+    expect(result.model.listeners[PRODUCTION_LISTENER]?.actionsBeforeForward).toEqual([
+      { Type: 'authenticate-oidc', AuthenticateOidcConfig: OIDC_CONFIG },
+    ]);
+    const writes = result.apis.calls.filter((call) => call.operation === 'ModifyListener');
+    expect(writes.map((call) => call.error)).toEqual(writes.map(() => undefined));
+  });
+
+  it('refuses, as ELB does, a listener write whose authenticate-oidc action has neither ClientSecret nor UseExistingClientSecret', async () => {
+    // Arrange
+    const account = exampleAccount();
+    const production = account.elb.listeners[PRODUCTION_LISTENER];
+    if (!production) throw new Error('the example account has no production listener');
+    production.actionsBeforeForward = [{ Type: 'authenticate-oidc', AuthenticateOidcConfig: { ...OIDC_CONFIG } }];
+    const open = await openSimulation({ config: exampleConfig(), account, input: {} });
+
+    try {
+      // Act
+      const error = await failure(
+        clients.elb.send(
+          new ModifyListenerCommand({
+            ListenerArn: PRODUCTION_LISTENER,
+            DefaultActions: [{ Type: 'authenticate-oidc', Order: 1, AuthenticateOidcConfig: OIDC_CONFIG }],
+          }),
+        ),
+      );
+
+      // Assert
+      expect(error).toBeInstanceOf(InvalidLoadBalancerActionException);
+      expect(error.message).toBe(
+        'You must specify a client secret for an authenticate-oidc action, or set UseExistingClientSecret to true',
+      );
+    } finally {
+      open.close();
+    }
   });
 
   it('runs initialize and validate only for a dry run, changing nothing', async () => {
@@ -145,6 +216,7 @@ describe('a failure before anything changes', () => {
     ],
     ['image-missing', REJECTED_IN_VALIDATE, 'ImageNotFoundError', { blue: 100, green: 0 }],
     ['secret-missing', REJECTED_IN_VALIDATE, 'SecretInvalidError', { blue: 100, green: 0 }],
+    ['secret-key-unconfigured', REJECTED_IN_VALIDATE, 'SecretInvalidError', { blue: 100, green: 0 }],
     ['secret-malformed', REJECTED_IN_VALIDATE, 'SecretInvalidError', { blue: 100, green: 0 }],
     ['cache-unavailable', REJECTED_IN_VALIDATE, 'CacheNotServingError', { blue: 100, green: 0 }],
   ])('%s ends REJECTED through the exact path with the caught error named', async (fault, path, errorName, traffic) => {

@@ -40,18 +40,57 @@ export function ruleViolation(rule: SecretKeyRule, value: unknown): string | und
   return typeof value === 'string' && new RegExp(rule.regex).test(value) ? undefined : `must match /${rule.regex}/`;
 }
 
-/** Version id -> staging labels, for every version Secrets Manager still lists for the secret. */
-export async function versionStages(secretArn: string): Promise<Map<string, string[]>> {
+export interface SecretDescription {
+  /** Version id -> staging labels, for every version Secrets Manager still lists for the secret. */
+  readonly stages: Map<string, string[]>;
+  /** The KMS key the secret is encrypted with (key id, key ARN, alias or alias ARN); undefined for aws/secretsmanager. */
+  readonly kmsKeyId: string | undefined;
+}
+
+/** DescribeSecret of the app-config secret: its versions and its KMS key. */
+export async function describeSecret(secretArn: string): Promise<SecretDescription> {
   try {
     const out = await clients.secrets.send(new DescribeSecretCommand({ SecretId: secretArn }));
     if (out.DeletedDate) throw new SecretInvalidError(`app-config secret ${secretArn} is scheduled for deletion`);
-    return new Map(Object.entries(out.VersionIdsToStages ?? {}));
+    return { stages: new Map(Object.entries(out.VersionIdsToStages ?? {})), kmsKeyId: out.KmsKeyId };
   } catch (error) {
     if (error instanceof ResourceNotFoundException) {
       throw new SecretInvalidError(`app-config secret ${secretArn} not found`, { cause: error });
     }
     throw error;
   }
+}
+
+/** Version id -> staging labels, for every version Secrets Manager still lists for the secret. */
+export async function versionStages(secretArn: string): Promise<Map<string, string[]>> {
+  return (await describeSecret(secretArn)).stages;
+}
+
+/** The AWS managed key of Secrets Manager, as DescribeSecret may name it (it usually omits KmsKeyId for it). */
+const AWS_MANAGED_KEY = /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:)?alias\/aws\/secretsmanager$/;
+
+/**
+ * GetSecretValue decrypts with the caller's permissions: a secret encrypted
+ * with a customer managed key can be read only if appConfig.kmsKeyArn names
+ * that key (the stack grants kms:Decrypt on exactly it, via Secrets Manager).
+ * An alias cannot be resolved without KMS access, so a configured key is
+ * trusted for it.
+ */
+export function assertKeyConfigured(appConfig: NonNullable<ServiceConfig['appConfig']>, kmsKeyId: string | undefined): void {
+  if (kmsKeyId === undefined || AWS_MANAGED_KEY.test(kmsKeyId)) return;
+  const configured = appConfig.kmsKeyArn;
+  const alias = /(^|:)alias\//.test(kmsKeyId);
+  const matches = alias
+    ? configured !== undefined
+    : kmsKeyId.startsWith('arn:')
+      ? configured === kmsKeyId
+      : configured?.endsWith(`:key/${kmsKeyId}`) === true;
+  if (matches) return;
+  throw new SecretInvalidError(
+    `app-config secret ${appConfig.secretArn} is encrypted with the customer managed KMS key ${kmsKeyId}, ${
+      configured ? `not with the key appConfig.kmsKeyArn names (${configured})` : 'which appConfig.kmsKeyArn does not name'
+    }; set appConfig.kmsKeyArn to the ARN of that key, so the pipeline may decrypt the secret`,
+  );
 }
 
 export function currentVersionOf(secretArn: string, stages: Map<string, string[]>): string {
@@ -122,7 +161,8 @@ export async function checkAppConfig(
   liveVersionIds: readonly string[],
 ): Promise<AppConfigCheck> {
   const { secretArn, keys } = appConfig;
-  const stages = await versionStages(secretArn);
+  const { stages, kmsKeyId } = await describeSecret(secretArn);
+  assertKeyConfigured(appConfig, kmsKeyId);
   const versionId = currentVersionOf(secretArn, stages);
   const values = await readDocument(secretArn, versionId);
   const problems: string[] = [];

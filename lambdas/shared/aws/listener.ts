@@ -92,12 +92,27 @@ export function weightsFor(colour: Colour, percent: number): Weights {
   return colour === 'blue' ? { blue: percent, green: 100 - percent } : { green: percent, blue: 100 - percent };
 }
 
+/**
+ * An action other than the forward, as Describe returned it, made fit to write
+ * back. Describe never returns an authenticate-oidc action's ClientSecret, and
+ * ELB refuses a ModifyListener or ModifyRule whose authenticate-oidc action
+ * has neither ClientSecret nor UseExistingClientSecret: true (and one with
+ * both), so the secret stays where it is and every other field goes back as
+ * read. authenticate-cognito (no client secret: Cognito holds it),
+ * jwt-validation, redirect and fixed-response round-trip as read.
+ */
+export function writableAction(action: Action): Action {
+  if (action.Type !== 'authenticate-oidc' || !action.AuthenticateOidcConfig) return action;
+  const { ClientSecret: _neverReturned, ...config } = action.AuthenticateOidcConfig;
+  return { ...action, AuthenticateOidcConfig: { ...config, UseExistingClientSecret: true } };
+}
+
 /** Rewrites only the forward action's target groups; other actions and stickiness are kept. */
 export async function setWeights(service: ServiceConfig, weights: Weights, arn = service.productionListenerArn): Promise<void> {
   const actions = await readActions(arn);
   forwardAction(actions, arn);
   const updated: Action[] = actions.map((action) => {
-    if (action.Type !== 'forward') return action;
+    if (action.Type !== 'forward') return writableAction(action);
     const { TargetGroupArn: _single, ...rest } = action;
     return {
       ...rest,
