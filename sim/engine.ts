@@ -397,7 +397,16 @@ export class Simulation implements SfnBackend {
     this.model = new AccountModel(options.account, Date.now());
     this.apis = new SimulatedApis(this.model);
     this.apis.sfn = this;
-    const place = { account: bound.assembly.account, region: bound.assembly.region };
+    const place = {
+      account: bound.assembly.account,
+      region: bound.assembly.region,
+      // A key given by ARN or id; an alias (alias/aws/secretsmanager) is the AWS managed key, which needs no grant.
+      secretKey: (secretId: string) => {
+        const key = this.model.secrets[secretId]?.kmsKeyId;
+        if (!key || key.includes('alias/')) return undefined;
+        return key.startsWith('arn:') ? key : `arn:aws:kms:${bound.assembly.region}:${bound.assembly.account}:key/${key}`;
+      },
+    };
     this.apis.authorize = async (service, operation, input) => {
       const fn = runningFunction();
       if (!fn) return undefined;

@@ -17,6 +17,8 @@ export interface AuthorizationRequest {
 export interface Place {
   readonly account: string;
   readonly region: string;
+  /** The customer-managed KMS key a secret is encrypted with, if any (the account's secrets). */
+  readonly secretKey?: (secretId: string) => string | undefined;
 }
 
 type Input = Record<string, unknown>;
@@ -103,11 +105,17 @@ export const REQUESTS: Readonly<Record<string, Readonly<Record<string, Describe>
   },
   secretsmanager: {
     DescribeSecret: (input) => one('secretsmanager:DescribeSecret', str(input.SecretId)),
-    GetSecretValue: (input) =>
-      one('secretsmanager:GetSecretValue', str(input.SecretId), {
+    GetSecretValue: (input, p) => {
+      const requests = one('secretsmanager:GetSecretValue', str(input.SecretId), {
         ...(input.VersionId ? { 'secretsmanager:VersionId': str(input.VersionId) } : {}),
         ...(input.VersionStage ? { 'secretsmanager:VersionStage': str(input.VersionStage) } : {}),
-      }),
+      });
+      // Secrets Manager decrypts a secret under a customer-managed key with the caller's permissions (kms:Decrypt via secretsmanager).
+      const key = p.secretKey?.(str(input.SecretId));
+      if (key)
+        requests.push({ action: 'kms:Decrypt', resource: key, context: { 'kms:ViaService': `secretsmanager.${p.region}.amazonaws.com` } });
+      return requests;
+    },
   },
   elasticache: {
     DescribeReplicationGroups: (input, p) =>

@@ -7,6 +7,8 @@
  */
 
 import { describe, expect, it } from 'vitest';
+import type { BatonConfig } from '../../lambdas/shared/config-schema.ts';
+import { exampleConfig } from '../fixtures/config.ts';
 import { record, run, weights } from '../fixtures/simulation.ts';
 
 describe('IAM drift', () => {
@@ -22,6 +24,22 @@ describe('IAM drift', () => {
     expect(weights(result)).toEqual({ blue: 100, green: 0 });
     const denied = result.apis.calls.filter((call) => call.error === 'AccessDeniedException');
     expect(denied.map((call) => `${call.caller} ${call.operation}`)).toEqual(['shiftTraffic ModifyListener']);
+  });
+
+  it('stops with a clear LockLostError naming the holder when checkStability may not read the lock it lost; traffic untouched', async () => {
+    // Arrange / Act
+    const result = await run({ faults: ['lock-lost', 'deny:dynamodb:GetItem@checkStability'] });
+
+    // Assert: checkStability's read is denied as AWS denies it; the rollback reads the lock and touches nothing of the holder's.
+    expect(
+      result.apis.calls.filter((call) => call.error === 'AccessDeniedException').map((call) => `${call.caller} ${call.operation}`),
+    ).toEqual(['checkStability GetItem']);
+    expect(record(result)?.status).toBe('ROLLBACK_FAILED');
+    expect(record(result)?.failedPhase).toBe('Check new colour stability');
+    expect(String(record(result)?.outcomeReason)).toBe(
+      'LockLostError: deployment deploy-1 lost its lock while in flight (deployment web-v1_4_3-intruder holds the lock of web); the rollback did not touch traffic. Check the listener weights of web.',
+    );
+    expect(weights(result)).toEqual({ blue: 100, green: 0 });
   });
 
   it('refuses a deny fault naming a function the stack does not have, listing the functions', async () => {
@@ -48,5 +66,42 @@ describe('the permissions the template grants', () => {
     // Assert
     expect(result.main.status).not.toBe('SUCCEEDED');
     expect(record(result)?.status ?? 'no record').not.toBe('SUCCEEDED');
+  });
+});
+
+describe('an app-config secret under a customer managed KMS key', () => {
+  const KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+  const withKey = (): BatonConfig => {
+    const config = exampleConfig();
+    return {
+      ...config,
+      services: config.services.map((service) =>
+        service.appConfig ? { ...service, appConfig: { ...service.appConfig, kmsKeyArn: KEY } } : service,
+      ),
+    };
+  };
+  const encrypt = (ctx: { model: { secrets: Record<string, { kmsKeyId?: string }> }; service: BatonConfig['services'][number] }) => {
+    const secret = ctx.service.appConfig ? ctx.model.secrets[ctx.service.appConfig.secretArn] : undefined;
+    if (secret) secret.kmsKeyId = KEY;
+  };
+
+  it('is read with kms:Decrypt on exactly that key through Secrets Manager, and the deployment succeeds', async () => {
+    // Arrange / Act
+    const result = await run({ config: withKey(), setup: encrypt });
+
+    // Assert
+    expect(record(result)?.status).toBe('SUCCEEDED');
+    const validateRole = result.functions.validate?.roleLogicalId;
+    expect([...result.iam.exercised]).toContain(`${validateRole} kms:Decrypt`);
+  });
+
+  it('cannot be read once kms:Decrypt is taken from validate: REJECTED naming the denied action, nothing changed', async () => {
+    // Arrange / Act
+    const result = await run({ config: withKey(), setup: encrypt, faults: ['deny:kms:Decrypt@validate'] });
+
+    // Assert
+    expect(record(result)?.status).toBe('REJECTED');
+    expect(String(record(result)?.outcomeReason)).toContain('kms:Decrypt');
+    expect(weights(result)).toEqual({ blue: 100, green: 0 });
   });
 });
