@@ -200,6 +200,11 @@ export class TemplateResolver {
     return `${this.place.stackName}-${id}`.slice(0, 64);
   }
 
+  /** Whether a KMS key ARN is one of the stack's own keys. */
+  ownsKey(arn: string): boolean {
+    return this.resourcesOfType('AWS::KMS::Key').some((id) => this.getArn(id) === arn);
+  }
+
   /** A key id shaped like KMS's (a UUID), derived from the logical id. */
   private keyId(id: string): string {
     const hex = Buffer.from(id).toString('hex').padEnd(32, '0').slice(0, 32);

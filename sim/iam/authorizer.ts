@@ -27,6 +27,22 @@ export interface Denial {
   readonly message: string;
 }
 
+/** The default key policy (AWS KMS Developer Guide, "Default key policy"): the account's IAM policies decide. */
+function defaultKeyPolicy(account: string): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'Enable IAM User Permissions',
+        Effect: 'Allow',
+        Principal: { AWS: `arn:aws:iam::${account}:root` },
+        Action: 'kms:*',
+        Resource: '*',
+      },
+    ],
+  };
+}
+
 export class Authorizer {
   private readonly policies = new Map<string, Array<{ name: string; policy: PolicyDocument }>>();
   private readonly cache = new Map<string, Promise<Denial | undefined>>();
@@ -118,6 +134,11 @@ export class Authorizer {
       identityPolicies: this.policiesOf(roleLogicalId).map(({ name, policy }) => ({ name, policy: policy as never })),
       serviceControlPolicies: [],
       resourceControlPolicies: [],
+      // KMS honours IAM policies only when the key policy says so: a key outside the stack is taken to have
+      // the default key policy, which delegates to the account's IAM policies.
+      ...(request.action.startsWith('kms:') && !this.resolver.ownsKey(request.resource)
+        ? { resourcePolicy: defaultKeyPolicy(account) as never }
+        : {}),
       request: {
         principal,
         action: request.action,
