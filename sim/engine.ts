@@ -1035,6 +1035,7 @@ export async function openSimulation(options: SimulationOptions): Promise<OpenSi
     void smokeServer?.close();
     void webhookServer?.close();
     uninstallNetwork?.();
+    simulation?.host.close();
     simulation?.apis.uninstall();
     restoreOutput();
     clock.uninstall();

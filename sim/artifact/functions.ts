@@ -16,7 +16,9 @@
  * TypeScript): the same environment and context, but the handlers' modules
  * are the source files, shared by all functions of the process.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
+import * as asyncHooks from 'node:async_hooks';
+import { type AsyncHook, AsyncLocalStorage } from 'node:async_hooks';
+import * as diagnosticsChannel from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -169,6 +171,7 @@ export type CodeSource = 'bundle' | 'source';
 /** The warm containers of one simulation: one per function, created at its first invocation. */
 export class FunctionHost {
   private readonly containers = new Map<string, { handler: Handler; env: Record<string, string> }>();
+  private readonly leftovers: Leftovers = { hooks: [], subscriptions: [] };
   private requests = 0;
 
   /**
@@ -181,6 +184,13 @@ export class FunctionHost {
     private readonly sourceEnvironment: Readonly<Record<string, string>> = {},
   ) {
     installEnvironmentScope();
+  }
+
+  /** Ends every container: what their modules registered in the process is undone. */
+  close(): void {
+    for (const hook of this.leftovers.hooks.splice(0)) hook.disable();
+    for (const unsubscribe of this.leftovers.subscriptions.splice(0)) unsubscribe();
+    this.containers.clear();
   }
 
   /** Loads a function (its cold start) without invoking it. */
@@ -218,7 +228,7 @@ export class FunctionHost {
       ...fn.environment,
       ...(this.source === 'source' ? this.sourceEnvironment : {}),
     };
-    const handler = await scope.run({ fn, env }, () => (this.source === 'bundle' ? loadBundle(fn) : loadSource(fn)));
+    const handler = await scope.run({ fn, env }, () => (this.source === 'bundle' ? loadBundle(fn, this.leftovers) : loadSource(fn)));
     const container = { handler, env };
     this.containers.set(fn.logicalId, container);
     return container;
@@ -234,7 +244,45 @@ const compiled = new Map<string, Script>();
 
 type ModuleWrapper = (exports: unknown, require: NodeJS.Require, module: { exports: unknown }, filename: string, dirname: string) => void;
 
-function loadBundle(fn: DeployedFunction): Handler {
+/**
+ * What a container leaves in the process that outlives it: the async hooks
+ * its modules enable (the X-Ray SDK's continuation-local storage enables one
+ * at load) and its diagnostics-channel subscriptions. A Lambda container
+ * takes them with it when it goes; here the host undoes them at close, or
+ * every later simulation of the process would run through them.
+ */
+interface Leftovers {
+  readonly hooks: AsyncHook[];
+  readonly subscriptions: Array<() => void>;
+}
+
+/** The require a bundle gets: Node's, with async_hooks and diagnostics_channel recording what the container leaves. */
+function containerRequire(file: string, leftovers: Leftovers): NodeJS.Require {
+  const base = createRequire(file);
+  const hooks: typeof asyncHooks = {
+    ...asyncHooks,
+    createHook: (callbacks) => {
+      const hook = asyncHooks.createHook(callbacks);
+      leftovers.hooks.push(hook);
+      return hook;
+    },
+  };
+  const channels: typeof diagnosticsChannel = {
+    ...diagnosticsChannel,
+    subscribe: (name, listener) => {
+      diagnosticsChannel.subscribe(name, listener);
+      leftovers.subscriptions.push(() => diagnosticsChannel.unsubscribe(name, listener));
+    },
+  };
+  const wrapped = ((id: string) => {
+    if (id === 'async_hooks' || id === 'node:async_hooks') return hooks;
+    if (id === 'diagnostics_channel' || id === 'node:diagnostics_channel') return channels;
+    return base(id);
+  }) as NodeJS.Require;
+  return Object.assign(wrapped, { resolve: base.resolve, cache: base.cache, main: base.main, extensions: base.extensions });
+}
+
+function loadBundle(fn: DeployedFunction, leftovers: Leftovers): Handler {
   const [file, exportName] = handlerPath(fn);
   let script = compiled.get(file);
   if (!script) {
@@ -243,7 +291,7 @@ function loadBundle(fn: DeployedFunction): Handler {
   }
   const module = { exports: {} as unknown };
   const wrapper = script.runInThisContext() as ModuleWrapper;
-  wrapper.call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
+  wrapper.call(module.exports, module.exports, containerRequire(file, leftovers), module, file, dirname(file));
   const handler = (module.exports as Record<string, unknown>)[exportName];
   if (typeof handler !== 'function') throw new Error(`${file} exports no ${exportName} (the function's Handler)`);
   return handler as Handler;
