@@ -21,7 +21,7 @@ import { type SfnBackend, SimulatedApis } from './account/api.ts';
 import { assertExecutionName, recordExecutionStart, recordExecutionStop } from './account/limits.ts';
 import { AccountModel } from './account/model.ts';
 import type { AccountSpec } from './account/schema.ts';
-import { type CodeSource, type DeployedFunction, FunctionHost, runningFunction } from './artifact/functions.ts';
+import { type CodeSource, type DeployedFunction, FunctionHost, runningFunction, runningHost } from './artifact/functions.ts';
 import { installNetwork } from './artifact/network.ts';
 import type { SimulationContext } from './context.ts';
 import { type AslDefinition, type AslState, allStates, type BoundDefinition, boundDefinition } from './definition.ts';
@@ -408,6 +408,9 @@ export class Simulation implements SfnBackend {
       },
     };
     this.apis.authorize = async (service, operation, input) => {
+      // An execution of a closed simulation still running in the background must not reach this account.
+      const host = runningHost();
+      if (host && host !== this.host) throw namedError('SimulationClosed', `a function of a closed simulation called ${operation}`);
       const fn = runningFunction();
       if (!fn) return undefined;
       return this.iam.check(fn.roleLogicalId, fn.name, authorizationRequests(service, operation, input, place));

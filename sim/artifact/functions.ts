@@ -84,9 +84,16 @@ export function deployedFunctions(assembly: Assembly, resolver: TemplateResolver
 interface Scope {
   readonly fn: DeployedFunction;
   readonly env: Record<string, string>;
+  /** The host (one simulated account) whose container runs the code. */
+  readonly host: FunctionHost;
 }
 
 const scope = new AsyncLocalStorage<Scope>();
+
+/** The host whose function is running now: a call made after its simulation closed must not reach the next one. */
+export function runningHost(): FunctionHost | undefined {
+  return scope.getStore()?.host;
+}
 
 /** The function whose code is running now (undefined outside any function: the simulator, the CLI). */
 export function runningFunction(): DeployedFunction | undefined {
@@ -172,6 +179,11 @@ export type CodeSource = 'bundle' | 'source';
 export class FunctionHost {
   private readonly containers = new Map<string, { handler: Handler; env: Record<string, string> }>();
   private readonly leftovers: Leftovers = { hooks: [], subscriptions: [] };
+  private closed = false;
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
   private requests = 0;
 
   /**
@@ -188,6 +200,7 @@ export class FunctionHost {
 
   /** Ends every container: what their modules registered in the process is undone. */
   close(): void {
+    this.closed = true;
     for (const hook of this.leftovers.hooks.splice(0)) hook.disable();
     for (const unsubscribe of this.leftovers.subscriptions.splice(0)) unsubscribe();
     this.containers.clear();
@@ -217,7 +230,8 @@ export class FunctionHost {
     };
     const env = container.env;
     env._X_AMZN_TRACE_ID = `Root=1-00000000-${String(this.requests).padStart(24, '0')};Parent=0000000000000000;Sampled=0`;
-    return scope.run({ fn, env }, () => container.handler(event, context));
+    if (this.closed) throw new Error(`function ${fn.name} invoked after its simulation closed`);
+    return scope.run({ fn, env, host: this }, () => container.handler(event, context));
   }
 
   private async container(fn: DeployedFunction): Promise<{ handler: Handler; env: Record<string, string> }> {
@@ -228,7 +242,9 @@ export class FunctionHost {
       ...fn.environment,
       ...(this.source === 'source' ? this.sourceEnvironment : {}),
     };
-    const handler = await scope.run({ fn, env }, () => (this.source === 'bundle' ? loadBundle(fn, this.leftovers) : loadSource(fn)));
+    const handler = await scope.run({ fn, env, host: this }, () =>
+      this.source === 'bundle' ? loadBundle(fn, this.leftovers) : loadSource(fn),
+    );
     const container = { handler, env };
     this.containers.set(fn.logicalId, container);
     return container;

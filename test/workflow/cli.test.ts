@@ -171,7 +171,9 @@ describe('npm run simulate', () => {
 
     // Assert
     expect(code).toBe(0);
-    expect(out.split('\n').filter(Boolean)).toHaveLength(Object.keys(FAULTS).length);
+    // Every named fault, and IAM drift (deny:<action>[@<function>]).
+    expect(out.split('\n').filter(Boolean)).toHaveLength(Object.keys(FAULTS).length + 1);
+    expect(out).toContain('deny:<action>[@<function>]     ROLLED_BACK');
     expect(out).toContain('green-tasks-crash              ROLLED_BACK');
   });
 
