@@ -406,6 +406,7 @@ export class Simulation implements SfnBackend {
         if (!key || key.includes('alias/')) return undefined;
         return key.startsWith('arn:') ? key : `arn:aws:kms:${bound.assembly.region}:${bound.assembly.account}:key/${key}`;
       },
+      topicKey: (topicArn: string) => bound.resolver.topicKey(topicArn),
     };
     this.apis.authorize = async (service, operation, input) => {
       // An execution of a closed simulation still running in the background must not reach this account.

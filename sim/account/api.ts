@@ -115,7 +115,7 @@ export interface ApiCall {
 }
 
 /** IAM's answer for a call: undefined when allowed, else AWS's message. */
-export type Authorize = (service: string, operation: string, input: unknown) => Promise<{ message: string } | undefined>;
+export type Authorize = (service: string, operation: string, input: unknown) => Promise<{ message: string; action: string } | undefined>;
 
 /**
  * The error code each service answers a denied call with: AccessDeniedException
@@ -127,7 +127,11 @@ const ACCESS_DENIED: Readonly<Record<string, { name: string; status: number }>> 
   sns: { name: 'AuthorizationError', status: 403 },
 };
 
-export function accessDeniedError(service: string, message: string): Error {
+export function accessDeniedError(service: string, message: string, action = ''): Error {
+  // SNS answers a publisher the topic's key refuses with KMSAccessDenied (Publish, "Errors").
+  if (service === 'sns' && action.startsWith('kms:')) {
+    return new ECSServiceException({ name: 'KMSAccessDeniedException', $fault: 'client', message, ...errorMeta(400) });
+  }
   const shape = ACCESS_DENIED[service] ?? { name: 'AccessDeniedException', status: 400 };
   return new ECSServiceException({ name: shape.name, $fault: 'client', message, ...errorMeta(shape.status) });
 }
@@ -299,7 +303,7 @@ export class SimulatedApis {
     const denial = await this.authorize?.(service, operation, input);
     this.model.advanceTo(Date.now());
     try {
-      if (denial) throw accessDeniedError(service, denial.message);
+      if (denial) throw accessDeniedError(service, denial.message, denial.action);
       for (const interceptor of this.interceptors) interceptor(service, operation, input);
       const out = run();
       this.calls.push({ at: this.model.now, service, operation, input, ...this.stateField() });

@@ -200,9 +200,17 @@ export class TemplateResolver {
     return `${this.place.stackName}-${id}`.slice(0, 64);
   }
 
-  /** Whether a KMS key ARN is one of the stack's own keys. */
-  ownsKey(arn: string): boolean {
-    return this.resourcesOfType('AWS::KMS::Key').some((id) => this.getArn(id) === arn);
+  /** The key policy of one of the stack's own keys, by ARN; undefined for a key outside the stack. */
+  keyPolicy(arn: string): unknown {
+    const id = this.resourcesOfType('AWS::KMS::Key').find((key) => this.getArn(key) === arn);
+    return id === undefined ? undefined : this.property(id, 'KeyPolicy');
+  }
+
+  /** The KMS key (ARN) a topic of the stack is encrypted with, if any. */
+  topicKey(topicArn: string): string | undefined {
+    const id = this.resourcesOfType('AWS::SNS::Topic').find((topic) => this.getArn(topic) === topicArn);
+    const key = id === undefined ? undefined : this.property(id, 'KmsMasterKeyId');
+    return typeof key === 'string' ? key : undefined;
   }
 
   /** A key id shaped like KMS's (a UUID), derived from the logical id. */

@@ -134,10 +134,10 @@ export class Authorizer {
       identityPolicies: this.policiesOf(roleLogicalId).map(({ name, policy }) => ({ name, policy: policy as never })),
       serviceControlPolicies: [],
       resourceControlPolicies: [],
-      // KMS honours IAM policies only when the key policy says so: a key outside the stack is taken to have
-      // the default key policy, which delegates to the account's IAM policies.
-      ...(request.action.startsWith('kms:') && !this.resolver.ownsKey(request.resource)
-        ? { resourcePolicy: defaultKeyPolicy(account) as never }
+      // KMS honours IAM policies only when the key policy says so: the stack's own keys have the template's key
+      // policy; a key outside the stack is taken to have the default one, which delegates to the account's IAM.
+      ...(request.action.startsWith('kms:')
+        ? { resourcePolicy: (this.resolver.keyPolicy(request.resource) ?? defaultKeyPolicy(account)) as never }
         : {}),
       request: {
         principal,

@@ -19,6 +19,8 @@ export interface Place {
   readonly region: string;
   /** The customer-managed KMS key a secret is encrypted with, if any (the account's secrets). */
   readonly secretKey?: (secretId: string) => string | undefined;
+  /** The KMS key a topic is encrypted with, if any (the stack's topics). */
+  readonly topicKey?: (topicArn: string) => string | undefined;
 }
 
 type Input = Record<string, unknown>;
@@ -163,7 +165,13 @@ export const REQUESTS: Readonly<Record<string, Readonly<Record<string, Describe>
       }),
   },
   sns: {
-    Publish: (input) => one('sns:Publish', str(input.TopicArn)),
+    Publish: (input, p) => {
+      const requests = one('sns:Publish', str(input.TopicArn));
+      // Publishing to an encrypted topic needs the key too (SNS Developer Guide, "Encryption at rest": kms:GenerateDataKey* and kms:Decrypt).
+      const key = p.topicKey?.(str(input.TopicArn));
+      if (key) for (const action of ['kms:GenerateDataKey', 'kms:Decrypt']) requests.push({ action, resource: key, context: {} });
+      return requests;
+    },
   },
 };
 

@@ -42,6 +42,18 @@ describe('IAM drift', () => {
     expect(weights(result)).toEqual({ blue: 100, green: 0 });
   });
 
+  it('denies publishing the outcome when complete may not use the topic key (KMSAccessDeniedException), the record still true', async () => {
+    // Arrange / Act
+    const result = await run({ faults: ['deny:kms:GenerateDataKey@complete'] });
+
+    // Assert: the stack's topic is encrypted with its own key; the publish needs the key as well as sns:Publish.
+    expect(result.apis.calls.filter((call) => call.error).map((call) => `${call.caller} ${call.operation} ${call.error}`)).toContain(
+      'complete Publish KMSAccessDeniedException',
+    );
+    expect(record(result)?.status).toBe('SUCCEEDED');
+    expect(weights(result)).toEqual({ blue: 0, green: 100 });
+  });
+
   it('refuses a deny fault naming a function the stack does not have, listing the functions', async () => {
     await expect(run({ faults: ['deny:ecs:UpdateService@shiftTrafic'] })).rejects.toThrow(
       /fault deny:ecs:UpdateService@shiftTrafic: no function "shiftTrafic" \(functions: initialize, validate, /,
