@@ -1065,6 +1065,9 @@ export async function openSimulation(options: SimulationOptions): Promise<OpenSi
           service.smokeTest ? [{ url: service.smokeTest.baseUrl, to: smokeServer?.baseUrl ?? '' }] : [],
         ),
       );
+      // The smoke test measures real latency against a budget: load fetch (undici) and open a connection before
+      // the first execution, so a check never pays the process's one-time start-up.
+      await warmUp(smokeServer.baseUrl);
     }
     if (webhookSecretArn) webhookServer = await startWebhookServer(simulation.model, webhookSecretArn);
     return { simulation, logLines, start, close, webhook: webhookServer?.received ?? [] };
@@ -1072,6 +1075,11 @@ export async function openSimulation(options: SimulationOptions): Promise<OpenSi
     close();
     throw error;
   }
+}
+
+async function warmUp(baseUrl: string): Promise<void> {
+  const response = await fetch(`${baseUrl}/warm-up`);
+  await response.arrayBuffer();
 }
 
 /**
