@@ -14,7 +14,7 @@ import { runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
 import type { TemplateResolver } from '../artifact/template.ts';
 import type { AuthorizationRequest } from './requests.ts';
 
-interface PolicyDocument {
+export interface PolicyDocument {
   readonly Version?: string;
   readonly Statement: unknown[];
 }
@@ -28,7 +28,7 @@ export interface Denial {
 }
 
 /** The default key policy (AWS KMS Developer Guide, "Default key policy"): the account's IAM policies decide. */
-function defaultKeyPolicy(account: string): PolicyDocument {
+export function defaultKeyPolicy(account: string): PolicyDocument {
   return {
     Version: '2012-10-17',
     Statement: [
