@@ -30,7 +30,7 @@ export const handler = definePhase('initialize', ExecutionEnvelopeSchema, async 
   }
   logger.appendKeys({ targetService: service.name });
 
-  const state = await startState(envelope, request, service);
+  const state = await startState(envelope, request, service, config.pipeline);
   if (request.dryRun) return state;
 
   const lock = lockFor(state);

@@ -53,6 +53,7 @@ export const handler = definePhase(
               },
               serviceRequest(request, name, strategy),
               serviceOf(name),
+              config.pipeline,
             ),
           ),
         ),

@@ -4,7 +4,9 @@
  * the lock it takes.
  */
 import { liveColourOf, readWeights } from './aws/listener.ts';
-import type { ServiceConfig } from './config-schema.ts';
+import type { PipelineConfig, ServiceConfig } from './config-schema.ts';
+import { InvalidInputError } from './errors.ts';
+import { requestStrategyProblem } from './history-budget.ts';
 import { type DeploymentRequest, type DeploymentState, otherColour } from './contract.ts';
 import { LEASE_SECONDS, type LockItem } from './deployments.ts';
 import type { Strategy } from './strategy.ts';
@@ -12,8 +14,15 @@ import type { Strategy } from './strategy.ts';
 /** Hotfix: everything at once and a short bake, but validate and verify still run. */
 export const HOTFIX_BAKE_SECONDS = 60;
 
-export function resolveStrategy(request: DeploymentRequest, service: ServiceConfig): { strategy: Strategy; bakeSeconds: number } {
+export function resolveStrategy(
+  request: DeploymentRequest,
+  service: ServiceConfig,
+  pipeline: PipelineConfig,
+): { strategy: Strategy; bakeSeconds: number } {
   if (request.hotfix) return { strategy: { type: 'all-at-once' }, bakeSeconds: Math.min(service.bakeSeconds, HOTFIX_BAKE_SECONDS) };
+  // A strategy from the input was never checked at synth: refuse one that cannot fit an execution, before any change.
+  const problem = request.strategy ? requestStrategyProblem(service, pipeline, request.strategy) : undefined;
+  if (problem) throw new InvalidInputError(`invalid execution input: ${problem}`);
   return { strategy: request.strategy ?? service.strategy, bakeSeconds: service.bakeSeconds };
 }
 
@@ -29,11 +38,12 @@ export async function startState(
   identity: DeploymentIdentity,
   request: DeploymentRequest,
   service: ServiceConfig,
+  pipeline: PipelineConfig,
 ): Promise<DeploymentState> {
+  const { strategy, bakeSeconds } = resolveStrategy(request, service, pipeline);
   const weights = await readWeights(service);
   const liveColour = liveColourOf(weights, service.productionListenerArn);
   const idleColour = otherColour(liveColour);
-  const { strategy, bakeSeconds } = resolveStrategy(request, service);
   return {
     deploymentId: identity.deploymentId,
     ...(identity.releaseId ? { releaseId: identity.releaseId } : {}),

@@ -194,3 +194,23 @@ export function checkExecutionBudget(config: BatonConfig, ctx: z.RefinementCtx):
     });
   }
 }
+
+/**
+ * Why a strategy given in the execution input cannot fit one execution
+ * (history events or the execution timeout), with the arithmetic; undefined
+ * when it fits. The config's own strategies are checked at synth.
+ */
+export function requestStrategyProblem(
+  service: ServiceConfig,
+  pipeline: Pick<BatonConfig['pipeline'], 'approvalTimeoutSeconds' | 'cacheWaitSeconds' | 'executionTimeoutSeconds'>,
+  strategy: ServiceConfig['strategy'],
+): string | undefined {
+  const budget = serviceBudget({ ...service, strategy }, pipeline);
+  if (budget.events > HISTORY_EVENT_LIMIT) {
+    return `strategy: holding traffic ${budget.holdSeconds} s at ${service.name}'s ${service.gateIntervalSeconds} s gate interval makes one deployment write up to ${count(budget.events)} history events, ${LIMIT_TEXT}`;
+  }
+  if (budget.seconds > pipeline.executionTimeoutSeconds) {
+    return `strategy: one deployment of ${service.name} would take up to ${count(budget.seconds)} s (${describeSeconds(budget.secondsTerms)}), longer than the execution timeout of ${pipeline.executionTimeoutSeconds} s`;
+  }
+  return undefined;
+}
