@@ -5,10 +5,10 @@
  */
 import { liveColourOf, readWeights } from './aws/listener.ts';
 import type { PipelineConfig, ServiceConfig } from './config-schema.ts';
-import { InvalidInputError } from './errors.ts';
-import { requestStrategyProblem } from './history-budget.ts';
 import { type DeploymentRequest, type DeploymentState, otherColour } from './contract.ts';
 import { LEASE_SECONDS, type LockItem } from './deployments.ts';
+import { InvalidInputError } from './errors.ts';
+import { requestStrategyProblem } from './history-budget.ts';
 import type { Strategy } from './strategy.ts';
 
 /** Hotfix: everything at once and a short bake, but validate and verify still run. */
