@@ -1049,7 +1049,8 @@ export async function openSimulation(options: SimulationOptions): Promise<OpenSi
     simulation.apis.install();
     for (const spec of options.faults ?? []) {
       const { fault, target } = parseFault(spec);
-      if (target === undefined && isReleaseInput(options.input)) {
+      // IAM drift is aimed at a function's role, whichever service it works on.
+      if (target === undefined && !isDenyFault(spec) && isReleaseInput(options.input)) {
         throw new Error(
           `fault "${spec}": a release deploys several services; aim the fault at one, e.g. ${spec}@${Object.keys((options.input as { services?: object }).services ?? {})[0] ?? 'api'}`,
         );

@@ -6,9 +6,13 @@
  * run here is denied.
  */
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { BatonConfig } from '../../lambdas/shared/config-schema.ts';
-import { exampleConfig } from '../fixtures/config.ts';
+import { loadConfig } from '../../lib/config/load.ts';
+import { AccountSchema } from '../../sim/account/schema.ts';
+import { exampleConfig, ROOT, THREE_SERVICES_ACCOUNT_PATH, THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
 import { record, run, weights } from '../fixtures/simulation.ts';
 
 describe('IAM drift', () => {
@@ -52,6 +56,31 @@ describe('IAM drift', () => {
     );
     expect(record(result)?.status).toBe('SUCCEEDED');
     expect(weights(result)).toEqual({ blue: 0, green: 100 });
+  });
+
+  it('rolls back every service of a release when shiftTraffic may no longer modify the listener (no @service needed)', async () => {
+    // Arrange
+    const config = loadConfig(THREE_SERVICES_CONFIG_PATH);
+    const account = AccountSchema.parse(JSON.parse(readFileSync(THREE_SERVICES_ACCOUNT_PATH, 'utf8')));
+
+    // Act
+    const result = await run({
+      config,
+      account,
+      input: JSON.parse(readFileSync(join(ROOT, 'examples', 'three-services', 'release.json'), 'utf8')) as unknown,
+      faults: ['deny:elasticloadbalancing:ModifyListener@shiftTraffic'],
+    });
+
+    // Assert
+    const release = result.model.table.get(`RELEASE#${result.main.name}|RECORD`);
+    expect(release?.status).toBe('ROLLED_BACK');
+    expect(String(release?.outcomeReason)).toContain('AccessDeniedException');
+    for (const service of config.services) {
+      expect(result.model.listeners[service.productionListenerArn]?.forward).toEqual({
+        [service.blue.targetGroupArn]: 100,
+        [service.green.targetGroupArn]: 0,
+      });
+    }
   });
 
   it('refuses a deny fault naming a function the stack does not have, listing the functions', async () => {
