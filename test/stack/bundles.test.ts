@@ -129,3 +129,37 @@ describe.each([
     expect(denied).toEqual([]);
   });
 });
+
+describe('the EventBridge rules of the example stack', () => {
+  it('can each reach their targets: a role allowed to start the state machine, or a permission to invoke the function', async () => {
+    // Arrange
+    const { assembly, resolver } = await shipped(exampleConfig());
+    const iam = new Authorizer(resolver);
+    const functions = new Map(Object.values(assembly.functions).map((ids) => [resolver.getArn(ids.function), ids.function]));
+    const machineArn = resolver.getArn(assembly.stateMachine.resource);
+
+    // Act
+    const reached = await Promise.all(
+      resolver.resourcesOfType('AWS::Events::Rule').flatMap((rule) =>
+        ((resolver.property(rule, 'Targets') as Array<{ Arn: string; RoleArn?: string }> | undefined) ?? []).map(async (target) => {
+          if (target.Arn === machineArn) {
+            const role = resolver.resourcesOfType('AWS::IAM::Role').find((id) => resolver.getArn(id) === target.RoleArn);
+            if (!role) return `${rule}: starts the state machine without a role`;
+            const denial = await iam.check(role, 'events', [{ action: 'states:StartExecution', resource: machineArn, context: {} }]);
+            return denial ? `${rule}: ${denial.message}` : `${rule}: starts the state machine`;
+          }
+          const fn = functions.get(target.Arn);
+          if (fn) return `${rule}: ${iam.mayInvoke(fn, 'events.amazonaws.com') ? 'invokes' : 'may not invoke'} ${fn}`;
+          return `${rule}: delivers to ${target.Arn.split(':')[2]}`;
+        }),
+      ),
+    );
+
+    // Assert
+    expect(reached.sort()).toEqual([
+      'BackstopExecutionEndedFA966DDA: invokes PhasesbackstopB0629614',
+      'EcrPushwebPush2CF20EFD: starts the state machine',
+      'EventsAllEventsB0590842: delivers to logs',
+    ]);
+  });
+});
