@@ -165,6 +165,21 @@ describe('npm run simulate', () => {
     expect(err).toContain(`--account ${bad}:\n  - account: `);
   });
 
+  it('runs the handlers from source with --from-source, to the same outcome as the bundles', async () => {
+    // Act
+    const fromSource = await cli(['--from-source', '--json']);
+    const fromBundles = await cli(['--json']);
+
+    // Assert
+    const summary = (out: string) => {
+      const { status, executionPath, traffic } = JSON.parse(out.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
+      return { status, executionPath, traffic };
+    };
+    expect(fromSource.code).toBe(0);
+    expect(summary(fromSource.out)).toEqual(summary(fromBundles.out));
+    expect(summary(fromSource.out).status).toBe('SUCCEEDED');
+  });
+
   it('lists every fault with its expected outcome', async () => {
     // Act
     const { code, out } = await cli(['--list-faults']);
