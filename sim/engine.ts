@@ -1063,8 +1063,13 @@ export async function openSimulation(options: SimulationOptions): Promise<OpenSi
       // The test listeners the smoke tests address answer from the local server, for the functions that can reach them.
       uninstallNetwork = installNetwork(
         config.services.flatMap((service) =>
-          service.smokeTest ? [{ url: service.smokeTest.baseUrl, to: smokeServer?.baseUrl ?? '' }] : [],
+          service.smokeTest
+            ? [{ url: service.smokeTest.baseUrl, to: smokeServer?.baseUrl ?? '', latencyMs: () => simulation?.ctx.smoke.delayMs ?? 0 }]
+            : [],
         ),
+        (ms) => {
+          if (ms > 0) clock.setSystemTime(Date.now() + ms);
+        },
       );
       // The smoke test measures real latency against a budget: load fetch (undici) and open a connection before
       // the first execution, so a check never pays the process's one-time start-up.

@@ -38,9 +38,8 @@ export async function startSmokeServer(ctx: SimulationContext): Promise<SmokeSer
           : JSON.stringify({ status: 'degraded', path: request.url, checks: { database: 'timeout after 2000 ms' } }),
       );
     };
-    // smoke-slow: answer just over the latency budget (real time: this is real HTTP).
-    if (ctx.smoke.delayMs > 0) setTimeout(reply, ctx.smoke.delayMs);
-    else reply();
+    // smoke-slow takes its time on the virtual clock (sim/artifact/network.ts), not in real time.
+    reply();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

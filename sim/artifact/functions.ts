@@ -100,6 +100,20 @@ export function runningFunction(): DeployedFunction | undefined {
   return scope.getStore()?.fn;
 }
 
+let clockInstalled = false;
+
+/**
+ * performance.now(), as the running function sees it: the virtual clock (as
+ * Date.now() is), so a latency a handler measures is the simulated one and
+ * never the load of this machine; outside any function, the real one.
+ */
+function installFunctionClock(): void {
+  if (clockInstalled) return;
+  clockInstalled = true;
+  const real = performance.now.bind(performance);
+  performance.now = () => (scope.getStore() ? Date.now() : real());
+}
+
 let envInstalled = false;
 
 /** process.env, as the running function sees it: its own environment inside a function, the process's outside. */
@@ -196,6 +210,7 @@ export class FunctionHost {
     private readonly sourceEnvironment: Readonly<Record<string, string>> = {},
   ) {
     installEnvironmentScope();
+    installFunctionClock();
   }
 
   /** Ends every container: what their modules registered in the process is undone. */

@@ -14,6 +14,8 @@ export interface Route {
   readonly url: string;
   /** The origin of the local server that answers for it. */
   readonly to: string;
+  /** Simulated time the answer takes (ms): the virtual clock moves by it, so the caller measures it. */
+  readonly latencyMs?: () => number;
 }
 
 /** How fetch fails when the connection never opens (undici's shape: a TypeError with the socket error as its cause). */
@@ -22,15 +24,16 @@ function connectError(host: string, code: 'ETIMEDOUT' | 'ENOTFOUND', detail: str
   return new TypeError('fetch failed', { cause });
 }
 
-export function installNetwork(routes: readonly Route[]): () => void {
+/** @param elapse moves the virtual clock forward by some milliseconds. */
+export function installNetwork(routes: readonly Route[], elapse: (ms: number) => void): () => void {
   const original = globalThis.fetch;
-  const byOrigin = new Map(routes.map((route) => [new URL(route.url).origin, new URL(route.to).origin]));
+  const byOrigin = new Map(routes.map((route) => [new URL(route.url).origin, route]));
   const routed: typeof fetch = async (resource, init) => {
     const fn = runningFunction();
     const url = new URL(resource instanceof Request ? resource.url : String(resource));
     if (!fn || url.hostname === '127.0.0.1' || url.hostname === 'localhost') return original(resource, init);
-    const target = byOrigin.get(url.origin);
-    if (!target) throw connectError(url.hostname, 'ENOTFOUND', 'the simulated network knows no such address');
+    const route = byOrigin.get(url.origin);
+    if (!route) throw connectError(url.hostname, 'ENOTFOUND', 'the simulated network knows no such address');
     if (url.hostname.startsWith('internal-') && !fn.inVpc) {
       throw connectError(
         url.hostname,
@@ -38,7 +41,9 @@ export function installNetwork(routes: readonly Route[]): () => void {
         `an internal load balancer answers only inside its VPC; function ${fn.name} has no VpcConfig`,
       );
     }
-    return original(`${target}${url.pathname}${url.search}`, init);
+    const response = await original(`${new URL(route.to).origin}${url.pathname}${url.search}`, init);
+    elapse(route.latencyMs?.() ?? 0);
+    return response;
   };
   globalThis.fetch = routed;
   return () => {
