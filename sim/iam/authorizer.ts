@@ -43,9 +43,17 @@ export function defaultKeyPolicy(account: string): PolicyDocument {
   };
 }
 
+/**
+ * IAM's decisions, for the process: the same policies, principal and request
+ * always get the same answer, so every simulation of the same assembly
+ * shares them (an evaluation takes a few milliseconds).
+ */
+const DECISIONS = new Map<string, Promise<Denial | undefined>>();
+
 export class Authorizer {
   private readonly policies = new Map<string, Array<{ name: string; policy: PolicyDocument }>>();
-  private readonly cache = new Map<string, Promise<Denial | undefined>>();
+  /** The identity of each role's policies (its documents as JSON), the key of the process-wide decisions. */
+  private readonly policyKeys = new Map<string, string>();
   /** `<role logical id> <action>` of every request IAM allowed in this simulation. */
   readonly exercised = new Set<string>();
 
@@ -107,17 +115,28 @@ export class Authorizer {
       name: `drift-deny-${action}`,
       policy: { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: action, Resource: '*' }] },
     });
-    this.cache.clear();
+    this.policyKeys.delete(roleLogicalId);
+  }
+
+  private policyKey(roleLogicalId: string): string {
+    let key = this.policyKeys.get(roleLogicalId);
+    if (key === undefined) {
+      key = `${this.resolver.place.account}\0${this.resolver.physicalName(roleLogicalId)}\0${JSON.stringify(this.policiesOf(roleLogicalId))}`;
+      this.policyKeys.set(roleLogicalId, key);
+    }
+    return key;
   }
 
   /** The first request of a call that IAM denies to the role, or undefined when all are allowed. */
   async check(roleLogicalId: string, sessionName: string, requests: readonly AuthorizationRequest[]): Promise<Denial | undefined> {
     for (const request of requests) {
-      const key = JSON.stringify([roleLogicalId, request]);
-      let decision = this.cache.get(key);
+      // The key policy decides KMS requests too: it is part of the question.
+      const keyPolicy = request.action.startsWith('kms:') ? JSON.stringify(this.resolver.keyPolicy(request.resource) ?? null) : '';
+      const key = `${this.policyKey(roleLogicalId)}\0${sessionName}\0${JSON.stringify(request)}\0${keyPolicy}`;
+      let decision = DECISIONS.get(key);
       if (!decision) {
         decision = this.evaluate(roleLogicalId, sessionName, request);
-        this.cache.set(key, decision);
+        DECISIONS.set(key, decision);
       }
       const denial = await decision;
       if (denial) return denial;
