@@ -173,6 +173,8 @@ export const PAYLOAD_LIMIT_BYTES = 262_144;
 export const OPERATOR_DELAY_MS = 60_000;
 
 const definitions = new Map<string, Promise<BoundDefinition>>();
+/** Definitions aws-local-stepfunctions has validated in this process. */
+const VALIDATED = new WeakSet<object>();
 
 /** The assembly is cached on disk (sim/artifact/build.ts); its reading is cached per process. */
 export function definitionFor(config: BatonConfig): Promise<BoundDefinition> {
@@ -613,10 +615,13 @@ export class Simulation implements SfnBackend {
     // A redrive continues at the unsuccessful state with the input it had; the successful states are not rerun.
     if (resume) definition.StartAt = resume.name;
     execution.attemptStart = Date.now();
-    // A redrive starts inside the graph, so states before it look unreachable; the definition was validated on the first run.
+    // The definition is validated once per process (it is the template's, unchanged); a redrive starts inside the
+    // graph, where states before it look unreachable.
+    const validate = !resume && !VALIDATED.has(this.bound.definition);
     const machine = new StateMachine(definition as never, {
-      validationOptions: resume ? { noValidate: true } : { checkArn: false, checkPaths: true },
+      validationOptions: validate ? { checkArn: false, checkPaths: true } : { noValidate: true },
     });
+    if (validate) VALIDATED.add(this.bound.definition);
     const run = machine.run((resume ? resume.input : execution.input) as never, {
       overrides: { taskResourceLocalHandlers: localHandlers as never, retryIntervalOverrides: retryOverrides },
       context: {
