@@ -228,7 +228,7 @@ function denyFault(spec: string): Fault {
 export function parseFault(spec: string): { fault: Fault; name: string; target: string | undefined } {
   if (isDenyFault(spec)) return { fault: denyFault(spec), name: spec, target: undefined };
   const [name = '', target, ...rest] = spec.split('@');
-  const fault = FAULTS[name];
+  const fault = Object.hasOwn(FAULTS, name) ? FAULTS[name] : undefined;
   if (!fault || rest.length > 0 || target === '')
     throw new Error(`unknown fault "${spec}"; see --list-faults (aim one at a service with name@service)`);
   return { fault, name, target };

@@ -138,6 +138,19 @@ describe('npm run simulate', () => {
     expect(err).toContain('--fault: unknown fault "disk-full"');
   });
 
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])(
+    'rejects the fault name %s, a property every object has, with exit code 2 and runs nothing',
+    async (name) => {
+      // Act
+      const { code, err, out } = await cli(['--fault', name]);
+
+      // Assert
+      expect(code).toBe(2);
+      expect(err).toContain(`--fault: unknown fault "${name}"`);
+      expect(out).toBe('');
+    },
+  );
+
   it('rejects input that is not JSON with exit code 2', async () => {
     // Act
     const { code, err } = await cli(['--input', '{service: web}']);
