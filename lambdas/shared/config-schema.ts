@@ -224,40 +224,55 @@ export const DEFAULT_PHASE_SETTINGS: Record<PhaseName, PhaseSettings> = {
   finishRelease: { timeoutSeconds: 60, retries: 5 },
 };
 
-export const PipelineSchema = z.strictObject({
-  name: Name.max(40).default('baton'),
-  environment: Name.max(40),
-  account: z.string().regex(ACCOUNT, { message: 'expected a 12-digit AWS account id' }),
-  region: z.string().regex(REGION, { message: 'expected an AWS region such as eu-west-1' }),
-  notifications: z
-    .strictObject({
-      /** Existing SNS topic for terminal outcomes; the stack creates one when omitted. */
-      snsTopicArn: arn('snsTopic').optional(),
-      /** Secrets Manager secret holding a chat webhook URL, read at run time. */
-      chatWebhookSecretArn: arn('secret').optional(),
-    })
-    .default({}),
-  /** Overrides per phase; missing phases use DEFAULT_PHASE_SETTINGS. */
-  phases: z.partialRecord(z.enum(PhaseNames), PhaseSettingsSchema).default({}),
-  /** Upper bound for a whole execution (Step Functions TimeoutSeconds). */
-  executionTimeoutSeconds: z.number().int().min(600).max(86_400).default(21_600),
-  /** How long validate and verify wait for a modifying or creating ElastiCache replication group (retries every 30 s). */
-  cacheWaitSeconds: z.number().int().min(0).max(3600).default(300),
-  /** Attempts of the smoke test before it fails (retried every 10 s by the state machine). */
-  smokeTestAttempts: z.number().int().min(1).max(10).default(3),
-  /** Network for the smoke-test function, which must reach the test listener (internal ALBs need a VPC). */
-  network: z
-    .strictObject({
-      vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, { message: 'expected a VPC id such as vpc-0a1b2c3d' }),
-      subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, { message: 'expected a subnet id such as subnet-0a1b2c3d' })).min(1),
-      securityGroupIds: z
-        .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, { message: 'expected a security group id such as sg-0a1b2c3d' }))
-        .min(1),
-    })
-    .optional(),
-  /** How long a deployment waits for `baton approve` before it rolls back (the approval state's HeartbeatSeconds). */
-  approvalTimeoutSeconds: z.number().int().min(60).max(86_400).default(3600),
-});
+/** Step Functions' longest state machine name (CreateStateMachine, name: 1-80 characters). */
+const STATE_MACHINE_NAME_MAX = 80;
+
+export const PipelineSchema = z
+  .strictObject({
+    name: Name.max(40).default('baton'),
+    environment: Name.max(40),
+    account: z.string().regex(ACCOUNT, { message: 'expected a 12-digit AWS account id' }),
+    region: z.string().regex(REGION, { message: 'expected an AWS region such as eu-west-1' }),
+    notifications: z
+      .strictObject({
+        /** Existing SNS topic for terminal outcomes; the stack creates one when omitted. */
+        snsTopicArn: arn('snsTopic').optional(),
+        /** Secrets Manager secret holding a chat webhook URL, read at run time. */
+        chatWebhookSecretArn: arn('secret').optional(),
+      })
+      .default({}),
+    /** Overrides per phase; missing phases use DEFAULT_PHASE_SETTINGS. */
+    phases: z.partialRecord(z.enum(PhaseNames), PhaseSettingsSchema).default({}),
+    /** Upper bound for a whole execution (Step Functions TimeoutSeconds). */
+    executionTimeoutSeconds: z.number().int().min(600).max(86_400).default(21_600),
+    /** How long validate and verify wait for a modifying or creating ElastiCache replication group (retries every 30 s). */
+    cacheWaitSeconds: z.number().int().min(0).max(3600).default(300),
+    /** Attempts of the smoke test before it fails (retried every 10 s by the state machine). */
+    smokeTestAttempts: z.number().int().min(1).max(10).default(3),
+    /** Network for the smoke-test function, which must reach the test listener (internal ALBs need a VPC). */
+    network: z
+      .strictObject({
+        vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, { message: 'expected a VPC id such as vpc-0a1b2c3d' }),
+        subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, { message: 'expected a subnet id such as subnet-0a1b2c3d' })).min(1),
+        securityGroupIds: z
+          .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, { message: 'expected a security group id such as sg-0a1b2c3d' }))
+          .min(1),
+      })
+      .optional(),
+    /** How long a deployment waits for `baton approve` before it rolls back (the approval state's HeartbeatSeconds). */
+    approvalTimeoutSeconds: z.number().int().min(60).max(86_400).default(3600),
+  })
+  .superRefine((pipeline, ctx) => {
+    // The state machine is named <name>-<environment> (names.ts); Step Functions allows 80 characters.
+    const machine = `${pipeline.name}-${pipeline.environment}`;
+    if (machine.length > STATE_MACHINE_NAME_MAX) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['environment'],
+        message: `with pipeline.name "${pipeline.name}" the state machine would be named "${machine}" (${machine.length} characters); Step Functions allows at most ${STATE_MACHINE_NAME_MAX}: shorten name or environment`,
+      });
+    }
+  });
 
 export const BatonConfigSchema = z
   .strictObject({

@@ -166,3 +166,27 @@ describe('appConfig.kmsKeyArn', () => {
     ]);
   });
 });
+
+describe('the state machine name', () => {
+  const withNames = (name: string, environment: string): Json => {
+    const config = structuredClone(rawExampleConfig()) as { pipeline: Json };
+    config.pipeline.name = name;
+    config.pipeline.environment = environment;
+    return config;
+  };
+
+  it('refuses a name and environment that make the state machine name 81 characters, naming the field', () => {
+    // Arrange: 40 + "-" + 40 characters
+    const name = 'a'.repeat(40);
+    const environment = 'b'.repeat(40);
+
+    // Act / Assert
+    expect(problems(withNames(name, environment))).toEqual([
+      `pipeline.environment: with pipeline.name "${name}" the state machine would be named "${name}-${environment}" (81 characters); Step Functions allows at most 80: shorten name or environment`,
+    ]);
+  });
+
+  it('accepts exactly 80 characters', () => {
+    expect(problems(withNames('a'.repeat(40), 'b'.repeat(39)))).toEqual([]);
+  });
+});
