@@ -47,6 +47,35 @@ describe('listener weights', () => {
     expect(weights).toEqual({ blue: 75, green: 25 });
   });
 
+  it.each([
+    [
+      { blue: 995, green: 5 },
+      { blue: 99, green: 1 },
+    ],
+    [
+      { blue: 999, green: 1 },
+      { blue: 99, green: 1 },
+    ],
+    [
+      { blue: 199, green: 1 },
+      { blue: 99, green: 1 },
+    ],
+    [
+      { blue: 1, green: 999 },
+      { blue: 1, green: 99 },
+    ],
+  ])('counts any non-zero weight as traffic: %o reads as %o, a split no deployment starts from', async (raw, percent) => {
+    // Arrange
+    listenerActions([forwardAction(web, raw)]);
+
+    // Act
+    const weights = await readWeights(web);
+
+    // Assert
+    expect(weights).toEqual(percent);
+    expect(() => liveColourOf(weights, LISTENER)).toThrow(`${LISTENER} is split blue ${percent.blue} % / green ${percent.green} %`);
+  });
+
   it('reads a forward action with a single target group as 100 % on that group', async () => {
     // Arrange
     listenerActions([{ Type: 'forward', TargetGroupArn: web.green.targetGroupArn }]);

@@ -75,7 +75,9 @@ export async function readWeights(service: ServiceConfig, arn = service.producti
   }
   const total = blue + green;
   if (total === 0) throw new ListenerSplitError(`${arn} forwards no traffic to either colour of ${service.name}`);
-  const bluePercent = Math.round((blue * 100) / total);
+  // Any non-zero weight is traffic: rounding never hides it (995/5, 999/1 or 199/1 is a split, not 100/0).
+  const rounded = Math.round((blue * 100) / total);
+  const bluePercent = Math.min(Math.max(rounded, blue > 0 ? 1 : 0), green > 0 ? 99 : 100);
   return { blue: bluePercent, green: 100 - bluePercent };
 }
 
