@@ -5,10 +5,12 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     environment: 'node',
     setupFiles: ['test/support/setup.ts'],
+    globalSetup: ['test/support/assemblies.ts'],
     reporters: ['default', './test/support/summary-reporter.ts'],
     // Synthesis and simulated executions are CPU-bound; two workers match the machines here.
     maxWorkers: 2,
-    testTimeout: 60_000,
+    // A guard against hangs, not a timing target: a test whose config has no cached assembly yet builds it first (15-40 s).
+    testTimeout: 120_000,
     hookTimeout: 120_000,
     env: {
       BATON_TABLE_NAME: 'baton-test-deployments',
