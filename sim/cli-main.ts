@@ -47,7 +47,7 @@ const HELP = `Usage: npm run simulate -- [options]
   --redrive-after-fix <fault>
                           inject a fixable fault; once the execution has failed, remove
                           the cause and redrive the execution (RedriveExecution)
-  --abort-at <state>      stop the execution as it enters this state (StopExecution);
+  --abort-at <state>      stop the execution as it enters this Task or Wait state (StopExecution);
                           the backstop then rolls the deployment back
   --events <file>         write the execution event log as JSON lines
   --state-out <file>      write the account's final state (account file format)
@@ -203,9 +203,18 @@ async function main(argv: string[], io: CliIo): Promise<number> {
     if (line) io.out(`${line}\n`);
   };
   const abortAt = values['abort-at'];
-  const states = allStates((await definitionFor(config)).definition).map(([name]) => name);
+  const definition = allStates((await definitionFor(config)).definition);
+  const states = definition.map(([name]) => name);
+  // The simulation stops an execution as it enters a Task or a Wait state; it cannot stop one inside a Choice, Pass, Map...
+  const stoppable = definition.filter(([, state]) => state.Type === 'Task' || state.Type === 'Wait').map(([name]) => name);
   if (abortAt !== undefined && !states.includes(abortAt)) {
     throw new UsageError(`--abort-at: "${abortAt}" is not a state of the state machine (states: ${states.join(', ')})`);
+  }
+  if (abortAt !== undefined && !stoppable.includes(abortAt)) {
+    const type = definition.find(([name]) => name === abortAt)?.[1].Type ?? 'unknown';
+    throw new UsageError(
+      `--abort-at: "${abortAt}" is a ${type} state, which the simulation cannot stop in; name a Task or Wait state (${stoppable.join(', ')})`,
+    );
   }
   const result = await simulate({
     config,

@@ -151,6 +151,19 @@ describe('npm run simulate', () => {
     },
   );
 
+  it.each([
+    ['Is it a recovery?', 'Choice'],
+    ['Deployment succeeded', 'Succeed'],
+  ])('refuses --abort-at "%s", a %s state it cannot stop in, with exit code 2, running nothing', async (state, type) => {
+    // Act
+    const { code, err, out } = await cli(['--abort-at', state]);
+
+    // Assert
+    expect(code).toBe(2);
+    expect(err).toContain(`--abort-at: "${state}" is a ${type} state, which the simulation cannot stop in; name a Task or Wait state (`);
+    expect(out).toBe('');
+  });
+
   it('rejects input that is not JSON with exit code 2', async () => {
     // Act
     const { code, err } = await cli(['--input', '{service: web}']);
