@@ -16,9 +16,10 @@ import FakeTimers from '@sinonjs/fake-timers';
 import { ExecutionAbortedError, StateMachine } from 'aws-local-stepfunctions';
 import type { BatonConfig, ServiceConfig } from '../lambdas/shared/config-schema.ts';
 import { isReleaseInput } from '../lambdas/shared/release.ts';
+import { AWS_MANAGED_KEY } from '../lambdas/shared/secret-refs.ts';
 import { RELEASE_SUFFIX } from '../lib/constructs/state-names.ts';
 import { type SfnBackend, SimulatedApis } from './account/api.ts';
-import { assertExecutionName, recordExecutionStart, recordExecutionStop } from './account/limits.ts';
+import { assertExecutionName, executionArnOf, recordExecutionStart, recordExecutionStop } from './account/limits.ts';
 import { AccountModel } from './account/model.ts';
 import type { AccountSpec } from './account/schema.ts';
 import { type CodeSource, type DeployedFunction, FunctionHost, runningFunction, runningHost } from './artifact/functions.ts';
@@ -402,10 +403,10 @@ export class Simulation implements SfnBackend {
     const place = {
       account: bound.assembly.account,
       region: bound.assembly.region,
-      // A key given by ARN or id; an alias (alias/aws/secretsmanager) is the AWS managed key, which needs no grant.
+      // A customer managed key (the account schema names it by ARN or id); the AWS managed key needs no grant.
       secretKey: (secretId: string) => {
         const key = this.model.secrets[secretId]?.kmsKeyId;
-        if (!key || key.includes('alias/')) return undefined;
+        if (!key || AWS_MANAGED_KEY.test(key)) return undefined;
         return key.startsWith('arn:') ? key : `arn:aws:kms:${bound.assembly.region}:${bound.assembly.account}:key/${key}`;
       },
       topicKey: (topicArn: string) => bound.resolver.topicKey(topicArn),
@@ -526,14 +527,13 @@ export class Simulation implements SfnBackend {
   }
 
   executionArn(name: string): string {
-    return `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+    return executionArnOf(this.stateMachineArn, name);
   }
 
   // The SFN API (SfnBackend) -------------------------------------------------
 
   startExecution(name: string, input: unknown): ExecutionResult {
     // Names are unique per state machine for 90 days after an execution closes, across runs (the account state keeps them).
-    if (this.executions.has(name)) throw namedError('ExecutionAlreadyExists', `Execution Already Exists: '${this.executionArn(name)}'`);
     assertExecutionName(this.model, this.stateMachineArn, name, Date.now());
     recordExecutionStart(this.model, this.stateMachineArn, name, Date.now());
     const execution: ExecutionResult = {
@@ -715,16 +715,21 @@ export class Simulation implements SfnBackend {
       }
     }
     if (!event.state) return;
-    const payload = event.type === 'StateEntered' ? event.state.input : event.type === 'StateExited' ? event.state.output : undefined;
-    if (payload === undefined) return;
+    if (event.type === 'StateEntered') this.payloadOverLimit(execution, event.state.name, 'input', event.state.input);
+    if (event.type === 'StateExited') this.payloadOverLimit(execution, event.state.name, 'output', event.state.output);
+  }
+
+  /** A state's input or output over 256 KiB fails the execution with States.DataLimitExceeded; true when it did. */
+  private payloadOverLimit(execution: ExecutionResult, state: string, kind: 'input' | 'output', payload: unknown): boolean {
+    if (payload === undefined) return false;
     const bytes = Buffer.byteLength(JSON.stringify(payload) ?? '', 'utf8');
-    if (bytes > PAYLOAD_LIMIT_BYTES) {
-      this.failExecution(
-        execution,
-        'States.DataLimitExceeded',
-        `The state/task '${event.state.name}' ${event.type === 'StateEntered' ? 'input' : 'output'} is ${bytes} bytes, over the maximum of ${PAYLOAD_LIMIT_BYTES} bytes.`,
-      );
-    }
+    if (bytes <= PAYLOAD_LIMIT_BYTES) return false;
+    this.failExecution(
+      execution,
+      'States.DataLimitExceeded',
+      `The state/task '${state}' ${kind} is ${bytes} bytes, over the maximum of ${PAYLOAD_LIMIT_BYTES} bytes.`,
+    );
+    return true;
   }
 
   /** Fails an execution the way Step Functions does when a quota is exceeded: at once, past any Catch. */
@@ -859,15 +864,8 @@ export class Simulation implements SfnBackend {
         localHandlers[name] = (input: unknown) =>
           this.working(async () => {
             if (!entering(name, input)) return input;
-            const bytes = Buffer.byteLength(JSON.stringify(input ?? null), 'utf8');
-            if (bytes > PAYLOAD_LIMIT_BYTES) {
-              this.failExecution(
-                execution,
-                'States.DataLimitExceeded',
-                `The state/task '${name}' input is ${bytes} bytes, over the maximum of ${PAYLOAD_LIMIT_BYTES} bytes.`,
-              );
-              return input;
-            }
+            // Checked before the handler runs: the event log reports the entry only after the fact.
+            if (this.payloadOverLimit(execution, name, 'input', input)) return input;
             const service = serviceOfInput(input);
             ctx.currentState = name;
             const handler = (event: unknown) => this.invoke(binding, event);

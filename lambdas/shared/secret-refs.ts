@@ -45,3 +45,6 @@ export function secretRefs(container: ContainerDefinition): SecretRef[] {
 export function versionsOf(refs: readonly SecretRef[], secretArn: string): string[] {
   return [...new Set(refs.filter((ref) => ref.arn === secretArn).flatMap((ref) => (ref.versionId ? [ref.versionId] : [])))].sort();
 }
+
+/** The AWS managed key of Secrets Manager, as DescribeSecret may name it (it usually omits KmsKeyId for it). */
+export const AWS_MANAGED_KEY = /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:)?alias\/aws\/secretsmanager$/;

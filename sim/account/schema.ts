@@ -3,7 +3,7 @@
  * (sim/accounts/example.json). Validated with zod like every other input.
  */
 import { z } from 'zod';
-import { parseValueFrom } from '../../lambdas/shared/secret-refs.ts';
+import { AWS_MANAGED_KEY, parseValueFrom } from '../../lambdas/shared/secret-refs.ts';
 import { executionNameProblem, secretVersionIdProblem } from './limits.ts';
 
 /** A Secrets Manager version id (32 to 64 characters; see limits.ts). */
@@ -143,7 +143,13 @@ export const AccountSchema = z.strictObject({
       z.string(),
       z.strictObject({
         /** The KMS key the secret is encrypted with, as DescribeSecret names it; absent for the AWS managed aws/secretsmanager. */
-        kmsKeyId: z.string().optional(),
+        kmsKeyId: z
+          .string()
+          .refine((key) => AWS_MANAGED_KEY.test(key) || !/(^|:)alias\//.test(key), {
+            message:
+              'a customer managed key is named by its key ARN here (the simulated account does not resolve aliases); only alias/aws/secretsmanager may be an alias',
+          })
+          .optional(),
         versions: z.array(
           z.strictObject({
             versionId: SecretVersionIdSchema,

@@ -194,10 +194,6 @@ export class FunctionHost {
   private readonly containers = new Map<string, { handler: Handler; env: Record<string, string> }>();
   private readonly leftovers: Leftovers = { hooks: [], subscriptions: [] };
   private closed = false;
-
-  get isClosed(): boolean {
-    return this.closed;
-  }
   private requests = 0;
 
   /**

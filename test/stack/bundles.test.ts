@@ -11,9 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { BatonConfig, PhaseName } from '../../lambdas/shared/config-schema.ts';
 import { loadConfig } from '../../lib/config/load.ts';
-import { type Assembly, assemblyFor } from '../../sim/artifact/build.ts';
-import { deployedFunctions } from '../../sim/artifact/functions.ts';
-import { TemplateResolver } from '../../sim/artifact/template.ts';
+import { type BoundDefinition, boundDefinition } from '../../sim/definition.ts';
 import { Authorizer } from '../../sim/iam/authorizer.ts';
 import { REQUESTS } from '../../sim/iam/requests.ts';
 import { exampleConfig, THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
@@ -78,19 +76,15 @@ function actionOf(command: string): string | undefined {
   return undefined;
 }
 
-function bundleOf(assembly: Assembly, phase: PhaseName, resolver: TemplateResolver): { code: string; env: Record<string, string> } {
-  const fn = deployedFunctions(assembly, resolver)[phase];
+function bundleOf(bound: BoundDefinition, phase: PhaseName): { code: string; env: Record<string, string> } {
+  const fn = bound.functions[phase];
   return { code: readFileSync(join(fn.assetDir, 'index.js'), 'utf8'), env: { ...fn.environment } };
 }
 
+/** What cdk synth ships for a config, read the way the simulation reads it. */
 async function shipped(config: BatonConfig) {
-  const assembly = await assemblyFor(config);
-  const resolver = new TemplateResolver(assembly.template, {
-    stackName: assembly.stackName,
-    account: assembly.account,
-    region: assembly.region,
-  });
-  return { assembly, resolver, phases: Object.keys(assembly.functions) as PhaseName[] };
+  const bound = await boundDefinition(config);
+  return { bound, assembly: bound.assembly, resolver: bound.resolver, phases: Object.keys(bound.functions) as PhaseName[] };
 }
 
 describe.each([
@@ -98,9 +92,9 @@ describe.each([
   ['examples/three-services', () => loadConfig(THREE_SERVICES_CONFIG_PATH)],
 ])('the bundles of %s', (_name, config) => {
   it('read only the Baton environment variables their function is given', async () => {
-    const { assembly, resolver, phases } = await shipped(config());
+    const { bound, phases } = await shipped(config());
     const missing = phases.flatMap((phase) => {
-      const { code, env } = bundleOf(assembly, phase, resolver);
+      const { code, env } = bundleOf(bound, phase);
       const read = new Set([...code.matchAll(/process\.env(?:\.|\[["'])(BATON_[A-Z0-9_]+)/g)].map((match) => match[1] ?? ''));
       return [...read].filter((name) => !(name in env) && !OPTIONAL_VARIABLES.has(name)).map((name) => `${phase} reads ${name}`);
     });
@@ -108,11 +102,11 @@ describe.each([
   });
 
   it('send only AWS commands whose action their role allows', async () => {
-    const { assembly, resolver, phases } = await shipped(config());
+    const { bound, assembly, resolver, phases } = await shipped(config());
     const iam = new Authorizer(resolver);
     const unknown: string[] = [];
     const denied = phases.flatMap((phase) => {
-      const { code } = bundleOf(assembly, phase, resolver);
+      const { code } = bundleOf(bound, phase);
       const granted = new Set(iam.granted(assembly.functions[phase].role).map((entry) => entry.split(' ')[1]));
       const commands = new Set([...code.matchAll(/new [\w$]+\.([A-Z][A-Za-z]*)Command\(/g)].map((match) => match[1] ?? ''));
       return [...commands].flatMap((command) => {

@@ -82,6 +82,31 @@ describe('Secrets Manager version ids', () => {
     ]);
   });
 
+  it.each([
+    ['alias/app-config', false],
+    ['arn:aws:kms:eu-west-1:123456789012:alias/app-config', false],
+    ['alias/aws/secretsmanager', true],
+    ['arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab', true],
+  ])('the account schema takes a secret key %s: %s (a customer managed key by ARN only)', (key, accepted) => {
+    // Arrange
+    const raw = rawAccount() as { secretsManager: { secrets: Record<string, { kmsKeyId?: string }> } };
+    const secret = raw.secretsManager.secrets[APP_CONFIG_ARN];
+    if (!secret) throw new Error('example account changed: no app-config secret');
+    secret.kmsKeyId = key;
+
+    // Act
+    const parsed = AccountSchema.safeParse(raw);
+
+    // Assert
+    expect(parsed.error ? issueLines(parsed.error) : []).toEqual(
+      accepted
+        ? []
+        : [
+            `secretsManager.secrets.${APP_CONFIG_ARN}.kmsKeyId: a customer managed key is named by its key ARN here (the simulated account does not resolve aliases); only alias/aws/secretsmanager may be an alias`,
+          ],
+    );
+  });
+
   it('the account schema refuses a version id pinned in a task definition valueFrom', () => {
     // Arrange
     const raw = rawAccount() as {

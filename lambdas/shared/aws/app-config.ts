@@ -11,6 +11,7 @@ import * as clients from '../clients.ts';
 import type { SecretKeyRule, ServiceConfig } from '../config-schema.ts';
 import type { ConfigDiff, SecretPin } from '../contract.ts';
 import { SecretInvalidError, SecretVersionGoneError } from '../errors.ts';
+import { AWS_MANAGED_KEY } from '../secret-refs.ts';
 
 /** Why the value breaks the rule, in words that never include the value. */
 export function ruleViolation(rule: SecretKeyRule, value: unknown): string | undefined {
@@ -65,9 +66,6 @@ export async function describeSecret(secretArn: string): Promise<SecretDescripti
 export async function versionStages(secretArn: string): Promise<Map<string, string[]>> {
   return (await describeSecret(secretArn)).stages;
 }
-
-/** The AWS managed key of Secrets Manager, as DescribeSecret may name it (it usually omits KmsKeyId for it). */
-const AWS_MANAGED_KEY = /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:)?alias\/aws\/secretsmanager$/;
 
 /**
  * GetSecretValue decrypts with the caller's permissions: a secret encrypted
