@@ -60,7 +60,7 @@ export function checkWrites(config: BatonConfig, history: WriteHistory): string[
   /** Colours (`service/colour`) an UpdateService touched since the run started. */
   const touched = new Set<string>();
   /** Per service: the last deployment record written with a terminal status, and when. */
-  const lastTerminal = new Map<string, { key: string; item: Item }>();
+  const lastTerminal = new Map<string, { key: string; item: Item; weights: Weights }>();
   /** Per service: the last deployment record written. */
   const lastRecord = new Map<string, Item>();
   let before = start;
@@ -77,9 +77,7 @@ export function checkWrites(config: BatonConfig, history: WriteHistory): string[
         const { service, colour } = found;
         const was = before.services[write.service];
         const now = write.after.services[write.service];
-        if (was?.taskDefinitionArn !== now?.taskDefinitionArn || was?.desiredCount !== now?.desiredCount) {
-          touched.add(`${service.name}/${colour}`);
-        }
+        touched.add(`${service.name}/${colour}`);
         const weights = weightsOf(write.after.listeners, service);
         if (was?.taskDefinitionArn !== now?.taskDefinitionArn && weights[colour] > 0) {
           broken.push(
@@ -103,7 +101,7 @@ export function checkWrites(config: BatonConfig, history: WriteHistory): string[
         if (!service) continue;
         lastRecord.set(service.name, write.item);
         if (!TERMINAL.has(status)) continue;
-        lastTerminal.set(service.name, { key: write.key, item: write.item });
+        lastTerminal.set(service.name, { key: write.key, item: write.item, weights: weightsOf(write.after.listeners, service) });
         const wrong = disagreement(status, write.item, weightsOf(write.after.listeners, service), weightsOf(started, service));
         if (wrong) {
           broken.push(
@@ -130,11 +128,13 @@ export function checkWrites(config: BatonConfig, history: WriteHistory): string[
   }
 
   // A listener write after the last record must not contradict it.
-  for (const [name, { key, item }] of lastTerminal) {
+  for (const [name, { key, item, weights: written }] of lastTerminal) {
     const service = config.services.find((s) => s.name === name);
     if (!service) continue;
     const status = String(item.status);
     const weights = weightsOf(history.endListeners, service);
+    // Unchanged since the record was written: checked then.
+    if (sameWeights(weights, written)) continue;
     const wrong = disagreement(status, item, weights, weightsOf(startListeners.get(key) ?? start.listeners, service));
     if (wrong) {
       broken.push(
