@@ -91,11 +91,13 @@ export function checkWrites(config: BatonConfig, history: WriteHistory): string[
         }
       }
     } else {
-      const first = !startListeners.has(write.key);
-      if (first) startListeners.set(write.key, history.initialRecords.has(write.key) ? start.listeners : write.after.listeners);
+      if (!startListeners.has(write.key)) {
+        startListeners.set(write.key, history.initialRecords.has(write.key) ? start.listeners : write.after.listeners);
+      }
+      const status = String(write.item.status);
+      const written = records.get(write.key)?.status === status ? `updated, still ${status},` : `written ${status}`;
       records.set(write.key, write.item);
       const started = startListeners.get(write.key) ?? start.listeners;
-      const status = String(write.item.status);
       if (write.key.startsWith('DEPLOYMENT#')) {
         const service = config.services.find((s) => s.name === write.item.service);
         if (!service) continue;
@@ -105,7 +107,7 @@ export function checkWrites(config: BatonConfig, history: WriteHistory): string[
         const wrong = disagreement(status, write.item, weightsOf(write.after.listeners, service), weightsOf(started, service));
         if (wrong) {
           broken.push(
-            `${service.name}: ${moment(write)}, record ${String(write.item.deploymentId)} was written ${status} while production is at ${describe(weightsOf(write.after.listeners, service))} (${wrong})`,
+            `${service.name}: ${moment(write)}, record ${String(write.item.deploymentId)} was ${written} while production is at ${describe(weightsOf(write.after.listeners, service))} (${wrong})`,
           );
         }
       } else if (TERMINAL.has(status)) {
@@ -118,7 +120,7 @@ export function checkWrites(config: BatonConfig, history: WriteHistory): string[
           const wrong = disagreement(status, deployment, weights, weightsOf(started, service));
           if (wrong) {
             broken.push(
-              `${name}: ${moment(write)}, release record ${String(write.item.releaseId)} was written ${status} while production is at ${describe(weights)} (${wrong})`,
+              `${name}: ${moment(write)}, release record ${String(write.item.releaseId)} was ${written} while production is at ${describe(weights)} (${wrong})`,
             );
           }
         }
