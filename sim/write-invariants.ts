@@ -17,7 +17,8 @@
  *     UpdateService that changes the task definition of a colour with weight
  *     is a break too (the colour is no longer the one verified).
  *  b. A record written with a terminal status agrees with the weights:
- *     SUCCEEDED → 100 % on its targetColour; ROLLED_BACK → 100 % on its
+ *     SUCCEEDED → 100 % on its targetColour, verified healthy when the status
+ *     is written; ROLLED_BACK → 100 % on its
  *     liveColour, or the weights it started with; REJECTED, DUPLICATE,
  *     SUPERSEDED → the weights it started with; ROLLBACK_FAILED → anything.
  *     "Started with": the weights at the record's first write in the run, or
@@ -95,7 +96,8 @@ export function checkWrites(config: BatonConfig, history: WriteHistory): string[
         startListeners.set(write.key, history.initialRecords.has(write.key) ? start.listeners : write.after.listeners);
       }
       const status = String(write.item.status);
-      const written = records.get(write.key)?.status === status ? `updated, still ${status},` : `written ${status}`;
+      const statusChanged = records.get(write.key)?.status !== status;
+      const written = statusChanged ? `written ${status}` : `updated, still ${status},`;
       records.set(write.key, write.item);
       const started = startListeners.get(write.key) ?? start.listeners;
       if (write.key.startsWith('DEPLOYMENT#')) {
@@ -108,6 +110,14 @@ export function checkWrites(config: BatonConfig, history: WriteHistory): string[
         if (wrong) {
           broken.push(
             `${service.name}: ${moment(write)}, record ${String(write.item.deploymentId)} was ${written} while production is at ${describe(weightsOf(write.after.listeners, service))} (${wrong})`,
+          );
+        }
+        // SUCCEEDED says the new colour holds production healthy.
+        const target = write.item.targetColour;
+        const problems = status === 'SUCCEEDED' && statusChanged && isColour(target) ? unverified(service, target, write.after) : [];
+        if (problems.length > 0 && isColour(target)) {
+          broken.push(
+            `${service.name}: ${moment(write)}, record ${String(write.item.deploymentId)} was written SUCCEEDED with ${target} (${service[target].serviceName}) not verified healthy: ${problems.join(', ')}`,
           );
         }
       } else if (TERMINAL.has(status)) {

@@ -139,6 +139,18 @@ describe('write invariants: terminal records agree with the weights (rule b)', (
     ]);
   });
 
+  it('reports SUCCEEDED written while the new colour is not verified healthy', () => {
+    const succeeded = record('Complete', 'SUCCEEDED', {
+      seconds: 900,
+      blue: 0,
+      green: 100,
+      greenState: { targets: { healthy: 2, unhealthy: 1 } },
+    });
+    expect(check([opened, succeeded])).toEqual([
+      'web: at +900 s (Complete), record deploy-1 was written SUCCEEDED with green (web-green) not verified healthy: 1 unhealthy target',
+    ]);
+  });
+
   it('accepts ROLLED_BACK at 100 % on the old colour or at the start weights, not in between', () => {
     expect(check([opened, record('Roll back', 'ROLLED_BACK', { seconds: 600, blue: 100, green: 0 })])).toEqual([]);
     expect(check([opened, record('Roll back', 'ROLLED_BACK', { seconds: 600, blue: 50, green: 50 })])).toEqual([

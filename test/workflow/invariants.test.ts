@@ -38,9 +38,10 @@ describe('the invariant checker during a run', () => {
       setup: newColourUnhealthyFrom('Wait before retiring old colour'),
     });
 
-    // Assert: the scale-down is reported as it happened; the end state alone shows only the traffic on an unhealthy colour.
+    // Assert: the scale-down and the SUCCEEDED record are reported as they happened; the end state alone shows only the traffic.
     expect(checkInvariants(config, account, result)).toEqual([
       'web: at +660 s (Complete deployment), the old colour blue (web-blue) was scaled to 0 while the new colour green (web-green) could not stand alone: 3 unhealthy targets, 0 healthy targets of 3 desired',
+      'web: at +660 s (Complete deployment), record deploy-1 was written SUCCEEDED with green (web-green) not verified healthy: no healthy target, 3 unhealthy targets',
       'web: 100 % of production traffic on green, which has no healthy target',
     ]);
   });
