@@ -18,9 +18,10 @@
  *     is a break too (the colour is no longer the one verified).
  *  b. A record written with a terminal status agrees with the weights:
  *     SUCCEEDED → 100 % on its targetColour, verified healthy when the status
- *     is written; ROLLED_BACK → 100 % on its
- *     liveColour, or the weights it started with; REJECTED, DUPLICATE,
- *     SUPERSEDED → the weights it started with; ROLLBACK_FAILED → anything.
+ *     is written; ROLLED_BACK → 100 % on its liveColour, or the weights it
+ *     started with; REJECTED, DUPLICATE, SUPERSEDED → the weights it started
+ *     with; ROLLBACK_FAILED → anything. Every later write to a terminal
+ *     record is held to the same (a rollback annotating a SUCCEEDED record).
  *     "Started with": the weights at the record's first write in the run, or
  *     as the run started for a record the account file already held. A
  *     release record holds each of its services to the same rule, with the
