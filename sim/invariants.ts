@@ -1,11 +1,14 @@
 /**
- * DESIGN.md's invariants, checked against the account after a simulated run.
- * Returns the broken ones in words; an empty list means all hold.
+ * DESIGN.md's invariants, checked against a simulated run: at every write
+ * that can break them (write-invariants.ts), then against the account as the
+ * run left it. Returns the broken ones in words; an empty list means all hold.
  */
 import type { BatonConfig } from '../lambdas/shared/config-schema.ts';
 import { TerminalStatusSchema } from '../lambdas/shared/contract.ts';
+import { tableKey } from './account/model.ts';
 import type { AccountSpec } from './account/schema.ts';
 import type { SimulationResult } from './engine.ts';
+import { checkWrites } from './write-invariants.ts';
 
 const TERMINAL: ReadonlySet<string> = new Set(TerminalStatusSchema.options);
 
@@ -24,8 +27,14 @@ export function secretValues(account: Pick<AccountSpec, 'secretsManager'>): stri
 }
 
 export function checkInvariants(config: BatonConfig, account: AccountSpec, result: SimulationResult): string[] {
-  const broken: string[] = [];
   const { model } = result;
+  // 0. Traffic, records and scale-downs at every write of the run, in order (write-invariants.ts).
+  const broken = checkWrites(config, {
+    start: result.apis.start,
+    writes: result.apis.writes,
+    initialRecords: new Map(account.deploymentTable.map((item) => [tableKey(item), item])),
+    endListeners: Object.fromEntries(Object.entries(model.listeners).map(([arn, listener]) => [arn, listener.forward])),
+  });
   for (const service of config.services) {
     const forward = model.listeners[service.productionListenerArn]?.forward ?? {};
     const blue = forward[service.blue.targetGroupArn] ?? 0;

@@ -70,6 +70,7 @@ import {
   putEventsViolation,
 } from './limits.ts';
 import { type AccountModel, tableKey } from './model.ts';
+import { type AccountSnapshot, type AccountWrite, snapshotAccount, writeOf } from './writes.ts';
 
 const META = { $metadata: { httpStatusCode: 200, requestId: 'sim' } };
 const errorMeta = (status: number) => ({ $metadata: { httpStatusCode: status, requestId: 'sim' } });
@@ -147,6 +148,9 @@ export class SimulatedApis {
   currentCaller: () => string | undefined = () => undefined;
   /** IAM, evaluated before the service acts (set by the simulation; none: everything allowed). */
   authorize: Authorize | undefined;
+  /** The account as the first call found it, and the writes the invariants watch, in order (writes.ts). */
+  start: AccountSnapshot | undefined;
+  readonly writes: AccountWrite[] = [];
 
   constructor(private readonly model: AccountModel) {}
 
@@ -302,11 +306,14 @@ export class SimulatedApis {
   private async call<O>(service: string, operation: string, input: unknown, run: () => O): Promise<O> {
     const denial = await this.authorize?.(service, operation, input);
     this.model.advanceTo(Date.now());
+    this.start ??= snapshotAccount(this.model);
     try {
       if (denial) throw accessDeniedError(service, denial.message, denial.action);
       for (const interceptor of this.interceptors) interceptor(service, operation, input);
       const out = run();
       this.calls.push({ at: this.model.now, service, operation, input, ...this.stateField() });
+      const write = writeOf(this.model, operation, input, this.stateField().state);
+      if (write) this.writes.push(write);
       return out;
     } catch (error) {
       this.calls.push({
