@@ -45,18 +45,19 @@ const CONFIGS: Record<string, () => BatonConfig> = {
   linear: () => variant({ strategy: { type: 'linear', stepPercent: 25, intervalSeconds: 60 } }),
 };
 
-type Bend = (ctx: SimulationContext) => void;
+/** Bends the account; `to` is the colour the deployment moves to. */
+type Bend = (ctx: SimulationContext, to: 'blue' | 'green') => void;
 
-/** The colour a deployment of the example account moves to (green when blue serves production). */
+/** The colour a deployment moves to, read before it starts (green when blue serves production). */
 function newColour(ctx: SimulationContext): 'blue' | 'green' {
   const forward = ctx.model.listeners[ctx.service.productionListenerArn]?.forward ?? {};
   return (forward[ctx.service.blue.targetGroupArn] ?? 0) > 0 ? 'green' : 'blue';
 }
 
 const TIMED: Record<string, Bend> = {
-  'new colour unhealthy': (ctx) => {
+  'new colour unhealthy': (ctx, to) => {
     ctx.model.hooks.behaviourOf = (image, behaviour) => (ctx.isNewImage(image) ? 'unhealthy' : behaviour);
-    for (const target of ctx.model.targets.get(ctx.service[newColour(ctx)].targetGroupArn) ?? []) {
+    for (const target of ctx.model.targets.get(ctx.service[to].targetGroupArn) ?? []) {
       Object.assign(target, { state: 'unhealthy', reason: 'Target.Timeout', description: 'Request timed out', since: ctx.model.now });
     }
   },
@@ -84,11 +85,12 @@ async function once(label: string, config: BatonConfig, options: { faults?: stri
         ? {
             setup: (ctx: SimulationContext) => {
               const [state, bend] = options.bend as [string, Bend];
+              const to = newColour(ctx);
               let done = false;
               ctx.onStateEntered.push((entered) => {
                 if (!done && entered === state) {
                   done = true;
-                  bend(ctx);
+                  bend(ctx, to);
                 }
               });
             },
