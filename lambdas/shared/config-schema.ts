@@ -353,7 +353,7 @@ export const BatonConfigSchema = z
 /** Why a resource may serve one role of one service only, by kind. */
 const SHARED_RESOURCE_HARM = {
   listener:
-    'a listener or rule carries one role of one service: shared, a move of test (or another service\'s) traffic moves production traffic before any check',
+    "a listener or rule carries one role of one service: shared, a move of test (or another service's) traffic moves production traffic before any check",
   'ECS service': 'an ECS service is one colour of one service: shared, a deployment replaces the tasks that serve the other colour',
   'target group': 'a target group holds one colour of one service: shared, weights meant for one colour send traffic to the other',
 } as const;
