@@ -15,6 +15,13 @@ import { issuePath } from './zod-format.ts';
  */
 export const MAX_JSON_DEPTH = 32;
 
+const TOO_DEEP = 'levels deep (objects and arrays within each other)';
+
+/** Whether `value` nests objects and arrays more than `maxDepth` levels deep. */
+export function nestedDeeperThan(value: unknown, maxDepth: number): boolean {
+  return jsonShapeProblems(value, maxDepth).some((problem) => problem.includes(TOO_DEEP));
+}
+
 /** What is wrong with the shape of `value`, one "field: problem" line each; empty when nothing is. */
 export function jsonShapeProblems(value: unknown, maxDepth = MAX_JSON_DEPTH): string[] {
   const problems: string[] = [];
@@ -28,7 +35,7 @@ export function jsonShapeProblems(value: unknown, maxDepth = MAX_JSON_DEPTH): st
       if (!tooDeep) {
         tooDeep = true;
         problems.push(
-          `${issuePath(next.path.slice(0, 1))}: nested more than ${maxDepth} levels deep (objects and arrays within each other); nothing Baton reads is nested that deep`,
+          `${issuePath(next.path.slice(0, 1))}: nested more than ${maxDepth} ${TOO_DEEP}; nothing Baton reads is nested that deep`,
         );
       }
       continue;
