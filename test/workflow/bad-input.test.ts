@@ -99,6 +99,15 @@ describe('bad execution input (item 12)', () => {
     expect(changes(result)).toEqual([]);
   });
 
+  it('records an input over 256 KiB, which Step Functions fails before initialize, without copying its service name', async () => {
+    const result = await run({ input: { service: 's'.repeat(300_000), imageTag: NEW_TAG } });
+
+    expect(result.main.error).toBe('States.DataLimitExceeded');
+    expect(record(result)).toMatchObject({ service: '(unknown)', status: 'REJECTED' });
+    expect(written(result)).not.toContain('s'.repeat(600));
+    expect(changes(result)).toEqual([]);
+  });
+
   it('ends REJECTED in validate when pushedTag is not a tag of the digest', async () => {
     const image = exampleAccount().ecr.repositories.web?.images.find((candidate) => candidate.tags.includes(NEW_TAG));
     if (!image) throw new Error(`the example account has no ${NEW_TAG}`);
