@@ -7,6 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { BatonConfig, ServiceConfig } from '../lambdas/shared/config-schema.ts';
+import { jsonShapeProblems } from '../lambdas/shared/json-shape.ts';
 import { formatOrder, isReleaseInput } from '../lambdas/shared/release.ts';
 import { issueLines } from '../lambdas/shared/zod-format.ts';
 import { ConfigError, loadConfig } from '../lib/config/load.ts';
@@ -172,6 +173,9 @@ async function main(argv: string[], io: CliIo): Promise<number> {
   } else if (values['input-file']) {
     input = readJson(values['input-file'], '--input-file');
   }
+  // Refused before anything runs: initialize would refuse it too, but deep nesting stalls the local interpreter first.
+  const shape = jsonShapeProblems(input);
+  if (shape.length > 0) throw new UsageError(`--input${values['input-file'] ? '-file' : ''}: ${shape.join('; ')}`);
   const config = loadConfig(values.config);
   if (isReleaseInput(input)) {
     const release = input as { services?: unknown };

@@ -8,6 +8,7 @@
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import * as clients from '../shared/clients.ts';
+import { DeploymentRequestFields } from '../shared/contract.ts';
 import { getRecord, TERMINAL_STATUSES } from '../shared/deployments.ts';
 import { logger } from '../shared/logger.ts';
 import { definePhase } from '../shared/phase.ts';
@@ -58,7 +59,8 @@ function describeInput(input: string | null | undefined): DescribedInput {
     if (typeof parsed === 'object' && parsed !== null) {
       const request = parsed as { service?: unknown; dryRun?: unknown; recover?: unknown; recoverRelease?: unknown };
       return {
-        service: typeof request.service === 'string' ? request.service : '(unknown)',
+        // Only a name that passes the request's check: an oversized one would make the record too large to write.
+        service: DeploymentRequestFields.shape.service.safeParse(request.service).data ?? '(unknown)',
         dryRun: request.dryRun === true,
         recover: typeof request.recover === 'string' ? request.recover : undefined,
         release: isReleaseInput(parsed),

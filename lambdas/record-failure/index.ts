@@ -5,7 +5,7 @@
  * failed rollback keeps it (the execution goes on retrying the rollback).
  */
 import { z } from 'zod';
-import { CaughtErrorSchema, type TerminalStatus } from '../shared/contract.ts';
+import { CaughtErrorSchema, DeploymentRequestFields, type TerminalStatus } from '../shared/contract.ts';
 import { type DeploymentRecord, releaseLock } from '../shared/deployments.ts';
 import { ContractViolationError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
@@ -35,15 +35,57 @@ export const RecordFailureInputSchema = z.object({
 });
 export type RecordFailureInput = z.infer<typeof RecordFailureInputSchema>;
 
-const Request = z.object({
-  service: z.string().optional(),
-  imageTag: z.string().optional(),
-  imageDigest: z.string().optional(),
-  dryRun: z.boolean().optional(),
-  trigger: z.string().optional(),
-  requestedBy: z.string().optional(),
-  reason: z.string().optional(),
-});
+/** The request fields a record keeps. */
+const RECORDED_FIELDS = ['service', 'imageTag', 'imageDigest', 'dryRun', 'trigger', 'requestedBy', 'reason'] as const;
+
+/** The most of an error message a record, its event and its notification carry. */
+export const MAX_RECORDED_CAUSE = 2000;
+
+/**
+ * The fields of a rejected request as the record keeps them: each only when it
+ * passes the request's own check (a rejected input may be the oversized or
+ * forged value itself); otherwise a note of what was left out, never the value.
+ */
+export function recordedRequest(raw: unknown): {
+  service?: string;
+  imageTag?: string;
+  imageDigest?: string;
+  dryRun?: boolean;
+  trigger?: string;
+  requestedBy?: string;
+  reason?: string;
+  omitted: string[];
+} {
+  const asked: Partial<Record<(typeof RECORDED_FIELDS)[number], unknown>> =
+    typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? raw : {};
+  const fields = DeploymentRequestFields.shape;
+  const omitted: string[] = [];
+  const keep = <T>(field: (typeof RECORDED_FIELDS)[number], schema: z.ZodType<T>): T | undefined => {
+    const value = asked[field];
+    if (value === undefined) return undefined;
+    const checked = schema.safeParse(value);
+    if (checked.success) return checked.data;
+    omitted.push(
+      `${field} (${typeof value === 'string' ? `${value.length} characters` : typeof value}, not recorded: it fails the request's checks)`,
+    );
+    return undefined;
+  };
+  return {
+    service: keep('service', fields.service),
+    imageTag: keep('imageTag', fields.imageTag.unwrap()),
+    imageDigest: keep('imageDigest', fields.imageDigest.unwrap()),
+    dryRun: keep('dryRun', z.boolean()),
+    trigger: keep('trigger', fields.trigger.unwrap()),
+    requestedBy: keep('requestedBy', fields.requestedBy.unwrap()),
+    reason: keep('reason', fields.reason.unwrap()),
+    omitted,
+  };
+}
+
+/** `text` cut to `max` characters, saying how many were left out. */
+export function bounded(text: string, max = MAX_RECORDED_CAUSE): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters not recorded)`;
+}
 
 /** The state name of initialize (lib/constructs/pipeline-state-machine.ts STATE_NAMES.initialize). */
 const INITIALIZE_STATE = 'Initialize';
@@ -55,10 +97,10 @@ type RecordFailureOutput = RecordFailureInput['state'] & { outcome?: { status: T
 
 export const handler = definePhase('recordFailure', RecordFailureInputSchema, async ({ kind, state }): Promise<RecordFailureOutput> => {
   if (kind === 'release-service-failed') return recordServiceFailure(state);
-  const request = Request.safeParse(state.request);
-  const asked = request.success ? request.data : {};
-  const serviceName = state.service?.name ?? (typeof asked.service === 'string' ? asked.service : '(unknown)');
-  const original = describeCaught(state.error ?? { Error: 'Unknown', Cause: 'no error recorded' });
+  const asked = recordedRequest(state.request);
+  const serviceName = state.service?.name ?? asked.service ?? '(unknown)';
+  const caught = describeCaught(state.error ?? { Error: 'Unknown', Cause: 'no error recorded' });
+  const original = { name: bounded(caught.name, 256), message: bounded(caught.message) };
 
   let status: TerminalStatus;
   let error: string;
@@ -91,6 +133,7 @@ export const handler = definePhase('recordFailure', RecordFailureInputSchema, as
     const evidence = [
       `failed in: ${state.failedPhase ?? (kind === 'rollback-failed' ? 'Roll back' : 'unknown phase')}`,
       `signal: ${error}: ${cause}`,
+      ...(asked.omitted.length > 0 ? [`input fields left out of this record: ${asked.omitted.join('; ')}`] : []),
     ];
     await finishDeployment(
       { ...base, ...(state.failedPhase ? { failedPhase: state.failedPhase } : {}) },

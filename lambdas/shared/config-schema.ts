@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { checkExecutionBudget } from './history-budget.ts';
 import { StrategySchema } from './strategy.ts';
+import { issuePath } from './zod-format.ts';
 
 const ACCOUNT = /^\d{12}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
@@ -304,20 +305,6 @@ export const BatonConfigSchema = z
           ctx.addIssue({ code: 'custom', path: ['services', index, 'smokeTest', 'baseUrl'], message });
         }
       }
-      if (service.blue.serviceName === service.green.serviceName) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['services', index, 'green', 'serviceName'],
-          message: 'blue and green must be two different ECS services',
-        });
-      }
-      if (service.blue.targetGroupArn === service.green.targetGroupArn) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['services', index, 'green', 'targetGroupArn'],
-          message: 'blue and green must have two different target groups',
-        });
-      }
       for (const [path, value] of arnFields(service)) {
         const parts = value.split(':');
         const arnRegion = parts[3];
@@ -331,6 +318,9 @@ export const BatonConfigSchema = z
         }
       }
     });
+    for (const { path, message } of sharedResourceProblems(config.services)) {
+      ctx.addIssue({ code: 'custom', path, message });
+    }
     config.services.forEach((service, index) => {
       service.dependsOn.forEach((dependency, depIndex) => {
         if (!names.has(dependency)) {
@@ -359,6 +349,41 @@ export const BatonConfigSchema = z
     // Gate loops and waits that cannot finish inside one execution (history events, execution timeout).
     checkExecutionBudget(config, ctx);
   });
+
+/** Why a resource may serve one role of one service only, by kind. */
+const SHARED_RESOURCE_HARM = {
+  listener:
+    "a listener or rule carries one role of one service: shared, a move of test (or another service's) traffic moves production traffic before any check",
+  'ECS service': 'an ECS service is one colour of one service: shared, a deployment replaces the tasks that serve the other colour',
+  'target group': 'a target group holds one colour of one service: shared, weights meant for one colour send traffic to the other',
+} as const;
+
+/**
+ * Listeners, ECS services and target groups that two roles share: a test
+ * listener that is the production listener, two services on one listener,
+ * blue and green (of one service or two) on one ECS service or target group.
+ * Each problem names both field paths and the value.
+ */
+export function sharedResourceProblems(
+  services: ReadonlyArray<z.infer<typeof ServiceConfigSchema>>,
+): Array<{ path: Array<string | number>; message: string }> {
+  const claimed = new Map<string, Array<string | number>>();
+  const problems: Array<{ path: Array<string | number>; message: string }> = [];
+  const claim = (kind: keyof typeof SHARED_RESOURCE_HARM, value: string, path: Array<string | number>) => {
+    const first = claimed.get(`${kind} ${value}`);
+    if (first) problems.push({ path, message: `${kind} ${value} is also ${issuePath(first)}; ${SHARED_RESOURCE_HARM[kind]}` });
+    else claimed.set(`${kind} ${value}`, path);
+  };
+  services.forEach((service, index) => {
+    claim('listener', service.productionListenerArn, ['services', index, 'productionListenerArn']);
+    if (service.testListenerArn) claim('listener', service.testListenerArn, ['services', index, 'testListenerArn']);
+    for (const colour of ['blue', 'green'] as const) {
+      claim('ECS service', `${service.cluster}/${service[colour].serviceName}`, ['services', index, colour, 'serviceName']);
+      claim('target group', service[colour].targetGroupArn, ['services', index, colour, 'targetGroupArn']);
+    }
+  });
+  return problems;
+}
 
 /** A load balancer's own DNS name: <name>-<id>.<region>.elb.amazonaws.com (internal ones start with "internal-"). */
 const ELB_DNS_NAME = /\.elb\.amazonaws\.com(\.cn)?$/i;

@@ -17,47 +17,84 @@ export function otherColour(colour: Colour): Colour {
 }
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+/** An image tag as ECR takes it: at most 128 characters. */
+export const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+const TAG = IMAGE_TAG;
 /** Deployment ids are execution names, or for a service of a release, the release's execution name and the service. */
 export const DEPLOYMENT_ID = /^[A-Za-z0-9_-]{1,160}$/;
 
-/** What a person (console, CLI) asks for. Strict: an unknown field is an error. */
-export const DeploymentRequestSchema = z
-  .strictObject({
-    service: z.string().min(1, { message: 'name the service to deploy' }),
-    imageTag: z.string().regex(TAG, { message: 'not a valid image tag (letters, digits, ".", "_", "-"; at most 128)' }).optional(),
-    imageDigest: z.string().regex(DIGEST, { message: 'expected "sha256:" followed by 64 lowercase hex digits' }).optional(),
-    /** The tag an ECR push carried, when the deployment is by digest (informational). */
-    pushedTag: z.string().regex(TAG, { message: 'not a valid image tag' }).optional(),
-    /** Redeploy the exact release (task definition, image, secret versions) of an earlier successful deployment. */
-    rollbackTo: z
-      .string()
-      .regex(DEPLOYMENT_ID, { message: 'not a deployment id (letters, digits, "_", "-"; see "baton history")' })
-      .optional(),
-    strategy: StrategySchema.optional(),
-    hotfix: z.boolean().default(false),
-    approval: z.boolean().optional(),
-    dryRun: z.boolean().default(false),
-    reason: z.string().max(512).optional(),
-    /** Who or what started the deployment; the CLI and the ECR rule set it. */
-    trigger: z.enum(['console', 'cli', 'ecr']).default('console'),
-    requestedBy: z.string().max(256).optional(),
-  })
-  .superRefine((request, ctx) => {
-    if (request.imageTag && request.imageDigest) {
-      ctx.addIssue({ code: 'custom', path: ['imageDigest'], message: 'give imageTag or imageDigest, not both' });
-    }
-    if (request.rollbackTo && (request.imageTag || request.imageDigest)) {
+/**
+ * Control characters (C0, DEL, C1: line breaks, ANSI escapes), line and
+ * paragraph separators and bidirectional overrides: in free text they forge
+ * lines ("ok\nSTATUS: SUCCEEDED") or recolour terminals when the text is shown.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses.
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+
+/** Free text a person writes (reason, requestedBy): one printable line of at most `max` characters. */
+export function plainText(max: number) {
+  return z
+    .string()
+    .max(max, { message: `at most ${max} characters` })
+    .superRefine((text, ctx) => {
+      const match = UNPRINTABLE.exec(text);
+      if (!match) return;
+      const code = match[0].codePointAt(0) ?? 0;
       ctx.addIssue({
         code: 'custom',
-        path: ['rollbackTo'],
-        message: 'a rollback redeploys the image of that release; do not also give imageTag or imageDigest',
+        message: `control character U+${code.toString(16).toUpperCase().padStart(4, '0')} at character ${match.index + 1}; write one line of printable text (no line breaks or terminal escapes)`,
       });
-    }
-    if (!request.imageTag && !request.imageDigest && !request.rollbackTo) {
-      ctx.addIssue({ code: 'custom', path: ['imageTag'], message: 'give imageTag, imageDigest or rollbackTo' });
-    }
-  });
+    });
+}
+
+/** The fields of a request, each with its own check (record-failure keeps a rejected request's fields only when they pass). */
+export const DeploymentRequestFields = z.strictObject({
+  service: z.string().min(1, { message: 'name the service to deploy' }).max(40, { message: 'not a service name (at most 40 characters)' }),
+  imageTag: z.string().regex(TAG, { message: 'not a valid image tag (letters, digits, ".", "_", "-"; at most 128)' }).optional(),
+  imageDigest: z.string().regex(DIGEST, { message: 'expected "sha256:" followed by 64 lowercase hex digits' }).optional(),
+  /** The tag an ECR push carried, when the deployment is by digest (informational). */
+  pushedTag: z.string().regex(TAG, { message: 'not a valid image tag' }).optional(),
+  /** Redeploy the exact release (task definition, image, secret versions) of an earlier successful deployment. */
+  rollbackTo: z
+    .string()
+    .regex(DEPLOYMENT_ID, { message: 'not a deployment id (letters, digits, "_", "-"; see "baton history")' })
+    .optional(),
+  strategy: StrategySchema.optional(),
+  hotfix: z.boolean().default(false),
+  approval: z.boolean().optional(),
+  dryRun: z.boolean().default(false),
+  reason: plainText(512).optional(),
+  /** Who or what started the deployment; the CLI and the ECR rule set it. */
+  trigger: z.enum(['console', 'cli', 'ecr']).default('console'),
+  requestedBy: plainText(256).optional(),
+});
+
+/** What a person (console, CLI) asks for. Strict: an unknown field is an error. */
+export const DeploymentRequestSchema = DeploymentRequestFields.superRefine((request, ctx) => {
+  if (request.imageTag && request.imageDigest) {
+    ctx.addIssue({ code: 'custom', path: ['imageDigest'], message: 'give imageTag or imageDigest, not both' });
+  }
+  if (request.rollbackTo && (request.imageTag || request.imageDigest)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['rollbackTo'],
+      message: 'a rollback redeploys the image of that release; do not also give imageTag or imageDigest',
+    });
+  }
+  if (request.pushedTag && request.imageTag && request.pushedTag !== request.imageTag) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['pushedTag'],
+      message: `"${request.pushedTag}" is not the imageTag "${request.imageTag}"; pushedTag names the tag of the image deployed by imageDigest`,
+    });
+  }
+  if (request.pushedTag && request.rollbackTo) {
+    ctx.addIssue({ code: 'custom', path: ['pushedTag'], message: 'a rollback redeploys the image of that release; do not give pushedTag' });
+  }
+  if (!request.imageTag && !request.imageDigest && !request.rollbackTo) {
+    ctx.addIssue({ code: 'custom', path: ['imageTag'], message: 'give imageTag, imageDigest or rollbackTo' });
+  }
+});
 export type DeploymentRequest = z.infer<typeof DeploymentRequestSchema>;
 
 /** What the first (Pass) state builds from the raw input and the context object. */

@@ -79,6 +79,24 @@ export function serviceBudget(
   };
 }
 
+/** How a strategy's holds add up, e.g. "linear 1 % every 86400 s holds 99 × 86400 s = 8,553,600 s". */
+export function describeHolds(strategy: ServiceConfig['strategy']): string {
+  const pauses = planSteps(strategy)
+    .map((step) => step.pauseSeconds)
+    .filter((pause) => pause > 0);
+  const total = count(pauses.reduce((sum, pause) => sum + pause, 0));
+  switch (strategy.type) {
+    case 'all-at-once':
+      return 'all-at-once holds no traffic';
+    case 'canary':
+      return `canary ${strategy.percent} % holds ${total} s`;
+    case 'linear':
+      return `linear ${strategy.stepPercent} % every ${strategy.intervalSeconds} s holds ${pauses.length} × ${strategy.intervalSeconds} s = ${total} s`;
+    case 'steps':
+      return `steps hold ${pauses.map((pause) => `${pause} s`).join(' + ')} = ${total} s`;
+  }
+}
+
 const describeSeconds = (terms: ReadonlyArray<readonly [string, number]>) =>
   terms.map(([what, seconds]) => `${what} ${seconds} s`).join(' + ');
 
@@ -143,7 +161,12 @@ export function checkExecutionBudget(config: BatonConfig, ctx: z.RefinementCtx):
     }
     if (budget.seconds > timeout) {
       const took = `one deployment may take ${count(budget.seconds)} s (${describeSeconds(budget.secondsTerms)})`;
-      if (service.bakeSeconds > timeout) {
+      if (budget.holdSeconds > timeout) {
+        refuse(
+          ['strategy'],
+          `${describeHolds(service.strategy)}, longer than the execution timeout of ${timeout} s (pipeline.executionTimeoutSeconds) on its own; ${took}`,
+        );
+      } else if (service.bakeSeconds > timeout) {
         refuse(
           ['bakeSeconds'],
           `${took}, longer than the state machine's execution timeout (pipeline.executionTimeoutSeconds ${timeout} s)`,

@@ -7,8 +7,9 @@
  */
 import { z } from 'zod';
 import type { BatonConfig, ServiceConfig } from './config-schema.ts';
-import { CaughtErrorSchema, DeploymentStateSchema } from './contract.ts';
+import { CaughtErrorSchema, DeploymentStateSchema, plainText } from './contract.ts';
 import { InvalidInputError, UnknownServiceError } from './errors.ts';
+import { jsonShapeProblems } from './json-shape.ts';
 import { StrategySchema } from './strategy.ts';
 import { formatIssues } from './zod-format.ts';
 
@@ -49,9 +50,9 @@ export const ReleaseRequestSchema = z
     strategy: StrategySchema.optional(),
     /** Plan and validate every service, take no lock, write nothing: the execution's output is the plans. */
     dryRun: z.boolean().default(false),
-    reason: z.string().max(512).optional(),
+    reason: plainText(512).optional(),
     trigger: z.enum(['console', 'cli']).default('console'),
-    requestedBy: z.string().max(256).optional(),
+    requestedBy: plainText(256).optional(),
   })
   .superRefine((request, ctx) => {
     const names = Object.keys(request.services);
@@ -75,6 +76,8 @@ export function parseReleaseRequest(raw: unknown): ReleaseRequest {
       'release input must be a JSON object such as {"release": "2026-11-22.1", "services": {"api": {"imageTag": "v2"}}}',
     );
   }
+  const shape = jsonShapeProblems(raw);
+  if (shape.length > 0) throw new InvalidInputError(`invalid release input: ${shape.join('; ')}`);
   const parsed = ReleaseRequestSchema.safeParse(raw);
   if (!parsed.success) throw new InvalidInputError(`invalid release input: ${formatIssues(parsed.error)}`);
   return parsed.data;

@@ -7,21 +7,29 @@
  */
 import { z } from 'zod';
 import type { BatonConfig, ServiceConfig } from './config-schema.ts';
-import { type DeploymentRequest, DeploymentRequestSchema } from './contract.ts';
+import { type DeploymentRequest, DeploymentRequestSchema, IMAGE_TAG } from './contract.ts';
 import { InvalidInputError } from './errors.ts';
+import { jsonShapeProblems } from './json-shape.ts';
 import { formatIssues } from './zod-format.ts';
 
 /** An ECR push event as EventBridge delivers it (fields Baton reads). */
 export const EcrImageActionEventSchema = z.object({
   source: z.literal('aws.ecr'),
   'detail-type': z.literal('ECR Image Action', { message: 'only "ECR Image Action" events start a deployment' }),
-  id: z.string().optional(),
+  /** EventBridge event ids are UUIDs; the id goes into the recorded reason. */
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,64}$/, { message: 'not an EventBridge event id (a UUID such as 7bf73129-1428-4cd3-a780-95db273d1602)' })
+    .optional(),
   detail: z.object({
     'action-type': z.literal('PUSH', { message: 'only PUSH actions start a deployment' }),
     result: z.literal('SUCCESS', { message: 'only successful pushes start a deployment' }),
-    'repository-name': z.string().min(1),
+    'repository-name': z
+      .string()
+      .max(256, { message: 'not an ECR repository name (at most 256 characters)' })
+      .regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/, { message: 'not an ECR repository name' }),
     'image-digest': z.string().regex(/^sha256:[0-9a-f]{64}$/, { message: 'expected "sha256:" followed by 64 lowercase hex digits' }),
-    'image-tag': z.string().optional(),
+    'image-tag': z.string().regex(IMAGE_TAG, { message: 'not a valid image tag (letters, digits, ".", "_", "-"; at most 128)' }).optional(),
   }),
 });
 
@@ -34,11 +42,9 @@ export function tagMatches(pattern: string, tag: string): boolean {
   return new RegExp(`^${source}$`).test(tag);
 }
 
-export function servicesForPush(config: BatonConfig, repository: string, tag: string | undefined): ServiceConfig[] {
+export function servicesForPush(config: BatonConfig, repository: string, tag: string): ServiceConfig[] {
   return config.services.filter(
-    (service) =>
-      service.ecr.repositoryName === repository &&
-      (tag === undefined || service.ecr.tagPatterns.some((pattern) => tagMatches(pattern, tag))),
+    (service) => service.ecr.repositoryName === repository && service.ecr.tagPatterns.some((pattern) => tagMatches(pattern, tag)),
   );
 }
 
@@ -46,6 +52,8 @@ export function parseRequest(raw: unknown, config: BatonConfig): DeploymentReque
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new InvalidInputError('execution input must be a JSON object such as {"service": "web", "imageTag": "v1.4.2"}');
   }
+  const shape = jsonShapeProblems(raw);
+  if (shape.length > 0) throw new InvalidInputError(`invalid execution input: ${shape.join('; ')}`);
   if ((raw as { source?: unknown }).source === 'aws.ecr') return fromEcrEvent(raw, config);
   const parsed = DeploymentRequestSchema.safeParse(raw);
   if (!parsed.success) throw new InvalidInputError(`invalid execution input: ${formatIssues(parsed.error)}`);
@@ -58,10 +66,17 @@ function fromEcrEvent(raw: object, config: BatonConfig): DeploymentRequest {
   const { detail, id } = parsed.data;
   const repository = detail['repository-name'];
   const tag = detail['image-tag'];
+  if (tag === undefined) {
+    // The push rule filters on image-tag (ecr.tagPatterns): EventBridge never matches an untagged push, so neither does a pasted one.
+    const feeds = config.services.filter((service) => service.ecr.repositoryName === repository);
+    throw new InvalidInputError(
+      `invalid ECR event: detail.image-tag: missing; an untagged push starts no deployment (${feeds.length > 0 ? feeds.map((s) => `${s.name} deploys tags ${s.ecr.tagPatterns.join(', ')}`).join('; ') : `no service deploys ${repository}`}); to deploy this image, start {"service": ..., "imageDigest": "${detail['image-digest']}"}`,
+    );
+  }
   const services = servicesForPush(config, repository, tag);
   if (services.length === 0) {
     throw new InvalidInputError(
-      `invalid ECR event: detail.repository-name: no service deploys ${repository}${tag ? `:${tag}` : ''} (check ecr.repositoryName and ecr.tagPatterns)`,
+      `invalid ECR event: detail.repository-name: no service deploys ${repository}:${tag} (check ecr.repositoryName and ecr.tagPatterns)`,
     );
   }
   const [service, ...others] = services;
@@ -70,11 +85,14 @@ function fromEcrEvent(raw: object, config: BatonConfig): DeploymentRequest {
       `invalid ECR event: detail.repository-name: ${repository} feeds ${services.map((s) => s.name).join(', ')}; start one execution per service with {"service": ..., "imageDigest": ...}`,
     );
   }
-  return DeploymentRequestSchema.parse({
+  const request = DeploymentRequestSchema.safeParse({
     service: service.name,
     imageDigest: detail['image-digest'],
-    ...(tag ? { pushedTag: tag } : {}),
+    pushedTag: tag,
     trigger: 'ecr',
-    reason: `ECR push of ${repository}${tag ? `:${tag}` : ''}${id ? ` (event ${id})` : ''}`,
+    reason: `ECR push of ${repository}:${tag}${id ? ` (event ${id})` : ''}`,
   });
+  // The fields above are bounded so this holds; should it not, the error still names the event, never a raw ZodError.
+  if (!request.success) throw new InvalidInputError(`invalid ECR event: ${formatIssues(request.error)}`);
+  return request.data;
 }

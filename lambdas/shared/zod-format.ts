@@ -4,11 +4,16 @@
  */
 import type { z } from 'zod';
 
+/** Longest field name shown whole: a longer one (an unknown key pasted by mistake) is cut, saying how long it was. */
+const MAX_SHOWN_KEY = 64;
+
 export function issuePath(path: ReadonlyArray<PropertyKey>): string {
   let out = '';
   for (const segment of path) {
+    const key = String(segment);
+    const shown = key.length > MAX_SHOWN_KEY ? `${key.slice(0, MAX_SHOWN_KEY)}…(${key.length} characters)` : key;
     if (typeof segment === 'number') out += `[${segment}]`;
-    else out += out === '' ? String(segment) : `.${String(segment)}`;
+    else out += out === '' ? shown : `.${shown}`;
   }
   return out === '' ? '(root)' : out;
 }

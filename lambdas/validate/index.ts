@@ -243,6 +243,13 @@ async function resolveImage(state: DeploymentState, target?: RollbackTarget): Pr
     const out = await clients.ecr.send(new DescribeImagesCommand({ repositoryName, imageIds: [imageId] }));
     const detail = out.imageDetails?.[0];
     if (!detail?.imageDigest) throw new ImageNotFoundError(`image ${wanted} not found in ECR repository ${repositoryName}`);
+    // An ECR push names the tag it carried: the digest must still carry it (a forged or stale pushedTag changes nothing).
+    const pushedTag = target ? undefined : state.request.pushedTag;
+    if (pushedTag && !(detail.imageTags ?? []).includes(pushedTag)) {
+      throw new ImageNotFoundError(
+        `pushedTag: image ${detail.imageDigest} in ECR repository ${repositoryName} is not tagged ${pushedTag} (its tags: ${(detail.imageTags ?? []).join(', ') || 'none'})`,
+      );
+    }
     const registry = detail.registryId ?? state.service.taskRoleArn.split(':')[4];
     const region = state.service.blue.targetGroupArn.split(':')[3];
     const tag = imageTag ?? target?.imageTag;

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type BatonConfig, BatonConfigSchema } from '../../lambdas/shared/config-schema.ts';
+import { jsonShapeProblems } from '../../lambdas/shared/json-shape.ts';
 import { issueLines } from '../../lambdas/shared/zod-format.ts';
 
 export class ConfigError extends Error {
@@ -20,6 +21,9 @@ export class ConfigError extends Error {
 }
 
 export function parseConfig(raw: unknown, file: string): BatonConfig {
+  // A key named __proto__ would be dropped without a word, and deep nesting overflows before the schema reads it.
+  const shape = jsonShapeProblems(raw);
+  if (shape.length > 0) throw new ConfigError(file, shape);
   const parsed = BatonConfigSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(file, issueLines(parsed.error));
   return parsed.data;

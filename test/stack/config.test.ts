@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseConfig } from '../../lib/config/load.ts';
-import { EXAMPLE_CONFIG_PATH, ROOT, rawExampleConfig } from '../fixtures/config.ts';
+import { copyWithOwnResources, EXAMPLE_CONFIG_PATH, ROOT, rawExampleConfig } from '../fixtures/config.ts';
 import { BUNDLING_STACKS } from '../fixtures/synth.ts';
 
 type Json = Record<string, unknown>;
@@ -86,7 +86,7 @@ describe('parseConfig', () => {
 
   it('names the second entry of a service listed twice', () => {
     const config = exampleWith((c) => {
-      c.services.push(structuredClone(firstService(c)));
+      c.services.push(copyWithOwnResources(firstService(c), 'web', 'web-2'));
     });
 
     expect(problemsOf(() => parseConfig(config, 'baton.config.json'))).toEqual([
@@ -107,8 +107,8 @@ describe('parseConfig', () => {
   it('rejects a dependsOn cycle, naming the services around it', () => {
     const config = exampleWith((c) => {
       const web = firstService(c);
-      c.services.push({ ...structuredClone(web), name: 'api', dependsOn: ['worker'] });
-      c.services.push({ ...structuredClone(web), name: 'worker', dependsOn: ['web'] });
+      c.services.push({ ...copyWithOwnResources(web, 'api'), dependsOn: ['worker'] });
+      c.services.push({ ...copyWithOwnResources(web, 'worker'), dependsOn: ['web'] });
       web.dependsOn = ['api'];
     });
 
@@ -120,8 +120,8 @@ describe('parseConfig', () => {
   it('accepts dependencies without a cycle', () => {
     const config = exampleWith((c) => {
       const web = firstService(c);
-      c.services.push({ ...structuredClone(web), name: 'api', dependsOn: [] });
-      c.services.push({ ...structuredClone(web), name: 'worker', dependsOn: ['api'] });
+      c.services.push({ ...copyWithOwnResources(web, 'api'), dependsOn: [] });
+      c.services.push({ ...copyWithOwnResources(web, 'worker'), dependsOn: ['api'] });
       web.dependsOn = ['api', 'worker'];
     });
 

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { BatonConfigSchema } from '../../lambdas/shared/config-schema.ts';
 import { DeploymentRequestSchema } from '../../lambdas/shared/contract.ts';
 import { RELEASE_STATE_NAMES, STATE_NAMES } from '../../lib/constructs/pipeline-state-machine.ts';
-import { exampleConfig, rawExampleConfig } from '../fixtures/config.ts';
+import { copyWithOwnResources, exampleConfig, rawExampleConfig } from '../fixtures/config.ts';
 import { type AslDefinition, type AslState, logicalIdOf, type Synthesis, stateMachineDefinition, synth } from '../fixtures/synth.ts';
 
 const S = STATE_NAMES;
@@ -51,16 +51,7 @@ function twoServicesOnOneRepository(): Record<string, unknown> {
   const services = raw.services as Array<Record<string, unknown>>;
   const web = services[0] as Record<string, unknown>;
   const canary: Record<string, unknown> = {
-    ...structuredClone(web),
-    name: 'web-canary',
-    blue: {
-      serviceName: 'web-canary-blue',
-      targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-canary-blue/0a1b2c3d4e5f6a7b',
-    },
-    green: {
-      serviceName: 'web-canary-green',
-      targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-canary-green/7b6a5f4e3d2c1b0a',
-    },
+    ...copyWithOwnResources(web, 'web-canary'),
     ecr: { repositoryName: 'web', tagPatterns: ['canary-*', 'v1.4.2'] },
   };
   return { ...raw, services: [web, canary] };

@@ -225,6 +225,18 @@ describe('backstop', () => {
       });
     });
 
+    it('names the service (unknown) when the input names no service a request could: an oversized name would make the record unwritable', async () => {
+      // Arrange
+      givenRecord(undefined);
+      givenFinishSucceeds();
+
+      // Act
+      await handler(statusChange(DEPLOYMENT_ID, 'FAILED', { input: JSON.stringify({ service: 's'.repeat(300_000), imageTag: NEW_TAG }) }));
+
+      // Assert
+      expect(updatedFields(updates()[0])).toMatchObject({ gsi1pk: 'SERVICE#(unknown)', service: '(unknown)' });
+    });
+
     it.each([
       ['a dry run', DEPLOYMENT_ID, JSON.stringify({ service: 'web', imageTag: NEW_TAG, dryRun: true })],
       ['a recovery', `${DEPLOYMENT_ID}-recovery-1`, recoveryInput(DEPLOYMENT_ID)],

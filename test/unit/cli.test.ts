@@ -1580,6 +1580,14 @@ describe('buildRequest', () => {
     expect(() => buildRequest({ service: 'web' })).toThrow(new UsageError('--tag: give imageTag, imageDigest or rollbackTo'));
   });
 
+  it('refuses a --reason that forges a status line before anything starts', () => {
+    expect(() => buildRequest({ service: 'web', imageTag: 'v1.4.2', reason: 'ok\nSTATUS: SUCCEEDED' })).toThrow(
+      new UsageError(
+        '--reason: control character U+000A at character 3; write one line of printable text (no line breaks or terminal escapes)',
+      ),
+    );
+  });
+
   it('refuses a rollback that also names a tag, under --to', () => {
     expect(() => buildRequest({ service: 'web', rollbackTo: 'web-v1_4_1-20261120T101500Z', imageTag: 'v1.4.2' })).toThrow(
       new UsageError('--to: a rollback redeploys the image of that release; do not also give imageTag or imageDigest'),

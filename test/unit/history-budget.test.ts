@@ -85,7 +85,7 @@ describe('the history and time budget of one execution', () => {
 
     expect(problems(config)).toEqual([
       "services[0].strategy: the strategy holds traffic 32400 s in all; at a 5 s gate interval that is 6480 polls × 9 history events = 58,320, over Step Functions' 25,000-event limit per execution",
-      'pipeline.executionTimeoutSeconds: 21600 s is too short for services[0] (web): one deployment may take 34,500 s (stability up to 900 s + cache waits up to 600 s + holds 32400 s + bake 300 s + scale-down delay 300 s)',
+      'services[0].strategy: linear 10 % every 3600 s holds 9 × 3600 s = 32,400 s, longer than the execution timeout of 21600 s (pipeline.executionTimeoutSeconds) on its own; one deployment may take 34,500 s (stability up to 900 s + cache waits up to 600 s + holds 32400 s + bake 300 s + scale-down delay 300 s)',
     ]);
   });
 
@@ -124,6 +124,38 @@ describe('the history and time budget of one execution', () => {
 
     expect(problems(config)).toEqual([
       "pipeline.executionTimeoutSeconds: a release of all 3 services may take 23,200 s (wave 1 up to 11000 s + wave 2 up to 11600 s + holds 0 s + bake 300 s + scale-down delay 300 s), longer than the state machine's execution timeout of 21600 s",
+    ]);
+  });
+});
+
+describe('holds longer than the execution timeout on their own', () => {
+  it('refuses linear 1 % every 86400 s naming the strategy, with the arithmetic', () => {
+    const config = variant(rawExampleConfig(), (c) => {
+      web(c).strategy = { type: 'linear', stepPercent: 1, intervalSeconds: 86_400 };
+    });
+
+    expect(problems(config)).toEqual([
+      "services[0].strategy: the strategy holds traffic 8553600 s in all; at a 30 s gate interval that is 285120 polls × 9 history events = 2,566,080, over Step Functions' 25,000-event limit per execution",
+      'services[0].strategy: linear 1 % every 86400 s holds 99 × 86400 s = 8,553,600 s, longer than the execution timeout of 21600 s (pipeline.executionTimeoutSeconds) on its own; one deployment may take 8,555,700 s (stability up to 900 s + cache waits up to 600 s + holds 8553600 s + bake 300 s + scale-down delay 300 s)',
+    ]);
+  });
+
+  it('refuses explicit steps held longer than the execution timeout, adding the pauses up', () => {
+    const config = variant(rawExampleConfig(), (c) => {
+      c.pipeline.executionTimeoutSeconds = 86_400;
+      web(c).gateIntervalSeconds = 300;
+      web(c).strategy = {
+        type: 'steps',
+        steps: [
+          { weight: 10, pauseSeconds: 43_200 },
+          { weight: 50, pauseSeconds: 43_201 },
+          { weight: 100, pauseSeconds: 0 },
+        ],
+      };
+    });
+
+    expect(problems(config)).toEqual([
+      'services[0].strategy: steps hold 43200 s + 43201 s = 86,401 s, longer than the execution timeout of 86400 s (pipeline.executionTimeoutSeconds) on its own; one deployment may take 88,501 s (stability up to 900 s + cache waits up to 600 s + holds 86401 s + bake 300 s + scale-down delay 300 s)',
     ]);
   });
 });

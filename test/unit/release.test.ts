@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { type BatonConfig, BatonConfigSchema, type ServiceConfig } from '../../lambdas/shared/config-schema.ts';
 import { InvalidInputError, UnknownServiceError } from '../../lambdas/shared/errors.ts';
 import { isReleaseDryRun, parseReleaseRequest, planWaves, serviceDeploymentId, togetherStrategy } from '../../lambdas/shared/release.ts';
-import { THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
+import { copyWithOwnResources, THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
 import { NEW_DIGEST } from '../fixtures/state.ts';
 
 const RAW = JSON.parse(readFileSync(THREE_SERVICES_CONFIG_PATH, 'utf8')) as { services: Record<string, unknown>[] } & Record<
@@ -22,7 +22,7 @@ const RAW_API = RAW.services[0] as Record<string, unknown>;
 function configWith(dependencies: Record<string, string[]>): BatonConfig {
   return BatonConfigSchema.parse({
     ...RAW,
-    services: Object.entries(dependencies).map(([name, dependsOn]) => ({ ...RAW_API, name, dependsOn })),
+    services: Object.entries(dependencies).map(([name, dependsOn]) => ({ ...copyWithOwnResources(RAW_API, name), dependsOn })),
   });
 }
 

@@ -77,6 +77,10 @@ describe('parseRequest', () => {
         {
           ...web,
           name: 'web-eu',
+          // Its own listeners: two services never share one (config-schema.ts sharedResourceProblems).
+          productionListenerArn:
+            'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/prod-alb/50dc6c495c0c9188/3333333333333333',
+          testListenerArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/prod-alb/50dc6c495c0c9188/4444444444444444',
           blue: {
             serviceName: 'web-eu-blue',
             targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-eu-blue/1111111111111111',

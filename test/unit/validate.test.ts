@@ -474,6 +474,29 @@ describe('validate', () => {
     expect(cloudwatchMock).not.toHaveReceivedAnyCommand();
   });
 
+  it('fails with ImageNotFoundError, reading nothing more, when the digest does not carry the pushedTag', async () => {
+    // Arrange: an ECR trigger naming v9.9.9 for the digest tagged NEW_TAG.
+    const pushed = initialState({
+      request: { service: 'web', imageDigest: NEW_DIGEST, pushedTag: 'v9.9.9', hotfix: false, dryRun: false, trigger: 'ecr' },
+    });
+
+    // Act
+    const error = await failure(handler(pushed));
+
+    // Assert
+    expect(error).toBeInstanceOf(ImageNotFoundError);
+    expect(error.message).toBe(`pushedTag: image ${NEW_DIGEST} in ECR repository web is not tagged v9.9.9 (its tags: ${NEW_TAG})`);
+    expect(secretReads()).toEqual([]);
+  });
+
+  it('accepts a pushedTag the digest carries', async () => {
+    const pushed = initialState({
+      request: { service: 'web', imageDigest: NEW_DIGEST, pushedTag: NEW_TAG, hotfix: false, dryRun: false, trigger: 'ecr' },
+    });
+
+    expect((await handler(pushed)).image?.digest).toBe(NEW_DIGEST);
+  });
+
   it('names the new image by digest in the SupersededError of a request by digest', async () => {
     // Arrange
     const byDigest = initialState({ request: { service: 'web', imageDigest: NEW_DIGEST, hotfix: false, dryRun: false, trigger: 'ecr' } });
