@@ -106,7 +106,12 @@ describe('baton against the simulation', () => {
     expect(aborted.code).toBe(0);
     const history = JSON.parse((await baton('history', 'web', '--json')).out) as Array<{ status: string; outcomeReason: string }>;
     expect(history[0]?.status).toBe('ROLLED_BACK');
-    expect(history[0]?.outcomeReason).toMatch(/^ExecutionAborted: execution web-v1_4_2-\S+ ended ABORTED/);
+    // StopExecution's cause reaches the record: the history's ExecutionAborted event carries it.
+    expect(history[0]?.outcomeReason).toMatch(
+      new RegExp(
+        `^ExecutionAborted: execution web-v1_4_2-\\S+ ended ABORTED \\(AbortedByOperator: aborted by ${userInfo().username}: wrong image\\)$`,
+      ),
+    );
     const forward = sim.simulation.model.listeners[exampleConfig().services[0]?.productionListenerArn ?? '']?.forward ?? {};
     expect(Object.values(forward)).toEqual([100, 0]);
   });
