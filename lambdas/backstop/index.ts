@@ -143,8 +143,7 @@ export const handler = definePhase(
         status: 'ROLLBACK_FAILED',
         outcomeReason: `RecoveryFailed: ${MAX_RECOVERY_ATTEMPTS} recovery executions did not finish the rollback; last: ${why}. Check the listener weights of ${record.service}.`,
       });
-      // The lock stays, as after any failed rollback: the next deployment takes it over (with a warning naming
-      // this one) only now that the last recovery has ended and the record is closed.
+      // The lock stays, as after any failed rollback, until an operator resolves it ("baton unlock").
       logger.error('ROLLBACK_FAILED: recovery gave up; production needs attention', { recovering: deploymentId });
       return { action: 'gave-up', attempts: attempt };
     }

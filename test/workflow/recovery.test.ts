@@ -153,10 +153,39 @@ describe('an execution stopped before any change', () => {
       status: 'ROLLED_BACK',
       outcomeReason: 'ExecutionAborted: execution deploy-1 ended ABORTED (States.Aborted: Execution aborted)',
     });
-    expect((record(result)?.evidence as string[]).slice(0, 2)).toEqual([
+    expect((record(result)?.evidence as string[] | undefined)?.slice(0, 2)).toEqual([
       'failed in: Check bake',
       'signal: ExecutionAborted: execution deploy-1 ended ABORTED (States.Aborted: Execution aborted)',
     ]);
     expect(weights(result)).toEqual({ blue: 100, green: 0 });
+  });
+});
+
+describe('a failed rollback (ROLLBACK_FAILED)', () => {
+  it('keeps its service locked: the next trigger is refused, takes no lock and deletes none, and changes nothing', async () => {
+    // Arrange: deploy-1's rollback cannot move traffic back; the execution times out with ROLLBACK_FAILED.
+    const failed = await run({ faults: ['rollback-denied'] });
+    expect(record(failed)?.status).toBe('ROLLBACK_FAILED');
+
+    // Act
+    const next = await run({ account: failed.model.toSpec() as never, executionName: 'deploy-2' });
+
+    // Assert
+    expect(next.main.executionPath).toEqual([
+      'Receive request',
+      'Is it a recovery?',
+      'Is it a release?',
+      'Initialize',
+      'Initialize failed',
+      ...REJECTED,
+    ]);
+    expect(record(next)).toMatchObject({
+      status: 'REJECTED',
+      failedPhase: 'Initialize',
+      outcomeReason: `DeploymentLockedError: web is locked by deployment deploy-1 (image tag v1.4.2, since 2026-11-23T09:00:00.000Z, execution ${ARN}:deploy-1): its execution no longer exists and its rollback failed (ROLLBACK_FAILED); production needs a human: check the listener weights, then release the lock with "baton unlock web --reason <what was done>"`,
+    });
+    expect(next.model.table.get('LOCK#web|LOCK')).toMatchObject({ deploymentId: 'deploy-1', executionArn: `${ARN}:deploy-1` });
+    expect(next.model.table.get('DEPLOYMENT#deploy-1|RECORD')?.status).toBe('ROLLBACK_FAILED');
+    expect(weights(next)).toEqual({ blue: 0, green: 100 });
   });
 });
