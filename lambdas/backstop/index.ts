@@ -90,8 +90,8 @@ export const handler = definePhase(
     if (!error) return { action: 'none', reason: `status ${detail.status} needs no backstop` };
     // A recovery execution names the deployment it recovers in its input; its name carries the attempt.
     const asked = describeInput(detail.input);
-    // The history says where it stopped and why (StopExecution's cause for "baton abort --reason").
-    const end = await executionEnd(detail.executionArn);
+    // The history says where it stopped and why (StopExecution's cause for "baton abort --reason"); read when needed.
+    const end = once(() => executionEnd(detail.executionArn));
     if (asked.release || asked.recoverRelease) return backstopRelease(detail, asked, error, end);
     const deploymentId = asked.recover ?? detail.name;
     const attempt = asked.recover ? Number(/-recovery-(\d+)$/.exec(detail.name)?.[1] ?? MAX_RECOVERY_ATTEMPTS) : 0;
@@ -101,7 +101,8 @@ export const handler = definePhase(
       if (asked.dryRun || asked.recover)
         return { action: 'none', reason: `no deployment record ${deploymentId} (a dry run or a recovery)` };
       // Stopped while it recorded its rejection: the rejection is the reason, not the stop.
-      const handled = end.handling ? describeCaught(end.handling) : undefined;
+      const stopped = await end();
+      const handled = stopped.handling ? describeCaught(stopped.handling) : undefined;
       await finishDeployment(
         {
           deploymentId,
@@ -116,15 +117,15 @@ export const handler = definePhase(
               status: REJECTION_STATUS[handled.name] ?? 'REJECTED',
               outcomeReason: `${handled.name}: ${handled.message}`,
               evidence: [
-                `stopped in: ${end.state}`,
-                ...(end.failedPhase ? [`failed in: ${end.failedPhase}`] : []),
+                `stopped in: ${stopped.state}`,
+                ...(stopped.failedPhase ? [`failed in: ${stopped.failedPhase}`] : []),
                 `signal: ${handled.name}: ${handled.message}`,
               ],
             }
           : {
               status: 'REJECTED',
               outcomeReason: `${error}: ${detail.name} ended ${detail.status} before it took the lock; nothing changed`,
-              ...(end.state ? { evidence: [`stopped in: ${end.state}`] } : {}),
+              ...(stopped.state ? { evidence: [`stopped in: ${stopped.state}`] } : {}),
             },
       );
       return { action: 'recorded', status: 'REJECTED' };
@@ -137,7 +138,7 @@ export const handler = definePhase(
       if (!ENDED_STATUSES.has(status)) return { action: 'none', reason: `deployment ${deploymentId} is still running (${status})` };
     }
 
-    const why = describeEnd(detail, end);
+    const why = describeEnd(detail, await end());
     if (attempt >= MAX_RECOVERY_ATTEMPTS) {
       await finishDeployment(record, {
         status: 'ROLLBACK_FAILED',
@@ -172,12 +173,11 @@ async function backstopRelease(
   detail: z.infer<typeof ExecutionStatusChangeSchema>['detail'],
   asked: DescribedInput,
   error: string,
-  end: ExecutionEnd,
+  end: () => Promise<ExecutionEnd>,
 ): Promise<BackstopResult> {
   const releaseId = asked.recoverRelease ?? detail.name;
   const attempt = asked.recoverRelease ? Number(/-recovery-(\d+)$/.exec(detail.name)?.[1] ?? MAX_RECOVERY_ATTEMPTS) : 0;
   const record = await getReleaseRecord(releaseId);
-  const why = describeEnd(detail, end);
   if (!record) {
     if (asked.recoverRelease) return { action: 'none', reason: `no release record ${releaseId}` };
     if (isReleaseDryRun(asked.parsed)) return { action: 'none', reason: `release dry run ${releaseId} writes nothing` };
@@ -199,6 +199,7 @@ async function backstopRelease(
     const status = await executionStatus(record.executionArn);
     if (!ENDED_STATUSES.has(status)) return { action: 'none', reason: `release ${releaseId} is still running (${status})` };
   }
+  const why = describeEnd(detail, await end());
   if (attempt >= MAX_RECOVERY_ATTEMPTS) {
     const written = await finishReleaseRecord(record, {
       status: 'ROLLBACK_FAILED',
@@ -209,6 +210,15 @@ async function backstopRelease(
     return { action: 'gave-up', attempts: attempt };
   }
   return startRecovery(detail, recoveryExecutionName(releaseId, attempt + 1), { recoverRelease: releaseId, error, cause: why });
+}
+
+/** A read done at most once, and only if something asks for it. */
+function once<T>(read: () => Promise<T>): () => Promise<T> {
+  let result: Promise<T> | undefined;
+  return () => {
+    result ??= read();
+    return result;
+  };
 }
 
 /** How the execution ended, with the error and cause its history gives (the event's if the history has none). */
