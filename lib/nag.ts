@@ -34,7 +34,7 @@ export function acknowledgeFindings(stack: BatonStack): void {
     });
   }
   // The recovery and the backstop read whether an execution ended, where it stopped and why.
-  for (const role of [phases.roles.recover, phases.roles.backstop]) {
+  for (const role of [phases.roles.recover, phases.roles.unwindRelease, phases.roles.backstop]) {
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${stack.region}:${stack.account}:execution:${stateMachineName(stack.config.pipeline)}:*]`,
       reason:

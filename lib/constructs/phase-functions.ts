@@ -160,7 +160,7 @@ export const PHASES: Record<PhaseName, PhaseSpec> = {
   },
   unwindRelease: {
     dir: 'unwind-release',
-    needs: ['readRecord', 'writeRecord', 'lock', 'notify', 'trackPhase', 'publishEvents'],
+    needs: ['readRecord', 'writeRecord', 'lock', 'readExecution', 'notify', 'trackPhase', 'publishEvents'],
     description: 'Lists the services of a failed release to roll back, in reverse order; closes the untouched ones',
     readsConfig: true,
   },
