@@ -118,7 +118,13 @@ export const handler = definePhase(
     identify: (input) => {
       const parsed = UnwindInputSchema.safeParse(input);
       if (!parsed.success) return undefined;
-      return { deploymentId: identify(parsed.data).releaseId, executionArn: parsed.data.executionArn, service: undefined };
+      // A refused recovery input is logged under the recovery execution's own id, the one its REJECTED record has.
+      const data = parsed.data;
+      const releaseId =
+        'releaseId' in data
+          ? data.releaseId
+          : (RecoverReleaseRequestSchema.safeParse(data.request).data?.recoverRelease ?? data.deploymentId);
+      return { deploymentId: releaseId, executionArn: data.executionArn, service: undefined };
     },
   },
 );
