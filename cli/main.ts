@@ -9,6 +9,7 @@ import { abort, approve, deploy, reject, rollback, showHistory, status, watch } 
 import { createContext, type Io } from './context.ts';
 import { CliError, UsageError } from './errors.ts';
 import { release } from './release.ts';
+import { unlock } from './unlock.ts';
 
 const GLOBAL_HELP = `Global options:
   --config <file>    pipeline config naming the state machine and table (default: baton.config.json)
@@ -109,6 +110,22 @@ Examples:
   baton rollback web --watch
   baton rollback web --to web-v1_4_1-20261120T101500Z`,
   },
+  unlock: {
+    usage: 'baton unlock <service> --reason <text>',
+    summary: 'release the lock a failed rollback (ROLLBACK_FAILED) keeps, once an operator has resolved it',
+    details: `A ROLLBACK_FAILED deployment keeps its service locked: nothing deploys over a
+production state nobody has checked. Once the listener weights and services are
+right again, unlock records who, when and why on the deployment's record and
+releases the lock. It also releases the lock of a holder whose execution ended
+with its record closed. It refuses while the holder's execution still runs (stop
+it with baton abort first).
+
+Options:
+  --reason <text>   what was done to resolve it (required)
+
+Example:
+  baton unlock web --reason "weights set back to blue 100 % by hand; green scaled to 0"`,
+  },
   history: {
     usage: 'baton history <service> [--limit <n>]',
     summary: "a service's deployments, newest first",
@@ -170,6 +187,7 @@ const ACCEPTS: Record<string, readonly string[]> = {
   reject: ['reason'],
   abort: ['reason'],
   rollback: ['to', 'watch', 'interval'],
+  unlock: ['reason'],
   history: ['limit'],
 };
 const GLOBAL = ['config', 'region', 'profile', 'json', 'help'];
@@ -271,6 +289,8 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       return abort(ctx, target, values.reason);
     case 'rollback':
       return rollback(ctx, target, { ...(values.to ? { to: values.to } : {}), watch: values.watch, intervalSeconds: interval });
+    case 'unlock':
+      return unlock(ctx, target, values.reason);
     default:
       return showHistory(ctx, target, positiveNumber('limit', values.limit));
   }

@@ -33,6 +33,14 @@ export function acknowledgeFindings(stack: BatonStack): void {
         'DescribeExecution checks whether the execution named by a held lock still runs; execution names are not known in advance, so the grant covers the executions of this state machine only.',
     });
   }
+  // The recovery and the backstop read whether an execution ended, where it stopped and why.
+  for (const role of [phases.roles.recover, phases.roles.unwindRelease, phases.roles.backstop]) {
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${stack.region}:${stack.account}:execution:${stateMachineName(stack.config.pipeline)}:*]`,
+      reason:
+        'DescribeExecution and GetExecutionHistory read the execution a recovery works for; execution names are not known in advance, so the grant covers the executions of this state machine only.',
+    });
+  }
   const prepareRole = phases.roles.prepare;
   for (const finding of [...new Set(stack.config.services.map((s) => s.taskDefinitionFamily))]) {
     Validations.of(prepareRole).acknowledge({

@@ -49,7 +49,8 @@ const HELP = `Usage: npm run simulate -- [options]
                           inject a fixable fault; once the execution has failed, remove
                           the cause and redrive the execution (RedriveExecution)
   --abort-at <state>      stop the execution as it enters this Task or Wait state (StopExecution);
-                          the backstop then rolls the deployment back
+                          the backstop then rolls the deployment back (stopped before any
+                          change, e.g. in Validate: REJECTED, "stopped in: Validate")
   --events <file>         write the execution event log as JSON lines
   --state-out <file>      write the account's final state (account file format)
   --json                  print a JSON summary as the last line of stdout

@@ -372,6 +372,7 @@ export class Simulation implements SfnBackend {
   private readonly tokens = new Map<string, PendingToken>();
   private abortAt: string | undefined;
   private readonly timedOut = new Set<string>();
+  private readonly stopReasons = new Map<string, { readonly error?: string; readonly cause?: string }>();
   /** Executions Step Functions fails outright, whatever their Catch says (a quota: data size, history length). */
   private defaultName: string | undefined;
   private readonly fatal = new Map<string, { readonly error: string; readonly cause: string }>();
@@ -572,9 +573,11 @@ export class Simulation implements SfnBackend {
     return execution;
   }
 
-  stopExecution(name: string): boolean {
+  /** StopExecution: the error and cause given are the ones the execution ends with (its ExecutionAborted event). */
+  stopExecution(name: string, reason?: { readonly error?: string; readonly cause?: string }): boolean {
     const abort = this.aborts.get(name);
     if (!abort) return false;
+    if (reason) this.stopReasons.set(name, reason);
     abort();
     return true;
   }
@@ -703,7 +706,13 @@ export class Simulation implements SfnBackend {
           ? failure.name
           : `States.${execution.status === 'ABORTED' ? 'Aborted' : 'Timeout'}`;
       execution.cause = failure instanceof Error ? failure.message : String(failure);
+      const stopped = this.stopReasons.get(execution.name);
+      if (execution.status === 'ABORTED' && stopped) {
+        execution.error = stopped.error ?? execution.error;
+        execution.cause = stopped.cause ?? execution.cause;
+      }
     }
+    this.stopReasons.delete(execution.name);
     await collecting;
     execution.historyEvents = countHistoryEvents(execution.events, this.bound.definition);
     this.aborts.delete(execution.name);
@@ -762,7 +771,10 @@ export class Simulation implements SfnBackend {
     return execution.events.flatMap((event, index) => {
       const base = { id: index + 1, timestamp: new Date(event.timestamp) };
       const state = event.state;
-      if (!state) return [{ ...base, type: event.type }];
+      if (!state)
+        return [
+          { ...base, type: event.type === 'ExecutionTimeout' ? 'ExecutionTimedOut' : event.type, ...endDetails(event.type, execution) },
+        ];
       const type = this.stateTypes.get(state.name) ?? state.type;
       if (event.type === 'StateEntered') {
         return [
@@ -1190,4 +1202,15 @@ function captureLogs(lines: string[]): () => void {
   return () => {
     for (const undo of restore) undo();
   };
+}
+
+/** The error and cause of an execution's last event, as GetExecutionHistory gives them (StopExecution's for an abort). */
+function endDetails(type: string, execution: ExecutionResult): Record<string, unknown> {
+  const field = {
+    ExecutionAborted: 'executionAbortedEventDetails',
+    ExecutionFailed: 'executionFailedEventDetails',
+    ExecutionTimeout: 'executionTimedOutEventDetails',
+  }[type];
+  if (!field) return {};
+  return { [field]: { ...(execution.error ? { error: execution.error } : {}), ...(execution.cause ? { cause: execution.cause } : {}) } };
 }

@@ -81,9 +81,10 @@ export function checkInvariants(config: BatonConfig, account: AccountSpec, resul
       );
       continue;
     }
-    // A recovery execution closes the record of the deployment it recovers.
+    // A recovery execution closes the record of the deployment it recovers; a refused one writes its own.
     const recovers = input.recover;
-    const deploymentId = typeof recovers === 'string' ? recovers : execution.name;
+    const refused = model.table.has(`DEPLOYMENT#${execution.name}|RECORD`);
+    const deploymentId = typeof recovers === 'string' && !refused ? recovers : execution.name;
     const record = model.table.get(`DEPLOYMENT#${deploymentId}|RECORD`);
     const dryRun =
       typeof execution.input === 'object' && execution.input !== null && (execution.input as { dryRun?: unknown }).dryRun === true;

@@ -10,7 +10,9 @@ import { z } from 'zod';
 import * as clients from '../shared/clients.ts';
 import { DeploymentRequestFields } from '../shared/contract.ts';
 import { getRecord, TERMINAL_STATUSES } from '../shared/deployments.ts';
+import { ENDED_STATUSES, type ExecutionEnd, executionEnd, executionStatus } from '../shared/execution-end.ts';
 import { logger } from '../shared/logger.ts';
+import { describeCaught, REJECTION_STATUS } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
 import { isReleaseDryRun, isReleaseInput } from '../shared/release.ts';
 import { announceRelease } from '../shared/release-outcome.ts';
@@ -62,9 +64,9 @@ function describeInput(input: string | null | undefined): DescribedInput {
         // Only a name that passes the request's check: an oversized one would make the record too large to write.
         service: DeploymentRequestFields.shape.service.safeParse(request.service).data ?? '(unknown)',
         dryRun: request.dryRun === true,
-        recover: typeof request.recover === 'string' ? request.recover : undefined,
+        recover: typeof request.recover === 'string' && request.recover !== '' ? request.recover : undefined,
         release: isReleaseInput(parsed),
-        recoverRelease: typeof request.recoverRelease === 'string' ? request.recoverRelease : undefined,
+        recoverRelease: typeof request.recoverRelease === 'string' && request.recoverRelease !== '' ? request.recoverRelease : undefined,
         parsed,
       };
     }
@@ -90,7 +92,9 @@ export const handler = definePhase(
     if (!error) return { action: 'none', reason: `status ${detail.status} needs no backstop` };
     // A recovery execution names the deployment it recovers in its input; its name carries the attempt.
     const asked = describeInput(detail.input);
-    if (asked.release || asked.recoverRelease) return backstopRelease(detail, asked, error);
+    // The history says where it stopped and why (StopExecution's cause for "baton abort --reason"); read when needed.
+    const end = once(() => executionEnd(detail.executionArn));
+    if (asked.release || asked.recoverRelease) return backstopRelease(detail, asked, error, end);
     const deploymentId = asked.recover ?? detail.name;
     const attempt = asked.recover ? Number(/-recovery-(\d+)$/.exec(detail.name)?.[1] ?? MAX_RECOVERY_ATTEMPTS) : 0;
     const record = await getRecord(deploymentId);
@@ -98,6 +102,9 @@ export const handler = definePhase(
       // Stopped before initialize wrote a record: nothing changed, but the execution still gets its terminal record.
       if (asked.dryRun || asked.recover)
         return { action: 'none', reason: `no deployment record ${deploymentId} (a dry run or a recovery)` };
+      // Stopped while it recorded its rejection: the rejection is the reason, not the stop.
+      const stopped = await end();
+      const handled = stopped.handling ? describeCaught(stopped.handling) : undefined;
       await finishDeployment(
         {
           deploymentId,
@@ -107,21 +114,39 @@ export const handler = definePhase(
           startedAt: new Date(detail.startDate ?? Date.now()).toISOString(),
           trigger: 'unknown',
         },
-        { status: 'REJECTED', outcomeReason: `${error}: ${detail.name} ended ${detail.status} before it took the lock; nothing changed` },
+        handled
+          ? {
+              status: REJECTION_STATUS[handled.name] ?? 'REJECTED',
+              outcomeReason: `${handled.name}: ${handled.message}`,
+              evidence: [
+                `stopped in: ${stopped.state}`,
+                ...(stopped.failedPhase ? [`failed in: ${stopped.failedPhase}`] : []),
+                `signal: ${handled.name}: ${handled.message}`,
+              ],
+            }
+          : {
+              status: 'REJECTED',
+              outcomeReason: `${error}: ${detail.name} ended ${detail.status} before it took the lock; nothing changed`,
+              ...(stopped.state ? { evidence: [`stopped in: ${stopped.state}`] } : {}),
+            },
       );
       return { action: 'recorded', status: 'REJECTED' };
     }
     if (TERMINAL_STATUSES.has(record.status))
       return { action: 'none', reason: `deployment ${deploymentId} already ended ${record.status}` };
+    // A recovery input started by hand for a deployment that still runs changed nothing: it is no attempt.
+    if (asked.recover) {
+      const status = await executionStatus(record.executionArn);
+      if (!ENDED_STATUSES.has(status)) return { action: 'none', reason: `deployment ${deploymentId} is still running (${status})` };
+    }
 
-    const why = `execution ${detail.name} ended ${detail.status}${detail.error ? ` (${detail.error}${detail.cause ? `: ${detail.cause}` : ''})` : ''}`;
+    const why = describeEnd(detail, await end());
     if (attempt >= MAX_RECOVERY_ATTEMPTS) {
       await finishDeployment(record, {
         status: 'ROLLBACK_FAILED',
         outcomeReason: `RecoveryFailed: ${MAX_RECOVERY_ATTEMPTS} recovery executions did not finish the rollback; last: ${why}. Check the listener weights of ${record.service}.`,
       });
-      // The lock stays, as after any failed rollback: the next deployment takes it over (with a warning naming
-      // this one) only now that the last recovery has ended and the record is closed.
+      // The lock stays, as after any failed rollback, until an operator resolves it ("baton unlock").
       logger.error('ROLLBACK_FAILED: recovery gave up; production needs attention', { recovering: deploymentId });
       return { action: 'gave-up', attempts: attempt };
     }
@@ -150,11 +175,11 @@ async function backstopRelease(
   detail: z.infer<typeof ExecutionStatusChangeSchema>['detail'],
   asked: DescribedInput,
   error: string,
+  end: () => Promise<ExecutionEnd>,
 ): Promise<BackstopResult> {
   const releaseId = asked.recoverRelease ?? detail.name;
   const attempt = asked.recoverRelease ? Number(/-recovery-(\d+)$/.exec(detail.name)?.[1] ?? MAX_RECOVERY_ATTEMPTS) : 0;
   const record = await getReleaseRecord(releaseId);
-  const why = `execution ${detail.name} ended ${detail.status}${detail.error ? ` (${detail.error}${detail.cause ? `: ${detail.cause}` : ''})` : ''}`;
   if (!record) {
     if (asked.recoverRelease) return { action: 'none', reason: `no release record ${releaseId}` };
     if (isReleaseDryRun(asked.parsed)) return { action: 'none', reason: `release dry run ${releaseId} writes nothing` };
@@ -172,6 +197,11 @@ async function backstopRelease(
     return { action: 'recorded', status: 'REJECTED' };
   }
   if (record.status !== 'IN_PROGRESS') return { action: 'none', reason: `release ${releaseId} already ended ${record.status}` };
+  if (asked.recoverRelease) {
+    const status = await executionStatus(record.executionArn);
+    if (!ENDED_STATUSES.has(status)) return { action: 'none', reason: `release ${releaseId} is still running (${status})` };
+  }
+  const why = describeEnd(detail, await end());
   if (attempt >= MAX_RECOVERY_ATTEMPTS) {
     const written = await finishReleaseRecord(record, {
       status: 'ROLLBACK_FAILED',
@@ -182,6 +212,22 @@ async function backstopRelease(
     return { action: 'gave-up', attempts: attempt };
   }
   return startRecovery(detail, recoveryExecutionName(releaseId, attempt + 1), { recoverRelease: releaseId, error, cause: why });
+}
+
+/** A read done at most once, and only if something asks for it. */
+function once<T>(read: () => Promise<T>): () => Promise<T> {
+  let result: Promise<T> | undefined;
+  return () => {
+    result ??= read();
+    return result;
+  };
+}
+
+/** How the execution ended, with the error and cause its history gives (the event's if the history has none). */
+function describeEnd(detail: z.infer<typeof ExecutionStatusChangeSchema>['detail'], end: ExecutionEnd): string {
+  const error = end.error ?? detail.error;
+  const cause = end.cause ?? detail.cause;
+  return `execution ${detail.name} ended ${detail.status}${error ? ` (${error}${cause ? `: ${cause}` : ''})` : ''}`;
 }
 
 /** Starts the recovery execution; a redelivered event finds it started already, which is fine. */

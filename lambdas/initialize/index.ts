@@ -37,6 +37,8 @@ export const handler = definePhase('initialize', ExecutionEnvelopeSchema, async 
   const taken = await takeLock(lock);
   if (!taken.taken) {
     if (!taken.holder) throw new DeploymentLockedError(`${service.name} is locked by another deployment`);
+    // Not a duplicate nor superseded: the failed release is not live, and the lock waits for "baton unlock".
+    if (taken.rollbackFailed) throw new DeploymentLockedError(`${service.name} is locked by ${describeHolder(taken.holder)}: ${taken.why}`);
     if (taken.lostRace)
       throw new DeploymentLockedError(
         `${service.name} was locked by ${describeHolder(taken.holder)}, and another deployment took the lock first`,

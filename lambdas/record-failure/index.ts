@@ -9,7 +9,7 @@ import { CaughtErrorSchema, DeploymentRequestFields, type TerminalStatus } from 
 import { type DeploymentRecord, releaseLock } from '../shared/deployments.ts';
 import { ContractViolationError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
-import { describeCaught } from '../shared/outcome.ts';
+import { describeCaught, REJECTION_STATUS } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
 import { noteReleaseCause } from '../shared/release-records.ts';
 import { finishDeployment } from '../shared/telemetry/finish.ts';
@@ -89,9 +89,6 @@ export function bounded(text: string, max = MAX_RECORDED_CAUSE): string {
 
 /** The state name of initialize (lib/constructs/pipeline-state-machine.ts STATE_NAMES.initialize). */
 const INITIALIZE_STATE = 'Initialize';
-
-/** Rejections that are not failures: the trigger was redundant or out of date. */
-const REJECTION_STATUS: Record<string, TerminalStatus> = { DuplicateTriggerError: 'DUPLICATE', SupersededError: 'SUPERSEDED' };
 
 type RecordFailureOutput = RecordFailureInput['state'] & { outcome?: { status: TerminalStatus; error: string; cause: string } };
 

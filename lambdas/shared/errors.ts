@@ -22,6 +22,9 @@ export class TransientAwsError extends BatonError {
 /** The execution input is not a valid deployment request. */
 export class InvalidInputError extends BatonError {}
 
+/** A recovery input names a deployment that is not recoverable: unknown, or its execution still running. */
+export class RecoveryRefusedError extends BatonError {}
+
 /** The requested service is not in the pipeline config. */
 export class UnknownServiceError extends BatonError {}
 

@@ -4,7 +4,8 @@
  * ended (or no longer exists) and its deployment is closed (or never got a
  * record). An execution that ended with its record still open belongs to the
  * backstop, whose recovery execution takes the lock over; it is never
- * reclaimed here. The lease (renewed by every phase) tells a stuck execution
+ * reclaimed here. Nor is the lock of a ROLLBACK_FAILED deployment: it stays
+ * until an operator resolves it (`baton unlock`). The lease (renewed by every phase) tells a stuck execution
  * from a live one in the refusal message.
  */
 import { DescribeExecutionCommand, ExecutionDoesNotExist } from '@aws-sdk/client-sfn';
@@ -17,7 +18,7 @@ const ENDED_STATUSES: ReadonlySet<string> = new Set(['SUCCEEDED', 'FAILED', 'TIM
 
 export type HolderVerdict =
   | { readonly reclaimable: true; readonly why: string }
-  | { readonly reclaimable: false; readonly why: string | undefined };
+  | { readonly reclaimable: false; readonly why: string | undefined; readonly rollbackFailed?: true };
 
 export async function inspectHolder(holder: LockItem): Promise<HolderVerdict> {
   let status: string;
@@ -42,6 +43,14 @@ export async function inspectHolder(holder: LockItem): Promise<HolderVerdict> {
   const ended = status === 'DOES_NOT_EXIST' ? 'its execution no longer exists' : `its execution ended ${status}`;
   const record = await getRecord(holder.deploymentId);
   if (!record) return { reclaimable: true, why: `${ended} and it never wrote a record` };
+  // A failed rollback left production in a state only a human can judge: the lock stays until one resolves it.
+  if (record.status === 'ROLLBACK_FAILED') {
+    return {
+      reclaimable: false,
+      rollbackFailed: true,
+      why: `${ended} and its rollback failed (ROLLBACK_FAILED); production needs a human: check the listener weights, then release the lock with "baton unlock ${holder.service} --reason <what was done>"`,
+    };
+  }
   if (TERMINAL_STATUSES.has(record.status)) return { reclaimable: true, why: `${ended} and its record is ${record.status}` };
   return {
     reclaimable: false,
@@ -58,6 +67,8 @@ export type LockAttempt =
       readonly why: string | undefined;
       /** The holder was dead, but another deployment took its lock over first. */
       readonly lostRace?: boolean;
+      /** The holder's rollback failed: its lock waits for an operator, whatever image this trigger names. */
+      readonly rollbackFailed?: true;
     };
 
 /**
@@ -74,7 +85,7 @@ export async function takeLock(lock: Omit<LockItem, 'pk' | 'sk'>): Promise<LockA
   if (!holder) return { taken: false, holder: undefined, why: undefined };
   // A dead holder's lock is taken over first: a re-trigger of its image is then a fresh deployment, not a duplicate.
   const verdict = await inspectHolder(holder);
-  if (!verdict.reclaimable) return { taken: false, holder, why: verdict.why };
+  if (!verdict.reclaimable) return { taken: false, holder, why: verdict.why, ...(verdict.rollbackFailed ? { rollbackFailed: true } : {}) };
   if (await reclaimLock(lock, holder)) {
     logger.warn('lock reclaimed', { from: holder.deploymentId, why: verdict.why });
     return { taken: true, warning: `took over the lock of ${describeHolder(holder)}: ${verdict.why}` };

@@ -3,10 +3,16 @@
  * record: status, reason and evidence.
  */
 import type { ServiceConfig } from './config-schema.ts';
-import { type CaughtError, type DeploymentState, DeploymentStateSchema } from './contract.ts';
+import { type CaughtError, type DeploymentState, DeploymentStateSchema, type TerminalStatus } from './contract.ts';
 import type { DeploymentRecord, ReleaseRecord } from './deployments.ts';
 import { ContractViolationError } from './errors.ts';
 import { formatIssues } from './zod-format.ts';
+
+/** Rejections that are not failures: the trigger was redundant or out of date. */
+export const REJECTION_STATUS: Readonly<Record<string, TerminalStatus>> = {
+  DuplicateTriggerError: 'DUPLICATE',
+  SupersededError: 'SUPERSEDED',
+};
 
 /** Lambda puts `{"errorType","errorMessage","trace"}` in Cause; other sources put plain text. */
 export function describeCaught(error: CaughtError): { name: string; message: string } {

@@ -12,7 +12,8 @@
 import { z } from 'zod';
 import { type CaughtError, CaughtErrorSchema, type DeploymentState, ExecutionEnvelopeSchema } from '../shared/contract.ts';
 import { type DeploymentRecord, getRecord, releaseLock, TERMINAL_STATUSES, transferLock } from '../shared/deployments.ts';
-import { ContractViolationError, InvalidInputError } from '../shared/errors.ts';
+import { ContractViolationError, InvalidInputError, RecoveryRefusedError } from '../shared/errors.ts';
+import { ENDED_STATUSES, executionStatus } from '../shared/execution-end.ts';
 import { logger } from '../shared/logger.ts';
 import { stateFromRecord } from '../shared/outcome.ts';
 import { definePhase, LOCK_HOLDING_PHASES } from '../shared/phase.ts';
@@ -48,9 +49,20 @@ export const handler = definePhase(
   'unwindRelease',
   UnwindInputSchema,
   async (input): Promise<UnwindOutput> => {
-    const { releaseId, error, recovering } = identify(input);
+    const { releaseId, error, recovering } = await refusing(input, () => identify(input));
     const record = await getReleaseRecord(releaseId);
+    if (!record && recovering)
+      await refuse(input, `invalid release recovery input: recoverRelease: no release record "${releaseId}"; nothing changed`);
     if (!record) throw new ContractViolationError(`release ${releaseId} has no record; nothing it changed can be found`);
+    // Anyone can start an execution with a recovery input: only a release whose own execution ended is recovered.
+    if (recovering) {
+      const status = await executionStatus(record.executionArn);
+      if (!ENDED_STATUSES.has(status))
+        await refuse(
+          input,
+          `invalid release recovery input: recoverRelease: release ${releaseId} is still running (its execution is ${status}); only a release whose execution ended is recovered, and nothing changed`,
+        );
+    }
     // A failed service recorded its own cause first; otherwise the release-level Catch says what stopped it.
     const cause = record.cause ?? releaseCause(error);
     const rollbacks: DeploymentState[] = [];
@@ -106,10 +118,48 @@ export const handler = definePhase(
     identify: (input) => {
       const parsed = UnwindInputSchema.safeParse(input);
       if (!parsed.success) return undefined;
-      return { deploymentId: identify(parsed.data).releaseId, executionArn: parsed.data.executionArn, service: undefined };
+      // A refused recovery input is logged under the recovery execution's own id, the one its REJECTED record has.
+      const data = parsed.data;
+      const releaseId =
+        'releaseId' in data
+          ? data.releaseId
+          : (RecoverReleaseRequestSchema.safeParse(data.request).data?.recoverRelease ?? data.deploymentId);
+      return { deploymentId: releaseId, executionArn: data.executionArn, service: undefined };
     },
   },
 );
+
+/** The recovery execution's input is refused: its own REJECTED record says why, and it fails changing nothing. */
+async function refuse(input: z.infer<typeof UnwindInputSchema>, message: string): Promise<never> {
+  const error = new RecoveryRefusedError(message);
+  if (!('releaseId' in input)) {
+    const base: DeploymentRecord = {
+      deploymentId: input.deploymentId,
+      service: '(unknown)',
+      status: 'IN_PROGRESS',
+      executionArn: input.executionArn,
+      startedAt: input.startedAt,
+      trigger: 'console',
+    };
+    const reason = `${error.name}: ${message}`;
+    await finishDeployment(base, {
+      status: 'REJECTED',
+      outcomeReason: reason,
+      evidence: ['failed in: Plan joint rollback', `signal: ${reason}`],
+    });
+  }
+  throw error;
+}
+
+/** identify, with a refused recovery input recorded like any other refusal. */
+async function refusing<T>(input: z.infer<typeof UnwindInputSchema>, read: () => T): Promise<T> {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof InvalidInputError) await refuse(input, error.message);
+    throw error;
+  }
+}
 
 function identify(input: z.infer<typeof UnwindInputSchema>): { releaseId: string; error: CaughtError; recovering?: string } {
   if ('releaseId' in input) return { releaseId: input.releaseId, error: input.error };

@@ -132,7 +132,7 @@ export const PHASES: Record<PhaseName, PhaseSpec> = {
   },
   recover: {
     dir: 'recover',
-    needs: ['readRecord', 'lock', 'trackPhase', 'publishEvents'],
+    needs: ['readRecord', 'writeRecord', 'lock', 'readExecution', 'notify', 'trackPhase', 'publishEvents'],
     description: 'Rebuilds the state of a deployment left without a terminal record',
     readsConfig: true,
   },
@@ -160,7 +160,7 @@ export const PHASES: Record<PhaseName, PhaseSpec> = {
   },
   unwindRelease: {
     dir: 'unwind-release',
-    needs: ['readRecord', 'writeRecord', 'lock', 'notify', 'trackPhase', 'publishEvents'],
+    needs: ['readRecord', 'writeRecord', 'lock', 'readExecution', 'notify', 'trackPhase', 'publishEvents'],
     description: 'Lists the services of a failed release to roll back, in reverse order; closes the untouched ones',
     readsConfig: true,
   },
@@ -171,7 +171,7 @@ export const PHASES: Record<PhaseName, PhaseSpec> = {
   },
   backstop: {
     dir: 'backstop',
-    needs: ['readRecord', 'writeRecord', 'lock', 'notify', 'publishEvents'],
+    needs: ['readRecord', 'writeRecord', 'lock', 'readExecution', 'notify', 'publishEvents'],
     description: 'Starts a recovery when an execution is stopped, times out or fails without a terminal record',
   },
 };

@@ -26,6 +26,7 @@ export type PermissionNeed =
   | 'readRecord'
   | 'writeRecord'
   | 'inspectLockHolder'
+  | 'readExecution'
   | 'trackPhase'
   | 'publishEvents'
   | 'notify';
@@ -161,6 +162,14 @@ export function statementsFor(needs: readonly PermissionNeed[], scope: Scope): P
         // Whether the execution named by a lock still runs: executions of this state machine only.
         allow(
           ['states:DescribeExecution'],
+          [`arn:${partition}:states:${region}:${account}:execution:${stateMachineName(config.pipeline)}:*`],
+        );
+        break;
+      case 'readExecution':
+        // Whether the execution a recovery works for has ended, the state it stopped in and why (its history):
+        // executions of this state machine only.
+        allow(
+          ['states:DescribeExecution', 'states:GetExecutionHistory'],
           [`arn:${partition}:states:${region}:${account}:execution:${stateMachineName(config.pipeline)}:*`],
         );
         break;

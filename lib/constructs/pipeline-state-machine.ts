@@ -101,7 +101,8 @@ export class PipelineStateMachine extends Construct {
       );
 
     // Recovery: started by the backstop for an execution that ended without a terminal record.
-    const recover = states.task(S.recover, 'recover');
+    // A refused recovery input (unknown deployment, or one still running) ends with its own REJECTED record.
+    const recover = rejectOnFailure(states.task(S.recover, 'recover'));
     recover.next(
       new Choice(this, S.anythingToRecover)
         .when(Condition.booleanEquals('$.nothingToRecover', true), new Succeed(this, S.nothingToRecover))

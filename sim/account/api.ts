@@ -95,7 +95,7 @@ export interface SfnBackend {
   readonly stateMachineArn: string;
   readonly executions: ReadonlyMap<string, SfnExecutionView>;
   startExecution(name: string, input: unknown): SfnExecutionView;
-  stopExecution(name: string): boolean;
+  stopExecution(name: string, reason?: { readonly error?: string; readonly cause?: string }): boolean;
   sendTaskSuccess(token: string, output: unknown): void;
   sendTaskFailure(token: string, error: string, cause: string): void;
 }
@@ -262,10 +262,10 @@ export class SimulatedApis {
       .on(DescribeExecutionCommand)
       .callsFake(route('sfn', 'DescribeExecution', (input: { executionArn?: string }) => describeExecution(backend(), input)));
     sfn.on(GetExecutionHistoryCommand).callsFake(
-      route('sfn', 'GetExecutionHistory', (input: { executionArn?: string }) => ({
-        ...META,
-        events: executionNamed(backend(), input.executionArn).history?.() ?? [],
-      })),
+      route('sfn', 'GetExecutionHistory', (input: { executionArn?: string; reverseOrder?: boolean }) => {
+        const events = executionNamed(backend(), input.executionArn).history?.() ?? [];
+        return { ...META, events: input.reverseOrder ? [...events].reverse() : events };
+      }),
     );
     sfn
       .on(ListExecutionsCommand)
@@ -274,7 +274,11 @@ export class SimulatedApis {
       );
     sfn
       .on(StopExecutionCommand)
-      .callsFake(route('sfn', 'StopExecution', (input: { executionArn?: string }) => stopExecution(backend(), input)));
+      .callsFake(
+        route('sfn', 'StopExecution', (input: { executionArn?: string; error?: string; cause?: string }) =>
+          stopExecution(backend(), input),
+        ),
+      );
     sfn
       .on(SendTaskSuccessCommand)
       .callsFake(
@@ -953,9 +957,9 @@ function listExecutions(sfn: SfnBackend, input: { statusFilter?: string; maxResu
   return { ...META, executions };
 }
 
-function stopExecution(sfn: SfnBackend, input: { executionArn?: string }) {
+function stopExecution(sfn: SfnBackend, input: { executionArn?: string; error?: string; cause?: string }) {
   const execution = executionNamed(sfn, input.executionArn);
-  sfn.stopExecution(execution.name);
+  sfn.stopExecution(execution.name, { ...(input.error ? { error: input.error } : {}), ...(input.cause ? { cause: input.cause } : {}) });
   return { ...META, stopDate: new Date() };
 }
 

@@ -33,7 +33,7 @@ const TRACKING_PHASES: readonly PhaseName[] = ALL_PHASES.filter((phase) => phase
 /** The phases that publish events: all but the smoke test. */
 const PUBLISHING_PHASES: readonly PhaseName[] = ALL_PHASES.filter((phase) => phase !== 'smokeTest');
 /** The phases that announce a terminal outcome (need "notify"). */
-const NOTIFYING_PHASES: PhaseName[] = ['complete', 'rollback', 'recordFailure', 'backstop', 'unwindRelease', 'finishRelease'];
+const NOTIFYING_PHASES: PhaseName[] = ['complete', 'rollback', 'recordFailure', 'recover', 'backstop', 'unwindRelease', 'finishRelease'];
 
 interface Statement {
   readonly Effect: string;
@@ -768,7 +768,7 @@ describe('observability of the stack for the example config', () => {
       });
     });
 
-    it('lets no role but complete, rollback, recordFailure, backstop, unwindRelease and finishRelease publish to SNS or use KMS', () => {
+    it('lets no role but complete, rollback, recordFailure, recover, backstop, unwindRelease and finishRelease publish to SNS or use KMS', () => {
       // Arrange
       const notifying = NOTIFYING_PHASES.map((phase) => roleOf(synthesis, phase)).sort();
 
@@ -781,7 +781,7 @@ describe('observability of the stack for the example config', () => {
       expect(keyUsers).toEqual(notifying);
     });
 
-    it('lets initialize and plan release, and no other role, describe executions of its own state machine', () => {
+    it('lets initialize and plan release describe executions of its own state machine, and the recovery phases also read their history', () => {
       // Arrange
       const describeExecution = {
         Action: 'states:DescribeExecution',
@@ -795,11 +795,27 @@ describe('observability of the stack for the example config', () => {
       const describers = rolesGranting(synthesis, /^states:(DescribeExecution|\*)$/i);
 
       // Assert
-      expect(describers).toEqual([roleOf(synthesis, 'initialize'), roleOf(synthesis, 'planRelease')].sort());
+      const recovering = ['recover', 'unwindRelease', 'backstop'] as const;
+      expect(describers).toEqual(
+        [roleOf(synthesis, 'initialize'), roleOf(synthesis, 'planRelease'), ...recovering.map((phase) => roleOf(synthesis, phase))].sort(),
+      );
+      expect(rolesGranting(synthesis, /^states:(GetExecutionHistory|\*)$/i)).toEqual(
+        recovering.map((phase) => roleOf(synthesis, phase)).sort(),
+      );
       for (const phase of ['initialize', 'planRelease'] as const) {
         synthesis.template.hasResourceProperties('AWS::IAM::Policy', {
           Roles: [{ Ref: roleOf(synthesis, phase) }],
           PolicyDocument: { Statement: Match.arrayWith([Match.objectEquals(describeExecution)]) },
+        });
+      }
+      for (const phase of recovering) {
+        synthesis.template.hasResourceProperties('AWS::IAM::Policy', {
+          Roles: [{ Ref: roleOf(synthesis, phase) }],
+          PolicyDocument: {
+            Statement: Match.arrayWith([
+              Match.objectEquals({ ...describeExecution, Action: ['states:DescribeExecution', 'states:GetExecutionHistory'] }),
+            ]),
+          },
         });
       }
     });
@@ -863,7 +879,7 @@ describe('observability of the stack with an existing topic (pipeline.notificati
     });
   });
 
-  it('grants no KMS action to any role, and sns:Publish only to the four notifying phases', () => {
+  it('grants no KMS action to any role, and sns:Publish only to the notifying phases', () => {
     // Act
     const keyUsers = rolesGranting(synthesis, /^kms:/i);
     const publishers = rolesGranting(synthesis, /^sns:(Publish|\*)$/i);

@@ -557,6 +557,7 @@ describe('the Baton stack for the example config', () => {
         [[roleOf('complete')], [webhook]],
         [[roleOf('rollback')], [webhook]],
         [[roleOf('recordFailure')], [webhook]],
+        [[roleOf('recover')], [webhook]],
         [[roleOf('unwindRelease')], [webhook]],
         [[roleOf('finishRelease')], [webhook]],
         [[roleOf('backstop')], [webhook]],

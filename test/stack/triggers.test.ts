@@ -303,7 +303,7 @@ describe('triggers of the Baton stack for the example config', () => {
       ]);
     });
 
-    it("lets the backstop function's role start executions of the pipeline's state machine and nothing else", () => {
+    it("lets the backstop function's role start executions of the pipeline's state machine and read its executions, nothing else", () => {
       // Arrange
       const roleId = logicalIdOf(synthesis.stack, synthesis.stack.phases.roles.backstop);
 
@@ -313,7 +313,16 @@ describe('triggers of the Baton stack for the example config', () => {
       );
 
       // Assert
-      expect(statesStatements).toEqual([{ Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: stateMachineId } }]);
+      expect(statesStatements).toEqual([
+        {
+          Effect: 'Allow',
+          Action: ['states:DescribeExecution', 'states:GetExecutionHistory'],
+          Resource: {
+            'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:eu-west-1:123456789012:execution:baton-production:*']],
+          },
+        },
+        { Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: stateMachineId } },
+      ]);
     });
 
     it('gives the backstop function its own dead-letter queue', () => {

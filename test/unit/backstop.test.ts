@@ -1,4 +1,10 @@
-import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  GetExecutionHistoryCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -111,6 +117,9 @@ describe('backstop', () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(new Date(NOW));
     rejectByDefault(sfnMock, dynamoMock);
+    // By default the history adds nothing to the event, and the recovered deployment's execution has ended.
+    sfnMock.on(GetExecutionHistoryCommand).resolves({ events: [] });
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'ABORTED' });
     metrics = captureMetrics();
   });
 
@@ -190,7 +199,7 @@ describe('backstop', () => {
         endedAt: NOW,
         expiresAt: EXPIRES_AT,
       });
-      expect(sfnMock).not.toHaveReceivedAnyCommand();
+      expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
     });
 
     it('announces the REJECTED outcome it wrote', async () => {
@@ -430,7 +439,7 @@ describe('backstop', () => {
       // Assert
       expect(MAX_RECOVERY_ATTEMPTS).toBe(3);
       expect(result).toEqual({ action: 'gave-up', attempts: 3 });
-      expect(sfnMock).not.toHaveReceivedAnyCommand();
+      expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
       const [write] = updates();
       expect(updates()).toHaveLength(1);
       expect(write).toMatchObject({ TableName: TABLE, Key: RECORD_KEY, ConditionExpression: STILL_RUNNING, ReturnValues: 'ALL_NEW' });
@@ -481,7 +490,7 @@ describe('backstop', () => {
 
       // Assert
       expect(result).toEqual({ action: 'gave-up', attempts: MAX_RECOVERY_ATTEMPTS });
-      expect(sfnMock).not.toHaveReceivedAnyCommand();
+      expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
     });
   });
 
@@ -756,7 +765,7 @@ describe('backstop', () => {
 
       // Assert
       expect(result).toEqual({ action: 'gave-up', attempts: 3 });
-      expect(sfnMock).not.toHaveReceivedAnyCommand();
+      expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
       const [write] = updates();
       expect(updates()).toHaveLength(1);
       expect(write).toMatchObject({ TableName: TABLE, Key: RELEASE_KEY, ConditionExpression: STILL_RUNNING, ReturnValues: 'ALL_NEW' });
@@ -825,6 +834,90 @@ describe('backstop', () => {
       // Assert
       expect(result).toEqual({ action: 'recovery-started', execution: `${'w'.repeat(69)}-recovery-2` });
       expect(starts().map((start) => start.name)).toEqual([`${'w'.repeat(69)}-recovery-2`]);
+    });
+  });
+
+  describe('what the execution history adds (issue 14, item 7) and recovery inputs started by hand (item 5)', () => {
+    it('passes the cause StopExecution gave ("baton abort --reason") to the recovery, from the history', async () => {
+      // Arrange: the status-change event carries no error or cause; the history's ExecutionAborted event does.
+      givenRecord('IN_PROGRESS');
+      givenStartSucceeds();
+      sfnMock.on(GetExecutionHistoryCommand, { executionArn: EXECUTION_ARN }).resolves({
+        events: [
+          {
+            id: 12,
+            timestamp: new Date(NOW),
+            type: 'ExecutionAborted',
+            executionAbortedEventDetails: { error: 'AbortedByOperator', cause: 'aborted by alice: wrong image' },
+          },
+        ],
+      });
+
+      // Act
+      await handler(statusChange(DEPLOYMENT_ID, 'ABORTED'));
+
+      // Assert
+      expect(starts().map((start) => JSON.parse(start.input ?? '{}'))).toEqual([
+        {
+          recover: DEPLOYMENT_ID,
+          error: 'ExecutionAborted',
+          cause: `execution ${DEPLOYMENT_ID} ended ABORTED (AbortedByOperator: aborted by alice: wrong image)`,
+        },
+      ]);
+    });
+
+    it('keeps the rejection of an execution stopped while it recorded it, before it had a record', async () => {
+      // Arrange
+      givenRecord(undefined);
+      givenFinishSucceeds();
+      const rejection = { Error: 'UnknownServiceError', Cause: '{"errorType":"UnknownServiceError","errorMessage":"service: billing"}' };
+      sfnMock.on(GetExecutionHistoryCommand, { executionArn: EXECUTION_ARN }).resolves({
+        events: [
+          { id: 9, timestamp: new Date(NOW), type: 'ExecutionAborted', executionAbortedEventDetails: {} },
+          {
+            id: 8,
+            timestamp: new Date(NOW),
+            type: 'TaskStateEntered',
+            stateEnteredEventDetails: { name: 'Record rejection', input: JSON.stringify({ error: rejection, failedPhase: 'Initialize' }) },
+          },
+        ],
+      });
+
+      // Act
+      const result = await handler(statusChange(DEPLOYMENT_ID, 'ABORTED'));
+
+      // Assert
+      expect(result).toEqual({ action: 'recorded', status: 'REJECTED' });
+      expect(updatedFields(updates()[0] as UpdateCommandInput)).toMatchObject({
+        status: 'REJECTED',
+        outcomeReason: 'UnknownServiceError: service: billing',
+        evidence: ['stopped in: Record rejection', 'failed in: Initialize', 'signal: UnknownServiceError: service: billing'],
+      });
+    });
+
+    it('starts nothing and writes nothing when a recovery input names a deployment whose execution still runs', async () => {
+      // Arrange: {"recover": DEPLOYMENT_ID} started by hand as "by-hand" was refused and failed.
+      givenRecord('IN_PROGRESS');
+      sfnMock.on(DescribeExecutionCommand, { executionArn: EXECUTION_ARN }).resolves({ status: 'RUNNING' });
+
+      // Act
+      const result = await handler(statusChange('by-hand', 'FAILED', { input: recoveryInput(DEPLOYMENT_ID) }));
+
+      // Assert
+      expect(result).toEqual({ action: 'none', reason: `deployment ${DEPLOYMENT_ID} is still running (RUNNING)` });
+      expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
+      expect(dynamoMock).not.toHaveReceivedCommand(UpdateCommand);
+    });
+
+    it('reads {"recover": ""} as no recovery: the execution itself is looked up', async () => {
+      // Arrange
+      givenRecord('REJECTED', 'by-hand');
+
+      // Act
+      const result = await handler(statusChange('by-hand', 'FAILED', { input: JSON.stringify({ recover: '' }) }));
+
+      // Assert
+      expect(result).toEqual({ action: 'none', reason: 'deployment by-hand already ended REJECTED' });
     });
   });
 });

@@ -151,7 +151,23 @@ describe('inspectHolder', () => {
     },
   );
 
-  it.each(['SUCCEEDED', 'ROLLED_BACK', 'ROLLBACK_FAILED', 'REJECTED', 'DUPLICATE', 'SUPERSEDED'])(
+  it('keeps the lock of a holder whose rollback failed (ROLLBACK_FAILED) for an operator, even after its execution ended', async () => {
+    // Arrange
+    givenExecution('TIMED_OUT');
+    givenRecord('ROLLBACK_FAILED');
+
+    // Act
+    const verdict = await inspectHolder(holder());
+
+    // Assert
+    expect(verdict).toEqual({
+      reclaimable: false,
+      rollbackFailed: true,
+      why: 'its execution ended TIMED_OUT and its rollback failed (ROLLBACK_FAILED); production needs a human: check the listener weights, then release the lock with "baton unlock web --reason <what was done>"',
+    });
+  });
+
+  it.each(['SUCCEEDED', 'ROLLED_BACK', 'REJECTED', 'DUPLICATE', 'SUPERSEDED'])(
     'finds a holder whose execution ended and whose record is %s reclaimable',
     async (recordStatus) => {
       // Arrange

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -6,7 +7,7 @@ import { BatonConfigSchema, type ServiceConfig } from '../../lambdas/shared/conf
 import type { DeploymentState } from '../../lambdas/shared/contract.ts';
 import { resumePoint } from '../../lambdas/shared/outcome.ts';
 import { handler } from '../../lambdas/unwind-release/index.ts';
-import { rejectByDefault, updatedFields } from '../fixtures/aws.ts';
+import { failure, rejectByDefault, updatedFields } from '../fixtures/aws.ts';
 import { THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
 import { ACCOUNT, caughtLambdaError, NOW, REGION } from '../fixtures/state.ts';
 import { captureMetrics } from '../fixtures/telemetry.ts';
@@ -166,6 +167,7 @@ const JOINT_ERROR = {
 
 describe('unwind release', () => {
   const dynamoMock = mockClient(DynamoDBDocumentClient);
+  const sfnMock = mockClient(SFNClient);
 
   function givenRelease(fields: Record<string, unknown>) {
     dynamoMock
@@ -198,7 +200,9 @@ describe('unwind release', () => {
     vi.setSystemTime(new Date(NOW));
     vi.stubEnv('BATON_CONFIG', RAW_CONFIG);
     captureMetrics();
-    rejectByDefault(dynamoMock);
+    rejectByDefault(dynamoMock, sfnMock);
+    // The release execution a recovery works for has ended.
+    sfnMock.on(DescribeExecutionCommand, { executionArn: EXECUTION_ARN }).resolves({ status: 'ABORTED' });
     givenRelease({ cause: WORKER_CAUSE });
     givenRecords({ api: { phases: VERIFIED }, web: { phases: VALIDATED }, worker: { phases: STABILITY_FAILED } });
     dynamoMock.on(UpdateCommand, { TableName: TABLE, Key: RELEASE_KEY }).resolves({});
@@ -507,6 +511,45 @@ describe('unwind release', () => {
       expect(output.rollbacks.map((state) => state.service.name)).toEqual(['api']);
       expect(updatesOf('LOCK#worker')).toEqual([]);
       expect(updatesOf(`DEPLOYMENT#${deploymentIdOf('worker')}`)).toEqual([]);
+    });
+  });
+
+  describe('refusing a release recovery input started by hand (issue 14, item 5)', () => {
+    it('refuses a release whose execution still runs: its own REJECTED record, no lock or record of the release touched', async () => {
+      // Arrange
+      sfnMock.on(DescribeExecutionCommand, { executionArn: EXECUTION_ARN }).resolves({ status: 'RUNNING' });
+      dynamoMock.on(UpdateCommand, { TableName: TABLE, Key: { pk: `DEPLOYMENT#${RECOVERY_ID}`, sk: 'RECORD' } }).resolves({});
+
+      // Act
+      const error = await failure(handler(recoveryEnvelope()));
+
+      // Assert
+      const message = `invalid release recovery input: recoverRelease: release ${RELEASE_ID} is still running (its execution is RUNNING); only a release whose execution ended is recovered, and nothing changed`;
+      expect([error.name, error.message]).toEqual(['RecoveryRefusedError', message]);
+      const [own] = updatesOf(`DEPLOYMENT#${RECOVERY_ID}`);
+      expect(updatedFields(own as UpdateCommandInput)).toMatchObject({
+        deploymentId: RECOVERY_ID,
+        status: 'REJECTED',
+        outcomeReason: `RecoveryRefusedError: ${message}`,
+        evidence: ['failed in: Plan joint rollback', `signal: RecoveryRefusedError: ${message}`],
+      });
+      for (const name of ['api', 'web', 'worker']) {
+        expect(updatesOf(`LOCK#${name}`)).toEqual([]);
+        expect(updatesOf(`DEPLOYMENT#${deploymentIdOf(name)}`)).toEqual([]);
+      }
+      expect(dynamoMock.commandCalls(DeleteCommand)).toEqual([]);
+    });
+
+    it('refuses {"recoverRelease": ""} naming the field', async () => {
+      // Arrange
+      dynamoMock.on(UpdateCommand, { TableName: TABLE, Key: { pk: `DEPLOYMENT#${RECOVERY_ID}`, sk: 'RECORD' } }).resolves({});
+
+      // Act
+      const error = await failure(handler({ ...recoveryEnvelope(), request: { recoverRelease: '' } }));
+
+      // Assert
+      expect(error.name).toBe('RecoveryRefusedError');
+      expect(error.message).toBe('invalid release recovery input: recoverRelease: Too small: expected string to have >=1 characters');
     });
   });
 });

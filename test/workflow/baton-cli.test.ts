@@ -106,7 +106,12 @@ describe('baton against the simulation', () => {
     expect(aborted.code).toBe(0);
     const history = JSON.parse((await baton('history', 'web', '--json')).out) as Array<{ status: string; outcomeReason: string }>;
     expect(history[0]?.status).toBe('ROLLED_BACK');
-    expect(history[0]?.outcomeReason).toMatch(/^ExecutionAborted: execution web-v1_4_2-\S+ ended ABORTED/);
+    // StopExecution's cause reaches the record: the history's ExecutionAborted event carries it.
+    expect(history[0]?.outcomeReason).toMatch(
+      new RegExp(
+        `^ExecutionAborted: execution web-v1_4_2-\\S+ ended ABORTED \\(AbortedByOperator: aborted by ${userInfo().username}: wrong image\\)$`,
+      ),
+    );
     const forward = sim.simulation.model.listeners[exampleConfig().services[0]?.productionListenerArn ?? '']?.forward ?? {};
     expect(Object.values(forward)).toEqual([100, 0]);
   });
@@ -215,11 +220,129 @@ describe('baton usage errors', () => {
   });
 
   it('shows help for every command with examples', async () => {
-    for (const command of ['deploy', 'status', 'watch', 'approve', 'reject', 'abort', 'rollback', 'history']) {
+    for (const command of ['deploy', 'status', 'watch', 'approve', 'reject', 'abort', 'rollback', 'unlock', 'history']) {
       const result = await baton(command, '--help');
       expect(result.code).toBe(0);
       expect(result.out).toContain(`baton ${command}`);
       expect(result.out).toContain('Example');
     }
+  });
+});
+
+const FAILED_ID = 'web-v1_4_2-20261123T090000Z';
+const FAILED_ARN = `arn:aws:states:eu-west-1:123456789012:execution:baton-production:${FAILED_ID}`;
+
+/** The example account with web locked by a deployment whose execution is gone and whose record says `status`. */
+function lockedAccount(status: string) {
+  const account = exampleAccount();
+  const lock = { pk: 'LOCK#web', sk: 'LOCK', service: 'web', deploymentId: FAILED_ID, executionArn: FAILED_ARN, imageRef: 'tag:v1.4.2' };
+  const record = {
+    pk: `DEPLOYMENT#${FAILED_ID}`,
+    sk: 'RECORD',
+    gsi1pk: 'SERVICE#web',
+    gsi1sk: `2026-11-23T09:00:00.000Z#${FAILED_ID}`,
+    deploymentId: FAILED_ID,
+    service: 'web',
+    status,
+    executionArn: FAILED_ARN,
+    startedAt: '2026-11-23T09:00:00.000Z',
+    trigger: 'cli',
+  };
+  return {
+    ...account,
+    deploymentTable: [...account.deploymentTable, { ...lock, acquiredAt: '2026-11-23T09:00:00.000Z', leaseExpiresAt: 0 }, record],
+  };
+}
+
+describe('baton unlock', () => {
+  it('releases the lock of a ROLLBACK_FAILED deployment and records who, when and why', async () => {
+    // Arrange
+    const sim = await simulation(lockedAccount('ROLLBACK_FAILED'));
+
+    // Act
+    const result = await baton('unlock', 'web', '--reason', 'weights set back to blue by hand', '--json');
+
+    // Assert
+    expect(result.code).toBe(0);
+    const printed = JSON.parse(result.out) as { resolvedAt: string };
+    expect(printed).toEqual({
+      unlocked: 'web',
+      deploymentId: FAILED_ID,
+      status: 'ROLLBACK_FAILED',
+      execution: 'DOES_NOT_EXIST',
+      resolvedBy: userInfo().username,
+      resolvedAt: printed.resolvedAt,
+      resolution: 'weights set back to blue by hand',
+    });
+    expect(sim.simulation.model.table.get('LOCK#web|LOCK')).toBeUndefined();
+    expect(sim.simulation.model.table.get(`DEPLOYMENT#${FAILED_ID}|RECORD`)).toMatchObject({
+      status: 'ROLLBACK_FAILED',
+      resolvedBy: userInfo().username,
+      resolvedAt: printed.resolvedAt,
+      resolution: 'weights set back to blue by hand',
+    });
+  });
+
+  it('says what it did in words', async () => {
+    // Arrange
+    await simulation(lockedAccount('ROLLBACK_FAILED'));
+
+    // Act
+    const result = await baton('unlock', 'web', '--reason', 'fixed');
+
+    // Assert
+    expect(result.code).toBe(0);
+    const lines = result.out.split('\n');
+    expect(lines[0]).toBe(`Unlocked web: released the lock of deployment ${FAILED_ID} (ROLLBACK_FAILED, execution DOES_NOT_EXIST).`);
+    expect(lines[1]).toMatch(new RegExp(`^Recorded on ${FAILED_ID}: resolved by ${userInfo().username} at \\S+Z: fixed$`));
+    expect(lines[2]).toBe('The next deployment of web starts from the listener weights as they are now.');
+  });
+
+  it('refuses while the holder runs (exit 4) and leaves its lock', async () => {
+    // Arrange
+    const sim = await simulation();
+    await baton('deploy', 'web', '--tag', 'v1.4.2', '--approval');
+    await until(() => waitingForApproval(sim));
+    const lock = sim.simulation.model.table.get('LOCK#web|LOCK');
+
+    // Act
+    const result = await baton('unlock', 'web', '--reason', 'impatient');
+
+    // Assert
+    expect(result.code).toBe(4);
+    expect(result.err).toBe(
+      `baton: deployment ${String(lock?.deploymentId)} holds the lock of web and its execution is RUNNING; stop it first with "baton abort web"\n`,
+    );
+    expect(sim.simulation.model.table.get('LOCK#web|LOCK')).toEqual(lock);
+  });
+
+  it('refuses a dead holder whose record is still open (the backstop closes it), exit 4', async () => {
+    // Arrange
+    const sim = await simulation(lockedAccount('IN_PROGRESS'));
+
+    // Act
+    const result = await baton('unlock', 'web', '--reason', 'x');
+
+    // Assert
+    expect(result.code).toBe(4);
+    expect(result.err).toBe(
+      `baton: deployment ${FAILED_ID} ended DOES_NOT_EXIST with its record still IN_PROGRESS; the backstop closes it and frees the lock (see "baton history web")\n`,
+    );
+    expect(sim.simulation.model.table.get('LOCK#web|LOCK')?.deploymentId).toBe(FAILED_ID);
+  });
+
+  it('asks for --reason (exit 2) and says when nothing is locked (exit 3)', async () => {
+    // Arrange
+    await simulation();
+
+    // Act
+    const noReason = await baton('unlock', 'web');
+    const notLocked = await baton('unlock', 'web', '--reason', 'x');
+
+    // Assert
+    expect(noReason.code).toBe(2);
+    expect(noReason.err).toContain('unlock: --reason: say what was done to resolve the failed deployment');
+    expect(notLocked.code).toBe(3);
+    expect(notLocked.err).toBe('baton: web is not locked\n');
   });
 });

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/load.ts';
 import { AccountSchema } from '../../sim/account/schema.ts';
 import { runCli } from '../../sim/cli-main.ts';
+import type { SimulationContext } from '../../sim/context.ts';
 import { DEFAULT_START, type EventLog, openSimulation, type SimulationResult } from '../../sim/engine.ts';
 import { checkInvariants } from '../../sim/invariants.ts';
 import { THREE_SERVICES_ACCOUNT_PATH, THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
@@ -256,6 +257,33 @@ describe('a release that fails', () => {
     ]);
     expect(traffic(result)).toEqual({ api: 'blue 100 / green 0', worker: 'blue 100 / green 0', web: 'blue 100 / green 0' });
     expect(item(result, 'RELEASE#deploy-1')).toMatchObject({ status: 'ROLLED_BACK', cause: { error: 'ExecutionAborted' } });
+  });
+});
+
+describe('a release recovery input started by hand (issue 14, item 5)', () => {
+  it('leaves a healthy running release untouched and ends with its own REJECTED record', async () => {
+    // Arrange: {"recoverRelease": "deploy-1"} is started from the console while the release deploys.
+    const setup = (ctx: SimulationContext) =>
+      ctx.triggers.push({ afterState: 'Deploy new colour (release)', suffix: 'console', input: { recoverRelease: 'deploy-1' } });
+
+    // Act
+    const result = await run({ config, account: account(), input: RELEASE, setup });
+
+    // Assert
+    const console = result.others.find((execution) => execution.name === 'deploy-1-console');
+    expect(console?.status).toBe('FAILED');
+    expect(console?.executionPath).toEqual(['Receive request', 'Is it a recovery?', 'Plan joint rollback']);
+    expect(item(result, 'DEPLOYMENT#deploy-1-console')).toMatchObject({
+      status: 'REJECTED',
+      outcomeReason:
+        'RecoveryRefusedError: invalid release recovery input: recoverRelease: release deploy-1 is still running (its execution is RUNNING); only a release whose execution ended is recovered, and nothing changed',
+    });
+    expect(result.backstop).toEqual([
+      { execution: 'deploy-1-console', result: { action: 'none', reason: 'release deploy-1 is still running (RUNNING)' } },
+    ]);
+    expect(result.main.status).toBe('SUCCEEDED');
+    expect(item(result, 'RELEASE#deploy-1')).toMatchObject({ status: 'SUCCEEDED' });
+    expect(traffic(result)).toEqual({ api: 'blue 0 / green 100', worker: 'blue 0 / green 100', web: 'blue 0 / green 100' });
   });
 });
 

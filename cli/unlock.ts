@@ -1,0 +1,103 @@
+/**
+ * `baton unlock <service> --reason "..."`: an operator releases a service's
+ * lock after resolving a failed rollback. Only the lock of a ROLLBACK_FAILED
+ * deployment whose execution has ended, or of a holder whose execution ended
+ * with its record closed (or never written), is released; the record says
+ * who, when and why. A running deployment is never unlocked.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DescribeExecutionCommand, ExecutionDoesNotExist } from '@aws-sdk/client-sfn';
+import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { lockKey, recordKey, TERMINAL_STATUSES } from '../lambdas/shared/deployments.ts';
+import { ENDED_STATUSES } from '../lambdas/shared/execution-end.ts';
+import { formatIssues } from '../lambdas/shared/zod-format.ts';
+import { operator, print } from './commands.ts';
+import { type CliContext, serviceNamed } from './context.ts';
+import { ConflictError, NotFoundError, UsageError } from './errors.ts';
+
+const LockSchema = z.object({ deploymentId: z.string().min(1), executionArn: z.string().min(1) });
+const RecordSchema = z.object({ deploymentId: z.string(), status: z.string() });
+
+export async function unlock(ctx: CliContext, serviceName: string | undefined, reason: string | undefined): Promise<number> {
+  const service = serviceNamed(ctx, serviceName);
+  if (!reason?.trim()) throw new UsageError('unlock: --reason: say what was done to resolve the failed deployment');
+  const lock = await read(ctx, lockKey(service.name), LockSchema, 'lock');
+  if (!lock) throw new NotFoundError(`${service.name} is not locked`);
+  const record = await read(ctx, recordKey(lock.deploymentId), RecordSchema, 'record');
+  const status = await executionStatus(ctx, lock.executionArn);
+  const ended = ENDED_STATUSES.has(status);
+  if (!ended) {
+    throw new ConflictError(
+      `deployment ${lock.deploymentId} holds the lock of ${service.name} and its execution is ${status}; stop it first with "baton abort ${service.name}"`,
+    );
+  }
+  if (record && !TERMINAL_STATUSES.has(record.status)) {
+    throw new ConflictError(
+      `deployment ${lock.deploymentId} ended ${status} with its record still ${record.status}; the backstop closes it and frees the lock (see "baton history ${service.name}")`,
+    );
+  }
+  const resolvedAt = new Date().toISOString();
+  const resolvedBy = operator();
+  if (record) {
+    // Conditional: the record is left as it is if it changed since it was read.
+    await ctx.dynamo.send(
+      new UpdateCommand({
+        TableName: ctx.tableName,
+        Key: recordKey(lock.deploymentId),
+        UpdateExpression: 'SET resolvedBy = :by, resolvedAt = :at, resolution = :why',
+        ConditionExpression: '#status = :status',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':by': resolvedBy, ':at': resolvedAt, ':why': reason, ':status': record.status },
+      }),
+    );
+  }
+  try {
+    // Exactly the lock that was inspected: a lock taken or transferred since is left alone.
+    await ctx.dynamo.send(
+      new DeleteCommand({
+        TableName: ctx.tableName,
+        Key: lockKey(service.name),
+        ConditionExpression: 'deploymentId = :holder AND executionArn = :execution',
+        ExpressionAttributeValues: { ':holder': lock.deploymentId, ':execution': lock.executionArn },
+      }),
+    );
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException)
+      throw new ConflictError(
+        `the lock of ${service.name} changed hands while it was released; look again with "baton status ${service.name}"`,
+        {
+          cause: error,
+        },
+      );
+    throw error;
+  }
+  const was = record ? record.status : 'no record';
+  print(
+    ctx,
+    [
+      `Unlocked ${service.name}: released the lock of deployment ${lock.deploymentId} (${was}, execution ${status}).`,
+      ...(record ? [`Recorded on ${lock.deploymentId}: resolved by ${resolvedBy} at ${resolvedAt}: ${reason}`] : []),
+      `The next deployment of ${service.name} starts from the listener weights as they are now.`,
+    ],
+    { unlocked: service.name, deploymentId: lock.deploymentId, status: was, execution: status, resolvedBy, resolvedAt, resolution: reason },
+  );
+  return 0;
+}
+
+async function read<T>(ctx: CliContext, key: { pk: string; sk: string }, schema: z.ZodType<T>, what: string): Promise<T | undefined> {
+  const out = await ctx.dynamo.send(new GetCommand({ TableName: ctx.tableName, Key: key, ConsistentRead: true }));
+  if (!out.Item) return undefined;
+  const parsed = schema.safeParse(out.Item);
+  if (!parsed.success) throw new ConflictError(`the ${what} item ${key.pk} is not what baton writes: ${formatIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+async function executionStatus(ctx: CliContext, executionArn: string): Promise<string> {
+  try {
+    return (await ctx.sfn.send(new DescribeExecutionCommand({ executionArn }))).status ?? 'UNKNOWN';
+  } catch (error) {
+    if (error instanceof ExecutionDoesNotExist) return 'DOES_NOT_EXIST';
+    throw error;
+  }
+}
