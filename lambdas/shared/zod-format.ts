@@ -4,8 +4,8 @@
  */
 import type { z } from 'zod';
 
-/** Longest field name shown whole: a longer one (an unknown key pasted by mistake) is cut, saying how long it was. */
-const MAX_SHOWN_KEY = 64;
+/** Longest field name shown whole (ARNs used as keys fit): a longer one (an unknown key pasted by mistake) is cut, saying how long it was. */
+const MAX_SHOWN_KEY = 256;
 
 export function issuePath(path: ReadonlyArray<PropertyKey>): string {
   let out = '';

@@ -168,7 +168,7 @@ describe('the shape of JSON that enters', () => {
 
   it('shows a long unknown key cut, saying how long it was', () => {
     expect(refusal({ service: 'web', imageTag: 'v1', ['k'.repeat(100_000)]: 1 })).toBe(
-      `invalid execution input: ${'k'.repeat(64)}…(100000 characters): unknown field`,
+      `invalid execution input: ${'k'.repeat(256)}…(100000 characters): unknown field`,
     );
   });
 });
