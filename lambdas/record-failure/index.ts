@@ -1,6 +1,6 @@
 /**
  * record failure: the terminal record for an execution that did not reach a
- * deployment (REJECTED, DUPLICATE, SUPERSEDED) or whose rollback failed (ROLLBACK_FAILED).
+ * deployment (REJECTED, DUPLICATE, SUPERSEDED, QUEUED) or whose rollback failed (ROLLBACK_FAILED).
  * Releases the lock of a rejected execution if, and only if, it holds it; a
  * failed rollback keeps it (the execution goes on retrying the rollback).
  */
@@ -43,13 +43,18 @@ const Request = z.object({
   trigger: z.string().optional(),
   requestedBy: z.string().optional(),
   reason: z.string().optional(),
+  queuedFrom: z.string().optional(),
 });
 
 /** The state name of initialize (lib/constructs/pipeline-state-machine.ts STATE_NAMES.initialize). */
 const INITIALIZE_STATE = 'Initialize';
 
 /** Rejections that are not failures: the trigger was redundant or out of date. */
-const REJECTION_STATUS: Record<string, TerminalStatus> = { DuplicateTriggerError: 'DUPLICATE', SupersededError: 'SUPERSEDED' };
+const REJECTION_STATUS: Record<string, TerminalStatus> = {
+  DuplicateTriggerError: 'DUPLICATE',
+  SupersededError: 'SUPERSEDED',
+  QueuedError: 'QUEUED',
+};
 
 type RecordFailureOutput = RecordFailureInput['state'] & { outcome?: { status: TerminalStatus; error: string; cause: string } };
 
@@ -87,6 +92,7 @@ export const handler = definePhase('recordFailure', RecordFailureInputSchema, as
       reason: asked.reason,
       imageTag: asked.imageTag,
       imageDigest: asked.imageDigest,
+      queuedFrom: asked.queuedFrom,
     };
     const evidence = [
       `failed in: ${state.failedPhase ?? (kind === 'rollback-failed' ? 'Roll back' : 'unknown phase')}`,

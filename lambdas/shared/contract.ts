@@ -42,6 +42,8 @@ export const DeploymentRequestSchema = z
     /** Who or what started the deployment; the CLI and the ECR rule set it. */
     trigger: z.enum(['console', 'cli', 'ecr']).default('console'),
     requestedBy: z.string().max(256).optional(),
+    /** Set by the backstop when it starts an image that waited in the service's queue: the execution that queued it. */
+    queuedFrom: z.string().regex(DEPLOYMENT_ID, { message: 'not a deployment id' }).optional(),
   })
   .superRefine((request, ctx) => {
     if (request.imageTag && request.imageDigest) {
@@ -156,7 +158,16 @@ export const SmokeRunSchema = z.object({
 });
 export type SmokeRun = z.infer<typeof SmokeRunSchema>;
 
-export const TerminalStatusSchema = z.enum(['SUCCEEDED', 'ROLLED_BACK', 'ROLLBACK_FAILED', 'REJECTED', 'DUPLICATE', 'SUPERSEDED']);
+/** QUEUED: a newer image waits in the service's queue for the deployment holding the lock (lambdas/shared/queue.ts). */
+export const TerminalStatusSchema = z.enum([
+  'SUCCEEDED',
+  'ROLLED_BACK',
+  'ROLLBACK_FAILED',
+  'REJECTED',
+  'DUPLICATE',
+  'SUPERSEDED',
+  'QUEUED',
+]);
 export type TerminalStatus = z.infer<typeof TerminalStatusSchema>;
 
 export const DeploymentStateSchema = z.object({

@@ -93,6 +93,7 @@ export function recordBase(state: DeploymentState): DeploymentRecord {
     trigger: state.request.trigger,
     requestedBy: state.request.requestedBy,
     reason: state.request.reason,
+    queuedFrom: state.request.queuedFrom,
     imageTag: state.request.imageTag ?? state.request.pushedTag ?? state.image?.tag,
     imageDigest: state.image?.digest ?? state.request.imageDigest,
     strategy: state.strategy.type,
