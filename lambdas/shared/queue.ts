@@ -149,7 +149,9 @@ export async function queueBehind(
       `${image} supersedes ${describeHolder(holder)}: that execution is stopped and rolled back, then this image deploys (${next})`,
     );
   }
-  throw new QueuedError(`${image} is queued behind ${describeHolder(holder)}; it deploys when that deployment ends (${next})`);
+  throw new QueuedError(
+    `${image} is queued behind ${describeHolder(holder)}; it deploys when that deployment ends, unless a newer image is queued meanwhile (${next})`,
+  );
 }
 
 /**
