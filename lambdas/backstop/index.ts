@@ -92,8 +92,14 @@ export const handler = definePhase(
   async ({ detail }): Promise<BackstopResult> => {
     // A recovery execution names the deployment it recovers in its input; its name carries the attempt.
     const asked = describeInput(detail.input);
-    const result = await closeExecution(detail, asked);
-    const queue = await drainQueue(detail, asked);
+    // The deployment's record, read once for both jobs.
+    let read: ReturnType<typeof getRecord> | undefined;
+    const record = () => {
+      read ??= getRecord(asked.recover ?? detail.name);
+      return read;
+    };
+    const result = await closeExecution(detail, asked, record);
+    const queue = await drainQueue(detail, asked, record);
     return queue && queue.action !== 'empty' ? { ...result, queue } : result;
   },
   {
@@ -113,23 +119,25 @@ export const handler = definePhase(
  * A deployment's execution (or its recovery) ended: the service's queued
  * image starts if the lock is free. Dry runs and releases queue nothing.
  */
-async function drainQueue(detail: StatusChange, asked: DescribedInput): Promise<DrainResult | undefined> {
+async function drainQueue(detail: StatusChange, asked: DescribedInput, record: RecordReader): Promise<DrainResult | undefined> {
   if (detail.status === 'RUNNING' || detail.status === 'PENDING_REDRIVE') return undefined;
   if (asked.dryRun || asked.release || asked.recoverRelease) return undefined;
-  const record = await getRecord(asked.recover ?? detail.name);
-  const service = record?.service ?? asked.service;
-  if (service === '(unknown)') return undefined;
+  // A recovery's input names the deployment, not the service: its record does.
+  const service = asked.service === '(unknown)' ? (await record())?.service : asked.service;
+  if (!service) return undefined;
   return startQueued(service, detail.stateMachineArn, record);
 }
 
+type RecordReader = () => ReturnType<typeof getRecord>;
+
 /** The terminal record of an execution that ended without one: a recovery, or REJECTED when nothing changed. */
-async function closeExecution(detail: StatusChange, asked: DescribedInput): Promise<BackstopResult> {
+async function closeExecution(detail: StatusChange, asked: DescribedInput, readRecord: RecordReader): Promise<BackstopResult> {
   const error = ERROR_BY_STATUS[detail.status];
   if (!error) return { action: 'none', reason: `status ${detail.status} needs no backstop` };
   if (asked.release || asked.recoverRelease) return backstopRelease(detail, asked, error);
   const deploymentId = asked.recover ?? detail.name;
   const attempt = asked.recover ? Number(/-recovery-(\d+)$/.exec(detail.name)?.[1] ?? MAX_RECOVERY_ATTEMPTS) : 0;
-  const record = await getRecord(deploymentId);
+  const record = await readRecord();
   if (!record) {
     // Stopped before initialize wrote a record: nothing changed, but the execution still gets its terminal record.
     if (asked.dryRun || asked.recover) return { action: 'none', reason: `no deployment record ${deploymentId} (a dry run or a recovery)` };

@@ -80,7 +80,7 @@ async function refuse(
   }
   // A release's services move together: an image newer than a release's is refused, not queued.
   if (times && times.candidate.getTime() > times.reference.getTime() && QUEUEING_TRIGGERS.has(request.trigger) && !holder.release) {
-    return queueBehind(service, lock, holder, request, times.candidate);
+    return queueBehind(service, lock, holder, request, times.candidate, why);
   }
   throw new DeploymentLockedError(`${service.name} is locked by ${described}${why ? `: ${why}` : ''}`);
 }

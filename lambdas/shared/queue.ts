@@ -122,6 +122,7 @@ export async function queueBehind(
   holder: LockItem,
   request: DeploymentRequest,
   pushed: Date,
+  why: string | undefined,
 ): Promise<never> {
   const image = `${describeRef(lock.imageRef)} (pushed ${pushed.toISOString()})`;
   const result = await enqueue({
@@ -192,15 +193,20 @@ function wentLive(record: DeploymentRecord | undefined): ImageRef | undefined {
 }
 
 /**
- * Starts the service's queued image if the lock is free. `ended` is the
- * record of the deployment whose execution just ended (it says what went live).
+ * Starts the service's queued image if the lock is free. `endedRecord` reads
+ * the record of the deployment whose execution just ended (it says what went live).
  */
-export async function startQueued(service: string, stateMachineArn: string, ended: DeploymentRecord | undefined): Promise<DrainResult> {
+export async function startQueued(
+  service: string,
+  stateMachineArn: string,
+  endedRecord: () => Promise<DeploymentRecord | undefined>,
+): Promise<DrainResult> {
   const entry = await readQueued(service);
   if (!entry) return { action: 'empty' };
   const holder = await readLock(service);
   if (holder) return { action: 'waiting', holder: holder.deploymentId };
 
+  const ended = await endedRecord();
   const live = wentLive(ended);
   const queued = imageRefOf(entry.imageRef);
   const older = live && queued ? await olderThan(entry.repositoryName, queued, live) : undefined;

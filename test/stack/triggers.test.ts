@@ -268,7 +268,7 @@ describe('triggers of the Baton stack for the example config', () => {
       backstopFunctionId = logicalIdOf(synthesis.stack, synthesis.stack.phases.functions.backstop);
     });
 
-    it('matches the pipeline executions that end ABORTED, TIMED_OUT or FAILED', () => {
+    it('matches the pipeline executions that end SUCCEEDED (to start a queued image), ABORTED, TIMED_OUT or FAILED', () => {
       // Act
       const pattern = rule.Properties.EventPattern;
 
@@ -276,7 +276,7 @@ describe('triggers of the Baton stack for the example config', () => {
       expect(pattern).toEqual({
         source: ['aws.states'],
         'detail-type': ['Step Functions Execution Status Change'],
-        detail: { status: ['ABORTED', 'TIMED_OUT', 'FAILED'], stateMachineArn: [{ Ref: stateMachineId }] },
+        detail: { status: ['SUCCEEDED', 'ABORTED', 'TIMED_OUT', 'FAILED'], stateMachineArn: [{ Ref: stateMachineId }] },
       });
     });
 

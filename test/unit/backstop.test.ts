@@ -12,6 +12,7 @@ const TABLE = 'baton-test-deployments';
 const STATE_MACHINE_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:baton-production`;
 const recordKey = (deploymentId: string) => ({ pk: `DEPLOYMENT#${deploymentId}`, sk: 'RECORD' });
 const RECORD_KEY = recordKey(DEPLOYMENT_ID);
+const QUEUE_KEY = { pk: 'QUEUE#web', sk: 'QUEUE' };
 const EXPIRES_AT = Math.floor(Date.parse(NOW) / 1000) + 400 * 86_400;
 /** The condition finishRecord puts on every terminal status but ROLLED_BACK. */
 const STILL_RUNNING = 'attribute_not_exists(pk) OR #f_status = :running';
@@ -111,6 +112,8 @@ describe('backstop', () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(new Date(NOW));
     rejectByDefault(sfnMock, dynamoMock);
+    // Nothing waits in web's queue unless a test says so.
+    dynamoMock.on(GetCommand, { TableName: TABLE, Key: QUEUE_KEY, ConsistentRead: true }).resolves({});
     metrics = captureMetrics();
   });
 
@@ -120,7 +123,17 @@ describe('backstop', () => {
   });
 
   describe('statuses and events it leaves alone', () => {
-    it.each(['SUCCEEDED', 'RUNNING', 'PENDING_REDRIVE'])('needs no backstop for an execution %s, and calls nothing', async (status) => {
+    it('needs no backstop for an execution SUCCEEDED: it only looks into the service queue, which is empty', async () => {
+      // Act
+      const result = await handler(statusChange(DEPLOYMENT_ID, 'SUCCEEDED'));
+
+      // Assert
+      expect(result).toEqual({ action: 'none', reason: 'status SUCCEEDED needs no backstop' });
+      expect(sfnMock).not.toHaveReceivedAnyCommand();
+      expect(dynamoMock.commandCalls(GetCommand).map((call) => call.args[0].input.Key)).toEqual([QUEUE_KEY]);
+    });
+
+    it.each(['RUNNING', 'PENDING_REDRIVE'])('needs no backstop for an execution %s, and calls nothing', async (status) => {
       // Arrange
       const event = statusChange(DEPLOYMENT_ID, status);
 
@@ -149,6 +162,92 @@ describe('backstop', () => {
       expect(error.message).toMatch(/^backstop received a payload out of contract: /);
       expect(sfnMock).not.toHaveReceivedAnyCommand();
       expect(dynamoMock).not.toHaveReceivedAnyCommand();
+    });
+  });
+
+  describe('the image queued for the service (lambdas/shared/queue.ts)', () => {
+    const QUEUED_BY = 'web-20250304-100100-9c9c';
+    const ENTRY = {
+      ...QUEUE_KEY,
+      service: 'web',
+      deploymentId: QUEUED_BY,
+      executionArn: executionArn(QUEUED_BY),
+      request: { service: 'web', imageTag: 'v1.4.3', trigger: 'ecr', hotfix: false, dryRun: false },
+      repositoryName: 'web',
+      imageRef: 'tag:v1.4.3',
+      pushedAtMs: Date.parse('2025-03-04T10:01:00.000Z'),
+      queuedAt: '2025-03-04T10:01:30.000Z',
+      behind: DEPLOYMENT_ID,
+    };
+    const LOCK_KEY = { pk: 'LOCK#web', sk: 'LOCK' };
+
+    function givenQueued() {
+      dynamoMock.on(GetCommand, { TableName: TABLE, Key: QUEUE_KEY, ConsistentRead: true }).resolves({ Item: ENTRY });
+    }
+
+    function givenLock(holder: string | undefined) {
+      dynamoMock
+        .on(GetCommand, { TableName: TABLE, Key: LOCK_KEY, ConsistentRead: true })
+        .resolves(holder ? { Item: { ...LOCK_KEY, service: 'web', deploymentId: holder } } : {});
+    }
+
+    beforeEach(() => {
+      givenQueued();
+      givenRecord('SUCCEEDED');
+      dynamoMock.on(DeleteCommand, { TableName: TABLE, Key: QUEUE_KEY }).resolves({});
+    });
+
+    it('starts the queued image once the lock is free, saying where it came from, then deletes exactly that entry', async () => {
+      // Arrange
+      givenLock(undefined);
+      givenStartSucceeds();
+
+      // Act
+      const result = await handler(statusChange(DEPLOYMENT_ID, 'SUCCEEDED'));
+
+      // Assert
+      expect(result).toEqual({
+        action: 'none',
+        reason: 'status SUCCEEDED needs no backstop',
+        queue: { action: 'started', execution: `${QUEUED_BY}-dequeued`, queuedFrom: QUEUED_BY },
+      });
+      expect(starts().map(({ input, ...rest }) => ({ ...rest, input: JSON.parse(input ?? 'null') }))).toEqual([
+        { stateMachineArn: STATE_MACHINE_ARN, name: `${QUEUED_BY}-dequeued`, input: { ...ENTRY.request, queuedFrom: QUEUED_BY } },
+      ]);
+      expect(dynamoMock.commandCalls(DeleteCommand).map((call) => call.args[0].input)).toEqual([
+        {
+          TableName: TABLE,
+          Key: QUEUE_KEY,
+          ConditionExpression: 'deploymentId = :queuedBy',
+          ExpressionAttributeValues: { ':queuedBy': QUEUED_BY },
+        },
+      ]);
+    });
+
+    it('treats a queued execution a redelivered event already started (ExecutionAlreadyExists) as started, and deletes the entry', async () => {
+      // Arrange
+      givenLock(undefined);
+      sfnMock.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
+
+      // Act
+      const result = await handler(statusChange(DEPLOYMENT_ID, 'SUCCEEDED'));
+
+      // Assert
+      expect(result.queue).toEqual({ action: 'started', execution: `${QUEUED_BY}-dequeued`, queuedFrom: QUEUED_BY });
+      expect(dynamoMock).toHaveReceivedCommandTimes(DeleteCommand, 1);
+    });
+
+    it('leaves the entry waiting while the lock is held (a deployment, a recovery, or ROLLBACK_FAILED for an operator)', async () => {
+      // Arrange
+      givenLock('web-20250304-100500-aaaa');
+
+      // Act
+      const result = await handler(statusChange(QUEUED_BY, 'SUCCEEDED'));
+
+      // Assert
+      expect(result.queue).toEqual({ action: 'waiting', holder: 'web-20250304-100500-aaaa' });
+      expect(sfnMock).not.toHaveReceivedAnyCommand();
+      expect(dynamoMock).not.toHaveReceivedCommand(DeleteCommand);
     });
   });
 
