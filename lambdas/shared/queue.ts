@@ -211,7 +211,7 @@ export async function startQueued(
   const queued = imageRefOf(entry.imageRef);
   const older = live && queued ? await olderThan(entry.repositoryName, queued, live) : undefined;
   if (older && queued) {
-    const reason = `SupersededError: ${entry.imageRef} (pushed ${older.candidate.toISOString()}), queued by ${entry.deploymentId}, is older than the image deployment ${ended?.deploymentId} just put live (pushed ${older.reference.toISOString()}); it does not start`;
+    const reason = `SupersededError: ${describeRef(entry.imageRef)} (pushed ${older.candidate.toISOString()}), queued by ${entry.deploymentId}, is older than the image deployment ${ended?.deploymentId} just put live (pushed ${older.reference.toISOString()}); it does not start`;
     if (await consumeQueued(entry)) {
       await finishDeployment(
         {

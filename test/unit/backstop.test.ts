@@ -1,3 +1,4 @@
+import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -5,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler, MAX_RECOVERY_ATTEMPTS, recoveryExecutionName } from '../../lambdas/backstop/index.ts';
 import { ContractViolationError } from '../../lambdas/shared/errors.ts';
 import { failure, isPhaseBookkeeping, isPhaseRun, rejectByDefault, updatedFields } from '../fixtures/aws.ts';
-import { ACCOUNT, DEPLOYMENT_ID, EXECUTION_ARN, NEW_TAG, NOW, REGION, STARTED_AT } from '../fixtures/state.ts';
+import { ACCOUNT, DEPLOYMENT_ID, EXECUTION_ARN, NEW_DIGEST, NEW_IMAGE_URI, NEW_TAG, NOW, REGION, STARTED_AT } from '../fixtures/state.ts';
 import { captureMetrics, type EmfLine, metricNames, spyOnLogger } from '../fixtures/telemetry.ts';
 
 const TABLE = 'baton-test-deployments';
@@ -61,6 +62,7 @@ function recoveryInput(deploymentId: string): string {
 describe('backstop', () => {
   const sfnMock = mockClient(SFNClient);
   const dynamoMock = mockClient(DynamoDBDocumentClient);
+  const ecrMock = mockClient(ECRClient);
   let metrics: EmfLine[];
 
   /** The deployment record as DynamoDB returns it (key attributes included), or no record. */
@@ -111,7 +113,7 @@ describe('backstop', () => {
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(new Date(NOW));
-    rejectByDefault(sfnMock, dynamoMock);
+    rejectByDefault(sfnMock, dynamoMock, ecrMock);
     // Nothing waits in web's queue unless a test says so.
     dynamoMock.on(GetCommand, { TableName: TABLE, Key: QUEUE_KEY, ConsistentRead: true }).resolves({});
     metrics = captureMetrics();
@@ -235,6 +237,46 @@ describe('backstop', () => {
       // Assert
       expect(result.queue).toEqual({ action: 'started', execution: `${QUEUED_BY}-dequeued`, queuedFrom: QUEUED_BY });
       expect(dynamoMock).toHaveReceivedCommandTimes(DeleteCommand, 1);
+    });
+
+    it('does not start an image older than the one that just went live: it deletes the entry and records it SUPERSEDED', async () => {
+      // Arrange: the ended deployment put NEW_DIGEST live (pushed 10:05); v1.4.3 was pushed at 10:01.
+      givenLock(undefined);
+      dynamoMock.on(GetCommand, { TableName: TABLE, Key: RECORD_KEY, ConsistentRead: true }).resolves({
+        Item: {
+          ...RECORD_KEY,
+          deploymentId: DEPLOYMENT_ID,
+          service: 'web',
+          status: 'SUCCEEDED',
+          executionArn: EXECUTION_ARN,
+          startedAt: STARTED_AT,
+          trigger: 'cli',
+          newRelease: { image: NEW_IMAGE_URI, secrets: [] },
+        },
+      });
+      ecrMock
+        .on(DescribeImagesCommand, { repositoryName: 'web', imageIds: [{ imageTag: 'v1.4.3' }] })
+        .resolves({ imageDetails: [{ imagePushedAt: new Date('2025-03-04T10:01:00.000Z') }] });
+      ecrMock
+        .on(DescribeImagesCommand, { repositoryName: 'web', imageIds: [{ imageDigest: NEW_DIGEST }] })
+        .resolves({ imageDetails: [{ imagePushedAt: new Date('2025-03-04T10:05:00.000Z') }] });
+      givenFinishSucceeds(`${QUEUED_BY}-dequeued`);
+      const reason = `SupersededError: image tag v1.4.3 (pushed 2025-03-04T10:01:00.000Z), queued by ${QUEUED_BY}, is older than the image deployment ${DEPLOYMENT_ID} just put live (pushed 2025-03-04T10:05:00.000Z); it does not start`;
+
+      // Act
+      const result = await handler(statusChange(DEPLOYMENT_ID, 'SUCCEEDED'));
+
+      // Assert
+      expect(result.queue).toEqual({ action: 'dropped', queuedFrom: QUEUED_BY, reason });
+      expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
+      expect(dynamoMock).toHaveReceivedCommandTimes(DeleteCommand, 1);
+      expect(updatedFields(updates()[0])).toMatchObject({
+        deploymentId: `${QUEUED_BY}-dequeued`,
+        status: 'SUPERSEDED',
+        queuedFrom: QUEUED_BY,
+        imageTag: 'v1.4.3',
+        outcomeReason: reason,
+      });
     });
 
     it('leaves the entry waiting while the lock is held (a deployment, a recovery, or ROLLBACK_FAILED for an operator)', async () => {
