@@ -33,7 +33,7 @@ import * as clients from './clients.ts';
 import type { ServiceConfig } from './config-schema.ts';
 import { type DeploymentRequest, DeploymentRequestSchema } from './contract.ts';
 import { describeHolder, describeRef } from './deployment-start.ts';
-import { annotateRecord, conditionally, type DeploymentRecord, type LockItem, readLock, tableName } from './deployments.ts';
+import { annotateRecord, conditionally, type DeploymentRecord, getRecord, type LockItem, readLock, tableName } from './deployments.ts';
 import { ContractViolationError, DuplicateTriggerError, QueuedError, SupersededError } from './errors.ts';
 import { logger } from './logger.ts';
 import { finishDeployment } from './telemetry/finish.ts';
@@ -158,11 +158,14 @@ export async function queueBehind(
 /**
  * Stops the holder's own execution after noting on its record who superseded
  * it; the backstop's recovery then rolls it back. A holder already under
- * recovery (its lock names a recovery execution) is left to finish.
+ * recovery (its lock names a recovery execution), or whose record is no
+ * longer IN_PROGRESS (ROLLBACK_FAILED: its execution keeps retrying the
+ * rollback), is left to finish: the image only waits.
  */
 async function supersede(holder: LockItem, by: string): Promise<boolean> {
   if (!holder.executionArn.endsWith(`:${holder.deploymentId}`)) return false;
-  // The record exists once the lock is taken, but a holder between the two has none yet: then the reason is generic.
+  const record = await getRecord(holder.deploymentId);
+  if (record?.status !== 'IN_PROGRESS') return false;
   await conditionally(() => annotateRecord(holder.deploymentId, { supersededBy: by }));
   try {
     await clients.sfn.send(new StopExecutionCommand({ executionArn: holder.executionArn }));

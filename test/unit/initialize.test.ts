@@ -515,17 +515,49 @@ describe('initialize', () => {
       expect(dynamoMock).not.toHaveReceivedCommandWith(PutCommand, { ConditionExpression: RECLAIM });
     });
 
-    it('with onNewerImage "supersede", notes the newer image on the holder record and stops the holder execution', async () => {
-      // Arrange
+    function givenSupersede() {
       const raw = rawExampleConfig() as { services: Array<Record<string, unknown>> };
       for (const service of raw.services) service.onNewerImage = 'supersede';
       process.env.BATON_CONFIG = JSON.stringify(raw);
+    }
+
+    function givenHolderStatus(status: string) {
+      dynamoMock
+        .on(GetCommand, { TableName: TABLE, Key: { pk: `DEPLOYMENT#${HOLDER.deploymentId}`, sk: 'RECORD' }, ConsistentRead: true })
+        .resolves({
+          Item: { pk: `DEPLOYMENT#${HOLDER.deploymentId}`, sk: 'RECORD', deploymentId: HOLDER.deploymentId, service: 'web', status },
+        });
+    }
+
+    it('with onNewerImage "supersede", only queues behind a holder whose record is ROLLBACK_FAILED (its execution keeps retrying the rollback)', async () => {
+      // Arrange
+      givenSupersede();
+      queuePut().resolves({});
+      const holderExecution = `arn:aws:states:eu-west-1:123456789012:execution:baton-production:${HOLDER.deploymentId}`;
+      givenHolder({ ...HOLDER, executionArn: holderExecution });
+      givenExecution(holderExecution, 'RUNNING');
+      givenHolderStatus('ROLLBACK_FAILED');
+
+      // Act
+      const error = await failure(handler(envelope(request)));
+
+      // Assert
+      expect(error).toBeInstanceOf(QueuedError);
+      expect(error.message).toMatch(/ is queued behind deployment web-20250304-093000-0b1d /);
+      expect(sfnMock).not.toHaveReceivedCommand(StopExecutionCommand);
+      expect(dynamoMock).not.toHaveReceivedCommandWith(UpdateCommand, { Key: { pk: `DEPLOYMENT#${HOLDER.deploymentId}`, sk: 'RECORD' } });
+    });
+
+    it('with onNewerImage "supersede", notes the newer image on the holder record and stops the holder execution', async () => {
+      // Arrange
+      givenSupersede();
       queuePut().resolves({});
       dynamoMock.on(UpdateCommand, { TableName: TABLE, Key: { pk: `DEPLOYMENT#${HOLDER.deploymentId}`, sk: 'RECORD' } }).resolves({});
       sfnMock.on(StopExecutionCommand).resolves({ stopDate: new Date(NOW) });
       const holderExecution = `arn:aws:states:eu-west-1:123456789012:execution:baton-production:${HOLDER.deploymentId}`;
       givenHolder({ ...HOLDER, executionArn: holderExecution });
       givenExecution(holderExecution, 'RUNNING');
+      givenHolderStatus('IN_PROGRESS');
 
       // Act
       const error = await failure(handler(envelope(request)));
