@@ -136,7 +136,8 @@ export async function queueBehind(
     queuedAt: new Date().toISOString(),
     behind: holder.deploymentId,
   });
-  if (!result.queued) {
+  // A retry of this very execution finds its own entry: it is queued.
+  if (!result.queued && result.newer.deploymentId !== lock.deploymentId) {
     const { newer } = result;
     const queued = `${describeRef(newer.imageRef)} (pushed ${new Date(newer.pushedAtMs).toISOString()}), queued by ${newer.deploymentId}`;
     if (newer.imageRef === lock.imageRef || newer.pushedAtMs === pushed.getTime()) {

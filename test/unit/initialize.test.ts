@@ -503,6 +503,31 @@ describe('initialize', () => {
       );
     });
 
+    it('ends QUEUED again when a retry of the same execution finds its own entry queued', async () => {
+      // Arrange
+      queuePut().rejects(conditionFailed());
+      dynamoMock.on(GetCommand, { TableName: TABLE, Key: QUEUE_KEY, ConsistentRead: true }).resolves({
+        Item: {
+          ...QUEUE_KEY,
+          service: 'web',
+          deploymentId: DEPLOYMENT_ID,
+          executionArn: EXECUTION_ARN,
+          request: { service: 'web', imageTag: NEW_TAG, trigger: 'cli', hotfix: false, dryRun: false },
+          repositoryName: 'web',
+          imageRef: `tag:${NEW_TAG}`,
+          pushedAtMs: PUSHED.getTime(),
+          queuedAt: NOW,
+          behind: HOLDER.deploymentId,
+        },
+      });
+
+      // Act
+      const error = await failure(handler(envelope(request)));
+
+      // Assert
+      expect(error).toBeInstanceOf(QueuedError);
+    });
+
     it('refuses a console start with DeploymentLockedError naming the holder, and queues nothing', async () => {
       // Act
       const error = await failure(handler(envelope({ ...request, trigger: 'console' })));
