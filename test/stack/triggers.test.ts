@@ -9,7 +9,15 @@ import { BatonConfigSchema } from '../../lambdas/shared/config-schema.ts';
 import { DeploymentRequestSchema } from '../../lambdas/shared/contract.ts';
 import { RELEASE_STATE_NAMES, STATE_NAMES } from '../../lib/constructs/pipeline-state-machine.ts';
 import { exampleConfig, rawExampleConfig } from '../fixtures/config.ts';
-import { type AslDefinition, type AslState, logicalIdOf, type Synthesis, stateMachineDefinition, synth } from '../fixtures/synth.ts';
+import {
+  type AslDefinition,
+  type AslState,
+  logicalIdOf,
+  resolveToString,
+  type Synthesis,
+  stateMachineDefinition,
+  synth,
+} from '../fixtures/synth.ts';
 
 const S = STATE_NAMES;
 
@@ -535,5 +543,35 @@ describe('the approval window of a config with pipeline.approvalTimeoutSeconds 6
     // Assert
     expect(wait.HeartbeatSeconds).toBe(600);
     expect(wait.TimeoutSeconds).toBe(900);
+  });
+});
+
+describe('onNewerImage and the initialize role', () => {
+  /** The states:StopExecution statements of the initialize function's role, for a config. */
+  function stopStatements(onNewerImage: 'queue' | 'supersede'): Statement[] {
+    const raw = exampleConfig();
+    for (const service of raw.services) service.onNewerImage = onNewerImage;
+    const synthesis = synth(raw);
+    const roleId = logicalIdOf(synthesis.stack, synthesis.stack.phases.roles.initialize);
+    return allowStatementsOf(synthesis, roleId).filter((statement) => [statement.Action].flat().includes('states:StopExecution'));
+  }
+
+  it('grants no states:StopExecution while every service queues a newer image', () => {
+    // Act / Assert
+    expect(stopStatements('queue')).toEqual([]);
+  });
+
+  it('grants states:StopExecution on executions of this state machine only when a service supersedes', () => {
+    // Act
+    const statements = stopStatements('supersede');
+
+    // Assert
+    expect(statements.map((statement) => ({ Action: statement.Action, Resource: resolveToString(statement.Resource) }))).toEqual([
+      {
+        // CDK merges it with inspectLockHolder's DescribeExecution on the same resource.
+        Action: ['states:DescribeExecution', 'states:StopExecution'],
+        Resource: ['arn:', '${AWS::Partition}', ':states:eu-west-1:123456789012:execution:baton-production:*'].join(''),
+      },
+    ]);
   });
 });
