@@ -169,7 +169,10 @@ export function statementsFor(needs: readonly PermissionNeed[], scope: Scope): P
         // onNewerImage "supersede": a newer image stops the running deployment's execution (the backstop rolls it back).
         // Granted only when a service asks for it; executions of this state machine only.
         if (services.some((s) => s.onNewerImage === 'supersede')) {
-          allow(['states:StopExecution'], [`arn:${partition}:states:${region}:${account}:execution:${stateMachineName(config.pipeline)}:*`]);
+          allow(
+            ['states:StopExecution'],
+            [`arn:${partition}:states:${region}:${account}:execution:${stateMachineName(config.pipeline)}:*`],
+          );
         }
         break;
       case 'readRecord':
