@@ -8,8 +8,8 @@
  *
  * A Simulation is also a small Step Functions service: executions can be
  * started, stopped and answered (task tokens) through the SFN API, and an
- * execution that ends ABORTED, TIMED_OUT or FAILED is reported to the
- * backstop handler, as the EventBridge rule does in AWS.
+ * execution that ends with a status the template's backstop rule matches is
+ * reported to the backstop handler, as the EventBridge rule does in AWS.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import FakeTimers from '@sinonjs/fake-timers';
@@ -121,7 +121,7 @@ export interface SimulationResult {
   readonly webhook: Array<{ path: string; body: unknown }>;
   /** Listener weights as the run started, after the faults bent the account. */
   readonly initialListeners: Record<string, { forward: Record<string, number> }>;
-  /** What the backstop handler answered for each execution that ended badly. */
+  /** What the backstop handler answered for each execution whose end the backstop rule delivered. */
   readonly backstop: Array<{ execution: string; result: unknown }>;
   /** Seconds from a fault's bad signal to production traffic back on the old colour, when both happened. */
   readonly signalToRestoreSeconds?: number;
@@ -371,6 +371,7 @@ export class Simulation implements SfnBackend {
   private readonly aborts = new Map<string, () => void>();
   private readonly tokens = new Map<string, PendingToken>();
   private abortAt: string | undefined;
+  private deliveredStatuses: ReadonlySet<string> | undefined;
   private readonly timedOut = new Set<string>();
   private readonly stopReasons = new Map<string, { readonly error?: string; readonly cause?: string }>();
   /** Executions Step Functions fails outright, whatever their Catch says (a quota: data size, history length). */
@@ -722,7 +723,25 @@ export class Simulation implements SfnBackend {
     recordExecutionStop(this.model, this.stateMachineArn, execution.name, execution.stopDate);
     execution.transitions = execution.executionPath.length;
     this.model.advanceTo(Date.now());
-    if (execution.status !== 'SUCCEEDED') await this.notifyBackstop(execution);
+    if (this.backstopStatuses.has(execution.status)) await this.notifyBackstop(execution);
+  }
+
+  /** The execution statuses the template's EventBridge rules deliver to the backstop function: AWS invokes it for those only. */
+  private get backstopStatuses(): ReadonlySet<string> {
+    if (this.deliveredStatuses) return this.deliveredStatuses;
+    const { resolver } = this.bound;
+    const backstopArn = resolver.getArn(this.bound.functions.backstop.logicalId);
+    const statuses = resolver.resourcesOfType('AWS::Events::Rule').flatMap((id) => {
+      const targets = resolver.property(id, 'Targets') as Array<{ Arn?: unknown }> | undefined;
+      if (!targets?.some((target) => target.Arn === backstopArn)) return [];
+      const pattern = resolver.property(id, 'EventPattern') as
+        | { source?: string[]; detail?: { status?: string[]; stateMachineArn?: string[] } }
+        | undefined;
+      if (!pattern?.source?.includes('aws.states') || !pattern.detail?.stateMachineArn?.includes(this.stateMachineArn)) return [];
+      return pattern.detail.status ?? [];
+    });
+    this.deliveredStatuses = new Set(statuses);
+    return this.deliveredStatuses;
   }
 
   /**

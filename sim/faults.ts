@@ -9,7 +9,7 @@ import type { SimulationContext } from './context.ts';
 export interface Fault {
   readonly description: string;
   /** What the pipeline should end with when this fault is the only one. */
-  readonly expected: 'SUCCEEDED' | 'REJECTED' | 'DUPLICATE' | 'SUPERSEDED' | 'ROLLED_BACK' | 'ROLLBACK_FAILED';
+  readonly expected: 'SUCCEEDED' | 'REJECTED' | 'DUPLICATE' | 'SUPERSEDED' | 'QUEUED' | 'ROLLED_BACK' | 'ROLLBACK_FAILED';
   /** The execution input the fault is meant for, when not the default deployment (e.g. a rollback). */
   readonly input?: Readonly<Record<string, unknown>>;
   apply(ctx: SimulationContext): void;
@@ -135,7 +135,7 @@ export const FAULTS: Record<string, Fault> = {
   },
   'lock-held': {
     description:
-      'While this deployment holds the lock (it is deploying), a newer image v1.4.3 is pushed and triggered: that second execution is rejected naming the holder; this one succeeds.',
+      'While this deployment holds the lock (it is deploying), a newer image v1.4.3 is pushed and triggered: that second execution queues it and ends QUEUED naming the holder; this one succeeds, then the backstop starts the queued image, which succeeds too.',
     expected: 'SUCCEEDED',
     apply(ctx) {
       const repository = ctx.model.repositories[ctx.service.ecr.repositoryName];
@@ -148,7 +148,7 @@ export const FAULTS: Record<string, Fault> = {
       ctx.triggers.push({
         afterState: 'Deploy new colour',
         suffix: 'concurrent',
-        input: { service: ctx.service.name, imageTag: 'v1.4.3' },
+        input: { service: ctx.service.name, imageTag: 'v1.4.3', trigger: 'ecr' },
       });
     },
   },

@@ -61,6 +61,11 @@ export function checkInvariants(config: BatonConfig, account: AccountSpec, resul
     const ours = lock && (executions.includes(String(lock.deploymentId)) || executions.includes(String(lock.release)));
     if (lock && ours && holderRecord?.status !== 'ROLLBACK_FAILED')
       broken.push(`${service.name}: lock still held by ${String(lock.deploymentId)}`);
+    // A newer image is never lost: once the lock is free, nothing is left waiting in the service's queue.
+    const queued = model.table.get(`QUEUE#${service.name}|QUEUE`);
+    if (queued && !lock) {
+      broken.push(`${service.name}: ${String(queued.imageRef)}, queued by ${String(queued.deploymentId)}, never started`);
+    }
   }
   // 3. Every execution ends with a terminal record stating why.
   for (const execution of [result.main, ...result.others]) {

@@ -1,9 +1,11 @@
 /**
- * backstop: invoked by EventBridge when an execution of the pipeline ends
- * ABORTED, TIMED_OUT or FAILED. A Catch cannot run in those cases (or for
- * States.Runtime), so a deployment can be left without a terminal record and
- * with traffic anywhere. If its record is not terminal, this starts a
- * recovery execution that rolls it back (invariant 3).
+ * backstop: invoked by EventBridge when an execution of the pipeline ends.
+ * When it ends ABORTED, TIMED_OUT or FAILED, a Catch cannot run in those cases
+ * (or for States.Runtime), so a deployment can be left without a terminal
+ * record and with traffic anywhere. If its record is not terminal, this starts
+ * a recovery execution that rolls it back (invariant 3). Whatever the status
+ * (SUCCEEDED included), it then starts the image waiting in the service's
+ * queue if the lock is free (lambdas/shared/queue.ts).
  */
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
@@ -14,6 +16,7 @@ import { ENDED_STATUSES, type ExecutionEnd, executionEnd, executionStatus } from
 import { logger } from '../shared/logger.ts';
 import { describeCaught, REJECTION_STATUS } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
+import { type DrainResult, startQueued } from '../shared/queue.ts';
 import { isReleaseDryRun, isReleaseInput } from '../shared/release.ts';
 import { announceRelease } from '../shared/release-outcome.ts';
 import { finishReleaseRecord, getReleaseRecord, unplannedReleaseRecord } from '../shared/release-records.ts';
@@ -78,79 +81,31 @@ function describeInput(input: string | null | undefined): DescribedInput {
 
 const ERROR_BY_STATUS: Record<string, string> = { ABORTED: 'ExecutionAborted', TIMED_OUT: 'ExecutionTimedOut', FAILED: 'ExecutionFailed' };
 
-export type BackstopResult =
+export type BackstopResult = (
   | { action: 'none'; reason: string }
   | { action: 'recorded'; status: 'REJECTED' }
   | { action: 'recovery-started'; execution: string }
-  | { action: 'gave-up'; attempts: number };
+  | { action: 'gave-up'; attempts: number }
+) & { queue?: DrainResult };
+
+type StatusChange = z.infer<typeof ExecutionStatusChangeSchema>['detail'];
+type RecordReader = () => ReturnType<typeof getRecord>;
 
 export const handler = definePhase(
   'backstop',
   ExecutionStatusChangeSchema,
   async ({ detail }): Promise<BackstopResult> => {
-    const error = ERROR_BY_STATUS[detail.status];
-    if (!error) return { action: 'none', reason: `status ${detail.status} needs no backstop` };
     // A recovery execution names the deployment it recovers in its input; its name carries the attempt.
     const asked = describeInput(detail.input);
-    // The history says where it stopped and why (StopExecution's cause for "baton abort --reason"); read when needed.
-    const end = once(() => executionEnd(detail.executionArn));
-    if (asked.release || asked.recoverRelease) return backstopRelease(detail, asked, error, end);
-    const deploymentId = asked.recover ?? detail.name;
-    const attempt = asked.recover ? Number(/-recovery-(\d+)$/.exec(detail.name)?.[1] ?? MAX_RECOVERY_ATTEMPTS) : 0;
-    const record = await getRecord(deploymentId);
-    if (!record) {
-      // Stopped before initialize wrote a record: nothing changed, but the execution still gets its terminal record.
-      if (asked.dryRun || asked.recover)
-        return { action: 'none', reason: `no deployment record ${deploymentId} (a dry run or a recovery)` };
-      // Stopped while it recorded its rejection: the rejection is the reason, not the stop.
-      const stopped = await end();
-      const handled = stopped.handling ? describeCaught(stopped.handling) : undefined;
-      await finishDeployment(
-        {
-          deploymentId,
-          service: asked.service,
-          status: 'IN_PROGRESS',
-          executionArn: detail.executionArn,
-          startedAt: new Date(detail.startDate ?? Date.now()).toISOString(),
-          trigger: 'unknown',
-        },
-        handled
-          ? {
-              status: REJECTION_STATUS[handled.name] ?? 'REJECTED',
-              outcomeReason: `${handled.name}: ${handled.message}`,
-              evidence: [
-                `stopped in: ${stopped.state}`,
-                ...(stopped.failedPhase ? [`failed in: ${stopped.failedPhase}`] : []),
-                `signal: ${handled.name}: ${handled.message}`,
-              ],
-            }
-          : {
-              status: 'REJECTED',
-              outcomeReason: `${error}: ${detail.name} ended ${detail.status} before it took the lock; nothing changed`,
-              ...(stopped.state ? { evidence: [`stopped in: ${stopped.state}`] } : {}),
-            },
-      );
-      return { action: 'recorded', status: 'REJECTED' };
-    }
-    if (TERMINAL_STATUSES.has(record.status))
-      return { action: 'none', reason: `deployment ${deploymentId} already ended ${record.status}` };
-    // A recovery input started by hand for a deployment that still runs changed nothing: it is no attempt.
-    if (asked.recover) {
-      const status = await executionStatus(record.executionArn);
-      if (!ENDED_STATUSES.has(status)) return { action: 'none', reason: `deployment ${deploymentId} is still running (${status})` };
-    }
-
-    const why = describeEnd(detail, await end());
-    if (attempt >= MAX_RECOVERY_ATTEMPTS) {
-      await finishDeployment(record, {
-        status: 'ROLLBACK_FAILED',
-        outcomeReason: `RecoveryFailed: ${MAX_RECOVERY_ATTEMPTS} recovery executions did not finish the rollback; last: ${why}. Check the listener weights of ${record.service}.`,
-      });
-      // The lock stays, as after any failed rollback, until an operator resolves it ("baton unlock").
-      logger.error('ROLLBACK_FAILED: recovery gave up; production needs attention', { recovering: deploymentId });
-      return { action: 'gave-up', attempts: attempt };
-    }
-    return startRecovery(detail, recoveryExecutionName(deploymentId, attempt + 1), { recover: deploymentId, error, cause: why });
+    // The deployment's record, read once for both jobs.
+    let read: ReturnType<typeof getRecord> | undefined;
+    const record = () => {
+      read ??= getRecord(asked.recover ?? detail.name);
+      return read;
+    };
+    const result = await closeExecution(detail, asked, record);
+    const queue = await drainQueue(detail, asked, record);
+    return queue && queue.action !== 'empty' ? { ...result, queue } : result;
   },
   {
     track: false,
@@ -164,6 +119,90 @@ export const handler = definePhase(
     },
   },
 );
+
+/**
+ * A deployment's execution (or its recovery) ended: the service's queued
+ * image starts if the lock is free. Dry runs and releases queue nothing.
+ */
+async function drainQueue(detail: StatusChange, asked: DescribedInput, record: RecordReader): Promise<DrainResult | undefined> {
+  if (detail.status === 'RUNNING' || detail.status === 'PENDING_REDRIVE') return undefined;
+  if (asked.dryRun || asked.release || asked.recoverRelease) return undefined;
+  // A recovery's input names the deployment, not the service: its record does.
+  const service = asked.service === '(unknown)' ? (await record())?.service : asked.service;
+  if (!service) return undefined;
+  return startQueued(service, detail.stateMachineArn, record);
+}
+
+/** The terminal record of an execution that ended without one: a recovery, or REJECTED when nothing changed. */
+async function closeExecution(detail: StatusChange, asked: DescribedInput, readRecord: RecordReader): Promise<BackstopResult> {
+  const error = ERROR_BY_STATUS[detail.status];
+  if (!error) return { action: 'none', reason: `status ${detail.status} needs no backstop` };
+  // The history says where it stopped and why (StopExecution's cause for "baton abort --reason"); read when needed.
+  const end = once(() => executionEnd(detail.executionArn));
+  if (asked.release || asked.recoverRelease) return backstopRelease(detail, asked, error, end);
+  const deploymentId = asked.recover ?? detail.name;
+  const attempt = asked.recover ? Number(/-recovery-(\d+)$/.exec(detail.name)?.[1] ?? MAX_RECOVERY_ATTEMPTS) : 0;
+  const record = await readRecord();
+  if (!record) {
+    // Stopped before initialize wrote a record: nothing changed, but the execution still gets its terminal record.
+    if (asked.dryRun || asked.recover) return { action: 'none', reason: `no deployment record ${deploymentId} (a dry run or a recovery)` };
+    // Stopped while it recorded its rejection: the rejection is the reason, not the stop.
+    const stopped = await end();
+    const handled = stopped.handling ? describeCaught(stopped.handling) : undefined;
+    await finishDeployment(
+      {
+        deploymentId,
+        service: asked.service,
+        status: 'IN_PROGRESS',
+        executionArn: detail.executionArn,
+        startedAt: new Date(detail.startDate ?? Date.now()).toISOString(),
+        trigger: 'unknown',
+      },
+      handled
+        ? {
+            status: REJECTION_STATUS[handled.name] ?? 'REJECTED',
+            outcomeReason: `${handled.name}: ${handled.message}`,
+            evidence: [
+              `stopped in: ${stopped.state}`,
+              ...(stopped.failedPhase ? [`failed in: ${stopped.failedPhase}`] : []),
+              `signal: ${handled.name}: ${handled.message}`,
+            ],
+          }
+        : {
+            status: 'REJECTED',
+            outcomeReason: `${error}: ${detail.name} ended ${detail.status} before it took the lock; nothing changed`,
+            ...(stopped.state ? { evidence: [`stopped in: ${stopped.state}`] } : {}),
+          },
+    );
+    return { action: 'recorded', status: 'REJECTED' };
+  }
+  if (TERMINAL_STATUSES.has(record.status)) return { action: 'none', reason: `deployment ${deploymentId} already ended ${record.status}` };
+  // A recovery input started by hand for a deployment that still runs changed nothing: it is no attempt.
+  if (asked.recover) {
+    const status = await executionStatus(record.executionArn);
+    if (!ENDED_STATUSES.has(status)) return { action: 'none', reason: `deployment ${deploymentId} is still running (${status})` };
+  }
+
+  const why = describeEnd(detail, await end());
+  if (attempt >= MAX_RECOVERY_ATTEMPTS) {
+    await finishDeployment(record, {
+      status: 'ROLLBACK_FAILED',
+      outcomeReason: `RecoveryFailed: ${MAX_RECOVERY_ATTEMPTS} recovery executions did not finish the rollback; last: ${why}. Check the listener weights of ${record.service}.`,
+    });
+    // The lock stays, as after any failed rollback, until an operator resolves it ("baton unlock").
+    logger.error('ROLLBACK_FAILED: recovery gave up; production needs attention', { recovering: deploymentId });
+    return { action: 'gave-up', attempts: attempt };
+  }
+  // A deployment stopped by a newer image (onNewerImage "supersede") says so in its rollback record.
+  if (record.supersededBy && detail.status === 'ABORTED' && !asked.recover) {
+    return startRecovery(detail, recoveryExecutionName(deploymentId, attempt + 1), {
+      recover: deploymentId,
+      error: 'Superseded',
+      cause: `superseded by ${record.supersededBy}; execution ${detail.name} was stopped and its deployment rolled back`,
+    });
+  }
+  return startRecovery(detail, recoveryExecutionName(deploymentId, attempt + 1), { recover: deploymentId, error, cause: why });
+}
 
 /**
  * A release execution that ended without a verdict: a release recovery

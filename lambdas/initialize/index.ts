@@ -4,9 +4,9 @@
  * A dry run takes no lock and writes nothing.
  */
 
-import { imageRefOf, olderThan } from '../shared/aws/images.ts';
+import { imageRefOf, pushTimes } from '../shared/aws/images.ts';
 import type { ServiceConfig } from '../shared/config-schema.ts';
-import { type DeploymentState, ExecutionEnvelopeSchema } from '../shared/contract.ts';
+import { type DeploymentRequest, type DeploymentState, ExecutionEnvelopeSchema } from '../shared/contract.ts';
 import { describeHolder, describeRef, lockFor, startState } from '../shared/deployment-start.ts';
 import { createRecord, type LockItem } from '../shared/deployments.ts';
 import { DeploymentLockedError, DuplicateTriggerError, SupersededError, UnknownServiceError } from '../shared/errors.ts';
@@ -14,6 +14,7 @@ import { takeLock } from '../shared/lock-holder.ts';
 import { logger } from '../shared/logger.ts';
 import { recordBase } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
+import { QUEUEING_TRIGGERS, queueBehind } from '../shared/queue.ts';
 import { parseRequest } from '../shared/request.ts';
 import { pipelineConfig } from '../shared/runtime-config.ts';
 
@@ -43,7 +44,7 @@ export const handler = definePhase('initialize', ExecutionEnvelopeSchema, async 
       throw new DeploymentLockedError(
         `${service.name} was locked by ${describeHolder(taken.holder)}, and another deployment took the lock first`,
       );
-    return refuse(service, lock, taken.holder, taken.why);
+    return refuse(service, request, lock, taken.holder, taken.why);
   }
   if (taken.warning) state.warnings.push(taken.warning);
   await createRecord(recordBase(state));
@@ -53,11 +54,13 @@ export const handler = definePhase('initialize', ExecutionEnvelopeSchema, async 
 
 /**
  * The lock is held by a live holder: a duplicate of the holder ends
- * DUPLICATE, an image older than the holder's ends SUPERSEDED, and anything
- * else is refused naming the holder.
+ * DUPLICATE, an image older than the holder's ends SUPERSEDED, a newer one
+ * pushed to ECR or deployed with the CLI is queued (ends QUEUED, see
+ * lambdas/shared/queue.ts), and anything else is refused naming the holder.
  */
 async function refuse(
   service: ServiceConfig,
+  request: DeploymentRequest,
   lock: Omit<LockItem, 'pk' | 'sk'>,
   holder: LockItem,
   why: string | undefined,
@@ -68,14 +71,18 @@ async function refuse(
       `${service.name} is already deploying ${describeRef(lock.imageRef)} (deployment ${holder.deploymentId}); this trigger changes nothing`,
     );
   }
-  // A rollback's reference names no image, so it is never superseded: going back is what it is for.
+  // A rollback's reference names no image, so it is never superseded (going back is what it is for) nor queued behind.
   const mine = imageRefOf(lock.imageRef);
   const theirs = imageRefOf(holder.imageRef);
-  const older = mine && theirs ? await olderThan(service.ecr.repositoryName, mine, theirs) : undefined;
-  if (older) {
+  const times = mine && theirs ? await pushTimes(service.ecr.repositoryName, mine, theirs) : undefined;
+  if (times && times.candidate.getTime() < times.reference.getTime()) {
     throw new SupersededError(
-      `${describeRef(lock.imageRef)} (pushed ${older.candidate.toISOString()}) is older than ${describeRef(holder.imageRef)} (pushed ${older.reference.toISOString()}), which ${described} is deploying; releases do not go backwards by accident (use "baton rollback" to go back)`,
+      `${describeRef(lock.imageRef)} (pushed ${times.candidate.toISOString()}) is older than ${describeRef(holder.imageRef)} (pushed ${times.reference.toISOString()}), which ${described} is deploying; releases do not go backwards by accident (use "baton rollback" to go back)`,
     );
+  }
+  // A release's services move together: an image newer than a release's is refused, not queued.
+  if (times && times.candidate.getTime() > times.reference.getTime() && QUEUEING_TRIGGERS.has(request.trigger) && !holder.release) {
+    return queueBehind(service, lock, holder, request, times.candidate);
   }
   throw new DeploymentLockedError(`${service.name} is locked by ${described}${why ? `: ${why}` : ''}`);
 }

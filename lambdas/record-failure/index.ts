@@ -1,6 +1,6 @@
 /**
  * record failure: the terminal record for an execution that did not reach a
- * deployment (REJECTED, DUPLICATE, SUPERSEDED) or whose rollback failed (ROLLBACK_FAILED).
+ * deployment (REJECTED, DUPLICATE, SUPERSEDED, QUEUED) or whose rollback failed (ROLLBACK_FAILED).
  * Releases the lock of a rejected execution if, and only if, it holds it; a
  * failed rollback keeps it (the execution goes on retrying the rollback).
  */
@@ -36,7 +36,7 @@ export const RecordFailureInputSchema = z.object({
 export type RecordFailureInput = z.infer<typeof RecordFailureInputSchema>;
 
 /** The request fields a record keeps. */
-const RECORDED_FIELDS = ['service', 'imageTag', 'imageDigest', 'dryRun', 'trigger', 'requestedBy', 'reason'] as const;
+const RECORDED_FIELDS = ['service', 'imageTag', 'imageDigest', 'dryRun', 'trigger', 'requestedBy', 'reason', 'queuedFrom'] as const;
 
 /** The most of an error message a record, its event and its notification carry. */
 export const MAX_RECORDED_CAUSE = 2000;
@@ -54,6 +54,7 @@ export function recordedRequest(raw: unknown): {
   trigger?: string;
   requestedBy?: string;
   reason?: string;
+  queuedFrom?: string;
   omitted: string[];
 } {
   const asked: Partial<Record<(typeof RECORDED_FIELDS)[number], unknown>> =
@@ -78,6 +79,7 @@ export function recordedRequest(raw: unknown): {
     trigger: keep('trigger', fields.trigger.unwrap()),
     requestedBy: keep('requestedBy', fields.requestedBy.unwrap()),
     reason: keep('reason', fields.reason.unwrap()),
+    queuedFrom: keep('queuedFrom', fields.queuedFrom.unwrap()),
     omitted,
   };
 }
@@ -126,6 +128,7 @@ export const handler = definePhase('recordFailure', RecordFailureInputSchema, as
       reason: asked.reason,
       imageTag: asked.imageTag,
       imageDigest: asked.imageDigest,
+      queuedFrom: asked.queuedFrom,
     };
     const evidence = [
       `failed in: ${state.failedPhase ?? (kind === 'rollback-failed' ? 'Roll back' : 'unknown phase')}`,

@@ -167,6 +167,15 @@ export const ServiceConfigSchema = z.strictObject({
   scaleDownDelaySeconds: z.number().int().min(0).max(86_400).default(300),
   /** Wait for a manual approval after verify (CLI `baton approve`). */
   approval: z.boolean().default(false),
+  /**
+   * What an ECR push (or `baton deploy`) of an image newer than the one
+   * deploying does when it finds the lock held: "queue" (default) waits in the
+   * service's queue and starts when the running deployment ends (the latest
+   * queued image wins); "supersede" also stops the running deployment, which
+   * the backstop rolls back to the colour that was live, then deploys the
+   * newer image. See lambdas/shared/queue.ts.
+   */
+  onNewerImage: z.enum(['queue', 'supersede']).default('queue'),
   dependsOn: z.array(Name).default([]),
 });
 

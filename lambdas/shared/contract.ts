@@ -67,6 +67,8 @@ export const DeploymentRequestFields = z.strictObject({
   /** Who or what started the deployment; the CLI and the ECR rule set it. */
   trigger: z.enum(['console', 'cli', 'ecr']).default('console'),
   requestedBy: plainText(256).optional(),
+  /** Set by the backstop when it starts an image that waited in the service's queue: the execution that queued it. */
+  queuedFrom: z.string().regex(DEPLOYMENT_ID, { message: 'not a deployment id' }).optional(),
 });
 
 /** What a person (console, CLI) asks for. Strict: an unknown field is an error. */
@@ -193,7 +195,16 @@ export const SmokeRunSchema = z.object({
 });
 export type SmokeRun = z.infer<typeof SmokeRunSchema>;
 
-export const TerminalStatusSchema = z.enum(['SUCCEEDED', 'ROLLED_BACK', 'ROLLBACK_FAILED', 'REJECTED', 'DUPLICATE', 'SUPERSEDED']);
+/** QUEUED: a newer image waits in the service's queue for the deployment holding the lock (lambdas/shared/queue.ts). */
+export const TerminalStatusSchema = z.enum([
+  'SUCCEEDED',
+  'ROLLED_BACK',
+  'ROLLBACK_FAILED',
+  'REJECTED',
+  'DUPLICATE',
+  'SUPERSEDED',
+  'QUEUED',
+]);
 export type TerminalStatus = z.infer<typeof TerminalStatusSchema>;
 
 export const DeploymentStateSchema = z.object({

@@ -216,6 +216,10 @@ export interface DeploymentRecord {
   readonly outcomeReason?: string;
   readonly evidence?: string[];
   readonly warnings?: string[];
+  /** For an image that waited in the service's queue: the execution that queued it (lambdas/shared/queue.ts). */
+  readonly queuedFrom?: string;
+  /** Set on a running deployment a newer image supersedes (onNewerImage "supersede"): that image and its execution. */
+  readonly supersededBy?: string;
   /** JSON of what a recovery execution needs to roll this deployment back (see outcome.ts resumePoint). */
   readonly resume?: string;
 }

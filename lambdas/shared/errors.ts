@@ -55,6 +55,9 @@ export class LockLostError extends BatonError {}
 /** A newer image of the service is already live or deploying: this older one would move the release backwards. */
 export class SupersededError extends BatonError {}
 
+/** A newer image found the lock held: it waits in the service's queue (lambdas/shared/queue.ts) and starts when the holder ends. */
+export class QueuedError extends BatonError {}
+
 /** The release a rollback asks for cannot be redeployed (unknown, another service, or did not succeed). */
 export class RollbackTargetError extends BatonError {}
 

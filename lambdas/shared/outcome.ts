@@ -12,6 +12,7 @@ import { formatIssues } from './zod-format.ts';
 export const REJECTION_STATUS: Readonly<Record<string, TerminalStatus>> = {
   DuplicateTriggerError: 'DUPLICATE',
   SupersededError: 'SUPERSEDED',
+  QueuedError: 'QUEUED',
 };
 
 /** Lambda puts `{"errorType","errorMessage","trace"}` in Cause; other sources put plain text. */
@@ -99,6 +100,7 @@ export function recordBase(state: DeploymentState): DeploymentRecord {
     trigger: state.request.trigger,
     requestedBy: state.request.requestedBy,
     reason: state.request.reason,
+    queuedFrom: state.request.queuedFrom,
     imageTag: state.request.imageTag ?? state.request.pushedTag ?? state.image?.tag,
     imageDigest: state.image?.digest ?? state.request.imageDigest,
     strategy: state.strategy.type,

@@ -1,8 +1,10 @@
 /**
  * The backstop: an EventBridge rule on this state machine's executions that
- * end ABORTED, TIMED_OUT or FAILED, invoking the backstop function, which
- * starts a recovery execution for any deployment left without a terminal
- * record. Catch cannot cover a stopped or timed-out execution; this does.
+ * end (SUCCEEDED, ABORTED, TIMED_OUT or FAILED), invoking the backstop
+ * function, which starts a recovery execution for any deployment left without
+ * a terminal record (Catch cannot cover a stopped or timed-out execution;
+ * this does), then the image waiting in the service's queue once the lock is
+ * free (lambdas/shared/queue.ts).
  */
 import { Duration } from 'aws-cdk-lib';
 import { Rule } from 'aws-cdk-lib/aws-events';
@@ -30,11 +32,12 @@ export class Backstop extends Construct {
       retentionPeriod: Duration.days(14),
     });
     this.rule = new Rule(this, 'ExecutionEnded', {
-      description: 'Baton backstop: roll back deployments whose execution was stopped, timed out or failed without a terminal record',
+      description:
+        'Baton backstop: roll back deployments whose execution was stopped, timed out or failed without a terminal record; start the queued image',
       eventPattern: {
         source: ['aws.states'],
         detailType: ['Step Functions Execution Status Change'],
-        detail: { status: ['ABORTED', 'TIMED_OUT', 'FAILED'], stateMachineArn: [props.stateMachine.stateMachineArn] },
+        detail: { status: ['SUCCEEDED', 'ABORTED', 'TIMED_OUT', 'FAILED'], stateMachineArn: [props.stateMachine.stateMachineArn] },
       },
     });
     this.rule.addTarget(

@@ -48,7 +48,17 @@ export interface PhaseSpec {
 export const PHASES: Record<PhaseName, PhaseSpec> = {
   initialize: {
     dir: 'initialize',
-    needs: ['readListener', 'lock', 'writeRecord', 'readImages', 'readRecord', 'inspectLockHolder', 'trackPhase', 'publishEvents'],
+    needs: [
+      'readListener',
+      'lock',
+      'writeRecord',
+      'readImages',
+      'readRecord',
+      'inspectLockHolder',
+      'supersede',
+      'trackPhase',
+      'publishEvents',
+    ],
     description: 'Validates the request, takes the lock, resolves the live colour',
     readsConfig: true,
   },
@@ -171,8 +181,9 @@ export const PHASES: Record<PhaseName, PhaseSpec> = {
   },
   backstop: {
     dir: 'backstop',
-    needs: ['readRecord', 'writeRecord', 'lock', 'readExecution', 'notify', 'publishEvents'],
-    description: 'Starts a recovery when an execution is stopped, times out or fails without a terminal record',
+    // readImages: a queued image older than the one that just went live does not start (lambdas/shared/queue.ts).
+    needs: ['readRecord', 'writeRecord', 'lock', 'readExecution', 'readImages', 'notify', 'publishEvents'],
+    description: 'Starts a recovery when an execution ends without a terminal record, then the queued image',
   },
 };
 

@@ -27,6 +27,7 @@ export type PermissionNeed =
   | 'writeRecord'
   | 'inspectLockHolder'
   | 'readExecution'
+  | 'supersede'
   | 'trackPhase'
   | 'publishEvents'
   | 'notify';
@@ -172,6 +173,16 @@ export function statementsFor(needs: readonly PermissionNeed[], scope: Scope): P
           ['states:DescribeExecution', 'states:GetExecutionHistory'],
           [`arn:${partition}:states:${region}:${account}:execution:${stateMachineName(config.pipeline)}:*`],
         );
+        break;
+      case 'supersede':
+        // onNewerImage "supersede": a newer image stops the running deployment's execution (the backstop rolls it back).
+        // Granted only when a service asks for it; executions of this state machine only.
+        if (services.some((s) => s.onNewerImage === 'supersede')) {
+          allow(
+            ['states:StopExecution'],
+            [`arn:${partition}:states:${region}:${account}:execution:${stateMachineName(config.pipeline)}:*`],
+          );
+        }
         break;
       case 'readRecord':
         allow(['dynamodb:GetItem'], [scope.table.tableArn]);

@@ -68,6 +68,7 @@ export class PipelineStateMachine extends Construct {
       new Choice(this, S.isDuplicate)
         .when(Condition.stringEquals(PAYLOAD_PATHS.outcomeStatus, 'DUPLICATE'), new Succeed(this, S.duplicate))
         .when(Condition.stringEquals(PAYLOAD_PATHS.outcomeStatus, 'SUPERSEDED'), new Succeed(this, S.superseded))
+        .when(Condition.stringEquals(PAYLOAD_PATHS.outcomeStatus, 'QUEUED'), new Succeed(this, S.queued))
         .otherwise(states.failWithOutcome(S.rejected)),
     );
     const rollback = states.rollbackLoop(n, states.failWithOutcome(S.rolledBack));

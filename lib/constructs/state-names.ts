@@ -38,6 +38,7 @@ export const STATE_NAMES = {
   isDuplicate: 'Is the trigger redundant?',
   duplicate: 'Duplicate trigger ignored',
   superseded: 'Older image superseded',
+  queued: 'Newer image queued',
   rejected: 'Deployment rejected',
   recordRollbackFailure: 'Record rollback failure',
   waitRetryRollback: 'Wait before retrying rollback',

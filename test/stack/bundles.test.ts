@@ -54,6 +54,10 @@ function sentOnlyIf(config: BatonConfig, phase: PhaseName, command: string): boo
   // writes the record, the lease or events; record-smoke-test does, outside the VPC.
   if (phase === 'smokeTest' && ['UpdateItem', 'GetItem', 'PutEvents'].includes(command)) return false;
   switch (command) {
+    // initialize stops a running deployment only for a service with onNewerImage "supersede" (lambdas/shared/queue.ts),
+    // and 'supersede' grants states:StopExecution only then.
+    case 'StopExecution':
+      return phase !== 'initialize' || config.services.some((service) => service.onNewerImage === 'supersede');
     // listener.ts modifies a rule only for a configured listener-rule ARN; writeListener grants ModifyRule on exactly those.
     case 'ModifyRule':
       return config.services.some((service) =>

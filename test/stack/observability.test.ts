@@ -528,6 +528,7 @@ describe('observability of the stack for the example config', () => {
           'DeploymentRejected',
           'DeploymentDuplicate',
           'DeploymentSuperseded',
+          'DeploymentQueued',
           'DeploymentDuration',
         ]
           .map((name) => `Baton ${name} service web`)

@@ -9,7 +9,15 @@ import { BatonConfigSchema } from '../../lambdas/shared/config-schema.ts';
 import { DeploymentRequestSchema } from '../../lambdas/shared/contract.ts';
 import { RELEASE_STATE_NAMES, STATE_NAMES } from '../../lib/constructs/pipeline-state-machine.ts';
 import { copyWithOwnResources, exampleConfig, rawExampleConfig } from '../fixtures/config.ts';
-import { type AslDefinition, type AslState, logicalIdOf, type Synthesis, stateMachineDefinition, synth } from '../fixtures/synth.ts';
+import {
+  type AslDefinition,
+  type AslState,
+  logicalIdOf,
+  resolveToString,
+  type Synthesis,
+  stateMachineDefinition,
+  synth,
+} from '../fixtures/synth.ts';
 
 const S = STATE_NAMES;
 
@@ -259,7 +267,7 @@ describe('triggers of the Baton stack for the example config', () => {
       backstopFunctionId = logicalIdOf(synthesis.stack, synthesis.stack.phases.functions.backstop);
     });
 
-    it('matches the pipeline executions that end ABORTED, TIMED_OUT or FAILED', () => {
+    it('matches the pipeline executions that end SUCCEEDED (to start a queued image), ABORTED, TIMED_OUT or FAILED', () => {
       // Act
       const pattern = rule.Properties.EventPattern;
 
@@ -267,7 +275,7 @@ describe('triggers of the Baton stack for the example config', () => {
       expect(pattern).toEqual({
         source: ['aws.states'],
         'detail-type': ['Step Functions Execution Status Change'],
-        detail: { status: ['ABORTED', 'TIMED_OUT', 'FAILED'], stateMachineArn: [{ Ref: stateMachineId }] },
+        detail: { status: ['SUCCEEDED', 'ABORTED', 'TIMED_OUT', 'FAILED'], stateMachineArn: [{ Ref: stateMachineId }] },
       });
     });
 
@@ -535,5 +543,35 @@ describe('the approval window of a config with pipeline.approvalTimeoutSeconds 6
     // Assert
     expect(wait.HeartbeatSeconds).toBe(600);
     expect(wait.TimeoutSeconds).toBe(900);
+  });
+});
+
+describe('onNewerImage and the initialize role', () => {
+  /** The states:StopExecution statements of the initialize function's role, for a config. */
+  function stopStatements(onNewerImage: 'queue' | 'supersede'): Statement[] {
+    const raw = exampleConfig();
+    for (const service of raw.services) service.onNewerImage = onNewerImage;
+    const synthesis = synth(raw);
+    const roleId = logicalIdOf(synthesis.stack, synthesis.stack.phases.roles.initialize);
+    return allowStatementsOf(synthesis, roleId).filter((statement) => [statement.Action].flat().includes('states:StopExecution'));
+  }
+
+  it('grants no states:StopExecution while every service queues a newer image', () => {
+    // Act / Assert
+    expect(stopStatements('queue')).toEqual([]);
+  });
+
+  it('grants states:StopExecution on executions of this state machine only when a service supersedes', () => {
+    // Act
+    const statements = stopStatements('supersede');
+
+    // Assert
+    expect(statements.map((statement) => ({ Action: statement.Action, Resource: resolveToString(statement.Resource) }))).toEqual([
+      {
+        // CDK merges it with inspectLockHolder's DescribeExecution on the same resource.
+        Action: ['states:DescribeExecution', 'states:StopExecution'],
+        Resource: ['arn:', '${AWS::Partition}', ':states:eu-west-1:123456789012:execution:baton-production:*'].join(''),
+      },
+    ]);
   });
 });

@@ -1,3 +1,4 @@
+import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import {
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
@@ -11,13 +12,14 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler, MAX_RECOVERY_ATTEMPTS, recoveryExecutionName } from '../../lambdas/backstop/index.ts';
 import { ContractViolationError } from '../../lambdas/shared/errors.ts';
 import { failure, isPhaseBookkeeping, isPhaseRun, rejectByDefault, updatedFields } from '../fixtures/aws.ts';
-import { ACCOUNT, DEPLOYMENT_ID, EXECUTION_ARN, NEW_TAG, NOW, REGION, STARTED_AT } from '../fixtures/state.ts';
+import { ACCOUNT, DEPLOYMENT_ID, EXECUTION_ARN, NEW_DIGEST, NEW_IMAGE_URI, NEW_TAG, NOW, REGION, STARTED_AT } from '../fixtures/state.ts';
 import { captureMetrics, type EmfLine, metricNames, spyOnLogger } from '../fixtures/telemetry.ts';
 
 const TABLE = 'baton-test-deployments';
 const STATE_MACHINE_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:baton-production`;
 const recordKey = (deploymentId: string) => ({ pk: `DEPLOYMENT#${deploymentId}`, sk: 'RECORD' });
 const RECORD_KEY = recordKey(DEPLOYMENT_ID);
+const QUEUE_KEY = { pk: 'QUEUE#web', sk: 'QUEUE' };
 const EXPIRES_AT = Math.floor(Date.parse(NOW) / 1000) + 400 * 86_400;
 /** The condition finishRecord puts on every terminal status but ROLLED_BACK. */
 const STILL_RUNNING = 'attribute_not_exists(pk) OR #f_status = :running';
@@ -66,6 +68,7 @@ function recoveryInput(deploymentId: string): string {
 describe('backstop', () => {
   const sfnMock = mockClient(SFNClient);
   const dynamoMock = mockClient(DynamoDBDocumentClient);
+  const ecrMock = mockClient(ECRClient);
   let metrics: EmfLine[];
 
   /** The deployment record as DynamoDB returns it (key attributes included), or no record. */
@@ -116,10 +119,12 @@ describe('backstop', () => {
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(new Date(NOW));
-    rejectByDefault(sfnMock, dynamoMock);
+    rejectByDefault(sfnMock, dynamoMock, ecrMock);
     // By default the history adds nothing to the event, and the recovered deployment's execution has ended.
     sfnMock.on(GetExecutionHistoryCommand).resolves({ events: [] });
     sfnMock.on(DescribeExecutionCommand).resolves({ status: 'ABORTED' });
+    // Nothing waits in web's queue unless a test says so.
+    dynamoMock.on(GetCommand, { TableName: TABLE, Key: QUEUE_KEY, ConsistentRead: true }).resolves({});
     metrics = captureMetrics();
   });
 
@@ -129,7 +134,17 @@ describe('backstop', () => {
   });
 
   describe('statuses and events it leaves alone', () => {
-    it.each(['SUCCEEDED', 'RUNNING', 'PENDING_REDRIVE'])('needs no backstop for an execution %s, and calls nothing', async (status) => {
+    it('needs no backstop for an execution SUCCEEDED: it only looks into the service queue, which is empty', async () => {
+      // Act
+      const result = await handler(statusChange(DEPLOYMENT_ID, 'SUCCEEDED'));
+
+      // Assert
+      expect(result).toEqual({ action: 'none', reason: 'status SUCCEEDED needs no backstop' });
+      expect(sfnMock).not.toHaveReceivedAnyCommand();
+      expect(dynamoMock.commandCalls(GetCommand).map((call) => call.args[0].input.Key)).toEqual([QUEUE_KEY]);
+    });
+
+    it.each(['RUNNING', 'PENDING_REDRIVE'])('needs no backstop for an execution %s, and calls nothing', async (status) => {
       // Arrange
       const event = statusChange(DEPLOYMENT_ID, status);
 
@@ -158,6 +173,132 @@ describe('backstop', () => {
       expect(error.message).toMatch(/^backstop received a payload out of contract: /);
       expect(sfnMock).not.toHaveReceivedAnyCommand();
       expect(dynamoMock).not.toHaveReceivedAnyCommand();
+    });
+  });
+
+  describe('the image queued for the service (lambdas/shared/queue.ts)', () => {
+    const QUEUED_BY = 'web-20250304-100100-9c9c';
+    const ENTRY = {
+      ...QUEUE_KEY,
+      service: 'web',
+      deploymentId: QUEUED_BY,
+      executionArn: executionArn(QUEUED_BY),
+      request: { service: 'web', imageTag: 'v1.4.3', trigger: 'ecr', hotfix: false, dryRun: false },
+      repositoryName: 'web',
+      imageRef: 'tag:v1.4.3',
+      pushedAtMs: Date.parse('2025-03-04T10:01:00.000Z'),
+      queuedAt: '2025-03-04T10:01:30.000Z',
+      behind: DEPLOYMENT_ID,
+    };
+    const LOCK_KEY = { pk: 'LOCK#web', sk: 'LOCK' };
+
+    function givenQueued() {
+      dynamoMock.on(GetCommand, { TableName: TABLE, Key: QUEUE_KEY, ConsistentRead: true }).resolves({ Item: ENTRY });
+    }
+
+    function givenLock(holder: string | undefined) {
+      dynamoMock
+        .on(GetCommand, { TableName: TABLE, Key: LOCK_KEY, ConsistentRead: true })
+        .resolves(holder ? { Item: { ...LOCK_KEY, service: 'web', deploymentId: holder } } : {});
+    }
+
+    beforeEach(() => {
+      givenQueued();
+      givenRecord('SUCCEEDED');
+      dynamoMock.on(DeleteCommand, { TableName: TABLE, Key: QUEUE_KEY }).resolves({});
+    });
+
+    it('starts the queued image once the lock is free, saying where it came from, then deletes exactly that entry', async () => {
+      // Arrange
+      givenLock(undefined);
+      givenStartSucceeds();
+
+      // Act
+      const result = await handler(statusChange(DEPLOYMENT_ID, 'SUCCEEDED'));
+
+      // Assert
+      expect(result).toEqual({
+        action: 'none',
+        reason: 'status SUCCEEDED needs no backstop',
+        queue: { action: 'started', execution: `${QUEUED_BY}-dequeued`, queuedFrom: QUEUED_BY },
+      });
+      expect(starts().map(({ input, ...rest }) => ({ ...rest, input: JSON.parse(input ?? 'null') }))).toEqual([
+        { stateMachineArn: STATE_MACHINE_ARN, name: `${QUEUED_BY}-dequeued`, input: { ...ENTRY.request, queuedFrom: QUEUED_BY } },
+      ]);
+      expect(dynamoMock.commandCalls(DeleteCommand).map((call) => call.args[0].input)).toEqual([
+        {
+          TableName: TABLE,
+          Key: QUEUE_KEY,
+          ConditionExpression: 'deploymentId = :queuedBy',
+          ExpressionAttributeValues: { ':queuedBy': QUEUED_BY },
+        },
+      ]);
+    });
+
+    it('treats a queued execution a redelivered event already started (ExecutionAlreadyExists) as started, and deletes the entry', async () => {
+      // Arrange
+      givenLock(undefined);
+      sfnMock.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
+
+      // Act
+      const result = await handler(statusChange(DEPLOYMENT_ID, 'SUCCEEDED'));
+
+      // Assert
+      expect(result.queue).toEqual({ action: 'started', execution: `${QUEUED_BY}-dequeued`, queuedFrom: QUEUED_BY });
+      expect(dynamoMock).toHaveReceivedCommandTimes(DeleteCommand, 1);
+    });
+
+    it('does not start an image older than the one that just went live: it deletes the entry and records it SUPERSEDED', async () => {
+      // Arrange: the ended deployment put NEW_DIGEST live (pushed 10:05); v1.4.3 was pushed at 10:01.
+      givenLock(undefined);
+      dynamoMock.on(GetCommand, { TableName: TABLE, Key: RECORD_KEY, ConsistentRead: true }).resolves({
+        Item: {
+          ...RECORD_KEY,
+          deploymentId: DEPLOYMENT_ID,
+          service: 'web',
+          status: 'SUCCEEDED',
+          executionArn: EXECUTION_ARN,
+          startedAt: STARTED_AT,
+          trigger: 'cli',
+          newRelease: { image: NEW_IMAGE_URI, secrets: [] },
+        },
+      });
+      ecrMock
+        .on(DescribeImagesCommand, { repositoryName: 'web', imageIds: [{ imageTag: 'v1.4.3' }] })
+        .resolves({ imageDetails: [{ imagePushedAt: new Date('2025-03-04T10:01:00.000Z') }] });
+      ecrMock
+        .on(DescribeImagesCommand, { repositoryName: 'web', imageIds: [{ imageDigest: NEW_DIGEST }] })
+        .resolves({ imageDetails: [{ imagePushedAt: new Date('2025-03-04T10:05:00.000Z') }] });
+      givenFinishSucceeds(`${QUEUED_BY}-dequeued`);
+      const reason = `SupersededError: image tag v1.4.3 (pushed 2025-03-04T10:01:00.000Z), queued by ${QUEUED_BY}, is older than the image deployment ${DEPLOYMENT_ID} just put live (pushed 2025-03-04T10:05:00.000Z); it does not start`;
+
+      // Act
+      const result = await handler(statusChange(DEPLOYMENT_ID, 'SUCCEEDED'));
+
+      // Assert
+      expect(result.queue).toEqual({ action: 'dropped', queuedFrom: QUEUED_BY, reason });
+      expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
+      expect(dynamoMock).toHaveReceivedCommandTimes(DeleteCommand, 1);
+      expect(updatedFields(updates()[0])).toMatchObject({
+        deploymentId: `${QUEUED_BY}-dequeued`,
+        status: 'SUPERSEDED',
+        queuedFrom: QUEUED_BY,
+        imageTag: 'v1.4.3',
+        outcomeReason: reason,
+      });
+    });
+
+    it('leaves the entry waiting while the lock is held (a deployment, a recovery, or ROLLBACK_FAILED for an operator)', async () => {
+      // Arrange
+      givenLock('web-20250304-100500-aaaa');
+
+      // Act
+      const result = await handler(statusChange(QUEUED_BY, 'SUCCEEDED'));
+
+      // Assert
+      expect(result.queue).toEqual({ action: 'waiting', holder: 'web-20250304-100500-aaaa' });
+      expect(sfnMock).not.toHaveReceivedAnyCommand();
+      expect(dynamoMock).not.toHaveReceivedCommand(DeleteCommand);
     });
   });
 

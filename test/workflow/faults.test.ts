@@ -19,7 +19,9 @@ describe('each fault alone', () => {
       expect(record(result)?.status).toBe(expected);
       expect(String(record(result)?.outcomeReason ?? '')).not.toBe('');
       const traffic = weights(result);
-      if (expected === 'SUCCEEDED') expect(traffic).toEqual({ blue: 0, green: 100 });
+      // The newer image queued meanwhile deploys after this one, back onto blue.
+      if (name === 'lock-held') expect(traffic).toEqual({ blue: 100, green: 0 });
+      else if (expected === 'SUCCEEDED') expect(traffic).toEqual({ blue: 0, green: 100 });
       else if (name === 'listener-split') expect(traffic).toEqual({ blue: 80, green: 20 });
       // The lock went to another deployment before any shift: this one leaves traffic where it was, on blue.
       else if (name === 'lock-lost') expect(traffic).toEqual({ blue: 100, green: 0 });
@@ -96,7 +98,7 @@ describe('faults in combination', () => {
     expect(weights(result)).toEqual({ blue: 100, green: 0 });
   });
 
-  it('deploys once while a duplicate ends DUPLICATE and a concurrent newer image is rejected naming the holder', async () => {
+  it('deploys once while a duplicate ends DUPLICATE and a concurrent newer image is queued, then deploys it', async () => {
     // Arrange / Act
     const result = await run({ faults: ['lock-held', 'duplicate-trigger'] });
 
@@ -104,11 +106,13 @@ describe('faults in combination', () => {
     expect(record(result)?.status).toBe('SUCCEEDED');
     expect(record(result, 'deploy-1-duplicate')?.status).toBe('DUPLICATE');
     expect(record(result, 'deploy-1-concurrent')).toMatchObject({
-      status: 'REJECTED',
+      status: 'QUEUED',
       outcomeReason:
-        'DeploymentLockedError: web is locked by deployment deploy-1 (image tag v1.4.2, since 2026-11-23T09:00:00.000Z, execution arn:aws:states:eu-west-1:123456789012:execution:baton-production:deploy-1)',
+        'QueuedError: image tag v1.4.3 (pushed 2026-11-23T09:00:00.000Z) is queued behind deployment deploy-1 (image tag v1.4.2, since 2026-11-23T09:00:00.000Z, execution arn:aws:states:eu-west-1:123456789012:execution:baton-production:deploy-1); it deploys when that deployment ends, unless a newer image is queued meanwhile (execution deploy-1-concurrent-dequeued)',
     });
+    expect(record(result, 'deploy-1-concurrent-dequeued')).toMatchObject({ status: 'SUCCEEDED', imageTag: 'v1.4.3' });
     expect(result.model.table.get('LOCK#web|LOCK')).toBeUndefined();
-    expect(weights(result)).toEqual({ blue: 0, green: 100 });
+    expect(result.model.table.get('QUEUE#web|QUEUE')).toBeUndefined();
+    expect(weights(result)).toEqual({ blue: 100, green: 0 });
   });
 });

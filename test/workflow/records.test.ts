@@ -14,7 +14,7 @@ import type { SimulationContext } from '../../sim/context.ts';
 import { type OpenSimulation, openSimulation, type SimulationResult } from '../../sim/engine.ts';
 import { FAULTS } from '../../sim/faults.ts';
 import { EXAMPLE_CONFIG_PATH, exampleConfig } from '../fixtures/config.ts';
-import { exampleAccount, REJECTED, record, run, runWith, SMOKE_TEST, weights } from '../fixtures/simulation.ts';
+import { exampleAccount, record, run, runWith, SMOKE_TEST, weights } from '../fixtures/simulation.ts';
 
 const EXECUTION_ARN = 'arn:aws:states:eu-west-1:123456789012:execution:baton-production:deploy-1';
 const CONSOLE_URL = `https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/${EXECUTION_ARN}`;
@@ -593,7 +593,7 @@ describe('records of the lock faults', () => {
     expect(result.model.notifications.map((n) => n.subject)).toEqual(['Baton: web v1.4.0 SUPERSEDED', 'Baton: web v1.4.2 SUCCEEDED']);
   });
 
-  it('rejects a concurrent newer image in initialize and leaves the holder record whole', async () => {
+  it('queues a concurrent newer image in initialize (QUEUED) and leaves the holder record whole', async () => {
     // Arrange / Act
     const result = await run({ faults: ['lock-held'] });
 
@@ -605,9 +605,11 @@ describe('records of the lock faults', () => {
       'Is it a release?',
       'Initialize',
       'Initialize failed',
-      ...REJECTED,
+      'Record rejection',
+      'Is the trigger redundant?',
+      'Newer image queued',
     ]);
-    expect(record(result, 'deploy-1-concurrent')?.status).toBe('REJECTED');
+    expect(record(result, 'deploy-1-concurrent')?.status).toBe('QUEUED');
     expect(record(result)?.warnings).toEqual([]);
     expect(Object.keys(phasesOf(result))).toEqual(PHASES);
   });

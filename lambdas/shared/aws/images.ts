@@ -1,6 +1,7 @@
 /**
  * When an image was pushed, to keep releases moving forward: a trigger for an
- * image older than the one live or deploying is SUPERSEDED.
+ * image older than the one live or deploying is SUPERSEDED; a newer one is
+ * queued (lambdas/shared/queue.ts).
  */
 import { DescribeImagesCommand, ImageNotFoundException } from '@aws-sdk/client-ecr';
 import * as clients from '../clients.ts';
@@ -25,12 +26,22 @@ export async function pushedAt(repositoryName: string, image: ImageRef): Promise
   }
 }
 
+/** Both push times, or undefined when either is unknown. */
+export async function pushTimes(
+  repositoryName: string,
+  candidate: ImageRef,
+  reference: ImageRef,
+): Promise<{ candidate: Date; reference: Date } | undefined> {
+  const [mine, theirs] = await Promise.all([pushedAt(repositoryName, candidate), pushedAt(repositoryName, reference)]);
+  return mine && theirs ? { candidate: mine, reference: theirs } : undefined;
+}
+
 /** Both push times when `candidate` was pushed before `reference`; undefined otherwise or when either is unknown. */
 export async function olderThan(
   repositoryName: string,
   candidate: ImageRef,
   reference: ImageRef,
 ): Promise<{ candidate: Date; reference: Date } | undefined> {
-  const [mine, theirs] = await Promise.all([pushedAt(repositoryName, candidate), pushedAt(repositoryName, reference)]);
-  return mine && theirs && mine.getTime() < theirs.getTime() ? { candidate: mine, reference: theirs } : undefined;
+  const times = await pushTimes(repositoryName, candidate, reference);
+  return times && times.candidate.getTime() < times.reference.getTime() ? times : undefined;
 }

@@ -17,6 +17,7 @@ export const OUTCOME_METRICS: Record<TerminalStatus, string> = {
   REJECTED: 'DeploymentRejected',
   DUPLICATE: 'DeploymentDuplicate',
   SUPERSEDED: 'DeploymentSuperseded',
+  QUEUED: 'DeploymentQueued',
 };
 export const DEPLOYMENT_DURATION = 'DeploymentDuration';
 export const PHASE_DURATION = 'PhaseDuration';
