@@ -44,6 +44,7 @@ const OUTCOME_METRIC_ROWS = [
   ['REJECTED', 'DeploymentRejected'],
   ['DUPLICATE', 'DeploymentDuplicate'],
   ['SUPERSEDED', 'DeploymentSuperseded'],
+  ['QUEUED', 'DeploymentQueued'],
 ] as const;
 
 /** What the update returns with ReturnValues ALL_NEW: the record as the update left it. */

@@ -44,6 +44,8 @@ describe('a recovery input started by hand', () => {
     expect(lockDuringDeploy).toMatchObject({ deploymentId: 'deploy-1', executionArn: `${ARN}:deploy-1` });
     expect(result.backstop).toEqual([
       { execution: 'deploy-1-console', result: { action: 'none', reason: 'deployment deploy-1 is still running (RUNNING)' } },
+      // The deployment's own end: its record is closed and nothing waits in the queue.
+      { execution: 'deploy-1', result: { action: 'none', reason: 'status SUCCEEDED needs no backstop' } },
     ]);
     expect(result.main.status).toBe('SUCCEEDED');
     expect(record(result)).toMatchObject({ status: 'SUCCEEDED' });
