@@ -98,7 +98,7 @@ export const handler = definePhase('recordFailure', RecordFailureInputSchema, as
     );
     // Initialize fails before the record exists, so its run could not be tracked then: it is recorded here.
     if (kind === 'rejected' && state.failedPhase === INITIALIZE_STATE) {
-      await recordPhaseRun(state.deploymentId, 'initialize', {
+      await recordPhaseRun(state.deploymentId, state, 'initialize', {
         startedAt: state.startedAt,
         endedAt: nowIso(),
         result: 'failed',
@@ -126,7 +126,7 @@ async function recordServiceFailure(state: RecordFailureInput['state']): Promise
     return { ...state, error: { Error: failed.name, Cause: `${where}: ${failed.message}` } };
   }
   const described = describeCaught(state.error ?? { Error: 'Unknown', Cause: 'no error recorded' });
-  await noteReleaseCause(state.releaseId, {
+  await noteReleaseCause(state.releaseId, state, {
     ...(state.service ? { service: state.service.name } : {}),
     deploymentId: state.deploymentId,
     ...(state.failedPhase ? { failedPhase: state.failedPhase } : {}),

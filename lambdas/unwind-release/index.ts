@@ -92,7 +92,7 @@ export const handler = definePhase(
         }),
       );
     }
-    await noteReleaseCause(releaseId, cause, { rollingBack, untouched });
+    await noteReleaseCause(releaseId, record, cause, { rollingBack, untouched });
     logger.warn('release rolling back', {
       release: record.release,
       failedService: cause.service,

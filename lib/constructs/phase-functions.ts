@@ -48,7 +48,7 @@ export interface PhaseSpec {
 export const PHASES: Record<PhaseName, PhaseSpec> = {
   initialize: {
     dir: 'initialize',
-    needs: ['readListener', 'lock', 'writeRecord', 'readImages', 'readRecord', 'inspectLockHolder', 'trackPhase', 'publishEvents'],
+    needs: ['readListener', 'takeLock', 'createRecord', 'readImages', 'readRecord', 'inspectLockHolder', 'trackPhase', 'publishEvents'],
     description: 'Validates the request, takes the lock, resolves the live colour',
     readsConfig: true,
   },
@@ -71,7 +71,7 @@ export const PHASES: Record<PhaseName, PhaseSpec> = {
   },
   prepare: {
     dir: 'prepare',
-    needs: ['readTaskDefinitions', 'registerTaskDefinition', 'writeRecord', 'readLock', 'trackPhase', 'publishEvents'],
+    needs: ['readTaskDefinitions', 'registerTaskDefinition', 'updateRecord', 'readLock', 'trackPhase', 'publishEvents'],
     description: 'Registers the release task definition',
   },
   deploy: {
@@ -101,7 +101,7 @@ export const PHASES: Record<PhaseName, PhaseSpec> = {
   },
   complete: {
     dir: 'complete',
-    needs: ['readListener', 'updateServices', 'lock', 'writeRecord', 'notify', 'readLock', 'trackPhase', 'publishEvents'],
+    needs: ['readListener', 'updateServices', 'releaseLock', 'updateRecord', 'notify', 'readLock', 'trackPhase', 'publishEvents'],
     description: 'Retires the old colour, records success, releases the lock',
   },
   rollback: {
@@ -112,8 +112,10 @@ export const PHASES: Record<PhaseName, PhaseSpec> = {
       'readServices',
       'readTargetHealth',
       'updateServices',
-      'lock',
-      'writeRecord',
+      'readLock',
+      'readRecord',
+      'releaseLock',
+      'updateRecord',
       'notify',
       'trackPhase',
       'publishEvents',
@@ -122,17 +124,17 @@ export const PHASES: Record<PhaseName, PhaseSpec> = {
   },
   recordFailure: {
     dir: 'record-failure',
-    needs: ['lock', 'writeRecord', 'notify', 'trackPhase', 'publishEvents'],
+    needs: ['releaseLock', 'updateRecord', 'notify', 'trackPhase', 'publishEvents'],
     description: 'Writes the terminal record of a rejected or failed execution',
   },
   requestApproval: {
     dir: 'request-approval',
-    needs: ['writeRecord', 'readLock', 'trackPhase', 'publishEvents'],
+    needs: ['updateRecord', 'readLock', 'trackPhase', 'publishEvents'],
     description: 'Stores the approval task token in the deployment record',
   },
   recover: {
     dir: 'recover',
-    needs: ['readRecord', 'lock', 'trackPhase', 'publishEvents'],
+    needs: ['readRecord', 'transferLock', 'trackPhase', 'publishEvents'],
     description: 'Rebuilds the state of a deployment left without a terminal record',
     readsConfig: true,
   },
@@ -149,29 +151,30 @@ export const PHASES: Record<PhaseName, PhaseSpec> = {
   },
   planRelease: {
     dir: 'plan-release',
-    needs: ['readListener', 'lock', 'writeRecord', 'readRecord', 'inspectLockHolder', 'trackPhase', 'publishEvents'],
+    // track: false (lambdas/plan-release/index.ts): no phase runs, so no trackPhase.
+    needs: ['readListener', 'takeLock', 'releaseLock', 'createRecord', 'readRecord', 'inspectLockHolder', 'publishEvents'],
     description: 'Orders the services of a release in waves and takes all their locks, or none',
     readsConfig: true,
   },
   shiftTogether: {
     dir: 'shift-together',
-    needs: ['readServices', 'readTargetHealth', 'readAlarms', 'readListener', 'writeListener', 'lock', 'trackPhase', 'publishEvents'],
+    needs: ['readServices', 'readTargetHealth', 'readAlarms', 'readListener', 'writeListener', 'readLock', 'trackPhase', 'publishEvents'],
     description: 'Moves the production weight of every service of a release at the same steps',
   },
   unwindRelease: {
     dir: 'unwind-release',
-    needs: ['readRecord', 'writeRecord', 'lock', 'notify', 'trackPhase', 'publishEvents'],
+    needs: ['readRecord', 'updateRecord', 'releaseLock', 'transferLock', 'notify', 'trackPhase', 'publishEvents'],
     description: 'Lists the services of a failed release to roll back, in reverse order; closes the untouched ones',
     readsConfig: true,
   },
   finishRelease: {
     dir: 'finish-release',
-    needs: ['readRecord', 'writeRecord', 'lock', 'notify', 'trackPhase', 'publishEvents'],
+    needs: ['readRecord', 'updateRecord', 'releaseLock', 'notify', 'trackPhase', 'publishEvents'],
     description: 'Writes the verdict of a release and announces it',
   },
   backstop: {
     dir: 'backstop',
-    needs: ['readRecord', 'writeRecord', 'lock', 'notify', 'publishEvents'],
+    needs: ['readRecord', 'updateRecord', 'notify', 'publishEvents'],
     description: 'Starts a recovery when an execution is stopped, times out or fails without a terminal record',
   },
 };

@@ -21,10 +21,13 @@ export type PermissionNeed =
   | 'readSecret'
   | 'readCache'
   | 'readAlarms'
-  | 'lock'
+  | 'takeLock'
+  | 'transferLock'
+  | 'releaseLock'
   | 'readLock'
   | 'readRecord'
-  | 'writeRecord'
+  | 'createRecord'
+  | 'updateRecord'
   | 'inspectLockHolder'
   | 'trackPhase'
   | 'publishEvents'
@@ -148,8 +151,22 @@ export function statementsFor(needs: readonly PermissionNeed[], scope: Scope): P
         // service with alarms.
         if (services.some((s) => s.alarms.length > 0)) allow(['cloudwatch:DescribeAlarms'], ['*']);
         break;
-      case 'lock':
-        allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], [scope.table.tableArn]);
+      // The table actions each function calls, and no more (lambdas/shared/deployments.ts, release-records.ts).
+      case 'takeLock':
+        // acquireLock and reclaimLock put the lock item; a refused put reads the holder.
+        allow(['dynamodb:GetItem', 'dynamodb:PutItem'], [scope.table.tableArn]);
+        break;
+      case 'transferLock':
+        // A recovery points the lock at its own execution: updates of lock items only.
+        allow(['dynamodb:UpdateItem'], [scope.table.tableArn], {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['LOCK#*'] },
+        });
+        break;
+      case 'releaseLock':
+        // releaseLock deletes the lock item: lock items only.
+        allow(['dynamodb:DeleteItem'], [scope.table.tableArn], {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['LOCK#*'] },
+        });
         break;
       case 'readLock':
         // A lock-holding phase whose lease renewal fails reads the lock to say who holds it (LockLostError): lock items only.
@@ -167,8 +184,13 @@ export function statementsFor(needs: readonly PermissionNeed[], scope: Scope): P
       case 'readRecord':
         allow(['dynamodb:GetItem'], [scope.table.tableArn]);
         break;
-      case 'writeRecord':
-        allow(['dynamodb:UpdateItem', 'dynamodb:PutItem'], [scope.table.tableArn]);
+      case 'createRecord':
+        // createRecord and createReleaseRecord put a new record (deployment or release) with its condition.
+        allow(['dynamodb:PutItem'], [scope.table.tableArn]);
+        break;
+      case 'updateRecord':
+        // annotateRecord, finishRecord and the release-record updates: never a put, never a delete.
+        allow(['dynamodb:UpdateItem'], [scope.table.tableArn]);
         break;
       case 'trackPhase':
         // Each phase writes its own start, end and result into the deployment record and renews the lock's lease:

@@ -67,7 +67,9 @@ describe('complete', () => {
     const updates = recordUpdates();
     expect(updates).toHaveLength(1);
     const [update] = updates;
-    expect(update?.ConditionExpression).toBe('attribute_not_exists(pk) OR #f_status = :running');
+    expect(update?.ConditionExpression).toBe(
+      'attribute_not_exists(pk) OR #f_owner = :owner AND #f_started = :started AND #f_status = :running',
+    );
     expect(update?.ExpressionAttributeNames).toMatchObject({ '#f_status': 'status' });
     expect(update?.ExpressionAttributeValues).toMatchObject({ ':running': 'IN_PROGRESS' });
     expect(update?.ExpressionAttributeValues).not.toHaveProperty(':same');

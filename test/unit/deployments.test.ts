@@ -313,9 +313,20 @@ describe('finishRecord', () => {
 
     // Assert
     const update = sentUpdate();
-    expect(update?.ConditionExpression).toBe('attribute_not_exists(pk) OR #f_status = :running OR #f_status = :rollbackFailed');
-    expect(update?.ExpressionAttributeNames?.['#f_status']).toBe('status');
-    expect(update?.ExpressionAttributeValues).toMatchObject({ ':running': 'IN_PROGRESS', ':rollbackFailed': 'ROLLBACK_FAILED' });
+    expect(update?.ConditionExpression).toBe(
+      'attribute_not_exists(pk) OR #f_owner = :owner AND #f_started = :started AND #f_status = :running OR #f_owner = :owner AND #f_started = :started AND #f_status = :rollbackFailed',
+    );
+    expect(update?.ExpressionAttributeNames).toMatchObject({
+      '#f_status': 'status',
+      '#f_owner': 'executionArn',
+      '#f_started': 'startedAt',
+    });
+    expect(update?.ExpressionAttributeValues).toMatchObject({
+      ':owner': base.executionArn,
+      ':started': base.startedAt,
+      ':running': 'IN_PROGRESS',
+      ':rollbackFailed': 'ROLLBACK_FAILED',
+    });
   });
 
   it.each<TerminalStatus>(['SUCCEEDED', 'ROLLBACK_FAILED', 'REJECTED', 'DUPLICATE', 'SUPERSEDED'])(
@@ -329,8 +340,15 @@ describe('finishRecord', () => {
 
       // Assert
       const update = sentUpdate();
-      expect(update?.ConditionExpression).toBe('attribute_not_exists(pk) OR #f_status = :running');
-      expect(update?.ExpressionAttributeValues).toMatchObject({ ':running': 'IN_PROGRESS' });
+      // Only the execution that wrote the record (its ARN and its start: a reused name has the same ARN) ends it.
+      expect(update?.ConditionExpression).toBe(
+        'attribute_not_exists(pk) OR #f_owner = :owner AND #f_started = :started AND #f_status = :running',
+      );
+      expect(update?.ExpressionAttributeValues).toMatchObject({
+        ':owner': base.executionArn,
+        ':started': base.startedAt,
+        ':running': 'IN_PROGRESS',
+      });
       expect(update?.ExpressionAttributeValues).not.toHaveProperty(':rollbackFailed');
     },
   );

@@ -101,7 +101,9 @@ describe('request approval', () => {
     // Arrange
     const handler = await loadHandler('3600');
     const denied = Object.assign(new Error('not authorized to perform: dynamodb:UpdateItem'), { name: 'AccessDeniedException' });
-    dynamoMock.on(UpdateCommand, { TableName: TABLE, Key: RECORD_KEY, ConditionExpression: 'attribute_exists(pk)' }).rejects(denied);
+    dynamoMock
+      .on(UpdateCommand, { TableName: TABLE, Key: RECORD_KEY, ConditionExpression: '#owner = :owner AND #started = :started' })
+      .rejects(denied);
 
     // Act
     const error = await failure(handler({ taskToken: TASK_TOKEN, state: stateAfter('verify') }));

@@ -135,7 +135,9 @@ describe('rollback', () => {
       expect(updates).toHaveLength(1);
       const [update] = updates;
       // ROLLED_BACK may replace ROLLBACK_FAILED: a later attempt (a retry, a redrive) got traffic back.
-      expect(update?.ConditionExpression).toBe('attribute_not_exists(pk) OR #f_status = :running OR #f_status = :rollbackFailed');
+      expect(update?.ConditionExpression).toBe(
+        'attribute_not_exists(pk) OR #f_owner = :owner AND #f_started = :started AND #f_status = :running OR #f_owner = :owner AND #f_started = :started AND #f_status = :rollbackFailed',
+      );
       expect(update?.ExpressionAttributeValues).toMatchObject({ ':running': 'IN_PROGRESS', ':rollbackFailed': 'ROLLBACK_FAILED' });
       expect(update?.ReturnValues).toBe('ALL_NEW');
       expect(updatedFields(update)).toMatchObject({
@@ -404,7 +406,9 @@ describe('rollback', () => {
       expect(ecsMock).not.toHaveReceivedAnyCommand();
       const updates = recordUpdates();
       expect(updates).toHaveLength(1);
-      expect(updates[0]?.ConditionExpression).toBe('attribute_not_exists(pk) OR #f_status = :running');
+      expect(updates[0]?.ConditionExpression).toBe(
+        'attribute_not_exists(pk) OR #f_owner = :owner AND #f_started = :started AND #f_status = :running',
+      );
       expect(updatedFields(updates[0])).toMatchObject({
         status: 'ROLLBACK_FAILED',
         outcomeReason: `LockLostError: ${cause}`,

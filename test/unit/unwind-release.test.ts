@@ -299,7 +299,9 @@ describe('unwind release', () => {
       // Assert
       const updates = updatesOf(`DEPLOYMENT#${deploymentIdOf('web')}`);
       expect(updates).toHaveLength(1);
-      expect(updates[0]?.ConditionExpression).toBe('attribute_not_exists(pk) OR #f_status = :running');
+      expect(updates[0]?.ConditionExpression).toBe(
+        'attribute_not_exists(pk) OR #f_owner = :owner AND #f_started = :started AND #f_status = :running',
+      );
       expect(updatedFields(updates[0])).toMatchObject({
         status: 'REJECTED',
         outcomeReason: `NotStarted: release ${RELEASE} stopped before this service started (worker failed in Check stability: StabilityTimeoutError: ${STABILITY_MESSAGE}); nothing was changed`,
@@ -349,9 +351,15 @@ describe('unwind release', () => {
           TableName: TABLE,
           Key: RELEASE_KEY,
           UpdateExpression: 'SET #cause = if_not_exists(#cause, :cause), rollingBack = :rollingBack, untouched = :untouched',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: { '#cause': 'cause' },
-          ExpressionAttributeValues: { ':cause': WORKER_CAUSE, ':rollingBack': ['worker', 'api'], ':untouched': ['web'] },
+          ConditionExpression: '#owner = :owner AND #started = :started',
+          ExpressionAttributeNames: { '#cause': 'cause', '#owner': 'executionArn', '#started': 'startedAt' },
+          ExpressionAttributeValues: {
+            ':owner': EXECUTION_ARN,
+            ':started': STARTED_AT,
+            ':cause': WORKER_CAUSE,
+            ':rollingBack': ['worker', 'api'],
+            ':untouched': ['web'],
+          },
         },
       ]);
       expect({ releaseId: output.releaseId, executionArn: output.executionArn, cause: output.cause }).toEqual({
@@ -409,6 +417,8 @@ describe('unwind release', () => {
 
       // Assert
       expect(updatesOf(RELEASE_KEY.pk)[0]?.ExpressionAttributeValues).toEqual({
+        ':owner': EXECUTION_ARN,
+        ':started': STARTED_AT,
         ':cause': { error: 'GateFailedError', message: GATE_MESSAGE },
         ':rollingBack': ['worker', 'web', 'api'],
         ':untouched': [],
@@ -475,7 +485,10 @@ describe('unwind release', () => {
       await handler(envelope);
 
       // Assert
+      // The recovery writes as the release it recovers: the record's own execution and start.
       expect(updatesOf(RELEASE_KEY.pk)[0]?.ExpressionAttributeValues).toEqual({
+        ':owner': EXECUTION_ARN,
+        ':started': STARTED_AT,
         ':cause': { error: 'ExecutionTimedOut', message: 'the execution timed out in Deploy waves' },
         ':rollingBack': ['worker', 'api'],
         ':untouched': ['web'],
