@@ -141,7 +141,7 @@ async function closeRejected(record: ReleaseRecord, cause: ReleaseCause): Promis
         { status: 'REJECTED', outcomeReason },
       );
     }
-    await releaseLock(name, entry.deploymentId);
+    await releaseLock(name, { deploymentId: entry.deploymentId, executionArn: record.executionArn });
   }
 }
 

@@ -106,7 +106,8 @@ export const handler = definePhase('recordFailure', RecordFailureInputSchema, as
       });
     }
     // After a failed rollback the lock stays: production needs a human, and the execution keeps retrying the rollback.
-    if (serviceName !== '(unknown)' && kind === 'rejected') await releaseLock(serviceName, state.deploymentId);
+    if (serviceName !== '(unknown)' && kind === 'rejected')
+      await releaseLock(serviceName, { deploymentId: state.deploymentId, executionArn: state.executionArn });
   }
   return { ...state, outcome: { status, error, cause } };
 });

@@ -49,7 +49,8 @@ export const handler = definePhase(
       error,
       lockTransferred: transferred,
     });
-    return { ...state, nothingToRecover: false };
+    // From here on this execution holds the lock: only it renews and releases it (heldBy).
+    return { ...state, heldBy: envelope.executionArn, nothingToRecover: false };
   },
   {
     // A recovery execution works on the deployment it recovers: logs and phase runs go under that id.

@@ -56,8 +56,10 @@ export async function acquireLock(lock: Omit<LockItem, 'pk' | 'sk'>): Promise<Lo
         TableName: tableName(),
         Item: item,
         // A held lock changes hands only through reclaimLock, after its holder's execution was found ended.
-        ConditionExpression: 'attribute_not_exists(pk) OR deploymentId = :me',
-        ExpressionAttributeValues: { ':me': lock.deploymentId },
+        // The same deployment re-takes its lock only from the same execution (a retry, a redrive), never back
+        // from the recovery execution it was transferred to.
+        ConditionExpression: 'attribute_not_exists(pk) OR deploymentId = :me AND executionArn = :execution',
+        ExpressionAttributeValues: { ':me': lock.deploymentId, ':execution': lock.executionArn },
       }),
     );
     return { acquired: true };
@@ -85,20 +87,32 @@ export async function conditionally(write: () => Promise<unknown>): Promise<bool
  */
 export const LEASE_SECONDS = 900;
 
-/** Extends the lease if, and only if, this deployment still holds the lock; returns whether it did. */
-export async function renewLease(service: string, deploymentId: string, seconds: number, phase: string): Promise<boolean> {
+/** Who holds a lock: the deployment, and the execution working for it (its own, or the recovery it was transferred to). */
+export interface LockHolder {
+  readonly deploymentId: string;
+  readonly executionArn: string;
+}
+
+/** The execution that holds the lock for a deployment state: a recovery's (heldBy), else the state's own. */
+export function lockHolderOf(state: { deploymentId: string; executionArn: string; heldBy?: string | undefined }): LockHolder {
+  return { deploymentId: state.deploymentId, executionArn: state.heldBy ?? state.executionArn };
+}
+
+/** Extends the lease if, and only if, this deployment's execution still holds the lock; returns whether it did. */
+export async function renewLease(service: string, holder: LockHolder, seconds: number, phase: string): Promise<boolean> {
   return conditionally(() =>
     clients.dynamo.send(
       new UpdateCommand({
         TableName: tableName(),
         Key: lockKey(service),
         UpdateExpression: 'SET leaseExpiresAt = :until, renewedAt = :now, renewedBy = :phase',
-        ConditionExpression: 'deploymentId = :me',
+        ConditionExpression: 'deploymentId = :me AND executionArn = :execution',
         ExpressionAttributeValues: {
           ':until': Math.floor(Date.now() / 1000) + seconds,
           ':now': new Date().toISOString(),
           ':phase': phase,
-          ':me': deploymentId,
+          ':me': holder.deploymentId,
+          ':execution': holder.executionArn,
         },
       }),
     ),
@@ -148,15 +162,15 @@ export async function readLock(service: string): Promise<LockItem | undefined> {
   return out.Item as LockItem | undefined;
 }
 
-/** Releases the lock only if this deployment holds it; returns whether it did. */
-export async function releaseLock(service: string, deploymentId: string): Promise<boolean> {
+/** Releases the lock only if this deployment's execution holds it; returns whether it did. */
+export async function releaseLock(service: string, holder: LockHolder): Promise<boolean> {
   return conditionally(() =>
     clients.dynamo.send(
       new DeleteCommand({
         TableName: tableName(),
         Key: lockKey(service),
-        ConditionExpression: 'deploymentId = :me',
-        ExpressionAttributeValues: { ':me': deploymentId },
+        ConditionExpression: 'deploymentId = :me AND executionArn = :execution',
+        ExpressionAttributeValues: { ':me': holder.deploymentId, ':execution': holder.executionArn },
       }),
     ),
   );

@@ -6,7 +6,7 @@
  */
 import type { z } from 'zod';
 import type { PhaseName } from './config-schema.ts';
-import { LEASE_SECONDS, readLock, renewLease } from './deployments.ts';
+import { LEASE_SECONDS, lockHolderOf, readLock, renewLease } from './deployments.ts';
 import { BatonError, ContractViolationError, LockLostError, TransientAwsError } from './errors.ts';
 import { logger } from './logger.ts';
 import { PHASE_EVENT, publishEvent } from './telemetry/events.ts';
@@ -205,6 +205,8 @@ function openTrace(phase: PhaseName, deployment: DeploymentRef | undefined): { a
 export interface DeploymentRef {
   readonly deploymentId: string;
   readonly executionArn: string;
+  /** The execution that holds the lock, when not executionArn (a recovery): see DeploymentState.heldBy. */
+  readonly heldBy?: string;
   /** When the execution that owns the record started: with executionArn, who may write the record. */
   readonly startedAt?: string;
   readonly service: string | undefined;
@@ -219,6 +221,7 @@ export function deploymentOf(input: unknown): DeploymentRef | undefined {
     const record = candidate as {
       deploymentId?: unknown;
       executionArn?: unknown;
+      heldBy?: unknown;
       startedAt?: unknown;
       service?: unknown;
       request?: unknown;
@@ -234,6 +237,7 @@ export function deploymentOf(input: unknown): DeploymentRef | undefined {
       deploymentId: record.deploymentId,
       executionArn: typeof record.executionArn === 'string' ? record.executionArn : '',
       ...(typeof record.startedAt === 'string' ? { startedAt: record.startedAt } : {}),
+      ...(typeof record.heldBy === 'string' ? { heldBy: record.heldBy } : {}),
       service,
       dryRun: request.dryRun === true,
     };
@@ -243,7 +247,7 @@ export function deploymentOf(input: unknown): DeploymentRef | undefined {
 
 export async function assertLockHeld(deployment: DeploymentRef, phase: PhaseName): Promise<void> {
   if (!deployment.service) return;
-  if (await renewLease(deployment.service, deployment.deploymentId, LEASE_SECONDS, phase)) return;
+  if (await renewLease(deployment.service, lockHolderOf(deployment), LEASE_SECONDS, phase)) return;
   const holder = await readLock(deployment.service);
   throw new LockLostError(
     `deployment ${deployment.deploymentId} no longer holds the lock of ${deployment.service} (${
@@ -266,7 +270,7 @@ function waitAhead(result: unknown): number {
 export async function keepLease(deployment: DeploymentRef, phase: PhaseName, extraSeconds: number): Promise<void> {
   if (!deployment.service) return;
   try {
-    await renewLease(deployment.service, deployment.deploymentId, LEASE_SECONDS + extraSeconds, phase);
+    await renewLease(deployment.service, lockHolderOf(deployment), LEASE_SECONDS + extraSeconds, phase);
   } catch (error) {
     logger.warn('lease not renewed', { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
   }

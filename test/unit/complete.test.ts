@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../lambdas/complete/index.ts';
 import { GateFailedError } from '../../lambdas/shared/errors.ts';
 import { allowLeaseRenewals, failure, isPhaseBookkeeping, listenerWith, rejectByDefault, updatedFields } from '../fixtures/aws.ts';
-import { DEPLOYMENT_ID, NOW, RELEASE_TASK_DEFINITION_ARN, service, stateAfter } from '../fixtures/state.ts';
+import { DEPLOYMENT_ID, EXECUTION_ARN, NOW, RELEASE_TASK_DEFINITION_ARN, service, stateAfter } from '../fixtures/state.ts';
 
 const TABLE = 'baton-test-deployments';
 const web = service();
@@ -95,8 +95,8 @@ describe('complete', () => {
     expect(dynamoMock).toHaveReceivedCommandWith(DeleteCommand, {
       TableName: TABLE,
       Key: LOCK_KEY,
-      ConditionExpression: 'deploymentId = :me',
-      ExpressionAttributeValues: { ':me': DEPLOYMENT_ID },
+      ConditionExpression: 'deploymentId = :me AND executionArn = :execution',
+      ExpressionAttributeValues: { ':me': DEPLOYMENT_ID, ':execution': EXECUTION_ARN },
     });
   });
 

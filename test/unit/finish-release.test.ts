@@ -234,8 +234,8 @@ describe('finish release', () => {
         NAMES.map((name) => ({
           TableName: TABLE,
           Key: { pk: `LOCK#${name}`, sk: 'LOCK' },
-          ConditionExpression: 'deploymentId = :me',
-          ExpressionAttributeValues: { ':me': deploymentIdOf(name) },
+          ConditionExpression: 'deploymentId = :me AND executionArn = :execution',
+          ExpressionAttributeValues: { ':me': deploymentIdOf(name), ':execution': EXECUTION_ARN },
         })),
       );
     });
@@ -365,7 +365,7 @@ describe('finish release', () => {
         cause: `release ${RELEASE} rejected before any change: DeploymentLockedError: ${message}`,
       });
       expect(dynamoMock.commandCalls(DeleteCommand).map((call) => call.args[0].input.ExpressionAttributeValues)).toEqual(
-        NAMES.map((name) => ({ ':me': deploymentIdOf(name) })),
+        NAMES.map((name) => ({ ':me': deploymentIdOf(name), ':execution': EXECUTION_ARN })),
       );
       expect(NAMES.flatMap((name) => updatesOf(recordKeyOf(name).pk))).toEqual([]);
     });

@@ -37,7 +37,7 @@ const nowSeconds = Math.floor(Date.parse(NOW) / 1000);
 const LEASE_SECONDS = 900;
 const LOCK_KEY = { pk: 'LOCK#web', sk: 'LOCK' };
 const RECORD_KEY = { pk: `DEPLOYMENT#${DEPLOYMENT_ID}`, sk: 'RECORD' };
-const ACQUIRE = 'attribute_not_exists(pk) OR deploymentId = :me';
+const ACQUIRE = 'attribute_not_exists(pk) OR deploymentId = :me AND executionArn = :execution';
 const RECLAIM = 'deploymentId = :holder AND executionArn = :holderExecution AND leaseExpiresAt = :holderLease';
 /** The lock initialize puts for `request`. */
 const OWN_LOCK = {
@@ -166,8 +166,8 @@ describe('initialize', () => {
         acquiredAt: STARTED_AT,
         leaseExpiresAt: nowSeconds + LEASE_SECONDS,
       },
-      ConditionExpression: 'attribute_not_exists(pk) OR deploymentId = :me',
-      ExpressionAttributeValues: { ':me': DEPLOYMENT_ID },
+      ConditionExpression: ACQUIRE,
+      ExpressionAttributeValues: { ':me': DEPLOYMENT_ID, ':execution': EXECUTION_ARN },
     });
   });
 

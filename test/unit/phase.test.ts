@@ -581,8 +581,14 @@ describe('definePhase lease renewal', () => {
       TableName: TABLE,
       Key: LOCK_KEY,
       UpdateExpression: 'SET leaseExpiresAt = :until, renewedAt = :now, renewedBy = :phase',
-      ConditionExpression: 'deploymentId = :me',
-      ExpressionAttributeValues: { ':until': endedSeconds + seconds, ':now': ENDED, ':phase': phase, ':me': DEPLOYMENT_ID },
+      ConditionExpression: 'deploymentId = :me AND executionArn = :execution',
+      ExpressionAttributeValues: {
+        ':until': endedSeconds + seconds,
+        ':now': ENDED,
+        ':phase': phase,
+        ':me': DEPLOYMENT_ID,
+        ':execution': EXECUTION_ARN,
+      },
     };
   }
 
@@ -724,8 +730,14 @@ describe('definePhase lock check', () => {
       TableName: TABLE,
       Key: LOCK_KEY,
       UpdateExpression: 'SET leaseExpiresAt = :until, renewedAt = :now, renewedBy = :phase',
-      ConditionExpression: 'deploymentId = :me',
-      ExpressionAttributeValues: { ':until': nowSeconds + 900, ':now': NOW, ':phase': phase, ':me': DEPLOYMENT_ID },
+      ConditionExpression: 'deploymentId = :me AND executionArn = :execution',
+      ExpressionAttributeValues: {
+        ':until': nowSeconds + 900,
+        ':now': NOW,
+        ':phase': phase,
+        ':me': DEPLOYMENT_ID,
+        ':execution': EXECUTION_ARN,
+      },
     };
   }
 

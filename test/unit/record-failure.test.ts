@@ -118,8 +118,8 @@ describe('record failure', () => {
     expect(dynamoMock).toHaveReceivedCommandWith(DeleteCommand, {
       TableName: TABLE,
       Key: LOCK_KEY,
-      ConditionExpression: 'deploymentId = :me',
-      ExpressionAttributeValues: { ':me': DEPLOYMENT_ID },
+      ConditionExpression: 'deploymentId = :me AND executionArn = :execution',
+      ExpressionAttributeValues: { ':me': DEPLOYMENT_ID, ':execution': EXECUTION_ARN },
     });
   });
 
@@ -170,8 +170,8 @@ describe('record failure', () => {
     expect(dynamoMock).toHaveReceivedCommandWith(DeleteCommand, {
       TableName: TABLE,
       Key: LOCK_KEY,
-      ConditionExpression: 'deploymentId = :me',
-      ExpressionAttributeValues: { ':me': DEPLOYMENT_ID },
+      ConditionExpression: 'deploymentId = :me AND executionArn = :execution',
+      ExpressionAttributeValues: { ':me': DEPLOYMENT_ID, ':execution': EXECUTION_ARN },
     });
   });
 

@@ -320,8 +320,8 @@ describe('unwind release', () => {
         {
           TableName: TABLE,
           Key: { pk: 'LOCK#web', sk: 'LOCK' },
-          ConditionExpression: 'deploymentId = :me',
-          ExpressionAttributeValues: { ':me': deploymentIdOf('web') },
+          ConditionExpression: 'deploymentId = :me AND executionArn = :execution',
+          ExpressionAttributeValues: { ':me': deploymentIdOf('web'), ':execution': EXECUTION_ARN },
         },
       ]);
     });
@@ -447,8 +447,9 @@ describe('unwind release', () => {
         releaseId: RELEASE_ID,
         executionArn: RECOVERY_ARN,
         rollbacks: [
-          { ...preparedState('worker'), error, warnings: [`recovered by ${RECOVERY_ID}`] },
-          { ...preparedState('api'), error, warnings: [`recovered by ${RECOVERY_ID}`] },
+          // The recovery holds their locks now (transferred): its execution renews and releases them.
+          { ...preparedState('worker'), error, warnings: [`recovered by ${RECOVERY_ID}`], heldBy: RECOVERY_ARN },
+          { ...preparedState('api'), error, warnings: [`recovered by ${RECOVERY_ID}`], heldBy: RECOVERY_ARN },
         ],
         cause: { error: 'ExecutionStopped', message: 'the release execution ended without a verdict' },
         untouched: ['web'],
