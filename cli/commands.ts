@@ -90,10 +90,16 @@ export function utcStamp(now: Date): string {
     .replace(/\.\d+Z$/, 'Z');
 }
 
-/** Deterministic for a digest (a second start of the same image is refused), unique for a tag. */
+/**
+ * Never the name of an earlier execution, even one whose name Step Functions
+ * freed (90 days after it closed) while its record lives on (400 days): every
+ * name carries the UTC date. For a digest the date only, so a second start
+ * of the same image that day is refused by its name; for a tag the time to
+ * the second.
+ */
 export function executionName(request: DeploymentRequest, now = new Date()): string {
   const suffix = request.dryRun ? '-dry-run' : '';
-  if (request.imageDigest) return `${request.service}-${request.imageDigest.slice(7, 19)}${suffix}`;
+  if (request.imageDigest) return `${request.service}-${request.imageDigest.slice(7, 19)}-${utcStamp(now).slice(0, 8)}${suffix}`;
   const stamp = utcStamp(now);
   const tag = (request.imageTag ?? 'image').replace(/[^A-Za-z0-9_-]/g, '_');
   // Step Functions allows 80 characters: a long tag is shortened, the stamp (what makes the name unique) and the suffix are kept.

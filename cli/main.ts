@@ -24,8 +24,8 @@ const COMMANDS: Record<string, { usage: string; summary: string; details: string
     summary: 'start a blue/green deployment of an image',
     details: `Options:
   --tag <tag>            image tag in the service's ECR repository
-  --digest <digest>      image digest (sha256: + 64 hex); the execution name is derived from it,
-                         so starting the same image twice is refused (exit 4)
+  --digest <digest>      image digest (sha256: + 64 hex); the execution name is derived from it and
+                         the UTC date, so starting the same image twice a day is refused (exit 4)
   --strategy <s>         all-at-once | canary:<percent>:<bakeSeconds> | linear:<step>:<intervalSeconds> | JSON
   --approval             wait for "baton approve" after verify
   --dry-run              validate and print the plan; change nothing

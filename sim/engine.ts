@@ -972,13 +972,18 @@ export class Simulation implements SfnBackend {
     }
   }
 
-  /** The first execution's name: the one asked for, else the first `deploy-<n>` the account has not used. */
+  /**
+   * The first execution's name: the one asked for, else the first `deploy-<n>` the account has not used, neither
+   * as an execution name (kept 90 days) nor as the id of a record (kept 400 days).
+   */
   get mainName(): string {
     if (this.options.executionName) return this.options.executionName;
     this.defaultName ??= (() => {
       const taken = new Set(this.model.executions.filter((e) => e.stateMachineArn === this.stateMachineArn).map((e) => e.name));
+      const recorded = (name: string) =>
+        this.model.table.has(`DEPLOYMENT#${name}|RECORD`) || this.model.table.has(`RELEASE#${name}|RECORD`);
       let n = 1;
-      while (taken.has(`deploy-${n}`)) n += 1;
+      while (taken.has(`deploy-${n}`) || recorded(`deploy-${n}`)) n += 1;
       return `deploy-${n}`;
     })();
     return this.defaultName;

@@ -8,7 +8,7 @@ import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { readWeights } from '../shared/aws/listener.ts';
 import * as clients from '../shared/clients.ts';
 import { type DeploymentState, DeploymentStateSchema } from '../shared/contract.ts';
-import { releaseLock } from '../shared/deployments.ts';
+import { lockHolderOf, releaseLock } from '../shared/deployments.ts';
 import { GateFailedError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
 import { recordBase } from '../shared/outcome.ts';
@@ -38,7 +38,7 @@ export const handler = definePhase('complete', DeploymentStateSchema, async (sta
 
   const reason = `${state.image?.tag ?? state.image?.digest ?? 'release'} live on ${state.idle.colour} (${state.idle.serviceName}) after a ${state.bakeSeconds} s bake`;
   await finishDeployment(recordBase(state), { status: 'SUCCEEDED', outcomeReason: reason, warnings });
-  await releaseLock(service.name, state.deploymentId);
+  await releaseLock(service.name, lockHolderOf(state));
   logger.info('deployment succeeded', { warnings: warnings.length });
   return { ...state, warnings, outcome: { status: 'SUCCEEDED', error: 'None', cause: reason } };
 });

@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import { CaughtErrorSchema, type TerminalStatus } from '../shared/contract.ts';
-import { getRecord, releaseLock, TERMINAL_STATUSES } from '../shared/deployments.ts';
+import { getRecord, ownedBy, releaseLock, TERMINAL_STATUSES } from '../shared/deployments.ts';
 import { ContractViolationError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
 import { definePhase } from '../shared/phase.ts';
@@ -62,9 +62,15 @@ export const handler = definePhase(
         outcome: { status: 'REJECTED', error: cause.error, cause: `release ${String(name)} dry run refused: ${describeCause(cause)}` },
       };
     }
+    const found = await getReleaseRecord(releaseId);
+    if (kind === 'rejected' && found && !ownedBy(found, { executionArn: state.executionArn, startedAt: state.startedAt ?? '' })) {
+      // The name of another execution's release (Step Functions reuses names after 90 days): its record, its
+      // services and their locks are that release's, and stay as they are.
+      const cause = releaseCause(state.error ?? { Error: 'Unknown', Cause: 'no error recorded' });
+      return { releaseId, outcome: { status: 'REJECTED', error: cause.error, cause: cause.message } };
+    }
     const record =
-      (await getReleaseRecord(releaseId)) ??
-      unplannedReleaseRecord(releaseId, state.executionArn, state.startedAt ?? new Date().toISOString(), state.request);
+      found ?? unplannedReleaseRecord(releaseId, state.executionArn, state.startedAt ?? new Date().toISOString(), state.request);
     let written: (ReleaseRecord & { endedAt: string }) | undefined;
     let status: Exclude<ReleaseRecord['status'], 'IN_PROGRESS'>;
     let error: string;
@@ -135,7 +141,7 @@ async function closeRejected(record: ReleaseRecord, cause: ReleaseCause): Promis
         { status: 'REJECTED', outcomeReason },
       );
     }
-    await releaseLock(name, entry.deploymentId);
+    await releaseLock(name, { deploymentId: entry.deploymentId, executionArn: record.executionArn });
   }
 }
 

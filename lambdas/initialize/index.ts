@@ -8,7 +8,7 @@ import { imageRefOf, pushTimes } from '../shared/aws/images.ts';
 import type { ServiceConfig } from '../shared/config-schema.ts';
 import { type DeploymentRequest, type DeploymentState, ExecutionEnvelopeSchema } from '../shared/contract.ts';
 import { describeHolder, describeRef, lockFor, startState } from '../shared/deployment-start.ts';
-import { createRecord, type LockItem } from '../shared/deployments.ts';
+import { createRecord, getRecord, type LockItem, nameReused, ownedBy } from '../shared/deployments.ts';
 import { DeploymentLockedError, DuplicateTriggerError, SupersededError, UnknownServiceError } from '../shared/errors.ts';
 import { takeLock } from '../shared/lock-holder.ts';
 import { logger } from '../shared/logger.ts';
@@ -34,6 +34,10 @@ export const handler = definePhase('initialize', ExecutionEnvelopeSchema, async 
   const state = await startState(envelope, request, service, config.pipeline);
   if (request.dryRun) return state;
 
+  // A name Step Functions freed (90 days after its execution closed) may still be the id of a kept record: refused
+  // before anything is touched, so neither the record nor the lock of that deployment changes.
+  const existing = await getRecord(state.deploymentId);
+  if (existing && !ownedBy(existing, state)) throw nameReused('deployment', state.deploymentId, existing);
   const lock = lockFor(state);
   const taken = await takeLock(lock);
   if (!taken.taken) {

@@ -10,7 +10,7 @@
 import type { ServiceConfig } from '../shared/config-schema.ts';
 import { type DeploymentRequest, type DeploymentState, ExecutionEnvelopeSchema } from '../shared/contract.ts';
 import { describeHolder, lockFor, startState } from '../shared/deployment-start.ts';
-import { createRecord, releaseLock } from '../shared/deployments.ts';
+import { createRecord, lockHolderOf, releaseLock } from '../shared/deployments.ts';
 import { DeploymentLockedError } from '../shared/errors.ts';
 import { takeLock } from '../shared/lock-holder.ts';
 import { logger } from '../shared/logger.ts';
@@ -148,7 +148,7 @@ async function lockAll(states: DeploymentState[]): Promise<string[]> {
       if (attempt.warning) warnings.push(`${state.service.name}: ${attempt.warning}`);
       continue;
     }
-    for (const held of taken.reverse()) await releaseLock(held.service.name, held.deploymentId);
+    for (const held of taken.reverse()) await releaseLock(held.service.name, lockHolderOf(held));
     const holder = attempt.holder ? describeHolder(attempt.holder) : 'another deployment';
     throw new DeploymentLockedError(
       `${state.service.name} is locked by ${holder}${attempt.why ? `: ${attempt.why}` : ''}; the release takes no lock (${

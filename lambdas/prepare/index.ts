@@ -137,7 +137,7 @@ async function prepared(state: DeploymentState, taskDefinition: Registered): Pro
     ...state,
     release: { taskDefinitionArn: taskDefinition.taskDefinitionArn ?? '', secrets: container ? secretRefs(container) : [] },
   };
-  await annotateRecord(state.deploymentId, {
+  await annotateRecord(state.deploymentId, state, {
     newTaskDefinitionArn: next.release?.taskDefinitionArn ?? '',
     previousRelease: releaseOf(next, 'previous'),
     newRelease: releaseOf(next, 'new'),

@@ -141,7 +141,7 @@ export const handler = definePhase('recordFailure', RecordFailureInputSchema, as
     );
     // Initialize fails before the record exists, so its run could not be tracked then: it is recorded here.
     if (kind === 'rejected' && state.failedPhase === INITIALIZE_STATE) {
-      await recordPhaseRun(state.deploymentId, 'initialize', {
+      await recordPhaseRun(state.deploymentId, state, 'initialize', {
         startedAt: state.startedAt,
         endedAt: nowIso(),
         result: 'failed',
@@ -149,7 +149,8 @@ export const handler = definePhase('recordFailure', RecordFailureInputSchema, as
       });
     }
     // After a failed rollback the lock stays: production needs a human, and the execution keeps retrying the rollback.
-    if (serviceName !== '(unknown)' && kind === 'rejected') await releaseLock(serviceName, state.deploymentId);
+    if (serviceName !== '(unknown)' && kind === 'rejected')
+      await releaseLock(serviceName, { deploymentId: state.deploymentId, executionArn: state.executionArn });
   }
   return { ...state, outcome: { status, error, cause } };
 });
@@ -169,7 +170,7 @@ async function recordServiceFailure(state: RecordFailureInput['state']): Promise
     return { ...state, error: { Error: failed.name, Cause: `${where}: ${failed.message}` } };
   }
   const described = describeCaught(state.error ?? { Error: 'Unknown', Cause: 'no error recorded' });
-  await noteReleaseCause(state.releaseId, {
+  await noteReleaseCause(state.releaseId, state, {
     ...(state.service ? { service: state.service.name } : {}),
     deploymentId: state.deploymentId,
     ...(state.failedPhase ? { failedPhase: state.failedPhase } : {}),

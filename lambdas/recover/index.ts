@@ -66,7 +66,8 @@ export const handler = definePhase(
       stoppedIn: end.state,
       lockTransferred: transferred,
     });
-    return { ...state, nothingToRecover: false };
+    // From here on this execution holds the lock: only it renews and releases it (heldBy).
+    return { ...state, heldBy: envelope.executionArn, nothingToRecover: false };
   },
   {
     // A recovery execution works on the deployment it recovers: logs and phase runs go under that id.
@@ -113,7 +114,8 @@ async function closeUntouched(
       ],
     },
   );
-  const released = await releaseLock(service, record.deploymentId);
+  // The lock still names the stopped execution: nothing took it over.
+  const released = await releaseLock(service, { deploymentId: record.deploymentId, executionArn: record.executionArn });
   logger.warn('deployment stopped before any change: closed without a rollback', { stoppedIn: end.state, lockReleased: released });
   return { nothingToRecover: true, reason: `deployment ${record.deploymentId} was stopped in ${end.state}, before any change` };
 }

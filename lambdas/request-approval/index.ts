@@ -29,7 +29,11 @@ export const handler = definePhase(
   'requestApproval',
   RequestApprovalInputSchema,
   async ({ taskToken, state }) => {
-    await annotateRecord(state.deploymentId, { approvalToken: taskToken, approvalRequestedAt: nowIso(), awaitingApproval: true });
+    await annotateRecord(state.deploymentId, state, {
+      approvalToken: taskToken,
+      approvalRequestedAt: nowIso(),
+      awaitingApproval: true,
+    });
     // The token lets anyone holding it approve: it goes to the record only, never to a log line.
     logger.info('waiting for approval', { colour: state.idle.colour, command: `baton approve ${state.service.name}` });
     return { requested: true };

@@ -10,7 +10,7 @@ import { describeService, targetHealth } from '../shared/aws/health.ts';
 import { readWeights, setWeights, weightsFor } from '../shared/aws/listener.ts';
 import * as clients from '../shared/clients.ts';
 import { type DeploymentState, DeploymentStateSchema, type TerminalStatus } from '../shared/contract.ts';
-import { getRecord, readLock, releaseLock, TERMINAL_STATUSES } from '../shared/deployments.ts';
+import { getRecord, lockHolderOf, readLock, releaseLock, TERMINAL_STATUSES } from '../shared/deployments.ts';
 import { RollbackFailedError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
 import { describeCaught, recordBase } from '../shared/outcome.ts';
@@ -32,7 +32,11 @@ export const handler = definePhase(
     const evidence: string[] = [];
 
     const lock = await readLock(service.name);
-    if (lock?.deploymentId !== state.deploymentId) return withoutLock(state, progress, lock?.deploymentId);
+    // The lock must be this deployment's and held by this execution: a redriven original whose lock a recovery took
+    // over touches nothing while the recovery works.
+    const holder = lockHolderOf(state);
+    if (lock?.deploymentId !== holder.deploymentId || lock.executionArn !== holder.executionArn)
+      return withoutLock(state, progress, lock?.deploymentId, lock?.executionArn);
 
     const weights = await readWeights(service);
     if (weights[live.colour] !== 100) {
@@ -91,7 +95,7 @@ export const handler = definePhase(
       evidence: fullEvidence,
       warnings: state.warnings,
     });
-    await releaseLock(service.name, state.deploymentId);
+    await releaseLock(service.name, holder);
     logger.warn('deployment rolled back', { cause: cause.name });
     return {
       ...state,
@@ -117,7 +121,23 @@ async function withoutLock(
   state: DeploymentState,
   progress: NonNullable<DeploymentState['rollback']>,
   holder: string | undefined,
+  holderExecution?: string,
 ): Promise<DeploymentState> {
+  const { wait: _none, ...quiet } = state;
+  if (holder === state.deploymentId && holderExecution) {
+    // The lock went to another execution of this deployment (a recovery): it owns the rollback; the record stays
+    // as it is for it to end.
+    logger.warn('another execution holds the lock of this deployment; the rollback changes nothing', { holderExecution });
+    return {
+      ...quiet,
+      rollback: { ...progress, stage: 'done' },
+      outcome: {
+        status: 'ROLLED_BACK',
+        error: 'LockTransferred',
+        cause: `execution ${holderExecution} holds the lock of ${state.service.name} for deployment ${state.deploymentId} and rolls it back; this execution changed nothing`,
+      },
+    };
+  }
   const record = await getRecord(state.deploymentId);
   const lockNow = holder
     ? `deployment ${holder} holds the lock of ${state.service.name}`

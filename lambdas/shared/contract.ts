@@ -212,6 +212,11 @@ export const DeploymentStateSchema = z.object({
   /** Set when this deployment is one service of a multi-service release: the release's id. */
   releaseId: z.string().optional(),
   executionArn: z.string(),
+  /**
+   * The execution that holds the service lock for this deployment, when it is not `executionArn`: a recovery
+   * execution, which the lock was transferred to. Only the holder's execution renews or releases the lock.
+   */
+  heldBy: z.string().optional(),
   startedAt: z.string(),
   request: DeploymentRequestSchema,
   service: ServiceConfigSchema,

@@ -13,7 +13,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as clients from './clients.ts';
 import { type ConfigDiff, type SecretRef, type TerminalStatus, TerminalStatusSchema } from './contract.ts';
-import { ContractViolationError } from './errors.ts';
+import { ContractViolationError, ExecutionNameReusedError } from './errors.ts';
 
 export const LOCK_SK = 'LOCK';
 /** The GSI that lists a service's records newest first. */
@@ -56,8 +56,10 @@ export async function acquireLock(lock: Omit<LockItem, 'pk' | 'sk'>): Promise<Lo
         TableName: tableName(),
         Item: item,
         // A held lock changes hands only through reclaimLock, after its holder's execution was found ended.
-        ConditionExpression: 'attribute_not_exists(pk) OR deploymentId = :me',
-        ExpressionAttributeValues: { ':me': lock.deploymentId },
+        // The same deployment re-takes its lock only from the same execution (a retry, a redrive), never back
+        // from the recovery execution it was transferred to.
+        ConditionExpression: 'attribute_not_exists(pk) OR deploymentId = :me AND executionArn = :execution',
+        ExpressionAttributeValues: { ':me': lock.deploymentId, ':execution': lock.executionArn },
       }),
     );
     return { acquired: true };
@@ -85,20 +87,32 @@ export async function conditionally(write: () => Promise<unknown>): Promise<bool
  */
 export const LEASE_SECONDS = 900;
 
-/** Extends the lease if, and only if, this deployment still holds the lock; returns whether it did. */
-export async function renewLease(service: string, deploymentId: string, seconds: number, phase: string): Promise<boolean> {
+/** Who holds a lock: the deployment, and the execution working for it (its own, or the recovery it was transferred to). */
+export interface LockHolder {
+  readonly deploymentId: string;
+  readonly executionArn: string;
+}
+
+/** The execution that holds the lock for a deployment state: a recovery's (heldBy), else the state's own. */
+export function lockHolderOf(state: { deploymentId: string; executionArn: string; heldBy?: string | undefined }): LockHolder {
+  return { deploymentId: state.deploymentId, executionArn: state.heldBy ?? state.executionArn };
+}
+
+/** Extends the lease if, and only if, this deployment's execution still holds the lock; returns whether it did. */
+export async function renewLease(service: string, holder: LockHolder, seconds: number, phase: string): Promise<boolean> {
   return conditionally(() =>
     clients.dynamo.send(
       new UpdateCommand({
         TableName: tableName(),
         Key: lockKey(service),
         UpdateExpression: 'SET leaseExpiresAt = :until, renewedAt = :now, renewedBy = :phase',
-        ConditionExpression: 'deploymentId = :me',
+        ConditionExpression: 'deploymentId = :me AND executionArn = :execution',
         ExpressionAttributeValues: {
           ':until': Math.floor(Date.now() / 1000) + seconds,
           ':now': new Date().toISOString(),
           ':phase': phase,
-          ':me': deploymentId,
+          ':me': holder.deploymentId,
+          ':execution': holder.executionArn,
         },
       }),
     ),
@@ -148,15 +162,15 @@ export async function readLock(service: string): Promise<LockItem | undefined> {
   return out.Item as LockItem | undefined;
 }
 
-/** Releases the lock only if this deployment holds it; returns whether it did. */
-export async function releaseLock(service: string, deploymentId: string): Promise<boolean> {
+/** Releases the lock only if this deployment's execution holds it; returns whether it did. */
+export async function releaseLock(service: string, holder: LockHolder): Promise<boolean> {
   return conditionally(() =>
     clients.dynamo.send(
       new DeleteCommand({
         TableName: tableName(),
         Key: lockKey(service),
-        ConditionExpression: 'deploymentId = :me',
-        ExpressionAttributeValues: { ':me': deploymentId },
+        ConditionExpression: 'deploymentId = :me AND executionArn = :execution',
+        ExpressionAttributeValues: { ':me': holder.deploymentId, ':execution': holder.executionArn },
       }),
     ),
   );
@@ -224,21 +238,67 @@ export interface DeploymentRecord {
   readonly resume?: string;
 }
 
+/**
+ * The execution a record belongs to. Its ARN alone does not tell: Step
+ * Functions gives a name back 90 days after its execution closed, and an
+ * execution's ARN is its state machine's and its name. The start time does.
+ */
+export interface RecordOwner {
+  readonly executionArn: string;
+  readonly startedAt: string;
+}
+
+/** Whether `record` is the one `owner` wrote. */
+export function ownedBy(record: RecordOwner, owner: RecordOwner): boolean {
+  return record.executionArn === owner.executionArn && record.startedAt === owner.startedAt;
+}
+
 export async function createRecord(record: DeploymentRecord): Promise<void> {
-  // False when an earlier attempt of the same execution wrote it already: nothing to do.
-  await conditionally(() =>
+  await createOwnRecord(
+    recordKey(record.deploymentId),
+    { gsi1pk: `SERVICE#${record.service}`, gsi1sk: `${record.startedAt}#${record.deploymentId}`, ...record },
+    'deployment',
+  );
+}
+
+/**
+ * Puts a new record (a deployment's or a release's) owned by its execution
+ * (`executionArn` and `startedAt`). Nothing to do when an earlier attempt of the same
+ * execution wrote it; a record of another execution under the same name is
+ * never overwritten: ExecutionNameReusedError.
+ */
+export async function createOwnRecord(
+  key: { pk: string; sk: string },
+  item: Record<string, unknown> & { executionArn: string; startedAt: string },
+  kind: 'deployment' | 'release',
+): Promise<void> {
+  const written = await conditionally(() =>
     clients.dynamo.send(
       new PutCommand({
         TableName: tableName(),
-        Item: {
-          ...recordKey(record.deploymentId),
-          gsi1pk: `SERVICE#${record.service}`,
-          gsi1sk: `${record.startedAt}#${record.deploymentId}`,
-          ...record,
-        },
+        Item: { ...key, ...item },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     ),
+  );
+  if (written) return;
+  const out = await clients.dynamo.send(new GetCommand({ TableName: tableName(), Key: key, ConsistentRead: true }));
+  const existing = out.Item as (Record<string, unknown> & RecordOwner) | undefined;
+  if (existing && ownedBy(existing, item)) return;
+  throw nameReused(kind, key.pk.slice(key.pk.indexOf('#') + 1), existing);
+}
+
+/** The refusal of an execution whose name is the id of another execution's record. */
+export function nameReused(
+  kind: 'deployment' | 'release',
+  id: string,
+  existing: Record<string, unknown> | undefined,
+): ExecutionNameReusedError {
+  const owner = existing
+    ? `execution ${String(existing.executionArn)} (started ${String(existing.startedAt)}, ${String(existing.status)})`
+    : 'another execution';
+  return new ExecutionNameReusedError(
+    `execution name ${id} is the id of the ${kind} record of ${owner}; Step Functions reuses a name 90 days after its execution closed, records live ${RECORD_RETENTION_DAYS} days: start it again under another name. Nothing was changed.`,
   );
 }
 
@@ -281,19 +341,31 @@ export async function writeOutcome<Item>(
 ): Promise<Item | undefined> {
   // The key is the item's identity: UpdateItem may not set it (a record read back from the table carries it).
   const entries = Object.entries(fields).filter(([name, value]) => value !== undefined && name !== 'pk' && name !== 'sk');
+  const { executionArn: owner, startedAt } = fields;
+  if (typeof owner !== 'string' || typeof startedAt !== 'string')
+    throw new ContractViolationError(`the outcome of ${key.pk} names no executionArn and startedAt`);
   try {
     const out = await clients.dynamo.send(
       new UpdateCommand({
         TableName: tableName(),
         Key: key,
         UpdateExpression: `SET ${entries.map((_, i) => `#f${i} = :v${i}`).join(', ')}`,
+        // Only the execution that owns the record writes its outcome (a reused execution name never does).
+        // AND binds tighter than OR in DynamoDB's condition expressions.
         ConditionExpression:
           status === 'ROLLED_BACK'
-            ? 'attribute_not_exists(pk) OR #f_status = :running OR #f_status = :rollbackFailed'
-            : 'attribute_not_exists(pk) OR #f_status = :running',
-        ExpressionAttributeNames: { ...Object.fromEntries(entries.map(([name], i) => [`#f${i}`, name])), '#f_status': 'status' },
+            ? 'attribute_not_exists(pk) OR #f_owner = :owner AND #f_started = :started AND #f_status = :running OR #f_owner = :owner AND #f_started = :started AND #f_status = :rollbackFailed'
+            : 'attribute_not_exists(pk) OR #f_owner = :owner AND #f_started = :started AND #f_status = :running',
+        ExpressionAttributeNames: {
+          ...Object.fromEntries(entries.map(([name], i) => [`#f${i}`, name])),
+          '#f_status': 'status',
+          '#f_owner': 'executionArn',
+          '#f_started': 'startedAt',
+        },
         ExpressionAttributeValues: {
           ...Object.fromEntries(entries.map(([, value], i) => [`:v${i}`, value])),
+          ':owner': owner,
+          ':started': startedAt,
           ':running': 'IN_PROGRESS',
           ...(status === 'ROLLED_BACK' ? { ':rollbackFailed': 'ROLLBACK_FAILED' } : {}),
         },
@@ -307,8 +379,8 @@ export async function writeOutcome<Item>(
   }
 }
 
-/** Updates fields of an in-progress record (task definition ARNs, secret version). */
-export async function annotateRecord(deploymentId: string, fields: Partial<DeploymentRecord>): Promise<void> {
+/** Updates fields of an in-progress record (task definition ARNs, secret version), only if `owner` wrote it. */
+export async function annotateRecord(deploymentId: string, owner: RecordOwner, fields: Partial<DeploymentRecord>): Promise<void> {
   const entries = Object.entries(fields).filter(([, value]) => value !== undefined);
   if (entries.length === 0) return;
   await clients.dynamo.send(
@@ -316,9 +388,17 @@ export async function annotateRecord(deploymentId: string, fields: Partial<Deplo
       TableName: tableName(),
       Key: recordKey(deploymentId),
       UpdateExpression: `SET ${entries.map((_, i) => `#f${i} = :v${i}`).join(', ')}`,
-      ExpressionAttributeNames: Object.fromEntries(entries.map(([name], i) => [`#f${i}`, name])),
-      ExpressionAttributeValues: Object.fromEntries(entries.map(([, value], i) => [`:v${i}`, value])),
-      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: {
+        ...Object.fromEntries(entries.map(([name], i) => [`#f${i}`, name])),
+        '#owner': 'executionArn',
+        '#started': 'startedAt',
+      },
+      ExpressionAttributeValues: {
+        ...Object.fromEntries(entries.map(([, value], i) => [`:v${i}`, value])),
+        ':owner': owner.executionArn,
+        ':started': owner.startedAt,
+      },
+      ConditionExpression: '#owner = :owner AND #started = :started',
     }),
   );
 }

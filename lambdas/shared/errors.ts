@@ -49,6 +49,14 @@ export class SecretInvalidError extends BatonError {}
 /** A secret version a release pinned no longer exists (deleted, or no staging label left). */
 export class SecretVersionGoneError extends BatonError {}
 
+/**
+ * The execution's name is the id of a deployment (or release) record another
+ * execution wrote: Step Functions frees a name 90 days after its execution
+ * closed, records live RECORD_RETENTION_DAYS. The start is refused; the
+ * record and the service are left as they are.
+ */
+export class ExecutionNameReusedError extends BatonError {}
+
 /** The deployment no longer holds its service lock (its record was closed, or the lock was taken over): it must change nothing. */
 export class LockLostError extends BatonError {}
 

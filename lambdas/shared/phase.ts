@@ -6,7 +6,7 @@
  */
 import type { z } from 'zod';
 import type { PhaseName } from './config-schema.ts';
-import { LEASE_SECONDS, readLock, renewLease } from './deployments.ts';
+import { LEASE_SECONDS, lockHolderOf, readLock, renewLease } from './deployments.ts';
 import { BatonError, ContractViolationError, LockLostError, TransientAwsError } from './errors.ts';
 import { logger } from './logger.ts';
 import { PHASE_EVENT, publishEvent } from './telemetry/events.ts';
@@ -142,7 +142,11 @@ export function definePhase<Schema extends z.ZodType, Result>(
       logger.info('phase finished');
       const done = options.done?.(result) ?? true;
       if (tracked) {
-        await trackPhase(tracked, recorded, { startedAt, endedAt: nowIso(), result: done ? 'succeeded' : 'waiting' });
+        await trackPhase(recordOwnerOf(tracked, result), recorded, {
+          startedAt,
+          endedAt: nowIso(),
+          result: done ? 'succeeded' : 'waiting',
+        });
         await keepLease(tracked, phase, (options.leaseSeconds ?? 0) + waitAhead(result));
       }
       return result;
@@ -161,6 +165,18 @@ export function definePhase<Schema extends z.ZodType, Result>(
       trace?.close();
     }
   };
+}
+
+/**
+ * The deployment as its record's owner sees it: a phase whose result is the
+ * deployment's state (recover rebuilds it from the record) names the
+ * execution that owns the record; otherwise the input does.
+ */
+function recordOwnerOf(deployment: DeploymentRef, result: unknown): DeploymentRef {
+  const out = deploymentOf(result);
+  return out && out.deploymentId === deployment.deploymentId && out.executionArn
+    ? { ...deployment, executionArn: out.executionArn, ...(out.startedAt ? { startedAt: out.startedAt } : {}) }
+    : deployment;
 }
 
 /** A subsegment per phase invocation, annotated so traces can be searched by deployment, service and phase. */
@@ -189,6 +205,10 @@ function openTrace(phase: PhaseName, deployment: DeploymentRef | undefined): { a
 export interface DeploymentRef {
   readonly deploymentId: string;
   readonly executionArn: string;
+  /** The execution that holds the lock, when not executionArn (a recovery): see DeploymentState.heldBy. */
+  readonly heldBy?: string;
+  /** When the execution that owns the record started: with executionArn, who may write the record. */
+  readonly startedAt?: string;
   readonly service: string | undefined;
   readonly dryRun?: boolean;
 }
@@ -198,7 +218,14 @@ export function deploymentOf(input: unknown): DeploymentRef | undefined {
   const candidates = [input, (input as { state?: unknown } | null)?.state];
   for (const candidate of candidates) {
     if (typeof candidate !== 'object' || candidate === null) continue;
-    const record = candidate as { deploymentId?: unknown; executionArn?: unknown; service?: unknown; request?: unknown };
+    const record = candidate as {
+      deploymentId?: unknown;
+      executionArn?: unknown;
+      heldBy?: unknown;
+      startedAt?: unknown;
+      service?: unknown;
+      request?: unknown;
+    };
     if (typeof record.deploymentId !== 'string') continue;
     const request = (typeof record.request === 'object' && record.request !== null ? record.request : {}) as {
       service?: unknown;
@@ -209,6 +236,8 @@ export function deploymentOf(input: unknown): DeploymentRef | undefined {
     return {
       deploymentId: record.deploymentId,
       executionArn: typeof record.executionArn === 'string' ? record.executionArn : '',
+      ...(typeof record.startedAt === 'string' ? { startedAt: record.startedAt } : {}),
+      ...(typeof record.heldBy === 'string' ? { heldBy: record.heldBy } : {}),
       service,
       dryRun: request.dryRun === true,
     };
@@ -218,7 +247,7 @@ export function deploymentOf(input: unknown): DeploymentRef | undefined {
 
 export async function assertLockHeld(deployment: DeploymentRef, phase: PhaseName): Promise<void> {
   if (!deployment.service) return;
-  if (await renewLease(deployment.service, deployment.deploymentId, LEASE_SECONDS, phase)) return;
+  if (await renewLease(deployment.service, lockHolderOf(deployment), LEASE_SECONDS, phase)) return;
   const holder = await readLock(deployment.service);
   throw new LockLostError(
     `deployment ${deployment.deploymentId} no longer holds the lock of ${deployment.service} (${
@@ -241,7 +270,7 @@ function waitAhead(result: unknown): number {
 export async function keepLease(deployment: DeploymentRef, phase: PhaseName, extraSeconds: number): Promise<void> {
   if (!deployment.service) return;
   try {
-    await renewLease(deployment.service, deployment.deploymentId, LEASE_SECONDS + extraSeconds, phase);
+    await renewLease(deployment.service, lockHolderOf(deployment), LEASE_SECONDS + extraSeconds, phase);
   } catch (error) {
     logger.warn('lease not renewed', { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
   }
@@ -258,7 +287,8 @@ async function trackPhase(
   run: { startedAt: string; endedAt: string; result: PhaseResult; error?: Error },
 ): Promise<void> {
   try {
-    const entry = await recordPhaseRun(deployment.deploymentId, phase, {
+    const owner = { executionArn: deployment.executionArn, startedAt: deployment.startedAt ?? '' };
+    const entry = await recordPhaseRun(deployment.deploymentId, owner, phase, {
       startedAt: run.startedAt,
       endedAt: run.endedAt,
       result: run.result,

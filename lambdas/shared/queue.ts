@@ -166,7 +166,7 @@ async function supersede(holder: LockItem, by: string): Promise<boolean> {
   if (!holder.executionArn.endsWith(`:${holder.deploymentId}`)) return false;
   const record = await getRecord(holder.deploymentId);
   if (record?.status !== 'IN_PROGRESS') return false;
-  await conditionally(() => annotateRecord(holder.deploymentId, { supersededBy: by }));
+  await conditionally(() => annotateRecord(holder.deploymentId, record, { supersededBy: by }));
   try {
     await clients.sfn.send(new StopExecutionCommand({ executionArn: holder.executionArn }));
   } catch (caught) {

@@ -7,9 +7,17 @@
  * Records carry gsi1pk = RELEASES, gsi1sk = <startedAt>#<id>, so releases
  * list newest first from the same `byService` index.
  */
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as clients from './clients.ts';
-import { conditionally, RECORD_RETENTION_DAYS, RECORD_SK, type RecordStatus, tableName, writeOutcome } from './deployments.ts';
+import {
+  createOwnRecord,
+  RECORD_RETENTION_DAYS,
+  RECORD_SK,
+  type RecordOwner,
+  type RecordStatus,
+  tableName,
+  writeOutcome,
+} from './deployments.ts';
 
 export const releaseKey = (releaseId: string) => ({ pk: `RELEASE#${releaseId}`, sk: RECORD_SK });
 /** The partition of the byService index that lists releases. */
@@ -59,15 +67,10 @@ export interface ReleaseRecord {
 }
 
 export async function createReleaseRecord(record: ReleaseRecord): Promise<void> {
-  // False when an earlier attempt of the same execution wrote it already: nothing to do.
-  await conditionally(() =>
-    clients.dynamo.send(
-      new PutCommand({
-        TableName: tableName(),
-        Item: { ...releaseKey(record.releaseId), gsi1pk: RELEASES_INDEX_KEY, gsi1sk: `${record.startedAt}#${record.releaseId}`, ...record },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    ),
+  await createOwnRecord(
+    releaseKey(record.releaseId),
+    { gsi1pk: RELEASES_INDEX_KEY, gsi1sk: `${record.startedAt}#${record.releaseId}`, ...record },
+    'release',
   );
 }
 
@@ -83,6 +86,8 @@ export async function getReleaseRecord(releaseId: string): Promise<ReleaseRecord
  */
 export async function noteReleaseCause(
   releaseId: string,
+  /** The execution that owns the record (a recovery names the one it recovers): no other execution writes it. */
+  owner: RecordOwner,
   cause: ReleaseCause,
   lists?: { rollingBack: string[]; untouched: string[] },
 ): Promise<void> {
@@ -91,9 +96,11 @@ export async function noteReleaseCause(
       TableName: tableName(),
       Key: releaseKey(releaseId),
       UpdateExpression: `SET #cause = if_not_exists(#cause, :cause)${lists ? ', rollingBack = :rollingBack, untouched = :untouched' : ''}`,
-      ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeNames: { '#cause': 'cause' },
+      ConditionExpression: '#owner = :owner AND #started = :started',
+      ExpressionAttributeNames: { '#cause': 'cause', '#owner': 'executionArn', '#started': 'startedAt' },
       ExpressionAttributeValues: {
+        ':owner': owner.executionArn,
+        ':started': owner.startedAt,
         ':cause': cause,
         ...(lists ? { ':rollingBack': lists.rollingBack, ':untouched': lists.untouched } : {}),
       },

@@ -18,6 +18,7 @@ const ShiftTogetherInputSchema = ReleaseStateSchema.extend({ services: z.array(D
 const refOf = (state: DeploymentState) => ({
   deploymentId: state.deploymentId,
   executionArn: state.executionArn,
+  ...(state.heldBy ? { heldBy: state.heldBy } : {}),
   service: state.service.name,
 });
 

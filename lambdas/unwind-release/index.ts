@@ -76,13 +76,13 @@ export const handler = definePhase(
       const service = config.services.find((candidate) => candidate.name === name);
       const deployment = await getRecord(entry.deploymentId);
       if (!deployment || !service) {
-        await releaseLock(name, entry.deploymentId);
+        await releaseLock(name, { deploymentId: entry.deploymentId, executionArn: record.executionArn });
         untouched.push(name);
         continue;
       }
       if (!started(deployment)) {
         await finishDeployment(deployment, { status: 'REJECTED', outcomeReason: untouchedReason(record, cause) });
-        await releaseLock(name, entry.deploymentId);
+        await releaseLock(name, { deploymentId: entry.deploymentId, executionArn: record.executionArn });
         untouched.push(name);
         continue;
       }
@@ -96,15 +96,15 @@ export const handler = definePhase(
       if (TERMINAL_STATUSES.has(deployment.status) && deployment.status !== 'ROLLBACK_FAILED') continue;
       if (recovering) await transferLock(name, entry.deploymentId, input.executionArn);
       const own = cause.deploymentId === entry.deploymentId;
-      rollbacks.push(
-        stateFromRecord(deployment, service, {
-          error: own ? { Error: cause.error, Cause: cause.message } : jointError(record, cause),
-          ...(own && cause.failedPhase ? { failedPhase: cause.failedPhase } : {}),
-          warnings: recovering ? [`recovered by ${recovering}`] : [],
-        }),
-      );
+      const rollback = stateFromRecord(deployment, service, {
+        error: own ? { Error: cause.error, Cause: cause.message } : jointError(record, cause),
+        ...(own && cause.failedPhase ? { failedPhase: cause.failedPhase } : {}),
+        warnings: recovering ? [`recovered by ${recovering}`] : [],
+      });
+      // A recovery took the lock over: its execution renews and releases it.
+      rollbacks.push(recovering ? { ...rollback, heldBy: input.executionArn } : rollback);
     }
-    await noteReleaseCause(releaseId, cause, { rollingBack, untouched });
+    await noteReleaseCause(releaseId, record, cause, { rollingBack, untouched });
     logger.warn('release rolling back', {
       release: record.release,
       failedService: cause.service,

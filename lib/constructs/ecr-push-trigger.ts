@@ -5,9 +5,10 @@
  * EventBridge delivers at least once: a second delivery of the same digest
  * ends DUPLICATE in initialize (or validate, once the image is live).
  */
-import { Duration } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import { EventField, Match, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
 import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -32,9 +33,32 @@ export class EcrPushTrigger extends Construct {
   public readonly rules: Record<string, Rule> = {};
   /** Events EventBridge could not deliver after its retries (StartExecution failing, throttled, ...). */
   public readonly deadLetterQueue: Queue;
+  /** The role EventBridge assumes to start executions: only for rules of this account. */
+  public readonly role: Role;
 
   constructor(scope: Construct, id: string, props: EcrPushTriggerProps) {
     super(scope, id);
+    const stack = Stack.of(this);
+    // Confused-deputy guard, as AWS documents it for rule targets ("the value of aws:SourceArn must be the rule
+    // ARN"; https://docs.aws.amazon.com/eventbridge/latest/userguide/cross-service-confused-deputy-prevention.html):
+    // the rules of this account and region. A wildcard for the rule name: the rules name this role in their
+    // targets, so naming them here would be a circular dependency.
+    this.role = new Role(this, 'StartExecutionRole', {
+      description: 'Baton: EventBridge starts a deployment on an ECR push (rules of this account only)',
+      assumedBy: new ServicePrincipal('events.amazonaws.com', {
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: {
+            'aws:SourceArn': stack.formatArn({
+              service: 'events',
+              resource: 'rule',
+              resourceName: '*',
+              arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+            }),
+          },
+        },
+      }),
+    });
     this.deadLetterQueue = new Queue(this, 'DeadLetters', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -67,6 +91,7 @@ export class EcrPushTrigger extends Construct {
           retryAttempts: props.retryAttempts ?? 8,
           maxEventAge: Duration.hours(2),
           deadLetterQueue: this.deadLetterQueue,
+          role: this.role,
         }),
       );
       this.rules[service.name] = rule;

@@ -50,11 +50,12 @@ export const PHASES: Record<PhaseName, PhaseSpec> = {
     dir: 'initialize',
     needs: [
       'readListener',
-      'lock',
-      'writeRecord',
+      'takeLock',
+      'createRecord',
       'readImages',
       'readRecord',
       'inspectLockHolder',
+      'queueImage',
       'supersede',
       'trackPhase',
       'publishEvents',
@@ -81,7 +82,7 @@ export const PHASES: Record<PhaseName, PhaseSpec> = {
   },
   prepare: {
     dir: 'prepare',
-    needs: ['readTaskDefinitions', 'registerTaskDefinition', 'writeRecord', 'readLock', 'trackPhase', 'publishEvents'],
+    needs: ['readTaskDefinitions', 'registerTaskDefinition', 'updateRecord', 'readLock', 'trackPhase', 'publishEvents'],
     description: 'Registers the release task definition',
   },
   deploy: {
@@ -111,7 +112,7 @@ export const PHASES: Record<PhaseName, PhaseSpec> = {
   },
   complete: {
     dir: 'complete',
-    needs: ['readListener', 'updateServices', 'lock', 'writeRecord', 'notify', 'readLock', 'trackPhase', 'publishEvents'],
+    needs: ['readListener', 'updateServices', 'releaseLock', 'updateRecord', 'notify', 'readLock', 'trackPhase', 'publishEvents'],
     description: 'Retires the old colour, records success, releases the lock',
   },
   rollback: {
@@ -122,8 +123,10 @@ export const PHASES: Record<PhaseName, PhaseSpec> = {
       'readServices',
       'readTargetHealth',
       'updateServices',
-      'lock',
-      'writeRecord',
+      'readLock',
+      'readRecord',
+      'releaseLock',
+      'updateRecord',
       'notify',
       'trackPhase',
       'publishEvents',
@@ -132,17 +135,17 @@ export const PHASES: Record<PhaseName, PhaseSpec> = {
   },
   recordFailure: {
     dir: 'record-failure',
-    needs: ['lock', 'writeRecord', 'notify', 'trackPhase', 'publishEvents'],
+    needs: ['releaseLock', 'updateRecord', 'notify', 'trackPhase', 'publishEvents'],
     description: 'Writes the terminal record of a rejected or failed execution',
   },
   requestApproval: {
     dir: 'request-approval',
-    needs: ['writeRecord', 'readLock', 'trackPhase', 'publishEvents'],
+    needs: ['updateRecord', 'readLock', 'trackPhase', 'publishEvents'],
     description: 'Stores the approval task token in the deployment record',
   },
   recover: {
     dir: 'recover',
-    needs: ['readRecord', 'writeRecord', 'lock', 'readExecution', 'notify', 'trackPhase', 'publishEvents'],
+    needs: ['readRecord', 'updateRecord', 'transferLock', 'releaseLock', 'readExecution', 'notify', 'trackPhase', 'publishEvents'],
     description: 'Rebuilds the state of a deployment left without a terminal record',
     readsConfig: true,
   },
@@ -159,30 +162,31 @@ export const PHASES: Record<PhaseName, PhaseSpec> = {
   },
   planRelease: {
     dir: 'plan-release',
-    needs: ['readListener', 'lock', 'writeRecord', 'readRecord', 'inspectLockHolder', 'trackPhase', 'publishEvents'],
+    // track: false (lambdas/plan-release/index.ts): no phase runs, so no trackPhase.
+    needs: ['readListener', 'takeLock', 'releaseLock', 'createRecord', 'readRecord', 'inspectLockHolder', 'publishEvents'],
     description: 'Orders the services of a release in waves and takes all their locks, or none',
     readsConfig: true,
   },
   shiftTogether: {
     dir: 'shift-together',
-    needs: ['readServices', 'readTargetHealth', 'readAlarms', 'readListener', 'writeListener', 'lock', 'trackPhase', 'publishEvents'],
+    needs: ['readServices', 'readTargetHealth', 'readAlarms', 'readListener', 'writeListener', 'readLock', 'trackPhase', 'publishEvents'],
     description: 'Moves the production weight of every service of a release at the same steps',
   },
   unwindRelease: {
     dir: 'unwind-release',
-    needs: ['readRecord', 'writeRecord', 'lock', 'readExecution', 'notify', 'trackPhase', 'publishEvents'],
+    needs: ['readRecord', 'updateRecord', 'releaseLock', 'transferLock', 'readExecution', 'notify', 'trackPhase', 'publishEvents'],
     description: 'Lists the services of a failed release to roll back, in reverse order; closes the untouched ones',
     readsConfig: true,
   },
   finishRelease: {
     dir: 'finish-release',
-    needs: ['readRecord', 'writeRecord', 'lock', 'notify', 'trackPhase', 'publishEvents'],
+    needs: ['readRecord', 'updateRecord', 'releaseLock', 'notify', 'trackPhase', 'publishEvents'],
     description: 'Writes the verdict of a release and announces it',
   },
   backstop: {
     dir: 'backstop',
-    // readImages: a queued image older than the one that just went live does not start (lambdas/shared/queue.ts).
-    needs: ['readRecord', 'writeRecord', 'lock', 'readExecution', 'readImages', 'notify', 'publishEvents'],
+    // readImages and startQueued: a queued image older than the one that just went live does not start (lambdas/shared/queue.ts).
+    needs: ['readRecord', 'updateRecord', 'readExecution', 'readImages', 'startQueued', 'notify', 'publishEvents'],
     description: 'Starts a recovery when an execution ends without a terminal record, then the queued image',
   },
 };

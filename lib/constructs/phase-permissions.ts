@@ -21,13 +21,18 @@ export type PermissionNeed =
   | 'readSecret'
   | 'readCache'
   | 'readAlarms'
-  | 'lock'
+  | 'takeLock'
+  | 'transferLock'
+  | 'releaseLock'
   | 'readLock'
   | 'readRecord'
-  | 'writeRecord'
+  | 'createRecord'
+  | 'updateRecord'
   | 'inspectLockHolder'
   | 'readExecution'
   | 'supersede'
+  | 'queueImage'
+  | 'startQueued'
   | 'trackPhase'
   | 'publishEvents'
   | 'notify';
@@ -150,8 +155,22 @@ export function statementsFor(needs: readonly PermissionNeed[], scope: Scope): P
         // service with alarms.
         if (services.some((s) => s.alarms.length > 0)) allow(['cloudwatch:DescribeAlarms'], ['*']);
         break;
-      case 'lock':
-        allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], [scope.table.tableArn]);
+      // The table actions each function calls, and no more (lambdas/shared/deployments.ts, release-records.ts).
+      case 'takeLock':
+        // acquireLock and reclaimLock put the lock item; a refused put reads the holder.
+        allow(['dynamodb:GetItem', 'dynamodb:PutItem'], [scope.table.tableArn]);
+        break;
+      case 'transferLock':
+        // A recovery points the lock at its own execution: updates of lock items only.
+        allow(['dynamodb:UpdateItem'], [scope.table.tableArn], {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['LOCK#*'] },
+        });
+        break;
+      case 'releaseLock':
+        // releaseLock deletes the lock item: lock items only.
+        allow(['dynamodb:DeleteItem'], [scope.table.tableArn], {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['LOCK#*'] },
+        });
         break;
       case 'readLock':
         // A lock-holding phase whose lease renewal fails reads the lock to say who holds it (LockLostError): lock items only.
@@ -175,20 +194,42 @@ export function statementsFor(needs: readonly PermissionNeed[], scope: Scope): P
         );
         break;
       case 'supersede':
-        // onNewerImage "supersede": a newer image stops the running deployment's execution (the backstop rolls it back).
-        // Granted only when a service asks for it; executions of this state machine only.
+        // onNewerImage "supersede": a newer image notes on the running deployment's record who superseded it, then
+        // stops its execution (the backstop rolls it back). Granted only when a service asks for it; executions of
+        // this state machine and deployment records only.
         if (services.some((s) => s.onNewerImage === 'supersede')) {
           allow(
             ['states:StopExecution'],
             [`arn:${partition}:states:${region}:${account}:execution:${stateMachineName(config.pipeline)}:*`],
           );
+          allow(['dynamodb:UpdateItem'], [scope.table.tableArn], {
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['DEPLOYMENT#*'] },
+          });
         }
+        break;
+      case 'queueImage':
+        // enqueue puts the service's queue item (the latest image wins) and reads it back when a newer one is there:
+        // queue items only (lambdas/shared/queue.ts).
+        allow(['dynamodb:PutItem', 'dynamodb:GetItem'], [scope.table.tableArn], {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['QUEUE#*'] },
+        });
+        break;
+      case 'startQueued':
+        // The backstop reads the service's queue item and deletes exactly the entry it started: queue items only.
+        allow(['dynamodb:GetItem', 'dynamodb:DeleteItem'], [scope.table.tableArn], {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['QUEUE#*'] },
+        });
         break;
       case 'readRecord':
         allow(['dynamodb:GetItem'], [scope.table.tableArn]);
         break;
-      case 'writeRecord':
-        allow(['dynamodb:UpdateItem', 'dynamodb:PutItem'], [scope.table.tableArn]);
+      case 'createRecord':
+        // createRecord and createReleaseRecord put a new record (deployment or release) with its condition.
+        allow(['dynamodb:PutItem'], [scope.table.tableArn]);
+        break;
+      case 'updateRecord':
+        // annotateRecord, finishRecord and the release-record updates: never a put, never a delete.
+        allow(['dynamodb:UpdateItem'], [scope.table.tableArn]);
         break;
       case 'trackPhase':
         // Each phase writes its own start, end and result into the deployment record and renews the lock's lease:

@@ -53,6 +53,12 @@ function sentOnlyIf(config: BatonConfig, phase: PhaseName, command: string): boo
   // The smoke test runs with { track: false } (lambdas/smoke-test/index.ts): the phase wrapper it shares never
   // writes the record, the lease or events; record-smoke-test does, outside the VPC.
   if (phase === 'smokeTest' && ['UpdateItem', 'GetItem', 'PutEvents'].includes(command)) return false;
+  // The wrapper reads the lock only for a lock-holding phase whose renewal failed (LOCK_HOLDING_PHASES, phase.ts);
+  // record-failure is none and reads nothing else: its role has no GetItem.
+  if (phase === 'recordFailure' && command === 'GetItem') return false;
+  // plan release runs with { track: false } (lambdas/plan-release/index.ts): the wrapper records no phase run and
+  // renews no lease, and nothing else of it updates an item.
+  if (phase === 'planRelease' && command === 'UpdateItem') return false;
   switch (command) {
     // initialize stops a running deployment only for a service with onNewerImage "supersede" (lambdas/shared/queue.ts),
     // and 'supersede' grants states:StopExecution only then.

@@ -9,6 +9,7 @@ import { BatonConfigSchema } from '../../lambdas/shared/config-schema.ts';
 import { DeploymentRequestSchema } from '../../lambdas/shared/contract.ts';
 import { RELEASE_STATE_NAMES, STATE_NAMES } from '../../lib/constructs/pipeline-state-machine.ts';
 import { copyWithOwnResources, exampleConfig, rawExampleConfig } from '../fixtures/config.ts';
+import { deployedIn, evaluate, resolveIntrinsics } from '../fixtures/iam.ts';
 import {
   type AslDefinition,
   type AslState,
@@ -20,6 +21,8 @@ import {
 } from '../fixtures/synth.ts';
 
 const S = STATE_NAMES;
+const ACCOUNT = '123456789012';
+const REGION = 'eu-west-1';
 
 interface Statement {
   readonly Effect: string;
@@ -194,6 +197,32 @@ describe('triggers of the Baton stack for the example config', () => {
       expect(target.Arn).toEqual({ Ref: stateMachineId });
       expect(target.RoleArn).toBeDefined();
       expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 });
+    });
+
+    it('lets EventBridge assume the events role only for rules of this account (aws:SourceAccount, aws:SourceArn)', async () => {
+      // Arrange
+      const [[, rule] = []] = ecrRules(synthesis);
+      if (!rule) throw new Error('no ECR rule');
+      const roleId = (onlyTarget(rule).RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const trust = resolveIntrinsics(
+        resource<{ Properties: { AssumeRolePolicyDocument: unknown } }>(synthesis, roleId).Properties.AssumeRolePolicyDocument,
+        deployedIn(ACCOUNT, REGION),
+      );
+      const assume = (account: string) =>
+        evaluate({
+          principal: 'events.amazonaws.com',
+          action: 'sts:AssumeRole',
+          resource: `arn:aws:iam::${ACCOUNT}:role/events-role`,
+          resourceAccount: ACCOUNT,
+          context: { 'aws:SourceAccount': account, 'aws:SourceArn': `arn:aws:events:${REGION}:${account}:rule/web-push` },
+          resourcePolicy: trust,
+        });
+
+      // Act
+      const decisions = [(await assume(ACCOUNT)).result, (await assume('210987654321')).result];
+
+      // Assert
+      expect(decisions).toEqual(['Allowed', 'ImplicitlyDenied']);
     });
 
     it('sends undeliverable events to an encrypted dead-letter queue that refuses plain HTTP', () => {

@@ -22,7 +22,7 @@ const RECORD_KEY = recordKey(DEPLOYMENT_ID);
 const QUEUE_KEY = { pk: 'QUEUE#web', sk: 'QUEUE' };
 const EXPIRES_AT = Math.floor(Date.parse(NOW) / 1000) + 400 * 86_400;
 /** The condition finishRecord puts on every terminal status but ROLLED_BACK. */
-const STILL_RUNNING = 'attribute_not_exists(pk) OR #f_status = :running';
+const STILL_RUNNING = 'attribute_not_exists(pk) OR #f_owner = :owner AND #f_started = :started AND #f_status = :running';
 
 function executionArn(name: string): string {
   return `arn:aws:states:${REGION}:${ACCOUNT}:execution:baton-production:${name}`;

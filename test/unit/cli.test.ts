@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { buildRequest, executionName, parseStrategy } from '../../cli/commands.ts';
 import type { Io } from '../../cli/context.ts';
 import type { LockItem, RecordItem } from '../../cli/deployments.ts';
@@ -153,6 +153,10 @@ describe('baton deploy', () => {
 
   it('names the execution after the first 12 hex digits of the digest', async () => {
     // Arrange
+    vi.useFakeTimers({ now: new Date('2026-11-23T09:00:00.123Z'), toFake: ['Date'] });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
     sfnMock.on(StartExecutionCommand).resolves({ executionArn: `${STATE_MACHINE_ARN}:web-2b41c8a0f2e6`, startDate: new Date() });
 
     // Act
@@ -161,7 +165,7 @@ describe('baton deploy', () => {
     // Assert
     expect(result.code).toBe(0);
     const [input] = startInputs();
-    expect(input?.name).toBe('web-2b41c8a0f2e6');
+    expect(input?.name).toBe('web-2b41c8a0f2e6-20261123');
     expect(JSON.parse(input?.input ?? '')).toEqual({
       service: 'web',
       imageDigest: DIGEST,
@@ -174,6 +178,10 @@ describe('baton deploy', () => {
 
   it('exits 4 and says how to look at the first execution when the digest was already started', async () => {
     // Arrange
+    vi.useFakeTimers({ now: new Date('2026-11-23T09:00:00.123Z'), toFake: ['Date'] });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
     sfnMock
       .on(StartExecutionCommand)
       .rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists: web-2b41c8a0f2e6', $metadata: {} }));
@@ -185,7 +193,7 @@ describe('baton deploy', () => {
     expect(result.code).toBe(4);
     expect(result.out).toBe('');
     expect(result.err).toBe(
-      'baton: an execution named web-2b41c8a0f2e6 already exists: this image was already started for web. ' +
+      'baton: an execution named web-2b41c8a0f2e6-20261123 already exists: this image was already started for web. ' +
         'See it with "baton status web"; pass --name <new-name> to start it again on purpose.\n',
     );
   });
@@ -1603,14 +1611,16 @@ describe('executionName', () => {
     expect(executionName(request({ imageTag: 'v1.4.2' }), now)).toBe('web-v1_4_2-20261123T090000Z');
   });
 
-  it('is the service and the first 12 hex digits of a digest, whatever the time', () => {
-    expect(executionName(request({ imageDigest: DIGEST }), now)).toBe('web-2b41c8a0f2e6');
-    expect(executionName(request({ imageDigest: DIGEST }), new Date('2030-01-01T00:00:00Z'))).toBe('web-2b41c8a0f2e6');
+  it('is the service, the first 12 hex digits of a digest and the UTC date: the same all day, never again after', () => {
+    expect(executionName(request({ imageDigest: DIGEST }), now)).toBe('web-2b41c8a0f2e6-20261123');
+    expect(executionName(request({ imageDigest: DIGEST }), new Date('2026-11-23T23:59:59Z'))).toBe('web-2b41c8a0f2e6-20261123');
+    // 100 days later Step Functions would take the name again; the record of the first (400 days) would still be there.
+    expect(executionName(request({ imageDigest: DIGEST }), new Date('2027-03-03T09:00:00Z'))).toBe('web-2b41c8a0f2e6-20270303');
   });
 
   it('ends with -dry-run for a dry run, so a dry run never takes the name of the real deployment', () => {
     expect(executionName(request({ imageTag: 'v1.4.2', dryRun: true }), now)).toBe('web-v1_4_2-20261123T090000Z-dry-run');
-    expect(executionName(request({ imageDigest: DIGEST, dryRun: true }), now)).toBe('web-2b41c8a0f2e6-dry-run');
+    expect(executionName(request({ imageDigest: DIGEST, dryRun: true }), now)).toBe('web-2b41c8a0f2e6-20261123-dry-run');
   });
 
   it('keeps the time and the dry-run suffix within 80 characters when the tag is long', () => {

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../lambdas/complete/index.ts';
 import { GateFailedError } from '../../lambdas/shared/errors.ts';
 import { allowLeaseRenewals, failure, isPhaseBookkeeping, listenerWith, rejectByDefault, updatedFields } from '../fixtures/aws.ts';
-import { DEPLOYMENT_ID, NOW, RELEASE_TASK_DEFINITION_ARN, service, stateAfter } from '../fixtures/state.ts';
+import { DEPLOYMENT_ID, EXECUTION_ARN, NOW, RELEASE_TASK_DEFINITION_ARN, service, stateAfter } from '../fixtures/state.ts';
 
 const TABLE = 'baton-test-deployments';
 const web = service();
@@ -67,7 +67,9 @@ describe('complete', () => {
     const updates = recordUpdates();
     expect(updates).toHaveLength(1);
     const [update] = updates;
-    expect(update?.ConditionExpression).toBe('attribute_not_exists(pk) OR #f_status = :running');
+    expect(update?.ConditionExpression).toBe(
+      'attribute_not_exists(pk) OR #f_owner = :owner AND #f_started = :started AND #f_status = :running',
+    );
     expect(update?.ExpressionAttributeNames).toMatchObject({ '#f_status': 'status' });
     expect(update?.ExpressionAttributeValues).toMatchObject({ ':running': 'IN_PROGRESS' });
     expect(update?.ExpressionAttributeValues).not.toHaveProperty(':same');
@@ -93,8 +95,8 @@ describe('complete', () => {
     expect(dynamoMock).toHaveReceivedCommandWith(DeleteCommand, {
       TableName: TABLE,
       Key: LOCK_KEY,
-      ConditionExpression: 'deploymentId = :me',
-      ExpressionAttributeValues: { ':me': DEPLOYMENT_ID },
+      ConditionExpression: 'deploymentId = :me AND executionArn = :execution',
+      ExpressionAttributeValues: { ':me': DEPLOYMENT_ID, ':execution': EXECUTION_ARN },
     });
   });
 

@@ -58,7 +58,7 @@ describe('the lock lease', () => {
       dynamoMock.on(UpdateCommand, { TableName: TABLE, Key: LOCK_KEY }).resolves({});
 
       // Act
-      const renewed = await renewLease('web', DEPLOYMENT_ID, 915, 'checkStability');
+      const renewed = await renewLease('web', { deploymentId: DEPLOYMENT_ID, executionArn: EXECUTION_ARN }, 915, 'checkStability');
 
       // Assert
       expect(renewed).toBe(true);
@@ -66,8 +66,14 @@ describe('the lock lease', () => {
         TableName: TABLE,
         Key: LOCK_KEY,
         UpdateExpression: 'SET leaseExpiresAt = :until, renewedAt = :now, renewedBy = :phase',
-        ConditionExpression: 'deploymentId = :me',
-        ExpressionAttributeValues: { ':until': nowSeconds + 915, ':now': NOW, ':phase': 'checkStability', ':me': DEPLOYMENT_ID },
+        ConditionExpression: 'deploymentId = :me AND executionArn = :execution',
+        ExpressionAttributeValues: {
+          ':until': nowSeconds + 915,
+          ':now': NOW,
+          ':phase': 'checkStability',
+          ':me': DEPLOYMENT_ID,
+          ':execution': EXECUTION_ARN,
+        },
       });
     });
 
@@ -76,7 +82,7 @@ describe('the lock lease', () => {
       dynamoMock.on(UpdateCommand, { TableName: TABLE, Key: LOCK_KEY }).rejects(conditionFailed());
 
       // Act
-      const renewed = await renewLease('web', DEPLOYMENT_ID, LEASE_SECONDS, 'deploy');
+      const renewed = await renewLease('web', { deploymentId: DEPLOYMENT_ID, executionArn: EXECUTION_ARN }, LEASE_SECONDS, 'deploy');
 
       // Assert
       expect(renewed).toBe(false);
@@ -88,7 +94,7 @@ describe('the lock lease', () => {
       dynamoMock.on(UpdateCommand, { TableName: TABLE, Key: LOCK_KEY }).rejects(denied);
 
       // Act
-      const error = await failure(renewLease('web', DEPLOYMENT_ID, LEASE_SECONDS, 'deploy'));
+      const error = await failure(renewLease('web', { deploymentId: DEPLOYMENT_ID, executionArn: EXECUTION_ARN }, LEASE_SECONDS, 'deploy'));
 
       // Assert
       expect(error).toBe(denied);
@@ -230,8 +236,8 @@ describe('acquireLock', () => {
     expect(dynamoMock).toHaveReceivedCommandExactlyOnceWith(PutCommand, {
       TableName: TABLE,
       Item: { ...LOCK_KEY, ...lock },
-      ConditionExpression: 'attribute_not_exists(pk) OR deploymentId = :me',
-      ExpressionAttributeValues: { ':me': DEPLOYMENT_ID },
+      ConditionExpression: 'attribute_not_exists(pk) OR deploymentId = :me AND executionArn = :execution',
+      ExpressionAttributeValues: { ':me': DEPLOYMENT_ID, ':execution': lock.executionArn },
     });
     expect(dynamoMock).not.toHaveReceivedCommand(GetCommand);
   });
@@ -313,9 +319,20 @@ describe('finishRecord', () => {
 
     // Assert
     const update = sentUpdate();
-    expect(update?.ConditionExpression).toBe('attribute_not_exists(pk) OR #f_status = :running OR #f_status = :rollbackFailed');
-    expect(update?.ExpressionAttributeNames?.['#f_status']).toBe('status');
-    expect(update?.ExpressionAttributeValues).toMatchObject({ ':running': 'IN_PROGRESS', ':rollbackFailed': 'ROLLBACK_FAILED' });
+    expect(update?.ConditionExpression).toBe(
+      'attribute_not_exists(pk) OR #f_owner = :owner AND #f_started = :started AND #f_status = :running OR #f_owner = :owner AND #f_started = :started AND #f_status = :rollbackFailed',
+    );
+    expect(update?.ExpressionAttributeNames).toMatchObject({
+      '#f_status': 'status',
+      '#f_owner': 'executionArn',
+      '#f_started': 'startedAt',
+    });
+    expect(update?.ExpressionAttributeValues).toMatchObject({
+      ':owner': base.executionArn,
+      ':started': base.startedAt,
+      ':running': 'IN_PROGRESS',
+      ':rollbackFailed': 'ROLLBACK_FAILED',
+    });
   });
 
   it.each<TerminalStatus>(['SUCCEEDED', 'ROLLBACK_FAILED', 'REJECTED', 'DUPLICATE', 'SUPERSEDED'])(
@@ -329,8 +346,15 @@ describe('finishRecord', () => {
 
       // Assert
       const update = sentUpdate();
-      expect(update?.ConditionExpression).toBe('attribute_not_exists(pk) OR #f_status = :running');
-      expect(update?.ExpressionAttributeValues).toMatchObject({ ':running': 'IN_PROGRESS' });
+      // Only the execution that wrote the record (its ARN and its start: a reused name has the same ARN) ends it.
+      expect(update?.ConditionExpression).toBe(
+        'attribute_not_exists(pk) OR #f_owner = :owner AND #f_started = :started AND #f_status = :running',
+      );
+      expect(update?.ExpressionAttributeValues).toMatchObject({
+        ':owner': base.executionArn,
+        ':started': base.startedAt,
+        ':running': 'IN_PROGRESS',
+      });
       expect(update?.ExpressionAttributeValues).not.toHaveProperty(':rollbackFailed');
     },
   );

@@ -194,7 +194,9 @@ describe('finish release', () => {
       // Assert
       const [update, ...more] = updatesOf(recordKeyOf('web').pk);
       expect(more).toEqual([]);
-      expect(update?.ConditionExpression).toBe('attribute_not_exists(pk) OR #f_status = :running');
+      expect(update?.ConditionExpression).toBe(
+        'attribute_not_exists(pk) OR #f_owner = :owner AND #f_started = :started AND #f_status = :running',
+      );
       expect(updatedFields(update)).toMatchObject({
         status: 'REJECTED',
         failedPhase: 'Validate',
@@ -232,8 +234,8 @@ describe('finish release', () => {
         NAMES.map((name) => ({
           TableName: TABLE,
           Key: { pk: `LOCK#${name}`, sk: 'LOCK' },
-          ConditionExpression: 'deploymentId = :me',
-          ExpressionAttributeValues: { ':me': deploymentIdOf(name) },
+          ConditionExpression: 'deploymentId = :me AND executionArn = :execution',
+          ExpressionAttributeValues: { ':me': deploymentIdOf(name), ':execution': EXECUTION_ARN },
         })),
       );
     });
@@ -246,7 +248,9 @@ describe('finish release', () => {
 
       // Assert
       const update = releaseUpdate();
-      expect(update.ConditionExpression).toBe('attribute_not_exists(pk) OR #f_status = :running');
+      expect(update.ConditionExpression).toBe(
+        'attribute_not_exists(pk) OR #f_owner = :owner AND #f_started = :started AND #f_status = :running',
+      );
       expect(update.ReturnValues).toBe('ALL_NEW');
       const { pk: _pk, sk: _sk, ...stored } = RELEASE_RECORD;
       expect(updatedFields(update)).toEqual({
@@ -361,7 +365,7 @@ describe('finish release', () => {
         cause: `release ${RELEASE} rejected before any change: DeploymentLockedError: ${message}`,
       });
       expect(dynamoMock.commandCalls(DeleteCommand).map((call) => call.args[0].input.ExpressionAttributeValues)).toEqual(
-        NAMES.map((name) => ({ ':me': deploymentIdOf(name) })),
+        NAMES.map((name) => ({ ':me': deploymentIdOf(name), ':execution': EXECUTION_ARN })),
       );
       expect(NAMES.flatMap((name) => updatesOf(recordKeyOf(name).pk))).toEqual([]);
     });
@@ -473,7 +477,9 @@ describe('finish release', () => {
       expect(result).toEqual({ releaseId: RELEASE_ID, outcome: { status: 'ROLLED_BACK', error: 'StabilityTimeoutError', cause: reason } });
       const update = releaseUpdate();
       // ROLLED_BACK may replace ROLLBACK_FAILED: a later attempt got traffic back.
-      expect(update.ConditionExpression).toBe('attribute_not_exists(pk) OR #f_status = :running OR #f_status = :rollbackFailed');
+      expect(update.ConditionExpression).toBe(
+        'attribute_not_exists(pk) OR #f_owner = :owner AND #f_started = :started AND #f_status = :running OR #f_owner = :owner AND #f_started = :started AND #f_status = :rollbackFailed',
+      );
       expect(updatedFields(update)).toMatchObject({
         status: 'ROLLED_BACK',
         outcomeReason: reason,
@@ -508,7 +514,9 @@ describe('finish release', () => {
       const reason = `release ${RELEASE} rolled back because worker failed in Check stability: StabilityTimeoutError: ${STABILITY_MESSAGE}; rolled back worker -> api; untouched: web; ROLLBACK FAILED for api: check their listener weights`;
       expect(result.outcome).toEqual({ status: 'ROLLBACK_FAILED', error: 'StabilityTimeoutError', cause: reason });
       const update = releaseUpdate();
-      expect(update.ConditionExpression).toBe('attribute_not_exists(pk) OR #f_status = :running');
+      expect(update.ConditionExpression).toBe(
+        'attribute_not_exists(pk) OR #f_owner = :owner AND #f_started = :started AND #f_status = :running',
+      );
       expect(updatedFields(update)).toMatchObject({ status: 'ROLLBACK_FAILED', outcomeReason: reason });
     });
 

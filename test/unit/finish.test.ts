@@ -93,7 +93,7 @@ describe('finishDeployment', () => {
     expect(update).toMatchObject({
       TableName: TABLE,
       Key: RECORD_KEY,
-      ConditionExpression: 'attribute_not_exists(pk) OR #f_status = :running',
+      ConditionExpression: 'attribute_not_exists(pk) OR #f_owner = :owner AND #f_started = :started AND #f_status = :running',
       ReturnValues: 'ALL_NEW',
     });
     expect(update?.ExpressionAttributeNames?.['#f_status']).toBe('status');
@@ -119,7 +119,9 @@ describe('finishDeployment', () => {
 
     // Assert
     const [update] = dynamoMock.commandCalls(UpdateCommand).map((call) => call.args[0].input);
-    expect(update?.ConditionExpression).toBe('attribute_not_exists(pk) OR #f_status = :running OR #f_status = :rollbackFailed');
+    expect(update?.ConditionExpression).toBe(
+      'attribute_not_exists(pk) OR #f_owner = :owner AND #f_started = :started AND #f_status = :running OR #f_owner = :owner AND #f_started = :started AND #f_status = :rollbackFailed',
+    );
     expect(update?.ExpressionAttributeValues).toMatchObject({ ':running': 'IN_PROGRESS', ':rollbackFailed': 'ROLLBACK_FAILED' });
     expect(snsMock).toHaveReceivedCommandWith(PublishCommand, { Subject: `Baton: web ${NEW_TAG} ROLLED_BACK` });
   });

@@ -15,6 +15,7 @@ import { handler } from '../../lambdas/initialize/index.ts';
 import {
   DeploymentLockedError,
   DuplicateTriggerError,
+  ExecutionNameReusedError,
   InvalidInputError,
   ListenerSplitError,
   QueuedError,
@@ -42,7 +43,8 @@ const nowSeconds = Math.floor(Date.parse(NOW) / 1000);
 /** A lock lasts 15 minutes unless a phase renews it. */
 const LEASE_SECONDS = 900;
 const LOCK_KEY = { pk: 'LOCK#web', sk: 'LOCK' };
-const ACQUIRE = 'attribute_not_exists(pk) OR deploymentId = :me';
+const RECORD_KEY = { pk: `DEPLOYMENT#${DEPLOYMENT_ID}`, sk: 'RECORD' };
+const ACQUIRE = 'attribute_not_exists(pk) OR deploymentId = :me AND executionArn = :execution';
 const RECLAIM = 'deploymentId = :holder AND executionArn = :holderExecution AND leaseExpiresAt = :holderLease';
 /** The lock initialize puts for `request`. */
 const OWN_LOCK = {
@@ -107,6 +109,8 @@ describe('initialize', () => {
       .resolves(listenerWith(web, { blue: 100, green: 0 }));
     dynamoMock.on(PutCommand, { TableName: TABLE, Item: { pk: 'LOCK#web' } }).resolves({});
     dynamoMock.on(PutCommand, { TableName: TABLE, Item: { pk: `DEPLOYMENT#${DEPLOYMENT_ID}` } }).resolves({});
+    // No record under this execution's name yet.
+    dynamoMock.on(GetCommand, { TableName: TABLE, Key: RECORD_KEY, ConsistentRead: true }).resolves({});
   });
 
   afterEach(() => {
@@ -169,8 +173,8 @@ describe('initialize', () => {
         acquiredAt: STARTED_AT,
         leaseExpiresAt: nowSeconds + LEASE_SECONDS,
       },
-      ConditionExpression: 'attribute_not_exists(pk) OR deploymentId = :me',
-      ExpressionAttributeValues: { ':me': DEPLOYMENT_ID },
+      ConditionExpression: ACQUIRE,
+      ExpressionAttributeValues: { ':me': DEPLOYMENT_ID, ':execution': EXECUTION_ARN },
     });
   });
 
@@ -202,6 +206,29 @@ describe('initialize', () => {
       },
       ConditionExpression: 'attribute_not_exists(pk)',
     });
+  });
+
+  it('refuses with ExecutionNameReusedError, touching neither lock nor record, when its name is the id of an earlier record', async () => {
+    // Arrange: 100 days ago an execution of the same name (so the same ARN) wrote this record.
+    dynamoMock.on(GetCommand, { TableName: TABLE, Key: RECORD_KEY, ConsistentRead: true }).resolves({
+      Item: {
+        ...RECORD_KEY,
+        deploymentId: DEPLOYMENT_ID,
+        executionArn: EXECUTION_ARN,
+        startedAt: '2025-01-01T09:00:00.000Z',
+        status: 'SUCCEEDED',
+      },
+    });
+
+    // Act
+    const error = await handler(envelope(request)).catch((caught: unknown) => caught);
+
+    // Assert
+    expect(error).toBeInstanceOf(ExecutionNameReusedError);
+    expect((error as Error).message).toBe(
+      `execution name ${DEPLOYMENT_ID} is the id of the deployment record of execution ${EXECUTION_ARN} (started 2025-01-01T09:00:00.000Z, SUCCEEDED); Step Functions reuses a name 90 days after its execution closed, records live 400 days: start it again under another name. Nothing was changed.`,
+    );
+    expect(dynamoMock).not.toHaveReceivedCommand(PutCommand);
   });
 
   it('locks on the digest when the request names an image digest', async () => {
@@ -633,6 +660,10 @@ describe('initialize', () => {
   it('succeeds again when the same deployment re-runs after its record was written', async () => {
     // Arrange: the lock put passes (deploymentId = :me); the record exists already.
     dynamoMock.on(PutCommand, { TableName: TABLE, Item: { pk: `DEPLOYMENT#${DEPLOYMENT_ID}` } }).rejects(conditionFailed());
+    dynamoMock
+      .on(GetCommand, { TableName: TABLE, Key: RECORD_KEY, ConsistentRead: true })
+      .resolvesOnce({})
+      .resolves({ Item: { ...RECORD_KEY, deploymentId: DEPLOYMENT_ID, executionArn: EXECUTION_ARN, startedAt: STARTED_AT } });
 
     // Act
     const state = await handler(envelope(request));
@@ -919,7 +950,8 @@ describe('initialize', () => {
 
       // Assert
       expect(state).toEqual(withTestListener(initialState()));
-      expect(dynamoMock).toHaveReceivedCommandTimes(GetCommand, 1);
+      // The record under this name (none), then the lock.
+      expect(dynamoMock).toHaveReceivedCommandTimes(GetCommand, 2);
       expect(dynamoMock.commandCalls(PutCommand, { TableName: TABLE, Item: LOCK_KEY, ConditionExpression: ACQUIRE })).toHaveLength(2);
       expect(sfnMock).not.toHaveReceivedAnyCommand();
     });

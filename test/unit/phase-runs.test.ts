@@ -9,14 +9,16 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type PhaseRun, recordPhaseRun } from '../../lambdas/shared/telemetry/phase-runs.ts';
 import { failure, rejectByDefault } from '../fixtures/aws.ts';
-import { DEPLOYMENT_ID, isoAfter, NOW } from '../fixtures/state.ts';
+import { DEPLOYMENT_ID, EXECUTION_ARN, isoAfter, NOW, STARTED_AT } from '../fixtures/state.ts';
 
 const TABLE = 'baton-test-deployments';
 const RECORD_KEY = { pk: `DEPLOYMENT#${DEPLOYMENT_ID}`, sk: 'RECORD' };
 const ENDED = isoAfter(NOW, 12);
-const UPDATE_ENTRY = 'attribute_exists(#phases.#p)';
-const ADD_ENTRY = 'attribute_exists(pk) AND attribute_exists(#phases) AND attribute_not_exists(#phases.#p)';
-const CREATE_MAP = 'attribute_exists(pk) AND attribute_not_exists(#phases)';
+/** The execution that wrote the record: its ARN and its start. */
+const OWNER = { executionArn: EXECUTION_ARN, startedAt: STARTED_AT };
+const UPDATE_ENTRY = 'attribute_exists(#phases.#p) AND #owner = :owner AND #started = :started';
+const ADD_ENTRY = '#owner = :owner AND #started = :started AND attribute_exists(#phases) AND attribute_not_exists(#phases.#p)';
+const CREATE_MAP = '#owner = :owner AND #started = :started AND attribute_not_exists(#phases)';
 
 function conditionFailed(): ConditionalCheckFailedException {
   return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: { httpStatusCode: 400 } });
@@ -52,7 +54,11 @@ describe('recordPhaseRun', () => {
       // Arrange: the entry exists (beforeEach).
 
       // Act
-      const entry = await recordPhaseRun(DEPLOYMENT_ID, 'checkStability', { startedAt: NOW, endedAt: ENDED, result: 'succeeded' });
+      const entry = await recordPhaseRun(DEPLOYMENT_ID, OWNER, 'checkStability', {
+        startedAt: NOW,
+        endedAt: ENDED,
+        result: 'succeeded',
+      });
 
       // Assert
       expect(updates()).toEqual([
@@ -62,8 +68,15 @@ describe('recordPhaseRun', () => {
           UpdateExpression:
             'SET #phases.#p.endedAt = :end, #phases.#p.#result = :result, #phases.#p.invocations = #phases.#p.invocations + :one REMOVE #phases.#p.#error',
           ConditionExpression: UPDATE_ENTRY,
-          ExpressionAttributeNames: { '#phases': 'phases', '#p': 'checkStability', '#result': 'result', '#error': 'error' },
-          ExpressionAttributeValues: { ':end': ENDED, ':result': 'succeeded', ':one': 1 },
+          ExpressionAttributeNames: {
+            '#phases': 'phases',
+            '#p': 'checkStability',
+            '#owner': 'executionArn',
+            '#started': 'startedAt',
+            '#result': 'result',
+            '#error': 'error',
+          },
+          ExpressionAttributeValues: { ':end': ENDED, ':result': 'succeeded', ':one': 1, ':owner': EXECUTION_ARN, ':started': STARTED_AT },
           ReturnValues: 'ALL_NEW',
         },
       ]);
@@ -75,7 +88,7 @@ describe('recordPhaseRun', () => {
       const error = 'GateFailedError: alarm web-5xx-rate is ALARM';
 
       // Act
-      await recordPhaseRun(DEPLOYMENT_ID, 'checkStability', { startedAt: NOW, endedAt: ENDED, result: 'failed', error });
+      await recordPhaseRun(DEPLOYMENT_ID, OWNER, 'checkStability', { startedAt: NOW, endedAt: ENDED, result: 'failed', error });
 
       // Assert
       expect(updates()).toEqual([
@@ -85,8 +98,22 @@ describe('recordPhaseRun', () => {
           UpdateExpression:
             'SET #phases.#p.endedAt = :end, #phases.#p.#result = :result, #phases.#p.invocations = #phases.#p.invocations + :one, #phases.#p.#error = :error',
           ConditionExpression: UPDATE_ENTRY,
-          ExpressionAttributeNames: { '#phases': 'phases', '#p': 'checkStability', '#result': 'result', '#error': 'error' },
-          ExpressionAttributeValues: { ':end': ENDED, ':result': 'failed', ':one': 1, ':error': error },
+          ExpressionAttributeNames: {
+            '#phases': 'phases',
+            '#p': 'checkStability',
+            '#owner': 'executionArn',
+            '#started': 'startedAt',
+            '#result': 'result',
+            '#error': 'error',
+          },
+          ExpressionAttributeValues: {
+            ':end': ENDED,
+            ':result': 'failed',
+            ':one': 1,
+            ':owner': EXECUTION_ARN,
+            ':started': STARTED_AT,
+            ':error': error,
+          },
           ReturnValues: 'ALL_NEW',
         },
       ]);
@@ -96,8 +123,8 @@ describe('recordPhaseRun', () => {
       // Arrange: the entry exists (beforeEach).
 
       // Act
-      await recordPhaseRun(DEPLOYMENT_ID, 'deploy', { startedAt: NOW, endedAt: ENDED, result: 'succeeded' });
-      await recordPhaseRun(DEPLOYMENT_ID, 'deploy', { startedAt: NOW, endedAt: ENDED, result: 'failed', error: 'E: m' });
+      await recordPhaseRun(DEPLOYMENT_ID, OWNER, 'deploy', { startedAt: NOW, endedAt: ENDED, result: 'succeeded' });
+      await recordPhaseRun(DEPLOYMENT_ID, OWNER, 'deploy', { startedAt: NOW, endedAt: ENDED, result: 'failed', error: 'E: m' });
 
       // Assert
       expect(updates().map(unusedNames)).toEqual([[], []]);
@@ -114,7 +141,7 @@ describe('recordPhaseRun', () => {
       // Arrange: no entry for deploy (beforeEach).
 
       // Act
-      const entry = await recordPhaseRun(DEPLOYMENT_ID, 'deploy', { startedAt: NOW, endedAt: ENDED, result: 'waiting' });
+      const entry = await recordPhaseRun(DEPLOYMENT_ID, OWNER, 'deploy', { startedAt: NOW, endedAt: ENDED, result: 'waiting' });
 
       // Assert
       const added = { startedAt: NOW, endedAt: ENDED, invocations: 1, result: 'waiting' };
@@ -123,8 +150,8 @@ describe('recordPhaseRun', () => {
         Key: RECORD_KEY,
         UpdateExpression: 'SET #phases.#p = :entry',
         ConditionExpression: ADD_ENTRY,
-        ExpressionAttributeNames: { '#phases': 'phases', '#p': 'deploy' },
-        ExpressionAttributeValues: { ':entry': added },
+        ExpressionAttributeNames: { '#phases': 'phases', '#p': 'deploy', '#owner': 'executionArn', '#started': 'startedAt' },
+        ExpressionAttributeValues: { ':entry': added, ':owner': EXECUTION_ARN, ':started': STARTED_AT },
       });
       expect(updates()).toHaveLength(2);
       expect(entry).toEqual(added);
@@ -135,7 +162,7 @@ describe('recordPhaseRun', () => {
       // Arrange: no entry for deploy (beforeEach).
 
       // Act
-      const entry = await recordPhaseRun(DEPLOYMENT_ID, 'deploy', {
+      const entry = await recordPhaseRun(DEPLOYMENT_ID, OWNER, 'deploy', {
         startedAt: NOW,
         endedAt: ENDED,
         result: 'failed',
@@ -150,7 +177,7 @@ describe('recordPhaseRun', () => {
         result: 'failed',
         error: 'ServiceNotFoundException: Service not found.',
       };
-      expect(updates()[1]?.ExpressionAttributeValues).toEqual({ ':entry': added });
+      expect(updates()[1]?.ExpressionAttributeValues).toEqual({ ':entry': added, ':owner': EXECUTION_ARN, ':started': STARTED_AT });
       expect(entry).toEqual(added);
     });
   });
@@ -168,7 +195,7 @@ describe('recordPhaseRun', () => {
       // Arrange: no phases map (beforeEach).
 
       // Act
-      const entry = await recordPhaseRun(DEPLOYMENT_ID, 'validate', { startedAt: NOW, endedAt: ENDED, result: 'succeeded' });
+      const entry = await recordPhaseRun(DEPLOYMENT_ID, OWNER, 'validate', { startedAt: NOW, endedAt: ENDED, result: 'succeeded' });
 
       // Assert
       expect(updates().map((input) => input.ConditionExpression)).toEqual([UPDATE_ENTRY, ADD_ENTRY, CREATE_MAP]);
@@ -178,7 +205,7 @@ describe('recordPhaseRun', () => {
         Key: RECORD_KEY,
         UpdateExpression: 'SET #phases = :map',
         ConditionExpression: CREATE_MAP,
-        ExpressionAttributeValues: { ':map': { validate: added } },
+        ExpressionAttributeValues: { ':map': { validate: added }, ':owner': EXECUTION_ARN, ':started': STARTED_AT },
       });
       expect(updates()[2]?.ExpressionAttributeNames).toMatchObject({ '#phases': 'phases' });
       expect(entry).toEqual(added);
@@ -192,10 +219,10 @@ describe('recordPhaseRun', () => {
       // Arrange: no phases map (beforeEach).
 
       // Act
-      await recordPhaseRun(DEPLOYMENT_ID, 'validate', { startedAt: NOW, endedAt: ENDED, result: 'succeeded' });
+      await recordPhaseRun(DEPLOYMENT_ID, OWNER, 'validate', { startedAt: NOW, endedAt: ENDED, result: 'succeeded' });
 
       // Assert
-      expect(updates()[2]?.ExpressionAttributeNames).toEqual({ '#phases': 'phases' });
+      expect(updates()[2]?.ExpressionAttributeNames).toEqual({ '#phases': 'phases', '#owner': 'executionArn', '#started': 'startedAt' });
     });
   });
 
@@ -204,7 +231,7 @@ describe('recordPhaseRun', () => {
     dynamoMock.on(UpdateCommand, { TableName: TABLE, Key: RECORD_KEY }).rejects(conditionFailed());
 
     // Act
-    const entry = await recordPhaseRun(DEPLOYMENT_ID, 'validate', { startedAt: NOW, endedAt: ENDED, result: 'succeeded' });
+    const entry = await recordPhaseRun(DEPLOYMENT_ID, OWNER, 'validate', { startedAt: NOW, endedAt: ENDED, result: 'succeeded' });
 
     // Assert
     expect(entry).toBeUndefined();
@@ -219,7 +246,7 @@ describe('recordPhaseRun', () => {
     dynamoMock.on(UpdateCommand, { ConditionExpression: UPDATE_ENTRY }).rejects(throttled);
 
     // Act
-    const error = await failure(recordPhaseRun(DEPLOYMENT_ID, 'deploy', { startedAt: NOW, endedAt: ENDED, result: 'succeeded' }));
+    const error = await failure(recordPhaseRun(DEPLOYMENT_ID, OWNER, 'deploy', { startedAt: NOW, endedAt: ENDED, result: 'succeeded' }));
 
     // Assert
     expect(error).toBe(throttled);
@@ -233,7 +260,7 @@ describe('recordPhaseRun', () => {
     dynamoMock.on(UpdateCommand, { ConditionExpression: ADD_ENTRY }).rejects(denied);
 
     // Act
-    const error = await failure(recordPhaseRun(DEPLOYMENT_ID, 'deploy', { startedAt: NOW, endedAt: ENDED, result: 'succeeded' }));
+    const error = await failure(recordPhaseRun(DEPLOYMENT_ID, OWNER, 'deploy', { startedAt: NOW, endedAt: ENDED, result: 'succeeded' }));
 
     // Assert
     expect(error).toBe(denied);

@@ -135,7 +135,7 @@ describe('definePhase', () => {
 });
 
 describe('deploymentOf', () => {
-  const ref = { deploymentId: DEPLOYMENT_ID, executionArn: EXECUTION_ARN, service: 'web', dryRun: false };
+  const ref = { deploymentId: DEPLOYMENT_ID, executionArn: EXECUTION_ARN, startedAt: STARTED_AT, service: 'web', dryRun: false };
 
   it('reads a deployment state', () => {
     // Arrange
@@ -205,7 +205,7 @@ describe('definePhase telemetry', () => {
   const TABLE = 'baton-test-deployments';
   const RECORD_KEY = { pk: `DEPLOYMENT#${DEPLOYMENT_ID}`, sk: 'RECORD' };
   const BUS = 'baton-production-events';
-  const UPDATE_ENTRY = 'attribute_exists(#phases.#p)';
+  const UPDATE_ENTRY = 'attribute_exists(#phases.#p) AND #owner = :owner AND #started = :started';
   /** The phase takes 12 s on the clock. */
   const ENDED = isoAfter(NOW, 12);
   /** The first invocation of the phase, 30 s before this one, as the record has it. */
@@ -276,8 +276,15 @@ describe('definePhase telemetry', () => {
         UpdateExpression:
           'SET #phases.#p.endedAt = :end, #phases.#p.#result = :result, #phases.#p.invocations = #phases.#p.invocations + :one REMOVE #phases.#p.#error',
         ConditionExpression: UPDATE_ENTRY,
-        ExpressionAttributeNames: { '#phases': 'phases', '#p': 'deploy', '#result': 'result', '#error': 'error' },
-        ExpressionAttributeValues: { ':end': ENDED, ':result': 'succeeded', ':one': 1 },
+        ExpressionAttributeNames: {
+          '#phases': 'phases',
+          '#p': 'deploy',
+          '#result': 'result',
+          '#error': 'error',
+          '#owner': 'executionArn',
+          '#started': 'startedAt',
+        },
+        ExpressionAttributeValues: { ':end': ENDED, ':result': 'succeeded', ':one': 1, ':owner': EXECUTION_ARN, ':started': STARTED_AT },
         ReturnValues: 'ALL_NEW',
       },
     ]);
@@ -321,6 +328,8 @@ describe('definePhase telemetry', () => {
     // Assert
     expect(updates()[1]?.ExpressionAttributeValues).toEqual({
       ':entry': { startedAt: NOW, endedAt: ENDED, invocations: 1, result: 'succeeded' },
+      ':owner': EXECUTION_ARN,
+      ':started': STARTED_AT,
     });
     expect(phaseEvents()).toMatchObject([{ Detail: { phase: 'deploy', startedAt: NOW, durationSeconds: 12, invocations: 1 } }]);
   });
@@ -341,7 +350,7 @@ describe('definePhase telemetry', () => {
     expect(updates()).toHaveLength(1);
     expect(updates()[0]).toMatchObject({
       ExpressionAttributeNames: { '#p': 'checkStability' },
-      ExpressionAttributeValues: { ':end': ENDED, ':result': 'waiting', ':one': 1 },
+      ExpressionAttributeValues: { ':end': ENDED, ':result': 'waiting', ':one': 1, ':owner': EXECUTION_ARN, ':started': STARTED_AT },
     });
     expect(eventsMock).not.toHaveReceivedAnyCommand();
     expect(metrics).toEqual([]);
@@ -381,8 +390,22 @@ describe('definePhase telemetry', () => {
         UpdateExpression:
           'SET #phases.#p.endedAt = :end, #phases.#p.#result = :result, #phases.#p.invocations = #phases.#p.invocations + :one, #phases.#p.#error = :error',
         ConditionExpression: UPDATE_ENTRY,
-        ExpressionAttributeNames: { '#phases': 'phases', '#p': 'checkBake', '#result': 'result', '#error': 'error' },
-        ExpressionAttributeValues: { ':end': ENDED, ':result': 'failed', ':one': 1, ':error': `GateFailedError: ${gate.message}` },
+        ExpressionAttributeNames: {
+          '#phases': 'phases',
+          '#p': 'checkBake',
+          '#result': 'result',
+          '#error': 'error',
+          '#owner': 'executionArn',
+          '#started': 'startedAt',
+        },
+        ExpressionAttributeValues: {
+          ':end': ENDED,
+          ':result': 'failed',
+          ':one': 1,
+          ':owner': EXECUTION_ARN,
+          ':started': STARTED_AT,
+          ':error': `GateFailedError: ${gate.message}`,
+        },
         ReturnValues: 'ALL_NEW',
       },
     ]);
@@ -424,6 +447,8 @@ describe('definePhase telemetry', () => {
       ':end': ENDED,
       ':result': 'failed',
       ':one': 1,
+      ':owner': EXECUTION_ARN,
+      ':started': STARTED_AT,
       ':error': 'TransientAwsError: ThrottlingException: Rate exceeded',
     });
     expect(eventsMock).not.toHaveReceivedAnyCommand();
@@ -556,8 +581,14 @@ describe('definePhase lease renewal', () => {
       TableName: TABLE,
       Key: LOCK_KEY,
       UpdateExpression: 'SET leaseExpiresAt = :until, renewedAt = :now, renewedBy = :phase',
-      ConditionExpression: 'deploymentId = :me',
-      ExpressionAttributeValues: { ':until': endedSeconds + seconds, ':now': ENDED, ':phase': phase, ':me': DEPLOYMENT_ID },
+      ConditionExpression: 'deploymentId = :me AND executionArn = :execution',
+      ExpressionAttributeValues: {
+        ':until': endedSeconds + seconds,
+        ':now': ENDED,
+        ':phase': phase,
+        ':me': DEPLOYMENT_ID,
+        ':execution': EXECUTION_ARN,
+      },
     };
   }
 
@@ -699,8 +730,14 @@ describe('definePhase lock check', () => {
       TableName: TABLE,
       Key: LOCK_KEY,
       UpdateExpression: 'SET leaseExpiresAt = :until, renewedAt = :now, renewedBy = :phase',
-      ConditionExpression: 'deploymentId = :me',
-      ExpressionAttributeValues: { ':until': nowSeconds + 900, ':now': NOW, ':phase': phase, ':me': DEPLOYMENT_ID },
+      ConditionExpression: 'deploymentId = :me AND executionArn = :execution',
+      ExpressionAttributeValues: {
+        ':until': nowSeconds + 900,
+        ':now': NOW,
+        ':phase': phase,
+        ':me': DEPLOYMENT_ID,
+        ':execution': EXECUTION_ARN,
+      },
     };
   }
 
@@ -801,6 +838,8 @@ describe('definePhase lock check', () => {
         ':end': NOW,
         ':result': 'failed',
         ':one': 1,
+        ':owner': EXECUTION_ARN,
+        ':started': STARTED_AT,
         ':error': `LockLostError: deployment ${DEPLOYMENT_ID} no longer holds the lock of web (nobody holds it); checkBake changes nothing`,
       },
     ]);

@@ -24,7 +24,7 @@ const RELEASE = '2026-11-22.1';
 const nowSeconds = Math.floor(Date.parse(NOW) / 1000);
 const IMAGES: Record<string, string> = { api: 'v1.1.0', web: 'v1.4.2', worker: 'v2.4.0' };
 const RELEASE_KEY = { pk: `RELEASE#${RELEASE_ID}`, sk: 'RECORD' };
-const ACQUIRE = 'attribute_not_exists(pk) OR deploymentId = :me';
+const ACQUIRE = 'attribute_not_exists(pk) OR deploymentId = :me AND executionArn = :execution';
 
 /** A web deployment of another release, still running. */
 const HOLDER = {
@@ -198,7 +198,7 @@ describe('plan release', () => {
           release: RELEASE_ID,
         },
         ConditionExpression: ACQUIRE,
-        ExpressionAttributeValues: { ':me': deploymentIdOf(name) },
+        ExpressionAttributeValues: { ':me': deploymentIdOf(name), ':execution': EXECUTION_ARN },
       })),
     );
   });
@@ -291,8 +291,8 @@ describe('plan release', () => {
         {
           TableName: TABLE,
           Key: { pk: 'LOCK#api', sk: 'LOCK' },
-          ConditionExpression: 'deploymentId = :me',
-          ExpressionAttributeValues: { ':me': deploymentIdOf('api') },
+          ConditionExpression: 'deploymentId = :me AND executionArn = :execution',
+          ExpressionAttributeValues: { ':me': deploymentIdOf('api'), ':execution': EXECUTION_ARN },
         },
       ]);
     });

@@ -192,7 +192,9 @@ describe('prepare', () => {
     // Assert
     expect(annotations()).toHaveLength(1);
     const update = annotation();
-    expect(update.ConditionExpression).toBe('attribute_exists(pk)');
+    // Only the execution that wrote the record (its ARN and start) annotates it.
+    expect(update.ConditionExpression).toBe('#owner = :owner AND #started = :started');
+    expect(update.ExpressionAttributeValues).toMatchObject({ ':owner': validated.executionArn, ':started': validated.startedAt });
     const fields = updatedFields(update);
     expect(fields).toEqual({
       newTaskDefinitionArn: RELEASE_TASK_DEFINITION_ARN,

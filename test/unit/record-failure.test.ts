@@ -14,9 +14,9 @@ const TABLE = 'baton-test-deployments';
 const RECORD_KEY = { pk: `DEPLOYMENT#${DEPLOYMENT_ID}`, sk: 'RECORD' };
 const LOCK_KEY = { pk: 'LOCK#web', sk: 'LOCK' };
 /** The conditions of recordPhaseRun's three attempts: the entry exists; the map exists; the record has no map yet. */
-const UPDATE_ENTRY = 'attribute_exists(#phases.#p)';
-const ADD_ENTRY = 'attribute_exists(pk) AND attribute_exists(#phases) AND attribute_not_exists(#phases.#p)';
-const CREATE_MAP = 'attribute_exists(pk) AND attribute_not_exists(#phases)';
+const UPDATE_ENTRY = 'attribute_exists(#phases.#p) AND #owner = :owner AND #started = :started';
+const ADD_ENTRY = '#owner = :owner AND #started = :started AND attribute_exists(#phases) AND attribute_not_exists(#phases.#p)';
+const CREATE_MAP = '#owner = :owner AND #started = :started AND attribute_not_exists(#phases)';
 
 function conditionFailed(): ConditionalCheckFailedException {
   return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
@@ -80,7 +80,9 @@ describe('record failure', () => {
     const updates = recordUpdates();
     expect(updates).toHaveLength(1);
     const [update] = updates;
-    expect(update?.ConditionExpression).toBe('attribute_not_exists(pk) OR #f_status = :running');
+    expect(update?.ConditionExpression).toBe(
+      'attribute_not_exists(pk) OR #f_owner = :owner AND #f_started = :started AND #f_status = :running',
+    );
     expect(update?.ReturnValues).toBe('ALL_NEW');
     expect(updatedFields(update)).toEqual({
       gsi1pk: 'SERVICE#web',
@@ -116,8 +118,8 @@ describe('record failure', () => {
     expect(dynamoMock).toHaveReceivedCommandWith(DeleteCommand, {
       TableName: TABLE,
       Key: LOCK_KEY,
-      ConditionExpression: 'deploymentId = :me',
-      ExpressionAttributeValues: { ':me': DEPLOYMENT_ID },
+      ConditionExpression: 'deploymentId = :me AND executionArn = :execution',
+      ExpressionAttributeValues: { ':me': DEPLOYMENT_ID, ':execution': EXECUTION_ARN },
     });
   });
 
@@ -168,8 +170,8 @@ describe('record failure', () => {
     expect(dynamoMock).toHaveReceivedCommandWith(DeleteCommand, {
       TableName: TABLE,
       Key: LOCK_KEY,
-      ConditionExpression: 'deploymentId = :me',
-      ExpressionAttributeValues: { ':me': DEPLOYMENT_ID },
+      ConditionExpression: 'deploymentId = :me AND executionArn = :execution',
+      ExpressionAttributeValues: { ':me': DEPLOYMENT_ID, ':execution': EXECUTION_ARN },
     });
   });
 
@@ -305,7 +307,7 @@ describe('record failure', () => {
         Key: RECORD_KEY,
         UpdateExpression: 'SET #phases = :map',
         ConditionExpression: CREATE_MAP,
-        ExpressionAttributeNames: { '#phases': 'phases' },
+        ExpressionAttributeNames: { '#phases': 'phases', '#owner': 'executionArn', '#started': 'startedAt' },
         ExpressionAttributeValues: {
           ':map': {
             initialize: {
@@ -316,6 +318,8 @@ describe('record failure', () => {
               error: `ImageNotFoundError: ${message}`,
             },
           },
+          ':owner': EXECUTION_ARN,
+          ':started': STARTED_AT,
         },
       });
       // The attempts need the record (attribute_exists(pk)), so it is ended first.
@@ -402,9 +406,11 @@ describe('record failure', () => {
           TableName: TABLE,
           Key: RELEASE_KEY,
           UpdateExpression: 'SET #cause = if_not_exists(#cause, :cause)',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: { '#cause': 'cause' },
+          ConditionExpression: '#owner = :owner AND #started = :started',
+          ExpressionAttributeNames: { '#cause': 'cause', '#owner': 'executionArn', '#started': 'startedAt' },
           ExpressionAttributeValues: {
+            ':owner': EXECUTION_ARN,
+            ':started': STARTED_AT,
             ':cause': {
               service: 'web',
               deploymentId: SERVICE_DEPLOYMENT_ID,

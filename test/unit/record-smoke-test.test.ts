@@ -12,12 +12,12 @@ import { handler, SMOKE_RETRY_SECONDS } from '../../lambdas/record-smoke-test/in
 import type { DeploymentState, SmokeRun } from '../../lambdas/shared/contract.ts';
 import { ContractViolationError, LockLostError, SmokeTestFailedError } from '../../lambdas/shared/errors.ts';
 import { failure, isLeaseRenewal, isPhaseRun, rejectByDefault } from '../fixtures/aws.ts';
-import { DEPLOYMENT_ID, EXECUTION_ARN, isoAfter, NOW, stateAfter, withTestListener } from '../fixtures/state.ts';
+import { DEPLOYMENT_ID, EXECUTION_ARN, isoAfter, NOW, STARTED_AT, stateAfter, withTestListener } from '../fixtures/state.ts';
 
 const TABLE = 'baton-test-deployments';
 const RECORD_KEY = { pk: `DEPLOYMENT#${DEPLOYMENT_ID}`, sk: 'RECORD' };
 const LOCK_KEY = { pk: 'LOCK#web', sk: 'LOCK' };
-const UPDATE_ENTRY = 'attribute_exists(#phases.#p)';
+const UPDATE_ENTRY = 'attribute_exists(#phases.#p) AND #owner = :owner AND #started = :started';
 /** The attempt ran 2 s before the recorder; the first attempt 20 s before. */
 const ATTEMPT_STARTED = isoAfter(NOW, -2);
 const FIRST_STARTED = isoAfter(NOW, -22);
@@ -102,8 +102,15 @@ describe('record smoke test', () => {
         UpdateExpression:
           'SET #phases.#p.endedAt = :end, #phases.#p.#result = :result, #phases.#p.invocations = #phases.#p.invocations + :one REMOVE #phases.#p.#error',
         ConditionExpression: UPDATE_ENTRY,
-        ExpressionAttributeNames: { '#phases': 'phases', '#p': 'smokeTest', '#result': 'result', '#error': 'error' },
-        ExpressionAttributeValues: { ':end': NOW, ':result': 'succeeded', ':one': 1 },
+        ExpressionAttributeNames: {
+          '#phases': 'phases',
+          '#p': 'smokeTest',
+          '#result': 'result',
+          '#error': 'error',
+          '#owner': 'executionArn',
+          '#started': 'startedAt',
+        },
+        ExpressionAttributeValues: { ':end': NOW, ':result': 'succeeded', ':one': 1, ':owner': EXECUTION_ARN, ':started': STARTED_AT },
         ReturnValues: 'ALL_NEW',
       },
     ]);
@@ -134,6 +141,8 @@ describe('record smoke test', () => {
     // Assert
     expect(phaseRuns()[1]?.ExpressionAttributeValues).toEqual({
       ':entry': { startedAt: ATTEMPT_STARTED, endedAt: NOW, invocations: 1, result: 'succeeded' },
+      ':owner': EXECUTION_ARN,
+      ':started': STARTED_AT,
     });
   });
 
@@ -148,7 +157,9 @@ describe('record smoke test', () => {
     // Assert
     expect(SMOKE_RETRY_SECONDS).toBe(10);
     expect(output).toEqual({ ...given.state, wait: { seconds: 10 } });
-    expect(phaseRuns().map((update) => update.ExpressionAttributeValues)).toEqual([{ ':end': NOW, ':result': 'waiting', ':one': 1 }]);
+    expect(phaseRuns().map((update) => update.ExpressionAttributeValues)).toEqual([
+      { ':end': NOW, ':result': 'waiting', ':one': 1, ':owner': EXECUTION_ARN, ':started': STARTED_AT },
+    ]);
     expect(phaseEvents()).toEqual([]);
     // The lease covers the wait ahead.
     const renewals = dynamoMock
@@ -171,7 +182,14 @@ describe('record smoke test', () => {
     expect(error).toBeInstanceOf(SmokeTestFailedError);
     expect(error.message).toBe(message);
     expect(phaseRuns().map((update) => update.ExpressionAttributeValues)).toEqual([
-      { ':end': NOW, ':result': 'failed', ':one': 1, ':error': `SmokeTestFailedError: ${message}` },
+      {
+        ':end': NOW,
+        ':result': 'failed',
+        ':one': 1,
+        ':owner': EXECUTION_ARN,
+        ':started': STARTED_AT,
+        ':error': `SmokeTestFailedError: ${message}`,
+      },
     ]);
     expect(phaseEvents()).toEqual([
       {

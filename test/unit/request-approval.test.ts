@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { approvalWindowSeconds } from '../../lambdas/request-approval/index.ts';
 import { failure, isLeaseRenewal, isPhaseBookkeeping, rejectByDefault, updatedFields } from '../fixtures/aws.ts';
-import { DEPLOYMENT_ID, NOW, stateAfter } from '../fixtures/state.ts';
+import { DEPLOYMENT_ID, EXECUTION_ARN, NOW, stateAfter } from '../fixtures/state.ts';
 
 const TABLE = 'baton-test-deployments';
 const RECORD_KEY = { pk: `DEPLOYMENT#${DEPLOYMENT_ID}`, sk: 'RECORD' };
@@ -80,8 +80,14 @@ describe('request approval', () => {
         TableName: TABLE,
         Key: LOCK_KEY,
         UpdateExpression: 'SET leaseExpiresAt = :until, renewedAt = :now, renewedBy = :phase',
-        ConditionExpression: 'deploymentId = :me',
-        ExpressionAttributeValues: { ':until': nowSeconds + 900 + 3600, ':now': NOW, ':phase': 'requestApproval', ':me': DEPLOYMENT_ID },
+        ConditionExpression: 'deploymentId = :me AND executionArn = :execution',
+        ExpressionAttributeValues: {
+          ':until': nowSeconds + 900 + 3600,
+          ':now': NOW,
+          ':phase': 'requestApproval',
+          ':me': DEPLOYMENT_ID,
+          ':execution': EXECUTION_ARN,
+        },
       },
     ]);
   });
@@ -101,7 +107,9 @@ describe('request approval', () => {
     // Arrange
     const handler = await loadHandler('3600');
     const denied = Object.assign(new Error('not authorized to perform: dynamodb:UpdateItem'), { name: 'AccessDeniedException' });
-    dynamoMock.on(UpdateCommand, { TableName: TABLE, Key: RECORD_KEY, ConditionExpression: 'attribute_exists(pk)' }).rejects(denied);
+    dynamoMock
+      .on(UpdateCommand, { TableName: TABLE, Key: RECORD_KEY, ConditionExpression: '#owner = :owner AND #started = :started' })
+      .rejects(denied);
 
     // Act
     const error = await failure(handler({ taskToken: TASK_TOKEN, state: stateAfter('verify') }));

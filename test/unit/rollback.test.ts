@@ -24,6 +24,7 @@ import {
 import {
   caughtLambdaError,
   DEPLOYMENT_ID,
+  EXECUTION_ARN,
   IDLE_TASK_DEFINITION_ARN,
   isoAfter,
   LIVE_COUNT,
@@ -86,7 +87,9 @@ describe('rollback', () => {
     dynamoMock.on(UpdateCommand, { TableName: TABLE, Key: RECORD_KEY }).resolves({});
     dynamoMock.on(DeleteCommand, { TableName: TABLE, Key: LOCK_KEY }).resolves({});
     // This deployment holds the service lock (the rollback checks before touching anything).
-    dynamoMock.on(GetCommand, { TableName: TABLE, Key: LOCK_KEY }).resolves({ Item: { ...LOCK_KEY, deploymentId: DEPLOYMENT_ID } });
+    dynamoMock
+      .on(GetCommand, { TableName: TABLE, Key: LOCK_KEY })
+      .resolves({ Item: { ...LOCK_KEY, deploymentId: DEPLOYMENT_ID, executionArn: EXECUTION_ARN } });
   });
 
   afterEach(() => {
@@ -135,7 +138,9 @@ describe('rollback', () => {
       expect(updates).toHaveLength(1);
       const [update] = updates;
       // ROLLED_BACK may replace ROLLBACK_FAILED: a later attempt (a retry, a redrive) got traffic back.
-      expect(update?.ConditionExpression).toBe('attribute_not_exists(pk) OR #f_status = :running OR #f_status = :rollbackFailed');
+      expect(update?.ConditionExpression).toBe(
+        'attribute_not_exists(pk) OR #f_owner = :owner AND #f_started = :started AND #f_status = :running OR #f_owner = :owner AND #f_started = :started AND #f_status = :rollbackFailed',
+      );
       expect(update?.ExpressionAttributeValues).toMatchObject({ ':running': 'IN_PROGRESS', ':rollbackFailed': 'ROLLBACK_FAILED' });
       expect(update?.ReturnValues).toBe('ALL_NEW');
       expect(updatedFields(update)).toMatchObject({
@@ -160,8 +165,8 @@ describe('rollback', () => {
       expect(dynamoMock).toHaveReceivedCommandWith(DeleteCommand, {
         TableName: TABLE,
         Key: LOCK_KEY,
-        ConditionExpression: 'deploymentId = :me',
-        ExpressionAttributeValues: { ':me': DEPLOYMENT_ID },
+        ConditionExpression: 'deploymentId = :me AND executionArn = :execution',
+        ExpressionAttributeValues: { ':me': DEPLOYMENT_ID, ':execution': EXECUTION_ARN },
       });
     });
 
@@ -335,7 +340,7 @@ describe('rollback', () => {
     function givenLockOf(deploymentId: string | undefined) {
       dynamoMock
         .on(GetCommand, { TableName: TABLE, Key: LOCK_KEY, ConsistentRead: true })
-        .resolves(deploymentId ? { Item: { ...LOCK_KEY, service: 'web', deploymentId } } : {});
+        .resolves(deploymentId ? { Item: { ...LOCK_KEY, service: 'web', deploymentId, executionArn: EXECUTION_ARN } } : {});
     }
 
     function givenRecord(status: string, outcomeReason?: string) {
@@ -362,6 +367,31 @@ describe('rollback', () => {
           status: 'ROLLED_BACK',
           error: 'DeploymentAlreadyEnded',
           cause: `deployment ${DEPLOYMENT_ID} already ended ROLLED_BACK (ExecutionAborted: stopped); ${lockNow}, so this execution changed nothing`,
+        },
+      });
+      expect(elbMock).not.toHaveReceivedAnyCommand();
+      expect(ecsMock).not.toHaveReceivedAnyCommand();
+      expect(recordUpdates()).toEqual([]);
+      expect(dynamoMock).not.toHaveReceivedCommand(DeleteCommand);
+    });
+
+    it('touches nothing, writes nothing and ends LockTransferred when a recovery execution of this deployment holds the lock', async () => {
+      // Arrange: a redrive of the original while the backstop's recovery (the lock was transferred to it) works.
+      const recoveryArn = `${EXECUTION_ARN}-recovery-1`;
+      dynamoMock
+        .on(GetCommand, { TableName: TABLE, Key: LOCK_KEY, ConsistentRead: true })
+        .resolves({ Item: { ...LOCK_KEY, service: 'web', deploymentId: DEPLOYMENT_ID, executionArn: recoveryArn } });
+
+      // Act
+      const state = await handler(bakeFailed());
+
+      // Assert
+      expect({ rollback: state.rollback, outcome: state.outcome }).toEqual({
+        rollback: { stage: 'done', deadline: isoAfter(NOW, 900), checks: 0 },
+        outcome: {
+          status: 'ROLLED_BACK',
+          error: 'LockTransferred',
+          cause: `execution ${recoveryArn} holds the lock of web for deployment ${DEPLOYMENT_ID} and rolls it back; this execution changed nothing`,
         },
       });
       expect(elbMock).not.toHaveReceivedAnyCommand();
@@ -404,7 +434,9 @@ describe('rollback', () => {
       expect(ecsMock).not.toHaveReceivedAnyCommand();
       const updates = recordUpdates();
       expect(updates).toHaveLength(1);
-      expect(updates[0]?.ConditionExpression).toBe('attribute_not_exists(pk) OR #f_status = :running');
+      expect(updates[0]?.ConditionExpression).toBe(
+        'attribute_not_exists(pk) OR #f_owner = :owner AND #f_started = :started AND #f_status = :running',
+      );
       expect(updatedFields(updates[0])).toMatchObject({
         status: 'ROLLBACK_FAILED',
         outcomeReason: `LockLostError: ${cause}`,

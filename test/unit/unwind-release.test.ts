@@ -303,7 +303,9 @@ describe('unwind release', () => {
       // Assert
       const updates = updatesOf(`DEPLOYMENT#${deploymentIdOf('web')}`);
       expect(updates).toHaveLength(1);
-      expect(updates[0]?.ConditionExpression).toBe('attribute_not_exists(pk) OR #f_status = :running');
+      expect(updates[0]?.ConditionExpression).toBe(
+        'attribute_not_exists(pk) OR #f_owner = :owner AND #f_started = :started AND #f_status = :running',
+      );
       expect(updatedFields(updates[0])).toMatchObject({
         status: 'REJECTED',
         outcomeReason: `NotStarted: release ${RELEASE} stopped before this service started (worker failed in Check stability: StabilityTimeoutError: ${STABILITY_MESSAGE}); nothing was changed`,
@@ -322,8 +324,8 @@ describe('unwind release', () => {
         {
           TableName: TABLE,
           Key: { pk: 'LOCK#web', sk: 'LOCK' },
-          ConditionExpression: 'deploymentId = :me',
-          ExpressionAttributeValues: { ':me': deploymentIdOf('web') },
+          ConditionExpression: 'deploymentId = :me AND executionArn = :execution',
+          ExpressionAttributeValues: { ':me': deploymentIdOf('web'), ':execution': EXECUTION_ARN },
         },
       ]);
     });
@@ -353,9 +355,15 @@ describe('unwind release', () => {
           TableName: TABLE,
           Key: RELEASE_KEY,
           UpdateExpression: 'SET #cause = if_not_exists(#cause, :cause), rollingBack = :rollingBack, untouched = :untouched',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: { '#cause': 'cause' },
-          ExpressionAttributeValues: { ':cause': WORKER_CAUSE, ':rollingBack': ['worker', 'api'], ':untouched': ['web'] },
+          ConditionExpression: '#owner = :owner AND #started = :started',
+          ExpressionAttributeNames: { '#cause': 'cause', '#owner': 'executionArn', '#started': 'startedAt' },
+          ExpressionAttributeValues: {
+            ':owner': EXECUTION_ARN,
+            ':started': STARTED_AT,
+            ':cause': WORKER_CAUSE,
+            ':rollingBack': ['worker', 'api'],
+            ':untouched': ['web'],
+          },
         },
       ]);
       expect({ releaseId: output.releaseId, executionArn: output.executionArn, cause: output.cause }).toEqual({
@@ -413,6 +421,8 @@ describe('unwind release', () => {
 
       // Assert
       expect(updatesOf(RELEASE_KEY.pk)[0]?.ExpressionAttributeValues).toEqual({
+        ':owner': EXECUTION_ARN,
+        ':started': STARTED_AT,
         ':cause': { error: 'GateFailedError', message: GATE_MESSAGE },
         ':rollingBack': ['worker', 'web', 'api'],
         ':untouched': [],
@@ -441,8 +451,9 @@ describe('unwind release', () => {
         releaseId: RELEASE_ID,
         executionArn: RECOVERY_ARN,
         rollbacks: [
-          { ...preparedState('worker'), error, warnings: [`recovered by ${RECOVERY_ID}`] },
-          { ...preparedState('api'), error, warnings: [`recovered by ${RECOVERY_ID}`] },
+          // The recovery holds their locks now (transferred): its execution renews and releases them.
+          { ...preparedState('worker'), error, warnings: [`recovered by ${RECOVERY_ID}`], heldBy: RECOVERY_ARN },
+          { ...preparedState('api'), error, warnings: [`recovered by ${RECOVERY_ID}`], heldBy: RECOVERY_ARN },
         ],
         cause: { error: 'ExecutionStopped', message: 'the release execution ended without a verdict' },
         untouched: ['web'],
@@ -479,7 +490,10 @@ describe('unwind release', () => {
       await handler(envelope);
 
       // Assert
+      // The recovery writes as the release it recovers: the record's own execution and start.
       expect(updatesOf(RELEASE_KEY.pk)[0]?.ExpressionAttributeValues).toEqual({
+        ':owner': EXECUTION_ARN,
+        ':started': STARTED_AT,
         ':cause': { error: 'ExecutionTimedOut', message: 'the execution timed out in Deploy waves' },
         ':rollingBack': ['worker', 'api'],
         ':untouched': ['web'],

@@ -126,7 +126,7 @@ describe('baton against the simulation', () => {
 
     // Assert
     expect(second.code).toBe(4);
-    expect(second.err).toContain('an execution named web-2b41b068de95 already exists');
+    expect(second.err).toContain('an execution named web-2b41b068de95-20261123 already exists');
     expect(second.err).toContain('baton status web');
   });
 

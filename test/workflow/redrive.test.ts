@@ -5,6 +5,7 @@
  * whose deployment the backstop already closed changes nothing.
  */
 import { describe, expect, it } from 'vitest';
+import type { SimulationContext } from '../../sim/context.ts';
 import { record, run, weights } from '../fixtures/simulation.ts';
 
 const LISTENER_WRITES = new Set(['ModifyListener', 'ModifyRule']);
@@ -80,5 +81,61 @@ describe('redriving an execution whose deployment the backstop already closed', 
         .map((call) => [call.operation, call.input]);
     expect(writes(result.apis.calls)).toEqual(writes(withoutRedrive.apis.calls));
     expect(writes(result.apis.calls).length).toBeGreaterThan(0);
+  });
+});
+
+describe('redriving an execution while the recovery execution holds its lock', () => {
+  it("stops at its first phase with LockLostError (the lock is the recovery execution's) and writes nothing", async () => {
+    // Arrange: stopped during the bake; the backstop's recovery took the lock over (transferLock). When the operator
+    // redrives the stopped execution, the lock still names the recovery execution, which is at work; it ends, and frees
+    // the lock, as the redriven execution's rollback starts.
+    const recoveryArn = 'arn:aws:states:eu-west-1:123456789012:execution:baton-production:deploy-1-recovery-1';
+    let transferred = false;
+    const setup = (ctx: SimulationContext) => {
+      ctx.onStateEntered.push((state) => {
+        const key = `LOCK#${ctx.service.name}|LOCK`;
+        // The redriven execution resumes at Check bake (the abort stopped the first entry before any hook).
+        if (state === 'Check bake' && !ctx.model.table.has(key)) {
+          transferred = true;
+          ctx.model.table.set(key, {
+            pk: `LOCK#${ctx.service.name}`,
+            sk: 'LOCK',
+            service: ctx.service.name,
+            deploymentId: 'deploy-1',
+            executionArn: recoveryArn,
+            imageRef: 'tag:v1.4.2',
+            acquiredAt: new Date(ctx.model.now).toISOString(),
+            leaseExpiresAt: Math.floor(ctx.model.now / 1000) + 3600,
+          });
+        } else if (state === 'Roll back' && transferred) {
+          ctx.model.table.delete(key);
+        }
+      });
+    };
+
+    // Act
+    const result = await run({ abortAt: 'Check bake', redriveAfterFix: true, setup });
+
+    // Assert
+    expect(transferred).toBe(true);
+    expect(result.main.redriveFrom).toBe('Check bake');
+    expect(result.main.executionPath.slice(-5)).toEqual([
+      'Check bake',
+      'Check bake failed',
+      'Roll back',
+      'Is rollback done?',
+      'Deployment rolled back',
+    ]);
+    const phases = (record(result)?.phases ?? {}) as Record<string, { error?: string }>;
+    expect(phases.checkBake?.error).toBe(
+      'LockLostError: deployment deploy-1 no longer holds the lock of web (deployment deploy-1 holds it); checkBake changes nothing',
+    );
+    expect(result.main.error).toBe('DeploymentAlreadyEnded');
+    const withoutRedrive = await run({ abortAt: 'Check bake' });
+    const writes = (calls: typeof result.apis.calls) =>
+      calls
+        .filter((call) => LISTENER_WRITES.has(call.operation) || call.operation === 'UpdateService')
+        .map((call) => [call.operation, call.input]);
+    expect(writes(result.apis.calls)).toEqual(writes(withoutRedrive.apis.calls));
   });
 });

@@ -6,7 +6,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as clients from '../clients.ts';
-import { recordKey, tableName } from '../deployments.ts';
+import { type RecordOwner, recordKey, tableName } from '../deployments.ts';
 
 export type PhaseResult = 'succeeded' | 'waiting' | 'failed';
 
@@ -24,11 +24,13 @@ export interface PhaseRun {
  */
 export async function recordPhaseRun(
   deploymentId: string,
+  /** The execution that owns the record: an execution under a reused name writes nothing to it. */
+  owner: RecordOwner,
   phase: string,
   run: { startedAt: string; endedAt: string; result: PhaseResult; error?: string },
 ): Promise<PhaseRun | undefined> {
   const key = { TableName: tableName(), Key: recordKey(deploymentId) };
-  const names = { '#phases': 'phases', '#p': phase };
+  const names = { '#phases': 'phases', '#p': phase, '#owner': 'executionArn', '#started': 'startedAt' };
   const entry: PhaseRun = {
     startedAt: run.startedAt,
     endedAt: run.endedAt,
@@ -41,9 +43,16 @@ export async function recordPhaseRun(
       new UpdateCommand({
         ...key,
         UpdateExpression: `SET #phases.#p.endedAt = :end, #phases.#p.#result = :result, #phases.#p.invocations = #phases.#p.invocations + :one${run.error ? ', #phases.#p.#error = :error' : ''}${run.error ? '' : ' REMOVE #phases.#p.#error'}`,
-        ConditionExpression: 'attribute_exists(#phases.#p)',
+        ConditionExpression: 'attribute_exists(#phases.#p) AND #owner = :owner AND #started = :started',
         ExpressionAttributeNames: { ...names, '#result': 'result', '#error': 'error' },
-        ExpressionAttributeValues: { ':end': run.endedAt, ':result': run.result, ':one': 1, ...(run.error ? { ':error': run.error } : {}) },
+        ExpressionAttributeValues: {
+          ':end': run.endedAt,
+          ':result': run.result,
+          ':one': 1,
+          ':owner': owner.executionArn,
+          ':started': owner.startedAt,
+          ...(run.error ? { ':error': run.error } : {}),
+        },
         ReturnValues: 'ALL_NEW',
       }),
     );
@@ -55,16 +64,16 @@ export async function recordPhaseRun(
   const attempts = [
     {
       UpdateExpression: 'SET #phases.#p = :entry',
-      ConditionExpression: 'attribute_exists(pk) AND attribute_exists(#phases) AND attribute_not_exists(#phases.#p)',
+      ConditionExpression: '#owner = :owner AND #started = :started AND attribute_exists(#phases) AND attribute_not_exists(#phases.#p)',
       ExpressionAttributeNames: names,
-      ExpressionAttributeValues: { ':entry': entry },
+      ExpressionAttributeValues: { ':entry': entry, ':owner': owner.executionArn, ':started': owner.startedAt },
     },
     {
       UpdateExpression: 'SET #phases = :map',
-      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#phases)',
+      ConditionExpression: '#owner = :owner AND #started = :started AND attribute_not_exists(#phases)',
       // DynamoDB refuses names an expression does not use.
-      ExpressionAttributeNames: { '#phases': 'phases' },
-      ExpressionAttributeValues: { ':map': { [phase]: entry } },
+      ExpressionAttributeNames: { '#phases': 'phases', '#owner': 'executionArn', '#started': 'startedAt' },
+      ExpressionAttributeValues: { ':map': { [phase]: entry }, ':owner': owner.executionArn, ':started': owner.startedAt },
     },
   ];
   for (const attempt of attempts) {
