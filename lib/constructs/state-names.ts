@@ -2,6 +2,16 @@
 /** Seconds between rollback attempts once a rollback has failed (ROLLBACK_FAILED is recorded). */
 export const ROLLBACK_RETRY_SECONDS = 300;
 
+/**
+ * Seconds a Lambda Task waits beyond its function's Timeout. Lambda ends an
+ * invocation at the function's Timeout; a Task that gave up first (States.Timeout)
+ * would start Roll back while the invocation still runs and may still change the
+ * listener. The margin covers what happens outside the function's Timeout: a cold
+ * start's Init phase (limited to 10 s; https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html)
+ * and the invoke's own overhead (5 s).
+ */
+export const TASK_TIMEOUT_MARGIN_SECONDS = 15;
+
 /** Error names a retry can fix (see lambdas/shared/errors.ts and phase.ts). */
 export const TRANSIENT_ERRORS = ['Lambda.TooManyRequestsException', 'TransientAwsError'] as const;
 
@@ -28,6 +38,8 @@ export const STATE_NAMES = {
   checkBake: 'Check bake',
   isBaked: 'Is bake over?',
   waitScaleDown: 'Wait before retiring old colour',
+  checkScaleDown: 'Check before retiring old colour',
+  isRetireDue: 'Is it time to retire old colour?',
   complete: 'Complete deployment',
   succeeded: 'Deployment succeeded',
   rollback: 'Roll back',
