@@ -28,12 +28,15 @@ import { type BatonConfig, type PhaseName, phaseSettings } from '../../lambdas/s
 import { PAYLOAD_PATHS } from '../../lambdas/shared/contract.ts';
 import {
   CACHE_RETRY_SECONDS,
+  LAMBDA_THROTTLE_RETRIES,
   ROLLBACK_RETRY_SECONDS,
   STATE_NAMES,
   type StateKey,
   TASK_TIMEOUT_MARGIN_SECONDS,
   TRANSIENT_ERRORS,
 } from './state-names.ts';
+
+const THROTTLED = 'Lambda.TooManyRequestsException';
 
 /** The name a state gets in one flow: the plain name, or the release's suffixed one. */
 export type Names = (key: StateKey) => string;
@@ -69,9 +72,17 @@ export class PhaseStates {
       // Keeps the default retry on Lambda service errors (ServiceException, AWSLambdaException, SdkClientException).
       retryOnServiceExceptions: true,
     });
+    invoke.addRetry({
+      errors: [THROTTLED],
+      interval: Duration.seconds(2),
+      backoffRate: 2,
+      maxAttempts: LAMBDA_THROTTLE_RETRIES,
+      maxDelay: Duration.seconds(60),
+      jitterStrategy: JitterType.FULL,
+    });
     if (settings.retries > 0) {
       invoke.addRetry({
-        errors: [...TRANSIENT_ERRORS],
+        errors: TRANSIENT_ERRORS.filter((error) => error !== THROTTLED),
         interval: Duration.seconds(2),
         backoffRate: 2,
         maxAttempts: settings.retries,
@@ -237,13 +248,13 @@ export class PhaseStates {
     const checkScaleDown = onFailure(this.task(n('checkScaleDown'), 'checkBake'));
     waitBake.next(checkBake);
     checkBake.next(
-      new Choice(this.scope, n('isBaked')).when(Condition.booleanEquals(PAYLOAD_PATHS.bakeComplete, true), waitScaleDown).otherwise(waitBake),
+      new Choice(this.scope, n('isBaked'))
+        .when(Condition.booleanEquals(PAYLOAD_PATHS.bakeComplete, true), waitScaleDown)
+        .otherwise(waitBake),
     );
     waitScaleDown.next(checkScaleDown);
     checkScaleDown.next(
-      new Choice(this.scope, n('isRetireDue'))
-        .when(Condition.booleanEquals(PAYLOAD_PATHS.retireDue, true), next)
-        .otherwise(waitScaleDown),
+      new Choice(this.scope, n('isRetireDue')).when(Condition.booleanEquals(PAYLOAD_PATHS.retireDue, true), next).otherwise(waitScaleDown),
     );
     return waitBake;
   }

@@ -15,6 +15,19 @@ export const TASK_TIMEOUT_MARGIN_SECONDS = 15;
 /** Error names a retry can fix (see lambdas/shared/errors.ts and phase.ts). */
 export const TRANSIENT_ERRORS = ['Lambda.TooManyRequestsException', 'TransientAwsError'] as const;
 
+/**
+ * Lambda throttling ("When Lambda hits the maximum number of invocations, the error
+ * is Lambda.TooManyRequestsException"; https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html)
+ * has a retrier of its own on every Task, whatever the phase's `retries`: a
+ * throttled invocation never ran, so trying again is safe even for a phase that
+ * is not retried otherwise. Concurrency runs out for as long as other functions of
+ * the account hold it, often longer than a phase's 3 to 5 retries cover (2 + 4 + 8
+ * = 14 s for 3); 6 attempts at 2 s doubling, capped at 60 s, wait up to 122 s
+ * (full jitter: about half that on average), the attempts AWS's own example gives
+ * Lambda service errors.
+ */
+export const LAMBDA_THROTTLE_RETRIES = 6;
+
 /** Interval of the retries that wait for a modifying or creating ElastiCache replication group. */
 export const CACHE_RETRY_SECONDS = 30;
 

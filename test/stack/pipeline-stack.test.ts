@@ -292,7 +292,7 @@ describe('the Baton stack for the example config', () => {
       });
     });
 
-    it('gives every Lambda Task, in Map iterations too, a TimeoutSeconds at least 15 s over its function\'s Timeout', () => {
+    it("gives every Lambda Task, in Map iterations too, a TimeoutSeconds at least 15 s over its function's Timeout", () => {
       const functions = synthesis.template.toJSON().Resources as Record<string, { Properties: { Timeout?: number } }>;
       const walk = (states: Record<string, AslState>): Array<[string, AslState]> =>
         Object.entries(states).flatMap(([name, s]) => [
