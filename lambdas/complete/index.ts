@@ -50,24 +50,19 @@ export const handler = definePhase('complete', DeploymentStateSchema, async (sta
   const reason = `${state.image?.tag ?? state.image?.digest ?? 'release'} live on ${state.idle.colour} (${state.idle.serviceName}) after a ${state.bakeSeconds} s bake`;
   await finishDeployment(recordBase(state), { status: 'SUCCEEDED', outcomeReason: reason, warnings });
   /*
-   * Nothing after the SUCCEEDED write may fail this Task: a failure would send a
-   * finished deployment to Roll back, and the terminal record (written once) would
-   * no longer agree with the weights. So the lock release (a conditional delete the
-   * SDK retries on throttling and 5xx; idempotent) never throws: a lock it could not
-   * release stays with an ended execution, and the next deployment takes it over
-   * (lock-holder.ts: its execution ended, its record is terminal). What this cannot cover, the invocation dying
-   * right after the write (its timeout), the rollback covers: it finds the record
-   * SUCCEEDED, moves nothing, releases the lock (rollback/index.ts).
-   * Rejected alternative: letting the rollback replace SUCCEEDED with ROLLED_BACK.
-   * The deployment was verified at 100 % and its old colour retired; undoing it over
+   * Only the lock release follows the SUCCEEDED write: a conditional delete, idempotent,
+   * that the SDK retries on throttling and 5xx and the Task retries on TransientAwsError.
+   * If it still fails (the delete denied), or the invocation dies right after the write
+   * (its timeout), the Catch sends the execution to Roll back, which finds the record
+   * SUCCEEDED, moves nothing, announces it again and releases the lock with its own
+   * role (rollback/index.ts): a finished deployment is never rolled back, and the record
+   * (terminal, written once) keeps agreeing with the weights.
+   * Rejected alternative: letting the rollback replace SUCCEEDED with ROLLED_BACK. The
+   * deployment was verified at 100 % and its old colour retired; undoing it over
    * bookkeeping scales the old colour back up and moves traffic for nothing, and
    * announces two opposite outcomes for one deployment.
    */
-  try {
-    if (!(await releaseLock(service.name, state.deploymentId))) logger.warn('lock already released or taken over');
-  } catch (caught) {
-    logger.warn('lock not released after success; the next deployment takes it over', { error: describe(classify(caught)) });
-  }
+  await releaseLock(service.name, state.deploymentId);
   logger.info('deployment succeeded', { warnings: warnings.length });
   return { ...state, warnings, outcome: { status: 'SUCCEEDED', error: 'None', cause: reason } };
 });

@@ -185,7 +185,7 @@ describe('complete', () => {
     expect(dynamoMock.calls().filter((call) => !isPhaseBookkeeping(call.args[0].input))).toHaveLength(0);
   });
 
-  it('never fails once SUCCEEDED is written: a denied lock delete is logged and the deployment succeeds', async () => {
+  it('fails with the lock release after writing SUCCEEDED when the lock delete is denied (Roll back then only releases it)', async () => {
     // Arrange
     dynamoMock.on(DeleteCommand, { TableName: TABLE, Key: LOCK_KEY }).rejects(
       new DynamoDBServiceException({
@@ -197,10 +197,10 @@ describe('complete', () => {
     );
 
     // Act
-    const state = await handler(stateAfter('bake'));
+    const error = await failure(handler(stateAfter('bake')));
 
     // Assert
-    expect(state.outcome?.status).toBe('SUCCEEDED');
+    expect(`${error.name}: ${error.message}`).toBe('AccessDeniedException: not authorized to perform: dynamodb:DeleteItem');
     expect(updatedFields(recordUpdates()[0])).toMatchObject({ status: 'SUCCEEDED' });
   });
 });
