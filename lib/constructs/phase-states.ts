@@ -38,6 +38,18 @@ import {
 
 const THROTTLED = 'Lambda.TooManyRequestsException';
 
+/** Lambda throttling's own retrier, first on every Lambda Task (see LAMBDA_THROTTLE_RETRIES). */
+function retryThrottling(invoke: LambdaInvoke): void {
+  invoke.addRetry({
+    errors: [THROTTLED],
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+    maxAttempts: LAMBDA_THROTTLE_RETRIES,
+    maxDelay: Duration.seconds(60),
+    jitterStrategy: JitterType.FULL,
+  });
+}
+
 /** The name a state gets in one flow: the plain name, or the release's suffixed one. */
 export type Names = (key: StateKey) => string;
 export const plainNames: Names = (key) => STATE_NAMES[key];
@@ -72,14 +84,7 @@ export class PhaseStates {
       // Keeps the default retry on Lambda service errors (ServiceException, AWSLambdaException, SdkClientException).
       retryOnServiceExceptions: true,
     });
-    invoke.addRetry({
-      errors: [THROTTLED],
-      interval: Duration.seconds(2),
-      backoffRate: 2,
-      maxAttempts: LAMBDA_THROTTLE_RETRIES,
-      maxDelay: Duration.seconds(60),
-      jitterStrategy: JitterType.FULL,
-    });
+    retryThrottling(invoke);
     if (settings.retries > 0) {
       invoke.addRetry({
         errors: TRANSIENT_ERRORS.filter((error) => error !== THROTTLED),
@@ -209,8 +214,9 @@ export class PhaseStates {
       resultPath: PAYLOAD_PATHS.approvalResult,
       retryOnServiceExceptions: true,
     });
+    retryThrottling(waitForApproval);
     waitForApproval.addRetry({
-      errors: [...TRANSIENT_ERRORS],
+      errors: TRANSIENT_ERRORS.filter((error) => error !== THROTTLED),
       interval: Duration.seconds(2),
       backoffRate: 2,
       maxAttempts: 3,

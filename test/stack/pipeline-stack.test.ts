@@ -322,6 +322,22 @@ describe('the Baton stack for the example config', () => {
       }
     });
 
+    it('retries Lambda throttling 6 times on every Task, whatever its phase retries (2 s doubling, at most 60 s, full jitter)', () => {
+      for (const [name, task] of tasks) {
+        const throttled = (task.Retry ?? []).filter((retrier) => retrier.ErrorEquals.includes('Lambda.TooManyRequestsException'));
+        expect(throttled, name).toEqual([
+          {
+            ErrorEquals: ['Lambda.TooManyRequestsException'],
+            IntervalSeconds: 2,
+            MaxAttempts: 6,
+            BackoffRate: 2,
+            MaxDelaySeconds: 60,
+            JitterStrategy: 'FULL',
+          },
+        ]);
+      }
+    });
+
     it('keeps States.ALL alone and last in every Retry and Catch list', () => {
       for (const [name, task] of tasks) {
         for (const list of [task.Retry ?? [], task.Catch ?? []]) {
