@@ -31,4 +31,17 @@ export interface SimulationContext {
   isNewImage(imageUri: string): boolean;
   /** Sets the n-th alarm of the service; `at` is when the signal starts (default: now). */
   setAlarm(index: number, state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA', reason: string, at?: number): void;
+  /**
+   * Called with the state name before Lambda runs a Task's function; a hook that
+   * throws is what Lambda answers instead (e.g. Lambda.TooManyRequestsException):
+   * the function does not run.
+   */
+  readonly beforeInvoke: Array<(state: string) => void>;
+  /**
+   * From an interceptor: the running invocation stops responding after this call
+   * (which still takes effect). Its later calls never happen; Lambda ends it at
+   * the function's Timeout, and the Task fails then (or with States.Timeout at
+   * the Task's TimeoutSeconds, if that comes first).
+   */
+  hangInvocation(): void;
 }

@@ -386,7 +386,12 @@ export class Simulation implements SfnBackend {
    */
   private busy = 0;
   /** Which service's state the running handler belongs to (release iterations run several at once). */
-  private readonly running = new AsyncLocalStorage<{ readonly service: string | undefined; readonly state: string }>();
+  private readonly running = new AsyncLocalStorage<{
+    readonly service: string | undefined;
+    readonly state: string;
+    /** Set by a fault: the invocation no longer responds (see SimulationContext.hangInvocation). */
+    readonly invocation?: { hung: boolean };
+  }>();
   /** Per-service hooks of faults aimed at one service (`--fault name@service`), called with the plain state name. */
   private readonly serviceHooks = new Map<string, Array<(state: string) => void>>();
   private readonly serviceContexts = new Map<string, SimulationContext>();
@@ -429,6 +434,9 @@ export class Simulation implements SfnBackend {
       // An execution of a closed simulation still running in the background must not reach this account.
       const host = runningHost();
       if (host && host !== this.host) throw namedError('SimulationClosed', `a function of a closed simulation called ${operation}`);
+      // A hung invocation makes no further call: Lambda ends it at its timeout, and nothing it would do happens.
+      if (this.running.getStore()?.invocation?.hung)
+        throw namedError('InvocationHung', `the invocation stopped responding before ${operation}`);
       const fn = runningFunction();
       if (!fn) return undefined;
       return this.iam.check(fn.roleLogicalId, fn.name, authorizationRequests(service, operation, input, place));
@@ -451,6 +459,8 @@ export class Simulation implements SfnBackend {
       signalAt: undefined,
       smoke: { fails: false, delayMs: 0 },
       denyAction: (action, phase) => this.denyAction(action, phase),
+      beforeInvoke: [],
+      hangInvocation: () => this.hangInvocation(),
       ...serviceFaultParts(
         model,
         service,
@@ -495,6 +505,8 @@ export class Simulation implements SfnBackend {
       triggers: base.triggers,
       smoke: base.smoke,
       denyAction: base.denyAction,
+      beforeInvoke: base.beforeInvoke,
+      hangInvocation: base.hangInvocation,
       get fixed() {
         return base.fixed;
       },
@@ -533,6 +545,13 @@ export class Simulation implements SfnBackend {
         ? [...Object.values(functions).map((fn) => fn.roleLogicalId), this.bound.assembly.stateMachine.role]
         : [functions[phase]?.roleLogicalId ?? ''];
     for (const role of roles) this.iam.deny(role, action);
+  }
+
+  /** Marks the running Task invocation as hung (SimulationContext.hangInvocation). */
+  private hangInvocation(): void {
+    const invocation = this.running.getStore()?.invocation;
+    if (!invocation) throw new Error('hangInvocation called outside a Task invocation');
+    invocation.hung = true;
   }
 
   /** The deployed functions, by phase. */
@@ -920,7 +939,14 @@ export class Simulation implements SfnBackend {
             const handler = (event: unknown) => this.invoke(binding, event);
             try {
               if (isWaitForTaskToken(state)) return await this.waitForToken(execution, state, handler, input);
-              const output = await this.running.run({ service, state: name }, () => handler(input));
+              for (const hook of ctx.beforeInvoke) hook(name);
+              const invocation = { hung: false };
+              const output = await this.running.run({ service, state: name, invocation }, () =>
+                handler(input).catch((error: unknown) => {
+                  if (!invocation.hung) throw error;
+                }),
+              );
+              if (invocation.hung) await this.timeOut(execution, state, binding);
               attemptsOf(service).clear();
               if (execution.name === this.mainName) {
                 for (const trigger of ctx.triggers.filter((t) => t.afterState === name)) {
@@ -942,6 +968,24 @@ export class Simulation implements SfnBackend {
       }
     }
     return { definition, localHandlers, retryOverrides };
+  }
+
+  /**
+   * A hung invocation: Lambda ends it at the function's Timeout, and the Task
+   * fails with Lambda.Unknown ("Unhandled errors in Lambda are reported as
+   * Lambda.Unknown ... These include out-of-memory errors and function
+   * timeouts"; https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html).
+   * A Task whose TimeoutSeconds comes first fails with States.Timeout then,
+   * while the invocation may still run.
+   */
+  private async timeOut(execution: ExecutionResult, state: AslState, fn: DeployedFunction): Promise<never> {
+    const taskSeconds = Number(state.TimeoutSeconds ?? 60);
+    if (taskSeconds <= fn.timeoutSeconds) {
+      await this.sleep(execution, taskSeconds * 1000);
+      throw namedError('States.Timeout', `Task timed out after ${taskSeconds} seconds (TimeoutSeconds)`);
+    }
+    await this.sleep(execution, fn.timeoutSeconds * 1000);
+    throw namedError('Lambda.Unknown', `Task timed out after ${fn.timeoutSeconds.toFixed(2)} seconds`);
   }
 
   /**

@@ -431,7 +431,84 @@ export const FAULTS: Record<string, Fault> = {
       });
     },
   },
+  'target-unhealthy-before-retire': {
+    description:
+      '45 s into "Wait before retiring old colour" (all traffic on the new colour, the bake over), the new colour\'s targets start failing health checks: the next gate check rolls back to the old colour, which was never scaled to 0.',
+    expected: 'ROLLED_BACK',
+    apply(ctx) {
+      const targetGroupArn = ctx.service[idleColour(ctx)].targetGroupArn;
+      beforeRetire(ctx, 45_000, () => {
+        ctx.signalAt ??= ctx.model.now;
+        ctx.model.hooks.behaviourOf = (image, behaviour) => (ctx.isNewImage(image) ? 'unhealthy' : behaviour);
+        for (const target of ctx.model.targets.get(targetGroupArn) ?? []) {
+          Object.assign(target, { state: 'unhealthy', reason: 'Target.Timeout', description: 'Request timed out', since: ctx.model.now });
+        }
+      });
+    },
+  },
+  'alarm-before-retire': {
+    description:
+      'A service alarm fires 45 s into "Wait before retiring old colour": the next gate check rolls back to the old colour, which was never scaled to 0.',
+    expected: 'ROLLED_BACK',
+    apply(ctx) {
+      beforeRetire(ctx, 45_000, () =>
+        ctx.setAlarm(0, 'ALARM', 'Threshold Crossed: 2 datapoints [9.1, 11.4] were greater than the threshold (5.0).', ctx.model.now),
+      );
+    },
+  },
+  'complete-timeout-after-record': {
+    description:
+      'Complete stops responding right after it writes the SUCCEEDED record: Lambda ends it at its 120 s timeout (Lambda.Unknown) before it announces or releases the lock; Roll back finds the record SUCCEEDED, moves nothing, announces it and releases the lock. Record and traffic agree: SUCCEEDED, 100 % on the new colour.',
+    expected: 'SUCCEEDED',
+    apply(ctx) {
+      let hung = false;
+      ctx.interceptors.push((_service, operation, input) => {
+        if (hung || operation !== 'UpdateItem' || ctx.currentState !== 'Complete deployment') return;
+        if (!JSON.stringify(input).includes('"SUCCEEDED"')) return;
+        hung = true;
+        ctx.hangInvocation();
+      });
+    },
+  },
+  'shift-timeout-after-listener': {
+    description:
+      'Shift traffic stops responding right after it moves the listener to the new colour: Lambda ends it at its 60 s timeout (Lambda.Unknown), 15 s before the Task would give up, so nothing of it runs on while Roll back moves traffic back: ROLLED_BACK, 100 % on the old colour.',
+    expected: 'ROLLED_BACK',
+    apply(ctx) {
+      let hung = false;
+      ctx.interceptors.push((_service, operation) => {
+        if (hung || ctx.currentState !== 'Shift traffic' || (operation !== 'ModifyListener' && operation !== 'ModifyRule')) return;
+        hung = true;
+        ctx.hangInvocation();
+      });
+    },
+  },
+  'lambda-throttling-burst': {
+    description:
+      "Lambda rejects the first 5 invocations (the account's concurrency is used up) with Lambda.TooManyRequestsException: the Task's throttling retrier (6 attempts, 2 s doubling) waits 62 s and the deployment succeeds.",
+    expected: 'SUCCEEDED',
+    apply(ctx) {
+      let remaining = 5;
+      ctx.beforeInvoke.push(() => {
+        if (remaining <= 0) return;
+        remaining -= 1;
+        const error = new Error('Rate Exceeded. (Service: Lambda, Status Code: 429, Reason: ConcurrentInvocationLimitExceeded)');
+        error.name = 'Lambda.TooManyRequestsException';
+        throw error;
+      });
+    },
+  },
 };
+
+/** Runs `action` `delayMs` after the deployment first enters "Wait before retiring old colour". */
+function beforeRetire(ctx: SimulationContext, delayMs: number, action: () => void): void {
+  let scheduled = false;
+  ctx.onStateEntered.push((state) => {
+    if (scheduled || state !== 'Wait before retiring old colour') return;
+    scheduled = true;
+    ctx.model.schedule(ctx.model.now + delayMs, action);
+  });
+}
 
 function setCacheStatus(ctx: SimulationContext, status: string): void {
   const id = ctx.service.cache?.replicationGroupId;

@@ -1,26 +1,38 @@
 /**
- * complete: after the bake and the scale-down delay, retires the old colour
- * (desired count 0, best effort), writes the SUCCEEDED record and releases
- * the lock. It refuses to retire the old colour if production traffic is no
- * longer fully on the new one.
+ * complete: after the bake and the scale-down delay, checks the gates once
+ * more, retires the old colour (desired count 0, best effort), writes the
+ * SUCCEEDED record and releases the lock. It refuses to retire the old colour
+ * if production traffic is no longer fully on the new one, or if the new one
+ * fails a gate: the old colour still runs, so the rollback has a way back.
  */
 import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { readWeights } from '../shared/aws/listener.ts';
 import * as clients from '../shared/clients.ts';
 import { type DeploymentState, DeploymentStateSchema } from '../shared/contract.ts';
 import { lockHolderOf, releaseLock } from '../shared/deployments.ts';
-import { GateFailedError } from '../shared/errors.ts';
+import { ContractViolationError, GateFailedError } from '../shared/errors.ts';
+import { gateFailures } from '../shared/gates.ts';
 import { logger } from '../shared/logger.ts';
 import { recordBase } from '../shared/outcome.ts';
 import { classify, definePhase } from '../shared/phase.ts';
 import { finishDeployment } from '../shared/telemetry/finish.ts';
 
+const describe = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+
 export const handler = definePhase('complete', DeploymentStateSchema, async (state): Promise<DeploymentState> => {
-  const { service } = state;
+  const { service, rollout } = state;
+  if (!rollout) throw new ContractViolationError('complete needs the output of verify');
   const weights = await readWeights(service);
   if (weights[state.idle.colour] !== 100) {
     throw new GateFailedError(
       `production listener is at blue ${weights.blue} % / green ${weights.green} % after the bake; expected 100 % on ${state.idle.colour}. The old colour is kept running.`,
+    );
+  }
+  // Once the old colour is at 0 it is no longer a way back: the gates are read once more, right before.
+  const failures = await gateFailures(state, state.idle, rollout.desiredCount);
+  if (failures.length > 0) {
+    throw new GateFailedError(
+      `gate failed before retiring ${state.live.colour} (${state.idle.colour} at 100 %): ${failures.join('; ')}. ${state.live.colour} is kept running.`,
     );
   }
 
@@ -28,16 +40,28 @@ export const handler = definePhase('complete', DeploymentStateSchema, async (sta
   try {
     await clients.ecs.send(new UpdateServiceCommand({ cluster: service.cluster, service: state.live.serviceName, desiredCount: 0 }));
   } catch (caught) {
-    const error = classify(caught);
     // Retiring the old colour is housekeeping: the release is live and healthy, so a
     // failure here is reported, not rolled back.
-    const message = `could not scale ${state.live.serviceName} to 0: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
+    const message = `could not scale ${state.live.serviceName} to 0: ${describe(classify(caught))}`;
     logger.warn('old colour not scaled down', { message });
     warnings.push(message);
   }
 
   const reason = `${state.image?.tag ?? state.image?.digest ?? 'release'} live on ${state.idle.colour} (${state.idle.serviceName}) after a ${state.bakeSeconds} s bake`;
   await finishDeployment(recordBase(state), { status: 'SUCCEEDED', outcomeReason: reason, warnings });
+  /*
+   * Only the lock release follows the SUCCEEDED write: a conditional delete, idempotent,
+   * that the SDK retries on throttling and 5xx and the Task retries on TransientAwsError.
+   * If it still fails (the delete denied), or the invocation dies right after the write
+   * (its timeout), the Catch sends the execution to Roll back, which finds the record
+   * SUCCEEDED, moves nothing, announces it again and releases the lock with its own
+   * role (rollback/index.ts): a finished deployment is never rolled back, and the record
+   * (terminal, written once) keeps agreeing with the weights.
+   * Rejected alternative: letting the rollback replace SUCCEEDED with ROLLED_BACK. The
+   * deployment was verified at 100 % and its old colour retired; undoing it over
+   * bookkeeping scales the old colour back up and moves traffic for nothing, and
+   * announces two opposite outcomes for one deployment.
+   */
   await releaseLock(service.name, lockHolderOf(state));
   logger.info('deployment succeeded', { warnings: warnings.length });
   return { ...state, warnings, outcome: { status: 'SUCCEEDED', error: 'None', cause: reason } };

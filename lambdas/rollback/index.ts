@@ -10,12 +10,12 @@ import { describeService, targetHealth } from '../shared/aws/health.ts';
 import { readWeights, setWeights, weightsFor } from '../shared/aws/listener.ts';
 import * as clients from '../shared/clients.ts';
 import { type DeploymentState, DeploymentStateSchema, type TerminalStatus } from '../shared/contract.ts';
-import { getRecord, lockHolderOf, readLock, releaseLock, TERMINAL_STATUSES } from '../shared/deployments.ts';
+import { type DeploymentRecord, getRecord, lockHolderOf, readLock, releaseLock, TERMINAL_STATUSES } from '../shared/deployments.ts';
 import { RollbackFailedError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
 import { describeCaught, recordBase } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
-import { finishDeployment } from '../shared/telemetry/finish.ts';
+import { announce, finishDeployment } from '../shared/telemetry/finish.ts';
 import { addSeconds, isPast, nowIso, STABILITY_POLL_SECONDS } from '../shared/time.ts';
 
 export const handler = definePhase(
@@ -37,6 +37,9 @@ export const handler = definePhase(
     const holder = lockHolderOf(state);
     if (lock?.deploymentId !== holder.deploymentId || lock.executionArn !== holder.executionArn)
       return withoutLock(state, progress, lock?.deploymentId, lock?.executionArn);
+    // Complete failed after it wrote SUCCEEDED (it timed out right after the write): the deployment is finished.
+    const record = await getRecord(state.deploymentId);
+    if (record?.status === 'SUCCEEDED') return alreadySucceeded(state, progress, record);
 
     const weights = await readWeights(service);
     if (weights[live.colour] !== 100) {
@@ -109,6 +112,42 @@ export const handler = definePhase(
   },
   { done: (next) => next.rollback?.stage === 'done' },
 );
+
+/**
+ * Complete wrote SUCCEEDED and then failed (its invocation timed out right
+ * after the write, before it released the lock): the new colour was verified
+ * at 100 % and the old one retired, so nothing is undone; the record stays
+ * SUCCEEDED, agreeing with the weights (see complete/index.ts for why the
+ * outcome is not replaced). Its announcement is sent again (at least once, as
+ * EventBridge delivers: Complete may have died before sending it) and the lock
+ * is released, best effort (the next deployment takes over a lock its ended
+ * holder left).
+ */
+async function alreadySucceeded(
+  state: DeploymentState,
+  progress: NonNullable<DeploymentState['rollback']>,
+  record: DeploymentRecord,
+): Promise<DeploymentState> {
+  if (record.endedAt) await announce({ ...record, endedAt: record.endedAt });
+  try {
+    await releaseLock(state.service.name, lockHolderOf(state));
+  } catch (error) {
+    logger.warn('lock not released; the next deployment takes it over', {
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    });
+  }
+  logger.warn('deployment already succeeded; the rollback changes nothing', { failedPhase: state.failedPhase });
+  const { wait: _nothingToWaitFor, ...settled } = state;
+  return {
+    ...settled,
+    rollback: { ...progress, stage: 'done' },
+    outcome: {
+      status: 'SUCCEEDED',
+      error: 'DeploymentAlreadyEnded',
+      cause: `deployment ${state.deploymentId} already ended SUCCEEDED (${record.outcomeReason ?? 'no reason recorded'}) before "${state.failedPhase ?? 'unknown phase'}" failed; the rollback moved nothing and released the lock`,
+    },
+  };
+}
 
 /**
  * This deployment no longer holds the service lock, so the service may be

@@ -276,6 +276,8 @@ export const DeploymentStateSchema = z.object({
     })
     .optional(),
   bake: z.object({ until: z.string(), complete: z.boolean() }).optional(),
+  /** Set when the bake is over: the old colour is retired at `at`; the gates are watched until then (`due` once it is time). */
+  retire: z.object({ at: z.string(), due: z.boolean() }).optional(),
   /** Filled by the smoke test: what its latest attempt found. */
   smoke: SmokeRunSchema.optional(),
   /** Seconds the next Wait state pauses; set by the phase before it. */
@@ -320,6 +322,7 @@ export const PAYLOAD_PATHS = {
   rolloutStable: '$.rollout.stable',
   trafficComplete: '$.traffic.complete',
   bakeComplete: '$.bake.complete',
+  retireDue: '$.retire.due',
   smoke: '$.smoke',
   smokePassed: '$.smoke.passed',
   rollbackStage: '$.rollback.stage',

@@ -8,7 +8,8 @@
  * (States.Runtime, "The execution reached the maximum number of history events
  * (25000)."; https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html)
  * and ends it TIMED_OUT at the state machine's TimeoutSeconds. The gate loops
- * (Wait -> Lambda Task -> Choice) write 9 events per poll: sim/history.ts
+ * (the traffic holds, the bake, the scale-down delay, the stability checks)
+ * are each Wait -> Lambda Task -> Choice and write 9 events per poll: sim/history.ts
  * counts them, and its test holds GATE_POLL_HISTORY_EVENTS to that count.
  */
 import type { z } from 'zod';
@@ -22,7 +23,7 @@ export const HISTORY_EVENT_LIMIT = 25_000;
 export const GATE_POLL_HISTORY_EVENTS = 9;
 /**
  * The events of one service's deployment outside its gate loops (request,
- * initialize, validate, prepare, deploy, verify, shift, retire, complete, the
+ * initialize, validate, prepare, deploy, verify, shift, complete, the
  * Choices between them; in a release also its Map iterations). The example's
  * successful run writes 58 (sim/history.ts over its event log); 100 leaves
  * room for retries, the smoke test and the approval.
@@ -38,6 +39,8 @@ const pollsOf = (seconds: number, interval: number) => Math.ceil(seconds / inter
 export interface ServiceBudget {
   /** Polls of the bake loop (at least one, even for a bake of 0 s). */
   readonly bakePolls: number;
+  /** Polls of the scale-down wait, the gates watched until the old colour is retired (at least one, even for 0 s). */
+  readonly scaleDownPolls: number;
   /** Polls of the traffic loop while the strategy's steps hold. */
   readonly holdPolls: number;
   readonly holdSeconds: number;
@@ -57,6 +60,7 @@ export function serviceBudget(
   const interval = service.gateIntervalSeconds;
   const pauses = planSteps(service.strategy).map((step) => step.pauseSeconds);
   const bakePolls = Math.max(1, pollsOf(service.bakeSeconds, interval));
+  const scaleDownPolls = Math.max(1, pollsOf(service.scaleDownDelaySeconds, interval));
   const holdPolls = pauses.reduce((sum, pause) => sum + pollsOf(pause, interval), 0);
   const holdSeconds = pauses.reduce((sum, pause) => sum + pause, 0);
   const stabilityPolls = pollsOf(service.stabilityTimeoutSeconds, STABILITY_POLL_SECONDS);
@@ -70,10 +74,11 @@ export function serviceBudget(
   ];
   return {
     bakePolls,
+    scaleDownPolls,
     holdPolls,
     holdSeconds,
     stabilityPolls,
-    events: (bakePolls + holdPolls + stabilityPolls) * GATE_POLL_HISTORY_EVENTS + OTHER_STATES_HISTORY_EVENTS,
+    events: (bakePolls + scaleDownPolls + holdPolls + stabilityPolls) * GATE_POLL_HISTORY_EVENTS + OTHER_STATES_HISTORY_EVENTS,
     seconds: secondsTerms.reduce((sum, [, seconds]) => sum + seconds, 0),
     secondsTerms,
   };
@@ -138,6 +143,7 @@ export function checkExecutionBudget(config: BatonConfig, ctx: z.RefinementCtx):
     const interval = service.gateIntervalSeconds;
     const bakeEvents = budget.bakePolls * GATE_POLL_HISTORY_EVENTS;
     const holdEvents = budget.holdPolls * GATE_POLL_HISTORY_EVENTS;
+    const scaleDownEvents = budget.scaleDownPolls * GATE_POLL_HISTORY_EVENTS;
     const refuse = (path: Array<string | number>, message: string) => {
       serviceRefused = true;
       ctx.addIssue({ code: 'custom', path: ['services', index, ...path], message });
@@ -147,16 +153,21 @@ export function checkExecutionBudget(config: BatonConfig, ctx: z.RefinementCtx):
         ['bakeSeconds'],
         `a bake of ${service.bakeSeconds} s at a ${interval} s gate interval is ${budget.bakePolls} polls × ${GATE_POLL_HISTORY_EVENTS} history events = ${count(bakeEvents)}, ${LIMIT_TEXT}`,
       );
+    } else if (scaleDownEvents > HISTORY_EVENT_LIMIT) {
+      refuse(
+        ['scaleDownDelaySeconds'],
+        `a scale-down delay of ${service.scaleDownDelaySeconds} s, gates checked every ${interval} s, is ${budget.scaleDownPolls} polls × ${GATE_POLL_HISTORY_EVENTS} history events = ${count(scaleDownEvents)}, ${LIMIT_TEXT}`,
+      );
     } else if (holdEvents > HISTORY_EVENT_LIMIT) {
       refuse(
         ['strategy'],
         `the strategy holds traffic ${budget.holdSeconds} s in all; at a ${interval} s gate interval that is ${budget.holdPolls} polls × ${GATE_POLL_HISTORY_EVENTS} history events = ${count(holdEvents)}, ${LIMIT_TEXT}`,
       );
     } else if (budget.events > HISTORY_EVENT_LIMIT) {
-      const polls = budget.bakePolls + budget.holdPolls + budget.stabilityPolls;
+      const polls = budget.bakePolls + budget.scaleDownPolls + budget.holdPolls + budget.stabilityPolls;
       refuse(
         ['gateIntervalSeconds'],
-        `one deployment writes up to ${count(budget.events)} history events, ${LIMIT_TEXT}: at a ${interval} s gate interval the bake is ${budget.bakePolls} polls and the holds ${budget.holdPolls}, with up to ${budget.stabilityPolls} stability polls (every ${STABILITY_POLL_SECONDS} s for ${service.stabilityTimeoutSeconds} s): ${polls} polls × ${GATE_POLL_HISTORY_EVENTS} history events + ${OTHER_STATES_HISTORY_EVENTS} for the other states`,
+        `one deployment writes up to ${count(budget.events)} history events, ${LIMIT_TEXT}: at a ${interval} s gate interval the bake is ${budget.bakePolls} polls, the scale-down delay ${budget.scaleDownPolls} and the holds ${budget.holdPolls}, with up to ${budget.stabilityPolls} stability polls (every ${STABILITY_POLL_SECONDS} s for ${service.stabilityTimeoutSeconds} s): ${polls} polls × ${GATE_POLL_HISTORY_EVENTS} history events + ${OTHER_STATES_HISTORY_EVENTS} for the other states`,
       );
     }
     if (budget.seconds > timeout) {

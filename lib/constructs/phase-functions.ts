@@ -108,12 +108,24 @@ export const PHASES: Record<PhaseName, PhaseSpec> = {
   checkBake: {
     dir: 'check-bake',
     needs: ['readServices', 'readTargetHealth', 'readAlarms', 'readLock', 'trackPhase', 'publishEvents'],
-    description: 'Watches alarms and health during the bake',
+    description: 'Watches alarms and health during the bake and until the old colour is retired',
   },
   complete: {
     dir: 'complete',
-    needs: ['readListener', 'updateServices', 'releaseLock', 'updateRecord', 'notify', 'readLock', 'trackPhase', 'publishEvents'],
-    description: 'Retires the old colour, records success, releases the lock',
+    needs: [
+      'readListener',
+      'readServices',
+      'readTargetHealth',
+      'readAlarms',
+      'updateServices',
+      'releaseLock',
+      'updateRecord',
+      'notify',
+      'readLock',
+      'trackPhase',
+      'publishEvents',
+    ],
+    description: 'Checks the gates once more, retires the old colour, records success, releases the lock',
   },
   rollback: {
     dir: 'rollback',
@@ -279,7 +291,7 @@ export class PhaseFunctions extends Construct {
         runtime: Runtime.NODEJS_24_X,
         architecture: Architecture.ARM_64,
         memorySize: 256,
-        // The Task's TimeoutSeconds is the deadline that counts; the function gets the same.
+        // Lambda stops the invocation here; its Task waits TASK_TIMEOUT_MARGIN_SECONDS longer (phase-states.ts).
         timeout: Duration.seconds(settings.timeoutSeconds),
         tracing: Tracing.ACTIVE,
         logGroup,

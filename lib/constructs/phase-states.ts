@@ -26,7 +26,29 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { type BatonConfig, type PhaseName, phaseSettings } from '../../lambdas/shared/config-schema.ts';
 import { PAYLOAD_PATHS } from '../../lambdas/shared/contract.ts';
-import { CACHE_RETRY_SECONDS, ROLLBACK_RETRY_SECONDS, STATE_NAMES, type StateKey, TRANSIENT_ERRORS } from './state-names.ts';
+import {
+  CACHE_RETRY_SECONDS,
+  LAMBDA_THROTTLE_RETRIES,
+  ROLLBACK_RETRY_SECONDS,
+  STATE_NAMES,
+  type StateKey,
+  TASK_TIMEOUT_MARGIN_SECONDS,
+  TRANSIENT_ERRORS,
+} from './state-names.ts';
+
+const THROTTLED = 'Lambda.TooManyRequestsException';
+
+/** Lambda throttling's own retrier, first on every Lambda Task (see LAMBDA_THROTTLE_RETRIES). */
+function retryThrottling(invoke: LambdaInvoke): void {
+  invoke.addRetry({
+    errors: [THROTTLED],
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+    maxAttempts: LAMBDA_THROTTLE_RETRIES,
+    maxDelay: Duration.seconds(60),
+    jitterStrategy: JitterType.FULL,
+  });
+}
 
 /** The name a state gets in one flow: the plain name, or the release's suffixed one. */
 export type Names = (key: StateKey) => string;
@@ -57,13 +79,15 @@ export class PhaseStates {
       payloadResponseOnly: true,
       ...(payload ? { payload } : {}),
       ...(resultPath ? { resultPath } : {}),
-      taskTimeout: Timeout.duration(Duration.seconds(settings.timeoutSeconds)),
+      // Longer than the function's Timeout (phase-functions.ts): Lambda stops the invocation before the Task gives up on it.
+      taskTimeout: Timeout.duration(Duration.seconds(settings.timeoutSeconds + TASK_TIMEOUT_MARGIN_SECONDS)),
       // Keeps the default retry on Lambda service errors (ServiceException, AWSLambdaException, SdkClientException).
       retryOnServiceExceptions: true,
     });
+    retryThrottling(invoke);
     if (settings.retries > 0) {
       invoke.addRetry({
-        errors: [...TRANSIENT_ERRORS],
+        errors: TRANSIENT_ERRORS.filter((error) => error !== THROTTLED),
         interval: Duration.seconds(2),
         backoffRate: 2,
         maxAttempts: settings.retries,
@@ -190,8 +214,9 @@ export class PhaseStates {
       resultPath: PAYLOAD_PATHS.approvalResult,
       retryOnServiceExceptions: true,
     });
+    retryThrottling(waitForApproval);
     waitForApproval.addRetry({
-      errors: [...TRANSIENT_ERRORS],
+      errors: TRANSIENT_ERRORS.filter((error) => error !== THROTTLED),
       interval: Duration.seconds(2),
       backoffRate: 2,
       maxAttempts: 3,
@@ -211,23 +236,38 @@ export class PhaseStates {
     return shiftTraffic;
   }
 
-  /** The bake: alarms and health watched until the bake time is over; then `next`. Returns the first state. */
+  /**
+   * The bake, then the scale-down delay: alarms and health watched every gate
+   * interval until the old colour may be retired; then `next` (Complete).
+   * The delay is a gate loop of its own rather than a plain Wait: the old
+   * colour is the way back only while it runs, so a new colour that turns bad
+   * before it is retired must roll back, not be left alone on 0 healthy targets.
+   * It is a second loop rather than a longer bake so the console shows which
+   * wait a deployment is in, and it sits inside the bake (not in retire) so a
+   * release watches every service until none is retired yet (Bake services),
+   * and only then retires them all. Returns the first state.
+   */
   bakeLoop(n: Names, onFailure: OnFailure, next: IChainable): Wait {
     const waitBake = this.waitFor(n('waitBake'));
     const checkBake = onFailure(this.task(n('checkBake'), 'checkBake'));
+    const waitScaleDown = this.waitFor(n('waitScaleDown'));
+    const checkScaleDown = onFailure(this.task(n('checkScaleDown'), 'checkBake'));
     waitBake.next(checkBake);
     checkBake.next(
-      new Choice(this.scope, n('isBaked')).when(Condition.booleanEquals(PAYLOAD_PATHS.bakeComplete, true), next).otherwise(waitBake),
+      new Choice(this.scope, n('isBaked'))
+        .when(Condition.booleanEquals(PAYLOAD_PATHS.bakeComplete, true), waitScaleDown)
+        .otherwise(waitBake),
+    );
+    waitScaleDown.next(checkScaleDown);
+    checkScaleDown.next(
+      new Choice(this.scope, n('isRetireDue')).when(Condition.booleanEquals(PAYLOAD_PATHS.retireDue, true), next).otherwise(waitScaleDown),
     );
     return waitBake;
   }
 
-  /** The scale-down delay, then complete (old colour to 0, record, lock). Returns the first state and the last. */
-  retire(n: Names, onFailure: OnFailure): { first: Wait; last: LambdaInvoke } {
-    const waitScaleDown = this.waitFor(n('waitScaleDown'));
-    const complete = onFailure(this.task(n('complete'), 'complete'));
-    waitScaleDown.next(complete);
-    return { first: waitScaleDown, last: complete };
+  /** Complete: the gates once more, the old colour to 0, the record, the lock. */
+  retire(n: Names, onFailure: OnFailure): LambdaInvoke {
+    return onFailure(this.task(n('complete'), 'complete'));
   }
 
   /**

@@ -89,8 +89,8 @@ export class PipelineStateMachine extends Construct {
 
     // The main path: verify the new colour, shift traffic, bake, retire the old colour.
     const retire = states.retire(n, rollBackOnFailure);
-    retire.last.next(new Succeed(this, S.succeeded));
-    const bake = states.bakeLoop(n, rollBackOnFailure, retire.first);
+    retire.next(new Succeed(this, S.succeeded));
+    const bake = states.bakeLoop(n, rollBackOnFailure, retire);
     const shift = states.shiftLoop(n, rollBackOnFailure, bake);
     const prepare = states.deployAndVerify(n, rollBackOnFailure, shift);
     initialize

@@ -103,7 +103,7 @@ export function releaseBranch(scope: Construct, states: PhaseStates): { plan: La
   waitTogether.next(shiftTogether);
 
   const bakeServices = new MapState(scope, R.bakeServices, {
-    comment: 'Every service bakes: alarms and health watched for its bake time',
+    comment: 'Every service bakes: alarms and health watched for its bake time, then until its old colour may be retired',
     itemsPath: RELEASE_PATHS.services,
     resultPath: RELEASE_PATHS.services,
   }).itemProcessor(states.bakeLoop(n, reportFailure(scope, states, 'bake'), new Succeed(scope, R.baked)));
@@ -113,7 +113,7 @@ export function releaseBranch(scope: Construct, states: PhaseStates): { plan: La
     comment: 'Every service retires its old colour and records success',
     itemsPath: RELEASE_PATHS.services,
     resultPath: JsonPath.DISCARD,
-  }).itemProcessor(retire.first);
+  }).itemProcessor(retire);
   catchRelease(retireOldColours, unwind);
 
   shiftTogether.next(

@@ -2,8 +2,31 @@
 /** Seconds between rollback attempts once a rollback has failed (ROLLBACK_FAILED is recorded). */
 export const ROLLBACK_RETRY_SECONDS = 300;
 
+/**
+ * Seconds a Lambda Task waits beyond its function's Timeout. Lambda ends an
+ * invocation at the function's Timeout; a Task that gave up first (States.Timeout)
+ * would start Roll back while the invocation still runs and may still change the
+ * listener. The margin covers what happens outside the function's Timeout: a cold
+ * start's Init phase (limited to 10 s; https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html)
+ * and the invoke's own overhead (5 s).
+ */
+export const TASK_TIMEOUT_MARGIN_SECONDS = 15;
+
 /** Error names a retry can fix (see lambdas/shared/errors.ts and phase.ts). */
 export const TRANSIENT_ERRORS = ['Lambda.TooManyRequestsException', 'TransientAwsError'] as const;
+
+/**
+ * Lambda throttling ("When Lambda hits the maximum number of invocations, the error
+ * is Lambda.TooManyRequestsException"; https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html)
+ * has a retrier of its own on every Task, whatever the phase's `retries`: a
+ * throttled invocation never ran, so trying again is safe even for a phase that
+ * is not retried otherwise. Concurrency runs out for as long as other functions of
+ * the account hold it, often longer than a phase's 3 to 5 retries cover (2 + 4 + 8
+ * = 14 s for 3); 6 attempts at 2 s doubling, capped at 60 s, wait up to 122 s
+ * (full jitter: about half that on average), the attempts AWS's own example gives
+ * Lambda service errors.
+ */
+export const LAMBDA_THROTTLE_RETRIES = 6;
 
 /** Interval of the retries that wait for a modifying or creating ElastiCache replication group. */
 export const CACHE_RETRY_SECONDS = 30;
@@ -28,6 +51,8 @@ export const STATE_NAMES = {
   checkBake: 'Check bake',
   isBaked: 'Is bake over?',
   waitScaleDown: 'Wait before retiring old colour',
+  checkScaleDown: 'Check before retiring old colour',
+  isRetireDue: 'Is it time to retire old colour?',
   complete: 'Complete deployment',
   succeeded: 'Deployment succeeded',
   rollback: 'Roll back',

@@ -10,6 +10,7 @@ import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PhaseName } from '../../lambdas/shared/config-schema.ts';
 import { RELEASE_STATE_NAMES, STATE_NAMES, TRANSIENT_ERRORS } from '../../lib/constructs/pipeline-state-machine.ts';
+import { TASK_TIMEOUT_MARGIN_SECONDS } from '../../lib/constructs/state-names.ts';
 import { exampleConfig, webService } from '../fixtures/config.ts';
 import { deployedIn, evaluate, identityPoliciesOf } from '../fixtures/iam.ts';
 import {
@@ -48,7 +49,7 @@ const LAMBDA_SERVICE_ERRORS = [
 /** Tasks before any change: a failure is recorded as a rejection. */
 const REJECTING_TASKS = [S.initialize, S.validate];
 /** Tasks from "Prepare task definition" onward: a failure rolls back. */
-const ROLLING_BACK_TASKS = [S.prepare, S.deploy, S.checkStability, S.verify, S.shiftTraffic, S.checkBake, S.complete];
+const ROLLING_BACK_TASKS = [S.prepare, S.deploy, S.checkStability, S.verify, S.shiftTraffic, S.checkBake, S.checkScaleDown, S.complete];
 /** The phase each Task invokes. */
 const TASK_PHASES: Record<string, PhaseName> = {
   [S.initialize]: 'initialize',
@@ -59,6 +60,7 @@ const TASK_PHASES: Record<string, PhaseName> = {
   [S.verify]: 'verify',
   [S.shiftTraffic]: 'shiftTraffic',
   [S.checkBake]: 'checkBake',
+  [S.checkScaleDown]: 'checkBake',
   [S.complete]: 'complete',
   [S.rollback]: 'rollback',
   [S.recordRejection]: 'recordFailure',
@@ -272,26 +274,67 @@ describe('the Baton stack for the example config', () => {
     it('gives each pipeline Task the TimeoutSeconds of its phase', () => {
       const timeouts = Object.fromEntries(tasks.map(([name, task]) => [name, task.TimeoutSeconds]));
 
+      // The phase's timeout (its function's) plus TASK_TIMEOUT_MARGIN_SECONDS (15).
       expect(timeouts).toMatchObject({
-        [S.initialize]: 30,
-        [S.validate]: 60,
-        [S.prepare]: 60,
-        [S.deploy]: 60,
-        [S.checkStability]: 60,
-        [S.verify]: 120,
-        [S.shiftTraffic]: 60,
-        [S.checkBake]: 60,
-        [S.complete]: 120,
-        [S.rollback]: 120,
-        [S.recordRejection]: 30,
-        [S.recordRollbackFailure]: 30,
+        [S.initialize]: 45,
+        [S.validate]: 75,
+        [S.prepare]: 75,
+        [S.deploy]: 75,
+        [S.checkStability]: 75,
+        [S.verify]: 135,
+        [S.shiftTraffic]: 75,
+        [S.checkBake]: 75,
+        [S.checkScaleDown]: 75,
+        [S.complete]: 135,
+        [S.rollback]: 135,
+        [S.recordRejection]: 45,
+        [S.recordRollbackFailure]: 45,
       });
+    });
+
+    it("gives every Lambda Task, in Map iterations too, a TimeoutSeconds at least 15 s over its function's Timeout", () => {
+      const functions = synthesis.template.toJSON().Resources as Record<string, { Properties: { Timeout?: number } }>;
+      const walk = (states: Record<string, AslState>): Array<[string, AslState]> =>
+        Object.entries(states).flatMap(([name, s]) => [
+          ...(s.Type === 'Task' ? ([[name, s]] as Array<[string, AslState]>) : []),
+          ...(s.ItemProcessor ? walk(s.ItemProcessor.States) : []),
+        ]);
+      const all = walk(definition.States);
+      const short = all.flatMap(([name, task]) => {
+        const target = String(task.Parameters?.FunctionName ?? task.Resource);
+        const id = /^\$\{([A-Za-z0-9]+)\.Arn\}$/.exec(target)?.[1];
+        const timeout = id ? functions[id]?.Properties.Timeout : undefined;
+        if (timeout === undefined) return [`${name}: no function found for ${target}`];
+        return (task.TimeoutSeconds ?? 0) >= timeout + TASK_TIMEOUT_MARGIN_SECONDS
+          ? []
+          : [`${name}: TimeoutSeconds ${task.TimeoutSeconds} for a function Timeout of ${timeout}`];
+      });
+
+      expect(TASK_TIMEOUT_MARGIN_SECONDS).toBe(15);
+      expect(all).toHaveLength(42);
+      expect(short).toEqual([]);
     });
 
     it('retries every Task on Lambda throttling, transient AWS errors and Lambda service errors', () => {
       for (const [name, task] of tasks) {
         const retried = (task.Retry ?? []).filter((retrier) => (retrier.MaxAttempts ?? 3) > 0).flatMap((retrier) => retrier.ErrorEquals);
         expect(retried, name).toEqual(expect.arrayContaining([...TRANSIENT_ERRORS, ...LAMBDA_SERVICE_ERRORS]));
+      }
+    });
+
+    it('retries Lambda throttling 6 times on every Task, whatever its phase retries (2 s doubling, at most 60 s, full jitter)', () => {
+      for (const [name, task] of tasks) {
+        const throttled = (task.Retry ?? []).filter((retrier) => retrier.ErrorEquals.includes('Lambda.TooManyRequestsException'));
+        expect(throttled, name).toEqual([
+          {
+            ErrorEquals: ['Lambda.TooManyRequestsException'],
+            IntervalSeconds: 2,
+            MaxAttempts: 6,
+            BackoffRate: 2,
+            MaxDelaySeconds: 60,
+            JitterStrategy: 'FULL',
+          },
+        ]);
       }
     });
 
@@ -471,7 +514,7 @@ describe('the Baton stack for the example config', () => {
 
     it('lets the phases that read alarms, and no other, call cloudwatch:DescribeAlarms on "*", as composite alarms need (evaluated as IAM would)', async () => {
       // Arrange
-      const readers: PhaseName[] = ['validate', 'verify', 'shiftTraffic', 'checkBake', 'shiftTogether'];
+      const readers: PhaseName[] = ['validate', 'verify', 'shiftTraffic', 'checkBake', 'complete', 'shiftTogether'];
       const describeAlarms = (phase: PhaseName, resource: string) =>
         evaluate({
           principal: `arn:aws:iam::${ACCOUNT}:role/baton-${phase}`,

@@ -1,14 +1,14 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../lambdas/check-bake/index.ts';
 import { GateFailedError } from '../../lambdas/shared/errors.ts';
-import { allowLeaseRenewals, failure, rejectByDefault } from '../fixtures/aws.ts';
+import { allowLeaseRenewals, failure, rejectByDefault, targets } from '../fixtures/aws.ts';
 import { arrangeFiringAlarm, arrangePassingGates } from '../fixtures/gates.ts';
-import { isoAfter, NOW, stateAfter } from '../fixtures/state.ts';
+import { isoAfter, NOW, service, stateAfter, withScaleDownDelay } from '../fixtures/state.ts';
 
 describe('check bake', () => {
   const ecsMock = mockClient(ECSClient);
@@ -52,7 +52,7 @@ describe('check bake', () => {
     expect(state.wait).toEqual({ seconds: 10 });
   });
 
-  it('completes the bake and waits the scale-down delay once the bake time is over', async () => {
+  it('completes the bake and starts the scale-down delay, watched every gate interval, once the bake time is over', async () => {
     // Arrange
     vi.setSystemTime(new Date(isoAfter(NOW, 300)));
 
@@ -60,7 +60,49 @@ describe('check bake', () => {
     const state = await handler(stateAfter('shift'));
 
     // Assert
-    expect({ bake: state.bake, wait: state.wait }).toEqual({ bake: { until: isoAfter(NOW, 300), complete: true }, wait: { seconds: 300 } });
+    expect({ bake: state.bake, retire: state.retire, wait: state.wait }).toEqual({
+      bake: { until: isoAfter(NOW, 300), complete: true },
+      retire: { at: isoAfter(NOW, 600), due: false },
+      wait: { seconds: 30 },
+    });
+  });
+
+  it('keeps checking the gates every 30 s during the scale-down delay', async () => {
+    // Arrange
+    vi.setSystemTime(new Date(isoAfter(NOW, 420)));
+
+    // Act
+    const state = await handler(withScaleDownDelay(stateAfter('shift')));
+
+    // Assert
+    expect({ retire: state.retire, wait: state.wait }).toEqual({ retire: { at: isoAfter(NOW, 600), due: false }, wait: { seconds: 30 } });
+    expect(elbMock).toHaveReceivedCommandTimes(DescribeTargetHealthCommand, 1);
+  });
+
+  it('is due to retire the old colour once the scale-down delay is over and the gates pass', async () => {
+    // Arrange
+    vi.setSystemTime(new Date(isoAfter(NOW, 600)));
+
+    // Act
+    const state = await handler(withScaleDownDelay(stateAfter('shift')));
+
+    // Assert
+    expect(state.retire).toEqual({ at: isoAfter(NOW, 600), due: true });
+  });
+
+  it('fails with GateFailedError, the old colour still running, when the new colour turns unhealthy during the scale-down delay', async () => {
+    // Arrange
+    vi.setSystemTime(new Date(isoAfter(NOW, 360)));
+    elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: service().green.targetGroupArn }).resolves(targets(0));
+
+    // Act
+    const error = await failure(handler(withScaleDownDelay(stateAfter('shift'))));
+
+    // Assert
+    expect(error).toBeInstanceOf(GateFailedError);
+    expect(error.message).toBe(
+      'gate failed before retiring blue (green at 100 %): target group targetgroup/web-green/8e4b6b8b3c5d2a10 has 0/3 healthy targets. blue still runs.',
+    );
   });
 
   it('fails with GateFailedError when an alarm fires during the bake', async () => {

@@ -1,12 +1,18 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { ConditionalCheckFailedException, DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { ECSClient, ServiceNotActiveException, UpdateServiceCommand } from '@aws-sdk/client-ecs';
-import { DescribeListenersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  DescribeListenersCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DeleteCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../lambdas/complete/index.ts';
 import { GateFailedError } from '../../lambdas/shared/errors.ts';
-import { allowLeaseRenewals, failure, isPhaseBookkeeping, listenerWith, rejectByDefault, updatedFields } from '../fixtures/aws.ts';
+import { allowLeaseRenewals, failure, isPhaseBookkeeping, listenerWith, rejectByDefault, targets, updatedFields } from '../fixtures/aws.ts';
+import { arrangeFiringAlarm, arrangePassingGates } from '../fixtures/gates.ts';
 import { DEPLOYMENT_ID, EXECUTION_ARN, NOW, RELEASE_TASK_DEFINITION_ARN, service, stateAfter } from '../fixtures/state.ts';
 
 const TABLE = 'baton-test-deployments';
@@ -19,6 +25,8 @@ describe('complete', () => {
   const ecsMock = mockClient(ECSClient);
   const elbMock = mockClient(ElasticLoadBalancingV2Client);
   const dynamoMock = mockClient(DynamoDBDocumentClient);
+  const cloudwatchMock = mockClient(CloudWatchClient);
+  const gates = { ecs: ecsMock, elb: elbMock, cloudwatch: cloudwatchMock };
 
   /** The UpdateCommands complete sent to the record, leaving out the phase tracking and lease renewal of the wrapper. */
   function recordUpdates() {
@@ -32,8 +40,9 @@ describe('complete', () => {
     // Arrange (shared): green carries 100 % and the bake is over.
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(new Date(NOW));
-    rejectByDefault(ecsMock, elbMock, dynamoMock);
+    rejectByDefault(ecsMock, elbMock, dynamoMock, cloudwatchMock);
     allowLeaseRenewals(dynamoMock);
+    arrangePassingGates(gates);
     elbMock
       .on(DescribeListenersCommand, { ListenerArns: [web.productionListenerArn] })
       .resolves(listenerWith(web, { blue: 0, green: 100 }));
@@ -155,5 +164,45 @@ describe('complete', () => {
     expect(error.message).toContain('production listener is at blue 10 % / green 90 % after the bake; expected 100 % on green');
     expect(ecsMock).not.toHaveReceivedCommand(UpdateServiceCommand);
     expect(dynamoMock.calls().filter((call) => !isPhaseBookkeeping(call.args[0].input))).toHaveLength(0);
+  });
+  it.each([
+    ['an alarm fires', () => arrangeFiringAlarm(gates, 'web-5xx-rate'), 'alarm web-5xx-rate is ALARM'],
+    [
+      'the new colour has no healthy target',
+      () => elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: web.green.targetGroupArn }).resolves(targets(0)),
+      'has 0/3 healthy targets',
+    ],
+  ])('reads the gates once more and keeps the old colour running when %s right before retiring it', async (_case, arrange, signal) => {
+    // Arrange
+    arrange();
+
+    // Act
+    const error = await failure(handler(stateAfter('bake')));
+
+    // Assert
+    expect(error).toBeInstanceOf(GateFailedError);
+    expect(error.message).toContain('gate failed before retiring blue (green at 100 %): ');
+    expect(error.message).toContain(signal);
+    expect(ecsMock).not.toHaveReceivedCommand(UpdateServiceCommand);
+    expect(dynamoMock.calls().filter((call) => !isPhaseBookkeeping(call.args[0].input))).toHaveLength(0);
+  });
+
+  it('fails with the lock release after writing SUCCEEDED when the lock delete is denied (Roll back then only releases it)', async () => {
+    // Arrange
+    dynamoMock.on(DeleteCommand, { TableName: TABLE, Key: LOCK_KEY }).rejects(
+      new DynamoDBServiceException({
+        name: 'AccessDeniedException',
+        $fault: 'client',
+        message: 'not authorized to perform: dynamodb:DeleteItem',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+
+    // Act
+    const error = await failure(handler(stateAfter('bake')));
+
+    // Assert
+    expect(`${error.name}: ${error.message}`).toBe('AccessDeniedException: not authorized to perform: dynamodb:DeleteItem');
+    expect(updatedFields(recordUpdates()[0])).toMatchObject({ status: 'SUCCEEDED' });
   });
 });

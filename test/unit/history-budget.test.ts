@@ -41,16 +41,17 @@ describe('the history and time budget of one execution', () => {
     expect(problems(rawThreeServices())).toEqual([]);
   });
 
-  it('counts the example deployment: 10 bake polls, no holds, up to 60 stability polls', () => {
+  it('counts the example deployment: 10 bake polls, 10 scale-down polls, no holds, up to 60 stability polls', () => {
     const config = exampleConfig();
     const service = config.services[0];
     if (!service) throw new Error('the example config has no service');
 
     expect(serviceBudget(service, config.pipeline)).toMatchObject({
       bakePolls: 10,
+      scaleDownPolls: 10,
       holdPolls: 0,
       stabilityPolls: 60,
-      events: (10 + 0 + 60) * 9 + 100,
+      events: (10 + 10 + 0 + 60) * 9 + 100,
       seconds: 900 + 600 + 0 + 300 + 300,
     });
   });
@@ -77,6 +78,17 @@ describe('the history and time budget of one execution', () => {
     ]);
   });
 
+  it('refuses a scale-down delay whose gate polls alone pass 25,000 events, naming scaleDownDelaySeconds', () => {
+    const config = variant(rawExampleConfig(), (c) => {
+      c.pipeline.executionTimeoutSeconds = 86_400;
+      Object.assign(web(c), { scaleDownDelaySeconds: 21_000, gateIntervalSeconds: 5 });
+    });
+
+    expect(problems(config)).toEqual([
+      "services[0].scaleDownDelaySeconds: a scale-down delay of 21000 s, gates checked every 5 s, is 4200 polls × 9 history events = 37,800, over Step Functions' 25,000-event limit per execution",
+    ]);
+  });
+
   it('refuses strategy holds that pass 25,000 events, and the execution timeout they pass', () => {
     // linear 10 % every 3600 s: 9 holds of 3600 s, each 720 polls at 5 s
     const config = variant(rawExampleConfig(), (c) => {
@@ -90,7 +102,7 @@ describe('the history and time budget of one execution', () => {
   });
 
   it('refuses a bake and holds that fit alone but not together, naming gateIntervalSeconds', () => {
-    // at 10 s: bake 20000 s = 2000 polls, canary hold 10000 s = 1000 polls, stability 900 s / 15 s = 60 polls
+    // at 10 s: bake 20000 s = 2000 polls, scale-down 300 s = 30 polls, canary hold 10000 s = 1000 polls, stability 900 s / 15 s = 60 polls
     const config = variant(rawExampleConfig(), (c) => {
       c.pipeline.executionTimeoutSeconds = 86_400;
       Object.assign(web(c), {
@@ -101,18 +113,18 @@ describe('the history and time budget of one execution', () => {
     });
 
     expect(problems(config)).toEqual([
-      "services[0].gateIntervalSeconds: one deployment writes up to 27,640 history events, over Step Functions' 25,000-event limit per execution: at a 10 s gate interval the bake is 2000 polls and the holds 1000, with up to 60 stability polls (every 15 s for 900 s): 3060 polls × 9 history events + 100 for the other states",
+      "services[0].gateIntervalSeconds: one deployment writes up to 27,910 history events, over Step Functions' 25,000-event limit per execution: at a 10 s gate interval the bake is 2000 polls, the scale-down delay 30 and the holds 1000, with up to 60 stability polls (every 15 s for 900 s): 3090 polls × 9 history events + 100 for the other states",
     ]);
   });
 
   it('refuses a release whose services fit one by one but not together in one execution', () => {
-    // each service: bake 7200 s at 5 s = 1440 polls, + 60 stability polls: 1500 × 9 + 100 = 13,600 events
+    // each service: bake 7200 s at 5 s = 1440 polls, scale-down 300 s = 60 polls, + 60 stability polls: 1560 × 9 + 100 = 14,140 events
     const config = variant(rawThreeServices(), (c) => {
       for (const service of c.services) Object.assign(service, { bakeSeconds: 7200, gateIntervalSeconds: 5 });
     });
 
     expect(problems(config)).toEqual([
-      "services: a release of all 3 services runs in one execution and writes up to 13,600 + 13,600 + 13,600 = 40,800 history events, over Step Functions' 25,000-event limit per execution",
+      "services: a release of all 3 services runs in one execution and writes up to 14,140 + 14,140 + 14,140 = 42,420 history events, over Step Functions' 25,000-event limit per execution",
     ]);
   });
 

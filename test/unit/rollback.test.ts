@@ -90,6 +90,53 @@ describe('rollback', () => {
     dynamoMock
       .on(GetCommand, { TableName: TABLE, Key: LOCK_KEY })
       .resolves({ Item: { ...LOCK_KEY, deploymentId: DEPLOYMENT_ID, executionArn: EXECUTION_ARN } });
+    // The record has not ended (the rollback checks that Complete did not finish the deployment).
+    dynamoMock
+      .on(GetCommand, { TableName: TABLE, Key: RECORD_KEY })
+      .resolves({ Item: { ...RECORD_KEY, deploymentId: DEPLOYMENT_ID, service: 'web', status: 'IN_PROGRESS' } });
+  });
+
+  describe('when Complete wrote SUCCEEDED and then failed (it timed out after the write)', () => {
+    beforeEach(() => {
+      dynamoMock.on(GetCommand, { TableName: TABLE, Key: RECORD_KEY }).resolves({
+        Item: {
+          ...RECORD_KEY,
+          deploymentId: DEPLOYMENT_ID,
+          service: 'web',
+          status: 'SUCCEEDED',
+          executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:baton-production:web-1',
+          startedAt: NOW,
+          endedAt: isoAfter(NOW, 600),
+          outcomeReason: 'v1.4.2 live on green (web-green) after a 300 s bake',
+        },
+      });
+    });
+
+    it('moves nothing, keeps the record SUCCEEDED, releases the lock and ends with the SUCCEEDED outcome', async () => {
+      // Arrange: green 100 %, the record SUCCEEDED (beforeEach).
+      const failed = {
+        ...bakeFailed(),
+        error: caughtLambdaError('Lambda.Unknown', 'Task timed out after 120.00 seconds'),
+        failedPhase: 'Complete deployment',
+      };
+
+      // Act
+      const state = await handler(failed);
+
+      // Assert
+      expect(elbMock).not.toHaveReceivedCommand(ModifyListenerCommand);
+      expect(ecsMock).not.toHaveReceivedCommand(UpdateServiceCommand);
+      expect(recordUpdates()).toEqual([]);
+      expect(dynamoMock).toHaveReceivedCommandWith(DeleteCommand, { TableName: TABLE, Key: LOCK_KEY });
+      expect({ rollback: state.rollback?.stage, outcome: state.outcome }).toEqual({
+        rollback: 'done',
+        outcome: {
+          status: 'SUCCEEDED',
+          error: 'DeploymentAlreadyEnded',
+          cause: `deployment ${DEPLOYMENT_ID} already ended SUCCEEDED (v1.4.2 live on green (web-green) after a 300 s bake) before "Complete deployment" failed; the rollback moved nothing and released the lock`,
+        },
+      });
+    });
   });
 
   afterEach(() => {
@@ -326,6 +373,7 @@ describe('rollback', () => {
       'DescribeTargetHealthCommand',
       'DescribeListenersCommand',
       'ModifyListenerCommand',
+      'GetCommand',
       'GetCommand',
       'UpdateCommand',
       'DeleteCommand',

@@ -52,7 +52,7 @@ describe('npm run simulate', () => {
     expect(summary).toMatchObject({
       status: 'SUCCEEDED',
       input: { service: 'web', imageTag: 'v1.4.2' },
-      transitions: 60,
+      transitions: 89,
       simulatedSeconds: 660,
       traffic: { blue: 0, green: 100 },
       liveColor: 'green',

@@ -6,7 +6,19 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FAULTS } from '../../sim/faults.ts';
-import { REJECTED, ROLLED_BACK, record, repeat, run, STABILITY_LOOP, START, weights } from '../fixtures/simulation.ts';
+import {
+  BAKE_LOOP,
+  REJECTED,
+  ROLLED_BACK,
+  record,
+  repeat,
+  run,
+  SCALE_DOWN_LOOP,
+  SMOKE_TEST,
+  STABILITY_LOOP,
+  START,
+  weights,
+} from '../fixtures/simulation.ts';
 
 describe('each fault alone', () => {
   it.each(Object.entries(FAULTS).map(([name, fault]) => [name, fault.expected] as const))(
@@ -114,5 +126,110 @@ describe('faults in combination', () => {
     expect(result.model.table.get('LOCK#web|LOCK')).toBeUndefined();
     expect(result.model.table.get('QUEUE#web|QUEUE')).toBeUndefined();
     expect(weights(result)).toEqual({ blue: 100, green: 0 });
+  });
+});
+
+describe('faults after traffic moved, before the old colour is retired', () => {
+  /** Whether the old colour (blue) was ever asked to scale to 0. */
+  const blueScaledToZero = (result: Awaited<ReturnType<typeof run>>) =>
+    result.apis.calls.some(
+      (call) =>
+        call.operation === 'UpdateService' &&
+        (call.input as { service?: string; desiredCount?: number }).service === 'web-blue' &&
+        (call.input as { desiredCount?: number }).desiredCount === 0,
+    );
+
+  it.each([
+    ['target-unhealthy-before-retire', 'has 0/3 healthy targets'],
+    ['alarm-before-retire', 'alarm web-5xx-rate is ALARM'],
+  ])('%s rolls back from "Wait before retiring old colour" to blue, which was never scaled to 0', async (fault, signal) => {
+    // Arrange / Act
+    const result = await run({ faults: [fault] });
+
+    // Assert: the bake (10 polls), then the first scale-down poll at 30 s passes; the one at 60 s sees the signal of 45 s.
+    expect(result.main.executionPath).toEqual([
+      ...START,
+      ...repeat(STABILITY_LOOP, 4),
+      'Verify new colour',
+      ...SMOKE_TEST,
+      'Is approval required?',
+      'Shift traffic',
+      'Is traffic fully shifted?',
+      ...repeat(BAKE_LOOP, 10),
+      ...SCALE_DOWN_LOOP,
+      'Wait before retiring old colour',
+      'Check before retiring old colour',
+      'Check before retiring old colour failed',
+      ...ROLLED_BACK,
+    ]);
+    expect(result.main.error).toBe('GateFailedError');
+    expect(result.main.cause).toContain('gate failed before retiring blue (green at 100 %): ');
+    expect(result.main.cause).toContain(signal);
+    expect(record(result)?.status).toBe('ROLLED_BACK');
+    expect(weights(result)).toEqual({ blue: 100, green: 0 });
+    expect(blueScaledToZero(result)).toBe(false);
+    expect(result.model.service('prod', 'web-blue')?.desiredCount).toBe(3);
+  });
+
+  it('complete-timeout-after-record: the record stays SUCCEEDED, traffic stays on green, the rollback only releases the lock and announces SUCCEEDED', async () => {
+    // Arrange / Act
+    const result = await run({ faults: ['complete-timeout-after-record'] });
+
+    // Assert
+    expect(result.main.executionPath.slice(-6)).toEqual([
+      'Is it time to retire old colour?',
+      'Complete deployment',
+      'Complete deployment failed',
+      ...ROLLED_BACK,
+    ]);
+    expect(result.main.error).toBe('DeploymentAlreadyEnded');
+    expect(record(result)).toMatchObject({ status: 'SUCCEEDED', failedPhase: undefined });
+    expect(weights(result)).toEqual({ blue: 0, green: 100 });
+    expect(blueScaledToZero(result)).toBe(true);
+    expect(result.model.table.get('LOCK#web|LOCK')).toBeUndefined();
+    const finished = result.model.events.filter((event) => event.detailType === 'Baton Deployment Finished');
+    expect(finished.map((event) => event.detail.status)).toEqual(['SUCCEEDED']);
+    // Complete's Task failed when Lambda ended the invocation at its 120 s timeout.
+    const completeFailed = result.main.events.find((event) => event.type === 'StateFailed' && event.state?.name === 'Complete deployment');
+    expect(completeFailed?.Error).toBe('Lambda.Unknown');
+  });
+
+  it('a denied lock delete after the SUCCEEDED write: the record stays SUCCEEDED, the rollback releases the lock, SUCCEEDED is announced', async () => {
+    // Arrange / Act
+    const result = await run({ faults: ['deny:dynamodb:DeleteItem@complete'] });
+
+    // Assert
+    expect(result.main.executionPath.slice(-5)).toEqual(['Complete deployment', 'Complete deployment failed', ...ROLLED_BACK]);
+    expect(result.main.error).toBe('DeploymentAlreadyEnded');
+    expect(record(result)?.status).toBe('SUCCEEDED');
+    expect(weights(result)).toEqual({ blue: 0, green: 100 });
+    expect(result.model.table.get('LOCK#web|LOCK')).toBeUndefined();
+    // Complete announced it; the rollback, which cannot tell whether it did, announces it again (at least once).
+    const finished = result.model.events.filter((event) => event.detailType === 'Baton Deployment Finished');
+    expect(finished.map((event) => event.detail.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+  });
+
+  it('shift-timeout-after-listener: Lambda ends Shift traffic at 60 s, before its Task gives up at 75 s; the rollback moves traffic back', async () => {
+    // Arrange / Act
+    const result = await run({ faults: ['shift-timeout-after-listener'] });
+
+    // Assert
+    expect(result.main.executionPath.slice(-5)).toEqual(['Shift traffic', 'Shift traffic failed', ...ROLLED_BACK]);
+    expect(result.main.error).toBe('Lambda.Unknown');
+    expect(result.main.cause).toContain('Task timed out after 60.00 seconds');
+    expect(record(result)?.status).toBe('ROLLED_BACK');
+    expect(weights(result)).toEqual({ blue: 100, green: 0 });
+  });
+
+  it('lambda-throttling-burst: five throttled invocations of Initialize are retried (2 + 4 + 8 + 16 + 32 s) and the deployment succeeds', async () => {
+    // Arrange / Act
+    const result = await run({ faults: ['lambda-throttling-burst'] });
+
+    // Assert
+    const retried = result.main.events.filter((event) => event.type === 'StateRetried').map((event) => event.state?.name);
+    expect(retried).toEqual(Array(5).fill('Initialize'));
+    expect(record(result)?.status).toBe('SUCCEEDED');
+    expect(record(result)?.phases).toMatchObject({ initialize: { startedAt: '2026-11-23T09:01:02.000Z' } });
+    expect(weights(result)).toEqual({ blue: 0, green: 100 });
   });
 });

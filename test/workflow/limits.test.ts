@@ -16,7 +16,7 @@ describe('a strategy given in the execution input', () => {
     // Assert
     expect(record(result)?.status).toBe('REJECTED');
     expect(record(result)?.outcomeReason).toBe(
-      "InvalidInputError: invalid execution input: strategy: holding traffic 356400 s at web's 30 s gate interval makes one deployment write up to 107,650 history events, over Step Functions' 25,000-event limit per execution",
+      "InvalidInputError: invalid execution input: strategy: holding traffic 356400 s at web's 30 s gate interval makes one deployment write up to 107,740 history events, over Step Functions' 25,000-event limit per execution",
     );
     expect(weights(result)).toEqual({ blue: 100, green: 0 });
     expect(result.apis.calls.filter((call) => call.operation === 'UpdateService' || call.operation === 'ModifyListener')).toEqual([]);
@@ -52,13 +52,13 @@ describe('state data', () => {
 });
 
 describe('history', () => {
-  it('counts the events Step Functions writes for the example deployment: 191 for its 60 transitions', async () => {
+  it('counts the events Step Functions writes for the example deployment: 279 for its 89 transitions', async () => {
     // Arrange / Act
     const result = await run();
 
     // Assert
     expect(result.main.status).toBe('SUCCEEDED');
-    expect(result.main.transitions).toBe(60);
-    expect(result.main.historyEvents).toBe(191);
+    expect(result.main.transitions).toBe(89);
+    expect(result.main.historyEvents).toBe(279);
   });
 });

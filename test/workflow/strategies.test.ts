@@ -70,6 +70,28 @@ describe('each strategy', () => {
   });
 });
 
+describe('a bad signal after the bake, before the old colour is retired', () => {
+  it('a canary on a service with bakeSeconds 0 whose new targets fail 45 s after traffic moves rolls back during the scale-down delay', async () => {
+    // Arrange: no bake; the canary holds 10 % for 30 s, then 100 %; the targets fail at 45 s, 15 s into the scale-down delay.
+    const raw = rawExampleConfig() as { services: Array<Record<string, unknown>> };
+    const config = BatonConfigSchema.parse({ ...raw, services: raw.services.map((s) => ({ ...s, bakeSeconds: 0 })) });
+
+    // Act
+    const result = await run({
+      config,
+      input: input({ type: 'canary', percent: 10, bakeSeconds: 30 }),
+      faults: ['target-unhealthy-during-shift'],
+    });
+
+    // Assert
+    expect(greenWeights(result)).toEqual([10, 100]);
+    expect(record(result)).toMatchObject({ status: 'ROLLED_BACK', failedPhase: 'Check before retiring old colour' });
+    expect(weights(result)).toEqual({ blue: 100, green: 0 });
+    expect(result.model.service('prod', 'web-blue')?.desiredCount).toBe(3);
+    expect(result.signalToRestoreSeconds).toBeLessThanOrEqual(30);
+  });
+});
+
 describe('a bad signal during the shift', () => {
   const linear = input({ type: 'linear', stepPercent: 25, intervalSeconds: 60 });
 

@@ -14,7 +14,8 @@ export async function finishDeployment(...args: Parameters<typeof finishRecord>)
   await announce(record);
 }
 
-async function announce(record: DeploymentRecord & { endedAt: string }): Promise<void> {
+/** The metrics, event and notification of an ended record (also sent again, at least once, by a rollback that finds it SUCCEEDED). */
+export async function announce(record: DeploymentRecord & { endedAt: string }): Promise<void> {
   if (record.status === 'IN_PROGRESS') return;
   const { endedAt } = record;
   const durationSeconds = Math.max(0, Math.round((Date.parse(endedAt) - Date.parse(record.startedAt)) / 1000));
