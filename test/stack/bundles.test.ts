@@ -69,9 +69,9 @@ function sentOnlyIf(config: BatonConfig, phase: PhaseName, command: string): boo
       return config.services.some((service) =>
         [service.productionListenerArn, service.testListenerArn ?? ''].some((arn) => arn.includes(':listener-rule/')),
       );
-    // gates.ts checks the cache only when asked (validate and verify); shift and bake gates never ask.
+    // gates.ts checks the cache only when asked (validate and verify); shift, bake and retire gates never ask.
     case 'DescribeReplicationGroups':
-      return !['shiftTraffic', 'checkBake', 'shiftTogether'].includes(phase);
+      return !['shiftTraffic', 'checkBake', 'shiftTogether', 'complete'].includes(phase);
     default:
       return true;
   }

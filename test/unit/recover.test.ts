@@ -234,7 +234,12 @@ describe('recover', () => {
     expect(values).toContain(`${signal}; stopped in: Validate, before any change, so nothing was rolled back`);
     expect(values).toContainEqual(['stopped in: Validate', `signal: ${signal}`, 'rollback: not needed, nothing was changed']);
     expect(dynamoMock.commandCalls(DeleteCommand).map((call) => call.args[0].input)).toEqual([
-      { TableName: TABLE, Key: LOCK_KEY, ConditionExpression: 'deploymentId = :me', ExpressionAttributeValues: { ':me': DEPLOYMENT_ID } },
+      {
+        TableName: TABLE,
+        Key: LOCK_KEY,
+        ConditionExpression: 'deploymentId = :me AND executionArn = :execution',
+        ExpressionAttributeValues: { ':me': DEPLOYMENT_ID, ':execution': EXECUTION_ARN },
+      },
     ]);
     expect(lockUpdates()).toEqual([]);
   });

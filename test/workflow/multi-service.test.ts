@@ -280,6 +280,8 @@ describe('a release recovery input started by hand (issue 14, item 5)', () => {
     });
     expect(result.backstop).toEqual([
       { execution: 'deploy-1-console', result: { action: 'none', reason: 'release deploy-1 is still running (RUNNING)' } },
+      // The release's own end: nothing to close, nothing queued.
+      { execution: 'deploy-1', result: { action: 'none', reason: 'status SUCCEEDED needs no backstop' } },
     ]);
     expect(result.main.status).toBe('SUCCEEDED');
     expect(item(result, 'RELEASE#deploy-1')).toMatchObject({ status: 'SUCCEEDED' });

@@ -52,6 +52,7 @@ const UNEXERCISED: Readonly<Record<string, Readonly<Record<string, string>>>> = 
     'dynamodb:GetItem': 'reads the holder of a refused lock, and its record',
   },
   prepare: { 'dynamodb:GetItem': LOCK_READ },
+  recover: { 'dynamodb:DeleteItem': 'frees the lock of a deployment stopped before any change (test/workflow/recovery.test.ts)' },
   recordSmokeTest: { 'dynamodb:GetItem': LOCK_READ },
   requestApproval: { 'dynamodb:GetItem': LOCK_READ },
   shiftTogether: { 'dynamodb:GetItem': LOCK_READ },
