@@ -117,6 +117,8 @@ export const handler = definePhase(
   },
   {
     track: false,
+    // A sweep works for no one deployment: its lines name the scheduled event (and, per service, the lock holder).
+    logKeys: (event) => (event.source === 'aws.events' ? { sweep: event.id } : undefined),
     // The deployment is the one the ended execution ran, or the one a recovery execution recovered; a sweep has none.
     identify: (input) => {
       const parsed = ExecutionStatusChangeSchema.safeParse(input);

@@ -36,6 +36,7 @@ import { formatIssues } from '../shared/zod-format.ts';
 
 /** The event an EventBridge schedule rule sends its target. */
 export const ScheduledEventSchema = z.object({
+  id: z.string(),
   source: z.literal('aws.events'),
   'detail-type': z.literal('Scheduled Event'),
   /** The rule's ARN. */
@@ -91,12 +92,15 @@ export async function sweep(
   const closed = new Map<string, unknown>();
   const results: SweepResult[] = [];
   for (const service of services) {
+    logger.appendKeys({ targetService: service });
     try {
       results.push(await sweepService(service, stateMachineArn, ended, closed));
     } catch (caught) {
       const error = caught instanceof Error ? caught : new Error(String(caught));
-      logger.error('sweep of a service failed', { targetService: service, error });
+      logger.error('sweep of a service failed', { error });
       results.push({ service, action: 'failed', error: `${error.name}: ${error.message}` });
+    } finally {
+      logger.removeKeys(['targetService', 'deploymentId', 'executionArn']);
     }
   }
   return results;
@@ -117,17 +121,14 @@ async function sweepService(
   const parsed = HeldLockSchema.safeParse(item);
   if (!parsed.success) throw new ContractViolationError(`lock of ${service} is malformed: ${formatIssues(parsed.error)}`);
   const holder = parsed.data;
+  // What is logged from here on is about the holder's deployment.
+  logger.appendKeys({ deploymentId: holder.deploymentId, executionArn: holder.executionArn });
   const execution = await describe(holder.executionArn);
   // Running, waiting to be redriven, or no longer known to Step Functions: nothing to close from here.
   if (!('ended' in execution)) return { service, action: 'held', holder: holder.deploymentId, status: execution.status };
   const { ended: end } = execution;
   if (!closed.has(end.executionArn)) {
-    logger.warn('sweep found a lock held by an ended execution', {
-      targetService: service,
-      holder: holder.deploymentId,
-      execution: end.name,
-      status: end.status,
-    });
+    logger.warn('sweep found a lock held by an ended execution', { execution: end.name, status: end.status });
     closed.set(end.executionArn, await ended(end));
   }
   return { service, action: 'ended', holder: holder.deploymentId, status: end.status, result: closed.get(end.executionArn) };
