@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import {
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
   GetExecutionHistoryCommand,
   SFNClient,
   StartExecutionCommand,
@@ -12,7 +14,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler, MAX_RECOVERY_ATTEMPTS, recoveryExecutionName } from '../../lambdas/backstop/index.ts';
 import { ContractViolationError } from '../../lambdas/shared/errors.ts';
 import { failure, isPhaseBookkeeping, isPhaseRun, rejectByDefault, updatedFields } from '../fixtures/aws.ts';
-import { rawExampleConfig } from '../fixtures/config.ts';
+import { rawExampleConfig, THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
 import { ACCOUNT, DEPLOYMENT_ID, EXECUTION_ARN, NEW_DIGEST, NEW_IMAGE_URI, NEW_TAG, NOW, REGION, STARTED_AT } from '../fixtures/state.ts';
 import { captureMetrics, type EmfLine, metricNames, spyOnLogger } from '../fixtures/telemetry.ts';
 
@@ -132,6 +134,7 @@ describe('backstop', () => {
   afterEach(() => {
     vi.useRealTimers();
     vi.restoreAllMocks();
+    vi.unstubAllEnvs();
   });
 
   describe('statuses and events it leaves alone', () => {
@@ -733,6 +736,53 @@ describe('backstop', () => {
       expect(dynamoMock).not.toHaveReceivedCommand(UpdateCommand);
     });
 
+    it('closes a release once when its sweep finds every service lock held by the ended release execution', async () => {
+      // Arrange: the three services of examples/three-services, each locked by the release.
+      vi.stubEnv('BATON_CONFIG', readFileSync(THREE_SERVICES_CONFIG_PATH, 'utf8'));
+      for (const service of ['api', 'worker', 'web']) {
+        const key = { pk: `LOCK#${service}`, sk: 'LOCK' };
+        dynamoMock.on(GetCommand, { TableName: TABLE, Key: key, ConsistentRead: true }).resolves({
+          Item: { ...key, service, deploymentId: `${RELEASE_ID}-${service}`, executionArn: executionArn(RELEASE_ID), release: RELEASE },
+        });
+      }
+      sfnMock.on(DescribeExecutionCommand, { executionArn: executionArn(RELEASE_ID) }).resolves({
+        executionArn: executionArn(RELEASE_ID),
+        stateMachineArn: STATE_MACHINE_ARN,
+        name: RELEASE_ID,
+        status: 'ABORTED',
+        input: RELEASE_INPUT,
+        startDate: new Date(STARTED_AT),
+      });
+      givenReleaseRecord('IN_PROGRESS');
+      givenStartSucceeds();
+
+      // Act
+      const result = await handler({
+        id: 'a1b2c3d4-0000-4000-8000-00000000005d',
+        source: 'aws.events',
+        'detail-type': 'Scheduled Event',
+        time: '2025-03-04T10:10:00Z',
+        resources: [`arn:aws:events:${REGION}:${ACCOUNT}:rule/baton-production-BackstopSweep`],
+        detail: {},
+      });
+
+      // Assert
+      const recovery = { action: 'recovery-started', execution: `${RELEASE_ID}-recovery-1` };
+      expect(result).toEqual(
+        ['api', 'worker', 'web'].map((service) => ({
+          service,
+          action: 'ended',
+          holder: `${RELEASE_ID}-${service}`,
+          status: 'ABORTED',
+          result: recovery,
+        })),
+      );
+      expect(starts().map((start) => [start.name, JSON.parse(start.input ?? 'null')])).toEqual([
+        [`${RELEASE_ID}-recovery-1`, JSON.parse(releaseRecoveryInput())],
+      ]);
+      expect(sfnMock).toHaveReceivedCommandTimes(DescribeExecutionCommand, 3);
+    });
+
     it('treats a release recovery a redelivered event already started (ExecutionAlreadyExists) as started', async () => {
       // Arrange
       givenReleaseRecord('IN_PROGRESS');
@@ -991,10 +1041,6 @@ describe('backstop', () => {
       vi.stubEnv('BATON_CONFIG', JSON.stringify(rawExampleConfig()));
     });
 
-    afterEach(() => {
-      vi.unstubAllEnvs();
-    });
-
     it('finds nothing open when the lock is free and nothing is queued: it reads the lock and the queue, nothing else', async () => {
       // Arrange
       givenLock(undefined);
@@ -1154,6 +1200,43 @@ describe('backstop', () => {
         LOCK_KEY,
         RECORD_KEY,
       ]);
+    });
+
+    it('leaves a lock whose execution Step Functions no longer knows to the next deployment (it reclaims it), and starts nothing', async () => {
+      // Arrange
+      givenLock(DEPLOYMENT_ID);
+      sfnMock
+        .on(DescribeExecutionCommand, { executionArn: executionArn(DEPLOYMENT_ID) })
+        .rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} }));
+
+      // Act
+      const result = await handler(SCHEDULED);
+
+      // Assert
+      expect(result).toEqual([{ service: 'web', action: 'held', holder: DEPLOYMENT_ID, status: 'DOES_NOT_EXIST' }]);
+      expect(starts()).toEqual([]);
+    });
+
+    it('reports a malformed lock item as the failure of that service, naming the field, and starts nothing', async () => {
+      // Arrange
+      dynamoMock
+        .on(GetCommand, { TableName: TABLE, Key: LOCK_KEY, ConsistentRead: true })
+        .resolves({ Item: { ...LOCK_KEY, service: 'web', deploymentId: DEPLOYMENT_ID } });
+      const log = spyOnLogger();
+
+      // Act
+      const result = await handler(SCHEDULED);
+
+      // Assert
+      expect(result).toEqual([
+        {
+          service: 'web',
+          action: 'failed',
+          error: expect.stringMatching(/^ContractViolationError: lock of web is malformed: executionArn: /),
+        },
+      ]);
+      expect(log.text()).toContain('"sweep of a service failed"');
+      expect(sfnMock).not.toHaveReceivedAnyCommand();
     });
 
     it.each([
