@@ -43,7 +43,11 @@ export class BatonStack extends Stack {
     });
     this.pipeline = new PipelineStateMachine(this, 'Pipeline', { config, functions: this.phases.functions });
 
-    this.backstop = new Backstop(this, 'Backstop', { stateMachine: this.pipeline.stateMachine, handler: this.phases.functions.backstop });
+    this.backstop = new Backstop(this, 'Backstop', {
+      stateMachine: this.pipeline.stateMachine,
+      handler: this.phases.functions.backstop,
+      sweepMinutes: config.pipeline.backstopSweepMinutes,
+    });
     this.ecrTrigger = new EcrPushTrigger(this, 'EcrPush', { config, stateMachine: this.pipeline.stateMachine });
     this.monitoring = new Monitoring(this, 'Monitoring', { config, stateMachine: this.pipeline.stateMachine, topic: this.outcomes.topic });
     this.events = new EventArchive(this, 'Events', { config });

@@ -270,6 +270,8 @@ async function main(argv: string[], io: CliIo): Promise<number> {
     cause: result.main.cause ?? null,
     otherExecutions: result.others.map((e) => ({ name: e.name, status: e.status, error: e.error ?? null, executionPath: e.executionPath })),
     backstop: result.backstop,
+    lostStatusEvents: result.lostStatusEvents,
+    sweeps: result.sweeps.map((sweep) => sweep.result),
     signalToRestoreSeconds: result.signalToRestoreSeconds ?? null,
     invariantsBroken: broken,
   };
@@ -297,12 +299,21 @@ async function main(argv: string[], io: CliIo): Promise<number> {
               (b.result as { queue?: unknown }).queue,
           )
           .map((b) => `Backstop for ${b.execution}: ${JSON.stringify(b.result)}`),
+        ...result.lostStatusEvents.map((name) => `Status-change event of ${name} lost: the backstop never heard of its end`),
+        // A sweep that found every lock free and nothing queued did nothing.
+        ...result.sweeps.filter((sweep) => !isQuietSweep(sweep.result)).map((sweep) => `Backstop sweep: ${JSON.stringify(sweep.result)}`),
         broken.length ? `INVARIANTS BROKEN:\n  - ${broken.join('\n  - ')}` : 'Invariants: all hold',
         '',
       ].join('\n'),
     );
   }
   return broken.length > 0 ? 1 : 0;
+}
+
+function isQuietSweep(result: unknown): boolean {
+  return (
+    Array.isArray(result) && result.every((service: { action?: unknown; queue?: unknown }) => service.action === 'free' && !service.queue)
+  );
 }
 
 function faultOf(spec: string, option: string) {

@@ -44,4 +44,12 @@ export interface SimulationContext {
    * the Task's TimeoutSeconds, if that comes first).
    */
   hangInvocation(): void;
+  /** The operator stops (StopExecution, as `baton abort` does) the first execution that enters `state`. */
+  stopAt(state: string): void;
+  /**
+   * The status-change event of the main execution's end is never delivered:
+   * Step Functions sends them best effort. Only the backstop's sweep can then
+   * find what that end left open.
+   */
+  loseMainStatusEvent(): void;
 }

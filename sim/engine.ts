@@ -123,6 +123,10 @@ export interface SimulationResult {
   readonly initialListeners: Record<string, { forward: Record<string, number> }>;
   /** What the backstop handler answered for each execution whose end the backstop rule delivered. */
   readonly backstop: Array<{ execution: string; result: unknown }>;
+  /** Executions whose status-change event was lost (the status-event-lost fault): the backstop never heard of their end. */
+  readonly lostStatusEvents: string[];
+  /** What the backstop answered each sweep its schedule delivered (at least once after every execution had ended), with its simulated time. */
+  readonly sweeps: Array<{ at: number; result: unknown }>;
   /** Seconds from a fault's bad signal to production traffic back on the old colour, when both happened. */
   readonly signalToRestoreSeconds?: number;
   /** IAM of the run: what each role was allowed (exercised) and what the template grants. */
@@ -330,6 +334,9 @@ function waitMillis(state: AslState, input: unknown, now: number): number {
   return timestamp ? Math.max(0, Date.parse(timestamp) - now) : 0;
 }
 
+/** Sweeps after the last execution ended, at most: each one that starts something is followed by another. */
+const MAX_SWEEPS = 5;
+
 function retryDelayMillis(state: AslState, errorName: string, attempts: Map<number, number>): number {
   const retriers = state.Retry ?? [];
   const index = retriers.findIndex(
@@ -364,6 +371,9 @@ export class Simulation implements SfnBackend {
   readonly ctx: SimulationContext;
   readonly executions = new Map<string, ExecutionResult>();
   readonly backstop: Array<{ execution: string; result: unknown }> = [];
+  readonly lostStatusEvents: string[] = [];
+  readonly sweeps: Array<{ at: number; result: unknown }> = [];
+  private loseMainEvent = false;
   readonly stateMachineArn: string;
   private readonly bound: BoundDefinition;
   private readonly inFlight = new Set<Promise<void>>();
@@ -461,6 +471,12 @@ export class Simulation implements SfnBackend {
       denyAction: (action, phase) => this.denyAction(action, phase),
       beforeInvoke: [],
       hangInvocation: () => this.hangInvocation(),
+      stopAt: (state) => {
+        this.abortAt = state;
+      },
+      loseMainStatusEvent: () => {
+        this.loseMainEvent = true;
+      },
       ...serviceFaultParts(
         model,
         service,
@@ -507,6 +523,8 @@ export class Simulation implements SfnBackend {
       denyAction: base.denyAction,
       beforeInvoke: base.beforeInvoke,
       hangInvocation: base.hangInvocation,
+      stopAt: base.stopAt,
+      loseMainStatusEvent: base.loseMainStatusEvent,
       get fixed() {
         return base.fixed;
       },
@@ -742,7 +760,70 @@ export class Simulation implements SfnBackend {
     recordExecutionStop(this.model, this.stateMachineArn, execution.name, execution.stopDate);
     execution.transitions = execution.executionPath.length;
     this.model.advanceTo(Date.now());
-    if (this.backstopStatuses.has(execution.status)) await this.notifyBackstop(execution);
+    if (!this.backstopStatuses.has(execution.status)) return;
+    // EventBridge delivers Step Functions' status-change events best effort: the fault loses the main one.
+    if (this.loseMainEvent && execution.name === this.mainName && execution.status !== 'SUCCEEDED') {
+      this.lostStatusEvents.push(execution.name);
+      return;
+    }
+    await this.notifyBackstop(execution);
+  }
+
+  /**
+   * The backstop's sweep schedule in the template: a rule with a rate
+   * expression whose target is the backstop function; its ARN.
+   */
+  private get sweepSchedule(): { readonly ruleArn: string } | undefined {
+    const { resolver } = this.bound;
+    const backstopArn = resolver.getArn(this.bound.functions.backstop.logicalId);
+    for (const id of resolver.resourcesOfType('AWS::Events::Rule')) {
+      const targets = resolver.property(id, 'Targets') as Array<{ Arn?: unknown }> | undefined;
+      const expression = resolver.property(id, 'ScheduleExpression');
+      if (typeof expression !== 'string' || !targets?.some((target) => target.Arn === backstopArn)) continue;
+      if (!/^rate\(\d+ (minute|minutes|hour|hours|day|days)\)$/.test(expression)) {
+        throw new Error(`the backstop's schedule ${expression} is not a rate expression`);
+      }
+      return { ruleArn: resolver.getArn(id) };
+    }
+    return undefined;
+  }
+
+  /**
+   * What the backstop's schedule does once every execution has ended: a sweep
+   * (EventBridge's "Scheduled Event"), and another after whatever it started
+   * has ended, until a sweep starts nothing. The clock is not moved to the
+   * next tick (in AWS it comes within one period): what the sweep finds is the
+   * same, and the run's other figures stay those of its executions.
+   */
+  async sweepUntilQuiet(): Promise<void> {
+    const schedule = this.sweepSchedule;
+    if (!schedule) return;
+    const backstop = this.bound.functions.backstop;
+    for (let sweep = 1; sweep <= MAX_SWEEPS; sweep++) {
+      await this.settle();
+      const started = this.executions.size;
+      const event = {
+        version: '0',
+        id: `sim-sweep-${sweep}`,
+        'detail-type': 'Scheduled Event',
+        source: 'aws.events',
+        account: this.options.config.pipeline.account,
+        time: new Date(Date.now()).toISOString(),
+        region: this.options.config.pipeline.region,
+        resources: [schedule.ruleArn],
+        detail: {},
+      };
+      try {
+        if (!this.iam.mayInvoke(backstop.logicalId, 'events.amazonaws.com')) {
+          throw namedError('AccessDeniedException', `no resource-based policy of ${backstop.name} lets events.amazonaws.com invoke it`);
+        }
+        this.sweeps.push({ at: Date.now(), result: await this.invoke(backstop, event, 'events.amazonaws.com') });
+      } catch (error) {
+        this.sweeps.push({ at: Date.now(), result: { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) } });
+      }
+      await this.settle();
+      if (this.executions.size === started) return;
+    }
   }
 
   /** The execution statuses the template's EventBridge rules deliver to the backstop function: AWS invokes it for those only. */
@@ -1230,6 +1311,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       simulation.redriveExecution(main.name);
       await simulation.settle();
     }
+    await simulation.sweepUntilQuiet();
     simulation.model.advanceTo(Date.now());
     return {
       main,
@@ -1242,6 +1324,8 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       logLines,
       webhook,
       backstop: simulation.backstop,
+      lostStatusEvents: simulation.lostStatusEvents,
+      sweeps: simulation.sweeps,
       iam: simulation.iam,
       functions: simulation.functions,
       ...(signalToRestore(simulation) !== undefined ? { signalToRestoreSeconds: signalToRestore(simulation) } : {}),

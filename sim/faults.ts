@@ -483,6 +483,15 @@ export const FAULTS: Record<string, Fault> = {
       });
     },
   },
+  'status-event-lost': {
+    description:
+      "The operator stops the deployment as it enters Check bake (all traffic on the new colour) and Step Functions' status-change event of that end is never delivered (best effort): no event reaches the backstop; its sweep finds the lock held by the ended execution with the record IN_PROGRESS and starts the recovery, which rolls back: ROLLED_BACK, 100 % on the old colour.",
+    expected: 'ROLLED_BACK',
+    apply(ctx) {
+      ctx.stopAt('Check bake');
+      ctx.loseMainStatusEvent();
+    },
+  },
   'lambda-throttling-burst': {
     description:
       "Lambda rejects the first 5 invocations (the account's concurrency is used up) with Lambda.TooManyRequestsException: the Task's throttling retrier (6 attempts, 2 s doubling) waits 62 s and the deployment succeeds.",

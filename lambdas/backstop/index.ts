@@ -1,5 +1,7 @@
 /**
- * backstop: invoked by EventBridge when an execution of the pipeline ends.
+ * backstop: invoked by EventBridge when an execution of the pipeline ends,
+ * and every `backstopSweepMinutes` by a schedule whose sweep finds what a lost
+ * status-change event left open (sweep.ts).
  * When it ends ABORTED, TIMED_OUT or FAILED, a Catch cannot run in those cases
  * (or for States.Runtime), so a deployment can be left without a terminal
  * record and with traffic anywhere. If its record is not terminal, this starts
@@ -14,13 +16,16 @@ import { DeploymentRequestFields } from '../shared/contract.ts';
 import { getRecord, TERMINAL_STATUSES } from '../shared/deployments.ts';
 import { ENDED_STATUSES, type ExecutionEnd, executionEnd, executionStatus } from '../shared/execution-end.ts';
 import { logger } from '../shared/logger.ts';
+import { stateMachineArn } from '../shared/names.ts';
 import { describeCaught, REJECTION_STATUS } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
 import { type DrainResult, startQueued } from '../shared/queue.ts';
 import { isReleaseDryRun, isReleaseInput } from '../shared/release.ts';
 import { announceRelease } from '../shared/release-outcome.ts';
 import { finishReleaseRecord, getReleaseRecord, unplannedReleaseRecord } from '../shared/release-records.ts';
+import { pipelineConfig } from '../shared/runtime-config.ts';
 import { finishDeployment } from '../shared/telemetry/finish.ts';
+import { ScheduledEventSchema, type SweepResult, sweep } from './sweep.ts';
 
 /** Recovery executions tried for one deployment before it is declared ROLLBACK_FAILED. */
 export const MAX_RECOVERY_ATTEMPTS = 3;
@@ -91,25 +96,30 @@ export type BackstopResult = (
 type StatusChange = z.infer<typeof ExecutionStatusChangeSchema>['detail'];
 type RecordReader = () => ReturnType<typeof getRecord>;
 
+/** What the backstop is invoked with: an execution's end (the status-change rule), or the periodic sweep (the schedule). */
+const BackstopEventSchema = z.union([ExecutionStatusChangeSchema, ScheduledEventSchema]);
+
 export const handler = definePhase(
   'backstop',
-  ExecutionStatusChangeSchema,
-  async ({ detail }): Promise<BackstopResult> => {
-    // A recovery execution names the deployment it recovers in its input; its name carries the attempt.
-    const asked = describeInput(detail.input);
-    // The deployment's record, read once for both jobs.
-    let read: ReturnType<typeof getRecord> | undefined;
-    const record = () => {
-      read ??= getRecord(asked.recover ?? detail.name);
-      return read;
-    };
-    const result = await closeExecution(detail, asked, record);
-    const queue = await drainQueue(detail, asked, record);
-    return queue && queue.action !== 'empty' ? { ...result, queue } : result;
+  BackstopEventSchema,
+  async (event): Promise<BackstopResult | SweepResult[]> => {
+    if (event.source === 'aws.events') {
+      const { pipeline, services } = pipelineConfig();
+      // The state machine is the stack's own: its name from the config, its partition the rule's (resources[0]).
+      const partition = event.resources[0]?.split(':')[1] ?? 'aws';
+      return sweep(
+        services.map((service) => service.name),
+        stateMachineArn(pipeline, partition),
+        executionEnded,
+      );
+    }
+    return executionEnded(event.detail);
   },
   {
     track: false,
-    // The deployment is the one the ended execution ran, or the one a recovery execution recovered.
+    // A sweep works for no one deployment: its lines name the scheduled event (and, per service, the lock holder).
+    logKeys: (event) => (event.source === 'aws.events' ? { sweep: event.id } : undefined),
+    // The deployment is the one the ended execution ran, or the one a recovery execution recovered; a sweep has none.
     identify: (input) => {
       const parsed = ExecutionStatusChangeSchema.safeParse(input);
       if (!parsed.success) return undefined;
@@ -119,6 +129,21 @@ export const handler = definePhase(
     },
   },
 );
+
+/** An execution ended (its status-change event, or the sweep found it ended): close its record, then drain its service's queue. */
+async function executionEnded(detail: StatusChange): Promise<BackstopResult> {
+  // A recovery execution names the deployment it recovers in its input; its name carries the attempt.
+  const asked = describeInput(detail.input);
+  // The deployment's record, read once for both jobs.
+  let read: ReturnType<typeof getRecord> | undefined;
+  const record = () => {
+    read ??= getRecord(asked.recover ?? detail.name);
+    return read;
+  };
+  const result = await closeExecution(detail, asked, record);
+  const queue = await drainQueue(detail, asked, record);
+  return queue && queue.action !== 'empty' ? { ...result, queue } : result;
+}
 
 /**
  * A deployment's execution (or its recovery) ended: the service's queued

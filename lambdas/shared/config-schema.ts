@@ -271,6 +271,11 @@ export const PipelineSchema = z
       .optional(),
     /** How long a deployment waits for `baton approve` before it rolls back (the approval state's HeartbeatSeconds). */
     approvalTimeoutSeconds: z.number().int().min(60).max(86_400).default(3600),
+    /**
+     * Minutes between the backstop's sweeps (an EventBridge schedule): status-change events are delivered best
+     * effort, so the sweep finds what a lost one left open (lambdas/backstop/sweep.ts).
+     */
+    backstopSweepMinutes: z.number().int().min(1).max(1440).default(10),
   })
   .superRefine((pipeline, ctx) => {
     // The state machine is named <name>-<environment> (names.ts); Step Functions allows 80 characters.

@@ -8,8 +8,8 @@ export function stateMachineName(pipeline: PipelineConfig): string {
   return `${pipeline.name}-${pipeline.environment}`;
 }
 
-export function stateMachineArn(pipeline: PipelineConfig): string {
-  return `arn:aws:states:${pipeline.region}:${pipeline.account}:stateMachine:${stateMachineName(pipeline)}`;
+export function stateMachineArn(pipeline: PipelineConfig, partition = 'aws'): string {
+  return `arn:${partition}:states:${pipeline.region}:${pipeline.account}:stateMachine:${stateMachineName(pipeline)}`;
 }
 
 export function deploymentTableName(pipeline: PipelineConfig): string {

@@ -89,6 +89,8 @@ export interface PhaseOptions<Result, Input = unknown> {
   readonly tracksAs?: PhaseName;
   /** When the run being recorded started, if before this invocation (the attempt it records). */
   readonly startedAt?: (input: Input) => string | undefined;
+  /** Keys every log line of a run that belongs to no one deployment carries instead (the backstop's sweep). */
+  readonly logKeys?: (input: Input) => Record<string, string> | undefined;
 }
 
 /**
@@ -131,6 +133,7 @@ export function definePhase<Schema extends z.ZodType, Result>(
       phase,
       ...(deployment ? { deploymentId: deployment.deploymentId, executionArn: deployment.executionArn } : {}),
       ...(deployment?.service ? { targetService: deployment.service } : {}),
+      ...options.logKeys?.(input),
     });
     logger.info('phase started');
     const startedAt = options.startedAt?.(input) ?? nowIso();

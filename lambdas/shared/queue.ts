@@ -197,19 +197,20 @@ function wentLive(record: DeploymentRecord | undefined): ImageRef | undefined {
 
 /**
  * Starts the service's queued image if the lock is free. `endedRecord` reads
- * the record of the deployment whose execution just ended (it says what went live).
+ * the record of the deployment whose execution just ended (it says what went
+ * live); the sweep, which saw no end, reads the one the entry waited behind.
  */
 export async function startQueued(
   service: string,
   stateMachineArn: string,
-  endedRecord: () => Promise<DeploymentRecord | undefined>,
+  endedRecord: (entry: QueueEntry) => Promise<DeploymentRecord | undefined>,
 ): Promise<DrainResult> {
   const entry = await readQueued(service);
   if (!entry) return { action: 'empty' };
   const holder = await readLock(service);
   if (holder) return { action: 'waiting', holder: holder.deploymentId };
 
-  const ended = await endedRecord();
+  const ended = await endedRecord(entry);
   const live = wentLive(ended);
   const queued = imageRefOf(entry.imageRef);
   const older = live && queued ? await olderThan(entry.repositoryName, queued, live) : undefined;

@@ -198,8 +198,11 @@ export const PHASES: Record<PhaseName, PhaseSpec> = {
   backstop: {
     dir: 'backstop',
     // readImages and startQueued: a queued image older than the one that just went live does not start (lambdas/shared/queue.ts).
+    // The sweep (lambdas/backstop/sweep.ts) reads each configured service's lock (readRecord's GetItem) and its
+    // holder's execution (readExecution): nothing more.
     needs: ['readRecord', 'updateRecord', 'readExecution', 'readImages', 'startQueued', 'notify', 'publishEvents'],
-    description: 'Starts a recovery when an execution ends without a terminal record, then the queued image',
+    description: 'Starts a recovery when an execution ends without a terminal record, then the queued image; sweeps periodically',
+    readsConfig: true,
   },
 };
 

@@ -162,6 +162,7 @@ describe('the EventBridge rules of the example stack', () => {
     // Assert
     expect(reached.sort()).toEqual([
       'BackstopExecutionEndedFA966DDA: invokes PhasesbackstopB0629614',
+      'BackstopSweep4103778A: invokes PhasesbackstopB0629614',
       'EcrPushwebPush2CF20EFD: starts the state machine',
       'EventsAllEventsB0590842: delivers to logs',
     ]);

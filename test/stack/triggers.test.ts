@@ -43,7 +43,10 @@ interface RuleTarget {
 
 interface RuleResource {
   readonly Properties: {
-    readonly EventPattern: { source: string[]; 'detail-type': string[]; detail: Record<string, unknown> };
+    /** Absent on a schedule rule. */
+    readonly EventPattern?: { source: string[]; 'detail-type': string[]; detail: Record<string, unknown> };
+    readonly ScheduleExpression?: string;
+    readonly State?: string;
     readonly Targets: RuleTarget[];
   };
 }
@@ -85,7 +88,7 @@ function resource<T>(synthesis: Synthesis, logicalId: string): T {
 
 function ecrRules(synthesis: Synthesis): Array<[string, RuleResource]> {
   return Object.entries(resourcesOf<RuleResource>(synthesis, 'AWS::Events::Rule')).filter(([, rule]) =>
-    rule.Properties.EventPattern.source.includes('aws.ecr'),
+    rule.Properties.EventPattern?.source.includes('aws.ecr'),
   );
 }
 
@@ -325,7 +328,10 @@ describe('triggers of the Baton stack for the example config', () => {
       );
     });
 
-    it('lets EventBridge invoke the backstop function from this rule only', () => {
+    it('lets EventBridge invoke the backstop function from this rule and the sweep schedule only', () => {
+      // Arrange
+      const sweepId = logicalIdOf(synthesis.stack, synthesis.stack.backstop.sweepRule);
+
       // Act
       const permissions = Object.values(
         resourcesOf<{ Properties: { FunctionName: unknown; Principal: string; SourceArn?: unknown } }>(
@@ -336,8 +342,53 @@ describe('triggers of the Baton stack for the example config', () => {
 
       // Assert
       expect(permissions.map((permission) => permission.Properties)).toEqual([
-        expect.objectContaining({ Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] } }),
+        {
+          Action: 'lambda:InvokeFunction',
+          FunctionName: { 'Fn::GetAtt': [backstopFunctionId, 'Arn'] },
+          Principal: 'events.amazonaws.com',
+          SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] },
+        },
+        {
+          Action: 'lambda:InvokeFunction',
+          FunctionName: { 'Fn::GetAtt': [backstopFunctionId, 'Arn'] },
+          Principal: 'events.amazonaws.com',
+          SourceArn: { 'Fn::GetAtt': [sweepId, 'Arn'] },
+        },
       ]);
+    });
+
+    it('sweeps every 10 minutes by default: a rate schedule invoking the backstop function, retried only while the next sweep is not due', () => {
+      // Arrange
+      const sweepId = logicalIdOf(synthesis.stack, synthesis.stack.backstop.sweepRule);
+      const queueId = logicalIdOf(synthesis.stack, synthesis.stack.backstop.deadLetterQueue);
+
+      // Act
+      const sweep = resource<RuleResource>(synthesis, sweepId);
+
+      // Assert
+      expect(sweep.Properties.ScheduleExpression).toBe('rate(10 minutes)');
+      expect(sweep.Properties.EventPattern).toBeUndefined();
+      expect(sweep.Properties.State).toBe('ENABLED');
+      const target = onlyTarget(sweep);
+      expect(target.Arn).toEqual({ 'Fn::GetAtt': [backstopFunctionId, 'Arn'] });
+      // No Input: the function receives EventBridge's own "Scheduled Event" (lambdas/backstop/sweep.ts parses it).
+      expect(target).not.toHaveProperty('Input');
+      expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 600 });
+      expect(target.DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } });
+    });
+
+    it('sweeps at the interval pipeline.backstopSweepMinutes gives', () => {
+      // Arrange
+      const raw = rawExampleConfig();
+      const config = BatonConfigSchema.parse({ ...raw, pipeline: { ...(raw.pipeline as object), backstopSweepMinutes: 1 } });
+
+      // Act
+      const one = synth(config);
+      const sweep = resource<RuleResource>(one, logicalIdOf(one.stack, one.stack.backstop.sweepRule));
+
+      // Assert
+      expect(sweep.Properties.ScheduleExpression).toBe('rate(1 minute)');
+      expect(onlyTarget(sweep).RetryPolicy).toEqual({ MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 60 });
     });
 
     it("lets the backstop function's role start executions of the pipeline's state machine and read its executions, nothing else", () => {
@@ -549,7 +600,7 @@ describe('ECR push rules for two services fed by one repository', () => {
     const pattern = resource<RuleResource>(synthesis, ruleId).Properties.EventPattern;
 
     // Assert
-    expect(pattern.detail).toEqual({
+    expect(pattern?.detail).toEqual({
       'action-type': ['PUSH'],
       result: ['SUCCESS'],
       'repository-name': ['web'],

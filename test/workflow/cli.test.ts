@@ -77,6 +77,20 @@ describe('npm run simulate', () => {
     });
   });
 
+  it('says when a status-change event was lost and what the backstop sweep did about it', async () => {
+    // Act
+    const { code, out } = await cli(['--fault', 'status-event-lost']);
+
+    // Assert
+    expect(code).toBe(0);
+    expect(out).toContain('Record: ROLLED_BACK: ExecutionAborted: execution deploy-1 ended ABORTED (States.Aborted: Execution aborted)\n');
+    expect(out).toContain('Status-change event of deploy-1 lost: the backstop never heard of its end\n');
+    expect(out).toContain(
+      'Backstop sweep: [{"service":"web","action":"ended","holder":"deploy-1","status":"ABORTED","result":{"action":"recovery-started","execution":"deploy-1-recovery-1"}}]\n',
+    );
+    expect(out).toContain('Traffic: blue 100 % / green 0 %\n');
+  });
+
   it('writes an event log and output that contain no secret value of the account file', async () => {
     // Arrange
     const dir = temp();

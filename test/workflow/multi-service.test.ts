@@ -479,6 +479,8 @@ describe('two overlapping releases started together', () => {
         webhook: open.webhook,
         initialListeners: {},
         backstop: simulation.backstop,
+        lostStatusEvents: simulation.lostStatusEvents,
+        sweeps: simulation.sweeps,
         iam: simulation.iam,
         functions: simulation.functions,
       };

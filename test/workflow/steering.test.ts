@@ -154,6 +154,54 @@ describe('a stopped execution', () => {
   });
 });
 
+describe("the backstop's sweep (status-change events are delivered best effort)", () => {
+  it('closes a stopped deployment whose status-change event was lost: the sweep, not an event, starts the recovery, traffic back on the old colour', async () => {
+    // Act
+    const result = await run({ faults: ['status-event-lost'] });
+
+    // Assert
+    expect(result.main.status).toBe('ABORTED');
+    expect(result.lostStatusEvents).toEqual(['deploy-1']);
+    // The backstop heard of the recovery's end only (a rollback ends its execution FAILED, in "Deployment rolled back").
+    expect(result.backstop).toEqual([
+      { execution: 'deploy-1-recovery-1', result: { action: 'none', reason: 'deployment deploy-1 already ended ROLLED_BACK' } },
+    ]);
+    expect(result.sweeps.map((sweep) => sweep.result)).toEqual([
+      [
+        {
+          service: 'web',
+          action: 'ended',
+          holder: 'deploy-1',
+          status: 'ABORTED',
+          result: { action: 'recovery-started', execution: 'deploy-1-recovery-1' },
+        },
+      ],
+      // After the recovery ended: nothing open, nothing queued.
+      [{ service: 'web', action: 'free' }],
+    ]);
+    expect(result.others.map((execution) => [execution.name, execution.executionPath.at(-1)])).toEqual([
+      ['deploy-1-recovery-1', 'Deployment rolled back'],
+    ]);
+    expect(record(result)).toMatchObject({
+      status: 'ROLLED_BACK',
+      outcomeReason: 'ExecutionAborted: execution deploy-1 ended ABORTED (States.Aborted: Execution aborted)',
+    });
+    expect(weights(result)).toEqual({ blue: 100, green: 0 });
+    expect(result.model.table.get('LOCK#web|LOCK')).toBeUndefined();
+  });
+
+  it('finds nothing after a deployment whose events arrived: one sweep, the lock free, nothing started', async () => {
+    // Act
+    const result = await run();
+
+    // Assert
+    expect(result.main.status).toBe('SUCCEEDED');
+    expect(result.lostStatusEvents).toEqual([]);
+    expect(result.sweeps.map((sweep) => sweep.result)).toEqual([[{ service: 'web', action: 'free' }]]);
+    expect(result.others).toEqual([]);
+  });
+});
+
 describe('an ECR push event as input', () => {
   it('deploys the pushed digest', async () => {
     // Act
