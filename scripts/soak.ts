@@ -42,7 +42,16 @@ function variant(settings: Record<string, unknown>): BatonConfig {
 const CONFIGS: Record<string, () => BatonConfig> = {
   'all-at-once': () => variant({}),
   'canary, no bake': () => variant({ strategy: { type: 'canary', percent: 10, bakeSeconds: 120 }, bakeSeconds: 0 }),
-  steps: () => variant({ strategy: { type: 'steps', steps: [{ weight: 5, pauseSeconds: 60 }, { weight: 50, pauseSeconds: 60 }] } }),
+  steps: () =>
+    variant({
+      strategy: {
+        type: 'steps',
+        steps: [
+          { weight: 5, pauseSeconds: 60 },
+          { weight: 50, pauseSeconds: 60 },
+        ],
+      },
+    }),
   linear: () => variant({ strategy: { type: 'linear', stepPercent: 25, intervalSeconds: 60 } }),
 };
 
