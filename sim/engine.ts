@@ -494,6 +494,15 @@ export class Simulation implements SfnBackend {
   }
 
   /**
+   * Ends the simulation's own scopes. Node keeps every AsyncLocalStorage that
+   * ran in a process-wide list (each async resource's init visits it) until it is disabled.
+   */
+  close(): void {
+    this.host.close();
+    this.running.disable();
+  }
+
+  /**
    * The context of a fault aimed at one service (`--fault name@service`): the
    * fault bends that service's resources, sees the state that service is in
    * (its handlers' calls carry it), and its image is the one the input asks
@@ -1221,7 +1230,7 @@ export async function openSimulation(options: SimulationOptions): Promise<OpenSi
     void smokeServer?.close();
     void webhookServer?.close();
     uninstallNetwork?.();
-    simulation?.host.close();
+    simulation?.close();
     simulation?.apis.uninstall();
     restoreOutput();
     clock.uninstall();

@@ -3,6 +3,7 @@
  * the shapes and error classes of the real services. Installed by mocking the
  * SDK v3 client classes (aws-sdk-client-mock), so handler code is unchanged.
  */
+import { createRequire } from 'node:module';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { ConditionalCheckFailedException, DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { DescribeImagesCommand, ECRClient, ImageNotFoundException, RepositoryNotFoundException } from '@aws-sdk/client-ecr';
@@ -57,6 +58,7 @@ import {
 import { PublishCommand, SNSClient, InvalidParameterException as SnsInvalidParameterException } from '@aws-sdk/client-sns';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import type { SinonSandbox } from 'sinon';
 import { applyUpdate, evaluateCondition } from './dynamo-expressions.ts';
 import {
   executionArnOf,
@@ -137,9 +139,23 @@ export function accessDeniedError(service: string, message: string, action = '')
   return new ECSServiceException({ name: shape.name, $fault: 'client', message, ...errorMeta(shape.status) });
 }
 
+/**
+ * sinon as aws-sdk-client-mock requires it (CommonJS): the matchers its stubs
+ * are given come from that copy, and sinon's ES module build is another copy,
+ * whose stubs would not recognize them.
+ */
+const sinon = createRequire(createRequire(import.meta.url).resolve('aws-sdk-client-mock'))('sinon') as typeof import('sinon');
+
 export class SimulatedApis {
   readonly calls: ApiCall[] = [];
   private stubs: Array<AwsClientStub<ECSClient> | AwsClientStub<object>> = [];
+  /**
+   * The sinon sandbox of this installation's stubs. Without one, aws-sdk-client-mock
+   * stubs in sinon's process-wide default sandbox, which keeps every stub it made
+   * (and each stub every call it recorded: the SDK clients of the functions'
+   * containers, the fakes routing to this account) after the stub is restored.
+   */
+  private sandbox: SinonSandbox | undefined;
   interceptors: CallInterceptor[] = [];
   sfn: SfnBackend | undefined;
   /** Which state is running, for the call log (set by the simulation). */
@@ -155,16 +171,18 @@ export class SimulatedApis {
   constructor(private readonly model: AccountModel) {}
 
   install(): void {
-    const ecs = mockClient(ECSClient);
-    const elb = mockClient(ElasticLoadBalancingV2Client);
-    const ecr = mockClient(ECRClient);
-    const secrets = mockClient(SecretsManagerClient);
-    const cache = mockClient(ElastiCacheClient);
-    const cloudwatch = mockClient(CloudWatchClient);
-    const dynamo = mockClient(DynamoDBDocumentClient);
-    const sfn = mockClient(SFNClient);
-    const events = mockClient(EventBridgeClient);
-    const sns = mockClient(SNSClient);
+    const sandbox = sinon.createSandbox();
+    this.sandbox = sandbox;
+    const ecs = mockClient(ECSClient, { sandbox });
+    const elb = mockClient(ElasticLoadBalancingV2Client, { sandbox });
+    const ecr = mockClient(ECRClient, { sandbox });
+    const secrets = mockClient(SecretsManagerClient, { sandbox });
+    const cache = mockClient(ElastiCacheClient, { sandbox });
+    const cloudwatch = mockClient(CloudWatchClient, { sandbox });
+    const dynamo = mockClient(DynamoDBDocumentClient, { sandbox });
+    const sfn = mockClient(SFNClient, { sandbox });
+    const events = mockClient(EventBridgeClient, { sandbox });
+    const sns = mockClient(SNSClient, { sandbox });
     this.stubs = [ecs, elb, ecr, secrets, cache, cloudwatch, dynamo, sfn, events, sns] as typeof this.stubs;
     const unmodelled = () => new Error('the simulated account does not model this API call');
     ecs.onAnyCommand().rejects(unmodelled());
@@ -302,8 +320,13 @@ export class SimulatedApis {
     return { ...(state ? { state } : {}), ...(caller ? { caller } : {}) };
   }
 
+  /**
+   * Restores the SDK clients and lets go of the stubs (and what their calls
+   * recorded). Not AwsStub.reset(): it stubs the client again, in sinon's default sandbox.
+   */
   uninstall(): void {
-    for (const stub of this.stubs) stub.restore();
+    this.sandbox?.restore();
+    this.sandbox = undefined;
     this.stubs = [];
   }
 
