@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { type BatonConfig, BatonConfigSchema } from '../lambdas/shared/config-schema.ts';
 import { AccountSchema, type AccountSpec } from '../sim/account/schema.ts';
 import type { SimulationContext } from '../sim/context.ts';
-import { type SimulationResult, simulate } from '../sim/engine.ts';
+import { SimulationInputError, type SimulationResult, simulate } from '../sim/engine.ts';
 import { FAULTS } from '../sim/faults.ts';
 import { checkInvariants } from '../sim/invariants.ts';
 
@@ -108,7 +108,10 @@ async function once(label: string, config: BatonConfig, options: { faults?: stri
         : {}),
     });
   } catch (error) {
-    return { label, status: 'CRASHED', broken: [String(error)], wallMs: performance.now() - started } satisfies Outcome;
+    const wallMs = performance.now() - started;
+    // An input refused before anything starts (as `npm run simulate` refuses it) is an answer, not a crash.
+    if (error instanceof SimulationInputError) return { label, status: 'REFUSED', broken: [], wallMs } satisfies Outcome;
+    return { label, status: 'CRASHED', broken: [String(error)], wallMs } satisfies Outcome;
   }
   const record = result.model.table.get(`DEPLOYMENT#${result.main.name}|RECORD`);
   const broken = checkInvariants(config, spec, result);
