@@ -17,7 +17,7 @@ import { type BatonConfig, BatonConfigSchema } from '../lambdas/shared/config-sc
 import { AccountSchema, type AccountSpec } from '../sim/account/schema.ts';
 import type { SimulationContext } from '../sim/context.ts';
 import { SimulationInputError, type SimulationResult, simulate } from '../sim/engine.ts';
-import { FAULTS } from '../sim/faults.ts';
+import { FAULTS, newColourFails } from '../sim/faults.ts';
 import { checkInvariants } from '../sim/invariants.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -65,12 +65,7 @@ function newColour(ctx: SimulationContext): 'blue' | 'green' {
 }
 
 const TIMED: Record<string, Bend> = {
-  'new colour unhealthy': (ctx, to) => {
-    ctx.model.hooks.behaviourOf = (image, behaviour) => (ctx.isNewImage(image) ? 'unhealthy' : behaviour);
-    for (const target of ctx.model.targets.get(ctx.service[to].targetGroupArn) ?? []) {
-      Object.assign(target, { state: 'unhealthy', reason: 'Target.Timeout', description: 'Request timed out', since: ctx.model.now });
-    }
-  },
+  'new colour unhealthy': (ctx, to) => newColourFails(ctx, ctx.service[to].targetGroupArn),
   'alarm fires': (ctx) => ctx.setAlarm(0, 'ALARM', 'Threshold Crossed: soak', ctx.model.now),
 };
 

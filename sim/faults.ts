@@ -45,6 +45,17 @@ function idleColour(ctx: SimulationContext): 'blue' | 'green' {
   return (forward[service.blue.targetGroupArn] ?? 0) > 0 ? 'green' : 'blue';
 }
 
+/**
+ * The new image fails its health checks from now on: the targets registered in
+ * `targetGroupArn` turn unhealthy, and so do the tasks that replace them.
+ */
+export function newColourFails(ctx: SimulationContext, targetGroupArn: string): void {
+  ctx.model.hooks.behaviourOf = (image, behaviour) => (ctx.isNewImage(image) ? 'unhealthy' : behaviour);
+  for (const target of ctx.model.targets.get(targetGroupArn) ?? []) {
+    Object.assign(target, { state: 'unhealthy', reason: 'Target.Timeout', description: 'Request timed out', since: ctx.model.now });
+  }
+}
+
 export const FAULTS: Record<string, Fault> = {
   'image-missing': {
     description: 'The requested image tag or digest is not in the ECR repository: validate rejects the deployment.',
@@ -323,10 +334,7 @@ export const FAULTS: Record<string, Fault> = {
       const targetGroupArn = ctx.service[idle].targetGroupArn;
       afterFirstShift(ctx, 45_000, () => {
         ctx.signalAt ??= ctx.model.now;
-        ctx.model.hooks.behaviourOf = (image, behaviour) => (ctx.isNewImage(image) ? 'unhealthy' : behaviour);
-        for (const target of ctx.model.targets.get(targetGroupArn) ?? []) {
-          Object.assign(target, { state: 'unhealthy', reason: 'Target.Timeout', description: 'Request timed out', since: ctx.model.now });
-        }
+        newColourFails(ctx, targetGroupArn);
       });
     },
   },
@@ -439,10 +447,7 @@ export const FAULTS: Record<string, Fault> = {
       const targetGroupArn = ctx.service[idleColour(ctx)].targetGroupArn;
       beforeRetire(ctx, 45_000, () => {
         ctx.signalAt ??= ctx.model.now;
-        ctx.model.hooks.behaviourOf = (image, behaviour) => (ctx.isNewImage(image) ? 'unhealthy' : behaviour);
-        for (const target of ctx.model.targets.get(targetGroupArn) ?? []) {
-          Object.assign(target, { state: 'unhealthy', reason: 'Target.Timeout', description: 'Request timed out', since: ctx.model.now });
-        }
+        newColourFails(ctx, targetGroupArn);
       });
     },
   },

@@ -7,16 +7,14 @@
 import { describe, expect, it } from 'vitest';
 import type { SimulationContext } from '../../sim/context.ts';
 import { simulate } from '../../sim/engine.ts';
+import { newColourFails } from '../../sim/faults.ts';
 import { checkInvariants } from '../../sim/invariants.ts';
 import { exampleConfig } from '../fixtures/config.ts';
 import { exampleAccount, NEW_TAG } from '../fixtures/simulation.ts';
 
 /** The new colour's (green's) targets fail their health checks, and so do the tasks that replace them. */
 function newColourUnhealthy(ctx: SimulationContext): void {
-  ctx.model.hooks.behaviourOf = (image, behaviour) => (ctx.isNewImage(image) ? 'unhealthy' : behaviour);
-  for (const target of ctx.model.targets.get(ctx.service.green.targetGroupArn) ?? []) {
-    Object.assign(target, { state: 'unhealthy', reason: 'Target.Timeout', description: 'Request timed out', since: ctx.model.now });
-  }
+  newColourFails(ctx, ctx.service.green.targetGroupArn);
 }
 
 /** From `state` on, the new colour is unhealthy. */
