@@ -18,7 +18,7 @@ import type { BatonConfig, ServiceConfig } from '../lambdas/shared/config-schema
 import { MAX_JSON_DEPTH, nestedDeeperThan } from '../lambdas/shared/json-shape.ts';
 import { isReleaseInput } from '../lambdas/shared/release.ts';
 import { AWS_MANAGED_KEY } from '../lambdas/shared/secret-refs.ts';
-import { RELEASE_SUFFIX } from '../lib/constructs/state-names.ts';
+import { RELEASE_SUFFIX, STATE_NAMES as S } from '../lib/constructs/state-names.ts';
 import { type SfnBackend, SimulatedApis } from './account/api.ts';
 import { assertExecutionName, executionArnOf, recordExecutionStart, recordExecutionStop } from './account/limits.ts';
 import { AccountModel } from './account/model.ts';
@@ -142,7 +142,7 @@ function signalToRestore(simulation: Simulation): number | undefined {
   const restored = simulation.apis.calls.find(
     (call) =>
       (call.operation === 'ModifyListener' || call.operation === 'ModifyRule') &&
-      call.state === 'Roll back' &&
+      call.state === S.rollback &&
       !call.error &&
       call.at >= signalAt,
   );

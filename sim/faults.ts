@@ -3,6 +3,7 @@
  * call, or the moment a state is entered) the way the real world would.
  */
 import { ECSServiceException } from '@aws-sdk/client-ecs';
+import { STATE_NAMES as S } from '../lib/constructs/state-names.ts';
 import { internalError, throttlingError } from './account/api.ts';
 import type { SimulationContext } from './context.ts';
 
@@ -106,7 +107,7 @@ export const FAULTS: Record<string, Fault> = {
     expected: 'SUCCEEDED',
     apply(ctx) {
       ctx.onStateEntered.push((state) => {
-        if (state !== 'Prepare task definition') return;
+        if (state !== S.prepare) return;
         const { secret, current } = currentAppConfig(ctx);
         if (!secret || !current || secret.versions.some((v) => v.versionId === ROTATED_VERSION_ID)) return;
         // What rotation does: the new version takes AWSCURRENT, the old one AWSPREVIOUS, and the one before loses its label.
@@ -157,7 +158,7 @@ export const FAULTS: Record<string, Fault> = {
         behaviour: 'healthy',
       });
       ctx.triggers.push({
-        afterState: 'Deploy new colour',
+        afterState: S.deploy,
         suffix: 'concurrent',
         input: { service: ctx.service.name, imageTag: 'v1.4.3', trigger: 'ecr' },
       });
@@ -169,7 +170,7 @@ export const FAULTS: Record<string, Fault> = {
     expected: 'ROLLBACK_FAILED',
     apply(ctx) {
       ctx.onStateEntered.push((state) => {
-        if (state !== 'Check new colour stability') return;
+        if (state !== S.checkStability) return;
         const { model, service } = ctx;
         const lock = model.table.get(`LOCK#${service.name}|LOCK`);
         if (!lock || lock.deploymentId === 'web-v1_4_3-intruder') return;
@@ -230,7 +231,7 @@ export const FAULTS: Record<string, Fault> = {
     description: 'The same image is triggered twice while the first deployment runs: the second ends DUPLICATE, the first succeeds.',
     expected: 'SUCCEEDED',
     apply(ctx) {
-      ctx.triggers.push({ afterState: 'Initialize', suffix: 'duplicate' });
+      ctx.triggers.push({ afterState: S.initialize, suffix: 'duplicate' });
     },
   },
   'register-fails': {
@@ -247,7 +248,7 @@ export const FAULTS: Record<string, Fault> = {
     expected: 'ROLLED_BACK',
     apply(ctx) {
       ctx.interceptors.push((_service, operation, input) => {
-        if (operation === 'UpdateService' && ctx.currentState === 'Deploy new colour' && hasTaskDefinition(input)) {
+        if (operation === 'UpdateService' && ctx.currentState === S.deploy && hasTaskDefinition(input)) {
           throw accessDenied('ecs:UpdateService');
         }
       });
@@ -279,8 +280,7 @@ export const FAULTS: Record<string, Fault> = {
     expected: 'ROLLED_BACK',
     apply(ctx) {
       ctx.onStateEntered.push((state) => {
-        if (state === 'Verify new colour')
-          ctx.setAlarm(0, 'ALARM', 'Threshold Crossed: 1 datapoint [12.0] was greater than the threshold (5.0).');
+        if (state === S.verify) ctx.setAlarm(0, 'ALARM', 'Threshold Crossed: 1 datapoint [12.0] was greater than the threshold (5.0).');
       });
     },
   },
@@ -289,7 +289,7 @@ export const FAULTS: Record<string, Fault> = {
     expected: 'ROLLED_BACK',
     apply(ctx) {
       ctx.interceptors.push((_service, operation) => {
-        if ((operation === 'ModifyListener' || operation === 'ModifyRule') && ctx.currentState === 'Shift traffic') {
+        if ((operation === 'ModifyListener' || operation === 'ModifyRule') && ctx.currentState === S.shiftTraffic) {
           throw accessDenied('elasticloadbalancing:ModifyListener');
         }
       });
@@ -300,7 +300,7 @@ export const FAULTS: Record<string, Fault> = {
     expected: 'ROLLED_BACK',
     apply(ctx) {
       ctx.onStateEntered.push((state) => {
-        if (state === 'Check bake') ctx.setAlarm(0, 'ALARM', 'Threshold Crossed: 3 datapoints were greater than the threshold (5.0).');
+        if (state === S.checkBake) ctx.setAlarm(0, 'ALARM', 'Threshold Crossed: 3 datapoints were greater than the threshold (5.0).');
       });
     },
   },
@@ -310,7 +310,7 @@ export const FAULTS: Record<string, Fault> = {
     expected: 'ROLLED_BACK',
     apply(ctx) {
       ctx.interceptors.push((_service, operation, input) => {
-        if (operation === 'UpdateItem' && ctx.currentState === 'Complete deployment' && JSON.stringify(input).includes('SUCCEEDED')) {
+        if (operation === 'UpdateItem' && ctx.currentState === S.complete && JSON.stringify(input).includes('SUCCEEDED')) {
           throw accessDenied('dynamodb:UpdateItem');
         }
       });
@@ -344,7 +344,7 @@ export const FAULTS: Record<string, Fault> = {
     expected: 'SUCCEEDED',
     apply(ctx) {
       ctx.onStateEntered.push((state) => {
-        if (state === 'Verify new colour') ctx.setAlarm(0, 'INSUFFICIENT_DATA', 'Insufficient Data: 1 datapoint was unknown.');
+        if (state === S.verify) ctx.setAlarm(0, 'INSUFFICIENT_DATA', 'Insufficient Data: 1 datapoint was unknown.');
       });
     },
   },
@@ -399,7 +399,7 @@ export const FAULTS: Record<string, Fault> = {
       FAULTS['alarm-during-bake']?.apply(ctx);
       let failed = false;
       ctx.interceptors.push((_service, operation) => {
-        if ((operation === 'ModifyListener' || operation === 'ModifyRule') && ctx.currentState === 'Roll back' && !failed) {
+        if ((operation === 'ModifyListener' || operation === 'ModifyRule') && ctx.currentState === S.rollback && !failed) {
           failed = true;
           throw internalError();
         }
@@ -413,7 +413,7 @@ export const FAULTS: Record<string, Fault> = {
     apply(ctx) {
       FAULTS['alarm-during-bake']?.apply(ctx);
       ctx.interceptors.push((_service, operation) => {
-        if ((operation === 'ModifyListener' || operation === 'ModifyRule') && ctx.currentState === 'Roll back' && !ctx.fixed) {
+        if ((operation === 'ModifyListener' || operation === 'ModifyRule') && ctx.currentState === S.rollback && !ctx.fixed) {
           throw accessDenied('elasticloadbalancing:ModifyListener');
         }
       });
@@ -431,7 +431,7 @@ export const FAULTS: Record<string, Fault> = {
       const live = idleColour(ctx) === 'green' ? ctx.service.blue : ctx.service.green;
       let done = false;
       ctx.onStateEntered.push((state) => {
-        if (state !== 'Roll back' || done) return;
+        if (state !== S.rollback || done) return;
         done = true;
         const service = ctx.model.service(ctx.service.cluster, live.serviceName);
         if (service) ctx.model.updateService(service, { desiredCount: 0 });
@@ -468,7 +468,7 @@ export const FAULTS: Record<string, Fault> = {
     apply(ctx) {
       let hung = false;
       ctx.interceptors.push((_service, operation, input) => {
-        if (hung || operation !== 'UpdateItem' || ctx.currentState !== 'Complete deployment') return;
+        if (hung || operation !== 'UpdateItem' || ctx.currentState !== S.complete) return;
         if (!JSON.stringify(input).includes('"SUCCEEDED"')) return;
         hung = true;
         ctx.hangInvocation();
@@ -482,7 +482,7 @@ export const FAULTS: Record<string, Fault> = {
     apply(ctx) {
       let hung = false;
       ctx.interceptors.push((_service, operation) => {
-        if (hung || ctx.currentState !== 'Shift traffic' || (operation !== 'ModifyListener' && operation !== 'ModifyRule')) return;
+        if (hung || ctx.currentState !== S.shiftTraffic || (operation !== 'ModifyListener' && operation !== 'ModifyRule')) return;
         hung = true;
         ctx.hangInvocation();
       });
@@ -493,7 +493,7 @@ export const FAULTS: Record<string, Fault> = {
       "The operator stops the deployment as it enters Check bake (all traffic on the new colour) and Step Functions' status-change event of that end is never delivered (best effort): no event reaches the backstop; its sweep finds the lock held by the ended execution with the record IN_PROGRESS and starts the recovery, which rolls back: ROLLED_BACK, 100 % on the old colour.",
     expected: 'ROLLED_BACK',
     apply(ctx) {
-      ctx.stopAt('Check bake');
+      ctx.stopAt(S.checkBake);
       ctx.loseMainStatusEvent();
     },
   },
@@ -518,7 +518,7 @@ export const FAULTS: Record<string, Fault> = {
 function beforeRetire(ctx: SimulationContext, delayMs: number, action: () => void): void {
   let scheduled = false;
   ctx.onStateEntered.push((state) => {
-    if (scheduled || state !== 'Wait before retiring old colour') return;
+    if (scheduled || state !== S.waitScaleDown) return;
     scheduled = true;
     ctx.model.schedule(ctx.model.now + delayMs, action);
   });
@@ -539,7 +539,7 @@ function afterFirstShift(ctx: SimulationContext, delayMs: number, action: () => 
 export function afterShift(ctx: SimulationContext, shift: number, delayMs: number, action: () => void): void {
   let seen = 0;
   ctx.interceptors.push((_service, operation) => {
-    if (ctx.currentState !== 'Shift traffic' || (operation !== 'ModifyListener' && operation !== 'ModifyRule')) return;
+    if (ctx.currentState !== S.shiftTraffic || (operation !== 'ModifyListener' && operation !== 'ModifyRule')) return;
     seen += 1;
     if (seen === shift) ctx.model.schedule(ctx.model.now + delayMs, action);
   });
