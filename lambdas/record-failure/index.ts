@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { CaughtErrorSchema, DeploymentRequestFields, type TerminalStatus } from '../shared/contract.ts';
 import { type DeploymentRecord, releaseLock } from '../shared/deployments.ts';
-import { ContractViolationError } from '../shared/errors.ts';
+import { ContractViolationError, OUTCOME_ERRORS } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
 import { describeCaught, REJECTION_STATUS } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
@@ -107,7 +107,7 @@ export const handler = definePhase('recordFailure', RecordFailureInputSchema, as
   if (kind === 'rollback-failed') {
     const rollbackError = describeCaught(state.rollbackError ?? { Error: 'Unknown', Cause: 'no error recorded' });
     status = 'ROLLBACK_FAILED';
-    error = 'RollbackFailed';
+    error = OUTCOME_ERRORS.rollbackFailed;
     cause = `rollback after ${original.name} (${original.message}) failed: ${rollbackError.name}: ${rollbackError.message}. Production traffic needs a human: check the listener weights of ${serviceName}.`;
     logger.error('ROLLBACK_FAILED: production needs attention', { original: original.name, rollbackError: rollbackError.name });
   } else {

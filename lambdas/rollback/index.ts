@@ -11,7 +11,7 @@ import { readWeights, setWeights, weightsFor } from '../shared/aws/listener.ts';
 import * as clients from '../shared/clients.ts';
 import { type DeploymentState, DeploymentStateSchema, type TerminalStatus } from '../shared/contract.ts';
 import { type DeploymentRecord, getRecord, lockHolderOf, readLock, releaseLock, TERMINAL_STATUSES } from '../shared/deployments.ts';
-import { RollbackFailedError } from '../shared/errors.ts';
+import { LockLostError, OUTCOME_ERRORS, RollbackFailedError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
 import { describeCaught, recordBase } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
@@ -143,7 +143,7 @@ async function alreadySucceeded(
     rollback: { ...progress, stage: 'done' },
     outcome: {
       status: 'SUCCEEDED',
-      error: 'DeploymentAlreadyEnded',
+      error: OUTCOME_ERRORS.alreadyEnded,
       cause: `deployment ${state.deploymentId} already ended SUCCEEDED (${record.outcomeReason ?? 'no reason recorded'}) before "${state.failedPhase ?? 'unknown phase'}" failed; the rollback moved nothing and released the lock`,
     },
   };
@@ -172,7 +172,7 @@ async function withoutLock(
       rollback: { ...progress, stage: 'done' },
       outcome: {
         status: 'ROLLED_BACK',
-        error: 'LockTransferred',
+        error: OUTCOME_ERRORS.lockTransferred,
         cause: `execution ${holderExecution} holds the lock of ${state.service.name} for deployment ${state.deploymentId} and rolls it back; this execution changed nothing`,
       },
     };
@@ -191,7 +191,7 @@ async function withoutLock(
       rollback: done,
       outcome: {
         status: record.status as TerminalStatus,
-        error: 'DeploymentAlreadyEnded',
+        error: OUTCOME_ERRORS.alreadyEnded,
         cause: `deployment ${state.deploymentId} already ended ${record.status} (${record.outcomeReason ?? 'no reason recorded'}); ${lockNow}, so this execution changed nothing`,
       },
     };
@@ -199,9 +199,9 @@ async function withoutLock(
   const cause = `deployment ${state.deploymentId} lost its lock while in flight (${lockNow}); the rollback did not touch traffic. Check the listener weights of ${state.service.name}.`;
   await finishDeployment(recordBase(state), {
     status: 'ROLLBACK_FAILED',
-    outcomeReason: `LockLostError: ${cause}`,
+    outcomeReason: `${LockLostError.name}: ${cause}`,
     evidence: [`failed in: ${state.failedPhase ?? 'unknown phase'}`, `rollback: not attempted, ${lockNow}`],
     warnings: state.warnings,
   });
-  return { ...settled, rollback: done, outcome: { status: 'ROLLBACK_FAILED', error: 'LockLostError', cause } };
+  return { ...settled, rollback: done, outcome: { status: 'ROLLBACK_FAILED', error: LockLostError.name, cause } };
 }

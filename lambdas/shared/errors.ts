@@ -4,6 +4,21 @@
  * of the contract with lib/constructs/pipeline-state-machine.ts.
  */
 
+/**
+ * Error names an outcome carries that no thrown error has: the `error` of an
+ * execution's outcome (and its Fail state) and the prefix of a record's reason.
+ */
+export const OUTCOME_ERRORS = {
+  /** The rollback found the deployment already ended (a retry, a redrive, Complete failing after SUCCEEDED). */
+  alreadyEnded: 'DeploymentAlreadyEnded',
+  /** The rollback found the lock held by another execution of the same deployment (its recovery). */
+  lockTransferred: 'LockTransferred',
+  /** The rollback itself failed: ROLLBACK_FAILED. */
+  rollbackFailed: 'RollbackFailed',
+  /** A service of a release that stopped before the service started. */
+  notStarted: 'NotStarted',
+} as const;
+
 export abstract class BatonError extends Error {
   /** True when a retry of the same phase may succeed (throttling, AWS 5xx). */
   readonly retryable: boolean = false;

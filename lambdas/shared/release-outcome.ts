@@ -4,6 +4,7 @@
  * the announcement of the verdict.
  */
 import type { CaughtError } from './contract.ts';
+import { OUTCOME_ERRORS } from './errors.ts';
 import { executionConsoleUrl } from './names.ts';
 import { describeCaught } from './outcome.ts';
 import { formatOrder } from './release.ts';
@@ -28,7 +29,7 @@ export function describeCause(cause: ReleaseCause): string {
 }
 
 export function untouchedReason(record: ReleaseRecord, cause: ReleaseCause): string {
-  return `NotStarted: release ${record.release} stopped before this service started (${describeCause(cause)}); nothing was changed`;
+  return `${OUTCOME_ERRORS.notStarted}: release ${record.release} stopped before this service started (${describeCause(cause)}); nothing was changed`;
 }
 
 /** The release's services and images, in deploy order: "api v1.1.0, worker v2.4.0, web v1.4.2". */
