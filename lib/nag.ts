@@ -80,11 +80,6 @@ export function acknowledgeFindings(stack: BatonStack): void {
     reason:
       'This queue is the dead-letter queue of the ECR push rules; a dead-letter queue of its own would only move the same messages again.',
   });
-  Validations.of(stack.events.rule).acknowledge({
-    id: 'Serverless-EventBusDLQ',
-    reason:
-      'The event archive is a convenience copy of events that also reach every rule users add; EventBridge retries a failed delivery for 24 hours, and a queue of lost copies would be read by nobody.',
-  });
   Validations.of(stack.ecrTrigger.deadLetterQueue).acknowledge({
     id: 'Serverless-SQSRedrivePolicy',
     reason:

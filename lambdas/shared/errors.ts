@@ -20,9 +20,6 @@ export const OUTCOME_ERRORS = {
 } as const;
 
 export abstract class BatonError extends Error {
-  /** True when a retry of the same phase may succeed (throttling, AWS 5xx). */
-  readonly retryable: boolean = false;
-
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;
@@ -30,9 +27,7 @@ export abstract class BatonError extends Error {
 }
 
 /** Throttling, AWS 5xx or a network fault: the state machine retries the phase. */
-export class TransientAwsError extends BatonError {
-  override readonly retryable = true;
-}
+export class TransientAwsError extends BatonError {}
 
 /** The execution input is not a valid deployment request. */
 export class InvalidInputError extends BatonError {}

@@ -76,7 +76,6 @@ describe('classify', () => {
       name: 'TransientAwsError',
       message: 'ThrottlingException: Rate exceeded',
       cause: error,
-      retryable: true,
     });
   });
 
