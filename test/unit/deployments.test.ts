@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -13,17 +12,13 @@ import {
   renewLease,
   transferLock,
 } from '../../lambdas/shared/deployments.ts';
-import { failure, rejectByDefault } from '../fixtures/aws.ts';
+import { conditionFailed, failure, rejectByDefault } from '../fixtures/aws.ts';
 import { DEPLOYMENT_ID, EXECUTION_ARN, NEW_TAG, NOW, STARTED_AT } from '../fixtures/state.ts';
 
 const TABLE = 'baton-test-deployments';
 const LOCK_KEY = { pk: 'LOCK#web', sk: 'LOCK' };
 const nowSeconds = Math.floor(Date.parse(NOW) / 1000);
 const RECOVERY_ARN = EXECUTION_ARN.replace(DEPLOYMENT_ID, 'web-recover-20250304-100500-2d4f');
-
-function conditionFailed(): ConditionalCheckFailedException {
-  return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
-}
 
 function accessDenied(): Error {
   return Object.assign(new Error('not authorized to perform: dynamodb:UpdateItem'), { name: 'AccessDeniedException' });

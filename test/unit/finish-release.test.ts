@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../lambdas/finish-release/index.ts';
-import { rejectByDefault, updatedFields } from '../fixtures/aws.ts';
+import { conditionFailed, rejectByDefault, updatedFields } from '../fixtures/aws.ts';
 import { THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
 import { ACCOUNT, caughtLambdaError, NOW, REGION } from '../fixtures/state.ts';
 import { captureMetrics, type EmfLine, metricNames } from '../fixtures/telemetry.ts';
@@ -84,10 +83,6 @@ function releaseState(extra: Record<string, unknown> = {}) {
     warnings: [],
     ...extra,
   };
-}
-
-function conditionFailed(): ConditionalCheckFailedException {
-  return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: { httpStatusCode: 400 } });
 }
 
 describe('finish release', () => {

@@ -1,9 +1,3 @@
-/**
- * finishDeployment: the terminal record, then, only for the call that ended
- * the deployment, the outcome metrics, the "Baton Deployment Finished" event
- * and the notification.
- */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
@@ -14,7 +8,7 @@ import type { DeploymentRecord } from '../../lambdas/shared/deployments.ts';
 import type { DeploymentEventDetail } from '../../lambdas/shared/telemetry/events.ts';
 import { finishDeployment } from '../../lambdas/shared/telemetry/finish.ts';
 import { summarize } from '../../lambdas/shared/telemetry/notify.ts';
-import { failure, rejectByDefault, updatedFields } from '../fixtures/aws.ts';
+import { conditionFailed, failure, rejectByDefault, updatedFields } from '../fixtures/aws.ts';
 import { DEPLOYMENT_ID, EXECUTION_ARN, NEW_DIGEST, NEW_TAG, NOW, STARTED_AT } from '../fixtures/state.ts';
 import { captureMetrics, type EmfLine, metricNames } from '../fixtures/telemetry.ts';
 
@@ -50,10 +44,6 @@ const OUTCOME_METRIC_ROWS = [
 /** What the update returns with ReturnValues ALL_NEW: the record as the update left it. */
 function allNew(input: UpdateCommandInput) {
   return { Attributes: { ...RECORD_KEY, ...updatedFields(input) } };
-}
-
-function conditionFailed(): ConditionalCheckFailedException {
-  return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: { httpStatusCode: 400 } });
 }
 
 describe('finishDeployment', () => {

@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DescribeImagesCommand, ECRClient, ImageNotFoundException } from '@aws-sdk/client-ecr';
 import { DescribeListenersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
@@ -22,7 +21,7 @@ import {
   SupersededError,
   UnknownServiceError,
 } from '../../lambdas/shared/errors.ts';
-import { failure, listenerWith, rejectByDefault } from '../fixtures/aws.ts';
+import { conditionFailed, failure, listenerWith, rejectByDefault } from '../fixtures/aws.ts';
 import { rawExampleConfig } from '../fixtures/config.ts';
 import {
   DEPLOYMENT_ID,
@@ -63,10 +62,6 @@ function envelope(request: unknown, deploymentId = DEPLOYMENT_ID) {
 const request = { service: 'web', imageTag: NEW_TAG, trigger: 'cli' };
 /** An earlier successful deployment a rollback redeploys. */
 const ROLLBACK_ID = 'web-v1_4_1-20250301T080000Z';
-
-function conditionFailed(): ConditionalCheckFailedException {
-  return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
-}
 
 describe('initialize', () => {
   const elbMock = mockClient(ElasticLoadBalancingV2Client);

@@ -1,14 +1,8 @@
-/**
- * recordPhaseRun: one invocation of a phase into `phases.<phase>` of the
- * deployment record, by three conditional updates (the entry exists; the map
- * exists but not the entry; the record has no map yet).
- */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type PhaseRun, recordPhaseRun } from '../../lambdas/shared/telemetry/phase-runs.ts';
-import { failure, rejectByDefault } from '../fixtures/aws.ts';
+import { conditionFailed, failure, rejectByDefault } from '../fixtures/aws.ts';
 import { DEPLOYMENT_ID, EXECUTION_ARN, isoAfter, NOW, STARTED_AT } from '../fixtures/state.ts';
 
 const TABLE = 'baton-test-deployments';
@@ -19,10 +13,6 @@ const OWNER = { executionArn: EXECUTION_ARN, startedAt: STARTED_AT };
 const UPDATE_ENTRY = 'attribute_exists(#phases.#p) AND #owner = :owner AND #started = :started';
 const ADD_ENTRY = '#owner = :owner AND #started = :started AND attribute_exists(#phases) AND attribute_not_exists(#phases.#p)';
 const CREATE_MAP = '#owner = :owner AND #started = :started AND attribute_not_exists(#phases)';
-
-function conditionFailed(): ConditionalCheckFailedException {
-  return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: { httpStatusCode: 400 } });
-}
 
 /** The attribute names an input declares that none of its expressions use (DynamoDB rejects those). */
 function unusedNames(input: UpdateCommandInput | undefined): string[] {

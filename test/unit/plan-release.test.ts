@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DescribeListenersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, type PutCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -10,7 +9,7 @@ import { BatonConfigSchema, type ServiceConfig } from '../../lambdas/shared/conf
 import type { DeploymentState } from '../../lambdas/shared/contract.ts';
 import { DeploymentLockedError, InvalidInputError } from '../../lambdas/shared/errors.ts';
 import { resumePoint } from '../../lambdas/shared/outcome.ts';
-import { failure, listenerWith, rejectByDefault } from '../fixtures/aws.ts';
+import { conditionFailed, failure, listenerWith, rejectByDefault } from '../fixtures/aws.ts';
 import { THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
 import { ACCOUNT, NOW, REGION } from '../fixtures/state.ts';
 
@@ -83,10 +82,6 @@ function plannedState(name: string, dryRun = false): DeploymentState {
     approval: { required: false },
     warnings: [],
   };
-}
-
-function conditionFailed(): ConditionalCheckFailedException {
-  return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
 }
 
 describe('plan release', () => {

@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DeleteCommand, DynamoDBDocumentClient, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
@@ -7,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../lambdas/record-failure/index.ts';
 import { DeploymentStateSchema } from '../../lambdas/shared/contract.ts';
 import { ContractViolationError } from '../../lambdas/shared/errors.ts';
-import { failure, isPhaseBookkeeping, rejectByDefault, updatedFields } from '../fixtures/aws.ts';
+import { conditionFailed, failure, isPhaseBookkeeping, rejectByDefault, updatedFields } from '../fixtures/aws.ts';
 import { caughtLambdaError, DEPLOYMENT_ID, EXECUTION_ARN, NEW_TAG, NOW, STARTED_AT, stateAfter } from '../fixtures/state.ts';
 
 const TABLE = 'baton-test-deployments';
@@ -17,10 +16,6 @@ const LOCK_KEY = { pk: 'LOCK#web', sk: 'LOCK' };
 const UPDATE_ENTRY = 'attribute_exists(#phases.#p) AND #owner = :owner AND #started = :started';
 const ADD_ENTRY = '#owner = :owner AND #started = :started AND attribute_exists(#phases) AND attribute_not_exists(#phases.#p)';
 const CREATE_MAP = '#owner = :owner AND #started = :started AND attribute_not_exists(#phases)';
-
-function conditionFailed(): ConditionalCheckFailedException {
-  return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
-}
 
 /** A rollback that failed after the bake's gate failed. */
 function rollbackFailed() {

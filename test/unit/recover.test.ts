@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
@@ -10,7 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../lambdas/recover/index.ts';
 import { resumePoint } from '../../lambdas/shared/outcome.ts';
-import { failure, rejectByDefault } from '../fixtures/aws.ts';
+import { conditionFailed, failure, rejectByDefault } from '../fixtures/aws.ts';
 import { rawExampleConfig } from '../fixtures/config.ts';
 import { DEPLOYMENT_ID, EXECUTION_ARN, NOW, STARTED_AT, stateAfter } from '../fixtures/state.ts';
 import { spyOnLogger } from '../fixtures/telemetry.ts';
@@ -30,10 +29,6 @@ function recoveryEnvelope() {
     executionArn: RECOVERY_ARN,
     startedAt: NOW,
   };
-}
-
-function conditionFailed(): ConditionalCheckFailedException {
-  return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
 }
 
 /** The stopped execution's history, newest first: its end, then the state it had entered. */

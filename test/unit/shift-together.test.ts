@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import {
   DescribeListenersCommand,
@@ -16,7 +15,17 @@ import type { DeploymentState } from '../../lambdas/shared/contract.ts';
 import { GateFailedError, LockLostError } from '../../lambdas/shared/errors.ts';
 import type { ReleaseState } from '../../lambdas/shared/release.ts';
 import { handler } from '../../lambdas/shift-together/index.ts';
-import { alarms, allowLeaseRenewals, ecsService, failure, forwardAction, listenerWith, rejectByDefault, targets } from '../fixtures/aws.ts';
+import {
+  alarms,
+  allowLeaseRenewals,
+  conditionFailed,
+  ecsService,
+  failure,
+  forwardAction,
+  listenerWith,
+  rejectByDefault,
+  targets,
+} from '../fixtures/aws.ts';
 import { THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
 import { ACCOUNT, isoAfter, NOW, REGION } from '../fixtures/state.ts';
 
@@ -90,10 +99,6 @@ function release(traffic?: DeploymentState['traffic']): ReleaseState & { service
     services,
     warnings: [],
   };
-}
-
-function conditionFailed(): ConditionalCheckFailedException {
-  return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
 }
 
 describe('shift together', () => {
