@@ -5,6 +5,7 @@
  * failed rollback keeps it (the execution goes on retrying the rollback).
  */
 import { z } from 'zod';
+import { STATE_NAMES as S } from '../../lib/constructs/state-names.ts';
 import { CaughtErrorSchema, DeploymentRequestFields, type TerminalStatus } from '../shared/contract.ts';
 import { type DeploymentRecord, releaseLock } from '../shared/deployments.ts';
 import { ContractViolationError, OUTCOME_ERRORS } from '../shared/errors.ts';
@@ -89,9 +90,6 @@ export function bounded(text: string, max = MAX_RECORDED_CAUSE): string {
   return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters not recorded)`;
 }
 
-/** The state name of initialize (lib/constructs/pipeline-state-machine.ts STATE_NAMES.initialize). */
-const INITIALIZE_STATE = 'Initialize';
-
 type RecordFailureOutput = RecordFailureInput['state'] & { outcome?: { status: TerminalStatus; error: string; cause: string } };
 
 export const handler = definePhase('recordFailure', RecordFailureInputSchema, async ({ kind, state }): Promise<RecordFailureOutput> => {
@@ -140,7 +138,7 @@ export const handler = definePhase('recordFailure', RecordFailureInputSchema, as
       { status, outcomeReason: `${error}: ${cause}`, evidence },
     );
     // Initialize fails before the record exists, so its run could not be tracked then: it is recorded here.
-    if (kind === 'rejected' && state.failedPhase === INITIALIZE_STATE) {
+    if (kind === 'rejected' && state.failedPhase === S.initialize) {
       await recordPhaseRun(state.deploymentId, state, 'initialize', {
         startedAt: state.startedAt,
         endedAt: nowIso(),

@@ -8,6 +8,7 @@
  */
 import { DescribeExecutionCommand, ExecutionDoesNotExist, GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
+import { STATE_NAMES as S } from '../../lib/constructs/state-names.ts';
 import * as clients from './clients.ts';
 import { type CaughtError, CaughtErrorSchema } from './contract.ts';
 
@@ -24,21 +25,18 @@ export async function executionStatus(executionArn: string): Promise<string> {
   }
 }
 
-/**
- * The states an execution passes before it changes anything (names from
- * lib/constructs/state-names.ts): stopped in one of them, nothing needs undoing.
- */
+/** The states an execution passes before it changes anything: stopped in one of them, nothing needs undoing. */
 export const STATES_BEFORE_ANY_CHANGE: ReadonlySet<string> = new Set([
-  'Receive request',
-  'Is it a recovery?',
-  'Is it a release?',
-  'Initialize',
-  'Initialize failed',
-  'Validate',
-  'Validate failed',
-  'Is it a dry run?',
-  'Record rejection',
-  'Is the trigger redundant?',
+  S.receive,
+  S.isRecovery,
+  S.isRelease,
+  S.initialize,
+  `${S.initialize} failed`,
+  S.validate,
+  `${S.validate} failed`,
+  S.isDryRun,
+  S.recordRejection,
+  S.isDuplicate,
 ]);
 
 const Details = z.object({ error: z.string().nullish(), cause: z.string().nullish() }).nullish();

@@ -8,27 +8,17 @@
  * until an operator resolves it (`baton unlock`). The lease (renewed by every phase) tells a stuck execution
  * from a live one in the refusal message.
  */
-import { DescribeExecutionCommand, ExecutionDoesNotExist } from '@aws-sdk/client-sfn';
-import * as clients from './clients.ts';
 import { describeHolder } from './deployment-start.ts';
 import { acquireLock, getRecord, type LockItem, reclaimLock, TERMINAL_STATUSES } from './deployments.ts';
+import { ENDED_STATUSES, executionStatus } from './execution-end.ts';
 import { logger } from './logger.ts';
-
-const ENDED_STATUSES: ReadonlySet<string> = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'DOES_NOT_EXIST']);
 
 export type HolderVerdict =
   | { readonly reclaimable: true; readonly why: string }
   | { readonly reclaimable: false; readonly why: string | undefined; readonly rollbackFailed?: true };
 
 export async function inspectHolder(holder: LockItem): Promise<HolderVerdict> {
-  let status: string;
-  try {
-    const out = await clients.sfn.send(new DescribeExecutionCommand({ executionArn: holder.executionArn }));
-    status = out.status ?? 'UNKNOWN';
-  } catch (error) {
-    if (!(error instanceof ExecutionDoesNotExist)) throw error;
-    status = 'DOES_NOT_EXIST';
-  }
+  const status = await executionStatus(holder.executionArn);
   const leaseExpired = holder.leaseExpiresAt < Math.floor(Date.now() / 1000);
   // Only a status that says the execution has ended lets its lock go; anything else counts as still running.
   if (!ENDED_STATUSES.has(status)) {
