@@ -1,33 +1,46 @@
-/** Reading the deployment table from the CLI: locks, records, release records and history. */
+/**
+ * Reading the deployment table from the CLI: locks, records, release records
+ * and history, each item parsed with the schema of its kind (a malformed one
+ * is a ContractViolationError naming the item and the field).
+ */
+
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { type DeploymentRecord, lockKey, recordKey, SERVICE_INDEX } from '../lambdas/shared/deployments.ts';
-import { type ReleaseRecord, releaseKey } from '../lambdas/shared/release-records.ts';
+import type { z } from 'zod';
+import { LockItemSchema } from '../lambdas/shared/lock/table.ts';
+import { type DeploymentRecord, StoredDeploymentRecordSchema } from '../lambdas/shared/records/deployment.ts';
+import { lockKey, recordKey, releaseKey, SERVICE_INDEX, serviceIndexKey, type TableKey } from '../lambdas/shared/records/keys.ts';
+import { type ReleaseRecord, StoredReleaseRecordSchema } from '../lambdas/shared/records/release.ts';
+import { parseItem } from '../lambdas/shared/records/table.ts';
 import type { CliContext } from './context.ts';
 
 /** A deployment record as the handlers write it. */
 export type RecordItem = DeploymentRecord;
 
-export interface LockItem {
-  readonly deploymentId: string;
-  readonly executionArn: string;
-  readonly imageRef: string;
-  readonly acquiredAt: string;
+/** What the CLI shows of a lock: its holder and since when. */
+const LockViewSchema = LockItemSchema.pick({ deploymentId: true, executionArn: true, imageRef: true, acquiredAt: true });
+export type LockItem = z.infer<typeof LockViewSchema>;
+
+async function readItem<Schema extends z.ZodType>(
+  ctx: CliContext,
+  schema: Schema,
+  what: string,
+  key: TableKey,
+): Promise<z.infer<Schema> | undefined> {
+  const out = await ctx.dynamo.send(new GetCommand({ TableName: ctx.tableName, Key: key, ConsistentRead: true }));
+  return out.Item ? parseItem(schema, what, key, out.Item) : undefined;
 }
 
 export async function readLock(ctx: CliContext, service: string): Promise<LockItem | undefined> {
-  const out = await ctx.dynamo.send(new GetCommand({ TableName: ctx.tableName, Key: lockKey(service), ConsistentRead: true }));
-  return out.Item as LockItem | undefined;
+  return readItem(ctx, LockViewSchema, `lock of ${service}`, lockKey(service));
 }
 
 export async function readRecord(ctx: CliContext, deploymentId: string): Promise<RecordItem | undefined> {
-  const out = await ctx.dynamo.send(new GetCommand({ TableName: ctx.tableName, Key: recordKey(deploymentId), ConsistentRead: true }));
-  return out.Item as RecordItem | undefined;
+  return readItem(ctx, StoredDeploymentRecordSchema, `deployment record of ${deploymentId}`, recordKey(deploymentId));
 }
 
 /** The record of a multi-service release (its id is the execution name). */
 export async function readReleaseRecord(ctx: CliContext, releaseId: string): Promise<ReleaseRecord | undefined> {
-  const out = await ctx.dynamo.send(new GetCommand({ TableName: ctx.tableName, Key: releaseKey(releaseId), ConsistentRead: true }));
-  return out.Item as ReleaseRecord | undefined;
+  return readItem(ctx, StoredReleaseRecordSchema, `release record of ${releaseId}`, releaseKey(releaseId));
 }
 
 /** Newest first, from the byService index. */
@@ -37,10 +50,12 @@ export async function history(ctx: CliContext, service: string, limit: number): 
       TableName: ctx.tableName,
       IndexName: SERVICE_INDEX,
       KeyConditionExpression: 'gsi1pk = :pk',
-      ExpressionAttributeValues: { ':pk': `SERVICE#${service}` },
+      ExpressionAttributeValues: { ':pk': serviceIndexKey(service) },
       ScanIndexForward: false,
       Limit: limit,
     }),
   );
-  return (out.Items ?? []) as RecordItem[];
+  return (out.Items ?? []).map((item) =>
+    parseItem(StoredDeploymentRecordSchema, `a record in the history of ${service}`, { pk: String(item.pk), sk: String(item.sk) }, item),
+  );
 }

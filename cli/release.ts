@@ -4,11 +4,13 @@
  * (fields, known services, an order that exists) before anything starts, so
  * a mistake costs no execution.
  */
+
 import { readFileSync } from 'node:fs';
 import type { Plan } from '../lambdas/shared/contract.ts';
-import type { DeploymentRecord } from '../lambdas/shared/deployments.ts';
 import { BatonError } from '../lambdas/shared/errors.ts';
 import { executionConsoleUrl } from '../lambdas/shared/names.ts';
+import type { DeploymentRecord } from '../lambdas/shared/records/deployment.ts';
+import type { ReleaseRecord } from '../lambdas/shared/records/release.ts';
 import {
   formatOrder,
   parseReleaseRequest,
@@ -17,7 +19,6 @@ import {
   serviceDeploymentId,
   togetherStrategy,
 } from '../lambdas/shared/release.ts';
-import type { ReleaseRecord } from '../lambdas/shared/release-records.ts';
 import { operator, print, startExecution, utcStamp } from './commands.ts';
 import type { CliContext } from './context.ts';
 import { readRecord, readReleaseRecord } from './deployments.ts';

@@ -5,12 +5,14 @@
  * with its record closed (or never written), is released; the record says
  * who, when and why. A running deployment is never unlocked.
  */
+
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, ExecutionDoesNotExist } from '@aws-sdk/client-sfn';
 import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { lockKey, recordKey, TERMINAL_STATUSES } from '../lambdas/shared/deployments.ts';
 import { ENDED_STATUSES } from '../lambdas/shared/execution-end.ts';
+import { TERMINAL_STATUSES } from '../lambdas/shared/records/deployment.ts';
+import { lockKey, recordKey } from '../lambdas/shared/records/keys.ts';
 import { formatIssues } from '../lambdas/shared/zod-format.ts';
 import { operator, print } from './commands.ts';
 import { type CliContext, serviceNamed } from './context.ts';

@@ -12,9 +12,9 @@ import {
   GetExecutionHistoryCommand,
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
+import type { ReleaseRecord } from '../lambdas/shared/records/release.ts';
 import { isReleaseInput } from '../lambdas/shared/release.ts';
 import { describeCause } from '../lambdas/shared/release-outcome.ts';
-import type { ReleaseRecord } from '../lambdas/shared/release-records.ts';
 import type { CliContext } from './context.ts';
 import { NotFoundError } from './errors.ts';
 

@@ -9,20 +9,22 @@
  * (SUCCEEDED included), it then starts the image waiting in the service's
  * queue if the lock is free (lambdas/shared/queue.ts).
  */
+
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import * as clients from '../shared/clients.ts';
 import { DeploymentRequestFields } from '../shared/contract.ts';
-import { getRecord, TERMINAL_STATUSES } from '../shared/deployments.ts';
+import { REJECTION_STATUS } from '../shared/error-classification.ts';
 import { ENDED_STATUSES, type ExecutionEnd, executionEnd, executionStatus } from '../shared/execution-end.ts';
 import { logger } from '../shared/logger.ts';
 import { stateMachineArn } from '../shared/names.ts';
-import { describeCaught, REJECTION_STATUS } from '../shared/outcome.ts';
+import { describeCaught } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
 import { type DrainResult, startQueued } from '../shared/queue.ts';
+import { getRecord, TERMINAL_STATUSES } from '../shared/records/deployment.ts';
+import { finishReleaseRecord, getReleaseRecord, unplannedReleaseRecord } from '../shared/records/release.ts';
 import { isReleaseDryRun, isReleaseInput } from '../shared/release.ts';
 import { announceRelease } from '../shared/release-outcome.ts';
-import { finishReleaseRecord, getReleaseRecord, unplannedReleaseRecord } from '../shared/release-records.ts';
 import { pipelineConfig } from '../shared/runtime-config.ts';
 import { finishDeployment } from '../shared/telemetry/finish.ts';
 import { ScheduledEventSchema, type SweepResult, sweep } from './sweep.ts';

@@ -25,13 +25,15 @@
  * execution back for the same name and input). A free lock lets the queued
  * image start, as after any end.
  */
+
 import { DescribeExecutionCommand, ExecutionDoesNotExist } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import * as clients from '../shared/clients.ts';
-import { getRecord, readLock } from '../shared/deployments.ts';
 import { ContractViolationError } from '../shared/errors.ts';
+import { readLock } from '../shared/lock/table.ts';
 import { logger } from '../shared/logger.ts';
 import { type DrainResult, startQueued } from '../shared/queue.ts';
+import { getRecord } from '../shared/records/deployment.ts';
 import { formatIssues } from '../shared/zod-format.ts';
 
 /** The event an EventBridge schedule rule sends its target. */
@@ -57,9 +59,6 @@ export interface EndedExecution {
   readonly input: string | null;
   readonly startDate: number;
 }
-
-/** What the fields the sweep reads of a lock item must be (lambdas/shared/deployments.ts LockItem). */
-const HeldLockSchema = z.object({ deploymentId: z.string().min(1), executionArn: z.string().startsWith('arn:') });
 
 const DescribedExecutionSchema = z.object({
   executionArn: z.string(),
@@ -112,15 +111,13 @@ async function sweepService(
   ended: (execution: EndedExecution) => Promise<unknown>,
   closed: Map<string, unknown>,
 ): Promise<SweepResult> {
-  const item = await readLock(service);
-  if (!item) {
+  // A lock item that is not what baton writes stops here (ContractViolationError naming the field): the sweep of that service fails.
+  const holder = await readLock(service);
+  if (!holder) {
     // Nothing holds the service: the queued image starts, checked against what its holder put live.
     const queue = await startQueued(service, stateMachineArn, (entry) => getRecord(entry.behind));
     return queue.action === 'empty' ? { service, action: 'free' } : { service, action: 'free', queue };
   }
-  const parsed = HeldLockSchema.safeParse(item);
-  if (!parsed.success) throw new ContractViolationError(`lock of ${service} is malformed: ${formatIssues(parsed.error)}`);
-  const holder = parsed.data;
   // What is logged from here on is about the holder's deployment.
   logger.appendKeys({ deploymentId: holder.deploymentId, executionArn: holder.executionArn });
   const execution = await describe(holder.executionArn);

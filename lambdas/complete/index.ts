@@ -5,16 +5,19 @@
  * if production traffic is no longer fully on the new one, or if the new one
  * fails a gate: the old colour still runs, so the rollback has a way back.
  */
+
 import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { readWeights } from '../shared/aws/listener.ts';
 import * as clients from '../shared/clients.ts';
 import { type DeploymentState, DeploymentStateSchema } from '../shared/contract.ts';
-import { lockHolderOf, releaseLock } from '../shared/deployments.ts';
+import { classify } from '../shared/error-classification.ts';
 import { ContractViolationError, GateFailedError } from '../shared/errors.ts';
 import { gateFailures } from '../shared/gates.ts';
+import { lockHolderOf } from '../shared/lock/holder.ts';
+import { releaseLock } from '../shared/lock/table.ts';
 import { logger } from '../shared/logger.ts';
 import { recordBase } from '../shared/outcome.ts';
-import { classify, definePhase } from '../shared/phase.ts';
+import { definePhase } from '../shared/phase.ts';
 import { finishDeployment } from '../shared/telemetry/finish.ts';
 
 const describe = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));

@@ -9,21 +9,24 @@
  *   service's own record says ROLLED_BACK); the release names the cause.
  * - succeeded: every service completed (each record says SUCCEEDED).
  */
+
 import { z } from 'zod';
 import { CaughtErrorSchema, type TerminalStatus } from '../shared/contract.ts';
-import { getRecord, ownedBy, releaseLock, TERMINAL_STATUSES } from '../shared/deployments.ts';
 import { ContractViolationError } from '../shared/errors.ts';
+import { releaseLock } from '../shared/lock/table.ts';
 import { logger } from '../shared/logger.ts';
 import { definePhase } from '../shared/phase.ts';
-import { isReleaseDryRun } from '../shared/release.ts';
-import { announceRelease, describeCause, describeServices, releaseCause } from '../shared/release-outcome.ts';
+import { getRecord, TERMINAL_STATUSES } from '../shared/records/deployment.ts';
 import {
   finishReleaseRecord,
   getReleaseRecord,
   type ReleaseCause,
   type ReleaseRecord,
   unplannedReleaseRecord,
-} from '../shared/release-records.ts';
+} from '../shared/records/release.ts';
+import { ownedBy } from '../shared/records/table.ts';
+import { isReleaseDryRun } from '../shared/release.ts';
+import { announceRelease, describeCause, describeServices, releaseCause } from '../shared/release-outcome.ts';
 import { finishDeployment } from '../shared/telemetry/finish.ts';
 
 export const FinishReleaseInputSchema = z.object({

@@ -7,14 +7,18 @@
 import { imageRefOf, pushTimes } from '../shared/aws/images.ts';
 import type { ServiceConfig } from '../shared/config-schema.ts';
 import { type DeploymentRequest, type DeploymentState, ExecutionEnvelopeSchema } from '../shared/contract.ts';
-import { describeHolder, describeRef, lockFor, startState } from '../shared/deployment-start.ts';
-import { createRecord, getRecord, type LockItem, nameReused, ownedBy } from '../shared/deployments.ts';
+import { startState } from '../shared/deployment-start.ts';
 import { DeploymentLockedError, DuplicateTriggerError, SupersededError, UnknownServiceError } from '../shared/errors.ts';
-import { takeLock } from '../shared/lock-holder.ts';
+import { describeHolder, describeRef, lockFor } from '../shared/lock/holder.ts';
+import type { LockItem } from '../shared/lock/table.ts';
+import { takeLock } from '../shared/lock/takeover.ts';
 import { logger } from '../shared/logger.ts';
 import { recordBase } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
 import { QUEUEING_TRIGGERS, queueBehind } from '../shared/queue.ts';
+import { createRecord } from '../shared/records/deployment.ts';
+import { recordKey } from '../shared/records/keys.ts';
+import { nameReused, ownedBy, readOwnership } from '../shared/records/table.ts';
 import { parseRequest } from '../shared/request.ts';
 import { pipelineConfig } from '../shared/runtime-config.ts';
 
@@ -36,7 +40,7 @@ export const handler = definePhase('initialize', ExecutionEnvelopeSchema, async 
 
   // A name Step Functions freed (90 days after its execution closed) may still be the id of a kept record: refused
   // before anything is touched, so neither the record nor the lock of that deployment changes.
-  const existing = await getRecord(state.deploymentId);
+  const existing = await readOwnership('deployment', state.deploymentId, recordKey(state.deploymentId));
   if (existing && !ownedBy(existing, state)) throw nameReused('deployment', state.deploymentId, existing);
   const lock = lockFor(state);
   const taken = await takeLock(lock);
@@ -65,7 +69,7 @@ export const handler = definePhase('initialize', ExecutionEnvelopeSchema, async 
 async function refuse(
   service: ServiceConfig,
   request: DeploymentRequest,
-  lock: Omit<LockItem, 'pk' | 'sk'>,
+  lock: LockItem,
   holder: LockItem,
   why: string | undefined,
 ): Promise<never> {

@@ -7,15 +7,19 @@
  * other: whichever reaches their first common service first proceeds.
  * Writes the release record and one deployment record per service.
  */
+
 import type { ServiceConfig } from '../shared/config-schema.ts';
 import { type DeploymentRequest, type DeploymentState, ExecutionEnvelopeSchema } from '../shared/contract.ts';
-import { describeHolder, lockFor, startState } from '../shared/deployment-start.ts';
-import { createRecord, lockHolderOf, releaseLock } from '../shared/deployments.ts';
+import { startState } from '../shared/deployment-start.ts';
 import { DeploymentLockedError } from '../shared/errors.ts';
-import { takeLock } from '../shared/lock-holder.ts';
+import { describeHolder, lockFor, lockHolderOf } from '../shared/lock/holder.ts';
+import { releaseLock } from '../shared/lock/table.ts';
+import { takeLock } from '../shared/lock/takeover.ts';
 import { logger } from '../shared/logger.ts';
 import { recordBase } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
+import { createRecord } from '../shared/records/deployment.ts';
+import { createReleaseRecord, type ReleaseServiceEntry } from '../shared/records/release.ts';
 import {
   formatOrder,
   parseReleaseRequest,
@@ -25,7 +29,6 @@ import {
   serviceDeploymentId,
   togetherStrategy,
 } from '../shared/release.ts';
-import { createReleaseRecord, type ReleaseServiceEntry } from '../shared/release-records.ts';
 import { pipelineConfig } from '../shared/runtime-config.ts';
 
 export const handler = definePhase(

@@ -4,6 +4,7 @@
  * pinned to the validated secret version. Nothing else of the task changes.
  * A rollback reuses the earlier release's task definition as it is.
  */
+
 import {
   ClientException,
   type ContainerDefinition,
@@ -16,11 +17,11 @@ import {
 } from '@aws-sdk/client-ecs';
 import * as clients from '../shared/clients.ts';
 import { type DeploymentState, DeploymentStateSchema, type SecretPin } from '../shared/contract.ts';
-import { annotateRecord } from '../shared/deployments.ts';
 import { ContractViolationError, TaskDefinitionRegistrationError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
-import { releaseOf, resumePoint } from '../shared/outcome.ts';
+import { resumePoint, revisionOf } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
+import { annotateRecord } from '../shared/records/deployment.ts';
 import { pinnedValueFrom, secretRefs } from '../shared/secret-refs.ts';
 
 export const DEPLOYMENT_TAG = 'baton:deployment-id';
@@ -139,8 +140,8 @@ async function prepared(state: DeploymentState, taskDefinition: Registered): Pro
   };
   await annotateRecord(state.deploymentId, state, {
     newTaskDefinitionArn: next.release?.taskDefinitionArn ?? '',
-    previousRelease: releaseOf(next, 'previous'),
-    newRelease: releaseOf(next, 'new'),
+    previousRelease: revisionOf(next, 'previous'),
+    newRelease: revisionOf(next, 'new'),
     ...(state.configDiff ? { configDiff: state.configDiff } : {}),
     ...(state.restore ? { restores: state.restore.deploymentId } : {}),
     resume: resumePoint(next),

@@ -4,15 +4,18 @@
  * Releases the lock of a rejected execution if, and only if, it holds it; a
  * failed rollback keeps it (the execution goes on retrying the rollback).
  */
+
 import { z } from 'zod';
 import { STATE_NAMES as S } from '../../lib/constructs/state-names.ts';
 import { CaughtErrorSchema, DeploymentRequestFields, type TerminalStatus } from '../shared/contract.ts';
-import { type DeploymentRecord, releaseLock } from '../shared/deployments.ts';
+import { REJECTION_STATUS } from '../shared/error-classification.ts';
 import { ContractViolationError, OUTCOME_ERRORS } from '../shared/errors.ts';
+import { releaseLock } from '../shared/lock/table.ts';
 import { logger } from '../shared/logger.ts';
-import { describeCaught, REJECTION_STATUS } from '../shared/outcome.ts';
+import { describeCaught } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
-import { noteReleaseCause } from '../shared/release-records.ts';
+import type { DeploymentRecord } from '../shared/records/deployment.ts';
+import { noteReleaseCause } from '../shared/records/release.ts';
 import { finishDeployment } from '../shared/telemetry/finish.ts';
 import { recordPhaseRun } from '../shared/telemetry/phase-runs.ts';
 import { nowIso } from '../shared/time.ts';

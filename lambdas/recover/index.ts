@@ -7,14 +7,17 @@
  * recovered (anyone can start an execution with this input); one stopped
  * before it changed anything is closed REJECTED, naming the state.
  */
+
 import { z } from 'zod';
 import { type DeploymentState, ExecutionEnvelopeSchema } from '../shared/contract.ts';
-import { type DeploymentRecord, getRecord, releaseLock, TERMINAL_STATUSES, transferLock } from '../shared/deployments.ts';
+import { REJECTION_STATUS } from '../shared/error-classification.ts';
 import { ContractViolationError, InvalidInputError, RecoveryRefusedError } from '../shared/errors.ts';
 import { ENDED_STATUSES, type ExecutionEnd, executionEnd, executionStatus, STATES_BEFORE_ANY_CHANGE } from '../shared/execution-end.ts';
+import { releaseLock, transferLock } from '../shared/lock/table.ts';
 import { logger } from '../shared/logger.ts';
-import { describeCaught, REJECTION_STATUS, stateFromRecord } from '../shared/outcome.ts';
+import { describeCaught, stateFromRecord } from '../shared/outcome.ts';
 import { definePhase, LOCK_HOLDING_PHASES } from '../shared/phase.ts';
+import { type DeploymentRecord, getRecord, TERMINAL_STATUSES } from '../shared/records/deployment.ts';
 import { pipelineConfig } from '../shared/runtime-config.ts';
 import { finishDeployment } from '../shared/telemetry/finish.ts';
 import { formatIssues } from '../shared/zod-format.ts';

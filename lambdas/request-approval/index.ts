@@ -4,11 +4,12 @@
  * reject` find it; the execution waits until one of them answers or the
  * approval window (HeartbeatSeconds) closes, which rolls back.
  */
+
 import { z } from 'zod';
 import { DeploymentStateSchema } from '../shared/contract.ts';
-import { annotateRecord } from '../shared/deployments.ts';
 import { logger } from '../shared/logger.ts';
 import { definePhase } from '../shared/phase.ts';
+import { annotateRecord } from '../shared/records/deployment.ts';
 import { nowIso } from '../shared/time.ts';
 
 /** The longest approval window the config allows (approvalTimeoutSeconds), for when the stack did not say. */

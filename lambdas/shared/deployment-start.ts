@@ -1,12 +1,11 @@
 /**
  * How a deployment starts, for a single deployment (initialize) and for each
- * service of a release (plan release) alike: the state it begins with, and
- * the lock it takes.
+ * service of a release (plan release) alike: the state it begins with (the
+ * lock it takes is lock/holder.ts lockFor).
  */
 import { liveColourOf, readWeights } from './aws/listener.ts';
 import type { PipelineConfig, ServiceConfig } from './config-schema.ts';
 import { type DeploymentRequest, type DeploymentState, otherColour } from './contract.ts';
-import { LEASE_SECONDS, type LockItem } from './deployments.ts';
 import { InvalidInputError } from './errors.ts';
 import { requestStrategyProblem } from './history-budget.ts';
 import type { Strategy } from './strategy.ts';
@@ -58,29 +57,4 @@ export async function startState(
     approval: { required: request.approval ?? service.approval },
     warnings: [],
   };
-}
-
-/** The lock item a deployment takes: who holds it, for which image, and for how long without renewal. */
-export function lockFor(state: DeploymentState): Omit<LockItem, 'pk' | 'sk'> {
-  const { request } = state;
-  const imageRef = request.rollbackTo ? `rollback:${request.rollbackTo}` : (request.imageDigest ?? `tag:${request.imageTag ?? ''}`);
-  return {
-    service: state.service.name,
-    deploymentId: state.deploymentId,
-    executionArn: state.executionArn,
-    imageRef,
-    acquiredAt: state.startedAt,
-    leaseExpiresAt: Math.floor(Date.now() / 1000) + LEASE_SECONDS,
-    ...(state.releaseId ? { release: state.releaseId } : {}),
-  };
-}
-
-export function describeRef(imageRef: string): string {
-  if (imageRef.startsWith('rollback:')) return `a rollback to ${imageRef.slice('rollback:'.length)}`;
-  return imageRef.startsWith('tag:') ? `image tag ${imageRef.slice(4)}` : `image ${imageRef}`;
-}
-
-/** A lock holder as an operator needs it named: deployment, release, image, since when, which execution. */
-export function describeHolder(holder: LockItem): string {
-  return `deployment ${holder.deploymentId}${holder.release ? ` of release ${holder.release}` : ''} (${describeRef(holder.imageRef)}, since ${holder.acquiredAt}, execution ${holder.executionArn})`;
 }

@@ -3,17 +3,10 @@
  * record: status, reason and evidence.
  */
 import type { ServiceConfig } from './config-schema.ts';
-import { type CaughtError, type DeploymentState, DeploymentStateSchema, type TerminalStatus } from './contract.ts';
-import type { DeploymentRecord, ReleaseRecord } from './deployments.ts';
+import { type CaughtError, type DeploymentState, DeploymentStateSchema } from './contract.ts';
 import { ContractViolationError } from './errors.ts';
+import type { DeploymentRecord, Revision } from './records/deployment.ts';
 import { formatIssues } from './zod-format.ts';
-
-/** Rejections that are not failures: the trigger was redundant or out of date. */
-export const REJECTION_STATUS: Readonly<Record<string, TerminalStatus>> = {
-  DuplicateTriggerError: 'DUPLICATE',
-  SupersededError: 'SUPERSEDED',
-  QueuedError: 'QUEUED',
-};
 
 /** Lambda puts `{"errorType","errorMessage","trace"}` in Cause; other sources put plain text. */
 export function describeCaught(error: CaughtError): { name: string; message: string } {
@@ -79,15 +72,19 @@ export function stateFromRecord(
   return state.data;
 }
 
-/** What ran before (the live colour) or what this deployment puts on the idle colour: image, task definition, secret versions. */
-export function releaseOf(state: DeploymentState, which: 'previous' | 'new'): ReleaseRecord | undefined {
+/** The revision that ran before (the live colour), or the one this deployment puts on the idle colour. */
+export function revisionOf(state: DeploymentState, which: 'previous' | 'new'): Revision | undefined {
   if (which === 'previous') {
     const { previous } = state;
     return previous ? { image: previous.image, taskDefinitionArn: previous.taskDefinitionArn, secrets: previous.secrets } : undefined;
   }
-  const { image, release } = state;
+  // The state's `release` field is the new revision's task definition and secrets (its name predates the word).
+  const { image, release: revision } = state;
   if (!image) return undefined;
-  return { image: image.uri, ...(release ? { taskDefinitionArn: release.taskDefinitionArn, secrets: release.secrets } : { secrets: [] }) };
+  return {
+    image: image.uri,
+    ...(revision ? { taskDefinitionArn: revision.taskDefinitionArn, secrets: revision.secrets } : { secrets: [] }),
+  };
 }
 
 export function recordBase(state: DeploymentState): DeploymentRecord {
@@ -109,8 +106,8 @@ export function recordBase(state: DeploymentState): DeploymentRecord {
     previousTaskDefinitionArn: state.previous?.taskDefinitionArn,
     newTaskDefinitionArn: state.release?.taskDefinitionArn,
     secretVersionId: state.secret?.versionId,
-    previousRelease: releaseOf(state, 'previous'),
-    newRelease: releaseOf(state, 'new'),
+    previousRelease: revisionOf(state, 'previous'),
+    newRelease: revisionOf(state, 'new'),
     configDiff: state.configDiff,
     restores: state.restore?.deploymentId ?? state.request.rollbackTo,
     release: state.releaseId,

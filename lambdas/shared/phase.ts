@@ -1,13 +1,15 @@
 /**
  * The wrapper every phase handler is built with: parse the payload with its
- * zod schema, put deployment id, service and phase on every log line, and
- * turn transient AWS failures into TransientAwsError, the one name the state
+ * zod schema, put deployment id, service and phase on every log line, check
+ * and keep the lock (lock/lease.ts), and turn transient AWS failures into
+ * TransientAwsError (error-classification.ts), the one name the state
  * machine retries with backoff.
  */
 import type { z } from 'zod';
 import type { PhaseName } from './config-schema.ts';
-import { LEASE_SECONDS, lockHolderOf, readLock, renewLease } from './deployments.ts';
-import { BatonError, ContractViolationError, LockLostError, TransientAwsError } from './errors.ts';
+import { classify } from './error-classification.ts';
+import { ContractViolationError, TransientAwsError } from './errors.ts';
+import { assertLockHeld, keepLease, type LeasedDeployment } from './lock/lease.ts';
 import { logger } from './logger.ts';
 import { PHASE_EVENT, publishEvent } from './telemetry/events.ts';
 import { phaseFinished } from './telemetry/metrics.ts';
@@ -15,56 +17,6 @@ import { type PhaseResult, recordPhaseRun } from './telemetry/phase-runs.ts';
 import { nowIso } from './time.ts';
 import { tracer } from './tracer.ts';
 import { formatIssues } from './zod-format.ts';
-
-/** Error names (and HTTP statuses) AWS uses for "slow down" and "try again". */
-const TRANSIENT_NAMES = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'ThrottledException',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-  'RequestThrottled',
-  'RequestThrottledException',
-  'ProvisionedThroughputExceededException',
-  'LimitExceededException',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-  'InternalFailure',
-  'InternalError',
-  'InternalServerError',
-  'InternalServiceError',
-  'ServerException',
-  'TimeoutError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'ECONNRESET',
-  'ETIMEDOUT',
-]);
-
-interface AwsLikeError {
-  name?: unknown;
-  $fault?: unknown;
-  $metadata?: { httpStatusCode?: unknown };
-}
-
-export function isTransient(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const aws = error as Error & AwsLikeError;
-  if (TRANSIENT_NAMES.has(error.name)) return true;
-  const status = aws.$metadata?.httpStatusCode;
-  return aws.$fault === 'server' || status === 429 || (typeof status === 'number' && status >= 500);
-}
-
-/** Keeps named errors as they are, wraps transient AWS errors, leaves the rest (their name is the AWS error code). */
-export function classify(error: unknown): unknown {
-  if (error instanceof BatonError) return error;
-  if (isTransient(error)) {
-    const name = error instanceof Error ? error.name : 'Error';
-    const message = error instanceof Error ? error.message : String(error);
-    return new TransientAwsError(`${name}: ${message}`, { cause: error });
-  }
-  return error;
-}
 
 export interface PhaseContext {
   readonly phase: PhaseName;
@@ -205,14 +157,10 @@ function openTrace(phase: PhaseName, deployment: DeploymentRef | undefined): { a
   };
 }
 
-export interface DeploymentRef {
-  readonly deploymentId: string;
-  readonly executionArn: string;
-  /** The execution that holds the lock, when not executionArn (a recovery): see DeploymentState.heldBy. */
-  readonly heldBy?: string;
+/** The deployment an input belongs to: the lock's view of it (heldBy: see DeploymentState.heldBy), and the record's. */
+export interface DeploymentRef extends LeasedDeployment {
   /** When the execution that owns the record started: with executionArn, who may write the record. */
   readonly startedAt?: string;
-  readonly service: string | undefined;
   readonly dryRun?: boolean;
 }
 
@@ -248,35 +196,10 @@ export function deploymentOf(input: unknown): DeploymentRef | undefined {
   return undefined;
 }
 
-export async function assertLockHeld(deployment: DeploymentRef, phase: PhaseName): Promise<void> {
-  if (!deployment.service) return;
-  if (await renewLease(deployment.service, lockHolderOf(deployment), LEASE_SECONDS, phase)) return;
-  const holder = await readLock(deployment.service);
-  throw new LockLostError(
-    `deployment ${deployment.deploymentId} no longer holds the lock of ${deployment.service} (${
-      holder ? `deployment ${holder.deploymentId} holds it` : 'nobody holds it'
-    }); ${phase} changes nothing`,
-  );
-}
-
 /** The seconds of the Wait state that follows, which the phase sets in `wait.seconds`. */
 function waitAhead(result: unknown): number {
   const seconds = (result as { wait?: { seconds?: unknown } } | null)?.wait?.seconds;
   return typeof seconds === 'number' ? seconds : 0;
-}
-
-/**
- * A live execution keeps its lock: every phase extends the lease past the
- * wait ahead. Only the holder can (the write is conditional), so a phase of a
- * deployment that holds no lock (a duplicate, a released lock) changes nothing.
- */
-export async function keepLease(deployment: DeploymentRef, phase: PhaseName, extraSeconds: number): Promise<void> {
-  if (!deployment.service) return;
-  try {
-    await renewLease(deployment.service, lockHolderOf(deployment), LEASE_SECONDS + extraSeconds, phase);
-  } catch (error) {
-    logger.warn('lease not renewed', { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
-  }
 }
 
 /**

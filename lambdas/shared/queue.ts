@@ -1,8 +1,7 @@
 /**
  * The per-service queue of the newest image that arrived while another
- * deployment held the lock.
- *
- *   QUEUE#<service> / QUEUE   one entry per service: the request to start next
+ * deployment held the lock: one entry per service, the request to start next
+ * (records/queue-entry.ts).
  *
  * Initialize writes the entry when an ECR push (or a `baton deploy`) of an
  * image newer than the lock holder's finds the lock held; that execution then
@@ -26,85 +25,18 @@
  * queued image starts when that recovery ends.
  */
 import { ExecutionAlreadyExists, ExecutionDoesNotExist, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
 import { type ImageRef, imageRefOf, olderThan } from './aws/images.ts';
 import * as clients from './clients.ts';
 import type { ServiceConfig } from './config-schema.ts';
-import { type DeploymentRequest, DeploymentRequestSchema } from './contract.ts';
-import { describeHolder, describeRef } from './deployment-start.ts';
-import { annotateRecord, conditionally, type DeploymentRecord, getRecord, type LockItem, readLock, tableName } from './deployments.ts';
-import { ContractViolationError, DuplicateTriggerError, QueuedError, SupersededError } from './errors.ts';
+import type { DeploymentRequest } from './contract.ts';
+import { DuplicateTriggerError, QueuedError, SupersededError } from './errors.ts';
+import { describeHolder, describeRef } from './lock/holder.ts';
+import { type LockItem, readLock } from './lock/table.ts';
 import { logger } from './logger.ts';
+import { annotateRecord, type DeploymentRecord, getRecord } from './records/deployment.ts';
+import { consumeQueued, enqueue, type QueueEntry, readQueued } from './records/queue-entry.ts';
+import { conditionally } from './records/table.ts';
 import { finishDeployment } from './telemetry/finish.ts';
-import { formatIssues } from './zod-format.ts';
-
-export const QUEUE_SK = 'QUEUE' as const;
-export const queueKey = (service: string): { pk: string; sk: typeof QUEUE_SK } => ({ pk: `QUEUE#${service}`, sk: QUEUE_SK });
-
-export const QueueEntrySchema = z.object({
-  pk: z.string(),
-  sk: z.literal(QUEUE_SK),
-  service: z.string(),
-  /** The execution (deployment id) that queued the image; it ended QUEUED. */
-  deploymentId: z.string(),
-  executionArn: z.string(),
-  /** What to start: the queuing execution's request. */
-  request: DeploymentRequestSchema,
-  /** The service's ECR repository, where the push times are read. */
-  repositoryName: z.string(),
-  /** The image, as a lock names it (digest, or tag:<tag>). */
-  imageRef: z.string(),
-  /** ECR push time, epoch ms: the latest push wins the entry. */
-  pushedAtMs: z.number().int(),
-  queuedAt: z.string(),
-  /** The deployment that held the lock when the image was queued. */
-  behind: z.string(),
-});
-export type QueueEntry = z.infer<typeof QueueEntrySchema>;
-
-/** Writes the entry unless a newer image is queued; returns that newer entry when it is. */
-export async function enqueue(entry: Omit<QueueEntry, 'pk' | 'sk'>): Promise<{ queued: true } | { queued: false; newer: QueueEntry }> {
-  const item: QueueEntry = { ...queueKey(entry.service), ...entry };
-  const written = await conditionally(() =>
-    clients.dynamo.send(
-      new PutCommand({
-        TableName: tableName(),
-        Item: item,
-        // The latest push wins: an image pushed before (or with) the queued one never replaces it.
-        ConditionExpression: 'attribute_not_exists(pk) OR pushedAtMs < :pushed',
-        ExpressionAttributeValues: { ':pushed': entry.pushedAtMs },
-      }),
-    ),
-  );
-  if (written) return { queued: true };
-  const newer = await readQueued(entry.service);
-  // Consumed between the write and the read: the queue is empty now, try once more.
-  if (!newer) return enqueue(entry);
-  return { queued: false, newer };
-}
-
-export async function readQueued(service: string): Promise<QueueEntry | undefined> {
-  const out = await clients.dynamo.send(new GetCommand({ TableName: tableName(), Key: queueKey(service), ConsistentRead: true }));
-  if (!out.Item) return undefined;
-  const parsed = QueueEntrySchema.safeParse(out.Item);
-  if (!parsed.success) throw new ContractViolationError(`queue entry of ${service} is malformed: ${formatIssues(parsed.error)}`);
-  return parsed.data;
-}
-
-/** Deletes exactly this entry (a newer one written meanwhile stays); returns whether it did. */
-export async function consumeQueued(entry: QueueEntry): Promise<boolean> {
-  return conditionally(() =>
-    clients.dynamo.send(
-      new DeleteCommand({
-        TableName: tableName(),
-        Key: queueKey(entry.service),
-        ConditionExpression: 'deploymentId = :queuedBy',
-        ExpressionAttributeValues: { ':queuedBy': entry.deploymentId },
-      }),
-    ),
-  );
-}
 
 /** Who may queue: an ECR push or `baton deploy`. A console start is refused while the lock is held, naming the holder. */
 export const QUEUEING_TRIGGERS: ReadonlySet<DeploymentRequest['trigger']> = new Set(['ecr', 'cli']);
@@ -118,7 +50,7 @@ export const QUEUEING_TRIGGERS: ReadonlySet<DeploymentRequest['trigger']> = new 
  */
 export async function queueBehind(
   service: ServiceConfig,
-  lock: Omit<LockItem, 'pk' | 'sk'>,
+  lock: LockItem,
   holder: LockItem,
   request: DeploymentRequest,
   pushed: Date,
@@ -188,7 +120,7 @@ export type DrainResult =
   | { readonly action: 'started'; readonly execution: string; readonly queuedFrom: string }
   | { readonly action: 'dropped'; readonly queuedFrom: string; readonly reason: string };
 
-/** The image a finished deployment put live, as ECR names it (the digest of its new release). */
+/** The image a finished deployment put live, as ECR names it (the digest of its new revision). */
 function wentLive(record: DeploymentRecord | undefined): ImageRef | undefined {
   if (record?.status !== 'SUCCEEDED') return undefined;
   const digest = record.newRelease?.image.split('@')[1] ?? record.imageDigest;

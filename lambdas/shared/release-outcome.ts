@@ -3,12 +3,13 @@
  * rollback (from the Catch), what the untouched services' records say, and
  * the announcement of the verdict.
  */
+
 import type { CaughtError } from './contract.ts';
 import { OUTCOME_ERRORS } from './errors.ts';
 import { executionConsoleUrl } from './names.ts';
 import { describeCaught } from './outcome.ts';
+import type { ReleaseCause, ReleaseRecord } from './records/release.ts';
 import { formatOrder } from './release.ts';
-import type { ReleaseCause, ReleaseRecord } from './release-records.ts';
 import { publishEvent, RELEASE_EVENT } from './telemetry/events.ts';
 import { releaseFinished } from './telemetry/metrics.ts';
 import { notifyOutcome } from './telemetry/notify.ts';

@@ -4,11 +4,13 @@
  * before any weight moves, so a failing gate stops the release with every
  * service still at the same step; the joint rollback then brings them back.
  */
+
 import { z } from 'zod';
 import { type DeploymentState, DeploymentStateSchema } from '../shared/contract.ts';
 import { ContractViolationError, GateFailedError } from '../shared/errors.ts';
+import { assertLockHeld, keepLease } from '../shared/lock/lease.ts';
 import { logger } from '../shared/logger.ts';
-import { assertLockHeld, definePhase, keepLease } from '../shared/phase.ts';
+import { definePhase } from '../shared/phase.ts';
 import { type ReleaseState, ReleaseStateSchema } from '../shared/release.ts';
 import { nowIso } from '../shared/time.ts';
 import { applyNextStep, checkTrafficGates, holdSeconds } from '../shared/traffic.ts';

@@ -9,16 +9,18 @@
  * Also the first state of a release recovery execution, which the backstop
  * starts when a release execution stopped without a verdict.
  */
+
 import { z } from 'zod';
 import { type CaughtError, CaughtErrorSchema, type DeploymentState, ExecutionEnvelopeSchema } from '../shared/contract.ts';
-import { type DeploymentRecord, getRecord, releaseLock, TERMINAL_STATUSES, transferLock } from '../shared/deployments.ts';
 import { ContractViolationError, InvalidInputError, RecoveryRefusedError } from '../shared/errors.ts';
 import { ENDED_STATUSES, executionStatus } from '../shared/execution-end.ts';
+import { releaseLock, transferLock } from '../shared/lock/table.ts';
 import { logger } from '../shared/logger.ts';
 import { stateFromRecord } from '../shared/outcome.ts';
 import { definePhase, LOCK_HOLDING_PHASES } from '../shared/phase.ts';
+import { type DeploymentRecord, getRecord, TERMINAL_STATUSES } from '../shared/records/deployment.ts';
+import { getReleaseRecord, noteReleaseCause, type ReleaseCause, type ReleaseRecord } from '../shared/records/release.ts';
 import { releaseCause, untouchedReason } from '../shared/release-outcome.ts';
-import { getReleaseRecord, noteReleaseCause, type ReleaseCause, type ReleaseRecord } from '../shared/release-records.ts';
 import { pipelineConfig } from '../shared/runtime-config.ts';
 import { finishDeployment } from '../shared/telemetry/finish.ts';
 import { formatIssues } from '../shared/zod-format.ts';

@@ -25,7 +25,6 @@ import {
   type SecretPin,
   type SecretRef,
 } from '../shared/contract.ts';
-import { getRecord } from '../shared/deployments.ts';
 import {
   AlarmFiringError,
   ContractViolationError,
@@ -37,6 +36,7 @@ import {
   SupersededError,
 } from '../shared/errors.ts';
 import { definePhase } from '../shared/phase.ts';
+import { getRecord } from '../shared/records/deployment.ts';
 import { secretRefs, versionsOf } from '../shared/secret-refs.ts';
 import { planSteps } from '../shared/strategy.ts';
 

@@ -1,16 +1,17 @@
 /**
  * The deployment table: per-service locks and one record per deployment
- * (key layout in lambdas/shared/deployments.ts). Point-in-time recovery is on
+ * (key layout in lambdas/shared/records/keys.ts). Point-in-time recovery is on
  * and the table is retained when the stack is updated or deleted: it is the
  * audit trail. Only the rollback of the create that made it deletes it (empty
  * then), so a failed first `cdk deploy` can simply be run again; a stack
  * deleted and installed again adopts the retained table with
  * `cdk deploy --import-existing-resources` (README, "Deploying for real").
  */
+
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { SERVICE_INDEX } from '../../lambdas/shared/deployments.ts';
+import { SERVICE_INDEX } from '../../lambdas/shared/records/keys.ts';
 
 export class DeploymentTable extends Construct {
   public readonly table: TableV2;

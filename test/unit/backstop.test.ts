@@ -15,6 +15,7 @@ import { handler, MAX_RECOVERY_ATTEMPTS, recoveryExecutionName } from '../../lam
 import { ContractViolationError } from '../../lambdas/shared/errors.ts';
 import { failure, isPhaseBookkeeping, isPhaseRun, rejectByDefault, updatedFields } from '../fixtures/aws.ts';
 import { rawExampleConfig, THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
+import { lockItem } from '../fixtures/items.ts';
 import { ACCOUNT, DEPLOYMENT_ID, EXECUTION_ARN, NEW_DIGEST, NEW_IMAGE_URI, NEW_TAG, NOW, REGION, STARTED_AT } from '../fixtures/state.ts';
 import { captureMetrics, type EmfLine, metricNames, spyOnLogger } from '../fixtures/telemetry.ts';
 
@@ -203,7 +204,7 @@ describe('backstop', () => {
     function givenLock(holder: string | undefined) {
       dynamoMock
         .on(GetCommand, { TableName: TABLE, Key: LOCK_KEY, ConsistentRead: true })
-        .resolves(holder ? { Item: { ...LOCK_KEY, service: 'web', deploymentId: holder } } : {});
+        .resolves(holder ? { Item: { ...LOCK_KEY, ...lockItem({ deploymentId: holder }) } } : {});
     }
 
     beforeEach(() => {
@@ -742,7 +743,10 @@ describe('backstop', () => {
       for (const service of ['api', 'worker', 'web']) {
         const key = { pk: `LOCK#${service}`, sk: 'LOCK' };
         dynamoMock.on(GetCommand, { TableName: TABLE, Key: key, ConsistentRead: true }).resolves({
-          Item: { ...key, service, deploymentId: `${RELEASE_ID}-${service}`, executionArn: executionArn(RELEASE_ID), release: RELEASE },
+          Item: {
+            ...key,
+            ...lockItem({ service, deploymentId: `${RELEASE_ID}-${service}`, executionArn: executionArn(RELEASE_ID), release: RELEASE }),
+          },
         });
       }
       sfnMock.on(DescribeExecutionCommand, { executionArn: executionArn(RELEASE_ID) }).resolves({

@@ -3,6 +3,7 @@
  * commands each subcommand sends, what it prints and its exit code. The
  * request helpers of cli/commands.ts and cli/release.ts are tested directly.
  */
+
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +29,7 @@ import { UsageError } from '../../cli/errors.ts';
 import { runBaton } from '../../cli/main.ts';
 import { releaseExecutionName } from '../../cli/release.ts';
 import type { DeploymentRequest, Plan } from '../../lambdas/shared/contract.ts';
-import type { ReleaseRecord } from '../../lambdas/shared/release-records.ts';
+import type { ReleaseRecord } from '../../lambdas/shared/records/release.ts';
 import { EXAMPLE_CONFIG_PATH, THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
 
 const sfnMock = mockClient(SFNClient);

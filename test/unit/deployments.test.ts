@@ -2,16 +2,8 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TerminalStatus } from '../../lambdas/shared/contract.ts';
-import {
-  acquireLock,
-  type DeploymentRecord,
-  finishRecord,
-  LEASE_SECONDS,
-  type LockItem,
-  reclaimLock,
-  renewLease,
-  transferLock,
-} from '../../lambdas/shared/deployments.ts';
+import { acquireLock, LEASE_SECONDS, type LockItem, reclaimLock, renewLease, transferLock } from '../../lambdas/shared/lock/table.ts';
+import { type DeploymentRecord, finishRecord } from '../../lambdas/shared/records/deployment.ts';
 import { conditionFailed, failure, rejectByDefault } from '../fixtures/aws.ts';
 import { DEPLOYMENT_ID, EXECUTION_ARN, NEW_TAG, NOW, STARTED_AT } from '../fixtures/state.ts';
 

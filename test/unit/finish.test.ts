@@ -4,7 +4,7 @@ import { DynamoDBDocumentClient, UpdateCommand, type UpdateCommandInput } from '
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type TerminalStatus, TerminalStatusSchema } from '../../lambdas/shared/contract.ts';
-import type { DeploymentRecord } from '../../lambdas/shared/deployments.ts';
+import type { DeploymentRecord } from '../../lambdas/shared/records/deployment.ts';
 import type { DeploymentEventDetail } from '../../lambdas/shared/telemetry/events.ts';
 import { finishDeployment } from '../../lambdas/shared/telemetry/finish.ts';
 import { summarize } from '../../lambdas/shared/telemetry/notify.ts';

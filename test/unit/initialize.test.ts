@@ -23,6 +23,7 @@ import {
 } from '../../lambdas/shared/errors.ts';
 import { conditionFailed, failure, listenerWith, rejectByDefault } from '../fixtures/aws.ts';
 import { rawExampleConfig } from '../fixtures/config.ts';
+import { recordItem } from '../fixtures/items.ts';
 import {
   DEPLOYMENT_ID,
   EXECUTION_ARN,
@@ -568,11 +569,16 @@ describe('initialize', () => {
       process.env.BATON_CONFIG = JSON.stringify(raw);
     }
 
-    function givenHolderStatus(status: string) {
+    /** The holder's record, written by the holder's own execution when it took the lock. */
+    function givenHolderStatus(status: string, executionArn: string) {
       dynamoMock
         .on(GetCommand, { TableName: TABLE, Key: { pk: `DEPLOYMENT#${HOLDER.deploymentId}`, sk: 'RECORD' }, ConsistentRead: true })
         .resolves({
-          Item: { pk: `DEPLOYMENT#${HOLDER.deploymentId}`, sk: 'RECORD', deploymentId: HOLDER.deploymentId, service: 'web', status },
+          Item: {
+            pk: `DEPLOYMENT#${HOLDER.deploymentId}`,
+            sk: 'RECORD',
+            ...recordItem({ deploymentId: HOLDER.deploymentId, executionArn, startedAt: HOLDER.acquiredAt, status }),
+          },
         });
     }
 
@@ -583,7 +589,7 @@ describe('initialize', () => {
       const holderExecution = `arn:aws:states:eu-west-1:123456789012:execution:baton-production:${HOLDER.deploymentId}`;
       givenHolder({ ...HOLDER, executionArn: holderExecution });
       givenExecution(holderExecution, 'RUNNING');
-      givenHolderStatus('ROLLBACK_FAILED');
+      givenHolderStatus('ROLLBACK_FAILED', holderExecution);
 
       // Act
       const error = await failure(handler(envelope(request)));
@@ -604,7 +610,7 @@ describe('initialize', () => {
       const holderExecution = `arn:aws:states:eu-west-1:123456789012:execution:baton-production:${HOLDER.deploymentId}`;
       givenHolder({ ...HOLDER, executionArn: holderExecution });
       givenExecution(holderExecution, 'RUNNING');
-      givenHolderStatus('IN_PROGRESS');
+      givenHolderStatus('IN_PROGRESS', holderExecution);
 
       // Act
       const error = await failure(handler(envelope(request)));
@@ -616,7 +622,12 @@ describe('initialize', () => {
       );
       expect(dynamoMock).toHaveReceivedCommandWith(UpdateCommand, {
         Key: { pk: `DEPLOYMENT#${HOLDER.deploymentId}`, sk: 'RECORD' },
-        ExpressionAttributeValues: { ':v0': `image tag ${NEW_TAG} (${EXECUTION_ARN})` },
+        // Only if the holder's execution still owns its record.
+        ExpressionAttributeValues: {
+          ':v0': `image tag ${NEW_TAG} (${EXECUTION_ARN})`,
+          ':owner': holderExecution,
+          ':started': HOLDER.acquiredAt,
+        },
       });
       expect(sfnMock).toHaveReceivedCommandExactlyOnceWith(StopExecutionCommand, { executionArn: holderExecution });
     });
@@ -694,7 +705,7 @@ describe('initialize', () => {
     function givenHolderRecord(status: string) {
       dynamoMock
         .on(GetCommand, { TableName: TABLE, Key: HOLDER_RECORD_KEY, ConsistentRead: true })
-        .resolves({ Item: { ...HOLDER_RECORD_KEY, deploymentId: HOLDER_ID, service: 'web', status } });
+        .resolves({ Item: { ...HOLDER_RECORD_KEY, ...recordItem({ deploymentId: HOLDER_ID, executionArn: HOLDER_ARN, status }) } });
     }
 
     function givenReclaim(outcome: 'succeeds' | 'loses the race') {

@@ -2,9 +2,10 @@ import { DescribeExecutionCommand, ExecutionDoesNotExist, type ExecutionStatus, 
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { LockItem } from '../../lambdas/shared/deployments.ts';
-import { inspectHolder } from '../../lambdas/shared/lock-holder.ts';
+import type { LockItem } from '../../lambdas/shared/lock/table.ts';
+import { inspectHolder } from '../../lambdas/shared/lock/takeover.ts';
 import { failure, rejectByDefault } from '../fixtures/aws.ts';
+import { recordItem } from '../fixtures/items.ts';
 import { EXECUTION_ARN, NOW } from '../fixtures/state.ts';
 
 const TABLE = 'baton-test-deployments';
@@ -14,7 +15,7 @@ const HOLDER_ARN = EXECUTION_ARN.replace(/:[^:]+$/, `:${HOLDER_ID}`);
 const HOLDER_RECORD_KEY = { pk: `DEPLOYMENT#${HOLDER_ID}`, sk: 'RECORD' };
 const BACKSTOP = 'the backstop closes that record (a recovery execution rolls it back if it has to) and frees the lock';
 
-function holder(fields: Partial<LockItem> = {}): LockItem {
+function holder(fields: Partial<LockItem> = {}): LockItem & { pk: string; sk: string } {
   return {
     pk: 'LOCK#web',
     sk: 'LOCK',
@@ -44,7 +45,9 @@ describe('inspectHolder', () => {
   function givenRecord(status: string | undefined) {
     dynamoMock
       .on(GetCommand, { TableName: TABLE, Key: HOLDER_RECORD_KEY, ConsistentRead: true })
-      .resolves(status ? { Item: { ...HOLDER_RECORD_KEY, deploymentId: HOLDER_ID, service: 'web', status } } : {});
+      .resolves(
+        status ? { Item: { ...HOLDER_RECORD_KEY, ...recordItem({ deploymentId: HOLDER_ID, executionArn: HOLDER_ARN, status }) } } : {},
+      );
   }
 
   beforeEach(() => {

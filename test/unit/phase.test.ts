@@ -6,9 +6,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { type DeploymentState, DeploymentStateSchema } from '../../lambdas/shared/contract.ts';
+import { classify, isTransient } from '../../lambdas/shared/error-classification.ts';
 import { ContractViolationError, GateFailedError, LockLostError, TransientAwsError } from '../../lambdas/shared/errors.ts';
-import { classify, definePhase, deploymentOf, isTransient, LOCK_HOLDING_PHASES } from '../../lambdas/shared/phase.ts';
+import { definePhase, deploymentOf, LOCK_HOLDING_PHASES } from '../../lambdas/shared/phase.ts';
 import { failure, isLeaseRenewal, isPhaseRun, rejectByDefault } from '../fixtures/aws.ts';
+import { lockItem } from '../fixtures/items.ts';
 import { DEPLOYMENT_ID, EXECUTION_ARN, initialState, isoAfter, NOW, STARTED_AT, stateAfter } from '../fixtures/state.ts';
 import { captureMetrics, type EmfLine, metricNames, spyOnLogger } from '../fixtures/telemetry.ts';
 
@@ -744,7 +746,7 @@ describe('definePhase lock check', () => {
   function givenLockOf(deploymentId: string | undefined): void {
     dynamoMock
       .on(GetCommand, { TableName: TABLE, Key: LOCK_KEY, ConsistentRead: true })
-      .resolves(deploymentId ? { Item: { ...LOCK_KEY, service: 'web', deploymentId } } : {});
+      .resolves(deploymentId ? { Item: { ...LOCK_KEY, ...lockItem({ deploymentId }) } } : {});
   }
 
   beforeEach(() => {

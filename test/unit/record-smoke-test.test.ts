@@ -12,6 +12,7 @@ import { handler, SMOKE_RETRY_SECONDS } from '../../lambdas/record-smoke-test/in
 import type { DeploymentState, SmokeRun } from '../../lambdas/shared/contract.ts';
 import { ContractViolationError, LockLostError, SmokeTestFailedError } from '../../lambdas/shared/errors.ts';
 import { failure, isLeaseRenewal, isPhaseRun, rejectByDefault } from '../fixtures/aws.ts';
+import { lockItem } from '../fixtures/items.ts';
 import { DEPLOYMENT_ID, EXECUTION_ARN, isoAfter, NOW, STARTED_AT, stateAfter, withTestListener } from '../fixtures/state.ts';
 
 const TABLE = 'baton-test-deployments';
@@ -224,7 +225,7 @@ describe('record smoke test', () => {
     dynamoMock.on(UpdateCommand, { TableName: TABLE, Key: LOCK_KEY }).rejects(conditionFailed);
     dynamoMock
       .on(GetCommand, { TableName: TABLE, Key: LOCK_KEY, ConsistentRead: true })
-      .resolves({ Item: { ...LOCK_KEY, service: 'web', deploymentId: 'web-20250304-103000-4c5d' } });
+      .resolves({ Item: { ...LOCK_KEY, ...lockItem({ deploymentId: 'web-20250304-103000-4c5d' }) } });
     givenEntry({ invocations: 1, result: 'failed' });
 
     // Act

@@ -21,6 +21,7 @@ import {
   targets,
   updatedFields,
 } from '../fixtures/aws.ts';
+import { lockItem, recordItem } from '../fixtures/items.ts';
 import {
   caughtLambdaError,
   DEPLOYMENT_ID,
@@ -89,11 +90,11 @@ describe('rollback', () => {
     // This deployment holds the service lock (the rollback checks before touching anything).
     dynamoMock
       .on(GetCommand, { TableName: TABLE, Key: LOCK_KEY })
-      .resolves({ Item: { ...LOCK_KEY, deploymentId: DEPLOYMENT_ID, executionArn: EXECUTION_ARN } });
+      .resolves({ Item: { ...LOCK_KEY, ...lockItem({ deploymentId: DEPLOYMENT_ID, executionArn: EXECUTION_ARN }) } });
     // The record has not ended (the rollback checks that Complete did not finish the deployment).
     dynamoMock
       .on(GetCommand, { TableName: TABLE, Key: RECORD_KEY })
-      .resolves({ Item: { ...RECORD_KEY, deploymentId: DEPLOYMENT_ID, service: 'web', status: 'IN_PROGRESS' } });
+      .resolves({ Item: { ...RECORD_KEY, ...recordItem({ deploymentId: DEPLOYMENT_ID, status: 'IN_PROGRESS' }) } });
   });
 
   describe('when Complete wrote SUCCEEDED and then failed (it timed out after the write)', () => {
@@ -106,6 +107,7 @@ describe('rollback', () => {
           status: 'SUCCEEDED',
           executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:baton-production:web-1',
           startedAt: NOW,
+          trigger: 'ecr',
           endedAt: isoAfter(NOW, 600),
           outcomeReason: 'v1.4.2 live on green (web-green) after a 300 s bake',
         },
@@ -388,12 +390,12 @@ describe('rollback', () => {
     function givenLockOf(deploymentId: string | undefined) {
       dynamoMock
         .on(GetCommand, { TableName: TABLE, Key: LOCK_KEY, ConsistentRead: true })
-        .resolves(deploymentId ? { Item: { ...LOCK_KEY, service: 'web', deploymentId, executionArn: EXECUTION_ARN } } : {});
+        .resolves(deploymentId ? { Item: { ...LOCK_KEY, ...lockItem({ deploymentId, executionArn: EXECUTION_ARN }) } } : {});
     }
 
     function givenRecord(status: string, outcomeReason?: string) {
       dynamoMock.on(GetCommand, { TableName: TABLE, Key: RECORD_KEY, ConsistentRead: true }).resolves({
-        Item: { ...RECORD_KEY, deploymentId: DEPLOYMENT_ID, service: 'web', status, ...(outcomeReason ? { outcomeReason } : {}) },
+        Item: { ...RECORD_KEY, ...recordItem({ deploymentId: DEPLOYMENT_ID, status, ...(outcomeReason ? { outcomeReason } : {}) }) },
       });
     }
 
@@ -428,7 +430,7 @@ describe('rollback', () => {
       const recoveryArn = `${EXECUTION_ARN}-recovery-1`;
       dynamoMock
         .on(GetCommand, { TableName: TABLE, Key: LOCK_KEY, ConsistentRead: true })
-        .resolves({ Item: { ...LOCK_KEY, service: 'web', deploymentId: DEPLOYMENT_ID, executionArn: recoveryArn } });
+        .resolves({ Item: { ...LOCK_KEY, ...lockItem({ deploymentId: DEPLOYMENT_ID, executionArn: recoveryArn }) } });
 
       // Act
       const state = await handler(bakeFailed());

@@ -27,6 +27,7 @@ import {
   targets,
 } from '../fixtures/aws.ts';
 import { THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
+import { lockItem } from '../fixtures/items.ts';
 import { ACCOUNT, isoAfter, NOW, REGION } from '../fixtures/state.ts';
 
 const RAW_CONFIG = readFileSync(THREE_SERVICES_CONFIG_PATH, 'utf8');
@@ -264,9 +265,9 @@ describe('shift together', () => {
   it('fails with LockLostError, checking no gate and moving nothing, when worker no longer holds its lock', async () => {
     // Arrange
     dynamoMock.on(UpdateCommand, { Key: { pk: 'LOCK#worker', sk: 'LOCK' } }).rejects(conditionFailed());
-    dynamoMock
-      .on(GetCommand, { Key: { pk: 'LOCK#worker', sk: 'LOCK' }, ConsistentRead: true })
-      .resolves({ Item: { pk: 'LOCK#worker', sk: 'LOCK', service: 'worker', deploymentId: 'worker-20250304-095500-9a1b' } });
+    dynamoMock.on(GetCommand, { Key: { pk: 'LOCK#worker', sk: 'LOCK' }, ConsistentRead: true }).resolves({
+      Item: { pk: 'LOCK#worker', sk: 'LOCK', ...lockItem({ service: 'worker', deploymentId: 'worker-20250304-095500-9a1b' }) },
+    });
 
     // Act
     const error = await failure(handler(release()));

@@ -2,8 +2,9 @@
  * Ending a deployment: the terminal record, then (only for the call that
  * ended it) the outcome metrics, the EventBridge event and the notification.
  */
-import { type DeploymentRecord, finishRecord } from '../deployments.ts';
+
 import { executionConsoleUrl } from '../names.ts';
+import { type DeploymentRecord, finishRecord } from '../records/deployment.ts';
 import { DEPLOYMENT_EVENT, type DeploymentEventDetail, publishEvent } from './events.ts';
 import { deploymentFinished } from './metrics.ts';
 import { notifyOutcome } from './notify.ts';

@@ -3,10 +3,12 @@
  * `phases.<phase>`: the first start, the last end, how many invocations
  * (polling loops and retries) and the latest result.
  */
+
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as clients from '../clients.ts';
-import { type RecordOwner, recordKey, tableName } from '../deployments.ts';
+import { recordKey, tableName } from '../records/keys.ts';
+import type { RecordOwner } from '../records/table.ts';
 
 export type PhaseResult = 'succeeded' | 'waiting' | 'failed';
 

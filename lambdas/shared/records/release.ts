@@ -1,82 +1,75 @@
 /**
- * The release record: one item per release in the deployment table, next to
- * the per-service records it links.
- *
- *   RELEASE#<releaseId> / RECORD
- *
- * Records carry gsi1pk = RELEASES, gsi1sk = <startedAt>#<id>, so releases
- * list newest first from the same `byService` index.
+ * The release record: one item per multi-service release in the deployment
+ * table (RELEASE#<releaseId> / RECORD, keys.ts), next to the per-service
+ * deployment records it links. Releases list newest first from the
+ * `byService` index under RELEASES.
  */
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import * as clients from './clients.ts';
-import {
-  createOwnRecord,
-  RECORD_RETENTION_DAYS,
-  RECORD_SK,
-  type RecordOwner,
-  type RecordStatus,
-  tableName,
-  writeOutcome,
-} from './deployments.ts';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import * as clients from '../clients.ts';
+import { indexKeys, RELEASES_INDEX_KEY, releaseKey, tableName } from './keys.ts';
+import { createOwnRecord, expiresAt, type RecordOwner, readItem, writeOutcome } from './table.ts';
 
-export const releaseKey = (releaseId: string) => ({ pk: `RELEASE#${releaseId}`, sk: RECORD_SK });
-/** The partition of the byService index that lists releases. */
-export const RELEASES_INDEX_KEY = 'RELEASES';
-
-export type ReleaseStatus = Extract<RecordStatus, 'IN_PROGRESS' | 'SUCCEEDED' | 'ROLLED_BACK' | 'ROLLBACK_FAILED' | 'REJECTED'>;
+const ReleaseStatusSchema = z.enum(['IN_PROGRESS', 'SUCCEEDED', 'ROLLED_BACK', 'ROLLBACK_FAILED', 'REJECTED']);
+export type ReleaseStatus = z.infer<typeof ReleaseStatusSchema>;
 
 /** One service of a release: its deployment (and record) and where it stood in the order. */
-export interface ReleaseServiceEntry {
-  readonly deploymentId: string;
-  readonly wave: number;
-  readonly imageTag?: string;
-  readonly imageDigest?: string;
-}
+const ReleaseServiceEntrySchema = z.object({
+  deploymentId: z.string(),
+  wave: z.number(),
+  imageTag: z.string().optional(),
+  imageDigest: z.string().optional(),
+});
+export type ReleaseServiceEntry = z.infer<typeof ReleaseServiceEntrySchema>;
 
 /** What triggered a joint rollback (or a rejection): the service, the state that failed and the error. */
-export interface ReleaseCause {
-  readonly service?: string;
-  readonly deploymentId?: string;
-  readonly failedPhase?: string;
-  readonly error: string;
-  readonly message: string;
-}
+const ReleaseCauseSchema = z.object({
+  service: z.string().optional(),
+  deploymentId: z.string().optional(),
+  failedPhase: z.string().optional(),
+  error: z.string(),
+  message: z.string(),
+});
+export type ReleaseCause = z.infer<typeof ReleaseCauseSchema>;
 
-export interface ReleaseRecord {
-  readonly releaseId: string;
+const ReleaseRecordSchema = z.object({
+  releaseId: z.string(),
   /** The release's own name from the input, e.g. "2026-11-22.1". */
-  readonly release: string;
-  readonly status: ReleaseStatus;
-  readonly executionArn: string;
-  readonly startedAt: string;
-  readonly trigger: string;
-  readonly requestedBy?: string;
-  readonly reason?: string;
-  readonly shift: string;
+  release: z.string(),
+  status: ReleaseStatusSchema,
+  executionArn: z.string(),
+  startedAt: z.string(),
+  trigger: z.string(),
+  requestedBy: z.string().optional(),
+  reason: z.string().optional(),
+  shift: z.string(),
   /** Service names wave by wave: the deploy order; a joint rollback goes in reverse. */
-  readonly waves: string[][];
-  readonly services: Record<string, ReleaseServiceEntry>;
-  readonly cause?: ReleaseCause;
+  waves: z.array(z.array(z.string())),
+  services: z.record(z.string(), ReleaseServiceEntrySchema),
+  cause: ReleaseCauseSchema.optional(),
   /** Services a joint rollback rolled back, in the order it did; and those it left untouched (never started). */
-  readonly rolledBack?: string[];
-  readonly untouched?: string[];
+  rolledBack: z.array(z.string()).optional(),
+  untouched: z.array(z.string()).optional(),
   /** Services the joint rollback is undoing (written when it starts). */
-  readonly rollingBack?: string[];
-  readonly outcomeReason?: string;
-  readonly endedAt?: string;
+  rollingBack: z.array(z.string()).optional(),
+  outcomeReason: z.string().optional(),
+  endedAt: z.string().optional(),
+});
+export type ReleaseRecord = z.infer<typeof ReleaseRecordSchema>;
+
+/** A release record as stored: the fields above, and whatever else is on the item (index keys, expiry). */
+export const StoredReleaseRecordSchema = ReleaseRecordSchema.loose();
+
+function releaseIndexKeys(record: ReleaseRecord): { gsi1pk: string; gsi1sk: string } {
+  return indexKeys(RELEASES_INDEX_KEY, record.startedAt, record.releaseId);
 }
 
 export async function createReleaseRecord(record: ReleaseRecord): Promise<void> {
-  await createOwnRecord(
-    releaseKey(record.releaseId),
-    { gsi1pk: RELEASES_INDEX_KEY, gsi1sk: `${record.startedAt}#${record.releaseId}`, ...record },
-    'release',
-  );
+  await createOwnRecord(releaseKey(record.releaseId), { ...releaseIndexKeys(record), ...record }, 'release');
 }
 
 export async function getReleaseRecord(releaseId: string): Promise<ReleaseRecord | undefined> {
-  const out = await clients.dynamo.send(new GetCommand({ TableName: tableName(), Key: releaseKey(releaseId), ConsistentRead: true }));
-  return out.Item as ReleaseRecord | undefined;
+  return readItem(StoredReleaseRecordSchema, `release record of ${releaseId}`, releaseKey(releaseId));
 }
 
 /**
@@ -118,15 +111,14 @@ export async function finishReleaseRecord(
   patch: { status: Exclude<ReleaseStatus, 'IN_PROGRESS'>; outcomeReason: string; cause?: ReleaseCause; rolledBack?: string[] },
 ): Promise<(ReleaseRecord & { endedAt: string }) | undefined> {
   const fields: Record<string, unknown> = {
-    gsi1pk: RELEASES_INDEX_KEY,
-    gsi1sk: `${base.startedAt}#${base.releaseId}`,
+    ...releaseIndexKeys(base),
     ...base,
     status: patch.status,
     outcomeReason: patch.outcomeReason,
     ...(patch.cause ? { cause: patch.cause } : {}),
     ...(patch.rolledBack ? { rolledBack: patch.rolledBack } : {}),
     endedAt: new Date().toISOString(),
-    expiresAt: Math.floor(Date.now() / 1000) + RECORD_RETENTION_DAYS * 86_400,
+    expiresAt: expiresAt(),
   };
   return writeOutcome<ReleaseRecord & { endedAt: string }>(releaseKey(base.releaseId), fields, patch.status);
 }

@@ -1,5 +1,5 @@
 /**
- * Whether the holder of a service lock is still at work. The lock names its
+ * The takeover policy: whether the holder of a service lock is still at work. The lock names its
  * execution, which is the authority: the holder is gone when that execution
  * ended (or no longer exists) and its deployment is closed (or never got a
  * record). An execution that ended with its record still open belongs to the
@@ -8,10 +8,11 @@
  * until an operator resolves it (`baton unlock`). The lease (renewed by every phase) tells a stuck execution
  * from a live one in the refusal message.
  */
-import { describeHolder } from './deployment-start.ts';
-import { acquireLock, getRecord, type LockItem, reclaimLock, TERMINAL_STATUSES } from './deployments.ts';
-import { ENDED_STATUSES, executionStatus } from './execution-end.ts';
-import { logger } from './logger.ts';
+import { ENDED_STATUSES, executionStatus } from '../execution-end.ts';
+import { logger } from '../logger.ts';
+import { getRecord, TERMINAL_STATUSES } from '../records/deployment.ts';
+import { describeHolder } from './holder.ts';
+import { acquireLock, type LockItem, reclaimLock } from './table.ts';
 
 export type HolderVerdict =
   | { readonly reclaimable: true; readonly why: string }
@@ -66,7 +67,7 @@ export type LockAttempt =
  * (taken over, with a warning naming it). Otherwise returns the live holder,
  * and why it is not taken over, for the caller to refuse in its own words.
  */
-export async function takeLock(lock: Omit<LockItem, 'pk' | 'sk'>): Promise<LockAttempt> {
+export async function takeLock(lock: LockItem): Promise<LockAttempt> {
   let result = await acquireLock(lock);
   // Released between the write and the read: the lock is free now.
   if (!result.acquired && !result.holder) result = await acquireLock(lock);

@@ -1,0 +1,136 @@
+/**
+ * The per-service lock item (LOCK#<service> / LOCK, records/keys.ts) and the
+ * conditional writes that take, keep, hand over and release it. Who may take
+ * a held lock over is takeover.ts; how a running function keeps it, lease.ts;
+ * the item a deployment takes and how a holder is named, holder.ts.
+ */
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import * as clients from '../clients.ts';
+import { lockKey, tableName } from '../records/keys.ts';
+import { conditionally, readItem } from '../records/table.ts';
+
+export const LockItemSchema = z.object({
+  service: z.string(),
+  deploymentId: z.string().min(1),
+  executionArn: z.string().startsWith('arn:'),
+  /** The image the holder deploys: digest if known, else tag:<tag> (rollback:<id> for a rollback). */
+  imageRef: z.string(),
+  acquiredAt: z.string(),
+  /** Epoch seconds; renewed by every function. A lapsed lease on a running execution marks it as stuck. */
+  leaseExpiresAt: z.number(),
+  /** The release the holder belongs to, when it is one service of a multi-service release. */
+  release: z.string().optional(),
+});
+/** A lock as its holder writes it (the key aside). */
+export type LockItem = z.infer<typeof LockItemSchema>;
+
+/**
+ * Seconds a lock's lease lasts without renewal. Every function renews it for
+ * this long plus the Wait ahead of it, so a live execution's lease never
+ * lapses; a lapsed lease on a running execution marks it as stuck.
+ */
+export const LEASE_SECONDS = 900;
+
+/** Who holds a lock: the deployment, and the execution working for it (its own, or the recovery it was transferred to). */
+export interface LockHolder {
+  readonly deploymentId: string;
+  readonly executionArn: string;
+}
+
+/** The service's lock as stored (with whatever else is on the item: renewedBy, reclaimedFrom); undefined when free. */
+export async function readLock(service: string): Promise<LockItem | undefined> {
+  return readItem(LockItemSchema.loose(), `lock of ${service}`, lockKey(service));
+}
+
+export type LockResult = { acquired: true } | { acquired: false; holder: LockItem | undefined };
+
+export async function acquireLock(lock: LockItem): Promise<LockResult> {
+  const written = await conditionally(() =>
+    clients.dynamo.send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: { ...lockKey(lock.service), ...lock },
+        // A held lock changes hands only through reclaimLock, after its holder's execution was found ended.
+        // The same deployment re-takes its lock only from the same execution (a retry, a redrive), never back
+        // from the recovery execution it was transferred to.
+        ConditionExpression: 'attribute_not_exists(pk) OR deploymentId = :me AND executionArn = :execution',
+        ExpressionAttributeValues: { ':me': lock.deploymentId, ':execution': lock.executionArn },
+      }),
+    ),
+  );
+  return written ? { acquired: true } : { acquired: false, holder: await readLock(lock.service) };
+}
+
+/** Extends the lease if, and only if, this deployment's execution still holds the lock; returns whether it did. */
+export async function renewLease(service: string, holder: LockHolder, seconds: number, phase: string): Promise<boolean> {
+  return conditionally(() =>
+    clients.dynamo.send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: lockKey(service),
+        UpdateExpression: 'SET leaseExpiresAt = :until, renewedAt = :now, renewedBy = :phase',
+        ConditionExpression: 'deploymentId = :me AND executionArn = :execution',
+        ExpressionAttributeValues: {
+          ':until': Math.floor(Date.now() / 1000) + seconds,
+          ':now': new Date().toISOString(),
+          ':phase': phase,
+          ':me': holder.deploymentId,
+          ':execution': holder.executionArn,
+        },
+      }),
+    ),
+  );
+}
+
+/** Points the lock at the execution now working for its deployment (a recovery execution). */
+export async function transferLock(service: string, deploymentId: string, executionArn: string): Promise<boolean> {
+  return conditionally(() =>
+    clients.dynamo.send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: lockKey(service),
+        UpdateExpression: 'SET executionArn = :arn, leaseExpiresAt = :until',
+        ConditionExpression: 'deploymentId = :me',
+        ExpressionAttributeValues: {
+          ':arn': executionArn,
+          ':until': Math.floor(Date.now() / 1000) + LEASE_SECONDS,
+          ':me': deploymentId,
+        },
+      }),
+    ),
+  );
+}
+
+/** Takes over a lock from a holder found dead; fails if the lock changed hands in the meantime. */
+export async function reclaimLock(lock: LockItem, holder: LockItem): Promise<boolean> {
+  return conditionally(() =>
+    clients.dynamo.send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: { ...lockKey(lock.service), ...lock, reclaimedFrom: holder.deploymentId },
+        // Exactly the lock item that was inspected: a renewal or a transfer in between makes this fail.
+        ConditionExpression: 'deploymentId = :holder AND executionArn = :holderExecution AND leaseExpiresAt = :holderLease',
+        ExpressionAttributeValues: {
+          ':holder': holder.deploymentId,
+          ':holderExecution': holder.executionArn,
+          ':holderLease': holder.leaseExpiresAt,
+        },
+      }),
+    ),
+  );
+}
+
+/** Releases the lock only if this deployment's execution holds it; returns whether it did. */
+export async function releaseLock(service: string, holder: LockHolder): Promise<boolean> {
+  return conditionally(() =>
+    clients.dynamo.send(
+      new DeleteCommand({
+        TableName: tableName(),
+        Key: lockKey(service),
+        ConditionExpression: 'deploymentId = :me AND executionArn = :execution',
+        ExpressionAttributeValues: { ':me': holder.deploymentId, ':execution': holder.executionArn },
+      }),
+    ),
+  );
+}

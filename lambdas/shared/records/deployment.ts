@@ -1,0 +1,114 @@
+/**
+ * The deployment record: one item per deployment (DEPLOYMENT#<id> / RECORD,
+ * keys.ts), created by its execution, annotated while it runs, ended once.
+ */
+import { z } from 'zod';
+import { ConfigDiffSchema, SecretRefSchema, type TerminalStatus, TerminalStatusSchema } from '../contract.ts';
+import { indexKeys, recordKey, serviceIndexKey } from './keys.ts';
+import { createOwnRecord, expiresAt, type RecordOwner, readItem, updateOwned, writeOutcome } from './table.ts';
+
+export const TERMINAL_STATUSES: ReadonlySet<string> = new Set<TerminalStatus>(TerminalStatusSchema.options);
+
+/**
+ * A revision: what one colour runs (image, task definition, secret
+ * versions). Stored in a deployment record under `previousRelease` and
+ * `newRelease` (attribute names older than the word).
+ */
+const RevisionSchema = z.object({
+  /** Image URI by digest. */
+  image: z.string(),
+  taskDefinitionArn: z.string().optional(),
+  secrets: z.array(SecretRefSchema),
+});
+export type Revision = z.infer<typeof RevisionSchema>;
+
+const DeploymentRecordSchema = z.object({
+  deploymentId: z.string(),
+  service: z.string(),
+  status: z.enum(['IN_PROGRESS', ...TerminalStatusSchema.options]),
+  executionArn: z.string(),
+  startedAt: z.string(),
+  trigger: z.string(),
+  requestedBy: z.string().optional(),
+  reason: z.string().optional(),
+  imageTag: z.string().optional(),
+  imageDigest: z.string().optional(),
+  strategy: z.string().optional(),
+  liveColour: z.string().optional(),
+  targetColour: z.string().optional(),
+  previousTaskDefinitionArn: z.string().optional(),
+  newTaskDefinitionArn: z.string().optional(),
+  secretVersionId: z.string().optional(),
+  /** The revision the live colour ran when the deployment started (stored as `previousRelease`). */
+  previousRelease: RevisionSchema.optional(),
+  /** The revision the deployment put on the other colour (stored as `newRelease`). */
+  newRelease: RevisionSchema.optional(),
+  /** App-config keys added, removed or changed between the two revisions (names only). */
+  configDiff: ConfigDiffSchema.optional(),
+  /** The task token `baton approve` sends back; only while the deployment waits for approval. */
+  approvalToken: z.string().optional(),
+  approvalRequestedAt: z.string().optional(),
+  awaitingApproval: z.boolean().optional(),
+  /** For a rollback: the deployment whose revision was redeployed. */
+  restores: z.string().optional(),
+  /** The release (its id) this deployment is part of, when it is one service of a multi-service release. */
+  release: z.string().optional(),
+  endedAt: z.string().optional(),
+  /** The state that failed, for deployments that did not succeed. */
+  failedPhase: z.string().optional(),
+  /** Why it ended: the error name and message for failures. */
+  outcomeReason: z.string().optional(),
+  evidence: z.array(z.string()).optional(),
+  warnings: z.array(z.string()).optional(),
+  /** For an image that waited in the service's queue: the execution that queued it (lambdas/shared/queue.ts). */
+  queuedFrom: z.string().optional(),
+  /** Set on a running deployment a newer image supersedes (onNewerImage "supersede"): that image and its execution. */
+  supersededBy: z.string().optional(),
+  /** JSON of what a recovery execution needs to roll this deployment back (see outcome.ts resumePoint). */
+  resume: z.string().optional(),
+});
+export type DeploymentRecord = z.infer<typeof DeploymentRecordSchema>;
+
+/** A record as stored: the fields above, and whatever else is on the item (phases, index keys, an operator's resolution). */
+export const StoredDeploymentRecordSchema = DeploymentRecordSchema.loose();
+
+export async function getRecord(deploymentId: string): Promise<z.infer<typeof StoredDeploymentRecordSchema> | undefined> {
+  return readItem(StoredDeploymentRecordSchema, `deployment record of ${deploymentId}`, recordKey(deploymentId));
+}
+
+function recordIndexKeys(record: DeploymentRecord): { gsi1pk: string; gsi1sk: string } {
+  return indexKeys(serviceIndexKey(record.service), record.startedAt, record.deploymentId);
+}
+
+export async function createRecord(record: DeploymentRecord): Promise<void> {
+  await createOwnRecord(recordKey(record.deploymentId), { ...recordIndexKeys(record), ...record }, 'deployment');
+}
+
+/**
+ * Writes the terminal status once: a record that already ended is left as it
+ * is, except that ROLLED_BACK replaces ROLLBACK_FAILED (a later rollback
+ * attempt got traffic back). An update, not a put, so fields written by
+ * earlier phases are kept. Returns the whole record when this call wrote the
+ * outcome, undefined otherwise, so each outcome is announced exactly once.
+ */
+export async function finishRecord(
+  base: DeploymentRecord,
+  patch: { status: TerminalStatus; outcomeReason: string; evidence?: string[]; warnings?: string[] },
+): Promise<(DeploymentRecord & { endedAt: string }) | undefined> {
+  const fields: Record<string, unknown> = {
+    ...recordIndexKeys(base),
+    ...base,
+    status: patch.status,
+    outcomeReason: patch.outcomeReason,
+    evidence: patch.evidence ?? [],
+    warnings: patch.warnings ?? [],
+    endedAt: new Date().toISOString(),
+    expiresAt: expiresAt(),
+  };
+  return writeOutcome<DeploymentRecord & { endedAt: string }>(recordKey(base.deploymentId), fields, patch.status);
+}
+
+/** Updates fields of an in-progress record (task definition ARNs, secret version), only if `owner` wrote it. */
+export async function annotateRecord(deploymentId: string, owner: RecordOwner, fields: Partial<DeploymentRecord>): Promise<void> {
+  await updateOwned(recordKey(deploymentId), owner, fields);
+}
