@@ -1,5 +1,5 @@
 /**
- * deploy: points the idle colour's ECS service at the release and scales it to
+ * deploy: points the idle colour's ECS service at the new revision and scales it to
  * the live colour's count. Absolute values, so a retry changes nothing more.
  */
 import {

@@ -1,8 +1,8 @@
 /**
- * prepare: registers the release's task definition for the idle colour: the
+ * prepare: registers the new revision's task definition for the idle colour: the
  * live task definition with the new image (by digest) and the app-config keys
  * pinned to the validated secret version. Nothing else of the task changes.
- * A rollback reuses the earlier release's task definition as it is.
+ * A rollback reuses the earlier revision's task definition as it is.
  */
 
 import {
@@ -26,7 +26,7 @@ import { pinnedValueFrom, secretRefs } from '../shared/secret-refs.ts';
 
 export const DEPLOYMENT_TAG = 'baton:deployment-id';
 
-export function withRelease(container: ContainerDefinition, imageUri: string, pin: SecretPin | undefined): ContainerDefinition {
+export function withRevision(container: ContainerDefinition, imageUri: string, pin: SecretPin | undefined): ContainerDefinition {
   if (!pin) return { ...container, image: imageUri };
   const managed = new Set(pin.keys);
   const keptSecrets: Secret[] = (container.secrets ?? []).filter((secret) => !managed.has(secret.name ?? ''));
@@ -78,7 +78,7 @@ export const handler = definePhase('prepare', DeploymentStateSchema, async (stat
   const source = live.taskDefinition;
   if (!source?.family) throw new ContractViolationError(`task definition ${previous.taskDefinitionArn} has no family`);
 
-  if (state.restore) return restoreRelease(state);
+  if (state.restore) return restoreRevision(state);
   checkRoles(source, service);
 
   const reused = await findEarlierRegistration(source.family, state.deploymentId, image.uri);
@@ -88,7 +88,7 @@ export const handler = definePhase('prepare', DeploymentStateSchema, async (stat
   }
 
   const containers = (source.containerDefinitions ?? []).map((container) =>
-    container.name === service.containerName ? withRelease(container, image.uri, state.secret) : container,
+    container.name === service.containerName ? withRevision(container, image.uri, state.secret) : container,
   );
   const registered = await register(registrationInput(source, containers, state.deploymentId));
   logger.info('task definition registered', {
@@ -131,7 +131,7 @@ async function register(input: RegisterTaskDefinitionCommandInput): Promise<Regi
   }
 }
 
-/** The state and record once the release's task definition exists. */
+/** The state and record once the new revision's task definition exists (the state's `release` field holds it). */
 async function prepared(state: DeploymentState, taskDefinition: Registered): Promise<DeploymentState> {
   const container = taskDefinition.containerDefinitions?.find((c) => c.name === state.service.containerName);
   const next: DeploymentState = {
@@ -150,14 +150,14 @@ async function prepared(state: DeploymentState, taskDefinition: Registered): Pro
 }
 
 /**
- * A rollback runs the earlier release's task definition itself while it is
+ * A rollback runs the earlier revision's task definition itself while it is
  * ACTIVE; a deregistered one (INACTIVE or DELETE_IN_PROGRESS cannot be
  * deployed) is registered again unchanged: same image digest, same pinned
  * secret versions.
  */
-async function restoreRelease(state: DeploymentState): Promise<DeploymentState> {
+async function restoreRevision(state: DeploymentState): Promise<DeploymentState> {
   const restore = state.restore;
-  if (!restore) throw new ContractViolationError('restoreRelease needs state.restore');
+  if (!restore) throw new ContractViolationError('restoreRevision needs state.restore');
   const out = await clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: restore.taskDefinitionArn }));
   const target = out.taskDefinition;
   if (!target?.family) throw new ContractViolationError(`task definition ${restore.taskDefinitionArn} has no family`);

@@ -56,7 +56,7 @@ export class ImageNotFoundError extends BatonError {}
 /** The app-config secret is missing, does not satisfy its key rules, or is encrypted with a key the config does not name. */
 export class SecretInvalidError extends BatonError {}
 
-/** A secret version a release pinned no longer exists (deleted, or no staging label left). */
+/** A secret version a revision pinned no longer exists (deleted, or no staging label left). */
 export class SecretVersionGoneError extends BatonError {}
 
 /**
@@ -70,13 +70,13 @@ export class ExecutionNameReusedError extends BatonError {}
 /** The deployment no longer holds its service lock (its record was closed, or the lock was taken over): it must change nothing. */
 export class LockLostError extends BatonError {}
 
-/** A newer image of the service is already live or deploying: this older one would move the release backwards. */
+/** A newer image of the service is already live or deploying: this older one would move the service backwards. */
 export class SupersededError extends BatonError {}
 
 /** A newer image found the lock held: it waits in the service's queue (lambdas/shared/queue.ts) and starts when the holder ends. */
 export class QueuedError extends BatonError {}
 
-/** The release a rollback asks for cannot be redeployed (unknown, another service, or did not succeed). */
+/** The revision a rollback asks for cannot be redeployed (unknown, another service, or did not succeed). */
 export class RollbackTargetError extends BatonError {}
 
 /** The ElastiCache replication group is not serving. */

@@ -1,7 +1,7 @@
 /**
  * Reading a container's `secrets` as (secret ARN, version, keys). ECS takes
  * `valueFrom` as `<secret ARN>[:<json key>:<version stage>:<version id>]`; a
- * release is exact only when every key names a version id.
+ * revision is exact only when every key names a version id.
  */
 import type { ContainerDefinition } from '@aws-sdk/client-ecs';
 import type { SecretPin, SecretRef } from './contract.ts';

@@ -178,13 +178,13 @@ export function liveImageRef(image: string, repositoryName: string): ImageRef | 
 interface RollbackTarget {
   readonly deploymentId: string;
   readonly taskDefinitionArn: string;
-  /** The image (by digest) of the release's container. */
+  /** The image (by digest) of the revision's container. */
   readonly image: string;
   readonly imageTag: string | undefined;
   readonly secrets: SecretRef[];
 }
 
-/** The release `rollbackTo` names, from its record and its task definition. */
+/** The revision `rollbackTo` names, from its record and its task definition. */
 async function rollbackTarget(state: DeploymentState): Promise<RollbackTarget> {
   const deploymentId = state.request.rollbackTo ?? '';
   const record = await getRecord(deploymentId);

@@ -152,7 +152,7 @@ export interface AppConfigCheck {
 
 /**
  * Pins the AWSCURRENT version, checks it against the key rules, and diffs it
- * against the version the live release pinned (if it pinned exactly one).
+ * against the version the live revision pinned (if it pinned exactly one).
  */
 export async function checkAppConfig(
   appConfig: NonNullable<ServiceConfig['appConfig']>,
@@ -203,7 +203,7 @@ export async function checkAppConfig(
   return { pin, diff: { secretArn, fromVersionId, toVersionId: versionId, ...keyDiff(before, values) } };
 }
 
-/** The app-config secret versions an older release pinned: each must still be there to redeploy it. */
+/** The app-config secret versions an older revision pinned: each must still be there to redeploy it. */
 export async function assertPinnedVersionsAvailable(secretArn: string, versionIds: readonly string[], release: string): Promise<void> {
   if (versionIds.length === 0) return;
   const stages = await versionStages(secretArn);

@@ -4,21 +4,27 @@
  * (polling loops and retries) and the latest result.
  */
 
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
 import * as clients from '../clients.ts';
+import { isConditionFailed } from '../error-classification.ts';
 import { recordKey, tableName } from '../records/keys.ts';
-import type { RecordOwner } from '../records/table.ts';
+import { parseItem, type RecordOwner } from '../records/table.ts';
 
-export type PhaseResult = 'succeeded' | 'waiting' | 'failed';
+const PhaseResultSchema = z.enum(['succeeded', 'waiting', 'failed']);
+export type PhaseResult = z.infer<typeof PhaseResultSchema>;
 
-export interface PhaseRun {
-  readonly startedAt: string;
-  readonly endedAt: string;
-  readonly invocations: number;
-  readonly result: PhaseResult;
-  readonly error?: string;
-}
+const PhaseRunSchema = z.object({
+  startedAt: z.string(),
+  endedAt: z.string(),
+  invocations: z.number(),
+  result: PhaseResultSchema,
+  error: z.string().optional(),
+});
+export type PhaseRun = z.infer<typeof PhaseRunSchema>;
+
+/** The part of the record the update returns (ALL_NEW) that this reads: the phase's entry. */
+const PhasesSchema = z.looseObject({ phases: z.record(z.string(), PhaseRunSchema).optional() });
 
 /**
  * Adds one invocation to the phase's entry and returns the entry as it is
@@ -58,9 +64,10 @@ export async function recordPhaseRun(
         ReturnValues: 'ALL_NEW',
       }),
     );
-    return (out.Attributes?.phases as Record<string, PhaseRun> | undefined)?.[phase];
+    const { Key } = key;
+    return parseItem(PhasesSchema, `deployment record of ${deploymentId}`, Key, out.Attributes ?? {}).phases?.[phase];
   } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    if (!isConditionFailed(error)) throw error;
   }
   // First invocation of this phase: add its entry, creating the map on a record that has none.
   const attempts = [
@@ -83,7 +90,7 @@ export async function recordPhaseRun(
       await clients.dynamo.send(new UpdateCommand({ ...key, ...attempt }));
       return entry;
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isConditionFailed(error)) throw error;
     }
   }
   return undefined;
