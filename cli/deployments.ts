@@ -4,13 +4,13 @@
  * is a ContractViolationError naming the item and the field).
  */
 
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { z } from 'zod';
 import { LockItemSchema } from '../lambdas/shared/lock/table.ts';
 import { type DeploymentRecord, StoredDeploymentRecordSchema } from '../lambdas/shared/records/deployment.ts';
-import { lockKey, recordKey, releaseKey, SERVICE_INDEX, serviceIndexKey, type TableKey } from '../lambdas/shared/records/keys.ts';
+import { lockKey, recordKey, releaseKey, SERVICE_INDEX, serviceIndexKey } from '../lambdas/shared/records/keys.ts';
 import { type ReleaseRecord, StoredReleaseRecordSchema } from '../lambdas/shared/records/release.ts';
-import { parseItem } from '../lambdas/shared/records/table.ts';
+import { parseItem, readItem } from '../lambdas/shared/records/table.ts';
 import type { CliContext } from './context.ts';
 
 /** A deployment record as the handlers write it. */
@@ -20,27 +20,17 @@ export type RecordItem = DeploymentRecord;
 const LockViewSchema = LockItemSchema.pick({ deploymentId: true, executionArn: true, imageRef: true, acquiredAt: true });
 export type LockItem = z.infer<typeof LockViewSchema>;
 
-async function readItem<Schema extends z.ZodType>(
-  ctx: CliContext,
-  schema: Schema,
-  what: string,
-  key: TableKey,
-): Promise<z.infer<Schema> | undefined> {
-  const out = await ctx.dynamo.send(new GetCommand({ TableName: ctx.tableName, Key: key, ConsistentRead: true }));
-  return out.Item ? parseItem(schema, what, key, out.Item) : undefined;
-}
-
 export async function readLock(ctx: CliContext, service: string): Promise<LockItem | undefined> {
-  return readItem(ctx, LockViewSchema, `lock of ${service}`, lockKey(service));
+  return readItem(LockViewSchema, `lock of ${service}`, lockKey(service), ctx);
 }
 
 export async function readRecord(ctx: CliContext, deploymentId: string): Promise<RecordItem | undefined> {
-  return readItem(ctx, StoredDeploymentRecordSchema, `deployment record of ${deploymentId}`, recordKey(deploymentId));
+  return readItem(StoredDeploymentRecordSchema, `deployment record of ${deploymentId}`, recordKey(deploymentId), ctx);
 }
 
 /** The record of a multi-service release (its id is the execution name). */
 export async function readReleaseRecord(ctx: CliContext, releaseId: string): Promise<ReleaseRecord | undefined> {
-  return readItem(ctx, StoredReleaseRecordSchema, `release record of ${releaseId}`, releaseKey(releaseId));
+  return readItem(StoredReleaseRecordSchema, `release record of ${releaseId}`, releaseKey(releaseId), ctx);
 }
 
 /** Newest first, from the byService index. */

@@ -4,7 +4,7 @@
  * record (created once by its execution, ended once). Every write is
  * conditional, so retries and redrives never double-apply.
  */
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import * as clients from '../clients.ts';
 import type { TerminalStatus } from '../contract.ts';
@@ -32,8 +32,7 @@ export async function conditionally(write: () => Promise<unknown>): Promise<bool
  * (`what`: "lock of web", "deployment record of <id>"): a malformed one (edited
  * by hand, or written by another version) stops the reader with a
  * ContractViolationError naming the item and the field, rather than flowing
- * on with a wrong shape. The CLI reads through its own client, so this takes
- * the item, not the key alone.
+ * on with a wrong shape.
  */
 export function parseItem<Schema extends z.ZodType>(schema: Schema, what: string, key: TableKey, item: unknown): z.infer<Schema> {
   const parsed = schema.safeParse(item);
@@ -45,13 +44,20 @@ export function parseItem<Schema extends z.ZodType>(schema: Schema, what: string
   return parsed.data;
 }
 
+/** Which client reads which table: the function's own by default; the CLI passes its context. */
+export interface TableAccess {
+  readonly dynamo: DynamoDBDocumentClient;
+  readonly tableName: string;
+}
+
 /** Reads one item (consistently) and parses it; undefined when there is none. */
 export async function readItem<Schema extends z.ZodType>(
   schema: Schema,
   what: string,
   key: TableKey,
+  table: TableAccess = { dynamo: clients.dynamo, tableName: tableName() },
 ): Promise<z.infer<Schema> | undefined> {
-  const out = await clients.dynamo.send(new GetCommand({ TableName: tableName(), Key: key, ConsistentRead: true }));
+  const out = await table.dynamo.send(new GetCommand({ TableName: table.tableName, Key: key, ConsistentRead: true }));
   return out.Item ? parseItem(schema, what, key, out.Item) : undefined;
 }
 
