@@ -43,7 +43,7 @@ export async function readLock(service: string): Promise<LockItem | undefined> {
   return readItem(LockItemSchema.loose(), `lock of ${service}`, lockKey(service));
 }
 
-export type LockResult = { acquired: true } | { acquired: false; holder: LockItem | undefined };
+type LockResult = { acquired: true } | { acquired: false; holder: LockItem | undefined };
 
 export async function acquireLock(lock: LockItem): Promise<LockResult> {
   const written = await conditionally(() =>

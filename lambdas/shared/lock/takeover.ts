@@ -14,7 +14,7 @@ import { getRecord, TERMINAL_STATUSES } from '../records/deployment.ts';
 import { describeHolder } from './holder.ts';
 import { acquireLock, type LockItem, reclaimLock } from './table.ts';
 
-export type HolderVerdict =
+type HolderVerdict =
   | { readonly reclaimable: true; readonly why: string }
   | { readonly reclaimable: false; readonly why: string | undefined; readonly rollbackFailed?: true };
 
@@ -49,7 +49,7 @@ export async function inspectHolder(holder: LockItem): Promise<HolderVerdict> {
   };
 }
 
-export type LockAttempt =
+type LockAttempt =
   | { readonly taken: true; readonly warning?: string }
   | {
       readonly taken: false;

@@ -11,7 +11,7 @@ import { indexKeys, RELEASES_INDEX_KEY, releaseKey, tableName } from './keys.ts'
 import { createOwnRecord, expiresAt, type RecordOwner, readItem, writeOutcome } from './table.ts';
 
 const ReleaseStatusSchema = z.enum(['IN_PROGRESS', 'SUCCEEDED', 'ROLLED_BACK', 'ROLLBACK_FAILED', 'REJECTED']);
-export type ReleaseStatus = z.infer<typeof ReleaseStatusSchema>;
+type ReleaseStatus = z.infer<typeof ReleaseStatusSchema>;
 
 /** One service of a release: its deployment (and record) and where it stood in the order. */
 const ReleaseServiceEntrySchema = z.object({

@@ -45,7 +45,7 @@ export function parseItem<Schema extends z.ZodType>(schema: Schema, what: string
 }
 
 /** Which client reads which table: the function's own by default; the CLI passes its context. */
-export interface TableAccess {
+interface TableAccess {
   readonly dynamo: DynamoDBDocumentClient;
   readonly tableName: string;
 }
