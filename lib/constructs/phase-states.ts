@@ -24,8 +24,9 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import { type BatonConfig, type PhaseName, phaseSettings } from '../../lambdas/shared/config-schema.ts';
+import { type BatonConfig, phaseSettings } from '../../lambdas/shared/config-schema.ts';
 import { PAYLOAD_PATHS } from '../../lambdas/shared/contract.ts';
+import type { PhaseName } from './phases.ts';
 import {
   CACHE_RETRY_SECONDS,
   LAMBDA_THROTTLE_RETRIES,
@@ -219,7 +220,7 @@ export class PhaseStates {
       errors: TRANSIENT_ERRORS.filter((error) => error !== THROTTLED),
       interval: Duration.seconds(2),
       backoffRate: 2,
-      maxAttempts: 3,
+      maxAttempts: phaseSettings(this.config.pipeline, 'requestApproval').retries,
       jitterStrategy: JitterType.FULL,
     });
     return waitForApproval;
