@@ -32,15 +32,6 @@ import type { PhaseName } from './phases.ts';
 import { releaseBranch } from './release-branch.ts';
 import { STATE_NAMES } from './state-names.ts';
 
-export {
-  CACHE_RETRY_SECONDS,
-  RELEASE_STATE_NAMES,
-  RELEASE_SUFFIX,
-  ROLLBACK_RETRY_SECONDS,
-  STATE_NAMES,
-  TRANSIENT_ERRORS,
-} from './state-names.ts';
-
 export interface PipelineStateMachineProps {
   readonly config: BatonConfig;
   readonly functions: Record<PhaseName, IFunction>;
