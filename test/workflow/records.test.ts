@@ -2,7 +2,7 @@
  * What a deployment leaves for people and tools: the phases in its record,
  * the EventBridge events, the SNS and chat notifications, the EMF metrics,
  * the lock's lease along the way, and the records the lock faults end with.
- * run() and runWith() check DESIGN.md's invariants after every run.
+ * run() and runWith() check the invariants of docs/architecture.md after every run.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runBaton } from '../../cli/main.ts';
