@@ -10,7 +10,7 @@ import { type ExecutionView, executionView } from '../execution.ts';
 import { print, renderReleaseVerdict, renderView } from '../output.ts';
 
 /** An execution: a release's shows its order, each service's record and its verdict; a deployment's, its record. */
-async function executionStatus(ctx: CliContext, executionArn: string): Promise<number> {
+async function showExecution(ctx: CliContext, executionArn: string): Promise<number> {
   const view = await executionView(ctx, executionArn);
   const release = view.kind === 'release' ? await readReleaseRecord(ctx, view.name) : undefined;
   if (!release) {
@@ -68,7 +68,7 @@ function serviceLines(row: ServiceRow): string[] {
 }
 
 async function run(ctx: CliContext, target: string | undefined): Promise<number> {
-  if (target?.startsWith('arn:')) return executionStatus(ctx, target);
+  if (target?.startsWith('arn:')) return showExecution(ctx, target);
   const services = target ? [serviceNamed(ctx, target)] : ctx.config.services;
   const rows: ServiceRow[] = [];
   for (const service of services) {

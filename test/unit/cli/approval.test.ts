@@ -16,7 +16,7 @@ import {
   TABLE,
   USER,
   WAITING_RECORD,
-} from '../../../test/fixtures/cli.ts';
+} from '../../fixtures/cli.ts';
 
 beforeEach(resetMocks);
 

@@ -1,9 +1,8 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+/** buildRequest: a deployment request checked as the state machine checks it, a bad field named by its CLI option. */
+import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../../cli/errors.ts';
 import { buildRequest } from '../../../cli/requests.ts';
-import { DIGEST, resetMocks } from '../../../test/fixtures/cli.ts';
-
-beforeEach(resetMocks);
+import { DIGEST } from '../../fixtures/cli.ts';
 
 describe('buildRequest', () => {
   it('fills the defaults of a console request', () => {

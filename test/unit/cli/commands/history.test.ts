@@ -1,7 +1,8 @@
+/** `baton history`: a service's records, newest first. */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { RecordItem } from '../../../../cli/deployments.ts';
-import { baton, dynamoMock, resetMocks, TABLE, WAITING_RECORD } from '../../../../test/fixtures/cli.ts';
+import { baton, dynamoMock, resetMocks, TABLE, WAITING_RECORD } from '../../../fixtures/cli.ts';
 
 beforeEach(resetMocks);
 

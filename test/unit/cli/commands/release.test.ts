@@ -16,8 +16,8 @@ import {
   startInputs,
   TABLE,
   USER,
-} from '../../../../test/fixtures/cli.ts';
-import { releaseFiles } from '../../../../test/support/cli.ts';
+} from '../../../fixtures/cli.ts';
+import { releaseFiles } from '../../../support/cli.ts';
 
 beforeEach(resetMocks);
 

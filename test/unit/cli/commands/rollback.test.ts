@@ -17,7 +17,7 @@ import {
   startInputs,
   TABLE,
   USER,
-} from '../../../../test/fixtures/cli.ts';
+} from '../../../fixtures/cli.ts';
 
 beforeEach(resetMocks);
 

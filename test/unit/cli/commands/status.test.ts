@@ -13,7 +13,7 @@ import {
   STATE_MACHINE_ARN,
   sfnMock,
   TABLE,
-} from '../../../../test/fixtures/cli.ts';
+} from '../../../fixtures/cli.ts';
 
 beforeEach(resetMocks);
 
