@@ -12,7 +12,8 @@ import {
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
-import { ColourSchema, PlanSchema } from '../lambdas/shared/contract.ts';
+import { DeploymentStateSchema, PlanSchema } from '../lambdas/shared/contract.ts';
+import { ReleaseRequestSchema } from '../lambdas/shared/release.ts';
 import type { CliContext } from './context.ts';
 import { NotFoundError } from './errors.ts';
 import { secondsBetween } from './output.ts';
@@ -37,26 +38,27 @@ export interface ExecutionView {
 }
 
 /**
- * The two fields of a state's output the traffic split is read from: the
- * colour the deployment moves to and the weight on it (none yet: 0). Not
- * DeploymentStateSchema: every state's output is read, Pass states' and the
- * release branch's too, and a payload without these fields just has no split.
+ * The two fields of a state's output the traffic split is read from, as
+ * DeploymentStateSchema defines them: the colour the deployment moves to and
+ * the weight on it (none yet: 0). Only these, not the whole schema: every
+ * state's output is read, Pass states' and the release branch's too, and a
+ * payload without them just has no split.
  */
 const TrafficPayloadSchema = z.object({
-  idle: z.object({ colour: ColourSchema }),
-  traffic: z.object({ weight: z.number().optional() }).optional(),
+  idle: DeploymentStateSchema.shape.idle.pick({ colour: true }),
+  traffic: DeploymentStateSchema.shape.traffic.unwrap().pick({ weight: true }).partial().optional(),
 });
 
 /**
- * A release's input names its release (as ReleaseRequestSchema's `release`);
- * a deployment's names a service. Only that field, not ReleaseRequestSchema:
- * the input only says which kind of execution this is, and is not checked here.
+ * A release's input names its release; a deployment's names a service. Only
+ * that field of ReleaseRequestSchema: the input only says which kind of
+ * execution this is, and the state machine, not the CLI, checks the rest.
  */
-const ReleaseInputSchema = z.object({ release: z.string() });
+const ReleaseInputSchema = z.object({ release: ReleaseRequestSchema.shape.release });
 
-/** The output of a release dry run (release-branch.ts, Describe plan): the release, its order and each service's plan. */
+/** The output of a release dry run (release-branch.ts, Describe plan): the release, its order (wave by wave) and each service's plan. */
 const ReleasePlanOutputSchema = z.object({
-  release: z.string(),
+  release: ReleaseRequestSchema.shape.release,
   waves: z.array(z.array(z.string())),
   plans: z.array(PlanSchema),
 });
