@@ -113,7 +113,7 @@ export async function followDryRun(
 }
 
 /** The order, then per service: colours, image, task definition changes, config diff and traffic steps. */
-export function renderReleasePlan(output: ReleasePlanOutput): string[] {
+function renderReleasePlan(output: ReleasePlanOutput): string[] {
   const lines = [
     `Dry run of release ${output.release} passed: every service validated, nothing changed`,
     `  order  ${formatOrder(output.waves)}`,

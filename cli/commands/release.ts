@@ -22,7 +22,7 @@ const MAX_DEPLOYMENT_ID = 160;
 const NAME = /^[A-Za-z0-9_-]+$/;
 
 /** A release checked against the config: the request as the state machine gets it, and its waves. */
-export interface ReleasePlan {
+interface ReleasePlan {
   readonly request: ReleaseRequest;
   readonly waves: string[][];
 }
@@ -73,7 +73,7 @@ function readJson(path: string): unknown {
  * strategy for shift "together"). The CLI is the trigger, and the operator
  * the requester, unless the file says otherwise.
  */
-export function planRelease(ctx: CliContext, path: string, dryRun = false): ReleasePlan {
+function planRelease(ctx: CliContext, path: string, dryRun = false): ReleasePlan {
   const raw = readJson(path);
   try {
     const fields =
