@@ -6,7 +6,7 @@
  * machine retries with backoff.
  */
 import type { z } from 'zod';
-import type { PhaseName } from './config-schema.ts';
+import { PHASE_NAMES, PHASES, type PhaseName } from '../../lib/constructs/phases.ts';
 import { classify } from './error-classification.ts';
 import { ContractViolationError, TransientAwsError } from './errors.ts';
 import { assertLockHeld, keepLease, type LeasedDeployment } from './lock/lease.ts';
@@ -45,23 +45,8 @@ export interface PhaseOptions<Result, Input = unknown> {
   readonly logKeys?: (input: Input) => Record<string, string> | undefined;
 }
 
-/**
- * Phases that change the service (or wait on it) run only while their
- * deployment holds the lock: an execution redriven after the backstop closed
- * its deployment, or one whose lock was taken over, stops with LockLostError
- * and changes nothing. (Roll back checks for itself: it must end quietly.)
- */
-export const LOCK_HOLDING_PHASES: ReadonlySet<PhaseName> = new Set<PhaseName>([
-  'prepare',
-  'deploy',
-  'checkStability',
-  'verify',
-  'recordSmokeTest',
-  'requestApproval',
-  'shiftTraffic',
-  'checkBake',
-  'complete',
-]);
+/** The phases that run only while their deployment holds the lock (PhaseTraits.holdsLock). */
+export const LOCK_HOLDING_PHASES: ReadonlySet<PhaseName> = new Set(PHASE_NAMES.filter((phase) => PHASES[phase].holdsLock));
 
 export function definePhase<Schema extends z.ZodType, Result>(
   phase: PhaseName,

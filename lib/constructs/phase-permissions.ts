@@ -7,35 +7,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { BatonConfig } from '../../lambdas/shared/config-schema.ts';
 import { stateMachineName } from '../../lambdas/shared/names.ts';
-
-export type PermissionNeed =
-  | 'readListener'
-  | 'writeListener'
-  | 'readServices'
-  | 'updateServices'
-  | 'readTasks'
-  | 'readTaskDefinitions'
-  | 'registerTaskDefinition'
-  | 'readTargetHealth'
-  | 'readImages'
-  | 'readSecret'
-  | 'readCache'
-  | 'readAlarms'
-  | 'takeLock'
-  | 'transferLock'
-  | 'releaseLock'
-  | 'readLock'
-  | 'readRecord'
-  | 'createRecord'
-  | 'updateRecord'
-  | 'inspectLockHolder'
-  | 'readExecution'
-  | 'supersede'
-  | 'queueImage'
-  | 'startQueued'
-  | 'trackPhase'
-  | 'publishEvents'
-  | 'notify';
+import type { PermissionNeed } from './phases.ts';
 
 /**
  * Read-only actions granted on "*": those with no resource-level permissions
@@ -155,7 +127,7 @@ export function statementsFor(needs: readonly PermissionNeed[], scope: Scope): P
         // service with alarms.
         if (services.some((s) => s.alarms.length > 0)) allow(['cloudwatch:DescribeAlarms'], ['*']);
         break;
-      // The table actions each function calls, and no more (lambdas/shared/deployments.ts, release-records.ts).
+      // The table actions each function calls, and no more (lambdas/shared/lock/table.ts, lambdas/shared/records/).
       case 'takeLock':
         // acquireLock and reclaimLock put the lock item; a refused put reads the holder.
         allow(['dynamodb:GetItem', 'dynamodb:PutItem'], [scope.table.tableArn]);

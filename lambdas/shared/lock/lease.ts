@@ -4,7 +4,7 @@
  * every function extends the lease past the wait ahead, so a live
  * execution's lease never lapses. definePhase (phase.ts) calls both.
  */
-import type { PhaseName } from '../config-schema.ts';
+import type { PhaseName } from '../../../lib/constructs/phases.ts';
 import { LockLostError } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { lockHolderOf } from './holder.ts';
