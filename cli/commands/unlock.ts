@@ -7,12 +7,14 @@
  */
 
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { z } from 'zod';
+import { ContractViolationError } from '../../lambdas/shared/errors.ts';
 import { ENDED_STATUSES } from '../../lambdas/shared/execution-end.ts';
-import { TERMINAL_STATUSES } from '../../lambdas/shared/records/deployment.ts';
-import { lockKey, recordKey } from '../../lambdas/shared/records/keys.ts';
-import { formatIssues } from '../../lambdas/shared/zod-format.ts';
+import { LockItemSchema } from '../../lambdas/shared/lock/table.ts';
+import { StoredDeploymentRecordSchema, TERMINAL_STATUSES } from '../../lambdas/shared/records/deployment.ts';
+import { lockKey, recordKey, type TableKey } from '../../lambdas/shared/records/keys.ts';
+import { readItem } from '../../lambdas/shared/records/table.ts';
 import type { Command, OptionValues } from '../command.ts';
 import { type CliContext, serviceNamed } from '../context.ts';
 import { ConflictError, NotFoundError, UsageError } from '../errors.ts';
@@ -20,15 +22,16 @@ import { describeExecution } from '../execution.ts';
 import { print } from '../output.ts';
 import { operator } from '../requests.ts';
 
-const LockSchema = z.object({ deploymentId: z.string().min(1), executionArn: z.string().min(1) });
-const RecordSchema = z.object({ deploymentId: z.string(), status: z.string() });
+/** What unlock reads of the lock and of its holder's record. */
+const LockSchema = LockItemSchema.pick({ deploymentId: true, executionArn: true });
+const RecordSchema = StoredDeploymentRecordSchema.pick({ deploymentId: true, status: true });
 
 async function run(ctx: CliContext, serviceName: string | undefined, { reason }: OptionValues): Promise<number> {
   const service = serviceNamed(ctx, serviceName);
   if (!reason?.trim()) throw new UsageError('unlock: --reason: say what was done to resolve the failed deployment');
-  const lock = await read(ctx, lockKey(service.name), LockSchema, 'lock');
+  const lock = await read(ctx, lockKey(service.name), LockSchema, `lock of ${service.name}`);
   if (!lock) throw new NotFoundError(`${service.name} is not locked`);
-  const record = await read(ctx, recordKey(lock.deploymentId), RecordSchema, 'record');
+  const record = await read(ctx, recordKey(lock.deploymentId), RecordSchema, `deployment record of ${lock.deploymentId}`);
   const status = await executionStatus(ctx, lock.executionArn);
   const ended = ENDED_STATUSES.has(status);
   if (!ended) {
@@ -89,12 +92,20 @@ async function run(ctx: CliContext, serviceName: string | undefined, { reason }:
   return 0;
 }
 
-async function read<T>(ctx: CliContext, key: { pk: string; sk: string }, schema: z.ZodType<T>, what: string): Promise<T | undefined> {
-  const out = await ctx.dynamo.send(new GetCommand({ TableName: ctx.tableName, Key: key, ConsistentRead: true }));
-  if (!out.Item) return undefined;
-  const parsed = schema.safeParse(out.Item);
-  if (!parsed.success) throw new ConflictError(`the ${what} item ${key.pk} is not what baton writes: ${formatIssues(parsed.error)}`);
-  return parsed.data;
+/** An item unlock decides on; a malformed one is a conflict the operator resolves, not a crash. */
+async function read<Schema extends z.ZodType>(
+  ctx: CliContext,
+  key: TableKey,
+  schema: Schema,
+  what: string,
+): Promise<z.infer<Schema> | undefined> {
+  try {
+    return await readItem(schema, what, key, ctx);
+  } catch (error) {
+    if (error instanceof ContractViolationError)
+      throw new ConflictError(`${error.message}; baton does not write such an item`, { cause: error });
+    throw error;
+  }
 }
 
 /** The execution's status; DOES_NOT_EXIST when Step Functions no longer knows it (ENDED_STATUSES counts it as ended). */
