@@ -6,9 +6,9 @@
  * who, when and why. A running deployment is never unlocked.
  */
 
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { z } from 'zod';
+import { isConditionFailed } from '../../lambdas/shared/error-classification.ts';
 import { ContractViolationError } from '../../lambdas/shared/errors.ts';
 import { ENDED_STATUSES } from '../../lambdas/shared/execution-end.ts';
 import { LockItemSchema } from '../../lambdas/shared/lock/table.ts';
@@ -70,7 +70,7 @@ async function run(ctx: CliContext, serviceName: string | undefined, { reason }:
       }),
     );
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException)
+    if (isConditionFailed(error))
       throw new ConflictError(
         `the lock of ${service.name} changed hands while it was released; look again with "baton status ${service.name}"`,
         {

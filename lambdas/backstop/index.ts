@@ -14,7 +14,7 @@ import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-s
 import { z } from 'zod';
 import * as clients from '../shared/clients.ts';
 import { DeploymentRequestFields } from '../shared/contract.ts';
-import { REJECTION_STATUS } from '../shared/error-classification.ts';
+import { rejectionStatus } from '../shared/error-classification.ts';
 import { ENDED_STATUSES, type ExecutionEnd, executionEnd, executionStatus } from '../shared/execution-end.ts';
 import { logger } from '../shared/logger.ts';
 import { stateMachineArn } from '../shared/names.ts';
@@ -187,7 +187,7 @@ async function closeExecution(detail: StatusChange, asked: DescribedInput, readR
       },
       handled
         ? {
-            status: REJECTION_STATUS[handled.name] ?? 'REJECTED',
+            status: rejectionStatus(handled.name),
             outcomeReason: `${handled.name}: ${handled.message}`,
             evidence: [
               `stopped in: ${stopped.state}`,

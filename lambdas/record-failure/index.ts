@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { STATE_NAMES as S } from '../../lib/constructs/state-names.ts';
 import { CaughtErrorSchema, DeploymentRequestFields, type TerminalStatus } from '../shared/contract.ts';
-import { REJECTION_STATUS } from '../shared/error-classification.ts';
+import { rejectionStatus } from '../shared/error-classification.ts';
 import { ContractViolationError, OUTCOME_ERRORS } from '../shared/errors.ts';
 import { releaseLock } from '../shared/lock/table.ts';
 import { logger } from '../shared/logger.ts';
@@ -112,7 +112,7 @@ export const handler = definePhase('recordFailure', RecordFailureInputSchema, as
     cause = `rollback after ${original.name} (${original.message}) failed: ${rollbackError.name}: ${rollbackError.message}. Production traffic needs a human: check the listener weights of ${serviceName}.`;
     logger.error('ROLLBACK_FAILED: production needs attention', { original: original.name, rollbackError: rollbackError.name });
   } else {
-    status = REJECTION_STATUS[original.name] ?? 'REJECTED';
+    status = rejectionStatus(original.name);
     error = original.name;
     cause = original.message;
   }

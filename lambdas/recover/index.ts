@@ -10,7 +10,7 @@
 
 import { z } from 'zod';
 import { type DeploymentState, ExecutionEnvelopeSchema } from '../shared/contract.ts';
-import { REJECTION_STATUS } from '../shared/error-classification.ts';
+import { rejectionStatus } from '../shared/error-classification.ts';
 import { ContractViolationError, InvalidInputError, RecoveryRefusedError } from '../shared/errors.ts';
 import { ENDED_STATUSES, type ExecutionEnd, executionEnd, executionStatus, STATES_BEFORE_ANY_CHANGE } from '../shared/execution-end.ts';
 import { releaseLock, transferLock } from '../shared/lock/table.ts';
@@ -107,7 +107,7 @@ async function closeUntouched(
   await finishDeployment(
     { ...record, failedPhase: end.failedPhase ?? end.state },
     {
-      status: handled ? (REJECTION_STATUS[handled.name] ?? 'REJECTED') : 'REJECTED',
+      status: handled ? rejectionStatus(handled.name) : 'REJECTED',
       outcomeReason: handled ? signal : `${signal}; stopped in: ${end.state}, before any change, so nothing was rolled back`,
       evidence: [
         `stopped in: ${end.state}`,

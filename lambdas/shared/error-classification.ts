@@ -64,8 +64,13 @@ export function isConditionFailed(error: unknown): error is ConditionalCheckFail
 }
 
 /** Rejections that are not failures: the trigger was redundant or out of date. */
-export const REJECTION_STATUS: Readonly<Record<string, TerminalStatus>> = {
+const REJECTION_STATUS: Readonly<Record<string, TerminalStatus>> = {
   DuplicateTriggerError: 'DUPLICATE',
   SupersededError: 'SUPERSEDED',
   QueuedError: 'QUEUED',
 };
+
+/** The terminal status of a deployment an error stopped before it changed anything: REJECTED unless the trigger was only redundant or out of date. */
+export function rejectionStatus(errorName: string): TerminalStatus {
+  return REJECTION_STATUS[errorName] ?? 'REJECTED';
+}
