@@ -7,9 +7,10 @@
  */
 import { z } from 'zod';
 import type { BatonConfig, ServiceConfig } from './config-schema.ts';
-import { CaughtErrorSchema, DeploymentStateSchema, plainText } from './contract.ts';
+import { CaughtErrorSchema, plainText } from './contract.ts';
 import { InvalidInputError, UnknownServiceError } from './errors.ts';
 import { jsonShapeProblems } from './json-shape.ts';
+import { DeploymentStateSchema } from './stages.ts';
 import { StrategySchema } from './strategy.ts';
 import { formatIssues } from './zod-format.ts';
 
