@@ -12,7 +12,7 @@ import {
   GetExecutionHistoryCommand,
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
-import { isReleaseInput } from '../lambdas/shared/release.ts';
+import { classifyInput } from '../lambdas/shared/execution-input.ts';
 import { describeCause } from '../lambdas/shared/release-outcome.ts';
 import type { ReleaseRecord } from '../lambdas/shared/release-records.ts';
 import type { CliContext } from './context.ts';
@@ -109,7 +109,7 @@ export async function executionView(ctx: CliContext, executionArn: string): Prom
     ...(currentState ? { currentState } : {}),
     completed,
     ...(traffic ? { traffic } : {}),
-    ...(isReleaseInput(parse(described.input)) ? { kind: 'release' as const } : {}),
+    ...(classifyInput(parse(described.input)).kind === 'release' ? { kind: 'release' as const } : {}),
     ...(described.error ? { error: described.error } : {}),
     ...(described.cause ? { cause: described.cause } : {}),
   };

@@ -12,9 +12,9 @@
 import { z } from 'zod';
 import { CaughtErrorSchema, type TerminalStatus } from '../shared/contract.ts';
 import { getRecord, ownedBy, releaseLock, TERMINAL_STATUSES } from '../shared/deployments.ts';
+import { classifyInput } from '../shared/execution-input.ts';
 import { logger } from '../shared/logger.ts';
 import { definePhase } from '../shared/phase.ts';
-import { isReleaseDryRun } from '../shared/release.ts';
 import { announceRelease, describeCause, describeServices, releaseCause } from '../shared/release-outcome.ts';
 import {
   finishReleaseRecord,
@@ -100,11 +100,11 @@ async function rejected(state: ReleaseEnd): Promise<ReleaseOutcome> {
   const { releaseId } = state;
   const caught = releaseCause(state.error ?? { Error: 'Unknown', Cause: 'no error recorded' });
   // A dry run writes nothing, not even its refusal: the execution's error and cause say it.
-  if (isReleaseDryRun(state.request)) {
-    const name = (state.request as { release?: unknown }).release;
+  const asked = classifyInput(state.request);
+  if (asked.kind === 'release' && asked.dryRun) {
     return {
       releaseId,
-      outcome: { status: 'REJECTED', error: caught.error, cause: `release ${String(name)} dry run refused: ${describeCause(caught)}` },
+      outcome: { status: 'REJECTED', error: caught.error, cause: `release ${asked.release} dry run refused: ${describeCause(caught)}` },
     };
   }
   const found = await getReleaseRecord(releaseId);

@@ -66,11 +66,6 @@ export const ReleaseRequestSchema = z
   });
 export type ReleaseRequest = z.infer<typeof ReleaseRequestSchema>;
 
-/** A release input names its release; a deployment input names a service. */
-export function isReleaseInput(raw: unknown): boolean {
-  return typeof raw === 'object' && raw !== null && !Array.isArray(raw) && 'release' in raw;
-}
-
 export function parseReleaseRequest(raw: unknown): ReleaseRequest {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new InvalidInputError(
@@ -204,8 +199,3 @@ export const RELEASE_PATHS = {
   releaseInput: '$.request.release',
   recoverRelease: '$.request.recoverRelease',
 } as const;
-
-/** Whether a raw release input (parsed or not) asks for a dry run: a dry run writes nothing, even when it is refused. */
-export function isReleaseDryRun(raw: unknown): boolean {
-  return isReleaseInput(raw) && (raw as { dryRun?: unknown }).dryRun === true;
-}
