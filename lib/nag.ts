@@ -5,10 +5,10 @@
  */
 import { Validations } from 'aws-cdk-lib';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import type { PhaseName } from '../lambdas/shared/config-schema.ts';
 import { stateMachineName } from '../lambdas/shared/names.ts';
 import type { BatonStack } from './baton-stack.ts';
 import { WILDCARD_ONLY_ACTIONS } from './constructs/phase-permissions.ts';
+import type { PhaseName } from './constructs/phases.ts';
 
 export function acknowledgeFindings(stack: BatonStack): void {
   const { phases, pipeline } = stack;

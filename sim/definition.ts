@@ -5,7 +5,8 @@
  * resolves them), never from a hand-kept table; a Task that invokes anything
  * else is an error.
  */
-import type { BatonConfig, PhaseName } from '../lambdas/shared/config-schema.ts';
+import type { BatonConfig } from '../lambdas/shared/config-schema.ts';
+import type { PhaseName } from '../lib/constructs/phases.ts';
 import { type Assembly, assemblyFor } from './artifact/build.ts';
 import { type DeployedFunction, deployedFunctions } from './artifact/functions.ts';
 import { type CfnValue, TemplateResolver } from './artifact/template.ts';

@@ -1,5 +1,5 @@
 /**
- * DESIGN.md's invariants, checked against a simulated run: at every write
+ * The invariants of docs/architecture.md, checked against a simulated run: at every write
  * that can break them (write-invariants.ts), then against the account as the
  * run left it. Returns the broken ones in words; an empty list means all hold.
  */

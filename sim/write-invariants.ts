@@ -1,7 +1,8 @@
 /**
- * DESIGN.md's traffic and record invariants, checked at every write that can
- * break them, in the order the account answered them (sim/account/writes.ts),
- * each against the account as it stood right after that write.
+ * The traffic and record invariants (docs/architecture.md I1, I2, I8: rules
+ * a, c, b below), checked at every write that can break them, in the order
+ * the account answered them (sim/account/writes.ts), each against the
+ * account as it stood right after that write.
  *
  * Traffic: any non-zero weight is traffic. A colour is "verified healthy" at a
  * moment when its target group has at least one healthy target and no

@@ -5,7 +5,7 @@
  * When it ends ABORTED, TIMED_OUT or FAILED, a Catch cannot run in those cases
  * (or for States.Runtime), so a deployment can be left without a terminal
  * record and with traffic anywhere. If its record is not terminal, this starts
- * a recovery execution that rolls it back (invariant 3). Whatever the status
+ * a recovery execution that rolls it back (docs/architecture.md I3). Whatever the status
  * (SUCCEEDED included), it then starts the image waiting in the service's
  * queue if the lock is free (lambdas/shared/queue.ts).
  */

@@ -1,6 +1,6 @@
 /**
  * check bake: while the new colour carries all traffic and the old colour
- * still runs (invariant 2), the gates must keep passing until the bake time
+ * still runs (docs/architecture.md I2), the gates must keep passing until the bake time
  * is over, and then on until the scale-down delay is over: the old colour is
  * the way back only while it runs, so the new one is watched for as long as
  * it does. The first bad signal rolls back. The state machine calls it from

@@ -1,8 +1,8 @@
 /**
  * rollback: puts production back on the old colour and retires the new one.
- * Safe to run any number of times (invariant 6): every step re-reads live
+ * Safe to run any number of times (docs/architecture.md I6): every step re-reads live
  * state and writes absolute values. Traffic moves back only once the old
- * colour runs its full count with healthy targets (invariant 1); if it was
+ * colour runs its full count with healthy targets (docs/architecture.md I1); if it was
  * scaled down, it is scaled up first and the state machine waits.
  */
 import { UpdateServiceCommand } from '@aws-sdk/client-ecs';

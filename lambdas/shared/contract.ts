@@ -4,7 +4,7 @@
  * execution input. The CDK construct imports the field paths it references
  * (JSONPath) from here too.
  *
- * Invariant 5: the payload carries ARNs, ids and key names, never a secret value.
+ * docs/architecture.md I5: the payload carries ARNs, ids and key names, never a secret value.
  */
 import { z } from 'zod';
 import { StrategySchema } from './strategy.ts';

@@ -1,7 +1,7 @@
 /**
  * The one structured logger of the handlers. Every line carries the service
  * name of the pipeline; `withPhase` adds deploymentId, service and phase.
- * Log only ids, ARNs and key names: never a secret value (invariant 5).
+ * Log only ids, ARNs and key names: never a secret value (docs/architecture.md I5).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 

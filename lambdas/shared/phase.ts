@@ -5,7 +5,7 @@
  * machine retries with backoff.
  */
 import type { z } from 'zod';
-import type { PhaseName } from './config-schema.ts';
+import { PHASE_NAMES, PHASES, type PhaseName } from '../../lib/constructs/phases.ts';
 import { LEASE_SECONDS, lockHolderOf, readLock, renewLease } from './deployments.ts';
 import { BatonError, ContractViolationError, LockLostError, TransientAwsError } from './errors.ts';
 import { logger } from './logger.ts';
@@ -94,23 +94,8 @@ export interface PhaseOptions<Result, Input = unknown> {
   readonly logKeys?: (input: Input) => Record<string, string> | undefined;
 }
 
-/**
- * Phases that change the service (or wait on it) run only while their
- * deployment holds the lock: an execution redriven after the backstop closed
- * its deployment, or one whose lock was taken over, stops with LockLostError
- * and changes nothing. (Roll back checks for itself: it must end quietly.)
- */
-export const LOCK_HOLDING_PHASES: ReadonlySet<PhaseName> = new Set<PhaseName>([
-  'prepare',
-  'deploy',
-  'checkStability',
-  'verify',
-  'recordSmokeTest',
-  'requestApproval',
-  'shiftTraffic',
-  'checkBake',
-  'complete',
-]);
+/** The phases that run only while their deployment holds the lock (PhaseTraits.holdsLock). */
+export const LOCK_HOLDING_PHASES: ReadonlySet<PhaseName> = new Set(PHASE_NAMES.filter((phase) => PHASES[phase].holdsLock));
 
 export function definePhase<Schema extends z.ZodType, Result>(
   phase: PhaseName,

@@ -11,7 +11,7 @@
  * (Roll back, a release's waves) takes DeploymentStateSchema: the initialized
  * state with every later field optional.
  *
- * Invariant 5: the payload carries ARNs, ids and key names, never a secret value.
+ * docs/architecture.md I5: the payload carries ARNs, ids and key names, never a secret value.
  */
 import { z } from 'zod';
 import { ServiceConfigSchema } from './config-schema.ts';

@@ -5,7 +5,7 @@
  * audit trail. Only the rollback of the create that made it deletes it (empty
  * then), so a failed first `cdk deploy` can simply be run again; a stack
  * deleted and installed again adopts the retained table with
- * `cdk deploy --import-existing-resources` (README, "Deploying for real").
+ * `cdk deploy --import-existing-resources` (docs/operations.md, "Failed deploys, uninstalling and installing again").
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';

@@ -7,35 +7,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { BatonConfig } from '../../lambdas/shared/config-schema.ts';
 import { stateMachineName } from '../../lambdas/shared/names.ts';
-
-export type PermissionNeed =
-  | 'readListener'
-  | 'writeListener'
-  | 'readServices'
-  | 'updateServices'
-  | 'readTasks'
-  | 'readTaskDefinitions'
-  | 'registerTaskDefinition'
-  | 'readTargetHealth'
-  | 'readImages'
-  | 'readSecret'
-  | 'readCache'
-  | 'readAlarms'
-  | 'takeLock'
-  | 'transferLock'
-  | 'releaseLock'
-  | 'readLock'
-  | 'readRecord'
-  | 'createRecord'
-  | 'updateRecord'
-  | 'inspectLockHolder'
-  | 'readExecution'
-  | 'supersede'
-  | 'queueImage'
-  | 'startQueued'
-  | 'trackPhase'
-  | 'publishEvents'
-  | 'notify';
+import type { PermissionNeed } from './phases.ts';
 
 /**
  * Read-only actions granted on "*": those with no resource-level permissions

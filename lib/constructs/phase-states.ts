@@ -24,8 +24,10 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import { type BatonConfig, type PhaseName, phaseSettings } from '../../lambdas/shared/config-schema.ts';
+import { type BatonConfig, phaseSettings } from '../../lambdas/shared/config-schema.ts';
 import { PAYLOAD_PATHS } from '../../lambdas/shared/contract.ts';
+import { CacheNotReadyError, RollbackFailedError } from '../../lambdas/shared/errors.ts';
+import type { PhaseName } from './phases.ts';
 import {
   CACHE_RETRY_SECONDS,
   LAMBDA_THROTTLE_RETRIES,
@@ -131,7 +133,7 @@ export class PhaseStates {
     const attempts = Math.floor(this.config.pipeline.cacheWaitSeconds / CACHE_RETRY_SECONDS);
     if (attempts > 0)
       state.addRetry({
-        errors: ['CacheNotReadyError'],
+        errors: [CacheNotReadyError.name],
         interval: Duration.seconds(CACHE_RETRY_SECONDS),
         backoffRate: 1,
         maxAttempts: attempts,
@@ -219,7 +221,7 @@ export class PhaseStates {
       errors: TRANSIENT_ERRORS.filter((error) => error !== THROTTLED),
       interval: Duration.seconds(2),
       backoffRate: 2,
-      maxAttempts: 3,
+      maxAttempts: phaseSettings(this.config.pipeline, 'requestApproval').retries,
       jitterStrategy: JitterType.FULL,
     });
     return waitForApproval;
@@ -281,7 +283,7 @@ export class PhaseStates {
   rollbackLoop(n: Names, done: IChainable): LambdaInvoke {
     const rollback = this.task(n('rollback'), 'rollback');
     // A rollback that cannot make progress is not retried; any other failure is.
-    rollback.addRetry({ errors: ['RollbackFailedError'], maxAttempts: 0 });
+    rollback.addRetry({ errors: [RollbackFailedError.name], maxAttempts: 0 });
     rollback.addRetry({
       errors: ['States.ALL'],
       interval: Duration.seconds(5),

@@ -23,22 +23,14 @@ import {
   TaskInput,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { BatonConfig, PhaseName } from '../../lambdas/shared/config-schema.ts';
+import type { BatonConfig } from '../../lambdas/shared/config-schema.ts';
 import { PAYLOAD_PATHS } from '../../lambdas/shared/contract.ts';
 import { stateMachineName } from '../../lambdas/shared/names.ts';
 import { RELEASE_PATHS } from '../../lambdas/shared/release.ts';
 import { PhaseStates, plainNames } from './phase-states.ts';
+import type { PhaseName } from './phases.ts';
 import { releaseBranch } from './release-branch.ts';
 import { STATE_NAMES } from './state-names.ts';
-
-export {
-  CACHE_RETRY_SECONDS,
-  RELEASE_STATE_NAMES,
-  RELEASE_SUFFIX,
-  ROLLBACK_RETRY_SECONDS,
-  STATE_NAMES,
-  TRANSIENT_ERRORS,
-} from './state-names.ts';
 
 export interface PipelineStateMachineProps {
   readonly config: BatonConfig;

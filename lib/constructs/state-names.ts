@@ -1,4 +1,5 @@
 /** The state machine's state names and the timing constants its tests and the simulation share. */
+import { TransientAwsError } from '../../lambdas/shared/errors.ts';
 /** Seconds between rollback attempts once a rollback has failed (ROLLBACK_FAILED is recorded). */
 export const ROLLBACK_RETRY_SECONDS = 300;
 
@@ -13,7 +14,7 @@ export const ROLLBACK_RETRY_SECONDS = 300;
 export const TASK_TIMEOUT_MARGIN_SECONDS = 15;
 
 /** Error names a retry can fix (see lambdas/shared/errors.ts and phase.ts). */
-export const TRANSIENT_ERRORS = ['Lambda.TooManyRequestsException', 'TransientAwsError'] as const;
+export const TRANSIENT_ERRORS = ['Lambda.TooManyRequestsException', TransientAwsError.name];
 
 /**
  * Lambda throttling ("When Lambda hits the maximum number of invocations, the error

@@ -1,6 +1,6 @@
 /**
- * The writes that matter to DESIGN.md's invariants, as the simulated account
- * answered them: production traffic (ELBv2 ModifyListener / ModifyRule),
+ * The writes that matter to the invariants (docs/architecture.md I1, I2,
+ * I8), as the simulated account answered them: production traffic (ELBv2 ModifyListener / ModifyRule),
  * records (DynamoDB PutItem / UpdateItem on DEPLOYMENT#…|RECORD and
  * RELEASE#…|RECORD) and ECS UpdateService. Each carries a snapshot of what the
  * invariant checker (sim/write-invariants.ts) reads, taken right after the

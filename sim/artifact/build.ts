@@ -11,7 +11,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import type { BatonConfig, PhaseName } from '../../lambdas/shared/config-schema.ts';
+import type { BatonConfig } from '../../lambdas/shared/config-schema.ts';
+import type { PhaseName } from '../../lib/constructs/phases.ts';
 import type { CfnTemplate } from './template.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -23,8 +23,8 @@ import { readFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
-import type { PhaseName } from '../../lambdas/shared/config-schema.ts';
 import { entryOf } from '../../lib/constructs/phase-functions.ts';
+import type { PhaseName } from '../../lib/constructs/phases.ts';
 import type { Assembly } from './build.ts';
 import type { TemplateResolver } from './template.ts';
 

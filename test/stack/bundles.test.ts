@@ -9,8 +9,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { BatonConfig, PhaseName } from '../../lambdas/shared/config-schema.ts';
+import type { BatonConfig } from '../../lambdas/shared/config-schema.ts';
 import { loadConfig } from '../../lib/config/load.ts';
+import type { PhaseName } from '../../lib/constructs/phases.ts';
 import { type BoundDefinition, boundDefinition } from '../../sim/definition.ts';
 import { Authorizer } from '../../sim/iam/authorizer.ts';
 import { REQUESTS } from '../../sim/iam/requests.ts';

@@ -6,9 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type BatonConfig, BatonConfigSchema, type PhaseName, PhaseNames } from '../../lambdas/shared/config-schema.ts';
+import { type BatonConfig, BatonConfigSchema } from '../../lambdas/shared/config-schema.ts';
 import { LOCK_HOLDING_PHASES } from '../../lambdas/shared/phase.ts';
 import { entryOf } from '../../lib/constructs/phase-functions.ts';
+import { PHASE_NAMES, type PhaseName } from '../../lib/constructs/phases.ts';
 import { exampleConfig, rawExampleConfig } from '../fixtures/config.ts';
 import { type Decision, decide, decideUnlisted, defaultKeyPolicy, rolePolicy, tableArn } from '../fixtures/role-policy.ts';
 import { type Synthesis, synth } from '../fixtures/synth.ts';
@@ -20,7 +21,7 @@ import { type Synthesis, synth } from '../fixtures/synth.ts';
  */
 function phasesReadingTheLock(): PhaseName[] {
   const ownCalls = /\b(readLock|acquireLock|takeLock|assertLockHeld)\(/;
-  return PhaseNames.filter((phase) => LOCK_HOLDING_PHASES.has(phase) || ownCalls.test(readFileSync(entryOf(phase), 'utf8')));
+  return PHASE_NAMES.filter((phase) => LOCK_HOLDING_PHASES.has(phase) || ownCalls.test(readFileSync(entryOf(phase), 'utf8')));
 }
 
 describe('the phase roles as IAM evaluates them', () => {
@@ -161,7 +162,7 @@ describe('the phase roles as IAM evaluates them', () => {
       expect(await decryptDecision('validate', other, VIA_SECRETS_MANAGER)).toBe('ImplicitlyDenied');
     });
 
-    it.each(PhaseNames.filter((phase) => phase !== 'validate'))(
+    it.each(PHASE_NAMES.filter((phase) => phase !== 'validate'))(
       'lets %s, which does not read the secret, not decrypt with it',
       async (phase) => {
         expect(await decryptDecision(phase, KEY_ARN, VIA_SECRETS_MANAGER)).toBe('ImplicitlyDenied');
@@ -170,7 +171,7 @@ describe('the phase roles as IAM evaluates them', () => {
 
     it('grants kms:Decrypt to no role of the example, whose secret uses the AWS managed key', async () => {
       const decisions = await Promise.all(
-        PhaseNames.map((phase) =>
+        PHASE_NAMES.map((phase) =>
           decide(
             rolePolicy(synthesis, config, phase),
             {

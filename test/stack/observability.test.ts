@@ -8,7 +8,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BatonConfigSchema, type PhaseName, PhaseNames } from '../../lambdas/shared/config-schema.ts';
+import { BatonConfigSchema } from '../../lambdas/shared/config-schema.ts';
+import { PHASE_NAMES, type PhaseName } from '../../lib/constructs/phases.ts';
 import { exampleConfig, ROOT, rawExampleConfig } from '../fixtures/config.ts';
 import { deployedIn, evaluate, identityPoliciesOf, resolveIntrinsics } from '../fixtures/iam.ts';
 import { logicalIdOf, resolveToString, type Synthesis, synth } from '../fixtures/synth.ts';
@@ -24,7 +25,7 @@ const ALARMS_OF_THIS_ACCOUNT = {
   ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:cloudwatch:${REGION}:${ACCOUNT}:alarm:*`]] } },
 };
 /** Every phase function of the stack. */
-const ALL_PHASES: readonly PhaseName[] = PhaseNames;
+const ALL_PHASES: readonly PhaseName[] = PHASE_NAMES;
 /**
  * The phases that track their runs in the record: all but the backstop (it handles EventBridge events, not a
  * deployment) and the smoke test (it calls no AWS API; record-smoke-test tracks its runs).

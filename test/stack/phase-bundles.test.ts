@@ -9,8 +9,8 @@
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type PhaseName, PhaseNames } from '../../lambdas/shared/config-schema.ts';
-import { entryOf, PHASES } from '../../lib/constructs/phase-functions.ts';
+import { entryOf } from '../../lib/constructs/phase-functions.ts';
+import { PHASE_NAMES, PHASES, type PhaseName } from '../../lib/constructs/phases.ts';
 import { exampleConfig, ROOT } from '../fixtures/config.ts';
 import { type Synthesis, synth } from '../fixtures/synth.ts';
 
@@ -42,7 +42,7 @@ describe('the pipeline config in the phase bundles', () => {
   let readers: PhaseName[];
 
   beforeAll(async () => {
-    const reads = await Promise.all(PhaseNames.map(async (phase) => [phase, await bundleReadsConfig(phase)] as const));
+    const reads = await Promise.all(PHASE_NAMES.map(async (phase) => [phase, await bundleReadsConfig(phase)] as const));
     readers = reads.filter(([, read]) => read).map(([phase]) => phase);
   });
 
@@ -53,7 +53,7 @@ describe('the pipeline config in the phase bundles', () => {
 
   it('compiles the config into exactly the phases whose bundle reads it', () => {
     // Act
-    const withTrait = PhaseNames.filter((phase) => PHASES[phase].readsConfig === true);
+    const withTrait = PHASE_NAMES.filter((phase) => PHASES[phase].readsConfig === true);
 
     // Assert
     expect(withTrait.sort()).toEqual([...readers].sort());
@@ -75,7 +75,7 @@ describe('the pipeline config in the phase bundles', () => {
       expect(functions.filter((fn) => 'BATON_CONFIG' in (fn.Properties.Environment?.Variables ?? {}))).toEqual([]);
     });
 
-    it.each(PhaseNames)('bundles %s with the config defined exactly when its handler reads it', (phase) => {
+    it.each(PHASE_NAMES)('bundles %s with the config defined exactly when its handler reads it', (phase) => {
       // Arrange
       const fn = synthesis.stack.phases.functions[phase];
 

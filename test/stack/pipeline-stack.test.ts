@@ -8,9 +8,8 @@ import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks, type IApplyRule, type NagPack, NagRuleCompliance, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { PhaseName } from '../../lambdas/shared/config-schema.ts';
-import { RELEASE_STATE_NAMES, STATE_NAMES, TRANSIENT_ERRORS } from '../../lib/constructs/pipeline-state-machine.ts';
-import { TASK_TIMEOUT_MARGIN_SECONDS } from '../../lib/constructs/state-names.ts';
+import type { PhaseName } from '../../lib/constructs/phases.ts';
+import { RELEASE_STATE_NAMES, STATE_NAMES, TASK_TIMEOUT_MARGIN_SECONDS, TRANSIENT_ERRORS } from '../../lib/constructs/state-names.ts';
 import { exampleConfig, webService } from '../fixtures/config.ts';
 import { deployedIn, evaluate, identityPoliciesOf } from '../fixtures/iam.ts';
 import {

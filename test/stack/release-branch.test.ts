@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/load.ts';
-import { RELEASE_STATE_NAMES, RELEASE_SUFFIX, STATE_NAMES } from '../../lib/constructs/pipeline-state-machine.ts';
+import { RELEASE_STATE_NAMES, RELEASE_SUFFIX, STATE_NAMES } from '../../lib/constructs/state-names.ts';
 import { THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
 import { type AslDefinition, type AslState, stateMachineDefinition, synth } from '../fixtures/synth.ts';
 

@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BatonConfigSchema } from '../../lambdas/shared/config-schema.ts';
 import { DeploymentRequestSchema } from '../../lambdas/shared/contract.ts';
-import { RELEASE_STATE_NAMES, STATE_NAMES } from '../../lib/constructs/pipeline-state-machine.ts';
+import { RELEASE_STATE_NAMES, STATE_NAMES } from '../../lib/constructs/state-names.ts';
 import { copyWithOwnResources, exampleConfig, rawExampleConfig } from '../fixtures/config.ts';
 import { deployedIn, evaluate, resolveIntrinsics } from '../fixtures/iam.ts';
 import {

@@ -4,7 +4,8 @@
  * or private address while the smoke-test function runs outside any VPC.
  */
 import { describe, expect, it } from 'vitest';
-import { BatonConfigSchema, isPrivateAddress } from '../../lambdas/shared/config-schema.ts';
+import { isPrivateAddress } from '../../lambdas/shared/config-checks.ts';
+import { BatonConfigSchema } from '../../lambdas/shared/config-schema.ts';
 import { issueLines } from '../../lambdas/shared/zod-format.ts';
 import { assertNetworkInAccount } from '../../sim/engine.ts';
 import { exampleConfig, rawExampleConfig } from '../fixtures/config.ts';

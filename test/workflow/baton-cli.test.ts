@@ -4,10 +4,10 @@
  */
 import { userInfo } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runBaton } from '../../cli/main.ts';
 import { type OpenSimulation, openSimulation } from '../../sim/engine.ts';
 import { EXAMPLE_CONFIG_PATH, exampleConfig } from '../fixtures/config.ts';
 import { exampleAccount } from '../fixtures/simulation.ts';
+import { type Run, runCli } from '../support/cli.ts';
 
 const NEW_DIGEST = 'sha256:2b41b068de9587d3a582a081cb97a55390787552acae4f690637cd64ff74673f';
 let open: OpenSimulation | undefined;
@@ -22,17 +22,8 @@ async function simulation(account = exampleAccount()): Promise<OpenSimulation> {
   return open;
 }
 
-async function baton(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io = {
-    out: (text: string) => (out += text),
-    err: (text: string) => (err += text),
-    isTty: false,
-    sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, 5))),
-  };
-  const code = await runBaton([...args, '--config', EXAMPLE_CONFIG_PATH], io);
-  return { code, out, err };
+function baton(...args: string[]): Promise<Run> {
+  return runCli(EXAMPLE_CONFIG_PATH, args, { pause: true });
 }
 
 async function until(condition: () => boolean): Promise<void> {

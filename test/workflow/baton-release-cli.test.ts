@@ -3,15 +3,14 @@
  * example: the CLI reads a release file, starts the release on the simulated
  * state machine and follows it (--watch) to its verdict.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runBaton } from '../../cli/main.ts';
+import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/load.ts';
 import { AccountSchema } from '../../sim/account/schema.ts';
 import { type OpenSimulation, openSimulation } from '../../sim/engine.ts';
 import { THREE_SERVICES_ACCOUNT_PATH, THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
+import { type Run, releaseFiles, runCli } from '../support/cli.ts';
 
 const config = loadConfig(THREE_SERVICES_CONFIG_PATH);
 const RELEASE = {
@@ -20,16 +19,8 @@ const RELEASE = {
 };
 /** The simulated clock stands at its start (2026-11-23T09:00:00Z) when the CLI names the execution. */
 const RELEASE_ID = 'release-2026-11-22_1-20261123T090000Z';
-let dir = '';
+const releaseFile = releaseFiles('baton-release-cli-').write;
 let open: OpenSimulation | undefined;
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'baton-release-cli-'));
-});
-
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
 
 afterEach(async () => {
   // The backstop of a failed execution may still be running when the CLI returns.
@@ -45,23 +36,8 @@ async function simulation(faults: string[] = []): Promise<OpenSimulation> {
   return open;
 }
 
-function releaseFile(content: unknown): string {
-  const path = join(dir, 'release.json');
-  writeFileSync(path, JSON.stringify(content));
-  return path;
-}
-
-async function baton(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io = {
-    out: (text: string) => (out += text),
-    err: (text: string) => (err += text),
-    isTty: false,
-    sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, 5))),
-  };
-  const code = await runBaton([...args, '--config', THREE_SERVICES_CONFIG_PATH], io);
-  return { code, out, err };
+function baton(...args: string[]): Promise<Run> {
+  return runCli(THREE_SERVICES_CONFIG_PATH, args, { pause: true });
 }
 
 function item(sim: OpenSimulation, key: string): Record<string, unknown> | undefined {

@@ -2,8 +2,8 @@
  * Workflow tests: the synthesized state machine executed by
  * aws-local-stepfunctions, every Task bound to its real handler, against the
  * simulated account. Each asserts the exact path, the caught error, the
- * traffic and the record; the fixture checks DESIGN.md's invariants after
- * every run.
+ * traffic and the record; the fixture checks the invariants of
+ * docs/architecture.md after every run.
  */
 import {
   type AuthenticateOidcActionConfig,

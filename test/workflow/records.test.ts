@@ -2,10 +2,9 @@
  * What a deployment leaves for people and tools: the phases in its record,
  * the EventBridge events, the SNS and chat notifications, the EMF metrics,
  * the lock's lease along the way, and the records the lock faults end with.
- * run() and runWith() check DESIGN.md's invariants after every run.
+ * run() and runWith() check the invariants of docs/architecture.md after every run.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runBaton } from '../../cli/main.ts';
 import * as clients from '../../lambdas/shared/clients.ts';
 import { TerminalStatusSchema } from '../../lambdas/shared/contract.ts';
 import { DeploymentEventDetailSchema, PhaseEventDetailSchema } from '../../lambdas/shared/telemetry/events.ts';
@@ -15,6 +14,7 @@ import { type OpenSimulation, openSimulation, type SimulationResult } from '../.
 import { FAULTS } from '../../sim/faults.ts';
 import { EXAMPLE_CONFIG_PATH, exampleConfig } from '../fixtures/config.ts';
 import { exampleAccount, record, run, runWith, SMOKE_TEST, weights } from '../fixtures/simulation.ts';
+import { type Run, runCli } from '../support/cli.ts';
 
 const EXECUTION_ARN = 'arn:aws:states:eu-west-1:123456789012:execution:baton-production:deploy-1';
 const CONSOLE_URL = `https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/${EXECUTION_ARN}`;
@@ -640,17 +640,8 @@ describe('baton history', () => {
     open = undefined;
   });
 
-  async function baton(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-    let out = '';
-    let err = '';
-    const io = {
-      out: (text: string) => (out += text),
-      err: (text: string) => (err += text),
-      isTty: false,
-      sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, 5))),
-    };
-    const code = await runBaton([...args, '--config', EXAMPLE_CONFIG_PATH], io);
-    return { code, out, err };
+  function baton(...args: string[]): Promise<Run> {
+    return runCli(EXAMPLE_CONFIG_PATH, args, { pause: true });
   }
 
   it('lists a finished deployment with its phases (--json)', async () => {

@@ -2,8 +2,8 @@
  * Releases: what a deployment registers and records about its image and its
  * app-config secret version, how a rollback redeploys an earlier release as
  * it is, and how the pipeline refuses a release whose secret version cannot
- * back a task. The fixture checks DESIGN.md's invariants (no secret value
- * outside the account among them) after every run.
+ * back a task. The fixture checks the invariants of docs/architecture.md
+ * (I5, no secret value outside the account, among them) after every run.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimulationResult } from '../../sim/engine.ts';

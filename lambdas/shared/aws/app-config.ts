@@ -3,7 +3,7 @@
  * key rules of the config, and the diff between two versions. Values are read
  * through Powertools Parameters with caching off (maxAge 0), compared in this
  * module and dropped; only ARNs, version ids and key names leave it
- * (invariant 5).
+ * (docs/architecture.md I5).
  */
 import { GetParameterError } from '@aws-lambda-powertools/parameters';
 import { DescribeSecretCommand, ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';

@@ -2,7 +2,7 @@
  * Production traffic lives in the forward action of a listener (default
  * action) or of a listener rule. The live colour is read from its weights,
  * never from running counts, and weights are always written as absolute
- * values so a retried or redriven write lands in the same place (invariant 6).
+ * values so a retried or redriven write lands in the same place (docs/architecture.md I6).
  */
 import {
   type Action,

@@ -6,20 +6,22 @@
  * who, when and why. A running deployment is never unlocked.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DescribeExecutionCommand, ExecutionDoesNotExist } from '@aws-sdk/client-sfn';
 import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { lockKey, recordKey, TERMINAL_STATUSES } from '../lambdas/shared/deployments.ts';
-import { ENDED_STATUSES } from '../lambdas/shared/execution-end.ts';
-import { formatIssues } from '../lambdas/shared/zod-format.ts';
-import { operator, print } from './commands.ts';
-import { type CliContext, serviceNamed } from './context.ts';
-import { ConflictError, NotFoundError, UsageError } from './errors.ts';
+import { lockKey, recordKey, TERMINAL_STATUSES } from '../../lambdas/shared/deployments.ts';
+import { ENDED_STATUSES } from '../../lambdas/shared/execution-end.ts';
+import { formatIssues } from '../../lambdas/shared/zod-format.ts';
+import type { Command, OptionValues } from '../command.ts';
+import { type CliContext, serviceNamed } from '../context.ts';
+import { ConflictError, NotFoundError, UsageError } from '../errors.ts';
+import { describeExecution } from '../execution.ts';
+import { print } from '../output.ts';
+import { operator } from '../requests.ts';
 
 const LockSchema = z.object({ deploymentId: z.string().min(1), executionArn: z.string().min(1) });
 const RecordSchema = z.object({ deploymentId: z.string(), status: z.string() });
 
-export async function unlock(ctx: CliContext, serviceName: string | undefined, reason: string | undefined): Promise<number> {
+async function run(ctx: CliContext, serviceName: string | undefined, { reason }: OptionValues): Promise<number> {
   const service = serviceNamed(ctx, serviceName);
   if (!reason?.trim()) throw new UsageError('unlock: --reason: say what was done to resolve the failed deployment');
   const lock = await read(ctx, lockKey(service.name), LockSchema, 'lock');
@@ -93,11 +95,32 @@ async function read<T>(ctx: CliContext, key: { pk: string; sk: string }, schema:
   return parsed.data;
 }
 
+/** The execution's status; DOES_NOT_EXIST when Step Functions no longer knows it (ENDED_STATUSES counts it as ended). */
 async function executionStatus(ctx: CliContext, executionArn: string): Promise<string> {
   try {
-    return (await ctx.sfn.send(new DescribeExecutionCommand({ executionArn }))).status ?? 'UNKNOWN';
+    return (await describeExecution(ctx, executionArn)).status ?? 'UNKNOWN';
   } catch (error) {
-    if (error instanceof ExecutionDoesNotExist) return 'DOES_NOT_EXIST';
+    if (error instanceof NotFoundError) return 'DOES_NOT_EXIST';
     throw error;
   }
 }
+
+export const unlock: Command = {
+  name: 'unlock',
+  usage: 'baton unlock <service> --reason <text>',
+  summary: 'release the lock a failed rollback (ROLLBACK_FAILED) keeps, once an operator has resolved it',
+  details: `A ROLLBACK_FAILED deployment keeps its service locked: nothing deploys over a
+production state nobody has checked. Once the listener weights and services are
+right again, unlock records who, when and why on the deployment's record and
+releases the lock. It also releases the lock of a holder whose execution ended
+with its record closed. It refuses while the holder's execution still runs (stop
+it with baton abort first).
+
+Options:
+  --reason <text>   what was done to resolve it (required)
+
+Example:
+  baton unlock web --reason "weights set back to blue 100 % by hand; green scaled to 0"`,
+  options: ['reason'],
+  run,
+};

@@ -1,10 +1,9 @@
 /**
  * What an execution is doing, read from Step Functions (DescribeExecution and
  * the execution history): the phase it is in, the phases done, the traffic
- * split of its latest payload, the time elapsed. Rendered by status, watch
- * and deploy --watch. Also the lines of a release: its order and its verdict.
+ * split of its latest payload, the time elapsed; and what the CLI reads of an
+ * execution's input and output JSON, each through a zod schema.
  */
-
 import {
   DescribeExecutionCommand,
   type DescribeExecutionCommandOutput,
@@ -12,11 +11,14 @@ import {
   GetExecutionHistoryCommand,
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
+import { z } from 'zod';
+import { PlanSchema } from '../lambdas/shared/contract.ts';
 import { classifyInput } from '../lambdas/shared/execution-input.ts';
-import { describeCause } from '../lambdas/shared/release-outcome.ts';
-import type { ReleaseRecord } from '../lambdas/shared/release-records.ts';
+import { ReleaseRequestSchema } from '../lambdas/shared/release.ts';
+import { DeploymentStateSchema } from '../lambdas/shared/stages.ts';
 import type { CliContext } from './context.ts';
 import { NotFoundError } from './errors.ts';
+import { secondsBetween } from './output.ts';
 
 export interface ExecutionView {
   readonly executionArn: string;
@@ -37,27 +39,46 @@ export interface ExecutionView {
   readonly cause?: string;
 }
 
-interface PayloadShape {
-  idle?: { colour?: string };
-  traffic?: { weight?: number };
-  live?: { colour?: string };
-}
+/**
+ * The two fields of a state's output the traffic split is read from, as
+ * DeploymentStateSchema defines them: the colour the deployment moves to and
+ * the weight on it (none yet: 0). Only these, not the whole schema: every
+ * state's output is read, Pass states' and the release branch's too, and a
+ * payload without them just has no split.
+ */
+const TrafficPayloadSchema = z.object({
+  idle: DeploymentStateSchema.shape.idle.pick({ colour: true }),
+  traffic: DeploymentStateSchema.shape.traffic.unwrap().pick({ weight: true }).partial().optional(),
+});
 
-function trafficOf(payload: unknown): { blue: number; green: number } | undefined {
-  if (typeof payload !== 'object' || payload === null) return undefined;
-  const state = payload as PayloadShape;
-  const idle = state.idle?.colour;
-  if (idle !== 'blue' && idle !== 'green') return undefined;
-  const weight = state.traffic?.weight ?? 0;
-  return idle === 'green' ? { blue: 100 - weight, green: weight } : { blue: weight, green: 100 - weight };
-}
+/** The output of a release dry run (release-branch.ts, Describe plan): the release, its order (wave by wave) and each service's plan. */
+const ReleasePlanOutputSchema = z.object({
+  release: ReleaseRequestSchema.shape.release,
+  waves: z.array(z.array(z.string())),
+  plans: z.array(PlanSchema),
+});
+export type ReleasePlanOutput = z.infer<typeof ReleasePlanOutputSchema>;
 
-function parse(text: string | undefined): unknown {
+/** The JSON text as the schema reads it; undefined when it is absent, not JSON or not of that shape. */
+function parseJson<T>(text: string | undefined, schema: z.ZodType<T>): T | undefined {
+  if (!text) return undefined;
   try {
-    return text ? JSON.parse(text) : undefined;
+    return schema.safeParse(JSON.parse(text)).data;
   } catch {
     return undefined;
   }
+}
+
+function trafficOf(output: string | undefined): { blue: number; green: number } | undefined {
+  const payload = parseJson(output, TrafficPayloadSchema);
+  if (!payload) return undefined;
+  const weight = payload.traffic?.weight ?? 0;
+  return payload.idle.colour === 'green' ? { blue: 100 - weight, green: weight } : { blue: weight, green: 100 - weight };
+}
+
+/** The plans a release dry run ended with; undefined when its output does not hold them. */
+export function releasePlanOutput(described: DescribeExecutionCommandOutput): ReleasePlanOutput | undefined {
+  return parseJson(described.output, ReleasePlanOutputSchema);
 }
 
 async function allEvents(ctx: CliContext, executionArn: string): Promise<HistoryEvent[]> {
@@ -94,56 +115,22 @@ export async function executionView(ctx: CliContext, executionArn: string): Prom
     const exited = event.stateExitedEventDetails;
     if (exited?.name) {
       if (event.type === 'TaskStateExited' && completed[completed.length - 1] !== exited.name) completed.push(exited.name);
-      traffic = trafficOf(parse(exited.output)) ?? traffic;
+      traffic = trafficOf(exited.output) ?? traffic;
     }
   }
   const start = described.startDate ?? new Date();
-  const end = described.stopDate ?? new Date();
   return {
     executionArn,
     name: described.name ?? executionArn.split(':').pop() ?? '',
     status: described.status ?? 'UNKNOWN',
     startDate: start.toISOString(),
     ...(described.stopDate ? { stopDate: described.stopDate.toISOString() } : {}),
-    elapsedSeconds: Math.max(0, Math.round((end.getTime() - start.getTime()) / 1000)),
+    elapsedSeconds: secondsBetween(start, described.stopDate ?? new Date()),
     ...(currentState ? { currentState } : {}),
     completed,
     ...(traffic ? { traffic } : {}),
-    ...(classifyInput(parse(described.input)).kind === 'release' ? { kind: 'release' as const } : {}),
+    ...(classifyInput(parseJson(described.input, z.unknown())).kind === 'release' ? { kind: 'release' as const } : {}),
     ...(described.error ? { error: described.error } : {}),
     ...(described.cause ? { cause: described.cause } : {}),
   };
-}
-
-export function formatDuration(seconds: number): string {
-  const h = Math.floor(seconds / 3600);
-  const m = Math.floor((seconds % 3600) / 60);
-  const s = seconds % 60;
-  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(s).padStart(2, '0')}s`;
-}
-
-/** The lines `watch` draws: header, phases, traffic bar. */
-export function renderView(service: string, view: ExecutionView): string[] {
-  const lines = [`${service}  ${view.name}  ${view.status}  ${formatDuration(view.elapsedSeconds)} elapsed`];
-  for (const state of view.completed) {
-    if (state !== view.currentState || view.status !== 'RUNNING') lines.push(`  done     ${state}`);
-  }
-  if (view.status === 'RUNNING' && view.currentState) lines.push(`  now      ${view.currentState}`);
-  if (view.traffic) {
-    const bar = (weight: number) => '#'.repeat(Math.round(weight / 5)).padEnd(20, '.');
-    lines.push(`  traffic  blue  ${String(view.traffic.blue).padStart(3)} % ${bar(view.traffic.blue)}`);
-    lines.push(`           green ${String(view.traffic.green).padStart(3)} % ${bar(view.traffic.green)}`);
-  }
-  if (view.error) lines.push(`  ${view.error}: ${view.cause ?? ''}`);
-  return lines;
-}
-
-/** The verdict of a release as its record states it: status and reason, then what set off a rollback and what it did. */
-export function renderReleaseVerdict(record: ReleaseRecord): string[] {
-  const lines = [`${record.status}: ${record.outcomeReason ?? ''}`.trimEnd()];
-  const rollback = record.status === 'ROLLED_BACK' || record.status === 'ROLLBACK_FAILED';
-  if (record.cause) lines.push(`  cause        ${describeCause(record.cause)}`);
-  if (rollback) lines.push(`  rolled back  ${record.rolledBack?.length ? record.rolledBack.join(' -> ') : 'none'}`);
-  if (rollback || record.untouched?.length) lines.push(`  untouched    ${record.untouched?.length ? record.untouched.join(', ') : 'none'}`);
-  return lines;
 }

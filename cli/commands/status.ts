@@ -1,0 +1,94 @@
+/**
+ * `baton status`: what is running and how the last deployment ended, for
+ * every service, one service, or one execution (a deployment's or a release's).
+ */
+import { formatOrder } from '../../lambdas/shared/release.ts';
+import type { Command } from '../command.ts';
+import { type CliContext, serviceNamed } from '../context.ts';
+import { history, type RecordItem, readLock, readRecord, readReleaseRecord } from '../deployments.ts';
+import { type ExecutionView, executionView } from '../execution.ts';
+import { print, renderReleaseVerdict, renderView } from '../output.ts';
+
+/** An execution: a release's shows its order, each service's record and its verdict; a deployment's, its record. */
+async function showExecution(ctx: CliContext, executionArn: string): Promise<number> {
+  const view = await executionView(ctx, executionArn);
+  const release = view.kind === 'release' ? await readReleaseRecord(ctx, view.name) : undefined;
+  if (!release) {
+    const record = await readRecord(ctx, view.name);
+    print(
+      ctx,
+      [...renderView(record?.service ?? '', view), ...(record ? [`record: ${record.status} ${record.outcomeReason ?? ''}`] : [])],
+      { ...view, record: record ?? null },
+    );
+    return 0;
+  }
+  const services = await Promise.all(
+    release.waves.flat().map(async (name) => ({ name, record: await readRecord(ctx, release.services[name]?.deploymentId ?? '') })),
+  );
+  print(
+    ctx,
+    [
+      ...renderView('', view),
+      `release ${release.release}: ${formatOrder(release.waves)}`,
+      ...services.map(({ name, record }) => `  ${name.padEnd(8)}${record?.status ?? 'not recorded'}  ${record?.deploymentId ?? ''}`),
+      ...(release.status === 'IN_PROGRESS' ? ['release in progress'] : renderReleaseVerdict(release)),
+    ],
+    { ...view, release, services: Object.fromEntries(services.map(({ name, record }) => [name, record ?? null])) },
+  );
+  return 0;
+}
+
+interface ServiceRow {
+  readonly service: string;
+  readonly running: ExecutionView | null;
+  readonly last: RecordItem | null;
+}
+
+/** A service: its running deployment, then how the last one ended and, if it failed, the evidence. */
+function serviceLines(row: ServiceRow): string[] {
+  const lines = [`${row.service}`];
+  if (row.running) lines.push(...renderView(row.service, row.running).map((line) => `  ${line}`));
+  else lines.push('  no deployment running');
+  const last = row.last;
+  if (!last) return lines;
+  lines.push(
+    `  last: ${last.deploymentId} ${last.status} (${last.imageTag ?? last.imageDigest ?? '?'}, started ${last.startedAt})${last.outcomeReason ? `: ${last.outcomeReason}` : ''}`,
+  );
+  // The evidence of a failed deployment: where, on what signal, and what the rollback did.
+  if (last.status !== 'SUCCEEDED') lines.push(...(last.evidence ?? []).map((line) => `    ${line}`));
+  if (last.restores) lines.push(`    restored the release of ${last.restores}`);
+  const diff = last.configDiff;
+  if (diff?.fromVersionId && diff.fromVersionId !== diff.toVersionId) {
+    lines.push(
+      `    app config ${diff.fromVersionId} -> ${diff.toVersionId}: added [${diff.added.join(', ')}], removed [${diff.removed.join(', ')}], changed [${diff.changed.join(', ')}]`,
+    );
+  }
+  lines.push(...(last.warnings ?? []).map((line) => `    warning: ${line}`));
+  return lines;
+}
+
+async function run(ctx: CliContext, target: string | undefined): Promise<number> {
+  if (target?.startsWith('arn:')) return showExecution(ctx, target);
+  const services = target ? [serviceNamed(ctx, target)] : ctx.config.services;
+  const rows: ServiceRow[] = [];
+  for (const service of services) {
+    const lock = await readLock(ctx, service.name);
+    const [last] = await history(ctx, service.name, 1);
+    const running = lock ? await executionView(ctx, lock.executionArn) : undefined;
+    rows.push({ service: service.name, running: running ?? null, last: last ?? null });
+  }
+  print(ctx, rows.flatMap(serviceLines), target ? rows[0] : rows);
+  return 0;
+}
+
+export const status: Command = {
+  name: 'status',
+  usage: 'baton status [<service> | <execution-arn>]',
+  summary: 'what is running and how the last deployment ended',
+  details: `Examples:
+  baton status
+  baton status web --json
+  baton status arn:aws:states:eu-west-1:123456789012:execution:baton-production:web-v1_4_2-20261123T090000Z`,
+  options: [],
+  run,
+};

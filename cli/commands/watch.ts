@@ -1,0 +1,27 @@
+/** `baton watch`: the live view of a service's running deployment until it ends. */
+import { type Command, intervalOf, type OptionValues } from '../command.ts';
+import { type CliContext, serviceNamed } from '../context.ts';
+import { readLock } from '../deployments.ts';
+import { NotFoundError } from '../errors.ts';
+import { follow } from '../follow.ts';
+
+async function run(ctx: CliContext, serviceName: string | undefined, values: OptionValues): Promise<number> {
+  const intervalSeconds = intervalOf(values);
+  const service = serviceNamed(ctx, serviceName);
+  const lock = await readLock(ctx, service.name);
+  if (!lock) throw new NotFoundError(`no deployment of ${service.name} is running; see the last ones with "baton history ${service.name}"`);
+  return follow(ctx, service.name, lock.executionArn, intervalSeconds);
+}
+
+export const watch: Command = {
+  name: 'watch',
+  usage: 'baton watch <service> [--interval <seconds>]',
+  summary: 'live view of the running deployment: phases, traffic split, elapsed time',
+  details: `Options:
+  --interval <seconds>   refresh period (default 2)
+
+Example:
+  baton watch web`,
+  options: ['interval'],
+  run,
+};
