@@ -50,7 +50,6 @@ export const RecordFailureInputSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('rollback-failed'), state: FailedStateSchema }),
   z.object({ kind: z.literal('release-service-failed'), state: ServiceFailedStateSchema }),
 ]);
-export type RecordFailureInput = z.infer<typeof RecordFailureInputSchema>;
 
 /** The request fields a record keeps. */
 const RECORDED_FIELDS = ['service', 'imageTag', 'imageDigest', 'dryRun', 'trigger', 'requestedBy', 'reason', 'queuedFrom'] as const;
