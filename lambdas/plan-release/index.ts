@@ -8,7 +8,7 @@
  * Writes the release record and one deployment record per service.
  */
 import type { ServiceConfig } from '../shared/config-schema.ts';
-import { type DeploymentRequest, type DeploymentState, ExecutionEnvelopeSchema } from '../shared/contract.ts';
+import { type DeploymentRequest, ExecutionEnvelopeSchema } from '../shared/contract.ts';
 import { describeHolder, lockFor, startState } from '../shared/deployment-start.ts';
 import { createRecord, lockHolderOf, releaseLock } from '../shared/deployments.ts';
 import { DeploymentLockedError } from '../shared/errors.ts';
@@ -27,6 +27,7 @@ import {
 } from '../shared/release.ts';
 import { createReleaseRecord, type ReleaseServiceEntry } from '../shared/release-records.ts';
 import { pipelineConfig } from '../shared/runtime-config.ts';
+import type { DeploymentState } from '../shared/stages.ts';
 
 export const handler = definePhase(
   'planRelease',

@@ -15,13 +15,14 @@ import {
   type Secret,
 } from '@aws-sdk/client-ecs';
 import * as clients from '../shared/clients.ts';
-import { type DeploymentState, DeploymentStateSchema, type SecretPin } from '../shared/contract.ts';
+import type { SecretPin } from '../shared/contract.ts';
 import { annotateRecord } from '../shared/deployments.ts';
 import { ContractViolationError, TaskDefinitionRegistrationError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
 import { releaseOf, resumePoint } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
 import { pinnedValueFrom, secretRefs } from '../shared/secret-refs.ts';
+import { type PreparedState, type ValidatedState, ValidatedStateSchema } from '../shared/stages.ts';
 
 export const DEPLOYMENT_TAG = 'baton:deployment-id';
 
@@ -69,15 +70,14 @@ export function registrationInput(
   };
 }
 
-export const handler = definePhase('prepare', DeploymentStateSchema, async (state): Promise<DeploymentState> => {
+export const handler = definePhase('prepare', ValidatedStateSchema, async (state): Promise<PreparedState> => {
   const { previous, image, service } = state;
-  if (!previous || !image) throw new ContractViolationError('prepare needs the output of validate (previous, image)');
 
   const live = await clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: previous.taskDefinitionArn, include: ['TAGS'] }));
   const source = live.taskDefinition;
   if (!source?.family) throw new ContractViolationError(`task definition ${previous.taskDefinitionArn} has no family`);
 
-  if (state.restore) return restoreRelease(state);
+  if (state.restore) return restoreRelease(state, state.restore);
   checkRoles(source, service);
 
   const reused = await findEarlierRegistration(source.family, state.deploymentId, image.uri);
@@ -101,7 +101,7 @@ export const handler = definePhase('prepare', DeploymentStateSchema, async (stat
 type Registered = NonNullable<DescribeTaskDefinitionCommandOutput['taskDefinition']>;
 
 /** Registration passes the task's roles; only the roles of the config may be passed (iam:PassRole is scoped to them). */
-function checkRoles(taskDefinition: Registered, service: DeploymentState['service']): void {
+function checkRoles(taskDefinition: Registered, service: ValidatedState['service']): void {
   for (const [field, allowed] of [
     ['taskRoleArn', service.taskRoleArn],
     ['executionRoleArn', service.executionRoleArn],
@@ -131,14 +131,14 @@ async function register(input: RegisterTaskDefinitionCommandInput): Promise<Regi
 }
 
 /** The state and record once the release's task definition exists. */
-async function prepared(state: DeploymentState, taskDefinition: Registered): Promise<DeploymentState> {
+async function prepared(state: ValidatedState, taskDefinition: Registered): Promise<PreparedState> {
   const container = taskDefinition.containerDefinitions?.find((c) => c.name === state.service.containerName);
-  const next: DeploymentState = {
+  const next: PreparedState = {
     ...state,
     release: { taskDefinitionArn: taskDefinition.taskDefinitionArn ?? '', secrets: container ? secretRefs(container) : [] },
   };
   await annotateRecord(state.deploymentId, state, {
-    newTaskDefinitionArn: next.release?.taskDefinitionArn ?? '',
+    newTaskDefinitionArn: next.release.taskDefinitionArn,
     previousRelease: releaseOf(next, 'previous'),
     newRelease: releaseOf(next, 'new'),
     ...(state.configDiff ? { configDiff: state.configDiff } : {}),
@@ -154,9 +154,7 @@ async function prepared(state: DeploymentState, taskDefinition: Registered): Pro
  * deployed) is registered again unchanged: same image digest, same pinned
  * secret versions.
  */
-async function restoreRelease(state: DeploymentState): Promise<DeploymentState> {
-  const restore = state.restore;
-  if (!restore) throw new ContractViolationError('restoreRelease needs state.restore');
+async function restoreRelease(state: ValidatedState, restore: NonNullable<ValidatedState['restore']>): Promise<PreparedState> {
   const out = await clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: restore.taskDefinitionArn }));
   const target = out.taskDefinition;
   if (!target?.family) throw new ContractViolationError(`task definition ${restore.taskDefinitionArn} has no family`);
@@ -167,7 +165,7 @@ async function restoreRelease(state: DeploymentState): Promise<DeploymentState> 
     });
     return prepared(state, target);
   }
-  const reused = await findEarlierRegistration(target.family, state.deploymentId, state.image?.uri ?? '');
+  const reused = await findEarlierRegistration(target.family, state.deploymentId, state.image.uri);
   if (reused) return prepared(state, reused);
   checkRoles(target, state.service);
   const copy = await register(registrationInput(target, target.containerDefinitions ?? [], state.deploymentId));

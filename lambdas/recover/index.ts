@@ -8,7 +8,7 @@
  * before it changed anything is closed REJECTED, naming the state.
  */
 import { z } from 'zod';
-import { type DeploymentState, ExecutionEnvelopeSchema } from '../shared/contract.ts';
+import { ExecutionEnvelopeSchema } from '../shared/contract.ts';
 import { type DeploymentRecord, getRecord, releaseLock, TERMINAL_STATUSES, transferLock } from '../shared/deployments.ts';
 import { ContractViolationError, InvalidInputError, RecoveryRefusedError } from '../shared/errors.ts';
 import { ENDED_STATUSES, type ExecutionEnd, executionEnd, executionStatus, STATES_BEFORE_ANY_CHANGE } from '../shared/execution-end.ts';
@@ -16,6 +16,7 @@ import { logger } from '../shared/logger.ts';
 import { describeCaught, REJECTION_STATUS, stateFromRecord } from '../shared/outcome.ts';
 import { definePhase, LOCK_HOLDING_PHASES } from '../shared/phase.ts';
 import { pipelineConfig } from '../shared/runtime-config.ts';
+import type { DeploymentState } from '../shared/stages.ts';
 import { finishDeployment } from '../shared/telemetry/finish.ts';
 import { formatIssues } from '../shared/zod-format.ts';
 

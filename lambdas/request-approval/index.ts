@@ -5,10 +5,10 @@
  * approval window (HeartbeatSeconds) closes, which rolls back.
  */
 import { z } from 'zod';
-import { DeploymentStateSchema } from '../shared/contract.ts';
 import { annotateRecord } from '../shared/deployments.ts';
 import { logger } from '../shared/logger.ts';
 import { definePhase } from '../shared/phase.ts';
+import { VerifiedStateSchema } from '../shared/stages.ts';
 import { nowIso } from '../shared/time.ts';
 
 /** The longest approval window the config allows (approvalTimeoutSeconds), for when the stack did not say. */
@@ -22,7 +22,7 @@ export function approvalWindowSeconds(configured: string | undefined): number {
 
 export const RequestApprovalInputSchema = z.object({
   taskToken: z.string().min(1),
-  state: DeploymentStateSchema,
+  state: VerifiedStateSchema,
 });
 
 export const handler = definePhase(

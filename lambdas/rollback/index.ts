@@ -9,12 +9,13 @@ import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { describeService, targetHealth } from '../shared/aws/health.ts';
 import { readWeights, setWeights, weightsFor } from '../shared/aws/listener.ts';
 import * as clients from '../shared/clients.ts';
-import { type DeploymentState, DeploymentStateSchema, type TerminalStatus } from '../shared/contract.ts';
+import type { TerminalStatus } from '../shared/contract.ts';
 import { type DeploymentRecord, getRecord, lockHolderOf, readLock, releaseLock, TERMINAL_STATUSES } from '../shared/deployments.ts';
 import { LockLostError, OUTCOME_ERRORS, RollbackFailedError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
 import { describeCaught, recordBase } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
+import { type DeploymentState, DeploymentStateSchema } from '../shared/stages.ts';
 import { announce, finishDeployment } from '../shared/telemetry/finish.ts';
 import { addSeconds, isPast, nowIso, STABILITY_POLL_SECONDS } from '../shared/time.ts';
 

@@ -5,10 +5,11 @@
  */
 import { liveColourOf, readWeights } from './aws/listener.ts';
 import type { PipelineConfig, ServiceConfig } from './config-schema.ts';
-import { type DeploymentRequest, type DeploymentState, otherColour } from './contract.ts';
+import { type DeploymentRequest, otherColour } from './contract.ts';
 import { LEASE_SECONDS, type LockItem } from './deployments.ts';
 import { InvalidInputError } from './errors.ts';
 import { requestStrategyProblem } from './history-budget.ts';
+import type { InitializedState } from './stages.ts';
 import type { Strategy } from './strategy.ts';
 
 /** Hotfix: everything at once and a short bake, but validate and verify still run. */
@@ -39,7 +40,7 @@ export async function startState(
   request: DeploymentRequest,
   service: ServiceConfig,
   pipeline: PipelineConfig,
-): Promise<DeploymentState> {
+): Promise<InitializedState> {
   const { strategy, bakeSeconds } = resolveStrategy(request, service, pipeline);
   const weights = await readWeights(service);
   const liveColour = liveColourOf(weights, service.productionListenerArn);
@@ -61,7 +62,7 @@ export async function startState(
 }
 
 /** The lock item a deployment takes: who holds it, for which image, and for how long without renewal. */
-export function lockFor(state: DeploymentState): Omit<LockItem, 'pk' | 'sk'> {
+export function lockFor(state: InitializedState): Omit<LockItem, 'pk' | 'sk'> {
   const { request } = state;
   const imageRef = request.rollbackTo ? `rollback:${request.rollbackTo}` : (request.imageDigest ?? `tag:${request.imageTag ?? ''}`);
   return {

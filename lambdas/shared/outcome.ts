@@ -3,9 +3,10 @@
  * record: status, reason and evidence.
  */
 import type { ServiceConfig } from './config-schema.ts';
-import { type CaughtError, type DeploymentState, DeploymentStateSchema, type TerminalStatus } from './contract.ts';
+import type { CaughtError, TerminalStatus } from './contract.ts';
 import type { DeploymentRecord, ReleaseRecord } from './deployments.ts';
 import { ContractViolationError } from './errors.ts';
+import { type DeploymentState, DeploymentStateSchema } from './stages.ts';
 import { formatIssues } from './zod-format.ts';
 
 /** Rejections that are not failures: the trigger was redundant or out of date. */

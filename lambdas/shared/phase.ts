@@ -9,6 +9,7 @@ import { PHASE_NAMES, PHASES, type PhaseName } from '../../lib/constructs/phases
 import { LEASE_SECONDS, lockHolderOf, readLock, renewLease } from './deployments.ts';
 import { BatonError, ContractViolationError, LockLostError, TransientAwsError } from './errors.ts';
 import { logger } from './logger.ts';
+import { isPrecondition } from './stages.ts';
 import { PHASE_EVENT, publishEvent } from './telemetry/events.ts';
 import { phaseFinished } from './telemetry/metrics.ts';
 import { type PhaseResult, recordPhaseRun } from './telemetry/phase-runs.ts';
@@ -106,7 +107,10 @@ export function definePhase<Schema extends z.ZodType, Result>(
     logger.resetKeys();
     const parsed = schema.safeParse(event);
     if (!parsed.success) {
-      const error = new ContractViolationError(`${phase} received a payload out of contract: ${formatIssues(parsed.error)}`);
+      // A precondition its schema words (stages.ts, needing) is reported in those words; anything else names the fields.
+      const { issues } = parsed.error;
+      const worded = issues.every(isPrecondition) ? issues.map((issue) => issue.message).join('; ') : undefined;
+      const error = new ContractViolationError(worded ?? `${phase} received a payload out of contract: ${formatIssues(parsed.error)}`);
       logger.error('payload out of contract', { phase, error });
       throw error;
     }

@@ -10,7 +10,7 @@
  * starts when a release execution stopped without a verdict.
  */
 import { z } from 'zod';
-import { type CaughtError, CaughtErrorSchema, type DeploymentState, ExecutionEnvelopeSchema } from '../shared/contract.ts';
+import { type CaughtError, CaughtErrorSchema, ExecutionEnvelopeSchema } from '../shared/contract.ts';
 import { type DeploymentRecord, getRecord, releaseLock, TERMINAL_STATUSES, transferLock } from '../shared/deployments.ts';
 import { ContractViolationError, InvalidInputError, RecoveryRefusedError } from '../shared/errors.ts';
 import { ENDED_STATUSES, executionStatus } from '../shared/execution-end.ts';
@@ -20,6 +20,7 @@ import { definePhase, LOCK_HOLDING_PHASES } from '../shared/phase.ts';
 import { releaseCause, untouchedReason } from '../shared/release-outcome.ts';
 import { getReleaseRecord, noteReleaseCause, type ReleaseCause, type ReleaseRecord } from '../shared/release-records.ts';
 import { pipelineConfig } from '../shared/runtime-config.ts';
+import type { DeploymentState } from '../shared/stages.ts';
 import { finishDeployment } from '../shared/telemetry/finish.ts';
 import { formatIssues } from '../shared/zod-format.ts';
 
