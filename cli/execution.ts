@@ -12,8 +12,10 @@ import {
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
-import { DeploymentStateSchema, PlanSchema } from '../lambdas/shared/contract.ts';
+import { PlanSchema } from '../lambdas/shared/contract.ts';
+import { classifyInput } from '../lambdas/shared/execution-input.ts';
 import { ReleaseRequestSchema } from '../lambdas/shared/release.ts';
+import { DeploymentStateSchema } from '../lambdas/shared/stages.ts';
 import type { CliContext } from './context.ts';
 import { NotFoundError } from './errors.ts';
 import { secondsBetween } from './output.ts';
@@ -48,13 +50,6 @@ const TrafficPayloadSchema = z.object({
   idle: DeploymentStateSchema.shape.idle.pick({ colour: true }),
   traffic: DeploymentStateSchema.shape.traffic.unwrap().pick({ weight: true }).partial().optional(),
 });
-
-/**
- * A release's input names its release; a deployment's names a service. Only
- * that field of ReleaseRequestSchema: the input only says which kind of
- * execution this is, and the state machine, not the CLI, checks the rest.
- */
-const ReleaseInputSchema = z.object({ release: ReleaseRequestSchema.shape.release });
 
 /** The output of a release dry run (release-branch.ts, Describe plan): the release, its order (wave by wave) and each service's plan. */
 const ReleasePlanOutputSchema = z.object({
@@ -134,7 +129,7 @@ export async function executionView(ctx: CliContext, executionArn: string): Prom
     ...(currentState ? { currentState } : {}),
     completed,
     ...(traffic ? { traffic } : {}),
-    ...(parseJson(described.input, ReleaseInputSchema) ? { kind: 'release' as const } : {}),
+    ...(classifyInput(parseJson(described.input, z.unknown())).kind === 'release' ? { kind: 'release' as const } : {}),
     ...(described.error ? { error: described.error } : {}),
     ...(described.cause ? { cause: described.cause } : {}),
   };

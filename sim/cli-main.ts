@@ -7,8 +7,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { BatonConfig, ServiceConfig } from '../lambdas/shared/config-schema.ts';
+import { classifyInput } from '../lambdas/shared/execution-input.ts';
 import { jsonShapeProblems } from '../lambdas/shared/json-shape.ts';
-import { formatOrder, isReleaseInput } from '../lambdas/shared/release.ts';
+import { formatOrder } from '../lambdas/shared/release.ts';
 import { issueLines } from '../lambdas/shared/zod-format.ts';
 import { ConfigError, loadConfig } from '../lib/config/load.ts';
 import { AccountSchema } from './account/schema.ts';
@@ -178,9 +179,9 @@ async function main(argv: string[], io: CliIo): Promise<number> {
   const shape = jsonShapeProblems(input);
   if (shape.length > 0) throw new UsageError(`--input${values['input-file'] ? '-file' : ''}: ${shape.join('; ')}`);
   const config = loadConfig(values.config);
-  if (isReleaseInput(input)) {
-    const release = input as { services?: unknown };
-    const named = typeof release.services === 'object' && release.services !== null ? Object.keys(release.services) : [];
+  const asked = classifyInput(input);
+  if (asked.kind === 'release') {
+    const named = [...asked.images.keys()];
     for (const spec of faults.filter((fault) => !isDenyFault(fault))) {
       const target = spec.split('@')[1];
       if (target === undefined)
@@ -234,10 +235,8 @@ async function main(argv: string[], io: CliIo): Promise<number> {
   });
   const broken = checkInvariants(config, account, result);
 
-  const release = isReleaseInput(input) ? releaseSummary(config, result) : undefined;
-  const service =
-    config.services.find((s) => typeof input === 'object' && input !== null && s.name === (input as { service?: unknown }).service) ??
-    config.services[0];
+  const release = asked.kind === 'release' ? releaseSummary(config, result) : undefined;
+  const service = config.services.find((s) => s.name === asked.service) ?? config.services[0];
   const traffic = service ? trafficOf(result, service) : { blue: 0, green: 0 };
   const liveColor = traffic.blue === 100 ? 'blue' : traffic.green === 100 ? 'green' : 'split';
   const recordItem = result.model.table.get(`DEPLOYMENT#${result.main.name}|RECORD`);

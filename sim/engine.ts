@@ -15,8 +15,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import FakeTimers from '@sinonjs/fake-timers';
 import { ExecutionAbortedError, StateMachine } from 'aws-local-stepfunctions';
 import type { BatonConfig, ServiceConfig } from '../lambdas/shared/config-schema.ts';
+import { classifyInput, type ImageAsked } from '../lambdas/shared/execution-input.ts';
 import { MAX_JSON_DEPTH, nestedDeeperThan } from '../lambdas/shared/json-shape.ts';
-import { isReleaseInput } from '../lambdas/shared/release.ts';
 import { AWS_MANAGED_KEY } from '../lambdas/shared/secret-refs.ts';
 import { RELEASE_SUFFIX, STATE_NAMES as S } from '../lib/constructs/state-names.ts';
 import { type SfnBackend, SimulatedApis } from './account/api.ts';
@@ -281,18 +281,8 @@ function serviceFaultParts(
 }
 
 /** The image an input asks for one service: a release's entry for it, or a single deployment's of that service. */
-function requestedImageOf(input: unknown, service: string): { imageTag?: string; imageDigest?: string } {
-  const request = (typeof input === 'object' && input !== null ? input : {}) as {
-    service?: unknown;
-    imageTag?: unknown;
-    imageDigest?: unknown;
-    services?: Record<string, { imageTag?: unknown; imageDigest?: unknown }>;
-  };
-  const entry = isReleaseInput(input) ? request.services?.[service] : request.service === service ? request : undefined;
-  return {
-    ...(typeof entry?.imageTag === 'string' ? { imageTag: entry.imageTag } : {}),
-    ...(typeof entry?.imageDigest === 'string' ? { imageDigest: entry.imageDigest } : {}),
-  };
+function requestedImageOf(input: unknown, service: string): ImageAsked {
+  return classifyInput(input).images.get(service) ?? {};
 }
 
 function serviceField(input: unknown): { service?: string } {
@@ -453,8 +443,8 @@ export class Simulation implements SfnBackend {
     };
     this.apis.currentCaller = () => runningFunction()?.phase;
     this.abortAt = options.abortAt;
-    const request = typeof options.input === 'object' && options.input !== null ? (options.input as Record<string, unknown>) : {};
-    const serviceName = typeof request.service === 'string' ? request.service : config.services[0]?.name;
+    const asked = classifyInput(options.input);
+    const serviceName = asked.service ?? config.services[0]?.name;
     const service = config.services.find((s) => s.name === serviceName) ?? config.services[0];
     if (!service) throw new Error('the config has no service');
     const model = this.model;
@@ -480,10 +470,8 @@ export class Simulation implements SfnBackend {
       ...serviceFaultParts(
         model,
         service,
-        {
-          ...(typeof request.imageTag === 'string' ? { imageTag: request.imageTag } : {}),
-          ...(typeof request.imageDigest === 'string' ? { imageDigest: request.imageDigest } : {}),
-        },
+        // A release's services each get theirs in serviceContext.
+        asked.kind === 'deployment' && asked.service ? (asked.images.get(asked.service) ?? {}) : {},
         (at) => {
           ctx.signalAt ??= at;
         },
@@ -1238,12 +1226,13 @@ export async function openSimulation(options: SimulationOptions): Promise<OpenSi
   try {
     simulation = new Simulation(options, clock, bound);
     simulation.apis.install();
+    const asked = classifyInput(options.input);
     for (const spec of options.faults ?? []) {
       const { fault, target } = parseFault(spec);
       // IAM drift is aimed at a function's role, whichever service it works on.
-      if (target === undefined && !isDenyFault(spec) && isReleaseInput(options.input)) {
+      if (target === undefined && !isDenyFault(spec) && asked.kind === 'release') {
         throw new Error(
-          `fault "${spec}": a release deploys several services; aim the fault at one, e.g. ${spec}@${Object.keys((options.input as { services?: object }).services ?? {})[0] ?? 'api'}`,
+          `fault "${spec}": a release deploys several services; aim the fault at one, e.g. ${spec}@${[...asked.images.keys()][0] ?? 'api'}`,
         );
       }
       fault.apply(target === undefined ? simulation.ctx : simulation.serviceContext(target));

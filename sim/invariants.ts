@@ -5,6 +5,7 @@
  */
 import type { BatonConfig } from '../lambdas/shared/config-schema.ts';
 import { TerminalStatusSchema } from '../lambdas/shared/contract.ts';
+import { classifyInput } from '../lambdas/shared/execution-input.ts';
 import { tableKey } from './account/model.ts';
 import type { AccountSpec } from './account/schema.ts';
 import type { SimulationResult } from './engine.ts';
@@ -69,8 +70,8 @@ export function checkInvariants(config: BatonConfig, account: AccountSpec, resul
   }
   // 3. Every execution ends with a terminal record stating why.
   for (const execution of [result.main, ...result.others]) {
-    const input = (execution.input ?? {}) as { recover?: unknown; recoverRelease?: unknown; release?: unknown };
-    if (input.release !== undefined && (input as { dryRun?: unknown }).dryRun === true) {
+    const asked = classifyInput(execution.input);
+    if (asked.kind === 'release' && asked.dryRun) {
       const written = [...model.table.keys()].filter(
         (key) =>
           key.startsWith(`RELEASE#${execution.name}|`) ||
@@ -80,20 +81,17 @@ export function checkInvariants(config: BatonConfig, account: AccountSpec, resul
       if (written.length > 0) broken.push(`${execution.name}: a release dry run wrote ${written.join(', ')}`);
       continue;
     }
-    if (input.release !== undefined || typeof input.recoverRelease === 'string') {
+    if (asked.kind === 'release' || asked.kind === 'release-recovery') {
       broken.push(
-        ...releaseRecordsBroken(model, typeof input.recoverRelease === 'string' ? input.recoverRelease : execution.name, execution.name),
+        ...releaseRecordsBroken(model, asked.kind === 'release-recovery' ? (asked.recovers ?? '') : execution.name, execution.name),
       );
       continue;
     }
     // A recovery execution closes the record of the deployment it recovers; a refused one writes its own.
-    const recovers = input.recover;
     const refused = model.table.has(`DEPLOYMENT#${execution.name}|RECORD`);
-    const deploymentId = typeof recovers === 'string' && !refused ? recovers : execution.name;
+    const deploymentId = asked.kind === 'recovery' && !refused ? (asked.recovers ?? '') : execution.name;
     const record = model.table.get(`DEPLOYMENT#${deploymentId}|RECORD`);
-    const dryRun =
-      typeof execution.input === 'object' && execution.input !== null && (execution.input as { dryRun?: unknown }).dryRun === true;
-    if (dryRun) {
+    if (asked.dryRun) {
       if (record) broken.push(`${execution.name}: a dry run wrote a record`);
       continue;
     }

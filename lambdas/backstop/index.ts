@@ -13,9 +13,9 @@
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import * as clients from '../shared/clients.ts';
-import { DeploymentRequestFields } from '../shared/contract.ts';
 import { rejectionStatus } from '../shared/error-classification.ts';
 import { ENDED_STATUSES, type ExecutionEnd, executionEnd, executionStatus } from '../shared/execution-end.ts';
+import { classifyInput } from '../shared/execution-input.ts';
 import { logger } from '../shared/logger.ts';
 import { stateMachineArn } from '../shared/names.ts';
 import { describeCaught } from '../shared/outcome.ts';
@@ -23,7 +23,6 @@ import { definePhase } from '../shared/phase.ts';
 import { type DrainResult, startQueued } from '../shared/queue.ts';
 import { getRecord, TERMINAL_STATUSES } from '../shared/records/deployment.ts';
 import { finishReleaseRecord, getReleaseRecord, unplannedReleaseRecord } from '../shared/records/release.ts';
-import { isReleaseDryRun, isReleaseInput } from '../shared/release.ts';
 import { announceRelease } from '../shared/release-outcome.ts';
 import { pipelineConfig } from '../shared/runtime-config.ts';
 import { finishDeployment } from '../shared/telemetry/finish.ts';
@@ -61,29 +60,32 @@ interface DescribedInput {
   /** A release (its input names one) or a release recovery (names the release it recovers). */
   readonly release: boolean;
   readonly recoverRelease: string | undefined;
+  /** A release's dry run, which writes nothing. */
+  readonly releaseDryRun: boolean;
   readonly parsed: unknown;
 }
 
 /** The service, dry-run flag and recovered deployment or release of an execution input, as far as they can be read. */
 function describeInput(input: string | null | undefined): DescribedInput {
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(input ?? 'null');
-    if (typeof parsed === 'object' && parsed !== null) {
-      const request = parsed as { service?: unknown; dryRun?: unknown; recover?: unknown; recoverRelease?: unknown };
-      return {
-        // Only a name that passes the request's check: an oversized one would make the record too large to write.
-        service: DeploymentRequestFields.shape.service.safeParse(request.service).data ?? '(unknown)',
-        dryRun: request.dryRun === true,
-        recover: typeof request.recover === 'string' && request.recover !== '' ? request.recover : undefined,
-        release: isReleaseInput(parsed),
-        recoverRelease: typeof request.recoverRelease === 'string' && request.recoverRelease !== '' ? request.recoverRelease : undefined,
-        parsed,
-      };
-    }
+    parsed = JSON.parse(input ?? 'null');
   } catch {
     // Not JSON: nothing to read from it.
   }
-  return { service: '(unknown)', dryRun: false, recover: undefined, release: false, recoverRelease: undefined, parsed: undefined };
+  const asked = classifyInput(parsed);
+  // A recovery that names nothing is refused, with its own record, like a deployment.
+  const recoverRelease = asked.kind === 'release-recovery' ? asked.recovers : undefined;
+  return {
+    // Only a name that passes the request's check: an oversized one would make the record too large to write.
+    service: asked.service ?? '(unknown)',
+    dryRun: asked.dryRun,
+    recover: asked.kind === 'recovery' ? asked.recovers : undefined,
+    release: asked.kind === 'release',
+    recoverRelease,
+    releaseDryRun: asked.kind === 'release' && asked.dryRun,
+    parsed,
+  };
 }
 
 const ERROR_BY_STATUS: Record<string, string> = { ABORTED: 'ExecutionAborted', TIMED_OUT: 'ExecutionTimedOut', FAILED: 'ExecutionFailed' };
@@ -248,7 +250,7 @@ async function backstopRelease(
   const record = await getReleaseRecord(releaseId);
   if (!record) {
     if (asked.recoverRelease) return { action: 'none', reason: `no release record ${releaseId}` };
-    if (isReleaseDryRun(asked.parsed)) return { action: 'none', reason: `release dry run ${releaseId} writes nothing` };
+    if (asked.releaseDryRun) return { action: 'none', reason: `release dry run ${releaseId} writes nothing` };
     const base = unplannedReleaseRecord(
       releaseId,
       detail.executionArn,

@@ -6,10 +6,10 @@
 
 import { describeService, targetHealth } from '../shared/aws/health.ts';
 import { recentEvents, stoppedTaskReasons } from '../shared/aws/tasks.ts';
-import { type DeploymentState, DeploymentStateSchema } from '../shared/contract.ts';
-import { ContractViolationError, DeploymentFailedError, StabilityTimeoutError } from '../shared/errors.ts';
+import { DeploymentFailedError, StabilityTimeoutError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
 import { definePhase } from '../shared/phase.ts';
+import { type DeployedState, DeployedStateSchema } from '../shared/stages.ts';
 import { isPast, STABILITY_POLL_SECONDS } from '../shared/time.ts';
 
 /** Stopped tasks of the release tolerated before the deployment counts as failed. */
@@ -17,10 +17,9 @@ export const MAX_FAILED_TASKS = 3;
 
 export const handler = definePhase(
   'checkStability',
-  DeploymentStateSchema,
-  async (state): Promise<DeploymentState> => {
+  DeployedStateSchema,
+  async (state): Promise<DeployedState> => {
     const { rollout, release, service } = state;
-    if (!rollout || !release) throw new ContractViolationError('check stability needs the output of deploy');
     const ecsService = await describeService(service.cluster, state.idle.serviceName);
     const primary = ecsService.deployments?.find((deployment) => deployment.status === 'PRIMARY');
     const evidence = async () => [
@@ -70,5 +69,5 @@ export const handler = definePhase(
     }
     return { ...state, rollout: { ...rollout, checks: rollout.checks + 1, stable: false }, wait: { seconds: STABILITY_POLL_SECONDS } };
   },
-  { done: (next) => next.rollout?.stable === true },
+  { done: (next) => next.rollout.stable },
 );

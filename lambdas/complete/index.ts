@@ -9,22 +9,21 @@
 import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { readWeights } from '../shared/aws/listener.ts';
 import * as clients from '../shared/clients.ts';
-import { type DeploymentState, DeploymentStateSchema } from '../shared/contract.ts';
 import { classify } from '../shared/error-classification.ts';
-import { ContractViolationError, GateFailedError } from '../shared/errors.ts';
+import { GateFailedError } from '../shared/errors.ts';
 import { gateFailures } from '../shared/gates.ts';
 import { lockHolderOf } from '../shared/lock/holder.ts';
 import { releaseLock } from '../shared/lock/table.ts';
 import { logger } from '../shared/logger.ts';
 import { recordBase } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
+import { type RetiringState, RetiringStateSchema } from '../shared/stages.ts';
 import { finishDeployment } from '../shared/telemetry/finish.ts';
 
 const describe = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 
-export const handler = definePhase('complete', DeploymentStateSchema, async (state): Promise<DeploymentState> => {
+export const handler = definePhase('complete', RetiringStateSchema, async (state): Promise<RetiringState> => {
   const { service, rollout } = state;
-  if (!rollout) throw new ContractViolationError('complete needs the output of verify');
   const weights = await readWeights(service);
   if (weights[state.idle.colour] !== 100) {
     throw new GateFailedError(
@@ -50,7 +49,7 @@ export const handler = definePhase('complete', DeploymentStateSchema, async (sta
     warnings.push(message);
   }
 
-  const reason = `${state.image?.tag ?? state.image?.digest ?? 'release'} live on ${state.idle.colour} (${state.idle.serviceName}) after a ${state.bakeSeconds} s bake`;
+  const reason = `${state.image.tag ?? state.image.digest} live on ${state.idle.colour} (${state.idle.serviceName}) after a ${state.bakeSeconds} s bake`;
   await finishDeployment(recordBase(state), { status: 'SUCCEEDED', outcomeReason: reason, warnings });
   /*
    * Only the lock release follows the SUCCEEDED write: a conditional delete, idempotent,

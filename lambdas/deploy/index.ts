@@ -11,15 +11,14 @@ import {
 } from '@aws-sdk/client-ecs';
 import { setWeights, weightsFor } from '../shared/aws/listener.ts';
 import * as clients from '../shared/clients.ts';
-import { type DeploymentState, DeploymentStateSchema } from '../shared/contract.ts';
-import { ContractViolationError, ServiceUpdateError } from '../shared/errors.ts';
+import { ServiceUpdateError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
 import { definePhase } from '../shared/phase.ts';
+import { type DeployedState, PreparedStateSchema } from '../shared/stages.ts';
 import { addSeconds, nowIso, STABILITY_POLL_SECONDS } from '../shared/time.ts';
 
-export const handler = definePhase('deploy', DeploymentStateSchema, async (state): Promise<DeploymentState> => {
+export const handler = definePhase('deploy', PreparedStateSchema, async (state): Promise<DeployedState> => {
   const { previous, release, service } = state;
-  if (!previous || !release) throw new ContractViolationError('deploy needs the output of validate and prepare');
   // A live colour at 0 tasks (e.g. scaled in by an autoscaler) still gets one task of the new release.
   const desiredCount = Math.max(previous.desiredCount, 1);
   try {

@@ -6,7 +6,7 @@
 
 import { imageRefOf, pushTimes } from '../shared/aws/images.ts';
 import type { ServiceConfig } from '../shared/config-schema.ts';
-import { type DeploymentRequest, type DeploymentState, ExecutionEnvelopeSchema } from '../shared/contract.ts';
+import { type DeploymentRequest, ExecutionEnvelopeSchema } from '../shared/contract.ts';
 import { startState } from '../shared/deployment-start.ts';
 import { DeploymentLockedError, DuplicateTriggerError, SupersededError, UnknownServiceError } from '../shared/errors.ts';
 import { describeHolder, describeRef, lockFor } from '../shared/lock/holder.ts';
@@ -21,10 +21,11 @@ import { recordKey } from '../shared/records/keys.ts';
 import { nameReused, ownedBy, readOwnership } from '../shared/records/table.ts';
 import { parseRequest } from '../shared/request.ts';
 import { pipelineConfig } from '../shared/runtime-config.ts';
+import type { InitializedState } from '../shared/stages.ts';
 
 export { HOTFIX_BAKE_SECONDS, resolveStrategy } from '../shared/deployment-start.ts';
 
-export const handler = definePhase('initialize', ExecutionEnvelopeSchema, async (envelope): Promise<DeploymentState> => {
+export const handler = definePhase('initialize', ExecutionEnvelopeSchema, async (envelope): Promise<InitializedState> => {
   const config = pipelineConfig();
   const request = parseRequest(envelope.request, config);
   const service = config.services.find((candidate) => candidate.name === request.service);

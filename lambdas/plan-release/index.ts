@@ -9,7 +9,7 @@
  */
 
 import type { ServiceConfig } from '../shared/config-schema.ts';
-import { type DeploymentRequest, type DeploymentState, ExecutionEnvelopeSchema } from '../shared/contract.ts';
+import { type DeploymentRequest, ExecutionEnvelopeSchema } from '../shared/contract.ts';
 import { startState } from '../shared/deployment-start.ts';
 import { DeploymentLockedError } from '../shared/errors.ts';
 import { describeHolder, lockFor, lockHolderOf } from '../shared/lock/holder.ts';
@@ -30,6 +30,7 @@ import {
   togetherStrategy,
 } from '../shared/release.ts';
 import { pipelineConfig } from '../shared/runtime-config.ts';
+import type { DeploymentState } from '../shared/stages.ts';
 
 export const handler = definePhase(
   'planRelease',

@@ -16,13 +16,14 @@ import {
   type Secret,
 } from '@aws-sdk/client-ecs';
 import * as clients from '../shared/clients.ts';
-import { type DeploymentState, DeploymentStateSchema, type SecretPin } from '../shared/contract.ts';
+import type { SecretPin } from '../shared/contract.ts';
 import { ContractViolationError, TaskDefinitionRegistrationError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
 import { resumePoint, revisionOf } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
 import { annotateRecord } from '../shared/records/deployment.ts';
 import { pinnedValueFrom, secretRefs } from '../shared/secret-refs.ts';
+import { type PreparedState, type ValidatedState, ValidatedStateSchema } from '../shared/stages.ts';
 
 export const DEPLOYMENT_TAG = 'baton:deployment-id';
 
@@ -70,15 +71,14 @@ export function registrationInput(
   };
 }
 
-export const handler = definePhase('prepare', DeploymentStateSchema, async (state): Promise<DeploymentState> => {
+export const handler = definePhase('prepare', ValidatedStateSchema, async (state): Promise<PreparedState> => {
   const { previous, image, service } = state;
-  if (!previous || !image) throw new ContractViolationError('prepare needs the output of validate (previous, image)');
 
   const live = await clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: previous.taskDefinitionArn, include: ['TAGS'] }));
   const source = live.taskDefinition;
   if (!source?.family) throw new ContractViolationError(`task definition ${previous.taskDefinitionArn} has no family`);
 
-  if (state.restore) return restoreRevision(state);
+  if (state.restore) return restoreRevision(state, state.restore);
   checkRoles(source, service);
 
   const reused = await findEarlierRegistration(source.family, state.deploymentId, image.uri);
@@ -102,7 +102,7 @@ export const handler = definePhase('prepare', DeploymentStateSchema, async (stat
 type Registered = NonNullable<DescribeTaskDefinitionCommandOutput['taskDefinition']>;
 
 /** Registration passes the task's roles; only the roles of the config may be passed (iam:PassRole is scoped to them). */
-function checkRoles(taskDefinition: Registered, service: DeploymentState['service']): void {
+function checkRoles(taskDefinition: Registered, service: ValidatedState['service']): void {
   for (const [field, allowed] of [
     ['taskRoleArn', service.taskRoleArn],
     ['executionRoleArn', service.executionRoleArn],
@@ -132,14 +132,14 @@ async function register(input: RegisterTaskDefinitionCommandInput): Promise<Regi
 }
 
 /** The state and record once the new revision's task definition exists (the state's `release` field holds it). */
-async function prepared(state: DeploymentState, taskDefinition: Registered): Promise<DeploymentState> {
+async function prepared(state: ValidatedState, taskDefinition: Registered): Promise<PreparedState> {
   const container = taskDefinition.containerDefinitions?.find((c) => c.name === state.service.containerName);
-  const next: DeploymentState = {
+  const next: PreparedState = {
     ...state,
     release: { taskDefinitionArn: taskDefinition.taskDefinitionArn ?? '', secrets: container ? secretRefs(container) : [] },
   };
   await annotateRecord(state.deploymentId, state, {
-    newTaskDefinitionArn: next.release?.taskDefinitionArn ?? '',
+    newTaskDefinitionArn: next.release.taskDefinitionArn,
     previousRelease: revisionOf(next, 'previous'),
     newRelease: revisionOf(next, 'new'),
     ...(state.configDiff ? { configDiff: state.configDiff } : {}),
@@ -155,9 +155,7 @@ async function prepared(state: DeploymentState, taskDefinition: Registered): Pro
  * deployed) is registered again unchanged: same image digest, same pinned
  * secret versions.
  */
-async function restoreRevision(state: DeploymentState): Promise<DeploymentState> {
-  const restore = state.restore;
-  if (!restore) throw new ContractViolationError('restoreRevision needs state.restore');
+async function restoreRevision(state: ValidatedState, restore: NonNullable<ValidatedState['restore']>): Promise<PreparedState> {
   const out = await clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: restore.taskDefinitionArn }));
   const target = out.taskDefinition;
   if (!target?.family) throw new ContractViolationError(`task definition ${restore.taskDefinitionArn} has no family`);
@@ -168,7 +166,7 @@ async function restoreRevision(state: DeploymentState): Promise<DeploymentState>
     });
     return prepared(state, target);
   }
-  const reused = await findEarlierRegistration(target.family, state.deploymentId, state.image?.uri ?? '');
+  const reused = await findEarlierRegistration(target.family, state.deploymentId, state.image.uri);
   if (reused) return prepared(state, reused);
   checkRoles(target, state.service);
   const copy = await register(registrationInput(target, target.containerDefinitions ?? [], state.deploymentId));

@@ -9,15 +9,15 @@
  * naming every failing check.
  */
 import { z } from 'zod';
-import { type DeploymentState, DeploymentStateSchema } from '../shared/contract.ts';
-import { ContractViolationError, SmokeTestFailedError } from '../shared/errors.ts';
+import { SmokeTestFailedError } from '../shared/errors.ts';
 import { definePhase } from '../shared/phase.ts';
+import { needing, type VerifiedState, VerifiedStateSchema } from '../shared/stages.ts';
 
 /** Seconds between two attempts of the smoke test. */
 export const SMOKE_RETRY_SECONDS = 10;
 
 export const RecordSmokeTestInputSchema = z.object({
-  state: DeploymentStateSchema,
+  state: needing(VerifiedStateSchema, 'smoke', () => 'recordSmokeTest received a state without the smoke test result ($.smoke)'),
   /** pipeline.smokeTestAttempts, written into the state machine. */
   attempts: z.number().int().min(1),
 });
@@ -26,9 +26,8 @@ export type RecordSmokeTestInput = z.infer<typeof RecordSmokeTestInputSchema>;
 export const handler = definePhase(
   'recordSmokeTest',
   RecordSmokeTestInputSchema,
-  async ({ state, attempts }): Promise<DeploymentState> => {
+  async ({ state, attempts }): Promise<VerifiedState> => {
     const run = state.smoke;
-    if (!run) throw new ContractViolationError('recordSmokeTest received a state without the smoke test result ($.smoke)');
     if (run.passed) return state;
     if (run.attempt < attempts) return { ...state, wait: { seconds: SMOKE_RETRY_SECONDS } };
     const failed = run.checks.filter((check) => !check.ok);
@@ -39,7 +38,7 @@ export const handler = definePhase(
   {
     tracksAs: 'smokeTest',
     // Each attempt is one invocation of the smoke test: it started when the smoke-test function did.
-    startedAt: ({ state }) => state.smoke?.startedAt,
+    startedAt: ({ state }) => state.smoke.startedAt,
     done: (state) => state.smoke?.passed === true,
   },
 );

@@ -9,7 +9,7 @@
  */
 
 import { z } from 'zod';
-import { type DeploymentState, ExecutionEnvelopeSchema } from '../shared/contract.ts';
+import { ExecutionEnvelopeSchema } from '../shared/contract.ts';
 import { rejectionStatus } from '../shared/error-classification.ts';
 import { ContractViolationError, InvalidInputError, RecoveryRefusedError } from '../shared/errors.ts';
 import { ENDED_STATUSES, type ExecutionEnd, executionEnd, executionStatus, STATES_BEFORE_ANY_CHANGE } from '../shared/execution-end.ts';
@@ -19,6 +19,7 @@ import { describeCaught, stateFromRecord } from '../shared/outcome.ts';
 import { definePhase, LOCK_HOLDING_PHASES } from '../shared/phase.ts';
 import { type DeploymentRecord, getRecord, TERMINAL_STATUSES } from '../shared/records/deployment.ts';
 import { pipelineConfig } from '../shared/runtime-config.ts';
+import type { DeploymentState } from '../shared/stages.ts';
 import { finishDeployment } from '../shared/telemetry/finish.ts';
 import { formatIssues } from '../shared/zod-format.ts';
 

@@ -6,10 +6,10 @@
  */
 
 import { z } from 'zod';
-import { DeploymentStateSchema } from '../shared/contract.ts';
 import { logger } from '../shared/logger.ts';
 import { definePhase } from '../shared/phase.ts';
 import { annotateRecord } from '../shared/records/deployment.ts';
+import { VerifiedStateSchema } from '../shared/stages.ts';
 import { nowIso } from '../shared/time.ts';
 
 /** The longest approval window the config allows (approvalTimeoutSeconds), for when the stack did not say. */
@@ -23,7 +23,7 @@ export function approvalWindowSeconds(configured: string | undefined): number {
 
 export const RequestApprovalInputSchema = z.object({
   taskToken: z.string().min(1),
-  state: DeploymentStateSchema,
+  state: VerifiedStateSchema,
 });
 
 export const handler = definePhase(

@@ -10,7 +10,7 @@ import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { describeService, targetHealth } from '../shared/aws/health.ts';
 import { readWeights, setWeights, weightsFor } from '../shared/aws/listener.ts';
 import * as clients from '../shared/clients.ts';
-import { type DeploymentState, DeploymentStateSchema, type TerminalStatus } from '../shared/contract.ts';
+import type { TerminalStatus } from '../shared/contract.ts';
 import { LockLostError, OUTCOME_ERRORS, RollbackFailedError } from '../shared/errors.ts';
 import { lockHolderOf } from '../shared/lock/holder.ts';
 import { readLock, releaseLock } from '../shared/lock/table.ts';
@@ -18,6 +18,7 @@ import { logger } from '../shared/logger.ts';
 import { describeCaught, recordBase } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
 import { type DeploymentRecord, getRecord, TERMINAL_STATUSES } from '../shared/records/deployment.ts';
+import { type DeploymentState, DeploymentStateSchema } from '../shared/stages.ts';
 import { announce, finishDeployment } from '../shared/telemetry/finish.ts';
 import { addSeconds, isPast, nowIso, STABILITY_POLL_SECONDS } from '../shared/time.ts';
 

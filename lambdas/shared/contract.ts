@@ -1,12 +1,12 @@
 /**
- * The payload that flows between the phases of the state machine, and the
- * execution input. Handlers parse their input with these schemas; the CDK
- * construct imports the field paths it references (JSONPath) from here too.
+ * The parts of the payload that flows between the phases of the state
+ * machine (the deployment state stage by stage is in stages.ts), and the
+ * execution input. The CDK construct imports the field paths it references
+ * (JSONPath) from here too.
  *
  * docs/architecture.md I5: the payload carries ARNs, ids and key names, never a secret value.
  */
 import { z } from 'zod';
-import { ServiceConfigSchema } from './config-schema.ts';
 import { StrategySchema } from './strategy.ts';
 
 export const ColourSchema = z.enum(['blue', 'green']);
@@ -206,115 +206,6 @@ export const TerminalStatusSchema = z.enum([
   'QUEUED',
 ]);
 export type TerminalStatus = z.infer<typeof TerminalStatusSchema>;
-
-export const DeploymentStateSchema = z.object({
-  deploymentId: z.string(),
-  /** Set when this deployment is one service of a multi-service release: the release's id. */
-  releaseId: z.string().optional(),
-  executionArn: z.string(),
-  /**
-   * The execution that holds the service lock for this deployment, when it is not `executionArn`: a recovery
-   * execution, which the lock was transferred to. Only the holder's execution renews or releases the lock.
-   */
-  heldBy: z.string().optional(),
-  startedAt: z.string(),
-  request: DeploymentRequestSchema,
-  service: ServiceConfigSchema,
-  /** The strategy in force: the request's, else the service's; hotfix forces all-at-once. */
-  strategy: StrategySchema,
-  bakeSeconds: z.number().int().min(0),
-  /** The colour serving production when the deployment started (from listener weights). */
-  live: ColourStateSchema,
-  /** The colour this deployment puts the new release on. */
-  idle: ColourStateSchema,
-  /** Filled by validate. */
-  previous: z
-    .object({
-      taskDefinitionArn: z.string(),
-      desiredCount: z.number().int().min(0),
-      image: z.string(),
-      /** Task definition the idle service ran before deploy, to restore on rollback. */
-      idleTaskDefinitionArn: z.string(),
-      idleDesiredCount: z.number().int().min(0),
-      /** The secrets the live container references, with their versions. */
-      secrets: z.array(SecretRefSchema).default([]),
-    })
-    .optional(),
-  image: ImageSchema.optional(),
-  secret: SecretPinSchema.optional(),
-  /** Filled by validate when the service has an app-config secret. */
-  configDiff: ConfigDiffSchema.optional(),
-  /** Filled by validate for a rollback: the earlier release to redeploy exactly. */
-  restore: z.object({ deploymentId: z.string(), taskDefinitionArn: z.string() }).optional(),
-  /** Whether this deployment waits for `baton approve` after verify. */
-  approval: z.object({ required: z.boolean() }).default({ required: false }),
-  /** The SendTaskSuccess output of the approval (who approved). */
-  approvalResult: z.record(z.string(), z.unknown()).optional(),
-  /** Filled by validate for a dry run: what the deployment would do. */
-  plan: PlanSchema.optional(),
-  /** Filled by prepare. */
-  release: z.object({ taskDefinitionArn: z.string(), secrets: z.array(SecretRefSchema).default([]) }).optional(),
-  /** Filled by deploy. */
-  rollout: z
-    .object({
-      desiredCount: z.number().int().min(0),
-      deployedAt: z.string(),
-      deadline: z.string(),
-      checks: z.number().int().min(0),
-      stable: z.boolean(),
-    })
-    .optional(),
-  traffic: z
-    .object({
-      /** Index of the next step to apply in planSteps(strategy). */
-      nextStep: z.number().int().min(0),
-      /** Weight on the new colour after the last applied step. */
-      weight: z.number().int().min(0).max(100),
-      complete: z.boolean(),
-      /** The current step holds until then; gates are checked every gate interval meanwhile. */
-      holdUntil: z.string().optional(),
-    })
-    .optional(),
-  bake: z.object({ until: z.string(), complete: z.boolean() }).optional(),
-  /** Set when the bake is over: the old colour is retired at `at`; the gates are watched until then (`due` once it is time). */
-  retire: z.object({ at: z.string(), due: z.boolean() }).optional(),
-  /** Filled by the smoke test: what its latest attempt found. */
-  smoke: SmokeRunSchema.optional(),
-  /** Seconds the next Wait state pauses; set by the phase before it. */
-  wait: z.object({ seconds: z.number().int().min(0) }).optional(),
-  /** Set by Catch (ResultPath $.error). */
-  error: CaughtErrorSchema.optional(),
-  /** Set by the "<state> failed" Pass state the Catch goes through: the state that failed. */
-  failedPhase: z.string().optional(),
-  rollback: z
-    .object({
-      stage: z.enum(['scaling-up-old', 'done']),
-      deadline: z.string(),
-      checks: z.number().int().min(0),
-    })
-    .optional(),
-  /** What the final Succeed/Fail state reports. */
-  outcome: z
-    .object({
-      status: TerminalStatusSchema,
-      error: z.string(),
-      cause: z.string(),
-    })
-    .optional(),
-  warnings: z.array(z.string()).default([]),
-});
-export type DeploymentState = z.infer<typeof DeploymentStateSchema>;
-
-/** The input of the reject task: whatever the state was when initialize or validate failed. */
-export const RejectInputSchema = z.object({
-  deploymentId: z.string(),
-  executionArn: z.string(),
-  startedAt: z.string(),
-  request: z.unknown(),
-  service: z.object({ name: z.string() }).passthrough().optional(),
-  error: CaughtErrorSchema,
-});
-export type RejectInput = z.infer<typeof RejectInputSchema>;
 
 /** The payload fields the state machine itself references (Wait and Choice states). */
 export const PAYLOAD_PATHS = {

@@ -1,13 +1,14 @@
 /**
  * How a deployment starts, for a single deployment (initialize) and for each
- * service of a release (plan release) alike: the state it begins with (the
- * lock it takes is lock/holder.ts lockFor).
+ * service of a release (plan release) alike: the state it begins with, and
+ * the lock it takes.
  */
 import { liveColourOf, readWeights } from './aws/listener.ts';
 import type { PipelineConfig, ServiceConfig } from './config-schema.ts';
-import { type DeploymentRequest, type DeploymentState, otherColour } from './contract.ts';
+import { type DeploymentRequest, otherColour } from './contract.ts';
 import { InvalidInputError } from './errors.ts';
 import { requestStrategyProblem } from './history-budget.ts';
+import type { InitializedState } from './stages.ts';
 import type { Strategy } from './strategy.ts';
 
 /** Hotfix: everything at once and a short bake, but validate and verify still run. */
@@ -38,7 +39,7 @@ export async function startState(
   request: DeploymentRequest,
   service: ServiceConfig,
   pipeline: PipelineConfig,
-): Promise<DeploymentState> {
+): Promise<InitializedState> {
   const { strategy, bakeSeconds } = resolveStrategy(request, service, pipeline);
   const weights = await readWeights(service);
   const liveColour = liveColourOf(weights, service.productionListenerArn);

@@ -5,8 +5,9 @@
  */
 
 import { assertCacheServing, describeService, firingAlarms, targetHealth } from './aws/health.ts';
-import type { ColourState, DeploymentState } from './contract.ts';
+import type { ColourState } from './contract.ts';
 import { CacheNotServingError } from './errors.ts';
+import type { DeploymentState } from './stages.ts';
 
 export async function gateFailures(
   state: DeploymentState,

@@ -3,9 +3,10 @@
  * record: status, reason and evidence.
  */
 import type { ServiceConfig } from './config-schema.ts';
-import { type CaughtError, type DeploymentState, DeploymentStateSchema } from './contract.ts';
+import type { CaughtError } from './contract.ts';
 import { ContractViolationError } from './errors.ts';
 import type { DeploymentRecord, Revision } from './records/deployment.ts';
+import { type DeploymentState, DeploymentStateSchema } from './stages.ts';
 import { formatIssues } from './zod-format.ts';
 
 /** Lambda puts `{"errorType","errorMessage","trace"}` in Cause; other sources put plain text. */

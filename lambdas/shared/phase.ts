@@ -11,6 +11,7 @@ import { classify } from './error-classification.ts';
 import { ContractViolationError, TransientAwsError } from './errors.ts';
 import { assertLockHeld, keepLease, type LeasedDeployment } from './lock/lease.ts';
 import { logger } from './logger.ts';
+import { isPrecondition } from './stages.ts';
 import { PHASE_EVENT, publishEvent } from './telemetry/events.ts';
 import { phaseFinished } from './telemetry/metrics.ts';
 import { type PhaseResult, recordPhaseRun } from './telemetry/phase-runs.ts';
@@ -58,7 +59,10 @@ export function definePhase<Schema extends z.ZodType, Result>(
     logger.resetKeys();
     const parsed = schema.safeParse(event);
     if (!parsed.success) {
-      const error = new ContractViolationError(`${phase} received a payload out of contract: ${formatIssues(parsed.error)}`);
+      // A precondition its schema words (stages.ts, needing) is reported in those words; anything else names the fields.
+      const { issues } = parsed.error;
+      const worded = issues.every(isPrecondition) ? issues.map((issue) => issue.message).join('; ') : undefined;
+      const error = new ContractViolationError(worded ?? `${phase} received a payload out of contract: ${formatIssues(parsed.error)}`);
       logger.error('payload out of contract', { phase, error });
       throw error;
     }

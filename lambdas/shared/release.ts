@@ -7,9 +7,10 @@
  */
 import { z } from 'zod';
 import type { BatonConfig, ServiceConfig } from './config-schema.ts';
-import { CaughtErrorSchema, DeploymentStateSchema, plainText } from './contract.ts';
+import { CaughtErrorSchema, plainText } from './contract.ts';
 import { InvalidInputError, UnknownServiceError } from './errors.ts';
 import { jsonShapeProblems } from './json-shape.ts';
+import { DeploymentStateSchema } from './stages.ts';
 import { StrategySchema } from './strategy.ts';
 import { formatIssues } from './zod-format.ts';
 
@@ -64,11 +65,6 @@ export const ReleaseRequestSchema = z
       });
   });
 export type ReleaseRequest = z.infer<typeof ReleaseRequestSchema>;
-
-/** A release input names its release; a deployment input names a service. */
-export function isReleaseInput(raw: unknown): boolean {
-  return typeof raw === 'object' && raw !== null && !Array.isArray(raw) && 'release' in raw;
-}
 
 export function parseReleaseRequest(raw: unknown): ReleaseRequest {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
@@ -203,8 +199,3 @@ export const RELEASE_PATHS = {
   releaseInput: '$.request.release',
   recoverRelease: '$.request.recoverRelease',
 } as const;
-
-/** Whether a raw release input (parsed or not) asks for a dry run: a dry run writes nothing, even when it is refused. */
-export function isReleaseDryRun(raw: unknown): boolean {
-  return isReleaseInput(raw) && (raw as { dryRun?: unknown }).dryRun === true;
-}

@@ -5,16 +5,19 @@
  * through one plan at the same moments.
  */
 import { setWeights, weightsFor } from './aws/listener.ts';
-import type { DeploymentState } from './contract.ts';
+import type { BakingState, VerifiedState } from './stages.ts';
+
+/** A verified deployment after a traffic step: the bake set once the last step is applied. */
+export type ShiftedState = VerifiedState & Partial<Pick<BakingState, 'bake'>>;
+
 import { ContractViolationError, GateFailedError } from './errors.ts';
 import { gateFailures } from './gates.ts';
 import { logger } from './logger.ts';
 import { planSteps } from './strategy.ts';
 import { addSeconds, isPast, secondsUntil } from './time.ts';
 
-function progressOf(state: DeploymentState) {
+function progressOf(state: VerifiedState) {
   const { traffic, rollout } = state;
-  if (!traffic || !rollout) throw new ContractViolationError('shift traffic needs the output of verify');
   const steps = planSteps(state.strategy);
   const step = steps[traffic.nextStep];
   if (!step) throw new ContractViolationError(`traffic step ${traffic.nextStep} is past the plan (${steps.length} steps)`);
@@ -22,7 +25,7 @@ function progressOf(state: DeploymentState) {
 }
 
 /** The gates before a step, and every gate interval while a step holds: alarms, health and running count. */
-export async function checkTrafficGates(state: DeploymentState): Promise<void> {
+export async function checkTrafficGates(state: VerifiedState): Promise<void> {
   const { traffic, rollout, step } = progressOf(state);
   const failures = await gateFailures(state, state.idle, rollout.desiredCount);
   if (failures.length === 0) return;
@@ -33,14 +36,14 @@ export async function checkTrafficGates(state: DeploymentState): Promise<void> {
 }
 
 /** Seconds to wait before looking again when the current step still holds; undefined when the next step is due. */
-export function holdSeconds(state: DeploymentState): number | undefined {
+export function holdSeconds(state: VerifiedState): number | undefined {
   const { traffic } = progressOf(state);
   if (!traffic.holdUntil || isPast(traffic.holdUntil)) return undefined;
   return Math.min(state.service.gateIntervalSeconds, secondsUntil(traffic.holdUntil));
 }
 
 /** Sets the next step's weights (absolute) and returns the state with the plan advanced; `now` times the hold or the bake. */
-export async function applyNextStep(state: DeploymentState, now: string): Promise<DeploymentState> {
+export async function applyNextStep(state: VerifiedState, now: string): Promise<ShiftedState> {
   const { traffic, steps, step } = progressOf(state);
   const interval = state.service.gateIntervalSeconds;
   await setWeights(state.service, weightsFor(state.idle.colour, step.weight));

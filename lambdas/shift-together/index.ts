@@ -6,18 +6,19 @@
  */
 
 import { z } from 'zod';
-import { type DeploymentState, DeploymentStateSchema } from '../shared/contract.ts';
-import { ContractViolationError, GateFailedError } from '../shared/errors.ts';
+import { GateFailedError } from '../shared/errors.ts';
 import { assertLockHeld, keepLease } from '../shared/lock/lease.ts';
 import { logger } from '../shared/logger.ts';
 import { definePhase } from '../shared/phase.ts';
 import { type ReleaseState, ReleaseStateSchema } from '../shared/release.ts';
+import { type VerifiedState, VerifiedStateSchema } from '../shared/stages.ts';
 import { nowIso } from '../shared/time.ts';
-import { applyNextStep, checkTrafficGates, holdSeconds } from '../shared/traffic.ts';
+import { applyNextStep, checkTrafficGates, holdSeconds, type ShiftedState } from '../shared/traffic.ts';
 
-const ShiftTogetherInputSchema = ReleaseStateSchema.extend({ services: z.array(DeploymentStateSchema).min(1) });
+/** The release once every service passed verify: at least one service (the first one's hold is every service's). */
+const ShiftTogetherInputSchema = ReleaseStateSchema.extend({ services: z.tuple([VerifiedStateSchema], VerifiedStateSchema) });
 
-const refOf = (state: DeploymentState) => ({
+const refOf = (state: VerifiedState) => ({
   deploymentId: state.deploymentId,
   executionArn: state.executionArn,
   ...(state.heldBy ? { heldBy: state.heldBy } : {}),
@@ -38,11 +39,9 @@ export const handler = definePhase(
         throw error;
       }
     }
-    const [first] = services;
-    if (!first) throw new ContractViolationError('shift together needs the services of the release');
     // One plan and one clock for all: the first service's hold is every service's hold.
-    const hold = holdSeconds(first);
-    let next: DeploymentState[];
+    const hold = holdSeconds(services[0]);
+    let next: ShiftedState[];
     if (hold !== undefined) {
       next = services.map((state) => ({ ...state, wait: { seconds: hold } }));
     } else {
@@ -56,7 +55,7 @@ export const handler = definePhase(
     return {
       ...release,
       services: next,
-      traffic: { complete: next.every((state) => state.traffic?.complete === true) },
+      traffic: { complete: next.every((state) => state.traffic.complete) },
       wait: { seconds },
     };
   },

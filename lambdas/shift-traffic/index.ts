@@ -3,20 +3,21 @@
  * listener weights, after the gates pass. The state machine waits the step's
  * pause and calls again until the plan is done; then the bake starts.
  */
-import { type DeploymentState, DeploymentStateSchema } from '../shared/contract.ts';
+
 import { definePhase } from '../shared/phase.ts';
+import { VerifiedStateSchema } from '../shared/stages.ts';
 import { nowIso } from '../shared/time.ts';
-import { applyNextStep, checkTrafficGates, holdSeconds } from '../shared/traffic.ts';
+import { applyNextStep, checkTrafficGates, holdSeconds, type ShiftedState } from '../shared/traffic.ts';
 
 export const handler = definePhase(
   'shiftTraffic',
-  DeploymentStateSchema,
-  async (state): Promise<DeploymentState> => {
+  VerifiedStateSchema,
+  async (state): Promise<ShiftedState> => {
     await checkTrafficGates(state);
     // Holding at a step: the gates passed; look again after one gate interval.
     const hold = holdSeconds(state);
     if (hold !== undefined) return { ...state, wait: { seconds: hold } };
     return applyNextStep(state, nowIso());
   },
-  { done: (next) => next.traffic?.complete === true },
+  { done: (next) => next.traffic.complete },
 );

@@ -11,9 +11,10 @@
  * failed attempt, or has the state machine try again.
  */
 import type { SmokeTest } from '../shared/config-schema.ts';
-import { DeploymentStateSchema, type SmokeCheck, type SmokeRun } from '../shared/contract.ts';
+import type { SmokeCheck, SmokeRun } from '../shared/contract.ts';
 import { logger } from '../shared/logger.ts';
 import { definePhase } from '../shared/phase.ts';
+import { DeploymentStateSchema } from '../shared/stages.ts';
 import { nowIso } from '../shared/time.ts';
 
 /** How much of a failing response body goes into the evidence. */

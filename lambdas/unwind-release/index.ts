@@ -11,7 +11,7 @@
  */
 
 import { z } from 'zod';
-import { type CaughtError, CaughtErrorSchema, type DeploymentState, ExecutionEnvelopeSchema } from '../shared/contract.ts';
+import { type CaughtError, CaughtErrorSchema, ExecutionEnvelopeSchema } from '../shared/contract.ts';
 import { ContractViolationError, InvalidInputError, RecoveryRefusedError } from '../shared/errors.ts';
 import { ENDED_STATUSES, executionStatus } from '../shared/execution-end.ts';
 import { releaseLock, transferLock } from '../shared/lock/table.ts';
@@ -22,6 +22,7 @@ import { type DeploymentRecord, getRecord, TERMINAL_STATUSES } from '../shared/r
 import { getReleaseRecord, noteReleaseCause, type ReleaseCause, type ReleaseRecord } from '../shared/records/release.ts';
 import { releaseCause, untouchedReason } from '../shared/release-outcome.ts';
 import { pipelineConfig } from '../shared/runtime-config.ts';
+import type { DeploymentState } from '../shared/stages.ts';
 import { finishDeployment } from '../shared/telemetry/finish.ts';
 import { formatIssues } from '../shared/zod-format.ts';
 

@@ -17,17 +17,9 @@ import { assertCacheServing, describeService, firingAlarms, targetHealth } from 
 import { type ImageRef, olderThan } from '../shared/aws/images.ts';
 import { liveColourOf, readWeights } from '../shared/aws/listener.ts';
 import * as clients from '../shared/clients.ts';
-import {
-  type ConfigDiff,
-  type DeploymentState,
-  DeploymentStateSchema,
-  type Plan,
-  type SecretPin,
-  type SecretRef,
-} from '../shared/contract.ts';
+import type { ConfigDiff, Plan, SecretPin, SecretRef } from '../shared/contract.ts';
 import {
   AlarmFiringError,
-  ContractViolationError,
   DuplicateTriggerError,
   ImageNotFoundError,
   ListenerSplitError,
@@ -38,9 +30,10 @@ import {
 import { definePhase } from '../shared/phase.ts';
 import { getRecord } from '../shared/records/deployment.ts';
 import { secretRefs, versionsOf } from '../shared/secret-refs.ts';
+import { type InitializedState, InitializedStateSchema, type ValidatedState } from '../shared/stages.ts';
 import { planSteps } from '../shared/strategy.ts';
 
-export const handler = definePhase('validate', DeploymentStateSchema, async (state): Promise<DeploymentState> => {
+export const handler = definePhase('validate', InitializedStateSchema, async (state): Promise<ValidatedState> => {
   const { service } = state;
 
   const [live, idle] = await Promise.all([
@@ -102,7 +95,7 @@ export const handler = definePhase('validate', DeploymentStateSchema, async (sta
     );
   }
 
-  const next: DeploymentState = {
+  const next: ValidatedState = {
     ...state,
     previous: {
       taskDefinitionArn: liveTaskDefinitionArn,
@@ -120,9 +113,8 @@ export const handler = definePhase('validate', DeploymentStateSchema, async (sta
   return state.request.dryRun ? { ...next, plan: dryRunPlan(next, container) } : next;
 });
 
-export function dryRunPlan(state: DeploymentState, container: ContainerDefinition): Plan {
+export function dryRunPlan(state: ValidatedState, container: ContainerDefinition): Plan {
   const { previous, image, secret, restore, configDiff } = state;
-  if (!previous || !image) throw new ContractViolationError('a plan needs the output of validate');
   const changes = restore
     ? [`redeploy task definition ${restore.taskDefinitionArn} of ${restore.deploymentId} as it is (image ${image.uri})`]
     : [`container ${state.service.containerName} image: ${previous.image} -> ${image.uri}`];
@@ -151,11 +143,7 @@ export function dryRunPlan(state: DeploymentState, container: ContainerDefinitio
 }
 
 /** A release never goes backwards by accident: an image pushed before the live one ends SUPERSEDED. */
-async function assertNotOlderThanLive(
-  state: DeploymentState,
-  liveImage: string,
-  image: NonNullable<DeploymentState['image']>,
-): Promise<void> {
+async function assertNotOlderThanLive(state: InitializedState, liveImage: string, image: ValidatedState['image']): Promise<void> {
   const { repositoryName } = state.service.ecr;
   const live = liveImageRef(liveImage, repositoryName);
   if (!live) return;
@@ -185,7 +173,7 @@ interface RollbackTarget {
 }
 
 /** The revision `rollbackTo` names, from its record and its task definition. */
-async function rollbackTarget(state: DeploymentState): Promise<RollbackTarget> {
+async function rollbackTarget(state: InitializedState): Promise<RollbackTarget> {
   const deploymentId = state.request.rollbackTo ?? '';
   const record = await getRecord(deploymentId);
   const history = `see "baton history ${state.service.name}"`;
@@ -232,7 +220,7 @@ async function describeServiceOrMissing(cluster: string, serviceName: string) {
 }
 
 /** The image of the request, or the digest a rollback redeploys; it must still be in ECR. */
-async function resolveImage(state: DeploymentState, target?: RollbackTarget): Promise<NonNullable<DeploymentState['image']>> {
+async function resolveImage(state: InitializedState, target?: RollbackTarget): Promise<ValidatedState['image']> {
   const { repositoryName } = state.service.ecr;
   // A rollback looks its image up by digest (the tag may point elsewhere by now) and keeps the tag it had for the record.
   const imageDigest = target?.image ?? state.request.imageDigest;

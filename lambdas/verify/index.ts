@@ -5,14 +5,13 @@
  */
 
 import { describeService } from '../shared/aws/health.ts';
-import { type DeploymentState, DeploymentStateSchema } from '../shared/contract.ts';
-import { ContractViolationError, VerificationFailedError } from '../shared/errors.ts';
+import { VerificationFailedError } from '../shared/errors.ts';
 import { gateFailures } from '../shared/gates.ts';
 import { definePhase } from '../shared/phase.ts';
+import { DeployedStateSchema, type VerifiedState } from '../shared/stages.ts';
 
-export const handler = definePhase('verify', DeploymentStateSchema, async (state): Promise<DeploymentState> => {
+export const handler = definePhase('verify', DeployedStateSchema, async (state): Promise<VerifiedState> => {
   const { rollout, release, service } = state;
-  if (!rollout || !release) throw new ContractViolationError('verify needs the output of deploy');
   const failures = await gateFailures(state, state.idle, rollout.desiredCount, true);
   const ecsService = await describeService(service.cluster, state.idle.serviceName);
   if (ecsService.taskDefinition !== release.taskDefinitionArn) {

@@ -1,9 +1,9 @@
 /** The smoke-test function in a VPC, when pipeline.network is configured. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BatonConfigSchema } from '../../lambdas/shared/config-schema.ts';
-import { rawExampleConfig } from '../fixtures/config.ts';
 import { decide, rolePolicy, tableArn } from '../fixtures/role-policy.ts';
-import { logicalIdOf, resolveToString, type Synthesis, synth } from '../fixtures/synth.ts';
+import { resolveToString, type Synthesis, synth } from '../fixtures/synth.ts';
+import { exampleWithPipeline } from '../support/example.ts';
+import { functionOf, resourceOf, roleOf, statementsOf } from '../support/template.ts';
 
 /** How resolveToString renders an EC2 ARN of the stack's account and region. */
 const EC2 = ['arn:', '${AWS::Partition}', ':ec2:eu-west-1:123456789012:'].join('');
@@ -18,13 +18,12 @@ describe('the smoke test with pipeline.network', () => {
   let synthesis: Synthesis;
 
   beforeAll(() => {
-    const raw = rawExampleConfig() as { pipeline: Record<string, unknown> };
-    synthesis = synth(BatonConfigSchema.parse({ ...raw, pipeline: { ...raw.pipeline, network: NETWORK } }));
+    synthesis = synth(exampleWithPipeline({ network: NETWORK }));
   });
 
   it('runs in the configured subnets and security groups', () => {
     // Act
-    const fn = synthesis.template.toJSON().Resources[logicalIdOf(synthesis.stack, synthesis.stack.phases.functions.smokeTest)];
+    const fn = resourceOf<{ Properties: { VpcConfig?: unknown } }>(synthesis, functionOf(synthesis, 'smokeTest'));
 
     // Assert
     expect(fn.Properties.VpcConfig).toEqual({ SubnetIds: NETWORK.subnetIds, SecurityGroupIds: NETWORK.securityGroupIds });
@@ -32,13 +31,7 @@ describe('the smoke test with pipeline.network', () => {
 
   it('may create network interfaces only in those subnets and security groups', () => {
     // Arrange
-    const role = logicalIdOf(synthesis.stack, synthesis.stack.phases.roles.smokeTest);
-    const policies = Object.values(synthesis.template.findResources('AWS::IAM::Policy')) as Array<{
-      Properties: { Roles: Array<{ Ref: string }>; PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown }> } };
-    }>;
-    const statements = policies
-      .filter((p) => p.Properties.Roles.some((r) => r.Ref === role))
-      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const statements = statementsOf(synthesis, roleOf(synthesis, 'smokeTest'));
 
     // Act
     const create = statements.find((s) => s.Action === 'ec2:CreateNetworkInterface');
@@ -53,17 +46,8 @@ describe('the smoke test with pipeline.network', () => {
   });
 
   it('gives the smoke test, which calls no AWS API from the VPC, no DynamoDB and no EventBridge permission', () => {
-    // Arrange
-    const role = logicalIdOf(synthesis.stack, synthesis.stack.phases.roles.smokeTest);
-    const policies = Object.values(synthesis.template.findResources('AWS::IAM::Policy')) as Array<{
-      Properties: { Roles: Array<{ Ref: string }>; PolicyDocument: { Statement: Array<{ Action: string | string[] }> } };
-    }>;
-
     // Act
-    const actions = policies
-      .filter((p) => p.Properties.Roles.some((r) => r.Ref === role))
-      .flatMap((p) => p.Properties.PolicyDocument.Statement)
-      .flatMap((s) => [s.Action].flat());
+    const actions = statementsOf(synthesis, roleOf(synthesis, 'smokeTest')).flatMap((s) => [s.Action].flat());
 
     // Assert: its log group, the network interfaces Lambda manages in the VPC, and X-Ray.
     expect(actions.filter((action) => /^(dynamodb|events):/i.test(action))).toEqual([]);

@@ -7,11 +7,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BatonConfigSchema, phaseSettings } from '../../lambdas/shared/config-schema.ts';
+import { type BatonConfig, phaseSettings } from '../../lambdas/shared/config-schema.ts';
 import { PHASE_NAMES, PHASES, type PhaseName } from '../../lib/constructs/phases.ts';
 import { TASK_TIMEOUT_MARGIN_SECONDS } from '../../lib/constructs/state-names.ts';
-import { ROOT, rawExampleConfig } from '../fixtures/config.ts';
-import { type AslState, logicalIdOf, type Synthesis, stateMachineDefinition, synth } from '../fixtures/synth.ts';
+import { ROOT } from '../fixtures/config.ts';
+import { type AslState, type Synthesis, stateMachineDefinition, synth } from '../fixtures/synth.ts';
+import { tasksOf } from '../support/definition.ts';
+import { exampleWithPipeline } from '../support/example.ts';
+import { functionOf } from '../support/template.ts';
 
 /** The approval Task waits 300 s past the approval window (phase-states.ts) for a late answer to land. */
 const APPROVAL_TASK_MARGIN_SECONDS = 300;
@@ -30,40 +33,26 @@ interface FunctionProperties {
   readonly Environment: { readonly Variables: Record<string, unknown> };
 }
 
-/** Every Task of the definition, those inside Map item processors included. */
-function tasksOf(states: Record<string, AslState>): Array<[string, AslState]> {
-  return Object.entries(states).flatMap(
-    ([name, state]): Array<[string, AslState]> => [
-      ...(state.Type === 'Task' ? [[name, state] as [string, AslState]] : []),
-      ...(state.ItemProcessor ? tasksOf(state.ItemProcessor.States) : []),
-    ],
-  );
-}
-
 describe('the function table', () => {
   let synthesis: Synthesis;
-  let config: ReturnType<typeof BatonConfigSchema.parse>;
+  let config: BatonConfig;
   let functions: Record<string, FunctionProperties>;
   let tasks: Array<[string, AslState]>;
 
   const propertiesOf = (phase: PhaseName): FunctionProperties => {
-    const properties = functions[logicalIdOf(synthesis.stack, synthesis.stack.phases.functions[phase])];
+    const properties = functions[functionOf(synthesis, phase)];
     if (!properties) throw new Error(`no function for ${phase}`);
     return properties;
   };
   const tasksInvoking = (phase: PhaseName) => {
-    const arn = `\${${logicalIdOf(synthesis.stack, synthesis.stack.phases.functions[phase])}.Arn}`;
+    const arn = `\${${functionOf(synthesis, phase)}.Arn}`;
     // A task-token Task names the function in its Parameters.
     return tasks.filter(([, task]) => task.Resource === arn || task.Parameters?.FunctionName === arn);
   };
 
   beforeAll(() => {
-    const raw = rawExampleConfig() as { pipeline: Record<string, unknown> };
     // A network and an override of one phase's settings, so both branches of each trait show.
-    config = BatonConfigSchema.parse({
-      ...raw,
-      pipeline: { ...raw.pipeline, network: NETWORK, phases: { verify: { timeoutSeconds: 200, retries: 1 } } },
-    });
+    config = exampleWithPipeline({ network: NETWORK, phases: { verify: { timeoutSeconds: 200, retries: 1 } } });
     synthesis = synth(config);
     const resources = synthesis.template.toJSON().Resources as Record<string, { Type: string; Properties: FunctionProperties }>;
     functions = Object.fromEntries(

@@ -9,6 +9,7 @@ import { loadConfig } from '../../lib/config/load.ts';
 import { RELEASE_STATE_NAMES, RELEASE_SUFFIX, STATE_NAMES } from '../../lib/constructs/state-names.ts';
 import { THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
 import { type AslDefinition, type AslState, stateMachineDefinition, synth } from '../fixtures/synth.ts';
+import { stateOf } from '../support/definition.ts';
 
 const R = RELEASE_STATE_NAMES;
 const S = STATE_NAMES;
@@ -19,9 +20,7 @@ beforeAll(() => {
 });
 
 function state(name: string, within: Pick<AslDefinition, 'States'> = definition): AslState {
-  const found = within.States[name];
-  if (!found) throw new Error(`no state "${name}"`);
-  return found;
+  return stateOf(within, name);
 }
 
 function processor(map: AslState): Pick<AslDefinition, 'States'> & { StartAt: string } {

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/load.ts';
 import { THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
 import { type Synthesis, synth } from '../fixtures/synth.ts';
+import { iamPolicies } from '../support/template.ts';
 
 describe('the stack for examples/three-services', () => {
   let synthesis: Synthesis;
@@ -40,13 +41,8 @@ describe('the stack for examples/three-services', () => {
   });
 
   it('lets the deploy phase update the six ECS services of the three services and no other', () => {
-    // Arrange
-    const policies = Object.values(synthesis.template.findResources('AWS::IAM::Policy')) as Array<{
-      Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown }> } };
-    }>;
-
     // Act
-    const resources = policies
+    const resources = iamPolicies(synthesis)
       .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
       .filter((statement) => statement.Action === 'ecs:UpdateService')
       .map((statement) => JSON.stringify(statement.Resource));

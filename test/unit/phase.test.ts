@@ -5,10 +5,10 @@ import { DynamoDBDocumentClient, GetCommand, UpdateCommand, type UpdateCommandIn
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { type DeploymentState, DeploymentStateSchema } from '../../lambdas/shared/contract.ts';
 import { classify, isTransient } from '../../lambdas/shared/error-classification.ts';
 import { ContractViolationError, GateFailedError, LockLostError, TransientAwsError } from '../../lambdas/shared/errors.ts';
 import { definePhase, deploymentOf, LOCK_HOLDING_PHASES } from '../../lambdas/shared/phase.ts';
+import { type DeploymentState, DeploymentStateSchema } from '../../lambdas/shared/stages.ts';
 import { failure, isLeaseRenewal, isPhaseRun, rejectByDefault } from '../fixtures/aws.ts';
 import { lockItem } from '../fixtures/items.ts';
 import { DEPLOYMENT_ID, EXECUTION_ARN, initialState, isoAfter, NOW, STARTED_AT, stateAfter } from '../fixtures/state.ts';

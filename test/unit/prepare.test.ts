@@ -11,8 +11,9 @@ import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../lambdas/prepare/index.ts';
-import type { ConfigDiff, DeploymentState } from '../../lambdas/shared/contract.ts';
+import type { ConfigDiff } from '../../lambdas/shared/contract.ts';
 import { TaskDefinitionRegistrationError } from '../../lambdas/shared/errors.ts';
+import type { DeploymentState } from '../../lambdas/shared/stages.ts';
 import { allowLeaseRenewals, failure, isPhaseBookkeeping, rejectByDefault, updatedFields } from '../fixtures/aws.ts';
 import {
   DEPLOYMENT_ID,

@@ -4,8 +4,8 @@ import { DeleteCommand, DynamoDBDocumentClient, UpdateCommand, type UpdateComman
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../lambdas/record-failure/index.ts';
-import { DeploymentStateSchema } from '../../lambdas/shared/contract.ts';
 import { ContractViolationError } from '../../lambdas/shared/errors.ts';
+import { DeploymentStateSchema } from '../../lambdas/shared/stages.ts';
 import { conditionFailed, failure, isPhaseBookkeeping, rejectByDefault, updatedFields } from '../fixtures/aws.ts';
 import { caughtLambdaError, DEPLOYMENT_ID, EXECUTION_ARN, NEW_TAG, NOW, STARTED_AT, stateAfter } from '../fixtures/state.ts';
 

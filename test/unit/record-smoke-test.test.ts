@@ -9,8 +9,9 @@ import { DynamoDBDocumentClient, GetCommand, UpdateCommand, type UpdateCommandIn
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler, SMOKE_RETRY_SECONDS } from '../../lambdas/record-smoke-test/index.ts';
-import type { DeploymentState, SmokeRun } from '../../lambdas/shared/contract.ts';
+import type { SmokeRun } from '../../lambdas/shared/contract.ts';
 import { ContractViolationError, LockLostError, SmokeTestFailedError } from '../../lambdas/shared/errors.ts';
+import type { DeploymentState } from '../../lambdas/shared/stages.ts';
 import { failure, isLeaseRenewal, isPhaseRun, rejectByDefault } from '../fixtures/aws.ts';
 import { lockItem } from '../fixtures/items.ts';
 import { DEPLOYMENT_ID, EXECUTION_ARN, isoAfter, NOW, STARTED_AT, stateAfter, withTestListener } from '../fixtures/state.ts';

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type BatonConfig, BatonConfigSchema, type ServiceConfig } from '../../lambdas/shared/config-schema.ts';
 import { InvalidInputError, UnknownServiceError } from '../../lambdas/shared/errors.ts';
-import { isReleaseDryRun, parseReleaseRequest, planWaves, serviceDeploymentId, togetherStrategy } from '../../lambdas/shared/release.ts';
+import { parseReleaseRequest, planWaves, serviceDeploymentId, togetherStrategy } from '../../lambdas/shared/release.ts';
 import { copyWithOwnResources, THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
 import { NEW_DIGEST } from '../fixtures/state.ts';
 
@@ -283,34 +283,6 @@ describe('togetherStrategy', () => {
 
     // Assert
     expect(strategy).toEqual(LINEAR);
-  });
-});
-
-describe('isReleaseDryRun', () => {
-  it.each([
-    ['true for a release input with dryRun true', { ...VALID, dryRun: true }, true],
-    ['true for a parsed release request with dryRun true', parseReleaseRequest({ ...VALID, dryRun: true }), true],
-    ['false for a release input without dryRun', VALID, false],
-    ['false for a parsed release request, dryRun false by default', parseReleaseRequest(VALID), false],
-    ['false for a release input whose dryRun is the string "true"', { ...VALID, dryRun: 'true' }, false],
-    [
-      'false for a deployment input with dryRun true: it names a service, not a release',
-      { service: 'web', imageTag: 'v1.4.2', dryRun: true },
-      false,
-    ],
-    ['false for null', null, false],
-    ['false for undefined', undefined, false],
-    ['false for a string, even one of a release dry run in JSON', '{"release": "2026-11-22.1", "dryRun": true}', false],
-    ['false for a number', 1, false],
-    ['false for an array holding a release dry run', [{ ...VALID, dryRun: true }], false],
-  ])('is %s', (_case, input, expected) => {
-    // Arrange: the input of the row.
-
-    // Act
-    const dryRun = isReleaseDryRun(input);
-
-    // Assert
-    expect(dryRun).toBe(expected);
   });
 });
 

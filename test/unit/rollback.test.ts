@@ -9,8 +9,8 @@ import { DeleteCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand } from
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../lambdas/rollback/index.ts';
-import type { DeploymentState } from '../../lambdas/shared/contract.ts';
 import { RollbackFailedError } from '../../lambdas/shared/errors.ts';
+import type { DeploymentState } from '../../lambdas/shared/stages.ts';
 import {
   ecsService,
   failure,

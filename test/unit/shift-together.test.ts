@@ -11,9 +11,9 @@ import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BatonConfigSchema, type ServiceConfig } from '../../lambdas/shared/config-schema.ts';
-import type { DeploymentState } from '../../lambdas/shared/contract.ts';
 import { GateFailedError, LockLostError } from '../../lambdas/shared/errors.ts';
 import type { ReleaseState } from '../../lambdas/shared/release.ts';
+import type { DeploymentState } from '../../lambdas/shared/stages.ts';
 import { handler } from '../../lambdas/shift-together/index.ts';
 import {
   alarms,
@@ -44,6 +44,8 @@ const nowSeconds = Math.floor(Date.parse(NOW) / 1000);
 const CANARY = { type: 'canary' as const, percent: 10, bakeSeconds: 600 };
 
 const deploymentIdOf = (name: string) => `${RELEASE_ID}-${name}`;
+const REPOSITORY = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`;
+const taskDefinition = (name: string) => `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/${name}`;
 
 function configured(name: string): ServiceConfig {
   const found = config.services.find((service) => service.name === name);
@@ -74,6 +76,21 @@ function verifiedState(name: string, traffic: DeploymentState['traffic'] = { nex
     live: { colour: 'blue', ...service.blue },
     idle: { colour: 'green', ...service.green },
     approval: { required: false },
+    previous: {
+      taskDefinitionArn: `${taskDefinition(name)}:1`,
+      desiredCount: COUNT,
+      image: `${REPOSITORY}/${name}@sha256:${'b2'.repeat(32)}`,
+      idleTaskDefinitionArn: `${taskDefinition(name)}:1`,
+      idleDesiredCount: 0,
+      secrets: [],
+    },
+    image: {
+      repositoryName: name,
+      tag: IMAGES[name],
+      digest: `sha256:${'a1'.repeat(32)}`,
+      uri: `${REPOSITORY}/${name}@sha256:${'a1'.repeat(32)}`,
+    },
+    release: { taskDefinitionArn: `${taskDefinition(name)}:2`, secrets: [] },
     rollout: { desiredCount: COUNT, deployedAt: '2025-03-04T09:40:00.000Z', deadline: '2025-03-04T09:55:00.000Z', checks: 4, stable: true },
     traffic,
     warnings: [],

@@ -19,7 +19,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { DeploymentState } from '../../lambdas/shared/contract.ts';
+import type { DeploymentState } from '../../lambdas/shared/stages.ts';
 import { handler } from '../../lambdas/smoke-test/index.ts';
 import { rejectByDefault } from '../fixtures/aws.ts';
 import { initialState, NOW, stateAfter, withTestListener } from '../fixtures/state.ts';

@@ -4,8 +4,8 @@ import { DeleteCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand, type 
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BatonConfigSchema, type ServiceConfig } from '../../lambdas/shared/config-schema.ts';
-import type { DeploymentState } from '../../lambdas/shared/contract.ts';
 import { resumePoint } from '../../lambdas/shared/outcome.ts';
+import type { DeploymentState } from '../../lambdas/shared/stages.ts';
 import { handler } from '../../lambdas/unwind-release/index.ts';
 import { failure, rejectByDefault, updatedFields } from '../fixtures/aws.ts';
 import { THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';

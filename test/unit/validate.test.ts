@@ -24,7 +24,6 @@ import {
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { DeploymentState } from '../../lambdas/shared/contract.ts';
 import {
   AlarmFiringError,
   CacheNotReadyError,
@@ -38,6 +37,7 @@ import {
   SecretVersionGoneError,
   SupersededError,
 } from '../../lambdas/shared/errors.ts';
+import type { DeploymentState } from '../../lambdas/shared/stages.ts';
 import { handler, liveImageRef } from '../../lambdas/validate/index.ts';
 import { alarms, ecsService, failure, listenerWith, rejectByDefault, targets } from '../fixtures/aws.ts';
 import {

@@ -1,5 +1,5 @@
 /** Who holds a service's lock: the item a deployment takes, the execution that works for it, and how an operator reads it. */
-import type { DeploymentState } from '../contract.ts';
+import type { InitializedState } from '../stages.ts';
 import { LEASE_SECONDS, type LockHolder, type LockItem } from './table.ts';
 
 /** The execution that holds the lock for a deployment state: a recovery's (heldBy), else the state's own. */
@@ -8,7 +8,7 @@ export function lockHolderOf(state: { deploymentId: string; executionArn: string
 }
 
 /** The lock item a deployment takes: who holds it, for which image, and for how long without renewal. */
-export function lockFor(state: DeploymentState): LockItem {
+export function lockFor(state: InitializedState): LockItem {
   const { request } = state;
   const imageRef = request.rollbackTo ? `rollback:${request.rollbackTo}` : (request.imageDigest ?? `tag:${request.imageTag ?? ''}`);
   return {

@@ -1,0 +1,235 @@
+/**
+ * The ECR push rules of the synthesized stack: one per service, matching its
+ * repository and tag patterns, starting the state machine through a role
+ * only EventBridge rules of this account may assume, with the input a
+ * deployment request needs. One synthesis (without bundling) for the example
+ * config, one for two services fed by one repository.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BatonConfigSchema } from '../../../lambdas/shared/config-schema.ts';
+import { DeploymentRequestSchema } from '../../../lambdas/shared/contract.ts';
+import { copyWithOwnResources, rawExampleConfig } from '../../fixtures/config.ts';
+import { deployedIn, evaluate, resolveIntrinsics } from '../../fixtures/iam.ts';
+import { logicalIdOf, type Synthesis, synth } from '../../fixtures/synth.ts';
+import { ACCOUNT, REGION, synthExample } from '../../support/example.ts';
+import { onlyTarget, queuePolicyStatements, type RuleResource, resourceOf, resourcesOf } from '../../support/template.ts';
+
+const DIGEST = 'sha256:2b41c8a0f2e6d7c95e3a1b4f6d8e0c2a4b6d8f0a1c3e5b7d9f1a3c5e7b9d1f73';
+
+/** The example config with a second service, "web-canary", fed by the same "web" repository. */
+function twoServicesOnOneRepository(): Record<string, unknown> {
+  const raw = rawExampleConfig();
+  const services = raw.services as Array<Record<string, unknown>>;
+  const web = services[0] as Record<string, unknown>;
+  const canary: Record<string, unknown> = {
+    ...copyWithOwnResources(web, 'web-canary'),
+    ecr: { repositoryName: 'web', tagPatterns: ['canary-*', 'v1.4.2'] },
+  };
+  return { ...raw, services: [web, canary] };
+}
+
+function ecrRules(synthesis: Synthesis): Array<[string, RuleResource]> {
+  return Object.entries(resourcesOf<RuleResource>(synthesis, 'AWS::Events::Rule')).filter(([, rule]) =>
+    rule.Properties.EventPattern?.source.includes('aws.ecr'),
+  );
+}
+
+/**
+ * The input EventBridge builds from an InputTemplate: a placeholder inside a
+ * JSON string is replaced by the raw value, one outside a string by the value
+ * as JSON.
+ */
+function renderInputTemplate(template: string, values: Record<string, string>): unknown {
+  let rendered = '';
+  let inString = false;
+  for (let i = 0; i < template.length; i++) {
+    const char = template[i];
+    if (char === '"' && template[i - 1] !== '\\') inString = !inString;
+    const placeholder = char === '<' ? /^<([A-Za-z0-9._-]+)>/.exec(template.slice(i)) : null;
+    if (placeholder?.[1] !== undefined) {
+      const value = values[placeholder[1]];
+      if (value === undefined) throw new Error(`no value for placeholder <${placeholder[1]}>`);
+      rendered += inString ? value : JSON.stringify(value);
+      i += placeholder[0].length - 1;
+    } else {
+      rendered += char;
+    }
+  }
+  return JSON.parse(rendered);
+}
+
+describe('triggers of the Baton stack for the example config', () => {
+  let synthesis: Synthesis;
+  let stateMachineId: string;
+
+  beforeAll(() => {
+    ({ synthesis, stateMachine: stateMachineId } = synthExample());
+  });
+
+  describe('ECR push rule', () => {
+    it('is exactly one rule on aws.ecr, matching successful pushes to "web" tagged v*', () => {
+      // Act
+      const rules = ecrRules(synthesis);
+
+      // Assert
+      expect(rules).toHaveLength(1);
+      expect(rules[0]?.[1].Properties.EventPattern).toEqual({
+        source: ['aws.ecr'],
+        'detail-type': ['ECR Image Action'],
+        detail: {
+          'action-type': ['PUSH'],
+          result: ['SUCCESS'],
+          'repository-name': ['web'],
+          'image-tag': [{ wildcard: 'v*' }],
+        },
+      });
+    });
+
+    it('targets the state machine through the events role, with 8 retries over at most 2 hours', () => {
+      // Arrange
+      const [[, rule] = []] = ecrRules(synthesis);
+      if (!rule) throw new Error('no ECR rule');
+
+      // Act
+      const target = onlyTarget(rule);
+
+      // Assert
+      expect(target.Arn).toEqual({ Ref: stateMachineId });
+      expect(target.RoleArn).toBeDefined();
+      expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 });
+    });
+
+    it('lets EventBridge assume the events role only for rules of this account (aws:SourceAccount, aws:SourceArn)', async () => {
+      // Arrange
+      const [[, rule] = []] = ecrRules(synthesis);
+      if (!rule) throw new Error('no ECR rule');
+      const roleId = (onlyTarget(rule).RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const trust = resolveIntrinsics(
+        resourceOf<{ Properties: { AssumeRolePolicyDocument: unknown } }>(synthesis, roleId).Properties.AssumeRolePolicyDocument,
+        deployedIn(ACCOUNT, REGION),
+      );
+      const assume = (account: string) =>
+        evaluate({
+          principal: 'events.amazonaws.com',
+          action: 'sts:AssumeRole',
+          resource: `arn:aws:iam::${ACCOUNT}:role/events-role`,
+          resourceAccount: ACCOUNT,
+          context: { 'aws:SourceAccount': account, 'aws:SourceArn': `arn:aws:events:${REGION}:${account}:rule/web-push` },
+          resourcePolicy: trust,
+        });
+
+      // Act
+      const decisions = [(await assume(ACCOUNT)).result, (await assume('210987654321')).result];
+
+      // Assert
+      expect(decisions).toEqual(['Allowed', 'ImplicitlyDenied']);
+    });
+
+    it('sends undeliverable events to an encrypted dead-letter queue that refuses plain HTTP', () => {
+      // Arrange
+      const [[ruleId, rule] = []] = ecrRules(synthesis);
+      if (!rule || !ruleId) throw new Error('no ECR rule');
+      const queueId = logicalIdOf(synthesis.stack, synthesis.stack.ecrTrigger.deadLetterQueue);
+
+      // Act
+      const target = onlyTarget(rule);
+      const statements = queuePolicyStatements(synthesis, queueId);
+
+      // Assert
+      expect(target.DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } });
+      expect(resourceOf<{ Type: string; Properties: Record<string, unknown> }>(synthesis, queueId)).toMatchObject({
+        Type: 'AWS::SQS::Queue',
+        Properties: { SqsManagedSseEnabled: true },
+      });
+      expect(statements).toContainEqual(
+        expect.objectContaining({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      );
+      expect(statements).toContainEqual(
+        expect.objectContaining({
+          Effect: 'Allow',
+          Action: 'sqs:SendMessage',
+          Principal: { Service: 'events.amazonaws.com' },
+          Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } } },
+        }),
+      );
+    });
+
+    it('starts the execution with the pushed digest and tag, trigger "ecr" and the event id as reason', () => {
+      // Arrange
+      const [[, rule] = []] = ecrRules(synthesis);
+      if (!rule) throw new Error('no ECR rule');
+      const transformer = onlyTarget(rule).InputTransformer;
+      if (!transformer) throw new Error('the ECR rule target has no InputTransformer');
+
+      // Act
+      const input = renderInputTemplate(transformer.InputTemplate, {
+        'detail-image-digest': DIGEST,
+        'detail-image-tag': 'v1.4.2',
+        id: '7bf73129-1428-4cd3-a780-95db273d1602',
+      });
+
+      // Assert
+      expect(transformer.InputPathsMap).toEqual({
+        'detail-image-digest': '$.detail.image-digest',
+        'detail-image-tag': '$.detail.image-tag',
+        id: '$.id',
+      });
+      expect(input).toEqual({
+        service: 'web',
+        imageDigest: DIGEST,
+        pushedTag: 'v1.4.2',
+        trigger: 'ecr',
+        reason: 'ECR push event 7bf73129-1428-4cd3-a780-95db273d1602',
+      });
+      expect(DeploymentRequestSchema.safeParse(input).success).toBe(true);
+    });
+  });
+});
+
+describe('ECR push rules for two services fed by one repository', () => {
+  let synthesis: Synthesis;
+
+  beforeAll(() => {
+    synthesis = synth(BatonConfigSchema.parse(twoServicesOnOneRepository()));
+  });
+
+  it('has one rule per service, each starting the state machine with its own service name', () => {
+    // Arrange
+    const rules = synthesis.stack.ecrTrigger.rules;
+
+    // Act
+    const inputs = Object.fromEntries(
+      Object.entries(rules).map(([service, rule]) => {
+        const target = onlyTarget(resourceOf<RuleResource>(synthesis, logicalIdOf(synthesis.stack, rule)));
+        const input = renderInputTemplate(target.InputTransformer?.InputTemplate ?? '', {
+          'detail-image-digest': DIGEST,
+          'detail-image-tag': 'canary-7',
+          id: 'event-1',
+        }) as { service: string };
+        return [service, input.service];
+      }),
+    );
+
+    // Assert
+    expect(ecrRules(synthesis)).toHaveLength(2);
+    expect(inputs).toEqual({ web: 'web', 'web-canary': 'web-canary' });
+  });
+
+  it('filters the second rule on the canary-* wildcard and the exact tag v1.4.2', () => {
+    // Arrange
+    const rule = synthesis.stack.ecrTrigger.rules['web-canary'];
+    if (!rule) throw new Error('no rule for web-canary');
+    const ruleId = logicalIdOf(synthesis.stack, rule);
+
+    // Act
+    const pattern = resourceOf<RuleResource>(synthesis, ruleId).Properties.EventPattern;
+
+    // Assert
+    expect(pattern?.detail).toEqual({
+      'action-type': ['PUSH'],
+      result: ['SUCCESS'],
+      'repository-name': ['web'],
+      'image-tag': [{ wildcard: 'canary-*' }, 'v1.4.2'],
+    });
+  });
+});
