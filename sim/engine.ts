@@ -19,19 +19,26 @@ import { MAX_JSON_DEPTH, nestedDeeperThan } from '../lambdas/shared/json-shape.t
 import { isReleaseInput } from '../lambdas/shared/release.ts';
 import { AWS_MANAGED_KEY } from '../lambdas/shared/secret-refs.ts';
 import { RELEASE_SUFFIX, STATE_NAMES as S } from '../lib/constructs/state-names.ts';
-import { type SfnBackend, SimulatedApis } from './account/api.ts';
-import { assertExecutionName, executionArnOf, recordExecutionStart, recordExecutionStop } from './account/limits.ts';
+import { SimulatedApis } from './account/api.ts';
+import { assertExecutionName, executionArnOf, recordExecutionStart, recordExecutionStop } from './account/execution-names.ts';
 import { AccountModel } from './account/model.ts';
 import type { AccountSpec } from './account/schema.ts';
+import type { SfnBackend } from './account/services/step-functions.ts';
 import { type CodeSource, type DeployedFunction, FunctionHost, runningFunction, runningHost } from './artifact/functions.ts';
 import { installNetwork } from './artifact/network.ts';
 import type { SimulationContext } from './context.ts';
 import { type AslDefinition, type AslState, allStates, type BoundDefinition, boundDefinition } from './definition.ts';
 import { FAULTS, type Fault } from './faults.ts';
-import { countHistoryEvents, HISTORY_EVENT_LIMIT, HISTORY_LIMIT_CAUSE, HISTORY_LIMIT_ERROR, historyLimitReached } from './history.ts';
 import { Authorizer } from './iam/authorizer.ts';
 import { authorizationRequests } from './iam/requests.ts';
 import { type SmokeServer, startSmokeServer } from './smoke-server.ts';
+import {
+  countHistoryEvents,
+  HISTORY_EVENT_LIMIT,
+  HISTORY_LIMIT_CAUSE,
+  HISTORY_LIMIT_ERROR,
+  historyLimitReached,
+} from './stepfunctions/history.ts';
 import { startWebhookServer, type WebhookServer } from './webhook-server.ts';
 
 /** The fields of aws-local-stepfunctions' event log entries the simulation reads. */

@@ -4,7 +4,7 @@
  */
 import { ECSServiceException } from '@aws-sdk/client-ecs';
 import { STATE_NAMES as S } from '../lib/constructs/state-names.ts';
-import { internalError, throttlingError } from './account/api.ts';
+import { internalError, throttlingError } from './account/services/common.ts';
 import type { SimulationContext } from './context.ts';
 
 export interface Fault {

@@ -14,7 +14,7 @@ import {
   historyLimitReached,
   type LocalEvent,
   UnknownStateError,
-} from '../../sim/history.ts';
+} from '../../sim/stepfunctions/history.ts';
 
 const FUNCTION = 'arn:aws:lambda:eu-west-1:123456789012:function:baton-check-bake';
 

@@ -38,7 +38,8 @@
  * Not seen in the local log and not counted: MapIterationAborted (the
  * iterations a failed Map stops), heartbeats, ExecutionRedriven.
  */
-import { HISTORY_EVENT_LIMIT } from '../lambdas/shared/history-budget.ts';
+import { HISTORY_EVENT_LIMIT } from '../../lambdas/shared/history-budget.ts';
+import type { ExecutionResult } from './execution.ts';
 
 /** Step Functions' quota: events in one execution's history (a hard quota; one constant with the config's budget). */
 export { HISTORY_EVENT_LIMIT };
@@ -212,4 +213,54 @@ export function countHistoryEvents(events: readonly LocalEvent[], definition: Hi
  */
 export function historyLimitReached(count: number): boolean {
   return count >= HISTORY_EVENT_LIMIT - 1;
+}
+
+/**
+ * An execution's events as GetExecutionHistory returns them (the kinds the CLI
+ * reads); `stateTypes` gives each state's type, which the local log reports
+ * as the Task a Wait was turned into.
+ */
+export function executionHistory(
+  execution: Pick<ExecutionResult, 'events' | 'error' | 'cause'>,
+  stateTypes: ReadonlyMap<string, string>,
+): Array<Record<string, unknown>> {
+  return execution.events.flatMap((event, index) => {
+    const base = { id: index + 1, timestamp: new Date(event.timestamp) };
+    const state = event.state;
+    if (!state)
+      return [
+        { ...base, type: event.type === 'ExecutionTimeout' ? 'ExecutionTimedOut' : event.type, ...endDetails(event.type, execution) },
+      ];
+    const type = stateTypes.get(state.name) ?? state.type;
+    if (event.type === 'StateEntered') {
+      return [
+        {
+          ...base,
+          type: `${type}StateEntered`,
+          stateEnteredEventDetails: { name: state.name, input: JSON.stringify(state.input ?? null) },
+        },
+      ];
+    }
+    if (event.type === 'StateExited') {
+      return [
+        {
+          ...base,
+          type: `${type}StateExited`,
+          stateExitedEventDetails: { name: state.name, output: JSON.stringify(state.output ?? null) },
+        },
+      ];
+    }
+    return [{ ...base, type: `${type}${event.type.replace('State', '')}` }];
+  });
+}
+
+/** The error and cause of an execution's last event, as GetExecutionHistory gives them (StopExecution's for an abort). */
+function endDetails(type: string, execution: Pick<ExecutionResult, 'error' | 'cause'>): Record<string, unknown> {
+  const field = {
+    ExecutionAborted: 'executionAbortedEventDetails',
+    ExecutionFailed: 'executionFailedEventDetails',
+    ExecutionTimeout: 'executionTimedOutEventDetails',
+  }[type];
+  if (!field) return {};
+  return { [field]: { ...(execution.error ? { error: execution.error } : {}), ...(execution.cause ? { cause: execution.cause } : {}) } };
 }
