@@ -7,7 +7,7 @@ import type { BatonConfig } from '../lambdas/shared/config-schema.ts';
 import { TerminalStatusSchema } from '../lambdas/shared/contract.ts';
 import { tableKey } from './account/model.ts';
 import type { AccountSpec } from './account/schema.ts';
-import type { SimulationResult } from './engine.ts';
+import type { SimulationResult } from './harness.ts';
 import { checkWrites } from './write-invariants.ts';
 
 const TERMINAL: ReadonlySet<string> = new Set(TerminalStatusSchema.options);

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runBaton } from '../../cli/main.ts';
 import { loadConfig } from '../../lib/config/load.ts';
 import { AccountSchema } from '../../sim/account/schema.ts';
-import { type OpenSimulation, openSimulation } from '../../sim/engine.ts';
+import { type OpenSimulation, openSimulation } from '../../sim/harness.ts';
 import { THREE_SERVICES_ACCOUNT_PATH, THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
 
 const config = loadConfig(THREE_SERVICES_CONFIG_PATH);

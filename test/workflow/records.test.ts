@@ -11,8 +11,8 @@ import { TerminalStatusSchema } from '../../lambdas/shared/contract.ts';
 import { DeploymentEventDetailSchema, PhaseEventDetailSchema } from '../../lambdas/shared/telemetry/events.ts';
 import type { PhaseRun } from '../../lambdas/shared/telemetry/phase-runs.ts';
 import type { SimulationContext } from '../../sim/context.ts';
-import { type OpenSimulation, openSimulation, type SimulationResult } from '../../sim/engine.ts';
-import { FAULTS } from '../../sim/faults.ts';
+import { FAULTS } from '../../sim/faults/index.ts';
+import { type OpenSimulation, openSimulation, type SimulationResult } from '../../sim/harness.ts';
 import { EXAMPLE_CONFIG_PATH, exampleConfig } from '../fixtures/config.ts';
 import { exampleAccount, record, run, runWith, SMOKE_TEST, weights } from '../fixtures/simulation.ts';
 
