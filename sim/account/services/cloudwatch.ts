@@ -1,8 +1,7 @@
 /** CloudWatch: the state of the alarms, metric and composite. */
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { mockClient } from 'aws-sdk-client-mock';
 import type { AccountModel } from '../model.ts';
-import { META, type ServiceSetup, unmodelled } from './common.ts';
+import { META, type ServiceSetup, stubClient } from './common.ts';
 
 /** Like CloudWatch, metric alarms only unless AlarmTypes asks for composite alarms too. */
 function describeAlarms(m: AccountModel, input: { AlarmNames?: string[]; AlarmTypes?: string[] }) {
@@ -17,8 +16,7 @@ function describeAlarms(m: AccountModel, input: { AlarmNames?: string[]; AlarmTy
 }
 
 export function installCloudWatch({ model: m, sandbox, route }: ServiceSetup): void {
-  const cloudwatch = mockClient(CloudWatchClient, { sandbox });
-  cloudwatch.onAnyCommand().rejects(unmodelled());
+  const cloudwatch = stubClient(CloudWatchClient, { sandbox });
   cloudwatch
     .on(DescribeAlarmsCommand)
     .callsFake(

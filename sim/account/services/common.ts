@@ -4,6 +4,7 @@
  * module is installed on the mocked SDK clients.
  */
 import { ECSServiceException } from '@aws-sdk/client-ecs';
+import { mockClient } from 'aws-sdk-client-mock';
 import type { SinonSandbox } from 'sinon';
 import type { AccountModel } from '../model.ts';
 
@@ -19,8 +20,12 @@ export interface ServiceSetup {
   route<I, O>(service: string, operation: string, fn: (input: I) => O): (input: I) => Promise<O>;
 }
 
-/** What a stubbed client answers a command its service module does not model. */
-export const unmodelled = () => new Error('the simulated account does not model this API call');
+/** A client stubbed in the sandbox; a command its service module does not model fails. */
+export const stubClient: typeof mockClient = (client, options) => {
+  const stub = mockClient(client, options);
+  stub.onAnyCommand().rejects(new Error('the simulated account does not model this API call'));
+  return stub;
+};
 
 /**
  * The error code each service answers a denied call with: AccessDeniedException

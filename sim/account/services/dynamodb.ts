@@ -1,11 +1,10 @@
 /** DynamoDB through the document client: the deployment table, its conditions, key and item size limits, its GSI. */
 import { ConditionalCheckFailedException, DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { applyUpdate, evaluateCondition } from '../dynamo-expressions.ts';
 import { itemSizeViolation, keySizeViolation, type LimitViolation } from '../limits.ts';
 import { type AccountModel, tableKey } from '../model.ts';
-import { clone, errorMeta, META, type ServiceSetup, unmodelled } from './common.ts';
+import { clone, errorMeta, META, type ServiceSetup, stubClient } from './common.ts';
 
 type Item = Record<string, unknown>;
 interface ConditionParts {
@@ -146,8 +145,7 @@ function queryByService(m: AccountModel, input: QueryInput) {
 }
 
 export function installDynamoDb({ model: m, sandbox, route }: ServiceSetup): void {
-  const dynamo = mockClient(DynamoDBDocumentClient, { sandbox });
-  dynamo.onAnyCommand().rejects(unmodelled());
+  const dynamo = stubClient(DynamoDBDocumentClient, { sandbox });
   dynamo.on(GetCommand).callsFake(route('dynamodb', 'GetItem', (input: KeyInput) => getItem(m, input)));
   dynamo.on(PutCommand).callsFake(route('dynamodb', 'PutItem', (input: PutInput) => putItem(m, input)));
   dynamo.on(UpdateCommand).callsFake(route('dynamodb', 'UpdateItem', (input: UpdateInput) => updateItem(m, input)));

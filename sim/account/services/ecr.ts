@@ -1,8 +1,7 @@
 /** ECR: the images of the repositories, by tag or digest. */
 import { DescribeImagesCommand, ECRClient, ImageNotFoundException, RepositoryNotFoundException } from '@aws-sdk/client-ecr';
-import { mockClient } from 'aws-sdk-client-mock';
 import type { AccountModel } from '../model.ts';
-import { errorMeta, META, type ServiceSetup, unmodelled } from './common.ts';
+import { errorMeta, META, type ServiceSetup, stubClient } from './common.ts';
 
 interface DescribeImagesInput {
   repositoryName?: string;
@@ -37,7 +36,6 @@ function describeImages(m: AccountModel, input: DescribeImagesInput) {
 }
 
 export function installEcr({ model: m, sandbox, route }: ServiceSetup): void {
-  const ecr = mockClient(ECRClient, { sandbox });
-  ecr.onAnyCommand().rejects(unmodelled());
+  const ecr = stubClient(ECRClient, { sandbox });
   ecr.on(DescribeImagesCommand).callsFake(route('ecr', 'DescribeImages', (input: DescribeImagesInput) => describeImages(m, input)));
 }

@@ -11,9 +11,8 @@ import {
   ServiceNotFoundException,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
-import { mockClient } from 'aws-sdk-client-mock';
 import type { AccountModel } from '../model.ts';
-import { clone, errorMeta, META, type ServiceSetup, unmodelled } from './common.ts';
+import { clone, errorMeta, META, type ServiceSetup, stubClient } from './common.ts';
 
 function clusterArn(m: AccountModel, cluster: string) {
   return `arn:aws:ecs:${m.region}:${m.account}:cluster/${cluster}`;
@@ -164,8 +163,7 @@ function describeTasks(m: AccountModel, input: { cluster?: string; tasks?: strin
 }
 
 export function installEcs({ model: m, sandbox, route }: ServiceSetup): void {
-  const ecs = mockClient(ECSClient, { sandbox });
-  ecs.onAnyCommand().rejects(unmodelled());
+  const ecs = stubClient(ECSClient, { sandbox });
   ecs
     .on(DescribeServicesCommand)
     .callsFake(route('ecs', 'DescribeServices', (input: { cluster?: string; services?: string[] }) => describeServices(m, input)));

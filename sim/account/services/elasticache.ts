@@ -1,8 +1,7 @@
 /** ElastiCache: the status of the replication groups. */
 import { DescribeReplicationGroupsCommand, ElastiCacheClient, ReplicationGroupNotFoundFault } from '@aws-sdk/client-elasticache';
-import { mockClient } from 'aws-sdk-client-mock';
 import type { AccountModel } from '../model.ts';
-import { errorMeta, META, type ServiceSetup, unmodelled } from './common.ts';
+import { errorMeta, META, type ServiceSetup, stubClient } from './common.ts';
 
 function describeReplicationGroups(m: AccountModel, input: { ReplicationGroupId?: string }) {
   const group = m.replicationGroups[input.ReplicationGroupId ?? ''];
@@ -12,8 +11,7 @@ function describeReplicationGroups(m: AccountModel, input: { ReplicationGroupId?
 }
 
 export function installElastiCache({ model: m, sandbox, route }: ServiceSetup): void {
-  const cache = mockClient(ElastiCacheClient, { sandbox });
-  cache.onAnyCommand().rejects(unmodelled());
+  const cache = stubClient(ElastiCacheClient, { sandbox });
   cache
     .on(DescribeReplicationGroupsCommand)
     .callsFake(

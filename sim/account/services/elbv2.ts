@@ -11,9 +11,8 @@ import {
   RuleNotFoundException,
   TargetGroupNotFoundException,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { mockClient } from 'aws-sdk-client-mock';
 import type { AccountModel } from '../model.ts';
-import { clone, errorMeta, META, type ServiceSetup, unmodelled } from './common.ts';
+import { clone, errorMeta, META, type ServiceSetup, stubClient } from './common.ts';
 
 interface ForwardAction {
   Type?: string;
@@ -135,8 +134,7 @@ function describeTargetHealth(m: AccountModel, input: { TargetGroupArn?: string 
 }
 
 export function installElbv2({ model: m, sandbox, route }: ServiceSetup): void {
-  const elb = mockClient(ElasticLoadBalancingV2Client, { sandbox });
-  elb.onAnyCommand().rejects(unmodelled());
+  const elb = stubClient(ElasticLoadBalancingV2Client, { sandbox });
   elb
     .on(DescribeListenersCommand)
     .callsFake(route('elb', 'DescribeListeners', (input: { ListenerArns?: string[] }) => describeListeners(m, input)));

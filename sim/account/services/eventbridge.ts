@@ -1,9 +1,8 @@
 /** EventBridge: PutEvents onto the account's event log, entry by entry. */
 import { EventBridgeClient, EventBridgeServiceException, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { mockClient } from 'aws-sdk-client-mock';
 import { type PutEventsEntry, putEventsEntryFailure, putEventsViolation } from '../limits.ts';
 import type { AccountModel } from '../model.ts';
-import { errorMeta, META, type ServiceSetup, unmodelled } from './common.ts';
+import { errorMeta, META, type ServiceSetup, stubClient } from './common.ts';
 
 interface PutEventsInput {
   Entries?: PutEventsEntry[];
@@ -30,7 +29,6 @@ function putEvents(m: AccountModel, input: PutEventsInput) {
 }
 
 export function installEventBridge({ model: m, sandbox, route }: ServiceSetup): void {
-  const events = mockClient(EventBridgeClient, { sandbox });
-  events.onAnyCommand().rejects(unmodelled());
+  const events = stubClient(EventBridgeClient, { sandbox });
   events.on(PutEventsCommand).callsFake(route('events', 'PutEvents', (input: PutEventsInput) => putEvents(m, input)));
 }

@@ -6,10 +6,9 @@ import {
   SecretsManagerClient,
   SecretsManagerServiceException,
 } from '@aws-sdk/client-secrets-manager';
-import { mockClient } from 'aws-sdk-client-mock';
 import { getSecretValueVersionIdViolation } from '../limits.ts';
 import type { AccountModel } from '../model.ts';
-import { errorMeta, META, type ServiceSetup, unmodelled } from './common.ts';
+import { errorMeta, META, type ServiceSetup, stubClient } from './common.ts';
 
 function secretNamed(m: AccountModel, secretId: string | undefined) {
   const secret = m.secrets[secretId ?? ''];
@@ -53,8 +52,7 @@ function getSecretValue(m: AccountModel, input: { SecretId?: string; VersionId?:
 }
 
 export function installSecretsManager({ model: m, sandbox, route }: ServiceSetup): void {
-  const secrets = mockClient(SecretsManagerClient, { sandbox });
-  secrets.onAnyCommand().rejects(unmodelled());
+  const secrets = stubClient(SecretsManagerClient, { sandbox });
   secrets
     .on(DescribeSecretCommand)
     .callsFake(route('secretsmanager', 'DescribeSecret', (input: { SecretId?: string }) => describeSecret(m, input)));

@@ -1,9 +1,8 @@
 /** SNS: Publish onto the account's notification log. */
 import { PublishCommand, SNSClient, InvalidParameterException as SnsInvalidParameterException } from '@aws-sdk/client-sns';
-import { mockClient } from 'aws-sdk-client-mock';
 import { publishViolation } from '../limits.ts';
 import type { AccountModel } from '../model.ts';
-import { errorMeta, META, type ServiceSetup, unmodelled } from './common.ts';
+import { errorMeta, META, type ServiceSetup, stubClient } from './common.ts';
 
 interface PublishInput {
   TopicArn?: string;
@@ -25,7 +24,6 @@ function publish(m: AccountModel, input: PublishInput) {
 }
 
 export function installSns({ model: m, sandbox, route }: ServiceSetup): void {
-  const sns = mockClient(SNSClient, { sandbox });
-  sns.onAnyCommand().rejects(unmodelled());
+  const sns = stubClient(SNSClient, { sandbox });
   sns.on(PublishCommand).callsFake(route('sns', 'Publish', (input: PublishInput) => publish(m, input)));
 }

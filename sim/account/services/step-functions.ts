@@ -13,9 +13,8 @@ import {
   StopExecutionCommand,
   TaskDoesNotExist,
 } from '@aws-sdk/client-sfn';
-import { mockClient } from 'aws-sdk-client-mock';
 import { executionArnOf } from '../execution-names.ts';
-import { errorMeta, META, type ServiceSetup, unmodelled } from './common.ts';
+import { errorMeta, META, type ServiceSetup, stubClient } from './common.ts';
 
 /** An execution as the simulated Step Functions service reports it. */
 export interface SfnExecutionView {
@@ -115,8 +114,7 @@ function taskAnswer(answer: () => void) {
 }
 
 export function installStepFunctions({ sandbox, route }: ServiceSetup, backend: () => SfnBackend): void {
-  const sfn = mockClient(SFNClient, { sandbox });
-  sfn.onAnyCommand().rejects(unmodelled());
+  const sfn = stubClient(SFNClient, { sandbox });
   sfn
     .on(StartExecutionCommand)
     .callsFake(
