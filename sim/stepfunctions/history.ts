@@ -41,9 +41,6 @@
 import { HISTORY_EVENT_LIMIT } from '../../lambdas/shared/history-budget.ts';
 import type { ExecutionResult } from './execution.ts';
 
-/** Step Functions' quota: events in one execution's history (a hard quota; one constant with the config's budget). */
-export { HISTORY_EVENT_LIMIT };
-
 /**
  * How Step Functions ends an execution that reaches the quota: FAILED with
  * error States.Runtime and this cause, the ExecutionFailed event being event

@@ -4,9 +4,10 @@
  * output over 256 KiB, or a history over 25,000 events, fails the execution
  * at once.
  */
+import { HISTORY_EVENT_LIMIT } from '../../lambdas/shared/history-budget.ts';
 import type { BoundDefinition } from '../definition.ts';
 import { type EventLog, type ExecutionResult, namedError } from './execution.ts';
-import { countHistoryEvents, HISTORY_EVENT_LIMIT, HISTORY_LIMIT_CAUSE, HISTORY_LIMIT_ERROR, historyLimitReached } from './history.ts';
+import { countHistoryEvents, HISTORY_LIMIT_CAUSE, HISTORY_LIMIT_ERROR, historyLimitReached } from './history.ts';
 
 /** Step Functions' maximum input or output of a state or an execution: 256 KiB of UTF-8. */
 export const PAYLOAD_LIMIT_BYTES = 262_144;
