@@ -98,7 +98,7 @@ export function runContext(model: AccountModel, config: BatonConfig, input: unkn
  * fault bends that service's resources, sees the state that service is in
  * (its handlers' calls carry it), and its image is the one the input asks
  * for that service. The rest (model, clock, fixed, signal) is the run's.
- * `hooks` are its onStateEntered, which the engine calls with the plain state name.
+ * `hooks` are its onStateEntered, which the backend calls with the plain state name.
  */
 export function serviceContext(
   base: SimulationContext,

@@ -84,7 +84,7 @@ export class AccountModel {
   readonly replicationGroups: AccountSpec['elasticache']['replicationGroups'];
   readonly alarms: AccountSpec['cloudwatch']['alarms'];
   readonly table = new Map<string, Record<string, unknown>>();
-  /** Step Functions executions started in this account, in start order: their names stay taken for 90 days (limits.ts). */
+  /** Step Functions executions started in this account, in start order: their names stay taken for 90 days (execution-names.ts). */
   readonly executions: ExecutionRecord[];
   /** What the handlers put on EventBridge, in order. */
   readonly events: Array<{ at: string; source: string; detailType: string; bus: string; detail: Record<string, unknown> }> = [];

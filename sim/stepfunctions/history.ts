@@ -52,7 +52,7 @@ import type { ExecutionResult } from './execution.ts';
 export const HISTORY_LIMIT_ERROR = 'States.Runtime';
 export const HISTORY_LIMIT_CAUSE = `The execution reached the maximum number of history events (${HISTORY_EVENT_LIMIT}).`;
 
-/** The fields of an aws-local-stepfunctions event log entry this module reads (the engine's EventLog is one). */
+/** The fields of an aws-local-stepfunctions event log entry this module reads (execution.ts's EventLog is one). */
 export interface LocalEvent {
   readonly type: string;
   readonly state?: { readonly name: string; readonly type?: string };
@@ -68,7 +68,7 @@ export interface HistoryState {
   readonly Branches?: unknown;
 }
 
-/** A state machine definition (as synthesized: Wait states are Wait states, not the engine's stand-ins). sim/definition.ts's AslDefinition is one. */
+/** A state machine definition (as synthesized: Wait states are Wait states, not the stand-ins tasks.ts runs). sim/definition.ts's AslDefinition is one. */
 export interface HistoryDefinition {
   readonly States: Readonly<Record<string, HistoryState>>;
 }
@@ -168,7 +168,7 @@ export class UnknownStateError extends Error {
 /**
  * The types of the history events Step Functions writes for what the local
  * log shows, in order. `definition` is the state machine as synthesized (the
- * engine's prepared copy turns Wait states into Tasks; pass the original).
+ * copy tasks.ts prepares turns Wait states into Tasks; pass the original).
  */
 export function historyEventTypes(events: readonly LocalEvent[], definition: HistoryDefinition): string[] {
   const states = statesOf(definition);

@@ -16,7 +16,7 @@ export class ExecutionQuotas {
   /** Executions Step Functions fails outright, whatever their Catch says, with the error and cause they end with. */
   private readonly fatal = new Map<string, { readonly error: string; readonly cause: string }>();
 
-  /** @param stop stops an execution (StopExecution), as the engine does; its end then takes the fatal error. */
+  /** @param stop stops an execution (StopExecution), as the backend does; its end then takes the fatal error. */
   constructor(
     private readonly definition: BoundDefinition['definition'],
     private readonly stop: (execution: string) => void,

@@ -1,4 +1,4 @@
-/** Step Functions: the SFN API over the simulation's backend (sim/engine: it runs the executions). */
+/** Step Functions: the SFN API over the simulation's backend (sim/stepfunctions/backend.ts: it runs the executions). */
 import {
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
@@ -31,7 +31,7 @@ export interface SfnExecutionView {
   readonly history?: () => Array<Record<string, unknown>>;
 }
 
-/** The Step Functions service behind the SFN client (the simulation's engine). */
+/** The Step Functions service behind the SFN client (sim/stepfunctions/backend.ts). */
 export interface SfnBackend {
   readonly stateMachineArn: string;
   readonly executions: ReadonlyMap<string, SfnExecutionView>;
