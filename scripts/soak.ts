@@ -16,9 +16,11 @@ import { join } from 'node:path';
 import { type BatonConfig, BatonConfigSchema } from '../lambdas/shared/config-schema.ts';
 import { AccountSchema, type AccountSpec } from '../sim/account/schema.ts';
 import type { SimulationContext } from '../sim/context.ts';
-import { SimulationInputError, type SimulationResult, simulate } from '../sim/engine.ts';
-import { FAULTS, newColourFails } from '../sim/faults.ts';
+import { newColourFails } from '../sim/faults/fault.ts';
+import { FAULTS } from '../sim/faults/index.ts';
+import { type SimulationResult, simulate } from '../sim/harness.ts';
 import { checkInvariants } from '../sim/invariants.ts';
+import { SimulationInputError } from '../sim/stepfunctions/backend.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const WALL_LIMIT_MS = 60_000;

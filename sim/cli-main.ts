@@ -13,10 +13,11 @@ import { formatOrder } from '../lambdas/shared/release.ts';
 import { issueLines } from '../lambdas/shared/zod-format.ts';
 import { ConfigError, loadConfig } from '../lib/config/load.ts';
 import { AccountSchema } from './account/schema.ts';
-import { allStates } from './definition.ts';
-import { definitionFor, isDenyFault, type ProgressEvent, parseFault, plainStateName, type SimulationResult, simulate } from './engine.ts';
-import { FAULTS } from './faults.ts';
+import { allStates, definitionFor, plainStateName } from './definition.ts';
+import { FAULTS, isDenyFault, parseFault } from './faults/index.ts';
+import { type SimulationResult, simulate } from './harness.ts';
 import { checkInvariants } from './invariants.ts';
+import type { ProgressEvent } from './stepfunctions/execution.ts';
 
 class UsageError extends Error {
   constructor(message: string) {

@@ -7,6 +7,7 @@
  */
 import type { BatonConfig } from '../lambdas/shared/config-schema.ts';
 import type { PhaseName } from '../lib/constructs/phases.ts';
+import { RELEASE_SUFFIX } from '../lib/constructs/state-names.ts';
 import { type Assembly, assemblyFor } from './artifact/build.ts';
 import { type DeployedFunction, deployedFunctions } from './artifact/functions.ts';
 import { type CfnValue, TemplateResolver } from './artifact/template.ts';
@@ -78,4 +79,22 @@ export async function boundDefinition(config: BatonConfig): Promise<BoundDefinit
     bindings.set(name, fn);
   }
   return { definition, bindings, functions, assembly, resolver, stateMachineArn: String(resolver.getArn(machine)) };
+}
+
+const definitions = new Map<string, Promise<BoundDefinition>>();
+
+/** The assembly is cached on disk (sim/artifact/build.ts); its reading is cached per process. */
+export function definitionFor(config: BatonConfig): Promise<BoundDefinition> {
+  const key = JSON.stringify(config);
+  let bound = definitions.get(key);
+  if (!bound) {
+    bound = boundDefinition(config);
+    definitions.set(key, bound);
+  }
+  return bound;
+}
+
+/** A release iteration's state under its plain name ("Verify new colour (release)" -> "Verify new colour"), as faults know it. */
+export function plainStateName(name: string): string {
+  return name.endsWith(RELEASE_SUFFIX) ? name.slice(0, -RELEASE_SUFFIX.length) : name;
 }

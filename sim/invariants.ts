@@ -8,7 +8,7 @@ import { TerminalStatusSchema } from '../lambdas/shared/contract.ts';
 import { classifyInput } from '../lambdas/shared/execution-input.ts';
 import { tableKey } from './account/model.ts';
 import type { AccountSpec } from './account/schema.ts';
-import type { SimulationResult } from './engine.ts';
+import type { SimulationResult } from './harness.ts';
 import { checkWrites } from './write-invariants.ts';
 
 const TERMINAL: ReadonlySet<string> = new Set(TerminalStatusSchema.options);

@@ -9,7 +9,7 @@
  * (25000)."; https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html)
  * and ends it TIMED_OUT at the state machine's TimeoutSeconds. The gate loops
  * (the traffic holds, the bake, the scale-down delay, the stability checks)
- * are each Wait -> Lambda Task -> Choice and write 9 events per poll: sim/history.ts
+ * are each Wait -> Lambda Task -> Choice and write 9 events per poll: sim/stepfunctions/history.ts
  * counts them, and its test holds GATE_POLL_HISTORY_EVENTS to that count.
  */
 import type { z } from 'zod';
@@ -25,7 +25,7 @@ export const GATE_POLL_HISTORY_EVENTS = 9;
  * The events of one service's deployment outside its gate loops (request,
  * initialize, validate, prepare, deploy, verify, shift, complete, the
  * Choices between them; in a release also its Map iterations). The example's
- * successful run writes 58 (sim/history.ts over its event log); 100 leaves
+ * successful run writes 58 (sim/stepfunctions/history.ts over its event log); 100 leaves
  * room for retries, the smoke test and the approval.
  */
 export const OTHER_STATES_HISTORY_EVENTS = 100;

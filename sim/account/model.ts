@@ -3,7 +3,7 @@
  * first advances the model to Date.now(), one simulated second at a time, so
  * tasks start, crash and pass health checks as they would for real.
  */
-import { parseValueFrom } from '../../lambdas/shared/secret-refs.ts';
+import { tickService } from './ecs-scheduler.ts';
 import type { AccountSpec, ExecutionRecord, ImageBehaviour, TaskDefinitionSpec } from './schema.ts';
 
 export interface SimTask {
@@ -84,7 +84,7 @@ export class AccountModel {
   readonly replicationGroups: AccountSpec['elasticache']['replicationGroups'];
   readonly alarms: AccountSpec['cloudwatch']['alarms'];
   readonly table = new Map<string, Record<string, unknown>>();
-  /** Step Functions executions started in this account, in start order: their names stay taken for 90 days (limits.ts). */
+  /** Step Functions executions started in this account, in start order: their names stay taken for 90 days (execution-names.ts). */
   readonly executions: ExecutionRecord[];
   /** What the handlers put on EventBridge, in order. */
   readonly events: Array<{ at: string; source: string; detailType: string; bus: string; detail: Record<string, unknown> }> = [];
@@ -198,33 +198,8 @@ export class AccountModel {
     return this.hooks.behaviourOf?.(image, behaviour) ?? behaviour;
   }
 
-  private behaviourOfTask(task: SimTask): ImageBehaviour {
-    const definition = this.taskDefinitions.get(task.taskDefinitionArn);
-    const image = definition?.containerDefinitions.find((c) => c.essential !== false)?.image ?? '';
-    return this.imageBehaviour(image);
-  }
-
-  /** What the ECS agent reports when a container secret cannot be fetched at task start; undefined when all resolve. */
-  private unresolvedSecret(task: SimTask): string | undefined {
-    const definition = this.taskDefinitions.get(task.taskDefinitionArn);
-    for (const container of definition?.containerDefinitions ?? []) {
-      for (const secret of container.secrets ?? []) {
-        const ref = parseValueFrom(secret.valueFrom);
-        if (!ref) continue;
-        const stored = this.secrets[ref.arn];
-        if (!stored)
-          return `retrieve secret from asm: ResourceNotFoundException: Secrets Manager can't find the specified secret (${ref.arn})`;
-        const version = stored.versions.find((v) => (ref.versionId ? v.versionId === ref.versionId : v.stages.includes('AWSCURRENT')));
-        if (!version)
-          return `retrieve secret from asm: ResourceNotFoundException: Secrets Manager can't find the specified secret value for VersionId: ${ref.versionId ?? 'AWSCURRENT'}`;
-        if (ref.jsonKey && !Object.hasOwn(version.value, ref.jsonKey))
-          return `retrieve secret from asm: could not find key ${ref.jsonKey} in the secret ${ref.arn} (version ${version.versionId})`;
-      }
-    }
-    return undefined;
-  }
-
-  private launch(service: SimService, at: number): SimTask {
+  /** Starts a task of the service's current task definition (PROVISIONING). */
+  launch(service: SimService, at: number): SimTask {
     const primary = service.deployments.find((d) => d.status === 'PRIMARY');
     const task: SimTask = {
       id: this.nextId('a1b2c3d4'),
@@ -240,7 +215,8 @@ export class AccountModel {
     return task;
   }
 
-  private register(service: SimService, task: SimTask, at: number, state: TargetState['state'] = 'initial'): void {
+  /** Registers a task's IP in the service's target group. */
+  register(service: SimService, task: SimTask, at: number, state: TargetState['state'] = 'initial'): void {
     const targets = this.targets.get(service.targetGroupArn);
     if (!targets) return;
     targets.push({ taskId: task.id, ip: task.ip, port: 8080, registeredAt: at, state, since: at });
@@ -263,7 +239,8 @@ export class AccountModel {
     this.deregister(service, task);
   }
 
-  private event(service: SimService, at: number, message: string): void {
+  /** A service event, newest first, as DescribeServices lists them (50 kept). */
+  event(service: SimService, at: number, message: string): void {
     service.events.unshift({ id: this.nextId('e'), createdAt: at, message: `(service ${service.name}) ${message}` });
     service.events.length = Math.min(service.events.length, 50);
   }
@@ -277,114 +254,7 @@ export class AccountModel {
     const due = this.scheduled.filter((entry) => entry.at <= now);
     this.scheduled = this.scheduled.filter((entry) => entry.at > now);
     for (const entry of due) entry.action();
-    for (const service of this.services.values()) this.tickService(service, now);
-  }
-
-  private tickService(service: SimService, now: number): void {
-    const primary = service.deployments.find((d) => d.status === 'PRIMARY');
-    if (!primary) return;
-    const tg = this.targetGroups[service.targetGroupArn];
-    const interval = (tg?.intervalSeconds ?? 10) * SECOND;
-    const live = this.tasks.filter((t) => t.serviceName === service.name && t.lastStatus !== 'STOPPED');
-
-    for (const task of live) {
-      const behaviour = this.behaviourOfTask(task);
-      if (task.lastStatus === 'PROVISIONING' && behaviour !== 'never-starts' && now >= task.launchedAt + this.taskStartSeconds * SECOND) {
-        const unresolved = this.unresolvedSecret(task);
-        if (unresolved) {
-          this.stop(
-            service,
-            task,
-            now,
-            `ResourceInitializationError: unable to pull secrets or registry auth: ${unresolved}`,
-            'TaskFailedToStart',
-          );
-          this.failTask(service, task, now);
-          continue;
-        }
-        task.lastStatus = 'RUNNING';
-        task.runningAt = now;
-        this.register(service, task, now);
-        continue;
-      }
-      if (task.lastStatus !== 'RUNNING' || task.runningAt === undefined) continue;
-      if (behaviour === 'crash' && now >= task.runningAt + 5 * SECOND) {
-        this.stop(service, task, now, 'Essential container in task exited', 'EssentialContainerExited', 1);
-        this.failTask(service, task, now);
-        continue;
-      }
-      const target = this.targets.get(service.targetGroupArn)?.find((t) => t.taskId === task.id);
-      if (target?.state !== 'initial') {
-        if (target?.state === 'unhealthy' && now >= target.since + 30 * SECOND) {
-          this.stop(
-            service,
-            task,
-            now,
-            `Task failed ELB health checks in (target-group ${service.targetGroupArn})`,
-            'ServiceSchedulerInitiated',
-          );
-          this.failTask(service, task, now);
-        }
-        continue;
-      }
-      if (behaviour === 'unhealthy' && now >= target.registeredAt + interval * (tg?.unhealthyThreshold ?? 2)) {
-        target.state = 'unhealthy';
-        target.reason = 'Target.ResponseCodeMismatch';
-        target.description = 'Health checks failed with these codes: [500]';
-        target.since = now;
-      } else if (behaviour === 'healthy' && now >= target.registeredAt + interval * (tg?.healthyThreshold ?? 3)) {
-        target.state = 'healthy';
-        target.since = now;
-      }
-    }
-
-    // The scheduler: tasks of other task definitions go, the primary's count follows desiredCount.
-    for (const task of live) {
-      if (task.lastStatus !== 'STOPPED' && task.taskDefinitionArn !== primary.taskDefinitionArn) {
-        this.stop(service, task, now, `Scaling activity initiated by (deployment ${primary.id})`, 'ServiceSchedulerInitiated');
-      }
-    }
-    const current = this.tasks.filter(
-      (t) => t.serviceName === service.name && t.lastStatus !== 'STOPPED' && t.taskDefinitionArn === primary.taskDefinitionArn,
-    );
-    if (current.length > service.desiredCount) {
-      for (const task of current.slice(service.desiredCount)) {
-        this.stop(service, task, now, `Scaling activity initiated by (deployment ${primary.id})`, 'ServiceSchedulerInitiated');
-      }
-      this.event(service, now, `has stopped ${current.length - service.desiredCount} running tasks.`);
-    } else if (current.length < service.desiredCount && primary.rolloutState !== 'FAILED') {
-      for (let i = current.length; i < service.desiredCount; i++) this.launch(service, now);
-      this.event(service, now, `has started ${service.desiredCount - current.length} tasks.`);
-    }
-
-    if (primary.rolloutState === 'IN_PROGRESS') {
-      const running = this.tasks.filter(
-        (t) => t.serviceName === service.name && t.lastStatus === 'RUNNING' && t.taskDefinitionArn === primary.taskDefinitionArn,
-      );
-      const targets = this.targets.get(service.targetGroupArn) ?? [];
-      const healthy = running.filter((t) => targets.find((target) => target.taskId === t.id)?.state === 'healthy');
-      if (running.length === service.desiredCount && healthy.length === service.desiredCount) {
-        primary.rolloutState = 'COMPLETED';
-        primary.rolloutStateReason = 'ECS deployment completed.';
-        for (const other of service.deployments) if (other !== primary) other.status = 'INACTIVE';
-        service.deployments = service.deployments.filter((d) => d.status !== 'INACTIVE');
-        this.event(service, now, 'has reached a steady state.');
-      }
-    }
-  }
-
-  private failTask(service: SimService, task: SimTask, now: number): void {
-    const deployment = service.deployments.find((d) => d.id === task.deploymentId);
-    if (!deployment) return;
-    deployment.failedTasks += 1;
-    this.event(service, now, `has stopped 1 running tasks: (task ${task.id}). Reason: ${task.stoppedReason ?? ''}`);
-    // ECS: the circuit breaker trips after max(3, min(200, ceil(desired / 2))) failed tasks.
-    const threshold = Math.max(3, Math.min(200, Math.ceil(deployment.desiredCount / 2)));
-    if (service.circuitBreaker && deployment.rolloutState === 'IN_PROGRESS' && deployment.failedTasks >= threshold) {
-      deployment.rolloutState = 'FAILED';
-      deployment.rolloutStateReason = `ECS deployment circuit breaker: tasks failed to start.`;
-      this.event(service, now, `deployment ${deployment.id} deployment failed: tasks failed to start.`);
-    }
+    for (const service of this.services.values()) tickService(this, service, now);
   }
 
   /** UpdateService: a new task definition starts a new deployment; a count change only rescales. */

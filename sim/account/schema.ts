@@ -4,7 +4,8 @@
  */
 import { z } from 'zod';
 import { AWS_MANAGED_KEY, parseValueFrom } from '../../lambdas/shared/secret-refs.ts';
-import { executionNameProblem, secretVersionIdProblem } from './limits.ts';
+import { executionNameProblem } from './execution-names.ts';
+import { secretVersionIdProblem } from './limits.ts';
 
 /** A Secrets Manager version id (32 to 64 characters; see limits.ts). */
 const SecretVersionIdSchema = z.string().superRefine((versionId, ctx) => {

@@ -11,7 +11,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { RELEASE_STATE_NAMES, STATE_NAMES } from '../../lib/constructs/state-names.ts';
-import { faultNames } from '../../sim/faults.ts';
+import { FAULTS } from '../../sim/faults/index.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DOCS = join(ROOT, 'docs');
@@ -134,7 +134,7 @@ describe('README.md and docs/', () => {
 
   it('describes every fault in docs/simulation.md', () => {
     const text = read(join(DOCS, 'simulation.md'));
-    const faults = faultNames();
+    const faults = Object.keys(FAULTS);
     expect(faults.length).toBeGreaterThan(0);
     expect(faults.filter((fault) => !text.includes(`\`${fault}\``))).toEqual([]);
   });

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { isPrivateAddress } from '../../lambdas/shared/config-checks.ts';
 import { BatonConfigSchema } from '../../lambdas/shared/config-schema.ts';
 import { issueLines } from '../../lambdas/shared/zod-format.ts';
-import { assertNetworkInAccount } from '../../sim/engine.ts';
+import { assertNetworkInAccount } from '../../sim/harness.ts';
 import { exampleConfig, rawExampleConfig } from '../fixtures/config.ts';
 import { exampleAccount } from '../fixtures/simulation.ts';
 

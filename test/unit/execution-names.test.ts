@@ -7,7 +7,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { issueLines } from '../../lambdas/shared/zod-format.ts';
-import { assertExecutionName, EXECUTION_NAME_RETENTION_MS, recordExecutionStart, recordExecutionStop } from '../../sim/account/limits.ts';
+import {
+  assertExecutionName,
+  EXECUTION_NAME_RETENTION_MS,
+  recordExecutionStart,
+  recordExecutionStop,
+} from '../../sim/account/execution-names.ts';
 import { AccountModel } from '../../sim/account/model.ts';
 import { AccountSchema } from '../../sim/account/schema.ts';
 import { ROOT } from '../fixtures/config.ts';

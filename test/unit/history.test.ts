@@ -3,10 +3,9 @@
  * from hand-built event logs.
  */
 import { describe, expect, it } from 'vitest';
-import { GATE_POLL_HISTORY_EVENTS } from '../../lambdas/shared/history-budget.ts';
+import { GATE_POLL_HISTORY_EVENTS, HISTORY_EVENT_LIMIT } from '../../lambdas/shared/history-budget.ts';
 import {
   countHistoryEvents,
-  HISTORY_EVENT_LIMIT,
   HISTORY_LIMIT_CAUSE,
   HISTORY_LIMIT_ERROR,
   type HistoryDefinition,
@@ -14,7 +13,7 @@ import {
   historyLimitReached,
   type LocalEvent,
   UnknownStateError,
-} from '../../sim/history.ts';
+} from '../../sim/stepfunctions/history.ts';
 
 const FUNCTION = 'arn:aws:lambda:eu-west-1:123456789012:function:baton-check-bake';
 

@@ -12,7 +12,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { issueLines } from '../../lambdas/shared/zod-format.ts';
-import { type SfnBackend, type SfnExecutionView, SimulatedApis } from '../../sim/account/api.ts';
+import { SimulatedApis } from '../../sim/account/api.ts';
 import {
   attributeValueBytes,
   DYNAMODB_MAX_ITEM_BYTES,
@@ -22,6 +22,7 @@ import {
 } from '../../sim/account/limits.ts';
 import { AccountModel } from '../../sim/account/model.ts';
 import { AccountSchema } from '../../sim/account/schema.ts';
+import type { SfnBackend, SfnExecutionView } from '../../sim/account/services/step-functions.ts';
 import { ROOT } from '../fixtures/config.ts';
 
 const APP_CONFIG_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:web/app-config-Xy12Ab';

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../sim/cli-main.ts';
-import { SimulationInputError, type SimulationResult } from '../../sim/engine.ts';
+import type { SimulationResult } from '../../sim/harness.ts';
+import { SimulationInputError } from '../../sim/stepfunctions/backend.ts';
 import { rawExampleConfig } from '../fixtures/config.ts';
 import { exampleAccount, NEW_TAG, record, run, weights } from '../fixtures/simulation.ts';
 

@@ -4,7 +4,7 @@
  */
 import { userInfo } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type OpenSimulation, openSimulation } from '../../sim/engine.ts';
+import { type OpenSimulation, openSimulation } from '../../sim/harness.ts';
 import { EXAMPLE_CONFIG_PATH, exampleConfig } from '../fixtures/config.ts';
 import { exampleAccount } from '../fixtures/simulation.ts';
 import { type Run, runCli } from '../support/cli.ts';

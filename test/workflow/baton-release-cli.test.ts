@@ -8,7 +8,7 @@ import { userInfo } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/load.ts';
 import { AccountSchema } from '../../sim/account/schema.ts';
-import { type OpenSimulation, openSimulation } from '../../sim/engine.ts';
+import { type OpenSimulation, openSimulation } from '../../sim/harness.ts';
 import { THREE_SERVICES_ACCOUNT_PATH, THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
 import { type Run, releaseFiles, runCli } from '../support/cli.ts';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AccountSchema } from '../../sim/account/schema.ts';
 import { runCli } from '../../sim/cli-main.ts';
-import { FAULTS } from '../../sim/faults.ts';
+import { FAULTS } from '../../sim/faults/index.ts';
 import { secretValues } from '../../sim/invariants.ts';
 import { ROOT, THREE_SERVICES_ACCOUNT_PATH, THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
 import { exampleAccount } from '../fixtures/simulation.ts';

@@ -7,7 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { AccountSchema } from '../../sim/account/schema.ts';
-import { DEFAULT_START, simulate } from '../../sim/engine.ts';
+import { DEFAULT_START } from '../../sim/clock.ts';
+import { simulate } from '../../sim/harness.ts';
 import { checkInvariants } from '../../sim/invariants.ts';
 import { exampleConfig } from '../fixtures/config.ts';
 import { NEW_TAG, record, run, weights } from '../fixtures/simulation.ts';

@@ -5,7 +5,7 @@
  * value anywhere (the invariants, checked by run() after every execution).
  */
 import { describe, expect, it } from 'vitest';
-import { FAULTS } from '../../sim/faults.ts';
+import { FAULTS } from '../../sim/faults/index.ts';
 import {
   BAKE_LOOP,
   REJECTED,

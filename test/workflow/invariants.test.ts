@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { SimulationContext } from '../../sim/context.ts';
-import { simulate } from '../../sim/engine.ts';
-import { newColourFails } from '../../sim/faults.ts';
+import { newColourFails } from '../../sim/faults/fault.ts';
+import { simulate } from '../../sim/harness.ts';
 import { checkInvariants } from '../../sim/invariants.ts';
 import { exampleConfig } from '../fixtures/config.ts';
 import { exampleAccount, NEW_TAG } from '../fixtures/simulation.ts';

@@ -11,9 +11,11 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/load.ts';
 import { AccountSchema } from '../../sim/account/schema.ts';
 import { runCli } from '../../sim/cli-main.ts';
+import { DEFAULT_START } from '../../sim/clock.ts';
 import type { SimulationContext } from '../../sim/context.ts';
-import { DEFAULT_START, type EventLog, openSimulation, type SimulationResult } from '../../sim/engine.ts';
+import { openSimulation, type SimulationResult } from '../../sim/harness.ts';
 import { checkInvariants } from '../../sim/invariants.ts';
+import type { EventLog } from '../../sim/stepfunctions/execution.ts';
 import { THREE_SERVICES_ACCOUNT_PATH, THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
 import { run } from '../fixtures/simulation.ts';
 
@@ -478,9 +480,9 @@ describe('two overlapping releases started together', () => {
         logLines: open.logLines,
         webhook: open.webhook,
         initialListeners: {},
-        backstop: simulation.backstop,
+        backstop: simulation.delivery.backstop,
         lostStatusEvents: simulation.lostStatusEvents,
-        sweeps: simulation.sweeps,
+        sweeps: simulation.delivery.sweeps,
         iam: simulation.iam,
         functions: simulation.functions,
       };

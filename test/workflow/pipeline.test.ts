@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { describe, expect, it } from 'vitest';
 import * as clients from '../../lambdas/shared/clients.ts';
-import { openSimulation } from '../../sim/engine.ts';
+import { openSimulation } from '../../sim/harness.ts';
 import { failure } from '../fixtures/aws.ts';
 import { exampleConfig } from '../fixtures/config.ts';
 import {

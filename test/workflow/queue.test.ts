@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { SimulationContext } from '../../sim/context.ts';
-import type { SimulationResult } from '../../sim/engine.ts';
+import type { SimulationResult } from '../../sim/harness.ts';
 import { exampleConfig } from '../fixtures/config.ts';
 import { record, runWith, weights } from '../fixtures/simulation.ts';
 

@@ -6,8 +6,10 @@
  * (I5, no secret value outside the account, among them) after every run.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SimulationResult } from '../../sim/engine.ts';
-import { EARLIER_RELEASE, FAULTS, type Fault, ROTATED_VERSION_ID } from '../../sim/faults.ts';
+import type { Fault } from '../../sim/faults/fault.ts';
+import { FAULTS } from '../../sim/faults/index.ts';
+import { EARLIER_RELEASE, ROTATED_VERSION_ID } from '../../sim/faults/resources.ts';
+import type { SimulationResult } from '../../sim/harness.ts';
 import { exampleAccount, REJECTED, ROLLED_BACK, record, repeat, run, STABILITY_LOOP, START, weights } from '../fixtures/simulation.ts';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:web/app-config-Xy12Ab';

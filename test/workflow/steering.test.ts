@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RELEASE_STATE_NAMES } from '../../lib/constructs/state-names.ts';
-import { definitionFor } from '../../sim/engine.ts';
+import { definitionFor } from '../../sim/definition.ts';
 import { exampleConfig } from '../fixtures/config.ts';
 import { REJECTED, record, run, SMOKE_TEST, weights } from '../fixtures/simulation.ts';
 

@@ -5,8 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BatonConfigSchema } from '../../lambdas/shared/config-schema.ts';
-import type { SimulationResult } from '../../sim/engine.ts';
-import { afterShift, FAULTS } from '../../sim/faults.ts';
+import { afterShift } from '../../sim/faults/fault.ts';
+import { FAULTS } from '../../sim/faults/index.ts';
+import type { SimulationResult } from '../../sim/harness.ts';
 import { rawExampleConfig } from '../fixtures/config.ts';
 import { record, run, weights } from '../fixtures/simulation.ts';
 

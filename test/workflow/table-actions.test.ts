@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/load.ts';
 import { AccountSchema } from '../../sim/account/schema.ts';
-import type { SimulationResult } from '../../sim/engine.ts';
+import type { SimulationResult } from '../../sim/harness.ts';
 import { exampleConfig, ROOT, THREE_SERVICES_ACCOUNT_PATH, THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
 import { run } from '../fixtures/simulation.ts';
 

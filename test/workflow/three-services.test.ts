@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/load.ts';
 import { AccountSchema } from '../../sim/account/schema.ts';
-import { openSimulation } from '../../sim/engine.ts';
+import { openSimulation } from '../../sim/harness.ts';
 import { THREE_SERVICES_ACCOUNT_PATH, THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
 import { record, run } from '../fixtures/simulation.ts';
 

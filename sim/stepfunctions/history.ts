@@ -38,10 +38,8 @@
  * Not seen in the local log and not counted: MapIterationAborted (the
  * iterations a failed Map stops), heartbeats, ExecutionRedriven.
  */
-import { HISTORY_EVENT_LIMIT } from '../lambdas/shared/history-budget.ts';
-
-/** Step Functions' quota: events in one execution's history (a hard quota; one constant with the config's budget). */
-export { HISTORY_EVENT_LIMIT };
+import { HISTORY_EVENT_LIMIT } from '../../lambdas/shared/history-budget.ts';
+import type { ExecutionResult } from './execution.ts';
 
 /**
  * How Step Functions ends an execution that reaches the quota: FAILED with
@@ -54,7 +52,7 @@ export { HISTORY_EVENT_LIMIT };
 export const HISTORY_LIMIT_ERROR = 'States.Runtime';
 export const HISTORY_LIMIT_CAUSE = `The execution reached the maximum number of history events (${HISTORY_EVENT_LIMIT}).`;
 
-/** The fields of an aws-local-stepfunctions event log entry this module reads (the engine's EventLog is one). */
+/** The fields of an aws-local-stepfunctions event log entry this module reads (execution.ts's EventLog is one). */
 export interface LocalEvent {
   readonly type: string;
   readonly state?: { readonly name: string; readonly type?: string };
@@ -70,7 +68,7 @@ export interface HistoryState {
   readonly Branches?: unknown;
 }
 
-/** A state machine definition (as synthesized: Wait states are Wait states, not the engine's stand-ins). sim/definition.ts's AslDefinition is one. */
+/** A state machine definition (as synthesized: Wait states are Wait states, not the stand-ins tasks.ts runs). sim/definition.ts's AslDefinition is one. */
 export interface HistoryDefinition {
   readonly States: Readonly<Record<string, HistoryState>>;
 }
@@ -170,7 +168,7 @@ export class UnknownStateError extends Error {
 /**
  * The types of the history events Step Functions writes for what the local
  * log shows, in order. `definition` is the state machine as synthesized (the
- * engine's prepared copy turns Wait states into Tasks; pass the original).
+ * copy tasks.ts prepares turns Wait states into Tasks; pass the original).
  */
 export function historyEventTypes(events: readonly LocalEvent[], definition: HistoryDefinition): string[] {
   const states = statesOf(definition);
@@ -212,4 +210,54 @@ export function countHistoryEvents(events: readonly LocalEvent[], definition: Hi
  */
 export function historyLimitReached(count: number): boolean {
   return count >= HISTORY_EVENT_LIMIT - 1;
+}
+
+/**
+ * An execution's events as GetExecutionHistory returns them (the kinds the CLI
+ * reads); `stateTypes` gives each state's type, which the local log reports
+ * as the Task a Wait was turned into.
+ */
+export function executionHistory(
+  execution: Pick<ExecutionResult, 'events' | 'error' | 'cause'>,
+  stateTypes: ReadonlyMap<string, string>,
+): Array<Record<string, unknown>> {
+  return execution.events.flatMap((event, index) => {
+    const base = { id: index + 1, timestamp: new Date(event.timestamp) };
+    const state = event.state;
+    if (!state)
+      return [
+        { ...base, type: event.type === 'ExecutionTimeout' ? 'ExecutionTimedOut' : event.type, ...endDetails(event.type, execution) },
+      ];
+    const type = stateTypes.get(state.name) ?? state.type;
+    if (event.type === 'StateEntered') {
+      return [
+        {
+          ...base,
+          type: `${type}StateEntered`,
+          stateEnteredEventDetails: { name: state.name, input: JSON.stringify(state.input ?? null) },
+        },
+      ];
+    }
+    if (event.type === 'StateExited') {
+      return [
+        {
+          ...base,
+          type: `${type}StateExited`,
+          stateExitedEventDetails: { name: state.name, output: JSON.stringify(state.output ?? null) },
+        },
+      ];
+    }
+    return [{ ...base, type: `${type}${event.type.replace('State', '')}` }];
+  });
+}
+
+/** The error and cause of an execution's last event, as GetExecutionHistory gives them (StopExecution's for an abort). */
+function endDetails(type: string, execution: Pick<ExecutionResult, 'error' | 'cause'>): Record<string, unknown> {
+  const field = {
+    ExecutionAborted: 'executionAbortedEventDetails',
+    ExecutionFailed: 'executionFailedEventDetails',
+    ExecutionTimeout: 'executionTimedOutEventDetails',
+  }[type];
+  if (!field) return {};
+  return { [field]: { ...(execution.error ? { error: execution.error } : {}), ...(execution.cause ? { cause: execution.cause } : {}) } };
 }

@@ -1,0 +1,68 @@
+/** What a fault is, and the moves several faults share (the colour that is idle, the moments traffic shifts or retires). */
+import { ECSServiceException } from '@aws-sdk/client-ecs';
+import { STATE_NAMES as S } from '../../lib/constructs/state-names.ts';
+import type { SimulationContext } from '../context.ts';
+
+export interface Fault {
+  readonly description: string;
+  /** What the pipeline should end with when this fault is the only one. */
+  readonly expected: 'SUCCEEDED' | 'REJECTED' | 'DUPLICATE' | 'SUPERSEDED' | 'QUEUED' | 'ROLLED_BACK' | 'ROLLBACK_FAILED';
+  /** The execution input the fault is meant for, when not the default deployment (e.g. a rollback). */
+  readonly input?: Readonly<Record<string, unknown>>;
+  apply(ctx: SimulationContext): void;
+  /** What the operator does to remove the cause (for --redrive-after-fix); faults without it cannot be fixed. */
+  fix?(ctx: SimulationContext): void;
+}
+
+/** A call the role may not make, as a service answers it (a permission the fault removed). */
+export function accessDenied(operation: string): Error {
+  return new ECSServiceException({
+    name: 'AccessDeniedException',
+    $fault: 'client',
+    message: `User is not authorized to perform: ${operation}`,
+    $metadata: { httpStatusCode: 400 },
+  });
+}
+
+/** The colour that is idle (not live) at the start, from the listener weights of the service's production listener. */
+export function idleColour(ctx: SimulationContext): 'blue' | 'green' {
+  const service = ctx.service;
+  const forward = ctx.model.listeners[service.productionListenerArn]?.forward ?? {};
+  return (forward[service.blue.targetGroupArn] ?? 0) > 0 ? 'green' : 'blue';
+}
+
+/**
+ * The new image fails its health checks from now on: the targets registered in
+ * `targetGroupArn` turn unhealthy, and so do the tasks that replace them.
+ */
+export function newColourFails(ctx: SimulationContext, targetGroupArn: string): void {
+  ctx.model.hooks.behaviourOf = (image, behaviour) => (ctx.isNewImage(image) ? 'unhealthy' : behaviour);
+  for (const target of ctx.model.targets.get(targetGroupArn) ?? []) {
+    Object.assign(target, { state: 'unhealthy', reason: 'Target.Timeout', description: 'Request timed out', since: ctx.model.now });
+  }
+}
+
+/** True for a listener or rule update (what Shift traffic and Roll back call). */
+export function isListenerUpdate(operation: string): boolean {
+  return operation === 'ModifyListener' || operation === 'ModifyRule';
+}
+
+/** Runs `action` `delayMs` after the deployment first enters "Wait before retiring old colour". */
+export function beforeRetire(ctx: SimulationContext, delayMs: number, action: () => void): void {
+  let scheduled = false;
+  ctx.onStateEntered.push((state) => {
+    if (scheduled || state !== S.waitScaleDown) return;
+    scheduled = true;
+    ctx.model.schedule(ctx.model.now + delayMs, action);
+  });
+}
+
+/** Runs `action` `delayMs` after the `shift`-th listener update of Shift traffic (1 = the first step). */
+export function afterShift(ctx: SimulationContext, shift: number, delayMs: number, action: () => void): void {
+  let seen = 0;
+  ctx.interceptors.push((_service, operation) => {
+    if (ctx.currentState !== S.shiftTraffic || !isListenerUpdate(operation)) return;
+    seen += 1;
+    if (seen === shift) ctx.model.schedule(ctx.model.now + delayMs, action);
+  });
+}
