@@ -7,8 +7,8 @@
 import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/load.ts';
-import { EXAMPLE_CONFIG_PATH, THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
-import { resolveToString, synth } from '../fixtures/synth.ts';
+import { EXAMPLE_CONFIG_PATH, THREE_SERVICES_CONFIG_PATH } from '../support/config.ts';
+import { resolveToString, synth } from '../support/synth.ts';
 
 /** asl-validator's API (README "In your code"); the package ships no type declarations. */
 type AslValidator = (

@@ -15,7 +15,7 @@ import type { PhaseName } from '../../lib/constructs/phases.ts';
 import { type BoundDefinition, boundDefinition } from '../../sim/definition.ts';
 import { Authorizer } from '../../sim/iam/authorizer.ts';
 import { REQUESTS } from '../../sim/iam/requests.ts';
-import { exampleConfig, THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
+import { exampleConfig, THREE_SERVICES_CONFIG_PATH } from '../support/config.ts';
 
 /** Variables a bundle reads with a default when unset: an operator may add them, the stack need not. */
 const OPTIONAL_VARIABLES = new Set([

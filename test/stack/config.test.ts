@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseConfig } from '../../lib/config/load.ts';
-import { copyWithOwnResources, EXAMPLE_CONFIG_PATH, ROOT, rawExampleConfig } from '../fixtures/config.ts';
-import { BUNDLING_STACKS } from '../fixtures/synth.ts';
+import { copyWithOwnResources, EXAMPLE_CONFIG_PATH, ROOT, rawExampleConfig } from '../support/config.ts';
+import { BUNDLING_STACKS } from '../support/synth.ts';
 
 type Json = Record<string, unknown>;
 

@@ -10,9 +10,9 @@ import { type BatonConfig, BatonConfigSchema } from '../../lambdas/shared/config
 import { LOCK_HOLDING_PHASES } from '../../lambdas/shared/phase.ts';
 import { entryOf } from '../../lib/constructs/phase-functions.ts';
 import { PHASE_NAMES, type PhaseName } from '../../lib/constructs/phases.ts';
-import { exampleConfig, rawExampleConfig } from '../fixtures/config.ts';
-import { type Decision, decide, decideUnlisted, defaultKeyPolicy, rolePolicy, tableArn } from '../fixtures/role-policy.ts';
-import { type Synthesis, synth } from '../fixtures/synth.ts';
+import { exampleConfig, rawExampleConfig } from '../support/config.ts';
+import { type Decision, decide, decideUnlisted, defaultKeyPolicy, rolePolicy, tableArn } from '../support/role-policy.ts';
+import { type Synthesis, synth } from '../support/synth.ts';
 
 /**
  * The phases whose code can read the lock item (GetItem on LOCK#<service>): the

@@ -1,8 +1,8 @@
 /** The smoke-test function in a VPC, when pipeline.network is configured. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decide, rolePolicy, tableArn } from '../fixtures/role-policy.ts';
-import { resolveToString, type Synthesis, synth } from '../fixtures/synth.ts';
 import { exampleWithPipeline } from '../support/example.ts';
+import { decide, rolePolicy, tableArn } from '../support/role-policy.ts';
+import { resolveToString, type Synthesis, synth } from '../support/synth.ts';
 import { functionOf, resourceOf, roleOf, statementsOf } from '../support/template.ts';
 
 /** How resolveToString renders an EC2 ARN of the stack's account and region. */

@@ -11,8 +11,8 @@ import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { entryOf } from '../../lib/constructs/phase-functions.ts';
 import { PHASE_NAMES, PHASES, type PhaseName } from '../../lib/constructs/phases.ts';
-import { exampleConfig, ROOT } from '../fixtures/config.ts';
-import { type Synthesis, synth } from '../fixtures/synth.ts';
+import { exampleConfig, ROOT } from '../support/config.ts';
+import { type Synthesis, synth } from '../support/synth.ts';
 
 /** The module that reads process.env.BATON_CONFIG, as esbuild names it in a metafile (relative to the working directory). */
 const CONFIG_MODULE = join('lambdas', 'shared', 'runtime-config.ts');

@@ -10,10 +10,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type BatonConfig, phaseSettings } from '../../lambdas/shared/config-schema.ts';
 import { PHASE_NAMES, PHASES, type PhaseName } from '../../lib/constructs/phases.ts';
 import { TASK_TIMEOUT_MARGIN_SECONDS } from '../../lib/constructs/state-names.ts';
-import { ROOT } from '../fixtures/config.ts';
-import { type AslState, type Synthesis, stateMachineDefinition, synth } from '../fixtures/synth.ts';
+import { ROOT } from '../support/config.ts';
 import { tasksOf } from '../support/definition.ts';
 import { exampleWithPipeline } from '../support/example.ts';
+import { type AslState, type Synthesis, stateMachineDefinition, synth } from '../support/synth.ts';
 import { functionOf } from '../support/template.ts';
 
 /** The approval Task waits 300 s past the approval window (phase-states.ts) for a late answer to land. */

@@ -7,9 +7,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/load.ts';
 import { RELEASE_STATE_NAMES, RELEASE_SUFFIX, STATE_NAMES } from '../../lib/constructs/state-names.ts';
-import { THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
-import { type AslDefinition, type AslState, stateMachineDefinition, synth } from '../fixtures/synth.ts';
+import { THREE_SERVICES_CONFIG_PATH } from '../support/config.ts';
 import { stateOf } from '../support/definition.ts';
+import { type AslDefinition, type AslState, stateMachineDefinition, synth } from '../support/synth.ts';
 
 const R = RELEASE_STATE_NAMES;
 const S = STATE_NAMES;

@@ -1,8 +1,8 @@
 /** The three-service example (api, worker, web): one stack, every service scoped and watched. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/load.ts';
-import { THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
-import { type Synthesis, synth } from '../fixtures/synth.ts';
+import { THREE_SERVICES_CONFIG_PATH } from '../support/config.ts';
+import { type Synthesis, synth } from '../support/synth.ts';
 import { iamPolicies } from '../support/template.ts';
 
 describe('the stack for examples/three-services', () => {

@@ -7,7 +7,7 @@
  */
 import { loadConfig } from '../../lib/config/load.ts';
 import { assemblyFor } from '../../sim/artifact/build.ts';
-import { EXAMPLE_CONFIG_PATH, THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
+import { EXAMPLE_CONFIG_PATH, THREE_SERVICES_CONFIG_PATH } from './config.ts';
 
 export default async function setup(): Promise<void> {
   for (const path of [EXAMPLE_CONFIG_PATH, THREE_SERVICES_CONFIG_PATH]) await assemblyFor(loadConfig(path));

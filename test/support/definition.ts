@@ -1,9 +1,9 @@
 /**
  * Reading the synthesized state machine definition (stateMachineDefinition in
- * test/fixtures/synth.ts): a state by name, the rules of a Choice, every Task
+ * test/support/synth.ts): a state by name, the rules of a Choice, every Task
  * including those inside Map item processors.
  */
-import type { AslDefinition, AslState } from '../fixtures/synth.ts';
+import type { AslDefinition, AslState } from './synth.ts';
 
 /** A rule of a Choice state as the definition has it (synth.ts types only its Next). */
 export interface ChoiceRule {

@@ -6,8 +6,8 @@
  */
 import { type BatonConfig, BatonConfigSchema } from '../../lambdas/shared/config-schema.ts';
 import type { PhaseName } from '../../lib/constructs/phases.ts';
-import { exampleConfig, rawExampleConfig } from '../fixtures/config.ts';
-import { logicalIdOf, type Synthesis, synth } from '../fixtures/synth.ts';
+import { exampleConfig, rawExampleConfig } from './config.ts';
+import { logicalIdOf, type Synthesis, synth } from './synth.ts';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'eu-west-1';

@@ -1,5 +1,5 @@
 /**
- * Reading a synthesized Baton template (test/fixtures/synth.ts): the
+ * Reading a synthesized Baton template (test/support/synth.ts): the
  * resources of a type, a phase's role and function, the IAM statements
  * attached to a role, a function's environment. The stack tests assert on
  * what these return; the shapes below are only as much of each resource as
@@ -7,7 +7,7 @@
  */
 import { expect } from 'vitest';
 import type { PhaseName } from '../../lib/constructs/phases.ts';
-import { logicalIdOf, type Synthesis } from '../fixtures/synth.ts';
+import { logicalIdOf, type Synthesis } from './synth.ts';
 
 export interface Statement {
   readonly Effect: string;
@@ -49,7 +49,7 @@ export interface RuleResource {
   };
 }
 
-/** What the readers need of a synthesis: identity-policy evaluation (test/fixtures/iam.ts) has only the template. */
+/** What the readers need of a synthesis: identity-policy evaluation (test/support/iam.ts) has only the template. */
 type WithTemplate = Pick<Synthesis, 'template'>;
 
 /** The resources of one CloudFormation type, by logical id. */

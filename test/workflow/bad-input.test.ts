@@ -12,8 +12,8 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../../sim/cli-main.ts';
 import type { SimulationResult } from '../../sim/harness.ts';
 import { SimulationInputError } from '../../sim/stepfunctions/backend.ts';
-import { rawExampleConfig } from '../fixtures/config.ts';
-import { exampleAccount, NEW_TAG, record, run, weights } from '../fixtures/simulation.ts';
+import { rawExampleConfig } from '../support/config.ts';
+import { exampleAccount, NEW_TAG, record, run, weights } from '../support/simulation.ts';
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';

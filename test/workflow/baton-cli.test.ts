@@ -5,9 +5,9 @@
 import { userInfo } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type OpenSimulation, openSimulation } from '../../sim/harness.ts';
-import { EXAMPLE_CONFIG_PATH, exampleConfig } from '../fixtures/config.ts';
-import { exampleAccount } from '../fixtures/simulation.ts';
 import { type Run, runCli } from '../support/cli.ts';
+import { EXAMPLE_CONFIG_PATH, exampleConfig } from '../support/config.ts';
+import { exampleAccount } from '../support/simulation.ts';
 
 const NEW_DIGEST = 'sha256:2b41b068de9587d3a582a081cb97a55390787552acae4f690637cd64ff74673f';
 let open: OpenSimulation | undefined;

@@ -9,8 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/load.ts';
 import { AccountSchema } from '../../sim/account/schema.ts';
 import { type OpenSimulation, openSimulation } from '../../sim/harness.ts';
-import { THREE_SERVICES_ACCOUNT_PATH, THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
 import { type Run, releaseFiles, runCli } from '../support/cli.ts';
+import { THREE_SERVICES_ACCOUNT_PATH, THREE_SERVICES_CONFIG_PATH } from '../support/config.ts';
 
 const config = loadConfig(THREE_SERVICES_CONFIG_PATH);
 const RELEASE = {

@@ -7,8 +7,8 @@ import { AccountSchema } from '../../sim/account/schema.ts';
 import { runCli } from '../../sim/cli-main.ts';
 import { FAULTS } from '../../sim/faults/index.ts';
 import { secretValues } from '../../sim/invariants.ts';
-import { ROOT, THREE_SERVICES_ACCOUNT_PATH, THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
-import { exampleAccount } from '../fixtures/simulation.ts';
+import { ROOT, THREE_SERVICES_ACCOUNT_PATH, THREE_SERVICES_CONFIG_PATH } from '../support/config.ts';
+import { exampleAccount } from '../support/simulation.ts';
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';

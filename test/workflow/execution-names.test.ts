@@ -10,8 +10,8 @@ import { AccountSchema } from '../../sim/account/schema.ts';
 import { DEFAULT_START } from '../../sim/clock.ts';
 import { simulate } from '../../sim/harness.ts';
 import { checkInvariants } from '../../sim/invariants.ts';
-import { exampleConfig } from '../fixtures/config.ts';
-import { NEW_TAG, record, run, weights } from '../fixtures/simulation.ts';
+import { exampleConfig } from '../support/config.ts';
+import { NEW_TAG, record, run, weights } from '../support/simulation.ts';
 
 const DAY_MS = 86_400_000;
 const WRITES = new Set(['UpdateService', 'RegisterTaskDefinition', 'ModifyListener', 'ModifyRule', 'PutItem', 'DeleteItem', 'UpdateItem']);

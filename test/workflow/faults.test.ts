@@ -18,7 +18,7 @@ import {
   STABILITY_LOOP,
   START,
   weights,
-} from '../fixtures/simulation.ts';
+} from '../support/simulation.ts';
 
 describe('each fault alone', () => {
   it.each(Object.entries(FAULTS).map(([name, fault]) => [name, fault.expected] as const))(

@@ -12,8 +12,8 @@ import { describe, expect, it } from 'vitest';
 import type { BatonConfig } from '../../lambdas/shared/config-schema.ts';
 import { loadConfig } from '../../lib/config/load.ts';
 import { AccountSchema } from '../../sim/account/schema.ts';
-import { exampleConfig, ROOT, THREE_SERVICES_ACCOUNT_PATH, THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
-import { record, run, weights } from '../fixtures/simulation.ts';
+import { exampleConfig, ROOT, THREE_SERVICES_ACCOUNT_PATH, THREE_SERVICES_CONFIG_PATH } from '../support/config.ts';
+import { record, run, weights } from '../support/simulation.ts';
 
 describe('IAM drift', () => {
   it('ends ROLLED_BACK naming AccessDeniedException when shiftTraffic may no longer modify the listener', async () => {

@@ -9,8 +9,8 @@ import type { SimulationContext } from '../../sim/context.ts';
 import { newColourFails } from '../../sim/faults/fault.ts';
 import { simulate } from '../../sim/harness.ts';
 import { checkInvariants } from '../../sim/invariants.ts';
-import { exampleConfig } from '../fixtures/config.ts';
-import { exampleAccount, NEW_TAG } from '../fixtures/simulation.ts';
+import { exampleConfig } from '../support/config.ts';
+import { exampleAccount, NEW_TAG } from '../support/simulation.ts';
 
 /** The new colour's (green's) targets fail their health checks, and so do the tasks that replace them. */
 function newColourUnhealthy(ctx: SimulationContext): void {

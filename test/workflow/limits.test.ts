@@ -4,7 +4,7 @@
  * arithmetic, before any change.
  */
 import { describe, expect, it } from 'vitest';
-import { NEW_TAG, record, run, weights } from '../fixtures/simulation.ts';
+import { NEW_TAG, record, run, weights } from '../support/simulation.ts';
 
 describe('a strategy given in the execution input', () => {
   it('is refused before any change when its holds would pass 25,000 history events', async () => {

@@ -16,8 +16,8 @@ import type { SimulationContext } from '../../sim/context.ts';
 import { openSimulation, type SimulationResult } from '../../sim/harness.ts';
 import { checkInvariants } from '../../sim/invariants.ts';
 import type { EventLog } from '../../sim/stepfunctions/execution.ts';
-import { THREE_SERVICES_ACCOUNT_PATH, THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
-import { run } from '../fixtures/simulation.ts';
+import { THREE_SERVICES_ACCOUNT_PATH, THREE_SERVICES_CONFIG_PATH } from '../support/config.ts';
+import { run } from '../support/simulation.ts';
 
 const config = loadConfig(THREE_SERVICES_CONFIG_PATH);
 const account = () => AccountSchema.parse(JSON.parse(readFileSync(THREE_SERVICES_ACCOUNT_PATH, 'utf8')));

@@ -13,8 +13,8 @@ import {
 import { describe, expect, it } from 'vitest';
 import * as clients from '../../lambdas/shared/clients.ts';
 import { openSimulation } from '../../sim/harness.ts';
-import { failure } from '../fixtures/aws.ts';
-import { exampleConfig } from '../fixtures/config.ts';
+import { failure } from '../support/aws.ts';
+import { exampleConfig } from '../support/config.ts';
 import {
   BAKE_LOOP,
   exampleAccount,
@@ -28,7 +28,7 @@ import {
   STABILITY_LOOP,
   START,
   weights,
-} from '../fixtures/simulation.ts';
+} from '../support/simulation.ts';
 
 const PRODUCTION_LISTENER = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/prod-alb/50dc6c495c0c9188/f2f7dc8efc522ab2';
 const OIDC_CONFIG: AuthenticateOidcActionConfig = {

@@ -8,8 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import type { SimulationContext } from '../../sim/context.ts';
 import type { SimulationResult } from '../../sim/harness.ts';
-import { exampleConfig } from '../fixtures/config.ts';
-import { record, runWith, weights } from '../fixtures/simulation.ts';
+import { exampleConfig } from '../support/config.ts';
+import { record, runWith, weights } from '../support/simulation.ts';
 
 const EXECUTION_ARN = 'arn:aws:states:eu-west-1:123456789012:execution:baton-production:deploy-1';
 const HOLDER = `deployment deploy-1 (image tag v1.4.2, since 2026-11-23T09:00:00.000Z, execution ${EXECUTION_ARN})`;

@@ -12,9 +12,9 @@ import type { PhaseRun } from '../../lambdas/shared/telemetry/phase-runs.ts';
 import type { SimulationContext } from '../../sim/context.ts';
 import { FAULTS } from '../../sim/faults/index.ts';
 import { type OpenSimulation, openSimulation, type SimulationResult } from '../../sim/harness.ts';
-import { EXAMPLE_CONFIG_PATH, exampleConfig } from '../fixtures/config.ts';
-import { exampleAccount, record, run, runWith, SMOKE_TEST, weights } from '../fixtures/simulation.ts';
 import { type Run, runCli } from '../support/cli.ts';
+import { EXAMPLE_CONFIG_PATH, exampleConfig } from '../support/config.ts';
+import { exampleAccount, record, run, runWith, SMOKE_TEST, weights } from '../support/simulation.ts';
 
 const EXECUTION_ARN = 'arn:aws:states:eu-west-1:123456789012:execution:baton-production:deploy-1';
 const CONSOLE_URL = `https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/${EXECUTION_ARN}`;

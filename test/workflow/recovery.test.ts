@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { SimulationContext } from '../../sim/context.ts';
-import { REJECTED, record, run, runWith, weights } from '../fixtures/simulation.ts';
+import { REJECTED, record, run, runWith, weights } from '../support/simulation.ts';
 
 const ARN = 'arn:aws:states:eu-west-1:123456789012:execution:baton-production';
 const REFUSED = [

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { SimulationContext } from '../../sim/context.ts';
-import { record, run, weights } from '../fixtures/simulation.ts';
+import { record, run, weights } from '../support/simulation.ts';
 
 const LISTENER_WRITES = new Set(['ModifyListener', 'ModifyRule']);
 

@@ -10,7 +10,7 @@ import type { Fault } from '../../sim/faults/fault.ts';
 import { FAULTS } from '../../sim/faults/index.ts';
 import { EARLIER_RELEASE, ROTATED_VERSION_ID } from '../../sim/faults/resources.ts';
 import type { SimulationResult } from '../../sim/harness.ts';
-import { exampleAccount, REJECTED, ROLLED_BACK, record, repeat, run, STABILITY_LOOP, START, weights } from '../fixtures/simulation.ts';
+import { exampleAccount, REJECTED, ROLLED_BACK, record, repeat, run, STABILITY_LOOP, START, weights } from '../support/simulation.ts';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:web/app-config-Xy12Ab';
 const NEW_RELIC_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:shared/newrelic-Ab12Cd';

@@ -5,8 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { RELEASE_STATE_NAMES } from '../../lib/constructs/state-names.ts';
 import { definitionFor } from '../../sim/definition.ts';
-import { exampleConfig } from '../fixtures/config.ts';
-import { REJECTED, record, run, SMOKE_TEST, weights } from '../fixtures/simulation.ts';
+import { exampleConfig } from '../support/config.ts';
+import { REJECTED, record, run, SMOKE_TEST, weights } from '../support/simulation.ts';
 
 const NEW_DIGEST = 'sha256:2b41b068de9587d3a582a081cb97a55390787552acae4f690637cd64ff74673f';
 

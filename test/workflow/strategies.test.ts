@@ -8,8 +8,8 @@ import { BatonConfigSchema } from '../../lambdas/shared/config-schema.ts';
 import { afterShift } from '../../sim/faults/fault.ts';
 import { FAULTS } from '../../sim/faults/index.ts';
 import type { SimulationResult } from '../../sim/harness.ts';
-import { rawExampleConfig } from '../fixtures/config.ts';
-import { record, run, weights } from '../fixtures/simulation.ts';
+import { rawExampleConfig } from '../support/config.ts';
+import { record, run, weights } from '../support/simulation.ts';
 
 const GREEN_TG = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-green/8e4b6b8b3c5d2a10';
 

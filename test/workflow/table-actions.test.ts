@@ -12,8 +12,8 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/load.ts';
 import { AccountSchema } from '../../sim/account/schema.ts';
 import type { SimulationResult } from '../../sim/harness.ts';
-import { exampleConfig, ROOT, THREE_SERVICES_ACCOUNT_PATH, THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
-import { run } from '../fixtures/simulation.ts';
+import { exampleConfig, ROOT, THREE_SERVICES_ACCOUNT_PATH, THREE_SERVICES_CONFIG_PATH } from '../support/config.ts';
+import { run } from '../support/simulation.ts';
 
 /** Per function, `granted` or `exercised` DynamoDB actions, sorted. */
 function tableActions(results: SimulationResult[], of: 'granted' | 'exercised'): Record<string, string[]> {

@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/load.ts';
 import { AccountSchema } from '../../sim/account/schema.ts';
 import { openSimulation } from '../../sim/harness.ts';
-import { THREE_SERVICES_ACCOUNT_PATH, THREE_SERVICES_CONFIG_PATH } from '../fixtures/config.ts';
-import { record, run } from '../fixtures/simulation.ts';
+import { THREE_SERVICES_ACCOUNT_PATH, THREE_SERVICES_CONFIG_PATH } from '../support/config.ts';
+import { record, run } from '../support/simulation.ts';
 
 const config = loadConfig(THREE_SERVICES_CONFIG_PATH);
 const account = () => AccountSchema.parse(JSON.parse(readFileSync(THREE_SERVICES_ACCOUNT_PATH, 'utf8')));

@@ -4,8 +4,8 @@
  * colour's tasks while they serve real users).
  */
 import { describe, expect, it } from 'vitest';
-import { exampleConfig } from '../fixtures/config.ts';
-import { record, run } from '../fixtures/simulation.ts';
+import { exampleConfig } from '../support/config.ts';
+import { record, run } from '../support/simulation.ts';
 
 describe('a production listener with a sliver of traffic on the idle colour', () => {
   it.each([

@@ -6,9 +6,9 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PhaseName } from '../../../lib/constructs/phases.ts';
-import { deployedIn, evaluate, identityPoliciesOf, resolveIntrinsics } from '../../fixtures/iam.ts';
-import type { Synthesis } from '../../fixtures/synth.ts';
 import { ACCOUNT, NOTIFYING_PHASES, REGION, synthExample } from '../../support/example.ts';
+import { deployedIn, evaluate, identityPoliciesOf, resolveIntrinsics } from '../../support/iam.ts';
+import type { Synthesis } from '../../support/synth.ts';
 import { roleOf } from '../../support/template.ts';
 
 describe('observability of the stack for the example config', () => {

@@ -4,8 +4,8 @@
  */
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { resolveToString, type Synthesis } from '../../fixtures/synth.ts';
 import { synthExample } from '../../support/example.ts';
+import { resolveToString, type Synthesis } from '../../support/synth.ts';
 
 interface DashboardWidget {
   readonly type: string;

@@ -5,9 +5,9 @@
  */
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { evaluate, resolveIntrinsics } from '../../fixtures/iam.ts';
-import { logicalIdOf, type Synthesis } from '../../fixtures/synth.ts';
 import { ACCOUNT, REGION, synthExample } from '../../support/example.ts';
+import { evaluate, resolveIntrinsics } from '../../support/iam.ts';
+import { logicalIdOf, type Synthesis } from '../../support/synth.ts';
 
 describe('observability of the stack for the example config', () => {
   let synthesis: Synthesis;

@@ -6,8 +6,8 @@
  */
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { logicalIdOf, type Synthesis, synth } from '../../fixtures/synth.ts';
 import { ACCOUNT, exampleWithPipeline, NOTIFYING_PHASES, REGION, rawExamplePipeline, WEBHOOK_SECRET_ARN } from '../../support/example.ts';
+import { logicalIdOf, type Synthesis, synth } from '../../support/synth.ts';
 import { environmentOf, roleOf, rolesGranting } from '../../support/template.ts';
 
 /** The existing topic the config names. */

@@ -5,8 +5,8 @@
  */
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Synthesis } from '../../fixtures/synth.ts';
 import { ACCOUNT, REGION, synthExample } from '../../support/example.ts';
+import type { Synthesis } from '../../support/synth.ts';
 
 /** The confused-deputy conditions on what CloudWatch may do for the topic: alarms of this account only. */
 const ALARMS_OF_THIS_ACCOUNT = {

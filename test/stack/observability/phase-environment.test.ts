@@ -8,9 +8,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PHASE_NAMES, type PhaseName } from '../../../lib/constructs/phases.ts';
-import { ROOT } from '../../fixtures/config.ts';
-import type { Synthesis } from '../../fixtures/synth.ts';
+import { ROOT } from '../../support/config.ts';
 import { NOTIFYING_PHASES, synthExample, WEBHOOK_SECRET_ARN } from '../../support/example.ts';
+import type { Synthesis } from '../../support/synth.ts';
 import { environmentOf } from '../../support/template.ts';
 
 /** Every phase function of the stack. */

@@ -6,8 +6,8 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PHASE_NAMES, type PhaseName } from '../../../lib/constructs/phases.ts';
-import type { Synthesis } from '../../fixtures/synth.ts';
 import { ACCOUNT, NOTIFYING_PHASES, REGION, synthExample, WEBHOOK_SECRET_ARN } from '../../support/example.ts';
+import type { Synthesis } from '../../support/synth.ts';
 import { roleOf, rolesGranting, type Statement, statementsOf } from '../../support/template.ts';
 
 /** Every phase function of the stack. */

@@ -8,9 +8,9 @@ import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks, type IApplyRule, type NagPack, NagRuleCompliance, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { exampleConfig } from '../../fixtures/config.ts';
-import { type Synthesis, synth } from '../../fixtures/synth.ts';
+import { exampleConfig } from '../../support/config.ts';
 import { synthExample } from '../../support/example.ts';
+import { type Synthesis, synth } from '../../support/synth.ts';
 
 /**
  * What a pack reports for a construct tree when no acknowledgement applies:

@@ -4,8 +4,8 @@
  * the log groups outlive the stack. One synthesis (without bundling).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { logicalIdOf, type Synthesis } from '../../fixtures/synth.ts';
 import { REGION, synthExample } from '../../support/example.ts';
+import { logicalIdOf, type Synthesis } from '../../support/synth.ts';
 import { resourceOf } from '../../support/template.ts';
 
 describe('the Baton stack for the example config', () => {

@@ -7,10 +7,10 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PhaseName } from '../../../lib/constructs/phases.ts';
-import { exampleConfig, webService } from '../../fixtures/config.ts';
-import { deployedIn, evaluate, identityPoliciesOf } from '../../fixtures/iam.ts';
-import { logicalIdOf, resolveToString, type Synthesis, synth } from '../../fixtures/synth.ts';
+import { exampleConfig, webService } from '../../support/config.ts';
 import { ACCOUNT, REGION, synthExample, WEBHOOK_SECRET_ARN } from '../../support/example.ts';
+import { deployedIn, evaluate, identityPoliciesOf } from '../../support/iam.ts';
+import { logicalIdOf, resolveToString, type Synthesis, synth } from '../../support/synth.ts';
 import { allowStatementsOf, iamPolicies, roleOf as phaseRole, type Statement } from '../../support/template.ts';
 
 /** Each service by its long ARN and by the short one it has if it was created before the long format. */

@@ -5,8 +5,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PhaseName } from '../../../lib/constructs/phases.ts';
-import type { Synthesis } from '../../fixtures/synth.ts';
 import { synthExample } from '../../support/example.ts';
+import type { Synthesis } from '../../support/synth.ts';
 import { functionOf, roleOf } from '../../support/template.ts';
 
 /** The phases of the pipeline, one Lambda function each. */

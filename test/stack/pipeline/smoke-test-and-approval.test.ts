@@ -6,9 +6,9 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { STATE_NAMES } from '../../../lib/constructs/state-names.ts';
-import { type AslDefinition, type AslState, stateMachineDefinition, synth } from '../../fixtures/synth.ts';
 import { choicesOf, stateOf } from '../../support/definition.ts';
 import { exampleWithPipeline, synthExample } from '../../support/example.ts';
+import { type AslDefinition, type AslState, stateMachineDefinition, synth } from '../../support/synth.ts';
 
 const S = STATE_NAMES;
 

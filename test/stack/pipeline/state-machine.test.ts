@@ -8,9 +8,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PhaseName } from '../../../lib/constructs/phases.ts';
 import { RELEASE_STATE_NAMES, STATE_NAMES, TASK_TIMEOUT_MARGIN_SECONDS, TRANSIENT_ERRORS } from '../../../lib/constructs/state-names.ts';
-import { type AslDefinition, type AslState, logicalIdOf, type Synthesis, stateMachineDefinition } from '../../fixtures/synth.ts';
 import { stateOf, tasksOf } from '../../support/definition.ts';
 import { synthExample } from '../../support/example.ts';
+import { type AslDefinition, type AslState, logicalIdOf, type Synthesis, stateMachineDefinition } from '../../support/synth.ts';
 
 const S = STATE_NAMES;
 const R = RELEASE_STATE_NAMES;

@@ -7,9 +7,9 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RELEASE_STATE_NAMES, STATE_NAMES } from '../../../lib/constructs/state-names.ts';
-import { type AslDefinition, logicalIdOf, type Synthesis, stateMachineDefinition, synth } from '../../fixtures/synth.ts';
 import { choicesOf, stateOf } from '../../support/definition.ts';
 import { exampleWithPipeline, synthExample } from '../../support/example.ts';
+import { type AslDefinition, logicalIdOf, type Synthesis, stateMachineDefinition, synth } from '../../support/synth.ts';
 import {
   allowStatementsOf,
   onlyTarget,

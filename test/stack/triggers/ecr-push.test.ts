@@ -8,10 +8,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BatonConfigSchema } from '../../../lambdas/shared/config-schema.ts';
 import { DeploymentRequestSchema } from '../../../lambdas/shared/contract.ts';
-import { copyWithOwnResources, rawExampleConfig } from '../../fixtures/config.ts';
-import { deployedIn, evaluate, resolveIntrinsics } from '../../fixtures/iam.ts';
-import { logicalIdOf, type Synthesis, synth } from '../../fixtures/synth.ts';
+import { copyWithOwnResources, rawExampleConfig } from '../../support/config.ts';
 import { ACCOUNT, REGION, synthExample } from '../../support/example.ts';
+import { deployedIn, evaluate, resolveIntrinsics } from '../../support/iam.ts';
+import { logicalIdOf, type Synthesis, synth } from '../../support/synth.ts';
 import { onlyTarget, queuePolicyStatements, type RuleResource, resourceOf, resourcesOf } from '../../support/template.ts';
 
 const DIGEST = 'sha256:2b41c8a0f2e6d7c95e3a1b4f6d8e0c2a4b6d8f0a1c3e5b7d9f1a3c5e7b9d1f73';

@@ -16,7 +16,7 @@ import {
   TABLE,
   USER,
   WAITING_RECORD,
-} from '../../fixtures/cli.ts';
+} from '../../support/cli-clients.ts';
 
 beforeEach(resetMocks);
 

@@ -1,6 +1,6 @@
 /** The command table: what `baton` does before any command runs (help, an unknown command, extra arguments). */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { baton, dynamoMock, resetMocks, sfnMock } from '../../fixtures/cli.ts';
+import { baton, dynamoMock, resetMocks, sfnMock } from '../../support/cli-clients.ts';
 
 beforeEach(resetMocks);
 

@@ -2,8 +2,8 @@
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Plan } from '../../../lambdas/shared/contract.ts';
-import { dynamoMock, fixedDate, release, resetMocks, STATE_MACHINE_ARN, sfnMock, startInputs, USER } from '../../fixtures/cli.ts';
 import { releaseFiles } from '../../support/cli.ts';
+import { dynamoMock, fixedDate, release, resetMocks, STATE_MACHINE_ARN, sfnMock, startInputs, USER } from '../../support/cli-clients.ts';
 
 beforeEach(resetMocks);
 

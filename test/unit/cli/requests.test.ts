@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../../cli/errors.ts';
 import { buildRequest } from '../../../cli/requests.ts';
-import { DIGEST } from '../../fixtures/cli.ts';
+import { DIGEST } from '../../support/cli-clients.ts';
 
 describe('buildRequest', () => {
   it('fills the defaults of a console request', () => {

@@ -1,7 +1,7 @@
 /** `baton abort`: the execution the lock names is stopped. */
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { baton, DEPLOYMENT_ID, EXECUTION_ARN, givenLock, LOCK, resetMocks, sfnMock, USER } from '../../../fixtures/cli.ts';
+import { baton, DEPLOYMENT_ID, EXECUTION_ARN, givenLock, LOCK, resetMocks, sfnMock, USER } from '../../../support/cli-clients.ts';
 
 beforeEach(resetMocks);
 

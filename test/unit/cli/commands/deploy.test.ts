@@ -5,7 +5,7 @@ import { executionName, parseStrategy } from '../../../../cli/commands/deploy.ts
 import { UsageError } from '../../../../cli/errors.ts';
 import { buildRequest } from '../../../../cli/requests.ts';
 import type { DeploymentRequest } from '../../../../lambdas/shared/contract.ts';
-import { baton, DIGEST, EXECUTION_ARN, resetMocks, STATE_MACHINE_ARN, sfnMock, startInputs, USER } from '../../../fixtures/cli.ts';
+import { baton, DIGEST, EXECUTION_ARN, resetMocks, STATE_MACHINE_ARN, sfnMock, startInputs, USER } from '../../../support/cli-clients.ts';
 
 beforeEach(resetMocks);
 

@@ -2,7 +2,7 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { RecordItem } from '../../../../cli/deployments.ts';
-import { baton, dynamoMock, resetMocks, TABLE, WAITING_RECORD } from '../../../fixtures/cli.ts';
+import { baton, dynamoMock, resetMocks, TABLE, WAITING_RECORD } from '../../../support/cli-clients.ts';
 
 beforeEach(resetMocks);
 

@@ -6,6 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { releaseExecutionName } from '../../../../cli/commands/release.ts';
 import type { RecordItem } from '../../../../cli/deployments.ts';
 import type { ReleaseRecord } from '../../../../lambdas/shared/records/release.ts';
+import { releaseFiles } from '../../../support/cli.ts';
 import {
   baton,
   dynamoMock,
@@ -17,8 +18,7 @@ import {
   startInputs,
   TABLE,
   USER,
-} from '../../../fixtures/cli.ts';
-import { releaseFiles } from '../../../support/cli.ts';
+} from '../../../support/cli-clients.ts';
 
 beforeEach(resetMocks);
 

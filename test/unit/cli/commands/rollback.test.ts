@@ -17,7 +17,7 @@ import {
   startInputs,
   TABLE,
   USER,
-} from '../../../fixtures/cli.ts';
+} from '../../../support/cli-clients.ts';
 
 beforeEach(resetMocks);
 

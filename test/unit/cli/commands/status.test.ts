@@ -13,7 +13,7 @@ import {
   STATE_MACHINE_ARN,
   sfnMock,
   TABLE,
-} from '../../../fixtures/cli.ts';
+} from '../../../support/cli-clients.ts';
 
 beforeEach(resetMocks);
 

@@ -1,6 +1,6 @@
 /** `baton watch`: with no deployment of the service running, exit 3 and a pointer to baton history. */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { baton, givenLock, resetMocks, sfnMock } from '../../../fixtures/cli.ts';
+import { baton, givenLock, resetMocks, sfnMock } from '../../../support/cli-clients.ts';
 
 beforeEach(resetMocks);
 

@@ -1,0 +1,83 @@
+/**
+ * The CLI tests' mocked Step Functions and DynamoDB clients, the deployment
+ * they read (web, waiting for approval) and runners for the example configs.
+ */
+import { userInfo } from 'node:os';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, vi } from 'vitest';
+import type { LockItem, RecordItem } from '../../cli/deployments.ts';
+import { type Run, runCli } from './cli.ts';
+import { EXAMPLE_CONFIG_PATH, THREE_SERVICES_CONFIG_PATH } from './config.ts';
+
+export const sfnMock = mockClient(SFNClient);
+export const dynamoMock = mockClient(DynamoDBDocumentClient);
+
+export const USER = userInfo().username;
+export const TABLE = 'baton-production-deployments';
+export const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:baton-production';
+export const DEPLOYMENT_ID = 'web-v1_4_2-20261123T090000Z';
+export const EXECUTION_ARN = `arn:aws:states:eu-west-1:123456789012:execution:baton-production:${DEPLOYMENT_ID}`;
+export const DIGEST = 'sha256:2b41c8a0f2e6d7c95e3a1b4f6d8e0c2a4b6d8f0a1c3e5b7d9f1a3c5e7b9d1f73';
+export const LOCK_KEY = { pk: 'LOCK#web', sk: 'LOCK' };
+export const RECORD_KEY = { pk: `DEPLOYMENT#${DEPLOYMENT_ID}`, sk: 'RECORD' };
+
+export const LOCK: LockItem = {
+  deploymentId: DEPLOYMENT_ID,
+  executionArn: EXECUTION_ARN,
+  imageRef: 'v1.4.2',
+  acquiredAt: '2026-11-23T09:00:01.000Z',
+};
+
+export const WAITING_RECORD: RecordItem = {
+  deploymentId: DEPLOYMENT_ID,
+  service: 'web',
+  status: 'IN_PROGRESS',
+  executionArn: EXECUTION_ARN,
+  startedAt: '2026-11-23T09:00:00.000Z',
+  trigger: 'cli',
+  requestedBy: 'alice',
+  imageTag: 'v1.4.2',
+  awaitingApproval: true,
+  approvalToken: 'AQCEAAAAKgAAAAMAAAAAAAAAAXsample-token',
+};
+
+/** Runs baton with the example config and captured output; sleeping returns at once. */
+export function baton(...args: string[]): Promise<Run> {
+  return runCli(EXAMPLE_CONFIG_PATH, args);
+}
+
+/** `baton release` with the three-service example config; sleeping returns at once. */
+export function release(...args: string[]): Promise<Run> {
+  return runCli(THREE_SERVICES_CONFIG_PATH, ['release', ...args]);
+}
+
+/** The inputs of every StartExecution call, in order. */
+export function startInputs() {
+  return sfnMock.commandCalls(StartExecutionCommand).map((call) => call.args[0].input);
+}
+
+export function givenLock(lock: LockItem | undefined): void {
+  dynamoMock.on(GetCommand, { Key: LOCK_KEY }).resolves(lock ? { Item: { ...LOCK_KEY, ...lock } } : {});
+}
+
+export function givenRecord(record: RecordItem | undefined): void {
+  dynamoMock.on(GetCommand, { Key: RECORD_KEY }).resolves(record ? { Item: { ...RECORD_KEY, ...record } } : {});
+}
+
+/** Each test starts with mocks that answer nothing. */
+export function resetMocks(): void {
+  sfnMock.reset();
+  dynamoMock.reset();
+}
+
+/** Fixes the clock (Date only) for each test: execution names carry the UTC time, so the expected names are exact. */
+export function fixedDate(iso = '2026-11-23T09:00:00.123Z'): void {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: new Date(iso), toFake: ['Date'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+}

@@ -1,0 +1,300 @@
+import { readFileSync } from 'node:fs';
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
+import {
+  DescribeListenersCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+  ModifyListenerCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { BatonConfigSchema, type ServiceConfig } from '../../../lambdas/shared/config-schema.ts';
+import { GateFailedError, LockLostError } from '../../../lambdas/shared/errors.ts';
+import type { ReleaseState } from '../../../lambdas/shared/release.ts';
+import type { DeploymentState } from '../../../lambdas/shared/stages.ts';
+import { handler } from '../../../lambdas/shift-together/index.ts';
+import {
+  alarms,
+  allowLeaseRenewals,
+  conditionFailed,
+  ecsService,
+  failure,
+  forwardAction,
+  listenerWith,
+  rejectByDefault,
+  targets,
+} from '../../support/aws.ts';
+import { THREE_SERVICES_CONFIG_PATH } from '../../support/config.ts';
+import { lockItem } from '../../support/items.ts';
+import { ACCOUNT, isoAfter, NOW, REGION } from '../../support/state.ts';
+
+const RAW_CONFIG = readFileSync(THREE_SERVICES_CONFIG_PATH, 'utf8');
+const config = BatonConfigSchema.parse(JSON.parse(RAW_CONFIG));
+const RELEASE_ID = 'release-20250304-093000-7f3a';
+const EXECUTION_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:execution:baton-production:${RELEASE_ID}`;
+const STARTED_AT = '2025-03-04T09:30:00.000Z';
+const RELEASE = '2026-11-22.1';
+const IMAGES: Record<string, string> = { api: 'v1.1.0', web: 'v1.4.2', worker: 'v2.4.0' };
+const NAMES = ['api', 'web', 'worker'];
+const COUNT = 2;
+const nowSeconds = Math.floor(Date.parse(NOW) / 1000);
+/** The one plan all services follow: 10 % for 10 minutes, then everything. */
+const CANARY = { type: 'canary' as const, percent: 10, bakeSeconds: 600 };
+
+const deploymentIdOf = (name: string) => `${RELEASE_ID}-${name}`;
+const REPOSITORY = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`;
+const taskDefinition = (name: string) => `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/${name}`;
+
+function configured(name: string): ServiceConfig {
+  const found = config.services.find((service) => service.name === name);
+  if (!found) throw new Error(`the three-service example has no "${name}"`);
+  return found;
+}
+
+/** A service of the release with green verified and no production traffic yet, on the release's canary. */
+function verifiedState(name: string, traffic: DeploymentState['traffic'] = { nextStep: 0, weight: 0, complete: false }): DeploymentState {
+  const service = configured(name);
+  return {
+    deploymentId: deploymentIdOf(name),
+    releaseId: RELEASE_ID,
+    executionArn: EXECUTION_ARN,
+    startedAt: STARTED_AT,
+    request: {
+      service: name,
+      imageTag: IMAGES[name],
+      strategy: CANARY,
+      hotfix: false,
+      dryRun: false,
+      trigger: 'cli',
+      reason: `release ${RELEASE}`,
+    },
+    service,
+    strategy: CANARY,
+    bakeSeconds: 300,
+    live: { colour: 'blue', ...service.blue },
+    idle: { colour: 'green', ...service.green },
+    approval: { required: false },
+    previous: {
+      taskDefinitionArn: `${taskDefinition(name)}:1`,
+      desiredCount: COUNT,
+      image: `${REPOSITORY}/${name}@sha256:${'b2'.repeat(32)}`,
+      idleTaskDefinitionArn: `${taskDefinition(name)}:1`,
+      idleDesiredCount: 0,
+      secrets: [],
+    },
+    image: {
+      repositoryName: name,
+      tag: IMAGES[name],
+      digest: `sha256:${'a1'.repeat(32)}`,
+      uri: `${REPOSITORY}/${name}@sha256:${'a1'.repeat(32)}`,
+    },
+    release: { taskDefinitionArn: `${taskDefinition(name)}:2`, secrets: [] },
+    rollout: { desiredCount: COUNT, deployedAt: '2025-03-04T09:40:00.000Z', deadline: '2025-03-04T09:55:00.000Z', checks: 4, stable: true },
+    traffic,
+    warnings: [],
+  };
+}
+
+/** The release as "Gather services" hands it to "Shift together". */
+function release(traffic?: DeploymentState['traffic']): ReleaseState & { services: DeploymentState[] } {
+  const services = NAMES.map((name) => verifiedState(name, traffic));
+  return {
+    releaseId: RELEASE_ID,
+    executionArn: EXECUTION_ARN,
+    startedAt: STARTED_AT,
+    request: {
+      release: RELEASE,
+      services: Object.fromEntries(NAMES.map((name) => [name, { imageTag: IMAGES[name] }])),
+      shift: 'together',
+      dryRun: false,
+      strategy: CANARY,
+      trigger: 'cli',
+    },
+    order: [['api'], ['web', 'worker']],
+    waves: [[services[0] as DeploymentState], services.slice(1)],
+    services,
+    warnings: [],
+  };
+}
+
+describe('shift together', () => {
+  const ecsMock = mockClient(ECSClient);
+  const elbMock = mockClient(ElasticLoadBalancingV2Client);
+  const cloudwatchMock = mockClient(CloudWatchClient);
+  const dynamoMock = mockClient(DynamoDBDocumentClient);
+
+  /** The lease renewals of the services' locks: [service, seconds from now]. */
+  function leases(): [unknown, number][] {
+    return dynamoMock
+      .commandCalls(UpdateCommand)
+      .map((call) => call.args[0].input)
+      .map((input) => [input.Key?.pk, Number(input.ExpressionAttributeValues?.[':until']) - nowSeconds]);
+  }
+
+  beforeEach(() => {
+    // Arrange (shared): every service's gates pass, its lock is held and blue has all its traffic.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date(NOW));
+    rejectByDefault(ecsMock, elbMock, cloudwatchMock, dynamoMock);
+    allowLeaseRenewals(dynamoMock);
+    for (const service of config.services) {
+      cloudwatchMock
+        .on(DescribeAlarmsCommand, { AlarmNames: service.alarms, AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] })
+        .resolves(alarms(service.alarms));
+      elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: service.green.targetGroupArn }).resolves(targets(COUNT));
+      ecsMock
+        .on(DescribeServicesCommand, { cluster: service.cluster, services: [service.green.serviceName] })
+        .resolves(ecsService(service.green.serviceName, { desiredCount: COUNT, runningCount: COUNT }));
+      elbMock
+        .on(DescribeListenersCommand, { ListenerArns: [service.productionListenerArn] })
+        .resolves(listenerWith(service, { blue: 100, green: 0 }));
+      elbMock.on(ModifyListenerCommand, { ListenerArn: service.productionListenerArn }).resolves({});
+    }
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('sends 10 % to green for every service, each with absolute weights', async () => {
+    // Arrange: every service at the first step of the canary (beforeEach).
+
+    // Act
+    await handler(release());
+
+    // Assert
+    expect(elbMock.commandCalls(ModifyListenerCommand).map((call) => call.args[0].input)).toEqual(
+      NAMES.map((name) => ({
+        ListenerArn: configured(name).productionListenerArn,
+        DefaultActions: [forwardAction(configured(name), { blue: 90, green: 10 })],
+      })),
+    );
+  });
+
+  it('advances every service to the same step, holding until the same moment', async () => {
+    // Arrange: every service at the first step of the canary (beforeEach).
+
+    // Act
+    const result = await handler(release());
+
+    // Assert
+    expect(result.services?.map((state) => [state.service.name, state.traffic, state.wait])).toEqual(
+      NAMES.map((name) => [name, { nextStep: 1, weight: 10, complete: false, holdUntil: isoAfter(NOW, 600) }, { seconds: 30 }]),
+    );
+    expect({ traffic: result.traffic, wait: result.wait }).toEqual({ traffic: { complete: false }, wait: { seconds: 30 } });
+  });
+
+  it('checks every lock before it moves anything and renews every lease past the wait ahead', async () => {
+    // Arrange: every service at the first step of the canary (beforeEach).
+
+    // Act
+    await handler(release());
+
+    // Assert
+    expect(leases()).toEqual([
+      ['LOCK#api', 900],
+      ['LOCK#web', 900],
+      ['LOCK#worker', 900],
+      ['LOCK#api', 930],
+      ['LOCK#web', 930],
+      ['LOCK#worker', 930],
+    ]);
+  });
+
+  it('completes the plan for every service once the canary has held: all traffic on green, and the bake starts', async () => {
+    // Arrange
+    const held = release({ nextStep: 1, weight: 10, complete: false, holdUntil: isoAfter(NOW, -1) });
+    for (const service of config.services) {
+      elbMock
+        .on(DescribeListenersCommand, { ListenerArns: [service.productionListenerArn] })
+        .resolves(listenerWith(service, { blue: 90, green: 10 }));
+    }
+
+    // Act
+    const result = await handler(held);
+
+    // Assert
+    expect(elbMock.commandCalls(ModifyListenerCommand).map((call) => call.args[0].input)).toEqual(
+      NAMES.map((name) => ({
+        ListenerArn: configured(name).productionListenerArn,
+        DefaultActions: [forwardAction(configured(name), { blue: 0, green: 100 })],
+      })),
+    );
+    expect(result.services?.map((state) => [state.traffic, state.bake])).toEqual(
+      NAMES.map(() => [
+        { nextStep: 2, weight: 100, complete: true },
+        { until: isoAfter(NOW, 300), complete: false },
+      ]),
+    );
+    expect({ traffic: result.traffic, wait: result.wait }).toEqual({ traffic: { complete: true }, wait: { seconds: 30 } });
+  });
+
+  it('fails with GateFailedError naming the service, and moves no service, when a gate of web fails', async () => {
+    // Arrange
+    const web = configured('web');
+    cloudwatchMock.on(DescribeAlarmsCommand, { AlarmNames: web.alarms }).resolves(alarms(web.alarms, { 'web-5xx-rate': 'ALARM' }));
+
+    // Act
+    const error = await failure(handler(release()));
+
+    // Assert
+    expect(error).toBeInstanceOf(GateFailedError);
+    expect(error.message).toBe(
+      'web: gate failed before shifting green to 10 % (at 0 %): alarm web-5xx-rate is ALARM (Threshold Crossed: 1 datapoint [12.5] was greater than the threshold (5.0).)',
+    );
+    expect(elbMock).not.toHaveReceivedCommand(ModifyListenerCommand);
+  });
+
+  it('keeps the weights of every service while the step holds, and waits as long as the hold has left', async () => {
+    // Arrange
+    const holding = release({ nextStep: 1, weight: 10, complete: false, holdUntil: isoAfter(NOW, 20) });
+
+    // Act
+    const result = await handler(holding);
+
+    // Assert
+    expect(elbMock).not.toHaveReceivedCommand(ModifyListenerCommand);
+    expect(elbMock).not.toHaveReceivedCommand(DescribeListenersCommand);
+    expect(result.services?.map((state) => [state.service.name, state.traffic?.weight, state.wait])).toEqual(
+      NAMES.map((name) => [name, 10, { seconds: 20 }]),
+    );
+    expect({ traffic: result.traffic, wait: result.wait }).toEqual({ traffic: { complete: false }, wait: { seconds: 20 } });
+  });
+
+  it('still checks the gates of every service while the step holds', async () => {
+    // Arrange
+    const holding = release({ nextStep: 1, weight: 10, complete: false, holdUntil: isoAfter(NOW, 20) });
+    const worker = configured('worker');
+    elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: worker.green.targetGroupArn }).resolves(targets(1));
+
+    // Act
+    const error = await failure(handler(holding));
+
+    // Assert
+    expect(error).toBeInstanceOf(GateFailedError);
+    expect(error.message).toBe(
+      'worker: gate failed while holding green at 10 %: target group targetgroup/worker-green/f4a624983ded68f9 has 1/2 healthy targets',
+    );
+  });
+
+  it('fails with LockLostError, checking no gate and moving nothing, when worker no longer holds its lock', async () => {
+    // Arrange
+    dynamoMock.on(UpdateCommand, { Key: { pk: 'LOCK#worker', sk: 'LOCK' } }).rejects(conditionFailed());
+    dynamoMock.on(GetCommand, { Key: { pk: 'LOCK#worker', sk: 'LOCK' }, ConsistentRead: true }).resolves({
+      Item: { pk: 'LOCK#worker', sk: 'LOCK', ...lockItem({ service: 'worker', deploymentId: 'worker-20250304-095500-9a1b' }) },
+    });
+
+    // Act
+    const error = await failure(handler(release()));
+
+    // Assert
+    expect(error).toBeInstanceOf(LockLostError);
+    expect(error.message).toBe(
+      `deployment ${deploymentIdOf('worker')} no longer holds the lock of worker (deployment worker-20250304-095500-9a1b holds it); shiftTogether changes nothing`,
+    );
+    expect(cloudwatchMock).not.toHaveReceivedAnyCommand();
+    expect(elbMock).not.toHaveReceivedAnyCommand();
+  });
+});

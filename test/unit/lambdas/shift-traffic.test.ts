@@ -1,0 +1,224 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import {
+  type Action,
+  DescribeListenersCommand,
+  DescribeRulesCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+  ModifyListenerCommand,
+  ModifyRuleCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { GateFailedError } from '../../../lambdas/shared/errors.ts';
+import { handler } from '../../../lambdas/shift-traffic/index.ts';
+import { allowLeaseRenewals, failure, forwardAction, rejectByDefault, targets } from '../../support/aws.ts';
+import { arrangeFiringAlarm, arrangePassingGates } from '../../support/gates.ts';
+import { isoAfter, NOW, service, stateAfter } from '../../support/state.ts';
+
+const web = service();
+const RULE_ARN =
+  'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/prod-alb/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee';
+const STICKINESS = { Enabled: true, DurationSeconds: 3600 };
+const AUTHENTICATE: Action = {
+  Type: 'authenticate-cognito',
+  Order: 1,
+  AuthenticateCognitoConfig: {
+    UserPoolArn: 'arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbCdEfGhI',
+    UserPoolClientId: '4k9l2m3n4o5p6q7r8s9t0u1v2w',
+    UserPoolDomain: 'web-auth',
+  },
+};
+
+function forward(weights: { blue: number; green: number }): Action {
+  return forwardAction(web, weights, {
+    Order: 2,
+    ForwardConfig: {
+      TargetGroups: [
+        { TargetGroupArn: web.blue.targetGroupArn, Weight: weights.blue },
+        { TargetGroupArn: web.green.targetGroupArn, Weight: weights.green },
+      ],
+      TargetGroupStickinessConfig: STICKINESS,
+    },
+  });
+}
+
+describe('shift traffic', () => {
+  const ecsMock = mockClient(ECSClient);
+  const elbMock = mockClient(ElasticLoadBalancingV2Client);
+  const cloudwatchMock = mockClient(CloudWatchClient);
+  // The phase tracking of definePhase writes to the record: no DynamoDB call leaves the test.
+  const dynamoMock = mockClient(DynamoDBDocumentClient);
+  const mocks = { ecs: ecsMock, elb: elbMock, cloudwatch: cloudwatchMock };
+
+  beforeEach(() => {
+    // Arrange (shared): gates pass; the listener authenticates, then forwards 100 % to blue with stickiness.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date(NOW));
+    rejectByDefault(ecsMock, elbMock, cloudwatchMock, dynamoMock);
+    allowLeaseRenewals(dynamoMock);
+    arrangePassingGates(mocks);
+    elbMock.on(DescribeListenersCommand, { ListenerArns: [web.productionListenerArn] }).resolves({
+      Listeners: [{ ListenerArn: web.productionListenerArn, DefaultActions: [AUTHENTICATE, forward({ blue: 100, green: 0 })] }],
+    });
+    elbMock.on(ModifyListenerCommand, { ListenerArn: web.productionListenerArn }).resolves({});
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('moves all traffic to green in one absolute write, keeping the other action and the stickiness', async () => {
+    // Arrange: all-at-once strategy (example config).
+
+    // Act
+    await handler(stateAfter('verify'));
+
+    // Assert
+    expect(elbMock).toHaveReceivedCommandWith(ModifyListenerCommand, {
+      ListenerArn: web.productionListenerArn,
+      DefaultActions: [AUTHENTICATE, forward({ blue: 0, green: 100 })],
+    });
+  });
+
+  it('completes the traffic plan and starts the bake for all-at-once', async () => {
+    // Arrange: all-at-once strategy (example config).
+
+    // Act
+    const state = await handler(stateAfter('verify'));
+
+    // Assert
+    expect({ traffic: state.traffic, bake: state.bake, wait: state.wait }).toEqual({
+      traffic: { nextStep: 1, weight: 100, complete: true },
+      bake: { until: isoAfter(NOW, 300), complete: false },
+      wait: { seconds: 30 },
+    });
+  });
+
+  it('sends 10 % to green first for a 10 % canary', async () => {
+    // Arrange
+    const canary = { ...stateAfter('verify'), strategy: { type: 'canary' as const, percent: 10, bakeSeconds: 600 } };
+
+    // Act
+    await handler(canary);
+
+    // Assert
+    expect(elbMock).toHaveReceivedCommandWith(ModifyListenerCommand, {
+      ListenerArn: web.productionListenerArn,
+      DefaultActions: [AUTHENTICATE, forward({ blue: 90, green: 10 })],
+    });
+  });
+
+  it('holds the first canary step for the canary bake time, checking the gates every gate interval', async () => {
+    // Arrange
+    const canary = { ...stateAfter('verify'), strategy: { type: 'canary' as const, percent: 10, bakeSeconds: 600 } };
+
+    // Act
+    const state = await handler(canary);
+
+    // Assert
+    expect({ traffic: state.traffic, wait: state.wait, bake: state.bake }).toEqual({
+      traffic: { nextStep: 1, weight: 10, complete: false, holdUntil: isoAfter(NOW, 600) },
+      wait: { seconds: 30 },
+      bake: undefined,
+    });
+  });
+
+  it('keeps the weights while a step holds and the gates pass', async () => {
+    // Arrange
+    const holding = {
+      ...stateAfter('verify'),
+      strategy: { type: 'canary' as const, percent: 10, bakeSeconds: 600 },
+      traffic: { nextStep: 1, weight: 10, complete: false, holdUntil: isoAfter(NOW, 20) },
+    };
+
+    // Act
+    const state = await handler(holding);
+
+    // Assert
+    expect({ traffic: state.traffic, wait: state.wait }).toEqual({ traffic: holding.traffic, wait: { seconds: 20 } });
+    expect(elbMock).not.toHaveReceivedCommand(ModifyListenerCommand);
+  });
+
+  it('applies the next step once the hold is over', async () => {
+    // Arrange
+    const held = {
+      ...stateAfter('verify'),
+      strategy: { type: 'canary' as const, percent: 10, bakeSeconds: 600 },
+      traffic: { nextStep: 1, weight: 10, complete: false, holdUntil: NOW },
+    };
+
+    // Act
+    await handler(held);
+
+    // Assert
+    expect(elbMock).toHaveReceivedCommandWith(ModifyListenerCommand, {
+      ListenerArn: web.productionListenerArn,
+      DefaultActions: [AUTHENTICATE, forward({ blue: 0, green: 100 })],
+    });
+  });
+
+  it('fails with GateFailedError naming the held weight when an alarm fires during a hold', async () => {
+    // Arrange
+    arrangeFiringAlarm(mocks, 'web-5xx-rate');
+    const holding = {
+      ...stateAfter('verify'),
+      strategy: { type: 'canary' as const, percent: 10, bakeSeconds: 600 },
+      traffic: { nextStep: 1, weight: 10, complete: false, holdUntil: isoAfter(NOW, 300) },
+    };
+
+    // Act
+    const error = await failure(handler(holding));
+
+    // Assert
+    expect(error).toBeInstanceOf(GateFailedError);
+    expect(error.message).toContain('gate failed while holding green at 10 %: alarm web-5xx-rate is ALARM');
+    expect(elbMock).not.toHaveReceivedCommand(ModifyListenerCommand);
+  });
+
+  it('fails with GateFailedError and leaves the listener alone when an alarm fires', async () => {
+    // Arrange
+    arrangeFiringAlarm(mocks, 'web-p99-latency');
+
+    // Act
+    const error = await failure(handler(stateAfter('verify')));
+
+    // Assert
+    expect(error).toBeInstanceOf(GateFailedError);
+    expect(error.message).toContain('gate failed before shifting green to 100 % (at 0 %): alarm web-p99-latency is ALARM');
+    expect(elbMock).not.toHaveReceivedCommand(ModifyListenerCommand);
+  });
+
+  it('fails with GateFailedError and leaves the listener alone when a target is unhealthy', async () => {
+    // Arrange
+    elbMock
+      .on(DescribeTargetHealthCommand, { TargetGroupArn: web.green.targetGroupArn })
+      .resolves(targets(2, [{ id: '10.0.2.9', state: 'unhealthy', reason: 'Target.Timeout' }]));
+
+    // Act
+    const error = await failure(handler(stateAfter('verify')));
+
+    // Assert
+    expect(error).toBeInstanceOf(GateFailedError);
+    expect(error.message).toContain('has 2/3 healthy targets: 10.0.2.9:8080 unhealthy (Target.Timeout)');
+    expect(elbMock).not.toHaveReceivedCommand(ModifyListenerCommand);
+  });
+
+  it('rewrites the listener rule with ModifyRule when production traffic is a listener rule', async () => {
+    // Arrange
+    const onRule = { ...stateAfter('verify'), service: { ...web, productionListenerArn: RULE_ARN } };
+    elbMock.on(DescribeRulesCommand, { RuleArns: [RULE_ARN] }).resolves({
+      Rules: [{ RuleArn: RULE_ARN, Priority: '10', Actions: [forward({ blue: 100, green: 0 })] }],
+    });
+    elbMock.on(ModifyRuleCommand, { RuleArn: RULE_ARN }).resolves({});
+
+    // Act
+    await handler(onRule);
+
+    // Assert
+    expect(elbMock).toHaveReceivedCommandWith(ModifyRuleCommand, { RuleArn: RULE_ARN, Actions: [forward({ blue: 0, green: 100 })] });
+    expect(elbMock).not.toHaveReceivedCommand(ModifyListenerCommand);
+  });
+});
