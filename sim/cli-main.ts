@@ -80,7 +80,7 @@ function formatSeconds(seconds: number): string {
 }
 
 /** One line per phase as it finishes: simulated time, state, result. */
-export function progressLine(event: ProgressEvent, main = 'deploy-1'): string | undefined {
+function progressLine(event: ProgressEvent, main = 'deploy-1'): string | undefined {
   const who = event.execution === main ? '' : `  [${event.execution}]`;
   // A release's per-service states: "worker · Verify new colour".
   const state = event.service ? `${event.service} · ${plainStateName(event.state)}` : event.state;

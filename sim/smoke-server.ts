@@ -7,7 +7,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { BatonConfig, ServiceConfig } from '../lambdas/shared/config-schema.ts';
+import type { ServiceConfig } from '../lambdas/shared/config-schema.ts';
 import type { AccountModel } from './account/model.ts';
 import type { SimulationContext } from './context.ts';
 
@@ -46,15 +46,5 @@ export async function startSmokeServer(ctx: SimulationContext): Promise<SmokeSer
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
-/** The config the handlers see: smoke tests aimed at the local server instead of the ALB. */
-export function withSmokeServer(config: BatonConfig, baseUrl: string): BatonConfig {
-  return {
-    ...config,
-    services: config.services.map((service) =>
-      service.smokeTest ? { ...service, smokeTest: { ...service.smokeTest, baseUrl } } : service,
-    ),
   };
 }

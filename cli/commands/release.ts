@@ -5,6 +5,7 @@
  * a mistake costs no execution.
  */
 import { readFileSync } from 'node:fs';
+import { MAX_DEPLOYMENT_ID_LENGTH } from '../../lambdas/shared/contract.ts';
 import { BatonError } from '../../lambdas/shared/errors.ts';
 import { executionConsoleUrl } from '../../lambdas/shared/names.ts';
 import { formatOrder, parseReleaseRequest, planWaves, type ReleaseRequest, togetherStrategy } from '../../lambdas/shared/release.ts';
@@ -17,8 +18,6 @@ import { operator, startExecution, utcStamp } from '../requests.ts';
 
 /** Step Functions' limit on execution names. */
 const MAX_EXECUTION_NAME = 80;
-/** Deployment ids (`<release id>-<service>`) are at most this long (contract.ts DEPLOYMENT_ID). */
-const MAX_DEPLOYMENT_ID = 160;
 const NAME = /^[A-Za-z0-9_-]+$/;
 
 /** A release checked against the config: the request as the state machine gets it, and its waves. */
@@ -30,7 +29,7 @@ interface ReleasePlan {
 /** The longest name an execution of these services may have: 80, and room for "-<service>" in the deployment ids. */
 function maxNameLength(services: readonly string[]): number {
   const longest = Math.max(0, ...services.map((service) => service.length));
-  return Math.min(MAX_EXECUTION_NAME, MAX_DEPLOYMENT_ID - 1 - longest);
+  return Math.min(MAX_EXECUTION_NAME, MAX_DEPLOYMENT_ID_LENGTH - 1 - longest);
 }
 
 /**

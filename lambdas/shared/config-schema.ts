@@ -13,7 +13,7 @@ const ACCOUNT = /^\d{12}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
 /** ARN patterns by the resource they name; the message says what shape is expected. */
-export const ARN_PATTERNS = {
+const ARN_PATTERNS = {
   targetGroup: {
     pattern: /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{16}$/,
     shape: 'arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<16 hex>',
@@ -53,7 +53,7 @@ const Name = z
   .max(255)
   .regex(/^[A-Za-z0-9_-]+$/, { message: 'use letters, digits, "-" and "_" only' });
 
-export const ColourTargetSchema = z.strictObject({
+const ColourTargetSchema = z.strictObject({
   /** ECS service name of this colour, in the service's cluster. */
   serviceName: Name,
   /** Target group that this colour's service registers its tasks in. */
@@ -74,13 +74,13 @@ const RegexSource = z.string().refine(
 );
 
 /** How a key of the app-config secret must look. Only the shape is checked, never logged. */
-export const SecretKeyRuleSchema = z.union([
+const SecretKeyRuleSchema = z.union([
   z.enum(['string', 'url', 'integer', 'boolean']),
   z.strictObject({ enum: z.array(z.string()).min(1) }),
   z.strictObject({ regex: RegexSource }),
 ]);
 
-export const AppConfigSchema = z.strictObject({
+const AppConfigSchema = z.strictObject({
   secretArn: arn('secret'),
   /**
    * The customer managed KMS key the secret is encrypted with, if not the AWS
@@ -95,13 +95,13 @@ export const AppConfigSchema = z.strictObject({
   ),
 });
 
-export const HealthCheckSchema = z.strictObject({
+const HealthCheckSchema = z.strictObject({
   path: z.string().startsWith('/', { message: 'must start with "/"' }).default('/'),
   expectedStatus: z.number().int().min(100).max(599).default(200),
 });
 
 /** HTTP checks of the new colour through the test listener, before any production weight moves. */
-export const SmokeTestSchema = z.strictObject({
+const SmokeTestSchema = z.strictObject({
   /**
    * Where the test listener answers: https on a DNS name its certificate covers
    * (https://web-test.example.internal:8443), or http on the listener
@@ -180,7 +180,7 @@ export const ServiceConfigSchema = z.strictObject({
   dependsOn: z.array(Name).default([]),
 });
 
-export const PhaseSettingsSchema = z.strictObject({
+const PhaseSettingsSchema = z.strictObject({
   /** TimeoutSeconds of the phase's Task state. */
   timeoutSeconds: z.number().int().min(5).max(900),
   /** Retries on transient errors (throttling, AWS 5xx, Lambda service errors). */
@@ -191,7 +191,7 @@ export type PhaseSettings = z.infer<typeof PhaseSettingsSchema>;
 /** Step Functions' longest state machine name (CreateStateMachine, name: 1-80 characters). */
 const STATE_MACHINE_NAME_MAX = 80;
 
-export const PipelineSchema = z
+const PipelineSchema = z
   .strictObject({
     name: Name.max(40).default('baton'),
     environment: Name.max(40),

@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { StrategySchema } from './strategy.ts';
 
-export const ColourSchema = z.enum(['blue', 'green']);
+const ColourSchema = z.enum(['blue', 'green']);
 export type Colour = z.infer<typeof ColourSchema>;
 
 export function otherColour(colour: Colour): Colour {
@@ -20,8 +20,9 @@ const DIGEST = /^sha256:[0-9a-f]{64}$/;
 /** An image tag as ECR takes it: at most 128 characters. */
 export const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 const TAG = IMAGE_TAG;
-/** Deployment ids are execution names, or for a service of a release, the release's execution name and the service. */
-export const DEPLOYMENT_ID = /^[A-Za-z0-9_-]{1,160}$/;
+/** The longest deployment id. Deployment ids are execution names (at most 80), or for a service of a release, the release's execution name and the service. */
+export const MAX_DEPLOYMENT_ID_LENGTH = 160;
+const DEPLOYMENT_ID = new RegExp(`^[A-Za-z0-9_-]{1,${MAX_DEPLOYMENT_ID_LENGTH}}$`);
 
 /**
  * Control characters (C0, DEL, C1: line breaks, ANSI escapes), line and
@@ -177,7 +178,7 @@ export const CaughtErrorSchema = z.object({
 export type CaughtError = z.infer<typeof CaughtErrorSchema>;
 
 /** One HTTP check of the smoke test: the URL, and a summary line (status, latency; the problems and a body excerpt when it failed). */
-export const SmokeCheckSchema = z.object({
+const SmokeCheckSchema = z.object({
   url: z.string(),
   ok: z.boolean(),
   summary: z.string(),

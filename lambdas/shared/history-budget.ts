@@ -28,7 +28,7 @@ export const GATE_POLL_HISTORY_EVENTS = 9;
  * successful run writes 58 (sim/stepfunctions/history.ts over its event log); 100 leaves
  * room for retries, the smoke test and the approval.
  */
-export const OTHER_STATES_HISTORY_EVENTS = 100;
+const OTHER_STATES_HISTORY_EVENTS = 100;
 
 const LIMIT_TEXT = `over Step Functions' ${HISTORY_EVENT_LIMIT.toLocaleString('en-US')}-event limit per execution`;
 const count = (value: number) => value.toLocaleString('en-US');
@@ -85,7 +85,7 @@ export function serviceBudget(
 }
 
 /** How a strategy's holds add up, e.g. "linear 1 % every 86400 s holds 99 × 86400 s = 8,553,600 s". */
-export function describeHolds(strategy: ServiceConfig['strategy']): string {
+function describeHolds(strategy: ServiceConfig['strategy']): string {
   const pauses = planSteps(strategy)
     .map((step) => step.pauseSeconds)
     .filter((pause) => pause > 0);

@@ -25,10 +25,6 @@ export function notificationTopicName(pipeline: PipelineConfig): string {
   return `${pipeline.name}-${pipeline.environment}-outcomes`;
 }
 
-export function notificationTopicArn(pipeline: PipelineConfig): string {
-  return pipeline.notifications.snsTopicArn ?? `arn:aws:sns:${pipeline.region}:${pipeline.account}:${notificationTopicName(pipeline)}`;
-}
-
 export function dashboardName(pipeline: PipelineConfig): string {
   return `${pipeline.name}-${pipeline.environment}`;
 }

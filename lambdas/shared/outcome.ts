@@ -27,7 +27,7 @@ export function describeCaught(error: CaughtError): { name: string; message: str
 }
 
 /** The parts of the state a recovery execution rebuilds a rollback from. ARNs and ids only. */
-export const RESUME_FIELDS = [
+const RESUME_FIELDS = [
   'request',
   'strategy',
   'bakeSeconds',

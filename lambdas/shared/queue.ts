@@ -109,7 +109,7 @@ async function supersede(holder: LockItem, by: string): Promise<boolean> {
 }
 
 /** The execution a queue entry starts: named after the queuing one, within Step Functions' 80 characters. */
-export function dequeuedExecutionName(queuedBy: string): string {
+function dequeuedExecutionName(queuedBy: string): string {
   const suffix = '-dequeued';
   return `${queuedBy.slice(0, 80 - suffix.length)}${suffix}`;
 }

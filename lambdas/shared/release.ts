@@ -17,9 +17,9 @@ import { formatIssues } from './zod-format.ts';
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 /** A release's own name, e.g. "2026-11-22.1": what people call it; the execution name is its id. */
-export const RELEASE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const RELEASE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-export const ReleaseServiceSchema = z
+const ReleaseServiceSchema = z
   .strictObject({
     imageTag: z.string().regex(TAG, { message: 'not a valid image tag (letters, digits, ".", "_", "-"; at most 128)' }).optional(),
     imageDigest: z.string().regex(DIGEST, { message: 'expected "sha256:" followed by 64 lowercase hex digits' }).optional(),
@@ -32,11 +32,11 @@ export const ReleaseServiceSchema = z
   });
 
 /** How production weight moves: each service by its own strategy, or all services at the same steps. */
-export const ShiftModeSchema = z.enum(['each', 'together']);
+const ShiftModeSchema = z.enum(['each', 'together']);
 export type ShiftMode = z.infer<typeof ShiftModeSchema>;
 
 /** Keeps the release's payload and its deployment ids well inside Step Functions' limits. */
-export const MAX_RELEASE_SERVICES = 20;
+const MAX_RELEASE_SERVICES = 20;
 
 export const ReleaseRequestSchema = z
   .strictObject({

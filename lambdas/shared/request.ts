@@ -13,7 +13,7 @@ import { jsonShapeProblems } from './json-shape.ts';
 import { formatIssues } from './zod-format.ts';
 
 /** An ECR push event as EventBridge delivers it (fields Baton reads). */
-export const EcrImageActionEventSchema = z.object({
+const EcrImageActionEventSchema = z.object({
   source: z.literal('aws.ecr'),
   'detail-type': z.literal('ECR Image Action', { message: 'only "ECR Image Action" events start a deployment' }),
   /** EventBridge event ids are UUIDs; the id goes into the recorded reason. */

@@ -25,7 +25,7 @@ export interface EcrPushTriggerProps {
 }
 
 /** The `image-tag` filter: exact tags as they are, patterns with "*" as EventBridge wildcards. */
-export function tagFilter(service: ServiceConfig): string[] {
+function tagFilter(service: ServiceConfig): string[] {
   return service.ecr.tagPatterns.flatMap((pattern) => (pattern.includes('*') ? Match.wildcard(pattern) : [pattern]));
 }
 

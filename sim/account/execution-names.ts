@@ -7,7 +7,7 @@ import { ExecutionAlreadyExists, InvalidName, ValidationException as SfnValidati
 import type { AccountModel } from './model.ts';
 
 /** StartExecution `name`: "Length Constraints: Minimum length of 1. Maximum length of 80." (API_StartExecution.html) */
-export const EXECUTION_NAME_MAX_LENGTH = 80;
+const EXECUTION_NAME_MAX_LENGTH = 80;
 /**
  * "This name must be unique for your AWS account, Region, and state machine
  * for 90 days" (API_StartExecution.html); a closed execution's history is kept

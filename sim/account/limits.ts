@@ -22,8 +22,8 @@ export interface LimitViolation {
  * digits"): the SDKs and the CLI generate the ClientRequestToken that becomes
  * the VersionId as a UUID.
  */
-export const SECRET_VERSION_ID_MIN_LENGTH = 32;
-export const SECRET_VERSION_ID_MAX_LENGTH = 64;
+const SECRET_VERSION_ID_MIN_LENGTH = 32;
+const SECRET_VERSION_ID_MAX_LENGTH = 64;
 /**
  * Secrets Manager's API reference documents no pattern for VersionId, only the
  * length. The account file holds ids to the character set AWS documents for a
@@ -32,7 +32,7 @@ export const SECRET_VERSION_ID_MAX_LENGTH = 64;
  * integrations API reference), which is also what fits in an ECS `valueFrom`
  * (colon-separated) unambiguously.
  */
-export const SECRET_VERSION_ID_PATTERN = /^[A-Za-z0-9_-]+$/;
+const SECRET_VERSION_ID_PATTERN = /^[A-Za-z0-9_-]+$/;
 
 /** Why `versionId` is not a Secrets Manager version id an account file may hold; undefined when it is one. */
 export function secretVersionIdProblem(versionId: string): string | undefined {
@@ -78,8 +78,8 @@ export function getSecretValueVersionIdViolation(versionId: string | undefined):
  */
 export const DYNAMODB_MAX_ITEM_BYTES = 400 * 1024;
 /** Partition key values are 1 to 2048 bytes, sort key values 1 to 1024 bytes (Constraints.html#limits-partition-sort-keys). */
-export const DYNAMODB_MAX_PARTITION_KEY_BYTES = 2048;
-export const DYNAMODB_MAX_SORT_KEY_BYTES = 1024;
+const DYNAMODB_MAX_PARTITION_KEY_BYTES = 2048;
+const DYNAMODB_MAX_SORT_KEY_BYTES = 1024;
 
 const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
 
@@ -179,7 +179,7 @@ export function keySizeViolation(
  * InvalidParameter "Invalid parameter: Message too long".
  * https://docs.aws.amazon.com/sns/latest/api/API_Publish.html
  */
-export const SNS_MAX_MESSAGE_BYTES = 262_144;
+const SNS_MAX_MESSAGE_BYTES = 262_144;
 /**
  * Publish Subject: "must be ASCII text that begins with a letter, number, or
  * punctuation mark; must not include line breaks or control characters; and
@@ -187,7 +187,7 @@ export const SNS_MAX_MESSAGE_BYTES = 262_144;
  * 100 and refuses 101 with "Invalid parameter: Subject" (measured, moto issue
  * #1503); so do we.
  */
-export const SNS_MAX_SUBJECT_LENGTH = 100;
+const SNS_MAX_SUBJECT_LENGTH = 100;
 
 export function publishViolation(input: { readonly Subject?: string; readonly Message?: string }): LimitViolation | undefined {
   if (input.Message !== undefined && Buffer.byteLength(input.Message, 'utf8') > SNS_MAX_MESSAGE_BYTES) {
@@ -204,7 +204,7 @@ export function publishViolation(input: { readonly Subject?: string; readonly Me
 // EventBridge -----------------------------------------------------------------
 
 /** PutEvents takes 1 to 10 entries (API_PutEvents.html, Entries: "Array Members: Minimum number of 1 item. Maximum number of 10 items."). */
-export const PUT_EVENTS_MAX_ENTRIES = 10;
+const PUT_EVENTS_MAX_ENTRIES = 10;
 /**
  * The total entry size of one PutEvents request. It was 256 KB until
  * 2026-01-29, when AWS raised it to 1 MB ("Amazon EventBridge increases event
@@ -213,8 +213,8 @@ export const PUT_EVENTS_MAX_ENTRIES = 10;
  * Taipei) and Mexico (Central), which keep 256 KB. Measured: exactly
  * 1,048,576 bytes is accepted, one more is refused.
  */
-export const PUT_EVENTS_MAX_REQUEST_BYTES = 1024 * 1024;
-export const PUT_EVENTS_MAX_REQUEST_BYTES_LEGACY = 256 * 1024;
+const PUT_EVENTS_MAX_REQUEST_BYTES = 1024 * 1024;
+const PUT_EVENTS_MAX_REQUEST_BYTES_LEGACY = 256 * 1024;
 const PUT_EVENTS_LEGACY_REGIONS: ReadonlySet<string> = new Set([
   'ap-southeast-6', // Asia Pacific (New Zealand)
   'ap-southeast-7', // Asia Pacific (Thailand)

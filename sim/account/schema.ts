@@ -13,7 +13,7 @@ const SecretVersionIdSchema = z.string().superRefine((versionId, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
-export const ImageBehaviourSchema = z.enum(['healthy', 'crash', 'unhealthy', 'never-starts']);
+const ImageBehaviourSchema = z.enum(['healthy', 'crash', 'unhealthy', 'never-starts']);
 export type ImageBehaviour = z.infer<typeof ImageBehaviourSchema>;
 
 const ContainerSchema = z
@@ -39,7 +39,7 @@ const ContainerSchema = z
   })
   .passthrough();
 
-export const TaskDefinitionSchema = z
+const TaskDefinitionSchema = z
   .object({
     family: z.string(),
     revision: z.number().int().min(1),
@@ -56,7 +56,7 @@ export const TaskDefinitionSchema = z
 export type TaskDefinitionSpec = z.infer<typeof TaskDefinitionSchema>;
 
 /** An execution of a state machine in this account, kept so its name stays taken (StartExecution). */
-export const ExecutionRecordSchema = z.strictObject({
+const ExecutionRecordSchema = z.strictObject({
   stateMachineArn: z.string(),
   name: z.string().superRefine((name, ctx) => {
     const problem = executionNameProblem(name);

@@ -17,7 +17,7 @@ import type { CfnTemplate } from './template.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** Inside node_modules so each bundle finds the AWS SDK (external, as the Lambda runtime provides it) by Node's resolution. */
-export const CACHE_DIR = join(ROOT, 'node_modules', '.cache', 'baton-assemblies');
+const CACHE_DIR = join(ROOT, 'node_modules', '.cache', 'baton-assemblies');
 /** The sources a synthesized assembly depends on. */
 const SOURCES = ['lambdas', 'lib', 'bin', 'package-lock.json', 'cdk.json', 'sim/artifact/build.ts'];
 
@@ -54,7 +54,7 @@ function filesUnder(path: string): string[] {
 }
 
 /** The cache key: the config and every source file that goes into the template or a bundle. */
-export function assemblyKey(config: BatonConfig): string {
+function assemblyKey(config: BatonConfig): string {
   const hash = createHash('sha256').update(JSON.stringify(config));
   for (const file of SOURCES.flatMap((source) => filesUnder(join(ROOT, source)))) {
     hash.update(relative(ROOT, file)).update('\0').update(readFileSync(file)).update('\0');
@@ -137,12 +137,4 @@ async function synthesizeInto(config: BatonConfig, dir: string): Promise<void> {
     rmSync(outdir, { recursive: true, force: true });
     if (!existsSync(join(dir, 'baton-assembly.json'))) throw error;
   }
-}
-
-/** Where a function's bundle is: the asset directory the template's metadata names. */
-export function assetDirOf(assembly: Assembly, functionLogicalId: string): string {
-  const metadata = assembly.template.Resources[functionLogicalId]?.Metadata ?? {};
-  const path = metadata['aws:asset:path'];
-  if (typeof path !== 'string') throw new Error(`function ${functionLogicalId} has no bundled asset in the assembly`);
-  return join(assembly.dir, path);
 }

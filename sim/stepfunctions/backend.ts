@@ -31,7 +31,7 @@ import { ExecutionQuotas } from './quotas.ts';
 import { type ApprovalDecision, bindStates, type PendingToken, type StateHost, serviceOfInput } from './tasks.ts';
 
 /** Deeper inputs stall aws-local-stepfunctions (measured: 1,000 levels run, 2,000 hang). */
-export const INTERPRETER_MAX_DEPTH = 1000;
+const INTERPRETER_MAX_DEPTH = 1000;
 
 /** An input the simulation cannot run at all (not one the pipeline refuses: that ends REJECTED). */
 export class SimulationInputError extends Error {

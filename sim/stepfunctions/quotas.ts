@@ -10,7 +10,7 @@ import { type EventLog, type ExecutionResult, namedError } from './execution.ts'
 import { countHistoryEvents, HISTORY_LIMIT_CAUSE, HISTORY_LIMIT_ERROR, historyLimitReached } from './history.ts';
 
 /** Step Functions' maximum input or output of a state or an execution: 256 KiB of UTF-8. */
-export const PAYLOAD_LIMIT_BYTES = 262_144;
+const PAYLOAD_LIMIT_BYTES = 262_144;
 
 export class ExecutionQuotas {
   /** Executions Step Functions fails outright, whatever their Catch says, with the error and cause they end with. */

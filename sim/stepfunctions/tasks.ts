@@ -17,7 +17,7 @@ import type { ExecutionQuotas } from './quotas.ts';
 export type ApprovalDecision = 'approve' | 'reject' | 'timeout' | 'external';
 
 /** Simulated time an operator takes to answer an approval. */
-export const OPERATOR_DELAY_MS = 60_000;
+const OPERATOR_DELAY_MS = 60_000;
 
 export interface PendingToken {
   readonly execution: string;

@@ -49,7 +49,7 @@ export interface SecretDescription {
 }
 
 /** DescribeSecret of the app-config secret: its versions and its KMS key. */
-export async function describeSecret(secretArn: string): Promise<SecretDescription> {
+async function describeSecret(secretArn: string): Promise<SecretDescription> {
   try {
     const out = await clients.secrets.send(new DescribeSecretCommand({ SecretId: secretArn }));
     if (out.DeletedDate) throw new SecretInvalidError(`app-config secret ${secretArn} is scheduled for deletion`);
@@ -74,7 +74,7 @@ export async function versionStages(secretArn: string): Promise<Map<string, stri
  * An alias cannot be resolved without KMS access, so a configured key is
  * trusted for it.
  */
-export function assertKeyConfigured(appConfig: NonNullable<ServiceConfig['appConfig']>, kmsKeyId: string | undefined): void {
+function assertKeyConfigured(appConfig: NonNullable<ServiceConfig['appConfig']>, kmsKeyId: string | undefined): void {
   if (kmsKeyId === undefined || AWS_MANAGED_KEY.test(kmsKeyId)) return;
   const configured = appConfig.kmsKeyArn;
   const alias = /(^|:)alias\//.test(kmsKeyId);

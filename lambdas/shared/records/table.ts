@@ -14,7 +14,7 @@ import { formatIssues } from '../zod-format.ts';
 import { type TableKey, tableName } from './keys.ts';
 
 /** Records are kept for this long after they end (DynamoDB TTL on `expiresAt`). */
-export const RECORD_RETENTION_DAYS = 400;
+const RECORD_RETENTION_DAYS = 400;
 
 /** Sends a conditional write; false when its condition did not hold, so the caller can decide what that means. */
 export async function conditionally(write: () => Promise<unknown>): Promise<boolean> {

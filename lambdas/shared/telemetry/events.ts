@@ -48,7 +48,7 @@ export const DeploymentEventDetailSchema = z.object({
 export type DeploymentEventDetail = z.infer<typeof DeploymentEventDetailSchema>;
 
 /** The verdict of a multi-service release; each service's own outcome is a "Baton Deployment Finished" event too. */
-export const ReleaseEventDetailSchema = z.object({
+const ReleaseEventDetailSchema = z.object({
   releaseId: z.string(),
   /** The release's name from its input. */
   release: z.string(),

@@ -51,7 +51,7 @@ export const RELEASE_OUTCOME_METRICS: Record<'SUCCEEDED' | 'ROLLED_BACK' | 'ROLL
   ROLLBACK_FAILED: 'ReleaseRollbackFailed',
   REJECTED: 'ReleaseRejected',
 };
-export const RELEASE_DURATION = 'ReleaseDuration';
+const RELEASE_DURATION = 'ReleaseDuration';
 /** The value of the `service` dimension of release metrics. */
 export const RELEASE_DIMENSION = 'release';
 
