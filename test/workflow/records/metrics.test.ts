@@ -1,0 +1,69 @@
+/**
+ * The EMF metrics of a deployment: the duration of every phase and of the deployment.
+ * run() and runWith() check the invariants of docs/architecture.md after every run.
+ */
+import { describe, expect, it } from 'vitest';
+import type { SimulationResult } from '../../../sim/harness.ts';
+import { at } from '../../support/records.ts';
+import { run } from '../../support/simulation.ts';
+
+/** The EMF lines of the run, parsed. */
+function metricLines(result: SimulationResult): Array<Record<string, unknown>> {
+  return result.logLines.filter((line) => line.includes('"_aws"')).map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe('EMF metrics', () => {
+  it('emits the duration of every phase and one success with the deployment duration', async () => {
+    // Arrange / Act
+    const result = await run();
+
+    // Assert
+    const metrics = metricLines(result);
+    const phaseDurations = metrics.filter((line) => 'PhaseDuration' in line);
+    expect(phaseDurations.map((line) => [line.phase, line.PhaseDuration])).toEqual([
+      ['initialize', 0],
+      ['validate', 0],
+      ['prepare', 0],
+      ['deploy', 0],
+      ['checkStability', 45],
+      ['verify', 0],
+      ['smokeTest', 0],
+      ['shiftTraffic', 0],
+      ['checkBake', 570],
+      ['complete', 0],
+    ]);
+    for (const line of phaseDurations) {
+      expect(line).toMatchObject({
+        _aws: {
+          CloudWatchMetrics: [
+            { Namespace: 'Baton', Dimensions: [['service', 'phase']], Metrics: [{ Name: 'PhaseDuration', Unit: 'Seconds' }] },
+          ],
+        },
+        service: 'web',
+        deploymentId: 'deploy-1',
+      });
+    }
+    expect(metrics.filter((line) => 'DeploymentSucceeded' in line)).toEqual([
+      {
+        _aws: {
+          Timestamp: Date.parse(at('09:11:00')),
+          CloudWatchMetrics: [
+            {
+              Namespace: 'Baton',
+              Dimensions: [['service']],
+              Metrics: [
+                { Name: 'DeploymentSucceeded', Unit: 'Count' },
+                { Name: 'DeploymentDuration', Unit: 'Seconds' },
+              ],
+            },
+          ],
+        },
+        deploymentId: 'deploy-1',
+        service: 'web',
+        DeploymentSucceeded: 1,
+        DeploymentDuration: 660,
+      },
+    ]);
+    expect(metrics.length).toBe(11);
+  });
+});
