@@ -6,7 +6,7 @@ import { GateFailedError } from '../../../../../lambdas/shared/errors.ts';
 import { definePhase } from '../../../../../lambdas/shared/phase.ts';
 import { type DeploymentState, DeploymentStateSchema } from '../../../../../lambdas/shared/stages.ts';
 import { conditionFailed, failure, isLeaseRenewal } from '../../../../support/aws.ts';
-import { LOCK_KEY, phaseMocks, RECORD_KEY, TABLE } from '../../../../support/phase.ts';
+import { LOCK_KEY, leaseRenewal, phaseMocks, RECORD_KEY, TABLE } from '../../../../support/phase.ts';
 import { DEPLOYMENT_ID, EXECUTION_ARN, initialState, isoAfter, NOW, stateAfter } from '../../../../support/state.ts';
 import { spyOnLogger } from '../../../../support/telemetry.ts';
 
@@ -15,7 +15,6 @@ const { dynamoMock } = phaseMocks();
 describe('definePhase lease renewal', () => {
   /** The phase takes 12 s on the clock; the renewal after it counts from its end. */
   const ENDED = isoAfter(NOW, 12);
-  const endedSeconds = Math.floor(Date.parse(ENDED) / 1000);
   /** How many UpdateCommands were sent when the phase's own work began. */
   let sentBeforeRun = 0;
 
@@ -36,22 +35,6 @@ describe('definePhase lease renewal', () => {
       .slice(sentBeforeRun)
       .map((call) => call.args[0].input)
       .filter((input) => isLeaseRenewal(input));
-  }
-
-  function renewal(phase: string, seconds: number): UpdateCommandInput {
-    return {
-      TableName: TABLE,
-      Key: LOCK_KEY,
-      UpdateExpression: 'SET leaseExpiresAt = :until, renewedAt = :now, renewedBy = :phase',
-      ConditionExpression: 'deploymentId = :me AND executionArn = :execution',
-      ExpressionAttributeValues: {
-        ':until': endedSeconds + seconds,
-        ':now': ENDED,
-        ':phase': phase,
-        ':me': DEPLOYMENT_ID,
-        ':execution': EXECUTION_ARN,
-      },
-    };
   }
 
   beforeEach(() => {
@@ -77,7 +60,7 @@ describe('definePhase lease renewal', () => {
     await handler(stateAfter('deploy'));
 
     // Assert
-    expect(renewalsAfterRun()).toEqual([renewal('checkStability', 900 + 15)]);
+    expect(renewalsAfterRun()).toEqual([leaseRenewal('checkStability', ENDED, 900 + 15)]);
   });
 
   it('renews the lease for 900 seconds after a successful phase with no Wait ahead', async () => {
@@ -88,7 +71,7 @@ describe('definePhase lease renewal', () => {
     await handler(stateAfter('prepare'));
 
     // Assert
-    expect(renewalsAfterRun()).toEqual([renewal('deploy', 900)]);
+    expect(renewalsAfterRun()).toEqual([leaseRenewal('deploy', ENDED, 900)]);
   });
 
   it('adds the leaseSeconds of the phase to the lease and the Wait ahead', async () => {
@@ -101,7 +84,7 @@ describe('definePhase lease renewal', () => {
     await handler(stateAfter('verify'));
 
     // Assert
-    expect(renewalsAfterRun()).toEqual([renewal('shiftTraffic', 900 + 3600 + 30)]);
+    expect(renewalsAfterRun()).toEqual([leaseRenewal('shiftTraffic', ENDED, 900 + 3600 + 30)]);
   });
 
   it('renews the lease for 900 seconds only after a failed phase, whatever its leaseSeconds', async () => {
@@ -114,7 +97,7 @@ describe('definePhase lease renewal', () => {
     await failure(handler(stateAfter('shift')));
 
     // Assert
-    expect(renewalsAfterRun()).toEqual([renewal('rollback', 900)]);
+    expect(renewalsAfterRun()).toEqual([leaseRenewal('rollback', ENDED, 900)]);
   });
 
   it.each([
@@ -156,7 +139,7 @@ describe('definePhase lease renewal', () => {
 
     // Assert
     expect(result).toBe('rolled back');
-    expect(renewalsAfterRun()).toEqual([renewal('rollback', 900)]);
+    expect(renewalsAfterRun()).toEqual([leaseRenewal('rollback', ENDED, 900)]);
     expect(log.warnings()).toEqual([]);
   });
 

@@ -6,31 +6,12 @@ import { definePhase, LOCK_HOLDING_PHASES } from '../../../../../lambdas/shared/
 import { DeploymentStateSchema } from '../../../../../lambdas/shared/stages.ts';
 import { conditionFailed, failure, isPhaseRun } from '../../../../support/aws.ts';
 import { lockItem } from '../../../../support/items.ts';
-import { awsError, LOCK_KEY, phaseMocks, RECORD_KEY, TABLE } from '../../../../support/phase.ts';
+import { awsError, LOCK_KEY, leaseRenewal, phaseMocks, RECORD_KEY, TABLE } from '../../../../support/phase.ts';
 import { DEPLOYMENT_ID, EXECUTION_ARN, initialState, NOW, STARTED_AT, stateAfter } from '../../../../support/state.ts';
 
 const { dynamoMock } = phaseMocks();
 
 describe('definePhase lock check', () => {
-  const nowSeconds = Math.floor(Date.parse(NOW) / 1000);
-
-  /** The lease renewal a lock-holding phase sends before it runs, at NOW. */
-  function preCheck(phase: string): UpdateCommandInput {
-    return {
-      TableName: TABLE,
-      Key: LOCK_KEY,
-      UpdateExpression: 'SET leaseExpiresAt = :until, renewedAt = :now, renewedBy = :phase',
-      ConditionExpression: 'deploymentId = :me AND executionArn = :execution',
-      ExpressionAttributeValues: {
-        ':until': nowSeconds + 900,
-        ':now': NOW,
-        ':phase': phase,
-        ':me': DEPLOYMENT_ID,
-        ':execution': EXECUTION_ARN,
-      },
-    };
-  }
-
   /** The lock as it reads after this deployment lost it: another deployment's, or none. */
   function givenLockOf(deploymentId: string | undefined): void {
     dynamoMock
@@ -85,7 +66,8 @@ describe('definePhase lock check', () => {
 
     // Assert
     expect(result).toBe('deployed');
-    expect(sentBeforeRun).toEqual([preCheck('deploy')]);
+    // The lease renewal a lock-holding phase sends before it runs, at NOW.
+    expect(sentBeforeRun).toEqual([leaseRenewal('deploy', NOW, 900)]);
     expect(dynamoMock).not.toHaveReceivedCommand(GetCommand);
   });
 
