@@ -42,7 +42,7 @@ export const handler = definePhase('complete', RetiringStateSchema, async (state
   try {
     await clients.ecs.send(new UpdateServiceCommand({ cluster: service.cluster, service: state.live.serviceName, desiredCount: 0 }));
   } catch (caught) {
-    // Retiring the old colour is housekeeping: the release is live and healthy, so a
+    // Retiring the old colour is housekeeping: the new revision is live and healthy, so a
     // failure here is reported, not rolled back.
     const message = `could not scale ${state.live.serviceName} to 0: ${describe(classify(caught))}`;
     logger.warn('old colour not scaled down', { message });

@@ -94,7 +94,7 @@ const VALIDATED = {
   secret: SecretPinSchema.optional(),
   /** Set when the service has an app-config secret. */
   configDiff: ConfigDiffSchema.optional(),
-  /** For a rollback: the earlier release to redeploy exactly. */
+  /** For a rollback: the earlier revision to redeploy exactly. */
   restore: z.object({ deploymentId: z.string(), taskDefinitionArn: z.string() }).optional(),
   /** For a dry run: what the deployment would do. */
   plan: PlanSchema.optional(),
