@@ -46,9 +46,12 @@ export const InitializedStateSchema = z.object({
   /** The strategy in force: the request's, else the service's; hotfix forces all-at-once. */
   strategy: StrategySchema,
   bakeSeconds: z.number().int().min(0),
-  /** The colour serving production when the deployment started (from listener weights). */
+  /**
+   * The old colour: the one serving production when the deployment started (from listener weights). It stays
+   * `live` on the wire after the shift (in-flight payloads survive an upgrade; docs/glossary.md).
+   */
   live: ColourStateSchema,
-  /** The colour this deployment puts the new release on. */
+  /** The new colour: the one this deployment puts the new revision on (`idle` on the wire, as `live`). */
   idle: ColourStateSchema,
   /** Whether this deployment waits for `baton approve` after verify. */
   approval: z.object({ required: z.boolean() }).default({ required: false }),
