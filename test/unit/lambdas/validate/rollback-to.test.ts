@@ -218,7 +218,7 @@ describe('validate', () => {
       [
         'a record that ended ROLLED_BACK',
         { status: 'ROLLED_BACK' },
-        `rollbackTo: deployment ${ROLLBACK_ID} ended ROLLED_BACK; only a release that succeeded can be redeployed; see "baton history web"`,
+        `rollbackTo: deployment ${ROLLBACK_ID} ended ROLLED_BACK; only a revision that succeeded can be redeployed; see "baton history web"`,
       ],
       [
         'a record without a task definition',
@@ -265,7 +265,7 @@ describe('validate', () => {
       // Assert
       expect(error).toBeInstanceOf(DuplicateTriggerError);
       expect(error.message).toBe(
-        `web already runs the release of ${ROLLBACK_ID} (${LIVE_TASK_DEFINITION_ARN}) on blue; nothing to roll back`,
+        `web already runs the revision of ${ROLLBACK_ID} (${LIVE_TASK_DEFINITION_ARN}) on blue; nothing to roll back`,
       );
       expect(ecrMock).not.toHaveReceivedCommand(DescribeImagesCommand);
     });
