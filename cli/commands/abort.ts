@@ -1,5 +1,6 @@
 /** `baton abort`: stop the running deployment; the backstop rolls it back. */
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { OUTCOME_ERRORS } from '../../lambdas/shared/errors.ts';
 import type { Command, OptionValues } from '../command.ts';
 import { type CliContext, serviceNamed } from '../context.ts';
 import { readLock } from '../deployments.ts';
@@ -14,7 +15,7 @@ async function run(ctx: CliContext, serviceName: string | undefined, { reason }:
   await ctx.sfn.send(
     new StopExecutionCommand({
       executionArn: lock.executionArn,
-      error: 'AbortedByOperator',
+      error: OUTCOME_ERRORS.abortedByOperator,
       cause: `aborted by ${operator()}${reason ? `: ${reason}` : ''}`,
     }),
   );

@@ -1,5 +1,6 @@
 /** `baton reject`: reject a deployment waiting for approval; it rolls back. */
 import { SendTaskFailureCommand } from '@aws-sdk/client-sfn';
+import { OUTCOME_ERRORS } from '../../lambdas/shared/errors.ts';
 import { answerApproval } from '../approval.ts';
 import type { Command, OptionValues } from '../command.ts';
 import { type CliContext, serviceNamed } from '../context.ts';
@@ -10,7 +11,7 @@ async function run(ctx: CliContext, serviceName: string | undefined, { reason }:
   const service = serviceNamed(ctx, serviceName);
   const cause = `rejected by ${operator()}${reason ? `: ${reason}` : ''}`;
   const rejected = await answerApproval(ctx, service.name, (taskToken) =>
-    ctx.sfn.send(new SendTaskFailureCommand({ taskToken, error: 'ApprovalRejected', cause })),
+    ctx.sfn.send(new SendTaskFailureCommand({ taskToken, error: OUTCOME_ERRORS.approvalRejected, cause })),
   );
   print(ctx, `Rejected ${rejected}; it rolls back. Follow it with: baton watch ${service.name}`, { rejected, cause });
   return 0;

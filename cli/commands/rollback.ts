@@ -1,4 +1,4 @@
-/** `baton rollback`: redeploy an earlier successful release exactly (task definition, image and secret versions). */
+/** `baton rollback`: redeploy an earlier successful revision exactly (task definition, image and secret versions). */
 import { type Command, intervalOf, type OptionValues } from '../command.ts';
 import { type CliContext, serviceNamed } from '../context.ts';
 import { history, type RecordItem, readLock, readRecord } from '../deployments.ts';
@@ -7,27 +7,27 @@ import { follow } from '../follow.ts';
 import { print } from '../output.ts';
 import { buildRequest, operator, startDeployment } from '../requests.ts';
 
-/** The release --to names, which must be a success of this service. */
+/** The revision --to names, which must be a success of this service. */
 async function namedRelease(ctx: CliContext, service: string, deploymentId: string): Promise<RecordItem> {
   const target = await readRecord(ctx, deploymentId);
   if (!target || target.service !== service)
     throw new NotFoundError(`no deployment ${deploymentId} of ${service}; see "baton history ${service}"`);
   if (target.status !== 'SUCCEEDED')
-    throw new ConflictError(`deployment ${deploymentId} ended ${target.status}; only a release that succeeded can be rolled back to`);
+    throw new ConflictError(`deployment ${deploymentId} ended ${target.status}; only a revision that succeeded can be rolled back to`);
   return target;
 }
 
-/** The release that was live before the current one, rollbacks skipped. */
+/** The revision that was live before the current one, rollbacks skipped. */
 async function previousRelease(ctx: CliContext, service: string): Promise<RecordItem> {
   const succeeded = (await history(ctx, service, 100)).filter((record) => record.status === 'SUCCEEDED');
-  // The newest success is what runs now. Walk back from the deployment that first released it (a rollback's
-  // origin is the release it restored) to the next older release, skipping other rollbacks.
+  // The newest success is what runs now. Walk back from the deployment that first deployed it (a rollback's
+  // origin is the revision it restored) to the next older revision, skipping other rollbacks.
   const live = succeeded[0];
   const origin = live?.restores ? succeeded.findIndex((record) => record.deploymentId === live.restores) : 0;
   const target = succeeded
     .slice(Math.max(origin, 0) + 1)
     .find((record) => !record.restores && record.newTaskDefinitionArn !== live?.newTaskDefinitionArn);
-  if (!target) throw new NotFoundError(`${service} has no earlier successful release to roll back to; see "baton history ${service}"`);
+  if (!target) throw new NotFoundError(`${service} has no earlier successful revision to roll back to; see "baton history ${service}"`);
   return target;
 }
 
@@ -45,7 +45,7 @@ async function run(ctx: CliContext, serviceName: string | undefined, values: Opt
       `deployment ${target.deploymentId} recorded no task definition; deploy its image instead: baton deploy ${service.name} --digest <digest>`,
     );
   // The fast path (all at once, short bake; validate and verify still run) to
-  // exactly that release: its task definition, image digest and secret versions.
+  // exactly that revision: its task definition, image digest and secret versions.
   const request = buildRequest({
     service: service.name,
     rollbackTo: target.deploymentId,
@@ -69,12 +69,12 @@ async function run(ctx: CliContext, serviceName: string | undefined, values: Opt
 export const rollback: Command = {
   name: 'rollback',
   usage: 'baton rollback <service> [--to <deployment-id>] [--watch]',
-  summary: 'redeploy an earlier successful release exactly: same task definition, image and secret versions',
-  details: `Without --to, the release that was live before the current one (rollbacks are
-skipped). Stops before any change if a secret version the release pinned no longer exists.
+  summary: 'redeploy an earlier successful revision exactly: same task definition, image and secret versions',
+  details: `Without --to, the revision that was live before the current one (rollbacks are
+skipped). Stops before any change if a secret version the revision pinned no longer exists.
 
 Options:
-  --to <deployment-id>   a specific earlier release (see baton history)
+  --to <deployment-id>   a specific earlier revision (see baton history)
   --watch                follow it until it ends
 
 Examples:

@@ -14,6 +14,7 @@ import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-s
 import { z } from 'zod';
 import * as clients from '../shared/clients.ts';
 import { rejectionStatus } from '../shared/error-classification.ts';
+import { OUTCOME_ERRORS } from '../shared/errors.ts';
 import { ENDED_STATUSES, type ExecutionEnd, executionEnd, executionStatus } from '../shared/execution-end.ts';
 import { classifyInput } from '../shared/execution-input.ts';
 import { logger } from '../shared/logger.ts';
@@ -226,7 +227,7 @@ async function closeExecution(detail: StatusChange, asked: DescribedInput, readR
   if (record.supersededBy && detail.status === 'ABORTED' && !asked.recover) {
     return startRecovery(detail, recoveryExecutionName(deploymentId, attempt + 1), {
       recover: deploymentId,
-      error: 'Superseded',
+      error: OUTCOME_ERRORS.superseded,
       cause: `superseded by ${record.supersededBy}; execution ${detail.name} was stopped and its deployment rolled back`,
     });
   }

@@ -12,7 +12,7 @@ import { definePhase } from '../shared/phase.ts';
 import { type DeployedState, DeployedStateSchema } from '../shared/stages.ts';
 import { isPast, STABILITY_POLL_SECONDS } from '../shared/time.ts';
 
-/** Stopped tasks of the release tolerated before the deployment counts as failed. */
+/** Stopped tasks of the new revision tolerated before the deployment counts as failed. */
 export const MAX_FAILED_TASKS = 3;
 
 export const handler = definePhase(

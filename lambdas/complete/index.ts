@@ -10,7 +10,7 @@ import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { readWeights } from '../shared/aws/listener.ts';
 import * as clients from '../shared/clients.ts';
 import { classify } from '../shared/error-classification.ts';
-import { GateFailedError } from '../shared/errors.ts';
+import { GateFailedError, OUTCOME_ERRORS } from '../shared/errors.ts';
 import { gateFailures } from '../shared/gates.ts';
 import { lockHolderOf } from '../shared/lock/holder.ts';
 import { releaseLock } from '../shared/lock/table.ts';
@@ -42,7 +42,7 @@ export const handler = definePhase('complete', RetiringStateSchema, async (state
   try {
     await clients.ecs.send(new UpdateServiceCommand({ cluster: service.cluster, service: state.live.serviceName, desiredCount: 0 }));
   } catch (caught) {
-    // Retiring the old colour is housekeeping: the release is live and healthy, so a
+    // Retiring the old colour is housekeeping: the new revision is live and healthy, so a
     // failure here is reported, not rolled back.
     const message = `could not scale ${state.live.serviceName} to 0: ${describe(classify(caught))}`;
     logger.warn('old colour not scaled down', { message });
@@ -66,5 +66,5 @@ export const handler = definePhase('complete', RetiringStateSchema, async (state
    */
   await releaseLock(service.name, lockHolderOf(state));
   logger.info('deployment succeeded', { warnings: warnings.length });
-  return { ...state, warnings, outcome: { status: 'SUCCEEDED', error: 'None', cause: reason } };
+  return { ...state, warnings, outcome: { status: 'SUCCEEDED', error: OUTCOME_ERRORS.none, cause: reason } };
 });

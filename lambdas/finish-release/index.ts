@@ -12,6 +12,7 @@
 
 import { z } from 'zod';
 import { CaughtErrorSchema, type TerminalStatus } from '../shared/contract.ts';
+import { OUTCOME_ERRORS } from '../shared/errors.ts';
 import { classifyInput } from '../shared/execution-input.ts';
 import { releaseLock } from '../shared/lock/table.ts';
 import { logger } from '../shared/logger.ts';
@@ -138,14 +139,14 @@ async function rolledBack(record: ReleaseRecord, state: ReleaseEnd): Promise<Ver
     failed.length > 0 ? `; ROLLBACK FAILED for ${failed.join(', ')}: check their listener weights` : ''
   }`;
   const written = await finishReleaseRecord(record, { status, outcomeReason: reason, rolledBack });
-  return { status, error: cause?.error ?? 'ReleaseFailed', reason, written };
+  return { status, error: cause?.error ?? OUTCOME_ERRORS.releaseFailed, reason, written };
 }
 
 /** Every service completed. */
 async function succeeded(record: ReleaseRecord): Promise<Verdict> {
   const reason = `release ${record.release} live: ${describeServices(record)}`;
   const written = await finishReleaseRecord(record, { status: 'SUCCEEDED', outcomeReason: reason });
-  return { status: 'SUCCEEDED', error: 'None', reason, written };
+  return { status: 'SUCCEEDED', error: OUTCOME_ERRORS.none, reason, written };
 }
 
 /** The verdict announced once it is written; a release that had its verdict already (a retry, a redrive, a recovery) keeps it. */
@@ -157,7 +158,7 @@ async function settle(releaseId: string, record: ReleaseRecord, verdict: Verdict
     if (current && current.status !== 'IN_PROGRESS') {
       status = current.status;
       reason = current.outcomeReason ?? reason;
-      error = status === 'SUCCEEDED' ? 'None' : (current.cause?.error ?? 'ReleaseFailed');
+      error = status === 'SUCCEEDED' ? OUTCOME_ERRORS.none : (current.cause?.error ?? OUTCOME_ERRORS.releaseFailed);
     }
   }
   logger.info('release finished', { release: record.release, status });

@@ -160,7 +160,7 @@ async function restoreRevision(state: ValidatedState, restore: NonNullable<Valid
   const target = out.taskDefinition;
   if (!target?.family) throw new ContractViolationError(`task definition ${restore.taskDefinitionArn} has no family`);
   if (target.status === 'ACTIVE') {
-    logger.info('redeploying an earlier release as it is', {
+    logger.info('redeploying an earlier revision as it is', {
       taskDefinitionArn: restore.taskDefinitionArn,
       restores: restore.deploymentId,
     });

@@ -163,7 +163,7 @@ export const PlanSchema = z.object({
   taskDefinition: z.object({ base: z.string(), family: z.string(), changes: z.array(z.string()) }),
   secretVersions: z.object({ current: z.array(z.string()), next: z.string().optional() }),
   configDiff: ConfigDiffSchema.optional(),
-  /** For a rollback: the release redeployed exactly. */
+  /** For a rollback: the revision redeployed exactly. */
   restores: z.object({ deploymentId: z.string(), taskDefinitionArn: z.string() }).optional(),
   traffic: z.array(z.object({ weight: z.number(), pauseSeconds: z.number() })),
   bakeSeconds: z.number(),

@@ -17,6 +17,16 @@ export const OUTCOME_ERRORS = {
   rollbackFailed: 'RollbackFailed',
   /** A service of a release that stopped before the service started. */
   notStarted: 'NotStarted',
+  /** The `error` of a successful outcome (its Succeed state reports one all the same). */
+  none: 'None',
+  /** A release that failed without a cause of its own recorded. */
+  releaseFailed: 'ReleaseFailed',
+  /** The backstop rolled the deployment back for a newer image (onNewerImage "supersede"). */
+  superseded: 'Superseded',
+  /** `baton abort`: the operator stopped the execution (StopExecution's error). */
+  abortedByOperator: 'AbortedByOperator',
+  /** `baton reject`: the operator refused the approval (SendTaskFailure's error). */
+  approvalRejected: 'ApprovalRejected',
 } as const;
 
 export abstract class BatonError extends Error {

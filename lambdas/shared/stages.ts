@@ -46,9 +46,12 @@ export const InitializedStateSchema = z.object({
   /** The strategy in force: the request's, else the service's; hotfix forces all-at-once. */
   strategy: StrategySchema,
   bakeSeconds: z.number().int().min(0),
-  /** The colour serving production when the deployment started (from listener weights). */
+  /**
+   * The old colour: the one serving production when the deployment started (from listener weights). It stays
+   * `live` on the wire after the shift (in-flight payloads survive an upgrade; docs/glossary.md).
+   */
   live: ColourStateSchema,
-  /** The colour this deployment puts the new release on. */
+  /** The new colour: the one this deployment puts the new revision on (`idle` on the wire, as `live`). */
   idle: ColourStateSchema,
   /** Whether this deployment waits for `baton approve` after verify. */
   approval: z.object({ required: z.boolean() }).default({ required: false }),
@@ -94,7 +97,7 @@ const VALIDATED = {
   secret: SecretPinSchema.optional(),
   /** Set when the service has an app-config secret. */
   configDiff: ConfigDiffSchema.optional(),
-  /** For a rollback: the earlier release to redeploy exactly. */
+  /** For a rollback: the earlier revision to redeploy exactly. */
   restore: z.object({ deploymentId: z.string(), taskDefinitionArn: z.string() }).optional(),
   /** For a dry run: what the deployment would do. */
   plan: PlanSchema.optional(),

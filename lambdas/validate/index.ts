@@ -65,7 +65,7 @@ export const handler = definePhase('validate', InitializedStateSchema, async (st
   const target = state.request.rollbackTo ? await rollbackTarget(state) : undefined;
   if (target && target.taskDefinitionArn === liveTaskDefinitionArn) {
     throw new DuplicateTriggerError(
-      `${service.name} already runs the release of ${target.deploymentId} (${liveTaskDefinitionArn}) on ${state.live.colour}; nothing to roll back`,
+      `${service.name} already runs the revision of ${target.deploymentId} (${liveTaskDefinitionArn}) on ${state.live.colour}; nothing to roll back`,
     );
   }
   const image = await resolveImage(state, target);
@@ -77,7 +77,7 @@ export const handler = definePhase('validate', InitializedStateSchema, async (st
   let secret: SecretPin | undefined;
   let configDiff: ConfigDiff | undefined;
   if (service.appConfig && target) {
-    // A rollback keeps the secret versions of the release exactly; they must still exist.
+    // A rollback keeps the secret versions of the revision exactly; they must still exist.
     const pinned = target.secrets.filter((ref) => ref.arn === service.appConfig?.secretArn && ref.versionId);
     const versionIds = pinned.flatMap((ref) => (ref.versionId ? [ref.versionId] : []));
     await assertPinnedVersionsAvailable(service.appConfig.secretArn, versionIds, `release ${target.deploymentId}`);
@@ -182,7 +182,7 @@ async function rollbackTarget(state: InitializedState): Promise<RollbackTarget> 
   }
   if (record.status !== 'SUCCEEDED') {
     throw new RollbackTargetError(
-      `rollbackTo: deployment ${deploymentId} ended ${record.status}; only a release that succeeded can be redeployed; ${history}`,
+      `rollbackTo: deployment ${deploymentId} ended ${record.status}; only a revision that succeeded can be redeployed; ${history}`,
     );
   }
   const taskDefinitionArn = record.newTaskDefinitionArn;

@@ -1,6 +1,6 @@
 /**
  * verify: the new colour, before any production traffic reaches it, must run
- * the release at full count with every target healthy, the cache serving and
+ * the new revision at full count with every target healthy, the cache serving and
  * no alarm firing.
  */
 

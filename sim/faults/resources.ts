@@ -3,7 +3,7 @@ import { STATE_NAMES as S } from '../../lib/constructs/state-names.ts';
 import type { SimulationContext } from '../context.ts';
 import type { Fault } from './fault.ts';
 
-/** The earlier release of the example account that `rollback --to` faults redeploy (web:6, app config 20261001-0000-4000-8000-000000000001). */
+/** The earlier revision of the example account that `rollback --to` faults redeploy (web:6, app config 20261001-0000-4000-8000-000000000001). */
 export const EARLIER_RELEASE = 'web-v1_4_0-20261001T090000Z';
 
 /** The app-config version the secret-rotated-mid-deploy fault creates (a UUID, as Secrets Manager's version ids are). */

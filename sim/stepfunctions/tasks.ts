@@ -6,6 +6,7 @@
  * no real time for what it waits.
  */
 import type { AsyncLocalStorage } from 'node:async_hooks';
+import { OUTCOME_ERRORS } from '../../lambdas/shared/errors.ts';
 import type { DeployedFunction } from '../artifact/functions.ts';
 import type { VirtualClock } from '../clock.ts';
 import type { SimulationContext } from '../context.ts';
@@ -218,6 +219,6 @@ async function waitForToken(
     throw namedError('States.HeartbeatTimeout', `no approval within ${String(state.HeartbeatSeconds)} s (--approval-timeout)`);
   }
   await clock.sleep(execution.name, OPERATOR_DELAY_MS);
-  if (host.approval === 'reject') throw namedError('ApprovalRejected', 'rejected by simulation-operator (--reject)');
+  if (host.approval === 'reject') throw namedError(OUTCOME_ERRORS.approvalRejected, 'rejected by simulation-operator (--reject)');
   return { approvedBy: 'simulation-operator', approvedAt: new Date(Date.now()).toISOString() };
 }

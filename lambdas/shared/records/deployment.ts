@@ -34,7 +34,9 @@ const DeploymentRecordSchema = z.object({
   imageTag: z.string().optional(),
   imageDigest: z.string().optional(),
   strategy: z.string().optional(),
+  /** The old colour (stored name kept: records are read for 400 days; docs/glossary.md). */
   liveColour: z.string().optional(),
+  /** The new colour (stored name kept, as liveColour). */
   targetColour: z.string().optional(),
   previousTaskDefinitionArn: z.string().optional(),
   newTaskDefinitionArn: z.string().optional(),

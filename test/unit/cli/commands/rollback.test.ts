@@ -180,7 +180,7 @@ describe('baton rollback', () => {
 
     // Assert
     expect(result.code).toBe(3);
-    expect(result.err).toBe('baton: web has no earlier successful release to roll back to; see "baton history web"\n');
+    expect(result.err).toBe('baton: web has no earlier successful revision to roll back to; see "baton history web"\n');
     expect(sfnMock).not.toHaveReceivedAnyCommand();
   });
 
@@ -212,7 +212,7 @@ describe('baton rollback', () => {
 
     // Assert
     expect(result.code).toBe(4);
-    expect(result.err).toBe(`baton: deployment ${ROLLBACK_ID} ended ROLLED_BACK; only a release that succeeded can be rolled back to\n`);
+    expect(result.err).toBe(`baton: deployment ${ROLLBACK_ID} ended ROLLED_BACK; only a revision that succeeded can be rolled back to\n`);
     expect(sfnMock).not.toHaveReceivedAnyCommand();
   });
 
