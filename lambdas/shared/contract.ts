@@ -226,5 +226,13 @@ export const PAYLOAD_PATHS = {
   approvalResult: '$.approvalResult',
   recover: '$.request.recover',
   error: '$.error',
+  /** The caught error's name and cause (CaughtErrorSchema), for a Fail state's errorPath and causePath. */
+  errorName: '$.error.Error',
+  errorCause: '$.error.Cause',
   failedPhase: '$.failedPhase',
+  outcome: '$.outcome',
+  /** Where Record rollback failure finds what the last rollback attempt failed with (record-failure's input). */
+  rollbackError: '$.rollbackError',
+  /** Set by Load deployment for recovery when the deployment already ended or never changed anything. */
+  nothingToRecover: '$.nothingToRecover',
 } as const;

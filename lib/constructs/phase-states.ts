@@ -300,7 +300,7 @@ export class PhaseStates {
     recordRollbackFailure.next(
       new Wait(this.scope, n('waitRetryRollback'), { time: WaitTime.duration(Duration.seconds(ROLLBACK_RETRY_SECONDS)) }).next(rollback),
     );
-    rollback.addCatch(recordRollbackFailure, { resultPath: '$.rollbackError' });
+    rollback.addCatch(recordRollbackFailure, { resultPath: PAYLOAD_PATHS.rollbackError });
     const waitRollback = this.waitFor(n('waitRollback'));
     rollback.next(
       new Choice(this.scope, n('isRolledBack'))

@@ -98,7 +98,7 @@ export class PipelineStateMachine extends Construct {
     const recover = rejectOnFailure(states.task(S.recover, 'recover'));
     recover.next(
       new Choice(this, S.anythingToRecover)
-        .when(Condition.booleanEquals('$.nothingToRecover', true), new Succeed(this, S.nothingToRecover))
+        .when(Condition.booleanEquals(PAYLOAD_PATHS.nothingToRecover, true), new Succeed(this, S.nothingToRecover))
         .otherwise(rollback),
     );
     const release = releaseBranch(this, states);

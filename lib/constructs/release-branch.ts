@@ -25,9 +25,12 @@ import {
 import type { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { PAYLOAD_PATHS } from '../../lambdas/shared/contract.ts';
-import { RELEASE_PATHS } from '../../lambdas/shared/release.ts';
+import { RELEASE_PATHS, type ReleaseState } from '../../lambdas/shared/release.ts';
 import type { Names, OnFailure, PhaseStates } from './phase-states.ts';
 import { RELEASE_STATE_NAMES as R, RELEASE_SUFFIX, STATE_NAMES } from './state-names.ts';
+
+/** The release's fields Gather services carries over as they are (the waves become `services`). */
+const GATHER_KEEPS = ['releaseId', 'executionArn', 'startedAt', 'request', 'warnings'] as const satisfies ReadonlyArray<keyof ReleaseState>;
 
 const releaseNames: Names = (key) => `${STATE_NAMES[key]}${RELEASE_SUFFIX}`;
 
@@ -41,7 +44,7 @@ export function releaseBranch(scope: Construct, states: PhaseStates): { plan: La
   const recordRejection = states.task(R.recordRejection, 'finishRelease', TaskInput.fromObject({ kind: 'rejected', 'state.$': '$' }));
   recordRejection.next(states.failWithOutcome(R.rejected));
   const recordSuccess = states.task(R.recordSuccess, 'finishRelease', TaskInput.fromObject({ kind: 'succeeded', 'state.$': '$' }));
-  recordSuccess.next(new Succeed(scope, R.succeeded, { outputPath: '$.outcome' }));
+  recordSuccess.next(new Succeed(scope, R.succeeded, { outputPath: PAYLOAD_PATHS.outcome }));
 
   // The joint rollback: one service after the other, last wave first, each with the single-service rollback loop.
   const unwind = states.task(R.unwind, 'unwindRelease');
@@ -80,12 +83,8 @@ export function releaseBranch(scope: Construct, states: PhaseStates): { plan: La
   const gather = new Pass(scope, R.gatherServices, {
     comment: 'Every service state of every wave, as one list',
     parameters: {
-      'releaseId.$': '$.releaseId',
-      'executionArn.$': '$.executionArn',
-      'startedAt.$': '$.startedAt',
-      'request.$': '$.request',
+      ...Object.fromEntries(GATHER_KEEPS.map((field) => [`${field}.$`, `$.${field}`])),
       'order.$': RELEASE_PATHS.order,
-      'warnings.$': '$.warnings',
       'services.$': RELEASE_PATHS.allServices,
     },
   });
@@ -154,6 +153,6 @@ function reportFailure(scope: Construct, states: PhaseStates, what: string): OnF
     'recordFailure',
     TaskInput.fromObject({ kind: 'release-service-failed', 'state.$': '$' }),
   );
-  record.next(new Fail(scope, `Service ${what} failed`, { errorPath: '$.error.Error', causePath: '$.error.Cause' }));
+  record.next(new Fail(scope, `Service ${what} failed`, { errorPath: PAYLOAD_PATHS.errorName, causePath: PAYLOAD_PATHS.errorCause }));
   return states.catchTo(record);
 }
