@@ -44,6 +44,10 @@ export const DeploymentEventDetailSchema = z.object({
   reason: z.string(),
   evidence: z.array(z.string()),
   consoleUrl: z.string(),
+  /** How it started (console, cli, ecr-push, rollback, ...), who asked and why, when the request said. */
+  trigger: z.string().optional(),
+  requestedBy: z.string().optional(),
+  requestReason: z.string().optional(),
 });
 export type DeploymentEventDetail = z.infer<typeof DeploymentEventDetailSchema>;
 

@@ -33,6 +33,9 @@ export async function announce(record: DeploymentRecord & { endedAt: string }): 
     reason: record.outcomeReason ?? '',
     evidence: [...(record.evidence ?? [])],
     consoleUrl: executionConsoleUrl(record.executionArn, record.executionArn.split(':')[3] ?? ''),
+    trigger: record.trigger,
+    ...(record.requestedBy ? { requestedBy: record.requestedBy } : {}),
+    ...(record.reason ? { requestReason: record.reason } : {}),
   };
   deploymentFinished(record.service, record.deploymentId, record.status, durationSeconds);
   await Promise.all([publishEvent(DEPLOYMENT_EVENT, detail), notifyOutcome(detail)]);

@@ -20,16 +20,40 @@ function formatDuration(seconds: number): string {
   return m > 0 ? `${m} min ${s} s` : `${s} s`;
 }
 
+/** What the people told should do next, by outcome; nothing when there is nothing to do. */
+function nextStep(outcome: DeploymentEventDetail): string | undefined {
+  const service = outcome.service;
+  switch (outcome.status) {
+    case 'ROLLED_BACK':
+      return `production is back on the old colour; fix the cause above, then deploy again (baton deploy ${service} --tag <tag>)`;
+    case 'ROLLBACK_FAILED':
+      return `the rollback did not finish and is retried; the lock stays held. If it keeps failing, restore ${service} by hand (see the evidence), then run "baton unlock ${service} --reason <what you did>"`;
+    case 'REJECTED':
+      return 'nothing was changed; correct what the reason names and start the deployment again';
+    case 'QUEUED':
+      return `it starts by itself when the deployment holding ${service} ends`;
+    default:
+      return undefined;
+  }
+}
+
 export function summarize(outcome: DeploymentEventDetail): { subject: string; text: string } {
   const image = outcome.image ?? 'unknown image';
   const subject = `Baton: ${outcome.service} ${image} ${outcome.status}`.slice(0, 99);
+  // The record's evidence opens with the signal, which is the reason itself: say it once.
+  const evidence = outcome.evidence.filter((line) => line !== `signal: ${outcome.reason}`);
+  const next = nextStep(outcome);
   const lines = [
     `${outcome.service}: ${outcome.status}`,
     `image: ${image}`,
     `deployment: ${outcome.deploymentId}`,
+    ...(outcome.trigger ? [`trigger: ${outcome.trigger}`] : []),
+    ...(outcome.requestedBy ? [`requested by: ${outcome.requestedBy}`] : []),
+    ...(outcome.requestReason ? [`why: ${outcome.requestReason}`] : []),
     `duration: ${formatDuration(outcome.durationSeconds)} (${outcome.startedAt} to ${outcome.endedAt})`,
     `reason: ${outcome.reason}`,
-    ...(outcome.evidence.length > 0 ? ['evidence:', ...outcome.evidence.map((line) => `  - ${line}`)] : []),
+    ...(evidence.length > 0 ? ['evidence:', ...evidence.map((line) => `  - ${line}`)] : []),
+    ...(next ? [`next: ${next}`] : []),
     `execution: ${outcome.consoleUrl}`,
   ];
   return { subject, text: lines.join('\n') };

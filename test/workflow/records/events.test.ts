@@ -54,6 +54,7 @@ describe('EventBridge events', () => {
       reason: SUCCESS_REASON,
       evidence: [],
       consoleUrl: CONSOLE_URL,
+      trigger: 'console',
     });
   });
 
@@ -107,6 +108,7 @@ describe('EventBridge events', () => {
         'rollback: web-green scaled to 0 on arn:aws:ecs:eu-west-1:123456789012:task-definition/web:6',
       ],
       consoleUrl: CONSOLE_URL,
+      trigger: 'console',
     });
   });
 

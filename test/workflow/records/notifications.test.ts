@@ -27,6 +27,7 @@ describe('SNS and chat notifications', () => {
       'web: SUCCEEDED',
       'image: v1.4.2',
       'deployment: deploy-1',
+      'trigger: console',
       `duration: 11 min 0 s (${at('09:00:00')} to ${at('09:11:00')})`,
       `reason: ${SUCCESS_REASON}`,
       `execution: ${CONSOLE_URL}`,
@@ -46,13 +47,14 @@ describe('SNS and chat notifications', () => {
       'web: ROLLED_BACK',
       'image: v1.4.2',
       'deployment: deploy-1',
+      'trigger: console',
       `duration: 1 min 30 s (${at('09:00:00')} to ${at('09:01:30')})`,
       `reason: GateFailedError: ${BAKE_ALARM}`,
       'evidence:',
       '  - failed in: Check bake',
-      `  - signal: GateFailedError: ${BAKE_ALARM}`,
       '  - rollback: traffic moved from blue 0 % / green 100 % back to 100 % blue',
       '  - rollback: web-green scaled to 0 on arn:aws:ecs:eu-west-1:123456789012:task-definition/web:6',
+      'next: production is back on the old colour; fix the cause above, then deploy again (baton deploy web --tag <tag>)',
       `execution: ${CONSOLE_URL}`,
     ].join('\n');
     expect(result.model.notifications).toEqual([

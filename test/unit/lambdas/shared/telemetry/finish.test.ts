@@ -130,6 +130,7 @@ describe('finishDeployment', () => {
       reason: REASON,
       evidence: ['bake: 300 s without an alarm'],
       consoleUrl: CONSOLE_URL,
+      trigger: 'cli',
     };
 
     // Act

@@ -45,6 +45,7 @@ const TEXT = [
   'evidence:',
   '  - failed in: Check bake',
   '  - rollback: traffic moved back to 100 % blue',
+  'next: production is back on the old colour; fix the cause above, then deploy again (baton deploy web --tag <tag>)',
   `execution: ${CONSOLE_URL}`,
 ].join('\n');
 
@@ -76,9 +77,52 @@ describe('summarize', () => {
         `deployment: ${DEPLOYMENT_ID}`,
         `duration: 45 s (${STARTED_AT} to 2025-03-04T10:06:10.000Z)`,
         'reason: r',
+        'next: nothing was changed; correct what the reason names and start the deployment again',
         `execution: ${CONSOLE_URL}`,
       ].join('\n'),
     });
+  });
+
+  it('says the signal once, who asked and why, and what to do after a failed rollback', () => {
+    // Arrange: the rollback's evidence opens with the signal, which is the reason.
+    const outcome: DeploymentEventDetail = {
+      ...OUTCOME,
+      status: 'ROLLBACK_FAILED',
+      evidence: ['failed in: Check bake', 'signal: GateFailedError: alarm web-5xx-rate is ALARM', 'rollback: blue has 0/3 healthy targets'],
+      trigger: 'cli',
+      requestedBy: 'alice@example.com',
+      requestReason: 'fix checkout totals',
+    };
+
+    // Act
+    const { text } = summarize(outcome);
+
+    // Assert
+    expect(text).toBe(
+      [
+        'web: ROLLBACK_FAILED',
+        `image: ${NEW_TAG}`,
+        `deployment: ${DEPLOYMENT_ID}`,
+        'trigger: cli',
+        'requested by: alice@example.com',
+        'why: fix checkout totals',
+        `duration: 6 min 12 s (${STARTED_AT} to 2025-03-04T10:06:10.000Z)`,
+        'reason: GateFailedError: alarm web-5xx-rate is ALARM',
+        'evidence:',
+        '  - failed in: Check bake',
+        '  - rollback: blue has 0/3 healthy targets',
+        'next: the rollback did not finish and is retried; the lock stays held. If it keeps failing, restore web by hand (see the evidence), then run "baton unlock web --reason <what you did>"',
+        `execution: ${CONSOLE_URL}`,
+      ].join('\n'),
+    );
+  });
+
+  it('gives no next step for a success', () => {
+    // Act
+    const { text } = summarize({ ...OUTCOME, status: 'SUCCEEDED', reason: 'v1.4.2 live on green', evidence: [] });
+
+    // Assert
+    expect(text).not.toContain('next:');
   });
 
   it('cuts the subject to 99 characters (SNS takes fewer than 100)', () => {
