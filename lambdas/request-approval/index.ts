@@ -1,15 +1,18 @@
 /**
  * request approval: runs as a waitForTaskToken task after verify. Stores the
  * task token in the deployment record, where `baton approve` and `baton
- * reject` find it; the execution waits until one of them answers or the
- * approval window (HeartbeatSeconds) closes, which rolls back.
+ * reject` find it, and tells the outcomes topic (and chat) who must act, how
+ * and by when; the execution waits until one of them answers or the approval
+ * window (HeartbeatSeconds) closes, which rolls back.
  */
 
 import { z } from 'zod';
 import { logger } from '../shared/logger.ts';
+import { executionConsoleUrl } from '../shared/names.ts';
 import { definePhase } from '../shared/phase.ts';
 import { annotateRecord } from '../shared/records/deployment.ts';
 import { VerifiedStateSchema } from '../shared/stages.ts';
+import { notifyApprovalRequest } from '../shared/telemetry/notify.ts';
 import { nowIso } from '../shared/time.ts';
 
 /** The longest approval window the config allows (approvalTimeoutSeconds), for when the stack did not say. */
@@ -30,13 +33,26 @@ export const handler = definePhase(
   'requestApproval',
   RequestApprovalInputSchema,
   async ({ taskToken, state }) => {
+    const requestedAt = nowIso();
     await annotateRecord(state.deploymentId, state, {
       approvalToken: taskToken,
-      approvalRequestedAt: nowIso(),
+      approvalRequestedAt: requestedAt,
       awaitingApproval: true,
     });
-    // The token lets anyone holding it approve: it goes to the record only, never to a log line.
+    // The token lets anyone holding it approve: it goes to the record only, never to a log line or a message.
     logger.info('waiting for approval', { colour: state.idle.colour, command: `baton approve ${state.service.name}` });
+    const windowSeconds = approvalWindowSeconds(process.env.BATON_APPROVAL_TIMEOUT_SECONDS);
+    await notifyApprovalRequest({
+      service: state.service.name,
+      deploymentId: state.deploymentId,
+      image: state.image.tag ?? state.image.digest,
+      colour: state.idle.serviceName,
+      deadline: new Date(Date.parse(requestedAt) + windowSeconds * 1000).toISOString(),
+      consoleUrl: executionConsoleUrl(state.executionArn, state.executionArn.split(':')[3] ?? ''),
+      trigger: state.request.trigger,
+      requestedBy: state.request.requestedBy,
+      requestReason: state.request.reason,
+    });
     return { requested: true };
   },
   {

@@ -215,7 +215,7 @@ const TABLE = {
   },
   requestApproval: {
     dir: 'request-approval',
-    needs: ['updateRecord', 'readLock', 'trackPhase', 'publishEvents'],
+    needs: ['updateRecord', 'readLock', 'notify', 'trackPhase', 'publishEvents'],
     description: 'Stores the approval task token in the deployment record',
     defaults: { timeoutSeconds: 30, retries: 3 },
     memoryMiB: 256,

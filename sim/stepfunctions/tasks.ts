@@ -207,13 +207,22 @@ async function waitForToken(
   const { clock } = host;
   const payload = (input as { Payload?: { taskToken?: string } }).Payload;
   const token = payload?.taskToken ?? `${execution.name}.task-token`;
-  await handler(payload);
   if (host.approval === 'external') {
-    // An operator answers from outside: the execution does not hold the clock back meanwhile.
-    return clock.idle(
-      () => new Promise<unknown>((resolve, reject) => host.tokens.set(token, { execution: execution.name, resolve, reject })),
-    );
+    // An operator answers from outside. The token is valid from the moment the task starts, as in AWS (the
+    // handler may even answer it itself: https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html#connect-wait-token),
+    // so an answer that arrives while the handler still runs is kept. The execution does not hold the clock back meanwhile.
+    const answered = new Promise<unknown>((resolve, reject) => host.tokens.set(token, { execution: execution.name, resolve, reject }));
+    // Awaited below; an early rejection must not count as unhandled meanwhile.
+    answered.catch(() => undefined);
+    try {
+      await handler(payload);
+    } catch (error) {
+      host.tokens.delete(token);
+      throw error;
+    }
+    return clock.idle(() => answered);
   }
+  await handler(payload);
   if (host.approval === 'timeout') {
     await clock.sleep(execution.name, (Number(state.HeartbeatSeconds ?? state.TimeoutSeconds ?? 0) || 0) * 1000);
     throw namedError('States.HeartbeatTimeout', `no approval within ${String(state.HeartbeatSeconds)} s (--approval-timeout)`);

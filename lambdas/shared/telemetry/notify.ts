@@ -1,6 +1,7 @@
 /**
- * The human summary of a terminal outcome: published to the SNS topic and,
- * when configured, posted to a chat webhook. The webhook URL is a credential:
+ * The human summary of a terminal outcome, and of a deployment that waits for
+ * approval: published to the SNS topic and, when configured, posted to a chat
+ * webhook. The webhook URL is a credential:
  * it is read from Secrets Manager at run time (Powertools Parameters, cached
  * for a few minutes in memory), never from the environment or the template,
  * and never logged. Delivery problems are logged, never thrown.
@@ -61,6 +62,45 @@ export function summarize(outcome: DeploymentEventDetail): { subject: string; te
 
 export async function notifyOutcome(outcome: DeploymentEventDetail): Promise<void> {
   const { subject, text } = summarize(outcome);
+  await notify(subject, text);
+}
+
+/** A deployment that waits for `baton approve`: who is asked what, by when, and what happens otherwise. */
+export interface ApprovalRequest {
+  readonly service: string;
+  readonly deploymentId: string;
+  readonly image: string;
+  /** The new colour, verified and serving no production traffic yet. */
+  readonly colour: string;
+  readonly deadline: string;
+  readonly consoleUrl: string;
+  readonly trigger?: string | undefined;
+  readonly requestedBy?: string | undefined;
+  readonly requestReason?: string | undefined;
+}
+
+export function summarizeApprovalRequest(request: ApprovalRequest): { subject: string; text: string } {
+  const subject = `Baton: ${request.service} ${request.image} waits for approval`.slice(0, 99);
+  const lines = [
+    `${request.service}: WAITING FOR APPROVAL`,
+    `image: ${request.image}`,
+    `deployment: ${request.deploymentId}`,
+    ...(request.trigger ? [`trigger: ${request.trigger}`] : []),
+    ...(request.requestedBy ? [`requested by: ${request.requestedBy}`] : []),
+    ...(request.requestReason ? [`why: ${request.requestReason}`] : []),
+    `${request.colour} is verified and takes no production traffic yet.`,
+    `next: run "baton approve ${request.service}" to shift traffic, or "baton reject ${request.service} --reason <why>" to roll back, before ${request.deadline}; after that it rolls back by itself`,
+    `execution: ${request.consoleUrl}`,
+  ];
+  return { subject, text: lines.join('\n') };
+}
+
+export async function notifyApprovalRequest(request: ApprovalRequest): Promise<void> {
+  const { subject, text } = summarizeApprovalRequest(request);
+  await notify(subject, text);
+}
+
+async function notify(subject: string, text: string): Promise<void> {
   await Promise.all([publishToTopic(subject, text), postToWebhook(text)]);
 }
 

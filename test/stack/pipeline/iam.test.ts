@@ -209,13 +209,14 @@ describe('the Baton stack for the example config', () => {
       expect(grantsFor(grants, 'elasticloadbalancing:ModifyRule')).toEqual([]);
     });
 
-    it('lets only validate read the app-config secret, and only the phases that announce an outcome read the chat webhook secret', () => {
+    it('lets only validate read the app-config secret, and only the phases that notify read the chat webhook secret', () => {
       const webhook = WEBHOOK_SECRET_ARN;
       expect(grantsFor(grants, 'secretsmanager:GetSecretValue').map((grant) => [grant.roles, grant.resources])).toEqual([
         [[roleOf('validate')], ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:web/app-config-Xy12Ab']],
         [[roleOf('complete')], [webhook]],
         [[roleOf('rollback')], [webhook]],
         [[roleOf('recordFailure')], [webhook]],
+        [[roleOf('requestApproval')], [webhook]],
         [[roleOf('recover')], [webhook]],
         [[roleOf('unwindRelease')], [webhook]],
         [[roleOf('finishRelease')], [webhook]],

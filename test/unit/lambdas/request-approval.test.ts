@@ -1,3 +1,4 @@
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -10,6 +11,7 @@ const RECORD_KEY = { pk: `DEPLOYMENT#${DEPLOYMENT_ID}`, sk: 'RECORD' };
 const LOCK_KEY = { pk: 'LOCK#web', sk: 'LOCK' };
 const nowSeconds = Math.floor(Date.parse(NOW) / 1000);
 const TASK_TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAXsample-token';
+const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:baton-production-outcomes';
 
 /**
  * The handler as a fresh cold start sees it: the approval window comes from
@@ -24,6 +26,7 @@ async function loadHandler(approvalTimeoutSeconds: string | undefined) {
 
 describe('request approval', () => {
   const dynamoMock = mockClient(DynamoDBDocumentClient);
+  const snsMock = mockClient(SNSClient);
 
   /**
    * The lease renewals the wrapper sent after the phase wrote the record (the
@@ -40,6 +43,8 @@ describe('request approval', () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(new Date(NOW));
     rejectByDefault(dynamoMock);
+    snsMock.reset();
+    snsMock.on(PublishCommand).resolves({});
     dynamoMock.on(UpdateCommand, { TableName: TABLE, Key: RECORD_KEY }).resolves({});
     dynamoMock.on(UpdateCommand, { TableName: TABLE, Key: LOCK_KEY }).resolves({});
   });
@@ -65,6 +70,35 @@ describe('request approval', () => {
     expect(updates).toHaveLength(1);
     expect(updates[0]?.Key).toEqual(RECORD_KEY);
     expect(updatedFields(updates[0])).toEqual({ approvalToken: TASK_TOKEN, approvalRequestedAt: NOW, awaitingApproval: true });
+  });
+
+  it('tells the outcomes topic who must approve, how and by when, without the task token', async () => {
+    // Arrange
+    vi.stubEnv('BATON_TOPIC_ARN', TOPIC_ARN);
+    const handler = await loadHandler('3600');
+    const state = stateAfter('verify');
+
+    // Act
+    await handler({ taskToken: TASK_TOKEN, state });
+
+    // Assert
+    const published = snsMock.commandCalls(PublishCommand).map((call) => call.args[0].input);
+    expect(published).toEqual([
+      {
+        TopicArn: TOPIC_ARN,
+        Subject: `Baton: web ${state.image?.tag} waits for approval`,
+        Message: [
+          'web: WAITING FOR APPROVAL',
+          `image: ${state.image?.tag}`,
+          `deployment: ${DEPLOYMENT_ID}`,
+          `trigger: ${state.request.trigger}`,
+          `${state.idle.serviceName} is verified and takes no production traffic yet.`,
+          `next: run "baton approve web" to shift traffic, or "baton reject web --reason <why>" to roll back, before ${new Date(Date.parse(NOW) + 3600_000).toISOString()}; after that it rolls back by itself`,
+          `execution: https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/${EXECUTION_ARN}`,
+        ].join('\n'),
+      },
+    ]);
+    expect(JSON.stringify(published)).not.toContain(TASK_TOKEN);
   });
 
   it('renews the lease for 900 seconds beyond the approval window the stack configured', async () => {
