@@ -15,6 +15,7 @@ export const OPTIONS = {
   profile: { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
+  version: { type: 'boolean', short: 'v', default: false },
   tag: { type: 'string' },
   digest: { type: 'string' },
   strategy: { type: 'string' },
@@ -31,7 +32,7 @@ export const OPTIONS = {
 } as const;
 
 /** The options every command takes. */
-export const GLOBAL_OPTIONS: readonly OptionName[] = ['config', 'region', 'profile', 'json', 'help'];
+export const GLOBAL_OPTIONS: readonly OptionName[] = ['config', 'region', 'profile', 'json', 'help', 'version'];
 
 export type OptionName = keyof typeof OPTIONS;
 export type OptionValues = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; args: string[] }>>['values'];

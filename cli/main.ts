@@ -18,6 +18,7 @@ import { unlock } from './commands/unlock.ts';
 import { watch } from './commands/watch.ts';
 import { createContext, type Io } from './context.ts';
 import { CliError, UsageError } from './errors.ts';
+import { batonVersion } from './version.ts';
 
 /** Every command, in the order `baton --help` lists them. */
 const COMMANDS: readonly Command[] = [deploy, release, status, watch, approve, reject, abort, rollback, unlock, history];
@@ -27,7 +28,8 @@ const GLOBAL_HELP = `Global options:
   --region <region>  AWS region (default: the config's pipeline.region)
   --profile <name>   AWS profile from your shared config/credentials files
   --json             machine-readable output (one JSON document)
-  -h, --help         help for the command`;
+  -h, --help         help for the command
+  -v, --version      the version of baton`;
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));
@@ -40,7 +42,7 @@ ${COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}
 
 ${GLOBAL_HELP}
 
-Run "baton <command> --help" for a command's options and examples.
+Run "baton <command> --help" (or "baton help <command>") for a command's options and examples.
 `;
 }
 
@@ -85,15 +87,32 @@ function checkOptions(command: Command, values: OptionValues): void {
   }
 }
 
+function commandNamed(name: string): Command {
+  const command = COMMANDS.find((entry) => entry.name === name);
+  if (!command) throw new UsageError(`unknown command "${name}" (commands: ${COMMANDS.map((entry) => entry.name).join(', ')})`);
+  return command;
+}
+
+/** `baton help [<command>]`: the same text as `baton [<command>] --help`. */
+function help(topic: string | undefined, extra: string[], io: Io): number {
+  if (extra.length > 0) throw new UsageError(`help: unexpected argument "${extra[0]}"`);
+  io.out(topic ? commandHelp(commandNamed(topic)) : mainHelp());
+  return 0;
+}
+
 async function dispatch(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(argv);
   const [name, target, ...extra] = positionals;
+  if (values.version) {
+    io.out(`${batonVersion()}\n`);
+    return 0;
+  }
+  if (name === 'help') return help(target, extra, io);
   if (!name) {
     io.out(mainHelp());
     return values.help ? 0 : 2;
   }
-  const command = COMMANDS.find((entry) => entry.name === name);
-  if (!command) throw new UsageError(`unknown command "${name}" (commands: ${COMMANDS.map((entry) => entry.name).join(', ')})`);
+  const command = commandNamed(name);
   if (values.help) {
     io.out(commandHelp(command));
     return 0;
