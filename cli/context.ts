@@ -9,7 +9,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BatonConfig, ServiceConfig } from '../lambdas/shared/config-schema.ts';
 import { deploymentTableName, stateMachineArn } from '../lambdas/shared/names.ts';
 import { ConfigError, loadConfig } from '../lib/config/load.ts';
-import { NotFoundError } from './errors.ts';
+import { NotFoundError, UsageError } from './errors.ts';
 
 export interface Io {
   readonly out: (text: string) => void;
@@ -62,7 +62,7 @@ export function createContext(options: GlobalOptions, io: Io): CliContext {
 
 export function serviceNamed(ctx: CliContext, name: string | undefined): ServiceConfig {
   const known = ctx.config.services.map((s) => s.name);
-  if (!name) throw new NotFoundError(`name a service (${known.join(', ')})`);
+  if (!name) throw new UsageError(`name a service (${known.join(', ')})`);
   const service = ctx.config.services.find((s) => s.name === name);
   if (!service) throw new NotFoundError(`service "${name}" is not in the config (known: ${known.join(', ')})`);
   return service;

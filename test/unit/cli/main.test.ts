@@ -101,4 +101,45 @@ describe('baton', () => {
       `baton: unknown command "frobnicate" (commands: ${COMMANDS.join(', ')})\nRun "baton --help" or "baton <command> --help".\n`,
     );
   });
+
+  it.each([
+    ['history', 'baton history <service> [--limit <n>]'],
+    ['deploy', 'baton deploy <service> (--tag <tag> | --digest <sha256:...>) [options]'],
+    ['unlock', 'baton unlock <service> --reason <text>'],
+  ])(
+    'refuses %s without its service as a usage error (exit 2) naming the argument and the usage line, without calling AWS',
+    async (name, usage) => {
+      // Act
+      const result = await baton(name);
+
+      // Assert
+      expect(result.code).toBe(2);
+      expect(result.out).toBe('');
+      expect(result.err).toBe(
+        `baton: ${name}: missing argument <service>\nUsage: ${usage}\nRun "baton --help" or "baton <command> --help".\n`,
+      );
+      expect(sfnMock).not.toHaveReceivedAnyCommand();
+      expect(dynamoMock).not.toHaveReceivedAnyCommand();
+    },
+  );
+
+  it('lists the exit codes in its help, one code each', async () => {
+    // Act
+    const result = await baton('--help');
+
+    // Assert
+    expect(result.out).toContain(
+      [
+        'Exit codes:',
+        '  0   done',
+        '  1   the followed deployment or release did not succeed',
+        '  2   bad usage: a missing argument, an unknown option, a bad value',
+        '  3   not found: the config, a service, a deployment or an execution',
+        '  4   conflict with what is running: locked, nothing awaiting approval, already started',
+        '  5   AWS or network error: credentials, access denied, throttling, endpoint unreachable',
+        '  70  a bug in baton: the stack trace says where',
+        '',
+      ].join('\n'),
+    );
+  });
 });
