@@ -46,7 +46,8 @@ export function createContext(options: GlobalOptions, io: Io): CliContext {
       throw new NotFoundError(`${error.message}\nPass the pipeline's config with --config <file>.`, { cause: error });
     throw error;
   }
-  const region = options.region ?? config.pipeline.region;
+  // As the AWS CLI: the flag, then the environment, then (ours) the pipeline's own region. Empty means unset.
+  const region = options.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || config.pipeline.region;
   const clientConfig = { region, ...(options.profile ? { profile: options.profile } : {}) };
   return {
     config,

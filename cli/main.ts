@@ -25,7 +25,7 @@ const COMMANDS: readonly Command[] = [deploy, release, status, watch, approve, r
 
 const GLOBAL_HELP = `Global options:
   --config <file>    pipeline config naming the state machine and table (default: baton.config.json)
-  --region <region>  AWS region (default: the config's pipeline.region)
+  --region <region>  AWS region (default: AWS_REGION, else AWS_DEFAULT_REGION, else the config's pipeline.region)
   --profile <name>   AWS profile from your shared config/credentials files
   --json             machine-readable output (one JSON document)
   -h, --help         help for the command
