@@ -50,13 +50,20 @@ export interface Command {
   readonly run: (ctx: CliContext, target: string | undefined, values: OptionValues) => Promise<number>;
 }
 
-export function positiveNumber(option: string, value: string): number {
-  const number = Number(value);
-  if (!Number.isFinite(number) || number < 0) throw new UsageError(`--${option}: expected a number of seconds or items, got "${value}"`);
+/** A number option's value, refused (naming the option and the range) below `min` or when not a number. */
+function atLeast(option: OptionName, value: string, min: number, what: string, whole = false): number {
+  const number = value.trim() === '' ? Number.NaN : Number(value);
+  if (!Number.isFinite(number) || number < min || (whole && !Number.isInteger(number)))
+    throw new UsageError(`--${option}: expected ${what}, at least ${min}; got "${value}"`);
   return number;
 }
 
-/** --interval, in seconds. */
+/** --interval, in seconds: at least 1, so that following a deployment never polls in a loop. */
 export function intervalOf(values: OptionValues): number {
-  return positiveNumber('interval', values.interval);
+  return atLeast('interval', values.interval, 1, 'a number of seconds');
+}
+
+/** --limit: how many records. */
+export function limitOf(values: OptionValues): number {
+  return atLeast('limit', values.limit, 1, 'a whole number of deployments', true);
 }

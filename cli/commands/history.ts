@@ -1,11 +1,11 @@
 /** `baton history`: a service's deployments, newest first. */
-import { type Command, type OptionValues, positiveNumber } from '../command.ts';
+import { type Command, limitOf, type OptionValues } from '../command.ts';
 import { type CliContext, serviceNamed } from '../context.ts';
 import { history as readHistory } from '../deployments.ts';
 import { formatDuration, print, secondsBetween } from '../output.ts';
 
 async function run(ctx: CliContext, serviceName: string | undefined, values: OptionValues): Promise<number> {
-  const limit = positiveNumber('limit', values.limit);
+  const limit = limitOf(values);
   const service = serviceNamed(ctx, serviceName);
   const records = await readHistory(ctx, service.name, limit);
   const human = records.length
