@@ -166,7 +166,7 @@ describe('baton against the simulation', () => {
 
     // Assert
     expect(result.code).toBe(3);
-    expect(result.err).toContain('web has no earlier successful revision to roll back to');
+    expect(result.err).toContain('web has nothing to roll back to: no deployment of it succeeded yet.\n');
   });
 
   it('prints a dry-run plan with --dry-run --watch --json', async () => {
