@@ -16,6 +16,7 @@ export const OPTIONS = {
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
   version: { type: 'boolean', short: 'v', default: false },
+  'no-color': { type: 'boolean', default: false },
   tag: { type: 'string' },
   digest: { type: 'string' },
   strategy: { type: 'string' },
@@ -32,7 +33,7 @@ export const OPTIONS = {
 } as const;
 
 /** The options every command takes. */
-export const GLOBAL_OPTIONS: readonly OptionName[] = ['config', 'region', 'profile', 'json', 'help', 'version'];
+export const GLOBAL_OPTIONS: readonly OptionName[] = ['config', 'region', 'profile', 'json', 'help', 'version', 'no-color'];
 
 export type OptionName = keyof typeof OPTIONS;
 export type OptionValues = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; args: string[] }>>['values'];

@@ -24,6 +24,8 @@ export interface GlobalOptions {
   readonly region?: string;
   readonly profile?: string;
   readonly json: boolean;
+  /** Colour the output (cli/colour.ts decides: a terminal, no NO_COLOR, no --no-color). */
+  readonly colour: boolean;
 }
 
 export interface CliContext {
@@ -34,6 +36,7 @@ export interface CliContext {
   readonly sfn: SFNClient;
   readonly dynamo: DynamoDBDocumentClient;
   readonly json: boolean;
+  readonly colour: boolean;
   readonly io: Io;
 }
 
@@ -57,6 +60,7 @@ export function createContext(options: GlobalOptions, io: Io): CliContext {
     sfn: new SFNClient(clientConfig),
     dynamo: DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig)),
     json: options.json,
+    colour: options.colour,
     io,
   };
 }

@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { awsError } from './aws-errors.ts';
+import { colourEnabled } from './colour.ts';
 import { type Command, GLOBAL_OPTIONS, OPTIONS, type OptionName, type OptionValues } from './command.ts';
 import { abort } from './commands/abort.ts';
 import { approve } from './commands/approve.ts';
@@ -29,6 +30,7 @@ const GLOBAL_HELP = `Global options:
   --profile <name>   AWS profile from your shared config/credentials files
   --json             machine-readable output (one JSON document)
   -h, --help         help for the command
+  --no-color         no colour (also NO_COLOR=1; there is none unless stdout is a terminal)
   -v, --version      the version of baton`;
 
 function mainHelp(): string {
@@ -129,6 +131,7 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
     {
       config: values.config,
       json: values.json,
+      colour: colourEnabled(io, values['no-color']),
       ...(values.region ? { region: values.region } : {}),
       ...(values.profile ? { profile: values.profile } : {}),
     },
