@@ -15,6 +15,8 @@ export const OPTIONS = {
   profile: { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
+  version: { type: 'boolean', short: 'v', default: false },
+  'no-color': { type: 'boolean', default: false },
   tag: { type: 'string' },
   digest: { type: 'string' },
   strategy: { type: 'string' },
@@ -31,7 +33,7 @@ export const OPTIONS = {
 } as const;
 
 /** The options every command takes. */
-export const GLOBAL_OPTIONS: readonly OptionName[] = ['config', 'region', 'profile', 'json', 'help'];
+export const GLOBAL_OPTIONS: readonly OptionName[] = ['config', 'region', 'profile', 'json', 'help', 'version', 'no-color'];
 
 export type OptionName = keyof typeof OPTIONS;
 export type OptionValues = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; args: string[] }>>['values'];
@@ -49,13 +51,20 @@ export interface Command {
   readonly run: (ctx: CliContext, target: string | undefined, values: OptionValues) => Promise<number>;
 }
 
-export function positiveNumber(option: string, value: string): number {
-  const number = Number(value);
-  if (!Number.isFinite(number) || number < 0) throw new UsageError(`--${option}: expected a number of seconds or items, got "${value}"`);
+/** A number option's value, refused (naming the option and the range) below `min` or when not a number. */
+function atLeast(option: OptionName, value: string, min: number, what: string, whole = false): number {
+  const number = value.trim() === '' ? Number.NaN : Number(value);
+  if (!Number.isFinite(number) || number < min || (whole && !Number.isInteger(number)))
+    throw new UsageError(`--${option}: expected ${what}, at least ${min}; got "${value}"`);
   return number;
 }
 
-/** --interval, in seconds. */
+/** --interval, in seconds: at least 1, so that following a deployment never polls in a loop. */
 export function intervalOf(values: OptionValues): number {
-  return positiveNumber('interval', values.interval);
+  return atLeast('interval', values.interval, 1, 'a number of seconds');
+}
+
+/** --limit: how many records. */
+export function limitOf(values: OptionValues): number {
+  return atLeast('limit', values.limit, 1, 'a whole number of deployments', true);
 }

@@ -9,7 +9,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BatonConfig, ServiceConfig } from '../lambdas/shared/config-schema.ts';
 import { deploymentTableName, stateMachineArn } from '../lambdas/shared/names.ts';
 import { ConfigError, loadConfig } from '../lib/config/load.ts';
-import { NotFoundError } from './errors.ts';
+import { NotFoundError, UsageError } from './errors.ts';
 
 export interface Io {
   readonly out: (text: string) => void;
@@ -24,6 +24,8 @@ export interface GlobalOptions {
   readonly region?: string;
   readonly profile?: string;
   readonly json: boolean;
+  /** Colour the output (cli/colour.ts decides: a terminal, no NO_COLOR, no --no-color). */
+  readonly colour: boolean;
 }
 
 export interface CliContext {
@@ -34,6 +36,7 @@ export interface CliContext {
   readonly sfn: SFNClient;
   readonly dynamo: DynamoDBDocumentClient;
   readonly json: boolean;
+  readonly colour: boolean;
   readonly io: Io;
 }
 
@@ -46,7 +49,8 @@ export function createContext(options: GlobalOptions, io: Io): CliContext {
       throw new NotFoundError(`${error.message}\nPass the pipeline's config with --config <file>.`, { cause: error });
     throw error;
   }
-  const region = options.region ?? config.pipeline.region;
+  // As the AWS CLI: the flag, then the environment, then (ours) the pipeline's own region. Empty means unset.
+  const region = options.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || config.pipeline.region;
   const clientConfig = { region, ...(options.profile ? { profile: options.profile } : {}) };
   return {
     config,
@@ -56,13 +60,14 @@ export function createContext(options: GlobalOptions, io: Io): CliContext {
     sfn: new SFNClient(clientConfig),
     dynamo: DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig)),
     json: options.json,
+    colour: options.colour,
     io,
   };
 }
 
 export function serviceNamed(ctx: CliContext, name: string | undefined): ServiceConfig {
   const known = ctx.config.services.map((s) => s.name);
-  if (!name) throw new NotFoundError(`name a service (${known.join(', ')})`);
+  if (!name) throw new UsageError(`name a service (${known.join(', ')})`);
   const service = ctx.config.services.find((s) => s.name === name);
   if (!service) throw new NotFoundError(`service "${name}" is not in the config (known: ${known.join(', ')})`);
   return service;

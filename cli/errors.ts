@@ -1,4 +1,18 @@
-/** The CLI's named errors, each with the exit code it ends the process with. */
+/** The CLI's exit codes, and its named errors, each with the exit code it ends the process with. */
+
+/** Every exit code baton ends with; `baton --help` and docs/cli.md list them. */
+export const EXIT = {
+  ok: { code: 0, meaning: 'done' },
+  deploymentFailed: { code: 1, meaning: 'the followed deployment or release did not succeed' },
+  usage: { code: 2, meaning: 'bad usage: a missing argument, an unknown option, a bad value' },
+  notFound: { code: 3, meaning: 'not found: the config, a service, a deployment or an execution' },
+  conflict: { code: 4, meaning: 'conflict with what is running: locked, nothing awaiting approval, already started' },
+  aws: { code: 5, meaning: 'AWS or network error: credentials, access denied, throttling, endpoint unreachable' },
+  bug: { code: 70, meaning: 'a bug in baton: the stack trace says where' },
+} as const;
+
+/** The exit code of a followed deployment (or release) that did not succeed. */
+export const EXIT_DEPLOYMENT_FAILED = EXIT.deploymentFailed.code;
 
 export abstract class CliError extends Error {
   abstract readonly exitCode: number;
@@ -8,20 +22,22 @@ export abstract class CliError extends Error {
   }
 }
 
-/** Bad arguments or options: exit 2. */
+/** Bad arguments or options. */
 export class UsageError extends CliError {
-  readonly exitCode = 2;
+  readonly exitCode = EXIT.usage.code;
 }
 
-/** The config, the service or an execution cannot be found: exit 3. */
+/** The config, the service or an execution cannot be found. */
 export class NotFoundError extends CliError {
-  readonly exitCode = 3;
+  readonly exitCode = EXIT.notFound.code;
 }
 
-/** The request conflicts with what is running (locked, nothing awaiting approval, already started): exit 4. */
+/** The request conflicts with what is running (locked, nothing awaiting approval, already started). */
 export class ConflictError extends CliError {
-  readonly exitCode = 4;
+  readonly exitCode = EXIT.conflict.code;
 }
 
-/** The exit code of a watched deployment that did not succeed. */
-export const EXIT_DEPLOYMENT_FAILED = 1;
+/** AWS refused or could not be reached; the message names the AWS error code, which is what to search for. */
+export class AwsError extends CliError {
+  readonly exitCode = EXIT.aws.code;
+}

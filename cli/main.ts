@@ -1,10 +1,11 @@
 /**
  * `baton`: start and steer deployments from a terminal. Follows the AWS CLI's
  * conventions (--region, --profile, --json) and kubectl plugins' (a verb, a
- * resource, --watch). Exit codes: 0 ok, 1 the watched deployment (or release)
- * did not succeed, 2 bad usage, 3 not found, 4 conflict with what is running.
+ * resource, --watch). Its exit codes are EXIT in errors.ts.
  */
 import { parseArgs } from 'node:util';
+import { awsError } from './aws-errors.ts';
+import { colourEnabled } from './colour.ts';
 import { type Command, GLOBAL_OPTIONS, OPTIONS, type OptionName, type OptionValues } from './command.ts';
 import { abort } from './commands/abort.ts';
 import { approve } from './commands/approve.ts';
@@ -17,17 +18,20 @@ import { status } from './commands/status.ts';
 import { unlock } from './commands/unlock.ts';
 import { watch } from './commands/watch.ts';
 import { createContext, type Io } from './context.ts';
-import { CliError, UsageError } from './errors.ts';
+import { CliError, EXIT, UsageError } from './errors.ts';
+import { batonVersion } from './version.ts';
 
 /** Every command, in the order `baton --help` lists them. */
 const COMMANDS: readonly Command[] = [deploy, release, status, watch, approve, reject, abort, rollback, unlock, history];
 
 const GLOBAL_HELP = `Global options:
   --config <file>    pipeline config naming the state machine and table (default: baton.config.json)
-  --region <region>  AWS region (default: the config's pipeline.region)
+  --region <region>  AWS region (default: AWS_REGION, else AWS_DEFAULT_REGION, else the config's pipeline.region)
   --profile <name>   AWS profile from your shared config/credentials files
   --json             machine-readable output (one JSON document)
-  -h, --help         help for the command`;
+  -h, --help         help for the command
+  --no-color         no colour (also NO_COLOR=1; there is none unless stdout is a terminal)
+  -v, --version      the version of baton`;
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));
@@ -40,7 +44,12 @@ ${COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}
 
 ${GLOBAL_HELP}
 
-Run "baton <command> --help" for a command's options and examples.
+Exit codes:
+${Object.values(EXIT)
+  .map((exit) => `  ${String(exit.code).padEnd(2)}  ${exit.meaning}`)
+  .join('\n')}
+
+Run "baton <command> --help" (or "baton help <command>") for a command's options and examples.
 `;
 }
 
@@ -51,19 +60,13 @@ function commandHelp(command: Command): string {
 export async function runBaton(argv: string[], io: Io): Promise<number> {
   try {
     return await dispatch(argv, io);
-  } catch (error) {
-    if (error instanceof CliError) {
-      io.err(`baton: ${error.message}\n`);
-      if (error instanceof UsageError) io.err('Run "baton --help" or "baton <command> --help".\n');
-      return error.exitCode;
-    }
-    if (error instanceof Error) {
-      // An AWS error: its name is the AWS error code, which is what to search for.
-      io.err(`baton: ${error.name}: ${error.message}\n`);
-      if (error.name === 'CredentialsProviderError') io.err('Configure credentials (aws configure, or AWS_PROFILE) or pass --profile.\n');
-      return 3;
-    }
-    throw error;
+  } catch (thrown) {
+    // What the commands did not name is AWS refusing a call or out of reach (exit 5), or else a bug: thrown as it is.
+    const error = thrown instanceof CliError ? thrown : awsError(thrown);
+    if (!error) throw thrown;
+    io.err(`baton: ${error.message}\n`);
+    if (error instanceof UsageError) io.err('Run "baton --help" or "baton <command> --help".\n');
+    return error.exitCode;
   }
 }
 
@@ -85,25 +88,50 @@ function checkOptions(command: Command, values: OptionValues): void {
   }
 }
 
+function commandNamed(name: string): Command {
+  const command = COMMANDS.find((entry) => entry.name === name);
+  if (!command) throw new UsageError(`unknown command "${name}" (commands: ${COMMANDS.map((entry) => entry.name).join(', ')})`);
+  return command;
+}
+
+/** `baton help [<command>]`: the same text as `baton [<command>] --help`. */
+function help(topic: string | undefined, extra: string[], io: Io): number {
+  if (extra.length > 0) throw new UsageError(`help: unexpected argument "${extra[0]}"`);
+  io.out(topic ? commandHelp(commandNamed(topic)) : mainHelp());
+  return 0;
+}
+
+/** The argument the usage line puts right after the command's name, unbracketed: "<service>" in "baton history <service> ...". */
+function requiredArgument(command: Command): string | undefined {
+  return /^baton \S+ (<[^>]+>)/.exec(command.usage)?.[1];
+}
+
 async function dispatch(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(argv);
   const [name, target, ...extra] = positionals;
+  if (values.version) {
+    io.out(`${batonVersion()}\n`);
+    return 0;
+  }
+  if (name === 'help') return help(target, extra, io);
   if (!name) {
     io.out(mainHelp());
     return values.help ? 0 : 2;
   }
-  const command = COMMANDS.find((entry) => entry.name === name);
-  if (!command) throw new UsageError(`unknown command "${name}" (commands: ${COMMANDS.map((entry) => entry.name).join(', ')})`);
+  const command = commandNamed(name);
   if (values.help) {
     io.out(commandHelp(command));
     return 0;
   }
   if (extra.length > 0) throw new UsageError(`${command.name}: unexpected argument "${extra[0]}"`);
+  const required = requiredArgument(command);
+  if (required && target === undefined) throw new UsageError(`${command.name}: missing argument ${required}\nUsage: ${command.usage}`);
   checkOptions(command, values);
   const ctx = createContext(
     {
       config: values.config,
       json: values.json,
+      colour: colourEnabled(io, values['no-color']),
       ...(values.region ? { region: values.region } : {}),
       ...(values.profile ? { profile: values.profile } : {}),
     },

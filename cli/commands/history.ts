@@ -1,19 +1,28 @@
-/** `baton history`: a service's deployments, newest first. */
-import { type Command, type OptionValues, positiveNumber } from '../command.ts';
+/** `baton history`: a service's deployments, newest first, in columns under a header. */
+
+import { paintStatus } from '../colour.ts';
+import { type Command, limitOf, type OptionValues } from '../command.ts';
 import { type CliContext, serviceNamed } from '../context.ts';
-import { history as readHistory } from '../deployments.ts';
+import { type RecordItem, history as readHistory } from '../deployments.ts';
 import { formatDuration, print, secondsBetween } from '../output.ts';
+import { type Column, table } from '../table.ts';
+
+function columns(ctx: CliContext): readonly Column<RecordItem>[] {
+  return [
+    { header: 'STARTED', value: (r) => r.startedAt },
+    { header: 'DEPLOYMENT', value: (r) => r.deploymentId },
+    { header: 'IMAGE', value: (r) => r.imageTag ?? r.imageDigest ?? '?' },
+    { header: 'STATUS', value: (r) => r.status, paint: (cell) => paintStatus(ctx.colour, cell) },
+    { header: 'TOOK', value: (r) => (r.endedAt ? formatDuration(secondsBetween(r.startedAt, r.endedAt)) : 'running'), align: 'right' },
+    { header: 'REASON', value: (r) => r.outcomeReason ?? '' },
+  ];
+}
 
 async function run(ctx: CliContext, serviceName: string | undefined, values: OptionValues): Promise<number> {
-  const limit = positiveNumber('limit', values.limit);
+  const limit = limitOf(values);
   const service = serviceNamed(ctx, serviceName);
   const records = await readHistory(ctx, service.name, limit);
-  const human = records.length
-    ? records.map((r) => {
-        const took = r.endedAt ? formatDuration(secondsBetween(r.startedAt, r.endedAt)) : 'running';
-        return `${r.startedAt}  ${r.deploymentId}  ${(r.imageTag ?? r.imageDigest ?? '?').padEnd(12)}  ${r.status.padEnd(15)} ${took.padStart(7)}  ${r.outcomeReason ?? ''}`;
-      })
-    : [`no deployments of ${service.name} recorded`];
+  const human = records.length ? table(columns(ctx), records) : [`no deployments of ${service.name} recorded`];
   print(ctx, human, records);
   return 0;
 }

@@ -158,7 +158,7 @@ Options:
                          (cause, services rolled back, services untouched); exit 1 unless it succeeded
   --dry-run              plan and validate every service, take no lock, change and record nothing;
                          waits for the result and prints the order and each service's plan
-  --interval <seconds>   refresh period with --watch or --dry-run (default 2)
+  --interval <seconds>   refresh period with --watch or --dry-run (default 2, at least 1)
 
 Examples:
   baton release --file release.json --dry-run

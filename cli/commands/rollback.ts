@@ -17,6 +17,15 @@ async function namedRelease(ctx: CliContext, service: string, deploymentId: stri
   return target;
 }
 
+/** Why no earlier revision qualifies, from the live success and the older ones left after the revision it deployed. */
+function nothingToRollBackTo(live: RecordItem | undefined, older: readonly RecordItem[]): string {
+  if (!live) return 'no deployment of it succeeded yet';
+  const restored = live.restores ? `, a rollback to ${live.restores}` : '';
+  if (older.length === 0)
+    return `the live revision is ${live.deploymentId}${restored}, and no deployment older than ${live.restores ?? 'that'} succeeded`;
+  return `the live revision is ${live.deploymentId}${restored}, and every older success is a rollback or runs the same task definition`;
+}
+
 /** The revision that was live before the current one, rollbacks skipped. */
 async function previousRelease(ctx: CliContext, service: string): Promise<RecordItem> {
   const succeeded = (await history(ctx, service, 100)).filter((record) => record.status === 'SUCCEEDED');
@@ -24,10 +33,13 @@ async function previousRelease(ctx: CliContext, service: string): Promise<Record
   // origin is the revision it restored) to the next older revision, skipping other rollbacks.
   const live = succeeded[0];
   const origin = live?.restores ? succeeded.findIndex((record) => record.deploymentId === live.restores) : 0;
-  const target = succeeded
-    .slice(Math.max(origin, 0) + 1)
-    .find((record) => !record.restores && record.newTaskDefinitionArn !== live?.newTaskDefinitionArn);
-  if (!target) throw new NotFoundError(`${service} has no earlier successful revision to roll back to; see "baton history ${service}"`);
+  const older = succeeded.slice(Math.max(origin, 0) + 1);
+  const target = older.find((record) => !record.restores && record.newTaskDefinitionArn !== live?.newTaskDefinitionArn);
+  if (!target)
+    throw new NotFoundError(
+      `${service} has nothing to roll back to: ${nothingToRollBackTo(live, older)}.\n` +
+        `Pick a revision from "baton history ${service}" and run "baton rollback ${service} --to <deployment-id>".`,
+    );
   return target;
 }
 

@@ -24,6 +24,8 @@ export interface RunOptions {
    * moves on between polls. By default sleeping returns at once.
    */
   readonly pause?: boolean;
+  /** Stdout is a terminal (colour, redrawing); by default it is a pipe. */
+  readonly tty?: boolean;
 }
 
 /** Runs baton with `args` and the given config, its output captured. */
@@ -38,7 +40,7 @@ export async function runCli(config: string, args: readonly string[], options: R
     err: (text) => {
       err += text;
     },
-    isTty: false,
+    isTty: options.tty ?? false,
     sleep: async (ms) => {
       sleeps.push(ms);
       if (options.pause) await new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, 5)));

@@ -54,7 +54,7 @@ describe('baton against the simulation', () => {
 
     // approve, then watch it to the end
     expect((await baton('approve', 'web', '--reason', 'smoke tests green')).code).toBe(0);
-    const watched = await baton('watch', 'web', '--interval', '0');
+    const watched = await baton('watch', 'web', '--interval', '1');
     expect(watched.code).toBe(0);
     expect(watched.out).toContain('SUCCEEDED: v1.4.2 live on green (web-green) after a 300 s bake');
     expect(watched.out).toContain('  traffic  blue    0 % ....................');
@@ -75,7 +75,7 @@ describe('baton against the simulation', () => {
 
     // Act
     const rejected = await baton('reject', 'web', '--reason', 'p99 too high');
-    const watched = await baton('watch', 'web', '--interval', '0');
+    const watched = await baton('watch', 'web', '--interval', '1');
 
     // Assert
     expect(rejected.code).toBe(0);
@@ -136,7 +136,7 @@ describe('baton against the simulation', () => {
   it('shows which app-config keys a deployment changed, then rolls back to the release before it exactly', async () => {
     // Arrange
     await simulation();
-    expect((await baton('deploy', 'web', '--tag', 'v1.4.2', '--watch', '--interval', '0')).code).toBe(0);
+    expect((await baton('deploy', 'web', '--tag', 'v1.4.2', '--watch', '--interval', '1')).code).toBe(0);
 
     // Act / Assert: the status names the keys that changed (never their values)
     const status = await baton('status', 'web');
@@ -145,7 +145,7 @@ describe('baton against the simulation', () => {
     );
 
     // Act / Assert: rollback without --to goes to the release that was live before (web:7, v1.4.1)
-    const rolledBack = await baton('rollback', 'web', '--watch', '--interval', '0');
+    const rolledBack = await baton('rollback', 'web', '--watch', '--interval', '1');
     expect(rolledBack.code).toBe(0);
     const after = await baton('status', 'web', '--json');
     const view = JSON.parse(after.out) as { last: { status: string; restores: string; newTaskDefinitionArn: string } };
@@ -166,7 +166,7 @@ describe('baton against the simulation', () => {
 
     // Assert
     expect(result.code).toBe(3);
-    expect(result.err).toContain('web has no earlier successful revision to roll back to');
+    expect(result.err).toContain('web has nothing to roll back to: no deployment of it succeeded yet.\n');
   });
 
   it('prints a dry-run plan with --dry-run --watch --json', async () => {
@@ -174,7 +174,7 @@ describe('baton against the simulation', () => {
     await simulation();
 
     // Act
-    const result = await baton('deploy', 'web', '--tag', 'v1.4.2', '--dry-run', '--watch', '--json', '--interval', '0');
+    const result = await baton('deploy', 'web', '--tag', 'v1.4.2', '--dry-run', '--watch', '--json', '--interval', '1');
 
     // Assert
     expect(result.code).toBe(0);

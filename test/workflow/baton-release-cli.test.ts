@@ -51,7 +51,7 @@ describe('baton release against the simulation', () => {
     const file = releaseFile(RELEASE);
 
     // Act
-    const result = await baton('release', '--file', file, '--watch', '--interval', '0');
+    const result = await baton('release', '--file', file, '--watch', '--interval', '1');
 
     // Assert
     expect(result.err).toBe('');
@@ -88,7 +88,7 @@ describe('baton release against the simulation', () => {
     const sim = await simulation();
 
     // Act
-    const result = await baton('release', '--file', releaseFile(RELEASE), '--dry-run', '--interval', '0');
+    const result = await baton('release', '--file', releaseFile(RELEASE), '--dry-run', '--interval', '1');
 
     // Assert
     expect(result.err).toBe('');
@@ -108,7 +108,7 @@ describe('baton release against the simulation', () => {
     const file = releaseFile({ ...RELEASE, services: { api: { imageTag: 'v1.1.0' } } });
 
     // Act
-    const result = await baton('release', '--file', file, '--watch', '--json', '--interval', '0');
+    const result = await baton('release', '--file', file, '--watch', '--json', '--interval', '1');
 
     // Assert
     expect(result.code).toBe(0);
@@ -129,7 +129,7 @@ describe('baton release against the simulation', () => {
     const file = releaseFile(RELEASE);
 
     // Act
-    const result = await baton('release', '--file', file, '--watch', '--interval', '0');
+    const result = await baton('release', '--file', file, '--watch', '--interval', '1');
 
     // Assert
     expect(result.err).toBe('');
@@ -166,7 +166,7 @@ describe('baton release against the simulation', () => {
   it('shows the order, each service and the verdict of a release with "baton status <execution-arn>"', async () => {
     // Arrange
     await simulation(['alarm-during-bake@web']);
-    await baton('release', '--file', releaseFile(RELEASE), '--watch', '--interval', '0');
+    await baton('release', '--file', releaseFile(RELEASE), '--watch', '--interval', '1');
     const arn = `arn:aws:states:eu-west-1:123456789012:execution:baton-production:${RELEASE_ID}`;
 
     // Act
@@ -192,7 +192,7 @@ describe('baton release against the simulation', () => {
     const file = releaseFile(RELEASE);
 
     // Act
-    const result = await baton('release', '--file', file, '--watch', '--interval', '0');
+    const result = await baton('release', '--file', file, '--watch', '--interval', '1');
 
     // Assert
     expect(result.err).toBe('');

@@ -109,7 +109,7 @@ describe('baton deploy', () => {
     expect(result.out).toContain('https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#');
   });
 
-  it('exits 3 and prints the AWS error code when Step Functions refuses with an error the CLI does not name', async () => {
+  it('exits 5 and prints the AWS error code and what to check when Step Functions refuses with an error the CLI does not name', async () => {
     // Arrange
     const denied = new Error('User: arn:aws:iam::123456789012:user/ci is not authorized to perform: states:StartExecution');
     denied.name = 'AccessDeniedException';
@@ -119,10 +119,11 @@ describe('baton deploy', () => {
     const result = await baton('deploy', 'web', '--tag', 'v1.4.2');
 
     // Assert
-    expect(result.code).toBe(3);
+    expect(result.code).toBe(5);
     expect(result.out).toBe('');
     expect(result.err).toBe(
-      'baton: AccessDeniedException: User: arn:aws:iam::123456789012:user/ci is not authorized to perform: states:StartExecution\n',
+      'baton: AccessDeniedException: User: arn:aws:iam::123456789012:user/ci is not authorized to perform: states:StartExecution\n' +
+        'Check that your credentials (--profile) may make this call in this region (--region).\n',
     );
   });
 

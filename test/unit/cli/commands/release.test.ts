@@ -427,7 +427,7 @@ describe('baton release --help', () => {
       '--name <name>',
       '--watch',
       '--dry-run',
-      '--interval <seconds>   refresh period with --watch or --dry-run (default 2)',
+      '--interval <seconds>   refresh period with --watch or --dry-run (default 2, at least 1)',
       'Examples:',
       'baton release --file release.json --dry-run',
       'baton release --file release.json --watch',

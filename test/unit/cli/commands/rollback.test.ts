@@ -168,7 +168,9 @@ describe('baton rollback', () => {
     expect(JSON.parse(startInputs()[0]?.input ?? '')).toMatchObject({ rollbackTo: a.deploymentId });
   });
 
-  it('without --to, exits 3 without starting anything when nothing older than the restored release succeeded', async () => {
+  const SUGGESTION = 'Pick a revision from "baton history web" and run "baton rollback web --to <deployment-id>".\n';
+
+  it('without --to, exits 3 without starting anything, saying why and suggesting --to, when nothing older than the restored release succeeded', async () => {
     // Arrange: [R (restores A), B, A]
     const a = succeeded('web-v1_4_0-20261119T100000Z', '2026-11-19T10:00:00.000Z', 38);
     const b = succeeded('web-v1_4_1-20261120T100000Z', '2026-11-20T10:00:00.000Z', 39);
@@ -180,7 +182,60 @@ describe('baton rollback', () => {
 
     // Assert
     expect(result.code).toBe(3);
-    expect(result.err).toBe('baton: web has no earlier successful revision to roll back to; see "baton history web"\n');
+    expect(result.out).toBe('');
+    expect(result.err).toBe(
+      `baton: web has nothing to roll back to: the live revision is ${r.deploymentId}, a rollback to ${a.deploymentId}, ` +
+        `and no deployment older than ${a.deploymentId} succeeded.\n${SUGGESTION}`,
+    );
+    expect(sfnMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('without --to, says the live revision is the only success, and suggests --to, when no older deployment succeeded', async () => {
+    // Arrange: [B, (a rolled-back deployment)]
+    const b = succeeded(DEPLOYMENT_ID, '2026-11-23T09:00:00.000Z', 42);
+    const failed = succeeded('web-v1_4_1-20261122T080000Z', '2026-11-22T08:00:00.000Z', 41, { status: 'ROLLED_BACK' });
+    givenHistory([b, failed]);
+
+    // Act
+    const result = await baton('rollback', 'web');
+
+    // Assert
+    expect(result.code).toBe(3);
+    expect(result.err).toBe(
+      `baton: web has nothing to roll back to: the live revision is ${DEPLOYMENT_ID}, and no deployment older than that succeeded.\n${SUGGESTION}`,
+    );
+    expect(sfnMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('without --to, says the older successes are rollbacks or the live task definition, and suggests --to', async () => {
+    // Arrange: [B, R (a rollback), B' (B's task definition again)]
+    const bEarlier = succeeded('web-v1_4_1-20261120T100000Z', '2026-11-20T10:00:00.000Z', 39);
+    const r = succeeded('web-rollback-20261121T100000Z', '2026-11-21T10:00:00.000Z', 38, { restores: 'web-v1_3_0-20261101T100000Z' });
+    const b = succeeded('web-v1_4_1-20261122T100000Z', '2026-11-22T10:00:00.000Z', 39);
+    givenHistory([b, r, bEarlier]);
+
+    // Act
+    const result = await baton('rollback', 'web');
+
+    // Assert
+    expect(result.code).toBe(3);
+    expect(result.err).toBe(
+      `baton: web has nothing to roll back to: the live revision is ${b.deploymentId}, ` +
+        `and every older success is a rollback or runs the same task definition.\n${SUGGESTION}`,
+    );
+    expect(sfnMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('without --to, says no deployment succeeded yet, and suggests --to, on a service without a success', async () => {
+    // Arrange
+    givenHistory([]);
+
+    // Act
+    const result = await baton('rollback', 'web');
+
+    // Assert
+    expect(result.code).toBe(3);
+    expect(result.err).toBe(`baton: web has nothing to roll back to: no deployment of it succeeded yet.\n${SUGGESTION}`);
     expect(sfnMock).not.toHaveReceivedAnyCommand();
   });
 
