@@ -2,7 +2,8 @@
  * What operators see: the SNS topic for terminal outcomes (encrypted with a
  * key of the stack, SSL only), the CloudWatch dashboard over the metrics the
  * handlers emit (lambdas/shared/telemetry/metrics.ts), and alarms on failed,
- * timed-out and aborted executions and on ROLLBACK_FAILED, wired to the topic.
+ * timed-out and aborted executions, on ROLLBACK_FAILED and on messages in the
+ * dead-letter queues, wired to the topic.
  */
 import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import {
@@ -23,6 +24,7 @@ import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { CfnResourcePolicy, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { BatonConfig } from '../../lambdas/shared/config-schema.ts';
@@ -146,10 +148,20 @@ export class EventArchive extends Construct {
   }
 }
 
+/** A dead-letter queue to alarm on: what lands in it is work that was never done. */
+export interface WatchedQueue {
+  /** The alarm's id, also the end of its name. */
+  readonly alarmId: string;
+  readonly queue: IQueue;
+  /** What a message in it means and what to do: the alarm's description. */
+  readonly description: string;
+}
+
 export interface MonitoringProps {
   readonly config: BatonConfig;
   readonly stateMachine: IStateMachine;
   readonly topic: ITopic;
+  readonly deadLetterQueues: readonly WatchedQueue[];
 }
 
 /** The dashboard and the alarms. */
@@ -282,6 +294,14 @@ export class Monitoring extends Construct {
           ...fiveMinutes,
         }),
         `ROLLBACK_FAILED for ${service}: production traffic may not be on a healthy colour. Check the listener weights now (baton status ${service}).`,
+      );
+    }
+    for (const { alarmId, queue, description } of props.deadLetterQueues) {
+      // Maximum: one message visible at any minute of the period is one too many.
+      alarm(
+        alarmId,
+        queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: Stats.MAXIMUM }),
+        description,
       );
     }
     alarm(
