@@ -1,9 +1,10 @@
 /**
  * What operators see: the SNS topic for terminal outcomes (encrypted with a
  * key of the stack, SSL only), the CloudWatch dashboard over the metrics the
- * handlers emit (lambdas/shared/telemetry/metrics.ts), and alarms on failed,
- * timed-out and aborted executions, on ROLLBACK_FAILED and on messages in the
- * dead-letter queues, wired to the topic.
+ * handlers emit (lambdas/shared/telemetry/metrics.ts), and alarms on
+ * executions that failed without recording an outcome, timed out or were
+ * aborted, on ROLLBACK_FAILED and on messages in the dead-letter queues,
+ * wired to the topic.
  */
 import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import {
@@ -32,9 +33,11 @@ import { dashboardName, notificationTopicName } from '../../lambdas/shared/names
 import { DEPLOYMENT_EVENT, EVENT_SOURCE, PHASE_EVENT } from '../../lambdas/shared/telemetry/events.ts';
 import {
   DEPLOYMENT_DURATION,
+  FAILED_WITHOUT_OUTCOME,
   METRICS_NAMESPACE,
   OUTCOME_METRICS,
   PHASE_DURATION,
+  PIPELINE_DIMENSION,
   RELEASE_DIMENSION,
   RELEASE_OUTCOME_METRICS,
 } from '../../lambdas/shared/telemetry/metrics.ts';
@@ -269,10 +272,16 @@ export class Monitoring extends Construct {
       this.alarms.push(created);
     };
     const fiveMinutes = { period: Duration.minutes(5), statistic: Stats.SUM };
+    // Not AWS/States ExecutionsFailed: every rejection and rollback ends in a Fail state, with its own outcome message.
     alarm(
-      'ExecutionsFailed',
-      stateMachine.metricFailed(fiveMinutes),
-      'A Baton execution failed. Rejected and rolled-back deployments end in a Fail state too; the outcome message on this topic says which.',
+      'ExecutionsFailedWithoutOutcome',
+      new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: FAILED_WITHOUT_OUTCOME,
+        dimensionsMap: { service: PIPELINE_DIMENSION },
+        ...fiveMinutes,
+      }),
+      'A Baton execution failed without recording its outcome (an error no Catch handles, such as States.Runtime): a fault of Baton, not of the deployment. The backstop has started a recovery that rolls the deployment back; its outcome follows on this topic. Read the failed execution history for the error.',
     );
     alarm(
       'ExecutionsTimedOut',

@@ -60,7 +60,7 @@ describe('observability of the stack for the example config', () => {
       });
     });
 
-    it.each(['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted'])('alarms on AWS/States %s of the state machine', (metric) => {
+    it.each(['ExecutionsTimedOut', 'ExecutionsAborted'])('alarms on AWS/States %s of the state machine', (metric) => {
       // Assert
       synthesis.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         ...COMMON,
@@ -68,6 +68,27 @@ describe('observability of the stack for the example config', () => {
         Namespace: 'AWS/States',
         MetricName: metric,
         Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: stateMachine } }],
+        AlarmActions: [{ Ref: topic }],
+      });
+    });
+
+    it('alarms on executions that failed without an outcome, not on every failed execution (issue 16, item 9)', () => {
+      // Act
+      const alarms = Object.values(synthesis.template.findResources('AWS::CloudWatch::Alarm')) as Array<{
+        Properties: { Namespace: string; MetricName: string };
+      }>;
+
+      // Assert: a rejection or a rollback ends in a Fail state with its own outcome message, and no alarm.
+      expect(alarms.map((alarm) => `${alarm.Properties.Namespace} ${alarm.Properties.MetricName}`)).not.toContain(
+        'AWS/States ExecutionsFailed',
+      );
+      synthesis.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        ...COMMON,
+        AlarmName: 'BatonProduction-ExecutionsFailedWithoutOutcome',
+        AlarmDescription: Match.stringLikeRegexp('^A Baton execution failed without recording its outcome'),
+        Namespace: 'Baton',
+        MetricName: 'ExecutionFailedWithoutOutcome',
+        Dimensions: [{ Name: 'service', Value: 'pipeline' }],
         AlarmActions: [{ Ref: topic }],
       });
     });
@@ -162,7 +183,7 @@ describe('observability of the stack for the example config', () => {
           'BackstopDeadLetters',
           'EcrPushDeadLetters',
           'ExecutionsAborted',
-          'ExecutionsFailed',
+          'ExecutionsFailedWithoutOutcome',
           'ExecutionsTimedOut',
           'ReleaseRollbackFailed',
           'RollbackFailed0',
