@@ -49,7 +49,25 @@ export class BatonStack extends Stack {
       sweepMinutes: config.pipeline.backstopSweepMinutes,
     });
     this.ecrTrigger = new EcrPushTrigger(this, 'EcrPush', { config, stateMachine: this.pipeline.stateMachine });
-    this.monitoring = new Monitoring(this, 'Monitoring', { config, stateMachine: this.pipeline.stateMachine, topic: this.outcomes.topic });
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      config,
+      stateMachine: this.pipeline.stateMachine,
+      topic: this.outcomes.topic,
+      deadLetterQueues: [
+        {
+          alarmId: 'EcrPushDeadLetters',
+          queue: this.ecrTrigger.deadLetterQueue,
+          description:
+            'An ECR push did not start its deployment: EventBridge gave up after its retries (StartExecution refused or throttled), so the pushed image is not deployed. The message in the queue names the repository, tag and digest; start it with baton deploy <service> --digest <digest>, then delete the message.',
+        },
+        {
+          alarmId: 'BackstopDeadLetters',
+          queue: this.backstop.deadLetterQueue,
+          description:
+            'An execution-ended event or a sweep did not reach the backstop function after its retries: a stopped, timed-out or failed deployment may be left without its record closed, its lock held or its queued image not started. Check the backstop function errors; the next sweep tries again.',
+        },
+      ],
+    });
     this.events = new EventArchive(this, 'Events', { config });
 
     new CfnOutput(this, 'StateMachineArn', { value: this.pipeline.stateMachine.stateMachineArn });

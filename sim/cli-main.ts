@@ -200,7 +200,8 @@ async function main(argv: string[], io: CliIo): Promise<number> {
     }
   }
   const accountParsed = AccountSchema.safeParse(readJson(values.account, '--account'));
-  if (!accountParsed.success) throw new UsageError(`--account ${values.account}:\n  - ${issueLines(accountParsed.error).join('\n  - ')}`);
+  if (!accountParsed.success)
+    throw new UsageError(`--account ${values.account}:\n  - ${issueLines(accountParsed.error, AccountSchema).join('\n  - ')}`);
   const account = accountParsed.data;
 
   const quiet = values.json;

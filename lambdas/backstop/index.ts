@@ -27,6 +27,7 @@ import { finishReleaseRecord, getReleaseRecord, unplannedReleaseRecord } from '.
 import { announceRelease } from '../shared/release-outcome.ts';
 import { pipelineConfig } from '../shared/runtime-config.ts';
 import { finishDeployment } from '../shared/telemetry/finish.ts';
+import { failedWithoutOutcome } from '../shared/telemetry/metrics.ts';
 import { ScheduledEventSchema, type SweepResult, sweep } from './sweep.ts';
 
 /** Recovery executions tried for one deployment before it is declared ROLLBACK_FAILED. */
@@ -311,6 +312,8 @@ async function startRecovery(
     if (!(caught instanceof ExecutionAlreadyExists)) throw caught;
   }
   const recovering = 'recover' in input ? input.recover : input.recoverRelease;
+  // Stopped and timed-out executions have alarms of their own; a failure that left no outcome is a fault of Baton's.
+  if (detail.status === 'FAILED') failedWithoutOutcome(recovering);
   logger.warn('recovery execution started', { recovering, execution: name, status: detail.status });
   return { action: 'recovery-started', execution: name };
 }

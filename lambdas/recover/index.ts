@@ -38,7 +38,7 @@ export const handler = definePhase(
   ExecutionEnvelopeSchema,
   async (envelope): Promise<RecoverOutput> => {
     const parsed = RecoverRequestSchema.safeParse(envelope.request);
-    if (!parsed.success) throw new InvalidInputError(`invalid recovery input: ${formatIssues(parsed.error)}`);
+    if (!parsed.success) throw new InvalidInputError(`invalid recovery input: ${formatIssues(parsed.error, RecoverRequestSchema)}`);
     const { recover, error, cause } = parsed.data;
     const record = await getRecord(recover);
     if (!record) throw new RecoveryRefusedError(`invalid recovery input: recover: no deployment record "${recover}"; nothing changed`);

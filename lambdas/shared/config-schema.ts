@@ -120,6 +120,9 @@ const SmokeTestSchema = z.strictObject({
 });
 export type SmokeTest = z.infer<typeof SmokeTestSchema>;
 
+/** EventBridge wildcards (ecr-push-trigger.ts): "*" is any run of characters, dots included, so this is a tag with at least two dots. */
+const DEFAULT_TAG_PATTERNS = ['*.*.*'] as const;
+
 export const ServiceConfigSchema = z.strictObject({
   /** At most 40 characters: execution names (80 at most) are built from it. */
   name: Name.max(40),
@@ -142,8 +145,16 @@ export const ServiceConfigSchema = z.strictObject({
     repositoryName: z.string().regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/, {
       message: 'not a valid ECR repository name',
     }),
-    /** Tag filters for the ECR push trigger: exact tags or wildcards such as "v*". */
-    tagPatterns: z.array(z.string().min(1).max(128)).min(1).default(['*']),
+    /**
+     * Tag filters for the ECR push trigger: exact tags or wildcards such as "v*".
+     * The default takes release tags only (three dot-separated parts, `v1.4.2`,
+     * `1.4.2`): `latest`, `main` or `pr-123` pushed by CI must not reach
+     * production unasked. Every tag is `["*"]`, written out.
+     */
+    tagPatterns: z
+      .array(z.string().min(1).max(128))
+      .min(1)
+      .default([...DEFAULT_TAG_PATTERNS]),
   }),
   appConfig: AppConfigSchema.optional(),
   cache: z.strictObject({ replicationGroupId: Name }).optional(),

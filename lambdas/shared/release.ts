@@ -75,7 +75,7 @@ export function parseReleaseRequest(raw: unknown): ReleaseRequest {
   const shape = jsonShapeProblems(raw);
   if (shape.length > 0) throw new InvalidInputError(`invalid release input: ${shape.join('; ')}`);
   const parsed = ReleaseRequestSchema.safeParse(raw);
-  if (!parsed.success) throw new InvalidInputError(`invalid release input: ${formatIssues(parsed.error)}`);
+  if (!parsed.success) throw new InvalidInputError(`invalid release input: ${formatIssues(parsed.error, ReleaseRequestSchema)}`);
   return parsed.data;
 }
 

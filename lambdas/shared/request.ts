@@ -7,10 +7,12 @@
  */
 import { z } from 'zod';
 import type { BatonConfig, ServiceConfig } from './config-schema.ts';
-import { type DeploymentRequest, DeploymentRequestSchema, IMAGE_TAG } from './contract.ts';
+import { type DeploymentRequest, DeploymentRequestFields, DeploymentRequestSchema, IMAGE_TAG } from './contract.ts';
 import { InvalidInputError } from './errors.ts';
 import { jsonShapeProblems } from './json-shape.ts';
-import { formatIssues } from './zod-format.ts';
+import { formatIssues, issueLines } from './zod-format.ts';
+
+const EXAMPLE_REQUEST = '{"service": "web", "imageTag": "v1.4.2"}';
 
 /** An ECR push event as EventBridge delivers it (fields Baton reads). */
 const EcrImageActionEventSchema = z.object({
@@ -50,19 +52,34 @@ export function servicesForPush(config: BatonConfig, repository: string, tag: st
 
 export function parseRequest(raw: unknown, config: BatonConfig): DeploymentRequest {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new InvalidInputError('execution input must be a JSON object such as {"service": "web", "imageTag": "v1.4.2"}');
+    throw new InvalidInputError(`execution input must be a JSON object such as ${EXAMPLE_REQUEST}`);
   }
   const shape = jsonShapeProblems(raw);
   if (shape.length > 0) throw new InvalidInputError(`invalid execution input: ${shape.join('; ')}`);
   if ((raw as { source?: unknown }).source === 'aws.ecr') return fromEcrEvent(raw, config);
   const parsed = DeploymentRequestSchema.safeParse(raw);
-  if (!parsed.success) throw new InvalidInputError(`invalid execution input: ${formatIssues(parsed.error)}`);
+  if (!parsed.success) throw new InvalidInputError(`invalid execution input: ${requestProblems(raw, parsed.error).join('; ')}`);
   return parsed.data;
+}
+
+/**
+ * An input with no field of a request at all (the console's placeholder
+ * `{"Comment": "Insert your JSON here"}`, `{}`) is not a request gone wrong
+ * but none: it gets an example rather than "service: required".
+ */
+function requestProblems(raw: object, error: z.ZodError): string[] {
+  const lines = issueLines(error, DeploymentRequestSchema);
+  if (Object.keys(raw).some((key) => Object.hasOwn(DeploymentRequestFields.shape, key))) return lines;
+  const unknown = new z.ZodError(error.issues.filter((issue) => issue.code === 'unrecognized_keys'));
+  return [
+    `expected a deployment request such as ${EXAMPLE_REQUEST} (or "imageDigest" or "rollbackTo" in place of "imageTag")`,
+    ...issueLines(unknown, DeploymentRequestSchema),
+  ];
 }
 
 function fromEcrEvent(raw: object, config: BatonConfig): DeploymentRequest {
   const parsed = EcrImageActionEventSchema.safeParse(raw);
-  if (!parsed.success) throw new InvalidInputError(`invalid ECR event: ${formatIssues(parsed.error)}`);
+  if (!parsed.success) throw new InvalidInputError(`invalid ECR event: ${formatIssues(parsed.error, EcrImageActionEventSchema)}`);
   const { detail, id } = parsed.data;
   const repository = detail['repository-name'];
   const tag = detail['image-tag'];

@@ -17,7 +17,7 @@ export function pipelineConfig(): BatonConfig {
   if (!raw) throw new ContractViolationError('BATON_CONFIG is not set: the function was not built by the Baton stack');
   if (cached?.raw === raw) return cached.config;
   const parsed = BatonConfigSchema.safeParse(JSON.parse(raw));
-  if (!parsed.success) throw new ContractViolationError(`BATON_CONFIG is invalid: ${formatIssues(parsed.error)}`);
+  if (!parsed.success) throw new ContractViolationError(`BATON_CONFIG is invalid: ${formatIssues(parsed.error, BatonConfigSchema)}`);
   cached = { raw, config: parsed.data };
   return parsed.data;
 }

@@ -1,11 +1,16 @@
 /**
  * Renders zod issues as "field.path: what is wrong" lines, the form every
  * boundary (config file, execution input, CLI) uses to name the bad field.
+ * Given the schema, an unknown field also names the known field it most
+ * likely meant (`dryrun: unknown field; did you mean "dryRun"?`).
  */
-import type { z } from 'zod';
+import { z } from 'zod';
+import { closestName } from './did-you-mean.ts';
 
 /** Longest field name shown whole (ARNs used as keys fit): a longer one (an unknown key pasted by mistake) is cut, saying how long it was. */
 const MAX_SHOWN_KEY = 256;
+
+type Schema = z.core.$ZodType;
 
 export function issuePath(path: ReadonlyArray<PropertyKey>): string {
   let out = '';
@@ -18,16 +23,64 @@ export function issuePath(path: ReadonlyArray<PropertyKey>): string {
   return out === '' ? '(root)' : out;
 }
 
-export function issueLines(error: z.ZodError, prefix = ''): string[] {
+/** The schemas a value of `schema` may be checked by once wrappers (optional, default, pipe) are looked through; every option of a union. */
+function unwrap(schema: Schema): Schema[] {
+  if (
+    schema instanceof z.core.$ZodOptional ||
+    schema instanceof z.core.$ZodNullable ||
+    schema instanceof z.core.$ZodDefault ||
+    schema instanceof z.core.$ZodPrefault ||
+    schema instanceof z.core.$ZodNonOptional ||
+    schema instanceof z.core.$ZodReadonly ||
+    schema instanceof z.core.$ZodCatch
+  ) {
+    return unwrap(schema._zod.def.innerType);
+  }
+  if (schema instanceof z.core.$ZodPipe) return unwrap(schema._zod.def.in);
+  if (schema instanceof z.core.$ZodLazy) return unwrap(schema._zod.innerType);
+  if (schema instanceof z.core.$ZodUnion) return schema._zod.def.options.flatMap(unwrap);
+  if (schema instanceof z.core.$ZodIntersection) return [schema._zod.def.left, schema._zod.def.right].flatMap(unwrap);
+  return [schema];
+}
+
+/** The schemas of the value at `segment` inside a value of `schema`. */
+function child(schema: Schema, segment: PropertyKey): Schema[] {
+  if (schema instanceof z.core.$ZodObject) {
+    const field = typeof segment === 'string' ? schema._zod.def.shape[segment] : undefined;
+    return field ? unwrap(field) : [];
+  }
+  if (schema instanceof z.core.$ZodArray) return typeof segment === 'number' ? unwrap(schema._zod.def.element) : [];
+  if (schema instanceof z.core.$ZodRecord) return unwrap(schema._zod.def.valueType);
+  if (schema instanceof z.core.$ZodTuple) {
+    const item = typeof segment === 'number' ? schema._zod.def.items[segment] : undefined;
+    return item ? unwrap(item) : [];
+  }
+  return [];
+}
+
+/** The field names the object at `path` of a value of `schema` may have, in the schema's order. */
+function knownFields(schema: Schema, path: ReadonlyArray<PropertyKey>): string[] {
+  let schemas = unwrap(schema);
+  for (const segment of path) schemas = schemas.flatMap((candidate) => child(candidate, segment));
+  const names = schemas.flatMap((candidate) => (candidate instanceof z.core.$ZodObject ? Object.keys(candidate._zod.def.shape) : []));
+  return [...new Set(names)];
+}
+
+function unknownField(key: string, path: ReadonlyArray<PropertyKey>, schema: Schema | undefined): string {
+  const meant = schema ? closestName(key, knownFields(schema, path)) : undefined;
+  return `${issuePath([...path, key])}: unknown field${meant === undefined ? '' : `; did you mean "${meant}"?`}`;
+}
+
+/** One line per problem; pass the schema that failed for "did you mean" on unknown fields. */
+export function issueLines(error: z.ZodError, schema?: Schema): string[] {
   return error.issues.flatMap((issue) => {
-    const base = [...(prefix ? [prefix] : []), ...issue.path];
     // An unknown key is named as a field of its own, so the line points at it.
-    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => `${issuePath([...base, key])}: unknown field`);
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => unknownField(key, issue.path, schema));
     const missing = issue.code === 'invalid_type' && issue.message.endsWith('received undefined');
-    return [`${issuePath(base)}: ${missing ? `required (${issue.expected})` : issue.message}`];
+    return [`${issuePath(issue.path)}: ${missing ? `required (${issue.expected})` : issue.message}`];
   });
 }
 
-export function formatIssues(error: z.ZodError, prefix = ''): string {
-  return issueLines(error, prefix).join('; ');
+export function formatIssues(error: z.ZodError, schema?: Schema): string {
+  return issueLines(error, schema).join('; ');
 }

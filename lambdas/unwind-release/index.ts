@@ -167,7 +167,8 @@ async function refusing<T>(input: z.infer<typeof UnwindInputSchema>, read: () =>
 function identify(input: z.infer<typeof UnwindInputSchema>): { releaseId: string; error: CaughtError; recovering?: string } {
   if ('releaseId' in input) return { releaseId: input.releaseId, error: input.error };
   const request = RecoverReleaseRequestSchema.safeParse(input.request);
-  if (!request.success) throw new InvalidInputError(`invalid release recovery input: ${formatIssues(request.error)}`);
+  if (!request.success)
+    throw new InvalidInputError(`invalid release recovery input: ${formatIssues(request.error, RecoverReleaseRequestSchema)}`);
   const { recoverRelease, error, cause } = request.data;
   return { releaseId: recoverRelease, error: { Error: error, Cause: cause }, recovering: input.deploymentId };
 }

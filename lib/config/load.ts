@@ -25,7 +25,7 @@ export function parseConfig(raw: unknown, file: string): BatonConfig {
   const shape = jsonShapeProblems(raw);
   if (shape.length > 0) throw new ConfigError(file, shape);
   const parsed = BatonConfigSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(file, issueLines(parsed.error));
+  if (!parsed.success) throw new ConfigError(file, issueLines(parsed.error, BatonConfigSchema));
   return parsed.data;
 }
 

@@ -1,8 +1,10 @@
 /**
  * What operators see: the SNS topic for terminal outcomes (encrypted with a
  * key of the stack, SSL only), the CloudWatch dashboard over the metrics the
- * handlers emit (lambdas/shared/telemetry/metrics.ts), and alarms on failed,
- * timed-out and aborted executions and on ROLLBACK_FAILED, wired to the topic.
+ * handlers emit (lambdas/shared/telemetry/metrics.ts), and alarms on
+ * executions that failed without recording an outcome, timed out or were
+ * aborted, on ROLLBACK_FAILED and on messages in the dead-letter queues,
+ * wired to the topic.
  */
 import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import {
@@ -23,6 +25,7 @@ import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { CfnResourcePolicy, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { BatonConfig } from '../../lambdas/shared/config-schema.ts';
@@ -30,9 +33,11 @@ import { dashboardName, notificationTopicName } from '../../lambdas/shared/names
 import { DEPLOYMENT_EVENT, EVENT_SOURCE, PHASE_EVENT } from '../../lambdas/shared/telemetry/events.ts';
 import {
   DEPLOYMENT_DURATION,
+  FAILED_WITHOUT_OUTCOME,
   METRICS_NAMESPACE,
   OUTCOME_METRICS,
   PHASE_DURATION,
+  PIPELINE_DIMENSION,
   RELEASE_DIMENSION,
   RELEASE_OUTCOME_METRICS,
 } from '../../lambdas/shared/telemetry/metrics.ts';
@@ -146,10 +151,20 @@ export class EventArchive extends Construct {
   }
 }
 
+/** A dead-letter queue to alarm on: what lands in it is work that was never done. */
+export interface WatchedQueue {
+  /** The alarm's id, also the end of its name. */
+  readonly alarmId: string;
+  readonly queue: IQueue;
+  /** What a message in it means and what to do: the alarm's description. */
+  readonly description: string;
+}
+
 export interface MonitoringProps {
   readonly config: BatonConfig;
   readonly stateMachine: IStateMachine;
   readonly topic: ITopic;
+  readonly deadLetterQueues: readonly WatchedQueue[];
 }
 
 /** The dashboard and the alarms. */
@@ -257,10 +272,16 @@ export class Monitoring extends Construct {
       this.alarms.push(created);
     };
     const fiveMinutes = { period: Duration.minutes(5), statistic: Stats.SUM };
+    // Not AWS/States ExecutionsFailed: every rejection and rollback ends in a Fail state, with its own outcome message.
     alarm(
-      'ExecutionsFailed',
-      stateMachine.metricFailed(fiveMinutes),
-      'A Baton execution failed. Rejected and rolled-back deployments end in a Fail state too; the outcome message on this topic says which.',
+      'ExecutionsFailedWithoutOutcome',
+      new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: FAILED_WITHOUT_OUTCOME,
+        dimensionsMap: { service: PIPELINE_DIMENSION },
+        ...fiveMinutes,
+      }),
+      'A Baton execution failed without recording its outcome (an error no Catch handles, such as States.Runtime): a fault of Baton, not of the deployment. The backstop has started a recovery that rolls the deployment back; its outcome follows on this topic. Read the failed execution history for the error.',
     );
     alarm(
       'ExecutionsTimedOut',
@@ -282,6 +303,14 @@ export class Monitoring extends Construct {
           ...fiveMinutes,
         }),
         `ROLLBACK_FAILED for ${service}: production traffic may not be on a healthy colour. Check the listener weights now (baton status ${service}).`,
+      );
+    }
+    for (const { alarmId, queue, description } of props.deadLetterQueues) {
+      // Maximum: one message visible at any minute of the period is one too many.
+      alarm(
+        alarmId,
+        queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: Stats.MAXIMUM }),
+        description,
       );
     }
     alarm(

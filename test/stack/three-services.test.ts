@@ -28,13 +28,13 @@ describe('the stack for examples/three-services', () => {
         .filter((alarm) => alarm.Properties.Namespace === 'Baton')
         .map((alarm) => [alarm.Properties.MetricName, alarm.Properties.Dimensions]),
     ).toEqual([
+      ['ExecutionFailedWithoutOutcome', [{ Name: 'service', Value: 'pipeline' }]],
       ['DeploymentRollbackFailed', [{ Name: 'service', Value: 'api' }]],
       ['DeploymentRollbackFailed', [{ Name: 'service', Value: 'worker' }]],
       ['DeploymentRollbackFailed', [{ Name: 'service', Value: 'web' }]],
       ['ReleaseRollbackFailed', [{ Name: 'service', Value: 'release' }]],
     ]);
     expect(alarms.filter((alarm) => alarm.Properties.Namespace === 'AWS/States').map((a) => a.Properties.MetricName)).toEqual([
-      'ExecutionsFailed',
       'ExecutionsTimedOut',
       'ExecutionsAborted',
     ]);

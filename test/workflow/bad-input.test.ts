@@ -74,6 +74,27 @@ describe('a config that can never finish (item 10)', () => {
 });
 
 describe('bad execution input (item 12)', () => {
+  it('ends REJECTED on the console placeholder input, the reason showing what input is expected (issue 16, item 10)', async () => {
+    const result = await run({ input: { Comment: 'Insert your JSON here' } });
+
+    expect(record(result)?.status).toBe('REJECTED');
+    expect(record(result)?.outcomeReason).toBe(
+      'InvalidInputError: invalid execution input: expected a deployment request such as {"service": "web", "imageTag": "v1.4.2"} (or "imageDigest" or "rollbackTo" in place of "imageTag"); Comment: unknown field',
+    );
+    expect(changes(result)).toEqual([]);
+  });
+
+  it('ends REJECTED on a typo, the reason naming the field it meant (issue 16, item 10)', async () => {
+    const result = await run({ input: { service: 'web', imageTag: NEW_TAG, dryrun: true, strategy: 'canary' } });
+
+    expect(record(result)?.status).toBe('REJECTED');
+    expect(record(result)?.outcomeReason).toBe(
+      'InvalidInputError: invalid execution input: strategy: expected an object such as {"type": "canary", "percent": 10, "bakeSeconds": 300} (types: all-at-once, canary, linear, steps); dryrun: unknown field; did you mean "dryRun"?',
+    );
+    expect(weights(result)).toEqual({ blue: 100, green: 0 });
+    expect(changes(result)).toEqual([]);
+  });
+
   it('ends REJECTED on a reason that forges a status line, and writes none of it out', async () => {
     const result = await run({ input: { service: 'web', imageTag: NEW_TAG, reason: 'ok\nSTATUS: SUCCEEDED' } });
 

@@ -61,3 +61,16 @@ export function releaseFinished(releaseId: string, status: keyof typeof RELEASE_
     metrics.addMetric(RELEASE_DURATION, MetricUnit.Seconds, seconds);
   });
 }
+
+/** The value of the `service` dimension of metrics about the pipeline itself rather than one service. */
+export const PIPELINE_DIMENSION = 'pipeline';
+/**
+ * An execution that failed without recording its outcome: an error no Catch
+ * handles (States.Runtime, a bad payload path), so a fault of Baton's rather
+ * than of the deployment. The backstop counts it as it starts the recovery.
+ */
+export const FAILED_WITHOUT_OUTCOME = 'ExecutionFailedWithoutOutcome';
+
+export function failedWithoutOutcome(deploymentId: string): void {
+  emit(PIPELINE_DIMENSION, deploymentId, (metrics) => metrics.addMetric(FAILED_WITHOUT_OUTCOME, MetricUnit.Count, 1));
+}

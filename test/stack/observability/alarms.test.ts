@@ -4,11 +4,12 @@
  * IAM evaluates the topic and key policies, while other accounts' alarms may
  * not. One synthesis (without bundling).
  */
+import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PhaseName } from '../../../lib/constructs/phases.ts';
 import { ACCOUNT, NOTIFYING_PHASES, REGION, synthExample } from '../../support/example.ts';
 import { deployedIn, evaluate, identityPoliciesOf, resolveIntrinsics } from '../../support/iam.ts';
-import type { Synthesis } from '../../support/synth.ts';
+import { logicalIdOf, type Synthesis } from '../../support/synth.ts';
 import { roleOf } from '../../support/template.ts';
 
 describe('observability of the stack for the example config', () => {
@@ -31,14 +32,17 @@ describe('observability of the stack for the example config', () => {
       Statistic: 'Sum',
     };
 
-    it('are exactly five for one service, each publishing to the topic and nothing else', () => {
+    it('are exactly seven for one service, each publishing to the topic and nothing else', () => {
+      // Arrange: the dead-letter alarms take the Maximum, the others the Sum.
+      const { Statistic: _, ...common } = COMMON;
+
       // Act
       const alarms = Object.values(synthesis.template.findResources('AWS::CloudWatch::Alarm')) as Array<{ Properties: unknown }>;
 
       // Assert
-      expect(alarms).toHaveLength(5);
+      expect(alarms).toHaveLength(7);
       for (const alarm of alarms) {
-        expect(alarm.Properties).toMatchObject({ ...COMMON, AlarmActions: [{ Ref: topic }] });
+        expect(alarm.Properties).toMatchObject({ ...common, AlarmActions: [{ Ref: topic }] });
         expect(alarm.Properties).not.toHaveProperty('OKActions');
         expect(alarm.Properties).not.toHaveProperty('InsufficientDataActions');
       }
@@ -56,7 +60,7 @@ describe('observability of the stack for the example config', () => {
       });
     });
 
-    it.each(['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted'])('alarms on AWS/States %s of the state machine', (metric) => {
+    it.each(['ExecutionsTimedOut', 'ExecutionsAborted'])('alarms on AWS/States %s of the state machine', (metric) => {
       // Assert
       synthesis.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         ...COMMON,
@@ -64,6 +68,47 @@ describe('observability of the stack for the example config', () => {
         Namespace: 'AWS/States',
         MetricName: metric,
         Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: stateMachine } }],
+        AlarmActions: [{ Ref: topic }],
+      });
+    });
+
+    it('alarms on executions that failed without an outcome, not on every failed execution (issue 16, item 9)', () => {
+      // Act
+      const alarms = Object.values(synthesis.template.findResources('AWS::CloudWatch::Alarm')) as Array<{
+        Properties: { Namespace: string; MetricName: string };
+      }>;
+
+      // Assert: a rejection or a rollback ends in a Fail state with its own outcome message, and no alarm.
+      expect(alarms.map((alarm) => `${alarm.Properties.Namespace} ${alarm.Properties.MetricName}`)).not.toContain(
+        'AWS/States ExecutionsFailed',
+      );
+      synthesis.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        ...COMMON,
+        AlarmName: 'BatonProduction-ExecutionsFailedWithoutOutcome',
+        AlarmDescription: Match.stringLikeRegexp('^A Baton execution failed without recording its outcome'),
+        Namespace: 'Baton',
+        MetricName: 'ExecutionFailedWithoutOutcome',
+        Dimensions: [{ Name: 'service', Value: 'pipeline' }],
+        AlarmActions: [{ Ref: topic }],
+      });
+    });
+
+    it.each([
+      ['EcrPushDeadLetters', 'ecrTrigger', 'An ECR push did not start its deployment'],
+      ['BackstopDeadLetters', 'backstop', 'An execution-ended event or a sweep did not reach the backstop function'],
+    ] as const)('alarms on %s: any message visible in the dead-letter queue of the %s (issue 16, item 8)', (name, owner, says) => {
+      // Arrange
+      const queue = logicalIdOf(synthesis.stack, synthesis.stack[owner].deadLetterQueue);
+
+      // Assert
+      synthesis.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        ...COMMON,
+        Statistic: 'Maximum',
+        AlarmName: `BatonProduction-${name}`,
+        AlarmDescription: Match.stringLikeRegexp(`^${says}`),
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }],
         AlarmActions: [{ Ref: topic }],
       });
     });
@@ -131,12 +176,18 @@ describe('observability of the stack for the example config', () => {
       }));
     });
 
-    it('has five alarms, each notifying the topic', () => {
+    it('has seven alarms, each notifying the topic', () => {
       // Assert
       expect(alarms.map((alarm) => alarm.name).sort()).toEqual(
-        ['ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut', 'ReleaseRollbackFailed', 'RollbackFailed0'].map(
-          (id) => `BatonProduction-${id}`,
-        ),
+        [
+          'BackstopDeadLetters',
+          'EcrPushDeadLetters',
+          'ExecutionsAborted',
+          'ExecutionsFailedWithoutOutcome',
+          'ExecutionsTimedOut',
+          'ReleaseRollbackFailed',
+          'RollbackFailed0',
+        ].map((id) => `BatonProduction-${id}`),
       );
       for (const alarm of alarms) expect(alarm.actions).toEqual([{ Ref: topic }]);
     });

@@ -3,11 +3,17 @@
  * repository and tag patterns, starting the state machine through a role
  * only EventBridge rules of this account may assume, with the input a
  * deployment request needs. One synthesis (without bundling) for the example
- * config, one for two services fed by one repository.
+ * config, one for two services fed by one repository, and the trigger alone
+ * in a stack of its own for the default tag patterns.
  */
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BatonConfigSchema } from '../../../lambdas/shared/config-schema.ts';
 import { DeploymentRequestSchema } from '../../../lambdas/shared/contract.ts';
+import { tagMatches } from '../../../lambdas/shared/request.ts';
+import { EcrPushTrigger } from '../../../lib/constructs/ecr-push-trigger.ts';
 import { copyWithOwnResources, rawExampleConfig } from '../../support/config.ts';
 import { ACCOUNT, REGION, synthExample } from '../../support/example.ts';
 import { deployedIn, evaluate, resolveIntrinsics } from '../../support/iam.ts';
@@ -231,5 +237,44 @@ describe('ECR push rules for two services fed by one repository', () => {
       'repository-name': ['web'],
       'image-tag': [{ wildcard: 'canary-*' }, 'v1.4.2'],
     });
+  });
+});
+
+describe('the ECR push rule of a service whose config sets no tagPatterns (issue 16, item 8)', () => {
+  /** The trigger alone in a stack of its own: the rule is all this looks at, and a whole synthesis takes a minute. */
+  function ruleOf(ecr: Record<string, unknown>): { description: string; tags: unknown } {
+    const raw = rawExampleConfig() as { services: Array<Record<string, unknown>> };
+    const [web] = raw.services;
+    if (!web) throw new Error('the example config has no service');
+    web.ecr = ecr;
+    const stack = new Stack(new App(), 'Trigger', { env: { account: ACCOUNT, region: REGION } });
+    const stateMachine = StateMachine.fromStateMachineArn(stack, 'Pipeline', `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:baton`);
+    new EcrPushTrigger(stack, 'Ecr', { config: BatonConfigSchema.parse(raw), stateMachine });
+    const rules = Object.values(resourcesOf<RuleResource>({ template: Template.fromStack(stack) }, 'AWS::Events::Rule'));
+    const [rule, ...others] = rules;
+    if (!rule || others.length > 0) throw new Error(`expected one rule, found ${rules.length}`);
+    const { Description } = rule.Properties as { Description?: string };
+    return { description: Description ?? '', tags: rule.Properties.EventPattern?.detail['image-tag'] };
+  }
+
+  it('matches release tags only (*.*.*): v1.4.2 and 1.4.2 deploy, latest and pr-123 do not', () => {
+    // Act
+    const rule = ruleOf({ repositoryName: 'web' });
+
+    // Assert
+    expect(rule.tags).toEqual([{ wildcard: '*.*.*' }]);
+    expect(rule.description).toBe('Baton: deploy web when web receives a push tagged *.*.*');
+    expect(['v1.4.2', '1.4.2', 'latest', 'pr-123', 'main', 'sha-2b41c8a'].filter((tag) => tagMatches('*.*.*', tag))).toEqual([
+      'v1.4.2',
+      '1.4.2',
+    ]);
+  });
+
+  it('matches every tag only when the config says ["*"]', () => {
+    // Act
+    const rule = ruleOf({ repositoryName: 'web', tagPatterns: ['*'] });
+
+    // Assert
+    expect(rule.tags).toEqual([{ wildcard: '*' }]);
   });
 });

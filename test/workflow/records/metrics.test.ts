@@ -66,4 +66,21 @@ describe('EMF metrics', () => {
     ]);
     expect(metrics.length).toBe(11);
   });
+
+  it.each([
+    ['a rollback', { faults: ['alarm-during-bake'] }, 'DeploymentRolledBack'],
+    ['a console typo', { input: { service: 'web', tag: 'v1.4.2' } }, 'DeploymentRejected'],
+  ])(
+    'counts no execution failed without its outcome after %s, which ends FAILED with its outcome recorded (issue 16, item 9)',
+    async (_, options, outcome) => {
+      // Act
+      const result = await run(options);
+
+      // Assert
+      const metrics = metricLines(result);
+      expect(result.main.status).toBe('FAILED');
+      expect(metrics.filter((line) => outcome in line)).toHaveLength(1);
+      expect(metrics.filter((line) => 'ExecutionFailedWithoutOutcome' in line)).toEqual([]);
+    },
+  );
 });

@@ -77,6 +77,32 @@ describe('backstop', () => {
       },
     );
 
+    it('counts a failed execution left without its outcome (ExecutionFailedWithoutOutcome, dimension service "pipeline"), not a stopped one', async () => {
+      // Arrange
+      givenRecord('IN_PROGRESS');
+      givenStartSucceeds();
+
+      // Act
+      await handler(statusChange(DEPLOYMENT_ID, 'ABORTED'));
+      const afterAbort = metricNames(metrics());
+      await handler(statusChange(DEPLOYMENT_ID, 'FAILED', { error: 'States.Runtime', cause: 'bad path' }));
+
+      // Assert
+      expect(afterAbort).toEqual([]);
+      expect(metrics()).toEqual([
+        expect.objectContaining({
+          _aws: expect.objectContaining({
+            CloudWatchMetrics: [
+              { Namespace: 'Baton', Dimensions: [['service']], Metrics: [{ Name: 'ExecutionFailedWithoutOutcome', Unit: 'Count' }] },
+            ],
+          }),
+          service: 'pipeline',
+          deploymentId: DEPLOYMENT_ID,
+          ExecutionFailedWithoutOutcome: 1,
+        }),
+      ]);
+    });
+
     it('logs the recovery it started', async () => {
       // Arrange
       givenRecord('IN_PROGRESS');

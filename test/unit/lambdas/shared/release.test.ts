@@ -118,7 +118,7 @@ describe('parseReleaseRequest', () => {
     [
       'an unknown field of a service',
       { ...VALID, services: { api: { imageTag: 'v1.1.0', tag: 'v1' } } },
-      'services.api.tag: unknown field',
+      'services.api.tag: unknown field; did you mean "imageTag"?',
     ],
     [
       'both imageTag and imageDigest',

@@ -109,4 +109,35 @@ describe('parseRequest', () => {
       /invalid execution input: colour: unknown field/,
     );
   });
+
+  it.each([
+    [{ service: 'web', tag: 'v1.4.2' }, 'tag: unknown field; did you mean "imageTag"?; imageTag: give imageTag, imageDigest or rollbackTo'],
+    [{ service: 'web', imageTag: 'v1.4.2', dryrun: true }, 'dryrun: unknown field; did you mean "dryRun"?'],
+    [
+      { service: 'web', imagetag: 'v1.4.2' },
+      'imagetag: unknown field; did you mean "imageTag"?; imageTag: give imageTag, imageDigest or rollbackTo',
+    ],
+    [{ serivce: 'web', imageTag: 'v1.4.2' }, 'service: required (string); serivce: unknown field; did you mean "service"?'],
+  ])('names the field a typo most likely meant: %j', (input, message) => {
+    expect(() => parseRequest(input, exampleConfig())).toThrow(new InvalidInputError(`invalid execution input: ${message}`));
+  });
+
+  it('shows what a strategy looks like when one is given as a string', () => {
+    expect(() => parseRequest({ service: 'web', imageTag: 'v1.4.2', strategy: 'canary' }, exampleConfig())).toThrow(
+      new InvalidInputError(
+        'invalid execution input: strategy: expected an object such as {"type": "canary", "percent": 10, "bakeSeconds": 300} (types: all-at-once, canary, linear, steps)',
+      ),
+    );
+  });
+
+  it.each([
+    [{ Comment: 'Insert your JSON here' }, '; Comment: unknown field'],
+    [{}, ''],
+  ])('answers input with no field of a request (the console placeholder, {}) with an example: %j', (input, unknown) => {
+    expect(() => parseRequest(input, exampleConfig())).toThrow(
+      new InvalidInputError(
+        `invalid execution input: expected a deployment request such as {"service": "web", "imageTag": "v1.4.2"} (or "imageDigest" or "rollbackTo" in place of "imageTag")${unknown}`,
+      ),
+    );
+  });
 });
