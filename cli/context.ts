@@ -1,9 +1,10 @@
 /**
  * What every command needs: the pipeline config (which names the state
- * machine, the table and the region), AWS clients for the chosen region and
+ * machine, the table, the region and the listeners), AWS clients for the chosen region and
  * profile, and where to write.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BatonConfig, ServiceConfig } from '../lambdas/shared/config-schema.ts';
@@ -33,6 +34,8 @@ export interface CliContext {
   readonly tableName: string;
   readonly sfn: SFNClient;
   readonly dynamo: DynamoDBDocumentClient;
+  /** Reads the production listeners' weights: what production serves, whatever an execution's payload last said. */
+  readonly elb: ElasticLoadBalancingV2Client;
   readonly json: boolean;
   readonly io: Io;
 }
@@ -55,6 +58,7 @@ export function createContext(options: GlobalOptions, io: Io): CliContext {
     tableName: deploymentTableName(config.pipeline),
     sfn: new SFNClient(clientConfig),
     dynamo: DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig)),
+    elb: new ElasticLoadBalancingV2Client(clientConfig),
     json: options.json,
     io,
   };

@@ -7,6 +7,7 @@ import type { ReleaseRecord } from '../lambdas/shared/records/release.ts';
 import { describeCause } from '../lambdas/shared/release-outcome.ts';
 import type { CliContext } from './context.ts';
 import type { ExecutionView } from './execution.ts';
+import type { ProductionTraffic } from './traffic.ts';
 
 /** The lines, or with --json the document. */
 export function print(ctx: CliContext, human: string[] | string, json: unknown): void {
@@ -42,13 +43,20 @@ export function renderView(service: string, view: ExecutionView): string[] {
     if (state !== view.currentState || view.status !== 'RUNNING') lines.push(`  done     ${state}`);
   }
   if (view.status === 'RUNNING' && view.currentState) lines.push(`  now      ${view.currentState}`);
-  if (view.traffic) {
-    const bar = (weight: number) => '#'.repeat(Math.round(weight / 5)).padEnd(20, '.');
-    lines.push(`  traffic  blue  ${String(view.traffic.blue).padStart(3)} % ${bar(view.traffic.blue)}`);
-    lines.push(`           green ${String(view.traffic.green).padStart(3)} % ${bar(view.traffic.green)}`);
-  }
+  lines.push(...renderTraffic(view));
   if (view.error) lines.push(`  ${view.error}: ${view.cause ?? ''}`);
   return lines;
+}
+
+/** The production listener's split as bars, or why it could not be read. */
+export function renderTraffic(view: ProductionTraffic): string[] {
+  if (view.trafficUnknown) return [`  traffic  unknown (${view.trafficUnknown})`];
+  if (!view.traffic) return [];
+  const bar = (weight: number) => '#'.repeat(Math.round(weight / 5)).padEnd(20, '.');
+  return [
+    `  traffic  blue  ${String(view.traffic.blue).padStart(3)} % ${bar(view.traffic.blue)}`,
+    `           green ${String(view.traffic.green).padStart(3)} % ${bar(view.traffic.green)}`,
+  ];
 }
 
 /** The verdict of a release as its record states it: status and reason, then what set off a rollback and what it did. */

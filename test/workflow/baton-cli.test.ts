@@ -17,8 +17,8 @@ afterEach(() => {
   open = undefined;
 });
 
-async function simulation(account = exampleAccount()): Promise<OpenSimulation> {
-  open = await openSimulation({ config: exampleConfig(), account, input: {}, approval: 'external' });
+async function simulation(account = exampleAccount(), faults: string[] = []): Promise<OpenSimulation> {
+  open = await openSimulation({ config: exampleConfig(), account, input: {}, approval: 'external', faults });
   return open;
 }
 
@@ -105,6 +105,23 @@ describe('baton against the simulation', () => {
     );
     const forward = sim.simulation.model.listeners[exampleConfig().services[0]?.productionListenerArn ?? '']?.forward ?? {};
     expect(Object.values(forward)).toEqual([100, 0]);
+  });
+
+  it("shows the listener's weights after a rollback, not the split the failed step held", async () => {
+    // Arrange: an alarm fires while the canary holds green at 25 %
+    await simulation(exampleAccount(), ['alarm-during-shift']);
+
+    // Act
+    const watched = await baton('deploy', 'web', '--tag', 'v1.4.2', '--strategy', 'canary:25:300', '--watch', '--interval', '0');
+    const status = await baton('status', 'web');
+    const json = JSON.parse((await baton('status', 'web', '--json')).out) as { traffic: unknown; last: { status: string } };
+
+    // Assert
+    expect(watched.code).toBe(1);
+    expect(watched.out).toContain('  traffic  blue  100 % ####################\n           green   0 % ....................\n');
+    expect(watched.out).not.toContain('75 %');
+    expect(status.out).toContain('  no deployment running\n  traffic  blue  100 % ####################\n           green   0 % ....................\n');
+    expect(json).toMatchObject({ traffic: { blue: 100, green: 0 }, last: { status: 'ROLLED_BACK' } });
   });
 
   it('refuses to start the same digest twice (exit 4) and says how to look at the first', async () => {
