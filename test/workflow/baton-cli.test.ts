@@ -120,7 +120,9 @@ describe('baton against the simulation', () => {
     expect(watched.code).toBe(1);
     expect(watched.out).toContain('  traffic  blue  100 % ####################\n           green   0 % ....................\n');
     expect(watched.out).not.toContain('75 %');
-    expect(status.out).toContain('  no deployment running\n  traffic  blue  100 % ####################\n           green   0 % ....................\n');
+    expect(status.out).toContain(
+      '  no deployment running\n  traffic  blue  100 % ####################\n           green   0 % ....................\n',
+    );
     expect(json).toMatchObject({ traffic: { blue: 100, green: 0 }, last: { status: 'ROLLED_BACK' } });
   });
 

@@ -22,7 +22,13 @@ describe('baton status of a service with nothing running', () => {
     // Assert
     expect(elbMock).toHaveReceivedCommandWith(DescribeListenersCommand, { ListenerArns: [LISTENER_ARN] });
     expect(human.out).toBe(
-      ['web', '  no deployment running', '  traffic  blue    0 % ....................', '           green 100 % ####################', ''].join('\n'),
+      [
+        'web',
+        '  no deployment running',
+        '  traffic  blue    0 % ....................',
+        '           green 100 % ####################',
+        '',
+      ].join('\n'),
     );
     expect(JSON.parse(json.out)).toEqual({ service: 'web', traffic: { blue: 0, green: 100 }, running: null, last: null });
   });
