@@ -8,7 +8,8 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, vi } from 'vitest';
-import type { LockItem, RecordItem } from '../../cli/deployments.ts';
+import type { LockItem } from '../../cli/deployments.ts';
+import type { DeploymentRecord } from '../../lambdas/shared/records/deployment.ts';
 import { type Run, runCli } from './cli.ts';
 import { EXAMPLE_CONFIG_PATH, THREE_SERVICES_CONFIG_PATH } from './config.ts';
 
@@ -35,7 +36,8 @@ export const LOCK: LockItem = {
   acquiredAt: '2026-11-23T09:00:01.000Z',
 };
 
-export const WAITING_RECORD: RecordItem = {
+/** As stored: with the approval task token. */
+export const WAITING_RECORD: DeploymentRecord = {
   deploymentId: DEPLOYMENT_ID,
   service: 'web',
   status: 'IN_PROGRESS',
@@ -67,7 +69,7 @@ export function givenLock(lock: LockItem | undefined): void {
   dynamoMock.on(GetCommand, { Key: LOCK_KEY }).resolves(lock ? { Item: { ...LOCK_KEY, ...lock } } : {});
 }
 
-export function givenRecord(record: RecordItem | undefined): void {
+export function givenRecord(record: DeploymentRecord | undefined): void {
   dynamoMock.on(GetCommand, { Key: RECORD_KEY }).resolves(record ? { Item: { ...RECORD_KEY, ...record } } : {});
 }
 

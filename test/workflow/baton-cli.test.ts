@@ -67,6 +67,29 @@ describe('baton against the simulation', () => {
     expect(records[0]).toMatchObject({ deploymentId: name, status: 'SUCCEEDED', trigger: 'cli', requestedBy: userInfo().username });
   });
 
+  it("prints a waiting deployment's view with --json: no approval token, no table keys", async () => {
+    // Arrange
+    const sim = await simulation();
+    const { executionArn } = JSON.parse((await baton('deploy', 'web', '--tag', 'v1.4.2', '--approval', '--json')).out) as {
+      executionArn: string;
+    };
+    await until(() => waitingForApproval(sim));
+    const stored = [...sim.simulation.model.table.values()].find((item) => item.awaitingApproval === true) ?? {};
+    expect(stored).toHaveProperty('approvalToken');
+
+    // Act
+    const byService = await baton('status', 'web', '--json');
+    const byExecution = await baton('status', executionArn, '--json');
+
+    // Assert
+    for (const printed of [byService.out, byExecution.out]) {
+      expect(printed).not.toContain(String(stored.approvalToken));
+      expect(printed).not.toMatch(/"(approvalToken|pk|sk|gsi1pk|gsi1sk|expiresAt|resume)"/);
+    }
+    expect(JSON.parse(byService.out)).toMatchObject({ last: { status: 'IN_PROGRESS', awaitingApproval: true } });
+    expect(JSON.parse(byExecution.out)).toMatchObject({ record: { status: 'IN_PROGRESS', awaitingApproval: true } });
+  });
+
   it('rolls back a rejected deployment and watch exits 1', async () => {
     // Arrange
     const sim = await simulation();

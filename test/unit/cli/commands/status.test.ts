@@ -14,6 +14,7 @@ import {
   STATE_MACHINE_ARN,
   sfnMock,
   TABLE,
+  WAITING_RECORD,
 } from '../../../support/cli-clients.ts';
 
 beforeEach(resetMocks);
@@ -86,6 +87,23 @@ describe('baton status of an execution ARN', () => {
       cause: 'aborted by alice',
       record: null,
     });
+  });
+
+  it("prints the record's view: no approval task token, no table keys", async () => {
+    // Arrange
+    sfnMock.on(DescribeExecutionCommand).resolves({ name: DEPLOYMENT_ID, status: 'RUNNING', input: INPUT, startDate });
+    sfnMock.on(GetExecutionHistoryCommand).resolves({ events });
+    dynamoMock.on(GetCommand, { Key: RECORD_KEY }).resolves({
+      Item: { ...RECORD_KEY, gsi1pk: 'SERVICE#web', gsi1sk: `2026-11-23T09:00:00.000Z#${DEPLOYMENT_ID}`, expiresAt: 1, ...WAITING_RECORD },
+    });
+
+    // Act
+    const result = await baton('status', EXECUTION_ARN, '--json');
+
+    // Assert
+    const { approvalToken: _token, ...view } = WAITING_RECORD;
+    expect(JSON.parse(result.out).record).toEqual(view);
+    expect(result.out).not.toContain(String(WAITING_RECORD.approvalToken));
   });
 
   it('reads every page of the execution history', async () => {
