@@ -11,12 +11,15 @@ import type { BatonConfig, ServiceConfig } from '../lambdas/shared/config-schema
 import { deploymentTableName, stateMachineArn } from '../lambdas/shared/names.ts';
 import { ConfigError, loadConfig } from '../lib/config/load.ts';
 import { NotFoundError } from './errors.ts';
+import { DEFAULT_COLUMNS } from './frame.ts';
 
 export interface Io {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
   /** True when stdout is a terminal: `watch` then redraws in place. */
   readonly isTty: boolean;
+  /** The terminal's width now (it may be resized while `watch` runs); absent: stdout's. */
+  readonly columns?: () => number | undefined;
   readonly sleep: (ms: number) => Promise<void>;
 }
 
@@ -70,4 +73,9 @@ export function serviceNamed(ctx: CliContext, name: string | undefined): Service
   const service = ctx.config.services.find((s) => s.name === name);
   if (!service) throw new NotFoundError(`service "${name}" is not in the config (known: ${known.join(', ')})`);
   return service;
+}
+
+/** The width `watch` fits its frame to: the Io's, else stdout's (a terminal's resize changes it), else 80. */
+export function terminalColumns(io: Io): number {
+  return io.columns?.() ?? process.stdout.columns ?? DEFAULT_COLUMNS;
 }

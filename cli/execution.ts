@@ -18,19 +18,18 @@ import { ReleaseRequestSchema } from '../lambdas/shared/release.ts';
 import type { CliContext } from './context.ts';
 import { NotFoundError } from './errors.ts';
 import { secondsBetween } from './output.ts';
+import { type Progress, readProgress } from './progress.ts';
 import { type ProductionTraffic, productionTraffic } from './traffic.ts';
 
-export interface ExecutionView extends ProductionTraffic {
+export interface ExecutionView extends ProductionTraffic, Progress {
   readonly executionArn: string;
   readonly name: string;
   readonly status: string;
   readonly startDate: string;
   readonly stopDate?: string;
   readonly elapsedSeconds: number;
-  /** The state the execution is in (or ended in). */
-  readonly currentState?: string;
-  /** Task states that finished, in order, repeats folded. */
-  readonly completed: string[];
+  /** The image the input asks for: its tag, else its digest. */
+  readonly image?: string;
   /** Set for the execution of a multi-service release (its input names a release). */
   readonly kind?: 'release';
   readonly error?: string;
@@ -86,17 +85,10 @@ export async function describeExecution(ctx: CliContext, executionArn: string): 
 export async function executionView(ctx: CliContext, executionArn: string): Promise<ExecutionView> {
   const described = await describeExecution(ctx, executionArn);
   const events = await allEvents(ctx, executionArn);
-  const completed: string[] = [];
-  let currentState: string | undefined;
-  for (const event of events) {
-    if (event.stateEnteredEventDetails?.name) currentState = event.stateEnteredEventDetails.name;
-    const exited = event.stateExitedEventDetails;
-    if (exited?.name) {
-      if (event.type === 'TaskStateExited' && completed[completed.length - 1] !== exited.name) completed.push(exited.name);
-    }
-  }
   const start = described.startDate ?? new Date();
   const input = classifyInput(parseJson(described.input, z.unknown()));
+  const asked = input.service ? input.images.get(input.service) : undefined;
+  const image = asked?.imageTag ?? asked?.imageDigest;
   return {
     executionArn,
     name: described.name ?? executionArn.split(':').pop() ?? '',
@@ -104,8 +96,12 @@ export async function executionView(ctx: CliContext, executionArn: string): Prom
     startDate: start.toISOString(),
     ...(described.stopDate ? { stopDate: described.stopDate.toISOString() } : {}),
     elapsedSeconds: secondsBetween(start, described.stopDate ?? new Date()),
-    ...(currentState ? { currentState } : {}),
-    completed,
+    ...readProgress(events, {
+      status: described.status ?? 'UNKNOWN',
+      ...(described.error ? { error: described.error } : {}),
+      approvalTimeoutSeconds: ctx.config.pipeline.approvalTimeoutSeconds,
+    }),
+    ...(image ? { image } : {}),
     ...(await productionTraffic(ctx, input.kind === 'release' ? undefined : input.service)),
     ...(input.kind === 'release' ? { kind: 'release' as const } : {}),
     ...(described.error ? { error: described.error } : {}),

@@ -143,6 +143,10 @@ describe('baton against the simulation', () => {
     expect(watched.code).toBe(1);
     expect(watched.out).toContain('  traffic  blue  100 % ####################\n           green   0 % ....................\n');
     expect(watched.out).not.toContain('75 %');
+    // The state that failed is marked so, with its error; not "done".
+    expect(watched.out).toContain('  image    v1.4.2\n');
+    expect(watched.out).toContain('  failed   Shift traffic: GateFailedError\n  done     Roll back\n');
+    expect(watched.out).not.toContain('done     Shift traffic');
     expect(status.out).toContain(
       '  no deployment running\n  traffic  blue  100 % ####################\n           green   0 % ....................\n',
     );

@@ -81,6 +81,8 @@ describe('baton status of an execution ARN', () => {
       elapsedSeconds: 150,
       currentState: 'Wait between traffic steps',
       completed: ['Initialize', 'Shift traffic'],
+      failed: [],
+      image: 'v1.4.2',
       // The last output held green at 10 %; the rollback put production back on blue.
       traffic: { blue: 100, green: 0 },
       error: 'AbortedByOperator',
