@@ -60,15 +60,19 @@ function failureOf(event: HistoryEvent): string | undefined {
   return details?.error ?? '';
 }
 
-function progressOfPayload(payload: Payload | undefined): Pick<Progress, 'step' | 'holdUntil' | 'bakeUntil'> {
-  if (!payload) return {};
+/** The states where the step and hold, or the bake, are what the deployment waits on; elsewhere (Roll back) the payload still carries them, stale. */
+const SHIFTING = new Set<string>([STATE_NAMES.shiftTraffic, STATE_NAMES.waitStep]);
+const BAKING = new Set<string>([STATE_NAMES.waitBake, STATE_NAMES.checkBake]);
+
+function progressOfPayload(payload: Payload | undefined, state: string | undefined): Pick<Progress, 'step' | 'holdUntil' | 'bakeUntil'> {
+  if (!payload || !state) return {};
+  if (BAKING.has(state)) return payload.bake && !payload.bake.complete && payload.bake.until ? { bakeUntil: payload.bake.until } : {};
+  if (!SHIFTING.has(state)) return {};
   const total = payload.strategy ? planSteps(payload.strategy).length : undefined;
   const applied = payload.traffic?.nextStep;
-  const baking = payload.bake && !payload.bake.complete ? payload.bake.until : undefined;
   return {
     ...(total !== undefined && applied !== undefined ? { step: { applied, total } } : {}),
     ...(payload.traffic?.holdUntil && !payload.traffic.complete ? { holdUntil: payload.traffic.holdUntil } : {}),
-    ...(baking ? { bakeUntil: baking } : {}),
   };
 }
 
@@ -114,7 +118,7 @@ export function readProgress(
     ...(currentState ? { currentState } : {}),
     completed,
     failed,
-    ...progressOfPayload(payload),
+    ...progressOfPayload(payload, running ? currentState : undefined),
     ...(waiting ? { approvalDeadline: new Date(waiting.getTime() + execution.approvalTimeoutSeconds * 1000).toISOString() } : {}),
   };
 }

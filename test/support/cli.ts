@@ -24,6 +24,8 @@ export interface RunOptions {
    * moves on between polls. By default sleeping returns at once.
    */
   readonly pause?: boolean;
+  /** Called with each sleep's ms (a test with a fake clock moves it on). */
+  readonly onSleep?: (ms: number) => void;
 }
 
 /** Runs baton with `args` and the given config, its output captured. */
@@ -41,6 +43,7 @@ export async function runCli(config: string, args: readonly string[], options: R
     isTty: false,
     sleep: async (ms) => {
       sleeps.push(ms);
+      options.onSleep?.(ms);
       if (options.pause) await new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, 5)));
     },
   };

@@ -147,6 +147,18 @@ describe('baton against the simulation', () => {
     expect(watched.out).toContain('  image    v1.4.2\n');
     expect(watched.out).toContain('  failed   Shift traffic: GateFailedError\n  done     Roll back\n');
     expect(watched.out).not.toContain('done     Shift traffic');
+    // Without a terminal: a line per change, each with its UTC time, before the last view (the states the polls
+    // caught the execution in depend on timing; what the history records does not).
+    const stamped = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ web /;
+    const lines = watched.out.split('\n').filter((line) => stamped.test(line));
+    expect(lines.map((line) => line.replace(stamped, ''))).toEqual(
+      expect.arrayContaining([
+        'failed Shift traffic: GateFailedError',
+        'finished Roll back',
+        'ended FAILED (GateFailedError)',
+        'traffic blue 100 % / green 0 %',
+      ]),
+    );
     expect(status.out).toContain(
       '  no deployment running\n  traffic  blue  100 % ####################\n           green   0 % ....................\n',
     );
