@@ -24,6 +24,8 @@ export interface RunOptions {
    * moves on between polls. By default sleeping returns at once.
    */
   readonly pause?: boolean;
+  /** Run as on a terminal this many columns wide (default: no terminal). */
+  readonly terminalColumns?: number;
   /** Called with each sleep's ms (a test with a fake clock moves it on). */
   readonly onSleep?: (ms: number) => void;
 }
@@ -40,7 +42,8 @@ export async function runCli(config: string, args: readonly string[], options: R
     err: (text) => {
       err += text;
     },
-    isTty: false,
+    isTty: options.terminalColumns !== undefined,
+    columns: () => options.terminalColumns,
     sleep: async (ms) => {
       sleeps.push(ms);
       options.onSleep?.(ms);

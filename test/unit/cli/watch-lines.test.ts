@@ -1,4 +1,8 @@
-/** `baton watch` without a terminal (CI): a line per change with its UTC time, a heartbeat while nothing changes, then the last view. */
+/**
+ * `baton watch` without a terminal (CI): a line per change with its UTC time,
+ * a heartbeat while nothing changes, then the last view; and on a narrow
+ * terminal, frames cut to its width and redrawn in place.
+ */
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../support/cli.ts';
@@ -73,5 +77,26 @@ describe('baton watch without a terminal', () => {
     ]);
     expect(result.out).toContain('\nSUCCEEDED: v1.4.2 live on green\n');
     expect(result.out).not.toContain('\u001b[');
+  });
+});
+
+describe('baton watch on a terminal 40 columns wide', () => {
+  it('redraws each frame over the last one, every line cut to 40 columns', async () => {
+    // Act
+    const result = await runCli(EXAMPLE_CONFIG_PATH, ['watch', 'web', '--interval', '30'], {
+      terminalColumns: 40,
+      onSleep: (ms) => vi.setSystemTime(Date.now() + ms),
+    });
+
+    // Assert: four frames, each after the first moving up over the one before
+    expect(result.code).toBe(0);
+    const ESC = '\u001b';
+    const redrawn = new RegExp(`${ESC}\\[(\\d+)A${ESC}\\[J`, 'g');
+    const frames = result.out.split(redrawn).filter((_part, index) => index % 2 === 0);
+    expect(frames).toHaveLength(4);
+    const ups = [...result.out.matchAll(redrawn)].map((match) => Number(match[1]));
+    expect(ups).toEqual(frames.slice(0, 3).map((frame) => frame.split('\n').length - 1));
+    for (const line of frames.join('').split('\n')) expect(line.length).toBeLessThanOrEqual(40);
+    expect(frames[0]?.split('\n')[0]).toBe('web  web-v1_4_2-20261123T090000Z  RUNNI…');
   });
 });
