@@ -88,6 +88,11 @@ describe('baton against the simulation', () => {
     }
     expect(JSON.parse(byService.out)).toMatchObject({ last: { status: 'IN_PROGRESS', awaitingApproval: true } });
     expect(JSON.parse(byExecution.out)).toMatchObject({ record: { status: 'IN_PROGRESS', awaitingApproval: true } });
+    // In words: what to run, and before when (the wait began plus the config's approvalTimeoutSeconds, 3600).
+    const { approvalDeadline } = JSON.parse(byExecution.out) as { approvalDeadline: string };
+    expect((await baton('status', 'web')).out).toContain(
+      `    next     run "baton approve web" before ${approvalDeadline.slice(11, 19)} UTC (`,
+    );
   });
 
   it('rolls back a rejected deployment and watch exits 1', async () => {
