@@ -1,7 +1,7 @@
 /** Answering the approval a deployment waits for: what approve and reject share. */
 import { InvalidToken, TaskDoesNotExist, TaskTimedOut } from '@aws-sdk/client-sfn';
 import type { CliContext } from './context.ts';
-import { readLock, readRecord } from './deployments.ts';
+import { readApproval, readLock } from './deployments.ts';
 import { ConflictError } from './errors.ts';
 
 /**
@@ -15,7 +15,7 @@ export async function answerApproval(
   answer: (taskToken: string) => Promise<unknown>,
 ): Promise<string> {
   const lock = await readLock(ctx, serviceName);
-  const record = lock ? await readRecord(ctx, lock.deploymentId) : undefined;
+  const record = lock ? await readApproval(ctx, lock.deploymentId) : undefined;
   if (!lock || !record?.awaitingApproval || !record.approvalToken) {
     throw new ConflictError(
       `nothing of ${serviceName} is waiting for approval${lock ? ` (deployment ${lock.deploymentId} is running; see "baton watch ${serviceName}")` : ''}`,

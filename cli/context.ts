@@ -1,21 +1,25 @@
 /**
  * What every command needs: the pipeline config (which names the state
- * machine, the table and the region), AWS clients for the chosen region and
+ * machine, the table, the region and the listeners), AWS clients for the chosen region and
  * profile, and where to write.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BatonConfig, ServiceConfig } from '../lambdas/shared/config-schema.ts';
 import { deploymentTableName, stateMachineArn } from '../lambdas/shared/names.ts';
 import { ConfigError, loadConfig } from '../lib/config/load.ts';
 import { NotFoundError, UsageError } from './errors.ts';
+import { DEFAULT_COLUMNS } from './frame.ts';
 
 export interface Io {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
   /** True when stdout is a terminal: `watch` then redraws in place. */
   readonly isTty: boolean;
+  /** The terminal's width now (it may be resized while `watch` runs); absent: stdout's. */
+  readonly columns?: () => number | undefined;
   readonly sleep: (ms: number) => Promise<void>;
 }
 
@@ -35,6 +39,8 @@ export interface CliContext {
   readonly tableName: string;
   readonly sfn: SFNClient;
   readonly dynamo: DynamoDBDocumentClient;
+  /** Reads the production listeners' weights: what production serves, whatever an execution's payload last said. */
+  readonly elb: ElasticLoadBalancingV2Client;
   readonly json: boolean;
   readonly colour: boolean;
   readonly io: Io;
@@ -59,6 +65,7 @@ export function createContext(options: GlobalOptions, io: Io): CliContext {
     tableName: deploymentTableName(config.pipeline),
     sfn: new SFNClient(clientConfig),
     dynamo: DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig)),
+    elb: new ElasticLoadBalancingV2Client(clientConfig),
     json: options.json,
     colour: options.colour,
     io,
@@ -71,4 +78,9 @@ export function serviceNamed(ctx: CliContext, name: string | undefined): Service
   const service = ctx.config.services.find((s) => s.name === name);
   if (!service) throw new NotFoundError(`service "${name}" is not in the config (known: ${known.join(', ')})`);
   return service;
+}
+
+/** The width `watch` fits its frame to: the Io's, else stdout's (a terminal's resize changes it), else 80. */
+export function terminalColumns(io: Io): number {
+  return io.columns?.() ?? process.stdout.columns ?? DEFAULT_COLUMNS;
 }

@@ -1,20 +1,21 @@
 /**
  * Reading the deployment table from the CLI: locks, records, release records
- * and history, each item parsed with the schema of its kind (a malformed one
- * is a ContractViolationError naming the item and the field).
+ * and history, each item parsed with the view of its kind (views.ts: what the
+ * CLI may print; a malformed one is a ContractViolationError naming the item
+ * and the field). Only answering an approval reads the task token.
  */
 
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { z } from 'zod';
 import { LockItemSchema } from '../lambdas/shared/lock/table.ts';
-import { type DeploymentRecord, StoredDeploymentRecordSchema } from '../lambdas/shared/records/deployment.ts';
+import { StoredDeploymentRecordSchema } from '../lambdas/shared/records/deployment.ts';
 import { lockKey, recordKey, releaseKey, SERVICE_INDEX, serviceIndexKey } from '../lambdas/shared/records/keys.ts';
-import { type ReleaseRecord, StoredReleaseRecordSchema } from '../lambdas/shared/records/release.ts';
 import { parseItem, readItem } from '../lambdas/shared/records/table.ts';
 import type { CliContext } from './context.ts';
+import { type DeploymentView, DeploymentViewSchema, type ReleaseView, ReleaseViewSchema } from './views.ts';
 
-/** A deployment record as the handlers write it. */
-export type RecordItem = DeploymentRecord;
+/** A deployment record as the CLI shows it. */
+export type RecordItem = DeploymentView;
 
 /** What the CLI shows of a lock: its holder and since when. */
 const LockViewSchema = LockItemSchema.pick({ deploymentId: true, executionArn: true, imageRef: true, acquiredAt: true });
@@ -25,12 +26,19 @@ export async function readLock(ctx: CliContext, service: string): Promise<LockIt
 }
 
 export async function readRecord(ctx: CliContext, deploymentId: string): Promise<RecordItem | undefined> {
-  return readItem(StoredDeploymentRecordSchema, `deployment record of ${deploymentId}`, recordKey(deploymentId), ctx);
+  return readItem(DeploymentViewSchema, `deployment record of ${deploymentId}`, recordKey(deploymentId), ctx);
+}
+
+/** What approve and reject read of a record: whether it waits, and the task token to answer with (never printed). */
+const ApprovalSchema = StoredDeploymentRecordSchema.pick({ awaitingApproval: true, approvalToken: true });
+
+export async function readApproval(ctx: CliContext, deploymentId: string): Promise<z.infer<typeof ApprovalSchema> | undefined> {
+  return readItem(ApprovalSchema, `deployment record of ${deploymentId}`, recordKey(deploymentId), ctx);
 }
 
 /** The record of a multi-service release (its id is the execution name). */
-export async function readReleaseRecord(ctx: CliContext, releaseId: string): Promise<ReleaseRecord | undefined> {
-  return readItem(StoredReleaseRecordSchema, `release record of ${releaseId}`, releaseKey(releaseId), ctx);
+export async function readReleaseRecord(ctx: CliContext, releaseId: string): Promise<ReleaseView | undefined> {
+  return readItem(ReleaseViewSchema, `release record of ${releaseId}`, releaseKey(releaseId), ctx);
 }
 
 /** Newest first, from the byService index. */
@@ -46,6 +54,6 @@ export async function history(ctx: CliContext, service: string, limit: number): 
     }),
   );
   return (out.Items ?? []).map((item) =>
-    parseItem(StoredDeploymentRecordSchema, `a record in the history of ${service}`, { pk: String(item.pk), sk: String(item.sk) }, item),
+    parseItem(DeploymentViewSchema, `a record in the history of ${service}`, { pk: String(item.pk), sk: String(item.sk) }, item),
   );
 }

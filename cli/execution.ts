@@ -1,7 +1,7 @@
 /**
  * What an execution is doing, read from Step Functions (DescribeExecution and
- * the execution history): the phase it is in, the phases done, the traffic
- * split of its latest payload, the time elapsed; and what the CLI reads of an
+ * the execution history): the phase it is in, the phases done, the time
+ * elapsed, and the traffic split on its service's production listener; and what the CLI reads of an
  * execution's input and output JSON, each through a zod schema.
  */
 import {
@@ -15,41 +15,26 @@ import { z } from 'zod';
 import { PlanSchema } from '../lambdas/shared/contract.ts';
 import { classifyInput } from '../lambdas/shared/execution-input.ts';
 import { ReleaseRequestSchema } from '../lambdas/shared/release.ts';
-import { DeploymentStateSchema } from '../lambdas/shared/stages.ts';
 import type { CliContext } from './context.ts';
 import { NotFoundError } from './errors.ts';
 import { secondsBetween } from './output.ts';
+import { type Progress, readProgress } from './progress.ts';
+import { type ProductionTraffic, productionTraffic } from './traffic.ts';
 
-export interface ExecutionView {
+export interface ExecutionView extends ProductionTraffic, Progress {
   readonly executionArn: string;
   readonly name: string;
   readonly status: string;
   readonly startDate: string;
   readonly stopDate?: string;
   readonly elapsedSeconds: number;
-  /** The state the execution is in (or ended in). */
-  readonly currentState?: string;
-  /** Task states that finished, in order, repeats folded. */
-  readonly completed: string[];
-  /** Production weights as of the latest payload, when it carries them. */
-  readonly traffic?: { blue: number; green: number };
+  /** The image the input asks for: its tag, else its digest. */
+  readonly image?: string;
   /** Set for the execution of a multi-service release (its input names a release). */
   readonly kind?: 'release';
   readonly error?: string;
   readonly cause?: string;
 }
-
-/**
- * The two fields of a state's output the traffic split is read from, as
- * DeploymentStateSchema defines them: the colour the deployment moves to and
- * the weight on it (none yet: 0). Only these, not the whole schema: every
- * state's output is read, Pass states' and the release branch's too, and a
- * payload without them just has no split.
- */
-const TrafficPayloadSchema = z.object({
-  idle: DeploymentStateSchema.shape.idle.pick({ colour: true }),
-  traffic: DeploymentStateSchema.shape.traffic.unwrap().pick({ weight: true }).partial().optional(),
-});
 
 /** The output of a release dry run (release-branch.ts, Describe plan): the release, its order (wave by wave) and each service's plan. */
 const ReleasePlanOutputSchema = z.object({
@@ -67,13 +52,6 @@ function parseJson<T>(text: string | undefined, schema: z.ZodType<T>): T | undef
   } catch {
     return undefined;
   }
-}
-
-function trafficOf(output: string | undefined): { blue: number; green: number } | undefined {
-  const payload = parseJson(output, TrafficPayloadSchema);
-  if (!payload) return undefined;
-  const weight = payload.traffic?.weight ?? 0;
-  return payload.idle.colour === 'green' ? { blue: 100 - weight, green: weight } : { blue: weight, green: 100 - weight };
 }
 
 /** The plans a release dry run ended with; undefined when its output does not hold them. */
@@ -107,18 +85,10 @@ export async function describeExecution(ctx: CliContext, executionArn: string): 
 export async function executionView(ctx: CliContext, executionArn: string): Promise<ExecutionView> {
   const described = await describeExecution(ctx, executionArn);
   const events = await allEvents(ctx, executionArn);
-  const completed: string[] = [];
-  let currentState: string | undefined;
-  let traffic: { blue: number; green: number } | undefined;
-  for (const event of events) {
-    if (event.stateEnteredEventDetails?.name) currentState = event.stateEnteredEventDetails.name;
-    const exited = event.stateExitedEventDetails;
-    if (exited?.name) {
-      if (event.type === 'TaskStateExited' && completed[completed.length - 1] !== exited.name) completed.push(exited.name);
-      traffic = trafficOf(exited.output) ?? traffic;
-    }
-  }
   const start = described.startDate ?? new Date();
+  const input = classifyInput(parseJson(described.input, z.unknown()));
+  const asked = input.service ? input.images.get(input.service) : undefined;
+  const image = asked?.imageTag ?? asked?.imageDigest;
   return {
     executionArn,
     name: described.name ?? executionArn.split(':').pop() ?? '',
@@ -126,10 +96,14 @@ export async function executionView(ctx: CliContext, executionArn: string): Prom
     startDate: start.toISOString(),
     ...(described.stopDate ? { stopDate: described.stopDate.toISOString() } : {}),
     elapsedSeconds: secondsBetween(start, described.stopDate ?? new Date()),
-    ...(currentState ? { currentState } : {}),
-    completed,
-    ...(traffic ? { traffic } : {}),
-    ...(classifyInput(parseJson(described.input, z.unknown())).kind === 'release' ? { kind: 'release' as const } : {}),
+    ...readProgress(events, {
+      status: described.status ?? 'UNKNOWN',
+      ...(described.error ? { error: described.error } : {}),
+      approvalTimeoutSeconds: ctx.config.pipeline.approvalTimeoutSeconds,
+    }),
+    ...(image ? { image } : {}),
+    ...(await productionTraffic(ctx, input.kind === 'release' ? undefined : input.service)),
+    ...(input.kind === 'release' ? { kind: 'release' as const } : {}),
     ...(described.error ? { error: described.error } : {}),
     ...(described.cause ? { cause: described.cause } : {}),
   };

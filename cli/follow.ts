@@ -1,23 +1,28 @@
 /** Following one deployment's execution to its end: deploy --watch, watch and rollback --watch. */
-import type { CliContext } from './context.ts';
+import { ChangeLog } from './changes.ts';
+import { type CliContext, terminalColumns } from './context.ts';
 import { readRecord } from './deployments.ts';
 import { EXIT_DEPLOYMENT_FAILED } from './errors.ts';
 import { executionView } from './execution.ts';
+import { redraw } from './frame.ts';
 import { printJson, renderView } from './output.ts';
 
-/** Redraws the view until the execution ends; exit 0 only if it succeeded. */
+/**
+ * Until the execution ends: on a terminal, the view redrawn in place;
+ * without one, a line per change (and a heartbeat), then the last view. Exit 0 only if it succeeded.
+ */
 export async function follow(ctx: CliContext, service: string, executionArn: string, intervalSeconds: number): Promise<number> {
-  let drawn = 0;
+  let onScreen: string[] = [];
+  const log = new ChangeLog(service);
   for (;;) {
     const view = await executionView(ctx, executionArn);
-    if (!ctx.json) {
-      const lines = renderView(service, view);
-      // On a terminal, move up over the last frame and redraw it; elsewhere, append.
-      if (ctx.io.isTty && drawn > 0) ctx.io.out(`\u001b[${drawn}A\u001b[J`);
-      if (ctx.io.isTty || view.status !== 'RUNNING') {
-        ctx.io.out(`${lines.join('\n')}\n`);
-        drawn = lines.length;
-      }
+    if (!ctx.json && ctx.io.isTty) {
+      const frame = redraw(onScreen, renderView(service, view), terminalColumns(ctx.io));
+      ctx.io.out(frame.text);
+      onScreen = frame.drawn;
+    } else if (!ctx.json) {
+      const lines = [...log.lines(view, new Date()), ...(view.status !== 'RUNNING' ? renderView(service, view) : [])];
+      if (lines.length) ctx.io.out(`${lines.join('\n')}\n`);
     }
     if (view.status !== 'RUNNING') {
       const record = await readRecord(ctx, view.name);

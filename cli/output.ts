@@ -7,6 +7,7 @@ import type { ReleaseRecord } from '../lambdas/shared/records/release.ts';
 import { describeCause } from '../lambdas/shared/release-outcome.ts';
 import type { CliContext } from './context.ts';
 import type { ExecutionView } from './execution.ts';
+import type { ProductionTraffic } from './traffic.ts';
 
 /** The lines, or with --json the document. */
 export function print(ctx: CliContext, human: string[] | string, json: unknown): void {
@@ -35,20 +36,55 @@ export function formatDuration(seconds: number): string {
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(s).padStart(2, '0')}s`;
 }
 
-/** The lines `watch` draws: header, phases, traffic bar. */
-export function renderView(service: string, view: ExecutionView): string[] {
+/** A time of day in UTC, as an operator reads it against a clock: 10:42:05 UTC. */
+export function formatClock(iso: string): string {
+  return `${iso.slice(11, 19)} UTC`;
+}
+
+/** What the state the execution is in waits for: the strategy step, and until when it holds or bakes. */
+function waitingFor(view: ExecutionView, now: Date): string {
+  const until = (what: string, iso: string) => `${what} until ${formatClock(iso)} (${formatDuration(secondsBetween(now, iso))} left)`;
+  const parts = [
+    ...(view.step ? [`step ${view.step.applied}/${view.step.total}`] : []),
+    ...(view.holdUntil ? [until('holds', view.holdUntil)] : []),
+    ...(view.bakeUntil ? [until('bakes', view.bakeUntil)] : []),
+  ];
+  return parts.length ? `  (${parts.join(', ')})` : '';
+}
+
+/** The lines `watch` draws: header, image, phases (failed ones marked), where it waits and what to do next, traffic bars. */
+export function renderView(service: string, view: ExecutionView, now = new Date()): string[] {
   const lines = [`${service}  ${view.name}  ${view.status}  ${formatDuration(view.elapsedSeconds)} elapsed`];
-  for (const state of view.completed) {
-    if (state !== view.currentState || view.status !== 'RUNNING') lines.push(`  done     ${state}`);
+  if (view.image) lines.push(`  image    ${view.image}`);
+  const running = view.status === 'RUNNING';
+  view.completed.forEach((state, index) => {
+    if (running && state === view.currentState && index === view.completed.length - 1) return;
+    // A state that failed and was caught; only its last run, if it ran again after.
+    const failure = view.completed.lastIndexOf(state) === index ? view.failed.find((entry) => entry.state === state) : undefined;
+    lines.push(failure ? `  failed   ${state}: ${failure.error}` : `  done     ${state}`);
+  });
+  // The state an execution ended in, failing (no Catch took it): it never exited.
+  const last = view.failed[view.failed.length - 1];
+  if (last && !view.completed.includes(last.state)) lines.push(`  failed   ${last.state}: ${last.error}`);
+  if (running && view.currentState) lines.push(`  now      ${view.currentState}${waitingFor(view, now)}`);
+  if (running && view.approvalDeadline) {
+    const left = formatDuration(secondsBetween(now, view.approvalDeadline));
+    lines.push(`  next     run "baton approve ${service}" before ${formatClock(view.approvalDeadline)} (${left} left; then it rolls back)`);
   }
-  if (view.status === 'RUNNING' && view.currentState) lines.push(`  now      ${view.currentState}`);
-  if (view.traffic) {
-    const bar = (weight: number) => '#'.repeat(Math.round(weight / 5)).padEnd(20, '.');
-    lines.push(`  traffic  blue  ${String(view.traffic.blue).padStart(3)} % ${bar(view.traffic.blue)}`);
-    lines.push(`           green ${String(view.traffic.green).padStart(3)} % ${bar(view.traffic.green)}`);
-  }
+  lines.push(...renderTraffic(view));
   if (view.error) lines.push(`  ${view.error}: ${view.cause ?? ''}`);
   return lines;
+}
+
+/** The production listener's split as bars, or why it could not be read. */
+export function renderTraffic(view: ProductionTraffic): string[] {
+  if (view.trafficUnknown) return [`  traffic  unknown (${view.trafficUnknown})`];
+  if (!view.traffic) return [];
+  const bar = (weight: number) => '#'.repeat(Math.round(weight / 5)).padEnd(20, '.');
+  return [
+    `  traffic  blue  ${String(view.traffic.blue).padStart(3)} % ${bar(view.traffic.blue)}`,
+    `           green ${String(view.traffic.green).padStart(3)} % ${bar(view.traffic.green)}`,
+  ];
 }
 
 /** The verdict of a release as its record states it: status and reason, then what set off a rollback and what it did. */

@@ -7,7 +7,8 @@ import type { Command } from '../command.ts';
 import { type CliContext, serviceNamed } from '../context.ts';
 import { history, type RecordItem, readLock, readRecord, readReleaseRecord } from '../deployments.ts';
 import { type ExecutionView, executionView } from '../execution.ts';
-import { print, renderReleaseVerdict, renderView } from '../output.ts';
+import { print, renderReleaseVerdict, renderTraffic, renderView } from '../output.ts';
+import { type ProductionTraffic, pickTraffic, productionTraffic } from '../traffic.ts';
 
 /** An execution: a release's shows its order, each service's record and its verdict; a deployment's, its record. */
 async function showExecution(ctx: CliContext, executionArn: string): Promise<number> {
@@ -38,17 +39,17 @@ async function showExecution(ctx: CliContext, executionArn: string): Promise<num
   return 0;
 }
 
-interface ServiceRow {
+interface ServiceRow extends ProductionTraffic {
   readonly service: string;
   readonly running: ExecutionView | null;
   readonly last: RecordItem | null;
 }
 
-/** A service: its running deployment, then how the last one ended and, if it failed, the evidence. */
+/** A service: its running deployment (or the split production serves), then how the last one ended and, if it failed, the evidence. */
 function serviceLines(row: ServiceRow): string[] {
   const lines = [`${row.service}`];
   if (row.running) lines.push(...renderView(row.service, row.running).map((line) => `  ${line}`));
-  else lines.push('  no deployment running');
+  else lines.push('  no deployment running', ...renderTraffic(row));
   const last = row.last;
   if (!last) return lines;
   lines.push(
@@ -75,7 +76,9 @@ async function run(ctx: CliContext, target: string | undefined): Promise<number>
     const lock = await readLock(ctx, service.name);
     const [last] = await history(ctx, service.name, 1);
     const running = lock ? await executionView(ctx, lock.executionArn) : undefined;
-    rows.push({ service: service.name, running: running ?? null, last: last ?? null });
+    // The split production serves, read once: the running view's, else the listener's now.
+    const traffic = running ? pickTraffic(running) : await productionTraffic(ctx, service.name);
+    rows.push({ service: service.name, ...traffic, running: running ?? null, last: last ?? null });
   }
   print(ctx, rows.flatMap(serviceLines), target ? rows[0] : rows);
   return 0;

@@ -17,7 +17,12 @@ export const watch: Command = {
   name: 'watch',
   usage: 'baton watch <service> [--interval <seconds>]',
   summary: 'live view of the running deployment: phases, traffic split, elapsed time',
-  details: `Options:
+  details: `Shows the image, each state done or failed, the strategy step and the time left in a hold or
+the bake, what to run while it waits for approval, and the production listener's traffic split.
+Without a terminal (CI), prints one line per change with its UTC time, and a heartbeat at most
+every 60 s while nothing changes.
+
+Options:
   --interval <seconds>   refresh period (default 2)
 
 Example:

@@ -3,16 +3,19 @@
  * they read (web, waiting for approval) and runners for the example configs.
  */
 import { userInfo } from 'node:os';
+import { DescribeListenersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, vi } from 'vitest';
-import type { LockItem, RecordItem } from '../../cli/deployments.ts';
+import type { LockItem } from '../../cli/deployments.ts';
+import type { DeploymentRecord } from '../../lambdas/shared/records/deployment.ts';
 import { type Run, runCli } from './cli.ts';
 import { EXAMPLE_CONFIG_PATH, THREE_SERVICES_CONFIG_PATH } from './config.ts';
 
 export const sfnMock = mockClient(SFNClient);
 export const dynamoMock = mockClient(DynamoDBDocumentClient);
+export const elbMock = mockClient(ElasticLoadBalancingV2Client);
 
 export const USER = userInfo().username;
 export const TABLE = 'baton-production-deployments';
@@ -20,6 +23,9 @@ export const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMac
 export const DEPLOYMENT_ID = 'web-v1_4_2-20261123T090000Z';
 export const EXECUTION_ARN = `arn:aws:states:eu-west-1:123456789012:execution:baton-production:${DEPLOYMENT_ID}`;
 export const DIGEST = 'sha256:2b41c8a0f2e6d7c95e3a1b4f6d8e0c2a4b6d8f0a1c3e5b7d9f1a3c5e7b9d1f73';
+export const LISTENER_ARN = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/prod-alb/50dc6c495c0c9188/f2f7dc8efc522ab2';
+export const BLUE_TARGET_GROUP = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-blue/6d0ecf831eec9f09';
+export const GREEN_TARGET_GROUP = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-green/8e4b6b8b3c5d2a10';
 export const LOCK_KEY = { pk: 'LOCK#web', sk: 'LOCK' };
 export const RECORD_KEY = { pk: `DEPLOYMENT#${DEPLOYMENT_ID}`, sk: 'RECORD' };
 
@@ -30,7 +36,8 @@ export const LOCK: LockItem = {
   acquiredAt: '2026-11-23T09:00:01.000Z',
 };
 
-export const WAITING_RECORD: RecordItem = {
+/** As stored: with the approval task token. */
+export const WAITING_RECORD: DeploymentRecord = {
   deploymentId: DEPLOYMENT_ID,
   service: 'web',
   status: 'IN_PROGRESS',
@@ -62,14 +69,38 @@ export function givenLock(lock: LockItem | undefined): void {
   dynamoMock.on(GetCommand, { Key: LOCK_KEY }).resolves(lock ? { Item: { ...LOCK_KEY, ...lock } } : {});
 }
 
-export function givenRecord(record: RecordItem | undefined): void {
+export function givenRecord(record: DeploymentRecord | undefined): void {
   dynamoMock.on(GetCommand, { Key: RECORD_KEY }).resolves(record ? { Item: { ...RECORD_KEY, ...record } } : {});
 }
 
-/** Each test starts with mocks that answer nothing. */
+/** web's production listener forwards `blue` and `green` (weights as ELB keeps them). */
+export function givenWeights(blue: number, green: number): void {
+  elbMock.on(DescribeListenersCommand, { ListenerArns: [LISTENER_ARN] }).resolves({
+    Listeners: [
+      {
+        ListenerArn: LISTENER_ARN,
+        DefaultActions: [
+          {
+            Type: 'forward',
+            ForwardConfig: {
+              TargetGroups: [
+                { TargetGroupArn: BLUE_TARGET_GROUP, Weight: blue },
+                { TargetGroupArn: GREEN_TARGET_GROUP, Weight: green },
+              ],
+            },
+          },
+        ],
+      },
+    ],
+  });
+}
+
+/** Each test starts with mocks that answer nothing, but for web's listener: all on blue. */
 export function resetMocks(): void {
   sfnMock.reset();
   dynamoMock.reset();
+  elbMock.reset();
+  givenWeights(100, 0);
 }
 
 /** Fixes the clock (Date only) for each test: execution names carry the UTC time, so the expected names are exact. */

@@ -24,8 +24,12 @@ export interface RunOptions {
    * moves on between polls. By default sleeping returns at once.
    */
   readonly pause?: boolean;
-  /** Stdout is a terminal (colour, redrawing); by default it is a pipe. */
+  /** Stdout is a terminal (colour, redrawing); by default it is a pipe. `terminalColumns` implies it. */
   readonly tty?: boolean;
+  /** Run as on a terminal this many columns wide (default: no terminal). */
+  readonly terminalColumns?: number;
+  /** Called with each sleep's ms (a test with a fake clock moves it on). */
+  readonly onSleep?: (ms: number) => void;
 }
 
 /** Runs baton with `args` and the given config, its output captured. */
@@ -40,9 +44,11 @@ export async function runCli(config: string, args: readonly string[], options: R
     err: (text) => {
       err += text;
     },
-    isTty: options.tty ?? false,
+    isTty: options.tty ?? options.terminalColumns !== undefined,
+    columns: () => options.terminalColumns,
     sleep: async (ms) => {
       sleeps.push(ms);
+      options.onSleep?.(ms);
       if (options.pause) await new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, 5)));
     },
   };

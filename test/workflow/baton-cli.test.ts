@@ -17,8 +17,8 @@ afterEach(() => {
   open = undefined;
 });
 
-async function simulation(account = exampleAccount()): Promise<OpenSimulation> {
-  open = await openSimulation({ config: exampleConfig(), account, input: {}, approval: 'external' });
+async function simulation(account = exampleAccount(), faults: string[] = []): Promise<OpenSimulation> {
+  open = await openSimulation({ config: exampleConfig(), account, input: {}, approval: 'external', faults });
   return open;
 }
 
@@ -67,6 +67,34 @@ describe('baton against the simulation', () => {
     expect(records[0]).toMatchObject({ deploymentId: name, status: 'SUCCEEDED', trigger: 'cli', requestedBy: userInfo().username });
   });
 
+  it("prints a waiting deployment's view with --json: no approval token, no table keys", async () => {
+    // Arrange
+    const sim = await simulation();
+    const { executionArn } = JSON.parse((await baton('deploy', 'web', '--tag', 'v1.4.2', '--approval', '--json')).out) as {
+      executionArn: string;
+    };
+    await until(() => waitingForApproval(sim));
+    const stored = [...sim.simulation.model.table.values()].find((item) => item.awaitingApproval === true) ?? {};
+    expect(stored).toHaveProperty('approvalToken');
+
+    // Act
+    const byService = await baton('status', 'web', '--json');
+    const byExecution = await baton('status', executionArn, '--json');
+
+    // Assert
+    for (const printed of [byService.out, byExecution.out]) {
+      expect(printed).not.toContain(String(stored.approvalToken));
+      expect(printed).not.toMatch(/"(approvalToken|pk|sk|gsi1pk|gsi1sk|expiresAt|resume)"/);
+    }
+    expect(JSON.parse(byService.out)).toMatchObject({ last: { status: 'IN_PROGRESS', awaitingApproval: true } });
+    expect(JSON.parse(byExecution.out)).toMatchObject({ record: { status: 'IN_PROGRESS', awaitingApproval: true } });
+    // In words: what to run, and before when (the wait began plus the config's approvalTimeoutSeconds, 3600).
+    const { approvalDeadline } = JSON.parse(byExecution.out) as { approvalDeadline: string };
+    expect((await baton('status', 'web')).out).toContain(
+      `    next     run "baton approve web" before ${approvalDeadline.slice(11, 19)} UTC (`,
+    );
+  });
+
   it('rolls back a rejected deployment and watch exits 1', async () => {
     // Arrange
     const sim = await simulation();
@@ -105,6 +133,41 @@ describe('baton against the simulation', () => {
     );
     const forward = sim.simulation.model.listeners[exampleConfig().services[0]?.productionListenerArn ?? '']?.forward ?? {};
     expect(Object.values(forward)).toEqual([100, 0]);
+  });
+
+  it("shows the listener's weights after a rollback, not the split the failed step held", async () => {
+    // Arrange: an alarm fires while the canary holds green at 25 %
+    await simulation(exampleAccount(), ['alarm-during-shift']);
+
+    // Act
+    const watched = await baton('deploy', 'web', '--tag', 'v1.4.2', '--strategy', 'canary:25:300', '--watch', '--interval', '1');
+    const status = await baton('status', 'web');
+    const json = JSON.parse((await baton('status', 'web', '--json')).out) as { traffic: unknown; last: { status: string } };
+
+    // Assert
+    expect(watched.code).toBe(1);
+    expect(watched.out).toContain('  traffic  blue  100 % ####################\n           green   0 % ....................\n');
+    expect(watched.out).not.toContain('75 %');
+    // The state that failed is marked so, with its error; not "done".
+    expect(watched.out).toContain('  image    v1.4.2\n');
+    expect(watched.out).toContain('  failed   Shift traffic: GateFailedError\n  done     Roll back\n');
+    expect(watched.out).not.toContain('done     Shift traffic');
+    // Without a terminal: a line per change, each with its UTC time, before the last view (the states the polls
+    // caught the execution in depend on timing; what the history records does not).
+    const stamped = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ web /;
+    const lines = watched.out.split('\n').filter((line) => stamped.test(line));
+    expect(lines.map((line) => line.replace(stamped, ''))).toEqual(
+      expect.arrayContaining([
+        'failed Shift traffic: GateFailedError',
+        'finished Roll back',
+        'ended FAILED (GateFailedError)',
+        'traffic blue 100 % / green 0 %',
+      ]),
+    );
+    expect(status.out).toContain(
+      '  no deployment running\n  traffic  blue  100 % ####################\n           green   0 % ....................\n',
+    );
+    expect(json).toMatchObject({ traffic: { blue: 100, green: 0 }, last: { status: 'ROLLED_BACK' } });
   });
 
   it('refuses to start the same digest twice (exit 4) and says how to look at the first', async () => {

@@ -8,6 +8,7 @@ import {
   type Action,
   DescribeListenersCommand,
   DescribeRulesCommand,
+  type ElasticLoadBalancingV2Client,
   ListenerNotFoundException,
   ModifyListenerCommand,
   ModifyRuleCommand,
@@ -27,15 +28,15 @@ export function isRuleArn(arn: string): boolean {
   return arn.includes(':listener-rule/');
 }
 
-async function readActions(arn: string): Promise<Action[]> {
+async function readActions(arn: string, elb: ElasticLoadBalancingV2Client = clients.elb): Promise<Action[]> {
   try {
     if (isRuleArn(arn)) {
-      const out = await clients.elb.send(new DescribeRulesCommand({ RuleArns: [arn] }));
+      const out = await elb.send(new DescribeRulesCommand({ RuleArns: [arn] }));
       const rule = out.Rules?.[0];
       if (!rule) throw new ResourceMissingError(`listener rule ${arn} not found`);
       return rule.Actions ?? [];
     }
-    const out = await clients.elb.send(new DescribeListenersCommand({ ListenerArns: [arn] }));
+    const out = await elb.send(new DescribeListenersCommand({ ListenerArns: [arn] }));
     const listener = out.Listeners?.[0];
     if (!listener) throw new ResourceMissingError(`listener ${arn} not found`);
     return listener.DefaultActions ?? [];
@@ -56,9 +57,16 @@ function forwardAction(actions: Action[], arn: string): Action {
   return forward;
 }
 
-/** Weights in percent of the two colours; any other target group in the action is an error. */
-export async function readWeights(service: ServiceConfig, arn = service.productionListenerArn): Promise<Weights> {
-  const forward = forwardAction(await readActions(arn), arn);
+/**
+ * Weights in percent of the two colours; any other target group in the action is an error.
+ * The functions' own client by default; the CLI passes its own (region, profile).
+ */
+export async function readWeights(
+  service: ServiceConfig,
+  arn = service.productionListenerArn,
+  elb: ElasticLoadBalancingV2Client = clients.elb,
+): Promise<Weights> {
+  const forward = forwardAction(await readActions(arn, elb), arn);
   const groups =
     forward.ForwardConfig?.TargetGroups ?? (forward.TargetGroupArn ? [{ TargetGroupArn: forward.TargetGroupArn, Weight: 1 }] : []);
   let blue = 0;

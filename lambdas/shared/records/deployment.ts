@@ -22,7 +22,7 @@ const RevisionSchema = z.object({
 });
 export type Revision = z.infer<typeof RevisionSchema>;
 
-const DeploymentRecordSchema = z.object({
+export const DeploymentRecordSchema = z.object({
   deploymentId: z.string(),
   service: z.string(),
   status: z.enum(['IN_PROGRESS', ...TerminalStatusSchema.options]),

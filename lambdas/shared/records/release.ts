@@ -32,7 +32,7 @@ const ReleaseCauseSchema = z.object({
 });
 export type ReleaseCause = z.infer<typeof ReleaseCauseSchema>;
 
-const ReleaseRecordSchema = z.object({
+export const ReleaseRecordSchema = z.object({
   releaseId: z.string(),
   /** The release's own name from the input, e.g. "2026-11-22.1". */
   release: z.string(),

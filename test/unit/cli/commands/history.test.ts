@@ -1,7 +1,7 @@
 /** `baton history`: a service's records, newest first. */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { RecordItem } from '../../../../cli/deployments.ts';
+import type { DeploymentRecord } from '../../../../lambdas/shared/records/deployment.ts';
 import { baton, dynamoMock, resetMocks, TABLE, WAITING_RECORD } from '../../../support/cli-clients.ts';
 
 beforeEach(resetMocks);
@@ -9,7 +9,7 @@ beforeEach(resetMocks);
 describe('baton history', () => {
   it('queries the byService index newest first and prints the records as a JSON array', async () => {
     // Arrange
-    const items: RecordItem[] = [
+    const items: DeploymentRecord[] = [
       { ...WAITING_RECORD, status: 'SUCCEEDED', awaitingApproval: false, endedAt: '2026-11-23T09:12:00.000Z' },
       {
         deploymentId: 'web-v1_4_1-20261120T101500Z',
@@ -40,13 +40,14 @@ describe('baton history', () => {
         Limit: 5,
       },
     ]);
-    expect(JSON.parse(result.out)).toEqual(items);
+    // The records' view (cli/views.ts): the approval task token never leaves the table.
+    expect(JSON.parse(result.out)).toEqual(items.map(({ approvalToken: _token, ...view }) => view));
     expect(result.out.endsWith('\n')).toBe(true);
   });
 
   it('prints a header and columns as wide as their widest value, durations on the right', async () => {
     // Arrange: tags, statuses, durations and reasons of different widths; one still running, one by digest
-    const items: RecordItem[] = [
+    const items: DeploymentRecord[] = [
       { ...WAITING_RECORD, deploymentId: 'web-v10_0_0-20261124T100000Z', imageTag: 'v10.0.0-rc.1', startedAt: '2026-11-24T10:00:00.000Z' },
       {
         ...WAITING_RECORD,

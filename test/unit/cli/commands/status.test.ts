@@ -8,16 +8,19 @@ import {
   dynamoMock,
   EXECUTION_ARN,
   givenRecord,
+  givenWeights,
   RECORD_KEY,
   resetMocks,
   STATE_MACHINE_ARN,
   sfnMock,
   TABLE,
+  WAITING_RECORD,
 } from '../../../support/cli-clients.ts';
 
 beforeEach(resetMocks);
 
 describe('baton status of an execution ARN', () => {
+  const INPUT = JSON.stringify({ service: 'web', imageTag: 'v1.4.2' });
   const startDate = new Date('2026-11-23T09:00:00.000Z');
   const stopDate = new Date('2026-11-23T09:02:30.000Z');
   const events: HistoryEvent[] = [
@@ -41,13 +44,14 @@ describe('baton status of an execution ARN', () => {
     { id: 8, timestamp: startDate, type: 'WaitStateEntered', stateEnteredEventDetails: { name: 'Wait between traffic steps' } },
   ];
 
-  it('reports the current state, the Task states done and the traffic split of the last output', async () => {
+  it("reports the current state, the Task states done and the listener's traffic split, not the last output's", async () => {
     // Arrange
     sfnMock.on(DescribeExecutionCommand).resolves({
       executionArn: EXECUTION_ARN,
       stateMachineArn: STATE_MACHINE_ARN,
       name: DEPLOYMENT_ID,
       status: 'ABORTED',
+      input: INPUT,
       startDate,
       stopDate,
       error: 'AbortedByOperator',
@@ -77,16 +81,37 @@ describe('baton status of an execution ARN', () => {
       elapsedSeconds: 150,
       currentState: 'Wait between traffic steps',
       completed: ['Initialize', 'Shift traffic'],
-      traffic: { blue: 90, green: 10 },
+      failed: [],
+      image: 'v1.4.2',
+      // The last output held green at 10 %; the rollback put production back on blue.
+      traffic: { blue: 100, green: 0 },
       error: 'AbortedByOperator',
       cause: 'aborted by alice',
       record: null,
     });
   });
 
+  it("prints the record's view: no approval task token, no table keys", async () => {
+    // Arrange
+    sfnMock.on(DescribeExecutionCommand).resolves({ name: DEPLOYMENT_ID, status: 'RUNNING', input: INPUT, startDate });
+    sfnMock.on(GetExecutionHistoryCommand).resolves({ events });
+    dynamoMock.on(GetCommand, { Key: RECORD_KEY }).resolves({
+      Item: { ...RECORD_KEY, gsi1pk: 'SERVICE#web', gsi1sk: `2026-11-23T09:00:00.000Z#${DEPLOYMENT_ID}`, expiresAt: 1, ...WAITING_RECORD },
+    });
+
+    // Act
+    const result = await baton('status', EXECUTION_ARN, '--json');
+
+    // Assert
+    const { approvalToken: _token, ...view } = WAITING_RECORD;
+    expect(JSON.parse(result.out).record).toEqual(view);
+    expect(result.out).not.toContain(String(WAITING_RECORD.approvalToken));
+  });
+
   it('reads every page of the execution history', async () => {
     // Arrange
-    sfnMock.on(DescribeExecutionCommand).resolves({ name: DEPLOYMENT_ID, status: 'ABORTED', startDate, stopDate });
+    sfnMock.on(DescribeExecutionCommand).resolves({ name: DEPLOYMENT_ID, status: 'ABORTED', input: INPUT, startDate, stopDate });
+    givenWeights(75, 25);
     sfnMock
       .on(GetExecutionHistoryCommand)
       .resolvesOnce({ events: events.slice(0, 5), nextToken: 'page-2' })
@@ -102,7 +127,7 @@ describe('baton status of an execution ARN', () => {
     expect(JSON.parse(result.out)).toMatchObject({
       currentState: 'Wait between traffic steps',
       completed: ['Initialize', 'Shift traffic'],
-      traffic: { blue: 90, green: 10 },
+      traffic: { blue: 75, green: 25 },
     });
   });
 });

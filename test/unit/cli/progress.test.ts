@@ -1,0 +1,60 @@
+/** Where an execution stands, from its history events: the step of the strategy, the approval deadline, the state that failed. */
+import type { HistoryEvent, HistoryEventType } from '@aws-sdk/client-sfn';
+import { describe, expect, it } from 'vitest';
+import { readProgress } from '../../../cli/progress.ts';
+
+const AT = new Date('2026-11-23T09:00:00.000Z');
+
+function entered(name: string, type: HistoryEventType = 'TaskStateEntered'): HistoryEvent {
+  return { id: 0, timestamp: AT, type, stateEnteredEventDetails: { name } };
+}
+
+function exited(name: string, output: unknown, type: HistoryEventType = 'TaskStateExited'): HistoryEvent {
+  return { id: 0, timestamp: AT, type, stateExitedEventDetails: { name, output: JSON.stringify(output) } };
+}
+
+describe('readProgress', () => {
+  it('reads the step of the strategy ("2/4") and the hold from the latest payload', () => {
+    // Arrange
+    const strategy = { type: 'linear', stepPercent: 25, intervalSeconds: 300 };
+    const events = [
+      entered('Shift traffic'),
+      exited('Shift traffic', { strategy, traffic: { nextStep: 2, weight: 50, complete: false, holdUntil: '2026-11-23T09:05:00.000Z' } }),
+      entered('Wait between traffic steps', 'WaitStateEntered'),
+    ];
+
+    // Act
+    const progress = readProgress(events, { status: 'RUNNING', approvalTimeoutSeconds: 3600 });
+
+    // Assert
+    expect(progress).toMatchObject({ step: { applied: 2, total: 4 }, holdUntil: '2026-11-23T09:05:00.000Z' });
+  });
+
+  it('gives the approval deadline: the wait began, plus approvalTimeoutSeconds', () => {
+    // Act
+    const progress = readProgress([entered('Wait for approval')], { status: 'RUNNING', approvalTimeoutSeconds: 3600 });
+
+    // Assert
+    expect(progress.approvalDeadline).toBe('2026-11-23T10:00:00.000Z');
+  });
+
+  it('names a caught failure with the error its Catch recorded; a retried one that then succeeded is not a failure', () => {
+    // Arrange
+    const events: HistoryEvent[] = [
+      entered('Deploy new colour'),
+      { id: 0, timestamp: AT, type: 'LambdaFunctionFailed', lambdaFunctionFailedEventDetails: { error: 'TransientAwsError' } },
+      { id: 0, timestamp: AT, type: 'LambdaFunctionScheduled' },
+      exited('Deploy new colour', {}),
+      entered('Shift traffic'),
+      { id: 0, timestamp: AT, type: 'TaskFailed' },
+      exited('Shift traffic', { error: { Error: 'GateFailedError', Cause: '...' } }),
+    ];
+
+    // Act
+    const progress = readProgress(events, { status: 'FAILED', error: 'GateFailedError', approvalTimeoutSeconds: 3600 });
+
+    // Assert
+    expect(progress.completed).toEqual(['Deploy new colour', 'Shift traffic']);
+    expect(progress.failed).toEqual([{ state: 'Shift traffic', error: 'GateFailedError' }]);
+  });
+});
