@@ -10,13 +10,16 @@
 import { z } from 'zod';
 import { DeploymentRecordSchema } from '../lambdas/shared/records/deployment.ts';
 import { ReleaseRecordSchema } from '../lambdas/shared/records/release.ts';
+import { PhaseRunSchema } from '../lambdas/shared/telemetry/phase-runs.ts';
 
 /**
  * A deployment record as the CLI shows it. Without `resume` too: the JSON a
- * recovery execution reads, internal to the pipeline. With the resolution
+ * recovery execution reads, internal to the pipeline. With each function's
+ * runs (`phases`, lambdas/shared/telemetry/phase-runs.ts) and the resolution
  * `baton unlock` records.
  */
 export const DeploymentViewSchema = DeploymentRecordSchema.omit({ approvalToken: true, resume: true }).extend({
+  phases: z.record(z.string(), PhaseRunSchema).optional(),
   resolvedBy: z.string().optional(),
   resolvedAt: z.string().optional(),
   resolution: z.string().optional(),

@@ -14,7 +14,7 @@ import { parseItem, type RecordOwner } from '../records/table.ts';
 const PhaseResultSchema = z.enum(['succeeded', 'waiting', 'failed']);
 export type PhaseResult = z.infer<typeof PhaseResultSchema>;
 
-const PhaseRunSchema = z.object({
+export const PhaseRunSchema = z.object({
   startedAt: z.string(),
   endedAt: z.string(),
   invocations: z.number(),
