@@ -24,6 +24,9 @@ export function approvalWindowSeconds(configured: string | undefined): number {
   return seconds > 0 ? seconds : MAX_APPROVAL_TIMEOUT_SECONDS;
 }
 
+/** The approval window the stack configured (HeartbeatSeconds of the Task), read once per cold start. */
+const APPROVAL_WINDOW_SECONDS = approvalWindowSeconds(process.env.BATON_APPROVAL_TIMEOUT_SECONDS);
+
 export const RequestApprovalInputSchema = z.object({
   taskToken: z.string().min(1),
   state: VerifiedStateSchema,
@@ -41,13 +44,12 @@ export const handler = definePhase(
     });
     // The token lets anyone holding it approve: it goes to the record only, never to a log line or a message.
     logger.info('waiting for approval', { colour: state.idle.colour, command: `baton approve ${state.service.name}` });
-    const windowSeconds = approvalWindowSeconds(process.env.BATON_APPROVAL_TIMEOUT_SECONDS);
     await notifyApprovalRequest({
       service: state.service.name,
       deploymentId: state.deploymentId,
       image: state.image.tag ?? state.image.digest,
       colour: state.idle.serviceName,
-      deadline: new Date(Date.parse(requestedAt) + windowSeconds * 1000).toISOString(),
+      deadline: new Date(Date.parse(requestedAt) + APPROVAL_WINDOW_SECONDS * 1000).toISOString(),
       consoleUrl: executionConsoleUrl(state.executionArn, state.executionArn.split(':')[3] ?? ''),
       trigger: state.request.trigger,
       requestedBy: state.request.requestedBy,
@@ -57,6 +59,6 @@ export const handler = definePhase(
   },
   {
     // No phase runs while the task token waits: the lease must outlast the whole approval window.
-    leaseSeconds: approvalWindowSeconds(process.env.BATON_APPROVAL_TIMEOUT_SECONDS),
+    leaseSeconds: APPROVAL_WINDOW_SECONDS,
   },
 );
