@@ -5,19 +5,21 @@
  * the last frame on screen, under the new one. Lines are cut to the width, so
  * a frame takes one row per line; the rows of the last frame are still
  * counted at the width now, in case the terminal narrowed and rewrapped them.
+ * Widths count what the terminal shows: colour sequences take no column.
  */
+import { sliceVisible, visibleLength } from './colour.ts';
 
 /** The width assumed when the terminal does not say (a pipe has none). */
 export const DEFAULT_COLUMNS = 80;
 
 /** Each line cut to `columns` characters, the cut marked with an ellipsis. */
 export function fitLines(lines: readonly string[], columns: number): string[] {
-  return lines.map((line) => (line.length > columns ? `${line.slice(0, Math.max(0, columns - 1))}…` : line));
+  return lines.map((line) => (visibleLength(line) > columns ? `${sliceVisible(line, Math.max(0, columns - 1))}…` : line));
 }
 
 /** Terminal rows `lines` take at `columns` characters a row (an empty line takes one). */
 export function rowsOf(lines: readonly string[], columns: number): number {
-  return lines.reduce((rows, line) => rows + Math.max(1, Math.ceil(line.length / columns)), 0);
+  return lines.reduce((rows, line) => rows + Math.max(1, Math.ceil(visibleLength(line) / columns)), 0);
 }
 
 /** What to write to replace `previous` (already on screen, nothing after it) with `next`: up over its rows, clear down, the new frame. */

@@ -3,6 +3,7 @@
  * every service, one service, or one execution (a deployment's or a release's).
  */
 import { formatOrder } from '../../lambdas/shared/release.ts';
+import { paintStatus } from '../colour.ts';
 import type { Command } from '../command.ts';
 import { type CliContext, serviceNamed } from '../context.ts';
 import { history, type RecordItem, readLock, readRecord, readReleaseRecord } from '../deployments.ts';
@@ -11,14 +12,17 @@ import { print, renderReleaseVerdict, renderTraffic, renderView } from '../outpu
 import { type ProductionTraffic, pickTraffic, productionTraffic } from '../traffic.ts';
 
 /** An execution: a release's shows its order, each service's record and its verdict; a deployment's, its record. */
-async function showExecution(ctx: CliContext, executionArn: string): Promise<number> {
+export async function showExecution(ctx: CliContext, executionArn: string): Promise<number> {
   const view = await executionView(ctx, executionArn);
   const release = view.kind === 'release' ? await readReleaseRecord(ctx, view.name) : undefined;
   if (!release) {
     const record = await readRecord(ctx, view.name);
     print(
       ctx,
-      [...renderView(record?.service ?? '', view), ...(record ? [`record: ${record.status} ${record.outcomeReason ?? ''}`] : [])],
+      [
+        ...renderView(record?.service ?? '', view, new Date(), ctx.colour),
+        ...(record ? [`record: ${paintStatus(ctx.colour, record.status)} ${record.outcomeReason ?? ''}`] : []),
+      ],
       { ...view, record: record ?? null },
     );
     return 0;
@@ -29,10 +33,13 @@ async function showExecution(ctx: CliContext, executionArn: string): Promise<num
   print(
     ctx,
     [
-      ...renderView('', view),
+      ...renderView('', view, new Date(), ctx.colour),
       `release ${release.release}: ${formatOrder(release.waves)}`,
-      ...services.map(({ name, record }) => `  ${name.padEnd(8)}${record?.status ?? 'not recorded'}  ${record?.deploymentId ?? ''}`),
-      ...(release.status === 'IN_PROGRESS' ? ['release in progress'] : renderReleaseVerdict(release)),
+      ...services.map(
+        ({ name, record }) =>
+          `  ${name.padEnd(8)}${record ? paintStatus(ctx.colour, record.status) : 'not recorded'}  ${record?.deploymentId ?? ''}`,
+      ),
+      ...(release.status === 'IN_PROGRESS' ? ['release in progress'] : renderReleaseVerdict(release, ctx.colour)),
     ],
     { ...view, release, services: Object.fromEntries(services.map(({ name, record }) => [name, record ?? null])) },
   );
@@ -46,14 +53,14 @@ interface ServiceRow extends ProductionTraffic {
 }
 
 /** A service: its running deployment (or the split production serves), then how the last one ended and, if it failed, the evidence. */
-function serviceLines(row: ServiceRow): string[] {
+function serviceLines(row: ServiceRow, colour: boolean): string[] {
   const lines = [`${row.service}`];
-  if (row.running) lines.push(...renderView(row.service, row.running).map((line) => `  ${line}`));
+  if (row.running) lines.push(...renderView(row.service, row.running, new Date(), colour).map((line) => `  ${line}`));
   else lines.push('  no deployment running', ...renderTraffic(row));
   const last = row.last;
   if (!last) return lines;
   lines.push(
-    `  last: ${last.deploymentId} ${last.status} (${last.imageTag ?? last.imageDigest ?? '?'}, started ${last.startedAt})${last.outcomeReason ? `: ${last.outcomeReason}` : ''}`,
+    `  last: ${last.deploymentId} ${paintStatus(colour, last.status)} (${last.imageTag ?? last.imageDigest ?? '?'}, started ${last.startedAt})${last.outcomeReason ? `: ${last.outcomeReason}` : ''}`,
   );
   // The evidence of a failed deployment: where, on what signal, and what the rollback did.
   if (last.status !== 'SUCCEEDED') lines.push(...(last.evidence ?? []).map((line) => `    ${line}`));
@@ -80,7 +87,11 @@ async function run(ctx: CliContext, target: string | undefined): Promise<number>
     const traffic = running ? pickTraffic(running) : await productionTraffic(ctx, service.name);
     rows.push({ service: service.name, ...traffic, running: running ?? null, last: last ?? null });
   }
-  print(ctx, rows.flatMap(serviceLines), target ? rows[0] : rows);
+  print(
+    ctx,
+    rows.flatMap((row) => serviceLines(row, ctx.colour)),
+    target ? rows[0] : rows,
+  );
   return 0;
 }
 

@@ -3,7 +3,7 @@
  * they read (web, waiting for approval) and runners for the example configs.
  */
 import { userInfo } from 'node:os';
-import { DescribeListenersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeListenersCommand, type DescribeListenersCommandOutput, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -75,7 +75,13 @@ export function givenRecord(record: DeploymentRecord | undefined): void {
 
 /** web's production listener forwards `blue` and `green` (weights as ELB keeps them). */
 export function givenWeights(blue: number, green: number): void {
-  elbMock.on(DescribeListenersCommand, { ListenerArns: [LISTENER_ARN] }).resolves({
+  elbMock.on(DescribeListenersCommand, { ListenerArns: [LISTENER_ARN] }).resolves(listenerForwarding(blue, green));
+}
+
+/** What DescribeListeners answers for web's production listener forwarding `blue` and `green`. */
+export function listenerForwarding(blue: number, green: number): DescribeListenersCommandOutput {
+  return {
+    $metadata: {},
     Listeners: [
       {
         ListenerArn: LISTENER_ARN,
@@ -92,7 +98,7 @@ export function givenWeights(blue: number, green: number): void {
         ],
       },
     ],
-  });
+  };
 }
 
 /** Each test starts with mocks that answer nothing, but for web's listener: all on blue. */

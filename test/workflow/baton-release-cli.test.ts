@@ -102,7 +102,7 @@ describe('baton release against the simulation', () => {
     expect([...sim.simulation.model.table.keys()].filter((key) => key.includes(RELEASE_ID))).toEqual([]);
   });
 
-  it('prints one JSON document with --watch --json', async () => {
+  it('prints NDJSON with --watch --json: a line per service status change, the end last with the records', async () => {
     // Arrange
     await simulation();
     const file = releaseFile({ ...RELEASE, services: { api: { imageTag: 'v1.1.0' } } });
@@ -112,8 +112,13 @@ describe('baton release against the simulation', () => {
 
     // Assert
     expect(result.code).toBe(0);
-    const document = JSON.parse(result.out) as Record<string, unknown>;
-    expect(document).toMatchObject({
+    const lines = result.out.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.slice(0, -1)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ type: 'service', service: 'api', status: 'SUCCEEDED', wave: 1 })]),
+    );
+    expect(lines.at(-1)).toMatchObject({
+      type: 'end',
+      execution: 'SUCCEEDED',
       release: '2026-11-22.1',
       releaseId: RELEASE_ID,
       order: 'api',
