@@ -3,7 +3,11 @@
  * they read (web, waiting for approval) and runners for the example configs.
  */
 import { userInfo } from 'node:os';
-import { DescribeListenersCommand, type DescribeListenersCommandOutput, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  DescribeListenersCommand,
+  type DescribeListenersCommandOutput,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';

@@ -112,7 +112,10 @@ describe('baton release against the simulation', () => {
 
     // Assert
     expect(result.code).toBe(0);
-    const lines = result.out.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = result.out
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines.slice(0, -1)).toEqual(
       expect.arrayContaining([expect.objectContaining({ type: 'service', service: 'api', status: 'SUCCEEDED', wave: 1 })]),
     );

@@ -141,7 +141,13 @@ async function ndjson(args: string[], tty = false) {
   const result = await runCli(EXAMPLE_CONFIG_PATH, args, { tty, onSleep: (ms) => vi.setSystemTime(Date.now() + ms) });
   expect(result.out.endsWith('\n')).toBe(true);
   expect(result.out).not.toContain('\u001b');
-  return { ...result, lines: result.out.trimEnd().split('\n').map((line) => JSON.parse(line) as unknown) };
+  return {
+    ...result,
+    lines: result.out
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as unknown),
+  };
 }
 
 describe('baton watch --json (NDJSON)', () => {
