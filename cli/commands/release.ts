@@ -15,6 +15,7 @@ import { UsageError } from '../errors.ts';
 import { print, say } from '../output.ts';
 import { followDryRun, followRelease } from '../release-progress.ts';
 import { operator, startExecution, utcStamp } from '../requests.ts';
+import { releaseHistoryCommand, releaseStatus } from './release-records.ts';
 
 /** Step Functions' limit on execution names. */
 const MAX_EXECUTION_NAME = 80;
@@ -109,7 +110,7 @@ async function run(ctx: CliContext, target: string | undefined, values: OptionVa
     ctx,
     name,
     plan.request,
-    `a release of that id was already started. See it with "baton status <execution-arn>"; pass another --name to start it again on purpose.`,
+    `a release of that id was already started. See it with "baton release status ${name}"; pass another --name to start it again on purpose.`,
   );
   const summary = {
     release: plan.request.release,
@@ -163,7 +164,10 @@ Options:
 Examples:
   baton release --file release.json --dry-run
   baton release --file release.json --watch
-  baton release --file release.json --name release-2026-11-22_1-retry --json`,
+  baton release --file release.json --name release-2026-11-22_1-retry --json
+
+See a release with "baton release status <release>" (its name or id), the latest with "baton release history".`,
   options: ['file', 'name', 'watch', 'dry-run', 'interval'],
+  subcommands: [releaseStatus, releaseHistoryCommand],
   run,
 };

@@ -10,6 +10,7 @@ import { history, type RecordItem, readLock, readRecord, readReleaseRecord } fro
 import { type ExecutionView, executionView } from '../execution.ts';
 import { print, renderReleaseVerdict, renderTraffic, renderView } from '../output.ts';
 import { type ProductionTraffic, pickTraffic, productionTraffic } from '../traffic.ts';
+import type { ReleaseView } from '../views.ts';
 
 /** An execution: a release's shows its order, each service's record and its verdict; a deployment's, its record. */
 export async function showExecution(ctx: CliContext, executionArn: string): Promise<number> {
@@ -27,13 +28,21 @@ export async function showExecution(ctx: CliContext, executionArn: string): Prom
     );
     return 0;
   }
+  const shown = await releaseLines(ctx, release);
+  print(ctx, [...renderView('', view, new Date(), ctx.colour), ...shown.lines], { ...view, release, services: shown.services });
+  return 0;
+}
+
+/** A release's order, each service's record and the verdict; and the services' records, by service. */
+export async function releaseLines(
+  ctx: CliContext,
+  release: ReleaseView,
+): Promise<{ lines: string[]; services: Record<string, RecordItem | null> }> {
   const services = await Promise.all(
     release.waves.flat().map(async (name) => ({ name, record: await readRecord(ctx, release.services[name]?.deploymentId ?? '') })),
   );
-  print(
-    ctx,
-    [
-      ...renderView('', view, new Date(), ctx.colour),
+  return {
+    lines: [
       `release ${release.release}: ${formatOrder(release.waves)}`,
       ...services.map(
         ({ name, record }) =>
@@ -41,9 +50,8 @@ export async function showExecution(ctx: CliContext, executionArn: string): Prom
       ),
       ...(release.status === 'IN_PROGRESS' ? ['release in progress'] : renderReleaseVerdict(release, ctx.colour)),
     ],
-    { ...view, release, services: Object.fromEntries(services.map(({ name, record }) => [name, record ?? null])) },
-  );
-  return 0;
+    services: Object.fromEntries(services.map(({ name, record }) => [name, record ?? null])),
+  };
 }
 
 interface ServiceRow extends ProductionTraffic {

@@ -217,7 +217,7 @@ describe('baton release', () => {
     expect(result.code).toBe(4);
     expect(result.err).toBe(
       'baton: an execution named weekly-1 already exists: a release of that id was already started. ' +
-        'See it with "baton status <execution-arn>"; pass another --name to start it again on purpose.\n',
+        'See it with "baton release status weekly-1"; pass another --name to start it again on purpose.\n',
     );
   });
 
