@@ -47,9 +47,12 @@ function trafficOf(view: ExecutionView): Change | undefined {
 export function changesBetween(before: ExecutionView | undefined, after: ExecutionView): Change[] {
   const changes: Change[] = [];
   if (!before) changes.push({ type: 'start', execution: after.name, ...(after.image ? { image: after.image } : {}) });
-  for (const state of after.completed.slice(before?.completed.length ?? 0)) changes.push({ type: 'state', state, status: 'finished' });
-  for (const failure of after.failed.slice(before?.failed.length ?? 0))
-    changes.push({ type: 'state', state: failure.state, status: 'failed', error: failure.error });
+  const failures = after.failed.slice(before?.failed.length ?? 0);
+  // A state that failed also exited (completed lists it): it is reported failed, never finished.
+  const failedNow = new Set(failures.map((failure) => failure.state));
+  for (const state of after.completed.slice(before?.completed.length ?? 0))
+    if (!failedNow.has(state)) changes.push({ type: 'state', state, status: 'finished' });
+  for (const failure of failures) changes.push({ type: 'state', state: failure.state, status: 'failed', error: failure.error });
   if (after.status === 'RUNNING' && after.currentState && after.currentState !== before?.currentState) {
     const { step, holdUntil, bakeUntil, approvalDeadline } = after;
     changes.push({

@@ -6,7 +6,7 @@ import { type CliContext, terminalColumns } from './context.ts';
 import { type RecordItem, readRecord } from './deployments.ts';
 import { EXIT_DEPLOYMENT_FAILED } from './errors.ts';
 import { type ExecutionView, executionView } from './execution.ts';
-import { redraw } from './frame.ts';
+import { redraw, wrapText } from './frame.ts';
 import { printJson, renderView } from './output.ts';
 
 /**
@@ -43,7 +43,7 @@ export async function follow(ctx: CliContext, service: string, executionArn: str
       onScreen = frame.drawn;
     } else writeLines(ctx, service, log.changes(view, now), now, view);
     if (ended) {
-      if (!ctx.json && record) ctx.io.out(`${paintStatus(ctx.colour, record.status)}: ${record.outcomeReason ?? ''}\n`);
+      if (!ctx.json && record) ctx.io.out(`${verdict(ctx, record)}\n`);
       return view.status === 'SUCCEEDED' ? 0 : EXIT_DEPLOYMENT_FAILED;
     }
     await ctx.io.sleep(intervalSeconds * 1000);
@@ -57,4 +57,12 @@ function writeLines(ctx: CliContext, service: string, changes: readonly Change[]
     ...(view.status !== 'RUNNING' ? renderView(service, view, now) : []),
   ];
   if (lines.length) ctx.io.out(`${lines.join('\n')}\n`);
+}
+
+/** The record's status and reason; on a terminal wrapped at its width (a line wider would leave the terminal to wrap it). */
+function verdict(ctx: CliContext, record: RecordItem): string {
+  const reason = record.outcomeReason ?? '';
+  if (!ctx.io.isTty) return `${record.status}: ${reason}`;
+  const [first = '', ...rest] = wrapText(`${record.status}: ${reason}`, terminalColumns(ctx.io));
+  return [first.replace(record.status, paintStatus(ctx.colour, record.status)), ...rest].join('\n');
 }

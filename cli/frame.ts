@@ -28,3 +28,25 @@ export function redraw(previous: readonly string[], next: readonly string[], col
   const up = previous.length ? `\u001b[${rowsOf(previous, columns)}A\u001b[J` : '';
   return { text: `${up}${drawn.join('\n')}\n`, drawn };
 }
+
+/**
+ * `text` (plain, no colour) in lines of at most `columns` characters, broken
+ * at spaces (a word longer than a line at the width), the lines after the
+ * first indented by two: for what is written once, after the last frame,
+ * where cutting would lose what the reader needs.
+ */
+export function wrapText(text: string, columns: number): string[] {
+  const lines: string[] = [];
+  let rest = text;
+  let indent = '';
+  while (indent.length + rest.length > columns) {
+    const room = Math.max(1, columns - indent.length);
+    const space = rest.lastIndexOf(' ', room);
+    const cut = space > 0 ? space : room;
+    lines.push(`${indent}${rest.slice(0, cut)}`.trimEnd());
+    rest = rest.slice(cut).trimStart();
+    indent = '  ';
+  }
+  lines.push(`${indent}${rest}`);
+  return lines;
+}

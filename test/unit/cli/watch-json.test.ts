@@ -6,6 +6,8 @@
 import { DescribeListenersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, type HistoryEvent, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { changesBetween, describeChange } from '../../../cli/changes.ts';
+import type { ExecutionView } from '../../../cli/execution.ts';
 import type { DeploymentRecord } from '../../../lambdas/shared/records/deployment.ts';
 import { runCli } from '../../support/cli.ts';
 import {
@@ -292,5 +294,33 @@ describe('baton watch in colour on a terminal', () => {
     expect(result.out).toContain(`  ${ESC}[31mfailed   Shift traffic: Gat${ESC}[39m…\n`);
     // Cut right before the status: no colour opened on nothing.
     expect(result.out).toContain(`web  ${DEPLOYMENT_ID.slice(0, 24)}…\n`);
+  });
+});
+
+describe('changesBetween', () => {
+  it('reports a state that failed as failed, not also as finished', () => {
+    // Arrange
+    const before: ExecutionView = {
+      executionArn: EXECUTION_ARN,
+      name: DEPLOYMENT_ID,
+      status: 'RUNNING',
+      startDate: iso(0),
+      elapsedSeconds: 60,
+      completed: ['Validate'],
+      failed: [],
+      currentState: 'Shift traffic',
+    };
+    const after: ExecutionView = {
+      ...before,
+      completed: ['Validate', 'Verify new colour', 'Shift traffic'],
+      failed: [{ state: 'Shift traffic', error: 'GateFailedError' }],
+      currentState: 'Roll back',
+    };
+
+    // Act
+    const changes = changesBetween(before, after).map((change) => describeChange('web', change));
+
+    // Assert
+    expect(changes).toEqual(['finished Verify new colour', 'failed Shift traffic: GateFailedError', 'entered Roll back']);
   });
 });
