@@ -14,6 +14,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, vi } from 'vitest';
 import type { LockItem } from '../../cli/deployments.ts';
 import type { DeploymentRecord } from '../../lambdas/shared/records/deployment.ts';
+import type { ReleaseRecord } from '../../lambdas/shared/records/release.ts';
 import { type Run, runCli } from './cli.ts';
 import { EXAMPLE_CONFIG_PATH, THREE_SERVICES_CONFIG_PATH } from './config.ts';
 
@@ -52,6 +53,27 @@ export const WAITING_RECORD: DeploymentRecord = {
   imageTag: 'v1.4.2',
   awaitingApproval: true,
   approvalToken: 'AQCEAAAAKgAAAAMAAAAAAAAAAXsample-token',
+};
+
+export const RELEASE_ID = 'release-2026-11-22_1-20261123T090000Z';
+export const RELEASE_ARN = `arn:aws:states:eu-west-1:123456789012:execution:baton-production:${RELEASE_ID}`;
+
+/** A release record of the three services (api, then web and worker), as plan release writes it. */
+export const RELEASE_RECORD: ReleaseRecord = {
+  releaseId: RELEASE_ID,
+  release: '2026-11-22.1',
+  status: 'IN_PROGRESS',
+  executionArn: RELEASE_ARN,
+  startedAt: '2026-11-23T09:00:00.000Z',
+  trigger: 'cli',
+  requestedBy: 'alice',
+  shift: 'each',
+  waves: [['api'], ['web', 'worker']],
+  services: {
+    api: { deploymentId: `${RELEASE_ID}-api`, wave: 1, imageTag: 'v1.1.0' },
+    web: { deploymentId: `${RELEASE_ID}-web`, wave: 2, imageTag: 'v1.4.2' },
+    worker: { deploymentId: `${RELEASE_ID}-worker`, wave: 2, imageTag: 'v2.4.0' },
+  },
 };
 
 /** Runs baton with the example config and captured output; sleeping returns at once. */

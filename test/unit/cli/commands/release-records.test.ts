@@ -5,28 +5,15 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RELEASE_LOOKUP_LIMIT } from '../../../../cli/deployments.ts';
 import type { ReleaseRecord } from '../../../../lambdas/shared/records/release.ts';
 import { runCli } from '../../../support/cli.ts';
-import { dynamoMock, resetMocks, sfnMock, TABLE } from '../../../support/cli-clients.ts';
+import { dynamoMock, RELEASE_ARN, RELEASE_ID, RELEASE_RECORD, resetMocks, sfnMock, TABLE } from '../../../support/cli-clients.ts';
 import { THREE_SERVICES_CONFIG_PATH } from '../../../support/config.ts';
 
-const RELEASE_ID = 'release-2026-11-22_1-20261123T090000Z';
-const RELEASE_ARN = `arn:aws:states:eu-west-1:123456789012:execution:baton-production:${RELEASE_ID}`;
 const RELEASE_KEY = { pk: `RELEASE#${RELEASE_ID}`, sk: 'RECORD' };
 
 const RECORD: ReleaseRecord = {
-  releaseId: RELEASE_ID,
-  release: '2026-11-22.1',
+  ...RELEASE_RECORD,
   status: 'ROLLED_BACK',
-  executionArn: RELEASE_ARN,
-  startedAt: '2026-11-23T09:00:00.000Z',
   endedAt: '2026-11-23T09:04:30.000Z',
-  trigger: 'cli',
-  shift: 'each',
-  waves: [['api'], ['web', 'worker']],
-  services: {
-    api: { deploymentId: `${RELEASE_ID}-api`, wave: 1, imageTag: 'v1.1.0' },
-    web: { deploymentId: `${RELEASE_ID}-web`, wave: 2, imageTag: 'v1.4.2' },
-    worker: { deploymentId: `${RELEASE_ID}-worker`, wave: 2, imageTag: 'v2.4.0' },
-  },
   rolledBack: ['api'],
   untouched: ['web', 'worker'],
   outcomeReason: 'api failed verify',

@@ -11,6 +11,9 @@ import {
   baton,
   dynamoMock,
   fixedDate,
+  RELEASE_ARN,
+  RELEASE_ID,
+  RELEASE_RECORD,
   release,
   resetMocks,
   STATE_MACHINE_ARN,
@@ -23,8 +26,6 @@ import {
 beforeEach(resetMocks);
 
 describe('baton release', () => {
-  const RELEASE_ID = 'release-2026-11-22_1-20261123T090000Z';
-  const RELEASE_ARN = `arn:aws:states:eu-west-1:123456789012:execution:baton-production:${RELEASE_ID}`;
   const CONSOLE_URL = `https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/${RELEASE_ARN}`;
   const RELEASE_KEY = { pk: `RELEASE#${RELEASE_ID}`, sk: 'RECORD' };
   const SERVICES = { api: { imageTag: 'v1.1.0' }, worker: { imageTag: 'v2.4.0' }, web: { imageTag: 'v1.4.2' } };
@@ -221,23 +222,7 @@ describe('baton release', () => {
     );
   });
 
-  /** A release record of the three services, as plan release writes it. */
-  const RECORD: ReleaseRecord = {
-    releaseId: RELEASE_ID,
-    release: '2026-11-22.1',
-    status: 'IN_PROGRESS',
-    executionArn: RELEASE_ARN,
-    startedAt: '2026-11-23T09:00:00.000Z',
-    trigger: 'cli',
-    requestedBy: 'alice',
-    shift: 'each',
-    waves: [['api'], ['web', 'worker']],
-    services: {
-      api: { deploymentId: `${RELEASE_ID}-api`, wave: 1, imageTag: 'v1.1.0' },
-      web: { deploymentId: `${RELEASE_ID}-web`, wave: 2, imageTag: 'v1.4.2' },
-      worker: { deploymentId: `${RELEASE_ID}-worker`, wave: 2, imageTag: 'v2.4.0' },
-    },
-  };
+  const RECORD = RELEASE_RECORD;
 
   function serviceRecord(service: string, fields: Partial<RecordItem> = {}): RecordItem {
     return {
