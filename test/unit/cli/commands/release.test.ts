@@ -5,7 +5,6 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { releaseExecutionName } from '../../../../cli/commands/release.ts';
 import type { RecordItem } from '../../../../cli/deployments.ts';
-import type { ReleaseRecord } from '../../../../lambdas/shared/records/release.ts';
 import { releaseFiles } from '../../../support/cli.ts';
 import {
   baton,
