@@ -91,7 +91,8 @@ export const deploy: Command = {
   --hotfix               all at once with a short bake (validate and verify still run)
   --reason <text>        recorded with the deployment
   --name <name>          execution name (default: derived from the image)
-  --watch                follow the deployment until it ends; exit 1 unless it succeeded
+  --watch                follow the deployment until it ends (as "baton watch"; with --json, NDJSON);
+                         exit 1 unless it succeeded
 
 Examples:
   baton deploy web --tag v1.4.2 --watch

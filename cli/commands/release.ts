@@ -156,7 +156,8 @@ Options:
   --file <file>          the release, as JSON
   --name <name>          execution name, which is the release id (default: release-<release>-<UTC time>)
   --watch                follow the release until it ends: each service's status changes, then the verdict
-                         (cause, services rolled back, services untouched); exit 1 unless it succeeded
+                         (cause, services rolled back, services untouched); exit 1 unless it succeeded;
+                         with --json, NDJSON (a line per change, the end last)
   --dry-run              plan and validate every service, take no lock, change and record nothing;
                          waits for the result and prints the order and each service's plan
   --interval <seconds>   refresh period with --watch or --dry-run (default 2, at least 1)
