@@ -194,6 +194,31 @@ describe('baton release against the simulation', () => {
     expect(result.out).toMatch(/^ {2}rolled back {2}worker -> web -> api$/m);
   });
 
+  it('finds the release by its name and by its id ("baton release status"), and lists it ("baton release history")', async () => {
+    // Arrange
+    await simulation();
+    await baton('release', '--file', releaseFile({ ...RELEASE, services: { api: { imageTag: 'v1.1.0' } } }), '--watch', '--interval', '1');
+
+    // Act
+    const byName = await baton('release', 'status', '2026-11-22.1');
+    const byId = await baton('release', 'status', RELEASE_ID);
+    const unknown = await baton('release', 'status', '2026-11-22.9');
+    const listed = await baton('release', 'history');
+
+    // Assert
+    expect(byName.code).toBe(0);
+    expect(byName.out).toContain(`release 2026-11-22.1: api\n  api     SUCCEEDED  ${RELEASE_ID}-api\nSUCCEEDED: `);
+    expect(byId.out).toBe(byName.out);
+    expect(unknown.code).toBe(3);
+    expect(unknown.err).toContain('no release with id "2026-11-22.9", nor named so among the latest 500 releases');
+    const [header, row, ...rest] = listed.out.trimEnd().split('\n');
+    expect(header).toMatch(/^STARTED {19}RELEASE {7}ID {37}STATUS +TOOK {2}ORDER {2}REASON$/);
+    expect(row).toMatch(
+      new RegExp(`^2026-11-23T09:00:00\\.000Z  2026-11-22\\.1  ${RELEASE_ID}  SUCCEEDED +\\d+m\\d\\ds  api +release 2026-11-22\\.1 live`),
+    );
+    expect(rest).toEqual([]);
+  });
+
   it('rolls api back and leaves web and worker untouched when api fails verify in the first wave, and exits 1', async () => {
     // Arrange
     const sim = await simulation(['alarm-at-verify@api']);
