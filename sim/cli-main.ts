@@ -6,7 +6,9 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { deploymentPlanText } from '../cli/dry-run.ts';
 import type { BatonConfig, ServiceConfig } from '../lambdas/shared/config-schema.ts';
+import { PlanSchema } from '../lambdas/shared/contract.ts';
 import { classifyInput } from '../lambdas/shared/execution-input.ts';
 import { jsonShapeProblems } from '../lambdas/shared/json-shape.ts';
 import { formatOrder } from '../lambdas/shared/release.ts';
@@ -256,6 +258,8 @@ async function main(argv: string[], io: CliIo): Promise<number> {
   }
   if (values['state-out']) writeFileSync(values['state-out'], `${JSON.stringify(result.model.toSpec(), null, 2)}\n`);
 
+  // A dry run ends with its plan as the output (Dry run passed); the plan is what it is for.
+  const dryRunPlan = release ? undefined : PlanSchema.safeParse(result.main.output).data;
   const summary = {
     status: result.main.status,
     input,
@@ -267,6 +271,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
     wallMs: result.wallMs,
     ...(release ? { release } : { traffic, liveColor }),
     record,
+    ...(dryRunPlan ? { plan: dryRunPlan } : {}),
     error: result.main.error ?? null,
     cause: result.main.cause ?? null,
     otherExecutions: result.others.map((e) => ({ name: e.name, status: e.status, error: e.error ?? null, executionPath: e.executionPath })),
@@ -283,6 +288,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
       [
         '',
         `Execution ${result.main.status}${result.main.error ? ` (${result.main.error})` : ''} after ${formatSeconds(result.simulatedSeconds)} simulated (${result.wallMs} ms wall, ${result.main.transitions} transitions)`,
+        ...(dryRunPlan ? ['', ...deploymentPlanText(dryRunPlan)] : []),
         ...(release ? releaseLines(release) : [`Traffic: blue ${traffic.blue} % / green ${traffic.green} %`]),
         ...(result.signalToRestoreSeconds !== undefined
           ? [`Bad signal to traffic restored: ${result.signalToRestoreSeconds} s simulated`]
