@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { ConfigDiffSchema, SecretRefSchema, type TerminalStatus, TerminalStatusSchema } from '../contract.ts';
 import { indexKeys, recordKey, serviceIndexKey } from './keys.ts';
-import { createOwnRecord, expiresAt, type RecordOwner, readItem, updateOwned, writeOutcome } from './table.ts';
+import { appendOwned, createOwnRecord, expiresAt, ownedBy, type RecordOwner, readItem, updateOwned, writeOutcome } from './table.ts';
 
 export const TERMINAL_STATUSES: ReadonlySet<string> = new Set<TerminalStatus>(TerminalStatusSchema.options);
 
@@ -22,6 +22,32 @@ const RevisionSchema = z.object({
 });
 export type Revision = z.infer<typeof RevisionSchema>;
 
+/** One write of the production weights of a deployment, as it succeeded. */
+export const WeightChangeSchema = z.object({
+  /** When the listener write succeeded (ISO). */
+  at: z.string(),
+  /** Percent of production traffic on each colour (absolute, summing to 100). */
+  blue: z.number(),
+  green: z.number(),
+  /** The function that wrote it (a PhaseName: shiftTraffic, shiftTogether, rollback). */
+  phase: z.string(),
+  /** For a step of the strategy's plan: which one (1-based) of how many. */
+  step: z.number().int().optional(),
+  of: z.number().int().optional(),
+});
+export type WeightChange = z.infer<typeof WeightChangeSchema>;
+
+/** The strategy's parameters as the deployment resolved them: what its weight changes were meant to follow. */
+export const TrafficPlanSchema = z.object({
+  /** The strategy's type: all-at-once, canary, linear or steps. */
+  strategy: z.string(),
+  /** planSteps(strategy): the new colour's weight after each step, and the pause after it. */
+  steps: z.array(z.object({ weight: z.number(), pauseSeconds: z.number() })),
+  bakeSeconds: z.number(),
+  gateIntervalSeconds: z.number(),
+});
+export type TrafficPlan = z.infer<typeof TrafficPlanSchema>;
+
 export const DeploymentRecordSchema = z.object({
   deploymentId: z.string(),
   service: z.string(),
@@ -34,6 +60,10 @@ export const DeploymentRecordSchema = z.object({
   imageTag: z.string().optional(),
   imageDigest: z.string().optional(),
   strategy: z.string().optional(),
+  /** The strategy's plan and timings, written with the record. */
+  plan: TrafficPlanSchema.optional(),
+  /** Every production weight write of the deployment, in order (recordWeightChange). */
+  weightChanges: z.array(WeightChangeSchema).optional(),
   /** The old colour (stored name kept: records are read for 400 days; docs/glossary.md). */
   liveColour: z.string().optional(),
   /** The new colour (stored name kept, as liveColour). */
@@ -113,4 +143,31 @@ export async function finishRecord(
 /** Updates fields of an in-progress record (task definition ARNs, secret version), only if `owner` wrote it. */
 export async function annotateRecord(deploymentId: string, owner: RecordOwner, fields: Partial<DeploymentRecord>): Promise<void> {
   await updateOwned(recordKey(deploymentId), owner, fields);
+}
+
+/** What recordWeightChange reads of a record: its owner and the changes so far. */
+const WeightHistorySchema = z.looseObject({
+  executionArn: z.string(),
+  startedAt: z.string(),
+  weightChanges: z.array(WeightChangeSchema).optional(),
+});
+
+/** Whether two changes are the same write, whenever it happened. */
+function sameWrite(a: WeightChange, b: WeightChange): boolean {
+  return a.blue === b.blue && a.green === b.green && a.phase === b.phase && a.step === b.step && a.of === b.of;
+}
+
+/**
+ * Appends a production weight write to the record, only if `owner` wrote it.
+ * A retried invocation writes the same absolute weights again (docs/architecture.md I6):
+ * a change equal to the last one recorded is not appended twice. Returns
+ * whether it was appended; false too when there is no record (a dry run).
+ */
+export async function recordWeightChange(deploymentId: string, owner: RecordOwner, change: WeightChange): Promise<boolean> {
+  const key = recordKey(deploymentId);
+  const record = await readItem(WeightHistorySchema, `deployment record of ${deploymentId}`, key);
+  if (!record || !ownedBy(record, owner)) return false;
+  const last = record.weightChanges?.at(-1);
+  if (last && sameWrite(last, change)) return false;
+  return appendOwned(key, owner, 'weightChanges', [change]);
 }

@@ -16,6 +16,7 @@ import {
   failure,
   forwardAction,
   isPhaseBookkeeping,
+  isWeightChange,
   listenerWith,
   rejectByDefault,
   targets,
@@ -31,6 +32,7 @@ import {
   LIVE_COUNT,
   LIVE_TASK_DEFINITION_ARN,
   NOW,
+  STARTED_AT,
   service,
   stateAfter,
 } from '../../support/state.ts';
@@ -57,12 +59,23 @@ describe('rollback', () => {
   const elbMock = mockClient(ElasticLoadBalancingV2Client);
   const dynamoMock = mockClient(DynamoDBDocumentClient);
 
-  /** The UpdateCommands rollback sent to the record, leaving out the phase tracking and lease renewal of the wrapper. */
+  /**
+   * The UpdateCommands rollback sent to the record, leaving out the phase tracking and lease renewal of the wrapper
+   * and the weight history (weightChanges()).
+   */
   function recordUpdates() {
     return dynamoMock
       .commandCalls(UpdateCommand)
       .map((call) => call.args[0].input)
-      .filter((input) => !isPhaseBookkeeping(input));
+      .filter((input) => !isPhaseBookkeeping(input) && !isWeightChange(input));
+  }
+
+  /** The appends to the record's weight history. */
+  function weightChanges() {
+    return dynamoMock
+      .commandCalls(UpdateCommand)
+      .map((call) => call.args[0].input)
+      .filter((input) => isWeightChange(input));
   }
 
   function productionWeights(weights: { blue: number; green: number }) {
@@ -282,6 +295,30 @@ describe('rollback', () => {
     });
   });
 
+  it('appends the move back to the weight history of the record it owns', async () => {
+    // Arrange: green 100 %, blue 3/3 healthy, the record this execution's and without weight changes (beforeEach).
+
+    // Act
+    await handler(bakeFailed());
+
+    // Assert
+    expect(weightChanges()).toEqual([
+      {
+        TableName: TABLE,
+        Key: RECORD_KEY,
+        UpdateExpression: 'SET #list = list_append(if_not_exists(#list, :empty), :entries)',
+        ConditionExpression: '#owner = :owner AND #started = :started',
+        ExpressionAttributeNames: { '#list': 'weightChanges', '#owner': 'executionArn', '#started': 'startedAt' },
+        ExpressionAttributeValues: {
+          ':empty': [],
+          ':entries': [{ at: NOW, blue: 100, green: 0, phase: 'rollback' }],
+          ':owner': EXECUTION_ARN,
+          ':started': STARTED_AT,
+        },
+      },
+    ]);
+  });
+
   it('does not scale the old colour when it still runs its full count', async () => {
     // Arrange: blue desired 3 (beforeEach).
 
@@ -377,6 +414,9 @@ describe('rollback', () => {
       'ModifyListenerCommand',
       'GetCommand',
       'GetCommand',
+      // The weight history: the last change read, the move back appended.
+      'GetCommand',
+      'UpdateCommand',
       'UpdateCommand',
       'DeleteCommand',
     ]);

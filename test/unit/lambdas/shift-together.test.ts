@@ -7,7 +7,7 @@ import {
   ElasticLoadBalancingV2Client,
   ModifyListenerCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BatonConfigSchema, type ServiceConfig } from '../../../lambdas/shared/config-schema.ts';
@@ -22,12 +22,15 @@ import {
   ecsService,
   failure,
   forwardAction,
+  isLeaseRenewal,
+  isWeightChange,
   listenerWith,
   rejectByDefault,
   targets,
+  UNEXPECTED,
 } from '../../support/aws.ts';
 import { THREE_SERVICES_CONFIG_PATH } from '../../support/config.ts';
-import { lockItem } from '../../support/items.ts';
+import { lockItem, recordItem } from '../../support/items.ts';
 import { ACCOUNT, isoAfter, NOW, REGION } from '../../support/state.ts';
 
 const RAW_CONFIG = readFileSync(THREE_SERVICES_CONFIG_PATH, 'utf8');
@@ -156,6 +159,40 @@ describe('shift together', () => {
 
   afterEach(() => {
     vi.useRealTimers();
+  });
+
+  it('appends one weight change, step 1 of 2, to the record of every service', async () => {
+    // Arrange: every service's record is the release execution's, without weight changes; the appends succeed.
+    for (const name of NAMES) {
+      const key = { pk: `DEPLOYMENT#${deploymentIdOf(name)}`, sk: 'RECORD' };
+      dynamoMock.on(GetCommand, { Key: key, ConsistentRead: true }).resolves({
+        Item: {
+          ...key,
+          ...recordItem({ deploymentId: deploymentIdOf(name), service: name, executionArn: EXECUTION_ARN, startedAt: STARTED_AT }),
+        },
+      });
+    }
+    dynamoMock.on(UpdateCommand).callsFake((input: UpdateCommandInput) => {
+      if (isLeaseRenewal(input) || isWeightChange(input)) return {};
+      throw new Error(UNEXPECTED);
+    });
+
+    // Act
+    await handler(release());
+
+    // Assert
+    expect(
+      dynamoMock
+        .commandCalls(UpdateCommand)
+        .map((call) => call.args[0].input)
+        .filter((input) => isWeightChange(input))
+        .map((input) => [input.Key?.pk, input.ExpressionAttributeValues?.[':entries']]),
+    ).toEqual(
+      NAMES.map((name) => [
+        `DEPLOYMENT#${deploymentIdOf(name)}`,
+        [{ at: NOW, blue: 90, green: 10, phase: 'shiftTogether', step: 1, of: 2 }],
+      ]),
+    );
   });
 
   it('sends 10 % to green for every service, each with absolute weights', async () => {
