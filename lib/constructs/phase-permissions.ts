@@ -203,15 +203,9 @@ export function statementsFor(needs: readonly PermissionNeed[], scope: Scope): P
         // annotateRecord, finishRecord and the release-record updates: never a put, never a delete.
         allow(['dynamodb:UpdateItem'], [scope.table.tableArn]);
         break;
-      case 'recordWeights':
-        // Every production weight write goes into the deployment's record (weightChanges): it reads the last change,
-        // so a retried write is not kept twice, and appends. Deployment records only.
-        allow(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [scope.table.tableArn], {
-          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['DEPLOYMENT#*'] },
-        });
-        break;
       case 'trackPhase':
-        // Each phase writes its own start, end and result into the deployment record and renews the lock's lease:
+        // Each phase writes its own start, end and result into the deployment record and renews the lock's lease,
+        // and the phases that move production traffic append each weight write to the record (recordWeightChange):
         // updates of record and lock items only.
         allow(['dynamodb:UpdateItem'], [scope.table.tableArn], {
           'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['DEPLOYMENT#*', 'LOCK#*'] },

@@ -38,7 +38,6 @@ export type PermissionNeed =
   | 'queueImage'
   | 'startQueued'
   | 'trackPhase'
-  | 'recordWeights'
   | 'publishEvents'
   | 'notify';
 
@@ -153,17 +152,7 @@ const TABLE = {
   },
   shiftTraffic: {
     dir: 'shift-traffic',
-    needs: [
-      'readServices',
-      'readTargetHealth',
-      'readAlarms',
-      'readListener',
-      'writeListener',
-      'recordWeights',
-      'readLock',
-      'trackPhase',
-      'publishEvents',
-    ],
+    needs: ['readServices', 'readTargetHealth', 'readAlarms', 'readListener', 'writeListener', 'readLock', 'trackPhase', 'publishEvents'],
     description: 'Moves production weight step by step',
     defaults: { timeoutSeconds: 60, retries: 5 },
     memoryMiB: 256,
@@ -202,7 +191,6 @@ const TABLE = {
     needs: [
       'readListener',
       'writeListener',
-      'recordWeights',
       'readServices',
       'readTargetHealth',
       'updateServices',
@@ -270,17 +258,7 @@ const TABLE = {
   },
   shiftTogether: {
     dir: 'shift-together',
-    needs: [
-      'readServices',
-      'readTargetHealth',
-      'readAlarms',
-      'readListener',
-      'writeListener',
-      'recordWeights',
-      'readLock',
-      'trackPhase',
-      'publishEvents',
-    ],
+    needs: ['readServices', 'readTargetHealth', 'readAlarms', 'readListener', 'writeListener', 'readLock', 'trackPhase', 'publishEvents'],
     description: 'Moves the production weight of every service of a release at the same steps',
     defaults: { timeoutSeconds: 120, retries: 5 },
     memoryMiB: 256,

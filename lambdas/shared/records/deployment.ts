@@ -2,10 +2,13 @@
  * The deployment record: one item per deployment (DEPLOYMENT#<id> / RECORD,
  * keys.ts), created by its execution, annotated while it runs, ended once.
  */
+
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import * as clients from '../clients.ts';
 import { ConfigDiffSchema, SecretRefSchema, type TerminalStatus, TerminalStatusSchema } from '../contract.ts';
-import { indexKeys, recordKey, serviceIndexKey } from './keys.ts';
-import { appendOwned, createOwnRecord, expiresAt, ownedBy, type RecordOwner, readItem, updateOwned, writeOutcome } from './table.ts';
+import { indexKeys, recordKey, serviceIndexKey, tableName } from './keys.ts';
+import { conditionally, createOwnRecord, expiresAt, type RecordOwner, readItem, updateOwned, writeOutcome } from './table.ts';
 
 export const TERMINAL_STATUSES: ReadonlySet<string> = new Set<TerminalStatus>(TerminalStatusSchema.options);
 
@@ -64,6 +67,8 @@ export const DeploymentRecordSchema = z.object({
   plan: TrafficPlanSchema.optional(),
   /** Every production weight write of the deployment, in order (recordWeightChange). */
   weightChanges: z.array(WeightChangeSchema).optional(),
+  /** Which write the last of them was, so a retried one is not appended twice (recordWeightChange). */
+  lastWeightChange: z.string().optional(),
   /** The old colour (stored name kept: records are read for 400 days; docs/glossary.md). */
   liveColour: z.string().optional(),
   /** The new colour (stored name kept, as liveColour). */
@@ -145,29 +150,44 @@ export async function annotateRecord(deploymentId: string, owner: RecordOwner, f
   await updateOwned(recordKey(deploymentId), owner, fields);
 }
 
-/** What recordWeightChange reads of a record: its owner and the changes so far. */
-const WeightHistorySchema = z.looseObject({
-  executionArn: z.string(),
-  startedAt: z.string(),
-  weightChanges: z.array(WeightChangeSchema).optional(),
-});
-
-/** Whether two changes are the same write, whenever it happened. */
-function sameWrite(a: WeightChange, b: WeightChange): boolean {
-  return a.blue === b.blue && a.green === b.green && a.phase === b.phase && a.step === b.step && a.of === b.of;
+/** Which write a change is, whenever it happened: a retried invocation writes the same one again. */
+function writeKey(change: WeightChange): string {
+  const step = change.step === undefined ? '' : ` step ${change.step} of ${change.of ?? '?'}`;
+  return `${change.phase}${step}: blue ${change.blue} green ${change.green}`;
 }
 
 /**
  * Appends a production weight write to the record, only if `owner` wrote it.
  * A retried invocation writes the same absolute weights again (docs/architecture.md I6):
- * a change equal to the last one recorded is not appended twice. Returns
- * whether it was appended; false too when there is no record (a dry run).
+ * the record keeps the last write's key (`lastWeightChange`), and a change
+ * whose key is that one is not appended twice. One conditional update, no
+ * read. Returns whether it was appended: false too when there is no record
+ * (a dry run) or it is another execution's.
  */
 export async function recordWeightChange(deploymentId: string, owner: RecordOwner, change: WeightChange): Promise<boolean> {
-  const key = recordKey(deploymentId);
-  const record = await readItem(WeightHistorySchema, `deployment record of ${deploymentId}`, key);
-  if (!record || !ownedBy(record, owner)) return false;
-  const last = record.weightChanges?.at(-1);
-  if (last && sameWrite(last, change)) return false;
-  return appendOwned(key, owner, 'weightChanges', [change]);
+  const owned = '#owner = :owner AND #started = :started';
+  return conditionally(() =>
+    clients.dynamo.send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: recordKey(deploymentId),
+        UpdateExpression: 'SET #changes = list_append(if_not_exists(#changes, :none), :change), #last = :key',
+        // DynamoDB binds AND tighter than OR: owned and (no last write, or another one).
+        ConditionExpression: `${owned} AND attribute_not_exists(#last) OR ${owned} AND #last <> :key`,
+        ExpressionAttributeNames: {
+          '#changes': 'weightChanges',
+          '#last': 'lastWeightChange',
+          '#owner': 'executionArn',
+          '#started': 'startedAt',
+        },
+        ExpressionAttributeValues: {
+          ':none': [],
+          ':change': [change],
+          ':key': writeKey(change),
+          ':owner': owner.executionArn,
+          ':started': owner.startedAt,
+        },
+      }),
+    ),
+  );
 }

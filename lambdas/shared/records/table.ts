@@ -199,22 +199,3 @@ export async function updateOwned(key: TableKey, owner: RecordOwner, fields: Rec
     }),
   );
 }
-
-/**
- * Appends `entries` to the list attribute `list` of an item (creating it), only if `owner` wrote the item.
- * False when the condition did not hold: no item (a dry run writes none) or another execution's.
- */
-export async function appendOwned(key: TableKey, owner: RecordOwner, list: string, entries: readonly unknown[]): Promise<boolean> {
-  return conditionally(() =>
-    clients.dynamo.send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: key,
-        UpdateExpression: 'SET #list = list_append(if_not_exists(#list, :empty), :entries)',
-        ConditionExpression: '#owner = :owner AND #started = :started',
-        ExpressionAttributeNames: { '#list': list, '#owner': 'executionArn', '#started': 'startedAt' },
-        ExpressionAttributeValues: { ':empty': [], ':entries': entries, ':owner': owner.executionArn, ':started': owner.startedAt },
-      }),
-    ),
-  );
-}

@@ -296,7 +296,7 @@ describe('rollback', () => {
   });
 
   it('appends the move back to the weight history of the record it owns', async () => {
-    // Arrange: green 100 %, blue 3/3 healthy, the record this execution's and without weight changes (beforeEach).
+    // Arrange: green 100 %, blue 3/3 healthy, every record write succeeds (beforeEach).
 
     // Act
     await handler(bakeFailed());
@@ -306,12 +306,19 @@ describe('rollback', () => {
       {
         TableName: TABLE,
         Key: RECORD_KEY,
-        UpdateExpression: 'SET #list = list_append(if_not_exists(#list, :empty), :entries)',
-        ConditionExpression: '#owner = :owner AND #started = :started',
-        ExpressionAttributeNames: { '#list': 'weightChanges', '#owner': 'executionArn', '#started': 'startedAt' },
+        UpdateExpression: 'SET #changes = list_append(if_not_exists(#changes, :none), :change), #last = :key',
+        ConditionExpression:
+          '#owner = :owner AND #started = :started AND attribute_not_exists(#last) OR #owner = :owner AND #started = :started AND #last <> :key',
+        ExpressionAttributeNames: {
+          '#changes': 'weightChanges',
+          '#last': 'lastWeightChange',
+          '#owner': 'executionArn',
+          '#started': 'startedAt',
+        },
         ExpressionAttributeValues: {
-          ':empty': [],
-          ':entries': [{ at: NOW, blue: 100, green: 0, phase: 'rollback' }],
+          ':none': [],
+          ':change': [{ at: NOW, blue: 100, green: 0, phase: 'rollback' }],
+          ':key': 'rollback: blue 100 green 0',
           ':owner': EXECUTION_ARN,
           ':started': STARTED_AT,
         },
@@ -414,8 +421,7 @@ describe('rollback', () => {
       'ModifyListenerCommand',
       'GetCommand',
       'GetCommand',
-      // The weight history: the last change read, the move back appended.
-      'GetCommand',
+      // The move back, appended to the weight history.
       'UpdateCommand',
       'UpdateCommand',
       'DeleteCommand',

@@ -30,7 +30,7 @@ import {
   UNEXPECTED,
 } from '../../support/aws.ts';
 import { THREE_SERVICES_CONFIG_PATH } from '../../support/config.ts';
-import { lockItem, recordItem } from '../../support/items.ts';
+import { lockItem } from '../../support/items.ts';
 import { ACCOUNT, isoAfter, NOW, REGION } from '../../support/state.ts';
 
 const RAW_CONFIG = readFileSync(THREE_SERVICES_CONFIG_PATH, 'utf8');
@@ -133,6 +133,7 @@ describe('shift together', () => {
     return dynamoMock
       .commandCalls(UpdateCommand)
       .map((call) => call.args[0].input)
+      .filter((input) => isLeaseRenewal(input))
       .map((input) => [input.Key?.pk, Number(input.ExpressionAttributeValues?.[':until']) - nowSeconds]);
   }
 
@@ -162,16 +163,7 @@ describe('shift together', () => {
   });
 
   it('appends one weight change, step 1 of 2, to the record of every service', async () => {
-    // Arrange: every service's record is the release execution's, without weight changes; the appends succeed.
-    for (const name of NAMES) {
-      const key = { pk: `DEPLOYMENT#${deploymentIdOf(name)}`, sk: 'RECORD' };
-      dynamoMock.on(GetCommand, { Key: key, ConsistentRead: true }).resolves({
-        Item: {
-          ...key,
-          ...recordItem({ deploymentId: deploymentIdOf(name), service: name, executionArn: EXECUTION_ARN, startedAt: STARTED_AT }),
-        },
-      });
-    }
+    // Arrange: the appends to the services' records succeed.
     dynamoMock.on(UpdateCommand).callsFake((input: UpdateCommandInput) => {
       if (isLeaseRenewal(input) || isWeightChange(input)) return {};
       throw new Error(UNEXPECTED);
@@ -186,7 +178,7 @@ describe('shift together', () => {
         .commandCalls(UpdateCommand)
         .map((call) => call.args[0].input)
         .filter((input) => isWeightChange(input))
-        .map((input) => [input.Key?.pk, input.ExpressionAttributeValues?.[':entries']]),
+        .map((input) => [input.Key?.pk, input.ExpressionAttributeValues?.[':change']]),
     ).toEqual(
       NAMES.map((name) => [
         `DEPLOYMENT#${deploymentIdOf(name)}`,
