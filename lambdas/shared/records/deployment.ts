@@ -67,8 +67,6 @@ export const DeploymentRecordSchema = z.object({
   plan: TrafficPlanSchema.optional(),
   /** Every production weight write of the deployment, in order (recordWeightChange). */
   weightChanges: z.array(WeightChangeSchema).optional(),
-  /** Which write the last of them was, so a retried one is not appended twice (recordWeightChange). */
-  lastWeightChange: z.string().optional(),
   /** The old colour (stored name kept: records are read for 400 days; docs/glossary.md). */
   liveColour: z.string().optional(),
   /** The new colour (stored name kept, as liveColour). */
@@ -159,8 +157,9 @@ function writeKey(change: WeightChange): string {
 /**
  * Appends a production weight write to the record, only if `owner` wrote it.
  * A retried invocation writes the same absolute weights again (docs/architecture.md I6):
- * the record keeps the last write's key (`lastWeightChange`), and a change
- * whose key is that one is not appended twice. One conditional update, no
+ * the record keeps the last write's key (`lastWeightChange`, bookkeeping the
+ * schema leaves undeclared, so no view prints it), and a change whose key is
+ * that one is not appended twice. One conditional update, no
  * read. Returns whether it was appended: false too when there is no record
  * (a dry run) or it is another execution's.
  */

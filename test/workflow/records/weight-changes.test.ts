@@ -85,6 +85,18 @@ describe('the weight history of a deployment', () => {
     ]);
   });
 
+  it('keeps the move back of the recovery that rolls back a stopped deployment in the record of the stopped one', async () => {
+    // Act
+    const result = await run({ abortAt: 'Check bake' });
+
+    // Assert
+    expect(record(result)?.status).toBe('ROLLED_BACK');
+    expect(record(result)?.weightChanges).toEqual([
+      { at: at('09:01:00'), blue: 0, green: 100, phase: 'shiftTraffic', step: 1, of: 1 },
+      { at: at('09:01:30'), blue: 100, green: 0, phase: 'rollback' },
+    ]);
+  });
+
   it('writes nothing for a dry run, which has no record', async () => {
     // Act
     const result = await run({ input: { service: 'web', imageTag: 'v1.4.2', dryRun: true } });
