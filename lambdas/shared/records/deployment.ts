@@ -22,6 +22,32 @@ const RevisionSchema = z.object({
 });
 export type Revision = z.infer<typeof RevisionSchema>;
 
+/** One write of the production weights of a deployment, as it succeeded. */
+export const WeightChangeSchema = z.object({
+  /** When the listener write succeeded (ISO). */
+  at: z.string(),
+  /** Percent of production traffic on each colour (absolute, summing to 100). */
+  blue: z.number(),
+  green: z.number(),
+  /** The function that wrote it (a PhaseName: shiftTraffic, shiftTogether, rollback). */
+  phase: z.string(),
+  /** For a step of the strategy's plan: which one (1-based) of how many. */
+  step: z.number().int().optional(),
+  of: z.number().int().optional(),
+});
+export type WeightChange = z.infer<typeof WeightChangeSchema>;
+
+/** The strategy's parameters as the deployment resolved them: what its weight changes were meant to follow. */
+export const TrafficPlanSchema = z.object({
+  /** The strategy's type: all-at-once, canary, linear or steps. */
+  strategy: z.string(),
+  /** planSteps(strategy): the new colour's weight after each step, and the pause after it. */
+  steps: z.array(z.object({ weight: z.number(), pauseSeconds: z.number() })),
+  bakeSeconds: z.number(),
+  gateIntervalSeconds: z.number(),
+});
+export type TrafficPlan = z.infer<typeof TrafficPlanSchema>;
+
 export const DeploymentRecordSchema = z.object({
   deploymentId: z.string(),
   service: z.string(),
@@ -34,6 +60,10 @@ export const DeploymentRecordSchema = z.object({
   imageTag: z.string().optional(),
   imageDigest: z.string().optional(),
   strategy: z.string().optional(),
+  /** The strategy's plan and timings, written with the record. */
+  plan: TrafficPlanSchema.optional(),
+  /** Every production weight write of the deployment, in order (recordWeightChange). */
+  weightChanges: z.array(WeightChangeSchema).optional(),
   /** The old colour (stored name kept: records are read for 400 days; docs/glossary.md). */
   liveColour: z.string().optional(),
   /** The new colour (stored name kept, as liveColour). */
