@@ -59,7 +59,8 @@ export function releasePlanOutput(described: DescribeExecutionCommandOutput): Re
   return parseJson(described.output, ReleasePlanOutputSchema);
 }
 
-async function allEvents(ctx: CliContext, executionArn: string): Promise<HistoryEvent[]> {
+/** Every history event of the execution, oldest first, page by page. */
+export async function allEvents(ctx: CliContext, executionArn: string): Promise<HistoryEvent[]> {
   const events: HistoryEvent[] = [];
   let nextToken: string | undefined;
   do {

@@ -17,6 +17,7 @@ import { allStates, definitionFor, plainStateName } from './definition.ts';
 import { FAULTS, isDenyFault, parseFault } from './faults/index.ts';
 import { type SimulationResult, simulate } from './harness.ts';
 import { checkInvariants } from './invariants.ts';
+import { simulationReport } from './report.ts';
 import type { ProgressEvent } from './stepfunctions/execution.ts';
 
 class UsageError extends Error {
@@ -55,6 +56,7 @@ const HELP = `Usage: npm run simulate -- [options]
                           change, e.g. in Validate: REJECTED, "stopped in: Validate")
   --events <file>         write the execution event log as JSON lines
   --state-out <file>      write the account's final state (account file format)
+  --report <file>         write the deployment's timeline as an HTML page (as "baton report")
   --json                  print a JSON summary as the last line of stdout
   --help                  this text
 `;
@@ -134,6 +136,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
       'redrive-after-fix': { type: 'string' },
       events: { type: 'string' },
       'state-out': { type: 'string' },
+      report: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -181,6 +184,8 @@ async function main(argv: string[], io: CliIo): Promise<number> {
   if (shape.length > 0) throw new UsageError(`--input${values['input-file'] ? '-file' : ''}: ${shape.join('; ')}`);
   const config = loadConfig(values.config);
   const asked = classifyInput(input);
+  if (asked.kind === 'release' && values.report)
+    throw new UsageError('--report: a release deploys several services; "baton report <deployment>" reports one of them');
   if (asked.kind === 'release') {
     const named = [...asked.images.keys()];
     for (const spec of faults.filter((fault) => !isDenyFault(fault))) {
@@ -255,6 +260,8 @@ async function main(argv: string[], io: CliIo): Promise<number> {
     );
   }
   if (values['state-out']) writeFileSync(values['state-out'], `${JSON.stringify(result.model.toSpec(), null, 2)}\n`);
+  const report = values.report ? simulationReport(result, definition) : undefined;
+  if (values.report && report) writeFileSync(values.report, report);
 
   const summary = {
     status: result.main.status,
@@ -288,6 +295,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
           ? [`Bad signal to traffic restored: ${result.signalToRestoreSeconds} s simulated`]
           : []),
         `${release ? 'Release record' : 'Record'}: ${record ? `${String(record.status)}: ${String(record.reason)}` : 'none (dry run)'}`,
+        ...(values.report ? [`Report: ${report ? values.report : 'none written (no deployment record)'}`] : []),
         ...(result.main.redriveCount
           ? [`Redriven ${result.main.redriveCount} time(s) after the fix, at "${result.main.redriveFrom ?? '?'}"`]
           : []),
