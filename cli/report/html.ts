@@ -5,7 +5,7 @@
  */
 import type { DeploymentView } from '../views.ts';
 import { escapeHtml } from './escape.ts';
-import { evidenceSection, facts, gatesSection, planSection, signalSection, utc, weightsSection } from './sections.ts';
+import { evidenceSection, facts, gatesSection, planSection, signalSection, weightsSection } from './sections.ts';
 import { timelineSvg } from './svg.ts';
 import { firstFailure, gateChecks, type ReportEvent, readTimeline } from './timeline.ts';
 import { weightHistory } from './weights.ts';
@@ -86,7 +86,7 @@ export function renderReport(input: ReportInput): string {
 ${facts(record)}
 </header>
 <section id="timeline"><h2>Timeline</h2>
-<p class="note">Times in UTC, from ${escapeHtml(utc(start))} to ${escapeHtml(utc(end))}. Hover a bar, a tick or a marker for its details.</p>
+<p class="note">Times in UTC. Hover a bar, a tick or a marker for its details.</p>
 ${missing}
 ${svg}
 </section>
