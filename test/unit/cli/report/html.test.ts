@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { renderReport } from '../../../../cli/report/html.ts';
 import type { DeploymentView } from '../../../../cli/views.ts';
 import { at, entered, exited, lambdaFailed } from '../../../support/history-events.ts';
+import { weightPoints } from '../../../support/report-page.ts';
 
 const RECORD: DeploymentView = {
   deploymentId: 'web-v1_4_2-20261123T090000Z',
@@ -58,18 +59,14 @@ const EVENTS: HistoryEvent[] = [
 const BLUE_POINTS = '230,40 633.8,40 633.8,77.5 835.8,77.5 835.8,40 1070,40';
 const GREEN_POINTS = '230,190 633.8,190 633.8,152.5 835.8,152.5 835.8,190 1070,190';
 
-function polyline(page: string, colour: string): string | undefined {
-  return new RegExp(`<polyline class="weight weight-${colour}"[^>]* points="([^"]*)"`).exec(page)?.[1];
-}
-
 describe('renderReport', () => {
   it("draws each colour's weight as a step line through the record's weight changes, and the rollback marker at its change", () => {
     // Act
     const page = renderReport({ record: { ...RECORD, weightChanges: WEIGHT_CHANGES }, events: EVENTS });
 
     // Assert
-    expect(polyline(page, 'blue')).toBe(BLUE_POINTS);
-    expect(polyline(page, 'green')).toBe(GREEN_POINTS);
+    expect(weightPoints(page, 'blue')).toBe(BLUE_POINTS);
+    expect(weightPoints(page, 'green')).toBe(GREEN_POINTS);
     expect(page).toContain(
       '<g class="marker rollback"><title>rollback at 09:07:30 UTC: traffic back on the old colour</title><line x1="835.8" y1="30" x2="835.8" y2="310"',
     );
@@ -102,7 +99,7 @@ describe('renderReport', () => {
 
     // Assert: the same split, at the times those states ended (the rollback's at 09:07:45, 465 s: x = 856).
     expect(page).toContain('Read from the execution history&#39;s Shift traffic and Roll back outputs');
-    expect(polyline(page, 'blue')).toBe('230,40 633.8,40 633.8,77.5 856,77.5 856,40 1070,40');
+    expect(weightPoints(page, 'blue')).toBe('230,40 633.8,40 633.8,77.5 856,77.5 856,40 1070,40');
     expect(page).toContain('<tr><td>2026-11-23 09:07:45 UTC</td><td>100 %</td><td>0 %</td><td>rollback</td><td></td></tr>');
     expect(page).toContain('<p>Strategy canary; its steps are not recorded (this record predates the plan).</p>');
   });
