@@ -12,7 +12,7 @@ import {
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
-import { PlanSchema } from '../lambdas/shared/contract.ts';
+import { type Plan, PlanSchema } from '../lambdas/shared/contract.ts';
 import { classifyInput } from '../lambdas/shared/execution-input.ts';
 import { ReleaseRequestSchema } from '../lambdas/shared/release.ts';
 import type { CliContext } from './context.ts';
@@ -54,6 +54,11 @@ function parseJson<T>(text: string | undefined, schema: z.ZodType<T>): T | undef
   }
 }
 
+/** The plan a deployment dry run ended with (Dry run passed outputs $.plan); undefined when its output does not hold one. */
+export function deploymentPlanOutput(described: DescribeExecutionCommandOutput): Plan | undefined {
+  return parseJson(described.output, PlanSchema);
+}
+
 /** The plans a release dry run ended with; undefined when its output does not hold them. */
 export function releasePlanOutput(described: DescribeExecutionCommandOutput): ReleasePlanOutput | undefined {
   return parseJson(described.output, ReleasePlanOutputSchema);
@@ -71,6 +76,15 @@ export async function allEvents(ctx: CliContext, executionArn: string): Promise<
     nextToken = page.nextToken;
   } while (nextToken);
   return events;
+}
+
+/** DescribeExecution every interval until the execution ends: how a dry run, which writes no record, is followed. */
+export async function waitForEnd(ctx: CliContext, executionArn: string, intervalSeconds: number): Promise<DescribeExecutionCommandOutput> {
+  for (;;) {
+    const described = await describeExecution(ctx, executionArn);
+    if (described.status !== 'RUNNING') return described;
+    await ctx.io.sleep(intervalSeconds * 1000);
+  }
 }
 
 /** DescribeExecution; an execution that does not exist is not found (exit 3). */

@@ -6,7 +6,9 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { deploymentPlanText } from '../cli/dry-run.ts';
 import type { BatonConfig, ServiceConfig } from '../lambdas/shared/config-schema.ts';
+import { PlanSchema } from '../lambdas/shared/contract.ts';
 import { classifyInput } from '../lambdas/shared/execution-input.ts';
 import { jsonShapeProblems } from '../lambdas/shared/json-shape.ts';
 import { formatOrder } from '../lambdas/shared/release.ts';
@@ -263,6 +265,8 @@ async function main(argv: string[], io: CliIo): Promise<number> {
   const report = values.report ? simulationReport(result, definition) : undefined;
   if (values.report && report) writeFileSync(values.report, report);
 
+  // A dry run ends with its plan as the output (Dry run passed); the plan is what it is for.
+  const dryRunPlan = release ? undefined : PlanSchema.safeParse(result.main.output).data;
   const summary = {
     status: result.main.status,
     input,
@@ -274,6 +278,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
     wallMs: result.wallMs,
     ...(release ? { release } : { traffic, liveColor }),
     record,
+    ...(dryRunPlan ? { plan: dryRunPlan } : {}),
     error: result.main.error ?? null,
     cause: result.main.cause ?? null,
     otherExecutions: result.others.map((e) => ({ name: e.name, status: e.status, error: e.error ?? null, executionPath: e.executionPath })),
@@ -290,6 +295,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
       [
         '',
         `Execution ${result.main.status}${result.main.error ? ` (${result.main.error})` : ''} after ${formatSeconds(result.simulatedSeconds)} simulated (${result.wallMs} ms wall, ${result.main.transitions} transitions)`,
+        ...(dryRunPlan ? ['', ...deploymentPlanText(dryRunPlan)] : []),
         ...(release ? releaseLines(release) : [`Traffic: blue ${traffic.blue} % / green ${traffic.green} %`]),
         ...(result.signalToRestoreSeconds !== undefined
           ? [`Bad signal to traffic restored: ${result.signalToRestoreSeconds} s simulated`]
