@@ -19,7 +19,7 @@ import { allStates, definitionFor, plainStateName } from './definition.ts';
 import { FAULTS, isDenyFault, parseFault } from './faults/index.ts';
 import { type SimulationResult, simulate } from './harness.ts';
 import { checkInvariants } from './invariants.ts';
-import { simulationReport } from './report.ts';
+import { writeReport } from './report.ts';
 import type { ProgressEvent } from './stepfunctions/execution.ts';
 
 class UsageError extends Error {
@@ -186,8 +186,6 @@ async function main(argv: string[], io: CliIo): Promise<number> {
   if (shape.length > 0) throw new UsageError(`--input${values['input-file'] ? '-file' : ''}: ${shape.join('; ')}`);
   const config = loadConfig(values.config);
   const asked = classifyInput(input);
-  if (asked.kind === 'release' && values.report)
-    throw new UsageError('--report: a release deploys several services; "baton report <deployment>" reports one of them');
   if (asked.kind === 'release') {
     const named = [...asked.images.keys()];
     for (const spec of faults.filter((fault) => !isDenyFault(fault))) {
@@ -262,8 +260,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
     );
   }
   if (values['state-out']) writeFileSync(values['state-out'], `${JSON.stringify(result.model.toSpec(), null, 2)}\n`);
-  const report = values.report ? simulationReport(result, definition) : undefined;
-  if (values.report && report) writeFileSync(values.report, report);
+  const reported = values.report ? writeReport(values.report, result, definition) : undefined;
 
   // A dry run ends with its plan as the output (Dry run passed); the plan is what it is for.
   const dryRunPlan = release ? undefined : PlanSchema.safeParse(result.main.output).data;
@@ -301,7 +298,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
           ? [`Bad signal to traffic restored: ${result.signalToRestoreSeconds} s simulated`]
           : []),
         `${release ? 'Release record' : 'Record'}: ${record ? `${String(record.status)}: ${String(record.reason)}` : 'none (dry run)'}`,
-        ...(values.report ? [`Report: ${report ? values.report : 'none written (no deployment record)'}`] : []),
+        ...(reported ? [reported] : []),
         ...(result.main.redriveCount
           ? [`Redriven ${result.main.redriveCount} time(s) after the fix, at "${result.main.redriveFrom ?? '?'}"`]
           : []),

@@ -3,6 +3,7 @@
  * the simulated run's deployment, from the simulated table's record and the
  * history the simulated Step Functions service keeps for the execution.
  */
+import { writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { renderReport } from '../cli/report/html.ts';
 import { ReportEventSchema } from '../cli/report/timeline.ts';
@@ -13,7 +14,7 @@ import { executionHistory } from './stepfunctions/history.ts';
 
 /**
  * The page, or undefined when the run left no deployment record under the
- * main execution's name (a dry run, a release: its services' records are
+ * main execution's name (a dry run; a release, whose services' records are
  * named otherwise).
  */
 export function simulationReport(result: SimulationResult, states: ReadonlyArray<readonly [string, AslState]>): string | undefined {
@@ -23,4 +24,13 @@ export function simulationReport(result: SimulationResult, states: ReadonlyArray
   const stateTypes = new Map(states.map(([name, state]) => [name, state.Type]));
   const events = z.array(ReportEventSchema).parse(executionHistory(result.main, stateTypes));
   return renderReport({ record, events });
+}
+
+/** Writes the page to `file` if the run has one; returns the summary's line saying what was written. */
+export function writeReport(file: string, result: SimulationResult, states: ReadonlyArray<readonly [string, AslState]>): string {
+  const page = simulationReport(result, states);
+  if (!page)
+    return 'Report: none written (no deployment record: a dry run, or a release, whose deployments "baton report" reports one by one)';
+  writeFileSync(file, page);
+  return `Report: ${file}`;
 }

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { RELEASE_SUFFIX, STATE_NAMES } from '../../lib/constructs/state-names.ts';
+import { parseJson } from '../json.ts';
 
 const FailureDetailsSchema = z.object({ error: z.string().optional(), cause: z.string().optional() }).optional();
 
@@ -57,12 +58,7 @@ const CaughtSchema = z.object({ error: z.object({ Error: z.string() }) });
 
 /** The error a Catch put at $.error of the output, when the failure event does not name one (the simulation's do not). */
 function caughtError(output: string | undefined): string | undefined {
-  if (!output) return undefined;
-  try {
-    return CaughtSchema.safeParse(JSON.parse(output)).data?.error.Error;
-  } catch {
-    return undefined;
-  }
+  return parseJson(output, CaughtSchema)?.error.Error;
 }
 
 interface OpenVisit {

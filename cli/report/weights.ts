@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { ColourStateSchema } from '../../lambdas/shared/contract.ts';
 import type { WeightChange } from '../../lambdas/shared/records/deployment.ts';
 import { STATE_NAMES } from '../../lib/constructs/state-names.ts';
+import { parseJson } from '../json.ts';
 import { plainName, type Timeline } from './timeline.ts';
 
 export interface WeightPoint extends Omit<WeightChange, 'at'> {
@@ -30,16 +31,6 @@ const ShiftOutputSchema = z.object({
   traffic: z.object({ weight: z.number() }).optional(),
   rollback: z.object({ stage: z.string() }).optional(),
 });
-type ShiftOutput = z.infer<typeof ShiftOutputSchema>;
-
-function shiftOutput(output: string | undefined): ShiftOutput | undefined {
-  if (!output) return undefined;
-  try {
-    return ShiftOutputSchema.safeParse(JSON.parse(output)).data;
-  } catch {
-    return undefined;
-  }
-}
 
 /** The split with `weight` percent on `colour` and the rest on the other one. */
 function split(colour: string, weight: number): { blue: number; green: number } {
@@ -54,7 +45,7 @@ function fromHistory(timeline: Timeline): WeightPoint[] {
   const last = () => points[points.length - 1];
   for (const visit of timeline.visits) {
     const name = plainName(visit.name);
-    const output = visit.failure ? undefined : shiftOutput(visit.output);
+    const output = visit.failure ? undefined : parseJson(visit.output, ShiftOutputSchema);
     if (!output || !visit.exitedAt) continue;
     let next: { blue: number; green: number } | undefined;
     let phase = '';

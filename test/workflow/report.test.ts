@@ -3,14 +3,14 @@
  * simulation ran (the CLI's DynamoDB and Step Functions calls reach the
  * simulated table and service), and `npm run simulate -- --report`.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { runCli as simulateCli } from '../../sim/cli-main.ts';
 import { type OpenSimulation, openSimulation } from '../../sim/harness.ts';
 import { runCli } from '../support/cli.ts';
-import { EXAMPLE_CONFIG_PATH, exampleConfig, ROOT, THREE_SERVICES_CONFIG_PATH } from '../support/config.ts';
+import { EXAMPLE_CONFIG_PATH, exampleConfig } from '../support/config.ts';
 import { weightLevels, weightPoints } from '../support/report-page.ts';
 import { exampleAccount } from '../support/simulation.ts';
 
@@ -76,20 +76,24 @@ describe('the deployment report', () => {
     expectRolledBackCanary(page);
   });
 
-  it('npm run simulate -- --report refuses a release: its report is per deployment', async () => {
+  it('npm run simulate -- --report writes no page for a dry run, which leaves no record, and says so', async () => {
+    // Arrange
+    const file = join(dir, 'dry-run.html');
+    let out = '';
+
     // Act
-    let err = '';
-    const code = await simulateCli(
-      [
-        ...['--config', THREE_SERVICES_CONFIG_PATH],
-        ...['--input-file', join(ROOT, 'examples', 'three-services', 'release.json')],
-        ...['--report', join(dir, 'release.html')],
-      ],
-      { out: () => undefined, err: (text) => (err += text) },
-    );
+    const code = await simulateCli(['--input', JSON.stringify({ service: 'web', imageTag: 'v1.4.2', dryRun: true }), '--report', file], {
+      out: (text) => {
+        out += text;
+      },
+      err: () => undefined,
+    });
 
     // Assert
-    expect(code).toBe(2);
-    expect(err).toContain('--report: a release deploys several services; "baton report <deployment>" reports one of them\n');
+    expect(code).toBe(0);
+    expect(out).toContain(
+      'Report: none written (no deployment record: a dry run, or a release, whose deployments "baton report" reports one by one)\n',
+    );
+    expect(existsSync(file)).toBe(false);
   });
 });
