@@ -19,6 +19,7 @@ import { allStates, definitionFor, plainStateName } from './definition.ts';
 import { FAULTS, isDenyFault, parseFault } from './faults/index.ts';
 import { type SimulationResult, simulate } from './harness.ts';
 import { checkInvariants } from './invariants.ts';
+import { writeReport } from './report.ts';
 import type { ProgressEvent } from './stepfunctions/execution.ts';
 
 class UsageError extends Error {
@@ -57,6 +58,7 @@ const HELP = `Usage: npm run simulate -- [options]
                           change, e.g. in Validate: REJECTED, "stopped in: Validate")
   --events <file>         write the execution event log as JSON lines
   --state-out <file>      write the account's final state (account file format)
+  --report <file>         write the deployment's timeline as an HTML page (as "baton report")
   --json                  print a JSON summary as the last line of stdout
   --help                  this text
 `;
@@ -136,6 +138,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
       'redrive-after-fix': { type: 'string' },
       events: { type: 'string' },
       'state-out': { type: 'string' },
+      report: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -257,6 +260,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
     );
   }
   if (values['state-out']) writeFileSync(values['state-out'], `${JSON.stringify(result.model.toSpec(), null, 2)}\n`);
+  const reported = values.report ? writeReport(values.report, result, definition) : undefined;
 
   // A dry run ends with its plan as the output (Dry run passed); the plan is what it is for.
   const dryRunPlan = release ? undefined : PlanSchema.safeParse(result.main.output).data;
@@ -294,6 +298,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
           ? [`Bad signal to traffic restored: ${result.signalToRestoreSeconds} s simulated`]
           : []),
         `${release ? 'Release record' : 'Record'}: ${record ? `${String(record.status)}: ${String(record.reason)}` : 'none (dry run)'}`,
+        ...(reported ? [reported] : []),
         ...(result.main.redriveCount
           ? [`Redriven ${result.main.redriveCount} time(s) after the fix, at "${result.main.redriveFrom ?? '?'}"`]
           : []),
