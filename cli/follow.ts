@@ -12,7 +12,7 @@ import { printJson, renderView } from './output.ts';
 /**
  * With --json, a JSON object a line (NDJSON) for each change, each with the
  * service and the time; the last, `end`, carries the verdict and the record
- * as `--json` prints it (views.ts), or null for a dry run, which records nothing.
+ * as `--json` prints it (views.ts), or null when there is none.
  */
 function printChanges(ctx: CliContext, service: string, changes: readonly Change[], now: Date, record?: RecordItem | null): void {
   for (const change of changes) {
