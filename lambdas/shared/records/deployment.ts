@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { ConfigDiffSchema, SecretRefSchema, type TerminalStatus, TerminalStatusSchema } from '../contract.ts';
 import { indexKeys, recordKey, serviceIndexKey } from './keys.ts';
-import { createOwnRecord, expiresAt, type RecordOwner, readItem, updateOwned, writeOutcome } from './table.ts';
+import { conditionally, createOwnRecord, expiresAt, type RecordOwner, readItem, updateOwned, writeOutcome } from './table.ts';
 
 export const TERMINAL_STATUSES: ReadonlySet<string> = new Set<TerminalStatus>(TerminalStatusSchema.options);
 
@@ -51,6 +51,8 @@ export const DeploymentRecordSchema = z.object({
   approvalToken: z.string().optional(),
   approvalRequestedAt: z.string().optional(),
   awaitingApproval: z.boolean().optional(),
+  /** When the start of the deployment was announced (telemetry/start.ts): set once, so a retried phase does not announce it again. */
+  announcedStart: z.string().optional(),
   /** For a rollback: the deployment whose revision was redeployed. */
   restores: z.string().optional(),
   /** The release (its id) this deployment is part of, when it is one service of a multi-service release. */
@@ -113,4 +115,9 @@ export async function finishRecord(
 /** Updates fields of an in-progress record (task definition ARNs, secret version), only if `owner` wrote it. */
 export async function annotateRecord(deploymentId: string, owner: RecordOwner, fields: Partial<DeploymentRecord>): Promise<void> {
   await updateOwned(recordKey(deploymentId), owner, fields);
+}
+
+/** Notes that the deployment's start is announced, at `at`; false when it already was (or the record is another execution's). */
+export async function claimStartAnnouncement(deploymentId: string, owner: RecordOwner, at: string): Promise<boolean> {
+  return conditionally(() => updateOwned(recordKey(deploymentId), owner, { announcedStart: at }, 'announcedStart'));
 }

@@ -98,12 +98,15 @@ describe('prepare', () => {
   const ecsMock = mockClient(ECSClient);
   const dynamoMock = mockClient(DynamoDBDocumentClient);
 
-  /** The UpdateCommands prepare sent to the record, leaving out the phase tracking and lease renewal of the wrapper. */
+  /**
+   * The UpdateCommands prepare sent to the record, leaving out the phase tracking and lease renewal of the wrapper
+   * and the flag of the start announcement (test/unit/lambdas/shared/telemetry/start.test.ts).
+   */
   function annotations() {
     return dynamoMock
       .commandCalls(UpdateCommand)
       .map((call) => call.args[0].input)
-      .filter((input) => !isPhaseBookkeeping(input));
+      .filter((input) => !isPhaseBookkeeping(input) && input.ExpressionAttributeNames?.['#unless'] !== 'announcedStart');
   }
 
   function annotation() {

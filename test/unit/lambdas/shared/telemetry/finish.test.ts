@@ -207,7 +207,7 @@ describe('finishDeployment', () => {
     expect(snsMock).not.toHaveReceivedAnyCommand();
   });
 
-  it('names the image by digest when the record has no tag', async () => {
+  it('names the image by digest when the record has no tag, cut to 12 hex digits in the subject', async () => {
     // Arrange
     const { imageTag: _tag, ...byDigest } = BASE;
 
@@ -221,7 +221,8 @@ describe('finishDeployment', () => {
       image: NEW_DIGEST,
       reason: 'ImageNotFoundError: not found',
     });
-    expect(snsMock).toHaveReceivedCommandWith(PublishCommand, { Subject: `Baton: web ${NEW_DIGEST} REJECTED` });
+    expect(snsMock).toHaveReceivedCommandWith(PublishCommand, { Subject: 'Baton: web sha256:a1a1a1a1a1a1 REJECTED' });
+    expect(snsMock.commandCalls(PublishCommand)[0]?.args[0].input.Message).toContain(`image: ${NEW_DIGEST}\n`);
   });
 
   it.each(OUTCOME_METRIC_ROWS)('counts a %s outcome as %s, with the deployment duration', async (status, metric) => {
