@@ -15,6 +15,7 @@ import {
   formatDuration,
   notifyOutcome,
   summarize,
+  summarizeApprovalRequest,
   WEBHOOK_CACHE_SECONDS,
   webhookUrl,
 } from '../../../../../lambdas/shared/telemetry/notify.ts';
@@ -228,6 +229,57 @@ describe('summarize', () => {
       'alarm web-5xx-rate: https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#alarmsV2:alarm/web-5xx-rate',
       'logs of task 0f9e8d7c6b5a49382716: https://eu-west-1.console.aws.amazon.com/ecs/v2/clusters/prod/tasks/0f9e8d7c6b5a49382716/logs?region=eu-west-1',
     ]);
+  });
+});
+
+describe('summarizeApprovalRequest', () => {
+  it('names service, tag and the wait in the subject; who asked, the commands and the deadline in the text', () => {
+    // Arrange
+    const request = {
+      service: 'web',
+      deploymentId: DEPLOYMENT_ID,
+      image: NEW_TAG,
+      colour: 'web-green',
+      deadline: '2025-03-04T11:00:00.000Z',
+      consoleUrl: CONSOLE_URL,
+      trigger: 'cli',
+      requestedBy: 'alice@example.com',
+      requestReason: 'fix checkout totals',
+    };
+
+    // Act
+    const summary = summarizeApprovalRequest(request);
+
+    // Assert
+    expect(summary).toEqual({
+      subject: `Baton: web ${NEW_TAG} waits for approval`,
+      text: [
+        'web: WAITING FOR APPROVAL',
+        `image: ${NEW_TAG}`,
+        `deployment: ${DEPLOYMENT_ID}`,
+        'trigger: cli',
+        'requested by: alice@example.com',
+        'why: fix checkout totals',
+        'web-green is verified and takes no production traffic yet.',
+        'next: run "baton approve web" to shift traffic, or "baton reject web --reason <why>" to roll back, before 2025-03-04T11:00:00.000Z; after that it rolls back by itself',
+        `execution: ${CONSOLE_URL}`,
+      ].join('\n'),
+    });
+  });
+
+  it('names an untagged image by its short digest in the subject', () => {
+    // Act
+    const { subject } = summarizeApprovalRequest({
+      service: 'web',
+      deploymentId: DEPLOYMENT_ID,
+      image: NEW_DIGEST,
+      colour: 'web-green',
+      deadline: '2025-03-04T11:00:00.000Z',
+      consoleUrl: CONSOLE_URL,
+    });
+
+    // Assert
+    expect(subject).toBe('Baton: web sha256:a1a1a1a1a1a1 waits for approval');
   });
 });
 
