@@ -20,6 +20,7 @@ import type { DeploymentRecord } from '../shared/records/deployment.ts';
 import { noteReleaseCause } from '../shared/records/release.ts';
 import { needing } from '../shared/stages.ts';
 import { finishDeployment } from '../shared/telemetry/finish.ts';
+import { LinkSourcesSchema } from '../shared/telemetry/links.ts';
 import { recordPhaseRun } from '../shared/telemetry/phase-runs.ts';
 import { nowIso } from '../shared/time.ts';
 
@@ -191,6 +192,8 @@ async function closeRecord(
   await finishDeployment(
     { ...base, ...(state.failedPhase ? { failedPhase: state.failedPhase } : {}) },
     { status, outcomeReason: `${error}: ${cause}`, evidence },
+    // The state's service, as far as the failed execution got: its alarms and cluster, for the message's links.
+    LinkSourcesSchema.safeParse(state.service).data,
   );
 }
 
