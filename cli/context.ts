@@ -80,7 +80,12 @@ export function serviceNamed(ctx: CliContext, name: string | undefined): Service
   return service;
 }
 
-/** The width `watch` fits its frame to: the Io's, else stdout's (a terminal's resize changes it), else 80. */
+/**
+ * The width `watch` fits its frame to: the Io's, else stdout's (a terminal's
+ * resize changes it), else 80. A terminal that reports no width (0, as a pty
+ * whose size was never set does) counts as not saying.
+ */
 export function terminalColumns(io: Io): number {
-  return io.columns?.() ?? process.stdout.columns ?? DEFAULT_COLUMNS;
+  const columns = io.columns?.() ?? process.stdout.columns;
+  return columns !== undefined && Number.isInteger(columns) && columns > 0 ? columns : DEFAULT_COLUMNS;
 }

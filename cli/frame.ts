@@ -39,7 +39,8 @@ export function wrapText(text: string, columns: number): string[] {
   const lines: string[] = [];
   let rest = text;
   let indent = '';
-  while (indent.length + rest.length > columns) {
+  // Stops once the text is used up, whatever the width (a wrap at a width narrower than the indent).
+  while (rest.length > 0 && indent.length + rest.length > columns) {
     const room = Math.max(1, columns - indent.length);
     const space = rest.lastIndexOf(' ', room);
     const cut = space > 0 ? space : room;
@@ -47,6 +48,6 @@ export function wrapText(text: string, columns: number): string[] {
     rest = rest.slice(cut).trimStart();
     indent = '  ';
   }
-  lines.push(`${indent}${rest}`);
+  if (rest.length > 0 || lines.length === 0) lines.push(`${indent}${rest}`);
   return lines;
 }

@@ -1,6 +1,7 @@
 /** Which region baton works in: --region, else AWS_REGION, else AWS_DEFAULT_REGION, else the config's pipeline.region. */
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { terminalColumns } from '../../../cli/context.ts';
 import { baton, resetMocks, sfnMock, startInputs } from '../../support/cli-clients.ts';
 
 beforeEach(resetMocks);
@@ -35,5 +36,19 @@ describe('the region baton works in', () => {
     expect(startInputs()[0]?.stateMachineArn).toBe(`arn:aws:states:${region}:123456789012:stateMachine:baton-production`);
     expect(await (sfnMock.call(0).thisValue as SFNClient).config.region()).toBe(region);
     expect(result.out).toContain(`https://${region}.console.aws.amazon.com/states/home?region=${region}#`);
+  });
+});
+
+describe('the width watch fits its frame to', () => {
+  const io = (columns: number | undefined) => ({ out: () => {}, err: () => {}, isTty: true, sleep: async () => {}, columns: () => columns });
+
+  it.each([
+    [120, 120],
+    [40, 40],
+    [0, 80],
+    [Number.NaN, 80],
+  ])('is %s columns when the terminal says %s', (said, used) => {
+    // Act / Assert
+    expect(terminalColumns(io(said))).toBe(used);
   });
 });

@@ -142,6 +142,11 @@ describe('wrapText', () => {
     ]);
   });
 
+  it('ends at a width narrower than its indent, one character a line', () => {
+    // Act / Assert
+    expect(wrapText('ab c', 1)).toEqual(['a', '  b', '  c']);
+  });
+
   it('leaves a line that fits as it is', () => {
     // Act / Assert
     expect(wrapText('SUCCEEDED: v1.4.2 live', 40)).toEqual(['SUCCEEDED: v1.4.2 live']);
