@@ -56,17 +56,21 @@ export class BatonStack extends Stack {
       deadLetterQueues: [
         {
           alarmId: 'EcrPushDeadLetters',
+          label: 'ECR push rules',
           queue: this.ecrTrigger.deadLetterQueue,
           description:
             'An ECR push did not start its deployment: EventBridge gave up after its retries (StartExecution refused or throttled), so the pushed image is not deployed. The message in the queue names the repository, tag and digest; start it with baton deploy <service> --digest <digest>, then delete the message.',
         },
         {
           alarmId: 'BackstopDeadLetters',
+          label: 'backstop rules',
           queue: this.backstop.deadLetterQueue,
           description:
             'An execution-ended event or a sweep did not reach the backstop function after its retries: a stopped, timed-out or failed deployment may be left without its record closed, its lock held or its queued image not started. Check the backstop function errors; the next sweep tries again.',
         },
       ],
+      graphedQueues: Object.entries(this.phases.deadLetterQueues).map(([phase, queue]) => ({ label: `${phase} function`, queue })),
+      functions: this.phases.functions,
     });
     this.events = new EventArchive(this, 'Events', { config });
 

@@ -56,7 +56,7 @@ export function acknowledgeFindings(stack: BatonStack): void {
         'DescribeTasks reads the stopped tasks of the new colour to explain failures; task ids are random, so the grant is limited to the configured cluster.',
     });
   }
-  for (const queue of [stack.backstop.deadLetterQueue, ...phases.deadLetterQueues]) {
+  for (const queue of [stack.backstop.deadLetterQueue, ...Object.values(phases.deadLetterQueues)]) {
     // AwsSolutions-SQS3 recognizes a Lambda function's dead-letter queue as one, not an EventBridge target's.
     if (queue === stack.backstop.deadLetterQueue) {
       Validations.of(queue).acknowledge({

@@ -1,7 +1,8 @@
 /**
  * What operators see: the SNS topic for terminal outcomes (encrypted with a
  * key of the stack, SSL only), the CloudWatch dashboard over the metrics the
- * handlers emit (lambdas/shared/telemetry/metrics.ts), and alarms on
+ * handlers emit (lambdas/shared/telemetry/metrics.ts), the services' target
+ * groups and the pipeline's queues and functions (dashboard-rows.ts), and alarms on
  * executions that failed without recording an outcome, timed out or were
  * aborted, on ROLLBACK_FAILED and on messages in the dead-letter queues,
  * wired to the topic.
@@ -23,6 +24,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { CfnRule } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { CfnResourcePolicy, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -41,6 +43,7 @@ import {
   RELEASE_DIMENSION,
   RELEASE_OUTCOME_METRICS,
 } from '../../lambdas/shared/telemetry/metrics.ts';
+import { type GraphedQueue, pipelineRow, serviceRow } from './dashboard-rows.ts';
 
 const HOUR = Duration.hours(1);
 
@@ -152,7 +155,7 @@ export class EventArchive extends Construct {
 }
 
 /** A dead-letter queue to alarm on: what lands in it is work that was never done. */
-export interface WatchedQueue {
+export interface WatchedQueue extends GraphedQueue {
   /** The alarm's id, also the end of its name. */
   readonly alarmId: string;
   readonly queue: IQueue;
@@ -165,6 +168,10 @@ export interface MonitoringProps {
   readonly stateMachine: IStateMachine;
   readonly topic: ITopic;
   readonly deadLetterQueues: readonly WatchedQueue[];
+  /** Dead-letter queues the dashboard graphs beside the watched ones (those of the asynchronously invoked functions). */
+  readonly graphedQueues: readonly GraphedQueue[];
+  /** The phase functions by name, whose errors the dashboard graphs. */
+  readonly functions: Readonly<Record<string, IFunction>>;
 }
 
 /** The dashboard and the alarms. */
@@ -256,6 +263,8 @@ export class Monitoring extends Construct {
         width: 12,
       }),
     );
+    for (const service of config.services) this.dashboard.addWidgets(...serviceRow(service));
+    this.dashboard.addWidgets(...pipelineRow([...props.deadLetterQueues, ...props.graphedQueues], props.functions));
 
     const action = new SnsAction(props.topic);
     const alarm = (alarmId: string, metricToWatch: IMetric, description: string) => {

@@ -21,6 +21,8 @@ export const OUTCOME_METRICS: Record<TerminalStatus, string> = {
 };
 export const DEPLOYMENT_DURATION = 'DeploymentDuration';
 export const PHASE_DURATION = 'PhaseDuration';
+/** Percent of production traffic on a colour, dimensions `service` and `colour`: one datapoint per colour on every production listener write. */
+export const TRAFFIC_WEIGHT = 'TrafficWeight';
 
 function emit(service: string, deploymentId: string, add: (metrics: Metrics) => void): void {
   // The default `service` dimension is the deployed service, not the pipeline.
