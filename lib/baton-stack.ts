@@ -9,6 +9,7 @@ import { deploymentTableName } from '../lambdas/shared/names.ts';
 import { Backstop } from './constructs/backstop.ts';
 import { DeploymentTable } from './constructs/deployment-table.ts';
 import { EcrPushTrigger } from './constructs/ecr-push-trigger.ts';
+import { IgnoredPushes } from './constructs/ignored-pushes.ts';
 import { EventArchive, Monitoring, OutcomeTopic } from './constructs/observability.ts';
 import { PhaseFunctions } from './constructs/phase-functions.ts';
 import { PipelineStateMachine } from './constructs/pipeline-state-machine.ts';
@@ -24,6 +25,8 @@ export class BatonStack extends Stack {
   public readonly pipeline: PipelineStateMachine;
   public readonly config: BatonConfig;
   public readonly ecrTrigger: EcrPushTrigger;
+  /** Pushes to the configured repositories that match no service's tag patterns, logged. */
+  public readonly ignoredPushes: IgnoredPushes;
   public readonly backstop: Backstop;
   public readonly outcomes: OutcomeTopic;
   public readonly monitoring: Monitoring;
@@ -49,6 +52,7 @@ export class BatonStack extends Stack {
       sweepMinutes: config.pipeline.backstopSweepMinutes,
     });
     this.ecrTrigger = new EcrPushTrigger(this, 'EcrPush', { config, stateMachine: this.pipeline.stateMachine });
+    this.ignoredPushes = new IgnoredPushes(this, 'IgnoredPushes', { config });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       config,
       stateMachine: this.pipeline.stateMachine,
@@ -79,6 +83,7 @@ export class BatonStack extends Stack {
     new CfnOutput(this, 'OutcomesTopicArn', { value: this.outcomes.topic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
     new CfnOutput(this, 'EventArchiveLogGroupName', { value: this.events.logGroup.logGroupName });
+    new CfnOutput(this, 'IgnoredPushesLogGroupName', { value: this.ignoredPushes.logGroup.logGroupName });
     acknowledgeFindings(this);
   }
 }

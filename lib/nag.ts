@@ -75,6 +75,13 @@ export function acknowledgeFindings(stack: BatonStack): void {
     reason:
       'The event archive is a convenience copy of events that also reach every rule users add; EventBridge retries a failed delivery for 24 hours, and a queue of lost copies would be read by nobody.',
   });
+  for (const rule of Object.values(stack.ignoredPushes.rules)) {
+    Validations.of(rule).acknowledge({
+      id: 'Serverless-EventBusDLQ',
+      reason:
+        'The ignored-push log is a diagnostic trail of pushes that deploy nothing; EventBridge retries a failed delivery for 24 hours, and a queue of lost log lines would be read by nobody.',
+    });
+  }
   Validations.of(stack.ecrTrigger.deadLetterQueue).acknowledge({
     id: 'AwsSolutions-SQS3',
     reason:

@@ -25,7 +25,7 @@ import { CfnRule } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { CfnResourcePolicy, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
@@ -44,6 +44,7 @@ import {
   RELEASE_OUTCOME_METRICS,
 } from '../../lambdas/shared/telemetry/metrics.ts';
 import { type GraphedQueue, pipelineRow, serviceRow } from './dashboard-rows.ts';
+import { eventsMayWrite } from './events-log-target.ts';
 
 const HOUR = Duration.hours(1);
 
@@ -122,29 +123,7 @@ export class EventArchive extends Construct {
       retention: RetentionDays.ONE_YEAR,
       removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
-    // EventBridge delivers to a log group named by its ARN without the ":*" that its Arn attribute ends with.
-    const logGroupArn = Stack.of(this).formatArn({
-      service: 'logs',
-      resource: 'log-group',
-      resourceName: this.logGroup.logGroupName,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
-    // L1 resources: the L2 log-group target installs a custom-resource Lambda to write this policy.
-    new CfnResourcePolicy(this, 'EventsMayWrite', {
-      policyName: `${pipeline.name}-${pipeline.environment}-events-archive`,
-      policyDocument: Stack.of(this).toJsonString({
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Principal: { Service: ['events.amazonaws.com', 'delivery.logs.amazonaws.com'] },
-            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-            // The log streams of the group.
-            Resource: `${logGroupArn}:*`,
-          },
-        ],
-      }),
-    });
+    const logGroupArn = eventsMayWrite(this, 'EventsMayWrite', this.logGroup, `${pipeline.name}-${pipeline.environment}-events-archive`);
     this.rule = new CfnRule(this, 'AllEvents', {
       description: `Baton ${pipeline.name}-${pipeline.environment}: every phase change and finished deployment, kept for a year`,
       eventPattern: { source: [EVENT_SOURCE], 'detail-type': [PHASE_EVENT, DEPLOYMENT_EVENT] },
