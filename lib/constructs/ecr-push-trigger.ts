@@ -86,7 +86,8 @@ export class EcrPushTrigger extends Construct {
             imageDigest: EventField.fromPath('$.detail.image-digest'),
             pushedTag: EventField.fromPath('$.detail.image-tag'),
             trigger: 'ecr',
-            reason: `ECR push event ${EventField.eventId}`,
+            // As a pasted event words it (lambdas/shared/request.ts): the outcome names the pushed repository and tag.
+            reason: `ECR push of ${service.ecr.repositoryName}:${EventField.fromPath('$.detail.image-tag')} (event ${EventField.eventId})`,
           }),
           retryAttempts: props.retryAttempts ?? 8,
           maxEventAge: Duration.hours(2),

@@ -162,7 +162,7 @@ describe('triggers of the Baton stack for the example config', () => {
       );
     });
 
-    it('starts the execution with the pushed digest and tag, trigger "ecr" and the event id as reason', () => {
+    it('starts the execution with the pushed digest and tag, trigger "ecr", and a reason naming the pushed repository:tag and the event id', () => {
       // Arrange
       const [[, rule] = []] = ecrRules(synthesis);
       if (!rule) throw new Error('no ECR rule');
@@ -187,7 +187,7 @@ describe('triggers of the Baton stack for the example config', () => {
         imageDigest: DIGEST,
         pushedTag: 'v1.4.2',
         trigger: 'ecr',
-        reason: 'ECR push event 7bf73129-1428-4cd3-a780-95db273d1602',
+        reason: 'ECR push of web:v1.4.2 (event 7bf73129-1428-4cd3-a780-95db273d1602)',
       });
       expect(DeploymentRequestSchema.safeParse(input).success).toBe(true);
     });
