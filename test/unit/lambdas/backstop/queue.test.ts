@@ -126,6 +126,49 @@ describe('backstop', () => {
       });
     });
 
+    it('names a superseded ECR push queued by digest by the tag it carried (issue 16, item 8)', async () => {
+      // Arrange: the push of v1.4.3 (pushed 10:01) waits by digest; the ended deployment put NEW_DIGEST (pushed 10:05) live.
+      const pushedDigest = `sha256:${'b2'.repeat(32)}`;
+      dynamoMock.on(GetCommand, { TableName: TABLE, Key: QUEUE_KEY, ConsistentRead: true }).resolves({
+        Item: {
+          ...QUEUE_ENTRY,
+          request: { service: 'web', imageDigest: pushedDigest, pushedTag: 'v1.4.3', trigger: 'ecr', hotfix: false, dryRun: false },
+          imageRef: pushedDigest,
+        },
+      });
+      givenLock(undefined);
+      dynamoMock.on(GetCommand, { TableName: TABLE, Key: RECORD_KEY, ConsistentRead: true }).resolves({
+        Item: {
+          ...RECORD_KEY,
+          deploymentId: DEPLOYMENT_ID,
+          service: 'web',
+          status: 'SUCCEEDED',
+          executionArn: EXECUTION_ARN,
+          startedAt: STARTED_AT,
+          trigger: 'ecr',
+          newRelease: { image: NEW_IMAGE_URI, secrets: [] },
+        },
+      });
+      ecrMock
+        .on(DescribeImagesCommand, { repositoryName: 'web', imageIds: [{ imageDigest: pushedDigest }] })
+        .resolves({ imageDetails: [{ imagePushedAt: new Date('2025-03-04T10:01:00.000Z') }] });
+      ecrMock
+        .on(DescribeImagesCommand, { repositoryName: 'web', imageIds: [{ imageDigest: NEW_DIGEST }] })
+        .resolves({ imageDetails: [{ imagePushedAt: new Date('2025-03-04T10:05:00.000Z') }] });
+      givenFinishSucceeds(`${QUEUED_BY}-dequeued`);
+
+      // Act
+      await handler(statusChange(DEPLOYMENT_ID, 'SUCCEEDED'));
+
+      // Assert
+      expect(updatedFields(updates()[0])).toMatchObject({
+        deploymentId: `${QUEUED_BY}-dequeued`,
+        status: 'SUPERSEDED',
+        imageTag: 'v1.4.3',
+        imageDigest: pushedDigest,
+      });
+    });
+
     it('leaves the entry waiting while the lock is held (a deployment, a recovery, or ROLLBACK_FAILED for an operator)', async () => {
       // Arrange
       givenLock('web-20250304-100500-aaaa');
