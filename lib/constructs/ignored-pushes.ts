@@ -11,6 +11,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { BatonConfig } from '../../lambdas/shared/config-schema.ts';
 import { ignoredPushesLogGroupName } from '../../lambdas/shared/names.ts';
+import { successfulPushes } from './ecr-push-trigger.ts';
 import { eventsMayWrite } from './events-log-target.ts';
 
 /** Each configured repository with the tag patterns of every service it feeds, in config order. */
@@ -41,17 +42,8 @@ export class IgnoredPushes extends Construct {
     for (const [index, [repository, patterns]] of [...patternsByRepository(props.config)].entries()) {
       const rule = new Rule(this, `Repository${index}`, {
         description: `Baton: log pushes to ${repository} that deploy nothing (tagged none of ${patterns.join(', ')}, or untagged)`,
-        eventPattern: {
-          source: ['aws.ecr'],
-          detailType: ['ECR Image Action'],
-          detail: {
-            'action-type': ['PUSH'],
-            result: ['SUCCESS'],
-            'repository-name': [repository],
-            // The complement of the push rules' filter: an exact tag is a wildcard without "*". An untagged push has no image-tag.
-            'image-tag': [...Match.anythingButWildcard(...patterns), ...Match.doesNotExist()],
-          },
-        },
+        // The complement of the push rules' filter: an exact tag is a wildcard without "*". An untagged push has no image-tag.
+        eventPattern: successfulPushes(repository, [...Match.anythingButWildcard(...patterns), ...Match.doesNotExist()]),
       });
       rule.addTarget({
         bind: () => ({

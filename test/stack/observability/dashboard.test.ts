@@ -176,38 +176,23 @@ describe('observability of the stack for the example config', () => {
         expect(weights?.properties).toMatchObject({ yAxis: { left: { min: 0, max: 100 } } });
       });
 
-      it("graphs each colour's target-group 5xx count per minute, on the production listener's load balancer", () => {
+      it.each([
+        ['5xx count, summed', 'web: target 5xx per minute, by colour', 'HTTPCode_Target_5XX_Count', 'Sum'],
+        ['response time p99', 'web: target response time p99 (seconds), by colour', 'TargetResponseTime', 'p99'],
+      ])("graphs each colour's target-group %s per minute, on the production listener's load balancer", (_, title, metricName, stat) => {
         // Act
-        const errors = widget('web: target 5xx per minute, by colour');
+        const graph = widget(title);
 
         // Assert
-        expect(errors?.properties.metrics).toEqual(
+        expect(graph?.properties.metrics).toEqual(
           colours.map((colour) => [
             'AWS/ApplicationELB',
-            'HTTPCode_Target_5XX_Count',
+            metricName,
             'LoadBalancer',
             LOAD_BALANCER,
             'TargetGroup',
             TARGET_GROUPS[colour],
-            { color: LINE_COLOURS[colour], label: colour, period: 60, stat: 'Sum' },
-          ]),
-        );
-      });
-
-      it("graphs each colour's target response time p99 per minute", () => {
-        // Act
-        const latency = widget('web: target response time p99 (seconds), by colour');
-
-        // Assert
-        expect(latency?.properties.metrics).toEqual(
-          colours.map((colour) => [
-            'AWS/ApplicationELB',
-            'TargetResponseTime',
-            'LoadBalancer',
-            LOAD_BALANCER,
-            'TargetGroup',
-            TARGET_GROUPS[colour],
-            { color: LINE_COLOURS[colour], label: colour, period: 60, stat: 'p99' },
+            { color: LINE_COLOURS[colour], label: colour, period: 60, stat },
           ]),
         );
       });
