@@ -12,12 +12,12 @@ import { applyNextStep, checkTrafficGates, holdSeconds, type ShiftedState } from
 export const handler = definePhase(
   'shiftTraffic',
   VerifiedStateSchema,
-  async (state): Promise<ShiftedState> => {
+  async (state, { phase }): Promise<ShiftedState> => {
     await checkTrafficGates(state);
     // Holding at a step: the gates passed; look again after one gate interval.
     const hold = holdSeconds(state);
     if (hold !== undefined) return { ...state, wait: { seconds: hold } };
-    return applyNextStep(state, nowIso());
+    return applyNextStep(state, nowIso(), phase);
   },
   { done: (next) => next.traffic.complete },
 );
