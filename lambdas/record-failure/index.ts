@@ -56,7 +56,17 @@ export const RecordFailureInputSchema = z.discriminatedUnion('kind', [
 ]);
 
 /** The request fields a record keeps. */
-const RECORDED_FIELDS = ['service', 'imageTag', 'imageDigest', 'dryRun', 'trigger', 'requestedBy', 'reason', 'queuedFrom'] as const;
+const RECORDED_FIELDS = [
+  'service',
+  'imageTag',
+  'pushedTag',
+  'imageDigest',
+  'dryRun',
+  'trigger',
+  'requestedBy',
+  'reason',
+  'queuedFrom',
+] as const;
 
 /** The most of an error message a record, its event and its notification carry. */
 export const MAX_RECORDED_CAUSE = 2000;
@@ -93,7 +103,8 @@ export function recordedRequest(raw: unknown): {
   };
   return {
     service: keep('service', fields.service),
-    imageTag: keep('imageTag', fields.imageTag.unwrap()),
+    // An ECR push asks for its digest and names the tag it carried: the record, and so the outcome, names that tag (as recordBase does).
+    imageTag: keep('imageTag', fields.imageTag.unwrap()) ?? keep('pushedTag', fields.pushedTag.unwrap()),
     imageDigest: keep('imageDigest', fields.imageDigest.unwrap()),
     dryRun: keep('dryRun', z.boolean()),
     trigger: keep('trigger', fields.trigger.unwrap()),
