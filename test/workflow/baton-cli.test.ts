@@ -2,13 +2,16 @@
  * The baton CLI end to end against the simulation: its SFN and DynamoDB calls
  * reach the simulated Step Functions service and deployment table.
  */
-import { userInfo } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type OpenSimulation, openSimulation } from '../../sim/harness.ts';
 import { type Run, runCli } from '../support/cli.ts';
 import { EXAMPLE_CONFIG_PATH, exampleConfig } from '../support/config.ts';
 import { exampleAccount } from '../support/simulation.ts';
 
+/** Who runs baton in the simulated account (STS), as records keep it and as messages show it; bob is another operator. */
+const ALICE_ARN = 'arn:aws:sts::123456789012:assumed-role/Deployer/alice';
+const ALICE = 'Deployer/alice';
+const BOB_ARN = 'arn:aws:sts::123456789012:assumed-role/Deployer/bob';
 const NEW_DIGEST = 'sha256:2b41b068de9587d3a582a081cb97a55390787552acae4f690637cd64ff74673f';
 let open: OpenSimulation | undefined;
 
@@ -52,8 +55,11 @@ describe('baton against the simulation', () => {
     const shown = await baton('status', 'web', '--json');
     expect(JSON.parse(shown.out)).toMatchObject({ service: 'web', running: { status: 'RUNNING', currentState: 'Wait for approval' } });
 
-    // approve, then watch it to the end
-    expect((await baton('approve', 'web', '--reason', 'smoke tests green')).code).toBe(0);
+    // another operator approves, then watch it to the end
+    sim.simulation.model.callerArn = BOB_ARN;
+    const approved = await baton('approve', 'web', '--reason', 'smoke tests green');
+    expect(approved.code).toBe(0);
+    expect(approved.out).toBe(`Approved ${name} as Deployer/bob: traffic starts moving. Follow it with: baton watch web\n`);
     const watched = await baton('watch', 'web', '--interval', '1');
     expect(watched.code).toBe(0);
     expect(watched.out).toContain('SUCCEEDED: v1.4.2 live on green (web-green) after a 300 s bake');
@@ -61,10 +67,18 @@ describe('baton against the simulation', () => {
 
     // history lists it
     const listed = await baton('history', 'web', '--json');
-    const records = JSON.parse(listed.out) as Array<{ deploymentId: string; status: string; requestedBy: string; trigger: string }>;
+    const records = JSON.parse(listed.out) as Array<Record<string, unknown>>;
     // Newest first: this deployment, then the two releases the example account starts with.
     expect(records.map((r) => r.deploymentId)).toEqual([name, 'web-v1_4_1-20261101T090000Z', 'web-v1_4_0-20261001T090000Z']);
-    expect(records[0]).toMatchObject({ deploymentId: name, status: 'SUCCEEDED', trigger: 'cli', requestedBy: userInfo().username });
+    expect(records[0]).toMatchObject({
+      deploymentId: name,
+      status: 'SUCCEEDED',
+      trigger: 'cli',
+      requestedBy: ALICE_ARN,
+      approvedBy: BOB_ARN,
+      approvalReason: 'smoke tests green',
+      awaitingApproval: false,
+    });
   });
 
   it("prints a waiting deployment's view with --json: no approval token, no table keys", async () => {
@@ -108,7 +122,7 @@ describe('baton against the simulation', () => {
     // Assert
     expect(rejected.code).toBe(0);
     expect(watched.code).toBe(1);
-    expect(watched.out).toContain(`ROLLED_BACK: ApprovalRejected: rejected by ${userInfo().username}: p99 too high`);
+    expect(watched.out).toContain(`ROLLED_BACK: ApprovalRejected: rejected by ${ALICE}: p99 too high`);
   });
 
   it('aborts a running deployment; the backstop rolls it back', async () => {
@@ -127,9 +141,7 @@ describe('baton against the simulation', () => {
     expect(history[0]?.status).toBe('ROLLED_BACK');
     // StopExecution's cause reaches the record: the history's ExecutionAborted event carries it.
     expect(history[0]?.outcomeReason).toMatch(
-      new RegExp(
-        `^ExecutionAborted: execution web-v1_4_2-\\S+ ended ABORTED \\(AbortedByOperator: aborted by ${userInfo().username}: wrong image\\)$`,
-      ),
+      new RegExp(`^ExecutionAborted: execution web-v1_4_2-\\S+ ended ABORTED \\(AbortedByOperator: aborted by ${ALICE}: wrong image\\)$`),
     );
     const forward = sim.simulation.model.listeners[exampleConfig().services[0]?.productionListenerArn ?? '']?.forward ?? {};
     expect(Object.values(forward)).toEqual([100, 0]);
@@ -324,14 +336,14 @@ describe('baton unlock', () => {
       deploymentId: FAILED_ID,
       status: 'ROLLBACK_FAILED',
       execution: 'DOES_NOT_EXIST',
-      resolvedBy: userInfo().username,
+      resolvedBy: ALICE_ARN,
       resolvedAt: printed.resolvedAt,
       resolution: 'weights set back to blue by hand',
     });
     expect(sim.simulation.model.table.get('LOCK#web|LOCK')).toBeUndefined();
     expect(sim.simulation.model.table.get(`DEPLOYMENT#${FAILED_ID}|RECORD`)).toMatchObject({
       status: 'ROLLBACK_FAILED',
-      resolvedBy: userInfo().username,
+      resolvedBy: ALICE_ARN,
       resolvedAt: printed.resolvedAt,
       resolution: 'weights set back to blue by hand',
     });
@@ -348,7 +360,7 @@ describe('baton unlock', () => {
     expect(result.code).toBe(0);
     const lines = result.out.split('\n');
     expect(lines[0]).toBe(`Unlocked web: released the lock of deployment ${FAILED_ID} (ROLLBACK_FAILED, execution DOES_NOT_EXIST).`);
-    expect(lines[1]).toMatch(new RegExp(`^Recorded on ${FAILED_ID}: resolved by ${userInfo().username} at \\S+Z: fixed$`));
+    expect(lines[1]).toMatch(new RegExp(`^Recorded on ${FAILED_ID}: resolved by ${ALICE} at \\S+Z: fixed$`));
     expect(lines[2]).toBe('The next deployment of web starts from the listener weights as they are now.');
   });
 

@@ -51,6 +51,10 @@ export const DeploymentRecordSchema = z.object({
   approvalToken: z.string().optional(),
   approvalRequestedAt: z.string().optional(),
   awaitingApproval: z.boolean().optional(),
+  /** Who let traffic move (the approver's caller ARN, as `baton approve` sent it), when, and why. */
+  approvedBy: z.string().optional(),
+  approvedAt: z.string().optional(),
+  approvalReason: z.string().optional(),
   /** For a rollback: the deployment whose revision was redeployed. */
   restores: z.string().optional(),
   /** The release (its id) this deployment is part of, when it is one service of a multi-service release. */
