@@ -2,6 +2,7 @@
  * The baton CLI end to end against the simulation: its SFN and DynamoDB calls
  * reach the simulated Step Functions service and deployment table.
  */
+import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type OpenSimulation, openSimulation } from '../../sim/harness.ts';
 import { type Run, runCli } from '../support/cli.ts';
@@ -255,6 +256,65 @@ describe('baton against the simulation', () => {
     expect(result.code).toBe(0);
     const view = JSON.parse(result.out.trim().split('\n').pop() ?? '{}') as { status: string; record: unknown };
     expect(view).toMatchObject({ status: 'SUCCEEDED', record: null });
+  });
+});
+
+describe('who may approve', () => {
+  /** Alice deploys web with approval; resolves when it waits, with the record as the table holds it. */
+  async function waitingDeployment(sim: OpenSimulation): Promise<Record<string, unknown>> {
+    expect((await baton('deploy', 'web', '--tag', 'v1.4.2', '--approval')).code).toBe(0);
+    await until(() => waitingForApproval(sim));
+    return [...sim.simulation.model.table.values()].find((item) => item.awaitingApproval === true) ?? {};
+  }
+
+  it("refuses the requester's own baton approve (exit 4): nothing is sent, the deployment still waits for another operator", async () => {
+    // Arrange
+    const sim = await simulation();
+    const waiting = await waitingDeployment(sim);
+
+    // Act
+    const refused = await baton('approve', 'web');
+
+    // Assert
+    expect(refused.code).toBe(4);
+    expect(refused.out).toBe('');
+    expect(refused.err).toBe(
+      `baton: ${String(waiting.deploymentId)} was requested by ${ALICE}, and you are ${ALICE}: the approver must be someone else.\n` +
+        'Ask another operator to run "baton approve web", or reject it yourself: baton reject web --reason <why>\n',
+    );
+    expect(sim.simulation.apis.calls.filter((call) => call.operation === 'SendTaskSuccess')).toEqual([]);
+    const shown = JSON.parse((await baton('status', 'web', '--json')).out) as unknown;
+    expect(shown).toMatchObject({ running: { status: 'RUNNING', currentState: 'Wait for approval' } });
+    expect(sim.simulation.model.table.get(`DEPLOYMENT#${String(waiting.deploymentId)}|RECORD`)).toMatchObject({
+      awaitingApproval: true,
+      requestedBy: ALICE_ARN,
+    });
+  });
+
+  it('rolls back an approval sent by hand (SendTaskSuccess) that names the requester, and says why', async () => {
+    // Arrange: alice answers her own deployment's task token herself, naming herself as shown.
+    const sim = await simulation();
+    const waiting = await waitingDeployment(sim);
+    await new SFNClient({ region: 'eu-west-1' }).send(
+      new SendTaskSuccessCommand({ taskToken: String(waiting.approvalToken), output: JSON.stringify({ approvedBy: ALICE }) }),
+    );
+
+    // Act
+    const watched = await baton('watch', 'web', '--interval', '1');
+
+    // Assert
+    const reason = `ApprovalRefusedError: approved by ${ALICE}, who requested ${String(waiting.deploymentId)}: the approver must be someone else (allowSelfApproval is off for web); deploy again and ask another operator to run "baton approve web"`;
+    expect(watched.code).toBe(1);
+    expect(watched.out).toContain(`ROLLED_BACK: ${reason}`);
+    expect(sim.simulation.model.table.get(`DEPLOYMENT#${String(waiting.deploymentId)}|RECORD`)).toMatchObject({
+      status: 'ROLLED_BACK',
+      outcomeReason: reason,
+      requestedBy: ALICE_ARN,
+    });
+    expect(sim.simulation.model.table.get(`DEPLOYMENT#${String(waiting.deploymentId)}|RECORD`)).not.toHaveProperty('approvedBy');
+    const forward = sim.simulation.model.listeners[exampleConfig().services[0]?.productionListenerArn ?? '']?.forward ?? {};
+    expect(Object.values(forward)).toEqual([100, 0]);
+    expect(sim.simulation.model.notifications.at(-1)?.message).toContain(`reason: ${reason}`);
   });
 });
 
