@@ -80,6 +80,8 @@ describe('baton against the simulation', () => {
       approvalReason: 'smoke tests green',
       awaitingApproval: false,
     });
+    // The outcome message names both.
+    expect(sim.simulation.model.notifications.at(-1)?.message).toContain('requested by: Deployer/alice\napproved by: Deployer/bob\n');
   });
 
   it("prints a waiting deployment's view with --json: no approval token, no table keys", async () => {

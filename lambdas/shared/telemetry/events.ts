@@ -48,6 +48,8 @@ export const DeploymentEventDetailSchema = z.object({
   trigger: z.string().optional(),
   requestedBy: z.string().optional(),
   requestReason: z.string().optional(),
+  /** Who let traffic move, for a deployment that waited for approval (a caller ARN from `baton approve`). */
+  approvedBy: z.string().optional(),
 });
 export type DeploymentEventDetail = z.infer<typeof DeploymentEventDetailSchema>;
 

@@ -36,6 +36,7 @@ export async function announce(record: DeploymentRecord & { endedAt: string }): 
     trigger: record.trigger,
     ...(record.requestedBy ? { requestedBy: record.requestedBy } : {}),
     ...(record.reason ? { requestReason: record.reason } : {}),
+    ...(record.approvedBy ? { approvedBy: record.approvedBy } : {}),
   };
   deploymentFinished(record.service, record.deploymentId, record.status, durationSeconds);
   await Promise.all([publishEvent(DEPLOYMENT_EVENT, detail), notifyOutcome(detail)]);

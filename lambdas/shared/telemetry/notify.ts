@@ -8,6 +8,7 @@
  */
 import { PublishCommand } from '@aws-sdk/client-sns';
 import * as clients from '../clients.ts';
+import { displayIdentity } from '../identity.ts';
 import { logger } from '../logger.ts';
 import type { DeploymentEventDetail } from './events.ts';
 
@@ -49,8 +50,9 @@ export function summarize(outcome: DeploymentEventDetail): { subject: string; te
     `image: ${image}`,
     `deployment: ${outcome.deploymentId}`,
     ...(outcome.trigger ? [`trigger: ${outcome.trigger}`] : []),
-    ...(outcome.requestedBy ? [`requested by: ${outcome.requestedBy}`] : []),
+    ...(outcome.requestedBy ? [`requested by: ${displayIdentity(outcome.requestedBy)}`] : []),
     ...(outcome.requestReason ? [`why: ${outcome.requestReason}`] : []),
+    ...(outcome.approvedBy ? [`approved by: ${displayIdentity(outcome.approvedBy)}`] : []),
     `duration: ${formatDuration(outcome.durationSeconds)} (${outcome.startedAt} to ${outcome.endedAt})`,
     `reason: ${outcome.reason}`,
     ...(evidence.length > 0 ? ['evidence:', ...evidence.map((line) => `  - ${line}`)] : []),
@@ -86,7 +88,7 @@ export function summarizeApprovalRequest(request: ApprovalRequest): { subject: s
     `image: ${request.image}`,
     `deployment: ${request.deploymentId}`,
     ...(request.trigger ? [`trigger: ${request.trigger}`] : []),
-    ...(request.requestedBy ? [`requested by: ${request.requestedBy}`] : []),
+    ...(request.requestedBy ? [`requested by: ${displayIdentity(request.requestedBy)}`] : []),
     ...(request.requestReason ? [`why: ${request.requestReason}`] : []),
     `${request.colour} is verified and takes no production traffic yet.`,
     `next: run "baton approve ${request.service}" to shift traffic, or "baton reject ${request.service} --reason <why>" to roll back, before ${request.deadline}; after that it rolls back by itself`,
