@@ -57,6 +57,7 @@ export function checkedApproval(state: VerifiedState): ApprovalAnswer | undefine
 export async function acceptApproval(state: VerifiedState): Promise<void> {
   const approval = checkedApproval(state);
   if (!approval || state.traffic.nextStep > 0 || state.traffic.holdUntil !== undefined) return;
+  // An update of the deployment record, as every phase makes for its runs (trackPhase): no further grant.
   await annotateRecord(state.deploymentId, state, {
     awaitingApproval: false,
     approvedBy: approval.approvedBy,
