@@ -7,38 +7,55 @@
  * SendTaskSuccess does not go around.
  */
 import { z } from 'zod';
+import type { ServiceConfig } from './config-schema.ts';
+import { plainText } from './contract.ts';
 import { ApprovalRefusedError } from './errors.ts';
 import { displayIdentity, sameIdentity } from './identity.ts';
 import { annotateRecord } from './records/deployment.ts';
 import type { VerifiedState } from './stages.ts';
+import { formatIssues } from './zod-format.ts';
 
-/** What `baton approve` sends with SendTaskSuccess, and the approval state puts at $.approvalResult. */
+/**
+ * What `baton approve` sends with SendTaskSuccess, and the approval state puts
+ * at $.approvalResult. Whoever holds the token may send anything: what goes
+ * into the record and the messages is one line of printable text.
+ */
 export const ApprovalAnswerSchema = z.object({
-  /** The approver's caller ARN (STS GetCallerIdentity). */
-  approvedBy: z.string().trim().min(1),
-  approvedAt: z.string().optional(),
-  reason: z.string().optional(),
+  /** The approver's caller ARN (STS GetCallerIdentity; an ARN has at most 2048 characters). */
+  approvedBy: plainText(2048).refine((text) => text.trim() !== '', { message: 'empty' }),
+  approvedAt: plainText(64).optional(),
+  reason: plainText(512).optional(),
 });
 export type ApprovalAnswer = z.infer<typeof ApprovalAnswerSchema>;
 
+/** Whether `approver` approving what `requestedBy` asked for is a self-approval the service refuses (allowSelfApproval off). */
+export function isRefusedSelfApproval(
+  approver: string,
+  requestedBy: string | undefined,
+  service: Pick<ServiceConfig, 'allowSelfApproval'>,
+): boolean {
+  return requestedBy !== undefined && !service.allowSelfApproval && sameIdentity(approver, requestedBy);
+}
+
 /**
  * The approval the deployment received, or undefined when it needed none.
- * An answer that names no approver, or names the requester (unless the
- * service allows self-approval), is refused: ApprovalRefusedError, and the
- * deployment rolls back as after `baton reject`.
+ * An answer that names no approver (or is malformed), or names the requester
+ * (unless the service allows self-approval), is refused: ApprovalRefusedError,
+ * and the deployment rolls back as after `baton reject`.
  */
 export function checkedApproval(state: VerifiedState): ApprovalAnswer | undefined {
   if (state.approvalResult === undefined) return undefined;
   const service = state.service.name;
   const parsed = ApprovalAnswerSchema.safeParse(state.approvalResult);
   if (!parsed.success) {
+    const what =
+      state.approvalResult.approvedBy === undefined ? 'names no approver (approvedBy)' : `is malformed (${formatIssues(parsed.error)})`;
     throw new ApprovalRefusedError(
-      `the approval of ${state.deploymentId} names no approver (approvedBy); deploy again and approve with "baton approve ${service}"`,
+      `the approval of ${state.deploymentId} ${what}; deploy again and approve with "baton approve ${service}"`,
     );
   }
   const approval = parsed.data;
-  const requester = state.request.requestedBy;
-  if (requester !== undefined && !state.service.allowSelfApproval && sameIdentity(approval.approvedBy, requester)) {
+  if (isRefusedSelfApproval(approval.approvedBy, state.request.requestedBy, state.service)) {
     throw new ApprovalRefusedError(
       `approved by ${displayIdentity(approval.approvedBy)}, who requested ${state.deploymentId}: ` +
         `the approver must be someone else (allowSelfApproval is off for ${service}); ` +

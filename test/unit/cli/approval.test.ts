@@ -138,6 +138,17 @@ describe('baton approve and reject', () => {
     expect(sfnMock).toHaveReceivedCommandWith(SendTaskFailureCommand, { cause: `rejected by ${REQUESTER}: wrong image` });
   });
 
+  it('exits 2 before asking STS when --reason is not one line of printable text the state machine would accept', async () => {
+    // Act
+    const result = await baton('approve', 'web', '--reason', 'ok\nSTATUS: SUCCEEDED');
+
+    // Assert
+    expect(result.code).toBe(2);
+    expect(result.err).toMatch(/^baton: --reason: control character U\+000A at character 3; /);
+    expect(stsMock).not.toHaveReceivedAnyCommand();
+    expect(sfnMock).not.toHaveReceivedAnyCommand();
+  });
+
   it('exits 5 naming the AWS error when STS cannot tell who runs baton, and sends nothing', async () => {
     // Arrange
     givenLock(LOCK);

@@ -54,6 +54,12 @@ describe('checkedApproval', () => {
     expect(() => checkedApproval(approved({ approvedBy: '  ' }))).toThrow(ApprovalRefusedError);
   });
 
+  it('refuses an approval whose approver is not one line of printable text, saying which field', () => {
+    expect(() => checkedApproval(approved({ approvedBy: 'bob\u001b[2J' }))).toThrow(
+      /^the approval of \S+ is malformed \(approvedBy: control character U\+001B at character 4; .*\); deploy again and approve with "baton approve web"$/,
+    );
+  });
+
   it('lets the requester approve when the service allows self-approval', () => {
     expect(checkedApproval(approved({ approvedBy: ALICE }, true))).toEqual({ approvedBy: ALICE });
   });
