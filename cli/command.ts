@@ -30,6 +30,7 @@ export const OPTIONS = {
   to: { type: 'string' },
   limit: { type: 'string', default: '20' },
   file: { type: 'string' },
+  out: { type: 'string' },
 } as const;
 
 /** The options every command takes. */

@@ -12,11 +12,12 @@ import {
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
-import { PlanSchema } from '../lambdas/shared/contract.ts';
+import { type Plan, PlanSchema } from '../lambdas/shared/contract.ts';
 import { classifyInput } from '../lambdas/shared/execution-input.ts';
 import { ReleaseRequestSchema } from '../lambdas/shared/release.ts';
 import type { CliContext } from './context.ts';
 import { NotFoundError } from './errors.ts';
+import { parseJson } from './json.ts';
 import { secondsBetween } from './output.ts';
 import { type Progress, readProgress } from './progress.ts';
 import { type ProductionTraffic, productionTraffic } from './traffic.ts';
@@ -44,14 +45,9 @@ const ReleasePlanOutputSchema = z.object({
 });
 export type ReleasePlanOutput = z.infer<typeof ReleasePlanOutputSchema>;
 
-/** The JSON text as the schema reads it; undefined when it is absent, not JSON or not of that shape. */
-function parseJson<T>(text: string | undefined, schema: z.ZodType<T>): T | undefined {
-  if (!text) return undefined;
-  try {
-    return schema.safeParse(JSON.parse(text)).data;
-  } catch {
-    return undefined;
-  }
+/** The plan a deployment dry run ended with (Dry run passed outputs $.plan); undefined when its output does not hold one. */
+export function deploymentPlanOutput(described: DescribeExecutionCommandOutput): Plan | undefined {
+  return parseJson(described.output, PlanSchema);
 }
 
 /** The plans a release dry run ended with; undefined when its output does not hold them. */
@@ -59,7 +55,8 @@ export function releasePlanOutput(described: DescribeExecutionCommandOutput): Re
   return parseJson(described.output, ReleasePlanOutputSchema);
 }
 
-async function allEvents(ctx: CliContext, executionArn: string): Promise<HistoryEvent[]> {
+/** Every history event of the execution, oldest first, page by page. */
+export async function allEvents(ctx: CliContext, executionArn: string): Promise<HistoryEvent[]> {
   const events: HistoryEvent[] = [];
   let nextToken: string | undefined;
   do {
@@ -70,6 +67,15 @@ async function allEvents(ctx: CliContext, executionArn: string): Promise<History
     nextToken = page.nextToken;
   } while (nextToken);
   return events;
+}
+
+/** DescribeExecution every interval until the execution ends: how a dry run, which writes no record, is followed. */
+export async function waitForEnd(ctx: CliContext, executionArn: string, intervalSeconds: number): Promise<DescribeExecutionCommandOutput> {
+  for (;;) {
+    const described = await describeExecution(ctx, executionArn);
+    if (described.status !== 'RUNNING') return described;
+    await ctx.io.sleep(intervalSeconds * 1000);
+  }
 }
 
 /** DescribeExecution; an execution that does not exist is not found (exit 3). */

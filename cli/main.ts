@@ -13,6 +13,7 @@ import { deploy } from './commands/deploy.ts';
 import { history } from './commands/history.ts';
 import { reject } from './commands/reject.ts';
 import { release } from './commands/release.ts';
+import { report } from './commands/report.ts';
 import { rollback } from './commands/rollback.ts';
 import { status } from './commands/status.ts';
 import { unlock } from './commands/unlock.ts';
@@ -22,7 +23,7 @@ import { CliError, EXIT, UsageError } from './errors.ts';
 import { batonVersion } from './version.ts';
 
 /** Every command, in the order `baton --help` lists them. */
-const COMMANDS: readonly Command[] = [deploy, release, status, watch, approve, reject, abort, rollback, unlock, history];
+const COMMANDS: readonly Command[] = [deploy, release, status, watch, approve, reject, abort, rollback, unlock, history, report];
 
 const GLOBAL_HELP = `Global options:
   --config <file>    pipeline config naming the state machine and table (default: baton.config.json)

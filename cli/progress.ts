@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { DeploymentStateSchema } from '../lambdas/shared/stages.ts';
 import { planSteps } from '../lambdas/shared/strategy.ts';
 import { STATE_NAMES } from '../lib/constructs/state-names.ts';
+import { parseJson } from './json.ts';
 
 export interface Progress {
   /** The state the execution is in (or ended in). */
@@ -38,12 +39,7 @@ const PayloadSchema = z.object({
 type Payload = z.infer<typeof PayloadSchema>;
 
 function payloadOf(output: string | undefined): Payload | undefined {
-  if (!output) return undefined;
-  try {
-    return PayloadSchema.safeParse(JSON.parse(output)).data;
-  } catch {
-    return undefined;
-  }
+  return parseJson(output, PayloadSchema);
 }
 
 const FAILURES = new Set(['LambdaFunctionFailed', 'LambdaFunctionTimedOut', 'TaskFailed', 'TaskTimedOut']);

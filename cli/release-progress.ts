@@ -8,8 +8,9 @@ import type { ReleaseRecord } from '../lambdas/shared/records/release.ts';
 import { formatOrder, serviceDeploymentId } from '../lambdas/shared/release.ts';
 import type { CliContext } from './context.ts';
 import { readRecord, readReleaseRecord } from './deployments.ts';
+import { planLines } from './dry-run.ts';
 import { EXIT_DEPLOYMENT_FAILED } from './errors.ts';
-import { describeExecution, type ReleasePlanOutput, releasePlanOutput } from './execution.ts';
+import { describeExecution, type ReleasePlanOutput, releasePlanOutput, waitForEnd } from './execution.ts';
 import { formatDuration, printJson, renderReleaseVerdict, say, secondsBetween } from './output.ts';
 
 /**
@@ -81,35 +82,29 @@ export async function followDryRun(
   summary: { release: string; executionArn: string },
   intervalSeconds: number,
 ): Promise<number> {
-  for (;;) {
-    const described = await describeExecution(ctx, summary.executionArn);
-    if (described.status === 'RUNNING') {
-      await ctx.io.sleep(intervalSeconds * 1000);
-      continue;
-    }
-    const output = releasePlanOutput(described);
-    // Succeeded without the plans in its output: not a dry run this CLI understands, so not a pass.
-    const passed = described.status === 'SUCCEEDED' && output !== undefined;
-    if (ctx.json) {
-      printJson(ctx, {
-        ...summary,
-        status: described.status,
-        ...(output ? { plan: output } : {}),
-        error: described.error ?? null,
-        cause: described.cause ?? null,
-      });
-    } else if (passed) {
-      ctx.io.out(`${renderReleasePlan(output).join('\n')}\n`);
-    } else if (described.status === 'SUCCEEDED') {
-      ctx.io.out(`Dry run of release ${summary.release} ended without a plan in its output; see the execution in the console\n`);
-    } else {
-      // The cause already says which release, which service and why.
-      ctx.io.out(
-        `${described.cause ?? `Dry run of release ${summary.release} ended ${described.status ?? 'UNKNOWN'}: ${described.error ?? ''}`}\n`,
-      );
-    }
-    return passed ? 0 : EXIT_DEPLOYMENT_FAILED;
+  const described = await waitForEnd(ctx, summary.executionArn, intervalSeconds);
+  const output = releasePlanOutput(described);
+  // Succeeded without the plans in its output: not a dry run this CLI understands, so not a pass.
+  const passed = described.status === 'SUCCEEDED' && output !== undefined;
+  if (ctx.json) {
+    printJson(ctx, {
+      ...summary,
+      status: described.status,
+      ...(output ? { plan: output } : {}),
+      error: described.error ?? null,
+      cause: described.cause ?? null,
+    });
+  } else if (passed) {
+    ctx.io.out(`${renderReleasePlan(output).join('\n')}\n`);
+  } else if (described.status === 'SUCCEEDED') {
+    ctx.io.out(`Dry run of release ${summary.release} ended without a plan in its output; see the execution in the console\n`);
+  } else {
+    // The cause already says which release, which service and why.
+    ctx.io.out(
+      `${described.cause ?? `Dry run of release ${summary.release} ended ${described.status ?? 'UNKNOWN'}: ${described.error ?? ''}`}\n`,
+    );
   }
+  return passed ? 0 : EXIT_DEPLOYMENT_FAILED;
 }
 
 /** The order, then per service: colours, image, task definition changes, config diff and traffic steps. */
@@ -119,11 +114,8 @@ function renderReleasePlan(output: ReleasePlanOutput): string[] {
     `  order  ${formatOrder(output.waves)}`,
   ];
   for (const plan of output.plans) {
-    lines.push(`  ${plan.service}: ${plan.liveColour} -> ${plan.targetColour}, ${plan.image.current} -> ${plan.image.next}`);
-    // The changes include the app-config version and its key diff when the version changes.
-    lines.push(...plan.taskDefinition.changes.map((change) => `    ${change}`));
-    if (plan.configDiff?.note) lines.push(`    app config: ${plan.configDiff.note}`);
-    lines.push(`    traffic ${plan.traffic.map((step) => `${step.weight} %`).join(' -> ')}, bake ${plan.bakeSeconds} s`);
+    const { head, details } = planLines(plan);
+    lines.push(`  ${plan.service}: ${head}`, ...details.map((line) => `    ${line}`));
   }
   return lines;
 }

@@ -6,7 +6,9 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { deploymentPlanText } from '../cli/dry-run.ts';
 import type { BatonConfig, ServiceConfig } from '../lambdas/shared/config-schema.ts';
+import { PlanSchema } from '../lambdas/shared/contract.ts';
 import { classifyInput } from '../lambdas/shared/execution-input.ts';
 import { jsonShapeProblems } from '../lambdas/shared/json-shape.ts';
 import { formatOrder } from '../lambdas/shared/release.ts';
@@ -17,6 +19,7 @@ import { allStates, definitionFor, plainStateName } from './definition.ts';
 import { FAULTS, isDenyFault, parseFault } from './faults/index.ts';
 import { type SimulationResult, simulate } from './harness.ts';
 import { checkInvariants } from './invariants.ts';
+import { writeReport } from './report.ts';
 import type { ProgressEvent } from './stepfunctions/execution.ts';
 
 class UsageError extends Error {
@@ -55,6 +58,7 @@ const HELP = `Usage: npm run simulate -- [options]
                           change, e.g. in Validate: REJECTED, "stopped in: Validate")
   --events <file>         write the execution event log as JSON lines
   --state-out <file>      write the account's final state (account file format)
+  --report <file>         write the deployment's timeline as an HTML page (as "baton report")
   --json                  print a JSON summary as the last line of stdout
   --help                  this text
 `;
@@ -134,6 +138,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
       'redrive-after-fix': { type: 'string' },
       events: { type: 'string' },
       'state-out': { type: 'string' },
+      report: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -255,7 +260,10 @@ async function main(argv: string[], io: CliIo): Promise<number> {
     );
   }
   if (values['state-out']) writeFileSync(values['state-out'], `${JSON.stringify(result.model.toSpec(), null, 2)}\n`);
+  const reported = values.report ? writeReport(values.report, result, definition) : undefined;
 
+  // A dry run ends with its plan as the output (Dry run passed); the plan is what it is for.
+  const dryRunPlan = release ? undefined : PlanSchema.safeParse(result.main.output).data;
   const summary = {
     status: result.main.status,
     input,
@@ -267,6 +275,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
     wallMs: result.wallMs,
     ...(release ? { release } : { traffic, liveColor }),
     record,
+    ...(dryRunPlan ? { plan: dryRunPlan } : {}),
     error: result.main.error ?? null,
     cause: result.main.cause ?? null,
     otherExecutions: result.others.map((e) => ({ name: e.name, status: e.status, error: e.error ?? null, executionPath: e.executionPath })),
@@ -283,11 +292,13 @@ async function main(argv: string[], io: CliIo): Promise<number> {
       [
         '',
         `Execution ${result.main.status}${result.main.error ? ` (${result.main.error})` : ''} after ${formatSeconds(result.simulatedSeconds)} simulated (${result.wallMs} ms wall, ${result.main.transitions} transitions)`,
+        ...(dryRunPlan ? ['', ...deploymentPlanText(dryRunPlan)] : []),
         ...(release ? releaseLines(release) : [`Traffic: blue ${traffic.blue} % / green ${traffic.green} %`]),
         ...(result.signalToRestoreSeconds !== undefined
           ? [`Bad signal to traffic restored: ${result.signalToRestoreSeconds} s simulated`]
           : []),
         `${release ? 'Release record' : 'Record'}: ${record ? `${String(record.status)}: ${String(record.reason)}` : 'none (dry run)'}`,
+        ...(reported ? [reported] : []),
         ...(result.main.redriveCount
           ? [`Redriven ${result.main.redriveCount} time(s) after the fix, at "${result.main.redriveFrom ?? '?'}"`]
           : []),

@@ -5,6 +5,7 @@ import { type Strategy, StrategySchema } from '../../lambdas/shared/strategy.ts'
 import { formatIssues } from '../../lambdas/shared/zod-format.ts';
 import { type Command, intervalOf, type OptionValues } from '../command.ts';
 import { type CliContext, serviceNamed } from '../context.ts';
+import { followDeploymentDryRun } from '../dry-run.ts';
 import { UsageError } from '../errors.ts';
 import { follow } from '../follow.ts';
 import { print, say } from '../output.ts';
@@ -68,6 +69,11 @@ async function run(ctx: CliContext, serviceName: string | undefined, values: Opt
   });
   const started = await startDeployment(ctx, request, values.name ?? executionName(request));
   const url = executionConsoleUrl(started.executionArn, ctx.region);
+  if (request.dryRun) {
+    // A dry run is short and writes no record: it is always followed, to print its plan.
+    say(ctx, [`Started ${started.name}`, `  ${url}`]);
+    return followDeploymentDryRun(ctx, { service: service.name, executionArn: started.executionArn }, intervalSeconds);
+  }
   if (!values.watch) {
     print(ctx, [`Started ${started.name}`, `  ${url}`, `Follow it with: baton watch ${service.name}`], { ...started, consoleUrl: url });
     return 0;
@@ -86,7 +92,8 @@ export const deploy: Command = {
                          the UTC date, so starting the same image twice a day is refused (exit 4)
   --strategy <s>         all-at-once | canary:<percent>:<bakeSeconds> | linear:<step>:<intervalSeconds> | JSON
   --approval             wait for "baton approve" after verify
-  --dry-run              validate and print the plan; change nothing
+  --dry-run              validate, wait for the result and print the plan; change nothing;
+                         exit 1 if it is refused
   --hotfix               all at once with a short bake (validate and verify still run)
   --reason <text>        recorded with the deployment
   --name <name>          execution name (default: derived from the image)

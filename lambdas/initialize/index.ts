@@ -13,7 +13,7 @@ import { describeHolder, describeRef, lockFor } from '../shared/lock/holder.ts';
 import type { LockItem } from '../shared/lock/table.ts';
 import { takeLock } from '../shared/lock/takeover.ts';
 import { logger } from '../shared/logger.ts';
-import { recordBase } from '../shared/outcome.ts';
+import { initialRecord } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
 import { QUEUEING_TRIGGERS, queueBehind } from '../shared/queue.ts';
 import { createRecord } from '../shared/records/deployment.ts';
@@ -56,7 +56,7 @@ export const handler = definePhase('initialize', ExecutionEnvelopeSchema, async 
     return refuse(service, request, lock, taken.holder, taken.why);
   }
   if (taken.warning) state.warnings.push(taken.warning);
-  await createRecord(recordBase(state));
+  await createRecord(initialRecord(state));
   logger.info('lock taken', { liveColour: state.live.colour, idleColour: state.idle.colour, strategy: state.strategy.type });
   return state;
 });

@@ -16,7 +16,7 @@ import { describeHolder, lockFor, lockHolderOf } from '../shared/lock/holder.ts'
 import { releaseLock } from '../shared/lock/table.ts';
 import { takeLock } from '../shared/lock/takeover.ts';
 import { logger } from '../shared/logger.ts';
-import { recordBase } from '../shared/outcome.ts';
+import { initialRecord } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
 import { createRecord } from '../shared/records/deployment.ts';
 import { createReleaseRecord, type ReleaseServiceEntry } from '../shared/records/release.ts';
@@ -105,7 +105,7 @@ export const handler = definePhase(
     });
 
     const warnings = await lockAll([...byName.values()]);
-    for (const planned of byName.values()) await createRecord(recordBase(planned));
+    for (const planned of byName.values()) await createRecord(initialRecord(planned));
     logger.info('release planned', { release: request.release, order: formatOrder(waves) });
     return { ...state, warnings };
   },

@@ -8,7 +8,7 @@
 
 import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { describeService, targetHealth } from '../shared/aws/health.ts';
-import { readWeights, setWeights, weightsFor } from '../shared/aws/listener.ts';
+import { readWeights, weightsFor } from '../shared/aws/listener.ts';
 import * as clients from '../shared/clients.ts';
 import type { TerminalStatus } from '../shared/contract.ts';
 import { LockLostError, OUTCOME_ERRORS, RollbackFailedError } from '../shared/errors.ts';
@@ -17,6 +17,7 @@ import { readLock, releaseLock } from '../shared/lock/table.ts';
 import { logger } from '../shared/logger.ts';
 import { describeCaught, recordBase } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
+import { setProductionWeights } from '../shared/production-weights.ts';
 import { type DeploymentRecord, getRecord, TERMINAL_STATUSES } from '../shared/records/deployment.ts';
 import { type DeploymentState, DeploymentStateSchema } from '../shared/stages.ts';
 import { announce, finishDeployment } from '../shared/telemetry/finish.ts';
@@ -25,7 +26,7 @@ import { addSeconds, isPast, nowIso, STABILITY_POLL_SECONDS } from '../shared/ti
 export const handler = definePhase(
   'rollback',
   DeploymentStateSchema,
-  async (state): Promise<DeploymentState> => {
+  async (state, context): Promise<DeploymentState> => {
     const { service, live, idle } = state;
     const cause = describeCaught(state.error ?? { Error: 'Unknown', Cause: 'rollback started without a recorded error' });
     const progress = state.rollback ?? {
@@ -75,7 +76,7 @@ export const handler = definePhase(
           wait: { seconds: STABILITY_POLL_SECONDS },
         };
       }
-      await setWeights(service, weightsFor(live.colour, 100));
+      await setProductionWeights(state, weightsFor(live.colour, 100), context.phase);
       evidence.push(`traffic moved from blue ${weights.blue} % / green ${weights.green} % back to 100 % ${live.colour}`);
     }
 

@@ -1,12 +1,13 @@
 /**
- * Turning a deployment state and a caught error into the words of a terminal
- * record: status, reason and evidence.
+ * Turning a deployment state and a caught error into the words of its record:
+ * the record it starts with, and the terminal one's status, reason and evidence.
  */
 import type { ServiceConfig } from './config-schema.ts';
 import type { CaughtError } from './contract.ts';
 import { ContractViolationError } from './errors.ts';
 import type { DeploymentRecord, Revision } from './records/deployment.ts';
 import { type DeploymentState, DeploymentStateSchema } from './stages.ts';
+import { planSteps } from './strategy.ts';
 import { formatIssues } from './zod-format.ts';
 
 /** Lambda puts `{"errorType","errorMessage","trace"}` in Cause; other sources put plain text. */
@@ -114,5 +115,22 @@ export function recordBase(state: DeploymentState): DeploymentRecord {
     release: state.releaseId,
     resume: resumePoint(state),
     failedPhase: state.failedPhase,
+  };
+}
+
+/**
+ * The record a deployment starts with: recordBase and the traffic plan its
+ * strategy resolved to. The plan is written once, here: the state's strategy
+ * never changes, and finishRecord writes recordBase only, so it stays.
+ */
+export function initialRecord(state: DeploymentState): DeploymentRecord {
+  return {
+    ...recordBase(state),
+    plan: {
+      strategy: state.strategy.type,
+      steps: planSteps(state.strategy),
+      bakeSeconds: state.bakeSeconds,
+      gateIntervalSeconds: state.service.gateIntervalSeconds,
+    },
   };
 }

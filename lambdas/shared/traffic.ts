@@ -4,7 +4,9 @@
  * service through its plan; shift together walks every service of a release
  * through one plan at the same moments.
  */
-import { setWeights, weightsFor } from './aws/listener.ts';
+import type { PhaseName } from '../../lib/constructs/phases.ts';
+import { weightsFor } from './aws/listener.ts';
+import { setProductionWeights } from './production-weights.ts';
 import type { BakingState, VerifiedState } from './stages.ts';
 
 /** A verified deployment after a traffic step: the bake set once the last step is applied. */
@@ -42,11 +44,14 @@ export function holdSeconds(state: VerifiedState): number | undefined {
   return Math.min(state.service.gateIntervalSeconds, secondsUntil(traffic.holdUntil));
 }
 
-/** Sets the next step's weights (absolute) and returns the state with the plan advanced; `now` times the hold or the bake. */
-export async function applyNextStep(state: VerifiedState, now: string): Promise<ShiftedState> {
+/**
+ * Sets the next step's weights (absolute) for `phase` and returns the state with the plan advanced; `now` times the
+ * hold or the bake.
+ */
+export async function applyNextStep(state: VerifiedState, now: string, phase: PhaseName): Promise<ShiftedState> {
   const { traffic, steps, step } = progressOf(state);
   const interval = state.service.gateIntervalSeconds;
-  await setWeights(state.service, weightsFor(state.idle.colour, step.weight));
+  await setProductionWeights(state, weightsFor(state.idle.colour, step.weight), phase, { step: traffic.nextStep + 1, of: steps.length });
   logger.info('traffic shifted', {
     targetService: state.service.name,
     colour: state.idle.colour,

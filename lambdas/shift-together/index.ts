@@ -29,7 +29,7 @@ const refOf = (state: VerifiedState) => ({
 export const handler = definePhase(
   'shiftTogether',
   ShiftTogetherInputSchema,
-  async (release): Promise<ReleaseState> => {
+  async (release, { phase }): Promise<ReleaseState> => {
     const { services } = release;
     for (const state of services) await assertLockHeld(refOf(state), 'shiftTogether');
     // Each service's approval (its message names the deployment) before any gate or weight.
@@ -50,7 +50,7 @@ export const handler = definePhase(
     } else {
       const now = nowIso();
       next = [];
-      for (const state of services) next.push(await applyNextStep(state, now));
+      for (const state of services) next.push(await applyNextStep(state, now, phase));
       logger.info('release traffic step applied', { weight: next[0]?.traffic?.weight, services: services.length });
     }
     const seconds = Math.min(...next.map((state) => state.wait?.seconds ?? 0));

@@ -1,7 +1,8 @@
 /**
  * shift traffic: applies the next step of the strategy's plan as absolute
- * listener weights, after the approval (when one was asked for) and the gates pass. The state machine waits the step's
- * pause and calls again until the plan is done; then the bake starts.
+ * listener weights, after the approval (when one was asked for) and the gates
+ * pass. The state machine waits the step's pause and calls again until the
+ * plan is done; then the bake starts.
  */
 
 import { acceptApproval } from '../shared/approval.ts';
@@ -13,14 +14,14 @@ import { applyNextStep, checkTrafficGates, holdSeconds, type ShiftedState } from
 export const handler = definePhase(
   'shiftTraffic',
   VerifiedStateSchema,
-  async (state): Promise<ShiftedState> => {
+  async (state, { phase }): Promise<ShiftedState> => {
     // The approval is checked (and recorded) before any gate or weight: a refused one rolls back.
     await acceptApproval(state);
     await checkTrafficGates(state);
     // Holding at a step: the gates passed; look again after one gate interval.
     const hold = holdSeconds(state);
     if (hold !== undefined) return { ...state, wait: { seconds: hold } };
-    return applyNextStep(state, nowIso());
+    return applyNextStep(state, nowIso(), phase);
   },
   { done: (next) => next.traffic.complete },
 );

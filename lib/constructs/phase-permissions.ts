@@ -204,7 +204,8 @@ export function statementsFor(needs: readonly PermissionNeed[], scope: Scope): P
         allow(['dynamodb:UpdateItem'], [scope.table.tableArn]);
         break;
       case 'trackPhase':
-        // Each phase writes its own start, end and result into the deployment record and renews the lock's lease:
+        // Each phase writes its own start, end and result into the deployment record and renews the lock's lease,
+        // and the phases that move production traffic append each weight write to the record (recordWeightChange):
         // updates of record and lock items only.
         allow(['dynamodb:UpdateItem'], [scope.table.tableArn], {
           'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['DEPLOYMENT#*', 'LOCK#*'] },

@@ -2,7 +2,8 @@
  * The subset of DynamoDB condition and update expressions the handlers use:
  * OR/AND of attribute_exists, attribute_not_exists and comparisons on
  * document paths (`#a.#b`), and `SET path = operand [+|- operand], ...
- * REMOVE path, ...`. Anything else throws, so a handler that starts using
+ * REMOVE path, ...`, where an operand may be if_not_exists(path, operand)
+ * and a value list_append(operand, operand). Anything else throws, so a handler that starts using
  * more of the language fails loudly in the simulation instead of passing.
  */
 
@@ -94,8 +95,22 @@ export function evaluateCondition(expression: string, item: Item | undefined, na
     .some((disjunct) => disjunct.split(/\s+AND\s+/).every((clause) => comparison(clause.trim(), item, names, values)));
 }
 
-/** The value of a SET right-hand side: an operand, if_not_exists(path, operand), or two operands joined by + or - (numbers). */
+/**
+ * The value of a SET right-hand side: an operand, if_not_exists(path, operand), list_append of two of those
+ * (lists), or two operands joined by + or - (numbers).
+ */
 function setValue(expression: string, item: Item, names: Names, values: Values): unknown {
+  const append = /^list_append\(\s*(if_not_exists\([^()]*\)|[#:\w.]+)\s*,\s*(if_not_exists\([^()]*\)|[#:\w.]+)\s*\)$/.exec(
+    expression.trim(),
+  );
+  if (append) {
+    const first = setValue(append[1] ?? '', item, names, values);
+    const second = setValue(append[2] ?? '', item, names, values);
+    if (!Array.isArray(first) || !Array.isArray(second)) {
+      throw new Error(`ValidationException: An operand in the update expression has an incorrect data type (${expression.trim()})`);
+    }
+    return [...first, ...second];
+  }
   const ifNotExists = /^if_not_exists\(\s*([#\w.]+)\s*,\s*([#:\w.]+)\s*\)$/.exec(expression.trim());
   if (ifNotExists) {
     const current = read(item, path(ifNotExists[1] ?? '', names));

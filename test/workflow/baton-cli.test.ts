@@ -14,6 +14,8 @@ const ALICE_ARN = 'arn:aws:sts::123456789012:assumed-role/Deployer/alice';
 const ALICE = 'Deployer/alice';
 const BOB_ARN = 'arn:aws:sts::123456789012:assumed-role/Deployer/bob';
 const NEW_DIGEST = 'sha256:2b41b068de9587d3a582a081cb97a55390787552acae4f690637cd64ff74673f';
+const LIVE_DIGEST = 'sha256:45d7b5470165427b7d3afdd078d4c512b7175c0bb4e521c54a4f48f9450ccf86';
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:web/app-config-Xy12Ab';
 let open: OpenSimulation | undefined;
 
 afterEach(() => {
@@ -247,7 +249,36 @@ describe('baton against the simulation', () => {
     expect(result.err).toContain('web has nothing to roll back to: no deployment of it succeeded yet.\n');
   });
 
-  it('prints a dry-run plan with --dry-run --watch --json', async () => {
+  it('prints the dry-run plan and changes nothing, without --watch', async () => {
+    // Arrange
+    const sim = await simulation();
+    const before = structuredClone([...sim.simulation.model.table.values()]);
+
+    // Act
+    const result = await baton('deploy', 'web', '--tag', 'v1.4.2', '--dry-run', '--interval', '1');
+
+    // Assert
+    expect(result.code).toBe(0);
+    const image = (digest: string) => `123456789012.dkr.ecr.eu-west-1.amazonaws.com/web@${digest}`;
+    const console = 'https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/';
+    const version = (n: number) => `2026${n === 1 ? '1101' : '1120'}-0000-4000-8000-000000000001`;
+    expect(result.out).toBe(
+      [
+        'Started web-v1_4_2-20261123T090000Z-dry-run',
+        `  ${console}arn:aws:states:eu-west-1:123456789012:execution:baton-production:web-v1_4_2-20261123T090000Z-dry-run`,
+        'Dry run of web passed: nothing changed',
+        `  blue -> green, ${image(LIVE_DIGEST)} -> ${image(NEW_DIGEST)}`,
+        `    container web image: ${image(LIVE_DIGEST)} -> ${image(NEW_DIGEST)}`,
+        `    secrets DATABASE_URL, LOG_LEVEL, SESSION_SECRET, WORKER_CONCURRENCY pinned to version ${version(2)} of ${SECRET_ARN}`,
+        `    app config ${version(1)} -> ${version(2)}: added [], removed [], changed [DATABASE_URL, SESSION_SECRET, WORKER_CONCURRENCY]`,
+        '    traffic 100 %, bake 300 s',
+        '',
+      ].join('\n'),
+    );
+    expect([...sim.simulation.model.table.values()]).toEqual(before);
+  });
+
+  it('prints the dry-run plan as one JSON document with --dry-run --watch --json', async () => {
     // Arrange
     await simulation();
 
@@ -256,8 +287,30 @@ describe('baton against the simulation', () => {
 
     // Assert
     expect(result.code).toBe(0);
-    const view = JSON.parse(result.out.trim().split('\n').pop() ?? '{}') as { status: string; record: unknown };
-    expect(view).toMatchObject({ status: 'SUCCEEDED', record: null });
+    const view = JSON.parse(result.out) as Record<string, unknown>;
+    expect(view).toMatchObject({ status: 'SUCCEEDED', error: null, cause: null });
+    expect(view.plan).toMatchObject({
+      service: 'web',
+      liveColour: 'blue',
+      targetColour: 'green',
+      traffic: [{ weight: 100, pauseSeconds: 0 }],
+      bakeSeconds: 300,
+    });
+  });
+
+  it('prints the refusal of a dry run naming what is wrong, and exits 1', async () => {
+    // Arrange
+    await simulation();
+
+    // Act
+    const result = await baton('deploy', 'web', '--tag', 'v9.9.9', '--dry-run', '--interval', '1');
+
+    // Assert
+    expect(result.code).toBe(1);
+    expect(result.out.split('\n').slice(2)).toEqual([
+      'Dry run of web refused: ImageNotFoundError: image tag v9.9.9 not found in ECR repository web',
+      '',
+    ]);
   });
 });
 

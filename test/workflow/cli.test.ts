@@ -42,6 +42,33 @@ describe('npm run simulate', () => {
     expect(out).toContain('Invariants: all hold\n');
   });
 
+  it('prints the plan of a dry run, and the record says none was written', async () => {
+    // Act
+    const { code, out } = await cli([
+      '--input',
+      '{"service":"web","imageTag":"v1.4.2","strategy":{"type":"canary","percent":10,"bakeSeconds":120},"dryRun":true}',
+    ]);
+
+    // Assert
+    expect(code).toBe(0);
+    expect(out).toContain('\nDry run of web passed: nothing changed\n  blue -> green, ');
+    expect(out).toContain('\n    traffic 10 % -> 100 %, bake 300 s\nTraffic: blue 100 % / green 0 %\nRecord: none (dry run)\n');
+  });
+
+  it('puts the plan of a dry run in the JSON summary', async () => {
+    // Act
+    const { code, out } = await cli(['--input', '{"service":"web","imageTag":"v1.4.2","dryRun":true}', '--json']);
+
+    // Assert
+    expect(code).toBe(0);
+    const summary = JSON.parse(lastLine(out)) as Record<string, unknown>;
+    expect(summary).toMatchObject({
+      status: 'SUCCEEDED',
+      record: null,
+      plan: { service: 'web', traffic: [{ weight: 100, pauseSeconds: 0 }] },
+    });
+  });
+
   it('prints a single JSON summary on the last line with --json', async () => {
     // Act
     const { code, out } = await cli(['--json']);

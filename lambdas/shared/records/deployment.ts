@@ -2,10 +2,13 @@
  * The deployment record: one item per deployment (DEPLOYMENT#<id> / RECORD,
  * keys.ts), created by its execution, annotated while it runs, ended once.
  */
+
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import * as clients from '../clients.ts';
 import { ConfigDiffSchema, SecretRefSchema, type TerminalStatus, TerminalStatusSchema } from '../contract.ts';
-import { indexKeys, recordKey, serviceIndexKey } from './keys.ts';
-import { createOwnRecord, expiresAt, type RecordOwner, readItem, updateOwned, writeOutcome } from './table.ts';
+import { indexKeys, recordKey, serviceIndexKey, tableName } from './keys.ts';
+import { conditionally, createOwnRecord, expiresAt, type RecordOwner, readItem, updateOwned, writeOutcome } from './table.ts';
 
 export const TERMINAL_STATUSES: ReadonlySet<string> = new Set<TerminalStatus>(TerminalStatusSchema.options);
 
@@ -22,6 +25,32 @@ const RevisionSchema = z.object({
 });
 export type Revision = z.infer<typeof RevisionSchema>;
 
+/** One write of the production weights of a deployment, as it succeeded. */
+export const WeightChangeSchema = z.object({
+  /** When the listener write succeeded (ISO). */
+  at: z.string(),
+  /** Percent of production traffic on each colour (absolute, summing to 100). */
+  blue: z.number(),
+  green: z.number(),
+  /** The function that wrote it (a PhaseName: shiftTraffic, shiftTogether, rollback). */
+  phase: z.string(),
+  /** For a step of the strategy's plan: which one (1-based) of how many. */
+  step: z.number().int().optional(),
+  of: z.number().int().optional(),
+});
+export type WeightChange = z.infer<typeof WeightChangeSchema>;
+
+/** The strategy's parameters as the deployment resolved them: what its weight changes were meant to follow. */
+export const TrafficPlanSchema = z.object({
+  /** The strategy's type: all-at-once, canary, linear or steps. */
+  strategy: z.string(),
+  /** planSteps(strategy): the new colour's weight after each step, and the pause after it. */
+  steps: z.array(z.object({ weight: z.number(), pauseSeconds: z.number() })),
+  bakeSeconds: z.number(),
+  gateIntervalSeconds: z.number(),
+});
+export type TrafficPlan = z.infer<typeof TrafficPlanSchema>;
+
 export const DeploymentRecordSchema = z.object({
   deploymentId: z.string(),
   service: z.string(),
@@ -34,6 +63,10 @@ export const DeploymentRecordSchema = z.object({
   imageTag: z.string().optional(),
   imageDigest: z.string().optional(),
   strategy: z.string().optional(),
+  /** The strategy's plan and timings, written with the record. */
+  plan: TrafficPlanSchema.optional(),
+  /** Every production weight write of the deployment, in order (recordWeightChange). */
+  weightChanges: z.array(WeightChangeSchema).optional(),
   /** The old colour (stored name kept: records are read for 400 days; docs/glossary.md). */
   liveColour: z.string().optional(),
   /** The new colour (stored name kept, as liveColour). */
@@ -117,4 +150,47 @@ export async function finishRecord(
 /** Updates fields of an in-progress record (task definition ARNs, secret version), only if `owner` wrote it. */
 export async function annotateRecord(deploymentId: string, owner: RecordOwner, fields: Partial<DeploymentRecord>): Promise<void> {
   await updateOwned(recordKey(deploymentId), owner, fields);
+}
+
+/** Which write a change is, whenever it happened: a retried invocation writes the same one again. */
+function writeKey(change: WeightChange): string {
+  const step = change.step === undefined ? '' : ` step ${change.step} of ${change.of ?? '?'}`;
+  return `${change.phase}${step}: blue ${change.blue} green ${change.green}`;
+}
+
+/**
+ * Appends a production weight write to the record, only if `owner` wrote it.
+ * A retried invocation writes the same absolute weights again (docs/architecture.md I6):
+ * the record keeps the last write's key (`lastWeightChange`, bookkeeping the
+ * schema leaves undeclared, so no view prints it), and a change whose key is
+ * that one is not appended twice. One conditional update, no
+ * read. Returns whether it was appended: false too when there is no record
+ * (a dry run) or it is another execution's.
+ */
+export async function recordWeightChange(deploymentId: string, owner: RecordOwner, change: WeightChange): Promise<boolean> {
+  const owned = '#owner = :owner AND #started = :started';
+  return conditionally(() =>
+    clients.dynamo.send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: recordKey(deploymentId),
+        UpdateExpression: 'SET #changes = list_append(if_not_exists(#changes, :none), :change), #last = :key',
+        // DynamoDB binds AND tighter than OR: owned and (no last write, or another one).
+        ConditionExpression: `${owned} AND attribute_not_exists(#last) OR ${owned} AND #last <> :key`,
+        ExpressionAttributeNames: {
+          '#changes': 'weightChanges',
+          '#last': 'lastWeightChange',
+          '#owner': 'executionArn',
+          '#started': 'startedAt',
+        },
+        ExpressionAttributeValues: {
+          ':none': [],
+          ':change': [change],
+          ':key': writeKey(change),
+          ':owner': owner.executionArn,
+          ':started': owner.startedAt,
+        },
+      }),
+    ),
+  );
 }

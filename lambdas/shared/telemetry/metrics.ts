@@ -2,10 +2,10 @@
  * Deployment metrics as CloudWatch embedded metric format (Powertools
  * Metrics): written to the function's log, no API call. Namespace `Baton`,
  * dimension `service` (the deployed service), plus `phase` for phase
- * durations. The dashboard and the alarms of the stack read these names.
+ * durations and `colour` for traffic weights. The dashboard and the alarms of the stack read these names.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { TerminalStatus } from '../contract.ts';
+import type { Colour, TerminalStatus } from '../contract.ts';
 
 export const METRICS_NAMESPACE = 'Baton';
 
@@ -21,6 +21,8 @@ export const OUTCOME_METRICS: Record<TerminalStatus, string> = {
 };
 export const DEPLOYMENT_DURATION = 'DeploymentDuration';
 export const PHASE_DURATION = 'PhaseDuration';
+/** Percent of production traffic on a colour, after each production weight write. */
+export const TRAFFIC_WEIGHT = 'TrafficWeight';
 
 function emit(service: string, deploymentId: string, add: (metrics: Metrics) => void): void {
   // The default `service` dimension is the deployed service, not the pipeline.
@@ -42,6 +44,16 @@ export function deploymentFinished(service: string, deploymentId: string, status
     metrics.addMetric(OUTCOME_METRICS[status], MetricUnit.Count, 1);
     metrics.addMetric(DEPLOYMENT_DURATION, MetricUnit.Seconds, seconds);
   });
+}
+
+/** Both colours' weights, one datapoint each, so a graph of a weight change shows both lines move. */
+export function trafficWeightChanged(service: string, deploymentId: string, weights: Readonly<Record<Colour, number>>): void {
+  for (const colour of ['blue', 'green'] as const satisfies readonly Colour[]) {
+    emit(service, deploymentId, (metrics) => {
+      metrics.addDimension('colour', colour);
+      metrics.addMetric(TRAFFIC_WEIGHT, MetricUnit.Percent, weights[colour]);
+    });
+  }
 }
 
 /** One count metric per release verdict, and the release's duration; dimension `service` is "release". */

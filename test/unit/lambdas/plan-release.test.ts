@@ -223,6 +223,7 @@ describe('plan release', () => {
           reason: `release ${RELEASE}`,
           imageTag: IMAGES[name],
           strategy: 'all-at-once',
+          plan: { strategy: 'all-at-once', steps: [{ weight: 100, pauseSeconds: 0 }], bakeSeconds: 300, gateIntervalSeconds: 30 },
           liveColour: 'blue',
           targetColour: 'green',
           release: RELEASE_ID,

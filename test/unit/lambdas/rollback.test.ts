@@ -16,6 +16,7 @@ import {
   failure,
   forwardAction,
   isPhaseBookkeeping,
+  isWeightChange,
   listenerWith,
   rejectByDefault,
   targets,
@@ -57,12 +58,23 @@ describe('rollback', () => {
   const elbMock = mockClient(ElasticLoadBalancingV2Client);
   const dynamoMock = mockClient(DynamoDBDocumentClient);
 
-  /** The UpdateCommands rollback sent to the record, leaving out the phase tracking and lease renewal of the wrapper. */
+  /**
+   * The UpdateCommands rollback sent to the record, leaving out the phase tracking and lease renewal of the wrapper
+   * and the weight history (weightChanges()).
+   */
   function recordUpdates() {
     return dynamoMock
       .commandCalls(UpdateCommand)
       .map((call) => call.args[0].input)
-      .filter((input) => !isPhaseBookkeeping(input));
+      .filter((input) => !isPhaseBookkeeping(input) && !isWeightChange(input));
+  }
+
+  /** The appends to the record's weight history. */
+  function weightChanges() {
+    return dynamoMock
+      .commandCalls(UpdateCommand)
+      .map((call) => call.args[0].input)
+      .filter((input) => isWeightChange(input));
   }
 
   function productionWeights(weights: { blue: number; green: number }) {
@@ -282,6 +294,19 @@ describe('rollback', () => {
     });
   });
 
+  it('appends the move back to the weight history of the record it owns', async () => {
+    // Arrange: green 100 %, blue 3/3 healthy, every record write succeeds (beforeEach).
+
+    // Act
+    await handler(bakeFailed());
+
+    // Assert
+    // (The append itself, its owner condition and its key: test/unit/lambdas/shared/records/weight-changes.test.ts.)
+    expect(weightChanges().map((input) => [input.Key, input.ExpressionAttributeValues?.[':change']])).toEqual([
+      [RECORD_KEY, [{ at: NOW, blue: 100, green: 0, phase: 'rollback' }]],
+    ]);
+  });
+
   it('does not scale the old colour when it still runs its full count', async () => {
     // Arrange: blue desired 3 (beforeEach).
 
@@ -377,6 +402,8 @@ describe('rollback', () => {
       'ModifyListenerCommand',
       'GetCommand',
       'GetCommand',
+      // The move back, appended to the weight history.
+      'UpdateCommand',
       'UpdateCommand',
       'DeleteCommand',
     ]);

@@ -7,7 +7,7 @@ import {
   ElasticLoadBalancingV2Client,
   ModifyListenerCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BatonConfigSchema, type ServiceConfig } from '../../../lambdas/shared/config-schema.ts';
@@ -22,9 +22,12 @@ import {
   ecsService,
   failure,
   forwardAction,
+  isLeaseRenewal,
+  isWeightChange,
   listenerWith,
   rejectByDefault,
   targets,
+  UNEXPECTED,
 } from '../../support/aws.ts';
 import { THREE_SERVICES_CONFIG_PATH } from '../../support/config.ts';
 import { lockItem } from '../../support/items.ts';
@@ -130,6 +133,7 @@ describe('shift together', () => {
     return dynamoMock
       .commandCalls(UpdateCommand)
       .map((call) => call.args[0].input)
+      .filter((input) => isLeaseRenewal(input))
       .map((input) => [input.Key?.pk, Number(input.ExpressionAttributeValues?.[':until']) - nowSeconds]);
   }
 
@@ -175,6 +179,31 @@ describe('shift together', () => {
     expect(error).toBeInstanceOf(ApprovalRefusedError);
     expect(error.message).toContain(`who requested ${deploymentIdOf('web')}: the approver must be someone else`);
     expect(elbMock).not.toHaveReceivedCommand(ModifyListenerCommand);
+  });
+
+  it('appends one weight change, step 1 of 2, to the record of every service', async () => {
+    // Arrange: the appends to the services' records succeed.
+    dynamoMock.on(UpdateCommand).callsFake((input: UpdateCommandInput) => {
+      if (isLeaseRenewal(input) || isWeightChange(input)) return {};
+      throw new Error(UNEXPECTED);
+    });
+
+    // Act
+    await handler(release());
+
+    // Assert
+    expect(
+      dynamoMock
+        .commandCalls(UpdateCommand)
+        .map((call) => call.args[0].input)
+        .filter((input) => isWeightChange(input))
+        .map((input) => [input.Key?.pk, input.ExpressionAttributeValues?.[':change']]),
+    ).toEqual(
+      NAMES.map((name) => [
+        `DEPLOYMENT#${deploymentIdOf(name)}`,
+        [{ at: NOW, blue: 90, green: 10, phase: 'shiftTogether', step: 1, of: 2 }],
+      ]),
+    );
   });
 
   it('sends 10 % to green for every service, each with absolute weights', async () => {

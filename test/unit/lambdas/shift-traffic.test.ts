@@ -9,16 +9,27 @@ import {
   ModifyListenerCommand,
   ModifyRuleCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApprovalRefusedError, GateFailedError } from '../../../lambdas/shared/errors.ts';
 import { handler } from '../../../lambdas/shift-traffic/index.ts';
-import { allowLeaseRenewals, failure, forwardAction, rejectByDefault, targets } from '../../support/aws.ts';
+import {
+  allowLeaseRenewals,
+  failure,
+  forwardAction,
+  isLeaseRenewal,
+  isWeightChange,
+  rejectByDefault,
+  targets,
+  UNEXPECTED,
+} from '../../support/aws.ts';
 import { arrangeFiringAlarm, arrangePassingGates } from '../../support/gates.ts';
-import { isoAfter, NOW, service, stateAfter } from '../../support/state.ts';
+import { DEPLOYMENT_ID, isoAfter, NOW, service, stateAfter } from '../../support/state.ts';
+import { captureMetrics, type EmfLine } from '../../support/telemetry.ts';
 
 const web = service();
+const RECORD_KEY = { pk: `DEPLOYMENT#${DEPLOYMENT_ID}`, sk: 'RECORD' };
 const RULE_ARN =
   'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/prod-alb/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee';
 const STICKINESS = { Enabled: true, DurationSeconds: 3600 };
@@ -236,5 +247,91 @@ describe('shift traffic', () => {
     // Assert
     expect(elbMock).toHaveReceivedCommandWith(ModifyRuleCommand, { RuleArn: RULE_ARN, Actions: [forward({ blue: 0, green: 100 })] });
     expect(elbMock).not.toHaveReceivedCommand(ModifyListenerCommand);
+  });
+
+  describe('the record and the metrics of each weight write', () => {
+    const canary = { type: 'canary' as const, percent: 10, bakeSeconds: 600 };
+    let metrics: EmfLine[];
+
+    beforeEach(() => {
+      // Arrange (shared): the append to the record succeeds.
+      metrics = captureMetrics();
+      dynamoMock.on(UpdateCommand).callsFake((input: UpdateCommandInput) => {
+        if (isLeaseRenewal(input) || isWeightChange(input)) return {};
+        throw new Error(UNEXPECTED);
+      });
+    });
+
+    afterEach(() => {
+      vi.restoreAllMocks();
+    });
+
+    /** The entries appended to the record's weight history. */
+    function appended(): unknown[] {
+      return dynamoMock
+        .commandCalls(UpdateCommand)
+        .map((call) => call.args[0].input)
+        .filter((input) => isWeightChange(input))
+        .flatMap((input) => input.ExpressionAttributeValues?.[':change'] as unknown[]);
+    }
+
+    it('appends the first canary step, step 1 of 2, with the time of the write', async () => {
+      // Act
+      await handler({ ...stateAfter('verify'), strategy: canary });
+
+      // Assert
+      expect(appended()).toEqual([{ at: NOW, blue: 90, green: 10, phase: 'shiftTraffic', step: 1, of: 2 }]);
+    });
+
+    it('appends the last canary step, step 2 of 2, once the hold is over', async () => {
+      // Act
+      await handler({
+        ...stateAfter('verify'),
+        strategy: canary,
+        traffic: { nextStep: 1, weight: 10, complete: false, holdUntil: NOW },
+      });
+
+      // Assert
+      expect(appended()).toEqual([{ at: NOW, blue: 0, green: 100, phase: 'shiftTraffic', step: 2, of: 2 }]);
+    });
+
+    it('emits TrafficWeight in percent for both colours, dimensions service and colour', async () => {
+      // Act
+      await handler({ ...stateAfter('verify'), strategy: canary });
+
+      // Assert
+      expect(metrics.filter((line) => 'TrafficWeight' in line)).toEqual(
+        [
+          ['blue', 90],
+          ['green', 10],
+        ].map(([colour, weight]) => ({
+          _aws: {
+            Timestamp: Date.parse(NOW),
+            CloudWatchMetrics: [
+              { Namespace: 'Baton', Dimensions: [['service', 'colour']], Metrics: [{ Name: 'TrafficWeight', Unit: 'Percent' }] },
+            ],
+          },
+          service: 'web',
+          colour,
+          deploymentId: DEPLOYMENT_ID,
+          TrafficWeight: weight,
+        })),
+      );
+    });
+
+    it('still applies the step when the weight history cannot be written', async () => {
+      // Arrange
+      dynamoMock.on(UpdateCommand, { Key: RECORD_KEY }).rejects(new Error('ProvisionedThroughputExceededException'));
+
+      // Act
+      const state = await handler({ ...stateAfter('verify'), strategy: canary });
+
+      // Assert
+      expect(elbMock).toHaveReceivedCommandWith(ModifyListenerCommand, {
+        ListenerArn: web.productionListenerArn,
+        DefaultActions: [AUTHENTICATE, forward({ blue: 90, green: 10 })],
+      });
+      expect(state.traffic).toEqual({ nextStep: 1, weight: 10, complete: false, holdUntil: isoAfter(NOW, 600) });
+    });
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The EMF metrics of a deployment: the duration of every phase and of the deployment.
+ * The EMF metrics of a deployment: the duration of every phase and of the deployment, and the traffic weights.
  * run() and runWith() check the invariants of docs/architecture.md after every run.
  */
 import { describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ function metricLines(result: SimulationResult): Array<Record<string, unknown>> {
 }
 
 describe('EMF metrics', () => {
-  it('emits the duration of every phase and one success with the deployment duration', async () => {
+  it("emits the duration of every phase, one success with the deployment duration and both colours' traffic weight", async () => {
     // Arrange / Act
     const result = await run();
 
@@ -64,7 +64,12 @@ describe('EMF metrics', () => {
         DeploymentDuration: 660,
       },
     ]);
-    expect(metrics.length).toBe(11);
+    // All at once: one production weight write, one TrafficWeight datapoint per colour.
+    expect(metrics.filter((line) => 'TrafficWeight' in line).map((line) => [line.colour, line.TrafficWeight])).toEqual([
+      ['blue', 0],
+      ['green', 100],
+    ]);
+    expect(metrics.length).toBe(13);
   });
 
   it.each([

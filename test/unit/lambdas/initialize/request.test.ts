@@ -104,6 +104,8 @@ describe('initialize', () => {
         trigger: 'cli',
         imageTag: NEW_TAG,
         strategy: 'all-at-once',
+        // The plan its strategy resolved to, with the service's bake and gate interval.
+        plan: { strategy: 'all-at-once', steps: [{ weight: 100, pauseSeconds: 0 }], bakeSeconds: 300, gateIntervalSeconds: 30 },
         liveColour: 'blue',
         targetColour: 'green',
         resume: expect.any(String),
