@@ -6,6 +6,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BatonConfig, ServiceConfig } from '../lambdas/shared/config-schema.ts';
 import { deploymentTableName, stateMachineArn } from '../lambdas/shared/names.ts';
@@ -41,6 +42,8 @@ export interface CliContext {
   readonly dynamo: DynamoDBDocumentClient;
   /** Reads the production listeners' weights: what production serves, whatever an execution's payload last said. */
   readonly elb: ElasticLoadBalancingV2Client;
+  /** Tells who runs the CLI (identity.ts): the requester or approver recorded. */
+  readonly sts: STSClient;
   readonly json: boolean;
   readonly colour: boolean;
   readonly io: Io;
@@ -66,6 +69,7 @@ export function createContext(options: GlobalOptions, io: Io): CliContext {
     sfn: new SFNClient(clientConfig),
     dynamo: DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig)),
     elb: new ElasticLoadBalancingV2Client(clientConfig),
+    sts: new STSClient(clientConfig),
     json: options.json,
     colour: options.colour,
     io,

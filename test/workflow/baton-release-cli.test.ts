@@ -4,7 +4,6 @@
  * state machine and follows it (--watch) to its verdict.
  */
 import { readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/load.ts';
 import { AccountSchema } from '../../sim/account/schema.ts';
@@ -74,7 +73,7 @@ describe('baton release against the simulation', () => {
       status: 'SUCCEEDED',
       release: '2026-11-22.1',
       trigger: 'cli',
-      requestedBy: userInfo().username,
+      requestedBy: 'arn:aws:sts::123456789012:assumed-role/Deployer/alice',
       shift: 'each',
       waves: [['api'], ['web', 'worker']],
     });
