@@ -15,7 +15,7 @@ export interface AlarmThresholds {
 }
 
 export interface Topology {
-  /** Stack name of the quick start (not Baton's stack). */
+  /** Stack name of the quick start; Baton's own stack is named from the pipeline (BatonQuickstart), so this must differ. */
   readonly stackName: string;
   /** Baton service name: the `service` of `baton deploy` and of the execution input. */
   readonly service: string;
@@ -53,7 +53,7 @@ export interface Topology {
 }
 
 export const QUICKSTART: Topology = {
-  stackName: 'BatonQuickstart',
+  stackName: 'BatonQuickstartInfra',
   service: 'web',
   cluster: 'baton-quickstart',
   blueServiceName: 'web-blue',

@@ -16,6 +16,7 @@ import { simOutputs } from '../../examples/quickstart/sim-account.ts';
 import type { QuickstartStack } from '../../examples/quickstart/stack.ts';
 import { alarmNames, QUICKSTART } from '../../examples/quickstart/topology.ts';
 import { writeConfig } from '../../examples/quickstart/write-config.ts';
+import { stackName } from '../../lib/baton-stack.ts';
 import { ConfigError, loadConfig } from '../../lib/config/load.ts';
 import { AccountSchema } from '../../sim/account/schema.ts';
 import { ROOT } from '../support/config.ts';
@@ -136,6 +137,11 @@ describe('the quick start config', () => {
     expect(config.services.map((s) => [s.name, s.cluster, s.blue.serviceName, s.green.serviceName, s.alarms])).toEqual([
       ['web', 'baton-quickstart', 'web-blue', 'web-green', alarmNames(QUICKSTART)],
     ]);
+  });
+
+  it("names a pipeline whose stack is not the quick start's own: both live in one account", () => {
+    expect(stackName(loadConfig(SIM_CONFIG_PATH))).toBe('BatonQuickstart');
+    expect(QUICKSTART.stackName).not.toBe('BatonQuickstart');
   });
 
   it('names the outputs a partial outputs file lacks', () => {
