@@ -87,24 +87,8 @@ export class QuickstartStack extends Stack {
       green: this.targetGroup('Green', t),
     };
     // Baton moves these weights; the production listener starts all on blue, the test listener on the idle green.
-    this.productionListener = this.loadBalancer.addListener('ProductionListener', {
-      port: t.productionPort,
-      protocol: ApplicationProtocol.HTTP,
-      open: false,
-      defaultAction: ListenerAction.weightedForward([
-        { targetGroup: this.targetGroups.blue, weight: 100 },
-        { targetGroup: this.targetGroups.green, weight: 0 },
-      ]),
-    });
-    this.testListener = this.loadBalancer.addListener('TestListener', {
-      port: t.testPort,
-      protocol: ApplicationProtocol.HTTP,
-      open: false,
-      defaultAction: ListenerAction.weightedForward([
-        { targetGroup: this.targetGroups.blue, weight: 0 },
-        { targetGroup: this.targetGroups.green, weight: 100 },
-      ]),
-    });
+    this.productionListener = this.weightedListener('ProductionListener', t.productionPort, 'blue');
+    this.testListener = this.weightedListener('TestListener', t.testPort, 'green');
 
     this.repository = new Repository(this, 'Repository', {
       repositoryName: t.repositoryName,
@@ -161,6 +145,18 @@ export class QuickstartStack extends Stack {
 
     this.alarms = COLOURS.flatMap((colour) => ALARM_KINDS.map((kind) => this.alarm(t, colour, kind)));
     this.outputs(t);
+  }
+
+  /** An HTTP listener whose default action forwards everything to one colour and 0 % to the other, as Baton expects. */
+  private weightedListener(id: string, port: number, to: Colour): ApplicationListener {
+    return this.loadBalancer.addListener(id, {
+      port,
+      protocol: ApplicationProtocol.HTTP,
+      open: false,
+      defaultAction: ListenerAction.weightedForward(
+        COLOURS.map((colour) => ({ targetGroup: this.targetGroups[colour], weight: colour === to ? 100 : 0 })),
+      ),
+    });
   }
 
   private targetGroup(id: string, t: Topology): ApplicationTargetGroup {
