@@ -48,6 +48,8 @@ export interface Command {
   readonly details: string;
   /** The options it takes besides the global ones. */
   readonly options: readonly OptionName[];
+  /** Commands under this one (`baton release history`): each named in full ("release history"), run on the argument after it. */
+  readonly subcommands?: readonly Command[];
   /** Runs the command on its one positional argument (a service, an ARN, or none); resolves to the exit code. */
   readonly run: (ctx: CliContext, target: string | undefined, values: OptionValues) => Promise<number>;
 }

@@ -6,6 +6,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BatonConfig, ServiceConfig } from '../lambdas/shared/config-schema.ts';
 import { deploymentTableName, stateMachineArn } from '../lambdas/shared/names.ts';
@@ -41,6 +42,8 @@ export interface CliContext {
   readonly dynamo: DynamoDBDocumentClient;
   /** Reads the production listeners' weights: what production serves, whatever an execution's payload last said. */
   readonly elb: ElasticLoadBalancingV2Client;
+  /** Tells who runs the CLI (identity.ts): the requester or approver recorded. */
+  readonly sts: STSClient;
   readonly json: boolean;
   readonly colour: boolean;
   readonly io: Io;
@@ -66,6 +69,7 @@ export function createContext(options: GlobalOptions, io: Io): CliContext {
     sfn: new SFNClient(clientConfig),
     dynamo: DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig)),
     elb: new ElasticLoadBalancingV2Client(clientConfig),
+    sts: new STSClient(clientConfig),
     json: options.json,
     colour: options.colour,
     io,
@@ -80,7 +84,12 @@ export function serviceNamed(ctx: CliContext, name: string | undefined): Service
   return service;
 }
 
-/** The width `watch` fits its frame to: the Io's, else stdout's (a terminal's resize changes it), else 80. */
+/**
+ * The width `watch` fits its frame to: the Io's, else stdout's (a terminal's
+ * resize changes it), else 80. A terminal that reports no width (0, as a pty
+ * whose size was never set does) counts as not saying.
+ */
 export function terminalColumns(io: Io): number {
-  return io.columns?.() ?? process.stdout.columns ?? DEFAULT_COLUMNS;
+  const columns = io.columns?.() ?? process.stdout.columns;
+  return columns !== undefined && Number.isInteger(columns) && columns > 0 ? columns : DEFAULT_COLUMNS;
 }

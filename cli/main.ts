@@ -95,31 +95,50 @@ function commandNamed(name: string): Command {
   return command;
 }
 
-/** `baton help [<command>]`: the same text as `baton [<command>] --help`. */
+/**
+ * The command the positionals name, and what follows it: a subcommand
+ * (`release history`) when the word after the command names one.
+ */
+function resolve(name: string, rest: readonly string[]): { command: Command; args: string[] } {
+  const command = commandNamed(name);
+  const [word, ...after] = rest;
+  const sub = command.subcommands?.find((entry) => entry.name === `${command.name} ${word}`);
+  return sub ? { command: sub, args: after } : { command, args: [...rest] };
+}
+
+/** `baton help [<command> [<subcommand>]]`: the same text as `baton [<command>] --help`. */
 function help(topic: string | undefined, extra: string[], io: Io): number {
-  if (extra.length > 0) throw new UsageError(`help: unexpected argument "${extra[0]}"`);
-  io.out(topic ? commandHelp(commandNamed(topic)) : mainHelp());
+  if (!topic) {
+    if (extra.length > 0) throw new UsageError(`help: unexpected argument "${extra[0]}"`);
+    io.out(mainHelp());
+    return 0;
+  }
+  const { command, args } = resolve(topic, extra);
+  if (args.length > 0) throw new UsageError(`help: unexpected argument "${args[0]}"`);
+  io.out(commandHelp(command));
   return 0;
 }
 
 /** The argument the usage line puts right after the command's name, unbracketed: "<service>" in "baton history <service> ...". */
 function requiredArgument(command: Command): string | undefined {
-  return /^baton \S+ (<[^>]+>)/.exec(command.usage)?.[1];
+  const usage = command.usage.startsWith(`baton ${command.name} `) ? command.usage.slice(`baton ${command.name} `.length) : '';
+  return /^(<[^>]+>)/.exec(usage)?.[1];
 }
 
 async function dispatch(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(argv);
-  const [name, target, ...extra] = positionals;
+  const [name, ...rest] = positionals;
   if (values.version) {
     io.out(`${batonVersion()}\n`);
     return 0;
   }
-  if (name === 'help') return help(target, extra, io);
+  if (name === 'help') return help(rest[0], rest.slice(1), io);
   if (!name) {
     io.out(mainHelp());
     return values.help ? 0 : 2;
   }
-  const command = commandNamed(name);
+  const { command, args } = resolve(name, rest);
+  const [target, ...extra] = args;
   if (values.help) {
     io.out(commandHelp(command));
     return 0;

@@ -5,6 +5,7 @@
  */
 import type { ReleaseRecord } from '../lambdas/shared/records/release.ts';
 import { describeCause } from '../lambdas/shared/release-outcome.ts';
+import { paint, paintStatus } from './colour.ts';
 import type { CliContext } from './context.ts';
 import type { ExecutionView } from './execution.ts';
 import type { ProductionTraffic } from './traffic.ts';
@@ -52,24 +53,30 @@ function waitingFor(view: ExecutionView, now: Date): string {
   return parts.length ? `  (${parts.join(', ')})` : '';
 }
 
-/** The lines `watch` draws: header, image, phases (failed ones marked), where it waits and what to do next, traffic bars. */
-export function renderView(service: string, view: ExecutionView, now = new Date()): string[] {
-  const lines = [`${service}  ${view.name}  ${view.status}  ${formatDuration(view.elapsedSeconds)} elapsed`];
+/**
+ * The lines `watch` draws: header, image, phases (failed ones marked), where
+ * it waits and what to do next, traffic bars. With `colour`, the status in
+ * its colour, failed states red, what to run while it waits yellow.
+ */
+export function renderView(service: string, view: ExecutionView, now = new Date(), colour = false): string[] {
+  const failed = (state: string, error: string) => `  ${paint(colour, 'red', `failed   ${state}: ${error}`)}`;
+  const lines = [`${service}  ${view.name}  ${paintStatus(colour, view.status)}  ${formatDuration(view.elapsedSeconds)} elapsed`];
   if (view.image) lines.push(`  image    ${view.image}`);
   const running = view.status === 'RUNNING';
   view.completed.forEach((state, index) => {
     if (running && state === view.currentState && index === view.completed.length - 1) return;
     // A state that failed and was caught; only its last run, if it ran again after.
     const failure = view.completed.lastIndexOf(state) === index ? view.failed.find((entry) => entry.state === state) : undefined;
-    lines.push(failure ? `  failed   ${state}: ${failure.error}` : `  done     ${state}`);
+    lines.push(failure ? failed(state, failure.error) : `  done     ${state}`);
   });
   // The state an execution ended in, failing (no Catch took it): it never exited.
   const last = view.failed[view.failed.length - 1];
-  if (last && !view.completed.includes(last.state)) lines.push(`  failed   ${last.state}: ${last.error}`);
+  if (last && !view.completed.includes(last.state)) lines.push(failed(last.state, last.error));
   if (running && view.currentState) lines.push(`  now      ${view.currentState}${waitingFor(view, now)}`);
   if (running && view.approvalDeadline) {
     const left = formatDuration(secondsBetween(now, view.approvalDeadline));
-    lines.push(`  next     run "baton approve ${service}" before ${formatClock(view.approvalDeadline)} (${left} left; then it rolls back)`);
+    const next = `run "baton approve ${service}" before ${formatClock(view.approvalDeadline)} (${left} left; then it rolls back)`;
+    lines.push(`  next     ${paint(colour, 'yellow', next)}`);
   }
   lines.push(...renderTraffic(view));
   if (view.error) lines.push(`  ${view.error}: ${view.cause ?? ''}`);
@@ -88,8 +95,8 @@ export function renderTraffic(view: ProductionTraffic): string[] {
 }
 
 /** The verdict of a release as its record states it: status and reason, then what set off a rollback and what it did. */
-export function renderReleaseVerdict(record: ReleaseRecord): string[] {
-  const lines = [`${record.status}: ${record.outcomeReason ?? ''}`.trimEnd()];
+export function renderReleaseVerdict(record: ReleaseRecord, colour = false): string[] {
+  const lines = [`${paintStatus(colour, record.status)}: ${record.outcomeReason ?? ''}`.trimEnd()];
   const rollback = record.status === 'ROLLED_BACK' || record.status === 'ROLLBACK_FAILED';
   if (record.cause) lines.push(`  cause        ${describeCause(record.cause)}`);
   if (rollback) lines.push(`  rolled back  ${record.rolledBack?.length ? record.rolledBack.join(' -> ') : 'none'}`);

@@ -16,7 +16,9 @@ import { formatDuration, printJson, renderReleaseVerdict, say, secondsBetween } 
 /**
  * Polls the execution, the release record and the services' records until
  * the execution ends: a line for each change of a service's status (and when
- * the joint rollback starts), then the verdict. Exit 0 only if the release succeeded.
+ * the joint rollback starts), then the verdict; with --json, the same as
+ * NDJSON (`service`, `rollback`, then `end` with the records). Exit 0 only
+ * if the release succeeded.
  */
 export async function followRelease(
   ctx: CliContext,
@@ -32,11 +34,15 @@ export async function followRelease(
     const described = await describeExecution(ctx, summary.executionArn);
     const status = described.status ?? 'UNKNOWN';
     const record = await readReleaseRecord(ctx, summary.releaseId);
-    if (!ctx.json && !rollingBack && record?.rollingBack) {
+    const at = new Date().toISOString();
+    if (!rollingBack && record?.rollingBack) {
       rollingBack = true;
-      ctx.io.out(
-        `Rolling back ${record.rollingBack.length ? record.rollingBack.join(' -> ') : 'nothing'}${record.cause ? ` (${record.cause.error})` : ''}\n`,
-      );
+      if (ctx.json)
+        printJson(ctx, { type: 'rollback', services: record.rollingBack, ...(record.cause ? { error: record.cause.error } : {}), at });
+      else
+        ctx.io.out(
+          `Rolling back ${record.rollingBack.length ? record.rollingBack.join(' -> ') : 'nothing'}${record.cause ? ` (${record.cause.error})` : ''}\n`,
+        );
     }
     const services: Record<string, DeploymentRecord | null> = {};
     for (const service of planned) {
@@ -45,11 +51,12 @@ export async function followRelease(
       services[service] = deployment ?? null;
       if (!deployment || seen.get(service) === deployment.status) continue;
       seen.set(service, deployment.status);
-      say(ctx, serviceLine(service.padEnd(width), deployment, record));
+      if (ctx.json) printJson(ctx, serviceEvent(deployment, record, at));
+      else say(ctx, serviceLine(service.padEnd(width), deployment, record));
     }
     if (status !== 'RUNNING') {
       const verdict = record?.status ?? status;
-      if (ctx.json) printJson(ctx, { ...summary, status, record: record ?? null, services });
+      if (ctx.json) printJson(ctx, { type: 'end', ...summary, status: verdict, execution: status, at, record: record ?? null, services });
       else {
         // The execution's own times; the release record's while Step Functions has not reported its stop yet.
         const [from, to] =
@@ -118,6 +125,20 @@ function renderReleasePlan(output: ReleasePlanOutput): string[] {
     lines.push(`  ${plan.service}: ${head}`, ...details.map((line) => `    ${line}`));
   }
   return lines;
+}
+
+/** With --json, a service's status change as an NDJSON line: its deployment, its wave, and once it ended how. */
+function serviceEvent(deployment: DeploymentRecord, record: ReleaseRecord | undefined, at: string): Record<string, unknown> {
+  const wave = record?.services[deployment.service]?.wave;
+  return {
+    type: 'service',
+    service: deployment.service,
+    status: deployment.status,
+    deploymentId: deployment.deploymentId,
+    ...(wave ? { wave } : {}),
+    ...(deployment.outcomeReason ? { outcomeReason: deployment.outcomeReason } : {}),
+    at,
+  };
 }
 
 /** "api     IN_PROGRESS  wave 1, deployment <id>", or once it ended "api     SUCCEEDED    11m00s  <reason>". */

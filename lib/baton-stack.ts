@@ -9,6 +9,7 @@ import { deploymentTableName } from '../lambdas/shared/names.ts';
 import { Backstop } from './constructs/backstop.ts';
 import { DeploymentTable } from './constructs/deployment-table.ts';
 import { EcrPushTrigger } from './constructs/ecr-push-trigger.ts';
+import { IgnoredPushes } from './constructs/ignored-pushes.ts';
 import { EventArchive, Monitoring, OutcomeTopic } from './constructs/observability.ts';
 import { PhaseFunctions } from './constructs/phase-functions.ts';
 import { PipelineStateMachine } from './constructs/pipeline-state-machine.ts';
@@ -24,6 +25,8 @@ export class BatonStack extends Stack {
   public readonly pipeline: PipelineStateMachine;
   public readonly config: BatonConfig;
   public readonly ecrTrigger: EcrPushTrigger;
+  /** Pushes to the configured repositories that match no service's tag patterns, logged. */
+  public readonly ignoredPushes: IgnoredPushes;
   public readonly backstop: Backstop;
   public readonly outcomes: OutcomeTopic;
   public readonly monitoring: Monitoring;
@@ -49,6 +52,7 @@ export class BatonStack extends Stack {
       sweepMinutes: config.pipeline.backstopSweepMinutes,
     });
     this.ecrTrigger = new EcrPushTrigger(this, 'EcrPush', { config, stateMachine: this.pipeline.stateMachine });
+    this.ignoredPushes = new IgnoredPushes(this, 'IgnoredPushes', { config });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       config,
       stateMachine: this.pipeline.stateMachine,
@@ -56,17 +60,21 @@ export class BatonStack extends Stack {
       deadLetterQueues: [
         {
           alarmId: 'EcrPushDeadLetters',
+          label: 'ECR push rules',
           queue: this.ecrTrigger.deadLetterQueue,
           description:
             'An ECR push did not start its deployment: EventBridge gave up after its retries (StartExecution refused or throttled), so the pushed image is not deployed. The message in the queue names the repository, tag and digest; start it with baton deploy <service> --digest <digest>, then delete the message.',
         },
         {
           alarmId: 'BackstopDeadLetters',
+          label: 'backstop rules',
           queue: this.backstop.deadLetterQueue,
           description:
             'An execution-ended event or a sweep did not reach the backstop function after its retries: a stopped, timed-out or failed deployment may be left without its record closed, its lock held or its queued image not started. Check the backstop function errors; the next sweep tries again.',
         },
       ],
+      graphedQueues: Object.entries(this.phases.deadLetterQueues).map(([phase, queue]) => ({ label: `${phase} function`, queue })),
+      functions: this.phases.functions,
     });
     this.events = new EventArchive(this, 'Events', { config });
 
@@ -75,6 +83,7 @@ export class BatonStack extends Stack {
     new CfnOutput(this, 'OutcomesTopicArn', { value: this.outcomes.topic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
     new CfnOutput(this, 'EventArchiveLogGroupName', { value: this.events.logGroup.logGroupName });
+    new CfnOutput(this, 'IgnoredPushesLogGroupName', { value: this.ignoredPushes.logGroup.logGroupName });
     acknowledgeFindings(this);
   }
 }

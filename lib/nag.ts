@@ -56,7 +56,7 @@ export function acknowledgeFindings(stack: BatonStack): void {
         'DescribeTasks reads the stopped tasks of the new colour to explain failures; task ids are random, so the grant is limited to the configured cluster.',
     });
   }
-  for (const queue of [stack.backstop.deadLetterQueue, ...phases.deadLetterQueues]) {
+  for (const queue of [stack.backstop.deadLetterQueue, ...Object.values(phases.deadLetterQueues)]) {
     // AwsSolutions-SQS3 recognizes a Lambda function's dead-letter queue as one, not an EventBridge target's.
     if (queue === stack.backstop.deadLetterQueue) {
       Validations.of(queue).acknowledge({
@@ -75,6 +75,13 @@ export function acknowledgeFindings(stack: BatonStack): void {
     reason:
       'The event archive is a convenience copy of events that also reach every rule users add; EventBridge retries a failed delivery for 24 hours, and a queue of lost copies would be read by nobody.',
   });
+  for (const rule of Object.values(stack.ignoredPushes.rules)) {
+    Validations.of(rule).acknowledge({
+      id: 'Serverless-EventBusDLQ',
+      reason:
+        'The ignored-push log is a diagnostic trail of pushes that deploy nothing; EventBridge retries a failed delivery for 24 hours, and a queue of lost log lines would be read by nobody.',
+    });
+  }
   Validations.of(stack.ecrTrigger.deadLetterQueue).acknowledge({
     id: 'AwsSolutions-SQS3',
     reason:

@@ -3,40 +3,55 @@
  * every service, one service, or one execution (a deployment's or a release's).
  */
 import { formatOrder } from '../../lambdas/shared/release.ts';
+import { paintStatus } from '../colour.ts';
 import type { Command } from '../command.ts';
 import { type CliContext, serviceNamed } from '../context.ts';
 import { history, type RecordItem, readLock, readRecord, readReleaseRecord } from '../deployments.ts';
 import { type ExecutionView, executionView } from '../execution.ts';
 import { print, renderReleaseVerdict, renderTraffic, renderView } from '../output.ts';
 import { type ProductionTraffic, pickTraffic, productionTraffic } from '../traffic.ts';
+import type { ReleaseView } from '../views.ts';
 
 /** An execution: a release's shows its order, each service's record and its verdict; a deployment's, its record. */
-async function showExecution(ctx: CliContext, executionArn: string): Promise<number> {
+export async function showExecution(ctx: CliContext, executionArn: string): Promise<number> {
   const view = await executionView(ctx, executionArn);
   const release = view.kind === 'release' ? await readReleaseRecord(ctx, view.name) : undefined;
   if (!release) {
     const record = await readRecord(ctx, view.name);
     print(
       ctx,
-      [...renderView(record?.service ?? '', view), ...(record ? [`record: ${record.status} ${record.outcomeReason ?? ''}`] : [])],
+      [
+        ...renderView(record?.service ?? '', view, new Date(), ctx.colour),
+        ...(record ? [`record: ${paintStatus(ctx.colour, record.status)} ${record.outcomeReason ?? ''}`] : []),
+      ],
       { ...view, record: record ?? null },
     );
     return 0;
   }
+  const shown = await releaseLines(ctx, release);
+  print(ctx, [...renderView('', view, new Date(), ctx.colour), ...shown.lines], { ...view, release, services: shown.services });
+  return 0;
+}
+
+/** A release's order, each service's record and the verdict; and the services' records, by service. */
+export async function releaseLines(
+  ctx: CliContext,
+  release: ReleaseView,
+): Promise<{ lines: string[]; services: Record<string, RecordItem | null> }> {
   const services = await Promise.all(
     release.waves.flat().map(async (name) => ({ name, record: await readRecord(ctx, release.services[name]?.deploymentId ?? '') })),
   );
-  print(
-    ctx,
-    [
-      ...renderView('', view),
+  return {
+    lines: [
       `release ${release.release}: ${formatOrder(release.waves)}`,
-      ...services.map(({ name, record }) => `  ${name.padEnd(8)}${record?.status ?? 'not recorded'}  ${record?.deploymentId ?? ''}`),
-      ...(release.status === 'IN_PROGRESS' ? ['release in progress'] : renderReleaseVerdict(release)),
+      ...services.map(
+        ({ name, record }) =>
+          `  ${name.padEnd(8)}${record ? paintStatus(ctx.colour, record.status) : 'not recorded'}  ${record?.deploymentId ?? ''}`,
+      ),
+      ...(release.status === 'IN_PROGRESS' ? ['release in progress'] : renderReleaseVerdict(release, ctx.colour)),
     ],
-    { ...view, release, services: Object.fromEntries(services.map(({ name, record }) => [name, record ?? null])) },
-  );
-  return 0;
+    services: Object.fromEntries(services.map(({ name, record }) => [name, record ?? null])),
+  };
 }
 
 interface ServiceRow extends ProductionTraffic {
@@ -46,14 +61,14 @@ interface ServiceRow extends ProductionTraffic {
 }
 
 /** A service: its running deployment (or the split production serves), then how the last one ended and, if it failed, the evidence. */
-function serviceLines(row: ServiceRow): string[] {
+function serviceLines(row: ServiceRow, colour: boolean): string[] {
   const lines = [`${row.service}`];
-  if (row.running) lines.push(...renderView(row.service, row.running).map((line) => `  ${line}`));
+  if (row.running) lines.push(...renderView(row.service, row.running, new Date(), colour).map((line) => `  ${line}`));
   else lines.push('  no deployment running', ...renderTraffic(row));
   const last = row.last;
   if (!last) return lines;
   lines.push(
-    `  last: ${last.deploymentId} ${last.status} (${last.imageTag ?? last.imageDigest ?? '?'}, started ${last.startedAt})${last.outcomeReason ? `: ${last.outcomeReason}` : ''}`,
+    `  last: ${last.deploymentId} ${paintStatus(colour, last.status)} (${last.imageTag ?? last.imageDigest ?? '?'}, started ${last.startedAt})${last.outcomeReason ? `: ${last.outcomeReason}` : ''}`,
   );
   // The evidence of a failed deployment: where, on what signal, and what the rollback did.
   if (last.status !== 'SUCCEEDED') lines.push(...(last.evidence ?? []).map((line) => `    ${line}`));
@@ -80,7 +95,11 @@ async function run(ctx: CliContext, target: string | undefined): Promise<number>
     const traffic = running ? pickTraffic(running) : await productionTraffic(ctx, service.name);
     rows.push({ service: service.name, ...traffic, running: running ?? null, last: last ?? null });
   }
-  print(ctx, rows.flatMap(serviceLines), target ? rows[0] : rows);
+  print(
+    ctx,
+    rows.flatMap((row) => serviceLines(row, ctx.colour)),
+    target ? rows[0] : rows,
+  );
   return 0;
 }
 

@@ -20,7 +20,8 @@ export const watch: Command = {
   details: `Shows the image, each state done or failed, the strategy step and the time left in a hold or
 the bake, what to run while it waits for approval, and the production listener's traffic split.
 Without a terminal (CI), prints one line per change with its UTC time, and a heartbeat at most
-every 60 s while nothing changes.
+every 60 s while nothing changes. With --json, the same changes as NDJSON: one JSON object a line
+(type start, state, weights, heartbeat), the last of type end with the record.
 
 Options:
   --interval <seconds>   refresh period (default 2)

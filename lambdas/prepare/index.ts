@@ -3,6 +3,7 @@
  * live task definition with the new image (by digest) and the app-config keys
  * pinned to the validated secret version. Nothing else of the task changes.
  * A rollback reuses the earlier revision's task definition as it is.
+ * Announces the start of the deployment first (telemetry/start.ts).
  */
 
 import {
@@ -24,6 +25,7 @@ import { definePhase } from '../shared/phase.ts';
 import { annotateRecord } from '../shared/records/deployment.ts';
 import { pinnedValueFrom, secretRefs } from '../shared/secret-refs.ts';
 import { type PreparedState, type ValidatedState, ValidatedStateSchema } from '../shared/stages.ts';
+import { announceStart } from '../shared/telemetry/start.ts';
 
 export const DEPLOYMENT_TAG = 'baton:deployment-id';
 
@@ -73,6 +75,8 @@ export function registrationInput(
 
 export const handler = definePhase('prepare', ValidatedStateSchema, async (state): Promise<PreparedState> => {
   const { previous, image, service } = state;
+  // Before anything changes, so that whatever follows (a rollback too) comes after it (telemetry/start.ts says why here).
+  await announceStart(state);
 
   const live = await clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: previous.taskDefinitionArn, include: ['TAGS'] }));
   const source = live.taskDefinition;

@@ -20,6 +20,7 @@ import type { DeploymentRecord } from '../shared/records/deployment.ts';
 import { noteReleaseCause } from '../shared/records/release.ts';
 import { needing } from '../shared/stages.ts';
 import { finishDeployment } from '../shared/telemetry/finish.ts';
+import { LinkSourcesSchema } from '../shared/telemetry/links.ts';
 import { recordPhaseRun } from '../shared/telemetry/phase-runs.ts';
 import { nowIso } from '../shared/time.ts';
 
@@ -55,7 +56,17 @@ export const RecordFailureInputSchema = z.discriminatedUnion('kind', [
 ]);
 
 /** The request fields a record keeps. */
-const RECORDED_FIELDS = ['service', 'imageTag', 'imageDigest', 'dryRun', 'trigger', 'requestedBy', 'reason', 'queuedFrom'] as const;
+const RECORDED_FIELDS = [
+  'service',
+  'imageTag',
+  'pushedTag',
+  'imageDigest',
+  'dryRun',
+  'trigger',
+  'requestedBy',
+  'reason',
+  'queuedFrom',
+] as const;
 
 /** The most of an error message a record, its event and its notification carry. */
 export const MAX_RECORDED_CAUSE = 2000;
@@ -92,7 +103,8 @@ export function recordedRequest(raw: unknown): {
   };
   return {
     service: keep('service', fields.service),
-    imageTag: keep('imageTag', fields.imageTag.unwrap()),
+    // An ECR push asks for its digest and names the tag it carried: the record, and so the outcome, names that tag (as recordBase does).
+    imageTag: keep('imageTag', fields.imageTag.unwrap()) ?? keep('pushedTag', fields.pushedTag.unwrap()),
     imageDigest: keep('imageDigest', fields.imageDigest.unwrap()),
     dryRun: keep('dryRun', z.boolean()),
     trigger: keep('trigger', fields.trigger.unwrap()),
@@ -191,6 +203,8 @@ async function closeRecord(
   await finishDeployment(
     { ...base, ...(state.failedPhase ? { failedPhase: state.failedPhase } : {}) },
     { status, outcomeReason: `${error}: ${cause}`, evidence },
+    // The state's service, as far as the failed execution got: its alarms and cluster, for the message's links.
+    LinkSourcesSchema.safeParse(state.service).data,
   );
 }
 

@@ -97,12 +97,16 @@ export const handler = definePhase(
     // What an operator needs without opening five consoles: where it failed, on what signal, and what was undone.
     const phase = state.failedPhase ?? 'unknown phase';
     const fullEvidence = [`failed in: ${phase}`, `signal: ${reason}`, ...evidence.map((line) => `rollback: ${line}`)];
-    await finishDeployment(recordBase(state), {
-      status: 'ROLLED_BACK',
-      outcomeReason: reason,
-      evidence: fullEvidence,
-      warnings: state.warnings,
-    });
+    await finishDeployment(
+      recordBase(state),
+      {
+        status: 'ROLLED_BACK',
+        outcomeReason: reason,
+        evidence: fullEvidence,
+        warnings: state.warnings,
+      },
+      service,
+    );
     await releaseLock(service.name, holder);
     logger.warn('deployment rolled back', { cause: cause.name });
     return {

@@ -28,3 +28,8 @@ export function notificationTopicName(pipeline: PipelineConfig): string {
 export function dashboardName(pipeline: PipelineConfig): string {
   return `${pipeline.name}-${pipeline.environment}`;
 }
+
+/** The log group where the stack writes ECR pushes that deploy nothing (lib/constructs/ignored-pushes.ts). */
+export function ignoredPushesLogGroupName(pipeline: PipelineConfig): string {
+  return `/baton/${pipeline.name}-${pipeline.environment}/ignored-pushes`;
+}

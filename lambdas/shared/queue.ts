@@ -158,7 +158,10 @@ export async function startQueued(
           startedAt: new Date().toISOString(),
           trigger: entry.request.trigger,
           queuedFrom: entry.deploymentId,
-          ...('imageDigest' in queued ? { imageDigest: queued.imageDigest } : { imageTag: queued.imageTag }),
+          // A queued ECR push is named by the tag it carried, as every outcome of a push is.
+          ...('imageDigest' in queued
+            ? { imageDigest: queued.imageDigest, imageTag: entry.request.pushedTag }
+            : { imageTag: queued.imageTag }),
         },
         { status: 'SUPERSEDED', outcomeReason: reason },
       );

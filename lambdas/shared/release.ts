@@ -11,7 +11,7 @@ import { CaughtErrorSchema, plainText } from './contract.ts';
 import { InvalidInputError, UnknownServiceError } from './errors.ts';
 import { jsonShapeProblems } from './json-shape.ts';
 import { DeploymentStateSchema } from './stages.ts';
-import { StrategySchema } from './strategy.ts';
+import { describeStrategy, StrategySchema } from './strategy.ts';
 import { formatIssues } from './zod-format.ts';
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
@@ -147,19 +147,6 @@ export function togetherStrategy(request: ReleaseRequest, services: readonly Ser
     );
   }
   return first.strategy;
-}
-
-function describeStrategy(strategy: ServiceConfig['strategy']): string {
-  switch (strategy.type) {
-    case 'all-at-once':
-      return 'all-at-once';
-    case 'canary':
-      return `canary ${strategy.percent} % for ${strategy.bakeSeconds} s`;
-    case 'linear':
-      return `linear ${strategy.stepPercent} % every ${strategy.intervalSeconds} s`;
-    case 'steps':
-      return `steps ${strategy.steps.map((step) => step.weight).join('/')}`;
-  }
 }
 
 /** The payload of the release branch. */

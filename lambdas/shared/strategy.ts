@@ -105,3 +105,20 @@ export function planSteps(strategy: Strategy): TrafficStep[] {
     }
   }
 }
+
+/**
+ * A strategy in a few words: "canary 10 % for 300 s". `duration` words the
+ * holds (a notification says "5 min", a refusal of a release keeps seconds).
+ */
+export function describeStrategy(strategy: Strategy, duration: (seconds: number) => string = (seconds) => `${seconds} s`): string {
+  switch (strategy.type) {
+    case 'all-at-once':
+      return 'all-at-once';
+    case 'canary':
+      return `canary ${strategy.percent} % for ${duration(strategy.bakeSeconds)}`;
+    case 'linear':
+      return `linear ${strategy.stepPercent} % every ${duration(strategy.intervalSeconds)}`;
+    case 'steps':
+      return `steps ${strategy.steps.map((step) => step.weight).join('/')}`;
+  }
+}

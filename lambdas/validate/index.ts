@@ -240,7 +240,8 @@ async function resolveImage(state: InitializedState, target?: RollbackTarget): P
     }
     const registry = detail.registryId ?? state.service.taskRoleArn.split(':')[4];
     const region = state.service.blue.targetGroupArn.split(':')[3];
-    const tag = imageTag ?? target?.imageTag;
+    // The tag people know the image by: the one asked for, the one the push carried (checked above), or the rollback target's.
+    const tag = imageTag ?? pushedTag ?? target?.imageTag;
     return {
       repositoryName,
       ...(tag ? { tag } : {}),

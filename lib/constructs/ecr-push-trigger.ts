@@ -6,7 +6,7 @@
  * ends DUPLICATE in initialize (or validate, once the image is live).
  */
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
-import { EventField, Match, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
+import { EventField, type EventPattern, Match, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
 import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -27,6 +27,15 @@ export interface EcrPushTriggerProps {
 /** The `image-tag` filter: exact tags as they are, patterns with "*" as EventBridge wildcards. */
 function tagFilter(service: ServiceConfig): string[] {
   return service.ecr.tagPatterns.flatMap((pattern) => (pattern.includes('*') ? Match.wildcard(pattern) : [pattern]));
+}
+
+/** The successful pushes to `repository` whose image-tag passes `imageTag` (also the pattern of the ignored-push log, ignored-pushes.ts). */
+export function successfulPushes(repository: string, imageTag: string[]): EventPattern {
+  return {
+    source: ['aws.ecr'],
+    detailType: ['ECR Image Action'],
+    detail: { 'action-type': ['PUSH'], result: ['SUCCESS'], 'repository-name': [repository], 'image-tag': imageTag },
+  };
 }
 
 export class EcrPushTrigger extends Construct {
@@ -67,16 +76,7 @@ export class EcrPushTrigger extends Construct {
     for (const service of props.config.services) {
       const rule = new Rule(this, `${service.name}Push`, {
         description: `Baton: deploy ${service.name} when ${service.ecr.repositoryName} receives a push tagged ${service.ecr.tagPatterns.join(' or ')}`,
-        eventPattern: {
-          source: ['aws.ecr'],
-          detailType: ['ECR Image Action'],
-          detail: {
-            'action-type': ['PUSH'],
-            result: ['SUCCESS'],
-            'repository-name': [service.ecr.repositoryName],
-            'image-tag': tagFilter(service),
-          },
-        },
+        eventPattern: successfulPushes(service.ecr.repositoryName, tagFilter(service)),
       });
       rule.addTarget(
         new SfnStateMachine(props.stateMachine, {
@@ -86,7 +86,8 @@ export class EcrPushTrigger extends Construct {
             imageDigest: EventField.fromPath('$.detail.image-digest'),
             pushedTag: EventField.fromPath('$.detail.image-tag'),
             trigger: 'ecr',
-            reason: `ECR push event ${EventField.eventId}`,
+            // As a pasted event words it (lambdas/shared/request.ts): the outcome names the pushed repository and tag.
+            reason: `ECR push of ${service.ecr.repositoryName}:${EventField.fromPath('$.detail.image-tag')} (event ${EventField.eventId})`,
           }),
           retryAttempts: props.retryAttempts ?? 8,
           maxEventAge: Duration.hours(2),

@@ -1,7 +1,8 @@
 /**
  * What operators see: the SNS topic for terminal outcomes (encrypted with a
  * key of the stack, SSL only), the CloudWatch dashboard over the metrics the
- * handlers emit (lambdas/shared/telemetry/metrics.ts), and alarms on
+ * handlers emit (lambdas/shared/telemetry/metrics.ts), the services' target
+ * groups and the pipeline's queues and functions (dashboard-rows.ts), and alarms on
  * executions that failed without recording an outcome, timed out or were
  * aborted, on ROLLBACK_FAILED and on messages in the dead-letter queues,
  * wired to the topic.
@@ -23,7 +24,8 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { CfnRule } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { CfnResourcePolicy, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
@@ -41,6 +43,8 @@ import {
   RELEASE_DIMENSION,
   RELEASE_OUTCOME_METRICS,
 } from '../../lambdas/shared/telemetry/metrics.ts';
+import { type GraphedQueue, pipelineRow, serviceRow } from './dashboard-rows.ts';
+import { eventsMayWrite } from './events-log-target.ts';
 
 const HOUR = Duration.hours(1);
 
@@ -119,29 +123,7 @@ export class EventArchive extends Construct {
       retention: RetentionDays.ONE_YEAR,
       removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
-    // EventBridge delivers to a log group named by its ARN without the ":*" that its Arn attribute ends with.
-    const logGroupArn = Stack.of(this).formatArn({
-      service: 'logs',
-      resource: 'log-group',
-      resourceName: this.logGroup.logGroupName,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
-    // L1 resources: the L2 log-group target installs a custom-resource Lambda to write this policy.
-    new CfnResourcePolicy(this, 'EventsMayWrite', {
-      policyName: `${pipeline.name}-${pipeline.environment}-events-archive`,
-      policyDocument: Stack.of(this).toJsonString({
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Principal: { Service: ['events.amazonaws.com', 'delivery.logs.amazonaws.com'] },
-            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-            // The log streams of the group.
-            Resource: `${logGroupArn}:*`,
-          },
-        ],
-      }),
-    });
+    const logGroupArn = eventsMayWrite(this, 'EventsMayWrite', this.logGroup, `${pipeline.name}-${pipeline.environment}-events-archive`);
     this.rule = new CfnRule(this, 'AllEvents', {
       description: `Baton ${pipeline.name}-${pipeline.environment}: every phase change and finished deployment, kept for a year`,
       eventPattern: { source: [EVENT_SOURCE], 'detail-type': [PHASE_EVENT, DEPLOYMENT_EVENT] },
@@ -152,7 +134,7 @@ export class EventArchive extends Construct {
 }
 
 /** A dead-letter queue to alarm on: what lands in it is work that was never done. */
-export interface WatchedQueue {
+export interface WatchedQueue extends GraphedQueue {
   /** The alarm's id, also the end of its name. */
   readonly alarmId: string;
   readonly queue: IQueue;
@@ -165,6 +147,10 @@ export interface MonitoringProps {
   readonly stateMachine: IStateMachine;
   readonly topic: ITopic;
   readonly deadLetterQueues: readonly WatchedQueue[];
+  /** Dead-letter queues the dashboard graphs beside the watched ones (those of the asynchronously invoked functions). */
+  readonly graphedQueues: readonly GraphedQueue[];
+  /** The phase functions by name, whose errors the dashboard graphs. */
+  readonly functions: Readonly<Record<string, IFunction>>;
 }
 
 /** The dashboard and the alarms. */
@@ -256,6 +242,8 @@ export class Monitoring extends Construct {
         width: 12,
       }),
     );
+    for (const service of config.services) this.dashboard.addWidgets(...serviceRow(service));
+    this.dashboard.addWidgets(...pipelineRow([...props.deadLetterQueues, ...props.graphedQueues], props.functions));
 
     const action = new SnsAction(props.topic);
     const alarm = (alarmId: string, metricToWatch: IMetric, description: string) => {

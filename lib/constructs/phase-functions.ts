@@ -54,7 +54,7 @@ export class PhaseFunctions extends Construct {
   /** The esbuild `define` each function's bundle is built with (undefined: none). */
   public readonly bundlingDefines: Record<PhaseName, Record<string, string> | undefined>;
   /** Dead-letter queues of the asynchronously invoked functions. */
-  public readonly deadLetterQueues: Queue[] = [];
+  public readonly deadLetterQueues: Partial<Record<PhaseName, Queue>> = {};
 
   private networkProps?: Pick<NodejsFunctionProps, 'vpc' | 'vpcSubnets' | 'securityGroups'>;
 
@@ -104,7 +104,7 @@ export class PhaseFunctions extends Construct {
             retentionPeriod: Duration.days(14),
           })
         : undefined;
-      if (deadLetterQueue) this.deadLetterQueues.push(deadLetterQueue);
+      if (deadLetterQueue) this.deadLetterQueues[phase] = deadLetterQueue;
       // The config is compiled into the handlers that read it: no size limit of environment variables applies.
       const define = traits.readsConfig ? { 'process.env.BATON_CONFIG': JSON.stringify(configJson) } : undefined;
       defines[phase] = define;

@@ -120,8 +120,8 @@ const TABLE = {
   },
   prepare: {
     dir: 'prepare',
-    needs: ['readTaskDefinitions', 'registerTaskDefinition', 'updateRecord', 'readLock', 'trackPhase', 'publishEvents'],
-    description: 'Registers the release task definition',
+    needs: ['readTaskDefinitions', 'registerTaskDefinition', 'updateRecord', 'notify', 'readLock', 'trackPhase', 'publishEvents'],
+    description: 'Announces the start, registers the release task definition',
     defaults: { timeoutSeconds: 60, retries: 3 },
     memoryMiB: 256,
     holdsLock: true,

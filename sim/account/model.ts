@@ -90,6 +90,8 @@ export class AccountModel {
   readonly events: Array<{ at: string; source: string; detailType: string; bus: string; detail: Record<string, unknown> }> = [];
   /** What the handlers published to SNS, in order. */
   readonly notifications: Array<{ at: string; topicArn: string; subject: string; message: string }> = [];
+  /** Who the operator's CLI runs as (STS GetCallerIdentity): a session of a Deployer role, until a test makes another operator act. */
+  callerArn: string;
   hooks: ModelHooks = {};
   private clock: number;
   private scheduled: Array<{ at: number; action: () => void }> = [];
@@ -99,6 +101,7 @@ export class AccountModel {
     this.account = spec.account;
     this.region = spec.region;
     this.taskStartSeconds = spec.taskStartSeconds;
+    this.callerArn = `arn:aws:sts::${spec.account}:assumed-role/Deployer/alice`;
     this.clock = now;
     const copy = structuredClone(spec);
     this.targetGroups = copy.elb.targetGroups;

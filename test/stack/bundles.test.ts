@@ -166,6 +166,7 @@ describe('the EventBridge rules of the example stack', () => {
       'BackstopSweep4103778A: invokes PhasesbackstopB0629614',
       'EcrPushwebPush2CF20EFD: starts the state machine',
       'EventsAllEventsB0590842: delivers to logs',
+      'IgnoredPushesRepository051D1B0D5: delivers to logs',
     ]);
   });
 });

@@ -13,8 +13,9 @@ export const ACCOUNT = '123456789012';
 export const REGION = 'eu-west-1';
 /** The chat webhook secret (pipeline.notifications). */
 export const WEBHOOK_SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:baton/chat-webhook-Hk7Qz1`;
-/** The phases that notify (need "notify"): the terminal outcomes, and a deployment waiting for approval. */
+/** The phases that notify (need "notify"): the start (prepare), a deployment waiting for approval, and the terminal outcomes. */
 export const NOTIFYING_PHASES: PhaseName[] = [
+  'prepare',
   'requestApproval',
   'complete',
   'rollback',

@@ -4,7 +4,6 @@
  * state machine and follows it (--watch) to its verdict.
  */
 import { readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/load.ts';
 import { AccountSchema } from '../../sim/account/schema.ts';
@@ -74,7 +73,7 @@ describe('baton release against the simulation', () => {
       status: 'SUCCEEDED',
       release: '2026-11-22.1',
       trigger: 'cli',
-      requestedBy: userInfo().username,
+      requestedBy: 'arn:aws:sts::123456789012:assumed-role/Deployer/alice',
       shift: 'each',
       waves: [['api'], ['web', 'worker']],
     });
@@ -102,7 +101,7 @@ describe('baton release against the simulation', () => {
     expect([...sim.simulation.model.table.keys()].filter((key) => key.includes(RELEASE_ID))).toEqual([]);
   });
 
-  it('prints one JSON document with --watch --json', async () => {
+  it('prints NDJSON with --watch --json: a line per service status change, the end last with the records', async () => {
     // Arrange
     await simulation();
     const file = releaseFile({ ...RELEASE, services: { api: { imageTag: 'v1.1.0' } } });
@@ -112,8 +111,16 @@ describe('baton release against the simulation', () => {
 
     // Assert
     expect(result.code).toBe(0);
-    const document = JSON.parse(result.out) as Record<string, unknown>;
-    expect(document).toMatchObject({
+    const lines = result.out
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.slice(0, -1)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ type: 'service', service: 'api', status: 'SUCCEEDED', wave: 1 })]),
+    );
+    expect(lines.at(-1)).toMatchObject({
+      type: 'end',
+      execution: 'SUCCEEDED',
       release: '2026-11-22.1',
       releaseId: RELEASE_ID,
       order: 'api',
@@ -184,6 +191,31 @@ describe('baton release against the simulation', () => {
       ].join('\n'),
     );
     expect(result.out).toMatch(/^ {2}rolled back {2}worker -> web -> api$/m);
+  });
+
+  it('finds the release by its name and by its id ("baton release status"), and lists it ("baton release history")', async () => {
+    // Arrange
+    await simulation();
+    await baton('release', '--file', releaseFile({ ...RELEASE, services: { api: { imageTag: 'v1.1.0' } } }), '--watch', '--interval', '1');
+
+    // Act
+    const byName = await baton('release', 'status', '2026-11-22.1');
+    const byId = await baton('release', 'status', RELEASE_ID);
+    const unknown = await baton('release', 'status', '2026-11-22.9');
+    const listed = await baton('release', 'history');
+
+    // Assert
+    expect(byName.code).toBe(0);
+    expect(byName.out).toContain(`release 2026-11-22.1: api\n  api     SUCCEEDED  ${RELEASE_ID}-api\nSUCCEEDED: `);
+    expect(byId.out).toBe(byName.out);
+    expect(unknown.code).toBe(3);
+    expect(unknown.err).toContain('no release with id "2026-11-22.9", nor named so among the latest 500 releases');
+    const [header, row, ...rest] = listed.out.trimEnd().split('\n');
+    expect(header).toMatch(/^STARTED {19}RELEASE {7}ID {37}STATUS +TOOK {2}ORDER {2}REASON$/);
+    expect(row).toMatch(
+      new RegExp(`^2026-11-23T09:00:00\\.000Z  2026-11-22\\.1  ${RELEASE_ID}  SUCCEEDED +\\d+m\\d\\ds  api +release 2026-11-22\\.1 live`),
+    );
+    expect(rest).toEqual([]);
   });
 
   it('rolls api back and leaves web and worker untouched when api fails verify in the first wave, and exits 1', async () => {

@@ -28,7 +28,10 @@ describe('a rollback that cannot move traffic back (fault rollback-denied)', () 
     const retries = result.main.executionPath.filter((state) => state === 'Wait before retrying rollback').length;
     expect(retries).toBeGreaterThan(20);
     // Announced once, not at every retry.
-    expect(result.model.notifications.map((n) => n.subject)).toEqual(['Baton: web v1.4.2 ROLLBACK_FAILED']);
+    expect(result.model.notifications.map((n) => n.subject)).toEqual([
+      'Baton: web v1.4.2 deploying (all-at-once)',
+      'Baton: web v1.4.2 ROLLBACK_FAILED',
+    ]);
     expect(result.backstop).toEqual([
       { execution: 'deploy-1', result: { action: 'none', reason: 'deployment deploy-1 already ended ROLLBACK_FAILED' } },
     ]);
@@ -52,6 +55,7 @@ describe('a rollback that cannot move traffic back (fault rollback-denied)', () 
     expect(result.model.table.get('LOCK#web|LOCK')).toBeUndefined();
     expect(weights(result)).toEqual({ blue: 100, green: 0 });
     expect(result.model.notifications.map((n) => n.subject)).toEqual([
+      'Baton: web v1.4.2 deploying (all-at-once)',
       'Baton: web v1.4.2 ROLLBACK_FAILED',
       'Baton: web v1.4.2 ROLLED_BACK',
     ]);

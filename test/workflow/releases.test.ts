@@ -231,11 +231,14 @@ describe('a rollback to an earlier release', () => {
     expect(result.model.service('prod', 'web-green')?.taskDefinitionArn).toBe(WEB_6);
     expect(tasksOf(result, 'web-green', 'RUNNING').map((task) => task.taskDefinitionArn)).toEqual([WEB_6, WEB_6, WEB_6]);
     expect(operations(result, 'RegisterTaskDefinition')).toEqual([]);
-    // The app-config secret is not read (the only secret read is the chat webhook's, to announce the outcome).
+    // The app-config secret is not read (the only secret read is the chat webhook's, to announce the start and the outcome).
     const secretsRead = result.apis.calls
       .filter((call) => call.operation === 'GetSecretValue')
       .map((call) => (call.input as { SecretId?: string }).SecretId);
-    expect(secretsRead).toEqual(['arn:aws:secretsmanager:eu-west-1:123456789012:secret:baton/chat-webhook-Hk7Qz1']);
+    expect(secretsRead).toEqual([
+      'arn:aws:secretsmanager:eu-west-1:123456789012:secret:baton/chat-webhook-Hk7Qz1',
+      'arn:aws:secretsmanager:eu-west-1:123456789012:secret:baton/chat-webhook-Hk7Qz1',
+    ]);
     expect(result.model.taskDefinitions.has(WEB_8)).toBe(false);
     const deployment = record(result);
     expect(deployment?.status).toBe('SUCCEEDED');

@@ -40,7 +40,8 @@ describe('the deployment report', () => {
     open = await openSimulation({ config: exampleConfig(), account: exampleAccount(), input: {}, faults: ['alarm-during-shift'] });
     const baton = (...args: string[]) => runCli(EXAMPLE_CONFIG_PATH, args, { pause: true });
     const started = await baton('deploy', 'web', '--tag', 'v1.4.2', '--strategy', 'canary:25:300', '--watch', '--interval', '1', '--json');
-    const { name } = JSON.parse(started.out) as { name: string };
+    // --watch --json writes NDJSON: the first line names the execution.
+    const { execution: name } = JSON.parse(started.out.split('\n')[0] ?? '') as { execution: string };
     const file = join(dir, 'rollback.html');
 
     // Act

@@ -84,6 +84,12 @@ export const DeploymentRecordSchema = z.object({
   approvalToken: z.string().optional(),
   approvalRequestedAt: z.string().optional(),
   awaitingApproval: z.boolean().optional(),
+  /** When the start of the deployment was announced (telemetry/start.ts): set once, so a retried phase does not announce it again. */
+  announcedStart: z.string().optional(),
+  /** Who let traffic move (the approver's caller ARN, as `baton approve` sent it), when, and why. */
+  approvedBy: z.string().optional(),
+  approvedAt: z.string().optional(),
+  approvalReason: z.string().optional(),
   /** For a rollback: the deployment whose revision was redeployed. */
   restores: z.string().optional(),
   /** The release (its id) this deployment is part of, when it is one service of a multi-service release. */
@@ -189,4 +195,9 @@ export async function recordWeightChange(deploymentId: string, owner: RecordOwne
       }),
     ),
   );
+}
+
+/** Notes that the deployment's start is announced, at `at`; false when it already was (or the record is another execution's). */
+export async function claimStartAnnouncement(deploymentId: string, owner: RecordOwner, at: string): Promise<boolean> {
+  return conditionally(() => updateOwned(recordKey(deploymentId), owner, { announcedStart: at }, 'announcedStart'));
 }

@@ -176,8 +176,12 @@ export async function writeOutcome<Item>(
   }
 }
 
-/** Sets fields of an item only if `owner` wrote it (a reused execution name changes nothing). */
-export async function updateOwned(key: TableKey, owner: RecordOwner, fields: Record<string, unknown>): Promise<void> {
+/**
+ * Sets fields of an item only if `owner` wrote it (a reused execution name
+ * changes nothing) and, with `unlessSet`, only if that attribute is not set
+ * yet: a flag that makes a retried write fail its condition.
+ */
+export async function updateOwned(key: TableKey, owner: RecordOwner, fields: Record<string, unknown>, unlessSet?: string): Promise<void> {
   const entries = Object.entries(fields).filter(([, value]) => value !== undefined);
   if (entries.length === 0) return;
   await clients.dynamo.send(
@@ -189,13 +193,14 @@ export async function updateOwned(key: TableKey, owner: RecordOwner, fields: Rec
         ...Object.fromEntries(entries.map(([name], i) => [`#f${i}`, name])),
         '#owner': 'executionArn',
         '#started': 'startedAt',
+        ...(unlessSet ? { '#unless': unlessSet } : {}),
       },
       ExpressionAttributeValues: {
         ...Object.fromEntries(entries.map(([, value], i) => [`:v${i}`, value])),
         ':owner': owner.executionArn,
         ':started': owner.startedAt,
       },
-      ConditionExpression: '#owner = :owner AND #started = :started',
+      ConditionExpression: `#owner = :owner AND #started = :started${unlessSet ? ' AND attribute_not_exists(#unless)' : ''}`,
     }),
   );
 }

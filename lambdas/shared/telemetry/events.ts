@@ -9,6 +9,7 @@ import { z } from 'zod';
 import * as clients from '../clients.ts';
 import { TerminalStatusSchema } from '../contract.ts';
 import { logger } from '../logger.ts';
+import { LinkSchema } from './links.ts';
 
 export const EVENT_SOURCE = 'baton';
 export const PHASE_EVENT = 'Baton Phase Changed';
@@ -48,6 +49,10 @@ export const DeploymentEventDetailSchema = z.object({
   trigger: z.string().optional(),
   requestedBy: z.string().optional(),
   requestReason: z.string().optional(),
+  /** Console pages of the alarms and stopped tasks the reason or evidence names (links.ts); absent when none. */
+  links: z.array(LinkSchema).optional(),
+  /** Who let traffic move, for a deployment that waited for approval (a caller ARN from `baton approve`). */
+  approvedBy: z.string().optional(),
 });
 export type DeploymentEventDetail = z.infer<typeof DeploymentEventDetailSchema>;
 

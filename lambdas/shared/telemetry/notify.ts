@@ -1,24 +1,48 @@
 /**
- * The human summary of a terminal outcome, and of a deployment that waits for
- * approval: published to the SNS topic and, when configured, posted to a chat
- * webhook. The webhook URL is a credential:
+ * The human summaries of a deployment: its start, its wait for approval and
+ * its terminal outcome, published to the SNS topic and, when configured,
+ * posted to a chat webhook. Each subject names the service, the image and
+ * what happened (subject.ts). The webhook URL is a credential:
  * it is read from Secrets Manager at run time (Powertools Parameters, cached
  * for a few minutes in memory), never from the environment or the template,
  * and never logged. Delivery problems are logged, never thrown.
  */
 import { PublishCommand } from '@aws-sdk/client-sns';
 import * as clients from '../clients.ts';
+import { displayIdentity } from '../identity.ts';
 import { logger } from '../logger.ts';
 import type { DeploymentEventDetail } from './events.ts';
+import { shortImage, subjectLine } from './subject.ts';
 
 /** Seconds the webhook URL stays cached in the function's memory. */
 export const WEBHOOK_CACHE_SECONDS = 300;
 const WEBHOOK_TIMEOUT_MS = 5000;
 
-function formatDuration(seconds: number): string {
-  const m = Math.floor(seconds / 60);
-  const s = Math.round(seconds % 60);
-  return m > 0 ? `${m} min ${s} s` : `${s} s`;
+/** "1 h 5 min", "6 min 12 s", "45 s": the units that are not zero. */
+export function formatDuration(seconds: number): string {
+  const whole = Math.round(seconds);
+  const parts: Array<[number, string]> = [
+    [Math.floor(whole / 3600), 'h'],
+    [Math.floor((whole % 3600) / 60), 'min'],
+    [whole % 60, 's'],
+  ];
+  const said = parts.filter(([value]) => value > 0).map(([value, unit]) => `${value} ${unit}`);
+  return said.length > 0 ? said.join(' ') : '0 s';
+}
+
+/** Who asked and why, as every message of a deployment says it. */
+interface Request {
+  readonly trigger?: string | undefined;
+  readonly requestedBy?: string | undefined;
+  readonly requestReason?: string | undefined;
+}
+
+function requestLines(request: Request): string[] {
+  return [
+    ...(request.trigger ? [`trigger: ${request.trigger}`] : []),
+    ...(request.requestedBy ? [`requested by: ${displayIdentity(request.requestedBy)}`] : []),
+    ...(request.requestReason ? [`why: ${request.requestReason}`] : []),
+  ];
 }
 
 /** What the people told should do next, by outcome; nothing when there is nothing to do. */
@@ -38,24 +62,33 @@ function nextStep(outcome: DeploymentEventDetail): string | undefined {
   }
 }
 
+/**
+ * An evidence line that says again what the reason says: the signal a
+ * rollback or a recovery records is the reason, or its first part, and may
+ * run to hundreds of characters.
+ */
+function repeatsReason(line: string, reason: string): boolean {
+  if (line === reason) return true;
+  return line.startsWith('signal: ') && reason.includes(line.slice('signal: '.length));
+}
+
 export function summarize(outcome: DeploymentEventDetail): { subject: string; text: string } {
   const image = outcome.image ?? 'unknown image';
-  const subject = `Baton: ${outcome.service} ${image} ${outcome.status}`.slice(0, 99);
-  // The record's evidence opens with the signal, which is the reason itself: say it once.
-  const evidence = outcome.evidence.filter((line) => line !== `signal: ${outcome.reason}`);
+  const subject = subjectLine(`${outcome.service} ${shortImage(image)}`, outcome.status);
+  const evidence = outcome.evidence.filter((line) => !repeatsReason(line, outcome.reason));
   const next = nextStep(outcome);
   const lines = [
     `${outcome.service}: ${outcome.status}`,
     `image: ${image}`,
     `deployment: ${outcome.deploymentId}`,
-    ...(outcome.trigger ? [`trigger: ${outcome.trigger}`] : []),
-    ...(outcome.requestedBy ? [`requested by: ${outcome.requestedBy}`] : []),
-    ...(outcome.requestReason ? [`why: ${outcome.requestReason}`] : []),
+    ...requestLines(outcome),
+    ...(outcome.approvedBy ? [`approved by: ${displayIdentity(outcome.approvedBy)}`] : []),
     `duration: ${formatDuration(outcome.durationSeconds)} (${outcome.startedAt} to ${outcome.endedAt})`,
     `reason: ${outcome.reason}`,
     ...(evidence.length > 0 ? ['evidence:', ...evidence.map((line) => `  - ${line}`)] : []),
     ...(next ? [`next: ${next}`] : []),
     `execution: ${outcome.consoleUrl}`,
+    ...(outcome.links ?? []).map((link) => `${link.label}: ${link.url}`),
   ];
   return { subject, text: lines.join('\n') };
 }
@@ -66,7 +99,7 @@ export async function notifyOutcome(outcome: DeploymentEventDetail): Promise<voi
 }
 
 /** A deployment that waits for `baton approve`: who is asked what, by when, and what happens otherwise. */
-export interface ApprovalRequest {
+export interface ApprovalRequest extends Request {
   readonly service: string;
   readonly deploymentId: string;
   readonly image: string;
@@ -74,20 +107,15 @@ export interface ApprovalRequest {
   readonly colour: string;
   readonly deadline: string;
   readonly consoleUrl: string;
-  readonly trigger?: string | undefined;
-  readonly requestedBy?: string | undefined;
-  readonly requestReason?: string | undefined;
 }
 
 export function summarizeApprovalRequest(request: ApprovalRequest): { subject: string; text: string } {
-  const subject = `Baton: ${request.service} ${request.image} waits for approval`.slice(0, 99);
+  const subject = subjectLine(`${request.service} ${shortImage(request.image)}`, 'waits for approval');
   const lines = [
     `${request.service}: WAITING FOR APPROVAL`,
     `image: ${request.image}`,
     `deployment: ${request.deploymentId}`,
-    ...(request.trigger ? [`trigger: ${request.trigger}`] : []),
-    ...(request.requestedBy ? [`requested by: ${request.requestedBy}`] : []),
-    ...(request.requestReason ? [`why: ${request.requestReason}`] : []),
+    ...requestLines(request),
     `${request.colour} is verified and takes no production traffic yet.`,
     `next: run "baton approve ${request.service}" to shift traffic, or "baton reject ${request.service} --reason <why>" to roll back, before ${request.deadline}; after that it rolls back by itself`,
     `execution: ${request.consoleUrl}`,
@@ -97,6 +125,52 @@ export function summarizeApprovalRequest(request: ApprovalRequest): { subject: s
 
 export async function notifyApprovalRequest(request: ApprovalRequest): Promise<void> {
   const { subject, text } = summarizeApprovalRequest(request);
+  await notify(subject, text);
+}
+
+/** A deployment that starts changing the service: what goes where, how, and how to follow or stop it. */
+export interface StartAnnouncement extends Request {
+  readonly service: string;
+  readonly deploymentId: string;
+  readonly image: string;
+  /** The strategy in words (describeStrategy), as the subject shows it. */
+  readonly strategy: string;
+  readonly bakeSeconds: number;
+  readonly approval: boolean;
+  /** The old colour's and the new colour's ECS service names. */
+  readonly from: string;
+  readonly to: string;
+  readonly consoleUrl: string;
+  /** For a rollback by redeployment: the deployment whose revision comes back. */
+  readonly restores?: string | undefined;
+  /** For a service of a release: the release's id. */
+  readonly release?: string | undefined;
+}
+
+export function summarizeStart(start: StartAnnouncement): { subject: string; text: string } {
+  const subject = subjectLine(`${start.service} ${shortImage(start.image)}`, `deploying (${start.strategy})`);
+  const plan = [
+    start.strategy,
+    ...(start.bakeSeconds > 0 ? [`then a ${formatDuration(start.bakeSeconds)} bake`] : []),
+    ...(start.approval ? [`waits for "baton approve ${start.service}" before traffic moves`] : []),
+  ];
+  const lines = [
+    `${start.service}: DEPLOYING`,
+    `image: ${start.image}`,
+    `deployment: ${start.deploymentId}`,
+    ...(start.release ? [`release: ${start.release}`] : []),
+    ...(start.restores ? [`restores: the revision of deployment ${start.restores}`] : []),
+    ...requestLines(start),
+    `strategy: ${plan.join('; ')}`,
+    `colours: ${start.to} takes production traffic from ${start.from}`,
+    `next: follow it with "baton watch ${start.service}"; stop it and roll back with "baton abort ${start.service} --reason <why>"`,
+    `execution: ${start.consoleUrl}`,
+  ];
+  return { subject, text: lines.join('\n') };
+}
+
+export async function notifyStart(start: StartAnnouncement): Promise<void> {
+  const { subject, text } = summarizeStart(start);
   await notify(subject, text);
 }
 

@@ -29,9 +29,12 @@ interface DeleteInput extends ConditionParts {
 interface QueryInput {
   IndexName?: string;
   KeyConditionExpression?: string;
+  FilterExpression?: string;
+  ExpressionAttributeNames?: Record<string, string>;
   ExpressionAttributeValues?: Record<string, unknown>;
   ScanIndexForward?: boolean;
   Limit?: number;
+  ExclusiveStartKey?: Item;
 }
 
 function keyOf(key: Item | undefined): string {
@@ -52,8 +55,12 @@ function assertKeySize(key: Item | undefined): void {
 }
 
 /** DynamoDB refuses a request whose ExpressionAttributeNames or Values hold a placeholder no expression uses. */
-function assertPlaceholdersUsed(input: ConditionParts & { UpdateExpression?: string; KeyConditionExpression?: string }) {
-  const expressions = [input.ConditionExpression, input.UpdateExpression, input.KeyConditionExpression].filter(Boolean).join(' ');
+function assertPlaceholdersUsed(
+  input: ConditionParts & { UpdateExpression?: string; KeyConditionExpression?: string; FilterExpression?: string },
+) {
+  const expressions = [input.ConditionExpression, input.UpdateExpression, input.KeyConditionExpression, input.FilterExpression]
+    .filter(Boolean)
+    .join(' ');
   const used = new Set(expressions.match(/[#:][A-Za-z0-9_]+/g) ?? []);
   const unused = [...Object.keys(input.ExpressionAttributeNames ?? {}), ...Object.keys(input.ExpressionAttributeValues ?? {})].filter(
     (placeholder) => !used.has(placeholder),
@@ -137,11 +144,31 @@ function deleteItem(m: AccountModel, input: DeleteInput) {
   return { ...META };
 }
 
+/**
+ * A Query of the byService index, a page at a time as DynamoDB answers: Limit
+ * items read from ExclusiveStartKey on, LastEvaluatedKey when more remain;
+ * the FilterExpression applies to the items read (ScannedCount counts them all, Count those it kept).
+ */
 function queryByService(m: AccountModel, input: QueryInput) {
+  assertPlaceholdersUsed(input);
   const pk = input.ExpressionAttributeValues?.[':pk'];
   const items = [...m.table.values()].filter((item) => item.gsi1pk === pk).sort((a, b) => String(a.gsi1sk).localeCompare(String(b.gsi1sk)));
   if (input.ScanIndexForward === false) items.reverse();
-  return { ...META, Items: clone(items.slice(0, input.Limit ?? items.length)) };
+  const from = input.ExclusiveStartKey ? items.findIndex((item) => keyOf(item) === keyOf(input.ExclusiveStartKey)) + 1 : 0;
+  const read = items.slice(from, from + (input.Limit ?? items.length));
+  const last = read[read.length - 1];
+  const more = last !== undefined && from + read.length < items.length;
+  const filter = input.FilterExpression;
+  const kept = filter
+    ? read.filter((item) => evaluateCondition(filter, item, input.ExpressionAttributeNames, input.ExpressionAttributeValues))
+    : read;
+  return {
+    ...META,
+    Items: clone(kept),
+    Count: kept.length,
+    ScannedCount: read.length,
+    ...(more ? { LastEvaluatedKey: { pk: last.pk, sk: last.sk, gsi1pk: last.gsi1pk, gsi1sk: last.gsi1sk } } : {}),
+  };
 }
 
 export function installDynamoDb({ model: m, sandbox, route }: ServiceSetup): void {

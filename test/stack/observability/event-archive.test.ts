@@ -9,6 +9,19 @@ import { ACCOUNT, REGION, synthExample } from '../../support/example.ts';
 import { evaluate, resolveIntrinsics } from '../../support/iam.ts';
 import { logicalIdOf, type Synthesis } from '../../support/synth.ts';
 
+interface LogResourcePolicy {
+  readonly Properties: { readonly PolicyName: string; readonly PolicyDocument: unknown };
+}
+
+function logResourcePolicies(synthesis: Synthesis): LogResourcePolicy[] {
+  return Object.values(synthesis.template.findResources('AWS::Logs::ResourcePolicy')) as LogResourcePolicy[];
+}
+
+/** The CloudWatch Logs resource policies that name the archive. */
+function archivePolicies(synthesis: Synthesis): LogResourcePolicy[] {
+  return logResourcePolicies(synthesis).filter((policy) => policy.Properties.PolicyName === 'baton-production-events-archive');
+}
+
 describe('observability of the stack for the example config', () => {
   let synthesis: Synthesis;
 
@@ -72,9 +85,7 @@ describe('observability of the stack for the example config', () => {
       // Arrange
       const logGroup = logicalIdOf(synthesis.stack, synthesis.stack.events.logGroup);
       const name = 'BatonProduction-EventsArchive1234-AbCdEf';
-      const policies = Object.values(synthesis.template.findResources('AWS::Logs::ResourcePolicy')) as Array<{
-        Properties: { PolicyDocument: unknown };
-      }>;
+      const policies = archivePolicies(synthesis);
       const document = resolveIntrinsics(policies[0]?.Properties.PolicyDocument, {
         'AWS::Partition': 'aws',
         [logGroup]: name,
@@ -99,15 +110,17 @@ describe('observability of the stack for the example config', () => {
     it('lets only EventBridge (and log delivery) write to the archive log group', () => {
       // Arrange
       const logGroup = logicalIdOf(synthesis.stack, synthesis.stack.events.logGroup);
-      const policies = Object.values(synthesis.template.findResources('AWS::Logs::ResourcePolicy')) as Array<{
-        Properties: { PolicyName: string; PolicyDocument: unknown };
-      }>;
+      const policies = archivePolicies(synthesis);
 
       // Act
       const document = JSON.parse(JSON.stringify(synthesis.stack.resolve(policies[0]?.Properties.PolicyDocument)));
 
-      // Assert
-      expect(policies.map((p) => p.Properties.PolicyName)).toEqual(['baton-production-events-archive']);
+      // Assert: the stack's other log resource policy is the ignored-push log's (test/stack/triggers/ignored-pushes.test.ts).
+      expect(logResourcePolicies(synthesis).map((p) => p.Properties.PolicyName)).toEqual([
+        'baton-production-ignored-pushes',
+        'baton-production-events-archive',
+      ]);
+      expect(policies).toHaveLength(1);
       expect(JSON.stringify(document)).toContain('events.amazonaws.com');
       expect(JSON.stringify(document)).toContain('logs:PutLogEvents');
       expect(JSON.stringify(document)).toContain(logGroup);

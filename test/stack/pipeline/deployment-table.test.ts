@@ -69,22 +69,27 @@ describe('the Baton stack for the example config', () => {
       expect(JSON.stringify(synthesis.template.findResources('AWS::DynamoDB::GlobalTable'))).not.toContain('DeletionProtectionEnabled');
     });
 
-    it('retains the execution log group the same way, and every other log group as before', () => {
+    it('retains the execution log group the same way, and every other log group as before but the ignored-push log', () => {
       const logGroups = synthesis.template.findResources('AWS::Logs::LogGroup') as Record<
         string,
         { DeletionPolicy?: string; UpdateReplacePolicy?: string }
       >;
       const execution = logicalIdOf(synthesis.stack, synthesis.stack.pipeline.logGroup);
       const events = logicalIdOf(synthesis.stack, synthesis.stack.events.logGroup);
+      const ignored = logicalIdOf(synthesis.stack, synthesis.stack.ignoredPushes.logGroup);
+      const kind = (id: string) => (id === execution ? 'execution' : id === events ? 'events' : id === ignored ? 'ignored' : 'phase');
       const policies = Object.fromEntries(
-        Object.entries(logGroups).map(([id, group]) => [
-          id === execution ? 'execution' : id === events ? 'events' : 'phase',
-          `${group.DeletionPolicy}/${group.UpdateReplacePolicy}`,
-        ]),
+        Object.entries(logGroups).map(([id, group]) => [kind(id), `${group.DeletionPolicy}/${group.UpdateReplacePolicy}`]),
       );
 
-      expect(Object.keys(logGroups)).toHaveLength(22);
-      expect(policies).toEqual({ execution: 'RetainExceptOnCreate/Retain', events: 'RetainExceptOnCreate/Retain', phase: 'Retain/Retain' });
+      // The ignored-push log is a diagnostic trail (lib/constructs/ignored-pushes.ts): it goes with the stack.
+      expect(Object.keys(logGroups)).toHaveLength(23);
+      expect(policies).toEqual({
+        execution: 'RetainExceptOnCreate/Retain',
+        events: 'RetainExceptOnCreate/Retain',
+        ignored: 'Delete/Delete',
+        phase: 'Retain/Retain',
+      });
     });
 
     it('is named baton-production-deployments, the name the CLI derives from the config', () => {

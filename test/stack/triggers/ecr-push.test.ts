@@ -34,9 +34,11 @@ function twoServicesOnOneRepository(): Record<string, unknown> {
   return { ...raw, services: [web, canary] };
 }
 
+/** The rules on aws.ecr that start deployments (the ignored-push rules log the others: ignored-pushes.test.ts). */
 function ecrRules(synthesis: Synthesis): Array<[string, RuleResource]> {
-  return Object.entries(resourcesOf<RuleResource>(synthesis, 'AWS::Events::Rule')).filter(([, rule]) =>
-    rule.Properties.EventPattern?.source.includes('aws.ecr'),
+  const logging = new Set(Object.values(synthesis.stack.ignoredPushes.rules).map((rule) => logicalIdOf(synthesis.stack, rule)));
+  return Object.entries(resourcesOf<RuleResource>(synthesis, 'AWS::Events::Rule')).filter(
+    ([id, rule]) => rule.Properties.EventPattern?.source.includes('aws.ecr') && !logging.has(id),
   );
 }
 
@@ -73,7 +75,7 @@ describe('triggers of the Baton stack for the example config', () => {
   });
 
   describe('ECR push rule', () => {
-    it('is exactly one rule on aws.ecr, matching successful pushes to "web" tagged v*', () => {
+    it('is exactly one rule on aws.ecr that deploys, matching successful pushes to "web" tagged v*', () => {
       // Act
       const rules = ecrRules(synthesis);
 
@@ -160,7 +162,7 @@ describe('triggers of the Baton stack for the example config', () => {
       );
     });
 
-    it('starts the execution with the pushed digest and tag, trigger "ecr" and the event id as reason', () => {
+    it('starts the execution with the pushed digest and tag, trigger "ecr", and a reason naming the pushed repository:tag and the event id', () => {
       // Arrange
       const [[, rule] = []] = ecrRules(synthesis);
       if (!rule) throw new Error('no ECR rule');
@@ -185,7 +187,7 @@ describe('triggers of the Baton stack for the example config', () => {
         imageDigest: DIGEST,
         pushedTag: 'v1.4.2',
         trigger: 'ecr',
-        reason: 'ECR push event 7bf73129-1428-4cd3-a780-95db273d1602',
+        reason: 'ECR push of web:v1.4.2 (event 7bf73129-1428-4cd3-a780-95db273d1602)',
       });
       expect(DeploymentRequestSchema.safeParse(input).success).toBe(true);
     });

@@ -1,7 +1,7 @@
 /** The frames `baton watch` draws: what a failed state, a step, a hold and an approval look like, and the redraw at 40 and 120 columns. */
 import { describe, expect, it } from 'vitest';
 import type { ExecutionView } from '../../../cli/execution.ts';
-import { fitLines, redraw, rowsOf } from '../../../cli/frame.ts';
+import { fitLines, redraw, rowsOf, wrapText } from '../../../cli/frame.ts';
 import { renderView } from '../../../cli/output.ts';
 
 const NOW = new Date('2026-11-23T09:10:00.000Z');
@@ -123,5 +123,32 @@ describe('redraw', () => {
     // Assert: 3 + 1 + 1 rows
     expect(rowsOf(drawn, 40)).toBe(5);
     expect(next.text).toBe('\u001b[5A\u001b[Jy\n');
+  });
+});
+
+describe('wrapText', () => {
+  it('breaks the verdict at spaces to the width, the lines after the first indented, a word too long cut', () => {
+    // Act
+    const lines = wrapText('ROLLED_BACK: GateFailedError: alarm web-5xx-rate is ALARM (Threshold-Crossed-by-far)', 20);
+
+    // Assert
+    expect(lines).toEqual([
+      'ROLLED_BACK:',
+      '  GateFailedError:',
+      '  alarm web-5xx-rate',
+      '  is ALARM',
+      '  (Threshold-Crossed',
+      '  -by-far)',
+    ]);
+  });
+
+  it('ends at a width narrower than its indent, one character a line', () => {
+    // Act / Assert
+    expect(wrapText('ab c', 1)).toEqual(['a', '  b', '  c']);
+  });
+
+  it('leaves a line that fits as it is', () => {
+    // Act / Assert
+    expect(wrapText('SUCCEEDED: v1.4.2 live', 40)).toEqual(['SUCCEEDED: v1.4.2 live']);
   });
 });

@@ -82,8 +82,8 @@ describe('baton watch without a terminal', () => {
 
 describe('baton watch on a terminal 40 columns wide', () => {
   it('redraws each frame over the last one, every line cut to 40 columns', async () => {
-    // Act
-    const result = await runCli(EXAMPLE_CONFIG_PATH, ['watch', 'web', '--interval', '30'], {
+    // Act: without colour (the colour sequences take no column; see below)
+    const result = await runCli(EXAMPLE_CONFIG_PATH, ['watch', 'web', '--interval', '30', '--no-color'], {
       terminalColumns: 40,
       onSleep: (ms) => vi.setSystemTime(Date.now() + ms),
     });

@@ -7,9 +7,10 @@ import {
   type RegisterTaskDefinitionCommandInput,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../../lambdas/prepare/index.ts';
 import type { ConfigDiff } from '../../../lambdas/shared/contract.ts';
 import { TaskDefinitionRegistrationError } from '../../../lambdas/shared/errors.ts';
@@ -29,6 +30,7 @@ import {
 } from '../../support/state.ts';
 
 const TABLE = 'baton-test-deployments';
+const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:baton-production-outcomes';
 const web = service();
 const secretArn = web.appConfig?.secretArn ?? '';
 const UNMANAGED_SECRET = { name: 'STRIPE_KEY', valueFrom: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:web/stripe-Qw12Er' };
@@ -97,13 +99,17 @@ function requirePrevious(state: DeploymentState): NonNullable<DeploymentState['p
 describe('prepare', () => {
   const ecsMock = mockClient(ECSClient);
   const dynamoMock = mockClient(DynamoDBDocumentClient);
+  const snsMock = mockClient(SNSClient);
 
-  /** The UpdateCommands prepare sent to the record, leaving out the phase tracking and lease renewal of the wrapper. */
+  /**
+   * The UpdateCommands prepare sent to the record, leaving out the phase tracking and lease renewal of the wrapper
+   * and the flag of the start announcement (test/unit/lambdas/shared/telemetry/start.test.ts).
+   */
   function annotations() {
     return dynamoMock
       .commandCalls(UpdateCommand)
       .map((call) => call.args[0].input)
-      .filter((input) => !isPhaseBookkeeping(input));
+      .filter((input) => !isPhaseBookkeeping(input) && input.ExpressionAttributeNames?.['#unless'] !== 'announcedStart');
   }
 
   function annotation() {
@@ -119,7 +125,7 @@ describe('prepare', () => {
 
   beforeEach(() => {
     // Arrange (shared): blue's task definition is also the newest revision of the family.
-    rejectByDefault(ecsMock, dynamoMock);
+    rejectByDefault(ecsMock, dynamoMock, snsMock);
     allowLeaseRenewals(dynamoMock);
     ecsMock
       .on(DescribeTaskDefinitionCommand, { taskDefinition: LIVE_TASK_DEFINITION_ARN, include: ['TAGS'] })
@@ -129,6 +135,27 @@ describe('prepare', () => {
       .resolves({ taskDefinition: liveTaskDefinition(), tags: [] });
     ecsMock.on(RegisterTaskDefinitionCommand, { family: 'web' }).callsFake(registered);
     dynamoMock.on(UpdateCommand, { TableName: TABLE, Key: { pk: `DEPLOYMENT#${DEPLOYMENT_ID}`, sk: 'RECORD' } }).resolves({});
+  });
+
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('announces the start on the topic before it changes anything', async () => {
+    // Arrange
+    vi.stubEnv('BATON_TOPIC_ARN', TOPIC_ARN);
+    snsMock.on(PublishCommand, { TopicArn: TOPIC_ARN }).resolves({ MessageId: 'm-1' });
+
+    // Act
+    await handler(stateAfter('validate'));
+
+    // Assert
+    expect(snsMock.commandCalls(PublishCommand).map((call) => call.args[0].input.Subject)).toEqual([
+      'Baton: web v1.4.2 deploying (all-at-once)',
+    ]);
+    const [published] = snsMock.commandCalls(PublishCommand);
+    const [registration] = ecsMock.commandCalls(RegisterTaskDefinitionCommand);
+    expect(registration && published?.calledBefore(registration)).toBe(true);
   });
 
   it('registers the live task definition with the new image by digest and the secrets pinned to the version', async () => {

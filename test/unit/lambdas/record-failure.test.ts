@@ -7,7 +7,7 @@ import { handler } from '../../../lambdas/record-failure/index.ts';
 import { ContractViolationError } from '../../../lambdas/shared/errors.ts';
 import { DeploymentStateSchema } from '../../../lambdas/shared/stages.ts';
 import { conditionFailed, failure, isPhaseBookkeeping, rejectByDefault, updatedFields } from '../../support/aws.ts';
-import { caughtLambdaError, DEPLOYMENT_ID, EXECUTION_ARN, NEW_TAG, NOW, STARTED_AT, stateAfter } from '../../support/state.ts';
+import { caughtLambdaError, DEPLOYMENT_ID, EXECUTION_ARN, NEW_DIGEST, NEW_TAG, NOW, STARTED_AT, stateAfter } from '../../support/state.ts';
 
 const TABLE = 'baton-test-deployments';
 const RECORD_KEY = { pk: `DEPLOYMENT#${DEPLOYMENT_ID}`, sk: 'RECORD' };
@@ -146,6 +146,31 @@ describe('record failure', () => {
     // Assert
     expect(result.outcome).toEqual({ status: 'DUPLICATE', error: 'DuplicateTriggerError', cause: message });
     expect(updatedFields(recordUpdates()[0])).toMatchObject({ status: 'DUPLICATE' });
+  });
+
+  it('records the tag an ECR push carried as the imageTag of its DUPLICATE record, beside the digest it asked for (issue 16, item 8)', async () => {
+    // Arrange: the second delivery of a push, refused by initialize while the first holds the lock.
+    const request = {
+      service: 'web',
+      imageDigest: NEW_DIGEST,
+      pushedTag: NEW_TAG,
+      trigger: 'ecr',
+      reason: 'ECR push of web:v1.4.2 (event e-1)',
+    };
+    const message = `web is already deploying ${NEW_DIGEST} (deployment deploy-1); this trigger changes nothing`;
+    const input = { kind: 'rejected', state: rejectedEnvelope(request, caughtLambdaError('DuplicateTriggerError', message)) };
+
+    // Act
+    await handler(input);
+
+    // Assert
+    expect(updatedFields(recordUpdates()[0])).toMatchObject({
+      status: 'DUPLICATE',
+      trigger: 'ecr',
+      imageTag: NEW_TAG,
+      imageDigest: NEW_DIGEST,
+      reason: 'ECR push of web:v1.4.2 (event e-1)',
+    });
   });
 
   it('records SUPERSEDED for a SupersededError and releases the lock only if it holds it', async () => {

@@ -109,6 +109,12 @@ describe('EventBridge events', () => {
       ],
       consoleUrl: CONSOLE_URL,
       trigger: 'console',
+      links: [
+        {
+          label: 'alarm web-5xx-rate',
+          url: 'https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#alarmsV2:alarm/web-5xx-rate',
+        },
+      ],
     });
   });
 

@@ -101,7 +101,11 @@ describe('records of the lock faults', () => {
     expect(record(result)?.status).toBe('SUCCEEDED');
     expect(result.model.service('prod', 'web-green')?.taskDefinitionArn).toBe('arn:aws:ecs:eu-west-1:123456789012:task-definition/web:8');
     expect(weights(result)).toEqual({ blue: 0, green: 100 });
-    expect(result.model.notifications.map((n) => n.subject)).toEqual(['Baton: web v1.4.0 SUPERSEDED', 'Baton: web v1.4.2 SUCCEEDED']);
+    expect(result.model.notifications.map((n) => n.subject)).toEqual([
+      'Baton: web v1.4.2 deploying (all-at-once)',
+      'Baton: web v1.4.0 SUPERSEDED',
+      'Baton: web v1.4.2 SUCCEEDED',
+    ]);
   });
 
   it('queues a concurrent newer image in initialize (QUEUED) and leaves the holder record whole', async () => {

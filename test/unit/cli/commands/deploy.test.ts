@@ -5,7 +5,16 @@ import { executionName, parseStrategy } from '../../../../cli/commands/deploy.ts
 import { UsageError } from '../../../../cli/errors.ts';
 import { buildRequest } from '../../../../cli/requests.ts';
 import type { DeploymentRequest } from '../../../../lambdas/shared/contract.ts';
-import { baton, DIGEST, EXECUTION_ARN, resetMocks, STATE_MACHINE_ARN, sfnMock, startInputs, USER } from '../../../support/cli-clients.ts';
+import {
+  baton,
+  DIGEST,
+  EXECUTION_ARN,
+  OPERATOR_ARN,
+  resetMocks,
+  STATE_MACHINE_ARN,
+  sfnMock,
+  startInputs,
+} from '../../../support/cli-clients.ts';
 
 beforeEach(resetMocks);
 
@@ -32,7 +41,7 @@ describe('baton deploy', () => {
       hotfix: false,
       reason: 'r',
       trigger: 'cli',
-      requestedBy: USER,
+      requestedBy: OPERATOR_ARN,
     });
     expect(result.out).toBe(
       [
@@ -66,7 +75,7 @@ describe('baton deploy', () => {
       dryRun: false,
       hotfix: false,
       trigger: 'cli',
-      requestedBy: USER,
+      requestedBy: OPERATOR_ARN,
     });
   });
 

@@ -5,26 +5,27 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { releaseExecutionName } from '../../../../cli/commands/release.ts';
 import type { RecordItem } from '../../../../cli/deployments.ts';
-import type { ReleaseRecord } from '../../../../lambdas/shared/records/release.ts';
 import { releaseFiles } from '../../../support/cli.ts';
 import {
   baton,
   dynamoMock,
   fixedDate,
+  OPERATOR_ARN,
+  RELEASE_ARN,
+  RELEASE_ID,
+  RELEASE_RECORD,
   release,
   resetMocks,
   STATE_MACHINE_ARN,
   sfnMock,
   startInputs,
+  stsMock,
   TABLE,
-  USER,
 } from '../../../support/cli-clients.ts';
 
 beforeEach(resetMocks);
 
 describe('baton release', () => {
-  const RELEASE_ID = 'release-2026-11-22_1-20261123T090000Z';
-  const RELEASE_ARN = `arn:aws:states:eu-west-1:123456789012:execution:baton-production:${RELEASE_ID}`;
   const CONSOLE_URL = `https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/${RELEASE_ARN}`;
   const RELEASE_KEY = { pk: `RELEASE#${RELEASE_ID}`, sk: 'RECORD' };
   const SERVICES = { api: { imageTag: 'v1.1.0' }, worker: { imageTag: 'v2.4.0' }, web: { imageTag: 'v1.4.2' } };
@@ -159,13 +160,13 @@ describe('baton release', () => {
       shift: 'each',
       dryRun: false,
       trigger: 'cli',
-      requestedBy: USER,
+      requestedBy: OPERATOR_ARN,
     });
     expect(result.out).toBe([...STARTED, `See it with: baton status ${RELEASE_ARN}`, ''].join('\n'));
     expect(dynamoMock).not.toHaveReceivedAnyCommand();
   });
 
-  it('keeps the trigger and requester the file gives, and the execution name --name gives; --json prints the plan', async () => {
+  it('keeps the trigger the file gives, records the caller as the requester, and the execution name --name gives; --json prints the plan', async () => {
     // Arrange
     const file = releaseFile({
       release: '2026-11-22.1',
@@ -173,7 +174,6 @@ describe('baton release', () => {
       shift: 'together',
       reason: 'weekly release',
       trigger: 'console',
-      requestedBy: 'release-bot',
     });
     const arn = `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:weekly-1`;
     sfnMock.on(StartExecutionCommand).resolves({ executionArn: arn, startDate: new Date() });
@@ -192,7 +192,7 @@ describe('baton release', () => {
       dryRun: false,
       reason: 'weekly release',
       trigger: 'console',
-      requestedBy: 'release-bot',
+      requestedBy: OPERATOR_ARN,
     });
     expect(JSON.parse(result.out)).toEqual({
       release: '2026-11-22.1',
@@ -203,6 +203,24 @@ describe('baton release', () => {
       shift: 'together',
       consoleUrl: `https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/${arn}`,
     });
+  });
+
+  it('exits 2 without asking STS or starting anything when the file names its own requester', async () => {
+    // Arrange
+    const file = releaseFile({ release: '2026-11-22.1', services: SERVICES, requestedBy: 'release-bot' });
+
+    // Act
+    const result = await release('--file', file);
+
+    // Assert
+    expect(result.code).toBe(2);
+    expect(result.out).toBe('');
+    expect(result.err).toBe(
+      `baton: release file ${file}: requestedBy: baton records your AWS identity as the requester; remove the field from the file\n` +
+        'Run "baton --help" or "baton <command> --help".\n',
+    );
+    expect(stsMock).not.toHaveReceivedAnyCommand();
+    expect(sfnMock).not.toHaveReceivedAnyCommand();
   });
 
   it('exits 4 when an execution of that name already exists', async () => {
@@ -217,27 +235,11 @@ describe('baton release', () => {
     expect(result.code).toBe(4);
     expect(result.err).toBe(
       'baton: an execution named weekly-1 already exists: a release of that id was already started. ' +
-        'See it with "baton status <execution-arn>"; pass another --name to start it again on purpose.\n',
+        'See it with "baton release status weekly-1"; pass another --name to start it again on purpose.\n',
     );
   });
 
-  /** A release record of the three services, as plan release writes it. */
-  const RECORD: ReleaseRecord = {
-    releaseId: RELEASE_ID,
-    release: '2026-11-22.1',
-    status: 'IN_PROGRESS',
-    executionArn: RELEASE_ARN,
-    startedAt: '2026-11-23T09:00:00.000Z',
-    trigger: 'cli',
-    requestedBy: 'alice',
-    shift: 'each',
-    waves: [['api'], ['web', 'worker']],
-    services: {
-      api: { deploymentId: `${RELEASE_ID}-api`, wave: 1, imageTag: 'v1.1.0' },
-      web: { deploymentId: `${RELEASE_ID}-web`, wave: 2, imageTag: 'v1.4.2' },
-      worker: { deploymentId: `${RELEASE_ID}-worker`, wave: 2, imageTag: 'v2.4.0' },
-    },
-  };
+  const RECORD = RELEASE_RECORD;
 
   function serviceRecord(service: string, fields: Partial<RecordItem> = {}): RecordItem {
     return {

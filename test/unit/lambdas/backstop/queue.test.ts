@@ -40,6 +40,25 @@ describe('backstop', () => {
         .resolves(holder ? { Item: { ...LOCK_KEY, ...lockItem({ deploymentId: holder }) } } : {});
     }
 
+    /** The ended deployment (started by `trigger`) put NEW_DIGEST live, an image pushed at 10:05. */
+    function givenWentLive(trigger: string) {
+      dynamoMock.on(GetCommand, { TableName: TABLE, Key: RECORD_KEY, ConsistentRead: true }).resolves({
+        Item: {
+          ...RECORD_KEY,
+          deploymentId: DEPLOYMENT_ID,
+          service: 'web',
+          status: 'SUCCEEDED',
+          executionArn: EXECUTION_ARN,
+          startedAt: STARTED_AT,
+          trigger,
+          newRelease: { image: NEW_IMAGE_URI, secrets: [] },
+        },
+      });
+      ecrMock
+        .on(DescribeImagesCommand, { repositoryName: 'web', imageIds: [{ imageDigest: NEW_DIGEST }] })
+        .resolves({ imageDetails: [{ imagePushedAt: new Date('2025-03-04T10:05:00.000Z') }] });
+    }
+
     beforeEach(() => {
       givenQueued();
       givenRecord('SUCCEEDED');
@@ -89,24 +108,10 @@ describe('backstop', () => {
     it('does not start an image older than the one that just went live: it deletes the entry and records it SUPERSEDED', async () => {
       // Arrange: the ended deployment put NEW_DIGEST live (pushed 10:05); v1.4.3 was pushed at 10:01.
       givenLock(undefined);
-      dynamoMock.on(GetCommand, { TableName: TABLE, Key: RECORD_KEY, ConsistentRead: true }).resolves({
-        Item: {
-          ...RECORD_KEY,
-          deploymentId: DEPLOYMENT_ID,
-          service: 'web',
-          status: 'SUCCEEDED',
-          executionArn: EXECUTION_ARN,
-          startedAt: STARTED_AT,
-          trigger: 'cli',
-          newRelease: { image: NEW_IMAGE_URI, secrets: [] },
-        },
-      });
+      givenWentLive('cli');
       ecrMock
         .on(DescribeImagesCommand, { repositoryName: 'web', imageIds: [{ imageTag: 'v1.4.3' }] })
         .resolves({ imageDetails: [{ imagePushedAt: new Date('2025-03-04T10:01:00.000Z') }] });
-      ecrMock
-        .on(DescribeImagesCommand, { repositoryName: 'web', imageIds: [{ imageDigest: NEW_DIGEST }] })
-        .resolves({ imageDetails: [{ imagePushedAt: new Date('2025-03-04T10:05:00.000Z') }] });
       givenFinishSucceeds(`${QUEUED_BY}-dequeued`);
       const reason = `SupersededError: image tag v1.4.3 (pushed 2025-03-04T10:01:00.000Z), queued by ${QUEUED_BY}, is older than the image deployment ${DEPLOYMENT_ID} just put live (pushed 2025-03-04T10:05:00.000Z); it does not start`;
 
@@ -123,6 +128,35 @@ describe('backstop', () => {
         queuedFrom: QUEUED_BY,
         imageTag: 'v1.4.3',
         outcomeReason: reason,
+      });
+    });
+
+    it('names a superseded ECR push queued by digest by the tag it carried (issue 16, item 8)', async () => {
+      // Arrange: the push of v1.4.3 (pushed 10:01) waits by digest; the ended deployment put NEW_DIGEST (pushed 10:05) live.
+      const pushedDigest = `sha256:${'b2'.repeat(32)}`;
+      dynamoMock.on(GetCommand, { TableName: TABLE, Key: QUEUE_KEY, ConsistentRead: true }).resolves({
+        Item: {
+          ...QUEUE_ENTRY,
+          request: { service: 'web', imageDigest: pushedDigest, pushedTag: 'v1.4.3', trigger: 'ecr', hotfix: false, dryRun: false },
+          imageRef: pushedDigest,
+        },
+      });
+      givenLock(undefined);
+      givenWentLive('ecr');
+      ecrMock
+        .on(DescribeImagesCommand, { repositoryName: 'web', imageIds: [{ imageDigest: pushedDigest }] })
+        .resolves({ imageDetails: [{ imagePushedAt: new Date('2025-03-04T10:01:00.000Z') }] });
+      givenFinishSucceeds(`${QUEUED_BY}-dequeued`);
+
+      // Act
+      await handler(statusChange(DEPLOYMENT_ID, 'SUCCEEDED'));
+
+      // Assert
+      expect(updatedFields(updates()[0])).toMatchObject({
+        deploymentId: `${QUEUED_BY}-dequeued`,
+        status: 'SUPERSEDED',
+        imageTag: 'v1.4.3',
+        imageDigest: pushedDigest,
       });
     });
 

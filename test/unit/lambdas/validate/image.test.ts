@@ -124,6 +124,19 @@ describe('validate: image', () => {
     expect((await handler(pushed)).image?.digest).toBe(NEW_DIGEST);
   });
 
+  it('names the image by the pushedTag it carries, so the approval request and the outcome say the tag, not the digest (issue 16, item 8)', async () => {
+    // Arrange: an ECR trigger, by digest, naming the tag it pushed.
+    const pushed = initialState({
+      request: { service: 'web', imageDigest: NEW_DIGEST, pushedTag: NEW_TAG, hotfix: false, dryRun: false, trigger: 'ecr' },
+    });
+
+    // Act
+    const { image } = await handler(pushed);
+
+    // Assert
+    expect(image).toMatchObject({ repositoryName: 'web', tag: NEW_TAG, digest: NEW_DIGEST });
+  });
+
   it('names the new image by digest in the SupersededError of a request by digest', async () => {
     // Arrange
     const byDigest = initialState({ request: { service: 'web', imageDigest: NEW_DIGEST, hotfix: false, dryRun: false, trigger: 'ecr' } });

@@ -207,7 +207,7 @@ describe('finishDeployment', () => {
     expect(snsMock).not.toHaveReceivedAnyCommand();
   });
 
-  it('names the image by digest when the record has no tag', async () => {
+  it('names the image by digest when the record has no tag, cut to 12 hex digits in the subject', async () => {
     // Arrange
     const { imageTag: _tag, ...byDigest } = BASE;
 
@@ -221,7 +221,28 @@ describe('finishDeployment', () => {
       image: NEW_DIGEST,
       reason: 'ImageNotFoundError: not found',
     });
-    expect(snsMock).toHaveReceivedCommandWith(PublishCommand, { Subject: `Baton: web ${NEW_DIGEST} REJECTED` });
+    expect(snsMock).toHaveReceivedCommandWith(PublishCommand, { Subject: 'Baton: web sha256:a1a1a1a1a1a1 REJECTED' });
+    expect(snsMock.commandCalls(PublishCommand)[0]?.args[0].input.Message).toContain(`image: ${NEW_DIGEST}\n`);
+  });
+
+  it('links the alarms and stopped tasks the outcome names, from what the state knows of the service, in event and message', async () => {
+    // Arrange
+    const reason = 'GateFailedError: gate failed during the bake of green at 100 %: alarm web-5xx-rate is ALARM (Threshold Crossed)';
+    const alarmUrl = 'https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#alarmsV2:alarm/web-5xx-rate';
+
+    // Act
+    await finishDeployment(
+      BASE,
+      { status: 'ROLLED_BACK', outcomeReason: reason, evidence: ['failed in: Check bake', `signal: ${reason}`] },
+      { cluster: 'prod', alarms: ['web-5xx-rate', 'web-p99-latency'] },
+    );
+
+    // Assert
+    const entry = eventsMock.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
+    expect(JSON.parse(entry?.Detail ?? '').links).toEqual([{ label: 'alarm web-5xx-rate', url: alarmUrl }]);
+    const message = snsMock.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '';
+    expect(message.split('\n').slice(-2)).toEqual([`execution: ${CONSOLE_URL}`, `alarm web-5xx-rate: ${alarmUrl}`]);
+    expect(message.split(reason)).toHaveLength(2);
   });
 
   it.each(OUTCOME_METRIC_ROWS)('counts a %s outcome as %s, with the deployment duration', async (status, metric) => {

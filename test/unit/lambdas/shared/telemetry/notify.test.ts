@@ -11,7 +11,14 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as clients from '../../../../../lambdas/shared/clients.ts';
 import type { DeploymentEventDetail } from '../../../../../lambdas/shared/telemetry/events.ts';
-import { notifyOutcome, summarize, WEBHOOK_CACHE_SECONDS, webhookUrl } from '../../../../../lambdas/shared/telemetry/notify.ts';
+import {
+  formatDuration,
+  notifyOutcome,
+  summarize,
+  summarizeApprovalRequest,
+  WEBHOOK_CACHE_SECONDS,
+  webhookUrl,
+} from '../../../../../lambdas/shared/telemetry/notify.ts';
 import { rejectByDefault } from '../../../../support/aws.ts';
 import { DEPLOYMENT_ID, EXECUTION_ARN, NEW_DIGEST, NEW_TAG, STARTED_AT } from '../../../../support/state.ts';
 import { spyOnLogger } from '../../../../support/telemetry.ts';
@@ -117,6 +124,25 @@ describe('summarize', () => {
     );
   });
 
+  it('names who requested and who approved, an assumed role as role and session', () => {
+    // Arrange
+    const outcome: DeploymentEventDetail = {
+      ...OUTCOME,
+      status: 'SUCCEEDED',
+      reason: 'v1.4.2 live on green',
+      evidence: [],
+      trigger: 'cli',
+      requestedBy: 'arn:aws:sts::123456789012:assumed-role/Deployer/alice',
+      approvedBy: 'arn:aws:sts::123456789012:assumed-role/Deployer/bob',
+    };
+
+    // Act
+    const { text } = summarize(outcome);
+
+    // Assert
+    expect(text.split('\n').slice(3, 6)).toEqual(['trigger: cli', 'requested by: Deployer/alice', 'approved by: Deployer/bob']);
+  });
+
   it('gives no next step for a success', () => {
     // Act
     const { text } = summarize({ ...OUTCOME, status: 'SUCCEEDED', reason: 'v1.4.2 live on green', evidence: [] });
@@ -125,16 +151,172 @@ describe('summarize', () => {
     expect(text).not.toContain('next:');
   });
 
-  it('cuts the subject to 99 characters (SNS takes fewer than 100)', () => {
+  it('shortens a digest in the subject to 12 hex digits and keeps it whole in the text', () => {
     // Arrange
     const outcome = { ...OUTCOME, image: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/web@${NEW_DIGEST}` };
+
+    // Act
+    const { subject, text } = summarize(outcome);
+
+    // Assert
+    expect(subject).toBe('Baton: web 123456789012.dkr.ecr.eu-west-1.amazonaws.com/web@sha256:a1a1a1a1a1a1 ROLLED_BACK');
+    expect(text).toContain(`image: ${outcome.image}\n`);
+  });
+
+  it('cuts the name, not the outcome, to keep the subject under 100 characters', () => {
+    // Arrange: a release of many services names them all.
+    const outcome = {
+      ...OUTCOME,
+      service: 'release spring',
+      image: 'api v1.1.0, worker v2.4.0, web v1.4.2, billing v3.0.1, search v0.9.12, mailer v7.1.0',
+    };
 
     // Act
     const { subject } = summarize(outcome);
 
     // Assert
-    expect(subject).toBe(`Baton: web ${outcome.image} ROLLED_BACK`.slice(0, 99));
-    expect(subject).toHaveLength(99);
+    expect(subject).toBe('Baton: release spring api v1.1.0, worker v2.4.0, web v1.4.2, billing v3.0.1, search... ROLLED_BACK');
+  });
+
+  it.each([
+    ['99 characters as it is', 76, `Baton: web ${'x'.repeat(76)} ROLLED_BACK`],
+    ['100 characters cut to 99', 77, `Baton: web ${'x'.repeat(73)}... ROLLED_BACK`],
+  ])('keeps a subject of %s', (_case, length, expected) => {
+    // Arrange
+    const outcome = { ...OUTCOME, image: 'x'.repeat(length) };
+
+    // Act
+    const { subject } = summarize(outcome);
+
+    // Assert
+    expect(subject).toBe(expected);
+    expect(subject.length).toBeLessThan(100);
+  });
+
+  it('keeps the subject on one line of printable ASCII', () => {
+    // Arrange
+    const outcome = { ...OUTCOME, service: 'web\nshop', image: 'v1.4.2-caf\u00e9\t\u{1f680}' };
+
+    // Act
+    const { subject } = summarize(outcome);
+
+    // Assert
+    expect(subject).toBe('Baton: web shop v1.4.2-caf? ?? ROLLED_BACK');
+  });
+
+  it('says the reason once, however long, when the evidence repeats it as the signal', () => {
+    // Arrange: a 900-character reason, which a recovery's signal repeats with the state it stopped in after it.
+    const signal = `DeploymentFailedError: ${'task 0f9e8d7c6b5a49382716 stopped (EssentialContainerExited); '.repeat(15)}`.slice(0, 900);
+    const outcome: DeploymentEventDetail = {
+      ...OUTCOME,
+      reason: signal,
+      evidence: ['failed in: Check stability', `signal: ${signal}`, 'rollback: traffic moved back to 100 % blue'],
+    };
+    const recovered: DeploymentEventDetail = { ...outcome, reason: `${signal}; stopped in: Check stability, before any change` };
+
+    // Act
+    const texts = [summarize(outcome).text, summarize(recovered).text];
+
+    // Assert
+    expect(signal).toHaveLength(900);
+    for (const text of texts) expect(text.split(signal)).toHaveLength(2);
+    expect(texts[0]).toContain('evidence:\n  - failed in: Check stability\n  - rollback: traffic moved back to 100 % blue\n');
+  });
+
+  it('ends with the links of the alarms and the stopped tasks after the execution', () => {
+    // Arrange
+    const outcome: DeploymentEventDetail = {
+      ...OUTCOME,
+      links: [
+        {
+          label: 'alarm web-5xx-rate',
+          url: 'https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#alarmsV2:alarm/web-5xx-rate',
+        },
+        {
+          label: 'logs of task 0f9e8d7c6b5a49382716',
+          url: 'https://eu-west-1.console.aws.amazon.com/ecs/v2/clusters/prod/tasks/0f9e8d7c6b5a49382716/logs?region=eu-west-1',
+        },
+      ],
+    };
+
+    // Act
+    const { text } = summarize(outcome);
+
+    // Assert
+    expect(text.split('\n').slice(-3)).toEqual([
+      `execution: ${CONSOLE_URL}`,
+      'alarm web-5xx-rate: https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#alarmsV2:alarm/web-5xx-rate',
+      'logs of task 0f9e8d7c6b5a49382716: https://eu-west-1.console.aws.amazon.com/ecs/v2/clusters/prod/tasks/0f9e8d7c6b5a49382716/logs?region=eu-west-1',
+    ]);
+  });
+});
+
+describe('summarizeApprovalRequest', () => {
+  it('names service, tag and the wait in the subject; who asked, the commands and the deadline in the text', () => {
+    // Arrange
+    const request = {
+      service: 'web',
+      deploymentId: DEPLOYMENT_ID,
+      image: NEW_TAG,
+      colour: 'web-green',
+      deadline: '2025-03-04T11:00:00.000Z',
+      consoleUrl: CONSOLE_URL,
+      trigger: 'cli',
+      requestedBy: 'alice@example.com',
+      requestReason: 'fix checkout totals',
+    };
+
+    // Act
+    const summary = summarizeApprovalRequest(request);
+
+    // Assert
+    expect(summary).toEqual({
+      subject: `Baton: web ${NEW_TAG} waits for approval`,
+      text: [
+        'web: WAITING FOR APPROVAL',
+        `image: ${NEW_TAG}`,
+        `deployment: ${DEPLOYMENT_ID}`,
+        'trigger: cli',
+        'requested by: alice@example.com',
+        'why: fix checkout totals',
+        'web-green is verified and takes no production traffic yet.',
+        'next: run "baton approve web" to shift traffic, or "baton reject web --reason <why>" to roll back, before 2025-03-04T11:00:00.000Z; after that it rolls back by itself',
+        `execution: ${CONSOLE_URL}`,
+      ].join('\n'),
+    });
+  });
+
+  it('names an untagged image by its short digest in the subject', () => {
+    // Act
+    const { subject } = summarizeApprovalRequest({
+      service: 'web',
+      deploymentId: DEPLOYMENT_ID,
+      image: NEW_DIGEST,
+      colour: 'web-green',
+      deadline: '2025-03-04T11:00:00.000Z',
+      consoleUrl: CONSOLE_URL,
+    });
+
+    // Assert
+    expect(subject).toBe('Baton: web sha256:a1a1a1a1a1a1 waits for approval');
+  });
+});
+
+describe('formatDuration', () => {
+  it.each([
+    [0, '0 s'],
+    [45, '45 s'],
+    [60, '1 min'],
+    [372, '6 min 12 s'],
+    [3600, '1 h'],
+    [3720, '1 h 2 min'],
+    [86_400, '24 h'],
+  ])('words %i seconds as "%s"', (seconds, expected) => {
+    // Act
+    const words = formatDuration(seconds);
+
+    // Assert
+    expect(words).toBe(expected);
   });
 });
 
