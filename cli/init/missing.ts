@@ -64,8 +64,8 @@ export function cdkSnippet(d: Discovery, plan: Plan): string {
     );
   if (has(plan, 'weighted forward'))
     lines.push(
-      `// The ${p.kind} ${p.listenerArn}`,
-      `// forwards to both colours, ${plan.own} keeping all the traffic (on its Cfn${p.kind === 'rule' ? 'ListenerRule, actions' : 'Listener, defaultActions'}):`,
+      `// On the Cfn${p.kind === 'rule' ? 'ListenerRule' : 'Listener'} that owns ${p.listenerArn}:`,
+      `// forward to both colours, ${plan.own} keeping all the traffic.`,
       `${p.kind === 'rule' ? 'actions' : 'defaultActions'}: [`,
       "  { type: 'forward', forwardConfig: { targetGroups: [",
       ...weightsText(plan, `'${p.own.targetGroupArn}'`, twinRef, (ref, weight) => `    { targetGroupArn: ${ref}, weight: ${weight} },`),
