@@ -5,6 +5,7 @@
  */
 import { DescribeAlarmsCommand, type Dimension, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
 import type { SetupContext } from '../context.ts';
+import { allPages } from './pages.ts';
 
 /** 100 pages of 100 alarms: a region with more is searched no further (the alarms are then for the config's reviewer to add). */
 const MAX_PAGES = 100;
@@ -20,18 +21,12 @@ function dimensionsOf(alarm: MetricAlarm): Dimension[] {
 
 export async function alarmsOn(ctx: SetupContext, targetGroupArns: readonly string[]): Promise<string[]> {
   const wanted = new Set(targetGroupArns.map(targetGroupDimension));
-  const names = new Set<string>();
-  let nextToken: string | undefined;
-  for (let page = 0; page < MAX_PAGES; page++) {
+  const alarms = await allPages(MAX_PAGES, async (nextToken) => {
     const out = await ctx.cloudwatch.send(
       new DescribeAlarmsCommand({ AlarmTypes: ['MetricAlarm'], MaxRecords: 100, NextToken: nextToken }),
     );
-    for (const alarm of out.MetricAlarms ?? []) {
-      if (alarm.AlarmName && dimensionsOf(alarm).some((d) => d.Name === 'TargetGroup' && wanted.has(d.Value ?? '')))
-        names.add(alarm.AlarmName);
-    }
-    nextToken = out.NextToken;
-    if (!nextToken) break;
-  }
-  return [...names].sort();
+    return { items: out.MetricAlarms ?? [], next: out.NextToken };
+  });
+  const on = alarms.filter((alarm) => dimensionsOf(alarm).some((d) => d.Name === 'TargetGroup' && wanted.has(d.Value ?? '')));
+  return [...new Set(on.flatMap((alarm) => (alarm.AlarmName ? [alarm.AlarmName] : [])))].sort();
 }

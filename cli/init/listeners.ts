@@ -5,6 +5,7 @@
  */
 import { type Action, DescribeListenersCommand, DescribeRulesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { SetupContext } from '../context.ts';
+import { allPages } from './pages.ts';
 
 /** A listener (its default action) or a rule whose forward includes the target group. */
 export interface ForwardSite {
@@ -33,27 +34,18 @@ function siteOf(arn: string, kind: ForwardSite['kind'], actions: readonly Action
   return [{ arn, kind, weights, otherActions: (actions?.length ?? 1) - 1 }];
 }
 
-async function listenersOf(ctx: SetupContext, loadBalancerArn: string) {
-  const listeners = [];
-  let marker: string | undefined;
-  for (let page = 0; page < MAX_PAGES; page++) {
+function listenersOf(ctx: SetupContext, loadBalancerArn: string) {
+  return allPages(MAX_PAGES, async (marker) => {
     const out = await ctx.elb.send(new DescribeListenersCommand({ LoadBalancerArn: loadBalancerArn, Marker: marker }));
-    listeners.push(...(out.Listeners ?? []));
-    marker = out.NextMarker;
-    if (!marker) break;
-  }
-  return listeners;
+    return { items: out.Listeners ?? [], next: out.NextMarker };
+  });
 }
 
 async function rulesOf(ctx: SetupContext, listenerArn: string) {
-  const rules = [];
-  let marker: string | undefined;
-  for (let page = 0; page < MAX_PAGES; page++) {
+  const rules = await allPages(MAX_PAGES, async (marker) => {
     const out = await ctx.elb.send(new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker }));
-    rules.push(...(out.Rules ?? []));
-    marker = out.NextMarker;
-    if (!marker) break;
-  }
+    return { items: out.Rules ?? [], next: out.NextMarker };
+  });
   // The default rule is the listener's default action, already looked at.
   return rules.filter((rule) => !rule.IsDefault);
 }

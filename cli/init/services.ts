@@ -6,6 +6,7 @@
 import { ClusterNotFoundException, DescribeServicesCommand, ListServicesCommand, type Service } from '@aws-sdk/client-ecs';
 import type { SetupContext } from '../context.ts';
 import { NotFoundError } from '../errors.ts';
+import { allPages } from './pages.ts';
 
 export interface DiscoveredService {
   readonly name: string;
@@ -64,16 +65,11 @@ const MAX_PAGES = 100;
 /** DescribeServices takes at most 10 services a call. */
 const DESCRIBE_BATCH = 10;
 
-async function serviceArns(ctx: SetupContext, cluster: string): Promise<string[]> {
-  const arns: string[] = [];
-  let nextToken: string | undefined;
-  for (let page = 0; page < MAX_PAGES; page++) {
+function serviceArns(ctx: SetupContext, cluster: string): Promise<string[]> {
+  return allPages(MAX_PAGES, async (nextToken) => {
     const out = await ctx.ecs.send(new ListServicesCommand({ cluster, nextToken, maxResults: 100 }));
-    arns.push(...(out.serviceArns ?? []));
-    nextToken = out.nextToken;
-    if (!nextToken) break;
-  }
-  return arns;
+    return { items: out.serviceArns ?? [], next: out.nextToken };
+  });
 }
 
 export async function serviceInTargetGroup(
