@@ -13,7 +13,7 @@ import type { AccountSpec } from '../../sim/account/schema.ts';
 import { type OpenSimulation, openSimulation } from '../../sim/harness.ts';
 import { type Run, runCli } from '../support/cli.ts';
 import { EXAMPLE_CONFIG_PATH, exampleConfig, rawExampleConfig } from '../support/config.ts';
-import { exampleAccount } from '../support/simulation.ts';
+import { exampleAccount, run as simulateDeployment } from '../support/simulation.ts';
 import { synth } from '../support/synth.ts';
 
 const BLUE_TG = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-blue/6d0ecf831eec9f09';
@@ -187,6 +187,22 @@ describe('baton init', () => {
     expect(run.err).toBe(
       'baton: ECS service web-blue uses the CODE_DEPLOY deployment controller (CodeDeploy deploys it and moves its traffic); Baton needs the ECS deployment controller.\nMove it to the ECS deployment controller first (docs/adopting.md).\n',
     );
+  });
+
+  it('is refused by validate too: a deployment to a colour CodeDeploy deploys ends REJECTED, nothing changed', async () => {
+    // Arrange
+    const account = exampleAccount();
+    const green = account.ecs.clusters.prod?.services['web-green'];
+    if (green) green.deploymentController = 'CODE_DEPLOY';
+
+    // Act
+    const result = await simulateDeployment({ account });
+
+    // Assert
+    expect(result.main.executionPath).toContain('Validate failed');
+    expect(result.main.error).toBe('DeploymentControllerError');
+    expect(result.main.cause).toContain('ECS service web-green uses the CODE_DEPLOY deployment controller');
+    expect(result.model.service('prod', 'web-green')?.taskDefinitionArn).toBe('arn:aws:ecs:eu-west-1:123456789012:task-definition/web:6');
   });
 
   it('answers exit 3 for a service or a cluster that does not exist', async () => {
