@@ -60,6 +60,9 @@ export class ListenerSplitError extends BatonError {}
 /** A cluster, service, target group or listener named in the config does not exist. */
 export class ResourceMissingError extends BatonError {}
 
+/** A service's deployments belong to CodeDeploy or an external controller, not to ECS (deployment-controller.ts). */
+export class DeploymentControllerError extends BatonError {}
+
 /** The requested image tag or digest is not in the ECR repository. */
 export class ImageNotFoundError extends BatonError {}
 

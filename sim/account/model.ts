@@ -42,6 +42,8 @@ export interface SimService {
   deployments: SimDeployment[];
   events: Array<{ id: string; createdAt: number; message: string }>;
   circuitBreaker: boolean;
+  /** DescribeServices' deploymentController.type; absent: ECS. */
+  readonly deploymentController?: 'ECS' | 'CODE_DEPLOY' | 'EXTERNAL';
 }
 
 export interface TargetState {
@@ -130,6 +132,7 @@ export class AccountModel {
           deployments: [],
           events: [],
           circuitBreaker: true,
+          ...(spec.deploymentController ? { deploymentController: spec.deploymentController } : {}),
         };
         service.deployments.push(this.newDeployment(taskDefinitionArn, spec.desiredCount, 'COMPLETED'));
         this.services.set(serviceKey(cluster, name), service);
@@ -287,6 +290,7 @@ export class AccountModel {
           taskDefinition: definition ? `${definition.family}:${definition.revision}` : service.taskDefinitionArn,
           desiredCount: service.desiredCount,
           targetGroupArn: service.targetGroupArn,
+          ...(service.deploymentController ? { deploymentController: service.deploymentController } : {}),
         };
       }
     }
