@@ -59,10 +59,26 @@ export class Authorizer {
 
   constructor(private readonly resolver: TemplateResolver) {}
 
-  /** The identity policies of a role, as the template defines them. */
+  /**
+   * The logical id of the stack's managed policy of that name: the principal
+   * of an operator whose role has only it attached (sim/iam/calls.ts, asOperator).
+   */
+  managedPolicyNamed(name: string): string {
+    const id = this.resolver.resourcesOfType('AWS::IAM::ManagedPolicy').find((candidate) => this.resolver.physicalName(candidate) === name);
+    if (!id) throw new Error(`the template has no managed policy named ${name}`);
+    return id;
+  }
+
+  /** The identity policies of a role, as the template defines them; of a managed policy (an operator's role), its document. */
   policiesOf(roleLogicalId: string): Array<{ name: string; policy: PolicyDocument }> {
     const known = this.policies.get(roleLogicalId);
     if (known) return known;
+    if (this.resolver.resource(roleLogicalId).Type === 'AWS::IAM::ManagedPolicy') {
+      const document = this.resolver.property(roleLogicalId, 'PolicyDocument') as PolicyDocument;
+      const own = [{ name: this.resolver.physicalName(roleLogicalId), policy: document }];
+      this.policies.set(roleLogicalId, own);
+      return own;
+    }
     const roleName = this.resolver.physicalName(roleLogicalId);
     const found: Array<{ name: string; policy: PolicyDocument }> = [];
     const inline =

@@ -1,8 +1,10 @@
 /**
  * IAM in front of the simulated services: an API call a deployed function
- * makes is checked against its role (authorizer.ts) before the service acts.
+ * makes is checked against its role (authorizer.ts) before the service acts;
+ * a call made as an operator (asOperator: the CLI in tests) against the
+ * operator or viewer managed policy of the template.
  */
-import type { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { AWS_MANAGED_KEY } from '../../lambdas/shared/secret-refs.ts';
 import type { Authorize } from '../account/api.ts';
 import type { AccountModel } from '../account/model.ts';
@@ -21,7 +23,28 @@ export interface CallGate {
   readonly model: AccountModel;
 }
 
-/** IAM's answer for each API call of a running function (none for a call from outside a function: the simulator, the CLI). */
+/** Which of the stack's operator policies (lib/constructs/operator-policy.ts) the calls made in this context are held to. */
+export type OperatorPolicyKind = 'operator' | 'viewer';
+
+const operatorCalls = new AsyncLocalStorage<OperatorPolicyKind>();
+
+/** Runs `work` as an operator whose only permissions are the stack's `<name>-<kind>` managed policy. */
+export function asOperator<T>(kind: OperatorPolicyKind, work: () => Promise<T>): Promise<T> {
+  return operatorCalls.run(kind, work);
+}
+
+/** Runs `work` as no operator: an execution runs with its own roles, not as whoever started it. */
+export function asService<T>(work: () => T): T {
+  return operatorCalls.exit(work);
+}
+
+/** The session name the operator's calls are made with (the principal is `assumed-role/<policy name>/operator`). */
+const OPERATOR_SESSION = 'operator';
+
+/**
+ * IAM's answer for each API call of a running function, or of an operator
+ * (asOperator); none for any other call from outside a function: the simulator, a CLI test that is no operator.
+ */
 export function authorizeCalls({ host, running, iam, bound, model }: CallGate): Authorize {
   const { assembly, resolver } = bound;
   const place = {
@@ -42,7 +65,11 @@ export function authorizeCalls({ host, running, iam, bound, model }: CallGate): 
     // A hung invocation makes no further call: Lambda ends it at its timeout, and nothing it would do happens.
     if (running.getStore()?.invocation?.hung) throw namedError('InvocationHung', `the invocation stopped responding before ${operation}`);
     const fn = runningFunction();
-    if (!fn) return undefined;
-    return iam.check(fn.roleLogicalId, fn.name, authorizationRequests(service, operation, input, place));
+    const requests = () => authorizationRequests(service, operation, input, place);
+    if (fn) return iam.check(fn.roleLogicalId, fn.name, requests());
+    const kind = operatorCalls.getStore();
+    if (!kind) return undefined;
+    const machineName = resolver.physicalName(assembly.stateMachine.resource);
+    return iam.check(iam.managedPolicyNamed(`${machineName}-${kind}`), OPERATOR_SESSION, requests());
   };
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import type { Io } from '../../cli/context.ts';
 import { runBaton } from '../../cli/main.ts';
+import { asOperator, type OperatorPolicyKind } from '../../sim/iam/calls.ts';
 
 export interface Run {
   readonly code: number;
@@ -30,6 +31,12 @@ export interface RunOptions {
   readonly terminalColumns?: number;
   /** Called with each sleep's ms (a test with a fake clock moves it on). */
   readonly onSleep?: (ms: number) => void;
+  /**
+   * Against a simulation: run as an operator whose only permissions are the
+   * stack's operator or viewer managed policy (each call is authorized as IAM
+   * would); by default the simulation does not check the CLI's calls.
+   */
+  readonly as?: OperatorPolicyKind;
 }
 
 /** Runs baton with `args` and the given config, its output captured. */
@@ -52,7 +59,8 @@ export async function runCli(config: string, args: readonly string[], options: R
       if (options.pause) await new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, 5)));
     },
   };
-  const code = await runBaton([...args, '--config', config], io);
+  const run = () => runBaton([...args, '--config', config], io);
+  const code = await (options.as ? asOperator(options.as, run) : run());
   return { code, out, err, sleeps };
 }
 

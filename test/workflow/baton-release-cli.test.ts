@@ -36,7 +36,7 @@ async function simulation(faults: string[] = []): Promise<OpenSimulation> {
 }
 
 function baton(...args: string[]): Promise<Run> {
-  return runCli(THREE_SERVICES_CONFIG_PATH, args, { pause: true });
+  return runCli(THREE_SERVICES_CONFIG_PATH, args, { pause: true, as: 'operator' });
 }
 
 function item(sim: OpenSimulation, key: string): Record<string, unknown> | undefined {

@@ -1,0 +1,69 @@
+/**
+ * The viewer managed policy against the simulation, authorized as IAM would
+ * (sim/iam/calls.ts, asOperator): an operator given only `<name>-viewer`
+ * reads everything the read-only commands show, and starting a deployment is
+ * refused with AWS's AccessDenied naming the action. The operator policy runs
+ * every command in baton-cli.test.ts and baton-release-cli.test.ts.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { type OpenSimulation, openSimulation } from '../../sim/harness.ts';
+import { runCli } from '../support/cli.ts';
+import { EXAMPLE_CONFIG_PATH, exampleConfig } from '../support/config.ts';
+import { exampleAccount } from '../support/simulation.ts';
+
+let open: OpenSimulation | undefined;
+
+afterEach(async () => {
+  await open?.simulation.settle();
+  open?.close();
+  open = undefined;
+});
+
+const viewer = (...args: string[]) => runCli(EXAMPLE_CONFIG_PATH, args, { pause: true, as: 'viewer' });
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 2000 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 2));
+  if (!condition()) throw new Error('condition not reached');
+}
+
+const operator = (...args: string[]) => runCli(EXAMPLE_CONFIG_PATH, args, { pause: true, as: 'operator' });
+
+describe('the viewer policy', () => {
+  it('refuses baton deploy (exit 5) with the action IAM denied, and changes nothing', async () => {
+    // Arrange
+    open = await openSimulation({ config: exampleConfig(), account: exampleAccount(), input: {} });
+
+    // Act
+    const result = await viewer('deploy', 'web', '--tag', 'v1.4.2');
+
+    // Assert
+    expect(result.code).toBe(5);
+    expect(result.err).toContain('states:StartExecution');
+    expect(result.err).toContain('assumed-role/baton-production-viewer/operator');
+    expect(open.simulation.apis.calls.filter((call) => call.operation === 'StartExecution' && !call.error)).toEqual([]);
+  });
+
+  it('shows status, history and watch of a deployment operators started and approved', async () => {
+    // Arrange: an operator starts a deployment that waits for approval
+    const sim = await openSimulation({ config: exampleConfig(), account: exampleAccount(), input: {}, approval: 'external' });
+    open = sim;
+    const started = await operator('deploy', 'web', '--tag', 'v1.4.2', '--approval', '--json');
+    expect(started.code).toBe(0);
+    await until(() => [...sim.simulation.model.table.values()].some((item) => item.awaitingApproval === true));
+
+    // Act: the viewer looks while it waits, another operator approves, the viewer follows it to the end
+    const status = await viewer('status', 'web', '--json');
+    const history = await viewer('history', 'web', '--json');
+    sim.simulation.model.callerArn = 'arn:aws:sts::123456789012:assumed-role/Deployer/bob';
+    const approved = await operator('approve', 'web');
+    const watched = await viewer('watch', 'web');
+
+    // Assert
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.out)).toMatchObject({ service: 'web', running: { status: 'RUNNING', currentState: 'Wait for approval' } });
+    expect(JSON.parse(status.out).running).not.toHaveProperty('trafficUnknown');
+    expect(history.code).toBe(0);
+    expect(history.out).toContain(JSON.parse(started.out).name);
+    expect(approved.code).toBe(0);
+    expect(watched.code).toBe(0);
+  });
+});
