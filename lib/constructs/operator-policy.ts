@@ -7,11 +7,11 @@
  * actions have no resource type, so they take "*"; sts:GetCallerIdentity
  * (who is asking, recorded on requests and answers) needs no permission at all.
  */
-import { Arn, ArnFormat, Stack } from 'aws-cdk-lib';
-import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Aws } from 'aws-cdk-lib';
+import { ManagedPolicy, PolicyDocument } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { PipelineConfig } from '../../lambdas/shared/config-schema.ts';
-import { deploymentTableName, stateMachineName } from '../../lambdas/shared/names.ts';
+import { deploymentTableName, stateMachineArn, stateMachineName } from '../../lambdas/shared/names.ts';
 import { SERVICE_INDEX } from '../../lambdas/shared/records/keys.ts';
 
 /** The ARNs a grant is scoped to. */
@@ -119,6 +119,28 @@ export function policyStatements(commands: readonly CommandName[], scope: Operat
   return [...byResources].map(([key, actions]) => ({ actions: [...actions].sort(), resources: JSON.parse(key) as string[] }));
 }
 
+/** An identity policy allowing what `commands` need, as IAM reads it. */
+export function policyDocument(commands: readonly CommandName[], scope: OperatorScope): { Version: string; Statement: unknown[] } {
+  return {
+    Version: '2012-10-17',
+    Statement: policyStatements(commands, scope).map(({ actions, resources }) => ({
+      Effect: 'Allow',
+      Action: actions,
+      Resource: resources,
+    })),
+  };
+}
+
+/** The ARNs of the pipeline's state machine, its executions and its table. */
+export function operatorScope(pipeline: PipelineConfig, partition = 'aws'): OperatorScope {
+  const { region, account } = pipeline;
+  return {
+    stateMachineArn: stateMachineArn(pipeline, partition),
+    executionArns: `arn:${partition}:states:${region}:${account}:execution:${stateMachineName(pipeline)}:*`,
+    tableArn: `arn:${partition}:dynamodb:${region}:${account}:table/${deploymentTableName(pipeline)}`,
+  };
+}
+
 export const COMMAND_NAMES = Object.keys(OPERATOR_PERMISSIONS) as CommandName[];
 
 /** The managed policies' names: `<state machine name>-operator` and `-viewer`. */
@@ -133,22 +155,13 @@ export class OperatorPolicies extends Construct {
 
   constructor(scope: Construct, id: string, props: { readonly pipeline: PipelineConfig }) {
     super(scope, id);
-    const stack = Stack.of(this);
     const { pipeline } = props;
-    const arn = (service: string, resource: string, resourceName: string) =>
-      Arn.format({ service, resource, resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack);
-    const arns: OperatorScope = {
-      stateMachineArn: arn('states', 'stateMachine', stateMachineName(pipeline)),
-      executionArns: arn('states', 'execution', `${stateMachineName(pipeline)}:*`),
-      tableArn: Arn.format({ service: 'dynamodb', resource: 'table', resourceName: deploymentTableName(pipeline) }, stack),
-    };
+    const arns = operatorScope(pipeline, Aws.PARTITION);
     const policy = (kind: 'operator' | 'viewer', commands: readonly CommandName[], description: string) =>
       new ManagedPolicy(this, kind === 'operator' ? 'Operator' : 'Viewer', {
         managedPolicyName: operatorPolicyName(pipeline, kind),
         description,
-        statements: policyStatements(commands, arns).map(
-          (statement) => new PolicyStatement({ actions: statement.actions, resources: statement.resources }),
-        ),
+        document: PolicyDocument.fromJson(policyDocument(commands, arns)),
       });
     this.operator = policy('operator', COMMAND_NAMES, 'Every baton CLI command (docs/cli.md, "IAM for operators")');
     this.viewer = policy(

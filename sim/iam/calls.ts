@@ -11,7 +11,7 @@ import type { AccountModel } from '../account/model.ts';
 import { type FunctionHost, runningFunction, runningHost } from '../artifact/functions.ts';
 import type { BoundDefinition } from '../definition.ts';
 import { namedError, type RunningState } from '../stepfunctions/execution.ts';
-import type { Authorizer } from './authorizer.ts';
+import type { Authorizer, PolicyDocument } from './authorizer.ts';
 import { authorizationRequests } from './requests.ts';
 
 export interface CallGate {
@@ -23,14 +23,18 @@ export interface CallGate {
   readonly model: AccountModel;
 }
 
-/** Which of the stack's operator policies (lib/constructs/operator-policy.ts) the calls made in this context are held to. */
-export type OperatorPolicyKind = 'operator' | 'viewer';
+/**
+ * What an operator's role is given: one of the stack's managed policies
+ * (`<name>-operator`, `<name>-viewer`: lib/constructs/operator-policy.ts), or
+ * an identity policy of the test's own (one command's grants, say).
+ */
+export type OperatorPolicy = 'operator' | 'viewer' | PolicyDocument;
 
-const operatorCalls = new AsyncLocalStorage<OperatorPolicyKind>();
+const operatorCalls = new AsyncLocalStorage<OperatorPolicy>();
 
-/** Runs `work` as an operator whose only permissions are the stack's `<name>-<kind>` managed policy. */
-export function asOperator<T>(kind: OperatorPolicyKind, work: () => Promise<T>): Promise<T> {
-  return operatorCalls.run(kind, work);
+/** Runs `work` as an operator whose role has only `policy`. */
+export function asOperator<T>(policy: OperatorPolicy, work: () => Promise<T>): Promise<T> {
+  return operatorCalls.run(policy, work);
 }
 
 /** Runs `work` as no operator: an execution runs with its own roles, not as whoever started it. */
@@ -67,9 +71,11 @@ export function authorizeCalls({ host, running, iam, bound, model }: CallGate): 
     const fn = runningFunction();
     const requests = () => authorizationRequests(service, operation, input, place);
     if (fn) return iam.check(fn.roleLogicalId, fn.name, requests());
-    const kind = operatorCalls.getStore();
-    if (!kind) return undefined;
-    const machineName = resolver.physicalName(assembly.stateMachine.resource);
-    return iam.check(iam.managedPolicyNamed(`${machineName}-${kind}`), OPERATOR_SESSION, requests());
+    const policy = operatorCalls.getStore();
+    if (!policy) return undefined;
+    if (typeof policy !== 'string') return iam.check(iam.operatorRole('Operator', policy), OPERATOR_SESSION, requests());
+    // The role is named after the policy, so a denial says which one it had.
+    const name = `${resolver.physicalName(assembly.stateMachine.resource)}-${policy}`;
+    return iam.check(iam.operatorRole(name, iam.managedPolicyDocument(name)), OPERATOR_SESSION, requests());
   };
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import type { Io } from '../../cli/context.ts';
 import { runBaton } from '../../cli/main.ts';
-import { asOperator, type OperatorPolicyKind } from '../../sim/iam/calls.ts';
+import { asOperator, type OperatorPolicy } from '../../sim/iam/calls.ts';
 
 export interface Run {
   readonly code: number;
@@ -33,10 +33,10 @@ export interface RunOptions {
   readonly onSleep?: (ms: number) => void;
   /**
    * Against a simulation: run as an operator whose only permissions are the
-   * stack's operator or viewer managed policy (each call is authorized as IAM
-   * would); by default the simulation does not check the CLI's calls.
+   * stack's operator or viewer managed policy, or the policy given (each call
+   * is authorized as IAM would); by default the simulation does not check the CLI's calls.
    */
-  readonly as?: OperatorPolicyKind;
+  readonly as?: OperatorPolicy;
 }
 
 /** Runs baton with `args` and the given config, its output captured. */
