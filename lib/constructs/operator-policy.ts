@@ -39,16 +39,23 @@ const QUERY_HISTORY: Grant = {
   resources: (s) => [`${s.tableArn}/index/${SERVICE_INDEX}`],
   why: `lists deployments or releases newest first (index ${SERVICE_INDEX})`,
 };
-const READ_EXECUTION: Grant = {
-  actions: ['states:DescribeExecution', 'states:GetExecutionHistory'],
+const DESCRIBE_EXECUTION: Grant = {
+  actions: ['states:DescribeExecution'],
   resources: (s) => [s.executionArns],
-  why: "reads an execution's status and steps",
+  why: "reads an execution's status, input and output",
+};
+const EXECUTION_HISTORY: Grant = {
+  actions: ['states:GetExecutionHistory'],
+  resources: (s) => [s.executionArns],
+  why: "reads an execution's steps",
 };
 const READ_TRAFFIC: Grant = {
   actions: ['elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeRules'],
   resources: () => ['*'],
   why: 'reads the weights production serves (these actions have no resource-level permissions)',
 };
+/** Following an execution (cli/execution.ts, executionView): its status, its steps and the split production serves. */
+const FOLLOW: readonly Grant[] = [DESCRIBE_EXECUTION, EXECUTION_HISTORY, READ_TRAFFIC];
 const START: Grant = {
   actions: ['states:StartExecution'],
   // The alias or version ARN (`<state machine ARN>:<qualifier>`) as well: a qualified start is authorized on it.
@@ -57,16 +64,16 @@ const START: Grant = {
 };
 
 /** What the viewer policy allows: following executions and reading records, never changing anything. */
-const VIEWING = [READ_ITEMS, QUERY_HISTORY, READ_EXECUTION, READ_TRAFFIC] as const;
+const VIEWING = [READ_ITEMS, QUERY_HISTORY, ...FOLLOW] as const;
 
 export const OPERATOR_PERMISSIONS = {
-  deploy: [START, READ_ITEMS, READ_EXECUTION, READ_TRAFFIC],
-  rollback: [START, READ_ITEMS, QUERY_HISTORY, READ_EXECUTION, READ_TRAFFIC],
-  release: [START, READ_ITEMS, READ_EXECUTION, READ_TRAFFIC],
+  deploy: [START, READ_ITEMS, ...FOLLOW],
+  rollback: [START, READ_ITEMS, QUERY_HISTORY, ...FOLLOW],
+  release: [START, READ_ITEMS, DESCRIBE_EXECUTION],
   status: [...VIEWING],
-  watch: [READ_ITEMS, READ_EXECUTION, READ_TRAFFIC],
+  watch: [READ_ITEMS, ...FOLLOW],
   history: [QUERY_HISTORY],
-  report: [READ_ITEMS, READ_EXECUTION],
+  report: [READ_ITEMS, EXECUTION_HISTORY],
   'release status': [...VIEWING],
   'release history': [QUERY_HISTORY],
   approve: [
@@ -88,7 +95,7 @@ export const OPERATOR_PERMISSIONS = {
   abort: [READ_ITEMS, { actions: ['states:StopExecution'], resources: (s) => [s.executionArns], why: "stops the lock holder's execution" }],
   unlock: [
     READ_ITEMS,
-    READ_EXECUTION,
+    DESCRIBE_EXECUTION,
     {
       actions: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
       resources: (s) => [s.tableArn],
