@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import type { Io } from '../../cli/context.ts';
 import { runBaton } from '../../cli/main.ts';
+import type { BatonConfig } from '../../lambdas/shared/config-schema.ts';
+import { type CommandName, operatorScope, policyDocument } from '../../lib/constructs/operator-policy.ts';
+import type { PolicyDocument } from '../../sim/iam/authorizer.ts';
 import { asOperator, type OperatorPolicy } from '../../sim/iam/calls.ts';
 
 export interface Run {
@@ -62,6 +65,11 @@ export async function runCli(config: string, args: readonly string[], options: R
   const run = () => runBaton([...args, '--config', config], io);
   const code = await (options.as ? asOperator(options.as, run) : run());
   return { code, out, err, sleeps };
+}
+
+/** An identity policy with only what `command` needs (its row of OPERATOR_PERMISSIONS), for `as`. */
+export function grantsOf(command: CommandName, config: BatonConfig): PolicyDocument {
+  return policyDocument([command], operatorScope(config.pipeline));
 }
 
 export interface ReleaseFiles {

@@ -7,9 +7,9 @@
  * operator policy runs every command in baton-cli.test.ts and baton-release-cli.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { type CommandName, operatorScope, policyDocument } from '../../lib/constructs/operator-policy.ts';
+import type { CommandName } from '../../lib/constructs/operator-policy.ts';
 import { type OpenSimulation, openSimulation } from '../../sim/harness.ts';
-import { runCli } from '../support/cli.ts';
+import { grantsOf, runCli } from '../support/cli.ts';
 import { EXAMPLE_CONFIG_PATH, exampleConfig } from '../support/config.ts';
 import { exampleAccount } from '../support/simulation.ts';
 
@@ -31,8 +31,7 @@ const operator = (...args: string[]) => runCli(EXAMPLE_CONFIG_PATH, args, { paus
 
 /** Runs a baton command as an operator whose role allows only what that command needs. */
 function only(command: CommandName, ...args: string[]) {
-  const policy = policyDocument([command], operatorScope(exampleConfig().pipeline));
-  return runCli(EXAMPLE_CONFIG_PATH, [...args], { pause: true, as: policy });
+  return runCli(EXAMPLE_CONFIG_PATH, args, { pause: true, as: grantsOf(command, exampleConfig()) });
 }
 
 async function waitingDeployment(): Promise<OpenSimulation> {
