@@ -1,6 +1,8 @@
 /**
  * The baton CLI end to end against the simulation: its SFN and DynamoDB calls
- * reach the simulated Step Functions service and deployment table.
+ * reach the simulated Step Functions service and deployment table, each
+ * authorized against the stack's operator managed policy alone (what an
+ * operator is given: lib/constructs/operator-policy.ts).
  */
 import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -29,7 +31,7 @@ async function simulation(account = exampleAccount(), faults: string[] = []): Pr
 }
 
 function baton(...args: string[]): Promise<Run> {
-  return runCli(EXAMPLE_CONFIG_PATH, args, { pause: true });
+  return runCli(EXAMPLE_CONFIG_PATH, args, { pause: true, as: 'operator' });
 }
 
 async function until(condition: () => boolean): Promise<void> {
