@@ -44,14 +44,15 @@ export class BatonStack extends Stack {
       topic: this.outcomes.topic,
       ...(this.outcomes.key ? { topicKey: this.outcomes.key } : {}),
     });
-    this.pipeline = new PipelineStateMachine(this, 'Pipeline', { config, functions: this.phases.functions });
+    this.pipeline = new PipelineStateMachine(this, 'Pipeline', { config, versionOf: (phase) => this.phases.versionOf(phase) });
 
     this.backstop = new Backstop(this, 'Backstop', {
       stateMachine: this.pipeline.stateMachine,
       handler: this.phases.functions.backstop,
       sweepMinutes: config.pipeline.backstopSweepMinutes,
     });
-    this.ecrTrigger = new EcrPushTrigger(this, 'EcrPush', { config, stateMachine: this.pipeline.stateMachine });
+    // Pushes start on the alias: the newest published version (pipeline-state-machine.ts).
+    this.ecrTrigger = new EcrPushTrigger(this, 'EcrPush', { config, stateMachine: this.pipeline.alias });
     this.ignoredPushes = new IgnoredPushes(this, 'IgnoredPushes', { config });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       config,
@@ -79,6 +80,7 @@ export class BatonStack extends Stack {
     this.events = new EventArchive(this, 'Events', { config });
 
     new CfnOutput(this, 'StateMachineArn', { value: this.pipeline.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'StateMachineAliasArn', { value: this.pipeline.alias.stateMachineArn });
     new CfnOutput(this, 'DeploymentTableName', { value: this.deployments.table.tableName });
     new CfnOutput(this, 'OutcomesTopicArn', { value: this.outcomes.topic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
