@@ -145,6 +145,8 @@ export class TemplateResolver {
     switch (resource.Type) {
       case 'AWS::SNS::Topic':
       case 'AWS::StepFunctions::StateMachine':
+      case 'AWS::StepFunctions::StateMachineVersion':
+      case 'AWS::StepFunctions::StateMachineAlias':
         return this.getAtt(id, 'Arn');
       case 'AWS::SQS::Queue':
         return `https://sqs.${region}.amazonaws.com/${account}/${this.physicalName(id)}`;
@@ -195,6 +197,13 @@ export class TemplateResolver {
         return `arn:aws:iam::${account}:role/${name}`;
       case 'AWS::StepFunctions::StateMachine':
         return `arn:aws:states:${region}:${account}:stateMachine:${name}`;
+      // The state machine's ARN qualified with the version number, or the alias name (concepts-state-machine-alias.html).
+      case 'AWS::StepFunctions::StateMachineVersion':
+        return `${String(this.property(id, 'StateMachineArn'))}:1`;
+      case 'AWS::StepFunctions::StateMachineAlias': {
+        const [route] = this.property(id, 'RoutingConfiguration') as Array<{ StateMachineVersionArn: string }>;
+        return `${String(route?.StateMachineVersionArn).replace(/:\d+$/, '')}:${name}`;
+      }
       case 'AWS::Logs::LogGroup':
         return `arn:aws:logs:${region}:${account}:log-group:${name}:*`;
       case 'AWS::KMS::Key':
