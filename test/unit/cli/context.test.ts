@@ -33,14 +33,20 @@ describe('the region baton works in', () => {
 
     // Assert
     expect(result.code).toBe(0);
-    expect(startInputs()[0]?.stateMachineArn).toBe(`arn:aws:states:${region}:123456789012:stateMachine:baton-production`);
+    expect(startInputs()[0]?.stateMachineArn).toBe(`arn:aws:states:${region}:123456789012:stateMachine:baton-production:live`);
     expect(await (sfnMock.call(0).thisValue as SFNClient).config.region()).toBe(region);
     expect(result.out).toContain(`https://${region}.console.aws.amazon.com/states/home?region=${region}#`);
   });
 });
 
 describe('the width watch fits its frame to', () => {
-  const io = (columns: number | undefined) => ({ out: () => {}, err: () => {}, isTty: true, sleep: async () => {}, columns: () => columns });
+  const io = (columns: number | undefined) => ({
+    out: () => {},
+    err: () => {},
+    isTty: true,
+    sleep: async () => {},
+    columns: () => columns,
+  });
 
   it.each([
     [120, 120],
