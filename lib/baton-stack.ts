@@ -51,7 +51,9 @@ export class BatonStack extends Stack {
       handler: this.phases.functions.backstop,
       sweepMinutes: config.pipeline.backstopSweepMinutes,
     });
-    // Pushes start on the alias: the newest published version (pipeline-state-machine.ts).
+    // Pushes start on the alias: the newest published version (pipeline-state-machine.ts). The events role may start
+    // that alias only: a qualified ARN in a policy scopes the permission down to it
+    // (https://docs.aws.amazon.com/step-functions/latest/dg/auth-version-alias.html).
     this.ecrTrigger = new EcrPushTrigger(this, 'EcrPush', { config, stateMachine: this.pipeline.alias });
     this.ignoredPushes = new IgnoredPushes(this, 'IgnoredPushes', { config });
     this.monitoring = new Monitoring(this, 'Monitoring', {
