@@ -13,7 +13,6 @@ import {
   givenLock,
   LOCK,
   resetMocks,
-  STATE_MACHINE_ARN,
   sfnMock,
   startInputs,
   TABLE,
