@@ -6,7 +6,7 @@
  * rather than as unknown.
  */
 import type { parseArgs } from 'node:util';
-import type { CliContext } from './context.ts';
+import type { CliContext, SetupContext } from './context.ts';
 import { UsageError } from './errors.ts';
 
 export const OPTIONS = {
@@ -31,6 +31,9 @@ export const OPTIONS = {
   limit: { type: 'string', default: '20' },
   file: { type: 'string' },
   out: { type: 'string' },
+  cluster: { type: 'string' },
+  environment: { type: 'string' },
+  force: { type: 'boolean', default: false },
 } as const;
 
 /** The options every command takes. */
@@ -39,7 +42,7 @@ export const GLOBAL_OPTIONS: readonly OptionName[] = ['config', 'region', 'profi
 export type OptionName = keyof typeof OPTIONS;
 export type OptionValues = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; args: string[] }>>['values'];
 
-export interface Command {
+interface CommandText {
   readonly name: string;
   readonly usage: string;
   /** One line for the list of commands; capitalised, it opens the command's help. */
@@ -50,9 +53,20 @@ export interface Command {
   readonly options: readonly OptionName[];
   /** Commands under this one (`baton release history`): each named in full ("release history"), run on the argument after it. */
   readonly subcommands?: readonly Command[];
+}
+
+/** A command on a deployed pipeline: it reads the pipeline's config (--config). */
+export interface PipelineCommand extends CommandText {
   /** Runs the command on its one positional argument (a service, an ARN, or none); resolves to the exit code. */
   readonly run: (ctx: CliContext, target: string | undefined, values: OptionValues) => Promise<number>;
 }
+
+/** A command that sets a pipeline up (`baton init`): there is no config yet, only AWS to read. */
+export interface SetupCommand extends CommandText {
+  readonly setup: (ctx: SetupContext, target: string | undefined, values: OptionValues) => Promise<number>;
+}
+
+export type Command = PipelineCommand | SetupCommand;
 
 /** A number option's value, refused (naming the option and the range) below `min` or when not a number. */
 function atLeast(option: OptionName, value: string, min: number, what: string, whole = false): number {

@@ -3,9 +3,12 @@
  * machine, the table, the region and the listeners), AWS clients for the chosen region and
  * profile, and where to write.
  */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BatonConfig, ServiceConfig } from '../lambdas/shared/config-schema.ts';
 import { deploymentTableName, stateMachineAliasArn, stateMachineArn } from '../lambdas/shared/names.ts';
@@ -32,6 +35,41 @@ export interface GlobalOptions {
   readonly colour: boolean;
 }
 
+/** What `baton init` needs: read-only clients of the services it discovers in, for the chosen region and profile. */
+export interface SetupContext {
+  readonly region: string;
+  readonly ecs: ECSClient;
+  readonly elb: ElasticLoadBalancingV2Client;
+  readonly cloudwatch: CloudWatchClient;
+  readonly json: boolean;
+  readonly colour: boolean;
+  readonly io: Io;
+}
+
+/** As the AWS CLI: the flag, then the environment. Empty means unset. */
+function regionGiven(options: GlobalOptions): string | undefined {
+  return options.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || undefined;
+}
+
+function clientConfigOf(region: string, options: GlobalOptions) {
+  return { region, ...(options.profile ? { profile: options.profile } : {}) };
+}
+
+export function createSetupContext(options: GlobalOptions, io: Io): SetupContext {
+  const region = regionGiven(options);
+  if (!region) throw new UsageError('name the region: --region <region> (or AWS_REGION)');
+  const clientConfig = clientConfigOf(region, options);
+  return {
+    region,
+    ecs: new ECSClient(clientConfig),
+    elb: new ElasticLoadBalancingV2Client(clientConfig),
+    cloudwatch: new CloudWatchClient(clientConfig),
+    json: options.json,
+    colour: options.colour,
+    io,
+  };
+}
+
 export interface CliContext {
   readonly config: BatonConfig;
   readonly region: string;
@@ -43,6 +81,8 @@ export interface CliContext {
   readonly dynamo: DynamoDBDocumentClient;
   /** Reads the production listeners' weights: what production serves, whatever an execution's payload last said. */
   readonly elb: ElasticLoadBalancingV2Client;
+  /** Tells who runs the CLI (identity.ts): the requester or approver recorded. */
+  readonly sts: STSClient;
   readonly json: boolean;
   readonly colour: boolean;
   readonly io: Io;
@@ -57,9 +97,9 @@ export function createContext(options: GlobalOptions, io: Io): CliContext {
       throw new NotFoundError(`${error.message}\nPass the pipeline's config with --config <file>.`, { cause: error });
     throw error;
   }
-  // As the AWS CLI: the flag, then the environment, then (ours) the pipeline's own region. Empty means unset.
-  const region = options.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || config.pipeline.region;
-  const clientConfig = { region, ...(options.profile ? { profile: options.profile } : {}) };
+  // Given, else (ours) the pipeline's own region.
+  const region = regionGiven(options) ?? config.pipeline.region;
+  const clientConfig = clientConfigOf(region, options);
   return {
     config,
     region,
@@ -69,6 +109,7 @@ export function createContext(options: GlobalOptions, io: Io): CliContext {
     sfn: new SFNClient(clientConfig),
     dynamo: DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig)),
     elb: new ElasticLoadBalancingV2Client(clientConfig),
+    sts: new STSClient(clientConfig),
     json: options.json,
     colour: options.colour,
     io,

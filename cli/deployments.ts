@@ -29,8 +29,8 @@ export async function readRecord(ctx: CliContext, deploymentId: string): Promise
   return readItem(DeploymentViewSchema, `deployment record of ${deploymentId}`, recordKey(deploymentId), ctx);
 }
 
-/** What approve and reject read of a record: whether it waits, and the task token to answer with (never printed). */
-const ApprovalSchema = StoredDeploymentRecordSchema.pick({ awaitingApproval: true, approvalToken: true });
+/** What approve and reject read of a record: whether it waits, who asked, and the task token to answer with (never printed). */
+const ApprovalSchema = StoredDeploymentRecordSchema.pick({ awaitingApproval: true, approvalToken: true, requestedBy: true });
 
 export async function readApproval(ctx: CliContext, deploymentId: string): Promise<z.infer<typeof ApprovalSchema> | undefined> {
   return readItem(ApprovalSchema, `deployment record of ${deploymentId}`, recordKey(deploymentId), ctx);

@@ -11,6 +11,7 @@ import { abort } from './commands/abort.ts';
 import { approve } from './commands/approve.ts';
 import { deploy } from './commands/deploy.ts';
 import { history } from './commands/history.ts';
+import { init } from './commands/init.ts';
 import { reject } from './commands/reject.ts';
 import { release } from './commands/release.ts';
 import { report } from './commands/report.ts';
@@ -18,12 +19,12 @@ import { rollback } from './commands/rollback.ts';
 import { status } from './commands/status.ts';
 import { unlock } from './commands/unlock.ts';
 import { watch } from './commands/watch.ts';
-import { createContext, type Io } from './context.ts';
+import { createContext, createSetupContext, type Io } from './context.ts';
 import { CliError, EXIT, UsageError } from './errors.ts';
 import { batonVersion } from './version.ts';
 
 /** Every command, in the order `baton --help` lists them. */
-const COMMANDS: readonly Command[] = [deploy, release, status, watch, approve, reject, abort, rollback, unlock, history, report];
+const COMMANDS: readonly Command[] = [init, deploy, release, status, watch, approve, reject, abort, rollback, unlock, history, report];
 
 const GLOBAL_HELP = `Global options:
   --config <file>    pipeline config naming the state machine and table (default: baton.config.json)
@@ -147,17 +148,15 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
   const required = requiredArgument(command);
   if (required && target === undefined) throw new UsageError(`${command.name}: missing argument ${required}\nUsage: ${command.usage}`);
   checkOptions(command, values);
-  const ctx = createContext(
-    {
-      config: values.config,
-      json: values.json,
-      colour: colourEnabled(io, values['no-color']),
-      ...(values.region ? { region: values.region } : {}),
-      ...(values.profile ? { profile: values.profile } : {}),
-    },
-    io,
-  );
-  return command.run(ctx, target, values);
+  const options = {
+    config: values.config,
+    json: values.json,
+    colour: colourEnabled(io, values['no-color']),
+    ...(values.region ? { region: values.region } : {}),
+    ...(values.profile ? { profile: values.profile } : {}),
+  };
+  if ('setup' in command) return command.setup(createSetupContext(options, io), target, values);
+  return command.run(createContext(options, io), target, values);
 }
 
 export const processIo: Io = {

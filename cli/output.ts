@@ -10,18 +10,21 @@ import type { CliContext } from './context.ts';
 import type { ExecutionView } from './execution.ts';
 import type { ProductionTraffic } from './traffic.ts';
 
+/** Where the commands write, and how: a pipeline's command or `baton init`. */
+type Printer = Pick<CliContext, 'json' | 'io'>;
+
 /** The lines, or with --json the document. */
-export function print(ctx: CliContext, human: string[] | string, json: unknown): void {
+export function print(ctx: Printer, human: string[] | string, json: unknown): void {
   if (ctx.json) printJson(ctx, json);
   else say(ctx, human);
 }
 
 /** Lines only a reader gets: with --json, the one document is all that is written. */
-export function say(ctx: CliContext, human: string[] | string): void {
+export function say(ctx: Printer, human: string[] | string): void {
   if (!ctx.json) ctx.io.out(`${Array.isArray(human) ? human.join('\n') : human}\n`);
 }
 
-export function printJson(ctx: CliContext, json: unknown): void {
+export function printJson(ctx: Printer, json: unknown): void {
   ctx.io.out(`${JSON.stringify(json)}\n`);
 }
 

@@ -1,22 +1,14 @@
 /**
  * Starting executions of the pipeline: the request checked as the state
- * machine will check it (a bad field named by its CLI option), the operator
- * recorded as the requester, and a taken execution name reported as a conflict.
+ * machine will check it (a bad field named by its CLI option), and a taken
+ * execution name reported as a conflict. The requester is the caller's AWS
+ * identity (identity.ts).
  */
-import { userInfo } from 'node:os';
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { type DeploymentRequest, DeploymentRequestSchema } from '../lambdas/shared/contract.ts';
 import type { CliContext } from './context.ts';
 import { ConflictError, UsageError } from './errors.ts';
-
-/** Who runs the CLI: recorded as requestedBy. */
-export function operator(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return 'unknown';
-  }
-}
+import { operator } from './identity.ts';
 
 const OPTION_OF_FIELD: Record<string, string> = {
   imageTag: '--tag',
@@ -36,6 +28,15 @@ export function buildRequest(fields: Record<string, unknown>): DeploymentRequest
     throw new UsageError(problems.join('; '));
   }
   return parsed.data;
+}
+
+/**
+ * The request with the caller's AWS identity as requestedBy. The fields are
+ * checked first, so that a usage error (exit 2) needs no credentials.
+ */
+export async function requestOfCaller(ctx: CliContext, fields: Record<string, unknown>): Promise<DeploymentRequest> {
+  buildRequest(fields);
+  return buildRequest({ ...fields, requestedBy: (await operator(ctx)).arn });
 }
 
 /** The UTC time to the second, as execution names carry it: 20261123T090000Z. */

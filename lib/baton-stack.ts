@@ -11,6 +11,7 @@ import { DeploymentTable } from './constructs/deployment-table.ts';
 import { EcrPushTrigger } from './constructs/ecr-push-trigger.ts';
 import { IgnoredPushes } from './constructs/ignored-pushes.ts';
 import { EventArchive, Monitoring, OutcomeTopic } from './constructs/observability.ts';
+import { OperatorPolicies } from './constructs/operator-policy.ts';
 import { PhaseFunctions } from './constructs/phase-functions.ts';
 import { PipelineStateMachine } from './constructs/pipeline-state-machine.ts';
 import { acknowledgeFindings } from './nag.ts';
@@ -31,6 +32,8 @@ export class BatonStack extends Stack {
   public readonly outcomes: OutcomeTopic;
   public readonly monitoring: Monitoring;
   public readonly events: EventArchive;
+  /** The managed policies an operator's (and a viewer's) CLI needs. */
+  public readonly operatorPolicies: OperatorPolicies;
 
   constructor(scope: Construct, id: string, props: BatonStackProps) {
     super(scope, id, props);
@@ -81,6 +84,7 @@ export class BatonStack extends Stack {
     });
     this.events = new EventArchive(this, 'Events', { config });
 
+    this.operatorPolicies = new OperatorPolicies(this, 'OperatorPolicies', { pipeline: config.pipeline });
     new CfnOutput(this, 'StateMachineArn', { value: this.pipeline.stateMachine.stateMachineArn });
     new CfnOutput(this, 'StateMachineAliasArn', { value: this.pipeline.alias.stateMachineArn });
     new CfnOutput(this, 'DeploymentTableName', { value: this.deployments.table.tableName });
@@ -88,6 +92,8 @@ export class BatonStack extends Stack {
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
     new CfnOutput(this, 'EventArchiveLogGroupName', { value: this.events.logGroup.logGroupName });
     new CfnOutput(this, 'IgnoredPushesLogGroupName', { value: this.ignoredPushes.logGroup.logGroupName });
+    new CfnOutput(this, 'OperatorPolicyArn', { value: this.operatorPolicies.operator.managedPolicyArn });
+    new CfnOutput(this, 'ViewerPolicyArn', { value: this.operatorPolicies.viewer.managedPolicyArn });
     acknowledgeFindings(this);
   }
 }

@@ -112,4 +112,29 @@ export function acknowledgeFindings(stack: BatonStack): void {
       reason: 'lambda:InvokeFunction on the versions and aliases of the phase functions this state machine calls, and nothing else.',
     });
   }
+  acknowledgeOperatorPolicies(stack);
+}
+
+/** The operator and viewer policies (lib/constructs/operator-policy.ts): their wildcards are ones IAM leaves no narrower choice for. */
+function acknowledgeOperatorPolicies(stack: BatonStack): void {
+  const { region, account } = stack;
+  const name = stateMachineName(stack.config.pipeline);
+  const { operator, viewer } = stack.operatorPolicies;
+  for (const policy of [operator, viewer]) {
+    Validations.of(policy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Only for actions the Service Authorization Reference gives no resource type: elasticloadbalancing:DescribeListeners/DescribeRules (reading the weights production serves) and, for the operator, states:SendTaskSuccess/SendTaskFailure (the task token names the approval wait).',
+    });
+    Validations.of(policy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${region}:${account}:execution:${name}:*]`,
+      reason:
+        'The executions of this state machine only, whose names are chosen per deployment: describing, reading the history of and (operator) stopping them.',
+    });
+  }
+  Validations.of(operator).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${region}:${account}:stateMachine:${name}:*]`,
+    reason:
+      'states:StartExecution on the versions and aliases of this state machine (a start through its alias is authorized on the qualified ARN), and nothing else.',
+  });
 }

@@ -37,4 +37,4 @@ await build({
   legalComments: 'linked',
   logLevel: 'warning',
 });
-process.stdout.write(`built ${CLI_BUNDLE} (baton ${version})\n`);
+process.stderr.write(`built ${CLI_BUNDLE} (baton ${version})\n`);

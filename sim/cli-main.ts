@@ -4,7 +4,7 @@
  * --json) one JSON object on the last line. Exit 0 when the pipeline did what
  * it should; 1 when an invariant broke; 2 for bad arguments.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { deploymentPlanText } from '../cli/dry-run.ts';
 import type { BatonConfig, ServiceConfig } from '../lambdas/shared/config-schema.ts';
@@ -15,19 +15,13 @@ import { formatOrder } from '../lambdas/shared/release.ts';
 import { issueLines } from '../lambdas/shared/zod-format.ts';
 import { ConfigError, loadConfig } from '../lib/config/load.ts';
 import { AccountSchema } from './account/schema.ts';
+import { readJson, UsageError, writableFile } from './cli-files.ts';
 import { allStates, definitionFor, plainStateName } from './definition.ts';
 import { FAULTS, isDenyFault, parseFault } from './faults/index.ts';
 import { type SimulationResult, simulate } from './harness.ts';
 import { checkInvariants } from './invariants.ts';
 import { writeReport } from './report.ts';
 import type { ProgressEvent } from './stepfunctions/execution.ts';
-
-class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
 
 const HELP = `Usage: npm run simulate -- [options]
 
@@ -62,20 +56,6 @@ const HELP = `Usage: npm run simulate -- [options]
   --json                  print a JSON summary as the last line of stdout
   --help                  this text
 `;
-
-function readJson(path: string, what: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new UsageError(`${what}: cannot read ${path}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`${what}: ${path} is not valid JSON (${(error as Error).message})`);
-  }
-}
 
 function formatSeconds(seconds: number): string {
   const m = Math.floor(seconds / 60);
@@ -155,6 +135,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
     );
     return 0;
   }
+  for (const option of ['events', 'state-out', 'report'] as const) writableFile(values[option], `--${option}`);
   for (const spec of values.fault) faultOf(spec, '--fault');
   const redrive = values['redrive-after-fix'];
   if (redrive !== undefined) {

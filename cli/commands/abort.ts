@@ -5,18 +5,19 @@ import type { Command, OptionValues } from '../command.ts';
 import { type CliContext, serviceNamed } from '../context.ts';
 import { readLock } from '../deployments.ts';
 import { NotFoundError } from '../errors.ts';
+import { operator } from '../identity.ts';
 import { print } from '../output.ts';
-import { operator } from '../requests.ts';
 
 async function run(ctx: CliContext, serviceName: string | undefined, { reason }: OptionValues): Promise<number> {
   const service = serviceNamed(ctx, serviceName);
   const lock = await readLock(ctx, service.name);
   if (!lock) throw new NotFoundError(`no deployment of ${service.name} is running`);
+  const you = await operator(ctx);
   await ctx.sfn.send(
     new StopExecutionCommand({
       executionArn: lock.executionArn,
       error: OUTCOME_ERRORS.abortedByOperator,
-      cause: `aborted by ${operator()}${reason ? `: ${reason}` : ''}`,
+      cause: `aborted by ${you.shown}${reason ? `: ${reason}` : ''}`,
     }),
   );
   print(

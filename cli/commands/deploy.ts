@@ -9,7 +9,7 @@ import { followDeploymentDryRun } from '../dry-run.ts';
 import { UsageError } from '../errors.ts';
 import { follow } from '../follow.ts';
 import { print, say } from '../output.ts';
-import { buildRequest, operator, startDeployment, utcStamp } from '../requests.ts';
+import { requestOfCaller, startDeployment, utcStamp } from '../requests.ts';
 
 /** `canary:10:300`, `linear:25:60`, `all-at-once`, or the JSON form. */
 export function parseStrategy(text: string): Strategy {
@@ -56,7 +56,7 @@ async function run(ctx: CliContext, serviceName: string | undefined, values: Opt
   const intervalSeconds = intervalOf(values);
   if (!values.tag && !values.digest) throw new UsageError('deploy: give --tag <tag> or --digest <sha256:...>');
   const service = serviceNamed(ctx, serviceName);
-  const request = buildRequest({
+  const request = await requestOfCaller(ctx, {
     service: service.name,
     ...(values.tag ? { imageTag: values.tag } : {}),
     ...(values.digest ? { imageDigest: values.digest } : {}),
@@ -66,7 +66,6 @@ async function run(ctx: CliContext, serviceName: string | undefined, values: Opt
     hotfix: values.hotfix,
     ...(values.reason ? { reason: values.reason } : {}),
     trigger: 'cli',
-    requestedBy: operator(),
   });
   const started = await startDeployment(ctx, request, values.name ?? executionName(request));
   const url = executionConsoleUrl(started.executionArn, ctx.region);

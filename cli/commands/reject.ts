@@ -4,12 +4,12 @@ import { OUTCOME_ERRORS } from '../../lambdas/shared/errors.ts';
 import { answerApproval } from '../approval.ts';
 import type { Command, OptionValues } from '../command.ts';
 import { type CliContext, serviceNamed } from '../context.ts';
+import { operator } from '../identity.ts';
 import { print } from '../output.ts';
-import { operator } from '../requests.ts';
 
 async function run(ctx: CliContext, serviceName: string | undefined, { reason }: OptionValues): Promise<number> {
   const service = serviceNamed(ctx, serviceName);
-  const cause = `rejected by ${operator()}${reason ? `: ${reason}` : ''}`;
+  const cause = `rejected by ${(await operator(ctx)).shown}${reason ? `: ${reason}` : ''}`;
   const rejected = await answerApproval(ctx, service.name, (taskToken) =>
     ctx.sfn.send(new SendTaskFailureCommand({ taskToken, error: OUTCOME_ERRORS.approvalRejected, cause })),
   );

@@ -12,9 +12,10 @@ import { formatOrder, parseReleaseRequest, planWaves, type ReleaseRequest, toget
 import { type Command, intervalOf, type OptionValues } from '../command.ts';
 import type { CliContext } from '../context.ts';
 import { UsageError } from '../errors.ts';
+import { operator } from '../identity.ts';
 import { print, say } from '../output.ts';
 import { followDryRun, followRelease } from '../release-progress.ts';
-import { operator, startExecution, utcStamp } from '../requests.ts';
+import { startExecution, utcStamp } from '../requests.ts';
 import { releaseHistoryCommand, releaseStatus } from './release-records.ts';
 
 /** Step Functions' limit on execution names. */
@@ -70,15 +71,20 @@ function readJson(path: string): unknown {
 /**
  * Reads and checks the release file as plan release will: the fields, then
  * the services against the config (unknown ones, dependency cycles, a common
- * strategy for shift "together"). The CLI is the trigger, and the operator
- * the requester, unless the file says otherwise.
+ * strategy for shift "together"). The CLI is the trigger unless the file
+ * says otherwise. The requester is who runs baton (identity.ts), not what a
+ * file says: a file that sets requestedBy is refused.
  */
 function planRelease(ctx: CliContext, path: string, dryRun = false): ReleasePlan {
   const raw = readJson(path);
+  if (typeof raw === 'object' && raw !== null && 'requestedBy' in raw)
+    throw new UsageError(
+      `release file ${path}: requestedBy: baton records your AWS identity as the requester; remove the field from the file`,
+    );
   try {
     const fields =
       typeof raw === 'object' && raw !== null && !Array.isArray(raw)
-        ? { trigger: 'cli', requestedBy: operator(), ...raw, ...(dryRun ? { dryRun: true } : {}) }
+        ? { trigger: 'cli', ...raw, ...(dryRun ? { dryRun: true } : {}) }
         : raw;
     const request = parseReleaseRequest(fields);
     const waves = planWaves(ctx.config, Object.keys(request.services));
@@ -101,7 +107,9 @@ async function run(ctx: CliContext, target: string | undefined, values: OptionVa
   if (target !== undefined) throw new UsageError(`release: unexpected argument "${target}" (give the release with --file <release.json>)`);
   if (!values.file) throw new UsageError('release: give the release with --file <release.json>');
   if (values['dry-run'] && values.watch) throw new UsageError('release: --dry-run waits for its result already; drop --watch');
-  const plan = planRelease(ctx, values.file, values['dry-run']);
+  const checked = planRelease(ctx, values.file, values['dry-run']);
+  // Asked of STS once the file passed: a mistake in it needs no credentials.
+  const plan = { ...checked, request: { ...checked.request, requestedBy: (await operator(ctx)).arn } };
   const services = plan.waves.flat();
   const name = values.name
     ? checkName(values.name, services)
@@ -147,7 +155,8 @@ export const release: Command = {
   details: `The file names the release and the image of each service:
   {"release": "2026-11-22.1", "services": {"api": {"imageTag": "v1.1.0"}, "web": {"imageDigest": "sha256:..."}}}
 Optional fields: "shift" ("each": every service by its own strategy, the default; "together": all at the
-same steps), "strategy", "reason", "trigger" and "requestedBy" (default: "cli" and your user name).
+same steps), "strategy", "reason" and "trigger" (default: "cli"). The requester is your AWS identity
+(STS GetCallerIdentity); a file that sets "requestedBy" exits 2.
 The file is checked against the config before anything starts: a bad field, an unknown service or a
 dependency cycle exits 2 naming it. Services deploy in waves (dependencies first); traffic moves once
 every service is verified; if one fails, every service that changed is rolled back, last wave first.

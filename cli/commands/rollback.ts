@@ -5,7 +5,7 @@ import { history, type RecordItem, readLock, readRecord } from '../deployments.t
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { follow } from '../follow.ts';
 import { print } from '../output.ts';
-import { buildRequest, operator, startDeployment } from '../requests.ts';
+import { requestOfCaller, startDeployment } from '../requests.ts';
 
 /** The revision --to names, which must be a success of this service. */
 async function namedRelease(ctx: CliContext, service: string, deploymentId: string): Promise<RecordItem> {
@@ -58,13 +58,12 @@ async function run(ctx: CliContext, serviceName: string | undefined, values: Opt
     );
   // The fast path (all at once, short bake; validate and verify still run) to
   // exactly that revision: its task definition, image digest and secret versions.
-  const request = buildRequest({
+  const request = await requestOfCaller(ctx, {
     service: service.name,
     rollbackTo: target.deploymentId,
     hotfix: true,
     reason: `rollback to ${target.deploymentId}`,
     trigger: 'cli',
-    requestedBy: operator(),
   });
   const name = `${`${service.name}-rollback-${target.deploymentId}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64)}-${Date.now().toString(36)}`;
   const started = await startDeployment(ctx, request, name);

@@ -19,8 +19,8 @@ import type { Command, OptionValues } from '../command.ts';
 import { type CliContext, serviceNamed } from '../context.ts';
 import { ConflictError, NotFoundError, UsageError } from '../errors.ts';
 import { describeExecution } from '../execution.ts';
+import { operator } from '../identity.ts';
 import { print } from '../output.ts';
-import { operator } from '../requests.ts';
 
 /** What unlock reads of the lock and of its holder's record. */
 const LockSchema = LockItemSchema.pick({ deploymentId: true, executionArn: true });
@@ -45,7 +45,8 @@ async function run(ctx: CliContext, serviceName: string | undefined, { reason }:
     );
   }
   const resolvedAt = new Date().toISOString();
-  const resolvedBy = operator();
+  const you = await operator(ctx);
+  const resolvedBy = you.arn;
   if (record) {
     // Conditional: the record is left as it is if it changed since it was read.
     await ctx.dynamo.send(
@@ -84,7 +85,7 @@ async function run(ctx: CliContext, serviceName: string | undefined, { reason }:
     ctx,
     [
       `Unlocked ${service.name}: released the lock of deployment ${lock.deploymentId} (${was}, execution ${status}).`,
-      ...(record ? [`Recorded on ${lock.deploymentId}: resolved by ${resolvedBy} at ${resolvedAt}: ${reason}`] : []),
+      ...(record ? [`Recorded on ${lock.deploymentId}: resolved by ${you.shown} at ${resolvedAt}: ${reason}`] : []),
       `The next deployment of ${service.name} starts from the listener weights as they are now.`,
     ],
     { unlocked: service.name, deploymentId: lock.deploymentId, status: was, execution: status, resolvedBy, resolvedAt, resolution: reason },

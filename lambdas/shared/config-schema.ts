@@ -180,6 +180,12 @@ export const ServiceConfigSchema = z.strictObject({
   /** Wait for a manual approval after verify (CLI `baton approve`). */
   approval: z.boolean().default(false),
   /**
+   * Whoever requested a deployment may approve it too (a team of one, who uses
+   * the approval as a pause to look at the new colour). Off by default: the
+   * approver must be another identity, checked by the CLI and by the state machine.
+   */
+  allowSelfApproval: z.boolean().default(false),
+  /**
    * What an ECR push (or `baton deploy`) of an image newer than the one
    * deploying does when it finds the lock held: "queue" (default) waits in the
    * service's queue and starts when the running deployment ends (the latest

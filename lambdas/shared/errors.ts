@@ -60,6 +60,9 @@ export class ListenerSplitError extends BatonError {}
 /** A cluster, service, target group or listener named in the config does not exist. */
 export class ResourceMissingError extends BatonError {}
 
+/** A service's deployments belong to CodeDeploy or an external controller, not to ECS (deployment-controller.ts). */
+export class DeploymentControllerError extends BatonError {}
+
 /** The requested image tag or digest is not in the ECR repository. */
 export class ImageNotFoundError extends BatonError {}
 
@@ -118,6 +121,13 @@ export class VerificationFailedError extends BatonError {}
 
 /** An HTTP check through the test listener failed (status, latency or body) on the last attempt of the smoke test. */
 export class SmokeTestFailedError extends BatonError {}
+
+/**
+ * The answer to an approval cannot let traffic move: it names no approver, or
+ * the approver is who requested the deployment (and the service does not
+ * allow self-approval). The deployment rolls back, as after `baton reject`.
+ */
+export class ApprovalRefusedError extends BatonError {}
 
 /** A gate between traffic steps or during the bake failed. */
 export class GateFailedError extends BatonError {}

@@ -6,6 +6,7 @@
  */
 
 import { z } from 'zod';
+import { acceptApproval } from '../shared/approval.ts';
 import { GateFailedError } from '../shared/errors.ts';
 import { assertLockHeld, keepLease } from '../shared/lock/lease.ts';
 import { logger } from '../shared/logger.ts';
@@ -31,6 +32,8 @@ export const handler = definePhase(
   async (release, { phase }): Promise<ReleaseState> => {
     const { services } = release;
     for (const state of services) await assertLockHeld(refOf(state), 'shiftTogether');
+    // Each service's approval (its message names the deployment) before any gate or weight.
+    for (const state of services) await acceptApproval(state);
     for (const state of services) {
       try {
         await checkTrafficGates(state);

@@ -18,8 +18,10 @@ import { type ImageRef, olderThan } from '../shared/aws/images.ts';
 import { liveColourOf, readWeights } from '../shared/aws/listener.ts';
 import * as clients from '../shared/clients.ts';
 import type { ConfigDiff, Plan, SecretPin, SecretRef } from '../shared/contract.ts';
+import { deploymentControllerProblem } from '../shared/deployment-controller.ts';
 import {
   AlarmFiringError,
+  DeploymentControllerError,
   DuplicateTriggerError,
   ImageNotFoundError,
   ListenerSplitError,
@@ -208,9 +210,13 @@ async function rollbackTarget(state: InitializedState): Promise<RollbackTarget> 
   return { deploymentId, taskDefinitionArn, image: digest, imageTag: record.imageTag, secrets: secretRefs(container) };
 }
 
+/** The service, which must exist and be deployed by ECS (not CodeDeploy, not an external controller). */
 async function describeServiceOrMissing(cluster: string, serviceName: string) {
   try {
-    return await describeService(cluster, serviceName);
+    const service = await describeService(cluster, serviceName);
+    const problem = deploymentControllerProblem(serviceName, service.deploymentController?.type);
+    if (problem) throw new DeploymentControllerError(problem);
+    return service;
   } catch (error) {
     if (error instanceof ClusterNotFoundException) {
       throw new ResourceMissingError(`ECS cluster ${cluster} not found`, { cause: error });

@@ -18,6 +18,7 @@ import { installEventBridge } from './services/eventbridge.ts';
 import { installSecretsManager } from './services/secrets-manager.ts';
 import { installSns } from './services/sns.ts';
 import { installStepFunctions, type SfnBackend } from './services/step-functions.ts';
+import { installSts } from './services/sts.ts';
 import { type AccountSnapshot, type AccountWrite, snapshotAccount, writeOf } from './writes.ts';
 
 /** Called before every API call: advances the model and may inject a fault. */
@@ -88,6 +89,7 @@ export class SimulatedApis {
     installDynamoDb(setup);
     installEventBridge(setup);
     installSns(setup);
+    installSts(setup);
     installStepFunctions(setup, () => {
       if (!this.sfn) throw new Error('no Step Functions backend in this simulation');
       return this.sfn;

@@ -42,6 +42,8 @@ export interface SimService {
   deployments: SimDeployment[];
   events: Array<{ id: string; createdAt: number; message: string }>;
   circuitBreaker: boolean;
+  /** DescribeServices' deploymentController.type; absent: ECS. */
+  readonly deploymentController?: 'ECS' | 'CODE_DEPLOY' | 'EXTERNAL';
 }
 
 export interface TargetState {
@@ -90,6 +92,8 @@ export class AccountModel {
   readonly events: Array<{ at: string; source: string; detailType: string; bus: string; detail: Record<string, unknown> }> = [];
   /** What the handlers published to SNS, in order. */
   readonly notifications: Array<{ at: string; topicArn: string; subject: string; message: string }> = [];
+  /** Who the operator's CLI runs as (STS GetCallerIdentity): a session of a Deployer role, until a test makes another operator act. */
+  callerArn: string;
   hooks: ModelHooks = {};
   private clock: number;
   private scheduled: Array<{ at: number; action: () => void }> = [];
@@ -99,6 +103,7 @@ export class AccountModel {
     this.account = spec.account;
     this.region = spec.region;
     this.taskStartSeconds = spec.taskStartSeconds;
+    this.callerArn = `arn:aws:sts::${spec.account}:assumed-role/Deployer/alice`;
     this.clock = now;
     const copy = structuredClone(spec);
     this.targetGroups = copy.elb.targetGroups;
@@ -127,6 +132,7 @@ export class AccountModel {
           deployments: [],
           events: [],
           circuitBreaker: true,
+          ...(spec.deploymentController ? { deploymentController: spec.deploymentController } : {}),
         };
         service.deployments.push(this.newDeployment(taskDefinitionArn, spec.desiredCount, 'COMPLETED'));
         this.services.set(serviceKey(cluster, name), service);
@@ -284,6 +290,7 @@ export class AccountModel {
           taskDefinition: definition ? `${definition.family}:${definition.revision}` : service.taskDefinitionArn,
           desiredCount: service.desiredCount,
           targetGroupArn: service.targetGroupArn,
+          ...(service.deploymentController ? { deploymentController: service.deploymentController } : {}),
         };
       }
     }

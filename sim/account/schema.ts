@@ -84,6 +84,8 @@ export const AccountSchema = z.strictObject({
             taskDefinition: z.string().describe('family:revision'),
             desiredCount: z.number().int().min(0),
             targetGroupArn: z.string(),
+            /** Who deploys the service (DescribeServices' deploymentController.type); Baton needs ECS, the default. */
+            deploymentController: z.enum(['ECS', 'CODE_DEPLOY', 'EXTERNAL']).optional(),
           }),
         ),
       }),
@@ -173,6 +175,8 @@ export const AccountSchema = z.strictObject({
         reason: z.string().default(''),
         /** DescribeAlarms returns a composite alarm only to a caller that asks for AlarmTypes CompositeAlarm. */
         type: z.enum(['metric', 'composite']).default('metric'),
+        /** The metric's dimensions (TargetGroup: targetgroup/<name>/<id>), as DescribeAlarms returns them. */
+        dimensions: z.record(z.string(), z.string()).optional(),
       }),
     ),
   }),

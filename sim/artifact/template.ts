@@ -220,7 +220,17 @@ export class TemplateResolver {
   /** The resource's own name property, or the deterministic stand-in for the one CloudFormation generates. */
   physicalName(id: string): string {
     const properties = this.resource(id).Properties ?? {};
-    for (const key of ['TableName', 'TopicName', 'FunctionName', 'RoleName', 'StateMachineName', 'LogGroupName', 'QueueName', 'Name']) {
+    for (const key of [
+      'TableName',
+      'TopicName',
+      'FunctionName',
+      'RoleName',
+      'ManagedPolicyName',
+      'StateMachineName',
+      'LogGroupName',
+      'QueueName',
+      'Name',
+    ]) {
       const value = properties[key];
       if (value !== undefined) return String(this.walk(value));
     }

@@ -54,10 +54,37 @@ export class Authorizer {
   private readonly policies = new Map<string, Array<{ name: string; policy: PolicyDocument }>>();
   /** The identity of each role's policies (its documents as JSON), the key of the process-wide decisions. */
   private readonly policyKeys = new Map<string, string>();
+  /** The role names of the operators' roles (operatorRole), which the template does not define. */
+  private readonly operatorRoleNames = new Map<string, string>();
   /** `<role logical id> <action>` of every request IAM allowed in this simulation. */
   readonly exercised = new Set<string>();
 
   constructor(private readonly resolver: TemplateResolver) {}
+
+  /** The document of the stack's managed policy of that name. */
+  managedPolicyDocument(name: string): PolicyDocument {
+    const id = this.resolver.resourcesOfType('AWS::IAM::ManagedPolicy').find((candidate) => this.resolver.physicalName(candidate) === name);
+    if (!id) throw new Error(`the template has no managed policy named ${name}`);
+    return this.resolver.property(id, 'PolicyDocument') as PolicyDocument;
+  }
+
+  /**
+   * A principal outside the template: an operator's role of that name with
+   * exactly this identity policy (sim/iam/calls.ts, asOperator). Returns the
+   * id to check its calls with.
+   */
+  operatorRole(roleName: string, policy: PolicyDocument): string {
+    const id = `operator\0${roleName}\0${JSON.stringify(policy)}`;
+    if (!this.policies.has(id)) {
+      this.policies.set(id, [{ name: roleName, policy }]);
+      this.operatorRoleNames.set(id, roleName);
+    }
+    return id;
+  }
+
+  private roleNameOf(roleLogicalId: string): string {
+    return this.operatorRoleNames.get(roleLogicalId) ?? this.resolver.physicalName(roleLogicalId);
+  }
 
   /** The identity policies of a role, as the template defines them. */
   policiesOf(roleLogicalId: string): Array<{ name: string; policy: PolicyDocument }> {
@@ -121,7 +148,7 @@ export class Authorizer {
   private policyKey(roleLogicalId: string): string {
     let key = this.policyKeys.get(roleLogicalId);
     if (key === undefined) {
-      key = `${this.resolver.place.account}\0${this.resolver.physicalName(roleLogicalId)}\0${JSON.stringify(this.policiesOf(roleLogicalId))}`;
+      key = `${this.resolver.place.account}\0${this.roleNameOf(roleLogicalId)}\0${JSON.stringify(this.policiesOf(roleLogicalId))}`;
       this.policyKeys.set(roleLogicalId, key);
     }
     return key;
@@ -147,7 +174,7 @@ export class Authorizer {
 
   private async evaluate(roleLogicalId: string, sessionName: string, request: AuthorizationRequest): Promise<Denial | undefined> {
     const { account } = this.resolver.place;
-    const roleName = this.resolver.physicalName(roleLogicalId);
+    const roleName = this.roleNameOf(roleLogicalId);
     const principal = `arn:aws:sts::${account}:assumed-role/${roleName}/${sessionName}`;
     const simulation: Simulation = {
       identityPolicies: this.policiesOf(roleLogicalId).map(({ name, policy }) => ({ name, policy: policy as never })),

@@ -153,6 +153,10 @@ export const REQUESTS: Readonly<Record<string, Readonly<Record<string, Describe>
     SendTaskSuccess: () => one('states:SendTaskSuccess', '*'),
     SendTaskFailure: () => one('states:SendTaskFailure', '*'),
   },
+  // STS API Reference, GetCallerIdentity: "No permissions are required to perform this operation", not even with an explicit deny.
+  sts: {
+    GetCallerIdentity: () => [],
+  },
   events: {
     PutEvents: (input, p) =>
       ((input.Entries as Input[] | undefined) ?? []).map((entry) => {

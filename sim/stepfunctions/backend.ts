@@ -22,7 +22,7 @@ import { allStates, type BoundDefinition, plainStateName } from '../definition.t
 import { runContext, serviceContext } from '../fault-context.ts';
 import type { SimulationOptions } from '../harness.ts';
 import { Authorizer } from '../iam/authorizer.ts';
-import { authorizeCalls } from '../iam/calls.ts';
+import { asService, authorizeCalls } from '../iam/calls.ts';
 import { collectEvents, recordEnd } from './event-log.ts';
 import { type ExecutionResult, namedError, type RunningState } from './execution.ts';
 import { countHistoryEvents, executionHistory } from './history.ts';
@@ -281,7 +281,8 @@ export class Simulation implements SfnBackend, StateHost {
   // Running one execution --------------------------------------------------
 
   private track(execution: ExecutionResult, resume?: { readonly name: string; readonly input: unknown }): void {
-    const done = this.run(execution, resume).finally(() => this.inFlight.delete(done));
+    // The execution runs with the state machine's roles, never as the operator whose call started it.
+    const done = asService(() => this.run(execution, resume)).finally(() => this.inFlight.delete(done));
     this.inFlight.add(done);
     this.completions.set(execution.name, done);
   }

@@ -1,14 +1,15 @@
 /**
- * The CLI tests' mocked Step Functions and DynamoDB clients, the deployment
- * they read (web, waiting for approval) and runners for the example configs.
+ * The CLI tests' mocked Step Functions, DynamoDB, ELB and STS clients, the
+ * deployment they read (web, waiting for approval, requested by bob), who
+ * runs baton (alice) and runners for the example configs.
  */
-import { userInfo } from 'node:os';
 import {
   DescribeListenersCommand,
   type DescribeListenersCommandOutput,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, vi } from 'vitest';
@@ -21,8 +22,14 @@ import { EXAMPLE_CONFIG_PATH, THREE_SERVICES_CONFIG_PATH } from './config.ts';
 export const sfnMock = mockClient(SFNClient);
 export const dynamoMock = mockClient(DynamoDBDocumentClient);
 export const elbMock = mockClient(ElasticLoadBalancingV2Client);
+export const stsMock = mockClient(STSClient);
 
-export const USER = userInfo().username;
+/** Who runs baton in the CLI tests, as STS answers (an SSO session of the Deployer role) and as messages show it. */
+export const OPERATOR_ARN = 'arn:aws:sts::123456789012:assumed-role/Deployer/alice';
+export const OPERATOR = 'Deployer/alice';
+/** Who requested the waiting deployment: another operator. */
+export const REQUESTER_ARN = 'arn:aws:sts::123456789012:assumed-role/Deployer/bob';
+export const REQUESTER = 'Deployer/bob';
 export const TABLE = 'baton-production-deployments';
 export const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:baton-production';
 /** Where the CLI starts executions: the state machine's live alias (lambdas/shared/names.ts). */
@@ -51,7 +58,7 @@ export const WAITING_RECORD: DeploymentRecord = {
   executionArn: EXECUTION_ARN,
   startedAt: '2026-11-23T09:00:00.000Z',
   trigger: 'cli',
-  requestedBy: 'alice',
+  requestedBy: REQUESTER_ARN,
   imageTag: 'v1.4.2',
   awaitingApproval: true,
   approvalToken: 'AQCEAAAAKgAAAAMAAAAAAAAAAXsample-token',
@@ -129,12 +136,19 @@ export function listenerForwarding(blue: number, green: number): DescribeListene
   };
 }
 
-/** Each test starts with mocks that answer nothing, but for web's listener: all on blue. */
+/** STS answers that `arn` runs baton. */
+export function givenCaller(arn: string): void {
+  stsMock.on(GetCallerIdentityCommand).resolves({ Arn: arn, Account: arn.split(':')[4], UserId: 'AROAEXAMPLE:session' });
+}
+
+/** Each test starts with mocks that answer nothing, but for web's listener (all on blue) and STS (alice runs baton). */
 export function resetMocks(): void {
   sfnMock.reset();
   dynamoMock.reset();
   elbMock.reset();
+  stsMock.reset();
   givenWeights(100, 0);
+  givenCaller(OPERATOR_ARN);
 }
 
 /** Fixes the clock (Date only) for each test: execution names carry the UTC time, so the expected names are exact. */

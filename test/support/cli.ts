@@ -9,6 +9,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import type { Io } from '../../cli/context.ts';
 import { runBaton } from '../../cli/main.ts';
+import type { BatonConfig } from '../../lambdas/shared/config-schema.ts';
+import { type CommandName, operatorScope, policyDocument } from '../../lib/constructs/operator-policy.ts';
+import type { PolicyDocument } from '../../sim/iam/authorizer.ts';
+import { asOperator, type OperatorPolicy } from '../../sim/iam/calls.ts';
 
 export interface Run {
   readonly code: number;
@@ -30,6 +34,12 @@ export interface RunOptions {
   readonly terminalColumns?: number;
   /** Called with each sleep's ms (a test with a fake clock moves it on). */
   readonly onSleep?: (ms: number) => void;
+  /**
+   * Against a simulation: run as an operator whose only permissions are the
+   * stack's operator or viewer managed policy, or the policy given (each call
+   * is authorized as IAM would); by default the simulation does not check the CLI's calls.
+   */
+  readonly as?: OperatorPolicy;
 }
 
 /** Runs baton with `args` and the given config, its output captured. */
@@ -52,8 +62,14 @@ export async function runCli(config: string, args: readonly string[], options: R
       if (options.pause) await new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, 5)));
     },
   };
-  const code = await runBaton([...args, '--config', config], io);
+  const run = () => runBaton([...args, '--config', config], io);
+  const code = await (options.as ? asOperator(options.as, run) : run());
   return { code, out, err, sleeps };
+}
+
+/** An identity policy with only what `command` needs (its row of OPERATOR_PERMISSIONS), for `as`. */
+export function grantsOf(command: CommandName, config: BatonConfig): PolicyDocument {
+  return policyDocument([command], operatorScope(config.pipeline));
 }
 
 export interface ReleaseFiles {

@@ -1,14 +1,20 @@
 /**
  * The baton CLI end to end against the simulation: its SFN and DynamoDB calls
- * reach the simulated Step Functions service and deployment table.
+ * reach the simulated Step Functions service and deployment table, each
+ * authorized against the stack's operator managed policy alone (what an
+ * operator is given: lib/constructs/operator-policy.ts).
  */
-import { userInfo } from 'node:os';
+import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type OpenSimulation, openSimulation } from '../../sim/harness.ts';
 import { type Run, runCli } from '../support/cli.ts';
 import { EXAMPLE_CONFIG_PATH, exampleConfig } from '../support/config.ts';
 import { exampleAccount } from '../support/simulation.ts';
 
+/** Who runs baton in the simulated account (STS), as records keep it and as messages show it; bob is another operator. */
+const ALICE_ARN = 'arn:aws:sts::123456789012:assumed-role/Deployer/alice';
+const ALICE = 'Deployer/alice';
+const BOB_ARN = 'arn:aws:sts::123456789012:assumed-role/Deployer/bob';
 const NEW_DIGEST = 'sha256:2b41b068de9587d3a582a081cb97a55390787552acae4f690637cd64ff74673f';
 const LIVE_DIGEST = 'sha256:45d7b5470165427b7d3afdd078d4c512b7175c0bb4e521c54a4f48f9450ccf86';
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:web/app-config-Xy12Ab';
@@ -25,7 +31,7 @@ async function simulation(account = exampleAccount(), faults: string[] = []): Pr
 }
 
 function baton(...args: string[]): Promise<Run> {
-  return runCli(EXAMPLE_CONFIG_PATH, args, { pause: true });
+  return runCli(EXAMPLE_CONFIG_PATH, args, { pause: true, as: 'operator' });
 }
 
 async function until(condition: () => boolean): Promise<void> {
@@ -54,8 +60,11 @@ describe('baton against the simulation', () => {
     const shown = await baton('status', 'web', '--json');
     expect(JSON.parse(shown.out)).toMatchObject({ service: 'web', running: { status: 'RUNNING', currentState: 'Wait for approval' } });
 
-    // approve, then watch it to the end
-    expect((await baton('approve', 'web', '--reason', 'smoke tests green')).code).toBe(0);
+    // another operator approves, then watch it to the end
+    sim.simulation.model.callerArn = BOB_ARN;
+    const approved = await baton('approve', 'web', '--reason', 'smoke tests green');
+    expect(approved.code).toBe(0);
+    expect(approved.out).toBe(`Approved ${name} as Deployer/bob: traffic starts moving. Follow it with: baton watch web\n`);
     const watched = await baton('watch', 'web', '--interval', '1');
     expect(watched.code).toBe(0);
     expect(watched.out).toContain('SUCCEEDED: v1.4.2 live on green (web-green) after a 300 s bake');
@@ -63,10 +72,20 @@ describe('baton against the simulation', () => {
 
     // history lists it
     const listed = await baton('history', 'web', '--json');
-    const records = JSON.parse(listed.out) as Array<{ deploymentId: string; status: string; requestedBy: string; trigger: string }>;
+    const records = JSON.parse(listed.out) as Array<Record<string, unknown>>;
     // Newest first: this deployment, then the two releases the example account starts with.
     expect(records.map((r) => r.deploymentId)).toEqual([name, 'web-v1_4_1-20261101T090000Z', 'web-v1_4_0-20261001T090000Z']);
-    expect(records[0]).toMatchObject({ deploymentId: name, status: 'SUCCEEDED', trigger: 'cli', requestedBy: userInfo().username });
+    expect(records[0]).toMatchObject({
+      deploymentId: name,
+      status: 'SUCCEEDED',
+      trigger: 'cli',
+      requestedBy: ALICE_ARN,
+      approvedBy: BOB_ARN,
+      approvalReason: 'smoke tests green',
+      awaitingApproval: false,
+    });
+    // The outcome message names both.
+    expect(sim.simulation.model.notifications.at(-1)?.message).toContain('requested by: Deployer/alice\napproved by: Deployer/bob\n');
   });
 
   it("prints a waiting deployment's view with --json: no approval token, no table keys", async () => {
@@ -110,7 +129,7 @@ describe('baton against the simulation', () => {
     // Assert
     expect(rejected.code).toBe(0);
     expect(watched.code).toBe(1);
-    expect(watched.out).toContain(`ROLLED_BACK: ApprovalRejected: rejected by ${userInfo().username}: p99 too high`);
+    expect(watched.out).toContain(`ROLLED_BACK: ApprovalRejected: rejected by ${ALICE}: p99 too high`);
   });
 
   it('aborts a running deployment; the backstop rolls it back', async () => {
@@ -129,9 +148,7 @@ describe('baton against the simulation', () => {
     expect(history[0]?.status).toBe('ROLLED_BACK');
     // StopExecution's cause reaches the record: the history's ExecutionAborted event carries it.
     expect(history[0]?.outcomeReason).toMatch(
-      new RegExp(
-        `^ExecutionAborted: execution web-v1_4_2-\\S+ ended ABORTED \\(AbortedByOperator: aborted by ${userInfo().username}: wrong image\\)$`,
-      ),
+      new RegExp(`^ExecutionAborted: execution web-v1_4_2-\\S+ ended ABORTED \\(AbortedByOperator: aborted by ${ALICE}: wrong image\\)$`),
     );
     const forward = sim.simulation.model.listeners[exampleConfig().services[0]?.productionListenerArn ?? '']?.forward ?? {};
     expect(Object.values(forward)).toEqual([100, 0]);
@@ -299,6 +316,65 @@ describe('baton against the simulation', () => {
   });
 });
 
+describe('who may approve', () => {
+  /** Alice deploys web with approval; resolves when it waits, with the record as the table holds it. */
+  async function waitingDeployment(sim: OpenSimulation): Promise<Record<string, unknown>> {
+    expect((await baton('deploy', 'web', '--tag', 'v1.4.2', '--approval')).code).toBe(0);
+    await until(() => waitingForApproval(sim));
+    return [...sim.simulation.model.table.values()].find((item) => item.awaitingApproval === true) ?? {};
+  }
+
+  it("refuses the requester's own baton approve (exit 4): nothing is sent, the deployment still waits for another operator", async () => {
+    // Arrange
+    const sim = await simulation();
+    const waiting = await waitingDeployment(sim);
+
+    // Act
+    const refused = await baton('approve', 'web');
+
+    // Assert
+    expect(refused.code).toBe(4);
+    expect(refused.out).toBe('');
+    expect(refused.err).toBe(
+      `baton: ${String(waiting.deploymentId)} was requested by ${ALICE}, and you are ${ALICE}: the approver must be someone else.\n` +
+        'Ask another operator to run "baton approve web", or reject it yourself: baton reject web --reason <why>\n',
+    );
+    expect(sim.simulation.apis.calls.filter((call) => call.operation === 'SendTaskSuccess')).toEqual([]);
+    const shown = JSON.parse((await baton('status', 'web', '--json')).out) as unknown;
+    expect(shown).toMatchObject({ running: { status: 'RUNNING', currentState: 'Wait for approval' } });
+    expect(sim.simulation.model.table.get(`DEPLOYMENT#${String(waiting.deploymentId)}|RECORD`)).toMatchObject({
+      awaitingApproval: true,
+      requestedBy: ALICE_ARN,
+    });
+  });
+
+  it('rolls back an approval sent by hand (SendTaskSuccess) that names the requester, and says why', async () => {
+    // Arrange: alice answers her own deployment's task token herself, naming herself as shown.
+    const sim = await simulation();
+    const waiting = await waitingDeployment(sim);
+    await new SFNClient({ region: 'eu-west-1' }).send(
+      new SendTaskSuccessCommand({ taskToken: String(waiting.approvalToken), output: JSON.stringify({ approvedBy: ALICE }) }),
+    );
+
+    // Act
+    const watched = await baton('watch', 'web', '--interval', '1');
+
+    // Assert
+    const reason = `ApprovalRefusedError: approved by ${ALICE}, who requested ${String(waiting.deploymentId)}: the approver must be someone else (allowSelfApproval is off for web); deploy again and ask another operator to run "baton approve web"`;
+    expect(watched.code).toBe(1);
+    expect(watched.out).toContain(`ROLLED_BACK: ${reason}`);
+    expect(sim.simulation.model.table.get(`DEPLOYMENT#${String(waiting.deploymentId)}|RECORD`)).toMatchObject({
+      status: 'ROLLED_BACK',
+      outcomeReason: reason,
+      requestedBy: ALICE_ARN,
+    });
+    expect(sim.simulation.model.table.get(`DEPLOYMENT#${String(waiting.deploymentId)}|RECORD`)).not.toHaveProperty('approvedBy');
+    const forward = sim.simulation.model.listeners[exampleConfig().services[0]?.productionListenerArn ?? '']?.forward ?? {};
+    expect(Object.values(forward)).toEqual([100, 0]);
+    expect(sim.simulation.model.notifications.at(-1)?.message).toContain(`reason: ${reason}`);
+  });
+});
+
 describe('baton usage errors', () => {
   it.each([
     [['deploy', 'web'], 'deploy: give --tag <tag> or --digest <sha256:...>'],
@@ -377,14 +453,14 @@ describe('baton unlock', () => {
       deploymentId: FAILED_ID,
       status: 'ROLLBACK_FAILED',
       execution: 'DOES_NOT_EXIST',
-      resolvedBy: userInfo().username,
+      resolvedBy: ALICE_ARN,
       resolvedAt: printed.resolvedAt,
       resolution: 'weights set back to blue by hand',
     });
     expect(sim.simulation.model.table.get('LOCK#web|LOCK')).toBeUndefined();
     expect(sim.simulation.model.table.get(`DEPLOYMENT#${FAILED_ID}|RECORD`)).toMatchObject({
       status: 'ROLLBACK_FAILED',
-      resolvedBy: userInfo().username,
+      resolvedBy: ALICE_ARN,
       resolvedAt: printed.resolvedAt,
       resolution: 'weights set back to blue by hand',
     });
@@ -401,7 +477,7 @@ describe('baton unlock', () => {
     expect(result.code).toBe(0);
     const lines = result.out.split('\n');
     expect(lines[0]).toBe(`Unlocked web: released the lock of deployment ${FAILED_ID} (ROLLBACK_FAILED, execution DOES_NOT_EXIST).`);
-    expect(lines[1]).toMatch(new RegExp(`^Recorded on ${FAILED_ID}: resolved by ${userInfo().username} at \\S+Z: fixed$`));
+    expect(lines[1]).toMatch(new RegExp(`^Recorded on ${FAILED_ID}: resolved by ${ALICE} at \\S+Z: fixed$`));
     expect(lines[2]).toBe('The next deployment of web starts from the listener weights as they are now.');
   });
 

@@ -4,12 +4,12 @@
  * state machine and follows it (--watch) to its verdict.
  */
 import { readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/load.ts';
+import type { CommandName } from '../../lib/constructs/operator-policy.ts';
 import { AccountSchema } from '../../sim/account/schema.ts';
 import { type OpenSimulation, openSimulation } from '../../sim/harness.ts';
-import { type Run, releaseFiles, runCli } from '../support/cli.ts';
+import { grantsOf, type Run, releaseFiles, runCli } from '../support/cli.ts';
 import { THREE_SERVICES_ACCOUNT_PATH, THREE_SERVICES_CONFIG_PATH } from '../support/config.ts';
 
 const config = loadConfig(THREE_SERVICES_CONFIG_PATH);
@@ -37,7 +37,12 @@ async function simulation(faults: string[] = []): Promise<OpenSimulation> {
 }
 
 function baton(...args: string[]): Promise<Run> {
-  return runCli(THREE_SERVICES_CONFIG_PATH, args, { pause: true });
+  return runCli(THREE_SERVICES_CONFIG_PATH, args, { pause: true, as: 'operator' });
+}
+
+/** Baton as an operator whose role allows only what `command` needs. */
+function batonWithOnly(command: CommandName, ...args: string[]): Promise<Run> {
+  return runCli(THREE_SERVICES_CONFIG_PATH, args, { pause: true, as: grantsOf(command, config) });
 }
 
 function item(sim: OpenSimulation, key: string): Record<string, unknown> | undefined {
@@ -74,7 +79,7 @@ describe('baton release against the simulation', () => {
       status: 'SUCCEEDED',
       release: '2026-11-22.1',
       trigger: 'cli',
-      requestedBy: userInfo().username,
+      requestedBy: 'arn:aws:sts::123456789012:assumed-role/Deployer/alice',
       shift: 'each',
       waves: [['api'], ['web', 'worker']],
     });
@@ -195,17 +200,19 @@ describe('baton release against the simulation', () => {
   });
 
   it('finds the release by its name and by its id ("baton release status"), and lists it ("baton release history")', async () => {
-    // Arrange
+    // Arrange: each command with only its own grants (docs/cli.md, IAM for operators)
     await simulation();
-    await baton('release', '--file', releaseFile({ ...RELEASE, services: { api: { imageTag: 'v1.1.0' } } }), '--watch', '--interval', '1');
+    const file = releaseFile({ ...RELEASE, services: { api: { imageTag: 'v1.1.0' } } });
+    const released = await batonWithOnly('release', 'release', '--file', file, '--watch', '--interval', '1');
 
     // Act
-    const byName = await baton('release', 'status', '2026-11-22.1');
-    const byId = await baton('release', 'status', RELEASE_ID);
-    const unknown = await baton('release', 'status', '2026-11-22.9');
-    const listed = await baton('release', 'history');
+    const byName = await batonWithOnly('release status', 'release', 'status', '2026-11-22.1');
+    const byId = await batonWithOnly('release status', 'release', 'status', RELEASE_ID);
+    const unknown = await batonWithOnly('release status', 'release', 'status', '2026-11-22.9');
+    const listed = await batonWithOnly('release history', 'release', 'history');
 
     // Assert
+    expect(released.code).toBe(0);
     expect(byName.code).toBe(0);
     expect(byName.out).toContain(`release 2026-11-22.1: api\n  api     SUCCEEDED  ${RELEASE_ID}-api\nSUCCEEDED: `);
     expect(byId.out).toBe(byName.out);

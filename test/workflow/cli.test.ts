@@ -55,6 +55,19 @@ describe('npm run simulate', () => {
     expect(out).toContain('\n    traffic 10 % -> 100 %, bake 300 s\nTraffic: blue 100 % / green 0 %\nRecord: none (dry run)\n');
   });
 
+  it.each(['--report', '--events', '--state-out'])(
+    'refuses %s into a folder that does not exist before it runs (exit 2)',
+    async (option) => {
+      // Act
+      const { code, out, err } = await cli([option, '/nonexistent-baton-folder/out.txt']);
+
+      // Assert
+      expect(code).toBe(2);
+      expect(out).toBe('');
+      expect(err).toContain(`${option}: folder /nonexistent-baton-folder does not exist\n`);
+    },
+  );
+
   it('puts the plan of a dry run in the JSON summary', async () => {
     // Act
     const { code, out } = await cli(['--input', '{"service":"web","imageTag":"v1.4.2","dryRun":true}', '--json']);

@@ -38,9 +38,10 @@ describe('an ECR-triggered deployment names the pushed tag', () => {
     // Assert
     expect(result.main.status).toBe('SUCCEEDED');
     expect(record(result)).toMatchObject({ trigger: 'ecr', imageTag: 'v1.4.2', imageDigest: NEW_DIGEST });
-    const [outcome, ...others] = notifications(result);
+    const [start, outcome, ...others] = notifications(result);
     expect(others).toEqual([]);
-    expect(outcome?.subject).toContain('v1.4.2');
+    expect(start?.subject).toBe('Baton: web v1.4.2 deploying (all-at-once)');
+    expect(outcome?.subject).toBe('Baton: web v1.4.2 SUCCEEDED');
     expect(outcome?.subject).not.toContain('sha256');
     expect(outcome?.lines).toEqual(
       expect.arrayContaining([

@@ -173,6 +173,24 @@ describe('a release with a service that asks for approval', () => {
       });
     }
   });
+
+  it('rolls the release back when the requester approves it (shift together refuses before any weight moves)', async () => {
+    // Act: the simulated operator answers as "simulation-operator", who requested the release.
+    const input = { ...RELEASE, shift: 'together', requestedBy: 'simulation-operator' };
+    const result = await run({ config: approving, account: account(), input, approval: 'approve' });
+
+    // Assert
+    expect(result.main.status).toBe('FAILED');
+    expect(result.main.error).toBe('ApprovalRefusedError');
+    expect(traffic(result)).toEqual({ api: 'blue 100 / green 0', worker: 'blue 100 / green 0', web: 'blue 100 / green 0' });
+    expect(item(result, 'RELEASE#deploy-1')).toMatchObject({
+      status: 'ROLLED_BACK',
+      cause: {
+        error: 'ApprovalRefusedError',
+        message: expect.stringMatching(/^approved by simulation-operator, who requested deploy-1-web: /),
+      },
+    });
+  });
 });
 
 describe('a release that fails', () => {

@@ -38,14 +38,27 @@ describe('the deployment report', () => {
   it('baton report writes the page of a simulated rollback: both colours, the bad signal, the rollback', async () => {
     // Arrange: an alarm fires while the canary holds green at 25 %
     open = await openSimulation({ config: exampleConfig(), account: exampleAccount(), input: {}, faults: ['alarm-during-shift'] });
-    const baton = (...args: string[]) => runCli(EXAMPLE_CONFIG_PATH, args, { pause: true });
-    const started = await baton('deploy', 'web', '--tag', 'v1.4.2', '--strategy', 'canary:25:300', '--watch', '--interval', '1', '--json');
+    // An operator deploys; the report needs only the viewer policy.
+    const baton = (as: 'operator' | 'viewer', ...args: string[]) => runCli(EXAMPLE_CONFIG_PATH, args, { pause: true, as });
+    const started = await baton(
+      'operator',
+      'deploy',
+      'web',
+      '--tag',
+      'v1.4.2',
+      '--strategy',
+      'canary:25:300',
+      '--watch',
+      '--interval',
+      '1',
+      '--json',
+    );
     // --watch --json writes NDJSON: the first line names the execution.
     const { execution: name } = JSON.parse(started.out.split('\n')[0] ?? '') as { execution: string };
     const file = join(dir, 'rollback.html');
 
     // Act
-    const result = await baton('report', name, '--out', file);
+    const result = await baton('viewer', 'report', name, '--out', file);
 
     // Assert
     expect(started.code).toBe(1);

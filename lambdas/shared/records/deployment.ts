@@ -86,6 +86,10 @@ export const DeploymentRecordSchema = z.object({
   awaitingApproval: z.boolean().optional(),
   /** When the start of the deployment was announced (telemetry/start.ts): set once, so a retried phase does not announce it again. */
   announcedStart: z.string().optional(),
+  /** Who let traffic move (the approver's caller ARN, as `baton approve` sent it), when, and why. */
+  approvedBy: z.string().optional(),
+  approvedAt: z.string().optional(),
+  approvalReason: z.string().optional(),
   /** For a rollback: the deployment whose revision was redeployed. */
   restores: z.string().optional(),
   /** The release (its id) this deployment is part of, when it is one service of a multi-service release. */

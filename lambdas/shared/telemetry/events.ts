@@ -51,6 +51,8 @@ export const DeploymentEventDetailSchema = z.object({
   requestReason: z.string().optional(),
   /** Console pages of the alarms and stopped tasks the reason or evidence names (links.ts); absent when none. */
   links: z.array(LinkSchema).optional(),
+  /** Who let traffic move, for a deployment that waited for approval (a caller ARN from `baton approve`). */
+  approvedBy: z.string().optional(),
 });
 export type DeploymentEventDetail = z.infer<typeof DeploymentEventDetailSchema>;
 

@@ -47,6 +47,7 @@ export async function announce(record: DeploymentRecord & { endedAt: string }, s
     ...(record.requestedBy ? { requestedBy: record.requestedBy } : {}),
     ...(record.reason ? { requestReason: record.reason } : {}),
     ...(links.length > 0 ? { links } : {}),
+    ...(record.approvedBy ? { approvedBy: record.approvedBy } : {}),
   };
   deploymentFinished(record.service, record.deploymentId, record.status, durationSeconds);
   await Promise.all([publishEvent(DEPLOYMENT_EVENT, detail), notifyOutcome(detail)]);

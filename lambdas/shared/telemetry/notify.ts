@@ -9,6 +9,7 @@
  */
 import { PublishCommand } from '@aws-sdk/client-sns';
 import * as clients from '../clients.ts';
+import { displayIdentity } from '../identity.ts';
 import { logger } from '../logger.ts';
 import type { DeploymentEventDetail } from './events.ts';
 import { shortImage, subjectLine } from './subject.ts';
@@ -39,7 +40,7 @@ interface Request {
 function requestLines(request: Request): string[] {
   return [
     ...(request.trigger ? [`trigger: ${request.trigger}`] : []),
-    ...(request.requestedBy ? [`requested by: ${request.requestedBy}`] : []),
+    ...(request.requestedBy ? [`requested by: ${displayIdentity(request.requestedBy)}`] : []),
     ...(request.requestReason ? [`why: ${request.requestReason}`] : []),
   ];
 }
@@ -81,6 +82,7 @@ export function summarize(outcome: DeploymentEventDetail): { subject: string; te
     `image: ${image}`,
     `deployment: ${outcome.deploymentId}`,
     ...requestLines(outcome),
+    ...(outcome.approvedBy ? [`approved by: ${displayIdentity(outcome.approvedBy)}`] : []),
     `duration: ${formatDuration(outcome.durationSeconds)} (${outcome.startedAt} to ${outcome.endedAt})`,
     `reason: ${outcome.reason}`,
     ...(evidence.length > 0 ? ['evidence:', ...evidence.map((line) => `  - ${line}`)] : []),

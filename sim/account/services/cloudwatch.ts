@@ -3,23 +3,52 @@ import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwa
 import type { AccountModel } from '../model.ts';
 import { META, type ServiceSetup, stubClient } from './common.ts';
 
-/** Like CloudWatch, metric alarms only unless AlarmTypes asks for composite alarms too. */
-function describeAlarms(m: AccountModel, input: { AlarmNames?: string[]; AlarmTypes?: string[] }) {
+interface DescribeAlarmsInput {
+  AlarmNames?: string[];
+  AlarmTypes?: string[];
+  NextToken?: string;
+  MaxRecords?: number;
+}
+
+/**
+ * Like CloudWatch, metric alarms only unless AlarmTypes asks for composite
+ * alarms too; without AlarmNames, every alarm, a page (MaxRecords, default 50) at a time.
+ */
+function describeAlarms(m: AccountModel, input: DescribeAlarmsInput) {
   const types = input.AlarmTypes ?? ['MetricAlarm'];
-  const named = (input.AlarmNames ?? []).flatMap((name) => {
+  const start = Number(input.NextToken ?? '0');
+  const end = start + (input.MaxRecords ?? 50);
+  const all = Object.keys(m.alarms);
+  const names = input.AlarmNames ?? all.slice(start, end);
+  const more = !input.AlarmNames && end < all.length;
+  const named = names.flatMap((name) => {
     const alarm = m.alarms[name];
-    return alarm ? [{ AlarmName: name, StateValue: alarm.state, StateReason: alarm.reason, type: alarm.type }] : [];
+    const dimensions = Object.entries(alarm?.dimensions ?? {}).map(([Name, Value]) => ({ Name, Value }));
+    return alarm
+      ? [
+          {
+            AlarmName: name,
+            StateValue: alarm.state,
+            StateReason: alarm.reason,
+            type: alarm.type,
+            ...(dimensions.length ? { Dimensions: dimensions } : {}),
+          },
+        ]
+      : [];
   });
   const ofType = (type: string, wanted: string) =>
     types.includes(wanted) ? named.filter((alarm) => alarm.type === type).map(({ type: _type, ...alarm }) => alarm) : [];
-  return { ...META, MetricAlarms: ofType('metric', 'MetricAlarm'), CompositeAlarms: ofType('composite', 'CompositeAlarm') };
+  return {
+    ...META,
+    MetricAlarms: ofType('metric', 'MetricAlarm'),
+    CompositeAlarms: ofType('composite', 'CompositeAlarm'),
+    ...(more ? { NextToken: String(end) } : {}),
+  };
 }
 
 export function installCloudWatch({ model: m, sandbox, route }: ServiceSetup): void {
   const cloudwatch = stubClient(CloudWatchClient, { sandbox });
   cloudwatch
     .on(DescribeAlarmsCommand)
-    .callsFake(
-      route('cloudwatch', 'DescribeAlarms', (input: { AlarmNames?: string[]; AlarmTypes?: string[] }) => describeAlarms(m, input)),
-    );
+    .callsFake(route('cloudwatch', 'DescribeAlarms', (input: DescribeAlarmsInput) => describeAlarms(m, input)));
 }

@@ -6,6 +6,7 @@ import {
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
   ECSClient,
+  ListServicesCommand,
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
   ServiceNotFoundException,
@@ -50,7 +51,12 @@ function describeServices(m: AccountModel, input: { cluster?: string; services?:
       desiredCount: service.desiredCount,
       runningCount: m.tasks.filter((t) => t.serviceName === name && t.lastStatus === 'RUNNING').length,
       pendingCount: m.tasks.filter((t) => t.serviceName === name && t.lastStatus === 'PROVISIONING').length,
-      loadBalancers: [{ targetGroupArn: service.targetGroupArn, containerPort: 8080 }],
+      loadBalancers: [
+        { targetGroupArn: service.targetGroupArn, containerName: containerOf(m, service.taskDefinitionArn), containerPort: 8080 },
+      ],
+      launchType: 'FARGATE',
+      deploymentController: { type: service.deploymentController ?? 'ECS' },
+      ...networkOf(m),
       deploymentConfiguration: { deploymentCircuitBreaker: { enable: service.circuitBreaker, rollback: false } },
       deployments: service.deployments.map((d) => ({
         id: d.id,
@@ -68,6 +74,33 @@ function describeServices(m: AccountModel, input: { cluster?: string; services?:
     });
   }
   return { ...META, services, failures };
+}
+
+/** The container the load balancer sends to: the task definition's first. */
+function containerOf(m: AccountModel, taskDefinitionArn: string): string | undefined {
+  return m.taskDefinitions.get(taskDefinitionArn)?.containerDefinitions[0]?.name;
+}
+
+/** The services run in the account's first VPC, as awsvpc services name their subnets and security groups. */
+function networkOf(m: AccountModel) {
+  const vpc = Object.values(m.ec2?.vpcs ?? {})[0];
+  if (!vpc) return {};
+  return {
+    networkConfiguration: {
+      awsvpcConfiguration: { subnets: [...vpc.subnetIds], securityGroups: [...vpc.securityGroupIds], assignPublicIp: 'DISABLED' },
+    },
+  };
+}
+
+/** The cluster's service ARNs, a page (at most maxResults, default 10) at a time, as ECS pages them. */
+function listServices(m: AccountModel, input: { cluster?: string; nextToken?: string; maxResults?: number }) {
+  const cluster = assertCluster(m, input.cluster);
+  const all = [...m.services.values()]
+    .filter((s) => s.cluster === cluster)
+    .map((s) => `arn:aws:ecs:${m.region}:${m.account}:service/${cluster}/${s.name}`);
+  const start = Number(input.nextToken ?? '0');
+  const end = start + (input.maxResults ?? 10);
+  return { ...META, serviceArns: all.slice(start, end), ...(end < all.length ? { nextToken: String(end) } : {}) };
 }
 
 /**
@@ -176,6 +209,11 @@ export function installEcs({ model: m, sandbox, route }: ServiceSetup): void {
     .on(RegisterTaskDefinitionCommand)
     .callsFake(route('ecs', 'RegisterTaskDefinition', (input: Record<string, unknown>) => registerTaskDefinition(m, input)));
   ecs.on(UpdateServiceCommand).callsFake(route('ecs', 'UpdateService', (input: UpdateServiceInput) => updateService(m, input)));
+  ecs
+    .on(ListServicesCommand)
+    .callsFake(
+      route('ecs', 'ListServices', (input: { cluster?: string; nextToken?: string; maxResults?: number }) => listServices(m, input)),
+    );
   ecs
     .on(ListTasksCommand)
     .callsFake(

@@ -2,6 +2,7 @@
 import {
   DescribeListenersCommand,
   DescribeRulesCommand,
+  DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
   InvalidLoadBalancerActionException,
@@ -74,22 +75,66 @@ function authenticationActions(actions: ForwardAction[]): NonNullable<Listener['
     });
 }
 
-function describeListeners(m: AccountModel, input: { ListenerArns?: string[] }) {
-  const listeners = (input.ListenerArns ?? []).map((arn) => {
+/** The load balancer a listener or rule ARN belongs to: listener(-rule)/app/<alb>/<id>/... -> loadbalancer/app/<alb>/<id>. */
+function loadBalancerOf(arn: string): string {
+  return arn.replace(/:listener(-rule)?\/(app\/[^/]+\/[0-9a-f]+)\/.*$/, ':loadbalancer/$2');
+}
+
+/** The listener a rule ARN belongs to: listener-rule/app/<alb>/<id>/<listener id>/<rule id> -> listener/app/<alb>/<id>/<listener id>. */
+function listenerOfRule(arn: string): string {
+  return arn.replace(/:listener-rule\/(app\/[^/]+\/[0-9a-f]+\/[0-9a-f]+)\/[0-9a-f]+$/, ':listener/$1');
+}
+
+/** By ARNs, or every listener of a load balancer (ELB takes one or the other). */
+function describeListeners(m: AccountModel, input: { ListenerArns?: string[]; LoadBalancerArn?: string }) {
+  const arns = input.LoadBalancerArn
+    ? Object.keys(m.listeners).filter((arn) => arn.includes(':listener/') && loadBalancerOf(arn) === input.LoadBalancerArn)
+    : (input.ListenerArns ?? []);
+  const listeners = arns.map((arn) => {
     const listener = m.listeners[arn];
     if (!listener) throw new ListenerNotFoundException({ message: 'One or more listeners not found', ...errorMeta(400) });
-    return { ListenerArn: arn, Port: 443, Protocol: 'HTTPS', DefaultActions: forwardActions(listener) };
+    return {
+      ListenerArn: arn,
+      LoadBalancerArn: loadBalancerOf(arn),
+      Port: 443,
+      Protocol: 'HTTPS',
+      DefaultActions: forwardActions(listener),
+    };
   });
   return { ...META, Listeners: listeners };
 }
 
-function describeRules(m: AccountModel, input: { RuleArns?: string[] }) {
-  const rules = (input.RuleArns ?? []).map((arn) => {
+/** By ARNs, or the rules of a listener (the simulated account keeps no default rule: the listener's default actions are it). */
+function describeRules(m: AccountModel, input: { RuleArns?: string[]; ListenerArn?: string }) {
+  const arns = input.ListenerArn
+    ? Object.keys(m.listeners).filter((arn) => arn.includes(':listener-rule/') && listenerOfRule(arn) === input.ListenerArn)
+    : (input.RuleArns ?? []);
+  const rules = arns.map((arn) => {
     const rule = m.listeners[arn];
     if (!rule) throw new RuleNotFoundException({ message: 'One or more rules not found', ...errorMeta(400) });
     return { RuleArn: arn, Priority: '10', Actions: forwardActions(rule), IsDefault: false };
   });
   return { ...META, Rules: rules };
+}
+
+/** Target groups by ARN: an HTTP group of IP targets on 8080 in the account's first VPC, and the load balancers whose listeners forward to it. */
+function describeTargetGroups(m: AccountModel, input: { TargetGroupArns?: string[] }) {
+  const vpcId = Object.keys(m.ec2?.vpcs ?? {})[0];
+  const groups = (input.TargetGroupArns ?? []).map((arn) => {
+    if (!m.targetGroups[arn]) throw new TargetGroupNotFoundException({ message: 'One or more target groups not found', ...errorMeta(400) });
+    const forwarding = Object.entries(m.listeners).filter(([, listener]) => arn in listener.forward);
+    return {
+      TargetGroupArn: arn,
+      TargetGroupName: arn.split('/')[1],
+      Protocol: 'HTTP',
+      Port: 8080,
+      TargetType: 'ip',
+      HealthCheckPath: '/',
+      ...(vpcId ? { VpcId: vpcId } : {}),
+      LoadBalancerArns: [...new Set(forwarding.map(([listenerArn]) => loadBalancerOf(listenerArn)))],
+    };
+  });
+  return { ...META, TargetGroups: groups };
 }
 
 function modifyForward(m: AccountModel, arn: string | undefined, actions: ForwardAction[] | undefined, kind: 'listener' | 'rule') {
@@ -137,8 +182,15 @@ export function installElbv2({ model: m, sandbox, route }: ServiceSetup): void {
   const elb = stubClient(ElasticLoadBalancingV2Client, { sandbox });
   elb
     .on(DescribeListenersCommand)
-    .callsFake(route('elb', 'DescribeListeners', (input: { ListenerArns?: string[] }) => describeListeners(m, input)));
-  elb.on(DescribeRulesCommand).callsFake(route('elb', 'DescribeRules', (input: { RuleArns?: string[] }) => describeRules(m, input)));
+    .callsFake(
+      route('elb', 'DescribeListeners', (input: { ListenerArns?: string[]; LoadBalancerArn?: string }) => describeListeners(m, input)),
+    );
+  elb
+    .on(DescribeRulesCommand)
+    .callsFake(route('elb', 'DescribeRules', (input: { RuleArns?: string[]; ListenerArn?: string }) => describeRules(m, input)));
+  elb
+    .on(DescribeTargetGroupsCommand)
+    .callsFake(route('elb', 'DescribeTargetGroups', (input: { TargetGroupArns?: string[] }) => describeTargetGroups(m, input)));
   elb
     .on(ModifyListenerCommand)
     .callsFake(

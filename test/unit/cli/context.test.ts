@@ -1,8 +1,9 @@
 /** Which region baton works in: --region, else AWS_REGION, else AWS_DEFAULT_REGION, else the config's pipeline.region. */
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { STSClient } from '@aws-sdk/client-sts';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { terminalColumns } from '../../../cli/context.ts';
-import { baton, resetMocks, sfnMock, startInputs } from '../../support/cli-clients.ts';
+import { baton, resetMocks, sfnMock, startInputs, stsMock } from '../../support/cli-clients.ts';
 
 beforeEach(resetMocks);
 afterEach(() => {
@@ -35,6 +36,8 @@ describe('the region baton works in', () => {
     expect(result.code).toBe(0);
     expect(startInputs()[0]?.stateMachineArn).toBe(`arn:aws:states:${region}:123456789012:stateMachine:baton-production:live`);
     expect(await (sfnMock.call(0).thisValue as SFNClient).config.region()).toBe(region);
+    // STS, which tells who you are, asks the same region's endpoint.
+    expect(await (stsMock.call(0).thisValue as STSClient).config.region()).toBe(region);
     expect(result.out).toContain(`https://${region}.console.aws.amazon.com/states/home?region=${region}#`);
   });
 });

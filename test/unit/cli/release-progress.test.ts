@@ -3,7 +3,16 @@ import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Plan } from '../../../lambdas/shared/contract.ts';
 import { releaseFiles } from '../../support/cli.ts';
-import { ALIAS_ARN, dynamoMock, fixedDate, release, resetMocks, sfnMock, startInputs, USER } from '../../support/cli-clients.ts';
+import {
+  ALIAS_ARN,
+  dynamoMock,
+  fixedDate,
+  OPERATOR_ARN,
+  release,
+  resetMocks,
+  sfnMock,
+  startInputs,
+} from '../../support/cli-clients.ts';
 
 beforeEach(resetMocks);
 
@@ -149,7 +158,7 @@ describe('baton release --dry-run', () => {
       shift: 'each',
       dryRun: true,
       trigger: 'cli',
-      requestedBy: USER,
+      requestedBy: OPERATOR_ARN,
     });
   });
 

@@ -11,7 +11,7 @@ import { DynamoDBDocumentClient, GetCommand, UpdateCommand, type UpdateCommandIn
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BatonConfigSchema, type ServiceConfig } from '../../../lambdas/shared/config-schema.ts';
-import { GateFailedError, LockLostError } from '../../../lambdas/shared/errors.ts';
+import { ApprovalRefusedError, GateFailedError, LockLostError } from '../../../lambdas/shared/errors.ts';
 import type { ReleaseState } from '../../../lambdas/shared/release.ts';
 import type { DeploymentState } from '../../../lambdas/shared/stages.ts';
 import { handler } from '../../../lambdas/shift-together/index.ts';
@@ -160,6 +160,25 @@ describe('shift together', () => {
 
   afterEach(() => {
     vi.useRealTimers();
+  });
+
+  it("refuses a service's approval by its requester before any weight moves", async () => {
+    // Arrange: web's approval names the requester of the release.
+    const alice = 'arn:aws:sts::123456789012:assumed-role/Deployer/alice';
+    const selfApproved = release();
+    selfApproved.services = selfApproved.services.map((state) =>
+      state.service.name === 'web'
+        ? { ...state, request: { ...state.request, requestedBy: alice }, approvalResult: { approvedBy: alice } }
+        : state,
+    );
+
+    // Act
+    const error = await failure(handler(selfApproved));
+
+    // Assert
+    expect(error).toBeInstanceOf(ApprovalRefusedError);
+    expect(error.message).toContain(`who requested ${deploymentIdOf('web')}: the approver must be someone else`);
+    expect(elbMock).not.toHaveReceivedCommand(ModifyListenerCommand);
   });
 
   it('appends one weight change, step 1 of 2, to the record of every service', async () => {

@@ -12,7 +12,7 @@ import {
 import { DynamoDBDocumentClient, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { GateFailedError } from '../../../lambdas/shared/errors.ts';
+import { ApprovalRefusedError, GateFailedError } from '../../../lambdas/shared/errors.ts';
 import { handler } from '../../../lambdas/shift-traffic/index.ts';
 import {
   allowLeaseRenewals,
@@ -187,6 +187,22 @@ describe('shift traffic', () => {
     expect(error).toBeInstanceOf(GateFailedError);
     expect(error.message).toContain('gate failed while holding green at 10 %: alarm web-5xx-rate is ALARM');
     expect(elbMock).not.toHaveReceivedCommand(ModifyListenerCommand);
+  });
+
+  it('refuses an approval by the requester before any gate or weight: ApprovalRefusedError, listener untouched', async () => {
+    // Arrange: alice requested the deployment and the approval the state machine received names her too.
+    const alice = 'arn:aws:sts::123456789012:assumed-role/Deployer/alice';
+    const verified = stateAfter('verify');
+    const selfApproved = { ...verified, request: { ...verified.request, requestedBy: alice }, approvalResult: { approvedBy: alice } };
+
+    // Act
+    const error = await failure(handler(selfApproved));
+
+    // Assert
+    expect(error).toBeInstanceOf(ApprovalRefusedError);
+    expect(error.message).toMatch(/^approved by Deployer\/alice, who requested web-\S+: the approver must be someone else/);
+    expect(elbMock).not.toHaveReceivedCommand(ModifyListenerCommand);
+    expect(cloudwatchMock).not.toHaveReceivedAnyCommand();
   });
 
   it('fails with GateFailedError and leaves the listener alone when an alarm fires', async () => {

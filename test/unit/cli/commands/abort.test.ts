@@ -1,7 +1,7 @@
 /** `baton abort`: the execution the lock names is stopped. */
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { baton, DEPLOYMENT_ID, EXECUTION_ARN, givenLock, LOCK, resetMocks, sfnMock, USER } from '../../../support/cli-clients.ts';
+import { baton, DEPLOYMENT_ID, EXECUTION_ARN, givenLock, LOCK, OPERATOR, resetMocks, sfnMock } from '../../../support/cli-clients.ts';
 
 beforeEach(resetMocks);
 
@@ -17,7 +17,7 @@ describe('baton abort', () => {
     // Assert
     expect(result.code).toBe(0);
     expect(sfnMock.commandCalls(StopExecutionCommand).map((call) => call.args[0].input)).toEqual([
-      { executionArn: EXECUTION_ARN, error: 'AbortedByOperator', cause: `aborted by ${USER}: wrong image` },
+      { executionArn: EXECUTION_ARN, error: 'AbortedByOperator', cause: `aborted by ${OPERATOR}: wrong image` },
     ]);
     expect(result.out).toBe(
       `Stopped ${DEPLOYMENT_ID}.\nThe backstop now rolls it back and closes its record; follow with: baton history web\n`,

@@ -10,11 +10,11 @@ import {
   baton,
   DIGEST,
   EXECUTION_ARN,
+  OPERATOR_ARN,
   resetMocks,
   STATE_MACHINE_ARN,
   sfnMock,
   startInputs,
-  USER,
 } from '../../../support/cli-clients.ts';
 
 beforeEach(resetMocks);
@@ -42,7 +42,7 @@ describe('baton deploy', () => {
       hotfix: false,
       reason: 'r',
       trigger: 'cli',
-      requestedBy: USER,
+      requestedBy: OPERATOR_ARN,
     });
     expect(result.out).toBe(
       [
@@ -76,7 +76,7 @@ describe('baton deploy', () => {
       dryRun: false,
       hotfix: false,
       trigger: 'cli',
-      requestedBy: USER,
+      requestedBy: OPERATOR_ARN,
     });
   });
 

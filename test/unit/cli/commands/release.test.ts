@@ -11,6 +11,7 @@ import {
   baton,
   dynamoMock,
   fixedDate,
+  OPERATOR_ARN,
   RELEASE_ARN,
   RELEASE_ID,
   RELEASE_RECORD,
@@ -19,8 +20,8 @@ import {
   STATE_MACHINE_ARN,
   sfnMock,
   startInputs,
+  stsMock,
   TABLE,
-  USER,
 } from '../../../support/cli-clients.ts';
 
 beforeEach(resetMocks);
@@ -160,13 +161,13 @@ describe('baton release', () => {
       shift: 'each',
       dryRun: false,
       trigger: 'cli',
-      requestedBy: USER,
+      requestedBy: OPERATOR_ARN,
     });
     expect(result.out).toBe([...STARTED, `See it with: baton status ${RELEASE_ARN}`, ''].join('\n'));
     expect(dynamoMock).not.toHaveReceivedAnyCommand();
   });
 
-  it('keeps the trigger and requester the file gives, and the execution name --name gives; --json prints the plan', async () => {
+  it('keeps the trigger the file gives, records the caller as the requester, and the execution name --name gives; --json prints the plan', async () => {
     // Arrange
     const file = releaseFile({
       release: '2026-11-22.1',
@@ -174,7 +175,6 @@ describe('baton release', () => {
       shift: 'together',
       reason: 'weekly release',
       trigger: 'console',
-      requestedBy: 'release-bot',
     });
     const arn = `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:weekly-1`;
     sfnMock.on(StartExecutionCommand).resolves({ executionArn: arn, startDate: new Date() });
@@ -193,7 +193,7 @@ describe('baton release', () => {
       dryRun: false,
       reason: 'weekly release',
       trigger: 'console',
-      requestedBy: 'release-bot',
+      requestedBy: OPERATOR_ARN,
     });
     expect(JSON.parse(result.out)).toEqual({
       release: '2026-11-22.1',
@@ -204,6 +204,24 @@ describe('baton release', () => {
       shift: 'together',
       consoleUrl: `https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/${arn}`,
     });
+  });
+
+  it('exits 2 without asking STS or starting anything when the file names its own requester', async () => {
+    // Arrange
+    const file = releaseFile({ release: '2026-11-22.1', services: SERVICES, requestedBy: 'release-bot' });
+
+    // Act
+    const result = await release('--file', file);
+
+    // Assert
+    expect(result.code).toBe(2);
+    expect(result.out).toBe('');
+    expect(result.err).toBe(
+      `baton: release file ${file}: requestedBy: baton records your AWS identity as the requester; remove the field from the file\n` +
+        'Run "baton --help" or "baton <command> --help".\n',
+    );
+    expect(stsMock).not.toHaveReceivedAnyCommand();
+    expect(sfnMock).not.toHaveReceivedAnyCommand();
   });
 
   it('exits 4 when an execution of that name already exists', async () => {

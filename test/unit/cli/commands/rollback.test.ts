@@ -12,11 +12,11 @@ import {
   EXECUTION_ARN,
   givenLock,
   LOCK,
+  OPERATOR_ARN,
   resetMocks,
   sfnMock,
   startInputs,
   TABLE,
-  USER,
 } from '../../../support/cli-clients.ts';
 
 beforeEach(resetMocks);
@@ -64,7 +64,7 @@ describe('baton rollback', () => {
       dryRun: false,
       reason: `rollback to ${ROLLBACK_ID}`,
       trigger: 'cli',
-      requestedBy: USER,
+      requestedBy: OPERATOR_ARN,
     });
     expect(result.out).toBe(`Rolling web back to ${ROLLBACK_ID} (v1.4.1) as ${input?.name}\n`);
   });
@@ -114,7 +114,7 @@ describe('baton rollback', () => {
       dryRun: false,
       reason: `rollback to ${ROLLBACK_ID}`,
       trigger: 'cli',
-      requestedBy: USER,
+      requestedBy: OPERATOR_ARN,
     });
   });
 

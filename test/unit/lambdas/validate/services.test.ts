@@ -5,7 +5,7 @@ import {
   TargetGroupNotFoundException,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ListenerSplitError, ResourceMissingError } from '../../../../lambdas/shared/errors.ts';
+import { DeploymentControllerError, ListenerSplitError, ResourceMissingError } from '../../../../lambdas/shared/errors.ts';
 import { handler } from '../../../../lambdas/validate/index.ts';
 import { failure, listenerWith } from '../../../support/aws.ts';
 import {
@@ -54,6 +54,23 @@ describe('validate: services, target groups, listener and live task definition',
     // Assert
     expect(error).toBeInstanceOf(ResourceMissingError);
     expect(error.message).toBe('ECS service web-green not found in cluster prod (MISSING)');
+  });
+
+  it('refuses a service that CodeDeploy deploys: Baton needs the ECS deployment controller', async () => {
+    // Arrange
+    ecsMock.on(DescribeServicesCommand, { cluster: 'prod', services: ['web-green'] }).resolves({
+      services: [{ serviceName: 'web-green', status: 'ACTIVE', deploymentController: { type: 'CODE_DEPLOY' } }],
+      failures: [],
+    });
+
+    // Act
+    const error = await failure(handler(initialState()));
+
+    // Assert
+    expect(error).toBeInstanceOf(DeploymentControllerError);
+    expect(error.message).toBe(
+      'ECS service web-green uses the CODE_DEPLOY deployment controller (CodeDeploy deploys it and moves its traffic); Baton needs the ECS deployment controller',
+    );
   });
 
   it('fails with ResourceMissingError when the cluster does not exist', async () => {

@@ -124,6 +124,25 @@ describe('summarize', () => {
     );
   });
 
+  it('names who requested and who approved, an assumed role as role and session', () => {
+    // Arrange
+    const outcome: DeploymentEventDetail = {
+      ...OUTCOME,
+      status: 'SUCCEEDED',
+      reason: 'v1.4.2 live on green',
+      evidence: [],
+      trigger: 'cli',
+      requestedBy: 'arn:aws:sts::123456789012:assumed-role/Deployer/alice',
+      approvedBy: 'arn:aws:sts::123456789012:assumed-role/Deployer/bob',
+    };
+
+    // Act
+    const { text } = summarize(outcome);
+
+    // Assert
+    expect(text.split('\n').slice(3, 6)).toEqual(['trigger: cli', 'requested by: Deployer/alice', 'approved by: Deployer/bob']);
+  });
+
   it('gives no next step for a success', () => {
     // Act
     const { text } = summarize({ ...OUTCOME, status: 'SUCCEEDED', reason: 'v1.4.2 live on green', evidence: [] });

@@ -1,0 +1,116 @@
+/**
+ * `baton init`'s discovery: from a cluster and an ECS service, what fronts
+ * it and what it runs, with read-only calls only (Describe*, List*). The
+ * twin is the other target group of a forward action that includes the
+ * service's, and the service of the same cluster that registers in it.
+ */
+import { DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import { DescribeTargetGroupsCommand, type TargetGroup } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { parseValueFrom } from '../../lambdas/shared/secret-refs.ts';
+import type { SetupContext } from '../context.ts';
+import { alarmsOn } from './alarms.ts';
+import { type ForwardSite, forwardSites } from './listeners.ts';
+import { type DiscoveredService, serviceInTargetGroup } from './services.ts';
+
+export interface Discovery {
+  readonly account: string;
+  readonly region: string;
+  readonly cluster: string;
+  readonly service: DiscoveredService;
+  readonly family: string;
+  readonly containerName: string;
+  readonly image: string;
+  readonly repositoryName?: string;
+  readonly taskRoleArn?: string;
+  readonly executionRoleArn?: string;
+  /** The secret most of the container's secrets come from, and the JSON keys they read. */
+  readonly appConfig?: { readonly secretArn: string; readonly keys: string[] };
+  readonly targetGroup: TargetGroupFacts;
+  /** Every listener and rule whose forward includes the service's target group. */
+  readonly sites: ForwardSite[];
+  /** The other target group of those forwards, if any. */
+  readonly twinTargetGroupArn?: string;
+  /** The service registering in the twin target group. */
+  readonly twin?: DiscoveredService;
+  readonly alarms: string[];
+}
+
+export interface TargetGroupFacts {
+  readonly arn: string;
+  readonly name: string;
+  readonly port: number;
+  readonly protocol: string;
+  readonly targetType: string;
+  readonly vpcId: string;
+  readonly healthCheckPath: string;
+  readonly loadBalancerArns: string[];
+}
+
+/** An ECR image URI's repository: <account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag|@digest]. */
+export function ecrRepositoryOf(image: string): string | undefined {
+  return /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?\/([^:@]+)/.exec(image)?.[1];
+}
+
+function targetGroupFacts(group: TargetGroup | undefined, arn: string): TargetGroupFacts {
+  return {
+    arn,
+    name: group?.TargetGroupName ?? arn.split('/')[1] ?? '',
+    port: group?.Port ?? 80,
+    protocol: group?.Protocol ?? 'HTTP',
+    targetType: group?.TargetType ?? 'ip',
+    vpcId: group?.VpcId ?? '',
+    healthCheckPath: group?.HealthCheckPath ?? '/',
+    loadBalancerArns: group?.LoadBalancerArns ?? [],
+  };
+}
+
+/** The secret most of the container's secrets come from, with the JSON keys they read. */
+function appConfigOf(valueFroms: readonly string[]): Discovery['appConfig'] {
+  const bySecret = new Map<string, Set<string>>();
+  for (const valueFrom of valueFroms) {
+    const parsed = parseValueFrom(valueFrom);
+    if (!parsed?.jsonKey) continue;
+    bySecret.set(parsed.arn, (bySecret.get(parsed.arn) ?? new Set()).add(parsed.jsonKey));
+  }
+  const [best] = [...bySecret].sort((a, b) => b[1].size - a[1].size);
+  return best ? { secretArn: best[0], keys: [...best[1]].sort() } : undefined;
+}
+
+/** The rest, once the service is known to be one Baton can deploy: its task definition, its traffic, its twin, its alarms. */
+export async function discoverAround(ctx: SetupContext, cluster: string, service: DiscoveredService): Promise<Discovery> {
+  const [definitionOut, groupsOut] = await Promise.all([
+    ctx.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: service.taskDefinitionArn })),
+    ctx.elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [service.targetGroupArn] })),
+  ]);
+  const definition = definitionOut.taskDefinition;
+  const containers = definition?.containerDefinitions ?? [];
+  // The container the load balancer sends to is the one whose image Baton replaces.
+  const container =
+    containers.find((c) => c.name === service.containerName) ?? containers.find((c) => c.essential !== false) ?? containers[0];
+  const targetGroup = targetGroupFacts(groupsOut.TargetGroups?.[0], service.targetGroupArn);
+  const sites = await forwardSites(ctx, targetGroup.loadBalancerArns, service.targetGroupArn);
+  const twinTargetGroupArn = sites.flatMap((site) => Object.keys(site.weights)).find((arn) => arn !== service.targetGroupArn);
+  const twin = twinTargetGroupArn ? await serviceInTargetGroup(ctx, cluster, twinTargetGroupArn, service.name) : undefined;
+  const alarms = await alarmsOn(ctx, [service.targetGroupArn, ...(twinTargetGroupArn ? [twinTargetGroupArn] : [])]);
+  const image = container?.image ?? '';
+  const repositoryName = ecrRepositoryOf(image);
+  const appConfig = appConfigOf((container?.secrets ?? []).map((secret) => secret.valueFrom ?? ''));
+  return {
+    account: service.taskDefinitionArn.split(':')[4] ?? '',
+    region: ctx.region,
+    cluster,
+    service,
+    family: definition?.family ?? '',
+    containerName: container?.name ?? '',
+    image,
+    ...(repositoryName ? { repositoryName } : {}),
+    ...(definition?.taskRoleArn ? { taskRoleArn: definition.taskRoleArn } : {}),
+    ...(definition?.executionRoleArn ? { executionRoleArn: definition.executionRoleArn } : {}),
+    ...(appConfig ? { appConfig } : {}),
+    targetGroup,
+    sites,
+    ...(twinTargetGroupArn ? { twinTargetGroupArn } : {}),
+    ...(twin ? { twin } : {}),
+    alarms,
+  };
+}
