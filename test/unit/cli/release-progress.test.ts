@@ -3,16 +3,7 @@ import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Plan } from '../../../lambdas/shared/contract.ts';
 import { releaseFiles } from '../../support/cli.ts';
-import {
-  ALIAS_ARN,
-  dynamoMock,
-  fixedDate,
-  OPERATOR_ARN,
-  release,
-  resetMocks,
-  sfnMock,
-  startInputs,
-} from '../../support/cli-clients.ts';
+import { ALIAS_ARN, dynamoMock, fixedDate, OPERATOR_ARN, release, resetMocks, sfnMock, startInputs } from '../../support/cli-clients.ts';
 
 beforeEach(resetMocks);
 
