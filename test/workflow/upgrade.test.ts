@@ -34,7 +34,8 @@ afterEach(() => {
 });
 
 function baton(...args: string[]): Promise<Run> {
-  return runCli(EXAMPLE_CONFIG_PATH, args, { pause: true });
+  // With the stack's operator policy alone: starting on the live alias is what an operator is granted.
+  return runCli(EXAMPLE_CONFIG_PATH, args, { pause: true, as: 'operator' });
 }
 
 async function until(condition: () => boolean): Promise<void> {
@@ -61,6 +62,8 @@ describe('upgrading Baton under a running deployment', () => {
 
     // Act: cdk deploy of a new Baton (the Retire handler changed, a state renamed), then approve
     const upgraded = publishUpgrade(sim, { renameState: RENAMED, handler: { phase: 'complete', append: MARK } });
+    // Another operator approves (the one who deployed may not).
+    sim.model.callerArn = 'arn:aws:sts::123456789012:assumed-role/Deployer/bob';
     expect((await baton('approve', 'web', '--reason', 'upgrade test')).code).toBe(0);
     expect((await baton('watch', 'web', '--interval', '1')).code).toBe(0);
 
