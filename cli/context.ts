@@ -11,7 +11,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BatonConfig, ServiceConfig } from '../lambdas/shared/config-schema.ts';
-import { deploymentTableName, stateMachineArn } from '../lambdas/shared/names.ts';
+import { deploymentTableName, stateMachineAliasArn, stateMachineArn } from '../lambdas/shared/names.ts';
 import { ConfigError, loadConfig } from '../lib/config/load.ts';
 import { NotFoundError, UsageError } from './errors.ts';
 import { DEFAULT_COLUMNS } from './frame.ts';
@@ -74,6 +74,8 @@ export interface CliContext {
   readonly config: BatonConfig;
   readonly region: string;
   readonly stateMachineArn: string;
+  /** Where deployments start (names.ts LIVE_ALIAS): the version the stack published last. */
+  readonly aliasArn: string;
   readonly tableName: string;
   readonly sfn: SFNClient;
   readonly dynamo: DynamoDBDocumentClient;
@@ -102,6 +104,7 @@ export function createContext(options: GlobalOptions, io: Io): CliContext {
     config,
     region,
     stateMachineArn: stateMachineArn({ ...config.pipeline, region }),
+    aliasArn: stateMachineAliasArn({ ...config.pipeline, region }),
     tableName: deploymentTableName(config.pipeline),
     sfn: new SFNClient(clientConfig),
     dynamo: DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig)),

@@ -55,7 +55,7 @@ export async function startExecution(
   taken: string,
 ): Promise<{ executionArn: string; name: string }> {
   try {
-    const out = await ctx.sfn.send(new StartExecutionCommand({ stateMachineArn: ctx.stateMachineArn, name, input: JSON.stringify(input) }));
+    const out = await ctx.sfn.send(new StartExecutionCommand({ stateMachineArn: ctx.aliasArn, name, input: JSON.stringify(input) }));
     return { executionArn: out.executionArn ?? '', name };
   } catch (error) {
     if (error instanceof ExecutionAlreadyExists)

@@ -47,14 +47,17 @@ export class BatonStack extends Stack {
       topic: this.outcomes.topic,
       ...(this.outcomes.key ? { topicKey: this.outcomes.key } : {}),
     });
-    this.pipeline = new PipelineStateMachine(this, 'Pipeline', { config, functions: this.phases.functions });
+    this.pipeline = new PipelineStateMachine(this, 'Pipeline', { config, versionOf: (phase) => this.phases.versionOf(phase) });
 
     this.backstop = new Backstop(this, 'Backstop', {
       stateMachine: this.pipeline.stateMachine,
       handler: this.phases.functions.backstop,
       sweepMinutes: config.pipeline.backstopSweepMinutes,
     });
-    this.ecrTrigger = new EcrPushTrigger(this, 'EcrPush', { config, stateMachine: this.pipeline.stateMachine });
+    // Pushes start on the alias: the newest published version (pipeline-state-machine.ts). The events role may start
+    // that alias only: a qualified ARN in a policy scopes the permission down to it
+    // (https://docs.aws.amazon.com/step-functions/latest/dg/auth-version-alias.html).
+    this.ecrTrigger = new EcrPushTrigger(this, 'EcrPush', { config, stateMachine: this.pipeline.alias });
     this.ignoredPushes = new IgnoredPushes(this, 'IgnoredPushes', { config });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       config,
@@ -83,6 +86,7 @@ export class BatonStack extends Stack {
 
     this.operatorPolicies = new OperatorPolicies(this, 'OperatorPolicies', { pipeline: config.pipeline });
     new CfnOutput(this, 'StateMachineArn', { value: this.pipeline.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'StateMachineAliasArn', { value: this.pipeline.alias.stateMachineArn });
     new CfnOutput(this, 'DeploymentTableName', { value: this.deployments.table.tableName });
     new CfnOutput(this, 'OutcomesTopicArn', { value: this.outcomes.topic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });

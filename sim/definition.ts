@@ -56,12 +56,20 @@ export function allStates(definition: Pick<AslDefinition, 'States'>): Array<[str
 }
 
 export async function boundDefinition(config: BatonConfig): Promise<BoundDefinition> {
-  const assembly = await assemblyFor(config);
-  const resolver = new TemplateResolver(assembly.template, {
-    stackName: assembly.stackName,
-    account: assembly.account,
-    region: assembly.region,
-  });
+  return bindAssembly(await assemblyFor(config));
+}
+
+/**
+ * The definition of one assembly bound to its functions. Tasks invoke function versions (function ARN:number):
+ * each is bound to the function as this assembly deploys it. `versions`: the Lambda versions published before
+ * (TemplateResolver), when this assembly upgrades a deployed one (sim/upgrade.ts).
+ */
+export function bindAssembly(assembly: Assembly, versions?: Map<string, string[]>): BoundDefinition {
+  const resolver = new TemplateResolver(
+    assembly.template,
+    { stackName: assembly.stackName, account: assembly.account, region: assembly.region },
+    versions,
+  );
   const functions = deployedFunctions(assembly, resolver);
   const byArn = new Map(Object.values(functions).map((fn) => [fn.arn, fn]));
   const machine = assembly.stateMachine.resource;
@@ -74,9 +82,10 @@ export async function boundDefinition(config: BatonConfig): Promise<BoundDefinit
     // Service integrations (e.g. lambda:invoke.waitForTaskToken) name the function in Parameters.
     const parameters = state.Parameters as { FunctionName?: unknown } | undefined;
     const target = state.Resource?.startsWith('arn:aws:states:::lambda:invoke') ? String(parameters?.FunctionName ?? '') : state.Resource;
-    const fn = target ? byArn.get(target) : undefined;
+    const unqualified = target?.split(':').slice(0, 7).join(':');
+    const fn = unqualified ? byArn.get(unqualified) : undefined;
     if (!fn) throw new Error(`Task "${name}" invokes ${state.Resource ?? 'nothing'}, which is not a phase function of the stack`);
-    bindings.set(name, fn);
+    bindings.set(name, target === unqualified ? fn : { ...fn, qualifiedArn: String(target) });
   }
   return { definition, bindings, functions, assembly, resolver, stateMachineArn: String(resolver.getArn(machine)) };
 }

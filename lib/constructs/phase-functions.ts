@@ -5,12 +5,12 @@
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, type IVersion, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -55,6 +55,11 @@ export class PhaseFunctions extends Construct {
   public readonly bundlingDefines: Record<PhaseName, Record<string, string> | undefined>;
   /** Dead-letter queues of the asynchronously invoked functions. */
   public readonly deadLetterQueues: Partial<Record<PhaseName, Queue>> = {};
+
+  /** The version of a function the state machine's Tasks invoke (pipeline-state-machine.ts: safe upgrades). */
+  versionOf(phase: PhaseName): IVersion {
+    return this.functions[phase].currentVersion;
+  }
 
   private networkProps?: Pick<NodejsFunctionProps, 'vpc' | 'vpcSubnets' | 'securityGroups'>;
 
@@ -122,6 +127,10 @@ export class PhaseFunctions extends Construct {
         timeout: Duration.seconds(settings.timeoutSeconds),
         tracing: Tracing.ACTIVE,
         logGroup,
+        // A version replaced by a deploy stays: a state machine version in flight still invokes it. Without a
+        // policy the Version construct deletes it (the default of VersionOptions.removalPolicy is DESTROY;
+        // https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_lambda.VersionOptions.html).
+        currentVersionOptions: { removalPolicy: RemovalPolicy.RETAIN },
         loggingFormat: LoggingFormat.JSON,
         projectRoot: ROOT,
         depsLockFilePath: join(ROOT, 'package-lock.json'),

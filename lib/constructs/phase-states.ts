@@ -6,7 +6,7 @@
  * iteration reports its failure to the release).
  */
 import { Duration } from 'aws-cdk-lib';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IVersion } from 'aws-cdk-lib/aws-lambda';
 import {
   Choice,
   Condition,
@@ -66,18 +66,27 @@ export type OnFailure = (state: LambdaInvoke, failsAs?: LambdaInvoke) => LambdaI
 export class PhaseStates {
   /** The "<state> failed" Pass of each state name, shared by the phases that fail as that state. */
   private readonly failedPasses = new Map<string, Pass>();
+  /** The function versions the Tasks invoke (a phase no Task runs, e.g. the backstop, publishes none). */
+  readonly invoked = new Map<PhaseName, IVersion>();
 
   constructor(
     private readonly scope: Construct,
     private readonly config: BatonConfig,
-    private readonly functions: Record<PhaseName, IFunction>,
+    /** The version a Task of the phase invokes: the function's currentVersion (pipeline-state-machine.ts). */
+    private readonly versionOf: (phase: PhaseName) => IVersion,
   ) {}
 
   /** A phase's Lambda Task with its timeout and retries on transient errors. */
+  private version(phase: PhaseName): IVersion {
+    const version = this.invoked.get(phase) ?? this.versionOf(phase);
+    this.invoked.set(phase, version);
+    return version;
+  }
+
   task(name: string, phase: PhaseName, payload?: TaskInput, resultPath?: string): LambdaInvoke {
     const settings = phaseSettings(this.config.pipeline, phase);
     const invoke = new LambdaInvoke(this.scope, name, {
-      lambdaFunction: this.functions[phase],
+      lambdaFunction: this.version(phase),
       payloadResponseOnly: true,
       ...(payload ? { payload } : {}),
       ...(resultPath ? { resultPath } : {}),
@@ -208,7 +217,7 @@ export class PhaseStates {
   private approval(name: string): LambdaInvoke {
     const approvalSeconds = this.config.pipeline.approvalTimeoutSeconds;
     const waitForApproval = new LambdaInvoke(this.scope, name, {
-      lambdaFunction: this.functions.requestApproval,
+      lambdaFunction: this.version('requestApproval'),
       integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
       payload: TaskInput.fromObject({ taskToken: JsonPath.taskToken, 'state.$': '$' }),
       heartbeatTimeout: Timeout.duration(Duration.seconds(approvalSeconds)),

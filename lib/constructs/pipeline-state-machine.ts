@@ -7,14 +7,26 @@
  * runs the same phases per service.
  *
  * State names are what an operator reads in the console graph.
+ *
+ * Safe upgrades: every Task invokes a Lambda version (the function's
+ * currentVersion, a new one whenever its code or configuration changes), each
+ * definition is published as a state machine version, and the triggers and
+ * the CLI start executions on the `live` alias of the newest version. A
+ * running execution keeps the version it started on, and that version keeps
+ * invoking the function versions it was built with: a `cdk deploy` of a new
+ * Baton changes nothing under a deployment in flight.
  */
 import { Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IVersion } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
+  CfnStateMachineAlias,
+  CfnStateMachineVersion,
   Choice,
   Condition,
   DefinitionBody,
+  type IStateMachine,
   LogLevel,
   Pass,
   StateMachine,
@@ -25,7 +37,7 @@ import {
 import { Construct } from 'constructs';
 import type { BatonConfig } from '../../lambdas/shared/config-schema.ts';
 import { PAYLOAD_PATHS } from '../../lambdas/shared/contract.ts';
-import { stateMachineName } from '../../lambdas/shared/names.ts';
+import { LIVE_ALIAS, stateMachineName } from '../../lambdas/shared/names.ts';
 import { RELEASE_PATHS } from '../../lambdas/shared/release.ts';
 import { PhaseStates, plainNames } from './phase-states.ts';
 import type { PhaseName } from './phases.ts';
@@ -34,7 +46,8 @@ import { STATE_NAMES } from './state-names.ts';
 
 export interface PipelineStateMachineProps {
   readonly config: BatonConfig;
-  readonly functions: Record<PhaseName, IFunction>;
+  /** The version of a phase function its Tasks invoke (the function's currentVersion). */
+  readonly versionOf: (phase: PhaseName) => IVersion;
   /**
    * Retention of the execution log group.
    * @default RetentionDays.ONE_YEAR
@@ -45,13 +58,15 @@ export interface PipelineStateMachineProps {
 export class PipelineStateMachine extends Construct {
   public readonly stateMachine: StateMachine;
   public readonly logGroup: LogGroup;
+  /** The `live` alias (names.ts LIVE_ALIAS), as a state machine the triggers start. */
+  public readonly alias: IStateMachine;
 
   constructor(scope: Construct, id: string, props: PipelineStateMachineProps) {
     super(scope, id);
-    const { config, functions } = props;
+    const { config } = props;
     const S = STATE_NAMES;
     const n = plainNames;
-    const states = new PhaseStates(this, config, functions);
+    const states = new PhaseStates(this, config, props.versionOf);
 
     // Failures before any change: a terminal record, no rollback. A redundant trigger (a duplicate, or an
     // image older than the one live or deploying) is not a failure: the execution succeeds.
@@ -129,5 +144,39 @@ export class PipelineStateMachine extends Construct {
       // Execution data (inputs and outputs) stays out of the logs: they are in the history already.
       logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: false },
     });
+    this.alias = this.publish([...states.invoked.values()]);
+  }
+
+  /**
+   * A version of the current definition, and the alias on it. The version's StateMachineRevisionId is the state
+   * machine's: it changes with every change of the definition, and a change of it replaces the version ("Update
+   * requires: Replacement"), so CloudFormation publishes a new version on every update that changes the definition
+   * (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-stepfunctions-statemachineversion.html).
+   * The replaced versions are retained, never deleted: executions in flight run them ("Before you delete a version,
+   * make sure that version's ARN isn't being referenced in any long-running workflows", same page), and pointing
+   * the alias back at one rolls Baton back. Up to 1000 versions per state machine (same page): an old one is
+   * deleted by hand (aws stepfunctions delete-state-machine-version) once no execution runs it.
+   */
+  private publish(invoked: IVersion[]): IStateMachine {
+    const version = new CfnStateMachineVersion(this, 'Version', {
+      stateMachineArn: this.stateMachine.stateMachineArn,
+      stateMachineRevisionId: this.stateMachine.stateMachineRevisionId,
+      description: 'Baton: published by cdk deploy',
+    });
+    version.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    const alias = new CfnStateMachineAlias(this, 'LiveAlias', {
+      name: LIVE_ALIAS,
+      description: 'Baton: the version deployments start on (triggers and CLI)',
+      routingConfiguration: [{ stateMachineVersionArn: version.attrArn, weight: 100 }],
+    });
+    // An older version of the definition invokes older function versions, with the role the state machine has now:
+    // the role allows every version of each phase function, not only the current one.
+    this.stateMachine.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: invoked.map((fn) => `${fn.lambda.functionArn}:*`),
+      }),
+    );
+    return StateMachine.fromStateMachineArn(this, 'Live', alias.attrArn);
   }
 }

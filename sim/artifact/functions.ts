@@ -33,6 +33,8 @@ export interface DeployedFunction {
   readonly logicalId: string;
   readonly name: string;
   readonly arn: string;
+  /** The version a Task invokes (function ARN:number); unset for the function itself (EventBridge invokes it unqualified). */
+  readonly qualifiedArn?: string;
   readonly roleLogicalId: string;
   /** The variables the template sets, resolved in the simulated account. */
   readonly environment: Readonly<Record<string, string>>;
@@ -230,8 +232,8 @@ export class FunctionHost {
     const requestId = `00000000-0000-4000-8000-${String(this.requests).padStart(12, '0')}`;
     const context: LambdaContext = {
       functionName: fn.name,
-      functionVersion: '$LATEST',
-      invokedFunctionArn: fn.arn,
+      functionVersion: fn.qualifiedArn?.split(':')[7] ?? '$LATEST',
+      invokedFunctionArn: fn.qualifiedArn ?? fn.arn,
       memoryLimitInMB: String(fn.memorySize),
       awsRequestId: requestId,
       logGroupName: fn.logGroupName,
@@ -246,7 +248,9 @@ export class FunctionHost {
   }
 
   private async container(fn: DeployedFunction): Promise<{ handler: Handler; env: Record<string, string> }> {
-    const known = this.containers.get(fn.logicalId);
+    // One container per function and code: a version a deploy published runs apart from the one it replaced.
+    const key = `${fn.logicalId}|${fn.assetDir}`;
+    const known = this.containers.get(key);
     if (known) return known;
     const env = {
       ...runtimeEnvironment(fn, this.region),
@@ -257,7 +261,7 @@ export class FunctionHost {
       this.source === 'bundle' ? loadBundle(fn, this.leftovers) : loadSource(fn),
     );
     const container = { handler, env };
-    this.containers.set(fn.logicalId, container);
+    this.containers.set(key, container);
     return container;
   }
 }

@@ -33,9 +33,15 @@ export interface StackPlace {
 const NO_VALUE = Symbol('AWS::NoValue');
 
 export class TemplateResolver {
+  /**
+   * @param versions the Lambda versions published so far, per function name, in order (a version's number is its
+   * place + 1): an upgraded template (sim/upgrade.ts) shares the list of the one it replaces, so a function whose
+   * CurrentVersion is unchanged keeps its number and a changed one gets the next.
+   */
   constructor(
     readonly template: CfnTemplate,
     readonly place: StackPlace,
+    readonly versions: Map<string, string[]> = new Map(),
   ) {}
 
   resource(logicalId: string): CfnResource {
@@ -139,14 +145,28 @@ export class TemplateResolver {
     switch (resource.Type) {
       case 'AWS::SNS::Topic':
       case 'AWS::StepFunctions::StateMachine':
+      case 'AWS::StepFunctions::StateMachineVersion':
+      case 'AWS::StepFunctions::StateMachineAlias':
         return this.getAtt(id, 'Arn');
       case 'AWS::SQS::Queue':
         return `https://sqs.${region}.amazonaws.com/${account}/${this.physicalName(id)}`;
       case 'AWS::KMS::Key':
         return this.keyId(id);
+      case 'AWS::Lambda::Version':
+        return this.versionArn(id);
       default:
         return this.physicalName(id);
     }
+  }
+
+  /** Ref of an AWS::Lambda::Version: the function's ARN qualified with the version number. */
+  private versionArn(id: string): string {
+    const { account, region } = this.place;
+    const name = String(this.property(id, 'FunctionName'));
+    const published = this.versions.get(name) ?? [];
+    if (!published.includes(id)) published.push(id);
+    this.versions.set(name, published);
+    return `arn:aws:lambda:${region}:${account}:function:${name}:${published.indexOf(id) + 1}`;
   }
 
   /** A resource's ARN (Fn::GetAtt [id, Arn]). */
@@ -177,6 +197,13 @@ export class TemplateResolver {
         return `arn:aws:iam::${account}:role/${name}`;
       case 'AWS::StepFunctions::StateMachine':
         return `arn:aws:states:${region}:${account}:stateMachine:${name}`;
+      // The state machine's ARN qualified with the version number, or the alias name (concepts-state-machine-alias.html).
+      case 'AWS::StepFunctions::StateMachineVersion':
+        return `${String(this.property(id, 'StateMachineArn'))}:1`;
+      case 'AWS::StepFunctions::StateMachineAlias': {
+        const [route] = this.property(id, 'RoutingConfiguration') as Array<{ StateMachineVersionArn: string }>;
+        return `${String(route?.StateMachineVersionArn).replace(/:\d+$/, '')}:${name}`;
+      }
       case 'AWS::Logs::LogGroup':
         return `arn:aws:logs:${region}:${account}:log-group:${name}:*`;
       case 'AWS::KMS::Key':

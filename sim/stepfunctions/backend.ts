@@ -73,13 +73,14 @@ export class Simulation implements SfnBackend, StateHost {
   private readonly serviceHooks = new Map<string, Array<(state: string) => void>>();
   private readonly serviceContexts = new Map<string, SimulationContext>();
   /** Names of the top-level states (a redrive resumes at one of them) and the type of every state. */
-  private readonly topLevel: ReadonlySet<string>;
-  private readonly stateTypes: ReadonlyMap<string, string>;
+  readonly topLevel: Set<string>;
+  readonly stateTypes: Map<string, string>;
 
   constructor(
     private readonly options: SimulationOptions,
     readonly clock: VirtualClock,
-    readonly bound: BoundDefinition,
+    /** The newest published version: what StartExecution runs (sim/upgrade.ts publishes the next). */
+    public bound: BoundDefinition,
   ) {
     const { config } = options;
     clock.isRunning = (execution) => this.executions.get(execution)?.status === 'RUNNING';
@@ -188,6 +189,7 @@ export class Simulation implements SfnBackend, StateHost {
       transitions: 0,
       events: [],
       history: () => executionHistory(execution, this.stateTypes),
+      version: this.bound,
     };
     this.executions.set(name, execution);
     this.track(execution);
@@ -290,7 +292,7 @@ export class Simulation implements SfnBackend, StateHost {
     // A redrive resumes at a top-level state; a state inside a Map iteration reruns its whole Map.
     if (this.topLevel.has(name)) execution.lastState = { name, input };
     // Step Functions ends an execution at the state machine's TimeoutSeconds (counted from the start or the last redrive).
-    const timeoutMillis = (this.bound.definition.TimeoutSeconds ?? 0) * 1000;
+    const timeoutMillis = ((execution.version ?? this.bound).definition.TimeoutSeconds ?? 0) * 1000;
     if (timeoutMillis > 0 && Date.now() - (execution.attemptStart ?? execution.startDate) >= timeoutMillis) {
       this.timedOut.add(execution.name);
       this.stopExecution(execution.name);
@@ -309,16 +311,17 @@ export class Simulation implements SfnBackend, StateHost {
 
   private async run(execution: ExecutionResult, resume?: { readonly name: string; readonly input: unknown }): Promise<void> {
     const { definition, localHandlers, retryOverrides } = bindStates(execution, this);
+    const bound = execution.version ?? this.bound;
     // A redrive continues at the unsuccessful state with the input it had; the successful states are not rerun.
     if (resume) definition.StartAt = resume.name;
     execution.attemptStart = Date.now();
     // The definition is validated once per process (it is the template's, unchanged); a redrive starts inside the
     // graph, where states before it look unreachable.
-    const validate = !resume && !VALIDATED.has(this.bound.definition);
+    const validate = !resume && !VALIDATED.has(bound.definition);
     const machine = new StateMachine(definition as never, {
       validationOptions: validate ? { checkArn: false, checkPaths: true } : { noValidate: true },
     });
-    if (validate) VALIDATED.add(this.bound.definition);
+    if (validate) VALIDATED.add(bound.definition);
     const run = machine.run((resume ? resume.input : execution.input) as never, {
       overrides: { taskResourceLocalHandlers: localHandlers as never, retryIntervalOverrides: retryOverrides },
       context: {
@@ -327,7 +330,7 @@ export class Simulation implements SfnBackend, StateHost {
           Name: execution.name,
           StartTime: new Date(execution.startDate).toISOString(),
           Input: execution.input as never,
-          RoleArn: this.bound.resolver.getArn(this.bound.assembly.stateMachine.role),
+          RoleArn: bound.resolver.getArn(bound.assembly.stateMachine.role),
         },
         StateMachine: { Id: this.stateMachineArn, Name: this.bound.resolver.physicalName(this.bound.assembly.stateMachine.resource) },
         Task: { Token: `${execution.name}.task-token` },
@@ -355,7 +358,7 @@ export class Simulation implements SfnBackend, StateHost {
     }
     this.stopReasons.delete(execution.name);
     await collecting;
-    execution.historyEvents = countHistoryEvents(execution.events, this.bound.definition);
+    execution.historyEvents = countHistoryEvents(execution.events, bound.definition);
     this.aborts.delete(execution.name);
     // One fewer execution holds the clock back.
     this.clock.scheduleAdvance();
@@ -381,7 +384,7 @@ export class Simulation implements SfnBackend, StateHost {
     if (invoker === 'states') {
       // A Task invokes with the state machine's role: it must allow lambda:InvokeFunction on the function.
       const denial = await this.iam.check(this.bound.assembly.stateMachine.role, 'states', [
-        { action: 'lambda:InvokeFunction', resource: fn.arn, context: {} },
+        { action: 'lambda:InvokeFunction', resource: fn.qualifiedArn ?? fn.arn, context: {} },
       ]);
       if (denial) throw namedError('Lambda.AWSLambdaException', denial.message);
     }

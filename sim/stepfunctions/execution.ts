@@ -20,6 +20,8 @@ export interface ProgressEvent {
   readonly service?: string;
 }
 
+import type { BoundDefinition } from '../definition.ts';
+
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
 
 export interface ExecutionResult {
@@ -45,6 +47,8 @@ export interface ExecutionResult {
   /** How often the execution was redriven, and the state the last redrive resumed at. */
   redriveCount?: number;
   redriveFrom?: string;
+  /** The state machine version it runs: the one published when it started, whatever a later deploy published (sim/upgrade.ts). */
+  readonly version?: BoundDefinition;
 }
 
 /** An error with the name Step Functions matches Retry and Catch on. */

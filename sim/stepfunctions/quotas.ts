@@ -34,7 +34,8 @@ export class ExecutionQuotas {
     // 25,000 history events, counted as Step Functions writes them (every 100 local events, then every event near the limit).
     const near = (execution.historyEvents ?? 0) > HISTORY_EVENT_LIMIT - 1_000;
     if (near || execution.events.length % 100 === 0) {
-      execution.historyEvents = countHistoryEvents(execution.events, this.definition);
+      // Counted on the version the execution runs (sim/upgrade.ts), whatever was deployed since.
+      execution.historyEvents = countHistoryEvents(execution.events, execution.version?.definition ?? this.definition);
       if (historyLimitReached(execution.historyEvents)) {
         this.fail(execution, HISTORY_LIMIT_ERROR, HISTORY_LIMIT_CAUSE);
         return;

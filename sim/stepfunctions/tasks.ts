@@ -104,7 +104,8 @@ function isWaitForTaskToken(state: AslState): boolean {
 
 /** The definition to run (Wait states replaced at every level, Map iterations included) and the handler of every Task. */
 export function bindStates(execution: ExecutionResult, host: StateHost) {
-  const { bound, ctx, clock } = host;
+  const { ctx, clock } = host;
+  const bound = execution.version ?? host.bound;
   const definition = structuredClone(bound.definition) as AslDefinition;
   const localHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
   const retryOverrides: Record<string, number> = {};

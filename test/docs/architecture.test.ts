@@ -12,7 +12,8 @@ import { PHASE_NAMES, PHASES, type PhaseName } from '../../lib/constructs/phases
 import { RELEASE_SUFFIX } from '../../lib/constructs/state-names.ts';
 import { exampleConfig, ROOT } from '../support/config.ts';
 import { tasksOf } from '../support/definition.ts';
-import { logicalIdOf, stateMachineDefinition, synth } from '../support/synth.ts';
+import { stateMachineDefinition, synth } from '../support/synth.ts';
+import { invokedTarget } from '../support/template.ts';
 
 interface Row {
   readonly state: string;
@@ -49,9 +50,8 @@ describe('docs/architecture.md, states and the files that handle them', () => {
 
   beforeAll(() => {
     const synthesis = synth(exampleConfig());
-    const functionOf = new Map(
-      PHASE_NAMES.map((phase) => [`\${${logicalIdOf(synthesis.stack, synthesis.stack.phases.functions[phase])}.Arn}`, phase]),
-    );
+    // A Task names its function's current version (safe upgrades).
+    const functionOf = new Map(PHASE_NAMES.map((phase) => [invokedTarget(synthesis, phase), phase]));
     invoked = tasksOf(stateMachineDefinition(synthesis.template).States).map(([state, task]) => {
       const fn = functionOf.get(String(task.Resource)) ?? functionOf.get(String(task.Parameters?.FunctionName));
       if (!fn) throw new Error(`Task "${state}" invokes no Baton function`);

@@ -34,7 +34,12 @@ function deployedDefinition(configPath: string): unknown {
   const pseudo: Record<string, string> = { Partition: 'aws', Region: region, AccountId: account };
   const text = resolveToString(machines[0]?.Properties.DefinitionString)
     .replace(/\$\{AWS::(Partition|Region|AccountId)\}/g, (match, name: string) => pseudo[name] ?? match)
-    .replace(/\$\{([A-Za-z0-9]+)\.Arn\}/g, (_match, logicalId: string) => `arn:aws:lambda:${region}:${account}:function:${logicalId}`);
+    .replace(/\$\{([A-Za-z0-9]+)\.Arn\}/g, (_match, logicalId: string) => `arn:aws:lambda:${region}:${account}:function:${logicalId}`)
+    // A Task invokes its function's current version (Ref of an AWS::Lambda::Version: the qualified ARN).
+    .replace(
+      /\$\{([A-Za-z0-9]+CurrentVersion[A-Za-z0-9]+)\}/g,
+      (_match, logicalId: string) => `arn:aws:lambda:${region}:${account}:function:${logicalId}:1`,
+    );
   const unresolved = text.match(/\$\{[^}]*\}/g);
   if (unresolved) throw new Error(`unresolved references in the definition: ${[...new Set(unresolved)].join(', ')}`);
   return JSON.parse(text) as unknown;

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { BatonConfig } from '../../lambdas/shared/config-schema.ts';
+import { LIVE_ALIAS } from '../../lambdas/shared/names.ts';
 import { loadConfig } from '../../lib/config/load.ts';
 import type { PhaseName } from '../../lib/constructs/phases.ts';
 import { type BoundDefinition, boundDefinition } from '../../sim/definition.ts';
@@ -141,7 +142,8 @@ describe('the EventBridge rules of the example stack', () => {
     const { assembly, resolver } = await shipped(exampleConfig());
     const iam = new Authorizer(resolver);
     const functions = new Map(Object.values(assembly.functions).map((ids) => [resolver.getArn(ids.function), ids.function]));
-    const machineArn = resolver.getArn(assembly.stateMachine.resource);
+    // The rules start the alias deployments run on (lambdas/shared/names.ts LIVE_ALIAS).
+    const machineArn = `${resolver.getArn(assembly.stateMachine.resource)}:${LIVE_ALIAS}`;
 
     // Act
     const reached = await Promise.all(

@@ -14,7 +14,7 @@ import { ROOT } from '../support/config.ts';
 import { tasksOf } from '../support/definition.ts';
 import { exampleWithPipeline } from '../support/example.ts';
 import { type AslState, type Synthesis, stateMachineDefinition, synth } from '../support/synth.ts';
-import { functionOf } from '../support/template.ts';
+import { functionOf, invokedTarget } from '../support/template.ts';
 
 /** The approval Task waits 300 s past the approval window (phase-states.ts) for a late answer to land. */
 const APPROVAL_TASK_MARGIN_SECONDS = 300;
@@ -45,7 +45,7 @@ describe('the function table', () => {
     return properties;
   };
   const tasksInvoking = (phase: PhaseName) => {
-    const arn = `\${${functionOf(synthesis, phase)}.Arn}`;
+    const arn = invokedTarget(synthesis, phase);
     // A task-token Task names the function in its Parameters.
     return tasks.filter(([, task]) => task.Resource === arn || task.Parameters?.FunctionName === arn);
   };

@@ -32,6 +32,8 @@ export const REQUESTER_ARN = 'arn:aws:sts::123456789012:assumed-role/Deployer/bo
 export const REQUESTER = 'Deployer/bob';
 export const TABLE = 'baton-production-deployments';
 export const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:baton-production';
+/** Where the CLI starts executions: the state machine's live alias (lambdas/shared/names.ts). */
+export const ALIAS_ARN = `${STATE_MACHINE_ARN}:live`;
 export const DEPLOYMENT_ID = 'web-v1_4_2-20261123T090000Z';
 export const EXECUTION_ARN = `arn:aws:states:eu-west-1:123456789012:execution:baton-production:${DEPLOYMENT_ID}`;
 export const DIGEST = 'sha256:2b41c8a0f2e6d7c95e3a1b4f6d8e0c2a4b6d8f0a1c3e5b7d9f1a3c5e7b9d1f73';

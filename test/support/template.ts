@@ -5,6 +5,7 @@
  * what these return; the shapes below are only as much of each resource as
  * they read.
  */
+import type { CfnResource } from 'aws-cdk-lib';
 import { expect } from 'vitest';
 import type { PhaseName } from '../../lib/constructs/phases.ts';
 import { logicalIdOf, type Synthesis } from './synth.ts';
@@ -72,6 +73,22 @@ export function roleOf(synthesis: Synthesis, phase: PhaseName): string {
 /** Logical id of a phase's function. */
 export function functionOf(synthesis: Synthesis, phase: PhaseName): string {
   return logicalIdOf(synthesis.stack, synthesis.stack.phases.functions[phase]);
+}
+
+/** What a Task invoking a phase names (resolveToString): the Ref of its function's current version. */
+export function invokedTarget(synthesis: Synthesis, phase: PhaseName): string {
+  // The version's logical id is a token (CDK derives it from a hash of the function): resolved, not read.
+  const version = synthesis.stack.phases.functions[phase].currentVersion.node.defaultChild as CfnResource;
+  return `\${${String(synthesis.stack.resolve(version.logicalId))}}`;
+}
+
+/** The function a Task's target (resolveToString of its Resource or FunctionName) invokes: itself, or the one of a version. */
+export function invokedFunctionId(resources: Record<string, { Type?: string; Properties?: unknown }>, target: string): string | undefined {
+  const fn = /^\$\{([A-Za-z0-9]+)\.Arn\}$/.exec(target)?.[1];
+  if (fn) return fn;
+  const version = resources[/^\$\{([A-Za-z0-9]+)\}$/.exec(target)?.[1] ?? ''];
+  if (version?.Type !== 'AWS::Lambda::Version') return undefined;
+  return (version.Properties as { FunctionName?: { Ref?: string } }).FunctionName?.Ref;
 }
 
 /** The environment variables of a phase's function. */

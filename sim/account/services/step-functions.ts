@@ -13,6 +13,7 @@ import {
   StopExecutionCommand,
   TaskDoesNotExist,
 } from '@aws-sdk/client-sfn';
+import { LIVE_ALIAS } from '../../../lambdas/shared/names.ts';
 import { executionArnOf } from '../execution-names.ts';
 import { errorMeta, META, type ServiceSetup, stubClient } from './common.ts';
 
@@ -50,7 +51,8 @@ function executionNamed(sfn: SfnBackend, arn: string | undefined): SfnExecutionV
 }
 
 function startExecution(sfn: SfnBackend, input: { stateMachineArn?: string; name?: string; input?: string }) {
-  if (input.stateMachineArn !== sfn.stateMachineArn) {
+  // The alias (names.ts) points at the newest version, which is the latest revision: both run what was deployed last.
+  if (input.stateMachineArn !== sfn.stateMachineArn && input.stateMachineArn !== `${sfn.stateMachineArn}:${LIVE_ALIAS}`) {
     throw new StateMachineDoesNotExist({ message: `State Machine Does Not Exist: '${input.stateMachineArn}'`, ...errorMeta(400) });
   }
   const name = input.name ?? `sim-${sfn.executions.size + 1}`;

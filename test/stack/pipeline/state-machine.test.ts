@@ -11,6 +11,7 @@ import { RELEASE_STATE_NAMES, STATE_NAMES, TASK_TIMEOUT_MARGIN_SECONDS, TRANSIEN
 import { stateOf, tasksOf } from '../../support/definition.ts';
 import { synthExample } from '../../support/example.ts';
 import { type AslDefinition, type AslState, logicalIdOf, type Synthesis, stateMachineDefinition } from '../../support/synth.ts';
+import { invokedFunctionId, invokedTarget } from '../../support/template.ts';
 
 const S = STATE_NAMES;
 const R = RELEASE_STATE_NAMES;
@@ -121,7 +122,8 @@ describe('the Baton stack for the example config', () => {
     });
 
     it('invokes the function of its phase from each pipeline Task', () => {
-      const functionArn = (phase: PhaseName) => `\${${logicalIdOf(synthesis.stack, synthesis.stack.phases.functions[phase])}.Arn}`;
+      // The function's current version: an execution keeps the code it started with across a deploy (safe upgrades).
+      const functionArn = (phase: PhaseName) => invokedTarget(synthesis, phase);
 
       const invoked = Object.fromEntries(tasks.map(([name, task]) => [name, task.Resource]));
 
@@ -154,11 +156,11 @@ describe('the Baton stack for the example config', () => {
     });
 
     it("gives every Lambda Task, in Map iterations too, a TimeoutSeconds at least 15 s over its function's Timeout", () => {
-      const functions = synthesis.template.toJSON().Resources as Record<string, { Properties: { Timeout?: number } }>;
+      const functions = synthesis.template.toJSON().Resources as Record<string, { Type: string; Properties: { Timeout?: number } }>;
       const all = tasksOf(definition.States);
       const short = all.flatMap(([name, task]) => {
         const target = String(task.Parameters?.FunctionName ?? task.Resource);
-        const id = /^\$\{([A-Za-z0-9]+)\.Arn\}$/.exec(target)?.[1];
+        const id = invokedFunctionId(functions, target);
         const timeout = id ? functions[id]?.Properties.Timeout : undefined;
         if (timeout === undefined) return [`${name}: no function found for ${target}`];
         return (task.TimeoutSeconds ?? 0) >= timeout + TASK_TIMEOUT_MARGIN_SECONDS

@@ -93,7 +93,7 @@ describe('triggers of the Baton stack for the example config', () => {
       });
     });
 
-    it('targets the state machine through the events role, with 8 retries over at most 2 hours', () => {
+    it('targets the live alias of the state machine through the events role, with 8 retries over at most 2 hours', () => {
       // Arrange
       const [[, rule] = []] = ecrRules(synthesis);
       if (!rule) throw new Error('no ECR rule');
@@ -102,7 +102,21 @@ describe('triggers of the Baton stack for the example config', () => {
       const target = onlyTarget(rule);
 
       // Assert
-      expect(target.Arn).toEqual({ Ref: stateMachineId });
+      // The alias, not the state machine: a push deploys on the version the last cdk deploy published (safe upgrades).
+      const aliasId = (target.Arn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      type Resource = { Type: string; Properties: Record<string, unknown> };
+      const alias = resourceOf<Resource>(synthesis, aliasId);
+      const [route] = alias.Properties.RoutingConfiguration as Array<{
+        StateMachineVersionArn: { 'Fn::GetAtt': [string, string] };
+        Weight: number;
+      }>;
+      const version = resourceOf<Resource>(synthesis, route?.StateMachineVersionArn['Fn::GetAtt'][0] ?? '');
+      expect(alias).toMatchObject({ Type: 'AWS::StepFunctions::StateMachineAlias', Properties: { Name: 'live' } });
+      expect(route?.Weight).toBe(100);
+      expect(version).toMatchObject({
+        Type: 'AWS::StepFunctions::StateMachineVersion',
+        Properties: { StateMachineArn: { Ref: stateMachineId } },
+      });
       expect(target.RoleArn).toBeDefined();
       expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 });
     });

@@ -34,7 +34,7 @@ describe('the region baton works in', () => {
 
     // Assert
     expect(result.code).toBe(0);
-    expect(startInputs()[0]?.stateMachineArn).toBe(`arn:aws:states:${region}:123456789012:stateMachine:baton-production`);
+    expect(startInputs()[0]?.stateMachineArn).toBe(`arn:aws:states:${region}:123456789012:stateMachine:baton-production:live`);
     expect(await (sfnMock.call(0).thisValue as SFNClient).config.region()).toBe(region);
     // STS, which tells who you are, asks the same region's endpoint.
     expect(await (stsMock.call(0).thisValue as STSClient).config.region()).toBe(region);

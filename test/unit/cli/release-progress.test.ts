@@ -3,16 +3,7 @@ import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Plan } from '../../../lambdas/shared/contract.ts';
 import { releaseFiles } from '../../support/cli.ts';
-import {
-  dynamoMock,
-  fixedDate,
-  OPERATOR_ARN,
-  release,
-  resetMocks,
-  STATE_MACHINE_ARN,
-  sfnMock,
-  startInputs,
-} from '../../support/cli-clients.ts';
+import { ALIAS_ARN, dynamoMock, fixedDate, OPERATOR_ARN, release, resetMocks, sfnMock, startInputs } from '../../support/cli-clients.ts';
 
 beforeEach(resetMocks);
 
@@ -150,7 +141,7 @@ describe('baton release --dry-run', () => {
     // Assert
     expect(sfnMock).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
     const [input] = startInputs();
-    expect(input?.stateMachineArn).toBe(STATE_MACHINE_ARN);
+    expect(input?.stateMachineArn).toBe(ALIAS_ARN);
     expect(input?.name).toBe(RELEASE_ID);
     expect(JSON.parse(input?.input ?? '')).toEqual({
       release: '2026-11-22.1',

@@ -6,6 +6,7 @@ import { UsageError } from '../../../../cli/errors.ts';
 import { buildRequest } from '../../../../cli/requests.ts';
 import type { DeploymentRequest } from '../../../../lambdas/shared/contract.ts';
 import {
+  ALIAS_ARN,
   baton,
   DIGEST,
   EXECUTION_ARN,
@@ -30,7 +31,7 @@ describe('baton deploy', () => {
     expect(result.code).toBe(0);
     expect(sfnMock).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
     const [input] = startInputs();
-    expect(input?.stateMachineArn).toBe(STATE_MACHINE_ARN);
+    expect(input?.stateMachineArn).toBe(ALIAS_ARN);
     expect(input?.name).toMatch(/^web-v1_4_2-\d{8}T\d{6}Z$/);
     expect(JSON.parse(input?.input ?? '')).toEqual({
       service: 'web',
@@ -112,7 +113,7 @@ describe('baton deploy', () => {
 
     // Assert
     expect(result.code).toBe(0);
-    expect(startInputs()[0]?.stateMachineArn).toBe('arn:aws:states:us-east-1:123456789012:stateMachine:baton-production');
+    expect(startInputs()[0]?.stateMachineArn).toBe('arn:aws:states:us-east-1:123456789012:stateMachine:baton-production:live');
     const client = sfnMock.call(0).thisValue as SFNClient;
     expect(await client.config.region()).toBe('us-east-1');
     expect(result.out).toContain('https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#');

@@ -7,6 +7,7 @@ import { releaseExecutionName } from '../../../../cli/commands/release.ts';
 import type { RecordItem } from '../../../../cli/deployments.ts';
 import { releaseFiles } from '../../../support/cli.ts';
 import {
+  ALIAS_ARN,
   baton,
   dynamoMock,
   fixedDate,
@@ -152,7 +153,7 @@ describe('baton release', () => {
     expect(result.err).toBe('');
     expect(sfnMock).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
     const [input] = startInputs();
-    expect(input?.stateMachineArn).toBe(STATE_MACHINE_ARN);
+    expect(input?.stateMachineArn).toBe(ALIAS_ARN);
     expect(input?.name).toBe(RELEASE_ID);
     expect(JSON.parse(input?.input ?? '')).toEqual({
       release: '2026-11-22.1',

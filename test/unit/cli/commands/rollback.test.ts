@@ -4,6 +4,7 @@ import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { RecordItem } from '../../../../cli/deployments.ts';
 import {
+  ALIAS_ARN,
   baton,
   DEPLOYMENT_ID,
   DIGEST,
@@ -13,7 +14,6 @@ import {
   LOCK,
   OPERATOR_ARN,
   resetMocks,
-  STATE_MACHINE_ARN,
   sfnMock,
   startInputs,
   TABLE,
@@ -55,7 +55,7 @@ describe('baton rollback', () => {
     expect(dynamoMock).toHaveReceivedNthCommandWith(GetCommand, 2, { TableName: TABLE, Key: ROLLBACK_KEY, ConsistentRead: true });
     expect(sfnMock).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
     const [input] = startInputs();
-    expect(input?.stateMachineArn).toBe(STATE_MACHINE_ARN);
+    expect(input?.stateMachineArn).toBe(ALIAS_ARN);
     expect(input?.name).toMatch(new RegExp(`^web-rollback-${ROLLBACK_ID}-[0-9a-z]+$`));
     expect(JSON.parse(input?.input ?? '')).toEqual({
       service: 'web',
