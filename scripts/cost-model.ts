@@ -4,6 +4,7 @@
  * Each item names what it counted, so the figures can be checked by hand.
  */
 import type { BatonConfig } from '../lambdas/shared/config-schema.ts';
+import { classifyInput } from '../lambdas/shared/execution-input.ts';
 import type { AccountSpec } from '../sim/account/schema.ts';
 import type { BoundDefinition } from '../sim/definition.ts';
 import type { SimulationResult } from '../sim/harness.ts';
@@ -84,7 +85,13 @@ function vcpuAndGb(account: AccountSpec, family: string): { vcpu: number; gb: nu
   return { vcpu: Number(latest?.cpu ?? 256) / 1024, gb: Number(latest?.memory ?? 512) / 1024 };
 }
 
-function perDeployment(config: BatonConfig, account: AccountSpec, bound: BoundDefinition, result: SimulationResult): CostItem[] {
+function perDeployment(
+  config: BatonConfig,
+  account: AccountSpec,
+  bound: BoundDefinition,
+  result: SimulationResult,
+  input: string,
+): CostItem[] {
   const run = result.main;
   const invoked = run.events.filter((event) => event.type === 'StateEntered' || event.type === 'StateRetried');
   let invocations = 0;
@@ -95,8 +102,10 @@ function perDeployment(config: BatonConfig, account: AccountSpec, bound: BoundDe
     invocations += 1;
     gbSeconds += (fn.memorySize / 1024) * ASSUMED_INVOCATION_SECONDS;
   }
-  const deployState = [...bound.bindings].find(([, fn]) => fn.phase === 'deploy')?.[0];
-  const deployedAt = run.events.find((event) => event.type === 'StateEntered' && event.state?.name === deployState)?.timestamp;
+  // The first Deploy of the run (a release deploys its services from states inside its Map iterations).
+  const deployedAt = run.events.find(
+    (event) => event.type === 'StateEntered' && event.state !== undefined && bound.bindings.get(event.state.name)?.phase === 'deploy',
+  )?.timestamp;
   const endedAt = run.events[run.events.length - 1]?.timestamp;
   const bothHours = deployedAt !== undefined && endedAt !== undefined ? (endedAt - deployedAt) / 3_600_000 : 0;
   const items: CostItem[] = [
@@ -106,9 +115,11 @@ function perDeployment(config: BatonConfig, account: AccountSpec, bound: BoundDe
       usd: invocations * PRICES.lambdaRequest + gbSeconds * PRICES.lambdaGbSecondArm,
     },
   ];
-  for (const service of config.services) {
-    const live = Object.values(account.ecs.clusters[service.cluster]?.services ?? {}).find((s) => s.desiredCount > 0);
-    const tasks = live?.desiredCount ?? 0;
+  // Only the services the input deploys run twice; the live colour is the one of the pair that has tasks.
+  const deployed = classifyInput(JSON.parse(input)).images;
+  for (const service of config.services.filter((candidate) => deployed.has(candidate.name))) {
+    const colours = account.ecs.clusters[service.cluster]?.services ?? {};
+    const tasks = Math.max(colours[service.blue.serviceName]?.desiredCount ?? 0, colours[service.green.serviceName]?.desiredCount ?? 0);
     const { vcpu, gb } = vcpuAndGb(account, service.taskDefinitionFamily);
     items.push({
       what: `${service.name}: ${tasks} more tasks (${vcpu} vCPU, ${gb} GB) for ${(bothHours * 60).toFixed(1)} min`,
@@ -123,9 +134,9 @@ export function costOf(config: BatonConfig, account: AccountSpec, bound: BoundDe
     result.main.events.flatMap((event) => (event.state ? [bound.bindings.get(event.state.name)?.phase] : [])).filter(Boolean),
   ).size;
   const monthlyItems = monthly(config, bound, phasesRun);
-  const deploymentItems = perDeployment(config, account, bound, result);
+  const deploymentItems = perDeployment(config, account, bound, result, input);
   return {
     monthly: { items: monthlyItems, totalUsd: total(monthlyItems) },
-    deployment: { input, items: deploymentItems, totalUsd: total(deploymentItems) },
+    deployment: { input: JSON.stringify(JSON.parse(input)), items: deploymentItems, totalUsd: total(deploymentItems) },
   };
 }
