@@ -3,6 +3,7 @@
  * what `baton deploy --dry-run`, `baton release --dry-run` and `npm run
  * simulate` print for each service; and following a deployment's dry run.
  */
+import type { DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import type { Plan } from '../lambdas/shared/contract.ts';
 import type { CliContext } from './context.ts';
 import { EXIT_DEPLOYMENT_FAILED } from './errors.ts';
@@ -29,34 +30,58 @@ export function deploymentPlanText(plan: Plan): string[] {
   return [`Dry run of ${plan.service} passed: nothing changed`, `  ${head}`, ...details.map((line) => `    ${line}`)];
 }
 
+/** What a dry run's ending says in words: its plan when it passed, its refusal otherwise. */
+interface DryRunWords<T> {
+  /** "Dry run of web", "Dry run of release 2026-11-22.1". */
+  readonly what: string;
+  readonly passed: (output: T) => string[];
+  readonly refused: (described: DescribeExecutionCommandOutput) => string;
+}
+
 /**
  * A dry run writes no record: waits for the execution and prints the plan it
- * ended with, or its refusal (the cause names the field or the resource).
- * Exit 0 only if it passed with a plan.
+ * ended with (`read` from its output), or its refusal (the cause names the
+ * field or the resource). Exit 0 only if it passed with a plan.
  */
-export async function followDeploymentDryRun(
+export async function followDryRun<T, S extends { executionArn: string }>(
   ctx: CliContext,
-  summary: { service: string; executionArn: string },
+  summary: S,
   intervalSeconds: number,
+  read: (described: DescribeExecutionCommandOutput) => T | undefined,
+  words: DryRunWords<T>,
 ): Promise<number> {
   const described = await waitForEnd(ctx, summary.executionArn, intervalSeconds);
-  const plan = deploymentPlanOutput(described);
+  const output = read(described);
   // Succeeded without a plan in its output: not a dry run this CLI understands, so not a pass.
-  const passed = described.status === 'SUCCEEDED' && plan !== undefined;
+  const passed = described.status === 'SUCCEEDED' && output !== undefined;
   if (ctx.json) {
     printJson(ctx, {
       ...summary,
       status: described.status,
-      ...(plan ? { plan } : {}),
+      ...(output !== undefined ? { plan: output } : {}),
       error: described.error ?? null,
       cause: described.cause ?? null,
     });
   } else if (passed) {
-    ctx.io.out(`${deploymentPlanText(plan).join('\n')}\n`);
+    ctx.io.out(`${words.passed(output).join('\n')}\n`);
   } else if (described.status === 'SUCCEEDED') {
-    ctx.io.out(`Dry run of ${summary.service} ended without a plan in its output; see the execution in the console\n`);
+    ctx.io.out(`${words.what} ended without a plan in its output; see the execution in the console\n`);
   } else {
-    ctx.io.out(`Dry run of ${summary.service} refused: ${described.error ?? described.status ?? 'UNKNOWN'}: ${described.cause ?? ''}\n`);
+    ctx.io.out(`${words.refused(described)}\n`);
   }
   return passed ? 0 : EXIT_DEPLOYMENT_FAILED;
+}
+
+/** A single service's dry run, as `baton deploy --dry-run` follows it. */
+export function followDeploymentDryRun(
+  ctx: CliContext,
+  summary: { service: string; executionArn: string },
+  intervalSeconds: number,
+): Promise<number> {
+  return followDryRun(ctx, summary, intervalSeconds, deploymentPlanOutput, {
+    what: `Dry run of ${summary.service}`,
+    passed: deploymentPlanText,
+    refused: (described) =>
+      `Dry run of ${summary.service} refused: ${described.error ?? described.status ?? 'UNKNOWN'}: ${described.cause ?? ''}`,
+  });
 }

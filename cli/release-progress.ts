@@ -8,7 +8,7 @@ import type { ReleaseRecord } from '../lambdas/shared/records/release.ts';
 import { formatOrder, serviceDeploymentId } from '../lambdas/shared/release.ts';
 import type { CliContext } from './context.ts';
 import { readRecord, readReleaseRecord } from './deployments.ts';
-import { planLines } from './dry-run.ts';
+import { followDryRun, planLines } from './dry-run.ts';
 import { EXIT_DEPLOYMENT_FAILED } from './errors.ts';
 import { describeExecution, type ReleasePlanOutput, releasePlanOutput, waitForEnd } from './execution.ts';
 import { formatDuration, printJson, renderReleaseVerdict, say, secondsBetween } from './output.ts';
@@ -80,38 +80,22 @@ export async function followRelease(
 }
 
 /**
- * A dry run writes no record: waits for the execution and prints its output
- * (the order and each service's plan) or its refusal. Exit 0 only if every
- * service validated.
+ * A release's dry run writes no record: waits for the execution and prints
+ * its output (the order and each service's plan) or its refusal. Exit 0 only
+ * if every service validated.
  */
-export async function followDryRun(
+export function followReleaseDryRun(
   ctx: CliContext,
   summary: { release: string; executionArn: string },
   intervalSeconds: number,
 ): Promise<number> {
-  const described = await waitForEnd(ctx, summary.executionArn, intervalSeconds);
-  const output = releasePlanOutput(described);
-  // Succeeded without the plans in its output: not a dry run this CLI understands, so not a pass.
-  const passed = described.status === 'SUCCEEDED' && output !== undefined;
-  if (ctx.json) {
-    printJson(ctx, {
-      ...summary,
-      status: described.status,
-      ...(output ? { plan: output } : {}),
-      error: described.error ?? null,
-      cause: described.cause ?? null,
-    });
-  } else if (passed) {
-    ctx.io.out(`${renderReleasePlan(output).join('\n')}\n`);
-  } else if (described.status === 'SUCCEEDED') {
-    ctx.io.out(`Dry run of release ${summary.release} ended without a plan in its output; see the execution in the console\n`);
-  } else {
+  return followDryRun(ctx, summary, intervalSeconds, releasePlanOutput, {
+    what: `Dry run of release ${summary.release}`,
+    passed: renderReleasePlan,
     // The cause already says which release, which service and why.
-    ctx.io.out(
-      `${described.cause ?? `Dry run of release ${summary.release} ended ${described.status ?? 'UNKNOWN'}: ${described.error ?? ''}`}\n`,
-    );
-  }
-  return passed ? 0 : EXIT_DEPLOYMENT_FAILED;
+    refused: (described) =>
+      described.cause ?? `Dry run of release ${summary.release} ended ${described.status ?? 'UNKNOWN'}: ${described.error ?? ''}`,
+  });
 }
 
 /** The order, then per service: colours, image, task definition changes, config diff and traffic steps. */

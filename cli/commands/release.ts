@@ -14,7 +14,7 @@ import type { CliContext } from '../context.ts';
 import { UsageError } from '../errors.ts';
 import { operator } from '../identity.ts';
 import { print, say } from '../output.ts';
-import { followDryRun, followRelease } from '../release-progress.ts';
+import { followRelease, followReleaseDryRun } from '../release-progress.ts';
 import { startExecution, utcStamp } from '../requests.ts';
 import { releaseHistoryCommand, releaseStatus } from './release-records.ts';
 
@@ -138,7 +138,7 @@ async function run(ctx: CliContext, target: string | undefined, values: OptionVa
   ];
   if (plan.request.dryRun) {
     say(ctx, human);
-    return followDryRun(ctx, summary, intervalSeconds);
+    return followReleaseDryRun(ctx, summary, intervalSeconds);
   }
   if (!values.watch) {
     print(ctx, [...human, `See it with: baton status ${summary.executionArn}`], summary);
