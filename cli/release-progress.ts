@@ -10,7 +10,7 @@ import type { CliContext } from './context.ts';
 import { readRecord, readReleaseRecord } from './deployments.ts';
 import { followDryRun, planLines } from './dry-run.ts';
 import { EXIT_DEPLOYMENT_FAILED } from './errors.ts';
-import { describeExecution, type ReleasePlanOutput, releasePlanOutput, waitForEnd } from './execution.ts';
+import { describeExecution, type ReleasePlanOutput, releasePlanOutput } from './execution.ts';
 import { formatDuration, printJson, renderReleaseVerdict, say, secondsBetween } from './output.ts';
 
 /**
