@@ -7,7 +7,6 @@ import type { Construct } from 'constructs';
 import type { BatonConfig } from '../lambdas/shared/config-schema.ts';
 import { deploymentTableName } from '../lambdas/shared/names.ts';
 import { Backstop } from './constructs/backstop.ts';
-import { SignalRules } from './constructs/signal-rules.ts';
 import { DeploymentTable } from './constructs/deployment-table.ts';
 import { EcrPushTrigger } from './constructs/ecr-push-trigger.ts';
 import { IgnoredPushes } from './constructs/ignored-pushes.ts';
@@ -15,6 +14,7 @@ import { EventArchive, Monitoring, OutcomeTopic } from './constructs/observabili
 import { OperatorPolicies } from './constructs/operator-policy.ts';
 import { PhaseFunctions } from './constructs/phase-functions.ts';
 import { PipelineStateMachine } from './constructs/pipeline-state-machine.ts';
+import { SignalRules } from './constructs/signal-rules.ts';
 import { acknowledgeFindings } from './nag.ts';
 
 export interface BatonStackProps extends StackProps {

@@ -84,7 +84,8 @@ export function acknowledgeFindings(stack: BatonStack): void {
   }
   Validations.of(stack.signals.deadLetterQueue).acknowledge({
     id: 'AwsSolutions-SQS3',
-    reason: 'This queue is the dead-letter queue of the signal rules; a dead-letter queue of its own would only move the same messages again.',
+    reason:
+      'This queue is the dead-letter queue of the signal rules; a dead-letter queue of its own would only move the same messages again.',
   });
   Validations.of(stack.signals.deadLetterQueue).acknowledge({
     id: 'Serverless-SQSRedrivePolicy',

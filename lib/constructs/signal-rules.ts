@@ -64,7 +64,9 @@ export class SignalRules extends Construct {
         detail: {
           clusterArn: unique(config.services.map((service) => `arn:${partition}:ecs:${region}:${account}:cluster/${service.cluster}`)),
           lastStatus: ['STOPPED'],
-          group: unique(config.services.flatMap((service) => [`service:${service.blue.serviceName}`, `service:${service.green.serviceName}`])),
+          group: unique(
+            config.services.flatMap((service) => [`service:${service.blue.serviceName}`, `service:${service.green.serviceName}`]),
+          ),
         },
       },
     });
