@@ -8,7 +8,7 @@ import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { stateMachineName } from '../lambdas/shared/names.ts';
 import type { BatonStack } from './baton-stack.ts';
 import { WILDCARD_ONLY_ACTIONS } from './constructs/phase-permissions.ts';
-import type { PhaseName } from './constructs/phases.ts';
+import { PHASES, type PhaseName } from './constructs/phases.ts';
 
 export function acknowledgeFindings(stack: BatonStack): void {
   const { phases, pipeline } = stack;
@@ -18,7 +18,8 @@ export function acknowledgeFindings(stack: BatonStack): void {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: `Resource "*" is granted only for actions that work on "*" alone: X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) and the read-only ${WILDCARD_ONLY_ACTIONS.join(', ')} (DescribeAlarms names alarm ARNs in IAM, but returns composite alarms only when allowed on "*"). Every mutating action is scoped to the ARNs in the config.`,
     });
-    if (phase === 'backstop') continue;
+    // A function EventBridge invokes (the backstop, signal) has its dead-letter queue (PhaseTraits.deadLetterQueue).
+    if (PHASES[phase].deadLetterQueue) continue;
     Validations.of(fn).acknowledge({
       id: 'Serverless-LambdaDLQ',
       reason:
@@ -115,8 +116,9 @@ export function acknowledgeFindings(stack: BatonStack): void {
     reason:
       'X-Ray tracing of the state machine (xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules/Targets) has no resource-level permissions; log delivery actions (logs:CreateLogDelivery and friends) only accept "*".',
   });
-  // The backstop is invoked by EventBridge, not by the state machine: its role has nothing to acknowledge for it.
-  for (const fn of Object.values(phases.functions).filter((f) => f !== phases.functions.backstop)) {
+  // The backstop and signal are invoked by EventBridge, not by the state machine: its role has nothing to acknowledge for them.
+  const invokedByEvents = (Object.keys(phases.functions) as PhaseName[]).filter((phase) => PHASES[phase].deadLetterQueue);
+  for (const fn of Object.values(phases.functions).filter((f) => !invokedByEvents.some((phase) => phases.functions[phase] === f))) {
     Validations.of(machineRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(fn.node.defaultChild as CfnFunction)}.Arn>:*]`,
       reason: 'lambda:InvokeFunction on the versions and aliases of the phase functions this state machine calls, and nothing else.',

@@ -61,6 +61,9 @@ function sentOnlyIf(config: BatonConfig, phase: PhaseName, command: string): boo
   // plan release runs with { track: false } (lambdas/plan-release/index.ts): the wrapper records no phase run and
   // renews no lease, and nothing else of it updates an item.
   if (phase === 'planRelease' && command === 'UpdateItem') return false;
+  // signal runs with { track: false } (lambdas/signal/index.ts) and holds no lock: the wrapper never reads the lock nor
+  // publishes events; it only updates the lock item an event concerns (signals.ts recordSignal).
+  if (phase === 'signal' && ['GetItem', 'PutEvents'].includes(command)) return false;
   switch (command) {
     // initialize stops a running deployment only for a service with onNewerImage "supersede" (lambdas/shared/queue.ts),
     // and 'supersede' grants states:StopExecution only then.
@@ -169,6 +172,8 @@ describe('the EventBridge rules of the example stack', () => {
       'EcrPushwebPush2CF20EFD: starts the state machine',
       'EventsAllEventsB0590842: delivers to logs',
       'IgnoredPushesRepository051D1B0D5: delivers to logs',
+      'SignalsAlarmEntersAlarm04C8BF7D: invokes Phasessignal42A3A8CD',
+      'SignalsTaskStopped9626EBB0: invokes Phasessignal42A3A8CD',
     ]);
   });
 });

@@ -104,7 +104,7 @@ describe('the function table', () => {
     expect(synthesis.stack.phases.bundlingDefines[phase] !== undefined).toBe(PHASES[phase].readsConfig === true);
   });
 
-  it.each(PHASE_NAMES.filter((phase) => phase !== 'backstop'))(
+  it.each(PHASE_NAMES.filter((phase) => !PHASES[phase].deadLetterQueue))(
     "gives every Task invoking %s the phase's timeout plus the margin (a task-token Task: the approval window) and its retries on transient errors",
     (phase) => {
       const settings = phaseSettings(config.pipeline, phase);
@@ -131,7 +131,8 @@ describe('the function table', () => {
     expect(builder.match(/\bphase\s*[!=]==|\bswitch\s*\(|\bcase\s+'/g)).toBeNull();
   });
 
-  it('invokes the backstop from no Task: EventBridge and the schedule invoke it', () => {
+  it('invokes the backstop and signal from no Task: EventBridge (and the schedule) invoke them', () => {
     expect(tasksInvoking('backstop')).toEqual([]);
+    expect(tasksInvoking('signal')).toEqual([]);
   });
 });

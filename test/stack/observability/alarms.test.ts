@@ -32,7 +32,7 @@ describe('observability of the stack for the example config', () => {
       Statistic: 'Sum',
     };
 
-    it('are exactly seven for one service, each publishing to the topic and nothing else', () => {
+    it('are exactly eight for one service, each publishing to the topic and nothing else', () => {
       // Arrange: the dead-letter alarms take the Maximum, the others the Sum.
       const { Statistic: _, ...common } = COMMON;
 
@@ -40,7 +40,7 @@ describe('observability of the stack for the example config', () => {
       const alarms = Object.values(synthesis.template.findResources('AWS::CloudWatch::Alarm')) as Array<{ Properties: unknown }>;
 
       // Assert
-      expect(alarms).toHaveLength(7);
+      expect(alarms).toHaveLength(8);
       for (const alarm of alarms) {
         expect(alarm.Properties).toMatchObject({ ...common, AlarmActions: [{ Ref: topic }] });
         expect(alarm.Properties).not.toHaveProperty('OKActions');
@@ -176,7 +176,7 @@ describe('observability of the stack for the example config', () => {
       }));
     });
 
-    it('has seven alarms, each notifying the topic', () => {
+    it('has eight alarms, each notifying the topic', () => {
       // Assert
       expect(alarms.map((alarm) => alarm.name).sort()).toEqual(
         [
@@ -187,6 +187,7 @@ describe('observability of the stack for the example config', () => {
           'ExecutionsTimedOut',
           'ReleaseRollbackFailed',
           'RollbackFailed0',
+          'SignalDeadLetters',
         ].map((id) => `BatonProduction-${id}`),
       );
       for (const alarm of alarms) expect(alarm.actions).toEqual([{ Ref: topic }]);

@@ -203,10 +203,13 @@ describe('observability of the stack for the example config', () => {
         // Arrange
         const { stack } = synthesis;
         const functionQueue = stack.phases.deadLetterQueues.backstop;
-        if (!functionQueue) throw new Error('the backstop function has no dead-letter queue');
+        const signalQueue = stack.phases.deadLetterQueues.signal;
+        if (!functionQueue || !signalQueue) throw new Error('the backstop or signal function has no dead-letter queue');
         const queues: Array<[string, { node: { defaultChild?: unknown } }]> = [
           ['ECR push rules', stack.ecrTrigger.deadLetterQueue],
           ['backstop rules', stack.backstop.deadLetterQueue],
+          ['signal rules', stack.signals.deadLetterQueue],
+          ['signal function', signalQueue],
           ['backstop function', functionQueue],
         ];
 

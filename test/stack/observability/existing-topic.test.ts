@@ -41,8 +41,8 @@ describe('observability of the stack with an existing topic (pipeline.notificati
     }>;
 
     // Assert
-    expect(alarms).toHaveLength(7);
-    expect(alarms.map((alarm) => alarm.Properties.AlarmActions)).toEqual(Array(7).fill([EXISTING_TOPIC_ARN]));
+    expect(alarms).toHaveLength(8);
+    expect(alarms.map((alarm) => alarm.Properties.AlarmActions)).toEqual(Array(8).fill([EXISTING_TOPIC_ARN]));
   });
 
   it.each(NOTIFYING_PHASES)('gives %s the existing topic in BATON_TOPIC_ARN and lets it publish there', (phase) => {

@@ -12,12 +12,15 @@ import { roleOf, rolesGranting, type Statement, statementsOf } from '../../suppo
 
 /** Every phase function of the stack. */
 const ALL_PHASES: readonly PhaseName[] = PHASE_NAMES;
-/** Every phase but those that track no run: the backstop, the smoke test (no AWS call) and plan release (no record yet). */
+/**
+ * Every phase but those that track no run: the backstop, signal (an event belongs to no one deployment), the smoke
+ * test (no AWS call) and plan release (no record yet).
+ */
 const TRACKING_PHASES: readonly PhaseName[] = ALL_PHASES.filter(
-  (phase) => phase !== 'backstop' && phase !== 'smokeTest' && phase !== 'planRelease',
+  (phase) => phase !== 'backstop' && phase !== 'signal' && phase !== 'smokeTest' && phase !== 'planRelease',
 );
-/** The phases that publish events: all but the smoke test. */
-const PUBLISHING_PHASES: readonly PhaseName[] = ALL_PHASES.filter((phase) => phase !== 'smokeTest');
+/** The phases that publish events: all but the smoke test and signal (which only marks a lock). */
+const PUBLISHING_PHASES: readonly PhaseName[] = ALL_PHASES.filter((phase) => phase !== 'smokeTest' && phase !== 'signal');
 
 /** The IAM statement every deployment phase gets to record its runs ("trackPhase"). */
 function trackPhaseStatement(tableLogicalId: string): Statement {

@@ -83,7 +83,7 @@ describe('the Baton stack for the example config', () => {
       );
 
       // The ignored-push log is a diagnostic trail (lib/constructs/ignored-pushes.ts): it goes with the stack.
-      expect(Object.keys(logGroups)).toHaveLength(23);
+      expect(Object.keys(logGroups)).toHaveLength(24);
       expect(policies).toEqual({
         execution: 'RetainExceptOnCreate/Retain',
         events: 'RetainExceptOnCreate/Retain',

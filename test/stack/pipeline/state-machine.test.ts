@@ -137,17 +137,17 @@ describe('the Baton stack for the example config', () => {
     it('gives each pipeline Task the TimeoutSeconds of its phase', () => {
       const timeouts = Object.fromEntries(tasks.map(([name, task]) => [name, task.TimeoutSeconds]));
 
-      // The phase's timeout (its function's) plus TASK_TIMEOUT_MARGIN_SECONDS (15).
+      // The phase's timeout (its function's) plus TASK_TIMEOUT_MARGIN_SECONDS (15); the watching phases' is Lambda's 900 s.
       expect(timeouts).toMatchObject({
         [S.initialize]: 45,
         [S.validate]: 75,
         [S.prepare]: 75,
         [S.deploy]: 75,
-        [S.checkStability]: 75,
+        [S.checkStability]: 915,
         [S.verify]: 135,
-        [S.shiftTraffic]: 75,
-        [S.checkBake]: 75,
-        [S.checkScaleDown]: 75,
+        [S.shiftTraffic]: 915,
+        [S.checkBake]: 915,
+        [S.checkScaleDown]: 915,
         [S.complete]: 135,
         [S.rollback]: 135,
         [S.recordRejection]: 45,
