@@ -96,6 +96,17 @@ export function serviceBudget(
   };
 }
 
+/** The field of the watch that takes the most invocations: the one a refusal of too many history events names. */
+function heaviestWatch(budget: ServiceBudget): keyof ServiceConfig {
+  const watches: Array<[keyof ServiceConfig, number]> = [
+    ['strategy', budget.holdInvocations],
+    ['bakeSeconds', budget.bakeInvocations],
+    ['scaleDownDelaySeconds', budget.scaleDownInvocations],
+    ['stabilityTimeoutSeconds', budget.stabilityInvocations],
+  ];
+  return watches.reduce((heaviest, watch) => (watch[1] > heaviest[1] ? watch : heaviest))[0];
+}
+
 /** How a strategy's holds add up, e.g. "linear 1 % every 86400 s holds 99 × 86400 s = 8,553,600 s". */
 function describeHolds(strategy: ServiceConfig['strategy']): string {
   const pauses = planSteps(strategy)
@@ -159,7 +170,7 @@ export function checkExecutionBudget(config: BatonConfig, ctx: z.RefinementCtx):
     if (budget.events > HISTORY_EVENT_LIMIT) {
       const invocations = budget.bakeInvocations + budget.scaleDownInvocations + budget.holdInvocations + budget.stabilityInvocations;
       refuse(
-        ['strategy'],
+        [heaviestWatch(budget)],
         `one deployment writes up to ${count(budget.events)} history events, ${LIMIT_TEXT}: the strategy's ${planSteps(service.strategy).length} steps and holds take ${budget.holdInvocations} invocations of shiftTraffic, the bake ${budget.bakeInvocations} and the scale-down delay ${budget.scaleDownInvocations} of checkBake, the stability checks up to ${budget.stabilityInvocations}: ${invocations} invocations × ${WATCH_INVOCATION_HISTORY_EVENTS} history events + ${OTHER_STATES_HISTORY_EVENTS} for the other states`,
       );
     }

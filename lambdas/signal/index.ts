@@ -44,7 +44,7 @@ const TaskStateChangeSchema = z.object({
   }),
 });
 
-const SignalEventSchema = z.union([AlarmStateChangeSchema, TaskStateChangeSchema]);
+const SignalEventSchema = z.discriminatedUnion('source', [AlarmStateChangeSchema, TaskStateChangeSchema]);
 type SignalEvent = z.infer<typeof SignalEventSchema>;
 
 export interface SignalResult {

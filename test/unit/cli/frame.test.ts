@@ -22,7 +22,7 @@ describe('renderView', () => {
     // Arrange
     const view: ExecutionView = {
       ...BASE,
-      currentState: 'Wait between traffic steps',
+      currentState: 'Shift traffic',
       step: { applied: 2, total: 4 },
       holdUntil: '2026-11-23T09:13:00.000Z',
     };
@@ -38,8 +38,8 @@ describe('renderView', () => {
       '  done     Validate',
       '  done     Deploy',
       '  done     Verify',
-      '  done     Shift traffic',
-      '  now      Wait between traffic steps  (step 2/4, holds until 09:13:00 UTC (3m00s left))',
+      // Shift traffic watches the hold in a new invocation: shown as the state now, not also as done.
+      '  now      Shift traffic  (step 2/4, holds until 09:13:00 UTC (3m00s left))',
       '  traffic  blue   50 % ##########..........',
       '           green  50 % ##########..........',
     ]);

@@ -13,21 +13,55 @@ function exited(name: string, output: unknown, type: HistoryEventType = 'TaskSta
   return { id: 0, timestamp: AT, type, stateExitedEventDetails: { name, output: JSON.stringify(output) } };
 }
 
+/** Shift traffic exits with `state`, its Choice passes it on, and the execution enters `next` (Shift traffic again to watch a hold). */
+function shifted(state: unknown, next: string): HistoryEvent[] {
+  return [
+    entered('Shift traffic'),
+    exited('Shift traffic', state),
+    entered('Is traffic fully shifted?', 'ChoiceStateEntered'),
+    exited('Is traffic fully shifted?', state, 'ChoiceStateExited'),
+    entered(next),
+  ];
+}
+
 describe('readProgress', () => {
   it('reads the step of the strategy ("2/4") and the hold from the latest payload', () => {
     // Arrange
+    // Shift traffic applied step 2 and is called again (its Choice loops back) to watch the hold inside its invocation.
     const strategy = { type: 'linear', stepPercent: 25, intervalSeconds: 300 };
-    const events = [
-      entered('Shift traffic'),
-      exited('Shift traffic', { strategy, traffic: { nextStep: 2, weight: 50, complete: false, holdUntil: '2026-11-23T09:05:00.000Z' } }),
-      entered('Wait between traffic steps', 'WaitStateEntered'),
-    ];
+    const state = { strategy, traffic: { nextStep: 2, weight: 50, complete: false, holdUntil: '2026-11-23T09:05:00.000Z' } };
+    const events = shifted(state, 'Shift traffic');
 
     // Act
     const progress = readProgress(events, { status: 'RUNNING', approvalTimeoutSeconds: 3600 });
 
     // Assert
-    expect(progress).toMatchObject({ step: { applied: 2, total: 4 }, holdUntil: '2026-11-23T09:05:00.000Z' });
+    expect(progress).toMatchObject({
+      currentState: 'Shift traffic',
+      completed: ['Shift traffic'],
+      step: { applied: 2, total: 4 },
+      holdUntil: '2026-11-23T09:05:00.000Z',
+    });
+  });
+
+  it('reads the bake from the latest payload while Check bake watches it, not while Roll back runs', () => {
+    // Arrange
+    const state = { traffic: { nextStep: 2, weight: 100, complete: true }, bake: { until: '2026-11-23T09:10:00.000Z', complete: false } };
+    const baking = shifted(state, 'Check bake');
+    const rollingBack = [...baking, exited('Check bake', { ...state, error: { Error: 'GateFailedError' } }), entered('Roll back')];
+
+    // Act
+    const progress = readProgress(baking, { status: 'RUNNING', approvalTimeoutSeconds: 3600 });
+    const rolledBack = readProgress(rollingBack, { status: 'RUNNING', approvalTimeoutSeconds: 3600 });
+
+    // Assert
+    expect(progress).toEqual({
+      currentState: 'Check bake',
+      completed: ['Shift traffic'],
+      failed: [],
+      bakeUntil: '2026-11-23T09:10:00.000Z',
+    });
+    expect(rolledBack).toEqual({ currentState: 'Roll back', completed: ['Shift traffic', 'Check bake'], failed: [] });
   });
 
   it('gives the approval deadline: the wait began, plus approvalTimeoutSeconds', () => {

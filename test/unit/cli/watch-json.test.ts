@@ -36,6 +36,10 @@ function entered(name: string, type = 'TaskStateEntered'): HistoryEvent {
 function exited(name: string, output: unknown = {}, type = 'TaskStateExited'): HistoryEvent {
   return { id: ++id, timestamp: START, type, stateExitedEventDetails: { name, output: JSON.stringify(output) } } as HistoryEvent;
 }
+/** A Choice the payload passes through unchanged (Step Functions records its output on exit). */
+function choice(name: string, output: unknown): HistoryEvent[] {
+  return [entered(name, 'ChoiceStateEntered'), exited(name, output, 'ChoiceStateExited')];
+}
 function lambdaFailed(error: string): HistoryEvent {
   return { id: ++id, timestamp: START, type: 'LambdaFunctionFailed', lambdaFunctionFailedEventDetails: { error } };
 }
@@ -63,28 +67,33 @@ function givenPolls(polls: readonly Poll[], record: DeploymentRecord): void {
   givenRecord(record);
 }
 
-/** A canary (25 % for 5 minutes, then 100 %, a 5-minute bake) polled every 5 minutes: a quiet poll, then the second step. */
+/**
+ * A canary (25 % for 5 minutes, then 100 %, a 5-minute bake) polled every 5 minutes. Shift traffic watches the
+ * hold inside its invocation (its Choice calls it again), then Check bake watches the bake: a quiet poll, then the second step.
+ */
+const STEP_1 = { strategy: CANARY, traffic: { nextStep: 1, holdUntil: iso(10), complete: false } };
+const STEP_2 = { strategy: CANARY, traffic: { nextStep: 2, complete: true }, bake: { until: iso(15), complete: false } };
 const CANARY_POLLS: Poll[] = [
   {
     events: [
       entered('Shift traffic'),
-      exited('Shift traffic', { strategy: CANARY, traffic: { nextStep: 1, holdUntil: iso(10), complete: false } }),
-      entered('Wait between traffic steps', 'WaitStateEntered'),
+      exited('Shift traffic', STEP_1),
+      ...choice('Is traffic fully shifted?', STEP_1),
+      entered('Shift traffic'),
     ],
     weights: [75, 25],
   },
   { events: [], weights: [75, 25] },
   {
-    events: [
-      exited('Wait between traffic steps', {}, 'WaitStateExited'),
-      entered('Shift traffic'),
-      exited('Shift traffic', { strategy: CANARY, traffic: { nextStep: 2, complete: true }, bake: { until: iso(15), complete: false } }),
-      entered('Wait during bake', 'WaitStateEntered'),
-    ],
+    events: [exited('Shift traffic', STEP_2), ...choice('Is traffic fully shifted?', STEP_2), entered('Check bake')],
     weights: [0, 100],
   },
   {
-    events: [exited('Wait during bake', {}, 'WaitStateExited'), entered('Complete deployment'), exited('Complete deployment')],
+    events: [
+      exited('Check bake', { ...STEP_2, bake: { until: iso(15), complete: true } }),
+      entered('Complete deployment'),
+      exited('Complete deployment'),
+    ],
     weights: [0, 100],
     ended: { status: 'SUCCEEDED', stopDate: at(15, 30) },
   },
@@ -94,13 +103,7 @@ const CANARY_POLLS: Poll[] = [
 const ROLLBACK_POLLS: Poll[] = [
   CANARY_POLLS[0] as Poll,
   {
-    events: [
-      exited('Wait between traffic steps', {}, 'WaitStateExited'),
-      entered('Shift traffic'),
-      lambdaFailed('GateFailedError'),
-      exited('Shift traffic', { error: { Error: 'GateFailedError' } }),
-      entered('Roll back'),
-    ],
+    events: [lambdaFailed('GateFailedError'), exited('Shift traffic', { error: { Error: 'GateFailedError' } }), entered('Roll back')],
     weights: [100, 0],
   },
   {
@@ -167,7 +170,7 @@ describe('baton watch --json (NDJSON)', () => {
       { type: 'state', state: 'Shift traffic', status: 'finished', service: 'web', at: iso(0) },
       {
         type: 'state',
-        state: 'Wait between traffic steps',
+        state: 'Shift traffic',
         status: 'entered',
         step: { applied: 1, total: 2 },
         holdUntil: iso(10),
@@ -175,9 +178,10 @@ describe('baton watch --json (NDJSON)', () => {
         at: iso(0),
       },
       { type: 'weights', blue: 75, green: 25, service: 'web', at: iso(0) },
-      { type: 'heartbeat', state: 'Wait between traffic steps', execution: 'RUNNING', elapsedSeconds: 300, service: 'web', at: iso(5) },
-      { type: 'state', state: 'Wait during bake', status: 'entered', bakeUntil: iso(15), service: 'web', at: iso(10) },
+      { type: 'heartbeat', state: 'Shift traffic', execution: 'RUNNING', elapsedSeconds: 300, service: 'web', at: iso(5) },
+      { type: 'state', state: 'Check bake', status: 'entered', bakeUntil: iso(15), service: 'web', at: iso(10) },
       { type: 'weights', blue: 0, green: 100, service: 'web', at: iso(10) },
+      { type: 'state', state: 'Check bake', status: 'finished', service: 'web', at: iso(15) },
       { type: 'state', state: 'Complete deployment', status: 'finished', service: 'web', at: iso(15) },
       { type: 'end', execution: 'SUCCEEDED', service: 'web', status: 'SUCCEEDED', at: iso(15), record: view(SUCCEEDED) },
     ]);

@@ -22,6 +22,8 @@ import { EXAMPLE_CONFIG_PATH } from '../../support/config.ts';
 const START = new Date('2026-11-23T09:00:00.000Z');
 const BAKE_UNTIL = '2026-11-23T09:10:00.000Z';
 
+const BAKING = JSON.stringify({ traffic: { nextStep: 1, weight: 100, complete: true }, bake: { until: BAKE_UNTIL, complete: false } });
+/** Shift traffic applied 100 %; Check bake watches the bake inside its invocation. */
 const events: HistoryEvent[] = [
   { id: 1, timestamp: START, type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'Shift traffic' } },
   {
@@ -30,10 +32,12 @@ const events: HistoryEvent[] = [
     type: 'TaskStateExited',
     stateExitedEventDetails: {
       name: 'Shift traffic',
-      output: JSON.stringify({ traffic: { nextStep: 1, weight: 100, complete: true }, bake: { until: BAKE_UNTIL, complete: false } }),
+      output: BAKING,
     },
   },
-  { id: 3, timestamp: START, type: 'WaitStateEntered', stateEnteredEventDetails: { name: 'Wait during bake' } },
+  { id: 3, timestamp: START, type: 'ChoiceStateEntered', stateEnteredEventDetails: { name: 'Is traffic fully shifted?' } },
+  { id: 4, timestamp: START, type: 'ChoiceStateExited', stateExitedEventDetails: { name: 'Is traffic fully shifted?', output: BAKING } },
+  { id: 5, timestamp: START, type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'Check bake' } },
 ];
 
 beforeEach(() => {
@@ -68,10 +72,10 @@ describe('baton watch without a terminal', () => {
     expect(result.out.split('\n').slice(0, 7)).toEqual([
       `2026-11-23T09:00:00Z web following ${DEPLOYMENT_ID} (image v1.4.2)`,
       '2026-11-23T09:00:00Z web finished Shift traffic',
-      '2026-11-23T09:00:00Z web entered Wait during bake (bakes until 09:10:00 UTC)',
+      '2026-11-23T09:00:00Z web entered Check bake (bakes until 09:10:00 UTC)',
       '2026-11-23T09:00:00Z web traffic blue 0 % / green 100 %',
       // 09:00:30: nothing changed, and less than 60 s since the last line: silence.
-      '2026-11-23T09:01:00Z web still in Wait during bake, 1m00s elapsed',
+      '2026-11-23T09:01:00Z web still in Check bake, 1m00s elapsed',
       '2026-11-23T09:01:30Z web ended SUCCEEDED',
       `web  ${DEPLOYMENT_ID}  SUCCEEDED  1m30s elapsed`,
     ]);

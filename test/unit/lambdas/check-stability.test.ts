@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../../lambdas/check-stability/index.ts';
 import { DeploymentFailedError, StabilityTimeoutError } from '../../../lambdas/shared/errors.ts';
 import { allowLeaseRenewals, ecsService, failure, rejectByDefault, targets } from '../../support/aws.ts';
+import { lambdaContext } from '../../support/sleep.ts';
 import {
   IDLE_TASK_DEFINITION_ARN,
   isoAfter,
@@ -15,6 +16,11 @@ import {
   service,
   stateAfter,
 } from '../../support/state.ts';
+
+vi.mock('../../../lambdas/shared/time.ts', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../../lambdas/shared/time.ts')>()),
+  sleep: (await import('../../support/sleep.ts')).sleepOnFakeClock,
+}));
 
 const web = service();
 const STOPPED_TASK = 'arn:aws:ecs:eu-west-1:123456789012:task/prod/0f9e8d7c6b5a49382716';
@@ -88,7 +94,46 @@ describe('check stability', () => {
     const state = await handler(stateAfter('deploy'));
 
     // Assert
-    expect(state.rollout).toEqual({ ...stateAfter('deploy').rollout, checks: 1, stable: true });
+    expect(state.rollout).toEqual({ ...stateAfter('deploy').rollout, checks: 1, stable: true, stableAt: isoAfter(NOW, 60) });
+  });
+
+  it('looks every 15 s inside its invocation until the rollout is stable, stable from that look on', async () => {
+    // Arrange: in progress until 90 s, then COMPLETED
+    const inProgress = () => Date.now() < Date.parse(isoAfter(NOW, 90));
+    ecsMock.on(DescribeServicesCommand, { cluster: 'prod', services: ['web-green'] }).callsFake(() =>
+      ecsService('web-green', {
+        taskDefinition: RELEASE_TASK_DEFINITION_ARN,
+        deployments: [
+          {
+            status: 'PRIMARY',
+            taskDefinition: RELEASE_TASK_DEFINITION_ARN,
+            runningCount: LIVE_COUNT,
+            failedTasks: 0,
+            rolloutState: inProgress() ? 'IN_PROGRESS' : 'COMPLETED',
+          },
+        ],
+      }),
+    );
+
+    // Act
+    const state = await handler(stateAfter('deploy'), lambdaContext(900));
+
+    // Assert: looks at 60, 75 and 90 s
+    expect(state.rollout).toEqual({ ...stateAfter('deploy').rollout, checks: 3, stable: true, stableAt: isoAfter(NOW, 90) });
+    expect(ecsMock).toHaveReceivedCommandTimes(DescribeServicesCommand, 3);
+  });
+
+  it("returns not yet stable when the invocation's time runs out first, keeping 30 s for itself", async () => {
+    // Arrange: 90 s of invocation, less the 30 s margin: looks until 120 s
+    primary({ rolloutState: 'IN_PROGRESS', runningCount: 1 });
+    const deployed = stateAfter('deploy');
+
+    // Act
+    const state = await handler(deployed, lambdaContext(90));
+
+    // Assert: looks at 60, 75, 90, 105 and 120 s
+    expect(state).toEqual({ ...deployed, rollout: { ...deployed.rollout, checks: 5, stable: false } });
+    expect(new Date().toISOString()).toBe(isoAfter(NOW, 120));
   });
 
   it('reads the idle service and its target group', async () => {
@@ -102,22 +147,20 @@ describe('check stability', () => {
     expect(elbMock).toHaveReceivedCommandWith(DescribeTargetHealthCommand, { TargetGroupArn: web.green.targetGroupArn });
   });
 
-  it('reports not yet stable and asks for a 15 second wait while the rollout is in progress', async () => {
+  it('reports not yet stable after one look while the rollout is in progress, without a Lambda context', async () => {
     // Arrange
     primary({ rolloutState: 'IN_PROGRESS', runningCount: 1 });
     elbMock
       .on(DescribeTargetHealthCommand, { TargetGroupArn: web.green.targetGroupArn })
       .resolves(targets(1, [{ id: '10.0.2.7', state: 'initial', reason: 'Elb.RegistrationInProgress' }]));
+    const deployed = stateAfter('deploy');
 
     // Act
-    const state = await handler(stateAfter('deploy'));
+    const state = await handler(deployed);
 
     // Assert
-    expect({ stable: state.rollout?.stable, checks: state.rollout?.checks, wait: state.wait }).toEqual({
-      stable: false,
-      checks: 1,
-      wait: { seconds: 15 },
-    });
+    expect(state).toEqual({ ...deployed, rollout: { ...deployed.rollout, checks: 1, stable: false } });
+    expect(ecsMock).toHaveReceivedCommandTimes(DescribeServicesCommand, 1);
   });
 
   it('reports not yet stable while a target is unhealthy even though the rollout completed', async () => {

@@ -31,7 +31,13 @@ import {
 } from '../../support/aws.ts';
 import { THREE_SERVICES_CONFIG_PATH } from '../../support/config.ts';
 import { lockItem } from '../../support/items.ts';
+import { lambdaContext } from '../../support/sleep.ts';
 import { ACCOUNT, isoAfter, NOW, REGION } from '../../support/state.ts';
+
+vi.mock('../../../lambdas/shared/time.ts', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../../lambdas/shared/time.ts')>()),
+  sleep: (await import('../../support/sleep.ts')).sleepOnFakeClock,
+}));
 
 const RAW_CONFIG = readFileSync(THREE_SERVICES_CONFIG_PATH, 'utf8');
 const config = BatonConfigSchema.parse(JSON.parse(RAW_CONFIG));
@@ -224,17 +230,23 @@ describe('shift together', () => {
   it('advances every service to the same step, holding until the same moment', async () => {
     // Arrange: every service at the first step of the canary (beforeEach).
 
+    const given = release();
+
     // Act
-    const result = await handler(release());
+    const result = await handler(given);
 
     // Assert
-    expect(result.services?.map((state) => [state.service.name, state.traffic, state.wait])).toEqual(
-      NAMES.map((name) => [name, { nextStep: 1, weight: 10, complete: false, holdUntil: isoAfter(NOW, 600) }, { seconds: 30 }]),
-    );
-    expect({ traffic: result.traffic, wait: result.wait }).toEqual({ traffic: { complete: false }, wait: { seconds: 30 } });
+    expect(result).toEqual({
+      ...given,
+      services: given.services.map((state) => ({
+        ...state,
+        traffic: { nextStep: 1, weight: 10, complete: false, holdUntil: isoAfter(NOW, 600) },
+      })),
+      traffic: { complete: false },
+    });
   });
 
-  it('checks every lock before it moves anything and renews every lease past the wait ahead', async () => {
+  it('checks every lock before it moves anything and renews every lease after the step, nothing to wait beyond it', async () => {
     // Arrange: every service at the first step of the canary (beforeEach).
 
     // Act
@@ -245,9 +257,9 @@ describe('shift together', () => {
       ['LOCK#api', 900],
       ['LOCK#web', 900],
       ['LOCK#worker', 900],
-      ['LOCK#api', 930],
-      ['LOCK#web', 930],
-      ['LOCK#worker', 930],
+      ['LOCK#api', 900],
+      ['LOCK#web', 900],
+      ['LOCK#worker', 900],
     ]);
   });
 
@@ -276,7 +288,8 @@ describe('shift together', () => {
         { until: isoAfter(NOW, 300), complete: false },
       ]),
     );
-    expect({ traffic: result.traffic, wait: result.wait }).toEqual({ traffic: { complete: true }, wait: { seconds: 30 } });
+    expect(result.traffic).toEqual({ complete: true });
+    expect(result.wait).toBeUndefined();
   });
 
   it('fails with GateFailedError naming the service, and moves no service, when a gate of web fails', async () => {
@@ -295,7 +308,7 @@ describe('shift together', () => {
     expect(elbMock).not.toHaveReceivedCommand(ModifyListenerCommand);
   });
 
-  it('keeps the weights of every service while the step holds, and waits as long as the hold has left', async () => {
+  it('keeps the release unchanged while the step holds, after one check of every service without a Lambda context', async () => {
     // Arrange
     const holding = release({ nextStep: 1, weight: 10, complete: false, holdUntil: isoAfter(NOW, 20) });
 
@@ -303,15 +316,52 @@ describe('shift together', () => {
     const result = await handler(holding);
 
     // Assert
+    expect(result).toEqual(holding);
+    expect(elbMock).toHaveReceivedCommandTimes(DescribeTargetHealthCommand, 3);
     expect(elbMock).not.toHaveReceivedCommand(ModifyListenerCommand);
     expect(elbMock).not.toHaveReceivedCommand(DescribeListenersCommand);
-    expect(result.services?.map((state) => [state.service.name, state.traffic?.weight, state.wait])).toEqual(
-      NAMES.map((name) => [name, 10, { seconds: 20 }]),
-    );
-    expect({ traffic: result.traffic, wait: result.wait }).toEqual({ traffic: { complete: false }, wait: { seconds: 20 } });
   });
 
-  it('still checks the gates of every service while the step holds', async () => {
+  it("watches every service's gates through the hold in one watch, at the shortest gate interval, then applies the next step", async () => {
+    // Arrange: worker checks its gates every 10 s, the others every 30 s; the hold ends at 60 s
+    const holding = release({ nextStep: 1, weight: 10, complete: false, holdUntil: isoAfter(NOW, 60) });
+    holding.services = holding.services.map((state) =>
+      state.service.name === 'worker' ? { ...state, service: { ...state.service, gateIntervalSeconds: 10 } } : state,
+    );
+    for (const service of config.services) {
+      elbMock
+        .on(DescribeListenersCommand, { ListenerArns: [service.productionListenerArn] })
+        .resolves(listenerWith(service, { blue: 90, green: 10 }));
+    }
+
+    // Act
+    const result = await handler(holding, lambdaContext(900));
+
+    // Assert: every service checked at 0, 10, ..., 60 s; then 100 % for all, and the bake of 300 s from then
+    expect(elbMock).toHaveReceivedCommandTimes(DescribeTargetHealthCommand, 7 * 3);
+    expect(elbMock).toHaveReceivedCommandTimes(ModifyListenerCommand, 3);
+    expect(result.services?.map((state) => [state.service.name, state.traffic, state.bake])).toEqual(
+      NAMES.map((name) => [name, { nextStep: 2, weight: 100, complete: true }, { until: isoAfter(NOW, 360), complete: false }]),
+    );
+    expect(result.traffic).toEqual({ complete: true });
+    expect(new Date().toISOString()).toBe(isoAfter(NOW, 60));
+  });
+
+  it("returns the release unchanged when the invocation's time runs out before the hold ends", async () => {
+    // Arrange: 120 s of invocation, less the 30 s margin: watches until 90 s, checking at 0, 30, 60 and 90 s
+    const holding = release({ nextStep: 1, weight: 10, complete: false, holdUntil: isoAfter(NOW, 600) });
+
+    // Act
+    const result = await handler(holding, lambdaContext(120));
+
+    // Assert
+    expect(result).toEqual(holding);
+    expect(elbMock).toHaveReceivedCommandTimes(DescribeTargetHealthCommand, 4 * 3);
+    expect(elbMock).not.toHaveReceivedCommand(ModifyListenerCommand);
+    expect(new Date().toISOString()).toBe(isoAfter(NOW, 90));
+  });
+
+  it('still checks the gates of every service while the step holds, naming the service that failed', async () => {
     // Arrange
     const holding = release({ nextStep: 1, weight: 10, complete: false, holdUntil: isoAfter(NOW, 20) });
     const worker = configured('worker');
@@ -323,7 +373,7 @@ describe('shift together', () => {
     // Assert
     expect(error).toBeInstanceOf(GateFailedError);
     expect(error.message).toBe(
-      'worker: gate failed while holding green at 10 %: target group targetgroup/worker-green/f4a624983ded68f9 has 1/2 healthy targets',
+      'gate failed while holding the release at 10 %: worker: target group targetgroup/worker-green/f4a624983ded68f9 has 1/2 healthy targets',
     );
   });
 

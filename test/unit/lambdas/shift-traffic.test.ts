@@ -25,8 +25,14 @@ import {
   UNEXPECTED,
 } from '../../support/aws.ts';
 import { arrangeFiringAlarm, arrangePassingGates } from '../../support/gates.ts';
+import { lambdaContext } from '../../support/sleep.ts';
 import { DEPLOYMENT_ID, isoAfter, NOW, service, stateAfter } from '../../support/state.ts';
 import { captureMetrics, type EmfLine } from '../../support/telemetry.ts';
+
+vi.mock('../../../lambdas/shared/time.ts', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../../lambdas/shared/time.ts')>()),
+  sleep: (await import('../../support/sleep.ts')).sleepOnFakeClock,
+}));
 
 const web = service();
 const RECORD_KEY = { pk: `DEPLOYMENT#${DEPLOYMENT_ID}`, sk: 'RECORD' };
@@ -97,14 +103,16 @@ describe('shift traffic', () => {
   it('completes the traffic plan and starts the bake for all-at-once', async () => {
     // Arrange: all-at-once strategy (example config).
 
+    const verified = stateAfter('verify');
+
     // Act
-    const state = await handler(stateAfter('verify'));
+    const state = await handler(verified);
 
     // Assert
-    expect({ traffic: state.traffic, bake: state.bake, wait: state.wait }).toEqual({
+    expect(state).toEqual({
+      ...verified,
       traffic: { nextStep: 1, weight: 100, complete: true },
       bake: { until: isoAfter(NOW, 300), complete: false },
-      wait: { seconds: 30 },
     });
   });
 
@@ -122,7 +130,7 @@ describe('shift traffic', () => {
     });
   });
 
-  it('holds the first canary step for the canary bake time, checking the gates every gate interval', async () => {
+  it('holds the first canary step for the canary bake time', async () => {
     // Arrange
     const canary = { ...stateAfter('verify'), strategy: { type: 'canary' as const, percent: 10, bakeSeconds: 600 } };
 
@@ -130,14 +138,10 @@ describe('shift traffic', () => {
     const state = await handler(canary);
 
     // Assert
-    expect({ traffic: state.traffic, wait: state.wait, bake: state.bake }).toEqual({
-      traffic: { nextStep: 1, weight: 10, complete: false, holdUntil: isoAfter(NOW, 600) },
-      wait: { seconds: 30 },
-      bake: undefined,
-    });
+    expect(state).toEqual({ ...canary, traffic: { nextStep: 1, weight: 10, complete: false, holdUntil: isoAfter(NOW, 600) } });
   });
 
-  it('keeps the weights while a step holds and the gates pass', async () => {
+  it('keeps the state while a step holds and the gates pass, after one check without a Lambda context', async () => {
     // Arrange
     const holding = {
       ...stateAfter('verify'),
@@ -149,8 +153,52 @@ describe('shift traffic', () => {
     const state = await handler(holding);
 
     // Assert
-    expect({ traffic: state.traffic, wait: state.wait }).toEqual({ traffic: holding.traffic, wait: { seconds: 20 } });
+    expect(state).toEqual(holding);
+    expect(elbMock).toHaveReceivedCommandTimes(DescribeTargetHealthCommand, 1);
     expect(elbMock).not.toHaveReceivedCommand(ModifyListenerCommand);
+  });
+
+  it('watches the hold inside its invocation, the gates every 30 s, and applies the next step at its end', async () => {
+    // Arrange
+    const holding = {
+      ...stateAfter('verify'),
+      strategy: { type: 'canary' as const, percent: 10, bakeSeconds: 600 },
+      traffic: { nextStep: 1, weight: 10, complete: false, holdUntil: isoAfter(NOW, 300) },
+    };
+
+    // Act
+    const state = await handler(holding, lambdaContext(900));
+
+    // Assert: checks at 0, 30, ..., 300 s, then 100 % and the bake of 300 s from then
+    expect(state).toEqual({
+      ...holding,
+      traffic: { nextStep: 2, weight: 100, complete: true },
+      bake: { until: isoAfter(NOW, 600), complete: false },
+    });
+    expect(elbMock).toHaveReceivedCommandTimes(DescribeTargetHealthCommand, 11);
+    expect(elbMock).toHaveReceivedCommandWith(ModifyListenerCommand, {
+      ListenerArn: web.productionListenerArn,
+      DefaultActions: [AUTHENTICATE, forward({ blue: 0, green: 100 })],
+    });
+    expect(new Date().toISOString()).toBe(isoAfter(NOW, 300));
+  });
+
+  it("returns the state unchanged when the invocation's time runs out before the hold ends", async () => {
+    // Arrange: 120 s of invocation, less the 30 s margin: watches until 90 s
+    const holding = {
+      ...stateAfter('verify'),
+      strategy: { type: 'canary' as const, percent: 10, bakeSeconds: 600 },
+      traffic: { nextStep: 1, weight: 10, complete: false, holdUntil: isoAfter(NOW, 600) },
+    };
+
+    // Act
+    const state = await handler(holding, lambdaContext(120));
+
+    // Assert: checks at 0, 30, 60 and 90 s
+    expect(state).toEqual(holding);
+    expect(elbMock).toHaveReceivedCommandTimes(DescribeTargetHealthCommand, 4);
+    expect(elbMock).not.toHaveReceivedCommand(ModifyListenerCommand);
+    expect(new Date().toISOString()).toBe(isoAfter(NOW, 90));
   });
 
   it('applies the next step once the hold is over', async () => {

@@ -191,3 +191,34 @@ describe('the state machine name', () => {
     expect(problems(withNames('a'.repeat(40), 'b'.repeat(39)))).toEqual([]);
   });
 });
+
+describe('the timeout of a phase that watches inside its invocation', () => {
+  const withPhases = (phases: Json): Json => {
+    const config = structuredClone(rawExampleConfig()) as { pipeline: Json };
+    config.pipeline.phases = phases;
+    return config;
+  };
+
+  it.each([
+    ['checkStability', 59],
+    ['shiftTraffic', 30],
+    ['checkBake', 5],
+    ['shiftTogether', 59],
+  ])('refuses %s with a timeout of %i s, naming pipeline.phases.<phase>.timeoutSeconds', (phase, timeoutSeconds) => {
+    expect(problems(withPhases({ [phase]: { timeoutSeconds, retries: 5 } }))).toEqual([
+      `pipeline.phases.${phase}.timeoutSeconds: ${phase} waits inside its invocation (a watch keeps 30 s for itself): at least 60 s (default 900)`,
+    ]);
+  });
+
+  it('accepts 60 s for a watching phase, and less for a phase that does not watch', () => {
+    expect(
+      problems(
+        withPhases({
+          checkBake: { timeoutSeconds: 60, retries: 5 },
+          shiftTraffic: { timeoutSeconds: 60, retries: 5 },
+          verify: { timeoutSeconds: 30, retries: 5 },
+        }),
+      ),
+    ).toEqual([]);
+  });
+});

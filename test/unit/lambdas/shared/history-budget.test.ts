@@ -41,90 +41,117 @@ describe('the history and time budget of one execution', () => {
     expect(problems(rawThreeServices())).toEqual([]);
   });
 
-  it('counts the example deployment: 10 bake polls, 10 scale-down polls, no holds, up to 60 stability polls', () => {
+  it('counts the example deployment in invocations of its watching Tasks: 1 bake, 1 scale-down, 1 step, up to 2 stability checks', () => {
     const config = exampleConfig();
     const service = config.services[0];
     if (!service) throw new Error('the example config has no service');
 
-    expect(serviceBudget(service, config.pipeline)).toMatchObject({
-      bakePolls: 10,
-      scaleDownPolls: 10,
-      holdPolls: 0,
-      stabilityPolls: 60,
-      events: (10 + 10 + 0 + 60) * 9 + 100,
+    // each watching invocation watches up to 840 s (its 900 s timeout less 30 s, at most 840 s)
+    expect(serviceBudget(service, config.pipeline)).toEqual({
+      bakeInvocations: 1,
+      scaleDownInvocations: 1,
+      holdInvocations: 1,
+      holdSeconds: 0,
+      stabilityInvocations: 2,
+      events: (1 + 1 + 1 + 2) * 7 + 100,
       seconds: 900 + 600 + 0 + 300 + 300,
+      secondsTerms: [
+        ['stability up to', 900],
+        ['cache waits up to', 600],
+        ['holds', 0],
+        ['bake', 300],
+        ['scale-down delay', 300],
+      ],
     });
   });
 
-  it('refuses a bake of 86400 s at a 5 s gate interval, naming bakeSeconds, for its history and its duration', () => {
+  it('accepts a 24 h bake at a 5 s gate interval in one execution: 849 history events, whatever the gate interval', () => {
+    const config = variant(rawExampleConfig(), (c) => {
+      c.pipeline.executionTimeoutSeconds = 90_000;
+      Object.assign(web(c), { bakeSeconds: 86_400, gateIntervalSeconds: 5 });
+    });
+    const parsed = BatonConfigSchema.parse(config);
+    const service = parsed.services[0];
+    if (!service) throw new Error('the example config has no service');
+
+    expect(problems(config)).toEqual([]);
+    // 86400 s / 840 s = 102.9: 103 invocations of Check bake
+    expect(serviceBudget(service, parsed.pipeline)).toMatchObject({ bakeInvocations: 103, events: (103 + 1 + 1 + 2) * 7 + 100 });
+    expect(serviceBudget({ ...service, gateIntervalSeconds: 300 }, parsed.pipeline).events).toBe(849);
+  });
+
+  it('refuses a bake of 86400 s, naming bakeSeconds, for its duration alone: its history fits', () => {
     const config = variant(rawExampleConfig(), (c) => {
       Object.assign(web(c), { bakeSeconds: 86_400, gateIntervalSeconds: 5 });
     });
 
     expect(problems(config)).toEqual([
-      "services[0].bakeSeconds: a bake of 86400 s at a 5 s gate interval is 17280 polls × 9 history events = 155,520, over Step Functions' 25,000-event limit per execution",
       "services[0].bakeSeconds: one deployment may take 88,200 s (stability up to 900 s + cache waits up to 600 s + holds 0 s + bake 86400 s + scale-down delay 300 s), longer than the state machine's execution timeout (pipeline.executionTimeoutSeconds 21600 s)",
     ]);
   });
 
-  it('refuses a bake whose polls alone pass 25,000 events even within the execution timeout', () => {
+  it('refuses a bake and a scale-down delay whose invocations pass 25,000 events at a 60 s checkBake timeout, naming bakeSeconds', () => {
+    // checkBake watches 60 - 30 = 30 s per invocation: 86400 s of bake and of scale-down delay are 2880 invocations each
     const config = variant(rawExampleConfig(), (c) => {
-      c.pipeline.executionTimeoutSeconds = 86_400;
-      Object.assign(web(c), { bakeSeconds: 21_000, gateIntervalSeconds: 5 });
+      c.pipeline.executionTimeoutSeconds = 200_000;
+      c.pipeline.phases = { checkBake: { timeoutSeconds: 60, retries: 5 } };
+      Object.assign(web(c), { bakeSeconds: 86_400, scaleDownDelaySeconds: 86_400 });
     });
 
     expect(problems(config)).toEqual([
-      "services[0].bakeSeconds: a bake of 21000 s at a 5 s gate interval is 4200 polls × 9 history events = 37,800, over Step Functions' 25,000-event limit per execution",
+      "services[0].bakeSeconds: one deployment writes up to 40,441 history events, over Step Functions' 25,000-event limit per execution: the strategy's 1 steps and holds take 1 invocations of shiftTraffic, the bake 2880 and the scale-down delay 2880 of checkBake, the stability checks up to 2: 5763 invocations × 7 history events + 100 for the other states",
     ]);
   });
 
-  it('refuses a scale-down delay whose gate polls alone pass 25,000 events, naming scaleDownDelaySeconds', () => {
+  it('names scaleDownDelaySeconds when the scale-down delay takes the most invocations', () => {
+    // 86400 s of scale-down delay: 2880 invocations of 30 s; 60000 s of bake: 2000
     const config = variant(rawExampleConfig(), (c) => {
-      c.pipeline.executionTimeoutSeconds = 86_400;
-      Object.assign(web(c), { scaleDownDelaySeconds: 21_000, gateIntervalSeconds: 5 });
+      c.pipeline.executionTimeoutSeconds = 200_000;
+      c.pipeline.phases = { checkBake: { timeoutSeconds: 60, retries: 5 } };
+      Object.assign(web(c), { bakeSeconds: 60_000, scaleDownDelaySeconds: 86_400 });
     });
 
     expect(problems(config)).toEqual([
-      "services[0].scaleDownDelaySeconds: a scale-down delay of 21000 s, gates checked every 5 s, is 4200 polls × 9 history events = 37,800, over Step Functions' 25,000-event limit per execution",
+      "services[0].scaleDownDelaySeconds: one deployment writes up to 34,281 history events, over Step Functions' 25,000-event limit per execution: the strategy's 1 steps and holds take 1 invocations of shiftTraffic, the bake 2000 and the scale-down delay 2880 of checkBake, the stability checks up to 2: 4883 invocations × 7 history events + 100 for the other states",
     ]);
   });
 
-  it('refuses strategy holds that pass 25,000 events, and the execution timeout they pass', () => {
-    // linear 10 % every 3600 s: 9 holds of 3600 s, each 720 polls at 5 s
+  it('refuses strategy holds whose invocations pass 25,000 events within the execution timeout, naming the strategy', () => {
+    // linear 1 % every 3600 s: 99 holds, each 1 step + 3600 s / 30 s = 121 invocations, then the last step: 11980
     const config = variant(rawExampleConfig(), (c) => {
-      Object.assign(web(c), { strategy: { type: 'linear', stepPercent: 10, intervalSeconds: 3600 }, gateIntervalSeconds: 5 });
+      c.pipeline.executionTimeoutSeconds = 400_000;
+      c.pipeline.phases = { shiftTraffic: { timeoutSeconds: 60, retries: 5 } };
+      web(c).strategy = { type: 'linear', stepPercent: 1, intervalSeconds: 3600 };
     });
 
     expect(problems(config)).toEqual([
-      "services[0].strategy: the strategy holds traffic 32400 s in all; at a 5 s gate interval that is 6480 polls × 9 history events = 58,320, over Step Functions' 25,000-event limit per execution",
-      'services[0].strategy: linear 10 % every 3600 s holds 9 × 3600 s = 32,400 s, longer than the execution timeout of 21600 s (pipeline.executionTimeoutSeconds) on its own; one deployment may take 34,500 s (stability up to 900 s + cache waits up to 600 s + holds 32400 s + bake 300 s + scale-down delay 300 s)',
+      "services[0].strategy: one deployment writes up to 83,988 history events, over Step Functions' 25,000-event limit per execution: the strategy's 100 steps and holds take 11980 invocations of shiftTraffic, the bake 1 and the scale-down delay 1 of checkBake, the stability checks up to 2: 11984 invocations × 7 history events + 100 for the other states",
     ]);
   });
 
-  it('refuses a bake and holds that fit alone but not together, naming gateIntervalSeconds', () => {
-    // at 10 s: bake 20000 s = 2000 polls, scale-down 300 s = 30 polls, canary hold 10000 s = 1000 polls, stability 900 s / 15 s = 60 polls
+  it('refuses a bake and holds that fit alone but not together, naming the heavier: the strategy', () => {
+    // 30 s per invocation: canary hold 60000 s = 1 + 2000 invocations, + the last step; bake 60000 s = 2000; scale-down 300 s = 10
     const config = variant(rawExampleConfig(), (c) => {
-      c.pipeline.executionTimeoutSeconds = 86_400;
-      Object.assign(web(c), {
-        bakeSeconds: 20_000,
-        gateIntervalSeconds: 10,
-        strategy: { type: 'canary', percent: 10, bakeSeconds: 10_000 },
-      });
+      c.pipeline.executionTimeoutSeconds = 130_000;
+      c.pipeline.phases = { shiftTraffic: { timeoutSeconds: 60, retries: 5 }, checkBake: { timeoutSeconds: 60, retries: 5 } };
+      Object.assign(web(c), { bakeSeconds: 60_000, strategy: { type: 'canary', percent: 10, bakeSeconds: 60_000 } });
     });
 
     expect(problems(config)).toEqual([
-      "services[0].gateIntervalSeconds: one deployment writes up to 27,910 history events, over Step Functions' 25,000-event limit per execution: at a 10 s gate interval the bake is 2000 polls, the scale-down delay 30 and the holds 1000, with up to 60 stability polls (every 15 s for 900 s): 3090 polls × 9 history events + 100 for the other states",
+      "services[0].strategy: one deployment writes up to 28,198 history events, over Step Functions' 25,000-event limit per execution: the strategy's 2 steps and holds take 2002 invocations of shiftTraffic, the bake 2000 and the scale-down delay 10 of checkBake, the stability checks up to 2: 4014 invocations × 7 history events + 100 for the other states",
     ]);
   });
 
   it('refuses a release whose services fit one by one but not together in one execution', () => {
-    // each service: bake 7200 s at 5 s = 1440 polls, scale-down 300 s = 60 polls, + 60 stability polls: 1560 × 9 + 100 = 14,140 events
+    // each service: bake 36000 s / 30 s = 1200 invocations, scale-down 10, 1 step, 2 stability checks: 1213 × 7 + 100 = 8,591 events
     const config = variant(rawThreeServices(), (c) => {
-      for (const service of c.services) Object.assign(service, { bakeSeconds: 7200, gateIntervalSeconds: 5 });
+      c.pipeline.executionTimeoutSeconds = 40_000;
+      c.pipeline.phases = { checkBake: { timeoutSeconds: 60, retries: 5 } };
+      for (const service of c.services) Object.assign(service, { bakeSeconds: 36_000 });
     });
 
     expect(problems(config)).toEqual([
-      "services: a release of all 3 services runs in one execution and writes up to 14,140 + 14,140 + 14,140 = 42,420 history events, over Step Functions' 25,000-event limit per execution",
+      "services: a release of all 3 services runs in one execution and writes up to 8,591 + 8,591 + 8,591 = 25,773 history events, over Step Functions' 25,000-event limit per execution",
     ]);
   });
 
@@ -147,7 +174,7 @@ describe('holds longer than the execution timeout on their own', () => {
     });
 
     expect(problems(config)).toEqual([
-      "services[0].strategy: the strategy holds traffic 8553600 s in all; at a 30 s gate interval that is 285120 polls × 9 history events = 2,566,080, over Step Functions' 25,000-event limit per execution",
+      "services[0].strategy: one deployment writes up to 72,207 history events, over Step Functions' 25,000-event limit per execution: the strategy's 100 steps and holds take 10297 invocations of shiftTraffic, the bake 1 and the scale-down delay 1 of checkBake, the stability checks up to 2: 10301 invocations × 7 history events + 100 for the other states",
       'services[0].strategy: linear 1 % every 86400 s holds 99 × 86400 s = 8,553,600 s, longer than the execution timeout of 21600 s (pipeline.executionTimeoutSeconds) on its own; one deployment may take 8,555,700 s (stability up to 900 s + cache waits up to 600 s + holds 8553600 s + bake 300 s + scale-down delay 300 s)',
     ]);
   });
