@@ -35,6 +35,16 @@ export const ALARM_FAULTS: Record<string, Fault> = {
       );
     },
   },
+  'alarm-during-hold': {
+    description:
+      'A service alarm enters ALARM 10 s into the first traffic hold (use a canary or linear strategy): its CloudWatch event reaches the signal function, and the hold watching it reads the signal within a second and rolls back.',
+    expected: 'ROLLED_BACK',
+    apply(ctx) {
+      afterShift(ctx, 1, 10_000, () =>
+        ctx.setAlarm(0, 'ALARM', 'Threshold Crossed: 1 datapoint [14.2] was greater than the threshold (5.0).', ctx.model.now),
+      );
+    },
+  },
   'alarm-insufficient-data': {
     description:
       'A service alarm goes to INSUFFICIENT_DATA when the new colour is verified: with the default insufficientDataPolicy "pass" the deployment succeeds.',

@@ -32,6 +32,14 @@ export const PLATFORM_FAULTS: Record<string, Fault> = {
       });
     },
   },
+  'signal-rules-disabled': {
+    description:
+      'An operator disabled the signal rules (DisableRule): no alarm or task event reaches the signal function. Alone the deployment succeeds; with a bad signal (e.g. alarm-during-hold) the polling gates still roll back, at their next check.',
+    expected: 'SUCCEEDED',
+    apply(ctx) {
+      ctx.model.disabledRules.add('signal');
+    },
+  },
   'status-event-lost': {
     description:
       "The operator stops the deployment as it enters Check bake (all traffic on the new colour) and Step Functions' status-change event of that end is never delivered (best effort): no event reaches the backstop; its sweep finds the lock held by the ended execution with the record IN_PROGRESS and starts the recovery, which rolls back: ROLLED_BACK, 100 % on the old colour.",

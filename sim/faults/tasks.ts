@@ -1,6 +1,6 @@
 /** Faults in ECS: the task definition, the service update, the new colour's tasks. */
 import { STATE_NAMES as S } from '../../lib/constructs/state-names.ts';
-import { accessDenied, type Fault } from './fault.ts';
+import { accessDenied, type Fault, idleColour } from './fault.ts';
 
 function hasTaskDefinition(input: unknown): boolean {
   return typeof input === 'object' && input !== null && 'taskDefinition' in input;
@@ -32,6 +32,25 @@ export const TASK_FAULTS: Record<string, Fault> = {
     expected: 'ROLLED_BACK',
     apply(ctx) {
       ctx.model.hooks.behaviourOf = (image, behaviour) => (ctx.isNewImage(image) ? 'crash' : behaviour);
+    },
+  },
+  'green-task-stops-during-bake': {
+    description:
+      "20 s into the bake a task of the new colour exits (EssentialContainerExited); ECS starts a replacement at once. Its ECS Task State Change event reaches the signal function and the bake's watch rolls back within a second or two, before a poll could miss the gap.",
+    expected: 'ROLLED_BACK',
+    apply(ctx) {
+      let scheduled = false;
+      ctx.onStateEntered.push((state) => {
+        if (scheduled || state !== S.checkBake) return;
+        scheduled = true;
+        const colour = ctx.service[idleColour(ctx)];
+        ctx.model.schedule(ctx.model.now + 20_000, () => {
+          const service = [...ctx.model.services.values()].find((s) => s.name === colour.serviceName && s.cluster === ctx.service.cluster);
+          const task = ctx.model.tasks.find((t) => t.serviceName === colour.serviceName && t.lastStatus === 'RUNNING');
+          if (service && task)
+            ctx.model.stop(service, task, ctx.model.now, 'Essential container in task exited', 'EssentialContainerExited', 137);
+        });
+      });
     },
   },
   'green-never-stable': {
