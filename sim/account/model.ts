@@ -3,8 +3,11 @@
  * first advances the model to Date.now(), one simulated second at a time, so
  * tasks start, crash and pass health checks as they would for real.
  */
+import { alarmArn, evaluationDelayMs } from './alarm-evaluation.ts';
 import { tickService } from './ecs-scheduler.ts';
 import type { AccountSpec, ExecutionRecord, ImageBehaviour, TaskDefinitionSpec } from './schema.ts';
+import { type AlarmState, StateChangeListeners } from './state-changes.ts';
+import type { FailingChecks } from './target-health.ts';
 
 export interface SimTask {
   readonly id: string;
@@ -55,6 +58,8 @@ export interface TargetState {
   reason?: string;
   description?: string;
   since: number;
+  /** Its health checks fail since then; it goes unhealthy at the unhealthy threshold (target-health.ts). */
+  failing?: FailingChecks;
 }
 
 export interface SimTaskDefinition extends TaskDefinitionSpec {
@@ -95,7 +100,15 @@ export class AccountModel {
   /** Who the operator's CLI runs as (STS GetCallerIdentity): a session of a Deployer role, until a test makes another operator act. */
   callerArn: string;
   hooks: ModelHooks = {};
+  /** Who hears of alarm state changes and stopped tasks (the EventBridge events AWS sends for them). */
+  private readonly changes = new StateChangeListeners();
+  readonly onAlarmStateChange = this.changes.onAlarmStateChange.bind(this.changes);
+  readonly onTaskStopped = this.changes.onTaskStopped.bind(this.changes);
+  /** The evaluation each alarm is waiting for (metricSays): a later report of another state replaces it. */
+  private readonly pendingAlarms = new Map<string, { readonly state: AlarmState; readonly at: number }>();
   private clock: number;
+  /** The last whole simulated second the services moved to (advanceTo). */
+  private lastTick: number;
   private scheduled: Array<{ at: number; action: () => void }> = [];
   private sequence = 0;
 
@@ -105,6 +118,7 @@ export class AccountModel {
     this.taskStartSeconds = spec.taskStartSeconds;
     this.callerArn = `arn:aws:sts::${spec.account}:assumed-role/Deployer/alice`;
     this.clock = now;
+    this.lastTick = now;
     const copy = structuredClone(spec);
     this.targetGroups = copy.elb.targetGroups;
     this.listeners = copy.elb.listeners;
@@ -185,13 +199,18 @@ export class AccountModel {
     };
   }
 
-  /** Moves the account to `to` (epoch ms), one simulated second at a time. */
+  /**
+   * Moves the account to `to` (epoch ms): the services move on whole simulated seconds from the start (calls
+   * a few milliseconds apart must not hold the seconds back), what was scheduled happens as soon as it is due.
+   */
   advanceTo(to: number): void {
-    while (this.clock + SECOND <= to) {
-      this.clock += SECOND;
+    while (this.lastTick + SECOND <= to) {
+      this.lastTick += SECOND;
+      this.clock = this.lastTick;
       this.tick(this.clock);
     }
     if (to > this.clock) this.clock = to;
+    this.runDue(this.clock);
   }
 
   imageBehaviour(image: string): ImageBehaviour {
@@ -235,14 +254,64 @@ export class AccountModel {
     if (index >= 0) targets.splice(index, 1);
   }
 
+  clusterArn = (cluster: string): string => `arn:aws:ecs:${this.region}:${this.account}:cluster/${cluster}`;
+  taskArn = (cluster: string, taskId: string): string => `arn:aws:ecs:${this.region}:${this.account}:task/${cluster}/${taskId}`;
+
+  /** The one place a task stops: listeners hear of each stop once. */
   stop(service: SimService, task: SimTask, at: number, reason: string, stopCode: string, exitCode?: number): void {
-    task.lastStatus = 'STOPPED';
-    task.desiredStatus = 'STOPPED';
-    task.stoppedAt = at;
-    task.stoppedReason = reason;
-    task.stopCode = stopCode;
+    if (task.lastStatus === 'STOPPED') return;
+    Object.assign(task, { lastStatus: 'STOPPED', desiredStatus: 'STOPPED', stoppedAt: at, stoppedReason: reason, stopCode });
     if (exitCode !== undefined) task.exitCode = exitCode;
     this.deregister(service, task);
+    this.changes.emitTaskStopped({
+      clusterArn: this.clusterArn(service.cluster),
+      group: `service:${service.name}`,
+      taskArn: this.taskArn(service.cluster, task.id),
+      stoppedReason: reason,
+      stopCode,
+      at,
+    });
+  }
+
+  /**
+   * The metric of alarm `name` says `state` from `since` on (default: now): the alarm enters it when CloudWatch
+   * would, after its evaluation periods (alarm-evaluation.ts), unless a report of another state comes first (the
+   * same state again goes on with the evaluation under way). Returns that moment.
+   */
+  metricSays(name: string, state: AlarmState, reason: string, since: number = this.clock): number {
+    const alarm = this.alarms[name];
+    if (!alarm) return since;
+    const pending = this.pendingAlarms.get(name);
+    if (pending?.state === state) return pending.at;
+    const at = since + evaluationDelayMs(alarm);
+    const evaluation = { state, at };
+    this.pendingAlarms.set(name, evaluation);
+    const enter = () => {
+      if (this.pendingAlarms.get(name) !== evaluation) return;
+      this.pendingAlarms.delete(name);
+      this.setAlarmState(name, state, reason, at);
+    };
+    this.schedule(at, enter);
+    this.runDue(this.clock);
+    return at;
+  }
+
+  /** The one place an alarm changes state: listeners hear of each change once (a reason alone is no change). */
+  setAlarmState(name: string, state: AlarmState, reason: string, at: number = this.clock): void {
+    const alarm = this.alarms[name];
+    if (!alarm) return;
+    const previous = alarm.state;
+    alarm.reason = reason;
+    if (previous === state) return;
+    alarm.state = state;
+    this.changes.emitAlarmStateChange({
+      alarmName: name,
+      alarmArn: alarmArn(this.region, this.account, name),
+      previous,
+      state,
+      reason,
+      at,
+    });
   }
 
   /** A service event, newest first, as DescribeServices lists them (50 kept). */
@@ -257,10 +326,14 @@ export class AccountModel {
   }
 
   private tick(now: number): void {
+    this.runDue(now);
+    for (const service of this.services.values()) tickService(this, service, now);
+  }
+
+  private runDue(now: number): void {
     const due = this.scheduled.filter((entry) => entry.at <= now);
     this.scheduled = this.scheduled.filter((entry) => entry.at > now);
     for (const entry of due) entry.action();
-    for (const service of this.services.values()) tickService(this, service, now);
   }
 
   /** UpdateService: a new task definition starts a new deployment; a count change only rescales. */
