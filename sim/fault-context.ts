@@ -42,7 +42,7 @@ function serviceFaultParts(
     setAlarm: (index, state, reason, since) => {
       const name = service.alarms[index];
       if (name === undefined || !model.alarms[name]) return;
-      const entered = model.metricSays(name, state, reason, since ?? model.now);
+      const entered = model.metricSays(name, state, reason, since ?? Date.now());
       if (state === 'ALARM') onSignal(entered);
     },
     alarmEvaluationMs: (index) => {
