@@ -39,7 +39,7 @@ export const TRAFFIC_FAULTS: Record<string, Fault> = {
   },
   'target-unhealthy-before-retire': {
     description:
-      '45 s into "Wait before retiring old colour" (all traffic on the new colour, the bake over), the new colour\'s targets start failing health checks; they turn unhealthy at the unhealthy threshold and the next gate check rolls back to the old colour, which was never scaled to 0.',
+      '45 s into "Check before retiring old colour" (all traffic on the new colour, the bake over), the new colour\'s targets start failing health checks; they turn unhealthy at the unhealthy threshold and the next gate check rolls back to the old colour, which was never scaled to 0.',
     expected: 'ROLLED_BACK',
     apply(ctx) {
       const targetGroupArn = ctx.service[idleColour(ctx)].targetGroupArn;
