@@ -11,8 +11,8 @@
  */
 
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { z } from 'zod';
-import * as clients from '../shared/clients.ts';
+import * as z from 'zod';
+import { sfn } from '../shared/clients/sfn.ts';
 import { rejectionStatus } from '../shared/error-classification.ts';
 import { OUTCOME_ERRORS } from '../shared/errors.ts';
 import { ENDED_STATUSES, type ExecutionEnd, executionEnd, executionStatus } from '../shared/execution-end.ts';
@@ -307,7 +307,7 @@ async function startRecovery(
   input: { recover: string; error: string; cause: string } | { recoverRelease: string; error: string; cause: string },
 ): Promise<BackstopResult> {
   try {
-    await clients.sfn.send(new StartExecutionCommand({ stateMachineArn: detail.stateMachineArn, name, input: JSON.stringify(input) }));
+    await sfn().send(new StartExecutionCommand({ stateMachineArn: detail.stateMachineArn, name, input: JSON.stringify(input) }));
   } catch (caught) {
     if (!(caught instanceof ExecutionAlreadyExists)) throw caught;
   }

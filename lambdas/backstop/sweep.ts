@@ -27,8 +27,8 @@
  */
 
 import { DescribeExecutionCommand, ExecutionDoesNotExist } from '@aws-sdk/client-sfn';
-import { z } from 'zod';
-import * as clients from '../shared/clients.ts';
+import * as z from 'zod';
+import { sfn } from '../shared/clients/sfn.ts';
 import { ContractViolationError } from '../shared/errors.ts';
 import { readLock } from '../shared/lock/table.ts';
 import { logger } from '../shared/logger.ts';
@@ -135,7 +135,7 @@ async function sweepService(
 async function describe(executionArn: string): Promise<{ ended: EndedExecution } | { status: string }> {
   let out: unknown;
   try {
-    out = await clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    out = await sfn().send(new DescribeExecutionCommand({ executionArn }));
   } catch (caught) {
     if (caught instanceof ExecutionDoesNotExist) return { status: 'DOES_NOT_EXIST' };
     throw caught;

@@ -26,7 +26,7 @@
  */
 import { ExecutionAlreadyExists, ExecutionDoesNotExist, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { type ImageRef, imageRefOf, olderThan } from './aws/images.ts';
-import * as clients from './clients.ts';
+import { sfn } from './clients/sfn.ts';
 import type { ServiceConfig } from './config-schema.ts';
 import type { DeploymentRequest } from './contract.ts';
 import { DuplicateTriggerError, QueuedError, SupersededError } from './errors.ts';
@@ -100,7 +100,7 @@ async function supersede(holder: LockItem, by: string): Promise<boolean> {
   if (record?.status !== 'IN_PROGRESS') return false;
   await conditionally(() => annotateRecord(holder.deploymentId, record, { supersededBy: by }));
   try {
-    await clients.sfn.send(new StopExecutionCommand({ executionArn: holder.executionArn }));
+    await sfn().send(new StopExecutionCommand({ executionArn: holder.executionArn }));
   } catch (caught) {
     if (!(caught instanceof ExecutionDoesNotExist)) throw caught;
   }
@@ -171,7 +171,7 @@ export async function startQueued(
 
   const name = dequeuedExecutionName(entry.deploymentId);
   try {
-    await clients.sfn.send(
+    await sfn().send(
       new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify({ ...entry.request, queuedFrom: entry.deploymentId }) }),
     );
   } catch (caught) {

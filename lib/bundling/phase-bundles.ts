@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BuildOptions, buildSync, type Metafile } from 'esbuild';
+import type { BatonConfig } from '../../lambdas/shared/config-schema.ts';
 import { PHASE_NAMES, PHASES, type PhaseName } from '../constructs/phases.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -39,6 +40,14 @@ export const BUNDLE_OPTIONS = {
   // The Lambda runtime provides AWS SDK v3; bundling it would triple each bundle (over 1 MB) and slow every cold start.
   external: ['@aws-sdk/*'],
 } as const satisfies BuildOptions;
+
+/**
+ * The config compiled into the handlers that read it (pipelineConfig() in
+ * lambdas/shared/runtime-config.ts): no size limit of environment variables applies.
+ */
+export function configDefine(config: BatonConfig): Record<string, string> {
+  return { 'process.env.BATON_CONFIG': JSON.stringify(JSON.stringify(config)) };
+}
 
 export interface PhaseBundles {
   /** The directory holding `<phase>/index.js` for every phase. */

@@ -23,6 +23,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type BatonConfig, type PipelineConfig, phaseSettings } from '../../lambdas/shared/config-schema.ts';
 import { METRICS_NAMESPACE } from '../../lambdas/shared/telemetry/metrics.ts';
+import { configDefine } from '../bundling/phase-bundles.ts';
 import { phaseCode } from './phase-code.ts';
 import { statementsFor } from './phase-permissions.ts';
 import { type EnvironmentNeed, PHASE_NAMES, PHASES, type PhaseName, type PhaseTraits } from './phases.ts';
@@ -83,8 +84,7 @@ export class PhaseFunctions extends Construct {
     const stack = Stack.of(this);
     const configJson = JSON.stringify(config);
     const configHash = createHash('sha256').update(configJson).digest('hex').slice(0, 16);
-    // The config is compiled into the handlers that read it: no size limit of environment variables applies.
-    const buildDefine = { 'process.env.BATON_CONFIG': JSON.stringify(configJson) };
+    const buildDefine = configDefine(config);
 
     const roles: Partial<Record<PhaseName, Role>> = {};
     const defines: Partial<Record<PhaseName, Record<string, string> | undefined>> = {};

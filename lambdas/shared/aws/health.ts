@@ -7,7 +7,10 @@ import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeServicesCommand, type Service } from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand, TargetGroupNotFoundException } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeReplicationGroupsCommand, ReplicationGroupNotFoundFault } from '@aws-sdk/client-elasticache';
-import * as clients from '../clients.ts';
+import { cloudwatch } from '../clients/cloudwatch.ts';
+import { ecs } from '../clients/ecs.ts';
+import { cache } from '../clients/elasticache.ts';
+import { elb } from '../clients/elb.ts';
 import { CacheNotReadyError, CacheNotServingError, ResourceMissingError } from '../errors.ts';
 
 export interface TargetHealthSummary {
@@ -19,7 +22,7 @@ export interface TargetHealthSummary {
 
 export async function targetHealth(targetGroupArn: string): Promise<TargetHealthSummary> {
   try {
-    const out = await clients.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
+    const out = await elb().send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
     const descriptions = out.TargetHealthDescriptions ?? [];
     const problems: string[] = [];
     let healthy = 0;
@@ -46,7 +49,7 @@ export async function targetHealth(targetGroupArn: string): Promise<TargetHealth
 }
 
 export async function describeService(cluster: string, serviceName: string): Promise<Service> {
-  const out = await clients.ecs.send(new DescribeServicesCommand({ cluster, services: [serviceName] }));
+  const out = await ecs().send(new DescribeServicesCommand({ cluster, services: [serviceName] }));
   const service = out.services?.find((s) => s.serviceName === serviceName);
   if (!service || service.status === 'INACTIVE') {
     const failure = out.failures?.[0]?.reason;
@@ -73,7 +76,7 @@ export async function firingAlarms(alarmNames: readonly string[], insufficientDa
     const names = alarmNames.slice(i, i + 100);
     let nextToken: string | undefined;
     do {
-      const out = await clients.cloudwatch.send(
+      const out = await cloudwatch().send(
         new DescribeAlarmsCommand({ AlarmNames: names, AlarmTypes: ['MetricAlarm', 'CompositeAlarm'], NextToken: nextToken }),
       );
       for (const alarm of [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])]) {
@@ -97,7 +100,7 @@ const TRANSITIONAL_CACHE_STATES = new Set(['modifying', 'creating']);
 
 export async function assertCacheServing(replicationGroupId: string): Promise<string> {
   try {
-    const out = await clients.cache.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: replicationGroupId }));
+    const out = await cache().send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: replicationGroupId }));
     const status = out.ReplicationGroups?.[0]?.Status ?? 'unknown';
     if (TRANSITIONAL_CACHE_STATES.has(status)) {
       throw new CacheNotReadyError(
