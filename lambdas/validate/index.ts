@@ -12,8 +12,10 @@ import {
   DescribeTaskDefinitionCommand,
   type DescribeTaskDefinitionCommandOutput,
 } from '@aws-sdk/client-ecs';
+import { firingAlarms } from '../shared/aws/alarms.ts';
 import { assertPinnedVersionsAvailable, checkAppConfig } from '../shared/aws/app-config.ts';
-import { assertCacheServing, describeService, firingAlarms, targetHealth } from '../shared/aws/health.ts';
+import { assertCacheServing } from '../shared/aws/cache.ts';
+import { describeService, targetHealth } from '../shared/aws/health.ts';
 import { type ImageRef, olderThan } from '../shared/aws/images.ts';
 import { liveColourOf, readWeights } from '../shared/aws/listener.ts';
 import { ecr } from '../shared/clients/ecr.ts';

@@ -38,6 +38,35 @@ const IAM_PREFIX: Readonly<Record<string, string>> = {
   sns: 'sns',
 };
 
+/** The IAM prefix of the service each AWS SDK package a bundle may require calls. */
+const SDK_PACKAGE_PREFIX: Readonly<Record<string, string>> = {
+  'client-ecs': 'ecs',
+  'client-elastic-load-balancing-v2': 'elasticloadbalancing',
+  'client-ecr': 'ecr',
+  'client-secrets-manager': 'secretsmanager',
+  'client-elasticache': 'elasticache',
+  'client-cloudwatch': 'cloudwatch',
+  'client-dynamodb': 'dynamodb',
+  'lib-dynamodb': 'dynamodb',
+  'client-sfn': 'states',
+  'client-eventbridge': 'events',
+  'client-sns': 'sns',
+};
+
+/**
+ * Services whose SDK a bundle loads for code it carries but never runs, each
+ * with the reason (the other bundles load only what their role may call).
+ */
+function loadedNotCalled(phase: PhaseName): string[] {
+  // The smoke test shares the phase wrapper (records, events) but runs it with { track: false }.
+  if (phase === 'smokeTest') return ['dynamodb', 'events'];
+  // queue.ts also holds the backstop's startQueued, which announces a dropped image; initialize only queues.
+  if (phase === 'initialize') return ['sns', 'secretsmanager'];
+  // gates.ts checks the cache only when asked (validate and verify), as sentOnlyIf says.
+  if (['shiftTraffic', 'checkBake', 'shiftTogether', 'complete'].includes(phase)) return ['elasticache'];
+  return [];
+}
+
 /** The document client's commands are the table operations under other names. */
 const DOCUMENT_COMMANDS: Readonly<Record<string, string>> = {
   Get: 'GetItem',
@@ -133,6 +162,22 @@ describe.each([
     });
     expect(unknown).toEqual([]);
     expect(denied).toEqual([]);
+  });
+
+  it('require at load only the AWS SDK packages of services their role may call', async () => {
+    const { bound, assembly, resolver, phases } = await shipped(config());
+    const iam = new Authorizer(resolver);
+    const needless = phases.flatMap((phase) => {
+      const prefixes = new Set(iam.granted(assembly.functions[phase].role).map((entry) => entry.split(' ')[1]?.split(':')[0]));
+      const packages = new Set(
+        [...bundleOf(bound, phase).code.matchAll(/require\("@aws-sdk\/([\w-]+)"\)/g)].map((match) => match[1] ?? ''),
+      );
+      return [...packages]
+        .map((name) => SDK_PACKAGE_PREFIX[name] ?? name)
+        .filter((prefix) => !prefixes.has(prefix) && !loadedNotCalled(phase).includes(prefix))
+        .map((prefix) => `${phase} requires the SDK of ${prefix}`);
+    });
+    expect(needless).toEqual([]);
   });
 });
 

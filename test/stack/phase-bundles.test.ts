@@ -8,6 +8,7 @@
  */
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { bundleContents, ZOD_DEFAULT_LOCALE } from '../../lib/bundling/bundle-contents.ts';
 import { bundleOutputOf, phaseBundles } from '../../lib/bundling/phase-bundles.ts';
 import { PHASE_NAMES, PHASES, type PhaseName } from '../../lib/constructs/phases.ts';
 import { exampleConfig } from '../support/config.ts';
@@ -43,6 +44,10 @@ describe('the pipeline config in the phase bundles', () => {
 
     // Assert
     expect(withTrait.sort()).toEqual([...readers].sort());
+  });
+
+  it.each(PHASE_NAMES)('carries no zod locale but English in the bundle of %s', (phase) => {
+    expect(bundleContents(phaseBundles(), phase).zodLocales).toEqual([ZOD_DEFAULT_LOCALE]);
   });
 
   describe('the synthesized functions', () => {
