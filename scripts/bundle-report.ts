@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { CfnFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { buildApp } from '../lib/app.ts';
 import { bundleContents, ZOD_DEFAULT_LOCALE } from '../lib/bundling/bundle-contents.ts';
-import { configDefine, phaseBundles } from '../lib/bundling/phase-bundles.ts';
+import { BUNDLE_FILE, configDefine, phaseBundles } from '../lib/bundling/phase-bundles.ts';
 import { loadConfig } from '../lib/config/load.ts';
 import type { PhaseName } from '../lib/constructs/phases.ts';
 
@@ -57,7 +57,7 @@ function main(): number {
       const hash = key?.replace(/\.zip$/, '');
       const asset = hash ? manifest.files[hash] : undefined;
       if (!asset) throw new Error(`no bundled asset for the ${phase} function (${logicalId})`);
-      return { phase, bytes: statSync(join(outdir, asset.source.path, 'index.js')).size, ...bundleContents(bundles, phase) };
+      return { phase, bytes: statSync(join(outdir, asset.source.path, BUNDLE_FILE)).size, ...bundleContents(bundles, phase) };
     });
 
     const width = Math.max(...rows.map((row) => row.phase.length), 'phase'.length);

@@ -94,9 +94,14 @@ function processDir(): string {
   return workDir;
 }
 
-/** Whether a source file of the build changed since (a long-lived process that edits sources: a test watcher). */
+/**
+ * Whether a source file of the build changed since (a long-lived process that
+ * edits sources: a test watcher). Dependencies are not checked: they do not
+ * change under a running process.
+ */
 function stale(build: Built): boolean {
-  return Object.keys(build.metafile.inputs).some((input) => {
+  const sources = Object.keys(build.metafile.inputs).filter((input) => !input.includes('node_modules/'));
+  return sources.some((input) => {
     try {
       return statSync(resolve(ROOT, input)).mtimeMs > build.startedMs;
     } catch {
@@ -120,7 +125,7 @@ export function phaseBundles(define: Readonly<Record<string, string>> = {}): Pha
   try {
     metafile = buildSync({
       ...BUNDLE_OPTIONS,
-      entryPoints: PHASE_NAMES.map((phase) => ({ in: entryOf(phase), out: join(phase, 'index') })),
+      entryPoints: PHASE_NAMES.map((phase) => ({ in: entryOf(phase), out: join(phase, BUNDLE_FILE.replace(/\.js$/, '')) })),
       outdir: dir,
       absWorkingDir: ROOT,
       define,
