@@ -21,7 +21,7 @@ import { logger } from '../shared/logger.ts';
 import { stateMachineArn } from '../shared/names.ts';
 import { describeCaught } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
-import { type DrainResult, startQueued } from '../shared/queue.ts';
+import { type DrainResult, startQueued } from '../shared/queue-start.ts';
 import { getRecord, TERMINAL_STATUSES } from '../shared/records/deployment.ts';
 import { finishReleaseRecord, getReleaseRecord, unplannedReleaseRecord } from '../shared/records/release.ts';
 import { announceRelease } from '../shared/release-outcome.ts';

@@ -32,7 +32,7 @@ import { sfn } from '../shared/clients/sfn.ts';
 import { ContractViolationError } from '../shared/errors.ts';
 import { readLock } from '../shared/lock/table.ts';
 import { logger } from '../shared/logger.ts';
-import { type DrainResult, startQueued } from '../shared/queue.ts';
+import { type DrainResult, startQueued } from '../shared/queue-start.ts';
 import { getRecord } from '../shared/records/deployment.ts';
 import { formatIssues } from '../shared/zod-format.ts';
 

@@ -60,8 +60,6 @@ const SDK_PACKAGE_PREFIX: Readonly<Record<string, string>> = {
 function loadedNotCalled(phase: PhaseName): string[] {
   // The smoke test shares the phase wrapper (records, events) but runs it with { track: false }.
   if (phase === 'smokeTest') return ['dynamodb', 'events'];
-  // queue.ts also holds the backstop's startQueued, which announces a dropped image; initialize only queues.
-  if (phase === 'initialize') return ['sns', 'secretsmanager'];
   // gates.ts checks the cache only when asked (validate and verify), as sentOnlyIf says.
   if (['shiftTraffic', 'checkBake', 'shiftTogether', 'complete'].includes(phase)) return ['elasticache'];
   return [];
