@@ -57,8 +57,8 @@ function failureOf(event: HistoryEvent): string | undefined {
 }
 
 /** The states where the step and hold, or the bake, are what the deployment waits on; elsewhere (Roll back) the payload still carries them, stale. */
-const SHIFTING = new Set<string>([STATE_NAMES.shiftTraffic, STATE_NAMES.waitStep]);
-const BAKING = new Set<string>([STATE_NAMES.waitBake, STATE_NAMES.checkBake]);
+const SHIFTING = new Set<string>([STATE_NAMES.shiftTraffic]);
+const BAKING = new Set<string>([STATE_NAMES.checkBake]);
 
 function progressOfPayload(payload: Payload | undefined, state: string | undefined): Pick<Progress, 'step' | 'holdUntil' | 'bakeUntil'> {
   if (!payload || !state) return {};

@@ -14,6 +14,7 @@ import { EventArchive, Monitoring, OutcomeTopic } from './constructs/observabili
 import { OperatorPolicies } from './constructs/operator-policy.ts';
 import { PhaseFunctions } from './constructs/phase-functions.ts';
 import { PipelineStateMachine } from './constructs/pipeline-state-machine.ts';
+import { SignalRules } from './constructs/signal-rules.ts';
 import { acknowledgeFindings } from './nag.ts';
 
 export interface BatonStackProps extends StackProps {
@@ -29,6 +30,8 @@ export class BatonStack extends Stack {
   /** Pushes to the configured repositories that match no service's tag patterns, logged. */
   public readonly ignoredPushes: IgnoredPushes;
   public readonly backstop: Backstop;
+  /** The event-driven gates: alarms entering ALARM and tasks stopping, to the signal function. */
+  public readonly signals: SignalRules;
   public readonly outcomes: OutcomeTopic;
   public readonly monitoring: Monitoring;
   public readonly events: EventArchive;
@@ -54,6 +57,7 @@ export class BatonStack extends Stack {
       handler: this.phases.functions.backstop,
       sweepMinutes: config.pipeline.backstopSweepMinutes,
     });
+    this.signals = new SignalRules(this, 'Signals', { config, handler: this.phases.functions.signal });
     // Pushes start on the alias: the newest published version (pipeline-state-machine.ts). The events role may start
     // that alias only: a qualified ARN in a policy scopes the permission down to it
     // (https://docs.aws.amazon.com/step-functions/latest/dg/auth-version-alias.html).
@@ -77,6 +81,13 @@ export class BatonStack extends Stack {
           queue: this.backstop.deadLetterQueue,
           description:
             'An execution-ended event or a sweep did not reach the backstop function after its retries: a stopped, timed-out or failed deployment may be left without its record closed, its lock held or its queued image not started. Check the backstop function errors; the next sweep tries again.',
+        },
+        {
+          alarmId: 'SignalDeadLetters',
+          label: 'signal rules',
+          queue: this.signals.deadLetterQueue,
+          description:
+            'An alarm or task-stopped event did not reach the signal function after its retries: a deployment watching that service learns of it at its next gate check (one gate interval) instead of within a second. Check the signal function errors.',
         },
       ],
       graphedQueues: Object.entries(this.phases.deadLetterQueues).map(([phase, queue]) => ({ label: `${phase} function`, queue })),

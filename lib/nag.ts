@@ -82,6 +82,16 @@ export function acknowledgeFindings(stack: BatonStack): void {
         'The ignored-push log is a diagnostic trail of pushes that deploy nothing; EventBridge retries a failed delivery for 24 hours, and a queue of lost log lines would be read by nobody.',
     });
   }
+  Validations.of(stack.signals.deadLetterQueue).acknowledge({
+    id: 'AwsSolutions-SQS3',
+    reason:
+      'This queue is the dead-letter queue of the signal rules; a dead-letter queue of its own would only move the same messages again.',
+  });
+  Validations.of(stack.signals.deadLetterQueue).acknowledge({
+    id: 'Serverless-SQSRedrivePolicy',
+    reason:
+      'Dead-letter queue of the signal rules: an event kept here is stale at once (the gates poll what it said); it stays 14 days for an operator to see why the signal function refused it.',
+  });
   Validations.of(stack.ecrTrigger.deadLetterQueue).acknowledge({
     id: 'AwsSolutions-SQS3',
     reason:

@@ -82,7 +82,8 @@ export class VirtualClock {
   }
 
   private advance(): void {
-    this.sleepers = this.sleepers.filter((sleeper) => this.isRunning(sleeper.execution));
+    // A sleep for no execution ('': an event on its way) always counts.
+    this.sleepers = this.sleepers.filter((sleeper) => sleeper.execution === '' || this.isRunning(sleeper.execution));
     if (this.sleepers.length === 0) return;
     // Someone is at work (a handler, or a state machine between states): time stands still.
     if (this.busy > 0) return;

@@ -39,8 +39,7 @@ function serviceFaultParts(
       ),
     setAlarm: (index, state, reason, at) => {
       const name = service.alarms[index];
-      const alarm = name ? model.alarms[name] : undefined;
-      if (alarm) Object.assign(alarm, { state, reason });
+      if (name) model.setAlarmState(name, state, reason, at ?? Date.now());
       if (state === 'ALARM') onSignal(at ?? Date.now());
     },
   };

@@ -124,9 +124,9 @@ export function checkInvariants(config: BatonConfig, account: AccountSpec, resul
       broken.push(`a log line is not JSON: ${line.slice(0, 80)}`);
       continue;
     }
-    // The backstop's sweep works for no one deployment: its own lines name the scheduled event instead.
-    const { deploymentId, sweep } = parsed as { deploymentId?: unknown; sweep?: unknown };
-    if (typeof deploymentId !== 'string' && typeof sweep !== 'string') {
+    // The backstop's sweep and the signal function work for no one deployment: their lines name the event instead.
+    const { deploymentId, sweep, event } = parsed as { deploymentId?: unknown; sweep?: unknown; event?: unknown };
+    if (typeof deploymentId !== 'string' && typeof sweep !== 'string' && typeof event !== 'string') {
       broken.push(`a log line carries no deploymentId: ${line.slice(0, 120)}`);
     }
   }

@@ -3,7 +3,7 @@
  * still runs (docs/architecture.md I2), the gates must keep passing until the bake time
  * is over, and then on until the scale-down delay is over: the old colour is
  * the way back only while it runs, so the new one is watched for as long as
- * it does. The first bad signal rolls back. The state machine calls it from
+ * it does, inside each invocation (watch.ts). The first bad signal rolls back. The state machine calls it from
  * two loops ("Check bake", then "Check before retiring old colour"), so the
  * console shows which wait it is in; the function tells them by `bake.complete`.
  */
@@ -11,8 +11,10 @@ import * as z from 'zod';
 import { GateFailedError } from '../shared/errors.ts';
 import { gateFailures } from '../shared/gates.ts';
 import { definePhase } from '../shared/phase.ts';
+import { signalFailures } from '../shared/signals.ts';
 import { type BakingState, BakingStateSchema, type RetiringState, RetiringStateSchema } from '../shared/stages.ts';
-import { addSeconds, isPast, nowIso, secondsUntil } from '../shared/time.ts';
+import { addSeconds, nowIso } from '../shared/time.ts';
+import { watchUntil } from '../shared/watch.ts';
 
 /** The bake (not complete yet), or the scale-down wait that follows it (the bake complete, the old colour's retirement set). */
 const CheckBakeInputSchema = z.union([
@@ -23,43 +25,52 @@ const CheckBakeInputSchema = z.union([
 export const handler = definePhase(
   'checkBake',
   CheckBakeInputSchema,
-  async (state): Promise<BakedState> => ('retire' in state ? beforeRetiring(state) : baking(state)),
+  async (state, { remainingMillis }): Promise<BakedState> =>
+    'retire' in state ? beforeRetiring(state, remainingMillis) : baking(state, remainingMillis),
   { done: (next) => next.retire?.due === true },
 );
 
 /** A baking deployment after a check: the old colour's retirement set once the bake is over. */
 type BakedState = BakingState & Partial<Pick<RetiringState, 'retire'>>;
 
+/** The gates of the new colour at 100 %, watched until `until` (watch.ts); `failed` words a failure. */
+function watchNewColour(state: BakingState, until: string, remainingMillis: () => number, failed: (failures: string) => string) {
+  return watchUntil({
+    signals: () => signalFailures(state),
+    until,
+    intervalSeconds: state.service.gateIntervalSeconds,
+    check: () => gateFailures(state, state.idle, state.rollout.desiredCount),
+    fail: (failures) => new GateFailedError(failed(failures.join('; '))),
+    remainingMillis,
+  });
+}
+
 /** The bake: the gates must pass until it is over; then the old colour is retired after the scale-down delay. */
-async function baking(state: BakingState): Promise<BakedState> {
-  const { bake, rollout } = state;
-  const failures = await gateFailures(state, state.idle, rollout.desiredCount);
-  const interval = state.service.gateIntervalSeconds;
-  if (failures.length > 0) {
-    throw new GateFailedError(`gate failed during the bake of ${state.idle.colour} at 100 %: ${failures.join('; ')}`);
-  }
-  if (isPast(bake.until)) {
-    const delay = state.service.scaleDownDelaySeconds;
-    return {
-      ...state,
-      bake: { ...bake, complete: true },
-      retire: { at: addSeconds(nowIso(), delay), due: false },
-      wait: { seconds: Math.min(interval, delay) },
-    };
-  }
-  return { ...state, wait: { seconds: Math.min(interval, secondsUntil(bake.until)) } };
+async function baking(state: BakingState, remainingMillis: () => number): Promise<BakedState> {
+  const { bake } = state;
+  const over = await watchNewColour(
+    state,
+    bake.until,
+    remainingMillis,
+    (failures) => `gate failed during the bake of ${state.idle.colour} at 100 %: ${failures}`,
+  );
+  if (!over) return state;
+  return {
+    ...state,
+    bake: { ...bake, complete: true },
+    retire: { at: addSeconds(nowIso(), state.service.scaleDownDelaySeconds), due: false },
+  };
 }
 
 /** The scale-down wait: the old colour is the way back while it runs, so the gates are watched until it is retired. */
-async function beforeRetiring(state: RetiringState): Promise<RetiringState> {
-  const { retire, rollout } = state;
-  const failures = await gateFailures(state, state.idle, rollout.desiredCount);
-  const interval = state.service.gateIntervalSeconds;
-  if (failures.length > 0) {
-    throw new GateFailedError(
-      `gate failed before retiring ${state.live.colour} (${state.idle.colour} at 100 %): ${failures.join('; ')}. ${state.live.colour} still runs.`,
-    );
-  }
-  if (isPast(retire.at)) return { ...state, retire: { ...retire, due: true }, wait: { seconds: 0 } };
-  return { ...state, wait: { seconds: Math.min(interval, secondsUntil(retire.at)) } };
+async function beforeRetiring(state: RetiringState, remainingMillis: () => number): Promise<RetiringState> {
+  const { retire } = state;
+  const over = await watchNewColour(
+    state,
+    retire.at,
+    remainingMillis,
+    (failures) =>
+      `gate failed before retiring ${state.live.colour} (${state.idle.colour} at 100 %): ${failures}. ${state.live.colour} still runs.`,
+  );
+  return over ? { ...state, retire: { ...retire, due: true } } : state;
 }

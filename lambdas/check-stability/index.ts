@@ -1,6 +1,7 @@
 /**
- * check stability: one look at the idle colour's ECS deployment and target
- * health. Stable, not yet (the state machine waits and asks again), or failed:
+ * check stability: looks at the idle colour's ECS deployment and target
+ * health every STABILITY_POLL_SECONDS inside its invocation. Stable, not yet
+ * (its time ran out: the state machine calls again), or failed:
  * the circuit breaker fired, tasks keep stopping, or the deadline passed.
  */
 
@@ -10,7 +11,8 @@ import { DeploymentFailedError, StabilityTimeoutError } from '../shared/errors.t
 import { logger } from '../shared/logger.ts';
 import { definePhase } from '../shared/phase.ts';
 import { type DeployedState, DeployedStateSchema } from '../shared/stages.ts';
-import { isPast, STABILITY_POLL_SECONDS } from '../shared/time.ts';
+import { isPast, nowIso, STABILITY_POLL_SECONDS, sleep } from '../shared/time.ts';
+import { invocationDeadline } from '../shared/watch.ts';
 
 /** Stopped tasks of the new revision tolerated before the deployment counts as failed. */
 export const MAX_FAILED_TASKS = 3;
@@ -18,56 +20,68 @@ export const MAX_FAILED_TASKS = 3;
 export const handler = definePhase(
   'checkStability',
   DeployedStateSchema,
-  async (state): Promise<DeployedState> => {
-    const { rollout, release, service } = state;
-    const ecsService = await describeService(service.cluster, state.idle.serviceName);
-    const primary = ecsService.deployments?.find((deployment) => deployment.status === 'PRIMARY');
-    const evidence = async () => [
-      ...(await stoppedTaskReasons(service.cluster, state.idle.serviceName, release.taskDefinitionArn)),
-      ...recentEvents(ecsService),
-    ];
-
-    if (!primary || primary.taskDefinition !== release.taskDefinitionArn) {
-      throw new DeploymentFailedError(
-        `${state.idle.serviceName} no longer runs ${release.taskDefinitionArn} (primary: ${primary?.taskDefinition ?? 'none'}); ${(await evidence()).join('; ')}`,
-      );
+  async (state, { remainingMillis }): Promise<DeployedState> => {
+    // Looks every STABILITY_POLL_SECONDS inside this invocation while its time lasts; the state machine calls again after.
+    const stopAt = invocationDeadline(remainingMillis);
+    let current = await look(state);
+    while (!current.rollout.stable && Date.now() < stopAt) {
+      await sleep(Math.min(STABILITY_POLL_SECONDS * 1000, stopAt - Date.now()));
+      current = await look(current);
     }
-    if (primary.rolloutState === 'FAILED') {
-      throw new DeploymentFailedError(
-        `ECS deployment circuit breaker fired for ${state.idle.serviceName}: ${primary.rolloutStateReason ?? 'no reason given'}; ${(await evidence()).join('; ')}`,
-      );
-    }
-    // A rollout ECS completed stands even if some tasks failed on the way; an unfinished one
-    // with this many failures will not get better.
-    if (primary.rolloutState !== 'COMPLETED' && (primary.failedTasks ?? 0) >= Math.max(MAX_FAILED_TASKS, rollout.desiredCount)) {
-      throw new DeploymentFailedError(
-        `${primary.failedTasks} tasks of ${release.taskDefinitionArn} failed to start on ${state.idle.serviceName}; ${(await evidence()).join('; ')}`,
-      );
-    }
-
-    const health = await targetHealth(state.idle.targetGroupArn);
-    const running = primary.runningCount ?? 0;
-    const stable =
-      primary.rolloutState === 'COMPLETED' &&
-      running >= rollout.desiredCount &&
-      health.healthy >= rollout.desiredCount &&
-      health.problems.length === 0;
-    logger.info('stability check', {
-      rolloutState: primary.rolloutState,
-      running,
-      desired: rollout.desiredCount,
-      healthy: health.healthy,
-      targets: health.total,
-      check: rollout.checks + 1,
-    });
-    if (stable) return { ...state, rollout: { ...rollout, checks: rollout.checks + 1, stable: true } };
-
-    if (isPast(rollout.deadline)) {
-      throw new StabilityTimeoutError(
-        `${state.idle.serviceName} not stable by ${rollout.deadline} (stabilityTimeoutSeconds ${service.stabilityTimeoutSeconds}): rollout ${primary.rolloutState ?? '?'}, ${running}/${rollout.desiredCount} running, ${health.healthy}/${rollout.desiredCount} healthy targets${health.problems.length ? `; ${health.problems.slice(0, 3).join('; ')}` : ''}; ${(await evidence()).join('; ')}`,
-      );
-    }
-    return { ...state, rollout: { ...rollout, checks: rollout.checks + 1, stable: false }, wait: { seconds: STABILITY_POLL_SECONDS } };
+    return current;
   },
   { done: (next) => next.rollout.stable },
 );
+
+/** One look at the rollout: stable (when first found so, from now on), not yet, or failed for good. */
+async function look(state: DeployedState): Promise<DeployedState> {
+  const { rollout, release, service } = state;
+  const ecsService = await describeService(service.cluster, state.idle.serviceName);
+  const primary = ecsService.deployments?.find((deployment) => deployment.status === 'PRIMARY');
+  const evidence = async () => [
+    ...(await stoppedTaskReasons(service.cluster, state.idle.serviceName, release.taskDefinitionArn)),
+    ...recentEvents(ecsService),
+  ];
+
+  if (!primary || primary.taskDefinition !== release.taskDefinitionArn) {
+    throw new DeploymentFailedError(
+      `${state.idle.serviceName} no longer runs ${release.taskDefinitionArn} (primary: ${primary?.taskDefinition ?? 'none'}); ${(await evidence()).join('; ')}`,
+    );
+  }
+  if (primary.rolloutState === 'FAILED') {
+    throw new DeploymentFailedError(
+      `ECS deployment circuit breaker fired for ${state.idle.serviceName}: ${primary.rolloutStateReason ?? 'no reason given'}; ${(await evidence()).join('; ')}`,
+    );
+  }
+  // A rollout ECS completed stands even if some tasks failed on the way; an unfinished one
+  // with this many failures will not get better.
+  if (primary.rolloutState !== 'COMPLETED' && (primary.failedTasks ?? 0) >= Math.max(MAX_FAILED_TASKS, rollout.desiredCount)) {
+    throw new DeploymentFailedError(
+      `${primary.failedTasks} tasks of ${release.taskDefinitionArn} failed to start on ${state.idle.serviceName}; ${(await evidence()).join('; ')}`,
+    );
+  }
+
+  const health = await targetHealth(state.idle.targetGroupArn);
+  const running = primary.runningCount ?? 0;
+  const stable =
+    primary.rolloutState === 'COMPLETED' &&
+    running >= rollout.desiredCount &&
+    health.healthy >= rollout.desiredCount &&
+    health.problems.length === 0;
+  logger.info('stability check', {
+    rolloutState: primary.rolloutState,
+    running,
+    desired: rollout.desiredCount,
+    healthy: health.healthy,
+    targets: health.total,
+    check: rollout.checks + 1,
+  });
+  if (stable) return { ...state, rollout: { ...rollout, checks: rollout.checks + 1, stable: true, stableAt: nowIso() } };
+
+  if (isPast(rollout.deadline)) {
+    throw new StabilityTimeoutError(
+      `${state.idle.serviceName} not stable by ${rollout.deadline} (stabilityTimeoutSeconds ${service.stabilityTimeoutSeconds}): rollout ${primary.rolloutState ?? '?'}, ${running}/${rollout.desiredCount} running, ${health.healthy}/${rollout.desiredCount} healthy targets${health.problems.length ? `; ${health.problems.slice(0, 3).join('; ')}` : ''}; ${(await evidence()).join('; ')}`,
+    );
+  }
+  return { ...state, rollout: { ...rollout, checks: rollout.checks + 1, stable: false } };
+}

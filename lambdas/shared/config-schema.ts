@@ -4,7 +4,7 @@
  * handler at run time, so the infrastructure and the runtime cannot disagree.
  */
 import * as z from 'zod';
-import { PHASE_NAMES, PHASES, type PhaseName } from '../../lib/constructs/phases.ts';
+import { MIN_WATCH_TIMEOUT_SECONDS, PHASE_NAMES, PHASES, type PhaseName } from '../../lib/constructs/phases.ts';
 import { dependencyCycle, sharedResourceProblems, smokeTestUrlProblems } from './config-checks.ts';
 import { checkExecutionBudget } from './history-budget.ts';
 import { StrategySchema } from './strategy.ts';
@@ -224,8 +224,12 @@ const PipelineSchema = z
       .default({}),
     /** Overrides per phase; missing phases use DEFAULT_PHASE_SETTINGS. */
     phases: z.partialRecord(z.enum(PHASE_NAMES), PhaseSettingsSchema).default({}),
-    /** Upper bound for a whole execution (Step Functions TimeoutSeconds). */
-    executionTimeoutSeconds: z.number().int().min(600).max(86_400).default(21_600),
+    /**
+     * Upper bound for a whole execution (Step Functions TimeoutSeconds). A Standard workflow may run a year
+     * ("Maximum execution time: 1 year", https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html):
+     * a 24 h bake needs more than 24 h.
+     */
+    executionTimeoutSeconds: z.number().int().min(600).max(31_536_000).default(21_600),
     /** How long validate and verify wait for a modifying or creating ElastiCache replication group (retries every 30 s). */
     cacheWaitSeconds: z.number().int().min(0).max(3600).default(300),
     /** Attempts of the smoke test before it fails (retried every 10 s by the state machine). */
@@ -249,6 +253,15 @@ const PipelineSchema = z
     backstopSweepMinutes: z.number().int().min(1).max(1440).default(10),
   })
   .superRefine((pipeline, ctx) => {
+    for (const [phase, settings] of Object.entries(pipeline.phases)) {
+      if (settings && PHASES[phase as PhaseName].watches && settings.timeoutSeconds < MIN_WATCH_TIMEOUT_SECONDS) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['phases', phase, 'timeoutSeconds'],
+          message: `${phase} waits inside its invocation (a watch keeps 30 s for itself): at least ${MIN_WATCH_TIMEOUT_SECONDS} s (default ${PHASES[phase as PhaseName].defaults.timeoutSeconds})`,
+        });
+      }
+    }
     // The state machine is named <name>-<environment> (names.ts); Step Functions allows 80 characters.
     const machine = `${pipeline.name}-${pipeline.environment}`;
     if (machine.length > STATE_MACHINE_NAME_MAX) {
@@ -353,6 +366,6 @@ export type ServiceConfig = z.infer<typeof ServiceConfigSchema>;
 export type PipelineConfig = z.infer<typeof PipelineSchema>;
 export type SecretKeyRule = z.infer<typeof SecretKeyRuleSchema>;
 
-export function phaseSettings(pipeline: PipelineConfig, phase: PhaseName): PhaseSettings {
+export function phaseSettings(pipeline: Pick<PipelineConfig, 'phases'>, phase: PhaseName): PhaseSettings {
   return pipeline.phases[phase] ?? PHASES[phase].defaults;
 }

@@ -1,6 +1,7 @@
 /**
  * The signals checked before traffic moves and while it bakes: alarms, the
- * new colour's target health and its ECS running count. Returns evidence
+ * new colour's target health and its ECS running count, and what an event
+ * reported since the new colour was stable (signals.ts). Returns evidence
  * lines; an empty list means every gate passed.
  */
 
@@ -9,6 +10,7 @@ import { assertCacheServing } from './aws/cache.ts';
 import { describeService, targetHealth } from './aws/health.ts';
 import type { ColourState } from './contract.ts';
 import { CacheNotServingError } from './errors.ts';
+import { signalFailures } from './signals.ts';
 import type { DeploymentState } from './stages.ts';
 
 export async function gateFailures(
@@ -18,11 +20,13 @@ export async function gateFailures(
   checkCache = false,
 ): Promise<string[]> {
   const failures: string[] = [];
-  const [alarms, health, ecsService] = await Promise.all([
+  const [signalled, alarms, health, ecsService] = await Promise.all([
+    signalFailures(state),
     firingAlarms(state.service.alarms, state.service.insufficientDataPolicy),
     targetHealth(colour.targetGroupArn),
     describeService(state.service.cluster, colour.serviceName),
   ]);
+  failures.push(...signalled);
   for (const alarm of alarms) failures.push(`alarm ${alarm.name} is ${alarm.state} (${alarm.reason})`);
   if (health.healthy < desiredCount || health.problems.length > 0) {
     failures.push(

@@ -9,18 +9,22 @@
  * (25000)."; https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html)
  * and ends it TIMED_OUT at the state machine's TimeoutSeconds. The gate loops
  * (the traffic holds, the bake, the scale-down delay, the stability checks)
- * are each Wait -> Lambda Task -> Choice and write 9 events per poll: sim/stepfunctions/history.ts
- * counts them, and its test holds GATE_POLL_HISTORY_EVENTS to that count.
+ * are each Lambda Task -> Choice, the Task watching inside its invocation for
+ * up to MAX_WATCH_SECONDS (watch.ts): 7 events per invocation, whatever the
+ * gate interval. sim/stepfunctions/history.ts counts them, and its test holds
+ * WATCH_INVOCATION_HISTORY_EVENTS to that count.
  */
 import type { z } from 'zod';
+import type { PhaseName } from '../../lib/constructs/phases.ts';
 import type { BatonConfig, ServiceConfig } from './config-schema.ts';
+import { phaseSettings } from './config-schema.ts';
 import { planSteps } from './strategy.ts';
-import { STABILITY_POLL_SECONDS } from './time.ts';
+import { MAX_WATCH_SECONDS, WATCH_MARGIN_SECONDS } from './time.ts';
 
 /** Step Functions' quota of history events in one execution (a hard quota). */
 export const HISTORY_EVENT_LIMIT = 25_000;
-/** One gate poll: WaitStateEntered/Exited (2), a Lambda Task (TaskStateEntered, LambdaFunctionScheduled, Started, Succeeded, TaskStateExited: 5), ChoiceStateEntered/Exited (2). */
-export const GATE_POLL_HISTORY_EVENTS = 9;
+/** One invocation of a watching Task: TaskStateEntered, LambdaFunctionScheduled, Started, Succeeded, TaskStateExited (5), ChoiceStateEntered/Exited (2). */
+export const WATCH_INVOCATION_HISTORY_EVENTS = 7;
 /**
  * The events of one service's deployment outside its gate loops (request,
  * initialize, validate, prepare, deploy, verify, shift, complete, the
@@ -33,19 +37,24 @@ const OTHER_STATES_HISTORY_EVENTS = 100;
 const LIMIT_TEXT = `over Step Functions' ${HISTORY_EVENT_LIMIT.toLocaleString('en-US')}-event limit per execution`;
 const count = (value: number) => value.toLocaleString('en-US');
 
-/** Gate polls of a hold of `seconds` at `interval`: every `interval` seconds (the last one shorter) until it is over. */
-const pollsOf = (seconds: number, interval: number) => Math.ceil(seconds / interval);
+/** Seconds one invocation of a watching phase watches, at most: its timeout less the watch's margin, up to MAX_WATCH_SECONDS. */
+function watchSeconds(pipeline: Pick<BatonConfig['pipeline'], 'phases'>, phase: PhaseName): number {
+  return Math.max(1, Math.min(phaseSettings(pipeline, phase).timeoutSeconds - WATCH_MARGIN_SECONDS, MAX_WATCH_SECONDS));
+}
+
+/** Invocations of a watch of `seconds` that watches up to `each` seconds per invocation (at least one). */
+const invocationsOf = (seconds: number, each: number) => Math.max(1, Math.ceil(seconds / each));
 
 export interface ServiceBudget {
-  /** Polls of the bake loop (at least one, even for a bake of 0 s). */
-  readonly bakePolls: number;
-  /** Polls of the scale-down wait, the gates watched until the old colour is retired (at least one, even for 0 s). */
-  readonly scaleDownPolls: number;
-  /** Polls of the traffic loop while the strategy's steps hold. */
-  readonly holdPolls: number;
+  /** Invocations of Check bake (at least one, even for a bake of 0 s). */
+  readonly bakeInvocations: number;
+  /** Invocations of the scale-down watch, until the old colour is retired (at least one, even for 0 s). */
+  readonly scaleDownInvocations: number;
+  /** Invocations of Shift traffic: one per step, and those that watch the holds. */
+  readonly holdInvocations: number;
   readonly holdSeconds: number;
-  /** Polls of the stability loop, at most (until stabilityTimeoutSeconds). */
-  readonly stabilityPolls: number;
+  /** Invocations of Check stability, at most (until stabilityTimeoutSeconds). */
+  readonly stabilityInvocations: number;
   /** History events of one deployment of the service, at most. */
   readonly events: number;
   /** Seconds one deployment of the service may take, at most, and what they are made of. */
@@ -55,15 +64,16 @@ export interface ServiceBudget {
 
 export function serviceBudget(
   service: ServiceConfig,
-  pipeline: Pick<BatonConfig['pipeline'], 'approvalTimeoutSeconds' | 'cacheWaitSeconds'>,
+  pipeline: Pick<BatonConfig['pipeline'], 'approvalTimeoutSeconds' | 'cacheWaitSeconds' | 'phases'>,
 ): ServiceBudget {
-  const interval = service.gateIntervalSeconds;
   const pauses = planSteps(service.strategy).map((step) => step.pauseSeconds);
-  const bakePolls = Math.max(1, pollsOf(service.bakeSeconds, interval));
-  const scaleDownPolls = Math.max(1, pollsOf(service.scaleDownDelaySeconds, interval));
-  const holdPolls = pauses.reduce((sum, pause) => sum + pollsOf(pause, interval), 0);
+  const bake = watchSeconds(pipeline, 'checkBake');
+  const shift = watchSeconds(pipeline, 'shiftTraffic');
+  const bakeInvocations = invocationsOf(service.bakeSeconds, bake);
+  const scaleDownInvocations = invocationsOf(service.scaleDownDelaySeconds, bake);
+  const holdInvocations = pauses.reduce((sum, pause) => sum + 1 + (pause > 0 ? Math.ceil(pause / shift) : 0), 0);
   const holdSeconds = pauses.reduce((sum, pause) => sum + pause, 0);
-  const stabilityPolls = pollsOf(service.stabilityTimeoutSeconds, STABILITY_POLL_SECONDS);
+  const stabilityInvocations = invocationsOf(service.stabilityTimeoutSeconds, watchSeconds(pipeline, 'checkStability'));
   const secondsTerms: Array<readonly [string, number]> = [
     ['stability up to', service.stabilityTimeoutSeconds],
     ...(service.cache ? ([['cache waits up to', 2 * pipeline.cacheWaitSeconds]] as const) : []),
@@ -73,12 +83,14 @@ export function serviceBudget(
     ['scale-down delay', service.scaleDownDelaySeconds],
   ];
   return {
-    bakePolls,
-    scaleDownPolls,
-    holdPolls,
+    bakeInvocations,
+    scaleDownInvocations,
+    holdInvocations,
     holdSeconds,
-    stabilityPolls,
-    events: (bakePolls + scaleDownPolls + holdPolls + stabilityPolls) * GATE_POLL_HISTORY_EVENTS + OTHER_STATES_HISTORY_EVENTS,
+    stabilityInvocations,
+    events:
+      (bakeInvocations + scaleDownInvocations + holdInvocations + stabilityInvocations) * WATCH_INVOCATION_HISTORY_EVENTS +
+      OTHER_STATES_HISTORY_EVENTS,
     seconds: secondsTerms.reduce((sum, [, seconds]) => sum + seconds, 0),
     secondsTerms,
   };
@@ -140,34 +152,15 @@ export function checkExecutionBudget(config: BatonConfig, ctx: z.RefinementCtx):
   config.services.forEach((service, index) => {
     const budget = budgets[index];
     if (!budget) return;
-    const interval = service.gateIntervalSeconds;
-    const bakeEvents = budget.bakePolls * GATE_POLL_HISTORY_EVENTS;
-    const holdEvents = budget.holdPolls * GATE_POLL_HISTORY_EVENTS;
-    const scaleDownEvents = budget.scaleDownPolls * GATE_POLL_HISTORY_EVENTS;
     const refuse = (path: Array<string | number>, message: string) => {
       serviceRefused = true;
       ctx.addIssue({ code: 'custom', path: ['services', index, ...path], message });
     };
-    if (bakeEvents > HISTORY_EVENT_LIMIT) {
-      refuse(
-        ['bakeSeconds'],
-        `a bake of ${service.bakeSeconds} s at a ${interval} s gate interval is ${budget.bakePolls} polls × ${GATE_POLL_HISTORY_EVENTS} history events = ${count(bakeEvents)}, ${LIMIT_TEXT}`,
-      );
-    } else if (scaleDownEvents > HISTORY_EVENT_LIMIT) {
-      refuse(
-        ['scaleDownDelaySeconds'],
-        `a scale-down delay of ${service.scaleDownDelaySeconds} s, gates checked every ${interval} s, is ${budget.scaleDownPolls} polls × ${GATE_POLL_HISTORY_EVENTS} history events = ${count(scaleDownEvents)}, ${LIMIT_TEXT}`,
-      );
-    } else if (holdEvents > HISTORY_EVENT_LIMIT) {
+    if (budget.events > HISTORY_EVENT_LIMIT) {
+      const invocations = budget.bakeInvocations + budget.scaleDownInvocations + budget.holdInvocations + budget.stabilityInvocations;
       refuse(
         ['strategy'],
-        `the strategy holds traffic ${budget.holdSeconds} s in all; at a ${interval} s gate interval that is ${budget.holdPolls} polls × ${GATE_POLL_HISTORY_EVENTS} history events = ${count(holdEvents)}, ${LIMIT_TEXT}`,
-      );
-    } else if (budget.events > HISTORY_EVENT_LIMIT) {
-      const polls = budget.bakePolls + budget.scaleDownPolls + budget.holdPolls + budget.stabilityPolls;
-      refuse(
-        ['gateIntervalSeconds'],
-        `one deployment writes up to ${count(budget.events)} history events, ${LIMIT_TEXT}: at a ${interval} s gate interval the bake is ${budget.bakePolls} polls, the scale-down delay ${budget.scaleDownPolls} and the holds ${budget.holdPolls}, with up to ${budget.stabilityPolls} stability polls (every ${STABILITY_POLL_SECONDS} s for ${service.stabilityTimeoutSeconds} s): ${polls} polls × ${GATE_POLL_HISTORY_EVENTS} history events + ${OTHER_STATES_HISTORY_EVENTS} for the other states`,
+        `one deployment writes up to ${count(budget.events)} history events, ${LIMIT_TEXT}: the strategy's ${planSteps(service.strategy).length} steps and holds take ${budget.holdInvocations} invocations of shiftTraffic, the bake ${budget.bakeInvocations} and the scale-down delay ${budget.scaleDownInvocations} of checkBake, the stability checks up to ${budget.stabilityInvocations}: ${invocations} invocations × ${WATCH_INVOCATION_HISTORY_EVENTS} history events + ${OTHER_STATES_HISTORY_EVENTS} for the other states`,
       );
     }
     if (budget.seconds > timeout) {
@@ -236,7 +229,7 @@ export function checkExecutionBudget(config: BatonConfig, ctx: z.RefinementCtx):
  */
 export function requestStrategyProblem(
   service: ServiceConfig,
-  pipeline: Pick<BatonConfig['pipeline'], 'approvalTimeoutSeconds' | 'cacheWaitSeconds' | 'executionTimeoutSeconds'>,
+  pipeline: Pick<BatonConfig['pipeline'], 'approvalTimeoutSeconds' | 'cacheWaitSeconds' | 'executionTimeoutSeconds' | 'phases'>,
   strategy: ServiceConfig['strategy'],
 ): string | undefined {
   const budget = serviceBudget({ ...service, strategy }, pipeline);

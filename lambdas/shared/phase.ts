@@ -21,6 +21,16 @@ import { formatIssues } from './zod-format.ts';
 
 export interface PhaseContext {
   readonly phase: PhaseName;
+  /**
+   * Milliseconds the invocation has left (Lambda's context.getRemainingTimeInMillis); 0 when the handler is
+   * called without a Lambda context: a watch (watch.ts) then checks once and returns.
+   */
+  readonly remainingMillis: () => number;
+}
+
+/** The part of Lambda's context object a phase reads. */
+interface LambdaContext {
+  getRemainingTimeInMillis(): number;
 }
 
 export interface PhaseOptions<Result, Input = unknown> {
@@ -54,8 +64,8 @@ export function definePhase<Schema extends z.ZodType, Result>(
   schema: Schema,
   run: (input: z.infer<Schema>, context: PhaseContext) => Promise<Result>,
   options: PhaseOptions<Result, z.infer<Schema>> = {},
-): (event: unknown) => Promise<Result> {
-  return async (event: unknown) => {
+): (event: unknown, lambdaContext?: LambdaContext) => Promise<Result> {
+  return async (event: unknown, lambdaContext?: LambdaContext) => {
     logger.resetKeys();
     const parsed = schema.safeParse(event);
     if (!parsed.success) {
@@ -82,7 +92,8 @@ export function definePhase<Schema extends z.ZodType, Result>(
     const trace = openTrace(phase, deployment);
     try {
       if (LOCK_HOLDING_PHASES.has(phase) && tracked) await assertLockHeld(tracked, phase);
-      const result = await run(input, { phase });
+      const remainingMillis = () => lambdaContext?.getRemainingTimeInMillis() ?? 0;
+      const result = await run(input, { phase, remainingMillis });
       logger.info('phase finished');
       const done = options.done?.(result) ?? true;
       if (tracked) {

@@ -116,6 +116,8 @@ const DEPLOYED = {
     deadline: z.string(),
     checks: z.number().int().min(0),
     stable: z.boolean(),
+    /** When Check stability found it stable: an event (lambdas/shared/signals.ts) counts from then on. */
+    stableAt: z.string().optional(),
   }),
 };
 

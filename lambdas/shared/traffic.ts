@@ -15,8 +15,10 @@ export type ShiftedState = VerifiedState & Partial<Pick<BakingState, 'bake'>>;
 import { ContractViolationError, GateFailedError } from './errors.ts';
 import { gateFailures } from './gates.ts';
 import { logger } from './logger.ts';
+import { signalFailures } from './signals.ts';
 import { planSteps } from './strategy.ts';
-import { addSeconds, isPast, secondsUntil } from './time.ts';
+import { addSeconds, isPast, nowIso } from './time.ts';
+import { watchUntil } from './watch.ts';
 
 function progressOf(state: VerifiedState) {
   const { traffic, rollout } = state;
@@ -26,22 +28,38 @@ function progressOf(state: VerifiedState) {
   return { traffic, rollout, steps, step };
 }
 
-/** The gates before a step, and every gate interval while a step holds: alarms, health and running count. */
+/** The gates before a step when none holds: alarms, health, running count and the events' signal. */
 export async function checkTrafficGates(state: VerifiedState): Promise<void> {
   const { traffic, rollout, step } = progressOf(state);
   const failures = await gateFailures(state, state.idle, rollout.desiredCount);
   if (failures.length === 0) return;
-  const where = traffic.holdUntil
-    ? `while holding ${state.idle.colour} at ${traffic.weight} %`
-    : `before shifting ${state.idle.colour} to ${step.weight} % (at ${traffic.weight} %)`;
-  throw new GateFailedError(`gate failed ${where}: ${failures.join('; ')}`);
+  throw new GateFailedError(
+    `gate failed before shifting ${state.idle.colour} to ${step.weight} % (at ${traffic.weight} %): ${failures.join('; ')}`,
+  );
 }
 
-/** Seconds to wait before looking again when the current step still holds; undefined when the next step is due. */
-export function holdSeconds(state: VerifiedState): number | undefined {
+/** Whether the current step still holds (its pause is not over). */
+export function isHolding(state: VerifiedState): boolean {
   const { traffic } = progressOf(state);
-  if (!traffic.holdUntil || isPast(traffic.holdUntil)) return undefined;
-  return Math.min(state.service.gateIntervalSeconds, secondsUntil(traffic.holdUntil));
+  return traffic.holdUntil !== undefined && !isPast(traffic.holdUntil);
+}
+
+/**
+ * Watches the current step's hold inside this invocation (watch.ts): the
+ * gates every gate interval, the events every second. True when the hold is
+ * over and every check passed; false when the invocation's time ran out first.
+ */
+export async function watchHold(state: VerifiedState, remainingMillis: () => number): Promise<boolean> {
+  const { traffic, rollout } = progressOf(state);
+  return watchUntil({
+    signals: () => signalFailures(state),
+    until: traffic.holdUntil ?? nowIso(),
+    intervalSeconds: state.service.gateIntervalSeconds,
+    check: () => gateFailures(state, state.idle, rollout.desiredCount),
+    fail: (failures) =>
+      new GateFailedError(`gate failed while holding ${state.idle.colour} at ${traffic.weight} %: ${failures.join('; ')}`),
+    remainingMillis,
+  });
 }
 
 /**
@@ -50,7 +68,6 @@ export function holdSeconds(state: VerifiedState): number | undefined {
  */
 export async function applyNextStep(state: VerifiedState, now: string, phase: PhaseName): Promise<ShiftedState> {
   const { traffic, steps, step } = progressOf(state);
-  const interval = state.service.gateIntervalSeconds;
   await setProductionWeights(state, weightsFor(state.idle.colour, step.weight), phase, { step: traffic.nextStep + 1, of: steps.length });
   logger.info('traffic shifted', {
     targetService: state.service.name,
@@ -65,13 +82,11 @@ export async function applyNextStep(state: VerifiedState, now: string, phase: Ph
     return {
       ...state,
       traffic: { nextStep, weight: step.weight, complete, holdUntil: addSeconds(now, step.pauseSeconds) },
-      wait: { seconds: Math.min(interval, step.pauseSeconds) },
     };
   }
   return {
     ...state,
     traffic: { nextStep, weight: step.weight, complete },
     bake: { until: addSeconds(now, state.bakeSeconds), complete: false },
-    wait: { seconds: Math.min(interval, state.bakeSeconds) },
   };
 }

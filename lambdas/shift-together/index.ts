@@ -8,13 +8,16 @@
 import * as z from 'zod';
 import { acceptApproval } from '../shared/approval.ts';
 import { GateFailedError } from '../shared/errors.ts';
+import { gateFailures } from '../shared/gates.ts';
 import { assertLockHeld, keepLease } from '../shared/lock/lease.ts';
 import { logger } from '../shared/logger.ts';
 import { definePhase } from '../shared/phase.ts';
 import { type ReleaseState, ReleaseStateSchema } from '../shared/release.ts';
+import { signalFailures } from '../shared/signals.ts';
 import { type VerifiedState, VerifiedStateSchema } from '../shared/stages.ts';
 import { nowIso } from '../shared/time.ts';
-import { applyNextStep, checkTrafficGates, holdSeconds, type ShiftedState } from '../shared/traffic.ts';
+import { applyNextStep, checkTrafficGates, isHolding, type ShiftedState } from '../shared/traffic.ts';
+import { watchUntil } from '../shared/watch.ts';
 
 /** The release once every service passed verify: at least one service (the first one's hold is every service's). */
 const ShiftTogetherInputSchema = ReleaseStateSchema.extend({ services: z.tuple([VerifiedStateSchema], VerifiedStateSchema) });
@@ -26,41 +29,59 @@ const refOf = (state: VerifiedState) => ({
   service: state.service.name,
 });
 
+/** A gate failure of one service of the release, named after it. */
+async function named<T>(state: VerifiedState, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof GateFailedError) throw new GateFailedError(`${state.service.name}: ${error.message}`, { cause: error });
+    throw error;
+  }
+}
+
+/** Each service's failures, named after it. */
+async function everyService(
+  services: readonly VerifiedState[],
+  failuresOf: (state: VerifiedState) => Promise<string[]>,
+): Promise<string[]> {
+  const all = await Promise.all(services.map(async (state) => (await failuresOf(state)).map((line) => `${state.service.name}: ${line}`)));
+  return all.flat();
+}
+
+/** Watches every service's gates through the release's hold, in one watch: the events of any service end it at once. */
+function watchTogether(services: readonly [VerifiedState, ...VerifiedState[]], remainingMillis: () => number): Promise<boolean> {
+  const [first] = services;
+  return watchUntil({
+    signals: () => everyService(services, signalFailures),
+    until: first.traffic.holdUntil ?? nowIso(),
+    intervalSeconds: Math.min(...services.map((state) => state.service.gateIntervalSeconds)),
+    check: () => everyService(services, (state) => gateFailures(state, state.idle, state.rollout.desiredCount)),
+    fail: (failures) => new GateFailedError(`gate failed while holding the release at ${first.traffic.weight} %: ${failures.join('; ')}`),
+    remainingMillis,
+  });
+}
+
 export const handler = definePhase(
   'shiftTogether',
   ShiftTogetherInputSchema,
-  async (release, { phase }): Promise<ReleaseState> => {
+  async (release, { phase, remainingMillis }): Promise<ReleaseState> => {
     const { services } = release;
     for (const state of services) await assertLockHeld(refOf(state), 'shiftTogether');
     // Each service's approval (its message names the deployment) before any gate or weight.
     for (const state of services) await acceptApproval(state);
-    for (const state of services) {
-      try {
-        await checkTrafficGates(state);
-      } catch (error) {
-        if (error instanceof GateFailedError) throw new GateFailedError(`${state.service.name}: ${error.message}`);
-        throw error;
-      }
-    }
-    // One plan and one clock for all: the first service's hold is every service's hold.
-    const hold = holdSeconds(services[0]);
-    let next: ShiftedState[];
-    if (hold !== undefined) {
-      next = services.map((state) => ({ ...state, wait: { seconds: hold } }));
+    // One plan and one clock for all: the first service's hold is every service's hold, watched for all of them.
+    const [first] = services;
+    if (isHolding(first)) {
+      if (!(await watchTogether(services, remainingMillis))) return release;
     } else {
-      const now = nowIso();
-      next = [];
-      for (const state of services) next.push(await applyNextStep(state, now, phase));
-      logger.info('release traffic step applied', { weight: next[0]?.traffic?.weight, services: services.length });
+      for (const state of services) await named(state, () => checkTrafficGates(state));
     }
-    const seconds = Math.min(...next.map((state) => state.wait?.seconds ?? 0));
-    for (const state of next) await keepLease(refOf(state), 'shiftTogether', seconds);
-    return {
-      ...release,
-      services: next,
-      traffic: { complete: next.every((state) => state.traffic.complete) },
-      wait: { seconds },
-    };
+    const now = nowIso();
+    const next: ShiftedState[] = [];
+    for (const state of services) next.push(await applyNextStep(state, now, phase));
+    logger.info('release traffic step applied', { weight: next[0]?.traffic?.weight, services: services.length });
+    for (const state of next) await keepLease(refOf(state), 'shiftTogether', 0);
+    return { ...release, services: next, traffic: { complete: next.every((state) => state.traffic.complete) } };
   },
   {
     track: false,

@@ -138,6 +138,12 @@ export function statementsFor(needs: readonly PermissionNeed[], scope: Scope): P
           'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['LOCK#*'] },
         });
         break;
+      case 'signalDeployment':
+        // recordSignal updates the lock item of a service, only while it exists: lock items only.
+        allow(['dynamodb:UpdateItem'], [scope.table.tableArn], {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['LOCK#*'] },
+        });
+        break;
       case 'releaseLock':
         // releaseLock deletes the lock item: lock items only.
         allow(['dynamodb:DeleteItem'], [scope.table.tableArn], {

@@ -162,13 +162,15 @@ export class PhaseStates {
   deployAndVerify(n: Names, onFailure: OnFailure, next: IChainable): LambdaInvoke {
     const prepare = onFailure(this.task(n('prepare'), 'prepare'));
     const deploy = onFailure(this.task(n('deploy'), 'deploy'));
-    const waitStable = this.waitFor(n('waitStable'));
+    // Check stability waits inside its invocation (lambdas/check-stability): no Wait state, one Task per 14 minutes at most.
     const checkStability = onFailure(this.task(n('checkStability'), 'checkStability'));
     const verify = onFailure(this.waitForCache(this.task(n('verify'), 'verify')));
     const waitForApproval = onFailure(this.approval(n('waitForApproval')));
-    prepare.next(deploy).next(waitStable).next(checkStability);
+    prepare.next(deploy).next(checkStability);
     checkStability.next(
-      new Choice(this.scope, n('isStable')).when(Condition.booleanEquals(PAYLOAD_PATHS.rolloutStable, true), verify).otherwise(waitStable),
+      new Choice(this.scope, n('isStable'))
+        .when(Condition.booleanEquals(PAYLOAD_PATHS.rolloutStable, true), verify)
+        .otherwise(checkStability),
     );
     verify.next(
       this.smokeTestLoop(
@@ -236,44 +238,46 @@ export class PhaseStates {
     return waitForApproval;
   }
 
-  /** The traffic loop of one service's own strategy; `next` once the plan is done. Returns the first state. */
+  /**
+   * The traffic loop of one service's own strategy; `next` once the plan is done. Shift traffic watches each
+   * step's hold inside its invocation (lambdas/shared/watch.ts), so the Choice calls it again at once. Returns the first state.
+   */
   shiftLoop(n: Names, onFailure: OnFailure, next: IChainable): LambdaInvoke {
     const shiftTraffic = onFailure(this.task(n('shiftTraffic'), 'shiftTraffic'));
-    const waitStep = this.waitFor(n('waitStep'));
-    waitStep.next(shiftTraffic);
     shiftTraffic.next(
-      new Choice(this.scope, n('isShifted')).when(Condition.booleanEquals(PAYLOAD_PATHS.trafficComplete, true), next).otherwise(waitStep),
+      new Choice(this.scope, n('isShifted'))
+        .when(Condition.booleanEquals(PAYLOAD_PATHS.trafficComplete, true), next)
+        .otherwise(shiftTraffic),
     );
     return shiftTraffic;
   }
 
   /**
    * The bake, then the scale-down delay: alarms and health watched every gate
-   * interval until the old colour may be retired; then `next` (Complete).
-   * The delay is a gate loop of its own rather than a plain Wait: the old
-   * colour is the way back only while it runs, so a new colour that turns bad
-   * before it is retired must roll back, not be left alone on 0 healthy targets.
-   * It is a second loop rather than a longer bake so the console shows which
-   * wait a deployment is in, and it sits inside the bake (not in retire) so a
-   * release watches every service until none is retired yet (Bake services),
-   * and only then retires them all. Returns the first state.
+   * interval, and the events every second, inside each invocation of Check
+   * bake (lambdas/shared/watch.ts), until the old colour may be retired; then
+   * `next` (Complete). A Choice calls the Task again while the watch goes on:
+   * the history grows by 7 events per invocation (up to 14 minutes), not per
+   * gate interval. The delay is a watch of its own rather than a plain Wait:
+   * the old colour is the way back only while it runs, so a new colour that
+   * turns bad before it is retired must roll back, not be left alone on 0
+   * healthy targets. It is a second Task rather than a longer bake so the
+   * console shows which wait a deployment is in, and it sits inside the bake
+   * (not in retire) so a release watches every service until none is retired
+   * yet (Bake services), and only then retires them all. Returns the first state.
    */
-  bakeLoop(n: Names, onFailure: OnFailure, next: IChainable): Wait {
-    const waitBake = this.waitFor(n('waitBake'));
+  bakeLoop(n: Names, onFailure: OnFailure, next: IChainable): LambdaInvoke {
     const checkBake = onFailure(this.task(n('checkBake'), 'checkBake'));
-    const waitScaleDown = this.waitFor(n('waitScaleDown'));
     const checkScaleDown = onFailure(this.task(n('checkScaleDown'), 'checkBake'));
-    waitBake.next(checkBake);
     checkBake.next(
       new Choice(this.scope, n('isBaked'))
-        .when(Condition.booleanEquals(PAYLOAD_PATHS.bakeComplete, true), waitScaleDown)
-        .otherwise(waitBake),
+        .when(Condition.booleanEquals(PAYLOAD_PATHS.bakeComplete, true), checkScaleDown)
+        .otherwise(checkBake),
     );
-    waitScaleDown.next(checkScaleDown);
     checkScaleDown.next(
-      new Choice(this.scope, n('isRetireDue')).when(Condition.booleanEquals(PAYLOAD_PATHS.retireDue, true), next).otherwise(waitScaleDown),
+      new Choice(this.scope, n('isRetireDue')).when(Condition.booleanEquals(PAYLOAD_PATHS.retireDue, true), next).otherwise(checkScaleDown),
     );
-    return waitBake;
+    return checkBake;
   }
 
   /** Complete: the gates once more, the old colour to 0, the record, the lock. */

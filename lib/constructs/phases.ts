@@ -39,7 +39,8 @@ export type PermissionNeed =
   | 'startQueued'
   | 'trackPhase'
   | 'publishEvents'
-  | 'notify';
+  | 'notify'
+  | 'signalDeployment';
 
 /** Environment a phase reads beyond what every phase gets (ENVIRONMENT in phase-functions.ts). */
 export type EnvironmentNeed = 'approvalTimeout';
@@ -67,6 +68,12 @@ export interface PhaseTraits {
    * LockLostError and changes nothing (lambdas/shared/phase.ts). Roll back checks for itself: it must end quietly.
    */
   readonly holdsLock?: true;
+  /**
+   * Waits inside its invocation (lambdas/shared/watch.ts: the stability checks, a hold, the bake) until its
+   * function's time is nearly up, and the state machine calls it again: its timeout is the longest a Task
+   * lasts, so it defaults to Lambda's 900 s, and pipeline.phases may not set it under MIN_WATCH_TIMEOUT_SECONDS.
+   */
+  readonly watches?: true;
   /** Function timeout (its Task waits a margin longer) and retries on transient errors; pipeline.phases overrides them. */
   readonly defaults: { readonly timeoutSeconds: number; readonly retries: number };
   readonly memoryMiB: number;
@@ -138,7 +145,8 @@ const TABLE = {
     dir: 'check-stability',
     needs: ['readServices', 'readTasks', 'readTargetHealth', 'readLock', 'trackPhase', 'publishEvents'],
     description: 'Checks whether the new colour reached a steady state',
-    defaults: { timeoutSeconds: 60, retries: 5 },
+    watches: true,
+    defaults: { timeoutSeconds: 900, retries: 5 },
     memoryMiB: 256,
     holdsLock: true,
   },
@@ -154,7 +162,8 @@ const TABLE = {
     dir: 'shift-traffic',
     needs: ['readServices', 'readTargetHealth', 'readAlarms', 'readListener', 'writeListener', 'readLock', 'trackPhase', 'publishEvents'],
     description: 'Moves production weight step by step',
-    defaults: { timeoutSeconds: 60, retries: 5 },
+    watches: true,
+    defaults: { timeoutSeconds: 900, retries: 5 },
     memoryMiB: 256,
     holdsLock: true,
   },
@@ -162,7 +171,8 @@ const TABLE = {
     dir: 'check-bake',
     needs: ['readServices', 'readTargetHealth', 'readAlarms', 'readLock', 'trackPhase', 'publishEvents'],
     description: 'Watches alarms and health during the bake and until the old colour is retired',
-    defaults: { timeoutSeconds: 60, retries: 5 },
+    watches: true,
+    defaults: { timeoutSeconds: 900, retries: 5 },
     memoryMiB: 256,
     holdsLock: true,
   },
@@ -260,7 +270,8 @@ const TABLE = {
     dir: 'shift-together',
     needs: ['readServices', 'readTargetHealth', 'readAlarms', 'readListener', 'writeListener', 'readLock', 'trackPhase', 'publishEvents'],
     description: 'Moves the production weight of every service of a release at the same steps',
-    defaults: { timeoutSeconds: 120, retries: 5 },
+    watches: true,
+    defaults: { timeoutSeconds: 900, retries: 5 },
     memoryMiB: 256,
   },
   unwindRelease: {
@@ -278,6 +289,16 @@ const TABLE = {
     defaults: { timeoutSeconds: 60, retries: 5 },
     memoryMiB: 256,
   },
+  signal: {
+    dir: 'signal',
+    // Writes the signal on the lock item of the service an event concerns (lambdas/shared/signals.ts): nothing more.
+    needs: ['signalDeployment'],
+    description: 'Records an alarm entering ALARM or a task stopping as a signal the deployment reads within a second',
+    readsConfig: true,
+    defaults: { timeoutSeconds: 30, retries: 2 },
+    memoryMiB: 256,
+    deadLetterQueue: true,
+  },
   backstop: {
     dir: 'backstop',
     // readImages and startQueued: a queued image older than the one that just went live does not start (lambdas/shared/queue.ts).
@@ -291,6 +312,13 @@ const TABLE = {
     deadLetterQueue: true,
   },
 } as const satisfies Record<string, PhaseTraits>;
+
+/**
+ * The shortest timeout a watching phase may have: its watch keeps 30 s for
+ * itself (WATCH_MARGIN_SECONDS, lambdas/shared/watch.ts) and must have time
+ * left to wait, or the state machine would call it back to back.
+ */
+export const MIN_WATCH_TIMEOUT_SECONDS = 60;
 
 export type PhaseName = keyof typeof TABLE;
 export const PHASES: Readonly<Record<PhaseName, PhaseTraits>> = TABLE;

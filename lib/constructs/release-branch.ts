@@ -98,8 +98,6 @@ export function releaseBranch(scope: Construct, states: PhaseStates): { plan: La
   catchRelease(shiftEach, unwind);
   const shiftTogether = states.task(R.shiftTogether, 'shiftTogether');
   catchRelease(shiftTogether, unwind);
-  const waitTogether = states.waitFor(R.waitTogether, RELEASE_PATHS.waitSeconds);
-  waitTogether.next(shiftTogether);
 
   const bakeServices = new MapState(scope, R.bakeServices, {
     comment: 'Every service bakes: alarms and health watched for its bake time, then until its old colour may be retired',
@@ -118,7 +116,7 @@ export function releaseBranch(scope: Construct, states: PhaseStates): { plan: La
   shiftTogether.next(
     new Choice(scope, R.isShiftedTogether)
       .when(Condition.booleanEquals(RELEASE_PATHS.trafficComplete, true), bakeServices)
-      .otherwise(waitTogether),
+      .otherwise(shiftTogether),
   );
   shiftEach.next(bakeServices);
   bakeServices.next(retireOldColours).next(recordSuccess);

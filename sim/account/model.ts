@@ -33,6 +33,27 @@ export interface SimDeployment {
   readonly createdAt: number;
 }
 
+/** An alarm's change of state, as CloudWatch's "CloudWatch Alarm State Change" event reports it. */
+export interface AlarmStateChange {
+  readonly alarmName: string;
+  readonly alarmArn: string;
+  readonly previous: string;
+  readonly state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+  readonly reason: string;
+  readonly at: number;
+}
+
+/** A task that stopped, as ECS's "ECS Task State Change" event reports it. */
+export interface TaskStopped {
+  readonly clusterArn: string;
+  /** "service:<name>": the service that started it. */
+  readonly group: string;
+  readonly taskArn: string;
+  readonly stoppedReason: string;
+  readonly stopCode: string;
+  readonly at: number;
+}
+
 export interface SimService {
   readonly cluster: string;
   readonly name: string;
@@ -97,6 +118,10 @@ export class AccountModel {
   hooks: ModelHooks = {};
   private clock: number;
   private scheduled: Array<{ at: number; action: () => void }> = [];
+  /** The phase functions whose EventBridge rules an operator disabled (DisableRule): their events go nowhere. */
+  readonly disabledRules = new Set<string>();
+  private readonly alarmListeners: Array<(change: AlarmStateChange) => void> = [];
+  private readonly taskListeners: Array<(stopped: TaskStopped) => void> = [];
   private sequence = 0;
 
   constructor(spec: AccountSpec, now: number) {
@@ -235,7 +260,36 @@ export class AccountModel {
     if (index >= 0) targets.splice(index, 1);
   }
 
+  /** Calls `listener` at every alarm state change (setAlarmState): CloudWatch's "CloudWatch Alarm State Change" event. */
+  onAlarmStateChange(listener: (change: AlarmStateChange) => void): void {
+    this.alarmListeners.push(listener);
+  }
+
+  /** Calls `listener` whenever a task stops: ECS's "ECS Task State Change" event with lastStatus STOPPED. */
+  onTaskStopped(listener: (stopped: TaskStopped) => void): void {
+    this.taskListeners.push(listener);
+  }
+
+  /** The one place an alarm changes state; a change to the state it has already is no change (and no event). */
+  setAlarmState(name: string, state: AlarmStateChange['state'], reason: string, at: number): void {
+    const alarm = this.alarms[name];
+    if (!alarm) return;
+    const previous = alarm.state;
+    Object.assign(alarm, { state, reason });
+    if (previous === state) return;
+    const change: AlarmStateChange = {
+      alarmName: name,
+      alarmArn: `arn:aws:cloudwatch:${this.region}:${this.account}:alarm:${name}`,
+      previous,
+      state,
+      reason,
+      at,
+    };
+    for (const listener of this.alarmListeners) listener(change);
+  }
+
   stop(service: SimService, task: SimTask, at: number, reason: string, stopCode: string, exitCode?: number): void {
+    const wasStopped = task.lastStatus === 'STOPPED';
     task.lastStatus = 'STOPPED';
     task.desiredStatus = 'STOPPED';
     task.stoppedAt = at;
@@ -243,6 +297,17 @@ export class AccountModel {
     task.stopCode = stopCode;
     if (exitCode !== undefined) task.exitCode = exitCode;
     this.deregister(service, task);
+    if (wasStopped) return;
+    const clusterArn = `arn:aws:ecs:${this.region}:${this.account}:cluster/${service.cluster}`;
+    const stopped: TaskStopped = {
+      clusterArn,
+      group: `service:${service.name}`,
+      taskArn: `arn:aws:ecs:${this.region}:${this.account}:task/${service.cluster}/${task.id}`,
+      stoppedReason: reason,
+      stopCode,
+      at,
+    };
+    for (const listener of this.taskListeners) listener(stopped);
   }
 
   /** A service event, newest first, as DescribeServices lists them (50 kept). */

@@ -20,13 +20,16 @@ import * as asyncHooks from 'node:async_hooks';
 import { type AsyncHook, AsyncLocalStorage } from 'node:async_hooks';
 import * as diagnosticsChannel from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
+import Module, { createRequire, syncBuiltinESMExports } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 import { entryOf } from '../../lib/bundling/phase-bundles.ts';
 import type { PhaseName } from '../../lib/constructs/phases.ts';
 import type { Assembly } from './build.ts';
 import type { TemplateResolver } from './template.ts';
+
+/** The module object of node:timers/promises (an ESM namespace cannot be patched; this can). */
+const timersPromises = createRequire(import.meta.url)('node:timers/promises') as typeof import('node:timers/promises');
 
 export interface DeployedFunction {
   readonly phase: PhaseName;
@@ -103,6 +106,27 @@ export function runningFunction(): DeployedFunction | undefined {
 }
 
 let clockInstalled = false;
+let timersInstalled = false;
+
+/**
+ * setTimeout of node:timers/promises (lambdas/shared/time.ts sleep), as the
+ * running function sees it: a sleep on the virtual clock, through its host's
+ * sleeper; outside any function, or in a host without one, the real one. The
+ * bundles require the module object and the sources import its ESM facade,
+ * which syncBuiltinESMExports updates: both see the patched function.
+ */
+function installFunctionTimers(): void {
+  if (timersInstalled) return;
+  timersInstalled = true;
+  const real = timersPromises.setTimeout;
+  const patched = ((millis?: number, value?: unknown, options?: Parameters<typeof real>[2]) => {
+    const sleeper = scope.getStore()?.host.sleeper;
+    if (!sleeper) return real(millis, value, options);
+    return sleeper(Number(millis ?? 1)).then(() => value);
+  }) as typeof real;
+  Object.assign(timersPromises, { setTimeout: patched });
+  syncBuiltinESMExports();
+}
 
 /**
  * performance.now(), as the running function sees it: the virtual clock (as
@@ -206,9 +230,12 @@ export class FunctionHost {
     private readonly region: string,
     readonly source: CodeSource = 'bundle',
     private readonly sourceEnvironment: Readonly<Record<string, string>> = {},
+    /** How a function sleeps (a watch between its checks): on the simulation's virtual clock. */
+    readonly sleeper?: (millis: number) => Promise<void>,
   ) {
     installEnvironmentScope();
     installFunctionClock();
+    installFunctionTimers();
   }
 
   /** Ends every container: what their modules registered in the process is undone. */

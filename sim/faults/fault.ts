@@ -47,11 +47,11 @@ export function isListenerUpdate(operation: string): boolean {
   return operation === 'ModifyListener' || operation === 'ModifyRule';
 }
 
-/** Runs `action` `delayMs` after the deployment first enters "Wait before retiring old colour". */
+/** Runs `action` `delayMs` after the deployment first enters "Check before retiring old colour". */
 export function beforeRetire(ctx: SimulationContext, delayMs: number, action: () => void): void {
   let scheduled = false;
   ctx.onStateEntered.push((state) => {
-    if (scheduled || state !== S.waitScaleDown) return;
+    if (scheduled || state !== S.checkScaleDown) return;
     scheduled = true;
     ctx.model.schedule(ctx.model.now + delayMs, action);
   });

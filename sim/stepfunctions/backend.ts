@@ -23,6 +23,7 @@ import { runContext, serviceContext } from '../fault-context.ts';
 import type { SimulationOptions } from '../harness.ts';
 import { Authorizer } from '../iam/authorizer.ts';
 import { asService, authorizeCalls } from '../iam/calls.ts';
+import { SignalDelivery } from '../signal-delivery.ts';
 import { collectEvents, recordEnd } from './event-log.ts';
 import { type ExecutionResult, namedError, type RunningState } from './execution.ts';
 import { countHistoryEvents, executionHistory } from './history.ts';
@@ -61,6 +62,8 @@ export class Simulation implements SfnBackend, StateHost {
   readonly iam: Authorizer;
   /** What the EventBridge rules targeting the backstop delivered to it. */
   readonly delivery: BackstopDelivery;
+  /** The alarm and task events the signal rules deliver (signal-delivery.ts). */
+  readonly signals: SignalDelivery;
   private loseMainEvent = false;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly completions = new Map<string, Promise<void>>();
@@ -84,7 +87,9 @@ export class Simulation implements SfnBackend, StateHost {
   ) {
     const { config } = options;
     clock.isRunning = (execution) => this.executions.get(execution)?.status === 'RUNNING';
-    this.host = new FunctionHost(bound.assembly.region, options.code ?? 'bundle', { BATON_CONFIG: JSON.stringify(config) });
+    this.host = new FunctionHost(bound.assembly.region, options.code ?? 'bundle', { BATON_CONFIG: JSON.stringify(config) }, (millis) =>
+      clock.sleep(this.running.getStore()?.execution ?? '', millis),
+    );
     this.iam = new Authorizer(bound.resolver);
     this.topLevel = new Set(Object.keys(bound.definition.States));
     this.stateTypes = new Map(allStates(bound.definition).map(([name, state]) => [name, state.Type]));
@@ -93,6 +98,10 @@ export class Simulation implements SfnBackend, StateHost {
     this.approval = options.approval ?? 'approve';
     this.delivery = new BackstopDelivery({ bound, config, iam: this.iam, invoke: (fn, event, invoker) => this.invoke(fn, event, invoker) });
     this.model = new AccountModel(options.account, Date.now());
+    this.signals = new SignalDelivery(
+      { bound, iam: this.iam, clock, invoke: (fn, event, invoker) => this.invoke(fn, event, invoker) },
+      this.model,
+    );
     this.apis = new SimulatedApis(this.model);
     this.apis.sfn = this;
     this.apis.authorize = authorizeCalls({ host: this.host, running: this.running, iam: this.iam, bound, model: this.model });
@@ -246,6 +255,9 @@ export class Simulation implements SfnBackend, StateHost {
 
   /** Resolves when no execution is running any more (recoveries included). */
   async settle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+    // The events the last changes set off reach the signal function too, as they would after an execution ended.
+    await this.signals.settled();
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
   }
 

@@ -60,6 +60,8 @@ export function namedError(name: string, message: string): Error {
 
 /** What the running handler works on, kept per asynchronous flow (release iterations run several at once). */
 export interface RunningState {
+  /** The execution whose Task runs the function (a function sleeps on its behalf). */
+  readonly execution: string;
   readonly service: string | undefined;
   readonly state: string;
   /** Set by a fault: the invocation no longer responds (see SimulationContext.hangInvocation). */

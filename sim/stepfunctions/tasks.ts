@@ -150,7 +150,7 @@ export function bindStates(execution: ExecutionResult, host: StateHost) {
             if (isWaitForTaskToken(state)) return await waitForToken(host, execution, state, handler, input);
             for (const hook of ctx.beforeInvoke) hook(name);
             const invocation = { hung: false };
-            const output = await host.running.run({ service, state: name, invocation }, () =>
+            const output = await host.running.run({ execution: execution.name, service, state: name, invocation }, () =>
               handler(input).catch((error: unknown) => {
                 if (!invocation.hung) throw error;
               }),

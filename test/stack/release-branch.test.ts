@@ -108,7 +108,7 @@ describe('the release branch', () => {
     expect(state(R.shiftTogether)).toMatchObject({ Type: 'Task', Next: R.isShiftedTogether, Catch: catchAll(R.unwind) });
     expect(state(R.isShiftedTogether)).toMatchObject({
       Choices: [{ Variable: '$.traffic.complete', BooleanEquals: true, Next: R.bakeServices }],
-      Default: R.waitTogether,
+      Default: R.shiftTogether,
     });
     for (const name of [R.bakeServices, R.retireOldColours]) expect(state(name).Catch).toEqual(catchAll(R.unwind));
     expect(state(R.retireOldColours).Next).toBe(R.recordSuccess);

@@ -10,6 +10,23 @@ import { dynamo } from '../clients/dynamodb.ts';
 import { lockKey, tableName } from '../records/keys.ts';
 import { conditionally, readItem } from '../records/table.ts';
 
+/**
+ * What an EventBridge event said about a service while its lock is held: an
+ * alarm entered ALARM, or a task of one of its colours stopped. The signal
+ * function writes it; the gates of the holder read it (signals.ts).
+ */
+export const SignalSchema = z.object({
+  kind: z.enum(['alarm', 'task']),
+  /** The alarm's name, or the stopped task's ARN. */
+  subject: z.string().min(1),
+  /** The ECS service of the stopped task (a task signal only). */
+  serviceName: z.string().optional(),
+  /** When the event says it happened (ISO 8601). */
+  at: z.string(),
+  reason: z.string(),
+});
+export type Signal = z.infer<typeof SignalSchema>;
+
 export const LockItemSchema = z.object({
   service: z.string(),
   deploymentId: z.string().min(1),
@@ -21,6 +38,8 @@ export const LockItemSchema = z.object({
   leaseExpiresAt: z.number(),
   /** The release the holder belongs to, when it is one service of a multi-service release. */
   release: z.string().optional(),
+  /** The last event that said a gate of the service failed (lambdas/shared/signals.ts). */
+  signal: SignalSchema.optional(),
 });
 /** A lock as its holder writes it (the key aside). */
 export type LockItem = z.infer<typeof LockItemSchema>;

@@ -274,19 +274,22 @@ describe('the Baton stack for the example config', () => {
       });
     });
 
-    it('takes the length of every Wait from $.wait.seconds, except the fixed pause between rollback attempts', () => {
+    it('has Wait states only for the smoke test retry and the rollback: the gate loops wait inside their Tasks', () => {
       const waits = Object.entries(definition.States).filter(([, s]) => s.Type === 'Wait');
 
       expect(Object.fromEntries(waits.map(([name, wait]) => [name, { ...wait, Next: undefined }]))).toEqual({
-        [S.waitStable]: { Type: 'Wait', SecondsPath: '$.wait.seconds' },
         [S.waitSmokeTest]: { Type: 'Wait', SecondsPath: '$.wait.seconds' },
-        [S.waitStep]: { Type: 'Wait', SecondsPath: '$.wait.seconds' },
-        [S.waitBake]: { Type: 'Wait', SecondsPath: '$.wait.seconds' },
-        [S.waitScaleDown]: { Type: 'Wait', SecondsPath: '$.wait.seconds' },
         [S.waitRollback]: { Type: 'Wait', SecondsPath: '$.wait.seconds' },
         [S.waitRetryRollback]: { Type: 'Wait', Seconds: 300 },
-        [R.waitTogether]: { Type: 'Wait', SecondsPath: '$.wait.seconds' },
       });
+    });
+
+    it('loops each watching Task straight back to itself through its Choice', () => {
+      expect(definition.States[S.isStable]).toMatchObject({ Default: S.checkStability });
+      expect(definition.States[S.isShifted]).toMatchObject({ Default: S.shiftTraffic });
+      expect(definition.States[S.isBaked]).toMatchObject({ Default: S.checkBake });
+      expect(definition.States[S.isRetireDue]).toMatchObject({ Default: S.checkScaleDown });
+      expect(definition.States[R.isShiftedTogether]).toMatchObject({ Default: R.shiftTogether });
     });
 
     it('uses JSONPath only, never JSONata', () => {

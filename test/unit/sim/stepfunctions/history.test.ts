@@ -3,7 +3,7 @@
  * from hand-built event logs.
  */
 import { describe, expect, it } from 'vitest';
-import { GATE_POLL_HISTORY_EVENTS, HISTORY_EVENT_LIMIT } from '../../../../lambdas/shared/history-budget.ts';
+import { HISTORY_EVENT_LIMIT, WATCH_INVOCATION_HISTORY_EVENTS } from '../../../../lambdas/shared/history-budget.ts';
 import {
   countHistoryEvents,
   HISTORY_LIMIT_CAUSE,
@@ -41,6 +41,7 @@ const passThrough = (name: string): LocalEvent[] => [
 ];
 
 const ONE_POLL: LocalEvent[] = [...passThrough('Wait during bake'), ...passThrough('Check bake'), ...passThrough('Is bake over?')];
+const ONE_WATCH: LocalEvent[] = [...passThrough('Check bake'), ...passThrough('Is bake over?')];
 
 describe('countHistoryEvents', () => {
   it('counts one gate poll (Wait, Lambda Task, Choice) as 9 events', () => {
@@ -56,7 +57,11 @@ describe('countHistoryEvents', () => {
       'ChoiceStateExited',
     ]);
     expect(countHistoryEvents(ONE_POLL, definition)).toBe(9);
-    expect(GATE_POLL_HISTORY_EVENTS).toBe(countHistoryEvents(ONE_POLL, definition));
+  });
+
+  it('counts one invocation of a watching Task (Lambda Task, Choice) as 7 events, as the history budget does', () => {
+    expect(countHistoryEvents(ONE_WATCH, definition)).toBe(7);
+    expect(WATCH_INVOCATION_HISTORY_EVENTS).toBe(countHistoryEvents(ONE_WATCH, definition));
   });
 
   it('counts a Map of 3 iterations: the Map events, each iteration and its Task', () => {
