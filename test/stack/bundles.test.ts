@@ -58,8 +58,9 @@ const SDK_PACKAGE_PREFIX: Readonly<Record<string, string>> = {
  * with the reason (the other bundles load only what their role may call).
  */
 function loadedNotCalled(phase: PhaseName): string[] {
-  // The smoke test shares the phase wrapper (records, events) but runs it with { track: false }.
+  // The smoke test and signal share the phase wrapper (records, events) but run it with { track: false }.
   if (phase === 'smokeTest') return ['dynamodb', 'events'];
+  if (phase === 'signal') return ['events'];
   // gates.ts checks the cache only when asked (validate and verify), as sentOnlyIf says.
   if (['shiftTraffic', 'checkBake', 'shiftTogether', 'complete'].includes(phase)) return ['elasticache'];
   return [];
@@ -82,6 +83,8 @@ function sentOnlyIf(config: BatonConfig, phase: PhaseName, command: string): boo
   // The smoke test runs with { track: false } (lambdas/smoke-test/index.ts): the phase wrapper it shares never
   // writes the record, the lease or events; record-smoke-test does, outside the VPC.
   if (phase === 'smokeTest' && ['UpdateItem', 'GetItem', 'PutEvents'].includes(command)) return false;
+  // signal runs with { track: false } too (lambdas/signal/index.ts) and holds no lock: it only updates the lock item.
+  if (phase === 'signal' && ['GetItem', 'PutEvents'].includes(command)) return false;
   // The wrapper reads the lock only for a lock-holding phase whose renewal failed (LOCK_HOLDING_PHASES, phase.ts);
   // record-failure is none and reads nothing else: its role has no GetItem.
   if (phase === 'recordFailure' && command === 'GetItem') return false;
@@ -212,6 +215,8 @@ describe('the EventBridge rules of the example stack', () => {
       'EcrPushwebPush2CF20EFD: starts the state machine',
       'EventsAllEventsB0590842: delivers to logs',
       'IgnoredPushesRepository051D1B0D5: delivers to logs',
+      'SignalsAlarmEntersAlarm04C8BF7D: invokes Phasessignal42A3A8CD',
+      'SignalsTaskStopped9626EBB0: invokes Phasessignal42A3A8CD',
     ]);
   });
 });
