@@ -8,7 +8,7 @@
  * Pure Node (no aws-cdk-lib): the simulation and the scripts read entryOf()
  * and the metafile without loading the CDK.
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,12 +82,33 @@ interface Built extends PhaseBundles {
 }
 
 const built = new Map<string, Built>();
+/** Where the builds of every process go, one directory per process named `<pid>-...`. */
+const BUILDS_DIR = join(tmpdir(), 'baton-bundles');
 let workDir: string | undefined;
 
-/** One private directory per process for all its builds, removed when the process exits. */
+/** Whether a process runs (EPERM: it does, as another user). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * One private directory per process for all its builds, removed when the
+ * process exits; the directories of processes that ended without their exit
+ * handler (a killed test worker) go when the next process starts building.
+ */
 function processDir(): string {
   if (!workDir) {
-    const dir = mkdtempSync(join(tmpdir(), 'baton-bundles-'));
+    mkdirSync(BUILDS_DIR, { recursive: true });
+    for (const name of readdirSync(BUILDS_DIR)) {
+      const pid = Number.parseInt(name, 10);
+      if (Number.isInteger(pid) && !running(pid)) rmSync(join(BUILDS_DIR, name), { recursive: true, force: true });
+    }
+    const dir = mkdtempSync(join(BUILDS_DIR, `${process.pid}-`));
     workDir = dir;
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   }
