@@ -11,7 +11,7 @@ import {
   ModifyListenerCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { describe, expect, it } from 'vitest';
-import * as clients from '../../lambdas/shared/clients.ts';
+import { elb } from '../../lambdas/shared/clients/elb.ts';
 import { openSimulation } from '../../sim/harness.ts';
 import { failure } from '../support/aws.ts';
 import { exampleConfig } from '../support/config.ts';
@@ -131,7 +131,7 @@ describe('a deployment of the example service', () => {
     try {
       // Act
       const error = await failure(
-        clients.elb.send(
+        elb().send(
           new ModifyListenerCommand({
             ListenerArn: PRODUCTION_LISTENER,
             DefaultActions: [{ Type: 'authenticate-oidc', Order: 1, AuthenticateOidcConfig: OIDC_CONFIG }],

@@ -4,7 +4,7 @@
  * run() and runWith() check the invariants of docs/architecture.md after every run.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import * as clients from '../../../lambdas/shared/clients.ts';
+import { secretsProvider } from '../../../lambdas/shared/clients/secrets.ts';
 import { at, BAKE_ALARM, CONSOLE_URL, SUCCESS_REASON } from '../../support/records.ts';
 import { run } from '../../support/simulation.ts';
 
@@ -32,7 +32,7 @@ beforeEach(() => {
   // The webhook URL is cached for 300 s in the process (Powertools Parameters), while every simulated run
   // starts its webhook server on a new port at the same simulated time: start each test without the cache
   // (see 'each simulated run posts to its own webhook server' below).
-  clients.secretsProvider.clearCache();
+  secretsProvider().clearCache();
 });
 
 describe('SNS and chat notifications', () => {
