@@ -20,7 +20,7 @@ import { newColourFails } from '../sim/faults/fault.ts';
 import { FAULTS } from '../sim/faults/index.ts';
 import { type SimulationResult, simulate } from '../sim/harness.ts';
 import { checkInvariants } from '../sim/invariants.ts';
-import { SimulationInputError } from '../sim/stepfunctions/backend.ts';
+import { SimulationInputError } from '../sim/stepfunctions/execution.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const WALL_LIMIT_MS = 60_000;

@@ -25,7 +25,7 @@ import { Authorizer } from '../iam/authorizer.ts';
 import { asService, authorizeCalls } from '../iam/calls.ts';
 import { SignalDelivery } from '../signal-delivery.ts';
 import { collectEvents, recordEnd } from './event-log.ts';
-import { type ExecutionResult, namedError, type RunningState } from './execution.ts';
+import { type ExecutionResult, namedError, type RunningState, SimulationInputError } from './execution.ts';
 import { countHistoryEvents, executionHistory } from './history.ts';
 import './map-failure.ts';
 import { ExecutionQuotas } from './quotas.ts';
@@ -33,14 +33,6 @@ import { type ApprovalDecision, bindStates, type PendingToken, type StateHost, s
 
 /** Deeper inputs stall aws-local-stepfunctions (measured: 1,000 levels run, 2,000 hang). */
 const INTERPRETER_MAX_DEPTH = 1000;
-
-/** An input the simulation cannot run at all (not one the pipeline refuses: that ends REJECTED). */
-export class SimulationInputError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'SimulationInputError';
-  }
-}
 
 /** Definitions aws-local-stepfunctions has validated in this process. */
 const VALIDATED = new WeakSet<object>();

@@ -67,3 +67,11 @@ export interface RunningState {
   /** Set by a fault: the invocation no longer responds (see SimulationContext.hangInvocation). */
   readonly invocation?: { hung: boolean };
 }
+
+/** An input the simulation cannot run at all (not one the pipeline refuses: that ends REJECTED). */
+export class SimulationInputError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'SimulationInputError';
+  }
+}

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../sim/cli-main.ts';
 import type { SimulationResult } from '../../sim/harness.ts';
-import { SimulationInputError } from '../../sim/stepfunctions/backend.ts';
+import { SimulationInputError } from '../../sim/stepfunctions/execution.ts';
 import { rawExampleConfig } from '../support/config.ts';
 import { exampleAccount, NEW_TAG, record, run, weights } from '../support/simulation.ts';
 
