@@ -29,8 +29,13 @@ export interface SimulationContext {
   isRequestedImage(image: { digest: string; tags: string[] }): boolean;
   /** True for a container image URI of the image being deployed. */
   isNewImage(imageUri: string): boolean;
-  /** Sets the n-th alarm of the service; `at` is when the signal starts (default: now). */
-  setAlarm(index: number, state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA', reason: string, at?: number): void;
+  /**
+   * The metric of the service's n-th alarm says `state` from `since` on (default: now); the alarm enters
+   * that state when CloudWatch would, after its evaluation periods (sim/account/alarm-evaluation.ts).
+   */
+  setAlarm(index: number, state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA', reason: string, since?: number): void;
+  /** How long the service's n-th alarm takes to follow its metric (its evaluation periods), in ms. */
+  alarmEvaluationMs(index: number): number;
   /**
    * Called with the state name before Lambda runs a Task's function; a hook that
    * throws is what Lambda answers instead (e.g. Lambda.TooManyRequestsException):

@@ -6,6 +6,7 @@
 import type { AsyncLocalStorage } from 'node:async_hooks';
 import type { BatonConfig, ServiceConfig } from '../lambdas/shared/config-schema.ts';
 import { classifyInput, type ImageAsked } from '../lambdas/shared/execution-input.ts';
+import { evaluationDelayMs } from './account/alarm-evaluation.ts';
 import type { AccountModel } from './account/model.ts';
 import type { SimulationContext } from './context.ts';
 import { plainStateName } from './definition.ts';
@@ -19,15 +20,16 @@ export type SimulationControls = Pick<
 
 /**
  * What a fault's context knows of its service: which image is the one being
- * deployed (by tag or digest), and how to set the service's n-th alarm (the
- * first ALARM marks the bad signal for the signal-to-restore report).
+ * deployed (by tag or digest), and how to make the service's n-th alarm's
+ * metric breach (the moment the alarm first enters ALARM marks the bad signal
+ * for the signal-to-restore report).
  */
 function serviceFaultParts(
   model: AccountModel,
   service: ServiceConfig,
   wanted: { imageTag?: string; imageDigest?: string },
   onSignal: (at: number) => void,
-): Pick<SimulationContext, 'isRequestedImage' | 'isNewImage' | 'setAlarm'> {
+): Pick<SimulationContext, 'isRequestedImage' | 'isNewImage' | 'setAlarm' | 'alarmEvaluationMs'> {
   const isRequestedImage = (image: { digest: string; tags: string[] }) =>
     (wanted.imageDigest !== undefined && image.digest === wanted.imageDigest) ||
     (wanted.imageTag !== undefined && image.tags.includes(wanted.imageTag));
@@ -37,10 +39,15 @@ function serviceFaultParts(
       (model.repositories[service.ecr.repositoryName]?.images ?? []).some(
         (image) => isRequestedImage(image) && uri.endsWith(`@${image.digest}`),
       ),
-    setAlarm: (index, state, reason, at) => {
+    setAlarm: (index, state, reason, since) => {
       const name = service.alarms[index];
-      if (name) model.setAlarmState(name, state, reason, at ?? Date.now());
-      if (state === 'ALARM') onSignal(at ?? Date.now());
+      if (name === undefined || !model.alarms[name]) return;
+      const entered = model.metricSays(name, state, reason, since ?? Date.now());
+      if (state === 'ALARM') onSignal(entered);
+    },
+    alarmEvaluationMs: (index) => {
+      const alarm = model.alarms[service.alarms[index] ?? ''];
+      return alarm ? evaluationDelayMs(alarm) : 0;
     },
   };
 }

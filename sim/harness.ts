@@ -172,8 +172,8 @@ async function warmUp(baseUrl: string): Promise<void> {
  * caches (Powertools Parameters caches secrets).
  */
 async function forgetSourceCaches(): Promise<void> {
-  const clients = await import('../lambdas/shared/clients.ts');
-  clients.secretsProvider.clearCache();
+  const { secretsProvider } = await import('../lambdas/shared/clients/secrets.ts');
+  secretsProvider().clearCache();
 }
 
 /** The VPC, subnets and security groups of pipeline.network must be the account's, as CloudFormation would insist. */

@@ -10,7 +10,8 @@
  * clock, as events.amazonaws.com (its resource policy must allow that).
  */
 
-import type { AccountModel, AlarmStateChange, TaskStopped } from './account/model.ts';
+import type { AccountModel } from './account/model.ts';
+import type { AlarmStateChange, TaskStopped } from './account/state-changes.ts';
 import type { DeployedFunction } from './artifact/functions.ts';
 import type { VirtualClock } from './clock.ts';
 import type { BoundDefinition } from './definition.ts';

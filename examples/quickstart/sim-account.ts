@@ -143,7 +143,13 @@ export function simAccount(t: Topology): AccountSpec {
       alarms: Object.fromEntries(
         alarmNames(t).map((name) => [
           name,
-          { state: 'OK', reason: 'Threshold Crossed: no datapoints were greater than the threshold.', type: 'metric' },
+          {
+            state: 'OK',
+            reason: 'Threshold Crossed: no datapoints were greater than the threshold.',
+            type: 'metric',
+            period: t.alarms.periodSeconds,
+            evaluationPeriods: t.alarms.evaluationPeriods,
+          },
         ]),
       ),
     },

@@ -196,7 +196,7 @@ export class QuickstartStack extends Stack {
 
   private alarm(t: Topology, colour: Colour, kind: AlarmKind): Alarm {
     const metrics = this.targetGroups[colour].metrics;
-    const period = Duration.minutes(1);
+    const period = Duration.seconds(t.alarms.periodSeconds);
     const [metric, threshold] =
       kind === '5xx'
         ? [metrics.httpCodeTarget(HttpCodeTarget.TARGET_5XX_COUNT, { period, statistic: 'Sum' }), t.alarms.http5xxPerMinute]

@@ -10,7 +10,9 @@ export interface AlarmThresholds {
   readonly http5xxPerMinute: number;
   /** Average target response time, in seconds, that counts as failing. */
   readonly latencySeconds: number;
-  /** Consecutive one-minute periods over the threshold before the alarm fires. */
+  /** Seconds of each datapoint the alarms compare with their threshold (the alarm's Period). */
+  readonly periodSeconds: number;
+  /** Consecutive periods over the threshold before the alarm fires. */
   readonly evaluationPeriods: number;
 }
 
@@ -77,7 +79,7 @@ export const QUICKSTART: Topology = {
   healthCheck: { intervalSeconds: 10, healthyThreshold: 3, unhealthyThreshold: 2 },
   productionPort: 80,
   testPort: 8080,
-  alarms: { http5xxPerMinute: 5, latencySeconds: 1.5, evaluationPeriods: 2 },
+  alarms: { http5xxPerMinute: 5, latencySeconds: 1.5, periodSeconds: 60, evaluationPeriods: 2 },
   pipeline: { name: 'baton', environment: 'quickstart' },
   bakeSeconds: 300,
   scaleDownDelaySeconds: 300,

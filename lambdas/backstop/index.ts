@@ -11,8 +11,8 @@
  */
 
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { z } from 'zod';
-import * as clients from '../shared/clients.ts';
+import * as z from 'zod';
+import { sfn } from '../shared/clients/sfn.ts';
 import { rejectionStatus } from '../shared/error-classification.ts';
 import { OUTCOME_ERRORS } from '../shared/errors.ts';
 import { ENDED_STATUSES, type ExecutionEnd, executionEnd, executionStatus } from '../shared/execution-end.ts';
@@ -21,7 +21,7 @@ import { logger } from '../shared/logger.ts';
 import { stateMachineArn } from '../shared/names.ts';
 import { describeCaught } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
-import { type DrainResult, startQueued } from '../shared/queue.ts';
+import { type DrainResult, startQueued } from '../shared/queue-start.ts';
 import { getRecord, TERMINAL_STATUSES } from '../shared/records/deployment.ts';
 import { finishReleaseRecord, getReleaseRecord, unplannedReleaseRecord } from '../shared/records/release.ts';
 import { announceRelease } from '../shared/release-outcome.ts';
@@ -307,7 +307,7 @@ async function startRecovery(
   input: { recover: string; error: string; cause: string } | { recoverRelease: string; error: string; cause: string },
 ): Promise<BackstopResult> {
   try {
-    await clients.sfn.send(new StartExecutionCommand({ stateMachineArn: detail.stateMachineArn, name, input: JSON.stringify(input) }));
+    await sfn().send(new StartExecutionCommand({ stateMachineArn: detail.stateMachineArn, name, input: JSON.stringify(input) }));
   } catch (caught) {
     if (!(caught instanceof ExecutionAlreadyExists)) throw caught;
   }

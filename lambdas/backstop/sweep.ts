@@ -27,12 +27,12 @@
  */
 
 import { DescribeExecutionCommand, ExecutionDoesNotExist } from '@aws-sdk/client-sfn';
-import { z } from 'zod';
-import * as clients from '../shared/clients.ts';
+import * as z from 'zod';
+import { sfn } from '../shared/clients/sfn.ts';
 import { ContractViolationError } from '../shared/errors.ts';
 import { readLock } from '../shared/lock/table.ts';
 import { logger } from '../shared/logger.ts';
-import { type DrainResult, startQueued } from '../shared/queue.ts';
+import { type DrainResult, startQueued } from '../shared/queue-start.ts';
 import { getRecord } from '../shared/records/deployment.ts';
 import { formatIssues } from '../shared/zod-format.ts';
 
@@ -135,7 +135,7 @@ async function sweepService(
 async function describe(executionArn: string): Promise<{ ended: EndedExecution } | { status: string }> {
   let out: unknown;
   try {
-    out = await clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    out = await sfn().send(new DescribeExecutionCommand({ executionArn }));
   } catch (caught) {
     if (caught instanceof ExecutionDoesNotExist) return { status: 'DOES_NOT_EXIST' };
     throw caught;

@@ -7,7 +7,7 @@
  * two loops ("Check bake", then "Check before retiring old colour"), so the
  * console shows which wait it is in; the function tells them by `bake.complete`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { GateFailedError } from '../shared/errors.ts';
 import { gateFailures } from '../shared/gates.ts';
 import { definePhase } from '../shared/phase.ts';

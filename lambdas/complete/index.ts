@@ -8,7 +8,7 @@
 
 import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { readWeights } from '../shared/aws/listener.ts';
-import * as clients from '../shared/clients.ts';
+import { ecs } from '../shared/clients/ecs.ts';
 import { classify } from '../shared/error-classification.ts';
 import { GateFailedError, OUTCOME_ERRORS } from '../shared/errors.ts';
 import { gateFailures } from '../shared/gates.ts';
@@ -40,7 +40,7 @@ export const handler = definePhase('complete', RetiringStateSchema, async (state
 
   const warnings = [...state.warnings];
   try {
-    await clients.ecs.send(new UpdateServiceCommand({ cluster: service.cluster, service: state.live.serviceName, desiredCount: 0 }));
+    await ecs().send(new UpdateServiceCommand({ cluster: service.cluster, service: state.live.serviceName, desiredCount: 0 }));
   } catch (caught) {
     // Retiring the old colour is housekeeping: the new revision is live and healthy, so a
     // failure here is reported, not rolled back.

@@ -10,7 +10,7 @@ import {
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import { setWeights, weightsFor } from '../shared/aws/listener.ts';
-import * as clients from '../shared/clients.ts';
+import { ecs } from '../shared/clients/ecs.ts';
 import { ServiceUpdateError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
 import { definePhase } from '../shared/phase.ts';
@@ -22,7 +22,7 @@ export const handler = definePhase('deploy', PreparedStateSchema, async (state):
   // A live colour at 0 tasks (e.g. scaled in by an autoscaler) still gets one task of the new release.
   const desiredCount = Math.max(previous.desiredCount, 1);
   try {
-    await clients.ecs.send(
+    await ecs().send(
       new UpdateServiceCommand({
         cluster: service.cluster,
         service: state.idle.serviceName,

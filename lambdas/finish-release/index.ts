@@ -10,7 +10,7 @@
  * - succeeded: every service completed (each record says SUCCEEDED).
  */
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { CaughtErrorSchema, type TerminalStatus } from '../shared/contract.ts';
 import { OUTCOME_ERRORS } from '../shared/errors.ts';
 import { classifyInput } from '../shared/execution-input.ts';

@@ -16,7 +16,7 @@ import {
   type RegisterTaskDefinitionCommandInput,
   type Secret,
 } from '@aws-sdk/client-ecs';
-import * as clients from '../shared/clients.ts';
+import { ecs } from '../shared/clients/ecs.ts';
 import type { SecretPin } from '../shared/contract.ts';
 import { ContractViolationError, TaskDefinitionRegistrationError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
@@ -78,7 +78,7 @@ export const handler = definePhase('prepare', ValidatedStateSchema, async (state
   // Before anything changes, so that whatever follows (a rollback too) comes after it (telemetry/start.ts says why here).
   await announceStart(state);
 
-  const live = await clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: previous.taskDefinitionArn, include: ['TAGS'] }));
+  const live = await ecs().send(new DescribeTaskDefinitionCommand({ taskDefinition: previous.taskDefinitionArn, include: ['TAGS'] }));
   const source = live.taskDefinition;
   if (!source?.family) throw new ContractViolationError(`task definition ${previous.taskDefinitionArn} has no family`);
 
@@ -122,7 +122,7 @@ function checkRoles(taskDefinition: Registered, service: ValidatedState['service
 
 async function register(input: RegisterTaskDefinitionCommandInput): Promise<Registered> {
   try {
-    const out = await clients.ecs.send(new RegisterTaskDefinitionCommand(input));
+    const out = await ecs().send(new RegisterTaskDefinitionCommand(input));
     if (!out.taskDefinition?.taskDefinitionArn) throw new TaskDefinitionRegistrationError('RegisterTaskDefinition returned no ARN');
     return out.taskDefinition;
   } catch (error) {
@@ -160,7 +160,7 @@ async function prepared(state: ValidatedState, taskDefinition: Registered): Prom
  * secret versions.
  */
 async function restoreRevision(state: ValidatedState, restore: NonNullable<ValidatedState['restore']>): Promise<PreparedState> {
-  const out = await clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: restore.taskDefinitionArn }));
+  const out = await ecs().send(new DescribeTaskDefinitionCommand({ taskDefinition: restore.taskDefinitionArn }));
   const target = out.taskDefinition;
   if (!target?.family) throw new ContractViolationError(`task definition ${restore.taskDefinitionArn} has no family`);
   if (target.status === 'ACTIVE') {
@@ -186,7 +186,7 @@ async function restoreRevision(state: ValidatedState, restore: NonNullable<Valid
  * of the family carries the deployment id tag if an earlier attempt got that far.
  */
 async function findEarlierRegistration(family: string, deploymentId: string, imageUri: string): Promise<Registered | undefined> {
-  const latest = await clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family, include: ['TAGS'] }));
+  const latest = await ecs().send(new DescribeTaskDefinitionCommand({ taskDefinition: family, include: ['TAGS'] }));
   const tagged = latest.tags?.some((tag) => tag.key === DEPLOYMENT_TAG && tag.value === deploymentId);
   const sameImage = latest.taskDefinition?.containerDefinitions?.some((c) => c.image === imageUri);
   return tagged && sameImage ? latest.taskDefinition : undefined;

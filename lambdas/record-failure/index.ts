@@ -7,7 +7,7 @@
  * `kind` names the job; each job has its function.
  */
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { STATE_NAMES as S } from '../../lib/constructs/state-names.ts';
 import { CaughtErrorSchema, DeploymentRequestFields, type TerminalStatus } from '../shared/contract.ts';
 import { rejectionStatus } from '../shared/error-classification.ts';

@@ -8,7 +8,7 @@
  * next; the last failed one fails the deployment with SmokeTestFailedError,
  * naming every failing check.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { SmokeTestFailedError } from '../shared/errors.ts';
 import { definePhase } from '../shared/phase.ts';
 import { needing, type VerifiedState, VerifiedStateSchema } from '../shared/stages.ts';

@@ -8,7 +8,7 @@
  * before it changed anything is closed REJECTED, naming the state.
  */
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { ExecutionEnvelopeSchema } from '../shared/contract.ts';
 import { rejectionStatus } from '../shared/error-classification.ts';
 import { ContractViolationError, InvalidInputError, RecoveryRefusedError } from '../shared/errors.ts';

@@ -6,7 +6,7 @@
  * window (HeartbeatSeconds) closes, which rolls back.
  */
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { logger } from '../shared/logger.ts';
 import { executionConsoleUrl } from '../shared/names.ts';
 import { definePhase } from '../shared/phase.ts';

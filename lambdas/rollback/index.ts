@@ -9,7 +9,7 @@
 import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { describeService, targetHealth } from '../shared/aws/health.ts';
 import { readWeights, weightsFor } from '../shared/aws/listener.ts';
-import * as clients from '../shared/clients.ts';
+import { ecs } from '../shared/clients/ecs.ts';
 import type { TerminalStatus } from '../shared/contract.ts';
 import { LockLostError, OUTCOME_ERRORS, RollbackFailedError } from '../shared/errors.ts';
 import { lockHolderOf } from '../shared/lock/holder.ts';
@@ -55,7 +55,7 @@ export const handler = definePhase(
           serviceName: live.serviceName,
           desiredCount: wanted,
         });
-        await clients.ecs.send(new UpdateServiceCommand({ cluster: service.cluster, service: live.serviceName, desiredCount: wanted }));
+        await ecs().send(new UpdateServiceCommand({ cluster: service.cluster, service: live.serviceName, desiredCount: wanted }));
       }
       const health = await targetHealth(live.targetGroupArn);
       const running = oldService.runningCount ?? 0;
@@ -82,7 +82,7 @@ export const handler = definePhase(
 
     if (state.release && state.previous) {
       // The idle colour goes back to what it ran before, at zero tasks.
-      await clients.ecs.send(
+      await ecs().send(
         new UpdateServiceCommand({
           cluster: service.cluster,
           service: idle.serviceName,

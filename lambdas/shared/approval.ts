@@ -6,7 +6,7 @@
  * self-approval before sending it; this check is the one a hand-made
  * SendTaskSuccess does not go around.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ServiceConfig } from './config-schema.ts';
 import { plainText } from './contract.ts';
 import { ApprovalRefusedError } from './errors.ts';

@@ -3,7 +3,7 @@
  * synthesized (a bad file fails `cdk synth`) and again by the initialize
  * handler at run time, so the infrastructure and the runtime cannot disagree.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { MIN_WATCH_TIMEOUT_SECONDS, PHASE_NAMES, PHASES, type PhaseName } from '../../lib/constructs/phases.ts';
 import { dependencyCycle, sharedResourceProblems, smokeTestUrlProblems } from './config-checks.ts';
 import { checkExecutionBudget } from './history-budget.ts';

@@ -6,7 +6,7 @@
  *
  * docs/architecture.md I5: the payload carries ARNs, ids and key names, never a secret value.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { StrategySchema } from './strategy.ts';
 
 const ColourSchema = z.enum(['blue', 'green']);

@@ -7,9 +7,9 @@
  * execution input can claim anything.
  */
 import { DescribeExecutionCommand, ExecutionDoesNotExist, GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
-import { z } from 'zod';
+import * as z from 'zod';
 import { STATE_NAMES as S } from '../../lib/constructs/state-names.ts';
-import * as clients from './clients.ts';
+import { sfn } from './clients/sfn.ts';
 import { type CaughtError, CaughtErrorSchema } from './contract.ts';
 
 /** Statuses that say an execution has ended; DOES_NOT_EXIST when Step Functions no longer knows it. */
@@ -17,7 +17,7 @@ export const ENDED_STATUSES: ReadonlySet<string> = new Set(['SUCCEEDED', 'FAILED
 
 export async function executionStatus(executionArn: string): Promise<string> {
   try {
-    const out = await clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    const out = await sfn().send(new DescribeExecutionCommand({ executionArn }));
     return out.status ?? 'UNKNOWN';
   } catch (error) {
     if (!(error instanceof ExecutionDoesNotExist)) throw error;
@@ -70,7 +70,7 @@ export async function executionEnd(executionArn: string): Promise<ExecutionEnd> 
   let nextToken: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
     const out = HistoryPageSchema.parse(
-      await clients.sfn.send(
+      await sfn().send(
         new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 100, includeExecutionData: true, nextToken }),
       ),
     );

@@ -7,7 +7,7 @@
  * and its own parser (request.ts, release.ts, recover, unwind release)
  * refuses it with the reason.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { DeploymentRequestFields } from './contract.ts';
 
 /** The image a deployment input, or one service of a release input, asks for (fields that are not text are left out). */

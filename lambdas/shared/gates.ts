@@ -5,7 +5,9 @@
  * lines; an empty list means every gate passed.
  */
 
-import { assertCacheServing, describeService, firingAlarms, targetHealth } from './aws/health.ts';
+import { firingAlarms } from './aws/alarms.ts';
+import { assertCacheServing } from './aws/cache.ts';
+import { describeService, targetHealth } from './aws/health.ts';
 import type { ColourState } from './contract.ts';
 import { CacheNotServingError } from './errors.ts';
 import { signalFailures } from './signals.ts';

@@ -5,7 +5,7 @@
  * phases as a single deployment, each under its own deployment id and lock;
  * the release ties them together and owns the verdict.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { BatonConfig, ServiceConfig } from './config-schema.ts';
 import { CaughtErrorSchema, plainText } from './contract.ts';
 import { InvalidInputError, UnknownServiceError } from './errors.ts';

@@ -5,7 +5,7 @@
  * form through an input transformer; the raw form is accepted so a pasted
  * event works too.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { BatonConfig, ServiceConfig } from './config-schema.ts';
 import { type DeploymentRequest, DeploymentRequestFields, DeploymentRequestSchema, IMAGE_TAG } from './contract.ts';
 import { InvalidInputError } from './errors.ts';

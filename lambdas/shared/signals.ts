@@ -14,7 +14,7 @@
  * is for Check stability and Verify's own reads to judge.
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import * as clients from './clients.ts';
+import { dynamo } from './clients/dynamodb.ts';
 import { LockItemSchema, readLock, type Signal } from './lock/table.ts';
 import { lockKey, tableName } from './records/keys.ts';
 import { conditionally } from './records/table.ts';
@@ -28,7 +28,7 @@ import type { DeploymentState } from './stages.ts';
 export async function recordSignal(service: string, signal: Signal): Promise<string | undefined> {
   let holder: string | undefined;
   await conditionally(async () => {
-    const { Attributes } = await clients.dynamo.send(
+    const { Attributes } = await dynamo().send(
       new UpdateCommand({
         TableName: tableName(),
         Key: lockKey(service),

@@ -13,7 +13,7 @@
  *
  * docs/architecture.md I5: the payload carries ARNs, ids and key names, never a secret value.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ServiceConfigSchema } from './config-schema.ts';
 import {
   CaughtErrorSchema,

@@ -2,7 +2,7 @@
  * Traffic strategies and the step plan they expand to. The plan is what the
  * shift-traffic loop walks through; every step sets absolute weights.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { closestName } from './did-you-mean.ts';
 
 /** One example of each strategy, as the input writes it: what a message about a malformed strategy shows. */

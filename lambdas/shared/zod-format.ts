@@ -4,13 +4,32 @@
  * Given the schema, an unknown field also names the known field it most
  * likely meant (`dryrun: unknown field; did you mean "dryRun"?`).
  */
-import { z } from 'zod';
+import type * as z from 'zod';
+// Named imports from core, not z.core: the whole core namespace (every locale with it) would go into each bundle.
+import {
+  $ZodArray,
+  $ZodCatch,
+  $ZodDefault,
+  $ZodIntersection,
+  $ZodLazy,
+  $ZodNonOptional,
+  $ZodNullable,
+  $ZodObject,
+  $ZodOptional,
+  $ZodPipe,
+  $ZodPrefault,
+  $ZodReadonly,
+  $ZodRecord,
+  $ZodTuple,
+  type $ZodType,
+  $ZodUnion,
+} from 'zod/v4/core';
 import { closestName } from './did-you-mean.ts';
 
 /** Longest field name shown whole (ARNs used as keys fit): a longer one (an unknown key pasted by mistake) is cut, saying how long it was. */
 const MAX_SHOWN_KEY = 256;
 
-type Schema = z.core.$ZodType;
+type Schema = $ZodType;
 
 export function issuePath(path: ReadonlyArray<PropertyKey>): string {
   let out = '';
@@ -26,32 +45,32 @@ export function issuePath(path: ReadonlyArray<PropertyKey>): string {
 /** The schemas a value of `schema` may be checked by once wrappers (optional, default, pipe) are looked through; every option of a union. */
 function unwrap(schema: Schema): Schema[] {
   if (
-    schema instanceof z.core.$ZodOptional ||
-    schema instanceof z.core.$ZodNullable ||
-    schema instanceof z.core.$ZodDefault ||
-    schema instanceof z.core.$ZodPrefault ||
-    schema instanceof z.core.$ZodNonOptional ||
-    schema instanceof z.core.$ZodReadonly ||
-    schema instanceof z.core.$ZodCatch
+    schema instanceof $ZodOptional ||
+    schema instanceof $ZodNullable ||
+    schema instanceof $ZodDefault ||
+    schema instanceof $ZodPrefault ||
+    schema instanceof $ZodNonOptional ||
+    schema instanceof $ZodReadonly ||
+    schema instanceof $ZodCatch
   ) {
     return unwrap(schema._zod.def.innerType);
   }
-  if (schema instanceof z.core.$ZodPipe) return unwrap(schema._zod.def.in);
-  if (schema instanceof z.core.$ZodLazy) return unwrap(schema._zod.innerType);
-  if (schema instanceof z.core.$ZodUnion) return schema._zod.def.options.flatMap(unwrap);
-  if (schema instanceof z.core.$ZodIntersection) return [schema._zod.def.left, schema._zod.def.right].flatMap(unwrap);
+  if (schema instanceof $ZodPipe) return unwrap(schema._zod.def.in);
+  if (schema instanceof $ZodLazy) return unwrap(schema._zod.innerType);
+  if (schema instanceof $ZodUnion) return schema._zod.def.options.flatMap(unwrap);
+  if (schema instanceof $ZodIntersection) return [schema._zod.def.left, schema._zod.def.right].flatMap(unwrap);
   return [schema];
 }
 
 /** The schemas of the value at `segment` inside a value of `schema`. */
 function child(schema: Schema, segment: PropertyKey): Schema[] {
-  if (schema instanceof z.core.$ZodObject) {
+  if (schema instanceof $ZodObject) {
     const field = typeof segment === 'string' ? schema._zod.def.shape[segment] : undefined;
     return field ? unwrap(field) : [];
   }
-  if (schema instanceof z.core.$ZodArray) return typeof segment === 'number' ? unwrap(schema._zod.def.element) : [];
-  if (schema instanceof z.core.$ZodRecord) return unwrap(schema._zod.def.valueType);
-  if (schema instanceof z.core.$ZodTuple) {
+  if (schema instanceof $ZodArray) return typeof segment === 'number' ? unwrap(schema._zod.def.element) : [];
+  if (schema instanceof $ZodRecord) return unwrap(schema._zod.def.valueType);
+  if (schema instanceof $ZodTuple) {
     const item = typeof segment === 'number' ? schema._zod.def.items[segment] : undefined;
     return item ? unwrap(item) : [];
   }
@@ -62,7 +81,7 @@ function child(schema: Schema, segment: PropertyKey): Schema[] {
 function knownFields(schema: Schema, path: ReadonlyArray<PropertyKey>): string[] {
   let schemas = unwrap(schema);
   for (const segment of path) schemas = schemas.flatMap((candidate) => child(candidate, segment));
-  const names = schemas.flatMap((candidate) => (candidate instanceof z.core.$ZodObject ? Object.keys(candidate._zod.def.shape) : []));
+  const names = schemas.flatMap((candidate) => (candidate instanceof $ZodObject ? Object.keys(candidate._zod.def.shape) : []));
   return [...new Set(names)];
 }
 

@@ -5,7 +5,7 @@
  * service still at the same step; the joint rollback then brings them back.
  */
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { acceptApproval } from '../shared/approval.ts';
 import { GateFailedError } from '../shared/errors.ts';
 import { gateFailures } from '../shared/gates.ts';

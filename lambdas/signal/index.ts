@@ -7,7 +7,7 @@
  * it watches (lambdas/shared/signals.ts, watch.ts). A service nobody deploys
  * has no lock item, and nothing is written.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ServiceConfig } from '../shared/config-schema.ts';
 import type { Signal } from '../shared/lock/table.ts';
 import { logger } from '../shared/logger.ts';

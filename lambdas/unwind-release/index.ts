@@ -10,7 +10,7 @@
  * starts when a release execution stopped without a verdict.
  */
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { type CaughtError, CaughtErrorSchema, ExecutionEnvelopeSchema } from '../shared/contract.ts';
 import { ContractViolationError, InvalidInputError, RecoveryRefusedError } from '../shared/errors.ts';
 import { ENDED_STATUSES, executionStatus } from '../shared/execution-end.ts';

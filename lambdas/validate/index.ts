@@ -12,11 +12,14 @@ import {
   DescribeTaskDefinitionCommand,
   type DescribeTaskDefinitionCommandOutput,
 } from '@aws-sdk/client-ecs';
+import { firingAlarms } from '../shared/aws/alarms.ts';
 import { assertPinnedVersionsAvailable, checkAppConfig } from '../shared/aws/app-config.ts';
-import { assertCacheServing, describeService, firingAlarms, targetHealth } from '../shared/aws/health.ts';
+import { assertCacheServing } from '../shared/aws/cache.ts';
+import { describeService, targetHealth } from '../shared/aws/health.ts';
 import { type ImageRef, olderThan } from '../shared/aws/images.ts';
 import { liveColourOf, readWeights } from '../shared/aws/listener.ts';
-import * as clients from '../shared/clients.ts';
+import { ecr } from '../shared/clients/ecr.ts';
+import { ecs } from '../shared/clients/ecs.ts';
 import type { ConfigDiff, Plan, SecretPin, SecretRef } from '../shared/contract.ts';
 import { deploymentControllerProblem } from '../shared/deployment-controller.ts';
 import {
@@ -55,7 +58,7 @@ export const handler = definePhase('validate', InitializedStateSchema, async (st
 
   const liveTaskDefinitionArn = live.taskDefinition;
   if (!liveTaskDefinitionArn) throw new ResourceMissingError(`ECS service ${state.live.serviceName} has no task definition`);
-  const taskDefinition = await clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: liveTaskDefinitionArn }));
+  const taskDefinition = await ecs().send(new DescribeTaskDefinitionCommand({ taskDefinition: liveTaskDefinitionArn }));
   const container = taskDefinition.taskDefinition?.containerDefinitions?.find((c) => c.name === service.containerName);
   if (!container?.image) {
     throw new ResourceMissingError(
@@ -191,7 +194,7 @@ async function rollbackTarget(state: InitializedState): Promise<RollbackTarget> 
   if (!taskDefinitionArn) throw new RollbackTargetError(`rollbackTo: deployment ${deploymentId} recorded no task definition`);
   let described: DescribeTaskDefinitionCommandOutput;
   try {
-    described = await clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: taskDefinitionArn }));
+    described = await ecs().send(new DescribeTaskDefinitionCommand({ taskDefinition: taskDefinitionArn }));
   } catch (error) {
     if (error instanceof ClientException) {
       throw new RollbackTargetError(`rollbackTo: task definition ${taskDefinitionArn} of ${deploymentId} is gone: ${error.message}`, {
@@ -234,7 +237,7 @@ async function resolveImage(state: InitializedState, target?: RollbackTarget): P
   const imageId = imageDigest ? { imageDigest } : { imageTag };
   const wanted = imageDigest ?? `tag ${imageTag}`;
   try {
-    const out = await clients.ecr.send(new DescribeImagesCommand({ repositoryName, imageIds: [imageId] }));
+    const out = await ecr().send(new DescribeImagesCommand({ repositoryName, imageIds: [imageId] }));
     const detail = out.imageDetails?.[0];
     if (!detail?.imageDigest) throw new ImageNotFoundError(`image ${wanted} not found in ECR repository ${repositoryName}`);
     // An ECR push names the tag it carried: the digest must still carry it (a forged or stale pushedTag changes nothing).

@@ -1,33 +1,34 @@
 /**
- * One Lambda function per phase, bundled by the local esbuild (no Docker),
- * each with only the permissions its phase needs.
+ * One Lambda function per phase, each with only the permissions its phase
+ * needs; all their bundles come from one local esbuild run (phase-code.ts).
  */
 import { createHash } from 'node:crypto';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Architecture, type IVersion, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import {
+  Architecture,
+  type FunctionProps,
+  type IVersion,
+  Function as LambdaFunction,
+  LoggingFormat,
+  Runtime,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type BatonConfig, type PipelineConfig, phaseSettings } from '../../lambdas/shared/config-schema.ts';
 import { METRICS_NAMESPACE } from '../../lambdas/shared/telemetry/metrics.ts';
+import { configDefine } from '../bundling/phase-bundles.ts';
+import { phaseCode } from './phase-code.ts';
 import { statementsFor } from './phase-permissions.ts';
 import { type EnvironmentNeed, PHASE_NAMES, PHASES, type PhaseName, type PhaseTraits } from './phases.ts';
 
 type PipelineNetwork = NonNullable<PipelineConfig['network']>;
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-export function entryOf(phase: PhaseName): string {
-  return join(ROOT, 'lambdas', PHASES[phase].dir, 'index.ts');
-}
 
 /** The variables each EnvironmentNeed adds to a function's environment. */
 const ENVIRONMENT: Record<EnvironmentNeed, (config: BatonConfig) => Record<string, string>> = {
@@ -49,9 +50,9 @@ export interface PhaseFunctionsProps {
 }
 
 export class PhaseFunctions extends Construct {
-  public readonly functions: Record<PhaseName, NodejsFunction>;
+  public readonly functions: Record<PhaseName, LambdaFunction>;
   public readonly roles: Record<PhaseName, Role>;
-  /** The esbuild `define` each function's bundle is built with (undefined: none). */
+  /** The esbuild `define` a function's bundle needs (undefined: none); the build gives it to all of them (phase-code.ts). */
   public readonly bundlingDefines: Record<PhaseName, Record<string, string> | undefined>;
   /** Dead-letter queues of the asynchronously invoked functions. */
   public readonly deadLetterQueues: Partial<Record<PhaseName, Queue>> = {};
@@ -61,13 +62,13 @@ export class PhaseFunctions extends Construct {
     return this.functions[phase].currentVersion;
   }
 
-  private networkProps?: Pick<NodejsFunctionProps, 'vpc' | 'vpcSubnets' | 'securityGroups'>;
+  private networkProps?: Pick<FunctionProps, 'vpc' | 'vpcSubnets' | 'securityGroups'>;
 
   /**
    * Where a function with the 'pipeline' network runs (the smoke test reaches the test listener, often on an
    * internal ALB): the configured VPC, built once for all such functions.
    */
-  private pipelineNetwork(network: PipelineNetwork): Pick<NodejsFunctionProps, 'vpc' | 'vpcSubnets' | 'securityGroups'> {
+  private pipelineNetwork(network: PipelineNetwork): Pick<FunctionProps, 'vpc' | 'vpcSubnets' | 'securityGroups'> {
     this.networkProps ??= {
       // Explicit subnets are given, so the VPC's availability zones are never consulted.
       vpc: Vpc.fromVpcAttributes(this, 'SmokeTestVpc', { vpcId: network.vpcId, availabilityZones: [Stack.of(this).region] }),
@@ -83,11 +84,12 @@ export class PhaseFunctions extends Construct {
     const stack = Stack.of(this);
     const configJson = JSON.stringify(config);
     const configHash = createHash('sha256').update(configJson).digest('hex').slice(0, 16);
+    const buildDefine = configDefine(config);
 
     const roles: Partial<Record<PhaseName, Role>> = {};
     const defines: Partial<Record<PhaseName, Record<string, string> | undefined>> = {};
     const webhookSecretArn = config.pipeline.notifications.chatWebhookSecretArn;
-    const build = (phase: PhaseName): NodejsFunction => {
+    const build = (phase: PhaseName): LambdaFunction => {
       const traits: PhaseTraits = PHASES[phase];
       const settings = phaseSettings(config.pipeline, phase);
       const needs = traits.needs;
@@ -110,15 +112,13 @@ export class PhaseFunctions extends Construct {
           })
         : undefined;
       if (deadLetterQueue) this.deadLetterQueues[phase] = deadLetterQueue;
-      // The config is compiled into the handlers that read it: no size limit of environment variables applies.
-      const define = traits.readsConfig ? { 'process.env.BATON_CONFIG': JSON.stringify(configJson) } : undefined;
-      defines[phase] = define;
-      const fn = new NodejsFunction(this, phase, {
+      defines[phase] = traits.readsConfig ? buildDefine : undefined;
+      const fn = new LambdaFunction(this, phase, {
         role,
         ...(network ? this.pipelineNetwork(network) : {}),
         ...(deadLetterQueue ? { deadLetterQueue } : {}),
-        entry: entryOf(phase),
-        handler: 'handler',
+        code: phaseCode(phase, buildDefine),
+        handler: 'index.handler',
         description: `Baton ${config.pipeline.name}: ${traits.description}`,
         runtime: Runtime.NODEJS_24_X,
         architecture: Architecture.ARM_64,
@@ -132,8 +132,6 @@ export class PhaseFunctions extends Construct {
         // https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_lambda.VersionOptions.html).
         currentVersionOptions: { removalPolicy: RemovalPolicy.RETAIN },
         loggingFormat: LoggingFormat.JSON,
-        projectRoot: ROOT,
-        depsLockFilePath: join(ROOT, 'package-lock.json'),
         environment: {
           BATON_TABLE_NAME: table.tableName,
           BATON_PIPELINE: config.pipeline.name,
@@ -149,18 +147,6 @@ export class PhaseFunctions extends Construct {
                 ...(webhookSecretArn ? { BATON_CHAT_WEBHOOK_SECRET_ARN: webhookSecretArn } : {}),
               }
             : {}),
-        },
-        bundling: {
-          minify: true,
-          // Error class names are the contract with Retry/Catch: keep them through minification.
-          keepNames: true,
-          sourceMap: false,
-          target: 'node22',
-          format: OutputFormat.CJS,
-          // The Node.js 22 runtime provides AWS SDK v3; bundling it would triple each bundle
-          // (over 1 MB) and slow every cold start.
-          externalModules: ['@aws-sdk/*'],
-          ...(define ? { define } : {}),
         },
       });
       if (needs.includes('notify')) {
@@ -204,7 +190,7 @@ export class PhaseFunctions extends Construct {
       return fn;
     };
 
-    this.functions = Object.fromEntries(PHASE_NAMES.map((phase) => [phase, build(phase)])) as Record<PhaseName, NodejsFunction>;
+    this.functions = Object.fromEntries(PHASE_NAMES.map((phase) => [phase, build(phase)])) as Record<PhaseName, LambdaFunction>;
     this.roles = roles as Record<PhaseName, Role>;
     this.bundlingDefines = defines as Record<PhaseName, Record<string, string> | undefined>;
   }

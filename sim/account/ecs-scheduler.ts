@@ -8,6 +8,7 @@
 import { parseValueFrom } from '../../lambdas/shared/secret-refs.ts';
 import type { AccountModel, SimService, SimTask } from './model.ts';
 import type { ImageBehaviour } from './schema.ts';
+import { checkTarget } from './target-health.ts';
 
 const SECOND = 1000;
 
@@ -42,7 +43,6 @@ export function tickService(m: AccountModel, service: SimService, now: number): 
   const primary = service.deployments.find((d) => d.status === 'PRIMARY');
   if (!primary) return;
   const tg = m.targetGroups[service.targetGroupArn];
-  const interval = (tg?.intervalSeconds ?? 10) * SECOND;
   const live = m.tasks.filter((t) => t.serviceName === service.name && t.lastStatus !== 'STOPPED');
 
   for (const task of live) {
@@ -72,28 +72,12 @@ export function tickService(m: AccountModel, service: SimService, now: number): 
       continue;
     }
     const target = m.targets.get(service.targetGroupArn)?.find((t) => t.taskId === task.id);
-    if (target?.state !== 'initial') {
-      if (target?.state === 'unhealthy' && now >= target.since + 30 * SECOND) {
-        m.stop(
-          service,
-          task,
-          now,
-          `Task failed ELB health checks in (target-group ${service.targetGroupArn})`,
-          'ServiceSchedulerInitiated',
-        );
-        failTask(m, service, task, now);
-      }
+    if (target?.state === 'unhealthy' && now >= target.since + 30 * SECOND) {
+      m.stop(service, task, now, `Task failed ELB health checks in (target-group ${service.targetGroupArn})`, 'ServiceSchedulerInitiated');
+      failTask(m, service, task, now);
       continue;
     }
-    if (behaviour === 'unhealthy' && now >= target.registeredAt + interval * (tg?.unhealthyThreshold ?? 2)) {
-      target.state = 'unhealthy';
-      target.reason = 'Target.ResponseCodeMismatch';
-      target.description = 'Health checks failed with these codes: [500]';
-      target.since = now;
-    } else if (behaviour === 'healthy' && now >= target.registeredAt + interval * (tg?.healthyThreshold ?? 3)) {
-      target.state = 'healthy';
-      target.since = now;
-    }
+    if (target && tg) checkTarget(target, tg, behaviour !== 'unhealthy', now);
   }
 
   // The scheduler: tasks of other task definitions go, the primary's count follows desiredCount.

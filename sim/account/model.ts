@@ -3,8 +3,11 @@
  * first advances the model to Date.now(), one simulated second at a time, so
  * tasks start, crash and pass health checks as they would for real.
  */
+import { alarmArn, evaluationDelayMs } from './alarm-evaluation.ts';
 import { tickService } from './ecs-scheduler.ts';
 import type { AccountSpec, ExecutionRecord, ImageBehaviour, TaskDefinitionSpec } from './schema.ts';
+import { type AlarmState, StateChangeListeners } from './state-changes.ts';
+import type { FailingChecks } from './target-health.ts';
 
 export interface SimTask {
   readonly id: string;
@@ -33,27 +36,6 @@ export interface SimDeployment {
   readonly createdAt: number;
 }
 
-/** An alarm's change of state, as CloudWatch's "CloudWatch Alarm State Change" event reports it. */
-export interface AlarmStateChange {
-  readonly alarmName: string;
-  readonly alarmArn: string;
-  readonly previous: string;
-  readonly state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
-  readonly reason: string;
-  readonly at: number;
-}
-
-/** A task that stopped, as ECS's "ECS Task State Change" event reports it. */
-export interface TaskStopped {
-  readonly clusterArn: string;
-  /** "service:<name>": the service that started it. */
-  readonly group: string;
-  readonly taskArn: string;
-  readonly stoppedReason: string;
-  readonly stopCode: string;
-  readonly at: number;
-}
-
 export interface SimService {
   readonly cluster: string;
   readonly name: string;
@@ -76,6 +58,8 @@ export interface TargetState {
   reason?: string;
   description?: string;
   since: number;
+  /** Its health checks fail since then; it goes unhealthy at the unhealthy threshold (target-health.ts). */
+  failing?: FailingChecks;
 }
 
 export interface SimTaskDefinition extends TaskDefinitionSpec {
@@ -116,12 +100,18 @@ export class AccountModel {
   /** Who the operator's CLI runs as (STS GetCallerIdentity): a session of a Deployer role, until a test makes another operator act. */
   callerArn: string;
   hooks: ModelHooks = {};
+  /** Who hears of alarm state changes and stopped tasks (the EventBridge events AWS sends for them). */
+  private readonly changes = new StateChangeListeners();
+  readonly onAlarmStateChange = this.changes.onAlarmStateChange.bind(this.changes);
+  readonly onTaskStopped = this.changes.onTaskStopped.bind(this.changes);
+  /** The evaluation each alarm is waiting for (metricSays): a later report of another state replaces it. */
+  private readonly pendingAlarms = new Map<string, { readonly state: AlarmState; readonly at: number }>();
   private clock: number;
+  /** The last whole simulated second the services moved to (advanceTo). */
+  private lastTick: number;
   private scheduled: Array<{ at: number; action: () => void }> = [];
   /** The phase functions whose EventBridge rules an operator disabled (DisableRule): their events go nowhere. */
   readonly disabledRules = new Set<string>();
-  private readonly alarmListeners: Array<(change: AlarmStateChange) => void> = [];
-  private readonly taskListeners: Array<(stopped: TaskStopped) => void> = [];
   private sequence = 0;
 
   constructor(spec: AccountSpec, now: number) {
@@ -130,6 +120,7 @@ export class AccountModel {
     this.taskStartSeconds = spec.taskStartSeconds;
     this.callerArn = `arn:aws:sts::${spec.account}:assumed-role/Deployer/alice`;
     this.clock = now;
+    this.lastTick = now;
     const copy = structuredClone(spec);
     this.targetGroups = copy.elb.targetGroups;
     this.listeners = copy.elb.listeners;
@@ -210,13 +201,18 @@ export class AccountModel {
     };
   }
 
-  /** Moves the account to `to` (epoch ms), one simulated second at a time. */
+  /**
+   * Moves the account to `to` (epoch ms): the services move on whole simulated seconds from the start (calls
+   * a few milliseconds apart must not hold the seconds back), what was scheduled happens as soon as it is due.
+   */
   advanceTo(to: number): void {
-    while (this.clock + SECOND <= to) {
-      this.clock += SECOND;
+    while (this.lastTick + SECOND <= to) {
+      this.lastTick += SECOND;
+      this.clock = this.lastTick;
       this.tick(this.clock);
     }
     if (to > this.clock) this.clock = to;
+    this.runDue(this.clock);
   }
 
   imageBehaviour(image: string): ImageBehaviour {
@@ -260,54 +256,64 @@ export class AccountModel {
     if (index >= 0) targets.splice(index, 1);
   }
 
-  /** Calls `listener` at every alarm state change (setAlarmState): CloudWatch's "CloudWatch Alarm State Change" event. */
-  onAlarmStateChange(listener: (change: AlarmStateChange) => void): void {
-    this.alarmListeners.push(listener);
+  clusterArn = (cluster: string): string => `arn:aws:ecs:${this.region}:${this.account}:cluster/${cluster}`;
+  taskArn = (cluster: string, taskId: string): string => `arn:aws:ecs:${this.region}:${this.account}:task/${cluster}/${taskId}`;
+
+  /** The one place a task stops: listeners hear of each stop once. */
+  stop(service: SimService, task: SimTask, at: number, reason: string, stopCode: string, exitCode?: number): void {
+    if (task.lastStatus === 'STOPPED') return;
+    Object.assign(task, { lastStatus: 'STOPPED', desiredStatus: 'STOPPED', stoppedAt: at, stoppedReason: reason, stopCode });
+    if (exitCode !== undefined) task.exitCode = exitCode;
+    this.deregister(service, task);
+    this.changes.emitTaskStopped({
+      clusterArn: this.clusterArn(service.cluster),
+      group: `service:${service.name}`,
+      taskArn: this.taskArn(service.cluster, task.id),
+      stoppedReason: reason,
+      stopCode,
+      at,
+    });
   }
 
-  /** Calls `listener` whenever a task stops: ECS's "ECS Task State Change" event with lastStatus STOPPED. */
-  onTaskStopped(listener: (stopped: TaskStopped) => void): void {
-    this.taskListeners.push(listener);
+  /**
+   * The metric of alarm `name` says `state` from `since` on (default: now): the alarm enters it when CloudWatch
+   * would, after its evaluation periods (alarm-evaluation.ts), unless a report of another state comes first (the
+   * same state again goes on with the evaluation under way). Returns that moment.
+   */
+  metricSays(name: string, state: AlarmState, reason: string, since: number = this.clock): number {
+    const alarm = this.alarms[name];
+    if (!alarm) return since;
+    const pending = this.pendingAlarms.get(name);
+    if (pending?.state === state) return pending.at;
+    const at = since + evaluationDelayMs(alarm);
+    const evaluation = { state, at };
+    this.pendingAlarms.set(name, evaluation);
+    const enter = () => {
+      if (this.pendingAlarms.get(name) !== evaluation) return;
+      this.pendingAlarms.delete(name);
+      this.setAlarmState(name, state, reason, at);
+    };
+    this.schedule(at, enter);
+    this.runDue(this.clock);
+    return at;
   }
 
-  /** The one place an alarm changes state; a change to the state it has already is no change (and no event). */
-  setAlarmState(name: string, state: AlarmStateChange['state'], reason: string, at: number): void {
+  /** The one place an alarm changes state: listeners hear of each change once (a reason alone is no change). */
+  setAlarmState(name: string, state: AlarmState, reason: string, at: number = this.clock): void {
     const alarm = this.alarms[name];
     if (!alarm) return;
     const previous = alarm.state;
-    Object.assign(alarm, { state, reason });
+    alarm.reason = reason;
     if (previous === state) return;
-    const change: AlarmStateChange = {
+    alarm.state = state;
+    this.changes.emitAlarmStateChange({
       alarmName: name,
-      alarmArn: `arn:aws:cloudwatch:${this.region}:${this.account}:alarm:${name}`,
+      alarmArn: alarmArn(this.region, this.account, name),
       previous,
       state,
       reason,
       at,
-    };
-    for (const listener of this.alarmListeners) listener(change);
-  }
-
-  stop(service: SimService, task: SimTask, at: number, reason: string, stopCode: string, exitCode?: number): void {
-    const wasStopped = task.lastStatus === 'STOPPED';
-    task.lastStatus = 'STOPPED';
-    task.desiredStatus = 'STOPPED';
-    task.stoppedAt = at;
-    task.stoppedReason = reason;
-    task.stopCode = stopCode;
-    if (exitCode !== undefined) task.exitCode = exitCode;
-    this.deregister(service, task);
-    if (wasStopped) return;
-    const clusterArn = `arn:aws:ecs:${this.region}:${this.account}:cluster/${service.cluster}`;
-    const stopped: TaskStopped = {
-      clusterArn,
-      group: `service:${service.name}`,
-      taskArn: `arn:aws:ecs:${this.region}:${this.account}:task/${service.cluster}/${task.id}`,
-      stoppedReason: reason,
-      stopCode,
-      at,
-    };
-    for (const listener of this.taskListeners) listener(stopped);
+    });
   }
 
   /** A service event, newest first, as DescribeServices lists them (50 kept). */
@@ -322,10 +328,14 @@ export class AccountModel {
   }
 
   private tick(now: number): void {
+    this.runDue(now);
+    for (const service of this.services.values()) tickService(this, service, now);
+  }
+
+  private runDue(now: number): void {
     const due = this.scheduled.filter((entry) => entry.at <= now);
     this.scheduled = this.scheduled.filter((entry) => entry.at > now);
     for (const entry of due) entry.action();
-    for (const service of this.services.values()) tickService(this, service, now);
   }
 
   /** UpdateService: a new task definition starts a new deployment; a count change only rescales. */

@@ -115,12 +115,17 @@ export const AccountSchema = z.strictObject({
           .optional(),
       }),
     ),
+    /**
+     * The health check of each target group (HealthCheckIntervalSeconds, HealthyThresholdCount,
+     * UnhealthyThresholdCount), with an Application Load Balancer's defaults: 30 s, 5, 2
+     * (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html).
+     */
     targetGroups: z.record(
       z.string(),
       z.strictObject({
-        intervalSeconds: z.number().int().min(5).default(10),
-        healthyThreshold: z.number().int().min(2).default(3),
-        unhealthyThreshold: z.number().int().min(2).default(2),
+        intervalSeconds: z.number().int().min(5).max(300).default(30),
+        healthyThreshold: z.number().int().min(2).max(10).default(5),
+        unhealthyThreshold: z.number().int().min(2).max(10).default(2),
       }),
     ),
   }),
@@ -170,14 +175,24 @@ export const AccountSchema = z.strictObject({
   cloudwatch: z.strictObject({
     alarms: z.record(
       z.string(),
-      z.strictObject({
-        state: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']),
-        reason: z.string().default(''),
-        /** DescribeAlarms returns a composite alarm only to a caller that asks for AlarmTypes CompositeAlarm. */
-        type: z.enum(['metric', 'composite']).default('metric'),
-        /** The metric's dimensions (TargetGroup: targetgroup/<name>/<id>), as DescribeAlarms returns them. */
-        dimensions: z.record(z.string(), z.string()).optional(),
-      }),
+      z
+        .strictObject({
+          state: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']),
+          reason: z.string().default(''),
+          /** DescribeAlarms returns a composite alarm only to a caller that asks for AlarmTypes CompositeAlarm. */
+          type: z.enum(['metric', 'composite']).default('metric'),
+          /** The metric's dimensions (TargetGroup: targetgroup/<name>/<id>), as DescribeAlarms returns them. */
+          dimensions: z.record(z.string(), z.string()).optional(),
+          /** Seconds per datapoint (Period) of a metric alarm. */
+          period: z.number().int().min(10).default(60),
+          /** How many datapoints the alarm evaluates (EvaluationPeriods). */
+          evaluationPeriods: z.number().int().min(1).default(1),
+          /** How many of them must breach for ALARM (DatapointsToAlarm, an "M out of N" alarm); absent: all of them. */
+          datapointsToAlarm: z.number().int().min(1).optional(),
+        })
+        .refine((alarm) => (alarm.datapointsToAlarm ?? 1) <= alarm.evaluationPeriods, {
+          message: 'datapointsToAlarm cannot be more than evaluationPeriods',
+        }),
     ),
   }),
   /** The account's VPCs: where a config may put the smoke-test function (pipeline.network). */

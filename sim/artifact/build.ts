@@ -1,7 +1,7 @@
 /**
  * What `cdk synth` ships for a config, built once and reused: the cloud
- * assembly (template and one bundled asset per function, as NodejsFunction
- * builds them with the local esbuild) in a cache keyed by the config and the
+ * assembly (template and one bundled asset per function, from the one local
+ * esbuild run of lib/bundling/phase-bundles.ts) in a cache keyed by the config and the
  * sources that go into it. A warm run reads the cached template and never
  * imports aws-cdk-lib; a cold one synthesizes in process, exactly as
  * `cdk synth` does (cdk.json's context, the cdk-nag packs).

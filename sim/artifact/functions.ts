@@ -23,7 +23,7 @@ import { readFileSync } from 'node:fs';
 import Module, { createRequire, syncBuiltinESMExports } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
-import { entryOf } from '../../lib/constructs/phase-functions.ts';
+import { entryOf } from '../../lib/bundling/phase-bundles.ts';
 import type { PhaseName } from '../../lib/constructs/phases.ts';
 import type { Assembly } from './build.ts';
 import type { TemplateResolver } from './template.ts';

@@ -1,6 +1,7 @@
 /** What a fault is, and the moves several faults share (the colour that is idle, the moments traffic shifts or retires). */
 import { ECSServiceException } from '@aws-sdk/client-ecs';
 import { STATE_NAMES as S } from '../../lib/constructs/state-names.ts';
+import { unhealthyAfterMs } from '../account/target-health.ts';
 import type { SimulationContext } from '../context.ts';
 
 export interface Fault {
@@ -33,13 +34,18 @@ export function idleColour(ctx: SimulationContext): 'blue' | 'green' {
 
 /**
  * The new image fails its health checks from now on: the targets registered in
- * `targetGroupArn` turn unhealthy, and so do the tasks that replace them.
+ * `targetGroupArn` turn unhealthy at the group's unhealthy threshold
+ * (sim/account/target-health.ts), and so do the tasks that replace them.
+ * Returns when the targets in service turn unhealthy.
  */
-export function newColourFails(ctx: SimulationContext, targetGroupArn: string): void {
+export function newColourFails(ctx: SimulationContext, targetGroupArn: string): number {
+  const now = ctx.model.now;
   ctx.model.hooks.behaviourOf = (image, behaviour) => (ctx.isNewImage(image) ? 'unhealthy' : behaviour);
   for (const target of ctx.model.targets.get(targetGroupArn) ?? []) {
-    Object.assign(target, { state: 'unhealthy', reason: 'Target.Timeout', description: 'Request timed out', since: ctx.model.now });
+    if (target.state === 'healthy') target.failing = { since: now, reason: 'Target.Timeout', description: 'Request timed out' };
   }
+  const check = ctx.model.targetGroups[targetGroupArn];
+  return now + (check ? unhealthyAfterMs(check) : 0);
 }
 
 /** True for a listener or rule update (what Shift traffic and Roll back call). */

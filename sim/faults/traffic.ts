@@ -25,26 +25,27 @@ export const TRAFFIC_FAULTS: Record<string, Fault> = {
     },
   },
   'target-unhealthy-during-shift': {
-    description: "45 s after traffic first moves, the new colour's targets start failing health checks: the next gate check rolls back.",
+    description:
+      "45 s after traffic first moves, the new colour's targets start failing health checks; they turn unhealthy at the unhealthy threshold (2 checks 10 s apart in the example account) and the next gate check rolls back.",
     expected: 'ROLLED_BACK',
     apply(ctx) {
       const idle = idleColour(ctx);
       const targetGroupArn = ctx.service[idle].targetGroupArn;
       afterShift(ctx, 1, 45_000, () => {
-        ctx.signalAt ??= ctx.model.now;
-        newColourFails(ctx, targetGroupArn);
+        const unhealthyAt = newColourFails(ctx, targetGroupArn);
+        ctx.signalAt ??= unhealthyAt;
       });
     },
   },
   'target-unhealthy-before-retire': {
     description:
-      '45 s into "Wait before retiring old colour" (all traffic on the new colour, the bake over), the new colour\'s targets start failing health checks: the next gate check rolls back to the old colour, which was never scaled to 0.',
+      '45 s into "Check before retiring old colour" (all traffic on the new colour, the bake over), the new colour\'s targets start failing health checks; they turn unhealthy at the unhealthy threshold and the next gate check rolls back to the old colour, which was never scaled to 0.',
     expected: 'ROLLED_BACK',
     apply(ctx) {
       const targetGroupArn = ctx.service[idleColour(ctx)].targetGroupArn;
       beforeRetire(ctx, 45_000, () => {
-        ctx.signalAt ??= ctx.model.now;
-        newColourFails(ctx, targetGroupArn);
+        const unhealthyAt = newColourFails(ctx, targetGroupArn);
+        ctx.signalAt ??= unhealthyAt;
       });
     },
   },

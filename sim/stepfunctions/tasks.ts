@@ -3,7 +3,9 @@
  * function it invokes (aws-local-stepfunctions' taskResourceLocalHandlers),
  * every Wait becomes a sleep on the virtual clock, and retry intervals are
  * slept there too (the interpreter's own are overridden to 0), so a run takes
- * no real time for what it waits.
+ * no real time for what it waits. Step Functions' and Lambda's own latencies
+ * (latency.ts) are slept there as well: executions and iterations running side
+ * by side take them at the same time, as they would in AWS.
  */
 import type { AsyncLocalStorage } from 'node:async_hooks';
 import { OUTCOME_ERRORS } from '../../lambdas/shared/errors.ts';
@@ -12,6 +14,7 @@ import type { VirtualClock } from '../clock.ts';
 import type { SimulationContext } from '../context.ts';
 import { type AslDefinition, type AslState, allStates, type BoundDefinition } from '../definition.ts';
 import { type ExecutionResult, namedError, type RunningState } from './execution.ts';
+import { LAMBDA_INVOKE_MS, STATE_TRANSITION_MS } from './latency.ts';
 import type { ExecutionQuotas } from './quotas.ts';
 
 /** What the simulated operator does when a deployment waits for approval. */
@@ -120,6 +123,7 @@ export function bindStates(execution: ExecutionResult, host: StateHost) {
         level.States[name] = { ...rest, Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:000000000000:function:virtual-wait' };
         localHandlers[name] = (input: unknown) =>
           clock.working(async () => {
+            await clock.sleep(execution.name, STATE_TRANSITION_MS);
             if (!host.enter(execution, name, input)) return input;
             await clock.sleep(execution.name, waitMillis(state, input, Date.now()));
             return input;
@@ -140,12 +144,16 @@ export function bindStates(execution: ExecutionResult, host: StateHost) {
       };
       localHandlers[name] = (input: unknown) =>
         clock.working(async () => {
+          await clock.sleep(execution.name, STATE_TRANSITION_MS);
           if (!host.enter(execution, name, input)) return input;
           // Checked before the handler runs: the event log reports the entry only after the fact.
           if (host.quotas.payloadOverLimit(execution, name, 'input', input)) return input;
           const service = serviceOfInput(input);
           ctx.currentState = name;
-          const handler = (event: unknown) => host.invoke(binding, event);
+          const handler = async (event: unknown) => {
+            await clock.sleep(execution.name, LAMBDA_INVOKE_MS);
+            return host.invoke(binding, event);
+          };
           try {
             if (isWaitForTaskToken(state)) return await waitForToken(host, execution, state, handler, input);
             for (const hook of ctx.beforeInvoke) hook(name);

@@ -38,6 +38,34 @@ const IAM_PREFIX: Readonly<Record<string, string>> = {
   sns: 'sns',
 };
 
+/** The IAM prefix of the service each AWS SDK package a bundle may require calls. */
+const SDK_PACKAGE_PREFIX: Readonly<Record<string, string>> = {
+  'client-ecs': 'ecs',
+  'client-elastic-load-balancing-v2': 'elasticloadbalancing',
+  'client-ecr': 'ecr',
+  'client-secrets-manager': 'secretsmanager',
+  'client-elasticache': 'elasticache',
+  'client-cloudwatch': 'cloudwatch',
+  'client-dynamodb': 'dynamodb',
+  'lib-dynamodb': 'dynamodb',
+  'client-sfn': 'states',
+  'client-eventbridge': 'events',
+  'client-sns': 'sns',
+};
+
+/**
+ * Services whose SDK a bundle loads for code it carries but never runs, each
+ * with the reason (the other bundles load only what their role may call).
+ */
+function loadedNotCalled(phase: PhaseName): string[] {
+  // The smoke test and signal share the phase wrapper (records, events) but run it with { track: false }.
+  if (phase === 'smokeTest') return ['dynamodb', 'events'];
+  if (phase === 'signal') return ['events'];
+  // gates.ts checks the cache only when asked (validate and verify), as sentOnlyIf says.
+  if (['shiftTraffic', 'checkBake', 'shiftTogether', 'complete'].includes(phase)) return ['elasticache'];
+  return [];
+}
+
 /** The document client's commands are the table operations under other names. */
 const DOCUMENT_COMMANDS: Readonly<Record<string, string>> = {
   Get: 'GetItem',
@@ -55,6 +83,8 @@ function sentOnlyIf(config: BatonConfig, phase: PhaseName, command: string): boo
   // The smoke test runs with { track: false } (lambdas/smoke-test/index.ts): the phase wrapper it shares never
   // writes the record, the lease or events; record-smoke-test does, outside the VPC.
   if (phase === 'smokeTest' && ['UpdateItem', 'GetItem', 'PutEvents'].includes(command)) return false;
+  // signal runs with { track: false } too (lambdas/signal/index.ts) and holds no lock: it only updates the lock item.
+  if (phase === 'signal' && ['GetItem', 'PutEvents'].includes(command)) return false;
   // The wrapper reads the lock only for a lock-holding phase whose renewal failed (LOCK_HOLDING_PHASES, phase.ts);
   // record-failure is none and reads nothing else: its role has no GetItem.
   if (phase === 'recordFailure' && command === 'GetItem') return false;
@@ -136,6 +166,22 @@ describe.each([
     });
     expect(unknown).toEqual([]);
     expect(denied).toEqual([]);
+  });
+
+  it('require at load only the AWS SDK packages of services their role may call', async () => {
+    const { bound, assembly, resolver, phases } = await shipped(config());
+    const iam = new Authorizer(resolver);
+    const needless = phases.flatMap((phase) => {
+      const prefixes = new Set(iam.granted(assembly.functions[phase].role).map((entry) => entry.split(' ')[1]?.split(':')[0]));
+      const packages = new Set(
+        [...bundleOf(bound, phase).code.matchAll(/require\("@aws-sdk\/([\w-]+)"\)/g)].map((match) => match[1] ?? ''),
+      );
+      return [...packages]
+        .map((name) => SDK_PACKAGE_PREFIX[name] ?? name)
+        .filter((prefix) => !prefixes.has(prefix) && !loadedNotCalled(phase).includes(prefix))
+        .map((prefix) => `${phase} requires the SDK of ${prefix}`);
+    });
+    expect(needless).toEqual([]);
   });
 });
 

@@ -3,35 +3,23 @@
  * pipeline config (pipelineConfig() in lambdas/shared/runtime-config.ts) get
  * it compiled in by the stack (esbuild `define` of process.env.BATON_CONFIG);
  * no function has it in its environment. Which handlers read it is taken
- * from their import graphs, bundled here with esbuild the way NodejsFunction
- * bundles them, not from a hand-kept list.
+ * from their import graphs, in the metafile of the build the stack bundles
+ * with (lib/bundling/phase-bundles.ts), not from a hand-kept list.
  */
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { entryOf } from '../../lib/constructs/phase-functions.ts';
+import { bundleContents, ZOD_DEFAULT_LOCALE } from '../../lib/bundling/bundle-contents.ts';
+import { bundleOutputOf, phaseBundles } from '../../lib/bundling/phase-bundles.ts';
 import { PHASE_NAMES, PHASES, type PhaseName } from '../../lib/constructs/phases.ts';
-import { exampleConfig, ROOT } from '../support/config.ts';
+import { exampleConfig } from '../support/config.ts';
 import { type Synthesis, synth } from '../support/synth.ts';
 
 /** The module that reads process.env.BATON_CONFIG, as esbuild names it in a metafile (relative to the working directory). */
 const CONFIG_MODULE = join('lambdas', 'shared', 'runtime-config.ts');
 
 /** Whether the bundle of a phase's handler contains code of the config module (tree-shaken, as the stack bundles it). */
-async function bundleReadsConfig(phase: PhaseName): Promise<boolean> {
-  const result = await build({
-    entryPoints: [entryOf(phase)],
-    absWorkingDir: ROOT,
-    bundle: true,
-    write: false,
-    metafile: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node22',
-    external: ['@aws-sdk/*'],
-    logLevel: 'silent',
-  });
-  return Object.values(result.metafile.outputs).some((output) => (output.inputs[CONFIG_MODULE]?.bytesInOutput ?? 0) > 0);
+function bundleReadsConfig(phase: PhaseName): boolean {
+  return (bundleOutputOf(phaseBundles(), phase).inputs[CONFIG_MODULE]?.bytesInOutput ?? 0) > 0;
 }
 
 interface FunctionResource {
@@ -41,9 +29,8 @@ interface FunctionResource {
 describe('the pipeline config in the phase bundles', () => {
   let readers: PhaseName[];
 
-  beforeAll(async () => {
-    const reads = await Promise.all(PHASE_NAMES.map(async (phase) => [phase, await bundleReadsConfig(phase)] as const));
-    readers = reads.filter(([, read]) => read).map(([phase]) => phase);
+  beforeAll(() => {
+    readers = PHASE_NAMES.filter(bundleReadsConfig);
   });
 
   it('finds the config module in the bundles of the handlers that call pipelineConfig()', () => {
@@ -57,6 +44,10 @@ describe('the pipeline config in the phase bundles', () => {
 
     // Assert
     expect(withTrait.sort()).toEqual([...readers].sort());
+  });
+
+  it.each(PHASE_NAMES)('carries no zod locale but English in the bundle of %s', (phase) => {
+    expect(bundleContents(phaseBundles(), phase).zodLocales).toEqual([ZOD_DEFAULT_LOCALE]);
   });
 
   describe('the synthesized functions', () => {
@@ -79,7 +70,7 @@ describe('the pipeline config in the phase bundles', () => {
       // Arrange
       const fn = synthesis.stack.phases.functions[phase];
 
-      // Act: the esbuild options NodejsFunction was given (bundling itself is skipped in this synthesis).
+      // Act: the esbuild define the function's bundle needs (bundling itself is skipped in this synthesis).
       const define = synthesis.stack.phases.bundlingDefines[phase];
 
       // Assert

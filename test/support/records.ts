@@ -28,9 +28,9 @@ export const PHASES = [
   'complete',
 ];
 
-/** 2026-11-23 (the simulated day) at `time` UTC. */
+/** 2026-11-23 (the simulated day) at `time` UTC (`HH:MM:SS`, or `HH:MM:SS.mmm` with the latencies of sim/stepfunctions/latency.ts). */
 export function at(time: string): string {
-  return `2026-11-23T${time}.000Z`;
+  return `2026-11-23T${time}${time.includes('.') ? '' : '.000'}Z`;
 }
 
 /** The phase entries of an execution's record (the main execution's by default). */

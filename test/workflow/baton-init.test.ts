@@ -44,18 +44,24 @@ function accountWithAlarmDimensions(): AccountSpec {
     reason: '',
     type: 'metric',
     dimensions: { TargetGroup: 'targetgroup/web-blue/6d0ecf831eec9f09', LoadBalancer: 'app/prod-alb/50dc6c495c0c9188' },
+    period: 60,
+    evaluationPeriods: 1,
   };
   account.cloudwatch.alarms['web-p99-latency'] = {
     state: 'OK',
     reason: '',
     type: 'metric',
     dimensions: { TargetGroup: 'targetgroup/web-green/8e4b6b8b3c5d2a10' },
+    period: 60,
+    evaluationPeriods: 1,
   };
   account.cloudwatch.alarms['api-5xx-rate'] = {
     state: 'OK',
     reason: '',
     type: 'metric',
     dimensions: { TargetGroup: 'targetgroup/api-blue/1111111111111111' },
+    period: 60,
+    evaluationPeriods: 1,
   };
   return account;
 }

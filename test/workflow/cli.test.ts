@@ -36,7 +36,7 @@ describe('npm run simulate', () => {
     // Assert
     expect(code).toBe(0);
     expect(out).toContain('  00:00  Initialize                        ok\n');
-    expect(out).toContain('  01:00  Shift traffic                     ok\n');
+    expect(out).toContain('  00:45  Shift traffic                     ok\n');
     expect(out).toContain('Traffic: blue 0 % / green 100 %\n');
     expect(out).toContain('Record: SUCCEEDED: v1.4.2 live on green (web-green) after a 300 s bake\n');
     expect(out).toContain('Invariants: all hold\n');
@@ -92,8 +92,8 @@ describe('npm run simulate', () => {
     expect(summary).toMatchObject({
       status: 'SUCCEEDED',
       input: { service: 'web', imageTag: 'v1.4.2' },
-      transitions: 89,
-      simulatedSeconds: 660,
+      transitions: 86,
+      simulatedSeconds: 645.915,
       traffic: { blue: 0, green: 100 },
       liveColor: 'green',
       record: { status: 'SUCCEEDED', reason: 'v1.4.2 live on green (web-green) after a 300 s bake' },
@@ -280,9 +280,9 @@ describe('npm run simulate', () => {
       // Assert
       expect(code).toBe(0);
       const lines = out.split('\n');
-      expect(out).toMatch(/^Execution SUCCEEDED after 12:00 simulated \(\d+ ms wall, \d+ transitions\)$/m);
+      expect(out).toMatch(/^Execution SUCCEEDED after 11:31 simulated \(\d+ ms wall, \d+ transitions\)$/m);
       expect(lines).toContain('  00:00  api · Prepare task definition               ok');
-      expect(lines).toContain('  01:00  worker · Prepare task definition            ok');
+      expect(lines).toContain('  00:45  worker · Prepare task definition            ok');
       expect(lines).toContain('Order: api -> web + worker');
       expect(lines).toContain('  api        blue 0 % / green 100 %   SUCCEEDED');
       expect(lines).toContain('  worker     blue 0 % / green 100 %   SUCCEEDED');

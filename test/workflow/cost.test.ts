@@ -26,7 +26,7 @@ describe('npm run cost', () => {
     expect(result.main.status).toBe('SUCCEEDED');
     const whats = cost.deployment.items.map((item) => item.what);
     expect(whats[0]).toBe(`${result.main.transitions} state transitions`);
-    expect(whats.filter((what) => /^(api|worker|web): /.test(what))).toEqual(['web: 3 more tasks (0.5 vCPU, 1 GB) for 11.0 min']);
+    expect(whats.filter((what) => /^(api|worker|web): /.test(what))).toEqual(['web: 3 more tasks (0.5 vCPU, 1 GB) for 10.8 min']);
     expect(cost.deployment.items[0]?.usd).toBeCloseTo(result.main.transitions * PRICES.stateTransition, 10);
   }, 120_000);
 
@@ -37,9 +37,9 @@ describe('npm run cost', () => {
     // Assert
     const doubled = cost.deployment.items.map((item) => item.what).filter((what) => /^(api|worker|web): /.test(what));
     expect(doubled).toEqual([
-      'api: 2 more tasks (0.25 vCPU, 0.5 GB) for 12.0 min',
-      'worker: 2 more tasks (0.25 vCPU, 0.5 GB) for 12.0 min',
-      'web: 3 more tasks (0.5 vCPU, 1 GB) for 12.0 min',
+      'api: 2 more tasks (0.25 vCPU, 0.5 GB) for 11.5 min',
+      'worker: 2 more tasks (0.25 vCPU, 0.5 GB) for 11.5 min',
+      'web: 3 more tasks (0.5 vCPU, 1 GB) for 11.5 min',
     ]);
     expect(cost.monthly.items.map((item) => item.what)).toContain('9 CloudWatch alarms');
   }, 120_000);

@@ -7,7 +7,7 @@
  * tag, and the request's reason names repository:tag.
  */
 import { describe, expect, it } from 'vitest';
-import * as clients from '../../lambdas/shared/clients.ts';
+import { secretsProvider } from '../../lambdas/shared/clients/secrets.ts';
 import { record, run } from '../support/simulation.ts';
 
 /** The digest the example account's web repository tags v1.4.2 (sim/accounts/example.json). */
@@ -30,7 +30,7 @@ function notifications(result: Awaited<ReturnType<typeof run>>): Array<{ subject
 describe('an ECR-triggered deployment names the pushed tag', () => {
   it('in its record and in its outcome: image v1.4.2, why "ECR push of web:v1.4.2", the reason "v1.4.2 live on green"', async () => {
     // Arrange: the webhook URL of an earlier run is cached in the process (notifications.test.ts).
-    clients.secretsProvider.clearCache();
+    secretsProvider().clearCache();
 
     // Act
     const result = await run({ input: PUSH_INPUT });

@@ -140,23 +140,25 @@ describe('faults after traffic moved, before the old colour is retired', () => {
     );
 
   it.each([
-    ['target-unhealthy-before-retire', 'has 0/3 healthy targets'],
-    ['alarm-before-retire', 'alarm web-5xx-rate is ALARM'],
-  ])('%s rolls back from "Wait before retiring old colour" to blue, which was never scaled to 0', async (fault, signal) => {
+    // The targets fail their checks from 45 s and are unhealthy 20 s later (2 checks 10 s apart): the polls at 30 and 60 s pass.
+    ['target-unhealthy-before-retire', 'has 0/3 healthy targets', 2],
+    // The alarm's metric breaches at 45 s and the alarm enters ALARM 60 s later: the polls at 30, 60 and 90 s pass.
+    ['alarm-before-retire', 'alarm web-5xx-rate is ALARM', 3],
+  ])('%s rolls back from "Wait before retiring old colour" to blue, which was never scaled to 0', async (fault, signal, passed) => {
     // Arrange / Act
     const result = await run({ faults: [fault] });
 
-    // Assert: the bake (10 polls), then the first scale-down poll at 30 s passes; the one at 60 s sees the signal of 45 s.
+    // Assert: the bake (10 polls), then the scale-down polls before the signal pass; the next one sees it.
     expect(result.main.executionPath).toEqual([
       ...START,
-      ...repeat(STABILITY_LOOP, 4),
+      ...repeat(STABILITY_LOOP, 3),
       'Verify new colour',
       ...SMOKE_TEST,
       'Is approval required?',
       'Shift traffic',
       'Is traffic fully shifted?',
       ...repeat(BAKE_LOOP, 10),
-      ...SCALE_DOWN_LOOP,
+      ...repeat(SCALE_DOWN_LOOP, passed),
       'Wait before retiring old colour',
       'Check before retiring old colour',
       'Check before retiring old colour failed',
@@ -229,7 +231,8 @@ describe('faults after traffic moved, before the old colour is retired', () => {
     const retried = result.main.events.filter((event) => event.type === 'StateRetried').map((event) => event.state?.name);
     expect(retried).toEqual(Array(5).fill('Initialize'));
     expect(record(result)?.status).toBe('SUCCEEDED');
-    expect(record(result)?.phases).toMatchObject({ initialize: { startedAt: '2026-11-23T09:01:02.000Z' } });
+    // 62 s of retries, then the Task's transition (5 ms) and the invoke (20 ms), twice (Initialize's own, then the first state's) before the function starts (latency.ts).
+    expect(record(result)?.phases).toMatchObject({ initialize: { startedAt: '2026-11-23T09:01:02.050Z' } });
     expect(weights(result)).toEqual({ blue: 0, green: 100 });
   });
 });

@@ -12,9 +12,18 @@ import { checkInvariants } from '../../sim/invariants.ts';
 import { exampleConfig } from '../support/config.ts';
 import { exampleAccount, NEW_TAG } from '../support/simulation.ts';
 
-/** The new colour's (green's) targets fail their health checks, and so do the tasks that replace them. */
+/**
+ * The new colour's (green's) targets have failed their health checks for the unhealthy threshold: they are
+ * unhealthy from now on, and so are the tasks that replace them.
+ */
 function newColourUnhealthy(ctx: SimulationContext): void {
-  newColourFails(ctx, ctx.service.green.targetGroupArn);
+  const targetGroupArn = ctx.service.green.targetGroupArn;
+  newColourFails(ctx, targetGroupArn);
+  for (const target of ctx.model.targets.get(targetGroupArn) ?? []) {
+    if (target.state !== 'healthy') continue;
+    delete target.failing;
+    Object.assign(target, { state: 'unhealthy', reason: 'Target.Timeout', description: 'Request timed out', since: ctx.model.now });
+  }
 }
 
 /** From `state` on, the new colour is unhealthy. */
@@ -27,12 +36,12 @@ function newColourUnhealthyFrom(state: string) {
 }
 
 const REPORTED_RACE = [
-  'web: at +660 s (Complete deployment), the old colour blue (web-blue) was scaled to 0 while the new colour green (web-green) could not stand alone: 3 unhealthy targets, 0 healthy targets of 3 desired',
-  'web: at +660 s (Complete deployment), record deploy-1 was written SUCCEEDED with green (web-green) not verified healthy: no healthy target, 3 unhealthy targets',
+  'web: at +646 s (Complete deployment), the old colour blue (web-blue) was scaled to 0 while the new colour green (web-green) could not stand alone: 3 unhealthy targets, 0 healthy targets of 3 desired',
+  'web: at +646 s (Complete deployment), record deploy-1 was written SUCCEEDED with green (web-green) not verified healthy: no healthy target, 3 unhealthy targets',
   'web: 100 % of production traffic on green, which has no healthy target',
 ];
 const REPORTED_CONTRADICTION = [
-  'web: at +660 s (Complete deployment), record deploy-1 was updated, still SUCCEEDED, while production is at blue 100 / green 0 (expected 100 % on green)',
+  'web: at +646 s (Complete deployment), record deploy-1 was updated, still SUCCEEDED, while production is at blue 100 / green 0 (expected 100 % on green)',
 ];
 
 describe('the invariant checker during a run', () => {

@@ -52,13 +52,13 @@ describe('state data', () => {
 });
 
 describe('history', () => {
-  it('counts the events Step Functions writes for the example deployment: 279 for its 89 transitions', async () => {
+  it('counts the events Step Functions writes for the example deployment: 270 for its 86 transitions', async () => {
     // Arrange / Act
     const result = await run();
 
     // Assert
     expect(result.main.status).toBe('SUCCEEDED');
-    expect(result.main.transitions).toBe(89);
-    expect(result.main.historyEvents).toBe(279);
+    expect(result.main.transitions).toBe(86);
+    expect(result.main.historyEvents).toBe(270);
   });
 });

@@ -31,10 +31,10 @@ function input(strategy: unknown) {
 
 describe('each strategy', () => {
   it.each([
-    // stable at 60 s, steps, 300 s bake, 300 s scale-down delay
-    ['all-at-once', { type: 'all-at-once' }, [100], 60 + 300 + 300],
-    ['canary 10 % for 300 s', { type: 'canary', percent: 10, bakeSeconds: 300 }, [10, 100], 60 + 300 + 300 + 300],
-    ['linear 25 % every 60 s', { type: 'linear', stepPercent: 25, intervalSeconds: 60 }, [25, 50, 75, 100], 60 + 180 + 300 + 300],
+    // stable at 45 s, steps, 300 s bake, 300 s scale-down delay, and the transitions' and invokes' own time (latency.ts)
+    ['all-at-once', { type: 'all-at-once' }, [100], 45 + 300 + 300 + 0.915],
+    ['canary 10 % for 300 s', { type: 'canary', percent: 10, bakeSeconds: 300 }, [10, 100], 45 + 300 + 300 + 300 + 1.215],
+    ['linear 25 % every 60 s', { type: 'linear', stepPercent: 25, intervalSeconds: 60 }, [25, 50, 75, 100], 45 + 180 + 300 + 300 + 1.095],
     [
       'explicit steps',
       {
@@ -45,7 +45,7 @@ describe('each strategy', () => {
         ],
       },
       [5, 50, 100],
-      60 + 180 + 300 + 300,
+      45 + 180 + 300 + 300 + 1.095,
     ],
   ])('%s writes its weight sequence and takes the time it implies', async (_name, strategy, sequence, seconds) => {
     // Act
@@ -67,7 +67,7 @@ describe('each strategy', () => {
     expect(greenWeights(result)).toEqual([100]);
     expect(result.main.executionPath).toContain('Validate');
     expect(result.main.executionPath).toContain('Verify new colour');
-    expect(result.simulatedSeconds).toBe(60 + 60 + 300);
+    expect(result.simulatedSeconds).toBe(45 + 60 + 300 + 0.675);
   });
 });
 
@@ -102,8 +102,9 @@ describe('a bad signal during the shift', () => {
       // Act
       const result = await run({ input: linear, faults: [fault] });
 
-      // Assert
-      expect(greenWeights(result)).toEqual([25]);
+      // Assert: the signal comes 45 s after the first step plus the alarm's evaluation period (60 s) or the targets'
+      // unhealthy threshold (2 checks 10 s apart), while the second step holds.
+      expect(greenWeights(result)).toEqual([25, 50]);
       expect(weights(result)).toEqual({ blue: 100, green: 0 });
       expect(record(result)?.failedPhase).toBe('Shift traffic');
       expect(result.signalToRestoreSeconds).toBeLessThanOrEqual(30);
@@ -111,12 +112,14 @@ describe('a bad signal during the shift', () => {
   );
 
   it.each([1, 2, 3])('an alarm while holding step %i rolls back from that step', async (step) => {
-    // Arrange: a fault for this test only, firing 45 s after the given step's listener update.
+    // Arrange: a fault for this test only: the alarm enters ALARM 45 s after the given step's listener update (its metric
+    // has breached for its evaluation periods by then).
     const name = `alarm-after-shift-${step}`;
     FAULTS[name] = {
       description: `alarm 45 s after shift ${step}`,
       expected: 'ROLLED_BACK',
-      apply: (ctx) => afterShift(ctx, step, 45_000, () => ctx.setAlarm(0, 'ALARM', 'Threshold Crossed', ctx.model.now)),
+      apply: (ctx) =>
+        afterShift(ctx, step, 45_000, () => ctx.setAlarm(0, 'ALARM', 'Threshold Crossed', ctx.model.now - ctx.alarmEvaluationMs(0))),
     };
 
     try {
@@ -140,8 +143,8 @@ describe('a bad signal during the shift', () => {
     // Assert
     expect(record(result)?.evidence).toEqual([
       'failed in: Shift traffic',
-      'signal: GateFailedError: gate failed while holding green at 25 %: target group targetgroup/web-green/8e4b6b8b3c5d2a10 has 0/3 healthy targets: 10.0.0.7:8080 unhealthy (Target.Timeout: Request timed out); 10.0.0.8:8080 unhealthy (Target.Timeout: Request timed out); 10.0.0.9:8080 unhealthy (Target.Timeout: Request timed out)',
-      'rollback: traffic moved from blue 75 % / green 25 % back to 100 % blue',
+      'signal: GateFailedError: gate failed while holding green at 50 %: target group targetgroup/web-green/8e4b6b8b3c5d2a10 has 0/3 healthy targets: 10.0.0.7:8080 unhealthy (Target.Timeout: Request timed out); 10.0.0.8:8080 unhealthy (Target.Timeout: Request timed out); 10.0.0.9:8080 unhealthy (Target.Timeout: Request timed out)',
+      'rollback: traffic moved from blue 50 % / green 50 % back to 100 % blue',
       'rollback: web-green scaled to 0 on arn:aws:ecs:eu-west-1:123456789012:task-definition/web:6',
     ]);
   });
@@ -185,7 +188,7 @@ describe('alarm and cache gates', () => {
 
     // Assert
     expect(result.main.error).toBe('CacheNotReadyError');
-    expect(result.simulatedSeconds).toBe(300);
+    expect(result.simulatedSeconds).toBe(300.325);
     expect(result.main.events.filter((event) => event.type === 'StateRetried' && event.state?.name === 'Validate')).toHaveLength(10);
     expect(record(result)?.status).toBe('REJECTED');
   });

@@ -7,7 +7,7 @@
  */
 import { GetParameterError } from '@aws-lambda-powertools/parameters';
 import { DescribeSecretCommand, ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
-import * as clients from '../clients.ts';
+import { secrets, secretsProvider } from '../clients/secrets.ts';
 import type { SecretKeyRule, ServiceConfig } from '../config-schema.ts';
 import type { ConfigDiff, SecretPin } from '../contract.ts';
 import { SecretInvalidError, SecretVersionGoneError } from '../errors.ts';
@@ -51,7 +51,7 @@ export interface SecretDescription {
 /** DescribeSecret of the app-config secret: its versions and its KMS key. */
 async function describeSecret(secretArn: string): Promise<SecretDescription> {
   try {
-    const out = await clients.secrets.send(new DescribeSecretCommand({ SecretId: secretArn }));
+    const out = await secrets().send(new DescribeSecretCommand({ SecretId: secretArn }));
     if (out.DeletedDate) throw new SecretInvalidError(`app-config secret ${secretArn} is scheduled for deletion`);
     return { stages: new Map(Object.entries(out.VersionIdsToStages ?? {})), kmsKeyId: out.KmsKeyId };
   } catch (error) {
@@ -111,7 +111,7 @@ async function readDocument(secretArn: string, versionId: string): Promise<Recor
   const where = `app-config secret ${secretArn} version ${versionId}`;
   let text: unknown;
   try {
-    text = await clients.secretsProvider.get(secretArn, { maxAge: 0, forceFetch: true, sdkOptions: { VersionId: versionId } });
+    text = await secretsProvider().get(secretArn, { maxAge: 0, forceFetch: true, sdkOptions: { VersionId: versionId } });
   } catch (error) {
     // Powertools wraps the SDK error; the SDK's own error decides retry or rejection.
     const cause = error instanceof GetParameterError && error.cause ? error.cause : error;

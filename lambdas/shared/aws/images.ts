@@ -4,7 +4,7 @@
  * queued (lambdas/shared/queue.ts).
  */
 import { DescribeImagesCommand, ImageNotFoundException } from '@aws-sdk/client-ecr';
-import * as clients from '../clients.ts';
+import { ecr } from '../clients/ecr.ts';
 
 export type ImageRef = { readonly imageTag: string } | { readonly imageDigest: string };
 
@@ -18,7 +18,7 @@ export function imageRefOf(reference: string): ImageRef | undefined {
 /** The push time, or undefined when ECR does not know the image (then no order can be decided). */
 export async function pushedAt(repositoryName: string, image: ImageRef): Promise<Date | undefined> {
   try {
-    const out = await clients.ecr.send(new DescribeImagesCommand({ repositoryName, imageIds: [image] }));
+    const out = await ecr().send(new DescribeImagesCommand({ repositoryName, imageIds: [image] }));
     return out.imageDetails?.[0]?.imagePushedAt;
   } catch (error) {
     if (error instanceof ImageNotFoundException) return undefined;

@@ -14,7 +14,7 @@ import {
   ModifyRuleCommand,
   RuleNotFoundException,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import * as clients from '../clients.ts';
+import { elb } from '../clients/elb.ts';
 import type { ServiceConfig } from '../config-schema.ts';
 import type { Colour } from '../contract.ts';
 import { ListenerSplitError, ResourceMissingError } from '../errors.ts';
@@ -28,15 +28,15 @@ export function isRuleArn(arn: string): boolean {
   return arn.includes(':listener-rule/');
 }
 
-async function readActions(arn: string, elb: ElasticLoadBalancingV2Client = clients.elb): Promise<Action[]> {
+async function readActions(arn: string, client: ElasticLoadBalancingV2Client = elb()): Promise<Action[]> {
   try {
     if (isRuleArn(arn)) {
-      const out = await elb.send(new DescribeRulesCommand({ RuleArns: [arn] }));
+      const out = await client.send(new DescribeRulesCommand({ RuleArns: [arn] }));
       const rule = out.Rules?.[0];
       if (!rule) throw new ResourceMissingError(`listener rule ${arn} not found`);
       return rule.Actions ?? [];
     }
-    const out = await elb.send(new DescribeListenersCommand({ ListenerArns: [arn] }));
+    const out = await client.send(new DescribeListenersCommand({ ListenerArns: [arn] }));
     const listener = out.Listeners?.[0];
     if (!listener) throw new ResourceMissingError(`listener ${arn} not found`);
     return listener.DefaultActions ?? [];
@@ -64,9 +64,9 @@ function forwardAction(actions: Action[], arn: string): Action {
 export async function readWeights(
   service: ServiceConfig,
   arn = service.productionListenerArn,
-  elb: ElasticLoadBalancingV2Client = clients.elb,
+  client: ElasticLoadBalancingV2Client = elb(),
 ): Promise<Weights> {
-  const forward = forwardAction(await readActions(arn, elb), arn);
+  const forward = forwardAction(await readActions(arn, client), arn);
   const groups =
     forward.ForwardConfig?.TargetGroups ?? (forward.TargetGroupArn ? [{ TargetGroupArn: forward.TargetGroupArn, Weight: 1 }] : []);
   let blue = 0;
@@ -136,8 +136,8 @@ export async function setWeights(service: ServiceConfig, weights: Weights, arn =
     };
   });
   if (isRuleArn(arn)) {
-    await clients.elb.send(new ModifyRuleCommand({ RuleArn: arn, Actions: updated }));
+    await elb().send(new ModifyRuleCommand({ RuleArn: arn, Actions: updated }));
   } else {
-    await clients.elb.send(new ModifyListenerCommand({ ListenerArn: arn, DefaultActions: updated }));
+    await elb().send(new ModifyListenerCommand({ ListenerArn: arn, DefaultActions: updated }));
   }
 }

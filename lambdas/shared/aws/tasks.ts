@@ -1,12 +1,12 @@
 /** Evidence from ECS: why tasks of a task definition stopped, and recent service events. */
 import { DescribeTasksCommand, ListTasksCommand, type Service } from '@aws-sdk/client-ecs';
-import * as clients from '../clients.ts';
+import { ecs } from '../clients/ecs.ts';
 
 export async function stoppedTaskReasons(cluster: string, serviceName: string, taskDefinitionArn: string, limit = 3): Promise<string[]> {
-  const listed = await clients.ecs.send(new ListTasksCommand({ cluster, serviceName, desiredStatus: 'STOPPED', maxResults: 100 }));
+  const listed = await ecs().send(new ListTasksCommand({ cluster, serviceName, desiredStatus: 'STOPPED', maxResults: 100 }));
   const arns = listed.taskArns ?? [];
   if (arns.length === 0) return [];
-  const described = await clients.ecs.send(new DescribeTasksCommand({ cluster, tasks: arns.slice(0, 100) }));
+  const described = await ecs().send(new DescribeTasksCommand({ cluster, tasks: arns.slice(0, 100) }));
   return (described.tasks ?? [])
     .filter((task) => task.taskDefinitionArn === taskDefinitionArn)
     .slice(0, limit)

@@ -5,8 +5,8 @@
  * the item a deployment takes and how a holder is named, holder.ts.
  */
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
-import * as clients from '../clients.ts';
+import * as z from 'zod';
+import { dynamo } from '../clients/dynamodb.ts';
 import { lockKey, tableName } from '../records/keys.ts';
 import { conditionally, readItem } from '../records/table.ts';
 
@@ -66,7 +66,7 @@ type LockResult = { acquired: true } | { acquired: false; holder: LockItem | und
 
 export async function acquireLock(lock: LockItem): Promise<LockResult> {
   const written = await conditionally(() =>
-    clients.dynamo.send(
+    dynamo().send(
       new PutCommand({
         TableName: tableName(),
         Item: { ...lockKey(lock.service), ...lock },
@@ -84,7 +84,7 @@ export async function acquireLock(lock: LockItem): Promise<LockResult> {
 /** Extends the lease if, and only if, this deployment's execution still holds the lock; returns whether it did. */
 export async function renewLease(service: string, holder: LockHolder, seconds: number, phase: string): Promise<boolean> {
   return conditionally(() =>
-    clients.dynamo.send(
+    dynamo().send(
       new UpdateCommand({
         TableName: tableName(),
         Key: lockKey(service),
@@ -105,7 +105,7 @@ export async function renewLease(service: string, holder: LockHolder, seconds: n
 /** Points the lock at the execution now working for its deployment (a recovery execution). */
 export async function transferLock(service: string, deploymentId: string, executionArn: string): Promise<boolean> {
   return conditionally(() =>
-    clients.dynamo.send(
+    dynamo().send(
       new UpdateCommand({
         TableName: tableName(),
         Key: lockKey(service),
@@ -124,7 +124,7 @@ export async function transferLock(service: string, deploymentId: string, execut
 /** Takes over a lock from a holder found dead; fails if the lock changed hands in the meantime. */
 export async function reclaimLock(lock: LockItem, holder: LockItem): Promise<boolean> {
   return conditionally(() =>
-    clients.dynamo.send(
+    dynamo().send(
       new PutCommand({
         TableName: tableName(),
         Item: { ...lockKey(lock.service), ...lock, reclaimedFrom: holder.deploymentId },
@@ -143,7 +143,7 @@ export async function reclaimLock(lock: LockItem, holder: LockItem): Promise<boo
 /** Releases the lock only if this deployment's execution holds it; returns whether it did. */
 export async function releaseLock(service: string, holder: LockHolder): Promise<boolean> {
   return conditionally(() =>
-    clients.dynamo.send(
+    dynamo().send(
       new DeleteCommand({
         TableName: tableName(),
         Key: lockKey(service),

@@ -4,8 +4,8 @@
  */
 
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
-import * as clients from '../clients.ts';
+import * as z from 'zod';
+import { dynamo } from '../clients/dynamodb.ts';
 import { ConfigDiffSchema, SecretRefSchema, type TerminalStatus, TerminalStatusSchema } from '../contract.ts';
 import { indexKeys, recordKey, serviceIndexKey, tableName } from './keys.ts';
 import { conditionally, createOwnRecord, expiresAt, type RecordOwner, readItem, updateOwned, writeOutcome } from './table.ts';
@@ -172,7 +172,7 @@ function writeKey(change: WeightChange): string {
 export async function recordWeightChange(deploymentId: string, owner: RecordOwner, change: WeightChange): Promise<boolean> {
   const owned = '#owner = :owner AND #started = :started';
   return conditionally(() =>
-    clients.dynamo.send(
+    dynamo().send(
       new UpdateCommand({
         TableName: tableName(),
         Key: recordKey(deploymentId),

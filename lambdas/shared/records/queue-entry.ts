@@ -4,8 +4,8 @@
  * is written and started: lambdas/shared/queue.ts.
  */
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
-import * as clients from '../clients.ts';
+import * as z from 'zod';
+import { dynamo } from '../clients/dynamodb.ts';
 import { DeploymentRequestSchema } from '../contract.ts';
 import { QUEUE_SK, queueKey, tableName } from './keys.ts';
 import { conditionally, readItem } from './table.ts';
@@ -35,7 +35,7 @@ export type QueueEntry = z.infer<typeof QueueEntrySchema>;
 export async function enqueue(entry: Omit<QueueEntry, 'pk' | 'sk'>): Promise<{ queued: true } | { queued: false; newer: QueueEntry }> {
   const item: QueueEntry = { ...queueKey(entry.service), ...entry };
   const written = await conditionally(() =>
-    clients.dynamo.send(
+    dynamo().send(
       new PutCommand({
         TableName: tableName(),
         Item: item,
@@ -59,7 +59,7 @@ export async function readQueued(service: string): Promise<QueueEntry | undefine
 /** Deletes exactly this entry (a newer one written meanwhile stays); returns whether it did. */
 export async function consumeQueued(entry: QueueEntry): Promise<boolean> {
   return conditionally(() =>
-    clients.dynamo.send(
+    dynamo().send(
       new DeleteCommand({
         TableName: tableName(),
         Key: queueKey(entry.service),

@@ -5,8 +5,8 @@
  * `byService` index under RELEASES.
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
-import * as clients from '../clients.ts';
+import * as z from 'zod';
+import { dynamo } from '../clients/dynamodb.ts';
 import { indexKeys, RELEASES_INDEX_KEY, releaseKey, tableName } from './keys.ts';
 import { createOwnRecord, expiresAt, type RecordOwner, readItem, writeOutcome } from './table.ts';
 
@@ -84,7 +84,7 @@ export async function noteReleaseCause(
   cause: ReleaseCause,
   lists?: { rollingBack: string[]; untouched: string[] },
 ): Promise<void> {
-  await clients.dynamo.send(
+  await dynamo().send(
     new UpdateCommand({
       TableName: tableName(),
       Key: releaseKey(releaseId),

@@ -5,8 +5,8 @@
  * conditional, so retries and redrives never double-apply.
  */
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
-import * as clients from '../clients.ts';
+import * as z from 'zod';
+import { dynamo } from '../clients/dynamodb.ts';
 import type { TerminalStatus } from '../contract.ts';
 import { isConditionFailed } from '../error-classification.ts';
 import { ContractViolationError, ExecutionNameReusedError } from '../errors.ts';
@@ -55,7 +55,7 @@ export async function readItem<Schema extends z.ZodType>(
   schema: Schema,
   what: string,
   key: TableKey,
-  table: TableAccess = { dynamo: clients.dynamo, tableName: tableName() },
+  table: TableAccess = { dynamo: dynamo(), tableName: tableName() },
 ): Promise<z.infer<Schema> | undefined> {
   const out = await table.dynamo.send(new GetCommand({ TableName: table.tableName, Key: key, ConsistentRead: true }));
   return out.Item ? parseItem(schema, what, key, out.Item) : undefined;
@@ -92,7 +92,7 @@ export async function readOwnership(kind: RecordKind, id: string, key: TableKey)
  */
 export async function createOwnRecord(key: TableKey, item: Record<string, unknown> & RecordOwner, kind: RecordKind): Promise<void> {
   const written = await conditionally(() =>
-    clients.dynamo.send(
+    dynamo().send(
       new PutCommand({
         TableName: tableName(),
         Item: { ...key, ...item },
@@ -141,7 +141,7 @@ export async function writeOutcome<Item>(
   if (typeof owner !== 'string' || typeof startedAt !== 'string')
     throw new ContractViolationError(`the outcome of ${key.pk} names no executionArn and startedAt`);
   try {
-    const out = await clients.dynamo.send(
+    const out = await dynamo().send(
       new UpdateCommand({
         TableName: tableName(),
         Key: key,
@@ -184,7 +184,7 @@ export async function writeOutcome<Item>(
 export async function updateOwned(key: TableKey, owner: RecordOwner, fields: Record<string, unknown>, unlessSet?: string): Promise<void> {
   const entries = Object.entries(fields).filter(([, value]) => value !== undefined);
   if (entries.length === 0) return;
-  await clients.dynamo.send(
+  await dynamo().send(
     new UpdateCommand({
       TableName: tableName(),
       Key: key,

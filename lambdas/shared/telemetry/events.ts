@@ -5,8 +5,8 @@
  * Publishing never fails a deployment: a lost event is logged, not thrown.
  */
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { z } from 'zod';
-import * as clients from '../clients.ts';
+import * as z from 'zod';
+import { events } from '../clients/eventbridge.ts';
 import { TerminalStatusSchema } from '../contract.ts';
 import { logger } from '../logger.ts';
 import { LinkSchema } from './links.ts';
@@ -98,7 +98,7 @@ export async function publishEvent(
   const bus = busName();
   if (!bus) return;
   try {
-    const out = await clients.events.send(
+    const out = await events().send(
       new PutEventsCommand({
         Entries: [
           {

@@ -9,7 +9,7 @@
  * do not have); the ECS console's logs tab of the task finds the stream
  * itself. ECS shows a stopped task for at least an hour after it stopped.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** What the deployment's state knows that the words of an outcome do not: a part of the service's config. */
 export const LinkSourcesSchema = z.object({

@@ -8,7 +8,8 @@
  * and never logged. Delivery problems are logged, never thrown.
  */
 import { PublishCommand } from '@aws-sdk/client-sns';
-import * as clients from '../clients.ts';
+import { secretsProvider } from '../clients/secrets.ts';
+import { sns } from '../clients/sns.ts';
 import { displayIdentity } from '../identity.ts';
 import { logger } from '../logger.ts';
 import type { DeploymentEventDetail } from './events.ts';
@@ -182,7 +183,7 @@ async function publishToTopic(subject: string, text: string): Promise<void> {
   const topicArn = process.env.BATON_TOPIC_ARN;
   if (!topicArn) return;
   try {
-    await clients.sns.send(new PublishCommand({ TopicArn: topicArn, Subject: subject, Message: text }));
+    await sns().send(new PublishCommand({ TopicArn: topicArn, Subject: subject, Message: text }));
   } catch (error) {
     logger.warn('notification not published', { topicArn, error: describe(error) });
   }
@@ -193,7 +194,7 @@ async function postToWebhook(text: string): Promise<void> {
   if (!secretArn) return;
   let url: string;
   try {
-    url = webhookUrl(await clients.secretsProvider.get(secretArn, { maxAge: WEBHOOK_CACHE_SECONDS }));
+    url = webhookUrl(await secretsProvider().get(secretArn, { maxAge: WEBHOOK_CACHE_SECONDS }));
   } catch (error) {
     logger.warn('chat webhook secret unreadable', { secretArn, error: error instanceof Error ? error.name : 'Error' });
     return;

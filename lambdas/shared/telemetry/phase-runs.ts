@@ -5,8 +5,8 @@
  */
 
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
-import * as clients from '../clients.ts';
+import * as z from 'zod';
+import { dynamo } from '../clients/dynamodb.ts';
 import { isConditionFailed } from '../error-classification.ts';
 import { recordKey, tableName } from '../records/keys.ts';
 import { parseItem, type RecordOwner } from '../records/table.ts';
@@ -47,7 +47,7 @@ export async function recordPhaseRun(
     ...(run.error ? { error: run.error } : {}),
   };
   try {
-    const out = await clients.dynamo.send(
+    const out = await dynamo().send(
       new UpdateCommand({
         ...key,
         UpdateExpression: `SET #phases.#p.endedAt = :end, #phases.#p.#result = :result, #phases.#p.invocations = #phases.#p.invocations + :one${run.error ? ', #phases.#p.#error = :error' : ''}${run.error ? '' : ' REMOVE #phases.#p.#error'}`,
@@ -87,7 +87,7 @@ export async function recordPhaseRun(
   ];
   for (const attempt of attempts) {
     try {
-      await clients.dynamo.send(new UpdateCommand({ ...key, ...attempt }));
+      await dynamo().send(new UpdateCommand({ ...key, ...attempt }));
       return entry;
     } catch (error) {
       if (!isConditionFailed(error)) throw error;

@@ -15,10 +15,6 @@ import {
 import type { AccountModel } from '../model.ts';
 import { clone, errorMeta, META, type ServiceSetup, stubClient } from './common.ts';
 
-function clusterArn(m: AccountModel, cluster: string) {
-  return `arn:aws:ecs:${m.region}:${m.account}:cluster/${cluster}`;
-}
-
 function assertCluster(m: AccountModel, cluster: string | undefined): string {
   const name = (cluster ?? 'default').split('/').pop() ?? '';
   if (![...m.services.values()].some((s) => s.cluster === name)) {
@@ -45,7 +41,7 @@ function describeServices(m: AccountModel, input: { cluster?: string; services?:
     services.push({
       serviceArn: `arn:aws:ecs:${m.region}:${m.account}:service/${cluster}/${name}`,
       serviceName: name,
-      clusterArn: clusterArn(m, cluster),
+      clusterArn: m.clusterArn(cluster),
       status: 'ACTIVE',
       taskDefinition: service.taskDefinitionArn,
       desiredCount: service.desiredCount,
@@ -164,17 +160,13 @@ function updateService(m: AccountModel, input: UpdateServiceInput) {
   return describeServices(m, { cluster, services: [service.name] });
 }
 
-function taskArn(m: AccountModel, cluster: string, id: string) {
-  return `arn:aws:ecs:${m.region}:${m.account}:task/${cluster}/${id}`;
-}
-
 function listTasks(m: AccountModel, input: { cluster?: string; serviceName?: string; desiredStatus?: string }) {
   const cluster = assertCluster(m, input.cluster);
   const wanted = input.desiredStatus ?? 'RUNNING';
   const taskArns = m.tasks
     .filter((t) => (!input.serviceName || t.serviceName === input.serviceName) && t.desiredStatus === wanted)
     .sort((a, b) => (b.stoppedAt ?? b.launchedAt) - (a.stoppedAt ?? a.launchedAt))
-    .map((t) => taskArn(m, cluster, t.id));
+    .map((t) => m.taskArn(cluster, t.id));
   return { ...META, taskArns };
 }
 
@@ -184,7 +176,7 @@ function describeTasks(m: AccountModel, input: { cluster?: string; tasks?: strin
   const tasks = m.tasks
     .filter((t) => ids.has(t.id))
     .map((t) => ({
-      taskArn: taskArn(m, cluster, t.id),
+      taskArn: m.taskArn(cluster, t.id),
       taskDefinitionArn: t.taskDefinitionArn,
       lastStatus: t.lastStatus,
       desiredStatus: t.desiredStatus,

@@ -47,7 +47,7 @@ afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
-/** Every AWS SDK client a handler can use (lambdas/shared/clients.ts): any call rejects, and is counted. */
+/** Every AWS SDK client a handler can use (lambdas/shared/clients/): any call rejects, and is counted. */
 const CLIENTS = [
   ECSClient,
   ElasticLoadBalancingV2Client,
@@ -186,7 +186,7 @@ describe('smoke test', () => {
     ['a passing attempt', ['/healthz', '/']],
     ['a failing attempt', ['/broken']],
   ])('makes no AWS call at all in %s of a deployment that holds its lock', async (_case, paths) => {
-    // Arrange: every client of lambdas/shared/clients.ts rejects whatever it is sent.
+    // Arrange: every client of lambdas/shared/clients/ rejects whatever it is sent.
     const state = stateWith(paths);
 
     // Act

@@ -36,9 +36,9 @@ describe('EventBridge events', () => {
       executionArn: EXECUTION_ARN,
       phase: 'checkBake',
       status: 'SUCCEEDED',
-      startedAt: at('09:01:30'),
-      endedAt: at('09:11:00'),
-      durationSeconds: 570,
+      startedAt: at('09:01:15.320'),
+      endedAt: at('09:10:45.890'),
+      durationSeconds: 571,
       invocations: 20,
     });
     const finished = result.model.events.find((event) => event.detailType === 'Baton Deployment Finished');
@@ -49,8 +49,8 @@ describe('EventBridge events', () => {
       status: 'SUCCEEDED',
       image: 'v1.4.2',
       startedAt: at('09:00:00'),
-      endedAt: at('09:11:00'),
-      durationSeconds: 660,
+      endedAt: at('09:10:45.915'),
+      durationSeconds: 646,
       reason: SUCCESS_REASON,
       evidence: [],
       consoleUrl: CONSOLE_URL,
@@ -84,10 +84,11 @@ describe('EventBridge events', () => {
       executionArn: EXECUTION_ARN,
       phase: 'checkBake',
       status: 'FAILED',
-      startedAt: at('09:01:30'),
-      endedAt: at('09:01:30'),
-      durationSeconds: 0,
-      invocations: 1,
+      // The alarm enters ALARM 60 s after its metric breached as the bake began: the third check sees it.
+      startedAt: at('09:01:15.320'),
+      endedAt: at('09:02:15.380'),
+      durationSeconds: 60,
+      invocations: 3,
       error: { name: 'GateFailedError', message: BAKE_ALARM },
     });
     const finished = result.model.events.find((event) => event.detailType === 'Baton Deployment Finished');
@@ -98,8 +99,8 @@ describe('EventBridge events', () => {
       status: 'ROLLED_BACK',
       image: 'v1.4.2',
       startedAt: at('09:00:00'),
-      endedAt: at('09:01:30'),
-      durationSeconds: 90,
+      endedAt: at('09:02:15.405'),
+      durationSeconds: 135,
       reason: `GateFailedError: ${BAKE_ALARM}`,
       evidence: [
         'failed in: Check bake',

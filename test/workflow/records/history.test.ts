@@ -40,7 +40,17 @@ describe('baton history', () => {
     const phases = records[0]?.phases ?? {};
     expect(Object.keys(phases)).toEqual(PHASES);
     expect(Object.values(phases).map((phase) => phase.result)).toEqual(Array(10).fill('succeeded'));
-    expect(phases.checkStability).toEqual({ startedAt: at('09:00:15'), endedAt: at('09:01:00'), invocations: 4, result: 'succeeded' });
-    expect(phases.checkBake).toEqual({ startedAt: at('09:01:30'), endedAt: at('09:11:00'), invocations: 20, result: 'succeeded' });
+    expect(phases.checkStability).toEqual({
+      startedAt: at('09:00:15.130'),
+      endedAt: at('09:00:45.190'),
+      invocations: 3,
+      result: 'succeeded',
+    });
+    expect(phases.checkBake).toEqual({
+      startedAt: at('09:01:15.320'),
+      endedAt: at('09:10:45.890'),
+      invocations: 20,
+      result: 'succeeded',
+    });
   });
 });

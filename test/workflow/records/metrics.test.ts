@@ -25,11 +25,11 @@ describe('EMF metrics', () => {
       ['validate', 0],
       ['prepare', 0],
       ['deploy', 0],
-      ['checkStability', 45],
+      ['checkStability', 30],
       ['verify', 0],
       ['smokeTest', 0],
       ['shiftTraffic', 0],
-      ['checkBake', 570],
+      ['checkBake', 571],
       ['complete', 0],
     ]);
     for (const line of phaseDurations) {
@@ -46,7 +46,7 @@ describe('EMF metrics', () => {
     expect(metrics.filter((line) => 'DeploymentSucceeded' in line)).toEqual([
       {
         _aws: {
-          Timestamp: Date.parse(at('09:11:00')),
+          Timestamp: Date.parse(at('09:10:45.915')),
           CloudWatchMetrics: [
             {
               Namespace: 'Baton',
@@ -61,7 +61,7 @@ describe('EMF metrics', () => {
         deploymentId: 'deploy-1',
         service: 'web',
         DeploymentSucceeded: 1,
-        DeploymentDuration: 660,
+        DeploymentDuration: 646,
       },
     ]);
     // All at once: one production weight write, one TrafficWeight datapoint per colour.

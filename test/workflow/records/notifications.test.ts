@@ -4,7 +4,7 @@
  * run() and runWith() check the invariants of docs/architecture.md after every run.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import * as clients from '../../../lambdas/shared/clients.ts';
+import { secretsProvider } from '../../../lambdas/shared/clients/secrets.ts';
 import { at, BAKE_ALARM, CONSOLE_URL, SUCCESS_REASON } from '../../support/records.ts';
 import { run } from '../../support/simulation.ts';
 
@@ -32,7 +32,7 @@ beforeEach(() => {
   // The webhook URL is cached for 300 s in the process (Powertools Parameters), while every simulated run
   // starts its webhook server on a new port at the same simulated time: start each test without the cache
   // (see 'each simulated run posts to its own webhook server' below).
-  clients.secretsProvider.clearCache();
+  secretsProvider().clearCache();
 });
 
 describe('SNS and chat notifications', () => {
@@ -46,13 +46,14 @@ describe('SNS and chat notifications', () => {
       'image: v1.4.2',
       'deployment: deploy-1',
       'trigger: console',
-      `duration: 11 min (${at('09:00:00')} to ${at('09:11:00')})`,
+      `duration: 10 min 46 s (${at('09:00:00')} to ${at('09:10:45.915')})`,
       `reason: ${SUCCESS_REASON}`,
       `execution: ${CONSOLE_URL}`,
     ].join('\n');
     expect(result.model.notifications).toEqual([
-      { at: at('09:00:00'), topicArn: TOPIC_ARN, subject: 'Baton: web v1.4.2 deploying (all-at-once)', message: startMessage() },
-      { at: at('09:11:00'), topicArn: TOPIC_ARN, subject: 'Baton: web v1.4.2 SUCCEEDED', message },
+      // Initialize publishes the start after its transition and invoke, and those of the state before it (sim/stepfunctions/latency.ts).
+      { at: at('09:00:00.075'), topicArn: TOPIC_ARN, subject: 'Baton: web v1.4.2 deploying (all-at-once)', message: startMessage() },
+      { at: at('09:10:45.915'), topicArn: TOPIC_ARN, subject: 'Baton: web v1.4.2 SUCCEEDED', message },
     ]);
     expect(result.webhook).toEqual([
       { path: WEBHOOK_PATH, body: { text: startMessage() } },
@@ -70,7 +71,7 @@ describe('SNS and chat notifications', () => {
       'image: v1.4.2',
       'deployment: deploy-1',
       'trigger: console',
-      `duration: 1 min 30 s (${at('09:00:00')} to ${at('09:01:30')})`,
+      `duration: 2 min 15 s (${at('09:00:00')} to ${at('09:02:15.405')})`,
       `reason: GateFailedError: ${BAKE_ALARM}`,
       'evidence:',
       '  - failed in: Check bake',
@@ -81,8 +82,8 @@ describe('SNS and chat notifications', () => {
       ALARM_LINK,
     ].join('\n');
     expect(result.model.notifications).toEqual([
-      { at: at('09:00:00'), topicArn: TOPIC_ARN, subject: 'Baton: web v1.4.2 deploying (all-at-once)', message: startMessage() },
-      { at: at('09:01:30'), topicArn: TOPIC_ARN, subject: 'Baton: web v1.4.2 ROLLED_BACK', message },
+      { at: at('09:00:00.075'), topicArn: TOPIC_ARN, subject: 'Baton: web v1.4.2 deploying (all-at-once)', message: startMessage() },
+      { at: at('09:02:15.405'), topicArn: TOPIC_ARN, subject: 'Baton: web v1.4.2 ROLLED_BACK', message },
     ]);
     expect(result.webhook).toEqual([
       { path: WEBHOOK_PATH, body: { text: startMessage() } },
@@ -94,7 +95,7 @@ describe('SNS and chat notifications', () => {
     // Arrange: a first run caches the webhook URL (its server's port) for 300 simulated seconds.
     await run({ faults: ['image-missing'] });
 
-    // Act: the second run starts again at 09:00:00 with a new server, and notifies at 09:00:00 and 09:01:30.
+    // Act: the second run starts again at 09:00:00 with a new server, and notifies at 09:00:00 and 09:02:15.
     const result = await run({ faults: ['alarm-during-bake'] });
 
     // Assert

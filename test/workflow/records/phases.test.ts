@@ -40,19 +40,22 @@ describe('the phases in the record', () => {
     expect(deployment?.status).toBe('SUCCEEDED');
     expect(Object.keys(phasesOf(result))).toEqual(PHASES);
     expect(deployment?.phases).toEqual({
-      initialize: once('09:00:00'),
-      validate: once('09:00:00'),
-      prepare: once('09:00:00'),
-      deploy: once('09:00:00'),
-      // Four checks 15 s apart: the first after the first wait, the last finds the colour stable.
-      checkStability: { startedAt: at('09:00:15'), endedAt: at('09:01:00'), invocations: 4, result: 'succeeded' },
-      verify: once('09:01:00'),
-      smokeTest: once('09:01:00'),
-      shiftTraffic: once('09:01:00'),
+      // Each Task state entered takes 5 ms and each invoke 20 ms (sim/stepfunctions/latency.ts).
+      initialize: once('09:00:00.025'),
+      validate: once('09:00:00.050'),
+      prepare: once('09:00:00.075'),
+      deploy: once('09:00:00.100'),
+      // Three checks 15 s apart: the first after the first wait, the last finds the colour stable (its new targets
+      // healthy after one 10 s health check).
+      checkStability: { startedAt: at('09:00:15.130'), endedAt: at('09:00:45.190'), invocations: 3, result: 'succeeded' },
+      verify: once('09:00:45.215'),
+      // The smoke test's requests take their simulated time.
+      smokeTest: { startedAt: at('09:00:45.240'), endedAt: at('09:00:45.265'), invocations: 1, result: 'succeeded' },
+      shiftTraffic: once('09:00:45.290'),
       // Twenty checks 30 s apart: ten over the 300 s bake, ten over the 300 s scale-down delay.
-      checkBake: { startedAt: at('09:01:30'), endedAt: at('09:11:00'), invocations: 20, result: 'succeeded' },
+      checkBake: { startedAt: at('09:01:15.320'), endedAt: at('09:10:45.890'), invocations: 20, result: 'succeeded' },
       // After the 300 s scale-down delay.
-      complete: once('09:11:00'),
+      complete: once('09:10:45.915'),
     });
   });
 
@@ -77,8 +80,8 @@ describe('the phases in the record', () => {
       /^SmokeTestFailedError: smoke test of green through the test listener failed: GET http:\/\/internal-prod-alb-1234567890\.eu-west-1\.elb\.amazonaws\.com:8080\/healthz -> 500 in \d+ ms /,
     );
     expect(phasesOf(result).smokeTest).toEqual({
-      startedAt: at('09:01:00'),
-      endedAt: at('09:01:20'),
+      startedAt: at('09:00:45.240'),
+      endedAt: at('09:01:05.375'),
       invocations: 3,
       result: 'failed',
       error: deployment?.outcomeReason,

@@ -9,7 +9,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import * as clients from '../../../../../lambdas/shared/clients.ts';
+import { secretsProvider } from '../../../../../lambdas/shared/clients/secrets.ts';
 import type { DeploymentEventDetail } from '../../../../../lambdas/shared/telemetry/events.ts';
 import {
   formatDuration,
@@ -403,7 +403,7 @@ describe('notifyOutcome', () => {
   beforeEach(() => {
     rejectByDefault(snsMock, secretsMock);
     // The webhook URL is cached for WEBHOOK_CACHE_SECONDS: every test reads the secret afresh.
-    clients.secretsProvider.clearCache();
+    secretsProvider().clearCache();
     received.length = 0;
     status = 200;
     vi.stubEnv('BATON_TOPIC_ARN', undefined);
