@@ -93,15 +93,29 @@ function perDeployment(
   input: string,
 ): CostItem[] {
   const run = result.main;
-  const invoked = run.events.filter((event) => event.type === 'StateEntered' || event.type === 'StateRetried');
+  // Each Task's invocation is billed for as long as it ran: a watching phase (check bake, a hold) waits inside its
+  // invocation, up to 840 s; the others take well under a second, so ASSUMED_INVOCATION_SECONDS errs high for them.
   let invocations = 0;
   let gbSeconds = 0;
-  for (const event of invoked) {
-    const fn = event.state ? bound.bindings.get(event.state.name) : undefined;
-    if (!fn) continue;
+  const entered = new Map<string, number[]>();
+  const bill = (name: string, seconds: number) => {
+    const fn = bound.bindings.get(name);
+    if (!fn) return;
     invocations += 1;
-    gbSeconds += (fn.memorySize / 1024) * ASSUMED_INVOCATION_SECONDS;
+    gbSeconds += (fn.memorySize / 1024) * Math.max(ASSUMED_INVOCATION_SECONDS, seconds);
+  };
+  for (const event of run.events) {
+    const name = event.state?.name;
+    if (!name || !bound.bindings.has(name)) continue;
+    if (event.type === 'StateEntered' || event.type === 'StateRetried') {
+      entered.set(name, [...(entered.get(name) ?? []), event.timestamp]);
+    } else if (event.type === 'StateExited') {
+      const started = entered.get(name)?.shift();
+      if (started !== undefined) bill(name, (event.timestamp - started) / 1000);
+    }
   }
+  // A Task that failed (or was retried) has no exit: billed as assumed.
+  for (const [name, starts] of entered) for (const _start of starts) bill(name, 0);
   // The first Deploy of the run (a release deploys its services from states inside its Map iterations).
   const deployedAt = run.events.find(
     (event) => event.type === 'StateEntered' && event.state !== undefined && bound.bindings.get(event.state.name)?.phase === 'deploy',
@@ -111,7 +125,7 @@ function perDeployment(
   const items: CostItem[] = [
     { what: `${run.transitions} state transitions`, usd: run.transitions * PRICES.stateTransition },
     {
-      what: `${invocations} Lambda invocations, ${gbSeconds.toFixed(1)} GB-s (${ASSUMED_INVOCATION_SECONDS} s each assumed)`,
+      what: `${invocations} Lambda invocations, ${gbSeconds.toFixed(1)} GB-s (as long as each ran, at least ${ASSUMED_INVOCATION_SECONDS} s)`,
       usd: invocations * PRICES.lambdaRequest + gbSeconds * PRICES.lambdaGbSecondArm,
     },
   ];

@@ -37,7 +37,7 @@ export const ALARM_FAULTS: Record<string, Fault> = {
   },
   'alarm-during-bake': {
     description:
-      "A service alarm's metric breaches as the bake at 100 % starts; the alarm enters ALARM after its evaluation periods (60 s in the example account) and the deployment rolls back to the old colour.",
+      "A service alarm's metric breaches as the bake at 100 % starts; the alarm enters ALARM after its evaluation periods (60 s in the example account) and its event rolls the deployment back to the old colour within about a second.",
     expected: 'ROLLED_BACK',
     apply(ctx) {
       alarmOnEntering(ctx, S.checkBake, 'ALARM', 'Threshold Crossed: 3 datapoints were greater than the threshold (5.0).');
@@ -45,7 +45,7 @@ export const ALARM_FAULTS: Record<string, Fault> = {
   },
   'alarm-during-shift': {
     description:
-      "A service alarm's metric breaches 45 s after traffic first moves (use a canary or linear strategy to be holding at a step); the alarm enters ALARM after its evaluation periods and the next gate check rolls back.",
+      "A service alarm's metric breaches 45 s after traffic first moves (use a canary or linear strategy to be holding at a step); the alarm enters ALARM after its evaluation periods; its event rolls back within about a second (the next gate check would, without it).",
     expected: 'ROLLED_BACK',
     apply(ctx) {
       afterShift(ctx, 1, 45_000, () =>
@@ -78,7 +78,7 @@ export const ALARM_FAULTS: Record<string, Fault> = {
   },
   'alarm-before-retire': {
     description:
-      'A service alarm\'s metric breaches 45 s into "Check before retiring old colour"; the alarm enters ALARM after its evaluation periods and the next gate check rolls back to the old colour, which was never scaled to 0.',
+      'A service alarm\'s metric breaches 45 s into "Check before retiring old colour"; the alarm enters ALARM after its evaluation periods; its event rolls back within about a second to the old colour, which was never scaled to 0.',
     expected: 'ROLLED_BACK',
     apply(ctx) {
       beforeRetire(ctx, 45_000, () =>
