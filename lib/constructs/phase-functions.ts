@@ -3,8 +3,7 @@
  * each with only the permissions its phase needs.
  */
 import { createHash } from 'node:crypto';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
@@ -18,16 +17,11 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type BatonConfig, type PipelineConfig, phaseSettings } from '../../lambdas/shared/config-schema.ts';
 import { METRICS_NAMESPACE } from '../../lambdas/shared/telemetry/metrics.ts';
+import { entryOf, ROOT } from './phase-entry.ts';
 import { statementsFor } from './phase-permissions.ts';
 import { type EnvironmentNeed, PHASE_NAMES, PHASES, type PhaseName, type PhaseTraits } from './phases.ts';
 
 type PipelineNetwork = NonNullable<PipelineConfig['network']>;
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-export function entryOf(phase: PhaseName): string {
-  return join(ROOT, 'lambdas', PHASES[phase].dir, 'index.ts');
-}
 
 /** The variables each EnvironmentNeed adds to a function's environment. */
 const ENVIRONMENT: Record<EnvironmentNeed, (config: BatonConfig) => Record<string, string>> = {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type BatonConfig, BatonConfigSchema } from '../../lambdas/shared/config-schema.ts';
 import { LOCK_HOLDING_PHASES } from '../../lambdas/shared/phase.ts';
-import { entryOf } from '../../lib/constructs/phase-functions.ts';
+import { entryOf } from '../../lib/constructs/phase-entry.ts';
 import { PHASE_NAMES, type PhaseName } from '../../lib/constructs/phases.ts';
 import { exampleConfig, rawExampleConfig } from '../support/config.ts';
 import { type Decision, decide, decideUnlisted, defaultKeyPolicy, rolePolicy, tableArn } from '../support/role-policy.ts';

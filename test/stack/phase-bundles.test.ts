@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { entryOf } from '../../lib/constructs/phase-functions.ts';
+import { entryOf } from '../../lib/constructs/phase-entry.ts';
 import { PHASE_NAMES, PHASES, type PhaseName } from '../../lib/constructs/phases.ts';
 import { exampleConfig, ROOT } from '../support/config.ts';
 import { type Synthesis, synth } from '../support/synth.ts';
