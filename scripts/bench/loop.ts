@@ -60,7 +60,8 @@ async function runNpm(args: readonly string[]): Promise<Run> {
   return {
     code,
     output: Buffer.concat(chunks).toString('utf8'),
-    cpuSeconds: childrenCpuSeconds() - cpuBefore,
+    // Whole ticks, so the difference is exact to the hundredth.
+    cpuSeconds: Math.round((childrenCpuSeconds() - cpuBefore) * TICKS_PER_SECOND) / TICKS_PER_SECOND,
     wallSeconds: (performance.now() - started) / 1000,
   };
 }
