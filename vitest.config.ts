@@ -1,8 +1,18 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * The simulation (workflow) and synthesis (stack) tests share their worker's
+ * modules across files (isolate: false): each of their files would otherwise
+ * import the simulator or aws-cdk-lib afresh and compile the same bundles
+ * again, most of their run. They hold no module state of their own (no
+ * vi.mock, spies or stubbed env; each simulation builds its own account and
+ * containers). Unit tests stub env, timers and SDK clients per file: they
+ * keep a fresh module graph each.
+ */
+const SHARED = ['test/workflow/**/*.test.ts', 'test/stack/**/*.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     environment: 'node',
     setupFiles: ['test/support/setup.ts'],
     globalSetup: ['test/support/assemblies.ts'],
@@ -19,5 +29,9 @@ export default defineConfig({
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
     },
+    projects: [
+      { extends: true, test: { name: 'isolated', include: ['test/**/*.test.ts'], exclude: SHARED } },
+      { extends: true, test: { name: 'shared', include: SHARED, isolate: false } },
+    ],
   },
 });

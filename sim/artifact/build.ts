@@ -17,7 +17,7 @@ import type { CfnTemplate } from './template.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** Inside node_modules so each bundle finds the AWS SDK (external, as the Lambda runtime provides it) by Node's resolution. */
-const CACHE_DIR = join(ROOT, 'node_modules', '.cache', 'baton-assemblies');
+export const CACHE_DIR = join(ROOT, 'node_modules', '.cache', 'baton-assemblies');
 /** The sources a synthesized assembly depends on. */
 const SOURCES = ['lambdas', 'lib', 'bin', 'package-lock.json', 'cdk.json', 'sim/artifact/build.ts'];
 

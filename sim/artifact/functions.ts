@@ -19,13 +19,13 @@
 import * as asyncHooks from 'node:async_hooks';
 import { type AsyncHook, AsyncLocalStorage } from 'node:async_hooks';
 import * as diagnosticsChannel from 'node:diagnostics_channel';
-import { readFileSync } from 'node:fs';
-import Module, { createRequire, syncBuiltinESMExports } from 'node:module';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { dirname, join } from 'node:path';
-import { Script } from 'node:vm';
+import type { Script } from 'node:vm';
 import { entryOf } from '../../lib/bundling/phase-bundles.ts';
 import type { PhaseName } from '../../lib/constructs/phases.ts';
 import type { Assembly } from './build.ts';
+import { compileBundle } from './code-cache.ts';
 import type { TemplateResolver } from './template.ts';
 
 /** The module object of node:timers/promises (an ESM namespace cannot be patched; this can). */
@@ -344,7 +344,7 @@ function loadBundle(fn: DeployedFunction, leftovers: Leftovers): Handler {
   const [file, exportName] = handlerPath(fn);
   let script = compiled.get(file);
   if (!script) {
-    script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file });
+    script = compileBundle(file);
     compiled.set(file, script);
   }
   const module = { exports: {} as unknown };

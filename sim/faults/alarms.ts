@@ -55,7 +55,7 @@ export const ALARM_FAULTS: Record<string, Fault> = {
   },
   'alarm-during-hold': {
     description:
-      "A service alarm enters ALARM 10 s into the first traffic hold (use a canary or linear strategy; its metric has breached for its evaluation periods by then): its CloudWatch event reaches the signal function, and the hold watching it reads the signal within a second and rolls back.",
+      'A service alarm enters ALARM 10 s into the first traffic hold (use a canary or linear strategy; its metric has breached for its evaluation periods by then): its CloudWatch event reaches the signal function, and the hold watching it reads the signal within a second and rolls back.',
     expected: 'ROLLED_BACK',
     apply(ctx) {
       afterShift(ctx, 1, 10_000, () =>

@@ -8,7 +8,6 @@
  * backstop function, as the EventBridge rule does in AWS.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { StateMachine } from 'aws-local-stepfunctions';
 import { MAX_JSON_DEPTH, nestedDeeperThan } from '../../lambdas/shared/json-shape.ts';
 import { SimulatedApis } from '../account/api.ts';
 import { assertExecutionName, executionArnOf, recordExecutionStart, recordExecutionStop } from '../account/execution-names.ts';
@@ -27,6 +26,7 @@ import { SignalDelivery } from '../signal-delivery.ts';
 import { collectEvents, recordEnd } from './event-log.ts';
 import { type ExecutionResult, namedError, type RunningState, SimulationInputError } from './execution.ts';
 import { countHistoryEvents, executionHistory } from './history.ts';
+import { stateMachineFor } from './machine.ts';
 import './map-failure.ts';
 import { ExecutionQuotas } from './quotas.ts';
 import { type ApprovalDecision, bindStates, type PendingToken, type StateHost, serviceOfInput } from './tasks.ts';
@@ -322,9 +322,7 @@ export class Simulation implements SfnBackend, StateHost {
     // The definition is validated once per process (it is the template's, unchanged); a redrive starts inside the
     // graph, where states before it look unreachable.
     const validate = !resume && !VALIDATED.has(bound.definition);
-    const machine = new StateMachine(definition as never, {
-      validationOptions: validate ? { checkArn: false, checkPaths: true } : { noValidate: true },
-    });
+    const machine = stateMachineFor(definition, validate);
     if (validate) VALIDATED.add(bound.definition);
     const run = machine.run((resume ? resume.input : execution.input) as never, {
       overrides: { taskResourceLocalHandlers: localHandlers as never, retryIntervalOverrides: retryOverrides },
