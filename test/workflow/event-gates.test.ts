@@ -25,8 +25,8 @@ const SHIFT = ['Shift traffic', 'Is traffic fully shifted?'];
 
 /** Seconds from the listener write that put `weight` % on green to the next write, from the record's weight changes. */
 function secondsFromWeight(result: Awaited<ReturnType<typeof run>>, weight: number): number {
-  const changes = (record(result)?.weightChanges ?? []) as Array<{ at: string; weights: Record<string, number> }>;
-  const index = changes.findIndex((change) => change.weights.green === weight);
+  const changes = (record(result)?.weightChanges ?? []) as Array<{ at: string; green: number }>;
+  const index = changes.findIndex((change) => change.green === weight);
   const [from, to] = [changes[index], changes[index + 1]];
   if (!from || !to) throw new Error(`no write after green ${weight} % in ${JSON.stringify(changes)}`);
   return (Date.parse(to.at) - Date.parse(from.at)) / 1000;
@@ -62,37 +62,41 @@ describe('an alarm entering ALARM 10 s into a hold', () => {
   it('has production back on the old colour within 5 s: the event, then the watch reading the signal', async () => {
     const result = await run({ faults: ['alarm-during-hold'], input: CANARY });
 
-    expect(result.main.executionPath).toEqual([...VERIFIED, 'Shift traffic', 'Shift traffic failed', ...ROLLED_BACK]);
-    expect(record(result)?.reason).toBe(
-      'GateFailedError: gate failed while holding green at 10 %: alarm web-5xx-rate entered ALARM at 2026-11-23T09:01:10.000Z (CloudWatch event): Threshold Crossed: 1 datapoint [14.2] was greater than the threshold (5.0).',
+    // The first invocation moves 10 % and returns; the second watches the hold and fails.
+    expect(result.main.executionPath).toEqual([...VERIFIED, ...SHIFT, 'Shift traffic', 'Shift traffic failed', ...ROLLED_BACK]);
+    expect(record(result)?.outcomeReason).toBe(
+      'GateFailedError: gate failed while holding green at 10 %: alarm web-5xx-rate entered ALARM at 2026-11-23T09:00:55.250Z (CloudWatch event): Threshold Crossed: 1 datapoint [14.2] was greater than the threshold (5.0).',
     );
-    // The alarm at +10 s, its event at +10.5 s, the watch's next read at +11 s: the rollback's write at +11 s.
-    expect(secondsFromWeight(result, 10)).toBe(11);
-    expect(result.signalToRestoreSeconds).toBe(1);
+    // The alarm at +10 s, its event at +10.5 s, the watch's next read at +11 s: the rollback's write at +11.05 s
+    // (Step Functions' and Lambda's simulated latencies: sim/stepfunctions/latency.ts).
+    expect(secondsFromWeight(result, 10)).toBe(11.05);
+    expect(result.signalToRestoreSeconds).toBe(1.025);
+    expect(result.signalToRestoreSeconds).toBeLessThanOrEqual(5);
     expect(weights(result)).toEqual({ blue: 100, green: 0 });
   });
 
   it('still rolls back at the next gate check when the signal rules are disabled: polling is the safety net', async () => {
     const result = await run({ faults: ['alarm-during-hold', 'signal-rules-disabled'], input: CANARY });
 
-    expect(result.main.executionPath).toEqual([...VERIFIED, 'Shift traffic', 'Shift traffic failed', ...ROLLED_BACK]);
-    expect(record(result)?.reason).toBe(
+    // The first invocation moves 10 % and returns; the second watches the hold and fails.
+    expect(result.main.executionPath).toEqual([...VERIFIED, ...SHIFT, 'Shift traffic', 'Shift traffic failed', ...ROLLED_BACK]);
+    expect(record(result)?.outcomeReason).toBe(
       'GateFailedError: gate failed while holding green at 10 %: alarm web-5xx-rate is ALARM (Threshold Crossed: 1 datapoint [14.2] was greater than the threshold (5.0).)',
     );
     // No event: the gate check 30 s into the hold (the gate interval) finds the alarm, 20 s after it fired.
-    expect(secondsFromWeight(result, 10)).toBe(30);
-    expect(result.signalToRestoreSeconds).toBe(20);
+    expect(secondsFromWeight(result, 10)).toBe(30.05);
+    expect(result.signalToRestoreSeconds).toBe(20.025);
     expect(weights(result)).toEqual({ blue: 100, green: 0 });
   });
 });
 
 describe('a task of the new colour stopping during the bake', () => {
-  it('rolls back on its ECS event, though ECS replaced the task before the next poll', async () => {
+  it('rolls back on its ECS event within about a second, naming the stopped task', async () => {
     const result = await run({ faults: ['green-task-stops-during-bake'] });
 
     expect(result.main.executionPath).toEqual([...VERIFIED, ...SHIFT, 'Check bake', 'Check bake failed', ...ROLLED_BACK]);
-    expect(String(record(result)?.reason)).toMatch(
-      /^GateFailedError: gate failed during the bake of green at 100 %: task \S+ of web-green stopped at 2026-11-23T09:01:20\.000Z \(ECS event\): EssentialContainerExited: Essential container in task exited$/,
+    expect(String(record(result)?.outcomeReason)).toMatch(
+      /^GateFailedError: gate failed during the bake of green at 100 %: task \S+ of web-green stopped at 2026-11-23T09:01:05\.250Z \(ECS event\): EssentialContainerExited: Essential container in task exited$/,
     );
     expect(weights(result)).toEqual({ blue: 100, green: 0 });
   });
