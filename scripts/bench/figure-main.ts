@@ -3,7 +3,15 @@
  * scripts/bench/figure-main.ts <figure> <subject>` prints its Measurement.
  */
 import { printResult } from './child.ts';
-import { alarmToRestore, longBake, type Measurement, SIMULATED_FIGURES, type SimulatedFigure, transitions, wideRelease } from './figures.ts';
+import {
+  alarmToRestore,
+  longBake,
+  type Measurement,
+  SIMULATED_FIGURES,
+  type SimulatedFigure,
+  transitions,
+  wideRelease,
+} from './figures.ts';
 import { type SubjectId, subject } from './subjects.ts';
 
 const MEASURE: Record<SimulatedFigure, (id: SubjectId) => Promise<Measurement>> = {

@@ -64,7 +64,10 @@ function failure(result: SimulationResult): Measurement {
   if (main.error === HISTORY_LIMIT_ERROR && events >= HISTORY_EVENT_LIMIT - 1) {
     return { text: `fails at ${count(HISTORY_EVENT_LIMIT)}`, note: `the execution failed ${at}: ${main.error}: ${main.cause ?? ''}` };
   }
-  return { text: `${main.status} at ${count(events)}`, note: `the execution ended ${main.status} ${at}: ${main.error ?? ''} ${main.cause ?? ''}` };
+  return {
+    text: `${main.status} at ${count(events)}`,
+    note: `the execution ended ${main.status} ${at}: ${main.error ?? ''} ${main.cause ?? ''}`,
+  };
 }
 
 async function historyEvents(subject: Subject): Promise<Measurement> {
@@ -133,7 +136,8 @@ export async function alarmToRestore(subject: Subject): Promise<Measurement> {
   const outcome = await run(subject, setup);
   if ('refused' in outcome) return outcome.refused;
   const { result } = outcome;
-  if (alarmAt === undefined || !watched) return { text: 'no shift to 100 %', note: `the execution ended ${result.main.status} before the alarm` };
+  if (alarmAt === undefined || !watched)
+    return { text: 'no shift to 100 %', note: `the execution ended ${result.main.status} before the alarm` };
   const { listener, oldTargetGroup } = watched;
   const firedAt = alarmAt;
   const restored = result.apis.calls.find(
@@ -144,7 +148,8 @@ export async function alarmToRestore(subject: Subject): Promise<Measurement> {
       JSON.stringify(call.input).includes(listener) &&
       weightIn(call.input, oldTargetGroup) === 100,
   );
-  if (!restored) return { text: 'not restored', note: `no production write back to the old colour; the execution ended ${result.main.status}` };
+  if (!restored)
+    return { text: 'not restored', note: `no production write back to the old colour; the execution ended ${result.main.status}` };
   const seconds = (restored.at - firedAt) / 1000;
   return { text: `${seconds} s`, value: seconds };
 }
