@@ -92,7 +92,10 @@ export function minutesToFullShift(config: CodeDeployConfig): number {
 }
 
 /** Minutes for ECS's default LINEAR strategy to reach 100 %: the step bake after every step but the last. */
-export function ecsLinearMinutesToFullShift(stepPercent = ECS.linearStepPercent, stepBakeMinutes = ECS.linearStepBakeMinutes): number {
+export function ecsLinearMinutesToFullShift(
+  stepPercent: number = ECS.linearStepPercent,
+  stepBakeMinutes: number = ECS.linearStepBakeMinutes,
+): number {
   return (Math.ceil(100 / stepPercent) - 1) * stepBakeMinutes;
 }
 
