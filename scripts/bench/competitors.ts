@@ -29,6 +29,8 @@ export const ECS = {
   // stepPercent: "The default value is 10.0."; stepBakeTimeInMinutes: "The default value is 6. This bake time is not applied after reaching 100 percent traffic."
   linearStepPercent: 10,
   linearStepBakeMinutes: 6,
+  // BLUE_GREEN shifts all traffic at once and has no default bake: https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentConfiguration.html,
+  // bakeTimeInMinutes: "You must provide this parameter when you use the BLUE_GREEN deployment strategy."
   // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/blue-green-deployment-how-it-works.html
   // "Monitor application health, performance metrics, and alarm states during the bake time period. A rollback operation is initiated when issues are detected."
   // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-alarm-failure.html
