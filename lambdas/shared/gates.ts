@@ -6,19 +6,12 @@
  */
 
 import { firingAlarms } from './aws/alarms.ts';
-import { assertCacheServing } from './aws/cache.ts';
 import { describeService, targetHealth } from './aws/health.ts';
 import type { ColourState } from './contract.ts';
-import { CacheNotServingError } from './errors.ts';
 import { signalFailures } from './signals.ts';
 import type { DeploymentState } from './stages.ts';
 
-export async function gateFailures(
-  state: DeploymentState,
-  colour: ColourState,
-  desiredCount: number,
-  checkCache = false,
-): Promise<string[]> {
+export async function gateFailures(state: DeploymentState, colour: ColourState, desiredCount: number): Promise<string[]> {
   const failures: string[] = [];
   const [signalled, alarms, health, ecsService] = await Promise.all([
     signalFailures(state),
@@ -37,13 +30,5 @@ export async function gateFailures(
   }
   const running = ecsService.runningCount ?? 0;
   if (running < desiredCount) failures.push(`ECS service ${colour.serviceName} runs ${running}/${desiredCount} tasks`);
-  if (checkCache && state.service.cache) {
-    try {
-      await assertCacheServing(state.service.cache.replicationGroupId);
-    } catch (error) {
-      if (!(error instanceof CacheNotServingError)) throw error;
-      failures.push(error.message);
-    }
-  }
   return failures;
 }

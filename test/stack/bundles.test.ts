@@ -61,8 +61,6 @@ function loadedNotCalled(phase: PhaseName): string[] {
   // The smoke test and signal share the phase wrapper (records, events) but run it with { track: false }.
   if (phase === 'smokeTest') return ['dynamodb', 'events'];
   if (phase === 'signal') return ['events'];
-  // gates.ts checks the cache only when asked (validate and verify), as sentOnlyIf says.
-  if (['shiftTraffic', 'checkBake', 'shiftTogether', 'complete'].includes(phase)) return ['elasticache'];
   return [];
 }
 
@@ -104,9 +102,6 @@ function sentOnlyIf(config: BatonConfig, phase: PhaseName, command: string): boo
       return config.services.some((service) =>
         [service.productionListenerArn, service.testListenerArn ?? ''].some((arn) => arn.includes(':listener-rule/')),
       );
-    // gates.ts checks the cache only when asked (validate and verify); shift, bake and retire gates never ask.
-    case 'DescribeReplicationGroups':
-      return !['shiftTraffic', 'checkBake', 'shiftTogether', 'complete'].includes(phase);
     default:
       return true;
   }
