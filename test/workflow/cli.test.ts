@@ -92,8 +92,8 @@ describe('npm run simulate', () => {
     expect(summary).toMatchObject({
       status: 'SUCCEEDED',
       input: { service: 'web', imageTag: 'v1.4.2' },
-      transitions: 86,
-      simulatedSeconds: 645.915,
+      transitions: 23,
+      simulatedSeconds: 645.25,
       traffic: { blue: 0, green: 100 },
       liveColor: 'green',
       record: { status: 'SUCCEEDED', reason: 'v1.4.2 live on green (web-green) after a 300 s bake' },
@@ -280,7 +280,7 @@ describe('npm run simulate', () => {
       // Assert
       expect(code).toBe(0);
       const lines = out.split('\n');
-      expect(out).toMatch(/^Execution SUCCEEDED after 11:31 simulated \(\d+ ms wall, \d+ transitions\)$/m);
+      expect(out).toMatch(/^Execution SUCCEEDED after 11:30 simulated \(\d+ ms wall, \d+ transitions\)$/m);
       expect(lines).toContain('  00:00  api · Prepare task definition               ok');
       expect(lines).toContain('  00:45  worker · Prepare task definition            ok');
       expect(lines).toContain('Order: api -> web + worker');

@@ -8,15 +8,16 @@ import { NEW_TAG, record, run, weights } from '../support/simulation.ts';
 
 describe('a strategy given in the execution input', () => {
   it('is refused before any change when its holds would pass 25,000 history events', async () => {
-    // Arrange / Act: 99 steps of 1 %, each held an hour, polled every 30 s.
+    // Arrange / Act: 99 steps of 1 %, each held a day: 104 invocations of Shift traffic per step (up to 840 s of
+    // watching each, 7 history events each), whatever the gate interval.
     const result = await run({
-      input: { service: 'web', imageTag: NEW_TAG, strategy: { type: 'linear', stepPercent: 1, intervalSeconds: 3600 } },
+      input: { service: 'web', imageTag: NEW_TAG, strategy: { type: 'linear', stepPercent: 1, intervalSeconds: 86_400 } },
     });
 
     // Assert
     expect(record(result)?.status).toBe('REJECTED');
     expect(record(result)?.outcomeReason).toBe(
-      "InvalidInputError: invalid execution input: strategy: holding traffic 356400 s at web's 30 s gate interval makes one deployment write up to 107,740 history events, over Step Functions' 25,000-event limit per execution",
+      "InvalidInputError: invalid execution input: strategy: holding traffic 8553600 s at web's 30 s gate interval makes one deployment write up to 72,207 history events, over Step Functions' 25,000-event limit per execution",
     );
     expect(weights(result)).toEqual({ blue: 100, green: 0 });
     expect(result.apis.calls.filter((call) => call.operation === 'UpdateService' || call.operation === 'ModifyListener')).toEqual([]);
@@ -52,13 +53,13 @@ describe('state data', () => {
 });
 
 describe('history', () => {
-  it('counts the events Step Functions writes for the example deployment: 270 for its 86 transitions', async () => {
+  it('counts the events Step Functions writes for the example deployment: 84 for its 23 transitions', async () => {
     // Arrange / Act
     const result = await run();
 
     // Assert
     expect(result.main.status).toBe('SUCCEEDED');
-    expect(result.main.transitions).toBe(86);
-    expect(result.main.historyEvents).toBe(270);
+    expect(result.main.transitions).toBe(23);
+    expect(result.main.historyEvents).toBe(84);
   });
 });

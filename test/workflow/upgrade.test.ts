@@ -11,7 +11,7 @@ import { type Run, runCli } from '../support/cli.ts';
 import { EXAMPLE_CONFIG_PATH, exampleConfig } from '../support/config.ts';
 import { exampleAccount } from '../support/simulation.ts';
 
-const RENAMED: readonly [string, string] = ['Wait during bake', 'Bake after upgrade'];
+const RENAMED: readonly [string, string] = ['Check bake', 'Check bake after upgrade'];
 /** The changed handler: it notes the version Lambda runs it as, then does what it did. */
 const MARK = `{
   const previous = module.exports.handler;
