@@ -6,17 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FAULTS } from '../../sim/faults/index.ts';
-import {
-  BAKE_LOOP,
-  REJECTED,
-  ROLLED_BACK,
-  record,
-  run,
-  SMOKE_TEST,
-  STABILITY_LOOP,
-  START,
-  weights,
-} from '../support/simulation.ts';
+import { BAKE_LOOP, REJECTED, ROLLED_BACK, record, run, SMOKE_TEST, STABILITY_LOOP, START, weights } from '../support/simulation.ts';
 
 describe('each fault alone', () => {
   it.each(Object.entries(FAULTS).map(([name, fault]) => [name, fault.expected] as const))(
