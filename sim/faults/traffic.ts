@@ -114,7 +114,7 @@ export const TRAFFIC_FAULTS: Record<string, Fault> = {
   },
   'shift-timeout-after-listener': {
     description:
-      'Shift traffic stops responding right after it moves the listener to the new colour: Lambda ends it at its 60 s timeout (Lambda.Unknown), 15 s before the Task would give up, so nothing of it runs on while Roll back moves traffic back: ROLLED_BACK, 100 % on the old colour.',
+      'Shift traffic stops responding right after it moves the listener to the new colour: Lambda ends it at its 900 s timeout (Lambda.Unknown), 15 s before the Task would give up, so nothing of it runs on while Roll back moves traffic back: ROLLED_BACK, 100 % on the old colour.',
     expected: 'ROLLED_BACK',
     apply(ctx) {
       let hung = false;

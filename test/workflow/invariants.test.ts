@@ -36,12 +36,12 @@ function newColourUnhealthyFrom(state: string) {
 }
 
 const REPORTED_RACE = [
-  'web: at +646 s (Complete deployment), the old colour blue (web-blue) was scaled to 0 while the new colour green (web-green) could not stand alone: 3 unhealthy targets, 0 healthy targets of 3 desired',
-  'web: at +646 s (Complete deployment), record deploy-1 was written SUCCEEDED with green (web-green) not verified healthy: no healthy target, 3 unhealthy targets',
+  'web: at +645 s (Complete deployment), the old colour blue (web-blue) was scaled to 0 while the new colour green (web-green) could not stand alone: 3 unhealthy targets, 0 healthy targets of 3 desired',
+  'web: at +645 s (Complete deployment), record deploy-1 was written SUCCEEDED with green (web-green) not verified healthy: no healthy target, 3 unhealthy targets',
   'web: 100 % of production traffic on green, which has no healthy target',
 ];
 const REPORTED_CONTRADICTION = [
-  'web: at +646 s (Complete deployment), record deploy-1 was updated, still SUCCEEDED, while production is at blue 100 / green 0 (expected 100 % on green)',
+  'web: at +645 s (Complete deployment), record deploy-1 was updated, still SUCCEEDED, while production is at blue 100 / green 0 (expected 100 % on green)',
 ];
 
 describe('the invariant checker during a run', () => {
@@ -95,7 +95,7 @@ describe('the invariant checker during a run', () => {
       config,
       account,
       input: { service: 'web', imageTag: NEW_TAG },
-      setup: newColourUnhealthyFrom('Wait before retiring old colour'),
+      setup: newColourUnhealthyFrom('Check before retiring old colour'),
     });
 
     // Assert

@@ -86,19 +86,19 @@ describe('a three-service release', () => {
     // (Each stage is 45 s of stability checks plus the transitions' and invokes' milliseconds: latency.ts.)
     expect(entered(result, 'Prepare task definition (release)', 'by name')).toEqual([
       ['api', 0.05],
-      ['web', 45.265],
-      ['worker', 45.265],
+      ['web', 45.2],
+      ['worker', 45.2],
     ]);
     expect(entered(result, 'Service verified', 'by name')).toEqual([
-      ['api', 45.265],
-      ['web', 90.48],
-      ['worker', 90.48],
+      ['api', 45.2],
+      ['web', 90.35],
+      ['worker', 90.35],
     ]);
     // No production weight moves before every service is verified.
     expect(entered(result, 'Shift traffic (release)', 'by name')).toEqual([
-      ['api', 90.48],
-      ['web', 90.48],
-      ['worker', 90.48],
+      ['api', 90.35],
+      ['web', 90.35],
+      ['worker', 90.35],
     ]);
     expect(item(result, 'RELEASE#deploy-1')).toMatchObject({
       status: 'SUCCEEDED',
@@ -114,7 +114,7 @@ describe('a three-service release', () => {
       expect(item(result, `DEPLOYMENT#deploy-1-${name}`)).toMatchObject({ status: 'SUCCEEDED', service: name, release: 'deploy-1' });
     }
     expect([...result.model.table.keys()].filter((key) => key.startsWith('LOCK#'))).toEqual([]);
-    expect(result.simulatedSeconds).toBe(691.155);
+    expect(result.simulatedSeconds).toBe(690.425);
   });
 
   it('with shift "together" moves every service to the same weight at the same moment, after all passed verify', async () => {
@@ -138,12 +138,12 @@ describe('a three-service release', () => {
       });
     // One invocation moves all three, in the release's deploy order.
     expect(steps).toEqual([
-      '90.505s api 90/10',
-      '90.505s web 90/10',
-      '90.505s worker 90/10',
-      '210.625s api 0/100',
-      '210.625s web 0/100',
-      '210.625s worker 0/100',
+      '90.375s api 90/10',
+      '90.375s web 90/10',
+      '90.375s worker 90/10',
+      '210.375s api 0/100',
+      '210.375s web 0/100',
+      '210.375s worker 0/100',
     ]);
     expect(traffic(result)).toEqual({ api: 'blue 0 / green 100', worker: 'blue 0 / green 100', web: 'blue 0 / green 100' });
   });
@@ -156,15 +156,15 @@ describe('a release with a service that asks for approval', () => {
   };
 
   it.each([
-    ['approve', 'SUCCEEDED', 'blue 0 / green 100', 751.18],
-    ['reject', 'FAILED', 'blue 100 / green 0', 150.655],
+    ['approve', 'SUCCEEDED', 'blue 0 / green 100', 750.45],
+    ['reject', 'FAILED', 'blue 100 / green 0', 150.525],
   ] as const)('waits in its wave for the operator, who answers %s', async (approval, status, webTraffic, seconds) => {
     // Act
     const result = await run({ config: approving, account: account(), input: RELEASE, approval });
 
     // Assert
     expect(result.main.status).toBe(status);
-    expect(entered(result, 'Wait for approval (release)')).toEqual([['web', 90.48]]);
+    expect(entered(result, 'Wait for approval (release)')).toEqual([['web', 90.35]]);
     expect(traffic(result).web).toBe(webTraffic);
     expect(result.simulatedSeconds).toBe(seconds);
     if (approval === 'reject') {
@@ -264,7 +264,7 @@ describe('a release that fails', () => {
 
   it('stopped in the middle is rolled back by a release recovery execution the backstop starts', async () => {
     // Act
-    const result = await releaseRun({ abortAt: 'Wait during bake (release)' });
+    const result = await releaseRun({ abortAt: 'Check bake (release)' });
 
     // Assert
     expect(result.main.status).toBe('ABORTED');

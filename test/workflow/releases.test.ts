@@ -10,7 +10,7 @@ import type { Fault } from '../../sim/faults/fault.ts';
 import { FAULTS } from '../../sim/faults/index.ts';
 import { EARLIER_RELEASE, ROTATED_VERSION_ID } from '../../sim/faults/resources.ts';
 import type { SimulationResult } from '../../sim/harness.ts';
-import { exampleAccount, REJECTED, ROLLED_BACK, record, repeat, run, STABILITY_LOOP, START, weights } from '../support/simulation.ts';
+import { exampleAccount, REJECTED, ROLLED_BACK, record, run, START, weights } from '../support/simulation.ts';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:web/app-config-Xy12Ab';
 const NEW_RELIC_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:shared/newrelic-Ab12Cd';
@@ -346,8 +346,6 @@ describe('the simulated ECS agent', () => {
       "ResourceInitializationError: unable to pull secrets or registry auth: retrieve secret from asm: ResourceNotFoundException: Secrets Manager can't find the specified secret value for VersionId: 20261120-0000-4000-8000-000000000001";
     expect(result.main.executionPath).toEqual([
       ...START,
-      ...repeat(STABILITY_LOOP, 1),
-      'Wait for new colour to stabilize',
       'Check new colour stability',
       'Check new colour stability failed',
       ...ROLLED_BACK,
