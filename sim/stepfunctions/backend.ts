@@ -98,6 +98,9 @@ export class Simulation implements SfnBackend, StateHost {
     this.apis.sfn = this;
     this.apis.authorize = authorizeCalls({ host: this.host, running: this.running, iam: this.iam, bound, model: this.model });
     this.apis.currentCaller = () => runningFunction()?.phase;
+    if (options.abortAt !== undefined && !this.stateTypes.has(options.abortAt)) {
+      throw new SimulationInputError(`abort at "${options.abortAt}": the state machine has no such state`);
+    }
     this.abortAt = options.abortAt;
     this.ctx = runContext(this.model, config, options.input, {
       interceptors: this.apis.interceptors,

@@ -110,6 +110,9 @@ export function bindStates(execution: ExecutionResult, host: StateHost) {
   const { ctx, clock } = host;
   const bound = execution.version ?? host.bound;
   const definition = structuredClone(bound.definition) as AslDefinition;
+  // The execution timeout runs on the virtual clock (Simulation.enter): the interpreter's own would be a real-time
+  // setTimeout, which Node caps at 2^31-1 ms (24.8 days) and fires at once beyond that.
+  delete definition.TimeoutSeconds;
   const localHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
   const retryOverrides: Record<string, number> = {};
   const levels = [
