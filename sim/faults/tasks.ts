@@ -39,7 +39,7 @@ export const TASK_FAULTS: Record<string, Fault> = {
       "20 s into the bake a task of the new colour exits (EssentialContainerExited); ECS starts a replacement at once. Its ECS Task State Change event reaches the signal function and the bake's watch rolls back within a second or two, before a poll could miss the gap.",
     expected: 'ROLLED_BACK',
     apply(ctx) {
-      // The new colour is the one idle at the start: by the bake the listener already sends it all the traffic.
+      // The new colour is the one idle before the deployment (by the bake it carries all traffic).
       const colour = ctx.service[idleColour(ctx)];
       let scheduled = false;
       ctx.onStateEntered.push((state) => {
