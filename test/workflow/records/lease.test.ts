@@ -83,7 +83,7 @@ describe("the lock's lease", () => {
     expect(result.main.status).toBe('SUCCEEDED');
     const renewals = leaseRenewals(result).filter((renewal) => renewal.error === undefined);
     const left = renewals.slice(1).map((renewal, index) => [renewal.state, (renewals[index]?.until ?? 0) - renewal.second] as const);
-    expect(left.filter(([state]) => WATCHING.includes(state))).toEqual([
+    expect(left.filter(([state]) => WATCHING.includes(String(state)))).toEqual([
       // 45 s of looking at the rollout.
       ['Check new colour stability', 915],
       ['Check new colour stability', 855],
