@@ -27,6 +27,9 @@ describe('npm run cost', () => {
     const whats = cost.deployment.items.map((item) => item.what);
     expect(whats[0]).toBe(`${result.main.transitions} state transitions`);
     expect(whats.filter((what) => /^(api|worker|web): /.test(what))).toEqual(['web: 3 more tasks (0.5 vCPU, 1 GB) for 10.8 min']);
+    // Each Task billed for as long as it ran, at least 1 s: the rollout (45 s), the bake (300 s) and the scale-down delay
+    // (300 s) watched inside three of the 12 invocations, the other nine 1 s each: 654 s at 256 MB.
+    expect(whats[1]).toBe('12 Lambda invocations, 163.5 GB-s (as long as each ran, at least 1 s)');
     expect(cost.deployment.items[0]?.usd).toBeCloseTo(result.main.transitions * PRICES.stateTransition, 10);
   }, 120_000);
 
@@ -41,6 +44,7 @@ describe('npm run cost', () => {
       'worker: 2 more tasks (0.25 vCPU, 0.5 GB) for 11.5 min',
       'web: 3 more tasks (0.5 vCPU, 1 GB) for 11.5 min',
     ]);
-    expect(cost.monthly.items.map((item) => item.what)).toContain('9 CloudWatch alarms');
+    // The pipeline's own alarms with the three services': SignalDeadLetters (the signal rules' dead-letter queue) among them.
+    expect(cost.monthly.items.map((item) => item.what)).toContain('10 CloudWatch alarms');
   }, 120_000);
 });

@@ -29,8 +29,11 @@ export function taskLogsConsoleUrl(cluster: string, taskId: string, region: stri
   return `https://${region}.console.aws.amazon.com/ecs/v2/clusters/${encodeURIComponent(cluster)}/tasks/${taskId}/logs?region=${region}`;
 }
 
-/** How stoppedTaskReasons (lambdas/shared/aws/tasks.ts) names a task: by the id at the end of its ARN (hex, or an older UUID). */
-const STOPPED_TASK = /\btask ([0-9a-f][0-9a-f-]{7,35}) stopped\b/g;
+/**
+ * How stoppedTaskReasons (lambdas/shared/aws/tasks.ts) names a task: by the id at the end of its ARN (hex, or an older
+ * UUID); an ECS event's signal (describeSignal in signals.ts) adds its service: "task <id> of web-green stopped".
+ */
+const STOPPED_TASK = /\btask ([0-9a-f][0-9a-f-]{7,35})(?: of (?:the new colour|[\w-]+))? stopped\b/g;
 
 /**
  * The links of an outcome whose reason and evidence are `texts`, in the
@@ -39,10 +42,14 @@ const STOPPED_TASK = /\btask ([0-9a-f][0-9a-f-]{7,35}) stopped\b/g;
  */
 export function outcomeLinks(texts: readonly string[], region: string, sources: LinkSources = {}): Link[] {
   const text = texts.join('\n');
-  // A configured name is matched as the gates write it ("alarm web-5xx-rate is ALARM", and Validate's
-  // "already firing before any change: web-5xx-rate is ALARM (...); web-p99 is ALARM (...)"): an alarm name may
-  // hold spaces or parentheses, so it is not parsed out of the text.
-  const alarms = (sources.alarms ?? []).filter((name) => ['alarm ', ': ', '; '].some((before) => text.includes(`${before}${name} is `)));
+  // A configured name is matched as the gates write it ("alarm web-5xx-rate is ALARM", Validate's
+  // "already firing before any change: web-5xx-rate is ALARM (...); web-p99 is ALARM (...)", and a CloudWatch
+  // event's signal "alarm web-5xx-rate entered ALARM at ..."): an alarm name may hold spaces or parentheses, so it
+  // is not parsed out of the text.
+  const alarms = (sources.alarms ?? []).filter(
+    (name) =>
+      ['alarm ', ': ', '; '].some((before) => text.includes(`${before}${name} is `)) || text.includes(`alarm ${name} entered ALARM `),
+  );
   const tasks = sources.cluster ? [...new Set([...text.matchAll(STOPPED_TASK)].map((match) => match[1] ?? ''))] : [];
   return [
     ...alarms.map((name) => ({ label: `alarm ${name}`, url: alarmConsoleUrl(name, region) })),

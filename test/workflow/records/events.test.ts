@@ -36,10 +36,11 @@ describe('EventBridge events', () => {
       executionArn: EXECUTION_ARN,
       phase: 'checkBake',
       status: 'SUCCEEDED',
-      startedAt: at('09:01:15.320'),
-      endedAt: at('09:10:45.890'),
-      durationSeconds: 571,
-      invocations: 20,
+      // One invocation watching the 300 s bake, one the 300 s scale-down delay.
+      startedAt: at('09:00:45.250'),
+      endedAt: at('09:10:45.225'),
+      durationSeconds: 600,
+      invocations: 2,
     });
     const finished = result.model.events.find((event) => event.detailType === 'Baton Deployment Finished');
     expect(DeploymentEventDetailSchema.parse(finished?.detail)).toEqual({
@@ -49,8 +50,8 @@ describe('EventBridge events', () => {
       status: 'SUCCEEDED',
       image: 'v1.4.2',
       startedAt: at('09:00:00'),
-      endedAt: at('09:10:45.915'),
-      durationSeconds: 646,
+      endedAt: at('09:10:45.250'),
+      durationSeconds: 645,
       reason: SUCCESS_REASON,
       evidence: [],
       consoleUrl: CONSOLE_URL,
@@ -84,11 +85,12 @@ describe('EventBridge events', () => {
       executionArn: EXECUTION_ARN,
       phase: 'checkBake',
       status: 'FAILED',
-      // The alarm enters ALARM 60 s after its metric breached as the bake began: the third check sees it.
-      startedAt: at('09:01:15.320'),
-      endedAt: at('09:02:15.380'),
+      // The alarm enters ALARM 60 s after its metric breached as the bake began: the gate check 60 s into the one
+      // invocation sees it (milliseconds after it fired, before its event is delivered).
+      startedAt: at('09:00:45.250'),
+      endedAt: at('09:01:45.250'),
       durationSeconds: 60,
-      invocations: 3,
+      invocations: 1,
       error: { name: 'GateFailedError', message: BAKE_ALARM },
     });
     const finished = result.model.events.find((event) => event.detailType === 'Baton Deployment Finished');
@@ -99,8 +101,8 @@ describe('EventBridge events', () => {
       status: 'ROLLED_BACK',
       image: 'v1.4.2',
       startedAt: at('09:00:00'),
-      endedAt: at('09:02:15.405'),
-      durationSeconds: 135,
+      endedAt: at('09:01:45.275'),
+      durationSeconds: 105,
       reason: `GateFailedError: ${BAKE_ALARM}`,
       evidence: [
         'failed in: Check bake',

@@ -40,16 +40,17 @@ describe('baton history', () => {
     const phases = records[0]?.phases ?? {};
     expect(Object.keys(phases)).toEqual(PHASES);
     expect(Object.values(phases).map((phase) => phase.result)).toEqual(Array(10).fill('succeeded'));
+    // Each watching phase waits inside its invocation: one for the rollout, one each for the bake and the scale-down delay.
     expect(phases.checkStability).toEqual({
-      startedAt: at('09:00:15.130'),
-      endedAt: at('09:00:45.190'),
-      invocations: 3,
+      startedAt: at('09:00:00.125'),
+      endedAt: at('09:00:45.125'),
+      invocations: 1,
       result: 'succeeded',
     });
     expect(phases.checkBake).toEqual({
-      startedAt: at('09:01:15.320'),
-      endedAt: at('09:10:45.890'),
-      invocations: 20,
+      startedAt: at('09:00:45.250'),
+      endedAt: at('09:10:45.225'),
+      invocations: 2,
       result: 'succeeded',
     });
   });

@@ -25,11 +25,13 @@ describe('EMF metrics', () => {
       ['validate', 0],
       ['prepare', 0],
       ['deploy', 0],
-      ['checkStability', 30],
+      // One invocation looking at the rollout every 15 s, stable at its look 45 s in.
+      ['checkStability', 45],
       ['verify', 0],
       ['smokeTest', 0],
       ['shiftTraffic', 0],
-      ['checkBake', 571],
+      // The 300 s bake and the 300 s scale-down delay, each watched inside one invocation.
+      ['checkBake', 600],
       ['complete', 0],
     ]);
     for (const line of phaseDurations) {
@@ -46,7 +48,7 @@ describe('EMF metrics', () => {
     expect(metrics.filter((line) => 'DeploymentSucceeded' in line)).toEqual([
       {
         _aws: {
-          Timestamp: Date.parse(at('09:10:45.915')),
+          Timestamp: Date.parse(at('09:10:45.250')),
           CloudWatchMetrics: [
             {
               Namespace: 'Baton',
@@ -61,7 +63,7 @@ describe('EMF metrics', () => {
         deploymentId: 'deploy-1',
         service: 'web',
         DeploymentSucceeded: 1,
-        DeploymentDuration: 646,
+        DeploymentDuration: 645,
       },
     ]);
     // All at once: one production weight write, one TrafficWeight datapoint per colour.

@@ -45,17 +45,18 @@ describe('the phases in the record', () => {
       validate: once('09:00:00.050'),
       prepare: once('09:00:00.075'),
       deploy: once('09:00:00.100'),
-      // Three checks 15 s apart: the first after the first wait, the last finds the colour stable (its new targets
-      // healthy after one 10 s health check).
-      checkStability: { startedAt: at('09:00:15.130'), endedAt: at('09:00:45.190'), invocations: 3, result: 'succeeded' },
-      verify: once('09:00:45.215'),
+      // One invocation that looks at the rollout every 15 s inside (lambdas/shared/watch.ts); its look 45 s in finds
+      // the colour stable (its tasks started in 20 s, its new targets healthy after one 10 s health check).
+      checkStability: { startedAt: at('09:00:00.125'), endedAt: at('09:00:45.125'), invocations: 1, result: 'succeeded' },
+      verify: once('09:00:45.150'),
       // The smoke test's requests take their simulated time.
-      smokeTest: { startedAt: at('09:00:45.240'), endedAt: at('09:00:45.265'), invocations: 1, result: 'succeeded' },
-      shiftTraffic: once('09:00:45.290'),
-      // Twenty checks 30 s apart: ten over the 300 s bake, ten over the 300 s scale-down delay.
-      checkBake: { startedAt: at('09:01:15.320'), endedAt: at('09:10:45.890'), invocations: 20, result: 'succeeded' },
+      smokeTest: { startedAt: at('09:00:45.175'), endedAt: at('09:00:45.200'), invocations: 1, result: 'succeeded' },
+      shiftTraffic: once('09:00:45.225'),
+      // Two invocations that watch inside: Check bake over the 300 s bake, Check before retiring old colour over the
+      // 300 s scale-down delay, each until 300 s after the previous phase's end.
+      checkBake: { startedAt: at('09:00:45.250'), endedAt: at('09:10:45.225'), invocations: 2, result: 'succeeded' },
       // After the 300 s scale-down delay.
-      complete: once('09:10:45.915'),
+      complete: once('09:10:45.250'),
     });
   });
 
@@ -80,8 +81,8 @@ describe('the phases in the record', () => {
       /^SmokeTestFailedError: smoke test of green through the test listener failed: GET http:\/\/internal-prod-alb-1234567890\.eu-west-1\.elb\.amazonaws\.com:8080\/healthz -> 500 in \d+ ms /,
     );
     expect(phasesOf(result).smokeTest).toEqual({
-      startedAt: at('09:00:45.240'),
-      endedAt: at('09:01:05.375'),
+      startedAt: at('09:00:45.175'),
+      endedAt: at('09:01:05.310'),
       invocations: 3,
       result: 'failed',
       error: deployment?.outcomeReason,

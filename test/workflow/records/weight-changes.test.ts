@@ -24,10 +24,10 @@ const CANARY_PLAN = {
   bakeSeconds: 300,
   gateIntervalSeconds: 30,
 };
-/** Both steps of the canary, from blue to green: smoke tested at 09:00:45, held 300 s (plus the transitions' and invokes' time). */
+/** Both steps of the canary, from blue to green: smoke tested at 09:00:45, held exactly 300 s (the hold waits inside Shift traffic until 300 s after step 1). */
 const CANARY_STEPS = [
-  { at: at('09:00:45.290'), blue: 90, green: 10, phase: 'shiftTraffic', step: 1, of: 2 },
-  { at: at('09:05:45.590'), blue: 0, green: 100, phase: 'shiftTraffic', step: 2, of: 2 },
+  { at: at('09:00:45.225'), blue: 90, green: 10, phase: 'shiftTraffic', step: 1, of: 2 },
+  { at: at('09:05:45.225'), blue: 0, green: 100, phase: 'shiftTraffic', step: 2, of: 2 },
 ];
 
 /** [colour, TrafficWeight, time] of every TrafficWeight datapoint of the run. */
@@ -55,10 +55,10 @@ describe('the weight history of a deployment', () => {
 
     // Assert
     expect(trafficWeights(result)).toEqual([
-      ['blue', 90, at('09:00:45.290')],
-      ['green', 10, at('09:00:45.290')],
-      ['blue', 0, at('09:05:45.590')],
-      ['green', 100, at('09:05:45.590')],
+      ['blue', 90, at('09:00:45.225')],
+      ['green', 10, at('09:00:45.225')],
+      ['blue', 0, at('09:05:45.225')],
+      ['green', 100, at('09:05:45.225')],
     ]);
   });
 
@@ -68,7 +68,7 @@ describe('the weight history of a deployment', () => {
 
     // Assert
     expect(record(result)?.status).toBe('ROLLED_BACK');
-    expect(record(result)?.weightChanges).toEqual([...CANARY_STEPS, { at: at('09:07:15.705'), blue: 100, green: 0, phase: 'rollback' }]);
+    expect(record(result)?.weightChanges).toEqual([...CANARY_STEPS, { at: at('09:06:45.275'), blue: 100, green: 0, phase: 'rollback' }]);
     expect(record(result)?.plan).toEqual(CANARY_PLAN);
   });
 
@@ -79,10 +79,10 @@ describe('the weight history of a deployment', () => {
     // Assert
     expect(record(result)?.status).toBe('ROLLED_BACK');
     expect(record(result)?.weightChanges).toEqual([
-      { at: at('09:00:45.290'), blue: 0, green: 100, phase: 'shiftTraffic', step: 1, of: 1 },
-      // The alarm enters ALARM at 09:02:15 (its metric breached as the bake began, 60 s before) and sends it to the
-      // rollback; the retry after the failed write moves traffic back 2 s later.
-      { at: at('09:02:17.430'), blue: 100, green: 0, phase: 'rollback' },
+      { at: at('09:00:45.225'), blue: 0, green: 100, phase: 'shiftTraffic', step: 1, of: 1 },
+      // The alarm enters ALARM at 09:01:45.225 (its metric breached as the bake began, 60 s before); the bake's gate
+      // check at 09:01:45.250 sends it to the rollback; the retry after the failed write moves traffic back 2 s later.
+      { at: at('09:01:47.300'), blue: 100, green: 0, phase: 'rollback' },
     ]);
   });
 
@@ -93,8 +93,8 @@ describe('the weight history of a deployment', () => {
     // Assert
     expect(record(result)?.status).toBe('ROLLED_BACK');
     expect(record(result)?.weightChanges).toEqual([
-      { at: at('09:00:45.290'), blue: 0, green: 100, phase: 'shiftTraffic', step: 1, of: 1 },
-      { at: at('09:01:15.350'), blue: 100, green: 0, phase: 'rollback' },
+      { at: at('09:00:45.225'), blue: 0, green: 100, phase: 'shiftTraffic', step: 1, of: 1 },
+      { at: at('09:00:45.280'), blue: 100, green: 0, phase: 'rollback' },
     ]);
   });
 
@@ -127,8 +127,8 @@ describe('the weight history of a deployment', () => {
       ['api', 'web', 'worker'].map((name) => [name, record(result, `${result.main.name}-${name}`)?.weightChanges]),
     );
     const steps = [
-      { at: at('09:01:30.505'), blue: 90, green: 10, phase: 'shiftTogether', step: 1, of: 2 },
-      { at: at('09:03:30.625'), blue: 0, green: 100, phase: 'shiftTogether', step: 2, of: 2 },
+      { at: at('09:01:30.375'), blue: 90, green: 10, phase: 'shiftTogether', step: 1, of: 2 },
+      { at: at('09:03:30.375'), blue: 0, green: 100, phase: 'shiftTogether', step: 2, of: 2 },
     ];
     expect(histories).toEqual({ api: steps, web: steps, worker: steps });
   });

@@ -47,6 +47,25 @@ describe('outcomeLinks', () => {
     ]);
   });
 
+  it('links the alarm and the stopped task an event-driven signal names', () => {
+    // Arrange: as describeSignal (lambdas/shared/signals.ts) words the events in a gate failure.
+    const reasons = [
+      'GateFailedError: gate failed while holding green at 10 %: alarm web p99 latency (ms) entered ALARM at 2026-11-23T09:01:10.000Z (CloudWatch event): Threshold Crossed',
+      'GateFailedError: gate failed during the bake of green at 100 %: task a1b2c3d400000007 of web-green stopped at 2026-11-23T09:01:05.250Z (ECS event): EssentialContainerExited: Essential container in task exited',
+      'task 0f9e8d7c6b5a49382716 of the new colour stopped at 2026-11-23T09:01:05.250Z (ECS event): EssentialContainerExited',
+    ];
+
+    // Act
+    const links = outcomeLinks(reasons, 'eu-west-1', { alarms: ALARMS, cluster: 'prod' });
+
+    // Assert
+    expect(links.map((link) => link.label)).toEqual([
+      'alarm web p99 latency (ms)',
+      'logs of task a1b2c3d400000007',
+      'logs of task 0f9e8d7c6b5a49382716',
+    ]);
+  });
+
   it('links nothing it does not know: no alarm names, no cluster', () => {
     // Arrange: no link sources.
 
