@@ -163,7 +163,6 @@ export const ReleaseStateSchema = z.object({
   services: z.array(DeploymentStateSchema).optional(),
   /** Shift "together": whether the common plan is done. */
   traffic: z.object({ complete: z.boolean() }).optional(),
-  wait: z.object({ seconds: z.number().int().min(0) }).optional(),
   /** Set by a Catch: what stopped the release. */
   error: CaughtErrorSchema.optional(),
   warnings: z.array(z.string()).default([]),
@@ -181,7 +180,6 @@ export const RELEASE_PATHS = {
   order: '$.order',
   plans: '$.waves[*][*].plan',
   trafficComplete: '$.traffic.complete',
-  waitSeconds: '$.wait.seconds',
   rollbacks: '$.rollbacks',
   releaseInput: '$.request.release',
   recoverRelease: '$.request.recoverRelease',

@@ -17,10 +17,6 @@ export function isPast(iso: string): boolean {
   return Date.now() >= Date.parse(iso);
 }
 
-export function secondsUntil(iso: string): number {
-  return Math.max(0, Math.ceil((Date.parse(iso) - Date.now()) / 1000));
-}
-
 /* The watch inside one invocation (watch.ts). */
 /** Seconds between two reads of the signal while a watch waits: an event reaches the rollback within this. */
 export const SIGNAL_POLL_SECONDS = 1;

@@ -195,4 +195,10 @@ describe('bad execution input (item 12)', () => {
     );
     await expect(run({ input: JSON.parse(`{"service":"web","x":${deep}}`) })).rejects.toThrow(SimulationInputError);
   });
+
+  it('refuses to abort at a state the state machine does not have, before anything runs', async () => {
+    await expect(run({ abortAt: 'Wait during bake' })).rejects.toThrow(
+      new SimulationInputError('abort at "Wait during bake": the state machine has no such state'),
+    );
+  });
 });

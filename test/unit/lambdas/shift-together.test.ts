@@ -289,7 +289,7 @@ describe('shift together', () => {
       ]),
     );
     expect(result.traffic).toEqual({ complete: true });
-    expect(result.wait).toBeUndefined();
+    expect('wait' in result).toBe(false);
   });
 
   it('fails with GateFailedError naming the service, and moves no service, when a gate of web fails', async () => {
