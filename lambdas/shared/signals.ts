@@ -15,7 +15,7 @@
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from './clients/dynamodb.ts';
-import { LockItemSchema, readLock, type Signal } from './lock/table.ts';
+import { readLock, type Signal, StoredLockItemSchema } from './lock/table.ts';
 import { lockKey, tableName } from './records/keys.ts';
 import { conditionally } from './records/table.ts';
 import type { DeploymentState } from './stages.ts';
@@ -39,7 +39,7 @@ export async function recordSignal(service: string, signal: Signal): Promise<str
         ReturnValues: 'ALL_NEW',
       }),
     );
-    holder = Attributes ? LockItemSchema.loose().parse(Attributes).deploymentId : undefined;
+    holder = Attributes ? StoredLockItemSchema.parse(Attributes).deploymentId : undefined;
   });
   return holder;
 }

@@ -1,14 +1,12 @@
 /**
  * The AWS APIs the handlers call, answered from the in-memory account with
  * the shapes and error classes of the real services (one module per service
- * in services/, as moto keeps one per service). Installed by mocking the SDK
- * v3 client classes (aws-sdk-client-mock), so handler code is unchanged.
+ * in services/, as moto keeps one per service). Installed by replacing the
+ * SDK v3 client classes' send (services/common.ts), so handler code is unchanged.
  */
-import { createRequire } from 'node:module';
-import type { SinonSandbox } from 'sinon';
 import type { AccountModel } from './model.ts';
 import { installCloudWatch } from './services/cloudwatch.ts';
-import { accessDeniedError, type ServiceSetup } from './services/common.ts';
+import { accessDeniedError, ClientStubs, type ServiceSetup } from './services/common.ts';
 import { installDynamoDb } from './services/dynamodb.ts';
 import { installEcr } from './services/ecr.ts';
 import { installEcs } from './services/ecs.ts';
@@ -39,22 +37,10 @@ export interface ApiCall {
 /** IAM's answer for a call: undefined when allowed, else AWS's message. */
 export type Authorize = (service: string, operation: string, input: unknown) => Promise<{ message: string; action: string } | undefined>;
 
-/**
- * sinon as aws-sdk-client-mock requires it (CommonJS): the matchers its stubs
- * are given come from that copy, and sinon's ES module build is another copy,
- * whose stubs would not recognize them.
- */
-const sinon = createRequire(createRequire(import.meta.url).resolve('aws-sdk-client-mock'))('sinon') as typeof import('sinon');
-
 export class SimulatedApis {
   readonly calls: ApiCall[] = [];
-  /**
-   * The sinon sandbox of this installation's stubs. Without one, aws-sdk-client-mock
-   * stubs in sinon's process-wide default sandbox, which keeps every stub it made
-   * (and each stub every call it recorded: the SDK clients of the functions'
-   * containers, the fakes routing to this account) after the stub is restored.
-   */
-  private sandbox: SinonSandbox | undefined;
+  /** The client stubs of this installation; uninstall() puts the clients back. */
+  private stubs: ClientStubs | undefined;
   interceptors: CallInterceptor[] = [];
   sfn: SfnBackend | undefined;
   /** Which state is running, for the call log (set by the simulation). */
@@ -70,11 +56,11 @@ export class SimulatedApis {
   constructor(private readonly model: AccountModel) {}
 
   install(): void {
-    const sandbox = sinon.createSandbox();
-    this.sandbox = sandbox;
+    const stubs = new ClientStubs();
+    this.stubs = stubs;
     const setup: ServiceSetup = {
       model: this.model,
-      sandbox,
+      stubs,
       route:
         <I, O>(service: string, operation: string, fn: (input: I) => O) =>
         (input: I) =>
@@ -102,13 +88,10 @@ export class SimulatedApis {
     return { ...(state ? { state } : {}), ...(caller ? { caller } : {}) };
   }
 
-  /**
-   * Restores the SDK clients and lets go of the stubs (and what their calls
-   * recorded). Not AwsStub.reset(): it stubs the client again, in sinon's default sandbox.
-   */
+  /** Restores the SDK clients and lets go of the stubs (and of this account, which they route to). */
   uninstall(): void {
-    this.sandbox?.restore();
-    this.sandbox = undefined;
+    this.stubs?.restore();
+    this.stubs = undefined;
   }
 
   private async call<O>(service: string, operation: string, input: unknown, run: () => O): Promise<O> {

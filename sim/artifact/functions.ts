@@ -26,6 +26,7 @@ import { entryOf } from '../../lib/bundling/phase-bundles.ts';
 import type { PhaseName } from '../../lib/constructs/phases.ts';
 import type { Assembly } from './build.ts';
 import { compileBundle } from './code-cache.ts';
+import { ContainerHooks } from './container-hooks.ts';
 import type { TemplateResolver } from './template.ts';
 
 /** The module object of node:timers/promises (an ESM namespace cannot be patched; this can). */
@@ -94,6 +95,9 @@ interface Scope {
 }
 
 const scope = new AsyncLocalStorage<Scope>();
+
+/** The containers' async hooks, each handed only what its own container's code creates (its environment object is the container). */
+const containerHooks = new ContainerHooks(() => scope.getStore()?.env);
 
 /** The host whose function is running now: a call made after its simulation closed must not reach the next one. */
 export function runningHost(): FunctionHost | undefined {
@@ -320,7 +324,7 @@ function containerRequire(file: string, leftovers: Leftovers): NodeJS.Require {
   const hooks: typeof asyncHooks = {
     ...asyncHooks,
     createHook: (callbacks) => {
-      const hook = asyncHooks.createHook(callbacks);
+      const hook = containerHooks.create(callbacks);
       leftovers.hooks.push(hook);
       return hook;
     },

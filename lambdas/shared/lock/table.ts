@@ -43,6 +43,12 @@ export const LockItemSchema = z.object({
 });
 /** A lock as its holder writes it (the key aside). */
 export type LockItem = z.infer<typeof LockItemSchema>;
+/**
+ * A lock as stored, with whatever else is on the item (renewedBy, reclaimedFrom).
+ * Built once: a schema zod builds afresh compiles afresh at its first parse,
+ * and a watch reads the lock every second.
+ */
+export const StoredLockItemSchema = LockItemSchema.loose();
 
 /**
  * Seconds a lock's lease lasts without renewal. Every function renews it for
@@ -59,7 +65,7 @@ export interface LockHolder {
 
 /** The service's lock as stored (with whatever else is on the item: renewedBy, reclaimedFrom); undefined when free. */
 export async function readLock(service: string): Promise<LockItem | undefined> {
-  return readItem(LockItemSchema.loose(), `lock of ${service}`, lockKey(service));
+  return readItem(StoredLockItemSchema, `lock of ${service}`, lockKey(service));
 }
 
 type LockResult = { acquired: true } | { acquired: false; holder: LockItem | undefined };

@@ -1,7 +1,7 @@
 /** CloudWatch: the state of the alarms, metric and composite. */
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import type { AccountModel } from '../model.ts';
-import { META, type ServiceSetup, stubClient } from './common.ts';
+import { META, type ServiceSetup } from './common.ts';
 
 interface DescribeAlarmsInput {
   AlarmNames?: string[];
@@ -46,8 +46,8 @@ function describeAlarms(m: AccountModel, input: DescribeAlarmsInput) {
   };
 }
 
-export function installCloudWatch({ model: m, sandbox, route }: ServiceSetup): void {
-  const cloudwatch = stubClient(CloudWatchClient, { sandbox });
+export function installCloudWatch({ model: m, stubs, route }: ServiceSetup): void {
+  const cloudwatch = stubs.stub(CloudWatchClient);
   cloudwatch
     .on(DescribeAlarmsCommand)
     .callsFake(route('cloudwatch', 'DescribeAlarms', (input: DescribeAlarmsInput) => describeAlarms(m, input)));

@@ -4,7 +4,7 @@ import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCom
 import { applyUpdate, evaluateCondition } from '../dynamo-expressions.ts';
 import { itemSizeViolation, keySizeViolation, type LimitViolation } from '../limits.ts';
 import { type AccountModel, tableKey } from '../model.ts';
-import { clone, errorMeta, META, type ServiceSetup, stubClient } from './common.ts';
+import { clone, errorMeta, META, type ServiceSetup } from './common.ts';
 
 type Item = Record<string, unknown>;
 interface ConditionParts {
@@ -171,8 +171,8 @@ function queryByService(m: AccountModel, input: QueryInput) {
   };
 }
 
-export function installDynamoDb({ model: m, sandbox, route }: ServiceSetup): void {
-  const dynamo = stubClient(DynamoDBDocumentClient, { sandbox });
+export function installDynamoDb({ model: m, stubs, route }: ServiceSetup): void {
+  const dynamo = stubs.stub(DynamoDBDocumentClient);
   dynamo.on(GetCommand).callsFake(route('dynamodb', 'GetItem', (input: KeyInput) => getItem(m, input)));
   dynamo.on(PutCommand).callsFake(route('dynamodb', 'PutItem', (input: PutInput) => putItem(m, input)));
   dynamo.on(UpdateCommand).callsFake(route('dynamodb', 'UpdateItem', (input: UpdateInput) => updateItem(m, input)));

@@ -1,7 +1,7 @@
 /** ECR: the images of the repositories, by tag or digest. */
 import { DescribeImagesCommand, ECRClient, ImageNotFoundException, RepositoryNotFoundException } from '@aws-sdk/client-ecr';
 import type { AccountModel } from '../model.ts';
-import { errorMeta, META, type ServiceSetup, stubClient } from './common.ts';
+import { errorMeta, META, type ServiceSetup } from './common.ts';
 
 interface DescribeImagesInput {
   repositoryName?: string;
@@ -35,7 +35,7 @@ function describeImages(m: AccountModel, input: DescribeImagesInput) {
   return { ...META, imageDetails };
 }
 
-export function installEcr({ model: m, sandbox, route }: ServiceSetup): void {
-  const ecr = stubClient(ECRClient, { sandbox });
+export function installEcr({ model: m, stubs, route }: ServiceSetup): void {
+  const ecr = stubs.stub(ECRClient);
   ecr.on(DescribeImagesCommand).callsFake(route('ecr', 'DescribeImages', (input: DescribeImagesInput) => describeImages(m, input)));
 }

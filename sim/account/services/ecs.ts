@@ -13,7 +13,7 @@ import {
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import type { AccountModel } from '../model.ts';
-import { clone, errorMeta, META, type ServiceSetup, stubClient } from './common.ts';
+import { clone, errorMeta, META, type ServiceSetup } from './common.ts';
 
 function assertCluster(m: AccountModel, cluster: string | undefined): string {
   const name = (cluster ?? 'default').split('/').pop() ?? '';
@@ -187,8 +187,8 @@ function describeTasks(m: AccountModel, input: { cluster?: string; tasks?: strin
   return { ...META, tasks, failures: [] };
 }
 
-export function installEcs({ model: m, sandbox, route }: ServiceSetup): void {
-  const ecs = stubClient(ECSClient, { sandbox });
+export function installEcs({ model: m, stubs, route }: ServiceSetup): void {
+  const ecs = stubs.stub(ECSClient);
   ecs
     .on(DescribeServicesCommand)
     .callsFake(route('ecs', 'DescribeServices', (input: { cluster?: string; services?: string[] }) => describeServices(m, input)));

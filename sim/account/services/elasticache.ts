@@ -1,7 +1,7 @@
 /** ElastiCache: the status of the replication groups. */
 import { DescribeReplicationGroupsCommand, ElastiCacheClient, ReplicationGroupNotFoundFault } from '@aws-sdk/client-elasticache';
 import type { AccountModel } from '../model.ts';
-import { errorMeta, META, type ServiceSetup, stubClient } from './common.ts';
+import { errorMeta, META, type ServiceSetup } from './common.ts';
 
 function describeReplicationGroups(m: AccountModel, input: { ReplicationGroupId?: string }) {
   const group = m.replicationGroups[input.ReplicationGroupId ?? ''];
@@ -10,8 +10,8 @@ function describeReplicationGroups(m: AccountModel, input: { ReplicationGroupId?
   return { ...META, ReplicationGroups: [{ ReplicationGroupId: input.ReplicationGroupId, Status: group.status }] };
 }
 
-export function installElastiCache({ model: m, sandbox, route }: ServiceSetup): void {
-  const cache = stubClient(ElastiCacheClient, { sandbox });
+export function installElastiCache({ model: m, stubs, route }: ServiceSetup): void {
+  const cache = stubs.stub(ElastiCacheClient);
   cache
     .on(DescribeReplicationGroupsCommand)
     .callsFake(

@@ -13,7 +13,7 @@ import {
   TargetGroupNotFoundException,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AccountModel } from '../model.ts';
-import { clone, errorMeta, META, type ServiceSetup, stubClient } from './common.ts';
+import { clone, errorMeta, META, type ServiceSetup } from './common.ts';
 
 interface ForwardAction {
   Type?: string;
@@ -178,8 +178,8 @@ function describeTargetHealth(m: AccountModel, input: { TargetGroupArn?: string 
   };
 }
 
-export function installElbv2({ model: m, sandbox, route }: ServiceSetup): void {
-  const elb = stubClient(ElasticLoadBalancingV2Client, { sandbox });
+export function installElbv2({ model: m, stubs, route }: ServiceSetup): void {
+  const elb = stubs.stub(ElasticLoadBalancingV2Client);
   elb
     .on(DescribeListenersCommand)
     .callsFake(

@@ -2,7 +2,7 @@
 import { EventBridgeClient, EventBridgeServiceException, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { type PutEventsEntry, putEventsEntryFailure, putEventsViolation } from '../limits.ts';
 import type { AccountModel } from '../model.ts';
-import { errorMeta, META, type ServiceSetup, stubClient } from './common.ts';
+import { errorMeta, META, type ServiceSetup } from './common.ts';
 
 interface PutEventsInput {
   Entries?: PutEventsEntry[];
@@ -28,7 +28,7 @@ function putEvents(m: AccountModel, input: PutEventsInput) {
   return { ...META, FailedEntryCount: results.filter((result) => 'ErrorCode' in result).length, Entries: results };
 }
 
-export function installEventBridge({ model: m, sandbox, route }: ServiceSetup): void {
-  const events = stubClient(EventBridgeClient, { sandbox });
+export function installEventBridge({ model: m, stubs, route }: ServiceSetup): void {
+  const events = stubs.stub(EventBridgeClient);
   events.on(PutEventsCommand).callsFake(route('events', 'PutEvents', (input: PutEventsInput) => putEvents(m, input)));
 }

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { getSecretValueVersionIdViolation } from '../limits.ts';
 import type { AccountModel } from '../model.ts';
-import { errorMeta, META, type ServiceSetup, stubClient } from './common.ts';
+import { errorMeta, META, type ServiceSetup } from './common.ts';
 
 function secretNamed(m: AccountModel, secretId: string | undefined) {
   const secret = m.secrets[secretId ?? ''];
@@ -51,8 +51,8 @@ function getSecretValue(m: AccountModel, input: { SecretId?: string; VersionId?:
   };
 }
 
-export function installSecretsManager({ model: m, sandbox, route }: ServiceSetup): void {
-  const secrets = stubClient(SecretsManagerClient, { sandbox });
+export function installSecretsManager({ model: m, stubs, route }: ServiceSetup): void {
+  const secrets = stubs.stub(SecretsManagerClient);
   secrets
     .on(DescribeSecretCommand)
     .callsFake(route('secretsmanager', 'DescribeSecret', (input: { SecretId?: string }) => describeSecret(m, input)));

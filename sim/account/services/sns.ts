@@ -2,7 +2,7 @@
 import { PublishCommand, SNSClient, InvalidParameterException as SnsInvalidParameterException } from '@aws-sdk/client-sns';
 import { publishViolation } from '../limits.ts';
 import type { AccountModel } from '../model.ts';
-import { errorMeta, META, type ServiceSetup, stubClient } from './common.ts';
+import { errorMeta, META, type ServiceSetup } from './common.ts';
 
 interface PublishInput {
   TopicArn?: string;
@@ -23,7 +23,7 @@ function publish(m: AccountModel, input: PublishInput) {
   return { ...META, MessageId: `message-${m.notifications.length}` };
 }
 
-export function installSns({ model: m, sandbox, route }: ServiceSetup): void {
-  const sns = stubClient(SNSClient, { sandbox });
+export function installSns({ model: m, stubs, route }: ServiceSetup): void {
+  const sns = stubs.stub(SNSClient);
   sns.on(PublishCommand).callsFake(route('sns', 'Publish', (input: PublishInput) => publish(m, input)));
 }

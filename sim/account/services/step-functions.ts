@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { LIVE_ALIAS } from '../../../lambdas/shared/names.ts';
 import { executionArnOf } from '../execution-names.ts';
-import { errorMeta, META, type ServiceSetup, stubClient } from './common.ts';
+import { errorMeta, META, type ServiceSetup } from './common.ts';
 
 /** An execution as the simulated Step Functions service reports it. */
 export interface SfnExecutionView {
@@ -115,8 +115,8 @@ function taskAnswer(answer: () => void) {
   return { ...META };
 }
 
-export function installStepFunctions({ sandbox, route }: ServiceSetup, backend: () => SfnBackend): void {
-  const sfn = stubClient(SFNClient, { sandbox });
+export function installStepFunctions({ stubs, route }: ServiceSetup, backend: () => SfnBackend): void {
+  const sfn = stubs.stub(SFNClient);
   sfn
     .on(StartExecutionCommand)
     .callsFake(
