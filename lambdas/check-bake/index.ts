@@ -70,7 +70,8 @@ async function beforeRetiring(state: RetiringState, remainingMillis: () => numbe
     retire.at,
     remainingMillis,
     (failures) =>
-      `gate failed before retiring ${state.live.colour} (${state.idle.colour} at 100 %): ${failures}. ${state.live.colour} still runs.`,
+      // A failure may end a sentence of its own (a CloudWatch reason does): one full stop, not two.
+      `gate failed before retiring ${state.live.colour} (${state.idle.colour} at 100 %): ${failures.replace(/\.$/, '')}. ${state.live.colour} still runs.`,
   );
   return over ? { ...state, retire: { ...retire, due: true } } : state;
 }

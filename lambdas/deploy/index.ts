@@ -15,7 +15,7 @@ import { ServiceUpdateError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
 import { definePhase } from '../shared/phase.ts';
 import { type DeployedState, PreparedStateSchema } from '../shared/stages.ts';
-import { addSeconds, nowIso, STABILITY_POLL_SECONDS } from '../shared/time.ts';
+import { addSeconds, nowIso } from '../shared/time.ts';
 
 export const handler = definePhase('deploy', PreparedStateSchema, async (state): Promise<DeployedState> => {
   const { previous, release, service } = state;
@@ -58,6 +58,5 @@ export const handler = definePhase('deploy', PreparedStateSchema, async (state):
       checks: 0,
       stable: false,
     },
-    wait: { seconds: STABILITY_POLL_SECONDS },
   };
 });

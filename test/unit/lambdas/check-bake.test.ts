@@ -162,6 +162,24 @@ describe('check bake', () => {
     );
   });
 
+  it('ends an alarm event whose reason is a sentence with one full stop before saying the old colour still runs', async () => {
+    // Arrange: in the scale-down delay, the signal function recorded an alarm whose CloudWatch reason ends in "."
+    vi.setSystemTime(new Date(isoAfter(NOW, 360)));
+    const retiring = withScaleDownDelay(stateAfter('shift'));
+    const stable = { ...retiring, rollout: { ...retiring.rollout, stableAt: NOW } } as typeof retiring;
+    const reason = 'Threshold Crossed: 1 datapoint [12.5] was greater than the threshold (5.0).';
+    const signal = { kind: 'alarm' as const, subject: 'web-5xx-rate', at: isoAfter(NOW, 300), reason };
+    dynamoMock.on(GetCommand, { Key: { pk: 'LOCK#web', sk: 'LOCK' } }).resolves({ Item: lockItem({ signal }) });
+
+    // Act
+    const error = await failure(handler(stable, lambdaContext(900)));
+
+    // Assert
+    expect(error.message).toBe(
+      `gate failed before retiring blue (green at 100 %): alarm web-5xx-rate entered ALARM at ${isoAfter(NOW, 300)} (CloudWatch event): ${reason} blue still runs.`,
+    );
+  });
+
   it('fails with GateFailedError when an alarm fires during the bake', async () => {
     // Arrange
     vi.setSystemTime(new Date(isoAfter(NOW, 120)));

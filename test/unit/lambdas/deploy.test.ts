@@ -77,7 +77,7 @@ describe('deploy', () => {
     expect(ecsMock).toHaveReceivedCommandWith(UpdateServiceCommand, { ...updateInput, desiredCount: 1 });
   });
 
-  it('records the rollout with its stability deadline and asks for a 15 second wait', async () => {
+  it('records the rollout with its stability deadline and asks for no wait (Check stability waits inside its invocation)', async () => {
     // Arrange: UpdateService succeeds (beforeEach).
 
     // Act
@@ -86,7 +86,7 @@ describe('deploy', () => {
     // Assert
     expect({ rollout: state.rollout, wait: state.wait }).toEqual({
       rollout: { desiredCount: LIVE_COUNT, deployedAt: NOW, deadline: isoAfter(NOW, 900), checks: 0, stable: false },
-      wait: { seconds: 15 },
+      wait: undefined,
     });
   });
 
