@@ -130,7 +130,8 @@ export async function alarmToRestore(subject: Subject): Promise<Measurement> {
       if (weightIn(input, service[newColour].targetGroupArn) !== 100) return;
       const at = Date.now() + ALARM_AFTER_SHIFT_SECONDS * 1000;
       alarmAt = at;
-      ctx.model.schedule(at, () => ctx.setAlarm(0, 'ALARM', 'Threshold Crossed: npm run bench', at));
+      // The metric has breached for the alarm's evaluation periods by then: the alarm enters ALARM at `at`, not 60 s later.
+      ctx.model.schedule(at, () => ctx.setAlarm(0, 'ALARM', 'Threshold Crossed: npm run bench', at - ctx.alarmEvaluationMs(0)));
     });
   };
   const outcome = await run(subject, setup);
