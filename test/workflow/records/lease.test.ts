@@ -38,8 +38,8 @@ describe("the lock's lease", () => {
     const result = await run();
 
     // Assert: the phases that change the service first check that they still hold the lock by renewing it for
-    // 900 s; every phase renews it once done for 900 s plus the wait ahead (its output's wait.seconds: Deploy's 15 s,
-    // carried in the state since no Wait state follows the watching phases). Each watching phase is one invocation
+    // 900 s; every phase renews it once done for 900 s plus the wait ahead (its output's wait.seconds: none on this
+    // path, where every phase that waits does so inside its invocation). Each watching phase is one invocation
     // here (stability 45 s, bake 300 s, scale-down delay 300 s), so two renewals each. Complete released the lock
     // before its last renewal, which finds no lock of its own.
     const renewals = leaseRenewals(result);
@@ -47,15 +47,15 @@ describe("the lock's lease", () => {
       ['Initialize', 900, undefined],
       ['Validate', 900, undefined],
       ...holding('Prepare task definition', 900),
-      ...holding('Deploy new colour', 915),
-      ...holding('Check new colour stability', 915),
-      ...holding('Verify new colour', 915),
-      ...holding('Record smoke test', 915),
-      ...holding('Shift traffic', 915),
-      ...holding('Check bake', 915),
-      ...holding('Check before retiring old colour', 915),
+      ...holding('Deploy new colour', 900),
+      ...holding('Check new colour stability', 900),
+      ...holding('Verify new colour', 900),
+      ...holding('Record smoke test', 900),
+      ...holding('Shift traffic', 900),
+      ...holding('Check bake', 900),
+      ...holding('Check before retiring old colour', 900),
       ['Complete deployment', 900, undefined],
-      ['Complete deployment', 915, 'ConditionalCheckFailedException'],
+      ['Complete deployment', 900, 'ConditionalCheckFailedException'],
     ]);
     expect(renewals.length).toBe(20);
     // Each renewal beyond 900 s is 900 s plus the `wait.seconds` of the output of the state that renewed it.
@@ -85,17 +85,17 @@ describe("the lock's lease", () => {
     const left = renewals.slice(1).map((renewal, index) => [renewal.state, (renewals[index]?.until ?? 0) - renewal.second] as const);
     expect(left.filter(([state]) => WATCHING.includes(String(state)))).toEqual([
       // 45 s of looking at the rollout.
-      ['Check new colour stability', 915],
+      ['Check new colour stability', 900],
       ['Check new colour stability', 855],
       // The bake: 840 s, 840 s, then the last 120 s; each invocation renews for 900 s as it starts.
-      ['Check bake', 915],
+      ['Check bake', 900],
       ['Check bake', 60],
-      ['Check bake', 915],
+      ['Check bake', 900],
       ['Check bake', 60],
-      ['Check bake', 915],
+      ['Check bake', 900],
       ['Check bake', 780],
       // The 300 s scale-down delay.
-      ['Check before retiring old colour', 915],
+      ['Check before retiring old colour', 900],
       ['Check before retiring old colour', 600],
     ]);
     expect(Math.min(...left.map(([, seconds]) => seconds))).toBe(60);
