@@ -33,16 +33,25 @@ export const handler = definePhase(
 /** A baking deployment after a check: the old colour's retirement set once the bake is over. */
 type BakedState = BakingState & Partial<Pick<RetiringState, 'retire'>>;
 
-/** The gates of the new colour at 100 %, watched until `until` (watch.ts); `failed` words a failure. */
-function watchNewColour(state: BakingState, until: string, remainingMillis: () => number, failed: (failures: string) => string) {
-  return watchUntil({
-    signals: () => signalFailures(state),
+/**
+ * The gates of the new colour at 100 %, watched until `until` (watch.ts); `failed` words a failure. True when the
+ * watch is over, false when the invocation's time ran out first (nothing promotes a bake).
+ */
+async function watchNewColour(
+  state: BakingState,
+  until: string,
+  remainingMillis: () => number,
+  failed: (failures: string) => string,
+): Promise<boolean> {
+  const end = await watchUntil({
+    signals: async () => ({ failures: await signalFailures(state) }),
     until,
     intervalSeconds: state.service.gateIntervalSeconds,
     check: () => gateFailures(state, state.idle, state.rollout.desiredCount),
     fail: (failures) => new GateFailedError(failed(failures.join('; '))),
     remainingMillis,
   });
+  return end === 'over';
 }
 
 /** The bake: the gates must pass until it is over; then the old colour is retired after the scale-down delay. */

@@ -155,6 +155,13 @@ export const ConfigDiffSchema = z.object({
 export type ConfigDiff = z.infer<typeof ConfigDiffSchema>;
 
 /** What a dry run would do; ids and ARNs only. */
+/** One step of planSteps(strategy), as a plan or a record shows it: the weight, the pause after it, and whether it waits for `baton promote`. */
+export const PlanStepSchema = z.object({
+  weight: z.number(),
+  pauseSeconds: z.number(),
+  promotion: z.object({ onTimeout: z.enum(['rollback', 'proceed']) }).optional(),
+});
+
 export const PlanSchema = z.object({
   service: z.string(),
   liveColour: ColourSchema,
@@ -165,7 +172,7 @@ export const PlanSchema = z.object({
   configDiff: ConfigDiffSchema.optional(),
   /** For a rollback: the revision redeployed exactly. */
   restores: z.object({ deploymentId: z.string(), taskDefinitionArn: z.string() }).optional(),
-  traffic: z.array(z.object({ weight: z.number(), pauseSeconds: z.number() })),
+  traffic: z.array(PlanStepSchema),
   bakeSeconds: z.number(),
 });
 export type Plan = z.infer<typeof PlanSchema>;

@@ -132,6 +132,9 @@ export class ApprovalRefusedError extends BatonError {}
 /** A gate between traffic steps or during the bake failed. */
 export class GateFailedError extends BatonError {}
 
+/** A traffic step that waits for `baton promote` was not promoted in time, and its strategy says to roll back then. */
+export class PromotionTimeoutError extends BatonError {}
+
 /** The rollback cannot safely move traffic back (old colour never became healthy). */
 export class RollbackFailedError extends BatonError {}
 

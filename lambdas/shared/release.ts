@@ -11,7 +11,7 @@ import { CaughtErrorSchema, plainText } from './contract.ts';
 import { InvalidInputError, UnknownServiceError } from './errors.ts';
 import { jsonShapeProblems } from './json-shape.ts';
 import { DeploymentStateSchema } from './stages.ts';
-import { describeStrategy, StrategySchema } from './strategy.ts';
+import { describeStrategy, planSteps, StrategySchema } from './strategy.ts';
 import { formatIssues } from './zod-format.ts';
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
@@ -136,7 +136,18 @@ export function serviceDeploymentId(releaseId: string, service: string): string 
 
 /** With shift "together" every service follows one plan: the release's strategy, or the one all services share. */
 export function togetherStrategy(request: ReleaseRequest, services: readonly ServiceConfig[]): ReleaseRequest['strategy'] {
-  if (request.strategy) return request.strategy;
+  const strategy = request.strategy ?? sharedStrategy(services);
+  // One plan, one clock: `baton promote` names one service, and would leave the others holding.
+  if (strategy && planSteps(strategy).some((step) => step.promotion)) {
+    throw new InvalidInputError(
+      `invalid release input: strategy: shift "together" holds every service for the same time; a step that waits for "baton promote" ("pause": "approval") works with shift "each", where each service is promoted by name`,
+    );
+  }
+  return strategy;
+}
+
+/** The strategy every service of a "together" release shares, from their configs. */
+function sharedStrategy(services: readonly ServiceConfig[]): ReleaseRequest['strategy'] {
   const [first, ...rest] = services;
   if (!first) return undefined;
   const differing = rest.filter((service) => JSON.stringify(service.strategy) !== JSON.stringify(first.strategy));

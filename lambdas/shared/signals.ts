@@ -15,7 +15,7 @@
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from './clients/dynamodb.ts';
-import { readLock, type Signal, StoredLockItemSchema } from './lock/table.ts';
+import { type LockItem, type PromotionRequest, readLock, type Signal, StoredLockItemSchema } from './lock/table.ts';
 import { lockKey, tableName } from './records/keys.ts';
 import { conditionally } from './records/table.ts';
 import type { DeploymentState } from './stages.ts';
@@ -51,14 +51,42 @@ export function describeSignal(signal: Signal): string {
     : `task ${signal.subject.split('/').pop() ?? signal.subject} of ${signal.serviceName ?? 'the new colour'} stopped at ${signal.at} (ECS event): ${signal.reason}`;
 }
 
-/** The gate failure an event reported for this deployment since its new colour was stable; none when there is none. */
-export async function signalFailures(state: DeploymentState): Promise<string[]> {
+/** The gate failure the lock's signal reports for this deployment since its new colour was stable; none when there is none. */
+function failuresIn(lock: LockItem | undefined, state: DeploymentState): string[] {
   const since = state.rollout?.stableAt;
-  if (!since || !state.idle) return [];
-  const lock = await readLock(state.service.name);
   const signal = lock?.signal;
-  if (!lock || !signal || lock.deploymentId !== state.deploymentId) return [];
+  if (!since || !state.idle || !lock || !signal || lock.deploymentId !== state.deploymentId) return [];
   if (Date.parse(signal.at) < Date.parse(since)) return [];
   if (signal.kind === 'task' && signal.serviceName !== state.idle.serviceName) return [];
   return [describeSignal(signal)];
+}
+
+/** The gate failure an event reported for this deployment since its new colour was stable; none when there is none. */
+export async function signalFailures(state: DeploymentState): Promise<string[]> {
+  // Nothing counts before the new colour was stable: no read.
+  if (!state.rollout?.stableAt || !state.idle) return [];
+  return failuresIn(await readLock(state.service.name), state);
+}
+
+/** What a traffic hold reads every second: the events' failures, and the operator's promotion of this hold, if any. */
+export interface HoldSignals {
+  readonly failures: string[];
+  readonly promotion?: PromotionRequest;
+}
+
+/**
+ * One read of the lock for a hold that began at `heldSince`: a `baton
+ * promote` counts when it names this deployment and was made during this
+ * hold (one made during an earlier step's hold does not end this one).
+ */
+export async function holdSignals(state: DeploymentState, heldSince: string): Promise<HoldSignals> {
+  const lock = await readLock(state.service.name);
+  const failures = failuresIn(lock, state);
+  const promotion = lock?.promotion;
+  const counts =
+    promotion !== undefined &&
+    lock?.deploymentId === state.deploymentId &&
+    promotion.deploymentId === state.deploymentId &&
+    Date.parse(promotion.at) >= Date.parse(heldSince);
+  return counts ? { failures, promotion } : { failures };
 }

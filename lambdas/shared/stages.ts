@@ -131,6 +131,8 @@ const VERIFIED = {
     complete: z.boolean(),
     /** The current step holds until then; gates are checked every gate interval meanwhile. */
     holdUntil: z.string().optional(),
+    /** When the current step's hold began: a `baton promote` counts for the hold it was made during. */
+    heldSince: z.string().optional(),
   }),
   /** Filled by the smoke test: what its latest attempt found. */
   smoke: SmokeRunSchema.optional(),

@@ -10,7 +10,7 @@ const EXAMPLES = {
   'all-at-once': '{"type": "all-at-once"}',
   canary: '{"type": "canary", "percent": 10, "bakeSeconds": 300}',
   linear: '{"type": "linear", "stepPercent": 25, "intervalSeconds": 300}',
-  steps: '{"type": "steps", "steps": [{"weight": 10, "pauseSeconds": 300}, {"weight": 50, "pauseSeconds": 300}]}',
+  steps: '{"type": "steps", "steps": [{"weight": 10, "pause": "approval"}, {"weight": 50, "pauseSeconds": 300}]}',
 } as const;
 type StrategyType = keyof typeof EXAMPLES;
 const TYPES = Object.keys(EXAMPLES) as StrategyType[];
@@ -38,6 +38,48 @@ function strategyMessage(issue: z.core.$ZodRawIssue): string | undefined {
   return undefined;
 }
 
+/** How long a step that waits for `baton promote` waits by default, and at most: a manual canary may run for days. */
+export const PROMOTION_TIMEOUT_DEFAULT_SECONDS = 86_400;
+export const PROMOTION_TIMEOUT_MAX_SECONDS = 14 * 86_400;
+
+/**
+ * One step of a "steps" strategy: the new colour's weight, then a hold of
+ * `pauseSeconds`, or (`"pause": "approval"`) a hold until an operator runs
+ * `baton promote`, for at most `timeoutSeconds`, after which the deployment
+ * rolls back or proceeds (`onTimeout`). The gates are watched all the while.
+ */
+const StepSchema = z
+  .strictObject({
+    weight: z.number().int().min(1).max(100),
+    pauseSeconds: z.number().int().min(0).max(86_400).optional(),
+    pause: z
+      .literal('approval', { error: 'the only pause is "approval" (wait for baton promote); a timed hold is pauseSeconds' })
+      .optional(),
+    timeoutSeconds: z.number().int().min(60).max(PROMOTION_TIMEOUT_MAX_SECONDS).optional(),
+    onTimeout: z.enum(['rollback', 'proceed']).optional(),
+  })
+  .superRefine((step, ctx) => {
+    if (step.pause === undefined && step.pauseSeconds === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pauseSeconds'],
+        message: 'required: seconds to hold, or "pause": "approval" to wait for baton promote',
+      });
+    }
+    if (step.pause !== undefined && step.pauseSeconds !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pauseSeconds'],
+        message: 'a step waits for approval ("pause") or holds for pauseSeconds, not both',
+      });
+    }
+    for (const key of ['timeoutSeconds', 'onTimeout'] as const) {
+      if (step.pause === undefined && step[key] !== undefined) {
+        ctx.addIssue({ code: 'custom', path: [key], message: 'only for a step with "pause": "approval"' });
+      }
+    }
+  });
+
 export const StrategySchema = z.discriminatedUnion(
   'type',
   [
@@ -57,15 +99,13 @@ export const StrategySchema = z.discriminatedUnion(
     z.strictObject({
       type: z.literal('steps'),
       steps: z
-        .array(
-          z.strictObject({
-            weight: z.number().int().min(1).max(100),
-            pauseSeconds: z.number().int().min(0).max(86_400),
-          }),
-        )
+        .array(StepSchema)
         .min(1)
         .refine((steps) => steps.every((step, i) => i === 0 || step.weight > (steps[i - 1]?.weight ?? 0)), {
           message: 'step weights must increase strictly',
+        })
+        .refine((steps) => steps.at(-1)?.weight !== 100 || steps.at(-1)?.pause === undefined, {
+          message: 'the step at 100 % cannot wait for "baton promote": the bake follows it (pause at a lower weight)',
         }),
     }),
   ],
@@ -73,11 +113,18 @@ export const StrategySchema = z.discriminatedUnion(
 );
 export type Strategy = z.infer<typeof StrategySchema>;
 
+/** A step that waits for `baton promote`: what happens when nobody promotes it within its pause. */
+export interface Promotion {
+  readonly onTimeout: 'rollback' | 'proceed';
+}
+
 export interface TrafficStep {
   /** Percentage of production traffic on the new colour after this step. */
   readonly weight: number;
-  /** Pause after this step before the next one (0 after the last). */
+  /** Pause after this step before the next one (0 after the last); for a step that waits for promotion, the most it waits. */
   readonly pauseSeconds: number;
+  /** Set when the step waits for `baton promote` (the pause ends early when promoted). */
+  readonly promotion?: Promotion;
 }
 
 export function planSteps(strategy: Strategy): TrafficStep[] {
@@ -98,7 +145,16 @@ export function planSteps(strategy: Strategy): TrafficStep[] {
       return steps;
     }
     case 'steps': {
-      const steps = strategy.steps.map((step) => ({ ...step }));
+      const steps = strategy.steps.map(
+        (step): TrafficStep =>
+          step.pause === 'approval'
+            ? {
+                weight: step.weight,
+                pauseSeconds: step.timeoutSeconds ?? PROMOTION_TIMEOUT_DEFAULT_SECONDS,
+                promotion: { onTimeout: step.onTimeout ?? 'rollback' },
+              }
+            : { weight: step.weight, pauseSeconds: step.pauseSeconds ?? 0 },
+      );
       const last = steps[steps.length - 1];
       if (last && last.weight === 100) return [...steps.slice(0, -1), { weight: 100, pauseSeconds: 0 }];
       return [...steps, { weight: 100, pauseSeconds: 0 }];
@@ -118,7 +174,10 @@ export function describeStrategy(strategy: Strategy, duration: (seconds: number)
       return `canary ${strategy.percent} % for ${duration(strategy.bakeSeconds)}`;
     case 'linear':
       return `linear ${strategy.stepPercent} % every ${duration(strategy.intervalSeconds)}`;
-    case 'steps':
-      return `steps ${strategy.steps.map((step) => step.weight).join('/')}`;
+    case 'steps': {
+      const waits = strategy.steps.filter((step) => step.pause === 'approval').map((step) => `${step.weight} %`);
+      const weights = `steps ${strategy.steps.map((step) => step.weight).join('/')}`;
+      return waits.length ? `${weights}, promoted by hand at ${waits.join(', ')}` : weights;
+    }
   }
 }

@@ -14,8 +14,10 @@ export type ShiftedState = VerifiedState & Partial<Pick<BakingState, 'bake'>>;
 
 import { ContractViolationError, GateFailedError } from './errors.ts';
 import { gateFailures } from './gates.ts';
+import type { PromotionRequest } from './lock/table.ts';
 import { logger } from './logger.ts';
-import { signalFailures } from './signals.ts';
+import { holdStart } from './promotion.ts';
+import { holdSignals } from './signals.ts';
 import { planSteps } from './strategy.ts';
 import { addSeconds, isPast, nowIso } from './time.ts';
 import { watchUntil } from './watch.ts';
@@ -44,15 +46,27 @@ export function isHolding(state: VerifiedState): boolean {
   return traffic.holdUntil !== undefined && !isPast(traffic.holdUntil);
 }
 
+/** How a hold's watch ended: its time over, the invocation's time out first, or an operator's `baton promote`. */
+export type HoldEnd =
+  | { readonly kind: 'over' }
+  | { readonly kind: 'out-of-time' }
+  | { readonly kind: 'promoted'; readonly promotion: PromotionRequest };
+
 /**
  * Watches the current step's hold inside this invocation (watch.ts): the
- * gates every gate interval, the events every second. True when the hold is
- * over and every check passed; false when the invocation's time ran out first.
+ * gates every gate interval, the events and the operator's promotion every
+ * second. Over when the hold's time is over and every check passed.
  */
-export async function watchHold(state: VerifiedState, remainingMillis: () => number): Promise<boolean> {
+export async function watchHold(state: VerifiedState, remainingMillis: () => number): Promise<HoldEnd> {
   const { traffic, rollout } = progressOf(state);
-  return watchUntil({
-    signals: () => signalFailures(state),
+  const since = holdStart(state);
+  let promotion: PromotionRequest | undefined;
+  const end = await watchUntil({
+    signals: async () => {
+      const look = await holdSignals(state, since);
+      promotion = look.promotion;
+      return { failures: look.failures, promoted: look.promotion !== undefined };
+    },
     until: traffic.holdUntil ?? nowIso(),
     intervalSeconds: state.service.gateIntervalSeconds,
     check: () => gateFailures(state, state.idle, rollout.desiredCount),
@@ -60,14 +74,33 @@ export async function watchHold(state: VerifiedState, remainingMillis: () => num
       new GateFailedError(`gate failed while holding ${state.idle.colour} at ${traffic.weight} %: ${failures.join('; ')}`),
     remainingMillis,
   });
+  if (end === 'promoted' && promotion) return { kind: 'promoted', promotion };
+  return { kind: end === 'out-of-time' ? 'out-of-time' : 'over' };
+}
+
+/** A promotion of the hold that is over already (found by the invocation after it), if the operator made one in time. */
+export async function promotionOfEndedHold(state: VerifiedState): Promise<PromotionRequest | undefined> {
+  const look = await holdSignals(state, holdStart(state));
+  return look.promotion !== undefined && Date.parse(look.promotion.at) <= Date.parse(state.traffic.holdUntil ?? nowIso())
+    ? look.promotion
+    : undefined;
 }
 
 /**
  * Sets the next step's weights (absolute) for `phase` and returns the state with the plan advanced; `now` times the
  * hold or the bake.
  */
-export async function applyNextStep(state: VerifiedState, now: string, phase: PhaseName): Promise<ShiftedState> {
-  const { traffic, steps, step } = progressOf(state);
+export async function applyNextStep(
+  state: VerifiedState,
+  now: string,
+  phase: PhaseName,
+  options: { full?: boolean } = {},
+): Promise<ShiftedState> {
+  const planned = progressOf(state);
+  const { steps } = planned;
+  // `baton promote --full`: the plan's last step (100 %) next, whatever steps were left.
+  const traffic = options.full ? { ...planned.traffic, nextStep: steps.length - 1 } : planned.traffic;
+  const step = options.full ? (steps[steps.length - 1] ?? planned.step) : planned.step;
   await setProductionWeights(state, weightsFor(state.idle.colour, step.weight), phase, { step: traffic.nextStep + 1, of: steps.length });
   logger.info('traffic shifted', {
     targetService: state.service.name,
@@ -81,7 +114,7 @@ export async function applyNextStep(state: VerifiedState, now: string, phase: Ph
   if (!complete) {
     return {
       ...state,
-      traffic: { nextStep, weight: step.weight, complete, holdUntil: addSeconds(now, step.pauseSeconds) },
+      traffic: { nextStep, weight: step.weight, complete, holdUntil: addSeconds(now, step.pauseSeconds), heldSince: now },
     };
   }
   return {

@@ -9,9 +9,18 @@
  */
 import { MAX_WATCH_SECONDS, SIGNAL_POLL_SECONDS, sleep, WATCH_MARGIN_SECONDS } from './time.ts';
 
+/** What a watch reads every second: the events' failures, and whether an operator ended the watch (`baton promote`). */
+export interface Look {
+  readonly failures: readonly string[];
+  readonly promoted?: boolean;
+}
+
+/** How a watch ended: its time was over, the invocation's time ran out first, or an operator promoted it. */
+export type WatchEnd = 'over' | 'out-of-time' | 'promoted';
+
 export interface Watch {
-  /** What the events reported (signalFailures of the deployment, or of each service of a release). */
-  readonly signals: () => Promise<string[]>;
+  /** What the events reported (signalFailures of the deployment, or of each service of a release), and a promotion. */
+  readonly signals: () => Promise<Look>;
   /** When the watch is over (ISO 8601). */
   readonly until: string;
   readonly intervalSeconds: number;
@@ -28,22 +37,29 @@ export function invocationDeadline(remainingMillis: () => number): number {
   return Date.now() + Math.min(remainingMillis() - WATCH_MARGIN_SECONDS * 1000, MAX_WATCH_SECONDS * 1000);
 }
 
-/** Sleeps until `at`, reading the signal every second; throws `fail` when it reports a failure. */
-async function waitWatching(watch: Watch, at: number): Promise<void> {
+/**
+ * Sleeps until `at`, reading the signal every second; throws `fail` when it
+ * reports a failure. True when an operator promoted the watch meanwhile.
+ */
+async function waitWatching(watch: Watch, at: number): Promise<boolean> {
   while (Date.now() < at) {
     await sleep(Math.min(SIGNAL_POLL_SECONDS * 1000, at - Date.now()));
-    const failures = await watch.signals();
-    if (failures.length > 0) throw watch.fail(failures);
+    const look = await watch.signals();
+    if (look.failures.length > 0) throw watch.fail([...look.failures]);
+    if (look.promoted) return true;
   }
+  return false;
 }
 
 /**
  * Checks the gates now, then every interval until `until`, reading the signal
- * every second in between; throws `fail` at the first failure. Returns true
- * when the watch is over, false when the invocation's time ran out first (the
- * state machine calls again, and that invocation checks at once).
+ * every second in between; throws `fail` at the first failure. Ends 'over'
+ * when the watch's time is over, 'out-of-time' when the invocation's time ran
+ * out first (the state machine calls again, and that invocation checks at
+ * once), 'promoted' when an operator ended it (the caller checks the gates
+ * again before it acts: the last check may be up to an interval old).
  */
-export async function watchUntil(watch: Watch): Promise<boolean> {
+export async function watchUntil(watch: Watch): Promise<WatchEnd> {
   const until = Date.parse(watch.until);
   const stopAt = invocationDeadline(watch.remainingMillis);
   const check = async () => {
@@ -53,9 +69,9 @@ export async function watchUntil(watch: Watch): Promise<boolean> {
   await check();
   while (Date.now() < until) {
     const nextCheck = Math.min(Date.now() + watch.intervalSeconds * 1000, until);
-    await waitWatching(watch, Math.min(nextCheck, stopAt));
-    if (Date.now() < nextCheck) return false;
+    if (await waitWatching(watch, Math.min(nextCheck, stopAt))) return 'promoted';
+    if (Date.now() < nextCheck) return 'out-of-time';
     await check();
   }
-  return true;
+  return 'over';
 }

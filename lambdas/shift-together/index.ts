@@ -49,16 +49,18 @@ async function everyService(
 }
 
 /** Watches every service's gates through the release's hold, in one watch: the events of any service end it at once. */
-function watchTogether(services: readonly [VerifiedState, ...VerifiedState[]], remainingMillis: () => number): Promise<boolean> {
+async function watchTogether(services: readonly [VerifiedState, ...VerifiedState[]], remainingMillis: () => number): Promise<boolean> {
   const [first] = services;
-  return watchUntil({
-    signals: () => everyService(services, signalFailures),
+  // A release holds for its time: a promotion is for one service's own steps (the release's plan refuses "pause").
+  const end = await watchUntil({
+    signals: async () => ({ failures: await everyService(services, signalFailures) }),
     until: first.traffic.holdUntil ?? nowIso(),
     intervalSeconds: Math.min(...services.map((state) => state.service.gateIntervalSeconds)),
     check: () => everyService(services, (state) => gateFailures(state, state.idle, state.rollout.desiredCount)),
     fail: (failures) => new GateFailedError(`gate failed while holding the release at ${first.traffic.weight} %: ${failures.join('; ')}`),
     remainingMillis,
   });
+  return end === 'over';
 }
 
 export const handler = definePhase(

@@ -3,14 +3,33 @@
  * listener weights, after the approval (when one was asked for) and the gates
  * pass. While a step holds, it watches the hold inside its invocation
  * (traffic.ts watchHold) and the state machine calls it again until the plan
- * is done; then the bake starts.
+ * is done; then the bake starts. A step that waits for `baton promote`
+ * (promotion.ts) is a hold that ends early when promoted; when nobody
+ * promoted it in time it rolls back or goes on, as its strategy says.
  */
 
 import { acceptApproval } from '../shared/approval.ts';
+import { PromotionTimeoutError } from '../shared/errors.ts';
+import type { PromotionRequest } from '../shared/lock/table.ts';
+import { logger } from '../shared/logger.ts';
 import { definePhase } from '../shared/phase.ts';
-import { VerifiedStateSchema } from '../shared/stages.ts';
+import { announcePromotionWait, closePromotionWait, heldStep } from '../shared/promotion.ts';
+import { type VerifiedState, VerifiedStateSchema } from '../shared/stages.ts';
 import { nowIso } from '../shared/time.ts';
-import { applyNextStep, checkTrafficGates, isHolding, type ShiftedState, watchHold } from '../shared/traffic.ts';
+import { applyNextStep, checkTrafficGates, isHolding, promotionOfEndedHold, type ShiftedState, watchHold } from '../shared/traffic.ts';
+
+/** How the current hold ended: promoted (by whom), or its time over with nobody promoting it; undefined while it holds on. */
+async function endOfHold(state: VerifiedState, remainingMillis: () => number): Promise<{ promotion?: PromotionRequest } | undefined> {
+  if (state.traffic.holdUntil === undefined) return {};
+  if (isHolding(state)) {
+    const end = await watchHold(state, remainingMillis);
+    if (end.kind === 'out-of-time') return undefined;
+    return end.kind === 'promoted' ? { promotion: end.promotion } : {};
+  }
+  // The hold ended between two invocations: a promotion made during it still counts.
+  const promotion = heldStep(state).step?.promotion ? await promotionOfEndedHold(state) : undefined;
+  return promotion ? { promotion } : {};
+}
 
 export const handler = definePhase(
   'shiftTraffic',
@@ -18,13 +37,32 @@ export const handler = definePhase(
   async (state, { phase, remainingMillis }): Promise<ShiftedState> => {
     // The approval is checked (and recorded) before any gate or weight: a refused one rolls back.
     await acceptApproval(state);
-    if (isHolding(state)) {
-      // The hold's last check passed at its end: the next step follows at once.
-      if (!(await watchHold(state, remainingMillis))) return state;
-    } else {
+    // A hold watched to its end had its last gate check then (watch.ts); any other way to the next step checks now.
+    const watched = isHolding(state);
+    const ended = await endOfHold(state, remainingMillis);
+    if (!ended) return state;
+    const { step } = heldStep(state);
+    const { promotion } = ended;
+    if (promotion) {
+      logger.info('hold promoted', { by: promotion.by, full: promotion.full, weight: state.traffic.weight });
+      // The last gate check may be up to a gate interval old.
       await checkTrafficGates(state);
+      await closePromotionWait(state, promotion);
+    } else {
+      if (state.traffic.holdUntil !== undefined && step?.promotion) {
+        await closePromotionWait(state);
+        if (step.promotion.onTimeout === 'rollback') {
+          throw new PromotionTimeoutError(
+            `nobody ran "baton promote ${state.service.name}" while ${state.idle.colour} held ${state.traffic.weight} % (until ${state.traffic.holdUntil}): the step's onTimeout is "rollback"`,
+          );
+        }
+        logger.info('hold not promoted in time; the strategy goes on', { weight: state.traffic.weight });
+      }
+      if (!watched) await checkTrafficGates(state);
     }
-    return applyNextStep(state, nowIso(), phase);
+    const next = await applyNextStep(state, nowIso(), phase, { full: promotion?.full === true });
+    if (!next.traffic.complete) await announcePromotionWait(next);
+    return next;
   },
   { done: (next) => next.traffic.complete },
 );

@@ -126,18 +126,38 @@ function setValue(expression: string, item: Item, names: Names, values: Values):
   return arithmetic[2] === '+' ? left + right : left - right;
 }
 
+/**
+ * The SET and REMOVE clauses of an update expression, in either order, each
+ * at most once (DynamoDB Developer Guide, "Update expressions"); ADD and
+ * DELETE are not modelled.
+ */
+function updateClauses(expression: string): { set?: string; remove?: string } {
+  // A keyword starts the expression or follows a space: `#remove` or `:set` are placeholders, not clauses.
+  const keywords = [...expression.matchAll(/(^|\s)(SET|REMOVE|ADD|DELETE)\s+/gi)];
+  const clauses: { set?: string; remove?: string } = {};
+  if (keywords.length === 0 || keywords[0]?.index !== 0) throw new Error(`unsupported update expression: ${expression}`);
+  keywords.forEach((keyword, i) => {
+    const name = (keyword[2] ?? '').toUpperCase();
+    const body = expression.slice((keyword.index ?? 0) + keyword[0].length, keywords[i + 1]?.index ?? expression.length).trim();
+    if (name !== 'SET' && name !== 'REMOVE') throw new Error(`unsupported update expression: ${expression}`);
+    const key = name === 'SET' ? 'set' : 'remove';
+    if (clauses[key] !== undefined) throw new Error(`ValidationException: Invalid UpdateExpression: The "${name}" section can only be used once in an update expression;`);
+    clauses[key] = body;
+  });
+  return clauses;
+}
+
 export function applyUpdate(item: Item, expression: string, names: Names, values: Values): Item {
-  const clauses = /^SET\s+(.+?)(?:\s+REMOVE\s+(.+))?$/s.exec(expression.trim());
-  if (!clauses) throw new Error(`unsupported update expression: ${expression}`);
+  const clauses = updateClauses(expression.trim());
   // Every right-hand side reads the item as it was before the update, as in DynamoDB.
   const before = structuredClone(item);
   const updated = structuredClone(item);
   // Commas inside a function's parentheses (if_not_exists) do not separate assignments.
-  for (const assignment of (clauses[1] ?? '').split(/,(?![^()]*\))/)) {
+  for (const assignment of clauses.set?.split(/,(?![^()]*\))/) ?? []) {
     const [left, right] = assignment.split('=');
     if (!left || !right) throw new Error(`unsupported assignment: ${assignment}`);
     write(updated, path(left, names), setValue(right, before, names, values));
   }
-  for (const target of clauses[2]?.split(',') ?? []) remove(updated, path(target, names));
+  for (const target of clauses.remove?.split(',') ?? []) remove(updated, path(target, names));
   return updated;
 }

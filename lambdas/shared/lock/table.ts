@@ -27,6 +27,22 @@ export const SignalSchema = z.object({
 });
 export type Signal = z.infer<typeof SignalSchema>;
 
+/**
+ * An operator's `baton promote`, written on the lock of the deployment it is
+ * for: the step holding when it was made ends at once (`full`: the plan goes
+ * straight to 100 %; the gates and the bake still run).
+ */
+export const PromotionRequestSchema = z.object({
+  /** The deployment the operator promoted: a promote for another one is ignored. */
+  deploymentId: z.string(),
+  full: z.boolean(),
+  /** The operator's caller ARN (STS GetCallerIdentity). */
+  by: z.string(),
+  at: z.string(),
+  reason: z.string().max(500).optional(),
+});
+export type PromotionRequest = z.infer<typeof PromotionRequestSchema>;
+
 export const LockItemSchema = z.object({
   service: z.string(),
   deploymentId: z.string().min(1),
@@ -40,6 +56,8 @@ export const LockItemSchema = z.object({
   release: z.string().optional(),
   /** The last event that said a gate of the service failed (lambdas/shared/signals.ts). */
   signal: SignalSchema.optional(),
+  /** The last `baton promote` of the holder (lambdas/shared/signals.ts holdSignals). */
+  promotion: PromotionRequestSchema.optional(),
 });
 /** A lock as its holder writes it (the key aside). */
 export type LockItem = z.infer<typeof LockItemSchema>;

@@ -6,7 +6,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { dynamo } from '../clients/dynamodb.ts';
-import { ConfigDiffSchema, SecretRefSchema, type TerminalStatus, TerminalStatusSchema } from '../contract.ts';
+import { ConfigDiffSchema, PlanStepSchema, SecretRefSchema, type TerminalStatus, TerminalStatusSchema } from '../contract.ts';
 import { indexKeys, recordKey, serviceIndexKey, tableName } from './keys.ts';
 import { conditionally, createOwnRecord, expiresAt, type RecordOwner, readItem, updateOwned, writeOutcome } from './table.ts';
 
@@ -45,11 +45,37 @@ export const TrafficPlanSchema = z.object({
   /** The strategy's type: all-at-once, canary, linear or steps. */
   strategy: z.string(),
   /** planSteps(strategy): the new colour's weight after each step, and the pause after it. */
-  steps: z.array(z.object({ weight: z.number(), pauseSeconds: z.number() })),
+  steps: z.array(PlanStepSchema),
   bakeSeconds: z.number(),
   gateIntervalSeconds: z.number(),
 });
 export type TrafficPlan = z.infer<typeof TrafficPlanSchema>;
+
+/** A traffic step that waits for `baton promote` (strategy steps with "pause": "approval"), while it waits. */
+export const AwaitingPromotionSchema = z.object({
+  /** The step (1-based) of the plan, and the plan's length. */
+  step: z.number().int().min(1),
+  of: z.number().int().min(1),
+  /** The new colour and its weight while the step waits. */
+  colour: z.string(),
+  weight: z.number(),
+  since: z.string(),
+  /** When the wait ends by itself, and what happens then. */
+  until: z.string(),
+  onTimeout: z.enum(['rollback', 'proceed']),
+});
+export type AwaitingPromotion = z.infer<typeof AwaitingPromotionSchema>;
+
+/** A `baton promote` the deployment acted on: who, when, at which step, and whether it skipped the remaining steps. */
+export const PromotionEntrySchema = z.object({
+  step: z.number().int().min(1),
+  weight: z.number(),
+  full: z.boolean(),
+  by: z.string(),
+  at: z.string(),
+  reason: z.string().optional(),
+});
+export type PromotionEntry = z.infer<typeof PromotionEntrySchema>;
 
 export const DeploymentRecordSchema = z.object({
   deploymentId: z.string(),
@@ -84,6 +110,10 @@ export const DeploymentRecordSchema = z.object({
   approvalToken: z.string().optional(),
   approvalRequestedAt: z.string().optional(),
   awaitingApproval: z.boolean().optional(),
+  /** Set while a traffic step waits for `baton promote`; removed when it is promoted or its wait ends. */
+  awaitingPromotion: AwaitingPromotionSchema.optional(),
+  /** Every `baton promote` the deployment acted on, in order. */
+  promotions: z.array(PromotionEntrySchema).optional(),
   /** When the start of the deployment was announced (telemetry/start.ts): set once, so a retried phase does not announce it again. */
   announcedStart: z.string().optional(),
   /** Who let traffic move (the approver's caller ARN, as `baton approve` sent it), when, and why. */
@@ -200,4 +230,64 @@ export async function recordWeightChange(deploymentId: string, owner: RecordOwne
 /** Notes that the deployment's start is announced, at `at`; false when it already was (or the record is another execution's). */
 export async function claimStartAnnouncement(deploymentId: string, owner: RecordOwner, at: string): Promise<boolean> {
   return conditionally(() => updateOwned(recordKey(deploymentId), owner, { announcedStart: at }, 'announcedStart'));
+}
+
+const OWNED = '#owner = :owner AND #started = :started';
+const ownerValues = (owner: RecordOwner) => ({ ':owner': owner.executionArn, ':started': owner.startedAt });
+
+/**
+ * Notes that a step waits for `baton promote`; false when the record already
+ * says so for this wait (a retried invocation: it announces nothing again), or
+ * the record is another execution's.
+ */
+export async function claimPromotionWait(deploymentId: string, owner: RecordOwner, wait: AwaitingPromotion): Promise<boolean> {
+  return conditionally(() =>
+    dynamo().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: recordKey(deploymentId),
+        UpdateExpression: 'SET #wait = :wait',
+        ConditionExpression: `${OWNED} AND (attribute_not_exists(#wait) OR #wait.#since <> :since)`,
+        ExpressionAttributeNames: { '#wait': 'awaitingPromotion', '#since': 'since', '#owner': 'executionArn', '#started': 'startedAt' },
+        ExpressionAttributeValues: { ':wait': wait, ':since': wait.since, ...ownerValues(owner) },
+      }),
+    ),
+  );
+}
+
+/**
+ * Ends the wait that began at `since`: appends the promotion that ended it
+ * (none when its time ran out) and removes awaitingPromotion. Once: a retry
+ * finds the wait gone and changes nothing.
+ */
+export async function endPromotionWait(
+  deploymentId: string,
+  owner: RecordOwner,
+  since: string,
+  promotion?: PromotionEntry,
+): Promise<boolean> {
+  return conditionally(() =>
+    dynamo().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: recordKey(deploymentId),
+        UpdateExpression: promotion
+          ? 'SET #promotions = list_append(if_not_exists(#promotions, :none), :promotion) REMOVE #wait'
+          : 'REMOVE #wait',
+        ConditionExpression: `${OWNED} AND #wait.#since = :since`,
+        ExpressionAttributeNames: {
+          '#wait': 'awaitingPromotion',
+          '#since': 'since',
+          '#owner': 'executionArn',
+          '#started': 'startedAt',
+          ...(promotion ? { '#promotions': 'promotions' } : {}),
+        },
+        ExpressionAttributeValues: {
+          ':since': since,
+          ...ownerValues(owner),
+          ...(promotion ? { ':none': [], ':promotion': [promotion] } : {}),
+        },
+      }),
+    ),
+  );
 }

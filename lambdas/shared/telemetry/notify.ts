@@ -129,6 +129,40 @@ export async function notifyApprovalRequest(request: ApprovalRequest): Promise<v
   await notify(subject, text);
 }
 
+/** A traffic step that waits for `baton promote`: where traffic stands, how to act, and what happens otherwise. */
+export interface PromotionWait extends Request {
+  readonly service: string;
+  readonly deploymentId: string;
+  readonly image: string;
+  readonly colour: string;
+  readonly weight: number;
+  readonly step: number;
+  readonly of: number;
+  readonly until: string;
+  readonly onTimeout: 'rollback' | 'proceed';
+  readonly consoleUrl: string;
+}
+
+export function summarizePromotionWait(wait: PromotionWait): { subject: string; text: string } {
+  const subject = subjectLine(`${wait.service} ${shortImage(wait.image)}`, `waits for promotion at ${wait.weight} %`);
+  const otherwise = wait.onTimeout === 'rollback' ? 'rolls back by itself' : 'goes on to the next step by itself';
+  const lines = [
+    `${wait.service}: WAITING FOR PROMOTION`,
+    `image: ${wait.image}`,
+    `deployment: ${wait.deploymentId}`,
+    ...requestLines(wait),
+    `${wait.colour} takes ${wait.weight} % of production traffic (step ${wait.step} of ${wait.of}); its gates are watched all the while.`,
+    `next: run "baton promote ${wait.service}" for the next step, "baton promote ${wait.service} --full" to go to 100 % (the gates and the bake still run), or "baton abort ${wait.service} --reason <why>" to roll back; at ${wait.until} it ${otherwise}`,
+    `execution: ${wait.consoleUrl}`,
+  ];
+  return { subject, text: lines.join('\n') };
+}
+
+export async function notifyPromotionWait(wait: PromotionWait): Promise<void> {
+  const { subject, text } = summarizePromotionWait(wait);
+  await notify(subject, text);
+}
+
 /** A deployment that starts changing the service: what goes where, how, and how to follow or stop it. */
 export interface StartAnnouncement extends Request {
   readonly service: string;

@@ -240,7 +240,7 @@ describe('shift together', () => {
       ...given,
       services: given.services.map((state) => ({
         ...state,
-        traffic: { nextStep: 1, weight: 10, complete: false, holdUntil: isoAfter(NOW, 600) },
+        traffic: { nextStep: 1, weight: 10, complete: false, holdUntil: isoAfter(NOW, 600), heldSince: NOW },
       })),
       traffic: { complete: false },
     });

@@ -9,7 +9,7 @@ import {
   ModifyListenerCommand,
   ModifyRuleCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { DynamoDBDocumentClient, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApprovalRefusedError, GateFailedError } from '../../../lambdas/shared/errors.ts';
@@ -25,6 +25,7 @@ import {
   UNEXPECTED,
 } from '../../support/aws.ts';
 import { arrangeFiringAlarm, arrangePassingGates } from '../../support/gates.ts';
+import { lockItem } from '../../support/items.ts';
 import { lambdaContext } from '../../support/sleep.ts';
 import { DEPLOYMENT_ID, isoAfter, NOW, service, stateAfter } from '../../support/state.ts';
 import { captureMetrics, type EmfLine } from '../../support/telemetry.ts';
@@ -77,6 +78,8 @@ describe('shift traffic', () => {
     rejectByDefault(ecsMock, elbMock, cloudwatchMock, dynamoMock);
     allowLeaseRenewals(dynamoMock);
     arrangePassingGates(mocks);
+    // A hold reads the lock every second (events' signals, an operator's promotion): it holds no signal here.
+    dynamoMock.on(GetCommand, { Key: { pk: 'LOCK#web', sk: 'LOCK' } }).resolves({ Item: { pk: 'LOCK#web', sk: 'LOCK', ...lockItem() } });
     elbMock.on(DescribeListenersCommand, { ListenerArns: [web.productionListenerArn] }).resolves({
       Listeners: [{ ListenerArn: web.productionListenerArn, DefaultActions: [AUTHENTICATE, forward({ blue: 100, green: 0 })] }],
     });
@@ -138,7 +141,10 @@ describe('shift traffic', () => {
     const state = await handler(canary);
 
     // Assert
-    expect(state).toEqual({ ...canary, traffic: { nextStep: 1, weight: 10, complete: false, holdUntil: isoAfter(NOW, 600) } });
+    expect(state).toEqual({
+      ...canary,
+      traffic: { nextStep: 1, weight: 10, complete: false, holdUntil: isoAfter(NOW, 600), heldSince: NOW },
+    });
   });
 
   it('keeps the state while a step holds and the gates pass, after one check without a Lambda context', async () => {
@@ -379,7 +385,7 @@ describe('shift traffic', () => {
         ListenerArn: web.productionListenerArn,
         DefaultActions: [AUTHENTICATE, forward({ blue: 90, green: 10 })],
       });
-      expect(state.traffic).toEqual({ nextStep: 1, weight: 10, complete: false, holdUntil: isoAfter(NOW, 600) });
+      expect(state.traffic).toEqual({ nextStep: 1, weight: 10, complete: false, holdUntil: isoAfter(NOW, 600), heldSince: NOW });
     });
   });
 });

@@ -1,8 +1,9 @@
 /**
  * A watch inside one invocation (lambdas/shared/watch.ts): the gates checked
  * at once and every interval until `until`, the signal read every second in
- * between, a failure thrown in the phase's words; false when the invocation's
- * time (less 30 s, at most 840 s) runs out first. The sleeps move the fake
+ * between, a failure thrown in the phase's words; 'out-of-time' when the
+ * invocation's time (less 30 s, at most 840 s) runs out first, 'promoted' when
+ * an operator's promotion is read. The sleeps move the fake
  * clock (test/support/sleep.ts).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -29,6 +30,7 @@ function watchOf(fields: {
   remainingSeconds: number;
   check?: () => string[];
   signals?: () => string[];
+  promoted?: () => boolean;
 }) {
   const checks: number[] = [];
   const reads: number[] = [];
@@ -41,7 +43,7 @@ function watchOf(fields: {
     },
     signals: async () => {
       reads.push(elapsed());
-      return fields.signals?.() ?? [];
+      return { failures: fields.signals?.() ?? [], promoted: fields.promoted?.() ?? false };
     },
     fail: (failures) => new WatchFailedError(`gate failed while watching: ${failures.join('; ')}`),
     remainingMillis: () => fields.remainingSeconds * 1000,
@@ -59,7 +61,7 @@ describe('watchUntil', () => {
     vi.useRealTimers();
   });
 
-  it('checks at the start and every interval, once more at `until`, reading the signal every second, and returns true', async () => {
+  it("checks at the start and every interval, once more at `until`, reading the signal every second, and ends 'over'", async () => {
     // Arrange
     const { watch, checks, reads } = watchOf({ until: 100, intervalSeconds: 30, remainingSeconds: 900 });
 
@@ -67,7 +69,7 @@ describe('watchUntil', () => {
     const over = await watchUntil(watch);
 
     // Assert
-    expect(over).toBe(true);
+    expect(over).toBe('over');
     expect(checks).toEqual([0, 30, 60, 90, 100]);
     expect(reads).toEqual(Array.from({ length: 100 }, (_, index) => index + 1));
     expect(elapsed()).toBe(100);
@@ -119,7 +121,7 @@ describe('watchUntil', () => {
     const over = await watchUntil(watch);
 
     // Assert
-    expect(over).toBe(false);
+    expect(over).toBe('out-of-time');
     expect(checks).toEqual([0, 30, 60]);
     expect(reads).toHaveLength(70);
     expect(elapsed()).toBe(70);
@@ -133,7 +135,7 @@ describe('watchUntil', () => {
     const over = await watchUntil(watch);
 
     // Assert
-    expect(over).toBe(false);
+    expect(over).toBe('out-of-time');
     expect(checks).toEqual([0, 300, 600]);
     expect(elapsed()).toBe(840);
   });
@@ -146,7 +148,7 @@ describe('watchUntil', () => {
     const over = await watchUntil(watch);
 
     // Assert
-    expect(over).toBe(false);
+    expect(over).toBe('out-of-time');
     expect(checks).toEqual([0]);
     expect(reads).toEqual([]);
     expect(elapsed()).toBe(0);
@@ -160,8 +162,44 @@ describe('watchUntil', () => {
     const over = await watchUntil(watch);
 
     // Assert
-    expect(over).toBe(true);
+    expect(over).toBe('over');
     expect(checks).toEqual([0]);
+  });
+
+  it("ends 'promoted' within a second of an operator's promotion, checking no more", async () => {
+    // Arrange: `baton promote` is written at 42.3 s
+    const { watch, checks, reads } = watchOf({
+      until: 600,
+      intervalSeconds: 30,
+      remainingSeconds: 900,
+      promoted: () => elapsed() >= 42.3,
+    });
+
+    // Act
+    const end = await watchUntil(watch);
+
+    // Assert: read at 43 s, the first read after it; the gates were checked at 0 and 30 s only
+    expect(end).toBe('promoted');
+    expect(elapsed()).toBe(43);
+    expect(checks).toEqual([0, 30]);
+    expect(reads.at(-1)).toBe(43);
+  });
+
+  it('fails on a failure read in the same second as a promotion: a failing gate is never promoted past', async () => {
+    // Arrange
+    const { watch } = watchOf({
+      until: 600,
+      intervalSeconds: 30,
+      remainingSeconds: 900,
+      promoted: () => elapsed() >= 10,
+      signals: () => (elapsed() >= 10 ? ['alarm web-5xx entered ALARM'] : []),
+    });
+
+    // Act
+    const error = await failure(watchUntil(watch));
+
+    // Assert
+    expect(error.message).toBe('gate failed while watching: alarm web-5xx entered ALARM');
   });
 });
 

@@ -37,3 +37,27 @@ describe('list_append in a simulated update', () => {
     );
   });
 });
+
+describe('the clauses of a simulated update', () => {
+  it('removes an attribute with REMOVE alone', () => {
+    expect(applyUpdate({ pk: 'p', wait: { since: 't' } }, 'REMOVE #wait', { '#wait': 'wait' }, {})).toEqual({ pk: 'p' });
+  });
+
+  it('takes SET and REMOVE in either order', () => {
+    const names = { ...NAMES, '#wait': 'wait' };
+    const values = { ':empty': [], ':entries': [1] };
+    expect(applyUpdate({ wait: 1 }, `${APPEND} REMOVE #wait`, names, values)).toEqual({ weightChanges: [1] });
+    expect(applyUpdate({ wait: 1 }, `REMOVE #wait ${APPEND}`, names, values)).toEqual({ weightChanges: [1] });
+  });
+
+  it('reads a placeholder named like a keyword as a placeholder', () => {
+    expect(applyUpdate({}, 'SET #remove = :set', { '#remove': 'remove' }, { ':set': 1 })).toEqual({ remove: 1 });
+  });
+
+  it('refuses a clause given twice, as DynamoDB does, and the clauses it does not model', () => {
+    expect(() => applyUpdate({}, 'SET #a = :a SET #b = :b', { '#a': 'a', '#b': 'b' }, { ':a': 1, ':b': 2 })).toThrow(
+      'ValidationException: Invalid UpdateExpression: The "SET" section can only be used once in an update expression;',
+    );
+    expect(() => applyUpdate({}, 'ADD #n :one', { '#n': 'n' }, { ':one': 1 })).toThrow('unsupported update expression: ADD #n :one');
+  });
+});
