@@ -141,7 +141,10 @@ function updateClauses(expression: string): { set?: string; remove?: string } {
     const body = expression.slice((keyword.index ?? 0) + keyword[0].length, keywords[i + 1]?.index ?? expression.length).trim();
     if (name !== 'SET' && name !== 'REMOVE') throw new Error(`unsupported update expression: ${expression}`);
     const key = name === 'SET' ? 'set' : 'remove';
-    if (clauses[key] !== undefined) throw new Error(`ValidationException: Invalid UpdateExpression: The "${name}" section can only be used once in an update expression;`);
+    if (clauses[key] !== undefined)
+      throw new Error(
+        `ValidationException: Invalid UpdateExpression: The "${name}" section can only be used once in an update expression;`,
+      );
     clauses[key] = body;
   });
   return clauses;
