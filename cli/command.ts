@@ -34,6 +34,7 @@ export const OPTIONS = {
   cluster: { type: 'string' },
   environment: { type: 'string' },
   force: { type: 'boolean', default: false },
+  full: { type: 'boolean', default: false },
 } as const;
 
 /** The options every command takes. */

@@ -12,6 +12,7 @@ import { approve } from './commands/approve.ts';
 import { deploy } from './commands/deploy.ts';
 import { history } from './commands/history.ts';
 import { init } from './commands/init.ts';
+import { promote } from './commands/promote.ts';
 import { reject } from './commands/reject.ts';
 import { release } from './commands/release.ts';
 import { report } from './commands/report.ts';
@@ -24,7 +25,21 @@ import { CliError, EXIT, UsageError } from './errors.ts';
 import { batonVersion } from './version.ts';
 
 /** Every command, in the order `baton --help` lists them. */
-const COMMANDS: readonly Command[] = [init, deploy, release, status, watch, approve, reject, abort, rollback, unlock, history, report];
+const COMMANDS: readonly Command[] = [
+  init,
+  deploy,
+  release,
+  status,
+  watch,
+  approve,
+  reject,
+  promote,
+  abort,
+  rollback,
+  unlock,
+  history,
+  report,
+];
 
 const GLOBAL_HELP = `Global options:
   --config <file>    pipeline config naming the state machine and table (default: baton.config.json)

@@ -4,6 +4,7 @@
  * --json) one JSON object on the last line. Exit 0 when the pipeline did what
  * it should; 1 when an invariant broke; 2 for bad arguments.
  */
+
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { deploymentPlanText } from '../cli/dry-run.ts';
@@ -20,6 +21,7 @@ import { allStates, definitionFor, plainStateName } from './definition.ts';
 import { FAULTS, isDenyFault, parseFault } from './faults/index.ts';
 import { type SimulationResult, simulate } from './harness.ts';
 import { checkInvariants } from './invariants.ts';
+import { promoteOption, promotionLines } from './operator.ts';
 import { writeReport } from './report.ts';
 import type { ProgressEvent } from './stepfunctions/execution.ts';
 
@@ -44,6 +46,10 @@ const HELP = `Usage: npm run simulate -- [options]
   --approve | --reject | --approval-timeout
                           what the operator does when the deployment waits for
                           approval (input "approval": true); default --approve
+  --promote-after <seconds> [--promote-full]
+                          the operator runs "baton promote" (--full) this many simulated
+                          seconds into each traffic step that waits for promotion
+                          ("pause": "approval"); without it nobody promotes
   --redrive-after-fix <fault>
                           inject a fixable fault; once the execution has failed, remove
                           the cause and redrive the execution (RedriveExecution)
@@ -115,6 +121,8 @@ async function main(argv: string[], io: CliIo): Promise<number> {
       reject: { type: 'boolean', default: false },
       'approval-timeout': { type: 'boolean', default: false },
       'abort-at': { type: 'string' },
+      'promote-after': { type: 'string' },
+      'promote-full': { type: 'boolean', default: false },
       'redrive-after-fix': { type: 'string' },
       events: { type: 'string' },
       'state-out': { type: 'string' },
@@ -210,6 +218,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
       `--abort-at: "${abortAt}" is a ${type} state, which the simulation cannot stop in; name a Task or Wait state (${stoppable.join(', ')})`,
     );
   }
+  const promote = promoteOption(values['promote-after'], values['promote-full']);
   const result = await simulate({
     config,
     account,
@@ -217,6 +226,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
     faults,
     onProgress,
     approval,
+    ...(promote ? { promote } : {}),
     ...(abortAt ? { abortAt } : {}),
     ...(redrive !== undefined ? { redriveAfterFix: true } : {}),
     ...(values['from-source'] ? { code: 'source' as const } : {}),
@@ -279,6 +289,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
           ? [`Bad signal to traffic restored: ${result.signalToRestoreSeconds} s simulated`]
           : []),
         `${release ? 'Release record' : 'Record'}: ${record ? `${String(record.status)}: ${String(record.reason)}` : 'none (dry run)'}`,
+        ...promotionLines(result, recordItem),
         ...(reported ? [reported] : []),
         ...(result.main.redriveCount
           ? [`Redriven ${result.main.redriveCount} time(s) after the fix, at "${result.main.redriveFrom ?? '?'}"`]

@@ -3,8 +3,10 @@
  * clock, intercepted SDK clients, faults, local servers) and simulate runs
  * one input in it to the end and assembles what happened.
  */
+
 import type { BatonConfig } from '../lambdas/shared/config-schema.ts';
 import { classifyInput } from '../lambdas/shared/execution-input.ts';
+import { deploymentTableName } from '../lambdas/shared/names.ts';
 import { STATE_NAMES as S } from '../lib/constructs/state-names.ts';
 import type { SimulatedApis } from './account/api.ts';
 import type { AccountModel } from './account/model.ts';
@@ -16,6 +18,7 @@ import type { SimulationContext } from './context.ts';
 import { definitionFor } from './definition.ts';
 import { isDenyFault, parseFault } from './faults/index.ts';
 import type { Authorizer } from './iam/authorizer.ts';
+import { type OperatorPromotion, type PromoteAfter, promoteWaits } from './operator.ts';
 import { type SmokeServer, startSmokeServer } from './smoke-server.ts';
 import { Simulation } from './stepfunctions/backend.ts';
 import type { ExecutionResult, ProgressEvent } from './stepfunctions/execution.ts';
@@ -38,6 +41,8 @@ export interface SimulationOptions {
   readonly approval?: ApprovalDecision;
   /** Stop the first execution as it enters this state (StopExecution), to exercise the backstop. */
   readonly abortAt?: string;
+  /** An operator runs `baton promote` this long into each traffic step that waits for promotion (sim/operator.ts). */
+  readonly promote?: PromoteAfter;
   /** Called as each state is entered, exits, fails... (progress output). */
   readonly onProgress?: (event: ProgressEvent) => void;
   /** 'bundle' (default): the deployed bundles; 'source': the handlers' TypeScript, for debugging. */
@@ -55,6 +60,8 @@ export interface SimulationResult {
   readonly logLines: string[];
   /** What the chat webhook received. */
   readonly webhook: Array<{ path: string; body: unknown }>;
+  /** Each `baton promote` the simulated operator ran (options.promote), and what it met. */
+  readonly promotions: OperatorPromotion[];
   /** Listener weights as the run started, after the faults bent the account. */
   readonly initialListeners: Record<string, { forward: Record<string, number> }>;
   /** What the backstop handler answered for each execution whose end the backstop rule delivered. */
@@ -77,6 +84,8 @@ export interface OpenSimulation {
   readonly start: number;
   /** What the chat webhook received (the local server's log). */
   readonly webhook: Array<{ path: string; body: unknown }>;
+  /** Each `baton promote` the simulated operator ran (options.promote), and what it met. */
+  readonly promotions: OperatorPromotion[];
   /** Restores the clock, the SDK clients, the logger and the environment. */
   close(): void;
 }
@@ -138,6 +147,7 @@ export async function openSimulation(options: SimulationOptions): Promise<OpenSi
       fault.apply(target === undefined ? simulation.ctx : simulation.serviceContext(target));
     }
     options.setup?.(simulation.ctx);
+    const promotions = options.promote ? promoteWaits(simulation.ctx, clock, deploymentTableName(config.pipeline), options.promote) : [];
     if (config.services.some((service) => service.smokeTest)) {
       smokeServer = await startSmokeServer(simulation.ctx);
       // The test listeners the smoke tests address answer from the local server, for the functions that can reach them.
@@ -154,7 +164,7 @@ export async function openSimulation(options: SimulationOptions): Promise<OpenSi
       await warmUp(smokeServer.baseUrl);
     }
     if (webhookSecretArn) webhookServer = await startWebhookServer(simulation.model, webhookSecretArn);
-    return { simulation, logLines, start, close, webhook: webhookServer?.received ?? [] };
+    return { simulation, logLines, start, close, webhook: webhookServer?.received ?? [], promotions };
   } catch (error) {
     close();
     throw error;
@@ -225,6 +235,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       sweeps: simulation.delivery.sweeps,
       iam: simulation.iam,
       functions: simulation.functions,
+      promotions: open.promotions,
       ...(restoreSeconds !== undefined ? { signalToRestoreSeconds: restoreSeconds } : {}),
     };
   } finally {

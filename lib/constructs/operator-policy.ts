@@ -92,6 +92,14 @@ export const OPERATOR_PERMISSIONS = {
       why: 'answers the approval wait (no resource type: the task token decides)',
     },
   ],
+  promote: [
+    READ_ITEMS,
+    {
+      actions: ['dynamodb:UpdateItem'],
+      resources: (s) => [s.tableArn],
+      why: 'writes the promotion on the lock, for the deployment it read (conditional)',
+    },
+  ],
   abort: [READ_ITEMS, { actions: ['states:StopExecution'], resources: (s) => [s.executionArns], why: "stops the lock holder's execution" }],
   unlock: [
     READ_ITEMS,

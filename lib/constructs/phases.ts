@@ -160,7 +160,8 @@ const TABLE = {
   },
   shiftTraffic: {
     dir: 'shift-traffic',
-    needs: ['readServices', 'readTargetHealth', 'readAlarms', 'readListener', 'writeListener', 'readLock', 'trackPhase', 'publishEvents'],
+    // notify: a step that waits for `baton promote` says so once (lambdas/shared/promotion.ts).
+    needs: ['readServices', 'readTargetHealth', 'readAlarms', 'readListener', 'writeListener', 'readLock', 'trackPhase', 'notify', 'publishEvents'],
     description: 'Moves production weight step by step',
     watches: true,
     defaults: { timeoutSeconds: 900, retries: 5 },

@@ -104,6 +104,11 @@ export function runningHost(): FunctionHost | undefined {
   return scope.getStore()?.host;
 }
 
+/** Runs `work` as code outside every function (an operator acting on a cue a function's call gave). */
+export function outsideFunctions<T>(work: () => T): T {
+  return scope.exit(work);
+}
+
 /** The function whose code is running now (undefined outside any function: the simulator, the CLI). */
 export function runningFunction(): DeployedFunction | undefined {
   return scope.getStore()?.fn;

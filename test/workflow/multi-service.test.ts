@@ -498,6 +498,7 @@ describe('two overlapping releases started together', () => {
         apis: simulation.apis,
         logLines: open.logLines,
         webhook: open.webhook,
+        promotions: open.promotions,
         initialListeners: {},
         backstop: simulation.delivery.backstop,
         lostStatusEvents: simulation.lostStatusEvents,

@@ -176,7 +176,8 @@ export async function finishRecord(
     endedAt: new Date().toISOString(),
     expiresAt: expiresAt(),
   };
-  return writeOutcome<DeploymentRecord & { endedAt: string }>(recordKey(base.deploymentId), fields, patch.status);
+  // A step's wait for promotion ends with the deployment, whichever way it ended.
+  return writeOutcome<DeploymentRecord & { endedAt: string }>(recordKey(base.deploymentId), fields, patch.status, ['awaitingPromotion']);
 }
 
 /** Updates fields of an in-progress record (task definition ARNs, secret version), only if `owner` wrote it. */
@@ -247,7 +248,8 @@ export async function claimPromotionWait(deploymentId: string, owner: RecordOwne
         TableName: tableName(),
         Key: recordKey(deploymentId),
         UpdateExpression: 'SET #wait = :wait',
-        ConditionExpression: `${OWNED} AND (attribute_not_exists(#wait) OR #wait.#since <> :since)`,
+        // DynamoDB binds AND tighter than OR: owned and (no wait noted, or another one).
+        ConditionExpression: `${OWNED} AND attribute_not_exists(#wait) OR ${OWNED} AND #wait.#since <> :since`,
         ExpressionAttributeNames: { '#wait': 'awaitingPromotion', '#since': 'since', '#owner': 'executionArn', '#started': 'startedAt' },
         ExpressionAttributeValues: { ':wait': wait, ':since': wait.since, ...ownerValues(owner) },
       }),

@@ -134,9 +134,13 @@ export async function writeOutcome<Item>(
   key: TableKey,
   fields: Record<string, unknown>,
   status: TerminalStatus,
+  /** Attributes that only mean something while the deployment runs (an ended one waits for nothing). */
+  remove: readonly string[] = [],
 ): Promise<Item | undefined> {
   // The key is the item's identity: UpdateItem may not set it (a record read back from the table carries it).
-  const entries = Object.entries(fields).filter(([name, value]) => value !== undefined && name !== 'pk' && name !== 'sk');
+  const entries = Object.entries(fields).filter(
+    ([name, value]) => value !== undefined && name !== 'pk' && name !== 'sk' && !remove.includes(name),
+  );
   const { executionArn: owner, startedAt } = fields;
   if (typeof owner !== 'string' || typeof startedAt !== 'string')
     throw new ContractViolationError(`the outcome of ${key.pk} names no executionArn and startedAt`);
@@ -145,7 +149,7 @@ export async function writeOutcome<Item>(
       new UpdateCommand({
         TableName: tableName(),
         Key: key,
-        UpdateExpression: `SET ${entries.map((_, i) => `#f${i} = :v${i}`).join(', ')}`,
+        UpdateExpression: `SET ${entries.map((_, i) => `#f${i} = :v${i}`).join(', ')}${remove.length > 0 ? ` REMOVE ${remove.map((_, i) => `#r${i}`).join(', ')}` : ''}`,
         // Only the execution that owns the record writes its outcome (a reused execution name never does).
         // AND binds tighter than OR in DynamoDB's condition expressions.
         ConditionExpression:
@@ -154,6 +158,7 @@ export async function writeOutcome<Item>(
             : 'attribute_not_exists(pk) OR #f_owner = :owner AND #f_started = :started AND #f_status = :running',
         ExpressionAttributeNames: {
           ...Object.fromEntries(entries.map(([name], i) => [`#f${i}`, name])),
+          ...Object.fromEntries(remove.map((name, i) => [`#r${i}`, name])),
           '#f_status': 'status',
           '#f_owner': 'executionArn',
           '#f_started': 'startedAt',
