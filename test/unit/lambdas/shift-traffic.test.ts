@@ -439,6 +439,15 @@ describe('shift traffic', () => {
         .filter((input) => input.ExpressionAttributeNames?.['#wait'] === 'awaitingPromotion');
     }
 
+    /** Green at 50 % (the second step), its 300 s hold begun at `since`. */
+    function expectHeldAt50(state: { traffic: unknown }, since: string): void {
+      expect(elbMock).toHaveReceivedCommandWith(ModifyListenerCommand, {
+        ListenerArn: web.productionListenerArn,
+        DefaultActions: [AUTHENTICATE, forward({ blue: 50, green: 50 })],
+      });
+      expect(state.traffic).toEqual({ nextStep: 2, weight: 50, complete: false, holdUntil: isoAfter(since, 300), heldSince: since });
+    }
+
     beforeEach(() => {
       // Arrange (shared): the record takes the wait's writes and the weight history; SNS takes the notification.
       rejectByDefault(snsMock);
@@ -491,17 +500,7 @@ describe('shift traffic', () => {
           [{ step: 1, weight: 10, full: false, by: BOB, at: isoAfter(NOW, 45), reason: 'canary looks good' }],
         ],
       ]);
-      expect(elbMock).toHaveReceivedCommandWith(ModifyListenerCommand, {
-        ListenerArn: web.productionListenerArn,
-        DefaultActions: [AUTHENTICATE, forward({ blue: 50, green: 50 })],
-      });
-      expect(state.traffic).toEqual({
-        nextStep: 2,
-        weight: 50,
-        complete: false,
-        holdUntil: isoAfter(promotedAt, 300),
-        heldSince: promotedAt,
-      });
+      expectHeldAt50(state, promotedAt);
       expect(snsMock).not.toHaveReceivedCommand(PublishCommand);
     });
 
@@ -577,17 +576,7 @@ describe('shift traffic', () => {
       const state = await handler(holding, lambdaContext(900));
 
       // Assert
-      expect(elbMock).toHaveReceivedCommandWith(ModifyListenerCommand, {
-        ListenerArn: web.productionListenerArn,
-        DefaultActions: [AUTHENTICATE, forward({ blue: 50, green: 50 })],
-      });
-      expect(state.traffic).toEqual({
-        nextStep: 2,
-        weight: 50,
-        complete: false,
-        holdUntil: isoAfter(NOW, 360),
-        heldSince: isoAfter(NOW, 60),
-      });
+      expectHeldAt50(state, isoAfter(NOW, 60));
       expect(waitWrites().map((input) => input.UpdateExpression)).toEqual(['REMOVE #wait']);
     });
 
@@ -619,11 +608,7 @@ describe('shift traffic', () => {
       const state = await handler(held);
 
       // Assert
-      expect(elbMock).toHaveReceivedCommandWith(ModifyListenerCommand, {
-        ListenerArn: web.productionListenerArn,
-        DefaultActions: [AUTHENTICATE, forward({ blue: 50, green: 50 })],
-      });
-      expect(state.traffic.nextStep).toBe(2);
+      expectHeldAt50(state, NOW);
       expect(waitWrites().map((input) => input.ExpressionAttributeValues?.[':promotion'])).toEqual([
         [{ step: 1, weight: 10, full: false, by: BOB, at: isoAfter(NOW, -10), reason: 'canary looks good' }],
       ]);
