@@ -504,6 +504,26 @@ describe('shift traffic', () => {
       expect(snsMock).not.toHaveReceivedCommand(PublishCommand);
     });
 
+    it('ends a timed hold early on a promotion too, recording no wait (none was noted)', async () => {
+      // Arrange: a 10 % canary holding 600 s; bob promotes 45 s into it
+      givenLock({ promotion: promotion() }, isoAfter(NOW, 45));
+      const canary = {
+        ...holdingAt10('rollback'),
+        strategy: { type: 'canary' as const, percent: 10, bakeSeconds: 600 },
+      };
+
+      // Act
+      const state = await handler(canary, lambdaContext(900));
+
+      // Assert
+      expect(elbMock).toHaveReceivedCommandWith(ModifyListenerCommand, {
+        ListenerArn: web.productionListenerArn,
+        DefaultActions: [AUTHENTICATE, forward({ blue: 0, green: 100 })],
+      });
+      expect(state.bake).toEqual({ until: isoAfter(NOW, 45 + 300), complete: false });
+      expect(waitWrites()).toEqual([]);
+    });
+
     it('goes straight to 100 % and starts the bake on a promotion with full', async () => {
       // Arrange
       givenLock({ promotion: promotion({ full: true }) }, isoAfter(NOW, 45));
