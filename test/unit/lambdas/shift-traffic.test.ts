@@ -549,27 +549,35 @@ describe('shift traffic', () => {
       ]);
     });
 
-    it('does not move traffic on a promotion when the gates checked again fail', async () => {
-      // Arrange: the promotion is read at 45 s; the target check after it finds an unhealthy target
-      givenLock({ promotion: promotion() }, isoAfter(NOW, 45));
-      elbMock
-        .on(DescribeTargetHealthCommand, { TargetGroupArn: web.green.targetGroupArn })
-        .callsFake(() =>
-          Date.now() >= Date.parse(isoAfter(NOW, 45))
-            ? targets(2, [{ id: '10.0.2.9', state: 'unhealthy', reason: 'Target.Timeout' }])
-            : targets(3),
+    it.each([
+      [false, 50],
+      [true, 100],
+    ])(
+      'does not move traffic on a promotion (full: %s) when the gates checked again fail, naming the %i % it was for',
+      async (full, weight) => {
+        // Arrange: the promotion is read at 45 s; the target check after it finds an unhealthy target
+        givenLock({ promotion: promotion({ full }) }, isoAfter(NOW, 45));
+        elbMock
+          .on(DescribeTargetHealthCommand, { TargetGroupArn: web.green.targetGroupArn })
+          .callsFake(() =>
+            Date.now() >= Date.parse(isoAfter(NOW, 45))
+              ? targets(2, [{ id: '10.0.2.9', state: 'unhealthy', reason: 'Target.Timeout' }])
+              : targets(3),
+          );
+
+        // Act
+        const error = await failure(handler(holdingAt10('rollback'), lambdaContext(900)));
+
+        // Assert
+        expect(error).toBeInstanceOf(GateFailedError);
+        expect(error.message).toBe(
+          `gate failed before shifting green to ${weight} % (at 10 %): target group targetgroup/web-green/8e4b6b8b3c5d2a10 has 2/3 healthy targets: 10.0.2.9:8080 unhealthy (Target.Timeout)`,
         );
-
-      // Act
-      const error = await failure(handler(holdingAt10('rollback'), lambdaContext(900)));
-
-      // Assert
-      expect(error).toBeInstanceOf(GateFailedError);
-      expect(error.message).toContain('gate failed before shifting green to 50 % (at 10 %): ');
-      expect(new Date().toISOString()).toBe(isoAfter(NOW, 45));
-      expect(elbMock).not.toHaveReceivedCommand(ModifyListenerCommand);
-      expect(waitWrites()).toEqual([]);
-    });
+        expect(new Date().toISOString()).toBe(isoAfter(NOW, 45));
+        expect(elbMock).not.toHaveReceivedCommand(ModifyListenerCommand);
+        expect(waitWrites()).toEqual([]);
+      },
+    );
 
     it('rolls back with PromotionTimeoutError, listener untouched, when nobody promoted before the hold ended and onTimeout is rollback', async () => {
       // Arrange
