@@ -154,7 +154,6 @@ export const ConfigDiffSchema = z.object({
 });
 export type ConfigDiff = z.infer<typeof ConfigDiffSchema>;
 
-/** What a dry run would do; ids and ARNs only. */
 /** One step of planSteps(strategy), as a plan or a record shows it: the weight, the pause after it, and whether it waits for `baton promote`. */
 export const PlanStepSchema = z.object({
   weight: z.number(),
@@ -162,6 +161,7 @@ export const PlanStepSchema = z.object({
   promotion: z.object({ onTimeout: z.enum(['rollback', 'proceed']) }).optional(),
 });
 
+/** What a dry run would do; ids and ARNs only. */
 export const PlanSchema = z.object({
   service: z.string(),
   liveColour: ColourSchema,

@@ -22,17 +22,19 @@ import { planSteps } from './strategy.ts';
 import { addSeconds, isPast, nowIso } from './time.ts';
 import { watchUntil } from './watch.ts';
 
-function progressOf(state: VerifiedState) {
-  const { traffic, rollout } = state;
+/** Where the plan stands, and the step it applies next (`full`, for `baton promote --full`: the last one, 100 %). */
+function progressOf(state: VerifiedState, full = false) {
+  const { rollout } = state;
   const steps = planSteps(state.strategy);
+  const traffic = full ? { ...state.traffic, nextStep: Math.max(state.traffic.nextStep, steps.length - 1) } : state.traffic;
   const step = steps[traffic.nextStep];
   if (!step) throw new ContractViolationError(`traffic step ${traffic.nextStep} is past the plan (${steps.length} steps)`);
   return { traffic, rollout, steps, step };
 }
 
 /** The gates before a step when none holds: alarms, health, running count and the events' signal. */
-export async function checkTrafficGates(state: VerifiedState): Promise<void> {
-  const { traffic, rollout, step } = progressOf(state);
+export async function checkTrafficGates(state: VerifiedState, options: { full?: boolean } = {}): Promise<void> {
+  const { traffic, rollout, step } = progressOf(state, options.full);
   const failures = await gateFailures(state, state.idle, rollout.desiredCount);
   if (failures.length === 0) return;
   throw new GateFailedError(
@@ -96,11 +98,7 @@ export async function applyNextStep(
   phase: PhaseName,
   options: { full?: boolean } = {},
 ): Promise<ShiftedState> {
-  const planned = progressOf(state);
-  const { steps } = planned;
-  // `baton promote --full`: the plan's last step (100 %) next, whatever steps were left.
-  const traffic = options.full ? { ...planned.traffic, nextStep: steps.length - 1 } : planned.traffic;
-  const step = options.full ? (steps[steps.length - 1] ?? planned.step) : planned.step;
+  const { traffic, steps, step } = progressOf(state, options.full);
   await setProductionWeights(state, weightsFor(state.idle.colour, step.weight), phase, { step: traffic.nextStep + 1, of: steps.length });
   logger.info('traffic shifted', {
     targetService: state.service.name,

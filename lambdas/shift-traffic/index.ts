@@ -46,7 +46,7 @@ export const handler = definePhase(
     if (promotion) {
       logger.info('hold promoted', { by: promotion.by, full: promotion.full, weight: state.traffic.weight });
       // The last gate check may be up to a gate interval old.
-      await checkTrafficGates(state);
+      await checkTrafficGates(state, { full: promotion.full });
       await closePromotionWait(state, promotion);
     } else {
       if (state.traffic.holdUntil !== undefined && step?.promotion) {

@@ -9,10 +9,12 @@ import {
   ModifyListenerCommand,
   ModifyRuleCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ApprovalRefusedError, GateFailedError } from '../../../lambdas/shared/errors.ts';
+import { ApprovalRefusedError, GateFailedError, PromotionTimeoutError } from '../../../lambdas/shared/errors.ts';
+import type { LockItem, PromotionRequest } from '../../../lambdas/shared/lock/table.ts';
 import { handler } from '../../../lambdas/shift-traffic/index.ts';
 import {
   allowLeaseRenewals,
@@ -27,7 +29,7 @@ import {
 import { arrangeFiringAlarm, arrangePassingGates } from '../../support/gates.ts';
 import { lockItem } from '../../support/items.ts';
 import { lambdaContext } from '../../support/sleep.ts';
-import { DEPLOYMENT_ID, isoAfter, NOW, service, stateAfter } from '../../support/state.ts';
+import { DEPLOYMENT_ID, isoAfter, NEW_TAG, NOW, service, stateAfter } from '../../support/state.ts';
 import { captureMetrics, type EmfLine } from '../../support/telemetry.ts';
 
 vi.mock('../../../lambdas/shared/time.ts', async (importOriginal) => ({
@@ -386,6 +388,280 @@ describe('shift traffic', () => {
         DefaultActions: [AUTHENTICATE, forward({ blue: 90, green: 10 })],
       });
       expect(state.traffic).toEqual({ nextStep: 1, weight: 10, complete: false, holdUntil: isoAfter(NOW, 600), heldSince: NOW });
+    });
+  });
+  describe('a step that waits for baton promote', () => {
+    const snsMock = mockClient(SNSClient);
+    const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:baton-production-outcomes';
+    const BOB = 'arn:aws:sts::123456789012:assumed-role/Deployer/bob';
+    const LOCK_KEY = { pk: 'LOCK#web', sk: 'LOCK' };
+    /** Green's first step, 10 %, waits for promotion up to 600 s; then 50 % for 300 s; then 100 %. */
+    const approvalAt10 = (onTimeout: 'rollback' | 'proceed') => ({
+      type: 'steps' as const,
+      steps: [
+        { weight: 10, pause: 'approval' as const, timeoutSeconds: 600, onTimeout },
+        { weight: 50, pauseSeconds: 300 },
+      ],
+    });
+    const promotion = (fields: Partial<PromotionRequest> = {}): PromotionRequest => ({
+      deploymentId: DEPLOYMENT_ID,
+      full: false,
+      by: BOB,
+      at: isoAfter(NOW, 45),
+      reason: 'canary looks good',
+      ...fields,
+    });
+
+    /** Green holding 10 % since NOW until `holdUntil`, its new colour stable since NOW (events count from then). */
+    function holdingAt10(onTimeout: 'rollback' | 'proceed', holdUntil = isoAfter(NOW, 600)) {
+      const verified = stateAfter('verify');
+      if (!verified.rollout) throw new Error('stateAfter(verify) has a rollout');
+      return {
+        ...verified,
+        rollout: { ...verified.rollout, stableAt: NOW },
+        strategy: approvalAt10(onTimeout),
+        traffic: { nextStep: 1, weight: 10, complete: false, holdUntil, heldSince: NOW },
+      };
+    }
+
+    /** The lock as the hold reads it: its fields from `from` on (the clock of the test), none before. */
+    function givenLock(fields: Partial<LockItem>, from = NOW): void {
+      dynamoMock.on(GetCommand, { Key: LOCK_KEY }).callsFake(() => ({
+        Item: { ...LOCK_KEY, ...lockItem(Date.now() >= Date.parse(from) ? fields : {}) },
+      }));
+    }
+
+    /** The handler's writes about the wait for promotion (awaitingPromotion in the record). */
+    function waitWrites(): UpdateCommandInput[] {
+      return dynamoMock
+        .commandCalls(UpdateCommand)
+        .map((call) => call.args[0].input)
+        .filter((input) => input.ExpressionAttributeNames?.['#wait'] === 'awaitingPromotion');
+    }
+
+    /** Green at 50 % (the second step), its 300 s hold begun at `since`. */
+    function expectHeldAt50(state: { traffic: unknown }, since: string): void {
+      expect(elbMock).toHaveReceivedCommandWith(ModifyListenerCommand, {
+        ListenerArn: web.productionListenerArn,
+        DefaultActions: [AUTHENTICATE, forward({ blue: 50, green: 50 })],
+      });
+      expect(state.traffic).toEqual({ nextStep: 2, weight: 50, complete: false, holdUntil: isoAfter(since, 300), heldSince: since });
+    }
+
+    beforeEach(() => {
+      // Arrange (shared): the record takes the wait's writes and the weight history; SNS takes the notification.
+      rejectByDefault(snsMock);
+      snsMock.on(PublishCommand).resolves({});
+      vi.stubEnv('BATON_TOPIC_ARN', TOPIC_ARN);
+      dynamoMock.on(UpdateCommand).callsFake((input: UpdateCommandInput) => {
+        if (isLeaseRenewal(input) || isWeightChange(input) || input.ExpressionAttributeNames?.['#wait'] === 'awaitingPromotion') return {};
+        throw new Error(UNEXPECTED);
+      });
+    });
+
+    afterEach(() => {
+      vi.unstubAllEnvs();
+    });
+
+    it('holds the step until its timeout since it was applied, notes the wait in the record and tells the people once', async () => {
+      // Arrange
+      const verified = { ...stateAfter('verify'), strategy: approvalAt10('rollback') };
+
+      // Act
+      const state = await handler(verified);
+
+      // Assert
+      expect(state.traffic).toEqual({ nextStep: 1, weight: 10, complete: false, holdUntil: isoAfter(NOW, 600), heldSince: NOW });
+      expect(waitWrites().map((input) => [input.UpdateExpression, input.ExpressionAttributeValues?.[':wait']])).toEqual([
+        [
+          'SET #wait = :wait',
+          { step: 1, of: 3, colour: 'green', weight: 10, since: NOW, until: isoAfter(NOW, 600), onTimeout: 'rollback' },
+        ],
+      ]);
+      expect(snsMock.commandCalls(PublishCommand).map((call) => call.args[0].input.Subject)).toEqual([
+        `Baton: web ${NEW_TAG} waits for promotion at 10 %`,
+      ]);
+    });
+
+    it('ends the hold within a second of a promotion, checks the gates again, records who promoted and applies the next step', async () => {
+      // Arrange: bob promotes 45 s into the hold
+      givenLock({ promotion: promotion() }, isoAfter(NOW, 45));
+
+      // Act
+      const state = await handler(holdingAt10('rollback'), lambdaContext(900));
+
+      // Assert: gate checks at 0 and 30 s, and again at 45 s, at the first read of the lock that finds the promotion
+      const promotedAt = isoAfter(NOW, 45);
+      expect(new Date().toISOString()).toBe(promotedAt);
+      expect(elbMock).toHaveReceivedCommandTimes(DescribeTargetHealthCommand, 3);
+      expect(waitWrites().map((input) => [input.UpdateExpression, input.ExpressionAttributeValues?.[':promotion']])).toEqual([
+        [
+          'SET #promotions = list_append(if_not_exists(#promotions, :none), :promotion) REMOVE #wait',
+          [{ step: 1, weight: 10, full: false, by: BOB, at: isoAfter(NOW, 45), reason: 'canary looks good' }],
+        ],
+      ]);
+      expectHeldAt50(state, promotedAt);
+      expect(snsMock).not.toHaveReceivedCommand(PublishCommand);
+    });
+
+    it('ends a timed hold early on a promotion too, recording no wait (none was noted)', async () => {
+      // Arrange: a 10 % canary holding 600 s; bob promotes 45 s into it
+      givenLock({ promotion: promotion() }, isoAfter(NOW, 45));
+      const canary = {
+        ...holdingAt10('rollback'),
+        strategy: { type: 'canary' as const, percent: 10, bakeSeconds: 600 },
+      };
+
+      // Act
+      const state = await handler(canary, lambdaContext(900));
+
+      // Assert
+      expect(elbMock).toHaveReceivedCommandWith(ModifyListenerCommand, {
+        ListenerArn: web.productionListenerArn,
+        DefaultActions: [AUTHENTICATE, forward({ blue: 0, green: 100 })],
+      });
+      expect(state.bake).toEqual({ until: isoAfter(NOW, 45 + 300), complete: false });
+      expect(waitWrites()).toEqual([]);
+    });
+
+    it('goes straight to 100 % and starts the bake on a promotion with full', async () => {
+      // Arrange
+      givenLock({ promotion: promotion({ full: true }) }, isoAfter(NOW, 45));
+      const holding = holdingAt10('rollback');
+
+      // Act
+      const state = await handler(holding, lambdaContext(900));
+
+      // Assert
+      const promotedAt = isoAfter(NOW, 45);
+      expect(elbMock).toHaveReceivedCommandTimes(ModifyListenerCommand, 1);
+      expect(elbMock).toHaveReceivedCommandWith(ModifyListenerCommand, {
+        ListenerArn: web.productionListenerArn,
+        DefaultActions: [AUTHENTICATE, forward({ blue: 0, green: 100 })],
+      });
+      expect(state).toEqual({
+        ...holding,
+        traffic: { nextStep: 3, weight: 100, complete: true },
+        bake: { until: isoAfter(promotedAt, 300), complete: false },
+      });
+      expect(waitWrites().map((input) => input.ExpressionAttributeValues?.[':promotion'])).toEqual([
+        [{ step: 1, weight: 10, full: true, by: BOB, at: isoAfter(NOW, 45), reason: 'canary looks good' }],
+      ]);
+    });
+
+    it.each([
+      [false, 50],
+      [true, 100],
+    ])(
+      'does not move traffic on a promotion (full: %s) when the gates checked again fail, naming the %i % it was for',
+      async (full, weight) => {
+        // Arrange: the promotion is read at 45 s; the target check after it finds an unhealthy target
+        givenLock({ promotion: promotion({ full }) }, isoAfter(NOW, 45));
+        elbMock
+          .on(DescribeTargetHealthCommand, { TargetGroupArn: web.green.targetGroupArn })
+          .callsFake(() =>
+            Date.now() >= Date.parse(isoAfter(NOW, 45))
+              ? targets(2, [{ id: '10.0.2.9', state: 'unhealthy', reason: 'Target.Timeout' }])
+              : targets(3),
+          );
+
+        // Act
+        const error = await failure(handler(holdingAt10('rollback'), lambdaContext(900)));
+
+        // Assert
+        expect(error).toBeInstanceOf(GateFailedError);
+        expect(error.message).toBe(
+          `gate failed before shifting green to ${weight} % (at 10 %): target group targetgroup/web-green/8e4b6b8b3c5d2a10 has 2/3 healthy targets: 10.0.2.9:8080 unhealthy (Target.Timeout)`,
+        );
+        expect(new Date().toISOString()).toBe(isoAfter(NOW, 45));
+        expect(elbMock).not.toHaveReceivedCommand(ModifyListenerCommand);
+        expect(waitWrites()).toEqual([]);
+      },
+    );
+
+    it('rolls back with PromotionTimeoutError, listener untouched, when nobody promoted before the hold ended and onTimeout is rollback', async () => {
+      // Arrange
+      const holding = holdingAt10('rollback', isoAfter(NOW, 60));
+
+      // Act
+      const error = await failure(handler(holding, lambdaContext(900)));
+
+      // Assert
+      expect(error).toBeInstanceOf(PromotionTimeoutError);
+      expect(error.message).toBe(
+        `nobody ran "baton promote web" while green held 10 % (until ${isoAfter(NOW, 60)}): the step's onTimeout is "rollback"`,
+      );
+      expect(new Date().toISOString()).toBe(isoAfter(NOW, 60));
+      expect(elbMock).not.toHaveReceivedCommand(ModifyListenerCommand);
+      expect(waitWrites().map((input) => input.UpdateExpression)).toEqual(['REMOVE #wait']);
+    });
+
+    it('applies the next step when nobody promoted before the hold ended and onTimeout is proceed', async () => {
+      // Arrange
+      const holding = holdingAt10('proceed', isoAfter(NOW, 60));
+
+      // Act
+      const state = await handler(holding, lambdaContext(900));
+
+      // Assert
+      expectHeldAt50(state, isoAfter(NOW, 60));
+      expect(waitWrites().map((input) => input.UpdateExpression)).toEqual(['REMOVE #wait']);
+    });
+
+    it('ignores a promotion made before the hold began: the step times out', async () => {
+      // Arrange: a promotion from before this hold (of an earlier step) is still on the lock
+      givenLock({ promotion: promotion({ at: isoAfter(NOW, -10) }) });
+      const holding = holdingAt10('rollback', isoAfter(NOW, 60));
+
+      // Act
+      const error = await failure(handler(holding, lambdaContext(900)));
+
+      // Assert
+      expect(error).toBeInstanceOf(PromotionTimeoutError);
+      expect(new Date().toISOString()).toBe(isoAfter(NOW, 60));
+      expect(elbMock).not.toHaveReceivedCommand(ModifyListenerCommand);
+    });
+
+    it('applies the next step for a promotion made during a hold that ended between two invocations', async () => {
+      // Arrange: the hold ended at NOW; bob promoted 10 s before
+      const verified = stateAfter('verify');
+      const held = {
+        ...verified,
+        strategy: approvalAt10('rollback'),
+        traffic: { nextStep: 1, weight: 10, complete: false, holdUntil: NOW, heldSince: isoAfter(NOW, -600) },
+      };
+      givenLock({ promotion: promotion({ at: isoAfter(NOW, -10) }) }, isoAfter(NOW, -600));
+
+      // Act
+      const state = await handler(held);
+
+      // Assert
+      expectHeldAt50(state, NOW);
+      expect(waitWrites().map((input) => input.ExpressionAttributeValues?.[':promotion'])).toEqual([
+        [{ step: 1, weight: 10, full: false, by: BOB, at: isoAfter(NOW, -10), reason: 'canary looks good' }],
+      ]);
+    });
+
+    it('fails with GateFailedError on an alarm event during the wait, even with a promotion on the lock', async () => {
+      // Arrange: the alarm and the promotion are on the lock from 45 s on
+      givenLock(
+        {
+          promotion: promotion(),
+          signal: { kind: 'alarm', subject: 'web-5xx-rate', at: isoAfter(NOW, 44), reason: 'Threshold Crossed' },
+        },
+        isoAfter(NOW, 45),
+      );
+
+      // Act
+      const error = await failure(handler(holdingAt10('proceed'), lambdaContext(900)));
+
+      // Assert
+      expect(error).toBeInstanceOf(GateFailedError);
+      expect(error.message).toContain(
+        `gate failed while holding green at 10 %: alarm web-5xx-rate entered ALARM at ${isoAfter(NOW, 44)} (CloudWatch event): Threshold Crossed`,
+      );
+      expect(elbMock).not.toHaveReceivedCommand(ModifyListenerCommand);
+      expect(waitWrites()).toEqual([]);
     });
   });
 });

@@ -198,3 +198,44 @@ describe('holds longer than the execution timeout on their own', () => {
     ]);
   });
 });
+
+describe('a step that waits for baton promote', () => {
+  /** The example config whose web waits up to 14 days for a promotion at 10 %, under an execution timeout of `timeout`. */
+  const manualCanary = (timeout: number) =>
+    variant(rawExampleConfig(), (c) => {
+      c.pipeline.executionTimeoutSeconds = timeout;
+      web(c).strategy = { type: 'steps', steps: [{ weight: 10, pause: 'approval', timeoutSeconds: 14 * 86_400 }] };
+    });
+
+  it('counts a 14-day wait for promotion at its longest: 1440 watching invocations of shiftTraffic, 10,222 events', () => {
+    const config = manualCanary(1_300_000);
+    const parsed = BatonConfigSchema.parse(config);
+    const service = parsed.services[0];
+    if (!service) throw new Error('the example config has no service');
+
+    expect(problems(config)).toEqual([]);
+    // 1209600 s / 840 s = 1440 invocations watching the wait, + 1 for the step + 1 for the last step (100 %)
+    expect(serviceBudget(service, parsed.pipeline)).toEqual({
+      bakeInvocations: 1,
+      scaleDownInvocations: 1,
+      holdInvocations: 1442,
+      holdSeconds: 1_209_600,
+      stabilityInvocations: 2,
+      events: (1 + 1 + 1442 + 2) * 7 + 100,
+      seconds: 900 + 600 + 1_209_600 + 300 + 300,
+      secondsTerms: [
+        ['stability up to', 900],
+        ['cache waits up to', 600],
+        ['holds', 1_209_600],
+        ['bake', 300],
+        ['scale-down delay', 300],
+      ],
+    });
+  });
+
+  it('refuses a 14-day wait for promotion under a one-day execution timeout, naming the strategy', () => {
+    expect(problems(manualCanary(86_400))).toEqual([
+      'services[0].strategy: steps hold 1209600 s = 1,209,600 s, longer than the execution timeout of 86400 s (pipeline.executionTimeoutSeconds) on its own; one deployment may take 1,211,700 s (stability up to 900 s + cache waits up to 600 s + holds 1209600 s + bake 300 s + scale-down delay 300 s)',
+    ]);
+  });
+});

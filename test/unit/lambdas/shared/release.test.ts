@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { type BatonConfig, BatonConfigSchema, type ServiceConfig } from '../../../../lambdas/shared/config-schema.ts';
 import { InvalidInputError, UnknownServiceError } from '../../../../lambdas/shared/errors.ts';
 import { parseReleaseRequest, planWaves, serviceDeploymentId, togetherStrategy } from '../../../../lambdas/shared/release.ts';
+import { StrategySchema } from '../../../../lambdas/shared/strategy.ts';
 import { copyWithOwnResources, THREE_SERVICES_CONFIG_PATH } from '../../../support/config.ts';
 import { NEW_DIGEST } from '../../../support/state.ts';
 
@@ -283,6 +284,44 @@ describe('togetherStrategy', () => {
 
     // Assert
     expect(strategy).toEqual(LINEAR);
+  });
+
+  it('refuses a release strategy with a step that waits for baton promote with InvalidInputError', () => {
+    // Arrange
+    const waiting = parseReleaseRequest({
+      ...VALID,
+      shift: 'together',
+      strategy: {
+        type: 'steps',
+        steps: [
+          { weight: 10, pause: 'approval' },
+          { weight: 50, pauseSeconds: 300 },
+        ],
+      },
+    });
+    const services = ['api', 'web'].map((name) => ({ ...configured(name), strategy: CANARY }));
+
+    // Act
+    const failure = error(() => togetherStrategy(waiting, services));
+
+    // Assert
+    expect(failure).toBeInstanceOf(InvalidInputError);
+    expect(failure.message).toBe(
+      'invalid release input: strategy: shift "together" holds every service for the same time; a step that waits for "baton promote" ("pause": "approval") works with shift "each", where each service is promoted by name',
+    );
+  });
+
+  it('refuses services that share a strategy with a step that waits for baton promote', () => {
+    // Arrange
+    const waitingAt10 = StrategySchema.parse({ type: 'steps', steps: [{ weight: 10, pause: 'approval', onTimeout: 'proceed' }] });
+    const services = ['api', 'web', 'worker'].map((name) => ({ ...configured(name), strategy: waitingAt10 }));
+
+    // Act
+    const failure = error(() => togetherStrategy(request, services));
+
+    // Assert
+    expect(failure).toBeInstanceOf(InvalidInputError);
+    expect(failure.message).toContain('shift "together" holds every service for the same time');
   });
 });
 

@@ -7,8 +7,8 @@
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Signal } from '../../../../lambdas/shared/lock/table.ts';
-import { describeSignal, recordSignal, signalFailures } from '../../../../lambdas/shared/signals.ts';
+import type { PromotionRequest, Signal } from '../../../../lambdas/shared/lock/table.ts';
+import { describeSignal, holdSignals, recordSignal, signalFailures } from '../../../../lambdas/shared/signals.ts';
 import type { DeploymentState } from '../../../../lambdas/shared/stages.ts';
 import { conditionFailed, failure, rejectByDefault } from '../../../support/aws.ts';
 import { lockItem } from '../../../support/items.ts';
@@ -173,6 +173,103 @@ describe('signalFailures', () => {
     // Assert
     expect(failures).toEqual([]);
     expect(dynamoMock).not.toHaveReceivedAnyCommand();
+  });
+});
+
+describe('holdSignals', () => {
+  const dynamoMock = mockClient(DynamoDBDocumentClient);
+  const HELD_SINCE = isoAfter(NOW, 300);
+  const PROMOTION: PromotionRequest = {
+    deploymentId: DEPLOYMENT_ID,
+    full: false,
+    by: 'arn:aws:iam::123456789012:user/ops',
+    at: isoAfter(HELD_SINCE, 30),
+    reason: 'canary looks good',
+  };
+
+  beforeEach(() => {
+    rejectByDefault(dynamoMock);
+  });
+
+  /** The lock as the hold reads it. */
+  function givenLock(fields: Parameters<typeof lockItem>[0]): void {
+    dynamoMock
+      .on(GetCommand, { TableName: TABLE, Key: LOCK_KEY, ConsistentRead: true })
+      .resolves({ Item: { ...LOCK_KEY, ...lockItem(fields) } });
+  }
+
+  it('reports the promotion of this deployment made during the hold, in one read of the lock', async () => {
+    // Arrange
+    givenLock({ promotion: PROMOTION });
+
+    // Act
+    const look = await holdSignals(stableState(), HELD_SINCE);
+
+    // Assert
+    expect(look).toEqual({ failures: [], promotion: PROMOTION });
+    expect(dynamoMock).toHaveReceivedCommandTimes(GetCommand, 1);
+  });
+
+  it('counts a promotion made at the moment the hold began', async () => {
+    // Arrange
+    givenLock({ promotion: { ...PROMOTION, at: HELD_SINCE } });
+
+    // Act
+    const look = await holdSignals(stableState(), HELD_SINCE);
+
+    // Assert
+    expect(look.promotion?.at).toBe(HELD_SINCE);
+  });
+
+  it('reports the failures alongside the promotion', async () => {
+    // Arrange
+    givenLock({ promotion: PROMOTION, signal: ALARM });
+
+    // Act
+    const look = await holdSignals(stableState(), HELD_SINCE);
+
+    // Assert
+    expect(look).toEqual({
+      failures: [`alarm web-5xx-rate entered ALARM at ${isoAfter(NOW, 120)} (CloudWatch event): Threshold Crossed`],
+      promotion: PROMOTION,
+    });
+  });
+
+  it.each([
+    ['of another deployment', { promotion: { ...PROMOTION, deploymentId: 'web-20250304-090000-1b2c' } }],
+    ['on a lock another deployment holds', { deploymentId: 'web-20250304-110000-9c2e', promotion: PROMOTION }],
+    ['made before the hold began (during an earlier step)', { promotion: { ...PROMOTION, at: isoAfter(HELD_SINCE, -1) } }],
+  ])('ignores a promotion %s', async (_name, fields) => {
+    // Arrange
+    givenLock(fields);
+
+    // Act
+    const look = await holdSignals(stableState(), HELD_SINCE);
+
+    // Assert
+    expect(look).toEqual({ failures: [] });
+  });
+
+  it('still reports the failures when it ignores the promotion', async () => {
+    // Arrange
+    givenLock({ promotion: { ...PROMOTION, at: isoAfter(HELD_SINCE, -1) }, signal: ALARM });
+
+    // Act
+    const look = await holdSignals(stableState(), HELD_SINCE);
+
+    // Assert
+    expect(look).toEqual({ failures: [`alarm web-5xx-rate entered ALARM at ${isoAfter(NOW, 120)} (CloudWatch event): Threshold Crossed`] });
+  });
+
+  it('reports nothing for a lock nobody holds', async () => {
+    // Arrange
+    dynamoMock.on(GetCommand, { TableName: TABLE, Key: LOCK_KEY, ConsistentRead: true }).resolves({});
+
+    // Act
+    const look = await holdSignals(stableState(), HELD_SINCE);
+
+    // Assert
+    expect(look).toEqual({ failures: [] });
   });
 });
 

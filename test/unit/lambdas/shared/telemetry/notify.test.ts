@@ -16,6 +16,7 @@ import {
   notifyOutcome,
   summarize,
   summarizeApprovalRequest,
+  summarizePromotionWait,
   WEBHOOK_CACHE_SECONDS,
   webhookUrl,
 } from '../../../../../lambdas/shared/telemetry/notify.ts';
@@ -299,6 +300,68 @@ describe('summarizeApprovalRequest', () => {
 
     // Assert
     expect(subject).toBe('Baton: web sha256:a1a1a1a1a1a1 waits for approval');
+  });
+});
+
+describe('summarizePromotionWait', () => {
+  const WAIT = {
+    service: 'web',
+    deploymentId: DEPLOYMENT_ID,
+    image: NEW_TAG,
+    colour: 'web-green',
+    weight: 10,
+    step: 1,
+    of: 3,
+    until: '2025-03-05T10:00:00.000Z',
+    onTimeout: 'rollback' as const,
+    consoleUrl: CONSOLE_URL,
+    trigger: 'cli',
+    requestedBy: 'alice@example.com',
+    requestReason: 'fix checkout totals',
+  };
+
+  it('names the weight in the subject; the step, the commands and the rollback at the deadline in the text', () => {
+    // Act
+    const summary = summarizePromotionWait(WAIT);
+
+    // Assert
+    expect(summary).toEqual({
+      subject: `Baton: web ${NEW_TAG} waits for promotion at 10 %`,
+      text: [
+        'web: WAITING FOR PROMOTION',
+        `image: ${NEW_TAG}`,
+        `deployment: ${DEPLOYMENT_ID}`,
+        'trigger: cli',
+        'requested by: alice@example.com',
+        'why: fix checkout totals',
+        'web-green takes 10 % of production traffic (step 1 of 3); its gates are watched all the while.',
+        'next: run "baton promote web" for the next step, "baton promote web --full" to go to 100 % (the gates and the bake still run), or "baton abort web --reason <why>" to roll back; at 2025-03-05T10:00:00.000Z it rolls back by itself',
+        `execution: ${CONSOLE_URL}`,
+      ].join('\n'),
+    });
+  });
+
+  it('says the deployment goes on by itself when the step proceeds on timeout', () => {
+    // Act
+    const { text } = summarizePromotionWait({
+      ...WAIT,
+      onTimeout: 'proceed',
+      trigger: undefined,
+      requestedBy: undefined,
+      requestReason: undefined,
+    });
+
+    // Assert
+    expect(text).toBe(
+      [
+        'web: WAITING FOR PROMOTION',
+        `image: ${NEW_TAG}`,
+        `deployment: ${DEPLOYMENT_ID}`,
+        'web-green takes 10 % of production traffic (step 1 of 3); its gates are watched all the while.',
+        'next: run "baton promote web" for the next step, "baton promote web --full" to go to 100 % (the gates and the bake still run), or "baton abort web --reason <why>" to roll back; at 2025-03-05T10:00:00.000Z it goes on to the next step by itself',
+        `execution: ${CONSOLE_URL}`,
+      ].join('\n'),
+    );
   });
 });
 
