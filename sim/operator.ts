@@ -50,14 +50,15 @@ export function promoteWaits(ctx: SimulationContext, clock: VirtualClock, tableN
   const dynamo = DynamoDBDocumentClient.from(
     new DynamoDBClient({ region: ctx.model.region, credentials: { accessKeyId: 'ASIASIMOPERATOR', secretAccessKey: 'sim' } }),
   );
-  // A retried announcement carries the same wait: one promotion each.
+  // A retried announcement is for the same step of the same deployment: one promotion each.
   const promoted = new Set<string>();
-  const promoteNow = async (service: string) => {
+  const promoteNow = async (service: string, step: number) => {
     const holder = StoredLockItemSchema.safeParse(ctx.model.table.get(`LOCK#${service}|LOCK`)).data;
     if (!holder) throw new Error(`${service} is not locked`);
     await asOperator('operator', () =>
       writePromotion(dynamo, tableName, service, holder, {
         deploymentId: holder.deploymentId,
+        step,
         full: promote.full === true,
         by: ctx.model.callerArn,
         at: new Date(Date.now()).toISOString(),
@@ -68,15 +69,16 @@ export function promoteWaits(ctx: SimulationContext, clock: VirtualClock, tableN
   ctx.interceptors.push((_service, operation, input) => {
     const wait = announcedWait(operation, input);
     const key = (input as { Key?: Record<string, unknown> }).Key;
-    if (!wait || !key || promoted.has(wait.since)) return;
-    promoted.add(wait.since);
+    const once = key ? `${tableKey(key)} step ${wait?.step}` : '';
+    if (!wait || !key || promoted.has(once)) return;
+    promoted.add(once);
     const service = ctx.model.table.get(tableKey(key))?.service;
     if (typeof service !== 'string') return;
     void outsideFunctions(() =>
       clock.working(async () => {
         await clock.sleep('', Math.max(0, Date.parse(wait.since) + promote.afterSeconds * 1000 - Date.now()));
         try {
-          await promoteNow(service);
+          await promoteNow(service, wait.step);
           done.push({ at: Date.now(), service });
         } catch (error) {
           done.push({ at: Date.now(), service, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });

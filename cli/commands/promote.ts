@@ -68,6 +68,7 @@ async function run(ctx: CliContext, serviceName: string | undefined, { full, rea
   const you = await operator(ctx);
   const promotion: PromotionRequest = {
     deploymentId: lock.deploymentId,
+    step: held.step,
     full: full === true,
     by: you.arn,
     at: new Date().toISOString(),

@@ -9,17 +9,10 @@
  */
 import type { PromotionRequest } from './lock/table.ts';
 import { executionConsoleUrl } from './names.ts';
-import { type AwaitingPromotion, claimPromotionWait, endPromotionWait } from './records/deployment.ts';
+import { type AwaitingPromotion, claimPromotionWait, endPromotionWait, promotedStep } from './records/deployment.ts';
 import type { VerifiedState } from './stages.ts';
-import { planSteps } from './strategy.ts';
 import { notifyPromotionWait } from './telemetry/notify.ts';
-
-/** The step whose hold is current (the last one applied), with its place in the plan. */
-export function heldStep(state: VerifiedState) {
-  const steps = planSteps(state.strategy);
-  const index = state.traffic.nextStep - 1;
-  return { step: steps[index], number: index + 1, of: steps.length };
-}
+import { heldStep } from './traffic.ts';
 
 /** When the current hold began: the state says so; a payload from before it did is worked out from the step's pause. */
 export function holdStart(state: VerifiedState): string {
@@ -66,19 +59,21 @@ export async function announcePromotionWait(state: VerifiedState): Promise<void>
   });
 }
 
-/** Ends the current hold's wait in the record: with the promotion that ended it, or (its time over) without. */
-export async function closePromotionWait(state: VerifiedState, promotion?: PromotionRequest): Promise<void> {
-  const wait = promotionWaitOf(state);
-  if (!wait) return;
-  const entry = promotion
-    ? {
-        step: wait.step,
-        weight: wait.weight,
-        full: promotion.full,
-        by: promotion.by,
-        at: promotion.at,
-        ...(promotion.reason ? { reason: promotion.reason } : {}),
-      }
-    : undefined;
-  await endPromotionWait(state.deploymentId, state, wait.since, entry);
+/** Records the promotion that ended the current hold (a wait for it, or a timed hold), once; the wait, if any, ends with it. */
+export async function recordPromotion(state: VerifiedState, promotion: PromotionRequest): Promise<void> {
+  const { step, number } = heldStep(state);
+  await promotedStep(state.deploymentId, state, {
+    step: number,
+    weight: step?.weight ?? state.traffic.weight,
+    full: promotion.full,
+    by: promotion.by,
+    at: promotion.at,
+    ...(promotion.reason ? { reason: promotion.reason } : {}),
+  });
+}
+
+/** Ends the current hold's wait in the record, its time over with nobody promoting it. */
+export async function closePromotionWait(state: VerifiedState): Promise<void> {
+  if (!promotionWaitOf(state)) return;
+  await endPromotionWait(state.deploymentId, state);
 }

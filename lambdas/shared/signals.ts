@@ -75,11 +75,11 @@ export interface HoldSignals {
 }
 
 /**
- * One read of the lock for a hold that began at `heldSince`: a `baton
- * promote` counts when it names this deployment and was made during this
- * hold (one made during an earlier step's hold does not end this one).
+ * One read of the lock for the hold of plan step `step` (1-based): a `baton
+ * promote` counts when it names this deployment and this step (one made for
+ * an earlier step's hold does not end this one).
  */
-export async function holdSignals(state: DeploymentState, heldSince: string): Promise<HoldSignals> {
+export async function holdSignals(state: DeploymentState, step: number): Promise<HoldSignals> {
   const lock = await readLock(state.service.name);
   const failures = failuresIn(lock, state);
   const promotion = lock?.promotion;
@@ -87,6 +87,6 @@ export async function holdSignals(state: DeploymentState, heldSince: string): Pr
     promotion !== undefined &&
     lock?.deploymentId === state.deploymentId &&
     promotion.deploymentId === state.deploymentId &&
-    Date.parse(promotion.at) >= Date.parse(heldSince);
+    promotion.step === step;
   return counts ? { failures, promotion } : { failures };
 }

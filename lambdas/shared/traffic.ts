@@ -16,7 +16,6 @@ import { ContractViolationError, GateFailedError } from './errors.ts';
 import { gateFailures } from './gates.ts';
 import type { PromotionRequest } from './lock/table.ts';
 import { logger } from './logger.ts';
-import { holdStart } from './promotion.ts';
 import { holdSignals } from './signals.ts';
 import { planSteps } from './strategy.ts';
 import { addSeconds, isPast, nowIso } from './time.ts';
@@ -48,6 +47,13 @@ export function isHolding(state: VerifiedState): boolean {
   return traffic.holdUntil !== undefined && !isPast(traffic.holdUntil);
 }
 
+/** The step whose hold is current (the last one applied), with its place in the plan. */
+export function heldStep(state: VerifiedState) {
+  const steps = planSteps(state.strategy);
+  const index = state.traffic.nextStep - 1;
+  return { step: steps[index], number: index + 1, of: steps.length };
+}
+
 /** How a hold's watch ended: its time over, the invocation's time out first, or an operator's `baton promote`. */
 export type HoldEnd =
   | { readonly kind: 'over' }
@@ -61,11 +67,11 @@ export type HoldEnd =
  */
 export async function watchHold(state: VerifiedState, remainingMillis: () => number): Promise<HoldEnd> {
   const { traffic, rollout } = progressOf(state);
-  const since = holdStart(state);
+  const { number } = heldStep(state);
   let promotion: PromotionRequest | undefined;
   const end = await watchUntil({
     signals: async () => {
-      const look = await holdSignals(state, since);
+      const look = await holdSignals(state, number);
       promotion = look.promotion;
       return { failures: look.failures, promoted: look.promotion !== undefined };
     },
@@ -80,12 +86,9 @@ export async function watchHold(state: VerifiedState, remainingMillis: () => num
   return { kind: end === 'out-of-time' ? 'out-of-time' : 'over' };
 }
 
-/** A promotion of the hold that is over already (found by the invocation after it), if the operator made one in time. */
+/** A promotion of the hold that is over already (found by the invocation after it): it names this step, so it counts. */
 export async function promotionOfEndedHold(state: VerifiedState): Promise<PromotionRequest | undefined> {
-  const look = await holdSignals(state, holdStart(state));
-  return look.promotion !== undefined && Date.parse(look.promotion.at) <= Date.parse(state.traffic.holdUntil ?? nowIso())
-    ? look.promotion
-    : undefined;
+  return (await holdSignals(state, heldStep(state).number)).promotion;
 }
 
 /**

@@ -13,10 +13,18 @@ import { PromotionTimeoutError } from '../shared/errors.ts';
 import type { PromotionRequest } from '../shared/lock/table.ts';
 import { logger } from '../shared/logger.ts';
 import { definePhase } from '../shared/phase.ts';
-import { announcePromotionWait, closePromotionWait, heldStep } from '../shared/promotion.ts';
+import { announcePromotionWait, closePromotionWait, recordPromotion } from '../shared/promotion.ts';
 import { type VerifiedState, VerifiedStateSchema } from '../shared/stages.ts';
 import { nowIso } from '../shared/time.ts';
-import { applyNextStep, checkTrafficGates, isHolding, promotionOfEndedHold, type ShiftedState, watchHold } from '../shared/traffic.ts';
+import {
+  applyNextStep,
+  checkTrafficGates,
+  heldStep,
+  isHolding,
+  promotionOfEndedHold,
+  type ShiftedState,
+  watchHold,
+} from '../shared/traffic.ts';
 
 /** How the current hold ended: promoted (by whom), or its time over with nobody promoting it; undefined while it holds on. */
 async function endOfHold(state: VerifiedState, remainingMillis: () => number): Promise<{ promotion?: PromotionRequest } | undefined> {
@@ -26,8 +34,8 @@ async function endOfHold(state: VerifiedState, remainingMillis: () => number): P
     if (end.kind === 'out-of-time') return undefined;
     return end.kind === 'promoted' ? { promotion: end.promotion } : {};
   }
-  // The hold ended between two invocations: a promotion made during it still counts.
-  const promotion = heldStep(state).step?.promotion ? await promotionOfEndedHold(state) : undefined;
+  // The hold ended between two invocations: a promotion of it still counts.
+  const promotion = await promotionOfEndedHold(state);
   return promotion ? { promotion } : {};
 }
 
@@ -47,7 +55,7 @@ export const handler = definePhase(
       logger.info('hold promoted', { by: promotion.by, full: promotion.full, weight: state.traffic.weight });
       // The last gate check may be up to a gate interval old.
       await checkTrafficGates(state, { full: promotion.full });
-      await closePromotionWait(state, promotion);
+      await recordPromotion(state, promotion);
     } else {
       if (state.traffic.holdUntil !== undefined && step?.promotion) {
         await closePromotionWait(state);

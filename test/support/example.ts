@@ -16,6 +16,7 @@ export const WEBHOOK_SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:s
 /** The phases that notify (need "notify"): the start (prepare), a deployment waiting for approval, and the terminal outcomes. */
 export const NOTIFYING_PHASES: PhaseName[] = [
   'prepare',
+  'shiftTraffic',
   'requestApproval',
   'complete',
   'rollback',

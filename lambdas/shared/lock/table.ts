@@ -29,12 +29,18 @@ export type Signal = z.infer<typeof SignalSchema>;
 
 /**
  * An operator's `baton promote`, written on the lock of the deployment it is
- * for: the step holding when it was made ends at once (`full`: the plan goes
+ * for: the hold of the step it names ends at once (`full`: the plan goes
  * straight to 100 %; the gates and the bake still run).
  */
 export const PromotionRequestSchema = z.object({
   /** The deployment the operator promoted: a promote for another one is ignored. */
   deploymentId: z.string(),
+  /**
+   * The step of the plan (1-based) the operator saw holding: it ends that
+   * hold only, never a later one. A step, not a time: the operator's clock
+   * is not the function's.
+   */
+  step: z.number().int().min(1),
   full: z.boolean(),
   /** The operator's caller ARN (STS GetCallerIdentity). */
   by: z.string(),

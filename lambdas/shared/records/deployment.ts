@@ -238,8 +238,8 @@ const ownerValues = (owner: RecordOwner) => ({ ':owner': owner.executionArn, ':s
 
 /**
  * Notes that a step waits for `baton promote`; false when the record already
- * says so for this wait (a retried invocation: it announces nothing again), or
- * the record is another execution's.
+ * says so for this step (a retried invocation that applied it again: it
+ * announces nothing again), or the record is another execution's.
  */
 export async function claimPromotionWait(deploymentId: string, owner: RecordOwner, wait: AwaitingPromotion): Promise<boolean> {
   return conditionally(() =>
@@ -248,47 +248,52 @@ export async function claimPromotionWait(deploymentId: string, owner: RecordOwne
         TableName: tableName(),
         Key: recordKey(deploymentId),
         UpdateExpression: 'SET #wait = :wait',
-        // DynamoDB binds AND tighter than OR: owned and (no wait noted, or another one).
-        ConditionExpression: `${OWNED} AND attribute_not_exists(#wait) OR ${OWNED} AND #wait.#since <> :since`,
-        ExpressionAttributeNames: { '#wait': 'awaitingPromotion', '#since': 'since', '#owner': 'executionArn', '#started': 'startedAt' },
-        ExpressionAttributeValues: { ':wait': wait, ':since': wait.since, ...ownerValues(owner) },
+        // DynamoDB binds AND tighter than OR: owned and (no wait noted, or one for another step).
+        ConditionExpression: `${OWNED} AND attribute_not_exists(#wait) OR ${OWNED} AND #wait.#step <> :step`,
+        ExpressionAttributeNames: { '#wait': 'awaitingPromotion', '#step': 'step', '#owner': 'executionArn', '#started': 'startedAt' },
+        ExpressionAttributeValues: { ':wait': wait, ':step': wait.step, ...ownerValues(owner) },
       }),
     ),
   );
 }
 
 /**
- * Ends the wait that began at `since`: appends the promotion that ended it
- * (none when its time ran out) and removes awaitingPromotion. Once: a retry
- * finds the wait gone and changes nothing.
+ * Appends the promotion that ended a step's hold, once per step (the record
+ * keeps the last promoted step, `lastPromotedStep`, bookkeeping the schema
+ * leaves undeclared); the step's wait for it, if any, ends with it.
  */
-export async function endPromotionWait(
-  deploymentId: string,
-  owner: RecordOwner,
-  since: string,
-  promotion?: PromotionEntry,
-): Promise<boolean> {
+export async function promotedStep(deploymentId: string, owner: RecordOwner, promotion: PromotionEntry): Promise<boolean> {
   return conditionally(() =>
     dynamo().send(
       new UpdateCommand({
         TableName: tableName(),
         Key: recordKey(deploymentId),
-        UpdateExpression: promotion
-          ? 'SET #promotions = list_append(if_not_exists(#promotions, :none), :promotion) REMOVE #wait'
-          : 'REMOVE #wait',
-        ConditionExpression: `${OWNED} AND #wait.#since = :since`,
+        UpdateExpression: 'SET #promotions = list_append(if_not_exists(#promotions, :none), :promotion), #last = :step REMOVE #wait',
+        ConditionExpression: `${OWNED} AND attribute_not_exists(#last) OR ${OWNED} AND #last < :step`,
         ExpressionAttributeNames: {
+          '#promotions': 'promotions',
+          '#last': 'lastPromotedStep',
           '#wait': 'awaitingPromotion',
-          '#since': 'since',
           '#owner': 'executionArn',
           '#started': 'startedAt',
-          ...(promotion ? { '#promotions': 'promotions' } : {}),
         },
-        ExpressionAttributeValues: {
-          ':since': since,
-          ...ownerValues(owner),
-          ...(promotion ? { ':none': [], ':promotion': [promotion] } : {}),
-        },
+        ExpressionAttributeValues: { ':none': [], ':promotion': [promotion], ':step': promotion.step, ...ownerValues(owner) },
+      }),
+    ),
+  );
+}
+
+/** Ends a step's wait for promotion, its time over with nobody promoting it (removing what is gone already changes nothing). */
+export async function endPromotionWait(deploymentId: string, owner: RecordOwner): Promise<boolean> {
+  return conditionally(() =>
+    dynamo().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: recordKey(deploymentId),
+        UpdateExpression: 'REMOVE #wait',
+        ConditionExpression: OWNED,
+        ExpressionAttributeNames: { '#wait': 'awaitingPromotion', '#owner': 'executionArn', '#started': 'startedAt' },
+        ExpressionAttributeValues: ownerValues(owner),
       }),
     ),
   );

@@ -121,7 +121,7 @@ describe('observability of the stack for the example config', () => {
       });
     });
 
-    it('lets no role but prepare, requestApproval, complete, rollback, recordFailure, recover, backstop, unwindRelease and finishRelease publish to SNS or use KMS', () => {
+    it('lets no role but prepare, shiftTraffic, requestApproval, complete, rollback, recordFailure, recover, backstop, unwindRelease and finishRelease publish to SNS or use KMS', () => {
       // Arrange
       const notifying = NOTIFYING_PHASES.map((phase) => roleOf(synthesis, phase)).sort();
 

@@ -214,6 +214,7 @@ describe('the Baton stack for the example config', () => {
       expect(grantsFor(grants, 'secretsmanager:GetSecretValue').map((grant) => [grant.roles, grant.resources])).toEqual([
         [[roleOf('validate')], ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:web/app-config-Xy12Ab']],
         [[roleOf('prepare')], [webhook]],
+        [[roleOf('shiftTraffic')], [webhook]],
         [[roleOf('complete')], [webhook]],
         [[roleOf('rollback')], [webhook]],
         [[roleOf('recordFailure')], [webhook]],

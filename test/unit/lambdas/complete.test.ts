@@ -87,7 +87,9 @@ describe('complete', () => {
     expect(update?.ConditionExpression).toBe(
       'attribute_not_exists(pk) OR #f_owner = :owner AND #f_started = :started AND #f_status = :running',
     );
-    expect(update?.ExpressionAttributeNames).toMatchObject({ '#f_status': 'status' });
+    expect(update?.ExpressionAttributeNames).toMatchObject({ '#f_status': 'status', '#r0': 'awaitingPromotion' });
+    // An ended deployment waits for no promotion, whichever way it ended.
+    expect(update?.UpdateExpression).toMatch(/ REMOVE #r0$/);
     expect(update?.ExpressionAttributeValues).toMatchObject({ ':running': 'IN_PROGRESS' });
     expect(update?.ExpressionAttributeValues).not.toHaveProperty(':same');
     expect(update?.ReturnValues).toBe('ALL_NEW');

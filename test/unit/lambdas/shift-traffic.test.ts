@@ -405,6 +405,7 @@ describe('shift traffic', () => {
     });
     const promotion = (fields: Partial<PromotionRequest> = {}): PromotionRequest => ({
       deploymentId: DEPLOYMENT_ID,
+      step: 1,
       full: false,
       by: BOB,
       at: isoAfter(NOW, 45),
@@ -496,7 +497,7 @@ describe('shift traffic', () => {
       expect(elbMock).toHaveReceivedCommandTimes(DescribeTargetHealthCommand, 3);
       expect(waitWrites().map((input) => [input.UpdateExpression, input.ExpressionAttributeValues?.[':promotion']])).toEqual([
         [
-          'SET #promotions = list_append(if_not_exists(#promotions, :none), :promotion) REMOVE #wait',
+          'SET #promotions = list_append(if_not_exists(#promotions, :none), :promotion), #last = :step REMOVE #wait',
           [{ step: 1, weight: 10, full: false, by: BOB, at: isoAfter(NOW, 45), reason: 'canary looks good' }],
         ],
       ]);
@@ -504,7 +505,7 @@ describe('shift traffic', () => {
       expect(snsMock).not.toHaveReceivedCommand(PublishCommand);
     });
 
-    it('ends a timed hold early on a promotion too, recording no wait (none was noted)', async () => {
+    it('ends a timed hold early on a promotion too, and records who promoted it', async () => {
       // Arrange: a 10 % canary holding 600 s; bob promotes 45 s into it
       givenLock({ promotion: promotion() }, isoAfter(NOW, 45));
       const canary = {
@@ -521,7 +522,9 @@ describe('shift traffic', () => {
         DefaultActions: [AUTHENTICATE, forward({ blue: 0, green: 100 })],
       });
       expect(state.bake).toEqual({ until: isoAfter(NOW, 45 + 300), complete: false });
-      expect(waitWrites()).toEqual([]);
+      expect(waitWrites().map((input) => input.ExpressionAttributeValues?.[':promotion'])).toEqual([
+        [{ step: 1, weight: 10, full: false, by: BOB, at: isoAfter(NOW, 45), reason: 'canary looks good' }],
+      ]);
     });
 
     it('goes straight to 100 % and starts the bake on a promotion with full', async () => {
@@ -608,9 +611,9 @@ describe('shift traffic', () => {
       expect(waitWrites().map((input) => input.UpdateExpression)).toEqual(['REMOVE #wait']);
     });
 
-    it('ignores a promotion made before the hold began: the step times out', async () => {
-      // Arrange: a promotion from before this hold (of an earlier step) is still on the lock
-      givenLock({ promotion: promotion({ at: isoAfter(NOW, -10) }) });
+    it('ignores a promotion of another step: this one times out', async () => {
+      // Arrange: a promotion of another step (an earlier hold's) is still on the lock
+      givenLock({ promotion: promotion({ step: 2 }) });
       const holding = holdingAt10('rollback', isoAfter(NOW, 60));
 
       // Act

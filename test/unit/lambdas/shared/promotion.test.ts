@@ -8,7 +8,13 @@ import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PromotionRequest } from '../../../../lambdas/shared/lock/table.ts';
-import { announcePromotionWait, closePromotionWait, holdStart, promotionWaitOf } from '../../../../lambdas/shared/promotion.ts';
+import {
+  announcePromotionWait,
+  closePromotionWait,
+  holdStart,
+  promotionWaitOf,
+  recordPromotion,
+} from '../../../../lambdas/shared/promotion.ts';
 import { type VerifiedState, VerifiedStateSchema } from '../../../../lambdas/shared/stages.ts';
 import { conditionFailed, rejectByDefault } from '../../../support/aws.ts';
 import { DEPLOYMENT_ID, EXECUTION_ARN, isoAfter, NEW_TAG, NOW, STARTED_AT, stateAfter } from '../../../support/state.ts';
@@ -26,6 +32,7 @@ const WAIT = { step: 1, of: 3, colour: 'green', weight: 10, since: NOW, until: U
 
 const PROMOTION: PromotionRequest = {
   deploymentId: DEPLOYMENT_ID,
+  step: 1,
   full: true,
   by: 'arn:aws:sts::123456789012:assumed-role/Deployer/bob',
   at: isoAfter(NOW, 600),
@@ -108,9 +115,10 @@ describe('promotion waits', () => {
           TableName: TABLE,
           Key: RECORD_KEY,
           UpdateExpression: 'SET #wait = :wait',
-          ConditionExpression: '#owner = :owner AND #started = :started AND (attribute_not_exists(#wait) OR #wait.#since <> :since)',
-          ExpressionAttributeNames: { '#wait': 'awaitingPromotion', '#since': 'since', ...OWNER_NAMES },
-          ExpressionAttributeValues: { ':wait': WAIT, ':since': NOW, ...OWNER_VALUES },
+          ConditionExpression:
+            '#owner = :owner AND #started = :started AND attribute_not_exists(#wait) OR #owner = :owner AND #started = :started AND #wait.#step <> :step',
+          ExpressionAttributeNames: { '#wait': 'awaitingPromotion', '#step': 'step', ...OWNER_NAMES },
+          ExpressionAttributeValues: { ':wait': WAIT, ':step': 1, ...OWNER_VALUES },
         },
       ]);
       const published = snsMock.commandCalls(PublishCommand).map((call) => call.args[0].input);
@@ -156,26 +164,30 @@ describe('promotion waits', () => {
     });
   });
 
-  describe('closePromotionWait', () => {
+  describe('recordPromotion and closePromotionWait', () => {
     beforeEach(() => {
       dynamoMock.on(UpdateCommand).resolves({});
     });
 
-    it('appends the promotion, who made it and why, and removes the wait that began at its start', async () => {
+    it('appends the promotion, who made it and why, once for its step, and removes the wait', async () => {
       // Act
-      await closePromotionWait(holding(), PROMOTION);
+      await recordPromotion(holding(), PROMOTION);
 
       // Assert
       expect(dynamoMock.commandCalls(UpdateCommand).map((call) => call.args[0].input)).toEqual([
         {
           TableName: TABLE,
           Key: RECORD_KEY,
-          UpdateExpression: 'SET #promotions = list_append(if_not_exists(#promotions, :none), :promotion) REMOVE #wait',
-          ConditionExpression: '#owner = :owner AND #started = :started AND #wait.#since = :since',
-          ExpressionAttributeNames: { '#wait': 'awaitingPromotion', '#since': 'since', ...OWNER_NAMES, '#promotions': 'promotions' },
+          UpdateExpression: 'SET #promotions = list_append(if_not_exists(#promotions, :none), :promotion), #last = :step REMOVE #wait',
+          ConditionExpression:
+            '#owner = :owner AND #started = :started AND attribute_not_exists(#last) OR #owner = :owner AND #started = :started AND #last < :step',
+          ExpressionAttributeNames: {
+            '#promotions': 'promotions',
+            '#last': 'lastPromotedStep',
+            '#wait': 'awaitingPromotion',
+            ...OWNER_NAMES,
+          },
           ExpressionAttributeValues: {
-            ':since': NOW,
-            ...OWNER_VALUES,
             ':none': [],
             ':promotion': [
               {
@@ -187,6 +199,8 @@ describe('promotion waits', () => {
                 reason: 'canary looks good',
               },
             ],
+            ':step': 1,
+            ...OWNER_VALUES,
           },
         },
       ]);
@@ -197,13 +211,42 @@ describe('promotion waits', () => {
       const { reason: _reason, ...unexplained } = PROMOTION;
 
       // Act
-      await closePromotionWait(holding(), { ...unexplained, full: false });
+      await recordPromotion(holding(), { ...unexplained, full: false });
 
       // Assert
       const input = dynamoMock.commandCalls(UpdateCommand)[0]?.args[0].input;
       expect(input?.ExpressionAttributeValues?.[':promotion']).toEqual([
         { step: 1, weight: 10, full: false, by: 'arn:aws:sts::123456789012:assumed-role/Deployer/bob', at: isoAfter(NOW, 600) },
       ]);
+    });
+
+    it('records the promotion of a step that holds for its time too', async () => {
+      // Act
+      await recordPromotion(holding({}, [{ weight: 10, pauseSeconds: 7_200 }]), PROMOTION);
+
+      // Assert
+      expect(dynamoMock.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues?.[':promotion']).toEqual([
+        {
+          step: 1,
+          weight: 10,
+          full: true,
+          by: 'arn:aws:sts::123456789012:assumed-role/Deployer/bob',
+          at: isoAfter(NOW, 600),
+          reason: 'canary looks good',
+        },
+      ]);
+    });
+
+    it('changes nothing, without an error, when a retry finds the step promoted already', async () => {
+      // Arrange
+      dynamoMock.on(UpdateCommand).rejects(conditionFailed());
+
+      // Act
+      const recording = recordPromotion(holding(), PROMOTION);
+
+      // Assert
+      await expect(recording).resolves.toBeUndefined();
+      expect(dynamoMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
     });
 
     it('only removes the wait when its time ran out', async () => {
@@ -216,28 +259,16 @@ describe('promotion waits', () => {
           TableName: TABLE,
           Key: RECORD_KEY,
           UpdateExpression: 'REMOVE #wait',
-          ConditionExpression: '#owner = :owner AND #started = :started AND #wait.#since = :since',
-          ExpressionAttributeNames: { '#wait': 'awaitingPromotion', '#since': 'since', ...OWNER_NAMES },
-          ExpressionAttributeValues: { ':since': NOW, ...OWNER_VALUES },
+          ConditionExpression: '#owner = :owner AND #started = :started',
+          ExpressionAttributeNames: { '#wait': 'awaitingPromotion', ...OWNER_NAMES },
+          ExpressionAttributeValues: OWNER_VALUES,
         },
       ]);
     });
 
-    it('changes nothing, without an error, when a retry finds the wait gone', async () => {
-      // Arrange
-      dynamoMock.on(UpdateCommand).rejects(conditionFailed());
-
+    it('writes nothing when a step that holds for its time ends', async () => {
       // Act
-      const closing = closePromotionWait(holding(), PROMOTION);
-
-      // Assert
-      await expect(closing).resolves.toBeUndefined();
-      expect(dynamoMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
-    });
-
-    it('writes nothing for a step that holds for its time', async () => {
-      // Act
-      await closePromotionWait(holding({}, [{ weight: 10, pauseSeconds: 7_200 }]), PROMOTION);
+      await closePromotionWait(holding({}, [{ weight: 10, pauseSeconds: 7_200 }]));
 
       // Assert
       expect(dynamoMock).not.toHaveReceivedAnyCommand();

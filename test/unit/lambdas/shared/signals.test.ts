@@ -178,12 +178,14 @@ describe('signalFailures', () => {
 
 describe('holdSignals', () => {
   const dynamoMock = mockClient(DynamoDBDocumentClient);
-  const HELD_SINCE = isoAfter(NOW, 300);
+  /** The plan step whose hold the tests read for. */
+  const STEP = 2;
   const PROMOTION: PromotionRequest = {
     deploymentId: DEPLOYMENT_ID,
+    step: STEP,
     full: false,
     by: 'arn:aws:iam::123456789012:user/ops',
-    at: isoAfter(HELD_SINCE, 30),
+    at: isoAfter(NOW, 330),
     reason: 'canary looks good',
   };
 
@@ -203,22 +205,22 @@ describe('holdSignals', () => {
     givenLock({ promotion: PROMOTION });
 
     // Act
-    const look = await holdSignals(stableState(), HELD_SINCE);
+    const look = await holdSignals(stableState(), STEP);
 
     // Assert
     expect(look).toEqual({ failures: [], promotion: PROMOTION });
     expect(dynamoMock).toHaveReceivedCommandTimes(GetCommand, 1);
   });
 
-  it('counts a promotion made at the moment the hold began', async () => {
-    // Arrange
-    givenLock({ promotion: { ...PROMOTION, at: HELD_SINCE } });
+  it("counts a promotion of this step whatever the operator's clock said: the step names the hold, not the time", async () => {
+    // Arrange: the operator's clock is an hour behind
+    givenLock({ promotion: { ...PROMOTION, at: isoAfter(NOW, -3_600) } });
 
     // Act
-    const look = await holdSignals(stableState(), HELD_SINCE);
+    const look = await holdSignals(stableState(), STEP);
 
     // Assert
-    expect(look.promotion?.at).toBe(HELD_SINCE);
+    expect(look.promotion?.at).toBe(isoAfter(NOW, -3_600));
   });
 
   it('reports the failures alongside the promotion', async () => {
@@ -226,7 +228,7 @@ describe('holdSignals', () => {
     givenLock({ promotion: PROMOTION, signal: ALARM });
 
     // Act
-    const look = await holdSignals(stableState(), HELD_SINCE);
+    const look = await holdSignals(stableState(), STEP);
 
     // Assert
     expect(look).toEqual({
@@ -238,13 +240,13 @@ describe('holdSignals', () => {
   it.each([
     ['of another deployment', { promotion: { ...PROMOTION, deploymentId: 'web-20250304-090000-1b2c' } }],
     ['on a lock another deployment holds', { deploymentId: 'web-20250304-110000-9c2e', promotion: PROMOTION }],
-    ['made before the hold began (during an earlier step)', { promotion: { ...PROMOTION, at: isoAfter(HELD_SINCE, -1) } }],
+    ['of an earlier step', { promotion: { ...PROMOTION, step: STEP - 1 } }],
   ])('ignores a promotion %s', async (_name, fields) => {
     // Arrange
     givenLock(fields);
 
     // Act
-    const look = await holdSignals(stableState(), HELD_SINCE);
+    const look = await holdSignals(stableState(), STEP);
 
     // Assert
     expect(look).toEqual({ failures: [] });
@@ -252,10 +254,10 @@ describe('holdSignals', () => {
 
   it('still reports the failures when it ignores the promotion', async () => {
     // Arrange
-    givenLock({ promotion: { ...PROMOTION, at: isoAfter(HELD_SINCE, -1) }, signal: ALARM });
+    givenLock({ promotion: { ...PROMOTION, step: STEP - 1 }, signal: ALARM });
 
     // Act
-    const look = await holdSignals(stableState(), HELD_SINCE);
+    const look = await holdSignals(stableState(), STEP);
 
     // Assert
     expect(look).toEqual({ failures: [`alarm web-5xx-rate entered ALARM at ${isoAfter(NOW, 120)} (CloudWatch event): Threshold Crossed`] });
@@ -266,7 +268,7 @@ describe('holdSignals', () => {
     dynamoMock.on(GetCommand, { TableName: TABLE, Key: LOCK_KEY, ConsistentRead: true }).resolves({});
 
     // Act
-    const look = await holdSignals(stableState(), HELD_SINCE);
+    const look = await holdSignals(stableState(), STEP);
 
     // Assert
     expect(look).toEqual({ failures: [] });
