@@ -161,7 +161,17 @@ const TABLE = {
   shiftTraffic: {
     dir: 'shift-traffic',
     // notify: a step that waits for `baton promote` says so once (lambdas/shared/promotion.ts).
-    needs: ['readServices', 'readTargetHealth', 'readAlarms', 'readListener', 'writeListener', 'readLock', 'trackPhase', 'notify', 'publishEvents'],
+    needs: [
+      'readServices',
+      'readTargetHealth',
+      'readAlarms',
+      'readListener',
+      'writeListener',
+      'readLock',
+      'trackPhase',
+      'notify',
+      'publishEvents',
+    ],
     description: 'Moves production weight step by step',
     watches: true,
     defaults: { timeoutSeconds: 900, retries: 5 },

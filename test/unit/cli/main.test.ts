@@ -5,7 +5,21 @@ import { baton, dynamoMock, resetMocks, sfnMock } from '../../support/cli-client
 
 beforeEach(resetMocks);
 
-const COMMANDS = ['init', 'deploy', 'release', 'status', 'watch', 'approve', 'reject', 'promote', 'abort', 'rollback', 'unlock', 'history', 'report'];
+const COMMANDS = [
+  'init',
+  'deploy',
+  'release',
+  'status',
+  'watch',
+  'approve',
+  'reject',
+  'promote',
+  'abort',
+  'rollback',
+  'unlock',
+  'history',
+  'report',
+];
 
 describe('baton', () => {
   it('lists every command of the table with its summary, and exits 2 without a command (0 with --help)', async () => {
