@@ -11,9 +11,9 @@ export class AnalysisInputError extends BatonError {}
 
 const SQRT_2PI = Math.sqrt(2 * Math.PI);
 /** Below this |x| the series of Φ is used, above it the continued fraction of the tail (both converge fast there). */
-const SERIES_LIMIT = 5;
-/** Terms of the tail's continued fraction: at |x| ≥ 5 it has converged to double precision well before this. */
-const TAIL_TERMS = 80;
+const SERIES_LIMIT = 3;
+/** Terms of the tail's continued fraction: at |x| ≥ 3 it has converged to double precision by 80. */
+const TAIL_TERMS = 100;
 
 function density(x: number): number {
   return Math.exp(-0.5 * x * x) / SQRT_2PI;
@@ -22,10 +22,10 @@ function density(x: number): number {
 /**
  * Standard normal CDF Φ(x), to about 1e-15 absolute (and relative in the tails).
  *
- * |x| < 5: Φ(x) = ½ + φ(x)·Σₙ x^(2n+1) / (1·3·5···(2n+1)), Abramowitz & Stegun 26.2.11
+ * |x| < 3: Φ(x) = ½ + φ(x)·Σₙ x^(2n+1) / (1·3·5···(2n+1)), Abramowitz & Stegun 26.2.11
  * (G. Marsaglia, "Evaluating the Normal Distribution", J. Stat. Software 11(4), 2004, shows it
  * reaches double precision).
- * |x| ≥ 5: the upper tail Q(t) = φ(t) / (t + 1/(t + 2/(t + 3/(t + …)))), t = |x|, Abramowitz & Stegun
+ * |x| ≥ 3: the upper tail Q(t) = φ(t) / (t + 1/(t + 2/(t + 3/(t + …)))), t = |x|, Abramowitz & Stegun
  * 26.2.14 (Laplace's continued fraction), evaluated from the bottom; Φ(x) = Q(−x) for x < 0 and
  * 1 − Q(x) otherwise. The fraction keeps tiny tail probabilities relatively accurate, which the
  * series (a difference from ½) cannot.
