@@ -140,6 +140,14 @@ describe('normalQuantile', () => {
     for (let p = 0.001; p < 1; p += 0.001) expect(normalQuantile(p) + normalQuantile(1 - p)).toBeCloseTo(0, 9);
   });
 
+  it('stays finite and ordered down to the smallest double (where the refinement step would overflow)', () => {
+    const quantiles = [Number.MIN_VALUE, 1e-320, 1e-310, 1e-300].map(normalQuantile);
+    for (const x of quantiles) expect(Number.isFinite(x)).toBe(true);
+    expect(quantiles).toEqual([...quantiles].sort((a, b) => a - b));
+    // mpmath: √2·erfinv(2p − 1) at p = 5e-324 (2⁻¹⁰⁷⁴) is −38.467405617144346; Acklam alone is within 1e-7 (2e-9 relative).
+    expect(Math.abs(normalQuantile(Number.MIN_VALUE) + 38.467405617144344)).toBeLessThan(1e-7);
+  });
+
   it('refuses p outside (0, 1)', () => {
     for (const p of [0, 1, -0.1, 1.5, Number.NaN])
       expect(inputError(() => normalQuantile(p)).message).toMatch(/^p: must be strictly between 0 and 1/);
