@@ -133,8 +133,8 @@ export interface ProportionTest {
  * Wald test of the difference of two proportions with the unpooled standard error (pooling assumes
  * p_new = p_old, which a margin excludes): z = (p̂ₙ − p̂ₒ − margin) / √(p̂ₙ(1 − p̂ₙ)/nₙ + p̂ₒ(1 − p̂ₒ)/nₒ),
  * p = P(Z ≥ z). NIST/SEMATECH e-Handbook of Statistical Methods, 7.3.3 ("How can we determine whether
- * two processes produce the same proportion of defectives?"); S.-C. Chow, J. Shao, H. Wang, "Sample
- * Size Calculations in Clinical Research", 4.2 (two-sample non-inferiority on proportions).
+ * two processes produce the same proportion of defectives?", which pools for H0 p₁ = p₂); S.-C. Chow, J. Shao, H. Wang, "Sample
+ * Size Calculations in Clinical Research", ch. 4 (large-sample tests for proportions: non-inferiority).
  *
  * With a standard error of 0 (both rates 0 or 1) there is no variance to judge by: a difference at
  * or below the margin gives z 0 (p ½, not worse), one above it z +∞ (p 0, worse).
