@@ -122,6 +122,27 @@ export function planSection(record: DeploymentView): string {
   return section('plan', 'Strategy plan', body.join('\n'));
 }
 
+/** The analysis of each traffic step (services[].analysis): the new colour against the old, with the tests' numbers. */
+export function analysisSection(record: DeploymentView): string {
+  const analyses = record.analyses ?? [];
+  if (analyses.length === 0) return '';
+  const percent = (rate: number | undefined) => (rate === undefined ? '' : `${(rate * 100).toFixed(2)} %`);
+  const rows = analyses.map((entry) => [
+    `${entry.step}`,
+    `${entry.weight} %`,
+    entry.verdict,
+    `${entry.newRequests} / ${entry.oldRequests}`,
+    `${percent(entry.errorRate?.newRate)} / ${percent(entry.errorRate?.oldRate)}`,
+    entry.errorRate ? entry.errorRate.pValue.toPrecision(3) : '',
+    entry.latency ? `${entry.latency.percentile}: ${entry.latency.pValue.toPrecision(3)}` : '',
+  ]);
+  const body = [
+    "<p>The new colour against the old one over the same minutes of each step, at the step's end (one-sided tests: p below 1 − confidence calls the new colour worse).</p>",
+    table(['step', 'weight', 'verdict', 'requests new / old', '5xx new / old', '5xx p', 'latency p'], rows, 'analysis'),
+  ];
+  return section('analysis', 'The new colour judged against the old', body.join('\n'));
+}
+
 export function evidenceSection(record: DeploymentView): string {
   const list = (items: readonly string[], className: string) =>
     `<ul class="${className}">\n${items.map((item) => `<li>${escapeHtml(item)}</li>`).join('\n')}\n</ul>`;

@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { MIN_WATCH_TIMEOUT_SECONDS, PHASE_NAMES, PHASES, type PhaseName } from '../../lib/constructs/phases.ts';
+import { AnalysisSchema } from './analysis/config.ts';
 import { dependencyCycle, sharedResourceProblems, smokeTestUrlProblems } from './config-checks.ts';
 import { checkExecutionBudget } from './history-budget.ts';
 import { StrategySchema } from './strategy.ts';
@@ -167,6 +168,8 @@ export const ServiceConfigSchema = z.strictObject({
   insufficientDataPolicy: z.enum(['pass', 'fail']).default('pass'),
   /** Seconds between gate checks while traffic holds at a step and during the bake. */
   gateIntervalSeconds: z.number().int().min(5).max(300).default(30),
+  /** The new colour judged against the old one while both take traffic (lambdas/shared/analysis/). */
+  analysis: AnalysisSchema.optional(),
   healthCheck: HealthCheckSchema.default({ path: '/', expectedStatus: 200 }),
   /** HTTP smoke checks through testListenerArn (which then must be set). */
   smokeTest: SmokeTestSchema.optional(),

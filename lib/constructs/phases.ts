@@ -25,6 +25,7 @@ export type PermissionNeed =
   | 'readSecret'
   | 'readCache'
   | 'readAlarms'
+  | 'readMetrics'
   | 'takeLock'
   | 'transferLock'
   | 'releaseLock'
@@ -160,11 +161,12 @@ const TABLE = {
   },
   shiftTraffic: {
     dir: 'shift-traffic',
-    // notify: a step that waits for `baton promote` says so once (lambdas/shared/promotion.ts).
+    // notify: a step that waits for `baton promote` says so once (lambdas/shared/promotion.ts); readMetrics: the analysis.
     needs: [
       'readServices',
       'readTargetHealth',
       'readAlarms',
+      'readMetrics',
       'readListener',
       'writeListener',
       'readLock',
@@ -279,7 +281,17 @@ const TABLE = {
   },
   shiftTogether: {
     dir: 'shift-together',
-    needs: ['readServices', 'readTargetHealth', 'readAlarms', 'readListener', 'writeListener', 'readLock', 'trackPhase', 'publishEvents'],
+    needs: [
+      'readServices',
+      'readTargetHealth',
+      'readAlarms',
+      'readMetrics',
+      'readListener',
+      'writeListener',
+      'readLock',
+      'trackPhase',
+      'publishEvents',
+    ],
     description: 'Moves the production weight of every service of a release at the same steps',
     watches: true,
     defaults: { timeoutSeconds: 900, retries: 5 },

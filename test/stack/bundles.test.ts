@@ -95,6 +95,9 @@ function sentOnlyIf(config: BatonConfig, phase: PhaseName, command: string): boo
   switch (command) {
     // initialize stops a running deployment only for a service with onNewerImage "supersede" (lambdas/shared/queue.ts),
     // and 'supersede' grants states:StopExecution only then.
+    // The analysis reads metrics only for a service with one (lambdas/shared/analysis/gate.ts); 'readMetrics' grants it only then.
+    case 'GetMetricData':
+      return config.services.some((service) => service.analysis !== undefined);
     case 'StopExecution':
       return phase !== 'initialize' || config.services.some((service) => service.onNewerImage === 'supersede');
     // listener.ts modifies a rule only for a configured listener-rule ARN; writeListener grants ModifyRule on exactly those.

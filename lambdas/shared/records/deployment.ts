@@ -5,6 +5,7 @@
 
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
+import { AnalysisEntrySchema } from '../analysis/record.ts';
 import { dynamo } from '../clients/dynamodb.ts';
 import { ConfigDiffSchema, PlanStepSchema, SecretRefSchema, type TerminalStatus, TerminalStatusSchema } from '../contract.ts';
 import { indexKeys, recordKey, serviceIndexKey, tableName } from './keys.ts';
@@ -114,6 +115,8 @@ export const DeploymentRecordSchema = z.object({
   awaitingPromotion: AwaitingPromotionSchema.optional(),
   /** Every `baton promote` the deployment acted on, in order. */
   promotions: z.array(PromotionEntrySchema).optional(),
+  /** Each traffic step's last judgement of the new colour against the old (services[].analysis), in order. */
+  analyses: z.array(AnalysisEntrySchema).optional(),
   /** When the start of the deployment was announced (telemetry/start.ts): set once, so a retried phase does not announce it again. */
   announcedStart: z.string().optional(),
   /** Who let traffic move (the approver's caller ARN, as `baton approve` sent it), when, and why. */

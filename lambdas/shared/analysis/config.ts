@@ -1,0 +1,34 @@
+/**
+ * `services[].analysis`: the new colour judged against the old one while both
+ * take production traffic (judge.ts), from their target groups' metrics over
+ * the same window. Off unless configured.
+ */
+import * as z from 'zod';
+
+export const LATENCY_PERCENTILES = ['p50', 'p90', 'p95', 'p99'] as const;
+
+export const AnalysisSchema = z.strictObject({
+  /** The 5xx rate: worse when the new colour's is above the old one's plus `margin` (absolute: 0.005 is half a percentage point). */
+  errorRate: z.strictObject({ margin: z.number().min(0).max(0.5).default(0.005) }).default({ margin: 0.005 }),
+  /** A percentile of TargetResponseTime, minute by minute: worse when the new colour's is above the old one's by more than `marginPercent`. */
+  latency: z
+    .strictObject({
+      percentile: z.enum(LATENCY_PERCENTILES).default('p99'),
+      marginPercent: z.number().min(0).max(1000).default(10),
+    })
+    .optional(),
+  /** How sure a test must be before it calls the new colour worse (one-sided). */
+  confidence: z.number().min(0.8).max(0.999).default(0.95),
+  /** Requests each colour must have served in the window before anything is decided. */
+  minRequests: z.number().int().min(1).max(10_000_000).default(500),
+  /**
+   * Below minRequests: "hold" keeps the step until there are enough (at most
+   * maxExtraHoldSeconds beyond its pause, then the gate fails), "pass" lets it
+   * go on, "fail" fails the gate.
+   */
+  lowTraffic: z.enum(['hold', 'pass', 'fail']).default('hold'),
+  maxExtraHoldSeconds: z.number().int().min(0).max(86_400).default(1800),
+  /** How far back a check looks: the current step since its weight was written, at most this long. */
+  windowSeconds: z.number().int().min(120).max(3600).default(600),
+});
+export type AnalysisConfig = z.infer<typeof AnalysisSchema>;
