@@ -26,7 +26,8 @@ export interface MinuteMetrics {
 /** The percentile a `pNN` statistic asks for, as a fraction (p99 -> 0.99, p99.9 -> 0.999); undefined for any other statistic. */
 export function percentileOf(stat: string): number | undefined {
   const match = /^p(\d{1,2}(?:\.\d+)?)$/.exec(stat);
-  const value = match ? Number(match[1]) / 100 : undefined;
+  // Rounded so that p99.9 is 0.999, not 0.9990000000000001.
+  const value = match ? Number((Number(match[1]) / 100).toPrecision(12)) : undefined;
   return value !== undefined && value > 0 && value < 1 ? value : undefined;
 }
 
