@@ -117,16 +117,15 @@ export function getMetricData(model: AccountModel, input: GetMetricDataInput) {
   const seen = new Set<string>();
   for (const query of queries) checkQuery(query, seen);
   const first = Math.floor(input.StartTime.getTime() / MINUTE) * MINUTE;
+  const returned = queries.filter((query) => query.ReturnData !== false);
+  const asked = Math.ceil((input.EndTime.getTime() - first) / MINUTE) * returned.length;
+  if (asked > MAX_DATAPOINTS) {
+    throw validationError(`The simulated account does not paginate: ask for at most ${MAX_DATAPOINTS} datapoints (here ${asked}).`);
+  }
   const end = Math.min(input.EndTime.getTime(), model.now - MINUTE + 1);
   const minutes: number[] = [];
   for (let start = first; start < end; start += MINUTE) minutes.push(start);
   if (input.ScanBy !== 'TimestampAscending') minutes.reverse();
-  const returned = queries.filter((query) => query.ReturnData !== false);
-  if (minutes.length * returned.length > MAX_DATAPOINTS) {
-    throw validationError(
-      `The simulated account does not paginate: ask for at most ${MAX_DATAPOINTS} datapoints (here ${minutes.length * returned.length}).`,
-    );
-  }
   const results = returned.map((query) => {
     const metricName = query.MetricStat?.Metric?.MetricName ?? '';
     const stat = query.MetricStat?.Stat ?? '';

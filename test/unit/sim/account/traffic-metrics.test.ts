@@ -149,6 +149,34 @@ describe('per-minute metrics', () => {
   });
 });
 
+describe('the account file', () => {
+  it('sets a listener’s traffic and the seed, and keeps both when the account is saved', () => {
+    // Arrange
+    const raw = JSON.parse(readFileSync(join(ROOT, 'sim', 'accounts', 'example.json'), 'utf8')) as {
+      elb: { listeners: Record<string, Record<string, unknown>> };
+    };
+    const production = raw.elb.listeners[LISTENER] ?? {};
+    production.traffic = { requestsPerSecond: 100, errorRate: 0.02, latencyMs: { p50: 100, p99: 400 } };
+    const m = new AccountModel(AccountSchema.parse({ ...raw, seed: 7 }), T0);
+
+    // Act
+    const blue = totals(m, BLUE, 0, 60);
+    const minute = minuteMetrics(m, BLUE, LB, T0);
+
+    // Assert
+    expect(blue.requests / 360_000).toBeCloseTo(1, 2);
+    expect(blue.errors / blue.requests).toBeCloseTo(0.02, 2);
+    expect((minute.latencySeconds('p99') ?? 0) / (minute.latencySeconds('p50') ?? 1)).toBeCloseTo(4, 6);
+    expect(AccountSchema.parse(m.toSpec())).toMatchObject({ seed: 7, elb: { listeners: { [LISTENER]: { traffic: production.traffic } } } });
+  });
+
+  it('refuses a p99 below the median', () => {
+    const listener = { forward: {}, traffic: { latencyMs: { p50: 300, p99: 250 } } };
+    const parsed = AccountSchema.shape.elb.shape.listeners.safeParse({ [LISTENER]: listener });
+    expect(parsed.error?.issues.map((issue) => issue.message)).toEqual(['latencyMs.p99 cannot be less than latencyMs.p50']);
+  });
+});
+
 describe('faults that degrade the new colour', () => {
   it('green-error-rate-1.5pct: the new colour errs at 1.5 %, the old one stays at 0.5 %', () => {
     // Arrange
