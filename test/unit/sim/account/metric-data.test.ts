@@ -45,6 +45,7 @@ function query(
   metricName: string,
   stat: string,
   extra: Partial<MetricDataQuery> = {},
+  period = 60,
 ): MetricDataQuery {
   return {
     Id: id,
@@ -57,7 +58,7 @@ function query(
           { Name: 'LoadBalancer', Value: LB },
         ],
       },
-      Period: 60,
+      Period: period,
       Stat: stat,
     },
     ...extra,
@@ -193,7 +194,7 @@ describe('GetMetricData', () => {
   it.each([
     [
       'a period other than 60 s',
-      [query('slow', GREEN, 'RequestCount', 'Sum', {})].map((q) => ({ ...q, MetricStat: { ...q.MetricStat, Period: 300 } })),
+      [query('slow', GREEN, 'RequestCount', 'Sum', {}, 300)],
       'Query slow: the simulated account models 60-second periods only (Period 300).',
     ],
     [
