@@ -15,13 +15,7 @@ import { AccountModel } from '../../../../sim/account/model.ts';
 import { AccountSchema } from '../../../../sim/account/schema.ts';
 import { authorizationRequests } from '../../../../sim/iam/requests.ts';
 import { ROOT } from '../../../support/config.ts';
-
-const T0 = Date.parse('2026-11-23T09:00:00.000Z');
-const MINUTE = 60_000;
-const LISTENER = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/prod-alb/50dc6c495c0c9188/f2f7dc8efc522ab2';
-const BLUE = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-blue/6d0ecf831eec9f09';
-const GREEN = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-green/8e4b6b8b3c5d2a10';
-const LB = 'app/prod-alb/50dc6c495c0c9188';
+import { BLUE, GREEN, LB, LISTENER, MINUTE, T0 } from '../../../support/traffic.ts';
 
 let apis: SimulatedApis;
 const cloudwatch = new CloudWatchClient({ region: 'eu-west-1' });

@@ -13,13 +13,7 @@ import { minuteMetrics, percentileOf } from '../../../../sim/account/traffic-met
 import { runContext } from '../../../../sim/fault-context.ts';
 import { FAULTS } from '../../../../sim/faults/index.ts';
 import { exampleConfig, ROOT } from '../../../support/config.ts';
-
-const T0 = Date.parse('2026-11-23T09:00:00.000Z');
-const MINUTE = 60_000;
-const LISTENER = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/prod-alb/50dc6c495c0c9188/f2f7dc8efc522ab2';
-const BLUE = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-blue/6d0ecf831eec9f09';
-const GREEN = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-green/8e4b6b8b3c5d2a10';
-const LB = 'app/prod-alb/50dc6c495c0c9188';
+import { BLUE, GREEN, LB, LISTENER, MINUTE, T0 } from '../../../support/traffic.ts';
 
 function model(seed?: number): AccountModel {
   const raw = JSON.parse(readFileSync(join(ROOT, 'sim', 'accounts', 'example.json'), 'utf8')) as Record<string, unknown>;
