@@ -41,6 +41,7 @@ const HELP = `Usage: npm run simulate -- [options]
                           IAM drift: deny an action to one function's role (or to every
                           role), e.g. deny:elasticloadbalancing:ModifyListener@shiftTraffic
   --list-faults           describe every fault and exit
+  --seed <integer>        the seed of the load balancer metrics' noise (default: the account's, or 1)
   --from-source           run the handlers' TypeScript instead of the deployed bundles
                           (for debugging; the bundles are what ships)
   --approve | --reject | --approval-timeout
@@ -116,6 +117,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
       account: { type: 'string', default: 'sim/accounts/example.json' },
       fault: { type: 'string', multiple: true, default: [] },
       'list-faults': { type: 'boolean', default: false },
+      seed: { type: 'string' },
       'from-source': { type: 'boolean', default: false },
       approve: { type: 'boolean', default: false },
       reject: { type: 'boolean', default: false },
@@ -196,7 +198,9 @@ async function main(argv: string[], io: CliIo): Promise<number> {
   const accountParsed = AccountSchema.safeParse(readJson(values.account, '--account'));
   if (!accountParsed.success)
     throw new UsageError(`--account ${values.account}:\n  - ${issueLines(accountParsed.error, AccountSchema).join('\n  - ')}`);
-  const account = accountParsed.data;
+  const seed = values.seed === undefined ? undefined : Number(values.seed);
+  if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError(`--seed ${values.seed}: an integer, e.g. --seed 7`);
+  const account = seed === undefined ? accountParsed.data : { ...accountParsed.data, seed };
 
   const quiet = values.json;
   const onProgress = (event: ProgressEvent) => {

@@ -8,6 +8,7 @@ import { tickService } from './ecs-scheduler.ts';
 import type { AccountSpec, ExecutionRecord, ImageBehaviour, TaskDefinitionSpec } from './schema.ts';
 import { type AlarmState, StateChangeListeners } from './state-changes.ts';
 import type { FailingChecks } from './target-health.ts';
+import { TrafficState } from './traffic-state.ts';
 
 export interface SimTask {
   readonly id: string;
@@ -90,6 +91,8 @@ export class AccountModel {
   readonly ec2: AccountSpec['ec2'];
   readonly replicationGroups: AccountSpec['elasticache']['replicationGroups'];
   readonly alarms: AccountSpec['cloudwatch']['alarms'];
+  /** The listeners' weights over time, the metrics' seed and the faults' degradations (traffic-metrics.ts). */
+  readonly traffic: TrafficState;
   readonly table = new Map<string, Record<string, unknown>>();
   /** Step Functions executions started in this account, in start order: their names stay taken for 90 days (execution-names.ts). */
   readonly executions: ExecutionRecord[];
@@ -129,6 +132,7 @@ export class AccountModel {
     this.ec2 = copy.ec2;
     this.replicationGroups = copy.elasticache.replicationGroups;
     this.alarms = copy.cloudwatch.alarms;
+    this.traffic = new TrafficState(spec.seed ?? 1);
     for (const definition of copy.ecs.taskDefinitions) {
       const arn = this.taskDefinitionArn(definition.family, definition.revision);
       this.taskDefinitions.set(arn, { ...definition, arn });
@@ -244,14 +248,11 @@ export class AccountModel {
 
   /** Registers a task's IP in the service's target group. */
   register(service: SimService, task: SimTask, at: number, state: TargetState['state'] = 'initial'): void {
-    const targets = this.targets.get(service.targetGroupArn);
-    if (!targets) return;
-    targets.push({ taskId: task.id, ip: task.ip, port: 8080, registeredAt: at, state, since: at });
+    this.targets.get(service.targetGroupArn)?.push({ taskId: task.id, ip: task.ip, port: 8080, registeredAt: at, state, since: at });
   }
 
   private deregister(service: SimService, task: SimTask): void {
-    const targets = this.targets.get(service.targetGroupArn);
-    if (!targets) return;
+    const targets = this.targets.get(service.targetGroupArn) ?? [];
     const index = targets.findIndex((t) => t.taskId === task.id);
     if (index >= 0) targets.splice(index, 1);
   }
@@ -372,6 +373,7 @@ export class AccountModel {
     return {
       account: this.account,
       region: this.region,
+      seed: this.traffic.seed,
       taskStartSeconds: this.taskStartSeconds,
       ...(this.ec2 ? { ec2: this.ec2 } : {}),
       ecs: {

@@ -68,10 +68,30 @@ const ExecutionRecordSchema = z.strictObject({
 });
 export type ExecutionRecord = z.infer<typeof ExecutionRecordSchema>;
 
+/**
+ * The production traffic a listener (or rule) carries, spread over its target groups by the forward weights: the
+ * requests, 5xx and latency CloudWatch reports per target group (traffic-metrics.ts). Absent: these defaults;
+ * a test listener, which only the smoke test reaches, says requestsPerSecond 0.
+ */
+const ListenerTrafficSchema = z.strictObject({
+  requestsPerSecond: z.number().min(0).default(20),
+  /** The share of requests the targets answer with a 5xx. */
+  errorRate: z.number().min(0).max(1).default(0.005),
+  /** The targets' response time, in milliseconds: its median and 99th percentile over a minute. */
+  latencyMs: z
+    .strictObject({ p50: z.number().positive(), p99: z.number().positive() })
+    .refine((latency) => latency.p99 >= latency.p50, { message: 'latencyMs.p99 cannot be less than latencyMs.p50' })
+    .default({ p50: 80, p99: 250 }),
+});
+export type ListenerTraffic = z.infer<typeof ListenerTrafficSchema>;
+export const DEFAULT_TRAFFIC: ListenerTraffic = ListenerTrafficSchema.parse({});
+
 export const AccountSchema = z.strictObject({
   $comment: z.string().optional(),
   account: z.string().regex(/^\d{12}$/),
   region: z.string(),
+  /** The seed of the metrics' noise (traffic-noise.ts; absent: 1): the same seed, the same datapoints. */
+  seed: z.number().int().optional(),
   /** Seconds a task takes from launch to RUNNING. */
   taskStartSeconds: z.number().int().min(0).default(20),
   ecs: z.strictObject({
@@ -113,6 +133,7 @@ export const AccountSchema = z.strictObject({
               .passthrough(),
           )
           .optional(),
+        traffic: ListenerTrafficSchema.optional(),
       }),
     ),
     /**

@@ -6,6 +6,7 @@
  */
 import { ALARM_FAULTS } from './alarms.ts';
 import type { Fault } from './fault.ts';
+import { METRIC_FAULTS } from './metrics.ts';
 import { PLATFORM_FAULTS } from './platform.ts';
 import { RECORD_FAULTS } from './records.ts';
 import { RESOURCE_FAULTS } from './resources.ts';
@@ -18,6 +19,7 @@ export const FAULTS: Record<string, Fault> = {
   ...TASK_FAULTS,
   ...TRAFFIC_FAULTS,
   ...ALARM_FAULTS,
+  ...METRIC_FAULTS,
   ...PLATFORM_FAULTS,
 };
 

@@ -127,6 +127,8 @@ export const REQUESTS: Readonly<Record<string, Readonly<Record<string, Describe>
       ),
   },
   cloudwatch: {
+    // GetMetricData takes no resource-level permissions: "*" (CloudWatch User Guide, "CloudWatch permissions reference").
+    GetMetricData: () => one('cloudwatch:GetMetricData', '*'),
     DescribeAlarms: (input, p) =>
       // Composite alarms are returned only to a caller allowed DescribeAlarms on "*".
       list(input.AlarmTypes).includes('CompositeAlarm') || list(input.AlarmNames).length === 0

@@ -1,7 +1,8 @@
-/** CloudWatch: the state of the alarms, metric and composite. */
-import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+/** CloudWatch: the state of the alarms, metric and composite; the load balancer metrics of the simulated traffic. */
+import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import type { AccountModel } from '../model.ts';
 import { META, type ServiceSetup } from './common.ts';
+import { type GetMetricDataInput, getMetricData } from './metric-data.ts';
 
 interface DescribeAlarmsInput {
   AlarmNames?: string[];
@@ -51,4 +52,7 @@ export function installCloudWatch({ model: m, stubs, route }: ServiceSetup): voi
   cloudwatch
     .on(DescribeAlarmsCommand)
     .callsFake(route('cloudwatch', 'DescribeAlarms', (input: DescribeAlarmsInput) => describeAlarms(m, input)));
+  cloudwatch
+    .on(GetMetricDataCommand)
+    .callsFake(route('cloudwatch', 'GetMetricData', (input: GetMetricDataInput) => getMetricData(m, input)));
 }

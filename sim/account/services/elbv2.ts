@@ -154,7 +154,7 @@ function modifyForward(m: AccountModel, arn: string | undefined, actions: Forwar
     }
     next[group.TargetGroupArn] = group.Weight ?? 1;
   }
-  listener.forward = next;
+  m.traffic.setForward(arn, listener, next, m.now);
   if (authentication.length > 0) listener.actionsBeforeForward = authentication;
   else delete listener.actionsBeforeForward;
   return kind === 'listener' ? describeListeners(m, { ListenerArns: [arn] }) : describeRules(m, { RuleArns: [arn] });
