@@ -36,7 +36,7 @@ function progressOf(state: VerifiedState, full = false) {
 /** The gates of the current step: alarms, health, running count, the events' signal, and the analysis (its judgement kept). */
 export async function stepGates(state: VerifiedState): Promise<{ failures: string[]; judgement?: Judgement }> {
   const [failures, judgement] = await Promise.all([gateFailures(state, state.idle, state.rollout.desiredCount), judgeStep(state)]);
-  return { failures: [...failures, ...analysisFailures(state, judgement)], ...(judgement ? { judgement } : {}) };
+  return { failures: [...failures, ...analysisFailures(judgement)], ...(judgement ? { judgement } : {}) };
 }
 
 /** The gates before a step when none holds; the analysis' judgement of the step before it, if there was one. */

@@ -48,20 +48,21 @@ async function endOfHold(
 }
 
 /**
- * Too few requests to judge the step at its end, and lowTraffic "hold": the
- * step holds one more gate interval, up to maxExtraHoldSeconds beyond its
- * pause; then the gate fails. Undefined when the step may go on.
+ * A step due to end with too few requests to judge it (lowTraffic): "hold"
+ * keeps it one more gate interval, up to maxExtraHoldSeconds beyond its pause
+ * (an operator's promotion goes on instead); "fail" fails the gate; "pass"
+ * goes on. Undefined when the step may go on.
  */
-function holdForRequests(state: VerifiedState, judgement: Judgement | undefined): VerifiedState | undefined {
+function lowTrafficAtEnd(state: VerifiedState, judgement: Judgement | undefined, promoted: boolean): VerifiedState | undefined {
   const analysis = state.service.analysis;
   const { step } = heldStep(state);
-  if (judgement?.verdict !== 'too-few-requests' || analysis?.lowTraffic !== 'hold' || !step || !state.traffic.heldSince) return undefined;
+  if (judgement?.verdict !== 'too-few-requests' || !analysis || !step) return undefined;
+  const failed = (why: string) =>
+    new GateFailedError(`gate failed while holding ${state.idle.colour} at ${state.traffic.weight} %: ${judgement.words}${why}`);
+  if (analysis.lowTraffic === 'fail') throw failed(' (lowTraffic "fail")');
+  if (analysis.lowTraffic === 'pass' || promoted || !state.traffic.heldSince) return undefined;
   const limit = Date.parse(addSeconds(state.traffic.heldSince, step.pauseSeconds + analysis.maxExtraHoldSeconds));
-  if (Date.now() >= limit) {
-    throw new GateFailedError(
-      `gate failed while holding ${state.idle.colour} at ${state.traffic.weight} %: ${judgement.words}, after ${analysis.maxExtraHoldSeconds} s more than the step's pause (maxExtraHoldSeconds)`,
-    );
-  }
+  if (Date.now() >= limit) throw failed(`, after ${analysis.maxExtraHoldSeconds} s more than the step's pause (maxExtraHoldSeconds)`);
   logger.info('too few requests to judge the step: it holds longer', { weight: state.traffic.weight, words: judgement.words });
   return { ...state, traffic: { ...state.traffic, holdUntil: addSeconds(nowIso(), state.service.gateIntervalSeconds) } };
 }
@@ -95,11 +96,10 @@ export const handler = definePhase(
         logger.info('hold not promoted in time; the strategy goes on', { weight: state.traffic.weight });
       }
       if (!watched) judgement = await checkTrafficGates(state);
-      if (!step?.promotion) {
-        const longer = holdForRequests(state, judgement);
-        if (longer) return longer;
-      }
     }
+    // The step is due to end: too few requests to judge it are the lowTraffic policy's to settle.
+    const longer = lowTrafficAtEnd(state, judgement, promotion !== undefined);
+    if (longer) return longer;
     if (judgement && step)
       await recordJudgement(state.deploymentId, state, analysisEntry(number, state.traffic.weight, nowIso(), judgement));
     const next = await applyNextStep(state, nowIso(), phase, { full: promotion?.full === true });

@@ -22,13 +22,15 @@ export const AnalysisSchema = z.strictObject({
   /** Requests each colour must have served in the window before anything is decided. */
   minRequests: z.number().int().min(1).max(10_000_000).default(500),
   /**
-   * Below minRequests: "hold" keeps the step until there are enough (at most
-   * maxExtraHoldSeconds beyond its pause, then the gate fails), "pass" lets it
-   * go on, "fail" fails the gate.
+   * When a step is due to end with fewer than minRequests on either side (no
+   * decision before: a check mid-step with too few requests decides nothing):
+   * "hold" keeps the step until there are enough (at most maxExtraHoldSeconds
+   * beyond its pause, then the gate fails), "pass" lets it go on, "fail"
+   * fails the gate.
    */
   lowTraffic: z.enum(['hold', 'pass', 'fail']).default('hold'),
   maxExtraHoldSeconds: z.number().int().min(0).max(86_400).default(1800),
   /** How far back a check looks: the current step since its weight was written, at most this long. */
-  windowSeconds: z.number().int().min(120).max(3600).default(600),
+  windowSeconds: z.number().int().min(120).max(86_400).default(3600),
 });
 export type AnalysisConfig = z.infer<typeof AnalysisSchema>;

@@ -6,6 +6,7 @@
  * step, at 100 % (the old colour takes none) or without an analysis.
  */
 import type { VerifiedState } from '../stages.ts';
+import { planSteps } from '../strategy.ts';
 import { type Judgement, judge } from './judge.ts';
 import { colourTraffic, PERIOD_SECONDS } from './metrics.ts';
 
@@ -33,13 +34,23 @@ export async function judgeStep(state: VerifiedState): Promise<Judgement | undef
           to: new Date(to),
         })
       : { newer: empty, older: empty };
-  return judge(traffic.newer, traffic.older, config);
+  return judge(traffic.newer, traffic.older, config, looksAt(state));
 }
 
-/** The gate's failures for a judgement: the new colour is worse, or there are too few requests and lowTraffic is "fail". */
-export function analysisFailures(state: VerifiedState, judgement: Judgement | undefined): string[] {
-  if (!judgement) return [];
-  if (judgement.verdict === 'worse') return [judgement.words];
-  if (judgement.verdict === 'too-few-requests' && state.service.analysis?.lowTraffic === 'fail') return [judgement.words];
-  return [];
+/**
+ * The checks one window of a step sees (each tests the step's data again:
+ * judge.ts perLookConfidence): the window, or the step's pause and the
+ * longest it may be held for requests when that is shorter, over the gate
+ * interval, and the check at its start.
+ */
+export function looksAt(state: VerifiedState): number {
+  const config = state.service.analysis;
+  const pause = planSteps(state.strategy)[state.traffic.nextStep - 1]?.pauseSeconds ?? 0;
+  const horizon = pause + (config?.lowTraffic === 'hold' ? config.maxExtraHoldSeconds : 0);
+  return Math.ceil(Math.min(config?.windowSeconds ?? horizon, horizon) / state.service.gateIntervalSeconds) + 1;
+}
+
+/** The gate's failures for a judgement: the new colour is worse. Too few requests decide nothing until the step is due to end. */
+export function analysisFailures(judgement: Judgement | undefined): string[] {
+  return judgement?.verdict === 'worse' ? [judgement.words] : [];
 }

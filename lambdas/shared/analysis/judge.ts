@@ -30,7 +30,19 @@ export interface Judgement {
 const percent = (rate: number) => `${(rate * 100).toFixed(2)} %`;
 const p = (value: number) => (value < 0.0001 ? value.toExponential(1) : value.toFixed(4));
 
-export function judge(newer: ColourTraffic, older: ColourTraffic, config: AnalysisConfig): Judgement {
+/**
+ * Every gate check of a step tests the step's data again, so a new colour as
+ * good as the old one would, look after look, eventually fail one by chance.
+ * Each look is tested at the confidence left after Bonferroni's correction
+ * for the `looks` a window sees (its seconds over the gate interval): the
+ * chance of a false alarm in a window stays below 1 − confidence.
+ */
+export function perLookConfidence(confidence: number, looks: number): number {
+  return 1 - (1 - confidence) / Math.max(1, looks);
+}
+
+export function judge(newer: ColourTraffic, older: ColourTraffic, config: AnalysisConfig, looks = 1): Judgement {
+  const confidence = perLookConfidence(config.confidence, looks);
   const counts = { newRequests: newer.requests, oldRequests: older.requests };
   if (newer.requests < config.minRequests || older.requests < config.minRequests) {
     return {
@@ -45,7 +57,7 @@ export function judge(newer: ColourTraffic, older: ColourTraffic, config: Analys
     oldRequests: older.requests,
     oldErrors: older.errors,
     margin: config.errorRate.margin,
-    confidence: config.confidence,
+    confidence,
   });
   const errorRate = { ...errorTest, margin: config.errorRate.margin };
   const errorWords = `5xx rate ${percent(errorTest.newRate)} new (${newer.errors}/${newer.requests}) against ${percent(errorTest.oldRate)} old (${older.errors}/${older.requests}), margin ${percent(config.errorRate.margin)}: z ${errorTest.z.toFixed(2)}, p ${p(errorTest.pValue)}`;
@@ -76,6 +88,6 @@ export function judge(newer: ColourTraffic, older: ColourTraffic, config: Analys
     ...counts,
     errorRate,
     ...(latencyTested ? { latency: latencyTested } : {}),
-    words: `${worse ? `the new colour is worse than the old (${which}, at ${config.confidence * 100} % confidence)` : 'the new colour is not worse than the old'}: ${errorWords}${latencyWords}`,
+    words: `${worse ? `the new colour is worse than the old (${which}, at ${config.confidence * 100} % confidence${looks > 1 ? ` over ${looks} looks` : ''})` : 'the new colour is not worse than the old'}: ${errorWords}${latencyWords}`,
   };
 }
