@@ -81,7 +81,10 @@ if (values.json) {
   for (const result of results) {
     const verb = result.want === 'ROLLED_BACK' ? 'rolled back' : 'promoted';
     const target = result.target === 1 ? 'every run' : `at least ${Math.ceil(result.target * runs)}`;
-    const median = result.medianSecondsToRollback === undefined ? '' : `; median simulated time to the rollback's end ${result.medianSecondsToRollback} s`;
+    const median =
+      result.medianSecondsToRollback === undefined
+        ? ''
+        : `; median simulated time to the rollback's end ${result.medianSecondsToRollback} s`;
     process.stdout.write(
       `  ${result.scenario}: ${verb} in ${result.right} of ${runs} (target: ${target}) ${result.meets ? 'met' : 'NOT met'}; outcomes ${JSON.stringify(result.outcomes)}${median}\n`,
     );
