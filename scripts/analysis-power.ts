@@ -2,7 +2,7 @@
  * `npm run analysis-power`: how often the analysis (services[].analysis) gets
  * it right over seeded runs of the simulation. The example of
  * examples/analysis (a 10 % canary held 600 s, 100 requests a second, a
- * margin of 0.2 percentage points at 95 % confidence, p99 within 10 %) is
+ * margin of 0.2 percentage points at 95 % confidence, p99 within 5 %) is
  * deployed once per seed of the account's metric noise: with the new colour
  * at 1.5 % of 5xx against the old one's 0.5 % (fault green-error-rate-1.5pct)
  * it must roll back in every run; with the two colours equal it must be

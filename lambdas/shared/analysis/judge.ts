@@ -70,7 +70,7 @@ export function judge(newer: ColourTraffic, older: ColourTraffic, config: Analys
             newer: newer.latencyMs,
             older: older.latencyMs,
             marginPercent: latencyConfig.marginPercent,
-            confidence: config.confidence,
+            confidence,
           }),
           percentile: latencyConfig.percentile,
           marginPercent: latencyConfig.marginPercent,
