@@ -1,7 +1,7 @@
 /**
  * `npm run analysis-power`: how often the analysis (services[].analysis) gets
  * it right over seeded runs of the simulation. The example of
- * examples/analysis (a 10 % canary held 600 s, 100 requests a second, a
+ * examples/analysis (a 10 % canary held 1200 s, 100 requests a second, a
  * margin of 0.2 percentage points at 95 % confidence, p99 within 5 %) is
  * deployed once per seed of the account's metric noise: with the new colour
  * at 1.5 % of 5xx against the old one's 0.5 % (fault green-error-rate-1.5pct)
@@ -76,7 +76,7 @@ if (values.json) {
   process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
 } else {
   process.stdout.write(
-    `The analysis over ${runs} seeded runs per case (examples/analysis: canary 10 % for 600 s, 100 requests/s, margin 0.2 pp, 95 % confidence):\n`,
+    `The analysis over ${runs} seeded runs per case (examples/analysis: canary 10 % for 1200 s, 100 requests/s, margin 0.2 pp, 95 % confidence):\n`,
   );
   for (const result of results) {
     const verb = result.want === 'ROLLED_BACK' ? 'rolled back' : 'promoted';

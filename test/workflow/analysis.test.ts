@@ -2,8 +2,8 @@
  * Issue 19, item 3: the new colour judged against the old one while both take
  * production traffic (services[].analysis), on the real state machine and
  * bundles, against the simulation's per-minute load balancer metrics (seeded:
- * the same numbers every run). examples/analysis: a 10 % canary held 600 s,
- * 100 requests a second, a margin of 0.2 percentage points at 95 %.
+ * the same numbers every run). examples/analysis: a 10 % canary held 1200 s,
+ * 100 requests a second, a margin of 0.2 percentage points at 95 %, p99 within 5 %.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,24 +54,28 @@ describe('the new colour judged against the old', () => {
     // Assert
     expect(result.main.status).toBe('SUCCEEDED');
     expect(weights(result)).toEqual({ blue: 0, green: 100 });
+    expect(greens(result)).toEqual([
+      ['2026-11-23T09:00:45.225Z', 10],
+      ['2026-11-23T09:20:45.225Z', 100],
+    ]);
     expect(record(result)?.analyses).toEqual([
       {
         step: 1,
         weight: 10,
-        at: '2026-11-23T09:10:45.225Z',
+        at: '2026-11-23T09:20:45.225Z',
         verdict: 'not-worse',
-        newRequests: 5321,
-        oldRequests: 48745,
+        newRequests: 11215,
+        oldRequests: 102630,
         errorRate: {
-          newRate: 0.006013907160308213,
-          oldRate: 0.00545696994563545,
+          newRate: 0.005706642888987963,
+          oldRate: 0.0050764883562311215,
           margin: 0.002,
-          z: -1.2986541046329145,
-          pValue: 0.9029686693973629,
+          z: -1.838512868073641,
+          pValue: 0.967006566274055,
         },
-        latency: { percentile: 'p99', marginPercent: 5, u: 39, pValue: 0.5683463595228301, newMinutes: 9, oldMinutes: 9 },
+        latency: { percentile: 'p99', marginPercent: 5, u: 157, pValue: 0.7560347347867298, newMinutes: 19, oldMinutes: 19 },
         words:
-          'the new colour is not worse than the old: 5xx rate 0.60 % new (32/5321) against 0.55 % old (266/48745), margin 0.20 %: z -1.30, p 0.9030; p99 latency over 9 and 9 minutes, margin 5 %: U 39, p 0.5683',
+          'the new colour is not worse than the old: 5xx rate 0.57 % new (64/11215) against 0.51 % old (521/102630), margin 0.20 %: z -1.84, p 0.9670; p99 latency over 19 and 19 minutes, margin 5 %: U 157, p 0.7560',
       },
     ]);
   });
@@ -85,7 +89,7 @@ describe('the new colour judged against the old', () => {
     expect(result.main.executionPath).toEqual([...VERIFIED, ...SHIFT, 'Shift traffic', 'Shift traffic failed', ...ROLLED_BACK]);
     expect(weights(result)).toEqual({ blue: 100, green: 0 });
     expect(record(result)?.outcomeReason).toBe(
-      'GateFailedError: gate failed while holding green at 10 %: the new colour is worse than the old (its 5xx rate, at 95 % confidence over 81 looks): 5xx rate 1.52 % new (55/3607) against 0.54 % old (178/32724), margin 0.20 %: z 3.75, p 8.7e-5; p99 latency over 6 and 6 minutes, margin 5 %: U 16, p 0.6504',
+      'GateFailedError: gate failed while holding green at 10 %: the new colour is worse than the old (its 5xx rate, at 95 % confidence over 101 looks): 5xx rate 1.52 % new (55/3607) against 0.54 % old (178/32724), margin 0.20 %: z 3.75, p 8.7e-5; p99 latency over 6 and 6 minutes, margin 5 %: U 16, p 0.6504',
     );
     expect(greens(result)).toEqual([
       ['2026-11-23T09:00:45.225Z', 10],
@@ -100,64 +104,71 @@ describe('the new colour judged against the old', () => {
     // Assert
     expect(record(result)?.status).toBe('ROLLED_BACK');
     expect(record(result)?.outcomeReason).toBe(
-      'GateFailedError: gate failed while holding green at 10 %: the new colour is worse than the old (its latency, at 95 % confidence over 81 looks): 5xx rate 0.59 % new (28/4785) against 0.56 % old (242/43396), margin 0.20 %: z -1.49, p 0.9316; p99 latency over 8 and 8 minutes, margin 5 %: U 61, p 0.0005',
+      'GateFailedError: gate failed while holding green at 10 %: the new colour is worse than the old (its latency, at 95 % confidence over 101 looks): 5xx rate 0.60 % new (32/5321) against 0.55 % old (266/48745), margin 0.20 %: z -1.30, p 0.9030; p99 latency over 9 and 9 minutes, margin 5 %: U 78, p 0.0001',
     );
+    expect(greens(result)).toEqual([
+      ['2026-11-23T09:00:45.225Z', 10],
+      ['2026-11-23T09:10:15.275Z', 0],
+    ]);
   });
 });
 
-describe('too few requests to judge (5 requests a second: 0.5 to the canary)', () => {
+describe('too few requests to judge (2 requests a second: 0.2 to the canary)', () => {
   it('holds the step until there are enough ("hold"), then judges and goes on', async () => {
     // Act
-    const result = await run({ config: config(), account: account(5), input: INPUT });
+    const result = await run({ config: config(), account: account(2), input: INPUT });
 
-    // Assert
+    // Assert: the step held 2730 s instead of 1200, a gate interval at a time, until each colour had 500 requests
     expect(result.main.status).toBe('SUCCEEDED');
-    // 600 s of the step brought 264 requests to green; it held 510 s longer, a gate interval at a time, to 509.
     expect(greens(result)).toEqual([
       ['2026-11-23T09:00:45.225Z', 10],
-      ['2026-11-23T09:19:15.225Z', 100],
+      ['2026-11-23T09:46:15.225Z', 100],
     ]);
     expect(record(result)?.analyses).toEqual([
       {
         step: 1,
         weight: 10,
-        at: '2026-11-23T09:19:15.225Z',
+        at: '2026-11-23T09:46:15.225Z',
         verdict: 'not-worse',
-        newRequests: 509,
-        oldRequests: 4891,
+        newRequests: 513,
+        oldRequests: 4844,
         errorRate: {
-          newRate: 0.007858546168958742,
-          oldRate: 0.0057248006542629315,
+          newRate: 0.001949317738791423,
+          oldRate: 0.0053674649050371595,
           margin: 0.002,
-          z: 0.03294421050304696,
-          pValue: 0.48685953851535196,
+          z: -2.4490318197799645,
+          pValue: 0.9928379603366991,
         },
-        latency: { percentile: 'p99', marginPercent: 5, u: 142, pValue: 0.7393983558570195, newMinutes: 18, oldMinutes: 18 },
+        latency: { percentile: 'p99', marginPercent: 5, u: 708, pValue: 0.993077473973712, newMinutes: 45, oldMinutes: 45 },
         words:
-          'the new colour is not worse than the old: 5xx rate 0.79 % new (4/509) against 0.57 % old (28/4891), margin 0.20 %: z 0.03, p 0.4869; p99 latency over 18 and 18 minutes, margin 5 %: U 142, p 0.7394',
+          'the new colour is not worse than the old: 5xx rate 0.19 % new (1/513) against 0.54 % old (26/4844), margin 0.20 %: z -2.45, p 0.9928; p99 latency over 45 and 45 minutes, margin 5 %: U 708, p 0.9931',
       },
     ]);
   });
 
   it('fails the gate when holding longer (maxExtraHoldSeconds) still brings too few', async () => {
     // Act
-    const result = await run({ config: config({ maxExtraHoldSeconds: 120 }), account: account(5), input: INPUT });
+    const result = await run({ config: config({ maxExtraHoldSeconds: 120 }), account: account(2), input: INPUT });
 
     // Assert
     expect(record(result)?.status).toBe('ROLLED_BACK');
     expect(record(result)?.outcomeReason).toBe(
-      "GateFailedError: gate failed while holding green at 10 %: too few requests to judge the new colour: 320 new and 3006 old, at least 500 each needed, after 120 s more than the step's pause (maxExtraHoldSeconds)",
+      "GateFailedError: gate failed while holding green at 10 %: too few requests to judge the new colour: 237 new and 2267 old, at least 500 each needed, after 120 s more than the step's pause (maxExtraHoldSeconds)",
     );
+    expect(greens(result)).toEqual([
+      ['2026-11-23T09:00:45.225Z', 10],
+      ['2026-11-23T09:22:45.250Z', 0],
+    ]);
   });
 
   it('fails the gate at the step\'s end with "fail", goes on with "pass" (the verdict recorded)', async () => {
     // Act
-    const failed = await run({ config: config({ lowTraffic: 'fail' }), account: account(5), input: INPUT });
-    const passed = await run({ config: config({ lowTraffic: 'pass' }), account: account(5), input: INPUT });
+    const failed = await run({ config: config({ lowTraffic: 'fail' }), account: account(2), input: INPUT });
+    const passed = await run({ config: config({ lowTraffic: 'pass' }), account: account(2), input: INPUT });
 
     // Assert
     expect(record(failed)?.outcomeReason).toBe(
-      'GateFailedError: gate failed while holding green at 10 %: too few requests to judge the new colour: 264 new and 2461 old, at least 500 each needed (lowTraffic "fail")',
+      'GateFailedError: gate failed while holding green at 10 %: too few requests to judge the new colour: 211 new and 2049 old, at least 500 each needed (lowTraffic "fail")',
     );
     expect(record(passed)?.status).toBe('SUCCEEDED');
     expect(((record(passed)?.analyses ?? []) as Array<{ verdict: string }>).map((entry) => entry.verdict)).toEqual(['too-few-requests']);
@@ -169,9 +180,8 @@ describe('over seeded runs (npm run analysis-power runs 100 of each)', () => {
     // Act
     const outcomes = { regression: [] as unknown[], equal: [] as unknown[] };
     for (const seed of [2, 3, 4, 5, 6]) {
-      outcomes.regression.push(
-        record(await run({ config: config(), account: account(100, seed), input: INPUT, faults: ['green-error-rate-1.5pct'] }))?.status,
-      );
+      const faults = ['green-error-rate-1.5pct'];
+      outcomes.regression.push(record(await run({ config: config(), account: account(100, seed), input: INPUT, faults }))?.status);
       outcomes.equal.push(record(await run({ config: config(), account: account(100, seed), input: INPUT }))?.status);
     }
 
