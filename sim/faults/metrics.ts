@@ -15,7 +15,7 @@ function newColourTargetGroup(ctx: SimulationContext): string {
 export const METRIC_FAULTS: Record<string, Fault> = {
   'green-error-rate-1.5pct': {
     description:
-      "The new colour's targets answer 1.5 % of their requests with a 5xx (HTTPCode_Target_5XX_Count), the old colour's stay at the listener's errorRate (0.5 % by default); no alarm fires. Without an analysis gate the deployment succeeds.",
+      "The new colour's targets answer 1.5 % of their requests with a 5xx (HTTPCode_Target_5XX_Count), the old colour's stay at the listener's errorRate (0.5 % by default); no alarm fires. Without an analysis (the example config has none) the deployment succeeds; with examples/analysis it rolls back.",
     expected: 'SUCCEEDED',
     apply(ctx) {
       ctx.model.traffic.degrade(newColourTargetGroup(ctx), { errorRate: 0.015, since: ctx.model.now });
@@ -23,7 +23,7 @@ export const METRIC_FAULTS: Record<string, Fault> = {
   },
   'new-colour-latency-20pct': {
     description:
-      "The new colour's response times (TargetResponseTime, every percentile) are 20 % higher than the old colour's; no alarm fires. Without an analysis gate the deployment succeeds.",
+      "The new colour's response times (TargetResponseTime, every percentile) are 20 % higher than the old colour's; no alarm fires. Without an analysis (the example config has none) the deployment succeeds; with examples/analysis (p99 within 5 %) it rolls back.",
     expected: 'SUCCEEDED',
     apply(ctx) {
       ctx.model.traffic.degrade(newColourTargetGroup(ctx), { latencyFactor: 1.2, since: ctx.model.now });
