@@ -145,6 +145,40 @@ describe('renderReport', () => {
     );
   });
 
+  it("lists each step's analysis of the new colour against the old, and leaves the section out without one", () => {
+    // Arrange
+    const analyses = [
+      {
+        step: 1,
+        weight: 10,
+        at: at(900).toISOString(),
+        verdict: 'not-worse' as const,
+        newRequests: 5321,
+        oldRequests: 48745,
+        errorRate: {
+          newRate: 0.006013907160308213,
+          oldRate: 0.00545696994563545,
+          margin: 0.002,
+          z: -1.2986541046329145,
+          pValue: 0.9029686693973629,
+        },
+        latency: { percentile: 'p99', marginPercent: 5, u: 39, pValue: 0.5, newMinutes: 9, oldMinutes: 9 },
+        words: 'the new colour is not worse than the old: ...',
+      },
+    ];
+
+    // Act
+    const page = renderReport({ record: { ...RECORD, analyses }, events: EVENTS });
+    const without = renderReport({ record: RECORD, events: EVENTS });
+
+    // Assert
+    expect(page).toContain('<h2>The new colour judged against the old</h2>');
+    expect(page).toContain(
+      '<tr><td>1</td><td>10 %</td><td>not-worse</td><td>5321 / 48745</td><td>0.60 % / 0.55 %</td><td>0.903</td><td>p99: 0.500</td></tr>',
+    );
+    expect(without).not.toContain('judged against the old');
+  });
+
   it('escapes every record field: a <script> in the reason is text, not a script', () => {
     // Act
     const page = renderReport({
