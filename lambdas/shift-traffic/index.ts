@@ -10,8 +10,9 @@
  * with too few requests to judge holds longer (lowTraffic "hold").
  */
 
+import { analysisEntry } from '../shared/analysis/entry.ts';
 import type { Judgement } from '../shared/analysis/judge.ts';
-import { analysisEntry, recordJudgement } from '../shared/analysis/record.ts';
+import { recordJudgement } from '../shared/analysis/record.ts';
 import { acceptApproval } from '../shared/approval.ts';
 import { GateFailedError, PromotionTimeoutError } from '../shared/errors.ts';
 import type { PromotionRequest } from '../shared/lock/table.ts';

@@ -12,7 +12,7 @@ import type { BatonConfig } from '../../lambdas/shared/config-schema.ts';
 import { loadConfig } from '../../lib/config/load.ts';
 import { AccountSchema, type AccountSpec } from '../../sim/account/schema.ts';
 import { ROOT } from '../support/config.ts';
-import { ROLLED_BACK, record, run, SMOKE_TEST, START, weights } from '../support/simulation.ts';
+import { ROLLED_BACK, record, run, VERIFIED, weights } from '../support/simulation.ts';
 
 const CONFIG_PATH = join(ROOT, 'examples', 'analysis', 'baton.config.json');
 const INPUT = { service: 'web', imageTag: 'v1.4.2' };
@@ -34,14 +34,6 @@ function account(requestsPerSecond = 100, seed = 1): AccountSpec {
   return AccountSchema.parse({ ...raw, seed });
 }
 
-const VERIFIED = [
-  ...START,
-  'Check new colour stability',
-  'Is new colour stable?',
-  'Verify new colour',
-  ...SMOKE_TEST,
-  'Is approval required?',
-];
 const SHIFT = ['Shift traffic', 'Is traffic fully shifted?'];
 const greens = (result: Awaited<ReturnType<typeof run>>) =>
   ((record(result)?.weightChanges ?? []) as Array<{ at: string; green: number }>).map(({ at, green }) => [at, green]);

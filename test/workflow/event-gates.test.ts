@@ -10,17 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { BatonConfigSchema } from '../../lambdas/shared/config-schema.ts';
 import { HISTORY_EVENT_LIMIT } from '../../lambdas/shared/history-budget.ts';
 import { rawExampleConfig } from '../support/config.ts';
-import { NEW_TAG, ROLLED_BACK, record, repeat, run, SMOKE_TEST, START, weights } from '../support/simulation.ts';
+import { NEW_TAG, ROLLED_BACK, record, repeat, run, VERIFIED, weights } from '../support/simulation.ts';
 
 const CANARY = { service: 'web', imageTag: NEW_TAG, strategy: { type: 'canary', percent: 10, bakeSeconds: 600 } };
-const VERIFIED = [
-  ...START,
-  'Check new colour stability',
-  'Is new colour stable?',
-  'Verify new colour',
-  ...SMOKE_TEST,
-  'Is approval required?',
-];
 const SHIFT = ['Shift traffic', 'Is traffic fully shifted?'];
 
 /** Seconds from the listener write that put `weight` % on green to the next write, from the record's weight changes. */

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { BatonConfigSchema } from '../../lambdas/shared/config-schema.ts';
 import { HISTORY_EVENT_LIMIT } from '../../lambdas/shared/history-budget.ts';
 import { rawExampleConfig } from '../support/config.ts';
-import { NEW_TAG, ROLLED_BACK, record, repeat, run, SMOKE_TEST, START, weights } from '../support/simulation.ts';
+import { NEW_TAG, ROLLED_BACK, record, repeat, run, VERIFIED, weights } from '../support/simulation.ts';
 
 const ALICE = 'arn:aws:sts::123456789012:assumed-role/Deployer/alice';
 /** Green waits at 10 % for promotion (at most `timeoutSeconds`), then holds 50 % for 60 s, then 100 %. */
@@ -26,14 +26,6 @@ function waitingAt10(fields: Record<string, unknown> = {}) {
     },
   };
 }
-const VERIFIED = [
-  ...START,
-  'Check new colour stability',
-  'Is new colour stable?',
-  'Verify new colour',
-  ...SMOKE_TEST,
-  'Is approval required?',
-];
 const SHIFT = ['Shift traffic', 'Is traffic fully shifted?'];
 const DONE = [
   'Check bake',

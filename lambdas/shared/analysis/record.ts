@@ -1,99 +1,12 @@
 /**
- * Each traffic step's last judgement, in the deployment record
- * (`analyses`), once per step: what the report and `baton status` show, and
- * the evidence of a promotion the analysis let through.
+ * Each traffic step's last judgement, appended to the deployment record once
+ * per step (records/deployment.ts appendForStep).
  */
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
-import { dynamo } from '../clients/dynamodb.ts';
-import { recordKey, tableName } from '../records/keys.ts';
-import { conditionally, type RecordOwner } from '../records/table.ts';
-import type { Judgement } from './judge.ts';
+import { appendForStep } from '../records/deployment.ts';
+import type { RecordOwner } from '../records/table.ts';
+import type { AnalysisEntry } from './entry.ts';
 
-export const AnalysisEntrySchema = z.object({
-  /** The plan step (1-based) judged, and the new colour's weight during it. */
-  step: z.number().int().min(1),
-  weight: z.number(),
-  at: z.string(),
-  verdict: z.enum(['not-worse', 'worse', 'too-few-requests']),
-  newRequests: z.number(),
-  oldRequests: z.number(),
-  errorRate: z.object({ newRate: z.number(), oldRate: z.number(), margin: z.number(), z: z.number(), pValue: z.number() }).optional(),
-  latency: z
-    .object({
-      percentile: z.string(),
-      marginPercent: z.number(),
-      u: z.number(),
-      pValue: z.number(),
-      newMinutes: z.number(),
-      oldMinutes: z.number(),
-    })
-    .optional(),
-  /** The verdict and its numbers in a sentence. */
-  words: z.string(),
-});
-export type AnalysisEntry = z.infer<typeof AnalysisEntrySchema>;
-
-export function analysisEntry(step: number, weight: number, at: string, judgement: Judgement): AnalysisEntry {
-  const { errorRate, latency } = judgement;
-  return {
-    step,
-    weight,
-    at,
-    verdict: judgement.verdict,
-    newRequests: judgement.newRequests,
-    oldRequests: judgement.oldRequests,
-    ...(errorRate
-      ? {
-          errorRate: {
-            newRate: errorRate.newRate,
-            oldRate: errorRate.oldRate,
-            margin: errorRate.margin,
-            z: errorRate.z,
-            pValue: errorRate.pValue,
-          },
-        }
-      : {}),
-    ...(latency
-      ? {
-          latency: {
-            percentile: latency.percentile,
-            marginPercent: latency.marginPercent,
-            u: latency.u,
-            pValue: latency.pValue,
-            newMinutes: latency.newMinutes,
-            oldMinutes: latency.oldMinutes,
-          },
-        }
-      : {}),
-    words: judgement.words,
-  };
-}
-
-/** Appends a step's judgement, once per step (`lastAnalysedStep`, bookkeeping the schema leaves undeclared); false when it was already. */
-export async function recordJudgement(deploymentId: string, owner: RecordOwner, entry: AnalysisEntry): Promise<boolean> {
-  const owned = '#owner = :owner AND #started = :started';
-  return conditionally(() =>
-    dynamo().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: recordKey(deploymentId),
-        UpdateExpression: 'SET #analyses = list_append(if_not_exists(#analyses, :none), :entry), #last = :step',
-        ConditionExpression: `${owned} AND attribute_not_exists(#last) OR ${owned} AND #last < :step`,
-        ExpressionAttributeNames: {
-          '#analyses': 'analyses',
-          '#last': 'lastAnalysedStep',
-          '#owner': 'executionArn',
-          '#started': 'startedAt',
-        },
-        ExpressionAttributeValues: {
-          ':none': [],
-          ':entry': [entry],
-          ':step': entry.step,
-          ':owner': owner.executionArn,
-          ':started': owner.startedAt,
-        },
-      }),
-    ),
-  );
+/** Appends a step's judgement, once per step (`lastAnalysedStep`); false when it was already. */
+export function recordJudgement(deploymentId: string, owner: RecordOwner, entry: AnalysisEntry): Promise<boolean> {
+  return appendForStep(deploymentId, owner, { list: 'analyses', last: 'lastAnalysedStep', step: entry.step, entry });
 }

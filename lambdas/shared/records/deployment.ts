@@ -5,7 +5,7 @@
 
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import { AnalysisEntrySchema } from '../analysis/record.ts';
+import { AnalysisEntrySchema } from '../analysis/entry.ts';
 import { dynamo } from '../clients/dynamodb.ts';
 import { ConfigDiffSchema, PlanStepSchema, SecretRefSchema, type TerminalStatus, TerminalStatusSchema } from '../contract.ts';
 import { indexKeys, recordKey, serviceIndexKey, tableName } from './keys.ts';
@@ -261,29 +261,46 @@ export async function claimPromotionWait(deploymentId: string, owner: RecordOwne
 }
 
 /**
- * Appends the promotion that ended a step's hold, once per step (the record
- * keeps the last promoted step, `lastPromotedStep`, bookkeeping the schema
- * leaves undeclared); the step's wait for it, if any, ends with it.
+ * Appends `entry` to the record's list `list`, once per plan step: `last`
+ * keeps the last step appended (bookkeeping the schema leaves undeclared), so
+ * a retried invocation appends nothing again. `remove` goes with it (a wait
+ * that the entry ends). False when the step was appended already, or the
+ * record is another execution's.
  */
-export async function promotedStep(deploymentId: string, owner: RecordOwner, promotion: PromotionEntry): Promise<boolean> {
+export async function appendForStep(
+  deploymentId: string,
+  owner: RecordOwner,
+  fields: { list: string; last: string; step: number; entry: unknown; remove?: string },
+): Promise<boolean> {
   return conditionally(() =>
     dynamo().send(
       new UpdateCommand({
         TableName: tableName(),
         Key: recordKey(deploymentId),
-        UpdateExpression: 'SET #promotions = list_append(if_not_exists(#promotions, :none), :promotion), #last = :step REMOVE #wait',
+        UpdateExpression: `SET #list = list_append(if_not_exists(#list, :none), :entry), #last = :step${fields.remove ? ' REMOVE #remove' : ''}`,
         ConditionExpression: `${OWNED} AND attribute_not_exists(#last) OR ${OWNED} AND #last < :step`,
         ExpressionAttributeNames: {
-          '#promotions': 'promotions',
-          '#last': 'lastPromotedStep',
-          '#wait': 'awaitingPromotion',
+          '#list': fields.list,
+          '#last': fields.last,
+          ...(fields.remove ? { '#remove': fields.remove } : {}),
           '#owner': 'executionArn',
           '#started': 'startedAt',
         },
-        ExpressionAttributeValues: { ':none': [], ':promotion': [promotion], ':step': promotion.step, ...ownerValues(owner) },
+        ExpressionAttributeValues: { ':none': [], ':entry': [fields.entry], ':step': fields.step, ...ownerValues(owner) },
       }),
     ),
   );
+}
+
+/** Appends the promotion that ended a step's hold, once per step; the step's wait for it, if any, ends with it. */
+export async function promotedStep(deploymentId: string, owner: RecordOwner, promotion: PromotionEntry): Promise<boolean> {
+  return appendForStep(deploymentId, owner, {
+    list: 'promotions',
+    last: 'lastPromotedStep',
+    step: promotion.step,
+    entry: promotion,
+    remove: 'awaitingPromotion',
+  });
 }
 
 /** Ends a step's wait for promotion, its time over with nobody promoting it (removing what is gone already changes nothing). */

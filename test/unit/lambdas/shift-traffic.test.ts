@@ -437,7 +437,7 @@ describe('shift traffic', () => {
       return dynamoMock
         .commandCalls(UpdateCommand)
         .map((call) => call.args[0].input)
-        .filter((input) => input.ExpressionAttributeNames?.['#wait'] === 'awaitingPromotion');
+        .filter((input) => Object.values(input.ExpressionAttributeNames ?? {}).includes('awaitingPromotion'));
     }
 
     /** Green at 50 % (the second step), its 300 s hold begun at `since`. */
@@ -455,7 +455,8 @@ describe('shift traffic', () => {
       snsMock.on(PublishCommand).resolves({});
       vi.stubEnv('BATON_TOPIC_ARN', TOPIC_ARN);
       dynamoMock.on(UpdateCommand).callsFake((input: UpdateCommandInput) => {
-        if (isLeaseRenewal(input) || isWeightChange(input) || input.ExpressionAttributeNames?.['#wait'] === 'awaitingPromotion') return {};
+        const touchesWait = Object.values(input.ExpressionAttributeNames ?? {}).includes('awaitingPromotion');
+        if (isLeaseRenewal(input) || isWeightChange(input) || touchesWait) return {};
         throw new Error(UNEXPECTED);
       });
     });
@@ -495,9 +496,9 @@ describe('shift traffic', () => {
       const promotedAt = isoAfter(NOW, 45);
       expect(new Date().toISOString()).toBe(promotedAt);
       expect(elbMock).toHaveReceivedCommandTimes(DescribeTargetHealthCommand, 3);
-      expect(waitWrites().map((input) => [input.UpdateExpression, input.ExpressionAttributeValues?.[':promotion']])).toEqual([
+      expect(waitWrites().map((input) => [input.UpdateExpression, input.ExpressionAttributeValues?.[':entry']])).toEqual([
         [
-          'SET #promotions = list_append(if_not_exists(#promotions, :none), :promotion), #last = :step REMOVE #wait',
+          'SET #list = list_append(if_not_exists(#list, :none), :entry), #last = :step REMOVE #remove',
           [{ step: 1, weight: 10, full: false, by: BOB, at: isoAfter(NOW, 45), reason: 'canary looks good' }],
         ],
       ]);
@@ -522,7 +523,7 @@ describe('shift traffic', () => {
         DefaultActions: [AUTHENTICATE, forward({ blue: 0, green: 100 })],
       });
       expect(state.bake).toEqual({ until: isoAfter(NOW, 45 + 300), complete: false });
-      expect(waitWrites().map((input) => input.ExpressionAttributeValues?.[':promotion'])).toEqual([
+      expect(waitWrites().map((input) => input.ExpressionAttributeValues?.[':entry'])).toEqual([
         [{ step: 1, weight: 10, full: false, by: BOB, at: isoAfter(NOW, 45), reason: 'canary looks good' }],
       ]);
     });
@@ -547,7 +548,7 @@ describe('shift traffic', () => {
         traffic: { nextStep: 3, weight: 100, complete: true },
         bake: { until: isoAfter(promotedAt, 300), complete: false },
       });
-      expect(waitWrites().map((input) => input.ExpressionAttributeValues?.[':promotion'])).toEqual([
+      expect(waitWrites().map((input) => input.ExpressionAttributeValues?.[':entry'])).toEqual([
         [{ step: 1, weight: 10, full: true, by: BOB, at: isoAfter(NOW, 45), reason: 'canary looks good' }],
       ]);
     });
@@ -640,7 +641,7 @@ describe('shift traffic', () => {
 
       // Assert
       expectHeldAt50(state, NOW);
-      expect(waitWrites().map((input) => input.ExpressionAttributeValues?.[':promotion'])).toEqual([
+      expect(waitWrites().map((input) => input.ExpressionAttributeValues?.[':entry'])).toEqual([
         [{ step: 1, weight: 10, full: false, by: BOB, at: isoAfter(NOW, -10), reason: 'canary looks good' }],
       ]);
     });

@@ -178,18 +178,18 @@ describe('promotion waits', () => {
         {
           TableName: TABLE,
           Key: RECORD_KEY,
-          UpdateExpression: 'SET #promotions = list_append(if_not_exists(#promotions, :none), :promotion), #last = :step REMOVE #wait',
+          UpdateExpression: 'SET #list = list_append(if_not_exists(#list, :none), :entry), #last = :step REMOVE #remove',
           ConditionExpression:
             '#owner = :owner AND #started = :started AND attribute_not_exists(#last) OR #owner = :owner AND #started = :started AND #last < :step',
           ExpressionAttributeNames: {
-            '#promotions': 'promotions',
+            '#list': 'promotions',
             '#last': 'lastPromotedStep',
-            '#wait': 'awaitingPromotion',
+            '#remove': 'awaitingPromotion',
             ...OWNER_NAMES,
           },
           ExpressionAttributeValues: {
             ':none': [],
-            ':promotion': [
+            ':entry': [
               {
                 step: 1,
                 weight: 10,
@@ -215,7 +215,7 @@ describe('promotion waits', () => {
 
       // Assert
       const input = dynamoMock.commandCalls(UpdateCommand)[0]?.args[0].input;
-      expect(input?.ExpressionAttributeValues?.[':promotion']).toEqual([
+      expect(input?.ExpressionAttributeValues?.[':entry']).toEqual([
         { step: 1, weight: 10, full: false, by: 'arn:aws:sts::123456789012:assumed-role/Deployer/bob', at: isoAfter(NOW, 600) },
       ]);
     });
@@ -225,7 +225,7 @@ describe('promotion waits', () => {
       await recordPromotion(holding({}, [{ weight: 10, pauseSeconds: 7_200 }]), PROMOTION);
 
       // Assert
-      expect(dynamoMock.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues?.[':promotion']).toEqual([
+      expect(dynamoMock.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues?.[':entry']).toEqual([
         {
           step: 1,
           weight: 10,
