@@ -81,6 +81,12 @@ export function renderView(service: string, view: ExecutionView, now = new Date(
     const next = `run "baton approve ${service}" before ${formatClock(view.approvalDeadline)} (${left} left; then it rolls back)`;
     lines.push(`  next     ${paint(colour, 'yellow', next)}`);
   }
+  if (running && view.promotion && view.holdUntil) {
+    const left = formatDuration(secondsBetween(now, view.holdUntil));
+    const otherwise = view.promotion.onTimeout === 'rollback' ? 'then it rolls back' : 'then it goes on by itself';
+    const next = `run "baton promote ${service}" (--full: to 100 %) before ${formatClock(view.holdUntil)} (${left} left; ${otherwise}), or "baton abort ${service}"`;
+    lines.push(`  next     ${paint(colour, 'yellow', next)}`);
+  }
   lines.push(...renderTraffic(view));
   if (view.error) lines.push(`  ${view.error}: ${view.cause ?? ''}`);
   return lines;

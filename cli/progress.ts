@@ -26,6 +26,8 @@ export interface Progress {
   readonly bakeUntil?: string;
   /** While the execution waits for approval: when the window closes (entered + approvalTimeoutSeconds) and the deployment rolls back. */
   readonly approvalDeadline?: string;
+  /** While the current traffic step waits for `baton promote`: what happens when its hold ends unpromoted. */
+  readonly promotion?: { readonly onTimeout: 'rollback' | 'proceed' };
 }
 
 /** What the progress reads of a payload: only these fields, each as DeploymentStateSchema defines it; other payloads have none of them. */
@@ -60,15 +62,21 @@ function failureOf(event: HistoryEvent): string | undefined {
 const SHIFTING = new Set<string>([STATE_NAMES.shiftTraffic]);
 const BAKING = new Set<string>([STATE_NAMES.checkBake]);
 
-function progressOfPayload(payload: Payload | undefined, state: string | undefined): Pick<Progress, 'step' | 'holdUntil' | 'bakeUntil'> {
+function progressOfPayload(
+  payload: Payload | undefined,
+  state: string | undefined,
+): Pick<Progress, 'step' | 'holdUntil' | 'bakeUntil' | 'promotion'> {
   if (!payload || !state) return {};
   if (BAKING.has(state)) return payload.bake && !payload.bake.complete && payload.bake.until ? { bakeUntil: payload.bake.until } : {};
   if (!SHIFTING.has(state)) return {};
-  const total = payload.strategy ? planSteps(payload.strategy).length : undefined;
+  const steps = payload.strategy ? planSteps(payload.strategy) : undefined;
   const applied = payload.traffic?.nextStep;
+  const holding = payload.traffic?.holdUntil && !payload.traffic.complete ? payload.traffic.holdUntil : undefined;
+  const promotion = holding && applied !== undefined ? steps?.[applied - 1]?.promotion : undefined;
   return {
-    ...(total !== undefined && applied !== undefined ? { step: { applied, total } } : {}),
-    ...(payload.traffic?.holdUntil && !payload.traffic.complete ? { holdUntil: payload.traffic.holdUntil } : {}),
+    ...(steps !== undefined && applied !== undefined ? { step: { applied, total: steps.length } } : {}),
+    ...(holding ? { holdUntil: holding } : {}),
+    ...(promotion ? { promotion } : {}),
   };
 }
 

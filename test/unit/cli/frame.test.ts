@@ -65,6 +65,27 @@ describe('renderView', () => {
     ]);
   });
 
+  it('says what to run, and before when, while a traffic step waits for baton promote', () => {
+    // Arrange
+    const view: ExecutionView = {
+      ...BASE,
+      currentState: 'Shift traffic',
+      step: { applied: 1, total: 3 },
+      holdUntil: '2026-11-24T09:00:45.000Z',
+      promotion: { onTimeout: 'rollback' },
+      traffic: { blue: 90, green: 10 },
+    };
+
+    // Act
+    const lines = renderView('web', view, NOW);
+
+    // Assert
+    expect(lines.slice(6, 8)).toEqual([
+      '  now      Shift traffic  (step 1/3, holds until 09:00:45 UTC (23h50m left))',
+      '  next     run "baton promote web" (--full: to 100 %) before 09:00:45 UTC (23h50m left; then it rolls back), or "baton abort web"',
+    ]);
+  });
+
   it('marks a state that failed as failed, with its error, not as done', () => {
     // Arrange
     const view: ExecutionView = {

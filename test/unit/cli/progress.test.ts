@@ -44,6 +44,25 @@ describe('readProgress', () => {
     });
   });
 
+  it('reads that the held step waits for baton promote, and what happens if nobody promotes it', () => {
+    // Arrange
+    const strategy = { type: 'steps', steps: [{ weight: 10, pause: 'approval', timeoutSeconds: 7200, onTimeout: 'proceed' }] };
+    const waiting = { strategy, traffic: { nextStep: 1, weight: 10, complete: false, holdUntil: '2026-11-23T11:00:00.000Z' } };
+    const timed = { strategy: { type: 'canary', percent: 10, bakeSeconds: 600 }, traffic: waiting.traffic };
+
+    // Act
+    const progress = readProgress(shifted(waiting, 'Shift traffic'), { status: 'RUNNING', approvalTimeoutSeconds: 3600 });
+    const canary = readProgress(shifted(timed, 'Shift traffic'), { status: 'RUNNING', approvalTimeoutSeconds: 3600 });
+
+    // Assert
+    expect(progress).toMatchObject({
+      step: { applied: 1, total: 2 },
+      holdUntil: '2026-11-23T11:00:00.000Z',
+      promotion: { onTimeout: 'proceed' },
+    });
+    expect(canary).not.toHaveProperty('promotion');
+  });
+
   it('reads the bake from the latest payload while Check bake watches it, not while Roll back runs', () => {
     // Arrange
     const state = { traffic: { nextStep: 2, weight: 100, complete: true }, bake: { until: '2026-11-23T09:10:00.000Z', complete: false } };
