@@ -5,10 +5,15 @@
  * CLI's own write (sim/operator.ts), authorized against the stack's operator
  * policy. Every run's invariants are checked (test/support/simulation.ts).
  */
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BatonConfigSchema } from '../../lambdas/shared/config-schema.ts';
 import { HISTORY_EVENT_LIMIT } from '../../lambdas/shared/history-budget.ts';
-import { rawExampleConfig } from '../support/config.ts';
+import { loadConfig } from '../../lib/config/load.ts';
+import { AccountSchema } from '../../sim/account/schema.ts';
+import { ROOT, rawExampleConfig, THREE_SERVICES_ACCOUNT_PATH, THREE_SERVICES_CONFIG_PATH } from '../support/config.ts';
 import { NEW_TAG, ROLLED_BACK, record, repeat, run, VERIFIED, weights } from '../support/simulation.ts';
 
 const ALICE = 'arn:aws:sts::123456789012:assumed-role/Deployer/alice';
@@ -149,5 +154,46 @@ describe('a manual canary of days', () => {
     expect(changes(result).map(([, green]) => green)).toEqual([10, 50, 100]);
     expect(result.main.historyEvents).toBeLessThan(18_750);
     expect(result.main.historyEvents).toBeLessThan(HISTORY_EVENT_LIMIT);
+  });
+});
+
+describe('a release whose steps wait for baton promote', () => {
+  const release = (shift: 'each' | 'together') => ({
+    ...(JSON.parse(readFileSync(join(ROOT, 'examples', 'three-services', 'release.json'), 'utf8')) as Record<string, unknown>),
+    shift,
+    strategy: {
+      type: 'steps',
+      steps: [
+        { weight: 10, pause: 'approval', timeoutSeconds: 3_600 },
+        { weight: 50, pauseSeconds: 60 },
+      ],
+    },
+  });
+  const config = () => loadConfig(THREE_SERVICES_CONFIG_PATH);
+  const account = () => AccountSchema.parse(JSON.parse(readFileSync(THREE_SERVICES_ACCOUNT_PATH, 'utf8')));
+
+  it('with shift "each": every service waits, is promoted by name, and succeeds', async () => {
+    // Act
+    const result = await run({ config: config(), account: account(), input: release('each'), promote: { afterSeconds: 120 } });
+
+    // Assert
+    expect(result.main.status).toBe('SUCCEEDED');
+    expect(result.promotions.map((promotion) => promotion.service).sort()).toEqual(['api', 'web', 'worker']);
+    for (const service of ['api', 'web', 'worker']) {
+      const stored = result.model.table.get(`DEPLOYMENT#${result.main.name}-${service}|RECORD`) ?? {};
+      expect([service, stored.status, (stored.promotions as unknown[] | undefined)?.length]).toEqual([service, 'SUCCEEDED', 1]);
+    }
+  });
+
+  it('with shift "together": refused before any change, naming the field and what works instead', async () => {
+    // Act
+    const result = await run({ config: config(), account: account(), input: release('together') });
+
+    // Assert
+    expect(result.main.status).toBe('FAILED');
+    expect(result.main.cause).toBe(
+      'release 2026-11-22.1 rejected before any change: InvalidInputError: invalid release input: strategy: shift "together" holds every service for the same time; a step that waits for "baton promote" ("pause": "approval") works with shift "each", where each service is promoted by name',
+    );
+    expect(result.promotions).toEqual([]);
   });
 });
