@@ -6,6 +6,9 @@
  */
 
 import * as z from 'zod';
+import { analysisEntry } from '../shared/analysis/entry.ts';
+import type { Judgement } from '../shared/analysis/judge.ts';
+import { recordJudgement } from '../shared/analysis/record.ts';
 import { acceptApproval } from '../shared/approval.ts';
 import { GateFailedError } from '../shared/errors.ts';
 import { assertLockHeld, keepLease } from '../shared/lock/lease.ts';
@@ -47,15 +50,30 @@ async function everyService(
   return all.flat();
 }
 
-/** Watches every service's gates through the release's hold, in one watch: the events of any service end it at once. */
-async function watchTogether(services: readonly [VerifiedState, ...VerifiedState[]], remainingMillis: () => number): Promise<boolean> {
+/** Each service's last judgement of the analysis (services[].analysis), by deployment id. */
+type Judgements = Map<string, Judgement>;
+
+/**
+ * Watches every service's gates through the release's hold, in one watch: the events of any service end it at once.
+ * Each service's last judgement is kept in `judgements`.
+ */
+async function watchTogether(
+  services: readonly [VerifiedState, ...VerifiedState[]],
+  remainingMillis: () => number,
+  judgements: Judgements,
+): Promise<boolean> {
   const [first] = services;
   // A release holds for its time: a promotion is for one service's own steps (the release's plan refuses "pause").
   const end = await watchUntil({
     signals: async () => ({ failures: await everyService(services, signalFailures) }),
     until: first.traffic.holdUntil ?? nowIso(),
     intervalSeconds: Math.min(...services.map((state) => state.service.gateIntervalSeconds)),
-    check: () => everyService(services, async (state) => (await stepGates(state)).failures),
+    check: () =>
+      everyService(services, async (state) => {
+        const gates = await stepGates(state);
+        if (gates.judgement) judgements.set(state.deploymentId, gates.judgement);
+        return gates.failures;
+      }),
     fail: (failures) => new GateFailedError(`gate failed while holding the release at ${first.traffic.weight} %: ${failures.join('; ')}`),
     remainingMillis,
   });
@@ -72,12 +90,28 @@ export const handler = definePhase(
     for (const state of services) await acceptApproval(state);
     // One plan and one clock for all: the first service's hold is every service's hold, watched for all of them.
     const [first] = services;
+    const judgements: Judgements = new Map();
     if (isHolding(first)) {
-      if (!(await watchTogether(services, remainingMillis))) return release;
+      if (!(await watchTogether(services, remainingMillis, judgements))) return release;
     } else {
-      for (const state of services) await named(state, () => checkTrafficGates(state));
+      for (const state of services) {
+        const judgement = await named(state, () => checkTrafficGates(state));
+        if (judgement) judgements.set(state.deploymentId, judgement);
+      }
     }
     const now = nowIso();
+    // Each service's step ends with the release's: its last verdict into its record; too few requests under
+    // lowTraffic "fail" fail the release ("hold" goes on: one service cannot hold the others' step).
+    for (const state of services) {
+      const judgement = judgements.get(state.deploymentId);
+      if (!judgement || state.traffic.nextStep < 1) continue;
+      if (judgement.verdict === 'too-few-requests' && state.service.analysis?.lowTraffic === 'fail') {
+        throw new GateFailedError(
+          `gate failed while holding the release at ${state.traffic.weight} %: ${state.service.name}: ${judgement.words} (lowTraffic "fail")`,
+        );
+      }
+      await recordJudgement(state.deploymentId, state, analysisEntry(state.traffic.nextStep, state.traffic.weight, now, judgement));
+    }
     const next: ShiftedState[] = [];
     for (const state of services) next.push(await applyNextStep(state, now, phase));
     logger.info('release traffic step applied', { weight: next[0]?.traffic?.weight, services: services.length });

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { BatonConfig } from '../../lambdas/shared/config-schema.ts';
 import { loadConfig } from '../../lib/config/load.ts';
 import { AccountSchema, type AccountSpec } from '../../sim/account/schema.ts';
-import { ROOT } from '../support/config.ts';
+import { ROOT, THREE_SERVICES_ACCOUNT_PATH, THREE_SERVICES_CONFIG_PATH } from '../support/config.ts';
 import { ROLLED_BACK, record, run, VERIFIED, weights } from '../support/simulation.ts';
 
 const CONFIG_PATH = join(ROOT, 'examples', 'analysis', 'baton.config.json');
@@ -179,5 +179,56 @@ describe('over seeded runs (npm run analysis-power runs 100 of each)', () => {
 
     // Assert
     expect(outcomes).toEqual({ regression: Array(5).fill('ROLLED_BACK'), equal: Array(5).fill('SUCCEEDED') });
+  });
+});
+
+describe('a release shifted together, each service judged', () => {
+  const release = () => ({
+    ...(JSON.parse(readFileSync(join(ROOT, 'examples', 'three-services', 'release.json'), 'utf8')) as Record<string, unknown>),
+    shift: 'together',
+    strategy: { type: 'canary', percent: 10, bakeSeconds: 1200 },
+  });
+  /** The three services, each with an analysis; 20 requests a second each (the account's default traffic). */
+  function judged(): BatonConfig {
+    const loaded = loadConfig(THREE_SERVICES_CONFIG_PATH);
+    const analysis = { ...config().services[0]?.analysis, minRequests: 100, latency: undefined } as NonNullable<
+      BatonConfig['services'][0]['analysis']
+    >;
+    return { ...loaded, services: loaded.services.map((service) => ({ ...service, analysis })) };
+  }
+  const threeServices = () => AccountSchema.parse(JSON.parse(readFileSync(THREE_SERVICES_ACCOUNT_PATH, 'utf8')));
+  const verdicts = (result: Awaited<ReturnType<typeof run>>) =>
+    ['api', 'web', 'worker'].map((service) => {
+      const stored = result.model.table.get(`DEPLOYMENT#${result.main.name}-${service}|RECORD`) ?? {};
+      return [service, stored.status, ((stored.analyses ?? []) as Array<{ verdict: string }>).map((entry) => entry.verdict)];
+    });
+
+  it("records each service's verdict at the release's step", async () => {
+    // Act
+    const result = await run({ config: judged(), account: threeServices(), input: release() });
+
+    // Assert
+    expect(result.main.status).toBe('SUCCEEDED');
+    expect(verdicts(result)).toEqual([
+      ['api', 'SUCCEEDED', ['not-worse']],
+      ['web', 'SUCCEEDED', ['not-worse']],
+      ['worker', 'SUCCEEDED', ['not-worse']],
+    ]);
+  });
+
+  it('rolls every service back when one of them is worse, naming it', async () => {
+    // Act
+    const result = await run({ config: judged(), account: threeServices(), input: release(), faults: ['green-error-rate-1.5pct@web'] });
+
+    // Assert
+    expect(result.main.status).toBe('FAILED');
+    expect(result.main.cause).toBe(
+      'release 2026-11-22.1 rolled back because GateFailedError: gate failed while holding the release at 10 %: web: the new colour is worse than the old (its 5xx rate, at 95 % confidence over 101 looks): 5xx rate 1.63 % new (36/2207) against 0.51 % old (104/20565), margin 0.20 %: z 3.38, p 0.0004; rolled back worker -> web -> api',
+    );
+    expect(verdicts(result).map(([service, status]) => [service, status])).toEqual([
+      ['api', 'ROLLED_BACK'],
+      ['web', 'ROLLED_BACK'],
+      ['worker', 'ROLLED_BACK'],
+    ]);
   });
 });
