@@ -1,4 +1,5 @@
 /** The CLI's exit codes, and its named errors, each with the exit code it ends the process with. */
+import type { z } from 'zod';
 
 /** Every exit code baton ends with; `baton --help` and docs/cli.md list them. */
 export const EXIT = {
@@ -40,4 +41,18 @@ export class ConflictError extends CliError {
 /** AWS refused or could not be reached; the message names the AWS error code, which is what to search for. */
 export class AwsError extends CliError {
   readonly exitCode = EXIT.aws.code;
+}
+
+/**
+ * An option's value as the state machine will check it (`schema`, the one it
+ * parses with): a value it would refuse is a usage error here, naming the option.
+ */
+export function checkedOption<T>(
+  option: string,
+  schema: { safeParse(value: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ message: string }> } } },
+  value: unknown,
+): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new UsageError(`${option}: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
+  return parsed.data;
 }

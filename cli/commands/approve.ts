@@ -6,7 +6,7 @@ import { displayIdentity } from '../../lambdas/shared/identity.ts';
 import { answerApproval, type Waiting } from '../approval.ts';
 import type { Command, OptionValues } from '../command.ts';
 import { type CliContext, serviceNamed } from '../context.ts';
-import { ConflictError, UsageError } from '../errors.ts';
+import { ConflictError, checkedOption } from '../errors.ts';
 import { type Operator, operator } from '../identity.ts';
 import { print } from '../output.ts';
 
@@ -23,16 +23,10 @@ function refuseSelfApproval(service: ServiceConfig, waiting: Waiting, you: Opera
   );
 }
 
-/** --reason as the state machine will check it (lambdas/shared/approval.ts): a reason it would refuse is a usage error here. */
-function checkedReason(reason: string | undefined): string | undefined {
-  const parsed = ApprovalAnswerSchema.shape.reason.safeParse(reason);
-  if (!parsed.success) throw new UsageError(`--reason: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
-  return parsed.data;
-}
-
 async function run(ctx: CliContext, serviceName: string | undefined, { reason }: OptionValues): Promise<number> {
   const service = serviceNamed(ctx, serviceName);
-  const why = checkedReason(reason);
+  // As the state machine will check it (lambdas/shared/approval.ts).
+  const why = checkedOption('--reason', ApprovalAnswerSchema.shape.reason, reason);
   const you = await operator(ctx);
   const output = { approvedBy: you.arn, approvedAt: new Date().toISOString(), ...(why ? { reason: why } : {}) };
   const approved = await answerApproval(ctx, service.name, (taskToken, waiting) => {

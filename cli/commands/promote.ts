@@ -13,7 +13,7 @@ import { lockKey, recordKey } from '../../lambdas/shared/records/keys.ts';
 import { readItem } from '../../lambdas/shared/records/table.ts';
 import type { Command, OptionValues } from '../command.ts';
 import { type CliContext, serviceNamed } from '../context.ts';
-import { ConflictError, NotFoundError, UsageError } from '../errors.ts';
+import { ConflictError, checkedOption, NotFoundError } from '../errors.ts';
 import { operator } from '../identity.ts';
 import { print } from '../output.ts';
 import { writePromotion } from '../promotion.ts';
@@ -41,16 +41,10 @@ function timedHold(record: RecordRead, now: number): { weight: number; step: num
   return { weight, step: last.step, of: last.of, until: new Date(until).toISOString() };
 }
 
-function checkedReason(reason: string | undefined): string | undefined {
-  if (reason === undefined) return undefined;
-  const parsed = PromotionRequestSchema.shape.reason.safeParse(reason);
-  if (!parsed.success) throw new UsageError(`--reason: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
-  return parsed.data;
-}
-
 async function run(ctx: CliContext, serviceName: string | undefined, { full, reason }: OptionValues): Promise<number> {
   const service = serviceNamed(ctx, serviceName);
-  const why = checkedReason(reason);
+  // As the hold will read it off the lock (lambdas/shared/lock/table.ts).
+  const why = checkedOption('--reason', PromotionRequestSchema.shape.reason, reason);
   const lock = await readItem(LockSchema, `lock of ${service.name}`, lockKey(service.name), ctx);
   if (!lock) throw new NotFoundError(`no deployment of ${service.name} is running`);
   const record = await readItem(RecordSchema, `deployment record of ${lock.deploymentId}`, recordKey(lock.deploymentId), ctx);

@@ -71,6 +71,20 @@ describe('baton promote against the simulation', () => {
     expect(sim.simulation.model.table.get('LOCK#web|LOCK')).toBeUndefined();
   });
 
+  it('refuses a reason the record could not keep as text (exit 2), before reading anything', async () => {
+    // Arrange
+    const sim = await openSimulation({ config: exampleConfig(), account: exampleAccount(), input: {} });
+    open = sim;
+
+    // Act
+    const result = await baton('promote', 'web', '--reason', 'looks fine\u0007');
+
+    // Assert
+    expect(result.code).toBe(2);
+    expect(result.err).toMatch(/^baton: --reason: /);
+    expect(sim.simulation.apis.calls).toEqual([]);
+  });
+
   it('answers exit 3 when no deployment of the service runs', async () => {
     // Arrange
     open = await openSimulation({ config: exampleConfig(), account: exampleAccount(), input: {} });

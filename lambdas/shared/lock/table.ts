@@ -7,6 +7,7 @@
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { dynamo } from '../clients/dynamodb.ts';
+import { plainText } from '../contract.ts';
 import { lockKey, tableName } from '../records/keys.ts';
 import { conditionally, readItem } from '../records/table.ts';
 
@@ -45,7 +46,8 @@ export const PromotionRequestSchema = z.object({
   /** The operator's caller ARN (STS GetCallerIdentity). */
   by: z.string(),
   at: z.string(),
-  reason: z.string().max(500).optional(),
+  /** Plain text, as every operator's reason (contract.ts plainText). */
+  reason: plainText(512).optional(),
 });
 export type PromotionRequest = z.infer<typeof PromotionRequestSchema>;
 
