@@ -11,6 +11,7 @@ import { writePromotion } from '../cli/promotion.ts';
 import { displayIdentity } from '../lambdas/shared/identity.ts';
 import { StoredLockItemSchema } from '../lambdas/shared/lock/table.ts';
 import { AwaitingPromotionSchema, PromotionEntrySchema } from '../lambdas/shared/records/deployment.ts';
+import { lockKey } from '../lambdas/shared/records/keys.ts';
 import { tableKey } from './account/model.ts';
 import { outsideFunctions } from './artifact/functions.ts';
 import { UsageError } from './cli-files.ts';
@@ -53,7 +54,7 @@ export function promoteWaits(ctx: SimulationContext, clock: VirtualClock, tableN
   // A retried announcement is for the same step of the same deployment: one promotion each.
   const promoted = new Set<string>();
   const promoteNow = async (service: string, step: number) => {
-    const holder = StoredLockItemSchema.safeParse(ctx.model.table.get(`LOCK#${service}|LOCK`)).data;
+    const holder = StoredLockItemSchema.safeParse(ctx.model.table.get(tableKey({ ...lockKey(service) }))).data;
     if (!holder) throw new Error(`${service} is not locked`);
     await asOperator('operator', () =>
       writePromotion(dynamo, tableName, service, holder, {
