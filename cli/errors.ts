@@ -47,11 +47,7 @@ export class AwsError extends CliError {
  * An option's value as the state machine will check it (`schema`, the one it
  * parses with): a value it would refuse is a usage error here, naming the option.
  */
-export function checkedOption<T>(
-  option: string,
-  schema: { safeParse(value: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ message: string }> } } },
-  value: unknown,
-): T {
+export function checkedOption<T>(option: string, schema: z.ZodType<T>, value: unknown): T {
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw new UsageError(`${option}: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
   return parsed.data;
