@@ -57,6 +57,23 @@ export function acknowledgeFindings(stack: BatonStack): void {
         'DescribeTasks reads the stopped tasks of the new colour to explain failures; task ids are random, so the grant is limited to the configured cluster.',
     });
   }
+  const scaled = stack.config.services.filter((s) => s.autoscaling);
+  if (scaled.length > 0) {
+    for (const phase of ['deploy', 'complete', 'rollback'] as const) {
+      Validations.of(phases.roles[phase]).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:application-autoscaling:${stack.region}:${stack.account}:scalable-target/*]`,
+        reason:
+          'A scalable target ARN ends in an id Application Auto Scaling generates, not known at synth; the grant is limited by the application-autoscaling:service-namespace (ecs) and scalable-dimension (ecs:service:DesiredCount) condition keys.',
+      });
+      for (const colour of scaled.flatMap((s) => [s.blue, s.green].map((c) => `${s.cluster}/${c.serviceName}`))) {
+        Validations.of(phases.roles[phase]).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudwatch:${stack.region}:${stack.account}:alarm:TargetTracking-service/${colour}-*]`,
+          reason:
+            "A target tracking policy's alarms are named by Application Auto Scaling with a generated suffix; the grant is limited to the alarms of that colour's own scalable target.",
+        });
+      }
+    }
+  }
   for (const queue of [stack.backstop.deadLetterQueue, ...Object.values(phases.deadLetterQueues)]) {
     // AwsSolutions-SQS3 recognizes a Lambda function's dead-letter queue as one, not an EventBridge target's.
     if (queue === stack.backstop.deadLetterQueue) {

@@ -17,6 +17,8 @@ import { releaseLock } from '../shared/lock/table.ts';
 import { logger } from '../shared/logger.ts';
 import { recordBase } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
+import { readColours, retireScaling } from '../shared/scaling/apply.ts';
+import type { ScalingRecord } from '../shared/scaling/snapshot.ts';
 import { type RetiringState, RetiringStateSchema } from '../shared/stages.ts';
 import { finishDeployment } from '../shared/telemetry/finish.ts';
 
@@ -39,6 +41,7 @@ export const handler = definePhase('complete', RetiringStateSchema, async (state
   }
 
   const warnings = [...state.warnings];
+  const scaling = state.scaling ? await retireColourScaling(state, state.scaling, warnings) : undefined;
   try {
     await ecs().send(new UpdateServiceCommand({ cluster: service.cluster, service: state.live.serviceName, desiredCount: 0 }));
   } catch (caught) {
@@ -50,7 +53,10 @@ export const handler = definePhase('complete', RetiringStateSchema, async (state
   }
 
   const reason = `${state.image.tag ?? state.image.digest} live on ${state.idle.colour} (${state.idle.serviceName}) after a ${state.bakeSeconds} s bake`;
-  await finishDeployment(recordBase(state), { status: 'SUCCEEDED', outcomeReason: reason, warnings });
+  await finishDeployment(
+    { ...recordBase(state), ...(scaling ? { scaling } : {}) },
+    { status: 'SUCCEEDED', outcomeReason: reason, warnings },
+  );
   /*
    * Only the lock release follows the SUCCEEDED write: a conditional delete, idempotent,
    * that the SDK retries on throttling and 5xx and the Task retries on TransientAwsError.
@@ -68,3 +74,24 @@ export const handler = definePhase('complete', RetiringStateSchema, async (state
   logger.info('deployment succeeded', { warnings: warnings.length });
   return { ...state, warnings, outcome: { status: 'SUCCEEDED', error: OUTCOME_ERRORS.none, cause: reason } };
 });
+
+/**
+ * The new colour scales in again as the old one did, and the old colour's
+ * min and max go to 0 so its autoscaler cannot revive it. Housekeeping like
+ * the scale-down: a failure is a warning that says what is left to do, not a
+ * rollback of a verified release.
+ */
+async function retireColourScaling(state: RetiringState, scaling: ScalingRecord, warnings: string[]): Promise<ScalingRecord> {
+  const { service, live, idle } = state;
+  const colours = { cluster: service.cluster, live, idle, before: scaling.before };
+  let changes: string[] = [];
+  try {
+    changes = await retireScaling(colours);
+  } catch (caught) {
+    const message = `could not settle the colours' scaling (${describe(classify(caught))}): ${idle.serviceName} may still have scale-in suspended and ${live.serviceName} its min and max; see "baton status ${service.name}" for what it had before`;
+    logger.warn('scaling not settled', { message });
+    warnings.push(message);
+  }
+  const after = await readColours(service);
+  return { ...scaling, changes: [...scaling.changes, ...changes.map((change) => `complete: ${change}`)], ...(after ? { after } : {}) };
+}

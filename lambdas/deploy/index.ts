@@ -14,13 +14,18 @@ import { ecs } from '../shared/clients/ecs.ts';
 import { ServiceUpdateError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
 import { definePhase } from '../shared/phase.ts';
-import { type DeployedState, PreparedStateSchema } from '../shared/stages.ts';
+import { annotateRecord } from '../shared/records/deployment.ts';
+import { holdColours } from '../shared/scaling/apply.ts';
+import type { ScalingRecord } from '../shared/scaling/snapshot.ts';
+import { type DeployedState, type PreparedState, PreparedStateSchema } from '../shared/stages.ts';
 import { addSeconds, nowIso } from '../shared/time.ts';
 
 export const handler = definePhase('deploy', PreparedStateSchema, async (state): Promise<DeployedState> => {
   const { previous, release, service } = state;
   // A live colour at 0 tasks (e.g. scaled in by an autoscaler) still gets one task of the new release.
   const desiredCount = Math.max(previous.desiredCount, 1);
+  // Before the new colour scales up: its autoscaler must allow the count, and neither colour may scale in meanwhile.
+  const scaling = state.scaling ? await holdScaling(state, state.scaling) : undefined;
   try {
     await ecs().send(
       new UpdateServiceCommand({
@@ -51,6 +56,7 @@ export const handler = definePhase('deploy', PreparedStateSchema, async (state):
   logger.info('idle colour updated', { serviceName: state.idle.serviceName, desiredCount, taskDefinitionArn: release.taskDefinitionArn });
   return {
     ...state,
+    ...(scaling ? { scaling } : {}),
     rollout: {
       desiredCount,
       deployedAt,
@@ -60,3 +66,12 @@ export const handler = definePhase('deploy', PreparedStateSchema, async (state):
     },
   };
 });
+
+/** The colours' scaling held for the deployment (lambdas/shared/scaling/apply.ts), each change in the state and the record. */
+async function holdScaling(state: PreparedState, scaling: ScalingRecord): Promise<ScalingRecord> {
+  const { service, live, idle } = state;
+  const changes = await holdColours({ cluster: service.cluster, live, idle, before: scaling.before });
+  const held = { ...scaling, changes: [...scaling.changes, ...changes.map((change) => `deploy: ${change}`)] };
+  await annotateRecord(state.deploymentId, state, { scaling: held });
+  return held;
+}

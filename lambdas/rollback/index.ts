@@ -19,6 +19,8 @@ import { describeCaught, recordBase } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
 import { setProductionWeights } from '../shared/production-weights.ts';
 import { type DeploymentRecord, getRecord, TERMINAL_STATUSES } from '../shared/records/deployment.ts';
+import { readColours, restoreColour } from '../shared/scaling/apply.ts';
+import type { ScalingRecord } from '../shared/scaling/snapshot.ts';
 import { type DeploymentState, DeploymentStateSchema } from '../shared/stages.ts';
 import { announce, finishDeployment } from '../shared/telemetry/finish.ts';
 import { addSeconds, isPast, nowIso, STABILITY_POLL_SECONDS } from '../shared/time.ts';
@@ -48,6 +50,8 @@ export const handler = definePhase(
 
     const weights = await readWeights(service);
     if (weights[live.colour] !== 100) {
+      // The old colour's min and max before traffic returns, so its count holds; its scale-in stays held until then.
+      if (state.scaling) await restoreColour(service.cluster, live, state.scaling.before[live.colour], { scaleIn: 'held' });
       const wanted = Math.max(state.previous?.desiredCount ?? 1, 1);
       const oldService = await describeService(service.cluster, live.serviceName);
       if ((oldService.desiredCount ?? 0) < wanted) {
@@ -80,6 +84,8 @@ export const handler = definePhase(
       evidence.push(`traffic moved from blue ${weights.blue} % / green ${weights.green} % back to 100 % ${live.colour}`);
     }
 
+    const scaling = state.scaling ? await restoreScaling(state, state.scaling, evidence) : undefined;
+
     if (state.release && state.previous) {
       // The idle colour goes back to what it ran before, at zero tasks.
       await ecs().send(
@@ -98,7 +104,7 @@ export const handler = definePhase(
     const phase = state.failedPhase ?? 'unknown phase';
     const fullEvidence = [`failed in: ${phase}`, `signal: ${reason}`, ...evidence.map((line) => `rollback: ${line}`)];
     await finishDeployment(
-      recordBase(state),
+      { ...recordBase(state), ...(scaling ? { scaling } : {}) },
       {
         status: 'ROLLED_BACK',
         outcomeReason: reason,
@@ -121,6 +127,22 @@ export const handler = definePhase(
   },
   { done: (next) => next.rollback?.stage === 'done' },
 );
+
+/**
+ * With traffic back on the old colour: its scale-in resumes as it was, and
+ * the new colour's scalable target and policies go back to what Validate read
+ * (before it is scaled to 0, so its autoscaler allows that).
+ */
+async function restoreScaling(state: DeploymentState, scaling: ScalingRecord, evidence: string[]): Promise<ScalingRecord> {
+  const { service, live, idle } = state;
+  const changes = [
+    await restoreColour(service.cluster, live, scaling.before[live.colour]),
+    await restoreColour(service.cluster, idle, scaling.before[idle.colour]),
+  ];
+  evidence.push(...changes.map((change) => `scaling: ${change}`));
+  const after = await readColours(service);
+  return { ...scaling, changes: [...scaling.changes, ...changes.map((change) => `rollback: ${change}`)], ...(after ? { after } : {}) };
+}
 
 /**
  * Complete wrote SUCCEEDED and then failed (its invocation timed out right

@@ -168,6 +168,13 @@ export const ServiceConfigSchema = z.strictObject({
   insufficientDataPolicy: z.enum(['pass', 'fail']).default('pass'),
   /** Seconds between gate checks while traffic holds at a step and during the bake. */
   gateIntervalSeconds: z.number().int().min(5).max(300).default(30),
+  /**
+   * The colours are scaled by Application Auto Scaling (one scalable target per colour): Baton gives the new colour
+   * the old one's min, max and target tracking policies, suspends scale-in on both until the bake passed, and sets
+   * the old colour's min and max to 0 when it retires it (lambdas/shared/scaling/). Off: a colour with a scalable
+   * target is refused, since Baton would scale it behind its autoscaler's back.
+   */
+  autoscaling: z.boolean().default(false),
   /** The new colour judged against the old one while both take traffic (lambdas/shared/analysis/). */
   analysis: AnalysisSchema.optional(),
   healthCheck: HealthCheckSchema.default({ path: '/', expectedStatus: 200 }),

@@ -63,6 +63,9 @@ export class ResourceMissingError extends BatonError {}
 /** A service's deployments belong to CodeDeploy or an external controller, not to ECS (deployment-controller.ts). */
 export class DeploymentControllerError extends BatonError {}
 
+/** The colours' Application Auto Scaling setup is one Baton cannot move with them (lambdas/shared/scaling/reconcile.ts). */
+export class ScalingConfigError extends BatonError {}
+
 /** The requested image tag or digest is not in the ECR repository. */
 export class ImageNotFoundError extends BatonError {}
 

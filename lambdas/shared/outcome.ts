@@ -42,6 +42,7 @@ const RESUME_FIELDS = [
   'release',
   'approval',
   'releaseId',
+  'scaling',
 ] as const;
 
 export function resumePoint(state: DeploymentState): string {
@@ -112,6 +113,7 @@ export function recordBase(state: DeploymentState): DeploymentRecord {
     newRelease: revisionOf(state, 'new'),
     configDiff: state.configDiff,
     restores: state.restore?.deploymentId ?? state.request.rollbackTo,
+    scaling: state.scaling,
     release: state.releaseId,
     resume: resumePoint(state),
     failedPhase: state.failedPhase,

@@ -27,6 +27,7 @@ import {
   SmokeRunSchema,
   TerminalStatusSchema,
 } from './contract.ts';
+import { ScalingRecordSchema } from './scaling/snapshot.ts';
 import { StrategySchema } from './strategy.ts';
 
 /** What Initialize (or, for a service of a release, Plan release) produces; the fields any later state may set are here too. */
@@ -53,6 +54,8 @@ export const InitializedStateSchema = z.object({
   live: ColourStateSchema,
   /** The new colour: the one this deployment puts the new revision on (`idle` on the wire, as `live`). */
   idle: ColourStateSchema,
+  /** The colours' scaling as Validate read it (services[].autoscaling): what Deploy copies and what a rollback restores. */
+  scaling: ScalingRecordSchema.optional(),
   /** Whether this deployment waits for `baton approve` after verify. */
   approval: z.object({ required: z.boolean() }).default({ required: false }),
   /** Seconds the next Wait state pauses; set by the phase before it. */

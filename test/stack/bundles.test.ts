@@ -36,6 +36,7 @@ const IAM_PREFIX: Readonly<Record<string, string>> = {
   sfn: 'states',
   events: 'events',
   sns: 'sns',
+  'application-autoscaling': 'application-autoscaling',
 };
 
 /** The IAM prefix of the service each AWS SDK package a bundle may require calls. */
@@ -51,6 +52,7 @@ const SDK_PACKAGE_PREFIX: Readonly<Record<string, string>> = {
   'client-sfn': 'states',
   'client-eventbridge': 'events',
   'client-sns': 'sns',
+  'client-application-auto-scaling': 'application-autoscaling',
 };
 
 /**
@@ -96,6 +98,12 @@ function sentOnlyIf(config: BatonConfig, phase: PhaseName, command: string): boo
     // initialize stops a running deployment only for a service with onNewerImage "supersede" (lambdas/shared/queue.ts),
     // and 'supersede' grants states:StopExecution only then.
     // The analysis reads metrics only for a service with one (lambdas/shared/analysis/gate.ts); 'readMetrics' grants it only then.
+    // The colours' scaling changes only for a service with autoscaling (lambdas/shared/scaling/apply.ts); 'writeScaling' grants it only then.
+    case 'RegisterScalableTarget':
+    case 'DeregisterScalableTarget':
+    case 'PutScalingPolicy':
+    case 'DeleteScalingPolicy':
+      return config.services.some((service) => service.autoscaling);
     case 'GetMetricData':
       return config.services.some((service) => service.analysis !== undefined);
     case 'StopExecution':

@@ -4,6 +4,7 @@
  * app-config secret, cache and alarms, arranged so that every check passes;
  * each test then overrides the one answer it is about.
  */
+import { ApplicationAutoScalingClient, DescribeScalableTargetsCommand } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeImagesCommand, ECRClient, type ImageDetail } from '@aws-sdk/client-ecr';
 import { type ContainerDefinition, DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
@@ -37,6 +38,7 @@ export const secretsMock = mockClient(SecretsManagerClient);
 export const cacheMock = mockClient(ElastiCacheClient);
 export const cloudwatchMock = mockClient(CloudWatchClient);
 export const dynamoMock = mockClient(DynamoDBDocumentClient);
+export const scalingMock = mockClient(ApplicationAutoScalingClient);
 
 export const web = service();
 export const secretArn = web.appConfig?.secretArn ?? '';
@@ -113,7 +115,7 @@ export function secretReads() {
 
 /** An account in which every check passes (for a beforeEach). */
 export function arrangeEveryCheckPasses(): void {
-  rejectByDefault(ecsMock, elbMock, ecrMock, secretsMock, cacheMock, cloudwatchMock, dynamoMock);
+  rejectByDefault(ecsMock, elbMock, ecrMock, secretsMock, cacheMock, cloudwatchMock, dynamoMock, scalingMock);
   ecsMock
     .on(DescribeServicesCommand, { cluster: 'prod', services: ['web-blue'] })
     .resolves(ecsService('web-blue', { taskDefinition: LIVE_TASK_DEFINITION_ARN, desiredCount: LIVE_COUNT, runningCount: LIVE_COUNT }));
@@ -137,4 +139,14 @@ export function arrangeEveryCheckPasses(): void {
   cloudwatchMock
     .on(DescribeAlarmsCommand, { AlarmNames: web.alarms, AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] })
     .resolves(alarms(web.alarms));
+  // Neither colour is scaled by Application Auto Scaling.
+  for (const name of ['web-blue', 'web-green']) {
+    scalingMock
+      .on(DescribeScalableTargetsCommand, {
+        ServiceNamespace: 'ecs',
+        ResourceIds: [`service/prod/${name}`],
+        ScalableDimension: 'ecs:service:DesiredCount',
+      })
+      .resolves({ ScalableTargets: [] });
+  }
 }

@@ -7,6 +7,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { AnalysisEntrySchema } from '../analysis/entry.ts';
 import { dynamo } from '../clients/dynamodb.ts';
+import { ScalingRecordSchema } from '../scaling/snapshot.ts';
 import { ConfigDiffSchema, PlanStepSchema, SecretRefSchema, type TerminalStatus, TerminalStatusSchema } from '../contract.ts';
 import { indexKeys, recordKey, serviceIndexKey, tableName } from './keys.ts';
 import { conditionally, createOwnRecord, expiresAt, type RecordOwner, readItem, updateOwned, writeOutcome } from './table.ts';
@@ -123,6 +124,8 @@ export const DeploymentRecordSchema = z.object({
   approvedBy: z.string().optional(),
   approvedAt: z.string().optional(),
   approvalReason: z.string().optional(),
+  /** The colours' scalable targets and policies before the deployment changed them and, once it ended, after (services[].autoscaling). */
+  scaling: ScalingRecordSchema.optional(),
   /** For a rollback: the deployment whose revision was redeployed. */
   restores: z.string().optional(),
   /** The release (its id) this deployment is part of, when it is one service of a multi-service release. */

@@ -102,6 +102,9 @@ describe('the Baton stack for the example config', () => {
       expect(onStar.sort()).toEqual(
         [
           ...LOG_DELIVERY_ACTIONS,
+          // Validate reads each colour's scalable target, to refuse one Baton would not manage (lambdas/shared/scaling/).
+          'application-autoscaling:DescribeScalableTargets',
+          'application-autoscaling:DescribeScalingPolicies',
           'cloudwatch:DescribeAlarms',
           // The smoke-test function in the example's VPC (pipeline.network): Lambda describes its network interfaces.
           'ec2:DescribeNetworkInterfaces',

@@ -1,0 +1,176 @@
+/**
+ * The colours' scaling through a deployment (services[].autoscaling):
+ * - deploy (holdColours): scale-in is suspended on both colours, and the new
+ *   colour gets the old one's min, max and target tracking policies, so it
+ *   scales as the old one did while scale-out still finds capacity;
+ * - complete (retireScaling): the new colour's scale-in resumes as the old
+ *   colour had it, and the old colour's min and max go to 0, so its
+ *   autoscaler cannot revive it;
+ * - roll back (restoreColour): each colour back to what Validate read.
+ * Every call writes absolute values (docs/architecture.md I6): a retry writes the same again.
+ */
+import {
+  DeleteScalingPolicyCommand,
+  DeregisterScalableTargetCommand,
+  ObjectNotFoundException,
+  PutScalingPolicyCommand,
+  RegisterScalableTargetCommand,
+} from '@aws-sdk/client-application-auto-scaling';
+import { scaling } from '../clients/scaling.ts';
+import type { ColourState } from '../contract.ts';
+import { ContractViolationError } from '../errors.ts';
+import { logger } from '../logger.ts';
+import { readColourScaling } from './read.ts';
+import { copyPlan, isTargetTracking } from './reconcile.ts';
+import {
+  type ColourScaling,
+  DIMENSION,
+  NAMESPACE,
+  type RegisteredScaling,
+  resourceId,
+  type ScalingSnapshot,
+  type Suspended,
+  type TargetTrackingPolicy,
+} from './snapshot.ts';
+
+interface Colours {
+  readonly cluster: string;
+  readonly live: ColourState;
+  readonly idle: ColourState;
+  readonly before: ScalingSnapshot;
+}
+
+const target = (cluster: string, colour: ColourState) => ({
+  ServiceNamespace: NAMESPACE,
+  ResourceId: resourceId(cluster, colour.serviceName),
+  ScalableDimension: DIMENSION,
+});
+
+const suspendedState = (suspended: Suspended) => ({
+  DynamicScalingInSuspended: suspended.dynamicScalingIn,
+  DynamicScalingOutSuspended: suspended.dynamicScalingOut,
+  ScheduledScalingSuspended: suspended.scheduledScaling,
+});
+
+async function register(cluster: string, colour: ColourState, fields: { min?: number; max?: number; suspended: Suspended }) {
+  await scaling().send(
+    new RegisterScalableTargetCommand({
+      ...target(cluster, colour),
+      ...(fields.min === undefined ? {} : { MinCapacity: fields.min }),
+      ...(fields.max === undefined ? {} : { MaxCapacity: fields.max }),
+      SuspendedState: suspendedState(fields.suspended),
+    }),
+  );
+}
+
+async function putPolicy(cluster: string, colour: ColourState, policy: TargetTrackingPolicy) {
+  await scaling().send(
+    new PutScalingPolicyCommand({
+      ...target(cluster, colour),
+      PolicyName: policy.name,
+      PolicyType: 'TargetTrackingScaling',
+      TargetTrackingScalingPolicyConfiguration: policy.targetTracking,
+    }),
+  );
+}
+
+async function deletePolicy(cluster: string, colour: ColourState, name: string) {
+  try {
+    await scaling().send(new DeleteScalingPolicyCommand({ ...target(cluster, colour), PolicyName: name }));
+  } catch (error) {
+    // Gone already (an earlier attempt deleted it): what was wanted.
+    if (!(error instanceof ObjectNotFoundException)) throw error;
+  }
+}
+
+/** The live colour's scaling as Validate read it: registered, or Validate would have refused (reconcile.ts). */
+function liveScaling({ live, before }: Colours): RegisteredScaling {
+  const scaling = before[live.colour];
+  if (!scaling.registered) throw new ContractViolationError(`${live.serviceName} has no scalable target, which Validate refuses`);
+  return scaling;
+}
+
+/** Deploy, before the new colour is scaled up: both colours stop scaling in; the new one scales as the old one. */
+export async function holdColours(colours: Colours): Promise<string[]> {
+  const { cluster, live, idle, before } = colours;
+  const old = liveScaling(colours);
+  const held = { ...old.suspended, dynamicScalingIn: true };
+  await register(cluster, live, { suspended: held });
+  // min and max first: the new colour's desired count must not be clamped back to a retired colour's 0.
+  await register(cluster, idle, { min: old.min, max: old.max, suspended: held });
+  const plan = copyPlan({ live: { ...live, scaling: old }, idle: { ...idle, scaling: before[idle.colour] } });
+  for (const name of plan.remove) await deletePolicy(cluster, idle, name);
+  for (const policy of plan.put) await putPolicy(cluster, idle, policy);
+  const changes = [
+    `${live.serviceName}: scale-in suspended`,
+    `${idle.serviceName}: min ${old.min}, max ${old.max}, scale-in suspended, policies ${plan.put.map((p) => p.name).join(', ') || 'none'}${
+      plan.remove.length ? ` (deleted ${plan.remove.join(', ')})` : ''
+    }`,
+  ];
+  logger.info('scaling held for the deployment', { changes });
+  return changes;
+}
+
+/** Complete, before the old colour is scaled to 0: the new colour scales in again; the old one cannot be revived. */
+export async function retireScaling(colours: Colours): Promise<string[]> {
+  const { cluster, live, idle } = colours;
+  const old = liveScaling(colours);
+  await register(cluster, idle, { min: old.min, max: old.max, suspended: old.suspended });
+  await register(cluster, live, { min: 0, max: 0, suspended: old.suspended });
+  return [`${idle.serviceName}: min ${old.min}, max ${old.max}, scale-in as before`, `${live.serviceName}: min 0, max 0`];
+}
+
+/**
+ * One colour back to `before`: its scalable target (min, max, what was
+ * suspended), its target tracking policies (those Deploy added deleted, those
+ * it replaced put back). Step and predictive policies Baton never changes.
+ * `scaleIn: 'held'` keeps scale-in suspended (the old colour until traffic is back on it).
+ */
+export async function restoreColour(
+  cluster: string,
+  colour: ColourState,
+  before: ColourScaling,
+  options: { scaleIn: 'as-before' | 'held' } = { scaleIn: 'as-before' },
+): Promise<string> {
+  if (!before.registered) {
+    try {
+      await scaling().send(new DeregisterScalableTargetCommand(target(cluster, colour)));
+      return `${colour.serviceName}: scalable target deregistered, as before`;
+    } catch (error) {
+      if (error instanceof ObjectNotFoundException) return `${colour.serviceName}: no scalable target, as before`;
+      throw error;
+    }
+  }
+  const suspended = options.scaleIn === 'held' ? { ...before.suspended, dynamicScalingIn: true } : before.suspended;
+  await register(cluster, colour, { min: before.min, max: before.max, suspended });
+  const now = await readColourScaling(cluster, colour.serviceName);
+  const current = now.registered ? now.policies.filter(isTargetTracking) : [];
+  const wanted = before.policies.filter(isTargetTracking);
+  for (const policy of current) if (!wanted.some((w) => w.name === policy.name)) await deletePolicy(cluster, colour, policy.name);
+  for (const policy of wanted) {
+    const same = current.find((c) => c.name === policy.name);
+    if (!same || JSON.stringify(same.targetTracking) !== JSON.stringify(policy.targetTracking)) await putPolicy(cluster, colour, policy);
+  }
+  return `${colour.serviceName}: min ${before.min}, max ${before.max}, policies ${wanted.map((p) => p.name).join(', ') || 'none'}${
+    options.scaleIn === 'held' ? ', scale-in held until traffic is back' : ', as before'
+  }`;
+}
+
+interface ServiceColours {
+  readonly cluster: string;
+  readonly blue: { readonly serviceName: string };
+  readonly green: { readonly serviceName: string };
+}
+
+/** Both colours as they are now (the record's `after`); undefined, with a warning in the log, if they cannot be read. */
+export async function readColours({ cluster, blue, green }: ServiceColours): Promise<ScalingSnapshot | undefined> {
+  try {
+    const [b, g] = await Promise.all([readColourScaling(cluster, blue.serviceName), readColourScaling(cluster, green.serviceName)]);
+    return { blue: b, green: g };
+  } catch (error) {
+    logger.warn('the colours scaling could not be read back for the record', {
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    });
+    return undefined;
+  }
+}
