@@ -82,6 +82,21 @@ describe('the Baton stack for the example config', () => {
   });
 });
 
+describe('the Baton stack for a service with autoscaling', () => {
+  it('reports no unacknowledged finding, and acknowledges only what the packs report', () => {
+    const raw = exampleConfig();
+    for (const service of raw.services) service.autoscaling = true;
+    const synthesis = synth(raw);
+    const reported = recordAll(synthesis.stack);
+    const stale = synthesis.acknowledgements.filter(
+      (ack) => !reported.some((finding) => finding.startsWith(`${ack.id} at ${ack.path}/`) || finding === `${ack.id} at ${ack.path}`),
+    );
+
+    expect(synthesis.findings).toEqual([]);
+    expect(stale).toEqual([]);
+  });
+});
+
 describe('the cdk-nag check', () => {
   let synthesis: Synthesis;
 

@@ -269,3 +269,81 @@ describe('onNewerImage and the initialize role', () => {
     ]);
   });
 });
+
+describe('services[].autoscaling and the roles that scale the colours', () => {
+  const WRITES = [
+    'application-autoscaling:RegisterScalableTarget',
+    'application-autoscaling:DeregisterScalableTarget',
+    'application-autoscaling:PutScalingPolicy',
+    'application-autoscaling:DeleteScalingPolicy',
+  ];
+  function synthWith(autoscaling: boolean): Synthesis {
+    const raw = exampleConfig();
+    for (const service of raw.services) service.autoscaling = autoscaling;
+    return synth(raw);
+  }
+
+  it('grants no Application Auto Scaling write while no service says autoscaling', () => {
+    const grants = grantsOf(synthWith(false));
+    expect(WRITES.flatMap((action) => grantsFor(grants, action))).toEqual([]);
+  });
+
+  it("lets deploy, complete and roll back change ECS desired-count targets only, and the colours' own target tracking alarms", async () => {
+    // Arrange
+    const synthesis = synthWith(true);
+    const grants = grantsOf(synthesis);
+    const decide = (phase: PhaseName, action: string, resource: string, namespace: string, dimension: string) =>
+      evaluate({
+        principal: `arn:aws:iam::${ACCOUNT}:role/baton-${phase}`,
+        action,
+        resource,
+        resourceAccount: ACCOUNT,
+        context: { 'application-autoscaling:service-namespace': namespace, 'application-autoscaling:scalable-dimension': dimension },
+        identityPolicies: identityPoliciesOf(synthesis.template, phaseRole(synthesis, phase), deployedIn(ACCOUNT, REGION)),
+      });
+    const target = `arn:aws:application-autoscaling:${REGION}:${ACCOUNT}:scalable-target/0ec9a2f1b7d34c5e8a6b0f1d2c3e4a5b`;
+
+    // Act
+    const writers = [...new Set(WRITES.flatMap((action) => grantsFor(grants, action).flatMap((grant) => grant.roles)))].sort();
+    const decisions = [];
+    for (const phase of ['deploy', 'complete', 'rollback'] as const) {
+      decisions.push({
+        phase,
+        ecs: (await decide(phase, 'application-autoscaling:RegisterScalableTarget', target, 'ecs', 'ecs:service:DesiredCount')).result,
+        table: (
+          await decide(phase, 'application-autoscaling:RegisterScalableTarget', target, 'dynamodb', 'dynamodb:table:ReadCapacityUnits')
+        ).result,
+        ownAlarm: (
+          await decide(
+            phase,
+            'cloudwatch:PutMetricAlarm',
+            `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:TargetTracking-service/prod/web-green-AlarmHigh-1f2e3d4c`,
+            'ecs',
+            'ecs:service:DesiredCount',
+          )
+        ).result,
+        otherAlarm: (
+          await decide(
+            phase,
+            'cloudwatch:PutMetricAlarm',
+            `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:web-5xx-rate`,
+            'ecs',
+            'ecs:service:DesiredCount',
+          )
+        ).result,
+      });
+    }
+
+    // Assert
+    expect(writers).toEqual(['deploy', 'complete', 'rollback'].map((phase) => phaseRole(synthesis, phase as PhaseName)).sort());
+    expect(decisions).toEqual(
+      ['deploy', 'complete', 'rollback'].map((phase) => ({
+        phase,
+        ecs: 'Allowed',
+        table: 'ImplicitlyDenied',
+        ownAlarm: 'Allowed',
+        otherAlarm: 'ImplicitlyDenied',
+      })),
+    );
+  });
+});
