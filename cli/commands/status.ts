@@ -2,7 +2,9 @@
  * `baton status`: what is running and how the last deployment ended, for
  * every service, one service, or one execution (a deployment's or a release's).
  */
+
 import { formatOrder } from '../../lambdas/shared/release.ts';
+import { describeScaling } from '../../lambdas/shared/scaling/snapshot.ts';
 import { paintStatus } from '../colour.ts';
 import type { Command } from '../command.ts';
 import { type CliContext, serviceNamed } from '../context.ts';
@@ -78,6 +80,12 @@ function serviceLines(row: ServiceRow, colour: boolean): string[] {
     lines.push(
       `    app config ${diff.fromVersionId} -> ${diff.toVersionId}: added [${diff.added.join(', ')}], removed [${diff.removed.join(', ')}], changed [${diff.changed.join(', ')}]`,
     );
+  }
+  if (last.scaling) {
+    const both = (snapshot: NonNullable<typeof last.scaling>['before']) =>
+      `blue (${describeScaling(snapshot.blue)}), green (${describeScaling(snapshot.green)})`;
+    lines.push(`    scaling before: ${both(last.scaling.before)}`);
+    if (last.scaling.after) lines.push(`    scaling after: ${both(last.scaling.after)}`);
   }
   lines.push(...(last.warnings ?? []).map((line) => `    warning: ${line}`));
   return lines;

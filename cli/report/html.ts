@@ -5,7 +5,16 @@
  */
 import type { DeploymentView } from '../views.ts';
 import { escapeHtml } from './escape.ts';
-import { analysisSection, evidenceSection, facts, gatesSection, planSection, signalSection, weightsSection } from './sections.ts';
+import {
+  analysisSection,
+  evidenceSection,
+  facts,
+  gatesSection,
+  planSection,
+  scalingSection,
+  signalSection,
+  weightsSection,
+} from './sections.ts';
 import { timelineSvg } from './svg.ts';
 import { firstFailure, gateChecks, type ReportEvent, readTimeline } from './timeline.ts';
 import { weightHistory } from './weights.ts';
@@ -94,6 +103,7 @@ ${signalSection(record, failure, weights)}
 ${weightsSection(weights)}
 ${gatesSection(gates)}
 ${analysisSection(record)}
+${scalingSection(record)}
 ${planSection(record)}
 ${evidenceSection(record)}
 <footer>Written by <code>baton report</code> from the deployment record and the execution history. The page loads nothing: it works offline.</footer>

@@ -1,5 +1,6 @@
 /** The report's text sections: the header's facts, the bad signal and rollback, the weights, the gate checks, the plan, the evidence. */
 import { executionConsoleUrl } from '../../lambdas/shared/names.ts';
+import { describeScaling } from '../../lambdas/shared/scaling/snapshot.ts';
 import { formatDuration, secondsBetween } from '../output.ts';
 import type { DeploymentView } from '../views.ts';
 import { escapeHtml } from './escape.ts';
@@ -141,6 +142,21 @@ export function analysisSection(record: DeploymentView): string {
     table(['step', 'weight', 'verdict', 'requests new / old', '5xx new / old', '5xx p', 'latency p'], rows, 'analysis'),
   ];
   return section('analysis', 'The new colour judged against the old', body.join('\n'));
+}
+
+/** The colours' scaling (services[].autoscaling): each colour before and after, and every change the deployment made. */
+export function scalingSection(record: DeploymentView): string {
+  const scaling = record.scaling;
+  if (!scaling) return '';
+  const rows = (['blue', 'green'] as const).map((colour) => [
+    colour,
+    describeScaling(scaling.before[colour]),
+    scaling.after ? describeScaling(scaling.after[colour]) : 'not read (the deployment has not ended)',
+  ]);
+  const changes = scaling.changes.length
+    ? `<ol class="scaling-changes">\n${scaling.changes.map((change) => `<li>${escapeHtml(change)}</li>`).join('\n')}\n</ol>`
+    : '<p>No scaling changed.</p>';
+  return section('scaling', "The colours' scaling", [table(['colour', 'before', 'after'], rows, 'scaling'), changes].join('\n'));
 }
 
 export function evidenceSection(record: DeploymentView): string {

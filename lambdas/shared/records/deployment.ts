@@ -7,8 +7,8 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { AnalysisEntrySchema } from '../analysis/entry.ts';
 import { dynamo } from '../clients/dynamodb.ts';
-import { ScalingRecordSchema } from '../scaling/snapshot.ts';
 import { ConfigDiffSchema, PlanStepSchema, SecretRefSchema, type TerminalStatus, TerminalStatusSchema } from '../contract.ts';
+import { ScalingRecordSchema } from '../scaling/snapshot.ts';
 import { indexKeys, recordKey, serviceIndexKey, tableName } from './keys.ts';
 import { conditionally, createOwnRecord, expiresAt, type RecordOwner, readItem, updateOwned, writeOutcome } from './table.ts';
 

@@ -36,11 +36,9 @@ const retired: RegisteredScaling = { registered: true, min: 0, max: 0, suspended
 
 /** What the scalable target of `name` answers with: registered with these policies, or not. */
 function current(name: string, policies: TargetTrackingPolicy[] | undefined) {
-  scalingMock
-    .on(DescribeScalableTargetsCommand, { ResourceIds: [`service/prod/${name}`] })
-    .resolves({
-      ScalableTargets: policies ? [{ ...target(name), MinCapacity: 2, MaxCapacity: 10, RoleARN: 'r', CreationTime: new Date(0) }] : [],
-    });
+  scalingMock.on(DescribeScalableTargetsCommand, { ResourceIds: [`service/prod/${name}`] }).resolves({
+    ScalableTargets: policies ? [{ ...target(name), MinCapacity: 2, MaxCapacity: 10, RoleARN: 'r', CreationTime: new Date(0) }] : [],
+  });
   scalingMock.on(DescribeScalingPoliciesCommand, { ResourceId: `service/prod/${name}` }).resolves({
     ScalingPolicies: (policies ?? []).map((p) => ({
       ...target(name),
