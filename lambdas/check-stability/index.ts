@@ -67,7 +67,8 @@ async function look(state: DeployedState): Promise<DeployedState> {
     primary.rolloutState === 'COMPLETED' &&
     running >= rollout.desiredCount &&
     health.healthy >= rollout.desiredCount &&
-    health.problems.length === 0;
+    health.problems.length === 0 &&
+    health.registering.length === 0;
   logger.info('stability check', {
     rolloutState: primary.rolloutState,
     running,
@@ -80,7 +81,7 @@ async function look(state: DeployedState): Promise<DeployedState> {
 
   if (isPast(rollout.deadline)) {
     throw new StabilityTimeoutError(
-      `${state.idle.serviceName} not stable by ${rollout.deadline} (stabilityTimeoutSeconds ${service.stabilityTimeoutSeconds}): rollout ${primary.rolloutState ?? '?'}, ${running}/${rollout.desiredCount} running, ${health.healthy}/${rollout.desiredCount} healthy targets${health.problems.length ? `; ${health.problems.slice(0, 3).join('; ')}` : ''}; ${(await evidence()).join('; ')}`,
+      `${state.idle.serviceName} not stable by ${rollout.deadline} (stabilityTimeoutSeconds ${service.stabilityTimeoutSeconds}): rollout ${primary.rolloutState ?? '?'}, ${running}/${rollout.desiredCount} running, ${health.healthy}/${rollout.desiredCount} healthy targets${[...health.problems, ...health.registering].length ? `; ${[...health.problems, ...health.registering].slice(0, 3).join('; ')}` : ''}; ${(await evidence()).join('; ')}`,
     );
   }
   return { ...state, rollout: { ...rollout, checks: rollout.checks + 1, stable: false } };

@@ -15,6 +15,12 @@ export interface TargetHealthSummary {
   readonly total: number;
   /** "10.0.1.5:8080 unhealthy (Target.ResponseCodeMismatch: Health checks failed with these codes: [500])" */
   readonly problems: string[];
+  /**
+   * Targets still in their first health checks ("initial"): a task its
+   * autoscaler just added. Not healthy yet, and not a failure: a gate that
+   * has its healthy count is not failed by a scale-out.
+   */
+  readonly registering: string[];
 }
 
 export async function targetHealth(targetGroupArn: string): Promise<TargetHealthSummary> {
@@ -22,6 +28,7 @@ export async function targetHealth(targetGroupArn: string): Promise<TargetHealth
     const out = await elb().send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
     const descriptions = out.TargetHealthDescriptions ?? [];
     const problems: string[] = [];
+    const registering: string[] = [];
     let healthy = 0;
     for (const description of descriptions) {
       const state = description.TargetHealth?.State ?? 'unknown';
@@ -33,10 +40,10 @@ export async function targetHealth(targetGroupArn: string): Promise<TargetHealth
       const target = `${description.Target?.Id ?? '?'}:${description.Target?.Port ?? '?'}`;
       const reason = description.TargetHealth?.Reason;
       const detail = description.TargetHealth?.Description;
-      problems.push(`${target} ${state}${reason ? ` (${reason}${detail ? `: ${detail}` : ''})` : ''}`);
+      (state === 'initial' ? registering : problems).push(`${target} ${state}${reason ? ` (${reason}${detail ? `: ${detail}` : ''})` : ''}`);
     }
     const total = descriptions.filter((d) => d.TargetHealth?.State !== 'draining').length;
-    return { healthy, total, problems };
+    return { healthy, total, problems, registering };
   } catch (error) {
     if (error instanceof TargetGroupNotFoundException) {
       throw new ResourceMissingError(`target group ${targetGroupArn} not found`, { cause: error });

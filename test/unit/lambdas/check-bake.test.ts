@@ -162,6 +162,21 @@ describe('check bake', () => {
     );
   });
 
+  it('fails no gate for a target of a scale-out still in its first health checks, the healthy count held', async () => {
+    // Arrange: the new colour's autoscaler added a fourth task; its target is registering.
+    vi.setSystemTime(new Date(isoAfter(NOW, 60)));
+    elbMock
+      .on(DescribeTargetHealthCommand, { TargetGroupArn: service().green.targetGroupArn })
+      .resolves(targets(3, [{ id: '10.0.2.9', state: 'initial', reason: 'Elb.RegistrationInProgress' }]));
+    const baking = stateAfter('shift');
+
+    // Act
+    const state = await handler(baking);
+
+    // Assert
+    expect(state).toEqual(baking);
+  });
+
   it('ends an alarm event whose reason is a sentence with one full stop before saying the old colour still runs', async () => {
     // Arrange: in the scale-down delay, the signal function recorded an alarm whose CloudWatch reason ends in "."
     vi.setSystemTime(new Date(isoAfter(NOW, 360)));
