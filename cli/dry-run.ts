@@ -20,6 +20,7 @@ export function planLines(plan: Plan): { head: string; details: string[] } {
       ...(plan.configDiff?.note ? [`app config: ${plan.configDiff.note}`] : []),
       ...(plan.restores ? [`restores the revision of ${plan.restores.deploymentId} (${plan.restores.taskDefinitionArn})`] : []),
       `traffic ${plan.traffic.map((step) => `${step.weight} %`).join(' -> ')}, bake ${plan.bakeSeconds} s`,
+      ...(plan.scaling ?? []).map((line) => `scaling: ${line}`),
     ],
   };
 }

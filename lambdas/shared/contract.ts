@@ -174,6 +174,8 @@ export const PlanSchema = z.object({
   restores: z.object({ deploymentId: z.string(), taskDefinitionArn: z.string() }).optional(),
   traffic: z.array(PlanStepSchema),
   bakeSeconds: z.number(),
+  /** For a service with autoscaling: what happens to each colour's scalable target (lambdas/shared/scaling/). */
+  scaling: z.array(z.string()).optional(),
 });
 export type Plan = z.infer<typeof PlanSchema>;
 

@@ -37,7 +37,7 @@ import { definePhase } from '../shared/phase.ts';
 import { getRecord } from '../shared/records/deployment.ts';
 import { readColourScaling } from '../shared/scaling/read.ts';
 import { scalingProblems } from '../shared/scaling/reconcile.ts';
-import type { ScalingRecord } from '../shared/scaling/snapshot.ts';
+import { describeScaling, type ScalingRecord } from '../shared/scaling/snapshot.ts';
 import { secretRefs, versionsOf } from '../shared/secret-refs.ts';
 import { type InitializedState, InitializedStateSchema, type ValidatedState } from '../shared/stages.ts';
 import { planSteps } from '../shared/strategy.ts';
@@ -151,7 +151,19 @@ export function dryRunPlan(state: ValidatedState, container: ContainerDefinition
     ...(restore ? { restores: restore } : {}),
     traffic: planSteps(state.strategy),
     bakeSeconds: state.bakeSeconds,
+    ...(state.scaling ? { scaling: scalingPlan(state, state.scaling) } : {}),
   };
+}
+
+/** What a deployment would do to the colours' scaling, in words (lambdas/shared/scaling/apply.ts does it). */
+function scalingPlan({ live, idle }: ValidatedState, { before }: ScalingRecord): string[] {
+  const old = before[live.colour];
+  return [
+    `${live.serviceName} (${describeScaling(old)}): scale-in suspended until the bake passed, then min 0, max 0`,
+    `${idle.serviceName} (${describeScaling(before[idle.colour])}): ${
+      old.registered ? `min ${old.min}, max ${old.max}, the policies of ${live.serviceName}` : 'unchanged'
+    }, scale-in suspended until the bake passed`,
+  ];
 }
 
 /**

@@ -40,7 +40,9 @@ export async function targetHealth(targetGroupArn: string): Promise<TargetHealth
       const target = `${description.Target?.Id ?? '?'}:${description.Target?.Port ?? '?'}`;
       const reason = description.TargetHealth?.Reason;
       const detail = description.TargetHealth?.Description;
-      (state === 'initial' ? registering : problems).push(`${target} ${state}${reason ? ` (${reason}${detail ? `: ${detail}` : ''})` : ''}`);
+      (state === 'initial' ? registering : problems).push(
+        `${target} ${state}${reason ? ` (${reason}${detail ? `: ${detail}` : ''})` : ''}`,
+      );
     }
     const total = descriptions.filter((d) => d.TargetHealth?.State !== 'draining').length;
     return { healthy, total, problems, registering };

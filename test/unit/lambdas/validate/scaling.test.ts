@@ -66,4 +66,15 @@ describe("validate: the colours' Application Auto Scaling", () => {
       changes: [],
     });
   });
+
+  it("says in a dry run what would happen to each colour's scaling", async () => {
+    scaled('web-blue', 2, 10);
+    scaled('web-green', 0, 0);
+    const base = initialState({ service: { ...web, autoscaling: true } });
+    const state = await handler({ ...base, request: { ...base.request, dryRun: true } });
+    expect(state.plan?.scaling).toEqual([
+      'web-blue (min 2, max 10, policies cpu-60): scale-in suspended until the bake passed, then min 0, max 0',
+      'web-green (min 0, max 0, policies cpu-60): min 2, max 10, the policies of web-blue, scale-in suspended until the bake passed',
+    ]);
+  });
 });
