@@ -63,8 +63,11 @@ export function policyMetric(
   return { value: metric.PredefinedMetricType === 'ECSServiceAverageCPUUtilization' ? cpu : 40 + 0.3 * cpu, capacity: running };
 }
 
-/** What one policy wants after this minute's datapoint: a capacity when one of its alarms fires, else nothing. */
-function wantedBy(model: AccountModel, scaling: ScalingState, policy: ScalingPolicy, now: number): number | undefined {
+/**
+ * What one policy wants after this minute's datapoint: more than `current` when AlarmHigh fires, less when AlarmLow
+ * does (capacity still starting can make a firing alarm ask for no change), else nothing.
+ */
+function wantedBy(model: AccountModel, scaling: ScalingState, policy: ScalingPolicy, current: number, now: number): number | undefined {
   const config = policy.TargetTrackingScalingPolicyConfiguration;
   if (!config) return undefined;
   const alarms = scaling.alarms.get(policy.PolicyARN) ?? { high: 0, low: 0 };
@@ -73,8 +76,11 @@ function wantedBy(model: AccountModel, scaling: ScalingState, policy: ScalingPol
   // No datapoint: the alarms go to INSUFFICIENT_DATA, and target tracking neither scales out nor in on it.
   alarms.high = metric && metric.value > config.TargetValue ? alarms.high + 1 : 0;
   alarms.low = metric && metric.value < config.TargetValue * LOW_THRESHOLD ? alarms.low + 1 : 0;
-  if (!metric || (alarms.high < HIGH_DATAPOINTS && alarms.low < LOW_DATAPOINTS)) return undefined;
-  return Math.ceil((metric.capacity * metric.value) / config.TargetValue);
+  if (!metric) return undefined;
+  const wanted = Math.ceil((metric.capacity * metric.value) / config.TargetValue);
+  if (alarms.high >= HIGH_DATAPOINTS) return wanted > current ? wanted : undefined;
+  if (alarms.low >= LOW_DATAPOINTS) return wanted < current ? wanted : undefined;
+  return undefined;
 }
 
 /** Whether the target may move from `from` to `to` now: suspension, DisableScaleIn, cooldowns, a deployment in progress. */
@@ -114,19 +120,21 @@ export function evaluateMinute(model: AccountModel, scaling: ScalingState, now: 
     if (!live || !service) continue;
     const current = service.desiredCount;
     let best: { to: number; policy: ScalingPolicy } | undefined;
+    let holding = false;
     for (const policy of scaling.policiesOf(live)) {
       if (policy.PolicyType !== 'TargetTrackingScaling') continue;
-      const wanted = wantedBy(model, scaling, policy, now);
-      // A policy without a firing alarm holds the current capacity: no scale in unless every policy wants it.
-      const asked =
-        wanted === undefined
-          ? current
-          : wanted < current && policy.TargetTrackingScalingPolicyConfiguration?.DisableScaleIn
-            ? current
-            : wanted;
-      const to = Math.min(Math.max(asked, live.MinCapacity), live.MaxCapacity);
+      const wanted = wantedBy(model, scaling, policy, current, now);
+      // A policy whose alarms are quiet holds the current capacity: no scale in unless every policy asks for it.
+      if (wanted === undefined) {
+        holding = true;
+        continue;
+      }
+      const keep = wanted < current && policy.TargetTrackingScalingPolicyConfiguration?.DisableScaleIn === true;
+      const to = Math.min(Math.max(keep ? current : wanted, live.MinCapacity), live.MaxCapacity);
       if (!best || to > best.to) best = { to, policy };
     }
+    // Only a firing alarm moves the count; a quiet policy keeps a count a scale in would lower.
+    if (best && holding && best.to < current) continue;
     if (!best || best.to === current || !allowed(model, scaling, live, best.policy, current, best.to)) continue;
     const direction = best.to > current ? 'out' : 'in';
     const alarm = best.policy.Alarms[direction === 'out' ? 0 : 1]?.AlarmName ?? '';
