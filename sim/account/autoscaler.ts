@@ -129,8 +129,13 @@ export function evaluateMinute(model: AccountModel, scaling: ScalingState, now: 
         holding = true;
         continue;
       }
-      const keep = wanted < current && policy.TargetTrackingScalingPolicyConfiguration?.DisableScaleIn === true;
-      const to = Math.min(Math.max(keep ? current : wanted, live.MinCapacity), live.MaxCapacity);
+      // Within the bounds, a scale out never lowers the count (a count above MaxCapacity stays) nor a scale in raises it.
+      const bounded = Math.min(Math.max(wanted, live.MinCapacity), live.MaxCapacity);
+      const keep =
+        wanted > current
+          ? bounded <= current
+          : bounded >= current || policy.TargetTrackingScalingPolicyConfiguration?.DisableScaleIn === true;
+      const to = keep ? current : bounded;
       if (!best || to > best.to) best = { to, policy };
     }
     // Only a firing alarm moves the count; a quiet policy keeps a count a scale in would lower.

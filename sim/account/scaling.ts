@@ -251,6 +251,16 @@ export class ScalingState {
     this.alarms.delete(policy.PolicyARN);
   }
 
+  /**
+   * A fault's shortcut: the target's target tracking policies have seen `minutes` breaching datapoints of one alarm
+   * already (a load that has been low or high that long), so the next breaching minute may be the one that fires it.
+   */
+  primeAlarms(id: TargetId, alarm: keyof PolicyAlarms, minutes: number): void {
+    for (const policy of this.policiesOf(id)) {
+      if (policy.PolicyType === 'TargetTrackingScaling') this.alarms.set(policy.PolicyARN, { high: 0, low: 0, [alarm]: minutes });
+    }
+  }
+
   /** Sets the service's desired count (the ECS scheduler then starts or stops tasks), with a service event and an activity. */
   scale(target: ScalableTarget, to: number, cause: string, policyName?: string): void {
     const service = this.serviceOf(target);

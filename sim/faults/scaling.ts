@@ -4,17 +4,28 @@
  * They need a scalable target on the service's live colour, and refuse an account without one.
  */
 import { STATE_NAMES as S } from '../../lib/constructs/state-names.ts';
+import { LOW_DATAPOINTS } from '../account/autoscaler.ts';
+import type { TargetId } from '../account/scaling-schema.ts';
 import type { SimulationContext } from '../context.ts';
 import { afterShift, type Fault, idleColour } from './fault.ts';
 
 /** The example account with Application Auto Scaling on both colours. */
 const SCALED_ACCOUNT = 'examples/autoscaling/sim-account.json';
 
+/** The scalable target of one colour's ECS service. */
+function ecsTarget(ctx: SimulationContext, serviceName: string): TargetId {
+  return {
+    ServiceNamespace: 'ecs',
+    ResourceId: `service/${ctx.service.cluster}/${serviceName}`,
+    ScalableDimension: 'ecs:service:DesiredCount',
+  };
+}
+
 /** Throws unless the account has a scalable target for the live colour of the fault's service. */
 function assertScaled(ctx: SimulationContext, fault: string): void {
   const live = idleColour(ctx) === 'green' ? ctx.service.blue : ctx.service.green;
-  const resourceId = `service/${ctx.service.cluster}/${live.serviceName}`;
-  const id = { ServiceNamespace: 'ecs', ResourceId: resourceId, ScalableDimension: 'ecs:service:DesiredCount' };
+  const id = ecsTarget(ctx, live.serviceName);
+  const resourceId = id.ResourceId;
   if (!ctx.model.scaling.target(id)) {
     throw new Error(
       `fault "${fault}" needs Application Auto Scaling on ${ctx.service.name}: the account has no scalable target for ${resourceId} (add an applicationAutoScaling section, e.g. ${SCALED_ACCOUNT})`,
@@ -40,7 +51,7 @@ export const SCALING_FAULTS: Record<string, Fault> = {
   },
   'old-colour-scaled-in-during-bake': {
     description:
-      "When the deployment enters the bake, the production listener's requests fall to a tenth: the autoscaler wants both colours scaled in (CPU below 90 % of its target for 15 minutes). Baton suspends scale-in from deploy until the bake passed, so the old colour keeps its tasks as the way back. Needs a scalable target (examples/autoscaling/sim-account.json).",
+      "When the deployment enters the bake, the production listener's requests fall to a tenth, and have been low long enough that the next minute fires both colours' AlarmLow (14 of its 15 datapoints already breaching): the autoscaler wants both scaled in, the old colour (no traffic) to its MinCapacity. Baton suspends scale-in from deploy until the bake passed, so the old colour keeps its tasks as the way back. Needs a scalable target (examples/autoscaling/sim-account.json).",
     expected: 'SUCCEEDED',
     account: SCALED_ACCOUNT,
     apply(ctx) {
@@ -50,6 +61,10 @@ export const SCALING_FAULTS: Record<string, Fault> = {
         if (done || state !== S.checkBake) return;
         done = true;
         loadFactor(ctx, 0.1);
+        // As if the load had been low for a while: the next low minute fires AlarmLow, well inside the example's 5-minute bake.
+        for (const colour of [ctx.service.blue, ctx.service.green]) {
+          ctx.model.scaling.primeAlarms(ecsTarget(ctx, colour.serviceName), 'low', LOW_DATAPOINTS - 1);
+        }
       });
     },
   },
