@@ -69,16 +69,28 @@ function describePolicy(policy: ScalingPolicy) {
   return { ...rest, CreationTime: new Date(CreationTime) };
 }
 
-function describeScalableTargets(m: AccountModel, input: TargetInput & { ResourceIds?: string[] }) {
+/** Whether `value` passes a list filter of a Describe call: absent or empty, everything does. */
+const listed = (filter: string[] | undefined, value: string) => filter === undefined || filter.length === 0 || filter.includes(value);
+
+/** What the Describe call asks for: ServiceNamespace is required. */
+function describing<I extends TargetInput>(input: I): I {
   if (!input.ServiceNamespace) throw invalid('ServiceNamespace is required');
-  const targets = m.scaling
-    .targets()
-    .filter(
-      (target) =>
-        target.ServiceNamespace === input.ServiceNamespace &&
-        (input.ResourceIds === undefined || input.ResourceIds.length === 0 || input.ResourceIds.includes(target.ResourceId)) &&
-        (input.ScalableDimension === undefined || target.ScalableDimension === input.ScalableDimension),
-    );
+  return input;
+}
+
+/** Whether a target or policy is one a Describe call asks for: its namespace, resources and dimension. */
+function asked(item: TargetId, input: TargetInput & { ResourceIds?: string[] }): boolean {
+  const resources = input.ResourceIds ?? (input.ResourceId === undefined ? undefined : [input.ResourceId]);
+  return (
+    item.ServiceNamespace === input.ServiceNamespace &&
+    listed(resources, item.ResourceId) &&
+    (input.ScalableDimension === undefined || item.ScalableDimension === input.ScalableDimension)
+  );
+}
+
+function describeScalableTargets(m: AccountModel, input: TargetInput & { ResourceIds?: string[] }) {
+  describing(input);
+  const targets = m.scaling.targets().filter((target) => asked(target, input));
   return { ...META, ScalableTargets: targets.map((target) => describeTarget(m, target)) };
 }
 
@@ -123,16 +135,8 @@ function deregisterScalableTarget(m: AccountModel, input: TargetInput) {
 }
 
 function describeScalingPolicies(m: AccountModel, input: TargetInput & { PolicyNames?: string[] }) {
-  if (!input.ServiceNamespace) throw invalid('ServiceNamespace is required');
-  const policies = m.scaling
-    .policies()
-    .filter(
-      (policy) =>
-        policy.ServiceNamespace === input.ServiceNamespace &&
-        (input.ResourceId === undefined || policy.ResourceId === input.ResourceId) &&
-        (input.ScalableDimension === undefined || policy.ScalableDimension === input.ScalableDimension) &&
-        (input.PolicyNames === undefined || input.PolicyNames.length === 0 || input.PolicyNames.includes(policy.PolicyName)),
-    );
+  describing(input);
+  const policies = m.scaling.policies().filter((policy) => asked(policy, input) && listed(input.PolicyNames, policy.PolicyName));
   return { ...META, ScalingPolicies: policies.map(describePolicy) };
 }
 
@@ -157,9 +161,11 @@ function deleteScalingPolicy(m: AccountModel, input: PolicyInput) {
 
 /** The autoscaler's activities, newest first. */
 function describeScalingActivities(m: AccountModel, input: TargetInput) {
-  if (!input.ServiceNamespace) throw invalid('ServiceNamespace is required');
+  describing(input);
   const activities = m.scaling.activities
-    .filter((activity) => input.ServiceNamespace === 'ecs' && (input.ResourceId === undefined || activity.resourceId === input.ResourceId))
+    .filter((activity) =>
+      asked({ ServiceNamespace: 'ecs', ResourceId: activity.resourceId, ScalableDimension: 'ecs:service:DesiredCount' }, input),
+    )
     .reverse()
     .map((activity) => ({
       ActivityId: activity.id,
