@@ -23,6 +23,7 @@ import { type SimulationResult, simulate } from './harness.ts';
 import { checkInvariants } from './invariants.ts';
 import { promoteOption, promotionLines } from './operator.ts';
 import { writeReport } from './report.ts';
+import { scalingLines } from './scaling-lines.ts';
 import type { ProgressEvent } from './stepfunctions/execution.ts';
 
 const HELP = `Usage: npm run simulate -- [options]
@@ -292,6 +293,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
         `Execution ${result.main.status}${result.main.error ? ` (${result.main.error})` : ''} after ${formatSeconds(result.simulatedSeconds)} simulated (${result.wallMs} ms wall, ${result.main.transitions} transitions)`,
         ...(dryRunPlan ? ['', ...deploymentPlanText(dryRunPlan)] : []),
         ...(release ? releaseLines(release) : [`Traffic: blue ${traffic.blue} % / green ${traffic.green} %`]),
+        ...scalingLines(result),
         ...(result.signalToRestoreSeconds !== undefined
           ? [`Bad signal to traffic restored: ${result.signalToRestoreSeconds} s simulated`]
           : []),
