@@ -174,7 +174,10 @@ export const REQUESTS: Readonly<Record<string, Readonly<Record<string, Describe>
     SendTaskSuccess: () => one('states:SendTaskSuccess', '*'),
     SendTaskFailure: () => one('states:SendTaskFailure', '*'),
   },
-  // The Describe actions take no resource-level permissions: "*".
+  // The Describe actions take no resource-level permissions: "*". Not modelled: the checks Application Auto Scaling
+  // makes of the caller's permissions on the scaled resource and CloudWatch (User Guide, "Permissions validation for
+  // Application Auto Scaling API calls on target resources"; for ECS the Developer Guide lists ecs:DescribeServices,
+  // ecs:UpdateService and the cloudwatch alarm actions).
   'application-autoscaling': {
     DescribeScalableTargets: () => one('application-autoscaling:DescribeScalableTargets', '*'),
     DescribeScalingPolicies: () => one('application-autoscaling:DescribeScalingPolicies', '*'),
