@@ -129,6 +129,7 @@ export class ScalingState {
     return this.policyList.map((policy) => structuredClone(policy));
   }
 
+  /** The registered target itself (not a copy), or undefined. */
   target(id: TargetId): ScalableTarget | undefined {
     return this.byKey.get(targetKey(id));
   }
