@@ -127,6 +127,18 @@ describe('target tracking', () => {
     ]);
   });
 
+  it('does not scale in while an ECS deployment of the service is in progress', () => {
+    // Arrange: at 14:30 the service is scaled to 5 by hand; the fifth task runs at 14:50, healthy about 30 s later.
+    const m = scaled();
+    m.advanceTo(T0 + 14.5 * MINUTE);
+    const service = m.service('prod', 'web-blue');
+    if (!service) throw new Error('no web-blue');
+    m.updateService(service, { desiredCount: 5 });
+
+    // Act / Assert: AlarmLow fires at minute 15 while the rollout is IN_PROGRESS; the scale in waits for minute 16.
+    expect(runTo(m, 30)).toEqual([[16, 5, 3, 'cpu-60']]);
+  });
+
   it('scales out, never in, under suspended scale-in or DisableScaleIn; neither way under suspended scale-out when it would grow', () => {
     // Arrange
     const suspendedIn = scaled();
