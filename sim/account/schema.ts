@@ -87,169 +87,170 @@ const ListenerTrafficSchema = z.strictObject({
 export type ListenerTraffic = z.infer<typeof ListenerTrafficSchema>;
 export const DEFAULT_TRAFFIC: ListenerTraffic = ListenerTrafficSchema.parse({});
 
-export const AccountSchema = z
-  .strictObject({
-    $comment: z.string().optional(),
-    account: z.string().regex(/^\d{12}$/),
-    region: z.string(),
-    /** The seed of the metrics' noise (traffic-noise.ts; absent: 1): the same seed, the same datapoints. */
-    seed: z.number().int().optional(),
-    /** Seconds a task takes from launch to RUNNING. */
-    taskStartSeconds: z.number().int().min(0).default(20),
-    ecs: z.strictObject({
-      clusters: z.record(
-        z.string(),
-        z.strictObject({
-          services: z.record(
-            z.string(),
-            z.strictObject({
-              taskDefinition: z.string().describe('family:revision'),
-              desiredCount: z.number().int().min(0),
-              targetGroupArn: z.string(),
-              /** Who deploys the service (DescribeServices' deploymentController.type); Baton needs ECS, the default. */
-              deploymentController: z.enum(['ECS', 'CODE_DEPLOY', 'EXTERNAL']).optional(),
-              /** The load model of the autoscaler (autoscaler.ts): requests/s one task serves at 100 % CPU; absent: 25. */
-              requestsPerTask: z.number().positive().optional(),
-            }),
-          ),
-        }),
-      ),
-      taskDefinitions: z.array(TaskDefinitionSchema),
-    }),
-    elb: z.strictObject({
-      listeners: z.record(
-        z.string(),
-        z.strictObject({
-          /** Target group ARN -> weight of the forward action. */
-          forward: z.record(z.string(), z.number().int().min(0).max(999)),
-          /**
-           * Actions before the forward (authenticate-oidc, authenticate-cognito), as Describe returns them:
-           * an authenticate-oidc config never with its ClientSecret.
-           */
-          actionsBeforeForward: z
-            .array(
-              z
-                .object({
-                  Type: z.enum(['authenticate-oidc', 'authenticate-cognito']),
-                  AuthenticateOidcConfig: z.record(z.string(), z.unknown()).optional(),
-                  AuthenticateCognitoConfig: z.record(z.string(), z.unknown()).optional(),
-                })
-                .passthrough(),
-            )
-            .optional(),
-          traffic: ListenerTrafficSchema.optional(),
-        }),
-      ),
-      /**
-       * The health check of each target group (HealthCheckIntervalSeconds, HealthyThresholdCount,
-       * UnhealthyThresholdCount), with an Application Load Balancer's defaults: 30 s, 5, 2
-       * (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html).
-       */
-      targetGroups: z.record(
-        z.string(),
-        z.strictObject({
-          intervalSeconds: z.number().int().min(5).max(300).default(30),
-          healthyThreshold: z.number().int().min(2).max(10).default(5),
-          unhealthyThreshold: z.number().int().min(2).max(10).default(2),
-        }),
-      ),
-    }),
-    ecr: z.strictObject({
-      repositories: z.record(
-        z.string(),
-        z.strictObject({
-          images: z.array(
-            z.strictObject({
-              digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
-              tags: z.array(z.string()),
-              /** When the image was pushed (ISO 8601): what decides which of two images is newer. */
-              pushedAt: z.iso.datetime().optional(),
-              /** How tasks running this image behave in the simulation. */
-              behaviour: ImageBehaviourSchema.default('healthy'),
-            }),
-          ),
-        }),
-      ),
-    }),
-    secretsManager: z.strictObject({
-      secrets: z.record(
-        z.string(),
-        z.strictObject({
-          /** The KMS key the secret is encrypted with, as DescribeSecret names it; absent for the AWS managed aws/secretsmanager. */
-          kmsKeyId: z
-            .string()
-            .refine((key) => AWS_MANAGED_KEY.test(key) || !/(^|:)alias\//.test(key), {
-              message:
-                'a customer managed key is named by its key ARN here (the simulated account does not resolve aliases); only alias/aws/secretsmanager may be an alias',
-            })
-            .optional(),
-          versions: z.array(
-            z.strictObject({
-              versionId: SecretVersionIdSchema,
-              stages: z.array(z.string()),
-              /** The JSON document stored in the version. Never leaves the simulated account. */
-              value: z.record(z.string(), z.unknown()),
-            }),
-          ),
-        }),
-      ),
-    }),
-    elasticache: z.strictObject({
-      replicationGroups: z.record(z.string(), z.strictObject({ status: z.string() })),
-    }),
-    cloudwatch: z.strictObject({
-      alarms: z.record(
-        z.string(),
-        z
-          .strictObject({
-            state: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']),
-            reason: z.string().default(''),
-            /** DescribeAlarms returns a composite alarm only to a caller that asks for AlarmTypes CompositeAlarm. */
-            type: z.enum(['metric', 'composite']).default('metric'),
-            /** The metric's dimensions (TargetGroup: targetgroup/<name>/<id>), as DescribeAlarms returns them. */
-            dimensions: z.record(z.string(), z.string()).optional(),
-            /** Seconds per datapoint (Period) of a metric alarm. */
-            period: z.number().int().min(10).default(60),
-            /** How many datapoints the alarm evaluates (EvaluationPeriods). */
-            evaluationPeriods: z.number().int().min(1).default(1),
-            /** How many of them must breach for ALARM (DatapointsToAlarm, an "M out of N" alarm); absent: all of them. */
-            datapointsToAlarm: z.number().int().min(1).optional(),
-          })
-          .refine((alarm) => (alarm.datapointsToAlarm ?? 1) <= alarm.evaluationPeriods, {
-            message: 'datapointsToAlarm cannot be more than evaluationPeriods',
-          }),
-      ),
-    }),
-    /** The account's VPCs: where a config may put the smoke-test function (pipeline.network). */
-    ec2: z
-      .strictObject({
-        vpcs: z.record(
+const AccountFields = z.strictObject({
+  $comment: z.string().optional(),
+  account: z.string().regex(/^\d{12}$/),
+  region: z.string(),
+  /** The seed of the metrics' noise (traffic-noise.ts; absent: 1): the same seed, the same datapoints. */
+  seed: z.number().int().optional(),
+  /** Seconds a task takes from launch to RUNNING. */
+  taskStartSeconds: z.number().int().min(0).default(20),
+  ecs: z.strictObject({
+    clusters: z.record(
+      z.string(),
+      z.strictObject({
+        services: z.record(
           z.string(),
           z.strictObject({
-            subnetIds: z.array(z.string()),
-            securityGroupIds: z.array(z.string()),
+            taskDefinition: z.string().describe('family:revision'),
+            desiredCount: z.number().int().min(0),
+            targetGroupArn: z.string(),
+            /** Who deploys the service (DescribeServices' deploymentController.type); Baton needs ECS, the default. */
+            deploymentController: z.enum(['ECS', 'CODE_DEPLOY', 'EXTERNAL']).optional(),
+            /** The load model of the autoscaler (autoscaler.ts): requests/s one task serves at 100 % CPU; absent: 25. */
+            requestsPerTask: z.number().positive().optional(),
           }),
         ),
-      })
-      .optional(),
-    /** Items of the deployment table (locks and records), as the handlers write them. */
-    deploymentTable: z.array(z.record(z.string(), z.unknown())).default([]),
-    /** Step Functions: the executions started so far (a name stays taken for 90 days). Optional: older files have none. */
-    stepFunctions: z
-      .strictObject({
-        executions: z.array(ExecutionRecordSchema).default([]),
-      })
-      .optional(),
-    /** Application Auto Scaling's scalable targets and policies (scaling-schema.ts). Absent: no service is scaled. */
-    applicationAutoScaling: ApplicationAutoScalingSchema.optional(),
-  })
-  .superRefine((account, ctx) => {
-    if (!account.applicationAutoScaling) return;
-    const services = new Set(
-      Object.entries(account.ecs.clusters).flatMap(([cluster, { services }]) => Object.keys(services).map((name) => `${cluster}/${name}`)),
-    );
-    for (const problem of scalingProblems(account.applicationAutoScaling, services)) {
-      ctx.addIssue({ code: 'custom', path: ['applicationAutoScaling'], message: problem });
-    }
-  });
+      }),
+    ),
+    taskDefinitions: z.array(TaskDefinitionSchema),
+  }),
+  elb: z.strictObject({
+    listeners: z.record(
+      z.string(),
+      z.strictObject({
+        /** Target group ARN -> weight of the forward action. */
+        forward: z.record(z.string(), z.number().int().min(0).max(999)),
+        /**
+         * Actions before the forward (authenticate-oidc, authenticate-cognito), as Describe returns them:
+         * an authenticate-oidc config never with its ClientSecret.
+         */
+        actionsBeforeForward: z
+          .array(
+            z
+              .object({
+                Type: z.enum(['authenticate-oidc', 'authenticate-cognito']),
+                AuthenticateOidcConfig: z.record(z.string(), z.unknown()).optional(),
+                AuthenticateCognitoConfig: z.record(z.string(), z.unknown()).optional(),
+              })
+              .passthrough(),
+          )
+          .optional(),
+        traffic: ListenerTrafficSchema.optional(),
+      }),
+    ),
+    /**
+     * The health check of each target group (HealthCheckIntervalSeconds, HealthyThresholdCount,
+     * UnhealthyThresholdCount), with an Application Load Balancer's defaults: 30 s, 5, 2
+     * (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html).
+     */
+    targetGroups: z.record(
+      z.string(),
+      z.strictObject({
+        intervalSeconds: z.number().int().min(5).max(300).default(30),
+        healthyThreshold: z.number().int().min(2).max(10).default(5),
+        unhealthyThreshold: z.number().int().min(2).max(10).default(2),
+      }),
+    ),
+  }),
+  ecr: z.strictObject({
+    repositories: z.record(
+      z.string(),
+      z.strictObject({
+        images: z.array(
+          z.strictObject({
+            digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+            tags: z.array(z.string()),
+            /** When the image was pushed (ISO 8601): what decides which of two images is newer. */
+            pushedAt: z.iso.datetime().optional(),
+            /** How tasks running this image behave in the simulation. */
+            behaviour: ImageBehaviourSchema.default('healthy'),
+          }),
+        ),
+      }),
+    ),
+  }),
+  secretsManager: z.strictObject({
+    secrets: z.record(
+      z.string(),
+      z.strictObject({
+        /** The KMS key the secret is encrypted with, as DescribeSecret names it; absent for the AWS managed aws/secretsmanager. */
+        kmsKeyId: z
+          .string()
+          .refine((key) => AWS_MANAGED_KEY.test(key) || !/(^|:)alias\//.test(key), {
+            message:
+              'a customer managed key is named by its key ARN here (the simulated account does not resolve aliases); only alias/aws/secretsmanager may be an alias',
+          })
+          .optional(),
+        versions: z.array(
+          z.strictObject({
+            versionId: SecretVersionIdSchema,
+            stages: z.array(z.string()),
+            /** The JSON document stored in the version. Never leaves the simulated account. */
+            value: z.record(z.string(), z.unknown()),
+          }),
+        ),
+      }),
+    ),
+  }),
+  elasticache: z.strictObject({
+    replicationGroups: z.record(z.string(), z.strictObject({ status: z.string() })),
+  }),
+  cloudwatch: z.strictObject({
+    alarms: z.record(
+      z.string(),
+      z
+        .strictObject({
+          state: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']),
+          reason: z.string().default(''),
+          /** DescribeAlarms returns a composite alarm only to a caller that asks for AlarmTypes CompositeAlarm. */
+          type: z.enum(['metric', 'composite']).default('metric'),
+          /** The metric's dimensions (TargetGroup: targetgroup/<name>/<id>), as DescribeAlarms returns them. */
+          dimensions: z.record(z.string(), z.string()).optional(),
+          /** Seconds per datapoint (Period) of a metric alarm. */
+          period: z.number().int().min(10).default(60),
+          /** How many datapoints the alarm evaluates (EvaluationPeriods). */
+          evaluationPeriods: z.number().int().min(1).default(1),
+          /** How many of them must breach for ALARM (DatapointsToAlarm, an "M out of N" alarm); absent: all of them. */
+          datapointsToAlarm: z.number().int().min(1).optional(),
+        })
+        .refine((alarm) => (alarm.datapointsToAlarm ?? 1) <= alarm.evaluationPeriods, {
+          message: 'datapointsToAlarm cannot be more than evaluationPeriods',
+        }),
+    ),
+  }),
+  /** The account's VPCs: where a config may put the smoke-test function (pipeline.network). */
+  ec2: z
+    .strictObject({
+      vpcs: z.record(
+        z.string(),
+        z.strictObject({
+          subnetIds: z.array(z.string()),
+          securityGroupIds: z.array(z.string()),
+        }),
+      ),
+    })
+    .optional(),
+  /** Items of the deployment table (locks and records), as the handlers write them. */
+  deploymentTable: z.array(z.record(z.string(), z.unknown())).default([]),
+  /** Step Functions: the executions started so far (a name stays taken for 90 days). Optional: older files have none. */
+  stepFunctions: z
+    .strictObject({
+      executions: z.array(ExecutionRecordSchema).default([]),
+    })
+    .optional(),
+  /** Application Auto Scaling's scalable targets and policies (scaling-schema.ts). Absent: no service is scaled. */
+  applicationAutoScaling: ApplicationAutoScalingSchema.optional(),
+});
+
+/** The account file; a scaling section must name the account's own ECS services (scalingProblems). */
+export const AccountSchema = AccountFields.superRefine((account, ctx) => {
+  if (!account.applicationAutoScaling) return;
+  const services = new Set(
+    Object.entries(account.ecs.clusters).flatMap(([cluster, { services }]) => Object.keys(services).map((name) => `${cluster}/${name}`)),
+  );
+  for (const problem of scalingProblems(account.applicationAutoScaling, services)) {
+    ctx.addIssue({ code: 'custom', path: ['applicationAutoScaling'], message: problem });
+  }
+});
 export type AccountSpec = z.infer<typeof AccountSchema>;
