@@ -14,6 +14,7 @@ import {
   PutScalingPolicyCommand,
   RegisterScalableTargetCommand,
 } from '@aws-sdk/client-application-auto-scaling';
+import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SimulatedApis } from '../../../../sim/account/api.ts';
 import { AccountModel } from '../../../../sim/account/model.ts';
@@ -391,5 +392,48 @@ describe('IAM', () => {
 
     // Assert
     expect(out.ScalableTargetARN).toBe(request?.resource);
+  });
+
+  it('are requests IAM evaluates: a policy on scalable-target/* for ECS desired counts allows them, one for another namespace does not', async () => {
+    // Arrange
+    const statement = (namespace: string) => ({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: 'application-autoscaling:*',
+          Resource: 'arn:aws:application-autoscaling:eu-west-1:123456789012:scalable-target/*',
+          Condition: { StringEquals: { 'application-autoscaling:service-namespace': namespace } },
+        },
+      ],
+    });
+    const decide = async (namespace: string, operation: string) => {
+      const [request] = authorizationRequests('application-autoscaling', operation, { ...BLUE, PolicyName: 'cpu-60' }, place);
+      if (!request) throw new Error(`no request for ${operation}`);
+      const response = await runSimulation(
+        {
+          identityPolicies: [{ name: 'scaling', policy: statement(namespace) as never }],
+          serviceControlPolicies: [],
+          resourceControlPolicies: [],
+          request: {
+            principal: 'arn:aws:sts::123456789012:assumed-role/deploy/deploy',
+            action: request.action,
+            resource: { resource: request.resource, accountId: '123456789012' },
+            contextVariables: { 'aws:PrincipalAccount': '123456789012', ...request.context },
+          },
+        },
+        {},
+      );
+      return response.resultType === 'error' ? JSON.stringify(response.errors) : response.overallResult;
+    };
+    const writes = ['RegisterScalableTarget', 'DeregisterScalableTarget', 'PutScalingPolicy', 'DeleteScalingPolicy'];
+
+    // Act
+    const ecs = await Promise.all(writes.map((operation) => decide('ecs', operation)));
+    const dynamodb = await Promise.all(writes.map((operation) => decide('dynamodb', operation)));
+
+    // Assert
+    expect(ecs).toEqual(['Allowed', 'Allowed', 'Allowed', 'Allowed']);
+    expect(dynamodb).toEqual(['ImplicitlyDenied', 'ImplicitlyDenied', 'ImplicitlyDenied', 'ImplicitlyDenied']);
   });
 });
