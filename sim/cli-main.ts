@@ -23,6 +23,7 @@ import { type SimulationResult, simulate } from './harness.ts';
 import { checkInvariants } from './invariants.ts';
 import { promoteOption, promotionLines } from './operator.ts';
 import { writeReport } from './report.ts';
+import { scalingLines } from './scaling-lines.ts';
 import type { ProgressEvent } from './stepfunctions/execution.ts';
 
 const HELP = `Usage: npm run simulate -- [options]
@@ -33,7 +34,8 @@ const HELP = `Usage: npm run simulate -- [options]
                           {"release": ..., "services": {...}} deploys several services
   --input-file <file>     the same, from a file (e.g. examples/three-services/release.json)
   --config <file>         pipeline config (default: baton.config.json)
-  --account <file>        starting state of the simulated account (default: sim/accounts/example.json)
+  --account <file>        starting state of the simulated account (default: the one the faults
+                          are meant for, else sim/accounts/example.json)
   --fault <name>[@<service>]
                           inject a fault; repeatable (see --list-faults); in a release,
                           aim it at one service, e.g. --fault green-unhealthy@worker
@@ -114,7 +116,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
       input: { type: 'string' },
       'input-file': { type: 'string' },
       config: { type: 'string', default: 'baton.config.json' },
-      account: { type: 'string', default: 'sim/accounts/example.json' },
+      account: { type: 'string' },
       fault: { type: 'string', multiple: true, default: [] },
       'list-faults': { type: 'boolean', default: false },
       seed: { type: 'string' },
@@ -195,9 +197,11 @@ async function main(argv: string[], io: CliIo): Promise<number> {
       );
     }
   }
-  const accountParsed = AccountSchema.safeParse(readJson(values.account, '--account'));
+  // A fault meant for another account (Fault.account) brings it, unless --account names one.
+  const accountFile = values.account ?? faults.map((spec) => faultOf(spec, '--fault').account).find(Boolean) ?? 'sim/accounts/example.json';
+  const accountParsed = AccountSchema.safeParse(readJson(accountFile, '--account'));
   if (!accountParsed.success)
-    throw new UsageError(`--account ${values.account}:\n  - ${issueLines(accountParsed.error, AccountSchema).join('\n  - ')}`);
+    throw new UsageError(`--account ${accountFile}:\n  - ${issueLines(accountParsed.error, AccountSchema).join('\n  - ')}`);
   const seed = values.seed === undefined ? undefined : Number(values.seed);
   if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError(`--seed ${values.seed}: an integer, e.g. --seed 7`);
   const account = seed === undefined ? accountParsed.data : { ...accountParsed.data, seed };
@@ -289,6 +293,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
         `Execution ${result.main.status}${result.main.error ? ` (${result.main.error})` : ''} after ${formatSeconds(result.simulatedSeconds)} simulated (${result.wallMs} ms wall, ${result.main.transitions} transitions)`,
         ...(dryRunPlan ? ['', ...deploymentPlanText(dryRunPlan)] : []),
         ...(release ? releaseLines(release) : [`Traffic: blue ${traffic.blue} % / green ${traffic.green} %`]),
+        ...scalingLines(result),
         ...(result.signalToRestoreSeconds !== undefined
           ? [`Bad signal to traffic restored: ${result.signalToRestoreSeconds} s simulated`]
           : []),

@@ -10,6 +10,7 @@ import { deploymentTableName } from '../lambdas/shared/names.ts';
 import { STATE_NAMES as S } from '../lib/constructs/state-names.ts';
 import type { SimulatedApis } from './account/api.ts';
 import type { AccountModel } from './account/model.ts';
+import type { ScalingSummary } from './account/scaling.ts';
 import type { AccountSpec } from './account/schema.ts';
 import type { CodeSource, DeployedFunction } from './artifact/functions.ts';
 import { installNetwork } from './artifact/network.ts';
@@ -64,6 +65,13 @@ export interface SimulationResult {
   readonly promotions: OperatorPromotion[];
   /** Listener weights as the run started, after the faults bent the account. */
   readonly initialListeners: Record<string, { forward: Record<string, number> }>;
+  /**
+   * Application Auto Scaling per ResourceId (bounds, suspension, policies, desired count) as the run started, after
+   * the faults bent the account, and as it ended; empty for an account without scalable targets. What the autoscaler
+   * did is model.scaling.activities.
+   */
+  readonly initialScaling: ScalingSummary;
+  readonly scaling: ScalingSummary;
   /** What the backstop handler answered for each execution whose end the backstop rule delivered. */
   readonly backstop: Array<{ execution: string; result: unknown }>;
   /** Executions whose status-change event was lost (the status-event-lost fault): the backstop never heard of their end. */
@@ -206,6 +214,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   const wallStart = performance.now();
   try {
     const initialListeners = structuredClone(simulation.model.listeners);
+    const initialScaling = simulation.model.scaling.summary();
     const main = simulation.startExecution(simulation.mainName, options.input);
     await simulation.settle();
     if (options.redriveAfterFix && main.status !== 'SUCCEEDED') {
@@ -224,6 +233,8 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       main,
       others: [...simulation.executions.values()].filter((e) => e !== main),
       initialListeners,
+      initialScaling,
+      scaling: simulation.model.scaling.summary(),
       simulatedSeconds: (Date.now() - start) / 1000,
       wallMs: Math.round(performance.now() - wallStart),
       model: simulation.model,

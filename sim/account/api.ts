@@ -5,6 +5,7 @@
  * SDK v3 client classes' send (services/common.ts), so handler code is unchanged.
  */
 import type { AccountModel } from './model.ts';
+import { installApplicationAutoScaling } from './services/application-auto-scaling.ts';
 import { installCloudWatch } from './services/cloudwatch.ts';
 import { accessDeniedError, ClientStubs, type ServiceSetup } from './services/common.ts';
 import { installDynamoDb } from './services/dynamodb.ts';
@@ -76,6 +77,7 @@ export class SimulatedApis {
     installEventBridge(setup);
     installSns(setup);
     installSts(setup);
+    installApplicationAutoScaling(setup);
     installStepFunctions(setup, () => {
       if (!this.sfn) throw new Error('no Step Functions backend in this simulation');
       return this.sfn;

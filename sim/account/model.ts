@@ -3,8 +3,11 @@
  * first advances the model to Date.now(), one simulated second at a time, so
  * tasks start, crash and pass health checks as they would for real.
  */
+
+import { accountSpecOf } from './account-spec.ts';
 import { alarmArn, evaluationDelayMs } from './alarm-evaluation.ts';
 import { tickService } from './ecs-scheduler.ts';
+import { ScalingState } from './scaling.ts';
 import type { AccountSpec, ExecutionRecord, ImageBehaviour, TaskDefinitionSpec } from './schema.ts';
 import { type AlarmState, StateChangeListeners } from './state-changes.ts';
 import type { FailingChecks } from './target-health.ts';
@@ -93,6 +96,8 @@ export class AccountModel {
   readonly alarms: AccountSpec['cloudwatch']['alarms'];
   /** The listeners' weights over time, the metrics' seed and the faults' degradations (traffic-metrics.ts). */
   readonly traffic: TrafficState;
+  /** Application Auto Scaling: scalable targets, policies, and the autoscaler's activities (scaling.ts). */
+  readonly scaling: ScalingState;
   readonly table = new Map<string, Record<string, unknown>>();
   /** Step Functions executions started in this account, in start order: their names stay taken for 90 days (execution-names.ts). */
   readonly executions: ExecutionRecord[];
@@ -165,6 +170,7 @@ export class AccountModel {
         }
       }
     }
+    this.scaling = new ScalingState(this, copy);
   }
 
   get now(): number {
@@ -330,6 +336,7 @@ export class AccountModel {
 
   private tick(now: number): void {
     this.runDue(now);
+    this.scaling.tick(now);
     for (const service of this.services.values()) tickService(this, service, now);
   }
 
@@ -356,38 +363,7 @@ export class AccountModel {
 
   /** The account as an account file, so a run can be inspected or chained. */
   toSpec(): Record<string, unknown> {
-    const clusters: Record<string, { services: Record<string, unknown> }> = {};
-    for (const service of this.services.values()) {
-      const definition = this.taskDefinitions.get(service.taskDefinitionArn);
-      clusters[service.cluster] ??= { services: {} };
-      const entry = clusters[service.cluster];
-      if (entry) {
-        entry.services[service.name] = {
-          taskDefinition: definition ? `${definition.family}:${definition.revision}` : service.taskDefinitionArn,
-          desiredCount: service.desiredCount,
-          targetGroupArn: service.targetGroupArn,
-          ...(service.deploymentController ? { deploymentController: service.deploymentController } : {}),
-        };
-      }
-    }
-    return {
-      account: this.account,
-      region: this.region,
-      seed: this.traffic.seed,
-      taskStartSeconds: this.taskStartSeconds,
-      ...(this.ec2 ? { ec2: this.ec2 } : {}),
-      ecs: {
-        clusters,
-        taskDefinitions: [...this.taskDefinitions.values()].map(({ arn: _arn, ...definition }) => definition),
-      },
-      elb: { listeners: this.listeners, targetGroups: this.targetGroups },
-      ecr: { repositories: this.repositories },
-      secretsManager: { secrets: this.secrets },
-      elasticache: { replicationGroups: this.replicationGroups },
-      cloudwatch: { alarms: this.alarms },
-      deploymentTable: [...this.table.values()],
-      ...(this.executions.length > 0 ? { stepFunctions: { executions: this.executions } } : {}),
-    };
+    return accountSpecOf(this);
   }
 }
 

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { AWS_MANAGED_KEY, parseValueFrom } from '../../lambdas/shared/secret-refs.ts';
 import { executionNameProblem } from './execution-names.ts';
 import { secretVersionIdProblem } from './limits.ts';
+import { ApplicationAutoScalingSchema, scalingProblems } from './scaling-schema.ts';
 
 /** A Secrets Manager version id (32 to 64 characters; see limits.ts). */
 const SecretVersionIdSchema = z.string().superRefine((versionId, ctx) => {
@@ -86,7 +87,7 @@ const ListenerTrafficSchema = z.strictObject({
 export type ListenerTraffic = z.infer<typeof ListenerTrafficSchema>;
 export const DEFAULT_TRAFFIC: ListenerTraffic = ListenerTrafficSchema.parse({});
 
-export const AccountSchema = z.strictObject({
+const AccountFields = z.strictObject({
   $comment: z.string().optional(),
   account: z.string().regex(/^\d{12}$/),
   region: z.string(),
@@ -106,6 +107,8 @@ export const AccountSchema = z.strictObject({
             targetGroupArn: z.string(),
             /** Who deploys the service (DescribeServices' deploymentController.type); Baton needs ECS, the default. */
             deploymentController: z.enum(['ECS', 'CODE_DEPLOY', 'EXTERNAL']).optional(),
+            /** The load model of the autoscaler (autoscaler.ts): requests/s one task serves at 100 % CPU; absent: 25. */
+            requestsPerTask: z.number().positive().optional(),
           }),
         ),
       }),
@@ -236,5 +239,18 @@ export const AccountSchema = z.strictObject({
       executions: z.array(ExecutionRecordSchema).default([]),
     })
     .optional(),
+  /** Application Auto Scaling's scalable targets and policies (scaling-schema.ts). Absent: no service is scaled. */
+  applicationAutoScaling: ApplicationAutoScalingSchema.optional(),
+});
+
+/** The account file; a scaling section must name the account's own ECS services (scalingProblems). */
+export const AccountSchema = AccountFields.superRefine((account, ctx) => {
+  if (!account.applicationAutoScaling) return;
+  const services = new Set(
+    Object.entries(account.ecs.clusters).flatMap(([cluster, { services }]) => Object.keys(services).map((name) => `${cluster}/${name}`)),
+  );
+  for (const problem of scalingProblems(account.applicationAutoScaling, services)) {
+    ctx.addIssue({ code: 'custom', path: ['applicationAutoScaling'], message: problem });
+  }
 });
 export type AccountSpec = z.infer<typeof AccountSchema>;

@@ -36,17 +36,20 @@ function onLoadBalancer(listenerArn: string, loadBalancer: string): boolean {
   return listenerArn.includes(`:listener/${loadBalancer}/`) || listenerArn.includes(`:listener-rule/${loadBalancer}/`);
 }
 
-/** What the listeners of the load balancer send the target group in the minute: the mean count, and their rates weighted by it. */
-function expected(model: AccountModel, targetGroupArn: string, loadBalancer: string, start: number) {
+/**
+ * What the listeners of the load balancer (undefined: of every load balancer) send the target group in the minute:
+ * the mean count, and their rates weighted by it.
+ */
+function expected(model: AccountModel, targetGroupArn: string, loadBalancer: string | undefined, start: number) {
   let requests = 0;
   let errors = 0;
   let p50 = 0;
   let p99 = 0;
   for (const [arn, listener] of Object.entries(model.listeners)) {
-    if (!onLoadBalancer(arn, loadBalancer)) continue;
+    if (loadBalancer !== undefined && !onLoadBalancer(arn, loadBalancer)) continue;
     const traffic = listener.traffic ?? DEFAULT_TRAFFIC;
     const share = model.traffic.shareOver(arn, listener.forward, targetGroupArn, start, start + MINUTE);
-    const mean = traffic.requestsPerSecond * (MINUTE / 1000) * share;
+    const mean = traffic.requestsPerSecond * model.traffic.loadAt(arn, start) * (MINUTE / 1000) * share;
     requests += mean;
     errors += mean * traffic.errorRate;
     p50 += mean * traffic.latencyMs.p50;
@@ -54,6 +57,11 @@ function expected(model: AccountModel, targetGroupArn: string, loadBalancer: str
   }
   if (requests === 0) return { requests, errorRate: 0, p50Ms: 0, p99Ms: 0 };
   return { requests, errorRate: errors / requests, p50Ms: p50 / requests, p99Ms: p99 / requests };
+}
+
+/** The requests the listeners of the load balancer (undefined: all) send the target group in the minute from `start`, without noise. */
+export function expectedRequests(model: AccountModel, targetGroupArn: string, loadBalancer: string | undefined, start: number): number {
+  return expected(model, targetGroupArn, loadBalancer, start).requests;
 }
 
 /**

@@ -30,6 +30,8 @@ export class TrafficState {
    */
   private readonly history = new Map<string, Array<{ readonly until: number; readonly forward: Forward }>>();
   private readonly degradations = new Map<string, Degradation>();
+  /** Per listener, the factors its requestsPerSecond was multiplied by from a moment on (a fault's surge or lull), in time order. */
+  private readonly loads = new Map<string, Array<{ readonly since: number; readonly factor: number }>>();
 
   constructor(readonly seed: number) {}
 
@@ -57,6 +59,20 @@ export class TrafficState {
     }
     if (start < to) share += shareOf(current, targetGroupArn) * (to - start);
     return share / (to - from);
+  }
+
+  /** From `since` on, the listener carries `factor` times its configured requestsPerSecond (until another factor). */
+  setLoad(listenerArn: string, factor: number, since: number): void {
+    const loads = (this.loads.get(listenerArn) ?? []).filter((load) => load.since < since);
+    loads.push({ since, factor });
+    this.loads.set(listenerArn, loads);
+  }
+
+  /** What the listener's requestsPerSecond is multiplied by at `at`: 1 before any fault's factor. */
+  loadAt(listenerArn: string, at: number): number {
+    let factor = 1;
+    for (const load of this.loads.get(listenerArn) ?? []) if (load.since <= at) factor = load.factor;
+    return factor;
   }
 
   /** From `since` on, the target group's traffic is bent as `degradation` says (a fault; two faults' bends add up). */

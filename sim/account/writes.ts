@@ -2,7 +2,8 @@
  * The writes that matter to the invariants (docs/architecture.md I1, I2,
  * I8), as the simulated account answered them: production traffic (ELBv2 ModifyListener / ModifyRule),
  * records (DynamoDB PutItem / UpdateItem on DEPLOYMENT#…|RECORD and
- * RELEASE#…|RECORD) and ECS UpdateService. Each carries a snapshot of what the
+ * RELEASE#…|RECORD), ECS UpdateService, and a RegisterScalableTarget whose
+ * new bounds moved a desired count. Each carries a snapshot of what the
  * invariant checker (sim/write-invariants.ts) reads, taken right after the
  * write: the model keeps moving, so it cannot be read back later.
  */
@@ -119,6 +120,13 @@ export function writeOf(model: AccountModel, operation: string, input: unknown, 
       ...(typeof fields.desiredCount === 'number' ? { desiredCount: fields.desiredCount } : {}),
       ...base(),
     };
+  }
+  if (operation === 'RegisterScalableTarget') {
+    // New bounds that moved the desired count (ScalingState.register) scale the service as an UpdateService would.
+    const activity = model.scaling.activities.at(-1);
+    if (!activity || activity.policyName !== undefined || activity.at !== model.now || activity.resourceId !== fields.ResourceId)
+      return undefined;
+    return { kind: 'service', service: activity.resourceId.slice('service/'.length), desiredCount: activity.to, ...base() };
   }
   return undefined;
 }

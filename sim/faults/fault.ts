@@ -10,6 +10,8 @@ export interface Fault {
   readonly expected: 'SUCCEEDED' | 'REJECTED' | 'DUPLICATE' | 'SUPERSEDED' | 'QUEUED' | 'ROLLED_BACK' | 'ROLLBACK_FAILED';
   /** The execution input the fault is meant for, when not the default deployment (e.g. a rollback). */
   readonly input?: Readonly<Record<string, unknown>>;
+  /** The account file the fault is meant for (from the repository root), when not sim/accounts/example.json. */
+  readonly account?: string;
   apply(ctx: SimulationContext): void;
   /** What the operator does to remove the cause (for --redrive-after-fix); faults without it cannot be fixed. */
   fix?(ctx: SimulationContext): void;

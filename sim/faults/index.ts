@@ -10,6 +10,7 @@ import { METRIC_FAULTS } from './metrics.ts';
 import { PLATFORM_FAULTS } from './platform.ts';
 import { RECORD_FAULTS } from './records.ts';
 import { RESOURCE_FAULTS } from './resources.ts';
+import { SCALING_FAULTS } from './scaling.ts';
 import { TASK_FAULTS } from './tasks.ts';
 import { TRAFFIC_FAULTS } from './traffic.ts';
 
@@ -21,6 +22,7 @@ export const FAULTS: Record<string, Fault> = {
   ...ALARM_FAULTS,
   ...METRIC_FAULTS,
   ...PLATFORM_FAULTS,
+  ...SCALING_FAULTS,
 };
 
 /** `deny:<service>:<Action>` or `deny:<service>:<Action>@<function>`: IAM drift. */

@@ -6,6 +6,7 @@
  * account models; an operation without an entry is an error, never allowed
  * by default.
  */
+import { scalableTargetArn } from '../account/scaling-schema.ts';
 
 export interface AuthorizationRequest {
   readonly action: string;
@@ -51,6 +52,24 @@ function tableRequest(action: string): Describe {
     const leading = key ? String(key.pk ?? Object.values(key)[0] ?? '') : String(Object.values(values)[0] ?? '');
     const index = str(input.IndexName);
     return one(action, index ? `${arn}/index/${index}` : arn, { 'dynamodb:LeadingKeys': [leading] });
+  };
+}
+
+/**
+ * A write to a scalable target: on its ARN (the one it has, or will get when registered), with the namespace and
+ * dimension as condition keys (Service Authorization Reference, Application Auto Scaling: ScalableTarget).
+ */
+function scalableTargetRequest(action: string): Describe {
+  return (input, p) => {
+    const id = {
+      ServiceNamespace: str(input.ServiceNamespace),
+      ResourceId: str(input.ResourceId),
+      ScalableDimension: str(input.ScalableDimension),
+    };
+    return one(action, scalableTargetArn(p.region, p.account, id), {
+      'application-autoscaling:service-namespace': id.ServiceNamespace,
+      'application-autoscaling:scalable-dimension': id.ScalableDimension,
+    });
   };
 }
 
@@ -154,6 +173,19 @@ export const REQUESTS: Readonly<Record<string, Readonly<Record<string, Describe>
     ListExecutions: (input) => one('states:ListExecutions', str(input.stateMachineArn)),
     SendTaskSuccess: () => one('states:SendTaskSuccess', '*'),
     SendTaskFailure: () => one('states:SendTaskFailure', '*'),
+  },
+  // The Describe actions take no resource-level permissions: "*". Not modelled: the checks Application Auto Scaling
+  // makes of the caller's permissions on the scaled resource and CloudWatch (User Guide, "Permissions validation for
+  // Application Auto Scaling API calls on target resources"; for ECS the Developer Guide lists ecs:DescribeServices,
+  // ecs:UpdateService and the cloudwatch alarm actions).
+  'application-autoscaling': {
+    DescribeScalableTargets: () => one('application-autoscaling:DescribeScalableTargets', '*'),
+    DescribeScalingPolicies: () => one('application-autoscaling:DescribeScalingPolicies', '*'),
+    DescribeScalingActivities: () => one('application-autoscaling:DescribeScalingActivities', '*'),
+    RegisterScalableTarget: scalableTargetRequest('application-autoscaling:RegisterScalableTarget'),
+    DeregisterScalableTarget: scalableTargetRequest('application-autoscaling:DeregisterScalableTarget'),
+    PutScalingPolicy: scalableTargetRequest('application-autoscaling:PutScalingPolicy'),
+    DeleteScalingPolicy: scalableTargetRequest('application-autoscaling:DeleteScalingPolicy'),
   },
   // STS API Reference, GetCallerIdentity: "No permissions are required to perform this operation", not even with an explicit deny.
   sts: {

@@ -500,6 +500,8 @@ describe('two overlapping releases started together', () => {
         webhook: open.webhook,
         promotions: open.promotions,
         initialListeners: {},
+        initialScaling: {},
+        scaling: {},
         backstop: simulation.delivery.backstop,
         lostStatusEvents: simulation.lostStatusEvents,
         sweeps: simulation.delivery.sweeps,
