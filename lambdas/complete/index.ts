@@ -17,6 +17,7 @@ import { releaseLock } from '../shared/lock/table.ts';
 import { logger } from '../shared/logger.ts';
 import { recordBase } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
+import { annotateRecord } from '../shared/records/deployment.ts';
 import { readColours, retireScaling } from '../shared/scaling/apply.ts';
 import type { ScalingRecord } from '../shared/scaling/snapshot.ts';
 import { type RetiringState, RetiringStateSchema } from '../shared/stages.ts';
@@ -92,6 +93,9 @@ async function retireColourScaling(state: RetiringState, scaling: ScalingRecord,
     logger.warn('scaling not settled', { message });
     warnings.push(message);
   }
+  const settled = { ...scaling, changes: [...scaling.changes, ...changes.map((change) => `complete: ${change}`)] };
+  // In the record at once: if this function fails after it, the rollback that follows lists these changes too.
+  if (changes.length > 0) await annotateRecord(state.deploymentId, state, { scaling: settled });
   const after = await readColours(service);
-  return { ...scaling, changes: [...scaling.changes, ...changes.map((change) => `complete: ${change}`)], ...(after ? { after } : {}) };
+  return { ...settled, ...(after ? { after } : {}) };
 }

@@ -84,7 +84,10 @@ export const handler = definePhase(
       evidence.push(`traffic moved from blue ${weights.blue} % / green ${weights.green} % back to 100 % ${live.colour}`);
     }
 
-    const scaling = state.scaling ? await restoreScaling(state, state.scaling, evidence) : undefined;
+    // The record's list of changes is the durable one: a recovery's state, rebuilt from before Deploy, lacks Deploy's.
+    const scaling = state.scaling
+      ? await restoreScaling(state, { ...state.scaling, changes: record?.scaling?.changes ?? state.scaling.changes }, evidence)
+      : undefined;
 
     if (state.release && state.previous) {
       // The idle colour goes back to what it ran before, at zero tasks.

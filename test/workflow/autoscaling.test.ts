@@ -1,0 +1,253 @@
+/**
+ * Issue 19, item 1: autoscaling-aware colours (services[].autoscaling), on the
+ * real state machine and bundles, against the simulation's Application Auto
+ * Scaling (scalable targets, target tracking policies and a load that drives
+ * them). examples/autoscaling: blue live at min 2, max 10 with a 60 % CPU
+ * policy, 4 tasks at 45 % CPU; green retired at min 0, max 0 with the same
+ * policy; a linear strategy of 25 % every 300 s and a 1800 s bake. run()
+ * checks every invariant after each run.
+ */
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config/load.ts';
+import type { AccountSpec } from '../../sim/account/schema.ts';
+import type { SimulationResult } from '../../sim/harness.ts';
+import {
+  accountFile,
+  BAKE_LOOP,
+  REJECTED,
+  ROLLED_BACK,
+  record,
+  run,
+  SCALE_DOWN_LOOP,
+  START,
+  VERIFIED,
+  weights,
+} from '../support/simulation.ts';
+
+const CONFIG = loadConfig('examples/autoscaling/baton.config.json');
+const ACCOUNT_PATH = 'examples/autoscaling/sim-account.json';
+const SHIFT = ['Shift traffic', 'Is traffic fully shifted?'];
+
+const colour = (min: number, max: number, desiredCount: number, scaleInSuspended = false) => ({
+  min,
+  max,
+  scaleInSuspended,
+  scaleOutSuspended: false,
+  scheduledSuspended: false,
+  policies: ['cpu-60'],
+  desiredCount,
+});
+/** The account's scaling before any deployment: blue serving at 4 tasks, green retired. */
+const BEFORE = { 'service/prod/web-blue': colour(2, 10, 4), 'service/prod/web-green': colour(0, 0, 0) };
+/** Both colours in the record's words. */
+const nothingSuspended = { dynamicScalingIn: false, dynamicScalingOut: false, scheduledScaling: false };
+const cpu60 = {
+  name: 'cpu-60',
+  type: 'TargetTrackingScaling',
+  targetTracking: {
+    TargetValue: 60,
+    PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' },
+    ScaleOutCooldown: 60,
+    ScaleInCooldown: 300,
+  },
+};
+const recorded = (min: number, max: number) => ({ registered: true, min, max, suspended: nothingSuspended, policies: [cpu60] });
+const HELD = ['deploy: web-blue: scale-in suspended', 'deploy: web-green: min 2, max 10, scale-in suspended, policies cpu-60'];
+const RESTORED = [
+  'rollback: web-blue: min 2, max 10, policies cpu-60, as before',
+  'rollback: web-green: min 0, max 0, policies cpu-60, as before',
+];
+
+/** What the autoscaler did, in the words tests compare: seconds from the start, resource, from, to, and why in short. */
+function activities(result: SimulationResult): string[] {
+  const start = result.main.startDate;
+  return result.model.scaling.activities.map(
+    (a) => `+${Math.round((a.at - start) / 1000)} s ${a.resourceId.split('/').pop()} ${a.from} -> ${a.to} (${a.policyName ?? 'bounds'})`,
+  );
+}
+
+function account(edit: (raw: AccountSpec) => void = () => {}): AccountSpec {
+  const raw = accountFile(ACCOUNT_PATH);
+  edit(raw);
+  return raw;
+}
+
+describe('autoscaling-aware colours', () => {
+  it("gives the new colour the old one's scaling, holds scale-in until the bake passed, and retires the old colour at min 0, max 0", async () => {
+    // Act
+    const result = await run({ config: CONFIG, account: account() });
+
+    // Assert
+    expect(result.main.status).toBe('SUCCEEDED');
+    expect(result.main.executionPath).toEqual([
+      ...VERIFIED,
+      ...SHIFT,
+      ...SHIFT,
+      ...SHIFT,
+      ...SHIFT,
+      ...BAKE_LOOP,
+      ...BAKE_LOOP,
+      ...BAKE_LOOP,
+      ...SCALE_DOWN_LOOP,
+      'Complete deployment',
+      'Deployment succeeded',
+    ]);
+    expect(weights(result)).toEqual({ blue: 0, green: 100 });
+    expect(result.initialScaling).toEqual(BEFORE);
+    expect(result.scaling).toEqual({ 'service/prod/web-blue': colour(0, 0, 0), 'service/prod/web-green': colour(2, 10, 4) });
+    expect(record(result)?.scaling).toEqual({
+      before: { blue: recorded(2, 10), green: recorded(0, 0) },
+      changes: [...HELD, 'complete: web-green: min 2, max 10, scale-in as before', 'complete: web-blue: min 0, max 0'],
+      after: { blue: recorded(0, 0), green: recorded(2, 10) },
+    });
+    // Deploy raised green's minimum before its desired count; Complete's maximum 0 retired blue.
+    expect(activities(result)).toEqual(['+0 s web-green 0 -> 2 (bounds)', '+3045 s web-blue 4 -> 0 (bounds)']);
+  });
+
+  it('lets both colours scale out with the load during the shift; the new one keeps scaling as the old one did, the old one stays retired', async () => {
+    // Act
+    const result = await run({ config: CONFIG, account: account(), faults: ['scale-out-during-shift'] });
+
+    // Assert
+    expect(result.main.status).toBe('SUCCEEDED');
+    expect(weights(result)).toEqual({ blue: 0, green: 100 });
+    expect(activities(result)).toEqual([
+      '+0 s web-green 0 -> 2 (bounds)',
+      '+240 s web-blue 4 -> 7 (cpu-60)',
+      '+540 s web-green 4 -> 5 (cpu-60)',
+      '+780 s web-green 5 -> 7 (cpu-60)',
+      '+1080 s web-green 7 -> 10 (cpu-60)',
+      '+3045 s web-blue 7 -> 0 (bounds)',
+    ]);
+    expect(result.scaling).toEqual({ 'service/prod/web-blue': colour(0, 0, 0), 'service/prod/web-green': colour(2, 10, 10) });
+  });
+
+  it("keeps the old colour's tasks through a bake whose load falls: its scale-in is held, so it stays the way back", async () => {
+    // Act
+    const result = await run({ config: CONFIG, account: account(), faults: ['old-colour-scaled-in-during-bake'] });
+
+    // Assert: the autoscaler's AlarmLow fired, but nothing was scaled in until Complete retired blue.
+    expect(result.main.status).toBe('SUCCEEDED');
+    expect(activities(result)).toEqual(['+0 s web-green 0 -> 2 (bounds)', '+3045 s web-blue 4 -> 0 (bounds)']);
+  });
+
+  describe("a rollback at any step puts both colours' scaling back exactly as it was", () => {
+    it.each([
+      ['update-service-fails', 'Deploy new colour', [...START, 'Deploy new colour failed', ...ROLLED_BACK]],
+      ['alarm-during-shift', 'Shift traffic', [...VERIFIED, ...SHIFT, 'Shift traffic', 'Shift traffic failed', ...ROLLED_BACK]],
+      [
+        'alarm-during-bake',
+        'Check bake',
+        [...VERIFIED, ...SHIFT, ...SHIFT, ...SHIFT, ...SHIFT, 'Check bake', 'Check bake failed', ...ROLLED_BACK],
+      ],
+      [
+        'complete-fails',
+        'Complete deployment',
+        [
+          ...VERIFIED,
+          ...SHIFT,
+          ...SHIFT,
+          ...SHIFT,
+          ...SHIFT,
+          ...BAKE_LOOP,
+          ...BAKE_LOOP,
+          ...BAKE_LOOP,
+          ...SCALE_DOWN_LOOP,
+          'Complete deployment',
+          'Complete deployment failed',
+          ...ROLLED_BACK,
+        ],
+      ],
+    ])('%s (failed in %s)', async (fault, failedIn, path) => {
+      // Act
+      const result = await run({ config: CONFIG, account: account(), faults: [fault] });
+
+      // Assert
+      expect(result.main.executionPath).toEqual(path);
+      expect(weights(result)).toEqual({ blue: 100, green: 0 });
+      expect(result.scaling).toEqual(BEFORE);
+      const saved = record(result);
+      expect(saved?.status).toBe('ROLLED_BACK');
+      expect(saved?.failedPhase).toBe(failedIn);
+      const scaling = saved?.scaling as { changes: string[]; after: unknown };
+      expect(scaling.changes).toEqual([
+        ...HELD,
+        ...(fault === 'complete-fails'
+          ? ['complete: web-green: min 2, max 10, scale-in as before', 'complete: web-blue: min 0, max 0']
+          : []),
+        ...RESTORED,
+      ]);
+      expect(scaling.after).toEqual({ blue: recorded(2, 10), green: recorded(0, 0) });
+      expect(saved?.evidence).toContain('rollback: scaling: web-blue: min 2, max 10, policies cpu-60, as before');
+    });
+
+    it('after Complete retired the old colour (min 0, max 0): its bounds come back before traffic does', async () => {
+      // Act: Complete set blue to min 0, max 0 and desired 0, then failed; the rollback must bring blue back first.
+      const result = await run({ config: CONFIG, account: account(), faults: ['complete-fails'] });
+
+      // Assert: blue was raised to its minimum by its bounds, then to its count, before the listener moved (the invariants).
+      expect(activities(result)).toEqual([
+        '+0 s web-green 0 -> 2 (bounds)',
+        '+3045 s web-blue 4 -> 0 (bounds)',
+        '+3045 s web-blue 0 -> 2 (bounds)',
+        '+3045 s web-green 4 -> 0 (bounds)',
+      ]);
+      expect(result.scaling).toEqual(BEFORE);
+    });
+
+    it("through the backstop's recovery of an execution that ended without a record", async () => {
+      // Act
+      const result = await run({ config: CONFIG, account: account(), faults: ['status-event-lost'] });
+
+      // Assert
+      expect(weights(result)).toEqual({ blue: 100, green: 0 });
+      expect(result.scaling).toEqual(BEFORE);
+      const saved = record(result);
+      expect(saved?.status).toBe('ROLLED_BACK');
+      expect((saved?.scaling as { changes: string[] }).changes).toEqual([...HELD, ...RESTORED]);
+    });
+  });
+
+  describe('Validate refuses, before any change, scaling Baton cannot move', () => {
+    it('a colour with a scalable target when the service does not say autoscaling', async () => {
+      // Act
+      const config = { ...CONFIG, services: CONFIG.services.map((service) => ({ ...service, autoscaling: false })) };
+      const result = await run({ config, account: account() });
+
+      // Assert
+      expect(result.main.executionPath).toEqual([...START.slice(0, 5), 'Validate failed', ...REJECTED]);
+      expect(record(result)?.outcomeReason).toBe(
+        'ScalingConfigError: blue (web-blue) has a scalable target (min 2, max 10, policies cpu-60), and services[web].autoscaling is not true: Baton would scale that colour behind its autoscaler\'s back. Set "autoscaling": true for web in the config, or deregister the target; green (web-green) has a scalable target (min 0, max 0, policies cpu-60), and services[web].autoscaling is not true: Baton would scale that colour behind its autoscaler\'s back. Set "autoscaling": true for web in the config, or deregister the target',
+      );
+      expect(result.scaling).toEqual(BEFORE);
+      expect(weights(result)).toEqual({ blue: 100, green: 0 });
+    });
+
+    it('a step scaling policy of the old colour that the new one lacks', async () => {
+      // Arrange: blue also scales on a queue's alarms, through a step scaling policy.
+      const steps = account((raw) => {
+        raw.applicationAutoScaling?.ScalingPolicies.push({
+          PolicyName: 'queue-steps',
+          ServiceNamespace: 'ecs',
+          ResourceId: 'service/prod/web-blue',
+          ScalableDimension: 'ecs:service:DesiredCount',
+          PolicyType: 'StepScaling',
+          StepScalingPolicyConfiguration: {
+            AdjustmentType: 'ChangeInCapacity',
+            StepAdjustments: [{ MetricIntervalLowerBound: 0, ScalingAdjustment: 2 }],
+          },
+        });
+      });
+
+      // Act
+      const result = await run({ config: CONFIG, account: steps });
+
+      // Assert
+      expect(record(result)?.status).toBe('REJECTED');
+      expect(record(result)?.outcomeReason).toBe(
+        "ScalingConfigError: policy queue-steps of blue (web-blue) is a StepScaling policy, which Baton does not copy (its alarms or forecasts are the service's own); give green (web-green) a StepScaling policy named queue-steps too, or use target tracking",
+      );
+      expect(result.initialScaling).toEqual(result.scaling);
+    });
+  });
+});
