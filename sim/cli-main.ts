@@ -33,7 +33,8 @@ const HELP = `Usage: npm run simulate -- [options]
                           input of a --fault meant for a rollback); a release input
                           {"release": ..., "services": {...}} deploys several services
   --input-file <file>     the same, from a file (e.g. examples/three-services/release.json)
-  --config <file>         pipeline config (default: baton.config.json)
+  --config <file>         pipeline config (default: the one the faults are meant for,
+                          else baton.config.json)
   --account <file>        starting state of the simulated account (default: the one the faults
                           are meant for, else sim/accounts/example.json)
   --fault <name>[@<service>]
@@ -115,7 +116,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
     options: {
       input: { type: 'string' },
       'input-file': { type: 'string' },
-      config: { type: 'string', default: 'baton.config.json' },
+      config: { type: 'string' },
       account: { type: 'string' },
       fault: { type: 'string', multiple: true, default: [] },
       'list-faults': { type: 'boolean', default: false },
@@ -177,7 +178,9 @@ async function main(argv: string[], io: CliIo): Promise<number> {
   // Refused before anything runs: initialize would refuse it too, but deep nesting stalls the local interpreter first.
   const shape = jsonShapeProblems(input);
   if (shape.length > 0) throw new UsageError(`--input${values['input-file'] ? '-file' : ''}: ${shape.join('; ')}`);
-  const config = loadConfig(values.config);
+  // A fault meant for another config (Fault.config) brings it, unless --config names one.
+  const configFile = values.config ?? faults.map((spec) => faultOf(spec, '--fault').config).find(Boolean) ?? 'baton.config.json';
+  const config = loadConfig(configFile);
   const asked = classifyInput(input);
   if (asked.kind === 'release') {
     const named = [...asked.images.keys()];
@@ -193,7 +196,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
     const target = spec.split('@')[1];
     if (target !== undefined && !config.services.some((service) => service.name === target)) {
       throw new UsageError(
-        `--fault ${spec}: "${target}" is not a service of ${values.config} (services: ${config.services.map((s) => s.name).join(', ')})`,
+        `--fault ${spec}: "${target}" is not a service of ${configFile} (services: ${config.services.map((s) => s.name).join(', ')})`,
       );
     }
   }

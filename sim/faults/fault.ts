@@ -12,6 +12,8 @@ export interface Fault {
   readonly input?: Readonly<Record<string, unknown>>;
   /** The account file the fault is meant for (from the repository root), when not sim/accounts/example.json. */
   readonly account?: string;
+  /** The config file the fault is meant for (from the repository root), when not baton.config.json. */
+  readonly config?: string;
   apply(ctx: SimulationContext): void;
   /** What the operator does to remove the cause (for --redrive-after-fix); faults without it cannot be fixed. */
   fix?(ctx: SimulationContext): void;

@@ -9,8 +9,9 @@ import type { TargetId } from '../account/scaling-schema.ts';
 import type { SimulationContext } from '../context.ts';
 import { afterShift, type Fault, idleColour } from './fault.ts';
 
-/** The example account with Application Auto Scaling on both colours. */
+/** The example account with Application Auto Scaling on both colours, and the config that says so. */
 const SCALED_ACCOUNT = 'examples/autoscaling/sim-account.json';
+const SCALED_CONFIG = 'examples/autoscaling/baton.config.json';
 
 /** The scalable target of one colour's ECS service. */
 function ecsTarget(ctx: SimulationContext, serviceName: string): TargetId {
@@ -44,6 +45,7 @@ export const SCALING_FAULTS: Record<string, Fault> = {
       "From the first listener update of Shift traffic, the production listener's requests triple: the colours' CPU rises above its target and, 3 minutes later, the autoscaler scales out whichever colour takes the traffic (scale-out is never suspended). Needs a scalable target (examples/autoscaling/sim-account.json).",
     expected: 'SUCCEEDED',
     account: SCALED_ACCOUNT,
+    config: SCALED_CONFIG,
     apply(ctx) {
       assertScaled(ctx, 'scale-out-during-shift');
       afterShift(ctx, 1, 0, () => loadFactor(ctx, 3));
@@ -54,6 +56,7 @@ export const SCALING_FAULTS: Record<string, Fault> = {
       "When the deployment enters the bake, the production listener's requests fall to a tenth, and have been low long enough that the next minute fires both colours' AlarmLow (14 of its 15 datapoints already breaching): the autoscaler wants both scaled in, the old colour (no traffic) to its MinCapacity. Baton suspends scale-in from deploy until the bake passed, so the old colour keeps its tasks as the way back. Needs a scalable target (examples/autoscaling/sim-account.json).",
     expected: 'SUCCEEDED',
     account: SCALED_ACCOUNT,
+    config: SCALED_CONFIG,
     apply(ctx) {
       assertScaled(ctx, 'old-colour-scaled-in-during-bake');
       let done = false;
