@@ -27,6 +27,8 @@ import {
 const CONFIG = loadConfig('examples/autoscaling/baton.config.json');
 const ACCOUNT_PATH = 'examples/autoscaling/sim-account.json';
 const SHIFT = ['Shift traffic', 'Is traffic fully shifted?'];
+/** The example's path from the request to retiring the old colour: four linear steps, the bake, the scale-down delay. */
+const TO_RETIRE = [...VERIFIED, ...SHIFT, ...SHIFT, ...SHIFT, ...SHIFT, ...BAKE_LOOP, ...BAKE_LOOP, ...BAKE_LOOP, ...SCALE_DOWN_LOOP];
 
 const colour = (min: number, max: number, desiredCount: number, scaleInSuspended = false) => ({
   min,
@@ -79,19 +81,7 @@ describe('autoscaling-aware colours', () => {
 
     // Assert
     expect(result.main.status).toBe('SUCCEEDED');
-    expect(result.main.executionPath).toEqual([
-      ...VERIFIED,
-      ...SHIFT,
-      ...SHIFT,
-      ...SHIFT,
-      ...SHIFT,
-      ...BAKE_LOOP,
-      ...BAKE_LOOP,
-      ...BAKE_LOOP,
-      ...SCALE_DOWN_LOOP,
-      'Complete deployment',
-      'Deployment succeeded',
-    ]);
+    expect(result.main.executionPath).toEqual([...TO_RETIRE, 'Complete deployment', 'Deployment succeeded']);
     expect(weights(result)).toEqual({ blue: 0, green: 100 });
     expect(result.initialScaling).toEqual(BEFORE);
     expect(result.scaling).toEqual({ 'service/prod/web-blue': colour(0, 0, 0), 'service/prod/web-green': colour(2, 10, 4) });
@@ -140,24 +130,7 @@ describe('autoscaling-aware colours', () => {
         'Check bake',
         [...VERIFIED, ...SHIFT, ...SHIFT, ...SHIFT, ...SHIFT, 'Check bake', 'Check bake failed', ...ROLLED_BACK],
       ],
-      [
-        'complete-fails',
-        'Complete deployment',
-        [
-          ...VERIFIED,
-          ...SHIFT,
-          ...SHIFT,
-          ...SHIFT,
-          ...SHIFT,
-          ...BAKE_LOOP,
-          ...BAKE_LOOP,
-          ...BAKE_LOOP,
-          ...SCALE_DOWN_LOOP,
-          'Complete deployment',
-          'Complete deployment failed',
-          ...ROLLED_BACK,
-        ],
-      ],
+      ['complete-fails', 'Complete deployment', [...TO_RETIRE, 'Complete deployment', 'Complete deployment failed', ...ROLLED_BACK]],
     ])('%s (failed in %s)', async (fault, failedIn, path) => {
       // Act
       const result = await run({ config: CONFIG, account: account(), faults: [fault] });
