@@ -177,7 +177,7 @@ describe('autoscaling-aware colours', () => {
       expect(result.scaling).toEqual(BEFORE);
       const saved = record(result);
       expect(saved?.status).toBe('ROLLED_BACK');
-      expect((saved?.scaling as { changes: string[] }).changes).toEqual([...HELD, ...RESTORED]);
+      expect((saved?.scaling as { changes: string[] } | undefined)?.changes).toEqual([...HELD, ...RESTORED]);
     });
   });
 
