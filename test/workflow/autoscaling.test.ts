@@ -181,6 +181,72 @@ describe('autoscaling-aware colours', () => {
     });
   });
 
+  describe('other starting points', () => {
+    it('registers a scalable target for a new colour that had none, and deregisters it again on a rollback', async () => {
+      // Arrange: green was never scaled (no scalable target, no policy).
+      const unscaledGreen = () =>
+        account((raw) => {
+          const section = raw.applicationAutoScaling;
+          if (!section) throw new Error('examples/autoscaling has no applicationAutoScaling');
+          section.ScalableTargets = section.ScalableTargets.filter((target) => target.ResourceId !== 'service/prod/web-green');
+          section.ScalingPolicies = section.ScalingPolicies.filter((policy) => policy.ResourceId !== 'service/prod/web-green');
+        });
+
+      // Act
+      const succeeded = await run({ config: CONFIG, account: unscaledGreen() });
+      const rolledBack = await run({ config: CONFIG, account: unscaledGreen(), faults: ['alarm-during-bake'] });
+
+      // Assert
+      expect(succeeded.initialScaling).toEqual({ 'service/prod/web-blue': colour(2, 10, 4) });
+      expect(succeeded.scaling).toEqual({ 'service/prod/web-blue': colour(0, 0, 0), 'service/prod/web-green': colour(2, 10, 4) });
+      expect(rolledBack.scaling).toEqual({ 'service/prod/web-blue': colour(2, 10, 4) });
+      expect((record(rolledBack)?.scaling as { changes: string[] } | undefined)?.changes).toEqual([
+        'deploy: web-blue: scale-in suspended',
+        'deploy: web-green: min 2, max 10, scale-in suspended, policies cpu-60',
+        'rollback: web-blue: min 2, max 10, policies cpu-60, as before',
+        'rollback: web-green: scalable target deregistered, as before',
+      ]);
+    });
+
+    it("points a request count policy at the new colour's target group, and back on a rollback", async () => {
+      // Arrange: both colours scale on requests per target, each on its own target group.
+      const LB = 'app/prod-alb/50dc6c495c0c9188';
+      const requestCount = () =>
+        account((raw) => {
+          for (const policy of raw.applicationAutoScaling?.ScalingPolicies ?? []) {
+            const group = policy.ResourceId.endsWith('web-blue') ? 'web-blue/6d0ecf831eec9f09' : 'web-green/8e4b6b8b3c5d2a10';
+            policy.TargetTrackingScalingPolicyConfiguration = {
+              TargetValue: 1000,
+              PredefinedMetricSpecification: {
+                PredefinedMetricType: 'ALBRequestCountPerTarget',
+                ResourceLabel: `${LB}/targetgroup/${group}`,
+              },
+            };
+          }
+        });
+      const labels = (result: SimulationResult) =>
+        result.model.scaling
+          .policies()
+          .map(
+            (policy) =>
+              `${policy.ResourceId}: ${policy.TargetTrackingScalingPolicyConfiguration?.PredefinedMetricSpecification?.ResourceLabel}`,
+          );
+
+      // Act
+      const succeeded = await run({ config: CONFIG, account: requestCount() });
+      const rolledBack = await run({ config: CONFIG, account: requestCount(), faults: ['alarm-during-shift'] });
+
+      // Assert
+      expect(succeeded.main.status).toBe('SUCCEEDED');
+      expect(labels(succeeded).sort()).toEqual([
+        `service/prod/web-blue: ${LB}/targetgroup/web-blue/6d0ecf831eec9f09`,
+        `service/prod/web-green: ${LB}/targetgroup/web-green/8e4b6b8b3c5d2a10`,
+      ]);
+      expect(labels(rolledBack).sort()).toEqual(labels(succeeded).sort());
+      expect(rolledBack.scaling).toEqual(rolledBack.initialScaling);
+    });
+  });
+
   describe('Validate refuses, before any change, scaling Baton cannot move', () => {
     it('a colour with a scalable target when the service does not say autoscaling', async () => {
       // Act
