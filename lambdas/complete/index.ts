@@ -10,7 +10,7 @@ import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { readWeights } from '../shared/aws/listener.ts';
 import { ecs } from '../shared/clients/ecs.ts';
 import { classify } from '../shared/error-classification.ts';
-import { GateFailedError, OUTCOME_ERRORS } from '../shared/errors.ts';
+import { GateFailedError, OUTCOME_ERRORS, TransientAwsError } from '../shared/errors.ts';
 import { gateFailures } from '../shared/gates.ts';
 import { lockHolderOf } from '../shared/lock/holder.ts';
 import { releaseLock } from '../shared/lock/table.ts';
@@ -85,11 +85,14 @@ export const handler = definePhase('complete', RetiringStateSchema, async (state
 async function retireColourScaling(state: RetiringState, scaling: ScalingRecord, warnings: string[]): Promise<ScalingRecord> {
   const { service, live, idle } = state;
   const colours = { cluster: service.cluster, live, idle, before: scaling.before };
-  let changes: string[] = [];
+  const changes: string[] = [];
   try {
-    changes = await retireScaling(colours);
+    await retireScaling(colours, changes);
   } catch (caught) {
-    const message = `could not settle the colours' scaling (${describe(classify(caught))}): ${idle.serviceName} may still have scale-in suspended and ${live.serviceName} its min and max; see "baton status ${service.name}" for what it had before`;
+    const error = classify(caught);
+    // A throttle or a 5xx: the Task retries Complete, which writes the same values again.
+    if (error instanceof TransientAwsError) throw error;
+    const message = `could not settle the colours' scaling (${describe(error)}): ${idle.serviceName} may still have scale-in suspended and ${live.serviceName} its min and max; see "baton status ${service.name}" for what it had before`;
     logger.warn('scaling not settled', { message });
     warnings.push(message);
   }

@@ -70,8 +70,16 @@ export const handler = definePhase('deploy', PreparedStateSchema, async (state):
 /** The colours' scaling held for the deployment (lambdas/shared/scaling/apply.ts), each change in the state and the record. */
 async function holdScaling(state: PreparedState, scaling: ScalingRecord): Promise<ScalingRecord> {
   const { service, live, idle } = state;
-  const changes = await holdColours({ cluster: service.cluster, live, idle, before: scaling.before });
+  const changes: string[] = [];
+  let failure: unknown;
+  try {
+    await holdColours({ cluster: service.cluster, live, idle, before: scaling.before }, changes);
+  } catch (error) {
+    failure = error;
+  }
+  // What was changed goes into the record even when a later call failed: the rollback that follows restores it.
   const held = { ...scaling, changes: [...scaling.changes, ...changes.map((change) => `deploy: ${change}`)] };
   await annotateRecord(state.deploymentId, state, { scaling: held });
+  if (failure !== undefined) throw failure;
   return held;
 }

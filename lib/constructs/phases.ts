@@ -139,8 +139,19 @@ const TABLE = {
   },
   deploy: {
     dir: 'deploy',
-    // readScaling, writeScaling: the colours' scaling held for the deployment (services[].autoscaling).
-    needs: ['updateServices', 'readListener', 'writeListener', 'readScaling', 'writeScaling', 'readLock', 'trackPhase', 'publishEvents'],
+    // readScaling, writeScaling: the colours' scaling held for the deployment (services[].autoscaling); readServices:
+    // Application Auto Scaling checks that its caller may describe and update the ECS service it scales.
+    needs: [
+      'updateServices',
+      'readServices',
+      'readListener',
+      'writeListener',
+      'readScaling',
+      'writeScaling',
+      'readLock',
+      'trackPhase',
+      'publishEvents',
+    ],
     description: 'Updates the idle colour to the release',
     defaults: { timeoutSeconds: 60, retries: 3 },
     memoryMiB: 256,

@@ -81,9 +81,23 @@ export const ScalingPolicySchema = z
   });
 export type ScalingPolicySpec = z.infer<typeof ScalingPolicySchema>;
 
+/** A scheduled action, as DescribeScheduledActions returns it: stored and returned, never run by the simulated autoscaler. */
+export const ScheduledActionSchema = z.strictObject({
+  ScheduledActionName: z.string().min(1).max(256),
+  ...TargetKeySchema,
+  Schedule: z.string().min(1),
+  Timezone: z.string().optional(),
+  ScalableTargetAction: z.strictObject({
+    MinCapacity: z.number().int().min(0).optional(),
+    MaxCapacity: z.number().int().min(0).optional(),
+  }),
+});
+export type ScheduledActionSpec = z.infer<typeof ScheduledActionSchema>;
+
 export const ApplicationAutoScalingSchema = z.strictObject({
   ScalableTargets: z.array(ScalableTargetSchema).default([]),
   ScalingPolicies: z.array(ScalingPolicySchema).default([]),
+  ScheduledActions: z.array(ScheduledActionSchema).default([]),
 });
 export type ApplicationAutoScalingSpec = z.infer<typeof ApplicationAutoScalingSchema>;
 

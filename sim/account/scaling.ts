@@ -12,6 +12,7 @@ import {
   NOT_SUSPENDED,
   type ScalableTargetSpec,
   type ScalingPolicySpec,
+  type ScheduledActionSpec,
   type SuspendedState,
   scalableTargetArn,
   type TargetId,
@@ -87,6 +88,8 @@ export class ScalingState {
   readonly lastScaled = new Map<string, { out?: number; in?: number }>();
   /** Per ECS service `cluster/name`: requests/s one task serves at 100 % CPU. */
   private readonly perTask = new Map<string, number>();
+  /** The account's scheduled actions, as its file gives them: returned by DescribeScheduledActions, never run. */
+  readonly scheduledActions: ScheduledActionSpec[];
 
   constructor(
     private readonly model: AccountModel,
@@ -98,6 +101,7 @@ export class ScalingState {
       }
     }
     const section = spec.applicationAutoScaling;
+    this.scheduledActions = structuredClone(section?.ScheduledActions ?? []);
     const now = model.now;
     for (const target of section?.ScalableTargets ?? []) this.store(target, target.SuspendedState, now);
     for (const policy of section?.ScalingPolicies ?? []) this.putPolicy(policy, now);

@@ -182,6 +182,7 @@ export const REQUESTS: Readonly<Record<string, Readonly<Record<string, Describe>
     DescribeScalableTargets: () => one('application-autoscaling:DescribeScalableTargets', '*'),
     DescribeScalingPolicies: () => one('application-autoscaling:DescribeScalingPolicies', '*'),
     DescribeScalingActivities: () => one('application-autoscaling:DescribeScalingActivities', '*'),
+    DescribeScheduledActions: () => one('application-autoscaling:DescribeScheduledActions', '*'),
     RegisterScalableTarget: scalableTargetRequest('application-autoscaling:RegisterScalableTarget'),
     DeregisterScalableTarget: scalableTargetRequest('application-autoscaling:DeregisterScalableTarget'),
     PutScalingPolicy: scalableTargetRequest('application-autoscaling:PutScalingPolicy'),

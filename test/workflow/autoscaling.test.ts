@@ -30,15 +30,17 @@ const SHIFT = ['Shift traffic', 'Is traffic fully shifted?'];
 /** The example's path from the request to retiring the old colour: four linear steps, the bake, the scale-down delay. */
 const TO_RETIRE = [...VERIFIED, ...SHIFT, ...SHIFT, ...SHIFT, ...SHIFT, ...BAKE_LOOP, ...BAKE_LOOP, ...BAKE_LOOP, ...SCALE_DOWN_LOOP];
 
-const colour = (min: number, max: number, desiredCount: number, scaleInSuspended = false) => ({
+const colour = (min: number, max: number, desiredCount: number) => ({
   min,
   max,
-  scaleInSuspended,
+  scaleInSuspended: false,
   scaleOutSuspended: false,
   scheduledSuspended: false,
   policies: ['cpu-60'],
   desiredCount,
 });
+/** A colour Complete retired: min 0, max 0, all its scaling suspended, so nothing revives it. */
+const RETIRED = { ...colour(0, 0, 0), scaleInSuspended: true, scaleOutSuspended: true, scheduledSuspended: true };
 /** The account's scaling before any deployment: blue serving at 4 tasks, green retired. */
 const BEFORE = { 'service/prod/web-blue': colour(2, 10, 4), 'service/prod/web-green': colour(0, 0, 0) };
 /** Both colours in the record's words. */
@@ -53,8 +55,11 @@ const cpu60 = {
     ScaleInCooldown: 300,
   },
 };
-const recorded = (min: number, max: number) => ({ registered: true, min, max, suspended: nothingSuspended, policies: [cpu60] });
-const HELD = ['deploy: web-blue: scale-in suspended', 'deploy: web-green: min 2, max 10, scale-in suspended, policies cpu-60'];
+const recorded = (min: number, max: number, suspended = nothingSuspended) => ({ registered: true, min, max, suspended, policies: [cpu60] });
+const HELD = ['deploy: web-blue: scale-in suspended', 'deploy: web-green: min 0, max 10, scale-in suspended, policies cpu-60'];
+const RETIRING = ['complete: web-green: min 2, max 10, scale-in as before', 'complete: web-blue: min 0, max 0, all scaling suspended'];
+/** Before traffic returns, the old colour's bounds, its scale-in held: only when traffic had moved. */
+const BOUNDS_BACK = 'rollback: web-blue: min 2, max 10, policies cpu-60, scale-in held until traffic is back';
 const RESTORED = [
   'rollback: web-blue: min 2, max 10, policies cpu-60, as before',
   'rollback: web-green: min 0, max 0, policies cpu-60, as before',
@@ -84,14 +89,14 @@ describe('autoscaling-aware colours', () => {
     expect(result.main.executionPath).toEqual([...TO_RETIRE, 'Complete deployment', 'Deployment succeeded']);
     expect(weights(result)).toEqual({ blue: 0, green: 100 });
     expect(result.initialScaling).toEqual(BEFORE);
-    expect(result.scaling).toEqual({ 'service/prod/web-blue': colour(0, 0, 0), 'service/prod/web-green': colour(2, 10, 4) });
+    expect(result.scaling).toEqual({ 'service/prod/web-blue': RETIRED, 'service/prod/web-green': colour(2, 10, 4) });
     expect(record(result)?.scaling).toEqual({
       before: { blue: recorded(2, 10), green: recorded(0, 0) },
-      changes: [...HELD, 'complete: web-green: min 2, max 10, scale-in as before', 'complete: web-blue: min 0, max 0'],
-      after: { blue: recorded(0, 0), green: recorded(2, 10) },
+      changes: [...HELD, ...RETIRING],
+      after: { blue: recorded(0, 0, { dynamicScalingIn: true, dynamicScalingOut: true, scheduledScaling: true }), green: recorded(2, 10) },
     });
-    // Deploy raised green's minimum before its desired count; Complete's maximum 0 retired blue.
-    expect(activities(result)).toEqual(['+0 s web-green 0 -> 2 (bounds)', '+3045 s web-blue 4 -> 0 (bounds)']);
+    // Deploy left green's minimum at 0, so no task of its old revision started; Complete's maximum 0 retired blue.
+    expect(activities(result)).toEqual(['+3045 s web-blue 4 -> 0 (bounds)']);
   });
 
   it('lets both colours scale out with the load during the shift; the new one keeps scaling as the old one did, the old one stays retired', async () => {
@@ -102,14 +107,13 @@ describe('autoscaling-aware colours', () => {
     expect(result.main.status).toBe('SUCCEEDED');
     expect(weights(result)).toEqual({ blue: 0, green: 100 });
     expect(activities(result)).toEqual([
-      '+0 s web-green 0 -> 2 (bounds)',
       '+240 s web-blue 4 -> 7 (cpu-60)',
       '+540 s web-green 4 -> 5 (cpu-60)',
       '+780 s web-green 5 -> 7 (cpu-60)',
       '+1080 s web-green 7 -> 10 (cpu-60)',
       '+3045 s web-blue 7 -> 0 (bounds)',
     ]);
-    expect(result.scaling).toEqual({ 'service/prod/web-blue': colour(0, 0, 0), 'service/prod/web-green': colour(2, 10, 10) });
+    expect(result.scaling).toEqual({ 'service/prod/web-blue': RETIRED, 'service/prod/web-green': colour(2, 10, 10) });
   });
 
   it("keeps the old colour's tasks through a bake whose load falls: its scale-in is held, so it stays the way back", async () => {
@@ -118,7 +122,7 @@ describe('autoscaling-aware colours', () => {
 
     // Assert: the autoscaler's AlarmLow fired, but nothing was scaled in until Complete retired blue.
     expect(result.main.status).toBe('SUCCEEDED');
-    expect(activities(result)).toEqual(['+0 s web-green 0 -> 2 (bounds)', '+3045 s web-blue 4 -> 0 (bounds)']);
+    expect(activities(result)).toEqual(['+3045 s web-blue 4 -> 0 (bounds)']);
   });
 
   describe("a rollback at any step puts both colours' scaling back exactly as it was", () => {
@@ -145,9 +149,8 @@ describe('autoscaling-aware colours', () => {
       const scaling = saved?.scaling as { changes: string[]; after: unknown };
       expect(scaling.changes).toEqual([
         ...HELD,
-        ...(fault === 'complete-fails'
-          ? ['complete: web-green: min 2, max 10, scale-in as before', 'complete: web-blue: min 0, max 0']
-          : []),
+        ...(fault === 'complete-fails' ? RETIRING : []),
+        ...(fault === 'update-service-fails' ? [] : [BOUNDS_BACK]),
         ...RESTORED,
       ]);
       expect(scaling.after).toEqual({ blue: recorded(2, 10), green: recorded(0, 0) });
@@ -160,12 +163,36 @@ describe('autoscaling-aware colours', () => {
 
       // Assert: blue was raised to its minimum by its bounds, then to its count, before the listener moved (the invariants).
       expect(activities(result)).toEqual([
-        '+0 s web-green 0 -> 2 (bounds)',
         '+3045 s web-blue 4 -> 0 (bounds)',
         '+3045 s web-blue 0 -> 2 (bounds)',
         '+3045 s web-green 4 -> 0 (bounds)',
       ]);
       expect(result.scaling).toEqual(BEFORE);
+    });
+
+    it('waits for the old colour to run as many tasks as the new one scaled out to before traffic returns', async () => {
+      // Act: the load tripled during the shift; green, at 100 %, scaled to 10, blue (no traffic, scale-in held) stayed at 7.
+      // Complete retired blue (min 0, max 0), then failed.
+      const result = await run({ config: CONFIG, account: account(), faults: ['scale-out-during-shift', 'complete-fails'] });
+
+      // Assert: blue's bounds came back (0 -> 2), it was scaled to green's 10, and traffic returned once 10 were healthy.
+      expect(activities(result).slice(-3)).toEqual([
+        '+3045 s web-blue 7 -> 0 (bounds)',
+        '+3045 s web-blue 0 -> 2 (bounds)',
+        '+3090 s web-green 10 -> 0 (bounds)',
+      ]);
+      expect(record(result)?.evidence).toEqual([
+        'failed in: Complete deployment',
+        'signal: AccessDeniedException: User is not authorized to perform: dynamodb:UpdateItem',
+        'rollback: traffic moved from blue 0 % / green 100 % back to 100 % blue',
+        'rollback: scaling: web-blue: min 2, max 10, policies cpu-60, as before',
+        'rollback: scaling: web-green: min 0, max 0, policies cpu-60, as before',
+        'rollback: web-green scaled to 0 on arn:aws:ecs:eu-west-1:123456789012:task-definition/web:6',
+      ]);
+      const back = (record(result)?.weightChanges as Array<{ at: string; phase: string }>).filter((change) => change.phase === 'rollback');
+      // 45 s after the rollback started at +3045 s: three looks 15 s apart while blue's new tasks started and passed their checks.
+      expect(back.map((change) => (Date.parse(change.at) - result.main.startDate) / 1000)).toEqual([3090.365]);
+      expect(result.scaling).toEqual({ ...BEFORE, 'service/prod/web-blue': colour(2, 10, 10) });
     });
 
     it("through the backstop's recovery of an execution that ended without a record", async () => {
@@ -177,7 +204,7 @@ describe('autoscaling-aware colours', () => {
       expect(result.scaling).toEqual(BEFORE);
       const saved = record(result);
       expect(saved?.status).toBe('ROLLED_BACK');
-      expect((saved?.scaling as { changes: string[] } | undefined)?.changes).toEqual([...HELD, ...RESTORED]);
+      expect((saved?.scaling as { changes: string[] } | undefined)?.changes).toEqual([...HELD, BOUNDS_BACK, ...RESTORED]);
     });
   });
 
@@ -198,11 +225,11 @@ describe('autoscaling-aware colours', () => {
 
       // Assert
       expect(succeeded.initialScaling).toEqual({ 'service/prod/web-blue': colour(2, 10, 4) });
-      expect(succeeded.scaling).toEqual({ 'service/prod/web-blue': colour(0, 0, 0), 'service/prod/web-green': colour(2, 10, 4) });
+      expect(succeeded.scaling).toEqual({ 'service/prod/web-blue': RETIRED, 'service/prod/web-green': colour(2, 10, 4) });
       expect(rolledBack.scaling).toEqual({ 'service/prod/web-blue': colour(2, 10, 4) });
       expect((record(rolledBack)?.scaling as { changes: string[] } | undefined)?.changes).toEqual([
-        'deploy: web-blue: scale-in suspended',
-        'deploy: web-green: min 2, max 10, scale-in suspended, policies cpu-60',
+        ...HELD,
+        BOUNDS_BACK,
         'rollback: web-blue: min 2, max 10, policies cpu-60, as before',
         'rollback: web-green: scalable target deregistered, as before',
       ]);

@@ -90,34 +90,46 @@ function liveScaling({ live, before }: Colours): RegisteredScaling {
   return scaling;
 }
 
-/** Deploy, before the new colour is scaled up: both colours stop scaling in; the new one scales as the old one. */
-export async function holdColours(colours: Colours): Promise<string[]> {
+/**
+ * Deploy, before the new colour is scaled up: both colours stop scaling in;
+ * the new one gets the old one's maximum and policies. Its minimum stays 0
+ * until Complete: a minimum raised now would start tasks of the revision the
+ * new colour still runs, before Deploy points it at the release (RegisterScalableTarget
+ * moves the current capacity into the new range), and with scale-in held a minimum changes nothing meanwhile.
+ * Each change is appended to `changes` as it is made.
+ */
+export async function holdColours(colours: Colours, changes: string[]): Promise<void> {
   const { cluster, live, idle, before } = colours;
   const old = liveScaling(colours);
   const held = { ...old.suspended, dynamicScalingIn: true };
   await register(cluster, live, { suspended: held });
-  // min and max first: the new colour's desired count must not be clamped back to a retired colour's 0.
-  await register(cluster, idle, { min: old.min, max: old.max, suspended: held });
+  changes.push(`${live.serviceName}: scale-in suspended`);
+  // The maximum first: the new colour's desired count must not be clamped back to a retired colour's 0.
+  await register(cluster, idle, { min: 0, max: old.max, suspended: held });
   const plan = copyPlan({ live: { ...live, scaling: old }, idle: { ...idle, scaling: before[idle.colour] } });
   for (const name of plan.remove) await deletePolicy(cluster, idle, name);
   for (const policy of plan.put) await putPolicy(cluster, idle, policy);
-  const changes = [
-    `${live.serviceName}: scale-in suspended`,
-    `${idle.serviceName}: min ${old.min}, max ${old.max}, scale-in suspended, policies ${plan.put.map((p) => p.name).join(', ') || 'none'}${
+  changes.push(
+    `${idle.serviceName}: min 0, max ${old.max}, scale-in suspended, policies ${plan.put.map((p) => p.name).join(', ') || 'none'}${
       plan.remove.length ? ` (deleted ${plan.remove.join(', ')})` : ''
     }`,
-  ];
+  );
   logger.info('scaling held for the deployment', { changes });
-  return changes;
 }
 
-/** Complete, before the old colour is scaled to 0: the new colour scales in again; the old one cannot be revived. */
-export async function retireScaling(colours: Colours): Promise<string[]> {
+/**
+ * Complete, before the old colour is scaled to 0: the new colour gets the
+ * old one's minimum and scales in again as the old one did; the old one's
+ * min and max go to 0 and all its scaling is suspended (dynamic and
+ * scheduled), so nothing can revive it. Each change is appended to `changes` as it is made.
+ */
+export async function retireScaling(colours: Colours, changes: string[]): Promise<void> {
   const { cluster, live, idle } = colours;
   const old = liveScaling(colours);
   await register(cluster, idle, { min: old.min, max: old.max, suspended: old.suspended });
-  await register(cluster, live, { min: 0, max: 0, suspended: old.suspended });
-  return [`${idle.serviceName}: min ${old.min}, max ${old.max}, scale-in as before`, `${live.serviceName}: min 0, max 0`];
+  changes.push(`${idle.serviceName}: min ${old.min}, max ${old.max}, scale-in as before`);
+  await register(cluster, live, { min: 0, max: 0, suspended: { dynamicScalingIn: true, dynamicScalingOut: true, scheduledScaling: true } });
+  changes.push(`${live.serviceName}: min 0, max 0, all scaling suspended`);
 }
 
 /**

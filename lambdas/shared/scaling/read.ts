@@ -3,6 +3,7 @@ import {
   type ScalingPolicy as AwsScalingPolicy,
   DescribeScalableTargetsCommand,
   DescribeScalingPoliciesCommand,
+  DescribeScheduledActionsCommand,
 } from '@aws-sdk/client-application-auto-scaling';
 import { scaling } from '../clients/scaling.ts';
 import { ContractViolationError } from '../errors.ts';
@@ -52,4 +53,19 @@ function policyOf(policy: AwsScalingPolicy, id: string): ScalingPolicy {
     );
   }
   return parsed.data;
+}
+
+/** The names of the scheduled actions of a colour's scalable target (Baton moves none: reconcile.ts refuses them). */
+export async function scheduledActionNames(cluster: string, serviceName: string): Promise<string[]> {
+  const id = resourceId(cluster, serviceName);
+  const names: string[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await scaling().send(
+      new DescribeScheduledActionsCommand({ ServiceNamespace: NAMESPACE, ResourceId: id, ScalableDimension: DIMENSION, NextToken }),
+    );
+    for (const action of page.ScheduledActions ?? []) if (action.ScheduledActionName) names.push(action.ScheduledActionName);
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return names.sort();
 }

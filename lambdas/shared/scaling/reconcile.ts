@@ -12,9 +12,15 @@ export function targetGroupLabel(targetGroupArn: string): string {
   return targetGroupArn.split(':').slice(5).join(':');
 }
 
+interface Colour extends ColourState {
+  readonly scaling: ColourScaling;
+  /** The names of its scheduled actions, when read (Validate). */
+  readonly scheduledActions?: readonly string[];
+}
+
 interface Colours {
-  readonly live: ColourState & { readonly scaling: ColourScaling };
-  readonly idle: ColourState & { readonly scaling: ColourScaling };
+  readonly live: Colour;
+  readonly idle: Colour;
 }
 
 const named = (colour: ColourState) => `${colour.colour} (${colour.serviceName})`;
@@ -38,6 +44,12 @@ export function scalingProblems(service: string, managed: boolean, { live, idle 
     ];
   }
   const problems: string[] = [];
+  for (const colour of [live, idle]) {
+    if (!colour.scheduledActions?.length) continue;
+    problems.push(
+      `${named(colour)} has scheduled actions (${colour.scheduledActions.join(', ')}), which Baton does not move between colours: after a deployment they would act on the wrong one. Delete them and scale on policies, or set "autoscaling": false`,
+    );
+  }
   if (live.scaling.max === 0) {
     problems.push(
       `${named(live)} serves production with MaxCapacity 0: its autoscaler would scale it to nothing; give it the maximum it should have`,

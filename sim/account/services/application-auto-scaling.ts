@@ -12,6 +12,7 @@ import {
   DescribeScalableTargetsCommand,
   DescribeScalingActivitiesCommand,
   DescribeScalingPoliciesCommand,
+  DescribeScheduledActionsCommand,
   ObjectNotFoundException,
   PutScalingPolicyCommand,
   RegisterScalableTargetCommand,
@@ -19,7 +20,7 @@ import {
 } from '@aws-sdk/client-application-auto-scaling';
 import type { AccountModel } from '../model.ts';
 import type { ScalableTarget, ScalingPolicy } from '../scaling.ts';
-import { ScalingPolicySchema, type SuspendedState, type TargetId } from '../scaling-schema.ts';
+import { hexId, ScalingPolicySchema, type SuspendedState, type TargetId } from '../scaling-schema.ts';
 import { errorMeta, META, type ServiceSetup } from './common.ts';
 
 interface TargetInput {
@@ -182,6 +183,25 @@ function describeScalingActivities(m: AccountModel, input: TargetInput) {
   return { ...META, ScalingActivities: activities };
 }
 
+/** DescribeScheduledActions: the account's scheduled actions, filtered like the other Describe calls. */
+function describeScheduledActions(m: AccountModel, input: TargetInput & { ScheduledActionNames?: string[] }) {
+  const { ServiceNamespace, ResourceId, ScalableDimension, ScheduledActionNames } = describing(input);
+  const ScheduledActions = m.scaling.scheduledActions
+    .filter(
+      (action) =>
+        action.ServiceNamespace === ServiceNamespace &&
+        (ResourceId === undefined || action.ResourceId === ResourceId) &&
+        (ScalableDimension === undefined || action.ScalableDimension === ScalableDimension) &&
+        listed(ScheduledActionNames, action.ScheduledActionName),
+    )
+    .map((action) => ({
+      ...structuredClone(action),
+      ScheduledActionARN: `arn:aws:autoscaling:${m.region}:${m.account}:scheduledAction:${hexId(action.ResourceId)}:resource/ecs/${action.ResourceId}:scheduledActionName/${action.ScheduledActionName}`,
+      CreationTime: new Date(0),
+    }));
+  return { ...META, ScheduledActions };
+}
+
 export function installApplicationAutoScaling({ model: m, stubs, route }: ServiceSetup): void {
   const client = stubs.stub(ApplicationAutoScalingClient);
   const service = 'application-autoscaling';
@@ -205,6 +225,13 @@ export function installApplicationAutoScaling({ model: m, stubs, route }: Servic
   client
     .on(DeleteScalingPolicyCommand)
     .callsFake(route(service, 'DeleteScalingPolicy', (input: PolicyInput) => deleteScalingPolicy(m, input)));
+  client
+    .on(DescribeScheduledActionsCommand)
+    .callsFake(
+      route(service, 'DescribeScheduledActions', (input: TargetInput & { ScheduledActionNames?: string[] }) =>
+        describeScheduledActions(m, input),
+      ),
+    );
   client
     .on(DescribeScalingActivitiesCommand)
     .callsFake(route(service, 'DescribeScalingActivities', (input: TargetInput) => describeScalingActivities(m, input)));

@@ -105,6 +105,7 @@ describe('the Baton stack for the example config', () => {
           // Validate reads each colour's scalable target, to refuse one Baton would not manage (lambdas/shared/scaling/).
           'application-autoscaling:DescribeScalableTargets',
           'application-autoscaling:DescribeScalingPolicies',
+          'application-autoscaling:DescribeScheduledActions',
           'cloudwatch:DescribeAlarms',
           // The smoke-test function in the example's VPC (pipeline.network): Lambda describes its network interfaces.
           'ec2:DescribeNetworkInterfaces',
@@ -288,7 +289,7 @@ describe('services[].autoscaling and the roles that scale the colours', () => {
     expect(WRITES.flatMap((action) => grantsFor(grants, action))).toEqual([]);
   });
 
-  it("lets deploy, complete and roll back change ECS desired-count targets only, and the colours' own target tracking alarms", async () => {
+  it("lets deploy, complete and roll back change ECS desired-count targets only, and alarms of this account and region (Application Auto Scaling's permission probe)", async () => {
     // Arrange
     const synthesis = synthWith(true);
     const grants = grantsOf(synthesis);
@@ -322,11 +323,11 @@ describe('services[].autoscaling and the roles that scale the colours', () => {
             'ecs:service:DesiredCount',
           )
         ).result,
-        otherAlarm: (
+        otherRegion: (
           await decide(
             phase,
             'cloudwatch:PutMetricAlarm',
-            `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:web-5xx-rate`,
+            `arn:aws:cloudwatch:us-east-1:${ACCOUNT}:alarm:TargetTracking-service/prod/web-green-AlarmHigh-1f2e3d4c`,
             'ecs',
             'ecs:service:DesiredCount',
           )
@@ -342,7 +343,7 @@ describe('services[].autoscaling and the roles that scale the colours', () => {
         ecs: 'Allowed',
         table: 'ImplicitlyDenied',
         ownAlarm: 'Allowed',
-        otherAlarm: 'ImplicitlyDenied',
+        otherRegion: 'ImplicitlyDenied',
       })),
     );
   });

@@ -1,4 +1,8 @@
-import { DescribeScalableTargetsCommand, DescribeScalingPoliciesCommand } from '@aws-sdk/client-application-auto-scaling';
+import {
+  DescribeScalableTargetsCommand,
+  DescribeScalingPoliciesCommand,
+  DescribeScheduledActionsCommand,
+} from '@aws-sdk/client-application-auto-scaling';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ScalingConfigError } from '../../../../lambdas/shared/errors.ts';
 import { handler } from '../../../../lambdas/validate/index.ts';
@@ -13,8 +17,17 @@ const target = (name: string) => ({
 });
 const cpu = { TargetValue: 60, PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' as const } };
 
-/** The colour `name` has a scalable target (min, max) with one CPU target tracking policy. */
-function scaled(name: string, min: number, max: number) {
+/** The colour `name` has a scalable target (min, max) with one CPU target tracking policy, and the scheduled actions named. */
+function scaled(name: string, min: number, max: number, scheduled: string[] = []) {
+  scalingMock.on(DescribeScheduledActionsCommand, { ResourceId: `service/prod/${name}` }).resolves({
+    ScheduledActions: scheduled.map((ScheduledActionName) => ({
+      ...target(name),
+      ScheduledActionName,
+      ScheduledActionARN: `arn:${ScheduledActionName}`,
+      Schedule: 'cron(0 8 * * ? *)',
+      CreationTime: new Date(0),
+    })),
+  });
   scalingMock
     .on(DescribeScalableTargetsCommand, { ResourceIds: [`service/prod/${name}`] })
     .resolves({ ScalableTargets: [{ ...target(name), MinCapacity: min, MaxCapacity: max, RoleARN: 'role', CreationTime: new Date(0) }] });
@@ -67,14 +80,45 @@ describe("validate: the colours' Application Auto Scaling", () => {
     });
   });
 
+  it('refuses scheduled actions, which Baton does not move between colours', async () => {
+    scaled('web-blue', 2, 10, ['morning-peak']);
+    scaled('web-green', 0, 0);
+    const error = await failure(handler(initialState({ service: { ...web, autoscaling: true } })));
+    expect(error).toBeInstanceOf(ScalingConfigError);
+    expect(error.message).toBe(
+      'blue (web-blue) has scheduled actions (morning-peak), which Baton does not move between colours: after a deployment they would act on the wrong one. Delete them and scale on policies, or set "autoscaling": false',
+    );
+  });
+
+  it("warns when the live colour's scale-in is suspended already", async () => {
+    scaled('web-blue', 2, 10);
+    scaled('web-green', 0, 0);
+    scalingMock.on(DescribeScalableTargetsCommand, { ResourceIds: ['service/prod/web-blue'] }).resolves({
+      ScalableTargets: [
+        {
+          ...target('web-blue'),
+          MinCapacity: 2,
+          MaxCapacity: 10,
+          RoleARN: 'role',
+          CreationTime: new Date(0),
+          SuspendedState: { DynamicScalingInSuspended: true },
+        },
+      ],
+    });
+    const state = await handler(initialState({ service: { ...web, autoscaling: true } }));
+    expect(state.warnings).toEqual([
+      'web-blue has scale-in suspended before this deployment; Baton keeps it so when it is done (resume it with RegisterScalableTarget if a deployment left it so)',
+    ]);
+  });
+
   it("says in a dry run what would happen to each colour's scaling", async () => {
     scaled('web-blue', 2, 10);
     scaled('web-green', 0, 0);
     const base = initialState({ service: { ...web, autoscaling: true } });
     const state = await handler({ ...base, request: { ...base.request, dryRun: true } });
     expect(state.plan?.scaling).toEqual([
-      'web-blue (min 2, max 10, policies cpu-60): scale-in suspended until the bake passed, then min 0, max 0',
-      'web-green (min 0, max 0, policies cpu-60): min 2, max 10, the policies of web-blue, scale-in suspended until the bake passed',
+      'web-blue (min 2, max 10, policies cpu-60): scale-in suspended until the bake passed, then min 0, max 0, all scaling suspended',
+      'web-green (min 0, max 0, policies cpu-60): max 10 and the policies of web-blue, then min 2 once the bake passed; scale-in suspended until then',
     ]);
   });
 });

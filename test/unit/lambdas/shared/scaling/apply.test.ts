@@ -66,18 +66,18 @@ beforeEach(() => {
 });
 
 describe('holdColours', () => {
-  it("suspends scale-in on both colours and gives the new one the old one's min, max and policies, deleting its others", async () => {
+  it("suspends scale-in on both colours and gives the new one the old one's max and policies, deleting its others, its min 0 until Complete", async () => {
     const stale = { ...cpu, name: 'cpu-80' };
-    const changes = await holdColours({
-      cluster: 'prod',
-      live: blue,
-      idle: green,
-      before: { blue: blueScaling, green: { ...retired, policies: [stale] } },
-    });
+    const changes: string[] = [];
+    await holdColours(
+      { cluster: 'prod', live: blue, idle: green, before: { blue: blueScaling, green: { ...retired, policies: [stale] } } },
+      changes,
+    );
     const held = { DynamicScalingInSuspended: true, DynamicScalingOutSuspended: false, ScheduledScalingSuspended: false };
     expect(calls()).toEqual([
       ['RegisterScalableTargetCommand', { ...target('web-blue'), SuspendedState: held }],
-      ['RegisterScalableTargetCommand', { ...target('web-green'), MinCapacity: 2, MaxCapacity: 10, SuspendedState: held }],
+      // A minimum raised now would start tasks of the revision green still runs, before Deploy points it at the release.
+      ['RegisterScalableTargetCommand', { ...target('web-green'), MinCapacity: 0, MaxCapacity: 10, SuspendedState: held }],
       ['DeleteScalingPolicyCommand', { ...target('web-green'), PolicyName: 'cpu-80' }],
       [
         'PutScalingPolicyCommand',
@@ -91,20 +91,29 @@ describe('holdColours', () => {
     ]);
     expect(changes).toEqual([
       'web-blue: scale-in suspended',
-      'web-green: min 2, max 10, scale-in suspended, policies cpu-60 (deleted cpu-80)',
+      'web-green: min 0, max 10, scale-in suspended, policies cpu-60 (deleted cpu-80)',
     ]);
   });
 });
 
 describe('retireScaling', () => {
-  it("resumes the new colour's scale-in as the old one had it and sets the old one's min and max to 0", async () => {
-    const changes = await retireScaling({ cluster: 'prod', live: blue, idle: green, before: { blue: blueScaling, green: retired } });
+  it("gives the new colour the old one's min and scale-in, and sets the old one's min and max to 0 with all its scaling suspended", async () => {
+    const changes: string[] = [];
+    await retireScaling({ cluster: 'prod', live: blue, idle: green, before: { blue: blueScaling, green: retired } }, changes);
     const asBefore = { DynamicScalingInSuspended: false, DynamicScalingOutSuspended: false, ScheduledScalingSuspended: false };
     expect(calls()).toEqual([
       ['RegisterScalableTargetCommand', { ...target('web-green'), MinCapacity: 2, MaxCapacity: 10, SuspendedState: asBefore }],
-      ['RegisterScalableTargetCommand', { ...target('web-blue'), MinCapacity: 0, MaxCapacity: 0, SuspendedState: asBefore }],
+      [
+        'RegisterScalableTargetCommand',
+        {
+          ...target('web-blue'),
+          MinCapacity: 0,
+          MaxCapacity: 0,
+          SuspendedState: { DynamicScalingInSuspended: true, DynamicScalingOutSuspended: true, ScheduledScalingSuspended: true },
+        },
+      ],
     ]);
-    expect(changes).toEqual(['web-green: min 2, max 10, scale-in as before', 'web-blue: min 0, max 0']);
+    expect(changes).toEqual(['web-green: min 2, max 10, scale-in as before', 'web-blue: min 0, max 0, all scaling suspended']);
   });
 });
 
