@@ -289,6 +289,30 @@ describe('autoscaling-aware colours', () => {
       expect(weights(result)).toEqual({ blue: 100, green: 0 });
     });
 
+    it('a scheduled action, which Baton does not move between colours', async () => {
+      // Arrange: blue scales out every morning by a schedule.
+      const scheduled = account((raw) => {
+        raw.applicationAutoScaling?.ScheduledActions.push({
+          ScheduledActionName: 'morning-peak',
+          ServiceNamespace: 'ecs',
+          ResourceId: 'service/prod/web-blue',
+          ScalableDimension: 'ecs:service:DesiredCount',
+          Schedule: 'cron(0 7 * * ? *)',
+          ScalableTargetAction: { MinCapacity: 6 },
+        });
+      });
+
+      // Act
+      const result = await run({ config: CONFIG, account: scheduled });
+
+      // Assert
+      expect(record(result)?.status).toBe('REJECTED');
+      expect(record(result)?.outcomeReason).toBe(
+        'ScalingConfigError: blue (web-blue) has scheduled actions (morning-peak), which Baton does not move between colours: after a deployment they would act on the wrong one. Delete them and scale on policies, or set "autoscaling": false',
+      );
+      expect(result.scaling).toEqual(BEFORE);
+    });
+
     it('a step scaling policy of the old colour that the new one lacks', async () => {
       // Arrange: blue also scales on a queue's alarms, through a step scaling policy.
       const steps = account((raw) => {
