@@ -87,5 +87,6 @@ export function describeScaling(scaling: ColourScaling): string {
     scaling.suspended.scheduledScaling ? 'scheduled scaling' : '',
   ].filter(Boolean);
   const policies = scaling.policies.map((policy) => policy.name).join(', ') || 'none';
-  return `min ${scaling.min}, max ${scaling.max}${suspended.length ? `, ${suspended.join(' and ')} suspended` : ''}, policies ${policies}`;
+  const held = suspended.length === 3 ? 'all scaling' : suspended.join(' and ');
+  return `min ${scaling.min}, max ${scaling.max}${held ? `, ${held} suspended` : ''}, policies ${policies}`;
 }
