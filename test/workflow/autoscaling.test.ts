@@ -189,7 +189,9 @@ describe('autoscaling-aware colours', () => {
         'rollback: scaling: web-green: min 0, max 0, policies cpu-60, as before',
         'rollback: web-green scaled to 0 on arn:aws:ecs:eu-west-1:123456789012:task-definition/web:6',
       ]);
-      const back = (record(result)?.weightChanges as Array<{ at: string; phase: string }>).filter((change) => change.phase === 'rollback');
+      const back = ((record(result)?.weightChanges ?? []) as Array<{ at: string; phase: string }>).filter(
+        (change) => change.phase === 'rollback',
+      );
       // 45 s after the rollback started at +3045 s: three looks 15 s apart while blue's new tasks started and passed their checks.
       expect(back.map((change) => (Date.parse(change.at) - result.main.startDate) / 1000)).toEqual([3090.365]);
       expect(result.scaling).toEqual({ ...BEFORE, 'service/prod/web-blue': colour(2, 10, 10) });
