@@ -179,6 +179,29 @@ describe('renderReport', () => {
     expect(without).not.toContain('judged against the old');
   });
 
+  it("lists each colour's scaling before and after, and every change, and leaves the section out without autoscaling", () => {
+    // Arrange
+    const suspended = { dynamicScalingIn: false, dynamicScalingOut: false, scheduledScaling: false };
+    const policies = [{ name: 'cpu-60', type: 'TargetTrackingScaling' as const, targetTracking: { TargetValue: 60 } }];
+    const blue = { registered: true as const, min: 2, max: 10, suspended, policies };
+    const green = { registered: true as const, min: 0, max: 0, suspended, policies };
+    const scaling = {
+      before: { blue, green },
+      changes: ['deploy: web-blue: scale-in suspended', 'rollback: web-blue: min 2, max 10, policies cpu-60, as before'],
+      after: { blue, green },
+    };
+
+    // Act
+    const page = renderReport({ record: { ...RECORD, scaling }, events: EVENTS });
+    const without = renderReport({ record: RECORD, events: EVENTS });
+
+    // Assert
+    expect(page).toContain('<h2>The colours&#39; scaling</h2>');
+    expect(page).toContain('<tr><td>blue</td><td>min 2, max 10, policies cpu-60</td><td>min 2, max 10, policies cpu-60</td></tr>');
+    expect(page).toContain('<li>deploy: web-blue: scale-in suspended</li>');
+    expect(without).not.toContain('scaling');
+  });
+
   it('escapes every record field: a <script> in the reason is text, not a script', () => {
     // Act
     const page = renderReport({
