@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/load.ts';
 import type { AccountSpec } from '../../sim/account/schema.ts';
 import type { SimulationResult } from '../../sim/harness.ts';
+import { THREE_SERVICES_ACCOUNT_PATH, THREE_SERVICES_CONFIG_PATH } from '../support/config.ts';
 import {
   accountFile,
   BAKE_LOOP,
@@ -273,6 +274,68 @@ describe('autoscaling-aware colours', () => {
       ]);
       expect(labels(rolledBack).sort()).toEqual(labels(succeeded).sort());
       expect(rolledBack.scaling).toEqual(rolledBack.initialScaling);
+    });
+  });
+
+  describe('in a release', () => {
+    /** examples/three-services with api scaled: blue at min 2, max 6 on a 60 % CPU policy, green never scaled. */
+    const scaledApi = () => {
+      const config = loadConfig(THREE_SERVICES_CONFIG_PATH);
+      const services = config.services.map((service) => (service.name === 'api' ? { ...service, autoscaling: true } : service));
+      const raw = accountFile(THREE_SERVICES_ACCOUNT_PATH);
+      raw.applicationAutoScaling = {
+        ScalableTargets: [
+          {
+            ServiceNamespace: 'ecs',
+            ResourceId: 'service/prod/api-blue',
+            ScalableDimension: 'ecs:service:DesiredCount',
+            MinCapacity: 2,
+            MaxCapacity: 6,
+            SuspendedState: { DynamicScalingInSuspended: false, DynamicScalingOutSuspended: false, ScheduledScalingSuspended: false },
+          },
+        ],
+        ScalingPolicies: [
+          {
+            PolicyName: 'cpu-60',
+            ServiceNamespace: 'ecs',
+            ResourceId: 'service/prod/api-blue',
+            ScalableDimension: 'ecs:service:DesiredCount',
+            PolicyType: 'TargetTrackingScaling',
+            TargetTrackingScalingPolicyConfiguration: {
+              TargetValue: 60,
+              PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' },
+            },
+          },
+        ],
+        ScheduledActions: [],
+      };
+      return { config: { ...config, services }, account: raw };
+    };
+    const RELEASE = {
+      release: '2026-11-22.1',
+      services: { api: { imageTag: 'v1.1.0' }, worker: { imageTag: 'v2.4.0' }, web: { imageTag: 'v1.4.2' } },
+    };
+    const api = (min: number, max: number, desiredCount: number, suspended = false) => ({
+      min,
+      max,
+      scaleInSuspended: suspended,
+      scaleOutSuspended: suspended,
+      scheduledSuspended: suspended,
+      policies: ['cpu-60'],
+      desiredCount,
+    });
+
+    it("moves the scaled service's scaling with its colours, and puts it back when another service fails the release", async () => {
+      // Act
+      const released = await run({ ...scaledApi(), input: RELEASE });
+      const failed = await run({ ...scaledApi(), input: RELEASE, faults: ['green-unhealthy@worker'] });
+
+      // Assert
+      expect(released.main.status).toBe('SUCCEEDED');
+      expect(released.scaling).toEqual({ 'service/prod/api-blue': api(0, 0, 0, true), 'service/prod/api-green': api(2, 6, 2) });
+      expect(failed.main.status).toBe('FAILED');
+      expect(failed.initialScaling).toEqual({ 'service/prod/api-blue': api(2, 6, 2) });
+      expect(failed.scaling).toEqual(failed.initialScaling);
     });
   });
 
