@@ -3,6 +3,7 @@
  * machine, the table, the region and the listeners), AWS clients for the chosen region and
  * profile, and where to write.
  */
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
@@ -41,6 +42,8 @@ export interface SetupContext {
   readonly ecs: ECSClient;
   readonly elb: ElasticLoadBalancingV2Client;
   readonly cloudwatch: CloudWatchClient;
+  /** Whether the colours are scaled by Application Auto Scaling (services[].autoscaling). */
+  readonly scaling: ApplicationAutoScalingClient;
   readonly json: boolean;
   readonly colour: boolean;
   readonly io: Io;
@@ -64,6 +67,7 @@ export function createSetupContext(options: GlobalOptions, io: Io): SetupContext
     ecs: new ECSClient(clientConfig),
     elb: new ElasticLoadBalancingV2Client(clientConfig),
     cloudwatch: new CloudWatchClient(clientConfig),
+    scaling: new ApplicationAutoScalingClient(clientConfig),
     json: options.json,
     colour: options.colour,
     io,

@@ -41,6 +41,7 @@ export function initConfig(d: Discovery, plan: Plan, choices: ConfigChoices): { 
           ? { appConfig: { secretArn: d.appConfig.secretArn, keys: Object.fromEntries(d.appConfig.keys.map((key) => [key, 'string'])) } }
           : {}),
         alarms: d.alarms,
+        ...(d.scaled.length > 0 ? { autoscaling: true } : {}),
         healthCheck: { path: d.targetGroup.healthCheckPath, expectedStatus: 200 },
       },
     ],
@@ -68,6 +69,11 @@ export function reviewLines(d: Discovery, plan: Plan, choices: ConfigChoices): s
     d.alarms.length > 0
       ? `alarms: ${d.alarms.join(', ')} (their metric is on the colours' target groups); add any other that must gate a deployment`
       : 'alarms: none found on the target groups; name the alarms that must gate a deployment',
+    ...(d.scaled.length > 0
+      ? [
+          `autoscaling true: ${d.scaled.join(' and ')} ${d.scaled.length === 1 ? 'has a scalable target' : 'have scalable targets'}; Baton moves the scaling with the colours, and refuses step scaling or predictive policies only one colour has, and scheduled actions (docs/configuration.md, Autoscaling-aware colours)`,
+        ]
+      : []),
     `healthCheck.path "${d.targetGroup.healthCheckPath}": the target group's health check`,
     'strategy all-at-once, bakeSeconds 300, approval false, no smokeTest: the defaults (docs/configuration.md)',
   ];

@@ -4,8 +4,10 @@
  * twin is the other target group of a forward action that includes the
  * service's, and the service of the same cluster that registers in it.
  */
+import { DescribeScalableTargetsCommand } from '@aws-sdk/client-application-auto-scaling';
 import { DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { DescribeTargetGroupsCommand, type TargetGroup } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DIMENSION, NAMESPACE, resourceId } from '../../lambdas/shared/scaling/snapshot.ts';
 import { parseValueFrom } from '../../lambdas/shared/secret-refs.ts';
 import type { SetupContext } from '../context.ts';
 import { alarmsOn } from './alarms.ts';
@@ -33,6 +35,8 @@ export interface Discovery {
   /** The service registering in the twin target group. */
   readonly twin?: DiscoveredService;
   readonly alarms: string[];
+  /** The ECS services of the pair that have an Application Auto Scaling target (services[].autoscaling). */
+  readonly scaled: string[];
 }
 
 export interface TargetGroupFacts {
@@ -92,6 +96,7 @@ export async function discoverAround(ctx: SetupContext, cluster: string, service
   const twinTargetGroupArn = sites.flatMap((site) => Object.keys(site.weights)).find((arn) => arn !== service.targetGroupArn);
   const twin = twinTargetGroupArn ? await serviceInTargetGroup(ctx, cluster, twinTargetGroupArn, service.name) : undefined;
   const alarms = await alarmsOn(ctx, [service.targetGroupArn, ...(twinTargetGroupArn ? [twinTargetGroupArn] : [])]);
+  const scaled = await scaledServices(ctx, cluster, [service.name, ...(twin ? [twin.name] : [])]);
   const image = container?.image ?? '';
   const repositoryName = ecrRepositoryOf(image);
   const appConfig = appConfigOf((container?.secrets ?? []).map((secret) => secret.valueFrom ?? ''));
@@ -112,5 +117,16 @@ export async function discoverAround(ctx: SetupContext, cluster: string, service
     ...(twinTargetGroupArn ? { twinTargetGroupArn } : {}),
     ...(twin ? { twin } : {}),
     alarms,
+    scaled,
   };
+}
+
+/** Which of the services have a scalable target for their desired count. */
+async function scaledServices(ctx: SetupContext, cluster: string, names: readonly string[]): Promise<string[]> {
+  const ids = names.map((name) => resourceId(cluster, name));
+  const out = await ctx.scaling.send(
+    new DescribeScalableTargetsCommand({ ServiceNamespace: NAMESPACE, ResourceIds: ids, ScalableDimension: DIMENSION }),
+  );
+  const registered = new Set((out.ScalableTargets ?? []).map((target) => target.ResourceId));
+  return names.filter((_, index) => registered.has(ids[index]));
 }

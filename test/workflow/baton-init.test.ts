@@ -13,7 +13,7 @@ import type { AccountSpec } from '../../sim/account/schema.ts';
 import { type OpenSimulation, openSimulation } from '../../sim/harness.ts';
 import { type Run, runCli } from '../support/cli.ts';
 import { EXAMPLE_CONFIG_PATH, exampleConfig, rawExampleConfig } from '../support/config.ts';
-import { exampleAccount, run as simulateDeployment } from '../support/simulation.ts';
+import { accountFile, exampleAccount, run as simulateDeployment } from '../support/simulation.ts';
 import { synth } from '../support/synth.ts';
 
 const BLUE_TG = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-blue/6d0ecf831eec9f09';
@@ -130,11 +130,30 @@ describe('baton init', () => {
       'DescribeAlarms',
       'DescribeListeners',
       'DescribeRules',
+      'DescribeScalableTargets',
       'DescribeServices',
       'DescribeTargetGroups',
       'DescribeTaskDefinition',
       'ListServices',
     ]);
+  }, 120_000);
+
+  it('says autoscaling when the pair is scaled by Application Auto Scaling, and the config synthesizes with its grants', async () => {
+    // Arrange: examples/autoscaling, blue and green each with a scalable target.
+    await simulation(accountFile('examples/autoscaling/sim-account.json'));
+    const file = join(dir, 'scaled.json');
+
+    // Act
+    const run = await init('web-blue', '--cluster', 'prod', '--out', file);
+
+    // Assert
+    expect(run.code).toBe(0);
+    const written = JSON.parse(readFileSync(file, 'utf8')) as { services: Array<Record<string, unknown>> };
+    expect(written.services[0]?.autoscaling).toBe(true);
+    expect(run.out).toContain(
+      'autoscaling true: web-blue and web-green have scalable targets; Baton moves the scaling with the colours, and refuses step scaling or predictive policies only one colour has, and scheduled actions (docs/configuration.md, Autoscaling-aware colours)',
+    );
+    expect(synth(loadConfig(file)).findings).toEqual([]);
   }, 120_000);
 
   it('finds the same pair from web-green, which it names green', async () => {

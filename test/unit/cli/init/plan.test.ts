@@ -49,6 +49,7 @@ function discovery(overrides: Partial<Discovery> = {}): Discovery {
     },
     sites: [],
     alarms: [],
+    scaled: [],
     ...overrides,
   };
 }
