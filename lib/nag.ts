@@ -65,13 +65,11 @@ export function acknowledgeFindings(stack: BatonStack): void {
         reason:
           'A scalable target ARN ends in an id Application Auto Scaling generates, not known at synth; the grant is limited by the application-autoscaling:service-namespace (ecs) and scalable-dimension (ecs:service:DesiredCount) condition keys.',
       });
-      for (const colour of scaled.flatMap((s) => [s.blue, s.green].map((c) => `${s.cluster}/${c.serviceName}`))) {
-        Validations.of(phases.roles[phase]).acknowledge({
-          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudwatch:${stack.region}:${stack.account}:alarm:TargetTracking-service/${colour}-*]`,
-          reason:
-            "A target tracking policy's alarms are named by Application Auto Scaling with a generated suffix; the grant is limited to the alarms of that colour's own scalable target.",
-        });
-      }
+      Validations.of(phases.roles[phase]).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudwatch:${stack.region}:${stack.account}:alarm:*]`,
+        reason:
+          'Application Auto Scaling checks that its caller may put and delete CloudWatch alarms by calling CloudWatch as the caller with invalid parameters that name no alarm of the service, before it registers a target or puts a policy; the grant is limited to this account and region.',
+      });
     }
   }
   for (const queue of [stack.backstop.deadLetterQueue, ...Object.values(phases.deadLetterQueues)]) {

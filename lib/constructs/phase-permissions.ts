@@ -172,20 +172,12 @@ export function statementsFor(needs: readonly PermissionNeed[], scope: Scope): P
             },
           },
         );
-        // A target tracking policy's alarms ("TargetTracking-<resource id>-AlarmHigh-<uuid>") are made and deleted
-        // with the caller's CloudWatch permissions too (ECS Developer Guide, "IAM permissions required for Amazon
-        // ECS service auto scaling"): the colours' own alarms only.
-        allow(
-          ['cloudwatch:PutMetricAlarm', 'cloudwatch:DeleteAlarms'],
-          unique(
-            scaled.flatMap((s) =>
-              [s.blue, s.green].map(
-                (colour) =>
-                  `arn:${partition}:cloudwatch:${region}:${account}:alarm:TargetTracking-service/${s.cluster}/${colour.serviceName}-*`,
-              ),
-            ),
-          ),
-        );
+        // Application Auto Scaling checks, before it acts, that its caller may manage the CloudWatch alarms of a
+        // target tracking policy, by calling CloudWatch as the caller with invalid parameters that name no alarm of
+        // the colours (Application Auto Scaling User Guide, "Permissions validation for API calls on target
+        // resources"; the ECS Developer Guide, "IAM permissions required for Amazon ECS service auto scaling", lists
+        // these actions): the grant covers this account's alarms in this region, never another's.
+        allow(['cloudwatch:PutMetricAlarm', 'cloudwatch:DeleteAlarms'], [`arn:${partition}:cloudwatch:${region}:${account}:alarm:*`]);
         allow(['cloudwatch:DescribeAlarms'], ['*']);
         break;
       }

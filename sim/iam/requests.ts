@@ -73,6 +73,33 @@ function scalableTargetRequest(action: string): Describe {
   };
 }
 
+/**
+ * What Application Auto Scaling checks of its caller before it registers a
+ * target or puts a policy (Application Auto Scaling User Guide, "Permissions
+ * validation for API calls on target resources": it calls the target service
+ * and CloudWatch as the caller, with invalid parameters, and fails the request
+ * when one is denied). For an ECS service: DescribeServices and UpdateService
+ * on the service (the ECS Developer Guide lists both for service auto
+ * scaling), and the CloudWatch alarm actions, which name no alarm of the
+ * service (the guide's probes send empty or invalid names; IAM needs an
+ * alarm ARN, so a name no alarm of a colour has stands for it here).
+ */
+function probed(describe: Describe): Describe {
+  return (input, p) => {
+    const [, cluster = '', service = ''] = str(input.ResourceId).split('/');
+    const serviceArn = ecsArn(p, `service/${cluster}/${service}`);
+    const probeAlarm = `arn:aws:cloudwatch:${p.region}:${p.account}:alarm:application-autoscaling-permission-probe`;
+    return [
+      ...describe(input, p),
+      ...one('ecs:DescribeServices', serviceArn),
+      ...one('ecs:UpdateService', serviceArn),
+      ...one('cloudwatch:DescribeAlarms', '*'),
+      ...one('cloudwatch:PutMetricAlarm', probeAlarm),
+      ...one('cloudwatch:DeleteAlarms', probeAlarm),
+    ];
+  };
+}
+
 const sfnExecution: Describe = (input) => one('', str(input.executionArn));
 
 export const REQUESTS: Readonly<Record<string, Readonly<Record<string, Describe>>>> = {
@@ -183,9 +210,9 @@ export const REQUESTS: Readonly<Record<string, Readonly<Record<string, Describe>
     DescribeScalingPolicies: () => one('application-autoscaling:DescribeScalingPolicies', '*'),
     DescribeScalingActivities: () => one('application-autoscaling:DescribeScalingActivities', '*'),
     DescribeScheduledActions: () => one('application-autoscaling:DescribeScheduledActions', '*'),
-    RegisterScalableTarget: scalableTargetRequest('application-autoscaling:RegisterScalableTarget'),
+    RegisterScalableTarget: probed(scalableTargetRequest('application-autoscaling:RegisterScalableTarget')),
     DeregisterScalableTarget: scalableTargetRequest('application-autoscaling:DeregisterScalableTarget'),
-    PutScalingPolicy: scalableTargetRequest('application-autoscaling:PutScalingPolicy'),
+    PutScalingPolicy: probed(scalableTargetRequest('application-autoscaling:PutScalingPolicy')),
     DeleteScalingPolicy: scalableTargetRequest('application-autoscaling:DeleteScalingPolicy'),
   },
   // STS API Reference, GetCallerIdentity: "No permissions are required to perform this operation", not even with an explicit deny.

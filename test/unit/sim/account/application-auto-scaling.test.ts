@@ -374,9 +374,22 @@ describe('IAM', () => {
         { action: `application-autoscaling:${operation}`, resource: '*', context: {} },
       ]);
     }
-    for (const operation of ['RegisterScalableTarget', 'DeregisterScalableTarget', 'PutScalingPolicy', 'DeleteScalingPolicy']) {
+    for (const operation of ['DeregisterScalableTarget', 'DeleteScalingPolicy']) {
       expect(requests(operation, { ...BLUE, PolicyName: 'cpu-60' })).toEqual([
         { action: `application-autoscaling:${operation}`, resource: arn, context },
+      ]);
+    }
+    // A registration and a policy also have Application Auto Scaling check the caller's ECS and CloudWatch permissions.
+    const service = 'arn:aws:ecs:eu-west-1:123456789012:service/prod/web-blue';
+    const probe = 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:application-autoscaling-permission-probe';
+    for (const operation of ['RegisterScalableTarget', 'PutScalingPolicy']) {
+      expect(requests(operation, { ...BLUE, PolicyName: 'cpu-60' })).toEqual([
+        { action: `application-autoscaling:${operation}`, resource: arn, context },
+        { action: 'ecs:DescribeServices', resource: service, context: {} },
+        { action: 'ecs:UpdateService', resource: service, context: {} },
+        { action: 'cloudwatch:DescribeAlarms', resource: '*', context: {} },
+        { action: 'cloudwatch:PutMetricAlarm', resource: probe, context: {} },
+        { action: 'cloudwatch:DeleteAlarms', resource: probe, context: {} },
       ]);
     }
     expect(arn).toMatch(TARGET_ARN);
