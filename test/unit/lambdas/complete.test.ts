@@ -1,3 +1,9 @@
+import {
+  ApplicationAutoScalingClient,
+  ValidationException as ApplicationAutoScalingValidationException,
+  DescribeScalableTargetsCommand,
+  RegisterScalableTargetCommand,
+} from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ConditionalCheckFailedException, DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { ECSClient, ServiceNotActiveException, UpdateServiceCommand } from '@aws-sdk/client-ecs';
@@ -144,6 +150,60 @@ describe('complete', () => {
     expect(updatedFields(recordUpdates()[0])).toMatchObject({
       status: 'SUCCEEDED',
       warnings: [warning],
+    });
+  });
+
+  describe('with autoscaling', () => {
+    const scalingMock = mockClient(ApplicationAutoScalingClient);
+    const nothing = { dynamicScalingIn: false, dynamicScalingOut: false, scheduledScaling: false };
+    const policies = [{ name: 'cpu-60', type: 'TargetTrackingScaling' as const, targetTracking: { TargetValue: 60 } }];
+    const scaled = () => {
+      const baked = stateAfter('bake');
+      return {
+        ...baked,
+        scaling: {
+          before: {
+            blue: { registered: true as const, min: 2, max: 10, suspended: nothing, policies },
+            green: { registered: true as const, min: 0, max: 0, suspended: nothing, policies },
+          },
+          changes: ['deploy: web-blue: scale-in suspended'],
+        },
+      };
+    };
+
+    beforeEach(() => {
+      rejectByDefault(scalingMock);
+      scalingMock.on(DescribeScalableTargetsCommand).resolves({ ScalableTargets: [] });
+    });
+
+    it('leaves a refused settlement of the scaling as a warning and still succeeds', async () => {
+      // Arrange
+      scalingMock
+        .on(RegisterScalableTargetCommand)
+        .rejects(new ApplicationAutoScalingValidationException({ message: 'not authorized to perform ecs:UpdateService', $metadata: {} }));
+
+      // Act
+      const state = await handler(scaled());
+
+      // Assert
+      expect(state.outcome?.status).toBe('SUCCEEDED');
+      expect(state.warnings).toEqual([
+        'could not settle the colours\' scaling (ValidationException: not authorized to perform ecs:UpdateService): web-green may still have scale-in suspended and web-blue its min and max; see "baton status web" for what it had before',
+      ]);
+    });
+
+    it('throws a throttled settlement for the Task to retry, before it writes anything', async () => {
+      // Arrange
+      scalingMock
+        .on(RegisterScalableTargetCommand)
+        .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
+
+      // Act
+      const error = await failure(handler(scaled()));
+
+      // Assert
+      expect(error.name).toBe('TransientAwsError');
+      expect(recordUpdates()).toEqual([]);
     });
   });
 
