@@ -11,7 +11,8 @@ import { describeService, targetHealth } from '../shared/aws/health.ts';
 import { readWeights, weightsFor } from '../shared/aws/listener.ts';
 import { ecs } from '../shared/clients/ecs.ts';
 import type { TerminalStatus } from '../shared/contract.ts';
-import { LockLostError, OUTCOME_ERRORS, RollbackFailedError } from '../shared/errors.ts';
+import { classify } from '../shared/error-classification.ts';
+import { LockLostError, OUTCOME_ERRORS, RollbackFailedError, TransientAwsError } from '../shared/errors.ts';
 import { lockHolderOf } from '../shared/lock/holder.ts';
 import { readLock, releaseLock } from '../shared/lock/table.ts';
 import { logger } from '../shared/logger.ts';
@@ -20,7 +21,7 @@ import { definePhase } from '../shared/phase.ts';
 import { setProductionWeights } from '../shared/production-weights.ts';
 import { type DeploymentRecord, getRecord, TERMINAL_STATUSES } from '../shared/records/deployment.ts';
 import { readColours, restoreColour } from '../shared/scaling/apply.ts';
-import type { ScalingRecord } from '../shared/scaling/snapshot.ts';
+import { describeScaling, type ScalingRecord } from '../shared/scaling/snapshot.ts';
 import { type DeploymentState, DeploymentStateSchema } from '../shared/stages.ts';
 import { announce, finishDeployment } from '../shared/telemetry/finish.ts';
 import { addSeconds, isPast, nowIso, STABILITY_POLL_SECONDS } from '../shared/time.ts';
@@ -92,11 +93,12 @@ export const handler = definePhase(
 
     // The record's list of changes is the durable one: a recovery's state, rebuilt from before Deploy, lacks Deploy's.
     const recordedChanges = record?.scaling?.changes ?? state.scaling?.changes ?? [];
+    const warnings = [...state.warnings];
     const scaling = state.scaling
       ? await restoreScaling(
           state,
           { ...state.scaling, changes: [...recordedChanges, ...(heldScaling ? [`rollback: ${heldScaling}`] : [])] },
-          evidence,
+          { evidence, warnings },
         )
       : undefined;
 
@@ -123,7 +125,7 @@ export const handler = definePhase(
         status: 'ROLLED_BACK',
         outcomeReason: reason,
         evidence: fullEvidence,
-        warnings: state.warnings,
+        warnings,
       },
       service,
     );
@@ -186,13 +188,29 @@ async function holdOldColourScaling(state: DeploymentState, scaling: ScalingReco
  * the new colour's scalable target and policies go back to what Validate read
  * (before it is scaled to 0, so its autoscaler allows that).
  */
-async function restoreScaling(state: DeploymentState, scaling: ScalingRecord, evidence: string[]): Promise<ScalingRecord> {
+async function restoreScaling(
+  state: DeploymentState,
+  scaling: ScalingRecord,
+  notes: { readonly evidence: string[]; readonly warnings: string[] },
+): Promise<ScalingRecord> {
   const { service, live, idle } = state;
-  const changes = [
-    await restoreColour(service.cluster, live, scaling.before[live.colour]),
-    await restoreColour(service.cluster, idle, scaling.before[idle.colour]),
-  ];
-  evidence.push(...changes.map((change) => `scaling: ${change}`));
+  const changes: string[] = [];
+  for (const colour of [live, idle]) {
+    const before = scaling.before[colour.colour];
+    try {
+      changes.push(await restoreColour(service.cluster, colour, before));
+    } catch (caught) {
+      const error = classify(caught);
+      // A throttle or a 5xx: the Task retries Roll back, which writes the same values again.
+      if (error instanceof TransientAwsError) throw error;
+      // Traffic is back on a healthy colour: a scaling that cannot be put back is the operator's to finish, not a failed rollback.
+      const words = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      const message = `could not restore the scaling of ${colour.serviceName} (${words}); put it back by hand: ${describeScaling(before)}`;
+      logger.warn('scaling not restored', { message });
+      notes.warnings.push(message);
+    }
+  }
+  notes.evidence.push(...changes.map((change) => `scaling: ${change}`));
   const after = await readColours(service);
   return { ...scaling, changes: [...scaling.changes, ...changes.map((change) => `rollback: ${change}`)], ...(after ? { after } : {}) };
 }

@@ -198,6 +198,32 @@ describe('autoscaling-aware colours', () => {
       expect(result.scaling).toEqual({ ...BEFORE, 'service/prod/web-blue': colour(2, 10, 10) });
     });
 
+    it('ends ROLLED_BACK with traffic back and a warning naming what to restore when the scaling cannot be put back', async () => {
+      // Act: the rollback's role lost RegisterScalableTarget (IAM drift); an alarm rolls the bake back.
+      const result = await run({
+        config: CONFIG,
+        account: account(),
+        faults: ['alarm-during-bake', 'deny:application-autoscaling:RegisterScalableTarget@rollback'],
+      });
+
+      // Assert: production is on blue, green at 0 tasks; the record says what could not be restored, and to what.
+      expect(weights(result)).toEqual({ blue: 100, green: 0 });
+      const saved = record(result);
+      expect(saved?.status).toBe('ROLLED_BACK');
+      const denied = (name: string) =>
+        `could not restore the scaling of ${name} (AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/BatonProduction-PhasesrollbackRole86B2E083/BatonProduction-PhasesrollbackE5B27AB2 is not authorized to perform: application-autoscaling:RegisterScalableTarget on resource: `;
+      const warnings = saved?.warnings as string[];
+      expect(warnings.map((warning) => warning.split('arn:aws:application-autoscaling')[0])).toEqual([
+        denied('web-blue'),
+        denied('web-green'),
+      ]);
+      expect(warnings.map((warning) => warning.split('put it back by hand: ')[1])).toEqual([
+        'min 2, max 10, policies cpu-60',
+        'min 0, max 0, policies cpu-60',
+      ]);
+      expect(result.scaling['service/prod/web-green']?.desiredCount).toBe(0);
+    });
+
     it("through the backstop's recovery of an execution that ended without a record", async () => {
       // Act
       const result = await run({ config: CONFIG, account: account(), faults: ['status-event-lost'] });
