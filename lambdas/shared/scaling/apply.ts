@@ -20,7 +20,7 @@ import { scaling } from '../clients/scaling.ts';
 import type { ColourState } from '../contract.ts';
 import { ContractViolationError } from '../errors.ts';
 import { logger } from '../logger.ts';
-import { readColourScaling } from './read.ts';
+import { readColourScaling, readPolicies } from './read.ts';
 import { copyPlan, isTargetTracking } from './reconcile.ts';
 import {
   type ColourScaling,
@@ -155,8 +155,8 @@ export async function restoreColour(
   }
   const suspended = options.scaleIn === 'held' ? { ...before.suspended, dynamicScalingIn: true } : before.suspended;
   await register(cluster, colour, { min: before.min, max: before.max, suspended });
-  const now = await readColourScaling(cluster, colour.serviceName);
-  const current = now.registered ? now.policies.filter(isTargetTracking) : [];
+  // Registered now: its policies are all there is to compare.
+  const current = (await readPolicies(cluster, colour.serviceName)).filter(isTargetTracking);
   const wanted = before.policies.filter(isTargetTracking);
   for (const policy of current) if (!wanted.some((w) => w.name === policy.name)) await deletePolicy(cluster, colour, policy.name);
   for (const policy of wanted) {

@@ -16,15 +16,7 @@ export async function readColourScaling(cluster: string, serviceName: string): P
   );
   const target = targets.ScalableTargets?.find((t) => t.ResourceId === id && t.ScalableDimension === DIMENSION);
   if (!target) return { registered: false };
-  const policies: ScalingPolicy[] = [];
-  let NextToken: string | undefined;
-  do {
-    const page = await scaling().send(
-      new DescribeScalingPoliciesCommand({ ServiceNamespace: NAMESPACE, ResourceId: id, ScalableDimension: DIMENSION, NextToken }),
-    );
-    for (const policy of page.ScalingPolicies ?? []) policies.push(policyOf(policy, id));
-    NextToken = page.NextToken;
-  } while (NextToken);
+  const policies = await readPolicies(cluster, serviceName);
   return {
     registered: true,
     min: target.MinCapacity ?? 0,
@@ -34,8 +26,23 @@ export async function readColourScaling(cluster: string, serviceName: string): P
       dynamicScalingOut: target.SuspendedState?.DynamicScalingOutSuspended ?? false,
       scheduledScaling: target.SuspendedState?.ScheduledScalingSuspended ?? false,
     },
-    policies: policies.sort((a, b) => a.name.localeCompare(b.name)),
+    policies,
   };
+}
+
+/** A colour's scaling policies, by name (none when it has no scalable target). */
+export async function readPolicies(cluster: string, serviceName: string): Promise<ScalingPolicy[]> {
+  const id = resourceId(cluster, serviceName);
+  const policies: ScalingPolicy[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await scaling().send(
+      new DescribeScalingPoliciesCommand({ ServiceNamespace: NAMESPACE, ResourceId: id, ScalableDimension: DIMENSION, NextToken }),
+    );
+    for (const policy of page.ScalingPolicies ?? []) policies.push(policyOf(policy, id));
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return policies.sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** A policy as DescribeScalingPolicies returns it, checked at the boundary. */
