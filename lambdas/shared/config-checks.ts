@@ -28,13 +28,51 @@ export function sharedResourceProblems(services: readonly ServiceConfig[]): Arra
     else claimed.set(`${kind} ${value}`, path);
   };
   services.forEach((service, index) => {
-    claim('listener', service.productionListenerArn, ['services', index, 'productionListenerArn']);
+    if (service.productionListenerArn) claim('listener', service.productionListenerArn, ['services', index, 'productionListenerArn']);
     if (service.testListenerArn) claim('listener', service.testListenerArn, ['services', index, 'testListenerArn']);
     for (const colour of ['blue', 'green'] as const) {
       claim('ECS service', `${service.cluster}/${service[colour].serviceName}`, ['services', index, colour, 'serviceName']);
-      claim('target group', service[colour].targetGroupArn, ['services', index, colour, 'targetGroupArn']);
+      const targetGroupArn = service[colour].targetGroupArn;
+      if (targetGroupArn) claim('target group', targetGroupArn, ['services', index, colour, 'targetGroupArn']);
     }
   });
+  return problems;
+}
+
+/**
+ * What a service's kind needs and forbids: a web service its production
+ * listener and a target group per colour; a worker none of the listener's
+ * fields, nor what only a listener makes possible (a smoke test through the
+ * test listener, the analysis of target group metrics, an autoscaler whose
+ * desired counts would fight the shares Baton writes).
+ */
+export function kindProblems(service: ServiceConfig): Array<{ path: Array<string | number>; message: string }> {
+  const problems: Array<{ path: Array<string | number>; message: string }> = [];
+  if (service.kind === 'web') {
+    const hint = '(or set "kind": "worker" for a service without a load balancer)';
+    if (!service.productionListenerArn) {
+      problems.push({ path: ['productionListenerArn'], message: `a web service needs the listener or rule whose weights decide its live colour ${hint}` });
+    }
+    for (const colour of ['blue', 'green'] as const) {
+      if (!service[colour].targetGroupArn) {
+        problems.push({ path: [colour, 'targetGroupArn'], message: `a web service needs the target group of each colour ${hint}` });
+      }
+    }
+    return problems;
+  }
+  const worker = 'a worker has no load balancer: its production is the colours\' shares of running tasks';
+  if (service.productionListenerArn) problems.push({ path: ['productionListenerArn'], message: `${worker}; remove productionListenerArn` });
+  if (service.testListenerArn) problems.push({ path: ['testListenerArn'], message: `${worker}; remove testListenerArn` });
+  for (const colour of ['blue', 'green'] as const) {
+    if (service[colour].targetGroupArn) problems.push({ path: [colour, 'targetGroupArn'], message: `${worker}; remove targetGroupArn` });
+  }
+  if (service.smokeTest) problems.push({ path: ['smokeTest'], message: `${worker}; a smoke test needs a test listener` });
+  if (service.autoscaling) {
+    problems.push({
+      path: ['autoscaling'],
+      message: `${worker}, which Baton moves by desired counts; an autoscaler changing those counts would move production behind its back`,
+    });
+  }
   return problems;
 }
 

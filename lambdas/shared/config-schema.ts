@@ -6,7 +6,7 @@
 import * as z from 'zod';
 import { MIN_WATCH_TIMEOUT_SECONDS, PHASE_NAMES, PHASES, type PhaseName } from '../../lib/constructs/phases.ts';
 import { AnalysisSchema } from './analysis/config.ts';
-import { dependencyCycle, sharedResourceProblems, smokeTestUrlProblems } from './config-checks.ts';
+import { dependencyCycle, kindProblems, sharedResourceProblems, smokeTestUrlProblems } from './config-checks.ts';
 import { checkExecutionBudget } from './history-budget.ts';
 import { StrategySchema } from './strategy.ts';
 
@@ -57,8 +57,8 @@ const Name = z
 const ColourTargetSchema = z.strictObject({
   /** ECS service name of this colour, in the service's cluster. */
   serviceName: Name,
-  /** Target group that this colour's service registers its tasks in. */
-  targetGroupArn: arn('targetGroup'),
+  /** Target group that this colour's service registers its tasks in (a web service's colours; a worker has none). */
+  targetGroupArn: arn('targetGroup').optional(),
 });
 
 /** The source of a JavaScript regular expression, rejected at synth if it does not compile. */
@@ -129,10 +129,16 @@ export const ServiceConfigSchema = z.strictObject({
   name: Name.max(40),
   /** ECS cluster name. */
   cluster: Name,
+  /**
+   * "web" (default): the colours serve behind an Application Load Balancer, and production traffic is the
+   * production listener's weights. "worker": no listener (queue consumers, schedulers); production is the colours'
+   * shares of the running tasks, moved by their ECS desired counts (lambdas/shared/aws/worker-counts.ts).
+   */
+  kind: z.enum(['web', 'worker']).default('web'),
   blue: ColourTargetSchema,
   green: ColourTargetSchema,
-  /** Listener (default action) or listener rule whose forward weights decide the live colour. */
-  productionListenerArn: arn('listenerOrRule'),
+  /** Listener (default action) or listener rule whose forward weights decide the live colour (web services). */
+  productionListenerArn: arn('listenerOrRule').optional(),
   /** Optional listener or rule that sends test traffic to the idle colour. */
   testListenerArn: arn('listenerOrRule').optional(),
   /** Task definition family both colours run; new revisions are registered in it. */
@@ -301,6 +307,9 @@ export const BatonConfigSchema = z
         });
       }
       names.add(service.name);
+      for (const { path, message } of kindProblems(service)) {
+        ctx.addIssue({ code: 'custom', path: ['services', index, ...path], message });
+      }
       if (service.smokeTest && !service.testListenerArn) {
         ctx.addIssue({
           code: 'custom',
@@ -360,12 +369,14 @@ export const BatonConfigSchema = z
 
 function arnFields(service: z.infer<typeof ServiceConfigSchema>): Array<[Array<string>, string]> {
   const fields: Array<[Array<string>, string]> = [
-    [['blue', 'targetGroupArn'], service.blue.targetGroupArn],
-    [['green', 'targetGroupArn'], service.green.targetGroupArn],
-    [['productionListenerArn'], service.productionListenerArn],
     [['taskRoleArn'], service.taskRoleArn],
     [['executionRoleArn'], service.executionRoleArn],
   ];
+  for (const colour of ['blue', 'green'] as const) {
+    const targetGroupArn = service[colour].targetGroupArn;
+    if (targetGroupArn) fields.push([[colour, 'targetGroupArn'], targetGroupArn]);
+  }
+  if (service.productionListenerArn) fields.push([['productionListenerArn'], service.productionListenerArn]);
   if (service.testListenerArn) fields.push([['testListenerArn'], service.testListenerArn]);
   if (service.appConfig) fields.push([['appConfig', 'secretArn'], service.appConfig.secretArn]);
   return fields;

@@ -113,7 +113,8 @@ export type ExecutionEnvelope = z.infer<typeof ExecutionEnvelopeSchema>;
 export const ColourStateSchema = z.object({
   colour: ColourSchema,
   serviceName: z.string(),
-  targetGroupArn: z.string(),
+  /** A web service's colour's target group; a worker's colours have none. */
+  targetGroupArn: z.string().optional(),
 });
 export type ColourState = z.infer<typeof ColourStateSchema>;
 

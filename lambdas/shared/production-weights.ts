@@ -1,27 +1,67 @@
 /**
- * The one way a deployment writes its production weights: the listener, then
+ * The one way a deployment writes its production weights: the listener (a
+ * worker's desired counts, aws/production.ts), then
  * the TrafficWeight metric and the write in the record's weight history
  * (`weightChanges`), so that every production write is seen and kept.
  */
 import type { PhaseName } from '../../lib/constructs/phases.ts';
-import { setWeights, type Weights } from './aws/listener.ts';
+import type { Weights } from './aws/listener.ts';
+import { writeProduction } from './aws/production.ts';
+import { ContractViolationError, GateFailedError, TransientAwsError } from './errors.ts';
 import { logger } from './logger.ts';
 import { recordWeightChange } from './records/deployment.ts';
-import type { InitializedState } from './stages.ts';
+import type { DeploymentState, InitializedState } from './stages.ts';
 import { trafficWeightChanged } from './telemetry/metrics.ts';
-import { nowIso } from './time.ts';
+import { nowIso, WATCH_MARGIN_SECONDS } from './time.ts';
 
-/** The deployment whose service's weights move, and who owns its record. */
-type Deployment = Pick<InitializedState, 'deploymentId' | 'executionArn' | 'startedAt' | 'service'>;
+/** The deployment whose service's weights move, who owns its record, and (a worker's) the tasks it shares. */
+type Deployment = Pick<InitializedState, 'deploymentId' | 'executionArn' | 'startedAt' | 'service'> &
+  Partial<Pick<DeploymentState, 'rollout' | 'previous'>>;
 
-/** Writes absolute production weights for `phase`; `step` places the write in the strategy's plan. */
+export interface WriteOptions {
+  /** Places the write in the strategy's plan. */
+  readonly step?: { readonly step: number; readonly of: number };
+  /** The invocation's time left: how long a worker's write may wait for the tasks it raised. */
+  readonly remainingMillis?: () => number;
+}
+
+/**
+ * A worker's tasks to share: the count Deploy planned (the old colour's when
+ * the deployment started, at least 1).
+ */
+export function workerCapacity(deployment: Deployment): number {
+  if (deployment.rollout) return deployment.rollout.desiredCount;
+  if (deployment.previous) return Math.max(deployment.previous.desiredCount, 1);
+  throw new ContractViolationError(`worker ${deployment.service.name}: production moves before Validate read the old colour's count`);
+}
+
+/**
+ * Writes absolute production weights for `phase`. A worker's write waits for
+ * the tasks it raised within the service's stabilityTimeoutSeconds; when this
+ * invocation's time runs out first it throws TransientAwsError, and the
+ * phase's retry writes the same counts again and waits on.
+ */
 export async function setProductionWeights(
   deployment: Deployment,
   weights: Weights,
   phase: PhaseName,
-  step?: { readonly step: number; readonly of: number },
+  options: WriteOptions = {},
 ): Promise<void> {
-  await setWeights(deployment.service, weights);
+  const { service } = deployment;
+  const { step } = options;
+  const stability = service.stabilityTimeoutSeconds * 1000;
+  const invocation = options.remainingMillis ? options.remainingMillis() - WATCH_MARGIN_SECONDS * 1000 : stability;
+  try {
+    await writeProduction(service, weights, {
+      capacity: service.kind === 'worker' ? workerCapacity(deployment) : 0,
+      waitMillis: Math.max(Math.min(stability, invocation), 0),
+    });
+  } catch (error) {
+    if (invocation < stability && error instanceof GateFailedError) {
+      throw new TransientAwsError(`${error.message} (this invocation's time ran out; the retry waits on)`, { cause: error });
+    }
+    throw error;
+  }
   const at = nowIso();
   trafficWeightChanged(deployment.service.name, deployment.deploymentId, weights);
   try {

@@ -113,10 +113,13 @@ export async function applyNextStep(
   state: VerifiedState,
   now: string,
   phase: PhaseName,
-  options: { full?: boolean } = {},
+  options: { full?: boolean; remainingMillis?: () => number } = {},
 ): Promise<ShiftedState> {
   const { traffic, steps, step } = progressOf(state, options.full);
-  await setProductionWeights(state, weightsFor(state.idle.colour, step.weight), phase, { step: traffic.nextStep + 1, of: steps.length });
+  await setProductionWeights(state, weightsFor(state.idle.colour, step.weight), phase, {
+    step: { step: traffic.nextStep + 1, of: steps.length },
+    ...(options.remainingMillis ? { remainingMillis: options.remainingMillis } : {}),
+  });
   logger.info('traffic shifted', {
     targetService: state.service.name,
     colour: state.idle.colour,

@@ -113,7 +113,7 @@ export const handler = definePhase(
       await recordJudgement(state.deploymentId, state, analysisEntry(state.traffic.nextStep, state.traffic.weight, now, judgement));
     }
     const next: ShiftedState[] = [];
-    for (const state of services) next.push(await applyNextStep(state, now, phase));
+    for (const state of services) next.push(await applyNextStep(state, now, phase, { remainingMillis }));
     logger.info('release traffic step applied', { weight: next[0]?.traffic?.weight, services: services.length });
     for (const state of next) await keepLease(refOf(state), 'shiftTogether', 0);
     return { ...release, services: next, traffic: { complete: next.every((state) => state.traffic.complete) } };

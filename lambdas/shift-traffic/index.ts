@@ -103,7 +103,7 @@ export const handler = definePhase(
     if (longer) return longer;
     if (judgement && step)
       await recordJudgement(state.deploymentId, state, analysisEntry(number, state.traffic.weight, nowIso(), judgement));
-    const next = await applyNextStep(state, nowIso(), phase, { full: promotion?.full === true });
+    const next = await applyNextStep(state, nowIso(), phase, { full: promotion?.full === true, remainingMillis });
     if (!next.traffic.complete) await announcePromotionWait(next);
     return next;
   },

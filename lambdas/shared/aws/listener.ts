@@ -17,11 +17,24 @@ import {
 import { elb } from '../clients/elb.ts';
 import type { ServiceConfig } from '../config-schema.ts';
 import type { Colour } from '../contract.ts';
-import { ListenerSplitError, ResourceMissingError } from '../errors.ts';
+import { ContractViolationError, ListenerSplitError, ResourceMissingError } from '../errors.ts';
 
 export interface Weights {
   readonly blue: number;
   readonly green: number;
+}
+
+/** The production listener (or rule) of a web service; a worker has none. */
+export function productionListenerOf(service: ServiceConfig): string {
+  if (!service.productionListenerArn) throw new ContractViolationError(`${service.kind} ${service.name} has no production listener`);
+  return service.productionListenerArn;
+}
+
+/** The target group of each colour of a web service, by colour. */
+function targetGroupsOf(service: ServiceConfig): { readonly blue: string; readonly green: string } {
+  const { blue, green } = service;
+  if (!blue.targetGroupArn || !green.targetGroupArn) throw new ContractViolationError(`${service.kind} ${service.name} has no target groups`);
+  return { blue: blue.targetGroupArn, green: green.targetGroupArn };
 }
 
 export function isRuleArn(arn: string): boolean {
@@ -63,9 +76,10 @@ function forwardAction(actions: Action[], arn: string): Action {
  */
 export async function readWeights(
   service: ServiceConfig,
-  arn = service.productionListenerArn,
+  arn = productionListenerOf(service),
   client: ElasticLoadBalancingV2Client = elb(),
 ): Promise<Weights> {
+  const groupArns = targetGroupsOf(service);
   const forward = forwardAction(await readActions(arn, client), arn);
   const groups =
     forward.ForwardConfig?.TargetGroups ?? (forward.TargetGroupArn ? [{ TargetGroupArn: forward.TargetGroupArn, Weight: 1 }] : []);
@@ -73,8 +87,8 @@ export async function readWeights(
   let green = 0;
   for (const group of groups) {
     const weight = group.Weight ?? 1;
-    if (group.TargetGroupArn === service.blue.targetGroupArn) blue += weight;
-    else if (group.TargetGroupArn === service.green.targetGroupArn) green += weight;
+    if (group.TargetGroupArn === groupArns.blue) blue += weight;
+    else if (group.TargetGroupArn === groupArns.green) green += weight;
     else if (weight > 0) {
       throw new ListenerSplitError(
         `${arn} forwards to ${group.TargetGroupArn} (weight ${weight}), which is neither the blue nor the green target group of ${service.name}`,
@@ -118,7 +132,8 @@ export function writableAction(action: Action): Action {
 }
 
 /** Rewrites only the forward action's target groups; other actions and stickiness are kept. */
-export async function setWeights(service: ServiceConfig, weights: Weights, arn = service.productionListenerArn): Promise<void> {
+export async function setWeights(service: ServiceConfig, weights: Weights, arn = productionListenerOf(service)): Promise<void> {
+  const groupArns = targetGroupsOf(service);
   const actions = await readActions(arn);
   forwardAction(actions, arn);
   const updated: Action[] = actions.map((action) => {
@@ -129,8 +144,8 @@ export async function setWeights(service: ServiceConfig, weights: Weights, arn =
       ForwardConfig: {
         ...action.ForwardConfig,
         TargetGroups: [
-          { TargetGroupArn: service.blue.targetGroupArn, Weight: weights.blue },
-          { TargetGroupArn: service.green.targetGroupArn, Weight: weights.green },
+          { TargetGroupArn: groupArns.blue, Weight: weights.blue },
+          { TargetGroupArn: groupArns.green, Weight: weights.green },
         ],
       },
     };
