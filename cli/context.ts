@@ -85,6 +85,8 @@ export interface CliContext {
   readonly dynamo: DynamoDBDocumentClient;
   /** Reads the production listeners' weights: what production serves, whatever an execution's payload last said. */
   readonly elb: ElasticLoadBalancingV2Client;
+  /** Reads a worker's colours' desired counts: its split (lambdas/shared/aws/worker-counts.ts). */
+  readonly ecs: ECSClient;
   /** Tells who runs the CLI (identity.ts): the requester or approver recorded. */
   readonly sts: STSClient;
   readonly json: boolean;
@@ -113,6 +115,7 @@ export function createContext(options: GlobalOptions, io: Io): CliContext {
     sfn: new SFNClient(clientConfig),
     dynamo: DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig)),
     elb: new ElasticLoadBalancingV2Client(clientConfig),
+    ecs: new ECSClient(clientConfig),
     sts: new STSClient(clientConfig),
     json: options.json,
     colour: options.colour,

@@ -1,10 +1,11 @@
 /**
  * The traffic split production serves now, read from the service's
- * production listener (or rule) as the handlers read it: the truth after a
+ * production listener (or rule), or a worker's task counts, as the handlers read it: the truth after a
  * rollback, where the payload of an execution's last step still names the
  * split it was holding when it failed.
  */
-import { readWeights, type Weights } from '../lambdas/shared/aws/listener.ts';
+import type { Weights } from '../lambdas/shared/aws/listener.ts';
+import { readProduction } from '../lambdas/shared/aws/production.ts';
 import type { CliContext } from './context.ts';
 
 /**
@@ -21,7 +22,7 @@ export async function productionTraffic(ctx: CliContext, serviceName: string | u
   const service = ctx.config.services.find((candidate) => candidate.name === serviceName);
   if (!service) return {};
   try {
-    return { traffic: await readWeights(service, service.productionListenerArn, ctx.elb) };
+    return { traffic: await readProduction(service, { elb: ctx.elb, ecs: ctx.ecs }) };
   } catch (error) {
     if (error instanceof Error) return { trafficUnknown: `${error.name}: ${error.message}` };
     throw error;

@@ -95,7 +95,7 @@ export class BatonStack extends Stack {
     });
     this.events = new EventArchive(this, 'Events', { config });
 
-    this.operatorPolicies = new OperatorPolicies(this, 'OperatorPolicies', { pipeline: config.pipeline });
+    this.operatorPolicies = new OperatorPolicies(this, 'OperatorPolicies', { config });
     new CfnOutput(this, 'StateMachineArn', { value: this.pipeline.stateMachine.stateMachineArn });
     new CfnOutput(this, 'StateMachineAliasArn', { value: this.pipeline.alias.stateMachineArn });
     new CfnOutput(this, 'DeploymentTableName', { value: this.deployments.table.tableName });

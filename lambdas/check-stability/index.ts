@@ -5,11 +5,12 @@
  * the circuit breaker fired, tasks keep stopping, or the deadline passed.
  */
 
-import { describeService, targetHealth } from '../shared/aws/health.ts';
+import { describeService, type TargetHealthSummary, targetHealth } from '../shared/aws/health.ts';
 import { recentEvents, stoppedTaskReasons } from '../shared/aws/tasks.ts';
 import { DeploymentFailedError, StabilityTimeoutError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
 import { definePhase } from '../shared/phase.ts';
+import { targetGroupOf } from '../shared/service-resources.ts';
 import { type DeployedState, DeployedStateSchema } from '../shared/stages.ts';
 import { isPast, nowIso, STABILITY_POLL_SECONDS, sleep } from '../shared/time.ts';
 import { invocationDeadline } from '../shared/watch.ts';
@@ -61,18 +62,23 @@ async function look(state: DeployedState): Promise<DeployedState> {
     );
   }
 
-  const health = await targetHealth(state.idle.targetGroupArn);
+  // A worker's new colour waits at 0 tasks until the first traffic step (aws/worker-counts.ts); it has no targets.
+  const worker = service.kind === 'worker';
+  const desired = worker ? (primary.desiredCount ?? 0) : rollout.desiredCount;
+  const health: TargetHealthSummary = worker
+    ? { healthy: desired, total: desired, problems: [], registering: [] }
+    : await targetHealth(targetGroupOf(state.idle));
   const running = primary.runningCount ?? 0;
   const stable =
     primary.rolloutState === 'COMPLETED' &&
-    running >= rollout.desiredCount &&
-    health.healthy >= rollout.desiredCount &&
+    running >= desired &&
+    health.healthy >= desired &&
     health.problems.length === 0 &&
     health.registering.length === 0;
   logger.info('stability check', {
     rolloutState: primary.rolloutState,
     running,
-    desired: rollout.desiredCount,
+    desired,
     healthy: health.healthy,
     targets: health.total,
     check: rollout.checks + 1,

@@ -7,7 +7,7 @@
  */
 
 import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
-import { readWeights } from '../shared/aws/listener.ts';
+import { readProduction } from '../shared/aws/production.ts';
 import { ecs } from '../shared/clients/ecs.ts';
 import { classify } from '../shared/error-classification.ts';
 import { GateFailedError, OUTCOME_ERRORS, TransientAwsError } from '../shared/errors.ts';
@@ -27,10 +27,10 @@ const describe = (error: unknown) => (error instanceof Error ? `${error.name}: $
 
 export const handler = definePhase('complete', RetiringStateSchema, async (state): Promise<RetiringState> => {
   const { service, rollout } = state;
-  const weights = await readWeights(service);
+  const weights = await readProduction(service);
   if (weights[state.idle.colour] !== 100) {
     throw new GateFailedError(
-      `production listener is at blue ${weights.blue} % / green ${weights.green} % after the bake; expected 100 % on ${state.idle.colour}. The old colour is kept running.`,
+      `production is at blue ${weights.blue} % / green ${weights.green} % after the bake; expected 100 % on ${state.idle.colour}. The old colour is kept running.`,
     );
   }
   // Once the old colour is at 0 it is no longer a way back: the gates are read once more, right before.

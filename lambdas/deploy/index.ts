@@ -1,6 +1,8 @@
 /**
  * deploy: points the idle colour's ECS service at the new revision and scales it to
  * the live colour's count. Absolute values, so a retry changes nothing more.
+ * A worker's new colour stays at 0 tasks: its tasks would take work as soon
+ * as they start, so the traffic steps raise it (aws/worker-counts.ts).
  */
 import {
   ClientException,
@@ -24,6 +26,7 @@ export const handler = definePhase('deploy', PreparedStateSchema, async (state):
   const { previous, release, service } = state;
   // A live colour at 0 tasks (e.g. scaled in by an autoscaler) still gets one task of the new release.
   const desiredCount = Math.max(previous.desiredCount, 1);
+  const startCount = service.kind === 'worker' ? 0 : desiredCount;
   // Before the new colour scales up: its autoscaler must allow the count, and neither colour may scale in meanwhile.
   const scaling = state.scaling ? await holdScaling(state, state.scaling) : undefined;
   try {
@@ -32,7 +35,7 @@ export const handler = definePhase('deploy', PreparedStateSchema, async (state):
         cluster: service.cluster,
         service: state.idle.serviceName,
         taskDefinition: release.taskDefinitionArn,
-        desiredCount,
+        desiredCount: startCount,
         // Baton rolls back itself (listener first); ECS only has to report the failure.
         deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: false } },
       }),
@@ -53,7 +56,11 @@ export const handler = definePhase('deploy', PreparedStateSchema, async (state):
     await setWeights(service, weightsFor(state.idle.colour, 100), service.testListenerArn);
   }
   const deployedAt = nowIso();
-  logger.info('idle colour updated', { serviceName: state.idle.serviceName, desiredCount, taskDefinitionArn: release.taskDefinitionArn });
+  logger.info('idle colour updated', {
+    serviceName: state.idle.serviceName,
+    desiredCount: startCount,
+    taskDefinitionArn: release.taskDefinitionArn,
+  });
   return {
     ...state,
     ...(scaling ? { scaling } : {}),

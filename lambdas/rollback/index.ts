@@ -8,7 +8,8 @@
 
 import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { describeService, targetHealth } from '../shared/aws/health.ts';
-import { readWeights, weightsFor } from '../shared/aws/listener.ts';
+import { weightsFor } from '../shared/aws/listener.ts';
+import { readProduction } from '../shared/aws/production.ts';
 import { ecs } from '../shared/clients/ecs.ts';
 import type { TerminalStatus } from '../shared/contract.ts';
 import { classify } from '../shared/error-classification.ts';
@@ -22,6 +23,7 @@ import { setProductionWeights } from '../shared/production-weights.ts';
 import { type DeploymentRecord, getRecord, TERMINAL_STATUSES } from '../shared/records/deployment.ts';
 import { readColours, restoreColour } from '../shared/scaling/apply.ts';
 import { describeScaling, type ScalingRecord } from '../shared/scaling/snapshot.ts';
+import { targetGroupOf } from '../shared/service-resources.ts';
 import { type DeploymentState, DeploymentStateSchema } from '../shared/stages.ts';
 import { announce, finishDeployment } from '../shared/telemetry/finish.ts';
 import { addSeconds, isPast, nowIso, STABILITY_POLL_SECONDS } from '../shared/time.ts';
@@ -49,7 +51,7 @@ export const handler = definePhase(
     const record = await getRecord(state.deploymentId);
     if (record?.status === 'SUCCEEDED') return alreadySucceeded(state, progress, record);
 
-    const weights = await readWeights(service);
+    const weights = await readProduction(service);
     let heldScaling: string | undefined;
     if (weights[live.colour] !== 100) {
       if (state.scaling) heldScaling = await holdOldColourScaling(state, state.scaling, evidence);
@@ -62,8 +64,9 @@ export const handler = definePhase(
         });
         await ecs().send(new UpdateServiceCommand({ cluster: service.cluster, service: live.serviceName, desiredCount: wanted }));
       }
-      const health = await targetHealth(live.targetGroupArn);
       const running = oldService.runningCount ?? 0;
+      // A worker's colour has no targets: its running tasks are what takes the work back.
+      const health = service.kind === 'worker' ? { healthy: running, problems: [] } : await targetHealth(targetGroupOf(live));
       const ready = running >= enough && health.healthy >= enough && health.problems.length === 0;
       if (!ready) {
         const status = `${live.colour} runs ${running}/${wanted} tasks with ${health.healthy}/${wanted} healthy targets${
@@ -81,7 +84,7 @@ export const handler = definePhase(
           wait: { seconds: STABILITY_POLL_SECONDS },
         };
       }
-      await setProductionWeights(state, weightsFor(live.colour, 100), context.phase);
+      await setProductionWeights(state, weightsFor(live.colour, 100), context.phase, { remainingMillis: context.remainingMillis });
       evidence.push(
         `traffic moved from blue ${weights.blue} % / green ${weights.green} % back to 100 % ${live.colour}${
           Math.min(running, health.healthy) < wanted

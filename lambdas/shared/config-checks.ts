@@ -51,7 +51,10 @@ export function kindProblems(service: ServiceConfig): Array<{ path: Array<string
   if (service.kind === 'web') {
     const hint = '(or set "kind": "worker" for a service without a load balancer)';
     if (!service.productionListenerArn) {
-      problems.push({ path: ['productionListenerArn'], message: `a web service needs the listener or rule whose weights decide its live colour ${hint}` });
+      problems.push({
+        path: ['productionListenerArn'],
+        message: `a web service needs the listener or rule whose weights decide its live colour ${hint}`,
+      });
     }
     for (const colour of ['blue', 'green'] as const) {
       if (!service[colour].targetGroupArn) {
@@ -60,13 +63,19 @@ export function kindProblems(service: ServiceConfig): Array<{ path: Array<string
     }
     return problems;
   }
-  const worker = 'a worker has no load balancer: its production is the colours\' shares of running tasks';
+  const worker = "a worker has no load balancer: its production is the colours' shares of running tasks";
   if (service.productionListenerArn) problems.push({ path: ['productionListenerArn'], message: `${worker}; remove productionListenerArn` });
   if (service.testListenerArn) problems.push({ path: ['testListenerArn'], message: `${worker}; remove testListenerArn` });
   for (const colour of ['blue', 'green'] as const) {
     if (service[colour].targetGroupArn) problems.push({ path: [colour, 'targetGroupArn'], message: `${worker}; remove targetGroupArn` });
   }
   if (service.smokeTest) problems.push({ path: ['smokeTest'], message: `${worker}; a smoke test needs a test listener` });
+  if (service.analysis) {
+    problems.push({
+      path: ['analysis'],
+      message: `${worker}; the analysis compares the colours' target group metrics, which a worker has none of (its alarms gate it)`,
+    });
+  }
   if (service.autoscaling) {
     problems.push({
       path: ['autoscaling'],

@@ -3,7 +3,7 @@
  * service of a release (plan release) alike: the state it begins with, and
  * the lock it takes.
  */
-import { liveColourOf, readWeights } from './aws/listener.ts';
+import { liveColourOfProduction, readProduction } from './aws/production.ts';
 import type { PipelineConfig, ServiceConfig } from './config-schema.ts';
 import { type DeploymentRequest, otherColour } from './contract.ts';
 import { InvalidInputError } from './errors.ts';
@@ -33,7 +33,7 @@ export interface DeploymentIdentity {
   readonly releaseId?: string;
 }
 
-/** The state a deployment starts with: the live colour read from the production listener's weights. */
+/** The state a deployment starts with: the live colour read from production (the listener's weights, a worker's task counts). */
 export async function startState(
   identity: DeploymentIdentity,
   request: DeploymentRequest,
@@ -41,8 +41,8 @@ export async function startState(
   pipeline: PipelineConfig,
 ): Promise<InitializedState> {
   const { strategy, bakeSeconds } = resolveStrategy(request, service, pipeline);
-  const weights = await readWeights(service);
-  const liveColour = liveColourOf(weights, service.productionListenerArn);
+  const weights = await readProduction(service);
+  const liveColour = liveColourOfProduction(weights, service);
   const idleColour = otherColour(liveColour);
   return {
     deploymentId: identity.deploymentId,

@@ -6,10 +6,11 @@
  */
 
 import { firingAlarms } from './aws/alarms.ts';
-import { describeService, targetGroupOf, targetHealth } from './aws/health.ts';
+import { describeService, targetHealth } from './aws/health.ts';
 import { weightsFor } from './aws/listener.ts';
 import { countsFor, notRunning } from './aws/worker-counts.ts';
 import type { ColourState } from './contract.ts';
+import { targetGroupOf } from './service-resources.ts';
 import { signalFailures } from './signals.ts';
 import type { DeploymentState } from './stages.ts';
 

@@ -17,7 +17,8 @@ import { assertPinnedVersionsAvailable, checkAppConfig } from '../shared/aws/app
 import { assertCacheServing } from '../shared/aws/cache.ts';
 import { describeService, targetHealth } from '../shared/aws/health.ts';
 import { type ImageRef, olderThan } from '../shared/aws/images.ts';
-import { liveColourOf, readWeights } from '../shared/aws/listener.ts';
+import { readWeights } from '../shared/aws/listener.ts';
+import { liveColourOfProduction, readProduction } from '../shared/aws/production.ts';
 import { ecr } from '../shared/clients/ecr.ts';
 import { ecs } from '../shared/clients/ecs.ts';
 import type { ConfigDiff, Plan, SecretPin, SecretRef } from '../shared/contract.ts';
@@ -27,6 +28,7 @@ import {
   DeploymentControllerError,
   DuplicateTriggerError,
   ImageNotFoundError,
+  InvalidInputError,
   ListenerSplitError,
   ResourceMissingError,
   RollbackTargetError,
@@ -39,8 +41,21 @@ import { readColourScaling, scheduledActionNames } from '../shared/scaling/read.
 import { scalingProblems } from '../shared/scaling/reconcile.ts';
 import { describeScaling, type ScalingRecord } from '../shared/scaling/snapshot.ts';
 import { secretRefs, versionsOf } from '../shared/secret-refs.ts';
+import { targetGroupOf } from '../shared/service-resources.ts';
 import { type InitializedState, InitializedStateSchema, type ValidatedState } from '../shared/stages.ts';
 import { planSteps } from '../shared/strategy.ts';
+
+/**
+ * A worker's split is a split of its tasks: a step below 100 % puts at least
+ * one task on each colour, so it needs two. Refused before any change.
+ */
+function assertWorkerCanSplit(state: InitializedState, liveCount: number): void {
+  const split = planSteps(state.strategy).find((step) => step.weight < 100);
+  if (!split || liveCount >= 2) return;
+  throw new InvalidInputError(
+    `strategy: worker ${state.service.name} runs ${liveCount} task${liveCount === 1 ? '' : 's'} on ${state.live.serviceName}; a step at ${split.weight} % puts at least one task on each colour and needs 2 or more (scale ${state.live.serviceName} up, or deploy all-at-once)`,
+  );
+}
 
 export const handler = definePhase('validate', InitializedStateSchema, async (state): Promise<ValidatedState> => {
   const { service } = state;
@@ -49,16 +64,18 @@ export const handler = definePhase('validate', InitializedStateSchema, async (st
     describeServiceOrMissing(service.cluster, state.live.serviceName),
     describeServiceOrMissing(service.cluster, state.idle.serviceName),
   ]);
-  // Both target groups must exist (DescribeTargetHealth fails on a missing one).
-  await Promise.all([targetHealth(state.live.targetGroupArn), targetHealth(state.idle.targetGroupArn)]);
+  // A web service's target groups must exist (DescribeTargetHealth fails on a missing one).
+  if (service.kind === 'web') await Promise.all([targetHealth(targetGroupOf(state.live)), targetHealth(targetGroupOf(state.idle))]);
 
-  const weights = await readWeights(service);
+  const weights = await readProduction(service);
   // The test listener must exist and forward only to the two colours; its split does not matter.
   if (service.testListenerArn) await readWeights(service, service.testListenerArn);
-  const liveNow = liveColourOf(weights, service.productionListenerArn);
+  const liveNow = liveColourOfProduction(weights, service);
   if (liveNow !== state.live.colour) {
     throw new ListenerSplitError(`the live colour changed from ${state.live.colour} to ${liveNow} since the deployment started`);
   }
+
+  if (service.kind === 'worker') assertWorkerCanSplit(state, live.desiredCount ?? 0);
 
   const liveTaskDefinitionArn = live.taskDefinition;
   if (!liveTaskDefinitionArn) throw new ResourceMissingError(`ECS service ${state.live.serviceName} has no task definition`);
@@ -306,7 +323,8 @@ async function resolveImage(state: InitializedState, target?: RollbackTarget): P
       );
     }
     const registry = detail.registryId ?? state.service.taskRoleArn.split(':')[4];
-    const region = state.service.blue.targetGroupArn.split(':')[3];
+    // The repository is in the region the function queried it in.
+    const region = await ecr().config.region();
     // The tag people know the image by: the one asked for, the one the push carried (checked above), or the rollback target's.
     const tag = imageTag ?? pushedTag ?? target?.imageTag;
     return {

@@ -1,8 +1,8 @@
 /**
  * The dashboard rows that show a deployment as it happens: per service, the
  * production weight of each colour (the `TrafficWeight` metric the phases
- * emit on every listener write) beside each colour's target-group 5xx and
- * latency, so a shift that hurts shows as a step in one next to a rise in
+ * emit on every production write) beside each colour's target-group 5xx and
+ * latency (a worker's: its ECS CPU and memory utilization), so a shift that hurts shows as a step in one next to a rise in
  * the others; and for the pipeline itself, the depth of every dead-letter
  * queue and the errors of every phase function.
  */
@@ -12,11 +12,13 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { ServiceConfig } from '../../lambdas/shared/config-schema.ts';
 import type { Colour } from '../../lambdas/shared/contract.ts';
+import { productionListenerOf, targetGroupOf } from '../../lambdas/shared/service-resources.ts';
 import { METRICS_NAMESPACE, TRAFFIC_WEIGHT } from '../../lambdas/shared/telemetry/metrics.ts';
 
 const MINUTE = Duration.minutes(1);
 const FIVE_MINUTES = Duration.minutes(5);
 const ALB_NAMESPACE = 'AWS/ApplicationELB';
+const ECS_NAMESPACE = 'AWS/ECS';
 const LINE_COLOURS: Record<Colour, string> = { blue: Color.BLUE, green: Color.GREEN };
 const COLOURS: readonly Colour[] = ['blue', 'green'];
 
@@ -43,8 +45,8 @@ function targetGroupMetric(service: ServiceConfig, colour: Colour, metricName: s
     namespace: ALB_NAMESPACE,
     metricName,
     dimensionsMap: {
-      TargetGroup: targetGroupDimension(service[colour].targetGroupArn),
-      LoadBalancer: loadBalancerDimension(service.productionListenerArn),
+      TargetGroup: targetGroupDimension(targetGroupOf(service[colour])),
+      LoadBalancer: loadBalancerDimension(productionListenerOf(service)),
     },
     statistic,
     period: MINUTE,
@@ -53,9 +55,55 @@ function targetGroupMetric(service: ServiceConfig, colour: Colour, metricName: s
   });
 }
 
-/** One row per service: its production weights, and each colour's 5xx and p99 latency, minute by minute. */
+/** A metric of one colour's ECS service (AWS/ECS: published for every service, Container Insights or not). */
+function ecsServiceMetric(service: ServiceConfig, colour: Colour, metricName: string): IMetric {
+  return new Metric({
+    namespace: ECS_NAMESPACE,
+    metricName,
+    dimensionsMap: { ClusterName: service.cluster, ServiceName: service[colour].serviceName },
+    statistic: Stats.AVERAGE,
+    period: MINUTE,
+    label: colour,
+    color: LINE_COLOURS[colour],
+  });
+}
+
+/**
+ * One row per service: its production weights, and each colour's 5xx and p99 latency, minute by minute; a worker,
+ * which has no target groups, each colour's CPU and memory utilization instead.
+ */
 export function serviceRow(service: ServiceConfig): IWidget[] {
   const perColour = (metric: (colour: Colour) => IMetric) => COLOURS.map(metric);
+  const byColour =
+    service.kind === 'worker'
+      ? [
+          new GraphWidget({
+            title: `${service.name}: CPU utilization (%), by colour`,
+            left: perColour((colour) => ecsServiceMetric(service, colour, 'CPUUtilization')),
+            leftYAxis: { min: 0 },
+            width: 8,
+          }),
+          new GraphWidget({
+            title: `${service.name}: memory utilization (%), by colour`,
+            left: perColour((colour) => ecsServiceMetric(service, colour, 'MemoryUtilization')),
+            leftYAxis: { min: 0 },
+            width: 8,
+          }),
+        ]
+      : [
+          new GraphWidget({
+            title: `${service.name}: target 5xx per minute, by colour`,
+            left: perColour((colour) => targetGroupMetric(service, colour, 'HTTPCode_Target_5XX_Count', Stats.SUM)),
+            leftYAxis: { min: 0 },
+            width: 8,
+          }),
+          new GraphWidget({
+            title: `${service.name}: target response time p99 (seconds), by colour`,
+            left: perColour((colour) => targetGroupMetric(service, colour, 'TargetResponseTime', Stats.p(99))),
+            leftYAxis: { min: 0 },
+            width: 8,
+          }),
+        ];
   return [
     new GraphWidget({
       title: `${service.name}: production traffic weight (%)`,
@@ -75,18 +123,7 @@ export function serviceRow(service: ServiceConfig): IWidget[] {
       leftYAxis: { min: 0, max: 100 },
       width: 8,
     }),
-    new GraphWidget({
-      title: `${service.name}: target 5xx per minute, by colour`,
-      left: perColour((colour) => targetGroupMetric(service, colour, 'HTTPCode_Target_5XX_Count', Stats.SUM)),
-      leftYAxis: { min: 0 },
-      width: 8,
-    }),
-    new GraphWidget({
-      title: `${service.name}: target response time p99 (seconds), by colour`,
-      left: perColour((colour) => targetGroupMetric(service, colour, 'TargetResponseTime', Stats.p(99))),
-      leftYAxis: { min: 0 },
-      width: 8,
-    }),
+    ...byColour,
   ];
 }
 

@@ -10,7 +10,7 @@
 import { Aws } from 'aws-cdk-lib';
 import { ManagedPolicy, PolicyDocument } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import type { PipelineConfig } from '../../lambdas/shared/config-schema.ts';
+import type { BatonConfig, PipelineConfig } from '../../lambdas/shared/config-schema.ts';
 import { deploymentTableName, stateMachineArn, stateMachineName } from '../../lambdas/shared/names.ts';
 import { SERVICE_INDEX } from '../../lambdas/shared/records/keys.ts';
 
@@ -20,6 +20,8 @@ export interface OperatorScope {
   /** Every execution of the state machine. */
   readonly executionArns: string;
   readonly tableArn: string;
+  /** The colours' ECS services of the config's workers (none without workers: the grant is left out). */
+  readonly workerServiceArns: readonly string[];
 }
 
 export interface Grant {
@@ -54,8 +56,13 @@ const READ_TRAFFIC: Grant = {
   resources: () => ['*'],
   why: 'reads the weights production serves (these actions have no resource-level permissions)',
 };
+const READ_WORKER_TRAFFIC: Grant = {
+  actions: ['ecs:DescribeServices'],
+  resources: (s) => [...s.workerServiceArns],
+  why: "reads a worker's split: its colours' desired counts",
+};
 /** Following an execution (cli/execution.ts, executionView): its status, its steps and the split production serves. */
-const FOLLOW: readonly Grant[] = [DESCRIBE_EXECUTION, EXECUTION_HISTORY, READ_TRAFFIC];
+const FOLLOW: readonly Grant[] = [DESCRIBE_EXECUTION, EXECUTION_HISTORY, READ_TRAFFIC, READ_WORKER_TRAFFIC];
 const START: Grant = {
   actions: ['states:StartExecution'],
   // The alias or version ARN (`<state machine ARN>:<qualifier>`) as well: a qualified start is authorized on it.
@@ -126,7 +133,9 @@ export interface Statement {
 export function policyStatements(commands: readonly CommandName[], scope: OperatorScope): Statement[] {
   const byResources = new Map<string, Set<string>>();
   for (const grant of commands.flatMap((command) => OPERATOR_PERMISSIONS[command] as readonly Grant[])) {
-    const key = JSON.stringify(grant.resources(scope));
+    const resources = grant.resources(scope);
+    if (resources.length === 0) continue;
+    const key = JSON.stringify(resources);
     const actions = byResources.get(key) ?? new Set<string>();
     for (const action of grant.actions) actions.add(action);
     byResources.set(key, actions);
@@ -146,13 +155,18 @@ export function policyDocument(commands: readonly CommandName[], scope: Operator
   };
 }
 
-/** The ARNs of the pipeline's state machine, its executions and its table. */
-export function operatorScope(pipeline: PipelineConfig, partition = 'aws'): OperatorScope {
+/** The ARNs of the pipeline's state machine, its executions and its table, and its workers' colours. */
+export function operatorScope(config: Pick<BatonConfig, 'pipeline' | 'services'>, partition = 'aws'): OperatorScope {
+  const { pipeline } = config;
   const { region, account } = pipeline;
+  const ecsService = (cluster: string, name: string) => `arn:${partition}:ecs:${region}:${account}:service/${cluster}/${name}`;
   return {
     stateMachineArn: stateMachineArn(pipeline, partition),
     executionArns: `arn:${partition}:states:${region}:${account}:execution:${stateMachineName(pipeline)}:*`,
     tableArn: `arn:${partition}:dynamodb:${region}:${account}:table/${deploymentTableName(pipeline)}`,
+    workerServiceArns: config.services
+      .filter((service) => service.kind === 'worker')
+      .flatMap((service) => [ecsService(service.cluster, service.blue.serviceName), ecsService(service.cluster, service.green.serviceName)]),
   };
 }
 
@@ -168,10 +182,10 @@ export class OperatorPolicies extends Construct {
   readonly operator: ManagedPolicy;
   readonly viewer: ManagedPolicy;
 
-  constructor(scope: Construct, id: string, props: { readonly pipeline: PipelineConfig }) {
+  constructor(scope: Construct, id: string, props: { readonly config: BatonConfig }) {
     super(scope, id);
-    const { pipeline } = props;
-    const arns = operatorScope(pipeline, Aws.PARTITION);
+    const { pipeline } = props.config;
+    const arns = operatorScope(props.config, Aws.PARTITION);
     const policy = (kind: 'operator' | 'viewer', commands: readonly CommandName[], description: string) =>
       new ManagedPolicy(this, kind === 'operator' ? 'Operator' : 'Viewer', {
         managedPolicyName: operatorPolicyName(pipeline, kind),

@@ -43,10 +43,12 @@ export function statementsFor(needs: readonly PermissionNeed[], scope: Scope): P
     `arn:${partition}:ecs:${region}:${account}:service/${cluster}/${name}`,
     `arn:${partition}:ecs:${region}:${account}:service/${name}`,
   ];
-  const serviceArns = services.flatMap((s) => [
-    ...ecsService(s.cluster, s.blue.serviceName),
-    ...ecsService(s.cluster, s.green.serviceName),
-  ]);
+  const colourArns = (of: BatonConfig['services']) =>
+    of.flatMap((s) => [...ecsService(s.cluster, s.blue.serviceName), ...ecsService(s.cluster, s.green.serviceName)]);
+  const serviceArns = colourArns(services);
+  const webs = services.filter((s) => s.kind === 'web');
+  // A worker's production is its colours' desired counts (lambdas/shared/aws/worker-counts.ts).
+  const workerArns = colourArns(services.filter((s) => s.kind === 'worker'));
   const statements: PolicyStatement[] = [];
   const allow = (actions: string[], resources: string[], conditions?: Record<string, unknown>) => {
     if (resources.length === 0) return;
@@ -55,16 +57,22 @@ export function statementsFor(needs: readonly PermissionNeed[], scope: Scope): P
 
   for (const need of new Set(needs)) {
     switch (need) {
-      case 'readListener':
-        allow(['elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeRules'], ['*']);
+      case 'readProduction':
+        if (webs.length > 0) allow(['elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeRules'], ['*']);
+        allow(['ecs:DescribeServices'], workerArns);
         break;
-      case 'writeListener': {
+      case 'writeProduction': {
         // The production listener, and the test listener deploy points at the new colour.
-        const arns = services.flatMap((s) => [s.productionListenerArn, ...(s.testListenerArn ? [s.testListenerArn] : [])]);
+        const arns = webs.flatMap((s) => [
+          ...(s.productionListenerArn ? [s.productionListenerArn] : []),
+          ...(s.testListenerArn ? [s.testListenerArn] : []),
+        ]);
         const listeners = arns.filter((arn) => !arn.includes(':listener-rule/'));
         const rules = arns.filter((arn) => arn.includes(':listener-rule/'));
         allow(['elasticloadbalancing:ModifyListener'], unique(listeners));
         allow(['elasticloadbalancing:ModifyRule'], unique(rules));
+        // A worker's write raises one colour, waits until it runs its tasks, then lowers the other.
+        allow(['ecs:UpdateService', 'ecs:DescribeServices'], workerArns);
         break;
       }
       case 'readServices':
@@ -93,7 +101,7 @@ export function statementsFor(needs: readonly PermissionNeed[], scope: Scope): P
         break;
       }
       case 'readTargetHealth':
-        allow(['elasticloadbalancing:DescribeTargetHealth'], ['*']);
+        if (webs.length > 0) allow(['elasticloadbalancing:DescribeTargetHealth'], ['*']);
         break;
       case 'readImages':
         allow(

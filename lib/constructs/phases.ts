@@ -13,8 +13,8 @@
 
 /** An AWS access a phase needs; phase-permissions.ts turns each into IAM statements. */
 export type PermissionNeed =
-  | 'readListener'
-  | 'writeListener'
+  | 'readProduction'
+  | 'writeProduction'
   | 'readServices'
   | 'updateServices'
   | 'readTasks'
@@ -93,7 +93,7 @@ const TABLE = {
   initialize: {
     dir: 'initialize',
     needs: [
-      'readListener',
+      'readProduction',
       'takeLock',
       'createRecord',
       'readImages',
@@ -115,7 +115,7 @@ const TABLE = {
       'readServices',
       'readTaskDefinitions',
       'readTargetHealth',
-      'readListener',
+      'readProduction',
       'readImages',
       'readSecret',
       'readCache',
@@ -144,8 +144,8 @@ const TABLE = {
     needs: [
       'updateServices',
       'readServices',
-      'readListener',
-      'writeListener',
+      'readProduction',
+      'writeProduction',
       'readScaling',
       'writeScaling',
       'readLock',
@@ -182,8 +182,8 @@ const TABLE = {
       'readTargetHealth',
       'readAlarms',
       'readMetrics',
-      'readListener',
-      'writeListener',
+      'readProduction',
+      'writeProduction',
       'readLock',
       'trackPhase',
       'notify',
@@ -207,7 +207,7 @@ const TABLE = {
   complete: {
     dir: 'complete',
     needs: [
-      'readListener',
+      'readProduction',
       'readServices',
       'readTargetHealth',
       'readAlarms',
@@ -229,8 +229,8 @@ const TABLE = {
   rollback: {
     dir: 'rollback',
     needs: [
-      'readListener',
-      'writeListener',
+      'readProduction',
+      'writeProduction',
       'readServices',
       'readTargetHealth',
       'updateServices',
@@ -292,7 +292,7 @@ const TABLE = {
   planRelease: {
     dir: 'plan-release',
     // track: false (lambdas/plan-release/index.ts): no phase runs, so no trackPhase.
-    needs: ['readListener', 'takeLock', 'releaseLock', 'createRecord', 'readRecord', 'inspectLockHolder', 'publishEvents'],
+    needs: ['readProduction', 'takeLock', 'releaseLock', 'createRecord', 'readRecord', 'inspectLockHolder', 'publishEvents'],
     description: 'Orders the services of a release in waves and takes all their locks, or none',
     readsConfig: true,
     defaults: { timeoutSeconds: 60, retries: 3 },
@@ -305,8 +305,8 @@ const TABLE = {
       'readTargetHealth',
       'readAlarms',
       'readMetrics',
-      'readListener',
-      'writeListener',
+      'readProduction',
+      'writeProduction',
       'readLock',
       'trackPhase',
       'publishEvents',

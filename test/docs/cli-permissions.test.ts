@@ -21,6 +21,7 @@ const DOC_SCOPE: OperatorScope = {
   stateMachineArn: 'arn:aws:states:<region>:<account>:stateMachine:<name>',
   executionArns: 'arn:aws:states:<region>:<account>:execution:<name>:*',
   tableArn: 'arn:aws:dynamodb:<region>:<account>:table/<name>-deployments',
+  workerServiceArns: ['arn:aws:ecs:<region>:<account>:service/<cluster>/<worker colour>'],
 };
 
 const code = (values: readonly string[]) => values.map((value) => `\`${value}\``).join(', ');

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { BatonConfig } from '../../lambdas/shared/config-schema.ts';
 import { LIVE_ALIAS } from '../../lambdas/shared/names.ts';
+import { productionListenerOf } from '../../lambdas/shared/service-resources.ts';
 import { loadConfig } from '../../lib/config/load.ts';
 import type { PhaseName } from '../../lib/constructs/phases.ts';
 import { type BoundDefinition, boundDefinition } from '../../sim/definition.ts';
@@ -108,10 +109,10 @@ function sentOnlyIf(config: BatonConfig, phase: PhaseName, command: string): boo
       return config.services.some((service) => service.analysis !== undefined);
     case 'StopExecution':
       return phase !== 'initialize' || config.services.some((service) => service.onNewerImage === 'supersede');
-    // listener.ts modifies a rule only for a configured listener-rule ARN; writeListener grants ModifyRule on exactly those.
+    // listener.ts modifies a rule only for a configured listener-rule ARN; writeProduction grants ModifyRule on exactly those.
     case 'ModifyRule':
       return config.services.some((service) =>
-        [service.productionListenerArn, service.testListenerArn ?? ''].some((arn) => arn.includes(':listener-rule/')),
+        [productionListenerOf(service), service.testListenerArn ?? ''].some((arn) => arn.includes(':listener-rule/')),
       );
     default:
       return true;

@@ -69,7 +69,7 @@ export async function runCli(config: string, args: readonly string[], options: R
 
 /** An identity policy with only what `command` needs (its row of OPERATOR_PERMISSIONS), for `as`. */
 export function grantsOf(command: CommandName, config: BatonConfig): PolicyDocument {
-  return policyDocument([command], operatorScope(config.pipeline));
+  return policyDocument([command], operatorScope(config));
 }
 
 export interface ReleaseFiles {

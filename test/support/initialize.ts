@@ -10,6 +10,7 @@ import { DescribeExecutionCommand, type ExecutionStatus, SFNClient } from '@aws-
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, vi } from 'vitest';
+import { productionListenerOf } from '../../lambdas/shared/service-resources.ts';
 import { conditionFailed, listenerWith, rejectByDefault } from './aws.ts';
 import { rawExampleConfig } from './config.ts';
 import { DEPLOYMENT_ID, EXECUTION_ARN, NEW_DIGEST, NEW_TAG, NOW, STARTED_AT, service } from './state.ts';
@@ -83,7 +84,7 @@ export function initializeMocks() {
     process.env.BATON_CONFIG = JSON.stringify(rawExampleConfig());
     rejectByDefault(elbMock, dynamoMock, sfnMock, ecrMock);
     elbMock
-      .on(DescribeListenersCommand, { ListenerArns: [web.productionListenerArn] })
+      .on(DescribeListenersCommand, { ListenerArns: [productionListenerOf(web)] })
       .resolves(listenerWith(web, { blue: 100, green: 0 }));
     dynamoMock.on(PutCommand, { TableName: TABLE, Item: { pk: 'LOCK#web' } }).resolves({});
     dynamoMock.on(PutCommand, { TableName: TABLE, Item: { pk: `DEPLOYMENT#${DEPLOYMENT_ID}` } }).resolves({});

@@ -17,6 +17,7 @@ import { DescribeReplicationGroupsCommand, ElastiCacheClient } from '@aws-sdk/cl
 import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { productionListenerOf, targetGroupOf } from '../../lambdas/shared/service-resources.ts';
 import { alarms, ecsService, listenerWith, rejectByDefault, targets } from './aws.ts';
 import {
   ACCOUNT,
@@ -123,9 +124,9 @@ export function arrangeEveryCheckPasses(): void {
     .on(DescribeServicesCommand, { cluster: 'prod', services: ['web-green'] })
     .resolves(ecsService('web-green', { taskDefinition: IDLE_TASK_DEFINITION_ARN, desiredCount: 0, runningCount: 0 }));
   liveContainerImage(OLD_IMAGE_URI);
-  elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: web.blue.targetGroupArn }).resolves(targets(LIVE_COUNT));
-  elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: web.green.targetGroupArn }).resolves(targets(0));
-  elbMock.on(DescribeListenersCommand, { ListenerArns: [web.productionListenerArn] }).resolves(listenerWith(web, { blue: 100, green: 0 }));
+  elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: targetGroupOf(web.blue) }).resolves(targets(LIVE_COUNT));
+  elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: targetGroupOf(web.green) }).resolves(targets(0));
+  elbMock.on(DescribeListenersCommand, { ListenerArns: [productionListenerOf(web)] }).resolves(listenerWith(web, { blue: 100, green: 0 }));
   givenImage({ imageTag: NEW_TAG }, { imageDigest: NEW_DIGEST, imageTags: [NEW_TAG], imagePushedAt: NEW_PUSHED });
   // The push-time comparison reads the new image by digest and the live one by its reference.
   givenImage({ imageDigest: NEW_DIGEST }, { imageDigest: NEW_DIGEST, imageTags: [NEW_TAG], imagePushedAt: NEW_PUSHED });

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { BatonConfig } from '../../lambdas/shared/config-schema.ts';
+import { productionListenerOf, targetGroupOf } from '../../lambdas/shared/service-resources.ts';
 import { loadConfig } from '../../lib/config/load.ts';
 import { AccountSchema } from '../../sim/account/schema.ts';
 import { exampleConfig, ROOT, THREE_SERVICES_ACCOUNT_PATH, THREE_SERVICES_CONFIG_PATH } from '../support/config.ts';
@@ -76,9 +77,9 @@ describe('IAM drift', () => {
     expect(release?.status).toBe('ROLLED_BACK');
     expect(String(release?.outcomeReason)).toContain('AccessDeniedException');
     for (const service of config.services) {
-      expect(result.model.listeners[service.productionListenerArn]?.forward).toEqual({
-        [service.blue.targetGroupArn]: 100,
-        [service.green.targetGroupArn]: 0,
+      expect(result.model.listeners[productionListenerOf(service)]?.forward).toEqual({
+        [targetGroupOf(service.blue)]: 100,
+        [targetGroupOf(service.green)]: 0,
       });
     }
   });

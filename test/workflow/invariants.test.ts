@@ -5,6 +5,7 @@
  * is asserted (run() would expect none).
  */
 import { describe, expect, it } from 'vitest';
+import { productionListenerOf, targetGroupOf } from '../../lambdas/shared/service-resources.ts';
 import type { SimulationContext } from '../../sim/context.ts';
 import { newColourFails } from '../../sim/faults/fault.ts';
 import { simulate } from '../../sim/harness.ts';
@@ -17,7 +18,7 @@ import { exampleAccount, NEW_TAG } from '../support/simulation.ts';
  * unhealthy from now on, and so are the tasks that replace them.
  */
 function newColourUnhealthy(ctx: SimulationContext): void {
-  const targetGroupArn = ctx.service.green.targetGroupArn;
+  const targetGroupArn = targetGroupOf(ctx.service.green);
   newColourFails(ctx, targetGroupArn);
   for (const target of ctx.model.targets.get(targetGroupArn) ?? []) {
     if (target.state !== 'healthy') continue;
@@ -72,8 +73,8 @@ describe('the invariant checker during a run', () => {
     const setup = (ctx: SimulationContext) => {
       ctx.interceptors.push((_service, operation) => {
         if (operation === 'DeleteItem' && ctx.currentState === 'Complete deployment') {
-          const listener = ctx.model.listeners[ctx.service.productionListenerArn];
-          if (listener) listener.forward = { [ctx.service.blue.targetGroupArn]: 100, [ctx.service.green.targetGroupArn]: 0 };
+          const listener = ctx.model.listeners[productionListenerOf(ctx.service)];
+          if (listener) listener.forward = { [targetGroupOf(ctx.service.blue)]: 100, [targetGroupOf(ctx.service.green)]: 0 };
         }
       });
     };

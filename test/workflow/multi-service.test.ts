@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { productionListenerOf, targetGroupOf } from '../../lambdas/shared/service-resources.ts';
 import { loadConfig } from '../../lib/config/load.ts';
 import { AccountSchema } from '../../sim/account/schema.ts';
 import { runCli } from '../../sim/cli-main.ts';
@@ -31,8 +32,8 @@ const releaseRun = (options: { input?: unknown; faults?: string[]; abortAt?: str
 function traffic(result: SimulationResult): Record<string, string> {
   return Object.fromEntries(
     config.services.map((service) => {
-      const forward = result.model.listeners[service.productionListenerArn]?.forward ?? {};
-      return [service.name, `blue ${forward[service.blue.targetGroupArn] ?? 0} / green ${forward[service.green.targetGroupArn] ?? 0}`];
+      const forward = result.model.listeners[productionListenerOf(service)]?.forward ?? {};
+      return [service.name, `blue ${forward[targetGroupOf(service.blue)] ?? 0} / green ${forward[targetGroupOf(service.green)] ?? 0}`];
     }),
   );
 }

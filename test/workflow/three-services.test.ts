@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { productionListenerOf, targetGroupOf } from '../../lambdas/shared/service-resources.ts';
 import { loadConfig } from '../../lib/config/load.ts';
 import { AccountSchema } from '../../sim/account/schema.ts';
 import { openSimulation } from '../../sim/harness.ts';
@@ -36,9 +37,9 @@ describe('the three-service example', () => {
     // Assert
     expect(record(result)).toMatchObject({ status: 'SUCCEEDED', service: name, imageTag });
     for (const service of config.services) {
-      const forward = result.model.listeners[service.productionListenerArn]?.forward ?? {};
+      const forward = result.model.listeners[productionListenerOf(service)]?.forward ?? {};
       const expected = service.name === name ? { blue: 0, green: 100 } : { blue: 100, green: 0 };
-      expect([service.name, forward[service.blue.targetGroupArn], forward[service.green.targetGroupArn]]).toEqual([
+      expect([service.name, forward[targetGroupOf(service.blue)], forward[targetGroupOf(service.green)]]).toEqual([
         service.name,
         expected.blue,
         expected.green,

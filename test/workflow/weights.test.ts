@@ -4,6 +4,7 @@
  * colour's tasks while they serve real users).
  */
 import { describe, expect, it } from 'vitest';
+import { productionListenerOf, targetGroupOf } from '../../lambdas/shared/service-resources.ts';
 import { exampleConfig } from '../support/config.ts';
 import { record, run } from '../support/simulation.ts';
 
@@ -20,17 +21,17 @@ describe('a production listener with a sliver of traffic on the idle colour', ()
     // Act
     const result = await run({
       setup: (ctx) => {
-        const listener = ctx.model.listeners[web.productionListenerArn];
-        if (listener) listener.forward = { [web.blue.targetGroupArn]: blue, [web.green.targetGroupArn]: green };
+        const listener = ctx.model.listeners[productionListenerOf(web)];
+        if (listener) listener.forward = { [targetGroupOf(web.blue)]: blue, [targetGroupOf(web.green)]: green };
       },
     });
 
     // Assert
     expect(record(result)?.status).toBe('REJECTED');
     expect(String(record(result)?.outcomeReason)).toContain(`is split blue 99 % / green 1 %`);
-    expect(result.model.listeners[web.productionListenerArn]?.forward).toEqual({
-      [web.blue.targetGroupArn]: blue,
-      [web.green.targetGroupArn]: green,
+    expect(result.model.listeners[productionListenerOf(web)]?.forward).toEqual({
+      [targetGroupOf(web.blue)]: blue,
+      [targetGroupOf(web.green)]: green,
     });
     expect(
       result.apis.calls.filter((call) => ['UpdateService', 'ModifyListener', 'RegisterTaskDefinition'].includes(call.operation)),

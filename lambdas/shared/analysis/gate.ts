@@ -5,6 +5,8 @@
  * minutes, at most windowSeconds back). Nothing to judge before the first
  * step, at 100 % (the old colour takes none) or without an analysis.
  */
+
+import { productionListenerOf, targetGroupOf } from '../service-resources.ts';
 import type { VerifiedState } from '../stages.ts';
 import { planSteps } from '../strategy.ts';
 import { type Judgement, judge } from './judge.ts';
@@ -26,9 +28,9 @@ export async function judgeStep(state: VerifiedState): Promise<Judgement | undef
   const traffic =
     to > from
       ? await colourTraffic({
-          newTargetGroupArn: state.idle.targetGroupArn,
-          oldTargetGroupArn: state.live.targetGroupArn,
-          listenerArn: state.service.productionListenerArn,
+          newTargetGroupArn: targetGroupOf(state.idle),
+          oldTargetGroupArn: targetGroupOf(state.live),
+          listenerArn: productionListenerOf(state.service),
           percentile: config.latency?.percentile ?? 'p99',
           from: new Date(from),
           to: new Date(to),

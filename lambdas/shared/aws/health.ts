@@ -8,7 +8,7 @@ import { DescribeServicesCommand, type Service } from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand, TargetGroupNotFoundException } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ecs } from '../clients/ecs.ts';
 import { elb } from '../clients/elb.ts';
-import { ContractViolationError, ResourceMissingError } from '../errors.ts';
+import { ResourceMissingError } from '../errors.ts';
 
 export interface TargetHealthSummary {
   readonly healthy: number;
@@ -21,12 +21,6 @@ export interface TargetHealthSummary {
    * has its healthy count is not failed by a scale-out.
    */
   readonly registering: string[];
-}
-
-/** A colour's target group; a worker's colours have none. */
-export function targetGroupOf(colour: { readonly serviceName: string; readonly targetGroupArn?: string | undefined }): string {
-  if (!colour.targetGroupArn) throw new ContractViolationError(`${colour.serviceName} has no target group`);
-  return colour.targetGroupArn;
 }
 
 export async function targetHealth(targetGroupArn: string): Promise<TargetHealthSummary> {

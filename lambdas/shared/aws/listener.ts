@@ -17,24 +17,12 @@ import {
 import { elb } from '../clients/elb.ts';
 import type { ServiceConfig } from '../config-schema.ts';
 import type { Colour } from '../contract.ts';
-import { ContractViolationError, ListenerSplitError, ResourceMissingError } from '../errors.ts';
+import { ListenerSplitError, ResourceMissingError } from '../errors.ts';
+import { productionListenerOf, targetGroupsOf } from '../service-resources.ts';
 
 export interface Weights {
   readonly blue: number;
   readonly green: number;
-}
-
-/** The production listener (or rule) of a web service; a worker has none. */
-export function productionListenerOf(service: ServiceConfig): string {
-  if (!service.productionListenerArn) throw new ContractViolationError(`${service.kind} ${service.name} has no production listener`);
-  return service.productionListenerArn;
-}
-
-/** The target group of each colour of a web service, by colour. */
-function targetGroupsOf(service: ServiceConfig): { readonly blue: string; readonly green: string } {
-  const { blue, green } = service;
-  if (!blue.targetGroupArn || !green.targetGroupArn) throw new ContractViolationError(`${service.kind} ${service.name} has no target groups`);
-  return { blue: blue.targetGroupArn, green: green.targetGroupArn };
 }
 
 export function isRuleArn(arn: string): boolean {

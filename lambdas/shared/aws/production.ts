@@ -8,7 +8,8 @@ import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { ServiceConfig } from '../config-schema.ts';
 import type { Colour } from '../contract.ts';
-import { liveColourOf, productionListenerOf, readWeights, setWeights, type Weights } from './listener.ts';
+import { productionListenerOf } from '../service-resources.ts';
+import { liveColourOf, readWeights, setWeights, type Weights } from './listener.ts';
 import { readCountWeights, setCountWeights } from './worker-counts.ts';
 
 /** What production is, in words an operator can look up: the listener's ARN, or the worker's two ECS services. */

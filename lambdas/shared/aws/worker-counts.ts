@@ -67,7 +67,9 @@ export function countsFor(weights: Weights, capacity: number): Record<Colour, nu
   if (weights.blue === 0) return { blue: 0, green: capacity };
   if (weights.green === 0) return { blue: capacity, green: 0 };
   if (capacity < 2) {
-    throw new GateFailedError(`a split of blue ${weights.blue} % / green ${weights.green} % needs at least 2 tasks; the worker runs ${capacity}`);
+    throw new GateFailedError(
+      `a split of blue ${weights.blue} % / green ${weights.green} % needs at least 2 tasks; the worker runs ${capacity}`,
+    );
   }
   const green = Math.min(Math.max(Math.round((capacity * weights.green) / 100), 1), capacity - 1);
   return { blue: capacity - green, green };
@@ -78,7 +80,9 @@ export function notRunning(described: Service): string | undefined {
   const desired = described.desiredCount ?? 0;
   const primary = described.deployments?.find((deployment) => deployment.status === 'PRIMARY');
   const running = primary?.runningCount ?? described.runningCount ?? 0;
-  const others = (described.deployments ?? []).filter((deployment) => deployment.status !== 'PRIMARY' && (deployment.runningCount ?? 0) > 0);
+  const others = (described.deployments ?? []).filter(
+    (deployment) => deployment.status !== 'PRIMARY' && (deployment.runningCount ?? 0) > 0,
+  );
   if (primary?.rolloutState === 'FAILED') {
     return `${described.serviceName}: its ECS deployment failed (${primary.rolloutStateReason ?? 'no reason given'})`;
   }

@@ -5,6 +5,7 @@
  * on problems() before anything changes; Deploy applies copyPlan().
  */
 import type { ColourState } from '../contract.ts';
+import { targetGroupOf } from '../service-resources.ts';
 import { type ColourScaling, describeScaling, type RegisteredScaling, type ScalingPolicy, type TargetTrackingPolicy } from './snapshot.ts';
 
 /** The `targetgroup/<name>/<id>` part of a target group ARN: how ALBRequestCountPerTarget's ResourceLabel and the TargetGroup dimension name it. */
@@ -59,9 +60,9 @@ export function scalingProblems(service: string, managed: boolean, { live, idle 
   for (const policy of live.scaling.policies) {
     if (policy.type === 'TargetTrackingScaling') {
       const label = policy.targetTracking.PredefinedMetricSpecification?.ResourceLabel;
-      if (label !== undefined && !label.endsWith(targetGroupLabel(live.targetGroupArn))) {
+      if (label !== undefined && !label.endsWith(targetGroupLabel(targetGroupOf(live)))) {
         problems.push(
-          `policy ${policy.name} of ${named(live)} tracks ResourceLabel ${label}, not ${named(live)}'s target group ${targetGroupLabel(live.targetGroupArn)}: Baton cannot tell which target group the new colour's copy should track`,
+          `policy ${policy.name} of ${named(live)} tracks ResourceLabel ${label}, not ${named(live)}'s target group ${targetGroupLabel(targetGroupOf(live))}: Baton cannot tell which target group the new colour's copy should track`,
         );
       }
       continue;
@@ -106,8 +107,8 @@ export function isTargetTracking(policy: ScalingPolicy): policy is TargetTrackin
  * a queue's metric) stays: both colours scale on the same signal.
  */
 export function translated(policy: TargetTrackingPolicy, from: ColourState, to: ColourState): TargetTrackingPolicy {
-  const fromGroup = targetGroupLabel(from.targetGroupArn);
-  const toGroup = targetGroupLabel(to.targetGroupArn);
+  const fromGroup = targetGroupLabel(targetGroupOf(from));
+  const toGroup = targetGroupLabel(targetGroupOf(to));
   const rename = (value: string): string => {
     if (value === from.serviceName) return to.serviceName;
     if (value.endsWith(fromGroup)) return `${value.slice(0, value.length - fromGroup.length)}${toGroup}`;

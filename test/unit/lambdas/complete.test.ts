@@ -17,6 +17,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../../lambdas/complete/index.ts';
 import { GateFailedError } from '../../../lambdas/shared/errors.ts';
+import { productionListenerOf, targetGroupOf } from '../../../lambdas/shared/service-resources.ts';
 import {
   allowLeaseRenewals,
   failure,
@@ -58,7 +59,7 @@ describe('complete', () => {
     allowLeaseRenewals(dynamoMock);
     arrangePassingGates(gates);
     elbMock
-      .on(DescribeListenersCommand, { ListenerArns: [web.productionListenerArn] })
+      .on(DescribeListenersCommand, { ListenerArns: [productionListenerOf(web)] })
       .resolves(listenerWith(web, { blue: 0, green: 100 }));
     ecsMock.on(UpdateServiceCommand, { cluster: 'prod', service: 'web-blue', desiredCount: 0 }).resolves({});
     dynamoMock.on(UpdateCommand, { TableName: TABLE, Key: RECORD_KEY }).resolves({});
@@ -223,7 +224,7 @@ describe('complete', () => {
   it('fails with GateFailedError and keeps the old colour when the listener is not 100 % on the new colour', async () => {
     // Arrange
     elbMock
-      .on(DescribeListenersCommand, { ListenerArns: [web.productionListenerArn] })
+      .on(DescribeListenersCommand, { ListenerArns: [productionListenerOf(web)] })
       .resolves(listenerWith(web, { blue: 10, green: 90 }));
 
     // Act
@@ -239,7 +240,7 @@ describe('complete', () => {
     ['an alarm fires', () => arrangeFiringAlarm(gates, 'web-5xx-rate'), 'alarm web-5xx-rate is ALARM'],
     [
       'the new colour has no healthy target',
-      () => elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: web.green.targetGroupArn }).resolves(targets(0)),
+      () => elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: targetGroupOf(web.green) }).resolves(targets(0)),
       'has 0/3 healthy targets',
     ],
   ])('reads the gates once more and keeps the old colour running when %s right before retiring it', async (_case, arrange, signal) => {

@@ -8,6 +8,7 @@ import { handler } from '../../../lambdas/plan-release/index.ts';
 import { BatonConfigSchema, type ServiceConfig } from '../../../lambdas/shared/config-schema.ts';
 import { DeploymentLockedError, InvalidInputError } from '../../../lambdas/shared/errors.ts';
 import { resumePoint } from '../../../lambdas/shared/outcome.ts';
+import { productionListenerOf } from '../../../lambdas/shared/service-resources.ts';
 import type { DeploymentState } from '../../../lambdas/shared/stages.ts';
 import { conditionFailed, failure, listenerWith, rejectByDefault } from '../../support/aws.ts';
 import { THREE_SERVICES_CONFIG_PATH } from '../../support/config.ts';
@@ -109,7 +110,7 @@ describe('plan release', () => {
     rejectByDefault(elbMock, dynamoMock, sfnMock);
     for (const service of config.services) {
       elbMock
-        .on(DescribeListenersCommand, { ListenerArns: [service.productionListenerArn] })
+        .on(DescribeListenersCommand, { ListenerArns: [productionListenerOf(service)] })
         .resolves(listenerWith(service, { blue: 100, green: 0 }));
     }
     dynamoMock.on(PutCommand, { TableName: TABLE }).resolves({});

@@ -10,6 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../../lambdas/rollback/index.ts';
 import { RollbackFailedError } from '../../../lambdas/shared/errors.ts';
+import { productionListenerOf, targetGroupOf } from '../../../lambdas/shared/service-resources.ts';
 import type { DeploymentState } from '../../../lambdas/shared/stages.ts';
 import {
   ecsService,
@@ -78,14 +79,14 @@ describe('rollback', () => {
   }
 
   function productionWeights(weights: { blue: number; green: number }) {
-    elbMock.on(DescribeListenersCommand, { ListenerArns: [web.productionListenerArn] }).resolves(listenerWith(web, weights));
+    elbMock.on(DescribeListenersCommand, { ListenerArns: [productionListenerOf(web)] }).resolves(listenerWith(web, weights));
   }
 
   function blue(desiredCount: number, runningCount: number, healthyTargets: number) {
     ecsMock
       .on(DescribeServicesCommand, { cluster: 'prod', services: ['web-blue'] })
       .resolves(ecsService('web-blue', { taskDefinition: LIVE_TASK_DEFINITION_ARN, desiredCount, runningCount }));
-    elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: web.blue.targetGroupArn }).resolves(targets(healthyTargets));
+    elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: targetGroupOf(web.blue) }).resolves(targets(healthyTargets));
   }
 
   beforeEach(() => {
@@ -95,7 +96,7 @@ describe('rollback', () => {
     rejectByDefault(ecsMock, elbMock, dynamoMock);
     productionWeights({ blue: 0, green: 100 });
     blue(LIVE_COUNT, LIVE_COUNT, LIVE_COUNT);
-    elbMock.on(ModifyListenerCommand, { ListenerArn: web.productionListenerArn }).resolves({});
+    elbMock.on(ModifyListenerCommand, { ListenerArn: productionListenerOf(web) }).resolves({});
     ecsMock.on(UpdateServiceCommand, { cluster: 'prod' }).resolves({});
     dynamoMock.on(UpdateCommand, { TableName: TABLE, Key: RECORD_KEY }).resolves({});
     dynamoMock.on(DeleteCommand, { TableName: TABLE, Key: LOCK_KEY }).resolves({});
@@ -270,7 +271,7 @@ describe('rollback', () => {
 
     // Assert
     expect(elbMock).toHaveReceivedCommandWith(ModifyListenerCommand, {
-      ListenerArn: web.productionListenerArn,
+      ListenerArn: productionListenerOf(web),
       DefaultActions: [forwardAction(web, { blue: 100, green: 0 })],
     });
   });

@@ -13,6 +13,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BatonConfigSchema, type ServiceConfig } from '../../../lambdas/shared/config-schema.ts';
 import { ApprovalRefusedError, GateFailedError, LockLostError } from '../../../lambdas/shared/errors.ts';
 import type { ReleaseState } from '../../../lambdas/shared/release.ts';
+import { productionListenerOf, targetGroupOf } from '../../../lambdas/shared/service-resources.ts';
 import type { DeploymentState } from '../../../lambdas/shared/stages.ts';
 import { handler } from '../../../lambdas/shift-together/index.ts';
 import {
@@ -153,14 +154,14 @@ describe('shift together', () => {
       cloudwatchMock
         .on(DescribeAlarmsCommand, { AlarmNames: service.alarms, AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] })
         .resolves(alarms(service.alarms));
-      elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: service.green.targetGroupArn }).resolves(targets(COUNT));
+      elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: targetGroupOf(service.green) }).resolves(targets(COUNT));
       ecsMock
         .on(DescribeServicesCommand, { cluster: service.cluster, services: [service.green.serviceName] })
         .resolves(ecsService(service.green.serviceName, { desiredCount: COUNT, runningCount: COUNT }));
       elbMock
-        .on(DescribeListenersCommand, { ListenerArns: [service.productionListenerArn] })
+        .on(DescribeListenersCommand, { ListenerArns: [productionListenerOf(service)] })
         .resolves(listenerWith(service, { blue: 100, green: 0 }));
-      elbMock.on(ModifyListenerCommand, { ListenerArn: service.productionListenerArn }).resolves({});
+      elbMock.on(ModifyListenerCommand, { ListenerArn: productionListenerOf(service) }).resolves({});
     }
   });
 
@@ -268,7 +269,7 @@ describe('shift together', () => {
     const held = release({ nextStep: 1, weight: 10, complete: false, holdUntil: isoAfter(NOW, -1) });
     for (const service of config.services) {
       elbMock
-        .on(DescribeListenersCommand, { ListenerArns: [service.productionListenerArn] })
+        .on(DescribeListenersCommand, { ListenerArns: [productionListenerOf(service)] })
         .resolves(listenerWith(service, { blue: 90, green: 10 }));
     }
 
@@ -330,7 +331,7 @@ describe('shift together', () => {
     );
     for (const service of config.services) {
       elbMock
-        .on(DescribeListenersCommand, { ListenerArns: [service.productionListenerArn] })
+        .on(DescribeListenersCommand, { ListenerArns: [productionListenerOf(service)] })
         .resolves(listenerWith(service, { blue: 90, green: 10 }));
     }
 
@@ -365,7 +366,7 @@ describe('shift together', () => {
     // Arrange
     const holding = release({ nextStep: 1, weight: 10, complete: false, holdUntil: isoAfter(NOW, 20) });
     const worker = configured('worker');
-    elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: worker.green.targetGroupArn }).resolves(targets(1));
+    elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: targetGroupOf(worker.green) }).resolves(targets(1));
 
     // Act
     const error = await failure(handler(holding));

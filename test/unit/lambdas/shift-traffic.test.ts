@@ -15,6 +15,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApprovalRefusedError, GateFailedError, PromotionTimeoutError } from '../../../lambdas/shared/errors.ts';
 import type { LockItem, PromotionRequest } from '../../../lambdas/shared/lock/table.ts';
+import { productionListenerOf, targetGroupOf } from '../../../lambdas/shared/service-resources.ts';
 import { handler } from '../../../lambdas/shift-traffic/index.ts';
 import {
   allowLeaseRenewals,
@@ -57,8 +58,8 @@ function forward(weights: { blue: number; green: number }): Action {
     Order: 2,
     ForwardConfig: {
       TargetGroups: [
-        { TargetGroupArn: web.blue.targetGroupArn, Weight: weights.blue },
-        { TargetGroupArn: web.green.targetGroupArn, Weight: weights.green },
+        { TargetGroupArn: targetGroupOf(web.blue), Weight: weights.blue },
+        { TargetGroupArn: targetGroupOf(web.green), Weight: weights.green },
       ],
       TargetGroupStickinessConfig: STICKINESS,
     },
@@ -82,10 +83,10 @@ describe('shift traffic', () => {
     arrangePassingGates(mocks);
     // A hold reads the lock every second (events' signals, an operator's promotion): it holds no signal here.
     dynamoMock.on(GetCommand, { Key: { pk: 'LOCK#web', sk: 'LOCK' } }).resolves({ Item: { pk: 'LOCK#web', sk: 'LOCK', ...lockItem() } });
-    elbMock.on(DescribeListenersCommand, { ListenerArns: [web.productionListenerArn] }).resolves({
-      Listeners: [{ ListenerArn: web.productionListenerArn, DefaultActions: [AUTHENTICATE, forward({ blue: 100, green: 0 })] }],
+    elbMock.on(DescribeListenersCommand, { ListenerArns: [productionListenerOf(web)] }).resolves({
+      Listeners: [{ ListenerArn: productionListenerOf(web), DefaultActions: [AUTHENTICATE, forward({ blue: 100, green: 0 })] }],
     });
-    elbMock.on(ModifyListenerCommand, { ListenerArn: web.productionListenerArn }).resolves({});
+    elbMock.on(ModifyListenerCommand, { ListenerArn: productionListenerOf(web) }).resolves({});
   });
 
   afterEach(() => {
@@ -100,7 +101,7 @@ describe('shift traffic', () => {
 
     // Assert
     expect(elbMock).toHaveReceivedCommandWith(ModifyListenerCommand, {
-      ListenerArn: web.productionListenerArn,
+      ListenerArn: productionListenerOf(web),
       DefaultActions: [AUTHENTICATE, forward({ blue: 0, green: 100 })],
     });
   });
@@ -130,7 +131,7 @@ describe('shift traffic', () => {
 
     // Assert
     expect(elbMock).toHaveReceivedCommandWith(ModifyListenerCommand, {
-      ListenerArn: web.productionListenerArn,
+      ListenerArn: productionListenerOf(web),
       DefaultActions: [AUTHENTICATE, forward({ blue: 90, green: 10 })],
     });
   });
@@ -185,7 +186,7 @@ describe('shift traffic', () => {
     });
     expect(elbMock).toHaveReceivedCommandTimes(DescribeTargetHealthCommand, 11);
     expect(elbMock).toHaveReceivedCommandWith(ModifyListenerCommand, {
-      ListenerArn: web.productionListenerArn,
+      ListenerArn: productionListenerOf(web),
       DefaultActions: [AUTHENTICATE, forward({ blue: 0, green: 100 })],
     });
     expect(new Date().toISOString()).toBe(isoAfter(NOW, 300));
@@ -222,7 +223,7 @@ describe('shift traffic', () => {
 
     // Assert
     expect(elbMock).toHaveReceivedCommandWith(ModifyListenerCommand, {
-      ListenerArn: web.productionListenerArn,
+      ListenerArn: productionListenerOf(web),
       DefaultActions: [AUTHENTICATE, forward({ blue: 0, green: 100 })],
     });
   });
@@ -277,7 +278,7 @@ describe('shift traffic', () => {
   it('fails with GateFailedError and leaves the listener alone when a target is unhealthy', async () => {
     // Arrange
     elbMock
-      .on(DescribeTargetHealthCommand, { TargetGroupArn: web.green.targetGroupArn })
+      .on(DescribeTargetHealthCommand, { TargetGroupArn: targetGroupOf(web.green) })
       .resolves(targets(2, [{ id: '10.0.2.9', state: 'unhealthy', reason: 'Target.Timeout' }]));
 
     // Act
@@ -384,7 +385,7 @@ describe('shift traffic', () => {
 
       // Assert
       expect(elbMock).toHaveReceivedCommandWith(ModifyListenerCommand, {
-        ListenerArn: web.productionListenerArn,
+        ListenerArn: productionListenerOf(web),
         DefaultActions: [AUTHENTICATE, forward({ blue: 90, green: 10 })],
       });
       expect(state.traffic).toEqual({ nextStep: 1, weight: 10, complete: false, holdUntil: isoAfter(NOW, 600), heldSince: NOW });
@@ -443,7 +444,7 @@ describe('shift traffic', () => {
     /** Green at 50 % (the second step), its 300 s hold begun at `since`. */
     function expectHeldAt50(state: { traffic: unknown }, since: string): void {
       expect(elbMock).toHaveReceivedCommandWith(ModifyListenerCommand, {
-        ListenerArn: web.productionListenerArn,
+        ListenerArn: productionListenerOf(web),
         DefaultActions: [AUTHENTICATE, forward({ blue: 50, green: 50 })],
       });
       expect(state.traffic).toEqual({ nextStep: 2, weight: 50, complete: false, holdUntil: isoAfter(since, 300), heldSince: since });
@@ -519,7 +520,7 @@ describe('shift traffic', () => {
 
       // Assert
       expect(elbMock).toHaveReceivedCommandWith(ModifyListenerCommand, {
-        ListenerArn: web.productionListenerArn,
+        ListenerArn: productionListenerOf(web),
         DefaultActions: [AUTHENTICATE, forward({ blue: 0, green: 100 })],
       });
       expect(state.bake).toEqual({ until: isoAfter(NOW, 45 + 300), complete: false });
@@ -540,7 +541,7 @@ describe('shift traffic', () => {
       const promotedAt = isoAfter(NOW, 45);
       expect(elbMock).toHaveReceivedCommandTimes(ModifyListenerCommand, 1);
       expect(elbMock).toHaveReceivedCommandWith(ModifyListenerCommand, {
-        ListenerArn: web.productionListenerArn,
+        ListenerArn: productionListenerOf(web),
         DefaultActions: [AUTHENTICATE, forward({ blue: 0, green: 100 })],
       });
       expect(state).toEqual({
@@ -562,7 +563,7 @@ describe('shift traffic', () => {
         // Arrange: the promotion is read at 45 s; the target check after it finds an unhealthy target
         givenLock({ promotion: promotion({ full }) }, isoAfter(NOW, 45));
         elbMock
-          .on(DescribeTargetHealthCommand, { TargetGroupArn: web.green.targetGroupArn })
+          .on(DescribeTargetHealthCommand, { TargetGroupArn: targetGroupOf(web.green) })
           .callsFake(() =>
             Date.now() >= Date.parse(isoAfter(NOW, 45))
               ? targets(2, [{ id: '10.0.2.9', state: 'unhealthy', reason: 'Target.Timeout' }])

@@ -4,6 +4,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { handler } from '../../../../lambdas/initialize/index.ts';
 import { InvalidInputError, ListenerSplitError, UnknownServiceError } from '../../../../lambdas/shared/errors.ts';
+import { productionListenerOf } from '../../../../lambdas/shared/service-resources.ts';
 import { failure, listenerWith } from '../../../support/aws.ts';
 import { envelope, initializeMocks, request, web } from '../../../support/initialize.ts';
 import { NEW_DIGEST, NEW_TAG } from '../../../support/state.ts';
@@ -86,7 +87,7 @@ describe('initialize', () => {
   it('rejects a listener split 80/20 with ListenerSplitError and takes no lock', async () => {
     // Arrange
     elbMock
-      .on(DescribeListenersCommand, { ListenerArns: [web.productionListenerArn] })
+      .on(DescribeListenersCommand, { ListenerArns: [productionListenerOf(web)] })
       .resolves(listenerWith(web, { blue: 80, green: 20 }));
 
     // Act

@@ -4,6 +4,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { handler } from '../../../../lambdas/initialize/index.ts';
 import { ExecutionNameReusedError } from '../../../../lambdas/shared/errors.ts';
+import { productionListenerOf, targetGroupOf } from '../../../../lambdas/shared/service-resources.ts';
 import { conditionFailed, listenerWith } from '../../../support/aws.ts';
 import {
   ACQUIRE,
@@ -29,7 +30,7 @@ describe('initialize', () => {
     await handler(envelope(request));
 
     // Assert
-    expect(elbMock).toHaveReceivedCommandWith(DescribeListenersCommand, { ListenerArns: [web.productionListenerArn] });
+    expect(elbMock).toHaveReceivedCommandWith(DescribeListenersCommand, { ListenerArns: [productionListenerOf(web)] });
   });
 
   it('makes blue live and green idle when blue has 100 % of the traffic', async () => {
@@ -45,7 +46,7 @@ describe('initialize', () => {
   it('makes green live and blue idle when green has 100 % of the traffic', async () => {
     // Arrange
     elbMock
-      .on(DescribeListenersCommand, { ListenerArns: [web.productionListenerArn] })
+      .on(DescribeListenersCommand, { ListenerArns: [productionListenerOf(web)] })
       .resolves(listenerWith(web, { blue: 0, green: 100 }));
 
     // Act
@@ -53,8 +54,8 @@ describe('initialize', () => {
 
     // Assert
     expect({ live: state.live, idle: state.idle }).toEqual({
-      live: { colour: 'green', serviceName: 'web-green', targetGroupArn: web.green.targetGroupArn },
-      idle: { colour: 'blue', serviceName: 'web-blue', targetGroupArn: web.blue.targetGroupArn },
+      live: { colour: 'green', serviceName: 'web-green', targetGroupArn: targetGroupOf(web.green) },
+      idle: { colour: 'blue', serviceName: 'web-blue', targetGroupArn: targetGroupOf(web.blue) },
     });
   });
 

@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DeploymentControllerError, ListenerSplitError, ResourceMissingError } from '../../../../lambdas/shared/errors.ts';
+import { productionListenerOf, targetGroupOf } from '../../../../lambdas/shared/service-resources.ts';
 import { handler } from '../../../../lambdas/validate/index.ts';
 import { failure, listenerWith } from '../../../support/aws.ts';
 import {
@@ -88,7 +89,7 @@ describe('validate: services, target groups, listener and live task definition',
   it('fails with ResourceMissingError when a target group does not exist', async () => {
     // Arrange
     elbMock
-      .on(DescribeTargetHealthCommand, { TargetGroupArn: web.green.targetGroupArn })
+      .on(DescribeTargetHealthCommand, { TargetGroupArn: targetGroupOf(web.green) })
       .rejects(new TargetGroupNotFoundException({ message: 'One or more target groups not found', $metadata: {} }));
 
     // Act
@@ -96,13 +97,13 @@ describe('validate: services, target groups, listener and live task definition',
 
     // Assert
     expect(error).toBeInstanceOf(ResourceMissingError);
-    expect(error.message).toBe(`target group ${web.green.targetGroupArn} not found`);
+    expect(error.message).toBe(`target group ${targetGroupOf(web.green)} not found`);
   });
 
   it('fails with ListenerSplitError when the listener is split', async () => {
     // Arrange
     elbMock
-      .on(DescribeListenersCommand, { ListenerArns: [web.productionListenerArn] })
+      .on(DescribeListenersCommand, { ListenerArns: [productionListenerOf(web)] })
       .resolves(listenerWith(web, { blue: 50, green: 50 }));
 
     // Act
@@ -116,7 +117,7 @@ describe('validate: services, target groups, listener and live task definition',
   it('fails with ListenerSplitError when the live colour changed since initialize', async () => {
     // Arrange
     elbMock
-      .on(DescribeListenersCommand, { ListenerArns: [web.productionListenerArn] })
+      .on(DescribeListenersCommand, { ListenerArns: [productionListenerOf(web)] })
       .resolves(listenerWith(web, { blue: 0, green: 100 }));
 
     // Act

@@ -1,5 +1,6 @@
 /** `npm run bench`'s reading of what the simulation did (scripts/bench/figures.ts) and the configs it derives (subjects.ts). */
 import { describe, expect, it } from 'vitest';
+import { productionListenerOf, targetGroupOf } from '../../../../lambdas/shared/service-resources.ts';
 import { refusal, weightIn } from '../../../../scripts/bench/figures.ts';
 import { copiesOfExample, parseAccount, parseConfig, subject, withBake } from '../../../../scripts/bench/subjects.ts';
 
@@ -67,11 +68,11 @@ describe('the derived subjects', () => {
     const account = parseAccount(wide.account);
     expect(parsed.config.services).toHaveLength(20);
     for (const service of parsed.config.services) {
-      expect(account.elb.listeners[service.productionListenerArn]?.forward).toEqual({
-        [service.blue.targetGroupArn]: 100,
-        [service.green.targetGroupArn]: 0,
+      expect(account.elb.listeners[productionListenerOf(service)]?.forward).toEqual({
+        [targetGroupOf(service.blue)]: 100,
+        [targetGroupOf(service.green)]: 0,
       });
-      expect(account.ecs.clusters[service.cluster]?.services[service.green.serviceName]?.targetGroupArn).toBe(service.green.targetGroupArn);
+      expect(account.ecs.clusters[service.cluster]?.services[service.green.serviceName]?.targetGroupArn).toBe(targetGroupOf(service.green));
     }
     expect(Object.keys((wide.input as { services: object }).services)).toEqual(parsed.config.services.map((service) => service.name));
   });

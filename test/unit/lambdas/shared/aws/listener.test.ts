@@ -20,11 +20,12 @@ import {
   writableAction,
 } from '../../../../../lambdas/shared/aws/listener.ts';
 import { ListenerSplitError, ResourceMissingError } from '../../../../../lambdas/shared/errors.ts';
+import { productionListenerOf, targetGroupOf } from '../../../../../lambdas/shared/service-resources.ts';
 import { failure, forwardAction, rejectByDefault } from '../../../../support/aws.ts';
 import { service } from '../../../../support/state.ts';
 
 const web = service();
-const LISTENER = web.productionListenerArn;
+const LISTENER = productionListenerOf(web);
 const RULE_ARN =
   'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/prod-alb/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee';
 const FOREIGN_TARGET_GROUP = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/maintenance/0123456789abcdef';
@@ -85,7 +86,7 @@ describe('listener weights', () => {
 
   it('reads a forward action with a single target group as 100 % on that group', async () => {
     // Arrange
-    listenerActions([{ Type: 'forward', TargetGroupArn: web.green.targetGroupArn }]);
+    listenerActions([{ Type: 'forward', TargetGroupArn: targetGroupOf(web.green) }]);
 
     // Act
     const weights = await readWeights(web);
@@ -101,7 +102,7 @@ describe('listener weights', () => {
         Type: 'forward',
         ForwardConfig: {
           TargetGroups: [
-            { TargetGroupArn: web.blue.targetGroupArn, Weight: 100 },
+            { TargetGroupArn: targetGroupOf(web.blue), Weight: 100 },
             { TargetGroupArn: FOREIGN_TARGET_GROUP, Weight: 0 },
           ],
         },
@@ -122,7 +123,7 @@ describe('listener weights', () => {
         Type: 'forward',
         ForwardConfig: {
           TargetGroups: [
-            { TargetGroupArn: web.blue.targetGroupArn, Weight: 90 },
+            { TargetGroupArn: targetGroupOf(web.blue), Weight: 90 },
             { TargetGroupArn: FOREIGN_TARGET_GROUP, Weight: 10 },
           ],
         },
@@ -254,7 +255,7 @@ describe('listener weights', () => {
 
   it('rewrites a single-target-group forward action as weighted target groups and keeps other actions', async () => {
     // Arrange
-    listenerActions([REDIRECT, { Type: 'forward', Order: 2, TargetGroupArn: web.blue.targetGroupArn }]);
+    listenerActions([REDIRECT, { Type: 'forward', Order: 2, TargetGroupArn: targetGroupOf(web.blue) }]);
     elbMock.on(ModifyListenerCommand, { ListenerArn: LISTENER }).resolves({});
 
     // Act
@@ -270,8 +271,8 @@ describe('listener weights', () => {
           Order: 2,
           ForwardConfig: {
             TargetGroups: [
-              { TargetGroupArn: web.blue.targetGroupArn, Weight: 50 },
-              { TargetGroupArn: web.green.targetGroupArn, Weight: 50 },
+              { TargetGroupArn: targetGroupOf(web.blue), Weight: 50 },
+              { TargetGroupArn: targetGroupOf(web.green), Weight: 50 },
             ],
           },
         },
