@@ -5,8 +5,7 @@
  * (`weightChanges`), so that every production write is seen and kept.
  */
 import type { PhaseName } from '../../lib/constructs/phases.ts';
-import type { Weights } from './aws/listener.ts';
-import { writeProduction } from './aws/production.ts';
+import { setWeights, type Weights } from './aws/listener.ts';
 import { ContractViolationError, GateFailedError, TransientAwsError } from './errors.ts';
 import { logger } from './logger.ts';
 import { recordWeightChange } from './records/deployment.ts';
@@ -52,10 +51,18 @@ export async function setProductionWeights(
   const stability = service.stabilityTimeoutSeconds * 1000;
   const invocation = options.remainingMillis ? options.remainingMillis() - WATCH_MARGIN_SECONDS * 1000 : stability;
   try {
-    await writeProduction(service, weights, {
-      capacity: service.kind === 'worker' ? workerCapacity(deployment) : 0,
-      waitMillis: Math.max(Math.min(stability, invocation), 0),
-    });
+    if (service.kind === 'worker') {
+      // Loaded for a worker only: a web-only pipeline's functions never load what moves ECS desired counts.
+      const { setCountWeights } = await import('./aws/worker-shift.ts');
+      await setCountWeights({
+        service,
+        weights,
+        capacity: workerCapacity(deployment),
+        waitMillis: Math.max(Math.min(stability, invocation), 0),
+      });
+    } else {
+      await setWeights(service, weights);
+    }
   } catch (error) {
     if (invocation < stability && error instanceof GateFailedError) {
       throw new TransientAwsError(`${error.message} (this invocation's time ran out; the retry waits on)`, { cause: error });

@@ -6,6 +6,7 @@
  * bundle can send is an action its function's role allows on some resource.
  * The simulation then checks each call's resources at run time.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -67,6 +68,38 @@ function loadedNotCalled(phase: PhaseName): string[] {
   return [];
 }
 
+/**
+ * The AWS SDK packages each bundle requires while it loads (its module code
+ * runs, its handler does not), by bundle file: each is run in a process of
+ * its own making (its X-Ray and async hooks stay out of the test's), with a
+ * require that notes the packages the bundle itself asks for. A module the
+ * bundle imports only on demand (aws/production.ts, a worker's counts) is not
+ * loaded, nor is the SDK it needs.
+ */
+function requiredAtLoad(files: readonly string[], env: Readonly<Record<string, string>>): Record<string, string[]> {
+  const script = `
+    const Module = require('node:module');
+    const { dirname } = require('node:path');
+    const { readFileSync } = require('node:fs');
+    const { runInThisContext } = require('node:vm');
+    const result = {};
+    for (const file of process.argv.slice(1)) {
+      const seen = new Set();
+      const real = Module.createRequire(file);
+      const recording = (id) => {
+        if (id.startsWith('@aws-sdk/')) seen.add(id.slice('@aws-sdk/'.length));
+        return real(id);
+      };
+      const module = { exports: {} };
+      runInThisContext(Module.wrap(readFileSync(file, 'utf8')), { filename: file })(module.exports, recording, module, file, dirname(file));
+      result[file] = [...seen].sort();
+    }
+    process.stdout.write(JSON.stringify(result));
+  `;
+  const out = execFileSync(process.execPath, ['-e', script, ...files], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  return JSON.parse(out) as Record<string, string[]>;
+}
+
 /** The document client's commands are the table operations under other names. */
 const DOCUMENT_COMMANDS: Readonly<Record<string, string>> = {
   Get: 'GetItem',
@@ -105,6 +138,13 @@ function sentOnlyIf(config: BatonConfig, phase: PhaseName, command: string): boo
     case 'PutScalingPolicy':
     case 'DeleteScalingPolicy':
       return config.services.some((service) => service.autoscaling);
+    // A worker's production is its colours' desired counts (lambdas/shared/aws/worker-counts.ts): the phases that
+    // otherwise only read or write a listener call ECS for it only with a worker, and 'readProduction' and
+    // 'writeProduction' grant it only then.
+    case 'DescribeServices':
+      return !['initialize', 'planRelease'].includes(phase) || config.services.some((service) => service.kind === 'worker');
+    case 'UpdateService':
+      return !['shiftTraffic', 'shiftTogether'].includes(phase) || config.services.some((service) => service.kind === 'worker');
     case 'GetMetricData':
       return config.services.some((service) => service.analysis !== undefined);
     case 'StopExecution':
@@ -178,12 +218,12 @@ describe.each([
   it('require at load only the AWS SDK packages of services their role may call', async () => {
     const { bound, assembly, resolver, phases } = await shipped(config());
     const iam = new Authorizer(resolver);
+    const fileOf = (phase: PhaseName) => join(bound.functions[phase].assetDir, 'index.js');
+    const loaded = requiredAtLoad(phases.map(fileOf), bound.functions[phases[0] ?? 'initialize'].environment);
     const needless = phases.flatMap((phase) => {
       const prefixes = new Set(iam.granted(assembly.functions[phase].role).map((entry) => entry.split(' ')[1]?.split(':')[0]));
-      const packages = new Set(
-        [...bundleOf(bound, phase).code.matchAll(/require\("@aws-sdk\/([\w-]+)"\)/g)].map((match) => match[1] ?? ''),
-      );
-      return [...packages]
+      const packages = loaded[fileOf(phase)] ?? [];
+      return packages
         .map((name) => SDK_PACKAGE_PREFIX[name] ?? name)
         .filter((prefix) => !prefixes.has(prefix) && !loadedNotCalled(phase).includes(prefix))
         .map((prefix) => `${phase} requires the SDK of ${prefix}`);

@@ -51,7 +51,49 @@ describe('parseConfig', () => {
       delete firstService(c).productionListenerArn;
     });
 
-    expect(problemsOf(() => parseConfig(config, 'baton.config.json'))).toEqual(['services[0].productionListenerArn: required (string)']);
+    expect(problemsOf(() => parseConfig(config, 'baton.config.json'))).toEqual([
+      'services[0].productionListenerArn: a web service needs the listener or rule whose weights decide its live colour (or set "kind": "worker" for a service without a load balancer)',
+    ]);
+  });
+
+  it('accepts a worker: no listener, no target groups', () => {
+    const config = exampleWith((c) => {
+      const service = firstService(c);
+      for (const field of ['productionListenerArn', 'testListenerArn', 'smokeTest']) delete service[field];
+      Object.assign(service, { kind: 'worker', blue: { serviceName: 'web-blue' }, green: { serviceName: 'web-green' } });
+    });
+
+    const parsed = parseConfig(config, 'baton.config.json');
+
+    expect(parsed.services[0]).toMatchObject({ kind: 'worker', blue: { serviceName: 'web-blue' }, green: { serviceName: 'web-green' } });
+    expect(parsed.services[0]?.productionListenerArn).toBeUndefined();
+  });
+
+  it('names every load balancer field a worker cannot have, and the autoscaling and analysis it cannot use', () => {
+    const config = exampleWith((c) => {
+      Object.assign(firstService(c), { kind: 'worker', autoscaling: true, analysis: {} });
+    });
+
+    const worker = "a worker has no load balancer: its production is the colours' shares of running tasks";
+    expect(problemsOf(() => parseConfig(config, 'baton.config.json'))).toEqual([
+      `services[0].productionListenerArn: ${worker}; remove productionListenerArn`,
+      `services[0].testListenerArn: ${worker}; remove testListenerArn`,
+      `services[0].blue.targetGroupArn: ${worker}; remove targetGroupArn`,
+      `services[0].green.targetGroupArn: ${worker}; remove targetGroupArn`,
+      `services[0].smokeTest: ${worker}; a smoke test needs a test listener`,
+      `services[0].analysis: ${worker}; the analysis compares the colours' target group metrics, which a worker has none of (its alarms gate it)`,
+      `services[0].autoscaling: ${worker}, which Baton moves by desired counts; an autoscaler changing those counts would move production behind its back`,
+    ]);
+  });
+
+  it('names a web service without its target groups, pointing at kind "worker"', () => {
+    const config = exampleWith((c) => {
+      Object.assign(firstService(c), { blue: { serviceName: 'web-blue' } });
+    });
+
+    expect(problemsOf(() => parseConfig(config, 'baton.config.json'))).toEqual([
+      'services[0].blue.targetGroupArn: a web service needs the target group of each colour (or set "kind": "worker" for a service without a load balancer)',
+    ]);
   });
 
   it('rejects an ECS ARN given as a target group ARN and shows the expected shape', () => {

@@ -232,7 +232,7 @@ describe('complete', () => {
 
     // Assert
     expect(error).toBeInstanceOf(GateFailedError);
-    expect(error.message).toContain('production listener is at blue 10 % / green 90 % after the bake; expected 100 % on green');
+    expect(error.message).toContain('production is at blue 10 % / green 90 % after the bake; expected 100 % on green');
     expect(ecsMock).not.toHaveReceivedCommand(UpdateServiceCommand);
     expect(dynamoMock.calls().filter((call) => !isPhaseBookkeeping(call.args[0].input))).toHaveLength(0);
   });
