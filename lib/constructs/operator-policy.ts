@@ -166,7 +166,10 @@ export function operatorScope(config: Pick<BatonConfig, 'pipeline' | 'services'>
     tableArn: `arn:${partition}:dynamodb:${region}:${account}:table/${deploymentTableName(pipeline)}`,
     workerServiceArns: config.services
       .filter((service) => service.kind === 'worker')
-      .flatMap((service) => [ecsService(service.cluster, service.blue.serviceName), ecsService(service.cluster, service.green.serviceName)]),
+      .flatMap((service) => [
+        ecsService(service.cluster, service.blue.serviceName),
+        ecsService(service.cluster, service.green.serviceName),
+      ]),
   };
 }
 
