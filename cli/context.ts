@@ -83,7 +83,7 @@ export interface CliContext {
   readonly tableName: string;
   readonly sfn: SFNClient;
   readonly dynamo: DynamoDBDocumentClient;
-  /** Reads the production listeners' weights: what production serves, whatever an execution's payload last said. */
+  /** Reads the production listeners' weights (a worker's: ecs): what production serves, whatever an execution's payload last said. */
   readonly elb: ElasticLoadBalancingV2Client;
   /** Reads a worker's colours' desired counts: its split (lambdas/shared/aws/worker-counts.ts). */
   readonly ecs: ECSClient;

@@ -92,7 +92,7 @@ export function renderView(service: string, view: ExecutionView, now = new Date(
   return lines;
 }
 
-/** The production listener's split as bars, or why it could not be read. */
+/** The production split (a listener's weights, a worker's task counts) as bars, or why it could not be read. */
 export function renderTraffic(view: ProductionTraffic): string[] {
   if (view.trafficUnknown) return [`  traffic  unknown (${view.trafficUnknown})`];
   if (!view.traffic) return [];

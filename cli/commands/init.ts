@@ -74,7 +74,7 @@ async function runInit(ctx: SetupContext, serviceName: string | undefined, value
   refuseController(service);
   if (!service.targetGroupArn)
     throw new NotFoundError(
-      `ECS service ${service.name} has no target group: Baton moves traffic between two target groups behind a listener`,
+      `ECS service ${service.name} has no target group: baton init discovers services behind a listener. For a worker without a load balancer, write its config by hand with "kind": "worker" (docs/configuration.md, "Workers: services without a listener")`,
     );
   const d = await discoverAround(ctx, cluster, service);
   if (d.twin) refuseController(d.twin);
