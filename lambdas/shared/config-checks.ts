@@ -61,6 +61,12 @@ export function kindProblems(service: ServiceConfig): Array<{ path: Array<string
         problems.push({ path: [colour, 'targetGroupArn'], message: `a web service needs the target group of each colour ${hint}` });
       }
     }
+    if (service.analysis?.metrics) {
+      problems.push({
+        path: ['analysis', 'metrics'],
+        message: "a web service is judged on its target groups' metrics; analysis.metrics is a worker's own",
+      });
+    }
     return problems;
   }
   const worker = "a worker has no load balancer: its production is the colours' shares of running tasks";
@@ -70,10 +76,16 @@ export function kindProblems(service: ServiceConfig): Array<{ path: Array<string
     if (service[colour].targetGroupArn) problems.push({ path: [colour, 'targetGroupArn'], message: `${worker}; remove targetGroupArn` });
   }
   if (service.smokeTest) problems.push({ path: ['smokeTest'], message: `${worker}; a smoke test needs a test listener` });
-  if (service.analysis) {
+  if (service.analysis && !service.analysis.metrics) {
     problems.push({
-      path: ['analysis'],
-      message: `${worker}; the analysis compares the colours' target group metrics, which a worker has none of (its alarms gate it)`,
+      path: ['analysis', 'metrics'],
+      message: `${worker}; its analysis compares the colours on metrics it publishes per colour: name them (namespace, processed, failed)`,
+    });
+  }
+  if (service.analysis?.latency && service.analysis.metrics && !service.analysis.metrics.duration) {
+    problems.push({
+      path: ['analysis', 'metrics', 'duration'],
+      message: 'analysis.latency compares the time each unit of work took: name the metric that records it',
     });
   }
   if (service.autoscaling) {

@@ -81,8 +81,36 @@ describe('parseConfig', () => {
       `services[0].blue.targetGroupArn: ${worker}; remove targetGroupArn`,
       `services[0].green.targetGroupArn: ${worker}; remove targetGroupArn`,
       `services[0].smokeTest: ${worker}; a smoke test needs a test listener`,
-      `services[0].analysis: ${worker}; the analysis compares the colours' target group metrics, which a worker has none of (its alarms gate it)`,
+      `services[0].analysis.metrics: ${worker}; its analysis compares the colours on metrics it publishes per colour: name them (namespace, processed, failed)`,
       `services[0].autoscaling: ${worker}, which Baton moves by desired counts; an autoscaler changing those counts would move production behind its back`,
+    ]);
+  });
+
+  it('judges a worker on the metrics it names, and asks for its duration metric before comparing latency', () => {
+    const worker = (analysis: Json) =>
+      exampleWith((c) => {
+        const service = firstService(c);
+        for (const field of ['productionListenerArn', 'testListenerArn', 'smokeTest']) delete service[field];
+        Object.assign(service, { kind: 'worker', blue: { serviceName: 'web-blue' }, green: { serviceName: 'web-green' }, analysis });
+      });
+    const metrics = { namespace: 'Jobs', processed: 'JobsProcessed', failed: 'JobsFailed' };
+
+    expect(parseConfig(worker({ metrics }), 'baton.config.json').services[0]?.analysis?.metrics).toEqual({
+      ...metrics,
+      dimension: 'ServiceName',
+    });
+    expect(problemsOf(() => parseConfig(worker({ metrics, latency: {} }), 'baton.config.json'))).toEqual([
+      'services[0].analysis.metrics.duration: analysis.latency compares the time each unit of work took: name the metric that records it',
+    ]);
+  });
+
+  it("refuses a worker's metrics on a web service, which is judged on its target groups", () => {
+    const config = exampleWith((c) => {
+      Object.assign(firstService(c), { analysis: { metrics: { namespace: 'Jobs', processed: 'JobsProcessed', failed: 'JobsFailed' } } });
+    });
+
+    expect(problemsOf(() => parseConfig(config, 'baton.config.json'))).toEqual([
+      "services[0].analysis.metrics: a web service is judged on its target groups' metrics; analysis.metrics is a worker's own",
     ]);
   });
 

@@ -6,11 +6,12 @@
  * step, at 100 % (the old colour takes none) or without an analysis.
  */
 
+import type { ColourState } from '../contract.ts';
 import { productionListenerOf, targetGroupOf } from '../service-resources.ts';
 import type { VerifiedState } from '../stages.ts';
 import { planSteps } from '../strategy.ts';
-import { type Judgement, judge } from './judge.ts';
-import { colourTraffic, PERIOD_SECONDS } from './metrics.ts';
+import { type Judgement, judge, type Nouns, WEB_NOUNS } from './judge.ts';
+import { type ColourMetrics, colourTraffic, PERIOD_SECONDS, targetGroupMetrics, workerColourMetrics } from './metrics.ts';
 
 const MINUTE_MS = PERIOD_SECONDS * 1000;
 
@@ -28,15 +29,27 @@ export async function judgeStep(state: VerifiedState): Promise<Judgement | undef
   const traffic =
     to > from
       ? await colourTraffic({
-          newTargetGroupArn: targetGroupOf(state.idle),
-          oldTargetGroupArn: targetGroupOf(state.live),
-          listenerArn: productionListenerOf(state.service),
+          newer: metricsOf(state, state.idle),
+          older: metricsOf(state, state.live),
           percentile: config.latency?.percentile ?? 'p99',
           from: new Date(from),
           to: new Date(to),
         })
       : { newer: empty, older: empty };
-  return judge(traffic.newer, traffic.older, config, looksAt(state));
+  return judge(traffic.newer, traffic.older, config, looksAt(state), nounsOf(state));
+}
+
+/** A colour's metrics: its target group's (web), or those the worker publishes for it. */
+function metricsOf(state: VerifiedState, colour: ColourState): ColourMetrics {
+  const metrics = state.service.analysis?.metrics;
+  if (metrics) return workerColourMetrics(metrics, colour.serviceName);
+  return targetGroupMetrics(targetGroupOf(colour), productionListenerOf(state.service));
+}
+
+/** What the judgement calls the work and its errors: requests and the 5xx rate, or the worker's metrics. */
+function nounsOf(state: VerifiedState): Nouns {
+  const metrics = state.service.analysis?.metrics;
+  return metrics ? { requests: metrics.processed, errorRate: `${metrics.failed} rate` } : WEB_NOUNS;
 }
 
 /**

@@ -41,14 +41,23 @@ export function perLookConfidence(confidence: number, looks: number): number {
   return 1 - (1 - confidence) / Math.max(1, looks);
 }
 
-export function judge(newer: ColourTraffic, older: ColourTraffic, config: AnalysisConfig, looks = 1): Judgement {
+/** What the words call the units counted and their error rate. */
+export interface Nouns {
+  readonly requests: string;
+  readonly errorRate: string;
+}
+
+/** A web service's: its target groups' requests and 5xx responses. */
+export const WEB_NOUNS: Nouns = { requests: 'requests', errorRate: '5xx rate' };
+
+export function judge(newer: ColourTraffic, older: ColourTraffic, config: AnalysisConfig, looks = 1, nouns: Nouns = WEB_NOUNS): Judgement {
   const confidence = perLookConfidence(config.confidence, looks);
   const counts = { newRequests: newer.requests, oldRequests: older.requests };
   if (newer.requests < config.minRequests || older.requests < config.minRequests) {
     return {
       verdict: 'too-few-requests',
       ...counts,
-      words: `too few requests to judge the new colour: ${newer.requests} new and ${older.requests} old, at least ${config.minRequests} each needed`,
+      words: `too few ${nouns.requests} to judge the new colour: ${newer.requests} new and ${older.requests} old, at least ${config.minRequests} each needed`,
     };
   }
   const errorTest = errorRateTest({
@@ -60,7 +69,7 @@ export function judge(newer: ColourTraffic, older: ColourTraffic, config: Analys
     confidence,
   });
   const errorRate = { ...errorTest, margin: config.errorRate.margin };
-  const errorWords = `5xx rate ${percent(errorTest.newRate)} new (${newer.errors}/${newer.requests}) against ${percent(errorTest.oldRate)} old (${older.errors}/${older.requests}), margin ${percent(config.errorRate.margin)}: z ${errorTest.z.toFixed(2)}, p ${p(errorTest.pValue)}`;
+  const errorWords = `${nouns.errorRate} ${percent(errorTest.newRate)} new (${newer.errors}/${newer.requests}) against ${percent(errorTest.oldRate)} old (${older.errors}/${older.requests}), margin ${percent(config.errorRate.margin)}: z ${errorTest.z.toFixed(2)}, p ${p(errorTest.pValue)}`;
   const latencyConfig = config.latency;
   const canRank = latencyConfig !== undefined && newer.latencyMs.length > 0 && older.latencyMs.length > 0;
   const latencyTested =
@@ -82,7 +91,7 @@ export function judge(newer: ColourTraffic, older: ColourTraffic, config: Analys
     ? `; ${latencyTested.percentile} latency over ${latencyTested.newMinutes} and ${latencyTested.oldMinutes} minutes, margin ${latencyTested.marginPercent} %: U ${latencyTested.u}, p ${p(latencyTested.pValue)}`
     : '';
   const worse = errorTest.worse || latencyTested?.worse === true;
-  const which = [errorTest.worse ? 'its 5xx rate' : '', latencyTested?.worse ? 'its latency' : ''].filter(Boolean).join(' and ');
+  const which = [errorTest.worse ? `its ${nouns.errorRate}` : '', latencyTested?.worse ? 'its latency' : ''].filter(Boolean).join(' and ');
   return {
     verdict: worse ? 'worse' : 'not-worse',
     ...counts,

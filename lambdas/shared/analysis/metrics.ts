@@ -1,14 +1,16 @@
 /**
- * What the two colours' target groups served over a window, from CloudWatch
- * (GetMetricData, one call for both): requests, 5xx responses, and a latency
- * percentile minute by minute. Application Load Balancer metrics are
- * dimensioned by TargetGroup and LoadBalancer together, and report a minute
- * only when its value is non-zero (Elastic Load Balancing User Guide,
- * "CloudWatch metrics for your Application Load Balancer").
+ * What the two colours served over a window, from CloudWatch (GetMetricData,
+ * one call for both): requests, errors, and a latency percentile minute by
+ * minute. A web service's from its target groups: Application Load Balancer
+ * metrics are dimensioned by TargetGroup and LoadBalancer together, and
+ * report a minute only when its value is non-zero (Elastic Load Balancing
+ * User Guide, "CloudWatch metrics for your Application Load Balancer"). A
+ * worker's from the metrics it publishes per colour (analysis.metrics).
  */
-import { GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { type Dimension, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { cloudwatch } from '../clients/cloudwatch.ts';
 import { ContractViolationError } from '../errors.ts';
+import type { WorkerMetrics } from './config.ts';
 
 /** The metrics' period: one datapoint per minute. */
 export const PERIOD_SECONDS = 60;
@@ -34,23 +36,48 @@ export function loadBalancerDimension(listenerArn: string): string {
   return match[1];
 }
 
-const METRICS = [
-  ['requests', 'RequestCount', 'Sum'],
-  ['errors', 'HTTPCode_Target_5XX_Count', 'Sum'],
-] as const;
+/** A metric of one colour: where it is, and what its datapoints are. */
+interface ColourMetric {
+  readonly namespace: string;
+  readonly name: string;
+  readonly dimensions: Dimension[];
+}
 
-function query(id: string, metricName: string, stat: string, targetGroup: string, loadBalancer: string): MetricDataQuery {
+/** One colour's three metrics; the latency's values times `latencyToMs` are milliseconds. */
+export interface ColourMetrics {
+  readonly requests: ColourMetric;
+  readonly errors: ColourMetric;
+  readonly latency?: ColourMetric;
+  readonly latencyToMs: number;
+}
+
+/** A web service's colour: its target group's metrics behind the production listener's load balancer. */
+export function targetGroupMetrics(targetGroupArn: string, listenerArn: string): ColourMetrics {
+  const dimensions = [
+    { Name: 'TargetGroup', Value: targetGroupDimension(targetGroupArn) },
+    { Name: 'LoadBalancer', Value: loadBalancerDimension(listenerArn) },
+  ];
+  const alb = (name: string) => ({ namespace: 'AWS/ApplicationELB', name, dimensions });
+  // TargetResponseTime is in seconds.
+  return { requests: alb('RequestCount'), errors: alb('HTTPCode_Target_5XX_Count'), latency: alb('TargetResponseTime'), latencyToMs: 1000 };
+}
+
+/** A worker's colour: the metrics it publishes, with the colour's ECS service name as `metrics.dimension`. */
+export function workerColourMetrics(metrics: WorkerMetrics, serviceName: string): ColourMetrics {
+  const own = (name: string) => ({ namespace: metrics.namespace, name, dimensions: [{ Name: metrics.dimension, Value: serviceName }] });
+  return {
+    requests: own(metrics.processed),
+    errors: own(metrics.failed),
+    ...(metrics.duration ? { latency: own(metrics.duration.name) } : {}),
+    latencyToMs: metrics.duration?.unit === 'Seconds' ? 1000 : 1,
+  };
+}
+
+function query(id: string, metric: ColourMetric, stat: string): MetricDataQuery {
   return {
     Id: id,
     MetricStat: {
-      Metric: {
-        Namespace: 'AWS/ApplicationELB',
-        MetricName: metricName,
-        Dimensions: [
-          { Name: 'TargetGroup', Value: targetGroup },
-          { Name: 'LoadBalancer', Value: loadBalancer },
-        ],
-      },
+      Metric: { Namespace: metric.namespace, MetricName: metric.name, Dimensions: metric.dimensions },
       Period: PERIOD_SECONDS,
       Stat: stat,
     },
@@ -64,18 +91,17 @@ function query(id: string, metricName: string, stat: string, targetGroup: string
  * window of an hour).
  */
 export async function colourTraffic(input: {
-  newTargetGroupArn: string;
-  oldTargetGroupArn: string;
-  listenerArn: string;
+  newer: ColourMetrics;
+  older: ColourMetrics;
   percentile: string;
   from: Date;
   to: Date;
 }): Promise<{ newer: ColourTraffic; older: ColourTraffic }> {
-  const loadBalancer = loadBalancerDimension(input.listenerArn);
-  const colours = { newer: targetGroupDimension(input.newTargetGroupArn), older: targetGroupDimension(input.oldTargetGroupArn) };
-  const queries = Object.entries(colours).flatMap(([colour, targetGroup]) => [
-    ...METRICS.map(([key, name, stat]) => query(`${colour}_${key}`, name, stat, targetGroup, loadBalancer)),
-    query(`${colour}_latency`, 'TargetResponseTime', input.percentile, targetGroup, loadBalancer),
+  const colours = { newer: input.newer, older: input.older };
+  const queries = Object.entries(colours).flatMap(([colour, metrics]) => [
+    query(`${colour}_requests`, metrics.requests, 'Sum'),
+    query(`${colour}_errors`, metrics.errors, 'Sum'),
+    ...(metrics.latency ? [query(`${colour}_latency`, metrics.latency, input.percentile)] : []),
   ]);
   const byId = new Map<string, number[]>();
   let nextToken: string | undefined;
@@ -96,11 +122,10 @@ export async function colourTraffic(input: {
   } while (nextToken);
   const values = (id: string): number[] => byId.get(id) ?? [];
   const sum = (id: string) => values(id).reduce((total, value) => total + value, 0);
-  const traffic = (colour: string): ColourTraffic => ({
+  const traffic = (colour: 'newer' | 'older'): ColourTraffic => ({
     requests: sum(`${colour}_requests`),
     errors: sum(`${colour}_errors`),
-    // TargetResponseTime is in seconds.
-    latencyMs: values(`${colour}_latency`).map((seconds) => seconds * 1000),
+    latencyMs: values(`${colour}_latency`).map((value) => value * colours[colour].latencyToMs),
   });
   return { newer: traffic('newer'), older: traffic('older') };
 }

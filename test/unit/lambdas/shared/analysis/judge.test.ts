@@ -72,4 +72,17 @@ describe('judge', () => {
     expect(judge(traffic, traffic, noLatency).latency).toBeUndefined();
     expect(judge({ ...traffic, latencyMs: [] }, traffic, CONFIG).latency).toBeUndefined();
   });
+
+  it("names a worker's own metrics in its words", () => {
+    const nouns = { requests: 'JobsProcessed', errorRate: 'JobsFailed rate' };
+
+    expect(judge({ requests: 10, errors: 0, latencyMs: [] }, { requests: 900, errors: 0, latencyMs: [] }, CONFIG, 1, nouns).words).toBe(
+      'too few JobsProcessed to judge the new colour: 10 new and 900 old, at least 500 each needed',
+    );
+    expect(
+      judge({ requests: 20_000, errors: 2_000, latencyMs: [] }, { requests: 20_000, errors: 100, latencyMs: [] }, CONFIG, 1, nouns).words,
+    ).toMatch(
+      /^the new colour is worse than the old \(its JobsFailed rate, at 95 % confidence\): JobsFailed rate 10\.00 % new \(2000\/20000\)/,
+    );
+  });
 });

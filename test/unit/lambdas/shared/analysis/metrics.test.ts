@@ -2,7 +2,14 @@
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { colourTraffic, loadBalancerDimension, targetGroupDimension } from '../../../../../lambdas/shared/analysis/metrics.ts';
+import { WorkerMetricsSchema } from '../../../../../lambdas/shared/analysis/config.ts';
+import {
+  colourTraffic,
+  loadBalancerDimension,
+  targetGroupDimension,
+  targetGroupMetrics,
+  workerColourMetrics,
+} from '../../../../../lambdas/shared/analysis/metrics.ts';
 import { ContractViolationError } from '../../../../../lambdas/shared/errors.ts';
 import { rejectByDefault } from '../../../../support/aws.ts';
 
@@ -52,9 +59,8 @@ describe('colourTraffic', () => {
 
     // Act
     const traffic = await colourTraffic({
-      newTargetGroupArn: GREEN,
-      oldTargetGroupArn: BLUE,
-      listenerArn: LISTENER,
+      newer: targetGroupMetrics(GREEN, LISTENER),
+      older: targetGroupMetrics(BLUE, LISTENER),
       percentile: 'p99',
       from: FROM,
       to: TO,
@@ -100,9 +106,8 @@ describe('colourTraffic', () => {
 
     // Act
     const traffic = await colourTraffic({
-      newTargetGroupArn: GREEN,
-      oldTargetGroupArn: BLUE,
-      listenerArn: LISTENER,
+      newer: targetGroupMetrics(GREEN, LISTENER),
+      older: targetGroupMetrics(BLUE, LISTENER),
       percentile: 'p50',
       from: FROM,
       to: TO,
@@ -111,5 +116,61 @@ describe('colourTraffic', () => {
     // Assert
     expect(traffic.newer.requests).toBe(150);
     expect(cloudwatchMock.commandCalls(GetMetricDataCommand).map((call) => call.args[0].input.NextToken)).toEqual([undefined, 'page-2']);
+  });
+
+  it("reads a worker's own metrics per colour, its duration in seconds given in ms", async () => {
+    // Arrange
+    cloudwatchMock.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        { Id: 'newer_requests', Values: [40, 42] },
+        { Id: 'newer_errors', Values: [1] },
+        { Id: 'newer_latency', Values: [1.5, 1.25] },
+        { Id: 'older_requests', Values: [120, 118] },
+        { Id: 'older_errors', Values: [] },
+        { Id: 'older_latency', Values: [1.5, 1.5] },
+      ],
+    });
+    const metrics = WorkerMetricsSchema.parse({
+      namespace: 'Jobs',
+      processed: 'JobsProcessed',
+      failed: 'JobsFailed',
+      duration: { name: 'JobDuration', unit: 'Seconds' },
+    });
+
+    // Act
+    const traffic = await colourTraffic({
+      newer: workerColourMetrics(metrics, 'jobs-green'),
+      older: workerColourMetrics(metrics, 'jobs-blue'),
+      percentile: 'p90',
+      from: FROM,
+      to: TO,
+    });
+
+    // Assert
+    expect(traffic).toEqual({
+      newer: { requests: 82, errors: 1, latencyMs: [1500, 1250] },
+      older: { requests: 238, errors: 0, latencyMs: [1500, 1500] },
+    });
+    const queries = cloudwatchMock.commandCalls(GetMetricDataCommand)[0]?.args[0].input.MetricDataQueries ?? [];
+    expect(queries.map((query) => [query.Id, query.MetricStat?.Metric, query.MetricStat?.Stat])).toEqual([
+      [
+        'newer_requests',
+        { Namespace: 'Jobs', MetricName: 'JobsProcessed', Dimensions: [{ Name: 'ServiceName', Value: 'jobs-green' }] },
+        'Sum',
+      ],
+      ['newer_errors', { Namespace: 'Jobs', MetricName: 'JobsFailed', Dimensions: [{ Name: 'ServiceName', Value: 'jobs-green' }] }, 'Sum'],
+      [
+        'newer_latency',
+        { Namespace: 'Jobs', MetricName: 'JobDuration', Dimensions: [{ Name: 'ServiceName', Value: 'jobs-green' }] },
+        'p90',
+      ],
+      [
+        'older_requests',
+        { Namespace: 'Jobs', MetricName: 'JobsProcessed', Dimensions: [{ Name: 'ServiceName', Value: 'jobs-blue' }] },
+        'Sum',
+      ],
+      ['older_errors', { Namespace: 'Jobs', MetricName: 'JobsFailed', Dimensions: [{ Name: 'ServiceName', Value: 'jobs-blue' }] }, 'Sum'],
+      ['older_latency', { Namespace: 'Jobs', MetricName: 'JobDuration', Dimensions: [{ Name: 'ServiceName', Value: 'jobs-blue' }] }, 'p90'],
+    ]);
   });
 });
