@@ -3,12 +3,14 @@
  * that can break them (write-invariants.ts), then against the account as the
  * run left it. Returns the broken ones in words; an empty list means all hold.
  */
-import type { BatonConfig } from '../lambdas/shared/config-schema.ts';
+import type { BatonConfig, ServiceConfig } from '../lambdas/shared/config-schema.ts';
 import { TerminalStatusSchema } from '../lambdas/shared/contract.ts';
 import { classifyInput } from '../lambdas/shared/execution-input.ts';
-import { tableKey } from './account/model.ts';
+import { type AccountModel, tableKey } from './account/model.ts';
 import type { AccountSpec } from './account/schema.ts';
+import { type AccountSnapshot, snapshotAccount } from './account/writes.ts';
 import type { SimulationResult } from './harness.ts';
+import { COLOURS, type Colour, ecsKey, listenerOf, weightsOf } from './production.ts';
 import { checkWrites } from './write-invariants.ts';
 
 const TERMINAL: ReadonlySet<string> = new Set(TerminalStatusSchema.options);
@@ -29,31 +31,32 @@ export function secretValues(account: Pick<AccountSpec, 'secretsManager'>): stri
 
 export function checkInvariants(config: BatonConfig, account: AccountSpec, result: SimulationResult): string[] {
   const { model } = result;
+  const end = snapshotAccount(model);
   // 0. Traffic, records and scale-downs at every write of the run, in order (write-invariants.ts).
   const broken = checkWrites(config, {
     start: result.apis.start,
     writes: result.apis.writes,
     initialRecords: new Map(account.deploymentTable.map((item) => [tableKey(item), item])),
-    endListeners: Object.fromEntries(Object.entries(model.listeners).map(([arn, listener]) => [arn, listener.forward])),
+    end,
   });
+  const initialListeners = Object.fromEntries(Object.entries(result.initialListeners).map(([arn, listener]) => [arn, listener.forward]));
   for (const service of config.services) {
-    const forward = model.listeners[service.productionListenerArn]?.forward ?? {};
-    const blue = forward[service.blue.targetGroupArn] ?? 0;
-    const green = forward[service.green.targetGroupArn] ?? 0;
-    // 1. Production traffic only on a healthy colour, and never left split.
-    const before = result.initialListeners[service.productionListenerArn]?.forward ?? {};
-    for (const [colour, weight] of [
-      ['blue', blue],
-      ['green', green],
-    ] as const) {
-      // Only traffic the pipeline moved counts; a pre-existing split is the operator's (and is rejected).
-      if (weight === 0 || weight === (before[service[colour].targetGroupArn] ?? 0)) continue;
-      const targets = model.targets.get(service[colour].targetGroupArn) ?? [];
-      const healthy = targets.filter((t) => t.state === 'healthy').length;
-      if (healthy === 0) broken.push(`${service.name}: ${weight} % of production traffic on ${colour}, which has no healthy target`);
+    // 1. Production traffic only on a healthy colour, and never left split. Only traffic the pipeline moved counts;
+    //    a pre-existing split is the operator's (and is rejected). A worker's tasks are its traffic: from desired counts.
+    const weights = weightsOf(service, end.listeners, end.services);
+    const before = weightsOf(service, initialListeners, result.apis.start?.services ?? end.services);
+    for (const colour of COLOURS) {
+      const weight = weights[colour];
+      if (weight === 0 || weight === before[colour]) continue;
+      const unserved = service.kind === 'worker' ? unrunning(end, service, colour) : unhealthy(model, service, colour);
+      if (unserved) broken.push(`${service.name}: ${weight} % of production traffic on ${colour}, which ${unserved}`);
     }
-    const splitBefore = Object.values(before).filter((w) => w > 0).length > 1;
-    if (blue > 0 && green > 0 && !splitBefore) broken.push(`${service.name}: production left split at blue ${blue} / green ${green}`);
+    // A web listener split before over any of its target groups counts as the operator's.
+    const web = listenerOf(service);
+    const forwardBefore = web ? Object.values(initialListeners[web.listener] ?? {}) : [before.blue, before.green];
+    const splitBefore = forwardBefore.filter((w) => w > 0).length > 1;
+    if (weights.blue > 0 && weights.green > 0 && !splitBefore)
+      broken.push(`${service.name}: production left split at blue ${weights.blue} / green ${weights.green}`);
     const lock = model.table.get(`LOCK#${service.name}|LOCK`);
     const executions = [result.main, ...result.others].map((e) => e.name);
     // 4. The lock is free after the run (unless it belonged to someone else to begin with), except after a failed
@@ -131,6 +134,17 @@ export function checkInvariants(config: BatonConfig, account: AccountSpec, resul
     }
   }
   return broken;
+}
+
+/** Why a web colour cannot take production traffic at the end of the run; undefined when it can. */
+function unhealthy(model: AccountModel, service: ServiceConfig, colour: Colour): string | undefined {
+  const targets = model.targets.get(service[colour].targetGroupArn ?? '') ?? [];
+  return targets.some((t) => t.state === 'healthy') ? undefined : 'has no healthy target';
+}
+
+/** Why a worker's colour cannot take its share of the work at the end of the run; undefined when it can. */
+function unrunning(end: AccountSnapshot, service: ServiceConfig, colour: Colour): string | undefined {
+  return (end.services[ecsKey(service, colour)]?.running ?? 0) > 0 ? undefined : 'runs no task';
 }
 
 /** A release ends with a terminal release record, and every service record it opened is terminal too. */
