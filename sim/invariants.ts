@@ -6,11 +6,11 @@
 import type { BatonConfig, ServiceConfig } from '../lambdas/shared/config-schema.ts';
 import { TerminalStatusSchema } from '../lambdas/shared/contract.ts';
 import { classifyInput } from '../lambdas/shared/execution-input.ts';
-import { type AccountModel, tableKey } from './account/model.ts';
+import { tableKey } from './account/model.ts';
 import type { AccountSpec } from './account/schema.ts';
 import { type AccountSnapshot, snapshotAccount } from './account/writes.ts';
 import type { SimulationResult } from './harness.ts';
-import { COLOURS, type Colour, ecsKey, listenerOf, weightsOf } from './production.ts';
+import { COLOURS, type DesiredCounts, ecsKey, type Forwards, listenerOf, weightsOf } from './production.ts';
 import { checkWrites } from './write-invariants.ts';
 
 const TERMINAL: ReadonlySet<string> = new Set(TerminalStatusSchema.options);
@@ -41,22 +41,10 @@ export function checkInvariants(config: BatonConfig, account: AccountSpec, resul
   });
   const initialListeners = Object.fromEntries(Object.entries(result.initialListeners).map(([arn, listener]) => [arn, listener.forward]));
   for (const service of config.services) {
-    // 1. Production traffic only on a healthy colour, and never left split. Only traffic the pipeline moved counts;
-    //    a pre-existing split is the operator's (and is rejected). A worker's tasks are its traffic: from desired counts.
-    const weights = weightsOf(service, end.listeners, end.services);
-    const before = weightsOf(service, initialListeners, result.apis.start?.services ?? end.services);
-    for (const colour of COLOURS) {
-      const weight = weights[colour];
-      if (weight === 0 || weight === before[colour]) continue;
-      const unserved = service.kind === 'worker' ? unrunning(end, service, colour) : unhealthy(model, service, colour);
-      if (unserved) broken.push(`${service.name}: ${weight} % of production traffic on ${colour}, which ${unserved}`);
-    }
-    // A web listener split before over any of its target groups counts as the operator's.
-    const web = listenerOf(service);
-    const forwardBefore = web ? Object.values(initialListeners[web.listener] ?? {}) : [before.blue, before.green];
-    const splitBefore = forwardBefore.filter((w) => w > 0).length > 1;
-    if (weights.blue > 0 && weights.green > 0 && !splitBefore)
-      broken.push(`${service.name}: production left split at blue ${weights.blue} / green ${weights.green}`);
+    // 1. Production traffic only on a healthy colour, and never left split.
+    broken.push(
+      ...productionLeftBroken(service, end, { listeners: initialListeners, services: result.apis.start?.services ?? end.services }),
+    );
     const lock = model.table.get(`LOCK#${service.name}|LOCK`);
     const executions = [result.main, ...result.others].map((e) => e.name);
     // 4. The lock is free after the run (unless it belonged to someone else to begin with), except after a failed
@@ -136,15 +124,39 @@ export function checkInvariants(config: BatonConfig, account: AccountSpec, resul
   return broken;
 }
 
-/** Why a web colour cannot take production traffic at the end of the run; undefined when it can. */
-function unhealthy(model: AccountModel, service: ServiceConfig, colour: Colour): string | undefined {
-  const targets = model.targets.get(service[colour].targetGroupArn ?? '') ?? [];
-  return targets.some((t) => t.state === 'healthy') ? undefined : 'has no healthy target';
-}
-
-/** Why a worker's colour cannot take its share of the work at the end of the run; undefined when it can. */
-function unrunning(end: AccountSnapshot, service: ServiceConfig, colour: Colour): string | undefined {
-  return (end.services[ecsKey(service, colour)]?.running ?? 0) > 0 ? undefined : 'runs no task';
+/**
+ * Rule 1 for one service as the run left it (`end`): production traffic only on a colour that can take it, and
+ * never left split. Only traffic the pipeline moved counts (`before`: the listeners and desired counts as the run
+ * started); a pre-existing split is the operator's (and is rejected). A worker's traffic is its tasks: weights from
+ * desired counts, a colour with weight must run tasks.
+ */
+export function productionLeftBroken(
+  service: ServiceConfig,
+  end: AccountSnapshot,
+  before: { listeners: Forwards; services: DesiredCounts },
+): string[] {
+  const broken: string[] = [];
+  const weights = weightsOf(service, end.listeners, end.services);
+  const started = weightsOf(service, before.listeners, before.services);
+  for (const colour of COLOURS) {
+    const weight = weights[colour];
+    if (weight === 0 || weight === started[colour]) continue;
+    const worker = service.kind === 'worker';
+    const serves = worker
+      ? (end.services[ecsKey(service, colour)]?.running ?? 0) > 0
+      : (end.targets[service[colour].targetGroupArn ?? '']?.healthy ?? 0) > 0;
+    if (!serves)
+      broken.push(
+        `${service.name}: ${weight} % of production traffic on ${colour}, which ${worker ? 'runs no task' : 'has no healthy target'}`,
+      );
+  }
+  // A web listener split before over any of its target groups counts as the operator's.
+  const web = listenerOf(service);
+  const forwardBefore = web ? Object.values(before.listeners[web.listener] ?? {}) : [started.blue, started.green];
+  const splitBefore = forwardBefore.filter((w) => w > 0).length > 1;
+  if (weights.blue > 0 && weights.green > 0 && !splitBefore)
+    broken.push(`${service.name}: production left split at blue ${weights.blue} / green ${weights.green}`);
+  return broken;
 }
 
 /** A release ends with a terminal release record, and every service record it opened is terminal too. */

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../lib/config/load.ts';
 import type { AccountSnapshot, AccountWrite, ServiceSnapshot } from '../../../sim/account/writes.ts';
+import { productionLeftBroken } from '../../../sim/invariants.ts';
 import { checkWrites } from '../../../sim/write-invariants.ts';
 import { ROOT } from '../../support/config.ts';
 
@@ -201,6 +202,28 @@ describe('worker write invariants: the old colour goes to 0 only behind a runnin
   it('reports retiring the old colour while the queue-age alarm is in ALARM', () => {
     expect(check([opened, retire({ alarm: 'ALARM' })])).toEqual([
       'jobs: at +800 s (Complete), the old colour blue (jobs-blue) was scaled to 0 while the new colour green (jobs-green) could not stand alone: alarm jobs-queue-age in ALARM',
+    ]);
+  });
+});
+
+describe('worker invariants as the run ended: work only on a colour that runs tasks, never left split', () => {
+  const [jobs] = config.services;
+  const left = (moment: Moment) => (jobs ? productionLeftBroken(jobs, at(moment), at(START)) : ['no service']);
+
+  it('accepts all work moved to a colour that runs its tasks, or left where it was', () => {
+    expect(left({ seconds: 900, blue: { desiredCount: 0 }, green: { desiredCount: 4 } })).toEqual([]);
+    expect(left({ ...START, seconds: 900 })).toEqual([]);
+  });
+
+  it('reports work moved to a colour that runs no task', () => {
+    expect(left({ seconds: 900, blue: { desiredCount: 0 }, green: { desiredCount: 4, running: 0 } })).toEqual([
+      'jobs: 100 % of production traffic on green, which runs no task',
+    ]);
+  });
+
+  it('reports desired counts left split between the colours', () => {
+    expect(left({ seconds: 900, blue: { desiredCount: 3 }, green: { desiredCount: 1 } })).toEqual([
+      'jobs: production left split at blue 75 / green 25',
     ]);
   });
 });
