@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { type BatonConfig, BatonConfigSchema } from '../lambdas/shared/config-schema.ts';
 import { AccountSchema, type AccountSpec } from '../sim/account/schema.ts';
 import type { SimulationContext } from '../sim/context.ts';
-import { newColourFails } from '../sim/faults/fault.ts';
+import { idleColour, loadBalancerOf, newColourFails } from '../sim/faults/fault.ts';
 import { FAULTS } from '../sim/faults/index.ts';
 import { type SimulationResult, simulate } from '../sim/harness.ts';
 import { checkInvariants } from '../sim/invariants.ts';
@@ -60,14 +60,8 @@ const CONFIGS: Record<string, () => BatonConfig> = {
 /** Bends the account; `to` is the colour the deployment moves to. */
 type Bend = (ctx: SimulationContext, to: 'blue' | 'green') => void;
 
-/** The colour a deployment moves to, read before it starts (green when blue serves production). */
-function newColour(ctx: SimulationContext): 'blue' | 'green' {
-  const forward = ctx.model.listeners[ctx.service.productionListenerArn]?.forward ?? {};
-  return (forward[ctx.service.blue.targetGroupArn] ?? 0) > 0 ? 'green' : 'blue';
-}
-
 const TIMED: Record<string, Bend> = {
-  'new colour unhealthy': (ctx, to) => newColourFails(ctx, ctx.service[to].targetGroupArn),
+  'new colour unhealthy': (ctx, to) => newColourFails(ctx, loadBalancerOf(ctx, 'the soak\'s "new colour unhealthy"')[to]),
   'alarm fires': (ctx) => ctx.setAlarm(0, 'ALARM', 'Threshold Crossed: soak', ctx.model.now),
 };
 
@@ -92,7 +86,8 @@ async function once(label: string, config: BatonConfig, options: { faults?: stri
         ? {
             setup: (ctx: SimulationContext) => {
               const [state, bend] = options.bend as [string, Bend];
-              const to = newColour(ctx);
+              // The colour the deployment moves to, read before it starts.
+              const to = idleColour(ctx);
               let done = false;
               ctx.onStateEntered.push((entered) => {
                 if (!done && entered === state) {

@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { deploymentPlanText } from '../cli/dry-run.ts';
-import type { BatonConfig, ServiceConfig } from '../lambdas/shared/config-schema.ts';
+import type { BatonConfig } from '../lambdas/shared/config-schema.ts';
 import { PlanSchema } from '../lambdas/shared/contract.ts';
 import { classifyInput } from '../lambdas/shared/execution-input.ts';
 import { jsonShapeProblems } from '../lambdas/shared/json-shape.ts';
@@ -18,10 +18,12 @@ import { ConfigError, loadConfig } from '../lib/config/load.ts';
 import { AccountSchema } from './account/schema.ts';
 import { readJson, UsageError, writableFile } from './cli-files.ts';
 import { allStates, definitionFor, plainStateName } from './definition.ts';
+import { FaultTargetError } from './faults/fault.ts';
 import { FAULTS, isDenyFault, parseFault } from './faults/index.ts';
 import { type SimulationResult, simulate } from './harness.ts';
 import { checkInvariants } from './invariants.ts';
 import { promoteOption, promotionLines } from './operator.ts';
+import { modelWeights } from './production.ts';
 import { writeReport } from './report.ts';
 import { scalingLines } from './scaling-lines.ts';
 import type { ProgressEvent } from './stepfunctions/execution.ts';
@@ -102,7 +104,8 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
   try {
     return await main(argv, io);
   } catch (error) {
-    if (error instanceof UsageError || error instanceof ConfigError || (error instanceof TypeError && 'code' in error)) {
+    const refused = error instanceof UsageError || error instanceof ConfigError || error instanceof FaultTargetError;
+    if (refused || (error instanceof TypeError && 'code' in error)) {
       io.err(`${error.message}\n\n${HELP}`);
       return 2;
     }
@@ -246,7 +249,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
 
   const release = asked.kind === 'release' ? releaseSummary(config, result) : undefined;
   const service = config.services.find((s) => s.name === asked.service) ?? config.services[0];
-  const traffic = service ? trafficOf(result, service) : { blue: 0, green: 0 };
+  const traffic = service ? modelWeights(result.model, service) : { blue: 0, green: 0 };
   const liveColor = traffic.blue === 100 ? 'blue' : traffic.green === 100 ? 'green' : 'split';
   const recordItem = result.model.table.get(`DEPLOYMENT#${result.main.name}|RECORD`);
   const record = release
@@ -343,11 +346,6 @@ function faultOf(spec: string, option: string) {
   }
 }
 
-function trafficOf(result: SimulationResult, service: ServiceConfig): { blue: number; green: number } {
-  const forward = result.model.listeners[service.productionListenerArn]?.forward ?? {};
-  return { blue: forward[service.blue.targetGroupArn] ?? 0, green: forward[service.green.targetGroupArn] ?? 0 };
-}
-
 interface ReleaseSummary {
   readonly status: unknown;
   readonly reason: unknown;
@@ -370,7 +368,7 @@ function releaseSummary(config: BatonConfig, result: SimulationResult): ReleaseS
     services[service.name] = {
       status: deployment?.status ?? null,
       reason: deployment?.outcomeReason ?? null,
-      traffic: trafficOf(result, service),
+      traffic: modelWeights(result.model, service),
     };
   }
   return {

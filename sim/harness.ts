@@ -98,16 +98,20 @@ export interface OpenSimulation {
   close(): void;
 }
 
-/** The rollback's listener update that put traffic back, measured from the fault's signal. */
+/**
+ * The rollback's listener update that put traffic back, measured from the fault's signal; for a worker, the
+ * UpdateService that took the new colour's last tasks away (the old colour runs its full count by then).
+ */
 function signalToRestore(simulation: Simulation): number | undefined {
   const signalAt = simulation.ctx.signalAt;
   if (signalAt === undefined) return undefined;
+  const restores =
+    simulation.ctx.service.kind === 'worker'
+      ? (operation: string, input: unknown) =>
+          operation === 'UpdateService' && (input as { desiredCount?: unknown } | undefined)?.desiredCount === 0
+      : (operation: string) => operation === 'ModifyListener' || operation === 'ModifyRule';
   const restored = simulation.apis.calls.find(
-    (call) =>
-      (call.operation === 'ModifyListener' || call.operation === 'ModifyRule') &&
-      call.state === S.rollback &&
-      !call.error &&
-      call.at >= signalAt,
+    (call) => restores(call.operation, call.input) && call.state === S.rollback && !call.error && call.at >= signalAt,
   );
   return restored ? (restored.at - signalAt) / 1000 : undefined;
 }

@@ -3,12 +3,14 @@
  * that can break them (write-invariants.ts), then against the account as the
  * run left it. Returns the broken ones in words; an empty list means all hold.
  */
-import type { BatonConfig } from '../lambdas/shared/config-schema.ts';
+import type { BatonConfig, ServiceConfig } from '../lambdas/shared/config-schema.ts';
 import { TerminalStatusSchema } from '../lambdas/shared/contract.ts';
 import { classifyInput } from '../lambdas/shared/execution-input.ts';
 import { tableKey } from './account/model.ts';
 import type { AccountSpec } from './account/schema.ts';
+import { type AccountSnapshot, snapshotAccount } from './account/writes.ts';
 import type { SimulationResult } from './harness.ts';
+import { COLOURS, type DesiredCounts, ecsKey, type Forwards, listenerOf, weightsOf } from './production.ts';
 import { checkWrites } from './write-invariants.ts';
 
 const TERMINAL: ReadonlySet<string> = new Set(TerminalStatusSchema.options);
@@ -29,31 +31,20 @@ export function secretValues(account: Pick<AccountSpec, 'secretsManager'>): stri
 
 export function checkInvariants(config: BatonConfig, account: AccountSpec, result: SimulationResult): string[] {
   const { model } = result;
+  const end = snapshotAccount(model);
   // 0. Traffic, records and scale-downs at every write of the run, in order (write-invariants.ts).
   const broken = checkWrites(config, {
     start: result.apis.start,
     writes: result.apis.writes,
     initialRecords: new Map(account.deploymentTable.map((item) => [tableKey(item), item])),
-    endListeners: Object.fromEntries(Object.entries(model.listeners).map(([arn, listener]) => [arn, listener.forward])),
+    end,
   });
+  const initialListeners = Object.fromEntries(Object.entries(result.initialListeners).map(([arn, listener]) => [arn, listener.forward]));
   for (const service of config.services) {
-    const forward = model.listeners[service.productionListenerArn]?.forward ?? {};
-    const blue = forward[service.blue.targetGroupArn] ?? 0;
-    const green = forward[service.green.targetGroupArn] ?? 0;
     // 1. Production traffic only on a healthy colour, and never left split.
-    const before = result.initialListeners[service.productionListenerArn]?.forward ?? {};
-    for (const [colour, weight] of [
-      ['blue', blue],
-      ['green', green],
-    ] as const) {
-      // Only traffic the pipeline moved counts; a pre-existing split is the operator's (and is rejected).
-      if (weight === 0 || weight === (before[service[colour].targetGroupArn] ?? 0)) continue;
-      const targets = model.targets.get(service[colour].targetGroupArn) ?? [];
-      const healthy = targets.filter((t) => t.state === 'healthy').length;
-      if (healthy === 0) broken.push(`${service.name}: ${weight} % of production traffic on ${colour}, which has no healthy target`);
-    }
-    const splitBefore = Object.values(before).filter((w) => w > 0).length > 1;
-    if (blue > 0 && green > 0 && !splitBefore) broken.push(`${service.name}: production left split at blue ${blue} / green ${green}`);
+    broken.push(
+      ...productionLeftBroken(service, end, { listeners: initialListeners, services: result.apis.start?.services ?? end.services }),
+    );
     const lock = model.table.get(`LOCK#${service.name}|LOCK`);
     const executions = [result.main, ...result.others].map((e) => e.name);
     // 4. The lock is free after the run (unless it belonged to someone else to begin with), except after a failed
@@ -130,6 +121,41 @@ export function checkInvariants(config: BatonConfig, account: AccountSpec, resul
       broken.push(`a log line carries no deploymentId: ${line.slice(0, 120)}`);
     }
   }
+  return broken;
+}
+
+/**
+ * Rule 1 for one service as the run left it (`end`): production traffic only on a colour that can take it, and
+ * never left split. Only traffic the pipeline moved counts (`before`: the listeners and desired counts as the run
+ * started); a pre-existing split is the operator's (and is rejected). A worker's traffic is its tasks: weights from
+ * desired counts, a colour with weight must run tasks.
+ */
+export function productionLeftBroken(
+  service: ServiceConfig,
+  end: AccountSnapshot,
+  before: { listeners: Forwards; services: DesiredCounts },
+): string[] {
+  const broken: string[] = [];
+  const weights = weightsOf(service, end.listeners, end.services);
+  const started = weightsOf(service, before.listeners, before.services);
+  for (const colour of COLOURS) {
+    const weight = weights[colour];
+    if (weight === 0 || weight === started[colour]) continue;
+    const worker = service.kind === 'worker';
+    const serves = worker
+      ? (end.services[ecsKey(service, colour)]?.running ?? 0) > 0
+      : (end.targets[service[colour].targetGroupArn ?? '']?.healthy ?? 0) > 0;
+    if (!serves)
+      broken.push(
+        `${service.name}: ${weight} % of production traffic on ${colour}, which ${worker ? 'runs no task' : 'has no healthy target'}`,
+      );
+  }
+  // A web listener split before over any of its target groups counts as the operator's.
+  const web = listenerOf(service);
+  const forwardBefore = web ? Object.values(before.listeners[web.listener] ?? {}) : [started.blue, started.green];
+  const splitBefore = forwardBefore.filter((w) => w > 0).length > 1;
+  if (weights.blue > 0 && weights.green > 0 && !splitBefore)
+    broken.push(`${service.name}: production left split at blue ${weights.blue} / green ${weights.green}`);
   return broken;
 }
 

@@ -19,7 +19,8 @@ export interface SmokeServer {
 function imageServedBy(model: AccountModel, service: ServiceConfig): string | undefined {
   const arn = service.testListenerArn;
   const forward = arn ? (model.listeners[arn]?.forward ?? {}) : {};
-  const colour = (forward[service.green.targetGroupArn] ?? 0) > (forward[service.blue.targetGroupArn] ?? 0) ? 'green' : 'blue';
+  const weight = (colour: 'blue' | 'green') => forward[service[colour].targetGroupArn ?? ''] ?? 0;
+  const colour = weight('green') > weight('blue') ? 'green' : 'blue';
   const ecs = model.service(service.cluster, service[colour].serviceName);
   const definition = ecs ? model.taskDefinitions.get(ecs.taskDefinitionArn) : undefined;
   return definition?.containerDefinitions.find((c) => c.name === service.containerName)?.image;

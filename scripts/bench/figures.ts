@@ -9,7 +9,7 @@
  */
 import { HISTORY_EVENT_LIMIT } from '../../lambdas/shared/history-budget.ts';
 import type { SimulationContext } from '../../sim/context.ts';
-import { idleColour, isListenerUpdate } from '../../sim/faults/fault.ts';
+import { idleColour, isListenerUpdate, loadBalancerOf } from '../../sim/faults/fault.ts';
 import { type SimulationResult, simulate } from '../../sim/harness.ts';
 import { HISTORY_LIMIT_ERROR } from '../../sim/stepfunctions/history.ts';
 import { copiesOfExample, parseAccount, parseConfig, type Subject, withBake } from './subjects.ts';
@@ -121,13 +121,13 @@ export async function alarmToRestore(subject: Subject): Promise<Measurement> {
   let alarmAt: number | undefined;
   let watched: { listener: string; oldTargetGroup: string } | undefined;
   const setup = (ctx: SimulationContext) => {
-    const service = ctx.service;
+    const web = loadBalancerOf(ctx, 'the alarm-to-restore figure');
     const newColour = idleColour(ctx);
     const oldColour = newColour === 'blue' ? 'green' : 'blue';
-    watched = { listener: service.productionListenerArn, oldTargetGroup: service[oldColour].targetGroupArn };
+    watched = { listener: web.listener, oldTargetGroup: web[oldColour] };
     ctx.interceptors.push((_api, operation, input) => {
-      if (alarmAt !== undefined || !isListenerUpdate(operation) || !JSON.stringify(input).includes(service.productionListenerArn)) return;
-      if (weightIn(input, service[newColour].targetGroupArn) !== 100) return;
+      if (alarmAt !== undefined || !isListenerUpdate(operation) || !JSON.stringify(input).includes(web.listener)) return;
+      if (weightIn(input, web[newColour]) !== 100) return;
       const at = Date.now() + ALARM_AFTER_SHIFT_SECONDS * 1000;
       alarmAt = at;
       // The metric has breached for the alarm's evaluation periods by then: the alarm enters ALARM at `at`, not 60 s later.

@@ -11,7 +11,7 @@ export function accountSpecOf(model: AccountModel): Record<string, unknown> {
       entry.services[service.name] = {
         taskDefinition: definition ? `${definition.family}:${definition.revision}` : service.taskDefinitionArn,
         desiredCount: service.desiredCount,
-        targetGroupArn: service.targetGroupArn,
+        ...(service.targetGroupArn ? { targetGroupArn: service.targetGroupArn } : {}),
         ...(service.deploymentController ? { deploymentController: service.deploymentController } : {}),
         ...model.scaling.serviceSpec(`${service.cluster}/${service.name}`),
       };

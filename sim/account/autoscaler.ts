@@ -57,7 +57,8 @@ export function policyMetric(
     return { value: expectedRequests(model, targetGroupArn, loadBalancer, minuteStart) / healthy, capacity: healthy };
   }
   const running = model.tasks.filter((task) => task.serviceName === service.name && task.lastStatus === 'RUNNING').length;
-  if (running === 0) return undefined;
+  // The load model is the listeners' requests: a service no listener reaches (a worker) has none to report.
+  if (running === 0 || !service.targetGroupArn) return undefined;
   const perSecond = expectedRequests(model, service.targetGroupArn, undefined, minuteStart) / (MINUTE / 1000);
   const cpu = (perSecond / (running * scaling.requestsPerTask(`${service.cluster}/${service.name}`))) * 100;
   return { value: metric.PredefinedMetricType === 'ECSServiceAverageCPUUtilization' ? cpu : 40 + 0.3 * cpu, capacity: running };

@@ -3,7 +3,9 @@
  * second at a time (AccountModel.advanceTo): tasks start (or fail to fetch
  * their secrets), crash, pass or fail their target group's health checks;
  * the scheduler replaces tasks, scales to the desired count, trips the
- * deployment circuit breaker and marks a rollout COMPLETED.
+ * deployment circuit breaker and marks a rollout COMPLETED. A service without
+ * a target group (a worker) has no health checks: its tasks count once
+ * RUNNING, and an 'unhealthy' image runs on unnoticed, as it would in ECS.
  */
 import { parseValueFrom } from '../../lambdas/shared/secret-refs.ts';
 import type { AccountModel, SimService, SimTask } from './model.ts';
@@ -42,7 +44,8 @@ function unresolvedSecret(m: AccountModel, task: SimTask): string | undefined {
 export function tickService(m: AccountModel, service: SimService, now: number): void {
   const primary = service.deployments.find((d) => d.status === 'PRIMARY');
   if (!primary) return;
-  const tg = m.targetGroups[service.targetGroupArn];
+  const tg = service.targetGroupArn ? m.targetGroups[service.targetGroupArn] : undefined;
+  const targets = service.targetGroupArn ? m.targets.get(service.targetGroupArn) : undefined;
   const live = m.tasks.filter((t) => t.serviceName === service.name && t.lastStatus !== 'STOPPED');
 
   for (const task of live) {
@@ -71,7 +74,7 @@ export function tickService(m: AccountModel, service: SimService, now: number): 
       failTask(m, service, task, now);
       continue;
     }
-    const target = m.targets.get(service.targetGroupArn)?.find((t) => t.taskId === task.id);
+    const target = targets?.find((t) => t.taskId === task.id);
     if (target?.state === 'unhealthy' && now >= target.since + 30 * SECOND) {
       m.stop(service, task, now, `Task failed ELB health checks in (target-group ${service.targetGroupArn})`, 'ServiceSchedulerInitiated');
       failTask(m, service, task, now);
@@ -103,8 +106,8 @@ export function tickService(m: AccountModel, service: SimService, now: number): 
     const running = m.tasks.filter(
       (t) => t.serviceName === service.name && t.lastStatus === 'RUNNING' && t.taskDefinitionArn === primary.taskDefinitionArn,
     );
-    const targets = m.targets.get(service.targetGroupArn) ?? [];
-    const healthy = running.filter((t) => targets.find((target) => target.taskId === t.id)?.state === 'healthy');
+    // Without a target group there is no health to wait for: a running task is as far as a worker's task gets.
+    const healthy = targets ? running.filter((t) => targets.find((target) => target.taskId === t.id)?.state === 'healthy') : running;
     if (running.length === service.desiredCount && healthy.length === service.desiredCount) {
       primary.rolloutState = 'COMPLETED';
       primary.rolloutStateReason = 'ECS deployment completed.';

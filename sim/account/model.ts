@@ -43,7 +43,8 @@ export interface SimDeployment {
 export interface SimService {
   readonly cluster: string;
   readonly name: string;
-  readonly targetGroupArn: string;
+  /** Absent for a worker: no load balancer, so no target health; its tasks count once RUNNING. */
+  readonly targetGroupArn?: string;
   taskDefinitionArn: string;
   desiredCount: number;
   deployments: SimDeployment[];
@@ -151,7 +152,7 @@ export class AccountModel {
         const service: SimService = {
           cluster,
           name,
-          targetGroupArn: spec.targetGroupArn,
+          ...(spec.targetGroupArn ? { targetGroupArn: spec.targetGroupArn } : {}),
           taskDefinitionArn,
           desiredCount: spec.desiredCount,
           deployments: [],
@@ -252,12 +253,14 @@ export class AccountModel {
     return task;
   }
 
-  /** Registers a task's IP in the service's target group. */
+  /** Registers a task's IP in the service's target group (a worker has none). */
   register(service: SimService, task: SimTask, at: number, state: TargetState['state'] = 'initial'): void {
+    if (!service.targetGroupArn) return;
     this.targets.get(service.targetGroupArn)?.push({ taskId: task.id, ip: task.ip, port: 8080, registeredAt: at, state, since: at });
   }
 
   private deregister(service: SimService, task: SimTask): void {
+    if (!service.targetGroupArn) return;
     const targets = this.targets.get(service.targetGroupArn) ?? [];
     const index = targets.findIndex((t) => t.taskId === task.id);
     if (index >= 0) targets.splice(index, 1);

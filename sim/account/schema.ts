@@ -104,7 +104,8 @@ const AccountFields = z.strictObject({
           z.strictObject({
             taskDefinition: z.string().describe('family:revision'),
             desiredCount: z.number().int().min(0),
-            targetGroupArn: z.string(),
+            /** The target group its tasks register in; absent for a worker, whose tasks no load balancer reaches (they count once RUNNING). */
+            targetGroupArn: z.string().optional(),
             /** Who deploys the service (DescribeServices' deploymentController.type); Baton needs ECS, the default. */
             deploymentController: z.enum(['ECS', 'CODE_DEPLOY', 'EXTERNAL']).optional(),
             /** The load model of the autoscaler (autoscaler.ts): requests/s one task serves at 100 % CPU; absent: 25. */
@@ -205,6 +206,9 @@ const AccountFields = z.strictObject({
           reason: z.string().default(''),
           /** DescribeAlarms returns a composite alarm only to a caller that asks for AlarmTypes CompositeAlarm. */
           type: z.enum(['metric', 'composite']).default('metric'),
+          /** The metric a metric alarm watches (AWS/SQS ApproximateAgeOfOldestMessage), as DescribeAlarms returns it. */
+          namespace: z.string().optional(),
+          metricName: z.string().optional(),
           /** The metric's dimensions (TargetGroup: targetgroup/<name>/<id>), as DescribeAlarms returns them. */
           dimensions: z.record(z.string(), z.string()).optional(),
           /** Seconds per datapoint (Period) of a metric alarm. */

@@ -3,6 +3,7 @@ import { ECSServiceException } from '@aws-sdk/client-ecs';
 import { STATE_NAMES as S } from '../../lib/constructs/state-names.ts';
 import { unhealthyAfterMs } from '../account/target-health.ts';
 import type { SimulationContext } from '../context.ts';
+import { type Colour, idleColourOf, listenerOf } from '../production.ts';
 
 export interface Fault {
   readonly description: string;
@@ -29,11 +30,31 @@ export function accessDenied(operation: string): Error {
   });
 }
 
-/** The colour that is idle (not live) at the start, from the listener weights of the service's production listener. */
-export function idleColour(ctx: SimulationContext): 'blue' | 'green' {
-  const service = ctx.service;
-  const forward = ctx.model.listeners[service.productionListenerArn]?.forward ?? {};
-  return (forward[service.blue.targetGroupArn] ?? 0) > 0 ? 'green' : 'blue';
+/** A fault that cannot act on the service it is aimed at: the CLI refuses it as it refuses a bad option. */
+export class FaultTargetError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'FaultTargetError';
+  }
+}
+
+/** The colour that is idle (not live) at the start, from the production of the fault's service (production.ts). */
+export function idleColour(ctx: SimulationContext): Colour {
+  return idleColourOf(ctx.model, ctx.service);
+}
+
+/**
+ * The production listener and target groups of the service `what` (a fault, a measurement) acts on; a worker has
+ * none, and is refused naming both.
+ */
+export function loadBalancerOf(ctx: SimulationContext, what: string): { listener: string; blue: string; green: string } {
+  const web = listenerOf(ctx.service);
+  if (!web) {
+    throw new FaultTargetError(
+      `${what} needs a load balancer, and ${ctx.service.name} is a worker (no production listener, no target groups): aim it at a web service`,
+    );
+  }
+  return web;
 }
 
 /**

@@ -7,7 +7,7 @@ import { STATE_NAMES as S } from '../../lib/constructs/state-names.ts';
 import { LOW_DATAPOINTS } from '../account/autoscaler.ts';
 import type { TargetId } from '../account/scaling-schema.ts';
 import type { SimulationContext } from '../context.ts';
-import { afterShift, type Fault, idleColour } from './fault.ts';
+import { afterShift, type Fault, FaultTargetError, idleColour, loadBalancerOf } from './fault.ts';
 
 /** The example account with Application Auto Scaling on both colours, and the config that says so. */
 const SCALED_ACCOUNT = 'examples/autoscaling/sim-account.json';
@@ -28,15 +28,15 @@ function assertScaled(ctx: SimulationContext, fault: string): void {
   const id = ecsTarget(ctx, live.serviceName);
   const resourceId = id.ResourceId;
   if (!ctx.model.scaling.target(id)) {
-    throw new Error(
+    throw new FaultTargetError(
       `fault "${fault}" needs Application Auto Scaling on ${ctx.service.name}: the account has no scalable target for ${resourceId} (add an applicationAutoScaling section, e.g. ${SCALED_ACCOUNT})`,
     );
   }
 }
 
-/** From now on, the production listener of the fault's service carries `factor` times its requests. */
-function loadFactor(ctx: SimulationContext, factor: number): void {
-  ctx.model.traffic.setLoad(ctx.service.productionListenerArn, factor, ctx.model.now);
+/** From now on, the production listener `listener` carries `factor` times its requests. */
+function loadFactor(ctx: SimulationContext, listener: string, factor: number): void {
+  ctx.model.traffic.setLoad(listener, factor, ctx.model.now);
 }
 
 export const SCALING_FAULTS: Record<string, Fault> = {
@@ -47,8 +47,9 @@ export const SCALING_FAULTS: Record<string, Fault> = {
     account: SCALED_ACCOUNT,
     config: SCALED_CONFIG,
     apply(ctx) {
+      const { listener } = loadBalancerOf(ctx, 'fault "scale-out-during-shift"');
       assertScaled(ctx, 'scale-out-during-shift');
-      afterShift(ctx, 1, 0, () => loadFactor(ctx, 3));
+      afterShift(ctx, 1, 0, () => loadFactor(ctx, listener, 3));
     },
   },
   'old-colour-scaled-in-during-bake': {
@@ -58,12 +59,13 @@ export const SCALING_FAULTS: Record<string, Fault> = {
     account: SCALED_ACCOUNT,
     config: SCALED_CONFIG,
     apply(ctx) {
+      const { listener } = loadBalancerOf(ctx, 'fault "old-colour-scaled-in-during-bake"');
       assertScaled(ctx, 'old-colour-scaled-in-during-bake');
       let done = false;
       ctx.onStateEntered.push((state) => {
         if (done || state !== S.checkBake) return;
         done = true;
-        loadFactor(ctx, 0.1);
+        loadFactor(ctx, listener, 0.1);
         // As if the load had been low for a while: the next low minute fires AlarmLow, well inside the example's 5-minute bake.
         for (const colour of [ctx.service.blue, ctx.service.green]) {
           ctx.model.scaling.primeAlarms(ecsTarget(ctx, colour.serviceName), 'low', LOW_DATAPOINTS - 1);

@@ -28,7 +28,8 @@ export const TASK_FAULTS: Record<string, Fault> = {
     },
   },
   'green-tasks-crash': {
-    description: 'Tasks of the new image exit right after starting: the ECS circuit breaker fires and the deployment rolls back.',
+    description:
+      "Tasks of the new image exit right after starting: the ECS circuit breaker fires and the deployment rolls back. A worker's rollout completes as its tasks start (no health checks to pass), so there its tasks crash-loop instead, and the gates see them stop.",
     expected: 'ROLLED_BACK',
     apply(ctx) {
       ctx.model.hooks.behaviourOf = (image, behaviour) => (ctx.isNewImage(image) ? 'crash' : behaviour);

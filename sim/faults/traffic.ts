@@ -2,21 +2,32 @@
 import { STATE_NAMES as S } from '../../lib/constructs/state-names.ts';
 import { internalError } from '../account/services/common.ts';
 import { ALARM_FAULTS } from './alarms.ts';
-import { accessDenied, afterShift, beforeRetire, type Fault, idleColour, isListenerUpdate, newColourFails } from './fault.ts';
+import {
+  accessDenied,
+  afterShift,
+  beforeRetire,
+  type Fault,
+  idleColour,
+  isListenerUpdate,
+  loadBalancerOf,
+  newColourFails,
+} from './fault.ts';
 
 export const TRAFFIC_FAULTS: Record<string, Fault> = {
   'listener-split': {
     description: 'The production listener is at 80/20 when the deployment starts: initialize rejects it.',
     expected: 'REJECTED',
     apply(ctx) {
-      const listener = ctx.model.listeners[ctx.service.productionListenerArn];
-      if (listener) listener.forward = { [ctx.service.blue.targetGroupArn]: 80, [ctx.service.green.targetGroupArn]: 20 };
+      const web = loadBalancerOf(ctx, 'fault "listener-split"');
+      const listener = ctx.model.listeners[web.listener];
+      if (listener) listener.forward = { [web.blue]: 80, [web.green]: 20 };
     },
   },
   'listener-update-fails': {
     description: 'ModifyListener is denied when traffic first moves: shift traffic fails and the deployment rolls back.',
     expected: 'ROLLED_BACK',
     apply(ctx) {
+      loadBalancerOf(ctx, 'fault "listener-update-fails"');
       ctx.interceptors.push((_service, operation) => {
         if (isListenerUpdate(operation) && ctx.currentState === S.shiftTraffic) {
           throw accessDenied('elasticloadbalancing:ModifyListener');
@@ -29,8 +40,7 @@ export const TRAFFIC_FAULTS: Record<string, Fault> = {
       "45 s after traffic first moves, the new colour's targets start failing health checks; they turn unhealthy at the unhealthy threshold (2 checks 10 s apart in the example account) and the next gate check rolls back.",
     expected: 'ROLLED_BACK',
     apply(ctx) {
-      const idle = idleColour(ctx);
-      const targetGroupArn = ctx.service[idle].targetGroupArn;
+      const targetGroupArn = loadBalancerOf(ctx, 'fault "target-unhealthy-during-shift"')[idleColour(ctx)];
       afterShift(ctx, 1, 45_000, () => {
         const unhealthyAt = newColourFails(ctx, targetGroupArn);
         ctx.signalAt ??= unhealthyAt;
@@ -42,7 +52,7 @@ export const TRAFFIC_FAULTS: Record<string, Fault> = {
       '45 s into "Check before retiring old colour" (all traffic on the new colour, the bake over), the new colour\'s targets start failing health checks; they turn unhealthy at the unhealthy threshold and the next gate check rolls back to the old colour, which was never scaled to 0.',
     expected: 'ROLLED_BACK',
     apply(ctx) {
-      const targetGroupArn = ctx.service[idleColour(ctx)].targetGroupArn;
+      const targetGroupArn = loadBalancerOf(ctx, 'fault "target-unhealthy-before-retire"')[idleColour(ctx)];
       beforeRetire(ctx, 45_000, () => {
         const unhealthyAt = newColourFails(ctx, targetGroupArn);
         ctx.signalAt ??= unhealthyAt;
@@ -54,6 +64,7 @@ export const TRAFFIC_FAULTS: Record<string, Fault> = {
       'The new colour answers the smoke test through the test listener with HTTP 500: after 3 attempts it rolls back before any production traffic.',
     expected: 'ROLLED_BACK',
     apply(ctx) {
+      loadBalancerOf(ctx, 'fault "smoke-fails"');
       ctx.smoke.fails = true;
     },
   },
@@ -62,6 +73,7 @@ export const TRAFFIC_FAULTS: Record<string, Fault> = {
       'The new colour answers the smoke test 150 ms over its latency budget: after 3 attempts it rolls back before any production traffic.',
     expected: 'ROLLED_BACK',
     apply(ctx) {
+      loadBalancerOf(ctx, 'fault "smoke-slow"');
       ctx.smoke.delayMs = (ctx.service.smokeTest?.maxLatencyMs ?? 0) + 150;
     },
   },
@@ -69,6 +81,7 @@ export const TRAFFIC_FAULTS: Record<string, Fault> = {
     description: 'With alarm-during-bake: the first listener update of the rollback fails (HTTP 500); the retry moves traffic back.',
     expected: 'ROLLED_BACK',
     apply(ctx) {
+      loadBalancerOf(ctx, 'fault "rollback-listener-fails-once"');
       ALARM_FAULTS['alarm-during-bake']?.apply(ctx);
       let failed = false;
       ctx.interceptors.push((_service, operation) => {
@@ -84,6 +97,7 @@ export const TRAFFIC_FAULTS: Record<string, Fault> = {
       'With alarm-during-bake: the rollback may not modify the listener (a permission was removed). ROLLBACK_FAILED is recorded and the lock kept; the execution retries every 5 minutes until it times out. Fixable: with --redrive-after-fix the permission comes back and the redriven execution rolls back.',
     expected: 'ROLLBACK_FAILED',
     apply(ctx) {
+      loadBalancerOf(ctx, 'fault "rollback-denied"');
       ALARM_FAULTS['alarm-during-bake']?.apply(ctx);
       ctx.interceptors.push((_service, operation) => {
         if (isListenerUpdate(operation) && ctx.currentState === S.rollback && !ctx.fixed) {
@@ -117,6 +131,7 @@ export const TRAFFIC_FAULTS: Record<string, Fault> = {
       'Shift traffic stops responding right after it moves the listener to the new colour: Lambda ends it at its 900 s timeout (Lambda.Unknown), 15 s before the Task would give up, so nothing of it runs on while Roll back moves traffic back: ROLLED_BACK, 100 % on the old colour.',
     expected: 'ROLLED_BACK',
     apply(ctx) {
+      loadBalancerOf(ctx, 'fault "shift-timeout-after-listener"');
       let hung = false;
       ctx.interceptors.push((_service, operation) => {
         if (hung || ctx.currentState !== S.shiftTraffic || !isListenerUpdate(operation)) return;

@@ -32,6 +32,8 @@ function describeAlarms(m: AccountModel, input: DescribeAlarmsInput) {
             StateValue: alarm.state,
             StateReason: alarm.reason,
             type: alarm.type,
+            ...(alarm.namespace ? { Namespace: alarm.namespace } : {}),
+            ...(alarm.metricName ? { MetricName: alarm.metricName } : {}),
             ...(dimensions.length ? { Dimensions: dimensions } : {}),
           },
         ]

@@ -47,9 +47,10 @@ function describeServices(m: AccountModel, input: { cluster?: string; services?:
       desiredCount: service.desiredCount,
       runningCount: m.tasks.filter((t) => t.serviceName === name && t.lastStatus === 'RUNNING').length,
       pendingCount: m.tasks.filter((t) => t.serviceName === name && t.lastStatus === 'PROVISIONING').length,
-      loadBalancers: [
-        { targetGroupArn: service.targetGroupArn, containerName: containerOf(m, service.taskDefinitionArn), containerPort: 8080 },
-      ],
+      // A worker is in no target group: ECS lists no load balancer for it.
+      loadBalancers: service.targetGroupArn
+        ? [{ targetGroupArn: service.targetGroupArn, containerName: containerOf(m, service.taskDefinitionArn), containerPort: 8080 }]
+        : [],
       launchType: 'FARGATE',
       deploymentController: { type: service.deploymentController ?? 'ECS' },
       ...networkOf(m),

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { AccountSnapshot, AccountWrite, ServiceSnapshot, TargetCounts } from '../../../sim/account/writes.ts';
+import { listenerOf } from '../../../sim/production.ts';
 import { checkWrites } from '../../../sim/write-invariants.ts';
 import { exampleConfig, webService } from '../../support/config.ts';
 
 const config = exampleConfig();
-const web = webService();
+const web = listenerOf(webService()) ?? { listener: '', blue: '', green: '' };
 const T0 = Date.parse('2026-11-23T09:00:00.000Z');
 const TD7 = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/web:7';
 const TD8 = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/web:8';
@@ -34,9 +35,9 @@ function at(moment: Moment): AccountSnapshot {
   const green = colour(moment.greenState, TD8);
   return {
     at: T0 + moment.seconds * 1000,
-    listeners: { [web.productionListenerArn]: { [web.blue.targetGroupArn]: moment.blue, [web.green.targetGroupArn]: moment.green } },
+    listeners: { [web.listener]: { [web.blue]: moment.blue, [web.green]: moment.green } },
     services: { 'prod/web-blue': blue.ecs, 'prod/web-green': green.ecs },
-    targets: { [web.blue.targetGroupArn]: blue.targets, [web.green.targetGroupArn]: green.targets },
+    targets: { [web.blue]: blue.targets, [web.green]: green.targets },
     alarms: { 'web-5xx-rate': 'OK', 'web-p99-latency': 'OK', ...moment.alarms },
     locks: moment.lock ? { web: moment.lock } : {},
   };
@@ -44,7 +45,7 @@ function at(moment: Moment): AccountSnapshot {
 
 const listener = (state: string, moment: Moment): AccountWrite => ({
   kind: 'listener',
-  arn: web.productionListenerArn,
+  arn: web.listener,
   state,
   after: at(moment),
 });
@@ -71,7 +72,7 @@ function check(writes: AccountWrite[], options: { start?: Moment; end?: Moment }
     start: at(options.start ?? START),
     writes,
     initialRecords: new Map(),
-    endListeners: options.end ? at(options.end).listeners : last.listeners,
+    end: options.end ? at(options.end) : last,
   });
 }
 

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { AccountModel } from '../../../../sim/account/model.ts';
 import { snapshotAccount, writeOf } from '../../../../sim/account/writes.ts';
+import { listenerOf } from '../../../../sim/production.ts';
 import { webService } from '../../../support/config.ts';
 import { exampleAccount } from '../../../support/simulation.ts';
 
 const T0 = Date.parse('2026-11-23T09:00:00.000Z');
-const web = webService();
+const web = listenerOf(webService()) ?? { listener: '', blue: '', green: '' };
 
 describe('account writes', () => {
   it('snapshots what the checker reads: weights, target health, tasks by task definition, alarms, locks', () => {
@@ -18,8 +19,8 @@ describe('account writes', () => {
 
     // Assert
     expect(snapshot.at).toBe(T0);
-    expect(snapshot.listeners[web.productionListenerArn]).toEqual({ [web.blue.targetGroupArn]: 100, [web.green.targetGroupArn]: 0 });
-    expect(snapshot.targets[web.blue.targetGroupArn]).toEqual({ healthy: 3, unhealthy: 0 });
+    expect(snapshot.listeners[web.listener]).toEqual({ [web.blue]: 100, [web.green]: 0 });
+    expect(snapshot.targets[web.blue]).toEqual({ healthy: 3, unhealthy: 0 });
     expect(snapshot.services['prod/web-blue']).toEqual({
       taskDefinitionArn: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/web:7',
       desiredCount: 3,
