@@ -3,11 +3,12 @@
  * runs 4 tasks of jobs:3, jobs-green is at 0, neither in a target group): its
  * tasks count once RUNNING, a rollout completes on running tasks alone, a
  * crashing image trips the circuit breaker, and the Lambda side's count
- * writes (lambdas/shared/aws/worker-counts.ts) keep the worker invariants.
+ * writes (lambdas/shared/aws/worker-shift.ts) keep the worker invariants.
  */
 import { DescribeServicesCommand, ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { describeColours, notRunning, readCountWeights, setCountWeights } from '../../../../lambdas/shared/aws/worker-counts.ts';
+import { describeColours, notRunning, readCountWeights } from '../../../../lambdas/shared/aws/worker-counts.ts';
+import { setCountWeights } from '../../../../lambdas/shared/aws/worker-shift.ts';
 import { GateFailedError } from '../../../../lambdas/shared/errors.ts';
 import { loadConfig } from '../../../../lib/config/load.ts';
 import { SimulatedApis } from '../../../../sim/account/api.ts';
