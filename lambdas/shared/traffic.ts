@@ -120,6 +120,8 @@ export async function applyNextStep(
     step: { step: traffic.nextStep + 1, of: steps.length },
     ...(options.remainingMillis ? { remainingMillis: options.remainingMillis } : {}),
   });
+  // A worker's write waits for the tasks it raised: its hold or bake counts from when the step is in place.
+  const at = state.service.kind === 'worker' ? nowIso() : now;
   logger.info('traffic shifted', {
     targetService: state.service.name,
     colour: state.idle.colour,
@@ -132,12 +134,12 @@ export async function applyNextStep(
   if (!complete) {
     return {
       ...state,
-      traffic: { nextStep, weight: step.weight, complete, holdUntil: addSeconds(now, step.pauseSeconds), heldSince: now },
+      traffic: { nextStep, weight: step.weight, complete, holdUntil: addSeconds(at, step.pauseSeconds), heldSince: at },
     };
   }
   return {
     ...state,
     traffic: { nextStep, weight: step.weight, complete },
-    bake: { until: addSeconds(now, state.bakeSeconds), complete: false },
+    bake: { until: addSeconds(at, state.bakeSeconds), complete: false },
   };
 }
