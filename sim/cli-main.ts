@@ -31,7 +31,8 @@ import type { ProgressEvent } from './stepfunctions/execution.ts';
 const HELP = `Usage: npm run simulate -- [options]
 
   --input '<json>'        execution input, as typed in the Step Functions console
-                          (default: {"service":"web","imageTag":"v1.4.2"}, or the
+                          (default: {"service":"web","imageTag":"v1.4.2"}, the config's
+                          first service without a "web", or the
                           input of a --fault meant for a rollback); a release input
                           {"release": ..., "services": {...}} deploys several services
   --input-file <file>     the same, from a file (e.g. examples/three-services/release.json)
@@ -168,7 +169,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
   if (values.input && values['input-file']) throw new UsageError('--input and --input-file: give one, not both');
   // A fault meant for another kind of execution (a rollback) brings its own input.
   const faultInput = faults.map((spec) => faultOf(spec, '--fault').input).find((candidate) => candidate !== undefined);
-  let input: unknown = faultInput ?? { service: 'web', imageTag: 'v1.4.2' };
+  let input: unknown = faultInput;
   if (values.input) {
     try {
       input = JSON.parse(values.input);
@@ -179,11 +180,13 @@ async function main(argv: string[], io: CliIo): Promise<number> {
     input = readJson(values['input-file'], '--input-file');
   }
   // Refused before anything runs: initialize would refuse it too, but deep nesting stalls the local interpreter first.
-  const shape = jsonShapeProblems(input);
+  const shape = input === undefined ? [] : jsonShapeProblems(input);
   if (shape.length > 0) throw new UsageError(`--input${values['input-file'] ? '-file' : ''}: ${shape.join('; ')}`);
   // A fault meant for another config (Fault.config) brings it, unless --config names one.
   const configFile = values.config ?? faults.map((spec) => faultOf(spec, '--fault').config).find(Boolean) ?? 'baton.config.json';
   const config = loadConfig(configFile);
+  // No input: the config's "web" service, else its first one (examples/worker has only "jobs").
+  input ??= { service: config.services.find((service) => service.name === 'web')?.name ?? config.services[0]?.name, imageTag: 'v1.4.2' };
   const asked = classifyInput(input);
   if (asked.kind === 'release') {
     const named = [...asked.images.keys()];

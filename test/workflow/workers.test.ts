@@ -1,0 +1,166 @@
+/**
+ * Issue 19, item 4: a worker (services[].kind "worker": no load balancer)
+ * goes blue/green by its colours' ECS desired counts, on the real state
+ * machine and bundles. examples/worker: jobs-blue runs 4 tasks of jobs:3,
+ * jobs-green is at 0; a canary of 25 % for 120 s, then a 300 s bake; the
+ * alarm jobs-queue-age gates it. run() checks every invariant after each
+ * run, the worker rules included (sim/write-invariants.ts).
+ */
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config/load.ts';
+import type { AccountSpec } from '../../sim/account/schema.ts';
+import type { SimulationResult } from '../../sim/harness.ts';
+import { modelWeights } from '../../sim/production.ts';
+import {
+  accountFile,
+  BAKE_LOOP,
+  NEW_TAG,
+  REJECTED,
+  ROLLED_BACK,
+  record,
+  run,
+  SCALE_DOWN_LOOP,
+  START,
+  VERIFIED,
+} from '../support/simulation.ts';
+
+const CONFIG = loadConfig('examples/worker/baton.config.json');
+const ACCOUNT_PATH = 'examples/worker/sim-account.json';
+const INPUT = { service: 'jobs', imageTag: NEW_TAG };
+const JOBS = CONFIG.services[0];
+const SHIFT = ['Shift traffic', 'Is traffic fully shifted?'];
+/** From the request to the canary's step: the new colour verified at 0 tasks, then its first share raised. */
+const AT_CANARY = [...VERIFIED, ...SHIFT];
+
+function account(edit: (raw: AccountSpec) => void = () => {}): AccountSpec {
+  const raw = accountFile(ACCOUNT_PATH);
+  edit(raw);
+  return raw;
+}
+
+/** Each UpdateService of the run, in order: seconds from the start, the state, the service and what it set. */
+function updates(result: SimulationResult): string[] {
+  const start = result.main.startDate;
+  return result.apis.calls
+    .filter((call) => call.operation === 'UpdateService' && !call.error)
+    .map((call) => {
+      const input = call.input as { service: string; desiredCount?: number; taskDefinition?: string };
+      const definition = input.taskDefinition ? ` on ${input.taskDefinition.split('/').pop()}` : '';
+      return `+${Math.round((call.at - start) / 1000)} s ${call.state} ${input.service}=${input.desiredCount}${definition}`;
+    });
+}
+
+/** Each colour's desired count and running tasks as the run ended. */
+function counts(result: SimulationResult): Record<string, string> {
+  return Object.fromEntries(
+    ['jobs-blue', 'jobs-green'].map((name) => {
+      const service = result.model.services.get(`prod/${name}`);
+      const running = result.model.tasks.filter((task) => task.serviceName === name && task.lastStatus === 'RUNNING').length;
+      return [name, `${running}/${service?.desiredCount ?? '?'} on ${service?.taskDefinitionArn.split('/').pop()}`];
+    }),
+  );
+}
+
+describe('a worker', () => {
+  if (!JOBS) throw new Error('examples/worker has no service');
+
+  it('moves its tasks to the new colour step by step, each lowering of the old colour after the raised tasks run', async () => {
+    // Act
+    const result = await run({ config: CONFIG, account: account(), input: INPUT });
+
+    // Assert
+    expect(result.main.status).toBe('SUCCEEDED');
+    expect(result.main.executionPath).toEqual([
+      ...AT_CANARY,
+      ...SHIFT,
+      ...BAKE_LOOP,
+      ...SCALE_DOWN_LOOP,
+      'Complete deployment',
+      'Deployment succeeded',
+    ]);
+    // Deploy: the release at 0 tasks. The canary: 1 task raised, blue lowered once it ran (20 s to start, seen at the
+    // next 5 s look). 100 %: the other 3 raised, blue to 0 once they ran. Complete finds blue at 0 already.
+    expect(updates(result)).toEqual([
+      '+0 s Deploy new colour jobs-green=0 on jobs:4',
+      '+15 s Shift traffic jobs-green=1',
+      '+40 s Shift traffic jobs-blue=3',
+      '+160 s Shift traffic jobs-green=4',
+      '+185 s Shift traffic jobs-blue=0',
+      '+785 s Complete deployment jobs-blue=0',
+    ]);
+    expect(modelWeights(result.model, JOBS)).toEqual({ blue: 0, green: 100 });
+    expect(counts(result)).toEqual({ 'jobs-blue': '0/0 on jobs:3', 'jobs-green': '4/4 on jobs:4' });
+    expect(record(result)).toMatchObject({ status: 'SUCCEEDED', liveColour: 'blue', targetColour: 'green' });
+    // The weight history: one write per step, in the counts' shares.
+    expect(
+      (record(result)?.weightChanges as Array<Record<string, unknown>>).map(({ blue, green, phase }) => ({ blue, green, phase })),
+    ).toEqual([
+      { blue: 75, green: 25, phase: 'shiftTraffic' },
+      { blue: 0, green: 100, phase: 'shiftTraffic' },
+    ]);
+  });
+
+  it('rolls back when a task of the new colour stops during the canary: blue back to 4 before green goes to 0', async () => {
+    // Act
+    const result = await run({ config: CONFIG, account: account(), input: INPUT, faults: ['green-tasks-crash'] });
+
+    // Assert
+    expect(result.main.status).toBe('FAILED');
+    expect(result.main.executionPath.slice(0, AT_CANARY.length)).toEqual(AT_CANARY);
+    expect(result.main.executionPath.slice(-ROLLED_BACK.length)).toEqual(ROLLED_BACK);
+    const writes = updates(result);
+    const blueBack = writes.findIndex((line) => line.includes('Roll back jobs-blue=4'));
+    const greenOut = writes.findIndex((line) => line.includes('Roll back jobs-green=0'));
+    expect(blueBack).toBeGreaterThan(-1);
+    expect(greenOut).toBeGreaterThan(blueBack);
+    expect(modelWeights(result.model, JOBS)).toEqual({ blue: 100, green: 0 });
+    expect(counts(result)['jobs-blue']).toBe('4/4 on jobs:3');
+    expect(record(result)).toMatchObject({ status: 'ROLLED_BACK' });
+    expect(String(record(result)?.outcomeReason)).toMatch(
+      /^GateFailedError: gate failed while holding green at 25 %: task \w+ of jobs-green stopped/,
+    );
+  });
+
+  it('rolls back when its queue alarm fires in the bake: the old colour runs 4 tasks again before the new one stops', async () => {
+    // Act
+    const result = await run({ config: CONFIG, account: account(), input: INPUT, faults: ['alarm-during-bake'] });
+
+    // Assert
+    expect(result.main.status).toBe('FAILED');
+    expect(result.main.executionPath.slice(-ROLLED_BACK.length)).toEqual(ROLLED_BACK);
+    const rollback = updates(result).filter((line) => line.includes(' Roll back '));
+    // Blue raised; green to 0 once blue runs its 4 tasks; then green back on the task definition it ran before.
+    expect(rollback.map((line) => line.replace(/^\+\d+ s /, ''))).toEqual([
+      'Roll back jobs-blue=4',
+      'Roll back jobs-green=0',
+      'Roll back jobs-green=0 on jobs:2',
+    ]);
+    expect(modelWeights(result.model, JOBS)).toEqual({ blue: 100, green: 0 });
+    // Green's tasks were told to stop as the run ended; they stop as ECS stops tasks, not at once.
+    expect(counts(result)['jobs-blue']).toBe('4/4 on jobs:3');
+    expect(counts(result)['jobs-green']).toMatch(/^\d\/0 on jobs:2$/);
+    expect(String(record(result)?.outcomeReason)).toMatch(
+      /^GateFailedError: gate failed during the bake of green at 100 %: alarm jobs-queue-age is ALARM/,
+    );
+  });
+
+  it('refuses a canary for a worker that runs 1 task, naming the strategy, before any change', async () => {
+    // Arrange
+    const single = account((raw) => {
+      const blue = raw.ecs.clusters.prod?.services['jobs-blue'];
+      if (blue) blue.desiredCount = 1;
+    });
+
+    // Act
+    const result = await run({ config: CONFIG, account: single, input: INPUT });
+
+    // Assert
+    expect(result.main.executionPath).toEqual([...START.slice(0, START.indexOf('Validate') + 1), 'Validate failed', ...REJECTED]);
+    expect(updates(result)).toEqual([]);
+    expect(record(result)).toMatchObject({
+      status: 'REJECTED',
+      outcomeReason:
+        'InvalidInputError: strategy: worker jobs runs 1 task on jobs-blue; a step at 25 % puts at least one task on each colour and needs 2 or more (scale jobs-blue up, or deploy all-at-once)',
+    });
+  });
+});
