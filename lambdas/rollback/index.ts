@@ -84,7 +84,17 @@ export const handler = definePhase(
           wait: { seconds: STABILITY_POLL_SECONDS },
         };
       }
-      await setProductionWeights(state, weightsFor(live.colour, 100), context.phase, { remainingMillis: context.remainingMillis });
+      const moved = await setProductionWeights(state, weightsFor(live.colour, 100), context.phase, {
+        remainingMillis: context.remainingMillis,
+      });
+      if (!moved) {
+        // A worker's old colour ran its tasks when checked; this invocation's time ran out before the new one was lowered.
+        return {
+          ...state,
+          rollback: { ...progress, stage: 'scaling-up-old', checks: progress.checks + 1 },
+          wait: { seconds: STABILITY_POLL_SECONDS },
+        };
+      }
       evidence.push(
         `traffic moved from blue ${weights.blue} % / green ${weights.green} % back to 100 % ${live.colour}${
           Math.min(running, health.healthy) < wanted

@@ -6,7 +6,7 @@
  */
 import type { PhaseName } from '../../lib/constructs/phases.ts';
 import { setWeights, type Weights } from './aws/listener.ts';
-import { ContractViolationError, GateFailedError, TransientAwsError } from './errors.ts';
+import { ContractViolationError } from './errors.ts';
 import { logger } from './logger.ts';
 import { recordWeightChange } from './records/deployment.ts';
 import type { DeploymentState, InitializedState } from './stages.ts';
@@ -20,8 +20,10 @@ type Deployment = Pick<InitializedState, 'deploymentId' | 'executionArn' | 'star
 export interface WriteOptions {
   /** Places the write in the strategy's plan. */
   readonly step?: { readonly step: number; readonly of: number };
-  /** The invocation's time left: how long a worker's write may wait for the tasks it raised. */
+  /** The invocation's time left: how long a worker's write may wait in it for the tasks it raised. */
   readonly remainingMillis?: () => number;
+  /** When an earlier invocation raised the tasks this write waits for (a worker's write that was `waiting`). */
+  readonly raisedAt?: string;
 }
 
 /**
@@ -35,39 +37,34 @@ export function workerCapacity(deployment: Deployment): number {
 }
 
 /**
- * Writes absolute production weights for `phase`. A worker's write waits for
- * the tasks it raised within the service's stabilityTimeoutSeconds; when this
- * invocation's time runs out first it throws TransientAwsError, and the
- * phase's retry writes the same counts again and waits on.
+ * Writes absolute production weights for `phase`: true once they are in
+ * place. A worker's write waits for the tasks it raised, at most the
+ * service's stabilityTimeoutSeconds from `raisedAt` (else GateFailedError);
+ * false when this invocation's time runs out first: the caller keeps when
+ * the tasks were raised and writes again in its next invocation.
  */
 export async function setProductionWeights(
   deployment: Deployment,
   weights: Weights,
   phase: PhaseName,
   options: WriteOptions = {},
-): Promise<void> {
+): Promise<boolean> {
   const { service } = deployment;
   const { step } = options;
-  const stability = service.stabilityTimeoutSeconds * 1000;
-  const invocation = options.remainingMillis ? options.remainingMillis() - WATCH_MARGIN_SECONDS * 1000 : stability;
-  try {
-    if (service.kind === 'worker') {
-      // Loaded for a worker only: a web-only pipeline's functions never load what moves ECS desired counts.
-      const { setCountWeights } = await import('./aws/worker-shift.ts');
-      await setCountWeights({
-        service,
-        weights,
-        capacity: workerCapacity(deployment),
-        waitMillis: Math.max(Math.min(stability, invocation), 0),
-      });
-    } else {
-      await setWeights(service, weights);
-    }
-  } catch (error) {
-    if (invocation < stability && error instanceof GateFailedError) {
-      throw new TransientAwsError(`${error.message} (this invocation's time ran out; the retry waits on)`, { cause: error });
-    }
-    throw error;
+  if (service.kind === 'worker') {
+    // Loaded for a worker only: a web-only pipeline's functions never load what moves ECS desired counts.
+    const { setCountWeights } = await import('./aws/worker-shift.ts');
+    const raisedAt = options.raisedAt ? Date.parse(options.raisedAt) : Date.now();
+    const written = await setCountWeights({
+      service,
+      weights,
+      capacity: workerCapacity(deployment),
+      giveUpAt: raisedAt + service.stabilityTimeoutSeconds * 1000,
+      stopAt: options.remainingMillis ? Date.now() + options.remainingMillis() - WATCH_MARGIN_SECONDS * 1000 : Number.POSITIVE_INFINITY,
+    });
+    if (written === 'waiting') return false;
+  } else {
+    await setWeights(service, weights);
   }
   const at = nowIso();
   trafficWeightChanged(deployment.service.name, deployment.deploymentId, weights);
@@ -81,4 +78,5 @@ export async function setProductionWeights(
       error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
     });
   }
+  return true;
 }

@@ -136,6 +136,12 @@ const VERIFIED = {
     holdUntil: z.string().optional(),
     /** When the current step's hold began: a `baton promote` counts for the hold it was made during. */
     heldSince: z.string().optional(),
+    /**
+     * A worker's next step whose raised tasks did not all run before its invocation ended
+     * (lambdas/shared/aws/worker-shift.ts): when they were raised (the wait is counted from then), and whether the
+     * step is the last one by `baton promote --full`. The next invocation writes the same counts and waits on.
+     */
+    raising: z.object({ since: z.string(), full: z.boolean() }).optional(),
   }),
   /** Filled by the smoke test: what its latest attempt found. */
   smoke: SmokeRunSchema.optional(),

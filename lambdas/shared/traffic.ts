@@ -49,6 +49,11 @@ export async function checkTrafficGates(state: VerifiedState, options: { full?: 
   );
 }
 
+/** Whether a worker's next step is still raising its tasks (an earlier invocation's time ran out while it waited). */
+export function isRaising(state: VerifiedState): boolean {
+  return state.traffic.raising !== undefined;
+}
+
 /** Whether the current step still holds (its pause is not over). */
 export function isHolding(state: VerifiedState): boolean {
   const { traffic } = progressOf(state);
@@ -115,11 +120,19 @@ export async function applyNextStep(
   phase: PhaseName,
   options: { full?: boolean; remainingMillis?: () => number } = {},
 ): Promise<ShiftedState> {
-  const { traffic, steps, step } = progressOf(state, options.full);
-  await setProductionWeights(state, weightsFor(state.idle.colour, step.weight), phase, {
+  // A worker's step still raising (an earlier invocation's time ran out) goes on as it began.
+  const full = state.traffic.raising?.full ?? options.full === true;
+  const { traffic, steps, step } = progressOf(state, full);
+  const raisedAt = state.traffic.raising?.since ?? nowIso();
+  const written = await setProductionWeights(state, weightsFor(state.idle.colour, step.weight), phase, {
     step: { step: traffic.nextStep + 1, of: steps.length },
+    raisedAt,
     ...(options.remainingMillis ? { remainingMillis: options.remainingMillis } : {}),
   });
+  if (!written) {
+    logger.info('raised tasks not all running yet; the next invocation waits on', { weight: step.weight, since: raisedAt });
+    return { ...state, traffic: { ...state.traffic, raising: { since: raisedAt, full } } };
+  }
   // A worker's write waits for the tasks it raised: its hold or bake counts from when the step is in place.
   const at = state.service.kind === 'worker' ? nowIso() : now;
   logger.info('traffic shifted', {

@@ -18,7 +18,7 @@ import { type ReleaseState, ReleaseStateSchema } from '../shared/release.ts';
 import { signalFailures } from '../shared/signals.ts';
 import { type VerifiedState, VerifiedStateSchema } from '../shared/stages.ts';
 import { nowIso } from '../shared/time.ts';
-import { applyNextStep, checkTrafficGates, isHolding, type ShiftedState, stepGates } from '../shared/traffic.ts';
+import { applyNextStep, checkTrafficGates, isHolding, isRaising, type ShiftedState, stepGates } from '../shared/traffic.ts';
 import { watchUntil } from '../shared/watch.ts';
 
 /** The release once every service passed verify: at least one service (the first one's hold is every service's). */
@@ -112,8 +112,18 @@ export const handler = definePhase(
       }
       await recordJudgement(state.deploymentId, state, analysisEntry(state.traffic.nextStep, state.traffic.weight, now, judgement));
     }
-    const next: ShiftedState[] = [];
-    for (const state of services) next.push(await applyNextStep(state, now, phase, { remainingMillis }));
+    // Workers first: a worker's write waits for the tasks it raised, and while one still raises (its invocation's time
+    // ran out) no other service moves, so every service stays at the same step; the next invocation goes on.
+    const order = [...services].sort((a, b) => Number(b.service.kind === 'worker') - Number(a.service.kind === 'worker'));
+    const applied = new Map<string, ShiftedState>();
+    for (const state of order) {
+      const shifted = await applyNextStep(state, now, phase, { remainingMillis });
+      applied.set(state.deploymentId, shifted);
+      if (isRaising(shifted)) {
+        return { ...release, services: services.map((service) => (service.deploymentId === state.deploymentId ? shifted : service)) };
+      }
+    }
+    const next = services.map((state) => applied.get(state.deploymentId) ?? state);
     logger.info('release traffic step applied', { weight: next[0]?.traffic?.weight, services: services.length });
     for (const state of next) await keepLease(refOf(state), 'shiftTogether', 0);
     return { ...release, services: next, traffic: { complete: next.every((state) => state.traffic.complete) } };

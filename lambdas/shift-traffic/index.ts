@@ -26,6 +26,7 @@ import {
   checkTrafficGates,
   heldStep,
   isHolding,
+  isRaising,
   promotionOfEndedHold,
   type ShiftedState,
   watchHold,
@@ -74,6 +75,11 @@ export const handler = definePhase(
   async (state, { phase, remainingMillis }): Promise<ShiftedState> => {
     // The approval is checked (and recorded) before any gate or weight: a refused one rolls back.
     await acceptApproval(state);
+    if (isRaising(state)) {
+      // A worker's step whose raised tasks an earlier invocation waited for: the gates of the step it is leaving, then on.
+      await checkTrafficGates(state);
+      return applyNextStep(state, nowIso(), phase, { remainingMillis });
+    }
     // A hold watched to its end had its last gate check then (watch.ts); any other way to the next step checks now.
     const watched = isHolding(state);
     const ended = await endOfHold(state, remainingMillis);

@@ -144,6 +144,41 @@ describe('a worker', () => {
     );
   });
 
+  it('waits for slow tasks across invocations, counting stabilityTimeoutSeconds from the raise', async () => {
+    // Arrange: tasks take 1000 s to start, longer than one invocation of Shift traffic (900 s, 30 s kept back).
+    const slow = account((raw) => {
+      raw.taskStartSeconds = 1000;
+    });
+    const [jobs] = CONFIG.services;
+    const config = { ...CONFIG, services: [{ ...jobs, stabilityTimeoutSeconds: 3600 }] } as typeof CONFIG;
+
+    // Act
+    const result = await run({ config, account: slow, input: INPUT });
+
+    // Assert: the canary's step took two invocations; blue was lowered only once green's task ran.
+    expect(result.main.status).toBe('SUCCEEDED');
+    expect(result.main.executionPath.slice(0, AT_CANARY.length + SHIFT.length)).toEqual([...AT_CANARY, ...SHIFT]);
+    expect(updates(result).slice(0, 3)).toEqual([
+      '+0 s Deploy new colour jobs-green=0 on jobs:4',
+      '+15 s Shift traffic jobs-green=1',
+      '+1020 s Shift traffic jobs-blue=3',
+    ]);
+  });
+
+  it('rolls back when the raised tasks never run, the old colour never lowered', async () => {
+    // Act
+    const result = await run({ config: CONFIG, account: account(), input: INPUT, faults: ['green-never-stable'] });
+
+    // Assert
+    expect(result.main.status).toBe('FAILED');
+    expect(result.main.executionPath.slice(-ROLLED_BACK.length)).toEqual(ROLLED_BACK);
+    expect(updates(result).filter((line) => line.includes('jobs-blue'))).toEqual([]);
+    expect(counts(result)['jobs-blue']).toBe('4/4 on jobs:3');
+    expect(String(record(result)?.outcomeReason)).toBe(
+      'GateFailedError: worker jobs: jobs-green runs 0/1 tasks after stabilityTimeoutSeconds (900 s); blue kept its tasks',
+    );
+  });
+
   it('refuses a canary for a worker that runs 1 task, naming the strategy, before any change', async () => {
     // Arrange
     const single = account((raw) => {

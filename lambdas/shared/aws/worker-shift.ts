@@ -27,40 +27,45 @@ export interface CountWrite {
   readonly weights: Weights;
   /** The tasks to share: the count the old colour ran when the deployment started. */
   readonly capacity: number;
-  /** The time this invocation may spend waiting for raised tasks (ms). */
-  readonly waitMillis: number;
+  /** When the raised tasks must run by (epoch ms): the write's start plus the service's stabilityTimeoutSeconds. */
+  readonly giveUpAt: number;
+  /** When this invocation stops waiting (epoch ms): a later one writes the same counts and waits on. */
+  readonly stopAt: number;
 }
 
 /**
  * Raises the colour that gains tasks, waits until it runs them, then lowers
- * the other. Throws GateFailedError, with the lowering not done, when the
- * raised colour does not run its tasks in time: production then still has
- * every task of the old colour.
+ * the other: `done`. `waiting` when this invocation's time is up first (the
+ * raise stays; nothing is lowered). Throws GateFailedError, with the
+ * lowering not done, when the raised colour does not run its tasks by
+ * `giveUpAt`: production then still has every task of the old colour.
  */
-export async function setCountWeights(write: CountWrite, client: ECSClient = ecs()): Promise<void> {
+export async function setCountWeights(write: CountWrite, client: ECSClient = ecs()): Promise<'done' | 'waiting'> {
   const { service, weights, capacity } = write;
   const wanted = countsFor(weights, capacity);
   const before = await describeColours(service, client);
   const raised = COLOURS.filter((colour) => wanted[colour] > (before[colour].desiredCount ?? 0));
   const lowered = COLOURS.filter((colour) => wanted[colour] < (before[colour].desiredCount ?? 0));
   for (const colour of raised) await setDesiredCount(service, colour, wanted[colour], client);
-  if (lowered.length === 0) return;
-  const giveUpAt = Date.now() + write.waitMillis;
+  if (lowered.length === 0) return 'done';
   for (;;) {
     const now = await describeColours(service, client);
     const waiting = COLOURS.filter((colour) => wanted[colour] > 0 && !lowered.includes(colour))
       .map((colour) => notRunning(now[colour]))
       .filter((problem): problem is string => problem !== undefined);
     if (waiting.length === 0) break;
-    if (Date.now() + WORKER_POLL_SECONDS * 1000 > giveUpAt) {
+    const next = Date.now() + WORKER_POLL_SECONDS * 1000;
+    if (next > write.giveUpAt) {
       throw new GateFailedError(
-        `worker ${service.name}: ${waiting.join('; ')} after ${Math.round(write.waitMillis / 1000)} s; ${lowered.join(' and ')} kept its tasks`,
+        `worker ${service.name}: ${waiting.join('; ')} after stabilityTimeoutSeconds (${service.stabilityTimeoutSeconds} s); ${lowered.join(' and ')} kept its tasks`,
       );
     }
+    if (next > write.stopAt) return 'waiting';
     logger.info('waiting for raised tasks before lowering the other colour', { waiting });
     await sleep(WORKER_POLL_SECONDS * 1000);
   }
   for (const colour of lowered) await setDesiredCount(service, colour, wanted[colour], client);
+  return 'done';
 }
 
 async function setDesiredCount(service: ServiceConfig, colour: Colour, desiredCount: number, client: ECSClient): Promise<void> {

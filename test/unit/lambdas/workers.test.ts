@@ -12,7 +12,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler as checkStability } from '../../../lambdas/check-stability/index.ts';
 import { handler as deploy } from '../../../lambdas/deploy/index.ts';
-import { GateFailedError, TransientAwsError } from '../../../lambdas/shared/errors.ts';
+import { GateFailedError } from '../../../lambdas/shared/errors.ts';
 import { gateFailures } from '../../../lambdas/shared/gates.ts';
 import { setProductionWeights, workerCapacity } from '../../../lambdas/shared/production-weights.ts';
 import { alarms, allowLeaseRenewals, rejectByDefault } from '../../support/aws.ts';
@@ -132,23 +132,23 @@ describe('a worker', () => {
       ecsMock.on(UpdateServiceCommand).resolves({});
     });
 
-    it('is a transient error, for the phase to retry, when the invocation runs out of time first', async () => {
-      await expect(setProductionWeights(state, { blue: 0, green: 100 }, 'shiftTraffic', { remainingMillis: () => 90_000 })).rejects.toThrow(
-        new TransientAwsError(
-          "worker jobs: jobs-green runs 0/3 tasks after 60 s; blue kept its tasks (this invocation's time ran out; the retry waits on)",
-        ),
-      );
+    it('is not done, the raise made and nothing lowered, when the invocation runs out of time first', async () => {
+      const written = await setProductionWeights(state, { blue: 0, green: 100 }, 'shiftTraffic', { remainingMillis: () => 90_000 });
+
+      expect(written).toBe(false);
       expect(ecsMock.commandCalls(UpdateServiceCommand).map((call) => call.args[0].input)).toEqual([
         { cluster: 'prod', service: 'jobs-green', desiredCount: LIVE_COUNT },
       ]);
     });
 
-    it('fails the gate when the service’s stabilityTimeoutSeconds runs out first', async () => {
-      const short = { ...state, service: { ...state.service, stabilityTimeoutSeconds: 60 } };
+    it('fails the gate once stabilityTimeoutSeconds have passed since the tasks were raised, in a later invocation too', async () => {
+      const raisedAt = isoAfter(NOW, -890);
 
       await expect(
-        setProductionWeights(short, { blue: 0, green: 100 }, 'shiftTraffic', { remainingMillis: () => 900_000 }),
-      ).rejects.toThrow(new GateFailedError('worker jobs: jobs-green runs 0/3 tasks after 60 s; blue kept its tasks'));
+        setProductionWeights(state, { blue: 0, green: 100 }, 'shiftTraffic', { remainingMillis: () => 900_000, raisedAt }),
+      ).rejects.toThrow(
+        new GateFailedError('worker jobs: jobs-green runs 0/3 tasks after stabilityTimeoutSeconds (900 s); blue kept its tasks'),
+      );
     });
   });
 });

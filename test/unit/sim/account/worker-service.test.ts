@@ -97,9 +97,15 @@ describe('a worker in the simulated account', () => {
     elapse(1);
 
     // Act
-    await setCountWeights({ service: jobs, weights: { blue: 75, green: 25 }, capacity: 4, waitMillis: 120_000 }, ecs);
+    await setCountWeights(
+      { service: jobs, weights: { blue: 75, green: 25 }, capacity: 4, giveUpAt: Date.now() + 120_000, stopAt: Number.POSITIVE_INFINITY },
+      ecs,
+    );
     const step = await readCountWeights(jobs, ecs);
-    await setCountWeights({ service: jobs, weights: { blue: 0, green: 100 }, capacity: 4, waitMillis: 120_000 }, ecs);
+    await setCountWeights(
+      { service: jobs, weights: { blue: 0, green: 100 }, capacity: 4, giveUpAt: Date.now() + 120_000, stopAt: Number.POSITIVE_INFINITY },
+      ecs,
+    );
     elapse(1);
 
     // Assert
@@ -122,7 +128,10 @@ describe('a worker in the simulated account', () => {
     model.hooks.behaviourOf = (image, behaviour) => (image.endsWith(NEW_IMAGE) ? 'never-starts' : behaviour);
 
     // Act
-    const write = setCountWeights({ service: jobs, weights: { blue: 75, green: 25 }, capacity: 4, waitMillis: 120_000 }, ecs);
+    const write = setCountWeights(
+      { service: jobs, weights: { blue: 75, green: 25 }, capacity: 4, giveUpAt: Date.now() + 120_000, stopAt: Number.POSITIVE_INFINITY },
+      ecs,
+    );
 
     // Assert
     await expect(write).rejects.toBeInstanceOf(GateFailedError);
@@ -140,7 +149,10 @@ describe('a worker in the simulated account', () => {
     model.hooks.behaviourOf = (image, behaviour) => (image.endsWith(NEW_IMAGE) ? 'crash' : behaviour);
 
     // Act: the step sees green's task running, and lowers blue then (verified at that moment).
-    await setCountWeights({ service: jobs, weights: { blue: 75, green: 25 }, capacity: 4, waitMillis: 120_000 }, ecs);
+    await setCountWeights(
+      { service: jobs, weights: { blue: 75, green: 25 }, capacity: 4, giveUpAt: Date.now() + 120_000, stopAt: Number.POSITIVE_INFINITY },
+      ecs,
+    );
     elapse(120);
     const colours = await describeColours(jobs, ecs);
 

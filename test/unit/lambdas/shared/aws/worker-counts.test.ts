@@ -115,7 +115,13 @@ describe('worker counts', () => {
   });
 
   it('raises the new colour, waits until its tasks run, and only then lowers the old one', async () => {
-    await setCountWeights({ service: jobs, weights: { blue: 75, green: 25 }, capacity: 4, waitMillis: 60_000 });
+    await setCountWeights({
+      service: jobs,
+      weights: { blue: 75, green: 25 },
+      capacity: 4,
+      giveUpAt: Date.now() + 60_000,
+      stopAt: Number.POSITIVE_INFINITY,
+    });
 
     expect(order).toEqual(['jobs-green=1', 'jobs-blue=3']);
     expect(colours['jobs-green']).toMatchObject({ desired: 1, running: 1 });
@@ -128,7 +134,13 @@ describe('worker counts', () => {
     colours['jobs-blue'] = { desired: 3, running: 3, startAfter: 0, looks: 0 };
     colours['jobs-green'] = { desired: 1, running: 1, startAfter: 0, looks: 0 };
 
-    await setCountWeights({ service: jobs, weights: { blue: 75, green: 25 }, capacity: 4, waitMillis: 60_000 });
+    await setCountWeights({
+      service: jobs,
+      weights: { blue: 75, green: 25 },
+      capacity: 4,
+      giveUpAt: Date.now() + 60_000,
+      stopAt: Number.POSITIVE_INFINITY,
+    });
 
     expect(order).toEqual([]);
   });
@@ -136,12 +148,35 @@ describe('worker counts', () => {
   it('keeps every task of the old colour when the raised tasks do not run in time', async () => {
     colours['jobs-green'] = { desired: 0, running: 0, startAfter: 1_000, looks: 0 };
 
-    await expect(setCountWeights({ service: jobs, weights: { blue: 0, green: 100 }, capacity: 4, waitMillis: 30_000 })).rejects.toThrow(
-      new GateFailedError('worker jobs: jobs-green runs 0/4 tasks after 30 s; blue kept its tasks'),
+    await expect(
+      setCountWeights({
+        service: jobs,
+        weights: { blue: 0, green: 100 },
+        capacity: 4,
+        giveUpAt: Date.now() + 30_000,
+        stopAt: Number.POSITIVE_INFINITY,
+      }),
+    ).rejects.toThrow(
+      new GateFailedError('worker jobs: jobs-green runs 0/4 tasks after stabilityTimeoutSeconds (900 s); blue kept its tasks'),
     );
 
     expect(order).toEqual(['jobs-green=4']);
     expect(colours['jobs-blue']).toMatchObject({ desired: 4, running: 4 });
+  });
+
+  it('says it is waiting, the raise made and nothing lowered, when the invocation stops before the tasks run', async () => {
+    colours['jobs-green'] = { desired: 0, running: 0, startAfter: 1_000, looks: 0 };
+
+    const written = await setCountWeights({
+      service: jobs,
+      weights: { blue: 0, green: 100 },
+      capacity: 4,
+      giveUpAt: Date.now() + 900_000,
+      stopAt: Date.now() + 20_000,
+    });
+
+    expect(written).toBe('waiting');
+    expect(order).toEqual(['jobs-green=4']);
   });
 
   it('says why a colour does not run yet: too few tasks, a failed rollout, tasks of an earlier task definition', () => {
