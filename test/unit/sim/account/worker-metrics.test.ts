@@ -1,6 +1,6 @@
 /**
  * A worker's own metrics in the simulated account (examples/worker-analysis:
- * the workload jobs, 40 units a second shared by jobs-blue's and jobs-green's
+ * the workload jobs, 100 units a second shared by jobs-blue's and jobs-green's
  * RUNNING tasks), through GetMetricData as a handler calls it: per colour by
  * the ServiceName dimension, Sum of units processed and failed, a percentile
  * of their duration, no datapoint for a minute with nothing to count, a
@@ -96,11 +96,11 @@ describe("a worker's own metrics", () => {
       query('greenP99', 'jobs-green', 'JobDuration', 'p99'),
     ]);
 
-    // Assert: 4 ended minutes of 2400 units expected each, 0.5 % failing, 400 ms median and 2000 ms p99 (noise sigma 0.1)
-    expect(expectedUnits(model, workload(), 'prod/jobs-blue', T0)).toBe(2400);
+    // Assert: 4 ended minutes of 6000 units expected each, 0.5 % failing, 400 ms median and 2000 ms p99 (noise sigma 0.1)
+    expect(expectedUnits(model, workload(), 'prod/jobs-blue', T0)).toBe(6000);
     expect(values.blueProcessed).toHaveLength(4);
-    expect(values.blueProcessed?.every((units) => Math.abs(units - 2400) < 5 * Math.sqrt(2400))).toBe(true);
-    expect(values.blueFailed?.every((failed) => failed > 0 && failed < 30)).toBe(true);
+    expect(values.blueProcessed?.every((units) => Math.abs(units - 6000) < 5 * Math.sqrt(6000))).toBe(true);
+    expect(values.blueFailed?.every((failed) => failed > 10 && failed < 60)).toBe(true);
     expect(values.blueP99?.every((ms) => ms > 1500 && ms < 2700)).toBe(true);
     expect(values.blueP50?.every((ms) => ms > 300 && ms < 540)).toBe(true);
     expect(values.blueP99?.map((ms, minute) => ms / (values.blueP50?.[minute] ?? 1))).toEqual(Array(4).fill(expect.closeTo(5, 6)));
@@ -118,12 +118,12 @@ describe("a worker's own metrics", () => {
     // Assert: from the second its task runs, green takes 1/5 of the units (1 task of 5 running).
     const secondsInMinute1 = (T0 + 2 * MINUTE - runningAt) / 1000;
     expect(secondsInMinute1).toBeGreaterThan(0);
-    expect(expectedUnits(model, workload(), 'prod/jobs-green', T0 + MINUTE)).toBeCloseTo((40 * secondsInMinute1) / 5, 9);
-    expect(expectedUnits(model, workload(), 'prod/jobs-green', T0 + 2 * MINUTE)).toBeCloseTo(480, 9);
-    expect(expectedUnits(model, workload(), 'prod/jobs-blue', T0 + 2 * MINUTE)).toBeCloseTo(1920, 9);
+    expect(expectedUnits(model, workload(), 'prod/jobs-green', T0 + MINUTE)).toBeCloseTo((100 * secondsInMinute1) / 5, 9);
+    expect(expectedUnits(model, workload(), 'prod/jobs-green', T0 + 2 * MINUTE)).toBeCloseTo(1200, 9);
+    expect(expectedUnits(model, workload(), 'prod/jobs-blue', T0 + 2 * MINUTE)).toBeCloseTo(4800, 9);
     expect(values.green).toHaveLength(3);
     expect(values.blue).toHaveLength(4);
-    expect(values.green?.slice(1).every((units) => Math.abs(units - 480) < 5 * Math.sqrt(480))).toBe(true);
+    expect(values.green?.slice(1).every((units) => Math.abs(units - 1200) < 5 * Math.sqrt(1200))).toBe(true);
   });
 
   it("bends the new colour's units by a fault's degradation keyed by its ECS service, and leaves the old colour's", async () => {
