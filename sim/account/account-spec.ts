@@ -27,6 +27,7 @@ export function accountSpecOf(model: AccountModel): Record<string, unknown> {
     ecs: {
       clusters,
       taskDefinitions: [...model.taskDefinitions.values()].map(({ arn: _arn, ...definition }) => definition),
+      ...(Object.keys(model.workloads).length > 0 ? { workloads: model.workloads } : {}),
     },
     elb: { listeners: model.listeners, targetGroups: model.targetGroups },
     ecr: { repositories: model.repositories },

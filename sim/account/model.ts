@@ -8,7 +8,7 @@ import { accountSpecOf } from './account-spec.ts';
 import { alarmArn, evaluationDelayMs } from './alarm-evaluation.ts';
 import { tickService } from './ecs-scheduler.ts';
 import { ScalingState } from './scaling.ts';
-import type { AccountSpec, ExecutionRecord, ImageBehaviour, TaskDefinitionSpec } from './schema.ts';
+import type { AccountSpec, ExecutionRecord, ImageBehaviour, TaskDefinitionSpec, Workload } from './schema.ts';
 import { type AlarmState, StateChangeListeners } from './state-changes.ts';
 import type { FailingChecks } from './target-health.ts';
 import { TrafficState } from './traffic-state.ts';
@@ -97,6 +97,8 @@ export class AccountModel {
   readonly alarms: AccountSpec['cloudwatch']['alarms'];
   /** The listeners' weights over time, the metrics' seed and the faults' degradations (traffic-metrics.ts). */
   readonly traffic: TrafficState;
+  /** The work workers share and the metrics they publish about it (worker-metrics.ts), by name. */
+  readonly workloads: Readonly<Record<string, Workload>>;
   /** Application Auto Scaling: scalable targets, policies, and the autoscaler's activities (scaling.ts). */
   readonly scaling: ScalingState;
   readonly table = new Map<string, Record<string, unknown>>();
@@ -139,6 +141,7 @@ export class AccountModel {
     this.replicationGroups = copy.elasticache.replicationGroups;
     this.alarms = copy.cloudwatch.alarms;
     this.traffic = new TrafficState(spec.seed ?? 1);
+    this.workloads = copy.ecs.workloads ?? {};
     for (const definition of copy.ecs.taskDefinitions) {
       const arn = this.taskDefinitionArn(definition.family, definition.revision);
       this.taskDefinitions.set(arn, { ...definition, arn });

@@ -69,6 +69,13 @@ const ExecutionRecordSchema = z.strictObject({
 });
 export type ExecutionRecord = z.infer<typeof ExecutionRecordSchema>;
 
+/** A time's median and 99th percentile, in milliseconds (`field` names it in the refusal). */
+function percentilesMs(field: string) {
+  return z
+    .strictObject({ p50: z.number().positive(), p99: z.number().positive() })
+    .refine((time) => time.p99 >= time.p50, { message: `${field}.p99 cannot be less than ${field}.p50` });
+}
+
 /**
  * The production traffic a listener (or rule) carries, spread over its target groups by the forward weights: the
  * requests, 5xx and latency CloudWatch reports per target group (traffic-metrics.ts). Absent: these defaults;
@@ -79,13 +86,38 @@ const ListenerTrafficSchema = z.strictObject({
   /** The share of requests the targets answer with a 5xx. */
   errorRate: z.number().min(0).max(1).default(0.005),
   /** The targets' response time, in milliseconds: its median and 99th percentile over a minute. */
-  latencyMs: z
-    .strictObject({ p50: z.number().positive(), p99: z.number().positive() })
-    .refine((latency) => latency.p99 >= latency.p50, { message: 'latencyMs.p99 cannot be less than latencyMs.p50' })
-    .default({ p50: 80, p99: 250 }),
+  latencyMs: percentilesMs('latencyMs').default({ p50: 80, p99: 250 }),
 });
 export type ListenerTraffic = z.infer<typeof ListenerTrafficSchema>;
 export const DEFAULT_TRAFFIC: ListenerTraffic = ListenerTrafficSchema.parse({});
+
+/**
+ * The work a worker's colours share (a queue they both consume), and the CloudWatch metrics its tasks publish
+ * about it, one series per colour: what a worker's analysis reads (lambdas/shared/analysis/metrics.ts,
+ * workerColourMetrics), drawn like a target group's (worker-metrics.ts).
+ */
+const WorkloadSchema = z.strictObject({
+  /** The ECS services (`cluster/name`) that take the work, shared by their RUNNING tasks second by second: a worker's two colours. */
+  services: z.array(z.string().regex(/^[^/]+\/[^/]+$/, 'an ECS service as cluster/name')).min(1),
+  /** Units of work (messages, jobs) per second for all the services together. */
+  unitsPerSecond: z.number().min(0),
+  /** The share of units that fail. */
+  errorRate: z.number().min(0).max(1).default(0.005),
+  /** The time a unit takes, in milliseconds: its median and 99th percentile over a minute. */
+  durationMs: percentilesMs('durationMs').default({ p50: 400, p99: 2000 }),
+  /** What the tasks publish, as a worker's analysis.metrics names it; each datapoint has `dimension` = its ECS service's name. */
+  metrics: z.strictObject({
+    namespace: z.string().min(1),
+    dimension: z.string().min(1).default('ServiceName'),
+    /** Units processed per minute (Sum; no datapoint for a minute without any, as a custom metric exists only when published). */
+    processed: z.string().min(1),
+    /** Units that failed per minute (Sum; none published: no datapoint). */
+    failed: z.string().min(1),
+    /** Each unit's duration, published as values so CloudWatch has its percentiles (Average, pNN). */
+    duration: z.strictObject({ name: z.string().min(1), unit: z.enum(['Milliseconds', 'Seconds']).default('Milliseconds') }).optional(),
+  }),
+});
+export type Workload = z.infer<typeof WorkloadSchema>;
 
 const AccountFields = z.strictObject({
   $comment: z.string().optional(),
@@ -115,6 +147,8 @@ const AccountFields = z.strictObject({
       }),
     ),
     taskDefinitions: z.array(TaskDefinitionSchema),
+    /** The work of workers, by a name of your choosing (the queue's). Absent: no worker publishes metrics. */
+    workloads: z.record(z.string(), WorkloadSchema).optional(),
   }),
   elb: z.strictObject({
     listeners: z.record(
@@ -247,12 +281,22 @@ const AccountFields = z.strictObject({
   applicationAutoScaling: ApplicationAutoScalingSchema.optional(),
 });
 
-/** The account file; a scaling section must name the account's own ECS services (scalingProblems). */
+/** The account file; a workload and a scaling section must name the account's own ECS services (scalingProblems). */
 export const AccountSchema = AccountFields.superRefine((account, ctx) => {
-  if (!account.applicationAutoScaling) return;
   const services = new Set(
     Object.entries(account.ecs.clusters).flatMap(([cluster, { services }]) => Object.keys(services).map((name) => `${cluster}/${name}`)),
   );
+  const sharing = new Map<string, string>();
+  for (const [name, workload] of Object.entries(account.ecs.workloads ?? {})) {
+    for (const service of workload.services) {
+      const path = ['ecs', 'workloads', name, 'services'];
+      if (!services.has(service)) ctx.addIssue({ code: 'custom', path, message: `${service} is not an ECS service of the account` });
+      const other = sharing.get(service);
+      if (other) ctx.addIssue({ code: 'custom', path, message: `${service} already takes the work of ${other}` });
+      sharing.set(service, name);
+    }
+  }
+  if (!account.applicationAutoScaling) return;
   for (const problem of scalingProblems(account.applicationAutoScaling, services)) {
     ctx.addIssue({ code: 'custom', path: ['applicationAutoScaling'], message: problem });
   }

@@ -3,8 +3,9 @@
  * as CloudWatch would report them: the requests its listeners send it (their
  * traffic times its share of their weights over that minute), the 5xx its
  * targets answer and their response time, with seeded noise (traffic-noise.ts)
- * and the degradation a fault gave the target group. Pure: the same account,
- * the same numbers, whatever was asked before.
+ * and the degradation a fault gave the target group (drawMinute, which a
+ * worker's own metrics share: worker-metrics.ts). Pure: the same account, the
+ * same numbers, whatever was asked before.
  */
 import type { AccountModel } from './model.ts';
 import { DEFAULT_TRAFFIC } from './schema.ts';
@@ -19,7 +20,7 @@ export interface MinuteMetrics {
   readonly requests: number;
   /** HTTPCode_Target_5XX_Count. */
   readonly errors: number;
-  /** TargetResponseTime in seconds for a statistic ('Average' or 'p0'..'p100' exclusive); undefined without requests. */
+  /** TargetResponseTime (a worker's duration) in seconds for a statistic ('Average' or 'p0'..'p100' exclusive); undefined without requests. */
   latencySeconds(stat: string): number | undefined;
 }
 
@@ -64,22 +65,30 @@ export function expectedRequests(model: AccountModel, targetGroupArn: string, lo
   return expected(model, targetGroupArn, loadBalancer, start).requests;
 }
 
+/** What a minute is drawn around: the mean count, the share that fails, and the median and 99th percentile time of one. */
+export interface MinuteMean {
+  readonly requests: number;
+  readonly errorRate: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
 /**
- * The target group's metrics for the minute from `start` (epoch ms, on a minute). Requests are Poisson
- * around the expected count, 5xx binomial among them; response times follow a lognormal with the
- * configured median and 99th percentile, and each minute's is that distribution's percentile times a
- * lognormal noise of sigma LATENCY_SIGMA (the same noise for every statistic of the minute).
+ * The minute from `start` (epoch ms, on a minute) of `subject`, a target group or a worker's colour
+ * (worker-metrics.ts). Requests are Poisson around the mean count, errors binomial among them (at the
+ * degradation's rate once a fault gave `subject` one); times follow a lognormal with the mean's median and
+ * 99th percentile, and each minute's is that distribution's percentile times a lognormal noise of sigma
+ * LATENCY_SIGMA (the same noise for every statistic of the minute). The draws are keyed by the load
+ * balancer's metric names whatever `subject` is: `subject` alone keeps them apart.
  */
-export function minuteMetrics(model: AccountModel, targetGroupArn: string, loadBalancer: string, start: number): MinuteMetrics {
-  const seed = model.traffic.seed;
-  const key = (metric: string) => `${seed}|${targetGroupArn}|${metric}|${start}`;
-  const mean = expected(model, targetGroupArn, loadBalancer, start);
-  const degradation = model.traffic.degradationAt(targetGroupArn, start);
+export function drawMinute(model: AccountModel, subject: string, start: number, mean: MinuteMean): MinuteMetrics {
+  const key = (metric: string) => `${model.traffic.seed}|${subject}|${metric}|${start}`;
+  const degradation = model.traffic.degradationAt(subject, start);
   const requests = poisson(randomFor(key('RequestCount')), mean.requests);
   const errors = binomial(randomFor(key('HTTPCode_Target_5XX_Count')), requests, degradation.errorRate ?? mean.errorRate);
   const noise = Math.exp(LATENCY_SIGMA * normal(randomFor(key('TargetResponseTime'))));
   const scale = ((degradation.latencyFactor ?? 1) * noise) / 1000;
-  // The spread of one request's response time: its 99th percentile is p99.
+  // The spread of one request's time: its 99th percentile is p99.
   const sigma = Math.log(mean.p99Ms / mean.p50Ms) / normalQuantile(0.99);
   return {
     requests,
@@ -91,4 +100,9 @@ export function minuteMetrics(model: AccountModel, targetGroupArn: string, loadB
       return q === undefined ? undefined : mean.p50Ms * Math.exp(sigma * normalQuantile(q)) * scale;
     },
   };
+}
+
+/** The target group's metrics for the minute from `start` (epoch ms, on a minute): what its listeners send it, drawn by drawMinute. */
+export function minuteMetrics(model: AccountModel, targetGroupArn: string, loadBalancer: string, start: number): MinuteMetrics {
+  return drawMinute(model, targetGroupArn, start, expected(model, targetGroupArn, loadBalancer, start));
 }

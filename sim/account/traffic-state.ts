@@ -2,12 +2,12 @@
  * What the simulated metrics are drawn from besides the listeners: the
  * history of every listener's forward weights (so the share of a target
  * group at any past moment is known), the seed of the noise, and the
- * degradations faults give a target group.
+ * degradations faults give a target group or a worker's colour.
  */
 
 type Forward = Readonly<Record<string, number>>;
 
-/** A fault's bend of one target group's traffic from `since` on. */
+/** A fault's bend of one target group's traffic (a worker colour's units) from `since` on. */
 export interface Degradation {
   /** The share of requests answered with a 5xx, instead of the listener's errorRate. */
   readonly errorRate?: number;
@@ -75,14 +75,17 @@ export class TrafficState {
     return factor;
   }
 
-  /** From `since` on, the target group's traffic is bent as `degradation` says (a fault; two faults' bends add up). */
-  degrade(targetGroupArn: string, degradation: Degradation): void {
-    this.degradations.set(targetGroupArn, { ...this.degradations.get(targetGroupArn), ...degradation });
+  /**
+   * From `since` on, the traffic of `subject` (a target group ARN, or a worker colour's ECS service as
+   * `cluster/name`) is bent as `degradation` says (a fault; two faults' bends add up).
+   */
+  degrade(subject: string, degradation: Degradation): void {
+    this.degradations.set(subject, { ...this.degradations.get(subject), ...degradation });
   }
 
-  /** How the target group's traffic is bent at `at`: none before the fault's moment. */
-  degradationAt(targetGroupArn: string, at: number): Omit<Degradation, 'since'> {
-    const degradation = this.degradations.get(targetGroupArn);
+  /** How the traffic of `subject` (see degrade) is bent at `at`: none before the fault's moment. */
+  degradationAt(subject: string, at: number): Omit<Degradation, 'since'> {
+    const degradation = this.degradations.get(subject);
     return degradation && at >= degradation.since ? degradation : {};
   }
 }

@@ -1,7 +1,10 @@
 /**
  * CloudWatch GetMetricData over the Application Load Balancer metrics of the
  * simulated traffic (traffic-metrics.ts): RequestCount, HTTPCode_Target_5XX_Count
- * and TargetResponseTime of a target group on its load balancer, per minute.
+ * and TargetResponseTime of a target group on its load balancer, per minute;
+ * and over the metrics workers publish per colour (worker-metrics.ts: units
+ * processed and failed, their duration), which exist only for a minute with
+ * a unit to count, as a custom metric exists only when published.
  * Shapes as in the CloudWatch API Reference (GetMetricData); which datapoints
  * exist as the ALB's metrics documentation says: Elastic Load Balancing reports
  * a metric only when requests flow, and RequestCount and HTTPCode_Target_5XX_Count
@@ -11,6 +14,7 @@
 import { CloudWatchServiceException } from '@aws-sdk/client-cloudwatch';
 import type { AccountModel } from '../model.ts';
 import { MINUTE, type MinuteMetrics, minuteMetrics, percentileOf } from '../traffic-metrics.ts';
+import { workerMeasureOf, workerSeriesOf, workerValue } from '../worker-metrics.ts';
 import { errorMeta, META } from './common.ts';
 
 interface Dimension {
@@ -44,12 +48,16 @@ const METRICS: Readonly<Record<string, (minute: MinuteMetrics, stat: string) => 
   TargetResponseTime: (minute, stat) => minute.latencySeconds(stat),
 };
 
-/** The statistics the simulated account computes per metric: Sum of the counts; Average or a percentile of the response time. */
-function statProblem(metricName: string, stat: string): string | undefined {
-  if (metricName === 'TargetResponseTime') {
+/**
+ * The statistics the simulated account computes per metric: Sum of the counts; Average or a percentile of
+ * the response time and of a worker's duration.
+ */
+function statProblem(model: AccountModel, namespace: string | undefined, metricName: string, stat: string): string | undefined {
+  const measure = workerMeasureOf(model, namespace, metricName);
+  if (metricName === 'TargetResponseTime' || measure === 'duration') {
     return stat === 'Average' || percentileOf(stat) !== undefined ? undefined : 'Average or a percentile (p50, p99, p99.9)';
   }
-  return Object.hasOwn(METRICS, metricName) && stat !== 'Sum' ? 'Sum' : undefined;
+  return (Object.hasOwn(METRICS, metricName) || measure) && stat !== 'Sum' ? 'Sum' : undefined;
 }
 
 export function validationError(message: string): Error {
@@ -57,7 +65,7 @@ export function validationError(message: string): Error {
 }
 
 /** The query checked as CloudWatch checks it, and what the simulated account refuses to model (metric math, periods but 60 s). */
-function checkQuery(query: MetricDataQuery, seen: Set<string>): asserts query is MetricDataQuery & { Id: string } {
+function checkQuery(model: AccountModel, query: MetricDataQuery, seen: Set<string>): asserts query is MetricDataQuery & { Id: string } {
   const id = query.Id ?? '';
   if (!/^[a-z][a-zA-Z0-9_]{0,254}$/.test(id)) {
     throw validationError(
@@ -80,7 +88,7 @@ function checkQuery(query: MetricDataQuery, seen: Set<string>): asserts query is
   if (stat.Period !== 60) {
     throw validationError(`Query ${id}: the simulated account models 60-second periods only (Period ${stat.Period}).`);
   }
-  const wanted = statProblem(stat.Metric.MetricName, stat.Stat);
+  const wanted = statProblem(model, stat.Metric.Namespace, stat.Metric.MetricName, stat.Stat);
   if (wanted)
     throw validationError(`Query ${id}: the simulated account computes ${wanted} of ${stat.Metric.MetricName}, not ${stat.Stat}.`);
 }
@@ -98,10 +106,20 @@ function targetGroupOf(model: AccountModel, query: MetricDataQuery): { arn: stri
   return arn ? { arn, loadBalancer } : undefined;
 }
 
+/** The value of the query's metric in the minute from `start` with a statistic: a target group's or a worker colour's; undefined if neither. */
+function seriesOf(model: AccountModel, query: MetricDataQuery): ((start: number, stat: string) => number | undefined) | undefined {
+  const metricName = query.MetricStat?.Metric?.MetricName ?? '';
+  const group = targetGroupOf(model, query);
+  const measure = Object.hasOwn(METRICS, metricName) ? METRICS[metricName] : undefined;
+  if (group && measure) return (start, stat) => measure(minuteMetrics(model, group.arn, group.loadBalancer, start), stat);
+  const worker = workerSeriesOf(model, query.MetricStat?.Metric ?? {});
+  return worker ? (start, stat) => workerValue(model, worker, start, stat) : undefined;
+}
+
 /**
  * The datapoints of each query with ReturnData (default true), one a minute from StartTime rounded down to
  * the minute up to EndTime (exclusive), only of minutes that have ended; newest first unless ScanBy
- * TimestampAscending. A metric, target group or load balancer the account does not have: no datapoints.
+ * TimestampAscending. A metric, target group, load balancer or worker the account does not have: no datapoints.
  */
 export function getMetricData(model: AccountModel, input: GetMetricDataInput) {
   const queries = input.MetricDataQueries ?? [];
@@ -115,7 +133,7 @@ export function getMetricData(model: AccountModel, input: GetMetricDataInput) {
     throw validationError('The parameter StartTime must be less than the parameter EndTime.');
   }
   const seen = new Set<string>();
-  for (const query of queries) checkQuery(query, seen);
+  for (const query of queries) checkQuery(model, query, seen);
   const first = Math.floor(input.StartTime.getTime() / MINUTE) * MINUTE;
   const returned = queries.filter((query) => query.ReturnData !== false);
   const asked = Math.ceil((input.EndTime.getTime() - first) / MINUTE) * returned.length;
@@ -129,15 +147,13 @@ export function getMetricData(model: AccountModel, input: GetMetricDataInput) {
   const results = returned.map((query) => {
     const metricName = query.MetricStat?.Metric?.MetricName ?? '';
     const stat = query.MetricStat?.Stat ?? '';
-    const group = targetGroupOf(model, query);
-    const measure = Object.hasOwn(METRICS, metricName) ? METRICS[metricName] : undefined;
-    const points =
-      group && measure
-        ? minutes.flatMap((start) => {
-            const value = measure(minuteMetrics(model, group.arn, group.loadBalancer, start), stat);
-            return value === undefined ? [] : [{ at: new Date(start), value }];
-          })
-        : [];
+    const series = seriesOf(model, query);
+    const points = series
+      ? minutes.flatMap((start) => {
+          const value = series(start, stat);
+          return value === undefined ? [] : [{ at: new Date(start), value }];
+        })
+      : [];
     return {
       Id: query.Id,
       Label: query.Label ?? metricName,

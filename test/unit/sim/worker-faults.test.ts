@@ -1,7 +1,9 @@
 /**
  * Faults aimed at a worker (examples/worker: jobs, no load balancer): one that
  * needs the production listener, a target group or the test listener refuses
- * it naming the fault and the service; the others act on it as on a web service.
+ * it naming the fault and the service; one in the new colour's metrics needs a
+ * workload publishing them (examples/worker-analysis); the others act on it as
+ * on a web service.
  */
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../lib/config/load.ts';
@@ -17,8 +19,8 @@ const config = loadConfig(`${ROOT}/examples/worker/baton.config.json`);
 const controls = { interceptors: [], denyAction() {}, hangInvocation() {}, stopAt() {}, loseMainStatusEvent() {} };
 const input = { service: 'jobs', imageTag: 'v1.4.2' };
 
-function workerContext() {
-  return runContext(new AccountModel(accountFile('examples/worker/sim-account.json'), T0), config, input, controls);
+function workerContext(account = 'examples/worker/sim-account.json') {
+  return runContext(new AccountModel(accountFile(account), T0), config, input, controls);
 }
 
 const NEED_A_LOAD_BALANCER = [
@@ -31,8 +33,6 @@ const NEED_A_LOAD_BALANCER = [
   'rollback-listener-fails-once',
   'rollback-denied',
   'shift-timeout-after-listener',
-  'green-error-rate-1.5pct',
-  'new-colour-latency-20pct',
   'scale-out-during-shift',
   'old-colour-scaled-in-during-bake',
 ];
@@ -64,5 +64,24 @@ describe('faults on a worker', () => {
         'healthy',
       ),
     ).toBe('crash');
+  });
+
+  it.each(['green-error-rate-1.5pct', 'new-colour-latency-20pct'])(
+    "refuses %s when no workload publishes the new colour's metrics",
+    (name) => {
+      const apply = () => FAULTS[name]?.apply(workerContext());
+      expect(apply).toThrow(FaultTargetError);
+      expect(apply).toThrow(
+        `fault "${name}" needs the new colour's metrics, and jobs is a worker whose colour prod/jobs-green publishes none: give the account a workload (ecs.workloads) with it among its services`,
+      );
+    },
+  );
+
+  it("bends the new colour's own metrics when a workload publishes them, keyed by its ECS service", () => {
+    const ctx = workerContext('examples/worker-analysis/sim-account.json');
+    FAULTS['green-error-rate-1.5pct']?.apply(ctx);
+    FAULTS['new-colour-latency-20pct']?.apply(ctx);
+    expect(ctx.model.traffic.degradationAt('prod/jobs-green', T0)).toEqual({ errorRate: 0.015, latencyFactor: 1.2, since: T0 });
+    expect(ctx.model.traffic.degradationAt('prod/jobs-blue', T0)).toEqual({});
   });
 });
