@@ -93,7 +93,7 @@ describe('a worker', () => {
     expect(record(result)).toMatchObject({ status: 'SUCCEEDED', liveColour: 'blue', targetColour: 'green' });
     // The weight history: one write per step, in the counts' shares.
     expect(
-      (record(result)?.weightChanges as Array<Record<string, unknown>>).map(({ blue, green, phase }) => ({ blue, green, phase })),
+      ((record(result)?.weightChanges ?? []) as Array<Record<string, unknown>>).map(({ blue, green, phase }) => ({ blue, green, phase })),
     ).toEqual([
       { blue: 75, green: 25, phase: 'shiftTraffic' },
       { blue: 0, green: 100, phase: 'shiftTraffic' },
