@@ -7,13 +7,16 @@
  * run, the worker rules included (sim/write-invariants.ts).
  */
 import { describe, expect, it } from 'vitest';
+import { BatonConfigSchema } from '../../lambdas/shared/config-schema.ts';
 import { loadConfig } from '../../lib/config/load.ts';
 import type { AccountSpec } from '../../sim/account/schema.ts';
 import type { SimulationResult } from '../../sim/harness.ts';
 import { modelWeights } from '../../sim/production.ts';
+import { rawExampleConfig } from '../support/config.ts';
 import {
   accountFile,
   BAKE_LOOP,
+  EXAMPLE_ACCOUNT_PATH,
   NEW_TAG,
   REJECTED,
   ROLLED_BACK,
@@ -197,5 +200,86 @@ describe('a worker', () => {
       outcomeReason:
         'InvalidInputError: strategy: worker jobs runs 1 task on jobs-blue; a step at 25 % puts at least one task on each colour and needs 2 or more (scale jobs-blue up, or deploy all-at-once)',
     });
+  });
+});
+
+/** Two account files as one account: objects merged key by key, lists joined, the first one's scalars kept. */
+function merged(first: unknown, second: unknown): unknown {
+  if (Array.isArray(first) && Array.isArray(second)) return [...first, ...second];
+  if (first && second && typeof first === 'object' && typeof second === 'object' && !Array.isArray(first)) {
+    const out: Record<string, unknown> = { ...(second as Record<string, unknown>) };
+    for (const [key, value] of Object.entries(first)) out[key] = key in out ? merged(value, out[key]) : value;
+    return out;
+  }
+  return first;
+}
+
+describe('a release of a web service and a worker', () => {
+  const web = (rawExampleConfig().services as Array<Record<string, unknown>>)[0];
+  const jobs = JSON.parse(JSON.stringify(CONFIG.services[0])) as Record<string, unknown>;
+  const config = BatonConfigSchema.parse({ ...rawExampleConfig(), services: [web, { ...jobs, dependsOn: ['web'] }] });
+  const both = () => merged(accountFile(EXAMPLE_ACCOUNT_PATH), accountFile(ACCOUNT_PATH)) as AccountSpec;
+  const RELEASE = { release: '2026-12-05.1', services: { web: { imageTag: NEW_TAG }, jobs: { imageTag: NEW_TAG } } };
+  const jobsOf = config.services[1];
+  const webOf = config.services[0];
+
+  it('moves both at the same steps with shift "together": the worker raised and lowered first, then the listener', async () => {
+    // Act
+    const result = await run({
+      config,
+      account: both(),
+      input: { ...RELEASE, shift: 'together', strategy: { type: 'canary', percent: 25, bakeSeconds: 120 } },
+    });
+
+    // Assert
+    expect(result.main.status).toBe('SUCCEEDED');
+    const start = result.main.startDate;
+    const moves = result.apis.calls
+      .filter(
+        (call) => call.state === 'Shift traffic together' && !call.error && ['UpdateService', 'ModifyListener'].includes(call.operation),
+      )
+      .map((call) => {
+        const input = call.input as {
+          service?: string;
+          desiredCount?: number;
+          DefaultActions?: Array<{ ForwardConfig?: { TargetGroups?: Array<{ Weight?: number }> } }>;
+        };
+        const what = input.service
+          ? `${input.service}=${input.desiredCount}`
+          : `web listener ${input.DefaultActions?.[0]?.ForwardConfig?.TargetGroups?.map((group) => group.Weight).join('/')}`;
+        return `+${Math.round((call.at - start) / 1000)} s ${what}`;
+      });
+    expect(moves.map((line) => line.replace(/^\+\d+ s /, ''))).toEqual([
+      'jobs-green=1',
+      'jobs-blue=3',
+      'web listener 75/25',
+      'jobs-green=4',
+      'jobs-blue=0',
+      'web listener 0/100',
+    ]);
+    if (!jobsOf || !webOf) throw new Error('two services');
+    expect(modelWeights(result.model, jobsOf)).toEqual({ blue: 0, green: 100 });
+    expect(modelWeights(result.model, webOf)).toEqual({ blue: 0, green: 100 });
+    for (const name of ['web', 'jobs'])
+      expect(result.model.table.get(`DEPLOYMENT#deploy-1-${name}|RECORD`)).toMatchObject({ status: 'SUCCEEDED' });
+  });
+
+  it("rolls both back when the worker's new tasks crash in the canary", async () => {
+    // Act
+    const result = await run({
+      config,
+      account: both(),
+      input: { ...RELEASE, shift: 'together', strategy: { type: 'canary', percent: 25, bakeSeconds: 120 } },
+      faults: ['green-tasks-crash@jobs'],
+    });
+
+    // Assert
+    expect(result.main.status).toBe('FAILED');
+    if (!jobsOf || !webOf) throw new Error('two services');
+    expect(modelWeights(result.model, jobsOf)).toEqual({ blue: 100, green: 0 });
+    expect(modelWeights(result.model, webOf)).toEqual({ blue: 100, green: 0 });
+    for (const name of ['web', 'jobs']) {
+      expect(result.model.table.get(`DEPLOYMENT#deploy-1-${name}|RECORD`)).toMatchObject({ status: 'ROLLED_BACK' });
+    }
   });
 });
