@@ -6,6 +6,7 @@
  * bundling) for the example config, one per onNewerImage setting.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../lib/config/load.ts';
 import type { PhaseName } from '../../../lib/constructs/phases.ts';
 import { exampleConfig, webService } from '../../support/config.ts';
 import { ACCOUNT, REGION, synthExample, WEBHOOK_SECRET_ARN } from '../../support/example.ts';
@@ -346,5 +347,50 @@ describe('services[].autoscaling and the roles that scale the colours', () => {
         otherRegion: 'ImplicitlyDenied',
       })),
     );
+  });
+});
+
+describe('a worker and the roles that move its task counts', () => {
+  const synthesis = synth(loadConfig('examples/worker/baton.config.json'));
+  const colours = ['jobs-blue', 'jobs-green'];
+  const decide = (phase: PhaseName, action: string, service: string) =>
+    evaluate({
+      principal: `arn:aws:iam::${ACCOUNT}:role/baton-${phase}`,
+      action,
+      resource: `arn:aws:ecs:${REGION}:${ACCOUNT}:service/prod/${service}`,
+      resourceAccount: ACCOUNT,
+      identityPolicies: identityPoliciesOf(synthesis.template, phaseRole(synthesis, phase), deployedIn(ACCOUNT, REGION)),
+    });
+
+  it("lets the phases that move production update the worker's colours only, and grants no listener or target group access", async () => {
+    // Act
+    const decisions: Record<string, string> = {};
+    for (const phase of ['initialize', 'shiftTraffic', 'shiftTogether', 'rollback'] as const) {
+      for (const action of ['ecs:DescribeServices', 'ecs:UpdateService']) {
+        for (const service of [...colours, 'web-blue'])
+          decisions[`${phase} ${action} ${service}`] = (await decide(phase, action, service)).result;
+      }
+    }
+
+    // Assert: initialize reads the split; the shifts and the rollback write it; no service outside the config.
+    expect(decisions).toEqual({
+      'initialize ecs:DescribeServices jobs-blue': 'Allowed',
+      'initialize ecs:DescribeServices jobs-green': 'Allowed',
+      'initialize ecs:DescribeServices web-blue': 'ImplicitlyDenied',
+      'initialize ecs:UpdateService jobs-blue': 'ImplicitlyDenied',
+      'initialize ecs:UpdateService jobs-green': 'ImplicitlyDenied',
+      'initialize ecs:UpdateService web-blue': 'ImplicitlyDenied',
+      ...Object.fromEntries(
+        ['shiftTraffic', 'shiftTogether', 'rollback'].flatMap((phase) =>
+          ['ecs:DescribeServices', 'ecs:UpdateService'].flatMap((action) => [
+            [`${phase} ${action} jobs-blue`, 'Allowed'],
+            [`${phase} ${action} jobs-green`, 'Allowed'],
+            [`${phase} ${action} web-blue`, 'ImplicitlyDenied'],
+          ]),
+        ),
+      ),
+    });
+    const grants = grantsOf(synthesis);
+    expect(grants.filter((grant) => grant.actions.some((action) => action.startsWith('elasticloadbalancing:')))).toEqual([]);
   });
 });
