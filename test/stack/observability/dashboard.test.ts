@@ -4,10 +4,11 @@
  */
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../lib/config/load.ts';
 import { loadBalancerDimension, targetGroupDimension } from '../../../lib/constructs/dashboard-rows.ts';
 import { PHASE_NAMES } from '../../../lib/constructs/phases.ts';
 import { ACCOUNT, REGION, synthExample } from '../../support/example.ts';
-import { logicalIdOf, resolveToString, type Synthesis } from '../../support/synth.ts';
+import { logicalIdOf, resolveToString, type Synthesis, synth } from '../../support/synth.ts';
 import { functionOf } from '../../support/template.ts';
 
 /** The ALB dimensions of the example config's web service (baton.config.json): its listener's load balancer and its target groups. */
@@ -270,5 +271,31 @@ describe('ALB metric dimensions from the config ARNs', () => {
 
     // Assert
     expect(dimensions).toEqual([LOAD_BALANCER, LOAD_BALANCER]);
+  });
+});
+
+describe('the dashboard row of a worker', () => {
+  it("graphs its production weight and each colour's ECS CPU and memory, with no load balancer metric", () => {
+    // Arrange
+    const synthesis = synth(loadConfig('examples/worker/baton.config.json'));
+    const [resource] = Object.values(synthesis.template.findResources('AWS::CloudWatch::Dashboard')) as Array<{
+      Properties: { DashboardBody: unknown };
+    }>;
+    const body = JSON.parse(resolveToString(resource?.Properties.DashboardBody)) as { widgets: DashboardWidget[] };
+
+    // Act
+    const row = body.widgets.filter((widget) => widget.properties.title?.startsWith('jobs: '));
+
+    // Assert
+    expect(row.map((widget) => widget.properties.title)).toEqual([
+      'jobs: production traffic weight (%)',
+      'jobs: CPU utilization (%), by colour',
+      'jobs: memory utilization (%), by colour',
+    ]);
+    expect(row[1]?.properties.metrics?.map((metric) => metric.slice(0, 6))).toEqual([
+      ['AWS/ECS', 'CPUUtilization', 'ClusterName', 'prod', 'ServiceName', 'jobs-blue'],
+      ['AWS/ECS', 'CPUUtilization', 'ClusterName', 'prod', 'ServiceName', 'jobs-green'],
+    ]);
+    expect(JSON.stringify(body)).not.toContain('AWS/ApplicationELB');
   });
 });
