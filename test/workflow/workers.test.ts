@@ -6,17 +6,15 @@
  * alarm jobs-queue-age gates it. run() checks every invariant after each
  * run, the worker rules included (sim/write-invariants.ts).
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { BatonConfigSchema } from '../../lambdas/shared/config-schema.ts';
 import { loadConfig } from '../../lib/config/load.ts';
 import type { AccountSpec } from '../../sim/account/schema.ts';
 import type { SimulationResult } from '../../sim/harness.ts';
 import { modelWeights } from '../../sim/production.ts';
-import { rawExampleConfig } from '../support/config.ts';
 import {
   accountFile,
   BAKE_LOOP,
-  EXAMPLE_ACCOUNT_PATH,
   NEW_TAG,
   REJECTED,
   ROLLED_BACK,
@@ -203,32 +201,18 @@ describe('a worker', () => {
   });
 });
 
-/** Two account files as one account: objects merged key by key, lists joined, the first one's scalars kept. */
-function merged(first: unknown, second: unknown): unknown {
-  if (Array.isArray(first) && Array.isArray(second)) return [...first, ...second];
-  if (first && second && typeof first === 'object' && typeof second === 'object' && !Array.isArray(first)) {
-    const out: Record<string, unknown> = { ...(second as Record<string, unknown>) };
-    for (const [key, value] of Object.entries(first)) out[key] = key in out ? merged(value, out[key]) : value;
-    return out;
-  }
-  return first;
-}
-
-describe('a release of a web service and a worker', () => {
-  const web = (rawExampleConfig().services as Array<Record<string, unknown>>)[0];
-  const jobs = JSON.parse(JSON.stringify(CONFIG.services[0])) as Record<string, unknown>;
-  const config = BatonConfigSchema.parse({ ...rawExampleConfig(), services: [web, { ...jobs, dependsOn: ['web'] }] });
-  const both = () => merged(accountFile(EXAMPLE_ACCOUNT_PATH), accountFile(ACCOUNT_PATH)) as AccountSpec;
-  const RELEASE = { release: '2026-12-05.1', services: { web: { imageTag: NEW_TAG }, jobs: { imageTag: NEW_TAG } } };
-  const jobsOf = config.services[1];
-  const webOf = config.services[0];
+describe('a release of a web service and a worker (examples/worker-release)', () => {
+  const config = loadConfig('examples/worker-release/baton.config.json');
+  const both = () => accountFile('examples/worker-release/sim-account.json');
+  const RELEASE = JSON.parse(readFileSync('examples/worker-release/release.json', 'utf8')) as Record<string, unknown>;
+  const [webOf, jobsOf] = config.services;
 
   it('moves both at the same steps with shift "together": the worker raised and lowered first, then the listener', async () => {
     // Act
     const result = await run({
       config,
       account: both(),
-      input: { ...RELEASE, shift: 'together', strategy: { type: 'canary', percent: 25, bakeSeconds: 120 } },
+      input: RELEASE,
     });
 
     // Assert
@@ -269,7 +253,7 @@ describe('a release of a web service and a worker', () => {
     const result = await run({
       config,
       account: both(),
-      input: { ...RELEASE, shift: 'together', strategy: { type: 'canary', percent: 25, bakeSeconds: 120 } },
+      input: RELEASE,
       faults: ['green-tasks-crash@jobs'],
     });
 
