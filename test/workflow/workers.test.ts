@@ -180,6 +180,23 @@ describe('a worker', () => {
     );
   });
 
+  it.each([
+    ['Shift traffic', 'the canary'],
+    ['Check bake', 'the bake, the old colour at 0 tasks'],
+  ])('stopped at %s (%s), is rolled back by the backstop: blue runs 4 tasks again', async (state) => {
+    // Act
+    const result = await run({ config: CONFIG, account: account(), input: INPUT, abortAt: state });
+
+    // Assert
+    expect(record(result)).toMatchObject({
+      status: 'ROLLED_BACK',
+      outcomeReason: 'ExecutionAborted: execution deploy-1 ended ABORTED (States.Aborted: Execution aborted)',
+    });
+    expect(modelWeights(result.model, JOBS)).toEqual({ blue: 100, green: 0 });
+    expect(counts(result)['jobs-blue']).toBe('4/4 on jobs:3');
+    expect(result.model.services.get('prod/jobs-green')?.desiredCount).toBe(0);
+  });
+
   it('refuses a canary for a worker that runs 1 task, naming the strategy, before any change', async () => {
     // Arrange
     const single = account((raw) => {
