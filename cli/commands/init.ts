@@ -1,5 +1,6 @@
 /**
- * `baton init`: reads (never changes) an ECS service and what fronts it, then
+ * `baton init`: reads (never changes) an ECS service and what fronts it (a
+ * worker: nothing; cli/init/worker.ts), then
  * writes a config that validates, or, while the service has no twin to
  * deploy to, prints what is missing as CDK and as AWS CLI commands and
  * writes nothing: a config naming a target group that does not exist yet
@@ -15,6 +16,15 @@ import { type Discovery, discoverAround } from '../init/discover.ts';
 import { cdkSnippet, cliCommands } from '../init/missing.ts';
 import { baseName, type Plan, planFor } from '../init/plan.ts';
 import { type DiscoveredService, describeNamed } from '../init/services.ts';
+import {
+  discoverWorker,
+  type WorkerDiscovery,
+  workerConfig,
+  workerLines,
+  workerPlanFor,
+  workerReviewLines,
+  workerTwinSnippets,
+} from '../init/worker.ts';
 import { print } from '../output.ts';
 
 const DEFAULT_OUT = 'baton.config.json';
@@ -72,14 +82,16 @@ async function runInit(ctx: SetupContext, serviceName: string | undefined, value
   if (existsSync(file) && !values.force) throw new ConflictError(`${file} exists: pass --force to overwrite it`);
   const service = await describeNamed(ctx, cluster, serviceName ?? '');
   refuseController(service);
-  if (!service.targetGroupArn)
-    throw new NotFoundError(
-      `ECS service ${service.name} has no target group: baton init discovers services behind a listener. For a worker without a load balancer, write its config by hand with "kind": "worker" (docs/configuration.md, "Workers: services without a listener")`,
-    );
+  const choices = (name: string): ConfigChoices => ({
+    name: values.name ?? baseName(name),
+    environment: values.environment ?? 'production',
+    file,
+  });
+  if (!service.targetGroupArn) return initWorker(ctx, await discoverWorker(ctx, cluster, service), choices(service.name), values.force);
   const d = await discoverAround(ctx, cluster, service);
   if (d.twin) refuseController(d.twin);
   const plan = planFor(d);
-  const choices: ConfigChoices = { name: values.name ?? baseName(service.name), environment: values.environment ?? 'production', file };
+  const chosen = choices(service.name);
   const lines = discoveredLines(d, plan);
 
   if (plan.missing.length > 0 || plan.problems.length > 0) {
@@ -98,19 +110,58 @@ async function runInit(ctx: SetupContext, serviceName: string | undefined, value
       `${service.name} is not ready for Baton (${[...(plan.missing.length > 0 ? [`missing ${missingText(plan)}`] : []), ...plan.problems].join('; ')}): ${file} not written; run baton init again once it is`,
     );
   }
-  const { raw } = initConfig(d, plan, choices);
-  const review = reviewLines(d, plan, choices);
+  const { raw } = initConfig(d, plan, chosen);
+  const review = reviewLines(d, plan, chosen);
   write(file, raw, values.force);
   print(
     ctx,
     [
       ...lines,
-      `wrote ${file} (service "${choices.name}")`,
+      `wrote ${file} (service "${chosen.name}")`,
       'review these (defaults, not discovered):',
       ...review.map((line) => `  ${line}`),
       `next: npx cdk synth -c config=${file}`,
     ],
     { discovered: d, plan, written: file, config: raw, review },
+  );
+  return 0;
+}
+
+/** A worker (no load balancer): its twin found by name, or the command to create it. */
+async function initWorker(ctx: SetupContext, d: WorkerDiscovery, choices: ConfigChoices, force: boolean): Promise<number> {
+  if (d.twin) refuseController(d.twin);
+  const plan = workerPlanFor(d);
+  const lines = workerLines(d, plan);
+  if (plan.twinMissing || plan.problems.length > 0) {
+    const snippets = plan.twinMissing ? workerTwinSnippets(d, plan) : undefined;
+    print(
+      ctx,
+      [
+        ...lines,
+        ...(snippets
+          ? [`missing for blue/green: the twin service ${plan[plan.twin]}`, '', 'CDK (TypeScript):', snippets.cdk, 'AWS CLI:', snippets.cli]
+          : []),
+        ...plan.problems.map((problem) => `problem: ${problem}`),
+      ],
+      { discovered: d, plan, written: null, ...(snippets ?? {}) },
+    );
+    throw new NotFoundError(
+      `${d.service.name} is not ready for Baton (${[...(plan.twinMissing ? [`missing the twin service ${plan[plan.twin]}`] : []), ...plan.problems].join('; ')}): ${choices.file} not written; run baton init again once it is`,
+    );
+  }
+  const { raw } = workerConfig(d, plan, choices);
+  const review = workerReviewLines(d, choices);
+  write(choices.file, raw, force);
+  print(
+    ctx,
+    [
+      ...lines,
+      `wrote ${choices.file} (service "${choices.name}", a worker)`,
+      'review these (defaults, not discovered):',
+      ...review.map((line) => `  ${line}`),
+      `next: npx cdk synth -c config=${choices.file}`,
+    ],
+    { discovered: d, plan, written: choices.file, config: raw, review },
   );
   return 0;
 }
@@ -129,6 +180,11 @@ With a twin, writes the config (validated as cdk synth validates it) and lists t
 Without one, writes nothing, prints the twin target group, the twin service and the weighted forward
 as a CDK snippet and as AWS CLI commands, and exits 3. A service that CodeDeploy (or an external
 controller) deploys is refused (exit 4): Baton needs the ECS deployment controller.
+
+A service with no load balancer is a worker (its colours' task counts are its production): its twin
+is the service named as its other colour (jobs-blue, jobs-green), and the config says "kind": "worker"
+with no alarms (none can be found without a target group: name them). Without the twin, init prints
+it to create, as for a web service.
 
 Options:
   --cluster <cluster>   the ECS cluster (required)

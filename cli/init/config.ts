@@ -7,7 +7,7 @@
 import type { BatonConfig } from '../../lambdas/shared/config-schema.ts';
 import { ConfigError, parseConfig } from '../../lib/config/load.ts';
 import { UsageError } from '../errors.ts';
-import type { Discovery } from './discover.ts';
+import type { Discovery, TaskFacts } from './discover.ts';
 import type { Plan } from './plan.ts';
 
 export interface ConfigChoices {
@@ -19,32 +19,25 @@ export interface ConfigChoices {
   readonly file: string;
 }
 
-/** The config as it will be written (defaults left out, so that the file says only what was discovered or chosen). */
-export function initConfig(d: Discovery, plan: Plan, choices: ConfigChoices): { raw: Record<string, unknown>; config: BatonConfig } {
-  const colour = (c: Plan['blue']) => ({ serviceName: c.serviceName, targetGroupArn: c.targetGroupArn });
+/** What a service's config takes from its task definition, whatever its kind. */
+export function taskFields(d: TaskFacts): Record<string, unknown> {
+  return {
+    taskDefinitionFamily: d.family,
+    containerName: d.containerName,
+    taskRoleArn: d.taskRoleArn,
+    executionRoleArn: d.executionRoleArn,
+    ecr: { repositoryName: d.repositoryName },
+    ...(d.appConfig
+      ? { appConfig: { secretArn: d.appConfig.secretArn, keys: Object.fromEntries(d.appConfig.keys.map((key) => [key, 'string'])) } }
+      : {}),
+  };
+}
+
+/** The config around one service, parsed as `cdk synth` parses it. */
+export function chosenConfig(d: TaskFacts, service: Record<string, unknown>, choices: ConfigChoices) {
   const raw = {
     pipeline: { name: 'baton', environment: choices.environment, account: d.account, region: d.region },
-    services: [
-      {
-        name: choices.name,
-        cluster: d.cluster,
-        blue: colour(plan.blue),
-        green: colour(plan.green),
-        productionListenerArn: plan.production?.arn,
-        ...(plan.test ? { testListenerArn: plan.test.arn } : {}),
-        taskDefinitionFamily: d.family,
-        containerName: d.containerName,
-        taskRoleArn: d.taskRoleArn,
-        executionRoleArn: d.executionRoleArn,
-        ecr: { repositoryName: d.repositoryName },
-        ...(d.appConfig
-          ? { appConfig: { secretArn: d.appConfig.secretArn, keys: Object.fromEntries(d.appConfig.keys.map((key) => [key, 'string'])) } }
-          : {}),
-        alarms: d.alarms,
-        ...(d.scaled.length > 0 ? { autoscaling: true } : {}),
-        healthCheck: { path: d.targetGroup.healthCheckPath, expectedStatus: 200 },
-      },
-    ],
+    services: [{ name: choices.name, cluster: d.cluster, ...service }],
   };
   try {
     return { raw, config: parseConfig(raw, choices.file) };
@@ -55,17 +48,49 @@ export function initConfig(d: Discovery, plan: Plan, choices: ConfigChoices): { 
   }
 }
 
+/** The config as it will be written (defaults left out, so that the file says only what was discovered or chosen). */
+export function initConfig(d: Discovery, plan: Plan, choices: ConfigChoices): { raw: Record<string, unknown>; config: BatonConfig } {
+  const colour = (c: Plan['blue']) => ({ serviceName: c.serviceName, targetGroupArn: c.targetGroupArn });
+  return chosenConfig(
+    d,
+    {
+      blue: colour(plan.blue),
+      green: colour(plan.green),
+      productionListenerArn: plan.production?.arn,
+      ...(plan.test ? { testListenerArn: plan.test.arn } : {}),
+      ...taskFields(d),
+      alarms: d.alarms,
+      ...(d.scaled.length > 0 ? { autoscaling: true } : {}),
+      healthCheck: { path: d.targetGroup.healthCheckPath, expectedStatus: 200 },
+    },
+    choices,
+  );
+}
+
+/** Review lines every service's config has: the pipeline init named. */
+export function pipelineReview(choices: ConfigChoices): string {
+  return `pipeline.environment "${choices.environment}" and pipeline.name "baton": the state machine is baton-${choices.environment}`;
+}
+
+/** Review lines every service's config has: the tags that deploy. */
+export const TAGS_REVIEW = 'ecr.tagPatterns: the default ["*.*.*"] (release tags such as v1.4.2); pushed tags that match deploy';
+
+/** Review lines every service's config has: the app config's keys, checked as strings until tightened. */
+export function appConfigReview(d: TaskFacts): string[] {
+  return d.appConfig
+    ? [`appConfig.keys: ${d.appConfig.keys.join(', ')} checked as "string"; tighten them (url, integer, boolean, enum, regex)`]
+    : [];
+}
+
 /** The settings init chose without discovering them: the operator reviews these before deploying. */
 export function reviewLines(d: Discovery, plan: Plan, choices: ConfigChoices): string[] {
   return [
-    `pipeline.environment "${choices.environment}" and pipeline.name "baton": the state machine is baton-${choices.environment}`,
+    pipelineReview(choices),
     `productionListenerArn: the ${plan.production?.kind ?? 'listener'} that gives the live colour the most weight${
       plan.test ? `; testListenerArn: the other ${plan.test.kind} forwarding to both` : '; no test listener found (smoke tests need one)'
     }`,
-    'ecr.tagPatterns: the default ["*.*.*"] (release tags such as v1.4.2); pushed tags that match deploy',
-    ...(d.appConfig
-      ? [`appConfig.keys: ${d.appConfig.keys.join(', ')} checked as "string"; tighten them (url, integer, boolean, enum, regex)`]
-      : []),
+    TAGS_REVIEW,
+    ...appConfigReview(d),
     d.alarms.length > 0
       ? `alarms: ${d.alarms.join(', ')} (their metric is on the colours' target groups); add any other that must gate a deployment`
       : 'alarms: none found on the target groups; name the alarms that must gate a deployment',

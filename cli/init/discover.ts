@@ -14,7 +14,8 @@ import { alarmsOn } from './alarms.ts';
 import { type ForwardSite, forwardSites } from './listeners.ts';
 import { type DiscoveredService, serviceInTargetGroup } from './services.ts';
 
-export interface Discovery {
+/** What a service's task definition says Baton needs: its family, the container to replace, its roles, its image. */
+export interface TaskFacts {
   readonly account: string;
   readonly region: string;
   readonly cluster: string;
@@ -27,6 +28,11 @@ export interface Discovery {
   readonly executionRoleArn?: string;
   /** The secret most of the container's secrets come from, and the JSON keys they read. */
   readonly appConfig?: { readonly secretArn: string; readonly keys: string[] };
+  /** The ECS services of the pair that have an Application Auto Scaling target (services[].autoscaling). */
+  readonly scaled: string[];
+}
+
+export interface Discovery extends TaskFacts {
   readonly targetGroup: TargetGroupFacts;
   /** Every listener and rule whose forward includes the service's target group. */
   readonly sites: ForwardSite[];
@@ -35,8 +41,6 @@ export interface Discovery {
   /** The service registering in the twin target group. */
   readonly twin?: DiscoveredService;
   readonly alarms: string[];
-  /** The ECS services of the pair that have an Application Auto Scaling target (services[].autoscaling). */
-  readonly scaled: string[];
 }
 
 export interface TargetGroupFacts {
@@ -80,23 +84,25 @@ function appConfigOf(valueFroms: readonly string[]): Discovery['appConfig'] {
   return best ? { secretArn: best[0], keys: [...best[1]].sort() } : undefined;
 }
 
-/** The rest, once the service is known to be one Baton can deploy: its task definition, its traffic, its twin, its alarms. */
-export async function discoverAround(ctx: SetupContext, cluster: string, service: DiscoveredService): Promise<Discovery> {
-  const [definitionOut, groupsOut] = await Promise.all([
+/**
+ * The service's task definition as Baton needs it, and which of the pair (the service and its twin, when there is
+ * one) Application Auto Scaling scales.
+ */
+export async function taskFacts(
+  ctx: SetupContext,
+  cluster: string,
+  service: DiscoveredService,
+  twin: DiscoveredService | undefined,
+): Promise<TaskFacts> {
+  const [definitionOut, scaled] = await Promise.all([
     ctx.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: service.taskDefinitionArn })),
-    ctx.elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [service.targetGroupArn] })),
+    scaledServices(ctx, cluster, [service.name, ...(twin ? [twin.name] : [])]),
   ]);
   const definition = definitionOut.taskDefinition;
   const containers = definition?.containerDefinitions ?? [];
-  // The container the load balancer sends to is the one whose image Baton replaces.
+  // The container the load balancer sends to (a web service's) is the one whose image Baton replaces; else the essential one.
   const container =
     containers.find((c) => c.name === service.containerName) ?? containers.find((c) => c.essential !== false) ?? containers[0];
-  const targetGroup = targetGroupFacts(groupsOut.TargetGroups?.[0], service.targetGroupArn);
-  const sites = await forwardSites(ctx, targetGroup.loadBalancerArns, service.targetGroupArn);
-  const twinTargetGroupArn = sites.flatMap((site) => Object.keys(site.weights)).find((arn) => arn !== service.targetGroupArn);
-  const twin = twinTargetGroupArn ? await serviceInTargetGroup(ctx, cluster, twinTargetGroupArn, service.name) : undefined;
-  const alarms = await alarmsOn(ctx, [service.targetGroupArn, ...(twinTargetGroupArn ? [twinTargetGroupArn] : [])]);
-  const scaled = await scaledServices(ctx, cluster, [service.name, ...(twin ? [twin.name] : [])]);
   const image = container?.image ?? '';
   const repositoryName = ecrRepositoryOf(image);
   const appConfig = appConfigOf((container?.secrets ?? []).map((secret) => secret.valueFrom ?? ''));
@@ -112,12 +118,28 @@ export async function discoverAround(ctx: SetupContext, cluster: string, service
     ...(definition?.taskRoleArn ? { taskRoleArn: definition.taskRoleArn } : {}),
     ...(definition?.executionRoleArn ? { executionRoleArn: definition.executionRoleArn } : {}),
     ...(appConfig ? { appConfig } : {}),
+    scaled,
+  };
+}
+
+/** The rest, once the service is known to be one Baton can deploy: its task definition, its traffic, its twin, its alarms. */
+export async function discoverAround(ctx: SetupContext, cluster: string, service: DiscoveredService): Promise<Discovery> {
+  const groupsOut = await ctx.elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [service.targetGroupArn] }));
+  const targetGroup = targetGroupFacts(groupsOut.TargetGroups?.[0], service.targetGroupArn);
+  const sites = await forwardSites(ctx, targetGroup.loadBalancerArns, service.targetGroupArn);
+  const twinTargetGroupArn = sites.flatMap((site) => Object.keys(site.weights)).find((arn) => arn !== service.targetGroupArn);
+  const twin = twinTargetGroupArn ? await serviceInTargetGroup(ctx, cluster, twinTargetGroupArn, service.name) : undefined;
+  const [facts, alarms] = await Promise.all([
+    taskFacts(ctx, cluster, service, twin),
+    alarmsOn(ctx, [service.targetGroupArn, ...(twinTargetGroupArn ? [twinTargetGroupArn] : [])]),
+  ]);
+  return {
+    ...facts,
     targetGroup,
     sites,
     ...(twinTargetGroupArn ? { twinTargetGroupArn } : {}),
     ...(twin ? { twin } : {}),
     alarms,
-    scaled,
   };
 }
 

@@ -6,8 +6,64 @@
  * forward comes before the service: ECS refuses a service whose target group
  * no listener forwards to.
  */
-import type { Discovery } from './discover.ts';
+import type { Discovery, TaskFacts } from './discover.ts';
 import type { Plan } from './plan.ts';
+
+/** The twin ECS service: a copy of the discovered one's settings, no tasks, the ECS deployment controller. */
+export interface TwinService {
+  readonly d: TaskFacts;
+  readonly serviceName: string;
+  /** A web service's: the twin target group (as the snippet refers to it: a CDK expression, a shell word) and the container port. */
+  readonly loadBalancer?: { readonly targetGroupRef: string; readonly port: number };
+}
+
+export function twinServiceCdk(twin: TwinService): string[] {
+  const { d } = twin;
+  const network = d.service.network;
+  return [
+    `new ecs.CfnService(this, '${pascal(twin.serviceName)}Service', {`,
+    `  cluster: '${d.cluster}',`,
+    `  serviceName: '${twin.serviceName}',`,
+    `  taskDefinition: '${d.service.taskDefinitionArn}',`,
+    '  desiredCount: 0,',
+    `  launchType: '${d.service.launchType}',`,
+    "  deploymentController: { type: 'ECS' },",
+    ...(network
+      ? [
+          '  networkConfiguration: {',
+          `    awsvpcConfiguration: { subnets: ${list(network.subnets)}, securityGroups: ${list(network.securityGroups)}, assignPublicIp: '${network.assignPublicIp}' },`,
+          '  },',
+        ]
+      : []),
+    ...(twin.loadBalancer
+      ? [
+          `  loadBalancers: [{ targetGroupArn: ${twin.loadBalancer.targetGroupRef}, containerName: '${d.containerName}', containerPort: ${twin.loadBalancer.port} }],`,
+          `}); // deploy it after the forward: ECS refuses a target group no listener forwards to`,
+        ]
+      : ['});']),
+  ];
+}
+
+export function twinServiceCli(twin: TwinService): string {
+  const { d } = twin;
+  const network = d.service.network;
+  return [
+    `aws ecs create-service --cluster ${d.cluster} --service-name ${twin.serviceName}`,
+    `--task-definition ${d.service.taskDefinitionArn} --desired-count 0 --launch-type ${d.service.launchType}`,
+    '--deployment-controller type=ECS',
+    ...(network
+      ? [
+          `--network-configuration 'awsvpcConfiguration={subnets=[${network.subnets.join(',')}],securityGroups=[${network.securityGroups.join(',')}],assignPublicIp=${network.assignPublicIp}}'`,
+        ]
+      : []),
+    ...(twin.loadBalancer
+      ? [
+          `--load-balancers targetGroupArn=${twin.loadBalancer.targetGroupRef},containerName=${d.containerName},containerPort=${twin.loadBalancer.port}`,
+        ]
+      : []),
+    `--region ${d.region}`,
+  ].join(' \\\n  ');
+}
 
 interface Pieces {
   readonly own: Plan['blue'];
@@ -43,7 +99,6 @@ function weightsText(plan: Plan, ownRef: string, twinRef: string, format: (ref: 
 export function cdkSnippet(d: Discovery, plan: Plan): string {
   const p = piecesOf(d, plan);
   const twinRef = has(plan, 'target group') ? `${p.twinVar}.ref` : `'${p.twin.targetGroupArn}'`;
-  const network = d.service.network;
   const lines = [
     `// Baton: the twin of ${d.service.name} (cluster ${d.cluster}). In the stack that owns ${d.service.name}.`,
     "import * as ecs from 'aws-cdk-lib/aws-ecs';",
@@ -75,22 +130,11 @@ export function cdkSnippet(d: Discovery, plan: Plan): string {
     );
   if (has(plan, 'service'))
     lines.push(
-      `new ecs.CfnService(this, '${pascal(p.twin.serviceName)}Service', {`,
-      `  cluster: '${d.cluster}',`,
-      `  serviceName: '${p.twin.serviceName}',`,
-      `  taskDefinition: '${d.service.taskDefinitionArn}',`,
-      '  desiredCount: 0,',
-      `  launchType: '${d.service.launchType}',`,
-      "  deploymentController: { type: 'ECS' },",
-      ...(network
-        ? [
-            '  networkConfiguration: {',
-            `    awsvpcConfiguration: { subnets: ${list(network.subnets)}, securityGroups: ${list(network.securityGroups)}, assignPublicIp: '${network.assignPublicIp}' },`,
-            '  },',
-          ]
-        : []),
-      `  loadBalancers: [{ targetGroupArn: ${twinRef}, containerName: '${d.containerName}', containerPort: ${p.containerPort} }],`,
-      `}); // deploy it after the forward: ECS refuses a target group no listener forwards to`,
+      ...twinServiceCdk({
+        d,
+        serviceName: p.twin.serviceName,
+        loadBalancer: { targetGroupRef: twinRef, port: p.containerPort },
+      }),
     );
   return `${lines.join('\n').trimEnd()}\n`;
 }
@@ -99,7 +143,6 @@ export function cliCommands(d: Discovery, plan: Plan): string {
   const p = piecesOf(d, plan);
   const region = `--region ${d.region}`;
   const twinRef = has(plan, 'target group') ? '"$TWIN_TARGET_GROUP"' : (p.twin.targetGroupArn ?? '');
-  const network = d.service.network;
   const lines: string[] = [];
   if (has(plan, 'target group'))
     lines.push(
@@ -122,20 +165,7 @@ export function cliCommands(d: Discovery, plan: Plan): string {
     );
   }
   if (has(plan, 'service'))
-    lines.push(
-      [
-        `aws ecs create-service --cluster ${d.cluster} --service-name ${p.twin.serviceName}`,
-        `--task-definition ${d.service.taskDefinitionArn} --desired-count 0 --launch-type ${d.service.launchType}`,
-        '--deployment-controller type=ECS',
-        ...(network
-          ? [
-              `--network-configuration 'awsvpcConfiguration={subnets=[${network.subnets.join(',')}],securityGroups=[${network.securityGroups.join(',')}],assignPublicIp=${network.assignPublicIp}}'`,
-            ]
-          : []),
-        `--load-balancers targetGroupArn=${twinRef},containerName=${d.containerName},containerPort=${p.containerPort}`,
-        region,
-      ].join(' \\\n  '),
-    );
+    lines.push(twinServiceCli({ d, serviceName: p.twin.serviceName, loadBalancer: { targetGroupRef: twinRef, port: p.containerPort } }));
   return `${lines.join('\n')}\n`;
 }
 

@@ -3,7 +3,7 @@
  * (found or to create), the production and test listeners, and what is
  * missing before Baton can deploy it.
  */
-import type { Discovery } from './discover.ts';
+import type { Discovery, TaskFacts } from './discover.ts';
 import type { ForwardSite } from './listeners.ts';
 
 export interface Colour {
@@ -54,6 +54,15 @@ function listenersOf(d: Discovery): { production?: ForwardSite; test?: ForwardSi
   return { ...(production ? { production } : {}), ...(test ? { test } : {}) };
 }
 
+/** What the config needs and the task definition does not say. */
+export function taskProblems(d: TaskFacts): string[] {
+  return [
+    ...(d.taskRoleArn ? [] : [`task definition ${d.family} has no task role (taskRoleArn): Baton's config names one`]),
+    ...(d.executionRoleArn ? [] : [`task definition ${d.family} has no execution role (executionRoleArn): Baton's config names one`]),
+    ...(d.repositoryName ? [] : [`container ${d.containerName} runs ${d.image}, not an image from ECR: Baton deploys ECR images`]),
+  ];
+}
+
 export function planFor(d: Discovery): Plan {
   const own = d.service.name.endsWith('-green') ? 'green' : 'blue';
   const twin = own === 'blue' ? 'green' : 'blue';
@@ -69,11 +78,7 @@ export function planFor(d: Discovery): Plan {
     ...(d.twin ? [] : ['service' as const]),
     ...(production && d.twinTargetGroupArn && d.twinTargetGroupArn in production.weights ? [] : ['weighted forward' as const]),
   ];
-  const problems = [
-    ...(d.taskRoleArn ? [] : [`task definition ${d.family} has no task role (taskRoleArn): Baton's config names one`]),
-    ...(d.executionRoleArn ? [] : [`task definition ${d.family} has no execution role (executionRoleArn): Baton's config names one`]),
-    ...(d.repositoryName ? [] : [`container ${d.containerName} runs ${d.image}, not an image from ECR: Baton deploys ECR images`]),
-  ];
+  const problems = taskProblems(d);
   return {
     blue: own === 'blue' ? ownColour : twinColour,
     green: own === 'green' ? ownColour : twinColour,

@@ -45,8 +45,8 @@ export function serviceFacts(service: Service): DiscoveredService {
   };
 }
 
-/** The named service of the cluster: not found (exit 3) when the cluster or the service is not there. */
-export async function describeNamed(ctx: SetupContext, cluster: string, name: string): Promise<DiscoveredService> {
+/** The named service of the cluster, if it is there (not INACTIVE); not found (exit 3) when the cluster is not. */
+export async function describeOptional(ctx: SetupContext, cluster: string, name: string): Promise<DiscoveredService | undefined> {
   let found: Service | undefined;
   try {
     const out = await ctx.ecs.send(new DescribeServicesCommand({ cluster, services: [name] }));
@@ -56,8 +56,14 @@ export async function describeNamed(ctx: SetupContext, cluster: string, name: st
       throw new NotFoundError(`ECS cluster ${cluster} not found in ${ctx.region}`, { cause: error });
     throw error;
   }
+  return found ? serviceFacts(found) : undefined;
+}
+
+/** The named service of the cluster: not found (exit 3) when the cluster or the service is not there. */
+export async function describeNamed(ctx: SetupContext, cluster: string, name: string): Promise<DiscoveredService> {
+  const found = await describeOptional(ctx, cluster, name);
   if (!found) throw new NotFoundError(`ECS service ${name} not found in cluster ${cluster} (${ctx.region})`);
-  return serviceFacts(found);
+  return found;
 }
 
 /** 100 pages of 100: more services than any cluster holds (5,000 is ECS's quota); a bound, not a limit anyone meets. */
