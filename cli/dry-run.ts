@@ -4,6 +4,8 @@
  * simulate` print for each service; and following a deployment's dry run.
  */
 import type { DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
+import { weightsFor } from '../lambdas/shared/aws/listener.ts';
+import { countsFor } from '../lambdas/shared/aws/worker-counts.ts';
 import type { Plan } from '../lambdas/shared/contract.ts';
 import type { CliContext } from './context.ts';
 import { EXIT_DEPLOYMENT_FAILED } from './errors.ts';
@@ -19,10 +21,17 @@ export function planLines(plan: Plan): { head: string; details: string[] } {
       ...plan.taskDefinition.changes,
       ...(plan.configDiff?.note ? [`app config: ${plan.configDiff.note}`] : []),
       ...(plan.restores ? [`restores the revision of ${plan.restores.deploymentId} (${plan.restores.taskDefinitionArn})`] : []),
-      `traffic ${plan.traffic.map((step) => `${step.weight} %`).join(' -> ')}, bake ${plan.bakeSeconds} s`,
+      `traffic ${plan.traffic.map((step) => `${step.weight} %${tasksAt(plan, step.weight)}`).join(' -> ')}, bake ${plan.bakeSeconds} s`,
       ...(plan.scaling ?? []).map((line) => `scaling: ${line}`),
     ],
   };
+}
+
+/** A worker's step in tasks of the new colour: " (1 of 4 tasks)". */
+function tasksAt(plan: Plan, weight: number): string {
+  if (plan.tasks === undefined) return '';
+  const tasks = countsFor(weightsFor(plan.targetColour, weight), plan.tasks)[plan.targetColour];
+  return ` (${tasks} of ${plan.tasks} task${plan.tasks === 1 ? '' : 's'})`;
 }
 
 /** A single service's plan: "Dry run of web passed: nothing changed" and the plan indented under it. */

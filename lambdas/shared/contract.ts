@@ -174,6 +174,8 @@ export const PlanSchema = z.object({
   /** For a rollback: the revision redeployed exactly. */
   restores: z.object({ deploymentId: z.string(), taskDefinitionArn: z.string() }).optional(),
   traffic: z.array(PlanStepSchema),
+  /** A worker's tasks the steps share (its old colour's count): each step's weight is a number of them. */
+  tasks: z.number().int().min(1).optional(),
   bakeSeconds: z.number(),
   /** For a service with autoscaling: what happens to each colour's scalable target (lambdas/shared/scaling/). */
   scaling: z.array(z.string()).optional(),

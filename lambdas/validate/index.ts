@@ -167,6 +167,7 @@ export function dryRunPlan(state: ValidatedState, container: ContainerDefinition
     ...(configDiff ? { configDiff } : {}),
     ...(restore ? { restores: restore } : {}),
     traffic: planSteps(state.strategy),
+    ...(state.service.kind === 'worker' ? { tasks: Math.max(previous.desiredCount, 1) } : {}),
     bakeSeconds: state.bakeSeconds,
     ...(state.scaling ? { scaling: scalingPlan(state, state.scaling) } : {}),
   };

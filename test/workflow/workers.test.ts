@@ -8,6 +8,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { planLines } from '../../cli/dry-run.ts';
+import { PlanSchema } from '../../lambdas/shared/contract.ts';
 import { loadConfig } from '../../lib/config/load.ts';
 import type { AccountSpec } from '../../sim/account/schema.ts';
 import type { SimulationResult } from '../../sim/harness.ts';
@@ -195,6 +197,18 @@ describe('a worker', () => {
     expect(modelWeights(result.model, JOBS)).toEqual({ blue: 100, green: 0 });
     expect(counts(result)['jobs-blue']).toBe('4/4 on jobs:3');
     expect(result.model.services.get('prod/jobs-green')?.desiredCount).toBe(0);
+  });
+
+  it('plans a dry run in tasks: each step says how many of the 4 the new colour runs, and nothing changes', async () => {
+    // Act
+    const result = await run({ config: CONFIG, account: account(), input: { ...INPUT, dryRun: true } });
+
+    // Assert
+    expect(result.main.status).toBe('SUCCEEDED');
+    expect(updates(result)).toEqual([]);
+    const plan = PlanSchema.parse(result.main.output);
+    expect(plan.tasks).toBe(4);
+    expect(planLines(plan).details.at(-1)).toBe('traffic 25 % (1 of 4 tasks) -> 100 % (4 of 4 tasks), bake 300 s');
   });
 
   it('refuses a canary for a worker that runs 1 task, naming the strategy, before any change', async () => {
