@@ -24,6 +24,8 @@ export interface WriteOptions {
   readonly remainingMillis?: () => number;
   /** When an earlier invocation raised the tasks this write waits for (a worker's write that was `waiting`). */
   readonly raisedAt?: string;
+  /** A worker's gates, checked before the colour that gives up tasks is lowered (throws GateFailedError). */
+  readonly beforeLower?: () => Promise<void>;
 }
 
 /**
@@ -61,6 +63,7 @@ export async function setProductionWeights(
       capacity: workerCapacity(deployment),
       giveUpAt: raisedAt + service.stabilityTimeoutSeconds * 1000,
       stopAt: options.remainingMillis ? Date.now() + options.remainingMillis() - WATCH_MARGIN_SECONDS * 1000 : Number.POSITIVE_INFINITY,
+      ...(options.beforeLower ? { beforeLower: options.beforeLower } : {}),
     });
     if (written === 'waiting') return false;
   } else {

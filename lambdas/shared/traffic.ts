@@ -128,6 +128,14 @@ export async function applyNextStep(
     step: { step: traffic.nextStep + 1, of: steps.length },
     raisedAt,
     ...(options.remainingMillis ? { remainingMillis: options.remainingMillis } : {}),
+    // A worker's new tasks take work as they start: the gates again before the old colour gives its tasks up to them.
+    beforeLower: async () => {
+      const failures = await gateFailures(state, state.idle, state.rollout.desiredCount);
+      if (failures.length === 0) return;
+      throw new GateFailedError(
+        `gate failed before ${state.live.colour} gave up its tasks to ${state.idle.colour} at ${step.weight} % (at ${traffic.weight} %): ${failures.join('; ')}`,
+      );
+    },
   });
   if (!written) {
     logger.info('raised tasks not all running yet; the next invocation waits on', { weight: step.weight, since: raisedAt });

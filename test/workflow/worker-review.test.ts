@@ -1,0 +1,52 @@
+/**
+ * Review of workers (issue 19 item 4): defects found, each proven by a run of
+ * examples/worker on the real state machine and bundles (run() checks every
+ * invariant, the worker rules of sim/write-invariants.ts included).
+ */
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config/load.ts';
+import type { SimulationResult } from '../../sim/harness.ts';
+import { modelWeights } from '../../sim/production.ts';
+import { accountFile, NEW_TAG, record, runWith } from '../support/simulation.ts';
+
+const CONFIG = loadConfig('examples/worker/baton.config.json');
+const ACCOUNT_PATH = 'examples/worker/sim-account.json';
+const INPUT = { service: 'jobs', imageTag: NEW_TAG };
+const JOBS = CONFIG.services[0];
+
+function blueWrites(result: SimulationResult): string[] {
+  return result.apis.calls
+    .filter((call) => call.operation === 'UpdateService' && !call.error)
+    .map((call) => ({ ...(call.input as { service: string; desiredCount?: number }), state: call.state }))
+    .filter((input) => input.service === 'jobs-blue')
+    .map((input) => `${input.state} jobs-blue=${input.desiredCount}`);
+}
+
+describe('a worker whose alarm fires while the raised tasks start', () => {
+  it('does not lower the old colour: the alarm is a gate before the old colour gives up its tasks', async () => {
+    // Act: the queue alarm enters ALARM as the 100 % step raises jobs-green to 4 (its tasks take 20 s to start).
+    const result = await runWith({ config: CONFIG, account: accountFile(ACCOUNT_PATH), input: INPUT }, (ctx) => {
+      ctx.interceptors.push((_service, operation, input) => {
+        const update = input as { service?: string; desiredCount?: number };
+        if (operation === 'UpdateService' && update.service === 'jobs-green' && update.desiredCount === 4) {
+          ctx.setAlarm(
+            0,
+            'ALARM',
+            'Threshold Crossed: 1 datapoint [14.2] was greater than the threshold (5.0).',
+            ctx.model.now - ctx.alarmEvaluationMs(0),
+          );
+        }
+      });
+    });
+
+    // Assert
+    expect(record(result)).toMatchObject({ status: 'ROLLED_BACK' });
+    expect(String(record(result)?.outcomeReason)).toMatch(
+      /^GateFailedError: gate failed before blue gave up its tasks to green at 100 % \(at 25 %\): alarm jobs-queue-age entered ALARM at /,
+    );
+    if (!JOBS) throw new Error('no service');
+    expect(modelWeights(result.model, JOBS)).toEqual({ blue: 100, green: 0 });
+    // Blue lowered once, to 3 at the canary; raised back to 4 by the rollback; never to 0.
+    expect(blueWrites(result)).toEqual(['Shift traffic jobs-blue=3', 'Roll back jobs-blue=4']);
+  });
+});
