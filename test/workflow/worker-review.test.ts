@@ -50,3 +50,30 @@ describe('a worker whose alarm fires while the raised tasks start', () => {
     expect(blueWrites(result)).toEqual(['Shift traffic jobs-blue=3', 'Roll back jobs-blue=4']);
   });
 });
+
+describe('a worker of 3 tasks going linear by 25 %', () => {
+  it("records the split its tasks make at each step, as baton status reads it, not the plan's percent", async () => {
+    // Arrange: jobs-blue runs 3 tasks; 25, 50, 75 then 100 % of 3 tasks are 1, 2 (1.5 rounded), 2 (capped: blue keeps 1), 3.
+    const account = accountFile(ACCOUNT_PATH);
+    const blue = account.ecs.clusters.prod?.services['jobs-blue'];
+    if (blue) blue.desiredCount = 3;
+    if (!JOBS) throw new Error('no service');
+    const config = {
+      ...CONFIG,
+      services: [{ ...JOBS, strategy: { type: 'linear' as const, stepPercent: 25, intervalSeconds: 60 } }],
+    } as typeof CONFIG;
+
+    // Act
+    const result = await runWith({ config, account, input: INPUT }, () => {});
+
+    // Assert
+    expect(record(result)).toMatchObject({ status: 'SUCCEEDED' });
+    const changes = (record(result)?.weightChanges ?? []) as Array<{ blue: number; green: number; step: number }>;
+    expect(changes.map(({ blue, green, step }) => ({ blue, green, step }))).toEqual([
+      { blue: 67, green: 33, step: 1 },
+      { blue: 33, green: 67, step: 2 },
+      { blue: 33, green: 67, step: 3 },
+      { blue: 0, green: 100, step: 4 },
+    ]);
+  });
+});
