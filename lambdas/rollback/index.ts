@@ -23,7 +23,7 @@ import { setProductionWeights } from '../shared/production-weights.ts';
 import { type DeploymentRecord, getRecord, TERMINAL_STATUSES } from '../shared/records/deployment.ts';
 import { readColours, restoreColour } from '../shared/scaling/apply.ts';
 import { describeScaling, type ScalingRecord } from '../shared/scaling/snapshot.ts';
-import { targetGroupOf } from '../shared/service-resources.ts';
+import { productionToCheck, targetGroupOf } from '../shared/service-resources.ts';
 import { type DeploymentState, DeploymentStateSchema } from '../shared/stages.ts';
 import { announce, finishDeployment } from '../shared/telemetry/finish.ts';
 import { addSeconds, isPast, nowIso, STABILITY_POLL_SECONDS } from '../shared/time.ts';
@@ -311,7 +311,7 @@ async function withoutLock(
       },
     };
   }
-  const cause = `deployment ${state.deploymentId} lost its lock while in flight (${lockNow}); the rollback did not touch traffic. Check the listener weights of ${state.service.name}.`;
+  const cause = `deployment ${state.deploymentId} lost its lock while in flight (${lockNow}); the rollback did not touch traffic. Check ${productionToCheck(state.service)}.`;
   // The record's scaling changes are the durable ones (Complete's too): kept as they are.
   await finishDeployment(
     { ...recordBase(state), ...(record?.scaling ? { scaling: record.scaling } : {}) },

@@ -77,3 +77,24 @@ describe('a worker of 3 tasks going linear by 25 %', () => {
     ]);
   });
 });
+
+describe('a worker whose rollback fails', () => {
+  it('tells the operator to check its desired counts, not a listener it does not have', async () => {
+    // Act: the queue alarm rolls the bake back, and the rollback may not call UpdateService.
+    const result = await runWith(
+      {
+        config: CONFIG,
+        account: accountFile(ACCOUNT_PATH),
+        input: INPUT,
+        faults: ['alarm-during-bake', 'deny:ecs:UpdateService@rollback'],
+      },
+      () => {},
+    );
+
+    // Assert
+    expect(record(result)).toMatchObject({ status: 'ROLLBACK_FAILED' });
+    const reason = String(record(result)?.outcomeReason);
+    expect(reason).not.toContain('listener');
+    expect(reason).toMatch(/\. Production traffic needs a human: check the desired counts of jobs-blue and jobs-green \(worker jobs\)\.$/);
+  });
+});
