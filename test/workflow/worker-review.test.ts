@@ -98,3 +98,26 @@ describe('a worker whose rollback fails', () => {
     expect(reason).toMatch(/\. Production traffic needs a human: check the desired counts of jobs-blue and jobs-green \(worker jobs\)\.$/);
   });
 });
+
+describe('the faults timed from when traffic first moves, aimed at a worker', () => {
+  it.each([
+    // The metric breaches 45 s after the raise; its 2 evaluation periods end after the canary: the 100 % step's gate.
+    [
+      'alarm-during-shift',
+      /^GateFailedError: gate failed before blue gave up its tasks to green at 100 % \(at 25 %\): alarm jobs-queue-age is ALARM \(Threshold Crossed: 2 datapoints/,
+    ],
+    [
+      'alarm-during-hold',
+      /^GateFailedError: gate failed before blue gave up its tasks to green at 25 % \(at 0 %\): alarm jobs-queue-age entered ALARM at /,
+    ],
+  ])('%s happens, from the raise of the new colour (its tasks take work as they start), and rolls back', async (fault, reason) => {
+    // Act
+    const result = await runWith({ config: CONFIG, account: accountFile(ACCOUNT_PATH), input: INPUT, faults: [fault] }, () => {});
+
+    // Assert
+    expect(record(result)).toMatchObject({ status: 'ROLLED_BACK' });
+    expect(String(record(result)?.outcomeReason)).toMatch(reason);
+    if (!JOBS) throw new Error('no service');
+    expect(modelWeights(result.model, JOBS)).toEqual({ blue: 100, green: 0 });
+  });
+});
