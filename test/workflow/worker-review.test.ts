@@ -121,3 +121,19 @@ describe('the faults timed from when traffic first moves, aimed at a worker', ()
     expect(modelWeights(result.model, JOBS)).toEqual({ blue: 100, green: 0 });
   });
 });
+
+describe("a worker's old colour before it is retired", () => {
+  it('is said to be at 0 tasks when a gate fails, not to run (the rollback starts its tasks again)', async () => {
+    // Act
+    const result = await runWith(
+      { config: CONFIG, account: accountFile(ACCOUNT_PATH), input: INPUT, faults: ['alarm-before-retire'] },
+      () => {},
+    );
+
+    // Assert
+    const reason = String(record(result)?.outcomeReason);
+    expect(reason).toMatch(/^GateFailedError: gate failed before retiring blue \(green at 100 %\): alarm jobs-queue-age entered ALARM/);
+    expect(reason).not.toContain('still runs');
+    expect(reason).toMatch(/\. blue is at 0 tasks, on the task definition it ran: the rollback starts them again\.$/);
+  });
+});
