@@ -137,3 +137,27 @@ describe("a worker's old colour before it is retired", () => {
     expect(reason).toMatch(/\. blue is at 0 tasks, on the task definition it ran: the rollback starts them again\.$/);
   });
 });
+
+describe("a worker's step that waits for baton promote, reached by a raise spanning invocations", () => {
+  it('announces the wait, so the operator can promote it', async () => {
+    // Arrange: tasks take 1000 s to start, longer than one invocation of Shift traffic; the canary waits for promote.
+    const account = accountFile(ACCOUNT_PATH);
+    account.taskStartSeconds = 1000;
+    if (!JOBS) throw new Error('no service');
+    const steps = [
+      { weight: 25, pause: 'approval' as const, timeoutSeconds: 3600, onTimeout: 'rollback' as const },
+      { weight: 100, pauseSeconds: 0 },
+    ];
+    const config = {
+      ...CONFIG,
+      services: [{ ...JOBS, stabilityTimeoutSeconds: 3600, strategy: { type: 'steps' as const, steps } }],
+    } as typeof CONFIG;
+
+    // Act: the operator promotes 30 s into each announced wait.
+    const result = await runWith({ config, account, input: INPUT, promote: { afterSeconds: 30 } }, () => {});
+
+    // Assert
+    expect(record(result)?.outcomeReason).toBe('v1.4.2 live on green (jobs-green) after a 300 s bake');
+    expect(record(result)?.promotions).toEqual([expect.objectContaining({ step: 1, weight: 25, full: false })]);
+  });
+});
