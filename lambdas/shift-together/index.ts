@@ -120,7 +120,12 @@ export const handler = definePhase(
       const shifted = await applyNextStep(state, now, phase, { remainingMillis });
       applied.set(state.deploymentId, shifted);
       if (isRaising(shifted)) {
-        return { ...release, services: services.map((service) => (service.deploymentId === state.deploymentId ? shifted : service)) };
+        return {
+          ...release,
+          services: services.map((service) => (service.deploymentId === state.deploymentId ? shifted : service)),
+          // The Choice after this state reads it, on the first step too (before any step there is none).
+          traffic: { complete: false },
+        };
       }
     }
     const next = services.map((state) => applied.get(state.deploymentId) ?? state);

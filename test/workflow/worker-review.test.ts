@@ -3,6 +3,7 @@
  * examples/worker on the real state machine and bundles (run() checks every
  * invariant, the worker rules of sim/write-invariants.ts included).
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/load.ts';
 import type { SimulationResult } from '../../sim/harness.ts';
@@ -159,5 +160,28 @@ describe("a worker's step that waits for baton promote, reached by a raise spann
     // Assert
     expect(record(result)?.outcomeReason).toBe('v1.4.2 live on green (jobs-green) after a 300 s bake');
     expect(record(result)?.promotions).toEqual([expect.objectContaining({ step: 1, weight: 25, full: false })]);
+  });
+});
+
+describe('a release whose worker raises its tasks across invocations of Shift traffic together', () => {
+  it('waits on, and succeeds (its Choice read a release state without traffic: States.Runtime)', async () => {
+    // Arrange: examples/worker-release, tasks taking 1000 s to start (longer than one invocation).
+    const config = loadConfig('examples/worker-release/baton.config.json');
+    const slowConfig = {
+      ...config,
+      services: config.services.map((service) => ({ ...service, stabilityTimeoutSeconds: 3600 })),
+    } as typeof config;
+    const account = accountFile('examples/worker-release/sim-account.json');
+    account.taskStartSeconds = 1000;
+    const release = JSON.parse(readFileSync('examples/worker-release/release.json', 'utf8')) as Record<string, unknown>;
+
+    // Act
+    const result = await runWith({ config: slowConfig, account, input: release }, () => {});
+
+    // Assert
+    expect(result.main.status).toBe('SUCCEEDED');
+    expect(result.others).toEqual([]);
+    for (const name of ['web', 'jobs'])
+      expect(result.model.table.get(`DEPLOYMENT#deploy-1-${name}|RECORD`)).toMatchObject({ status: 'SUCCEEDED' });
   });
 });
