@@ -185,3 +185,62 @@ describe('a release whose worker raises its tasks across invocations of Shift tr
       expect(result.model.table.get(`DEPLOYMENT#deploy-1-${name}|RECORD`)).toMatchObject({ status: 'SUCCEEDED' });
   });
 });
+
+/** Everything of `jobs` in `value`, as a second worker `mail`: its services, task definitions, repository and alarm. */
+function asMail<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value).replaceAll('jobs', 'mail')) as T;
+}
+
+function must<T>(value: T | undefined): T {
+  if (value === undefined) throw new Error('examples/worker-release/sim-account.json lacks a part of jobs');
+  return value;
+}
+
+describe('a release of two workers moved together, their tasks slow to start', () => {
+  it('keeps both at the same step: the one raised first waits for the other, and the canary holds from the later', async () => {
+    // Arrange: jobs (examples/worker-release) and a copy of it, mail; tasks take 1000 s to start (longer than an
+    // invocation), so each worker's raise spans invocations and the two finish a step in different invocations.
+    const base = loadConfig('examples/worker-release/baton.config.json');
+    const jobs = base.services.find((service) => service.name === 'jobs');
+    if (!jobs) throw new Error('no jobs');
+    const slow = { ...jobs, stabilityTimeoutSeconds: 3600, dependsOn: [] };
+    const config = { ...base, services: [slow, asMail(slow)] } as typeof base;
+    const account = accountFile('examples/worker-release/sim-account.json');
+    account.taskStartSeconds = 1000;
+    const services = account.ecs.clusters.prod?.services ?? {};
+    for (const colour of ['blue', 'green']) services[`mail-${colour}`] = asMail(must(services[`jobs-${colour}`]));
+    const ofJobs = account.ecs.taskDefinitions.filter((definition) => definition.family === 'jobs');
+    account.ecs.taskDefinitions.push(...ofJobs.map(asMail));
+    account.ecr.repositories.mail = asMail(must(account.ecr.repositories.jobs));
+    account.cloudwatch.alarms['mail-queue-age'] = asMail(must(account.cloudwatch.alarms['jobs-queue-age']));
+    const input = {
+      release: '2026-12-05.1',
+      services: { jobs: { imageTag: NEW_TAG }, mail: { imageTag: NEW_TAG } },
+      shift: 'together',
+      strategy: { type: 'canary', percent: 25, bakeSeconds: 120 },
+    };
+
+    // Act
+    const result = await runWith({ config, account, input }, () => {});
+
+    // Assert: jobs is raised to 4 (the 100 % step) only once mail runs its canary too, and 120 s after.
+    expect(result.main.status).toBe('SUCCEEDED');
+    const start = result.main.startDate;
+    const moves = result.apis.calls
+      .filter((call) => call.state === 'Shift traffic together' && call.operation === 'UpdateService' && !call.error)
+      .map((call) => {
+        const update = call.input as { service: string; desiredCount: number };
+        return `+${Math.round((call.at - start) / 1000)} s ${update.service}=${update.desiredCount}`;
+      });
+    expect(moves).toEqual([
+      '+15 s jobs-green=1',
+      '+1020 s jobs-blue=3',
+      '+1020 s mail-green=1',
+      '+2025 s mail-blue=3',
+      '+2145 s jobs-green=4',
+      '+3150 s jobs-blue=0',
+      '+3150 s mail-green=4',
+      '+4155 s mail-blue=0',
+    ]);
+  });
+});
