@@ -69,13 +69,17 @@ export const handler = definePhase(
       const health = service.kind === 'worker' ? { healthy: running, problems: [] } : await targetHealth(targetGroupOf(live));
       const ready = running >= enough && health.healthy >= enough && health.problems.length === 0;
       if (!ready) {
-        const status = `${live.colour} runs ${running}/${wanted} tasks with ${health.healthy}/${wanted} healthy targets${
-          health.problems.length ? ` (${health.problems.slice(0, 3).join('; ')})` : ''
-        }`;
+        const worker = service.kind === 'worker';
+        const status = `${live.colour} runs ${running}/${wanted} tasks${
+          worker ? '' : ` with ${health.healthy}/${wanted} healthy targets`
+        }${health.problems.length ? ` (${health.problems.slice(0, 3).join('; ')})` : ''}`;
         if (isPast(progress.deadline)) {
-          throw new RollbackFailedError(
-            `cannot move traffic back: ${status} at ${progress.deadline}; production stays at blue ${weights.blue} % / green ${weights.green} %`,
-          );
+          // A worker's weights are its desired counts, which count the raised tasks that never ran: the new colour's
+          // tasks still do the work.
+          const stays = worker
+            ? `${idle.colour} keeps its tasks, and ${live.colour} its raised desired count`
+            : `production stays at blue ${weights.blue} % / green ${weights.green} %`;
+          throw new RollbackFailedError(`cannot move traffic back: ${status} at ${progress.deadline}; ${stays}`);
         }
         logger.info('waiting for the old colour before moving traffic back', { status });
         return {
