@@ -125,6 +125,29 @@ describe('the faults timed from when traffic first moves, aimed at a worker', ()
 });
 
 describe("a worker's old colour before it is retired", () => {
+  it('is said to be at 0 tasks when the last gate fails in Complete, not to be kept running', async () => {
+    // Act: the queue alarm is in ALARM (for its evaluation periods already) as Complete starts.
+    const result = await runWith({ config: CONFIG, account: accountFile(ACCOUNT_PATH), input: INPUT }, (ctx) => {
+      let done = false;
+      ctx.onStateEntered.push((state) => {
+        if (state !== 'Complete deployment' || done) return;
+        done = true;
+        ctx.setAlarm(
+          0,
+          'ALARM',
+          'Threshold Crossed: 1 datapoint [12.0] was greater than the threshold (5.0).',
+          ctx.model.now - ctx.alarmEvaluationMs(0),
+        );
+      });
+    });
+
+    // Assert
+    const reason = String(record(result)?.outcomeReason);
+    expect(record(result)?.status).toBe('ROLLED_BACK');
+    expect(reason).toMatch(/^GateFailedError: gate failed before retiring blue \(green at 100 %\): alarm jobs-queue-age is ALARM/);
+    expect(reason).toMatch(/\. blue is at 0 tasks, on the task definition it ran: the rollback starts them again\.$/);
+  });
+
   it('is said to be at 0 tasks when a gate fails, not to run (the rollback starts its tasks again)', async () => {
     // Act
     const result = await runWith(
