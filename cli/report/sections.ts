@@ -82,7 +82,7 @@ export function signalSection(record: DeploymentView, failure: StateVisit | unde
 }
 
 const SOURCES: Record<WeightHistory['source'], string> = {
-  record: "From the record's weight changes, written at each listener update.",
+  record: "From the record's weight changes, written at each production write (a listener's weights, a worker's desired counts).",
   history:
     "Read from the execution history's Shift traffic and Roll back outputs: this record predates the weight history (times are when those states ended).",
   none: 'No weight history recorded: the record has no weight changes and the execution history shows no traffic shift.',

@@ -9,7 +9,7 @@
  */
 import * as z from 'zod';
 import { GateFailedError } from '../shared/errors.ts';
-import { gateFailures } from '../shared/gates.ts';
+import { gateFailures, oldColourAsKept } from '../shared/gates.ts';
 import { definePhase } from '../shared/phase.ts';
 import { signalFailures } from '../shared/signals.ts';
 import { type BakingState, BakingStateSchema, type RetiringState, RetiringStateSchema } from '../shared/stages.ts';
@@ -80,7 +80,7 @@ async function beforeRetiring(state: RetiringState, remainingMillis: () => numbe
     remainingMillis,
     (failures) =>
       // A failure may end a sentence of its own (a CloudWatch reason does): one full stop, not two.
-      `gate failed before retiring ${state.live.colour} (${state.idle.colour} at 100 %): ${failures.replace(/\.$/, '')}. ${state.live.colour} still runs.`,
+      `gate failed before retiring ${state.live.colour} (${state.idle.colour} at 100 %): ${failures.replace(/\.$/, '')}. ${oldColourAsKept(state)}.`,
   );
   return over ? { ...state, retire: { ...retire, due: true } } : state;
 }

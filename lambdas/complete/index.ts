@@ -11,7 +11,7 @@ import { readProduction } from '../shared/aws/production.ts';
 import { ecs } from '../shared/clients/ecs.ts';
 import { classify } from '../shared/error-classification.ts';
 import { GateFailedError, OUTCOME_ERRORS, TransientAwsError } from '../shared/errors.ts';
-import { gateFailures } from '../shared/gates.ts';
+import { gateFailures, oldColourAsKept } from '../shared/gates.ts';
 import { lockHolderOf } from '../shared/lock/holder.ts';
 import { releaseLock } from '../shared/lock/table.ts';
 import { logger } from '../shared/logger.ts';
@@ -37,7 +37,7 @@ export const handler = definePhase('complete', RetiringStateSchema, async (state
   const failures = await gateFailures(state, state.idle, rollout.desiredCount);
   if (failures.length > 0) {
     throw new GateFailedError(
-      `gate failed before retiring ${state.live.colour} (${state.idle.colour} at 100 %): ${failures.join('; ')}. ${state.live.colour} is kept running.`,
+      `gate failed before retiring ${state.live.colour} (${state.idle.colour} at 100 %): ${failures.join('; ')}. ${oldColourAsKept(state)}.`,
     );
   }
 

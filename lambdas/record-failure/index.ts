@@ -9,6 +9,7 @@
 
 import * as z from 'zod';
 import { STATE_NAMES as S } from '../../lib/constructs/state-names.ts';
+import { type ServiceConfig, ServiceConfigSchema } from '../shared/config-schema.ts';
 import { CaughtErrorSchema, DeploymentRequestFields, type TerminalStatus } from '../shared/contract.ts';
 import { rejectionStatus } from '../shared/error-classification.ts';
 import { OUTCOME_ERRORS } from '../shared/errors.ts';
@@ -18,6 +19,7 @@ import { describeCaught } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
 import type { DeploymentRecord } from '../shared/records/deployment.ts';
 import { noteReleaseCause } from '../shared/records/release.ts';
+import { productionToCheck } from '../shared/service-resources.ts';
 import { needing } from '../shared/stages.ts';
 import { finishDeployment } from '../shared/telemetry/finish.ts';
 import { LinkSourcesSchema } from '../shared/telemetry/links.ts';
@@ -132,6 +134,12 @@ export const handler = definePhase(
   },
 );
 
+/** The failed execution's service config, when its state carries a whole one. */
+function serviceOf(state: FailedState): ServiceConfig | undefined {
+  const parsed = ServiceConfigSchema.safeParse(state.service);
+  return parsed.success ? parsed.data : undefined;
+}
+
 /** What the failed execution asked for, and the error that ended it, bounded for the record. */
 function failureOf(state: FailedState) {
   const asked = recordedRequest(state.request);
@@ -167,7 +175,7 @@ async function recordRollbackFailure(state: FailedState): Promise<RecordFailureO
   const outcome: Outcome = {
     status: 'ROLLBACK_FAILED',
     error: OUTCOME_ERRORS.rollbackFailed,
-    cause: `rollback after ${original.name} (${original.message}) failed: ${rollbackError.name}: ${rollbackError.message}. Production traffic needs a human: check the listener weights of ${serviceName}.`,
+    cause: `rollback after ${original.name} (${original.message}) failed: ${rollbackError.name}: ${rollbackError.message}. Production traffic needs a human: check ${productionToCheck(serviceOf(state) ?? serviceName)}.`,
   };
   logger.error('ROLLBACK_FAILED: production needs attention', { original: original.name, rollbackError: rollbackError.name });
   if (!asked.dryRun) await closeRecord(state, asked, serviceName, outcome, 'Roll back');

@@ -23,7 +23,7 @@ import { setProductionWeights } from '../shared/production-weights.ts';
 import { type DeploymentRecord, getRecord, TERMINAL_STATUSES } from '../shared/records/deployment.ts';
 import { readColours, restoreColour } from '../shared/scaling/apply.ts';
 import { describeScaling, type ScalingRecord } from '../shared/scaling/snapshot.ts';
-import { targetGroupOf } from '../shared/service-resources.ts';
+import { productionToCheck, targetGroupOf } from '../shared/service-resources.ts';
 import { type DeploymentState, DeploymentStateSchema } from '../shared/stages.ts';
 import { announce, finishDeployment } from '../shared/telemetry/finish.ts';
 import { addSeconds, isPast, nowIso, STABILITY_POLL_SECONDS } from '../shared/time.ts';
@@ -69,13 +69,17 @@ export const handler = definePhase(
       const health = service.kind === 'worker' ? { healthy: running, problems: [] } : await targetHealth(targetGroupOf(live));
       const ready = running >= enough && health.healthy >= enough && health.problems.length === 0;
       if (!ready) {
-        const status = `${live.colour} runs ${running}/${wanted} tasks with ${health.healthy}/${wanted} healthy targets${
-          health.problems.length ? ` (${health.problems.slice(0, 3).join('; ')})` : ''
-        }`;
+        const worker = service.kind === 'worker';
+        const status = `${live.colour} runs ${running}/${wanted} tasks${
+          worker ? '' : ` with ${health.healthy}/${wanted} healthy targets`
+        }${health.problems.length ? ` (${health.problems.slice(0, 3).join('; ')})` : ''}`;
         if (isPast(progress.deadline)) {
-          throw new RollbackFailedError(
-            `cannot move traffic back: ${status} at ${progress.deadline}; production stays at blue ${weights.blue} % / green ${weights.green} %`,
-          );
+          // A worker's weights are its desired counts, which count the raised tasks that never ran: the new colour's
+          // tasks still do the work.
+          const stays = worker
+            ? `${idle.colour} keeps its tasks, and ${live.colour} its raised desired count`
+            : `production stays at blue ${weights.blue} % / green ${weights.green} %`;
+          throw new RollbackFailedError(`cannot move traffic back: ${status} at ${progress.deadline}; ${stays}`);
         }
         logger.info('waiting for the old colour before moving traffic back', { status });
         return {
@@ -311,7 +315,7 @@ async function withoutLock(
       },
     };
   }
-  const cause = `deployment ${state.deploymentId} lost its lock while in flight (${lockNow}); the rollback did not touch traffic. Check the listener weights of ${state.service.name}.`;
+  const cause = `deployment ${state.deploymentId} lost its lock while in flight (${lockNow}); the rollback did not touch traffic. Check ${productionToCheck(state.service)}.`;
   // The record's scaling changes are the durable ones (Complete's too): kept as they are.
   await finishDeployment(
     { ...recordBase(state), ...(record?.scaling ? { scaling: record.scaling } : {}) },

@@ -61,3 +61,13 @@ async function workerGateFailures(state: DeploymentState, colour: ColourState, c
   }
   return failures;
 }
+
+/**
+ * The old colour as a failed gate before its retirement leaves it: a web
+ * service's runs, idle; a worker's is at 0 tasks (at 100 % it takes no work).
+ */
+export function oldColourAsKept(state: Pick<DeploymentState, 'service' | 'live'>): string {
+  return state.service.kind === 'worker'
+    ? `${state.live.colour} is at 0 tasks, on the task definition it ran: the rollback starts them again`
+    : `${state.live.colour} still runs`;
+}

@@ -24,6 +24,8 @@ export interface WriteOptions {
   readonly remainingMillis?: () => number;
   /** When an earlier invocation raised the tasks this write waits for (a worker's write that was `waiting`). */
   readonly raisedAt?: string;
+  /** A worker's gates, checked before the colour that gives up tasks is lowered (throws GateFailedError). */
+  readonly beforeLower?: () => Promise<void>;
 }
 
 /**
@@ -51,25 +53,33 @@ export async function setProductionWeights(
 ): Promise<boolean> {
   const { service } = deployment;
   const { step } = options;
+  let written = weights;
   if (service.kind === 'worker') {
     // Loaded for a worker only: a web-only pipeline's functions never load what moves ECS desired counts.
-    const { setCountWeights } = await import('./aws/worker-shift.ts');
+    const [{ setCountWeights }, { countsFor, countWeights }] = await Promise.all([
+      import('./aws/worker-shift.ts'),
+      import('./aws/worker-counts.ts'),
+    ]);
     const raisedAt = options.raisedAt ? Date.parse(options.raisedAt) : Date.now();
-    const written = await setCountWeights({
+    const capacity = workerCapacity(deployment);
+    const done = await setCountWeights({
       service,
       weights,
-      capacity: workerCapacity(deployment),
+      capacity,
       giveUpAt: raisedAt + service.stabilityTimeoutSeconds * 1000,
       stopAt: options.remainingMillis ? Date.now() + options.remainingMillis() - WATCH_MARGIN_SECONDS * 1000 : Number.POSITIVE_INFINITY,
+      ...(options.beforeLower ? { beforeLower: options.beforeLower } : {}),
     });
-    if (written === 'waiting') return false;
+    if (done === 'waiting') return false;
+    // What the tasks make of the plan's percent (25 % of 3 tasks is 1 of 3): the split baton status reads back.
+    written = countWeights(service, countsFor(weights, capacity));
   } else {
     await setWeights(service, weights);
   }
   const at = nowIso();
-  trafficWeightChanged(deployment.service.name, deployment.deploymentId, weights);
+  trafficWeightChanged(deployment.service.name, deployment.deploymentId, written);
   try {
-    const change = { at, blue: weights.blue, green: weights.green, phase, ...(step ? { step: step.step, of: step.of } : {}) };
+    const change = { at, blue: written.blue, green: written.green, phase, ...(step ? { step: step.step, of: step.of } : {}) };
     await recordWeightChange(deployment.deploymentId, deployment, change);
   } catch (error) {
     // The history is telemetry, as the phase runs are: the weights are written, and neither the next step nor a

@@ -22,3 +22,15 @@ export function targetGroupOf(colour: { readonly serviceName: string; readonly t
 export function targetGroupsOf(service: ServiceConfig): { readonly blue: string; readonly green: string } {
   return { blue: targetGroupOf(service.blue), green: targetGroupOf(service.green) };
 }
+
+/**
+ * What an operator checks when a rollback could not finish: the listener's
+ * weights of a web service, the desired counts of a worker's two ECS services.
+ * A name alone (the service's config unknown) gets the listener's words.
+ */
+export function productionToCheck(service: ServiceConfig | string): string {
+  if (typeof service === 'string') return `the listener weights of ${service}`;
+  return service.kind === 'worker'
+    ? `the desired counts of ${service.blue.serviceName} and ${service.green.serviceName} (worker ${service.name})`
+    : `the listener weights of ${service.name}`;
+}

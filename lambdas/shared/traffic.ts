@@ -16,6 +16,7 @@ import { analysisFailures, judgeStep } from './analysis/gate.ts';
 import type { Judgement } from './analysis/judge.ts';
 import { ContractViolationError, GateFailedError } from './errors.ts';
 import { gateFailures } from './gates.ts';
+import { assertLockHeld } from './lock/lease.ts';
 import type { PromotionRequest } from './lock/table.ts';
 import { logger } from './logger.ts';
 import { holdSignals } from './signals.ts';
@@ -128,6 +129,25 @@ export async function applyNextStep(
     step: { step: traffic.nextStep + 1, of: steps.length },
     raisedAt,
     ...(options.remainingMillis ? { remainingMillis: options.remainingMillis } : {}),
+    // A worker's new tasks take work as they start: the gates again before the old colour gives its tasks up to them.
+    beforeLower: async () => {
+      // The wait may have lasted the invocation: a recovery that took the lock meanwhile rolls back, and this step
+      // lowers nothing behind its back.
+      await assertLockHeld(
+        {
+          deploymentId: state.deploymentId,
+          executionArn: state.executionArn,
+          ...(state.heldBy ? { heldBy: state.heldBy } : {}),
+          service: state.service.name,
+        },
+        phase,
+      );
+      const failures = await gateFailures(state, state.idle, state.rollout.desiredCount);
+      if (failures.length === 0) return;
+      throw new GateFailedError(
+        `gate failed before ${state.live.colour} gave up its tasks to ${state.idle.colour} at ${step.weight} % (at ${traffic.weight} %): ${failures.join('; ')}`,
+      );
+    },
   });
   if (!written) {
     logger.info('raised tasks not all running yet; the next invocation waits on', { weight: step.weight, since: raisedAt });

@@ -80,6 +80,20 @@ async function watchTogether(
   return end === 'over';
 }
 
+/**
+ * The release's hold counts from when its last service had the step in place (a worker's raise may have spanned
+ * invocations while the others held): every service holds until then.
+ */
+function holdFromLast(services: ShiftedState[]): ShiftedState[] {
+  const last = services.reduce<ShiftedState | undefined>(
+    (latest, state) => ((state.traffic.heldSince ?? '') > (latest?.traffic.heldSince ?? '') ? state : latest),
+    undefined,
+  );
+  const { heldSince, holdUntil } = last?.traffic ?? {};
+  if (!heldSince || !holdUntil) return services;
+  return services.map((state) => (state.traffic.complete ? state : { ...state, traffic: { ...state.traffic, heldSince, holdUntil } }));
+}
+
 export const handler = definePhase(
   'shiftTogether',
   ShiftTogetherInputSchema,
@@ -91,7 +105,9 @@ export const handler = definePhase(
     // One plan and one clock for all: the first service's hold is every service's hold, watched for all of them.
     const [first] = services;
     const judgements: Judgements = new Map();
-    if (isHolding(first)) {
+    // A worker still raising its tasks finishes the step the others applied already: no hold is watched until it has.
+    const raising = services.some(isRaising);
+    if (!raising && isHolding(first)) {
       if (!(await watchTogether(services, remainingMillis, judgements))) return release;
     } else {
       for (const state of services) {
@@ -116,14 +132,22 @@ export const handler = definePhase(
     // ran out) no other service moves, so every service stays at the same step; the next invocation goes on.
     const order = [...services].sort((a, b) => Number(b.service.kind === 'worker') - Number(a.service.kind === 'worker'));
     const applied = new Map<string, ShiftedState>();
+    const behind = Math.min(...services.map((state) => state.traffic.nextStep));
     for (const state of order) {
+      // Applied this step already, while a worker after it raised its tasks: it waits for the others.
+      if (state.traffic.nextStep > behind) continue;
       const shifted = await applyNextStep(state, now, phase, { remainingMillis });
       applied.set(state.deploymentId, shifted);
       if (isRaising(shifted)) {
-        return { ...release, services: services.map((service) => (service.deploymentId === state.deploymentId ? shifted : service)) };
+        return {
+          ...release,
+          services: services.map((service) => (service.deploymentId === state.deploymentId ? shifted : service)),
+          // The Choice after this state reads it, on the first step too (before any step there is none).
+          traffic: { complete: false },
+        };
       }
     }
-    const next = services.map((state) => applied.get(state.deploymentId) ?? state);
+    const next = holdFromLast(services.map((state) => applied.get(state.deploymentId) ?? state));
     logger.info('release traffic step applied', { weight: next[0]?.traffic?.weight, services: services.length });
     for (const state of next) await keepLease(refOf(state), 'shiftTogether', 0);
     return { ...release, services: next, traffic: { complete: next.every((state) => state.traffic.complete) } };

@@ -69,6 +69,15 @@ function lowTrafficAtEnd(state: VerifiedState, judgement: Judgement | undefined,
   return { ...state, traffic: { ...state.traffic, holdUntil: addSeconds(nowIso(), state.service.gateIntervalSeconds) } };
 }
 
+/**
+ * Announces the wait of the step just applied, if it waits for `baton promote`. Not while a worker's step is still
+ * raising: its hold has not begun, and the hold in the state is the one before it (maybe promoted already).
+ */
+async function announced(next: ShiftedState): Promise<ShiftedState> {
+  if (!next.traffic.complete && !isRaising(next)) await announcePromotionWait(next);
+  return next;
+}
+
 export const handler = definePhase(
   'shiftTraffic',
   VerifiedStateSchema,
@@ -78,7 +87,7 @@ export const handler = definePhase(
     if (isRaising(state)) {
       // A worker's step whose raised tasks an earlier invocation waited for: the gates of the step it is leaving, then on.
       await checkTrafficGates(state);
-      return applyNextStep(state, nowIso(), phase, { remainingMillis });
+      return announced(await applyNextStep(state, nowIso(), phase, { remainingMillis }));
     }
     // A hold watched to its end had its last gate check then (watch.ts); any other way to the next step checks now.
     const watched = isHolding(state);
@@ -109,9 +118,7 @@ export const handler = definePhase(
     if (longer) return longer;
     if (judgement && step)
       await recordJudgement(state.deploymentId, state, analysisEntry(number, state.traffic.weight, nowIso(), judgement));
-    const next = await applyNextStep(state, nowIso(), phase, { full: promotion?.full === true, remainingMillis });
-    if (!next.traffic.complete) await announcePromotionWait(next);
-    return next;
+    return announced(await applyNextStep(state, nowIso(), phase, { full: promotion?.full === true, remainingMillis }));
   },
   { done: (next) => next.traffic.complete },
 );

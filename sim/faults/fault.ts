@@ -88,11 +88,20 @@ export function beforeRetire(ctx: SimulationContext, delayMs: number, action: ()
   });
 }
 
-/** Runs `action` `delayMs` after the `shift`-th listener update of Shift traffic (1 = the first step). */
+/**
+ * Runs `action` `delayMs` after the `shift`-th move of production in Shift traffic (1 = the first step): a listener
+ * update, or a worker's raise of its new colour (its tasks take work as they start).
+ */
 export function afterShift(ctx: SimulationContext, shift: number, delayMs: number, action: () => void): void {
   let seen = 0;
-  ctx.interceptors.push((_service, operation) => {
-    if (ctx.currentState !== S.shiftTraffic || !isListenerUpdate(operation)) return;
+  const raised = listenerOf(ctx.service) ? undefined : ctx.service[idleColour(ctx)].serviceName;
+  ctx.interceptors.push((_service, operation, input) => {
+    if (ctx.currentState !== S.shiftTraffic) return;
+    const update = input as { service?: string; desiredCount?: number };
+    const moved = raised
+      ? operation === 'UpdateService' && update.service === raised && (update.desiredCount ?? 0) > 0
+      : isListenerUpdate(operation);
+    if (!moved) return;
     seen += 1;
     if (seen === shift) ctx.model.schedule(ctx.model.now + delayMs, action);
   });

@@ -31,6 +31,11 @@ export interface CountWrite {
   readonly giveUpAt: number;
   /** When this invocation stops waiting (epoch ms): a later one writes the same counts and waits on. */
   readonly stopAt: number;
+  /**
+   * The gates, checked once the raised tasks run and before the other colour is lowered (throws GateFailedError):
+   * the old colour keeps its tasks when an alarm or an event turned the new one bad while its tasks started.
+   */
+  readonly beforeLower?: () => Promise<void>;
 }
 
 /**
@@ -38,7 +43,8 @@ export interface CountWrite {
  * the other: `done`. `waiting` when this invocation's time is up first (the
  * raise stays; nothing is lowered). Throws GateFailedError, with the
  * lowering not done, when the raised colour does not run its tasks by
- * `giveUpAt`: production then still has every task of the old colour.
+ * `giveUpAt`, or when `beforeLower` fails: production then still has every
+ * task of the old colour.
  */
 export async function setCountWeights(write: CountWrite, client: ECSClient = ecs()): Promise<'done' | 'waiting'> {
   const { service, weights, capacity } = write;
@@ -64,6 +70,7 @@ export async function setCountWeights(write: CountWrite, client: ECSClient = ecs
     logger.info('waiting for raised tasks before lowering the other colour', { waiting });
     await sleep(WORKER_POLL_SECONDS * 1000);
   }
+  await write.beforeLower?.();
   for (const colour of lowered) await setDesiredCount(service, colour, wanted[colour], client);
   return 'done';
 }
