@@ -9,6 +9,7 @@
 import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { describeService, targetHealth } from '../shared/aws/health.ts';
 import { weightsFor } from '../shared/aws/listener.ts';
+import { countsFor } from '../shared/aws/worker-counts.ts';
 import { readProduction } from '../shared/aws/production.ts';
 import { ecs } from '../shared/clients/ecs.ts';
 import type { TerminalStatus } from '../shared/contract.ts';
@@ -19,7 +20,7 @@ import { readLock, releaseLock } from '../shared/lock/table.ts';
 import { logger } from '../shared/logger.ts';
 import { describeCaught, recordBase } from '../shared/outcome.ts';
 import { definePhase } from '../shared/phase.ts';
-import { setProductionWeights } from '../shared/production-weights.ts';
+import { setProductionWeights, workerCapacity } from '../shared/production-weights.ts';
 import { type DeploymentRecord, getRecord, TERMINAL_STATUSES } from '../shared/records/deployment.ts';
 import { readColours, restoreColour } from '../shared/scaling/apply.ts';
 import { describeScaling, type ScalingRecord } from '../shared/scaling/snapshot.ts';
@@ -74,10 +75,11 @@ export const handler = definePhase(
           worker ? '' : ` with ${health.healthy}/${wanted} healthy targets`
         }${health.problems.length ? ` (${health.problems.slice(0, 3).join('; ')})` : ''}`;
         if (isPast(progress.deadline)) {
-          // A worker's weights are its desired counts, which count the raised tasks that never ran: the new colour's
-          // tasks still do the work.
+          // A worker's weights are its desired counts: the raise that never ran is taken back, so they say what does
+          // the work (the new colour's tasks) and the record that follows agrees with them.
+          if (worker) await lowerUnstartedRaise(state, oldService.desiredCount ?? 0);
           const stays = worker
-            ? `${idle.colour} keeps its tasks, and ${live.colour} its raised desired count`
+            ? `${idle.colour} keeps its tasks, and ${live.colour} is back at the desired count it had`
             : `production stays at blue ${weights.blue} % / green ${weights.green} %`;
           throw new RollbackFailedError(`cannot move traffic back: ${status} at ${progress.deadline}; ${stays}`);
         }
@@ -160,6 +162,19 @@ export const handler = definePhase(
   },
   { done: (next) => next.rollback?.stage === 'done' },
 );
+
+/**
+ * A worker's old colour back at the desired count it had when the rollback began (its share at the last step the
+ * deployment applied), when the tasks the rollback raised never started.
+ */
+async function lowerUnstartedRaise(state: DeploymentState, desired: number): Promise<void> {
+  const { service, live, idle } = state;
+  const capacity = workerCapacity(state);
+  const before = countsFor(weightsFor(idle.colour, state.traffic?.weight ?? 0), capacity)[live.colour];
+  if (desired <= before) return;
+  await ecs().send(new UpdateServiceCommand({ cluster: service.cluster, service: live.serviceName, desiredCount: before }));
+  logger.warn("the old colour's tasks did not start: its desired count goes back", { serviceName: live.serviceName, desiredCount: before });
+}
 
 /** Seconds the rollback waits for the old colour to reach the count the new one scaled to before it settles for its own count. */
 const CAPACITY_GRACE_SECONDS = 180;

@@ -286,22 +286,29 @@ describe("a worker's rollback whose old tasks no longer start", () => {
     });
 
   it('fails naming the tasks, not targets a worker has not, and keeps the new colour doing the work', async () => {
-    // Act (simulate, not run(): the end-of-run invariants flag the raised desired count, see the todo below)
+    // Act
     const result = await stuck();
 
     // Assert
     expect(record(result)?.status).toBe('ROLLBACK_FAILED');
     const reason = String(record(result)?.outcomeReason);
     expect(reason).toMatch(
-      /failed: RollbackFailedError: cannot move traffic back: blue runs 0\/4 tasks at \S+; green keeps its tasks, and blue its raised desired count\. Production traffic needs a human: check the desired counts of jobs-blue and jobs-green \(worker jobs\)\.$/,
+      /failed: RollbackFailedError: cannot move traffic back: blue runs 0\/4 tasks at \S+; green keeps its tasks, and blue is back at the desired count it had\. Production traffic needs a human: check the desired counts of jobs-blue and jobs-green \(worker jobs\)\.$/,
     );
-    expect(blueWrites(result)).toEqual(['Shift traffic jobs-blue=3', 'Shift traffic jobs-blue=0', 'Roll back jobs-blue=4']);
+    // Raised, and, its tasks never starting, back to 0 as each attempt gave up: between attempts production reads
+    // 100 % green, the colour doing the work, as the ROLLBACK_FAILED record says.
+    expect(blueWrites(result).slice(0, 4)).toEqual([
+      'Shift traffic jobs-blue=3',
+      'Shift traffic jobs-blue=0',
+      'Roll back jobs-blue=4',
+      'Roll back jobs-blue=0',
+    ]);
     expect(result.model.services.get('prod/jobs-green')?.desiredCount).toBe(4);
   });
 
   it.todo(
-    'leaves production as the invariants read it: today the desired counts say blue 50 % / green 50 % while blue runs no task ' +
-      '(sim/invariants.ts: "50 % of production traffic on blue, which runs no task", "production left split"); ' +
-      "either the rollback lowers blue back to 0 as it gives up, or a worker's weights at the end count running tasks",
+    'leaves production as the invariants read it when the execution times out during a later attempt of the failed ' +
+      'rollback: that attempt has raised blue again, so the desired counts read blue 50 % / green 50 % while blue runs no task ' +
+      '(sim/invariants.ts: "production left split"); the end-of-run check or the attempt needs to account for it',
   );
 });
