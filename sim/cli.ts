@@ -12,6 +12,9 @@ import { join } from 'node:path';
 (module as Partial<typeof module>).enableCompileCache?.(join(import.meta.dirname, '..', 'node_modules', '.cache', 'node-compile-cache'));
 const { runCli } = await import('./cli-main.ts');
 
+// Exit once the output is flushed: a release that ended while one of its branches still had a Task in flight (a
+// parallel iteration the failure cut short) leaves that Task's timeout timer behind, which would keep the process up
+// for the Task's TimeoutSeconds after everything is printed.
 runCli(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
 });
