@@ -9,8 +9,8 @@
 import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { describeService, targetHealth } from '../shared/aws/health.ts';
 import { weightsFor } from '../shared/aws/listener.ts';
-import { countsFor } from '../shared/aws/worker-counts.ts';
 import { readProduction } from '../shared/aws/production.ts';
+import { countsFor } from '../shared/aws/worker-counts.ts';
 import { ecs } from '../shared/clients/ecs.ts';
 import type { TerminalStatus } from '../shared/contract.ts';
 import { classify } from '../shared/error-classification.ts';
