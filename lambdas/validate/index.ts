@@ -17,8 +17,9 @@ import { assertPinnedVersionsAvailable, checkAppConfig } from '../shared/aws/app
 import { assertCacheServing } from '../shared/aws/cache.ts';
 import { describeService, targetHealth } from '../shared/aws/health.ts';
 import { type ImageRef, olderThan } from '../shared/aws/images.ts';
-import { readWeights } from '../shared/aws/listener.ts';
+import { readWeights, weightsFor } from '../shared/aws/listener.ts';
 import { liveColourOfProduction, readProduction } from '../shared/aws/production.ts';
+import { countsFor } from '../shared/aws/worker-counts.ts';
 import { ecr } from '../shared/clients/ecr.ts';
 import { ecs } from '../shared/clients/ecs.ts';
 import type { ConfigDiff, Plan, SecretPin, SecretRef } from '../shared/contract.ts';
@@ -55,6 +56,23 @@ function assertWorkerCanSplit(state: InitializedState, liveCount: number): void 
   throw new InvalidInputError(
     `strategy: worker ${state.service.name} runs ${liveCount} task${liveCount === 1 ? '' : 's'} on ${state.live.serviceName}; a step at ${split.weight} % puts at least one task on each colour and needs 2 or more (scale ${state.live.serviceName} up, or deploy all-at-once)`,
   );
+}
+
+/**
+ * A worker's steps that put no more tasks on the new colour than the step before: a split of few tasks rounds
+ * several weights to one count (25 % and 50 % of 3 tasks are both 1), so such a step only holds longer.
+ */
+function idleSteps(state: InitializedState, tasks: number): string[] {
+  const steps = planSteps(state.strategy);
+  const target = state.idle.colour;
+  const counts = steps.map((step) => countsFor(weightsFor(target, step.weight), tasks)[target]);
+  return steps.flatMap((step, index) => {
+    const before = index === 0 ? 0 : (counts[index - 1] ?? 0);
+    if ((counts[index] ?? 0) > before) return [];
+    return [
+      `strategy: the step at ${step.weight} % puts ${counts[index]} of ${tasks} tasks on ${state.idle.serviceName}, as the step before it did: it moves nothing and only holds longer`,
+    ];
+  });
 }
 
 export const handler = definePhase('validate', InitializedStateSchema, async (state): Promise<ValidatedState> => {
@@ -123,9 +141,15 @@ export const handler = definePhase('validate', InitializedStateSchema, async (st
 
   const scaling = await colourScaling(state);
 
+  const warnings = [
+    ...state.warnings,
+    ...(scaling ? heldAlready(state, scaling) : []),
+    ...(service.kind === 'worker' ? idleSteps(state, Math.max(live.desiredCount ?? 0, 1)) : []),
+  ];
   const next: ValidatedState = {
     ...state,
-    ...(scaling ? { scaling, warnings: [...state.warnings, ...heldAlready(state, scaling)] } : {}),
+    ...(scaling ? { scaling } : {}),
+    ...(warnings.length > state.warnings.length ? { warnings } : {}),
     previous: {
       taskDefinitionArn: liveTaskDefinitionArn,
       desiredCount: live.desiredCount ?? 0,

@@ -211,6 +211,40 @@ describe('a worker', () => {
     expect(planLines(plan).details.at(-1)).toBe('traffic 25 % (1 of 4 tasks) -> 100 % (4 of 4 tasks), bake 300 s');
   });
 
+  it('warns of a step that moves no task: 75 % of 3 tasks is 2, as 50 % was', async () => {
+    // Arrange
+    const three = account((raw) => {
+      const blue = raw.ecs.clusters.prod?.services['jobs-blue'];
+      if (blue) blue.desiredCount = 3;
+    });
+    const [jobs] = CONFIG.services;
+    const config = {
+      ...CONFIG,
+      services: [{ ...jobs, strategy: { type: 'linear', stepPercent: 25, intervalSeconds: 60 } }],
+    } as typeof CONFIG;
+
+    // Act
+    const result = await run({ config, account: three, input: INPUT });
+
+    // Assert
+    expect(result.main.status).toBe('SUCCEEDED');
+    expect(record(result)?.warnings).toEqual([
+      'strategy: the step at 75 % puts 2 of 3 tasks on jobs-green, as the step before it did: it moves nothing and only holds longer',
+    ]);
+    expect(
+      updates(result)
+        .filter((line) => line.includes('Shift traffic'))
+        .map((line) => line.replace(/^\+\d+ s /, '')),
+    ).toEqual([
+      'Shift traffic jobs-green=1',
+      'Shift traffic jobs-blue=2',
+      'Shift traffic jobs-green=2',
+      'Shift traffic jobs-blue=1',
+      'Shift traffic jobs-green=3',
+      'Shift traffic jobs-blue=0',
+    ]);
+  });
+
   it('refuses a canary for a worker that runs 1 task, naming the strategy, before any change', async () => {
     // Arrange
     const single = account((raw) => {
