@@ -27,8 +27,11 @@ export class BackstopDelivery {
   /** What the backstop answered each sweep its schedule delivered, with its simulated time. */
   readonly sweeps: Array<{ at: number; result: unknown }> = [];
   private deliveredStatuses: ReadonlySet<string> | undefined;
+  private readonly target: BackstopTarget;
 
-  constructor(private readonly target: BackstopTarget) {}
+  constructor(target: BackstopTarget) {
+    this.target = target;
+  }
 
   /** True when the status rule delivers an execution's end with this status (AWS invokes the backstop for those only). */
   delivers(status: string): boolean {

@@ -41,11 +41,12 @@ export class SignalDelivery {
   readonly delivered: Array<{ at: number; event: Record<string, unknown>; result: unknown }> = [];
   private rulesCache: Array<{ id: string; pattern: EventPattern }> | undefined;
   private readonly pending = new Set<Promise<void>>();
+  private readonly target: SignalTarget;
+  private readonly model: AccountModel;
 
-  constructor(
-    private readonly target: SignalTarget,
-    private readonly model: AccountModel,
-  ) {
+  constructor(target: SignalTarget, model: AccountModel) {
+    this.target = target;
+    this.model = model;
     model.onAlarmStateChange((change) => this.publish(this.alarmEvent(change)));
     model.onTaskStopped((stopped) => this.publish(this.taskEvent(stopped)));
   }

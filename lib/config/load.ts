@@ -10,13 +10,14 @@ import { jsonShapeProblems } from '../../lambdas/shared/json-shape.ts';
 import { issueLines } from '../../lambdas/shared/zod-format.ts';
 
 export class ConfigError extends Error {
-  constructor(
-    readonly file: string,
-    readonly problems: readonly string[],
-    options?: ErrorOptions,
-  ) {
+  readonly file: string;
+  readonly problems: readonly string[];
+
+  constructor(file: string, problems: readonly string[], options?: ErrorOptions) {
     super(`Invalid Baton config ${file}:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`, options);
     this.name = 'ConfigError';
+    this.file = file;
+    this.problems = problems;
   }
 }
 

@@ -22,11 +22,10 @@ class PhaseBundling implements BundlingOptions {
   readonly image = DockerImage.fromRegistry('dummy');
   readonly entry: string;
   readonly local: ILocalBundling;
+  readonly define: Readonly<Record<string, string>>;
 
-  constructor(
-    phase: PhaseName,
-    readonly define: Readonly<Record<string, string>>,
-  ) {
+  constructor(phase: PhaseName, define: Readonly<Record<string, string>>) {
+    this.define = define;
     this.entry = relative(ROOT, entryOf(phase));
     this.local = {
       tryBundle: (outputDir: string) => {

@@ -69,12 +69,16 @@ export class PhaseStates {
   /** The function versions the Tasks invoke (a phase no Task runs, e.g. the backstop, publishes none). */
   readonly invoked = new Map<PhaseName, IVersion>();
 
-  constructor(
-    private readonly scope: Construct,
-    private readonly config: BatonConfig,
-    /** The version a Task of the phase invokes: the function's currentVersion (pipeline-state-machine.ts). */
-    private readonly versionOf: (phase: PhaseName) => IVersion,
-  ) {}
+  private readonly scope: Construct;
+  private readonly config: BatonConfig;
+  /** The version a Task of the phase invokes: the function's currentVersion (pipeline-state-machine.ts). */
+  private readonly versionOf: (phase: PhaseName) => IVersion;
+
+  constructor(scope: Construct, config: BatonConfig, versionOf: (phase: PhaseName) => IVersion) {
+    this.scope = scope;
+    this.config = config;
+    this.versionOf = versionOf;
+  }
 
   /** A phase's Lambda Task with its timeout and retries on transient errors. */
   private version(phase: PhaseName): IVersion {

@@ -53,8 +53,11 @@ export class SimulatedApis {
   /** The account as the first call found it, and the writes the invariants watch, in order (writes.ts). */
   start: AccountSnapshot | undefined;
   readonly writes: AccountWrite[] = [];
+  private readonly model: AccountModel;
 
-  constructor(private readonly model: AccountModel) {}
+  constructor(model: AccountModel) {
+    this.model = model;
+  }
 
   install(): void {
     const stubs = new ClientStubs();

@@ -90,11 +90,10 @@ export class ScalingState {
   private readonly perTask = new Map<string, number>();
   /** The account's scheduled actions, as its file gives them: returned by DescribeScheduledActions, never run. */
   readonly scheduledActions: ScheduledActionSpec[];
+  private readonly model: AccountModel;
 
-  constructor(
-    private readonly model: AccountModel,
-    spec: AccountSpec,
-  ) {
+  constructor(model: AccountModel, spec: AccountSpec) {
+    this.model = model;
     for (const [cluster, { services }] of Object.entries(spec.ecs.clusters)) {
       for (const [name, service] of Object.entries(services)) {
         if (service.requestsPerTask !== undefined) this.perTask.set(`${cluster}/${name}`, service.requestsPerTask);

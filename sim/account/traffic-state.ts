@@ -33,7 +33,11 @@ export class TrafficState {
   /** Per listener, the factors its requestsPerSecond was multiplied by from a moment on (a fault's surge or lull), in time order. */
   private readonly loads = new Map<string, Array<{ readonly since: number; readonly factor: number }>>();
 
-  constructor(readonly seed: number) {}
+  readonly seed: number;
+
+  constructor(seed: number) {
+    this.seed = seed;
+  }
 
   /** The one place a listener's or rule's weights change during a run (ModifyListener, ModifyRule). */
   setForward(listenerArn: string, listener: { forward: Record<string, number> }, next: Record<string, number>, at: number): void {

@@ -21,8 +21,11 @@ export class ContainerHooks {
   /** The hooks each live resource was handed to at its init. */
   private readonly owners = new Map<number, Set<HookCallbacks>>();
   private hook: AsyncHook | undefined;
+  private readonly containerOf: ContainerOf;
 
-  constructor(private readonly containerOf: ContainerOf) {}
+  constructor(containerOf: ContainerOf) {
+    this.containerOf = containerOf;
+  }
 
   /** async_hooks.createHook, as the code of the container running now sees it. */
   create(callbacks: HookCallbacks): AsyncHook {

@@ -230,18 +230,23 @@ export class FunctionHost {
   private readonly leftovers: Leftovers = { hooks: [], subscriptions: [] };
   private closed = false;
   private requests = 0;
+  private readonly region: string;
+  readonly source: CodeSource;
+  /** What source code needs that the bundles have compiled in (the config, an esbuild define): added only from source. */
+  private readonly sourceEnvironment: Readonly<Record<string, string>>;
+  /** How a function sleeps (a watch between its checks): on the simulation's virtual clock. */
+  readonly sleeper: ((millis: number) => Promise<void>) | undefined;
 
-  /**
-   * @param sourceEnvironment what source code needs that the bundles have
-   * compiled in (the config, an esbuild define): added only from source.
-   */
   constructor(
-    private readonly region: string,
-    readonly source: CodeSource = 'bundle',
-    private readonly sourceEnvironment: Readonly<Record<string, string>> = {},
-    /** How a function sleeps (a watch between its checks): on the simulation's virtual clock. */
-    readonly sleeper?: (millis: number) => Promise<void>,
+    region: string,
+    source: CodeSource = 'bundle',
+    sourceEnvironment: Readonly<Record<string, string>> = {},
+    sleeper?: (millis: number) => Promise<void>,
   ) {
+    this.region = region;
+    this.source = source;
+    this.sourceEnvironment = sourceEnvironment;
+    this.sleeper = sleeper;
     installEnvironmentScope();
     installFunctionClock();
     installFunctionTimers();

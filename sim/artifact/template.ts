@@ -33,16 +33,20 @@ export interface StackPlace {
 const NO_VALUE = Symbol('AWS::NoValue');
 
 export class TemplateResolver {
+  readonly template: CfnTemplate;
+  readonly place: StackPlace;
   /**
-   * @param versions the Lambda versions published so far, per function name, in order (a version's number is its
-   * place + 1): an upgraded template (sim/upgrade.ts) shares the list of the one it replaces, so a function whose
-   * CurrentVersion is unchanged keeps its number and a changed one gets the next.
+   * The Lambda versions published so far, per function name, in order (a version's number is its place + 1): an
+   * upgraded template (sim/upgrade.ts) shares the list of the one it replaces, so a function whose CurrentVersion is
+   * unchanged keeps its number and a changed one gets the next.
    */
-  constructor(
-    readonly template: CfnTemplate,
-    readonly place: StackPlace,
-    readonly versions: Map<string, string[]> = new Map(),
-  ) {}
+  readonly versions: Map<string, string[]>;
+
+  constructor(template: CfnTemplate, place: StackPlace, versions: Map<string, string[]> = new Map()) {
+    this.template = template;
+    this.place = place;
+    this.versions = versions;
+  }
 
   resource(logicalId: string): CfnResource {
     const resource = this.template.Resources[logicalId];

@@ -58,8 +58,11 @@ export class Authorizer {
   private readonly operatorRoleNames = new Map<string, string>();
   /** `<role logical id> <action>` of every request IAM allowed in this simulation. */
   readonly exercised = new Set<string>();
+  private readonly resolver: TemplateResolver;
 
-  constructor(private readonly resolver: TemplateResolver) {}
+  constructor(resolver: TemplateResolver) {
+    this.resolver = resolver;
+  }
 
   /** The document of the stack's managed policy of that name. */
   managedPolicyDocument(name: string): PolicyDocument {

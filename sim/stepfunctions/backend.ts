@@ -70,13 +70,15 @@ export class Simulation implements SfnBackend, StateHost {
   /** Names of the top-level states (a redrive resumes at one of them) and the type of every state. */
   readonly topLevel: Set<string>;
   readonly stateTypes: Map<string, string>;
+  private readonly options: SimulationOptions;
+  readonly clock: VirtualClock;
+  /** The newest published version: what StartExecution runs (sim/upgrade.ts publishes the next). */
+  bound: BoundDefinition;
 
-  constructor(
-    private readonly options: SimulationOptions,
-    readonly clock: VirtualClock,
-    /** The newest published version: what StartExecution runs (sim/upgrade.ts publishes the next). */
-    public bound: BoundDefinition,
-  ) {
+  constructor(options: SimulationOptions, clock: VirtualClock, bound: BoundDefinition) {
+    this.options = options;
+    this.clock = clock;
+    this.bound = bound;
     const { config } = options;
     clock.isRunning = (execution) => this.executions.get(execution)?.status === 'RUNNING';
     this.host = new FunctionHost(bound.assembly.region, options.code ?? 'bundle', { BATON_CONFIG: JSON.stringify(config) }, (millis) =>

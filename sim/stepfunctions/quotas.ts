@@ -16,11 +16,14 @@ export class ExecutionQuotas {
   /** Executions Step Functions fails outright, whatever their Catch says, with the error and cause they end with. */
   private readonly fatal = new Map<string, { readonly error: string; readonly cause: string }>();
 
-  /** @param stop stops an execution (StopExecution), as the backend does; its end then takes the fatal error. */
-  constructor(
-    private readonly definition: BoundDefinition['definition'],
-    private readonly stop: (execution: string) => void,
-  ) {}
+  private readonly definition: BoundDefinition['definition'];
+  /** Stops an execution (StopExecution), as the backend does; its end then takes the fatal error. */
+  private readonly stop: (execution: string) => void;
+
+  constructor(definition: BoundDefinition['definition'], stop: (execution: string) => void) {
+    this.definition = definition;
+    this.stop = stop;
+  }
 
   /** The error a quota failed the execution with, if one did. */
   failureOf(execution: string): Error | undefined {
