@@ -1,15 +1,26 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 /**
- * The simulation (workflow) and synthesis (stack) tests share their worker's
- * modules across files (isolate: false): each of their files would otherwise
- * import the simulator or aws-cdk-lib afresh and compile the same bundles
- * again, most of their run. They hold no module state of their own (no
- * vi.mock, spies or stubbed env; each simulation builds its own account and
- * containers). Unit tests stub env, timers and SDK clients per file: they
- * keep a fresh module graph each.
+ * Test files share their worker's modules across files (isolate: false)
+ * unless they stub something: each file would otherwise import the simulator,
+ * aws-cdk-lib or the CLI afresh (half a second to seconds per file) and
+ * compile the same bundles again. The simulation (workflow) and synthesis
+ * (stack) tests hold no module state of their own (each simulation builds its
+ * own account and containers). A file that mocks a module, stubs env, globals
+ * or timers, spies, or mocks SDK clients keeps a fresh module graph of its
+ * own: what it stubs must not reach another file.
  */
-const SHARED = ['test/workflow/**/*.test.ts', 'test/stack/**/*.test.ts'];
+const STUBS = /\bvi\.(mock|doMock|hoisted|stubEnv|stubGlobal|spyOn|useFakeTimers|setSystemTime|fn)\b|mockClient|process\.env\b/;
+const ALWAYS_SHARED = /^test\/(workflow|stack)\//;
+
+const ROOT = dirname(fileURLToPath(import.meta.url));
+const testFiles = readdirSync(join(ROOT, 'test'), { recursive: true, encoding: 'utf8' })
+  .filter((path) => path.endsWith('.test.ts'))
+  .map((path) => relative(ROOT, join(ROOT, 'test', path)));
+const SHARED = testFiles.filter((path) => ALWAYS_SHARED.test(path) || !STUBS.test(readFileSync(join(ROOT, path), 'utf8')));
 
 export default defineConfig({
   test: {
@@ -30,7 +41,7 @@ export default defineConfig({
       AWS_SECRET_ACCESS_KEY: 'test',
     },
     projects: [
-      { extends: true, test: { name: 'isolated', include: ['test/**/*.test.ts'], exclude: SHARED } },
+      { extends: true, test: { name: 'isolated', include: testFiles.filter((path) => !SHARED.includes(path)) } },
       { extends: true, test: { name: 'shared', include: SHARED, isolate: false } },
     ],
   },

@@ -20,7 +20,7 @@ import { readJson, UsageError, writableFile } from './cli-files.ts';
 import { allStates, definitionFor, plainStateName } from './definition.ts';
 import { FaultTargetError } from './faults/fault.ts';
 import { FAULTS, isDenyFault, parseFault } from './faults/index.ts';
-import { type SimulationResult, simulate } from './harness.ts';
+import { type Simulate, type SimulationResult, simulate } from './harness.ts';
 import { checkInvariants } from './invariants.ts';
 import { promoteOption, promotionLines } from './operator.ts';
 import { modelWeights } from './production.ts';
@@ -101,9 +101,9 @@ export interface CliIo {
 const processIo: CliIo = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) };
 
 /** Runs the CLI; returns the exit code. Usage errors are reported here, other errors propagate. */
-export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
+export async function runCli(argv: string[], io: CliIo = processIo, run: Simulate = simulate): Promise<number> {
   try {
-    return await main(argv, io);
+    return await main(argv, io, run);
   } catch (error) {
     const refused = error instanceof UsageError || error instanceof ConfigError || error instanceof FaultTargetError;
     if (refused || (error instanceof TypeError && 'code' in error)) {
@@ -114,7 +114,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
   }
 }
 
-async function main(argv: string[], io: CliIo): Promise<number> {
+async function main(argv: string[], io: CliIo, run: Simulate): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -236,7 +236,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
     );
   }
   const promote = promoteOption(values['promote-after'], values['promote-full']);
-  const result = await simulate({
+  const result = await run({
     config,
     account,
     input,

@@ -50,6 +50,9 @@ export interface SimulationOptions {
   readonly code?: CodeSource;
 }
 
+/** What runs a simulation: simulate(), or in the tests one that hands out an identical earlier run (test/support/simulation.ts). */
+export type Simulate = (options: SimulationOptions) => Promise<SimulationResult>;
+
 export interface SimulationResult {
   readonly main: ExecutionResult;
   /** Other executions, in start order: duplicate triggers, recoveries started by the backstop. */

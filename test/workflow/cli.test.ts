@@ -8,12 +8,12 @@ import { runCli } from '../../sim/cli-main.ts';
 import { FAULTS } from '../../sim/faults/index.ts';
 import { secretValues } from '../../sim/invariants.ts';
 import { ROOT, THREE_SERVICES_ACCOUNT_PATH, THREE_SERVICES_CONFIG_PATH } from '../support/config.ts';
-import { exampleAccount } from '../support/simulation.ts';
+import { exampleAccount, sharedSimulate } from '../support/simulation.ts';
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await runCli(args, { out: (text) => (out += text), err: (text) => (err += text) });
+  const code = await runCli(args, { out: (text) => (out += text), err: (text) => (err += text) }, sharedSimulate);
   return { code, out, err };
 }
 
