@@ -20,7 +20,18 @@ const ROOT = dirname(fileURLToPath(import.meta.url));
 const testFiles = readdirSync(join(ROOT, 'test'), { recursive: true, encoding: 'utf8' })
   .filter((path) => path.endsWith('.test.ts'))
   .map((path) => relative(ROOT, join(ROOT, 'test', path)));
-const SHARED = testFiles.filter((path) => ALWAYS_SHARED.test(path) || !STUBS.test(readFileSync(join(ROOT, path), 'utf8')));
+
+/** Whether a test file, or a test support module it imports (test/support/validate.ts mocks the SDK clients at load), stubs anything. */
+function stubs(path: string, seen = new Set<string>()): boolean {
+  if (seen.has(path)) return false;
+  seen.add(path);
+  const source = readFileSync(join(ROOT, path), 'utf8');
+  if (STUBS.test(source)) return true;
+  const imported = [...source.matchAll(/(?:from|import) '(\.[^']+\.ts)'/g)].map((match) => join(dirname(path), match[1] ?? ''));
+  return imported.filter((file) => file.startsWith('test/')).some((file) => stubs(file, seen));
+}
+
+const SHARED = testFiles.filter((path) => ALWAYS_SHARED.test(path) || !stubs(path));
 
 export default defineConfig({
   test: {

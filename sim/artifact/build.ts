@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { BatonConfig } from '../../lambdas/shared/config-schema.ts';
 import type { PhaseName } from '../../lib/constructs/phases.ts';
+import { MANIFEST_FILE, markUsed, pruneAssemblies } from './cache-prune.ts';
 import type { CfnTemplate } from './template.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -70,9 +71,13 @@ export async function assemblyFor(config: BatonConfig): Promise<Assembly> {
   const known = assemblies.get(key);
   if (known) return known;
   const dir = join(CACHE_DIR, key);
-  const built = !existsSync(join(dir, 'baton-assembly.json'));
-  if (built) await synthesizeInto(config, dir);
-  const manifest = ManifestSchema.parse(JSON.parse(readFileSync(join(dir, 'baton-assembly.json'), 'utf8')));
+  // Marked as used, so the cache's bound keeps it; an assembly another process pruned meanwhile is built again.
+  const built = !(existsSync(join(dir, MANIFEST_FILE)) && markUsed(dir));
+  if (built) {
+    await synthesizeInto(config, dir);
+    pruneAssemblies(CACHE_DIR);
+  }
+  const manifest = ManifestSchema.parse(JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8')));
   const assembly: Assembly = {
     dir,
     ...manifest,
@@ -129,12 +134,12 @@ async function synthesizeInto(config: BatonConfig, dir: string): Promise<void> {
     functions,
     stateMachine: { resource: logicalId(machine), role: logicalId(machine.role as unknown as { node: { defaultChild?: unknown } }) },
   };
-  writeFileSync(join(outdir, 'baton-assembly.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeFileSync(join(outdir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   try {
     renameSync(outdir, dir);
   } catch (error) {
     // Another process finished the same key first: its assembly is identical.
     rmSync(outdir, { recursive: true, force: true });
-    if (!existsSync(join(dir, 'baton-assembly.json'))) throw error;
+    if (!existsSync(join(dir, MANIFEST_FILE))) throw error;
   }
 }

@@ -6,7 +6,20 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FAULTS } from '../../sim/faults/index.ts';
-import { BAKE_LOOP, REJECTED, ROLLED_BACK, record, run, SMOKE_TEST, STABILITY_LOOP, START, weights } from '../support/simulation.ts';
+import { secretValues } from '../../sim/invariants.ts';
+import {
+  BAKE_LOOP,
+  exampleAccount,
+  REJECTED,
+  ROLLED_BACK,
+  record,
+  run,
+  SMOKE_TEST,
+  STABILITY_LOOP,
+  START,
+  simulateCli,
+  weights,
+} from '../support/simulation.ts';
 
 describe('each fault alone', () => {
   it.each(Object.entries(FAULTS).map(([name, fault]) => [name, fault.expected] as const))(
@@ -30,6 +43,18 @@ describe('each fault alone', () => {
       else expect(traffic).toEqual({ blue: 100, green: 0 });
     },
   );
+
+  it.each(Object.keys(FAULTS))('%s: npm run simulate prints no secret value of the account file, in text or JSON', async (fault) => {
+    // Act
+    const text = await simulateCli(['--fault', fault]);
+    const json = await simulateCli(['--fault', fault, '--json']);
+
+    // Assert: exit 0 means the run ended as the fault documents and every invariant held.
+    expect([text.code, json.code]).toEqual([0, 0]);
+    const printed = `${text.out}${text.err}${json.out}${json.err}`;
+    for (const value of secretValues(exampleAccount())) expect(printed).not.toContain(value);
+    expect(printed).not.toContain('SIMSECRET');
+  });
 
   it('rolls back a new colour that never starts once the stability deadline passes', async () => {
     // Arrange / Act
