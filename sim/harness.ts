@@ -264,14 +264,15 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
 /** Collects the handlers' JSON log lines (Powertools writes them to stdout and stderr) instead of printing them. */
 function captureLogs(lines: string[]): () => void {
   const restore = [process.stdout, process.stderr].map((stream) => {
-    const original = stream.write.bind(stream);
+    // The function itself, not a bound copy: restoring a copy would wrap the stream once more at every simulation.
+    const original = stream.write;
     stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
       const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
       if (text.startsWith('{"')) {
         lines.push(...text.split('\n').filter(Boolean));
         return true;
       }
-      return original(chunk as string, ...(rest as []));
+      return original.call(stream, chunk as string, ...(rest as []));
     }) as typeof stream.write;
     return () => {
       stream.write = original;
