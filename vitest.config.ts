@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
@@ -19,7 +19,7 @@ const ALWAYS_SHARED = /^test\/(workflow|stack)\//;
 const ROOT = dirname(fileURLToPath(import.meta.url));
 const testFiles = readdirSync(join(ROOT, 'test'), { recursive: true, encoding: 'utf8' })
   .filter((path) => path.endsWith('.test.ts'))
-  .map((path) => relative(ROOT, join(ROOT, 'test', path)));
+  .map((path) => join('test', path));
 
 /** Whether a test file, or a test support module it imports (test/support/validate.ts mocks the SDK clients at load), stubs anything. */
 function stubs(path: string, seen = new Set<string>()): boolean {

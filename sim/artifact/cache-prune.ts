@@ -37,11 +37,13 @@ export function pruneAssemblies(cacheDir: string, keep = KEPT_ASSEMBLIES, now = 
   for (const name of readdirSync(cacheDir)) {
     const dir = join(cacheDir, name);
     if (BUILDING.test(name)) {
-      if (now - statSync(dir).mtimeMs > ABANDONED_BUILD_MS) removed.push(name);
+      // A build another process finished (renamed) since the listing is gone: undefined, and left alone.
+      const startedAt = mtimeOf(dir);
+      if (startedAt !== undefined && now - startedAt > ABANDONED_BUILD_MS) removed.push(name);
       continue;
     }
     if (!ASSEMBLY.test(name)) continue;
-    const usedAt = lastUse(dir);
+    const usedAt = mtimeOf(join(dir, MANIFEST_FILE));
     // A directory without its manifest is an assembly that never finished: nothing can read it.
     if (usedAt === undefined) removed.push(name);
     else assemblies.push({ name, usedAt });
@@ -52,10 +54,12 @@ export function pruneAssemblies(cacheDir: string, keep = KEPT_ASSEMBLIES, now = 
   return removed.sort();
 }
 
-function lastUse(dir: string): number | undefined {
+/** When a file was last modified; undefined when it does not exist (any other error is thrown, and nothing removed). */
+function mtimeOf(path: string): number | undefined {
   try {
-    return statSync(join(dir, MANIFEST_FILE)).mtimeMs;
-  } catch {
-    return undefined;
+    return statSync(path).mtimeMs;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
   }
 }
